@@ -1,0 +1,48 @@
+// @ts-check
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+/**
+ * Import boundaries (see docs/architecture.md):
+ * core <- {engine, models, ingest, simulate, store} <- {cli, api}
+ * models never import the engine; nothing below cli/api imports them.
+ */
+const boundary = (target, forbidden, message) => ({
+  files: [`src/${target}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: forbidden.map((f) => ({ group: [`**/${f}/*`, `**/${f}`], message })),
+      },
+    ],
+  },
+})
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'web/dist/**', 'bench/out/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Inject a Clock instead of calling Date.now() in library code.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.test.ts', 'src/cli/**/*.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  boundary('core', ['engine', 'models', 'ingest', 'simulate', 'store', 'cli', 'api'], 'core imports nothing else from src/'),
+  boundary('models', ['engine', 'ingest', 'simulate', 'store', 'cli', 'api'], 'models are pure: they import only core/'),
+  boundary('engine', ['models', 'ingest', 'simulate', 'cli', 'api'], 'the engine does not depend on models, ingest or the CLI'),
+  boundary('simulate', ['engine', 'models', 'ingest', 'store', 'cli', 'api'], 'the simulator only writes files'),
+  boundary('ingest', ['models', 'simulate', 'cli', 'api'], 'ingest sits below the CLI'),
+  boundary('store', ['models', 'ingest', 'simulate', 'cli', 'api'], 'the store sits below ingest and the CLI'),
+)
