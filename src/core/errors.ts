@@ -21,7 +21,11 @@ export class MemberlensError extends Error {
   /** True when the message is safe and useful to show to the person who caused it. */
   readonly userFacing: boolean
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; userFacing?: boolean }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; userFacing?: boolean },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code
@@ -46,7 +50,12 @@ export class InputError extends MemberlensError {
   /** How many issues there were in all (may exceed `issues.length`). */
   readonly totalIssues: number
 
-  constructor(message: string, issues: readonly InputIssue[] = [], totalIssues = issues.length, cause?: unknown) {
+  constructor(
+    message: string,
+    issues: readonly InputIssue[] = [],
+    totalIssues = issues.length,
+    cause?: unknown,
+  ) {
     super('INPUT_INVALID', message, { cause })
     this.issues = issues
     this.totalIssues = totalIssues

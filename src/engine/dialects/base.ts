@@ -1,0 +1,66 @@
+/**
+ * ANSI defaults shared by dialects. A dialect is `{ ...baseDialect, overrides }`; whatever the base cannot do
+ * in standard SQL throws {@link UnsupportedFeatureError}.
+ */
+import { UnsupportedFeatureError } from '../../core/errors.js'
+import type { FieldType } from '../../core/schema.js'
+import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import type { Grain, SqlDialect } from './dialect.js'
+
+export const baseDialect: SqlDialect = {
+  name: 'ansi',
+  quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
+  placeholder: (i) => `$${i}`,
+  columnType(type: FieldType): string {
+    switch (type.kind) {
+      case 'string':
+      case 'enum':
+        return 'VARCHAR'
+      case 'integer':
+        return 'INTEGER'
+      case 'bigint':
+        return 'BIGINT'
+      case 'number':
+        return 'DOUBLE PRECISION'
+      case 'money':
+        return 'DECIMAL(18,4)'
+      case 'timestamp':
+        return 'TIMESTAMP'
+      case 'date':
+        return 'DATE'
+      case 'boolean':
+        return 'BOOLEAN'
+      case 'json':
+        return 'VARCHAR'
+      default: {
+        const _exhaustive: never = type
+        throw new Error(`unhandled type ${JSON.stringify(_exhaustive)}`)
+      }
+    }
+  },
+  dateTrunc(grain: Grain, expr: Fragment): Fragment {
+    const unit = grainUnit(grain)
+    return sql`date_trunc(${unsafeRaw(`'${unit}'`)}, ${expr})`
+  },
+  tryParseTimestamp(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'parsing timestamps with a format')
+  },
+  supportsOnConflict: false,
+  supportsTransactionalDdl: false,
+}
+
+/** The SQL unit name of a grain; a closed set, safe to splice into text. */
+export function grainUnit(grain: Grain): string {
+  switch (grain) {
+    case 'day':
+    case 'week':
+    case 'month':
+    case 'quarter':
+    case 'year':
+      return grain
+    default: {
+      const _exhaustive: never = grain
+      throw new Error(`unknown grain ${String(_exhaustive)}`)
+    }
+  }
+}

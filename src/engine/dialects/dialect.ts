@@ -1,0 +1,32 @@
+/**
+ * The interface every SQL engine implements. Everything that differs between engines lives in this folder;
+ * the rest of the engine is written once against this interface.
+ * @module
+ */
+import type { FieldType } from '../../core/schema.js'
+import type { Fragment } from '../sql/fragment.js'
+
+export const GRAINS = ['day', 'week', 'month', 'quarter', 'year'] as const
+/** Calendar grains; `week` is the ISO week starting on Monday. */
+export type Grain = (typeof GRAINS)[number]
+
+export interface SqlDialect {
+  readonly name: string
+  /** Quotes one identifier part. */
+  quoteIdentifier(name: string): string
+  /** Placeholder for the i-th (1-based) parameter. */
+  placeholder(index: number): string
+  /** Column type for a canonical logical type. */
+  columnType(type: FieldType): string
+  /** Start of the period of `grain` containing `expr` (a timestamp or date expression). */
+  dateTrunc(grain: Grain, expr: Fragment): Fragment
+  /** Parses text in a strftime-style format; null when it does not parse. */
+  tryParseTimestamp(expr: Fragment, format: Fragment): Fragment
+  /**
+   * Whether the engine supports `INSERT … ON CONFLICT`. Default false: the portable path (anti-join insert
+   * then update) is used instead.
+   */
+  readonly supportsOnConflict: boolean
+  /** Whether DDL runs inside transactions (and rolls back). Default false. */
+  readonly supportsTransactionalDdl: boolean
+}

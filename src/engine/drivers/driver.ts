@@ -1,0 +1,30 @@
+import type { CompiledQuery } from '../compiled-query.js'
+import type { SqlDialect } from '../dialects/dialect.js'
+import type { Fragment } from '../sql/fragment.js'
+
+/** A row as returned to TypeScript: snake_case columns become camelCase keys; numbers, bigints, strings. */
+export type Row = Record<string, unknown>
+
+/** Progress of the running query, when the engine reports it. */
+export interface QueryProgress {
+  /** 0–100, or -1 when unknown. */
+  readonly percentage: number
+  readonly rowsProcessed: number
+  readonly totalRows: number
+}
+
+/** Runs compiled queries on one engine and converts results to JS values. */
+export interface Driver {
+  readonly dialect: SqlDialect
+  /** Runs a statement, returning the number of changed rows when the engine reports it. */
+  execute(query: Fragment | CompiledQuery): Promise<number>
+  /** Runs a query and returns its rows with camelCase keys. Use for small results only. */
+  all<T extends Row = Row>(query: Fragment | CompiledQuery): Promise<T[]>
+  /** Runs a query and returns the first row, or undefined. */
+  first<T extends Row = Row>(query: Fragment | CompiledQuery): Promise<T | undefined>
+  /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>
+  /** Progress of the query currently running on this driver. */
+  progress(): QueryProgress
+  close(): Promise<void>
+}

@@ -1,0 +1,146 @@
+/**
+ * Omnichannel identity resolution (全渠道统一会员).
+ *
+ * Every source record carries one or more identities (phone, email, WeChat unionid, card number, app user id,
+ * POS customer id, customer id) and possibly an existing member_id. Records that share an identity are the
+ * same member. The graph whose nodes are new identities and already-known members, with an edge between the
+ * nodes of each record, is split into connected components (union–find). In each component:
+ * - if it holds known members, the oldest (smallest member_id) survives and the others are merged into it;
+ * - otherwise it is a new member, numbered after the current largest id in order of its first line.
+ * The result is deterministic for a given database and file. The SQL does the set work; only the edges of
+ * records with two or more distinct nodes reach TypeScript, as integer pairs.
+ * @module
+ */
+import { DuckDBDataChunk, INTEGER } from '@duckdb/node-api'
+import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import { ident, sql } from '../engine/sql/fragment.js'
+import { UnionFind } from './union-find.js'
+
+export interface ResolutionInput {
+  /** Table `(_line BIGINT, identity_type VARCHAR, identity_value VARCHAR)`: normalised, valid identities. */
+  readonly idsTable: string
+  /** Table `(_line BIGINT, member_id BIGINT)`: records naming an existing member directly. */
+  readonly memberRefsTable: string
+}
+
+export interface ResolutionResult {
+  /** Table `_ml_resolved(_line BIGINT, member_id BIGINT, is_new BOOLEAN)`. */
+  readonly resolvedTable: string
+  /** Table `_ml_newid(identity_type, identity_value, first_line, node)` of identities not seen before. */
+  readonly newIdentitiesTable: string
+  /** Table `_ml_merges(from_member_id, into_member_id, line)`. */
+  readonly mergesTable: string
+  readonly newMembers: number
+  readonly merges: number
+  readonly newIdentities: number
+}
+
+/** Resolves every record of the input tables to a member id; writes nothing to the canonical tables. */
+export async function resolveIdentities(
+  driver: DuckDbDriver,
+  input: ResolutionInput,
+): Promise<ResolutionResult> {
+  const ids = input.idsTable
+  const refs = input.memberRefsTable
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_nodes AS
+    SELECT n.identity_type, n.identity_value, n.first_line, e.member_id AS existing_member
+    FROM (SELECT identity_type, identity_value, min(_line) AS first_line
+          FROM ${ident(ids)} GROUP BY identity_type, identity_value) n
+    LEFT JOIN identities e USING (identity_type, identity_value)`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_newid AS
+    SELECT identity_type, identity_value, first_line,
+      (row_number() OVER (ORDER BY first_line, identity_type, identity_value) - 1)::INTEGER AS node
+    FROM _ml_nodes WHERE existing_member IS NULL`)
+  const k = await count(driver, '_ml_newid')
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_oldm AS
+    SELECT member_id, (${k} + row_number() OVER (ORDER BY member_id) - 1)::INTEGER AS node
+    FROM (SELECT existing_member AS member_id FROM _ml_nodes WHERE existing_member IS NOT NULL
+          UNION SELECT member_id FROM ${ident(refs)})`)
+  const m = await count(driver, '_ml_oldm')
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_recnodes AS
+    SELECT DISTINCT i._line, coalesce(nw.node, om.node) AS node
+    FROM ${ident(ids)} i
+    JOIN _ml_nodes n USING (identity_type, identity_value)
+    LEFT JOIN _ml_newid nw USING (identity_type, identity_value)
+    LEFT JOIN _ml_oldm om ON om.member_id = n.existing_member
+    UNION
+    SELECT r._line, om.node FROM ${ident(refs)} r JOIN _ml_oldm om USING (member_id)`)
+
+  // Edges: a star from the smallest node of each multi-node record to its other nodes.
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_edges AS
+    SELECT a.node AS a, b.node AS b, a._line
+    FROM (SELECT _line, min(node) AS node FROM _ml_recnodes GROUP BY _line HAVING count(*) > 1) a
+    JOIN _ml_recnodes b ON a._line = b._line AND b.node <> a.node`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_comp (node INTEGER, root INTEGER)`)
+  const edgeCount = await count(driver, '_ml_edges')
+  if (edgeCount > 0) await unionEdges(driver, k + m)
+
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_nodecomp AS
+    SELECT nw.node, coalesce(c.root, nw.node) AS comp, nw.first_line, NULL::BIGINT AS member_id
+    FROM _ml_newid nw LEFT JOIN _ml_comp c USING (node)
+    UNION ALL
+    SELECT om.node, coalesce(c.root, om.node) AS comp, NULL::BIGINT AS first_line, om.member_id
+    FROM _ml_oldm om LEFT JOIN _ml_comp c USING (node)`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_compmember AS
+    WITH comps AS (
+      SELECT comp, min(member_id) AS survivor, min(first_line) AS first_line FROM _ml_nodecomp GROUP BY comp
+    ), base AS (SELECT coalesce(max(member_id), 0) AS top FROM members)
+    SELECT comp, survivor IS NULL AS is_new,
+      CASE WHEN survivor IS NOT NULL THEN survivor
+        ELSE (SELECT top FROM base) + row_number() OVER (PARTITION BY survivor IS NULL ORDER BY first_line, comp)
+      END AS member_id
+    FROM comps`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_resolved AS
+    SELECT rn._line, min(cm.member_id) AS member_id, bool_or(cm.is_new) AS is_new
+    FROM _ml_recnodes rn JOIN _ml_nodecomp nc USING (node) JOIN _ml_compmember cm USING (comp)
+    GROUP BY rn._line`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_merges AS
+    SELECT nc.member_id AS from_member_id, cm.member_id AS into_member_id,
+      (SELECT min(e._line) FROM _ml_edges e WHERE e.a = nc.node OR e.b = nc.node) AS line
+    FROM _ml_nodecomp nc JOIN _ml_compmember cm USING (comp)
+    WHERE nc.member_id IS NOT NULL AND nc.member_id <> cm.member_id`)
+  const newMembers = await driver.first<{ n: bigint }>(
+    sql`SELECT count(*) AS n FROM _ml_compmember WHERE is_new`,
+  )
+  return {
+    resolvedTable: '_ml_resolved',
+    newIdentitiesTable: '_ml_newid',
+    mergesTable: '_ml_merges',
+    newMembers: Number(newMembers?.n ?? 0),
+    merges: await count(driver, '_ml_merges'),
+    newIdentities: k,
+  }
+}
+
+async function unionEdges(driver: DuckDbDriver, nodeCount: number): Promise<void> {
+  const cols = await driver.connection.runAndReadAll('SELECT a, b FROM _ml_edges')
+  const [as, bs] = cols.getColumns() as [number[], number[]]
+  const uf = new UnionFind(nodeCount)
+  for (let i = 0; i < as.length; i++) uf.union(as[i] as number, bs[i] as number)
+  // Only nodes that appear in an edge can have a root other than themselves.
+  const touched = new Set<number>()
+  for (let i = 0; i < as.length; i++) {
+    touched.add(as[i] as number)
+    touched.add(bs[i] as number)
+  }
+  const nodes: number[] = []
+  const roots: number[] = []
+  for (const n of touched) {
+    nodes.push(n)
+    roots.push(uf.find(n))
+  }
+  const appender = await driver.connection.createAppender('_ml_comp', 'main', 'temp')
+  const CHUNK = 2048
+  for (let start = 0; start < nodes.length; start += CHUNK) {
+    const end = Math.min(start + CHUNK, nodes.length)
+    const chunk = DuckDBDataChunk.create([INTEGER, INTEGER], end - start)
+    chunk.setColumns([nodes.slice(start, end), roots.slice(start, end)])
+    appender.appendDataChunk(chunk)
+  }
+  appender.closeSync()
+}
+
+async function count(driver: DuckDbDriver, table: string): Promise<number> {
+  const r = await driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM ${ident(table)}`)
+  return Number(r?.n ?? 0)
+}
