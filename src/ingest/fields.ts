@@ -3,22 +3,19 @@
  * Pure builders: `(column, context) => Fragment`.
  * @module
  */
-import type { FieldDef, IdentityType } from '../core/schema.js'
+import type { FieldDef } from '../core/schema.js'
 import { sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
+import { blankToNull, type IdentityContext } from '../engine/sql/identity.js'
+export { IDENTITY_REASON, identityValid, normalizeIdentity } from '../engine/sql/identity.js'
 
-export interface ParseContext {
+export interface ParseContext extends IdentityContext {
   /** IANA zone of timestamps that carry no offset. */
   readonly timezone: string
   /** strptime format for timestamps (and dates) without ISO 8601 form; undefined = ISO 8601. */
   readonly dateFormat?: string
-  /** Country calling code added to national phone numbers. */
-  readonly defaultCountryCode: string
 }
 
-/** Text trimmed, with blank turned into NULL. */
-export function blankToNull(col: Fragment): Fragment {
-  return sql`nullif(trim(${col}), '')`
-}
+export { blankToNull }
 
 const OFFSET_RE = String.raw`(Z|z|[+-]\d{2}(:?\d{2})?)$`
 
@@ -145,58 +142,4 @@ function enumList(values: readonly string[]): string {
       throw new Error(`enum value ${JSON.stringify(v)} is not a plain word`)
   }
   return values.map((v) => `'${v}'`).join(', ')
-}
-
-/**
- * Normalised identity value, or NULL when blank. Phones: digits only, with the country code (a leading `+`
- * or `00` marks an international number; otherwise a national trunk `0` is dropped and the default country
- * code added). Emails: trimmed and lower-cased. Card numbers: spaces removed, upper-cased. Others: trimmed.
- */
-export function normalizeIdentity(type: IdentityType, col: Fragment, ctx: ParseContext): Fragment {
-  const v = blankToNull(col)
-  switch (type) {
-    case 'phone': {
-      const s = sql`regexp_replace(${v}, '[^0-9+]', '', 'g')`
-      return sql`(CASE WHEN ${v} IS NULL THEN NULL
-        WHEN starts_with(${s}, '+') THEN replace(${s}, '+', '')
-        WHEN starts_with(${s}, '00') THEN substr(${s}, 3)
-        WHEN starts_with(${s}, '0') THEN ${ctx.defaultCountryCode} || substr(${s}, 2)
-        ELSE ${ctx.defaultCountryCode} || ${s} END)`
-    }
-    case 'email':
-      return sql`lower(${v})`
-    case 'card_no':
-      return sql`upper(regexp_replace(${v}, '\s', '', 'g'))`
-    case 'wechat_unionid':
-    case 'app_user_id':
-    case 'pos_customer_id':
-    case 'customer_id':
-      return v
-    default: {
-      const _exhaustive: never = type
-      throw new Error(`unknown identity type ${String(_exhaustive)}`)
-    }
-  }
-}
-
-/** True when a normalised identity is well formed. */
-export function identityValid(type: IdentityType, normalized: Fragment, raw: Fragment): Fragment {
-  switch (type) {
-    case 'phone':
-      return sql`(regexp_full_match(${normalized}, '[0-9]{8,15}') AND NOT regexp_matches(substr(trim(${raw}), 2), '\+'))`
-    case 'email':
-      return sql`regexp_full_match(${normalized}, '[^@\s]+@[^@\s]+\.[^@\s]+')`
-    default:
-      return sql`length(${normalized}) <= 200`
-  }
-}
-
-export const IDENTITY_REASON: Record<IdentityType, string> = {
-  phone: 'not a phone number (8 to 15 digits with country code)',
-  email: 'not an email address',
-  wechat_unionid: 'identity longer than 200 characters',
-  card_no: 'identity longer than 200 characters',
-  app_user_id: 'identity longer than 200 characters',
-  pos_customer_id: 'identity longer than 200 characters',
-  customer_id: 'identity longer than 200 characters',
 }

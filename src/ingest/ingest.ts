@@ -33,6 +33,7 @@ import {
   type ParseContext,
 } from './fields.js'
 import { resolveIdentities } from './identity-resolution.js'
+import { rollback } from './rollback.js'
 import { stageFile, type SourceOptions, type StagedSource } from './source.js'
 
 export const UNKNOWN_IDENTITY_RULES = ['create', 'reject'] as const
@@ -53,6 +54,8 @@ export interface IngestOptions extends SourceOptions {
   readonly unknownIdentity?: UnknownIdentityRule
   /** Validate and resolve, then roll everything back. */
   readonly dryRun?: boolean
+  /** Rows of the source left out by a documented rule before staging (recorded in the load log). */
+  readonly skippedRows?: number
   /** How many issues to list in an error (all are counted). */
   readonly maxIssues?: number
   readonly clock: Clock
@@ -82,16 +85,35 @@ export async function ingestFile(
   file: string,
   options: IngestOptions,
 ): Promise<IngestReport> {
-  const table = TABLES[options.table]
-  const maxIssues = options.maxIssues ?? 20
-  const ctx: ParseContext = {
+  const ctx = parseContext(options)
+  await checkTimezone(driver, ctx.timezone)
+  options.onPhase?.('reading')
+  const staged = await stageFile(driver, file, options, options.maxIssues ?? 20)
+  return ingestStaged(driver, staged, file, options)
+}
+
+function parseContext(options: IngestOptions): ParseContext {
+  return {
     timezone: options.timezone ?? 'UTC',
     ...(options.dateFormat === undefined ? {} : { dateFormat: options.dateFormat }),
     defaultCountryCode: options.defaultCountryCode ?? '86',
   }
+}
+
+/**
+ * Loads the staging table `_ml_stage` (text columns and `_line`) into one canonical table. `file` names the
+ * source in messages. Runs in the caller's transaction when there is one, so several tables can land together.
+ */
+export async function ingestStaged(
+  driver: DuckDbDriver,
+  staged: StagedSource,
+  file: string,
+  options: IngestOptions,
+): Promise<IngestReport> {
+  const table = TABLES[options.table]
+  const maxIssues = options.maxIssues ?? 20
+  const ctx = parseContext(options)
   await checkTimezone(driver, ctx.timezone)
-  options.onPhase?.('reading')
-  const staged = await stageFile(driver, file, options, maxIssues)
   options.onPhase?.('validating', { rows: staged.rows })
   const plan = planColumns(table, staged, file, options)
   await validate(driver, table, plan, ctx, file, maxIssues)
@@ -142,35 +164,14 @@ export async function ingestFile(
     }
     await driver.execute(sql`INSERT INTO loads
       SELECT coalesce(max(load_id), 0) + 1, ${options.table}, ${basename(file)}, ${staged.rows},
-        ${inserted + updated}, 0, ${created}, ${merged}, ${options.clock.now().toISOString()}::TIMESTAMPTZ
+        ${inserted + updated}, ${options.skippedRows ?? 0}, ${created}, ${merged}, ${options.clock.now().toISOString()}::TIMESTAMPTZ
       FROM loads`)
     return report
   }
 
-  const report = options.dryRun ? await dryRun(driver, run) : await driver.transaction(run)
+  const report = options.dryRun ? await rollback(driver, run) : await driver.transaction(run)
   options.onPhase?.('done', { rows: staged.rows })
   return report
-}
-
-class DryRunRollback extends Error {
-  constructor(readonly report: IngestReport) {
-    super('dry run')
-  }
-}
-
-async function dryRun(
-  driver: DuckDbDriver,
-  run: () => Promise<IngestReport>,
-): Promise<IngestReport> {
-  try {
-    await driver.transaction(async () => {
-      throw new DryRunRollback(await run())
-    })
-  } catch (e) {
-    if (e instanceof DryRunRollback) return e.report
-    throw e
-  }
-  throw new Error('unreachable')
 }
 
 async function checkTimezone(driver: DuckDbDriver, tz: string): Promise<void> {

@@ -156,11 +156,7 @@ async function stageCsv(
 }
 
 async function stageJsonLines(driver: DuckDbDriver, path: string, maxIssues: number) {
-  // Read each line as one text value: raw control characters never occur inside valid JSON, so a unit
-  // separator as delimiter with quoting off keeps lines whole and gives exact line numbers.
-  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_lines AS
-    SELECT rowid + 1 AS _line, line FROM read_csv(${path}, header = false, columns = {'line': 'VARCHAR'},
-      delim = ${'\u001f'}, quote = '', escape = '', auto_detect = false)`)
+  await readLines(driver, path, '_ml_lines')
   await driver.execute(sql`DELETE FROM _ml_lines WHERE line IS NULL OR trim(line) = ''`)
   const bad = await driver.all<{ line: bigint; text: string }>(
     sql`SELECT _line AS line, left(line, 80) AS text FROM _ml_lines
@@ -187,6 +183,20 @@ async function stageJsonLines(driver: DuckDbDriver, path: string, maxIssues: num
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(STAGE_TABLE)} AS
     SELECT _line::BIGINT AS _line${keys.length > 0 ? sql`, ${join(selects)}` : sql``} FROM _ml_lines ORDER BY _line`)
   await driver.execute(sql`DROP TABLE _ml_lines`)
+}
+
+/**
+ * Reads a text file into `table(_line BIGINT, line VARCHAR)`, one row per physical line. A unit separator as
+ * delimiter with quoting off keeps lines whole (raw control characters do not occur in JSON or in the
+ * whitespace-separated logs read this way); the table keeps file order, so rowid gives the line number.
+ */
+export async function readLines(driver: DuckDbDriver, path: string, table: string): Promise<void> {
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_rawlines AS
+    SELECT line FROM read_csv(${path}, header = false, columns = {'line': 'VARCHAR'}, delim = ${'\u001f'},
+      quote = '', escape = '', auto_detect = false)`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(table)} AS
+    SELECT (rowid + 1)::BIGINT AS _line, line FROM _ml_rawlines ORDER BY rowid`)
+  await driver.execute(sql`DROP TABLE _ml_rawlines`)
 }
 
 async function stageParquet(driver: DuckDbDriver, path: string) {

@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import pc from 'picocolors'
+import { systemClock } from '../../core/clock.js'
+import { ConfigError } from '../../core/errors.js'
+import type { IngestTable } from '../../core/schema.js'
+import { sql } from '../../engine/sql/fragment.js'
+import { getOverview } from '../../engine/metrics/overview.js'
+import { ingestFile, type IngestReport } from '../../ingest/ingest.js'
+import { simulate } from '../../simulate/simulate.js'
+import { openDatabase } from '../../store/database.js'
+import { printJson } from '../output.js'
+import { createProgress } from '../progress.js'
+import { renderIngest } from './ingest.js'
+import { renderOverview } from './overview.js'
+
+/** Load order: members first, then what refers to them, then what refers to orders. */
+export const DEMO_LOAD_ORDER: readonly IngestTable[] = [
+  'members',
+  'orders',
+  'order_items',
+  'returns',
+  'events',
+  'feedback',
+  'touches',
+  'experiments',
+  'subscriptions',
+  'acquisition_spend',
+]
+
+export interface DemoFlags {
+  db: string
+  members: number
+  months: number
+  seed: number
+  end: string
+  json: boolean
+  quiet: boolean
+}
+
+/**
+ * Simulates a member base, loads it through the ordinary ingest path into a fresh database and prints the
+ * overview. Refuses to touch a database that holds data it did not create.
+ */
+export async function runDemo(flags: DemoFlags): Promise<void> {
+  const showProgress = !flags.json && !flags.quiet
+  await prepareDemoDatabase(flags.db)
+  const dataDir = join('.memberlens', 'demo-data')
+  await mkdir(dataDir, { recursive: true })
+  const progress = createProgress(showProgress)
+  const started = performance.now()
+  progress.phase('simulating members', flags.members)
+  const sim = await simulate(dataDir, {
+    members: flags.members,
+    months: flags.months,
+    seed: flags.seed,
+    end: flags.end,
+    onProgress: (done) => progress.update(done),
+  })
+  progress.stop()
+  const db = await openDatabase(flags.db)
+  const reports: IngestReport[] = []
+  try {
+    await db.driver.execute(sql`INSERT INTO memberlens_meta VALUES ('demo', 'true') ON CONFLICT DO UPDATE SET value = 'true'`)
+    const files = sim.files as Record<string, string>
+    const total = DEMO_LOAD_ORDER.reduce((s, t) => s + (sim.rows[t] ?? 0), 0)
+    progress.phase('loading tables', total)
+    let done = 0
+    for (const t of DEMO_LOAD_ORDER) {
+      const file = files[t]
+      if (file === undefined) continue
+      reports.push(await ingestFile(db.driver, file, { table: t, clock: systemClock }))
+      done += sim.rows[t] ?? 0
+      progress.update(done)
+    }
+    progress.stop()
+    const overview = await getOverview(db.driver)
+    const seconds = (performance.now() - started) / 1000
+    if (flags.json) {
+      printJson({ database: flags.db, seconds, simulated: sim.rows, truthFile: sim.truthFile, loads: reports, overview })
+      return
+    }
+    if (!flags.quiet) {
+      process.stdout.write(`${renderIngest(reports)}\n\n`)
+      process.stdout.write(`${renderOverview(overview)}\n\n`)
+      process.stdout.write(
+        pc.dim(
+          `Demo database ${flags.db} built in ${seconds.toFixed(1)} s from ${dataDir} (ground truth: ${sim.truthFile}).\n` +
+            `Next: npx memberlens overview --db ${flags.db} --month 2026-06 · npx memberlens members show 1 --db ${flags.db}\n`,
+        ),
+      )
+    }
+  } finally {
+    await db.close()
+  }
+}
+
+async function prepareDemoDatabase(path: string): Promise<void> {
+  if (!existsSync(path)) return
+  const db = await openDatabase(path)
+  let isDemo = false
+  let empty = false
+  try {
+    const meta = await db.driver.first<{ value: string }>(sql`SELECT value FROM memberlens_meta WHERE key = 'demo'`)
+    isDemo = meta?.value === 'true'
+    const loads = await db.driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM loads`)
+    empty = Number(loads?.n ?? 0) === 0
+  } finally {
+    await db.close()
+  }
+  if (!isDemo && !empty) {
+    throw new ConfigError(`${path} holds data that the demo did not create; pass --db to build the demo elsewhere`)
+  }
+  await rm(path, { force: true })
+  await rm(`${path}.wal`, { force: true })
+}

@@ -1,0 +1,146 @@
+import pc from 'picocolors'
+import { systemClock } from '../../core/clock.js'
+import { InputError } from '../../core/errors.js'
+import { INGEST_TABLES, isIngestTable } from '../../core/schema.js'
+import { ingestFile, type IngestOptions, type IngestPhase, type IngestReport } from '../../ingest/ingest.js'
+import { PRESETS, findPreset, type PresetReport } from '../../ingest/presets/index.js'
+import type { Database } from '../../store/database.js'
+import { fmt, printJson, table } from '../output.js'
+import { createProgress, type Progress } from '../progress.js'
+import { parseMapFlags, readMappingFile, type IngestFlags } from '../validations/ingest.js'
+
+/** Loads each file in turn (each file is atomic); stops at the first bad file. */
+export async function runIngest(db: Database, target: string, files: readonly string[], flags: IngestFlags): Promise<void> {
+  const progress = createProgress(!flags.json && !flags.quiet)
+  const preset = findPreset(target)
+  const results: Array<IngestReport | PresetReport> = []
+  try {
+    if (preset) {
+      for (const file of files) {
+        const watch = watchPhases(db, progress)
+        try {
+          results.push(
+            await preset.load(db.driver, file, {
+              clock: systemClock,
+              dryRun: flags.dryRun,
+              maxIssues: flags.maxErrors,
+              ...(flags.tz === undefined ? {} : { timezone: flags.tz }),
+              onPhase: watch.onPhase,
+            }),
+          )
+        } finally {
+          watch.stop()
+        }
+      }
+    } else {
+      if (!isIngestTable(target)) {
+        throw InputError.single({
+          field: 'table',
+          value: target,
+          reason: `unknown table or preset (tables: ${INGEST_TABLES.join(', ')}; presets: ${Object.keys(PRESETS).join(', ')})`,
+        })
+      }
+      const fromFile = flags.mapping === undefined ? {} : await readMappingFile(flags.mapping)
+      if (fromFile.table !== undefined && fromFile.table !== target) {
+        throw InputError.single({ file: flags.mapping, field: 'table', value: fromFile.table, reason: `mapping is for ${fromFile.table}, not ${target}` })
+      }
+      const ignore = [...(fromFile.ignore ?? []), ...(flags.ignore ? flags.ignore.split(',').map((s) => s.trim()) : [])]
+      const timezone = flags.tz ?? fromFile.timezone
+      const dateFormat = flags.dateFormat ?? fromFile.date_format
+      const currency = flags.currency ?? fromFile.currency
+      const delimiter = flags.delimiter ?? fromFile.delimiter
+      const encoding = flags.encoding ?? fromFile.encoding
+      const format = flags.format ?? fromFile.format
+      const countryCode = flags.countryCode ?? fromFile.country_code
+      const options: IngestOptions = {
+        table: target,
+        clock: systemClock,
+        columns: { ...(fromFile.columns ?? {}), ...parseMapFlags(flags.map) },
+        ignore,
+        unknownIdentity: flags.unknownIdentity ?? fromFile.unknown_identity ?? 'create',
+        dryRun: flags.dryRun,
+        maxIssues: flags.maxErrors,
+        ...(timezone === undefined ? {} : { timezone }),
+        ...(dateFormat === undefined ? {} : { dateFormat }),
+        ...(currency === undefined ? {} : { currency }),
+        ...(delimiter === undefined ? {} : { delimiter: delimiter === '\\t' ? '\t' : delimiter }),
+        ...(encoding === undefined ? {} : { encoding }),
+        ...(format === undefined ? {} : { format }),
+        ...(countryCode === undefined ? {} : { defaultCountryCode: countryCode }),
+      }
+      for (const file of files) {
+        const watch = watchPhases(db, progress)
+        try {
+          results.push(await ingestFile(db.driver, file, { ...options, onPhase: watch.onPhase }))
+        } finally {
+          watch.stop()
+        }
+      }
+    }
+  } finally {
+    progress.stop()
+  }
+  if (flags.json) {
+    printJson({ loads: results })
+    return
+  }
+  if (!flags.quiet) process.stdout.write(`${renderIngest(results)}\n`)
+}
+
+/** Drives the progress bar from the engine's own progress while a phase runs. */
+function watchPhases(db: Database, progress: Progress): { onPhase: (p: IngestPhase, d?: { rows?: number }) => void; stop: () => void } {
+  let timer: NodeJS.Timeout | undefined
+  let rows = 0
+  const stop = () => {
+    if (timer) clearInterval(timer)
+    timer = undefined
+  }
+  return {
+    onPhase(phase, detail) {
+      stop()
+      if (detail?.rows !== undefined) rows = detail.rows
+      if (phase === 'done') {
+        progress.update(rows)
+        return
+      }
+      const label = phase === 'reading' ? 'reading file' : phase
+      progress.phase(label, phase === 'reading' ? 100 : Math.max(rows, 1))
+      timer = setInterval(() => {
+        const p = db.driver.progress()
+        if (p.percentage < 0) return
+        progress.update(phase === 'reading' ? Math.round(p.percentage) : Math.round((p.percentage / 100) * rows))
+      }, 100)
+      timer.unref()
+    },
+    stop,
+  }
+}
+
+export function renderIngest(results: ReadonlyArray<IngestReport | PresetReport>): string {
+  const rows: string[][] = []
+  const notes: string[] = []
+  for (const r of results) {
+    const reports = 'preset' in r ? r.tables : [r]
+    for (const t of reports) {
+      rows.push([
+        t.file.split('/').pop() ?? t.file,
+        t.table,
+        fmt(t.rowsRead),
+        fmt(t.rowsInserted),
+        fmt(t.rowsUpdated),
+        fmt(t.rowsUnchanged),
+        fmt(t.membersCreated),
+        fmt(t.membersMerged),
+      ])
+    }
+    if ('preset' in r) {
+      const skipped = Object.entries(r.skipped)
+      if (skipped.length > 0) {
+        notes.push(`${r.preset}: ${fmt(r.rowsRead)} source lines; skipped by rule: ${skipped.map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`)
+      }
+    }
+  }
+  const dry = results.some((r) => r.dryRun)
+  const head = table(['file', 'table', 'rows', 'inserted', 'updated', 'unchanged', 'new members', 'merged'], rows)
+  return [dry ? pc.yellow('dry run: validated and resolved, nothing written') : '', head, ...notes].filter((s) => s !== '').join('\n')
+}

@@ -1,0 +1,64 @@
+import pc from 'picocolors'
+import { getMemberProfile, listMerges } from '../../engine/members/member-profile.js'
+import type { Database } from '../../store/database.js'
+import { fmt, keyValues, printJson, table } from '../output.js'
+
+export async function runMembersShow(db: Database, query: string, flags: { json: boolean; countryCode?: string }): Promise<void> {
+  const profile = await getMemberProfile(db.driver, query, { defaultCountryCode: flags.countryCode ?? '86' })
+  if (flags.json) {
+    printJson(profile)
+    return
+  }
+  const m = profile.member
+  const shown = Object.entries(m)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => [k, String(v)] as const)
+  const p = profile.purchases
+  const out = [
+    pc.bold(`Member ${String(m['memberId'])}`),
+    keyValues(shown),
+    '',
+    pc.bold('Identities'),
+    table(
+      ['type', 'value', 'first seen', 'channel'],
+      profile.identities.map((i) => [String(i['identityType']), String(i['identityValue']), String(i['firstSeenAt'] ?? '–'), String(i['sourceChannel'] ?? '–')]),
+    ),
+    '',
+    pc.bold('Purchases'),
+    keyValues([
+      ['orders', fmt(p.orders)],
+      ['net amount', fmt(p.netAmount, 2)],
+      ['returns', fmt(p.returnsAmount, 2)],
+      ['first order', p.firstOrderAt ?? '–'],
+      ['last order', p.lastOrderAt ?? '–'],
+    ]),
+  ]
+  if (profile.mergedFrom.length > 0) {
+    out.push('', pc.bold('Merged from'))
+    out.push(
+      table(
+        ['member', 'linked by', 'file', 'line'],
+        profile.mergedFrom.map((r) => [String(r['fromMemberId']), `${String(r['identityType'])}:${String(r['identityValue'])}`, String(r['sourceFile']), String(r['sourceLine'])]),
+      ),
+    )
+  }
+  process.stdout.write(`${out.join('\n')}\n`)
+}
+
+export async function runMembersMerges(db: Database, flags: { json: boolean; limit: number }): Promise<void> {
+  const merges = await listMerges(db.driver, flags.limit)
+  if (flags.json) {
+    printJson({ merges })
+    return
+  }
+  if (merges.length === 0) {
+    process.stdout.write('No members have been merged.\n')
+    return
+  }
+  process.stdout.write(
+    `${table(
+      ['merge', 'load', 'from', 'into', 'linked by', 'file', 'line'],
+      merges.map((r) => [String(r['mergeId']), String(r['loadId']), String(r['fromMemberId']), String(r['intoMemberId']), `${String(r['identityType'])}:${String(r['identityValue'])}`, String(r['sourceFile']), String(r['sourceLine'])]),
+    )}\n`,
+  )
+}

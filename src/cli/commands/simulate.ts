@@ -1,0 +1,61 @@
+import { rm } from 'node:fs/promises'
+import pc from 'picocolors'
+import { simulate } from '../../simulate/simulate.js'
+import { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import { sql } from '../../engine/sql/fragment.js'
+import { fmt, printJson, table } from '../output.js'
+import { createProgress } from '../progress.js'
+import type { IngestTable } from '../../core/schema.js'
+
+export interface SimulateFlags {
+  members: number
+  months: number
+  seed: number
+  end: string
+  out: string
+  format: 'csv' | 'parquet'
+  tables?: readonly IngestTable[]
+  json: boolean
+  quiet: boolean
+}
+
+/** Writes simulated source files (CSV, or Parquet converted by DuckDB) and the ground truth. */
+export async function runSimulate(flags: SimulateFlags): Promise<void> {
+  const progress = createProgress(!flags.json && !flags.quiet)
+  progress.phase('simulating members', flags.members)
+  const started = performance.now()
+  const result = await simulate(flags.out, {
+    members: flags.members,
+    months: flags.months,
+    seed: flags.seed,
+    end: flags.end,
+    ...(flags.tables === undefined ? {} : { tables: flags.tables }),
+    onProgress: (done) => progress.update(done),
+  })
+  progress.stop()
+  const files: Record<string, string> = { ...(result.files as Record<string, string>) }
+  if (flags.format === 'parquet') {
+    const driver = await DuckDbDriver.open({ path: ':memory:' })
+    try {
+      for (const [t, csv] of Object.entries(files)) {
+        const parquet = csv.replace(/\.csv$/, '.parquet')
+        await driver.execute(sql`COPY (SELECT * FROM read_csv(${csv}, header = true, all_varchar = true)) TO ${parquet} (FORMAT parquet)`)
+        await rm(csv)
+        files[t] = parquet
+      }
+    } finally {
+      await driver.close()
+    }
+  }
+  const seconds = (performance.now() - started) / 1000
+  if (flags.json) {
+    printJson({ files, rows: result.rows, truthFile: result.truthFile, seconds })
+    return
+  }
+  if (!flags.quiet) {
+    process.stdout.write(
+      `${table(['table', 'rows', 'file'], Object.entries(files).map(([t, f]) => [t, fmt(result.rows[t] ?? 0), f]))}\n` +
+        pc.dim(`ground truth: ${result.truthFile} · ${seconds.toFixed(1)} s\n`),
+    )
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Parses `memberlens ingest` flags and the optional mapping file into {@link IngestOptions}.
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { ConfigError, InputError } from '../../core/errors.js'
+import { ENCODINGS, SOURCE_FORMATS } from '../../ingest/source.js'
+import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
+
+/** The mapping file (YAML or JSON). Every key is optional; flags override the file. */
+export const mappingFileSchema = z
+  .object({
+    table: z.string().optional(),
+    columns: z.record(z.string(), z.string()).optional(),
+    ignore: z.array(z.string()).optional(),
+    timezone: z.string().optional(),
+    date_format: z.string().optional(),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').optional(),
+    delimiter: z.string().optional(),
+    encoding: z.enum(ENCODINGS).optional(),
+    format: z.enum(SOURCE_FORMATS).optional(),
+    country_code: z.string().regex(/^\d{1,4}$/).optional(),
+    unknown_identity: z.enum(UNKNOWN_IDENTITY_RULES).optional(),
+  })
+  .strict()
+export type MappingFile = z.infer<typeof mappingFileSchema>
+
+export const ingestFlagsSchema = z
+  .object({
+    db: z.string().min(1),
+    map: z.array(z.string()).default([]),
+    mapping: z.string().optional(),
+    ignore: z.string().optional(),
+    tz: z.string().optional(),
+    dateFormat: z.string().optional(),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').optional(),
+    delimiter: z.string().optional(),
+    encoding: z.enum(ENCODINGS).optional(),
+    format: z.enum(SOURCE_FORMATS).optional(),
+    countryCode: z.string().regex(/^\d{1,4}$/, 'digits of a country calling code, e.g. 86').optional(),
+    unknownIdentity: z.enum(UNKNOWN_IDENTITY_RULES).optional(),
+    dryRun: z.boolean().default(false),
+    maxErrors: z.coerce.number().int().positive().default(20),
+    json: z.boolean().default(false),
+    quiet: z.boolean().default(false),
+    verbose: z.boolean().default(false),
+  })
+  .strict()
+export type IngestFlags = z.infer<typeof ingestFlagsSchema>
+
+export async function readMappingFile(path: string): Promise<MappingFile> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    throw InputError.single({ file: path, reason: 'mapping file not found or not readable' })
+  }
+  let data: unknown
+  try {
+    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
+  } catch (error) {
+    throw new ConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`)
+  }
+  const parsed = mappingFileSchema.safeParse(data ?? {})
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    throw new ConfigError(`${path}: ${issues.join('; ')}`)
+  }
+  return parsed.data
+}
+
+/** `field=Column` pairs from repeated --map flags. */
+export function parseMapFlags(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const p of pairs) {
+    const i = p.indexOf('=')
+    if (i <= 0 || i === p.length - 1) {
+      throw InputError.single({ field: '--map', value: p, reason: 'expected field=SourceColumn' })
+    }
+    out[p.slice(0, i).trim()] = p.slice(i + 1)
+  }
+  return out
+}
