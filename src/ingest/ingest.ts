@@ -34,7 +34,7 @@ import {
 } from './fields.js'
 import { resolveIdentities } from './identity-resolution.js'
 import { rollback } from './rollback.js'
-import { stageFile, type SourceOptions, type StagedSource } from './source.js'
+import { dropStagingTables, stageFile, type SourceOptions, type StagedSource } from './source.js'
 
 export const UNKNOWN_IDENTITY_RULES = ['create', 'reject'] as const
 /** What happens to a record whose identities match no member: create one, or reject the file. */
@@ -88,8 +88,12 @@ export async function ingestFile(
   const ctx = parseContext(options)
   await checkTimezone(driver, ctx.timezone)
   options.onPhase?.('reading')
-  const staged = await stageFile(driver, file, options, options.maxIssues ?? 20)
-  return ingestStaged(driver, staged, file, options)
+  try {
+    const staged = await stageFile(driver, file, options, options.maxIssues ?? 20)
+    return await ingestStaged(driver, staged, file, options)
+  } finally {
+    await dropStagingTables(driver)
+  }
 }
 
 function parseContext(options: IngestOptions): ParseContext {
@@ -122,7 +126,8 @@ export async function ingestStaged(
   const run = async (): Promise<IngestReport> => {
     options.onPhase?.('resolving', { rows: staged.rows })
     const linked =
-      table.memberLink !== 'none' && (plan.identities.length > 0 || plan.memberRef !== undefined)
+      table.memberLink !== 'none' &&
+      (plan.identities.length > 0 || plan.identityPair !== undefined || plan.memberRef !== undefined)
     let created = 0
     let merged = 0
     let identitiesAdded = 0
@@ -306,8 +311,9 @@ function planColumns(
   }
 }
 
+/** A staging column, qualified so that correlated subqueries cannot capture its name. */
 function col(name: string): Fragment {
-  return sql`${sourceColumn(name)}`
+  return sql`_ml_stage.${sourceColumn(name)}`
 }
 
 /** All checks for the planned columns, each a condition on the staging table. */
@@ -517,7 +523,7 @@ async function buildTyped(
   )
   if (plan.identityPair) {
     idParts.push(
-      sql`SELECT _line, _pair_type, _pair_value FROM ${ident(TYPED)} WHERE _pair_value IS NOT NULL`,
+      sql`SELECT _line, _pair_type AS identity_type, _pair_value AS identity_value FROM ${ident(TYPED)} WHERE _pair_value IS NOT NULL`,
     )
   }
   // Returns that name their order take the order's member; only the others resolve by identity.

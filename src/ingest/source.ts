@@ -264,3 +264,11 @@ export function asInputError(error: unknown, path: string): unknown {
     reason,
   })
 }
+
+/** Drops every temporary table of the ingest path, freeing their memory. */
+export async function dropStagingTables(driver: DuckDbDriver): Promise<void> {
+  const tables = await driver.all<{ tableName: string }>(
+    sql`SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp' AND starts_with(table_name, '_ml_')`,
+  )
+  for (const t of tables) await driver.execute(sql`DROP TABLE IF EXISTS ${ident(t.tableName)}`)
+}

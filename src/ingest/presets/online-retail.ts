@@ -3,7 +3,7 @@
  * orders, order_items and returns. The rules are written down in docs/mappings/online-retail.md.
  * @module
  */
-import { stageFile } from '../source.js'
+import { dropStagingTables, stageFile } from '../source.js'
 import { InputError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { sql } from '../../engine/sql/fragment.js'
@@ -12,22 +12,48 @@ import { rollback } from '../rollback.js'
 import type { Preset, PresetOptions, PresetReport } from './preset.js'
 import { stageFrom } from './stage-from.js'
 
-const COLUMNS = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country']
+const COLUMNS = [
+  'InvoiceNo',
+  'StockCode',
+  'Description',
+  'Quantity',
+  'InvoiceDate',
+  'UnitPrice',
+  'CustomerID',
+  'Country',
+]
 
 export const onlineRetailPreset: Preset = {
   name: 'online-retail',
   description: 'UCI Online Retail invoice lines → members, orders, order_items, returns',
   doc: 'docs/mappings/online-retail.md',
   async load(driver: DuckDbDriver, file: string, options: PresetOptions): Promise<PresetReport> {
-    const staged = await stageFile(driver, file, { format: 'csv' }, options.maxIssues ?? 20)
-    await driver.execute(sql`ALTER TABLE _ml_stage RENAME TO _ml_src`)
-    const cols = staged.columns
-    const missing = COLUMNS.filter((c) => !cols.includes(c))
-    if (missing.length > 0) {
-      throw InputError.single({ file, line: 1, reason: `not an Online Retail file: missing ${missing.join(', ')}` })
+    try {
+      return await load(driver, file, options)
+    } finally {
+      await dropStagingTables(driver)
     }
-    // Classify every line once: the rules below are the documented mapping.
-    await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_lines AS
+  },
+}
+
+async function load(
+  driver: DuckDbDriver,
+  file: string,
+  options: PresetOptions,
+): Promise<PresetReport> {
+  const staged = await stageFile(driver, file, { format: 'csv' }, options.maxIssues ?? 20)
+  await driver.execute(sql`ALTER TABLE _ml_stage RENAME TO _ml_src`)
+  const cols = staged.columns
+  const missing = COLUMNS.filter((c) => !cols.includes(c))
+  if (missing.length > 0) {
+    throw InputError.single({
+      file,
+      line: 1,
+      reason: `not an Online Retail file: missing ${missing.join(', ')}`,
+    })
+  }
+  // Classify every line once: the rules below are the documented mapping.
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_lines AS
       SELECT _line, trim(InvoiceNo) AS invoice, trim(StockCode) AS sku, TRY_CAST(Quantity AS INTEGER) AS qty,
         TRY_CAST(UnitPrice AS DECIMAL(18,4)) AS price, nullif(trim(CustomerID), '') AS customer,
         trim(InvoiceDate) AS ts, trim(Country) AS country, starts_with(trim(InvoiceNo), 'C') AS cancel,
@@ -39,46 +65,76 @@ export const onlineRetailPreset: Preset = {
           WHEN starts_with(trim(InvoiceNo), 'C') AND TRY_CAST(Quantity AS INTEGER) >= 0 THEN 'non_negative_cancellation'
         END AS skip
       FROM _ml_src`)
-    const skippedRows = await driver.all<{ skip: string; n: bigint }>(
-      sql`SELECT skip, count(*) AS n FROM _ml_lines WHERE skip IS NOT NULL GROUP BY skip ORDER BY skip`,
-    )
-    const skipped: Record<string, number> = {}
-    for (const r of skippedRows) skipped[r.skip] = Number(r.n)
-    const rowsRead = Number((await driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM _ml_lines`))?.n ?? 0)
-    const common = {
-      clock: options.clock,
-      timezone: options.timezone ?? 'Europe/London',
-      currency: 'GBP',
-      ...(options.maxIssues === undefined ? {} : { maxIssues: options.maxIssues }),
-      ...(options.onPhase === undefined ? {} : { onPhase: options.onPhase }),
-    }
-    const run = async (): Promise<IngestReport[]> => {
-      const reports: IngestReport[] = []
-      // Members: one per customer, first seen at their first line, country as region.
-      reports.push(
-        await ingestStaged(driver, await stageFrom(driver, sql`
+  const skippedRows = await driver.all<{ skip: string; n: bigint }>(
+    sql`SELECT skip, count(*) AS n FROM _ml_lines WHERE skip IS NOT NULL GROUP BY skip ORDER BY skip`,
+  )
+  const skipped: Record<string, number> = {}
+  for (const r of skippedRows) skipped[r.skip] = Number(r.n)
+  const rowsRead = Number(
+    (await driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM _ml_lines`))?.n ?? 0,
+  )
+  const common = {
+    clock: options.clock,
+    timezone: options.timezone ?? 'Europe/London',
+    currency: 'GBP',
+    ...(options.maxIssues === undefined ? {} : { maxIssues: options.maxIssues }),
+    ...(options.onPhase === undefined ? {} : { onPhase: options.onPhase }),
+  }
+  const run = async (): Promise<IngestReport[]> => {
+    const reports: IngestReport[] = []
+    // Members: one per customer, first seen at their first line, country as region.
+    reports.push(
+      await ingestStaged(
+        driver,
+        await stageFrom(
+          driver,
+          sql`
           SELECT min(_line) AS _line, customer AS customer_id, min(ts) AS registered_at,
             'online' AS registration_channel, arg_max(country, _line) AS region
-          FROM _ml_lines WHERE skip IS NULL GROUP BY customer`), file, { ...common, table: 'members' }),
-      )
-      // Orders: one per purchase invoice; amounts are the sum of its lines.
-      reports.push(
-        await ingestStaged(driver, await stageFrom(driver, sql`
+          FROM _ml_lines WHERE skip IS NULL GROUP BY customer`,
+        ),
+        file,
+        { ...common, table: 'members' },
+      ),
+    )
+    // Orders: one per purchase invoice; amounts are the sum of its lines.
+    reports.push(
+      await ingestStaged(
+        driver,
+        await stageFrom(
+          driver,
+          sql`
           SELECT min(_line) AS _line, invoice AS order_id, min(customer) AS customer_id, min(ts) AS ordered_at,
             'online' AS channel, sum(qty * price)::VARCHAR AS gross_amount, '0' AS discount_amount,
             sum(qty * price)::VARCHAR AS net_amount, 'paid' AS status
-          FROM _ml_lines WHERE skip IS NULL AND NOT cancel GROUP BY invoice`), file, { ...common, table: 'orders' }),
-      )
-      reports.push(
-        await ingestStaged(driver, await stageFrom(driver, sql`
+          FROM _ml_lines WHERE skip IS NULL AND NOT cancel GROUP BY invoice`,
+        ),
+        file,
+        { ...common, table: 'orders' },
+      ),
+    )
+    reports.push(
+      await ingestStaged(
+        driver,
+        await stageFrom(
+          driver,
+          sql`
           SELECT _line, invoice AS order_id, row_number() OVER (PARTITION BY invoice ORDER BY _line)::VARCHAR AS line_no,
             sku, qty::VARCHAR AS quantity, price::VARCHAR AS unit_price
-          FROM _ml_lines WHERE skip IS NULL AND NOT cancel`), file, { ...common, table: 'order_items' }),
-      )
-      // Returns: one per cancellation invoice, linked to the customer's latest earlier invoice that holds
-      // the cancelled product of its first line (when there is none, it stays unlinked and keeps the customer).
-      reports.push(
-        await ingestStaged(driver, await stageFrom(driver, sql`
+          FROM _ml_lines WHERE skip IS NULL AND NOT cancel`,
+        ),
+        file,
+        { ...common, table: 'order_items' },
+      ),
+    )
+    // Returns: one per cancellation invoice, linked to the customer's latest earlier invoice that holds
+    // the cancelled product of its first line (when there is none, it stays unlinked and keeps the customer).
+    reports.push(
+      await ingestStaged(
+        driver,
+        await stageFrom(
+          driver,
+          sql`
           WITH c AS (
             SELECT min(_line) AS _line, invoice, min(customer) AS customer, min(ts)::TIMESTAMP AS ts,
               arg_min(sku, _line) AS sku, sum(-qty * price) AS amount
@@ -88,14 +144,24 @@ export const onlineRetailPreset: Preset = {
           )
           SELECT c._line, c.invoice AS return_id, p.invoice AS order_id, c.customer AS customer_id,
             c.ts::VARCHAR AS returned_at, c.amount::VARCHAR AS amount, 'cancellation' AS reason
-          FROM c ASOF LEFT JOIN p ON c.customer = p.customer AND c.sku = p.sku AND c.ts >= p.ts`), file, {
+          FROM c ASOF LEFT JOIN p ON c.customer = p.customer AND c.sku = p.sku AND c.ts >= p.ts`,
+        ),
+        file,
+        {
           ...common,
           table: 'returns',
-        }),
-      )
-      return reports
-    }
-    const tables = options.dryRun ? await rollback(driver, run) : await driver.transaction(run)
-    return { preset: 'online-retail', file, dryRun: options.dryRun ?? false, rowsRead, skipped, tables }
-  },
+        },
+      ),
+    )
+    return reports
+  }
+  const tables = options.dryRun ? await rollback(driver, run) : await driver.transaction(run)
+  return {
+    preset: 'online-retail',
+    file,
+    dryRun: options.dryRun ?? false,
+    rowsRead,
+    skipped,
+    tables,
+  }
 }
