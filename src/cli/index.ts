@@ -27,7 +27,8 @@ function positiveInt(value: string): number {
 
 function nonNegativeInt(value: string): number {
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer')
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError('expected a non-negative integer')
   return n
 }
 
@@ -45,7 +46,8 @@ function collect(value: string, previous: string[] = []): string[] {
 function tableList(value: string): IngestTable[] {
   const names = value.split(',').map((s) => s.trim())
   for (const n of names) {
-    if (!isIngestTable(n)) throw new InvalidArgumentError(`unknown table ${n} (one of ${INGEST_TABLES.join(', ')})`)
+    if (!isIngestTable(n))
+      throw new InvalidArgumentError(`unknown table ${n} (one of ${INGEST_TABLES.join(', ')})`)
   }
   return names as IngestTable[]
 }
@@ -53,7 +55,11 @@ function tableList(value: string): IngestTable[] {
 const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
-async function withDb<T>(path: string, fn: (db: Database) => Promise<T>, readOnly = false): Promise<T> {
+async function withDb<T>(
+  path: string,
+  fn: (db: Database) => Promise<T>,
+  readOnly = false,
+): Promise<T> {
   const db = await openDatabase(path, { readOnly })
   try {
     return await fn(db)
@@ -64,7 +70,9 @@ async function withDb<T>(path: string, fn: (db: Database) => Promise<T>, readOnl
 
 export function buildProgram(): Command {
   const program = new Command('memberlens')
-    .description('Member metrics and retention: ingest member data, resolve identities, analyse in DuckDB.')
+    .description(
+      'Member metrics and retention: ingest member data, resolve identities, analyse in DuckDB.',
+    )
     .version(VERSION)
     .option('--verbose', 'print stack traces of errors', false)
     .showHelpAfterError('(run with --help for usage)')
@@ -73,53 +81,101 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('simulate a member base, load it into a fresh database and print the overview (the main job)')
+    .description(
+      'simulate a member base, load it into a fresh database and print the overview (the main job)',
+    )
     .addOption(dbOption())
-    .addOption(new Option('--members <n>', 'persons to simulate').default(20_000).argParser(positiveInt))
+    .addOption(
+      new Option('--members <n>', 'persons to simulate').default(20_000).argParser(positiveInt),
+    )
     .addOption(new Option('--months <n>', 'months of history').default(24).argParser(positiveInt))
     .addOption(new Option('--seed <n>', 'random seed').default(42).argParser(nonNegativeInt))
-    .addOption(new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate))
+    .addOption(
+      new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
+    )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .action(async (flags) => (await import('./commands/demo.js')).runDemo(flags))
 
   program
     .command('simulate')
-    .description('write simulated source files (CSV or Parquet) and their ground truth (truth.json)')
+    .description(
+      'write simulated source files (CSV or Parquet) and their ground truth (truth.json)',
+    )
     .requiredOption('--out <dir>', 'output directory')
-    .addOption(new Option('--members <n>', 'persons to simulate').default(20_000).argParser(positiveInt))
+    .addOption(
+      new Option('--members <n>', 'persons to simulate').default(20_000).argParser(positiveInt),
+    )
     .addOption(new Option('--months <n>', 'months of history').default(24).argParser(positiveInt))
     .addOption(new Option('--seed <n>', 'random seed').default(42).argParser(nonNegativeInt))
-    .addOption(new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate))
-    .addOption(new Option('--format <format>', 'file format').choices(['csv', 'parquet']).default('csv'))
-    .addOption(new Option('--tables <list>', 'comma-separated tables to write (default: all)').argParser(tableList))
+    .addOption(
+      new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
+    )
+    .addOption(
+      new Option('--format <format>', 'file format').choices(['csv', 'parquet']).default('csv'),
+    )
+    .addOption(
+      new Option('--tables <list>', 'comma-separated tables to write (default: all)').argParser(
+        tableList,
+      ),
+    )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .action(async (flags) => (await import('./commands/simulate.js')).runSimulate(flags))
 
   program
     .command('ingest')
-    .description('validate and load files into a canonical table, or load a known data set with a preset')
-    .argument('<table>', `canonical table (${INGEST_TABLES.join(', ')}) or preset (${Object.keys(PRESETS).join(', ')})`)
+    .description(
+      'validate and load files into a canonical table, or load a known data set with a preset',
+    )
+    .argument(
+      '<table>',
+      `canonical table (${INGEST_TABLES.join(', ')}) or preset (${Object.keys(PRESETS).join(', ')})`,
+    )
     .argument('<files...>', 'CSV (with header), JSON Lines or Parquet files, optionally .gz')
     .addOption(dbOption())
-    .option('--map <field=Column>', 'map a source column to a canonical field or identity type (repeatable)', collect, [])
-    .option('--mapping <file>', 'mapping file (YAML or JSON): columns, ignore, timezone, date_format, currency, …')
+    .option(
+      '--map <field=Column>',
+      'map a source column to a canonical field or identity type (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--mapping <file>',
+      'mapping file (YAML or JSON): columns, ignore, timezone, date_format, currency, …',
+    )
     .option('--ignore <columns>', 'comma-separated source columns to leave out')
     .option('--tz <zone>', 'IANA zone of timestamps without offset (default UTC)')
-    .option('--date-format <fmt>', 'strptime format of timestamps, e.g. "%d/%m/%Y %H:%M" (default ISO 8601)')
+    .option(
+      '--date-format <fmt>',
+      'strptime format of timestamps, e.g. "%d/%m/%Y %H:%M" (default ISO 8601)',
+    )
     .option('--currency <code>', 'currency of orders when the file has no currency column')
     .option('--delimiter <char>', 'CSV delimiter (default ","; "\\t" for tab)')
     .addOption(new Option('--encoding <name>', 'CSV encoding').choices(ENCODINGS))
-    .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(SOURCE_FORMATS))
-    .option('--country-code <digits>', 'country calling code for national phone numbers (default 86)')
     .addOption(
-      new Option('--unknown-identity <rule>', 'records whose identities match no member: create the member, or reject the file')
+      new Option('--format <format>', 'file format (default: from the extension)').choices(
+        SOURCE_FORMATS,
+      ),
+    )
+    .option(
+      '--country-code <digits>',
+      'country calling code for national phone numbers (default 86)',
+    )
+    .addOption(
+      new Option(
+        '--unknown-identity <rule>',
+        'records whose identities match no member: create the member, or reject the file',
+      )
         .choices(UNKNOWN_IDENTITY_RULES)
         .default('create'),
     )
     .option('--dry-run', 'validate and resolve, then roll back', false)
-    .addOption(new Option('--max-errors <n>', 'problems to list (all are counted)').default(20).argParser(positiveInt))
+    .addOption(
+      new Option('--max-errors <n>', 'problems to list (all are counted)')
+        .default(20)
+        .argParser(positiveInt),
+    )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .addHelpText(
@@ -135,9 +191,15 @@ Examples:
   memberlens ingest cdnow CDNOW_master.txt`,
     )
     .action(async (target: string, files: string[], flags, cmd: Command) => {
-      const parsed = ingestFlagsSchema.safeParse({ ...flags, verbose: cmd.optsWithGlobals().verbose ?? false })
+      const parsed = ingestFlagsSchema.safeParse({
+        ...flags,
+        verbose: cmd.optsWithGlobals().verbose ?? false,
+      })
       if (!parsed.success) {
-        throw new InputError('invalid flags', parsed.error.issues.map((i) => ({ field: `--${i.path.join('.')}`, reason: i.message })))
+        throw new InputError(
+          'invalid flags',
+          parsed.error.issues.map((i) => ({ field: `--${i.path.join('.')}`, reason: i.message })),
+        )
       }
       await withDb(parsed.data.db, (db) => runIngest(db, target, files, parsed.data))
     })
@@ -148,9 +210,14 @@ Examples:
     .description('print a member with all identities: by member id, identity value or type:value')
     .argument('<query>', 'member id, identity value, or type:value such as phone:13800138000')
     .addOption(dbOption())
-    .option('--country-code <digits>', 'country calling code for national phone numbers (default 86)')
+    .option(
+      '--country-code <digits>',
+      'country calling code for national phone numbers (default 86)',
+    )
     .addOption(jsonOption())
-    .action(async (query: string, flags) => withDb(flags.db, (db) => runMembersShow(db, query, flags), true))
+    .action(async (query: string, flags) =>
+      withDb(flags.db, (db) => runMembersShow(db, query, flags), true),
+    )
   members
     .command('merges')
     .description('list members merged by identity resolution, newest first')
@@ -174,7 +241,11 @@ Examples:
     .addOption(jsonOption())
     .action((name: string | undefined, flags) => {
       if (name !== undefined && !isIngestTable(name)) {
-        throw InputError.single({ field: 'table', value: name, reason: `unknown table (one of ${INGEST_TABLES.join(', ')})` })
+        throw InputError.single({
+          field: 'table',
+          value: name,
+          reason: `unknown table (one of ${INGEST_TABLES.join(', ')})`,
+        })
       }
       runSchema(name, flags)
     })

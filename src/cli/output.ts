@@ -18,7 +18,8 @@ export function printJson(value: unknown): void {
 }
 
 export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()
   return value
 }
 
@@ -32,19 +33,29 @@ export function reportError(error: unknown, options: OutputOptions): number {
             error: {
               code: error.code,
               message: error.message,
-              ...(error instanceof InputError ? { issues: error.issues, totalIssues: error.totalIssues } : {}),
+              ...(error instanceof InputError
+                ? { issues: error.issues, totalIssues: error.totalIssues }
+                : {}),
             },
           }
-        : { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } }
+        : {
+            error: {
+              code: 'INTERNAL',
+              message: error instanceof Error ? error.message : String(error),
+            },
+          }
     process.stderr.write(`${JSON.stringify(body, jsonReplacer)}\n`)
     return code
   }
   if (error instanceof InputError) {
     process.stderr.write(`${pc.red('error')}: ${error.message}\n`)
-    const single = error.issues.length === 1 && error.issues[0] && formatIssue(error.issues[0]) === error.message
+    const single =
+      error.issues.length === 1 && error.issues[0] && formatIssue(error.issues[0]) === error.message
     if (!single) for (const issue of error.issues) process.stderr.write(`  ${formatIssue(issue)}\n`)
     if (error.totalIssues > error.issues.length) {
-      process.stderr.write(`  … and ${error.totalIssues - error.issues.length} more (${error.totalIssues} in all)\n`)
+      process.stderr.write(
+        `  … and ${error.totalIssues - error.issues.length} more (${error.totalIssues} in all)\n`,
+      )
     }
   } else if (error instanceof MemberlensError && error.userFacing) {
     process.stderr.write(`${pc.red('error')}: ${error.message}\n`)
@@ -53,7 +64,8 @@ export function reportError(error: unknown, options: OutputOptions): number {
     process.stderr.write(`${pc.red('internal error')}: ${message}\n`)
     if (!options.verbose) process.stderr.write('  (run again with --verbose for details)\n')
   }
-  if (options.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+  if (options.verbose && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`)
   return code
 }
 
@@ -81,7 +93,10 @@ export function exitCodeFor(error: unknown): number {
 /** Formats a number for people: thousands separators, fixed decimals. */
 export function fmt(n: number | null | undefined, decimals = 0): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '–'
-  return n.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })
+  return n.toLocaleString('en-US', {
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+  })
 }
 
 export function pct(n: number | null | undefined, decimals = 1): string {
@@ -99,6 +114,10 @@ export function keyValues(rows: ReadonlyArray<readonly [string, string]>): strin
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (/^[-–+\d.,%\s]+$/.test(c) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')
+    cells
+      .map((c, i) =>
+        /^[-–+\d.,%\s]+$/.test(c) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0),
+      )
+      .join('  ')
   return [pc.bold(line(header)), ...rows.map(line)].join('\n')
 }

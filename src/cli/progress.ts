@@ -35,7 +35,9 @@ export function createProgress(enabled: boolean): Progress {
     },
     update(done) {
       const seconds = (performance.now() - started) / 1000
-      bar?.update(done, { rate: seconds > 0 ? Math.round(done / seconds).toLocaleString('en-US') : '0' })
+      bar?.update(done, {
+        rate: seconds > 0 ? Math.round(done / seconds).toLocaleString('en-US') : '0',
+      })
     },
     stop() {
       bar?.stop()

@@ -6,7 +6,6 @@
 import type { FieldDef } from '../core/schema.js'
 import { sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
 import { blankToNull, type IdentityContext } from '../engine/sql/identity.js'
-export { IDENTITY_REASON, identityValid, normalizeIdentity } from '../engine/sql/identity.js'
 
 export interface ParseContext extends IdentityContext {
   /** IANA zone of timestamps that carry no offset. */
@@ -17,18 +16,28 @@ export interface ParseContext extends IdentityContext {
 
 export { blankToNull }
 
-const OFFSET_RE = String.raw`(Z|z|[+-]\d{2}(:?\d{2})?)$`
+/** A time of day followed by a UTC offset or Z: the text says its own zone. */
+const OFFSET_RE = String.raw`\d{2}:\d{2}(:\d{2}(\.\d*)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$`
 
-/** A timestamp as UTC: offsets in the text win; naive times are read in the context's zone. */
+/**
+ * A timestamp as UTC: offsets in the text win; naive times are read in the context's zone. Relies on the
+ * session zone being UTC (set by the driver), so `TIMESTAMPTZ → TIMESTAMP` yields UTC wall time.
+ */
 export function parseTimestamp(col: Fragment, ctx: ParseContext): Fragment {
   const v = blankToNull(col)
+  if (ctx.dateFormat === undefined && ctx.timezone === 'UTC') {
+    // With the session in UTC, one cast reads both naive times (as UTC) and times with an offset.
+    return sql`TRY_CAST(${v} AS TIMESTAMPTZ)::TIMESTAMP`
+  }
   const naive =
     ctx.dateFormat === undefined
       ? sql`TRY_CAST(${v} AS TIMESTAMP)`
       : sql`try_strptime(${v}, ${ctx.dateFormat})::TIMESTAMP`
+  // Zone conversion costs a time-zone lookup per row; UTC needs none.
+  const local = ctx.timezone === 'UTC' ? naive : sql`timezone(${ctx.timezone}, ${naive})::TIMESTAMP`
   return sql`(CASE WHEN ${v} IS NULL THEN NULL
-    WHEN regexp_matches(${v}, ${OFFSET_RE}) THEN timezone('UTC', TRY_CAST(${v} AS TIMESTAMPTZ))
-    ELSE timezone('UTC', timezone(${ctx.timezone}, ${naive})) END)`
+    WHEN regexp_matches(${v}, ${OFFSET_RE}) THEN TRY_CAST(${v} AS TIMESTAMPTZ)::TIMESTAMP
+    ELSE ${local} END)`
 }
 
 export function parseDate(col: Fragment, ctx: ParseContext): Fragment {
@@ -49,7 +58,7 @@ export function parseField(field: FieldDef, col: Fragment, ctx: ParseContext): F
     case 'string':
       return v
     case 'enum':
-      return sql`lower(${v})`
+      return sql`(CASE WHEN lower(${v}) IN (${unsafeRaw(enumList(t.values))}) THEN lower(${v}) END)`
     case 'integer':
       return sql`TRY_CAST(${v} AS INTEGER)`
     case 'bigint':
@@ -57,8 +66,7 @@ export function parseField(field: FieldDef, col: Fragment, ctx: ParseContext): F
     case 'number':
       return sql`TRY_CAST(${v} AS DOUBLE)`
     case 'money':
-      // Parse through DECIMAL(38,10) first so that a 5th decimal is detected instead of rounded away.
-      return sql`TRY_CAST(TRY_CAST(${v} AS DECIMAL(38,10)) AS DECIMAL(18,4))`
+      return sql`TRY_CAST(${v} AS DECIMAL(18,4))`
     case 'timestamp':
       return parseTimestamp(col, ctx)
     case 'date':
@@ -80,66 +88,71 @@ function quoted(words: readonly string[]): string {
   return words.map((w) => `'${w}'`).join(', ')
 }
 
-/** One rule a field's text must satisfy: `failing` is true on rows that break it. */
-export interface Check {
-  readonly field: string
-  readonly column: Fragment
-  readonly failing: Fragment
-  readonly reason: string
-}
-
-/** The checks a present source column must pass for a field. */
-export function fieldChecks(field: FieldDef, col: Fragment, ctx: ParseContext): Check[] {
-  const v = blankToNull(col)
-  const parsed = parseField(field, col, ctx)
-  const checks: Check[] = []
-  const add = (failing: Fragment, reason: string): void => {
-    checks.push({ field: field.name, column: col, failing, reason })
-  }
-  if (field.required && field.default === undefined)
-    add(sql`${v} IS NULL`, 'required value is missing')
-  const t = field.type
-  const typeReason: Record<typeof t.kind, string> = {
-    string: '',
-    enum: t.kind === 'enum' ? `must be one of ${t.values.join(', ')}` : '',
-    integer: 'not an integer',
-    bigint: 'not an integer',
-    number: 'not a number',
-    money: 'not an amount (digits with at most 4 decimals)',
-    timestamp:
-      ctx.dateFormat === undefined
-        ? 'not a timestamp (expected ISO 8601, e.g. 2024-03-01 10:00:00 or 2024-03-01T10:00:00+08:00)'
-        : `not a timestamp in the format ${ctx.dateFormat}`,
-    date: 'not a date (expected YYYY-MM-DD)',
-    boolean: 'not a boolean (true/false, yes/no, 1/0)',
-    json: 'not a JSON object',
-  }
-  if (t.kind === 'enum') {
-    add(
-      sql`${v} IS NOT NULL AND NOT (lower(${v}) IN (${unsafeRaw(enumList(t.values))}))`,
-      typeReason.enum,
-    )
-  } else if (t.kind !== 'string') {
-    add(sql`${v} IS NOT NULL AND ${parsed} IS NULL`, typeReason[t.kind])
-  }
-  if (t.kind === 'money') {
-    add(
-      sql`${parsed} IS NOT NULL AND TRY_CAST(${v} AS DECIMAL(38,10)) <> ${parsed}`,
-      'has more than 4 decimals',
-    )
-  }
-  if (field.nonNegative) add(sql`${parsed} < 0`, 'must not be negative')
-  if (field.range) {
-    const [lo, hi] = field.range
-    add(sql`${parsed} < ${lo} OR ${parsed} > ${hi}`, `must be between ${lo} and ${hi}`)
-  }
-  return checks
-}
-
 function enumList(values: readonly string[]): string {
   for (const v of values) {
     if (!/^[a-z0-9_]+$/.test(v))
       throw new Error(`enum value ${JSON.stringify(v)} is not a plain word`)
   }
   return values.map((v) => `'${v}'`).join(', ')
+}
+
+/** The DuckDB type of a parsed field in the typed staging table. */
+export function typeName(f: FieldDef): string {
+  switch (f.type.kind) {
+    case 'string':
+    case 'enum':
+      return 'VARCHAR'
+    case 'integer':
+      return 'INTEGER'
+    case 'bigint':
+      return 'BIGINT'
+    case 'number':
+      return 'DOUBLE'
+    case 'money':
+      return 'DECIMAL(18,4)'
+    case 'timestamp':
+      return 'TIMESTAMP'
+    case 'date':
+      return 'DATE'
+    case 'boolean':
+      return 'BOOLEAN'
+    case 'json':
+      return 'JSON'
+    default: {
+      const _exhaustive: never = f.type
+      throw new Error(`unhandled type ${JSON.stringify(_exhaustive)}`)
+    }
+  }
+}
+
+/** Why a present value of this type failed to parse. */
+export function typeReason(f: FieldDef, ctx: ParseContext): string {
+  const t = f.type
+  switch (t.kind) {
+    case 'string':
+      return ''
+    case 'enum':
+      return `must be one of ${t.values.join(', ')}`
+    case 'integer':
+    case 'bigint':
+      return 'not an integer'
+    case 'number':
+      return 'not a number'
+    case 'money':
+      return 'not an amount (digits with at most 4 decimals)'
+    case 'timestamp':
+      return ctx.dateFormat === undefined
+        ? 'not a timestamp (expected ISO 8601, e.g. 2024-03-01 10:00:00 or 2024-03-01T10:00:00+08:00)'
+        : `not a timestamp in the format ${ctx.dateFormat}`
+    case 'date':
+      return 'not a date (expected YYYY-MM-DD)'
+    case 'boolean':
+      return 'not a boolean (true/false, yes/no, 1/0)'
+    case 'json':
+      return 'not a JSON object'
+    default: {
+      const _exhaustive: never = t
+      throw new Error(`unhandled type ${JSON.stringify(_exhaustive)}`)
+    }
+  }
 }

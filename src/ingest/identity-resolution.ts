@@ -21,6 +21,11 @@ export interface ResolutionInput {
   readonly idsTable: string
   /** Table `(_line BIGINT, member_id BIGINT)`: records naming an existing member directly. */
   readonly memberRefsTable: string
+  /**
+   * True when no record can carry more than one identity and none names a member: then no record links
+   * anything and each new identity is a new member, so the graph step is skipped.
+   */
+  readonly singleIdentity?: boolean
 }
 
 export interface ResolutionResult {
@@ -52,6 +57,7 @@ export async function resolveIdentities(
       (row_number() OVER (ORDER BY first_line, identity_type, identity_value) - 1)::INTEGER AS node
     FROM _ml_nodes WHERE existing_member IS NULL`)
   const k = await count(driver, '_ml_newid')
+  if (input.singleIdentity) return resolveSingle(driver, ids, k)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_oldm AS
     SELECT member_id, (${k} + row_number() OVER (ORDER BY member_id) - 1)::INTEGER AS node
     FROM (SELECT existing_member AS member_id FROM _ml_nodes WHERE existing_member IS NOT NULL
@@ -109,6 +115,31 @@ export async function resolveIdentities(
     newMembers: Number(newMembers?.n ?? 0),
     merges: await count(driver, '_ml_merges'),
     newIdentities: k,
+  }
+}
+
+/** The case without links: known identities keep their member; each new one is a new member, by first line. */
+async function resolveSingle(
+  driver: DuckDbDriver,
+  ids: string,
+  newIdentities: number,
+): Promise<ResolutionResult> {
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_resolved AS
+    SELECT i._line, coalesce(n.existing_member, (SELECT coalesce(max(member_id), 0) FROM members) + nw.node + 1) AS member_id,
+      n.existing_member IS NULL AS is_new
+    FROM ${ident(ids)} i
+    JOIN _ml_nodes n USING (identity_type, identity_value)
+    LEFT JOIN _ml_newid nw USING (identity_type, identity_value)`)
+  await driver.execute(
+    sql`CREATE OR REPLACE TEMP TABLE _ml_merges (from_member_id BIGINT, into_member_id BIGINT, line BIGINT)`,
+  )
+  return {
+    resolvedTable: '_ml_resolved',
+    newIdentitiesTable: '_ml_newid',
+    mergesTable: '_ml_merges',
+    newMembers: newIdentities,
+    merges: 0,
+    newIdentities,
   }
 }
 

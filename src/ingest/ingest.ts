@@ -10,28 +10,19 @@
  */
 import { basename } from 'node:path'
 import type { Clock } from '../core/clock.js'
-import { InputError, type InputIssue } from '../core/errors.js'
-import {
-  IDENTITY_TYPES,
-  TABLES,
-  sourceFields,
-  type FieldDef,
-  type IdentityType,
-  type IngestTable,
-  type TableDef,
-} from '../core/schema.js'
+import { InputError } from '../core/errors.js'
+import { TABLES, type IngestTable, type TableDef } from '../core/schema.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
-import { ident, join, sourceColumn, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
+import { ident, join, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
+import { typeName, type ParseContext } from './fields.js'
 import {
-  IDENTITY_REASON,
-  blankToNull,
-  fieldChecks,
-  identityValid,
-  normalizeIdentity,
-  parseField,
-  type Check,
-  type ParseContext,
-} from './fields.js'
+  TYPED,
+  buildIdentityTables,
+  buildTyped,
+  planColumns,
+  validateTyped,
+  type ColumnPlan,
+} from './typed-stage.js'
 import { resolveIdentities } from './identity-resolution.js'
 import { rollback } from './rollback.js'
 import { dropStagingTables, stageFile, type SourceOptions, type StagedSource } from './source.js'
@@ -77,8 +68,6 @@ export interface IngestReport {
   readonly identitiesAdded: number
 }
 
-const TYPED = '_ml_typed'
-
 /** Loads one file into one canonical table. Throws {@link InputError} and writes nothing when the file is bad. */
 export async function ingestFile(
   driver: DuckDbDriver,
@@ -120,21 +109,29 @@ export async function ingestStaged(
   await checkTimezone(driver, ctx.timezone)
   options.onPhase?.('validating', { rows: staged.rows })
   const plan = planColumns(table, staged, file, options)
-  await validate(driver, table, plan, ctx, file, maxIssues)
-  await buildTyped(driver, table, plan, ctx, options)
+  await buildTyped(driver, table, plan, ctx)
+  await validateTyped(driver, table, plan, ctx, file, maxIssues)
+  await buildIdentityTables(driver, table, plan)
+  const value = (name: string): Fragment => fieldValue(table, name, plan, options)
 
   const run = async (): Promise<IngestReport> => {
     options.onPhase?.('resolving', { rows: staged.rows })
     const linked =
       table.memberLink !== 'none' &&
-      (plan.identities.length > 0 || plan.identityPair !== undefined || plan.memberRef !== undefined)
+      (plan.identities.length > 0 ||
+        plan.identityPair !== undefined ||
+        plan.memberRef !== undefined)
     let created = 0
     let merged = 0
     let identitiesAdded = 0
     if (linked) {
+      // One identity column and no member_id: no record can link two members.
+      const singleIdentity =
+        plan.identities.length + (plan.identityPair ? 1 : 0) === 1 && plan.memberRef === undefined
       const r = await resolveIdentities(driver, {
         idsTable: '_ml_ids',
         memberRefsTable: '_ml_memref',
+        singleIdentity,
       })
       if (
         options.unknownIdentity === 'reject' &&
@@ -145,16 +142,16 @@ export async function ingestStaged(
       }
       options.onPhase?.('writing', { rows: staged.rows })
       merged = await applyMerges(driver, file)
-      identitiesAdded = await addIdentities(driver, table)
-      if (table.memberLink !== 'owner') created = await createMembers(driver, table)
+      identitiesAdded = await addIdentities(driver, table, value)
+      if (table.memberLink !== 'owner') created = await createMembers(driver, table, value)
       else created = r.newMembers
     } else {
       options.onPhase?.('writing', { rows: staged.rows })
     }
     const { inserted, updated } =
       table.memberLink === 'owner'
-        ? await upsertMembers(driver)
-        : await upsertRows(driver, table, file, maxIssues)
+        ? await upsertMembers(driver, value)
+        : await upsertRows(driver, table, file, maxIssues, value)
     const report: IngestReport = {
       file,
       table: options.table,
@@ -187,401 +184,6 @@ async function checkTimezone(driver: DuckDbDriver, tz: string): Promise<void> {
       value: tz,
       reason: 'unknown time zone (use an IANA name such as Asia/Shanghai)',
     })
-}
-
-/** Which source column feeds which canonical field. */
-interface ColumnPlan {
-  /** canonical field → source column */
-  readonly fields: ReadonlyMap<string, string>
-  /** identity type → source column */
-  readonly identities: ReadonlyArray<readonly [IdentityType, string]>
-  readonly identityPair?: readonly [string, string]
-  readonly memberRef?: string
-  /** True when order_items has no line_no column: it is derived from the line order within each order. */
-  readonly deriveLineNo: boolean
-}
-
-function planColumns(
-  table: TableDef,
-  staged: StagedSource,
-  file: string,
-  options: IngestOptions,
-): ColumnPlan {
-  const allowed = new Set(sourceFields(table))
-  const mapping = options.columns ?? {}
-  const issues: InputIssue[] = []
-  for (const canonical of Object.keys(mapping)) {
-    if (!allowed.has(canonical)) {
-      issues.push({
-        file,
-        field: canonical,
-        reason: `not a field of ${table.name} (fields: ${[...allowed].join(', ')})`,
-      })
-    } else if (!staged.columns.includes(mapping[canonical] as string)) {
-      issues.push({
-        file,
-        line: 1,
-        field: canonical,
-        value: mapping[canonical] as string,
-        reason: 'mapped column is not in the file',
-      })
-    }
-  }
-  const bySource = new Map<string, string>()
-  for (const [canonical, source] of Object.entries(mapping)) bySource.set(source, canonical)
-  const ignore = new Set(options.ignore ?? [])
-  const fields = new Map<string, string>()
-  for (const col of staged.columns) {
-    if (ignore.has(col)) continue
-    const canonical =
-      bySource.get(col) ??
-      (allowed.has(col)
-        ? col
-        : allowed.has(col.trim().toLowerCase())
-          ? col.trim().toLowerCase()
-          : undefined)
-    if (canonical === undefined) {
-      issues.push({
-        file,
-        line: 1,
-        field: col,
-        reason: `unknown column for ${table.name}: map it (--map field=${col}) or leave it out (--ignore ${col})`,
-      })
-      continue
-    }
-    if (fields.has(canonical)) {
-      issues.push({
-        file,
-        line: 1,
-        field: col,
-        reason: `column maps to ${canonical}, which another column already feeds`,
-      })
-      continue
-    }
-    fields.set(canonical, col)
-  }
-  for (const f of table.fields) {
-    if (f.required && !f.derived && f.default === undefined && !fields.has(f.name)) {
-      if (f.name === 'line_no' && table.name === 'order_items') continue
-      issues.push({
-        file,
-        line: 1,
-        field: f.name,
-        reason: `required column is missing (columns in the file: ${staged.columns.join(', ')})`,
-      })
-    }
-  }
-  const identities = IDENTITY_TYPES.filter((t) => fields.has(t)).map(
-    (t) => [t, fields.get(t) as string] as const,
-  )
-  const pairType = fields.get('identity_type')
-  const pairValue = fields.get('identity_value')
-  if ((pairType === undefined) !== (pairValue === undefined)) {
-    issues.push({
-      file,
-      line: 1,
-      field: pairType === undefined ? 'identity_type' : 'identity_value',
-      reason: 'identity_type and identity_value come together',
-    })
-  }
-  const memberRef = fields.get('member_id')
-  const needsIdentity = table.memberLink === 'owner' || table.memberLink === 'reference'
-  if (
-    needsIdentity &&
-    identities.length === 0 &&
-    pairType === undefined &&
-    memberRef === undefined
-  ) {
-    issues.push({
-      file,
-      line: 1,
-      reason: `no identity column: ${table.name} needs member_id or one of ${IDENTITY_TYPES.join(', ')} (or identity_type + identity_value)`,
-    })
-  }
-  if (issues.length > 0)
-    throw new InputError(`${file}: the columns do not fit ${table.name}`, issues)
-  return {
-    fields,
-    identities,
-    ...(pairType !== undefined && pairValue !== undefined
-      ? { identityPair: [pairType, pairValue] as const }
-      : {}),
-    ...(memberRef === undefined ? {} : { memberRef }),
-    deriveLineNo: table.name === 'order_items' && !fields.has('line_no'),
-  }
-}
-
-/** A staging column, qualified so that correlated subqueries cannot capture its name. */
-function col(name: string): Fragment {
-  return sql`_ml_stage.${sourceColumn(name)}`
-}
-
-/** All checks for the planned columns, each a condition on the staging table. */
-function buildChecks(table: TableDef, plan: ColumnPlan, ctx: ParseContext): Check[] {
-  const checks: Check[] = []
-  for (const f of table.fields) {
-    const source = plan.fields.get(f.name)
-    if (source === undefined || f.derived) continue
-    checks.push(...fieldChecks(f, col(source), ctx))
-  }
-  for (const [type, source] of plan.identities) {
-    const c = col(source)
-    const norm = normalizeIdentity(type, c, ctx)
-    checks.push({
-      field: type,
-      column: c,
-      failing: sql`${blankToNull(c)} IS NOT NULL AND NOT ${identityValid(type, norm, c)}`,
-      reason: IDENTITY_REASON[type],
-    })
-  }
-  if (plan.identityPair) {
-    const [t, v] = plan.identityPair
-    const tc = col(t)
-    checks.push({
-      field: 'identity_type',
-      column: tc,
-      failing: sql`${blankToNull(col(v))} IS NOT NULL AND NOT (lower(${blankToNull(tc)}) IN (${unsafeRaw(IDENTITY_TYPES.map((x) => `'${x}'`).join(', '))}))`,
-      reason: `unknown identity type (one of ${IDENTITY_TYPES.join(', ')})`,
-    })
-    checks.push({
-      field: 'identity_value',
-      column: col(v),
-      failing: sql`${blankToNull(tc)} IS NOT NULL AND ${pairValue(plan, ctx)} IS NULL AND ${blankToNull(col(v))} IS NOT NULL`,
-      reason: 'not a valid value for its identity type',
-    })
-  }
-  if (plan.memberRef !== undefined) {
-    const c = col(plan.memberRef)
-    checks.push({
-      field: 'member_id',
-      column: c,
-      failing: sql`${blankToNull(c)} IS NOT NULL AND TRY_CAST(${blankToNull(c)} AS BIGINT) IS NULL`,
-      reason: 'not a member id (an integer)',
-    })
-    checks.push({
-      field: 'member_id',
-      column: c,
-      failing: sql`TRY_CAST(${blankToNull(c)} AS BIGINT) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM members m WHERE m.member_id = TRY_CAST(${blankToNull(c)} AS BIGINT))`,
-      reason: 'unknown member_id',
-    })
-  }
-  const needsIdentity = table.memberLink === 'owner' || table.memberLink === 'reference'
-  const orderSource = plan.fields.get('order_id')
-  if (
-    needsIdentity ||
-    (table.name === 'returns' && plan.identities.length + (plan.identityPair ? 1 : 0) > 0)
-  ) {
-    const present = identityPresence(plan, ctx)
-    const guard =
-      table.name === 'returns' && orderSource !== undefined
-        ? sql`${blankToNull(col(orderSource))} IS NULL AND `
-        : sql``
-    checks.push({
-      field: 'identity',
-      column: sql`NULL`,
-      failing: sql`${guard}NOT (${present})`,
-      reason: `no identity: one of member_id, ${IDENTITY_TYPES.join(', ')} is required`,
-    })
-  }
-  if (table.memberLink === 'via-order' && orderSource !== undefined) {
-    const c = col(orderSource)
-    checks.push({
-      field: 'order_id',
-      column: c,
-      failing: sql`${blankToNull(c)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = ${blankToNull(c)})`,
-      reason: 'unknown order_id (load the orders first)',
-    })
-  }
-  return checks
-}
-
-function identityPresence(plan: ColumnPlan, ctx: ParseContext): Fragment {
-  const parts: Fragment[] = plan.identities.map(
-    ([type, source]) => sql`${normalizeIdentity(type, col(source), ctx)} IS NOT NULL`,
-  )
-  if (plan.identityPair) parts.push(sql`${pairValue(plan, ctx)} IS NOT NULL`)
-  if (plan.memberRef !== undefined)
-    parts.push(sql`TRY_CAST(${blankToNull(col(plan.memberRef))} AS BIGINT) IS NOT NULL`)
-  return parts.length === 0 ? sql`false` : join(parts, ' OR ')
-}
-
-/** Normalised value of the identity_type/identity_value pair; NULL when blank or invalid. */
-function pairValue(plan: ColumnPlan, ctx: ParseContext): Fragment {
-  const [t, v] = plan.identityPair as readonly [string, string]
-  const type = sql`lower(${blankToNull(col(t))})`
-  const arms = IDENTITY_TYPES.map((it) => {
-    const norm = normalizeIdentity(it, col(v), ctx)
-    return sql`WHEN ${type} = ${it} THEN (CASE WHEN ${identityValid(it, norm, col(v))} THEN ${norm} END)`
-  })
-  return sql`(CASE ${join(arms, ' ')} END)`
-}
-
-async function validate(
-  driver: DuckDbDriver,
-  table: TableDef,
-  plan: ColumnPlan,
-  ctx: ParseContext,
-  file: string,
-  maxIssues: number,
-): Promise<void> {
-  const checks = buildChecks(table, plan, ctx)
-  const stage = ident('_ml_stage')
-  const keyCols = table.key.filter((k) => k !== 'member_id' && plan.fields.has(k))
-  const keyCheck = keyCols.length === table.key.length && keyCols.length > 0
-  // One scan counts every failing check; the detail query runs only when something failed.
-  const counts = checks.map(
-    (c, i) => sql`count(*) FILTER (WHERE ${c.failing}) AS ${ident(`c${i}`)}`,
-  )
-  const dupKeys = keyCols.map((k) => blankToNull(col(plan.fields.get(k) as string)))
-  const dupSql = keyCheck
-    ? sql`(SELECT count(*) FROM (SELECT _line, min(_line) OVER (PARTITION BY ${join(dupKeys)}) AS f FROM ${stage} WHERE ${join(
-        dupKeys.map((d) => sql`${d} IS NOT NULL`),
-        ' AND ',
-      )}) WHERE _line <> f)`
-    : sql`0`
-  const row = await driver.first<Record<string, bigint>>(
-    sql`SELECT ${checks.length > 0 ? sql`${join(counts)}, ` : sql``}${dupSql} AS dup FROM ${stage}`,
-  )
-  const failing = checks.filter((_, i) => Number(row?.[`c${i}`] ?? 0) > 0)
-  const dupCount = Number(row?.['dup'] ?? 0)
-  const total =
-    failing.reduce((s, c) => s + Number(row?.[`c${checks.indexOf(c)}`] ?? 0), 0) + dupCount
-  if (total === 0) return
-  const parts: Fragment[] = failing.map(
-    (c) =>
-      sql`SELECT _line, ${c.field} AS field, ${c.column}::VARCHAR AS value, ${c.reason} AS reason FROM ${stage} WHERE ${c.failing}`,
-  )
-  if (dupCount > 0) {
-    const keyName = keyCols.join(', ')
-    parts.push(sql`SELECT _line, ${keyName} AS field, value,
-      'duplicate key ' || ${keyName} || ' (first on line ' || first_line || ')' AS reason
-      FROM (SELECT _line, concat_ws(', ', ${join(dupKeys)}) AS value,
-              min(_line) OVER (PARTITION BY ${join(dupKeys)}) AS first_line
-            FROM ${stage} WHERE ${join(
-              dupKeys.map((d) => sql`${d} IS NOT NULL`),
-              ' AND ',
-            )})
-      WHERE _line <> first_line`)
-  }
-  const rows = await driver.all<{
-    line: bigint
-    field: string
-    value: string | null
-    reason: string
-  }>(
-    sql`SELECT _line AS line, field, value, reason FROM (${join(parts, ' UNION ALL ')}) ORDER BY _line, field LIMIT ${maxIssues}`,
-  )
-  const issues: InputIssue[] = rows.map((r) => ({
-    file,
-    line: Number(r.line),
-    field: r.field,
-    value: r.value,
-    reason: r.reason,
-  }))
-  throw new InputError(
-    `${file}: ${total} problem(s) in ${table.name} data; nothing was loaded`,
-    issues,
-    total,
-  )
-}
-
-/** Builds `_ml_typed` (canonical typed columns), `_ml_ids` and `_ml_memref` from the staging table. */
-async function buildTyped(
-  driver: DuckDbDriver,
-  table: TableDef,
-  plan: ColumnPlan,
-  ctx: ParseContext,
-  options: IngestOptions,
-): Promise<void> {
-  const selects: Fragment[] = [sql`_line`]
-  for (const f of table.fields) {
-    if (f.derived) continue
-    selects.push(sql`${typedValue(f, plan, ctx, options)} AS ${ident(f.name)}`)
-  }
-  plan.identities.forEach(([type, source]) => {
-    selects.push(sql`${normalizeIdentity(type, col(source), ctx)} AS ${ident(`_id_${type}`)}`)
-  })
-  if (plan.identityPair) {
-    selects.push(sql`lower(${blankToNull(col(plan.identityPair[0]))}) AS _pair_type`)
-    selects.push(sql`${pairValue(plan, ctx)} AS _pair_value`)
-  }
-  selects.push(
-    plan.memberRef === undefined
-      ? sql`NULL::BIGINT AS _member_ref`
-      : sql`TRY_CAST(${blankToNull(col(plan.memberRef))} AS BIGINT) AS _member_ref`,
-  )
-  await driver.execute(
-    sql`CREATE OR REPLACE TEMP TABLE ${ident(TYPED)} AS SELECT ${join(selects)} FROM _ml_stage`,
-  )
-  if (plan.deriveLineNo) {
-    await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(TYPED)} AS
-      SELECT * REPLACE (row_number() OVER (PARTITION BY order_id ORDER BY _line)::INTEGER AS line_no) FROM ${ident(TYPED)}`)
-  }
-  const idParts: Fragment[] = plan.identities.map(
-    ([type]) =>
-      sql`SELECT _line, ${type} AS identity_type, ${ident(`_id_${type}`)} AS identity_value FROM ${ident(TYPED)} WHERE ${ident(`_id_${type}`)} IS NOT NULL`,
-  )
-  if (plan.identityPair) {
-    idParts.push(
-      sql`SELECT _line, _pair_type AS identity_type, _pair_value AS identity_value FROM ${ident(TYPED)} WHERE _pair_value IS NOT NULL`,
-    )
-  }
-  // Returns that name their order take the order's member; only the others resolve by identity.
-  const onlyUnlinked =
-    table.name === 'returns'
-      ? sql` WHERE _line IN (SELECT _line FROM ${ident(TYPED)} WHERE order_id IS NULL)`
-      : sql``
-  await driver.execute(
-    idParts.length === 0
-      ? sql`CREATE OR REPLACE TEMP TABLE _ml_ids (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR)`
-      : sql`CREATE OR REPLACE TEMP TABLE _ml_ids AS SELECT * FROM (${join(idParts, ' UNION ALL ')})${onlyUnlinked}`,
-  )
-  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_memref AS
-    SELECT _line, _member_ref AS member_id FROM ${ident(TYPED)} WHERE _member_ref IS NOT NULL`)
-}
-
-function typedValue(
-  f: FieldDef,
-  plan: ColumnPlan,
-  ctx: ParseContext,
-  options: IngestOptions,
-): Fragment {
-  const source = plan.fields.get(f.name)
-  const fallback: string | undefined = f.name === 'currency' ? options.currency : f.default
-  const castType = unsafeRaw(typeName(f))
-  if (source === undefined) {
-    return fallback === undefined ? sql`NULL::${castType}` : sql`${fallback}::${castType}`
-  }
-  const parsed = parseField(f, col(source), ctx)
-  return fallback === undefined ? parsed : sql`coalesce(${parsed}, ${fallback}::${castType})`
-}
-
-function typeName(f: FieldDef): string {
-  switch (f.type.kind) {
-    case 'string':
-    case 'enum':
-      return 'VARCHAR'
-    case 'integer':
-      return 'INTEGER'
-    case 'bigint':
-      return 'BIGINT'
-    case 'number':
-      return 'DOUBLE'
-    case 'money':
-      return 'DECIMAL(18,4)'
-    case 'timestamp':
-      return 'TIMESTAMP'
-    case 'date':
-      return 'DATE'
-    case 'boolean':
-      return 'BOOLEAN'
-    case 'json':
-      return 'JSON'
-    default: {
-      const _exhaustive: never = f.type
-      throw new Error(`unhandled type ${JSON.stringify(_exhaustive)}`)
-    }
-  }
 }
 
 async function rejectUnknown(
@@ -668,11 +270,13 @@ async function applyMerges(driver: DuckDbDriver, file: string): Promise<number> 
   return n
 }
 
-async function addIdentities(driver: DuckDbDriver, table: TableDef): Promise<number> {
-  const time =
-    table.timeField === undefined ? sql`NULL::TIMESTAMP` : sql`t.${ident(table.timeField)}`
-  const channel =
-    table.channelField === undefined ? sql`NULL::VARCHAR` : sql`t.${ident(table.channelField)}`
+async function addIdentities(
+  driver: DuckDbDriver,
+  table: TableDef,
+  value: ValueOf,
+): Promise<number> {
+  const time = table.timeField === undefined ? sql`NULL::TIMESTAMP` : value(table.timeField)
+  const channel = table.channelField === undefined ? sql`NULL::VARCHAR` : value(table.channelField)
   return driver.execute(sql`INSERT INTO identities
     SELECT nw.identity_type, nw.identity_value, r.member_id, ${channel}, ${time}
     FROM _ml_newid nw
@@ -681,11 +285,13 @@ async function addIdentities(driver: DuckDbDriver, table: TableDef): Promise<num
 }
 
 /** New members found through a fact table: registered at their first record, on its channel. */
-async function createMembers(driver: DuckDbDriver, table: TableDef): Promise<number> {
-  const time =
-    table.timeField === undefined ? sql`NULL::TIMESTAMP` : sql`t.${ident(table.timeField)}`
-  const channel =
-    table.channelField === undefined ? sql`NULL::VARCHAR` : sql`t.${ident(table.channelField)}`
+async function createMembers(
+  driver: DuckDbDriver,
+  table: TableDef,
+  value: ValueOf,
+): Promise<number> {
+  const time = table.timeField === undefined ? sql`NULL::TIMESTAMP` : value(table.timeField)
+  const channel = table.channelField === undefined ? sql`NULL::VARCHAR` : value(table.channelField)
   return driver.execute(sql`INSERT INTO members (member_id, registered_at, registration_channel)
     SELECT r.member_id, min(${time}), arg_min(${channel}, ${time})
     FROM _ml_resolved r JOIN ${ident(TYPED)} t USING (_line)
@@ -693,16 +299,19 @@ async function createMembers(driver: DuckDbDriver, table: TableDef): Promise<num
 }
 
 /** Member rows: the last line of a member wins for each non-empty attribute; registration is the earliest. */
-async function upsertMembers(driver: DuckDbDriver): Promise<{ inserted: number; updated: number }> {
+async function upsertMembers(
+  driver: DuckDbDriver,
+  value: ValueOf,
+): Promise<{ inserted: number; updated: number }> {
   const attrs = TABLES.members.fields.filter(
     (f) => f.name !== 'member_id' && f.name !== 'registered_at',
   )
   const aggs = attrs.map(
     (f) =>
-      sql`arg_max(t.${ident(f.name)}, t._line) FILTER (WHERE t.${ident(f.name)} IS NOT NULL) AS ${ident(f.name)}`,
+      sql`arg_max(${value(f.name)}, t._line) FILTER (WHERE ${value(f.name)} IS NOT NULL) AS ${ident(f.name)}`,
   )
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_rows AS
-    SELECT r.member_id, min(t.registered_at) AS registered_at, ${join(aggs)}
+    SELECT r.member_id, min(${value('registered_at')}) AS registered_at, ${join(aggs)}
     FROM ${ident(TYPED)} t JOIN _ml_resolved r USING (_line) GROUP BY r.member_id`)
   const changed = attrs.map(
     (f) =>
@@ -728,11 +337,12 @@ async function upsertRows(
   table: TableDef,
   file: string,
   maxIssues: number,
+  value: ValueOf,
 ): Promise<{ inserted: number; updated: number }> {
   const hasMember = table.fields.some((f) => f.name === 'member_id')
   const names = table.fields.map((f) => f.name)
   const selects = names.map((n) => {
-    if (n !== 'member_id') return sql`t.${ident(n)}`
+    if (n !== 'member_id') return sql`${value(n)} AS ${ident(n)}`
     // Returns that name their order belong to the order's member.
     return table.name === 'returns'
       ? sql`coalesce(o.member_id, r.member_id) AS member_id`
@@ -744,10 +354,24 @@ async function upsertRows(
       : hasMember
         ? sql` JOIN _ml_resolved r USING (_line)`
         : sql``
-  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_rows AS
-    SELECT t._line, ${join(selects)} FROM ${ident(TYPED)} t${joins}`)
-  if (table.key.includes('member_id')) await rejectDuplicateKeys(driver, table, file, maxIssues)
+  const rowsQuery = sql`SELECT t._line, ${join(selects)} FROM ${ident(TYPED)} t${joins}`
   const target = ident(table.name)
+  const empty = (await driver.first(sql`SELECT 1 AS x FROM ${target} LIMIT 1`)) === undefined
+  const memberKeyed = table.key.includes('member_id')
+  // Keys that include the member are known only now; rows are materialised to check them first.
+  if (memberKeyed) {
+    await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_rows AS ${rowsQuery}`)
+    await rejectDuplicateKeys(driver, table, file, maxIssues)
+  }
+  const source = memberKeyed ? sql`_ml_rows` : sql`(${rowsQuery})`
+  const cols = join(names.map((n) => ident(n)))
+  const values = join(names.map((n) => sql`n.${ident(n)}`))
+  if (empty) {
+    const inserted = await driver.execute(
+      sql`INSERT INTO ${target} (${cols}) SELECT ${values} FROM ${source} n`,
+    )
+    return { inserted, updated: 0 }
+  }
   const keyMatch = join(
     table.key.map((k) => sql`${target}.${ident(k)} = n.${ident(k)}`),
     ' AND ',
@@ -757,13 +381,11 @@ async function upsertRows(
   if (others.length > 0) {
     const sets = others.map((n) => sql`${ident(n)} = n.${ident(n)}`)
     const changed = others.map((n) => sql`${target}.${ident(n)} IS DISTINCT FROM n.${ident(n)}`)
-    updated = await driver.execute(sql`UPDATE ${target} SET ${join(sets)} FROM _ml_rows n
+    updated = await driver.execute(sql`UPDATE ${target} SET ${join(sets)} FROM ${source} n
       WHERE ${keyMatch} AND (${join(changed, ' OR ')})`)
   }
-  const cols = join(names.map((n) => ident(n)))
   const inserted = await driver.execute(sql`INSERT INTO ${target} (${cols})
-    SELECT ${join(names.map((n) => sql`n.${ident(n)}`))} FROM _ml_rows n
-    WHERE NOT EXISTS (SELECT 1 FROM ${target} WHERE ${keyMatch})`)
+    SELECT ${values} FROM ${source} n WHERE NOT EXISTS (SELECT 1 FROM ${target} WHERE ${keyMatch})`)
   return { inserted, updated }
 }
 
@@ -785,4 +407,27 @@ async function rejectDuplicateKeys(
     reason: `duplicate key ${table.key.join(', ')} for the same member (first on line ${Number(r.firstLine)})`,
   }))
   throw new InputError(`${file}: duplicate keys in ${table.name}; nothing was loaded`, issues)
+}
+
+type ValueOf = (name: string) => Fragment
+
+/**
+ * The value written for a canonical field: the parsed column of `_ml_typed` (alias `t`) with the field's default
+ * (or `--currency`) filling blanks, or the default alone when the file has no such column.
+ */
+function fieldValue(
+  table: TableDef,
+  name: string,
+  plan: ColumnPlan,
+  options: IngestOptions,
+): Fragment {
+  const f = table.fields.find((x) => x.name === name)
+  if (f === undefined) throw new Error(`${table.name} has no field ${name}`)
+  const fallback = name === 'currency' ? options.currency : f.default
+  const type = unsafeRaw(typeName(f))
+  const present = plan.fields.has(name) || (name === 'line_no' && plan.deriveLineNo)
+  if (!present) return fallback === undefined ? sql`NULL::${type}` : sql`${fallback}::${type}`
+  return fallback === undefined
+    ? sql`t.${ident(name)}`
+    : sql`coalesce(t.${ident(name)}, ${fallback}::${type})`
 }

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { InputError, type InputIssue } from '../core/errors.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
-import { ident, join, sourceColumn, sql, type Fragment } from '../engine/sql/fragment.js'
+import { ident, join, sourceColumn, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
 
 export const SOURCE_FORMATS = ['csv', 'jsonl', 'parquet'] as const
 export type SourceFormat = (typeof SOURCE_FORMATS)[number]
@@ -225,11 +225,14 @@ async function rawColumns(driver: DuckDbDriver): Promise<string[]> {
   ).map((r) => r.columnName)
 }
 
+/**
+ * Exposes the raw table as the staging view with line numbers: the raw table keeps file order, so its rowid
+ * plus the lines before the first record is the line number, without copying the data.
+ */
 async function promote(driver: DuckDbDriver, cols: readonly string[], firstLine: number) {
   const selects: Fragment[] = cols.map((c) => sql`${sourceColumn(c)}`)
-  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(STAGE_TABLE)} AS
-    SELECT (rowid + ${firstLine})::BIGINT AS _line, ${join(selects)} FROM ${ident(RAW_TABLE)} ORDER BY rowid`)
-  await driver.execute(sql`DROP TABLE ${ident(RAW_TABLE)}`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP VIEW ${ident(STAGE_TABLE)} AS
+    SELECT (rowid + ${unsafeRaw(String(Math.trunc(firstLine)))})::BIGINT AS _line, ${join(selects)} FROM ${ident(RAW_TABLE)}`)
 }
 
 /** Turns an engine error raised while reading a file into an InputError naming the file (and line if known). */
@@ -265,8 +268,12 @@ export function asInputError(error: unknown, path: string): unknown {
   })
 }
 
-/** Drops every temporary table of the ingest path, freeing their memory. */
+/** Drops every temporary table and view of the ingest path, freeing their memory. */
 export async function dropStagingTables(driver: DuckDbDriver): Promise<void> {
+  const views = await driver.all<{ viewName: string }>(
+    sql`SELECT view_name FROM duckdb_views() WHERE database_name = 'temp' AND starts_with(view_name, '_ml_')`,
+  )
+  for (const v of views) await driver.execute(sql`DROP VIEW IF EXISTS ${ident(v.viewName)}`)
   const tables = await driver.all<{ tableName: string }>(
     sql`SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp' AND starts_with(table_name, '_ml_')`,
   )

@@ -62,7 +62,9 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   const db = await openDatabase(flags.db)
   const reports: IngestReport[] = []
   try {
-    await db.driver.execute(sql`INSERT INTO memberlens_meta VALUES ('demo', 'true') ON CONFLICT DO UPDATE SET value = 'true'`)
+    await db.driver.execute(
+      sql`INSERT INTO memberlens_meta VALUES ('demo', 'true') ON CONFLICT DO UPDATE SET value = 'true'`,
+    )
     const files = sim.files as Record<string, string>
     const total = DEMO_LOAD_ORDER.reduce((s, t) => s + (sim.rows[t] ?? 0), 0)
     progress.phase('loading tables', total)
@@ -78,7 +80,14 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     const overview = await getOverview(db.driver)
     const seconds = (performance.now() - started) / 1000
     if (flags.json) {
-      printJson({ database: flags.db, seconds, simulated: sim.rows, truthFile: sim.truthFile, loads: reports, overview })
+      printJson({
+        database: flags.db,
+        seconds,
+        simulated: sim.rows,
+        truthFile: sim.truthFile,
+        loads: reports,
+        overview,
+      })
       return
     }
     if (!flags.quiet) {
@@ -102,7 +111,9 @@ async function prepareDemoDatabase(path: string): Promise<void> {
   let isDemo = false
   let empty = false
   try {
-    const meta = await db.driver.first<{ value: string }>(sql`SELECT value FROM memberlens_meta WHERE key = 'demo'`)
+    const meta = await db.driver.first<{ value: string }>(
+      sql`SELECT value FROM memberlens_meta WHERE key = 'demo'`,
+    )
     isDemo = meta?.value === 'true'
     const loads = await db.driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM loads`)
     empty = Number(loads?.n ?? 0) === 0
@@ -110,7 +121,9 @@ async function prepareDemoDatabase(path: string): Promise<void> {
     await db.close()
   }
   if (!isDemo && !empty) {
-    throw new ConfigError(`${path} holds data that the demo did not create; pass --db to build the demo elsewhere`)
+    throw new ConfigError(
+      `${path} holds data that the demo did not create; pass --db to build the demo elsewhere`,
+    )
   }
   await rm(path, { force: true })
   await rm(`${path}.wal`, { force: true })

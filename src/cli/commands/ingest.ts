@@ -2,7 +2,12 @@ import pc from 'picocolors'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import { INGEST_TABLES, isIngestTable } from '../../core/schema.js'
-import { ingestFile, type IngestOptions, type IngestPhase, type IngestReport } from '../../ingest/ingest.js'
+import {
+  ingestFile,
+  type IngestOptions,
+  type IngestPhase,
+  type IngestReport,
+} from '../../ingest/ingest.js'
 import { PRESETS, findPreset, type PresetReport } from '../../ingest/presets/index.js'
 import type { Database } from '../../store/database.js'
 import { fmt, printJson, table } from '../output.js'
@@ -10,7 +15,12 @@ import { createProgress, type Progress } from '../progress.js'
 import { parseMapFlags, readMappingFile, type IngestFlags } from '../validations/ingest.js'
 
 /** Loads each file in turn (each file is atomic); stops at the first bad file. */
-export async function runIngest(db: Database, target: string, files: readonly string[], flags: IngestFlags): Promise<void> {
+export async function runIngest(
+  db: Database,
+  target: string,
+  files: readonly string[],
+  flags: IngestFlags,
+): Promise<void> {
   const progress = createProgress(!flags.json && !flags.quiet)
   const preset = findPreset(target)
   const results: Array<IngestReport | PresetReport> = []
@@ -42,9 +52,17 @@ export async function runIngest(db: Database, target: string, files: readonly st
       }
       const fromFile = flags.mapping === undefined ? {} : await readMappingFile(flags.mapping)
       if (fromFile.table !== undefined && fromFile.table !== target) {
-        throw InputError.single({ file: flags.mapping, field: 'table', value: fromFile.table, reason: `mapping is for ${fromFile.table}, not ${target}` })
+        throw InputError.single({
+          file: flags.mapping,
+          field: 'table',
+          value: fromFile.table,
+          reason: `mapping is for ${fromFile.table}, not ${target}`,
+        })
       }
-      const ignore = [...(fromFile.ignore ?? []), ...(flags.ignore ? flags.ignore.split(',').map((s) => s.trim()) : [])]
+      const ignore = [
+        ...(fromFile.ignore ?? []),
+        ...(flags.ignore ? flags.ignore.split(',').map((s) => s.trim()) : []),
+      ]
       const timezone = flags.tz ?? fromFile.timezone
       const dateFormat = flags.dateFormat ?? fromFile.date_format
       const currency = flags.currency ?? fromFile.currency
@@ -88,7 +106,10 @@ export async function runIngest(db: Database, target: string, files: readonly st
 }
 
 /** Drives the progress bar from the engine's own progress while a phase runs. */
-function watchPhases(db: Database, progress: Progress): { onPhase: (p: IngestPhase, d?: { rows?: number }) => void; stop: () => void } {
+function watchPhases(
+  db: Database,
+  progress: Progress,
+): { onPhase: (p: IngestPhase, d?: { rows?: number }) => void; stop: () => void } {
   let timer: NodeJS.Timeout | undefined
   let rows = 0
   const stop = () => {
@@ -108,7 +129,9 @@ function watchPhases(db: Database, progress: Progress): { onPhase: (p: IngestPha
       timer = setInterval(() => {
         const p = db.driver.progress()
         if (p.percentage < 0) return
-        progress.update(phase === 'reading' ? Math.round(p.percentage) : Math.round((p.percentage / 100) * rows))
+        progress.update(
+          phase === 'reading' ? Math.round(p.percentage) : Math.round((p.percentage / 100) * rows),
+        )
       }, 100)
       timer.unref()
     },
@@ -136,11 +159,18 @@ export function renderIngest(results: ReadonlyArray<IngestReport | PresetReport>
     if ('preset' in r) {
       const skipped = Object.entries(r.skipped)
       if (skipped.length > 0) {
-        notes.push(`${r.preset}: ${fmt(r.rowsRead)} source lines; skipped by rule: ${skipped.map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`)
+        notes.push(
+          `${r.preset}: ${fmt(r.rowsRead)} source lines; skipped by rule: ${skipped.map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`,
+        )
       }
     }
   }
   const dry = results.some((r) => r.dryRun)
-  const head = table(['file', 'table', 'rows', 'inserted', 'updated', 'unchanged', 'new members', 'merged'], rows)
-  return [dry ? pc.yellow('dry run: validated and resolved, nothing written') : '', head, ...notes].filter((s) => s !== '').join('\n')
+  const head = table(
+    ['file', 'table', 'rows', 'inserted', 'updated', 'unchanged', 'new members', 'merged'],
+    rows,
+  )
+  return [dry ? pc.yellow('dry run: validated and resolved, nothing written') : '', head, ...notes]
+    .filter((s) => s !== '')
+    .join('\n')
 }

@@ -3,8 +3,14 @@ import { getMemberProfile, listMerges } from '../../engine/members/member-profil
 import type { Database } from '../../store/database.js'
 import { fmt, keyValues, printJson, table } from '../output.js'
 
-export async function runMembersShow(db: Database, query: string, flags: { json: boolean; countryCode?: string }): Promise<void> {
-  const profile = await getMemberProfile(db.driver, query, { defaultCountryCode: flags.countryCode ?? '86' })
+export async function runMembersShow(
+  db: Database,
+  query: string,
+  flags: { json: boolean; countryCode?: string },
+): Promise<void> {
+  const profile = await getMemberProfile(db.driver, query, {
+    defaultCountryCode: flags.countryCode ?? '86',
+  })
   if (flags.json) {
     printJson(profile)
     return
@@ -21,7 +27,12 @@ export async function runMembersShow(db: Database, query: string, flags: { json:
     pc.bold('Identities'),
     table(
       ['type', 'value', 'first seen', 'channel'],
-      profile.identities.map((i) => [String(i['identityType']), String(i['identityValue']), String(i['firstSeenAt'] ?? '–'), String(i['sourceChannel'] ?? '–')]),
+      profile.identities.map((i) => [
+        String(i['identityType']),
+        String(i['identityValue']),
+        String(i['firstSeenAt'] ?? '–'),
+        String(i['sourceChannel'] ?? '–'),
+      ]),
     ),
     '',
     pc.bold('Purchases'),
@@ -38,14 +49,22 @@ export async function runMembersShow(db: Database, query: string, flags: { json:
     out.push(
       table(
         ['member', 'linked by', 'file', 'line'],
-        profile.mergedFrom.map((r) => [String(r['fromMemberId']), `${String(r['identityType'])}:${String(r['identityValue'])}`, String(r['sourceFile']), String(r['sourceLine'])]),
+        profile.mergedFrom.map((r) => [
+          String(r['fromMemberId']),
+          `${String(r['identityType'])}:${String(r['identityValue'])}`,
+          String(r['sourceFile']),
+          String(r['sourceLine']),
+        ]),
       ),
     )
   }
   process.stdout.write(`${out.join('\n')}\n`)
 }
 
-export async function runMembersMerges(db: Database, flags: { json: boolean; limit: number }): Promise<void> {
+export async function runMembersMerges(
+  db: Database,
+  flags: { json: boolean; limit: number },
+): Promise<void> {
   const merges = await listMerges(db.driver, flags.limit)
   if (flags.json) {
     printJson({ merges })
@@ -58,7 +77,15 @@ export async function runMembersMerges(db: Database, flags: { json: boolean; lim
   process.stdout.write(
     `${table(
       ['merge', 'load', 'from', 'into', 'linked by', 'file', 'line'],
-      merges.map((r) => [String(r['mergeId']), String(r['loadId']), String(r['fromMemberId']), String(r['intoMemberId']), `${String(r['identityType'])}:${String(r['identityValue'])}`, String(r['sourceFile']), String(r['sourceLine'])]),
+      merges.map((r) => [
+        String(r['mergeId']),
+        String(r['loadId']),
+        String(r['fromMemberId']),
+        String(r['intoMemberId']),
+        `${String(r['identityType'])}:${String(r['identityValue'])}`,
+        String(r['sourceFile']),
+        String(r['sourceLine']),
+      ]),
     )}\n`,
   )
 }

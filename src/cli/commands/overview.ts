@@ -3,7 +3,10 @@ import { getOverview, type Overview } from '../../engine/metrics/overview.js'
 import type { Database } from '../../store/database.js'
 import { fmt, keyValues, pct, printJson } from '../output.js'
 
-export async function runOverview(db: Database, flags: { month?: string; json: boolean }): Promise<void> {
+export async function runOverview(
+  db: Database,
+  flags: { month?: string; json: boolean },
+): Promise<void> {
   const overview = await getOverview(db.driver, flags.month)
   if (flags.json) {
     printJson({ overview: overview ?? null })
@@ -13,7 +16,8 @@ export async function runOverview(db: Database, flags: { month?: string; json: b
 }
 
 export function renderOverview(o: Overview | undefined): string {
-  if (o === undefined) return 'The database holds no orders or events yet: load some with `memberlens ingest`.'
+  if (o === undefined)
+    return 'The database holds no orders or events yet: load some with `memberlens ingest`.'
   const month = o.month.slice(0, 7)
   const a = o.allTime
   return [
@@ -21,7 +25,10 @@ export function renderOverview(o: Overview | undefined): string {
     keyValues([
       ['members (month end)', fmt(o.membersAtMonthEnd)],
       ['new members', fmt(o.newMembers)],
-      ['active members', `${fmt(o.activeMembers)}  (${pct(o.membersAtMonthEnd > 0 ? o.activeMembers / o.membersAtMonthEnd : null)} of members)`],
+      [
+        'active members',
+        `${fmt(o.activeMembers)}  (${pct(o.membersAtMonthEnd > 0 ? o.activeMembers / o.membersAtMonthEnd : null)} of members)`,
+      ],
       ['buyers', fmt(o.buyers)],
       ['orders', fmt(o.orders)],
       ['net revenue', fmt(o.netRevenue, 2)],

@@ -19,7 +19,12 @@ export function runSchema(name: string | undefined, flags: { json: boolean }): v
     return
   }
   if (name === undefined) {
-    process.stdout.write(`${table(['table', 'key', 'description'], defs.map((t) => [t.name, t.key.join(', '), t.description]))}\n`)
+    process.stdout.write(
+      `${table(
+        ['table', 'key', 'description'],
+        defs.map((t) => [t.name, t.key.join(', '), t.description]),
+      )}\n`,
+    )
     process.stdout.write('\nRun `memberlens schema <table>` for its fields.\n')
     return
   }
@@ -29,10 +34,19 @@ export function runSchema(name: string | undefined, flags: { json: boolean }): v
   process.stdout.write(
     `${table(
       ['field', 'type', 'required', 'description'],
-      t.fields.filter((f) => !f.derived).map((f) => [f.name, typeLabel(f.type), f.required ? (f.default ? `default ${f.default}` : 'yes') : '', f.description]),
+      t.fields
+        .filter((f) => !f.derived)
+        .map((f) => [
+          f.name,
+          typeLabel(f.type),
+          f.required ? (f.default ? `default ${f.default}` : 'yes') : '',
+          f.description,
+        ]),
     )}\n`,
   )
   if (t.memberLink === 'owner' || t.memberLink === 'reference' || t.name === 'returns') {
-    process.stdout.write('\nIdentity columns (any of): member_id, phone, email, wechat_unionid, card_no, app_user_id, pos_customer_id, customer_id, or identity_type + identity_value\n')
+    process.stdout.write(
+      '\nIdentity columns (any of): member_id, phone, email, wechat_unionid, card_no, app_user_id, pos_customer_id, customer_id, or identity_type + identity_value\n',
+    )
   }
 }

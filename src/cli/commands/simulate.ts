@@ -39,7 +39,9 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     try {
       for (const [t, csv] of Object.entries(files)) {
         const parquet = csv.replace(/\.csv$/, '.parquet')
-        await driver.execute(sql`COPY (SELECT * FROM read_csv(${csv}, header = true, all_varchar = true)) TO ${parquet} (FORMAT parquet)`)
+        await driver.execute(
+          sql`COPY (SELECT * FROM read_csv(${csv}, header = true, all_varchar = true)) TO ${parquet} (FORMAT parquet)`,
+        )
         await rm(csv)
         files[t] = parquet
       }
@@ -54,8 +56,10 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
   }
   if (!flags.quiet) {
     process.stdout.write(
-      `${table(['table', 'rows', 'file'], Object.entries(files).map(([t, f]) => [t, fmt(result.rows[t] ?? 0), f]))}\n` +
-        pc.dim(`ground truth: ${result.truthFile} · ${seconds.toFixed(1)} s\n`),
+      `${table(
+        ['table', 'rows', 'file'],
+        Object.entries(files).map(([t, f]) => [t, fmt(result.rows[t] ?? 0), f]),
+      )}\n` + pc.dim(`ground truth: ${result.truthFile} · ${seconds.toFixed(1)} s\n`),
     )
   }
 }

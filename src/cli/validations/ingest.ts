@@ -17,11 +17,17 @@ export const mappingFileSchema = z
     ignore: z.array(z.string()).optional(),
     timezone: z.string().optional(),
     date_format: z.string().optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY')
+      .optional(),
     delimiter: z.string().optional(),
     encoding: z.enum(ENCODINGS).optional(),
     format: z.enum(SOURCE_FORMATS).optional(),
-    country_code: z.string().regex(/^\d{1,4}$/).optional(),
+    country_code: z
+      .string()
+      .regex(/^\d{1,4}$/)
+      .optional(),
     unknown_identity: z.enum(UNKNOWN_IDENTITY_RULES).optional(),
   })
   .strict()
@@ -35,11 +41,17 @@ export const ingestFlagsSchema = z
     ignore: z.string().optional(),
     tz: z.string().optional(),
     dateFormat: z.string().optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY')
+      .optional(),
     delimiter: z.string().optional(),
     encoding: z.enum(ENCODINGS).optional(),
     format: z.enum(SOURCE_FORMATS).optional(),
-    countryCode: z.string().regex(/^\d{1,4}$/, 'digits of a country calling code, e.g. 86').optional(),
+    countryCode: z
+      .string()
+      .regex(/^\d{1,4}$/, 'digits of a country calling code, e.g. 86')
+      .optional(),
     unknownIdentity: z.enum(UNKNOWN_IDENTITY_RULES).optional(),
     dryRun: z.boolean().default(false),
     maxErrors: z.coerce.number().int().positive().default(20),
@@ -61,7 +73,9 @@ export async function readMappingFile(path: string): Promise<MappingFile> {
   try {
     data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
   } catch (error) {
-    throw new ConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`)
+    throw new ConfigError(
+      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    )
   }
   const parsed = mappingFileSchema.safeParse(data ?? {})
   if (!parsed.success) {

@@ -23,6 +23,16 @@ export interface DuckDbOptions {
   readonly threads?: number
 }
 
+/** MEMBERLENS_TRACE=1 prints each statement's time to stderr (for finding slow steps). */
+const TRACE = process.env['MEMBERLENS_TRACE'] === '1'
+
+function trace(text: string, started: number): void {
+  const ms = performance.now() - started
+  process.stderr.write(
+    `[sql ${ms.toFixed(0).padStart(6)} ms] ${text.replace(/\s+/g, ' ').slice(0, 140)}\n`,
+  )
+}
+
 const CAMEL_RE = /_([a-z0-9])/g
 const camel = (s: string): string => s.replace(CAMEL_RE, (_, c: string) => c.toUpperCase())
 
@@ -67,7 +77,9 @@ export class DuckDbDriver implements Driver {
   async execute(query: Fragment | CompiledQuery): Promise<number> {
     const q = toCompiled(query)
     try {
+      const started = TRACE ? performance.now() : 0
       const result = await this.connection.run(q.sql, q.parameters as DuckDBValue[])
+      if (TRACE) trace(q.sql, started)
       return Number(result.rowsChanged)
     } catch (cause) {
       throw new QueryError(q.sql, q.parameters, cause)
@@ -77,7 +89,9 @@ export class DuckDbDriver implements Driver {
   async all<T extends Row = Row>(query: Fragment | CompiledQuery): Promise<T[]> {
     const q = toCompiled(query)
     try {
+      const started = TRACE ? performance.now() : 0
       const reader = await this.connection.runAndReadAll(q.sql, q.parameters as DuckDBValue[])
+      if (TRACE) trace(q.sql, started)
       const names = reader.columnNames().map(camel)
       const rows = reader.getRows()
       return rows.map((r) => {

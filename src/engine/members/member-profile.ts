@@ -38,7 +38,9 @@ export async function findMemberId(
     return lookupIdentity(driver, [typed[1] as IdentityType], typed[2] as string, ctx)
   }
   if (/^\d{1,18}$/.test(q)) {
-    const m = await driver.first<{ memberId: bigint }>(sql`SELECT member_id FROM members WHERE member_id = ${BigInt(q)}`)
+    const m = await driver.first<{ memberId: bigint }>(
+      sql`SELECT member_id FROM members WHERE member_id = ${BigInt(q)}`,
+    )
     if (m) return m.memberId
   }
   return lookupIdentity(driver, IDENTITY_TYPES, q, ctx)
@@ -53,24 +55,34 @@ async function lookupIdentity(
   const v = sql`${value}::VARCHAR`
   const arms = types.map((t) => {
     const norm = normalizeIdentity(t, v, ctx)
-    return sql`SELECT member_id FROM identities WHERE identity_type = ${t} AND ${identityValid(t, norm, v)} AND identity_value = ${norm}`
+    return sql`SELECT member_id FROM identities WHERE identity_type = ${t} AND ${identityValid(t, norm)} AND identity_value = ${norm}`
   })
-  const r = await driver.first<{ memberId: bigint }>(sql`SELECT min(member_id) AS member_id FROM (${join(arms, ' UNION ALL ')})`)
+  const r = await driver.first<{ memberId: bigint }>(
+    sql`SELECT min(member_id) AS member_id FROM (${join(arms, ' UNION ALL ')})`,
+  )
   return r?.memberId ?? undefined
 }
 
 /** The profile of the member a query names; throws {@link NotFoundError} when there is none. */
-export async function getMemberProfile(driver: Driver, query: string, ctx?: IdentityContext): Promise<MemberProfile> {
+export async function getMemberProfile(
+  driver: Driver,
+  query: string,
+  ctx?: IdentityContext,
+): Promise<MemberProfile> {
   const id = await findMemberId(driver, query, ctx)
-  if (id === undefined || id === null) throw new NotFoundError(`no member matches ${JSON.stringify(query)}`)
+  if (id === undefined || id === null)
+    throw new NotFoundError(`no member matches ${JSON.stringify(query)}`)
   const member = await driver.first(sql`SELECT * FROM members WHERE member_id = ${id}`)
   if (!member) throw new NotFoundError(`no member matches ${JSON.stringify(query)}`)
   const identities = await driver.all(sql`SELECT identity_type, identity_value, source_channel,
       strftime(first_seen_at, '%Y-%m-%d %H:%M:%S') AS first_seen_at
     FROM identities WHERE member_id = ${id} ORDER BY first_seen_at NULLS LAST, identity_type, identity_value`)
-  const mergedFrom = await driver.all(sql`SELECT from_member_id, identity_type, identity_value, source_file, source_line
+  const mergedFrom =
+    await driver.all(sql`SELECT from_member_id, identity_type, identity_value, source_file, source_line
     FROM member_merges WHERE into_member_id = ${id} ORDER BY merge_id`)
-  const p = await driver.first<Record<string, unknown>>(sql`SELECT count(*) AS orders, coalesce(sum(net_amount), 0)::DOUBLE AS net_amount,
+  const p = await driver.first<
+    Record<string, unknown>
+  >(sql`SELECT count(*) AS orders, coalesce(sum(net_amount), 0)::DOUBLE AS net_amount,
       strftime(min(ordered_at), '%Y-%m-%d %H:%M:%S') AS first_order_at, strftime(max(ordered_at), '%Y-%m-%d %H:%M:%S') AS last_order_at,
       (SELECT coalesce(sum(amount), 0)::DOUBLE FROM returns WHERE member_id = ${id}) AS returns_amount
     FROM orders WHERE member_id = ${id} AND status <> 'cancelled'`)
@@ -89,7 +101,10 @@ export async function getMemberProfile(driver: Driver, query: string, ctx?: Iden
 }
 
 /** The merge log, newest first. */
-export async function listMerges(driver: Driver, limit = 50): Promise<Array<Record<string, unknown>>> {
+export async function listMerges(
+  driver: Driver,
+  limit = 50,
+): Promise<Array<Record<string, unknown>>> {
   return driver.all(sql`SELECT merge_id, load_id, from_member_id, into_member_id, identity_type, identity_value,
       source_file, source_line FROM member_merges ORDER BY merge_id DESC LIMIT ${limit}`)
 }

@@ -83,7 +83,8 @@ export function buildOverviewQuery(monthStart: string): Fragment {
 /** Shapes the row of {@link buildOverviewQuery} (camelCase keys from the driver). */
 export function toOverview(row: Record<string, unknown>): Overview {
   const n = (k: string): number => Number(row[k] ?? 0)
-  const nn = (k: string): number | null => (row[k] === null || row[k] === undefined ? null : Number(row[k]))
+  const nn = (k: string): number | null =>
+    row[k] === null || row[k] === undefined ? null : Number(row[k])
   return {
     month: String(row['month']),
     membersAtMonthEnd: n('membersAtMonthEnd'),

@@ -15,22 +15,38 @@ export function blankToNull(col: Fragment): Fragment {
   return sql`nullif(trim(${col}), '')`
 }
 
+/** Phone text reduced to digits and `+` (the first step of phone normalisation). */
+export function phoneDigits(col: Fragment): Fragment {
+  return sql`regexp_replace(${blankToNull(col)}, '[^0-9+]', '', 'g')`
+}
+
 /**
- * Normalised identity value, or NULL when blank. Phones: digits only, with the country code (a leading `+`
- * or `00` marks an international number; otherwise a national trunk `0` is dropped and the default country
- * code added). Emails: trimmed and lower-cased. Card numbers: spaces removed, upper-cased. Others: trimmed.
+ * A phone number from its {@link phoneDigits}: digits with the country code. A leading `+` or `00` marks an
+ * international number; otherwise a national trunk `0` is dropped and the default country code added. A `+`
+ * anywhere else makes the value `!`, which no phone pattern accepts.
  */
-export function normalizeIdentity(type: IdentityType, col: Fragment, ctx: IdentityContext): Fragment {
+export function phoneFromDigits(d: Fragment, ctx: IdentityContext): Fragment {
+  return sql`(CASE WHEN ${d} IS NULL THEN NULL
+    WHEN strpos(substr(${d}, 2), '+') > 0 THEN '!'
+    WHEN starts_with(${d}, '+') THEN substr(${d}, 2)
+    WHEN starts_with(${d}, '00') THEN substr(${d}, 3)
+    WHEN starts_with(${d}, '0') THEN ${ctx.defaultCountryCode} || substr(${d}, 2)
+    ELSE ${ctx.defaultCountryCode} || ${d} END)`
+}
+
+/**
+ * Normalised identity value, or NULL when blank. Phones: see {@link phoneFromDigits}. Emails: trimmed and
+ * lower-cased. Card numbers: spaces removed, upper-cased. Others: trimmed.
+ */
+export function normalizeIdentity(
+  type: IdentityType,
+  col: Fragment,
+  ctx: IdentityContext,
+): Fragment {
   const v = blankToNull(col)
   switch (type) {
-    case 'phone': {
-      const s = sql`regexp_replace(${v}, '[^0-9+]', '', 'g')`
-      return sql`(CASE WHEN ${v} IS NULL THEN NULL
-        WHEN starts_with(${s}, '+') THEN replace(${s}, '+', '')
-        WHEN starts_with(${s}, '00') THEN substr(${s}, 3)
-        WHEN starts_with(${s}, '0') THEN ${ctx.defaultCountryCode} || substr(${s}, 2)
-        ELSE ${ctx.defaultCountryCode} || ${s} END)`
-    }
+    case 'phone':
+      return phoneFromDigits(phoneDigits(col), ctx)
     case 'email':
       return sql`lower(${v})`
     case 'card_no':
@@ -48,10 +64,10 @@ export function normalizeIdentity(type: IdentityType, col: Fragment, ctx: Identi
 }
 
 /** True when a normalised identity is well formed. */
-export function identityValid(type: IdentityType, normalized: Fragment, raw: Fragment): Fragment {
+export function identityValid(type: IdentityType, normalized: Fragment): Fragment {
   switch (type) {
     case 'phone':
-      return sql`(regexp_full_match(${normalized}, '[0-9]{8,15}') AND NOT regexp_matches(substr(trim(${raw}), 2), '\+'))`
+      return sql`regexp_full_match(${normalized}, '[0-9]{8,15}')`
     case 'email':
       return sql`regexp_full_match(${normalized}, '[^@\s]+@[^@\s]+\.[^@\s]+')`
     default:

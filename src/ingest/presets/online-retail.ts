@@ -42,7 +42,7 @@ async function load(
   options: PresetOptions,
 ): Promise<PresetReport> {
   const staged = await stageFile(driver, file, { format: 'csv' }, options.maxIssues ?? 20)
-  await driver.execute(sql`ALTER TABLE _ml_stage RENAME TO _ml_src`)
+  await driver.execute(sql`ALTER VIEW _ml_stage RENAME TO _ml_src`)
   const cols = staged.columns
   const missing = COLUMNS.filter((c) => !cols.includes(c))
   if (missing.length > 0) {

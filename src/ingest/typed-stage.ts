@@ -1,0 +1,395 @@
+/**
+ * From the text staging table to the typed one, and the checks on it.
+ *
+ * Every source value is parsed exactly once, in one projection, into `_ml_typed`: parsed canonical fields
+ * (no defaults yet), flags saying which text was present (`_has_<field>`), normalised identities (`_id_<type>`)
+ * and the member reference. The checks then run as cheap predicates on that table in a single scan; only when
+ * something fails does a second query fetch the first problems with their text from the staging table.
+ * @module
+ */
+import { InputError, type InputIssue } from '../core/errors.js'
+import { IDENTITY_TYPES, sourceFields, type IdentityType, type TableDef } from '../core/schema.js'
+import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import { ident, join, sourceColumn, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
+import {
+  IDENTITY_REASON,
+  identityValid,
+  normalizeIdentity,
+  phoneDigits,
+  phoneFromDigits,
+} from '../engine/sql/identity.js'
+import { blankToNull, parseField, typeReason, type ParseContext } from './fields.js'
+import type { StagedSource } from './source.js'
+
+export const TYPED = '_ml_typed'
+
+/** Which source column feeds which canonical field. */
+export interface ColumnPlan {
+  /** canonical field → source column */
+  readonly fields: ReadonlyMap<string, string>
+  /** identity type → source column */
+  readonly identities: ReadonlyArray<readonly [IdentityType, string]>
+  readonly identityPair?: readonly [string, string]
+  readonly memberRef?: string
+  /** True when order_items has no line_no column: it is derived from the line order within each order. */
+  readonly deriveLineNo: boolean
+}
+
+export interface PlanOptions {
+  readonly columns?: Readonly<Record<string, string>>
+  readonly ignore?: readonly string[]
+}
+
+/** Matches the file's columns to canonical fields; throws naming every column that does not fit. */
+export function planColumns(
+  table: TableDef,
+  staged: StagedSource,
+  file: string,
+  options: PlanOptions,
+): ColumnPlan {
+  const allowed = new Set(sourceFields(table))
+  const mapping = options.columns ?? {}
+  const issues: InputIssue[] = []
+  for (const [canonical, source] of Object.entries(mapping)) {
+    if (!allowed.has(canonical)) {
+      issues.push({
+        file,
+        field: canonical,
+        reason: `not a field of ${table.name} (fields: ${[...allowed].join(', ')})`,
+      })
+    } else if (!staged.columns.includes(source)) {
+      issues.push({
+        file,
+        line: 1,
+        field: canonical,
+        value: source,
+        reason: 'mapped column is not in the file',
+      })
+    }
+  }
+  const bySource = new Map<string, string>()
+  for (const [canonical, source] of Object.entries(mapping)) bySource.set(source, canonical)
+  const ignore = new Set(options.ignore ?? [])
+  const fields = new Map<string, string>()
+  for (const col of staged.columns) {
+    if (ignore.has(col)) continue
+    const lower = col.trim().toLowerCase()
+    const canonical =
+      bySource.get(col) ?? (allowed.has(col) ? col : allowed.has(lower) ? lower : undefined)
+    if (canonical === undefined) {
+      issues.push({
+        file,
+        line: 1,
+        field: col,
+        reason: `unknown column for ${table.name}: map it (--map field=${col}) or leave it out (--ignore ${col})`,
+      })
+    } else if (fields.has(canonical)) {
+      issues.push({
+        file,
+        line: 1,
+        field: col,
+        reason: `column maps to ${canonical}, which another column already feeds`,
+      })
+    } else {
+      fields.set(canonical, col)
+    }
+  }
+  for (const f of table.fields) {
+    if (!f.required || f.derived || f.default !== undefined || fields.has(f.name)) continue
+    if (f.name === 'line_no' && table.name === 'order_items') continue
+    issues.push({
+      file,
+      line: 1,
+      field: f.name,
+      reason: `required column is missing (columns in the file: ${staged.columns.join(', ')})`,
+    })
+  }
+  const identities = IDENTITY_TYPES.filter((t) => fields.has(t)).map(
+    (t) => [t, fields.get(t) as string] as const,
+  )
+  const pairType = fields.get('identity_type')
+  const pairValue = fields.get('identity_value')
+  if ((pairType === undefined) !== (pairValue === undefined)) {
+    issues.push({
+      file,
+      line: 1,
+      field: pairType === undefined ? 'identity_type' : 'identity_value',
+      reason: 'identity_type and identity_value come together',
+    })
+  }
+  const memberRef = fields.get('member_id')
+  const needsIdentity = table.memberLink === 'owner' || table.memberLink === 'reference'
+  if (
+    needsIdentity &&
+    identities.length === 0 &&
+    pairType === undefined &&
+    memberRef === undefined
+  ) {
+    issues.push({
+      file,
+      line: 1,
+      reason: `no identity column: ${table.name} needs member_id or one of ${IDENTITY_TYPES.join(', ')} (or identity_type + identity_value)`,
+    })
+  }
+  if (issues.length > 0)
+    throw new InputError(`${file}: the columns do not fit ${table.name}`, issues)
+  return {
+    fields,
+    identities,
+    ...(pairType !== undefined && pairValue !== undefined
+      ? { identityPair: [pairType, pairValue] as const }
+      : {}),
+    ...(memberRef === undefined ? {} : { memberRef }),
+    deriveLineNo: table.name === 'order_items' && !fields.has('line_no'),
+  }
+}
+
+const s = (name: string): Fragment => sql`s.${sourceColumn(name)}`
+const t = (name: string): Fragment => sql`t.${ident(name)}`
+const IDENTITY_LIST = unsafeRaw(IDENTITY_TYPES.map((x) => `'${x}'`).join(', '))
+
+/** Builds `_ml_typed` from `_ml_stage`, parsing every value once. */
+export async function buildTyped(
+  driver: DuckDbDriver,
+  table: TableDef,
+  plan: ColumnPlan,
+  ctx: ParseContext,
+): Promise<void> {
+  const selects: Fragment[] = [sql`s._line`]
+  for (const f of table.fields) {
+    const source = plan.fields.get(f.name)
+    if (f.derived || source === undefined) continue
+    selects.push(sql`${parseField(f, s(source), ctx)} AS ${ident(f.name)}`)
+    if (f.type.kind !== 'string')
+      selects.push(sql`${blankToNull(s(source))} IS NOT NULL AS ${ident(`_has_${f.name}`)}`)
+    if (f.type.kind === 'money') {
+      // The cast rounds a 5th decimal away; flag it instead of losing money silently.
+      selects.push(
+        sql`length(rtrim(split_part(${blankToNull(s(source))}, '.', 2), '0')) > 4 AS ${ident(`_xdec_${f.name}`)}`,
+      )
+    }
+  }
+  const inner: Fragment[] = [sql`*`]
+  for (const [type, source] of plan.identities) {
+    if (type === 'phone') {
+      // Digits once in an inner projection; the outer CASE reads them several times.
+      inner.push(
+        sql`${phoneDigits(sql`${ident('_ml_stage')}.${sourceColumn(source)}`)} AS _pd_phone`,
+      )
+      selects.push(sql`${phoneFromDigits(sql`s._pd_phone`, ctx)} AS _id_phone`)
+    } else {
+      selects.push(sql`${normalizeIdentity(type, s(source), ctx)} AS ${ident(`_id_${type}`)}`)
+    }
+  }
+  if (plan.identityPair) {
+    const [pt, pv] = plan.identityPair
+    const type = sql`lower(${blankToNull(s(pt))})`
+    const arms = IDENTITY_TYPES.map(
+      (it) => sql`WHEN ${type} = ${it} THEN ${normalizeIdentity(it, s(pv), ctx)}`,
+    )
+    selects.push(sql`${type} AS _pair_type`, sql`(CASE ${join(arms, ' ')} END) AS _pair_value`)
+    selects.push(sql`${blankToNull(s(pv))} IS NOT NULL AS _has_pair`)
+  }
+  if (plan.memberRef !== undefined) {
+    selects.push(sql`TRY_CAST(${blankToNull(s(plan.memberRef))} AS BIGINT) AS _member_ref`)
+    selects.push(sql`${blankToNull(s(plan.memberRef))} IS NOT NULL AS _has_member_ref`)
+  } else {
+    selects.push(sql`NULL::BIGINT AS _member_ref`)
+  }
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(TYPED)} AS
+    SELECT ${join(selects)} FROM (SELECT ${join(inner)} FROM _ml_stage) s ORDER BY s._line`)
+  if (plan.deriveLineNo) {
+    await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(TYPED)} AS
+      SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY _line)::INTEGER AS line_no FROM ${ident(TYPED)}`)
+  }
+}
+
+/** One rule on the typed table: `failing` is true on rows that break it; `source` names the text shown. */
+interface Check {
+  readonly field: string
+  readonly source?: string
+  readonly failing: Fragment
+  readonly reason: string
+}
+
+function buildChecks(table: TableDef, plan: ColumnPlan, ctx: ParseContext): Check[] {
+  const checks: Check[] = []
+  for (const f of table.fields) {
+    const source = plan.fields.get(f.name)
+    if (f.derived || source === undefined) continue
+    const add = (failing: Fragment, reason: string) =>
+      checks.push({ field: f.name, source, failing, reason })
+    const has = f.type.kind === 'string' ? sql`${t(f.name)} IS NOT NULL` : t(`_has_${f.name}`)
+    if (f.required && f.default === undefined) add(sql`NOT (${has})`, 'required value is missing')
+    if (f.type.kind !== 'string') add(sql`${has} AND ${t(f.name)} IS NULL`, typeReason(f, ctx))
+    if (f.type.kind === 'money') add(t(`_xdec_${f.name}`), 'has more than 4 decimals')
+    if (f.nonNegative) add(sql`${t(f.name)} < 0`, 'must not be negative')
+    if (f.range) {
+      const [lo, hi] = f.range
+      add(sql`${t(f.name)} < ${lo} OR ${t(f.name)} > ${hi}`, `must be between ${lo} and ${hi}`)
+    }
+  }
+  for (const [type, source] of plan.identities) {
+    const id = t(`_id_${type}`)
+    checks.push({
+      field: type,
+      source,
+      failing: sql`${id} IS NOT NULL AND NOT ${identityValid(type, id)}`,
+      reason: IDENTITY_REASON[type],
+    })
+  }
+  if (plan.identityPair) {
+    const [pt, pv] = plan.identityPair
+    checks.push({
+      field: 'identity_type',
+      source: pt,
+      failing: sql`t._has_pair AND (t._pair_type IS NULL OR t._pair_type NOT IN (${IDENTITY_LIST}))`,
+      reason: `unknown identity type (one of ${IDENTITY_TYPES.join(', ')})`,
+    })
+    const arms = IDENTITY_TYPES.map(
+      (it) => sql`WHEN t._pair_type = ${it} THEN ${identityValid(it, sql`t._pair_value`)}`,
+    )
+    checks.push({
+      field: 'identity_value',
+      source: pv,
+      failing: sql`t._pair_value IS NOT NULL AND NOT coalesce(CASE ${join(arms, ' ')} END, true)`,
+      reason: 'not a valid value for its identity type',
+    })
+  }
+  if (plan.memberRef !== undefined) {
+    const source = plan.memberRef
+    checks.push({
+      field: 'member_id',
+      source,
+      failing: sql`t._has_member_ref AND t._member_ref IS NULL`,
+      reason: 'not a member id (an integer)',
+    })
+    checks.push({
+      field: 'member_id',
+      source,
+      failing: sql`t._member_ref IS NOT NULL AND NOT EXISTS (SELECT 1 FROM members m WHERE m.member_id = t._member_ref)`,
+      reason: 'unknown member_id',
+    })
+  }
+  const idColumns: Fragment[] = plan.identities.map(([type]) => t(`_id_${type}`))
+  if (plan.identityPair) idColumns.push(sql`t._pair_value`)
+  if (plan.memberRef !== undefined) idColumns.push(sql`t._member_ref::VARCHAR`)
+  const needsIdentity = table.memberLink === 'owner' || table.memberLink === 'reference'
+  const hasOrder = plan.fields.has('order_id')
+  if (needsIdentity || (table.name === 'returns' && idColumns.length > 0)) {
+    // Returns that name their order take its member; the others need an identity.
+    const guard = table.name === 'returns' && hasOrder ? sql`t.order_id IS NULL AND ` : sql``
+    const present = idColumns.length === 0 ? sql`NULL` : sql`coalesce(${join(idColumns)})`
+    checks.push({
+      field: 'identity',
+      failing: sql`${guard}${present} IS NULL`,
+      reason: `no identity: one of member_id, ${IDENTITY_TYPES.join(', ')} is required`,
+    })
+  }
+  if (table.memberLink === 'via-order' && hasOrder) {
+    checks.push({
+      field: 'order_id',
+      source: plan.fields.get('order_id') as string,
+      failing: sql`t.order_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = t.order_id)`,
+      reason: 'unknown order_id (load the orders first)',
+    })
+  }
+  return checks
+}
+
+/** Runs every check in one scan of `_ml_typed`; throws an {@link InputError} listing the first problems. */
+export async function validateTyped(
+  driver: DuckDbDriver,
+  table: TableDef,
+  plan: ColumnPlan,
+  ctx: ParseContext,
+  file: string,
+  maxIssues: number,
+): Promise<void> {
+  const checks = buildChecks(table, plan, ctx)
+  const keyCols = table.key.filter(
+    (k) => k !== 'member_id' && (plan.fields.has(k) || (k === 'line_no' && plan.deriveLineNo)),
+  )
+  const keyCheck = keyCols.length === table.key.length && keyCols.length > 0
+  const keys = keyCols.map((k) => t(k))
+  const keyed = keyCheck
+    ? sql`(SELECT _line, concat_ws(', ', ${join(keys)}) AS value, min(_line) OVER (PARTITION BY ${join(keys)}) AS first_line
+      FROM ${ident(TYPED)} t WHERE ${join(
+        keys.map((k) => sql`${k} IS NOT NULL`),
+        ' AND ',
+      )})`
+    : undefined
+  const counts = checks.map(
+    (c, i) => sql`count(*) FILTER (WHERE ${c.failing}) AS ${ident(`c${i}`)}`,
+  )
+  const row = await driver.first<
+    Record<string, bigint>
+  >(sql`SELECT ${join([...counts, sql`0 AS _none`])},
+    ${keyed ? sql`(SELECT count(*) FROM ${keyed} WHERE _line <> first_line)` : sql`0`} AS dup
+    FROM ${ident(TYPED)} t`)
+  const failing = checks.filter((_, i) => Number(row?.[`c${i}`] ?? 0) > 0)
+  const dupCount = Number(row?.['dup'] ?? 0)
+  const total = checks.reduce((sum, _, i) => sum + Number(row?.[`c${i}`] ?? 0), 0) + dupCount
+  if (total === 0) return
+  const parts: Fragment[] = failing.map(
+    (
+      c,
+    ) => sql`SELECT t._line, ${c.field} AS field, ${c.source === undefined ? sql`NULL` : sql`s.${sourceColumn(c.source)}`}::VARCHAR AS value, ${c.reason} AS reason
+      FROM ${ident(TYPED)} t JOIN _ml_stage s ON s._line = t._line WHERE ${c.failing}`,
+  )
+  if (keyed && dupCount > 0) {
+    const keyName = keyCols.join(', ')
+    parts.push(sql`SELECT _line, ${keyName} AS field, value, 'duplicate key ' || ${keyName} || ' (first on line ' || first_line || ')' AS reason
+      FROM ${keyed} WHERE _line <> first_line`)
+  }
+  const rows = await driver.all<{
+    line: bigint
+    field: string
+    value: string | null
+    reason: string
+  }>(
+    sql`SELECT _line AS line, field, value, reason FROM (${join(parts, ' UNION ALL ')}) ORDER BY _line, field LIMIT ${maxIssues}`,
+  )
+  const issues: InputIssue[] = rows.map((r) => ({
+    file,
+    line: Number(r.line),
+    field: r.field,
+    value: r.value,
+    reason: r.reason,
+  }))
+  throw new InputError(
+    `${file}: ${total} problem(s) in ${table.name} data; nothing was loaded`,
+    issues,
+    total,
+  )
+}
+
+/** `_ml_ids(_line, identity_type, identity_value)` and `_ml_memref(_line, member_id)` from `_ml_typed`. */
+export async function buildIdentityTables(
+  driver: DuckDbDriver,
+  table: TableDef,
+  plan: ColumnPlan,
+): Promise<void> {
+  const parts: Fragment[] = plan.identities.map(
+    ([type]) =>
+      sql`SELECT _line, ${type} AS identity_type, ${ident(`_id_${type}`)} AS identity_value FROM ${ident(TYPED)} WHERE ${ident(`_id_${type}`)} IS NOT NULL`,
+  )
+  if (plan.identityPair) {
+    parts.push(
+      sql`SELECT _line, _pair_type AS identity_type, _pair_value AS identity_value FROM ${ident(TYPED)} WHERE _pair_value IS NOT NULL`,
+    )
+  }
+  // Returns that name their order take the order's member; only the others resolve by identity.
+  const unlinked =
+    table.name === 'returns' && plan.fields.has('order_id')
+      ? sql` WHERE _line IN (SELECT _line FROM ${ident(TYPED)} WHERE order_id IS NULL)`
+      : sql``
+  await driver.execute(
+    parts.length === 0
+      ? sql`CREATE OR REPLACE TEMP TABLE _ml_ids (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR)`
+      : sql`CREATE OR REPLACE TEMP TABLE _ml_ids AS SELECT * FROM (${join(parts, ' UNION ALL ')})${unlinked}`,
+  )
+  await driver.execute(
+    sql`CREATE OR REPLACE TEMP TABLE _ml_memref AS SELECT _line, _member_ref AS member_id FROM ${ident(TYPED)} WHERE _member_ref IS NOT NULL`,
+  )
+}
