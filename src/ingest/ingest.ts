@@ -151,7 +151,7 @@ export async function ingestStaged(
     const { inserted, updated } =
       table.memberLink === 'owner'
         ? await upsertMembers(driver, value)
-        : await upsertRows(driver, table, file, maxIssues, value)
+        : await upsertRows(driver, table, file, maxIssues, value, linked)
     const report: IngestReport = {
       file,
       table: options.table,
@@ -338,19 +338,20 @@ async function upsertRows(
   file: string,
   maxIssues: number,
   value: ValueOf,
+  resolved: boolean,
 ): Promise<{ inserted: number; updated: number }> {
   const hasMember = table.fields.some((f) => f.name === 'member_id')
   const names = table.fields.map((f) => f.name)
   const selects = names.map((n) => {
     if (n !== 'member_id') return sql`${value(n)} AS ${ident(n)}`
     // Returns that name their order belong to the order's member.
-    return table.name === 'returns'
-      ? sql`coalesce(o.member_id, r.member_id) AS member_id`
-      : sql`r.member_id`
+    if (table.name !== 'returns') return sql`r.member_id`
+    return resolved ? sql`coalesce(o.member_id, r.member_id) AS member_id` : sql`o.member_id`
   })
+  const byIdentity = resolved ? sql` LEFT JOIN _ml_resolved r USING (_line)` : sql``
   const joins =
     table.name === 'returns'
-      ? sql` LEFT JOIN _ml_resolved r USING (_line) LEFT JOIN orders o ON o.order_id = t.order_id`
+      ? sql`${byIdentity} LEFT JOIN orders o ON o.order_id = ${value('order_id')}`
       : hasMember
         ? sql` JOIN _ml_resolved r USING (_line)`
         : sql``

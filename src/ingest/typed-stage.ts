@@ -276,14 +276,17 @@ function buildChecks(table: TableDef, plan: ColumnPlan, ctx: ParseContext): Chec
   if (plan.memberRef !== undefined) idColumns.push(sql`t._member_ref::VARCHAR`)
   const needsIdentity = table.memberLink === 'owner' || table.memberLink === 'reference'
   const hasOrder = plan.fields.has('order_id')
-  if (needsIdentity || (table.name === 'returns' && idColumns.length > 0)) {
+  if (needsIdentity || table.name === 'returns') {
     // Returns that name their order take its member; the others need an identity.
     const guard = table.name === 'returns' && hasOrder ? sql`t.order_id IS NULL AND ` : sql``
     const present = idColumns.length === 0 ? sql`NULL` : sql`coalesce(${join(idColumns)})`
     checks.push({
       field: 'identity',
       failing: sql`${guard}${present} IS NULL`,
-      reason: `no identity: one of member_id, ${IDENTITY_TYPES.join(', ')} is required`,
+      reason:
+        table.name === 'returns'
+          ? `no order_id and no identity: a return names its order or one of ${IDENTITY_TYPES.join(', ')}`
+          : `no identity: one of member_id, ${IDENTITY_TYPES.join(', ')} is required`,
     })
   }
   if (table.memberLink === 'via-order' && hasOrder) {

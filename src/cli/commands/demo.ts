@@ -108,18 +108,13 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
 async function prepareDemoDatabase(path: string): Promise<void> {
   if (!existsSync(path)) return
   const db = await openDatabase(path)
-  let isDemo = false
-  let empty = false
-  try {
-    const meta = await db.driver.first<{ value: string }>(
-      sql`SELECT value FROM memberlens_meta WHERE key = 'demo'`,
+  const state = await db.driver
+    .first<{ demo: string | null; loads: bigint }>(
+      sql`SELECT (SELECT value FROM memberlens_meta WHERE key = 'demo') AS demo, (SELECT count(*) FROM loads) AS loads`,
     )
-    isDemo = meta?.value === 'true'
-    const loads = await db.driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM loads`)
-    empty = Number(loads?.n ?? 0) === 0
-  } finally {
-    await db.close()
-  }
+    .finally(() => db.close())
+  const isDemo = state?.demo === 'true'
+  const empty = Number(state?.loads ?? 0) === 0
   if (!isDemo && !empty) {
     throw new ConfigError(
       `${path} holds data that the demo did not create; pass --db to build the demo elsewhere`,
