@@ -9,7 +9,8 @@ import { cdnowPreset } from '../../src/ingest/presets/cdnow.js'
 import { onlineRetailPreset } from '../../src/ingest/presets/online-retail.js'
 import { TEST_CLOCK, scratch, snapshot } from '../helpers/db.js'
 
-const DATA = resolve(import.meta.dirname, '../../../shared/data')
+// The public data sets sit beside the repository; MEMBERLENS_DATA_DIR points elsewhere.
+const DATA = process.env['MEMBERLENS_DATA_DIR'] ?? resolve(import.meta.dirname, '../../../shared/data')
 const RETAIL = `${DATA}/online-retail/online_retail.csv.gz`
 const CDNOW = `${DATA}/cdnow/CDNOW_master.txt`
 const CDNOW_SAMPLE = `${DATA}/cdnow/CDNOW_sample.txt`
