@@ -71,6 +71,9 @@ export class DuckDbDriver implements Driver {
     const connection = await instance.connect()
     // Timestamps are stored as UTC; pin the session zone so nothing depends on the machine's zone.
     await connection.run(`SET TimeZone = 'UTC'`)
+    // Progress of long queries is read by the CLI's progress bars; DuckDB tracks it only when asked to.
+    await connection.run('SET enable_progress_bar = true')
+    await connection.run('SET enable_progress_bar_print = false')
     return new DuckDbDriver(instance, connection)
   }
 
