@@ -55,8 +55,13 @@ export function digamma(x: number): number {
     y += 1
   }
   const inv2 = 1 / (y * y)
-  // ln y − 1/(2y) − 1/(12y²) + 1/(120y⁴) − 1/(252y⁶) + 1/(240y⁸) − 1/(132y¹⁰); next term < 1e-13 at y = 10.
-  const tail = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
+  // ln y − 1/(2y) − 1/(12y²) + 1/(120y⁴) − 1/(252y⁶) + 1/(240y⁸) − 1/(132y¹⁰) + 691/(32760y¹²);
+  // the next term, 1/(12y¹⁴), is below 1e-15 at y = 10.
+  const tail =
+    inv2 *
+    (1 / 12 -
+      inv2 *
+        (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132 - (inv2 * 691) / 32760)))))
   return result + Math.log(y) - 0.5 / y - tail
 }
 
@@ -112,8 +117,11 @@ export function oneMinusExpOver(epsilon: number, logBase: number): number {
  * their features; 1/64 resolves the end-point layers of the Euler integrals used below (checked in tests).
  */
 const TANH_SINH_STEP = 1 / 64
-/** |u| up to 6.5 reaches t ≈ e^(−π sinh 6.5) ≈ 1e-455: past the smallest double, so no mass is lost. */
-const TANH_SINH_LIMIT = 6.5
+/**
+ * |u| up to 8 reaches t ≈ e^(−π sinh 8) ≈ e^(−4682). The sums run in log space, so such nodes still count:
+ * an end-point singularity t^(−0.99) keeps a relative mass t^(0.01) ≈ e^(−47) below the last node.
+ */
+const TANH_SINH_LIMIT = 8
 const TANH_SINH_NODES = 2 * Math.round(TANH_SINH_LIMIT / TANH_SINH_STEP) + 1
 
 /** Nodes t, 1 − t (both computed directly so that neither loses digits) and their logs and log-weights. */
@@ -230,7 +238,8 @@ function eulerIntegralLog(a: number, b: number, c: number, z: number): number {
  * - z < 0: Pfaff, ₂F₁(a,b;c;z) = (1 − z)^(−a) ₂F₁(a, c − b; c; z/(z − 1)), which maps z into (0, 1);
  * - 0 ≤ z < 1: the power series, or Euler's transformation
  *   ₂F₁(a,b;c;z) = (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z) when that series has the smaller terms;
- * - z > 0.99: Euler's integral by tanh-sinh quadrature (needs 0 < b < c or 0 < a < c after the choice above).
+ * - z > 0.99: Euler's integral by tanh-sinh quadrature, which needs 0 < b < c or 0 < a < c, before or
+ *   after Euler's transformation.
  * Returns NaN where none of these applies or the value is not positive.
  * (Abramowitz & Stegun 15.1.1, 15.3.1, 15.3.3, 15.3.5.)
  */
@@ -242,19 +251,29 @@ export function logHyp2f1(a: number, b: number, c: number, z: number): number {
     const w = z / (z - 1)
     return -a * Math.log1p(-z) + logHyp2f1(a, c - b, c, w)
   }
-  // Euler's transformation when its parameters make the smaller first ratio (fewer, smaller terms).
+  const logEuler = (c - a - b) * Math.log1p(-z)
+  // ₂F₁(a, 0; c; z) = 1, so an Euler transform with c = a or c = b is exact.
+  if (c === a || c === b) return logEuler
+  if (z > SERIES_Z_LIMIT) {
+    // Near z = 1 the series converges like zⁿ; use Euler's integral where it exists, directly or after
+    // Euler's transformation.
+    if (b > 0 && b < c) return eulerIntegralLog(a, b, c, z)
+    if (a > 0 && a < c) return eulerIntegralLog(b, a, c, z)
+    if (a > 0 && c - b < c) return logEuler + eulerIntegralLog(c - a, c - b, c, z)
+    if (b > 0 && c - a < c) return logEuler + eulerIntegralLog(c - b, c - a, c, z)
+  }
+  // Euler's transformation when its series is the better one: all terms positive (no cancellation)
+  // first, then the smaller first ratio |a·b/c| (fewer and smaller terms).
   let pa = a
   let pb = b
   let logPrefactor = 0
-  if (Math.abs((c - a) * (c - b)) < Math.abs(a * b)) {
+  const directPositive = a > 0 && b > 0 && c > 0
+  const eulerPositive = c - a > 0 && c - b > 0 && c > 0
+  const eulerSmaller = Math.abs((c - a) * (c - b)) < Math.abs(a * b)
+  if (eulerPositive ? !directPositive || eulerSmaller : !directPositive && eulerSmaller) {
     pa = c - a
     pb = c - b
-    logPrefactor = (c - a - b) * Math.log1p(-z)
-    if (pa === 0 || pb === 0) return logPrefactor
-  }
-  if (z > SERIES_Z_LIMIT) {
-    if (pb > 0 && pb < c) return logPrefactor + eulerIntegralLog(pa, pb, c, z)
-    if (pa > 0 && pa < c) return logPrefactor + eulerIntegralLog(pb, pa, c, z)
+    logPrefactor = logEuler
   }
   const { logAbs, sign } = seriesLog(pa, pb, c, z)
   return sign > 0 ? logPrefactor + logAbs : NaN
@@ -299,4 +318,105 @@ export function hyp2f1ScaledRemainder(a: number, b: number, c: number, z: number
       return sum
   }
   throw new RangeError(`hyp2f1ScaledRemainder did not converge for z = ${z}`)
+}
+
+/**
+ * Neumaier's compensated summation (an improved Kahan sum). Likelihoods of a million members are sums of
+ * hundreds of thousands of terms; plain summation leaves noise of about 1e-13 relative in the mean, which
+ * is as large as the decrease a line search has to detect near the optimum.
+ */
+export class CompensatedSum {
+  private sum = 0
+  private compensation = 0
+
+  /** Add one term. */
+  add(v: number): void {
+    const t = this.sum + v
+    if (Math.abs(this.sum) >= Math.abs(v)) this.compensation += this.sum - t + v
+    else this.compensation += v - t + this.sum
+    this.sum = t
+  }
+
+  /** The sum of all terms added so far. */
+  get value(): number {
+    return this.sum + this.compensation
+  }
+}
+
+/**
+ * log ₂F₁(1, b; c; z) = log Σₙ (b)ₙ/(c)ₙ zⁿ for 0 < b < c, c > 1, 0 ≤ z < 1, and, when `gradient` is given,
+ * its partial derivatives ∂/∂b, ∂/∂c, ∂/∂z written into gradient[0..2]. This is the form the Pareto/NBD
+ * likelihood reaches after Euler's transformation; its terms fall at least like zⁿ, so the series is used
+ * up to z = 0.99 and Euler's integral (c − 1)∫₀¹ (1 − t)^(c−2) (1 − zt)^(−b) dt beyond, differentiated
+ * under the integral sign. The derivatives of the series come from ∂(b)ₙ/∂b = (b)ₙ Σ_{k<n} 1/(b + k).
+ */
+export function logHyp2f1A1(b: number, c: number, z: number, gradient?: Float64Array): number {
+  if (!(z >= 0 && z < 1 && b > 0 && c > b && c > 1)) return NaN
+  if (z > SERIES_Z_LIMIT) return eulerIntegralA1(b, c, z, gradient)
+  let term = 1
+  let sum = 1
+  let sumB = 0 // Σ ∂tₙ/∂b
+  let sumC = 0 // Σ ∂tₙ/∂c
+  let sumN = 0 // Σ n tₙ (= z ∂S/∂z)
+  let hB = 0
+  let hC = 0
+  for (let n = 0; n < SERIES_MAX_TERMS; n++) {
+    hB += 1 / (b + n)
+    hC += 1 / (c + n)
+    term *= ((b + n) / (c + n)) * z
+    sum += term
+    sumB += term * hB
+    sumC -= term * hC
+    sumN += (n + 1) * term
+    // The ratio is below z, so the tail of Σ n·tₙ is below (n+2)·tₙ/(1−z)² relative to the sum.
+    const tail = (term * (n + 2)) / ((1 - z) * (1 - z))
+    if (tail <= SERIES_EPS * sum || term === 0) break
+    if (n === SERIES_MAX_TERMS - 1) return NaN
+  }
+  if (gradient !== undefined) {
+    gradient[0] = sumB / sum
+    gradient[1] = sumC / sum
+    // ∂S/∂z = Σ n tₙ / z; at z = 0 it is the first coefficient b/c.
+    gradient[2] = z > 0 ? sumN / (z * sum) : b / c
+  }
+  return Math.log(sum)
+}
+
+/** Euler's integral for ₂F₁(1, b; c; z) with its derivatives; see {@link logHyp2f1A1}. */
+function eulerIntegralA1(b: number, c: number, z: number, gradient?: Float64Array): number {
+  const oneMinusZ = 1 - z
+  // log ∫ e^φ with φ = (c − 2) log(1 − t) − b log(1 − zt); derivatives are e^φ-weighted means of ∂φ.
+  let m = -Infinity
+  let s0 = 0
+  let sB = 0
+  let sC = 0
+  let sZ = 0
+  for (let k = 0; k < TANH_SINH_NODES; k++) {
+    const t = tsT[k] as number
+    const oneMinusT = tsOneMinusT[k] as number
+    const logOneMinusT = tsLogOneMinusT[k] as number
+    const q = oneMinusZ + z * oneMinusT // 1 − z t, without cancellation near t = 1
+    const logQ = Math.log(q)
+    const v = (c - 2) * logOneMinusT - b * logQ + (tsLogWeight[k] as number)
+    if (v === -Infinity) continue
+    if (v > m) {
+      const scale = Math.exp(m - v)
+      s0 *= scale
+      sB *= scale
+      sC *= scale
+      sZ *= scale
+      m = v
+    }
+    const e = Math.exp(v - m)
+    s0 += e
+    sB -= e * logQ
+    sC += e * logOneMinusT
+    sZ += (e * b * t) / q
+  }
+  if (gradient !== undefined) {
+    gradient[0] = sB / s0
+    gradient[1] = 1 / (c - 1) + sC / s0
+    gradient[2] = sZ / s0
+  }
+  return Math.log(c - 1) + m + Math.log(s0)
 }

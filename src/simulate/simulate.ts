@@ -1,0 +1,222 @@
+/**
+ * A seeded, reproducible simulator of a retailer's member data: one CSV per ingest table plus
+ * `truth.json` with the parameters and planted effects an analysis should recover.
+ *
+ * ```ts
+ * const { rows, truth } = await simulate('/tmp/demo', { members: 5000, months: 12, seed: 7 })
+ * ```
+ * @module
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { InputError } from '../core/errors.js'
+import { INGEST_TABLES, isIngestTable, type IngestTable } from '../core/schema.js'
+import { DAY, buildCalendar, isoDate, parseDate, type SimCalendar } from './calendar.js'
+import { money } from './csv-format.js'
+import { CsvWriter } from './csv-writer.js'
+import { buildGroundTruth, type GroundTruth } from './ground-truth.js'
+import { MAX_PERSONS } from './identity-codes.js'
+import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
+import { PersonState } from './person-state.js'
+import { Rng } from './rng.js'
+import { SimContext, type Writers } from './sim-context.js'
+import { simulateEvents } from './simulate-events.js'
+import { simulateFeedback } from './simulate-feedback.js'
+import { simulatePerson } from './simulate-person.js'
+import { simulateSubscriptions } from './simulate-subscriptions.js'
+import { simulateTouches } from './simulate-touches.js'
+import { SOURCE_HEADERS } from './source-headers.js'
+import { writeOrderItems } from './write-order-items.js'
+
+export type { GroundTruth, PersonTruth } from './ground-truth.js'
+
+export interface SimulateOptions {
+  /** Persons to simulate (default 20 000). */
+  members: number
+  /** History length in calendar months (default 24). */
+  months: number
+  /** Last simulated day, inclusive, UTC, 'YYYY-MM-DD' (default '2026-10-31'). */
+  end: string
+  /** Seed of the pseudo-random generator (default 42). Same seed and options give identical files. */
+  seed: number
+  /** Tables to write (default: all ingest tables). The rows of a table do not depend on this subset. */
+  tables?: readonly IngestTable[]
+  /** Called with (persons done, persons in all) about every 1 % of the run. */
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface SimulateResult {
+  /** Path of each written file by table name. */
+  files: Record<string, string>
+  /** Data rows written per table (headers not counted). */
+  rows: Record<string, number>
+  truthFile: string
+  truth: GroundTruth
+}
+
+export const DEFAULT_SIMULATE_OPTIONS: Readonly<SimulateOptions> = {
+  members: 20_000,
+  months: 24,
+  end: '2026-10-31',
+  seed: 42,
+}
+
+// Independent random streams: one per concern and person (see Rng.reseed).
+const STREAM_REGISTRATION = 1
+const STREAM_ACQUISITION = 2
+const STREAM_CORE = 10
+const STREAM_SUBSCRIPTIONS = 11
+const STREAM_ITEMS = 12
+const STREAM_EVENTS = 13
+const STREAM_FEEDBACK = 14
+const STREAM_TOUCHES = 15
+
+/**
+ * Simulates `members` persons over `months` months ending on `end` and writes `<table>.csv` for each
+ * requested table plus `truth.json` into `outDir` (created if missing).
+ *
+ * @throws InputError when an option is out of range.
+ */
+export async function simulate(
+  outDir: string,
+  options: Partial<SimulateOptions> = {},
+): Promise<SimulateResult> {
+  const opts = resolveOptions(options)
+  const tables = opts.tables ?? INGEST_TABLES
+  await mkdir(outDir, { recursive: true })
+  const cal = buildCalendar(opts.end, opts.months)
+  const wanted = new Set<IngestTable>(tables)
+  const out = {} as Writers
+  for (const t of INGEST_TABLES) {
+    out[t] = wanted.has(t) ? new CsvWriter(join(outDir, `${t}.csv`), SOURCE_HEADERS[t]) : null
+  }
+  const writers = INGEST_TABLES.map((t) => out[t]).filter((w): w is CsvWriter => w !== null)
+  const ctx = new SimContext(opts.seed, cal, out)
+  const n = opts.members
+  const regTimes = sampleRegistrations(cal, n, new Rng(opts.seed, 0, STREAM_REGISTRATION))
+
+  try {
+    const st = new PersonState()
+    const rng = new Rng(opts.seed)
+    const progressStep = Math.max(1, Math.floor(n / 100))
+    for (let i = 0; i < n; i++) {
+      simulatePerson(ctx, st, rng.reseed(opts.seed, i, STREAM_CORE), i, regTimes[i] ?? cal.startSec)
+      simulateSubscriptions(ctx, st, rng.reseed(opts.seed, i, STREAM_SUBSCRIPTIONS))
+      if (out.order_items) writeOrderItems(ctx, st, rng.reseed(opts.seed, i, STREAM_ITEMS))
+      if (out.events) simulateEvents(ctx, st, rng.reseed(opts.seed, i, STREAM_EVENTS))
+      if (out.feedback) simulateFeedback(ctx, st, rng.reseed(opts.seed, i, STREAM_FEEDBACK))
+      if (out.touches) simulateTouches(ctx, st, rng.reseed(opts.seed, i, STREAM_TOUCHES))
+      for (const w of writers) if (w.full) await w.flush()
+      if (opts.onProgress && ((i + 1) % progressStep === 0 || i + 1 === n))
+        opts.onProgress(i + 1, n)
+    }
+
+    if (out.members) {
+      // Stable sort: ties keep person order, so the file is deterministic.
+      ctx.memberRows.sort((a, b) => a[0] - b[0])
+      for (const [, line] of ctx.memberRows) {
+        out.members.add(line)
+        if (out.members.full) await out.members.flush()
+      }
+    }
+    const spend = writeAcquisitionSpend(ctx, new Rng(opts.seed, 0, STREAM_ACQUISITION))
+    for (const w of writers) await w.close()
+
+    const files: Record<string, string> = {}
+    const rows: Record<string, number> = {}
+    for (const t of INGEST_TABLES) {
+      const w = out[t]
+      if (w) {
+        files[t] = w.path
+        rows[t] = w.rows
+      }
+    }
+    const truth = buildGroundTruth(
+      ctx,
+      { members: n, months: opts.months, end: opts.end, tables: [...tables] },
+      rows,
+      spend,
+    )
+    const truthFile = join(outDir, 'truth.json')
+    await writeFile(truthFile, `${JSON.stringify(truth, null, 2)}\n`)
+    return { files, rows, truthFile, truth }
+  } catch (err) {
+    // Close what is open so no file handle leaks; the first error is the one reported.
+    await Promise.allSettled(writers.map((w) => w.close()))
+    throw err
+  }
+}
+
+/** Fills in defaults and rejects out-of-range options. */
+function resolveOptions(options: Partial<SimulateOptions>): SimulateOptions {
+  const o = { ...DEFAULT_SIMULATE_OPTIONS, ...dropUndefined(options) }
+  const bad = (field: string, value: unknown, reason: string): InputError =>
+    InputError.single({ field, value: String(value), reason })
+  if (!Number.isInteger(o.members) || o.members < 1 || o.members > MAX_PERSONS) {
+    throw bad('members', o.members, `must be an integer from 1 to ${MAX_PERSONS}`)
+  }
+  if (!Number.isInteger(o.months) || o.months < 1 || o.months > 120) {
+    throw bad('months', o.months, 'must be an integer from 1 to 120')
+  }
+  if (typeof o.end !== 'string' || Number.isNaN(parseDate(o.end))) {
+    throw bad('end', o.end, "must be a date 'YYYY-MM-DD'")
+  }
+  if (!Number.isSafeInteger(o.seed)) throw bad('seed', o.seed, 'must be an integer')
+  if (o.tables !== undefined) {
+    for (const t of o.tables) {
+      if (!isIngestTable(t)) throw bad('tables', t, `must be one of ${INGEST_TABLES.join(', ')}`)
+    }
+    // Keep the schema's order and drop repeats, so equal subsets give equal truth files.
+    o.tables = INGEST_TABLES.filter((t) => o.tables?.includes(t))
+  }
+  return o
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/**
+ * Registration instants in increasing order, drawn from the registration intensity by inversion of
+ * sorted uniforms (normalised partial sums of exponentials are distributed as uniform order statistics).
+ */
+function sampleRegistrations(cal: SimCalendar, n: number, rng: Rng): Float64Array {
+  const gaps = new Float64Array(n + 1)
+  let total = 0
+  for (let k = 0; k <= n; k++) {
+    const e = rng.exp()
+    gaps[k] = e
+    total += e
+  }
+  const table = cal.registration
+  const out = new Float64Array(n)
+  let acc = 0
+  for (let i = 0; i < n; i++) {
+    acc += gaps[i] ?? 0
+    const t = Math.floor(table.inverse((acc / total) * table.total))
+    out[i] = Math.min(cal.endSec - 1, Math.max(cal.startSec, t))
+  }
+  return out
+}
+
+/** Monthly acquisition spend per registration channel; returns the total per channel (CNY). */
+function writeAcquisitionSpend(ctx: SimContext, rng: Rng): Record<string, number> {
+  const A = MODEL_PARAMETERS.acquisition
+  const w = ctx.out.acquisition_spend
+  const totals: Record<string, number> = {}
+  const cal = ctx.cal
+  const months = ctx.monthStarts
+  for (let m = 0; m < months.length; m++) {
+    const from = Math.max(months[m] ?? 0, cal.startSec)
+    const to = Math.min(months[m + 1] ?? cal.endSec, cal.endSec)
+    REG_CHANNELS.forEach((c, k) => {
+      const persons = ctx.tallies.registrations[m * REG_CHANNELS.length + k] ?? 0
+      // Mean-preserving log-normal noise: E[exp(σZ − σ²/2)] = 1.
+      const noise = rng.logNormal(-0.5 * A.noiseSigma * A.noiseSigma, A.noiseSigma)
+      const cents = Math.round(persons * A.costPerMember[c] * 100 * noise)
+      totals[c] = Math.round(((totals[c] ?? 0) + cents / 100) * 100) / 100
+      w?.add(`${isoDate(from)},${isoDate(to - DAY)},${c},${money(cents)}`)
+    })
+  }
+  return totals
+}
