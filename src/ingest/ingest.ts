@@ -298,7 +298,10 @@ async function createMembers(
     WHERE r.is_new GROUP BY r.member_id`)
 }
 
-/** Member rows: the last line of a member wins for each non-empty attribute; registration is the earliest. */
+/**
+ * Member rows: when several lines of a file are one member, the first non-empty value in file order wins for
+ * each attribute (the oldest registration, as when members merge) and the registration is the earliest.
+ */
 async function upsertMembers(
   driver: DuckDbDriver,
   value: ValueOf,
@@ -308,7 +311,7 @@ async function upsertMembers(
   )
   const aggs = attrs.map(
     (f) =>
-      sql`arg_max(${value(f.name)}, t._line) FILTER (WHERE ${value(f.name)} IS NOT NULL) AS ${ident(f.name)}`,
+      sql`arg_min(${value(f.name)}, t._line) FILTER (WHERE ${value(f.name)} IS NOT NULL) AS ${ident(f.name)}`,
   )
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_rows AS
     SELECT r.member_id, min(${value('registered_at')}) AS registered_at, ${join(aggs)}

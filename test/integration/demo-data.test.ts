@@ -1,0 +1,44 @@
+/**
+ * The simulator's files through the ordinary ingest path: identity resolution must end with exactly the true
+ * number of persons, merging each duplicate registration once; a second load changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
+import { simulate, type SimulateResult } from '../../src/simulate/simulate.js'
+import { scratch, snapshot } from '../helpers/db.js'
+
+type Scratch = Awaited<ReturnType<typeof scratch>>
+let s: Scratch
+let sim: SimulateResult
+beforeAll(async () => {
+  s = await scratch()
+  sim = await simulate(`${s.dir}/data`, { members: 2000, months: 12, seed: 11 })
+})
+afterAll(async () => {
+  await s.cleanup()
+})
+
+describe('simulated data through ingest', () => {
+  it('resolves the duplicate registrations into the true persons', async () => {
+    let merged = 0
+    for (const t of DEMO_LOAD_ORDER) {
+      const r = await s.ingest(t, sim.files[t] as string)
+      expect(r.rowsInserted).toBe(sim.rows[t])
+      merged += r.membersMerged
+    }
+    const truth = sim.truth
+    expect(merged).toBe(truth.duplicates.registrations)
+    expect(truth.duplicates.linkedByOrder + truth.duplicates.linkedByEvent).toBe(truth.duplicates.registrations)
+    const [row] = await s.db.driver.all({ sql: 'SELECT count(*) AS n FROM members', parameters: [] })
+    expect(Number(row?.['n'])).toBe(truth.persons)
+  })
+
+  it('loads the same files again without a change', async () => {
+    const before = (await snapshot(s.db)).replace(/"loads":.*$/, '')
+    for (const t of DEMO_LOAD_ORDER) {
+      const r = await s.ingest(t, sim.files[t] as string)
+      expect([t, r.rowsInserted, r.rowsUpdated, r.membersCreated, r.membersMerged]).toEqual([t, 0, 0, 0, 0])
+    }
+    expect((await snapshot(s.db)).replace(/"loads":.*$/, '')).toBe(before)
+  })
+})
