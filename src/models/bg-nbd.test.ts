@@ -305,6 +305,17 @@ describe('BG/NBD predictions', () => {
     expect(Number.isFinite(ll)).toBe(true)
   })
 
+  it('T = 0 (a member acquired just now): likelihood 1, alive, and E[Y(t)] = E[X(t)] (eq. 10 → eq. 7)', () => {
+    expect(bgNbdLogLikelihood(PUBLISHED, f64([0]), f64([0]), f64([0]))).toBe(0)
+    expect(probabilityAlive(PUBLISHED, 0, 0, 0)).toBe(1)
+    for (const t of [1, 39, 300]) {
+      expect(conditionalExpectedPurchases(PUBLISHED, t, 0, 0, 0)).toBeCloseTo(
+        expectedPurchasesPopulation(PUBLISHED, t),
+        14,
+      )
+    }
+  })
+
   it('vectorised forms equal the scalar ones', () => {
     const x = f64([0, 1, 2, 7, 5000])
     const tx = f64([0, 1.71, 30.43, 20, 99])

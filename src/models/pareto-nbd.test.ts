@@ -164,6 +164,15 @@ describe('Pareto/NBD expectations', () => {
     expect(paretoNbdExpectedPurchasesPopulation(PUBLISHED, 0)).toBe(0)
   })
 
+  it('T = 0 (a member acquired just now): likelihood 1 and E[Y(t)] = E[X(t)]', () => {
+    expect(paretoNbdLogLikelihood(PUBLISHED, f64([0]), f64([0]), f64([0]))).toBeCloseTo(0, 14)
+    expect(paretoNbdProbabilityAlive(PUBLISHED, 0, 0, 0)).toBe(1)
+    expect(paretoNbdConditionalExpectedPurchases(PUBLISHED, 39, 0, 0, 0)).toBeCloseTo(
+      paretoNbdExpectedPurchasesPopulation(PUBLISHED, 39),
+      14,
+    )
+  })
+
   it('vectorised forms equal the scalar ones', () => {
     const x = f64([0, 2, 7])
     const tx = f64([0, 30.43, 12])

@@ -11,7 +11,7 @@
 import { InputError } from '../core/errors.js'
 import { assertInteriorMinimum, minimizeFromStarts } from './optimize.js'
 import type { Objective } from './optimize.js'
-import { digamma, logBeta } from './special-functions.js'
+import { digamma, hyp2f1, logBeta } from './special-functions.js'
 
 /** sBG parameters: churn probability θ ~ Beta(α, β). */
 export interface SbgParams {
@@ -268,14 +268,16 @@ export function sbgExpectedResidualLifetime(
   }
   const { alpha, beta } = params
   if (discountRate === 0) return alpha > 1 ? (beta + n) / (alpha - 1) : Infinity
-  // Σ_{k≥1} Π_{j=1..k} r_{n+j} q^k, terms falling at least geometrically by q = 1/(1+d) (since r < 1).
   const q = 1 / (1 + discountRate)
+  // Near q = 1 the terms fall slowly (like q^k k^(−α)); the ₂F₁ closed form is then cheaper.
+  if (q > 0.99) return hyp2f1(1, beta + n, alpha + beta + n, q) - 1
+  // Σ_{k≥1} Π_{j=1..k} r_{n+j} q^k: the terms fall at least geometrically by q (every r < 1).
   let term = 1
   let sum = 0
-  for (let k = 1; k < 100_000_000; k++) {
+  for (let k = 1; k < 100_000; k++) {
     term *= retention(params, n + k) * q
     sum += term
-    if (term <= 1e-16 * (1 - q) * sum) break
+    if (term <= 1e-17 * (1 - q) * sum) break
   }
   return sum
 }

@@ -238,8 +238,8 @@ function eulerIntegralLog(a: number, b: number, c: number, z: number): number {
  * - z < 0: Pfaff, ₂F₁(a,b;c;z) = (1 − z)^(−a) ₂F₁(a, c − b; c; z/(z − 1)), which maps z into (0, 1);
  * - 0 ≤ z < 1: the power series, or Euler's transformation
  *   ₂F₁(a,b;c;z) = (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z) when that series has the smaller terms;
- * - z > 0.99: Euler's integral by tanh-sinh quadrature, which needs 0 < b < c or 0 < a < c, before or
- *   after Euler's transformation.
+ * - z > 0.99: Euler's integral by tanh-sinh quadrature, which needs 0 < b < c or 0 < a < c (otherwise
+ *   the series, up to 200,000 terms).
  * Returns NaN where none of these applies or the value is not positive.
  * (Abramowitz & Stegun 15.1.1, 15.3.1, 15.3.3, 15.3.5.)
  */
@@ -255,12 +255,10 @@ export function logHyp2f1(a: number, b: number, c: number, z: number): number {
   // ₂F₁(a, 0; c; z) = 1, so an Euler transform with c = a or c = b is exact.
   if (c === a || c === b) return logEuler
   if (z > SERIES_Z_LIMIT) {
-    // Near z = 1 the series converges like zⁿ; use Euler's integral where it exists, directly or after
-    // Euler's transformation.
+    // Near z = 1 the series converges like zⁿ; use Euler's integral where it exists. (After Euler's
+    // transformation it would need 0 < c − b < c, the same condition, so that adds nothing.)
     if (b > 0 && b < c) return eulerIntegralLog(a, b, c, z)
     if (a > 0 && a < c) return eulerIntegralLog(b, a, c, z)
-    if (a > 0 && c - b < c) return logEuler + eulerIntegralLog(c - a, c - b, c, z)
-    if (b > 0 && c - a < c) return logEuler + eulerIntegralLog(c - b, c - a, c, z)
   }
   // Euler's transformation when its series is the better one: all terms positive (no cancellation)
   // first, then the smaller first ratio |a·b/c| (fewer and smaller terms).
