@@ -9,9 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const BIN = resolve(import.meta.dirname, '../../bin/memberlens.js')
 const run = promisify(execFile)
 
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } })
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+    })
     return { code: 0, stdout, stderr }
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string }
@@ -22,10 +28,22 @@ async function cli(args: string[], cwd: string): Promise<{ code: number; stdout:
 let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'memberlens-cli-'))
-  await writeFile(join(dir, 'members.csv'), 'mobile,email,signup\n13800138000,a@x.com,2024-01-01 10:00:00\n')
-  await writeFile(join(dir, 'orders.csv'), 'order_id,phone,ordered_at,channel,net_amount\nO1,138 0013 8000,2024-05-01 10:00:00,app,100.50\nO2,13800138000,2024-05-09 10:00:00,app,20\n')
-  await writeFile(join(dir, 'bad.csv'), 'order_id,phone,ordered_at,channel,net_amount\nO1,13800138000,yesterday,app,1\n')
-  await writeFile(join(dir, 'map.yaml'), 'columns:\n  phone: mobile\n  registered_at: signup\ntimezone: Asia/Shanghai\n')
+  await writeFile(
+    join(dir, 'members.csv'),
+    'mobile,email,signup\n13800138000,a@x.com,2024-01-01 10:00:00\n',
+  )
+  await writeFile(
+    join(dir, 'orders.csv'),
+    'order_id,phone,ordered_at,channel,net_amount\nO1,138 0013 8000,2024-05-01 10:00:00,app,100.50\nO2,13800138000,2024-05-09 10:00:00,app,20\n',
+  )
+  await writeFile(
+    join(dir, 'bad.csv'),
+    'order_id,phone,ordered_at,channel,net_amount\nO1,13800138000,yesterday,app,1\n',
+  )
+  await writeFile(
+    join(dir, 'map.yaml'),
+    'columns:\n  phone: mobile\n  registered_at: signup\ntimezone: Asia/Shanghai\n',
+  )
 })
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
@@ -33,13 +51,23 @@ afterAll(async () => {
 
 describe('memberlens CLI', () => {
   it('loads with a mapping file, shows the member and the overview', async () => {
-    const m = await cli(['ingest', 'members', 'members.csv', '--mapping', 'map.yaml', '--db', 'x.duckdb'], dir)
+    const m = await cli(
+      ['ingest', 'members', 'members.csv', '--mapping', 'map.yaml', '--db', 'x.duckdb'],
+      dir,
+    )
     expect(m).toMatchObject({ code: 0 })
     expect(m.stdout).toMatch(/members\.csv\s+members\s+1\s+1\s+0\s+0\s+1\s+0/)
     const o = await cli(['ingest', 'orders', 'orders.csv', '--db', 'x.duckdb', '--json'], dir)
     expect(o.code).toBe(0)
-    expect(JSON.parse(o.stdout).loads[0]).toMatchObject({ table: 'orders', rowsInserted: 2, membersCreated: 0 })
-    const show = await cli(['members', 'show', 'phone:+86 13800138000', '--db', 'x.duckdb', '--json'], dir)
+    expect(JSON.parse(o.stdout).loads[0]).toMatchObject({
+      table: 'orders',
+      rowsInserted: 2,
+      membersCreated: 0,
+    })
+    const show = await cli(
+      ['members', 'show', 'phone:+86 13800138000', '--db', 'x.duckdb', '--json'],
+      dir,
+    )
     const profile = JSON.parse(show.stdout)
     // 10:00 in Shanghai is 02:00 UTC.
     expect(profile.member).toMatchObject({ memberId: 1, registeredAt: '2024-01-01 02:00:00' })
@@ -57,7 +85,11 @@ describe('memberlens CLI', () => {
     expect(r.stderr).toContain('bad.csv:2: ordered_at "yesterday": not a timestamp')
     const j = await cli(['ingest', 'orders', 'bad.csv', '--db', 'y.duckdb', '--json'], dir)
     expect(j.code).toBe(2)
-    expect(JSON.parse(j.stderr).error).toMatchObject({ code: 'INPUT_INVALID', totalIssues: 1, issues: [{ line: 2, field: 'ordered_at' }] })
+    expect(JSON.parse(j.stderr).error).toMatchObject({
+      code: 'INPUT_INVALID',
+      totalIssues: 1,
+      issues: [{ line: 2, field: 'ordered_at' }],
+    })
     const ov = await cli(['overview', '--db', 'y.duckdb', '--json'], dir)
     expect(JSON.parse(ov.stdout)).toEqual({ overview: null })
   })

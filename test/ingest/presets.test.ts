@@ -10,11 +10,13 @@ import { onlineRetailPreset } from '../../src/ingest/presets/online-retail.js'
 import { TEST_CLOCK, scratch, snapshot } from '../helpers/db.js'
 
 // The public data sets sit beside the repository; MEMBERLENS_DATA_DIR points elsewhere.
-const DATA = process.env['MEMBERLENS_DATA_DIR'] ?? resolve(import.meta.dirname, '../../../shared/data')
+const DATA =
+  process.env['MEMBERLENS_DATA_DIR'] ?? resolve(import.meta.dirname, '../../../shared/data')
 const RETAIL = `${DATA}/online-retail/online_retail.csv.gz`
 // In CI the data sets must be there; elsewhere the tests that need them are skipped, visibly.
 const REQUIRED = process.env['CI'] === 'true'
-if (REQUIRED && !existsSync(DATA)) throw new Error(`public data sets not found in ${DATA} (set MEMBERLENS_DATA_DIR)`)
+if (REQUIRED && !existsSync(DATA))
+  throw new Error(`public data sets not found in ${DATA} (set MEMBERLENS_DATA_DIR)`)
 const CDNOW = `${DATA}/cdnow/CDNOW_master.txt`
 const CDNOW_SAMPLE = `${DATA}/cdnow/CDNOW_sample.txt`
 

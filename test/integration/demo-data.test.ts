@@ -28,8 +28,13 @@ describe('simulated data through ingest', () => {
     }
     const truth = sim.truth
     expect(merged).toBe(truth.duplicates.registrations)
-    expect(truth.duplicates.linkedByOrder + truth.duplicates.linkedByEvent).toBe(truth.duplicates.registrations)
-    const [row] = await s.db.driver.all({ sql: 'SELECT count(*) AS n FROM members', parameters: [] })
+    expect(truth.duplicates.linkedByOrder + truth.duplicates.linkedByEvent).toBe(
+      truth.duplicates.registrations,
+    )
+    const [row] = await s.db.driver.all({
+      sql: 'SELECT count(*) AS n FROM members',
+      parameters: [],
+    })
     expect(Number(row?.['n'])).toBe(truth.persons)
   })
 
@@ -37,7 +42,13 @@ describe('simulated data through ingest', () => {
     const before = (await snapshot(s.db)).replace(/"loads":.*$/, '')
     for (const t of DEMO_LOAD_ORDER) {
       const r = await s.ingest(t, sim.files[t] as string)
-      expect([t, r.rowsInserted, r.rowsUpdated, r.membersCreated, r.membersMerged]).toEqual([t, 0, 0, 0, 0])
+      expect([t, r.rowsInserted, r.rowsUpdated, r.membersCreated, r.membersMerged]).toEqual([
+        t,
+        0,
+        0,
+        0,
+        0,
+      ])
     }
     expect((await snapshot(s.db)).replace(/"loads":.*$/, '')).toBe(before)
   })

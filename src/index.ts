@@ -1,0 +1,122 @@
+/**
+ * memberlens as a library: open a database, load files, resolve members, read metrics, fit models.
+ *
+ * @example
+ * ```ts
+ * import { openDatabase, ingestFile, getOverview, systemClock } from 'memberlens'
+ *
+ * const db = await openDatabase('./memberlens.duckdb')
+ * await ingestFile(db.driver, 'orders.csv', { table: 'orders', clock: systemClock, timezone: 'Asia/Shanghai' })
+ * const overview = await getOverview(db.driver, '2026-10')
+ * await db.close()
+ * ```
+ * @module
+ */
+
+// Domain
+export { systemClock, fixedClock, type Clock } from './core/clock.js'
+export {
+  MemberlensError,
+  InputError,
+  ConfigError,
+  NotFoundError,
+  QueryError,
+  UnsupportedFeatureError,
+  ModelFitError,
+  formatIssue,
+  type InputIssue,
+  type ErrorCode,
+} from './core/errors.js'
+export {
+  TABLES,
+  TABLE_NAMES,
+  INGEST_TABLES,
+  IDENTITY_TYPES,
+  getTable,
+  sourceFields,
+  rowSchema,
+  type TableDef,
+  type FieldDef,
+  type FieldType,
+  type IngestTable,
+  type IdentityType,
+} from './core/schema.js'
+
+// Storage and engine
+export { openDatabase, DEFAULT_DB_PATH, type Database, type OpenOptions } from './store/database.js'
+export { DuckDbDriver } from './engine/drivers/duckdb-driver.js'
+export { sql, ident, join, compile, type Fragment } from './engine/sql/fragment.js'
+export type { CompiledQuery, SqlValue } from './engine/compiled-query.js'
+export { duckdbDialect } from './engine/dialects/duckdb.js'
+export type { SqlDialect, Grain } from './engine/dialects/dialect.js'
+
+/**
+ * Members, buyers, revenue and activity of a month and of all time.
+ *
+ * The generated SQL (DuckDB) is one statement over `orders`, `returns`, `events` and `members`; see
+ * `buildOverviewQuery` for it and `docs/` for the definitions.
+ */
+export { getOverview, buildOverviewQuery, type Overview } from './engine/metrics/overview.js'
+export {
+  getMemberProfile,
+  findMemberId,
+  listMerges,
+  type MemberProfile,
+} from './engine/members/member-profile.js'
+
+// Ingest
+export {
+  ingestFile,
+  ingestStaged,
+  UNKNOWN_IDENTITY_RULES,
+  type IngestOptions,
+  type IngestReport,
+  type UnknownIdentityRule,
+} from './ingest/ingest.js'
+export { PRESETS, findPreset, type Preset, type PresetReport } from './ingest/presets/index.js'
+
+// Simulation
+export {
+  simulate,
+  DEFAULT_SIMULATE_OPTIONS,
+  type SimulateOptions,
+  type SimulateResult,
+  type GroundTruth,
+} from './simulate/simulate.js'
+
+// Models (pure: typed arrays in, readonly results out)
+export {
+  fitBgNbd,
+  probabilityAlive,
+  probabilityAliveMany,
+  conditionalExpectedPurchases,
+  conditionalExpectedPurchasesMany,
+  expectedPurchasesPopulation,
+  probabilityOfNPurchases,
+  groupSummaries,
+  type BgNbdParams,
+  type BgNbdFit,
+} from './models/bg-nbd.js'
+export {
+  fitParetoNbd,
+  paretoNbdProbabilityAlive,
+  paretoNbdConditionalExpectedPurchases,
+  type ParetoNbdParams,
+  type ParetoNbdFit,
+} from './models/pareto-nbd.js'
+export {
+  fitGammaGamma,
+  conditionalExpectedAverageSpend,
+  frequencySpendCorrelation,
+  type GammaGammaParams,
+  type GammaGammaFit,
+} from './models/gamma-gamma.js'
+export { customerLifetimeValue, type ClvOptions } from './models/clv.js'
+export {
+  fitSbg,
+  sbgSurvivalCurve,
+  sbgRetentionCurve,
+  sbgExpectedResidualLifetime,
+  type SbgParams,
+  type SbgFit,
+} from './models/sbg.js'
