@@ -59,11 +59,20 @@ function worker(mode: 'floor' | 'full', csv: string): Run {
   return JSON.parse(out.trim().split('\n').pop() as string) as Run
 }
 
-// The simulator's orders for enough members to reach the target (about 10 orders per member over 36 months).
-const members = Math.max(1000, Math.round(targetOrders / 10))
+// The simulator's orders for enough members to reach the target: a small pilot run with the same settings
+// gives the orders per member.
 const dataDir = join(dir, `orders-${targetOrders}`)
 const csv = join(dataDir, 'orders.csv')
 if (!existsSync(csv)) {
+  const pilot = await simulate(join(dir, 'pilot'), {
+    members: 20_000,
+    months: 36,
+    seed: 1,
+    tables: ['orders'],
+  })
+  const perMember = (pilot.rows['orders'] ?? 1) / 20_000
+  await rm(join(dir, 'pilot'), { recursive: true, force: true })
+  const members = Math.max(1000, Math.round(targetOrders / perMember))
   process.stderr.write(`simulating orders for ${members.toLocaleString('en-US')} members…\n`)
   const t = performance.now()
   const sim = await simulate(dataDir, { members, months: 36, seed: 1, tables: ['orders'] })

@@ -16,28 +16,34 @@ export interface ParseContext extends IdentityContext {
 
 export { blankToNull }
 
-/** A time of day followed by a UTC offset or Z: the text says its own zone. */
-const OFFSET_RE = String.raw`\d{2}:\d{2}(:\d{2}(\.\d*)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$`
+/**
+ * True when ISO 8601 text carries a numeric UTC offset (`+08:00`, `-05`) after its date part. `Z` and `UTC`
+ * need no flag: a plain TIMESTAMP cast reads them as UTC already. Cheap string tests, no regular expression.
+ */
+function hasNumericOffset(v: Fragment): Fragment {
+  return sql`(contains(substr(${v}, 11), '+') OR contains(substr(${v}, 11), '-'))`
+}
 
 /**
- * A timestamp as UTC: offsets in the text win; naive times are read in the context's zone. Relies on the
- * session zone being UTC (set by the driver), so `TIMESTAMPTZ → TIMESTAMP` yields UTC wall time.
+ * A timestamp as UTC. ISO 8601 text: a numeric offset keeps its instant, `Z`/`UTC` are UTC, naive times are
+ * read in the context's zone. With a strptime format: a format with `%z`/`%Z` gives the instant, others are
+ * naive times in the context's zone. Relies on the session zone being UTC (set by the driver), so that
+ * `TIMESTAMPTZ → TIMESTAMP` yields UTC wall time. Note that a plain `TIMESTAMP` cast would drop an offset
+ * silently, which is why offsets take the `TIMESTAMPTZ` path.
  */
 export function parseTimestamp(col: Fragment, ctx: ParseContext): Fragment {
   const v = blankToNull(col)
-  if (ctx.dateFormat === undefined && ctx.timezone === 'UTC') {
-    // With the session in UTC, one cast reads both naive times (as UTC) and times with an offset.
-    return sql`TRY_CAST(${v} AS TIMESTAMPTZ)::TIMESTAMP`
-  }
-  const naive =
-    ctx.dateFormat === undefined
-      ? sql`TRY_CAST(${v} AS TIMESTAMP)`
-      : sql`try_strptime(${v}, ${ctx.dateFormat})::TIMESTAMP`
+  const utc = ctx.timezone === 'UTC'
   // Zone conversion costs a time-zone lookup per row; UTC needs none.
-  const local = ctx.timezone === 'UTC' ? naive : sql`timezone(${ctx.timezone}, ${naive})::TIMESTAMP`
-  return sql`(CASE WHEN ${v} IS NULL THEN NULL
-    WHEN regexp_matches(${v}, ${OFFSET_RE}) THEN TRY_CAST(${v} AS TIMESTAMPTZ)::TIMESTAMP
-    ELSE ${local} END)`
+  const local = (naive: Fragment): Fragment =>
+    utc ? naive : sql`timezone(${ctx.timezone}, ${naive})::TIMESTAMP`
+  if (ctx.dateFormat !== undefined) {
+    const parsed = sql`try_strptime(${v}, ${ctx.dateFormat})::TIMESTAMP`
+    return /%[zZ]/.test(ctx.dateFormat) ? parsed : local(parsed)
+  }
+  const offsetOrUtc = utc ? sql`` : sql` OR right(${v}, 1) IN ('Z', 'z') OR ends_with(${v}, 'UTC')`
+  return sql`(CASE WHEN ${hasNumericOffset(v)}${offsetOrUtc} THEN TRY_CAST(${v} AS TIMESTAMPTZ)::TIMESTAMP
+    ELSE ${local(sql`TRY_CAST(${v} AS TIMESTAMP)`)} END)`
 }
 
 export function parseDate(col: Fragment, ctx: ParseContext): Fragment {

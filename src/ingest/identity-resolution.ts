@@ -48,12 +48,14 @@ export async function resolveIdentities(
   const ids = input.idsTable
   const refs = input.memberRefsTable
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_nodes AS
-    SELECT n.identity_type, n.identity_value, n.first_line, e.member_id AS existing_member
-    FROM (SELECT identity_type, identity_value, min(_line) AS first_line
+    SELECT n.*, e.member_id AS existing_member
+    FROM (SELECT identity_type, identity_value, min(_line) AS first_line,
+            arg_min(_ts, _line) AS first_ts, arg_min(_ch, _line) AS first_ch,
+            min(_ts) AS min_ts, arg_min(_ch, _ts) AS min_ch
           FROM ${ident(ids)} GROUP BY identity_type, identity_value) n
     LEFT JOIN identities e USING (identity_type, identity_value)`)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_newid AS
-    SELECT identity_type, identity_value, first_line,
+    SELECT identity_type, identity_value, first_line, first_ts, first_ch, min_ts, min_ch,
       (row_number() OVER (ORDER BY first_line, identity_type, identity_value) - 1)::INTEGER AS node
     FROM _ml_nodes WHERE existing_member IS NULL`)
   const k = await count(driver, '_ml_newid')
@@ -63,14 +65,16 @@ export async function resolveIdentities(
     FROM (SELECT existing_member AS member_id FROM _ml_nodes WHERE existing_member IS NOT NULL
           UNION SELECT member_id FROM ${ident(refs)})`)
   const m = await count(driver, '_ml_oldm')
+  // Only records that carry two or more links can join nodes; the graph is built from them alone.
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_recnodes AS
     SELECT DISTINCT i._line, coalesce(nw.node, om.node) AS node
     FROM ${ident(ids)} i
     JOIN _ml_nodes n USING (identity_type, identity_value)
     LEFT JOIN _ml_newid nw USING (identity_type, identity_value)
     LEFT JOIN _ml_oldm om ON om.member_id = n.existing_member
+    WHERE i._nids > 1
     UNION
-    SELECT r._line, om.node FROM ${ident(refs)} r JOIN _ml_oldm om USING (member_id)`)
+    SELECT r._line, om.node FROM ${ident(refs)} r JOIN _ml_oldm om USING (member_id) WHERE r._nids > 1`)
 
   // Edges: a star from the smallest node of each multi-node record to its other nodes.
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_edges AS
@@ -96,10 +100,24 @@ export async function resolveIdentities(
         ELSE (SELECT top FROM base) + row_number() OVER (PARTITION BY survivor IS NULL ORDER BY first_line, comp)
       END AS member_id
     FROM comps`)
+  // Each identity and each referenced member → its resolved member; then each record through them.
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_idmember AS
+    SELECT nw.identity_type, nw.identity_value, cm.member_id, cm.is_new
+    FROM _ml_newid nw JOIN _ml_nodecomp nc USING (node) JOIN _ml_compmember cm USING (comp)
+    UNION ALL
+    SELECT n.identity_type, n.identity_value, cm.member_id, false
+    FROM _ml_nodes n JOIN _ml_oldm om ON om.member_id = n.existing_member
+    JOIN _ml_nodecomp nc ON nc.node = om.node JOIN _ml_compmember cm USING (comp)`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_refmember AS
+    SELECT om.member_id AS ref, cm.member_id FROM _ml_oldm om JOIN _ml_nodecomp nc USING (node) JOIN _ml_compmember cm USING (comp)`)
+  const links = sql`SELECT i._line, i._nids, m.member_id, m.is_new FROM ${ident(ids)} i JOIN _ml_idmember m USING (identity_type, identity_value)
+    UNION ALL
+    SELECT r._line, r._nids, m.member_id, false FROM ${ident(refs)} r JOIN _ml_refmember m ON m.ref = r.member_id`
+  // All links of a record lead to one member; records with a single link need no grouping.
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_resolved AS
-    SELECT rn._line, min(cm.member_id) AS member_id, bool_or(cm.is_new) AS is_new
-    FROM _ml_recnodes rn JOIN _ml_nodecomp nc USING (node) JOIN _ml_compmember cm USING (comp)
-    GROUP BY rn._line`)
+    SELECT _line, member_id, is_new FROM (${links}) WHERE _nids = 1
+    UNION ALL
+    SELECT _line, min(member_id), bool_or(is_new) FROM (${links}) WHERE _nids > 1 GROUP BY _line`)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_merges AS
     SELECT nc.member_id AS from_member_id, cm.member_id AS into_member_id,
       (SELECT min(e._line) FROM _ml_edges e WHERE e.a = nc.node OR e.b = nc.node) AS line
@@ -130,6 +148,10 @@ async function resolveSingle(
     FROM ${ident(ids)} i
     JOIN _ml_nodes n USING (identity_type, identity_value)
     LEFT JOIN _ml_newid nw USING (identity_type, identity_value)`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_idmember AS
+    SELECT identity_type, identity_value, (SELECT coalesce(max(member_id), 0) FROM members) + node + 1 AS member_id,
+      true AS is_new
+    FROM _ml_newid`)
   await driver.execute(
     sql`CREATE OR REPLACE TEMP TABLE _ml_merges (from_member_id BIGINT, into_member_id BIGINT, line BIGINT)`,
   )

@@ -111,8 +111,11 @@ export async function ingestStaged(
   const plan = planColumns(table, staged, file, options)
   await buildTyped(driver, table, plan, ctx)
   await validateTyped(driver, table, plan, ctx, file, maxIssues)
-  await buildIdentityTables(driver, table, plan)
   const value = (name: string): Fragment => fieldValue(table, name, plan, options)
+  const recordTime = table.timeField === undefined ? sql`NULL::TIMESTAMP` : value(table.timeField)
+  const recordChannel =
+    table.channelField === undefined ? sql`NULL::VARCHAR` : value(table.channelField)
+  await buildIdentityTables(driver, table, plan, recordTime, recordChannel)
 
   const run = async (): Promise<IngestReport> => {
     options.onPhase?.('resolving', { rows: staged.rows })
@@ -142,8 +145,8 @@ export async function ingestStaged(
       }
       options.onPhase?.('writing', { rows: staged.rows })
       merged = await applyMerges(driver, file)
-      identitiesAdded = await addIdentities(driver, table, value)
-      if (table.memberLink !== 'owner') created = await createMembers(driver, table, value)
+      identitiesAdded = await addIdentities(driver)
+      if (table.memberLink !== 'owner') created = await createMembers(driver)
       else created = r.newMembers
     } else {
       options.onPhase?.('writing', { rows: staged.rows })
@@ -270,32 +273,19 @@ async function applyMerges(driver: DuckDbDriver, file: string): Promise<number> 
   return n
 }
 
-async function addIdentities(
-  driver: DuckDbDriver,
-  table: TableDef,
-  value: ValueOf,
-): Promise<number> {
-  const time = table.timeField === undefined ? sql`NULL::TIMESTAMP` : value(table.timeField)
-  const channel = table.channelField === undefined ? sql`NULL::VARCHAR` : value(table.channelField)
+/** New identities, each with the channel and time of the first record that carried it. */
+async function addIdentities(driver: DuckDbDriver): Promise<number> {
   return driver.execute(sql`INSERT INTO identities
-    SELECT nw.identity_type, nw.identity_value, r.member_id, ${channel}, ${time}
-    FROM _ml_newid nw
-    JOIN _ml_resolved r ON r._line = nw.first_line
-    LEFT JOIN ${ident(TYPED)} t ON t._line = nw.first_line`)
+    SELECT nw.identity_type, nw.identity_value, m.member_id, nw.first_ch, nw.first_ts
+    FROM _ml_newid nw JOIN _ml_idmember m USING (identity_type, identity_value)`)
 }
 
-/** New members found through a fact table: registered at their first record, on its channel. */
-async function createMembers(
-  driver: DuckDbDriver,
-  table: TableDef,
-  value: ValueOf,
-): Promise<number> {
-  const time = table.timeField === undefined ? sql`NULL::TIMESTAMP` : value(table.timeField)
-  const channel = table.channelField === undefined ? sql`NULL::VARCHAR` : value(table.channelField)
+/** New members found through a fact table: registered at their earliest record, on that record's channel. */
+async function createMembers(driver: DuckDbDriver): Promise<number> {
   return driver.execute(sql`INSERT INTO members (member_id, registered_at, registration_channel)
-    SELECT r.member_id, min(${time}), arg_min(${channel}, ${time})
-    FROM _ml_resolved r JOIN ${ident(TYPED)} t USING (_line)
-    WHERE r.is_new GROUP BY r.member_id`)
+    SELECT m.member_id, min(nw.min_ts), arg_min(nw.min_ch, nw.min_ts)
+    FROM _ml_newid nw JOIN _ml_idmember m USING (identity_type, identity_value)
+    WHERE m.is_new GROUP BY m.member_id`)
 }
 
 /**

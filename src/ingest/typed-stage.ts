@@ -190,6 +190,17 @@ export async function buildTyped(
     selects.push(sql`${type} AS _pair_type`, sql`(CASE ${join(arms, ' ')} END) AS _pair_value`)
     selects.push(sql`${blankToNull(s(pv))} IS NOT NULL AS _has_pair`)
   }
+  // How many identities (and member references) each record carries: records with one link nothing.
+  const idCounts: Fragment[] = plan.identities.map(([type, source]) =>
+    type === 'phone'
+      ? sql`(s._pd_phone IS NOT NULL)::INTEGER`
+      : sql`(${blankToNull(s(source))} IS NOT NULL)::INTEGER`,
+  )
+  if (plan.identityPair)
+    idCounts.push(sql`(${blankToNull(s(plan.identityPair[1]))} IS NOT NULL)::INTEGER`)
+  if (plan.memberRef !== undefined)
+    idCounts.push(sql`(${blankToNull(s(plan.memberRef))} IS NOT NULL)::INTEGER`)
+  selects.push(idCounts.length === 0 ? sql`0 AS _nids` : sql`(${join(idCounts, ' + ')}) AS _nids`)
   if (plan.memberRef !== undefined) {
     selects.push(sql`TRY_CAST(${blankToNull(s(plan.memberRef))} AS BIGINT) AS _member_ref`)
     selects.push(sql`${blankToNull(s(plan.memberRef))} IS NOT NULL AS _has_member_ref`)
@@ -197,7 +208,7 @@ export async function buildTyped(
     selects.push(sql`NULL::BIGINT AS _member_ref`)
   }
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(TYPED)} AS
-    SELECT ${join(selects)} FROM (SELECT ${join(inner)} FROM _ml_stage) s ORDER BY s._line`)
+    SELECT ${join(selects)} FROM (SELECT ${join(inner)} FROM _ml_stage) s`)
   if (plan.deriveLineNo) {
     await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(TYPED)} AS
       SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY _line)::INTEGER AS line_no FROM ${ident(TYPED)}`)
@@ -325,10 +336,18 @@ export async function validateTyped(
   const counts = checks.map(
     (c, i) => sql`count(*) FILTER (WHERE ${c.failing}) AS ${ident(`c${i}`)}`,
   )
+  // Duplicates are counted with a hash aggregate (cheap); the window that names first lines runs only on failure.
+  const dupCount0 = keyCheck
+    ? sql`(SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM ${ident(TYPED)} t
+        WHERE ${join(
+          keys.map((k) => sql`${k} IS NOT NULL`),
+          ' AND ',
+        )} GROUP BY ${join(keys)} HAVING count(*) > 1))`
+    : sql`0`
   const row = await driver.first<
     Record<string, bigint>
   >(sql`SELECT ${join([...counts, sql`0 AS _none`])},
-    ${keyed ? sql`(SELECT count(*) FROM ${keyed} WHERE _line <> first_line)` : sql`0`} AS dup
+    ${dupCount0} AS dup
     FROM ${ident(TYPED)} t`)
   const failing = checks.filter((_, i) => Number(row?.[`c${i}`] ?? 0) > 0)
   const dupCount = Number(row?.['dup'] ?? 0)
@@ -367,19 +386,26 @@ export async function validateTyped(
   )
 }
 
-/** `_ml_ids(_line, identity_type, identity_value)` and `_ml_memref(_line, member_id)` from `_ml_typed`. */
+/**
+ * `_ml_ids(_line, identity_type, identity_value, _nids, _ts, _ch)` and `_ml_memref(_line, member_id, _nids)` from
+ * `_ml_typed`. `_ts` and `_ch` are the record's time and channel (for identities and members it creates);
+ * they are expressions over the typed table aliased `t`.
+ */
 export async function buildIdentityTables(
   driver: DuckDbDriver,
   table: TableDef,
   plan: ColumnPlan,
+  time: Fragment,
+  channel: Fragment,
 ): Promise<void> {
-  const parts: Fragment[] = plan.identities.map(
-    ([type]) =>
-      sql`SELECT _line, ${type} AS identity_type, ${ident(`_id_${type}`)} AS identity_value FROM ${ident(TYPED)} WHERE ${ident(`_id_${type}`)} IS NOT NULL`,
-  )
+  const extra = sql`t._nids, ${time} AS _ts, ${channel} AS _ch`
+  const parts: Fragment[] = plan.identities.map(([type]) => {
+    const id = sql`t.${ident(`_id_${type}`)}`
+    return sql`SELECT t._line, ${type} AS identity_type, ${id} AS identity_value, ${extra} FROM ${ident(TYPED)} t WHERE ${id} IS NOT NULL`
+  })
   if (plan.identityPair) {
     parts.push(
-      sql`SELECT _line, _pair_type AS identity_type, _pair_value AS identity_value FROM ${ident(TYPED)} WHERE _pair_value IS NOT NULL`,
+      sql`SELECT t._line, t._pair_type AS identity_type, t._pair_value AS identity_value, ${extra} FROM ${ident(TYPED)} t WHERE t._pair_value IS NOT NULL`,
     )
   }
   // Returns that name their order take the order's member; only the others resolve by identity.
@@ -389,10 +415,11 @@ export async function buildIdentityTables(
       : sql``
   await driver.execute(
     parts.length === 0
-      ? sql`CREATE OR REPLACE TEMP TABLE _ml_ids (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR)`
+      ? sql`CREATE OR REPLACE TEMP TABLE _ml_ids
+          (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR, _nids INTEGER, _ts TIMESTAMP, _ch VARCHAR)`
       : sql`CREATE OR REPLACE TEMP TABLE _ml_ids AS SELECT * FROM (${join(parts, ' UNION ALL ')})${unlinked}`,
   )
   await driver.execute(
-    sql`CREATE OR REPLACE TEMP TABLE _ml_memref AS SELECT _line, _member_ref AS member_id FROM ${ident(TYPED)} WHERE _member_ref IS NOT NULL`,
+    sql`CREATE OR REPLACE TEMP TABLE _ml_memref AS SELECT _line, _member_ref AS member_id, _nids FROM ${ident(TYPED)} WHERE _member_ref IS NOT NULL`,
   )
 }

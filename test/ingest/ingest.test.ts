@@ -491,3 +491,49 @@ describe('ingest: references to orders', () => {
     ])
   })
 })
+
+describe('ingest: timestamps', () => {
+  it('keeps the instant of every ISO 8601 form, in UTC and in another zone', async () => {
+    const rows = [
+      ['A', '2024-03-01T10:00:00Z', '2024-03-01 10:00:00', '2024-03-01 10:00:00'],
+      ['B', '2024-03-01 10:00:00', '2024-03-01 10:00:00', '2024-03-01 02:00:00'],
+      ['C', '2024-03-01', '2024-03-01 00:00:00', '2024-02-29 16:00:00'],
+      ['D', '2024-03-01T10:00:00+08:00', '2024-03-01 02:00:00', '2024-03-01 02:00:00'],
+      ['E', '2024-03-01T10:00:00-05', '2024-03-01 15:00:00', '2024-03-01 15:00:00'],
+      ['F', '2024-03-01 10:00:00 UTC', '2024-03-01 10:00:00', '2024-03-01 10:00:00'],
+      ['G', '2024-03-01T10:00:00.123Z', '2024-03-01 10:00:00.123', '2024-03-01 10:00:00.123'],
+    ]
+    const csv = [
+      'order_id,email,ordered_at,channel,net_amount',
+      ...rows.map(([id, ts]) => `${id},a@x.com,${ts},app,1`),
+    ].join('\n')
+    for (const [tz, col] of [
+      ['UTC', 2],
+      ['Asia/Shanghai', 3],
+    ] as const) {
+      const other = await scratch()
+      try {
+        await other.ingest('orders', await other.file('o.csv', csv), { timezone: tz })
+        const got = await other.db.driver.all({
+          sql: `SELECT order_id, ordered_at::VARCHAR AS t FROM orders ORDER BY 1`,
+          parameters: [],
+        })
+        expect(got, tz).toEqual(rows.map((r) => ({ orderId: r[0], t: r[col] })))
+      } finally {
+        await other.cleanup()
+      }
+    }
+  })
+
+  it('reads a strptime format with and without an offset', async () => {
+    const csv =
+      'order_id,email,ordered_at,channel,net_amount\nA,a@x.com,01/03/2024 10:00 +0100,app,1\n'
+    await s.ingest('orders', await s.file('o.csv', csv), {
+      timezone: 'Asia/Shanghai',
+      dateFormat: '%d/%m/%Y %H:%M %z',
+    })
+    expect(await q(`SELECT ordered_at::VARCHAR AS t FROM orders`)).toEqual([
+      { t: '2024-03-01 09:00:00' },
+    ])
+  })
+})

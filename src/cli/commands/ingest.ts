@@ -125,7 +125,11 @@ function watchPhases(
         return
       }
       const label = phase === 'reading' ? 'reading file' : phase
-      progress.phase(label, phase === 'reading' ? 100 : Math.max(rows, 1), phase === 'reading' ? 'percent' : 'rows')
+      progress.phase(
+        label,
+        phase === 'reading' ? 100 : Math.max(rows, 1),
+        phase === 'reading' ? 'percent' : 'rows',
+      )
       timer = setInterval(() => {
         const p = db.driver.progress()
         if (p.percentage < 0) return
