@@ -4,8 +4,8 @@ import tseslint from 'typescript-eslint'
 
 /**
  * Import boundaries (see docs/architecture.md):
- * core <- {engine, models, ingest, simulate, store} <- {cli, api}
- * models never import the engine; nothing below cli/api imports them.
+ * core <- {engine, models, ledger, simulate} <- {ingest, store} <- analytics <- {cli, api}
+ * models never import the engine; the ledger never imports the engine; nothing below cli/api imports them.
  */
 const boundary = (target, forbidden, message) => ({
   files: [`src/${target}/**/*.ts`],
@@ -43,10 +43,12 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.test.ts', 'src/cli/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
-  boundary('core', ['engine', 'models', 'ingest', 'simulate', 'store', 'cli', 'api'], 'core imports nothing else from src/'),
-  boundary('models', ['engine', 'ingest', 'simulate', 'store', 'cli', 'api'], 'models are pure: they import only core/'),
-  boundary('engine', ['models', 'ingest', 'simulate', 'cli', 'api'], 'the engine does not depend on models, ingest or the CLI'),
-  boundary('simulate', ['engine', 'models', 'ingest', 'store', 'cli', 'api'], 'the simulator only writes files'),
-  boundary('ingest', ['models', 'simulate', 'cli', 'api'], 'ingest sits below the CLI'),
-  boundary('store', ['models', 'ingest', 'simulate', 'cli', 'api'], 'the store sits below ingest and the CLI'),
+  boundary('core', ['engine', 'models', 'ingest', 'simulate', 'store', 'cli', 'api', 'analytics', 'ledger'], 'core imports nothing else from src/'),
+  boundary('models', ['engine', 'ingest', 'simulate', 'store', 'cli', 'api', 'analytics', 'ledger'], 'models are pure: they import only core/'),
+  boundary('engine', ['models', 'ingest', 'simulate', 'cli', 'api', 'analytics', 'ledger'], 'the engine does not depend on models, ingest, analytics or the CLI'),
+  boundary('simulate', ['engine', 'models', 'ingest', 'store', 'cli', 'api', 'analytics', 'ledger'], 'the simulator only writes files'),
+  boundary('ingest', ['models', 'simulate', 'cli', 'api', 'analytics'], 'ingest sits below the CLI'),
+  boundary('store', ['models', 'ingest', 'simulate', 'cli', 'api', 'analytics', 'ledger'], 'the store sits below ingest and the CLI'),
+  boundary('ledger', ['engine', 'models', 'ingest', 'simulate', 'store', 'cli', 'api', 'analytics'], 'the ledger imports only core/'),
+  boundary('analytics', ['cli', 'api', 'simulate'], 'analytics combines engine, models and ledger; it sits below the CLI and API'),
 )
