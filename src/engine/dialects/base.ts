@@ -42,11 +42,54 @@ export const baseDialect: SqlDialect = {
     const unit = grainUnit(grain)
     return sql`date_trunc(${unsafeRaw(`'${unit}'`)}, ${expr})`
   },
+  addPeriods(grain: Grain, expr: Fragment, n: number): Fragment {
+    const [count, unit] = periodInterval(grain, n)
+    return sql`(${expr} + INTERVAL ${unsafeRaw(`'${count} ${unit}'`)})`
+  },
+  periodSeries(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'period series')
+  },
+  localTime(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'time zone conversion')
+  },
+  secondsBetween(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'second differences')
+  },
+  daysBetween(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'day differences')
+  },
+  median(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'median')
+  },
+  jsonText(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'JSON members')
+  },
   tryParseTimestamp(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'parsing timestamps with a format')
   },
   supportsOnConflict: false,
   supportsTransactionalDdl: false,
+}
+
+/** An interval of n periods as (count, unit): weeks are 7 days and quarters 3 months. Closed set, safe text. */
+export function periodInterval(grain: Grain, n: number): [number, string] {
+  if (!Number.isInteger(n)) throw new Error(`period count must be an integer, got ${n}`)
+  switch (grain) {
+    case 'day':
+      return [n, 'day']
+    case 'week':
+      return [7 * n, 'day']
+    case 'month':
+      return [n, 'month']
+    case 'quarter':
+      return [3 * n, 'month']
+    case 'year':
+      return [n, 'year']
+    default: {
+      const _exhaustive: never = grain
+      throw new Error(`unknown grain ${String(_exhaustive)}`)
+    }
+  }
 }
 
 /** The SQL unit name of a grain; a closed set, safe to splice into text. */

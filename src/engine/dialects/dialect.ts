@@ -20,6 +20,20 @@ export interface SqlDialect {
   columnType(type: FieldType): string
   /** Start of the period of `grain` containing `expr` (a timestamp or date expression). */
   dateTrunc(grain: Grain, expr: Fragment): Fragment
+  /** `expr` plus `n` periods of `grain` (n may be negative). */
+  addPeriods(grain: Grain, expr: Fragment, n: number): Fragment
+  /** Every period start of `grain` from `first` to `last` inclusive, as a one-column query named `period`. */
+  periodSeries(grain: Grain, first: Fragment, last: Fragment): Fragment
+  /** A UTC timestamp as wall-clock time in an IANA zone (the zone is a parameter). */
+  localTime(expr: Fragment, timezone: string): Fragment
+  /** Whole seconds from `a` to `b`. */
+  secondsBetween(a: Fragment, b: Fragment): Fragment
+  /** Whole days from `a` to `b`. */
+  daysBetween(a: Fragment, b: Fragment): Fragment
+  /** Median of an expression (an aggregate). */
+  median(expr: Fragment): Fragment
+  /** Text of a JSON object's member (`attributes ->> key`); the key is a parameter. */
+  jsonText(expr: Fragment, key: string): Fragment
   /** Parses text in a strftime-style format; null when it does not parse. */
   tryParseTimestamp(expr: Fragment, format: Fragment): Fragment
   /**

@@ -5,8 +5,8 @@
  * - `try_strptime` returns NULL instead of failing on text that does not match the format.
  */
 import type { FieldType } from '../../core/schema.js'
-import { sql, type Fragment } from '../sql/fragment.js'
-import { baseDialect } from './base.js'
+import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import { baseDialect, periodInterval } from './base.js'
 import type { SqlDialect } from './dialect.js'
 
 export const duckdbDialect: SqlDialect = {
@@ -16,6 +16,27 @@ export const duckdbDialect: SqlDialect = {
     if (type.kind === 'json') return 'JSON'
     if (type.kind === 'number') return 'DOUBLE'
     return baseDialect.columnType(type)
+  },
+  periodSeries(grain, first, last) {
+    const [count, unit] = periodInterval(grain, 1)
+    return sql`SELECT CAST(period AS TIMESTAMP) AS period
+      FROM generate_series(CAST(${first} AS TIMESTAMP), CAST(${last} AS TIMESTAMP), INTERVAL ${unsafeRaw(`'${count} ${unit}'`)}) t(period)`
+  },
+  localTime(expr, timezone) {
+    // With the session zone pinned to UTC, a TIMESTAMP read as TIMESTAMPTZ is its UTC instant.
+    return timezone === 'UTC' ? expr : sql`timezone(${timezone}, CAST(${expr} AS TIMESTAMPTZ))`
+  },
+  secondsBetween(a, b) {
+    return sql`date_diff('second', ${a}, ${b})`
+  },
+  daysBetween(a, b) {
+    return sql`date_diff('day', ${a}, ${b})`
+  },
+  median(expr) {
+    return sql`median(${expr})`
+  },
+  jsonText(expr, key) {
+    return sql`json_extract_string(${expr}, ${`$."${key.replaceAll('"', '')}"`})`
   },
   tryParseTimestamp(expr: Fragment, format: Fragment): Fragment {
     return sql`try_strptime(${expr}, ${format})`

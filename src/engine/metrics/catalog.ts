@@ -1,0 +1,627 @@
+/**
+ * The metric catalog (DOMAIN §2): every metric's id, names, formula, unit, direction and default grain, and how
+ * it is computed from measures. Allowed dimensions follow from the measures (see {@link allowedDimensions}).
+ * @module
+ */
+import type { Grain } from '../dialects/dialect.js'
+import { sql, type Fragment } from '../sql/fragment.js'
+import type { CompileContext } from './context.js'
+import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from './dimensions.js'
+import { getMeasure } from './measures.js'
+
+export const FAMILIES = [
+  'activity',
+  'purchase',
+  'retention',
+  'value',
+  'satisfaction',
+  'acquisition',
+] as const
+export type Family = (typeof FAMILIES)[number]
+export type Unit =
+  | 'members'
+  | 'orders'
+  | 'currency'
+  | 'ratio'
+  | 'per_member'
+  | 'seconds'
+  | 'score'
+  | 'count'
+  | 'per_1000'
+export type Direction = 'higher' | 'lower'
+
+/** Reads a measure's column in the final query (0 for a missing group of an additive measure). */
+export type MeasureColumn = (measureId: string) => Fragment
+
+export interface MetricDef {
+  readonly id: string
+  readonly name: { readonly en: string; readonly zh: string }
+  readonly description: string
+  /** The formula in words, for people. */
+  readonly formula: string
+  readonly family: Family
+  readonly unit: Unit
+  readonly direction: Direction
+  readonly defaultGrain: Grain
+  /** Grains the metric can be read at (default: all). */
+  readonly grains?: readonly Grain[]
+  readonly measures: readonly string[]
+  value(col: MeasureColumn): Fragment
+  /** Periods whose follow-up window is not over yet show no value. */
+  complete?(ctx: CompileContext, period: Fragment): Fragment
+  /** True for metrics defined in a user's config file. */
+  readonly custom?: boolean
+}
+
+/** a / b as a double; empty when b is 0. */
+export function ratio(a: Fragment, b: Fragment, scale = 1): Fragment {
+  return scale === 1
+    ? sql`(CAST(${a} AS DOUBLE) / NULLIF(${b}, 0))`
+    : sql`(CAST(${a} AS DOUBLE) * ${scale} / NULLIF(${b}, 0))`
+}
+
+const net = (c: MeasureColumn) => sql`(${c('purchase_amount')} - ${c('returns_amount')})`
+
+function metric(def: Omit<MetricDef, 'value'> & { value?: MetricDef['value'] }): MetricDef {
+  const only = def.measures[0]
+  return {
+    ...def,
+    value:
+      def.value ??
+      ((c) => {
+        if (def.measures.length !== 1 || only === undefined)
+          throw new Error(`${def.id} needs a value expression`)
+        return sql`CAST(${c(only)} AS DOUBLE)`
+      }),
+  }
+}
+
+const M = 'month' as const
+
+export const CATALOG: readonly MetricDef[] = [
+  // Activity (活跃度)
+  metric({
+    id: 'active_members',
+    name: { en: 'Active members', zh: '活跃会员数' },
+    family: 'activity',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['active_members'],
+    description: 'Members with at least one qualifying event or purchase in the period.',
+    formula: 'count of distinct members with ≥1 qualifying event or purchase',
+  }),
+  metric({
+    id: 'dau',
+    name: { en: 'Daily active members (DAU)', zh: '日活跃会员数' },
+    family: 'activity',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: 'day',
+    measures: ['avg_daily_active'],
+    description:
+      'Active members per day; at a coarser grain, the average over the days of the period.',
+    formula: 'Σ daily active members ÷ days in the period',
+  }),
+  metric({
+    id: 'wau',
+    name: { en: 'Weekly active members (WAU)', zh: '周活跃会员数' },
+    family: 'activity',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: 'week',
+    grains: ['week'],
+    measures: ['avg_weekly_active'],
+    description: 'Active members per ISO week.',
+    formula: 'distinct active members in the week',
+  }),
+  metric({
+    id: 'mau',
+    name: { en: 'Monthly active members (MAU)', zh: '月活跃会员数' },
+    family: 'activity',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: M,
+    grains: ['month', 'quarter', 'year'],
+    measures: ['avg_monthly_active'],
+    description: 'Active members per month; at a coarser grain, the average over its months.',
+    formula: 'Σ monthly active members ÷ months in the period',
+  }),
+  metric({
+    id: 'stickiness',
+    name: { en: 'Stickiness (DAU/MAU)', zh: '粘性 (DAU/MAU)' },
+    family: 'activity',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['avg_daily_active', 'active_members'],
+    description:
+      'Average daily active members over the active members of the period (DAU/MAU at the month grain).',
+    formula: 'average DAU ÷ active members of the period',
+    value: (c) => ratio(c('avg_daily_active'), c('active_members')),
+  }),
+  metric({
+    id: 'active_rate',
+    name: { en: 'Active rate', zh: '活跃率' },
+    family: 'activity',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['active_members', 'members_total'],
+    description: 'Active members over members registered by the end of the period.',
+    formula: 'active members ÷ members registered by period end',
+    value: (c) => ratio(c('active_members'), c('members_total')),
+  }),
+  metric({
+    id: 'visit_frequency',
+    name: { en: 'Visit frequency', zh: '访问频次' },
+    family: 'activity',
+    unit: 'per_member',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['sessions', 'active_members'],
+    description: 'Sessions per active member.',
+    formula: 'sessions ÷ active members',
+    value: (c) => ratio(c('sessions'), c('active_members')),
+  }),
+  metric({
+    id: 'session_duration_avg',
+    name: { en: 'Session duration (mean)', zh: '平均会话时长' },
+    family: 'activity',
+    unit: 'seconds',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['session_seconds_avg'],
+    description: 'Mean seconds per session.',
+    formula: 'mean session duration (s)',
+  }),
+  metric({
+    id: 'session_duration_median',
+    name: { en: 'Session duration (median)', zh: '会话时长中位数' },
+    family: 'activity',
+    unit: 'seconds',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['session_seconds_median'],
+    description: 'Median seconds per session.',
+    formula: 'median session duration (s)',
+  }),
+  metric({
+    id: 'page_views_per_session',
+    name: { en: 'Page views per session', zh: '每次会话页面浏览量' },
+    family: 'activity',
+    unit: 'count',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['page_views', 'sessions'],
+    description: 'Page views per session.',
+    formula: 'page views ÷ sessions',
+    value: (c) => ratio(c('page_views'), c('sessions')),
+  }),
+  metric({
+    id: 'page_views_per_active_member',
+    name: { en: 'Page views per active member', zh: '人均页面浏览量' },
+    family: 'activity',
+    unit: 'per_member',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['page_views', 'active_members'],
+    description: 'Page views per active member.',
+    formula: 'page views ÷ active members',
+    value: (c) => ratio(c('page_views'), c('active_members')),
+  }),
+  metric({
+    id: 'engagement_rate',
+    name: { en: 'Engagement rate', zh: '参与度' },
+    family: 'activity',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['engaged_members', 'active_members'],
+    description:
+      'Share of active members who performed an engagement event (check-in, share, benefit use, coupon claim) or wrote a review.',
+    formula: 'engaged members ÷ active members',
+    value: (c) => ratio(c('engaged_members'), c('active_members')),
+  }),
+
+  // Purchase (购买行为)
+  metric({
+    id: 'buyers',
+    name: { en: 'Buyers', zh: '购买会员数' },
+    family: 'purchase',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['buyers'],
+    description: 'Members with at least one purchase (an order not cancelled).',
+    formula: 'distinct members with ≥1 purchase',
+  }),
+  metric({
+    id: 'orders',
+    name: { en: 'Orders', zh: '订单数' },
+    family: 'purchase',
+    unit: 'orders',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['orders'],
+    description: 'Purchases: orders that are not cancelled.',
+    formula: 'count of orders with status ≠ cancelled',
+  }),
+  metric({
+    id: 'net_revenue',
+    name: { en: 'Net revenue', zh: '消费金额' },
+    family: 'purchase',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['purchase_amount', 'returns_amount'],
+    description: 'Net amount of purchases minus returns, each in the period of its own time.',
+    formula: 'Σ net_amount of purchases − Σ returns',
+    value: (c) => sql`CAST(${net(c)} AS DOUBLE)`,
+  }),
+  metric({
+    id: 'purchase_frequency',
+    name: { en: 'Purchase frequency', zh: '购买频次' },
+    family: 'purchase',
+    unit: 'per_member',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['orders', 'buyers'],
+    description: 'Orders per buyer.',
+    formula: 'orders ÷ buyers',
+    value: (c) => ratio(c('orders'), c('buyers')),
+  }),
+  metric({
+    id: 'aov',
+    name: { en: 'Average order value', zh: '客单价' },
+    family: 'purchase',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['purchase_amount', 'returns_amount', 'orders'],
+    description: 'Net revenue per order.',
+    formula: 'net revenue ÷ orders',
+    value: (c) => ratio(net(c), c('orders')),
+  }),
+  metric({
+    id: 'revenue_per_buyer',
+    name: { en: 'Revenue per buyer', zh: '人均消费' },
+    family: 'purchase',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['purchase_amount', 'returns_amount', 'buyers'],
+    description: 'Net revenue per buyer (per-customer spend).',
+    formula: 'net revenue ÷ buyers',
+    value: (c) => ratio(net(c), c('buyers')),
+  }),
+  metric({
+    id: 'repurchase_rate',
+    name: { en: 'Repurchase rate (in period)', zh: '复购率' },
+    family: 'purchase',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['repeat_buyers', 'buyers'],
+    description: 'Buyers with two or more purchases in the period.',
+    formula: 'buyers with ≥2 purchases ÷ buyers',
+    value: (c) => ratio(c('repeat_buyers'), c('buyers')),
+  }),
+  metric({
+    id: 'repurchase_rate_next',
+    name: { en: 'Repurchase rate (next periods)', zh: '跨期复购率' },
+    family: 'purchase',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['repurchasers_next', 'buyers'],
+    description:
+      'Buyers of the period who buy again within the next k periods (k = 1 by default); empty until those periods are over.',
+    formula: 'buyers of t buying again in t+1…t+k ÷ buyers of t',
+    value: (c) => ratio(c('repurchasers_next'), c('buyers')),
+    complete: (ctx, period) =>
+      sql`${ctx.dialect.addPeriods(ctx.grain, period, ctx.settings.repurchasePeriods + 1)} <= ${dataEndDay(ctx)}`,
+  }),
+  metric({
+    id: 'arpu',
+    name: { en: 'ARPU', zh: '平均每用户收入' },
+    family: 'purchase',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['purchase_amount', 'returns_amount', 'active_members'],
+    description: 'Net revenue per active member.',
+    formula: 'net revenue ÷ active members',
+    value: (c) => ratio(net(c), c('active_members')),
+  }),
+  metric({
+    id: 'arppu',
+    name: { en: 'ARPPU', zh: '平均每付费用户收入' },
+    family: 'purchase',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['purchase_amount', 'returns_amount', 'buyers'],
+    description: 'Net revenue per paying member (the same quantity as revenue per buyer).',
+    formula: 'net revenue ÷ buyers',
+    value: (c) => ratio(net(c), c('buyers')),
+  }),
+  metric({
+    id: 'purchase_conversion',
+    name: { en: 'Purchase conversion', zh: '购买转化率' },
+    family: 'purchase',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['buyers', 'active_members'],
+    description: 'Active members who bought.',
+    formula: 'buyers ÷ active members',
+    value: (c) => ratio(c('buyers'), c('active_members')),
+  }),
+  metric({
+    id: 'first_purchase_conversion',
+    name: { en: 'First-purchase conversion', zh: '首购转化率' },
+    family: 'purchase',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['first_purchase_converted', 'new_members'],
+    description:
+      'New members whose first purchase came within N days of registering (N = 30 by default); empty until the last member of the period has had N days.',
+    formula: 'new members with a first purchase within N days ÷ new members',
+    value: (c) => ratio(c('first_purchase_converted'), c('new_members')),
+    complete: (ctx, period) =>
+      sql`${ctx.dialect.addPeriods('day', ctx.dialect.addPeriods(ctx.grain, period, 1), ctx.settings.firstPurchaseDays)} <= ${dataEndDay(ctx)}`,
+  }),
+
+  // Retention and churn (留存 / 流失)
+  metric({
+    id: 'period_retention',
+    name: { en: 'Period retention', zh: '留存率' },
+    family: 'retention',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['retained_members', 'previous_active'],
+    description: 'Members active in the previous period who are active again in this one.',
+    formula: 'active in t−1 and t ÷ active in t−1',
+    value: (c) => ratio(c('retained_members'), c('previous_active')),
+  }),
+  metric({
+    id: 'churn_rate',
+    name: { en: 'Churn rate', zh: '流失率' },
+    family: 'retention',
+    unit: 'ratio',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['churned_members', 'alive_at_start'],
+    description:
+      'Members who became churned in the period (no activity for 90 days by default) over members not churned at its start.',
+    formula: 'members turning churned in the period ÷ members not churned at period start',
+    value: (c) => ratio(c('churned_members'), c('alive_at_start')),
+  }),
+  metric({
+    id: 'churned_members',
+    name: { en: 'Churned members', zh: '流失会员数' },
+    family: 'retention',
+    unit: 'members',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['churned_members'],
+    description:
+      'Members who reached the churn threshold (no activity for 90 days by default) in the period.',
+    formula: 'members turning churned in the period',
+  }),
+  metric({
+    id: 'reactivation_rate',
+    name: { en: 'Reactivation rate', zh: '挽回率' },
+    family: 'retention',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['reactivated_members', 'churned_at_start'],
+    description: 'Churned members at the start of the period who became active again in it.',
+    formula: 'members reactivated in the period ÷ members churned at period start',
+    value: (c) => ratio(c('reactivated_members'), c('churned_at_start')),
+  }),
+  metric({
+    id: 'reactivated_members',
+    name: { en: 'Reactivated members', zh: '回流会员数' },
+    family: 'retention',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['reactivated_members'],
+    description: 'Members active again after having churned.',
+    formula: 'members whose activity resumed after a churn',
+  }),
+
+  // Value (价值)
+  metric({
+    id: 'historical_ltv',
+    name: { en: 'Historical LTV', zh: '历史生命周期价值' },
+    family: 'value',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['cumulative_net_revenue', 'members_total'],
+    description:
+      'Net revenue since the start of the data per member registered by the end of the period.',
+    formula: 'Σ net revenue to period end ÷ members registered by period end',
+    value: (c) => ratio(c('cumulative_net_revenue'), c('members_total')),
+  }),
+  metric({
+    id: 'members_total',
+    name: { en: 'Members', zh: '会员总数' },
+    family: 'value',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['members_total'],
+    description: 'Members registered by the end of the period.',
+    formula: 'members with registered_at < period end',
+  }),
+
+  // Satisfaction and service (满意度 / 服务品质)
+  metric({
+    id: 'nps',
+    name: { en: 'NPS', zh: '净推荐值' },
+    family: 'satisfaction',
+    unit: 'score',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['nps_promoters', 'nps_detractors', 'nps_responses'],
+    description:
+      'Percentage of promoters (9–10) minus percentage of detractors (0–6) among NPS responses.',
+    formula: '100 × (promoters − detractors) ÷ responses',
+    value: (c) =>
+      ratio(sql`(${c('nps_promoters')} - ${c('nps_detractors')})`, c('nps_responses'), 100),
+  }),
+  metric({
+    id: 'csat',
+    name: { en: 'CSAT', zh: '客户满意度' },
+    family: 'satisfaction',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['csat_satisfied', 'csat_responses'],
+    description: 'Share of CSAT responses scoring 4 or 5.',
+    formula: 'CSAT responses 4–5 ÷ CSAT responses',
+    value: (c) => ratio(c('csat_satisfied'), c('csat_responses')),
+  }),
+  metric({
+    id: 'review_rating',
+    name: { en: 'Review rating', zh: '评价平均分' },
+    family: 'satisfaction',
+    unit: 'score',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['review_score_avg'],
+    description: 'Mean score of reviews (1–5).',
+    formula: 'mean review score',
+  }),
+  metric({
+    id: 'negative_review_share',
+    name: { en: 'Negative-review share', zh: '差评率' },
+    family: 'satisfaction',
+    unit: 'ratio',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['negative_reviews', 'reviews'],
+    description: 'Reviews scoring 1 or 2 over reviews (text sentiment will refine this).',
+    formula: 'reviews with score ≤ 2 ÷ reviews',
+    value: (c) => ratio(c('negative_reviews'), c('reviews')),
+  }),
+  metric({
+    id: 'feedback_rate',
+    name: { en: 'Feedback rate', zh: '反馈率' },
+    family: 'satisfaction',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['feedback_members', 'active_members'],
+    description: 'Members who gave any feedback over active members.',
+    formula: 'members with feedback ÷ active members',
+    value: (c) => ratio(c('feedback_members'), c('active_members')),
+  }),
+  metric({
+    id: 'support_requests_per_1000',
+    name: { en: 'Support requests per 1,000 active members', zh: '每千活跃会员服务请求数' },
+    family: 'satisfaction',
+    unit: 'per_1000',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['support_tickets', 'active_members'],
+    description: 'Support tickets per thousand active members.',
+    formula: '1000 × support tickets ÷ active members',
+    value: (c) => ratio(c('support_tickets'), c('active_members'), 1000),
+  }),
+  metric({
+    id: 'complaint_rate',
+    name: { en: 'Complaint rate', zh: '投诉率' },
+    family: 'satisfaction',
+    unit: 'ratio',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['complaint_members', 'active_members'],
+    description: 'Members who complained over active members.',
+    formula: 'members with a complaint ÷ active members',
+    value: (c) => ratio(c('complaint_members'), c('active_members')),
+  }),
+  metric({
+    id: 'return_rate_amount',
+    name: { en: 'Return rate (amount)', zh: '退货率 (金额)' },
+    family: 'satisfaction',
+    unit: 'ratio',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['returns_amount', 'purchase_amount'],
+    description: 'Returned amount over the net amount of purchases.',
+    formula: 'Σ returns ÷ Σ net_amount of purchases',
+    value: (c) => ratio(c('returns_amount'), c('purchase_amount')),
+  }),
+  metric({
+    id: 'return_rate_orders',
+    name: { en: 'Return rate (orders)', zh: '退货率 (订单)' },
+    family: 'satisfaction',
+    unit: 'ratio',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['returned_orders', 'orders'],
+    description: 'Orders with a return recorded in the period over orders of the period.',
+    formula: 'returned orders ÷ orders',
+    value: (c) => ratio(c('returned_orders'), c('orders')),
+  }),
+
+  // Acquisition and program cost
+  metric({
+    id: 'new_members',
+    name: { en: 'New members', zh: '新增会员' },
+    family: 'acquisition',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['new_members'],
+    description: 'Members registered in the period.',
+    formula: 'members with registered_at in the period',
+  }),
+  metric({
+    id: 'cost_per_new_member',
+    name: { en: 'Cost per new member', zh: '每新会员成本' },
+    family: 'acquisition',
+    unit: 'currency',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['spend_amount', 'new_members'],
+    description:
+      'Acquisition spend over new members; by registration channel, the spend of that channel.',
+    formula: 'acquisition spend ÷ new members',
+    value: (c) => ratio(c('spend_amount'), c('new_members')),
+  }),
+]
+
+/** The first day after the last activity: windows ending by then are complete. */
+function dataEndDay(ctx: CompileContext): Fragment {
+  return ctx.dialect.addPeriods(
+    'day',
+    ctx.dialect.dateTrunc('day', sql`(SELECT max(ts) FROM src_activity)`),
+    1,
+  )
+}
+
+/** Dimensions a metric can be split by, given its measures. */
+export function allowedDimensions(def: MetricDef): string[] {
+  const measures = def.measures.map(getMeasure)
+  const memberBased = measures.every((m) => m.memberBased)
+  const member = memberBased
+    ? [...MEMBER_DIMENSIONS, 'attribute:<key>', 'experiment:<id>']
+    : measures.every((m) => !m.memberBased || m.id === 'new_members' || m.id === 'spend_amount')
+      ? ['registration_channel']
+      : []
+  const rowSources = measures.map((m) => m.rowSource)
+  const row = ROW_DIMENSIONS.filter((d) => {
+    const need = d === 'event_channel' ? ['events', 'sessions'] : ['purchases']
+    return rowSources.every((s) => s !== undefined && need.includes(s))
+  })
+  return [...member, ...row]
+}

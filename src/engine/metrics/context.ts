@@ -1,0 +1,99 @@
+/**
+ * What a metric query is compiled against: the grain and range, the dimensions, the member filter, the
+ * reporting time zone and the definitions' settings. Pure values and SQL builders; nothing runs here.
+ * @module
+ */
+import type { Grain, SqlDialect } from '../dialects/dialect.js'
+import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import type { Dimension, SourceId } from './dimensions.js'
+
+/** Definition settings shared by the catalog (each configurable; defaults in {@link DEFAULT_SETTINGS}). */
+export interface MetricSettings {
+  /** Event types that make a member active (besides purchases); empty = every event type. */
+  readonly qualifyingEvents: readonly string[]
+  /** Event types that count as engagement (besides reviews). */
+  readonly engagementEvents: readonly string[]
+  /** Minutes of inactivity that end a session when events carry no session id. */
+  readonly sessionGapMinutes: number
+  /** Days without activity after which a member counts as churned. */
+  readonly churnDays: number
+  /** Days after registration within which a first purchase counts as converted. */
+  readonly firstPurchaseDays: number
+  /** Periods after t within which a buyer of t must buy again (cross-period repurchase). */
+  readonly repurchasePeriods: number
+}
+
+export const DEFAULT_SETTINGS: MetricSettings = {
+  qualifyingEvents: [],
+  engagementEvents: ['check_in', 'share', 'benefit_use', 'coupon_claim'],
+  sessionGapMinutes: 30,
+  churnDays: 90,
+  firstPurchaseDays: 30,
+  repurchasePeriods: 1,
+}
+
+export interface CompileContext {
+  readonly dialect: SqlDialect
+  readonly grain: Grain
+  /** First period start (timestamp literal as a parameter fragment). */
+  readonly lo: Fragment
+  /** Last period start. */
+  readonly last: Fragment
+  /** End of the last period (exclusive). */
+  readonly hi: Fragment
+  readonly dims: readonly Dimension[]
+  /** Condition over members aliased `m`, or undefined. */
+  readonly memberFilter?: Fragment
+  readonly timezone: string
+  readonly settings: MetricSettings
+}
+
+/** Period start of a timestamp at the context's grain. */
+export function periodOf(ctx: CompileContext, ts: Fragment): Fragment {
+  return ctx.dialect.dateTrunc(ctx.grain, ts)
+}
+
+/** Column name of the i-th dimension in every measure's output. */
+export function dimColumn(i: number): string {
+  return `d${i}`
+}
+
+/** True when the query must join members (member dimensions or a member filter). */
+export function needsMembers(ctx: CompileContext): boolean {
+  return ctx.memberFilter !== undefined || ctx.dims.some((d) => d.kind === 'member')
+}
+
+/**
+ * `expr AS d0, …` for a source aliased `s` (members aliased `m`). Throws when a row-level dimension does not
+ * apply to the source.
+ */
+export function dimSelects(ctx: CompileContext, source: SourceId, s: string, m = 'm'): Fragment[] {
+  return ctx.dims.map((d, i) => sql`${d.expr(source, s, m)} AS ${ident(dimColumn(i))}`)
+}
+
+/** `alias.d0, alias.d1, …`. */
+export function dimRefs(ctx: CompileContext, alias: string): Fragment[] {
+  return ctx.dims.map((_, i) => sql`${ident(alias, dimColumn(i))}`)
+}
+
+/** `, d0, d1` after a leading column (empty when there are no dimensions). */
+export function withDims(parts: readonly Fragment[]): Fragment {
+  return parts.length === 0 ? sql`` : sql`, ${join(parts)}`
+}
+
+/** `GROUP BY 1, 2, …` for a period column followed by the dimensions. */
+export function groupByPeriodAndDims(ctx: CompileContext, extra = 0): Fragment {
+  const n = 1 + ctx.dims.length + extra
+  // Positions are integers generated here, never input.
+  return sql`GROUP BY ${join(Array.from({ length: n }, (_, i) => unsafeRaw(String(i + 1))))}`
+}
+
+/** ` JOIN members m ON m.member_id = s.member_id` when dimensions or the filter need members. */
+export function memberJoin(ctx: CompileContext, s: string): Fragment {
+  return needsMembers(ctx) ? sql` JOIN members m ON m.member_id = ${ident(s, 'member_id')}` : sql``
+}
+
+/** ` AND (filter)` or nothing. */
+export function memberWhere(ctx: CompileContext): Fragment {
+  return ctx.memberFilter === undefined ? sql`` : sql` AND (${ctx.memberFilter})`
+}

@@ -1,0 +1,199 @@
+/**
+ * Dimensions a metric can be split by, and member filters (`--where`).
+ *
+ * Member dimensions (registration channel, region, city, gender, cohort, a member attribute, an experiment's
+ * variant) apply to every member-based measure through a join with `members`. Row dimensions (order channel,
+ * store, event channel) exist only on some sources; a metric whose measures lack one cannot be split by it.
+ * @module
+ */
+import { InputError } from '../../core/errors.js'
+import type { SqlDialect } from '../dialects/dialect.js'
+import { ident, join, sql, type Fragment } from '../sql/fragment.js'
+
+/** The fact sources measures read (CTEs named `src_<id>`). */
+export type SourceId =
+  | 'purchases'
+  | 'returns'
+  | 'events'
+  | 'activity'
+  | 'sessions'
+  | 'feedback'
+  | 'registrations'
+  | 'spend'
+
+export interface Dimension {
+  /** As written by the user: `region`, `attribute:vip`, `experiment:exp_coupon`. */
+  readonly id: string
+  readonly kind: 'member' | 'row'
+  /** Sources that carry a row dimension. */
+  readonly sources?: readonly SourceId[]
+  /** The dimension's value for a row of `source` aliased `s`, members aliased `m`. */
+  expr(source: SourceId, s: string, m: string): Fragment
+  /** Every value of the dimension (one column `v`), so that values without rows still show. */
+  domain(): Fragment
+}
+
+const ATTR_RE = /^[A-Za-z0-9_.-]{1,64}$/
+
+function memberColumn(id: string, column: string): Dimension {
+  return {
+    id,
+    kind: 'member',
+    expr: (_source, _s, m) => sql`${ident(m, column)}`,
+    domain: () => sql`SELECT DISTINCT ${ident(column)} AS v FROM members`,
+  }
+}
+
+/** Whether a source has no members (spend): only the registration channel applies, as the spend channel. */
+function spendChannel(source: SourceId, s: string): Fragment | undefined {
+  return source === 'spend' ? sql`${ident(s, 'channel')}` : undefined
+}
+
+export const MEMBER_DIMENSIONS = [
+  'registration_channel',
+  'region',
+  'city',
+  'gender',
+  'cohort',
+] as const
+export const ROW_DIMENSIONS = ['order_channel', 'store', 'event_channel'] as const
+
+/** Parses a dimension name; throws an InputError naming the allowed ones. */
+export function parseDimension(dialect: SqlDialect, id: string): Dimension {
+  switch (id) {
+    case 'registration_channel': {
+      const base = memberColumn(id, 'registration_channel')
+      return { ...base, expr: (source, s, m) => spendChannel(source, s) ?? base.expr(source, s, m) }
+    }
+    case 'region':
+    case 'city':
+    case 'gender':
+      return memberColumn(id, id)
+    case 'cohort': {
+      // The registration month, as YYYY-MM.
+      const cohort = (m: string) =>
+        sql`strftime(${dialect.dateTrunc('month', sql`${ident(m, 'registered_at')}`)}, '%Y-%m')`
+      return {
+        id,
+        kind: 'member',
+        expr: (_source, _s, m) => cohort(m),
+        domain: () => sql`SELECT DISTINCT ${cohort('members')} AS v FROM members`,
+      }
+    }
+    case 'order_channel':
+      return rowColumn(id, 'channel', ['purchases'])
+    case 'store':
+      return rowColumn(id, 'store_id', ['purchases'])
+    case 'event_channel':
+      return rowColumn(id, 'channel', ['events', 'sessions'])
+    default:
+      break
+  }
+  const attr = /^attribute:(.+)$/.exec(id)?.[1]
+  if (attr !== undefined) {
+    if (!ATTR_RE.test(attr)) throw badDimension(id, 'attribute names are letters, digits, _ . -')
+    return {
+      id,
+      kind: 'member',
+      expr: (_source, _s, m) => dialect.jsonText(sql`${ident(m, 'attributes')}`, attr),
+      domain: () =>
+        sql`SELECT DISTINCT ${dialect.jsonText(sql`attributes`, attr)} AS v FROM members`,
+    }
+  }
+  const experiment = /^experiment:(.+)$/.exec(id)?.[1]
+  if (experiment !== undefined) {
+    const variant = (m: Fragment) =>
+      sql`(SELECT min(x.variant) FROM experiments x WHERE x.member_id = ${m} AND x.experiment_id = ${experiment})`
+    return {
+      id,
+      kind: 'member',
+      expr: (_source, _s, m) => variant(sql`${ident(m, 'member_id')}`),
+      domain:
+        () => sql`SELECT DISTINCT variant AS v FROM experiments WHERE experiment_id = ${experiment}
+        UNION SELECT NULL AS v`,
+    }
+  }
+  throw badDimension(id, '')
+}
+
+function rowColumn(id: string, column: string, sources: readonly SourceId[]): Dimension {
+  return {
+    id,
+    kind: 'row',
+    sources,
+    expr: (source, s) => {
+      if (!sources.includes(source))
+        throw new InputError(`dimension ${id} does not apply to ${source}`)
+      return sql`${ident(s, column)}`
+    },
+    domain: () =>
+      sql`SELECT DISTINCT ${ident(column)} AS v FROM ${ident(`src_${sources[0] as SourceId}`)}`,
+  }
+}
+
+function badDimension(id: string, why: string): InputError {
+  return InputError.single({
+    field: 'dimension',
+    value: id,
+    reason: `${why ? `${why}; ` : ''}dimensions: ${[...MEMBER_DIMENSIONS, ...ROW_DIMENSIONS].join(', ')}, attribute:<key>, experiment:<id>`,
+  })
+}
+
+/** One `--where` condition: a member dimension compared with values. */
+export interface MemberCondition {
+  readonly dimension: string
+  readonly op: '=' | '!=' | 'in' | 'not in'
+  readonly values: readonly string[]
+}
+
+/** Parses `field=value`, `field!=value`, `field in a|b` (values separated by `|`). */
+export function parseCondition(text: string): MemberCondition {
+  const m = /^\s*([A-Za-z0-9_:.-]+)\s*(!=|=|\s+not\s+in\s+|\s+in\s+)\s*(.*)$/i.exec(text)
+  if (!m)
+    throw InputError.single({
+      field: '--where',
+      value: text,
+      reason: 'expected field=value, field!=value or "field in a|b"',
+    })
+  const op = (m[2] as string).trim().toLowerCase() as MemberCondition['op']
+  const values =
+    op === 'in' || op === 'not in'
+      ? (m[3] as string).split('|').map((v) => v.trim())
+      : [(m[3] as string).trim()]
+  return { dimension: m[1] as string, op, values }
+}
+
+/** The SQL condition over members aliased `m` for a list of conditions (all must hold). */
+export function memberFilter(
+  dialect: SqlDialect,
+  conditions: readonly MemberCondition[],
+): Fragment | undefined {
+  if (conditions.length === 0) return undefined
+  const parts = conditions.map((c) => {
+    const d = parseDimension(dialect, c.dimension)
+    if (d.kind !== 'member') {
+      throw InputError.single({
+        field: '--where',
+        value: c.dimension,
+        reason: 'filters apply to member fields only',
+      })
+    }
+    const v = d.expr('registrations', 's', 'm')
+    const list = join(c.values.map((x) => sql`${x}`))
+    switch (c.op) {
+      case '=':
+        return sql`${v} = ${c.values[0] ?? ''}`
+      case '!=':
+        return sql`${v} IS DISTINCT FROM ${c.values[0] ?? ''}`
+      case 'in':
+        return sql`${v} IN (${list})`
+      case 'not in':
+        return sql`(${v} IS NULL OR ${v} NOT IN (${list}))`
+      default: {
+        const _exhaustive: never = c.op
+        throw new Error(`unknown operator ${String(_exhaustive)}`)
+      }
+    }
+  })
+  return join(parts, ' AND ')
+}

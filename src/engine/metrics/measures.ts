@@ -1,0 +1,406 @@
+/**
+ * Measures: the additive parts metrics are computed from. Each builds one query whose rows are
+ * `(period, d0…dn, v)` for the periods of the request; metrics combine measures per group (a ratio is the ratio
+ * of its parts in that group, never an average of ratios).
+ * @module
+ */
+import { InputError } from '../../core/errors.js'
+import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import {
+  dimRefs,
+  dimSelects,
+  groupByPeriodAndDims,
+  memberJoin,
+  memberWhere,
+  periodOf,
+  withDims,
+  type CompileContext,
+} from './context.js'
+import type { SourceId } from './dimensions.js'
+
+export interface Measure {
+  readonly id: string
+  /** Sources whose CTEs the measure reads. */
+  readonly sources: readonly SourceId[]
+  /** The source that row dimensions come from (undefined: row dimensions do not apply). */
+  readonly rowSource?: SourceId
+  /** False for measures without members (spend): member dimensions other than the channel and filters do not apply. */
+  readonly memberBased: boolean
+  /** Missing groups are 0 (counts and sums) rather than empty (averages, medians). */
+  readonly zeroWhenEmpty: boolean
+  build(ctx: CompileContext): Fragment
+}
+
+const src = (id: SourceId) => sql`${ident(`src_${id}`)}`
+const inRange = (ctx: CompileContext, ts: Fragment) => sql`${ts} >= ${ctx.lo} AND ${ts} < ${ctx.hi}`
+
+/** An aggregate over one source's rows in the period range. */
+function aggregate(
+  id: string,
+  source: SourceId,
+  agg: Fragment,
+  options: { where?: Fragment; zero?: boolean; rowDims?: boolean; memberBased?: boolean } = {},
+): Measure {
+  const memberBased = options.memberBased ?? true
+  return {
+    id,
+    sources: [source],
+    ...(options.rowDims === false ? {} : { rowSource: source }),
+    memberBased,
+    zeroWhenEmpty: options.zero ?? true,
+    build(ctx) {
+      const where = options.where === undefined ? sql`` : sql` AND (${options.where})`
+      const join = memberBased ? memberJoin(ctx, 's') : sql``
+      return sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}, ${agg} AS v
+        FROM ${src(source)} s${join}
+        WHERE ${inRange(ctx, sql`s.ts`)}${where}${memberBased ? memberWhere(ctx) : sql``}
+        ${groupByPeriodAndDims(ctx)}`
+    },
+  }
+}
+
+/**
+ * Members per period whose own count of rows in the period satisfies a condition (e.g. ≥ 2 purchases):
+ * counted once per member and period.
+ */
+function membersWith(id: string, source: SourceId, having: Fragment, where?: Fragment): Measure {
+  return {
+    id,
+    sources: [source],
+    memberBased: true,
+    zeroWhenEmpty: true,
+    build(ctx) {
+      const w = where === undefined ? sql`` : sql` AND (${where})`
+      return sql`SELECT x.period${withDims(dimRefs(ctx, 'x'))}, count(*) AS v FROM (
+          SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}, s.member_id
+          FROM ${src(source)} s${memberJoin(ctx, 's')}
+          WHERE ${inRange(ctx, sql`s.ts`)}${w}${memberWhere(ctx)}
+          ${groupByPeriodAndDims(ctx, 1)} HAVING ${having}
+        ) x ${groupByPeriodAndDims(ctx)}`
+    },
+  }
+}
+
+/** Distinct (member, period) pairs of a source over [lo − before periods, hi + after periods). */
+function memberPeriods(
+  ctx: CompileContext,
+  source: SourceId,
+  before: number,
+  after: number,
+): Fragment {
+  const d = ctx.dialect
+  return sql`SELECT DISTINCT s.member_id, ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}
+    FROM ${src(source)} s${memberJoin(ctx, 's')}
+    WHERE s.ts >= ${d.addPeriods(ctx.grain, ctx.lo, -before)} AND s.ts < ${d.addPeriods(ctx.grain, ctx.hi, after)}${memberWhere(ctx)}`
+}
+
+/** Members active in t and in t − 1 (period retention numerator). */
+const retainedMembers: Measure = {
+  id: 'retained_members',
+  sources: ['activity'],
+  memberBased: true,
+  zeroWhenEmpty: true,
+  build(ctx) {
+    const d = ctx.dialect
+    return sql`SELECT cur.period${withDims(dimRefs(ctx, 'cur'))}, count(*) AS v
+      FROM (${memberPeriods(ctx, 'activity', 1, 0)}) cur
+      JOIN (${memberPeriods(ctx, 'activity', 1, 0)}) prev
+        ON prev.member_id = cur.member_id AND prev.period = ${d.addPeriods(ctx.grain, sql`cur.period`, -1)}
+      WHERE cur.period >= ${ctx.lo}
+      ${groupByPeriodAndDims(ctx)}`
+  },
+}
+
+/** Members active in t − 1, reported at t (period retention denominator). */
+const previousActive: Measure = {
+  id: 'previous_active',
+  sources: ['activity'],
+  memberBased: true,
+  zeroWhenEmpty: true,
+  build(ctx) {
+    const d = ctx.dialect
+    return sql`SELECT ${d.addPeriods(ctx.grain, sql`p.period`, 1)} AS period${withDims(dimRefs(ctx, 'p'))}, count(*) AS v
+      FROM (${memberPeriods(ctx, 'activity', 1, 0)}) p
+      WHERE p.period < ${ctx.last}
+      ${groupByPeriodAndDims(ctx)}`
+  },
+}
+
+/** Buyers of t who buy again within the next k periods (cross-period repurchase numerator). */
+const repurchasersNext: Measure = {
+  id: 'repurchasers_next',
+  sources: ['purchases'],
+  memberBased: true,
+  zeroWhenEmpty: true,
+  build(ctx) {
+    const d = ctx.dialect
+    const k = ctx.settings.repurchasePeriods
+    return sql`SELECT b.period${withDims(dimRefs(ctx, 'b'))}, count(*) AS v
+      FROM (${memberPeriods(ctx, 'purchases', 0, k)}) b
+      WHERE b.period <= ${ctx.last} AND EXISTS (
+        SELECT 1 FROM (${memberPeriods(ctx, 'purchases', 0, k)}) a
+        WHERE a.member_id = b.member_id AND a.period > b.period AND a.period <= ${d.addPeriods(ctx.grain, sql`b.period`, k)})
+      ${groupByPeriodAndDims(ctx)}`
+  },
+}
+
+/** Members registered in the period whose first purchase came within N days of registering. */
+const firstPurchaseConverted: Measure = {
+  id: 'first_purchase_converted',
+  sources: ['registrations', 'purchases'],
+  memberBased: true,
+  zeroWhenEmpty: true,
+  build(ctx) {
+    const d = ctx.dialect
+    const days = ctx.settings.firstPurchaseDays
+    return sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'registrations', 's'))}, count(*) AS v
+      FROM src_registrations s${memberJoin(ctx, 's')}
+      JOIN (SELECT member_id, min(ts) AS first_ts FROM src_purchases GROUP BY member_id) f ON f.member_id = s.member_id
+      WHERE ${inRange(ctx, sql`s.ts`)}${memberWhere(ctx)}
+        AND f.first_ts >= s.ts AND f.first_ts < ${d.addPeriods('day', sql`s.ts`, days)}
+      ${groupByPeriodAndDims(ctx)}`
+  },
+}
+
+/** Members with at least one engagement event or review in the period. */
+const engagedMembers: Measure = {
+  id: 'engaged_members',
+  sources: ['events', 'feedback'],
+  memberBased: true,
+  zeroWhenEmpty: true,
+  build(ctx) {
+    const types = ctx.settings.engagementEvents
+    const eventTypes =
+      types.length === 0 ? sql`false` : sql`event_type IN (${join(types.map((t) => sql`${t}`))})`
+    return sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'activity', 's'))}, count(DISTINCT s.member_id) AS v
+      FROM (SELECT member_id, ts FROM src_events WHERE ${eventTypes}
+            UNION ALL SELECT member_id, ts FROM src_feedback WHERE kind = 'review') s${memberJoin(ctx, 's')}
+      WHERE ${inRange(ctx, sql`s.ts`)}${memberWhere(ctx)}
+      ${groupByPeriodAndDims(ctx)}`
+  },
+}
+
+/**
+ * Average over the sub-periods (days, weeks, months) of a period of the active members of each sub-period;
+ * sub-periods without activity count as 0 (divides by the number of sub-periods in the period).
+ */
+function averageActive(id: string, sub: 'day' | 'week' | 'month'): Measure {
+  return {
+    id,
+    sources: ['activity'],
+    memberBased: true,
+    zeroWhenEmpty: true,
+    build(ctx) {
+      const d = ctx.dialect
+      const allowed: Record<typeof sub, readonly string[]> = {
+        day: ['day', 'week', 'month', 'quarter', 'year'],
+        // Weeks do not nest in months, so weekly actives are read at the week grain only.
+        week: ['week'],
+        month: ['month', 'quarter', 'year'],
+      }
+      if (!allowed[sub].includes(ctx.grain)) {
+        throw InputError.single({
+          field: 'grain',
+          value: ctx.grain,
+          reason: `${id} is read at grain ${allowed[sub].join(', ')}`,
+        })
+      }
+      const subPeriod = d.dateTrunc(sub, sql`s.ts`)
+      // Sub-periods per period: days or months between the period's start and end; a week is 7 days.
+      const count =
+        sub === 'month'
+          ? sql`(${unsafeRaw(ctx.grain === 'month' ? '1' : ctx.grain === 'quarter' ? '3' : '12')})`
+          : sub === 'week'
+            ? sql`1`
+            : d.daysBetween(sql`x.period`, d.addPeriods(ctx.grain, sql`x.period`, 1))
+      return sql`SELECT x.period${withDims(dimRefs(ctx, 'x'))}, sum(x.n) * 1.0 / ${count} AS v FROM (
+          SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'activity', 's'))}, ${subPeriod} AS sub,
+            count(DISTINCT s.member_id) AS n
+          FROM src_activity s${memberJoin(ctx, 's')}
+          WHERE ${inRange(ctx, sql`s.ts`)}${memberWhere(ctx)}
+          ${groupByPeriodAndDims(ctx, 1)}
+        ) x ${groupByPeriodAndDims(ctx)}`
+    },
+  }
+}
+
+/**
+ * A running total up to each period's end (members registered by then, net revenue since the start), as the
+ * per-period sums of all history joined to the periods of the request: the join is over small aggregates.
+ */
+function cumulative(id: string, source: 'registrations' | 'money'): Measure {
+  return {
+    id,
+    sources: source === 'money' ? ['purchases', 'returns'] : ['registrations'],
+    memberBased: true,
+    zeroWhenEmpty: true,
+    build(ctx) {
+      const d = ctx.dialect
+      const rows =
+        source === 'money'
+          ? sql`(SELECT member_id, ts, amount AS x FROM src_purchases UNION ALL SELECT member_id, ts, -amount AS x FROM src_returns)`
+          : sql`(SELECT member_id, ts, 1 AS x FROM src_registrations)`
+      return sql`SELECT sp.period${withDims(dimRefs(ctx, 'a'))}, sum(a.v) AS v
+        FROM (${d.periodSeries(ctx.grain, ctx.lo, ctx.last)}) sp
+        JOIN (SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'registrations', 's'))}, sum(s.x) AS v
+              FROM ${rows} s${memberJoin(ctx, 's')}
+              WHERE s.ts < ${ctx.hi}${memberWhere(ctx)}
+              ${groupByPeriodAndDims(ctx)}) a ON a.period <= sp.period
+        ${groupByPeriodAndDims(ctx)}`
+    },
+  }
+}
+
+/**
+ * Churn by inactivity: a member is active from each activity (and from registering) for `churnDays` days.
+ * Alive intervals that overlap are merged into islands; an island's end is a churn (once it has passed the
+ * last recorded activity); activity after a gap is a reactivation.
+ */
+function islands(ctx: CompileContext): Fragment {
+  const d = ctx.dialect
+  const days = ctx.settings.churnDays
+  return sql`SELECT member_id, min(a) AS a, max(b) AS b FROM (
+      SELECT member_id, a, b, sum(starts) OVER (PARTITION BY member_id ORDER BY a ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS island
+      FROM (
+        SELECT member_id, ts AS a, ${d.addPeriods('day', sql`ts`, days)} AS b,
+          CASE WHEN lag(ts) OVER (PARTITION BY member_id ORDER BY ts) IS NULL
+            OR ${d.addPeriods('day', sql`lag(ts) OVER (PARTITION BY member_id ORDER BY ts)`, days)} < ts THEN 1 ELSE 0 END AS starts
+        FROM (SELECT member_id, ts FROM src_activity UNION SELECT member_id, ts FROM src_registrations) p
+      ) q
+    ) r GROUP BY member_id, island`
+}
+
+const DATA_END = sql`(SELECT max(ts) FROM src_activity)`
+
+function churnMeasure(
+  id: string,
+  kind: 'churned' | 'reactivated' | 'alive_at_start' | 'churned_at_start',
+): Measure {
+  return {
+    id,
+    sources: ['activity', 'registrations'],
+    memberBased: true,
+    zeroWhenEmpty: true,
+    build(ctx) {
+      const d = ctx.dialect
+      const spine = sql`(${d.periodSeries(ctx.grain, ctx.lo, ctx.last)})`
+      const withMembers = (alias: string) => sql`${memberJoin(ctx, alias)}`
+      switch (kind) {
+        case 'churned':
+          // An island's end is a churn when no later activity extends it and it lies within the data.
+          return sql`SELECT ${periodOf(ctx, sql`i.b`)} AS period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(*) AS v
+            FROM (${islands(ctx)}) i${withMembers('i')}
+            WHERE ${inRange(ctx, sql`i.b`)} AND i.b <= ${DATA_END}${memberWhere(ctx)}
+            ${groupByPeriodAndDims(ctx)}`
+        case 'reactivated':
+          // A new island that starts after an earlier one ended: the member came back.
+          return sql`SELECT ${periodOf(ctx, sql`i.a`)} AS period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(DISTINCT i.member_id) AS v
+            FROM (${islands(ctx)}) i${withMembers('i')}
+            WHERE ${inRange(ctx, sql`i.a`)}${memberWhere(ctx)}
+              AND EXISTS (SELECT 1 FROM (${islands(ctx)}) e WHERE e.member_id = i.member_id AND e.b <= i.a)
+            ${groupByPeriodAndDims(ctx)}`
+        case 'alive_at_start':
+          return sql`SELECT sp.period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(DISTINCT i.member_id) AS v
+            FROM ${spine} sp JOIN (${islands(ctx)}) i ON i.a <= sp.period AND sp.period < i.b${withMembers('i')}
+            WHERE true${memberWhere(ctx)}
+            ${groupByPeriodAndDims(ctx)}`
+        case 'churned_at_start':
+          // Registered before the period and in no alive island at its start.
+          return sql`SELECT sp.period${withDims(dimSelects(ctx, 'registrations', 's'))}, count(*) AS v
+            FROM ${spine} sp JOIN src_registrations s ON s.ts < sp.period${withMembers('s')}
+            WHERE NOT EXISTS (SELECT 1 FROM (${islands(ctx)}) i WHERE i.member_id = s.member_id AND i.a <= sp.period AND sp.period < i.b)${memberWhere(ctx)}
+            ${groupByPeriodAndDims(ctx)}`
+        default: {
+          const _exhaustive: never = kind
+          throw new Error(`unknown churn measure ${String(_exhaustive)}`)
+        }
+      }
+    },
+  }
+}
+
+const fb = (kind: string) => sql`s.kind = ${kind}`
+
+/** Every measure, by id. */
+export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
+  [
+    aggregate('active_members', 'activity', sql`count(DISTINCT s.member_id)`, { rowDims: false }),
+    aggregate('buyers', 'purchases', sql`count(DISTINCT s.member_id)`),
+    aggregate('orders', 'purchases', sql`count(*)`),
+    aggregate('purchase_amount', 'purchases', sql`sum(s.amount)`),
+    aggregate('returns_amount', 'returns', sql`sum(s.amount)`, { rowDims: false }),
+    aggregate('returned_orders', 'returns', sql`count(DISTINCT s.order_id)`, {
+      rowDims: false,
+      where: sql`s.order_id IS NOT NULL`,
+    }),
+    aggregate('new_members', 'registrations', sql`count(*)`, { rowDims: false }),
+    aggregate('sessions', 'sessions', sql`count(*)`),
+    aggregate('session_seconds_avg', 'sessions', sql`avg(s.duration_s)`, { zero: false }),
+    aggregate('session_seconds_median', 'sessions', sql`median(s.duration_s)`, { zero: false }),
+    aggregate('page_views', 'sessions', sql`sum(s.page_views)`),
+    aggregate('nps_responses', 'feedback', sql`count(*)`, {
+      rowDims: false,
+      where: sql`${fb('nps')} AND s.score IS NOT NULL`,
+    }),
+    aggregate('nps_promoters', 'feedback', sql`count(*)`, {
+      rowDims: false,
+      where: sql`${fb('nps')} AND s.score >= 9`,
+    }),
+    aggregate('nps_detractors', 'feedback', sql`count(*)`, {
+      rowDims: false,
+      where: sql`${fb('nps')} AND s.score <= 6`,
+    }),
+    aggregate('csat_responses', 'feedback', sql`count(*)`, {
+      rowDims: false,
+      where: sql`${fb('csat')} AND s.score IS NOT NULL`,
+    }),
+    aggregate('csat_satisfied', 'feedback', sql`count(*)`, {
+      rowDims: false,
+      where: sql`${fb('csat')} AND s.score >= 4`,
+    }),
+    aggregate('reviews', 'feedback', sql`count(*)`, {
+      rowDims: false,
+      where: sql`${fb('review')} AND s.score IS NOT NULL`,
+    }),
+    aggregate('review_score_avg', 'feedback', sql`avg(s.score)`, {
+      rowDims: false,
+      zero: false,
+      where: sql`${fb('review')}`,
+    }),
+    aggregate('negative_reviews', 'feedback', sql`count(*)`, {
+      rowDims: false,
+      where: sql`${fb('review')} AND s.score <= 2`,
+    }),
+    aggregate('feedback_members', 'feedback', sql`count(DISTINCT s.member_id)`, { rowDims: false }),
+    aggregate('support_tickets', 'feedback', sql`count(*)`, {
+      rowDims: false,
+      where: fb('support_ticket'),
+    }),
+    aggregate('complaint_members', 'feedback', sql`count(DISTINCT s.member_id)`, {
+      rowDims: false,
+      where: fb('complaint'),
+    }),
+    aggregate('spend_amount', 'spend', sql`sum(s.amount)`, { rowDims: false, memberBased: false }),
+    membersWith('repeat_buyers', 'purchases', sql`count(*) >= 2`),
+    retainedMembers,
+    previousActive,
+    repurchasersNext,
+    firstPurchaseConverted,
+    engagedMembers,
+    averageActive('avg_daily_active', 'day'),
+    averageActive('avg_weekly_active', 'week'),
+    averageActive('avg_monthly_active', 'month'),
+    cumulative('members_total', 'registrations'),
+    cumulative('cumulative_net_revenue', 'money'),
+    churnMeasure('churned_members', 'churned'),
+    churnMeasure('reactivated_members', 'reactivated'),
+    churnMeasure('alive_at_start', 'alive_at_start'),
+    churnMeasure('churned_at_start', 'churned_at_start'),
+  ].map((m) => [m.id, m]),
+)
+
+export function getMeasure(id: string): Measure {
+  const m = MEASURES[id]
+  if (m === undefined) throw new Error(`unknown measure ${id}`)
+  return m
+}

@@ -1,0 +1,313 @@
+/**
+ * Reading metrics: a request (metric ids, period range, grain, dimensions, member filter) in, typed series out.
+ * Trend forms of any metric — change against the previous period (环比, `:pop`), against the same period a year
+ * earlier (同比, `:yoy`) and a rolling average (`:avgN`) — are derived from the metric's own series, read over a
+ * range extended backwards as far as they need.
+ * @module
+ */
+import { InputError } from '../../core/errors.js'
+import type { Driver } from '../drivers/driver.js'
+import { GRAINS, type Grain } from '../dialects/dialect.js'
+import { sql } from '../sql/fragment.js'
+import { CATALOG, type MetricDef } from './catalog.js'
+import { metricColumn, buildMetricsQuery } from './compiler.js'
+import { DEFAULT_SETTINGS, dimColumn, type CompileContext, type MetricSettings } from './context.js'
+import { memberFilter, parseCondition, parseDimension, type MemberCondition } from './dimensions.js'
+
+export interface MetricRequest {
+  /** Metric ids, optionally with a trend suffix: `net_revenue`, `net_revenue:pop`, `net_revenue:yoy`, `net_revenue:avg3`. */
+  readonly metrics: readonly string[]
+  /** First period: any date inside it (YYYY-MM-DD, or YYYY-MM for months). */
+  readonly from: string
+  /** Last period (inclusive): any date inside it. */
+  readonly to: string
+  readonly grain?: Grain
+  readonly by?: readonly string[]
+  /** Member conditions such as `region=上海` or `registration_channel in app|web`. */
+  readonly where?: readonly (string | MemberCondition)[]
+  /** IANA zone in which days and months are counted (default UTC). */
+  readonly timezone?: string
+  readonly settings?: Partial<MetricSettings>
+  /** Extra metric definitions (a user's custom metrics). */
+  readonly extraMetrics?: readonly MetricDef[]
+}
+
+export type Trend =
+  { readonly kind: 'pop' } | { readonly kind: 'yoy' } | { readonly kind: 'avg'; readonly n: number }
+
+export interface MetricColumnInfo {
+  /** As requested, e.g. `net_revenue:pop`. */
+  readonly key: string
+  readonly metric: MetricDef
+  readonly trend?: Trend
+}
+
+export interface MetricRow {
+  /** First day of the period (YYYY-MM-DD). */
+  readonly period: string
+  /** Human label: 2026-10, 2026-W43, 2026-Q4, 2026, 2026-10-05. */
+  readonly label: string
+  readonly dims: Readonly<Record<string, string | null>>
+  readonly values: Readonly<Record<string, number | null>>
+}
+
+export interface MetricResult {
+  readonly grain: Grain
+  readonly from: string
+  readonly to: string
+  readonly by: readonly string[]
+  readonly columns: readonly MetricColumnInfo[]
+  readonly rows: readonly MetricRow[]
+}
+
+/** Finds a metric by id in the catalog (and extra definitions); throws listing the ids when unknown. */
+export function getMetric(id: string, extra: readonly MetricDef[] = []): MetricDef {
+  const m = [...extra, ...CATALOG].find((x) => x.id === id)
+  if (!m) {
+    throw InputError.single({
+      field: 'metric',
+      value: id,
+      reason: 'unknown metric (run `memberlens metrics list`)',
+    })
+  }
+  return m
+}
+
+/** Parses `id[:pop|:yoy|:avgN]`. */
+export function parseMetricKey(key: string, extra: readonly MetricDef[] = []): MetricColumnInfo {
+  const [id, suffix] = key.split(':') as [string, string | undefined]
+  const metric = getMetric(id, extra)
+  if (suffix === undefined) return { key, metric }
+  if (suffix === 'pop' || suffix === 'yoy') return { key, metric, trend: { kind: suffix } }
+  const avg = /^avg(\d{1,3})$/.exec(suffix)
+  if (avg && Number(avg[1]) >= 2) return { key, metric, trend: { kind: 'avg', n: Number(avg[1]) } }
+  throw InputError.single({
+    field: 'metric',
+    value: key,
+    reason:
+      'trend suffixes: :pop (vs previous period), :yoy (vs last year), :avgN (rolling mean of N periods)',
+  })
+}
+
+/** Periods to look back for a trend at a grain. */
+function lookback(trend: Trend | undefined, grain: Grain): number {
+  if (trend === undefined) return 0
+  if (trend.kind === 'pop') return 1
+  if (trend.kind === 'avg') return trend.n - 1
+  return YEAR_LAG[grain]
+}
+
+/** Same period last year: 52 weeks for weeks, 364 days for days (same weekday), else one calendar year. */
+const YEAR_LAG: Readonly<Record<Grain, number>> = {
+  day: 364,
+  week: 52,
+  month: 12,
+  quarter: 4,
+  year: 1,
+}
+
+/** Runs a metric request. */
+export async function runMetrics(driver: Driver, request: MetricRequest): Promise<MetricResult> {
+  const grain = request.grain ?? 'month'
+  if (!(GRAINS as readonly string[]).includes(grain)) {
+    throw InputError.single({ field: 'grain', value: grain, reason: `one of ${GRAINS.join(', ')}` })
+  }
+  const columns = request.metrics.map((k) => parseMetricKey(k, request.extraMetrics))
+  if (columns.length === 0)
+    throw InputError.single({ field: 'metric', reason: 'name at least one metric' })
+  const first = periodStart(parseDay(request.from, 'from'), grain)
+  const lastP = periodStart(parseDay(request.to, 'to'), grain)
+  if (lastP < first)
+    throw InputError.single({ field: 'to', value: request.to, reason: 'is before --from' })
+  const back = Math.max(0, ...columns.map((c) => lookback(c.trend, grain)))
+  const queryFirst = addPeriods(first, grain, -back)
+
+  const timezone = request.timezone ?? 'UTC'
+  const tz = await driver.first(
+    sql`SELECT 1 AS ok FROM pg_timezone_names() WHERE name = ${timezone}`,
+  )
+  if (!tz)
+    throw InputError.single({ field: 'timezone', value: timezone, reason: 'unknown time zone' })
+  const dialect = driver.dialect
+  const conditions = (request.where ?? []).map((w) =>
+    typeof w === 'string' ? parseCondition(w) : w,
+  )
+  const filter = memberFilter(dialect, conditions)
+  const ctx: CompileContext = {
+    dialect,
+    grain,
+    lo: sql`CAST(${queryFirst} AS TIMESTAMP)`,
+    last: sql`CAST(${lastP} AS TIMESTAMP)`,
+    hi: sql`CAST(${addPeriods(lastP, grain, 1)} AS TIMESTAMP)`,
+    dims: (request.by ?? []).map((b) => parseDimension(dialect, b)),
+    ...(filter === undefined ? {} : { memberFilter: filter }),
+    timezone,
+    settings: { ...DEFAULT_SETTINGS, ...request.settings },
+  }
+  const metrics = uniqueBy(
+    columns.map((c) => c.metric),
+    (m) => m.id,
+  )
+  const rows = await driver.all(buildMetricsQuery(ctx, metrics))
+
+  // Series per metric and dimension combination, keyed by period start.
+  const by = request.by ?? []
+  const keyOf = (r: Record<string, unknown>) =>
+    by.map((_, i) => String(r[dimColumn(i)] ?? '\u0000')).join('\u0001')
+  const series = new Map<string, Map<string, Map<string, number | null>>>()
+  for (const r of rows) {
+    const period = toDay(r['period'])
+    const k = keyOf(r)
+    metrics.forEach((m, i) => {
+      const v = r[metricColumn(i)]
+      const perMetric = series.get(m.id) ?? new Map<string, Map<string, number | null>>()
+      series.set(m.id, perMetric)
+      const perKey = perMetric.get(k) ?? new Map<string, number | null>()
+      perMetric.set(k, perKey)
+      perKey.set(period, v === null || v === undefined ? null : Number(v))
+    })
+  }
+  const out: MetricRow[] = []
+  for (const r of rows) {
+    const period = toDay(r['period'])
+    if (period < first) continue
+    const k = keyOf(r)
+    const dims: Record<string, string | null> = {}
+    by.forEach((b, i) => {
+      const v = r[dimColumn(i)]
+      dims[b] = v === null || v === undefined ? null : String(v)
+    })
+    const values: Record<string, number | null> = {}
+    for (const c of columns) {
+      const s = series.get(c.metric.id)?.get(k) ?? new Map<string, number | null>()
+      values[c.key] = trendValue(s, period, grain, c.trend)
+    }
+    out.push({ period, label: periodLabel(period, grain), dims, values })
+  }
+  return { grain, from: first, to: lastP, by, columns, rows: out }
+}
+
+function trendValue(
+  s: ReadonlyMap<string, number | null>,
+  period: string,
+  grain: Grain,
+  trend: Trend | undefined,
+): number | null {
+  const at = (p: string) => s.get(p) ?? null
+  const v = at(period)
+  if (trend === undefined) return v
+  if (trend.kind === 'avg') {
+    const xs: number[] = []
+    for (let i = 0; i < trend.n; i++) {
+      const x = at(addPeriods(period, grain, -i))
+      if (x === null) return null
+      xs.push(x)
+    }
+    return xs.reduce((a, b) => a + b, 0) / xs.length
+  }
+  const before = at(addPeriods(period, grain, trend.kind === 'pop' ? -1 : -YEAR_LAG[grain]))
+  if (v === null || before === null || before === 0) return null
+  return v / before - 1
+}
+
+function uniqueBy<T>(xs: readonly T[], key: (x: T) => string): T[] {
+  const seen = new Set<string>()
+  return xs.filter((x) => (seen.has(key(x)) ? false : (seen.add(key(x)), true)))
+}
+
+// Calendar arithmetic on YYYY-MM-DD strings (UTC dates; periods are dates, so no zone applies here).
+
+function parseDay(text: string, field: string): string {
+  const t = /^\d{4}-\d{2}$/.test(text)
+    ? `${text}-01`
+    : /^\d{4}$/.test(text)
+      ? `${text}-01-01`
+      : text
+  const d = new Date(`${t}T00:00:00Z`)
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(t) ||
+    Number.isNaN(d.getTime()) ||
+    d.toISOString().slice(0, 10) !== t
+  ) {
+    throw InputError.single({
+      field,
+      value: text,
+      reason: 'expected a date YYYY-MM-DD (or YYYY-MM, YYYY)',
+    })
+  }
+  return t
+}
+
+function toDay(v: unknown): string {
+  return String(v).slice(0, 10)
+}
+
+export function periodStart(day: string, grain: Grain): string {
+  const d = new Date(`${day}T00:00:00Z`)
+  switch (grain) {
+    case 'day':
+      break
+    case 'week':
+      // ISO weeks start on Monday.
+      d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7))
+      break
+    case 'month':
+      d.setUTCDate(1)
+      break
+    case 'quarter':
+      d.setUTCMonth(Math.floor(d.getUTCMonth() / 3) * 3, 1)
+      break
+    case 'year':
+      d.setUTCMonth(0, 1)
+      break
+  }
+  return d.toISOString().slice(0, 10)
+}
+
+export function addPeriods(day: string, grain: Grain, n: number): string {
+  const d = new Date(`${day}T00:00:00Z`)
+  switch (grain) {
+    case 'day':
+      d.setUTCDate(d.getUTCDate() + n)
+      break
+    case 'week':
+      d.setUTCDate(d.getUTCDate() + 7 * n)
+      break
+    case 'month':
+      d.setUTCMonth(d.getUTCMonth() + n)
+      break
+    case 'quarter':
+      d.setUTCMonth(d.getUTCMonth() + 3 * n)
+      break
+    case 'year':
+      d.setUTCFullYear(d.getUTCFullYear() + n)
+      break
+  }
+  return d.toISOString().slice(0, 10)
+}
+
+export function periodLabel(day: string, grain: Grain): string {
+  switch (grain) {
+    case 'day':
+      return day
+    case 'month':
+      return day.slice(0, 7)
+    case 'quarter':
+      return `${day.slice(0, 4)}-Q${Math.floor(Number(day.slice(5, 7)) / 3) + 1}`
+    case 'year':
+      return day.slice(0, 4)
+    case 'week': {
+      // ISO week number: the week with the year's first Thursday is week 1.
+      const d = new Date(`${day}T00:00:00Z`)
+      const thursday = new Date(d)
+      thursday.setUTCDate(d.getUTCDate() + 3)
+      const yearStart = new Date(Date.UTC(thursday.getUTCFullYear(), 0, 1))
+      const week = Math.floor((thursday.getTime() - yearStart.getTime()) / 86_400_000 / 7) + 1
+      return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, '0')}`
+    }
+    default: {
+      const _exhaustive: never = grain
+      return String(_exhaustive)
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The fact sources metrics read, as common table expressions `src_<id>` with the columns measures use.
+ * Every `ts` is wall-clock time in the reporting zone, so that periods are the business's days and months.
+ *
+ * - purchases: orders whose status is not `cancelled` (member_id, ts, amount = net_amount, channel, store_id,
+ *   order_id, coupon_id).
+ * - returns: member_id, ts = returned_at, amount, order_id.
+ * - events: member_id, ts, event_type, session_id, duration_s, channel.
+ * - activity: purchases and qualifying events (member_id, ts).
+ * - sessions: events grouped by session id, or by a gap of inactivity when the source has no session id
+ *   (member_id, ts = session start, duration_s, page_views, channel).
+ * - feedback: member_id, ts, kind, score.
+ * - registrations: member_id, ts = registered_at.
+ * - spend: ts = period_start, channel, amount (acquisition spend; no member).
+ * @module
+ */
+import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import type { CompileContext } from './context.js'
+import type { SourceId } from './dimensions.js'
+
+/** Sources a source is built from (so that a query includes every CTE it needs, in order). */
+const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
+  purchases: [],
+  returns: [],
+  events: [],
+  activity: ['purchases', 'events'],
+  sessions: ['events'],
+  feedback: [],
+  registrations: [],
+  spend: [],
+}
+
+const ORDER: readonly SourceId[] = [
+  'purchases',
+  'returns',
+  'events',
+  'activity',
+  'sessions',
+  'feedback',
+  'registrations',
+  'spend',
+]
+
+/** The CTE definitions (`src_x AS (…)`) for the given sources and their dependencies, in dependency order. */
+export function sourceCtes(ctx: CompileContext, used: ReadonlySet<SourceId>): Fragment[] {
+  const all = new Set<SourceId>()
+  const add = (id: SourceId): void => {
+    if (all.has(id)) return
+    for (const d of DEPENDS[id]) add(d)
+    all.add(id)
+  }
+  for (const id of used) add(id)
+  return ORDER.filter((id) => all.has(id)).map(
+    (id) => sql`${ident(`src_${id}`)} AS (${sourceQuery(ctx, id)})`,
+  )
+}
+
+function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
+  const local = (col: string) => ctx.dialect.localTime(sql`${ident(col)}`, ctx.timezone)
+  switch (id) {
+    case 'purchases':
+      return sql`SELECT member_id, ${local('ordered_at')} AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+        FROM orders WHERE status <> 'cancelled'`
+    case 'returns':
+      return sql`SELECT member_id, ${local('returned_at')} AS ts, amount, order_id FROM returns`
+    case 'events':
+      return sql`SELECT member_id, ${local('ts')} AS ts, event_type, session_id, duration_s, channel FROM events`
+    case 'activity': {
+      const q = ctx.settings.qualifyingEvents
+      const where =
+        q.length === 0 ? sql`` : sql` WHERE event_type IN (${join(q.map((e) => sql`${e}`))})`
+      return sql`SELECT member_id, ts FROM src_purchases UNION ALL SELECT member_id, ts FROM src_events${where}`
+    }
+    case 'sessions':
+      return sessionsQuery(ctx)
+    case 'feedback':
+      return sql`SELECT member_id, ${local('ts')} AS ts, kind, score FROM feedback`
+    case 'registrations':
+      return sql`SELECT member_id, ${local('registered_at')} AS ts FROM members`
+    case 'spend':
+      return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, amount FROM acquisition_spend`
+    default: {
+      const _exhaustive: never = id
+      throw new Error(`unknown source ${String(_exhaustive)}`)
+    }
+  }
+}
+
+/**
+ * Sessions: events that carry a session id form one session per id; the others are cut where a member was
+ * inactive for more than the gap. Duration is the session_start event's duration_s when the source records
+ * it, otherwise the time from the first to the last event of the session.
+ */
+function sessionsQuery(ctx: CompileContext): Fragment {
+  const d = ctx.dialect
+  const gap = Math.trunc(ctx.settings.sessionGapMinutes)
+  if (!(gap > 0)) throw new Error('sessionGapMinutes must be a positive integer')
+  const gapSeconds = unsafeRaw(String(gap * 60))
+  return sql`SELECT member_id, min(ts) AS ts,
+      coalesce(max(duration_s) FILTER (WHERE event_type = 'session_start'), ${d.secondsBetween(sql`min(ts)`, sql`max(ts)`)}) AS duration_s,
+      count(*) FILTER (WHERE event_type = 'page_view') AS page_views,
+      min(channel) AS channel
+    FROM (
+      SELECT *, CASE WHEN session_id IS NOT NULL THEN 'id:' || session_id
+        ELSE 'gap:' || CAST(sum(new_session) OVER (PARTITION BY member_id, session_id IS NULL ORDER BY ts
+          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS VARCHAR) END AS session_key
+      FROM (
+        SELECT *, CASE WHEN session_id IS NULL AND (prev_ts IS NULL OR ${d.secondsBetween(sql`prev_ts`, sql`ts`)} > ${gapSeconds})
+          THEN 1 ELSE 0 END AS new_session
+        FROM (SELECT *, lag(ts) OVER (PARTITION BY member_id, session_id IS NULL ORDER BY ts) AS prev_ts FROM src_events) e0
+      ) e1
+    ) e2
+    GROUP BY member_id, session_key`
+}
