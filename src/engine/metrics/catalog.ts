@@ -219,7 +219,7 @@ export const CATALOG: readonly MetricDef[] = [
     defaultGrain: M,
     measures: ['engaged_members', 'active_members'],
     description:
-      'Share of active members who performed an engagement event (check-in, share, benefit use, coupon claim) or wrote a review.',
+      'Share of active members who performed an engagement event (check-in, share, benefit use, coupon claim) or wrote a review in the period.',
     formula: 'engaged members ÷ active members',
     value: (c) => ratio(c('engaged_members'), c('active_members')),
   }),
@@ -419,10 +419,11 @@ export const CATALOG: readonly MetricDef[] = [
     unit: 'ratio',
     direction: 'higher',
     defaultGrain: M,
-    measures: ['reactivated_members', 'churned_at_start'],
-    description: 'Churned members at the start of the period who became active again in it.',
-    formula: 'members reactivated in the period ÷ members churned at period start',
-    value: (c) => ratio(c('reactivated_members'), c('churned_at_start')),
+    measures: ['reactivated_from_start', 'churned_at_start'],
+    description: 'Members churned at the start of the period who became active again in it.',
+    formula:
+      'members churned at period start and active again in the period ÷ members churned at period start',
+    value: (c) => ratio(c('reactivated_from_start'), c('churned_at_start')),
   }),
   metric({
     id: 'reactivated_members',
@@ -520,8 +521,8 @@ export const CATALOG: readonly MetricDef[] = [
     direction: 'higher',
     defaultGrain: M,
     measures: ['feedback_members', 'active_members'],
-    description: 'Members who gave any feedback over active members.',
-    formula: 'members with feedback ÷ active members',
+    description: 'Active members who gave any feedback in the period over active members.',
+    formula: 'active members with feedback ÷ active members',
     value: (c) => ratio(c('feedback_members'), c('active_members')),
   }),
   metric({
@@ -544,8 +545,8 @@ export const CATALOG: readonly MetricDef[] = [
     direction: 'lower',
     defaultGrain: M,
     measures: ['complaint_members', 'active_members'],
-    description: 'Members who complained over active members.',
-    formula: 'members with a complaint ÷ active members',
+    description: 'Active members who complained in the period over active members.',
+    formula: 'active members with a complaint ÷ active members',
     value: (c) => ratio(c('complaint_members'), c('active_members')),
   }),
   metric({

@@ -32,6 +32,16 @@ export interface Measure {
 }
 
 const src = (id: SourceId) => sql`${ident(`src_${id}`)}`
+
+/**
+ * The member of row `s` is active in the period of the row: rates over active members count only active
+ * members in their numerator, so that they stay shares.
+ */
+function activeInSamePeriod(ctx: CompileContext, s: string): Fragment {
+  const p = periodOf(ctx, sql`${ident(s, 'ts')}`)
+  return sql`EXISTS (SELECT 1 FROM src_activity a WHERE a.member_id = ${ident(s, 'member_id')}
+    AND a.ts >= ${p} AND a.ts < ${ctx.dialect.addPeriods(ctx.grain, p, 1)})`
+}
 const inRange = (ctx: CompileContext, ts: Fragment) => sql`${ts} >= ${ctx.lo} AND ${ts} < ${ctx.hi}`
 
 /** An aggregate over one source's rows in the period range. */
@@ -39,20 +49,30 @@ function aggregate(
   id: string,
   source: SourceId,
   agg: Fragment,
-  options: { where?: Fragment; zero?: boolean; rowDims?: boolean; memberBased?: boolean } = {},
+  options: {
+    where?: Fragment
+    zero?: boolean
+    rowDims?: boolean
+    memberBased?: boolean
+    activeOnly?: boolean
+  } = {},
 ): Measure {
   const memberBased = options.memberBased ?? true
   return {
     id,
-    sources: [source],
+    sources: options.activeOnly ? [source, 'activity'] : [source],
     ...(options.rowDims === false ? {} : { rowSource: source }),
     memberBased,
     zeroWhenEmpty: options.zero ?? true,
     build(ctx) {
-      const where = options.where === undefined ? sql`` : sql` AND (${options.where})`
-      const join = memberBased ? memberJoin(ctx, 's') : sql``
+      const parts = [
+        options.where,
+        options.activeOnly ? activeInSamePeriod(ctx, 's') : undefined,
+      ].filter((x) => x !== undefined)
+      const where = parts.length === 0 ? sql`` : sql` AND (${join(parts, ' AND ')})`
+      const members = memberBased ? memberJoin(ctx, 's') : sql``
       return sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}, ${agg} AS v
-        FROM ${src(source)} s${join}
+        FROM ${src(source)} s${members}
         WHERE ${inRange(ctx, sql`s.ts`)}${where}${memberBased ? memberWhere(ctx) : sql``}
         ${groupByPeriodAndDims(ctx)}`
     },
@@ -162,10 +182,10 @@ const firstPurchaseConverted: Measure = {
   },
 }
 
-/** Members with at least one engagement event or review in the period. */
+/** Active members with at least one engagement event or review in the period. */
 const engagedMembers: Measure = {
   id: 'engaged_members',
-  sources: ['events', 'feedback'],
+  sources: ['events', 'feedback', 'activity'],
   memberBased: true,
   zeroWhenEmpty: true,
   build(ctx) {
@@ -175,7 +195,7 @@ const engagedMembers: Measure = {
     return sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'activity', 's'))}, count(DISTINCT s.member_id) AS v
       FROM (SELECT member_id, ts FROM src_events WHERE ${eventTypes}
             UNION ALL SELECT member_id, ts FROM src_feedback WHERE kind = 'review') s${memberJoin(ctx, 's')}
-      WHERE ${inRange(ctx, sql`s.ts`)}${memberWhere(ctx)}
+      WHERE ${inRange(ctx, sql`s.ts`)}${memberWhere(ctx)} AND ${activeInSamePeriod(ctx, 's')}
       ${groupByPeriodAndDims(ctx)}`
   },
 }
@@ -274,7 +294,8 @@ const DATA_END = sql`(SELECT max(ts) FROM src_activity)`
 
 function churnMeasure(
   id: string,
-  kind: 'churned' | 'reactivated' | 'alive_at_start' | 'churned_at_start',
+  kind:
+    'churned' | 'reactivated' | 'alive_at_start' | 'churned_at_start' | 'reactivated_from_start',
 ): Measure {
   return {
     id,
@@ -288,7 +309,7 @@ function churnMeasure(
       switch (kind) {
         case 'churned':
           // An island's end is a churn when no later activity extends it and it lies within the data.
-          return sql`SELECT ${periodOf(ctx, sql`i.b`)} AS period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(*) AS v
+          return sql`SELECT ${periodOf(ctx, sql`i.b`)} AS period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(DISTINCT i.member_id) AS v
             FROM (${islands(ctx)}) i${withMembers('i')}
             WHERE ${inRange(ctx, sql`i.b`)} AND i.b <= ${DATA_END}${memberWhere(ctx)}
             ${groupByPeriodAndDims(ctx)}`
@@ -305,11 +326,19 @@ function churnMeasure(
             WHERE true${memberWhere(ctx)}
             ${groupByPeriodAndDims(ctx)}`
         case 'churned_at_start':
-          // Registered before the period and in no alive island at its start.
+        case 'reactivated_from_start': {
+          // Registered before the period and in no alive island at its start (and, for the second, active
+          // again within the period).
+          const back =
+            kind === 'reactivated_from_start'
+              ? sql` AND EXISTS (SELECT 1 FROM (${islands(ctx)}) r WHERE r.member_id = s.member_id
+                  AND r.a >= sp.period AND r.a < ${d.addPeriods(ctx.grain, sql`sp.period`, 1)})`
+              : sql``
           return sql`SELECT sp.period${withDims(dimSelects(ctx, 'registrations', 's'))}, count(*) AS v
             FROM ${spine} sp JOIN src_registrations s ON s.ts < sp.period${withMembers('s')}
-            WHERE NOT EXISTS (SELECT 1 FROM (${islands(ctx)}) i WHERE i.member_id = s.member_id AND i.a <= sp.period AND sp.period < i.b)${memberWhere(ctx)}
+            WHERE NOT EXISTS (SELECT 1 FROM (${islands(ctx)}) i WHERE i.member_id = s.member_id AND i.a <= sp.period AND sp.period < i.b)${back}${memberWhere(ctx)}
             ${groupByPeriodAndDims(ctx)}`
+        }
         default: {
           const _exhaustive: never = kind
           throw new Error(`unknown churn measure ${String(_exhaustive)}`)
@@ -371,7 +400,10 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
       rowDims: false,
       where: sql`${fb('review')} AND s.score <= 2`,
     }),
-    aggregate('feedback_members', 'feedback', sql`count(DISTINCT s.member_id)`, { rowDims: false }),
+    aggregate('feedback_members', 'feedback', sql`count(DISTINCT s.member_id)`, {
+      rowDims: false,
+      activeOnly: true,
+    }),
     aggregate('support_tickets', 'feedback', sql`count(*)`, {
       rowDims: false,
       where: fb('support_ticket'),
@@ -396,6 +428,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     churnMeasure('reactivated_members', 'reactivated'),
     churnMeasure('alive_at_start', 'alive_at_start'),
     churnMeasure('churned_at_start', 'churned_at_start'),
+    churnMeasure('reactivated_from_start', 'reactivated_from_start'),
   ].map((m) => [m.id, m]),
 )
 

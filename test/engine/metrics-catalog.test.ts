@@ -1,0 +1,361 @@
+/**
+ * Every catalog metric on a small hand-built fixture, at the month and quarter grains and by registration
+ * channel, with the expected values worked out by hand (derivations in the comments).
+ *
+ * Members (phone 1380000000n): M1 reg 2024-01-01 10:00 app · M2 reg 01-10 10:00 store · M3 reg 02-05 10:00 app ·
+ * M4 reg 03-20 10:00 store (never buys) · M5 reg 2023-11-01 10:00 app.
+ * Orders: O0 M5 2023-11-02 70 · O1 M1 01-05 100 · O2 M1 01-20 50 · O3 M2 01-15 80 · O9 M5 01-25 25 ·
+ *         O4 M1 02-10 60 · O5 M3 02-06 40 · O6 M3 02-07 30 cancelled · O7 M2 03-31 23:59:59 20 · O8 M3 04-01 00:00 10.
+ * Returns: R1 (O2, M1) 02-02 10.
+ * Events: M1 01-05 session S1 (session_start 600 s + 2 page views) · M2 01-16 check_in · M3 02-20 share ·
+ *         M2 02-25 login · M4 03-21 session S2 (session_start 120 s + 1 page view).
+ * Feedback: F1 M1 01-25 nps 10 · F2 M2 01-26 nps 5 · F3 M3 02-15 nps 8 · F4 M1 02-16 csat 5 · F5 M2 02-17 csat 3 ·
+ *           F6 M3 03-01 review 2 · F7 M1 03-02 review 5 · F8 M2 03-03 complaint · F9 M2 03-04 support_ticket.
+ * Spend: 2023-11 app 100 · 2024-01 app 300, store 100 · 2024-02 app 200 · 2024-03 store 50.
+ *
+ * Active (purchases + events) member-days: Jan M1 05, M2 15, M2 16, M1 20, M5 25 · Feb M3 06, M1 10, M3 20,
+ * M2 25 · Mar M4 21, M2 31. Churn rule in these tests: 30 days without activity (registration counts as activity).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CATALOG } from '../../src/engine/metrics/catalog.js'
+import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
+import { scratch } from '../helpers/db.js'
+
+type Scratch = Awaited<ReturnType<typeof scratch>>
+let s: Scratch
+const SETTINGS = { churnDays: 30 }
+
+beforeAll(async () => {
+  s = await scratch()
+  const f = (name: string, lines: string[]) => s.file(name, lines.join('\n'))
+  await s.ingest(
+    'members',
+    await f('m.csv', [
+      'phone,registered_at,registration_channel',
+      '13800000005,2023-11-01 10:00:00,app',
+      '13800000001,2024-01-01 10:00:00,app',
+      '13800000002,2024-01-10 10:00:00,store',
+      '13800000003,2024-02-05 10:00:00,app',
+      '13800000004,2024-03-20 10:00:00,store',
+    ]),
+  )
+  await s.ingest(
+    'orders',
+    await f('o.csv', [
+      'order_id,phone,ordered_at,channel,net_amount,status',
+      'O0,13800000005,2023-11-02 10:00:00,app,70,paid',
+      'O1,13800000001,2024-01-05 10:00:00,app,100,paid',
+      'O2,13800000001,2024-01-20 10:00:00,app,50,paid',
+      'O3,13800000002,2024-01-15 10:00:00,store,80,paid',
+      'O9,13800000005,2024-01-25 10:00:00,store,25,paid',
+      'O4,13800000001,2024-02-10 10:00:00,store,60,paid',
+      'O5,13800000003,2024-02-06 10:00:00,app,40,paid',
+      'O6,13800000003,2024-02-07 10:00:00,app,30,cancelled',
+      'O7,13800000002,2024-03-31 23:59:59,store,20,paid',
+      'O8,13800000003,2024-04-01 00:00:00,app,10,paid',
+    ]),
+  )
+  await s.ingest(
+    'returns',
+    await f('r.csv', ['return_id,order_id,returned_at,amount', 'R1,O2,2024-02-02 10:00:00,10']),
+  )
+  await s.ingest(
+    'events',
+    await f('e.csv', [
+      'event_id,phone,ts,event_type,session_id,duration_s,channel',
+      'E1,13800000001,2024-01-05 09:50:00,session_start,S1,600,app',
+      'E2,13800000001,2024-01-05 09:52:00,page_view,S1,,app',
+      'E3,13800000001,2024-01-05 09:55:00,page_view,S1,,app',
+      'E4,13800000002,2024-01-16 12:00:00,check_in,,,app',
+      'E7,13800000003,2024-02-20 10:00:00,share,,,app',
+      'E8,13800000002,2024-02-25 10:00:00,login,,,web',
+      'E5,13800000004,2024-03-21 08:00:00,session_start,S2,120,app',
+      'E6,13800000004,2024-03-21 08:01:00,page_view,S2,,app',
+    ]),
+  )
+  await s.ingest(
+    'feedback',
+    await f('f.csv', [
+      'feedback_id,phone,ts,kind,score',
+      'F1,13800000001,2024-01-25,nps,10',
+      'F2,13800000002,2024-01-26,nps,5',
+      'F3,13800000003,2024-02-15,nps,8',
+      'F4,13800000001,2024-02-16,csat,5',
+      'F5,13800000002,2024-02-17,csat,3',
+      'F6,13800000003,2024-03-01,review,2',
+      'F7,13800000001,2024-03-02,review,5',
+      'F8,13800000002,2024-03-03,complaint,',
+      'F9,13800000002,2024-03-04,support_ticket,',
+    ]),
+  )
+  await s.ingest(
+    'acquisition_spend',
+    await f('a.csv', [
+      'period_start,period_end,channel,amount',
+      '2023-11-01,2023-11-30,app,100',
+      '2024-01-01,2024-01-31,app,300',
+      '2024-01-01,2024-01-31,store,100',
+      '2024-02-01,2024-02-29,app,200',
+      '2024-03-01,2024-03-31,store,50',
+    ]),
+  )
+})
+afterAll(async () => {
+  await s.cleanup()
+})
+
+const ALL = CATALOG.filter((m) => m.id !== 'wau').map((m) => m.id)
+const n = null
+
+/** Expected [Jan, Feb, Mar] at the month grain, and Q1 at the quarter grain. */
+const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | null }> = {
+  active_members: { month: [3, 3, 2], quarter: 5 },
+  dau: { month: [5 / 31, 4 / 29, 2 / 31], quarter: 11 / 91 }, // member-days ÷ days
+  mau: { month: [3, 3, 2], quarter: (3 + 3 + 2) / 3 },
+  stickiness: { month: [5 / 31 / 3, 4 / 29 / 3, 2 / 31 / 2], quarter: 11 / 91 / 5 },
+  active_rate: { month: [3 / 3, 3 / 4, 2 / 5], quarter: 5 / 5 },
+  // Sessions: Jan S1 + M2 check-in (gap session) · Feb M3 share, M2 login · Mar S2.
+  visit_frequency: { month: [2 / 3, 2 / 3, 1 / 2], quarter: 5 / 5 },
+  session_duration_avg: { month: [300, 0, 120], quarter: 720 / 5 },
+  session_duration_median: { month: [300, 0, 120], quarter: 0 },
+  page_views_per_session: { month: [1, 0, 1], quarter: 3 / 5 },
+  page_views_per_active_member: { month: [2 / 3, 0, 1 / 2], quarter: 3 / 5 },
+  // Engaged and active: Jan M2 (check-in) · Feb M3 (share) · Mar reviews by M1, M3, who are not active in March.
+  engagement_rate: { month: [1 / 3, 1 / 3, 0], quarter: 3 / 5 },
+  buyers: { month: [3, 2, 1], quarter: 4 },
+  orders: { month: [4, 2, 1], quarter: 7 },
+  net_revenue: { month: [255, 90, 20], quarter: 365 }, // Feb: 60 + 40 − R1 10
+  purchase_frequency: { month: [4 / 3, 1, 1], quarter: 7 / 4 },
+  aov: { month: [255 / 4, 45, 20], quarter: 365 / 7 },
+  revenue_per_buyer: { month: [85, 45, 20], quarter: 365 / 4 },
+  arppu: { month: [85, 45, 20], quarter: 365 / 4 },
+  arpu: { month: [85, 30, 10], quarter: 365 / 5 },
+  repurchase_rate: { month: [1 / 3, 0, 0], quarter: 2 / 4 }, // Q1: M1 ×3, M2 ×2
+  // Jan buyers M1 M2 M5, of whom M1 buys in Feb · Feb buyers M1 M3, none in Mar · Mar: April not over yet.
+  repurchase_rate_next: { month: [1 / 3, 0, n], quarter: n },
+  purchase_conversion: { month: [1, 2 / 3, 1 / 2], quarter: 4 / 5 },
+  // M1 and M2 bought within 30 days, M3 too; March registrations have not had 30 days by the data end.
+  first_purchase_conversion: { month: [1, 1, n], quarter: n },
+  period_retention: { month: [n, 2 / 3, 1 / 3], quarter: 1 }, // Q4 2023 active: M5, active again in Q1
+  // 30-day islands: M1 [01-01, 03-11) · M2 [01-10, 02-15), [02-25, 03-26), [03-31, …) · M3 [02-05, 03-21), [04-01, …)
+  // · M4 [03-20, 04-20) · M5 [11-01, 12-02), [01-25, 02-24). Churns within the data: Feb M2 M5 · Mar M1 M2 M3.
+  churn_rate: { month: [n, 2 / 3, 3 / 3], quarter: n },
+  churned_members: { month: [0, 2, 3], quarter: 4 },
+  reactivation_rate: { month: [1, n, 0], quarter: 1 }, // churned at start: Jan M5 (back 01-25), Mar M5 (not back)
+  reactivated_members: { month: [1, 1, 1], quarter: 2 }, // M5 in Jan, M2 in Feb and Mar
+  historical_ltv: { month: [325 / 3, 415 / 4, 435 / 5], quarter: 435 / 5 },
+  members_total: { month: [3, 4, 5], quarter: 5 },
+  nps: { month: [0, 0, n], quarter: 0 },
+  csat: { month: [n, 1 / 2, n], quarter: 1 / 2 },
+  review_rating: { month: [n, n, 3.5], quarter: 3.5 },
+  negative_review_share: { month: [n, n, 1 / 2], quarter: 1 / 2 },
+  feedback_rate: { month: [2 / 3, 3 / 3, 1 / 2], quarter: 3 / 5 }, // Mar: only M2 is active and gave feedback
+  support_requests_per_1000: { month: [0, 0, 500], quarter: 200 },
+  complaint_rate: { month: [0, 0, 1 / 2], quarter: 1 / 5 },
+  return_rate_amount: { month: [0, 10 / 100, 0], quarter: 10 / 375 },
+  return_rate_orders: { month: [0, 1 / 2, 0], quarter: 1 / 7 },
+  new_members: { month: [2, 1, 1], quarter: 4 },
+  cost_per_new_member: { month: [200, 200, 50], quarter: 650 / 4 },
+}
+
+/** By registration channel at the month grain: [Jan, Feb, Mar] for app and for store. */
+const BY_CHANNEL: Record<string, { app: (number | null)[]; store: (number | null)[] }> = {
+  active_members: { app: [2, 2, 0], store: [1, 1, 2] },
+  buyers: { app: [2, 2, 0], store: [1, 0, 1] },
+  orders: { app: [3, 2, 0], store: [1, 0, 1] }, // by the member's registration channel, not the order's
+  net_revenue: { app: [175, 90, 0], store: [80, 0, 20] },
+  aov: { app: [175 / 3, 45, n], store: [80, n, 20] },
+  arpu: { app: [87.5, 45, n], store: [80, 0, 10] },
+  repurchase_rate: { app: [1 / 2, 0, n], store: [0, n, 0] },
+  repurchase_rate_next: { app: [1 / 2, 0, n], store: [0, n, n] },
+  purchase_conversion: { app: [1, 1, n], store: [1, 0, 1 / 2] },
+  stickiness: { app: [3 / 31 / 2, 3 / 29 / 2, n], store: [2 / 31, 1 / 29, 2 / 31 / 2] },
+  active_rate: { app: [1, 2 / 3, 0], store: [1, 1, 1] },
+  engagement_rate: { app: [0, 1 / 2, n], store: [1, 0, 0] },
+  period_retention: { app: [n, 1 / 2, 0], store: [n, 1, 1] },
+  churn_rate: { app: [n, 1 / 2, 1], store: [n, 1, 1] },
+  reactivation_rate: { app: [1, n, 0], store: [n, n, n] },
+  historical_ltv: { app: [245 / 2, 335 / 3, 335 / 3], store: [80, 80, 50] },
+  nps: { app: [100, 0, n], store: [-100, n, n] },
+  csat: { app: [n, 1, n], store: [n, 0, n] },
+  return_rate_amount: { app: [0, 0.1, n], store: [0, n, 0] },
+  new_members: { app: [1, 1, 0], store: [1, 0, 1] },
+  cost_per_new_member: { app: [300, 200, n], store: [100, n, 50] },
+}
+
+function close(actual: number | null | undefined, expected: number | null, label: string) {
+  if (expected === null) expect(actual ?? null, label).toBeNull()
+  else expect(actual, label).toBeCloseTo(expected, 9)
+}
+
+describe('metric catalog on a hand-checked fixture', () => {
+  let month: MetricResult
+  let quarter: MetricResult
+  beforeAll(async () => {
+    month = await runMetrics(s.db.driver, {
+      metrics: ALL,
+      from: '2024-01',
+      to: '2024-03',
+      grain: 'month',
+      settings: SETTINGS,
+    })
+    quarter = await runMetrics(s.db.driver, {
+      metrics: ALL.filter((id) => id !== 'dau' || true),
+      from: '2024-01-01',
+      to: '2024-03-31',
+      grain: 'quarter',
+      settings: SETTINGS,
+    })
+  })
+
+  it('has a hand-checked expectation for every catalog metric', () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual(ALL.filter((id) => id !== 'wau').sort())
+  })
+
+  it('month grain', () => {
+    expect(month.rows.map((r) => r.label)).toEqual(['2024-01', '2024-02', '2024-03'])
+    for (const [id, e] of Object.entries(EXPECTED)) {
+      e.month.forEach((v, i) =>
+        close(month.rows[i]?.values[id], v, `${id} ${month.rows[i]?.label}`),
+      )
+    }
+  })
+
+  it('quarter grain', () => {
+    expect(quarter.rows.map((r) => r.label)).toEqual(['2024-Q1'])
+    for (const [id, e] of Object.entries(EXPECTED))
+      close(quarter.rows[0]?.values[id], e.quarter, `${id} Q1`)
+  })
+
+  it('by registration channel', async () => {
+    const ids = Object.keys(BY_CHANNEL)
+    const r = await runMetrics(s.db.driver, {
+      metrics: ids,
+      from: '2024-01',
+      to: '2024-03',
+      by: ['registration_channel'],
+      settings: SETTINGS,
+    })
+    expect(r.rows.map((x) => `${x.label} ${x.dims['registration_channel']}`)).toEqual([
+      '2024-01 app',
+      '2024-01 store',
+      '2024-02 app',
+      '2024-02 store',
+      '2024-03 app',
+      '2024-03 store',
+    ])
+    for (const [id, e] of Object.entries(BY_CHANNEL)) {
+      for (const ch of ['app', 'store'] as const) {
+        e[ch].forEach((v, i) => {
+          const row = r.rows.find(
+            (x) => x.dims['registration_channel'] === ch && x.period === `2024-0${i + 1}-01`,
+          )
+          close(row?.values[id], v, `${id} ${ch} 2024-0${i + 1}`)
+        })
+      }
+    }
+  })
+
+  it('splits purchases by the order channel', async () => {
+    const r = await runMetrics(s.db.driver, {
+      metrics: ['orders', 'buyers'],
+      from: '2024-01',
+      to: '2024-01',
+      by: ['order_channel'],
+    })
+    // Jan orders: O1 O2 app (M1), O3 store (M2), O9 store (M5).
+    expect(
+      r.rows.map((x) => [x.dims['order_channel'], x.values['orders'], x.values['buyers']]),
+    ).toEqual([
+      ['app', 2, 1],
+      ['store', 2, 2],
+    ])
+  })
+
+  it('shows empty periods and dimension values as 0 or empty, never missing', async () => {
+    const r = await runMetrics(s.db.driver, {
+      metrics: ['orders', 'aov'],
+      from: '2023-12',
+      to: '2023-12',
+      by: ['registration_channel'],
+    })
+    expect(
+      r.rows.map((x) => [x.dims['registration_channel'], x.values['orders'], x.values['aov']]),
+    ).toEqual([
+      ['app', 0, null],
+      ['store', 0, null],
+    ])
+  })
+
+  it('filters on member fields', async () => {
+    const r = await runMetrics(s.db.driver, {
+      metrics: ['net_revenue', 'buyers'],
+      from: '2024-01',
+      to: '2024-01',
+      where: ['registration_channel=store'],
+    })
+    expect(r.rows[0]?.values).toEqual({ net_revenue: 80, buyers: 1 })
+  })
+
+  it('counts periods in the reporting time zone', async () => {
+    // O7 at 2024-03-31 23:59:59 UTC is April 1 in Shanghai.
+    const utc = await runMetrics(s.db.driver, {
+      metrics: ['orders'],
+      from: '2024-03',
+      to: '2024-04',
+    })
+    const sh = await runMetrics(s.db.driver, {
+      metrics: ['orders'],
+      from: '2024-03',
+      to: '2024-04',
+      timezone: 'Asia/Shanghai',
+    })
+    expect(utc.rows.map((x) => x.values['orders'])).toEqual([1, 1])
+    expect(sh.rows.map((x) => x.values['orders'])).toEqual([0, 2])
+  })
+
+  it('derives change rates and rolling averages from the series', async () => {
+    const r = await runMetrics(s.db.driver, {
+      metrics: ['net_revenue', 'net_revenue:pop', 'net_revenue:avg2', 'net_revenue:yoy'],
+      from: '2024-02',
+      to: '2024-03',
+    })
+    close(r.rows[0]?.values['net_revenue:pop'], 90 / 255 - 1, 'pop Feb')
+    close(r.rows[1]?.values['net_revenue:pop'], 20 / 90 - 1, 'pop Mar')
+    close(r.rows[0]?.values['net_revenue:avg2'], (255 + 90) / 2, 'avg2 Feb')
+    close(r.rows[1]?.values['net_revenue:yoy'], null, 'yoy without a year earlier')
+  })
+
+  it('refuses what it cannot compute', async () => {
+    await expect(
+      runMetrics(s.db.driver, {
+        metrics: ['nps'],
+        from: '2024-01',
+        to: '2024-01',
+        by: ['order_channel'],
+      }),
+    ).rejects.toThrow('can be split by')
+    await expect(
+      runMetrics(s.db.driver, {
+        metrics: ['mau'],
+        from: '2024-01-01',
+        to: '2024-01-07',
+        grain: 'day',
+      }),
+    ).rejects.toThrow('is read at grain')
+    await expect(
+      runMetrics(s.db.driver, { metrics: ['nope'], from: '2024-01', to: '2024-01' }),
+    ).rejects.toThrow('unknown metric')
+    await expect(
+      runMetrics(s.db.driver, {
+        metrics: ['cost_per_new_member'],
+        from: '2024-01',
+        to: '2024-01',
+        where: ['region=x'],
+      }),
+    ).rejects.toThrow('spend')
+    await expect(
+      runMetrics(s.db.driver, { metrics: ['orders'], from: '2024-02-30', to: '2024-03' }),
+    ).rejects.toThrow('expected a date')
+  })
+})
