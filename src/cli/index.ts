@@ -12,6 +12,7 @@ import { PRESETS } from '../ingest/presets/index.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../store/database.js'
 import { runIngest } from './commands/ingest.js'
 import { runMembersMerges, runMembersShow } from './commands/members.js'
+import { registerMetricsCommands } from './commands/metrics.js'
 import { runOverview } from './commands/overview.js'
 import { runSchema } from './commands/schema.js'
 import { EXIT, reportError } from './output.js'
@@ -249,6 +250,8 @@ Examples:
       }
       runSchema(name, flags)
     })
+
+  registerMetricsCommands(program)
 
   return program
 }

@@ -7,7 +7,7 @@ import type { Grain } from '../dialects/dialect.js'
 import { sql, type Fragment } from '../sql/fragment.js'
 import type { CompileContext } from './context.js'
 import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from './dimensions.js'
-import { getMeasure } from './measures.js'
+import { getMeasure, type Measure } from './measures.js'
 
 export const FAMILIES = [
   'activity',
@@ -46,6 +46,8 @@ export interface MetricDef {
   /** Grains the metric can be read at (default: all). */
   readonly grains?: readonly Grain[]
   readonly measures: readonly string[]
+  /** Measures defined with the metric (custom metrics); looked up before the shared ones. */
+  readonly inlineMeasures?: readonly Measure[]
   value(col: MeasureColumn): Fragment
   /** Periods whose follow-up window is not over yet show no value. */
   complete?(ctx: CompileContext, period: Fragment): Fragment
@@ -610,9 +612,14 @@ function dataEndDay(ctx: CompileContext): Fragment {
   )
 }
 
+/** The measures of a metric, its own first. */
+export function metricMeasures(def: MetricDef): Measure[] {
+  return def.measures.map((id) => def.inlineMeasures?.find((m) => m.id === id) ?? getMeasure(id))
+}
+
 /** Dimensions a metric can be split by, given its measures. */
 export function allowedDimensions(def: MetricDef): string[] {
-  const measures = def.measures.map(getMeasure)
+  const measures = metricMeasures(def)
   const memberBased = measures.every((m) => m.memberBased)
   const member = memberBased
     ? [...MEMBER_DIMENSIONS, 'attribute:<key>', 'experiment:<id>']

@@ -6,10 +6,10 @@
  */
 import { InputError } from '../../core/errors.js'
 import { ident, join, sql, type Fragment } from '../sql/fragment.js'
-import { allowedDimensions, type MetricDef } from './catalog.js'
+import { allowedDimensions, metricMeasures, type MetricDef } from './catalog.js'
 import { dimColumn, dimRefs, type CompileContext } from './context.js'
 import type { SourceId } from './dimensions.js'
-import { getMeasure, type Measure } from './measures.js'
+import type { Measure } from './measures.js'
 import { sourceCtes } from './sources.js'
 
 /** Checks that every metric can be read at the grain, by the dimensions and with the filter of the context. */
@@ -36,7 +36,7 @@ export function checkMetrics(ctx: CompileContext, metrics: readonly MetricDef[])
         })
       }
     }
-    const measures = m.measures.map(getMeasure)
+    const measures = metricMeasures(m)
     if (ctx.memberFilter !== undefined && measures.some((x) => !x.memberBased)) {
       throw InputError.single({
         field: '--where',
@@ -50,7 +50,7 @@ export function checkMetrics(ctx: CompileContext, metrics: readonly MetricDef[])
 export function buildMetricsQuery(ctx: CompileContext, metrics: readonly MetricDef[]): Fragment {
   checkMetrics(ctx, metrics)
   const measures = new Map<string, Measure>()
-  for (const m of metrics) for (const id of m.measures) measures.set(id, getMeasure(id))
+  for (const m of metrics) for (const x of metricMeasures(m)) measures.set(x.id, x)
   const used = new Set<SourceId>()
   for (const m of measures.values()) for (const s of m.sources) used.add(s)
   for (const d of ctx.dims) if (d.kind === 'row') for (const s of d.sources ?? []) used.add(s)

@@ -44,8 +44,8 @@ function activeInSamePeriod(ctx: CompileContext, s: string): Fragment {
 }
 const inRange = (ctx: CompileContext, ts: Fragment) => sql`${ts} >= ${ctx.lo} AND ${ts} < ${ctx.hi}`
 
-/** An aggregate over one source's rows in the period range. */
-function aggregate(
+/** An aggregate over one source's rows in the period range (also used for custom metrics). */
+export function aggregate(
   id: string,
   source: SourceId,
   agg: Fragment,

@@ -311,3 +311,22 @@ export function periodLabel(day: string, grain: Grain): string {
     }
   }
 }
+
+/**
+ * The last period of the data that is complete: the period of the latest order or event if that day closes it,
+ * else the one before. Undefined when there is no activity.
+ */
+export async function lastCompletePeriod(
+  driver: Driver,
+  grain: Grain,
+): Promise<string | undefined> {
+  const r = await driver.first<{
+    day: string | null
+  }>(sql`SELECT strftime(max(t), '%Y-%m-%d') AS day FROM (
+    SELECT max(ordered_at) AS t FROM orders UNION ALL SELECT max(ts) FROM events)`)
+  if (!r?.day) return undefined
+  const start = periodStart(r.day, grain)
+  return addPeriods(addPeriods(start, grain, 1), 'day', -1) === r.day
+    ? start
+    : addPeriods(start, grain, -1)
+}

@@ -1,0 +1,402 @@
+/**
+ * `memberlens metrics list|get|drivers` and `memberlens tree`.
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { Command, Option } from 'commander'
+import pc from 'picocolors'
+import { parse as parseYaml } from 'yaml'
+import {
+  analyzeDrivers,
+  DEFAULT_CANDIDATES,
+  type DriverResult,
+} from '../../analytics/driver-analysis.js'
+import { ConfigError, InputError } from '../../core/errors.js'
+import { GRAINS } from '../../engine/dialects/dialect.js'
+import {
+  CATALOG,
+  allowedDimensions,
+  type MetricDef,
+  type Unit,
+} from '../../engine/metrics/catalog.js'
+import { parseCustomMetrics } from '../../engine/metrics/custom.js'
+import { runMetrics, type MetricResult } from '../../engine/metrics/run.js'
+import {
+  DEFAULT_TREE,
+  evaluateTree,
+  type Status,
+  type TreeNode,
+  type TreeResult,
+} from '../../engine/metrics/tree.js'
+import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
+import { printJson, table } from '../output.js'
+
+async function readConfig(path: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    throw InputError.single({ file: path, reason: 'file not found or not readable' })
+  }
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
+  } catch (e) {
+    throw new ConfigError(
+      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+    )
+  }
+}
+
+/** Custom metrics from `--metrics-file`, if given. */
+export async function loadCustomMetrics(path: string | undefined): Promise<MetricDef[]> {
+  return path === undefined ? [] : parseCustomMetrics(await readConfig(path), path)
+}
+
+/** A value in the unit of its metric, for people. */
+export function formatValue(v: number | null | undefined, unit: Unit | 'change'): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–'
+  const n = (d: number) =>
+    v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+  switch (unit) {
+    case 'ratio':
+      return `${(v * 100).toFixed(1)}%`
+    case 'change':
+      return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`
+    case 'currency':
+    case 'per_member':
+      return n(2)
+    case 'members':
+    case 'orders':
+    case 'count':
+      return Number.isInteger(v) ? n(0) : n(2)
+    case 'seconds':
+      return `${n(0)} s`
+    case 'score':
+    case 'per_1000':
+      return n(1)
+    default: {
+      const _exhaustive: never = unit
+      return String(_exhaustive)
+    }
+  }
+}
+
+const SPARK = '▁▂▃▄▅▆▇█'
+
+/** A one-line chart of a series. */
+export function sparkline(values: readonly (number | null)[]): string {
+  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v))
+  if (xs.length === 0) return ''
+  const lo = Math.min(...xs)
+  const hi = Math.max(...xs)
+  return values
+    .map((v) =>
+      v === null || !Number.isFinite(v)
+        ? ' '
+        : SPARK[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)],
+    )
+    .join('')
+}
+
+const STATUS_TEXT: Record<Status, (s: string) => string> = {
+  on_track: pc.green,
+  at_risk: pc.yellow,
+  off_track: pc.red,
+  no_target: pc.dim,
+  no_data: pc.dim,
+}
+const STATUS_LABEL: Record<Status, string> = {
+  on_track: '● on track',
+  at_risk: '● at risk',
+  off_track: '● off track',
+  no_target: '○ no target',
+  no_data: '○ no data',
+}
+
+/** The tree as indented terminal text with status colours and sparklines. */
+export function renderTree(t: TreeResult, lang: 'en' | 'zh' = 'en'): string {
+  const lines: string[] = [pc.bold(`${t.goal.name[lang]} — ${t.label}`)]
+  const row = (node: TreeNode, indent: string, last: boolean) => {
+    const branch = `${indent}${last ? '└─ ' : '├─ '}`
+    const unit = node.role === 'trend' ? 'change' : (node.unit as Unit)
+    const name = `${node.name[lang]}`
+    const value = formatValue(node.value, unit)
+    const target =
+      node.targetText === null
+        ? ''
+        : pc.dim(
+            ` target ${node.role === 'trend' ? node.targetText : `${formatValue(node.target, unit)} (${node.targetText})`}`,
+          )
+    const change =
+      node.role === 'trend'
+        ? ''
+        : pc.dim(
+            `  ${formatValue(node.change.pop, 'change')} pop  ${formatValue(node.change.yoy, 'change')} yoy`,
+          )
+    const role = node.role === 'core' ? pc.bold(name) : name
+    lines.push(
+      `${branch}${role}  ${pc.bold(value)}  ${STATUS_TEXT[node.status](STATUS_LABEL[node.status])}${target}${change}  ${pc.cyan(sparkline(node.series))}`,
+    )
+    node.children.forEach((c, i) =>
+      row(c, `${indent}${last ? '   ' : '│  '}`, i === node.children.length - 1),
+    )
+  }
+  t.nodes.forEach((n, i) => row(n, '', i === t.nodes.length - 1))
+  lines.push(
+    pc.dim(
+      'core metrics in bold; related metrics and change rates below each; the line shows the last periods',
+    ),
+  )
+  return lines.join('\n')
+}
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v)
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+export function metricResultCsv(r: MetricResult): string {
+  const header = ['period', ...r.by, ...r.columns.map((c) => c.key)]
+  const lines = r.rows.map((row) =>
+    [row.label, ...r.by.map((b) => row.dims[b]), ...r.columns.map((c) => row.values[c.key])]
+      .map(csvCell)
+      .join(','),
+  )
+  return [header.map(csvCell).join(','), ...lines].join('\n')
+}
+
+function renderMetricResult(r: MetricResult, lang: 'en' | 'zh'): string {
+  const header = [
+    'period',
+    ...r.by,
+    ...r.columns.map((c) =>
+      c.trend ? `${c.metric.name[lang]} ${c.key.split(':')[1]}` : c.metric.name[lang],
+    ),
+  ]
+  const rows = r.rows.map((row) => [
+    row.label,
+    ...r.by.map((b) => row.dims[b] ?? '(none)'),
+    ...r.columns.map((c) =>
+      formatValue(
+        row.values[c.key],
+        c.trend ? (c.trend.kind === 'avg' ? c.metric.unit : 'change') : c.metric.unit,
+      ),
+    ),
+  ])
+  return table(header, rows)
+}
+
+function renderDrivers(d: DriverResult, lang: 'en' | 'zh'): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–')
+  return [
+    pc.bold(
+      `Drivers of ${d.core} across ${d.groups} groups${d.r2 === null ? '' : ` (joint model R² ${f(d.r2)})`}`,
+    ),
+    table(
+      ['metric', 'r', '95% CI', 'beta', 'importance'],
+      d.drivers.map((x) => [
+        x.name[lang],
+        f(x.r),
+        `${f(x.ci[0])} … ${f(x.ci[1])}`,
+        f(x.beta),
+        `${(x.importance * 100).toFixed(0)}%`,
+      ]),
+    ),
+  ].join('\n')
+}
+
+async function withDb<T>(path: string, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(path, { readOnly: true })
+  try {
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+}
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+export function registerMetricsCommands(program: Command): void {
+  const lang = () =>
+    new Option('--lang <lang>', 'labels in English or Chinese').choices(['en', 'zh']).default('en')
+  const metrics = program
+    .command('metrics')
+    .description('the metric catalog (指标): list, read, and find drivers')
+
+  metrics
+    .command('list')
+    .description('list every metric with its formula, unit, direction and dimensions')
+    .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
+    .option(
+      '--family <family>',
+      'only one family: activity, purchase, retention, value, satisfaction, acquisition',
+    )
+    .addOption(lang())
+    .option('--json', 'machine-readable JSON', false)
+    .action(
+      async (flags: {
+        metricsFile?: string
+        family?: string
+        lang: 'en' | 'zh'
+        json: boolean
+      }) => {
+        const defs = [...CATALOG, ...(await loadCustomMetrics(flags.metricsFile))].filter(
+          (m) => flags.family === undefined || m.family === flags.family,
+        )
+        if (flags.json) {
+          printJson({
+            metrics: defs.map((m) => ({
+              id: m.id,
+              name: m.name,
+              description: m.description,
+              formula: m.formula,
+              family: m.family,
+              unit: m.unit,
+              direction: m.direction,
+              defaultGrain: m.defaultGrain,
+              dimensions: allowedDimensions(m),
+              custom: m.custom ?? false,
+            })),
+          })
+          return
+        }
+        process.stdout.write(
+          `${table(
+            ['id', 'name', 'family', 'unit', 'better', 'formula'],
+            defs.map((m) => [m.id, m.name[flags.lang], m.family, m.unit, m.direction, m.formula]),
+          )}\n`,
+        )
+        process.stdout.write(
+          pc.dim(
+            '\nTrend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:avgN (rolling mean).\n',
+          ),
+        )
+      },
+    )
+
+  metrics
+    .command('get')
+    .description('read metrics over a period range, by grain and dimensions')
+    .argument('<metrics...>', 'metric ids, e.g. net_revenue aov net_revenue:yoy')
+    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .requiredOption('--from <date>', 'first period (YYYY-MM-DD, YYYY-MM or YYYY)')
+    .requiredOption('--to <date>', 'last period, inclusive')
+    .addOption(new Option('--grain <grain>', 'period grain').choices(GRAINS).default('month'))
+    .option(
+      '--by <dimensions>',
+      'comma-separated dimensions: registration_channel, region, city, gender, cohort, order_channel, store, event_channel, attribute:<key>, experiment:<id>',
+      list,
+    )
+    .option(
+      '--where <condition>',
+      'member filter, e.g. region=上海 or "registration_channel in app|web" (repeatable)',
+      collect,
+      [],
+    )
+    .option('--tz <zone>', 'IANA zone in which days and months are counted', 'UTC')
+    .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
+    .addOption(lang())
+    .option('--json', 'machine-readable JSON', false)
+    .option('--csv', 'CSV on stdout', false)
+    .action(async (ids: string[], flags) => {
+      const extraMetrics = await loadCustomMetrics(flags.metricsFile)
+      const r = await withDb(flags.db, (db) =>
+        runMetrics(db.driver, {
+          metrics: ids,
+          from: flags.from,
+          to: flags.to,
+          grain: flags.grain,
+          by: flags.by ?? [],
+          where: flags.where,
+          timezone: flags.tz,
+          extraMetrics,
+        }),
+      )
+      if (flags.json)
+        printJson({
+          ...r,
+          columns: r.columns.map((c) => ({
+            key: c.key,
+            metric: c.metric.id,
+            trend: c.trend ?? null,
+            unit: c.metric.unit,
+            name: c.metric.name,
+          })),
+        })
+      else if (flags.csv) process.stdout.write(`${metricResultCsv(r)}\n`)
+      else process.stdout.write(`${renderMetricResult(r, flags.lang)}\n`)
+    })
+
+  metrics
+    .command('drivers')
+    .description(
+      'rank related metrics by how strongly they move with a core metric (correlation with 95% CI, joint model)',
+    )
+    .argument('<core>', 'core metric, e.g. period_retention')
+    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .option(
+      '--candidates <metrics>',
+      `comma-separated related metrics (default: ${DEFAULT_CANDIDATES.join(', ')})`,
+      list,
+    )
+    .requiredOption('--from <date>', 'first period')
+    .requiredOption('--to <date>', 'last period, inclusive')
+    .addOption(new Option('--grain <grain>', 'period grain').choices(GRAINS).default('month'))
+    .option('--by <dimensions>', 'dimensions that make the groups (default cohort)', list)
+    .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
+    .addOption(lang())
+    .option('--json', 'machine-readable JSON', false)
+    .action(async (core: string, flags) => {
+      const extraMetrics = await loadCustomMetrics(flags.metricsFile)
+      const d = await withDb(flags.db, (db) =>
+        analyzeDrivers(db.driver, {
+          core,
+          from: flags.from,
+          to: flags.to,
+          grain: flags.grain,
+          ...(flags.candidates ? { candidates: flags.candidates } : {}),
+          ...(flags.by ? { by: flags.by } : {}),
+          extraMetrics,
+        }),
+      )
+      if (flags.json) printJson(d)
+      else process.stdout.write(`${renderDrivers(d, flags.lang)}\n`)
+    })
+
+  program
+    .command('tree')
+    .description(
+      'the metric tree (指标体系): goal → core → related → trend metrics with targets and status',
+    )
+    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .option('--config <file>', 'tree config (YAML or JSON); default: the fresh-food worked example')
+    .option(
+      '--period <date>',
+      'period to evaluate (any date in it); default: the last complete period of the data',
+    )
+    .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
+    .option('--tz <zone>', 'IANA zone in which days and months are counted', 'UTC')
+    .addOption(lang())
+    .option('--json', 'machine-readable JSON', false)
+    .action(async (flags) => {
+      const config = flags.config === undefined ? DEFAULT_TREE : await readConfig(flags.config)
+      const extraMetrics = await loadCustomMetrics(flags.metricsFile)
+      const t = await withDb(flags.db, (db) =>
+        evaluateTree(db.driver, config as typeof DEFAULT_TREE, {
+          ...(flags.period ? { period: flags.period } : {}),
+          extraMetrics,
+          timezone: flags.tz,
+        }),
+      )
+      if (flags.json) printJson(t)
+      else process.stdout.write(`${renderTree(t, flags.lang)}\n`)
+    })
+}
