@@ -110,3 +110,67 @@ describe('memberlens CLI', () => {
     expect(t.sourceFields).toContain('phone')
   })
 })
+
+describe('memberlens metrics and tree', () => {
+  it('lists the catalog, reads metrics as a table, JSON and CSV, and renders the tree', async () => {
+    const list = await cli(['metrics', 'list', '--json'], dir)
+    const ids = JSON.parse(list.stdout).metrics.map((m: { id: string }) => m.id)
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'net_revenue',
+        'nps',
+        'churn_rate',
+        'period_retention',
+        'cost_per_new_member',
+      ]),
+    )
+    const csv = await cli(
+      [
+        'metrics',
+        'get',
+        'orders',
+        'net_revenue',
+        '--from',
+        '2024-05',
+        '--to',
+        '2024-05',
+        '--db',
+        'x.duckdb',
+        '--csv',
+      ],
+      dir,
+    )
+    expect(csv.stdout.trim().split('\n')).toEqual(['period,orders,net_revenue', '2024-05,2,120.5'])
+    const text = await cli(
+      [
+        'metrics',
+        'get',
+        'aov',
+        '--from',
+        '2024-05',
+        '--to',
+        '2024-05',
+        '--db',
+        'x.duckdb',
+        '--lang',
+        'zh',
+      ],
+      dir,
+    )
+    expect(text.stdout).toContain('客单价')
+    expect(text.stdout).toContain('60.25')
+    const tree = await cli(['tree', '--db', 'x.duckdb', '--period', '2024-05', '--json'], dir)
+    expect(tree.code).toBe(0)
+    expect(JSON.parse(tree.stdout).nodes.map((n: { metric: string }) => n.metric)).toEqual([
+      'purchase_frequency',
+      'net_revenue',
+      'period_retention',
+    ])
+    const bad = await cli(
+      ['metrics', 'get', 'nope', '--from', '2024-05', '--to', '2024-05', '--db', 'x.duckdb'],
+      dir,
+    )
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('unknown metric')
+  })
+})

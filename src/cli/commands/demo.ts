@@ -7,12 +7,14 @@ import { ConfigError } from '../../core/errors.js'
 import type { IngestTable } from '../../core/schema.js'
 import { sql } from '../../engine/sql/fragment.js'
 import { getOverview } from '../../engine/metrics/overview.js'
+import { DEFAULT_TREE, evaluateTree } from '../../engine/metrics/tree.js'
 import { ingestFile, type IngestReport } from '../../ingest/ingest.js'
 import { simulate } from '../../simulate/simulate.js'
 import { openDatabase } from '../../store/database.js'
 import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { renderIngest } from './ingest.js'
+import { renderTree } from './metrics.js'
 import { renderOverview } from './overview.js'
 
 /** Load order: members first, then what refers to them, then what refers to orders. */
@@ -78,6 +80,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     }
     progress.stop()
     const overview = await getOverview(db.driver)
+    const tree = await evaluateTree(db.driver, DEFAULT_TREE)
     const seconds = (performance.now() - started) / 1000
     if (flags.json) {
       printJson({
@@ -93,10 +96,11 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     if (!flags.quiet) {
       process.stdout.write(`${renderIngest(reports)}\n\n`)
       process.stdout.write(`${renderOverview(overview)}\n\n`)
+      process.stdout.write(`${renderTree(tree)}\n\n`)
       process.stdout.write(
         pc.dim(
           `Demo database ${flags.db} built in ${seconds.toFixed(1)} s from ${dataDir} (ground truth: ${sim.truthFile}).\n` +
-            `Next: npx memberlens overview --db ${flags.db} --month 2026-06 · npx memberlens members show 1 --db ${flags.db}\n`,
+            `Next: npx memberlens metrics list · npx memberlens metrics get net_revenue aov --from 2026-01 --to 2026-10 --by registration_channel · npx memberlens members show 1\n`,
         ),
       )
     }
