@@ -1,0 +1,163 @@
+/**
+ * Metric-tree benchmark (`npm run bench -- --only tree`): the default metric tree for the last 12 months at the
+ * month grain, overall and by registration channel, on a simulated database, against one hand-written
+ * `GROUP BY` scan of the orders table measured in the same run (the floor). Medians of --repeat runs; the
+ * measurement runs in its own process so its peak memory is its own.
+ *
+ *   npm run bench -- --only tree [--members 1000000] [--months 24] [--repeat 3] [--keep]
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { DEMO_LOAD_ORDER } from '../src/cli/commands/demo.js'
+import { systemClock } from '../src/core/clock.js'
+import { sql } from '../src/engine/sql/fragment.js'
+import { lastCompletePeriod, runMetrics, addPeriods } from '../src/engine/metrics/run.js'
+import { DEFAULT_TREE, evaluateTree } from '../src/engine/metrics/tree.js'
+import { ingestFile } from '../src/ingest/ingest.js'
+import { simulate } from '../src/simulate/simulate.js'
+import { openDatabase } from '../src/store/database.js'
+
+const { values } = parseArgs({
+  strict: false,
+  options: {
+    members: { type: 'string', default: '1000000' },
+    months: { type: 'string', default: '24' },
+    repeat: { type: 'string', default: '3' },
+    keep: { type: 'boolean', default: false },
+    measure: { type: 'string' },
+  },
+})
+const members = Number(values.members as string)
+const months = Number(values.months as string)
+const repeat = Number(values.repeat as string)
+const dir = join('bench', 'out', `tree-${members}-${months}`)
+const dbPath = join(dir, 'memberlens.duckdb')
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+const peakRssMb = () => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
+  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024
+}
+
+if (values.measure !== undefined) {
+  // Child process: the measurement itself.
+  const db = await openDatabase(dbPath, { readOnly: true })
+  const period = (await lastCompletePeriod(db.driver, 'month')) as string
+  const treeMetrics = [
+    'purchase_frequency',
+    'purchase_conversion',
+    'net_revenue',
+    'aov',
+    'period_retention',
+    'engagement_rate',
+  ]
+  const time = async (fn: () => Promise<unknown>) => {
+    const t = performance.now()
+    await fn()
+    return (performance.now() - t) / 1000
+  }
+  const floor: number[] = []
+  const tree: number[] = []
+  const byChannel: number[] = []
+  for (let i = 0; i < repeat; i++) {
+    floor.push(
+      await time(() =>
+        db.driver
+          .all(sql`SELECT date_trunc('month', ordered_at) AS m, channel, count(*) AS n, sum(net_amount) AS s
+          FROM orders WHERE status <> 'cancelled' GROUP BY 1, 2`),
+      ),
+    )
+    tree.push(await time(() => evaluateTree(db.driver, DEFAULT_TREE, { period })))
+    byChannel.push(
+      await time(() =>
+        runMetrics(db.driver, {
+          metrics: treeMetrics.flatMap((m) => [m, `${m}:pop`, `${m}:yoy`]),
+          from: addPeriods(period, 'month', -11),
+          to: period,
+          by: ['registration_channel'],
+        }),
+      ),
+    )
+  }
+  const rows = await db.driver.first<
+    Record<string, bigint>
+  >(sql`SELECT (SELECT count(*) FROM members) AS members,
+    (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM events) AS events,
+    (SELECT count(*) FROM order_items) + (SELECT count(*) FROM feedback) + (SELECT count(*) FROM touches) AS other`)
+  await db.close()
+  process.stdout.write(
+    `${JSON.stringify({ floor: median(floor), tree: median(tree), byChannel: median(byChannel), period, rows: Object.fromEntries(Object.entries(rows ?? {}).map(([k, v]) => [k, Number(v)])), peakRssMb: peakRssMb() })}\n`,
+  )
+  process.exit(0)
+}
+
+await mkdir(dir, { recursive: true })
+if (!existsSync(dbPath)) {
+  process.stderr.write(
+    `simulating ${members.toLocaleString('en-US')} members × ${months} months and loading them…\n`,
+  )
+  let t = performance.now()
+  const sim = await simulate(join(dir, 'data'), { members, months, seed: 3 })
+  process.stderr.write(`  simulated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
+  t = performance.now()
+  const db = await openDatabase(dbPath, { memoryLimit: '8GB' })
+  for (const table of DEMO_LOAD_ORDER) {
+    const file = (sim.files as Record<string, string>)[table]
+    if (file !== undefined) await ingestFile(db.driver, file, { table, clock: systemClock })
+  }
+  await db.driver.execute(sql`CHECKPOINT`)
+  await db.close()
+  await rm(join(dir, 'data'), { recursive: true, force: true })
+  process.stderr.write(`  loaded in ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
+}
+const out = execFileSync(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    'bench/tree.bench.ts',
+    '--measure',
+    '1',
+    '--members',
+    String(members),
+    '--months',
+    String(months),
+    '--repeat',
+    String(repeat),
+  ],
+  {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+)
+const r = JSON.parse(out.trim().split('\n').pop() as string) as {
+  floor: number
+  tree: number
+  byChannel: number
+  period: string
+  rows: Record<string, number>
+  peakRssMb: number
+}
+const f = (n: number) => Math.round(n).toLocaleString('en-US')
+const total = Object.values(r.rows).reduce((a, b) => a + b, 0) - (r.rows['members'] ?? 0)
+process.stdout.write(
+  [
+    `metric tree: ${f(r.rows['members'] ?? 0)} members, ${f(total)} fact rows (${f(r.rows['orders'] ?? 0)} orders, ${f(r.rows['events'] ?? 0)} events), period ${r.period.slice(0, 7)}, median of ${repeat}`,
+    `  floor  one GROUP BY scan of orders             ${r.floor.toFixed(2)} s`,
+    `  tree   default tree, 12 months + trends        ${r.tree.toFixed(2)} s   ${(r.tree / r.floor).toFixed(1)}× the floor`,
+    `  tree   same metrics by registration channel    ${r.byChannel.toFixed(2)} s   ${(r.byChannel / r.floor).toFixed(1)}× the floor (target ≤ 5×)`,
+    `  peak RSS ${f(r.peakRssMb)} MB`,
+    '',
+  ].join('\n'),
+)
+process.stdout.write(
+  `${JSON.stringify({ benchmark: 'metric tree', ...r, ratioTree: r.tree / r.floor, ratioByChannel: r.byChannel / r.floor, target: 5 })}\n`,
+)
+if (!values.keep) await rm(dir, { recursive: true, force: true })
