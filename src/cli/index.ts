@@ -10,6 +10,7 @@ import { ENCODINGS, SOURCE_FORMATS } from '../ingest/source.js'
 import { UNKNOWN_IDENTITY_RULES } from '../ingest/ingest.js'
 import { PRESETS } from '../ingest/presets/index.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../store/database.js'
+import { registerClvCommands } from './commands/clv.js'
 import { runIngest } from './commands/ingest.js'
 import { runMembersMerges, runMembersShow } from './commands/members.js'
 import { registerMetricsCommands } from './commands/metrics.js'
@@ -252,6 +253,7 @@ Examples:
     })
 
   registerMetricsCommands(program)
+  registerClvCommands(program)
 
   return program
 }

@@ -1,0 +1,368 @@
+/**
+ * `memberlens clv fit|predict|report`: CLV runs, member scores and the holdout validation report.
+ * @module
+ */
+import { writeFile } from 'node:fs/promises'
+import { Option, type Command } from 'commander'
+import pc from 'picocolors'
+import {
+  clvValidationReport,
+  listMemberScores,
+  runClv,
+  SCORE_ORDERS,
+  type ClvOptions,
+  type ClvRunReport,
+  type ClvValidationReport,
+  type MemberScore,
+} from '../../analytics/clv.js'
+import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv-models.js'
+import { systemClock } from '../../core/clock.js'
+import {
+  SUMMARY_ORIGINS,
+  TIME_UNITS,
+  type SummaryOrigin,
+  type TimeUnit,
+} from '../../engine/summaries/repeat-buying.js'
+import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
+import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import {
+  clvFitFlagsSchema,
+  clvPredictFlagsSchema,
+  clvReportFlagsSchema,
+  parseFlags,
+  type ClvFitFlags,
+  type ClvPredictFlags,
+  type ClvReportFlags,
+} from '../validations/clv.js'
+
+/** Opens the database for one command and closes it afterwards. */
+export async function withDatabase<T>(
+  path: string,
+  fn: (db: Database) => Promise<T>,
+  readOnly = false,
+): Promise<T> {
+  const db = await openDatabase(path, { readOnly })
+  try {
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}
+
+/** Comma-separated values with a header; fields with commas or quotes are quoted (RFC 4180). */
+export function toCsv(header: readonly string[], rows: ReadonlyArray<readonly unknown[]>): string {
+  const cell = (v: unknown): string => {
+    const s = v === null || v === undefined ? '' : String(v)
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+  }
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n'
+}
+
+function modelOptions(program: Command): Command {
+  return program
+    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .option(
+      '--calibration-end <date>',
+      'last day of the calibration period (default: the last purchase day)',
+    )
+    .addOption(
+      new Option('--unit <unit>', 'time unit of t_x and T').choices(TIME_UNITS).default('week'),
+    )
+    .addOption(
+      new Option('--origin <origin>', 'where a member’s clock starts')
+        .choices(SUMMARY_ORIGINS)
+        .default('first-purchase'),
+    )
+    .addOption(
+      new Option('--model <model>', 'repeat-buying model')
+        .choices(PURCHASE_MODELS)
+        .default('bg-nbd'),
+    )
+    .option('--horizon <months>', 'CLV horizon in months', '12')
+    .option('--discount-rate <rate>', 'annual discount rate (0.1 = 10 %)', '0.1')
+    .option('--margin <share>', 'share of spend that is margin (1 = CLV in revenue)', '1')
+    .option('--json', 'machine-readable JSON on stdout', false)
+}
+
+function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
+  return {
+    ...(f.calibrationEnd === undefined ? {} : { calibrationEnd: f.calibrationEnd }),
+    unit: f.unit as TimeUnit,
+    origin: f.origin as SummaryOrigin,
+    model: f.model as PurchaseModelKind,
+    horizonMonths: f.horizon,
+    annualDiscountRate: f.discountRate,
+    margin: f.margin,
+  }
+}
+
+/** Registers `clv fit`, `clv predict` and `clv report`. */
+export function registerClvCommands(program: Command): void {
+  const clv = program
+    .command('clv')
+    .description('customer lifetime value: BG/NBD or Pareto/NBD with Gamma–Gamma (docs/models.md)')
+
+  modelOptions(
+    clv
+      .command('fit')
+      .description(
+        'fit the models on every member’s purchases, score each member (P(alive), expected purchases, CLV) and store the run',
+      ),
+  )
+    .addHelpText(
+      'after',
+      `
+Summaries follow the CDNOW convention: same-day purchases are one transaction; x = repeat days.
+Scores go to the member_scores table, the run to model_runs; \`memberlens clv predict\` lists them.
+
+Examples:
+  memberlens clv fit --db cdnow.duckdb --calibration-end 1997-09-30
+  memberlens clv fit --horizon 24 --discount-rate 0.08 --margin 0.3 --json`,
+    )
+    .action(async (flags: unknown) => {
+      const f = parseFlags(clvFitFlagsSchema, flags)
+      const report = await withDatabase(f.db, (db) =>
+        runClv(db.driver, toClvOptions(f), systemClock),
+      )
+      if (f.json) printJson(report)
+      else process.stdout.write(`${renderRun(report)}\n`)
+    })
+
+  clv
+    .command('predict')
+    .description('list member scores of the latest CLV run (or --run), highest first')
+    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .option('--run <id>', 'run id (default: the latest clv run)')
+    .option('--top <n>', 'members to list', '20')
+    .option('--member <id>', 'one member’s score')
+    .addOption(new Option('--order <by>', 'sort order').choices(SCORE_ORDERS).default('clv'))
+    .option('--json', 'machine-readable JSON on stdout', false)
+    .option('--csv', 'CSV on stdout', false)
+    .action(async (flags: unknown) => {
+      const f = parseFlags(clvPredictFlagsSchema, flags)
+      const result = await withDatabase(
+        f.db,
+        (db) =>
+          listMemberScores(db.driver, {
+            ...(f.run === undefined ? {} : { runId: f.run }),
+            ...(f.member === undefined ? {} : { memberId: f.member }),
+            limit: f.top,
+            order: f.order,
+          }),
+        true,
+      )
+      renderScores(result.runId, result.scores, f)
+    })
+
+  modelOptions(
+    clv
+      .command('report')
+      .description(
+        'validation: fit on the calibration period, compare with the holdout (by frequency, tracking, MAE/RMSE)',
+      ),
+  )
+    .requiredOption('--holdout-end <date>', 'last day of the holdout period')
+    .option('--csv', 'the by-frequency and tracking tables as CSV on stdout', false)
+    .option('--out <file>', 'also write the report as JSON to this file')
+    .addHelpText(
+      'after',
+      `
+Example (the CDNOW study of Fader, Hardie & Lee 2005):
+  memberlens clv report --db cdnow.duckdb --calibration-end 1997-09-30 --holdout-end 1998-06-30`,
+    )
+    .action(async (flags: unknown) => {
+      const f = parseFlags(clvReportFlagsSchema, flags)
+      const report = await withDatabase(
+        f.db,
+        (db) => clvValidationReport(db.driver, { ...toClvOptions(f), holdoutEnd: f.holdoutEnd }),
+        true,
+      )
+      if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(report, null, 2)}\n`)
+      if (f.json) printJson(report)
+      else if (f.csv) process.stdout.write(reportCsv(report))
+      else process.stdout.write(`${renderReport(report)}\n`)
+    })
+}
+
+const num = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : '–')
+
+function paramLines(
+  params: object,
+  se: Readonly<Record<string, number>> | null,
+): Array<readonly [string, string]> {
+  return Object.entries(params).map(([k, v]) => [
+    k,
+    `${num(v as number, 4)}${se?.[k] === undefined ? '' : `  (SE ${num(se[k] as number, 4)})`}`,
+  ])
+}
+
+export function renderRun(r: ClvRunReport): string {
+  const d = r.distribution
+  const q = d.quantiles
+  const o = r.options
+  return [
+    pc.bold(`CLV run ${r.runId}`),
+    keyValues([
+      ['calibration end', o.calibrationEnd],
+      ['members', fmt(d.members)],
+      ['model', `${r.purchase.kind} (origin ${o.origin}, unit ${o.unit})`],
+      [
+        'horizon',
+        `${o.horizonMonths} months, discount ${pct(o.annualDiscountRate)} a year, margin ${pct(o.margin, 0)}`,
+      ],
+    ]),
+    '',
+    pc.bold(`${r.purchase.kind === 'bg-nbd' ? 'BG/NBD' : 'Pareto/NBD'} parameters`),
+    keyValues([
+      ...paramLines(r.purchase.params, r.purchase.standardErrors),
+      ['log-likelihood', num(r.purchase.logLikelihood, 1)],
+      ['distinct summaries', fmt(r.purchase.distinctSummaries)],
+    ]),
+    '',
+    pc.bold('Gamma–Gamma spend parameters'),
+    keyValues([
+      ...paramLines(r.spend.params, r.spend.standardErrors),
+      ['repeat buyers fitted', fmt(r.spend.members)],
+      [
+        'frequency/spend corr.',
+        `${num(r.frequencySpendCorrelation, 3)}${r.correlationWarning ? pc.yellow('  (> 0.3: Gamma–Gamma assumption doubtful)') : '  (ok: ≈ independent)'}`,
+      ],
+    ]),
+    '',
+    pc.bold('CLV distribution'),
+    table(
+      ['total', 'mean', 'p10', 'p25', 'median', 'p75', 'p90', 'p99', 'top 10 % share'],
+      [
+        [
+          fmt(d.total, 0),
+          fmt(d.mean, 2),
+          fmt(q.p10, 2),
+          fmt(q.p25, 2),
+          fmt(q.p50, 2),
+          fmt(q.p75, 2),
+          fmt(q.p90, 2),
+          fmt(q.p99, 2),
+          pct(d.top10Share),
+        ],
+      ],
+    ),
+    '',
+    keyValues([
+      ['mean P(alive)', pct(d.meanPAlive)],
+      ['expected purchases (horizon)', fmt(d.expectedPurchases, 0)],
+      ['value at risk (P(alive)-weighted)', fmt(d.valueAtRisk, 0)],
+      [
+        'members with P(alive) < 50 %',
+        `${fmt(d.likelyInactive.members)} (value if active ${fmt(d.likelyInactive.valueIfActive, 0)})`,
+      ],
+    ]),
+  ].join('\n')
+}
+
+const SCORE_HEADER = [
+  'member_id',
+  'x',
+  't_x',
+  't_cal',
+  'zbar',
+  'p_alive',
+  'expected_purchases',
+  'expected_spend',
+  'clv',
+] as const
+
+function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags): void {
+  if (f.json) {
+    printJson({ runId, scores })
+    return
+  }
+  const rows = scores.map((s) => [
+    s.memberId,
+    s.x,
+    s.tX,
+    s.tCal,
+    s.zbar,
+    s.pAlive,
+    s.expectedPurchases,
+    s.expectedSpend,
+    s.clv,
+  ])
+  if (f.csv) {
+    process.stdout.write(toCsv(SCORE_HEADER, rows))
+    return
+  }
+  process.stdout.write(
+    `${[
+      pc.bold(`Member scores — run ${runId} (by ${f.order})`),
+      table(
+        ['member', 'x', 't_x', 'T', 'z̄', 'P(alive)', 'E[purchases]', 'E[spend]', 'CLV'],
+        scores.map((s) => [
+          String(s.memberId),
+          fmt(s.x),
+          num(s.tX, 2),
+          num(s.tCal, 2),
+          fmt(s.zbar, 2),
+          pct(s.pAlive),
+          num(s.expectedPurchases, 2),
+          fmt(s.expectedSpend, 2),
+          fmt(s.clv, 2),
+        ]),
+      ),
+    ].join('\n')}\n`,
+  )
+}
+
+export function renderReport(r: ClvValidationReport): string {
+  const t = r.tracking
+  const step = Math.max(1, Math.ceil(t.actual.length / 12))
+  const trackRows: string[][] = []
+  for (let k = step - 1; k < t.actual.length; k += step) {
+    trackRows.push([
+      String(k + 1),
+      fmt(t.actual[k] as number),
+      fmt(t.predicted[k] as number, 1),
+      k + 1 <= t.calibrationPeriods ? 'calibration' : 'holdout',
+    ])
+  }
+  return [
+    pc.bold(`Holdout validation — ${r.purchase.kind}`),
+    keyValues([
+      ['calibration', `… ${r.options.calibrationEnd}`],
+      ['holdout', `… ${r.options.holdoutEnd} (${num(r.holdoutLength, 2)} ${r.options.unit}s)`],
+      ['members', fmt(r.members)],
+      ['log-likelihood', num(r.purchase.logLikelihood, 1)],
+      [
+        'holdout transactions',
+        `actual ${fmt(r.totals.actual)}, predicted ${fmt(r.totals.predicted, 1)} (${pct(r.totals.predicted / r.totals.actual - 1)})`,
+      ],
+      ['holdout value', `actual ${fmt(r.value.actual, 0)}, predicted ${fmt(r.value.predicted, 0)}`],
+      [
+        'per member',
+        `MAE ${num(r.errors.mae)}, RMSE ${num(r.errors.rmse)}, bias ${num(r.errors.bias)}`,
+      ],
+    ]),
+    '',
+    pc.bold('Mean holdout transactions by calibration frequency x'),
+    table(
+      ['x', 'members', 'actual', 'predicted'],
+      r.byFrequency.map((b) => [b.x, fmt(b.members), num(b.actual), num(b.predicted)]),
+    ),
+    '',
+    pc.bold(`Cumulative transactions since ${t.start} (tracking)`),
+    table([`${t.unit}`, 'actual', 'predicted', 'period'], trackRows),
+  ].join('\n')
+}
+
+function reportCsv(r: ClvValidationReport): string {
+  return (
+    toCsv(
+      ['x', 'members', 'actual_mean', 'predicted_mean'],
+      r.byFrequency.map((b) => [b.x, b.members, b.actual, b.predicted]),
+    ) +
+    '\n' +
+    toCsv(
+      ['period', 'cumulative_actual', 'cumulative_predicted'],
+      r.tracking.actual.map((a, k) => [k + 1, a, r.tracking.predicted[k]]),
+    )
+  )
+}

@@ -1,0 +1,65 @@
+/**
+ * Parses `memberlens clv` flags.
+ * @module
+ */
+import { z } from 'zod'
+import { InputError } from '../../core/errors.js'
+import { SCORE_ORDERS } from '../../analytics/clv.js'
+import { PURCHASE_MODELS } from '../../analytics/clv-models.js'
+import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
+
+/** Flags shared by `clv fit` and `clv report`. */
+const modelFlags = {
+  db: z.string().min(1),
+  calibrationEnd: day.optional(),
+  unit: z.enum(TIME_UNITS as [string, ...string[]]).default('week'),
+  origin: z.enum(SUMMARY_ORIGINS as [string, ...string[]]).default('first-purchase'),
+  model: z.enum(PURCHASE_MODELS as [string, ...string[]]).default('bg-nbd'),
+  horizon: z.coerce.number().int().min(1).max(1200).default(12),
+  discountRate: z.coerce.number().min(0).max(10).default(0.1),
+  margin: z.coerce.number().positive().max(1000).default(1),
+  json: z.boolean().default(false),
+}
+
+export const clvFitFlagsSchema = z.object({ ...modelFlags }).strict()
+export type ClvFitFlags = z.infer<typeof clvFitFlagsSchema>
+
+export const clvReportFlagsSchema = z
+  .object({
+    ...modelFlags,
+    holdoutEnd: day,
+    csv: z.boolean().default(false),
+    out: z.string().optional(),
+  })
+  .strict()
+export type ClvReportFlags = z.infer<typeof clvReportFlagsSchema>
+
+export const clvPredictFlagsSchema = z
+  .object({
+    db: z.string().min(1),
+    run: z.string().optional(),
+    top: z.coerce.number().int().positive().max(10_000_000).default(20),
+    member: z.coerce.number().int().nonnegative().optional(),
+    order: z.enum(SCORE_ORDERS).default('clv'),
+    json: z.boolean().default(false),
+    csv: z.boolean().default(false),
+  })
+  .strict()
+export type ClvPredictFlags = z.infer<typeof clvPredictFlagsSchema>
+
+/** Parses flags with a zod schema; problems become one InputError naming each flag. */
+export function parseFlags<T>(schema: z.ZodType<T>, flags: unknown): T {
+  const parsed = schema.safeParse(flags)
+  if (!parsed.success) {
+    throw new InputError(
+      'invalid flags',
+      parsed.error.issues.map((i) => ({
+        field: `--${i.path.map((p) => String(p).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join('.')}`,
+        reason: i.message,
+      })),
+    )
+  }
+  return parsed.data
+}
