@@ -50,5 +50,6 @@ export default tseslint.config(
   boundary('ingest', ['models', 'simulate', 'cli', 'api', 'analytics'], 'ingest sits below the CLI'),
   boundary('store', ['models', 'ingest', 'simulate', 'cli', 'api', 'analytics', 'ledger'], 'the store sits below ingest and the CLI'),
   boundary('ledger', ['engine', 'models', 'ingest', 'simulate', 'store', 'cli', 'api', 'analytics'], 'the ledger imports only core/'),
+  boundary('api', ['cli', 'simulate'], 'the API sits beside the CLI and does not use it'),
   boundary('analytics', ['cli', 'api', 'simulate'], 'analytics combines engine, models and ledger; it sits below the CLI and API'),
 )

@@ -14,6 +14,7 @@ import { registerClvCommands } from './commands/clv.js'
 import { runIngest } from './commands/ingest.js'
 import { runMembersMerges, runMembersShow } from './commands/members.js'
 import { registerMetricsCommands } from './commands/metrics.js'
+import { registerServeCommands } from './commands/serve.js'
 import { runOverview } from './commands/overview.js'
 import { runSchema } from './commands/schema.js'
 import { EXIT, reportError } from './output.js'
@@ -253,6 +254,7 @@ Examples:
     })
 
   registerMetricsCommands(program)
+  registerServeCommands(program)
   registerClvCommands(program)
 
   return program

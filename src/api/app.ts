@@ -1,0 +1,469 @@
+/**
+ * The HTTP API (Hono): parse → authorise → call the library → JSON. Request and response schemas are zod
+ * schemas, from which `/openapi.json` is generated, so the document cannot drift from the code.
+ * @module
+ */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { analyzeDrivers } from '../analytics/driver-analysis.js'
+import type { Clock } from '../core/clock.js'
+import { GRAINS } from '../engine/dialects/dialect.js'
+import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import { getMemberProfile } from '../engine/members/member-profile.js'
+import { CATALOG, allowedDimensions } from '../engine/metrics/catalog.js'
+import { getOverview } from '../engine/metrics/overview.js'
+import { runMetrics } from '../engine/metrics/run.js'
+import { DEFAULT_TREE, evaluateTree, type TreeConfigInput } from '../engine/metrics/tree.js'
+import { apiError, errorBody, handleError } from './error-handler.js'
+import { allows, type KeyRecord, type KeyStore, type Scope } from './keys.js'
+import { RateLimiter } from './rate-limit.js'
+import { referencePage } from './reference.js'
+
+export interface ApiOptions {
+  readonly driver: DuckDbDriver
+  readonly keys: KeyStore
+  readonly clock: Clock
+  /** Milliseconds after which an analytics query is cancelled (default 30 s). */
+  readonly queryTimeoutMs?: number
+  /** Largest number of result rows a metric query may return (default 10,000). */
+  readonly maxRows?: number
+  /** Requests per second per key, and burst (default 20 and 40). */
+  readonly rate?: { readonly perSecond: number; readonly burst: number }
+  readonly tree?: TreeConfigInput
+  readonly log?: (error: unknown) => void
+}
+
+type Env = { Variables: { key: KeyRecord } }
+
+const ErrorSchema = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  })
+  .openapi('Error')
+
+const errors = {
+  400: { description: 'Bad request', content: { 'application/json': { schema: ErrorSchema } } },
+  401: {
+    description: 'Missing or invalid API key',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+  403: {
+    description: 'The key’s role may not do this',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+  429: { description: 'Rate limited', content: { 'application/json': { schema: ErrorSchema } } },
+  504: { description: 'Query timed out', content: { 'application/json': { schema: ErrorSchema } } },
+} as const
+
+const list = (max = 50) =>
+  z
+    .string()
+    .max(2000)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    )
+    .pipe(z.array(z.string().min(1).max(100)).max(max))
+const date = z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, 'YYYY, YYYY-MM or YYYY-MM-DD')
+
+const MetricsQuery = z.object({
+  metrics: list().openapi({
+    example: 'net_revenue,aov,net_revenue:yoy',
+    description: 'metric ids, comma-separated; trend suffixes :pop :yoy :avgN',
+  }),
+  from: date.openapi({ example: '2026-01' }),
+  to: date.openapi({ example: '2026-10' }),
+  grain: z.enum(GRAINS).default('month'),
+  by: list(3).optional().openapi({ example: 'registration_channel' }),
+  where: z
+    .union([z.string().max(500), z.array(z.string().max(500)).max(10)])
+    .optional()
+    .openapi({ example: 'region=浙江' }),
+  tz: z.string().max(64).default('UTC'),
+})
+
+const MetricDefSchema = z
+  .object({
+    id: z.string(),
+    name: z.object({ en: z.string(), zh: z.string() }),
+    description: z.string(),
+    formula: z.string(),
+    family: z.string(),
+    unit: z.string(),
+    direction: z.string(),
+    defaultGrain: z.string(),
+    dimensions: z.array(z.string()),
+  })
+  .openapi('MetricDefinition')
+
+const MetricResultSchema = z
+  .object({
+    grain: z.string(),
+    from: z.string(),
+    to: z.string(),
+    by: z.array(z.string()),
+    columns: z.array(
+      z.object({
+        key: z.string(),
+        metric: z.string(),
+        unit: z.string(),
+        name: z.object({ en: z.string(), zh: z.string() }),
+      }),
+    ),
+    rows: z.array(
+      z.object({
+        period: z.string(),
+        label: z.string(),
+        dims: z.record(z.string(), z.string().nullable()),
+        values: z.record(z.string(), z.number().nullable()),
+      }),
+    ),
+  })
+  .openapi('MetricResult')
+
+const json = (schema: z.ZodType, description: string) => ({
+  200: { description, content: { 'application/json': { schema } } },
+  ...errors,
+})
+
+/** Masks a phone or email for roles that may not see personal data. */
+export function maskIdentity(type: string, value: string): string {
+  if (type === 'email') {
+    const [user, domain] = value.split('@')
+    return `${(user ?? '').slice(0, 1)}***@${domain ?? ''}`
+  }
+  if (type === 'phone') return `${value.slice(0, value.length - 8)}****${value.slice(-4)}`
+  return value
+}
+
+export function createApp(options: ApiOptions) {
+  const { driver } = options
+  const log =
+    options.log ??
+    ((e: unknown) =>
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`))
+  const limiter = new RateLimiter(options.rate?.perSecond ?? 20, options.rate?.burst ?? 40, () =>
+    options.clock.now().getTime(),
+  )
+  const timeoutMs = options.queryTimeoutMs ?? 30_000
+  const maxRows = options.maxRows ?? 10_000
+
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({
+          field: i.path.join('.'),
+          reason: i.message,
+        }))
+        return c.json(errorBody('INPUT_INVALID', 'invalid request', { issues }), 400)
+      }
+      return undefined
+    },
+  })
+  app.notFound((c) => apiError(c, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`))
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: 10 * 1024 * 1024,
+      onError: (c) => apiError(c, 'TOO_LARGE', 'request body over 10 MB'),
+    }),
+  )
+  app.use('/api/*', async (c, next) => {
+    const header = c.req.header('authorization')
+    const secret = header?.startsWith('Bearer ')
+      ? header.slice(7).trim()
+      : c.req.header('x-api-key')
+    if (!secret)
+      return apiError(c, 'UNAUTHORIZED', 'an API key is required (Authorization: Bearer <key>)')
+    const key = options.keys.authenticate(secret)
+    if (!key) return apiError(c, 'UNAUTHORIZED', 'unknown or revoked API key')
+    const rate = limiter.take(key.id)
+    if (!rate.ok) {
+      c.header('Retry-After', String(rate.retryAfter))
+      return apiError(c, 'RATE_LIMITED', `too many requests; retry in ${rate.retryAfter} s`)
+    }
+    c.set('key', key)
+    await next()
+    return undefined
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
+    type: 'http',
+    scheme: 'bearer',
+  })
+
+  const guard = (c: Context<Env>, scope: Scope): Response | undefined =>
+    allows(c.get('key').role, scope)
+      ? undefined
+      : apiError(c, 'FORBIDDEN', `role ${c.get('key').role} may not read ${scope}`)
+
+  /** Runs an analytics query with a time limit: past it, the engine is interrupted and 504 answers. */
+  const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      driver.connection.interrupt()
+    }, timeoutMs)
+    try {
+      return await fn()
+    } catch (e) {
+      if (timedOut) throw new QueryTimeout()
+      throw e
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  app.onError((e, c) =>
+    e instanceof QueryTimeout
+      ? apiError(c, 'QUERY_TIMEOUT', `query took longer than ${timeoutMs} ms`)
+      : handleError(e, c, log),
+  )
+
+  const security = [{ ApiKey: [] }]
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/whoami',
+      security,
+      responses: json(
+        z.object({ id: z.string(), name: z.string(), role: z.string() }),
+        'The key in use',
+      ),
+    }),
+    (c) => {
+      const k = c.get('key')
+      return c.json({ id: k.id, name: k.name, role: k.role }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/metrics',
+      security,
+      responses: json(z.object({ metrics: z.array(MetricDefSchema) }), 'The metric catalog'),
+    }),
+    (c) => {
+      const denied = guard(c, 'aggregates')
+      if (denied) return denied as never
+      return c.json(
+        {
+          metrics: CATALOG.map((m) => ({
+            id: m.id,
+            name: m.name,
+            description: m.description,
+            formula: m.formula,
+            family: m.family,
+            unit: m.unit,
+            direction: m.direction,
+            defaultGrain: m.defaultGrain,
+            dimensions: allowedDimensions(m),
+          })),
+        },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/metrics/query',
+      security,
+      request: { query: MetricsQuery },
+      responses: json(MetricResultSchema, 'Metric values per period and dimension'),
+    }),
+    async (c) => {
+      const denied = guard(c, 'aggregates')
+      if (denied) return denied as never
+      const q = c.req.valid('query')
+      const where = q.where === undefined ? [] : Array.isArray(q.where) ? q.where : [q.where]
+      const r = await timed(() =>
+        runMetrics(driver, {
+          metrics: q.metrics,
+          from: q.from,
+          to: q.to,
+          grain: q.grain,
+          by: q.by ?? [],
+          where,
+          timezone: q.tz,
+        }),
+      )
+      if (r.rows.length > maxRows)
+        return apiError(
+          c,
+          'TOO_LARGE',
+          `${r.rows.length} rows; narrow the range or the dimensions (limit ${maxRows})`,
+        ) as never
+      return c.json(
+        {
+          ...r,
+          columns: r.columns.map((x) => ({
+            key: x.key,
+            metric: x.metric.id,
+            unit: x.trend && x.trend.kind !== 'avg' ? 'change' : x.metric.unit,
+            name: x.metric.name,
+          })),
+        },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tree',
+      security,
+      request: {
+        query: z.object({ period: date.optional(), tz: z.string().max(64).default('UTC') }),
+      },
+      responses: json(
+        z.object({}).passthrough().openapi('MetricTree'),
+        'The metric tree with values, targets and status',
+      ),
+    }),
+    async (c) => {
+      const denied = guard(c, 'aggregates')
+      if (denied) return denied as never
+      const q = c.req.valid('query')
+      const t = await timed(() =>
+        evaluateTree(driver, options.tree ?? DEFAULT_TREE, {
+          ...(q.period ? { period: q.period } : {}),
+          timezone: q.tz,
+        }),
+      )
+      return c.json(t as unknown as Record<string, unknown>, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/overview',
+      security,
+      request: {
+        query: z.object({
+          month: z
+            .string()
+            .regex(/^\d{4}-\d{2}$/)
+            .optional(),
+        }),
+      },
+      responses: json(
+        z.object({ overview: z.object({}).passthrough().nullable() }),
+        'Members, buyers, revenue and activity',
+      ),
+    }),
+    async (c) => {
+      const denied = guard(c, 'aggregates')
+      if (denied) return denied as never
+      const q = c.req.valid('query')
+      const o = await timed(() => getOverview(driver, q.month))
+      return c.json({ overview: (o ?? null) as Record<string, unknown> | null }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/drivers',
+      security,
+      request: {
+        query: z.object({
+          core: z.string().max(100),
+          candidates: list(20).optional(),
+          from: date,
+          to: date,
+          by: list(3).optional(),
+        }),
+      },
+      responses: json(
+        z.object({}).passthrough().openapi('DriverAnalysis'),
+        'Related metrics ranked by how they move with a core metric',
+      ),
+    }),
+    async (c) => {
+      const denied = guard(c, 'aggregates')
+      if (denied) return denied as never
+      const q = c.req.valid('query')
+      const d = await timed(() =>
+        analyzeDrivers(driver, {
+          core: q.core,
+          from: q.from,
+          to: q.to,
+          ...(q.candidates ? { candidates: q.candidates } : {}),
+          ...(q.by ? { by: q.by } : {}),
+        }),
+      )
+      return c.json(d as unknown as Record<string, unknown>, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/members/{query}',
+      security,
+      request: {
+        params: z.object({
+          query: z.string().min(1).max(200).openapi({ example: 'phone:13800138000' }),
+        }),
+      },
+      responses: json(
+        z.object({}).passthrough().openapi('Member360'),
+        'A member with identities and purchases (phone and email masked below operator)',
+      ),
+    }),
+    async (c) => {
+      const denied = guard(c, 'members')
+      if (denied) return denied as never
+      const { query } = c.req.valid('param')
+      const p = await timed(() => getMemberProfile(driver, query))
+      const pii = allows(c.get('key').role, 'pii')
+      const identities = p.identities.map((i) => ({
+        ...i,
+        identityValue: pii
+          ? i['identityValue']
+          : maskIdentity(String(i['identityType']), String(i['identityValue'])),
+      }))
+      return c.json(
+        JSON.parse(
+          JSON.stringify({ ...p, identities, masked: !pii }, (_k, v) =>
+            typeof v === 'bigint' ? Number(v) : v,
+          ),
+        ),
+        200,
+      )
+    },
+  )
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'memberlens API',
+      version: '0.1.0',
+      description:
+        'Member metrics, the metric tree, members and drivers. Every /api route needs `Authorization: Bearer <key>`; keys are created with `memberlens keys create`.',
+    },
+  })
+  app.get('/docs', (c) =>
+    c.html(
+      referencePage(
+        app.getOpenAPI31Document({
+          openapi: '3.1.0',
+          info: { title: 'memberlens API', version: '0.1.0' },
+        }),
+      ),
+    ),
+  )
+  app.get('/health', (c) => c.json({ ok: true }))
+  return app
+}
+
+class QueryTimeout extends Error {}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,145 @@
+/**
+ * `memberlens serve` (the API and the dashboard) and `memberlens keys create|list|revoke`.
+ * @module
+ */
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { serve, type ServerType } from '@hono/node-server'
+import { serveStatic } from '@hono/node-server/serve-static'
+import { Command, Option } from 'commander'
+import pc from 'picocolors'
+import { createApp } from '../../api/app.js'
+import { KeyStore, ROLES, type Role } from '../../api/keys.js'
+import { systemClock } from '../../core/clock.js'
+import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { printJson, table } from '../output.js'
+
+const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist')
+
+export function defaultKeysPath(db: string): string {
+  return join(dirname(resolve(db)), 'memberlens.keys.json')
+}
+
+export interface ServeOptions {
+  readonly db: string
+  readonly host: string
+  readonly port: number
+  readonly keys?: string
+}
+
+export interface RunningServer {
+  readonly url: string
+  readonly dashboardUrl: string
+  close(): Promise<void>
+}
+
+/** Starts the API and the dashboard; resolves once listening. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const db = await openDatabase(options.db, { readOnly: true })
+  const keys = new KeyStore(options.keys ?? defaultKeysPath(options.db), systemClock)
+  // The dashboard opened from this process gets a session key with the analyst role (personal data masked).
+  const sessionKey = keys.createEphemeral('dashboard session', 'analyst')
+  const app = createApp({ driver: db.driver, keys, clock: systemClock })
+  if (existsSync(WEB_DIST)) {
+    app.use('/*', serveStatic({ root: WEB_DIST }))
+    app.get('/*', serveStatic({ path: join(WEB_DIST, 'index.html') }))
+  }
+  const server = await new Promise<ServerType>((ok) => {
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => ok(s))
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : options.port
+  const url = `http://${options.host}:${port}`
+  return {
+    url,
+    dashboardUrl: `${url}/#key=${sessionKey}`,
+    close: async () => {
+      await new Promise<void>((ok) => server.close(() => ok()))
+      await db.close()
+    },
+  }
+}
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'serve the HTTP API (OpenAPI at /openapi.json, reference at /docs) and the dashboard',
+    )
+    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .addOption(
+      new Option('--port <port>', 'port (0: any free port)').default(3000).argParser(Number),
+    )
+    .option('--keys <file>', 'API key file (default: memberlens.keys.json beside the database)')
+    .action(async (flags: ServeOptions) => {
+      const s = await startServer(flags)
+      if (!existsSync(WEB_DIST))
+        process.stderr.write(pc.yellow('dashboard not built: run `npm run build -w web`\n'))
+      process.stdout.write(
+        `memberlens is serving ${flags.db}\n  dashboard  ${pc.bold(s.dashboardUrl)}\n  API        ${s.url}/docs  (${s.url}/openapi.json)\nPress Ctrl+C to stop.\n`,
+      )
+      await new Promise<void>((ok) => {
+        process.once('SIGINT', ok)
+        process.once('SIGTERM', ok)
+      })
+      await s.close()
+    })
+
+  const keys = program
+    .command('keys')
+    .description('API keys (stored hashed; a secret is shown once)')
+  const keysOption = () =>
+    new Option('--keys <file>', 'API key file (default: memberlens.keys.json beside the database)')
+  keys
+    .command('create')
+    .description(
+      'create a key with a role: viewer (aggregates), analyst (+ members, masked), operator (+ loyalty, segments), admin',
+    )
+    .requiredOption('--name <name>', 'who or what uses the key')
+    .addOption(new Option('--role <role>', 'role').choices(ROLES).default('viewer'))
+    .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
+    .addOption(keysOption())
+    .option('--json', 'machine-readable JSON', false)
+    .action(
+      async (flags: { name: string; role: Role; db: string; keys?: string; json: boolean }) => {
+        const store = new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock)
+        const { key, secret } = await store.create(flags.name, flags.role)
+        if (flags.json) printJson({ id: key.id, name: key.name, role: key.role, secret })
+        else
+          process.stdout.write(
+            `key ${key.id} (${key.role}) for ${key.name}:\n  ${pc.bold(secret)}\nKeep it now: it is stored only as a hash.\n`,
+          )
+      },
+    )
+  keys
+    .command('list')
+    .description('list keys (never their secrets)')
+    .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
+    .addOption(keysOption())
+    .option('--json', 'machine-readable JSON', false)
+    .action((flags: { db: string; keys?: string; json: boolean }) => {
+      const list = new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock)
+        .list()
+        .map(({ hash: _hash, ...k }) => k)
+      if (flags.json) printJson({ keys: list })
+      else
+        process.stdout.write(
+          `${table(
+            ['id', 'name', 'role', 'created', 'revoked'],
+            list.map((k) => [k.id, k.name, k.role, k.createdAt, k.revokedAt ?? '']),
+          )}\n`,
+        )
+    })
+  keys
+    .command('revoke')
+    .description('revoke a key; the server refuses it from its next request')
+    .argument('<id>', 'key id')
+    .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
+    .addOption(keysOption())
+    .action(async (id: string, flags: { db: string; keys?: string }) => {
+      const k = await new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock).revoke(id)
+      process.stdout.write(`revoked ${k.id} (${k.name})\n`)
+    })
+}
