@@ -1,0 +1,140 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core against `memberlens serve` on
+ * 127.0.0.1, over simulated data. Every page loads without console errors, charts render with data, a filter
+ * changes the numbers, the language switch works and member search finds a member. Screenshots of each page
+ * go to test-results/dashboard/.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startServer, type RunningServer } from '../../src/cli/commands/serve.js'
+import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
+import { simulate } from '../../src/simulate/simulate.js'
+import { ingestFile } from '../../src/ingest/ingest.js'
+import { openDatabase } from '../../src/store/database.js'
+import { TEST_CLOCK, scratch } from '../helpers/db.js'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+const SHOTS = resolve(ROOT, 'test-results/dashboard')
+
+type Scratch = Awaited<ReturnType<typeof scratch>>
+let s: Scratch
+let server: RunningServer
+let browser: Browser
+let page: Page
+const consoleErrors: string[] = []
+
+beforeAll(async () => {
+  execFileSync('bash', [resolve(ROOT, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' })
+  execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' })
+  s = await scratch()
+  const sim = await simulate(`${s.dir}/data`, { members: 1500, months: 24, seed: 5 })
+  const dbPath = `${s.dir}/dash.duckdb`
+  const db = await openDatabase(dbPath)
+  for (const t of DEMO_LOAD_ORDER)
+    await ingestFile(db.driver, sim.files[t] as string, { table: t, clock: TEST_CLOCK })
+  await db.close()
+  server = await startServer({ db: dbPath, host: '127.0.0.1', port: 0, keys: `${s.dir}/keys.json` })
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+  page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text())
+  })
+  page.on('pageerror', (e) => consoleErrors.push(e.message))
+  await mkdir(SHOTS, { recursive: true })
+}, 240_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+  await s?.cleanup()
+})
+
+async function svgPaths(selector: string): Promise<number> {
+  return page.locator(`${selector} svg path`).count()
+}
+
+describe('dashboard', () => {
+  it('overview: the metric tree with status and sparklines, and a trend chart', async () => {
+    await page.goto(server.dashboardUrl)
+    await page.waitForSelector('article.card.core')
+    expect(await page.locator('article.card.core').count()).toBe(3)
+    expect(await page.locator('article.card').count()).toBe(12)
+    await page.waitForFunction(() => document.querySelectorAll('#trend-chart svg path').length > 3)
+    expect(await svgPaths('#trend-chart')).toBeGreaterThan(3)
+    expect(await page.locator('h1').textContent()).toContain('2026-10')
+    // Split the trend by registration channel: one line per channel.
+    await page.selectOption('#trend-dim', 'registration_channel')
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('#trend-chart .echarts-legend, #trend-chart svg text').length > 4,
+    )
+    await page.screenshot({ path: `${SHOTS}/overview.png`, fullPage: true })
+  })
+
+  it('metrics explorer: a filter changes the numbers', async () => {
+    await page.goto(`${server.url}/#/explore`)
+    await page.waitForSelector('#explore-table table')
+    const all = await page.locator('#explore-table td.num').allTextContents()
+    await page.fill('#explore-where', '浙江')
+    await page.click('#explore-run')
+    await page.waitForFunction((before) => {
+      const now = [...document.querySelectorAll('#explore-table td.num')]
+        .map((e) => e.textContent)
+        .join('|')
+      return now !== '' && now !== before
+    }, all.join('|'))
+    const filtered = await page.locator('#explore-table td.num').allTextContents()
+    expect(filtered).not.toEqual(all)
+    expect(await svgPaths('#explore-chart')).toBeGreaterThan(1)
+    await page.screenshot({ path: `${SHOTS}/explore.png`, fullPage: true })
+  })
+
+  it('drivers: a bar chart of correlations', async () => {
+    await page.goto(`${server.url}/#/drivers`)
+    await page.waitForFunction(
+      () => document.querySelectorAll('#drivers-chart svg path').length > 5,
+    )
+    await page.screenshot({ path: `${SHOTS}/drivers.png`, fullPage: true })
+  })
+
+  it('member 360: search finds a member (personal data masked for the session role)', async () => {
+    await page.goto(`${server.url}/#/member`)
+    await page.fill('#member-query', '1')
+    await page.click('#member-search')
+    await page.waitForSelector('#member-result h2')
+    expect(await page.locator('#member-result h2').first().textContent()).toContain('1')
+    expect(await page.locator('#member-result').textContent()).toContain('****')
+    await page.screenshot({ path: `${SHOTS}/member.png`, fullPage: true })
+  })
+
+  it('switches to Chinese', async () => {
+    await page.goto(`${server.url}/#/overview`)
+    await page.selectOption('#lang', 'zh')
+    await page.waitForFunction(() => document.querySelector('header nav a')?.textContent === '总览')
+    await page.waitForSelector('article.card.core')
+    expect(await page.locator('article.card.core .name').first().textContent()).toContain(
+      '购买频次',
+    )
+    await page.screenshot({ path: `${SHOTS}/overview-zh.png`, fullPage: true })
+    await page.selectOption('#lang', 'en')
+  })
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([])
+  })
+})

@@ -1,0 +1,108 @@
+/** Labels in English and Simplified Chinese; metric names come from the catalog through the API. */
+export type Lang = 'en' | 'zh'
+
+const LABELS: Record<Lang, Record<string, string>> = {
+  en: {
+    'nav.overview': 'Overview',
+    'nav.explore': 'Metrics',
+    'nav.drivers': 'Drivers',
+    'nav.member': 'Member 360',
+    lang: 'Language',
+    api: 'API',
+    loading: 'Loading…',
+    error: 'Could not load this page',
+    needKey:
+      'Open the dashboard with the link printed by `memberlens serve` (it carries a session key).',
+    empty: 'No data for this selection.',
+    target: 'target',
+    noTarget: 'no target',
+    noDecline: 'no decline',
+    pop: 'vs prev.',
+    yoy: 'vs last year',
+    'status.on_track': 'on track',
+    'status.at_risk': 'at risk',
+    'status.off_track': 'off track',
+    'status.no_target': 'no target',
+    'status.no_data': 'no data',
+    trendByDimension: 'Trend of the selected metric (click a card)',
+    trendChart: 'trend chart',
+    dimension: 'Split by',
+    allMembers: 'All members',
+    'dim.registration_channel': 'Registration channel',
+    'dim.region': 'Region',
+    'dim.cohort': 'Cohort (registration month)',
+    'dim.order_channel': 'Order channel',
+    metric: 'Metric',
+    from: 'From',
+    to: 'To',
+    regionFilter: 'Region filter',
+    show: 'Show',
+    period: 'Period',
+    driversOf: 'What moves with',
+    retention: 'period retention',
+    groups: 'groups',
+    memberSearch: 'Member id, phone, email or card',
+    search: 'Search',
+    member: 'Member',
+    identities: 'Identities',
+    masked: 'masked for your role',
+    purchases: 'Purchases',
+  },
+  zh: {
+    'nav.overview': '总览',
+    'nav.explore': '指标',
+    'nav.drivers': '驱动因素',
+    'nav.member': '会员 360',
+    lang: '语言',
+    api: 'API',
+    loading: '加载中…',
+    error: '页面加载失败',
+    needKey: '请使用 `memberlens serve` 打印的链接打开看板（链接中带有会话密钥）。',
+    empty: '所选条件下没有数据。',
+    target: '目标',
+    noTarget: '未设目标',
+    noDecline: '不下降',
+    pop: '环比',
+    yoy: '同比',
+    'status.on_track': '达标',
+    'status.at_risk': '有风险',
+    'status.off_track': '未达标',
+    'status.no_target': '未设目标',
+    'status.no_data': '无数据',
+    trendByDimension: '所选指标的趋势（点击卡片切换）',
+    trendChart: '趋势图',
+    dimension: '拆分维度',
+    allMembers: '全部会员',
+    'dim.registration_channel': '注册渠道',
+    'dim.region': '地区',
+    'dim.cohort': '同期群（注册月）',
+    'dim.order_channel': '下单渠道',
+    metric: '指标',
+    from: '开始',
+    to: '结束',
+    regionFilter: '地区筛选',
+    show: '查询',
+    period: '周期',
+    driversOf: '与之同向变动的指标：',
+    retention: '留存率',
+    groups: '组',
+    memberSearch: '会员号、手机号、邮箱或卡号',
+    search: '搜索',
+    member: '会员',
+    identities: '身份标识',
+    masked: '已按角色脱敏',
+    purchases: '消费',
+  },
+}
+
+export function lang(): Lang {
+  return localStorage.getItem('memberlens.lang') === 'zh' ? 'zh' : 'en'
+}
+
+export function setLang(l: Lang): void {
+  localStorage.setItem('memberlens.lang', l)
+}
+
+export function t(key: string): string {
+  return LABELS[lang()][key] ?? LABELS.en[key] ?? key
+}

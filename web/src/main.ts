@@ -1,0 +1,477 @@
+/**
+ * The memberlens dashboard: pages over the HTTP API, charts with ECharts (SVG renderer), zh-CN and en labels.
+ * It reaches the server only through HTTP, with the API key from the URL it was opened with (`#key=…`),
+ * kept for the browser session.
+ */
+import { BarChart, LineChart } from 'echarts/charts'
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components'
+import * as echarts from 'echarts/core'
+import { SVGRenderer } from 'echarts/renderers'
+import { t, setLang, lang, type Lang } from './i18n'
+
+echarts.use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, SVGRenderer])
+
+type Name = { en: string; zh: string }
+interface TreeNode {
+  role: 'core' | 'related' | 'trend'
+  key: string
+  metric: string
+  name: Name
+  unit: string
+  value: number | null
+  target: number | null
+  targetText: string | null
+  status: string
+  change: { pop: number | null; yoy: number | null }
+  series: (number | null)[]
+  children: TreeNode[]
+}
+interface Tree {
+  goal: { name: Name }
+  label: string
+  period: string
+  nodes: TreeNode[]
+}
+interface MetricDef {
+  id: string
+  name: Name
+  unit: string
+  family: string
+  dimensions: string[]
+}
+interface MetricResult {
+  by: string[]
+  columns: { key: string; unit: string; name: Name }[]
+  rows: {
+    label: string
+    period: string
+    dims: Record<string, string | null>
+    values: Record<string, number | null>
+  }[]
+}
+
+// The key arrives in the URL fragment (never sent to the server in the request line) and stays for the session.
+const fromHash = /key=([A-Za-z0-9_-]+)/.exec(location.hash)?.[1]
+if (fromHash) {
+  sessionStorage.setItem('memberlens.key', fromHash)
+  history.replaceState(null, '', `${location.pathname}#/overview`)
+}
+
+class ApiError extends Error {}
+
+async function api<T>(path: string): Promise<T> {
+  const key = sessionStorage.getItem('memberlens.key') ?? ''
+  const r = await fetch(path, { headers: { authorization: `Bearer ${key}` } })
+  const body = (await r.json().catch(() => ({}))) as { error?: { message?: string } }
+  if (!r.ok) throw new ApiError(body.error?.message ?? `${r.status} ${r.statusText}`)
+  return body as T
+}
+
+const app = document.querySelector<HTMLElement>('#app') as HTMLElement
+const charts: echarts.ECharts[] = []
+
+function clear(): void {
+  while (charts.length) charts.pop()?.dispose()
+  app.replaceChildren()
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag)
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v)
+  e.append(...children)
+  return e
+}
+
+export function format(v: number | null | undefined, unit: string): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–'
+  const n = (d: number) =>
+    v.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-US', {
+      minimumFractionDigits: d,
+      maximumFractionDigits: d,
+    })
+  switch (unit) {
+    case 'ratio':
+      return `${(v * 100).toFixed(1)}%`
+    case 'change':
+      return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`
+    case 'currency':
+    case 'per_member':
+      return n(2)
+    case 'seconds':
+      return `${n(0)} s`
+    case 'score':
+    case 'per_1000':
+      return n(1)
+    default:
+      return Number.isInteger(v) ? n(0) : n(2)
+  }
+}
+
+function chart(container: HTMLElement, option: echarts.EChartsCoreOption): echarts.ECharts {
+  const c = echarts.init(container, undefined, { renderer: 'svg' })
+  // No animation: charts show their data at once (and screenshots are deterministic).
+  c.setOption({ animation: false, ...option })
+  charts.push(c)
+  return c
+}
+
+function showError(e: unknown): void {
+  clear()
+  const message = e instanceof Error ? e.message : String(e)
+  const hint = /API key/.test(message) ? t('needKey') : ''
+  app.append(
+    el(
+      'div',
+      { class: 'notice error', role: 'alert' },
+      `${t('error')}: ${message}`,
+      hint ? el('p', {}, hint) : '',
+    ),
+  )
+}
+
+function loading(): void {
+  clear()
+  app.append(el('p', { class: 'loading' }, t('loading')))
+}
+
+// Overview: the metric tree, and a node's trend by any dimension.
+async function overview(): Promise<void> {
+  loading()
+  const tree = await api<Tree>('/api/v1/tree')
+  clear()
+  app.append(el('h1', {}, `${tree.goal.name[lang()]} — ${tree.label}`))
+  const trend = el('div', { class: 'chart', id: 'trend-chart', 'aria-label': t('trendChart') })
+  const dimSelect = el(
+    'select',
+    { id: 'trend-dim', 'aria-label': t('dimension') },
+    ...['', 'registration_channel', 'region', 'cohort'].map((d) =>
+      el('option', { value: d }, d === '' ? t('allMembers') : t(`dim.${d}`)),
+    ),
+  )
+  let selected = tree.nodes[0]?.metric ?? 'net_revenue'
+  const drawTrend = async () => {
+    const by = dimSelect.value
+    const to = tree.period.slice(0, 7)
+    const from = new Date(Date.UTC(Number(to.slice(0, 4)), Number(to.slice(5, 7)) - 12, 1))
+      .toISOString()
+      .slice(0, 7)
+    const r = await api<MetricResult>(
+      `/api/v1/metrics/query?metrics=${selected}&from=${from}&to=${to}${by ? `&by=${by}` : ''}`,
+    )
+    drawSeries(trend, r, selected, by)
+  }
+  for (const core of tree.nodes) {
+    const group = el('section', { class: 'group', 'aria-label': core.name[lang()] })
+    const cards = el('div', { class: 'cards' })
+    for (const n of [core, ...core.children])
+      cards.append(
+        card(n, () => {
+          selected = n.metric
+          void drawTrend().catch(showError)
+        }),
+      )
+    group.append(cards)
+    app.append(group)
+  }
+  app.append(
+    el('h2', {}, t('trendByDimension')),
+    el('div', { class: 'controls' }, el('label', {}, t('dimension'), dimSelect)),
+    trend,
+  )
+  dimSelect.addEventListener('change', () => void drawTrend().catch(showError))
+  await drawTrend()
+}
+
+function card(n: TreeNode, onClick: () => void): HTMLElement {
+  const unit = n.role === 'trend' ? 'change' : n.unit
+  const name = n.role === 'trend' ? n.name[lang()] : n.name[lang()]
+  const spark = el('div', { class: 'spark' })
+  const c = el(
+    'article',
+    {
+      class: `card ${n.role} ${n.status}`,
+      tabindex: '0',
+      'data-metric': n.key,
+      'aria-label': `${name}: ${format(n.value, unit)}`,
+    },
+    el(
+      'div',
+      { class: 'name' },
+      name,
+      ' ',
+      el('span', { class: `status ${n.status}` }, t(`status.${n.status}`)),
+    ),
+    el('div', { class: 'value' }, format(n.value, unit)),
+    el(
+      'div',
+      { class: 'meta' },
+      n.targetText
+        ? `${t('target')} ${n.role === 'trend' ? t('noDecline') : format(n.target, unit)}`
+        : t('noTarget'),
+      n.role === 'trend'
+        ? ''
+        : ` · ${t('pop')} ${format(n.change.pop, 'change')} · ${t('yoy')} ${format(n.change.yoy, 'change')}`,
+    ),
+    spark,
+  )
+  c.addEventListener('click', onClick)
+  c.addEventListener('keydown', (e) => e.key === 'Enter' && onClick())
+  requestAnimationFrame(() =>
+    chart(spark, {
+      grid: { left: 2, right: 2, top: 4, bottom: 4 },
+      xAxis: { type: 'category', show: false, data: n.series.map((_, i) => i) },
+      yAxis: { type: 'value', show: false, scale: true },
+      series: [
+        { type: 'line', data: n.series, symbol: 'none', smooth: true, lineStyle: { width: 2 } },
+      ],
+    }),
+  )
+  return c
+}
+
+function drawSeries(container: HTMLElement, r: MetricResult, key: string, by: string): void {
+  const labels = [...new Set(r.rows.map((x) => x.label))]
+  const groups = by ? [...new Set(r.rows.map((x) => x.dims[by] ?? '(none)'))] : ['']
+  const col = r.columns.find((c) => c.key === key)
+  const existing = charts.find((c) => c.getDom() === container)
+  const c = existing ?? chart(container, {})
+  c.setOption(
+    {
+      animation: false,
+      tooltip: {
+        trigger: 'axis',
+        valueFormatter: (v: unknown) => format(v as number, col?.unit ?? ''),
+      },
+      legend: { top: 0 },
+      grid: { left: 70, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: 'category', data: labels },
+      yAxis: { type: 'value' },
+      series: groups.map((g) => ({
+        name: by ? g : (col?.name[lang()] ?? key),
+        type: 'line',
+        data: labels.map(
+          (l) =>
+            r.rows.find((x) => x.label === l && (!by || (x.dims[by] ?? '(none)') === g))?.values[
+              key
+            ] ?? null,
+        ),
+      })),
+    },
+    { notMerge: true },
+  )
+}
+
+// Metrics explorer: any metrics, range, grain and dimension, as a chart and a table.
+async function explore(): Promise<void> {
+  loading()
+  const { metrics } = await api<{ metrics: MetricDef[] }>('/api/v1/metrics')
+  clear()
+  const metricSelect = el(
+    'select',
+    { id: 'explore-metric', 'aria-label': t('metric') },
+    ...metrics.map((m) => el('option', { value: m.id }, m.name[lang()])),
+  )
+  metricSelect.value = 'net_revenue'
+  const from = el('input', {
+    id: 'explore-from',
+    type: 'month',
+    value: '2026-01',
+    'aria-label': t('from'),
+  })
+  const to = el('input', {
+    id: 'explore-to',
+    type: 'month',
+    value: '2026-10',
+    'aria-label': t('to'),
+  })
+  const by = el(
+    'select',
+    { id: 'explore-by', 'aria-label': t('dimension') },
+    ...['', 'registration_channel', 'region', 'cohort', 'order_channel'].map((d) =>
+      el('option', { value: d }, d === '' ? t('allMembers') : t(`dim.${d}`)),
+    ),
+  )
+  const region = el('input', {
+    id: 'explore-where',
+    placeholder: t('regionFilter'),
+    'aria-label': t('regionFilter'),
+  })
+  const out = el('div', { class: 'chart', id: 'explore-chart' })
+  const tableBox = el('div', { id: 'explore-table' })
+  const run = async () => {
+    const m = metricSelect.value
+    const where = region.value.trim()
+      ? `&where=${encodeURIComponent(`region=${region.value.trim()}`)}`
+      : ''
+    tableBox.replaceChildren(el('p', { class: 'loading' }, t('loading')))
+    const r = await api<MetricResult>(
+      `/api/v1/metrics/query?metrics=${m}&from=${from.value}&to=${to.value}${by.value ? `&by=${by.value}` : ''}${where}`,
+    )
+    drawSeries(out, r, m, by.value)
+    const unit = r.columns[0]?.unit ?? ''
+    const rows = r.rows.map((x) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, x.label),
+        ...(by.value ? [el('td', {}, x.dims[by.value] ?? '(none)')] : []),
+        el('td', { class: 'num' }, format(x.values[m], unit)),
+      ),
+    )
+    tableBox.replaceChildren(
+      r.rows.length === 0
+        ? el('p', {}, t('empty'))
+        : el(
+            'table',
+            {},
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                el('th', {}, t('period')),
+                ...(by.value ? [el('th', {}, t(`dim.${by.value}`))] : []),
+                el('th', {}, r.columns[0]?.name[lang()] ?? m),
+              ),
+            ),
+            el('tbody', {}, ...rows),
+          ),
+    )
+  }
+  const button = el('button', { id: 'explore-run', type: 'button' }, t('show'))
+  button.addEventListener('click', () => void run().catch(showError))
+  app.append(
+    el('h1', {}, t('nav.explore')),
+    el(
+      'div',
+      { class: 'controls' },
+      el('label', {}, t('metric'), metricSelect),
+      el('label', {}, t('from'), from),
+      el('label', {}, t('to'), to),
+      el('label', {}, t('dimension'), by),
+      el('label', {}, t('regionFilter'), region),
+      button,
+    ),
+    out,
+    tableBox,
+  )
+  await run()
+}
+
+// Drivers: which related metrics move with retention.
+async function drivers(): Promise<void> {
+  loading()
+  const d = await api<{
+    core: string
+    groups: number
+    r2: number | null
+    drivers: { metric: string; name: Name; r: number; ci: [number, number]; importance: number }[]
+  }>('/api/v1/drivers?core=period_retention&from=2025-11&to=2026-10')
+  clear()
+  app.append(el('h1', {}, `${t('driversOf')} ${t('retention')} (${d.groups} ${t('groups')})`))
+  const box = el('div', { class: 'chart', id: 'drivers-chart' })
+  app.append(box)
+  const rows = [...d.drivers].reverse()
+  chart(box, {
+    tooltip: { trigger: 'axis' },
+    grid: { left: 200, right: 30, top: 20, bottom: 30 },
+    xAxis: { type: 'value', min: -1, max: 1 },
+    yAxis: { type: 'category', data: rows.map((x) => x.name[lang()]) },
+    series: [{ type: 'bar', name: 'r', data: rows.map((x) => Number(x.r.toFixed(3))) }],
+  })
+}
+
+// Member 360: search by member id, phone, email or card.
+async function member(query?: string): Promise<void> {
+  clear()
+  const input = el('input', {
+    id: 'member-query',
+    placeholder: t('memberSearch'),
+    'aria-label': t('memberSearch'),
+    value: query ?? '',
+  })
+  const button = el('button', { id: 'member-search', type: 'button' }, t('search'))
+  const result = el('div', { id: 'member-result' })
+  const search = async () => {
+    result.replaceChildren(el('p', { class: 'loading' }, t('loading')))
+    try {
+      const p = await api<{
+        member: Record<string, unknown>
+        identities: Record<string, unknown>[]
+        purchases: Record<string, number | string | null>
+        masked: boolean
+      }>(`/api/v1/members/${encodeURIComponent(input.value.trim())}`)
+      const kv = (k: string, v: unknown) =>
+        el('tr', {}, el('th', {}, k), el('td', {}, v === null || v === undefined ? '–' : String(v)))
+      result.replaceChildren(
+        el('h2', {}, `${t('member')} ${String(p.member['memberId'])}`),
+        el(
+          'table',
+          {},
+          ...Object.entries(p.member)
+            .filter(([, v]) => v !== null)
+            .map(([k, v]) => kv(k, v)),
+        ),
+        el('h2', {}, t('identities') + (p.masked ? ` (${t('masked')})` : '')),
+        el(
+          'table',
+          {},
+          ...p.identities.map((i) =>
+            kv(
+              String(i['identityType']),
+              `${String(i['identityValue'])} · ${String(i['firstSeenAt'] ?? '')}`,
+            ),
+          ),
+        ),
+        el('h2', {}, t('purchases')),
+        el('table', {}, ...Object.entries(p.purchases).map(([k, v]) => kv(k, v))),
+      )
+    } catch (e) {
+      result.replaceChildren(
+        el('p', { class: 'error', role: 'alert' }, e instanceof Error ? e.message : String(e)),
+      )
+    }
+  }
+  button.addEventListener('click', () => void search())
+  input.addEventListener('keydown', (e) => e.key === 'Enter' && void search())
+  app.append(el('h1', {}, t('nav.member')), el('div', { class: 'controls' }, input, button), result)
+  if (query) await search()
+}
+
+const PAGES: Record<string, () => Promise<void>> = {
+  overview,
+  explore,
+  drivers,
+  member: () => member(),
+}
+
+async function route(): Promise<void> {
+  const page = /^#\/(\w+)/.exec(location.hash)?.[1] ?? 'overview'
+  document
+    .querySelectorAll<HTMLAnchorElement>('header nav a')
+    .forEach((a) => a.classList.toggle('active', a.dataset['page'] === page))
+  document
+    .querySelectorAll<HTMLElement>('[data-i18n]')
+    .forEach((e) => (e.textContent = t(e.dataset['i18n'] ?? '')))
+  document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en'
+  try {
+    await (PAGES[page] ?? overview)()
+  } catch (e) {
+    showError(e)
+  }
+}
+
+const langSelect = document.querySelector<HTMLSelectElement>('#lang') as HTMLSelectElement
+langSelect.value = lang()
+langSelect.addEventListener('change', () => {
+  setLang(langSelect.value as Lang)
+  void route()
+})
+window.addEventListener('hashchange', () => void route())
+window.addEventListener('resize', () => charts.forEach((c) => c.resize()))
+void route()
