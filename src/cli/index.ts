@@ -11,6 +11,12 @@ import { UNKNOWN_IDENTITY_RULES } from '../ingest/ingest.js'
 import { PRESETS } from '../ingest/presets/index.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../store/database.js'
 import { registerClvCommands } from './commands/clv.js'
+import { registerCohortCommands } from './commands/cohorts.js'
+import { registerFunnelCommands } from './commands/funnel.js'
+import { registerLifecycleCommands } from './commands/lifecycle.js'
+import { registerRfmCommands } from './commands/rfm.js'
+import { registerSegmentCommands } from './commands/segments.js'
+import { registerSurvivalCommands } from './commands/survival.js'
 import { runIngest } from './commands/ingest.js'
 import { runMembersMerges, runMembersShow } from './commands/members.js'
 import { registerMetricsCommands } from './commands/metrics.js'
@@ -256,6 +262,12 @@ Examples:
   registerMetricsCommands(program)
   registerServeCommands(program)
   registerClvCommands(program)
+  registerCohortCommands(program)
+  registerSurvivalCommands(program)
+  registerLifecycleCommands(program)
+  registerRfmCommands(program)
+  registerFunnelCommands(program)
+  registerSegmentCommands(program)
 
   return program
 }

@@ -1,0 +1,195 @@
+/**
+ * Retention benchmark (`npm run bench -- --only retention`, once wired into bench/run.ts): on a simulated
+ * database of --members members over --months months (members and orders), measures
+ *   - the monthly cohort matrix (registration cohorts, purchase activity, 36 periods),
+ *   - lifecycle stage sizes as of the day after the latest order,
+ *   - RFM segment sizes and value as of the same day,
+ * each beside a one-scan floor measured in the same run: a `GROUP BY` over the orders table with the same
+ * output grain (cohort matrix: one pass grouping purchases by month with distinct members; lifecycle and RFM:
+ * one pass grouping purchases by member with count, max and sum). Every measurement runs in its own process
+ * so its peak memory (VmHWM) is its own; timings are medians of --repeat runs.
+ *
+ *   npx tsx bench/retention.bench.ts [--members 1000000] [--months 36] [--repeat 3] [--keep] [--memory-limit 4GB]
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { systemClock } from '../src/core/clock.js'
+import { getCohortRetention } from '../src/engine/cohorts/cohort-retention.js'
+import { findDefaultAsOf } from '../src/engine/lifecycle/default-as-of.js'
+import { getStageCounts } from '../src/engine/lifecycle/lifecycle-stages.js'
+import { getRfmSummary } from '../src/engine/rfm/rfm-scores.js'
+import { sql } from '../src/engine/sql/fragment.js'
+import { ingestFile } from '../src/ingest/ingest.js'
+import { simulate } from '../src/simulate/simulate.js'
+import { openDatabase } from '../src/store/database.js'
+
+const { values } = parseArgs({
+  strict: false,
+  options: {
+    members: { type: 'string', default: '1000000' },
+    months: { type: 'string', default: '36' },
+    repeat: { type: 'string', default: '3' },
+    keep: { type: 'boolean', default: false },
+    'memory-limit': { type: 'string', default: '4GB' },
+    measure: { type: 'string' },
+  },
+})
+const members = Number(values.members as string)
+const months = Number(values.months as string)
+const repeat = Number(values.repeat as string)
+const memoryLimit = values['memory-limit'] as string
+const dir = join('bench', 'out', `retention-${members}-${months}`)
+const dbPath = join(dir, 'memberlens.duckdb')
+
+const TASKS = ['cohort-floor', 'cohorts', 'member-floor', 'lifecycle', 'rfm'] as const
+type Task = (typeof TASKS)[number]
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+const peakRssMb = () => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
+  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024
+}
+
+if (values.measure !== undefined) {
+  // Child process: one measurement.
+  const task = values.measure as Task
+  const db = await openDatabase(dbPath, { readOnly: true, memoryLimit })
+  const asOf = (await findDefaultAsOf(db.driver)) as string
+  const started = performance.now()
+  let rows: number
+  switch (task) {
+    case 'cohort-floor':
+      rows = (
+        await db.driver
+          .all(sql`SELECT date_trunc('month', ordered_at) AS m, count(DISTINCT member_id) AS n
+          FROM orders WHERE status <> 'cancelled' GROUP BY 1`)
+      ).length
+      break
+    case 'cohorts': {
+      const t = await getCohortRetention(db.driver, {
+        grain: 'month',
+        periods: 35,
+        activity: 'purchase',
+        asOf,
+      })
+      rows = t.cohorts.length
+      break
+    }
+    case 'member-floor':
+      rows = Number(
+        (
+          await db.driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM (
+            SELECT member_id, count(*), max(ordered_at), sum(net_amount) FROM orders WHERE status <> 'cancelled' GROUP BY member_id)`)
+        )?.n ?? 0,
+      )
+      break
+    case 'lifecycle':
+      rows = (await getStageCounts(db.driver, asOf)).reduce((s, c) => s + c.members, 0)
+      break
+    case 'rfm':
+      rows = (await getRfmSummary(db.driver, asOf)).reduce((s, c) => s + c.members, 0)
+      break
+    default: {
+      const _exhaustive: never = task
+      throw new Error(`unknown task ${String(_exhaustive)}`)
+    }
+  }
+  const seconds = (performance.now() - started) / 1000
+  await db.close()
+  process.stdout.write(`${JSON.stringify({ seconds, rows, peakRssMb: peakRssMb() })}\n`)
+  process.exit(0)
+}
+
+await mkdir(dir, { recursive: true })
+if (!existsSync(dbPath)) {
+  process.stderr.write(
+    `simulating ${members.toLocaleString('en-US')} members over ${months} months…\n`,
+  )
+  const sim = await simulate(join(dir, 'data'), {
+    members,
+    months,
+    seed: 3,
+    end: '2026-10-31',
+    tables: ['members', 'orders'],
+  })
+  const db = await openDatabase(dbPath, { memoryLimit })
+  for (const t of ['members', 'orders'] as const) {
+    const file = sim.files[t]
+    if (file === undefined) throw new Error(`no ${t} file`)
+    process.stderr.write(`loading ${t} (${(sim.rows[t] ?? 0).toLocaleString('en-US')} rows)…\n`)
+    await ingestFile(db.driver, file, { table: t, clock: systemClock })
+  }
+  await db.driver.execute(sql`CHECKPOINT`)
+  await db.close()
+  await rm(join(dir, 'data'), { recursive: true, force: true })
+}
+
+function measure(task: Task): { seconds: number; rows: number; peakRssMb: number } {
+  const runs = Array.from({ length: repeat }, () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/retention.bench.ts',
+        '--measure',
+        task,
+        '--members',
+        String(members),
+        '--months',
+        String(months),
+        '--memory-limit',
+        memoryLimit,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    return JSON.parse(out.trim().split('\n').pop() as string) as {
+      seconds: number
+      rows: number
+      peakRssMb: number
+    }
+  })
+  return {
+    seconds: median(runs.map((r) => r.seconds)),
+    rows: runs[0]?.rows ?? 0,
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+  }
+}
+
+const results = Object.fromEntries(TASKS.map((t) => [t, measure(t)])) as Record<
+  Task,
+  ReturnType<typeof measure>
+>
+const line = (
+  label: string,
+  r: { seconds: number; peakRssMb: number },
+  floor: { seconds: number },
+) =>
+  `${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(8)} s ${r.peakRssMb.toFixed(0).padStart(7)} MB   ${(r.seconds / floor.seconds).toFixed(1).padStart(6)}× floor`
+process.stdout.write(
+  `Retention benchmark: ${members.toLocaleString('en-US')} members, ${months} months (median of ${repeat})\n`,
+)
+process.stdout.write(
+  `${line('floor: orders by month', results['cohort-floor'], results['cohort-floor'])}\n`,
+)
+process.stdout.write(
+  `${line('cohort matrix (36 monthly periods)', results.cohorts, results['cohort-floor'])}\n`,
+)
+process.stdout.write(
+  `${line('floor: orders by member', results['member-floor'], results['member-floor'])}\n`,
+)
+process.stdout.write(
+  `${line('lifecycle stages as of today', results.lifecycle, results['member-floor'])}\n`,
+)
+process.stdout.write(`${line('RFM segments as of today', results.rfm, results['member-floor'])}\n`)
+process.stdout.write(
+  `${JSON.stringify({ bench: 'retention', members, months, repeat, results })}\n`,
+)
+if (!values.keep) await rm(dir, { recursive: true, force: true })

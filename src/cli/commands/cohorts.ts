@@ -1,0 +1,426 @@
+/**
+ * `memberlens cohorts`: cohort retention tables (N-period or unbounded), bracket retention, LTV curves and
+ * acquisition payback; any cell can be saved as a segment.
+ * @module
+ */
+import { Command, Option } from 'commander'
+import pc from 'picocolors'
+import { systemClock } from '../../core/clock.js'
+import { InputError } from '../../core/errors.js'
+import {
+  getBracketRetention,
+  parseBrackets,
+  type BracketCohort,
+} from '../../engine/cohorts/bracket-retention.js'
+import {
+  getCohortLtv,
+  getCohortPayback,
+  type LtvCurve,
+  type PaybackRow,
+} from '../../engine/cohorts/cohort-ltv.js'
+import {
+  getCohortRetention,
+  RETENTION_FORMS,
+  type RetentionForm,
+  type RetentionTable,
+} from '../../engine/cohorts/cohort-retention.js'
+import {
+  COHORT_ANCHORS,
+  COHORT_GRAINS,
+  cohortSpecSchema,
+  type CohortSpec,
+} from '../../engine/cohorts/cohort-spec.js'
+import { dimensionSchema } from '../../engine/cohorts/dimension.js'
+import type { Driver } from '../../engine/drivers/driver.js'
+import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
+import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
+import { saveSegment } from '../../engine/segments/segment-store.js'
+import { fmt, pct, printJson, table } from '../output.js'
+import {
+  asOfOption,
+  dbOption,
+  outputOptions,
+  parseWith,
+  resolveAsOf,
+  toCsv,
+  withDb,
+} from '../validations/retention.js'
+
+interface CohortFlags {
+  db: string
+  anchor: string
+  grain: string
+  activity: string
+  periods: string
+  from?: string
+  to?: string
+  asOf?: string
+  by?: string
+  form: string
+  brackets?: string
+  ltv: boolean
+  payback: boolean
+  saveCell?: string
+  cohort?: string
+  period?: string
+  inactive: boolean
+  json: boolean
+  csv: boolean
+}
+
+/** Background shade of a retention rate: darker for higher, so the table reads as a heat map. */
+export function shade(rate: number | null, text: string): string {
+  if (rate === null) return pc.dim(text)
+  if (rate >= 0.6) return pc.bgGreen(pc.black(text))
+  if (rate >= 0.4) return pc.bgCyan(pc.black(text))
+  if (rate >= 0.2) return pc.bgBlue(pc.white(text))
+  if (rate >= 0.05) return pc.bgMagenta(pc.white(text))
+  return text
+}
+
+/** The cohort table: one row per cohort (and dimension value), one shaded column per period, averages last. */
+export function renderRetention(t: RetentionTable): string {
+  const periods = t.spec.periods
+  const head = [
+    'cohort',
+    ...(t.spec.dimension ? [t.spec.dimension] : []),
+    'members',
+    ...Array.from({ length: periods + 1 }, (_, k) => `${k}`),
+  ]
+  const cellText = (rate: number | null) => (rate === null ? '' : pct(rate, 1)).padStart(6)
+  const rows = t.cohorts.map((c) => [
+    c.cohort,
+    ...(t.spec.dimension ? [c.dimension ?? '–'] : []),
+    fmt(c.size).padStart(7),
+    ...c.cells.map((x) => shade(x.rate, cellText(x.rate))),
+  ])
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
+  )
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) =>
+        i < (t.spec.dimension ? 2 : 1)
+          ? c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length))
+          : ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length)) + c,
+      )
+      .join(' ')
+  const out = [pc.bold(line(head.map((h) => h))), ...rows.map(line)]
+  for (const [dim, avg] of Object.entries(t.averages)) {
+    out.push(
+      line([
+        pc.bold('average'),
+        ...(t.spec.dimension ? [dim || '–'] : []),
+        '',
+        ...avg.map((a) => shade(a.rate, cellText(a.rate))),
+      ]),
+    )
+  }
+  const title = `${t.form === 'unbounded' ? 'Unbounded' : 'N-period'} retention · ${t.spec.anchor} cohorts by ${t.spec.grain} · activity ${t.spec.activity} · as of ${t.spec.asOf}`
+  return [
+    pc.bold(title),
+    ...out,
+    pc.dim('Blank cells: the period has not ended. Averages weight complete cells by cohort size.'),
+  ].join('\n')
+}
+
+// Escape sequences of picocolors: CSI … m.
+const ANSI_RE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
+const stripAnsi = (s: string) => s.replace(ANSI_RE, '')
+
+function retentionCsv(t: RetentionTable): string {
+  return toCsv(
+    ['cohort', 'dimension', 'size', 'period', 'active', 'eligible', 'rate', 'complete'],
+    t.cohorts.flatMap((c) =>
+      c.cells.map((x) => [
+        c.cohort,
+        c.dimension,
+        c.size,
+        x.period,
+        x.active,
+        x.eligible,
+        x.rate,
+        x.complete,
+      ]),
+    ),
+  )
+}
+
+function renderBrackets(rows: BracketCohort[]): string {
+  const brackets = rows[0]?.cells.map((c) => `${c.bracket.from}–${c.bracket.to} d`) ?? []
+  return table(
+    ['cohort', 'dimension', 'members', ...brackets],
+    rows.map((r) => [
+      r.cohort,
+      r.dimension ?? '–',
+      fmt(r.size),
+      ...r.cells.map((c) => (c.rate === null ? '–' : `${pct(c.rate)} of ${fmt(c.eligible)}`)),
+    ]),
+  )
+}
+
+function renderLtv(curves: LtvCurve[], periods: number): string {
+  return table(
+    ['cohort', 'dimension', 'members', ...Array.from({ length: periods + 1 }, (_, k) => `${k}`)],
+    curves.map((c) => [
+      c.cohort,
+      c.dimension ?? '–',
+      fmt(c.size),
+      ...c.points.map((p) => fmt(p.ltv, 2)),
+    ]),
+  )
+}
+
+function renderPayback(rows: PaybackRow[]): string {
+  return table(
+    ['cohort', 'channel', 'members', 'spend', 'cost/member', 'LTV to date', 'payback period'],
+    rows.map((r) => [
+      r.cohort,
+      r.channel ?? '–',
+      fmt(r.members),
+      fmt(r.spend, 2),
+      fmt(r.costPerMember, 2),
+      fmt(r.ltvToDate, 2),
+      r.paybackPeriod === null ? 'not yet' : String(r.paybackPeriod),
+    ]),
+  )
+}
+
+async function runCohorts(flags: CohortFlags): Promise<void> {
+  // commander has checked --form against RETENTION_FORMS.
+  const form = flags.form as RetentionForm
+  await withDb(
+    flags.db,
+    async (db) => {
+      const asOf = await resolveAsOf(db.driver, flags.asOf)
+      if (flags.by !== undefined) parseWith(dimensionSchema, flags.by, '--by value')
+      const spec: CohortSpec = parseWith(cohortSpecSchema, {
+        anchor: flags.anchor,
+        grain: flags.grain,
+        activity: flags.activity,
+        periods: Number(flags.periods),
+        asOf,
+        ...(flags.from === undefined ? {} : { from: flags.from }),
+        ...(flags.to === undefined ? {} : { to: flags.to }),
+        ...(flags.by === undefined ? {} : { dimension: flags.by }),
+      })
+      if (flags.saveCell !== undefined) {
+        if (flags.cohort === undefined)
+          throw parseError(
+            '--cohort',
+            'required with --save-cell (YYYY-MM-DD, first day of the cohort)',
+          )
+        const saved = await saveSegment(
+          db.driver,
+          {
+            name: flags.saveCell,
+            description: `cohort ${flags.cohort}${flags.period === undefined ? '' : ` period ${flags.period}`}`,
+            filter: {
+              cohort: {
+                anchor: spec.anchor,
+                grain: spec.grain,
+                activity: spec.activity,
+                asOf,
+                cohort: flags.cohort,
+                ...(flags.period === undefined ? {} : { period: Number(flags.period) }),
+                unbounded: form === 'unbounded',
+                active: !flags.inactive,
+              },
+            },
+          },
+          systemClock,
+        )
+        if (flags.json) printJson({ saved })
+        else
+          process.stdout.write(
+            `Saved segment ${pc.bold(saved.name)}: memberlens segments export ${saved.name} --db ${flags.db}\n`,
+          )
+        return
+      }
+      if (flags.brackets !== undefined) {
+        let brackets
+        try {
+          brackets = parseBrackets(flags.brackets)
+        } catch (e) {
+          throw parseError('--brackets', (e as Error).message)
+        }
+        const rows = await getBracketRetention(db.driver, spec, brackets)
+        if (flags.json) return printJson({ spec, brackets: rows })
+        if (flags.csv) {
+          return void process.stdout.write(
+            toCsv(
+              ['cohort', 'dimension', 'size', 'from_day', 'to_day', 'active', 'eligible', 'rate'],
+              rows.flatMap((r) =>
+                r.cells.map((c) => [
+                  r.cohort,
+                  r.dimension,
+                  r.size,
+                  c.bracket.from,
+                  c.bracket.to,
+                  c.active,
+                  c.eligible,
+                  c.rate,
+                ]),
+              ),
+            ),
+          )
+        }
+        return void process.stdout.write(`${renderBrackets(rows)}\n`)
+      }
+      if (flags.payback) {
+        const rows = await getCohortPayback(db.driver, {
+          grain: spec.grain,
+          periods: spec.periods,
+          asOf,
+          ...(spec.from ? { from: spec.from } : {}),
+          ...(spec.to ? { to: spec.to } : {}),
+        })
+        if (flags.json) return printJson({ payback: rows })
+        if (flags.csv)
+          return void process.stdout.write(
+            toCsv(
+              [
+                'cohort',
+                'channel',
+                'members',
+                'spend',
+                'cost_per_member',
+                'payback_period',
+                'ltv_to_date',
+              ],
+              rows.map((r) => [
+                r.cohort,
+                r.channel,
+                r.members,
+                r.spend,
+                r.costPerMember,
+                r.paybackPeriod,
+                r.ltvToDate,
+              ]),
+            ),
+          )
+        return void process.stdout.write(`${renderPayback(rows)}\n`)
+      }
+      if (flags.ltv) {
+        const curves = await getCohortLtv(db.driver, spec)
+        if (flags.json) return printJson({ spec, ltv: curves })
+        if (flags.csv)
+          return void process.stdout.write(
+            toCsv(
+              ['cohort', 'dimension', 'size', 'period', 'revenue', 'ltv'],
+              curves.flatMap((c) =>
+                c.points.map((p) => [c.cohort, c.dimension, c.size, p.period, p.revenue, p.ltv]),
+              ),
+            ),
+          )
+        return void process.stdout.write(`${renderLtv(curves, spec.periods)}\n`)
+      }
+      const t = await getCohortRetention(db.driver, spec, form)
+      if (flags.json) return printJson(t)
+      if (flags.csv) return void process.stdout.write(retentionCsv(t))
+      process.stdout.write(`${renderRetention(t)}\n`)
+    },
+    flags.saveCell === undefined,
+  )
+}
+
+function parseError(field: string, reason: string): InputError {
+  return InputError.single({ field, reason })
+}
+
+/**
+ * The retention part of the demo's main job: the monthly registration-cohort table of the last 12 cohorts
+ * (12 periods, any activity) and the lifecycle stage sizes, as of the day after the latest activity.
+ */
+export async function renderRetentionSummary(driver: Driver, asOf: string): Promise<string> {
+  const from = new Date(Date.parse(`${asOf}T00:00:00Z`))
+  from.setUTCMonth(from.getUTCMonth() - 12, 1)
+  const t = await getCohortRetention(driver, {
+    grain: 'month',
+    periods: 11,
+    asOf,
+    from: from.toISOString().slice(0, 10),
+  })
+  const stages = await getStageCounts(driver, asOf)
+  const total = stages.reduce((sum, c) => sum + c.members, 0)
+  return [
+    renderRetention(t),
+    '',
+    pc.bold(`Lifecycle stages as of ${asOf}`),
+    table(
+      ['stage', 'members', 'share'],
+      stages.map((c) => [
+        `${STAGE_NAMES[c.stage].en} ${STAGE_NAMES[c.stage].zh}`,
+        fmt(c.members),
+        pct(total > 0 ? c.members / total : null),
+      ]),
+    ),
+  ].join('\n')
+}
+
+/** Registers `memberlens cohorts`. */
+export function registerCohortCommands(program: Command): void {
+  const cmd = program
+    .command('cohorts')
+    .description(
+      'cohort retention (留存): tables by registration or first-purchase period, brackets, LTV, payback',
+    )
+    .addOption(dbOption())
+    .addOption(
+      new Option('--anchor <anchor>', 'what puts a member in a cohort')
+        .choices(COHORT_ANCHORS)
+        .default('registration'),
+    )
+    .addOption(
+      new Option('--grain <grain>', 'cohort period').choices(COHORT_GRAINS).default('month'),
+    )
+    .option('--activity <activity>', 'any | event | purchase | event:<type>', 'any')
+    .option('--periods <n>', 'last period shown (0 = the cohort period)', '12')
+    .addOption(
+      new Option('--form <form>', 'active in period k, or in k or later')
+        .choices(RETENTION_FORMS)
+        .default('n-period'),
+    )
+    .option('--from <date>', 'first cohort (anchor on or after)')
+    .option('--to <date>', 'cohorts anchored before this date')
+    .addOption(asOfOption())
+    .option(
+      '--by <dimension>',
+      'split: registration_channel, region, city, gender, first_order_channel, experiment:<id>, attribute:<key>',
+    )
+    .option(
+      '--brackets <ranges>',
+      'bracket retention on days since the anchor, e.g. 1-7,8-30,31-90',
+    )
+    .option('--ltv', 'cumulative net revenue per cohort member (LTV curves)', false)
+    .option(
+      '--payback',
+      'acquisition cost per member and payback period by registration cohort and channel',
+      false,
+    )
+    .option(
+      '--save-cell <name>',
+      'save the members of one cell as a segment (with --cohort and --period)',
+    )
+    .option('--cohort <date>', 'the cell’s cohort (first day of its period)')
+    .option('--period <k>', 'the cell’s period (omit for the whole cohort)')
+    .option('--inactive', 'with --save-cell: the cohort members NOT active in the period', false)
+  for (const o of outputOptions()) cmd.addOption(o)
+  cmd
+    .addHelpText(
+      'after',
+      `
+Period 0 is the cohort's own period (as Amplitude and PostHog). A cell is shown only once its period has
+ended before --as-of; members too young for a period are not in its denominator. See docs/retention.md.
+
+Examples:
+  memberlens cohorts --periods 12
+  memberlens cohorts --anchor first-purchase --activity purchase --grain quarter --periods 8
+  memberlens cohorts --by registration_channel --form unbounded
+  memberlens cohorts --brackets 1-7,8-30,31-90 --grain week
+  memberlens cohorts --ltv --periods 24 --csv > ltv.csv
+  memberlens cohorts --payback
+  memberlens cohorts --save-cell jan-lapsed --cohort 2026-01-01 --period 3 --inactive`,
+    )
+    .action(async (flags: CohortFlags) => runCohorts(flags))
+}

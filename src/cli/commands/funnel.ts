@@ -1,0 +1,153 @@
+/**
+ * `memberlens funnel`: key-event completion (关键事件完成率) over ordered steps within a conversion window.
+ * @module
+ */
+import { Command } from 'commander'
+import pc from 'picocolors'
+import { InputError } from '../../core/errors.js'
+import {
+  funnelSpecSchema,
+  parseStepShorthand,
+  type FunnelStep,
+} from '../../engine/funnels/funnel-spec.js'
+import { getFunnel } from '../../engine/funnels/funnel-query.js'
+import { fmt, pct, printJson, table } from '../output.js'
+import {
+  dbOption,
+  outputOptions,
+  parseWith,
+  readConfigFile,
+  toCsv,
+  withDb,
+} from '../validations/retention.js'
+
+interface FunnelFlags {
+  db: string
+  step: string[]
+  window?: string
+  from?: string
+  to?: string
+  by?: string
+  config?: string
+  json: boolean
+  csv: boolean
+}
+
+const duration = (s: number | null) =>
+  s === null
+    ? '–'
+    : s < 120
+      ? `${fmt(s)} s`
+      : s < 7200
+        ? `${fmt(s / 60, 1)} min`
+        : s < 172_800
+          ? `${fmt(s / 3600, 1)} h`
+          : `${fmt(s / 86_400, 1)} d`
+
+/** Registers `memberlens funnel`. */
+export function registerFunnelCommands(program: Command): void {
+  const cmd = program
+    .command('funnel')
+    .description(
+      'funnel conversion: members reaching each ordered step within a window, drop-off, time between steps',
+    )
+    .addOption(dbOption())
+    .option(
+      '--step <event[key=value,…]>',
+      'a step (repeat in order)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--window <days>', 'days from the first step to complete the others (default 7)')
+    .option('--from <date>', 'first steps on or after this date')
+    .option('--to <date>', 'first steps before this date')
+    .option('--by <dimension>', 'split by a member dimension')
+    .option(
+      '--config <file>',
+      'the funnel as YAML/JSON: steps, windowDays, from, to, dimension (flags override)',
+    )
+  for (const o of outputOptions()) cmd.addOption(o)
+  cmd
+    .addHelpText(
+      'after',
+      `
+Each member enters at their first step-1 event in [from, to); later steps must follow in order within the
+window. Property filters match the event's properties JSON as text.
+
+Examples:
+  memberlens funnel --step page_view --step add_to_cart --step 'checkout_step[step=1]' --from 2026-09-01 --to 2026-10-01
+  memberlens funnel --config checkout-funnel.yaml --by registration_channel --json`,
+    )
+    .action(async (flags: FunnelFlags) => {
+      const file =
+        flags.config === undefined
+          ? {}
+          : ((await readConfigFile(flags.config)) as Record<string, unknown>)
+      let steps: FunnelStep[] | undefined
+      try {
+        steps = flags.step.length > 0 ? flags.step.map(parseStepShorthand) : undefined
+      } catch (e) {
+        throw InputError.single({ field: '--step', reason: (e as Error).message })
+      }
+      const spec = parseWith(funnelSpecSchema, {
+        ...file,
+        ...(steps === undefined ? {} : { steps }),
+        ...(flags.window === undefined ? {} : { windowDays: Number(flags.window) }),
+        ...(flags.from === undefined ? {} : { from: flags.from }),
+        ...(flags.to === undefined ? {} : { to: flags.to }),
+        ...(flags.by === undefined ? {} : { dimension: flags.by }),
+      })
+      await withDb(flags.db, async (db) => {
+        const results = await getFunnel(db.driver, spec)
+        if (flags.json) return printJson({ spec, results })
+        if (flags.csv) {
+          return void process.stdout.write(
+            toCsv(
+              [
+                'dimension',
+                'step',
+                'label',
+                'members',
+                'step_conversion',
+                'overall_conversion',
+                'drop_off',
+                'median_seconds_from_previous',
+              ],
+              results.flatMap((r) =>
+                r.steps.map((s) => [
+                  r.dimension,
+                  s.step,
+                  s.label,
+                  s.members,
+                  s.stepConversion,
+                  s.overallConversion,
+                  s.dropOff,
+                  s.medianSecondsFromPrevious,
+                ]),
+              ),
+            ),
+          )
+        }
+        if (results.length === 0)
+          return void process.stdout.write('No member reached the first step in the range.\n')
+        for (const r of results) {
+          process.stdout.write(
+            `${pc.bold(`Funnel${r.dimension === null ? '' : ` · ${r.dimension}`} (${spec.from} … ${spec.to}, window ${spec.windowDays} d)`)}\n`,
+          )
+          process.stdout.write(
+            `${table(
+              ['step', 'members', 'of previous', 'of first', 'drop-off', 'median time'],
+              r.steps.map((s) => [
+                `${s.step}. ${s.label}`,
+                fmt(s.members),
+                pct(s.stepConversion),
+                pct(s.overallConversion),
+                fmt(s.dropOff),
+                duration(s.medianSecondsFromPrevious),
+              ]),
+            )}\n\n`,
+          )
+        }
+      })
+    })
+}

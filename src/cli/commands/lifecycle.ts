@@ -1,0 +1,240 @@
+/**
+ * `memberlens lifecycle stages|flows|history|churn`: lifecycle stages (生命周期) as of a date with the
+ * recommended action per stage, transitions between two dates, stage sizes over time, churn by period.
+ * @module
+ */
+import { Command, Option } from 'commander'
+import pc from 'picocolors'
+import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
+import { getChurnFlows } from '../../engine/lifecycle/churn-flows.js'
+import {
+  LIFECYCLE_STAGES,
+  STAGE_NAMES,
+  lifecycleConfigSchema,
+  stageActions,
+  type LifecycleConfig,
+} from '../../engine/lifecycle/lifecycle-config.js'
+import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
+import {
+  getStageSizesOverTime,
+  getStageTransitions,
+} from '../../engine/lifecycle/lifecycle-transitions.js'
+import { fmt, pct, printJson, table } from '../output.js'
+import {
+  asOfOption,
+  checkInstant,
+  dbOption,
+  outputOptions,
+  parseWith,
+  readConfigFile,
+  resolveAsOf,
+  toCsv,
+  withDb,
+} from '../validations/retention.js'
+
+interface Common {
+  db: string
+  config?: string
+  lang: 'en' | 'zh'
+  json: boolean
+  csv: boolean
+}
+
+/** The lifecycle rules from `--config` (YAML or JSON; the `lifecycle:` key or the whole file), or the defaults. */
+export async function loadLifecycleConfig(path: string | undefined): Promise<LifecycleConfig> {
+  if (path === undefined) return lifecycleConfigSchema.parse({})
+  const raw = await readConfigFile(path)
+  const body =
+    raw !== null && typeof raw === 'object' && 'lifecycle' in raw
+      ? (raw as { lifecycle: unknown }).lifecycle
+      : raw
+  return parseWith(lifecycleConfigSchema, body ?? {}, `${path} setting`)
+}
+
+const name = (stage: string, lang: 'en' | 'zh') =>
+  (STAGE_NAMES as Record<string, { en: string; zh: string }>)[stage]?.[lang] ?? stage
+
+function common(cmd: Command): Command {
+  cmd
+    .addOption(dbOption())
+    .option('--config <file>', 'lifecycle rules (YAML or JSON), see examples/lifecycle.yaml')
+  cmd.addOption(new Option('--lang <lang>', 'stage names').choices(['en', 'zh']).default('en'))
+  for (const o of outputOptions()) cmd.addOption(o)
+  return cmd
+}
+
+/** Registers `memberlens lifecycle …`. */
+export function registerLifecycleCommands(program: Command): void {
+  const lifecycle = program
+    .command('lifecycle')
+    .description(
+      'lifecycle stages (生命周期): sizes, flows between dates, history, churn and reactivation',
+    )
+    .addHelpText(
+      'after',
+      `
+Stages: ${LIFECYCLE_STAGES.join(', ')}. Rules and defaults: docs/lifecycle.md.
+
+Examples:
+  memberlens lifecycle stages --as-of 2026-07-01
+  memberlens lifecycle flows --from 2026-04-01 --to 2026-07-01 --json     # Sankey links
+  memberlens lifecycle history --from 2025-11-01 --to 2026-10-31 --grain month --csv
+  memberlens lifecycle churn --from 2026-01-01 --to 2026-09-30 --grain month`,
+    )
+
+  common(
+    lifecycle
+      .command('stages', { isDefault: true })
+      .description('stage sizes as of a date, with the recommended action'),
+  )
+    .addOption(asOfOption())
+    .action(async (flags: Common & { asOf?: string }) => {
+      const config = await loadLifecycleConfig(flags.config)
+      await withDb(flags.db, async (db) => {
+        const asOf = await resolveAsOf(db.driver, flags.asOf)
+        const counts = await getStageCounts(db.driver, asOf, config)
+        const actions = stageActions(config)
+        const total = counts.reduce((s, c) => s + c.members, 0)
+        const rows = counts.map((c) => ({
+          ...c,
+          share: total > 0 ? c.members / total : 0,
+          action: actions[c.stage],
+        }))
+        if (flags.json) return printJson({ asOf, config, stages: rows })
+        if (flags.csv)
+          return void process.stdout.write(
+            toCsv(
+              ['stage', 'members', 'share', 'action'],
+              rows.map((r) => [r.stage, r.members, r.share, r.action]),
+            ),
+          )
+        process.stdout.write(
+          `${pc.bold(`Lifecycle stages as of ${asOf}`)} (${fmt(total)} members)\n`,
+        )
+        process.stdout.write(
+          `${table(
+            ['stage', 'members', 'share', 'recommended action'],
+            rows.map((r) => [name(r.stage, flags.lang), fmt(r.members), pct(r.share), r.action]),
+          )}\n`,
+        )
+      })
+    })
+
+  common(
+    lifecycle
+      .command('flows')
+      .description('transition matrix between two dates (links for a Sankey chart)'),
+  )
+    .requiredOption('--from <date>', 'first date')
+    .requiredOption('--to <date>', 'second date')
+    .action(async (flags: Common & { from: string; to: string }) => {
+      const config = await loadLifecycleConfig(flags.config)
+      await withDb(flags.db, async (db) => {
+        const flows = await getStageTransitions(
+          db.driver,
+          checkInstant('--from', flags.from),
+          checkInstant('--to', flags.to),
+          config,
+        )
+        if (flags.json) return printJson({ from: flags.from, to: flags.to, flows })
+        if (flags.csv)
+          return void process.stdout.write(
+            toCsv(
+              ['from', 'to', 'members'],
+              flows.map((f) => [f.from, f.to, f.members]),
+            ),
+          )
+        process.stdout.write(`${pc.bold(`Stage flows ${flags.from} → ${flags.to}`)}\n`)
+        process.stdout.write(
+          `${table(
+            ['from', 'to', 'members'],
+            flows.map((f) => [name(f.from, flags.lang), name(f.to, flags.lang), fmt(f.members)]),
+          )}\n`,
+        )
+      })
+    })
+
+  common(lifecycle.command('history').description('stage sizes at the end of each period'))
+    .requiredOption('--from <date>', 'first period (the one holding this date)')
+    .requiredOption('--to <date>', 'last period (the one holding this date)')
+    .addOption(new Option('--grain <grain>', 'period').choices(GRAINS).default('month'))
+    .action(async (flags: Common & { from: string; to: string; grain: Grain }) => {
+      const config = await loadLifecycleConfig(flags.config)
+      await withDb(flags.db, async (db) => {
+        const rows = await getStageSizesOverTime(db.driver, {
+          from: checkInstant('--from', flags.from),
+          to: checkInstant('--to', flags.to),
+          grain: flags.grain,
+          config,
+        })
+        if (flags.json) return printJson({ history: rows })
+        const header = ['period', 'as_of', ...LIFECYCLE_STAGES]
+        const body = rows.map((r) => [
+          r.periodStart,
+          r.asOf,
+          ...LIFECYCLE_STAGES.map((s) => r.sizes[s]),
+        ])
+        if (flags.csv) return void process.stdout.write(toCsv(header, body))
+        process.stdout.write(
+          `${table(
+            ['period', ...LIFECYCLE_STAGES.map((s) => name(s, flags.lang))],
+            rows.map((r) => [r.periodStart, ...LIFECYCLE_STAGES.map((s) => fmt(r.sizes[s]))]),
+          )}\n`,
+        )
+      })
+    })
+
+  common(
+    lifecycle
+      .command('churn')
+      .description('churned, not-churned-at-start and reactivated members per period'),
+  )
+    .requiredOption('--from <date>', 'first period')
+    .requiredOption('--to <date>', 'last period')
+    .addOption(new Option('--grain <grain>', 'period').choices(GRAINS).default('month'))
+    .action(async (flags: Common & { from: string; to: string; grain: Grain }) => {
+      const config = await loadLifecycleConfig(flags.config)
+      await withDb(flags.db, async (db) => {
+        const rows = await getChurnFlows(db.driver, {
+          from: checkInstant('--from', flags.from),
+          to: checkInstant('--to', flags.to),
+          grain: flags.grain,
+          config,
+        })
+        if (flags.json) return printJson({ churnDays: config.churnDays, periods: rows })
+        if (flags.csv)
+          return void process.stdout.write(
+            toCsv(
+              [
+                'period_start',
+                'period_end',
+                'not_churned_at_start',
+                'churned',
+                'reactivated',
+                'churn_rate',
+              ],
+              rows.map((r) => [
+                r.periodStart,
+                r.periodEnd,
+                r.notChurnedAtStart,
+                r.churned,
+                r.reactivated,
+                r.churnRate,
+              ]),
+            ),
+          )
+        process.stdout.write(
+          `${table(
+            ['period', 'not churned at start', 'churned', 'churn rate', 'reactivated'],
+            rows.map((r) => [
+              r.periodStart,
+              fmt(r.notChurnedAtStart),
+              fmt(r.churned),
+              pct(r.churnRate),
+              fmt(r.reactivated),
+            ]),
+          )}\n`,
+        )
+      })
+    })
+}

@@ -1,0 +1,188 @@
+/**
+ * `memberlens rfm`: RFM segment sizes and value as of a date, movement from an earlier date, or every
+ * member's scores.
+ * @module
+ */
+import { Command, Option } from 'commander'
+import pc from 'picocolors'
+import { RFM_SEGMENT_NAMES, rfmConfigSchema, type RfmConfig } from '../../engine/rfm/rfm-config.js'
+import { getRfmMovement, getRfmScores, getRfmSummary } from '../../engine/rfm/rfm-scores.js'
+import { fmt, pct, printJson, table } from '../output.js'
+import {
+  asOfOption,
+  checkInstant,
+  dbOption,
+  outputOptions,
+  parseWith,
+  readConfigFile,
+  resolveAsOf,
+  toCsv,
+  withDb,
+} from '../validations/retention.js'
+
+interface RfmFlags {
+  db: string
+  asOf?: string
+  compare?: string
+  members: boolean
+  config?: string
+  lang: 'en' | 'zh'
+  json: boolean
+  csv: boolean
+}
+
+async function loadRfmConfig(path: string | undefined): Promise<RfmConfig> {
+  if (path === undefined) return rfmConfigSchema.parse({})
+  const raw = await readConfigFile(path)
+  const body =
+    raw !== null && typeof raw === 'object' && 'rfm' in raw ? (raw as { rfm: unknown }).rfm : raw
+  return parseWith(rfmConfigSchema, body ?? {}, `${path} setting`)
+}
+
+const label = (s: string, lang: 'en' | 'zh') =>
+  (RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[s]?.[lang] ?? s
+
+/** Registers `memberlens rfm`. */
+export function registerRfmCommands(program: Command): void {
+  const cmd = program
+    .command('rfm')
+    .description('RFM scores and named segments: sizes, value, movement between dates')
+    .addOption(dbOption())
+    .addOption(asOfOption())
+    .option('--compare <date>', 'show movement between segments from this earlier date to --as-of')
+    .option('--members', 'every scored member (use with --csv or --json)', false)
+    .option(
+      '--config <file>',
+      'scoring (quantiles or fixed cut points), lookback and segment grid (YAML/JSON)',
+    )
+    .addOption(new Option('--lang <lang>', 'segment names').choices(['en', 'zh']).default('en'))
+  for (const o of outputOptions()) cmd.addOption(o)
+  cmd
+    .addHelpText(
+      'after',
+      `
+Scores 1–5 by quintile of rank (ties share a score) unless the config gives fixed cut points; segments from
+R and FM = round((F + M) / 2). See docs/lifecycle.md#rfm.
+
+Examples:
+  memberlens rfm
+  memberlens rfm --lang zh --as-of 2026-07-01
+  memberlens rfm --compare 2026-04-01 --as-of 2026-07-01
+  memberlens rfm --members --csv > rfm.csv`,
+    )
+    .action(async (flags: RfmFlags) => {
+      const config = await loadRfmConfig(flags.config)
+      await withDb(flags.db, async (db) => {
+        const asOf = await resolveAsOf(db.driver, flags.asOf)
+        if (flags.members) {
+          const scores = await getRfmScores(db.driver, asOf, config)
+          if (flags.json) return printJson({ asOf, scores })
+          return void process.stdout.write(
+            toCsv(
+              [
+                'member_id',
+                'recency_days',
+                'frequency',
+                'monetary',
+                'r',
+                'f',
+                'm',
+                'fm',
+                'segment',
+              ],
+              scores.map((s) => [
+                s.memberId,
+                s.recencyDays,
+                s.frequency,
+                s.monetary,
+                s.r,
+                s.f,
+                s.m,
+                s.fm,
+                s.segment,
+              ]),
+            ),
+          )
+        }
+        if (flags.compare !== undefined) {
+          const moves = await getRfmMovement(
+            db.driver,
+            checkInstant('--compare', flags.compare),
+            asOf,
+            config,
+          )
+          if (flags.json) return printJson({ from: flags.compare, to: asOf, movement: moves })
+          if (flags.csv)
+            return void process.stdout.write(
+              toCsv(
+                ['from', 'to', 'members'],
+                moves.map((m) => [m.from, m.to, m.members]),
+              ),
+            )
+          process.stdout.write(`${pc.bold(`RFM movement ${flags.compare} → ${asOf}`)}\n`)
+          return void process.stdout.write(
+            `${table(
+              ['from', 'to', 'members'],
+              moves.map((m) => [
+                label(m.from, flags.lang),
+                label(m.to, flags.lang),
+                fmt(m.members),
+              ]),
+            )}\n`,
+          )
+        }
+        const summary = await getRfmSummary(db.driver, asOf, config)
+        if (flags.json) return printJson({ asOf, config, segments: summary })
+        if (flags.csv)
+          return void process.stdout.write(
+            toCsv(
+              [
+                'segment',
+                'members',
+                'share',
+                'revenue',
+                'revenue_share',
+                'avg_recency_days',
+                'avg_frequency',
+                'avg_monetary',
+              ],
+              summary.map((s) => [
+                s.segment,
+                s.members,
+                s.share,
+                s.revenue,
+                s.revenueShare,
+                s.avgRecencyDays,
+                s.avgFrequency,
+                s.avgMonetary,
+              ]),
+            ),
+          )
+        process.stdout.write(`${pc.bold(`RFM segments as of ${asOf}`)}\n`)
+        process.stdout.write(
+          `${table(
+            [
+              'segment',
+              'members',
+              'share',
+              'revenue',
+              'of revenue',
+              'avg days since',
+              'avg orders',
+              'avg value',
+            ],
+            summary.map((s) => [
+              label(s.segment, flags.lang),
+              fmt(s.members),
+              pct(s.share),
+              fmt(s.revenue, 2),
+              pct(s.revenueShare),
+              fmt(s.avgRecencyDays, 0),
+              fmt(s.avgFrequency, 1),
+              fmt(s.avgMonetary, 2),
+            ]),
+          )}\n`,
+        )
+      })
+    })
+}

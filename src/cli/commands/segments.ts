@@ -1,0 +1,224 @@
+/**
+ * `memberlens segments save|list|show|export|delete`: saved member segments and their export for SMS,
+ * email, WeChat and push tools.
+ * @module
+ */
+import { writeFile } from 'node:fs/promises'
+import { Command, Option } from 'commander'
+import pc from 'picocolors'
+import { systemClock } from '../../core/clock.js'
+import { InputError } from '../../core/errors.js'
+import { sql } from '../../engine/sql/fragment.js'
+import {
+  EXPORT_FORMATS,
+  formatExport,
+  getSegmentExportRows,
+  type ExportFormat,
+} from '../../engine/segments/segment-export.js'
+import { buildSegmentMembersQuery } from '../../engine/segments/segment-members.js'
+import { segmentFilterSchema } from '../../engine/segments/segment-schema.js'
+import {
+  deleteSegment,
+  getSegment,
+  listSegments,
+  saveSegment,
+} from '../../engine/segments/segment-store.js'
+import { fmt, printJson, table } from '../output.js'
+import {
+  asOfOption,
+  dbOption,
+  parseWith,
+  readConfigFile,
+  resolveAsOf,
+  withDb,
+} from '../validations/retention.js'
+
+const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
+
+/** Registers `memberlens segments …`. */
+export function registerSegmentCommands(program: Command): void {
+  const segments = program
+    .command('segments')
+    .description(
+      'saved member segments (filters on attributes, lifecycle stage, RFM segment, cohort) and their export',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  memberlens segments save lapsed-vips --config examples/segments.yaml
+  memberlens segments save app-sms --filter '{"registrationChannel":["app"],"consent":{"sms":true}}'
+  memberlens segments list
+  memberlens segments show lapsed-vips
+  memberlens segments export lapsed-vips --format csv --out lapsed-vips.csv`,
+    )
+
+  segments
+    .command('save')
+    .description('validate and save (or replace) a segment')
+    .argument('<name>', 'segment name')
+    .addOption(dbOption())
+    .option(
+      '--config <file>',
+      'YAML/JSON with the filter (a `filter:` key, or the filter itself) and an optional description',
+    )
+    .option('--filter <json>', 'the filter as JSON')
+    .option('--description <text>', 'what the segment is for')
+    .addOption(jsonOption())
+    .action(
+      async (
+        name: string,
+        flags: {
+          db: string
+          config?: string
+          filter?: string
+          description?: string
+          json: boolean
+        },
+      ) => {
+        let body: Record<string, unknown>
+        if (flags.config !== undefined) {
+          const raw = await readConfigFile(flags.config)
+          const obj = (raw ?? {}) as Record<string, unknown>
+          body = 'filter' in obj ? obj : { filter: obj }
+        } else if (flags.filter !== undefined) {
+          try {
+            body = { filter: JSON.parse(flags.filter) as unknown }
+          } catch (e) {
+            throw InputError.single({
+              field: '--filter',
+              reason: `not valid JSON: ${(e as Error).message}`,
+            })
+          }
+        } else {
+          throw InputError.single({
+            field: '--config',
+            reason: 'give the filter with --config <file> or --filter <json>',
+          })
+        }
+        const input: Record<string, unknown> = {
+          ...body,
+          name,
+          ...(flags.description === undefined ? {} : { description: flags.description }),
+        }
+        parseWith(segmentFilterSchema, input['filter'] ?? {}, 'filter setting')
+        await withDb(
+          flags.db,
+          async (db) => {
+            const saved = await saveSegment(db.driver, input as never, systemClock)
+            if (flags.json) return printJson({ saved })
+            process.stdout.write(`Saved segment ${pc.bold(saved.name)}.\n`)
+          },
+          false,
+        )
+      },
+    )
+
+  segments
+    .command('list')
+    .description('list saved segments')
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action(async (flags: { db: string; json: boolean }) =>
+      withDb(
+        flags.db,
+        async (db) => {
+          const all = await listSegments(db.driver)
+          if (flags.json) return printJson({ segments: all })
+          if (all.length === 0)
+            return void process.stdout.write(
+              'No saved segments yet: memberlens segments save --help\n',
+            )
+          process.stdout.write(
+            `${table(
+              ['name', 'description', 'conditions', 'updated'],
+              all.map((s) => [
+                s.definition.name,
+                s.definition.description ?? '',
+                Object.keys(s.definition.filter).join(', ') || '(all members)',
+                s.updatedAt,
+              ]),
+            )}\n`,
+          )
+        },
+        false,
+      ),
+    )
+
+  segments
+    .command('show')
+    .description('print a segment’s definition and its current size')
+    .argument('<name>', 'segment name')
+    .addOption(dbOption())
+    .addOption(asOfOption())
+    .addOption(jsonOption())
+    .action(async (name: string, flags: { db: string; asOf?: string; json: boolean }) =>
+      withDb(
+        flags.db,
+        async (db) => {
+          const s = await getSegment(db.driver, name)
+          const asOf = await resolveAsOf(db.driver, flags.asOf)
+          const row = await db.driver.first<{ n: bigint }>(
+            sql`SELECT count(*) AS n FROM (${buildSegmentMembersQuery(db.driver.dialect, s.definition.filter, asOf)})`,
+          )
+          const members = Number(row?.n ?? 0)
+          if (flags.json) return printJson({ ...s, asOf, members })
+          process.stdout.write(
+            `${pc.bold(s.definition.name)}${s.definition.description ? ` — ${s.definition.description}` : ''}\n`,
+          )
+          process.stdout.write(`members (as of ${asOf}): ${fmt(members)}\n`)
+          process.stdout.write(`${JSON.stringify(s.definition.filter, null, 2)}\n`)
+        },
+        false,
+      ),
+    )
+
+  segments
+    .command('export')
+    .description(
+      'write the members with phone, email, WeChat unionid, app user id, card number and consent flags',
+    )
+    .argument('<name>', 'segment name')
+    .addOption(dbOption())
+    .addOption(asOfOption())
+    .addOption(
+      new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('csv'),
+    )
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(
+      async (
+        name: string,
+        flags: { db: string; asOf?: string; format: ExportFormat; out?: string },
+      ) =>
+        withDb(
+          flags.db,
+          async (db) => {
+            const s = await getSegment(db.driver, name)
+            const asOf = await resolveAsOf(db.driver, flags.asOf)
+            const rows = await getSegmentExportRows(db.driver, s.definition.filter, asOf)
+            const text = formatExport(rows, flags.format)
+            if (flags.out === undefined) return void process.stdout.write(text)
+            await writeFile(flags.out, text)
+            process.stderr.write(`${fmt(rows.length)} members written to ${flags.out}\n`)
+          },
+          false,
+        ),
+    )
+
+  segments
+    .command('delete')
+    .description('delete a saved segment')
+    .argument('<name>', 'segment name')
+    .addOption(dbOption())
+    .action(async (name: string, flags: { db: string }) =>
+      withDb(
+        flags.db,
+        async (db) => {
+          if (!(await deleteSegment(db.driver, name)))
+            throw InputError.single({ field: 'name', value: name, reason: 'no such segment' })
+          process.stdout.write(`Deleted segment ${name}.\n`)
+        },
+        false,
+      ),
+    )
+}

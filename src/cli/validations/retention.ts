@@ -1,0 +1,114 @@
+/**
+ * Flag parsing shared by the retention commands (cohorts, survival, lifecycle, rfm, funnel, segments):
+ * zod at the edge, one `InputError` listing every bad flag.
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { Option } from 'commander'
+import { parse as parseYaml } from 'yaml'
+import type { z } from 'zod'
+import { ConfigError, InputError } from '../../core/errors.js'
+import { ISO_INSTANT_RE } from '../../engine/cohorts/time-sql.js'
+import { findDefaultAsOf } from '../../engine/lifecycle/default-as-of.js'
+import type { Driver } from '../../engine/drivers/driver.js'
+import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
+
+/** Parses with a zod schema; failures become one InputError naming each flag (or config path). */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  label = 'flag',
+): z.infer<S> {
+  const parsed = schema.safeParse(value)
+  if (parsed.success) return parsed.data
+  throw new InputError(
+    `invalid ${label}s`,
+    parsed.error.issues.map((i) => ({
+      field:
+        label === 'flag'
+          ? `--${i.path.join('.')}`
+          : i.path.join('.') ||
+            (label.startsWith('--') ? (label.split(' ')[0] as string) : '(root)'),
+      reason: i.message,
+    })),
+  )
+}
+
+/** Reads a YAML or JSON file (by extension) into a plain value. */
+export async function readConfigFile(path: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    throw InputError.single({ file: path, reason: 'file not found or not readable' })
+  }
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
+  } catch (e) {
+    throw new ConfigError(
+      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+    )
+  }
+}
+
+/** Opens the database read-only unless told otherwise, runs `fn`, closes it. */
+export async function withDb<T>(
+  path: string,
+  fn: (db: Database) => Promise<T>,
+  readOnly = true,
+): Promise<T> {
+  const db = await openDatabase(path, { readOnly })
+  try {
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}
+
+/** `--as-of` if given, else the day after the latest activity; an empty database is a user error. */
+export async function resolveAsOf(driver: Driver, flag: string | undefined): Promise<string> {
+  if (flag !== undefined) {
+    if (!ISO_INSTANT_RE.test(flag))
+      throw InputError.single({ field: '--as-of', value: flag, reason: 'expected YYYY-MM-DD' })
+    return flag
+  }
+  const found = await findDefaultAsOf(driver)
+  if (found === undefined) {
+    throw InputError.single({
+      reason: 'the database holds no orders or events yet: load some with `memberlens ingest`',
+    })
+  }
+  return found
+}
+
+/** Checks a date or instant flag (YYYY-MM-DD[ HH:MM[:SS]]) and returns it. */
+export function checkInstant(field: string, value: string): string {
+  if (!ISO_INSTANT_RE.test(value) || Number.isNaN(Date.parse(value.slice(0, 10)))) {
+    throw InputError.single({ field, value, reason: 'expected a date YYYY-MM-DD' })
+  }
+  return value
+}
+
+export const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
+export const asOfOption = () =>
+  new Option(
+    '--as-of <date>',
+    'state at the start of this day, UTC (default: the day after the latest activity)',
+  )
+export const outputOptions = () => [
+  new Option('--json', 'machine-readable JSON on stdout').default(false).conflicts('csv'),
+  new Option('--csv', 'CSV on stdout').default(false),
+]
+
+/** A CSV document (RFC 4180) from a header and rows. */
+export function toCsv(
+  header: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null>>,
+): string {
+  const cell = (v: string | number | boolean | null) => {
+    if (v === null) return ''
+    const s = String(v)
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+  }
+  return `${[header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`
+}

@@ -1,0 +1,91 @@
+/**
+ * The hand-off to marketing automation: a segment's members with the identities SMS, email, WeChat and push
+ * tools address them by, and their consent flags, as CSV or JSON Lines.
+ *
+ * When a member has several identities of one type (two phones after a merge), the export carries the one
+ * seen first (ties by value), so repeated exports are identical.
+ * @module
+ */
+import type { Driver } from '../drivers/driver.js'
+import type { SqlDialect } from '../dialects/dialect.js'
+import { sql, type Fragment } from '../sql/fragment.js'
+import { buildSegmentMembersQuery } from './segment-members.js'
+import type { SegmentFilter } from './segment-schema.js'
+
+export const EXPORT_FORMATS = ['csv', 'jsonl'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+
+/** Columns of an export, in order. */
+export const EXPORT_COLUMNS = [
+  'member_id',
+  'phone',
+  'email',
+  'wechat_unionid',
+  'app_user_id',
+  'card_no',
+  'consent_sms',
+  'consent_email',
+  'consent_wechat',
+  'consent_push',
+] as const
+
+/** One row per member of the segment, ordered by member_id. */
+export function buildSegmentExportQuery(
+  dialect: SqlDialect,
+  filter: SegmentFilter,
+  defaultAsOf: string,
+): Fragment {
+  const pick = (type: string) =>
+    sql`max(CASE WHEN i.identity_type = ${type} AND i.rn = 1 THEN i.identity_value END)`
+  return sql`WITH seg AS (${buildSegmentMembersQuery(dialect, filter, defaultAsOf)}),
+    i AS (
+      SELECT member_id, identity_type, identity_value,
+        row_number() OVER (PARTITION BY member_id, identity_type ORDER BY first_seen_at NULLS LAST, identity_value) AS rn
+      FROM identities WHERE member_id IN (SELECT member_id FROM seg)
+    )
+    SELECT m.member_id, ${pick('phone')} AS phone, ${pick('email')} AS email, ${pick('wechat_unionid')} AS wechat_unionid,
+      ${pick('app_user_id')} AS app_user_id, ${pick('card_no')} AS card_no,
+      coalesce(m.consent_sms, FALSE) AS consent_sms, coalesce(m.consent_email, FALSE) AS consent_email,
+      coalesce(m.consent_wechat, FALSE) AS consent_wechat, coalesce(m.consent_push, FALSE) AS consent_push
+    FROM members m JOIN seg ON seg.member_id = m.member_id LEFT JOIN i ON i.member_id = m.member_id
+    GROUP BY m.member_id, m.consent_sms, m.consent_email, m.consent_wechat, m.consent_push
+    ORDER BY m.member_id`
+}
+
+export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>
+
+/** The export rows (camelCase from the driver mapped back to the snake_case column names). */
+export async function getSegmentExportRows(
+  driver: Driver,
+  filter: SegmentFilter,
+  defaultAsOf: string,
+): Promise<ExportRow[]> {
+  const rows = await driver.all(buildSegmentExportQuery(driver.dialect, filter, defaultAsOf))
+  return rows.map((r) => {
+    const out = {} as ExportRow
+    for (const c of EXPORT_COLUMNS) {
+      const v = r[c.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase())]
+      out[c] =
+        typeof v === 'bigint'
+          ? Number(v)
+          : ((v as string | number | boolean | null | undefined) ?? null)
+    }
+    return out
+  })
+}
+
+function csvCell(v: string | number | boolean | null): string {
+  if (v === null) return ''
+  const s = String(v)
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+/** Formats rows as CSV (RFC 4180, with a header) or JSON Lines. */
+export function formatExport(rows: readonly ExportRow[], format: ExportFormat): string {
+  if (format === 'jsonl') return rows.map((r) => `${JSON.stringify(r)}\n`).join('')
+  const lines = [
+    EXPORT_COLUMNS.join(','),
+    ...rows.map((r) => EXPORT_COLUMNS.map((c) => csvCell(r[c])).join(',')),
+  ]
+  return `${lines.join('\r\n')}\r\n`
+}

@@ -1,0 +1,77 @@
+/**
+ * A segment filter as SQL: `SELECT member_id` of every member matching all its conditions.
+ *
+ * The attributes condition uses `json_extract_string` (DuckDB; ClickHouse `JSONExtractString`).
+ * @module
+ */
+import { ident, join, sql, type Fragment } from '../sql/fragment.js'
+import { buildCohortCellMembersQuery } from '../cohorts/cohort-cell-members.js'
+import type { SqlDialect } from '../dialects/dialect.js'
+import { normaliseInstant, timestampParam } from '../cohorts/time-sql.js'
+import { lifecycleConfigSchema } from '../lifecycle/lifecycle-config.js'
+import { buildStageMembersQuery } from '../lifecycle/lifecycle-stages.js'
+import { rfmConfigSchema } from '../rfm/rfm-config.js'
+import { buildRfmSegmentMembersQuery } from '../rfm/rfm-scores.js'
+import type { SegmentFilter } from './segment-schema.js'
+
+const CONSENT_COLUMNS = {
+  sms: 'consent_sms',
+  email: 'consent_email',
+  wechat: 'consent_wechat',
+  push: 'consent_push',
+} as const
+
+/**
+ * @param defaultAsOf the instant used by lifecycle and RFM conditions that do not name their own `asOf`.
+ */
+export function buildSegmentMembersQuery(
+  dialect: SqlDialect,
+  filter: SegmentFilter,
+  defaultAsOf: string,
+): Fragment {
+  const where: Fragment[] = [sql`TRUE`]
+  const inList = (column: string, list: readonly string[] | undefined) => {
+    if (list !== undefined) where.push(sql`m.${ident(column)} IN (${join([...list])})`)
+  }
+  inList('registration_channel', filter.registrationChannel)
+  inList('region', filter.region)
+  inList('city', filter.city)
+  inList('gender', filter.gender)
+  if (filter.registeredFrom !== undefined)
+    where.push(sql`m.registered_at >= ${timestampParam(normaliseInstant(filter.registeredFrom))}`)
+  if (filter.registeredTo !== undefined)
+    where.push(sql`m.registered_at < ${timestampParam(normaliseInstant(filter.registeredTo))}`)
+  for (const [key, value] of Object.entries(filter.attributes ?? {})) {
+    where.push(sql`json_extract_string(m.attributes, ${`$."${key}"`}) = ${String(value)}`)
+  }
+  for (const [channel, wanted] of Object.entries(filter.consent ?? {})) {
+    const column = CONSENT_COLUMNS[channel as keyof typeof CONSENT_COLUMNS]
+    if (wanted === undefined) continue
+    where.push(
+      wanted ? sql`m.${ident(column)} = TRUE` : sql`coalesce(m.${ident(column)}, FALSE) = FALSE`,
+    )
+  }
+  if (filter.lifecycle !== undefined) {
+    const config = lifecycleConfigSchema.parse(filter.lifecycle.config ?? {})
+    const q = buildStageMembersQuery(
+      filter.lifecycle.asOf ?? defaultAsOf,
+      config,
+      filter.lifecycle.stages,
+    )
+    where.push(sql`m.member_id IN (${q})`)
+  }
+  if (filter.rfm !== undefined) {
+    const config = rfmConfigSchema.parse(filter.rfm.config ?? {})
+    const q = buildRfmSegmentMembersQuery(
+      filter.rfm.asOf ?? defaultAsOf,
+      config,
+      filter.rfm.segments,
+    )
+    where.push(sql`m.member_id IN (${q})`)
+  }
+  if (filter.cohort !== undefined) {
+    where.push(sql`m.member_id IN (${buildCohortCellMembersQuery(dialect, filter.cohort)})`)
+  }
+  if (filter.memberIds !== undefined) where.push(sql`m.member_id IN (${join(filter.memberIds)})`)
+  return sql`SELECT m.member_id FROM members m WHERE ${join(where, ' AND ')}`
+}

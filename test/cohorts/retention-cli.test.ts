@@ -1,0 +1,141 @@
+/** The retention commands in-process (`main`), on a small database file: flags, JSON/CSV output, exit codes. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { main } from '../../src/cli/index.js'
+import { openDatabase } from '../../src/store/database.js'
+import { event, insert, member, order } from './fixture-db.js'
+
+let dir: string
+let db: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'memberlens-retention-cli-'))
+  db = join(dir, 'm.duckdb')
+  const d = await openDatabase(db)
+  await insert(d, 'members', [
+    member(1, '2024-01-05 00:00:00', { registration_channel: 'app', consent_sms: true }),
+    member(2, '2024-01-20 00:00:00', { registration_channel: 'store' }),
+    member(3, '2024-02-10 00:00:00', { registration_channel: 'app' }),
+  ])
+  await insert(d, 'orders', [
+    order(1, '2024-01-06 00:00:00', 100),
+    order(1, '2024-02-06 00:00:00', 50),
+    order(2, '2024-03-01 00:00:00', 80),
+  ])
+  await insert(d, 'events', [
+    event(3, '2024-02-11 00:00:00', 'page_view'),
+    event(3, '2024-02-11 00:01:00', 'add_to_cart'),
+  ])
+  await d.close()
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true))
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true))
+  try {
+    const code = await main(['node', 'memberlens', ...args, '--db', db])
+    return { code, out, err }
+  } finally {
+    o.mockRestore()
+    e.mockRestore()
+  }
+}
+
+describe('retention CLI', () => {
+  it('cohorts --json: as of the day after the latest activity (2024-03-02)', async () => {
+    const r = await run(['cohorts', '--periods', '1', '--activity', 'purchase', '--json'])
+    expect(r.code).toBe(0)
+    const t = JSON.parse(r.out) as {
+      spec: { asOf: string }
+      cohorts: { cohort: string; cells: { active: number; eligible: number }[] }[]
+    }
+    expect(t.spec.asOf).toBe('2024-03-02')
+    // January: m1 (01-06) in period 0; m1 (02-06) in period 1; m2's March order is period 2.
+    expect(t.cohorts[0]?.cells.map((c) => [c.active, c.eligible])).toEqual([
+      [1, 2],
+      [1, 2],
+    ])
+  })
+
+  it('cohorts renders a table and refuses a bad dimension with exit 2', async () => {
+    const ok = await run(['cohorts', '--periods', '2'])
+    expect(ok.out).toContain('2024-01-01')
+    expect(ok.out).toContain('average')
+    const bad = await run(['cohorts', '--by', 'shoe_size'])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toContain('--by')
+  })
+
+  it('lifecycle stages --csv, rfm --json, survival, funnel', async () => {
+    const stages = await run(['lifecycle', 'stages', '--csv'])
+    expect(stages.out.split('\r\n')[0]).toBe('stage,members,share,action')
+    const rfm = await run(['rfm', '--json'])
+    expect((JSON.parse(rfm.out) as { segments: unknown[] }).segments).toHaveLength(11)
+    const surv = await run(['survival', '--json'])
+    expect((JSON.parse(surv.out) as { groups: { members: number }[] }).groups[0]?.members).toBe(2)
+    const f = await run([
+      'funnel',
+      '--step',
+      'page_view',
+      '--step',
+      'add_to_cart',
+      '--from',
+      '2024-02-01',
+      '--to',
+      '2024-03-01',
+      '--json',
+    ])
+    expect(
+      (JSON.parse(f.out) as { results: { steps: { members: number }[] }[] }).results[0]?.steps.map(
+        (s) => s.members,
+      ),
+    ).toEqual([1, 1])
+    expect(
+      (await run(['funnel', '--step', 'page_view', '--from', '2024-02-01', '--to', '2024-03-01']))
+        .code,
+    ).toBe(2)
+    expect(
+      (await run(['lifecycle', 'flows', '--from', 'yesterday', '--to', '2024-03-01'])).code,
+    ).toBe(2)
+  })
+
+  it('segments save, list, export to a file; a cohort cell saved as a segment', async () => {
+    expect(
+      (await run(['segments', 'save', 'app', '--filter', '{"registrationChannel":["app"]}'])).code,
+    ).toBe(0)
+    expect((await run(['segments', 'list', '--json'])).out).toContain('"app"')
+    const out = join(dir, 'app.csv')
+    expect((await run(['segments', 'export', 'app', '--out', out])).code).toBe(0)
+    const csv = await readFile(out, 'utf8')
+    expect(csv.split('\r\n').slice(1, 3)).toEqual([
+      '1,,,,,,true,false,false,false',
+      '3,,,,,,false,false,false,false',
+    ])
+    expect(
+      (
+        await run([
+          'cohorts',
+          '--save-cell',
+          'jan-p1',
+          '--cohort',
+          '2024-01-01',
+          '--period',
+          '1',
+          '--activity',
+          'purchase',
+        ])
+      ).code,
+    ).toBe(0)
+    expect((await run(['segments', 'export', 'jan-p1', '--format', 'jsonl'])).out).toBe(
+      `${JSON.stringify({ member_id: 1, phone: null, email: null, wechat_unionid: null, app_user_id: null, card_no: null, consent_sms: true, consent_email: false, consent_wechat: false, consent_push: false })}\n`,
+    )
+    expect((await run(['segments', 'show', 'nope'])).code).toBe(3)
+    expect((await run(['segments', 'save', 'x', '--filter', '{"stage":1}'])).code).toBe(2)
+  })
+})
