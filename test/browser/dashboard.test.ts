@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core against `memberlens serve` on
  * 127.0.0.1, over simulated data. Every page loads without console errors, charts render with data, a filter
