@@ -2,7 +2,7 @@
  * `npm run bench`: runs every benchmark in turn, each in its own process, forwarding the arguments.
  *
  *   npm run bench                         # all
- *   npm run bench -- --only tree          # one (ingest, tree)
+ *   npm run bench -- --only tree          # one (ingest, tree, retention)
  *   npm run bench -- --only ingest --orders 2000000
  */
 import { spawnSync } from 'node:child_process'
@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process'
 const BENCHES: Record<string, string> = {
   ingest: 'bench/ingest.bench.ts',
   tree: 'bench/tree.bench.ts',
+  retention: 'bench/retention.bench.ts',
 }
 
 const args = process.argv.slice(2)
