@@ -2,7 +2,7 @@
  * `npm run bench`: runs every benchmark in turn, each in its own process, forwarding the arguments.
  *
  *   npm run bench                         # all
- *   npm run bench -- --only tree          # one (ingest, tree, retention)
+ *   npm run bench -- --only tree          # one (ingest, tree, retention, ledger)
  *   npm run bench -- --only ingest --orders 2000000
  */
 import { spawnSync } from 'node:child_process'
@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   ingest: 'bench/ingest.bench.ts',
   tree: 'bench/tree.bench.ts',
   retention: 'bench/retention.bench.ts',
+  ledger: 'bench/ledger.bench.ts',
 }
 
 const args = process.argv.slice(2)

@@ -20,6 +20,8 @@ import { registerSurvivalCommands } from './commands/survival.js'
 import { runIngest } from './commands/ingest.js'
 import { runMembersMerges, runMembersShow } from './commands/members.js'
 import { registerMetricsCommands } from './commands/metrics.js'
+import { registerPointsCommands } from './commands/points.js'
+import { registerTiersCommands } from './commands/tiers.js'
 import { registerServeCommands } from './commands/serve.js'
 import { runOverview } from './commands/overview.js'
 import { runSchema } from './commands/schema.js'
@@ -268,6 +270,8 @@ Examples:
   registerRfmCommands(program)
   registerFunnelCommands(program)
   registerSegmentCommands(program)
+  registerPointsCommands(program)
+  registerTiersCommands(program)
 
   return program
 }

@@ -1,0 +1,1108 @@
+/**
+ * The loyalty ledger: earn, redeem, reverse, expire and adjust points, each in one transaction that locks the
+ * member's account row, writes append-only entries and keeps the buckets and the cached balance in step.
+ *
+ * Every write carries an idempotency key. A repeat of a key with the same request returns the first result and
+ * changes nothing; the same key with a different request is a {@link LedgerConflictError}. Requests that fail
+ * (bad input, too few points) record nothing, so they can be retried with the same key.
+ *
+ * Return rule (claw-back): a return reverses round(earned × returned / net) points of its order, cumulatively.
+ * They are taken from the order's own bucket first, then from the member's other unexpired buckets (pending
+ * ones included) earliest-expiring first; whatever is still missing (points already redeemed) becomes a debt: the
+ * balance goes negative, and later earns pay the debt before they add spendable points. Points of the order that
+ * already expired are not clawed back a second time. This is the only way a balance goes below zero.
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import type { Clock } from '../core/clock.js'
+import {
+  InputError,
+  InsufficientPointsError,
+  LedgerConflictError,
+  NotFoundError,
+} from '../core/errors.js'
+import * as repo from './ledger.repository.js'
+import type { Account, LedgerEntry, PointsBucket, SourceType, TierChange } from './ledger.table.js'
+import type { Program, TierLevel } from './program.js'
+import { compareDecimal, entryTier, findTier, scaleDecimal, unscaleDecimal } from './program.js'
+import {
+  activeCampaign,
+  availableFor,
+  checkInPoints,
+  cumulativeReversal,
+  dayDiff,
+  dayStart,
+  expiryFor,
+  localDay,
+  qualifyingTier,
+  spendPoints,
+  tierRank,
+  windowStart,
+  type OrderLine,
+} from './rules.js'
+import {
+  RETRYABLE_SQLSTATES,
+  sqlState,
+  type LedgerStore,
+  type SqlExecutor,
+} from './stores/store.js'
+
+/** Idempotency keys: 4–128 characters, letters, digits and `_ . : - /`, starting with a letter or digit. */
+export const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{3,127}$/
+/** Member ids as the analytics store writes them (numbers) or any similar opaque id. */
+export const MEMBER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/
+const SOURCE_ID_RE = /^[^\s\p{Cc}][^\p{Cc}]{0,127}$/u
+
+/** How often a write is retried after a concurrent duplicate key or a deadlock before giving up. */
+const MAX_ATTEMPTS = 8
+
+export interface WriteBase {
+  readonly memberId: string
+  readonly idempotencyKey: string
+  /** When it happened (order time, check-in time); defaults to the clock. Replays pass the historical time. */
+  readonly at?: Date
+}
+
+export interface EnrollRequest extends WriteBase {
+  /** YYYY-MM-DD, for the birthday bonus. */
+  readonly birthday?: string
+}
+
+export interface EarnOrderRequest extends WriteBase {
+  readonly orderId: string
+  /** Net amount paid, a decimal (string or number) with at most four places. */
+  readonly amount: string | number
+  readonly channel: string
+  readonly lines?: readonly OrderLine[]
+}
+
+export const BONUS_KINDS = ['check_in', 'review', 'referral', 'birthday', 'campaign'] as const
+export type BonusKind = (typeof BONUS_KINDS)[number]
+
+export interface EarnBonusRequest extends WriteBase {
+  readonly kind: BonusKind
+  /** Review id, referred member id, or campaign id (required for review, referral and campaign). */
+  readonly sourceId?: string
+}
+
+export interface RedeemRequest extends WriteBase {
+  /** A catalogue reward; or leave it out and give `points` to spend points as payment. */
+  readonly rewardId?: string
+  readonly quantity?: number
+  readonly points?: number
+  readonly channel?: string
+}
+
+export interface ReturnRequest {
+  readonly idempotencyKey: string
+  readonly returnId: string
+  readonly orderId: string
+  readonly amount: string | number
+  readonly at?: Date
+}
+
+export interface AdjustRequest extends WriteBase {
+  /** Signed: positive credits a new bucket, negative debits spendable points (never below zero). */
+  readonly points: number
+  readonly reason: string
+}
+
+/** What every write returns. Timestamps are ISO strings so that a replayed result is identical. */
+export interface WriteResult {
+  readonly memberId: string
+  /** The entry written, or null when the write moved no points (e.g. capped to zero). */
+  readonly entryId: number | null
+  /** Signed points of the entry (0 when none). */
+  readonly points: number
+  /** Balance after the write (Σ entries; negative only by the return rule). */
+  readonly balance: number
+  readonly tier: string
+  /** True when this is a repeat of an earlier request with the same key. */
+  readonly replayed: boolean
+  readonly details: Readonly<Record<string, string | number | boolean | null>>
+}
+
+export interface BalanceView {
+  readonly memberId: string
+  readonly balance: number
+  /** Spendable now: unexpired, past the pending period. */
+  readonly available: number
+  readonly pending: number
+  readonly debt: number
+  /** Points in buckets past their expiry that the expiry job has not removed yet. */
+  readonly expiredUnprocessed: number
+  readonly tier: string
+  readonly tierSince: Date
+  readonly downgradeDueAt: Date | null
+  readonly nextExpiry: { readonly at: Date; readonly points: number } | null
+}
+
+export interface LedgerOptions {
+  readonly clock: Clock
+}
+
+function hashRequest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex')
+}
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY_RE.test(key)) {
+    throw InputError.single({
+      field: 'idempotencyKey',
+      value: typeof key === 'string' ? key : String(key),
+      reason: 'malformed idempotency key (4–128 characters: letters, digits, _ . : - /)',
+    })
+  }
+  return key
+}
+
+function checkMember(memberId: unknown): string {
+  if (typeof memberId !== 'string' || !MEMBER_ID_RE.test(memberId)) {
+    throw InputError.single({
+      field: 'memberId',
+      value: String(memberId),
+      reason: 'malformed member id',
+    })
+  }
+  return memberId
+}
+
+function checkSourceId(field: string, v: unknown): string {
+  if (typeof v !== 'string' || !SOURCE_ID_RE.test(v)) {
+    throw InputError.single({
+      field,
+      value: String(v),
+      reason: 'expected a non-empty id (≤128 characters)',
+    })
+  }
+  return v
+}
+
+function checkPoints(field: string, v: unknown, allowNegative = false): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v === 0 || (!allowNegative && v < 0)) {
+    throw InputError.single({
+      field,
+      value: String(v),
+      reason: allowNegative
+        ? 'points must be a non-zero whole number'
+        : 'points must be a positive whole number',
+    })
+  }
+  return v
+}
+
+function checkAmount(field: string, v: unknown): string {
+  const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : ''
+  if (!/^\d+(\.\d{1,4})?$/.test(s) || (typeof v === 'number' && !Number.isFinite(v))) {
+    throw InputError.single({
+      field,
+      value: String(v),
+      reason: 'expected a non-negative amount with at most 4 decimal places',
+    })
+  }
+  return unscaleDecimal(scaleDecimal(s))
+}
+
+function checkDate(field: string, v: unknown): Date | undefined {
+  if (v === undefined) return undefined
+  if (!(v instanceof Date) || Number.isNaN(v.getTime())) {
+    throw InputError.single({ field, value: String(v), reason: 'expected a valid time' })
+  }
+  return v
+}
+
+/**
+ * The ledger service over one store and one program.
+ * @example
+ * const ledger = new Ledger(await openLedgerStore('./memberlens-ledger'), program, { clock: systemClock })
+ * await ledger.enroll({ memberId: '42', idempotencyKey: 'enroll-42' })
+ * await ledger.earnForOrder({ memberId: '42', orderId: 'O1', amount: '99.50', channel: 'app', idempotencyKey: 'order-O1' })
+ */
+export class Ledger {
+  readonly clock: Clock
+
+  constructor(
+    readonly store: LedgerStore,
+    readonly program: Program,
+    options: LedgerOptions,
+  ) {
+    this.clock = options.clock
+  }
+
+  /**
+   * The write protocol: validate the key, then in one transaction lock the account, answer a repeated key from
+   * its stored result, run `body`, and store the result under the key. Retries when a concurrent request with
+   * the same key commits first (unique violation) or on a deadlock.
+   * @internal Used by the tier review, which shares the write protocol.
+   */
+  async write(
+    operation: string,
+    memberId: string,
+    idempotencyKey: string,
+    request: unknown,
+    body: (tx: SqlExecutor, account: Account, now: Date) => Promise<Omit<WriteResult, 'replayed'>>,
+    requireAccount = true,
+  ): Promise<WriteResult> {
+    const hash = hashRequest({ operation, memberId, request })
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.transaction(async (tx) => {
+          const account = await repo.lockAccount(tx, memberId)
+          const prior = await repo.findRequest(tx, idempotencyKey)
+          if (prior) {
+            if (prior.requestHash !== hash) {
+              throw new LedgerConflictError(
+                `idempotency key ${idempotencyKey} was already used for a different request (${prior.operation} for member ${prior.memberId})`,
+              )
+            }
+            return {
+              ...(JSON.parse(prior.result) as Omit<WriteResult, 'replayed'>),
+              replayed: true,
+            }
+          }
+          if (!account && requireAccount)
+            throw new NotFoundError(`unknown member ${memberId} (not enrolled in the program)`)
+          const now = this.clock.now()
+          const result = await body(tx, account as Account, now)
+          await repo.insertRequest(
+            tx,
+            idempotencyKey,
+            { memberId, operation, requestHash: hash, result: JSON.stringify(result) },
+            now,
+          )
+          return { ...result, replayed: false }
+        })
+      } catch (error) {
+        const state = sqlState(error)
+        if (state !== undefined && RETRYABLE_SQLSTATES.has(state) && attempt < MAX_ATTEMPTS)
+          continue
+        throw error
+      }
+    }
+  }
+
+  /** Opens an account in the entry tier. Enrolling an enrolled member changes nothing. */
+  async enroll(req: EnrollRequest): Promise<WriteResult> {
+    const memberId = checkMember(req.memberId)
+    const key = checkKey(req.idempotencyKey)
+    const at = checkDate('at', req.at)
+    if (
+      req.birthday !== undefined &&
+      (!/^\d{4}-\d{2}-\d{2}$/.test(req.birthday) || Number.isNaN(Date.parse(req.birthday)))
+    ) {
+      throw InputError.single({
+        field: 'birthday',
+        value: req.birthday,
+        reason: 'expected YYYY-MM-DD',
+      })
+    }
+    return this.write(
+      'enroll',
+      memberId,
+      key,
+      { birthday: req.birthday ?? null, at },
+      async (tx, existing, now) => {
+        if (existing) {
+          return {
+            memberId,
+            entryId: null,
+            points: 0,
+            balance: existing.balance,
+            tier: existing.tier,
+            details: { created: false },
+          }
+        }
+        const enrolledAt = at ?? now
+        const tier = entryTier(this.program).id
+        await repo.insertAccount(tx, {
+          memberId,
+          enrolledAt,
+          birthday: req.birthday ?? null,
+          tier,
+          now,
+        })
+        await repo.insertTierChange(tx, {
+          memberId,
+          fromTier: null,
+          toTier: tier,
+          kind: 'enroll',
+          changedAt: enrolledAt,
+          reason: 'enrolled in the entry tier',
+        })
+        return { memberId, entryId: null, points: 0, balance: 0, tier, details: { created: true } }
+      },
+      false,
+    )
+  }
+
+  /** Earns the spend points of an order (tier, channel, category and campaign multipliers; caps). */
+  async earnForOrder(req: EarnOrderRequest): Promise<WriteResult> {
+    const memberId = checkMember(req.memberId)
+    const key = checkKey(req.idempotencyKey)
+    const orderId = checkSourceId('orderId', req.orderId)
+    const amount = checkAmount('amount', req.amount)
+    const channel = checkSourceId('channel', req.channel)
+    const at = checkDate('at', req.at)
+    const lines = (req.lines ?? []).map((l, i) => ({
+      category: checkSourceId(`lines.${i}.category`, l.category),
+      amount: checkAmount(`lines.${i}.amount`, l.amount),
+    }))
+    return this.write(
+      'earn_order',
+      memberId,
+      key,
+      { orderId, amount, channel, lines, at },
+      async (tx, account, now) => {
+        const orderedAt = at ?? now
+        if (await repo.findOrder(tx, orderId)) {
+          throw new LedgerConflictError(
+            `order ${orderId} has already earned points (under another idempotency key)`,
+          )
+        }
+        const tier = this.tierOf(account)
+        const sp = spendPoints(this.program, tier, { amount, channel, orderedAt, lines })
+        const points = await this.applyDailyCap(tx, memberId, orderedAt, sp.points)
+        let state = { balance: account.balance, debt: account.debt }
+        let entryId: number | null = null
+        let bucketId: number | null = null
+        if (points > 0) {
+          const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
+          ;({ entryId, bucketId, state } = await this.credit(tx, account, state, {
+            points,
+            at: orderedAt,
+            now,
+            reason,
+            sourceType: 'order',
+            sourceId: orderId,
+            key,
+            orderId,
+            availableAt: availableFor(this.program, orderedAt),
+          }))
+        }
+        await repo.insertOrder(tx, {
+          orderId,
+          memberId,
+          orderedAt,
+          channel,
+          netAmount: amount,
+          earnedPoints: points,
+          bucketId,
+          returnedAmount: '0',
+          reversedPoints: 0,
+        })
+        const upgraded = await this.maybeUpgrade(tx, account, orderedAt)
+        await repo.updateAccount(tx, memberId, now, {
+          ...state,
+          ...(upgraded ? { tier: upgraded.id, tierSince: orderedAt, downgradeDueAt: null } : {}),
+        })
+        return {
+          memberId,
+          entryId,
+          points,
+          balance: state.balance,
+          tier: upgraded?.id ?? account.tier,
+          details: {
+            orderId,
+            uncapped: sp.uncapped,
+            campaign: sp.campaignId,
+            upgradedTo: upgraded?.id ?? null,
+          },
+        }
+      },
+    )
+  }
+
+  /** Earns a rule bonus: daily check-in (with streak bonus), review, referral, birthday or campaign bonus. */
+  async earnBonus(req: EarnBonusRequest): Promise<WriteResult> {
+    const memberId = checkMember(req.memberId)
+    const key = checkKey(req.idempotencyKey)
+    const at = checkDate('at', req.at)
+    if (!(BONUS_KINDS as readonly string[]).includes(req.kind)) {
+      throw InputError.single({
+        field: 'kind',
+        value: String(req.kind),
+        reason: `one of ${BONUS_KINDS.join(', ')}`,
+      })
+    }
+    const needsSource = req.kind === 'review' || req.kind === 'referral' || req.kind === 'campaign'
+    const sourceId = needsSource ? checkSourceId('sourceId', req.sourceId) : undefined
+    const e = this.program.earn
+    const rule = req.kind === 'campaign' ? true : e[req.kind]
+    if (!rule)
+      throw InputError.single({
+        field: 'kind',
+        value: req.kind,
+        reason: 'the program has no such earn rule',
+      })
+    return this.write(
+      'earn_bonus',
+      memberId,
+      key,
+      { kind: req.kind, sourceId, at },
+      async (tx, account, now) => {
+        const when = at ?? now
+        const day = localDay(this.program, when)
+        let points: number
+        let source: string
+        let sourceType: SourceType = 'rule'
+        const patch: repo.AccountPatch = {}
+        switch (req.kind) {
+          case 'check_in': {
+            if (account.lastCheckIn === day)
+              throw new LedgerConflictError(`member ${memberId} already checked in on ${day}`)
+            if (account.lastCheckIn !== null && account.lastCheckIn > day) {
+              throw InputError.single({
+                field: 'at',
+                value: day,
+                reason: `before the last check-in (${account.lastCheckIn})`,
+              })
+            }
+            const streak =
+              account.lastCheckIn !== null && dayDiff(account.lastCheckIn, day) === 1
+                ? account.checkInStreak + 1
+                : 1
+            points = checkInPoints(this.program, streak)
+            source = `check_in:${day}`
+            patch.lastCheckIn = day
+            patch.checkInStreak = streak
+            break
+          }
+          case 'review': {
+            source = `review:${sourceId}`
+            if ((await repo.countEntriesBySource(tx, memberId, 'rule', source)) > 0) {
+              throw new LedgerConflictError(`review ${sourceId} has already earned points`)
+            }
+            const max = e.review?.max_per_day
+            if (
+              max !== undefined &&
+              (await repo.countEntriesSince(tx, memberId, 'review', dayStart(this.program, day))) >=
+                max
+            ) {
+              throw new LedgerConflictError(
+                `member ${memberId} reached the ${max} rewarded reviews of ${day}`,
+              )
+            }
+            points = e.review?.points ?? 0
+            break
+          }
+          case 'referral': {
+            source = `referral:${sourceId}`
+            if ((await repo.countEntriesBySource(tx, memberId, 'rule', source)) > 0) {
+              throw new LedgerConflictError(`the referral of ${sourceId} has already earned points`)
+            }
+            points = e.referral?.points ?? 0
+            break
+          }
+          case 'birthday': {
+            if (!account.birthday)
+              throw InputError.single({
+                field: 'birthday',
+                reason: `member ${memberId} has no birthday on file`,
+              })
+            if (account.birthday.slice(5, 7) !== day.slice(5, 7)) {
+              throw InputError.single({
+                field: 'at',
+                value: day,
+                reason: 'the birthday bonus is granted in the birthday month',
+              })
+            }
+            source = `birthday:${day.slice(0, 4)}`
+            if ((await repo.countEntriesBySource(tx, memberId, 'rule', source)) > 0) {
+              throw new LedgerConflictError(
+                `member ${memberId} already received the ${day.slice(0, 4)} birthday bonus`,
+              )
+            }
+            points = e.birthday?.points ?? 0
+            break
+          }
+          case 'campaign': {
+            const c = e.campaigns.find((x) => x.id === sourceId)
+            if (!c) throw new NotFoundError(`unknown campaign ${sourceId}`)
+            if (
+              activeCampaign({ ...this.program, earn: { ...e, campaigns: [c] } }, when)?.id !== c.id
+            ) {
+              throw InputError.single({
+                field: 'at',
+                value: day,
+                reason: `campaign ${c.id} runs ${c.starts} to ${c.ends}`,
+              })
+            }
+            if (c.bonus_points <= 0)
+              throw InputError.single({
+                field: 'sourceId',
+                value: c.id,
+                reason: 'the campaign has no bonus points',
+              })
+            source = c.id
+            sourceType = 'campaign'
+            if ((await repo.countEntriesBySource(tx, memberId, 'campaign', source)) > 0) {
+              throw new LedgerConflictError(
+                `member ${memberId} already received the bonus of campaign ${c.id}`,
+              )
+            }
+            points = c.bonus_points
+            break
+          }
+          default: {
+            const _exhaustive: never = req.kind
+            throw new Error(`unknown bonus ${String(_exhaustive)}`)
+          }
+        }
+        points = await this.applyDailyCap(tx, memberId, when, points)
+        let state = { balance: account.balance, debt: account.debt }
+        let entryId: number | null = null
+        if (points > 0) {
+          ;({ entryId, state } = await this.credit(tx, account, state, {
+            points,
+            at: when,
+            now,
+            reason: req.kind,
+            sourceType,
+            sourceId: source,
+            key,
+            orderId: null,
+            availableAt: when,
+          }))
+        }
+        const upgraded =
+          this.program.tiers.basis === 'points_earned'
+            ? await this.maybeUpgrade(tx, account, when)
+            : undefined
+        await repo.updateAccount(tx, memberId, now, {
+          ...patch,
+          ...state,
+          ...(upgraded ? { tier: upgraded.id, tierSince: when, downgradeDueAt: null } : {}),
+        })
+        return {
+          memberId,
+          entryId,
+          points,
+          balance: state.balance,
+          tier: upgraded?.id ?? account.tier,
+          details: {
+            kind: req.kind,
+            source,
+            upgradedTo: upgraded?.id ?? null,
+            streak: patch.checkInStreak ?? null,
+          },
+        }
+      },
+    )
+  }
+
+  /** Redeems a catalogue reward (or spends `points` as payment), consuming spendable buckets oldest-first. */
+  async redeem(req: RedeemRequest): Promise<WriteResult> {
+    const memberId = checkMember(req.memberId)
+    const key = checkKey(req.idempotencyKey)
+    const at = checkDate('at', req.at)
+    const quantity = req.quantity === undefined ? 1 : checkPoints('quantity', req.quantity)
+    let cost: number
+    let rewardId: string | null = null
+    if (req.rewardId !== undefined) {
+      if (req.points !== undefined) {
+        throw InputError.single({
+          field: 'points',
+          reason: 'give either a reward or points, not both',
+        })
+      }
+      const reward = this.program.redemption.catalogue.find((r) => r.id === req.rewardId)
+      if (!reward) throw new NotFoundError(`unknown reward ${String(req.rewardId)}`)
+      rewardId = reward.id
+      cost = reward.points * quantity
+      if (!Number.isSafeInteger(cost))
+        throw InputError.single({ field: 'quantity', reason: 'too large' })
+    } else {
+      cost = checkPoints('points', req.points)
+    }
+    const channel = req.channel === undefined ? null : checkSourceId('channel', req.channel)
+    return this.write(
+      'redeem',
+      memberId,
+      key,
+      { rewardId, quantity, cost, channel, at },
+      async (tx, account, now) => {
+        const when = at ?? now
+        const day = localDay(this.program, when)
+        if (rewardId !== null) {
+          const reward = this.program.redemption.catalogue.find((r) => r.id === rewardId)
+          if (reward?.valid_until && day > reward.valid_until) {
+            throw InputError.single({
+              field: 'rewardId',
+              value: rewardId,
+              reason: `reward expired on ${reward.valid_until}`,
+            })
+          }
+          if (reward?.valid_from && day < reward.valid_from) {
+            throw InputError.single({
+              field: 'rewardId',
+              value: rewardId,
+              reason: `reward is available from ${reward.valid_from}`,
+            })
+          }
+          if (reward?.tiers && !reward.tiers.includes(account.tier)) {
+            throw InputError.single({
+              field: 'rewardId',
+              value: rewardId,
+              reason: `reward is for tiers ${reward.tiers.join(', ')}`,
+            })
+          }
+          // The reward row is locked after the account row, always in this order, so redemptions cannot deadlock.
+          const redeemed = await repo.lockReward(tx, rewardId)
+          if (reward?.stock !== undefined && redeemed + quantity > reward.stock) {
+            throw new LedgerConflictError(
+              `reward ${rewardId} is out of stock (${reward.stock - redeemed} left)`,
+            )
+          }
+          await repo.addRedeemed(tx, rewardId, quantity)
+        }
+        const buckets = await repo.openBuckets(tx, memberId, when, true)
+        const available = buckets.reduce((s, b) => s + b.remaining, 0)
+        if (available < cost) {
+          throw new InsufficientPointsError(
+            `member ${memberId} has ${available} spendable points; ${cost} needed`,
+          )
+        }
+        const entryId = await repo.insertEntry(tx, {
+          memberId,
+          kind: 'redeem',
+          points: -cost,
+          occurredAt: when,
+          recordedAt: now,
+          reason: rewardId === null ? 'payment' : `reward ${rewardId} × ${quantity}`,
+          sourceType: 'redemption',
+          sourceId: rewardId,
+          idempotencyKey: key,
+        })
+        await consume(tx, entryId, buckets, cost)
+        const balance = account.balance - cost
+        await repo.updateAccount(tx, memberId, now, { balance })
+        return {
+          memberId,
+          entryId,
+          points: -cost,
+          balance,
+          tier: account.tier,
+          details: { rewardId, quantity, channel },
+        }
+      },
+    )
+  }
+
+  /** Reverses the points an order earned, in proportion to the returned amount (see the module's return rule). */
+  async reverseForReturn(req: ReturnRequest): Promise<WriteResult> {
+    const key = checkKey(req.idempotencyKey)
+    const returnId = checkSourceId('returnId', req.returnId)
+    const orderId = checkSourceId('orderId', req.orderId)
+    const amount = checkAmount('amount', req.amount)
+    const at = checkDate('at', req.at)
+    // The order → member link never changes, so it can be read before the account is locked.
+    const order = await repo.findOrder(this.store, orderId)
+    if (!order) throw new NotFoundError(`unknown order ${orderId} (it never earned points)`)
+    return this.write(
+      'reverse',
+      order.memberId,
+      key,
+      { returnId, orderId, amount, at },
+      async (tx, account, now) => {
+        const when = at ?? now
+        if (await repo.findReturn(tx, returnId)) {
+          throw new LedgerConflictError(
+            `return ${returnId} was already applied (under another idempotency key)`,
+          )
+        }
+        const o = (await repo.findOrder(tx, orderId)) as repo.OrderRow
+        const returned = unscaleDecimal(scaleDecimal(o.returnedAmount) + scaleDecimal(amount))
+        if (compareDecimal(returned, o.netAmount) > 0) {
+          throw InputError.single({
+            field: 'amount',
+            value: amount,
+            reason: `returns of order ${orderId} would exceed its net amount ${o.netAmount} (${o.returnedAmount} already returned)`,
+          })
+        }
+        const target = cumulativeReversal(this.program, o.earnedPoints, o.netAmount, returned)
+        const expired = o.bucketId === null ? 0 : await repo.expiredFromBucket(tx, o.bucketId)
+        const points = Math.max(0, Math.min(target, o.earnedPoints - expired) - o.reversedPoints)
+        let balance = account.balance
+        let debt = account.debt
+        let entryId: number | null = null
+        if (points > 0) {
+          entryId = await repo.insertEntry(tx, {
+            memberId: o.memberId,
+            kind: 'reverse',
+            points: -points,
+            occurredAt: when,
+            recordedAt: now,
+            reason: `return ${returnId} of order ${orderId}`,
+            sourceType: 'return',
+            sourceId: returnId,
+            idempotencyKey: key,
+          })
+          const open = await repo.openBuckets(tx, o.memberId, when, false)
+          const own = open.filter((b) => b.bucketId === o.bucketId)
+          const others = open.filter((b) => b.bucketId !== o.bucketId)
+          const taken = await consume(tx, entryId, [...own, ...others], points)
+          balance -= points
+          debt += points - taken
+        }
+        await repo.recordReturn(tx, {
+          returnId,
+          orderId,
+          amount,
+          returnedAt: when,
+          reversedPoints: points,
+        })
+        await repo.updateAccount(tx, o.memberId, now, { balance, debt })
+        return {
+          memberId: o.memberId,
+          entryId,
+          points: -points,
+          balance,
+          tier: account.tier,
+          details: { returnId, orderId, debt },
+        }
+      },
+    )
+  }
+
+  /** Removes the member's points whose expiry has passed at `at` (one entry for all due buckets). */
+  async expire(req: WriteBase): Promise<WriteResult> {
+    const memberId = checkMember(req.memberId)
+    const key = checkKey(req.idempotencyKey)
+    const at = checkDate('at', req.at)
+    return this.write('expire', memberId, key, { at }, async (tx, account, now) => {
+      const when = at ?? now
+      const due = await repo.expiredBuckets(tx, memberId, when)
+      const points = due.reduce((s, b) => s + b.remaining, 0)
+      if (points === 0) {
+        return {
+          memberId,
+          entryId: null,
+          points: 0,
+          balance: account.balance,
+          tier: account.tier,
+          details: { buckets: 0 },
+        }
+      }
+      const entryId = await repo.insertEntry(tx, {
+        memberId,
+        kind: 'expire',
+        points: -points,
+        occurredAt: when,
+        recordedAt: now,
+        reason: 'points expired',
+        sourceType: 'system',
+        sourceId: null,
+        idempotencyKey: key,
+      })
+      await consume(tx, entryId, due, points)
+      const balance = account.balance - points
+      await repo.updateAccount(tx, memberId, now, { balance })
+      return {
+        memberId,
+        entryId,
+        points: -points,
+        balance,
+        tier: account.tier,
+        details: { buckets: due.length },
+      }
+    })
+  }
+
+  /**
+   * The expiry job: expires every member's due points at `at`. Keys are `expire:<member>:<at>`, so running the
+   * job again for the same instant changes nothing.
+   */
+  async expireDue(at: Date, batch = 500): Promise<{ members: number; points: number }> {
+    let members = 0
+    let points = 0
+    for (;;) {
+      const ids = await repo.membersWithExpiredPoints(this.store, at, batch)
+      if (ids.length === 0) break
+      for (const memberId of ids) {
+        const r = await this.expire({
+          memberId,
+          at,
+          idempotencyKey: `expire:${memberId}:${at.toISOString()}`,
+        })
+        members++
+        points -= r.points
+      }
+      if (ids.length < batch) break
+    }
+    return { members, points }
+  }
+
+  /** An operator's correction: positive credits a new bucket, negative debits spendable points. */
+  async adjust(req: AdjustRequest): Promise<WriteResult> {
+    const memberId = checkMember(req.memberId)
+    const key = checkKey(req.idempotencyKey)
+    const points = checkPoints('points', req.points, true)
+    const at = checkDate('at', req.at)
+    if (typeof req.reason !== 'string' || req.reason.trim() === '' || req.reason.length > 500) {
+      throw InputError.single({
+        field: 'reason',
+        reason: 'an adjustment needs a reason (≤500 characters)',
+      })
+    }
+    return this.write(
+      'adjust',
+      memberId,
+      key,
+      { points, reason: req.reason, at },
+      async (tx, account, now) => {
+        const when = at ?? now
+        let state = { balance: account.balance, debt: account.debt }
+        let entryId: number
+        if (points > 0) {
+          ;({ entryId, state } = await this.credit(tx, account, state, {
+            points,
+            at: when,
+            now,
+            reason: req.reason,
+            sourceType: 'operator',
+            sourceId: null,
+            key,
+            orderId: null,
+            availableAt: when,
+            kind: 'adjust',
+          }))
+        } else {
+          const buckets = await repo.openBuckets(tx, memberId, when, true)
+          const available = buckets.reduce((s, b) => s + b.remaining, 0)
+          if (available < -points) {
+            throw new InsufficientPointsError(
+              `member ${memberId} has ${available} spendable points; cannot deduct ${-points}`,
+            )
+          }
+          entryId = await repo.insertEntry(tx, {
+            memberId,
+            kind: 'adjust',
+            points,
+            occurredAt: when,
+            recordedAt: now,
+            reason: req.reason,
+            sourceType: 'operator',
+            sourceId: null,
+            idempotencyKey: key,
+          })
+          await consume(tx, entryId, buckets, -points)
+          state = { balance: state.balance + points, debt: state.debt }
+        }
+        await repo.updateAccount(tx, memberId, now, state)
+        return {
+          memberId,
+          entryId,
+          points,
+          balance: state.balance,
+          tier: account.tier,
+          details: { reason: req.reason },
+        }
+      },
+    )
+  }
+
+  /** Balance, spendable and pending points, debt, tier and the next expiry, at `at` (default now). */
+  async balance(memberId: string, at?: Date): Promise<BalanceView> {
+    checkMember(memberId)
+    const when = at ?? this.clock.now()
+    return this.store.transaction(async (tx) => {
+      const a = await repo.findAccount(tx, memberId)
+      if (!a) throw new NotFoundError(`unknown member ${memberId} (not enrolled in the program)`)
+      const open = await repo.openBuckets(tx, memberId, when, false)
+      const expired = await repo.expiredBuckets(tx, memberId, when)
+      let available = 0
+      let pending = 0
+      for (const b of open) {
+        if (b.availableAt.getTime() <= when.getTime()) available += b.remaining
+        else pending += b.remaining
+      }
+      const first = open.find((b) => b.expiresAt !== null)
+      const nextExpiry = first?.expiresAt
+        ? {
+            at: first.expiresAt,
+            points: open
+              .filter((b) => b.expiresAt?.getTime() === first.expiresAt?.getTime())
+              .reduce((s, b) => s + b.remaining, 0),
+          }
+        : null
+      return {
+        memberId,
+        balance: a.balance,
+        available,
+        pending,
+        debt: a.debt,
+        expiredUnprocessed: expired.reduce((s, b) => s + b.remaining, 0),
+        tier: a.tier,
+        tierSince: a.tierSince,
+        downgradeDueAt: a.downgradeDueAt,
+        nextExpiry,
+      }
+    })
+  }
+
+  /** The member's entries, newest first. */
+  async history(
+    memberId: string,
+    options: { limit?: number; beforeEntryId?: number } = {},
+  ): Promise<LedgerEntry[]> {
+    checkMember(memberId)
+    if (!(await repo.findAccount(this.store, memberId))) {
+      throw new NotFoundError(`unknown member ${memberId} (not enrolled in the program)`)
+    }
+    return repo.listEntries(this.store, memberId, options.limit ?? 50, options.beforeEntryId)
+  }
+
+  /** The member's tier changes, oldest first. */
+  async tierHistory(memberId: string): Promise<TierChange[]> {
+    checkMember(memberId)
+    return repo.listTierChanges(this.store, memberId)
+  }
+
+  /** The member's buckets with points left (for tests and support tools). */
+  async openBuckets(memberId: string, at?: Date): Promise<PointsBucket[]> {
+    return repo.openBuckets(this.store, memberId, at ?? this.clock.now(), false)
+  }
+
+  private tierOf(account: Account): TierLevel {
+    return findTier(this.program, account.tier) ?? entryTier(this.program)
+  }
+
+  private async applyDailyCap(
+    tx: SqlExecutor,
+    memberId: string,
+    at: Date,
+    points: number,
+  ): Promise<number> {
+    const cap = this.program.earn.caps.per_day
+    if (cap === undefined || points <= 0) return points
+    const day = localDay(this.program, at)
+    const from = dayStart(this.program, day)
+    const to = new Date(from.getTime() + 86_400_000)
+    const earned = await repo.earnedBetween(tx, memberId, from, to)
+    return Math.max(0, Math.min(points, cap - earned))
+  }
+
+  /** Writes an earn (or positive adjust) entry and its bucket, paying any debt first. */
+  private async credit(
+    tx: SqlExecutor,
+    account: Account,
+    state: { balance: number; debt: number },
+    c: {
+      points: number
+      at: Date
+      now: Date
+      reason: string
+      sourceType: SourceType
+      sourceId: string | null
+      key: string
+      orderId: string | null
+      availableAt: Date
+      kind?: 'earn' | 'adjust'
+    },
+  ): Promise<{ entryId: number; bucketId: number; state: { balance: number; debt: number } }> {
+    const entryId = await repo.insertEntry(tx, {
+      memberId: account.memberId,
+      kind: c.kind ?? 'earn',
+      points: c.points,
+      occurredAt: c.at,
+      recordedAt: c.now,
+      reason: c.reason,
+      sourceType: c.sourceType,
+      sourceId: c.sourceId,
+      idempotencyKey: c.key,
+    })
+    const bucketId = await repo.insertBucket(tx, {
+      memberId: account.memberId,
+      entryId,
+      orderId: c.orderId,
+      earnedAt: c.at,
+      availableAt: c.availableAt,
+      expiresAt: expiryFor(this.program, c.at),
+      points: c.points,
+      remaining: c.points,
+    })
+    let debt = state.debt
+    if (debt > 0) {
+      // Pay the oldest unsettled debits from the new bucket: their allocations then cover them in full.
+      let left = Math.min(debt, c.points)
+      for (const d of await repo.unsettledDebits(tx, account.memberId)) {
+        if (left === 0) break
+        const take = Math.min(left, d.open)
+        await repo.consumeBucket(tx, d.entryId, bucketId, take)
+        left -= take
+        debt -= take
+      }
+    }
+    return { entryId, bucketId, state: { balance: state.balance + c.points, debt } }
+  }
+
+  /** Qualification at `at` and an immediate upgrade when it reaches a higher tier (downgrades wait for review). */
+  private async maybeUpgrade(
+    tx: SqlExecutor,
+    account: Account,
+    at: Date,
+  ): Promise<TierLevel | undefined> {
+    const q = await qualificationAt(tx, this.program, account.memberId, at)
+    if (tierRank(this.program, q.tier.id) <= tierRank(this.program, account.tier)) return undefined
+    await repo.insertTierChange(tx, {
+      memberId: account.memberId,
+      fromTier: account.tier,
+      toTier: q.tier.id,
+      kind: 'upgrade',
+      changedAt: at,
+      reason: `${q.basis} ${q.value} in the ${this.program.tiers.window_months} months to ${at.toISOString().slice(0, 10)} reached ${q.tier.id} (threshold ${q.tier.threshold})`,
+    })
+    return q.tier
+  }
+}
+
+/** Takes `points` from buckets in the given order; returns how many it could take (≤ points). */
+async function consume(
+  tx: SqlExecutor,
+  entryId: number,
+  buckets: readonly PointsBucket[],
+  points: number,
+): Promise<number> {
+  let left = points
+  for (const b of buckets) {
+    if (left === 0) break
+    const take = Math.min(left, b.remaining)
+    if (take <= 0) continue
+    await repo.consumeBucket(tx, entryId, b.bucketId, take)
+    left -= take
+  }
+  return points - left
+}
+
+export interface Qualification {
+  readonly basis: Program['tiers']['basis']
+  /** The figure in the basis (spend as a decimal string, orders or points as an integer string). */
+  readonly value: string
+  readonly tier: TierLevel
+  readonly from: Date
+  readonly to: Date
+}
+
+/**
+ * The tier a member qualifies for at `at` from the rolling window's net spend, order count or net points
+ * earned — never from the spendable balance. Activity at `at` itself counts.
+ */
+export async function qualificationAt(
+  tx: SqlExecutor,
+  program: Program,
+  memberId: string,
+  at: Date,
+  windowEnd: Date = at,
+): Promise<Qualification> {
+  const to = new Date(at.getTime() + 1)
+  const from = windowStart(program, windowEnd)
+  const f = await repo.qualificationFigures(tx, memberId, from, to)
+  const basis = program.tiers.basis
+  const value =
+    basis === 'spend'
+      ? f.spend
+      : basis === 'orders'
+        ? String(f.orders)
+        : String(Math.max(0, f.pointsEarned))
+  return { basis, value, tier: qualifyingTier(program, scaleDecimal(value)), from, to }
+}
