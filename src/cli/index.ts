@@ -12,6 +12,8 @@ import { PRESETS } from '../ingest/presets/index.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../store/database.js'
 import { registerClvCommands } from './commands/clv.js'
 import { registerCohortCommands } from './commands/cohorts.js'
+import { registerEffectsCommands } from './commands/effects.js'
+import { registerExperimentCommands } from './commands/experiments.js'
 import { registerFunnelCommands } from './commands/funnel.js'
 import { registerLifecycleCommands } from './commands/lifecycle.js'
 import { registerRfmCommands } from './commands/rfm.js'
@@ -22,6 +24,7 @@ import { runMembersMerges, runMembersShow } from './commands/members.js'
 import { registerMetricsCommands } from './commands/metrics.js'
 import { registerPointsCommands } from './commands/points.js'
 import { registerTiersCommands } from './commands/tiers.js'
+import { registerVoiceCommands } from './commands/voice.js'
 import { registerServeCommands } from './commands/serve.js'
 import { runOverview } from './commands/overview.js'
 import { runSchema } from './commands/schema.js'
@@ -272,6 +275,9 @@ Examples:
   registerSegmentCommands(program)
   registerPointsCommands(program)
   registerTiersCommands(program)
+  registerExperimentCommands(program)
+  registerEffectsCommands(program)
+  registerVoiceCommands(program)
 
   return program
 }

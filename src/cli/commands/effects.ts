@@ -1,0 +1,138 @@
+/**
+ * `memberlens effects <campaign>`: the incremental effect of a campaign against its holdout, or a matched
+ * comparison (observational) when it has none (docs/experiments.md).
+ * @module
+ */
+import { Option, type Command } from 'commander'
+import pc from 'picocolors'
+import { listCampaigns, programEffect, type ProgramEffectReport } from '../../analytics/effects.js'
+import type { ExperimentMetricId } from '../../analytics/experiments.js'
+import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { parseFlags } from '../validations/clv.js'
+import { effectsFlagsSchema } from '../validations/experiments.js'
+import { withDatabase } from './clv.js'
+import { renderMetric } from './experiments.js'
+
+export function renderEffect(r: ProgramEffectReport): string {
+  const w = r.winback
+  const lines = [
+    pc.bold(`Program effect — campaign ${r.campaignId} (${r.kind})`),
+    keyValues([
+      [
+        'design',
+        r.design === 'randomised-holdout'
+          ? 'randomised holdout'
+          : pc.yellow('matched comparison (OBSERVATIONAL)'),
+      ],
+      ['campaign start', r.campaignStart],
+      ['treated / comparison', `${fmt(r.treated)} / ${fmt(r.comparison)}`],
+      ['outcome window', `${r.windows.windowDays} days (pre-period ${r.windows.preDays} days)`],
+      ['campaign cost', fmt(r.cost, 2)],
+    ]),
+  ]
+  if (w) {
+    lines.push(
+      '',
+      pc.bold('Win-back rate (挽回率): purchase within the window'),
+      keyValues([
+        ['with the campaign', pct(w.withCampaign, 2)],
+        ['without (comparison)', pct(w.without, 2)],
+        [
+          'uplift',
+          `${w.upliftPp >= 0 ? '+' : ''}${w.upliftPp.toFixed(2)} pp, 95% CI ${w.ciPp[0].toFixed(2)} … ${w.ciPp[1].toFixed(2)} pp`,
+        ],
+        ['incremental buyers', fmt(w.incrementalBuyers, 1)],
+        [
+          'cost per incremental buyer',
+          w.costPerIncrementalBuyer === null ? '–' : fmt(w.costPerIncrementalBuyer, 2),
+        ],
+      ]),
+    )
+  }
+  for (const m of r.randomised) lines.push('', renderMetric(m, 'Outcome'))
+  if (r.matched.length > 0) {
+    lines.push(
+      '',
+      table(
+        ['metric', 'treated', 'matched comparison', 'difference', 'CI', 'p'],
+        r.matched.map((m) => [
+          m.metric,
+          fmt(m.effect.treatedMean, 4),
+          fmt(m.effect.comparisonMean, 4),
+          fmt(m.effect.difference, 4),
+          `${fmt(m.effect.ci[0], 4)} … ${fmt(m.effect.ci[1], 4)}`,
+          m.effect.pValue.toFixed(4),
+        ]),
+      ),
+      '',
+      table(
+        ['covariate', 'SMD before', 'SMD after'],
+        r.balance.map((b) => [b.covariate, b.before.toFixed(3), b.after.toFixed(3)]),
+      ),
+    )
+  }
+  if (r.caveat) lines.push('', pc.yellow(r.caveat))
+  return lines.join('\n')
+}
+
+/** Registers `effects <campaign>`. */
+export function registerEffectsCommands(program: Command): void {
+  program
+    .command('effects')
+    .description(
+      'incremental effect of a campaign (增值服务效果): holdout, or a matched comparison',
+    )
+    .argument('[campaign]', 'campaign id (see --list)')
+    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .option('--list', 'list campaigns with their arms', false)
+    .option(
+      '--metrics <ids>',
+      'comma-separated outcome metrics (default conversion,orders,net_revenue,repeat_purchase)',
+    )
+    .option('--window <days>', 'outcome window after the campaign start', '30')
+    .option('--pre <days>', 'pre-period for CUPED and matching', '90')
+    .addOption(
+      new Option('--design <d>', 'holdout, matched or auto')
+        .choices(['auto', 'holdout', 'matched'])
+        .default('auto'),
+    )
+    .option('--level <p>', 'confidence level', '0.95')
+    .addOption(new Option('--json', 'machine-readable JSON on stdout').default(false))
+    .action(async (campaign: string | undefined, flags) => {
+      const f = parseFlags(effectsFlagsSchema, flags)
+      await withDatabase(
+        f.db,
+        async (d) => {
+          if (f.list || campaign === undefined) {
+            const list = await listCampaigns(d.driver)
+            if (f.json) return printJson({ campaigns: list })
+            process.stdout.write(
+              `${table(
+                ['campaign', 'kind', 'treatment', 'holdout', 'first sent', 'cost'],
+                list.map((c) => [
+                  c.campaignId,
+                  c.kind,
+                  fmt(c.treatment),
+                  fmt(c.holdout),
+                  c.firstSent,
+                  fmt(c.cost, 2),
+                ]),
+              )}\n`,
+            )
+            return
+          }
+          const r = await programEffect(d.driver, campaign, {
+            ...(f.metrics ? { metrics: f.metrics as ExperimentMetricId[] } : {}),
+            windowDays: f.window,
+            preDays: f.pre,
+            design: f.design,
+            level: f.level,
+          })
+          if (f.json) return printJson(r)
+          process.stdout.write(`${renderEffect(r)}\n`)
+        },
+        true,
+      )
+    })
+}

@@ -1,0 +1,280 @@
+/**
+ * `memberlens experiments list|report <id>|plan`: A/B experiments on member metrics (docs/experiments.md).
+ * @module
+ */
+import { Option, type Command } from 'commander'
+import pc from 'picocolors'
+import {
+  experimentReport,
+  listExperiments,
+  planExperiment,
+  type ExperimentPlan,
+  type ExperimentReport,
+  type ExperimentMetricId,
+  type MetricResult,
+} from '../../analytics/experiments.js'
+import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments-metrics.js'
+import type { Effect } from '../../models/stats/effect.js'
+import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { parseFlags } from '../validations/clv.js'
+import {
+  experimentsListFlagsSchema,
+  experimentsPlanFlagsSchema,
+  experimentsReportFlagsSchema,
+} from '../validations/experiments.js'
+import { withDatabase } from './clv.js'
+
+const db = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
+const json = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
+
+/** Formats a metric value: proportions as %, others with 2 decimals. */
+export function metricValue(kind: MetricResult['kind'], v: number): string {
+  return kind === 'proportion' ? pct(v, 2) : fmt(v, 2)
+}
+
+function diff(kind: MetricResult['kind'], v: number): string {
+  return kind === 'proportion'
+    ? `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)} pp`
+    : `${v >= 0 ? '+' : ''}${fmt(v, 2)}`
+}
+
+function pValue(p: number): string {
+  return p < 0.0001 ? '<0.0001' : p.toFixed(4)
+}
+
+/** The table of one metric: arms, then each variant against the control. */
+export function renderMetric(result: MetricResult, role: string): string {
+  // Return rates are ratios shown as percentages.
+  const m = result.metric.startsWith('return_')
+    ? { ...result, kind: 'proportion' as const }
+    : result
+  const head = pc.bold(
+    `${role}: ${m.name.en} (${m.name.zh}) — ${m.higherIsBetter ? 'higher' : 'lower'} is better`,
+  )
+  const arms = table(
+    ['variant', 'members', 'value', 'CI'],
+    m.arms.map((a) => [
+      a.arm + (a.arm === m.control ? ' (control)' : ''),
+      fmt(a.members),
+      metricValue(m.kind, a.value),
+      `${metricValue(m.kind, a.ci[0])} … ${metricValue(m.kind, a.ci[1])}`,
+    ]),
+  )
+  const rows = m.comparisons.map((c) => {
+    const e: Effect = c.effect
+    const mark = c.harmful ? pc.red(' ✗ harm') : c.significant ? pc.green(' ✓') : ''
+    return [
+      c.arm,
+      diff(m.kind, e.difference),
+      `${diff(m.kind, e.ci[0])} … ${diff(m.kind, e.ci[1])}`,
+      pct(e.relativeLift, 1),
+      pValue(e.pValue),
+      pValue(c.pAdjusted) + mark,
+      c.cuped ? `CUPED −${pct(c.cuped.varianceReduction, 0)} var` : e.method,
+    ]
+  })
+  const cmp = table(
+    [
+      'vs control',
+      'effect',
+      `${Math.round(100 * (m.comparisons[0]?.effect.level ?? 0.95))}% CI`,
+      'lift',
+      'p',
+      'Holm p',
+      'method',
+    ],
+    rows,
+  )
+  const incomplete =
+    m.incomplete > 0 ? `\n  (${fmt(m.incomplete)} members left out: window not over)` : ''
+  return `${head}\n${arms}\n${cmp}${incomplete}`
+}
+
+export function renderReport(r: ExperimentReport): string {
+  const srm = r.srm
+  return [
+    pc.bold(`Experiment ${r.experimentId}`),
+    keyValues([
+      ['variants', r.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', ')],
+      [
+        'outcome window',
+        `${r.windows.windowDays} days after assignment (pre-period ${r.windows.preDays} days)`,
+      ],
+      ['retention window', `days ${r.windows.retentionFromDays}–${r.windows.retentionToDays}`],
+      ['data end', r.dataEnd ?? '–'],
+      [
+        'sample ratio',
+        `χ² = ${srm.chiSquare.toFixed(2)}, p = ${pValue(srm.pValue)} ${srm.mismatch ? pc.red('MISMATCH — do not trust the effects') : pc.green('ok')}`,
+      ],
+    ]),
+    '',
+    renderMetric(r.goal, 'Goal'),
+    ...r.guardrails.flatMap((g) => ['', renderMetric(g, 'Guardrail')]),
+    '',
+    pc.bold('Verdict: ') + r.verdict,
+  ].join('\n')
+}
+
+export function renderPlan(p: ExperimentPlan): string {
+  const v = (x: number) =>
+    p.metric === 'conversion' ||
+    p.metric === 'retention' ||
+    p.metric === 'repeat_purchase' ||
+    p.metric === 'complaint_rate'
+      ? pct(x, 2)
+      : fmt(x, 2)
+  return [
+    pc.bold(`Plan: ${p.metric} on ${p.population}`),
+    keyValues([
+      ['members observed', fmt(p.members)],
+      ['baseline', v(p.baseline)],
+      ['sd per member', fmt(p.sd, 3)],
+      ['effect to detect', `${pct(p.relativeMde, 1)} relative (${v(p.absoluteMde)} absolute)`],
+      [
+        'alpha / power / arms',
+        `${p.alpha.toPrecision(3)} (per comparison) / ${pct(p.power, 0)} / ${p.arms}`,
+      ],
+      [
+        'members per arm',
+        `${fmt(p.perArm)} (with CUPED ${fmt(p.perArmWithCuped)}, variance −${pct(p.varianceReduction, 1)})`,
+      ],
+      ['eligible per day', p.eligiblePerDay === null ? 'all at once' : fmt(p.eligiblePerDay, 1)],
+      [
+        'duration',
+        p.durationDays === null
+          ? `one outcome window (${p.windowDays} days)`
+          : `${fmt(p.durationDays)} days (with CUPED ${fmt(p.durationDaysWithCuped)}), including the ${p.windowDays}-day window`,
+      ],
+      ['MDE with every available member', v(p.mdeWithAvailable)],
+    ]),
+  ].join('\n')
+}
+
+/** Registers `experiments list|report|plan`. */
+export function registerExperimentCommands(program: Command): void {
+  const exp = program
+    .command('experiments')
+    .description('A/B experiments on member metrics: lift, CI, CUPED, SRM, planning')
+  exp
+    .command('list')
+    .description('experiments in the experiments table with their variants')
+    .addOption(db())
+    .addOption(json())
+    .action(async (flags) => {
+      const f = parseFlags(experimentsListFlagsSchema, flags)
+      await withDatabase(
+        f.db,
+        async (d) => {
+          const list = await listExperiments(d.driver)
+          if (f.json) return printJson({ experiments: list })
+          process.stdout.write(
+            `${table(
+              ['experiment', 'members', 'variants', 'first assigned', 'last assigned'],
+              list.map((e) => [
+                e.experimentId,
+                fmt(e.members),
+                e.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', '),
+                e.firstAssigned,
+                e.lastAssigned,
+              ]),
+            )}\n`,
+          )
+        },
+        true,
+      )
+    })
+  exp
+    .command('report')
+    .description(
+      'goal metric and guardrails per variant against the control, with CUPED, Holm and the SRM check',
+    )
+    .argument('<experiment>', 'experiment id')
+    .addOption(db())
+    .addOption(
+      new Option('--metric <id>', 'goal metric')
+        .choices(EXPERIMENT_METRIC_IDS)
+        .default('conversion'),
+    )
+    .option(
+      '--guardrails <ids>',
+      'comma-separated guardrail metrics (default complaint_rate,return_rate)',
+    )
+    .option('--control <variant>', 'control variant (default: control)')
+    .option('--window <days>', 'outcome window after assignment', '30')
+    .option('--pre <days>', 'pre-period for CUPED (default: the window)')
+    .option('--retention-from <days>', 'retention window start (default: the window)')
+    .option('--retention-to <days>', 'retention window end (default: twice the window)')
+    .option('--level <p>', 'confidence level', '0.95')
+    .option('--no-cuped', 'do not adjust with the pre-period')
+    .option('--weights <list>', 'intended split for the SRM check, in variant order, e.g. 1,1,2')
+    .addOption(json())
+    .addHelpText('after', `\nMetrics: ${EXPERIMENT_METRIC_IDS.join(', ')} (docs/experiments.md).`)
+    .action(async (id: string, flags) => {
+      const f = parseFlags(experimentsReportFlagsSchema, flags)
+      await withDatabase(
+        f.db,
+        async (d) => {
+          const r = await experimentReport(d.driver, id, {
+            metric: f.metric as ExperimentMetricId,
+            ...(f.guardrails ? { guardrails: f.guardrails as ExperimentMetricId[] } : {}),
+            ...(f.control === undefined ? {} : { control: f.control }),
+            windowDays: f.window,
+            ...(f.pre === undefined ? {} : { preDays: f.pre }),
+            ...(f.retentionFrom === undefined ? {} : { retentionFromDays: f.retentionFrom }),
+            ...(f.retentionTo === undefined ? {} : { retentionToDays: f.retentionTo }),
+            level: f.level,
+            cuped: f.cuped,
+            ...(f.weights ? { weights: f.weights.map(Number) } : {}),
+          })
+          if (f.json) return printJson(r)
+          process.stdout.write(`${renderReport(r)}\n`)
+        },
+        true,
+      )
+    })
+  exp
+    .command('plan')
+    .description('sample size, MDE and duration from a metric’s observed baseline and variance')
+    .addOption(db())
+    .addOption(
+      new Option('--metric <id>', 'metric').choices(EXPERIMENT_METRIC_IDS).default('conversion'),
+    )
+    .addOption(
+      new Option('--population <p>', 'where the baseline comes from')
+        .choices(['new-members', 'active-members', 'experiment'])
+        .default('new-members'),
+    )
+    .option('--experiment <id>', 'with --population experiment: its control arm is the baseline')
+    .option('--lookback <days>', 'days of recent registrations or activity to read', '90')
+    .option('--window <days>', 'outcome window', '30')
+    .option('--mde <share>', 'relative effect to detect (0.05 = +5 %)', '0.05')
+    .option('--alpha <p>', 'two-sided significance level', '0.05')
+    .option('--power <p>', 'power', '0.8')
+    .option('--arms <n>', 'arms including the control', '2')
+    .option('--no-cuped', 'ignore the CUPED variance reduction')
+    .addOption(json())
+    .action(async (flags) => {
+      const f = parseFlags(experimentsPlanFlagsSchema, flags)
+      await withDatabase(
+        f.db,
+        async (d) => {
+          const p = await planExperiment(d.driver, {
+            metric: f.metric as ExperimentMetricId,
+            population: f.population,
+            ...(f.experiment === undefined ? {} : { experimentId: f.experiment }),
+            lookbackDays: f.lookback,
+            windowDays: f.window,
+            relativeMde: f.mde,
+            alpha: f.alpha,
+            power: f.power,
+            arms: f.arms,
+            cuped: f.cuped,
+          })
+          if (f.json) return printJson(p)
+          process.stdout.write(`${renderPlan(p)}\n`)
+        },
+        true,
+      )
+    })
+}

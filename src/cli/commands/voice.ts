@@ -1,0 +1,277 @@
+/**
+ * `memberlens voice summary|topics|members-at-risk`: NPS, CSAT, reviews, service metrics, sentiment and
+ * topics of zh/en feedback, and members at risk from what they said (docs/voice.md).
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { Option, type Command } from 'commander'
+import pc from 'picocolors'
+import { parse as parseYaml } from 'yaml'
+import { membersAtRisk, voiceSummary, voiceTopics } from '../../analytics/voice.js'
+import type { TopicConfig } from '../../analytics/voice-text.js'
+import { ConfigError } from '../../core/errors.js'
+import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import { lastActivity } from '../../engine/experiments/planning-units.js'
+import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
+import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { parseFlags } from '../validations/clv.js'
+import {
+  topicFileSchema,
+  voiceRiskFlagsSchema,
+  voiceSummaryFlagsSchema,
+  voiceTopicsFlagsSchema,
+} from '../validations/experiments.js'
+import { withDatabase } from './clv.js'
+
+/** Default range: the 12 months up to the last activity (to = the day after it). */
+async function range(
+  driver: DuckDbDriver,
+  from?: string,
+  to?: string,
+): Promise<{ from: string; to: string }> {
+  if (from !== undefined && to !== undefined) return { from, to }
+  const end = (await lastActivity(driver)) ?? new Date(0).toISOString()
+  const next = new Date(Date.parse(end.slice(0, 10)) + 86_400_000).toISOString().slice(0, 10)
+  const t = to ?? next
+  const f = from ?? `${String(Number(t.slice(0, 4)) - 1)}${t.slice(4)}`
+  return { from: f, to: t }
+}
+
+async function loadTopics(path: string | undefined): Promise<TopicConfig | undefined> {
+  if (path === undefined) return undefined
+  const parsed = topicFileSchema.safeParse(parseYaml(await readFile(path, 'utf8')))
+  if (!parsed.success)
+    throw new ConfigError(
+      `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    )
+  return parsed.data.topics
+}
+
+const ci = (c: readonly [number, number], f: (x: number) => string) => `${f(c[0])} … ${f(c[1])}`
+const common = (cmd: Command) =>
+  cmd
+    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .option('--from <date>', 'first day (default: 12 months before --to)')
+    .option('--to <date>', 'day after the last (default: the day after the last activity)')
+    .addOption(new Option('--json', 'machine-readable JSON on stdout').default(false))
+
+/** Registers `voice summary|topics|members-at-risk`. */
+export function registerVoiceCommands(program: Command): void {
+  const voice = program
+    .command('voice')
+    .description(
+      'voice of the member: NPS, CSAT, reviews, complaints, sentiment and topics (zh + en)',
+    )
+  common(
+    voice
+      .command('summary')
+      .description('NPS / CSAT / reviews per period with CIs, service metrics, complaint → churn'),
+  )
+    .addOption(new Option('--grain <g>', 'period').choices(VOICE_GRAINS).default('month'))
+    .addOption(new Option('--by <dimension>', 'split satisfaction by').choices(VOICE_DIMENSIONS))
+    .option('--churn-days <n>', 'churn horizon after a complaint', '90')
+    .action(async (flags) => {
+      const f = parseFlags(voiceSummaryFlagsSchema, flags)
+      await withDatabase(
+        f.db,
+        async (d) => {
+          const r = await voiceSummary(d.driver, {
+            ...(await range(d.driver, f.from, f.to)),
+            grain: f.grain,
+            ...(f.by === undefined ? {} : { by: f.by }),
+            churnDays: f.churnDays,
+          })
+          if (f.json) return printJson(r)
+          const n1 = (x: number) => x.toFixed(1)
+          const out = [
+            pc.bold(`Voice of the member ${r.range.from} … ${r.range.to}`),
+            table(
+              [
+                'period',
+                ...(r.by ? [r.by] : []),
+                'NPS n',
+                'NPS',
+                'NPS CI',
+                'CSAT n',
+                'CSAT',
+                'CSAT CI',
+                'reviews',
+                'rating',
+                'rating CI',
+                'neg. reviews',
+              ],
+              [...r.satisfaction, ...r.total].map((s) => [
+                s.period,
+                ...(r.by ? [s.dimension] : []),
+                fmt(s.nps.n),
+                n1(s.nps.nps),
+                ci(s.nps.ci, n1),
+                fmt(s.csat.n),
+                pct(s.csat.rate),
+                ci(s.csat.ci, (x) => pct(x)),
+                fmt(s.review.n),
+                fmt(s.review.mean, 2),
+                ci(s.review.ci, (x) => fmt(x, 2)),
+                pct(s.negativeReviews.rate),
+              ]),
+            ),
+            '',
+            pc.bold('Service'),
+            table(
+              [
+                'period',
+                'active',
+                'tickets',
+                'per 1,000 active',
+                'complaints',
+                'complaint rate',
+                'return rate (amount)',
+                'return rate (orders)',
+              ],
+              r.service.map((s) => [
+                s.period,
+                fmt(s.activeMembers),
+                fmt(s.tickets),
+                fmt(s.ticketsPer1000Active, 1),
+                fmt(s.complaints),
+                pct(s.complaintRate.rate, 2),
+                pct(s.returnRateAmount, 2),
+                pct(s.returnRateOrders.rate, 2),
+              ]),
+            ),
+            '',
+            pc.bold('Return reasons'),
+            table(
+              ['reason', 'returns', 'amount'],
+              r.returnReasons.map((x) => [x.reason, fmt(x.returns), fmt(x.amount, 2)]),
+            ),
+          ]
+          const c = r.complaintChurn
+          if (c) {
+            out.push(
+              '',
+              pc.bold(
+                `Churn within ${c.churnDays} days after a complaint (matched, observational)`,
+              ),
+              keyValues([
+                ['after a complaint', `${pct(c.treatedMean)} of ${fmt(c.treatedMatched)} members`],
+                [
+                  'matched members without',
+                  `${pct(c.comparisonMean)} (${fmt(c.comparisonMatched)} members)`,
+                ],
+                [
+                  'difference',
+                  `${(100 * c.difference).toFixed(1)} pp, 95% CI ${ci(c.ci, (x) => (100 * x).toFixed(1))} pp`,
+                ],
+              ]),
+              pc.yellow(c.caveat),
+            )
+          }
+          process.stdout.write(`${out.join('\n')}\n`)
+        },
+        true,
+      )
+    })
+  common(voice.command('topics').description('sentiment and topics of feedback texts (zh + en)'))
+    .option('--kinds <list>', 'feedback kinds, comma-separated (default: all)')
+    .option(
+      '--topics <file>',
+      'topic keyword file (YAML/JSON: topics: {name: {zh: [...], en: [...]}})',
+    )
+    .action(async (flags) => {
+      const f = parseFlags(voiceTopicsFlagsSchema, flags)
+      await withDatabase(
+        f.db,
+        async (d) => {
+          const topics = await loadTopics(f.topics)
+          const r = await voiceTopics(d.driver, {
+            ...(await range(d.driver, f.from, f.to)),
+            ...(f.kinds ? { kinds: f.kinds } : {}),
+            ...(topics ? { topics } : {}),
+          })
+          if (f.json) return printJson(r)
+          process.stdout.write(
+            `${[
+              pc.bold(`Feedback texts: ${fmt(r.texts)}`) +
+                `  positive ${fmt(r.sentiment.positive)}, neutral ${fmt(r.sentiment.neutral)}, negative ${fmt(r.sentiment.negative)}`,
+              table(
+                ['kind', 'texts', 'negative', 'CI'],
+                r.byKind.map((k) => [
+                  k.kind,
+                  fmt(k.texts),
+                  pct(k.negative.rate),
+                  ci(k.negative.ci, (x) => pct(x)),
+                ]),
+              ),
+              '',
+              table(
+                ['topic', 'mentions', 'share', 'negative', 'zh', 'en', 'examples (negative)'],
+                r.topics.map((t) => [
+                  t.topic,
+                  fmt(t.mentions),
+                  pct(t.share),
+                  pct(t.negative.rate),
+                  fmt(t.byLanguage.zh),
+                  fmt(t.byLanguage.en),
+                  t.examples.join(' / '),
+                ]),
+              ),
+            ].join('\n')}\n`,
+          )
+        },
+        true,
+      )
+    })
+  common(
+    voice
+      .command('members-at-risk')
+      .description('members whose feedback signals churn risk, with the topics they raised'),
+  )
+    .option('--limit <n>', 'members', '20')
+    .option('--topics <file>', 'topic keyword file')
+    .action(async (flags) => {
+      const f = parseFlags(voiceRiskFlagsSchema, flags)
+      await withDatabase(
+        f.db,
+        async (d) => {
+          const topics = await loadTopics(f.topics)
+          const r = await membersAtRisk(d.driver, {
+            ...(await range(d.driver, f.from, f.to)),
+            limit: f.limit,
+            ...(topics ? { topics } : {}),
+          })
+          if (f.json) return printJson({ members: r })
+          process.stdout.write(
+            `${table(
+              [
+                'member',
+                'score',
+                'complaints',
+                'tickets',
+                'neg. reviews',
+                'neg. texts',
+                'last NPS',
+                'topics',
+                'last purchase',
+                'action',
+              ],
+              r.map((m) => [
+                String(m.memberId),
+                fmt(m.riskScore, 1),
+                fmt(m.complaints),
+                fmt(m.tickets),
+                fmt(m.negativeReviews),
+                fmt(m.negativeTexts),
+                m.lastNps === null ? '–' : String(m.lastNps),
+                m.topics.join(','),
+                m.lastPurchaseAt?.slice(0, 10) ?? '–',
+                m.action,
+              ]),
+            )}\n`,
+          )
+        },
+        true,
+      )
+    })
+}
