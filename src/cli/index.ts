@@ -26,6 +26,7 @@ import { registerPointsCommands } from './commands/points.js'
 import { registerTiersCommands } from './commands/tiers.js'
 import { registerVoiceCommands } from './commands/voice.js'
 import { registerServeCommands } from './commands/serve.js'
+import { registerReportCommands } from './commands/report.js'
 import { runOverview } from './commands/overview.js'
 import { runSchema } from './commands/schema.js'
 import { EXIT, reportError } from './output.js'
@@ -266,6 +267,7 @@ Examples:
 
   registerMetricsCommands(program)
   registerServeCommands(program)
+  registerReportCommands(program)
   registerClvCommands(program)
   registerCohortCommands(program)
   registerSurvivalCommands(program)
