@@ -8,9 +8,17 @@ import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { analyzeDrivers } from '../analytics/driver-analysis.js'
 import type { Clock } from '../core/clock.js'
+import { NotFoundError } from '../core/errors.js'
 import { GRAINS } from '../engine/dialects/dialect.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import { getCohortRetention } from '../engine/cohorts/cohort-retention.js'
+import { COHORT_ANCHORS, COHORT_GRAINS } from '../engine/cohorts/cohort-spec.js'
+import { findDefaultAsOf } from '../engine/lifecycle/default-as-of.js'
+import { DEFAULT_STAGE_ACTIONS, STAGE_NAMES } from '../engine/lifecycle/lifecycle-config.js'
+import { getStageCounts } from '../engine/lifecycle/lifecycle-stages.js'
 import { getMemberProfile } from '../engine/members/member-profile.js'
+import { RFM_SEGMENT_NAMES } from '../engine/rfm/rfm-config.js'
+import { getRfmSummary } from '../engine/rfm/rfm-scores.js'
 import { CATALOG, allowedDimensions } from '../engine/metrics/catalog.js'
 import { getOverview } from '../engine/metrics/overview.js'
 import { runMetrics } from '../engine/metrics/run.js'
@@ -400,6 +408,110 @@ export function createApp(options: ApiOptions) {
         }),
       )
       return c.json(d as unknown as Record<string, unknown>, 200)
+    },
+  )
+
+  /** The day after the data's last activity, for analyses "as of today". */
+  const asOfDefault = async (asOf: string | undefined): Promise<string> => {
+    if (asOf !== undefined) return asOf
+    const latest = await findDefaultAsOf(driver)
+    if (latest === undefined) throw new NotFoundError('the database holds no orders or events')
+    return latest
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/cohorts',
+      security,
+      request: {
+        query: z.object({
+          anchor: z.enum(COHORT_ANCHORS).default('registration'),
+          grain: z.enum(COHORT_GRAINS).default('month'),
+          activity: z.string().max(120).default('any'),
+          periods: z.coerce.number().int().min(0).max(60).default(12),
+          form: z.enum(['n-period', 'unbounded']).default('n-period'),
+          from: date.optional(),
+          to: date.optional(),
+          asOf: date.optional(),
+          by: z.string().max(120).optional(),
+        }),
+      },
+      responses: json(
+        z.object({}).passthrough().openapi('CohortRetention'),
+        'Cohort retention matrix (counts, rates, size-weighted averages)',
+      ),
+    }),
+    async (c) => {
+      const denied = guard(c, 'aggregates')
+      if (denied) return denied as never
+      const q = c.req.valid('query')
+      const asOf = await asOfDefault(q.asOf)
+      const r = await timed(() =>
+        getCohortRetention(
+          driver,
+          {
+            anchor: q.anchor,
+            grain: q.grain,
+            activity: q.activity,
+            periods: q.periods,
+            asOf,
+            ...(q.from ? { from: q.from } : {}),
+            ...(q.to ? { to: q.to } : {}),
+            ...(q.by ? { dimension: q.by } : {}),
+          },
+          q.form,
+        ),
+      )
+      return c.json(r as unknown as Record<string, unknown>, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/lifecycle',
+      security,
+      request: { query: z.object({ asOf: date.optional() }) },
+      responses: json(
+        z.object({}).passthrough().openapi('LifecycleStages'),
+        'Members per lifecycle stage with the recommended action',
+      ),
+    }),
+    async (c) => {
+      const denied = guard(c, 'aggregates')
+      if (denied) return denied as never
+      const asOf = await asOfDefault(c.req.valid('query').asOf)
+      const stages = await timed(() => getStageCounts(driver, asOf))
+      const named = stages.map((x) => ({
+        ...x,
+        name: STAGE_NAMES[x.stage],
+        action: DEFAULT_STAGE_ACTIONS[x.stage],
+      }))
+      return c.json({ asOf, stages: named } as unknown as Record<string, unknown>, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/rfm',
+      security,
+      request: { query: z.object({ asOf: date.optional() }) },
+      responses: json(
+        z.object({}).passthrough().openapi('RfmSegments'),
+        'RFM segments with size and value',
+      ),
+    }),
+    async (c) => {
+      const denied = guard(c, 'aggregates')
+      if (denied) return denied as never
+      const asOf = await asOfDefault(c.req.valid('query').asOf)
+      const segments = (await timed(() => getRfmSummary(driver, asOf))).map((x) => ({
+        ...x,
+        name: RFM_SEGMENT_NAMES[x.segment],
+      }))
+      return c.json({ asOf, segments } as unknown as Record<string, unknown>, 200)
     },
   )
 

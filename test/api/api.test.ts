@@ -236,3 +236,30 @@ describe('HTTP API', () => {
     expect(maskIdentity('email', 'zoe@example.com')).toBe('z***@example.com')
   })
 })
+
+describe('HTTP API: retention, lifecycle, RFM', () => {
+  it('serves the cohort matrix, stage sizes and RFM segments as aggregates', async () => {
+    const c = (await (
+      await get('/api/v1/cohorts?grain=month&periods=1&asOf=2024-03-01', 'viewer')
+    ).json()) as {
+      cohorts: Array<{
+        cohort: string
+        size: number
+        cells: Array<{ period: number; active: number; rate: number | null }>
+      }>
+    }
+    // Both members registered in January 2024; both active that month; only the first active in February.
+    expect(c.cohorts.map((x) => [x.cohort, x.size, x.cells.map((k) => k.active)])).toEqual([
+      ['2024-01-01', 2, [2, 1]],
+    ])
+    const l = (await (await get('/api/v1/lifecycle?asOf=2024-03-01', 'viewer')).json()) as {
+      stages: Array<{ members: number }>
+    }
+    expect(l.stages.reduce((sum, x) => sum + Number(x.members), 0)).toBe(2)
+    const r = (await (await get('/api/v1/rfm?asOf=2024-03-01', 'viewer')).json()) as {
+      segments: unknown[]
+    }
+    expect(r.segments.length).toBeGreaterThan(0)
+    expect((await get('/api/v1/cohorts?grain=fortnight', 'viewer')).status).toBe(400)
+  })
+})

@@ -106,6 +106,15 @@ describe('dashboard', () => {
     await page.screenshot({ path: `${SHOTS}/explore.png`, fullPage: true })
   })
 
+  it('retention: cohort heatmap, lifecycle stages and RFM segments', async () => {
+    await page.goto(`${server.url}/#/retention`)
+    await page.waitForSelector('#rfm-table tbody tr')
+    expect(await svgPaths('#cohort-chart')).toBeGreaterThan(20)
+    expect(await svgPaths('#stage-chart')).toBeGreaterThan(3)
+    expect(await page.locator('#rfm-table tbody tr').count()).toBeGreaterThan(3)
+    await page.screenshot({ path: `${SHOTS}/retention.png`, fullPage: true })
+  })
+
   it('drivers: a bar chart of correlations', async () => {
     await page.goto(`${server.url}/#/drivers`)
     await page.waitForFunction(
