@@ -110,6 +110,12 @@ export function buildProgram(): Command {
     )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
+    .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
+    .addOption(
+      new Option('--port <port>', 'dashboard port (another free one if taken)')
+        .default(3000)
+        .argParser(nonNegativeInt),
+    )
     .action(async (flags) => (await import('./commands/demo.js')).runDemo(flags))
 
   program

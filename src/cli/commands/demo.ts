@@ -8,13 +8,16 @@ import type { IngestTable } from '../../core/schema.js'
 import { sql } from '../../engine/sql/fragment.js'
 import { getOverview } from '../../engine/metrics/overview.js'
 import { DEFAULT_TREE, evaluateTree } from '../../engine/metrics/tree.js'
+import { findDefaultAsOf } from '../../engine/lifecycle/default-as-of.js'
 import { ingestFile, type IngestReport } from '../../ingest/ingest.js'
 import { simulate } from '../../simulate/simulate.js'
 import { openDatabase } from '../../store/database.js'
 import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { renderIngest } from './ingest.js'
+import { renderRetentionSummary } from './cohorts.js'
 import { renderTree } from './metrics.js'
+import { startServer, type RunningServer } from './serve.js'
 import { renderOverview } from './overview.js'
 
 /** Load order: members first, then what refers to them, then what refers to orders. */
@@ -33,6 +36,9 @@ export const DEMO_LOAD_ORDER: readonly IngestTable[] = [
 
 export interface DemoFlags {
   db: string
+  /** Serve the dashboard once the demo database is built. */
+  serve: boolean
+  port: number
   members: number
   months: number
   seed: number
@@ -97,6 +103,9 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       process.stdout.write(`${renderIngest(reports)}\n\n`)
       process.stdout.write(`${renderOverview(overview)}\n\n`)
       process.stdout.write(`${renderTree(tree)}\n\n`)
+      const asOf = await findDefaultAsOf(db.driver)
+      if (asOf !== undefined)
+        process.stdout.write(`${await renderRetentionSummary(db.driver, asOf)}\n\n`)
       process.stdout.write(
         pc.dim(
           `Demo database ${flags.db} built in ${seconds.toFixed(1)} s from ${dataDir} (ground truth: ${sim.truthFile}).\n` +
@@ -107,6 +116,26 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   } finally {
     await db.close()
   }
+  if (flags.serve && !flags.json) await serveDashboard(flags)
+}
+
+/** The last step of the main job: the dashboard on 127.0.0.1 until Ctrl+C. */
+async function serveDashboard(flags: DemoFlags): Promise<void> {
+  let server: RunningServer
+  try {
+    server = await startServer({ db: flags.db, host: '127.0.0.1', port: flags.port })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e
+    server = await startServer({ db: flags.db, host: '127.0.0.1', port: 0 })
+  }
+  process.stdout.write(
+    `${pc.bold('Dashboard')}: ${server.dashboardUrl}\n${pc.dim(`API reference: ${server.url}/docs · stop with Ctrl+C · skip this step with --no-serve`)}\n`,
+  )
+  await new Promise<void>((ok) => {
+    process.once('SIGINT', ok)
+    process.once('SIGTERM', ok)
+  })
+  await server.close()
 }
 
 async function prepareDemoDatabase(path: string): Promise<void> {
