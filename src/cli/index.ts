@@ -11,6 +11,7 @@ import { UNKNOWN_IDENTITY_RULES } from '../ingest/ingest.js'
 import { PRESETS } from '../ingest/presets/index.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../store/database.js'
 import { registerClvCommands } from './commands/clv.js'
+import { registerRiskCommands } from './commands/risk.js'
 import { registerCohortCommands } from './commands/cohorts.js'
 import { registerEffectsCommands } from './commands/effects.js'
 import { registerExperimentCommands } from './commands/experiments.js'
@@ -22,6 +23,7 @@ import { registerSurvivalCommands } from './commands/survival.js'
 import { runIngest } from './commands/ingest.js'
 import { runMembersMerges, runMembersShow } from './commands/members.js'
 import { registerMetricsCommands } from './commands/metrics.js'
+import { registerLoyaltyCommands } from './commands/loyalty.js'
 import { registerPointsCommands } from './commands/points.js'
 import { registerTiersCommands } from './commands/tiers.js'
 import { registerVoiceCommands } from './commands/voice.js'
@@ -275,6 +277,7 @@ Examples:
   registerServeCommands(program)
   registerReportCommands(program)
   registerClvCommands(program)
+  registerRiskCommands(program)
   registerCohortCommands(program)
   registerSurvivalCommands(program)
   registerLifecycleCommands(program)
@@ -283,6 +286,7 @@ Examples:
   registerSegmentCommands(program)
   registerPointsCommands(program)
   registerTiersCommands(program)
+  registerLoyaltyCommands(program)
   registerExperimentCommands(program)
   registerEffectsCommands(program)
   registerVoiceCommands(program)

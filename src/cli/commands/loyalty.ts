@@ -1,0 +1,123 @@
+/**
+ * `memberlens loyalty replay|sync|metrics`: the bridge between the loyalty ledger and the analytics database.
+ * `replay` sends the loaded order history through the live ledger path; `sync` copies ledger facts into
+ * DuckDB (incrementally); `metrics` reads the program metrics from the synced tables.
+ * @module
+ */
+import { Command, Option } from 'commander'
+import { loyaltyMetrics } from '../../analytics/loyalty-metrics.js'
+import { replayOrderHistory } from '../../analytics/loyalty-replay.js'
+import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
+import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { createProgress } from '../progress.js'
+import { ledgerOption, programOption, withLedger } from './points.js'
+
+export function registerLoyaltyCommands(program: Command): void {
+  const loyalty = program
+    .command('loyalty')
+    .description(
+      'replay orders into the ledger, sync the ledger into the analytics database, program metrics',
+    )
+  const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
+  const json = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
+
+  loyalty
+    .command('replay')
+    .description(
+      'earn and reverse points for the whole loaded order history, in time order, through the live ledger path',
+    )
+    .addOption(dbOption())
+    .addOption(ledgerOption())
+    .addOption(programOption())
+    .addOption(json())
+    .action(async (flags: { db: string; ledger: string; program: string; json: boolean }) => {
+      const db = await openDatabase(flags.db, { readOnly: true })
+      const progress = createProgress(!flags.json)
+      try {
+        progress.phase('replaying orders', 1)
+        const r = await withLedger(flags, (ledger) =>
+          replayOrderHistory(db, ledger, { onProgress: (done) => progress.update(done) }),
+        )
+        progress.stop()
+        if (flags.json) printJson(r)
+        else
+          process.stdout.write(
+            `${keyValues([
+              ['members', fmt(r.members)],
+              ['orders', fmt(r.orders)],
+              ['returns', fmt(r.returns)],
+              ['skipped', fmt(r.skipped)],
+              ['expiry runs', fmt(r.expiryRuns)],
+              ['tier reviews', fmt(r.reviews)],
+            ])}\n`,
+          )
+      } finally {
+        progress.stop()
+        await db.close()
+      }
+    })
+
+  loyalty
+    .command('sync')
+    .description(
+      'copy ledger entries, balances and tier changes into the analytics database (incremental)',
+    )
+    .addOption(dbOption())
+    .addOption(ledgerOption())
+    .addOption(programOption())
+    .addOption(json())
+    .action(async (flags: { db: string; ledger: string; program: string; json: boolean }) => {
+      const db = await openDatabase(flags.db)
+      try {
+        const r = await withLedger(flags, (_ledger, store, program) =>
+          syncLedgerToDuckDb(db, store, program),
+        )
+        if (flags.json) printJson(r)
+        else
+          process.stdout.write(
+            `synced ${fmt(r.entries)} entries, ${fmt(r.accounts)} accounts, ${fmt(r.tierChanges)} tier changes\n`,
+          )
+      } finally {
+        await db.close()
+      }
+    })
+
+  loyalty
+    .command('metrics')
+    .description(
+      'points issued, redeemed and expired, liability, breakage, redemption rate, tiers (from the synced tables)',
+    )
+    .addOption(dbOption())
+    .requiredOption('--from <date>', 'first day (YYYY-MM-DD)')
+    .requiredOption('--to <date>', 'day after the last (YYYY-MM-DD)')
+    .addOption(json())
+    .action(async (flags: { db: string; from: string; to: string; json: boolean }) => {
+      const db = await openDatabase(flags.db)
+      try {
+        const m = await loyaltyMetrics(db, flags.from, flags.to)
+        if (flags.json) {
+          printJson(m)
+          return
+        }
+        process.stdout.write(
+          `${keyValues([
+            ['points issued', fmt(m.issued)],
+            ['points redeemed', fmt(m.redeemed)],
+            ['points expired', fmt(m.expired)],
+            ['redemption rate', pct(m.redemptionRate)],
+            ['liability (points)', fmt(m.liabilityPoints)],
+            [`liability (${m.currency ?? 'currency'})`, fmt(m.liabilityAmount, 2)],
+            ['breakage', pct(m.breakage)],
+            ['upgrade rate', pct(m.upgradeRate)],
+            ['downgrade rate', pct(m.downgradeRate)],
+          ])}\n\n${table(
+            ['tier', 'members', 'share'],
+            m.tierDistribution.map((t) => [t.tier, fmt(t.members), pct(t.share)]),
+          )}\n`,
+        )
+      } finally {
+        await db.close()
+      }
+    })
+}
