@@ -7,11 +7,11 @@
 import { InputError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { sql } from '../../engine/sql/fragment.js'
-import { ingestStaged, type IngestReport } from '../ingest.js'
+import type { IngestReport } from '../ingest.js'
 import { rollback } from '../rollback.js'
 import { asInputError, checkReadable, dropStagingTables, readLines } from '../source.js'
 import type { Preset, PresetOptions, PresetReport } from './preset.js'
-import { stageFrom } from './stage-from.js'
+import { ingestQuery } from './stage-from.js'
 
 export const cdnowPreset: Preset = {
   name: 'cdnow',
@@ -75,32 +75,28 @@ async function load(
   }
   const run = async (): Promise<IngestReport[]> => [
     // Every CDNOW customer entered the cohort with a first purchase in 1997-Q1: registration = first purchase.
-    await ingestStaged(
+    await ingestQuery(
       driver,
-      await stageFrom(
-        driver,
-        sql`
+      'members',
+      sql`
         SELECT min(_line) AS _line, ltrim(customer, '0') AS customer_id, min(day) AS registered_at,
           'online' AS registration_channel
         FROM _ml_tx GROUP BY customer`,
-      ),
       file,
-      { ...common, table: 'members' },
+      common,
     ),
     // One order per line; the id numbers a customer's lines of the same day in file order.
-    await ingestStaged(
+    await ingestQuery(
       driver,
-      await stageFrom(
-        driver,
-        sql`
+      'orders',
+      sql`
         SELECT _line, 'cdnow-' || ltrim(customer, '0') || '-' || day || '-'
             || row_number() OVER (PARTITION BY customer, day ORDER BY _line) AS order_id,
           ltrim(customer, '0') AS customer_id, day AS ordered_at, 'online' AS channel,
           dollars AS gross_amount, '0' AS discount_amount, dollars AS net_amount, 'paid' AS status
         FROM _ml_tx`,
-      ),
       file,
-      { ...common, table: 'orders' },
+      common,
     ),
   ]
   const tables = options.dryRun ? await rollback(driver, run) : await driver.transaction(run)

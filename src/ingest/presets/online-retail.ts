@@ -7,10 +7,10 @@ import { dropStagingTables, stageFile } from '../source.js'
 import { InputError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { sql } from '../../engine/sql/fragment.js'
-import { ingestStaged, type IngestReport } from '../ingest.js'
+import type { IngestReport } from '../ingest.js'
 import { rollback } from '../rollback.js'
 import type { Preset, PresetOptions, PresetReport } from './preset.js'
-import { stageFrom } from './stage-from.js'
+import { ingestQuery } from './stage-from.js'
 
 const COLUMNS = [
   'InvoiceNo',
@@ -84,57 +84,50 @@ async function load(
     const reports: IngestReport[] = []
     // Members: one per customer, first seen at their first line, country as region.
     reports.push(
-      await ingestStaged(
+      await ingestQuery(
         driver,
-        await stageFrom(
-          driver,
-          sql`
+        'members',
+        sql`
           SELECT min(_line) AS _line, customer AS customer_id, min(ts) AS registered_at,
             'online' AS registration_channel, arg_max(country, _line) AS region
           FROM _ml_lines WHERE skip IS NULL GROUP BY customer`,
-        ),
         file,
-        { ...common, table: 'members' },
+        common,
       ),
     )
     // Orders: one per purchase invoice; amounts are the sum of its lines.
     reports.push(
-      await ingestStaged(
+      await ingestQuery(
         driver,
-        await stageFrom(
-          driver,
-          sql`
+        'orders',
+        sql`
           SELECT min(_line) AS _line, invoice AS order_id, min(customer) AS customer_id, min(ts) AS ordered_at,
             'online' AS channel, sum(qty * price)::VARCHAR AS gross_amount, '0' AS discount_amount,
             sum(qty * price)::VARCHAR AS net_amount, 'paid' AS status
           FROM _ml_lines WHERE skip IS NULL AND NOT cancel GROUP BY invoice`,
-        ),
         file,
-        { ...common, table: 'orders' },
+        common,
       ),
     )
     reports.push(
-      await ingestStaged(
+      await ingestQuery(
         driver,
-        await stageFrom(
-          driver,
-          sql`
+        'order_items',
+        sql`
           SELECT _line, invoice AS order_id, row_number() OVER (PARTITION BY invoice ORDER BY _line)::VARCHAR AS line_no,
             sku, qty::VARCHAR AS quantity, price::VARCHAR AS unit_price
           FROM _ml_lines WHERE skip IS NULL AND NOT cancel`,
-        ),
         file,
-        { ...common, table: 'order_items' },
+        common,
       ),
     )
     // Returns: one per cancellation invoice, linked to the customer's latest earlier invoice that holds
     // the cancelled product of its first line (when there is none, it stays unlinked and keeps the customer).
     reports.push(
-      await ingestStaged(
+      await ingestQuery(
         driver,
-        await stageFrom(
-          driver,
-          sql`
+        'returns',
+        sql`
           WITH c AS (
             SELECT min(_line) AS _line, invoice, min(customer) AS customer, min(ts)::TIMESTAMP AS ts,
               arg_min(sku, _line) AS sku, sum(-qty * price) AS amount
@@ -145,12 +138,8 @@ async function load(
           SELECT c._line, c.invoice AS return_id, p.invoice AS order_id, c.customer AS customer_id,
             c.ts::VARCHAR AS returned_at, c.amount::VARCHAR AS amount, 'cancellation' AS reason
           FROM c ASOF LEFT JOIN p ON c.customer = p.customer AND c.sku = p.sku AND c.ts >= p.ts`,
-        ),
         file,
-        {
-          ...common,
-          table: 'returns',
-        },
+        common,
       ),
     )
     return reports

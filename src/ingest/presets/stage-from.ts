@@ -1,5 +1,7 @@
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { sql, type Fragment } from '../../engine/sql/fragment.js'
+import type { IngestTable } from '../../core/schema.js'
+import { ingestStaged, type IngestOptions, type IngestReport } from '../ingest.js'
 import { STAGE_TABLE, type StagedSource } from '../source.js'
 
 /** Fills the staging table from a query whose columns are `_line` and canonical source fields. */
@@ -15,4 +17,15 @@ export async function stageFrom(driver: DuckDbDriver, query: Fragment): Promise<
     .filter((c) => c !== '_line')
   const n = await driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM _ml_stage`)
   return { table: STAGE_TABLE, columns, rows: Number(n?.n ?? 0), format: 'csv' }
+}
+
+/** Stages a query's rows and loads them into a canonical table: a preset's step. */
+export async function ingestQuery(
+  driver: DuckDbDriver,
+  table: IngestTable,
+  query: Fragment,
+  file: string,
+  options: Omit<IngestOptions, 'table'>,
+): Promise<IngestReport> {
+  return ingestStaged(driver, await stageFrom(driver, query), file, { ...options, table })
 }
