@@ -4,6 +4,7 @@
  * @module
  */
 import pc from 'picocolors'
+import stringWidth from 'string-width'
 import { InputError, MemberlensError, formatIssue } from '../core/errors.js'
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, notFound: 3 } as const
@@ -104,19 +105,27 @@ export function pct(n: number | null | undefined, decimals = 1): string {
   return `${(n * 100).toFixed(decimals)}%`
 }
 
+/** Pads to a display width: Chinese and other wide characters take two terminal columns. */
+function padEnd(s: string, width: number): string {
+  return s + ' '.repeat(Math.max(0, width - stringWidth(s)))
+}
+function padStart(s: string, width: number): string {
+  return ' '.repeat(Math.max(0, width - stringWidth(s))) + s
+}
+
 /** A two-column table of label → value, aligned. */
 export function keyValues(rows: ReadonlyArray<readonly [string, string]>): string {
-  const width = Math.max(...rows.map(([k]) => k.length))
-  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')
+  const width = Math.max(...rows.map(([k]) => stringWidth(k)))
+  return rows.map(([k, v]) => `  ${padEnd(k, width)}  ${v}`).join('\n')
 }
 
 /** A table with a header row; numbers right-aligned. */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const widths = header.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))))
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) =>
-        /^[-–+\d.,%\s]+$/.test(c) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0),
+        /^[-–+\d.,%\s]+$/.test(c) ? padStart(c, widths[i] ?? 0) : padEnd(c, widths[i] ?? 0),
       )
       .join('  ')
   return [pc.bold(line(header)), ...rows.map(line)].join('\n')
