@@ -12,6 +12,7 @@ const BENCHES: Record<string, string> = {
   tree: 'bench/tree.bench.ts',
   retention: 'bench/retention.bench.ts',
   ledger: 'bench/ledger.bench.ts',
+  clv: 'bench/clv.bench.ts',
 }
 
 const args = process.argv.slice(2)

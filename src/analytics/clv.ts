@@ -6,7 +6,7 @@
  * @module
  */
 import type { Clock } from '../core/clock.js'
-import { InputError, NotFoundError } from '../core/errors.js'
+import { InputError, ModelFitError, NotFoundError } from '../core/errors.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { sql } from '../engine/sql/fragment.js'
 import {
@@ -17,7 +17,7 @@ import {
   type SummaryOrigin,
   type TimeUnit,
 } from '../engine/summaries/repeat-buying.js'
-import { fitBgNbd } from '../models/bg-nbd.js'
+import { bgNbdLogLikelihood, fitBgNbd } from '../models/bg-nbd.js'
 import {
   conditionalExpectedAverageSpendMany,
   fitGammaGamma,
@@ -25,7 +25,8 @@ import {
   type GammaGammaParams,
 } from '../models/gamma-gamma.js'
 import { fitParetoNbd } from '../models/pareto-nbd.js'
-import { bgNbdStandardErrors, gammaGammaStandardErrors } from '../models/standard-errors.js'
+import { groupSummaries } from '../models/group-summaries.js'
+import { gammaGammaStandardErrors, observedInformationInverse } from '../models/standard-errors.js'
 import {
   conditionalExpectedPurchases,
   discountedExpectedPurchases,
@@ -160,6 +161,129 @@ export async function fitClv(driver: DuckDbDriver, options: ClvOptions = {}): Pr
   return fitClvSummaries(s, o)
 }
 
+/**
+ * Above this many distinct summaries (purchase model) or repeat buyers (spend model), a fit first runs on
+ * a systematic sample of about this size from the models' default starting points, and the full fit
+ * starts from that estimate only. The maximum-likelihood estimate is the same (the full fit still runs to
+ * the gradient tolerance); the several starts cost a fraction of a full pass each. Should the warm-started
+ * fit fail, the full multi-start fit runs.
+ */
+export const WARM_START_SIZE = 20_000
+
+/** Every k-th element of each array, k = ⌊n / WARM_START_SIZE⌋ (null when the data are small). */
+function warmSample(n: number, ...arrays: Float64Array[]): Float64Array[] | null {
+  const k = Math.floor(n / WARM_START_SIZE)
+  if (k < 2) return null
+  const m = Math.ceil(n / k)
+  return arrays.map((a) => {
+    const out = new Float64Array(m)
+    for (let i = 0, j = 0; i < n; i += k, j++) out[j] = a[i] as number
+    return out
+  })
+}
+
+function withWarmStart<P>(
+  sample: Float64Array[] | null,
+  fitSample: (sample: Float64Array[]) => P,
+  fitFull: (starts?: readonly P[]) => { readonly params: P },
+): ReturnType<typeof fitFull> {
+  if (sample === null) return fitFull()
+  let start: P
+  try {
+    start = fitSample(sample)
+  } catch (error) {
+    if (error instanceof ModelFitError) return fitFull()
+    throw error
+  }
+  try {
+    return fitFull([start])
+  } catch (error) {
+    if (error instanceof ModelFitError) return fitFull()
+    throw error
+  }
+}
+
+/**
+ * The repeat-buying model fitted by maximum likelihood on the grouped summaries (identical (x, t_x, T)
+ * counted once), warm-started from a sample on large data, with inverse-Hessian standard errors for
+ * BG/NBD. Throws ModelFitError when no start converges.
+ */
+export function fitPurchaseModel(
+  kind: PurchaseModelKind,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+): ClvFit['purchase'] {
+  const g = groupSummaries(x, tx, T)
+  const sample = warmSample(g.x.length, g.x, g.tx, g.T, g.weights)
+  if (kind === 'bg-nbd') {
+    const f = withWarmStart(
+      sample,
+      ([sx, stx, sT, sw]) =>
+        fitBgNbd(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
+          .params,
+      (starts) =>
+        fitBgNbd(g.x, g.tx, g.T, {
+          weights: g.weights,
+          ...(starts === undefined ? {} : { starts }),
+        }),
+    ) as ReturnType<typeof fitBgNbd>
+    const theta = Float64Array.of(f.params.r, f.params.alpha, f.params.a, f.params.b)
+    const cov = observedInformationInverse(theta, (t, out) => {
+      bgNbdLogLikelihood(
+        { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
+        g.x,
+        g.tx,
+        g.T,
+        g.weights,
+        out,
+      )
+    })
+    const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
+    return {
+      kind: 'bg-nbd',
+      params: f.params,
+      logLikelihood: f.logLikelihood,
+      iterations: f.iterations,
+      members: f.members,
+      distinctSummaries: f.distinctSummaries,
+      standardErrors: { r: se(0), alpha: se(1), a: se(2), b: se(3) },
+    }
+  }
+  const f = withWarmStart(
+    sample,
+    ([sx, stx, sT, sw]) =>
+      fitParetoNbd(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
+        .params,
+    (starts) =>
+      fitParetoNbd(g.x, g.tx, g.T, {
+        weights: g.weights,
+        ...(starts === undefined ? {} : { starts }),
+      }),
+  ) as ReturnType<typeof fitParetoNbd>
+  return {
+    kind: 'pareto-nbd',
+    params: f.params,
+    logLikelihood: f.logLikelihood,
+    iterations: f.iterations,
+    members: f.members,
+    distinctSummaries: f.distinctSummaries,
+    standardErrors: null,
+  }
+}
+
+/** Gamma–Gamma on (x, z̄) (members with x = 0 are left out by the model), warm-started on large data. */
+export function fitSpendModel(
+  x: Float64Array,
+  zbar: Float64Array,
+): ReturnType<typeof fitGammaGamma> {
+  return withWarmStart(
+    warmSample(x.length, x, zbar),
+    ([sx, sz]) => fitGammaGamma(sx as Float64Array, sz as Float64Array).params,
+    (starts) => fitGammaGamma(x, zbar, starts === undefined ? {} : { starts }),
+  ) as ReturnType<typeof fitGammaGamma>
+}
+
 /** {@link fitClv} on summaries already fetched (pure computation). */
 export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions): ClvFit {
   let buyers = 0
@@ -170,30 +294,7 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
         'the repeat-buying models need more (choose a later calibration end, or load more orders)',
     )
   }
-  let purchase: ClvFit['purchase']
-  if (o.model === 'bg-nbd') {
-    const f = fitBgNbd(s.x, s.tx, s.T)
-    purchase = {
-      kind: 'bg-nbd',
-      params: f.params,
-      logLikelihood: f.logLikelihood,
-      iterations: f.iterations,
-      members: f.members,
-      distinctSummaries: f.distinctSummaries,
-      standardErrors: bgNbdStandardErrors(f.params, s.x, s.tx, s.T).standardErrors,
-    }
-  } else {
-    const f = fitParetoNbd(s.x, s.tx, s.T)
-    purchase = {
-      kind: 'pareto-nbd',
-      params: f.params,
-      logLikelihood: f.logLikelihood,
-      iterations: f.iterations,
-      members: f.members,
-      distinctSummaries: f.distinctSummaries,
-      standardErrors: null,
-    }
-  }
+  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T)
   // Gamma–Gamma needs positive values: repeat buyers whose repeat orders were all free are left out of
   // the spend fit (and get the population mean spend weighted by their x, see conditional spend).
   const spendX = new Float64Array(s.x.length)
@@ -212,7 +313,7 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
         'the spend model needs more (choose a later calibration end)',
     )
   }
-  const g = fitGammaGamma(spendX, s.zbar)
+  const g = fitSpendModel(spendX, s.zbar)
   const rho = frequencySpendCorrelation(spendX, s.zbar)
   return {
     options: o,

@@ -389,10 +389,17 @@ export interface RiskListRow {
   readonly clvAtRisk: number | null
 }
 
-/** The highest-risk members of the latest scoring, with predicted CLV at risk when a CLV run exists. */
+/** Sort orders of {@link listRisk}: the risk score, or score × predicted CLV (needs a CLV run). */
+export const RISK_ORDERS = ['score', 'clv_at_risk'] as const
+export type RiskOrder = (typeof RISK_ORDERS)[number]
+
+/**
+ * The highest-risk members of the latest scoring (or those with the most predicted CLV at risk), with
+ * predicted CLV at risk when a CLV run exists; optionally one churn class and a minimum score.
+ */
 export async function listRisk(
   driver: DuckDbDriver,
-  options: { top?: number; churnClass?: ChurnClass } = {},
+  options: { top?: number; churnClass?: ChurnClass; order?: RiskOrder; minScore?: number } = {},
 ): Promise<{ runId: string; clvRunId: string | null; rows: RiskListRow[] }> {
   const run = await getRun(driver, 'risk-score')
   let clvRunId: string | null = null
@@ -401,13 +408,20 @@ export async function listRisk(
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error
   }
+  const order = options.order ?? 'score'
+  if (order === 'clv_at_risk' && clvRunId === null) {
+    throw new NotFoundError('no clv run yet: run `memberlens clv fit` to order by CLV at risk')
+  }
+  const orderBy =
+    order === 'score' ? sql`r.score DESC` : sql`r.score * c.clv DESC NULLS LAST, r.score DESC`
   const rows = await driver.all<Record<string, unknown>>(
     sql`SELECT r.member_id::DOUBLE AS member_id, r.score, r.reasons, r.signals, r.churn_class, r.playbook, r.p_alive,
         c.clv, r.score * c.clv AS clv_at_risk
       FROM risk_scores r LEFT JOIN member_scores c ON c.member_id = r.member_id AND c.run_id = ${clvRunId}
       WHERE r.run_id = ${run.runId}
       ${options.churnClass === undefined ? sql`` : sql`AND r.churn_class = ${options.churnClass}`}
-      ORDER BY r.score DESC, r.member_id LIMIT ${options.top ?? 100}`,
+      ${options.minScore === undefined ? sql`` : sql`AND r.score >= ${options.minScore}`}
+      ORDER BY ${orderBy}, r.member_id LIMIT ${options.top ?? 100}`,
   )
   return { runId: run.runId, clvRunId, rows: rows as unknown as RiskListRow[] }
 }

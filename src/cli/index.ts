@@ -11,6 +11,7 @@ import { UNKNOWN_IDENTITY_RULES } from '../ingest/ingest.js'
 import { PRESETS } from '../ingest/presets/index.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../store/database.js'
 import { registerClvCommands } from './commands/clv.js'
+import { registerRiskCommands } from './commands/risk.js'
 import { registerCohortCommands } from './commands/cohorts.js'
 import { registerEffectsCommands } from './commands/effects.js'
 import { registerExperimentCommands } from './commands/experiments.js'
@@ -276,6 +277,7 @@ Examples:
   registerServeCommands(program)
   registerReportCommands(program)
   registerClvCommands(program)
+  registerRiskCommands(program)
   registerCohortCommands(program)
   registerSurvivalCommands(program)
   registerLifecycleCommands(program)

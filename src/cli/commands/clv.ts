@@ -1,5 +1,6 @@
 /**
- * `memberlens clv fit|predict|report`: CLV runs, member scores and the holdout validation report.
+ * `memberlens clv fit|predict|report|renewals`: CLV runs, member scores, the holdout validation report and
+ * the sBG analysis of paid-membership renewals.
  * @module
  */
 import { writeFile } from 'node:fs/promises'
@@ -16,7 +17,9 @@ import {
   type MemberScore,
 } from '../../analytics/clv.js'
 import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv-models.js'
+import { fitRenewals, type PlanRenewals, type RenewalsReport } from '../../analytics/renewals.js'
 import { systemClock } from '../../core/clock.js'
+import { RENEWAL_COHORT_GRAINS, type RenewalCohortGrain } from '../../engine/summaries/renewals.js'
 import {
   SUMMARY_ORIGINS,
   TIME_UNITS,
@@ -28,6 +31,7 @@ import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import {
   clvFitFlagsSchema,
   clvPredictFlagsSchema,
+  clvRenewalsFlagsSchema,
   clvReportFlagsSchema,
   parseFlags,
   type ClvFitFlags,
@@ -181,6 +185,56 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
       if (f.json) printJson(report)
       else if (f.csv) process.stdout.write(reportCsv(report))
       else process.stdout.write(`${renderReport(report)}\n`)
+    })
+
+  clv
+    .command('renewals')
+    .description(
+      'paid-membership renewals (subscriptions): survivors per plan and start cohort, sBG fit, retention projection, expected remaining lifetime',
+    )
+    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .option('--as-of <date>', 'cutoff day (default: the last subscription start or renewal)')
+    .addOption(
+      new Option('--cohort <grain>', 'start-cohort grain')
+        .choices(RENEWAL_COHORT_GRAINS)
+        .default('month'),
+    )
+    .option('--plan <name>', 'only this plan')
+    .option('--horizon <terms>', 'renewal periods to project', '12')
+    .option(
+      '--discount-rate <rate>',
+      'annual discount rate of the residual lifetime and value',
+      '0.1',
+    )
+    .option('--json', 'machine-readable JSON on stdout', false)
+    .option('--csv', 'survivors and projection per plan, cohort and period as CSV on stdout', false)
+    .addHelpText(
+      'after',
+      `
+The shifted-beta-geometric model (Fader & Hardie 2007): each subscriber cancels at a renewal with a fixed
+probability θ ~ Beta(α, β). A member's renewals count the first consecutive renewed terms of a plan.
+
+Examples:
+  memberlens clv renewals
+  memberlens clv renewals --plan plus_monthly --cohort quarter --horizon 24 --json`,
+    )
+    .action(async (flags: unknown) => {
+      const f = parseFlags(clvRenewalsFlagsSchema, flags)
+      const report = await withDatabase(
+        f.db,
+        (db) =>
+          fitRenewals(db.driver, {
+            grain: f.cohort as RenewalCohortGrain,
+            horizon: f.horizon,
+            annualDiscountRate: f.discountRate,
+            ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
+            ...(f.plan === undefined ? {} : { plan: f.plan }),
+          }),
+        true,
+      )
+      if (f.json) printJson(report)
+      else if (f.csv) process.stdout.write(renewalsCsv(report))
+      else process.stdout.write(`${renderRenewals(report)}\n`)
     })
 }
 
@@ -365,4 +419,123 @@ function reportCsv(r: ClvValidationReport): string {
       r.tracking.actual.map((a, k) => [k + 1, a, r.tracking.predicted[k]]),
     )
   )
+}
+
+function termLabel(p: PlanRenewals): string {
+  if (p.termMonths === 12) return 'year'
+  if (p.termMonths >= 1) return p.termMonths === 1 ? 'month' : `${p.termMonths} months`
+  return `${p.termDays} days`
+}
+
+function renderPlan(p: PlanRenewals, horizon: number): string {
+  const lines = [
+    pc.bold(
+      `Plan ${p.plan} — ${termLabel(p)} terms at ${fmt(p.price, 2)}, ${fmt(p.subscribers)} subscribers, ${fmt(p.activeMembers)} active`,
+    ),
+  ]
+  if (p.fit === null) {
+    lines.push(pc.yellow(`  no sBG fit: ${p.fitError ?? 'unknown reason'}`))
+  } else {
+    const f = p.fit
+    lines.push(
+      keyValues([
+        [
+          'sBG',
+          `α ${num(f.params.alpha)} (SE ${num(f.standardErrors.alpha)}), β ${num(f.params.beta)} (SE ${num(f.standardErrors.beta)})`,
+        ],
+        ['mean churn at 1st renewal', pct(f.meanChurn)],
+        [
+          'fitted on',
+          `${fmt(f.members)} members, up to ${f.periods} renewals, LL ${num(f.logLikelihood, 1)}`,
+        ],
+      ]),
+    )
+  }
+  const rows: string[][] = []
+  const T = Math.max(p.observedRetention.length, p.projection === null ? 0 : horizon)
+  for (let t = 1; t <= T; t++) {
+    rows.push([
+      String(t),
+      p.atRisk[t - 1] === undefined ? '' : fmt(p.atRisk[t - 1]),
+      pct(p.observedRetention[t - 1]),
+      pct(p.projection?.retention[t - 1]),
+      pct(p.projection?.survival[t]),
+    ])
+  }
+  lines.push(
+    '',
+    table(['renewal', 'at risk', 'observed retention', 'sBG retention', 'sBG survival'], rows),
+  )
+  if (p.remaining !== null) {
+    const r = p.remaining
+    lines.push(
+      '',
+      keyValues([
+        [
+          'expected future renewals per active member',
+          `${r.expectedRenewals === null ? '∞ (α ≤ 1: the mean diverges)' : num(r.expectedRenewals, 2)}, discounted ${num(r.discountedExpectedRenewals, 2)}`,
+        ],
+        ['residual value of the active members', fmt(r.residualValue, 0)],
+      ]),
+    )
+  }
+  lines.push(
+    '',
+    table(
+      [
+        'cohort',
+        'subscribers',
+        'renewals seen',
+        'survivors now',
+        'α',
+        'β',
+        'params',
+        `S(${horizon})`,
+        'active',
+        'residual value',
+      ],
+      p.cohorts.map((c) => [
+        c.cohort,
+        fmt(c.subscribers),
+        String(c.periods),
+        fmt(c.survivors[c.survivors.length - 1]),
+        c.fit === null ? '–' : num(c.fit.params.alpha),
+        c.fit === null ? '–' : num(c.fit.params.beta),
+        c.paramsFrom ?? '–',
+        pct(c.projection?.survival[horizon]),
+        fmt(c.remaining?.activeMembers),
+        fmt(c.remaining?.residualValue, 0),
+      ]),
+    ),
+  )
+  return lines.join('\n')
+}
+
+export function renderRenewals(r: RenewalsReport): string {
+  return [
+    pc.bold(
+      `Paid-membership renewals as of ${r.asOf} (sBG, cohorts by ${r.grain}, discount ${pct(r.annualDiscountRate)} a year)`,
+    ),
+    ...r.plans.map((p) => renderPlan(p, r.horizon)),
+  ].join('\n\n')
+}
+
+function renewalsCsv(r: RenewalsReport): string {
+  const rows: unknown[][] = []
+  for (const p of r.plans) {
+    for (const c of p.cohorts) {
+      const T = Math.max(c.survivors.length - 1, r.horizon)
+      for (let t = 0; t <= T; t++) {
+        rows.push([
+          p.plan,
+          c.cohort,
+          t,
+          c.survivors[t] ?? null,
+          c.projection === null ? null : (c.projection.survival[t] ?? null),
+          c.paramsFrom,
+        ])
+      }
+    }
+  }
+  return toCsv(['plan', 'cohort', 'period', 'survivors', 'projected_survival', 'params_from'], rows)
 }

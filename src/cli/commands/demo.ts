@@ -16,6 +16,7 @@ import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { renderIngest } from './ingest.js'
 import { renderRetentionSummary } from './cohorts.js'
+import { renderDemoModels, runDemoModels } from './risk.js'
 import { renderTree } from './metrics.js'
 import { startServer, type RunningServer } from './serve.js'
 import { renderOverview } from './overview.js'
@@ -87,6 +88,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     progress.stop()
     const overview = await getOverview(db.driver)
     const tree = await evaluateTree(db.driver, DEFAULT_TREE)
+    const models = await runDemoModels(db.driver, systemClock)
     const seconds = (performance.now() - started) / 1000
     if (flags.json) {
       printJson({
@@ -96,6 +98,8 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
         truthFile: sim.truthFile,
         loads: reports,
         overview,
+        clv: models.clv,
+        risk: models.risk,
       })
       return
     }
@@ -106,6 +110,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       const asOf = await findDefaultAsOf(db.driver)
       if (asOf !== undefined)
         process.stdout.write(`${await renderRetentionSummary(db.driver, asOf)}\n\n`)
+      process.stdout.write(`${renderDemoModels(models)}\n\n`)
       process.stdout.write(
         pc.dim(
           `Demo database ${flags.db} built in ${seconds.toFixed(1)} s from ${dataDir} (ground truth: ${sim.truthFile}).\n` +

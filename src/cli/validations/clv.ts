@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { InputError } from '../../core/errors.js'
 import { SCORE_ORDERS } from '../../analytics/clv.js'
 import { PURCHASE_MODELS } from '../../analytics/clv-models.js'
+import { RENEWAL_COHORT_GRAINS } from '../../engine/summaries/renewals.js'
 import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
@@ -48,6 +49,20 @@ export const clvPredictFlagsSchema = z
   })
   .strict()
 export type ClvPredictFlags = z.infer<typeof clvPredictFlagsSchema>
+
+export const clvRenewalsFlagsSchema = z
+  .object({
+    db: z.string().min(1),
+    asOf: day.optional(),
+    cohort: z.enum(RENEWAL_COHORT_GRAINS as [string, ...string[]]).default('month'),
+    plan: z.string().min(1).optional(),
+    horizon: z.coerce.number().int().min(1).max(1200).default(12),
+    discountRate: z.coerce.number().min(0).max(10).default(0.1),
+    json: z.boolean().default(false),
+    csv: z.boolean().default(false),
+  })
+  .strict()
+export type ClvRenewalsFlags = z.infer<typeof clvRenewalsFlagsSchema>
 
 /** Parses flags with a zod schema; problems become one InputError naming each flag. */
 export function parseFlags<T>(schema: z.ZodType<T>, flags: unknown): T {

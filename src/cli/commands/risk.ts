@@ -1,0 +1,553 @@
+/**
+ * `memberlens risk train|score|list|export`: the churn-risk model, scores with reason codes, early-warning
+ * signals, churn class and win-back playbook, the top at-risk members with their predicted CLV at risk,
+ * and churn-class segments for campaign tools. Definitions: docs/models.md.
+ * @module
+ */
+import { writeFile } from 'node:fs/promises'
+import { Option, type Command } from 'commander'
+import pc from 'picocolors'
+import {
+  CHURN_CLASSES,
+  parseEarlyWarningConfig,
+  PLAYBOOKS,
+  SIGNALS,
+  type EarlyWarningConfig,
+} from '../../analytics/early-warning.js'
+import {
+  formatRiskExport,
+  getRiskExportRows,
+  RISK_EXPORT_FORMATS,
+} from '../../analytics/risk-export.js'
+import {
+  listRisk,
+  RISK_ORDERS,
+  scoreRisk,
+  trainRiskModel,
+  type RiskListRow,
+  type RiskTrainReport,
+  type ScoreEvaluation,
+} from '../../analytics/risk.js'
+import { runClv, type ClvDistribution } from '../../analytics/clv.js'
+import { systemClock, type Clock } from '../../core/clock.js'
+import { MemberlensError } from '../../core/errors.js'
+import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { parseFlags } from '../validations/clv.js'
+import { readConfigFile } from '../validations/retention.js'
+import {
+  riskExportFlagsSchema,
+  riskListFlagsSchema,
+  riskScoreFlagsSchema,
+  riskTrainFlagsSchema,
+} from '../validations/risk.js'
+import { toCsv, withDatabase } from './clv.js'
+
+const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
+const num = (v: number | null | undefined, d = 3): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d)
+
+/** Reads and validates an early-warning config file (YAML or JSON); defaults without a file. */
+export async function loadEarlyWarningConfig(path?: string): Promise<EarlyWarningConfig> {
+  if (path === undefined) return parseEarlyWarningConfig({})
+  return parseEarlyWarningConfig(await readConfigFile(path), path)
+}
+
+/** Registers `risk train`, `risk score`, `risk list` and `risk export`. */
+export function registerRiskCommands(program: Command): void {
+  const risk = program
+    .command('risk')
+    .description(
+      'churn risk: a classifier on members’ own history, reason codes, early-warning signals, churn class and win-back playbook',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  memberlens risk train                          # fit on E − 2H, evaluate on E − H against recency only
+  memberlens risk score --early-warning ew.yaml  # score every member at E with signals and playbooks
+  memberlens risk list --top 100                 # highest risk first, with predicted CLV at risk
+  memberlens risk export --class price_sensitive --format csv --out price-sensitive.csv`,
+    )
+
+  risk
+    .command('train')
+    .description(
+      'train the churn model with time-split labels and evaluate it on a later period (AUC, calibration, lift)',
+    )
+    .addOption(dbOption())
+    .option('--horizon <days>', 'label horizon H: churned = no purchase in the next H days', '90')
+    .option('--as-of <date>', 'last day of data E (default: the last purchase day)')
+    .option('--l2 <lambda>', 'L2 penalty on the standardised weights (default 0.001)')
+    .option('--json', 'machine-readable JSON on stdout', false)
+    .action(async (flags: unknown) => {
+      const f = parseFlags(riskTrainFlagsSchema, flags)
+      const report = await withDatabase(f.db, (db) =>
+        trainRiskModel(
+          db.driver,
+          {
+            horizonDays: f.horizon,
+            ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
+            ...(f.l2 === undefined ? {} : { l2: f.l2 }),
+          },
+          systemClock,
+        ),
+      )
+      if (f.json) printJson(report)
+      else process.stdout.write(`${renderRiskTraining(report)}\n`)
+    })
+
+  risk
+    .command('score')
+    .description(
+      'score every member with the latest model: risk, reason codes, early-warning signals, churn class, playbook',
+    )
+    .addOption(dbOption())
+    .option('--run <id>', 'model run id (default: the latest risk run)')
+    .option('--as-of <date>', 'scoring day (default: the last purchase day)')
+    .option(
+      '--early-warning <file>',
+      'YAML/JSON thresholds of the early-warning rules (noLoginDays, aovDropRatio, negativeFeedbackIncrease, cadenceMultiple, pAliveDrop, pAliveLookbackDays)',
+    )
+    .option('--reasons <n>', 'reason codes per member', '3')
+    .option('--top <n>', 'highest-risk members to print', '10')
+    .option('--json', 'machine-readable JSON on stdout (summary and the top members)', false)
+    .action(async (flags: unknown) => {
+      const f = parseFlags(riskScoreFlagsSchema, flags)
+      const earlyWarning = await loadEarlyWarningConfig(f.earlyWarning)
+      const result = await withDatabase(f.db, async (db) => {
+        const scored = await scoreRisk(
+          db.driver,
+          {
+            earlyWarning,
+            reasons: f.reasons,
+            ...(f.run === undefined ? {} : { runId: f.run }),
+            ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
+          },
+          systemClock,
+        )
+        const top = f.top > 0 ? await listRisk(db.driver, { top: f.top }) : null
+        return { scored, top }
+      })
+      const summary = summariseScores(result.scored.scores)
+      const body = {
+        runId: result.scored.runId,
+        modelRunId: result.scored.modelRunId,
+        asOf: result.scored.asOf,
+        earlyWarning,
+        ...summary,
+        top: result.top?.rows ?? [],
+      }
+      if (f.json) {
+        printJson(body)
+        return
+      }
+      process.stdout.write(
+        `${[
+          pc.bold(`Risk scores ${body.runId} (model ${body.modelRunId}, as of ${body.asOf})`),
+          keyValues([
+            ['members scored', fmt(summary.members)],
+            ['mean risk', pct(summary.meanScore)],
+            ['risk ≥ 50 %', fmt(summary.atRisk)],
+          ]),
+          '',
+          pc.bold('Churn class (all members) and playbook'),
+          table(
+            ['class', 'members', 'risk ≥ 50 %', 'playbook'],
+            CHURN_CLASSES.map((c) => [
+              c,
+              fmt(summary.byClass[c].members),
+              fmt(summary.byClass[c].atRisk),
+              PLAYBOOKS[c],
+            ]),
+          ),
+          '',
+          pc.bold('Early-warning signals raised'),
+          table(
+            ['signal', 'members'],
+            SIGNALS.map((s) => [s, fmt(summary.signals[s])]),
+          ),
+          ...(result.top === null
+            ? []
+            : [
+                '',
+                pc.bold(`Top ${result.top.rows.length} at risk`),
+                renderRiskRows(result.top.rows),
+              ]),
+        ].join('\n')}\n`,
+      )
+    })
+
+  risk
+    .command('list')
+    .description(
+      'the highest-risk members of the latest scoring: score, signals, reason codes, churn class, playbook, CLV at risk',
+    )
+    .addOption(dbOption())
+    .option('--top <n>', 'members to list', '100')
+    .addOption(
+      new Option(
+        '--class <class>',
+        'only this churn class (price_sensitive or price-sensitive, …)',
+      ),
+    )
+    .addOption(
+      new Option('--order <by>', 'risk score, or score × predicted CLV')
+        .choices(RISK_ORDERS)
+        .default('score'),
+    )
+    .option('--min-score <p>', 'only members with at least this risk (0–1)')
+    .option('--json', 'machine-readable JSON on stdout', false)
+    .option('--csv', 'CSV on stdout', false)
+    .action(async (flags: unknown) => {
+      const f = parseFlags(riskListFlagsSchema, flags)
+      const result = await withDatabase(
+        f.db,
+        (db) =>
+          listRisk(db.driver, {
+            top: f.top,
+            order: f.order,
+            ...(f.minScore === undefined ? {} : { minScore: f.minScore }),
+            ...(f.class === undefined ? {} : { churnClass: f.class }),
+          }),
+        true,
+      )
+      if (f.json) {
+        printJson(result)
+        return
+      }
+      if (f.csv) {
+        process.stdout.write(
+          toCsv(
+            [
+              'member_id',
+              'score',
+              'signals',
+              'reasons',
+              'churn_class',
+              'playbook',
+              'p_alive',
+              'clv',
+              'clv_at_risk',
+            ],
+            result.rows.map((r) => [
+              r.memberId,
+              r.score,
+              r.signals,
+              r.reasons,
+              r.churnClass,
+              r.playbook,
+              r.pAlive,
+              r.clv,
+              r.clvAtRisk,
+            ]),
+          ),
+        )
+        return
+      }
+      process.stdout.write(
+        `${[
+          pc.bold(
+            `Top ${result.rows.length} at risk${f.order === 'clv_at_risk' ? ' by CLV at risk' : ''} — scores ${result.runId}${result.clvRunId === null ? ' (no CLV run: `memberlens clv fit` adds CLV at risk)' : `, CLV ${result.clvRunId}`}`,
+          ),
+          renderRiskRows(result.rows),
+        ].join('\n')}\n`,
+      )
+    })
+
+  risk
+    .command('export')
+    .description(
+      'write one churn class of the latest scoring with phone, email, WeChat unionid, app user id and consent flags',
+    )
+    .addOption(dbOption())
+    .requiredOption(
+      '--class <class>',
+      `churn class: ${CHURN_CLASSES.join(', ')} (underscores accepted)`,
+    )
+    .addOption(
+      new Option('--format <format>', 'file format').choices(RISK_EXPORT_FORMATS).default('csv'),
+    )
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--min-score <p>', 'only members with at least this risk (0–1)')
+    .option('--top <n>', 'at most this many members, highest risk first')
+    .action(async (flags: unknown) => {
+      const f = parseFlags(riskExportFlagsSchema, flags)
+      const { rows } = await withDatabase(
+        f.db,
+        (db) =>
+          getRiskExportRows(db.driver, {
+            churnClass: f.class,
+            ...(f.minScore === undefined ? {} : { minScore: f.minScore }),
+            ...(f.top === undefined ? {} : { top: f.top }),
+          }),
+        true,
+      )
+      const text = formatRiskExport(rows, f.format)
+      if (f.out === undefined) {
+        process.stdout.write(text)
+        return
+      }
+      await writeFile(f.out, text)
+      process.stderr.write(`${fmt(rows.length)} ${f.class} members written to ${f.out}\n`)
+    })
+}
+
+/** Counts of a scoring: by churn class, by signal, and how many score ≥ 50 %. */
+export interface RiskScoreSummary {
+  readonly members: number
+  readonly meanScore: number
+  readonly atRisk: number
+  readonly byClass: Readonly<
+    Record<(typeof CHURN_CLASSES)[number], { readonly members: number; readonly atRisk: number }>
+  >
+  readonly signals: Readonly<Record<(typeof SIGNALS)[number], number>>
+}
+
+/** Summarises scores for people. */
+export function summariseScores(
+  scores: ReadonlyArray<{
+    readonly score: number
+    readonly churnClass: (typeof CHURN_CLASSES)[number]
+    readonly signals: readonly (typeof SIGNALS)[number][]
+  }>,
+): RiskScoreSummary {
+  const byClass = Object.fromEntries(
+    CHURN_CLASSES.map((c) => [c, { members: 0, atRisk: 0 }]),
+  ) as Record<(typeof CHURN_CLASSES)[number], { members: number; atRisk: number }>
+  const signals = Object.fromEntries(SIGNALS.map((s) => [s, 0])) as Record<
+    (typeof SIGNALS)[number],
+    number
+  >
+  let total = 0
+  let atRisk = 0
+  for (const s of scores) {
+    total += s.score
+    const c = byClass[s.churnClass]
+    c.members++
+    if (s.score >= 0.5) {
+      atRisk++
+      c.atRisk++
+    }
+    for (const sig of s.signals) signals[sig]++
+  }
+  return {
+    members: scores.length,
+    meanScore: scores.length > 0 ? total / scores.length : NaN,
+    atRisk,
+    byClass,
+    signals,
+  }
+}
+
+/** The at-risk table: member, score, signals, reason codes, class → playbook, P(alive), CLV at risk. */
+export function renderRiskRows(rows: readonly RiskListRow[]): string {
+  return table(
+    [
+      'member',
+      'risk',
+      'signals',
+      'reason codes',
+      'churn class → playbook',
+      'P(alive)',
+      'CLV',
+      'CLV at risk',
+    ],
+    rows.map((r) => [
+      String(r.memberId),
+      pct(r.score),
+      r.signals === '' ? '·' : r.signals.replaceAll(',', ' '),
+      r.reasons.replaceAll(',', ' '),
+      `${r.churnClass} → ${r.playbook}`,
+      r.pAlive === null ? '–' : pct(r.pAlive),
+      fmt(r.clv, 0),
+      fmt(r.clvAtRisk, 0),
+    ]),
+  )
+}
+
+function evaluationRow(name: string, e: ScoreEvaluation): string[] {
+  return [name, num(e.auc), num(e.topDecileLift, 2)]
+}
+
+/** The training report for people. */
+export function renderRiskTraining(r: RiskTrainReport): string {
+  const m = r.model
+  const weights = m.features
+    .map((name, j) => [name, m.weights[j] as number] as const)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+  const calibration = r.evaluation.model.calibration
+  return [
+    pc.bold(`Churn-risk model ${r.runId}`),
+    keyValues([
+      ['label', `churned = no purchase in the next ${r.horizonDays} days`],
+      [
+        'trained at',
+        `${r.trainCutoff} on ${fmt(r.trainMembers)} members (churned ${pct(r.trainChurnRate)})`,
+      ],
+      [
+        'evaluated at',
+        `${r.evaluationCutoff} on ${fmt(r.evaluationMembers)} members (churned ${pct(r.evaluationChurnRate)}), a period the model never saw`,
+      ],
+      ['scores as of', r.asOf],
+    ]),
+    '',
+    pc.bold('Evaluation on the later period'),
+    table(
+      ['score', 'AUC', 'top-decile lift'],
+      [
+        evaluationRow('model', r.evaluation.model),
+        evaluationRow('recency only', r.evaluation.recencyBaseline),
+      ],
+    ),
+    '',
+    pc.bold('Calibration by decile (model, highest scores first)'),
+    table(
+      ['decile', 'members', 'mean score', 'observed churn'],
+      calibration.map((d) => [
+        String(d.decile),
+        fmt(d.members),
+        pct(d.meanScore),
+        pct(d.observedRate),
+      ]),
+    ),
+    '',
+    pc.bold('Weights on standardised features (largest first)'),
+    table(
+      ['feature', 'weight'],
+      weights.map(([name, w]) => [name, `${w >= 0 ? '+' : ''}${num(w)}`]),
+    ),
+  ].join('\n')
+}
+
+/** What the demo shows of the models: the CLV distribution and the top at-risk members. */
+export interface DemoModels {
+  readonly clv:
+    | {
+        readonly runId: string
+        readonly model: string
+        readonly params: object
+        readonly distribution: ClvDistribution
+      }
+    | { readonly skipped: string }
+  readonly risk:
+    | {
+        readonly modelRunId: string
+        readonly scoreRunId: string
+        readonly asOf: string
+        readonly auc: number
+        readonly recencyOnlyAuc: number
+        readonly summary: RiskScoreSummary
+        /** Ordered by CLV at risk among members at ≥ 50 % risk when CLV is known, else by risk. */
+        readonly top: readonly RiskListRow[]
+        readonly order: 'score' | 'clv_at_risk'
+      }
+    | { readonly skipped: string }
+}
+
+async function orSkip<T>(fn: () => Promise<T>): Promise<T | { skipped: string }> {
+  try {
+    return await fn()
+  } catch (error) {
+    // Too little history for a model is a fact about the data, not a reason to fail the demo.
+    if (error instanceof MemberlensError && error.userFacing) return { skipped: error.message }
+    throw error
+  }
+}
+
+/**
+ * Fits CLV (BG/NBD + Gamma–Gamma, 12 months), trains and evaluates the churn-risk model, scores every
+ * member with the default early-warning rules and returns the CLV distribution and the `top` at-risk
+ * members (those at ≥ 50 % risk with the most predicted CLV at risk, or the highest risk without CLV).
+ * A model the data cannot support is reported as skipped.
+ */
+export async function runDemoModels(
+  driver: DuckDbDriver,
+  clock: Clock,
+  top = 10,
+): Promise<DemoModels> {
+  const clv = await orSkip(async () => {
+    const r = await runClv(driver, {}, clock)
+    return {
+      runId: r.runId,
+      model: r.purchase.kind,
+      params: { ...r.purchase.params, ...r.spend.params },
+      distribution: r.distribution,
+    }
+  })
+  const risk = await orSkip(async () => {
+    const trained = await trainRiskModel(driver, {}, clock)
+    const scored = await scoreRisk(driver, { earlyWarning: parseEarlyWarningConfig({}) }, clock)
+    // With CLV, the members worth saving first: at ≥ 50 % risk, by predicted CLV at risk.
+    const list = await listRisk(
+      driver,
+      'skipped' in clv ? { top } : { top, order: 'clv_at_risk', minScore: 0.5 },
+    )
+    return {
+      modelRunId: trained.runId,
+      scoreRunId: scored.runId,
+      asOf: scored.asOf,
+      auc: trained.evaluation.model.auc,
+      recencyOnlyAuc: trained.evaluation.recencyBaseline.auc,
+      summary: summariseScores(scored.scores),
+      top: list.rows,
+      order: 'skipped' in clv ? ('score' as const) : ('clv_at_risk' as const),
+    }
+  })
+  return { clv, risk }
+}
+
+/** The demo's model section: CLV quantiles and the top at-risk members with reasons and playbooks. */
+export function renderDemoModels(m: DemoModels): string {
+  const out: string[] = []
+  if ('skipped' in m.clv) {
+    out.push(pc.bold('Customer lifetime value'), pc.yellow(`  skipped: ${m.clv.skipped}`))
+  } else {
+    const d = m.clv.distribution
+    const q = d.quantiles
+    out.push(
+      pc.bold(`Predicted CLV, next 12 months (${m.clv.model} + Gamma–Gamma, run ${m.clv.runId})`),
+      table(
+        ['members', 'total', 'mean', 'p10', 'p25', 'median', 'p75', 'p90', 'p99', 'top 10 %'],
+        [
+          [
+            fmt(d.members),
+            fmt(d.total, 0),
+            fmt(d.mean, 2),
+            fmt(q.p10, 2),
+            fmt(q.p25, 2),
+            fmt(q.p50, 2),
+            fmt(q.p75, 2),
+            fmt(q.p90, 2),
+            fmt(q.p99, 2),
+            pct(d.top10Share),
+          ],
+        ],
+      ),
+      pc.dim(
+        `mean P(alive) ${pct(d.meanPAlive)} · value at risk ${fmt(d.valueAtRisk, 0)} · ${fmt(d.likelyInactive.members)} members with P(alive) < 50 %`,
+      ),
+    )
+  }
+  out.push('')
+  if ('skipped' in m.risk) {
+    out.push(pc.bold('Churn risk'), pc.yellow(`  skipped: ${m.risk.skipped}`))
+  } else {
+    const r = m.risk
+    out.push(
+      pc.bold(
+        r.order === 'clv_at_risk'
+          ? `Top ${r.top.length} at-risk members by predicted CLV at risk (risk ≥ 50 %, as of ${r.asOf})`
+          : `Top ${r.top.length} at-risk members (as of ${r.asOf})`,
+      ),
+      renderRiskRows(r.top),
+      pc.dim(
+        `${fmt(r.summary.atRisk)} of ${fmt(r.summary.members)} buyers at ≥ 50 % risk of no purchase in 90 days · ` +
+          `model AUC ${num(r.auc)} on a later period vs ${num(r.recencyOnlyAuc)} for recency only · ` +
+          CHURN_CLASSES.map((c) => `${c} ${fmt(r.summary.byClass[c].atRisk)}`).join(', '),
+      ),
+    )
+  }
+  return out.join('\n')
+}
