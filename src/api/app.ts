@@ -6,6 +6,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { listMemberScores } from '../analytics/clv.js'
 import { analyzeDrivers } from '../analytics/driver-analysis.js'
 import type { Clock } from '../core/clock.js'
 import { NotFoundError } from '../core/errors.js'
@@ -527,7 +528,7 @@ export function createApp(options: ApiOptions) {
       },
       responses: json(
         z.object({}).passthrough().openapi('Member360'),
-        'A member with identities and purchases (phone and email masked below operator)',
+        'A member with identities, purchases and predicted CLV (phone and email masked below operator)',
       ),
     }),
     async (c) => {
@@ -535,6 +536,16 @@ export function createApp(options: ApiOptions) {
       if (denied) return denied as never
       const { query } = c.req.valid('param')
       const p = await timed(() => getMemberProfile(driver, query))
+      // The member's predicted value from the latest CLV run, when one exists.
+      const clv = await listMemberScores(driver, {
+        memberId: Number(p.member['memberId']),
+        limit: 1,
+      })
+        .then((r) => ({ runId: r.runId, ...r.scores[0] }))
+        .catch((e: unknown) => {
+          if (e instanceof NotFoundError) return null
+          throw e
+        })
       const pii = allows(c.get('key').role, 'pii')
       const identities = p.identities.map((i) => ({
         ...i,
@@ -544,7 +555,7 @@ export function createApp(options: ApiOptions) {
       }))
       return c.json(
         JSON.parse(
-          JSON.stringify({ ...p, identities, masked: !pii }, (_k, v) =>
+          JSON.stringify({ ...p, identities, clv, masked: !pii }, (_k, v) =>
             typeof v === 'bigint' ? Number(v) : v,
           ),
         ),

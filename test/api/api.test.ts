@@ -151,6 +151,8 @@ describe('HTTP API', () => {
       'a***@example.com',
     ])
     expect(analyst.purchases.orders).toBe(2)
+    // No CLV run yet: the profile says so rather than failing.
+    expect((analyst as unknown as { clv: unknown }).clv).toBeNull()
     const operator = (await (await get('/api/v1/members/ann@example.com', 'operator')).json()) as {
       identities: Array<{ identityValue: string }>
     }

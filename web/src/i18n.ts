@@ -54,6 +54,10 @@ const LABELS: Record<Lang, Record<string, string>> = {
     identities: 'Identities',
     masked: 'masked for your role',
     purchases: 'Purchases',
+    predicted: 'Predicted value (latest CLV run)',
+    pAlive: 'P(alive)',
+    expectedPurchases: 'Expected purchases, 12 months',
+    clv: 'CLV, 12 months',
   },
   zh: {
     'nav.overview': '总览',
@@ -106,6 +110,10 @@ const LABELS: Record<Lang, Record<string, string>> = {
     identities: '身份标识',
     masked: '已按角色脱敏',
     purchases: '消费',
+    predicted: '预测价值（最近一次 CLV 模型）',
+    pAlive: '存活概率',
+    expectedPurchases: '未来 12 个月预期购买次数',
+    clv: '12 个月客户生命周期价值',
   },
 }
 

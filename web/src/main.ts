@@ -418,6 +418,7 @@ async function member(query?: string): Promise<void> {
         member: Record<string, unknown>
         identities: Record<string, unknown>[]
         purchases: Record<string, number | string | null>
+        clv: { pAlive: number; expectedPurchases: number; clv: number } | null
         masked: boolean
       }>(`/api/v1/members/${encodeURIComponent(input.value.trim())}`)
       const kv = (k: string, v: unknown) =>
@@ -444,6 +445,18 @@ async function member(query?: string): Promise<void> {
         ),
         el('h2', {}, t('purchases')),
         el('table', {}, ...Object.entries(p.purchases).map(([k, v]) => kv(k, v))),
+        ...(p.clv
+          ? [
+              el('h2', {}, t('predicted')),
+              el(
+                'table',
+                { id: 'member-clv' },
+                kv(t('pAlive'), format(p.clv.pAlive, 'ratio')),
+                kv(t('expectedPurchases'), format(p.clv.expectedPurchases, 'per_member')),
+                kv(t('clv'), format(p.clv.clv, 'currency')),
+              ),
+            ]
+          : []),
       )
     } catch (e) {
       result.replaceChildren(
