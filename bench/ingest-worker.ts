@@ -3,19 +3,14 @@
  * Usage: tsx bench/ingest-worker.ts <floor|full> <csv> <db> <memory_limit>
  * Prints one JSON line: { seconds, rows, peakRssMb }.
  */
-import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { systemClock } from '../src/core/clock.js'
 import { sql } from '../src/engine/sql/fragment.js'
 import { ingestFile } from '../src/ingest/ingest.js'
 import { openDatabase } from '../src/store/database.js'
+import { peakRssMb } from './measure.js'
 
 const [mode, csv, dbPath, memoryLimit] = process.argv.slice(2) as [string, string, string, string]
-
-function peakRssMb(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024
-}
 
 await rm(dbPath, { force: true })
 await rm(`${dbPath}.wal`, { force: true })

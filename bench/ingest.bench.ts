@@ -11,6 +11,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { simulate } from '../src/simulate/simulate.js'
+import { median } from './measure.js'
 
 const { values } = parseArgs({
   strict: false,
@@ -31,12 +32,6 @@ interface Run {
   seconds: number
   rows: number
   peakRssMb: number
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
 
 function worker(mode: 'floor' | 'full', csv: string): Run {

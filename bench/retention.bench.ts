@@ -12,7 +12,7 @@
  *   npx tsx bench/retention.bench.ts [--members 1000000] [--months 36] [--repeat 3] [--keep] [--memory-limit 4GB]
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -25,6 +25,7 @@ import { sql } from '../src/engine/sql/fragment.js'
 import { ingestFile } from '../src/ingest/ingest.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase } from '../src/store/database.js'
+import { median, peakRssMb } from './measure.js'
 
 const { values } = parseArgs({
   strict: false,
@@ -46,16 +47,6 @@ const dbPath = join(dir, 'memberlens.duckdb')
 
 const TASKS = ['cohort-floor', 'cohorts', 'member-floor', 'lifecycle', 'rfm'] as const
 type Task = (typeof TASKS)[number]
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
-}
-const peakRssMb = () => {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024
-}
 
 if (values.measure !== undefined) {
   // Child process: one measurement.

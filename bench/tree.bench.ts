@@ -7,7 +7,7 @@
  *   npm run bench -- --only tree [--members 1000000] [--months 24] [--repeat 3] [--keep]
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -19,6 +19,7 @@ import { DEFAULT_TREE, evaluateTree } from '../src/engine/metrics/tree.js'
 import { ingestFile } from '../src/ingest/ingest.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase } from '../src/store/database.js'
+import { median, peakRssMb } from './measure.js'
 
 const { values } = parseArgs({
   strict: false,
@@ -35,16 +36,6 @@ const months = Number(values.months as string)
 const repeat = Number(values.repeat as string)
 const dir = join('bench', 'out', `tree-${members}-${months}`)
 const dbPath = join(dir, 'memberlens.duckdb')
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
-}
-const peakRssMb = () => {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024
-}
 
 if (values.measure !== undefined) {
   // Child process: the measurement itself.
@@ -78,7 +69,9 @@ if (values.measure !== undefined) {
     // A second reference: the same kind of scan over the largest table the tree reads.
     eventsFloor.push(
       await time(() =>
-        db.driver.all(sql`SELECT date_trunc('month', ts) AS m, channel, count(DISTINCT member_id) AS n FROM events GROUP BY 1, 2`),
+        db.driver.all(
+          sql`SELECT date_trunc('month', ts) AS m, channel, count(DISTINCT member_id) AS n FROM events GROUP BY 1, 2`,
+        ),
       ),
     )
     tree.push(await time(() => evaluateTree(db.driver, DEFAULT_TREE, { period })))
