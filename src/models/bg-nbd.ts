@@ -9,7 +9,7 @@
  */
 
 import { InputError } from '../core/errors.js'
-import { validateSummaries, groupSummaries } from './group-summaries.js'
+import { fitData, validateSummaries } from './group-summaries.js'
 import type { Summaries } from './group-summaries.js'
 import { assertInteriorMinimum, minimizeFromStarts } from './optimize.js'
 import type { Objective } from './optimize.js'
@@ -21,6 +21,7 @@ import {
   logBeta,
   oneMinusExpOver,
 } from './special-functions.js'
+import { assertPositiveParams } from './params.js'
 
 export { groupSummaries } from './group-summaries.js'
 export type { SummaryGroups } from './group-summaries.js'
@@ -61,16 +62,7 @@ export interface BgNbdFitOptions {
 }
 
 function assertParams(p: BgNbdParams, what: string): void {
-  for (const [name, v] of [
-    ['r', p.r],
-    ['alpha', p.alpha],
-    ['a', p.a],
-    ['b', p.b],
-  ] as const) {
-    if (!(Number.isFinite(v) && v > 0)) {
-      throw InputError.single({ field: `${what} ${name}`, value: String(v), reason: 'must be > 0' })
-    }
-  }
+  assertPositiveParams(p, ['r', 'alpha', 'a', 'b'], what)
 }
 
 /**
@@ -257,14 +249,7 @@ export function fitBgNbd(
   T: Float64Array,
   options: BgNbdFitOptions = {},
 ): BgNbdFit {
-  let data: Required<Summaries>
-  if (options.weights === undefined) {
-    const g = groupSummaries(x, tx, T)
-    data = { x: g.x, tx: g.tx, T: g.T, weights: g.weights }
-  } else {
-    validateSummaries({ x, tx, T, weights: options.weights }, 'fitBgNbd')
-    data = { x, tx, T, weights: options.weights }
-  }
+  const data = fitData(x, tx, T, options.weights, 'fitBgNbd')
   const d = prepare(data)
   const W = d.totalWeight
   const natural = new Float64Array(4)

@@ -13,6 +13,7 @@ import { InputError } from '../core/errors.js'
 import { assertInteriorMinimum, minimizeFromStarts } from './optimize.js'
 import type { Objective } from './optimize.js'
 import { CompensatedSum, digamma, lgamma } from './special-functions.js'
+import { assertPositiveParams } from './params.js'
 
 /** Gamma–Gamma parameters: transaction values Gamma(shape p, rate ν), ν ~ Gamma(shape q, rate γ). */
 export interface GammaGammaParams {
@@ -46,16 +47,8 @@ export interface GammaGammaFitOptions {
   readonly maxIterations?: number
 }
 
-function assertParams(pr: GammaGammaParams, what: string): void {
-  for (const [name, v] of [
-    ['p', pr.p],
-    ['q', pr.q],
-    ['gamma', pr.gamma],
-  ] as const) {
-    if (!(Number.isFinite(v) && v > 0)) {
-      throw InputError.single({ field: `${what} ${name}`, value: String(v), reason: 'must be > 0' })
-    }
-  }
+function assertParams(p: GammaGammaParams, what: string): void {
+  assertPositiveParams(p, ['p', 'q', 'gamma'], what)
 }
 
 /** The repeat buyers (x > 0), with the sums that do not depend on the parameters. */

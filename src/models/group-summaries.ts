@@ -143,3 +143,22 @@ export function groupSummaries(x: Float64Array, tx: Float64Array, T: Float64Arra
     groupOf,
   }
 }
+
+/**
+ * The data a repeat-buying fit runs on: identical summaries grouped (so the cost grows with distinct
+ * summaries), or, when the caller gives weights, the summaries as they are after validation.
+ */
+export function fitData(
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  weights: Float64Array | undefined,
+  what: string,
+): Required<Summaries> {
+  if (weights === undefined) {
+    const g = groupSummaries(x, tx, T)
+    return { x: g.x, tx: g.tx, T: g.T, weights: g.weights }
+  }
+  validateSummaries({ x, tx, T, weights }, what)
+  return { x, tx, T, weights }
+}

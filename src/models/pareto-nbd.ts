@@ -9,7 +9,7 @@
  */
 
 import { InputError } from '../core/errors.js'
-import { groupSummaries, validateSummaries } from './group-summaries.js'
+import { fitData, validateSummaries } from './group-summaries.js'
 import type { Summaries } from './group-summaries.js'
 import { assertInteriorMinimum, minimizeFromStarts } from './optimize.js'
 import type { Objective } from './optimize.js'
@@ -21,6 +21,7 @@ import {
   logHyp2f1A1,
   oneMinusExpOver,
 } from './special-functions.js'
+import { assertPositiveParams } from './params.js'
 
 /** Pareto/NBD parameters: purchase rate λ ~ Gamma(shape r, rate α), dropout rate μ ~ Gamma(s, β). */
 export interface ParetoNbdParams {
@@ -58,16 +59,7 @@ export interface ParetoNbdFitOptions {
 }
 
 function assertParams(p: ParetoNbdParams, what: string): void {
-  for (const [name, v] of [
-    ['r', p.r],
-    ['alpha', p.alpha],
-    ['s', p.s],
-    ['beta', p.beta],
-  ] as const) {
-    if (!(Number.isFinite(v) && v > 0)) {
-      throw InputError.single({ field: `${what} ${name}`, value: String(v), reason: 'must be > 0' })
-    }
-  }
+  assertPositiveParams(p, ['r', 'alpha', 's', 'beta'], what)
 }
 
 /**
@@ -371,14 +363,7 @@ export function fitParetoNbd(
   T: Float64Array,
   options: ParetoNbdFitOptions = {},
 ): ParetoNbdFit {
-  let data: Required<Summaries>
-  if (options.weights === undefined) {
-    const g = groupSummaries(x, tx, T)
-    data = { x: g.x, tx: g.tx, T: g.T, weights: g.weights }
-  } else {
-    validateSummaries({ x, tx, T, weights: options.weights }, 'fitParetoNbd')
-    data = { x, tx, T, weights: options.weights }
-  }
+  const data = fitData(x, tx, T, options.weights, 'fitParetoNbd')
   let W = 0
   let sx = 0
   let sT = 0

@@ -12,6 +12,7 @@ import { InputError } from '../core/errors.js'
 import { assertInteriorMinimum, minimizeFromStarts } from './optimize.js'
 import type { Objective } from './optimize.js'
 import { digamma, hyp2f1, logBeta } from './special-functions.js'
+import { assertPositiveParams } from './params.js'
 
 /** sBG parameters: churn probability θ ~ Beta(α, β). */
 export interface SbgParams {
@@ -43,14 +44,7 @@ export interface SbgFitOptions {
 }
 
 function assertParams(p: SbgParams, what: string): void {
-  for (const [name, v] of [
-    ['alpha', p.alpha],
-    ['beta', p.beta],
-  ] as const) {
-    if (!(Number.isFinite(v) && v > 0)) {
-      throw InputError.single({ field: `${what} ${name}`, value: String(v), reason: 'must be > 0' })
-    }
-  }
+  assertPositiveParams(p, ['alpha', 'beta'], what)
 }
 
 function assertPeriod(t: number, what: string, min: number): void {
