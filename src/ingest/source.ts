@@ -89,13 +89,23 @@ export async function stageFile(
   } catch (error) {
     throw asInputError(error, path)
   }
-  const columns = (
-    await driver.all<{ columnName: string }>(
-      sql`SELECT column_name FROM duckdb_columns() WHERE table_name = ${STAGE_TABLE} AND database_name = 'temp' ORDER BY column_index`,
-    )
+  return describeStage(driver, format)
+}
+
+/** Names of a temporary table's columns, in order. */
+export async function tempColumns(driver: DuckDbDriver, table: string): Promise<string[]> {
+  const rows = await driver.all<{ columnName: string }>(
+    sql`SELECT column_name FROM duckdb_columns() WHERE table_name = ${table} AND database_name = 'temp' ORDER BY column_index`,
   )
-    .map((r) => r.columnName)
-    .filter((c) => c !== '_line')
+  return rows.map((r) => r.columnName)
+}
+
+/** The staging table as it stands: its source columns (without `_line`) and its row count. */
+export async function describeStage(
+  driver: DuckDbDriver,
+  format: SourceFormat,
+): Promise<StagedSource> {
+  const columns = (await tempColumns(driver, STAGE_TABLE)).filter((c) => c !== '_line')
   const count = await driver.first<{ n: bigint }>(
     sql`SELECT count(*) AS n FROM ${ident(STAGE_TABLE)}`,
   )
@@ -218,11 +228,7 @@ async function stageParquet(driver: DuckDbDriver, path: string) {
 }
 
 async function rawColumns(driver: DuckDbDriver): Promise<string[]> {
-  return (
-    await driver.all<{ columnName: string }>(
-      sql`SELECT column_name FROM duckdb_columns() WHERE table_name = ${RAW_TABLE} AND database_name = 'temp' ORDER BY column_index`,
-    )
-  ).map((r) => r.columnName)
+  return tempColumns(driver, RAW_TABLE)
 }
 
 /**

@@ -2,21 +2,13 @@ import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { sql, type Fragment } from '../../engine/sql/fragment.js'
 import type { IngestTable } from '../../core/schema.js'
 import { ingestStaged, type IngestOptions, type IngestReport } from '../ingest.js'
-import { STAGE_TABLE, type StagedSource } from '../source.js'
+import { describeStage, type StagedSource } from '../source.js'
 
 /** Fills the staging table from a query whose columns are `_line` and canonical source fields. */
 export async function stageFrom(driver: DuckDbDriver, query: Fragment): Promise<StagedSource> {
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_stage AS
     SELECT _line::BIGINT AS _line, COLUMNS(* EXCLUDE (_line))::VARCHAR FROM (${query}) ORDER BY _line`)
-  const columns = (
-    await driver.all<{ columnName: string }>(
-      sql`SELECT column_name FROM duckdb_columns() WHERE table_name = ${STAGE_TABLE} AND database_name = 'temp' ORDER BY column_index`,
-    )
-  )
-    .map((r) => r.columnName)
-    .filter((c) => c !== '_line')
-  const n = await driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM _ml_stage`)
-  return { table: STAGE_TABLE, columns, rows: Number(n?.n ?? 0), format: 'csv' }
+  return describeStage(driver, 'csv')
 }
 
 /** Stages a query's rows and loads them into a canonical table: a preset's step. */
