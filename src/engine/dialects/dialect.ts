@@ -4,6 +4,7 @@
  * @module
  */
 import type { FieldType } from '../../core/schema.js'
+import type { SqlValue } from '../compiled-query.js'
 import type { Fragment } from '../sql/fragment.js'
 
 export const GRAINS = ['day', 'week', 'month', 'quarter', 'year'] as const
@@ -14,8 +15,11 @@ export interface SqlDialect {
   readonly name: string
   /** Quotes one identifier part. */
   quoteIdentifier(name: string): string
-  /** Placeholder for the i-th (1-based) parameter. */
-  placeholder(index: number): string
+  /**
+   * Placeholder for the i-th (1-based) parameter. `value` is the bound value, for engines whose placeholders
+   * carry a type (ClickHouse `{p1:Int64}`) or that cannot bind parameters at all and take an escaped literal.
+   */
+  placeholder(index: number, value: SqlValue): string
   /** Column type for a canonical logical type. */
   columnType(type: FieldType): string
   /** Start of the period of `grain` containing `expr` (a timestamp or date expression). */

@@ -102,7 +102,7 @@ export function compile(dialect: SqlDialect, fragment: Fragment): CompiledQuery 
         return
       case 'param':
         parameters.push(node.value)
-        text += dialect.placeholder(parameters.length)
+        text += dialect.placeholder(parameters.length, node.value)
         return
       case 'identifier':
         text += node.names.map((n) => dialect.quoteIdentifier(n)).join('.')

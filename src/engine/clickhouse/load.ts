@@ -1,0 +1,102 @@
+/**
+ * Loading ClickHouse from a memberlens DuckDB database.
+ *
+ * Ingest stays one code path: files are validated, normalised and identity-resolved in DuckDB
+ * (`memberlens ingest`), which needs transactions, anti-joins and updates that ClickHouse is not built for.
+ * The resolved tables are then copied to ClickHouse here, streamed out of DuckDB and inserted in large blocks
+ * (100,000 rows by default; ClickHouse makes one part per insert, so few large inserts keep merges cheap).
+ * The tables are ReplacingMergeTree (src/engine/clickhouse/schema.ts): copying the same rows again replaces
+ * them, and `OPTIMIZE … FINAL` after the copy leaves one row per key, so a re-load is idempotent.
+ * @module
+ */
+import { ConfigError } from '../../core/errors.js'
+import { TABLES, TABLE_NAMES, type FieldDef, type TableName } from '../../core/schema.js'
+import type { ClickHouseDriver } from '../drivers/clickhouse-driver.js'
+import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
+import { compile, ident, join, sql, type Fragment } from '../sql/fragment.js'
+import { buildClickHouseTable } from './schema.js'
+
+export interface CopyOptions {
+  readonly tables?: readonly TableName[]
+  /** Rows per insert (default 100,000). */
+  readonly blockRows?: number
+  /** Skip `OPTIMIZE … FINAL` (e.g. when a Distributed table is the target; optimise the local tables). */
+  readonly optimize?: boolean
+  /** Called after each block with the table and the rows copied so far. */
+  readonly onProgress?: (table: TableName, rows: number) => void
+}
+
+/** How a DuckDB column is read so that ClickHouse parses it exactly (text for decimals, times and JSON). */
+function readExpr(f: FieldDef): Fragment {
+  const c = ident(f.name)
+  switch (f.type.kind) {
+    case 'timestamp':
+      return sql`strftime(${c}, '%Y-%m-%d %H:%M:%S') AS ${c}`
+    case 'date':
+    case 'money':
+    case 'json':
+    case 'bigint':
+      return sql`CAST(${c} AS VARCHAR) AS ${c}`
+    case 'boolean':
+      return sql`CAST(${c} AS INTEGER) AS ${c}`
+    default:
+      return sql`${c}`
+  }
+}
+
+/** Creates the canonical tables on ClickHouse (ReplacingMergeTree, see schema.ts). */
+export async function ensureClickHouseSchema(target: ClickHouseDriver): Promise<void> {
+  for (const name of TABLE_NAMES) {
+    await target.execute(buildClickHouseTable(target.dialect, TABLES[name]))
+  }
+}
+
+/**
+ * Copies the canonical tables from DuckDB to ClickHouse. Refuses timestamps with fractional seconds, which
+ * the ClickHouse `DateTime` columns would silently drop.
+ */
+export async function copyToClickHouse(
+  source: DuckDbDriver,
+  target: ClickHouseDriver,
+  options: CopyOptions = {},
+): Promise<Record<string, number>> {
+  const blockRows = options.blockRows ?? 100_000
+  const copied: Record<string, number> = {}
+  for (const name of options.tables ?? TABLE_NAMES) {
+    const table = TABLES[name]
+    for (const f of table.fields) {
+      if (f.type.kind !== 'timestamp') continue
+      const c = ident(f.name)
+      const bad = await source.first<{ n: bigint }>(
+        sql`SELECT count(*) AS n FROM ${ident(name)} WHERE ${c} <> date_trunc('second', ${c})`,
+      )
+      if (Number(bad?.n ?? 0) > 0) {
+        throw new ConfigError(
+          `${name}.${f.name} has timestamps with fractional seconds; ClickHouse columns keep whole seconds`,
+        )
+      }
+    }
+    const select = sql`SELECT ${join(table.fields.map(readExpr))} FROM ${ident(name)}`
+    // The select has no parameters, so its text alone goes to the streaming API.
+    const result = await source.connection.stream(compile(source.dialect, select).sql)
+    let block: Record<string, unknown>[] = []
+    let n = 0
+    for await (const rows of result.yieldRowObjectJson()) {
+      for (const r of rows) block.push(r)
+      if (block.length >= blockRows) {
+        await target.insert(name, block)
+        n += block.length
+        block = []
+        options.onProgress?.(name, n)
+      }
+    }
+    await target.insert(name, block)
+    n += block.length
+    options.onProgress?.(name, n)
+    if (options.optimize !== false) {
+      await target.execute(sql`OPTIMIZE TABLE ${ident(name)} FINAL`)
+    }
+    copied[name] = n
+  }
+  return copied
+}

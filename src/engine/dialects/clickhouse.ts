@@ -1,0 +1,177 @@
+/**
+ * ClickHouse, two generations:
+ * - {@link clickhouseDialect}: current ClickHouse (tested on 26.x through chdb). Values travel as typed
+ *   query parameters (`{p1:Int64}`, sent by `@clickhouse/client` as `param_p1`).
+ * - {@link clickhouseLegacyDialect}: old servers such as 18.16, which have no query parameters, no
+ *   `Date32`, `Bool` or `DateTime64`. Values are escaped client-side into literals.
+ *
+ * Engine facts the overrides rely on:
+ * - `toMonday`/`toStartOfMonth`/`toStartOfQuarter`/`toStartOfYear` return a Date; they are cast back to
+ *   DateTime so a truncated timestamp stays a timestamp, as in DuckDB.
+ * - `median` is approximate in ClickHouse; `quantileExactInclusive(0.5)` interpolates like DuckDB's median.
+ * - Columns are non-nullable unless declared `Nullable(T)`; the DDL builder declares optional fields so.
+ * - The driver sets `join_use_nulls = 1` so outer joins give NULL (not the type's default), as in SQL.
+ * @module
+ */
+import { UnsupportedFeatureError } from '../../core/errors.js'
+import type { FieldType } from '../../core/schema.js'
+import type { SqlValue } from '../compiled-query.js'
+import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import { baseDialect, periodInterval } from './base.js'
+import type { Grain, SqlDialect } from './dialect.js'
+
+/** The ClickHouse type of a bound value (closed set of names). */
+export function clickhouseParamType(value: SqlValue): string {
+  if (value === null) return 'Nullable(String)'
+  switch (typeof value) {
+    case 'string':
+      return 'String'
+    case 'bigint':
+      return 'Int64'
+    case 'number':
+      return Number.isInteger(value) ? 'Int64' : 'Float64'
+    case 'boolean':
+      return 'Bool'
+    default: {
+      const _exhaustive: never = value
+      throw new Error(`unhandled parameter ${String(_exhaustive)}`)
+    }
+  }
+}
+
+/** A value as a ClickHouse literal: strings quoted with backslash escapes (ClickHouse's string syntax). */
+export function clickhouseLiteral(value: SqlValue): string {
+  if (value === null) return 'NULL'
+  switch (typeof value) {
+    case 'string':
+      return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+    case 'bigint':
+      return value.toString()
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error(`cannot send ${value} to ClickHouse`)
+      return Number.isInteger(value) ? value.toFixed(0) : String(value)
+    case 'boolean':
+      return value ? '1' : '0'
+    default: {
+      const _exhaustive: never = value
+      throw new Error(`unhandled parameter ${String(_exhaustive)}`)
+    }
+  }
+}
+
+/** `add<Unit>s` for `n` periods of `grain` (closed set of function names). */
+function addFunction(grain: Grain, n: number): [string, number] {
+  const [count, unit] = periodInterval(grain, n)
+  const fn = unit === 'day' ? 'addDays' : unit === 'month' ? 'addMonths' : 'addYears'
+  return [fn, count]
+}
+
+function truncate(grain: Grain, expr: Fragment): Fragment {
+  switch (grain) {
+    case 'day':
+      return sql`toStartOfDay(${expr})`
+    case 'week':
+      return sql`toDateTime(toMonday(${expr}))`
+    case 'month':
+      return sql`toDateTime(toStartOfMonth(${expr}))`
+    case 'quarter':
+      return sql`toDateTime(toStartOfQuarter(${expr}))`
+    case 'year':
+      return sql`toDateTime(toStartOfYear(${expr}))`
+    default: {
+      const _exhaustive: never = grain
+      throw new Error(`unknown grain ${String(_exhaustive)}`)
+    }
+  }
+}
+
+export const clickhouseDialect: SqlDialect = {
+  ...baseDialect,
+  name: 'clickhouse',
+  placeholder: (i, value) => `{p${i}:${clickhouseParamType(value)}}`,
+  columnType(type: FieldType): string {
+    switch (type.kind) {
+      case 'string':
+      case 'json':
+        return 'String'
+      case 'enum':
+        return 'LowCardinality(String)'
+      case 'integer':
+        return 'Int32'
+      case 'bigint':
+        return 'Int64'
+      case 'number':
+        return 'Float64'
+      case 'money':
+        return 'Decimal(18,4)'
+      case 'timestamp':
+        return "DateTime('UTC')"
+      case 'date':
+        return 'Date32'
+      case 'boolean':
+        return 'Bool'
+      default: {
+        const _exhaustive: never = type
+        throw new Error(`unhandled type ${JSON.stringify(_exhaustive)}`)
+      }
+    }
+  },
+  dateTrunc: (grain, expr) => truncate(grain, expr),
+  addPeriods(grain, expr, n) {
+    const [fn, count] = addFunction(grain, n)
+    return sql`${unsafeRaw(fn)}(${expr}, ${unsafeRaw(String(count))})`
+  },
+  periodSeries(grain, first, last) {
+    // numbers(n) needs a constant: first and last are parameters or constant expressions in every caller.
+    const [fn, step] = addFunction(grain, 1)
+    const [, unit] = periodInterval(grain, 1)
+    const f = sql`toDateTime(${first})`
+    return sql`SELECT ${unsafeRaw(fn)}(${f}, toInt64(number) * ${unsafeRaw(String(step))}) AS period
+      FROM numbers(toUInt64(greatest(0, intDiv(dateDiff(${unsafeRaw(`'${unit}'`)}, ${f}, toDateTime(${last})), ${unsafeRaw(String(step))}) + 1)))`
+  },
+  localTime(expr, timezone) {
+    return timezone === 'UTC' ? expr : sql`toTimeZone(${expr}, ${timezone})`
+  },
+  secondsBetween(a, b) {
+    return sql`dateDiff('second', ${a}, ${b})`
+  },
+  daysBetween(a, b) {
+    return sql`dateDiff('day', ${a}, ${b})`
+  },
+  median(expr) {
+    return sql`quantileExactInclusive(0.5)(${expr})`
+  },
+  jsonText(expr, key) {
+    // DuckDB's json_extract_string gives NULL for a missing member and the raw text of a non-string one.
+    return sql`if(JSONHas(${expr}, ${key}), if(JSONType(${expr}, ${key}) = 'String', JSONExtractString(${expr}, ${key}), JSONExtractRaw(${expr}, ${key})), NULL)`
+  },
+  tryParseTimestamp(): Fragment {
+    throw new UnsupportedFeatureError(
+      'clickhouse',
+      'parsing timestamps with a format (ingest runs on DuckDB)',
+    )
+  },
+  supportsOnConflict: false,
+  supportsTransactionalDdl: false,
+}
+
+/**
+ * ClickHouse before query parameters (e.g. Debian's 18.16): values become escaped literals, `Date32` and
+ * `Bool` fall back to `Date` and `UInt8`, and exact interpolated medians are not available.
+ */
+export const clickhouseLegacyDialect: SqlDialect = {
+  ...clickhouseDialect,
+  name: 'clickhouse-legacy',
+  placeholder: (_i, value) => clickhouseLiteral(value),
+  columnType(type: FieldType): string {
+    if (type.kind === 'date') return 'Date'
+    if (type.kind === 'boolean') return 'UInt8'
+    return clickhouseDialect.columnType(type)
+  },
+  median(expr) {
+    return sql`quantileExact(0.5)(${expr})`
+  },
+  jsonText(): Fragment {
+    throw new UnsupportedFeatureError('clickhouse-legacy', 'JSON members')
+  },
+}
