@@ -13,10 +13,16 @@
  *           F6 M3 03-01 review 2 · F7 M1 03-02 review 5 · F8 M2 03-03 complaint · F9 M2 03-04 support_ticket.
  * Spend: 2023-11 app 100 · 2024-01 app 300, store 100 · 2024-02 app 200 · 2024-03 store 50.
  *
+ * Loyalty (as synced from the ledger; point value 0.01): accounts L1 = M1 (enrolled 01-01, gold), L2 = M2 (01-10,
+ * silver), L3 = M3 (02-05, silver); M4 and M5 are not enrolled. Entries: Jan L1 earn 100, 50 · L2 earn 80 ·
+ * Feb L1 reverse −5, redeem −60, earn 60 · L3 earn 40 · L2 adjust +10, −3 · Mar L3 redeem −30 · L2 expire −20.
+ * Tier changes: L2 upgrade 01-15 · L1 upgrade 02-10 · L3 upgrade 02-06, downgrade 03-20 · L2 grace_started 03-01.
+ *
  * Active (purchases + events) member-days: Jan M1 05, M2 15, M2 16, M1 20, M5 25 · Feb M3 06, M1 10, M3 20,
  * M2 25 · Mar M4 21, M2 31. Churn rule in these tests: 30 days without activity (registration counts as activity).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
 import { scratch } from '../helpers/db.js'
@@ -99,10 +105,67 @@ beforeAll(async () => {
       '2024-03-01,2024-03-31,store,50',
     ]),
   )
+  await loadLoyalty(s)
 })
 afterAll(async () => {
   await s.cleanup()
 })
+
+/** The ledger's tables as `memberlens loyalty sync` leaves them. */
+async function loadLoyalty(s: Scratch): Promise<void> {
+  const d = s.db.driver
+  await ensureLoyaltyTables(d)
+  const member = (phone: string) =>
+    `(SELECT member_id FROM identities WHERE identity_type = 'phone' AND identity_value LIKE '%${phone}')`
+  const accounts: [string, string, string, string][] = [
+    ['L1', '13800000001', '2024-01-01 10:00:00', 'gold'],
+    ['L2', '13800000002', '2024-01-10 10:00:00', 'silver'],
+    ['L3', '13800000003', '2024-02-05 10:00:00', 'silver'],
+  ]
+  for (const [l, phone, at, tier] of accounts) {
+    await d.execute({
+      sql: `INSERT INTO loyalty_accounts VALUES ('${l}', ${member(phone)}, TIMESTAMP '${at}', 0, 0, '${tier}', NULL, NULL, TIMESTAMP '2024-03-31 00:00:00')`,
+      parameters: [],
+    })
+  }
+  const entries: [string, string, number, string][] = [
+    ['L1', 'earn', 100, '2024-01-05 10:00:00'],
+    ['L1', 'earn', 50, '2024-01-20 10:00:00'],
+    ['L2', 'earn', 80, '2024-01-15 10:00:00'],
+    ['L1', 'reverse', -5, '2024-02-02 10:00:00'],
+    ['L1', 'redeem', -60, '2024-02-03 10:00:00'],
+    ['L1', 'earn', 60, '2024-02-10 10:00:00'],
+    ['L3', 'earn', 40, '2024-02-06 10:00:00'],
+    ['L2', 'adjust', 10, '2024-02-10 10:00:00'],
+    ['L2', 'adjust', -3, '2024-02-11 10:00:00'],
+    ['L3', 'redeem', -30, '2024-03-15 10:00:00'],
+    ['L2', 'expire', -20, '2024-03-31 23:00:00'],
+  ]
+  let id = 0
+  for (const [l, kind, points, at] of entries) {
+    await d.execute({
+      sql: `INSERT INTO loyalty_entries SELECT ${++id}, ledger_member, member_id, '${kind}', ${points}, TIMESTAMP '${at}', TIMESTAMP '${at}', 'test', 'rule', NULL FROM loyalty_accounts WHERE ledger_member = '${l}'`,
+      parameters: [],
+    })
+  }
+  const changes: [string, string, string, string, string][] = [
+    ['L2', 'base', 'silver', 'upgrade', '2024-01-15 10:00:00'],
+    ['L1', 'silver', 'gold', 'upgrade', '2024-02-10 10:00:00'],
+    ['L3', 'base', 'gold', 'upgrade', '2024-02-06 10:00:00'],
+    ['L3', 'gold', 'silver', 'downgrade', '2024-03-20 10:00:00'],
+    ['L2', 'silver', 'silver', 'grace_started', '2024-03-01 10:00:00'],
+  ]
+  for (const [l, from, to, kind, at] of changes) {
+    await d.execute({
+      sql: `INSERT INTO loyalty_tier_changes SELECT ${++id}, ledger_member, member_id, '${from}', '${to}', '${kind}', TIMESTAMP '${at}', 'test' FROM loyalty_accounts WHERE ledger_member = '${l}'`,
+      parameters: [],
+    })
+  }
+  await d.execute({
+    sql: `INSERT INTO loyalty_sync_state VALUES ('point_value', '0.01'), ('currency', 'CNY')`,
+    parameters: [],
+  })
+}
 
 const ALL = CATALOG.filter((m) => m.id !== 'wau').map((m) => m.id)
 const n = null
@@ -156,6 +219,18 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   return_rate_orders: { month: [0, 1 / 2, 0], quarter: 1 / 7 },
   new_members: { month: [2, 1, 1], quarter: 4 },
   cost_per_new_member: { month: [200, 200, 50], quarter: 650 / 4 },
+  // Points: issued Jan 100 + 50 + 80 · Feb 60 + 40 + 10 · redeemed Feb 60, Mar 30 · expired Mar 20.
+  points_issued: { month: [230, 110, 0], quarter: 340 },
+  points_redeemed: { month: [0, 60, 30], quarter: 90 },
+  points_expired: { month: [0, 0, 20], quarter: 20 },
+  points_redemption_rate: { month: [0, 60 / 110, n], quarter: 90 / 340 },
+  points_breakage: { month: [n, 0, 20 / 50], quarter: 20 / 110 },
+  // Outstanding at period end: 230 · 230 + 110 − 60 − 5 − 3 = 272 · 272 − 30 − 20 = 222.
+  points_liability: { month: [230, 272, 222], quarter: 222 },
+  points_liability_amount: { month: [2.3, 2.72, 2.22], quarter: 2.22 },
+  enrolled_members: { month: [2, 3, 3], quarter: 3 },
+  tier_upgrade_rate: { month: [1 / 2, 2 / 3, 0], quarter: 3 / 3 },
+  tier_downgrade_rate: { month: [0, 0, 1 / 3], quarter: 1 / 3 },
 }
 
 /** By registration channel at the month grain: [Jan, Feb, Mar] for app and for store. */
@@ -181,6 +256,11 @@ const BY_CHANNEL: Record<string, { app: (number | null)[]; store: (number | null
   return_rate_amount: { app: [0, 0.1, n], store: [0, n, 0] },
   new_members: { app: [1, 1, 0], store: [1, 0, 1] },
   cost_per_new_member: { app: [300, 200, n], store: [100, n, 50] },
+  // app: L1 (M1), L3 (M3) · store: L2 (M2).
+  points_issued: { app: [150, 100, 0], store: [80, 10, 0] },
+  points_liability: { app: [150, 185, 155], store: [80, 87, 67] },
+  enrolled_members: { app: [1, 2, 2], store: [1, 1, 1] },
+  tier_upgrade_rate: { app: [0, 2 / 2, 0], store: [1, 0, 0] },
 }
 
 function close(actual: number | null | undefined, expected: number | null, label: string) {
@@ -324,6 +404,71 @@ describe('metric catalog on a hand-checked fixture', () => {
     close(r.rows[1]?.values['net_revenue:pop'], 20 / 90 - 1, 'pop Mar')
     close(r.rows[0]?.values['net_revenue:avg2'], (255 + 90) / 2, 'avg2 Feb')
     close(r.rows[1]?.values['net_revenue:yoy'], null, 'yoy without a year earlier')
+  })
+
+  it('splits by the current tier, lifecycle stage and RFM segment, and filters on them', async () => {
+    const tier = await runMetrics(s.db.driver, {
+      metrics: ['enrolled_members', 'points_liability'],
+      from: '2024-03',
+      to: '2024-03',
+      by: ['tier'],
+    })
+    expect(
+      tier.rows.map((x) => [
+        x.dims['tier'],
+        x.values['enrolled_members'],
+        x.values['points_liability'],
+      ]),
+    ).toEqual([
+      ['gold', 1, 155 - 40 + 30], // L1: 100 + 50 − 5 − 60 + 60
+      ['silver', 2, 67 + 10], // L2 67, L3 40 − 30
+      [null, 0, 0], // M4, M5 are not enrolled
+    ])
+    // Stages as of the end of the range (2024-04-01, default lifecycle rules): M4 never bought.
+    const stage = await runMetrics(s.db.driver, {
+      metrics: ['members_total'],
+      from: '2024-03',
+      to: '2024-03',
+      where: ['lifecycle_stage=registered_not_purchased'],
+    })
+    expect(stage.rows[0]?.values['members_total']).toBe(1)
+    const byStage = await runMetrics(s.db.driver, {
+      metrics: ['members_total'],
+      from: '2024-03',
+      to: '2024-03',
+      by: ['lifecycle_stage'],
+    })
+    const total = byStage.rows.reduce((a, x) => a + (x.values['members_total'] ?? 0), 0)
+    expect(total).toBe(5)
+    const rfm = await runMetrics(s.db.driver, {
+      metrics: ['buyers'],
+      from: '2024-01',
+      to: '2024-03',
+      grain: 'quarter',
+      by: ['rfm_segment'],
+    })
+    // Every Q1 buyer (M1, M2, M3, M5) has a segment; members without purchases have none.
+    expect(rfm.rows.find((x) => x.dims['rfm_segment'] === null)?.values['buyers']).toBe(0)
+    expect(rfm.rows.reduce((a, x) => a + (x.values['buyers'] ?? 0), 0)).toBe(4)
+  })
+
+  it('names the command to run when the ledger has not been synced', async () => {
+    const empty = await scratch()
+    try {
+      await expect(
+        runMetrics(empty.db.driver, { metrics: ['points_issued'], from: '2024-01', to: '2024-01' }),
+      ).rejects.toThrow('loyalty sync')
+      await expect(
+        runMetrics(empty.db.driver, {
+          metrics: ['members_total'],
+          from: '2024-01',
+          to: '2024-01',
+          by: ['tier'],
+        }),
+      ).rejects.toThrow('loyalty sync')
+    } finally {
+      await empty.cleanup()
+    }
   })
 
   it('refuses what it cannot compute', async () => {

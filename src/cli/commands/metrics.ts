@@ -68,6 +68,7 @@ export function formatValue(v: number | null | undefined, unit: Unit | 'change')
     case 'members':
     case 'orders':
     case 'count':
+    case 'points':
       return Number.isInteger(v) ? n(0) : n(2)
     case 'seconds':
       return `${n(0)} s`
@@ -237,7 +238,7 @@ export function registerMetricsCommands(program: Command): void {
     .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
     .option(
       '--family <family>',
-      'only one family: activity, purchase, retention, value, satisfaction, acquisition',
+      'only one family: activity, purchase, retention, value, satisfaction, acquisition, loyalty',
     )
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)

@@ -16,6 +16,7 @@ export const FAMILIES = [
   'value',
   'satisfaction',
   'acquisition',
+  'loyalty',
 ] as const
 export type Family = (typeof FAMILIES)[number]
 export type Unit =
@@ -28,6 +29,7 @@ export type Unit =
   | 'score'
   | 'count'
   | 'per_1000'
+  | 'points'
 export type Direction = 'higher' | 'lower'
 
 /** Reads a measure's column in the final query (0 for a missing group of an additive measure). */
@@ -600,6 +602,129 @@ export const CATALOG: readonly MetricDef[] = [
       'Acquisition spend over new members; by registration channel, the spend of that channel.',
     formula: 'acquisition spend ÷ new members',
     value: (c) => ratio(c('spend_amount'), c('new_members')),
+  }),
+
+  // Points and tiers (积分 / 等级), from the ledger tables synced into the engine (`memberlens loyalty sync`)
+  metric({
+    id: 'points_issued',
+    name: { en: 'Points issued', zh: '积分发放量' },
+    family: 'loyalty',
+    unit: 'points',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['points_issued'],
+    description: 'Points credited in the period: earn entries and positive adjustments.',
+    formula: 'Σ points of earn entries and positive adjustments',
+  }),
+  metric({
+    id: 'points_redeemed',
+    name: { en: 'Points redeemed', zh: '积分兑换量' },
+    family: 'loyalty',
+    unit: 'points',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['points_redeemed'],
+    description: 'Points spent on rewards in the period.',
+    formula: 'Σ points debited by redemptions',
+  }),
+  metric({
+    id: 'points_expired',
+    name: { en: 'Points expired', zh: '积分过期量' },
+    family: 'loyalty',
+    unit: 'points',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['points_expired'],
+    description: 'Points that reached their expiry date unspent in the period.',
+    formula: 'Σ points debited by expiry',
+  }),
+  metric({
+    id: 'points_redemption_rate',
+    name: { en: 'Points redemption rate', zh: '积分兑换率' },
+    family: 'loyalty',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['points_redeemed', 'points_issued'],
+    description: 'Points redeemed in the period over points issued in the period.',
+    formula: 'points redeemed ÷ points issued',
+    value: (c) => ratio(c('points_redeemed'), c('points_issued')),
+  }),
+  metric({
+    id: 'points_breakage',
+    name: { en: 'Points breakage', zh: '积分沉淀率' },
+    family: 'loyalty',
+    unit: 'ratio',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['points_expired', 'points_redeemed'],
+    description:
+      'Of the points settled in the period (spent or expired), the share that expired unspent: the observed breakage.',
+    formula: 'points expired ÷ (points expired + points redeemed)',
+    value: (c) =>
+      ratio(c('points_expired'), sql`(${c('points_expired')} + ${c('points_redeemed')})`),
+  }),
+  metric({
+    id: 'points_liability',
+    name: { en: 'Points liability', zh: '积分负债' },
+    family: 'loyalty',
+    unit: 'points',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['points_outstanding'],
+    description:
+      'Points outstanding at the end of the period: every entry up to then (earned − redeemed − expired − reversed ± adjustments), pending points included.',
+    formula: 'Σ points of all ledger entries before period end',
+  }),
+  metric({
+    id: 'points_liability_amount',
+    name: { en: 'Points liability (money)', zh: '积分负债金额' },
+    family: 'loyalty',
+    unit: 'currency',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['points_outstanding'],
+    description:
+      "Points outstanding at the end of the period valued at the program's point value (recorded by the sync).",
+    formula: 'points liability × point value',
+    value: (c) =>
+      sql`(CAST(${c('points_outstanding')} AS DOUBLE) * (SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'))`,
+  }),
+  metric({
+    id: 'enrolled_members',
+    name: { en: 'Program members', zh: '积分计划会员数' },
+    family: 'loyalty',
+    unit: 'members',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['enrolled_total'],
+    description:
+      'Members enrolled in the points program by the end of the period; split by tier for the tier distribution.',
+    formula: 'loyalty accounts with enrolled_at < period end',
+  }),
+  metric({
+    id: 'tier_upgrade_rate',
+    name: { en: 'Tier upgrade rate', zh: '等级升级率' },
+    family: 'loyalty',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['tier_upgrades', 'enrolled_total'],
+    description: 'Tier upgrades in the period over members enrolled by the end of the period.',
+    formula: 'upgrades ÷ program members at period end',
+    value: (c) => ratio(c('tier_upgrades'), c('enrolled_total')),
+  }),
+  metric({
+    id: 'tier_downgrade_rate',
+    name: { en: 'Tier downgrade rate', zh: '等级降级率' },
+    family: 'loyalty',
+    unit: 'ratio',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['tier_downgrades', 'enrolled_total'],
+    description: 'Tier downgrades in the period over members enrolled by the end of the period.',
+    formula: 'downgrades ÷ program members at period end',
+    value: (c) => ratio(c('tier_downgrades'), c('enrolled_total')),
   }),
 ]
 

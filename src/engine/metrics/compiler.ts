@@ -59,6 +59,7 @@ export function buildMetricsQuery(ctx: CompileContext, metrics: readonly MetricD
   const measureAlias = (id: string) => `m_${id}`
   const ctes: Fragment[] = [
     ...sourceCtes(ctx, used),
+    ...(ctx.dimensionCtes ?? []),
     ...[...measures.values()].map((m) => sql`${ident(measureAlias(m.id))} AS (${m.build(ctx)})`),
   ]
 

@@ -46,6 +46,8 @@ export interface CompileContext {
   readonly memberFilter?: Fragment
   readonly timezone: string
   readonly settings: MetricSettings
+  /** Common table expressions the dimensions and the member filter read (snapshot dimensions). */
+  readonly dimensionCtes?: readonly Fragment[]
 }
 
 /** Period start of a timestamp at the context's grain. */

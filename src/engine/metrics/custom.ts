@@ -31,6 +31,7 @@ export const SOURCE_COLUMNS: Readonly<
   events: { filters: ['event_type', 'channel', 'session_id'], numbers: ['duration_s'] },
   sessions: { filters: ['channel'], numbers: ['duration_s', 'page_views'] },
   feedback: { filters: ['kind'], numbers: ['score'] },
+  points: { filters: ['kind'], numbers: ['points'] },
 }
 
 const condition = z.union([
@@ -71,6 +72,7 @@ const customSchema = z
         'score',
         'count',
         'per_1000',
+        'points',
       ])
       .optional(),
     direction: z.enum(['higher', 'lower']).optional(),

@@ -8,6 +8,10 @@
  */
 import { InputError } from '../../core/errors.js'
 import type { SqlDialect } from '../dialects/dialect.js'
+import { DEFAULT_LIFECYCLE_CONFIG } from '../lifecycle/lifecycle-config.js'
+import { buildMemberStagesQuery } from '../lifecycle/lifecycle-stages.js'
+import { rfmConfigSchema } from '../rfm/rfm-config.js'
+import { buildRfmQuery } from '../rfm/rfm-scores.js'
 import { ident, join, sql, type Fragment } from '../sql/fragment.js'
 
 /** The fact sources measures read (CTEs named `src_<id>`). */
@@ -20,6 +24,9 @@ export type SourceId =
   | 'feedback'
   | 'registrations'
   | 'spend'
+  | 'points'
+  | 'enrollments'
+  | 'tier_changes'
 
 export interface Dimension {
   /** As written by the user: `region`, `attribute:vip`, `experiment:exp_coupon`. */
@@ -31,6 +38,16 @@ export interface Dimension {
   expr(source: SourceId, s: string, m: string): Fragment
   /** Every value of the dimension (one column `v`), so that values without rows still show. */
   domain(): Fragment
+  /** Common table expressions the expression reads (`name AS (query)`), one per member with its value `v`. */
+  readonly ctes?: readonly { readonly name: string; readonly query: Fragment }[]
+  /** Tables that must exist (with a hint naming the command that fills them). */
+  readonly requires?: { readonly table: string; readonly hint: string }
+}
+
+/** What snapshot dimensions (tier, lifecycle stage, RFM segment) are evaluated at. */
+export interface DimensionOptions {
+  /** The instant (YYYY-MM-DD, exclusive) at which lifecycle stages and RFM segments are taken. */
+  readonly asOf?: string
 }
 
 const ATTR_RE = /^[A-Za-z0-9_.-]{1,64}$/
@@ -55,12 +72,63 @@ export const MEMBER_DIMENSIONS = [
   'city',
   'gender',
   'cohort',
+  'tier',
+  'lifecycle_stage',
+  'rfm_segment',
 ] as const
 export const ROW_DIMENSIONS = ['order_channel', 'store', 'event_channel'] as const
 
+/**
+ * A member dimension read from a per-member table (`member_id`, `v`) built by a common table expression: the
+ * member's value, or empty when the member has none.
+ */
+function snapshot(id: string, query: Fragment, requires?: Dimension['requires']): Dimension {
+  const name = `dim_${id}`
+  return {
+    id,
+    kind: 'member',
+    expr: (_source, _s, m) =>
+      sql`(SELECT x.v FROM ${ident(name)} x WHERE x.member_id = ${ident(m, 'member_id')})`,
+    domain: () => sql`SELECT DISTINCT v FROM ${ident(name)} UNION SELECT NULL AS v`,
+    ctes: [{ name, query }],
+    ...(requires === undefined ? {} : { requires }),
+  }
+}
+
 /** Parses a dimension name; throws an InputError naming the allowed ones. */
-export function parseDimension(dialect: SqlDialect, id: string): Dimension {
+export function parseDimension(
+  dialect: SqlDialect,
+  id: string,
+  options: DimensionOptions = {},
+): Dimension {
+  const asOf = (): string => {
+    if (options.asOf === undefined)
+      throw badDimension(id, `${id} needs the instant at which it is taken`)
+    return options.asOf
+  }
   switch (id) {
+    case 'tier':
+      // The member's current tier at the last sync of the ledger (one account per member: the latest updated).
+      return snapshot(
+        id,
+        sql`SELECT member_id, tier AS v FROM (
+          SELECT member_id, tier, row_number() OVER (PARTITION BY member_id ORDER BY updated_at DESC, ledger_member) AS rn
+          FROM loyalty_accounts WHERE member_id IS NOT NULL) a WHERE rn = 1`,
+        {
+          table: 'loyalty_accounts',
+          hint: 'the tier dimension reads the ledger synced into the engine: run `memberlens loyalty sync` (or `loyalty replay`) first',
+        },
+      )
+    case 'lifecycle_stage':
+      return snapshot(
+        id,
+        sql`SELECT member_id, stage AS v FROM (${buildMemberStagesQuery(asOf(), DEFAULT_LIFECYCLE_CONFIG)}) st`,
+      )
+    case 'rfm_segment':
+      return snapshot(
+        id,
+        sql`SELECT member_id, segment AS v FROM (${buildRfmQuery(asOf(), rfmConfigSchema.parse({}))}) r`,
+      )
     case 'registration_channel': {
       const base = memberColumn(id, 'registration_channel')
       return { ...base, expr: (source, s, m) => spendChannel(source, s) ?? base.expr(source, s, m) }
@@ -167,10 +235,11 @@ export function parseCondition(text: string): MemberCondition {
 export function memberFilter(
   dialect: SqlDialect,
   conditions: readonly MemberCondition[],
+  options: DimensionOptions = {},
 ): Fragment | undefined {
   if (conditions.length === 0) return undefined
   const parts = conditions.map((c) => {
-    const d = parseDimension(dialect, c.dimension)
+    const d = parseDimension(dialect, c.dimension, options)
     if (d.kind !== 'member') {
       throw InputError.single({
         field: '--where',

@@ -248,18 +248,29 @@ function averageActive(id: string, sub: 'day' | 'week' | 'month'): Measure {
  * A running total up to each period's end (members registered by then, net revenue since the start), as the
  * per-period sums of all history joined to the periods of the request: the join is over small aggregates.
  */
-function cumulative(id: string, source: 'registrations' | 'money'): Measure {
+function cumulative(
+  id: string,
+  source: 'registrations' | 'money' | 'points' | 'enrollments',
+): Measure {
+  const sources: Record<typeof source, SourceId[]> = {
+    registrations: ['registrations'],
+    money: ['purchases', 'returns'],
+    points: ['points'],
+    enrollments: ['enrollments'],
+  }
   return {
     id,
-    sources: source === 'money' ? ['purchases', 'returns'] : ['registrations'],
+    sources: sources[source],
     memberBased: true,
     zeroWhenEmpty: true,
     build(ctx) {
       const d = ctx.dialect
-      const rows =
-        source === 'money'
-          ? sql`(SELECT member_id, ts, amount AS x FROM src_purchases UNION ALL SELECT member_id, ts, -amount AS x FROM src_returns)`
-          : sql`(SELECT member_id, ts, 1 AS x FROM src_registrations)`
+      const rows = {
+        money: sql`(SELECT member_id, ts, amount AS x FROM src_purchases UNION ALL SELECT member_id, ts, -amount AS x FROM src_returns)`,
+        registrations: sql`(SELECT member_id, ts, 1 AS x FROM src_registrations)`,
+        points: sql`(SELECT member_id, ts, points AS x FROM src_points)`,
+        enrollments: sql`(SELECT member_id, ts, 1 AS x FROM src_enrollments)`,
+      }[source]
       return sql`SELECT sp.period${withDims(dimRefs(ctx, 'a'))}, sum(a.v) AS v
         FROM (${d.periodSeries(ctx.grain, ctx.lo, ctx.last)}) sp
         JOIN (SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'registrations', 's'))}, sum(s.x) AS v
@@ -350,6 +361,10 @@ function churnMeasure(
 
 const fb = (kind: string) => sql`s.kind = ${kind}`
 
+/** Points debited by one kind of ledger entry (entries store debits as negative points). */
+const pointsDebited = (id: string, kind: string) =>
+  aggregate(id, 'points', sql`-sum(s.points)`, { rowDims: false, where: fb(kind) })
+
 /** Every measure, by id. */
 export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
   [
@@ -413,6 +428,20 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
       where: fb('complaint'),
     }),
     aggregate('spend_amount', 'spend', sql`sum(s.amount)`, { rowDims: false, memberBased: false }),
+    aggregate('points_issued', 'points', sql`sum(s.points)`, {
+      rowDims: false,
+      where: sql`${fb('earn')} OR (${fb('adjust')} AND s.points > 0)`,
+    }),
+    pointsDebited('points_redeemed', 'redeem'),
+    pointsDebited('points_expired', 'expire'),
+    aggregate('tier_upgrades', 'tier_changes', sql`count(*)`, {
+      rowDims: false,
+      where: fb('upgrade'),
+    }),
+    aggregate('tier_downgrades', 'tier_changes', sql`count(*)`, {
+      rowDims: false,
+      where: fb('downgrade'),
+    }),
     membersWith('repeat_buyers', 'purchases', sql`count(*) >= 2`),
     retainedMembers,
     previousActive,
@@ -424,6 +453,8 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     averageActive('avg_monthly_active', 'month'),
     cumulative('members_total', 'registrations'),
     cumulative('cumulative_net_revenue', 'money'),
+    cumulative('points_outstanding', 'points'),
+    cumulative('enrolled_total', 'enrollments'),
     churnMeasure('churned_members', 'churned'),
     churnMeasure('reactivated_members', 'reactivated'),
     churnMeasure('alive_at_start', 'alive_at_start'),

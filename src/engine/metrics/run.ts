@@ -8,11 +8,18 @@
 import { InputError } from '../../core/errors.js'
 import type { Driver } from '../drivers/driver.js'
 import { GRAINS, type Grain } from '../dialects/dialect.js'
-import { sql } from '../sql/fragment.js'
-import { CATALOG, type MetricDef } from './catalog.js'
+import { ident, sql } from '../sql/fragment.js'
+import { CATALOG, metricMeasures, type MetricDef } from './catalog.js'
 import { metricColumn, buildMetricsQuery } from './compiler.js'
 import { DEFAULT_SETTINGS, dimColumn, type CompileContext, type MetricSettings } from './context.js'
-import { memberFilter, parseCondition, parseDimension, type MemberCondition } from './dimensions.js'
+import {
+  memberFilter,
+  parseCondition,
+  parseDimension,
+  type Dimension,
+  type MemberCondition,
+} from './dimensions.js'
+import { LOYALTY_SOURCES } from './sources.js'
 
 export interface MetricRequest {
   /** Metric ids, optionally with a trend suffix: `net_revenue`, `net_revenue:pop`, `net_revenue:yoy`, `net_revenue:avg3`. */
@@ -132,17 +139,23 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
   const conditions = (request.where ?? []).map((w) =>
     typeof w === 'string' ? parseCondition(w) : w,
   )
-  const filter = memberFilter(dialect, conditions)
+  // Snapshot dimensions (lifecycle stage, RFM segment) are taken at the end of the requested range.
+  const dimOptions = { asOf: addPeriods(lastP, grain, 1) }
+  const filter = memberFilter(dialect, conditions, dimOptions)
+  const dims = (request.by ?? []).map((b) => parseDimension(dialect, b, dimOptions))
+  const used = [...dims, ...conditions.map((c) => parseDimension(dialect, c.dimension, dimOptions))]
+  await checkTables(driver, columns, used)
   const ctx: CompileContext = {
     dialect,
     grain,
     lo: sql`CAST(${queryFirst} AS TIMESTAMP)`,
     last: sql`CAST(${lastP} AS TIMESTAMP)`,
     hi: sql`CAST(${addPeriods(lastP, grain, 1)} AS TIMESTAMP)`,
-    dims: (request.by ?? []).map((b) => parseDimension(dialect, b)),
+    dims,
     ...(filter === undefined ? {} : { memberFilter: filter }),
     timezone,
     settings: { ...DEFAULT_SETTINGS, ...request.settings },
+    dimensionCtes: dimensionCtes(used),
   }
   const metrics = uniqueBy(
     columns.map((c) => c.metric),
@@ -185,6 +198,40 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
     out.push({ period, label: periodLabel(period, grain), dims, values })
   }
   return { grain, from: first, to: lastP, by, columns, rows: out }
+}
+
+/** The common table expressions of the dimensions, each once. */
+function dimensionCtes(dims: readonly Dimension[]) {
+  const seen = new Map<string, ReturnType<typeof sql>>()
+  for (const d of dims)
+    for (const c of d.ctes ?? [])
+      if (!seen.has(c.name)) seen.set(c.name, sql`${ident(c.name)} AS (${c.query})`)
+  return [...seen.values()]
+}
+
+const LOYALTY_HINT =
+  'points and tier metrics read the ledger synced into the engine: run `memberlens loyalty sync` (or `loyalty replay`) first'
+
+/** Refuses, with the command to run, a request whose metrics or dimensions read tables that do not exist. */
+async function checkTables(
+  driver: Driver,
+  columns: readonly MetricColumnInfo[],
+  dims: readonly Dimension[],
+): Promise<void> {
+  const needs = new Map<string, string>()
+  for (const c of columns) {
+    const loyalty = metricMeasures(c.metric).some((m) =>
+      m.sources.some((s) => LOYALTY_SOURCES.has(s)),
+    )
+    if (loyalty) needs.set('loyalty_entries', `${c.metric.id}: ${LOYALTY_HINT}`)
+  }
+  for (const d of dims) if (d.requires) needs.set(d.requires.table, `${d.id}: ${d.requires.hint}`)
+  for (const [table, hint] of needs) {
+    const found = await driver.first(
+      sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = ${table}`,
+    )
+    if (!found) throw InputError.single({ field: 'metric', value: table, reason: hint })
+  }
 }
 
 function trendValue(

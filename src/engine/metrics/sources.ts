@@ -12,6 +12,9 @@
  * - feedback: member_id, ts, kind, score.
  * - registrations: member_id, ts = registered_at.
  * - spend: ts = period_start, channel, amount (acquisition spend; no member).
+ * - points: the loyalty ledger's entries synced from the ledger (member_id, ts = occurred_at, kind, points).
+ * - enrollments: loyalty accounts (member_id, ts = enrolled_at).
+ * - tier_changes: tier upgrades and downgrades (member_id, ts = changed_at, kind).
  * @module
  */
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
@@ -28,7 +31,17 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   feedback: [],
   registrations: [],
   spend: [],
+  points: [],
+  enrollments: [],
+  tier_changes: [],
 }
+
+/** Sources read from the tables `memberlens loyalty sync` writes (see analytics/loyalty-sync). */
+export const LOYALTY_SOURCES: ReadonlySet<SourceId> = new Set([
+  'points',
+  'enrollments',
+  'tier_changes',
+])
 
 const ORDER: readonly SourceId[] = [
   'purchases',
@@ -39,6 +52,9 @@ const ORDER: readonly SourceId[] = [
   'feedback',
   'registrations',
   'spend',
+  'points',
+  'enrollments',
+  'tier_changes',
 ]
 
 /** The CTE definitions (`src_x AS (…)`) for the given sources and their dependencies, in dependency order. */
@@ -79,6 +95,12 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       return sql`SELECT member_id, ${local('registered_at')} AS ts FROM members`
     case 'spend':
       return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, amount FROM acquisition_spend`
+    case 'points':
+      return sql`SELECT member_id, ${local('occurred_at')} AS ts, kind, points FROM loyalty_entries`
+    case 'enrollments':
+      return sql`SELECT member_id, ${local('enrolled_at')} AS ts FROM loyalty_accounts`
+    case 'tier_changes':
+      return sql`SELECT member_id, ${local('changed_at')} AS ts, kind FROM loyalty_tier_changes`
     default: {
       const _exhaustive: never = id
       throw new Error(`unknown source ${String(_exhaustive)}`)
