@@ -28,6 +28,7 @@ import { apiError, errorBody, handleError } from './error-handler.js'
 import { allows, type KeyRecord, type KeyStore, type Scope } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
 import { referencePage } from './reference.js'
+import { registerLifecycleRoutes } from './routes/lifecycle.js'
 
 export interface ApiOptions {
   readonly driver: DuckDbDriver
@@ -515,6 +516,9 @@ export function createApp(options: ApiOptions) {
       return c.json({ asOf, segments } as unknown as Record<string, unknown>, 200)
     },
   )
+
+  const pages = { driver, security, json, guard, timed, asOf: asOfDefault }
+  registerLifecycleRoutes(app, pages)
 
   app.openapi(
     createRoute({

@@ -115,6 +115,34 @@ describe('dashboard', () => {
     await page.screenshot({ path: `${SHOTS}/retention.png`, fullPage: true })
   })
 
+  it('lifecycle: stage sizes over time, a Sankey of flows and the action per stage', async () => {
+    await page.goto(`${server.url}/#/lifecycle`)
+    await page.waitForSelector('#lifecycle-flow-table tbody tr')
+    await page.waitForFunction(
+      () => document.querySelectorAll('#lifecycle-sizes-chart svg path').length > 20,
+    )
+    await page.waitForFunction(
+      () => document.querySelectorAll('#lifecycle-sankey svg path').length > 8,
+    )
+    expect(await page.locator('#lifecycle-actions tbody tr').count()).toBe(8)
+    // A different first date changes the flows.
+    const before = (await page.locator('#lifecycle-flow-table').textContent()) ?? ''
+    await page.fill('#flow-from', '2025-10-01')
+    await page.click('#flow-run')
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('#lifecycle-flow-table')?.textContent ?? ''
+      return now !== '' && now !== b
+    }, before)
+    // Quarters instead of months: fewer bars.
+    const monthly = await svgPaths('#lifecycle-sizes-chart')
+    await page.selectOption('#lifecycle-grain', 'quarter')
+    await page.waitForFunction((n) => {
+      const k = document.querySelectorAll('#lifecycle-sizes-chart svg path').length
+      return k > 0 && k < n
+    }, monthly)
+    await page.screenshot({ path: `${SHOTS}/lifecycle.png`, fullPage: true })
+  })
+
   it('drivers: a bar chart of correlations', async () => {
     await page.goto(`${server.url}/#/drivers`)
     await page.waitForFunction(

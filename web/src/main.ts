@@ -3,29 +3,33 @@
  * It reaches the server only through HTTP, with the API key from the URL it was opened with (`#key=…`),
  * kept for the browser session.
  */
-import { BarChart, HeatmapChart, LineChart } from 'echarts/charts'
+import { BarChart, HeatmapChart, LineChart, SankeyChart } from 'echarts/charts'
 import {
   GridComponent,
   LegendComponent,
+  TitleComponent,
   TooltipComponent,
   VisualMapComponent,
 } from 'echarts/components'
 import * as echarts from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
 import { t, setLang, lang, type Lang } from './i18n'
+import { lifecyclePage } from './pages/lifecycle'
+import { api, app, chart, charts, clear, el, format, loading, showError, type Name } from './ui'
 
 echarts.use([
   LineChart,
   BarChart,
   HeatmapChart,
+  SankeyChart,
   GridComponent,
   TooltipComponent,
   LegendComponent,
+  TitleComponent,
   VisualMapComponent,
   SVGRenderer,
 ])
 
-type Name = { en: string; zh: string }
 interface TreeNode {
   role: 'core' | 'related' | 'trend'
   key: string
@@ -62,94 +66,6 @@ interface MetricResult {
     dims: Record<string, string | null>
     values: Record<string, number | null>
   }[]
-}
-
-// The key arrives in the URL fragment (never sent to the server in the request line) and stays for the session.
-const fromHash = /key=([A-Za-z0-9_-]+)/.exec(location.hash)?.[1]
-if (fromHash) {
-  sessionStorage.setItem('memberlens.key', fromHash)
-  history.replaceState(null, '', `${location.pathname}#/overview`)
-}
-
-class ApiError extends Error {}
-
-async function api<T>(path: string): Promise<T> {
-  const key = sessionStorage.getItem('memberlens.key') ?? ''
-  const r = await fetch(path, { headers: { authorization: `Bearer ${key}` } })
-  const body = (await r.json().catch(() => ({}))) as { error?: { message?: string } }
-  if (!r.ok) throw new ApiError(body.error?.message ?? `${r.status} ${r.statusText}`)
-  return body as T
-}
-
-const app = document.querySelector<HTMLElement>('#app') as HTMLElement
-const charts: echarts.ECharts[] = []
-
-function clear(): void {
-  while (charts.length) charts.pop()?.dispose()
-  app.replaceChildren()
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v)
-  e.append(...children)
-  return e
-}
-
-export function format(v: number | null | undefined, unit: string): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–'
-  const n = (d: number) =>
-    v.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-US', {
-      minimumFractionDigits: d,
-      maximumFractionDigits: d,
-    })
-  switch (unit) {
-    case 'ratio':
-      return `${(v * 100).toFixed(1)}%`
-    case 'change':
-      return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`
-    case 'currency':
-    case 'per_member':
-      return n(2)
-    case 'seconds':
-      return `${n(0)} s`
-    case 'score':
-    case 'per_1000':
-      return n(1)
-    default:
-      return Number.isInteger(v) ? n(0) : n(2)
-  }
-}
-
-function chart(container: HTMLElement, option: echarts.EChartsCoreOption): echarts.ECharts {
-  const c = echarts.init(container, undefined, { renderer: 'svg' })
-  // No animation: charts show their data at once (and screenshots are deterministic).
-  c.setOption({ animation: false, ...option })
-  charts.push(c)
-  return c
-}
-
-function showError(e: unknown): void {
-  clear()
-  const message = e instanceof Error ? e.message : String(e)
-  const hint = /API key/.test(message) ? t('needKey') : ''
-  app.append(
-    el(
-      'div',
-      { class: 'notice error', role: 'alert' },
-      `${t('error')}: ${message}`,
-      hint ? el('p', {}, hint) : '',
-    ),
-  )
-}
-
-function loading(): void {
-  clear()
-  app.append(el('p', { class: 'loading' }, t('loading')))
 }
 
 // Overview: the metric tree, and a node's trend by any dimension.
@@ -559,6 +475,7 @@ const PAGES: Record<string, () => Promise<void>> = {
   overview,
   explore,
   retention,
+  lifecycle: lifecyclePage,
   drivers,
   member: () => member(),
 }

@@ -1,0 +1,145 @@
+/**
+ * Lifecycle page: stage sizes at the end of each period of a range, and the flows between the stages of two
+ * instants (the links of a Sankey chart), each stage with its name and recommended action.
+ * @module
+ */
+import { createRoute, z } from '@hono/zod-openapi'
+import { InputError } from '../../core/errors.js'
+import { GRAINS } from '../../engine/dialects/dialect.js'
+import {
+  DEFAULT_STAGE_ACTIONS,
+  LIFECYCLE_STAGES,
+  STAGE_NAMES,
+} from '../../engine/lifecycle/lifecycle-config.js'
+import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
+import {
+  NOT_REGISTERED,
+  getStageTransitions,
+} from '../../engine/lifecycle/lifecycle-transitions.js'
+import { periodRange } from '../../engine/lifecycle/period-range.js'
+import type { ApiApp, RouteContext } from './context.js'
+
+const day = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'YYYY-MM or YYYY-MM-DD')
+const Name = z.object({ en: z.string(), zh: z.string() })
+
+/** Most periods one request may ask for (each is one stage query). */
+export const MAX_LIFECYCLE_PERIODS = 36
+
+const StageSchema = z
+  .object({ stage: z.string(), name: Name, action: z.string() })
+  .openapi('LifecycleStage')
+
+const SizesSchema = z
+  .object({
+    grain: z.string(),
+    stages: z.array(StageSchema),
+    periods: z.array(
+      z.object({
+        periodStart: z.string(),
+        asOf: z.string(),
+        sizes: z.record(z.string(), z.number()),
+      }),
+    ),
+  })
+  .openapi('LifecycleSizes')
+
+const FlowsSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    stages: z.array(StageSchema),
+    flows: z.array(z.object({ from: z.string(), to: z.string(), members: z.number() })),
+  })
+  .openapi('LifecycleFlows')
+
+const stages = () =>
+  LIFECYCLE_STAGES.map((s) => ({
+    stage: s,
+    name: STAGE_NAMES[s],
+    action: DEFAULT_STAGE_ACTIONS[s],
+  }))
+
+/** A month (YYYY-MM) stands for its first day. */
+const instant = (d: string) => (d.length === 7 ? `${d}-01` : d)
+
+export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/lifecycle/sizes',
+      security: ctx.security,
+      request: {
+        query: z.object({
+          from: day.openapi({ example: '2025-11' }),
+          to: day.openapi({ example: '2026-10' }),
+          grain: z.enum(GRAINS).default('month'),
+        }),
+      },
+      responses: ctx.json(
+        SizesSchema,
+        'Members per lifecycle stage at the end of each period (or at the end of the data, if sooner)',
+      ),
+    }),
+    async (c) => {
+      const denied = ctx.guard(c, 'aggregates')
+      if (denied) return denied as never
+      const q = c.req.valid('query')
+      const range = periodRange(q.grain, instant(q.from), instant(q.to))
+      if (range.length > MAX_LIFECYCLE_PERIODS)
+        throw new InputError(
+          `${range.length} periods; at most ${MAX_LIFECYCLE_PERIODS} (choose a coarser grain or a shorter range)`,
+        )
+      // A period that ends after the data is measured at the data's end, not at a future date when every
+      // member would look lapsed.
+      const dataEnd = await ctx.asOf(undefined)
+      const periods = await ctx.timed(async () => {
+        const out = []
+        for (const p of range.filter((x) => x.start < dataEnd)) {
+          const asOf = p.end < dataEnd ? p.end : dataEnd
+          const counts = await getStageCounts(ctx.driver, asOf)
+          out.push({
+            periodStart: p.start,
+            asOf,
+            sizes: Object.fromEntries(counts.map((x) => [x.stage, x.members])),
+          })
+        }
+        return out
+      })
+      return c.json({ grain: q.grain, stages: stages(), periods }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/lifecycle/flows',
+      security: ctx.security,
+      request: {
+        query: z.object({
+          from: day.optional().openapi({ example: '2026-07-01' }),
+          to: day.optional().openapi({ example: '2026-10-01' }),
+        }),
+      },
+      responses: ctx.json(
+        FlowsSchema,
+        `Members moving between lifecycle stages from one instant to another ("${NOT_REGISTERED}" for members registered in between)`,
+      ),
+    }),
+    async (c) => {
+      const denied = ctx.guard(c, 'aggregates')
+      if (denied) return denied as never
+      const q = c.req.valid('query')
+      const to = q.to === undefined ? await ctx.asOf(undefined) : instant(q.to)
+      const from = q.from === undefined ? threeMonthsBefore(to) : instant(q.from)
+      if (from >= to) throw new InputError(`from (${from}) must be before to (${to})`)
+      const flows = await ctx.timed(() => getStageTransitions(ctx.driver, from, to))
+      return c.json({ from, to, stages: stages(), flows }, 200)
+    },
+  )
+}
+
+function threeMonthsBefore(d: string): string {
+  const t = new Date(`${d}T00:00:00Z`)
+  t.setUTCMonth(t.getUTCMonth() - 3)
+  return t.toISOString().slice(0, 10)
+}

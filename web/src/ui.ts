@@ -1,0 +1,203 @@
+/**
+ * What every page shares: the API client, element and chart helpers, number formatting, and the loading,
+ * empty and error states.
+ */
+import * as echarts from 'echarts/core'
+import { lang, t } from './i18n'
+
+export type Name = { en: string; zh: string }
+
+// The key arrives in the URL fragment (never sent to the server in the request line) and stays for the session.
+const fromHash = /key=([A-Za-z0-9_-]+)/.exec(location.hash)?.[1]
+if (fromHash) {
+  sessionStorage.setItem('memberlens.key', fromHash)
+  history.replaceState(null, '', `${location.pathname}#/overview`)
+}
+
+export class ApiError extends Error {}
+
+export async function api<T>(path: string): Promise<T> {
+  const key = sessionStorage.getItem('memberlens.key') ?? ''
+  const r = await fetch(path, { headers: { authorization: `Bearer ${key}` } })
+  const body = (await r.json().catch(() => ({}))) as { error?: { message?: string } }
+  if (!r.ok) throw new ApiError(body.error?.message ?? `${r.status} ${r.statusText}`)
+  return body as T
+}
+
+export const app = document.querySelector<HTMLElement>('#app') as HTMLElement
+export const charts: echarts.ECharts[] = []
+
+export function clear(): void {
+  while (charts.length) charts.pop()?.dispose()
+  app.replaceChildren()
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag)
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v)
+  e.append(...children)
+  return e
+}
+
+export function format(v: number | null | undefined, unit: string): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–'
+  const n = (d: number) =>
+    v.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-US', {
+      minimumFractionDigits: d,
+      maximumFractionDigits: d,
+    })
+  switch (unit) {
+    case 'ratio':
+      return `${(v * 100).toFixed(1)}%`
+    case 'change':
+      return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`
+    case 'currency':
+    case 'per_member':
+      return n(2)
+    case 'seconds':
+      return `${n(0)} s`
+    case 'score':
+    case 'per_1000':
+      return n(1)
+    default:
+      return Number.isInteger(v) ? n(0) : n(2)
+  }
+}
+
+export function chart(container: HTMLElement, option: echarts.EChartsCoreOption): echarts.ECharts {
+  const c = echarts.init(container, undefined, { renderer: 'svg' })
+  // No animation: charts show their data at once (and screenshots are deterministic).
+  c.setOption({ animation: false, ...option })
+  charts.push(c)
+  return c
+}
+
+export function showError(e: unknown): void {
+  clear()
+  const message = e instanceof Error ? e.message : String(e)
+  const hint = /API key/.test(message) ? t('needKey') : ''
+  app.append(
+    el(
+      'div',
+      { class: 'notice error', role: 'alert' },
+      `${t('error')}: ${message}`,
+      hint ? el('p', {}, hint) : '',
+    ),
+  )
+}
+
+export function loading(): void {
+  clear()
+  app.append(el('p', { class: 'loading' }, t('loading')))
+}
+
+/** A labelled form control. */
+export function field(label: string, control: HTMLElement): HTMLLabelElement {
+  return el('label', {}, label, control)
+}
+
+/** A select whose options are `[value, label]` pairs. */
+export function select(
+  id: string,
+  label: string,
+  options: readonly (readonly [string, string])[],
+  value?: string,
+): HTMLSelectElement {
+  const s = el(
+    'select',
+    { id, 'aria-label': label },
+    ...options.map(([v, l]) => el('option', { value: v }, l)),
+  )
+  if (value !== undefined) s.value = value
+  return s
+}
+
+/** A chart container with an accessible name. */
+export function chartBox(id: string, label: string, extra = ''): HTMLDivElement {
+  return el('div', { class: `chart ${extra}`.trim(), id, role: 'img', 'aria-label': label })
+}
+
+/** A table with a header row; cells that are numbers (or marked) are right-aligned. */
+export function table(
+  id: string,
+  caption: string,
+  headers: readonly string[],
+  rows: readonly (readonly (string | number | Node)[])[],
+  numeric: readonly number[] = [],
+): HTMLTableElement {
+  return el(
+    'table',
+    { id },
+    el('caption', { class: 'visually-hidden' }, caption),
+    el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, h)))),
+    el(
+      'tbody',
+      {},
+      ...rows.map((r) =>
+        el(
+          'tr',
+          {},
+          ...r.map((v, i) =>
+            el(
+              'td',
+              numeric.includes(i) ? { class: 'num' } : {},
+              v instanceof Node ? v : String(v),
+            ),
+          ),
+        ),
+      ),
+    ),
+  )
+}
+
+/** The polite empty state. */
+export function emptyNotice(message = t('empty')): HTMLElement {
+  return el('p', { class: 'notice empty' }, message)
+}
+
+/**
+ * Fills one part of a page: a loading line while `fn` runs, then its nodes, or the error in place (the rest
+ * of the page stays usable). Charts of the part are disposed before it is redrawn.
+ */
+export async function fill(box: HTMLElement, fn: () => Promise<(Node | string)[]>): Promise<void> {
+  for (const c of [...charts])
+    if (box.contains(c.getDom())) {
+      c.dispose()
+      charts.splice(charts.indexOf(c), 1)
+    }
+  box.setAttribute('aria-busy', 'true')
+  box.replaceChildren(el('p', { class: 'loading' }, t('loading')))
+  try {
+    const nodes = await fn()
+    box.replaceChildren(...nodes)
+  } catch (e) {
+    box.replaceChildren(
+      el(
+        'p',
+        { class: 'notice error', role: 'alert' },
+        `${t('error')}: ${e instanceof Error ? e.message : String(e)}`,
+      ),
+    )
+  } finally {
+    box.removeAttribute('aria-busy')
+  }
+}
+
+/** Draws a chart once its container is in the document (ECharts needs its size). */
+export function drawLater(container: HTMLElement, option: echarts.EChartsCoreOption): void {
+  requestAnimationFrame(() => chart(container, option))
+}
+
+/** YYYY-MM-DD `months` months before (or after, if negative) a date. */
+export function addMonths(date: string, months: number): string {
+  const d = new Date(`${date.slice(0, 10)}T00:00:00Z`)
+  d.setUTCMonth(d.getUTCMonth() + months)
+  return d.toISOString().slice(0, 10)
+}
+
+/** A name in the current language. */
+export const named = (n: Name | undefined, fallback: string): string => n?.[lang()] ?? fallback
