@@ -58,6 +58,9 @@ export const baseDialect: SqlDialect = {
   daysBetween(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'day differences')
   },
+  knownTimezone(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'time zone lookup')
+  },
   median(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'median')
   },

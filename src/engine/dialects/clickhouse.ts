@@ -133,10 +133,15 @@ export const clickhouseDialect: SqlDialect = {
     return timezone === 'UTC' ? expr : sql`toTimeZone(${expr}, ${timezone})`
   },
   secondsBetween(a, b) {
-    return sql`dateDiff('second', ${a}, ${b})`
+    // As a Float64 (exact below 2^53): ClickHouse has no common type of Int64 and Float64, and the metric SQL
+    // mixes second differences with Float64 durations (coalesce), as DuckDB does with BIGINT and DOUBLE.
+    return sql`toFloat64(dateDiff('second', ${a}, ${b}))`
   },
   daysBetween(a, b) {
     return sql`dateDiff('day', ${a}, ${b})`
+  },
+  knownTimezone(name) {
+    return sql`SELECT 1 AS ok FROM system.time_zones WHERE time_zone = ${name}`
   },
   median(expr) {
     return sql`quantileExactInclusive(0.5)(${expr})`

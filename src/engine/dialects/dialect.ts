@@ -34,6 +34,8 @@ export interface SqlDialect {
   secondsBetween(a: Fragment, b: Fragment): Fragment
   /** Whole days from `a` to `b`. */
   daysBetween(a: Fragment, b: Fragment): Fragment
+  /** A query returning one row (column `ok`) when `name` is a time zone the engine knows; the name is a parameter. */
+  knownTimezone(name: string): Fragment
   /** Median of an expression (an aggregate). */
   median(expr: Fragment): Fragment
   /** Text of a JSON object's member (`attributes ->> key`); the key is a parameter. */

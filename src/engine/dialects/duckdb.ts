@@ -32,6 +32,9 @@ export const duckdbDialect: SqlDialect = {
   daysBetween(a, b) {
     return sql`date_diff('day', ${a}, ${b})`
   },
+  knownTimezone(name) {
+    return sql`SELECT 1 AS ok FROM pg_timezone_names() WHERE name = ${name}`
+  },
   median(expr) {
     return sql`median(${expr})`
   },

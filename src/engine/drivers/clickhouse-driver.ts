@@ -40,6 +40,9 @@ export interface ClickHouseOptions {
 
 const CAMEL_RE = /_([a-z0-9])/g
 const camel = (s: string): string => s.replace(CAMEL_RE, (_, c: string) => c.toUpperCase())
+/** ClickHouse names a selected `g.period` after the qualified name when it is ambiguous; SQL names it `period`. */
+const QUALIFIED_RE = /^[A-Za-z_][A-Za-z0-9_]*\.([A-Za-z_][A-Za-z0-9_]*)$/
+const columnKey = (s: string): string => camel(QUALIFIED_RE.exec(s)?.[1] ?? s)
 
 /** Session settings that make ClickHouse answer like standard SQL where the metric SQL relies on it. */
 function sessionSettings(options: ClickHouseOptions): ClickHouseSettings {
@@ -51,6 +54,14 @@ function sessionSettings(options: ClickHouseOptions): ClickHouseSettings {
   }
   if (options.flavor !== 'legacy') {
     s.session_timezone = 'UTC'
+    // `SELECT min(ts) AS ts, … max(ts)` means the column ts in standard SQL, not the alias.
+    s.prefer_column_name_to_alias = 1
+    // A bare UNION is UNION DISTINCT, as in standard SQL.
+    s.union_default_mode = 'DISTINCT'
+    // CAST(NULL-able AS T) stays NULL-able instead of failing on NULL.
+    s.cast_keep_nullable = 1
+    // coalesce(Float64, Int64) is a Float64, not a Variant.
+    s.use_variant_as_common_type = 0
     s.output_format_json_quote_decimals = 0
   }
   if (options.maxExecutionSeconds !== undefined) s.max_execution_time = options.maxExecutionSeconds
@@ -150,7 +161,7 @@ export class ClickHouseDriver implements Driver {
       })
       return rows.map((r) => {
         const o: Row = {}
-        for (const [k, v] of Object.entries(r)) o[camel(k)] = v
+        for (const [k, v] of Object.entries(r)) o[columnKey(k)] = v
         this.rowsRead++
         return o as T
       })

@@ -48,7 +48,8 @@ const inRange = (ctx: CompileContext, ts: Fragment) => sql`${ts} >= ${ctx.lo} AN
 export function aggregate(
   id: string,
   source: SourceId,
-  agg: Fragment,
+  /** The aggregate, or a function of the context for aggregates that differ by engine (median). */
+  agg: Fragment | ((ctx: CompileContext) => Fragment),
   options: {
     where?: Fragment
     zero?: boolean
@@ -71,7 +72,8 @@ export function aggregate(
       ].filter((x) => x !== undefined)
       const where = parts.length === 0 ? sql`` : sql` AND (${join(parts, ' AND ')})`
       const members = memberBased ? memberJoin(ctx, 's') : sql``
-      return sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}, ${agg} AS v
+      const value = typeof agg === 'function' ? agg(ctx) : agg
+      return sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}, ${value} AS v
         FROM ${src(source)} s${members}
         WHERE ${inRange(ctx, sql`s.ts`)}${where}${memberBased ? memberWhere(ctx) : sql``}
         ${groupByPeriodAndDims(ctx)}`
@@ -380,7 +382,14 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     aggregate('new_members', 'registrations', sql`count(*)`, { rowDims: false }),
     aggregate('sessions', 'sessions', sql`count(*)`),
     aggregate('session_seconds_avg', 'sessions', sql`avg(s.duration_s)`, { zero: false }),
-    aggregate('session_seconds_median', 'sessions', sql`median(s.duration_s)`, { zero: false }),
+    aggregate(
+      'session_seconds_median',
+      'sessions',
+      (ctx) => ctx.dialect.median(sql`s.duration_s`),
+      {
+        zero: false,
+      },
+    ),
     aggregate('page_views', 'sessions', sql`sum(s.page_views)`),
     aggregate('nps_responses', 'feedback', sql`count(*)`, {
       rowDims: false,

@@ -130,9 +130,7 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
   const queryFirst = addPeriods(first, grain, -back)
 
   const timezone = request.timezone ?? 'UTC'
-  const tz = await driver.first(
-    sql`SELECT 1 AS ok FROM pg_timezone_names() WHERE name = ${timezone}`,
-  )
+  const tz = await driver.first(driver.dialect.knownTimezone(timezone))
   if (!tz)
     throw InputError.single({ field: 'timezone', value: timezone, reason: 'unknown time zone' })
   const dialect = driver.dialect
