@@ -28,9 +28,10 @@ import { apiError, errorBody, handleError } from './error-handler.js'
 import { allows, type KeyRecord, type KeyStore, type Scope } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
 import { referencePage } from './reference.js'
+import { registerServiceRoutes, type ServiceOptions } from './routes/register.js'
 import { registerLifecycleRoutes } from './routes/lifecycle.js'
 
-export interface ApiOptions {
+export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
   readonly keys: KeyStore
   readonly clock: Clock
@@ -557,9 +558,10 @@ export function createApp(options: ApiOptions) {
           ? i['identityValue']
           : maskIdentity(String(i['identityType']), String(i['identityValue'])),
       }))
+      const signals = await timed(() => services.memberSignals(Number(p.member['memberId'])))
       return c.json(
         JSON.parse(
-          JSON.stringify({ ...p, identities, clv, masked: !pii }, (_k, v) =>
+          JSON.stringify({ ...p, identities, clv, ...signals, masked: !pii }, (_k, v) =>
             typeof v === 'bigint' ? Number(v) : v,
           ),
         ),
@@ -567,6 +569,17 @@ export function createApp(options: ApiOptions) {
       )
     },
   )
+
+  // Segments, loyalty, risk, CLV report, ingest, alerts, keys and the audit log (src/api/routes/).
+  const services = registerServiceRoutes(app, options, {
+    security,
+    json,
+    guard,
+    timed,
+    asOf: asOfDefault,
+    maxRows,
+    log,
+  })
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

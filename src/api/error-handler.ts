@@ -4,6 +4,7 @@
  * @module
  */
 import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { InputError, MemberlensError, type ErrorCode } from '../core/errors.js'
 
@@ -14,6 +15,8 @@ export type ApiErrorCode =
   | 'RATE_LIMITED'
   | 'QUERY_TIMEOUT'
   | 'TOO_LARGE'
+  | 'CONFLICT'
+  | 'UNAVAILABLE'
   | 'INTERNAL'
 
 export const STATUS: Readonly<Record<ApiErrorCode, ContentfulStatusCode>> = {
@@ -27,6 +30,8 @@ export const STATUS: Readonly<Record<ApiErrorCode, ContentfulStatusCode>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   TOO_LARGE: 413,
+  CONFLICT: 409,
+  UNAVAILABLE: 503,
   RATE_LIMITED: 429,
   QUERY_FAILED: 500,
   INTERNAL: 500,
@@ -55,6 +60,9 @@ export function handleError(error: unknown, c: Context, log: (e: unknown) => voi
         : undefined
     return apiError(c, error.code, error.message, details)
   }
+  // Hono's own client errors (a body that is not JSON) carry their status and a safe message.
+  if (error instanceof HTTPException && error.status === 400)
+    return apiError(c, 'INPUT_INVALID', error.message || 'malformed request')
   log(error)
   return apiError(c, 'INTERNAL', 'internal error')
 }

@@ -7,8 +7,8 @@
  * |---|---|
  * | viewer | read aggregates (metrics, tree, cohorts…) — no personal data |
  * | analyst | + read members, with phone and email masked |
- * | operator | + loyalty operations and segments, unmasked |
- * | admin | everything, including ingest and key management |
+ * | operator | + loyalty operations, segments and alert rules, unmasked |
+ * | admin | everything, including ingest, key management and the audit log |
  * @module
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
@@ -20,14 +20,22 @@ import { ConfigError, NotFoundError } from '../core/errors.js'
 
 export const ROLES = ['viewer', 'analyst', 'operator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
-export const SCOPES = ['aggregates', 'members', 'pii', 'loyalty', 'segments', 'ingest'] as const
+export const SCOPES = [
+  'aggregates',
+  'members',
+  'pii',
+  'loyalty',
+  'segments',
+  'alerts',
+  'ingest',
+] as const
 export type Scope = (typeof SCOPES)[number]
 
 const GRANTS: Readonly<Record<Role, readonly Scope[]>> = {
   viewer: ['aggregates'],
   analyst: ['aggregates', 'members'],
-  operator: ['aggregates', 'members', 'pii', 'loyalty', 'segments'],
-  admin: ['aggregates', 'members', 'pii', 'loyalty', 'segments', 'ingest'],
+  operator: ['aggregates', 'members', 'pii', 'loyalty', 'segments', 'alerts'],
+  admin: ['aggregates', 'members', 'pii', 'loyalty', 'segments', 'alerts', 'ingest'],
 }
 
 export function allows(role: Role, scope: Scope): boolean {

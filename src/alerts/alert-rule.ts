@@ -1,0 +1,108 @@
+/**
+ * Alert rules: a metric (any catalog metric, or a metric-tree node, which is keyed by its metric) and a
+ * condition — a threshold on the value, a relative change against the previous period or the same period last
+ * year, or the node's status turning off track. `checkRule` is pure: it turns one observation into a firing
+ * message or nothing.
+ * @module
+ */
+import { z } from 'zod'
+import { GRAINS } from '../engine/dialects/dialect.js'
+
+export const THRESHOLD_OPS = ['>', '>=', '<', '<='] as const
+export const CHANGE_AGAINST = ['previous', 'last_year'] as const
+export const CHANGE_DIRECTIONS = ['up', 'down', 'either'] as const
+
+export const alertConditionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('threshold'), op: z.enum(THRESHOLD_OPS), value: z.number() }).strict(),
+  z
+    .object({
+      kind: z.literal('change'),
+      against: z.enum(CHANGE_AGAINST),
+      direction: z.enum(CHANGE_DIRECTIONS).default('either'),
+      /** Fires when the change is at least this many percent (10 = ±10 %). */
+      percent: z.number().positive().max(10_000),
+    })
+    .strict(),
+  z.object({ kind: z.literal('off_track') }).strict(),
+])
+export type AlertCondition = z.infer<typeof alertConditionSchema>
+
+export const alertRuleInputSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    metric: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/, 'a metric id (see GET /api/v1/metrics) or a tree node'),
+    condition: alertConditionSchema,
+    grain: z.enum(GRAINS).default('month'),
+    /** Filters as in metric queries (`region=浙江`); values are data. Not used by `off_track`. */
+    where: z.array(z.string().min(1).max(500)).max(10).default([]),
+    /** Where to POST the alert; default: the server's webhook. */
+    webhook: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional(),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+export type AlertRuleInput = z.input<typeof alertRuleInputSchema>
+
+export const alertRuleSchema = alertRuleInputSchema.extend({
+  id: z.string().regex(/^[0-9a-f]{8}$/),
+  createdAt: z.string(),
+})
+export type AlertRule = z.infer<typeof alertRuleSchema>
+
+/** What an evaluation saw for one rule in one period. */
+export interface Observation {
+  readonly period: string
+  readonly label: string
+  readonly value: number | null
+  /** Ratio change against the previous period and last year (−0.05 = −5 %). */
+  readonly change: { readonly pop: number | null; readonly yoy: number | null }
+  /** Tree status now and in the previous period (off_track rules only). */
+  readonly status?: string
+  readonly previousStatus?: string
+}
+
+const pct = (r: number) => `${r >= 0 ? '+' : ''}${(r * 100).toFixed(1)}%`
+
+/** The firing message for an observation, or undefined when the condition does not hold. */
+export function checkRule(rule: AlertRule, o: Observation): string | undefined {
+  const c = rule.condition
+  switch (c.kind) {
+    case 'threshold': {
+      if (o.value === null) return undefined
+      const hit =
+        c.op === '>'
+          ? o.value > c.value
+          : c.op === '>='
+            ? o.value >= c.value
+            : c.op === '<'
+              ? o.value < c.value
+              : o.value <= c.value
+      return hit ? `${rule.metric} is ${o.value} in ${o.label} (${c.op} ${c.value})` : undefined
+    }
+    case 'change': {
+      const r = c.against === 'previous' ? o.change.pop : o.change.yoy
+      if (r === null || !Number.isFinite(r)) return undefined
+      const limit = c.percent / 100
+      const hit =
+        c.direction === 'up'
+          ? r >= limit
+          : c.direction === 'down'
+            ? r <= -limit
+            : Math.abs(r) >= limit
+      const vs = c.against === 'previous' ? 'the previous period' : 'last year'
+      return hit ? `${rule.metric} changed ${pct(r)} in ${o.label} against ${vs}` : undefined
+    }
+    case 'off_track':
+      return o.status === 'off_track' && o.previousStatus !== 'off_track'
+        ? `${rule.metric} turned off track in ${o.label} (was ${o.previousStatus ?? 'unknown'})`
+        : undefined
+    default: {
+      const _exhaustive: never = c
+      return _exhaustive
+    }
+  }
+}

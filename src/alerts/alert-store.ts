@@ -1,0 +1,152 @@
+/**
+ * Alert rules and the alerts they fired, in a JSON file beside the database (`memberlens.alerts.json`),
+ * written atomically and re-read when it changes, so `memberlens alerts …` and a running server share it.
+ * The newest {@link MAX_EVENTS} alerts are kept.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { rename, writeFile } from 'node:fs/promises'
+import { z } from 'zod'
+import type { Clock } from '../core/clock.js'
+import { ConfigError, NotFoundError } from '../core/errors.js'
+import {
+  alertRuleInputSchema,
+  alertRuleSchema,
+  type AlertRule,
+  type AlertRuleInput,
+} from './alert-rule.js'
+
+export const MAX_EVENTS = 1000
+export const ALERT_TRIGGERS = ['ingest', 'schedule', 'manual'] as const
+export type AlertTrigger = (typeof ALERT_TRIGGERS)[number]
+
+export const alertEventSchema = z.object({
+  /** `<rule id>:<period>`: a rule fires once per period. */
+  id: z.string(),
+  ruleId: z.string(),
+  ruleName: z.string(),
+  metric: z.string(),
+  period: z.string(),
+  label: z.string(),
+  value: z.number().nullable(),
+  change: z.object({ pop: z.number().nullable(), yoy: z.number().nullable() }),
+  status: z.string().nullable(),
+  message: z.string(),
+  firedAt: z.string(),
+  trigger: z.enum(ALERT_TRIGGERS),
+  /** The dashboard view of the metric for that period. */
+  link: z.string(),
+  delivery: z
+    .object({
+      url: z.string(),
+      delivered: z.boolean(),
+      attempts: z.number(),
+      error: z.string().nullable(),
+    })
+    .nullable(),
+})
+export type AlertEvent = z.infer<typeof alertEventSchema>
+
+const fileSchema = z
+  .object({ rules: z.array(alertRuleSchema), events: z.array(alertEventSchema) })
+  .strict()
+type AlertFile = z.infer<typeof fileSchema>
+
+export class AlertStore {
+  private cache: { mtime: number; data: AlertFile } | undefined
+  private tail: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    readonly path: string,
+    private readonly clock: Clock,
+  ) {}
+
+  private read(): AlertFile {
+    if (!existsSync(this.path)) return { rules: [], events: [] }
+    const mtime = statSync(this.path).mtimeMs
+    if (this.cache?.mtime === mtime) return this.cache.data
+    let raw: unknown
+    try {
+      raw = JSON.parse(readFileSync(this.path, 'utf8'))
+    } catch (e) {
+      throw new ConfigError(`${this.path}: not valid JSON: ${(e as Error).message}`)
+    }
+    const parsed = fileSchema.safeParse(raw)
+    if (!parsed.success) throw new ConfigError(`${this.path}: not a memberlens alerts file`)
+    this.cache = { mtime, data: parsed.data }
+    return parsed.data
+  }
+
+  /** Read-modify-write, one at a time within this process. */
+  private update<T>(fn: (data: AlertFile) => { data: AlertFile; value: T }): Promise<T> {
+    const run = this.tail.then(async () => {
+      const { data, value } = fn(this.read())
+      const tmp = `${this.path}.${process.pid}.tmp`
+      await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 })
+      await rename(tmp, this.path)
+      this.cache = undefined
+      return value
+    })
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+
+  rules(): AlertRule[] {
+    return this.read().rules
+  }
+
+  getRule(id: string): AlertRule {
+    const r = this.rules().find((x) => x.id === id)
+    if (!r) throw new NotFoundError(`no alert rule ${id}`)
+    return r
+  }
+
+  addRule(input: AlertRuleInput): Promise<AlertRule> {
+    const rule: AlertRule = {
+      ...alertRuleInputSchema.parse(input),
+      id: randomBytes(4).toString('hex'),
+      createdAt: this.clock.now().toISOString(),
+    }
+    return this.update((d) => ({ data: { ...d, rules: [...d.rules, rule] }, value: rule }))
+  }
+
+  removeRule(id: string): Promise<AlertRule> {
+    return this.update((d) => {
+      const rule = d.rules.find((r) => r.id === id)
+      if (!rule) throw new NotFoundError(`no alert rule ${id}`)
+      return { data: { ...d, rules: d.rules.filter((r) => r.id !== id) }, value: rule }
+    })
+  }
+
+  /** Alerts newest first. */
+  events(options: { limit?: number; ruleId?: string } = {}): AlertEvent[] {
+    return this.read()
+      .events.filter((e) => options.ruleId === undefined || e.ruleId === options.ruleId)
+      .slice(0, options.limit ?? 100)
+  }
+
+  hasEvent(id: string): boolean {
+    return this.read().events.some((e) => e.id === id)
+  }
+
+  /** Adds new alerts (ignoring ids already stored) and returns those added. */
+  addEvents(events: readonly AlertEvent[]): Promise<AlertEvent[]> {
+    return this.update((d) => {
+      const seen = new Set(d.events.map((e) => e.id))
+      const fresh = events.filter((e) => !seen.has(e.id))
+      return {
+        data: { ...d, events: [...fresh.slice().reverse(), ...d.events].slice(0, MAX_EVENTS) },
+        value: fresh,
+      }
+    })
+  }
+
+  /** Replaces a stored alert (its delivery outcome). */
+  updateEvent(event: AlertEvent): Promise<void> {
+    return this.update((d) => ({
+      data: { ...d, events: d.events.map((e) => (e.id === event.id ? event : e)) },
+      value: undefined,
+    }))
+  }
+}

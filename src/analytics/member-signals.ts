@@ -1,0 +1,90 @@
+/**
+ * One member's lifecycle stage and latest churn-risk score, for the member 360 view.
+ * @module
+ */
+import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import {
+  DEFAULT_LIFECYCLE_CONFIG,
+  type LifecycleConfig,
+  type LifecycleStage,
+} from '../engine/lifecycle/lifecycle-config.js'
+import { buildMemberStagesQuery } from '../engine/lifecycle/lifecycle-stages.js'
+import { sql } from '../engine/sql/fragment.js'
+import { NotFoundError } from '../core/errors.js'
+import { getRun } from './clv-store.js'
+
+export interface MemberStageView {
+  readonly asOf: string
+  readonly stage: LifecycleStage
+  readonly purchases: number
+  readonly daysSinceLast: number | null
+}
+
+/** The member's lifecycle stage as of `asOf`, or undefined when the member registered later. */
+export async function findMemberStage(
+  driver: DuckDbDriver,
+  memberId: bigint | number,
+  asOf: string,
+  config: LifecycleConfig = DEFAULT_LIFECYCLE_CONFIG,
+): Promise<MemberStageView | undefined> {
+  const r = await driver.first<{
+    stage: LifecycleStage
+    purchases: bigint
+    daysSinceLast: number | null
+  }>(
+    sql`SELECT stage, purchases, days_since_last FROM (${buildMemberStagesQuery(asOf, config)})
+      WHERE member_id = ${BigInt(memberId)}`,
+  )
+  if (r === undefined) return undefined
+  return {
+    asOf,
+    stage: r.stage,
+    purchases: Number(r.purchases),
+    daysSinceLast: r.daysSinceLast === null ? null : Number(r.daysSinceLast),
+  }
+}
+
+export interface MemberRiskView {
+  readonly runId: string
+  readonly score: number
+  /** Reason codes: the features raising this member's risk most. */
+  readonly reasons: readonly string[]
+  /** Early-warning signals that fired. */
+  readonly signals: readonly string[]
+  readonly churnClass: string
+  readonly playbook: string
+}
+
+/** The member's score in the latest risk scoring, or undefined when there is no scoring or no score. */
+export async function findMemberRisk(
+  driver: DuckDbDriver,
+  memberId: bigint | number,
+): Promise<MemberRiskView | undefined> {
+  let runId: string
+  try {
+    runId = (await getRun(driver, 'risk-score')).runId
+  } catch (e) {
+    if (e instanceof NotFoundError) return undefined
+    throw e
+  }
+  const r = await driver.first<{
+    score: number
+    reasons: string | null
+    signals: string | null
+    churnClass: string
+    playbook: string
+  }>(
+    sql`SELECT score, reasons, signals, churn_class, playbook FROM risk_scores
+      WHERE run_id = ${runId} AND member_id = ${BigInt(memberId)}`,
+  )
+  if (r === undefined) return undefined
+  const split = (s: string | null) => (s ? s.split(',').filter((x) => x !== '') : [])
+  return {
+    runId,
+    score: r.score,
+    reasons: split(r.reasons),
+    signals: split(r.signals),
+    churnClass: r.churnClass,
+    playbook: r.playbook,
+  }
+}

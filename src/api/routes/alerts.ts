@@ -1,0 +1,167 @@
+/**
+ * Alerts over HTTP: the alert list (what fired, newest first, with a link to the chart) for every role, and
+ * the rules — list for every role; create, delete and evaluate now with scope `alerts` (operator, admin).
+ * @module
+ */
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { alertRuleInputSchema, alertRuleSchema } from '../../alerts/alert-rule.js'
+import type { AlertService } from '../../alerts/alert-service.js'
+import { alertEventSchema } from '../../alerts/alert-store.js'
+import { apiError } from '../error-handler.js'
+import type { Scope } from '../keys.js'
+import type { RouteServices, ServiceApp, ServiceEnv } from './services.js'
+
+const RuleSchema = alertRuleSchema
+const EventSchema = alertEventSchema
+
+export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
+  const { security, json, guard } = s
+  const open = (c: Context<ServiceEnv>, scope: Scope): AlertService | Response => {
+    const denied = guard(c, scope)
+    if (denied) return denied
+    if (!s.alerts) return apiError(c, 'UNAVAILABLE', 'alerts are not configured on this server')
+    return s.alerts
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/alerts',
+      security,
+      description: 'Alerts that fired, newest first (the dashboard’s alert list).',
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          ruleId: z
+            .string()
+            .regex(/^[0-9a-f]{8}$/)
+            .optional(),
+        }),
+      },
+      responses: json(z.object({ alerts: z.array(EventSchema) }), 'Alerts'),
+    }),
+    (c) => {
+      const a = open(c, 'aggregates')
+      if (a instanceof Response) return a as never
+      const q = c.req.valid('query')
+      return c.json(
+        {
+          alerts: a.store.events({
+            limit: q.limit,
+            ...(q.ruleId === undefined ? {} : { ruleId: q.ruleId }),
+          }),
+        },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/alerts/rules',
+      security,
+      responses: json(z.object({ rules: z.array(RuleSchema) }), 'Alert rules'),
+    }),
+    (c) => {
+      const a = open(c, 'aggregates')
+      if (a instanceof Response) return a as never
+      return c.json({ rules: a.store.rules() }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/alerts/rules',
+      security,
+      description:
+        'Adds a rule: `threshold` (`op`, `value`), `change` (`against`: previous or last_year, `direction`, `percent`) or `off_track` (a metric-tree node’s status turning off track).',
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: alertRuleInputSchema,
+              example: {
+                name: 'Revenue down 10% on last year',
+                metric: 'net_revenue',
+                condition: {
+                  kind: 'change',
+                  against: 'last_year',
+                  direction: 'down',
+                  percent: 10,
+                },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        ...json(RuleSchema, 'unused'),
+        201: { description: 'The rule', content: { 'application/json': { schema: RuleSchema } } },
+      },
+    }),
+    async (c) => {
+      const a = open(c, 'alerts')
+      if (a instanceof Response) return a as never
+      const rule = await a.store.addRule(c.req.valid('json'))
+      return c.json(rule, 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/v1/alerts/rules/{id}',
+      security,
+      request: { params: z.object({ id: z.string().regex(/^[0-9a-f]{8}$/) }) },
+      responses: json(RuleSchema, 'The deleted rule'),
+    }),
+    async (c) => {
+      const a = open(c, 'alerts')
+      if (a instanceof Response) return a as never
+      return c.json(await a.store.removeRule(c.req.valid('param').id), 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/alerts/evaluate',
+      security,
+      description:
+        'Evaluates every enabled rule now (the server also does after each ingest and on its schedule); returns the alerts that fired and what each rule saw.',
+      responses: json(
+        z.object({
+          fired: z.array(EventSchema),
+          rules: z.array(
+            z.object({
+              ruleId: z.string(),
+              fired: z.boolean(),
+              error: z.string().nullable(),
+              observation: z.record(z.string(), z.unknown()).nullable(),
+            }),
+          ),
+        }),
+        'The evaluation',
+      ),
+    }),
+    async (c) => {
+      const a = open(c, 'alerts')
+      if (a instanceof Response) return a as never
+      const fired = await a.evaluate('manual')
+      return c.json(
+        {
+          fired,
+          rules: a.lastOutcomes().map((o) => ({
+            ...o,
+            observation: o.observation as Record<string, unknown> | null,
+          })),
+        },
+        200,
+      )
+    },
+  )
+}

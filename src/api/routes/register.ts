@@ -1,0 +1,101 @@
+/**
+ * Registers the write and operations routes (audit first, so that it sees every write after it) and
+ * returns what the member 360 route adds: the member's points and tier, lifecycle stage and risk score.
+ * @module
+ */
+import type { RouteConfig, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { AlertService } from '../../alerts/alert-service.js'
+import { findMemberRisk, findMemberStage } from '../../analytics/member-signals.js'
+import type { Clock } from '../../core/clock.js'
+import { NotFoundError } from '../../core/errors.js'
+import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { Ledger } from '../../ledger/ledger.service.js'
+import { AuditLog } from '../../store/audit-log.js'
+import type { KeyStore, Scope } from '../keys.js'
+import { registerAlertRoutes } from './alerts.js'
+import { registerAuditRoutes } from './audit.js'
+import { registerIngestRoutes } from './ingest.js'
+import { registerKeyRoutes } from './keys.js'
+import { registerLoyaltyRoutes } from './loyalty.js'
+import { registerRiskRoutes } from './risk.js'
+import { registerSegmentRoutes } from './segments.js'
+import { serialLock, type RouteServices, type ServiceApp, type ServiceEnv } from './services.js'
+
+export interface ServiceOptions {
+  readonly driver: DuckDbDriver
+  readonly keys: KeyStore
+  readonly clock: Clock
+  /** The loyalty ledger; without one the loyalty routes answer 503. */
+  readonly ledger?: Ledger
+  /** Where writes are recorded (default: an in-memory audit database). */
+  readonly audit?: AuditLog
+  /** Alert rules and their evaluation; without it the alert routes answer 503. */
+  readonly alerts?: AlertService
+}
+
+export interface RouteHelpers {
+  readonly security: { ApiKey: string[] }[]
+  readonly json: (schema: z.ZodType, description: string) => RouteConfig['responses']
+  readonly guard: (c: Context<ServiceEnv>, scope: Scope) => Response | undefined
+  readonly timed: <T>(fn: () => Promise<T>) => Promise<T>
+  readonly asOf: (asOf: string | undefined) => Promise<string>
+  readonly maxRows: number
+  readonly log: (e: unknown) => void
+}
+
+const orNull = <T>(p: Promise<T>): Promise<T | null> =>
+  p.catch((e: unknown) => {
+    if (e instanceof NotFoundError) return null
+    throw e
+  })
+
+export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: RouteHelpers) {
+  const s: RouteServices = {
+    driver: o.driver,
+    clock: o.clock,
+    keys: o.keys,
+    ledger: o.ledger,
+    audit: o.audit ?? new AuditLog(':memory:', o.clock),
+    alerts: o.alerts,
+    maxRows: h.maxRows,
+    writeLock: serialLock(),
+    security: h.security,
+    json: h.json,
+    guard: h.guard,
+    timed: h.timed,
+    asOf: h.asOf,
+  }
+  registerAuditRoutes(app, s, h.log)
+  registerSegmentRoutes(app, s)
+  registerLoyaltyRoutes(app, s)
+  registerRiskRoutes(app, s)
+  registerIngestRoutes(app, s)
+  registerAlertRoutes(app, s)
+  registerKeyRoutes(app, s)
+
+  return {
+    /** Points and tier (when a ledger is configured and the member enrolled), lifecycle stage and risk. */
+    memberSignals: async (memberId: number) => {
+      const loyalty = o.ledger
+        ? await orNull(o.ledger.balance(String(memberId))).then((b) =>
+            b === null
+              ? null
+              : {
+                  balance: b.balance,
+                  available: b.available,
+                  pending: b.pending,
+                  tier: b.tier,
+                  tierSince: b.tierSince,
+                  nextExpiry: b.nextExpiry,
+                },
+          )
+        : null
+      const asOf = await orNull(h.asOf(undefined))
+      const lifecycle =
+        asOf === null ? null : ((await findMemberStage(o.driver, memberId, asOf)) ?? null)
+      const risk = (await findMemberRisk(o.driver, memberId)) ?? null
+      return { loyalty, lifecycle, risk }
+    },
+  }
+}
