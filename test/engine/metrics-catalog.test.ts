@@ -24,12 +24,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
+import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 let s: Scratch
-const SETTINGS = { churnDays: 30 }
+const SETTINGS = { churnDays: 30, churnBasis: 'activity' } as const
 
 beforeAll(async () => {
   s = await scratch()
@@ -468,6 +469,76 @@ describe('metric catalog on a hand-checked fixture', () => {
       ).rejects.toThrow('loyalty sync')
     } finally {
       await empty.cleanup()
+    }
+  })
+
+  it('follows the lifecycle definition of churn (purchase spells) and agrees with the lifecycle flows', async () => {
+    // Purchase spells with 30 days: M5 [11-02, 12-02), [01-25, 02-24) · M1 [01-05, 03-11) ·
+    // M2 [01-15, 02-14), [03-31, 04-30) · M3 [02-06, 03-07), [04-01, 05-01) · M4 none.
+    const churn = ['churn_rate', 'churned_members', 'reactivation_rate', 'reactivated_members']
+    const r = await runMetrics(s.db.driver, {
+      metrics: churn,
+      from: '2024-01',
+      to: '2024-03',
+      settings: { churnDays: 30 },
+    })
+    const expected: Record<string, (number | null)[]> = {
+      churn_rate: [n, 2 / 3, 2 / 2], // Feb 1: M1 M2 M5, M2 and M5 churn · Mar 1: M1 M3, both churn
+      churned_members: [0, 2, 2],
+      reactivation_rate: [1, n, 1 / 2], // churned at Jan 1: M5 (back 01-25) · Mar 1: M2 (back 03-31), M5
+      reactivated_members: [1, 0, 1],
+    }
+    for (const [id, e] of Object.entries(expected))
+      e.forEach((v, i) => close(r.rows[i]?.values[id], v, `${id} ${r.rows[i]?.label}`))
+    const flows = await getChurnFlows(s.db.driver, {
+      from: '2024-01-01',
+      to: '2024-03-31',
+      grain: 'month',
+      config: { churnDays: 30 },
+    })
+    expect(flows.map((f) => f.churnRate)).toEqual(r.rows.map((x) => x.values['churn_rate']))
+    expect(flows.map((f) => f.reactivated)).toEqual(
+      r.rows.map((x) => x.values['reactivated_members']),
+    )
+  })
+
+  it('counts a churn falling exactly on a period start in the period it opens', async () => {
+    const b = await scratch()
+    try {
+      await b.ingest(
+        'orders',
+        await b.file(
+          'o.csv',
+          [
+            'order_id,phone,ordered_at,channel,net_amount,status',
+            // Churn moment with 30 days: 2024-02-01 00:00:00, the first instant of February.
+            'B1,13900000001,2024-01-02 00:00:00,app,10,paid',
+            'B2,13900000002,2024-03-15 00:00:00,app,10,paid',
+          ].join('\n'),
+        ),
+      )
+      const r = await runMetrics(b.db.driver, {
+        metrics: ['churn_rate', 'churned_members'],
+        from: '2024-01',
+        to: '2024-02',
+        settings: { churnDays: 30 },
+      })
+      expect(r.rows.map((x) => [x.values['churned_members'], x.values['churn_rate']])).toEqual([
+        [0, null],
+        [1, 1],
+      ])
+      const flows = await getChurnFlows(b.db.driver, {
+        from: '2024-01-01',
+        to: '2024-02-29',
+        grain: 'month',
+        config: { churnDays: 30 },
+      })
+      expect(flows.map((f) => [f.churned, f.churnRate])).toEqual([
+        [0, null],
+        [1, 1],
+      ])
+    } finally {
+      await b.cleanup()
     }
   })
 

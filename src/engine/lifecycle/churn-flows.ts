@@ -2,8 +2,8 @@
  * Churn and reactivation by period under the lifecycle definition (see {@link buildPurchaseSpellsQuery}),
  * for the metric catalog's churn rate (流失率) and reactivation counts:
  *
- * - `notChurnedAtStart`: members with a purchase before the period start who are not churned at the start
- *   (their last purchase before the start is less than `churnDays` old);
+ * - `notChurnedAtStart`: members with a purchase before the period start who are not churned just before the
+ *   start (their last purchase before the start is at most `churnDays` old);
  * - `churned`: those of them who become churned during the period (churn moment in [start, end));
  * - `reactivated`: members whose purchase in the period ends a gap of at least `churnDays`.
  *
@@ -39,7 +39,8 @@ export function buildChurnFlowsQuery(periods: readonly Period[], churnDays: numb
   const values = join(periods.map((p, i) => sql`(${i}, ${p.start}, ${p.end})`))
   const s = sql`per.s`
   const e = sql`per.e`
-  const covers = sql`sp.start_ts < ${s} AND (sp.last_ts >= ${s} OR ${daysBetween(sql`sp.last_ts`, s)} < ${churnDays})`
+  // Not churned just before the start: a churn falling exactly on the start counts in the period it opens.
+  const covers = sql`sp.start_ts < ${s} AND (sp.last_ts >= ${s} OR ${daysBetween(sql`sp.last_ts`, s)} <= ${churnDays})`
   return sql`WITH sp AS (${buildPurchaseSpellsQuery(last.end, churnDays)}),
     per AS (SELECT idx, CAST(a AS TIMESTAMP) AS s, CAST(b AS TIMESTAMP) AS e FROM (VALUES ${values}) t(idx, a, b))
     SELECT per.idx,

@@ -398,11 +398,12 @@ export const CATALOG: readonly MetricDef[] = [
     unit: 'ratio',
     direction: 'lower',
     defaultGrain: M,
-    measures: ['churned_members', 'alive_at_start'],
+    measures: ['churned_from_start', 'alive_at_start'],
     description:
-      'Members who became churned in the period (no activity for 90 days by default) over members not churned at its start.',
-    formula: 'members turning churned in the period ÷ members not churned at period start',
-    value: (c) => ratio(c('churned_members'), c('alive_at_start')),
+      'Members not churned at the start of the period who became churned in it (lifecycle rule: no purchase for 365 days by default).',
+    formula:
+      'members not churned at period start who turn churned in the period ÷ members not churned at period start',
+    value: (c) => ratio(c('churned_from_start'), c('alive_at_start')),
   }),
   metric({
     id: 'churned_members',
@@ -413,7 +414,7 @@ export const CATALOG: readonly MetricDef[] = [
     defaultGrain: M,
     measures: ['churned_members'],
     description:
-      'Members who reached the churn threshold (no activity for 90 days by default) in the period.',
+      'Members who reached the churn threshold (no purchase for 365 days by default) in the period.',
     formula: 'members turning churned in the period',
   }),
   metric({

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Grain, SqlDialect } from '../dialects/dialect.js'
+import { DEFAULT_LIFECYCLE_CONFIG } from '../lifecycle/lifecycle-config.js'
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import type { Dimension, SourceId } from './dimensions.js'
 
@@ -15,7 +16,12 @@ export interface MetricSettings {
   readonly engagementEvents: readonly string[]
   /** Minutes of inactivity that end a session when events carry no session id. */
   readonly sessionGapMinutes: number
-  /** Days without activity after which a member counts as churned. */
+  /**
+   * What keeps a member from churning: `purchases` (the lifecycle definition: churned once `churnDays` pass
+   * without a purchase) or `activity` (any qualifying event, purchase or the registration).
+   */
+  readonly churnBasis: 'purchases' | 'activity'
+  /** Days without a purchase (or activity) after which a member counts as churned. */
   readonly churnDays: number
   /** Days after registration within which a first purchase counts as converted. */
   readonly firstPurchaseDays: number
@@ -27,7 +33,8 @@ export const DEFAULT_SETTINGS: MetricSettings = {
   qualifyingEvents: [],
   engagementEvents: ['check_in', 'share', 'benefit_use', 'coupon_claim'],
   sessionGapMinutes: 30,
-  churnDays: 90,
+  churnBasis: 'purchases',
+  churnDays: DEFAULT_LIFECYCLE_CONFIG.churnDays,
   firstPurchaseDays: 30,
   repurchasePeriods: 1,
 }

@@ -285,34 +285,50 @@ function cumulative(
 }
 
 /**
- * Churn by inactivity: a member is active from each activity (and from registering) for `churnDays` days.
- * Alive intervals that overlap are merged into islands; an island's end is a churn (once it has passed the
- * last recorded activity); activity after a gap is a reactivation.
+ * Churn as alive intervals ("islands"). Under the `purchases` basis (the default, the lifecycle definition) a
+ * member is alive from each purchase for `churnDays` days, so an island is a purchase spell: it starts with a
+ * first purchase or one that follows a gap of at least `churnDays`, and ends — the member becomes churned —
+ * `churnDays` after its last purchase. Under the `activity` basis every qualifying event and the registration
+ * also keep the member alive. An island is the half-open interval [a, b): at b the member is churned.
  */
 function islands(ctx: CompileContext): Fragment {
   const d = ctx.dialect
   const days = ctx.settings.churnDays
+  const points =
+    ctx.settings.churnBasis === 'activity'
+      ? sql`SELECT member_id, ts FROM src_activity UNION SELECT member_id, ts FROM src_registrations`
+      : sql`SELECT DISTINCT member_id, ts FROM src_purchases`
   return sql`SELECT member_id, min(a) AS a, max(b) AS b FROM (
       SELECT member_id, a, b, sum(starts) OVER (PARTITION BY member_id ORDER BY a ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS island
       FROM (
         SELECT member_id, ts AS a, ${d.addPeriods('day', sql`ts`, days)} AS b,
           CASE WHEN lag(ts) OVER (PARTITION BY member_id ORDER BY ts) IS NULL
-            OR ${d.addPeriods('day', sql`lag(ts) OVER (PARTITION BY member_id ORDER BY ts)`, days)} < ts THEN 1 ELSE 0 END AS starts
-        FROM (SELECT member_id, ts FROM src_activity UNION SELECT member_id, ts FROM src_registrations) p
+            OR ${d.addPeriods('day', sql`lag(ts) OVER (PARTITION BY member_id ORDER BY ts)`, days)} <= ts THEN 1 ELSE 0 END AS starts
+        FROM (${points}) p
       ) q
     ) r GROUP BY member_id, island`
 }
 
 const DATA_END = sql`(SELECT max(ts) FROM src_activity)`
 
+/**
+ * The churn measures. "Not churned at the start" of a period starting at s means alive just before s
+ * (a < s ≤ b), so that a churn falling exactly on s counts in the period it opens; the churn rate's numerator
+ * is those of them whose island ends within the period (a < s ≤ b < e).
+ */
 function churnMeasure(
   id: string,
   kind:
-    'churned' | 'reactivated' | 'alive_at_start' | 'churned_at_start' | 'reactivated_from_start',
+    | 'churned'
+    | 'churned_from_start'
+    | 'reactivated'
+    | 'alive_at_start'
+    | 'churned_at_start'
+    | 'reactivated_from_start',
 ): Measure {
   return {
     id,
-    sources: ['activity', 'registrations'],
+    sources: ['activity', 'registrations', 'purchases'],
     memberBased: true,
     zeroWhenEmpty: true,
     build(ctx) {
@@ -334,22 +350,29 @@ function churnMeasure(
               AND EXISTS (SELECT 1 FROM (${islands(ctx)}) e WHERE e.member_id = i.member_id AND e.b <= i.a)
             ${groupByPeriodAndDims(ctx)}`
         case 'alive_at_start':
+        case 'churned_from_start': {
+          const ends =
+            kind === 'churned_from_start'
+              ? sql` AND i.b < ${d.addPeriods(ctx.grain, sql`sp.period`, 1)} AND i.b <= ${DATA_END}`
+              : sql``
           return sql`SELECT sp.period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(DISTINCT i.member_id) AS v
-            FROM ${spine} sp JOIN (${islands(ctx)}) i ON i.a <= sp.period AND sp.period < i.b${withMembers('i')}
+            FROM ${spine} sp JOIN (${islands(ctx)}) i ON i.a < sp.period AND sp.period <= i.b${ends}${withMembers('i')}
             WHERE true${memberWhere(ctx)}
             ${groupByPeriodAndDims(ctx)}`
+        }
         case 'churned_at_start':
         case 'reactivated_from_start': {
-          // Registered before the period and in no alive island at its start (and, for the second, active
-          // again within the period).
+          // Churned at the start: an island ended before it and none is alive just before it (and, for the
+          // second, a new island starts within the period).
           const back =
             kind === 'reactivated_from_start'
               ? sql` AND EXISTS (SELECT 1 FROM (${islands(ctx)}) r WHERE r.member_id = s.member_id
                   AND r.a >= sp.period AND r.a < ${d.addPeriods(ctx.grain, sql`sp.period`, 1)})`
               : sql``
           return sql`SELECT sp.period${withDims(dimSelects(ctx, 'registrations', 's'))}, count(*) AS v
-            FROM ${spine} sp JOIN src_registrations s ON s.ts < sp.period${withMembers('s')}
-            WHERE NOT EXISTS (SELECT 1 FROM (${islands(ctx)}) i WHERE i.member_id = s.member_id AND i.a <= sp.period AND sp.period < i.b)${back}${memberWhere(ctx)}
+            FROM ${spine} sp JOIN (SELECT member_id, min(b) AS first_end FROM (${islands(ctx)}) e GROUP BY member_id) s
+              ON s.first_end < sp.period${withMembers('s')}
+            WHERE NOT EXISTS (SELECT 1 FROM (${islands(ctx)}) i WHERE i.member_id = s.member_id AND i.a < sp.period AND sp.period <= i.b)${back}${memberWhere(ctx)}
             ${groupByPeriodAndDims(ctx)}`
         }
         default: {
@@ -465,6 +488,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     cumulative('points_outstanding', 'points'),
     cumulative('enrolled_total', 'enrollments'),
     churnMeasure('churned_members', 'churned'),
+    churnMeasure('churned_from_start', 'churned_from_start'),
     churnMeasure('reactivated_members', 'reactivated'),
     churnMeasure('alive_at_start', 'alive_at_start'),
     churnMeasure('churned_at_start', 'churned_at_start'),
