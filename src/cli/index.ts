@@ -28,6 +28,7 @@ import { registerPointsCommands } from './commands/points.js'
 import { registerTiersCommands } from './commands/tiers.js'
 import { registerVoiceCommands } from './commands/voice.js'
 import { registerServeCommands } from './commands/serve.js'
+import { registerAlertCommands } from './commands/alerts.js'
 import { registerReportCommands } from './commands/report.js'
 import { runOverview } from './commands/overview.js'
 import { runSchema } from './commands/schema.js'
@@ -275,6 +276,7 @@ Examples:
 
   registerMetricsCommands(program)
   registerServeCommands(program)
+  registerAlertCommands(program)
   registerReportCommands(program)
   registerClvCommands(program)
   registerRiskCommands(program)

@@ -9,9 +9,16 @@ import { serve, type ServerType } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
+import { AlertService } from '../../alerts/alert-service.js'
+import { AlertStore } from '../../alerts/alert-store.js'
 import { createApp } from '../../api/app.js'
 import { KeyStore, ROLES, type Role } from '../../api/keys.js'
 import { systemClock } from '../../core/clock.js'
+import { Ledger } from '../../ledger/ledger.service.js'
+import { loadProgram } from '../../ledger/program.js'
+import { openLedgerStore } from '../../ledger/stores/open-store.js'
+import type { LedgerStore } from '../../ledger/stores/store.js'
+import { AuditLog } from '../../store/audit-log.js'
 import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
 import { printJson, table } from '../output.js'
 
@@ -21,11 +28,31 @@ export function defaultKeysPath(db: string): string {
   return join(dirname(resolve(db)), 'memberlens.keys.json')
 }
 
+/** A file beside the database (`:memory:` databases keep theirs in memory too). */
+function besideDb(db: string, name: string): string {
+  return db === ':memory:' ? ':memory:' : join(dirname(resolve(db)), name)
+}
+
+export const defaultAuditPath = (db: string) => besideDb(db, 'memberlens.audit.duckdb')
+export const defaultAlertsPath = (db: string) =>
+  db === ':memory:' ? 'memberlens.alerts.json' : besideDb(db, 'memberlens.alerts.json')
+
 export interface ServeOptions {
   readonly db: string
   readonly host: string
   readonly port: number
   readonly keys?: string
+  /** Loyalty ledger (directory or postgres:// URL) and program file; without them loyalty routes answer 503. */
+  readonly ledger?: string
+  readonly program?: string
+  /** Audit database (default memberlens.audit.duckdb beside the database). */
+  readonly audit?: string
+  /** Alert rules file (default memberlens.alerts.json beside the database). */
+  readonly alerts?: string
+  /** Default webhook for alerts. */
+  readonly webhook?: string
+  /** Minutes between scheduled alert evaluations (0: only after ingests and on request; default 60). */
+  readonly alertsEvery?: number
 }
 
 export interface RunningServer {
@@ -36,11 +63,46 @@ export interface RunningServer {
 
 /** Starts the API and the dashboard; resolves once listening. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const db = await openDatabase(options.db, { readOnly: true })
+  // Read-write: segments, ingest and alert evaluation write to the database.
+  const db = await openDatabase(options.db)
   const keys = new KeyStore(options.keys ?? defaultKeysPath(options.db), systemClock)
   // The dashboard opened from this process gets a session key with the analyst role (personal data masked).
   const sessionKey = keys.createEphemeral('dashboard session', 'analyst')
-  const app = createApp({ driver: db.driver, keys, clock: systemClock })
+  let ledgerStore: LedgerStore | undefined
+  let ledger: Ledger | undefined
+  if (options.ledger !== undefined) {
+    const program = await loadProgram(options.program ?? './loyalty-program.yaml')
+    ledgerStore = await openLedgerStore(options.ledger)
+    ledger = new Ledger(ledgerStore, program, { clock: systemClock })
+  }
+  const audit = new AuditLog(options.audit ?? defaultAuditPath(options.db), systemClock)
+  const log = (e: unknown) =>
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+  const alerts = new AlertService({
+    driver: db.driver,
+    store: new AlertStore(options.alerts ?? defaultAlertsPath(options.db), systemClock),
+    clock: systemClock,
+    ...(options.webhook === undefined ? {} : { webhookUrl: options.webhook }),
+    log,
+  })
+  const app = createApp({ driver: db.driver, keys, clock: systemClock, ledger, audit, alerts, log })
+  // Scheduled evaluation; one at a time, and never keeping the process alive by itself.
+  const every = options.alertsEvery ?? 60
+  let evaluating = false
+  const timer =
+    every > 0
+      ? setInterval(() => {
+          if (evaluating) return
+          evaluating = true
+          alerts
+            .evaluate('schedule')
+            .catch(log)
+            .finally(() => {
+              evaluating = false
+            })
+        }, every * 60_000)
+      : undefined
+  timer?.unref()
   if (existsSync(WEB_DIST)) {
     app.use('/*', serveStatic({ root: WEB_DIST }))
     app.get('/*', serveStatic({ path: join(WEB_DIST, 'index.html') }))
@@ -55,7 +117,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url,
     dashboardUrl: `${url}/#key=${sessionKey}`,
     close: async () => {
+      if (timer) clearInterval(timer)
       await new Promise<void>((ok) => server.close(() => ok()))
+      await audit.close()
+      await ledgerStore?.close()
       await db.close()
     },
   }
@@ -73,6 +138,22 @@ export function registerServeCommands(program: Command): void {
       new Option('--port <port>', 'port (0: any free port)').default(3000).argParser(Number),
     )
     .option('--keys <file>', 'API key file (default: memberlens.keys.json beside the database)')
+    .option(
+      '--ledger <dir|url>',
+      'loyalty ledger (directory or postgres:// URL) for the loyalty routes',
+    )
+    .option('--program <file>', 'loyalty program file (with --ledger)', './loyalty-program.yaml')
+    .option(
+      '--audit <file>',
+      'audit database (default: memberlens.audit.duckdb beside the database)',
+    )
+    .option('--alerts <file>', 'alert rules (default: memberlens.alerts.json beside the database)')
+    .option('--webhook <url>', 'POST fired alerts here (rules may name their own)')
+    .addOption(
+      new Option('--alerts-every <minutes>', 'minutes between alert evaluations (0: off)')
+        .default(60)
+        .argParser(Number),
+    )
     .action(async (flags: ServeOptions) => {
       const s = await startServer(flags)
       if (!existsSync(WEB_DIST))

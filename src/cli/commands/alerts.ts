@@ -1,0 +1,240 @@
+/**
+ * `memberlens alerts add|list|remove|evaluate|history`: alert rules on metrics and metric-tree nodes, kept in
+ * the alerts file that `memberlens serve` reads (it evaluates them after each ingest and on a schedule).
+ * @module
+ */
+import { Command, Option } from 'commander'
+import pc from 'picocolors'
+import { CHANGE_AGAINST, CHANGE_DIRECTIONS, type AlertCondition } from '../../alerts/alert-rule.js'
+import { AlertService } from '../../alerts/alert-service.js'
+import { AlertStore } from '../../alerts/alert-store.js'
+import { systemClock } from '../../core/clock.js'
+import { InputError } from '../../core/errors.js'
+import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
+import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { printJson, table } from '../output.js'
+import { defaultAlertsPath } from './serve.js'
+
+interface FileFlags {
+  db: string
+  alerts?: string
+  json: boolean
+}
+
+const storeOf = (f: FileFlags) => new AlertStore(f.alerts ?? defaultAlertsPath(f.db), systemClock)
+
+const common = (c: Command) =>
+  c
+    .option('--db <file>', 'database file (locates the alerts file)', DEFAULT_DB_PATH)
+    .option('--alerts <file>', 'alerts file (default: memberlens.alerts.json beside the database)')
+    .option('--json', 'machine-readable JSON', false)
+
+const describe = (c: AlertCondition): string => {
+  switch (c.kind) {
+    case 'threshold':
+      return `${c.op} ${c.value}`
+    case 'change':
+      return `${c.direction} ${c.percent}% vs ${c.against}`
+    case 'off_track':
+      return 'turns off track'
+    default: {
+      const _exhaustive: never = c
+      return _exhaustive
+    }
+  }
+}
+
+/** The condition named by exactly one of --above, --below, --change, --off-track. */
+function conditionOf(f: {
+  above?: string
+  below?: string
+  change?: string
+  against: (typeof CHANGE_AGAINST)[number]
+  direction: (typeof CHANGE_DIRECTIONS)[number]
+  offTrack?: boolean
+}): AlertCondition {
+  const given = [f.above, f.below, f.change, f.offTrack ? 'x' : undefined].filter(
+    (x) => x !== undefined,
+  )
+  if (given.length !== 1)
+    throw InputError.single({
+      field: 'condition',
+      value: String(given.length),
+      reason: 'give exactly one of --above, --below, --change, --off-track',
+    })
+  const num = (field: string, v: string) => {
+    const n = Number(v)
+    if (v.trim() === '' || !Number.isFinite(n))
+      throw InputError.single({ field, value: v, reason: 'expected a number' })
+    return n
+  }
+  if (f.above !== undefined) return { kind: 'threshold', op: '>', value: num('above', f.above) }
+  if (f.below !== undefined) return { kind: 'threshold', op: '<', value: num('below', f.below) }
+  if (f.change !== undefined)
+    return {
+      kind: 'change',
+      against: f.against,
+      direction: f.direction,
+      percent: num('change', f.change),
+    }
+  return { kind: 'off_track' }
+}
+
+export function registerAlertCommands(program: Command): void {
+  const alerts = program
+    .command('alerts')
+    .description(
+      'alert rules on metrics and metric-tree nodes, delivered to a webhook and the dashboard',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  memberlens alerts add --name "Revenue under 1M" --metric net_revenue --below 1000000
+  memberlens alerts add --name "Repeat rate down 10% yoy" --metric purchase_frequency --change 10 --against last_year --direction down
+  memberlens alerts add --name "Retention off track" --metric period_retention --off-track
+  memberlens alerts evaluate --webhook http://127.0.0.1:9000/hook`,
+    )
+
+  common(
+    alerts
+      .command('add')
+      .description('add a rule')
+      .requiredOption('--name <text>', 'what the alert is about')
+      .requiredOption('--metric <id>', 'metric id, or a metric-tree node (keyed by its metric)')
+      .option('--above <value>', 'fire when the value is above this')
+      .option('--below <value>', 'fire when the value is below this')
+      .option('--change <percent>', 'fire on a change of at least this many percent')
+      .addOption(
+        new Option('--against <period>', 'compare with')
+          .choices(CHANGE_AGAINST)
+          .default('previous'),
+      )
+      .addOption(
+        new Option('--direction <d>', 'which change').choices(CHANGE_DIRECTIONS).default('either'),
+      )
+      .option('--off-track', 'fire when the tree node turns off track')
+      .addOption(new Option('--grain <grain>', 'period').choices(GRAINS).default('month'))
+      .option('--where <filter...>', 'filters as in metric queries (region=浙江)')
+      .option('--webhook <url>', 'POST this rule’s alerts here'),
+  ).action(
+    async (
+      f: FileFlags & {
+        name: string
+        metric: string
+        above?: string
+        below?: string
+        change?: string
+        against: (typeof CHANGE_AGAINST)[number]
+        direction: (typeof CHANGE_DIRECTIONS)[number]
+        offTrack?: boolean
+        grain: Grain
+        where?: string[]
+        webhook?: string
+      },
+    ) => {
+      const rule = await storeOf(f).addRule({
+        name: f.name,
+        metric: f.metric,
+        condition: conditionOf(f),
+        grain: f.grain,
+        where: f.where ?? [],
+        ...(f.webhook === undefined ? {} : { webhook: f.webhook }),
+      })
+      if (f.json) printJson(rule)
+      else
+        process.stdout.write(
+          `rule ${rule.id}: ${rule.name} (${rule.metric} ${describe(rule.condition)})\n`,
+        )
+    },
+  )
+
+  common(alerts.command('list').description('list the rules')).action((f: FileFlags) => {
+    const rules = storeOf(f).rules()
+    if (f.json) printJson({ rules })
+    else
+      process.stdout.write(
+        `${table(
+          ['id', 'name', 'metric', 'condition', 'grain', 'webhook'],
+          rules.map((r) => [
+            r.id,
+            r.name,
+            r.metric,
+            describe(r.condition),
+            r.grain,
+            r.webhook ?? '',
+          ]),
+        )}\n`,
+      )
+  })
+
+  common(alerts.command('remove').description('remove a rule').argument('<id>', 'rule id')).action(
+    async (id: string, f: FileFlags) => {
+      const r = await storeOf(f).removeRule(id)
+      if (f.json) printJson(r)
+      else process.stdout.write(`removed ${r.id} (${r.name})\n`)
+    },
+  )
+
+  common(
+    alerts
+      .command('evaluate')
+      .description(
+        'evaluate every rule now; store and deliver what fires (once per rule and period)',
+      )
+      .option('--webhook <url>', 'POST alerts here (rules with their own webhook use theirs)'),
+  ).action(async (f: FileFlags & { webhook?: string }) => {
+    const db = await openDatabase(f.db, { readOnly: true })
+    try {
+      const service = new AlertService({
+        driver: db.driver,
+        store: storeOf(f),
+        clock: systemClock,
+        ...(f.webhook === undefined ? {} : { webhookUrl: f.webhook }),
+      })
+      const fired = await service.evaluate('manual')
+      const outcomes = service.lastOutcomes()
+      if (f.json) {
+        printJson({ fired, rules: outcomes })
+        return
+      }
+      for (const o of outcomes.filter((x) => x.error !== null))
+        process.stderr.write(pc.yellow(`rule ${o.ruleId}: ${o.error}\n`))
+      process.stdout.write(
+        fired.length === 0
+          ? `${outcomes.length} rules evaluated; nothing new fired\n`
+          : `${fired
+              .map(
+                (e) =>
+                  `${pc.bold(e.ruleName)}: ${e.message}${e.delivery ? (e.delivery.delivered ? ' (delivered)' : pc.red(` (not delivered: ${e.delivery.error})`)) : ''}`,
+              )
+              .join('\n')}\n`,
+      )
+    } finally {
+      await db.close()
+    }
+  })
+
+  common(
+    alerts
+      .command('history')
+      .description('alerts that fired, newest first')
+      .addOption(new Option('--limit <n>', 'how many').default(20).argParser(Number)),
+  ).action((f: FileFlags & { limit: number }) => {
+    const events = storeOf(f).events({ limit: f.limit })
+    if (f.json) printJson({ alerts: events })
+    else
+      process.stdout.write(
+        `${table(
+          ['fired', 'rule', 'period', 'message', 'delivered'],
+          events.map((e) => [
+            e.firedAt,
+            e.ruleName,
+            e.label,
+            e.message,
+            e.delivery === null ? '' : e.delivery.delivered ? 'yes' : `no (${e.delivery.error})`,
+          ]),
+        )}\n`,
+      )
+  })
+}
