@@ -66,7 +66,7 @@ export interface FieldDef {
 
 /**
  * How a table's rows refer to a member:
- * - `none`: the table is not about one member (acquisition_spend);
+ * - `none`: the table is not about one member (acquisition_spend, visitors);
  * - `owner`: the row *is* a member (members): identities create or update it;
  * - `reference`: the row belongs to a member found through identities or an existing member_id;
  * - `via-order`: the member comes from the referenced order (order_items, returns).
@@ -125,6 +125,7 @@ export const TABLE_NAMES = [
   'experiments',
   'subscriptions',
   'acquisition_spend',
+  'visitors',
   'loads',
 ] as const
 export type TableName = (typeof TABLE_NAMES)[number]
@@ -141,6 +142,7 @@ export const INGEST_TABLES = [
   'experiments',
   'subscriptions',
   'acquisition_spend',
+  'visitors',
 ] as const satisfies readonly TableName[]
 export type IngestTable = (typeof INGEST_TABLES)[number]
 
@@ -347,6 +349,22 @@ export const TABLES: Readonly<Record<TableName, TableDef>> = {
       field('period_end', date, 'last day of the period', req),
       field('channel', string, 'acquisition channel', req),
       field('amount', money, 'spend', { required: true, nonNegative: true }),
+    ],
+  },
+  visitors: {
+    name: 'visitors',
+    description:
+      'Anonymous visitors by period and channel, as counted by web or app analytics (registration conversion).',
+    memberLink: 'none',
+    key: ['period_start', 'channel'],
+    fields: [
+      field('period_start', date, 'first day of the period', req),
+      field('period_end', date, 'last day of the period', req),
+      field('channel', string, 'channel the visitors came through (as registration_channel)', req),
+      field('visitors', bigint, 'distinct visitors in the period who were not yet members', {
+        required: true,
+        nonNegative: true,
+      }),
     ],
   },
   loads: {

@@ -181,6 +181,8 @@ export const MODEL_PARAMETERS = {
     /** Mean spend per new member by registration channel; monthly totals get log-normal noise. */
     costPerMember: { app: 42, mini_program: 24, web: 30, store: 9 },
     noiseSigma: 0.15,
+    /** Share of a month's anonymous visitors who register, by channel (visitors = registrations ÷ rate). */
+    registrationConversion: { app: 0.06, mini_program: 0.09, web: 0.025, store: 0.18 },
   },
 } as const
 

@@ -64,6 +64,7 @@ export const DEFAULT_SIMULATE_OPTIONS: Readonly<SimulateOptions> = {
 // Independent random streams: one per concern and person (see Rng.reseed).
 const STREAM_REGISTRATION = 1
 const STREAM_ACQUISITION = 2
+const STREAM_VISITORS = 3
 const STREAM_CORE = 10
 const STREAM_SUBSCRIPTIONS = 11
 const STREAM_ITEMS = 12
@@ -120,6 +121,7 @@ export async function simulate(
       }
     }
     const spend = writeAcquisitionSpend(ctx, new Rng(opts.seed, 0, STREAM_ACQUISITION))
+    writeVisitors(ctx, new Rng(opts.seed, 0, STREAM_VISITORS))
     for (const w of writers) await w.close()
 
     const files: Record<string, string> = {}
@@ -197,6 +199,30 @@ function sampleRegistrations(cal: SimCalendar, n: number, rng: Rng): Float64Arra
     out[i] = Math.min(cal.endSec - 1, Math.max(cal.startSec, t))
   }
   return out
+}
+
+/**
+ * Monthly anonymous visitors per registration channel: the month's registrations over the channel's
+ * registration conversion, with binomial-sized noise (the registrations are a draw from the visitors).
+ */
+function writeVisitors(ctx: SimContext, rng: Rng): void {
+  const rate = MODEL_PARAMETERS.acquisition.registrationConversion
+  const w = ctx.out.visitors
+  if (w === null) return
+  const cal = ctx.cal
+  const months = ctx.monthStarts
+  for (let m = 0; m < months.length; m++) {
+    const from = Math.max(months[m] ?? 0, cal.startSec)
+    const to = Math.min(months[m + 1] ?? cal.endSec, cal.endSec)
+    REG_CHANNELS.forEach((c, k) => {
+      const registered = ctx.tallies.registrations[m * REG_CHANNELS.length + k] ?? 0
+      const p = rate[c]
+      // Visitors n with registered ~ Binomial(n, p): n ≈ registered / p, sd √(registered (1 − p)) / p.
+      const sd = Math.sqrt(registered * (1 - p)) / p
+      const visitors = Math.max(registered, Math.round(registered / p + sd * rng.normal()))
+      w.add(`${isoDate(from)},${isoDate(to - DAY)},${c},${visitors}`)
+    })
+  }
 }
 
 /** Monthly acquisition spend per registration channel; returns the total per channel (CNY). */

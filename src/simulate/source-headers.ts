@@ -85,4 +85,5 @@ export const SOURCE_HEADERS: Readonly<Record<IngestTable, readonly string[]>> = 
   experiments: ['experiment_id', 'variant', 'assigned_at', 'phone', 'app_user_id', 'card_no'],
   subscriptions: ['plan', 'started_at', 'ends_at', 'renewed_at', 'price', 'phone', 'app_user_id'],
   acquisition_spend: ['period_start', 'period_end', 'channel', 'amount'],
+  visitors: ['period_start', 'period_end', 'channel', 'visitors'],
 }

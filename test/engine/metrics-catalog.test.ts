@@ -12,6 +12,7 @@
  * Feedback: F1 M1 01-25 nps 10 · F2 M2 01-26 nps 5 · F3 M3 02-15 nps 8 · F4 M1 02-16 csat 5 · F5 M2 02-17 csat 3 ·
  *           F6 M3 03-01 review 2 · F7 M1 03-02 review 5 · F8 M2 03-03 complaint · F9 M2 03-04 support_ticket.
  * Spend: 2023-11 app 100 · 2024-01 app 300, store 100 · 2024-02 app 200 · 2024-03 store 50.
+ * Visitors: 2024-01 app 20, store 10 · 2024-02 app 25 · 2024-03 app 10, store 40.
  *
  * Loyalty (as synced from the ledger; point value 0.01): accounts L1 = M1 (enrolled 01-01, gold), L2 = M2 (01-10,
  * silver), L3 = M3 (02-05, silver); M4 and M5 are not enrolled. Entries: Jan L1 earn 100, 50 · L2 earn 80 ·
@@ -104,6 +105,17 @@ beforeAll(async () => {
       '2024-01-01,2024-01-31,store,100',
       '2024-02-01,2024-02-29,app,200',
       '2024-03-01,2024-03-31,store,50',
+    ]),
+  )
+  await s.ingest(
+    'visitors',
+    await f('v.csv', [
+      'period_start,period_end,channel,visitors',
+      '2024-01-01,2024-01-31,app,20',
+      '2024-01-01,2024-01-31,store,10',
+      '2024-02-01,2024-02-29,app,25',
+      '2024-03-01,2024-03-31,app,10',
+      '2024-03-01,2024-03-31,store,40',
     ]),
   )
   await loadLoyalty(s)
@@ -220,6 +232,7 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   return_rate_orders: { month: [0, 1 / 2, 0], quarter: 1 / 7 },
   new_members: { month: [2, 1, 1], quarter: 4 },
   cost_per_new_member: { month: [200, 200, 50], quarter: 650 / 4 },
+  registration_conversion: { month: [2 / 30, 1 / 25, 1 / 50], quarter: 4 / 105 },
   // Points: issued Jan 100 + 50 + 80 · Feb 60 + 40 + 10 · redeemed Feb 60, Mar 30 · expired Mar 20.
   points_issued: { month: [230, 110, 0], quarter: 340 },
   points_redeemed: { month: [0, 60, 30], quarter: 90 },
@@ -257,6 +270,7 @@ const BY_CHANNEL: Record<string, { app: (number | null)[]; store: (number | null
   return_rate_amount: { app: [0, 0.1, n], store: [0, n, 0] },
   new_members: { app: [1, 1, 0], store: [1, 0, 1] },
   cost_per_new_member: { app: [300, 200, n], store: [100, n, 50] },
+  registration_conversion: { app: [1 / 20, 1 / 25, 0], store: [1 / 10, n, 1 / 40] },
   // app: L1 (M1), L3 (M3) · store: L2 (M2).
   points_issued: { app: [150, 100, 0], store: [80, 10, 0] },
   points_liability: { app: [150, 185, 155], store: [80, 87, 67] },

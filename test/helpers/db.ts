@@ -50,6 +50,7 @@ export async function snapshot(db: Database): Promise<string> {
     'experiments',
     'subscriptions',
     'acquisition_spend',
+    'visitors',
     'loads',
   ]
   const out: Record<string, unknown> = {}

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
+import { runMetrics } from '../../src/engine/metrics/run.js'
+import { MODEL_PARAMETERS } from '../../src/simulate/model-parameters.js'
 import { simulate, type SimulateResult } from '../../src/simulate/simulate.js'
 import { scratch, snapshot } from '../helpers/db.js'
 
@@ -36,6 +38,30 @@ describe('simulated data through ingest', () => {
       parameters: [],
     })
     expect(Number(row?.['n'])).toBe(truth.persons)
+  })
+
+  it('recovers the planted registration conversion of each channel', async () => {
+    const span = await s.db.driver.first<{ lo: string; hi: string }>({
+      sql: 'SELECT CAST(min(period_start) AS VARCHAR) AS lo, CAST(max(period_start) AS VARCHAR) AS hi FROM visitors',
+      parameters: [],
+    })
+    const r = await runMetrics(s.db.driver, {
+      metrics: ['registration_conversion', 'new_members'],
+      from: span?.lo ?? '',
+      to: span?.hi ?? '',
+      grain: 'year',
+      by: ['registration_channel'],
+    })
+    const planted = MODEL_PARAMETERS.acquisition.registrationConversion as Record<string, number>
+    let checked = 0
+    for (const row of r.rows) {
+      if ((row.values['new_members'] ?? 0) < 100) continue
+      const p = planted[row.dims['registration_channel'] ?? ''] as number
+      expect(row.values['registration_conversion']).toBeGreaterThan(p * 0.8)
+      expect(row.values['registration_conversion']).toBeLessThan(p * 1.2)
+      checked++
+    }
+    expect(checked).toBeGreaterThan(0)
   })
 
   it('loads the same files again without a change', async () => {

@@ -33,6 +33,7 @@ export const DEMO_LOAD_ORDER: readonly IngestTable[] = [
   'experiments',
   'subscriptions',
   'acquisition_spend',
+  'visitors',
 ]
 
 export interface DemoFlags {

@@ -592,6 +592,19 @@ export const CATALOG: readonly MetricDef[] = [
     formula: 'members with registered_at in the period',
   }),
   metric({
+    id: 'registration_conversion',
+    name: { en: 'Registration conversion', zh: '注册转化率' },
+    family: 'acquisition',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['new_members', 'visitors'],
+    description:
+      'Members registered in the period over the anonymous visitors of the period (the visitors table, from web or app analytics); by registration channel, the visitors of that channel.',
+    formula: 'new members ÷ visitors',
+    value: (c) => ratio(c('new_members'), c('visitors')),
+  }),
+  metric({
     id: 'cost_per_new_member',
     name: { en: 'Cost per new member', zh: '每新会员成本' },
     family: 'acquisition',
@@ -749,7 +762,13 @@ export function allowedDimensions(def: MetricDef): string[] {
   const memberBased = measures.every((m) => m.memberBased)
   const member = memberBased
     ? [...MEMBER_DIMENSIONS, 'attribute:<key>', 'experiment:<id>']
-    : measures.every((m) => !m.memberBased || m.id === 'new_members' || m.id === 'spend_amount')
+    : measures.every(
+          (m) =>
+            !m.memberBased ||
+            m.id === 'new_members' ||
+            m.id === 'spend_amount' ||
+            m.id === 'visitors',
+        )
       ? ['registration_channel']
       : []
   const rowSources = measures.map((m) => m.rowSource)

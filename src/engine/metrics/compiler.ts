@@ -40,7 +40,7 @@ export function checkMetrics(ctx: CompileContext, metrics: readonly MetricDef[])
     if (ctx.memberFilter !== undefined && measures.some((x) => !x.memberBased)) {
       throw InputError.single({
         field: '--where',
-        reason: `${m.id} includes spend, which has no members to filter`,
+        reason: `${m.id} includes spend or visitors, which have no members to filter`,
       })
     }
   }

@@ -24,6 +24,7 @@ export type SourceId =
   | 'feedback'
   | 'registrations'
   | 'spend'
+  | 'visits'
   | 'points'
   | 'enrollments'
   | 'tier_changes'
@@ -61,9 +62,12 @@ function memberColumn(id: string, column: string): Dimension {
   }
 }
 
-/** Whether a source has no members (spend): only the registration channel applies, as the spend channel. */
+/**
+ * Sources without members (spend, visits): only the registration channel applies, as the channel the money
+ * was spent on or the visitors came through.
+ */
 function spendChannel(source: SourceId, s: string): Fragment | undefined {
-  return source === 'spend' ? sql`${ident(s, 'channel')}` : undefined
+  return source === 'spend' || source === 'visits' ? sql`${ident(s, 'channel')}` : undefined
 }
 
 export const MEMBER_DIMENSIONS = [

@@ -460,6 +460,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
       where: fb('complaint'),
     }),
     aggregate('spend_amount', 'spend', sql`sum(s.amount)`, { rowDims: false, memberBased: false }),
+    aggregate('visitors', 'visits', sql`sum(s.visitors)`, { rowDims: false, memberBased: false }),
     aggregate('points_issued', 'points', sql`sum(s.points)`, {
       rowDims: false,
       where: sql`${fb('earn')} OR (${fb('adjust')} AND s.points > 0)`,

@@ -12,6 +12,7 @@
  * - feedback: member_id, ts, kind, score.
  * - registrations: member_id, ts = registered_at.
  * - spend: ts = period_start, channel, amount (acquisition spend; no member).
+ * - visits: ts = period_start, channel, visitors (anonymous visitors; no member).
  * - points: the loyalty ledger's entries synced from the ledger (member_id, ts = occurred_at, kind, points).
  * - enrollments: loyalty accounts (member_id, ts = enrolled_at).
  * - tier_changes: tier upgrades and downgrades (member_id, ts = changed_at, kind).
@@ -31,6 +32,7 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   feedback: [],
   registrations: [],
   spend: [],
+  visits: [],
   points: [],
   enrollments: [],
   tier_changes: [],
@@ -52,6 +54,7 @@ const ORDER: readonly SourceId[] = [
   'feedback',
   'registrations',
   'spend',
+  'visits',
   'points',
   'enrollments',
   'tier_changes',
@@ -95,6 +98,8 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       return sql`SELECT member_id, ${local('registered_at')} AS ts FROM members`
     case 'spend':
       return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, amount FROM acquisition_spend`
+    case 'visits':
+      return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, visitors FROM visitors`
     case 'points':
       return sql`SELECT member_id, ${local('occurred_at')} AS ts, kind, points FROM loyalty_entries`
     case 'enrollments':
