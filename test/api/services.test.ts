@@ -382,6 +382,37 @@ describe('loyalty', () => {
     expect(await code(revoked)).toBe('UNAUTHORIZED')
   })
 
+  it('answers loyalty writes while a slow analytics query holds the member database', async () => {
+    let slowDone = false
+    // Billions of rows on one thread: seconds of work on the member database's only connection.
+    const slow = s.db.driver
+      .all(sql`SELECT count(*) AS n FROM range(8000000000) t(x) WHERE x % 7 = 3`)
+      .then(
+        () => (slowDone = true),
+        () => (slowDone = true),
+      )
+    await new Promise((ok) => setTimeout(ok, 50))
+    const r = await send(
+      'POST',
+      '/api/v1/loyalty/earn',
+      'operator',
+      { type: 'bonus', memberId: String(annId), kind: 'review', sourceId: 'R-slow' },
+      key('review-slow'),
+    )
+    expect(r.status).toBe(200)
+    expect(slowDone).toBe(false)
+    s.db.driver.connection.interrupt()
+    await slow
+    // Undo the bonus so the balances asserted later stay as they were.
+    await send(
+      'POST',
+      '/api/v1/loyalty/redeem',
+      'operator',
+      { memberId: String(annId), points: 20 },
+      key('undo-review-slow'),
+    )
+  })
+
   it('answers 503 when the server has no ledger', async () => {
     const bare = createApp({ driver: s.db.driver, keys, clock, log: () => {} })
     const r = await bare.request('/api/v1/loyalty/members/1/balance', { headers: auth('admin') })
