@@ -189,7 +189,9 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   dau: { month: [5 / 31, 4 / 29, 2 / 31], quarter: 11 / 91 }, // member-days ÷ days
   mau: { month: [3, 3, 2], quarter: (3 + 3 + 2) / 3 },
   stickiness: { month: [5 / 31 / 3, 4 / 29 / 3, 2 / 31 / 2], quarter: 11 / 91 / 5 },
-  active_rate: { month: [3 / 3, 3 / 4, 2 / 5], quarter: 5 / 5 },
+  // Base: registered by period end, not churned then or active in the period. Feb: M5 churned 02-24 ·
+  // Mar: M1, M3, M5 churned; M2 and M4 active.
+  active_rate: { month: [3 / 3, 3 / 3, 2 / 2], quarter: 5 / 5 },
   // Sessions: Jan S1 + M2 check-in (gap session) · Feb M3 share, M2 login · Mar S2.
   visit_frequency: { month: [2 / 3, 2 / 3, 1 / 2], quarter: 5 / 5 },
   session_duration_avg: { month: [300, 0, 120], quarter: 720 / 5 },
@@ -259,7 +261,7 @@ const BY_CHANNEL: Record<string, { app: (number | null)[]; store: (number | null
   repurchase_rate_next: { app: [1 / 2, 0, n], store: [0, n, n] },
   purchase_conversion: { app: [1, 1, n], store: [1, 0, 1 / 2] },
   stickiness: { app: [3 / 31 / 2, 3 / 29 / 2, n], store: [2 / 31, 1 / 29, 2 / 31 / 2] },
-  active_rate: { app: [1, 2 / 3, 0], store: [1, 1, 1] },
+  active_rate: { app: [1, 2 / 2, n], store: [1, 1, 1] },
   engagement_rate: { app: [0, 1 / 2, n], store: [1, 0, 0] },
   period_retention: { app: [n, 1 / 2, 0], store: [n, 1, 1] },
   churn_rate: { app: [n, 1 / 2, 1], store: [n, 1, 1] },

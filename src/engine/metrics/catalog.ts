@@ -151,10 +151,11 @@ export const CATALOG: readonly MetricDef[] = [
     unit: 'ratio',
     direction: 'higher',
     defaultGrain: M,
-    measures: ['active_members', 'members_total'],
-    description: 'Active members over members registered by the end of the period.',
-    formula: 'active members ÷ members registered by period end',
-    value: (c) => ratio(c('active_members'), c('members_total')),
+    measures: ['active_members', 'active_base'],
+    description:
+      'Active members over members registered by the end of the period and not churned by then (members active in the period always count).',
+    formula: 'active members ÷ members registered by period end and not yet churned',
+    value: (c) => ratio(c('active_members'), c('active_base')),
   }),
   metric({
     id: 'visit_frequency',

@@ -324,7 +324,8 @@ function churnMeasure(
     | 'reactivated'
     | 'alive_at_start'
     | 'churned_at_start'
-    | 'reactivated_from_start',
+    | 'reactivated_from_start'
+    | 'active_base',
 ): Measure {
   return {
     id,
@@ -358,6 +359,17 @@ function churnMeasure(
           return sql`SELECT sp.period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(DISTINCT i.member_id) AS v
             FROM ${spine} sp JOIN (${islands(ctx)}) i ON i.a < sp.period AND sp.period <= i.b${ends}${withMembers('i')}
             WHERE true${memberWhere(ctx)}
+            ${groupByPeriodAndDims(ctx)}`
+        }
+        case 'active_base': {
+          // Registered by the period's end and not churned by then (alive just before the end, or never
+          // churned: no spell has ended), or active in the period, so that the active rate stays a share.
+          const end = d.addPeriods(ctx.grain, sql`sp.period`, 1)
+          return sql`SELECT sp.period${withDims(dimSelects(ctx, 'registrations', 's'))}, count(*) AS v
+            FROM ${spine} sp JOIN src_registrations s ON s.ts < ${end}${withMembers('s')}
+            WHERE (NOT EXISTS (SELECT 1 FROM (${islands(ctx)}) i WHERE i.member_id = s.member_id AND i.b < ${end})
+              OR EXISTS (SELECT 1 FROM (${islands(ctx)}) i WHERE i.member_id = s.member_id AND i.a < ${end} AND ${end} <= i.b)
+              OR EXISTS (SELECT 1 FROM src_activity a WHERE a.member_id = s.member_id AND a.ts >= sp.period AND a.ts < ${end}))${memberWhere(ctx)}
             ${groupByPeriodAndDims(ctx)}`
         }
         case 'churned_at_start':
@@ -490,6 +502,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     cumulative('enrolled_total', 'enrollments'),
     churnMeasure('churned_members', 'churned'),
     churnMeasure('churned_from_start', 'churned_from_start'),
+    churnMeasure('active_base', 'active_base'),
     churnMeasure('reactivated_members', 'reactivated'),
     churnMeasure('alive_at_start', 'alive_at_start'),
     churnMeasure('churned_at_start', 'churned_at_start'),
