@@ -30,6 +30,8 @@ import { RateLimiter } from './rate-limit.js'
 import { referencePage } from './reference.js'
 import { registerServiceRoutes, type ServiceOptions } from './routes/register.js'
 import { registerLifecycleRoutes } from './routes/lifecycle.js'
+import { registerSegmentSummaryRoutes } from './routes/segment-summaries.js'
+import { registerVoiceExperimentRoutes } from './routes/voice-experiments.js'
 
 export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
@@ -520,6 +522,8 @@ export function createApp(options: ApiOptions) {
 
   const pages = { driver, security, json, guard, timed, asOf: asOfDefault }
   registerLifecycleRoutes(app, pages)
+  registerSegmentSummaryRoutes(app, pages)
+  registerVoiceExperimentRoutes(app, pages)
 
   app.openapi(
     createRoute({

@@ -9,6 +9,7 @@ import { KeyStore, type Role } from '../../src/api/keys.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { fixedClock } from '../../src/core/clock.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
+import { saveSegment } from '../../src/engine/segments/segment-store.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
 
@@ -24,6 +25,16 @@ beforeAll(async () => {
     const file = (sim.files as Record<string, string | undefined>)[t]
     if (file !== undefined) await ingestFile(s.db.driver, file, { table: t, clock: TEST_CLOCK })
   }
+  await saveSegment(
+    s.db.driver,
+    { name: 'zhejiang', description: 'members in 浙江', filter: { region: ['浙江'] } },
+    TEST_CLOCK,
+  )
+  await saveSegment(
+    s.db.driver,
+    { name: 'lapsing', filter: { lifecycle: { stages: ['at_risk', 'dormant'] } } },
+    TEST_CLOCK,
+  )
   const keys = new KeyStore(`${s.dir}/keys.json`, fixedClock('2026-11-01T00:00:00Z'))
   for (const role of ['viewer', 'analyst', 'operator', 'admin'] as const)
     secret[role] = (await keys.create(`${role} test`, role)).secret
@@ -93,5 +104,108 @@ describe('lifecycle page endpoints', () => {
       (await get("/api/v1/lifecycle/sizes?from=2026-01';--&to=2026-06", 'viewer')).status,
     ).toBe(400)
     expect((await get('/api/v1/lifecycle/sizes?from=2026-01&to=2026-06')).status).toBe(401)
+  })
+})
+
+describe('segments page endpoints', () => {
+  it('RFM grid: cells add up to the named segments, and a different date changes them', async () => {
+    const r = await get('/api/v1/rfm/grid?asOf=2026-06-01', 'viewer')
+    expect(r.status).toBe(200)
+    const g = await body(r)
+    expect(g.asOf).toBe('2026-06-01')
+    for (const c of g.cells) {
+      expect(c.r).toBeGreaterThanOrEqual(1)
+      expect(c.fm).toBeLessThanOrEqual(5)
+    }
+    const bySegment: Record<string, number> = {}
+    for (const c of g.cells) bySegment[c.segment] = (bySegment[c.segment] ?? 0) + c.members
+    for (const x of g.segments) expect(bySegment[x.segment] ?? 0).toBe(x.members)
+    expect(g.segments.find((x: { segment: string }) => x.segment === 'champions').name.zh).toBe(
+      '重要价值客户',
+    )
+    const earlier = await body(await get('/api/v1/rfm/grid?asOf=2025-12-01', 'viewer'))
+    const total = (x: { cells: { members: number }[] }) =>
+      x.cells.reduce((a, c) => a + c.members, 0)
+    expect(total(earlier)).toBeLessThan(total(g))
+  })
+
+  it('saved segments with size and value; sizes follow the date', async () => {
+    const r = await body(await get('/api/v1/segment-sizes?asOf=2026-06-01', 'viewer'))
+    expect(r.revenueFrom).toBe('2025-06-01')
+    const names = r.segments.map((x: { name: string }) => x.name)
+    expect(names).toEqual(['lapsing', 'zhejiang'])
+    const zj = r.segments.find((x: { name: string }) => x.name === 'zhejiang')
+    expect(zj.description).toBe('members in 浙江')
+    expect(zj.members).toBeGreaterThan(0)
+    expect(zj.buyers).toBeLessThanOrEqual(zj.members)
+    expect(zj.revenuePerMember).toBeCloseTo(zj.revenue / zj.members, 6)
+    const lapsing = r.segments.find((x: { name: string }) => x.name === 'lapsing')
+    const later = await body(await get('/api/v1/segment-sizes?asOf=2026-10-01', 'viewer'))
+    const lapsingLater = later.segments.find((x: { name: string }) => x.name === 'lapsing')
+    expect(lapsingLater.members).not.toBe(lapsing.members)
+  })
+
+  it('refuses missing keys and malformed dates', async () => {
+    expect((await get('/api/v1/rfm/grid')).status).toBe(401)
+    expect((await get('/api/v1/segment-sizes')).status).toBe(401)
+    expect((await get("/api/v1/rfm/grid?asOf=2026-06-01' OR 1=1", 'viewer')).status).toBe(400)
+    expect((await get('/api/v1/segment-sizes?asOf=June', 'analyst')).status).toBe(400)
+  })
+})
+
+describe('voice and experiments page endpoints', () => {
+  it('NPS, CSAT, complaint and return rates per month; a split by region gives one total per region', async () => {
+    const r = await get('/api/v1/voice?from=2025-11-01&to=2026-05-01&grain=month', 'viewer')
+    expect(r.status).toBe(200)
+    const v = await body(r)
+    expect(v.range).toEqual({ from: '2025-11-01', to: '2026-05-01' })
+    expect(v.service).toHaveLength(6)
+    const answers = v.satisfaction.reduce((a: number, x: { nps: { n: number } }) => a + x.nps.n, 0)
+    expect(answers).toBeGreaterThan(0)
+    expect(v.total).toHaveLength(1)
+    expect(v.total[0].nps.n).toBe(answers)
+    for (const x of v.satisfaction) {
+      if (x.nps.n > 0) expect(Math.abs(x.nps.nps)).toBeLessThanOrEqual(100)
+    }
+    const split = await body(
+      await get('/api/v1/voice?from=2025-11-01&to=2026-05-01&by=region', 'viewer'),
+    )
+    expect(split.by).toBe('region')
+    expect(split.total.length).toBeGreaterThan(1)
+    const sum = split.total.reduce((a: number, x: { nps: { n: number } }) => a + x.nps.n, 0)
+    expect(sum).toBe(answers)
+    // Without dates: the year up to the end of the data.
+    const d = await body(await get('/api/v1/voice', 'viewer'))
+    expect(d.range.to.slice(5)).toBe(d.range.from.slice(5))
+  })
+
+  it('experiments: the list and one report with the goal per arm and a verdict', async () => {
+    const l = await body(await get('/api/v1/experiments', 'viewer'))
+    expect(l.metrics).toContain('conversion')
+    expect(l.experiments.length).toBeGreaterThan(0)
+    const e = l.experiments[0]
+    const r = await get(
+      `/api/v1/experiments/${encodeURIComponent(e.experimentId)}?metric=orders`,
+      'viewer',
+    )
+    expect(r.status).toBe(200)
+    const rep = await body(r)
+    expect(rep.goal.metric).toBe('orders')
+    expect(rep.goal.arms.map((a: { arm: string }) => a.arm).sort()).toEqual(
+      e.variants.map((v: { variant: string }) => v.variant).sort(),
+    )
+    expect(rep.verdict).not.toBe('')
+    expect(rep.guardrails.length).toBeGreaterThan(0)
+  })
+
+  it('refuses unknown experiments, unknown metrics, bad ranges and missing keys', async () => {
+    expect((await get('/api/v1/experiments/no-such-test', 'viewer')).status).toBe(404)
+    const l = await body(await get('/api/v1/experiments', 'viewer'))
+    const id = encodeURIComponent(l.experiments[0].experimentId)
+    expect((await get(`/api/v1/experiments/${id}?metric=drop%20table`, 'viewer')).status).toBe(400)
+    expect((await get('/api/v1/voice?from=2026-05-01&to=2025-11-01', 'viewer')).status).toBe(400)
+    expect((await get("/api/v1/voice?by=region';--", 'viewer')).status).toBe(400)
+    expect((await get('/api/v1/voice')).status).toBe(401)
+    expect((await get('/api/v1/experiments')).status).toBe(401)
   })
 })

@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../src/cli/commands/serve.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
+import { saveSegment } from '../../src/engine/segments/segment-store.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
 import { openDatabase } from '../../src/store/database.js'
@@ -37,6 +38,11 @@ beforeAll(async () => {
   const db = await openDatabase(dbPath)
   for (const t of DEMO_LOAD_ORDER)
     await ingestFile(db.driver, sim.files[t] as string, { table: t, clock: TEST_CLOCK })
+  await saveSegment(
+    db.driver,
+    { name: 'zhejiang', description: 'members in 浙江', filter: { region: ['浙江'] } },
+    TEST_CLOCK,
+  )
   await db.close()
   server = await startServer({ db: dbPath, host: '127.0.0.1', port: 0, keys: `${s.dir}/keys.json` })
   browser = await chromium.launch({
@@ -141,6 +147,53 @@ describe('dashboard', () => {
       return k > 0 && k < n
     }, monthly)
     await page.screenshot({ path: `${SHOTS}/lifecycle.png`, fullPage: true })
+  })
+
+  it('segments: the RFM grid, named segments and saved segments; the date changes the numbers', async () => {
+    await page.goto(`${server.url}/#/segments`)
+    await page.waitForSelector('#rfm-segment-table tbody tr')
+    await page.waitForSelector('#saved-segment-table tbody tr')
+    await page.waitForFunction(
+      () => document.querySelectorAll('#rfm-grid-chart svg path').length > 10,
+    )
+    expect(await page.locator('#rfm-segment-table tbody tr').count()).toBe(11)
+    expect(await page.locator('#saved-segment-table').textContent()).toContain('zhejiang')
+    const before = (await page.locator('#rfm-segment-table').textContent()) ?? ''
+    await page.fill('#segments-asof', '2026-01-01')
+    await page.click('#segments-run')
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('#rfm-segment-table')?.textContent ?? ''
+      return now !== '' && now !== b
+    }, before)
+    await page.waitForSelector('#saved-segment-table tbody tr')
+    await page.screenshot({ path: `${SHOTS}/segments.png`, fullPage: true })
+  })
+
+  it('voice and experiments: NPS/CSAT and service trends, an experiment report; a split changes the table', async () => {
+    await page.goto(`${server.url}/#/voice`)
+    await page.waitForSelector('#voice-total-table tbody tr')
+    await page.waitForFunction(
+      () => document.querySelectorAll('#voice-nps-chart svg path').length > 3,
+    )
+    await page.waitForFunction(
+      () => document.querySelectorAll('#voice-service-chart svg path').length > 3,
+    )
+    await page.waitForSelector('#experiment-effects tbody tr')
+    await page.waitForFunction(
+      () => document.querySelectorAll('#experiment-chart svg path').length > 1,
+    )
+    expect(await page.locator('#voice-total-table tbody tr').count()).toBe(1)
+    await page.selectOption('#voice-by', 'region')
+    await page.waitForFunction(
+      () => document.querySelectorAll('#voice-total-table tbody tr').length > 1,
+    )
+    const before = (await page.locator('#experiment-effects').textContent()) ?? ''
+    await page.selectOption('#experiment-metric', 'orders')
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('#experiment-effects')?.textContent ?? ''
+      return now !== '' && now !== b
+    }, before)
+    await page.screenshot({ path: `${SHOTS}/voice.png`, fullPage: true })
   })
 
   it('drivers: a bar chart of correlations', async () => {

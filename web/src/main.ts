@@ -15,6 +15,8 @@ import * as echarts from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
 import { t, setLang, lang, type Lang } from './i18n'
 import { lifecyclePage } from './pages/lifecycle'
+import { segmentsPage } from './pages/segments'
+import { voicePage } from './pages/voice'
 import { api, app, chart, charts, clear, el, format, loading, showError, type Name } from './ui'
 
 echarts.use([
@@ -476,6 +478,8 @@ const PAGES: Record<string, () => Promise<void>> = {
   explore,
   retention,
   lifecycle: lifecyclePage,
+  segments: segmentsPage,
+  voice: voicePage,
   drivers,
   member: () => member(),
 }

@@ -1,0 +1,373 @@
+/**
+ * Voice of the member and experiments: NPS and CSAT per period (optionally split by a dimension), complaint
+ * and return rates, return reasons, churn after a complaint; and the report of one experiment.
+ */
+import { t } from '../i18n'
+import {
+  api,
+  app,
+  chartBox,
+  clear,
+  drawLater,
+  el,
+  emptyNotice,
+  field,
+  fill,
+  format,
+  loading,
+  named,
+  select,
+  table,
+  type Name,
+} from '../ui'
+
+type Interval = [number | null, number | null]
+interface Rate {
+  n: number
+  count: number
+  rate: number | null
+  ci: Interval
+}
+interface Satisfaction {
+  period: string
+  dimension: string
+  nps: { n: number; nps: number | null; ci: Interval }
+  csat: Rate
+  review: { n: number; mean: number | null; ci: Interval }
+  negativeReviews: Rate
+}
+interface Voice {
+  range: { from: string; to: string }
+  by: string | null
+  satisfaction: Satisfaction[]
+  total: Satisfaction[]
+  service: {
+    period: string
+    activeMembers: number
+    tickets: number
+    complaints: number
+    complaintRate: Rate
+    returnRateAmount: number | null
+    returnRateOrders: Rate
+  }[]
+  returnReasons: { reason: string; returns: number; amount: number }[]
+  complaintChurn: {
+    treatedMatched: number
+    treatedMean: number
+    comparisonMean: number
+    difference: number
+    ci: Interval
+    churnDays: number
+  } | null
+}
+interface Experiments {
+  experiments: {
+    experimentId: string
+    members: number
+    variants: { variant: string; members: number }[]
+    firstAssigned: string
+  }[]
+  metrics: string[]
+}
+interface Effect {
+  difference: number
+  ci: Interval
+  relativeLift: number | null
+  pValue: number
+}
+interface MetricResult {
+  metric: string
+  name: Name
+  kind: string
+  higherIsBetter: boolean
+  arms: { arm: string; members: number; value: number | null; ci: Interval }[]
+  comparisons: {
+    arm: string
+    effect: Effect
+    pAdjusted: number
+    significant: boolean
+    harmful: boolean
+  }[]
+  incomplete: number
+}
+interface Report {
+  experimentId: string
+  control: string
+  srm: { pValue: number; mismatch: boolean }
+  goal: MetricResult
+  guardrails: MetricResult[]
+  verdict: string
+}
+
+const ci = (c: Interval, unit: string) => `[${format(c[0], unit)}, ${format(c[1], unit)}]`
+
+/** Unit of an experiment metric's values. */
+const metricUnit = (m: MetricResult) =>
+  m.kind === 'proportion' || m.metric.endsWith('_rate') ? 'ratio' : 'currency'
+
+export async function voicePage(): Promise<void> {
+  loading()
+  const first = await api<Voice>('/api/v1/voice')
+  clear()
+  const from = el('input', { id: 'voice-from', type: 'date', value: first.range.from })
+  const to = el('input', { id: 'voice-to', type: 'date', value: first.range.to })
+  const grain = select('voice-grain', t('grain'), [
+    ['month', t('grain.month')],
+    ['quarter', t('grain.quarter')],
+  ])
+  const by = select(
+    'voice-by',
+    t('dimension'),
+    ['', 'channel', 'registration_channel', 'region'].map((d) => [
+      d,
+      d === '' ? t('allMembers') : t(`dim.${d === 'channel' ? 'feedback_channel' : d}`),
+    ]),
+  )
+  const run = el('button', { id: 'voice-run', type: 'button' }, t('show'))
+  const voiceBox = el('div', { id: 'voice' })
+  const experimentBox = el('div', { id: 'experiments' })
+
+  const drawVoice = (preloaded?: Voice) =>
+    fill(voiceBox, async () => {
+      const v =
+        preloaded ??
+        (await api<Voice>(
+          `/api/v1/voice?from=${from.value}&to=${to.value}&grain=${grain.value}${by.value ? `&by=${by.value}` : ''}`,
+        ))
+      if (v.satisfaction.length === 0 && v.service.length === 0) return [emptyNotice()]
+      const periods = [...new Set(v.satisfaction.map((x) => x.period))].sort()
+      const dims = [...new Set(v.satisfaction.map((x) => x.dimension))]
+      const at = (p: string, d: string) =>
+        v.satisfaction.find((x) => x.period === p && x.dimension === d)
+      const npsChart = chartBox('voice-nps-chart', t('npsTrend'))
+      drawLater(npsChart, {
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0, type: 'scroll' },
+        grid: { left: 60, right: 60, top: 50, bottom: 30 },
+        xAxis: { type: 'category', data: periods.map((p) => p.slice(0, 7)) },
+        yAxis: [
+          { type: 'value', name: 'NPS', min: -100, max: 100 },
+          ...(v.by ? [] : [{ type: 'value', name: 'CSAT %', min: 0, max: 100 }]),
+        ],
+        series: [
+          ...dims.map((d) => ({
+            name: v.by ? `NPS · ${d}` : 'NPS',
+            type: 'line',
+            data: periods.map((p) => round(at(p, d)?.nps.nps)),
+          })),
+          ...(v.by
+            ? []
+            : [
+                {
+                  name: 'CSAT %',
+                  type: 'line',
+                  yAxisIndex: 1,
+                  lineStyle: { type: 'dashed' },
+                  data: periods.map((p) => percent(at(p, 'all')?.csat.rate)),
+                },
+              ]),
+        ],
+      })
+      const serviceChart = chartBox('voice-service-chart', t('complaintsReturns'))
+      drawLater(serviceChart, {
+        tooltip: { trigger: 'axis', valueFormatter: (x: unknown) => `${String(x)}%` },
+        legend: { top: 0 },
+        grid: { left: 60, right: 20, top: 40, bottom: 30 },
+        xAxis: { type: 'category', data: v.service.map((s) => s.period.slice(0, 7)) },
+        yAxis: { type: 'value', name: '%' },
+        series: [
+          {
+            name: t('complaintRate'),
+            type: 'line',
+            data: v.service.map((s) => percent(s.complaintRate.rate)),
+          },
+          {
+            name: t('returnRateOrders'),
+            type: 'line',
+            data: v.service.map((s) => percent(s.returnRateOrders.rate)),
+          },
+          {
+            name: t('returnRateAmount'),
+            type: 'line',
+            data: v.service.map((s) => percent(s.returnRateAmount)),
+          },
+        ],
+      })
+      const totals = table(
+        'voice-total-table',
+        t('voiceTotals'),
+        [
+          v.by ? t(`dim.${v.by === 'channel' ? 'feedback_channel' : v.by}`) : t('period'),
+          'NPS',
+          t('ci95'),
+          t('answers'),
+          'CSAT',
+          t('reviewMean'),
+          t('negativeReviews'),
+        ],
+        v.total.map((x) => [
+          v.by ? x.dimension : `${v.range.from} – ${v.range.to}`,
+          format(x.nps.nps, 'score'),
+          ci(x.nps.ci, 'score'),
+          format(x.nps.n, 'members'),
+          format(x.csat.rate, 'ratio'),
+          format(x.review.mean, 'score'),
+          format(x.negativeReviews.rate, 'ratio'),
+        ]),
+        [1, 3, 4, 5, 6],
+      )
+      const reasons =
+        v.returnReasons.length === 0
+          ? emptyNotice()
+          : table(
+              'voice-reasons-table',
+              t('returnReasons'),
+              [t('reason'), t('returns'), t('amount')],
+              v.returnReasons.map((r) => [
+                r.reason,
+                format(r.returns, 'members'),
+                format(r.amount, 'currency'),
+              ]),
+              [1, 2],
+            )
+      const cc = v.complaintChurn
+      const churn = cc
+        ? el(
+            'p',
+            { id: 'complaint-churn', class: 'notice' },
+            t('complaintChurn')
+              .replace('{days}', String(cc.churnDays))
+              .replace('{treated}', format(cc.treatedMean, 'ratio'))
+              .replace('{comparison}', format(cc.comparisonMean, 'ratio'))
+              .replace('{n}', format(cc.treatedMatched, 'members'))
+              .replace('{ci}', `${format(cc.ci[0], 'change')} … ${format(cc.ci[1], 'change')}`),
+          )
+        : ''
+      return [
+        el('h2', {}, t('npsTrend')),
+        npsChart,
+        el('h2', {}, t('voiceTotals')),
+        totals,
+        el('h2', {}, t('complaintsReturns')),
+        serviceChart,
+        churn,
+        el('h2', {}, t('returnReasons')),
+        reasons,
+      ]
+    })
+
+  const drawExperiments = () =>
+    fill(experimentBox, async () => {
+      const list = await api<Experiments>('/api/v1/experiments')
+      if (list.experiments.length === 0) return [emptyNotice(t('noExperiments'))]
+      const which = select(
+        'experiment-id',
+        t('experiment'),
+        list.experiments.map((e) => [
+          e.experimentId,
+          `${e.experimentId} (${format(e.members, 'members')})`,
+        ]),
+      )
+      const metric = select(
+        'experiment-metric',
+        t('goalMetric'),
+        list.metrics.map((m) => [m, t(`xm.${m}`)]),
+        'conversion',
+      )
+      const report = el('div', { id: 'experiment-report' })
+      const show = () =>
+        fill(report, async () => {
+          const r = await api<Report>(
+            `/api/v1/experiments/${encodeURIComponent(which.value)}?metric=${metric.value}`,
+          )
+          const box = chartBox('experiment-chart', t('experimentArms'))
+          const unit = metricUnit(r.goal)
+          const scale = unit === 'ratio' ? 100 : 1
+          drawLater(box, {
+            tooltip: { trigger: 'axis' },
+            grid: { left: 70, right: 20, top: 20, bottom: 30 },
+            xAxis: { type: 'category', data: r.goal.arms.map((a) => a.arm) },
+            yAxis: { type: 'value', name: unit === 'ratio' ? '%' : '' },
+            series: [
+              {
+                type: 'bar',
+                name: named(r.goal.name, r.goal.metric),
+                data: r.goal.arms.map((a) => round((a.value ?? NaN) * scale)),
+              },
+            ],
+          })
+          const metrics = [r.goal, ...r.guardrails]
+          const rows = metrics.flatMap((m) =>
+            m.comparisons.map((c) => [
+              named(m.name, m.metric) + (m === r.goal ? '' : ` (${t('guardrail')})`),
+              `${c.arm} − ${r.control}`,
+              format(c.effect.difference, metricUnit(m)),
+              ci(c.effect.ci, metricUnit(m)),
+              format(c.effect.relativeLift, 'change'),
+              c.pAdjusted < 0.001 ? '< 0.001' : c.pAdjusted.toFixed(3),
+              c.harmful ? t('harmful') : c.significant ? t('significant') : t('notSignificant'),
+            ]),
+          )
+          return [
+            el(
+              'p',
+              { class: r.srm.mismatch ? 'notice error' : 'notice', id: 'experiment-verdict' },
+              r.verdict,
+            ),
+            box,
+            table(
+              'experiment-effects',
+              t('experimentEffects'),
+              [
+                t('metric'),
+                t('comparison'),
+                t('difference'),
+                t('ci95'),
+                t('lift'),
+                t('pHolm'),
+                t('result'),
+              ],
+              rows,
+              [2, 4, 5],
+            ),
+          ]
+        })
+      which.addEventListener('change', () => void show())
+      metric.addEventListener('change', () => void show())
+      await show()
+      return [
+        el(
+          'div',
+          { class: 'controls' },
+          field(t('experiment'), which),
+          field(t('goalMetric'), metric),
+        ),
+        report,
+      ]
+    })
+
+  run.addEventListener('click', () => void drawVoice())
+  grain.addEventListener('change', () => void drawVoice())
+  by.addEventListener('change', () => void drawVoice())
+  app.append(
+    el('h1', {}, t('nav.voice')),
+    el(
+      'div',
+      { class: 'controls' },
+      field(t('fromDate'), from),
+      field(t('toDate'), to),
+      field(t('grain'), grain),
+      field(t('dimension'), by),
+      run,
+    ),
+    voiceBox,
+    el('h2', {}, t('experiments')),
+    experimentBox,
+  )
+  await Promise.all([drawVoice(first), drawExperiments()])
+}
+
+const round = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10) / 10
+const percent = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 10
