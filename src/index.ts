@@ -51,12 +51,10 @@ export { duckdbDialect } from './engine/dialects/duckdb.js'
 export type { SqlDialect, Grain } from './engine/dialects/dialect.js'
 
 /**
- * Members, buyers, revenue and activity of a month and of all time.
- *
- * The generated SQL (DuckDB) is one statement over `orders`, `returns`, `events` and `members`; see
- * `buildOverviewQuery` for it and `docs/` for the definitions.
+ * Members, buyers, revenue and activity of a month (read from the metric catalog) and of all time; see
+ * `docs/metrics.md` for the definitions.
  */
-export { getOverview, buildOverviewQuery, type Overview } from './engine/metrics/overview.js'
+export { getOverview, type Overview } from './engine/metrics/overview.js'
 export {
   getMemberProfile,
   findMemberId,

@@ -232,6 +232,7 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   complaint_rate: { month: [0, 0, 1 / 2], quarter: 1 / 5 },
   return_rate_amount: { month: [0, 10 / 100, 0], quarter: 10 / 375 },
   return_rate_orders: { month: [0, 1 / 2, 0], quarter: 1 / 7 },
+  returned_amount: { month: [0, 10, 0], quarter: 10 },
   new_members: { month: [2, 1, 1], quarter: 4 },
   cost_per_new_member: { month: [200, 200, 50], quarter: 650 / 4 },
   registration_conversion: { month: [2 / 30, 1 / 25, 1 / 50], quarter: 4 / 105 },

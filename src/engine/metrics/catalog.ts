@@ -568,6 +568,17 @@ export const CATALOG: readonly MetricDef[] = [
     value: (c) => ratio(c('returns_amount'), c('purchase_amount')),
   }),
   metric({
+    id: 'returned_amount',
+    name: { en: 'Returned amount', zh: '退货金额' },
+    family: 'satisfaction',
+    unit: 'currency',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['returns_amount'],
+    description: 'Money refunded by returns recorded in the period (by the return date).',
+    formula: 'Σ returns.amount',
+  }),
+  metric({
     id: 'return_rate_orders',
     name: { en: 'Return rate (orders)', zh: '退货率 (订单)' },
     family: 'satisfaction',
