@@ -631,3 +631,158 @@ export async function rowsWrittenBetween(
     [fromTx, toTx, afterKey, limit],
   )
 }
+
+/** What an order earn reads before it decides (see `ledger_earn_context` in the schema). */
+export interface EarnContext {
+  readonly account:
+    Pick<Account, 'memberId' | 'balance' | 'debt' | 'tier' | 'downgradeDueAt'> | undefined
+  readonly request: StoredRequest | undefined
+  readonly orderExists: boolean
+  /** Points of `earn` entries in the local day (for the daily cap). */
+  readonly earnedToday: number
+  /** Qualification figures of the window before this order. */
+  readonly spend: string
+  readonly orders: number
+  readonly pointsEarned: number
+}
+
+/** Locks the account and reads an order earn's context in one round trip. */
+export async function earnContext(
+  tx: SqlExecutor,
+  p: {
+    memberId: string
+    key: string
+    orderId: string
+    dayFrom: Date
+    dayTo: Date
+    windowFrom: Date
+    windowTo: Date
+  },
+): Promise<EarnContext> {
+  const rows = await tx.query(
+    `SELECT * FROM ledger_earn_context($1::text, $2::text, $3::text, $4::timestamptz, $5::timestamptz,
+       $6::timestamptz, $7::timestamptz)`,
+    [
+      p.memberId,
+      p.key,
+      p.orderId,
+      p.dayFrom.toISOString(),
+      p.dayTo.toISOString(),
+      p.windowFrom.toISOString(),
+      p.windowTo.toISOString(),
+    ],
+  )
+  const r = rows[0] ?? {}
+  return {
+    account:
+      r['found'] === true
+        ? {
+            memberId: p.memberId,
+            balance: toInt(r['balance']),
+            debt: toInt(r['debt']),
+            tier: String(r['tier']),
+            downgradeDueAt: toDateOrNull(r['downgrade_due_at']),
+          }
+        : undefined,
+    request:
+      r['req_member'] === null || r['req_member'] === undefined
+        ? undefined
+        : {
+            memberId: String(r['req_member']),
+            operation: String(r['req_operation']),
+            requestHash: String(r['req_hash']),
+            result: String(r['req_result']),
+          },
+    orderExists: r['order_exists'] === true,
+    earnedToday: toInt(r['earned_today'] ?? 0),
+    spend: toDecimal(r['q_spend'] ?? '0'),
+    orders: toInt(r['q_orders'] ?? 0),
+    pointsEarned: toInt(r['q_points'] ?? 0),
+  }
+}
+
+/** Everything an order earn writes when the member has no debt. */
+export interface EarnWrite {
+  readonly memberId: string
+  readonly orderId: string
+  readonly orderedAt: Date
+  readonly now: Date
+  readonly channel: string
+  readonly netAmount: string
+  /** Points credited (0: no entry and no bucket). */
+  readonly points: number
+  readonly reason: string
+  readonly availableAt: Date
+  readonly expiresAt: Date | null
+  readonly key: string
+  readonly requestHash: string
+  /** The result stored under the key, without `entryId` (added by the statement). */
+  readonly result: Readonly<Record<string, unknown>>
+  readonly balance: number
+  readonly upgrade: { readonly from: string; readonly to: string; readonly reason: string } | null
+}
+
+/**
+ * Writes an order earn in one statement (data-modifying CTEs): the entry and its bucket, the order, the tier
+ * change of an upgrade, the account and the stored result under the idempotency key. Call with the account
+ * locked. Returns the entry id (null when no points were credited).
+ */
+export async function writeEarn(tx: SqlExecutor, w: EarnWrite): Promise<number | null> {
+  const rows = await tx.query(
+    `WITH e AS (
+       INSERT INTO ledger_entries
+         (member_id, kind, points, occurred_at, recorded_at, reason, source_type, source_id, idempotency_key)
+       SELECT $1::text, 'earn', $2::bigint, $3::timestamptz, $4::timestamptz, $5::text, 'order', $6::text, $7::text
+       WHERE $2::bigint > 0
+       RETURNING entry_id),
+     b AS (
+       INSERT INTO ledger_buckets
+         (member_id, entry_id, order_id, earned_at, available_at, expires_at, points, remaining)
+       SELECT $1::text, e.entry_id, $6::text, $3::timestamptz, $8::timestamptz, $9::timestamptz, $2::bigint,
+         $2::bigint
+       FROM e
+       RETURNING bucket_id),
+     o AS (
+       INSERT INTO ledger_orders
+         (order_id, member_id, ordered_at, channel, net_amount, earned_points, bucket_id)
+       VALUES ($6::text, $1::text, $3::timestamptz, $10::text, $11::numeric, $2::bigint,
+         (SELECT bucket_id FROM b))),
+     t AS (
+       INSERT INTO ledger_tier_changes (member_id, from_tier, to_tier, kind, changed_at, reason)
+       SELECT $1::text, $12::text, $13::text, 'upgrade', $3::timestamptz, $14::text
+       WHERE $13::text IS NOT NULL),
+     a AS (
+       UPDATE ledger_accounts SET balance = $15::bigint,
+         tier = COALESCE($13::text, tier),
+         tier_since = CASE WHEN $13::text IS NULL THEN tier_since ELSE $3::timestamptz END,
+         downgrade_due_at = CASE WHEN $13::text IS NULL THEN downgrade_due_at ELSE NULL END,
+         updated_at = $4::timestamptz, tx_id = pg_current_xact_id()::text::bigint
+       WHERE member_id = $1::text),
+     r AS (
+       INSERT INTO ledger_requests (idempotency_key, member_id, operation, request_hash, result, created_at)
+       VALUES ($7::text, $1::text, 'earn_order', $16::text,
+         ($17::text::jsonb || jsonb_build_object('entryId', (SELECT entry_id FROM e)))::text, $4::timestamptz))
+     SELECT (SELECT entry_id FROM e) AS entry_id`,
+    [
+      w.memberId,
+      w.points,
+      w.orderedAt.toISOString(),
+      w.now.toISOString(),
+      w.reason,
+      w.orderId,
+      w.key,
+      w.availableAt.toISOString(),
+      w.expiresAt?.toISOString() ?? null,
+      w.channel,
+      w.netAmount,
+      w.upgrade?.from ?? null,
+      w.upgrade?.to ?? null,
+      w.upgrade?.reason ?? null,
+      w.balance,
+      w.requestHash,
+      JSON.stringify(w.result),
+    ],
+  )
+  const id = rows[0]?.['entry_id']
+  return id === null || id === undefined ? null : toInt(id)
+}

@@ -141,7 +141,8 @@ export interface LedgerOptions {
   readonly clock: Clock
 }
 
-function hashRequest(value: unknown): string {
+/** The hash stored with an idempotency key: the operation, the member and the normalised request. */
+export function hashRequest(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex')
 }
 
@@ -156,7 +157,7 @@ function checkKey(key: unknown): string {
   return key
 }
 
-function checkMember(memberId: unknown): string {
+export function checkMember(memberId: unknown): string {
   if (typeof memberId !== 'string' || !MEMBER_ID_RE.test(memberId)) {
     throw InputError.single({
       field: 'memberId',
@@ -167,7 +168,7 @@ function checkMember(memberId: unknown): string {
   return memberId
 }
 
-function checkSourceId(field: string, v: unknown): string {
+export function checkSourceId(field: string, v: unknown): string {
   if (typeof v !== 'string' || !SOURCE_ID_RE.test(v)) {
     throw InputError.single({
       field,
@@ -191,7 +192,7 @@ function checkPoints(field: string, v: unknown, allowNegative = false): number {
   return v
 }
 
-function checkAmount(field: string, v: unknown): string {
+export function checkAmount(field: string, v: unknown): string {
   const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : ''
   if (!/^\d+(\.\d{1,4})?$/.test(s) || (typeof v === 'number' && !Number.isFinite(v))) {
     throw InputError.single({
@@ -244,34 +245,31 @@ export class Ledger {
     requireAccount = true,
   ): Promise<WriteResult> {
     const hash = hashRequest({ operation, memberId, request })
+    return this.retrying(() =>
+      this.store.transaction(async (tx) => {
+        const account = await repo.lockAccount(tx, memberId)
+        const prior = await repo.findRequest(tx, idempotencyKey)
+        if (prior) return answerRepeat(prior, hash, idempotencyKey)
+        if (!account && requireAccount)
+          throw new NotFoundError(`unknown member ${memberId} (not enrolled in the program)`)
+        const now = this.clock.now()
+        const result = await body(tx, account as Account, now)
+        await repo.insertRequest(
+          tx,
+          idempotencyKey,
+          { memberId, operation, requestHash: hash, result: JSON.stringify(result) },
+          now,
+        )
+        return { ...result, replayed: false }
+      }),
+    )
+  }
+
+  /** Runs a write transaction again after a concurrent duplicate key or a deadlock (then it sees the winner). */
+  private async retrying<T>(run: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.store.transaction(async (tx) => {
-          const account = await repo.lockAccount(tx, memberId)
-          const prior = await repo.findRequest(tx, idempotencyKey)
-          if (prior) {
-            if (prior.requestHash !== hash) {
-              throw new LedgerConflictError(
-                `idempotency key ${idempotencyKey} was already used for a different request (${prior.operation} for member ${prior.memberId})`,
-              )
-            }
-            return {
-              ...(JSON.parse(prior.result) as Omit<WriteResult, 'replayed'>),
-              replayed: true,
-            }
-          }
-          if (!account && requireAccount)
-            throw new NotFoundError(`unknown member ${memberId} (not enrolled in the program)`)
-          const now = this.clock.now()
-          const result = await body(tx, account as Account, now)
-          await repo.insertRequest(
-            tx,
-            idempotencyKey,
-            { memberId, operation, requestHash: hash, result: JSON.stringify(result) },
-            now,
-          )
-          return { ...result, replayed: false }
-        })
+        return await run()
       } catch (error) {
         const state = sqlState(error)
         if (state !== undefined && RETRYABLE_SQLSTATES.has(state) && attempt < MAX_ATTEMPTS)
@@ -347,68 +345,140 @@ export class Ledger {
       category: checkSourceId(`lines.${i}.category`, l.category),
       amount: checkAmount(`lines.${i}.amount`, l.amount),
     }))
-    return this.write(
-      'earn_order',
-      memberId,
-      key,
-      { orderId, amount, channel, lines, at },
-      async (tx, account, now) => {
+    const request = { orderId, amount, channel, lines, at }
+    const hash = hashRequest({ operation: 'earn_order', memberId, request })
+    const program = this.program
+    return this.retrying(() =>
+      this.store.transaction(async (tx): Promise<WriteResult> => {
+        const now = this.clock.now()
         const orderedAt = at ?? now
-        if (await repo.findOrder(tx, orderId)) {
+        const dayFrom = dayStart(program, localDay(program, orderedAt))
+        // One round trip locks the account and reads the key, the order, the day's earns and the window.
+        const ctx = await repo.earnContext(tx, {
+          memberId,
+          key,
+          orderId,
+          dayFrom,
+          dayTo: new Date(dayFrom.getTime() + 86_400_000),
+          windowFrom: windowStart(program, orderedAt),
+          windowTo: new Date(orderedAt.getTime() + 1),
+        })
+        if (ctx.request) return answerRepeat(ctx.request, hash, key)
+        const account = ctx.account
+        if (!account)
+          throw new NotFoundError(`unknown member ${memberId} (not enrolled in the program)`)
+        if (ctx.orderExists) {
           throw new LedgerConflictError(
             `order ${orderId} has already earned points (under another idempotency key)`,
           )
         }
         const tier = this.tierOf(account)
-        const sp = spendPoints(this.program, tier, { amount, channel, orderedAt, lines })
-        const points = await this.applyDailyCap(tx, memberId, orderedAt, sp.points)
-        let state = { balance: account.balance, debt: account.debt }
-        let entryId: number | null = null
-        let bucketId: number | null = null
-        if (points > 0) {
-          const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
-          ;({ entryId, bucketId, state } = await this.credit(tx, account, state, {
-            points,
-            at: orderedAt,
-            now,
-            reason,
-            sourceType: 'order',
-            sourceId: orderId,
-            key,
-            orderId,
-            availableAt: availableFor(this.program, orderedAt),
-          }))
-        }
-        await repo.insertOrder(tx, {
+        const sp = spendPoints(program, tier, { amount, channel, orderedAt, lines })
+        const cap = program.earn.caps.per_day
+        const points =
+          cap === undefined || sp.points <= 0
+            ? sp.points
+            : Math.max(0, Math.min(sp.points, cap - ctx.earnedToday))
+        const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
+        const details = (upgradedTo: string | null) => ({
           orderId,
+          uncapped: sp.uncapped,
+          campaign: sp.campaignId,
+          upgradedTo,
+        })
+        if (account.debt > 0 && points > 0) {
+          // The new bucket first pays the debt: the general path, statement by statement.
+          const { entryId, bucketId, state } = await this.credit(
+            tx,
+            account,
+            { balance: account.balance, debt: account.debt },
+            {
+              points,
+              at: orderedAt,
+              now,
+              reason,
+              sourceType: 'order',
+              sourceId: orderId,
+              key,
+              orderId,
+              availableAt: availableFor(program, orderedAt),
+            },
+          )
+          await repo.insertOrder(tx, {
+            orderId,
+            memberId,
+            orderedAt,
+            channel,
+            netAmount: amount,
+            earnedPoints: points,
+            bucketId,
+            returnedAmount: '0',
+            reversedPoints: 0,
+          })
+          const upgraded = await this.maybeUpgrade(tx, account, orderedAt)
+          await repo.updateAccount(tx, memberId, now, {
+            ...state,
+            ...(upgraded ? { tier: upgraded.id, tierSince: orderedAt, downgradeDueAt: null } : {}),
+          })
+          const result = {
+            memberId,
+            entryId,
+            points,
+            balance: state.balance,
+            tier: upgraded?.id ?? account.tier,
+            details: details(upgraded?.id ?? null),
+          }
+          await repo.insertRequest(
+            tx,
+            key,
+            {
+              memberId,
+              operation: 'earn_order',
+              requestHash: hash,
+              result: JSON.stringify(result),
+            },
+            now,
+          )
+          return { ...result, replayed: false }
+        }
+        // No debt: the qualification after this order is the window's figures plus the order itself, and the
+        // whole write is one statement.
+        const q = qualificationWith(program, ctx, amount, points)
+        const upgraded =
+          tierRank(program, q.tier.id) > tierRank(program, account.tier) ? q.tier : undefined
+        const balance = account.balance + points
+        const result = {
           memberId,
+          points,
+          balance,
+          tier: upgraded?.id ?? account.tier,
+          details: details(upgraded?.id ?? null),
+        }
+        const entryId = await repo.writeEarn(tx, {
+          memberId,
+          orderId,
           orderedAt,
+          now,
           channel,
           netAmount: amount,
-          earnedPoints: points,
-          bucketId,
-          returnedAmount: '0',
-          reversedPoints: 0,
-        })
-        const upgraded = await this.maybeUpgrade(tx, account, orderedAt)
-        await repo.updateAccount(tx, memberId, now, {
-          ...state,
-          ...(upgraded ? { tier: upgraded.id, tierSince: orderedAt, downgradeDueAt: null } : {}),
-        })
-        return {
-          memberId,
-          entryId,
           points,
-          balance: state.balance,
-          tier: upgraded?.id ?? account.tier,
-          details: {
-            orderId,
-            uncapped: sp.uncapped,
-            campaign: sp.campaignId,
-            upgradedTo: upgraded?.id ?? null,
-          },
-        }
-      },
+          reason,
+          availableAt: availableFor(program, orderedAt),
+          expiresAt: expiryFor(program, orderedAt),
+          key,
+          requestHash: hash,
+          result,
+          balance,
+          upgrade: upgraded
+            ? {
+                from: account.tier,
+                to: upgraded.id,
+                reason: upgradeReason(program, q.basis, q.value, orderedAt, upgraded),
+              }
+            : null,
+        })
+        return { ...result, entryId, replayed: false }
+      }),
     )
   }
 
@@ -963,7 +1033,7 @@ export class Ledger {
     return repo.openBuckets(this.store, memberId, at ?? this.clock.now(), false)
   }
 
-  private tierOf(account: Account): TierLevel {
+  private tierOf(account: Pick<Account, 'tier'>): TierLevel {
     return findTier(this.program, account.tier) ?? entryTier(this.program)
   }
 
@@ -985,7 +1055,7 @@ export class Ledger {
   /** Writes an earn (or positive adjust) entry and its bucket, paying any debt first. */
   private async credit(
     tx: SqlExecutor,
-    account: Account,
+    account: Pick<Account, 'memberId'>,
     state: { balance: number; debt: number },
     c: {
       points: number
@@ -1039,7 +1109,7 @@ export class Ledger {
   /** Qualification at `at` and an immediate upgrade when it reaches a higher tier (downgrades wait for review). */
   private async maybeUpgrade(
     tx: SqlExecutor,
-    account: Account,
+    account: Pick<Account, 'memberId' | 'tier'>,
     at: Date,
   ): Promise<TierLevel | undefined> {
     const q = await qualificationAt(tx, this.program, account.memberId, at)
@@ -1050,10 +1120,53 @@ export class Ledger {
       toTier: q.tier.id,
       kind: 'upgrade',
       changedAt: at,
-      reason: `${q.basis} ${q.value} in the ${this.program.tiers.window_months} months to ${at.toISOString().slice(0, 10)} reached ${q.tier.id} (threshold ${q.tier.threshold})`,
+      reason: upgradeReason(this.program, q.basis, q.value, at, q.tier),
     })
     return q.tier
   }
+}
+
+/** The answer to a repeated idempotency key: the first result, or a conflict when the request differs. */
+function answerRepeat(prior: repo.StoredRequest, hash: string, key: string): WriteResult {
+  if (prior.requestHash !== hash) {
+    throw new LedgerConflictError(
+      `idempotency key ${key} was already used for a different request (${prior.operation} for member ${prior.memberId})`,
+    )
+  }
+  return { ...(JSON.parse(prior.result) as Omit<WriteResult, 'replayed'>), replayed: true }
+}
+
+/** The history's reason for an immediate upgrade. */
+export function upgradeReason(
+  program: Program,
+  basis: Program['tiers']['basis'],
+  value: string,
+  at: Date,
+  tier: TierLevel,
+): string {
+  return `${basis} ${value} in the ${program.tiers.window_months} months to ${at.toISOString().slice(0, 10)} reached ${tier.id} (threshold ${tier.threshold})`
+}
+
+/**
+ * The qualification right after an order: the window's figures before it (read under the lock) plus the order
+ * itself (its net amount, one order when the amount is above zero, its points) — what {@link qualificationAt}
+ * reads once the order is written.
+ */
+function qualificationWith(
+  program: Program,
+  before: Pick<repo.EarnContext, 'spend' | 'orders' | 'pointsEarned'>,
+  amount: string,
+  points: number,
+): Pick<Qualification, 'basis' | 'value' | 'tier'> {
+  const basis = program.tiers.basis
+  const net = scaleDecimal(amount)
+  const value =
+    basis === 'spend'
+      ? unscaleDecimal(scaleDecimal(before.spend) + net)
+      : basis === 'orders'
+        ? String(before.orders + (net > 0n ? 1 : 0))
+        : String(Math.max(0, before.pointsEarned + points))
+  return { basis, value, tier: qualifyingTier(program, scaleDecimal(value)) }
 }
 
 /** Takes `points` from buckets in the given order; returns how many it could take (≤ points). */

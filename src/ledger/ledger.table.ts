@@ -139,6 +139,46 @@ CREATE INDEX IF NOT EXISTS ledger_accounts_tx ON ledger_accounts (tx_id);
 CREATE INDEX IF NOT EXISTS ledger_tier_changes_tx ON ledger_tier_changes (tx_id);
 `
 
+/**
+ * Everything an order earn reads, in one round trip: locks the member's account row, then (a new snapshot in
+ * READ COMMITTED, so a write that held the lock before us is visible) reads the account, the request stored
+ * under the idempotency key, whether the order already earned, the points earned in the local day (daily cap)
+ * and the qualification figures of the window. The lock is taken by its own statement on purpose: a single
+ * `SELECT … FOR UPDATE` with subqueries would read them in the snapshot taken before it waited for the lock.
+ * A PL/pgSQL function runs unchanged on PGlite and on the server.
+ */
+const EARN_CONTEXT_FUNCTION = `
+CREATE OR REPLACE FUNCTION ledger_earn_context(
+  p_member text, p_key text, p_order text,
+  p_day_from timestamptz, p_day_to timestamptz, p_win_from timestamptz, p_win_to timestamptz)
+RETURNS TABLE (
+  found boolean, balance bigint, debt bigint, tier text, downgrade_due_at timestamptz,
+  req_member text, req_operation text, req_hash text, req_result text,
+  order_exists boolean, earned_today bigint, q_spend numeric, q_orders bigint, q_points bigint)
+LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  PERFORM 1 FROM ledger_accounts a WHERE a.member_id = p_member FOR UPDATE;
+  RETURN QUERY SELECT
+    a.member_id IS NOT NULL, a.balance, a.debt, a.tier, a.downgrade_due_at,
+    r.member_id, r.operation, r.request_hash, r.result,
+    EXISTS (SELECT 1 FROM ledger_orders o WHERE o.order_id = p_order),
+    (SELECT COALESCE(SUM(e.points), 0)::bigint FROM ledger_entries e
+       WHERE e.member_id = p_member AND e.kind = 'earn'
+         AND e.occurred_at >= p_day_from AND e.occurred_at < p_day_to),
+    (SELECT COALESCE(SUM(o.net_amount - o.returned_amount), 0) FROM ledger_orders o
+       WHERE o.member_id = p_member AND o.ordered_at >= p_win_from AND o.ordered_at < p_win_to),
+    (SELECT count(*) FROM ledger_orders o
+       WHERE o.member_id = p_member AND o.ordered_at >= p_win_from AND o.ordered_at < p_win_to
+         AND o.returned_amount < o.net_amount),
+    (SELECT COALESCE(SUM(e.points), 0)::bigint FROM ledger_entries e
+       WHERE e.member_id = p_member AND e.kind IN ('earn', 'reverse')
+         AND e.occurred_at >= p_win_from AND e.occurred_at < p_win_to)
+  FROM (SELECT 1) one
+  LEFT JOIN ledger_accounts a ON a.member_id = p_member
+  LEFT JOIN ledger_requests r ON r.idempotency_key = p_key;
+END
+$fn$`
+
 /** Arbitrary but fixed key of the advisory lock that serialises schema creation between instances. */
 const SCHEMA_LOCK = 7_301_966
 
@@ -153,6 +193,7 @@ export async function ensureLedgerSchema(store: LedgerStore): Promise<void> {
       .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
       .filter((s) => s !== '')
     for (const s of statements) await tx.query(s)
+    await tx.query(EARN_CONTEXT_FUNCTION)
     await tx.query(
       `INSERT INTO ledger_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING`,
       [String(LEDGER_SCHEMA_VERSION)],

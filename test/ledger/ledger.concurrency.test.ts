@@ -191,5 +191,6 @@ describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
       await store.close()
       await replayStore.close()
     }
-  })
+    // 10,000 requests and their sequential replay: well within the default on an idle machine, not on a busy one
+  }, 300_000)
 })
