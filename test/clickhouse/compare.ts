@@ -2,9 +2,8 @@
  * Comparing results of the two engines: counts exactly, anything else to 1e-9 relative.
  * @module
  */
-import { expect } from 'vitest'
 
-/** Relative tolerance for sums, ratios and averages (summation order differs between engines). */
+/** Relative tolerance for sums, ratios and averages (the engines add in different orders). */
 export const RELATIVE = 1e-9
 
 /** Whether two numbers agree: exactly when `exact`, else to {@link RELATIVE}. */
@@ -15,35 +14,49 @@ export function close(a: number | null, b: number | null, exact: boolean): boole
   return Math.abs(a - b) <= RELATIVE * Math.max(Math.abs(a), Math.abs(b))
 }
 
-const asNumber = (v: unknown): number | null =>
-  v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : Number(v)
+const num = (v: unknown): number | null =>
+  typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : null
 
 /**
- * Expects two lists of rows to match: the same keys, equal text, numbers per `exact` (a column name → exact)
- * and a readable message naming the first difference.
+ * Throws naming the first difference between two results (objects, arrays, numbers, text). Numbers under a key
+ * in `countKeys` (or in an array under such a key) must be equal; other numbers agree to {@link RELATIVE}.
+ * A bigint and a number of the same value are equal (the engines' clients differ there).
  */
-export function expectSameRows(
-  label: string,
-  duck: readonly Record<string, unknown>[],
-  ch: readonly Record<string, unknown>[],
-  exact: (column: string) => boolean,
+export function expectSame(
+  duck: unknown,
+  ch: unknown,
+  countKeys: ReadonlySet<string>,
+  path = '$',
+  exact = false,
 ): void {
-  expect(ch.length, `${label}: row count`).toBe(duck.length)
-  duck.forEach((d, i) => {
-    const c = ch[i] ?? {}
-    expect(Object.keys(c).sort(), `${label}: columns of row ${i}`).toEqual(Object.keys(d).sort())
-    for (const [k, v] of Object.entries(d)) {
-      const w = c[k]
-      const numeric = typeof v === 'number' || typeof v === 'bigint'
-      if (numeric || typeof w === 'number') {
-        const a = asNumber(v)
-        const b = asNumber(w)
-        if (!close(a, b, exact(k))) {
-          throw new Error(`${label}: row ${i} ${k}: DuckDB ${String(a)} ClickHouse ${String(b)}`)
-        }
-      } else {
-        expect(w, `${label}: row ${i} ${k}`).toEqual(v)
-      }
+  const a = num(duck)
+  const b = num(ch)
+  if (a !== null || b !== null) {
+    if (a === null || b === null || !close(a, b, exact)) {
+      throw new Error(`${path}: DuckDB ${String(duck)}, ClickHouse ${String(ch)}`)
     }
-  })
+    return
+  }
+  if (Array.isArray(duck)) {
+    if (!Array.isArray(ch) || ch.length !== duck.length) {
+      throw new Error(
+        `${path}: DuckDB has ${duck.length} items, ClickHouse ${JSON.stringify(ch)?.slice(0, 80)}`,
+      )
+    }
+    duck.forEach((x, i) => expectSame(x, ch[i], countKeys, `${path}[${i}]`, exact))
+    return
+  }
+  if (duck !== null && typeof duck === 'object') {
+    if (ch === null || typeof ch !== 'object') throw new Error(`${path}: ClickHouse ${String(ch)}`)
+    const ka = Object.keys(duck).sort()
+    const kb = Object.keys(ch).sort()
+    if (ka.join() !== kb.join()) throw new Error(`${path}: keys ${ka.join()} vs ${kb.join()}`)
+    for (const k of ka) {
+      const x = (duck as Record<string, unknown>)[k]
+      const y = (ch as Record<string, unknown>)[k]
+      expectSame(x, y, countKeys, `${path}.${k}`, countKeys.has(k))
+    }
+    return
+  }
+  if (duck !== ch) throw new Error(`${path}: DuckDB ${String(duck)}, ClickHouse ${String(ch)}`)
 }

@@ -10,7 +10,18 @@ import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
 import { LOYALTY_SOURCES } from '../../src/engine/metrics/sources.js'
 import { MEASURES } from '../../src/engine/metrics/measures.js'
 import { ident, sql } from '../../src/engine/sql/fragment.js'
-import { close } from './compare.js'
+import { getBracketRetention, parseBrackets } from '../../src/engine/cohorts/bracket-retention.js'
+import { getCohortLtv } from '../../src/engine/cohorts/cohort-ltv.js'
+import { getCohortRetention } from '../../src/engine/cohorts/cohort-retention.js'
+import type { Driver } from '../../src/engine/drivers/driver.js'
+import { getFunnel } from '../../src/engine/funnels/funnel-query.js'
+import { getMemberStages, getStageCounts } from '../../src/engine/lifecycle/lifecycle-stages.js'
+import { getRfmScores, getRfmSummary } from '../../src/engine/rfm/rfm-scores.js'
+import {
+  repeatBuyingSummariesQuery,
+  resolveSummaryOptions,
+} from '../../src/engine/summaries/repeat-buying.js'
+import { close, expectSame } from './compare.js'
 import { openEngines, type Engines } from './engines.js'
 
 let e: Engines
@@ -95,5 +106,123 @@ describe('the metric catalog', () => {
     const [a, b] = [await runMetrics(e.duck.driver, request), await runMetrics(e.ch, request)]
     expect(a.rows.length).toBe(4)
     expectSameSeries(a, b)
+  })
+})
+
+/** Runs one analysis on both engines and compares the results (counts under `countKeys` exactly). */
+async function onBoth<T>(
+  run: (driver: Driver) => Promise<T>,
+  countKeys: readonly string[],
+): Promise<T> {
+  const a = await run(e.duck.driver)
+  const b = await run(e.ch)
+  expectSame(a, b, new Set(countKeys))
+  return a
+}
+
+const AS_OF = '2026-11-01'
+const CELL_COUNTS = ['active', 'eligible', 'size', 'members', 'cohorts', 'period']
+
+describe('retention, lifecycle, RFM, funnels and CLV summaries', () => {
+  it('cohort retention matrices: registration × any activity by channel, first purchase × purchases unbounded', async () => {
+    const t = await onBoth(
+      (d) =>
+        getCohortRetention(d, {
+          grain: 'month',
+          periods: 6,
+          asOf: AS_OF,
+          dimension: 'registration_channel',
+        }),
+      CELL_COUNTS,
+    )
+    expect(t.cohorts.length).toBeGreaterThan(10)
+    expect(t.cohorts.some((c) => c.cells.some((x) => x.period > 0 && x.active > 0))).toBe(true)
+    await onBoth(
+      (d) =>
+        getCohortRetention(
+          d,
+          {
+            anchor: 'first-purchase',
+            activity: 'purchase',
+            grain: 'quarter',
+            periods: 3,
+            asOf: AS_OF,
+          },
+          'unbounded',
+        ),
+      CELL_COUNTS,
+    )
+    await onBoth(
+      (d) =>
+        getCohortRetention(d, {
+          grain: 'week',
+          periods: 4,
+          activity: 'event:check_in',
+          from: '2026-06-01',
+          asOf: AS_OF,
+          dimension: 'first_order_channel',
+        }),
+      CELL_COUNTS,
+    )
+  })
+
+  it('bracket retention and cohort LTV curves', async () => {
+    const brackets = parseBrackets('1-7,8-30,31-90')
+    const b = await onBoth(
+      (d) => getBracketRetention(d, { grain: 'month', asOf: AS_OF }, brackets),
+      CELL_COUNTS,
+    )
+    expect(b.length).toBeGreaterThan(10)
+    const ltv = await onBoth(
+      (d) => getCohortLtv(d, { grain: 'month', periods: 6, asOf: AS_OF }),
+      CELL_COUNTS,
+    )
+    expect(ltv.some((c) => c.points.some((p) => (p.ltv ?? 0) > 0))).toBe(true)
+  })
+
+  it('lifecycle stages: counts and the stage of every member', async () => {
+    const counts = await onBoth((d) => getStageCounts(d, AS_OF), ['members'])
+    expect(counts.filter((c) => c.members > 0).length).toBeGreaterThan(4)
+    await onBoth((d) => getMemberStages(d, AS_OF), ['memberId', 'purchases'])
+  })
+
+  it('RFM: the scores of every member and the segment summary', async () => {
+    const scores = await onBoth(
+      (d) => getRfmScores(d, AS_OF),
+      ['memberId', 'frequency', 'r', 'f', 'm', 'fm'],
+    )
+    expect(new Set(scores.map((s) => s.segment)).size).toBeGreaterThan(4)
+    await onBoth((d) => getRfmSummary(d, AS_OF), ['members'])
+  })
+
+  it('funnels: steps with a property filter, by registration channel', async () => {
+    const f = await onBoth(
+      (d) =>
+        getFunnel(d, {
+          steps: [
+            { eventType: 'page_view' },
+            { eventType: 'page_view', where: { page: 'product' } },
+            { eventType: 'add_to_cart' },
+          ],
+          windowDays: 14,
+          from: '2026-01-01',
+          to: '2026-10-01',
+          dimension: 'registration_channel',
+        }),
+      ['members'],
+    )
+    expect(f.some((r) => r.steps.every((s) => s.members > 0))).toBe(true)
+  })
+
+  it('CLV summaries per member (x, t_x, T, mean value, holdout)', async () => {
+    const options = resolveSummaryOptions({
+      calibrationEnd: '2026-06-30',
+      holdoutEnd: '2026-10-31',
+    })
+    const rows = await onBoth(
+      (d) => d.all(repeatBuyingSummariesQuery(options)),
+      ['memberId', 'x', 'holdoutPurchases'],
+    )
+    expect(rows.filter((r) => Number(r['x']) > 0).length).toBeGreaterThan(50)
   })
 })

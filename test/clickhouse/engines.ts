@@ -49,7 +49,11 @@ export async function openEngines(members = 600, months = 14): Promise<Engines> 
     if (f !== undefined) await ingestFile(duck.driver, f, { table: t, clock: TEST_CLOCK })
   }
   const chdbDir = join(dir, 'chdb')
-  const client = createClient({ connection: createChdbConnection({ path: chdbDir }) })
+  // chdb implements the client's Connection interface; its declarations come from client-common, whose
+  // settings type the client re-declares, so the two are structurally equal but not assignable.
+  type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection']
+  const connection = createChdbConnection({ path: chdbDir }) as unknown as ClientConnection
+  const client = createClient({ connection })
   const ch = ClickHouseDriver.fromClient(client)
   await ensureClickHouseSchema(ch)
   const copied = await copyToClickHouse(duck.driver, ch)

@@ -8,7 +8,8 @@
 import { z } from 'zod'
 import type { Driver } from '../drivers/driver.js'
 import type { SqlDialect } from '../dialects/dialect.js'
-import { join, sql, type Fragment } from '../sql/fragment.js'
+import { sql, type Fragment } from '../sql/fragment.js'
+import { valuesRelation } from '../sql/values.js'
 import { activityStream, cohortMembers } from './cohort-members.js'
 import { cohortSpecSchema, type CohortSpec, type CohortSpecInput } from './cohort-spec.js'
 import { normaliseInstant, periodLabel, timestampParam } from './time-sql.js'
@@ -57,16 +58,20 @@ export function buildBracketRetentionQuery(
   brackets: readonly Bracket[],
 ): Fragment {
   const asOf = timestampParam(normaliseInstant(spec.asOf))
-  const values = join(brackets.map((b, i) => sql`(${i}, ${b.from}, ${b.to})`))
+  const values = valuesRelation(
+    't',
+    ['idx', 'lo', 'hi'],
+    brackets.map((b, i) => [i, b.from, b.to]),
+  )
   return sql`WITH cm AS (${cohortMembers(dialect, spec)}),
-    b AS (SELECT * FROM (VALUES ${values}) AS t(idx, lo, hi)),
+    b AS (SELECT * FROM ${values}),
     days AS (
       SELECT DISTINCT cm.member_id, date_diff('day', CAST(cm.anchor_ts AS DATE), CAST(a.ts AS DATE)) AS d
       FROM cm JOIN (${activityStream(spec.activity, spec.asOf)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
     ),
-    hit AS (SELECT DISTINCT days.member_id, b.idx FROM days JOIN b ON days.d BETWEEN b.lo AND b.hi),
+    hit AS (SELECT DISTINCT days.member_id AS member_id, b.idx AS idx FROM days JOIN b ON days.d BETWEEN b.lo AND b.hi),
     mb AS (
-      SELECT cm.member_id, cm.cohort_start, cm.dim, b.idx,
+      SELECT cm.member_id AS member_id, cm.cohort_start AS cohort_start, cm.dim AS dim, b.idx AS idx,
         date_diff('day', cm.anchor_ts, ${asOf}) > b.hi AS eligible,
         hit.member_id IS NOT NULL AS active
       FROM cm CROSS JOIN b LEFT JOIN hit ON hit.member_id = cm.member_id AND hit.idx = b.idx

@@ -29,7 +29,11 @@ export function clickhouseParamType(value: SqlValue): string {
     case 'bigint':
       return 'Int64'
     case 'number':
-      return Number.isInteger(value) ? 'Int64' : 'Float64'
+      // The narrowest of UInt32, Int32, Int64: ClickHouse finds a common type of UInt32 and UInt64 (join keys
+      // computed from counts) and of Int32 and Float64 (greatest), but none of Int64 with either.
+      if (!Number.isInteger(value)) return 'Float64'
+      if (value >= 0 && value <= 0xffffffff) return 'UInt32'
+      return value >= -0x80000000 ? 'Int32' : 'Int64'
     case 'boolean':
       return 'Bool'
     default: {

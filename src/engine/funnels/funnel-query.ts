@@ -4,11 +4,11 @@
  * definition, so one event never counts twice) and within `windowDays` of the entry. Members who re-enter
  * the funnel later are counted once, from their first entry (as Amplitude's "first entry" default).
  *
- * Property filters use `json_extract_string`, a DuckDB function (ClickHouse: `JSONExtractString`); `median`
- * exists in DuckDB and ClickHouse.
- * @see https://duckdb.org/docs/data/json/json_functions
+ * Property filters and medians go through the dialect (`jsonText`, `median`): DuckDB's `json_extract_string`
+ * and `median`, ClickHouse's `JSONExtract…` and exact `quantileExactInclusive(0.5)`.
  * @module
  */
+import type { SqlDialect } from '../dialects/dialect.js'
 import type { Driver } from '../drivers/driver.js'
 import { join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import { dimensionSubquery } from '../cohorts/dimension.js'
@@ -20,11 +20,11 @@ import {
   type FunnelStep,
 } from './funnel-spec.js'
 
-function stepFilter(alias: string, step: FunnelStep): Fragment {
+function stepFilter(dialect: SqlDialect, alias: string, step: FunnelStep): Fragment {
   const e = (col: string) => sql`${unsafeAlias(alias)}.${unsafeAlias(col)}`
   const parts: Fragment[] = [sql`${e('event_type')} = ${step.eventType}`]
   for (const [key, value] of Object.entries(step.where ?? {})) {
-    parts.push(sql`json_extract_string(${e('properties')}, ${`$."${key}"`}) = ${String(value)}`)
+    parts.push(sql`${dialect.jsonText(e('properties'), key)} = ${String(value)}`)
   }
   return join(parts, ' AND ')
 }
@@ -48,19 +48,19 @@ const sameStep = (a: FunnelStep, b: FunnelStep) =>
  * `(dim, members_1 … members_n, median_seconds_2 … median_seconds_n)`: members reaching each step and the
  * median time from the previous step among those reaching it.
  */
-export function buildFunnelQuery(spec: FunnelSpec): Fragment {
+export function buildFunnelQuery(spec: FunnelSpec, dialect: SqlDialect): Fragment {
   const from = timestampParam(normaliseInstant(spec.from))
   const to = timestampParam(normaliseInstant(spec.to))
   const ctes: Fragment[] = [
     sql`s1 AS (SELECT e.member_id, min(e.ts) AS t, min(e.ts) AS t0 FROM events e
-      WHERE ${stepFilter('e', spec.steps[0] as FunnelStep)} AND e.ts >= ${from} AND e.ts < ${to} GROUP BY e.member_id)`,
+      WHERE ${stepFilter(dialect, 'e', spec.steps[0] as FunnelStep)} AND e.ts >= ${from} AND e.ts < ${to} GROUP BY e.member_id)`,
   ]
   for (let k = 1; k < spec.steps.length; k++) {
     const step = spec.steps[k] as FunnelStep
     const prev = unsafeAlias(`s${k}`)
     const cmp = sameStep(step, spec.steps[k - 1] as FunnelStep) ? sql`>` : sql`>=`
     ctes.push(sql`${unsafeAlias(`s${k + 1}`)} AS (SELECT p.member_id, min(e.ts) AS t, p.t0 FROM ${prev} p
-      JOIN events e ON e.member_id = p.member_id AND ${stepFilter('e', step)} AND e.ts ${cmp} p.t
+      JOIN events e ON e.member_id = p.member_id AND ${stepFilter(dialect, 'e', step)} AND e.ts ${cmp} p.t
         AND ${daysBetween(sql`p.t0`, sql`e.ts`)} <= ${spec.windowDays}
       GROUP BY p.member_id, p.t0)`)
   }
@@ -71,7 +71,7 @@ export function buildFunnelQuery(spec: FunnelSpec): Fragment {
     .slice(1)
     .map(
       (_, i) =>
-        sql`median(date_diff('second', ${unsafeAlias(`s${i + 1}`)}.t, ${unsafeAlias(`s${i + 2}`)}.t)) AS ${unsafeAlias(`median_seconds_${i + 2}`)}`,
+        sql`${dialect.median(sql`date_diff('second', ${unsafeAlias(`s${i + 1}`)}.t, ${unsafeAlias(`s${i + 2}`)}.t)`)} AS ${unsafeAlias(`median_seconds_${i + 2}`)}`,
     )
   const joins = spec.steps
     .slice(1)
@@ -107,7 +107,7 @@ export interface FunnelResult {
 /** Runs a funnel; one result per dimension value (a single one without a dimension). */
 export async function getFunnel(driver: Driver, input: FunnelSpecInput): Promise<FunnelResult[]> {
   const spec = funnelSpecSchema.parse(input)
-  const rows = await driver.all(buildFunnelQuery(spec))
+  const rows = await driver.all(buildFunnelQuery(spec, driver.dialect))
   return rows.map((row) => {
     const members = spec.steps.map((_, i) => Number(row[`members${i + 1}`] ?? 0))
     const first = members[0] ?? 0

@@ -6,6 +6,8 @@
  */
 import type { Driver } from '../drivers/driver.js'
 import { join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import { valuesRelation } from '../sql/values.js'
+import { previousValue } from '../sql/window.js'
 import {
   daysBetween,
   normaliseInstant,
@@ -29,7 +31,7 @@ export function buildMemberStagesQuery(asOfText: string, config: LifecycleConfig
   const c = config
   return sql`WITH p AS (${purchasesBefore(asOf)}),
     g AS (
-      SELECT member_id, ts, ${daysBetween(sql`lag(ts) OVER (PARTITION BY member_id ORDER BY ts)`, sql`ts`)} AS gap FROM p
+      SELECT member_id, ts, ${daysBetween(previousValue(sql`ts`, sql`PARTITION BY member_id ORDER BY ts`), sql`ts`)} AS gap FROM p
     ),
     s AS (
       SELECT member_id, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts, median(gap) AS med_gap,
@@ -61,10 +63,14 @@ export function buildMemberStagesQuery(asOfText: string, config: LifecycleConfig
 
 /** `(stage, members)` for every stage (zeros included), in {@link LIFECYCLE_STAGES} order. */
 export function buildStageCountsQuery(asOf: string, config: LifecycleConfig): Fragment {
-  const stages = join(LIFECYCLE_STAGES.map((s, i) => sql`(${i}, ${s})`))
+  const stages = valuesRelation(
+    'st',
+    ['ord', 'stage'],
+    LIFECYCLE_STAGES.map((s, i) => [i, s]),
+  )
   return sql`WITH ms AS (${buildMemberStagesQuery(asOf, config)})
     SELECT st.stage, count(ms.member_id) AS members
-    FROM (VALUES ${stages}) AS st(ord, stage) LEFT JOIN ms ON ms.stage = st.stage
+    FROM ${stages} LEFT JOIN ms ON ms.stage = st.stage
     GROUP BY st.ord, st.stage ORDER BY st.ord`
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Driver } from '../drivers/driver.js'
 import { join, sql, type Fragment } from '../sql/fragment.js'
+import { valuesRelation } from '../sql/values.js'
 import { daysBetween, normaliseInstant, timestampParam } from '../cohorts/time-sql.js'
 import {
   DEFAULT_RFM_GRID,
@@ -58,7 +59,7 @@ export function buildRfmQuery(asOfText: string, config: RfmConfig): Fragment {
       ? quantileScore(sql`monetary`, s.quantiles)
       : cutScore(sql`monetary`, s.monetary)
   const grid = config.grid ?? DEFAULT_RFM_GRID
-  const cells = grid.flatMap((row, i) => row.map((seg, j) => sql`(${5 - i}, ${j + 1}, ${seg})`))
+  const cells = grid.flatMap((row, i) => row.map((seg, j) => [5 - i, j + 1, seg]))
   return sql`WITH p AS (
       SELECT member_id, max(ordered_at) AS last_ts, count(*) AS frequency, sum(net_amount) AS gross
       FROM orders WHERE status <> 'cancelled' AND ordered_at < ${asOf}${window(sql`ordered_at`)} GROUP BY member_id
@@ -71,7 +72,7 @@ export function buildRfmQuery(asOfText: string, config: RfmConfig): Fragment {
       FROM p LEFT JOIN ret ON ret.member_id = p.member_id
     ), scored AS (
       SELECT member_id, recency_days, frequency, monetary, ${r} AS r, ${f} AS f, ${m} AS m FROM v
-    ), g AS (SELECT * FROM (VALUES ${join(cells)}) AS t(gr, gfm, segment))
+    ), g AS (SELECT * FROM ${valuesRelation('t', ['gr', 'gfm', 'segment'], cells)})
     SELECT s.member_id, s.recency_days, s.frequency, s.monetary, s.r, s.f, s.m,
       CAST(floor((s.f + s.m + 1) / 2.0) AS INTEGER) AS fm, g.segment
     FROM scored s JOIN g ON g.gr = s.r AND g.gfm = CAST(floor((s.f + s.m + 1) / 2.0) AS INTEGER)`
@@ -125,11 +126,15 @@ export interface RfmSegmentSummary {
 
 /** `(segment, members, revenue, avg_recency_days, avg_frequency)` for every segment, zeros included. */
 export function buildRfmSummaryQuery(asOf: string, config: RfmConfig): Fragment {
-  const names = join(RFM_SEGMENTS.map((s, i) => sql`(${i}, ${s})`))
+  const names = valuesRelation(
+    'n',
+    ['ord', 'segment'],
+    RFM_SEGMENTS.map((s, i) => [i, s]),
+  )
   return sql`WITH x AS (${buildRfmQuery(asOf, config)})
     SELECT n.segment, count(x.member_id) AS members, CAST(coalesce(sum(x.monetary), 0) AS DOUBLE) AS revenue,
       avg(x.recency_days) AS avg_recency_days, avg(x.frequency) AS avg_frequency
-    FROM (VALUES ${names}) AS n(ord, segment) LEFT JOIN x ON x.segment = n.segment
+    FROM ${names} LEFT JOIN x ON x.segment = n.segment
     GROUP BY n.ord, n.segment ORDER BY n.ord`
 }
 
