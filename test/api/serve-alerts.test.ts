@@ -111,6 +111,23 @@ describe('alerts CLI and serve', () => {
     expect((JSON.parse(list.out) as { rules: unknown[] }).rules).toHaveLength(1)
   })
 
+  it('records key changes made on the command line in the audit log', async () => {
+    const made = await cli(
+      'keys',
+      'create',
+      '--db',
+      dbPath,
+      '--name',
+      'bi',
+      '--role',
+      'viewer',
+      '--json',
+    )
+    expect(made.code).toBe(0)
+    const id = (JSON.parse(made.out) as { id: string }).id
+    expect((await cli('keys', 'revoke', id, '--db', dbPath)).code).toBe(0)
+  })
+
   it('serves loyalty writes, audits them, and evaluates alerts after an ingest', async () => {
     const keys = new KeyStore(join(dir, 'memberlens.keys.json'), systemClock)
     const { secret } = await keys.create('ops', 'admin')
@@ -158,7 +175,12 @@ describe('alerts CLI and serve', () => {
         entries: Array<{ route: string; keyName: string }>
       }
       expect(audit.entries.map((e) => e.route)).toEqual(
-        expect.arrayContaining(['/api/v1/loyalty/enroll', '/api/v1/ingest/orders']),
+        expect.arrayContaining([
+          '/api/v1/loyalty/enroll',
+          '/api/v1/ingest/orders',
+          'keys create',
+          'keys revoke',
+        ]),
       )
     } finally {
       await server.close()

@@ -520,6 +520,10 @@ describe('risk list and CLV report', () => {
       churnClass: 'disengaged',
     })
 
+    expect(
+      (await get('/api/v1/clv/report?runId=risk-score-20261101T000000Z', 'viewer')).status,
+    ).toBe(404)
+    expect((await get('/api/v1/clv/report?runId=x%27%20OR%201%3D1', 'viewer')).status).toBe(400)
     for (const role of ROLES) {
       const r = await get('/api/v1/clv/report', role)
       expect(r.status).toBe(200)

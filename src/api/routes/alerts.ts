@@ -10,7 +10,7 @@ import type { AlertService } from '../../alerts/alert-service.js'
 import { alertEventSchema } from '../../alerts/alert-store.js'
 import { apiError } from '../error-handler.js'
 import type { Scope } from '../keys.js'
-import type { RouteServices, ServiceApp, ServiceEnv } from './services.js'
+import { errorResponses, type RouteServices, type ServiceApp, type ServiceEnv } from './services.js'
 
 const RuleSchema = alertRuleSchema
 const EventSchema = alertEventSchema
@@ -99,7 +99,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
         },
       },
       responses: {
-        ...json(RuleSchema, 'unused'),
+        ...errorResponses(json(RuleSchema, '')),
         201: { description: 'The rule', content: { 'application/json': { schema: RuleSchema } } },
       },
     }),

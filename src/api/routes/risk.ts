@@ -131,6 +131,8 @@ export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
       const denied = guard(c, 'aggregates')
       if (denied) return denied as never
       const run = await timed(() => getRun(driver, 'clv', c.req.valid('query').runId))
+      if (run.kind !== 'clv')
+        return apiError(c, 'NOT_FOUND', `${run.runId} is a ${run.kind} run, not a CLV run`) as never
       const report = JSON.parse(
         JSON.stringify(run.report ?? {}, (_k, v: unknown) =>
           typeof v === 'number' && !Number.isFinite(v) ? null : v,

@@ -22,7 +22,7 @@ import {
   saveSegment,
 } from '../../engine/segments/segment-store.js'
 import { apiError } from '../error-handler.js'
-import type { RouteServices, ServiceApp } from './services.js'
+import { errorResponses, type RouteServices, type ServiceApp } from './services.js'
 
 const SavedSegmentSchema = z
   .object({
@@ -118,7 +118,7 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
         },
       },
       responses: {
-        ...json(SavedSegmentSchema, 'The segment as saved'),
+        ...errorResponses(json(SavedSegmentSchema, '')),
         201: {
           description: 'Created',
           content: { 'application/json': { schema: SavedSegmentSchema } },
@@ -196,7 +196,7 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
         query: z.object({ format: z.enum(EXPORT_FORMATS).default('csv') }),
       },
       responses: {
-        ...json(z.object({}), 'unused'),
+        ...errorResponses(json(z.object({}), '')),
         200: {
           description: 'The export file',
           content: {

@@ -35,6 +35,11 @@ export interface RouteServices {
   readonly asOf: (asOf: string | undefined) => Promise<string>
 }
 
+/** The shared error responses of a route (a `json(...)` response set without its 200). */
+export function errorResponses(responses: RouteConfig['responses']): RouteConfig['responses'] {
+  return Object.fromEntries(Object.entries(responses).filter(([status]) => status !== '200'))
+}
+
 /** A promise chain that runs one function at a time, in arrival order. */
 export function serialLock(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve()

@@ -3,6 +3,7 @@
  * @module
  */
 import { existsSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { serve, type ServerType } from '@hono/node-server'
@@ -126,6 +127,38 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 }
 
+/**
+ * Records a key change made on the command line in the audit log. The log is one DuckDB file: while a server
+ * holds it, the change is made but not recorded, and the user is told so.
+ */
+async function auditKeyChange(
+  flags: { db: string; audit?: string },
+  route: string,
+  keyId: string,
+): Promise<void> {
+  const log = new AuditLog(flags.audit ?? defaultAuditPath(flags.db), systemClock)
+  try {
+    await log.record({
+      keyId: 'cli',
+      keyName: `cli:${userInfo().username}`,
+      role: 'admin',
+      method: 'CLI',
+      route,
+      status: 200,
+      outcome: 'ok',
+      detail: keyId,
+    })
+  } catch {
+    process.stderr.write(
+      pc.yellow(
+        'not recorded in the audit log (a running server holds it): use POST /api/v1/keys to manage keys with an audit trail\n',
+      ),
+    )
+  } finally {
+    await log.close().catch(() => undefined)
+  }
+}
+
 export function registerServeCommands(program: Command): void {
   program
     .command('serve')
@@ -173,6 +206,11 @@ export function registerServeCommands(program: Command): void {
     .description('API keys (stored hashed; a secret is shown once)')
   const keysOption = () =>
     new Option('--keys <file>', 'API key file (default: memberlens.keys.json beside the database)')
+  const auditOption = () =>
+    new Option(
+      '--audit <file>',
+      'audit database (default: memberlens.audit.duckdb beside the database)',
+    )
   keys
     .command('create')
     .description(
@@ -182,11 +220,20 @@ export function registerServeCommands(program: Command): void {
     .addOption(new Option('--role <role>', 'role').choices(ROLES).default('viewer'))
     .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
     .addOption(keysOption())
+    .addOption(auditOption())
     .option('--json', 'machine-readable JSON', false)
     .action(
-      async (flags: { name: string; role: Role; db: string; keys?: string; json: boolean }) => {
+      async (flags: {
+        name: string
+        role: Role
+        db: string
+        keys?: string
+        audit?: string
+        json: boolean
+      }) => {
         const store = new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock)
         const { key, secret } = await store.create(flags.name, flags.role)
+        await auditKeyChange(flags, 'keys create', key.id)
         if (flags.json) printJson({ id: key.id, name: key.name, role: key.role, secret })
         else
           process.stdout.write(
@@ -219,8 +266,10 @@ export function registerServeCommands(program: Command): void {
     .argument('<id>', 'key id')
     .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
     .addOption(keysOption())
-    .action(async (id: string, flags: { db: string; keys?: string }) => {
+    .addOption(auditOption())
+    .action(async (id: string, flags: { db: string; keys?: string; audit?: string }) => {
       const k = await new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock).revoke(id)
+      await auditKeyChange(flags, 'keys revoke', k.id)
       process.stdout.write(`revoked ${k.id} (${k.name})\n`)
     })
 }
