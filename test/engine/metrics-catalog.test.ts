@@ -13,6 +13,8 @@
  *           F6 M3 03-01 review 2 · F7 M1 03-02 review 5 · F8 M2 03-03 complaint · F9 M2 03-04 support_ticket.
  * Spend: 2023-11 app 100 · 2024-01 app 300, store 100 · 2024-02 app 200 · 2024-03 store 50.
  * Visitors: 2024-01 app 20, store 10 · 2024-02 app 25 · 2024-03 app 10, store 40.
+ * Touches: T1 M5 winback 01-10 · T2 M2 winback holdout 02-20 · T3 M1 winback 02-15 · T4 M3 promo 02-01 ·
+ *          T5 M1 winback 03-12.
  *
  * Loyalty (as synced from the ledger; point value 0.01): accounts L1 = M1 (enrolled 01-01, gold), L2 = M2 (01-10,
  * silver), L3 = M3 (02-05, silver); M4 and M5 are not enrolled. Entries: Jan L1 earn 100, 50 · L2 earn 80 ·
@@ -118,6 +120,17 @@ beforeAll(async () => {
       '2024-03-01,2024-03-31,store,40',
     ]),
   )
+  await s.ingest(
+    'touches',
+    await f('t.csv', [
+      'campaign_id,phone,channel,kind,sent_at,treatment_group',
+      'C1,13800000005,sms,winback,2024-01-10 09:00:00,treatment',
+      'C2,13800000002,sms,winback,2024-02-20 09:00:00,holdout',
+      'C2,13800000001,sms,winback,2024-02-15 09:00:00,treatment',
+      'C3,13800000003,push,promo,2024-02-01 09:00:00,treatment',
+      'C4,13800000001,sms,winback,2024-03-12 09:00:00,treatment',
+    ]),
+  )
   await loadLoyalty(s)
 })
 afterAll(async () => {
@@ -221,6 +234,10 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   churned_members: { month: [0, 2, 3], quarter: 4 },
   reactivation_rate: { month: [1, n, 0], quarter: 1 }, // churned at start: Jan M5 (back 01-25), Mar M5 (not back)
   reactivated_members: { month: [1, 1, 1], quarter: 2 }, // M5 in Jan, M2 in Feb and Mar
+  // Jan: M5 buys 01-25, within 30 days of T1 · Feb: M1 not active after 02-15; holdout M2 logs in 02-25 ·
+  // Mar and Q1: the 30 days after the period end are not over by the data end (04-02).
+  winback_rate: { month: [1, 0, n], quarter: n },
+  winback_rate_holdout: { month: [n, 1, n], quarter: n },
   historical_ltv: { month: [325 / 3, 415 / 4, 435 / 5], quarter: 435 / 5 },
   members_total: { month: [3, 4, 5], quarter: 5 },
   nps: { month: [0, 0, n], quarter: 0 },

@@ -375,8 +375,7 @@ export const CATALOG: readonly MetricDef[] = [
       'New members whose first purchase came within N days of registering (N = 30 by default); empty until the last member of the period has had N days.',
     formula: 'new members with a first purchase within N days ÷ new members',
     value: (c) => ratio(c('first_purchase_converted'), c('new_members')),
-    complete: (ctx, period) =>
-      sql`${ctx.dialect.addPeriods('day', ctx.dialect.addPeriods(ctx.grain, period, 1), ctx.settings.firstPurchaseDays)} <= ${dataEndDay(ctx)}`,
+    complete: (ctx, period) => windowOver(ctx, period, ctx.settings.firstPurchaseDays),
   }),
 
   // Retention and churn (留存 / 流失)
@@ -430,6 +429,34 @@ export const CATALOG: readonly MetricDef[] = [
     formula:
       'members churned at period start and active again in the period ÷ members churned at period start',
     value: (c) => ratio(c('reactivated_from_start'), c('churned_at_start')),
+  }),
+  metric({
+    id: 'winback_rate',
+    name: { en: 'Win-back rate', zh: '挽回率 (召回活动)' },
+    family: 'retention',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['winback_returned', 'winback_targeted'],
+    description:
+      'Members sent a win-back campaign in the period who were active again within 30 days of the touch (settings winbackKinds, winbackDays).',
+    formula: 'targeted members active within the window ÷ targeted members',
+    value: (c) => ratio(c('winback_returned'), c('winback_targeted')),
+    complete: (ctx, period) => windowOver(ctx, period, ctx.settings.winbackDays),
+  }),
+  metric({
+    id: 'winback_rate_holdout',
+    name: { en: 'Win-back rate (holdout)', zh: '挽回率 (对照组)' },
+    family: 'retention',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['winback_holdout_returned', 'winback_holdout'],
+    description:
+      'The same rate for the members held out of the win-back campaigns: what comes back without the touch.',
+    formula: 'holdout members active within the window ÷ holdout members',
+    value: (c) => ratio(c('winback_holdout_returned'), c('winback_holdout')),
+    complete: (ctx, period) => windowOver(ctx, period, ctx.settings.winbackDays),
   }),
   metric({
     id: 'reactivated_members',
@@ -753,6 +780,12 @@ export const CATALOG: readonly MetricDef[] = [
     value: (c) => ratio(c('tier_downgrades'), c('enrolled_total')),
   }),
 ]
+
+/** True when a window of `days` after the period's end has passed by the end of the data. */
+function windowOver(ctx: CompileContext, period: Fragment, days: number): Fragment {
+  const d = ctx.dialect
+  return sql`${d.addPeriods('day', d.addPeriods(ctx.grain, period, 1), days)} <= ${dataEndDay(ctx)}`
+}
 
 /** The first day after the last activity: windows ending by then are complete. */
 function dataEndDay(ctx: CompileContext): Fragment {

@@ -27,6 +27,10 @@ export interface MetricSettings {
   readonly firstPurchaseDays: number
   /** Periods after t within which a buyer of t must buy again (cross-period repurchase). */
   readonly repurchasePeriods: number
+  /** Campaign touch kinds that are win-back campaigns. */
+  readonly winbackKinds: readonly string[]
+  /** Days after a win-back touch within which activity counts as won back. */
+  readonly winbackDays: number
 }
 
 export const DEFAULT_SETTINGS: MetricSettings = {
@@ -37,6 +41,8 @@ export const DEFAULT_SETTINGS: MetricSettings = {
   churnDays: DEFAULT_LIFECYCLE_CONFIG.churnDays,
   firstPurchaseDays: 30,
   repurchasePeriods: 1,
+  winbackKinds: ['winback'],
+  winbackDays: 30,
 }
 
 export interface CompileContext {

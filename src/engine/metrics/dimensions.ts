@@ -25,6 +25,7 @@ export type SourceId =
   | 'registrations'
   | 'spend'
   | 'visits'
+  | 'touches'
   | 'points'
   | 'enrollments'
   | 'tier_changes'

@@ -184,6 +184,36 @@ const firstPurchaseConverted: Measure = {
   },
 }
 
+/**
+ * Members touched by a win-back campaign in the period (first such touch of the period), in the treatment
+ * or the holdout group; with `returned`, those active within `winbackDays` after that touch.
+ */
+function winback(id: string, group: 'treatment' | 'holdout', returned: boolean): Measure {
+  return {
+    id,
+    sources: ['touches', 'activity'],
+    memberBased: true,
+    zeroWhenEmpty: true,
+    build(ctx) {
+      const d = ctx.dialect
+      const kinds = ctx.settings.winbackKinds
+      if (kinds.length === 0) throw new Error('winbackKinds must name at least one touch kind')
+      const back = returned
+        ? sql` WHERE EXISTS (SELECT 1 FROM src_activity a WHERE a.member_id = x.member_id AND a.ts > x.first_ts
+            AND a.ts <= ${d.addPeriods('day', sql`x.first_ts`, ctx.settings.winbackDays)})`
+        : sql``
+      return sql`SELECT x.period${withDims(dimRefs(ctx, 'x'))}, count(*) AS v FROM (
+          SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'touches', 's'))}, s.member_id, min(s.ts) AS first_ts
+          FROM src_touches s${memberJoin(ctx, 's')}
+          WHERE ${inRange(ctx, sql`s.ts`)} AND s.kind IN (${join(kinds.map((k) => sql`${k}`))})
+            AND s.treatment_group = ${group}${memberWhere(ctx)}
+          ${groupByPeriodAndDims(ctx, 1)}
+        ) x${back}
+        ${groupByPeriodAndDims(ctx)}`
+    },
+  }
+}
+
 /** Active members with at least one engagement event or review in the period. */
 const engagedMembers: Measure = {
   id: 'engaged_members',
@@ -493,6 +523,10 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     repurchasersNext,
     firstPurchaseConverted,
     engagedMembers,
+    winback('winback_targeted', 'treatment', false),
+    winback('winback_returned', 'treatment', true),
+    winback('winback_holdout', 'holdout', false),
+    winback('winback_holdout_returned', 'holdout', true),
     averageActive('avg_daily_active', 'day'),
     averageActive('avg_weekly_active', 'week'),
     averageActive('avg_monthly_active', 'month'),

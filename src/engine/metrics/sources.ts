@@ -13,6 +13,7 @@
  * - registrations: member_id, ts = registered_at.
  * - spend: ts = period_start, channel, amount (acquisition spend; no member).
  * - visits: ts = period_start, channel, visitors (anonymous visitors; no member).
+ * - touches: campaign touches (member_id, ts = sent_at, kind, treatment_group).
  * - points: the loyalty ledger's entries synced from the ledger (member_id, ts = occurred_at, kind, points).
  * - enrollments: loyalty accounts (member_id, ts = enrolled_at).
  * - tier_changes: tier upgrades and downgrades (member_id, ts = changed_at, kind).
@@ -33,6 +34,7 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   registrations: [],
   spend: [],
   visits: [],
+  touches: [],
   points: [],
   enrollments: [],
   tier_changes: [],
@@ -55,6 +57,7 @@ const ORDER: readonly SourceId[] = [
   'registrations',
   'spend',
   'visits',
+  'touches',
   'points',
   'enrollments',
   'tier_changes',
@@ -100,6 +103,8 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, amount FROM acquisition_spend`
     case 'visits':
       return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, visitors FROM visitors`
+    case 'touches':
+      return sql`SELECT member_id, ${local('sent_at')} AS ts, kind, coalesce(treatment_group, 'treatment') AS treatment_group FROM touches`
     case 'points':
       return sql`SELECT member_id, ${local('occurred_at')} AS ts, kind, points FROM loyalty_entries`
     case 'enrollments':
