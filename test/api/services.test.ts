@@ -904,3 +904,49 @@ describe('keys and the audit log', () => {
     )
   })
 })
+
+describe('every role on every read endpoint', () => {
+  it('allows exactly the roles the scopes grant', async () => {
+    const everyone = [...ROLES]
+    const matrix: Array<[string, readonly Role[]]> = [
+      ['/api/v1/segments', ['operator', 'admin']],
+      ['/api/v1/segments/everyone', ['operator', 'admin']],
+      ['/api/v1/segments/everyone/export', ['operator', 'admin']],
+      [`/api/v1/loyalty/members/${annId}/balance`, ['operator', 'admin']],
+      [`/api/v1/loyalty/members/${annId}/history`, ['operator', 'admin']],
+      ['/api/v1/risk', ['analyst', 'operator', 'admin']],
+      ['/api/v1/clv/report', everyone],
+      ['/api/v1/alerts', everyone],
+      ['/api/v1/alerts/rules', everyone],
+      ['/api/v1/keys', ['admin']],
+      ['/api/v1/audit', ['admin']],
+    ]
+    for (const [path, allowed] of matrix)
+      for (const role of ROLES) {
+        const r = await get(path, role)
+        if (allowed.includes(role)) expect(r.status, `${role} ${path}`).toBe(200)
+        else expect(r.status, `${role} ${path}`).toBe(403)
+      }
+  })
+
+  it('treats SQL-ish filters of alert rules as data', async () => {
+    const rule = (await (
+      await send('POST', '/api/v1/alerts/rules', 'admin', {
+        name: 'sql-ish',
+        metric: 'net_revenue',
+        condition: { kind: 'threshold', op: '<', value: 0 },
+        where: ["region=x' OR 1=1 --"],
+      })
+    ).json()) as { id: string }
+    const ev = (await (await send('POST', '/api/v1/alerts/evaluate', 'admin')).json()) as {
+      fired: unknown[]
+      rules: Array<{ ruleId: string; error: string | null; observation: { value: number } | null }>
+    }
+    expect(ev.fired).toEqual([])
+    expect(ev.rules.find((r) => r.ruleId === rule.id)).toMatchObject({
+      error: null,
+      observation: { value: 0 },
+    })
+    await send('DELETE', `/api/v1/alerts/rules/${rule.id}`, 'admin')
+  })
+})
