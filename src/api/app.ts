@@ -591,7 +591,7 @@ export function createApp(options: ApiOptions) {
       title: 'memberlens API',
       version: '0.1.0',
       description:
-        'Member metrics, the metric tree, members and drivers. Every /api route needs `Authorization: Bearer <key>`; keys are created with `memberlens keys create`.',
+        'Member metrics, the metric tree, members and drivers; segments, loyalty operations, the risk list, the CLV report, ingest, alerts, keys and the audit log. Every /api route needs `Authorization: Bearer <key>`; keys are created with `memberlens keys create`. Every write is recorded in the audit log; loyalty writes need an `Idempotency-Key` header.',
     },
   })
   app.get('/docs', (c) =>
