@@ -149,7 +149,7 @@ export class AlertService {
           message,
           firedAt: this.o.clock.now().toISOString(),
           trigger,
-          link: `/#/overview?metric=${encodeURIComponent(rule.metric)}&period=${encodeURIComponent(obs.label)}`,
+          link: `/#/explore?metric=${encodeURIComponent(rule.metric)}&period=${encodeURIComponent(obs.label)}`,
           delivery: url === undefined ? null : { url, delivered: false, attempts: 0, error: null },
         })
       } catch (e) {

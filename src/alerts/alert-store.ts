@@ -35,7 +35,7 @@ export const alertEventSchema = z.object({
   message: z.string(),
   firedAt: z.string(),
   trigger: z.enum(ALERT_TRIGGERS),
-  /** The dashboard view of the metric for that period. */
+  /** The dashboard page charting the metric (`/#/explore?metric=…&period=…`). */
   link: z.string(),
   delivery: z
     .object({

@@ -758,7 +758,7 @@ describe('alerts', () => {
         alerts: Array<{ ruleId: string; link: string }>
       }
       expect(list.alerts.map((a) => a.ruleId)).toEqual([lowId])
-      expect(list.alerts[0]?.link).toContain('net_revenue')
+      expect(list.alerts[0]?.link).toBe('/#/explore?metric=net_revenue&period=2024-02')
       expect((await get('/api/v1/alerts/rules', role)).status).toBe(200)
     }
     expect((await send('POST', '/api/v1/alerts/evaluate', 'viewer')).status).toBe(403)
