@@ -20,6 +20,7 @@ import {
   type Unit,
 } from '../../engine/metrics/catalog.js'
 import { parseCustomMetrics } from '../../engine/metrics/custom.js'
+import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from '../../engine/metrics/dimensions.js'
 import { runMetrics, type MetricResult } from '../../engine/metrics/run.js'
 import {
   DEFAULT_TREE,
@@ -293,12 +294,12 @@ export function registerMetricsCommands(program: Command): void {
     .addOption(new Option('--grain <grain>', 'period grain').choices(GRAINS).default('month'))
     .option(
       '--by <dimensions>',
-      'comma-separated dimensions: registration_channel, region, city, gender, cohort, order_channel, store, event_channel, attribute:<key>, experiment:<id>',
+      `comma-separated dimensions: ${[...MEMBER_DIMENSIONS, ...ROW_DIMENSIONS].join(', ')}, attribute:<key>, experiment:<id> (lifecycle_stage and rfm_segment as of the end of the range, tier at the last ledger sync)`,
       list,
     )
     .option(
       '--where <condition>',
-      'member filter, e.g. region=上海 or "registration_channel in app|web" (repeatable)',
+      'member filter, e.g. region=上海, lifecycle_stage=at_risk or "registration_channel in app|web" (repeatable)',
       collect,
       [],
     )
