@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkRule, type AlertRule } from '../../src/alerts/alert-rule.js'
-import { AlertService } from '../../src/alerts/alert-service.js'
+import { AlertService, deliver } from '../../src/alerts/alert-service.js'
 import { AlertStore } from '../../src/alerts/alert-store.js'
 import { ensureScoreTables, saveRun } from '../../src/analytics/clv-store.js'
 import { createApp } from '../../src/api/app.js'
@@ -762,6 +762,44 @@ describe('alerts', () => {
       expect((await get('/api/v1/alerts/rules', role)).status).toBe(200)
     }
     expect((await send('POST', '/api/v1/alerts/evaluate', 'viewer')).status).toBe(403)
+  })
+
+  it('records a webhook that never accepts as not delivered, with the last error', async () => {
+    hookPlan.push(500, 500, 500)
+    const event = {
+      id: 'r:2024-01-01',
+      ruleId: '0000000f',
+      ruleName: 'r',
+      metric: 'orders',
+      period: '2024-01-01',
+      label: '2024-01',
+      value: 1,
+      change: { pop: null, yoy: null },
+      status: null,
+      message: 'm',
+      firedAt: '2026-11-01T00:00:00.000Z',
+      trigger: 'manual' as const,
+      link: '',
+      delivery: null,
+    }
+    const sleeps: number[] = []
+    const sleep = async (ms: number) => {
+      sleeps.push(ms)
+    }
+    expect(await deliver(hookUrl, event, { attempts: 3, backoffMs: 10 }, sleep)).toEqual({
+      delivered: false,
+      attempts: 3,
+      error: 'HTTP 500',
+    })
+    expect(sleeps).toEqual([10, 20])
+    const closed = await deliver(
+      'http://127.0.0.1:9/none',
+      event,
+      { attempts: 2, backoffMs: 1 },
+      sleep,
+    )
+    expect(closed.delivered).toBe(false)
+    expect(closed.error).not.toBeNull()
   })
 
   it('evaluates after each ingest', async () => {
