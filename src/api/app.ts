@@ -32,6 +32,7 @@ import { registerServiceRoutes, type ServiceOptions } from './routes/register.js
 import { registerLifecycleRoutes } from './routes/lifecycle.js'
 import { registerSegmentSummaryRoutes } from './routes/segment-summaries.js'
 import { registerVoiceExperimentRoutes } from './routes/voice-experiments.js'
+import { registerValueRoutes } from './routes/value.js'
 
 export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
@@ -524,6 +525,7 @@ export function createApp(options: ApiOptions) {
   registerLifecycleRoutes(app, pages)
   registerSegmentSummaryRoutes(app, pages)
   registerVoiceExperimentRoutes(app, pages)
+  registerValueRoutes(app, pages)
 
   app.openapi(
     createRoute({

@@ -4,6 +4,7 @@
  * they refuse.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runClv } from '../../src/analytics/clv.js'
 import { createApp } from '../../src/api/app.js'
 import { KeyStore, type Role } from '../../src/api/keys.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
@@ -207,5 +208,73 @@ describe('voice and experiments page endpoints', () => {
     expect((await get("/api/v1/voice?by=region';--", 'viewer')).status).toBe(400)
     expect((await get('/api/v1/voice')).status).toBe(401)
     expect((await get('/api/v1/experiments')).status).toBe(401)
+  })
+})
+
+describe('value page endpoints', () => {
+  it('answers null before the first CLV run, then the run’s distribution, histogram and P(alive) grid', async () => {
+    const before = await get('/api/v1/value', 'viewer')
+    expect(before.status).toBe(200)
+    expect((await body(before)).value).toBeNull()
+    const run = await runClv(s.db.driver, {}, TEST_CLOCK)
+    const v = (await body(await get('/api/v1/value', 'viewer'))).value
+    expect(v.runId).toBe(run.runId)
+    expect(v.distribution.members).toBe(run.distribution.members)
+    const inBins = v.histogram.bins.reduce((a: number, b: { members: number }) => a + b.members, 0)
+    expect(inBins).toBe(run.distribution.members)
+    const inCells = v.pAlive.cells.reduce((a: number, c: { members: number }) => a + c.members, 0)
+    expect(inCells).toBe(run.distribution.members)
+    for (const c of v.pAlive.cells) {
+      expect(c.pAlive).toBeGreaterThanOrEqual(0)
+      expect(c.pAlive).toBeLessThanOrEqual(1)
+    }
+    // Members who bought once and long ago are less likely alive than frequent recent buyers.
+    const cell = (f: number, r: number) =>
+      v.pAlive.cells.find(
+        (c: { frequency: number; recency: number }) => c.frequency === f && c.recency === r,
+      )
+    const recentFrequent = v.pAlive.cells
+      .filter((c: { frequency: number; recency: number }) => c.frequency >= 3 && c.recency === 0)
+      .map((c: { pAlive: number }) => c.pAlive)
+    expect(Math.min(...recentFrequent)).toBeGreaterThan(0.5)
+    expect(cell(0, 0)?.pAlive ?? 1).toBe(1)
+    expect((await get('/api/v1/value?runId=clv-20000101T000000Z', 'viewer')).status).toBe(404)
+  })
+
+  it('validation: predicted against actual holdout purchases; the holdout end changes the result', async () => {
+    const a = await body(
+      await get(
+        '/api/v1/value/validation?calibrationEnd=2026-04-30&holdoutEnd=2026-09-30',
+        'viewer',
+      ),
+    )
+    expect(a.error).toBeUndefined()
+    expect(a.members).toBeGreaterThan(50)
+    expect(a.byFrequency.reduce((x: number, b: { members: number }) => x + b.members, 0)).toBe(
+      a.members,
+    )
+    expect(a.totals.predicted).toBeGreaterThan(a.totals.actual / 3)
+    expect(a.totals.predicted).toBeLessThan(a.totals.actual * 3)
+    expect(a.tracking.actual.length).toBe(a.tracking.predicted.length)
+    const b = await body(
+      await get(
+        '/api/v1/value/validation?calibrationEnd=2026-04-30&holdoutEnd=2026-07-31',
+        'viewer',
+      ),
+    )
+    // The same fit over a shorter holdout: the same members, fewer purchases actual and predicted.
+    expect(b.members).toBe(a.members)
+    expect(b.totals.actual).toBeLessThan(a.totals.actual)
+    expect(b.totals.predicted).toBeLessThan(a.totals.predicted)
+    expect(
+      (
+        await get(
+          '/api/v1/value/validation?calibrationEnd=2026-09-30&holdoutEnd=2026-03-31',
+          'viewer',
+        )
+      ).status,
+    ).toBe(400)
+    expect((await get('/api/v1/value/validation')).status).toBe(401)
+    expect((await get('/api/v1/value/validation?model=gamma', 'viewer')).status).toBe(400)
   })
 })

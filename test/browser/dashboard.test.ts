@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../src/cli/commands/serve.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
+import { runDemoModels } from '../../src/cli/commands/risk.js'
 import { saveSegment } from '../../src/engine/segments/segment-store.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
@@ -43,6 +44,8 @@ beforeAll(async () => {
     { name: 'zhejiang', description: 'members in 浙江', filter: { region: ['浙江'] } },
     TEST_CLOCK,
   )
+  // CLV and churn-risk runs, as the demo makes them, for the Value and Risk pages.
+  await runDemoModels(db.driver, TEST_CLOCK)
   await db.close()
   server = await startServer({ db: dbPath, host: '127.0.0.1', port: 0, keys: `${s.dir}/keys.json` })
   browser = await chromium.launch({
@@ -194,6 +197,36 @@ describe('dashboard', () => {
       return now !== '' && now !== b
     }, before)
     await page.screenshot({ path: `${SHOTS}/voice.png`, fullPage: true })
+  })
+
+  it('value: CLV distribution, P(alive) grid and holdout validation; the holdout end changes the numbers', async () => {
+    await page.goto(`${server.url}/#/value`)
+    await page.waitForSelector('#value-summary tbody tr')
+    await page.waitForSelector('#value-validation-table tbody tr')
+    await page.waitForFunction(
+      () => document.querySelectorAll('#value-histogram svg path').length > 5,
+    )
+    await page.waitForFunction(
+      () => document.querySelectorAll('#value-palive svg path').length > 10,
+    )
+    await page.waitForFunction(
+      () => document.querySelectorAll('#value-validation-chart svg path').length > 5,
+    )
+    await page.waitForFunction(
+      () => document.querySelectorAll('#value-tracking-chart svg path').length > 1,
+    )
+    const before = (await page.locator('#value-validation-table').textContent()) ?? ''
+    const end = await page.inputValue('#value-holdout')
+    const earlier = new Date(Date.parse(`${end}T00:00:00Z`) - 60 * 86_400_000)
+      .toISOString()
+      .slice(0, 10)
+    await page.fill('#value-holdout', earlier)
+    await page.click('#value-run')
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('#value-validation-table')?.textContent ?? ''
+      return now !== '' && now !== b
+    }, before)
+    await page.screenshot({ path: `${SHOTS}/value.png`, fullPage: true })
   })
 
   it('drivers: a bar chart of correlations', async () => {

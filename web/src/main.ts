@@ -7,6 +7,7 @@ import { BarChart, HeatmapChart, LineChart, SankeyChart } from 'echarts/charts'
 import {
   GridComponent,
   LegendComponent,
+  MarkLineComponent,
   TitleComponent,
   TooltipComponent,
   VisualMapComponent,
@@ -16,6 +17,7 @@ import { SVGRenderer } from 'echarts/renderers'
 import { t, setLang, lang, type Lang } from './i18n'
 import { lifecyclePage } from './pages/lifecycle'
 import { segmentsPage } from './pages/segments'
+import { valuePage } from './pages/value'
 import { voicePage } from './pages/voice'
 import { api, app, chart, charts, clear, el, format, loading, showError, type Name } from './ui'
 
@@ -28,6 +30,7 @@ echarts.use([
   TooltipComponent,
   LegendComponent,
   TitleComponent,
+  MarkLineComponent,
   VisualMapComponent,
   SVGRenderer,
 ])
@@ -479,6 +482,7 @@ const PAGES: Record<string, () => Promise<void>> = {
   retention,
   lifecycle: lifecyclePage,
   segments: segmentsPage,
+  value: valuePage,
   voice: voicePage,
   drivers,
   member: () => member(),

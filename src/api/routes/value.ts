@@ -1,0 +1,179 @@
+/**
+ * Value page: the latest CLV run's distribution (summary and histogram) and P(alive) by frequency and
+ * recency, and a calibration/holdout validation of the model (predicted against actual purchases).
+ * @module
+ */
+import { createRoute, z } from '@hono/zod-openapi'
+import { InputError, NotFoundError } from '../../core/errors.js'
+import { clvValidationReport } from '../../analytics/clv.js'
+import { clvHistogram, pAliveGrid } from '../../analytics/clv-score-summary.js'
+import { getRun } from '../../analytics/clv-store.js'
+import type { ApiApp, RouteContext } from './context.js'
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
+const num = z.number().nullable()
+
+const ValueSchema = z
+  .object({
+    runId: z.string(),
+    createdAt: z.string(),
+    model: z.string().nullable(),
+    horizonMonths: z.number().nullable(),
+    unit: z.string().nullable(),
+    distribution: z.record(z.string(), z.unknown()),
+    histogram: z.object({
+      binWidth: z.number(),
+      bins: z.array(z.object({ from: z.number(), members: z.number(), clv: z.number() })),
+    }),
+    pAlive: z.object({
+      maxFrequency: z.number(),
+      recencyWidth: z.number(),
+      recencyBuckets: z.number(),
+      cells: z.array(
+        z.object({
+          frequency: z.number(),
+          recency: z.number(),
+          members: z.number(),
+          pAlive: z.number(),
+        }),
+      ),
+    }),
+  })
+  .openapi('ValueSummary')
+
+const ValidationSchema = z
+  .object({
+    calibrationEnd: z.string(),
+    holdoutEnd: z.string(),
+    model: z.string(),
+    members: z.number(),
+    holdoutLength: z.number(),
+    totals: z.object({ actual: z.number(), predicted: z.number() }),
+    value: z.object({ actual: num, predicted: num }),
+    errors: z.object({ mae: num, rmse: num, bias: num }),
+    byFrequency: z.array(
+      z.object({ x: z.string(), members: z.number(), actual: z.number(), predicted: z.number() }),
+    ),
+    tracking: z.object({
+      start: z.string(),
+      unit: z.string(),
+      calibrationPeriods: z.number(),
+      actual: z.array(z.number()),
+      predicted: z.array(z.number()),
+    }),
+  })
+  .openapi('ClvValidation')
+
+const finite = (v: unknown): unknown =>
+  JSON.parse(
+    JSON.stringify(v, (_k, x: unknown) =>
+      typeof x === 'number' && !Number.isFinite(x) ? null : typeof x === 'bigint' ? Number(x) : x,
+    ),
+  )
+
+const shift = (d: string, days: number) =>
+  new Date(Date.parse(`${d}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
+
+export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/value',
+      security: ctx.security,
+      request: {
+        query: z.object({
+          runId: z
+            .string()
+            .regex(/^[a-z-]+-\d{8}T\d{6}Z(-\d+)?$/)
+            .optional(),
+        }),
+      },
+      responses: ctx.json(
+        z.object({ value: ValueSchema.nullable() }),
+        'The CLV distribution of the latest (or given) CLV run, a histogram and mean P(alive) by frequency and recency; null before the first run (an unknown runId is 404)',
+      ),
+    }),
+    async (c) => {
+      const denied = ctx.guard(c, 'aggregates')
+      if (denied) return denied as never
+      const runId = c.req.valid('query').runId
+      const run = await ctx
+        .timed(() => getRun(ctx.driver, 'clv', runId))
+        .catch((e: unknown) => {
+          // Before the first CLV run the page is empty, not broken.
+          if (e instanceof NotFoundError && runId === undefined) return null
+          throw e
+        })
+      if (run === null) return c.json({ value: null }, 200)
+      if (run.kind !== 'clv')
+        throw new InputError(`${run.runId} is a ${run.kind} run, not a CLV run`)
+      const [histogram, pAlive] = await ctx.timed(() =>
+        Promise.all([clvHistogram(ctx.driver, run.runId), pAliveGrid(ctx.driver, run.runId)]),
+      )
+      const report = (run.report ?? {}) as {
+        distribution?: Record<string, unknown>
+        purchase?: { kind?: string }
+        options?: { horizonMonths?: number; unit?: string }
+      }
+      const value = finite({
+        runId: run.runId,
+        createdAt: run.createdAt,
+        model: report.purchase?.kind ?? null,
+        horizonMonths: report.options?.horizonMonths ?? null,
+        unit: report.options?.unit ?? null,
+        distribution: report.distribution ?? {},
+        histogram,
+        pAlive,
+      }) as z.infer<typeof ValueSchema>
+      return c.json({ value }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/value/validation',
+      security: ctx.security,
+      request: {
+        query: z.object({
+          calibrationEnd: day.optional().openapi({ example: '2026-04-30' }),
+          holdoutEnd: day.optional().openapi({ example: '2026-10-31' }),
+          model: z.enum(['bg-nbd', 'pareto-nbd']).default('bg-nbd'),
+        }),
+      },
+      responses: ctx.json(
+        ValidationSchema,
+        'Fits the purchase model up to calibrationEnd and compares its predictions with the purchases up to holdoutEnd (default: the last 26 weeks of data as holdout)',
+      ),
+    }),
+    async (c) => {
+      const denied = ctx.guard(c, 'aggregates')
+      if (denied) return denied as never
+      const q = c.req.valid('query')
+      const holdoutEnd = q.holdoutEnd ?? shift(await ctx.asOf(undefined), -1)
+      const calibrationEnd = q.calibrationEnd ?? shift(holdoutEnd, -182)
+      if (calibrationEnd >= holdoutEnd)
+        throw new InputError(
+          `calibrationEnd (${calibrationEnd}) must be before holdoutEnd (${holdoutEnd})`,
+        )
+      const r = await ctx.timed(() =>
+        clvValidationReport(ctx.driver, { calibrationEnd, holdoutEnd, model: q.model }),
+      )
+      return c.json(
+        finite({
+          calibrationEnd,
+          holdoutEnd,
+          model: r.purchase.kind,
+          members: r.members,
+          holdoutLength: r.holdoutLength,
+          totals: r.totals,
+          value: r.value,
+          errors: r.errors,
+          byFrequency: r.byFrequency,
+          tracking: r.tracking,
+        }) as z.infer<typeof ValidationSchema>,
+        200,
+      )
+    },
+  )
+}

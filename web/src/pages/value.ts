@@ -1,0 +1,278 @@
+/**
+ * Value: the predicted CLV distribution of the latest CLV run, P(alive) by frequency and recency, and the
+ * model's validation on a holdout (predicted against actual purchases).
+ */
+import { t } from '../i18n'
+import {
+  api,
+  app,
+  chartBox,
+  clear,
+  drawLater,
+  el,
+  emptyNotice,
+  field,
+  fill,
+  format,
+  loading,
+  select,
+  table,
+} from '../ui'
+
+interface Value {
+  runId: string
+  createdAt: string
+  model: string | null
+  horizonMonths: number | null
+  unit: string | null
+  distribution: {
+    members?: number
+    total?: number
+    mean?: number
+    quantiles?: Record<string, number>
+    top10Share?: number
+    valueAtRisk?: number
+    likelyInactive?: { members: number; valueIfActive: number }
+    meanPAlive?: number
+  }
+  histogram: { binWidth: number; bins: { from: number; members: number; clv: number }[] }
+  pAlive: {
+    maxFrequency: number
+    recencyWidth: number
+    recencyBuckets: number
+    cells: { frequency: number; recency: number; members: number; pAlive: number }[]
+  }
+}
+interface Validation {
+  calibrationEnd: string
+  holdoutEnd: string
+  model: string
+  members: number
+  totals: { actual: number; predicted: number }
+  value: { actual: number | null; predicted: number | null }
+  errors: { mae: number | null; rmse: number | null; bias: number | null }
+  byFrequency: { x: string; members: number; actual: number; predicted: number }[]
+  tracking: {
+    start: string
+    unit: string
+    calibrationPeriods: number
+    actual: number[]
+    predicted: number[]
+  }
+}
+
+export async function valuePage(): Promise<void> {
+  loading()
+  const { value } = await api<{ value: Value | null }>('/api/v1/value')
+  clear()
+  app.append(el('h1', {}, t('nav.value')))
+  if (value === null) {
+    app.append(emptyNotice(t('noClvRun')))
+    return
+  }
+  const d = value.distribution
+  const unit = value.unit === 'week' ? t('weeks') : (value.unit ?? '')
+  const summary = table(
+    'value-summary',
+    t('clvSummary'),
+    [t('measure'), t('valueCol')],
+    [
+      [t('members'), format(d.members, 'members')],
+      [t('clvTotal'), format(d.total, 'currency')],
+      [t('clvMean'), format(d.mean, 'currency')],
+      [t('clvMedian'), format(d.quantiles?.['p50'], 'currency')],
+      [t('clvP90'), format(d.quantiles?.['p90'], 'currency')],
+      [t('top10Share'), format(d.top10Share, 'ratio')],
+      [t('meanPAlive'), format(d.meanPAlive, 'ratio')],
+      [t('valueAtRisk'), format(d.valueAtRisk, 'currency')],
+      [t('likelyInactive'), format(d.likelyInactive?.members, 'members')],
+    ],
+    [1],
+  )
+  const hist = chartBox('value-histogram', t('clvHistogram'))
+  drawLater(hist, {
+    tooltip: { trigger: 'axis' },
+    grid: { left: 60, right: 20, top: 30, bottom: 50 },
+    xAxis: {
+      type: 'category',
+      name: t('clv'),
+      nameLocation: 'middle',
+      nameGap: 30,
+      data: value.histogram.bins.map((b, i) =>
+        i === value.histogram.bins.length - 1 ? `≥ ${Math.round(b.from)}` : `${Math.round(b.from)}`,
+      ),
+    },
+    yAxis: { type: 'value', name: t('members') },
+    series: [{ type: 'bar', name: t('members'), data: value.histogram.bins.map((b) => b.members) }],
+  })
+  const g = value.pAlive
+  const heat = chartBox('value-palive', t('pAliveGrid'))
+  const recencyLabel = (i: number) =>
+    `${Math.round(i * g.recencyWidth)}–${Math.round((i + 1) * g.recencyWidth)}${i === g.recencyBuckets - 1 ? '+' : ''}`
+  drawLater(heat, {
+    tooltip: {
+      formatter: (p: { data: [number, number, number, number] }) =>
+        `${t('repeatPurchases')}: ${p.data[1]}<br/>${t('sinceLast')}: ${recencyLabel(p.data[0])} ${unit}<br/>P(alive): ${p.data[2]}%<br/>${t('members')}: ${p.data[3]}`,
+    },
+    grid: { left: 70, right: 20, top: 10, bottom: 90 },
+    xAxis: {
+      type: 'category',
+      name: `${t('sinceLast')} (${unit})`,
+      nameLocation: 'middle',
+      nameGap: 28,
+      data: Array.from({ length: g.recencyBuckets }, (_, i) => recencyLabel(i)),
+    },
+    yAxis: {
+      type: 'category',
+      name: t('repeatPurchases'),
+      nameLocation: 'middle',
+      nameGap: 45,
+      data: Array.from({ length: g.maxFrequency + 1 }, (_, i) =>
+        i === g.maxFrequency ? `${i}+` : String(i),
+      ),
+    },
+    visualMap: {
+      dimension: 2,
+      min: 0,
+      max: 100,
+      orient: 'horizontal',
+      left: 'center',
+      bottom: 0,
+      inRange: { color: ['#e03131', '#f59f00', '#2f9e44'] },
+    },
+    series: [
+      {
+        type: 'heatmap',
+        data: g.cells.map((c) => [c.recency, c.frequency, Math.round(c.pAlive * 100), c.members]),
+        label: { show: true, fontSize: 9 },
+      },
+    ],
+  })
+
+  const calibration = el('input', { id: 'value-calibration', type: 'date' })
+  const holdout = el('input', { id: 'value-holdout', type: 'date' })
+  const model = select('value-model', t('model'), [
+    ['bg-nbd', 'BG/NBD'],
+    ['pareto-nbd', 'Pareto/NBD'],
+  ])
+  const run = el('button', { id: 'value-run', type: 'button' }, t('show'))
+  const validationBox = el('div', { id: 'value-validation' })
+  const validate = () =>
+    fill(validationBox, async () => {
+      const r = await api<Validation>(
+        `/api/v1/value/validation?model=${model.value}${calibration.value ? `&calibrationEnd=${calibration.value}` : ''}${holdout.value ? `&holdoutEnd=${holdout.value}` : ''}`,
+      )
+      if (!calibration.value) calibration.value = r.calibrationEnd
+      if (!holdout.value) holdout.value = r.holdoutEnd
+      if (r.members === 0) return [emptyNotice()]
+      const byX = chartBox('value-validation-chart', t('byFrequency'))
+      drawLater(byX, {
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        grid: { left: 60, right: 20, top: 40, bottom: 50 },
+        xAxis: {
+          type: 'category',
+          name: t('calibrationPurchases'),
+          nameLocation: 'middle',
+          nameGap: 30,
+          data: r.byFrequency.map((b) => b.x),
+        },
+        yAxis: { type: 'value', name: t('holdoutPurchases') },
+        series: [
+          { type: 'bar', name: t('actual'), data: r.byFrequency.map((b) => round2(b.actual)) },
+          {
+            type: 'bar',
+            name: t('predictedCol'),
+            data: r.byFrequency.map((b) => round2(b.predicted)),
+          },
+        ],
+      })
+      const track = chartBox('value-tracking-chart', t('tracking'))
+      drawLater(track, {
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        grid: { left: 70, right: 20, top: 40, bottom: 30 },
+        xAxis: { type: 'category', data: r.tracking.actual.map((_, i) => i + 1) },
+        yAxis: { type: 'value' },
+        series: [
+          {
+            type: 'line',
+            name: t('actual'),
+            symbol: 'none',
+            data: r.tracking.actual,
+            markLine: {
+              symbol: 'none',
+              label: { formatter: t('holdoutStarts') },
+              data: [{ xAxis: r.tracking.calibrationPeriods - 1 }],
+            },
+          },
+          {
+            type: 'line',
+            name: t('predictedCol'),
+            symbol: 'none',
+            lineStyle: { type: 'dashed' },
+            data: r.tracking.predicted.map(round2),
+          },
+        ],
+      })
+      return [
+        table(
+          'value-validation-table',
+          t('validation'),
+          [t('measure'), t('actual'), t('predictedCol')],
+          [
+            [
+              t('holdoutPurchasesTotal'),
+              format(r.totals.actual, 'score'),
+              format(r.totals.predicted, 'score'),
+            ],
+            [
+              t('holdoutValue'),
+              format(r.value.actual, 'currency'),
+              format(r.value.predicted, 'currency'),
+            ],
+            [
+              t('errorsPerMember'),
+              `MAE ${format(r.errors.mae, 'currency')} · RMSE ${format(r.errors.rmse, 'currency')}`,
+              `${t('bias')} ${format(r.errors.bias, 'currency')}`,
+            ],
+          ],
+          [1, 2],
+        ),
+        el('h2', {}, t('byFrequency')),
+        byX,
+        el('h2', {}, `${t('tracking')} (${r.tracking.unit}, ${t('from')} ${r.tracking.start})`),
+        track,
+      ]
+    })
+  run.addEventListener('click', () => void validate())
+  model.addEventListener('change', () => void validate())
+  app.append(
+    el(
+      'p',
+      { class: 'hint' },
+      `${t('clvRun')} ${value.runId} · ${value.model ?? ''} + Gamma–Gamma · ${value.horizonMonths ?? 12} ${t('months')}`,
+    ),
+    el(
+      'div',
+      { class: 'two' },
+      el('div', {}, el('h2', {}, t('clvSummary')), summary),
+      el('div', {}, el('h2', {}, t('clvHistogram')), hist),
+    ),
+    el('h2', {}, t('pAliveGrid')),
+    heat,
+    el('h2', {}, t('validation')),
+    el(
+      'div',
+      { class: 'controls' },
+      field(t('calibrationEnd'), calibration),
+      field(t('holdoutEnd'), holdout),
+      field(t('model'), model),
+      run,
+    ),
+    validationBox,
+  )
+  await validate()
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100
