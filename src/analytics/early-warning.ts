@@ -21,6 +21,8 @@ export const earlyWarningConfigSchema = z
     /** `p_alive_falling`: P(alive) fell by at least this since `pAliveLookbackDays` ago. */
     pAliveDrop: z.number().gt(0).lt(1).default(0.2),
     pAliveLookbackDays: z.number().int().positive().default(30),
+    /** `tier_downgrade_due`: the member's tier is due to drop within this many days (ledger grace period). */
+    downgradeWarningDays: z.number().int().positive().default(30),
   })
   .strict()
 export type EarlyWarningConfig = z.infer<typeof earlyWarningConfigSchema>
@@ -45,12 +47,14 @@ export const SIGNALS = [
   'rising_negative_feedback',
   'purchase_gap_past_cadence',
   'p_alive_falling',
+  'tier_downgrade_due',
 ] as const
 export type Signal = (typeof SIGNALS)[number]
 
 /**
  * The signals raised for member i. `pAlive` and `pAliveBefore` are the BG/NBD P(alive) at the cutoff and
- * `pAliveLookbackDays` earlier (NaN when the member had not yet bought then).
+ * `pAliveLookbackDays` earlier (NaN when the member had not yet bought then); `downgradeDueDays` holds the
+ * days from the cutoff to the member's scheduled tier downgrade (NaN when none is scheduled).
  */
 export function earlyWarningSignals(
   f: ChurnFeatureTable,
@@ -58,6 +62,7 @@ export function earlyWarningSignals(
   pAlive: Float64Array,
   pAliveBefore: Float64Array,
   config: EarlyWarningConfig,
+  downgradeDueDays?: Float64Array,
 ): Signal[] {
   const out: Signal[] = []
   const v = (c: keyof ChurnFeatureTable): number => f[c][i] as number
@@ -73,6 +78,8 @@ export function earlyWarningSignals(
     out.push('purchase_gap_past_cadence')
   if ((pAliveBefore[i] as number) - (pAlive[i] as number) >= config.pAliveDrop)
     out.push('p_alive_falling')
+  const due = downgradeDueDays?.[i] ?? NaN
+  if (due >= 0 && due <= config.downgradeWarningDays) out.push('tier_downgrade_due')
   return out
 }
 

@@ -29,6 +29,7 @@ import {
 } from '../models/logistic-regression.js'
 import { quantiles } from './clv-models.js'
 import { ensureScoreTables, getRun, newRunId, saveRun } from './clv-store.js'
+import { downgradeDueDays } from './tier-signals.js'
 import {
   churnClass,
   earlyWarningSignals,
@@ -303,6 +304,7 @@ export async function scoreRisk(
     f.member_id,
     now.params,
   ).catch(() => ({ pAlive: new Float64Array(f.member_id.length).fill(NaN) }))
+  const due = await downgradeDueDays(driver, asOf, f.member_id)
   const X = featureMatrix(f, now.pAlive)
   const scores = predictLogistic(model, X)
   const n = f.member_id.length
@@ -327,7 +329,7 @@ export async function scoreRisk(
       memberId: f.member_id[i] as number,
       score: scores[i] as number,
       reasons,
-      signals: earlyWarningSignals(f, i, now.pAlive, before.pAlive, options.earlyWarning),
+      signals: earlyWarningSignals(f, i, now.pAlive, before.pAlive, options.earlyWarning, due),
       churnClass: cls,
       playbook: PLAYBOOKS[cls],
       pAlive: now.pAlive[i] as number,
