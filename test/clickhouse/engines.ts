@@ -38,9 +38,8 @@ export interface Engines {
   close(): Promise<void>
 }
 
-/** Simulates `members` persons over `months` months, ingests them into DuckDB and copies them to chdb. */
-export async function openEngines(members = 600, months = 14): Promise<Engines> {
-  const dir = await mkdtemp(join(tmpdir(), 'memberlens-ch-'))
+/** A DuckDB database of `members` simulated persons over `months` months, loaded by the ordinary ingest. */
+export async function simulatedDuckDb(dir: string, members = 600, months = 14): Promise<Database> {
   const sim = await simulate(dir, { members, months, seed: 11, end: '2026-10-31' })
   const duck = await openDatabase(':memory:', { threads: 1 })
   const files = sim.files as Record<string, string>
@@ -48,6 +47,13 @@ export async function openEngines(members = 600, months = 14): Promise<Engines> 
     const f = files[t]
     if (f !== undefined) await ingestFile(duck.driver, f, { table: t, clock: TEST_CLOCK })
   }
+  return duck
+}
+
+/** Simulates `members` persons over `months` months, ingests them into DuckDB and copies them to chdb. */
+export async function openEngines(members = 600, months = 14): Promise<Engines> {
+  const dir = await mkdtemp(join(tmpdir(), 'memberlens-ch-'))
+  const duck = await simulatedDuckDb(dir, members, months)
   const chdbDir = join(dir, 'chdb')
   // chdb implements the client's Connection interface; its declarations come from client-common, whose
   // settings type the client re-declares, so the two are structurally equal but not assignable.

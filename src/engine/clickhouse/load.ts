@@ -44,6 +44,20 @@ function readExpr(f: FieldDef): Fragment {
   }
 }
 
+/**
+ * Decimal text as a JSON number, for servers that do not read quoted decimals (18.x). Refuses a value that a
+ * double cannot carry exactly to the decimal's 4 places, rather than load a different amount.
+ */
+function exactNumber(text: string, where: string): number {
+  const n = Number(text)
+  const dot = text.indexOf('.')
+  const normalised = dot < 0 ? `${text}.0000` : text.padEnd(dot + 5, '0')
+  if (!Number.isFinite(n) || Math.abs(n) >= 2 ** 53 / 1e4 || n.toFixed(4) !== normalised) {
+    throw new ConfigError(`${where}: ${text} cannot be sent exactly to this ClickHouse server`)
+  }
+  return n
+}
+
 /** Creates the canonical tables on ClickHouse (ReplacingMergeTree, see schema.ts). */
 export async function ensureClickHouseSchema(target: ClickHouseDriver): Promise<void> {
   for (const name of TABLE_NAMES) {
@@ -79,10 +93,21 @@ export async function copyToClickHouse(
     const select = sql`SELECT ${join(table.fields.map(readExpr))} FROM ${ident(name)}`
     // The select has no parameters, so its text alone goes to the streaming API.
     const result = await source.connection.stream(compile(source.dialect, select).sql)
+    // Old servers read decimals only as JSON numbers.
+    const money =
+      target.config.flavor === 'legacy'
+        ? table.fields.filter((f) => f.type.kind === 'money').map((f) => f.name)
+        : []
     let block: Record<string, unknown>[] = []
     let n = 0
     for await (const rows of result.yieldRowObjectJson()) {
-      for (const r of rows) block.push(r)
+      for (const r of rows) {
+        for (const m of money) {
+          const v = r[m]
+          if (typeof v === 'string') r[m] = exactNumber(v, `${name}.${m}`)
+        }
+        block.push(r)
+      }
       if (block.length >= blockRows) {
         await target.insert(name, block)
         n += block.length

@@ -175,6 +175,8 @@ export const clickhouseLegacyDialect: SqlDialect = {
   columnType(type: FieldType): string {
     if (type.kind === 'date') return 'Date'
     if (type.kind === 'boolean') return 'UInt8'
+    // LowCardinality was experimental before 19.x.
+    if (type.kind === 'enum') return 'String'
     return clickhouseDialect.columnType(type)
   },
   median(expr) {

@@ -36,6 +36,8 @@ export interface ClickHouseOptions {
   /** Server-side memory limit of one query, in bytes. */
   readonly maxMemoryUsage?: number
   readonly maxThreads?: number
+  /** Further session settings, e.g. `insert_distributed_sync: 1` when loading through a Distributed table. */
+  readonly settings?: ClickHouseSettings
 }
 
 const CAMEL_RE = /_([a-z0-9])/g
@@ -67,7 +69,7 @@ function sessionSettings(options: ClickHouseOptions): ClickHouseSettings {
   if (options.maxExecutionSeconds !== undefined) s.max_execution_time = options.maxExecutionSeconds
   if (options.maxMemoryUsage !== undefined) s.max_memory_usage = String(options.maxMemoryUsage)
   if (options.maxThreads !== undefined) s.max_threads = options.maxThreads
-  return s
+  return { ...s, ...options.settings }
 }
 
 export class ClickHouseDriver implements Driver {
