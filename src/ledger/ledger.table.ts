@@ -201,6 +201,14 @@ export async function ensureLedgerSchema(store: LedgerStore): Promise<void> {
   })
 }
 
+/**
+ * The secondary indexes (name and CREATE statement, from the DDL above). A bulk load into empty tables drops
+ * them and builds them once at the end, in the same transaction, instead of maintaining them row by row.
+ */
+export const LEDGER_INDEXES: ReadonlyArray<{ readonly name: string; readonly create: string }> = [
+  ...DDL.matchAll(/CREATE INDEX IF NOT EXISTS (\w+) ON [^;]+/g),
+].map((m) => ({ name: m[1] as string, create: m[0].replace(/\s+/g, ' ') }))
+
 /** Tables in dependency order (children last), for tests and resets. */
 export const LEDGER_TABLES = [
   'ledger_meta',

@@ -1,10 +1,12 @@
 /**
  * `memberlens loyalty replay|sync|metrics`: the bridge between the loyalty ledger and the analytics database.
- * `replay` sends the loaded order history through the live ledger path; `sync` copies ledger facts into
+ * `replay` sends the loaded order history through the live ledger path (or, with `--bulk`, computes the same
+ * ledger member by member and writes it in large batches into an empty ledger); `sync` copies ledger facts into
  * DuckDB (incrementally); `metrics` reads the program metrics from the synced tables.
  * @module
  */
 import { Command, Option } from 'commander'
+import { bulkReplayOrderHistory } from '../../analytics/loyalty-bulk-replay.js'
 import { loyaltyMetrics } from '../../analytics/loyalty-metrics.js'
 import { replayOrderHistory } from '../../analytics/loyalty-replay.js'
 import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
@@ -30,33 +32,50 @@ export function registerLoyaltyCommands(program: Command): void {
     .addOption(dbOption())
     .addOption(ledgerOption())
     .addOption(programOption())
+    .addOption(
+      new Option(
+        '--bulk',
+        'compute the same ledger member by member and write it in large batches (empty ledger only)',
+      ).default(false),
+    )
     .addOption(json())
-    .action(async (flags: { db: string; ledger: string; program: string; json: boolean }) => {
-      const db = await openDatabase(flags.db, { readOnly: true })
-      const progress = createProgress(!flags.json)
-      try {
-        progress.phase('replaying orders', 1)
-        const r = await withLedger(flags, (ledger) =>
-          replayOrderHistory(db, ledger, { onProgress: (done) => progress.update(done) }),
-        )
-        progress.stop()
-        if (flags.json) printJson(r)
-        else
-          process.stdout.write(
-            `${keyValues([
-              ['members', fmt(r.members)],
-              ['orders', fmt(r.orders)],
-              ['returns', fmt(r.returns)],
-              ['skipped', fmt(r.skipped)],
-              ['expiry runs', fmt(r.expiryRuns)],
-              ['tier reviews', fmt(r.reviews)],
-            ])}\n`,
+    .action(
+      async (flags: {
+        db: string
+        ledger: string
+        program: string
+        json: boolean
+        bulk: boolean
+      }) => {
+        const db = await openDatabase(flags.db, { readOnly: true })
+        const progress = createProgress(!flags.json)
+        try {
+          progress.phase('replaying orders', 1)
+          const onProgress = (done: number) => progress.update(done)
+          const r = await withLedger(flags, (ledger) =>
+            flags.bulk
+              ? bulkReplayOrderHistory(db, ledger, { onProgress })
+              : replayOrderHistory(db, ledger, { onProgress }),
           )
-      } finally {
-        progress.stop()
-        await db.close()
-      }
-    })
+          progress.stop()
+          if (flags.json) printJson(r)
+          else
+            process.stdout.write(
+              `${keyValues([
+                ['members', fmt(r.members)],
+                ['orders', fmt(r.orders)],
+                ['returns', fmt(r.returns)],
+                ['skipped', fmt(r.skipped)],
+                ['expiry runs', fmt(r.expiryRuns)],
+                ['tier reviews', fmt(r.reviews)],
+              ])}\n`,
+            )
+        } finally {
+          progress.stop()
+          await db.close()
+        }
+      },
+    )
 
   loyalty
     .command('sync')
