@@ -85,7 +85,14 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
         ...(o.delimiter === undefined ? {} : { delimiter: o.delimiter }),
       }
       const r = await s.writeLock(() => ingestFile(driver, file, options))
-      const fired = o.dryRun || !s.alerts ? [] : await s.alerts.evaluate('ingest')
+      // The load has committed: an alert failure is the operator's to see, not a failed load.
+      const fired =
+        o.dryRun || !s.alerts
+          ? []
+          : await s.alerts.evaluate('ingest').catch((e: unknown) => {
+              s.log(e)
+              return []
+            })
       const { file: _file, ...report } = r
       return { ...report, alertsFired: fired.length }
     } finally {

@@ -65,6 +65,7 @@ export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: Rou
     guard: h.guard,
     timed: h.timed,
     asOf: h.asOf,
+    log: h.log,
   }
   registerAuditRoutes(app, s, h.log)
   registerSegmentRoutes(app, s)

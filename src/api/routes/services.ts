@@ -33,6 +33,8 @@ export interface RouteServices {
   readonly guard: (c: Context<ServiceEnv>, scope: Scope) => Response | undefined
   readonly timed: <T>(fn: () => Promise<T>) => Promise<T>
   readonly asOf: (asOf: string | undefined) => Promise<string>
+  /** Reports a server-side failure that the client's answer does not carry. */
+  readonly log: (e: unknown) => void
 }
 
 /** The shared error responses of a route (a `json(...)` response set without its 200). */
