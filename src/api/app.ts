@@ -33,6 +33,7 @@ import { registerLifecycleRoutes } from './routes/lifecycle.js'
 import { registerSegmentSummaryRoutes } from './routes/segment-summaries.js'
 import { registerVoiceExperimentRoutes } from './routes/voice-experiments.js'
 import { registerValueRoutes } from './routes/value.js'
+import { registerRiskPageRoutes } from './routes/risk-page.js'
 
 export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
@@ -526,6 +527,7 @@ export function createApp(options: ApiOptions) {
   registerSegmentSummaryRoutes(app, pages)
   registerVoiceExperimentRoutes(app, pages)
   registerValueRoutes(app, pages)
+  registerRiskPageRoutes(app, pages)
 
   app.openapi(
     createRoute({

@@ -8,6 +8,7 @@ import { runClv } from '../../src/analytics/clv.js'
 import { createApp } from '../../src/api/app.js'
 import { KeyStore, type Role } from '../../src/api/keys.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
+import { runDemoModels } from '../../src/cli/commands/risk.js'
 import { fixedClock } from '../../src/core/clock.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
 import { saveSegment } from '../../src/engine/segments/segment-store.js'
@@ -276,5 +277,49 @@ describe('value page endpoints', () => {
     ).toBe(400)
     expect((await get('/api/v1/value/validation')).status).toBe(401)
     expect((await get('/api/v1/value/validation?model=gamma', 'viewer')).status).toBe(400)
+  })
+})
+
+describe('risk page endpoints', () => {
+  it('answers null before the first scoring, then members and CLV at risk per churn class', async () => {
+    expect((await body(await get('/api/v1/risk-mix', 'viewer'))).risk).toBeNull()
+    const models = await runDemoModels(s.db.driver, TEST_CLOCK)
+    expect('skipped' in models.risk).toBe(false)
+    const m = (await body(await get('/api/v1/risk-mix?threshold=0.5', 'viewer'))).risk
+    expect(m.members).toBeGreaterThan(100)
+    expect(m.scoreBins.reduce((a: number, x: number) => a + x, 0)).toBe(m.members)
+    const atRisk = m.scoreBins.slice(5).reduce((a: number, x: number) => a + x, 0)
+    expect(m.atRisk).toBe(atRisk)
+    expect(m.classes.reduce((a: number, c: { atRisk: number }) => a + c.atRisk, 0)).toBe(m.atRisk)
+    expect(m.clvRunId).not.toBeNull()
+    expect(m.clvAtRisk).toBeGreaterThan(0)
+    for (const c of m.classes) expect(c.playbook).not.toBe('')
+    const reasonCount = m.reasons.reduce((a: number, r: { members: number }) => a + r.members, 0)
+    expect(reasonCount).toBeGreaterThanOrEqual(m.atRisk)
+    const strict = (await body(await get('/api/v1/risk-mix?threshold=0.9', 'viewer'))).risk
+    expect(strict.atRisk).toBeLessThan(m.atRisk)
+    expect(strict.members).toBe(m.members)
+  })
+
+  it('exports a churn class as CSV: analysts without phone and email, operators with them, viewers refused', async () => {
+    const m = (await body(await get('/api/v1/risk-mix?threshold=0', 'viewer'))).risk
+    const cls = m.classes[0].churnClass
+    const path = `/api/v1/risk-export?churnClass=${cls}`
+    expect((await get(path, 'viewer')).status).toBe(403)
+    const analyst = await get(path, 'analyst')
+    expect(analyst.status).toBe(200)
+    expect(analyst.headers.get('content-type')).toContain('text/csv')
+    const lines = (await analyst.text()).trim().split('\r\n')
+    expect(lines[0]).toBe(
+      'member_id,score,churn_class,playbook,reasons,phone,email,wechat_unionid,app_user_id,consent_sms,consent_email,consent_wechat,consent_push',
+    )
+    expect(lines.length - 1).toBe(m.classes[0].members)
+    // No phone number (11 digits starting with 1, perhaps after 86) and no email address for the analyst.
+    expect(lines.slice(1).some((l) => /,(86)?1\d{10},|@/.test(l))).toBe(false)
+    const operator = await (await get(path, 'operator')).text()
+    expect(operator).toMatch(/,(86)?1\d{10},/)
+    expect(operator).toContain('@')
+    expect((await get('/api/v1/risk-export?churnClass=vip%27--', 'admin')).status).toBe(400)
+    expect((await get(path)).status).toBe(401)
   })
 })

@@ -229,6 +229,41 @@ describe('dashboard', () => {
     await page.screenshot({ path: `${SHOTS}/value.png`, fullPage: true })
   })
 
+  it('risk and win-back: CLV at risk, churn-reason mix, early-warning list; filters change the numbers; CSV export', async () => {
+    await page.goto(`${server.url}/#/risk`)
+    await page.waitForSelector('#risk-class-table tbody tr')
+    await page.waitForSelector('#risk-list tbody tr')
+    for (const id of ['#risk-class-chart', '#risk-reasons-chart', '#risk-score-chart'])
+      await page.waitForFunction(
+        (sel) => document.querySelectorAll(`${sel} svg path`).length > 3,
+        id,
+      )
+    const kpis = (await page.locator('#risk-kpis').textContent()) ?? ''
+    await page.selectOption('#risk-threshold', '0.7')
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('#risk-kpis')?.textContent ?? ''
+      return now !== '' && now !== b
+    }, kpis)
+    await page.waitForSelector('#risk-list tbody tr')
+    const cls =
+      (await page.locator('#risk-class-table button.export').first().getAttribute('data-class')) ??
+      ''
+    await page.selectOption('#risk-class', cls)
+    await page.waitForFunction(
+      (label) => {
+        const cells = [...document.querySelectorAll('#risk-list tbody tr td:nth-child(3)')]
+        return cells.length > 0 && cells.every((c) => c.textContent === label)
+      },
+      (await page.locator('#risk-class-table tbody tr td').first().textContent()) ?? '',
+    )
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#risk-class-table button.export').first().click(),
+    ])
+    expect(file.suggestedFilename()).toMatch(/\.csv$/)
+    await page.screenshot({ path: `${SHOTS}/risk.png`, fullPage: true })
+  })
+
   it('drivers: a bar chart of correlations', async () => {
     await page.goto(`${server.url}/#/drivers`)
     await page.waitForFunction(

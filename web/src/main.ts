@@ -16,6 +16,7 @@ import * as echarts from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
 import { t, setLang, lang, type Lang } from './i18n'
 import { lifecyclePage } from './pages/lifecycle'
+import { riskPage } from './pages/risk'
 import { segmentsPage } from './pages/segments'
 import { valuePage } from './pages/value'
 import { voicePage } from './pages/voice'
@@ -482,10 +483,14 @@ const PAGES: Record<string, () => Promise<void>> = {
   retention,
   lifecycle: lifecyclePage,
   segments: segmentsPage,
+  risk: riskPage,
   value: valuePage,
   voice: voicePage,
   drivers,
-  member: () => member(),
+  member: () => {
+    const id = /^#\/member\/(.+)$/.exec(location.hash)?.[1]
+    return member(id === undefined ? undefined : decodeURIComponent(id))
+  },
 }
 
 async function route(): Promise<void> {

@@ -16,6 +16,15 @@ if (fromHash) {
 
 export class ApiError extends Error {}
 
+/** A GET with the session's key; non-2xx answers become an {@link ApiError} with the server's message. */
+export async function authorisedFetch(path: string): Promise<Response> {
+  const key = sessionStorage.getItem('memberlens.key') ?? ''
+  const r = await fetch(path, { headers: { authorization: `Bearer ${key}` } })
+  if (r.ok) return r
+  const body = (await r.json().catch(() => ({}))) as { error?: { message?: string } }
+  throw new ApiError(body.error?.message ?? `${r.status} ${r.statusText}`)
+}
+
 export async function api<T>(path: string): Promise<T> {
   const key = sessionStorage.getItem('memberlens.key') ?? ''
   const r = await fetch(path, { headers: { authorization: `Bearer ${key}` } })

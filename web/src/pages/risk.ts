@@ -1,0 +1,273 @@
+/**
+ * Risk and win-back: members and predicted CLV at risk per churn class with the class's win-back playbook,
+ * the mix of reasons and early-warning signals, the score distribution, the early-warning list with its
+ * reasons, and a CSV export of a churn class for campaign tools.
+ */
+import { t } from '../i18n'
+import {
+  api,
+  app,
+  authorisedFetch,
+  chartBox,
+  clear,
+  drawLater,
+  el,
+  emptyNotice,
+  field,
+  fill,
+  format,
+  loading,
+  select,
+  table,
+} from '../ui'
+
+interface Mix {
+  runId: string
+  clvRunId: string | null
+  threshold: number
+  members: number
+  atRisk: number
+  clvAtRisk: number | null
+  classes: {
+    churnClass: string
+    playbook: string
+    members: number
+    atRisk: number
+    meanScore: number
+    clvAtRisk: number | null
+  }[]
+  reasons: { code: string; members: number }[]
+  signals: { code: string; members: number }[]
+  scoreBins: number[]
+}
+interface RiskList {
+  members: {
+    memberId: number
+    score: number
+    reasons: string[]
+    signals: string[]
+    churnClass: string
+    playbook: string
+    clv: number | null
+    clvAtRisk: number | null
+  }[]
+  hasMore: boolean
+}
+
+const CLASSES = ['high-value-at-risk', 'service-dissatisfied', 'price-sensitive', 'disengaged']
+
+/** A code's label in the page's language (the code itself when there is none). */
+const label = (prefix: string, code: string) => {
+  const k = `${prefix}.${code}`
+  const v = t(k)
+  return v === k ? code.replaceAll('_', ' ') : v
+}
+
+/** Downloads one churn class as CSV (the key goes in a header, so a plain link cannot carry it). */
+async function download(churnClass: string, minScore: number): Promise<void> {
+  const r = await authorisedFetch(
+    `/api/v1/risk-export?churnClass=${churnClass}&minScore=${minScore}`,
+  )
+  const name =
+    /filename="([^"]+)"/.exec(r.headers.get('content-disposition') ?? '')?.[1] ??
+    `${churnClass}.csv`
+  const url = URL.createObjectURL(await r.blob())
+  const a = el('a', { href: url, download: name })
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
+}
+
+export async function riskPage(): Promise<void> {
+  loading()
+  const first = await api<{ risk: Mix | null }>('/api/v1/risk-mix')
+  clear()
+  app.append(el('h1', {}, t('nav.risk')))
+  if (first.risk === null) {
+    app.append(emptyNotice(t('noRiskRun')))
+    return
+  }
+  const threshold = select(
+    'risk-threshold',
+    t('riskThreshold'),
+    ['0.3', '0.5', '0.7', '0.9'].map((x) => [x, `≥ ${Math.round(Number(x) * 100)}%`]),
+    '0.5',
+  )
+  const mixBox = el('div', { id: 'risk-mix' })
+  const listBox = el('div', { id: 'risk-list-box' })
+  const klass = select('risk-class', t('churnClass'), [
+    ['', t('allClasses')],
+    ...CLASSES.map((c) => [c, label('class', c)] as const),
+  ])
+
+  const drawMix = (preloaded?: Mix) =>
+    fill(mixBox, async () => {
+      const m =
+        preloaded ??
+        (await api<{ risk: Mix | null }>(`/api/v1/risk-mix?threshold=${threshold.value}`)).risk
+      if (m === null) return [emptyNotice(t('noRiskRun'))]
+      const kpis = table(
+        'risk-kpis',
+        t('riskSummary'),
+        [t('measure'), t('valueCol')],
+        [
+          [t('membersScored'), format(m.members, 'members')],
+          [t('membersAtRisk'), format(m.atRisk, 'members')],
+          [
+            t('clvAtRisk'),
+            m.clvAtRisk === null ? t('noClvRunShort') : format(m.clvAtRisk, 'currency'),
+          ],
+        ],
+        [1],
+      )
+      const classChart = chartBox('risk-class-chart', t('churnReasonMix'))
+      drawLater(classChart, {
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        grid: { left: 170, right: 70, top: 30, bottom: 30 },
+        xAxis: [{ type: 'value', name: t('members') }],
+        yAxis: { type: 'category', data: m.classes.map((c) => label('class', c.churnClass)) },
+        series: [
+          { type: 'bar', name: t('membersAtRisk'), data: m.classes.map((c) => c.atRisk) },
+          {
+            type: 'bar',
+            name: t('members'),
+            data: m.classes.map((c) => c.members),
+            itemStyle: { color: '#bcccdc' },
+          },
+        ],
+      })
+      const reasons = chartBox('risk-reasons-chart', t('reasonMix'))
+      const top = m.reasons.slice(0, 10).reverse()
+      drawLater(reasons, {
+        tooltip: { trigger: 'axis' },
+        grid: { left: 200, right: 30, top: 10, bottom: 30 },
+        xAxis: { type: 'value', name: t('members') },
+        yAxis: { type: 'category', data: top.map((r) => label('reason', r.code)) },
+        series: [{ type: 'bar', data: top.map((r) => r.members), itemStyle: { color: '#e8590c' } }],
+      })
+      const scores = chartBox('risk-score-chart', t('scoreDistribution'))
+      drawLater(scores, {
+        tooltip: { trigger: 'axis' },
+        grid: { left: 60, right: 20, top: 20, bottom: 40 },
+        xAxis: {
+          type: 'category',
+          name: t('riskScore'),
+          nameLocation: 'middle',
+          nameGap: 25,
+          data: m.scoreBins.map((_, i) => `${i * 10}–${i * 10 + 10}%`),
+        },
+        yAxis: { type: 'value', name: t('members') },
+        series: [{ type: 'bar', data: m.scoreBins }],
+      })
+      const classRows = m.classes.map((c) => {
+        const button = el(
+          'button',
+          {
+            type: 'button',
+            class: 'export',
+            'data-class': c.churnClass,
+            'aria-label': `${t('exportCsv')}: ${label('class', c.churnClass)}`,
+          },
+          t('exportCsv'),
+        )
+        button.addEventListener('click', () => void download(c.churnClass, Number(threshold.value)))
+        return [
+          label('class', c.churnClass),
+          format(c.atRisk, 'members'),
+          format(c.members, 'members'),
+          format(c.meanScore, 'ratio'),
+          c.clvAtRisk === null ? '–' : format(c.clvAtRisk, 'currency'),
+          label('playbook', c.churnClass),
+          button,
+        ]
+      })
+      const signalRows = m.signals.map((s) => [
+        label('signal', s.code),
+        format(s.members, 'members'),
+      ])
+      return [
+        el('div', { class: 'two' }, el('div', {}, kpis), el('div', {}, classChart)),
+        el('h2', {}, t('playbooks')),
+        table(
+          'risk-class-table',
+          t('playbooks'),
+          [
+            t('churnClass'),
+            t('membersAtRisk'),
+            t('members'),
+            t('meanScore'),
+            t('clvAtRisk'),
+            t('playbook'),
+            t('export'),
+          ],
+          classRows,
+          [1, 2, 3, 4],
+        ),
+        el(
+          'div',
+          { class: 'two' },
+          el('div', {}, el('h2', {}, t('scoreDistribution')), scores),
+          el('div', {}, el('h2', {}, t('reasonMix')), reasons),
+        ),
+        el('h2', {}, t('signalMix')),
+        signalRows.length === 0
+          ? emptyNotice()
+          : table(
+              'risk-signal-table',
+              t('signalMix'),
+              [t('signal'), t('membersAtRisk')],
+              signalRows,
+              [1],
+            ),
+      ]
+    })
+
+  const drawList = () =>
+    fill(listBox, async () => {
+      const l = await api<RiskList>(
+        `/api/v1/risk?limit=50&minScore=${threshold.value}&order=${first.risk?.clvRunId ? 'clv_at_risk' : 'score'}${klass.value ? `&churnClass=${klass.value}` : ''}`,
+      )
+      if (l.members.length === 0) return [emptyNotice()]
+      return [
+        table(
+          'risk-list',
+          t('earlyWarning'),
+          [
+            t('member'),
+            t('riskScore'),
+            t('churnClass'),
+            t('reasons'),
+            t('signals'),
+            t('clv'),
+            t('clvAtRisk'),
+            t('playbook'),
+          ],
+          l.members.map((x) => [
+            el('a', { href: `#/member/${x.memberId}` }, String(x.memberId)),
+            format(x.score, 'ratio'),
+            label('class', x.churnClass),
+            x.reasons.map((r) => label('reason', r)).join(', '),
+            x.signals.map((s) => label('signal', s)).join(', '),
+            format(x.clv, 'currency'),
+            format(x.clvAtRisk, 'currency'),
+            label('playbook', x.churnClass),
+          ]),
+          [1, 5, 6],
+        ),
+      ]
+    })
+
+  threshold.addEventListener('change', () => void Promise.all([drawMix(), drawList()]))
+  klass.addEventListener('change', () => void drawList())
+  app.append(
+    el('p', { class: 'hint' }, `${t('riskRun')} ${first.risk.runId}`),
+    el('div', { class: 'controls' }, field(t('riskThreshold'), threshold)),
+    mixBox,
+    el('h2', {}, t('earlyWarning')),
+    el('div', { class: 'controls' }, field(t('churnClass'), klass)),
+    listBox,
+  )
+  await Promise.all([drawMix(first.risk), drawList()])
+}
