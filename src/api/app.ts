@@ -28,12 +28,13 @@ import { apiError, errorBody, handleError } from './error-handler.js'
 import { allows, type KeyRecord, type KeyStore, type Scope } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
 import { referencePage } from './reference.js'
+import { auditWrites } from './routes/audit.js'
 import { registerServiceRoutes, type ServiceOptions } from './routes/register.js'
+import { AuditLog } from '../store/audit-log.js'
 import { registerLifecycleRoutes } from './routes/lifecycle.js'
 import { registerSegmentSummaryRoutes } from './routes/segment-summaries.js'
 import { registerVoiceExperimentRoutes } from './routes/voice-experiments.js'
 import { registerValueRoutes } from './routes/value.js'
-import { registerRiskPageRoutes } from './routes/risk-page.js'
 
 export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
@@ -204,6 +205,9 @@ export function createApp(options: ApiOptions) {
     await next()
     return undefined
   })
+  // Every write under /api, whichever module serves it, is recorded with its key (src/api/routes/audit.ts).
+  const audit = options.audit ?? new AuditLog(':memory:', options.clock)
+  app.use('/api/*', auditWrites(audit, log))
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'http',
     scheme: 'bearer',
@@ -527,7 +531,6 @@ export function createApp(options: ApiOptions) {
   registerSegmentSummaryRoutes(app, pages)
   registerVoiceExperimentRoutes(app, pages)
   registerValueRoutes(app, pages)
-  registerRiskPageRoutes(app, pages)
 
   app.openapi(
     createRoute({
@@ -587,6 +590,7 @@ export function createApp(options: ApiOptions) {
     asOf: asOfDefault,
     maxRows,
     log,
+    audit,
   })
 
   app.doc31('/openapi.json', {

@@ -1,14 +1,15 @@
 /**
  * The audit trail: a middleware that records every write request (any method but GET, HEAD and OPTIONS
  * under /api) with the key, route, time, status and outcome, and the admin's endpoint to read it.
- * Register it before the write routes: Hono runs handlers in registration order.
+ * The middleware must be installed before the routes it watches: Hono runs handlers in registration order.
  * @module
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { AUDIT_OUTCOMES, outcomeOf } from '../../store/audit-log.js'
+import type { MiddlewareHandler } from 'hono'
+import { AUDIT_OUTCOMES, outcomeOf, type AuditLog } from '../../store/audit-log.js'
 import { apiError } from '../error-handler.js'
 import type { KeyRecord } from '../keys.js'
-import type { RouteServices, ServiceApp } from './services.js'
+import type { RouteServices, ServiceApp, ServiceEnv } from './services.js'
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -27,12 +28,15 @@ const AuditRowSchema = z
   })
   .openapi('AuditEntry')
 
-export function registerAuditRoutes(
-  app: ServiceApp,
-  s: RouteServices,
+/**
+ * The middleware recording writes. `createApp` installs it right after authentication, so that it wraps every
+ * route registered later, whichever module serves it.
+ */
+export function auditWrites(
+  audit: AuditLog,
   log: (e: unknown) => void,
-): void {
-  app.use('/api/*', async (c, next) => {
+): MiddlewareHandler<ServiceEnv> {
+  return async (c, next) => {
     await next()
     if (READS.has(c.req.method)) return
     const key = c.get('key') as KeyRecord | undefined
@@ -46,7 +50,7 @@ export function registerAuditRoutes(
       detail = body?.error?.code ?? detail
     }
     try {
-      await s.audit.record({
+      await audit.record({
         keyId: key.id,
         keyName: key.name,
         role: key.role,
@@ -60,8 +64,11 @@ export function registerAuditRoutes(
       // The write itself has happened; a lost audit row is reported to the operator, not to the client.
       log(e)
     }
-  })
+  }
+}
 
+/** The admin's endpoint reading the audit log. */
+export function registerAuditRoutes(app: ServiceApp, s: RouteServices): void {
   app.openapi(
     createRoute({
       method: 'get',

@@ -1,5 +1,5 @@
 /**
- * Registers the write and operations routes (audit first, so that it sees every write after it) and
+ * Registers the write and operations routes (the audit middleware is installed by `createApp`) and
  * returns what the member 360 route adds: the member's points and tier, lifecycle stage and risk score.
  * @module
  */
@@ -11,7 +11,7 @@ import type { Clock } from '../../core/clock.js'
 import { NotFoundError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import type { Ledger } from '../../ledger/ledger.service.js'
-import { AuditLog } from '../../store/audit-log.js'
+import type { AuditLog } from '../../store/audit-log.js'
 import type { KeyStore, Scope } from '../keys.js'
 import { registerAlertRoutes } from './alerts.js'
 import { registerAuditRoutes } from './audit.js'
@@ -42,6 +42,8 @@ export interface RouteHelpers {
   readonly asOf: (asOf: string | undefined) => Promise<string>
   readonly maxRows: number
   readonly log: (e: unknown) => void
+  /** The audit log the app's middleware writes to. */
+  readonly audit: AuditLog
 }
 
 const orNull = <T>(p: Promise<T>): Promise<T | null> =>
@@ -56,7 +58,7 @@ export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: Rou
     clock: o.clock,
     keys: o.keys,
     ledger: o.ledger,
-    audit: o.audit ?? new AuditLog(':memory:', o.clock),
+    audit: h.audit,
     alerts: o.alerts,
     maxRows: h.maxRows,
     writeLock: serialLock(),
@@ -67,7 +69,7 @@ export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: Rou
     asOf: h.asOf,
     log: h.log,
   }
-  registerAuditRoutes(app, s, h.log)
+  registerAuditRoutes(app, s)
   registerSegmentRoutes(app, s)
   registerLoyaltyRoutes(app, s)
   registerRiskRoutes(app, s)
