@@ -23,6 +23,7 @@ import { registerSurvivalCommands } from './commands/survival.js'
 import { runIngest } from './commands/ingest.js'
 import { runMembersMerges, runMembersShow } from './commands/members.js'
 import { registerMetricsCommands } from './commands/metrics.js'
+import { registerClickHouseCommands } from './commands/clickhouse.js'
 import { registerLoyaltyCommands } from './commands/loyalty.js'
 import { registerPointsCommands } from './commands/points.js'
 import { registerTiersCommands } from './commands/tiers.js'
@@ -275,6 +276,7 @@ Examples:
     })
 
   registerMetricsCommands(program)
+  registerClickHouseCommands(program)
   registerServeCommands(program)
   registerAlertCommands(program)
   registerReportCommands(program)

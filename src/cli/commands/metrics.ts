@@ -22,6 +22,7 @@ import {
 import { parseCustomMetrics } from '../../engine/metrics/custom.js'
 import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from '../../engine/metrics/dimensions.js'
 import { runMetrics, type MetricResult } from '../../engine/metrics/run.js'
+import { ENGINES, resolveEngineConfig, withDriver } from '../../engine/drivers/open-driver.js'
 import {
   DEFAULT_TREE,
   evaluateTree,
@@ -308,10 +309,17 @@ export function registerMetricsCommands(program: Command): void {
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)
     .option('--csv', 'CSV on stdout', false)
+    .addOption(
+      new Option('--engine <engine>', 'engine (or MEMBERLENS_ENGINE; default duckdb)').choices(
+        ENGINES,
+      ),
+    )
+    .option('--url <url>', 'ClickHouse HTTP endpoint (or MEMBERLENS_CLICKHOUSE_URL)')
     .action(async (ids: string[], flags) => {
       const extraMetrics = await loadCustomMetrics(flags.metricsFile)
-      const r = await withDb(flags.db, (db) =>
-        runMetrics(db.driver, {
+      const engine = resolveEngineConfig({ engine: flags.engine, db: flags.db, url: flags.url })
+      const r = await withDriver(engine, (driver) =>
+        runMetrics(driver, {
           metrics: ids,
           from: flags.from,
           to: flags.to,

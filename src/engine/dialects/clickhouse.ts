@@ -33,7 +33,7 @@ export function clickhouseParamType(value: SqlValue): string {
       // computed from counts) and of Int32 and Float64 (greatest), but none of Int64 with either.
       if (!Number.isInteger(value)) return 'Float64'
       if (value >= 0 && value <= 0xffffffff) return 'UInt32'
-      return value >= -0x80000000 ? 'Int32' : 'Int64'
+      return value < 0 && value >= -0x80000000 ? 'Int32' : 'Int64'
     case 'boolean':
       return 'Bool'
     default: {

@@ -1,0 +1,117 @@
+/**
+ * `memberlens clickhouse schema|load`: the ClickHouse tables, and copying a memberlens DuckDB database into
+ * ClickHouse (see src/engine/clickhouse/load.ts for why ingest stays on DuckDB).
+ * @module
+ */
+import type { Command } from 'commander'
+import { Option } from 'commander'
+import { TABLES, TABLE_NAMES } from '../../core/schema.js'
+import { copyToClickHouse, ensureClickHouseSchema } from '../../engine/clickhouse/load.js'
+import { buildClickHouseTable, buildClusterTables } from '../../engine/clickhouse/schema.js'
+import { clickhouseDialect, clickhouseLegacyDialect } from '../../engine/dialects/clickhouse.js'
+import { ClickHouseDriver } from '../../engine/drivers/clickhouse-driver.js'
+import { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import { resolveEngineConfig } from '../../engine/drivers/open-driver.js'
+import { compile, ident, sql } from '../../engine/sql/fragment.js'
+import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { printJson } from '../output.js'
+import { createProgress } from '../progress.js'
+
+const flavorOption = () =>
+  new Option(
+    '--clickhouse-flavor <flavor>',
+    'server generation: modern, or legacy for 18.x',
+  ).choices(['modern', 'legacy'])
+
+export function registerClickHouseCommands(program: Command): void {
+  const ch = program
+    .command('clickhouse')
+    .description('ClickHouse: table DDL and loading a memberlens database into ClickHouse')
+
+  ch.command('schema')
+    .description(
+      'print the CREATE TABLE statements (with --cluster: local tables plus Distributed tables)',
+    )
+    .addOption(flavorOption())
+    .option('--cluster <name>', 'cluster name from remote_servers (sharded deployment)')
+    .option('--database <name>', 'database of the local tables on every node', 'default')
+    .action((flags: { clickhouseFlavor?: string; cluster?: string; database: string }) => {
+      const dialect =
+        flags.clickhouseFlavor === 'legacy' ? clickhouseLegacyDialect : clickhouseDialect
+      for (const name of TABLE_NAMES) {
+        const statements =
+          flags.cluster === undefined
+            ? [buildClickHouseTable(dialect, TABLES[name])]
+            : buildClusterTables(dialect, TABLES[name], {
+                cluster: flags.cluster,
+                database: flags.database,
+              })
+        for (const s of statements) process.stdout.write(`${compile(dialect, s).sql};\n\n`)
+      }
+    })
+
+  ch.command('load')
+    .description(
+      'create the tables if needed and copy every table of a memberlens database in large blocks',
+    )
+    .option('--db <file>', 'memberlens DuckDB database', DEFAULT_DB_PATH)
+    .option('--url <url>', 'ClickHouse HTTP endpoint (or MEMBERLENS_CLICKHOUSE_URL)')
+    .addOption(flavorOption())
+    .option('--block-rows <n>', 'rows per insert', (v) => Number.parseInt(v, 10), 100_000)
+    .option('--json', 'machine-readable JSON', false)
+    .action(
+      async (flags: {
+        db: string
+        url?: string
+        clickhouseFlavor?: string
+        blockRows: number
+        json: boolean
+      }) => {
+        const config = resolveEngineConfig({
+          engine: 'clickhouse',
+          db: flags.db,
+          url: flags.url,
+          flavor: flags.clickhouseFlavor,
+        })
+        const source = await DuckDbDriver.open({ path: config.db, readOnly: true })
+        const target = await ClickHouseDriver.open({
+          url: config.url,
+          username: config.username,
+          password: config.password,
+          database: config.database,
+          flavor: config.flavor,
+        })
+        const progress = createProgress(!flags.json)
+        try {
+          await ensureClickHouseSchema(target)
+          const totals = new Map<string, number>()
+          for (const name of TABLE_NAMES) {
+            const r = await source.first<{ n: bigint }>(
+              sql`SELECT count(*) AS n FROM ${ident(name)}`,
+            )
+            totals.set(name, Number(r?.n ?? 0))
+          }
+          let current = ''
+          const copied = await copyToClickHouse(source, target, {
+            blockRows: flags.blockRows,
+            onProgress: (table, rows) => {
+              if (table !== current) {
+                current = table
+                progress.phase(`copying ${table}`, totals.get(table) ?? 0)
+              }
+              progress.update(rows)
+            },
+          })
+          progress.stop()
+          if (flags.json) printJson({ url: config.url, copied })
+          else
+            for (const [t, n] of Object.entries(copied))
+              process.stdout.write(`${t.padEnd(20)} ${n.toLocaleString('en-US')} rows\n`)
+        } finally {
+          progress.stop()
+          await target.close()
+          await source.close()
+        }
+      },
+    )
+}
