@@ -35,6 +35,8 @@ import { registerLifecycleRoutes } from './routes/lifecycle.js'
 import { registerSegmentSummaryRoutes } from './routes/segment-summaries.js'
 import { registerVoiceExperimentRoutes } from './routes/voice-experiments.js'
 import { registerValueRoutes } from './routes/value.js'
+import { registerRiskPageRoutes } from './routes/risk-page.js'
+import { registerLoyaltyProgramRoutes } from './routes/loyalty-program.js'
 
 export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
@@ -531,6 +533,8 @@ export function createApp(options: ApiOptions) {
   registerSegmentSummaryRoutes(app, pages)
   registerVoiceExperimentRoutes(app, pages)
   registerValueRoutes(app, pages)
+  registerRiskPageRoutes(app, pages)
+  registerLoyaltyProgramRoutes(app, pages)
 
   app.openapi(
     createRoute({

@@ -3,7 +3,10 @@
  * in-process over a small simulated member base: what they answer, which roles may read them, and input
  * they refuse.
  */
+import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bulkReplayOrderHistory } from '../../src/analytics/loyalty-bulk-replay.js'
+import { syncLedgerToDuckDb } from '../../src/analytics/loyalty-sync.js'
 import { runClv } from '../../src/analytics/clv.js'
 import { createApp } from '../../src/api/app.js'
 import { KeyStore, type Role } from '../../src/api/keys.js'
@@ -12,6 +15,9 @@ import { runDemoModels } from '../../src/cli/commands/risk.js'
 import { fixedClock } from '../../src/core/clock.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
 import { saveSegment } from '../../src/engine/segments/segment-store.js'
+import { Ledger } from '../../src/ledger/ledger.service.js'
+import { loadProgram } from '../../src/ledger/program.js'
+import { openLedgerStore } from '../../src/ledger/stores/open-store.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
 
@@ -321,5 +327,61 @@ describe('risk page endpoints', () => {
     expect(operator).toContain('@')
     expect((await get('/api/v1/risk-export?churnClass=vip%27--', 'admin')).status).toBe(400)
     expect((await get(path)).status).toBe(401)
+  })
+})
+
+describe('loyalty page endpoint', () => {
+  it('answers null before the first sync, then points per month, liability, tiers and movements', async () => {
+    expect((await body(await get('/api/v1/loyalty-program', 'viewer'))).program).toBeNull()
+    const program = await loadProgram(
+      resolve(import.meta.dirname, '../../examples/loyalty-program.yaml'),
+    )
+    const store = await openLedgerStore('memory://')
+    try {
+      const db = { path: '', driver: s.db.driver, close: async () => {} }
+      await bulkReplayOrderHistory(db, new Ledger(store, program, { clock: TEST_CLOCK }))
+      await syncLedgerToDuckDb(db, store, program)
+    } finally {
+      await store.close()
+    }
+    const p = (await body(await get('/api/v1/loyalty-program?from=2026-01&to=2026-06', 'viewer')))
+      .program
+    expect(p.months.map((m: { month: string }) => m.month)).toEqual([
+      '2026-01',
+      '2026-02',
+      '2026-03',
+      '2026-04',
+      '2026-05',
+      '2026-06',
+    ])
+    const sum = (k: string) =>
+      p.months.reduce((a: number, m: Record<string, number>) => a + (m[k] ?? 0), 0)
+    expect(sum('issued')).toBeGreaterThan(0)
+    expect(p.total.issued).toBe(sum('issued'))
+    expect(p.total.redeemed).toBe(sum('redeemed'))
+    expect(p.total.expired).toBe(sum('expired'))
+    expect(p.total.upgrades).toBe(sum('upgrades'))
+    expect(p.total.liabilityPoints).toBeGreaterThan(0)
+    const tiers = p.total.tierDistribution.reduce(
+      (a: number, x: { members: number }) => a + x.members,
+      0,
+    )
+    expect(tiers).toBe(p.total.members)
+    const moved = p.movements
+      .filter((m: { kind: string }) => m.kind === 'upgrade')
+      .reduce((a: number, m: { members: number }) => a + m.members, 0)
+    expect(moved).toBe(p.total.upgrades)
+    const shorter = (
+      await body(await get('/api/v1/loyalty-program?from=2026-01&to=2026-03', 'viewer'))
+    ).program
+    expect(shorter.total.issued).toBeLessThan(p.total.issued)
+    expect((await get('/api/v1/loyalty-program?from=2026-06&to=2026-01', 'viewer')).status).toBe(
+      400,
+    )
+    expect((await get('/api/v1/loyalty-program?from=2020-01&to=2026-01', 'viewer')).status).toBe(
+      400,
+    )
+    expect((await get("/api/v1/loyalty-program?from=2026-01'", 'viewer')).status).toBe(400)
+    expect((await get('/api/v1/loyalty-program')).status).toBe(401)
   })
 })

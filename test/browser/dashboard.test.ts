@@ -12,7 +12,7 @@ import { resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../src/cli/commands/serve.js'
-import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
+import { DEMO_LOAD_ORDER, runDemoLoyalty } from '../../src/cli/commands/demo.js'
 import { runDemoModels } from '../../src/cli/commands/risk.js'
 import { saveSegment } from '../../src/engine/segments/segment-store.js'
 import { simulate } from '../../src/simulate/simulate.js'
@@ -46,6 +46,9 @@ beforeAll(async () => {
   )
   // CLV and churn-risk runs, as the demo makes them, for the Value and Risk pages.
   await runDemoModels(db.driver, TEST_CLOCK)
+  // The loyalty program replayed and synced, as the demo does, for the Loyalty page.
+  const loyalty = await runDemoLoyalty(db, `${s.dir}/ledger`, TEST_CLOCK)
+  if ('skipped' in loyalty) throw new Error(loyalty.skipped)
   await db.close()
   server = await startServer({ db: dbPath, host: '127.0.0.1', port: 0, keys: `${s.dir}/keys.json` })
   browser = await chromium.launch({
@@ -262,6 +265,26 @@ describe('dashboard', () => {
     ])
     expect(file.suggestedFilename()).toMatch(/\.csv$/)
     await page.screenshot({ path: `${SHOTS}/risk.png`, fullPage: true })
+  })
+
+  it('loyalty: points per month, liability, tiers and movements; the range changes the numbers', async () => {
+    await page.goto(`${server.url}/#/loyalty`)
+    await page.waitForSelector('#loyalty-kpis tbody tr')
+    await page.waitForSelector('#loyalty-movements tbody tr')
+    for (const id of ['#loyalty-points-chart', '#loyalty-tier-chart', '#loyalty-moves-chart'])
+      await page.waitForFunction(
+        (sel) => document.querySelectorAll(`${sel} svg path`).length > 3,
+        id,
+      )
+    const before = (await page.locator('#loyalty-kpis').textContent()) ?? ''
+    const to = await page.inputValue('#loyalty-to')
+    await page.fill('#loyalty-from', to)
+    await page.click('#loyalty-run')
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('#loyalty-kpis')?.textContent ?? ''
+      return now !== '' && now !== b
+    }, before)
+    await page.screenshot({ path: `${SHOTS}/loyalty.png`, fullPage: true })
   })
 
   it('drivers: a bar chart of correlations', async () => {

@@ -16,6 +16,7 @@ import * as echarts from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
 import { t, setLang, lang, type Lang } from './i18n'
 import { lifecyclePage } from './pages/lifecycle'
+import { loyaltyPage } from './pages/loyalty'
 import { riskPage } from './pages/risk'
 import { segmentsPage } from './pages/segments'
 import { valuePage } from './pages/value'
@@ -484,6 +485,7 @@ const PAGES: Record<string, () => Promise<void>> = {
   lifecycle: lifecyclePage,
   segments: segmentsPage,
   risk: riskPage,
+  loyalty: loyaltyPage,
   value: valuePage,
   voice: voicePage,
   drivers,

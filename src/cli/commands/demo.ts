@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pc from 'picocolors'
-import { systemClock } from '../../core/clock.js'
+import { bulkReplayOrderHistory } from '../../analytics/loyalty-bulk-replay.js'
+import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
+import { systemClock, type Clock } from '../../core/clock.js'
 import { ConfigError } from '../../core/errors.js'
 import type { IngestTable } from '../../core/schema.js'
 import { sql } from '../../engine/sql/fragment.js'
@@ -11,7 +14,10 @@ import { DEFAULT_TREE, evaluateTree } from '../../engine/metrics/tree.js'
 import { findDefaultAsOf } from '../../engine/lifecycle/default-as-of.js'
 import { ingestFile, type IngestReport } from '../../ingest/ingest.js'
 import { simulate } from '../../simulate/simulate.js'
-import { openDatabase } from '../../store/database.js'
+import { Ledger } from '../../ledger/ledger.service.js'
+import { loadProgram } from '../../ledger/program.js'
+import { openLedgerStore } from '../../ledger/stores/open-store.js'
+import { openDatabase, type Database } from '../../store/database.js'
 import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { renderIngest } from './ingest.js'
@@ -90,6 +96,9 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     const overview = await getOverview(db.driver)
     const tree = await evaluateTree(db.driver, DEFAULT_TREE)
     const models = await runDemoModels(db.driver, systemClock)
+    progress.phase('replaying the loyalty program', 1)
+    const loyalty = await runDemoLoyalty(db, join('.memberlens', 'demo-ledger'), systemClock)
+    progress.stop()
     const seconds = (performance.now() - started) / 1000
     if (flags.json) {
       printJson({
@@ -101,6 +110,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
         overview,
         clv: models.clv,
         risk: models.risk,
+        loyalty,
       })
       return
     }
@@ -112,6 +122,13 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       if (asOf !== undefined)
         process.stdout.write(`${await renderRetentionSummary(db.driver, asOf)}\n\n`)
       process.stdout.write(`${renderDemoModels(models)}\n\n`)
+      process.stdout.write(
+        `${pc.bold('Loyalty program')}\n  ${
+          'skipped' in loyalty
+            ? pc.yellow(`skipped: ${loyalty.skipped}`)
+            : `${loyalty.members.toLocaleString('en')} members, ${loyalty.entries.toLocaleString('en')} ledger entries and ${loyalty.tierChanges.toLocaleString('en')} tier changes synced for the dashboard`
+        }\n\n`,
+      )
       process.stdout.write(
         pc.dim(
           `Demo database ${flags.db} built in ${seconds.toFixed(1)} s from ${dataDir} (ground truth: ${sim.truthFile}).\n` +
@@ -161,4 +178,32 @@ async function prepareDemoDatabase(path: string): Promise<void> {
   }
   await rm(path, { force: true })
   await rm(`${path}.wal`, { force: true })
+}
+
+/** The example loyalty program, when the checkout has it. */
+const EXAMPLE_PROGRAM = fileURLToPath(
+  new URL('../../../examples/loyalty-program.yaml', import.meta.url),
+)
+
+/**
+ * The demo's loyalty program: the example program's rules replayed over the loaded order history into a fresh
+ * embedded ledger (`ledgerDir`, replaced), then synced into the analytics database for the Loyalty page.
+ */
+export async function runDemoLoyalty(
+  db: Database,
+  ledgerDir: string,
+  clock: Clock,
+  programFile = EXAMPLE_PROGRAM,
+): Promise<{ members: number; entries: number; tierChanges: number } | { skipped: string }> {
+  if (!existsSync(programFile)) return { skipped: `no loyalty program file at ${programFile}` }
+  const program = await loadProgram(programFile)
+  await rm(ledgerDir, { recursive: true, force: true })
+  const store = await openLedgerStore(ledgerDir)
+  try {
+    const replay = await bulkReplayOrderHistory(db, new Ledger(store, program, { clock }))
+    const sync = await syncLedgerToDuckDb(db, store, program)
+    return { members: replay.members, entries: sync.entries, tierChanges: sync.tierChanges }
+  } finally {
+    await store.close()
+  }
 }

@@ -1,0 +1,168 @@
+/**
+ * Loyalty: points issued, redeemed, expired and reversed per month, the liability and breakage, the tier
+ * distribution and the tier movements of a range, from the ledger as last synced.
+ */
+import { t } from '../i18n'
+import {
+  api,
+  app,
+  chartBox,
+  clear,
+  drawLater,
+  el,
+  emptyNotice,
+  field,
+  fill,
+  format,
+  loading,
+  table,
+} from '../ui'
+
+interface Program {
+  from: string
+  to: string
+  lastSync: string | null
+  total: {
+    issued: number
+    redeemed: number
+    expired: number
+    reversed: number
+    redemptionRate: number | null
+    liabilityPoints: number
+    liabilityAmount: number
+    currency: string | null
+    breakage: number | null
+    expectedBreakagePoints: number | null
+    members: number
+    upgrades: number
+    downgrades: number
+    upgradeRate: number | null
+    downgradeRate: number | null
+    tierDistribution: { tier: string; members: number; share: number }[]
+  }
+  months: {
+    month: string
+    issued: number
+    redeemed: number
+    expired: number
+    reversed: number
+    upgrades: number
+    downgrades: number
+  }[]
+  movements: { from: string | null; to: string; kind: string; members: number }[]
+}
+
+export async function loyaltyPage(): Promise<void> {
+  loading()
+  const { program: first } = await api<{ program: Program | null }>('/api/v1/loyalty-program')
+  clear()
+  app.append(el('h1', {}, t('nav.loyalty')))
+  if (first === null) {
+    app.append(emptyNotice(t('noLoyaltySync')))
+    return
+  }
+  const from = el('input', { id: 'loyalty-from', type: 'month', value: first.from })
+  const to = el('input', { id: 'loyalty-to', type: 'month', value: first.to })
+  const run = el('button', { id: 'loyalty-run', type: 'button' }, t('show'))
+  const box = el('div', { id: 'loyalty' })
+  const draw = (preloaded?: Program) =>
+    fill(box, async () => {
+      const p =
+        preloaded ??
+        (
+          await api<{ program: Program | null }>(
+            `/api/v1/loyalty-program?from=${from.value}&to=${to.value}`,
+          )
+        ).program
+      if (p === null) return [emptyNotice(t('noLoyaltySync'))]
+      const x = p.total
+      const kpis = table(
+        'loyalty-kpis',
+        t('loyaltySummary'),
+        [t('measure'), t('valueCol')],
+        [
+          [t('pointsIssued'), format(x.issued, 'members')],
+          [t('pointsRedeemed'), format(x.redeemed, 'members')],
+          [t('pointsExpired'), format(x.expired, 'members')],
+          [t('pointsReversed'), format(x.reversed, 'members')],
+          [t('redemptionRate'), format(x.redemptionRate, 'ratio')],
+          [t('liabilityPoints'), format(x.liabilityPoints, 'members')],
+          [
+            `${t('liabilityAmount')}${x.currency ? ` (${x.currency})` : ''}`,
+            format(x.liabilityAmount, 'currency'),
+          ],
+          [t('breakage'), format(x.breakage, 'ratio')],
+          [t('upgradeRate'), format(x.upgradeRate, 'ratio')],
+          [t('downgradeRate'), format(x.downgradeRate, 'ratio')],
+        ],
+        [1],
+      )
+      const points = chartBox('loyalty-points-chart', t('pointsPerMonth'))
+      drawLater(points, {
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        grid: { left: 80, right: 20, top: 40, bottom: 30 },
+        xAxis: { type: 'category', data: p.months.map((m) => m.month) },
+        yAxis: { type: 'value', name: t('points') },
+        series: [
+          { type: 'bar', name: t('pointsIssued'), data: p.months.map((m) => m.issued) },
+          { type: 'bar', name: t('pointsRedeemed'), data: p.months.map((m) => m.redeemed) },
+          { type: 'bar', name: t('pointsExpired'), data: p.months.map((m) => m.expired) },
+          { type: 'bar', name: t('pointsReversed'), data: p.months.map((m) => m.reversed) },
+        ],
+      })
+      const tiers = chartBox('loyalty-tier-chart', t('tierDistribution'))
+      drawLater(tiers, {
+        tooltip: { trigger: 'axis' },
+        grid: { left: 100, right: 30, top: 10, bottom: 30 },
+        xAxis: { type: 'value', name: t('members') },
+        yAxis: { type: 'category', data: x.tierDistribution.map((d) => d.tier) },
+        series: [{ type: 'bar', data: x.tierDistribution.map((d) => d.members) }],
+      })
+      const moves = chartBox('loyalty-moves-chart', t('tierMovesPerMonth'))
+      drawLater(moves, {
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        grid: { left: 60, right: 20, top: 40, bottom: 30 },
+        xAxis: { type: 'category', data: p.months.map((m) => m.month) },
+        yAxis: { type: 'value', name: t('members') },
+        series: [
+          { type: 'line', name: t('upgrades'), data: p.months.map((m) => m.upgrades) },
+          { type: 'line', name: t('downgrades'), data: p.months.map((m) => m.downgrades) },
+        ],
+      })
+      return [
+        el('p', { class: 'hint' }, `${t('lastSync')}: ${p.lastSync ?? '–'}`),
+        el(
+          'div',
+          { class: 'two' },
+          el('div', {}, kpis),
+          el('div', {}, el('h2', {}, t('pointsPerMonth')), points),
+        ),
+        el(
+          'div',
+          { class: 'two' },
+          el('div', {}, el('h2', {}, t('tierDistribution')), tiers),
+          el('div', {}, el('h2', {}, t('tierMovesPerMonth')), moves),
+        ),
+        el('h2', {}, t('tierMovements')),
+        p.movements.length === 0
+          ? emptyNotice()
+          : table(
+              'loyalty-movements',
+              t('tierMovements'),
+              [t('fromTier'), t('toTier'), t('movement'), t('members')],
+              p.movements.map((m) => [
+                m.from ?? t('enrolled'),
+                m.to,
+                t(`move.${m.kind}`),
+                format(m.members, 'members'),
+              ]),
+              [3],
+            ),
+      ]
+    })
+  run.addEventListener('click', () => void draw())
+  app.append(el('div', { class: 'controls' }, field(t('from'), from), field(t('to'), to), run), box)
+  await draw(first)
+}
