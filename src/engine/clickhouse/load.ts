@@ -10,11 +10,17 @@
  * @module
  */
 import { ConfigError } from '../../core/errors.js'
-import { TABLES, TABLE_NAMES, type FieldDef, type TableName } from '../../core/schema.js'
+import {
+  TABLES,
+  TABLE_NAMES,
+  type FieldDef,
+  type FieldType,
+  type TableName,
+} from '../../core/schema.js'
 import type { ClickHouseDriver } from '../drivers/clickhouse-driver.js'
 import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
 import { compile, ident, join, sql, type Fragment } from '../sql/fragment.js'
-import { buildClickHouseTable } from './schema.js'
+import { buildClickHouseTable, type TableShape } from './schema.js'
 
 export interface CopyOptions {
   readonly tables?: readonly TableName[]
@@ -23,7 +29,7 @@ export interface CopyOptions {
   /** Skip `OPTIMIZE … FINAL` (e.g. when a Distributed table is the target; optimise the local tables). */
   readonly optimize?: boolean
   /** Called after each block with the table and the rows copied so far. */
-  readonly onProgress?: (table: TableName, rows: number) => void
+  readonly onProgress?: (table: string, rows: number) => void
 }
 
 /** How a DuckDB column is read so that ClickHouse parses it exactly (text for decimals, times and JSON). */
@@ -74,54 +80,105 @@ export async function copyToClickHouse(
   target: ClickHouseDriver,
   options: CopyOptions = {},
 ): Promise<Record<string, number>> {
-  const blockRows = options.blockRows ?? 100_000
   const copied: Record<string, number> = {}
   for (const name of options.tables ?? TABLE_NAMES) {
-    const table = TABLES[name]
-    for (const f of table.fields) {
-      if (f.type.kind !== 'timestamp') continue
-      const c = ident(f.name)
-      const bad = await source.first<{ n: bigint }>(
-        sql`SELECT count(*) AS n FROM ${ident(name)} WHERE ${c} <> date_trunc('second', ${c})`,
-      )
-      if (Number(bad?.n ?? 0) > 0) {
-        throw new ConfigError(
-          `${name}.${f.name} has timestamps with fractional seconds; ClickHouse columns keep whole seconds`,
-        )
-      }
-    }
-    const select = sql`SELECT ${join(table.fields.map(readExpr))} FROM ${ident(name)}`
-    // The select has no parameters, so its text alone goes to the streaming API.
-    const result = await source.connection.stream(compile(source.dialect, select).sql)
-    // Old servers read decimals only as JSON numbers.
-    const money =
-      target.config.flavor === 'legacy'
-        ? table.fields.filter((f) => f.type.kind === 'money').map((f) => f.name)
-        : []
-    let block: Record<string, unknown>[] = []
-    let n = 0
-    for await (const rows of result.yieldRowObjectJson()) {
-      for (const r of rows) {
-        for (const m of money) {
-          const v = r[m]
-          if (typeof v === 'string') r[m] = exactNumber(v, `${name}.${m}`)
-        }
-        block.push(r)
-      }
-      if (block.length >= blockRows) {
-        await target.insert(name, block)
-        n += block.length
-        block = []
-        options.onProgress?.(name, n)
-      }
-    }
-    await target.insert(name, block)
-    n += block.length
-    options.onProgress?.(name, n)
-    if (options.optimize !== false) {
-      await target.execute(sql`OPTIMIZE TABLE ${ident(name)} FINAL`)
-    }
-    copied[name] = n
+    copied[name] = await copyTable(source, target, TABLES[name], options)
   }
   return copied
+}
+
+/** Streams one table out of DuckDB into the ClickHouse table of the same name, in blocks. */
+async function copyTable(
+  source: DuckDbDriver,
+  target: ClickHouseDriver,
+  table: TableShape,
+  options: CopyOptions,
+): Promise<number> {
+  const blockRows = options.blockRows ?? 100_000
+  const name = table.name
+  for (const f of table.fields) {
+    if (f.type.kind !== 'timestamp') continue
+    const c = ident(f.name)
+    const bad = await source.first<{ n: bigint }>(
+      sql`SELECT count(*) AS n FROM ${ident(name)} WHERE ${c} <> date_trunc('second', ${c})`,
+    )
+    if (Number(bad?.n ?? 0) > 0) {
+      throw new ConfigError(
+        `${name}.${f.name} has timestamps with fractional seconds; ClickHouse columns keep whole seconds`,
+      )
+    }
+  }
+  const select = sql`SELECT ${join(table.fields.map(readExpr))} FROM ${ident(name)}`
+  // The select has no parameters, so its text alone goes to the streaming API.
+  const result = await source.connection.stream(compile(source.dialect, select).sql)
+  // Old servers read decimals only as JSON numbers.
+  const money =
+    target.config.flavor === 'legacy'
+      ? table.fields.filter((f) => f.type.kind === 'money').map((f) => f.name)
+      : []
+  let block: Record<string, unknown>[] = []
+  let n = 0
+  for await (const rows of result.yieldRowObjectJson()) {
+    for (const r of rows) {
+      for (const m of money) {
+        const v = r[m]
+        if (typeof v === 'string') r[m] = exactNumber(v, `${name}.${m}`)
+      }
+      block.push(r)
+    }
+    if (block.length >= blockRows) {
+      await target.insert(name, block)
+      n += block.length
+      block = []
+      options.onProgress?.(name, n)
+    }
+  }
+  await target.insert(name, block)
+  n += block.length
+  options.onProgress?.(name, n)
+  if (options.optimize !== false) {
+    await target.execute(sql`OPTIMIZE TABLE ${ident(name)} FINAL`)
+  }
+  return n
+}
+
+/** The logical type of a DuckDB column type, for tables outside the canonical schema. */
+function fieldType(duckType: string, where: string): FieldType {
+  if (duckType === 'VARCHAR') return { kind: 'string' }
+  if (duckType === 'BIGINT') return { kind: 'bigint' }
+  if (duckType === 'INTEGER') return { kind: 'integer' }
+  if (duckType === 'DOUBLE') return { kind: 'number' }
+  if (duckType.startsWith('DECIMAL')) return { kind: 'money' }
+  if (duckType === 'TIMESTAMP') return { kind: 'timestamp' }
+  if (duckType === 'DATE') return { kind: 'date' }
+  if (duckType === 'BOOLEAN') return { kind: 'boolean' }
+  if (duckType === 'JSON') return { kind: 'json' }
+  throw new ConfigError(`${where}: DuckDB type ${duckType} has no ClickHouse mapping here`)
+}
+
+/**
+ * Copies a table that is not in the canonical schema (e.g. the loyalty tables `memberlens loyalty sync`
+ * writes), creating it on ClickHouse from DuckDB's column types: ReplacingMergeTree sorted by `key` (which must
+ * hold no NULLs), other columns nullable.
+ */
+export async function copyDuckDbTable(
+  source: DuckDbDriver,
+  target: ClickHouseDriver,
+  name: string,
+  key: readonly string[],
+  options: CopyOptions = {},
+): Promise<number> {
+  const columns = await source.all<{ columnName: string; columnType: string }>(
+    sql`DESCRIBE ${ident(name)}`,
+  )
+  if (columns.length === 0) throw new ConfigError(`no table ${name} in the DuckDB database`)
+  const fields: FieldDef[] = columns.map((c) => ({
+    name: c.columnName,
+    type: fieldType(c.columnType, `${name}.${c.columnName}`),
+    required: key.includes(c.columnName),
+    description: '',
+  }))
+  const table: TableShape = { name, fields, key }
+  await target.execute(buildClickHouseTable(target.dialect, table))
+  return copyTable(source, target, table, options)
 }

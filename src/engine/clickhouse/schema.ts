@@ -19,8 +19,11 @@ import type { FieldDef, TableDef } from '../../core/schema.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 
+/** What the DDL needs of a table: a canonical table, or another table of the DuckDB database (loyalty_*). */
+export type TableShape = Pick<TableDef, 'fields' | 'key' | 'timeField'> & { readonly name: string }
+
 /** The sorting key of a table: member, time, then the rest of its key. */
-export function sortingKey(table: TableDef): string[] {
+export function sortingKey(table: TableShape): string[] {
   const names = new Set(table.fields.map((f) => f.name))
   const out: string[] = []
   if (names.has('member_id')) out.push('member_id')
@@ -46,7 +49,7 @@ export interface TableOptions {
 /** `CREATE TABLE IF NOT EXISTS … ENGINE = ReplacingMergeTree` for a canonical table. */
 export function buildClickHouseTable(
   dialect: SqlDialect,
-  table: TableDef,
+  table: TableShape,
   options: TableOptions = {},
 ): Fragment {
   const key = sortingKey(table)
