@@ -10,7 +10,7 @@ import { createClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
 import {
-  copyDuckDbTable,
+  copyLoyaltyTables,
   copyToClickHouse,
   ensureClickHouseSchema,
 } from '../../src/engine/clickhouse/load.js'
@@ -54,14 +54,6 @@ export async function simulatedDuckDb(dir: string, members = 600, months = 14): 
     if (f !== undefined) await ingestFile(duck.driver, f, { table: t, clock: TEST_CLOCK })
   }
   return duck
-}
-
-/** The loyalty tables and their sort keys, as `memberlens loyalty sync` leaves them. */
-export const LOYALTY_TABLES: Readonly<Record<string, readonly string[]>> = {
-  loyalty_accounts: ['ledger_member'],
-  loyalty_entries: ['entry_id'],
-  loyalty_tier_changes: ['change_id'],
-  loyalty_sync_state: ['key'],
 }
 
 /**
@@ -119,9 +111,7 @@ export async function openEngines(members = 400, months = 13): Promise<Engines> 
   const ch = ClickHouseDriver.fromClient(client)
   await ensureClickHouseSchema(ch)
   const copied = await copyToClickHouse(duck.driver, ch)
-  for (const [name, key] of Object.entries(LOYALTY_TABLES)) {
-    copied[name] = await copyDuckDbTable(duck.driver, ch, name, key)
-  }
+  Object.assign(copied, await copyLoyaltyTables(duck.driver, ch))
   return {
     duck,
     ch,

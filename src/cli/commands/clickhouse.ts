@@ -6,7 +6,11 @@
 import type { Command } from 'commander'
 import { Option } from 'commander'
 import { TABLES, TABLE_NAMES } from '../../core/schema.js'
-import { copyToClickHouse, ensureClickHouseSchema } from '../../engine/clickhouse/load.js'
+import {
+  copyLoyaltyTables,
+  copyToClickHouse,
+  ensureClickHouseSchema,
+} from '../../engine/clickhouse/load.js'
 import { buildClickHouseTable, buildClusterTables } from '../../engine/clickhouse/schema.js'
 import { clickhouseDialect, clickhouseLegacyDialect } from '../../engine/dialects/clickhouse.js'
 import { ClickHouseDriver } from '../../engine/drivers/clickhouse-driver.js'
@@ -102,6 +106,10 @@ export function registerClickHouseCommands(program: Command): void {
               progress.update(rows)
             },
           })
+          Object.assign(
+            copied,
+            await copyLoyaltyTables(source, target, { blockRows: flags.blockRows }),
+          )
           progress.stop()
           if (flags.json) printJson({ url: config.url, copied })
           else

@@ -142,6 +142,30 @@ async function copyTable(
   return n
 }
 
+/** The loyalty tables `memberlens loyalty sync` writes into DuckDB, with the key each is sorted by. */
+export const LOYALTY_TABLE_KEYS: Readonly<Record<string, readonly string[]>> = {
+  loyalty_accounts: ['ledger_member'],
+  loyalty_entries: ['entry_id'],
+  loyalty_tier_changes: ['change_id'],
+  loyalty_sync_state: ['key'],
+}
+
+/** Copies the loyalty tables that exist in the DuckDB database; returns rows copied per table. */
+export async function copyLoyaltyTables(
+  source: DuckDbDriver,
+  target: ClickHouseDriver,
+  options: CopyOptions = {},
+): Promise<Record<string, number>> {
+  const copied: Record<string, number> = {}
+  for (const [name, key] of Object.entries(LOYALTY_TABLE_KEYS)) {
+    const found = await source.first(
+      sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = ${name}`,
+    )
+    if (found) copied[name] = await copyDuckDbTable(source, target, name, key, options)
+  }
+  return copied
+}
+
 /** The logical type of a DuckDB column type, for tables outside the canonical schema. */
 function fieldType(duckType: string, where: string): FieldType {
   if (duckType === 'VARCHAR') return { kind: 'string' }
