@@ -385,3 +385,27 @@ describe('loyalty page endpoint', () => {
     expect((await get('/api/v1/loyalty-program')).status).toBe(401)
   })
 })
+
+describe('OpenAPI document', () => {
+  it('describes every dashboard page endpoint', async () => {
+    const doc = await body(await app.request('/openapi.json'))
+    for (const path of [
+      '/api/v1/lifecycle/sizes',
+      '/api/v1/lifecycle/flows',
+      '/api/v1/rfm/grid',
+      '/api/v1/segment-sizes',
+      '/api/v1/value',
+      '/api/v1/value/validation',
+      '/api/v1/risk-mix',
+      '/api/v1/risk-export',
+      '/api/v1/loyalty-program',
+      '/api/v1/voice',
+      '/api/v1/experiments',
+      '/api/v1/experiments/{id}',
+    ])
+      expect(Object.keys(doc.paths), path).toContain(path)
+    expect(Object.keys(doc.paths['/api/v1/risk-export'].get.responses['200'].content)).toContain(
+      'text/csv',
+    )
+  })
+})

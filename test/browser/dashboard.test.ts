@@ -314,6 +314,12 @@ describe('dashboard', () => {
       '购买频次',
     )
     await page.screenshot({ path: `${SHOTS}/overview-zh.png`, fullPage: true })
+    // A new page in Chinese: translated headings and stage names.
+    await page.goto(`${server.url}/#/lifecycle`)
+    await page.waitForSelector('#lifecycle-actions tbody tr')
+    expect(await page.locator('h1').textContent()).toBe('生命周期')
+    expect(await page.locator('#lifecycle-actions').textContent()).toContain('新客引导旅程')
+    await page.screenshot({ path: `${SHOTS}/lifecycle-zh.png`, fullPage: true })
     await page.selectOption('#lang', 'en')
   })
 
