@@ -26,6 +26,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
+import { ensureSentimentTable } from '../../src/analytics/voice-label.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
@@ -132,6 +133,13 @@ beforeAll(async () => {
     ]),
   )
   await loadLoyalty(s)
+  // Text labels as `memberlens voice label` writes them: F6 and F8 negative, F7 positive.
+  await ensureSentimentTable(s.db.driver)
+  await s.db.driver.execute({
+    sql: `INSERT INTO feedback_sentiment VALUES ('F6', 'h', 'zh', 'negative', -1, '', ''),
+      ('F7', 'h', 'zh', 'positive', 1, '', ''), ('F8', 'h', 'zh', 'negative', -2, '', '')`,
+    parameters: [],
+  })
 })
 afterAll(async () => {
   await s.cleanup()
@@ -244,6 +252,7 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   csat: { month: [n, 1 / 2, n], quarter: 1 / 2 },
   review_rating: { month: [n, n, 3.5], quarter: 3.5 },
   negative_review_share: { month: [n, n, 1 / 2], quarter: 1 / 2 },
+  negative_text_share: { month: [n, n, 2 / 3], quarter: 2 / 3 },
   feedback_rate: { month: [2 / 3, 3 / 3, 1 / 2], quarter: 3 / 5 }, // Mar: only M2 is active and gave feedback
   support_requests_per_1000: { month: [0, 0, 500], quarter: 200 },
   complaint_rate: { month: [0, 0, 1 / 2], quarter: 1 / 5 },

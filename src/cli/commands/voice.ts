@@ -8,7 +8,9 @@ import { Option, type Command } from 'commander'
 import pc from 'picocolors'
 import { parse as parseYaml } from 'yaml'
 import { membersAtRisk, voiceSummary, voiceTopics } from '../../analytics/voice.js'
+import { labelFeedback } from '../../analytics/voice-label.js'
 import type { TopicConfig } from '../../analytics/voice-text.js'
+import { systemClock } from '../../core/clock.js'
 import { ConfigError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { lastActivity } from '../../engine/experiments/planning-units.js'
@@ -56,7 +58,7 @@ const common = (cmd: Command) =>
     .option('--to <date>', 'day after the last (default: the day after the last activity)')
     .addOption(new Option('--json', 'machine-readable JSON on stdout').default(false))
 
-/** Registers `voice summary|topics|members-at-risk`. */
+/** Registers `voice summary|topics|label|members-at-risk`. */
 export function registerVoiceCommands(program: Command): void {
   const voice = program
     .command('voice')
@@ -222,6 +224,36 @@ export function registerVoiceCommands(program: Command): void {
         },
         true,
       )
+    })
+  voice
+    .command('label')
+    .description(
+      'store the sentiment and topics of feedback texts for the catalog (negative_text_share); only new or changed texts',
+    )
+    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .option('--all', 'label every text again (after changing the lexicon or the topics)', false)
+    .option(
+      '--topics <file>',
+      'topic keyword file (YAML/JSON: topics: {name: {zh: [...], en: [...]}})',
+    )
+    .addOption(new Option('--json', 'machine-readable JSON on stdout').default(false))
+    .action(async (flags: { db: string; all: boolean; topics?: string; json: boolean }) => {
+      await withDatabase(flags.db, async (d) => {
+        const topics = await loadTopics(flags.topics)
+        const r = await labelFeedback(d.driver, {
+          all: flags.all,
+          clock: systemClock,
+          ...(topics ? { topics } : {}),
+        })
+        if (flags.json) return printJson(r)
+        process.stdout.write(
+          `${pc.bold(`Labelled ${fmt(r.labelled)} feedback texts`)}; in the table: ${Object.entries(
+            r.bySentiment,
+          )
+            .map(([k, v]) => `${k} ${fmt(v)}`)
+            .join(', ')}\n`,
+        )
+      })
     })
   common(
     voice

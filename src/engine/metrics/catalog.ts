@@ -542,9 +542,22 @@ export const CATALOG: readonly MetricDef[] = [
     direction: 'lower',
     defaultGrain: M,
     measures: ['negative_reviews', 'reviews'],
-    description: 'Reviews scoring 1 or 2 over reviews (text sentiment will refine this).',
+    description: 'Reviews scoring 1 or 2 over reviews (negative_text_share reads the texts).',
     formula: 'reviews with score ≤ 2 ÷ reviews',
     value: (c) => ratio(c('negative_reviews'), c('reviews')),
+  }),
+  metric({
+    id: 'negative_text_share',
+    name: { en: 'Negative-text share', zh: '负面评价占比 (文本情感)' },
+    family: 'satisfaction',
+    unit: 'ratio',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['texts_negative', 'texts_labelled'],
+    description:
+      'Feedback texts (reviews, comments, complaints, …) whose derived sentiment is negative over the texts labelled (`memberlens voice label`).',
+    formula: 'texts labelled negative ÷ texts labelled',
+    value: (c) => ratio(c('texts_negative'), c('texts_labelled')),
   }),
   metric({
     id: 'feedback_rate',

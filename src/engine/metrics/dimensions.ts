@@ -26,6 +26,7 @@ export type SourceId =
   | 'spend'
   | 'visits'
   | 'touches'
+  | 'sentiment'
   | 'points'
   | 'enrollments'
   | 'tier_changes'

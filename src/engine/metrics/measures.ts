@@ -497,6 +497,11 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
       rowDims: false,
       where: fb('support_ticket'),
     }),
+    aggregate('texts_labelled', 'sentiment', sql`count(*)`, { rowDims: false }),
+    aggregate('texts_negative', 'sentiment', sql`count(*)`, {
+      rowDims: false,
+      where: sql`s.sentiment = 'negative'`,
+    }),
     aggregate('complaint_members', 'feedback', sql`count(DISTINCT s.member_id)`, {
       rowDims: false,
       where: fb('complaint'),

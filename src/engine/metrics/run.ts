@@ -19,7 +19,7 @@ import {
   type Dimension,
   type MemberCondition,
 } from './dimensions.js'
-import { LOYALTY_SOURCES } from './sources.js'
+import { SOURCE_REQUIRES } from './sources.js'
 
 export interface MetricRequest {
   /** Metric ids, optionally with a trend suffix: `net_revenue`, `net_revenue:pop`, `net_revenue:yoy`, `net_revenue:avg3`. */
@@ -207,9 +207,6 @@ function dimensionCtes(dims: readonly Dimension[]) {
   return [...seen.values()]
 }
 
-const LOYALTY_HINT =
-  'points and tier metrics read the ledger synced into the engine: run `memberlens loyalty sync` (or `loyalty replay`) first'
-
 /** Refuses, with the command to run, a request whose metrics or dimensions read tables that do not exist. */
 async function checkTables(
   driver: Driver,
@@ -217,12 +214,12 @@ async function checkTables(
   dims: readonly Dimension[],
 ): Promise<void> {
   const needs = new Map<string, string>()
-  for (const c of columns) {
-    const loyalty = metricMeasures(c.metric).some((m) =>
-      m.sources.some((s) => LOYALTY_SOURCES.has(s)),
-    )
-    if (loyalty) needs.set('loyalty_entries', `${c.metric.id}: ${LOYALTY_HINT}`)
-  }
+  for (const c of columns)
+    for (const m of metricMeasures(c.metric))
+      for (const s of m.sources) {
+        const r = SOURCE_REQUIRES[s]
+        if (r) needs.set(r.table, `${c.metric.id}: ${r.hint}`)
+      }
   for (const d of dims) if (d.requires) needs.set(d.requires.table, `${d.id}: ${d.requires.hint}`)
   for (const [table, hint] of needs) {
     const found = await driver.first(

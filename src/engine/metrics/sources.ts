@@ -13,6 +13,8 @@
  * - registrations: member_id, ts = registered_at.
  * - spend: ts = period_start, channel, amount (acquisition spend; no member).
  * - visits: ts = period_start, channel, visitors (anonymous visitors; no member).
+ * - sentiment: feedback texts with their derived sentiment (member_id, ts, kind, sentiment), written by
+ *   `memberlens voice label`.
  * - touches: campaign touches (member_id, ts = sent_at, kind, treatment_group).
  * - points: the loyalty ledger's entries synced from the ledger (member_id, ts = occurred_at, kind, points).
  * - enrollments: loyalty accounts (member_id, ts = enrolled_at).
@@ -35,17 +37,29 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   spend: [],
   visits: [],
   touches: [],
+  sentiment: [],
   points: [],
   enrollments: [],
   tier_changes: [],
 }
 
-/** Sources read from the tables `memberlens loyalty sync` writes (see analytics/loyalty-sync). */
-export const LOYALTY_SOURCES: ReadonlySet<SourceId> = new Set([
-  'points',
-  'enrollments',
-  'tier_changes',
-])
+const LOYALTY = {
+  table: 'loyalty_entries',
+  hint: 'points and tier metrics read the ledger synced into the engine: run `memberlens loyalty sync` (or `loyalty replay`) first',
+}
+
+/** Sources read from tables a command writes (not loaded by ingest), with that command. */
+export const SOURCE_REQUIRES: Partial<
+  Record<SourceId, { readonly table: string; readonly hint: string }>
+> = {
+  points: LOYALTY,
+  enrollments: LOYALTY,
+  tier_changes: LOYALTY,
+  sentiment: {
+    table: 'feedback_sentiment',
+    hint: 'sentiment metrics read the labels of feedback texts: run `memberlens voice label` first',
+  },
+}
 
 const ORDER: readonly SourceId[] = [
   'purchases',
@@ -58,6 +72,7 @@ const ORDER: readonly SourceId[] = [
   'spend',
   'visits',
   'touches',
+  'sentiment',
   'points',
   'enrollments',
   'tier_changes',
@@ -105,6 +120,9 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, visitors FROM visitors`
     case 'touches':
       return sql`SELECT member_id, ${local('sent_at')} AS ts, kind, coalesce(treatment_group, 'treatment') AS treatment_group FROM touches`
+    case 'sentiment':
+      return sql`SELECT f.member_id, ${ctx.dialect.localTime(sql`f.ts`, ctx.timezone)} AS ts, f.kind, l.sentiment
+        FROM feedback f JOIN feedback_sentiment l ON l.feedback_id = f.feedback_id`
     case 'points':
       return sql`SELECT member_id, ${local('occurred_at')} AS ts, kind, points FROM loyalty_entries`
     case 'enrollments':
