@@ -1,0 +1,110 @@
+/** Metrics explorer: any metric over any range, by a dimension, with a region filter, as a chart and a table. */
+import { t, lang } from '../i18n'
+import { api, app, clear, el, format, loading, showError, type Name } from '../ui'
+import { drawSeries, type MetricResult } from './overview'
+
+interface MetricDef {
+  id: string
+  name: Name
+  unit: string
+  family: string
+  dimensions: string[]
+}
+
+// Metrics explorer: any metrics, range, grain and dimension, as a chart and a table.
+export async function explore(): Promise<void> {
+  loading()
+  const { metrics } = await api<{ metrics: MetricDef[] }>('/api/v1/metrics')
+  clear()
+  const metricSelect = el(
+    'select',
+    { id: 'explore-metric', 'aria-label': t('metric') },
+    ...metrics.map((m) => el('option', { value: m.id }, m.name[lang()])),
+  )
+  metricSelect.value = 'net_revenue'
+  const from = el('input', {
+    id: 'explore-from',
+    type: 'month',
+    value: '2026-01',
+    'aria-label': t('from'),
+  })
+  const to = el('input', {
+    id: 'explore-to',
+    type: 'month',
+    value: '2026-10',
+    'aria-label': t('to'),
+  })
+  const by = el(
+    'select',
+    { id: 'explore-by', 'aria-label': t('dimension') },
+    ...['', 'registration_channel', 'region', 'cohort', 'order_channel'].map((d) =>
+      el('option', { value: d }, d === '' ? t('allMembers') : t(`dim.${d}`)),
+    ),
+  )
+  const region = el('input', {
+    id: 'explore-where',
+    placeholder: t('regionFilter'),
+    'aria-label': t('regionFilter'),
+  })
+  const out = el('div', { class: 'chart', id: 'explore-chart' })
+  const tableBox = el('div', { id: 'explore-table' })
+  const run = async () => {
+    const m = metricSelect.value
+    const where = region.value.trim()
+      ? `&where=${encodeURIComponent(`region=${region.value.trim()}`)}`
+      : ''
+    tableBox.replaceChildren(el('p', { class: 'loading' }, t('loading')))
+    const r = await api<MetricResult>(
+      `/api/v1/metrics/query?metrics=${m}&from=${from.value}&to=${to.value}${by.value ? `&by=${by.value}` : ''}${where}`,
+    )
+    drawSeries(out, r, m, by.value)
+    const unit = r.columns[0]?.unit ?? ''
+    const rows = r.rows.map((x) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, x.label),
+        ...(by.value ? [el('td', {}, x.dims[by.value] ?? '(none)')] : []),
+        el('td', { class: 'num' }, format(x.values[m], unit)),
+      ),
+    )
+    tableBox.replaceChildren(
+      r.rows.length === 0
+        ? el('p', {}, t('empty'))
+        : el(
+            'table',
+            {},
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                el('th', {}, t('period')),
+                ...(by.value ? [el('th', {}, t(`dim.${by.value}`))] : []),
+                el('th', {}, r.columns[0]?.name[lang()] ?? m),
+              ),
+            ),
+            el('tbody', {}, ...rows),
+          ),
+    )
+  }
+  const button = el('button', { id: 'explore-run', type: 'button' }, t('show'))
+  button.addEventListener('click', () => void run().catch(showError))
+  app.append(
+    el('h1', {}, t('nav.explore')),
+    el(
+      'div',
+      { class: 'controls' },
+      el('label', {}, t('metric'), metricSelect),
+      el('label', {}, t('from'), from),
+      el('label', {}, t('to'), to),
+      el('label', {}, t('dimension'), by),
+      el('label', {}, t('regionFilter'), region),
+      button,
+    ),
+    out,
+    tableBox,
+  )
+  await run()
+}

@@ -1,0 +1,73 @@
+/** Member 360: search by member id, phone, email or card. */
+import { t } from '../i18n'
+import { api, app, clear, el, format } from '../ui'
+
+// Member 360: search by member id, phone, email or card.
+export async function member(query?: string): Promise<void> {
+  clear()
+  const input = el('input', {
+    id: 'member-query',
+    placeholder: t('memberSearch'),
+    'aria-label': t('memberSearch'),
+    value: query ?? '',
+  })
+  const button = el('button', { id: 'member-search', type: 'button' }, t('search'))
+  const result = el('div', { id: 'member-result' })
+  const search = async () => {
+    result.replaceChildren(el('p', { class: 'loading' }, t('loading')))
+    try {
+      const p = await api<{
+        member: Record<string, unknown>
+        identities: Record<string, unknown>[]
+        purchases: Record<string, number | string | null>
+        clv: { pAlive: number; expectedPurchases: number; clv: number } | null
+        masked: boolean
+      }>(`/api/v1/members/${encodeURIComponent(input.value.trim())}`)
+      const kv = (k: string, v: unknown) =>
+        el('tr', {}, el('th', {}, k), el('td', {}, v === null || v === undefined ? '–' : String(v)))
+      result.replaceChildren(
+        el('h2', {}, `${t('member')} ${String(p.member['memberId'])}`),
+        el(
+          'table',
+          {},
+          ...Object.entries(p.member)
+            .filter(([, v]) => v !== null)
+            .map(([k, v]) => kv(k, v)),
+        ),
+        el('h2', {}, t('identities') + (p.masked ? ` (${t('masked')})` : '')),
+        el(
+          'table',
+          {},
+          ...p.identities.map((i) =>
+            kv(
+              String(i['identityType']),
+              `${String(i['identityValue'])} · ${String(i['firstSeenAt'] ?? '')}`,
+            ),
+          ),
+        ),
+        el('h2', {}, t('purchases')),
+        el('table', {}, ...Object.entries(p.purchases).map(([k, v]) => kv(k, v))),
+        ...(p.clv
+          ? [
+              el('h2', {}, t('predicted')),
+              el(
+                'table',
+                { id: 'member-clv' },
+                kv(t('pAlive'), format(p.clv.pAlive, 'ratio')),
+                kv(t('expectedPurchases'), format(p.clv.expectedPurchases, 'per_member')),
+                kv(t('clv'), format(p.clv.clv, 'currency')),
+              ),
+            ]
+          : []),
+      )
+    } catch (e) {
+      result.replaceChildren(
+        el('p', { class: 'error', role: 'alert' }, e instanceof Error ? e.message : String(e)),
+      )
+    }
+  }
+  button.addEventListener('click', () => void search())
+  input.addEventListener('keydown', (e) => e.key === 'Enter' && void search())
+  app.append(el('h1', {}, t('nav.member')), el('div', { class: 'controls' }, input, button), result)
+  if (query) await search()
+}

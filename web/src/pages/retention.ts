@@ -1,0 +1,88 @@
+/** Retention: the cohort heatmap, lifecycle stage sizes and RFM segments. */
+import { t, lang } from '../i18n'
+import { api, app, chart, clear, el, format, loading, type Name } from '../ui'
+
+// Retention: the cohort heatmap, lifecycle stage sizes and RFM segments.
+export async function retention(): Promise<void> {
+  loading()
+  const [c, l, r] = await Promise.all([
+    api<{
+      cohorts: { cohort: string; size: number; cells: { period: number; rate: number | null }[] }[]
+    }>('/api/v1/cohorts?grain=month&periods=12'),
+    api<{
+      asOf: string
+      stages: { stage: string; members: number; name?: Name; action?: string }[]
+    }>('/api/v1/lifecycle'),
+    api<{ segments: { segment: string; members: number; name?: Name; revenue?: number }[] }>(
+      '/api/v1/rfm',
+    ),
+  ])
+  clear()
+  const cohorts = c.cohorts.slice(-18)
+  const heat = el('div', { class: 'chart', id: 'cohort-chart', 'aria-label': t('cohortHeatmap') })
+  const stages = el('div', { class: 'chart', id: 'stage-chart', 'aria-label': t('lifecycle') })
+  app.append(
+    el('h1', {}, t('nav.retention')),
+    el('h2', {}, t('cohortHeatmap')),
+    heat,
+    el('h2', {}, `${t('lifecycle')} (${l.asOf})`),
+    stages,
+  )
+  const data: [number, number, number | null][] = []
+  cohorts.forEach((co, y) =>
+    co.cells.forEach((cell) =>
+      data.push([cell.period, y, cell.rate === null ? null : Math.round(cell.rate * 1000) / 10]),
+    ),
+  )
+  chart(heat, {
+    tooltip: {},
+    grid: { left: 110, right: 20, top: 10, bottom: 60 },
+    xAxis: { type: 'category', data: Array.from({ length: 13 }, (_, i) => `+${i}`) },
+    yAxis: { type: 'category', data: cohorts.map((x) => `${x.cohort.slice(0, 7)} (${x.size})`) },
+    visualMap: {
+      min: 0,
+      max: 100,
+      orient: 'horizontal',
+      left: 'center',
+      bottom: 0,
+      inRange: { color: ['#f0f4f8', '#2f6fb3'] },
+    },
+    series: [{ type: 'heatmap', data, label: { show: true, fontSize: 9 } }],
+  })
+  const stageName = (x: { stage: string; name?: Name }) => x.name?.[lang()] ?? x.stage
+  chart(stages, {
+    tooltip: { trigger: 'axis' },
+    grid: { left: 160, right: 20, top: 10, bottom: 30 },
+    xAxis: { type: 'value' },
+    yAxis: { type: 'category', data: l.stages.map(stageName) },
+    series: [{ type: 'bar', data: l.stages.map((x) => Number(x.members)) }],
+  })
+  const rows = r.segments.map((x) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, x.name?.[lang()] ?? x.segment),
+      el('td', { class: 'num' }, format(Number(x.members), 'members')),
+      el('td', { class: 'num' }, format(x.revenue ?? null, 'currency')),
+    ),
+  )
+  app.append(
+    el('h2', {}, t('rfm')),
+    el(
+      'table',
+      { id: 'rfm-table' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, t('segment')),
+          el('th', {}, t('members')),
+          el('th', {}, t('revenue')),
+        ),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+  )
+}
