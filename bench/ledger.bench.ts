@@ -140,7 +140,9 @@ const pg = await startLocalPostgres({ settings: PG_SETTINGS })
 const results: Record<string, unknown> = {}
 
 /** Runs `fn` RUNS times on fresh stores and keeps the run with the median throughput. */
-async function median<T extends { txPerSec: number }>(fn: (run: number) => Promise<T>): Promise<T> {
+async function medianRun<T extends { txPerSec: number }>(
+  fn: (run: number) => Promise<T>,
+): Promise<T> {
   const runs: T[] = []
   for (let r = 0; r < RUNS; r++) runs.push(await fn(r))
   runs.sort((a, b) => a.txPerSec - b.txPerSec)
@@ -149,13 +151,13 @@ async function median<T extends { txPerSec: number }>(fn: (run: number) => Promi
 
 try {
   if (PARTS.has('pglite')) {
-    results['pglite'] = await median((r) => earnBench(join(dir, `earn${r}`)))
+    results['pglite'] = await medianRun((r) => earnBench(join(dir, `earn${r}`)))
     process.stderr.write(
       `earn, PGlite (embedded, 1 connection), ${CLIENTS} clients: ${JSON.stringify(results['pglite'])}\n`,
     )
   }
   if (PARTS.has('postgres')) {
-    results['postgres'] = await median(async (r) => {
+    results['postgres'] = await medianRun(async (r) => {
       await pgAdmin(pg.url, `CREATE DATABASE earn${r}`)
       return earnBench(pg.url.replace(/\/postgres$/, `/earn${r}`))
     })
