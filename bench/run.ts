@@ -2,7 +2,7 @@
  * `npm run bench`: runs every benchmark in turn, each in its own process, forwarding the arguments.
  *
  *   npm run bench                         # all
- *   npm run bench -- --only tree          # one (ingest, tree, retention, ledger)
+ *   npm run bench -- --only tree          # one (ingest, tree, retention, ledger, clv, api)
  *   npm run bench -- --only ingest --orders 2000000
  */
 import { spawnSync } from 'node:child_process'
@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   retention: 'bench/retention.bench.ts',
   ledger: 'bench/ledger.bench.ts',
   clv: 'bench/clv.bench.ts',
+  api: 'bench/api.bench.ts',
 }
 
 const args = process.argv.slice(2)
