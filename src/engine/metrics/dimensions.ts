@@ -20,6 +20,7 @@ export type SourceId =
   | 'returns'
   | 'events'
   | 'activity'
+  | 'member_periods'
   | 'sessions'
   | 'feedback'
   | 'registrations'

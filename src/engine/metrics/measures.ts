@@ -38,9 +38,8 @@ const src = (id: SourceId) => sql`${ident(`src_${id}`)}`
  * members in their numerator, so that they stay shares.
  */
 function activeInSamePeriod(ctx: CompileContext, s: string): Fragment {
-  const p = periodOf(ctx, sql`${ident(s, 'ts')}`)
-  return sql`EXISTS (SELECT 1 FROM src_activity a WHERE a.member_id = ${ident(s, 'member_id')}
-    AND a.ts >= ${p} AND a.ts < ${ctx.dialect.addPeriods(ctx.grain, p, 1)})`
+  return sql`EXISTS (SELECT 1 FROM src_member_periods a WHERE a.member_id = ${ident(s, 'member_id')}
+    AND a.period = ${periodOf(ctx, sql`${ident(s, 'ts')}`)})`
 }
 const inRange = (ctx: CompileContext, ts: Fragment) => sql`${ts} >= ${ctx.lo} AND ${ts} < ${ctx.hi}`
 
@@ -61,7 +60,7 @@ export function aggregate(
   const memberBased = options.memberBased ?? true
   return {
     id,
-    sources: options.activeOnly ? [source, 'activity'] : [source],
+    sources: options.activeOnly ? [source, 'member_periods'] : [source],
     ...(options.rowDims === false ? {} : { rowSource: source }),
     memberBased,
     zeroWhenEmpty: options.zero ?? true,
@@ -116,19 +115,33 @@ function memberPeriods(
     WHERE s.ts >= ${d.addPeriods(ctx.grain, ctx.lo, -before)} AND s.ts < ${d.addPeriods(ctx.grain, ctx.hi, after)}${memberWhere(ctx)}`
 }
 
+/** Active members per period (distinct members with activity), from the member-period pairs. */
+const activeMembers: Measure = {
+  id: 'active_members',
+  sources: ['member_periods'],
+  memberBased: true,
+  zeroWhenEmpty: true,
+  build(ctx) {
+    return sql`SELECT s.period${withDims(dimSelects(ctx, 'activity', 's'))}, count(*) AS v
+      FROM src_member_periods s${memberJoin(ctx, 's')}
+      WHERE s.period >= ${ctx.lo}${memberWhere(ctx)}
+      ${groupByPeriodAndDims(ctx)}`
+  },
+}
+
 /** Members active in t and in t − 1 (period retention numerator). */
 const retainedMembers: Measure = {
   id: 'retained_members',
-  sources: ['activity'],
+  sources: ['member_periods'],
   memberBased: true,
   zeroWhenEmpty: true,
   build(ctx) {
     const d = ctx.dialect
-    return sql`SELECT cur.period${withDims(dimRefs(ctx, 'cur'))}, count(*) AS v
-      FROM (${memberPeriods(ctx, 'activity', 1, 0)}) cur
-      JOIN (${memberPeriods(ctx, 'activity', 1, 0)}) prev
+    return sql`SELECT cur.period${withDims(dimSelects(ctx, 'activity', 'cur'))}, count(*) AS v
+      FROM src_member_periods cur${memberJoin(ctx, 'cur')}
+      JOIN src_member_periods prev
         ON prev.member_id = cur.member_id AND prev.period = ${d.addPeriods(ctx.grain, sql`cur.period`, -1)}
-      WHERE cur.period >= ${ctx.lo}
+      WHERE cur.period >= ${ctx.lo}${memberWhere(ctx)}
       ${groupByPeriodAndDims(ctx)}`
   },
 }
@@ -136,14 +149,14 @@ const retainedMembers: Measure = {
 /** Members active in t − 1, reported at t (period retention denominator). */
 const previousActive: Measure = {
   id: 'previous_active',
-  sources: ['activity'],
+  sources: ['member_periods'],
   memberBased: true,
   zeroWhenEmpty: true,
   build(ctx) {
     const d = ctx.dialect
-    return sql`SELECT ${d.addPeriods(ctx.grain, sql`p.period`, 1)} AS period${withDims(dimRefs(ctx, 'p'))}, count(*) AS v
-      FROM (${memberPeriods(ctx, 'activity', 1, 0)}) p
-      WHERE p.period < ${ctx.last}
+    return sql`SELECT ${d.addPeriods(ctx.grain, sql`p.period`, 1)} AS period${withDims(dimSelects(ctx, 'activity', 'p'))}, count(*) AS v
+      FROM src_member_periods p${memberJoin(ctx, 'p')}
+      WHERE p.period < ${ctx.last}${memberWhere(ctx)}
       ${groupByPeriodAndDims(ctx)}`
   },
 }
@@ -217,17 +230,13 @@ function winback(id: string, group: 'treatment' | 'holdout', returned: boolean):
 /** Active members with at least one engagement event or review in the period. */
 const engagedMembers: Measure = {
   id: 'engaged_members',
-  sources: ['events', 'feedback', 'activity'],
+  sources: ['member_periods'],
   memberBased: true,
   zeroWhenEmpty: true,
   build(ctx) {
-    const types = ctx.settings.engagementEvents
-    const eventTypes =
-      types.length === 0 ? sql`false` : sql`event_type IN (${join(types.map((t) => sql`${t}`))})`
-    return sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'activity', 's'))}, count(DISTINCT s.member_id) AS v
-      FROM (SELECT member_id, ts FROM src_events WHERE ${eventTypes}
-            UNION ALL SELECT member_id, ts FROM src_feedback WHERE kind = 'review') s${memberJoin(ctx, 's')}
-      WHERE ${inRange(ctx, sql`s.ts`)}${memberWhere(ctx)} AND ${activeInSamePeriod(ctx, 's')}
+    return sql`SELECT s.period${withDims(dimSelects(ctx, 'activity', 's'))}, count(*) AS v
+      FROM src_member_periods s${memberJoin(ctx, 's')}
+      WHERE s.period >= ${ctx.lo} AND s.engaged = 1${memberWhere(ctx)}
       ${groupByPeriodAndDims(ctx)}`
   },
 }
@@ -435,7 +444,7 @@ const pointsDebited = (id: string, kind: string) =>
 /** Every measure, by id. */
 export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
   [
-    aggregate('active_members', 'activity', sql`count(DISTINCT s.member_id)`, { rowDims: false }),
+    activeMembers,
     aggregate('buyers', 'purchases', sql`count(DISTINCT s.member_id)`),
     aggregate('orders', 'purchases', sql`count(*)`),
     aggregate('purchase_amount', 'purchases', sql`sum(s.amount)`),

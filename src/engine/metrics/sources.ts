@@ -7,6 +7,9 @@
  * - returns: member_id, ts = returned_at, amount, order_id.
  * - events: member_id, ts, event_type, session_id, duration_s, channel.
  * - activity: purchases and qualifying events (member_id, ts).
+ * - member_periods: one row per member and period with activity, from one period before the range to its end
+ *   (member_id, period, engaged = an engagement event or a review in the period) — what active counts,
+ *   retention, engagement and "active in the same period" read, computed in one pass over the facts.
  * - sessions: events grouped by session id, or by a gap of inactivity when the source has no session id
  *   (member_id, ts = session start, duration_s, page_views, channel).
  * - feedback: member_id, ts, kind, score.
@@ -31,6 +34,7 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   returns: [],
   events: [],
   activity: ['purchases', 'events'],
+  member_periods: ['purchases', 'events', 'feedback'],
   sessions: ['events'],
   feedback: [],
   registrations: [],
@@ -68,6 +72,7 @@ const ORDER: readonly SourceId[] = [
   'activity',
   'sessions',
   'feedback',
+  'member_periods',
   'registrations',
   'spend',
   'visits',
@@ -107,6 +112,22 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       const where =
         q.length === 0 ? sql`` : sql` WHERE event_type IN (${join(q.map((e) => sql`${e}`))})`
       return sql`SELECT member_id, ts FROM src_purchases UNION ALL SELECT member_id, ts FROM src_events${where}`
+    }
+    case 'member_periods': {
+      // Flags per fact row: active (a purchase or a qualifying event), engaged (an engagement event or a review).
+      const q = ctx.settings.qualifyingEvents
+      const e = ctx.settings.engagementEvents
+      const inList = (xs: readonly string[]) => join(xs.map((x) => sql`${x}`))
+      const active =
+        q.length === 0 ? sql`1` : sql`CASE WHEN event_type IN (${inList(q)}) THEN 1 ELSE 0 END`
+      const engaged =
+        e.length === 0 ? sql`0` : sql`CASE WHEN event_type IN (${inList(e)}) THEN 1 ELSE 0 END`
+      return sql`SELECT member_id, ${ctx.dialect.dateTrunc(ctx.grain, sql`ts`)} AS period, max(engaged) AS engaged
+        FROM (SELECT member_id, ts, 1 AS active, 0 AS engaged FROM src_purchases
+          UNION ALL SELECT member_id, ts, ${active} AS active, ${engaged} AS engaged FROM src_events
+          UNION ALL SELECT member_id, ts, 0 AS active, 1 AS engaged FROM src_feedback WHERE kind = 'review') f
+        WHERE ts >= ${ctx.dialect.addPeriods(ctx.grain, ctx.lo, -1)} AND ts < ${ctx.hi}
+        GROUP BY 1, 2 HAVING max(active) = 1`
     }
     case 'sessions':
       return sessionsQuery(ctx)
