@@ -4,6 +4,7 @@
  *   npm run bench                         # all
  *   npm run bench -- --only tree          # one (ingest, tree, retention, ledger, clv, api)
  *   npm run bench -- --only ingest --orders 2000000
+ *   npm run bench -- --only clickhouse [--url http://127.0.0.1:8123]   # DuckDB and ClickHouse side by side
  */
 import { spawnSync } from 'node:child_process'
 
@@ -14,6 +15,7 @@ const BENCHES: Record<string, string> = {
   ledger: 'bench/ledger.bench.ts',
   clv: 'bench/clv.bench.ts',
   api: 'bench/api.bench.ts',
+  clickhouse: 'bench/clickhouse.bench.ts',
 }
 
 const args = process.argv.slice(2)

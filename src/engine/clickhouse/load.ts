@@ -72,8 +72,9 @@ export async function ensureClickHouseSchema(target: ClickHouseDriver): Promise<
 }
 
 /**
- * Copies the canonical tables from DuckDB to ClickHouse. Refuses timestamps with fractional seconds, which
- * the ClickHouse `DateTime` columns would silently drop.
+ * Copies the canonical tables from DuckDB to ClickHouse. Refuses timestamps with fractional seconds in the
+ * data tables, which the ClickHouse `DateTime` columns would drop; the times of the `loads` bookkeeping table
+ * are cut to whole seconds.
  */
 export async function copyToClickHouse(
   source: DuckDbDriver,
@@ -82,7 +83,7 @@ export async function copyToClickHouse(
 ): Promise<Record<string, number>> {
   const copied: Record<string, number> = {}
   for (const name of options.tables ?? TABLE_NAMES) {
-    copied[name] = await copyTable(source, target, TABLES[name], options)
+    copied[name] = await copyTable(source, target, TABLES[name], options, name !== 'loads')
   }
   return copied
 }
@@ -93,11 +94,12 @@ async function copyTable(
   target: ClickHouseDriver,
   table: TableShape,
   options: CopyOptions,
+  exactTimes: boolean,
 ): Promise<number> {
   const blockRows = options.blockRows ?? 100_000
   const name = table.name
   for (const f of table.fields) {
-    if (f.type.kind !== 'timestamp') continue
+    if (f.type.kind !== 'timestamp' || !exactTimes) continue
     const c = ident(f.name)
     const bad = await source.first<{ n: bigint }>(
       sql`SELECT count(*) AS n FROM ${ident(name)} WHERE ${c} <> date_trunc('second', ${c})`,
@@ -204,5 +206,6 @@ export async function copyDuckDbTable(
   }))
   const table: TableShape = { name, fields, key }
   await target.execute(buildClickHouseTable(target.dialect, table))
-  return copyTable(source, target, table, options)
+  // The ledger's times carry milliseconds; its metrics count by day and month, so whole seconds suffice.
+  return copyTable(source, target, table, options, false)
 }

@@ -137,7 +137,8 @@ const retainedMembers: Measure = {
   zeroWhenEmpty: true,
   build(ctx) {
     const d = ctx.dialect
-    return sql`SELECT cur.period${withDims(dimSelects(ctx, 'activity', 'cur'))}, count(*) AS v
+    // Named explicitly: ClickHouse names an ambiguous `cur.period` of a join after the qualified name.
+    return sql`SELECT cur.period AS period${withDims(dimSelects(ctx, 'activity', 'cur'))}, count(*) AS v
       FROM src_member_periods cur${memberJoin(ctx, 'cur')}
       JOIN src_member_periods prev
         ON prev.member_id = cur.member_id AND prev.period = ${d.addPeriods(ctx.grain, sql`cur.period`, -1)}
