@@ -321,6 +321,9 @@ try {
   process.stdout.write(
     `${JSON.stringify({ benchmark: 'api', database: `${members} members × ${months} months`, rows: counts, connections, seconds, repeat, api, page: pageResult, targets: { overviewP99Ms: 300, usableMs: 2000 } })}\n`,
   )
+} catch (e) {
+  log(`server stderr (last lines):\n${serverErrors.slice(-40).join('\n')}`)
+  throw e
 } finally {
   await browserClose?.().catch(() => undefined)
   await stopServer()
