@@ -12,7 +12,12 @@
  *   running request (and with it the query on the server).
  * @module
  */
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client'
+import {
+  ClickHouseLogLevel,
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+} from '@clickhouse/client'
 import { QueryError } from '../../core/errors.js'
 import type { CompiledQuery } from '../compiled-query.js'
 import { clickhouseDialect, clickhouseLegacyDialect } from '../dialects/clickhouse.js'
@@ -93,6 +98,8 @@ export class ClickHouseDriver implements Driver {
       username: options.username ?? 'default',
       password: options.password ?? '',
       database: options.database ?? 'default',
+      // Failures reach the caller as QueryError (one line on the CLI); the client's own log would repeat them.
+      log: { level: ClickHouseLogLevel.OFF },
     })
     const driver = new ClickHouseDriver(client, options)
     const ping = await client.ping()
