@@ -22,6 +22,7 @@ import { RFM_SEGMENT_NAMES } from '../engine/rfm/rfm-config.js'
 import { getRfmSummary } from '../engine/rfm/rfm-scores.js'
 import { CATALOG, allowedDimensions } from '../engine/metrics/catalog.js'
 import { getOverview } from '../engine/metrics/overview.js'
+import { DataCache } from './data-cache.js'
 import { runMetrics } from '../engine/metrics/run.js'
 import { DEFAULT_TREE, evaluateTree, type TreeConfigInput } from '../engine/metrics/tree.js'
 import { apiError, errorBody, handleError } from './error-handler.js'
@@ -220,6 +221,8 @@ export function createApp(options: ApiOptions) {
       ? undefined
       : apiError(c, 'FORBIDDEN', `role ${c.get('key').role} may not read ${scope}`)
 
+  // The overview and the tree read only loaded data: cached per data version (see data-cache.ts).
+  const cache = new DataCache(driver)
   /** Runs an analytics query with a time limit: past it, the engine is interrupted and 504 answers. */
   const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
     let timedOut = false
@@ -351,11 +354,13 @@ export function createApp(options: ApiOptions) {
       const denied = guard(c, 'aggregates')
       if (denied) return denied as never
       const q = c.req.valid('query')
-      const t = await timed(() =>
-        evaluateTree(driver, options.tree ?? DEFAULT_TREE, {
-          ...(q.period ? { period: q.period } : {}),
-          timezone: q.tz,
-        }),
+      const t = await cache.get(`tree:${q.period ?? ''}:${q.tz}`, () =>
+        timed(() =>
+          evaluateTree(driver, options.tree ?? DEFAULT_TREE, {
+            ...(q.period ? { period: q.period } : {}),
+            timezone: q.tz,
+          }),
+        ),
       )
       return c.json(t as unknown as Record<string, unknown>, 200)
     },
@@ -383,7 +388,9 @@ export function createApp(options: ApiOptions) {
       const denied = guard(c, 'aggregates')
       if (denied) return denied as never
       const q = c.req.valid('query')
-      const o = await timed(() => getOverview(driver, q.month))
+      const o = await cache.get(`overview:${q.month ?? ''}`, () =>
+        timed(() => getOverview(driver, q.month)),
+      )
       return c.json({ overview: (o ?? null) as Record<string, unknown> | null }, 200)
     },
   )
