@@ -15,7 +15,6 @@ import { parseArgs } from 'node:util'
 import { createClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { systemClock } from '../src/core/clock.js'
-import type { IngestTable } from '../src/core/schema.js'
 import { getCohortRetention } from '../src/engine/cohorts/cohort-retention.js'
 import { copyToClickHouse, ensureClickHouseSchema } from '../src/engine/clickhouse/load.js'
 import { ClickHouseDriver } from '../src/engine/drivers/clickhouse-driver.js'
@@ -26,19 +25,7 @@ import { ingestFile } from '../src/ingest/ingest.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase } from '../src/store/database.js'
 import { median } from './measure.js'
-
-const LOAD_ORDER: readonly IngestTable[] = [
-  'members',
-  'orders',
-  'order_items',
-  'returns',
-  'events',
-  'feedback',
-  'touches',
-  'experiments',
-  'subscriptions',
-  'acquisition_spend',
-]
+import { DEMO_LOAD_ORDER as LOAD_ORDER } from '../src/cli/commands/demo.js'
 
 const { values } = parseArgs({
   strict: false,

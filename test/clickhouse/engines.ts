@@ -20,21 +20,7 @@ import { ingestFile } from '../../src/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
 import { TEST_CLOCK } from '../helpers/db.js'
-import type { IngestTable } from '../../src/core/schema.js'
-
-/** The demo's load order: members first, then what refers to them, then what refers to orders. */
-const LOAD_ORDER: readonly IngestTable[] = [
-  'members',
-  'orders',
-  'order_items',
-  'returns',
-  'events',
-  'feedback',
-  'touches',
-  'experiments',
-  'subscriptions',
-  'acquisition_spend',
-]
+import { DEMO_LOAD_ORDER as LOAD_ORDER } from '../../src/cli/commands/demo.js'
 
 export interface Engines {
   readonly duck: Database
