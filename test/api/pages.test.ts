@@ -153,6 +153,35 @@ describe('segments page endpoints', () => {
     expect(lapsingLater.members).not.toBe(lapsing.members)
   })
 
+  it('previews a definition: the same size and value as once saved, for any role that reads aggregates', async () => {
+    const post = (filter: unknown, role?: Role) =>
+      app.request('/api/v1/segment-sizes/preview?asOf=2026-06-01', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(role ? { authorization: `Bearer ${secret[role]}` } : {}),
+        },
+        body: JSON.stringify({ filter }),
+      })
+    const saved = await body(await get('/api/v1/segment-sizes?asOf=2026-06-01', 'viewer'))
+    const zj = saved.segments.find((x: { name: string }) => x.name === 'zhejiang')
+    const p = await body(await post({ region: ['浙江'] }, 'viewer'))
+    expect([p.members, p.buyers, p.revenue]).toEqual([zj.members, zj.buyers, zj.revenue])
+    expect(p.revenueFrom).toBe('2025-06-01')
+    // Narrower by a second condition (AND), wider by a second value (OR).
+    const narrower = await body(
+      await post({ region: ['浙江'], lifecycle: { stages: ['at_risk', 'dormant'] } }, 'analyst'),
+    )
+    expect(narrower.members).toBeLessThan(p.members)
+    const wider = await body(await post({ region: ['浙江', '上海'] }, 'analyst'))
+    expect(wider.members).toBeGreaterThan(p.members)
+    // Values are data: an SQL-looking region matches nobody.
+    expect((await body(await post({ region: ["浙江' OR '1'='1"] }, 'viewer'))).members).toBe(0)
+    expect((await post({ region: ['浙江'] })).status).toBe(401)
+    expect((await post({ nope: ['x'] }, 'viewer')).status).toBe(400)
+    expect((await post({ lifecycle: { stages: ['sleeping'] } }, 'viewer')).status).toBe(400)
+  })
+
   it('refuses missing keys and malformed dates', async () => {
     expect((await get('/api/v1/rfm/grid')).status).toBe(401)
     expect((await get('/api/v1/segment-sizes')).status).toBe(401)
@@ -394,6 +423,7 @@ describe('OpenAPI document', () => {
       '/api/v1/lifecycle/flows',
       '/api/v1/rfm/grid',
       '/api/v1/segment-sizes',
+      '/api/v1/segment-sizes/preview',
       '/api/v1/value',
       '/api/v1/value/validation',
       '/api/v1/risk-mix',

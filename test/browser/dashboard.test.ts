@@ -11,6 +11,7 @@ import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KeyStore } from '../../src/api/keys.js'
 import { startServer, type RunningServer } from '../../src/cli/commands/serve.js'
 import { DEMO_LOAD_ORDER, runDemoLoyalty } from '../../src/cli/commands/demo.js'
 import { runDemoModels } from '../../src/cli/commands/risk.js'
@@ -28,6 +29,7 @@ let s: Scratch
 let server: RunningServer
 let browser: Browser
 let page: Page
+let operatorKey: string
 const consoleErrors: string[] = []
 
 beforeAll(async () => {
@@ -50,6 +52,8 @@ beforeAll(async () => {
   const loyalty = await runDemoLoyalty(db, `${s.dir}/ledger`, TEST_CLOCK)
   if ('skipped' in loyalty) throw new Error(loyalty.skipped)
   await db.close()
+  operatorKey = (await new KeyStore(`${s.dir}/keys.json`, TEST_CLOCK).create('builder', 'operator'))
+    .secret
   server = await startServer({ db: dbPath, host: '127.0.0.1', port: 0, keys: `${s.dir}/keys.json` })
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -172,7 +176,55 @@ describe('dashboard', () => {
       return now !== '' && now !== b
     }, before)
     await page.waitForSelector('#saved-segment-table tbody tr')
+    // The builder: a preview of a definition; the session's analyst key may not save or export.
+    await page.click('#builder-preview')
+    await page.waitForSelector('#builder-result .notice')
+    await page.check('#builder-stages-at_risk')
+    await page.fill('#builder-regions', '浙江')
+    await page.click('#builder-preview')
+    await page.waitForSelector('#builder-preview-table tbody tr')
+    const members = Number(
+      ((await page.locator('#builder-preview-table tbody td').first().textContent()) ?? '').replace(
+        /[^0-9]/g,
+        '',
+      ),
+    )
+    expect(members).toBeGreaterThan(0)
+    expect(await page.locator('#builder-save').isDisabled()).toBe(true)
+    expect(await page.locator('#saved-segment-table button.export').first().isDisabled()).toBe(true)
     await page.screenshot({ path: `${SHOTS}/segments.png`, fullPage: true })
+  })
+
+  it('segments as an operator: a built segment is saved, listed and exported', async () => {
+    const op = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    op.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text())
+    })
+    try {
+      await op.goto(`${server.url}/#key=${operatorKey}`)
+      await op.waitForSelector('article.card')
+      await op.goto(`${server.url}/#/segments`)
+      await op.waitForSelector('#builder-save:not([disabled])')
+      await op.fill('#builder-regions', '浙江')
+      await op.fill('#builder-name', 'zj-builder')
+      await op.click('#builder-save')
+      await op.waitForFunction(() =>
+        (document.querySelector('#saved-segment-table')?.textContent ?? '').includes('zj-builder'),
+      )
+      const row = op.locator('#saved-segment-table tbody tr', { hasText: 'zj-builder' })
+      const [file] = await Promise.all([
+        op.waitForEvent('download'),
+        row.locator('button.export').click(),
+      ])
+      expect(file.suggestedFilename()).toContain('zj-builder')
+      const chunks: Buffer[] = []
+      for await (const c of (await file.createReadStream()) as AsyncIterable<Buffer>) chunks.push(c)
+      const csv = Buffer.concat(chunks).toString('utf8').trim().split(/\r?\n/)
+      expect(csv[0]).toContain('member_id')
+      expect(csv.length).toBeGreaterThan(1)
+    } finally {
+      await op.close()
+    }
   })
 
   it('voice and experiments: NPS/CSAT and service trends, an experiment report; a split changes the table', async () => {

@@ -25,12 +25,43 @@ export async function authorisedFetch(path: string): Promise<Response> {
   throw new ApiError(body.error?.message ?? `${r.status} ${r.statusText}`)
 }
 
-export async function api<T>(path: string): Promise<T> {
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   const key = sessionStorage.getItem('memberlens.key') ?? ''
-  const r = await fetch(path, { headers: { authorization: `Bearer ${key}` } })
+  const headers = { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` }
+  const r = await fetch(path, { ...init, headers })
   const body = (await r.json().catch(() => ({}))) as { error?: { message?: string } }
   if (!r.ok) throw new ApiError(body.error?.message ?? `${r.status} ${r.statusText}`)
   return body as T
+}
+
+/** A GET with the session's key, answered with JSON. */
+export function api<T>(path: string): Promise<T> {
+  return request<T>(path)
+}
+
+/** A POST or PUT of a JSON body with the session's key. */
+export function send<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> {
+  return request<T>(path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+}
+
+/**
+ * Downloads what a GET answers (e.g. a CSV export) as a file, named by the answer's Content-Disposition or
+ * `fallbackName` (the key goes in a header, so a plain link cannot carry it).
+ */
+export async function download(path: string, fallbackName: string): Promise<void> {
+  const r = await authorisedFetch(path)
+  const name =
+    /filename="([^"]+)"/.exec(r.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName
+  const url = URL.createObjectURL(await r.blob())
+  const a = el('a', { href: url, download: name })
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
 }
 
 export const app = document.querySelector<HTMLElement>('#app') as HTMLElement

@@ -7,6 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { RFM_SEGMENT_NAMES } from '../../engine/rfm/rfm-config.js'
 import { getRfmGrid } from '../../engine/rfm/rfm-grid.js'
 import { getRfmSummary } from '../../engine/rfm/rfm-scores.js'
+import { segmentFilterSchema } from '../../engine/segments/segment-schema.js'
 import { getSegmentSize } from '../../engine/segments/segment-summary.js'
 import { listSegments } from '../../engine/segments/segment-store.js'
 import type { ApiApp, RouteContext } from './context.js'
@@ -60,6 +61,18 @@ const SegmentSizesSchema = z
     ),
   })
   .openapi('SegmentSizes')
+
+const SegmentPreviewSchema = z
+  .object({
+    asOf: z.string(),
+    revenueFrom: z.string(),
+    revenueTo: z.string(),
+    members: z.number(),
+    buyers: z.number(),
+    revenue: z.number(),
+    revenuePerMember: z.number().nullable(),
+  })
+  .openapi('SegmentPreview')
 
 const yearBefore = (d: string) => `${Number(d.slice(0, 4)) - 1}${d.slice(4, 10)}`
 
@@ -124,6 +137,55 @@ export function registerSegmentSummaryRoutes(app: ApiApp, ctx: RouteContext): vo
         return out
       })
       return c.json({ asOf, revenueFrom: window.from, revenueTo: window.to, segments }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/segment-sizes/preview',
+      security: ctx.security,
+      description:
+        'The size and value of a segment definition before it is saved (the dashboard’s segment builder): counts and money only, no member list.',
+      request: {
+        query: z.object({ asOf: day.optional().openapi({ example: '2026-11-01' }) }),
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  filter: segmentFilterSchema.describe(
+                    'All conditions must hold; a list inside one condition matches any of its values.',
+                  ),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: ctx.json(
+        SegmentPreviewSchema,
+        'Members of the definition as of a date and their net revenue in the year before it',
+      ),
+    }),
+    async (c) => {
+      const denied = ctx.guard(c, 'aggregates')
+      if (denied) return denied as never
+      const asOf = await ctx.asOf(c.req.valid('query').asOf)
+      const window = { from: yearBefore(asOf), to: asOf }
+      const { filter } = c.req.valid('json')
+      const size = await ctx.timed(() => getSegmentSize(ctx.driver, filter, asOf, window))
+      return c.json(
+        {
+          asOf,
+          revenueFrom: window.from,
+          revenueTo: window.to,
+          ...size,
+          revenuePerMember: size.members > 0 ? size.revenue / size.members : null,
+        },
+        200,
+      )
     },
   )
 }

@@ -7,9 +7,9 @@ import { t } from '../i18n'
 import {
   api,
   app,
-  authorisedFetch,
   chartBox,
   clear,
+  download,
   drawLater,
   el,
   emptyNotice,
@@ -63,21 +63,9 @@ const label = (prefix: string, code: string) => {
   return v === k ? code.replaceAll('_', ' ') : v
 }
 
-/** Downloads one churn class as CSV (the key goes in a header, so a plain link cannot carry it). */
-async function download(churnClass: string, minScore: number): Promise<void> {
-  const r = await authorisedFetch(
-    `/api/v1/risk-export?churnClass=${churnClass}&minScore=${minScore}`,
-  )
-  const name =
-    /filename="([^"]+)"/.exec(r.headers.get('content-disposition') ?? '')?.[1] ??
-    `${churnClass}.csv`
-  const url = URL.createObjectURL(await r.blob())
-  const a = el('a', { href: url, download: name })
-  document.body.append(a)
-  a.click()
-  a.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 1000)
-}
+/** Downloads one churn class as CSV. */
+const exportClass = (churnClass: string, minScore: number): Promise<void> =>
+  download(`/api/v1/risk-export?churnClass=${churnClass}&minScore=${minScore}`, `${churnClass}.csv`)
 
 export async function riskPage(): Promise<void> {
   loading()
@@ -172,7 +160,10 @@ export async function riskPage(): Promise<void> {
           },
           t('exportCsv'),
         )
-        button.addEventListener('click', () => void download(c.churnClass, Number(threshold.value)))
+        button.addEventListener(
+          'click',
+          () => void exportClass(c.churnClass, Number(threshold.value)),
+        )
         return [
           label('class', c.churnClass),
           format(c.atRisk, 'members'),

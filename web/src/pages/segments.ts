@@ -1,6 +1,7 @@
 /**
  * Segments: the RFM grid (members per recency × frequency-and-monetary cell, named by segment), the named RFM
- * segments with size and value, and the saved segments with theirs.
+ * segments with size and value, the saved segments with theirs and their export, and a builder that previews
+ * a definition's size and value before saving it.
  */
 import { t } from '../i18n'
 import {
@@ -8,6 +9,7 @@ import {
   app,
   chartBox,
   clear,
+  download,
   drawLater,
   el,
   emptyNotice,
@@ -16,6 +18,7 @@ import {
   format,
   loading,
   named,
+  send,
   table,
   type Name,
 } from '../ui'
@@ -49,6 +52,44 @@ interface SegmentSizes {
   }[]
 }
 
+interface Preview {
+  asOf: string
+  revenueFrom: string
+  revenueTo: string
+  members: number
+  buyers: number
+  revenue: number
+  revenuePerMember: number | null
+}
+
+const CONSENT = ['sms', 'email', 'wechat', 'push'] as const
+
+/** A group of labelled checkboxes; `checked()` lists the values ticked. */
+function checkboxes(
+  id: string,
+  legend: string,
+  options: readonly { value: string; label: string }[],
+): { box: HTMLFieldSetElement; checked: () => string[] } {
+  const inputs = options.map((o) =>
+    el('input', { type: 'checkbox', value: o.value, id: `${id}-${o.value}` }),
+  )
+  const box = el(
+    'fieldset',
+    { id, class: 'checks' },
+    el('legend', {}, legend),
+    ...options.map((o, i) =>
+      el('label', { for: `${id}-${o.value}` }, inputs[i] as HTMLInputElement, ` ${o.label}`),
+    ),
+  )
+  return { box, checked: () => inputs.filter((x) => x.checked).map((x) => x.value) }
+}
+
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)
+
 export async function segmentsPage(): Promise<void> {
   loading()
   const first = await api<RfmGrid>('/api/v1/rfm/grid')
@@ -57,6 +98,15 @@ export async function segmentsPage(): Promise<void> {
   const run = el('button', { id: 'segments-run', type: 'button' }, t('show'))
   const rfmBox = el('div', { id: 'segments-rfm' })
   const savedBox = el('div', { id: 'segments-saved' })
+  // Saving and exporting segments need the operator's `segments` scope; other keys preview only.
+  const me = await api<{ role: string }>('/api/v1/whoami')
+  const canWrite = me.role === 'operator' || me.role === 'admin'
+  const builder = await segmentBuilder(
+    first,
+    () => asOf.value,
+    () => drawSaved(),
+    canWrite,
+  )
 
   const drawRfm = (preloaded?: RfmGrid) =>
     fill(rfmBox, async () => {
@@ -145,6 +195,7 @@ export async function segmentsPage(): Promise<void> {
       ]
     })
 
+  const message = el('p', { id: 'segments-export-message', role: 'status', class: 'hint' })
   const drawSaved = () =>
     fill(savedBox, async () => {
       const s = await api<SegmentSizes>(`/api/v1/segment-sizes?asOf=${asOf.value}`)
@@ -161,15 +212,38 @@ export async function segmentsPage(): Promise<void> {
             t('buyers'),
             t('revenue'),
             t('revenuePerMember'),
+            '',
           ],
-          s.segments.map((x) => [
-            x.name,
-            x.description ?? '',
-            format(x.members, 'members'),
-            format(x.buyers, 'members'),
-            format(x.revenue, 'currency'),
-            format(x.revenuePerMember, 'currency'),
-          ]),
+          s.segments.map((x) => {
+            const exportButton = el(
+              'button',
+              {
+                type: 'button',
+                class: 'export',
+                'aria-label': `${t('exportCsv')}: ${x.name}`,
+                ...(canWrite ? {} : { disabled: '', title: t('operatorOnly') }),
+              },
+              t('exportCsv'),
+            )
+            exportButton.addEventListener('click', () => {
+              message.textContent = ''
+              download(
+                `/api/v1/segments/${encodeURIComponent(x.name)}/export?format=csv`,
+                `${x.name}.csv`,
+              ).catch((e: unknown) => {
+                message.textContent = e instanceof Error ? e.message : String(e)
+              })
+            })
+            return [
+              x.name,
+              x.description ?? '',
+              format(x.members, 'members'),
+              format(x.buyers, 'members'),
+              format(x.revenue, 'currency'),
+              format(x.revenuePerMember, 'currency'),
+              exportButton,
+            ]
+          }),
           [2, 3, 4, 5],
         ),
       ]
@@ -182,7 +256,135 @@ export async function segmentsPage(): Promise<void> {
     el('h2', {}, t('rfmGrid')),
     rfmBox,
     el('h2', {}, t('savedSegments')),
+    message,
     savedBox,
+    el('h2', {}, t('builder')),
+    builder,
   )
   await Promise.all([drawRfm(first), drawSaved()])
+}
+
+/**
+ * The builder: lifecycle stages and RFM segments as of the page's date, registration channels, regions and
+ * consent; Preview asks the server for the definition's size and value, Save stores it (operator keys).
+ */
+async function segmentBuilder(
+  grid: RfmGrid,
+  asOf: () => string,
+  onSaved: () => Promise<void>,
+  canWrite: boolean,
+): Promise<HTMLElement> {
+  const lifecycle = await api<{ stages: { stage: string; name: Name }[] }>('/api/v1/lifecycle')
+  const stages = checkboxes(
+    'builder-stages',
+    t('lifecycleStages'),
+    lifecycle.stages.map((x) => ({ value: x.stage, label: named(x.name, x.stage) })),
+  )
+  const rfm = checkboxes(
+    'builder-rfm',
+    t('rfm'),
+    grid.segments.map((x) => ({ value: x.segment, label: named(x.name, x.segment) })),
+  )
+  const consent = checkboxes(
+    'builder-consent',
+    t('consentTo'),
+    CONSENT.map((c) => ({ value: c, label: c })),
+  )
+  const channels = el('input', { id: 'builder-channels', type: 'text' })
+  const regions = el('input', { id: 'builder-regions', type: 'text' })
+  const name = el('input', {
+    id: 'builder-name',
+    type: 'text',
+    pattern: '[A-Za-z0-9][A-Za-z0-9_.-]*',
+  })
+  const description = el('input', { id: 'builder-description', type: 'text' })
+  const previewButton = el('button', { id: 'builder-preview', type: 'button' }, t('preview'))
+  const saveButton = el(
+    'button',
+    {
+      id: 'builder-save',
+      type: 'button',
+      ...(canWrite ? {} : { disabled: '', title: t('operatorOnly') }),
+    },
+    t('save'),
+  )
+  const result = el('div', { id: 'builder-result', role: 'status' })
+
+  const filter = (): Record<string, unknown> | undefined => {
+    const f: Record<string, unknown> = {}
+    if (stages.checked().length > 0) f['lifecycle'] = { stages: stages.checked(), asOf: asOf() }
+    if (rfm.checked().length > 0) f['rfm'] = { segments: rfm.checked(), asOf: asOf() }
+    if (list(channels.value).length > 0) f['registrationChannel'] = list(channels.value)
+    if (list(regions.value).length > 0) f['region'] = list(regions.value)
+    if (consent.checked().length > 0)
+      f['consent'] = Object.fromEntries(consent.checked().map((c) => [c, true]))
+    return Object.keys(f).length === 0 ? undefined : f
+  }
+  const say = (text: string, kind = 'hint') => {
+    result.replaceChildren(el('p', { class: kind }, text))
+  }
+  previewButton.addEventListener('click', () => {
+    const f = filter()
+    if (!f) return say(t('noConditions'), 'notice')
+    say(t('loading'))
+    send<Preview>('POST', `/api/v1/segment-sizes/preview?asOf=${asOf()}`, { filter: f })
+      .then((p) =>
+        result.replaceChildren(
+          table(
+            'builder-preview-table',
+            t('preview'),
+            [t('members'), t('buyers'), t('revenue'), t('revenuePerMember')],
+            [
+              [
+                format(p.members, 'members'),
+                format(p.buyers, 'members'),
+                format(p.revenue, 'currency'),
+                format(p.revenuePerMember, 'currency'),
+              ],
+            ],
+            [0, 1, 2, 3],
+          ),
+          el('p', { class: 'hint' }, `${t('revenueWindow')}: ${p.revenueFrom} – ${p.revenueTo}`),
+        ),
+      )
+      .catch((e: unknown) => say(e instanceof Error ? e.message : String(e), 'notice error'))
+  })
+  saveButton.addEventListener('click', () => {
+    const f = filter()
+    if (!f) return say(t('noConditions'), 'notice')
+    const body = {
+      name: name.value.trim(),
+      ...(description.value.trim() ? { description: description.value.trim() } : {}),
+      filter: f,
+    }
+    send('POST', '/api/v1/segments', body)
+      .then(async () => {
+        say(`${t('saved')}: ${body.name}`)
+        await onSaved()
+      })
+      .catch((e: unknown) => say(e instanceof Error ? e.message : String(e), 'notice error'))
+  })
+  return el(
+    'section',
+    { id: 'segment-builder', 'aria-label': t('builder') },
+    el('p', { class: 'hint' }, t('builderHint')),
+    stages.box,
+    rfm.box,
+    consent.box,
+    el(
+      'div',
+      { class: 'controls' },
+      field(t('registrationChannels'), channels),
+      field(t('regions'), regions),
+    ),
+    el('div', { class: 'controls' }, previewButton),
+    el(
+      'div',
+      { class: 'controls' },
+      field(t('segmentName'), name),
+      field(t('description'), description),
+      saveButton,
+    ),
+    result,
+  )
 }
