@@ -122,6 +122,21 @@ describe('dashboard', () => {
     await page.screenshot({ path: `${SHOTS}/explore.png`, fullPage: true })
   })
 
+  it('metrics explorer opens an alert link: the metric over the year up to the period', async () => {
+    await page.goto(`${server.url}/#/explore?metric=aov&period=2026-06`)
+    await page.waitForSelector('#explore-table table')
+    expect(await page.locator('#explore-metric').inputValue()).toBe('aov')
+    expect(await page.locator('#explore-from').inputValue()).toBe('2025-07')
+    expect(await page.locator('#explore-to').inputValue()).toBe('2026-06')
+    expect(await page.locator('#explore-table tbody tr').count()).toBe(12)
+    // A snapshot dimension: members by their lifecycle stage at the end of the range.
+    await page.selectOption('#explore-by', 'lifecycle_stage')
+    await page.click('#explore-run')
+    await page.waitForFunction(
+      () => document.querySelectorAll('#explore-table tbody tr').length > 12,
+    )
+  })
+
   it('retention: cohort heatmap, lifecycle stages and RFM segments', async () => {
     await page.goto(`${server.url}/#/retention`)
     await page.waitForSelector('#rfm-table tbody tr')

@@ -11,35 +11,59 @@ interface MetricDef {
   dimensions: string[]
 }
 
-// Metrics explorer: any metrics, range, grain and dimension, as a chart and a table.
+/** `YYYY-MM` shifted by `n` months. */
+function shiftMonth(month: string, n: number): string {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  const i = y * 12 + (m - 1) + n
+  return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`
+}
+
+// Metrics explorer: any metrics, range, grain and dimension, as a chart and a table. An alert's link opens it
+// as `#/explore?metric=<id>&period=<YYYY-MM>`: that metric over the year up to that month.
 export async function explore(): Promise<void> {
   loading()
-  const { metrics } = await api<{ metrics: MetricDef[] }>('/api/v1/metrics')
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '')
+  const [{ metrics }, latest] = await Promise.all([
+    api<{ metrics: MetricDef[] }>('/api/v1/metrics'),
+    api<{ overview: { month: string } | null }>('/api/v1/overview'),
+  ])
+  const period = params.get('period') ?? ''
+  const end = /^\d{4}-\d{2}$/.test(period)
+    ? period
+    : (latest.overview?.month.slice(0, 7) ?? new Date().toISOString().slice(0, 7))
   clear()
   const metricSelect = el(
     'select',
     { id: 'explore-metric', 'aria-label': t('metric') },
     ...metrics.map((m) => el('option', { value: m.id }, m.name[lang()])),
   )
-  metricSelect.value = 'net_revenue'
+  const wanted = params.get('metric') ?? ''
+  metricSelect.value = metrics.some((m) => m.id === wanted) ? wanted : 'net_revenue'
   const from = el('input', {
     id: 'explore-from',
     type: 'month',
-    value: '2026-01',
+    value: shiftMonth(end, /^\d{4}-\d{2}$/.test(period) ? -11 : -9),
     'aria-label': t('from'),
   })
   const to = el('input', {
     id: 'explore-to',
     type: 'month',
-    value: '2026-10',
+    value: end,
     'aria-label': t('to'),
   })
   const by = el(
     'select',
     { id: 'explore-by', 'aria-label': t('dimension') },
-    ...['', 'registration_channel', 'region', 'cohort', 'order_channel'].map((d) =>
-      el('option', { value: d }, d === '' ? t('allMembers') : t(`dim.${d}`)),
-    ),
+    ...[
+      '',
+      'registration_channel',
+      'region',
+      'cohort',
+      'order_channel',
+      'lifecycle_stage',
+      'rfm_segment',
+      'tier',
+    ].map((d) => el('option', { value: d }, d === '' ? t('allMembers') : t(`dim.${d}`))),
   )
   const region = el('input', {
     id: 'explore-where',
