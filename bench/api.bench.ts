@@ -112,7 +112,20 @@ const serverErrors: string[] = []
 async function startServer(): Promise<{ url: string; dashboardUrl: string }> {
   const child = spawn(
     process.execPath,
-    ['bin/memberlens.js', 'serve', '--db', dbPath, '--port', '0', '--alerts-every', '0'],
+    // The per-key rate limit raised far above what loopback can drive: the bench measures the server, not
+    // the limiter (whose 429 answers would otherwise count as fast replies).
+    [
+      'bin/memberlens.js',
+      'serve',
+      '--db',
+      dbPath,
+      '--port',
+      '0',
+      '--alerts-every',
+      '0',
+      '--rate',
+      '1000000',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   server = child
@@ -304,7 +317,7 @@ try {
       line('health'),
       line('overview'),
       line('tree'),
-      `  overview: ${api.overview.rps > 0 ? `${(api.health.rps / api.overview.rps).toFixed(0)}×` : 'infinitely'} fewer requests/s than the baseline; p99 ${f(api.overview.p99Ms)} ms (target < 300 ms warm) — ${api.overview.p99Ms < 300 ? 'met' : 'not met'}`,
+      `  overview: ${api.overview.rps > 0 ? `${(api.health.rps / api.overview.rps).toFixed(0)}×` : 'infinitely'} fewer requests/s than the baseline; p99 ${f(api.overview.p99Ms)} ms (target < 300 ms warm) — ${api.overview.p99Ms < 300 && api.overview.errors + api.overview.non2xx === 0 ? 'met' : 'not met'}`,
       `dashboard overview page, headless Chromium, median of ${loads} loads`,
       `  first contentful paint ${f(pageResult.fcpMs)} ms, usable (tree cards and trend chart drawn with data) ${f(pageResult.usableMs)} ms (target < 2,000 ms) — ${pageResult.usableMs < 2000 ? 'met' : 'not met'}`,
       ...(serverErrors.some((l) => l.trim() !== '')

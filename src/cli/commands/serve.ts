@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { serve, type ServerType } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import pc from 'picocolors'
 import { AlertService } from '../../alerts/alert-service.js'
 import { AlertStore } from '../../alerts/alert-store.js'
@@ -54,6 +54,8 @@ export interface ServeOptions {
   readonly webhook?: string
   /** Minutes between scheduled alert evaluations (0: only after ingests and on request; default 60). */
   readonly alertsEvery?: number
+  /** Requests per second per key (bursts of twice as many); default 20. */
+  readonly rate?: number
 }
 
 export interface RunningServer {
@@ -86,7 +88,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.webhook === undefined ? {} : { webhookUrl: options.webhook }),
     log,
   })
-  const app = createApp({ driver: db.driver, keys, clock: systemClock, ledger, audit, alerts, log })
+  const app = createApp({
+    driver: db.driver,
+    keys,
+    clock: systemClock,
+    ledger,
+    audit,
+    alerts,
+    log,
+    ...(options.rate === undefined
+      ? {}
+      : { rate: { perSecond: options.rate, burst: 2 * options.rate } }),
+  })
   // Scheduled evaluation; one at a time, and never keeping the process alive by itself.
   const every = options.alertsEvery ?? 60
   let evaluating = false
@@ -186,6 +199,16 @@ export function registerServeCommands(program: Command): void {
       new Option('--alerts-every <minutes>', 'minutes between alert evaluations (0: off)')
         .default(60)
         .argParser(Number),
+    )
+    .addOption(
+      new Option(
+        '--rate <n>',
+        'requests per second per API key (bursts of 2n; default 20)',
+      ).argParser((v) => {
+        const n = Number(v)
+        if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('a positive number')
+        return n
+      }),
     )
     .action(async (flags: ServeOptions) => {
       const s = await startServer(flags)
