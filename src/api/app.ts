@@ -34,6 +34,7 @@ import { registerServiceRoutes, type ServiceOptions } from './routes/register.js
 import { AuditLog } from '../store/audit-log.js'
 import { registerLifecycleRoutes } from './routes/lifecycle.js'
 import { registerSegmentSummaryRoutes } from './routes/segment-summaries.js'
+import { registerRetentionRoutes } from './routes/retention.js'
 import { registerVoiceExperimentRoutes } from './routes/voice-experiments.js'
 import { registerValueRoutes } from './routes/value.js'
 import { registerRiskPageRoutes } from './routes/risk-page.js'
@@ -542,6 +543,7 @@ export function createApp(options: ApiOptions) {
   registerValueRoutes(app, pages)
   registerRiskPageRoutes(app, pages)
   registerLoyaltyProgramRoutes(app, pages)
+  registerRetentionRoutes(app, pages)
 
   app.openapi(
     createRoute({

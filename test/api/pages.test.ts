@@ -190,6 +190,72 @@ describe('segments page endpoints', () => {
   })
 })
 
+describe('retention endpoints: LTV curves, survival, funnels', () => {
+  it('LTV curves: cumulative revenue per member, a curve per cohort and per dimension value', async () => {
+    const r = await body(await get('/api/v1/cohorts/ltv?periods=6&asOf=2026-06-01', 'viewer'))
+    expect(r.asOf).toBe('2026-06-01')
+    expect(r.curves.length).toBeGreaterThan(3)
+    for (const curve of r.curves) {
+      let sum = 0
+      for (const p of curve.points) {
+        sum += p.revenue
+        if (p.ltv !== null) expect(p.ltv).toBeCloseTo(sum / curve.size, 6)
+      }
+    }
+    const by = await body(
+      await get('/api/v1/cohorts/ltv?periods=3&by=registration_channel', 'analyst'),
+    )
+    expect(new Set(by.curves.map((x: { dimension: string }) => x.dimension)).size).toBeGreaterThan(
+      1,
+    )
+  })
+
+  it('survival: a non-increasing curve within [0, 1], one per group, and a shorter churn rule churns more', async () => {
+    const r = await body(await get('/api/v1/survival', 'viewer'))
+    const g = r.groups[0]
+    expect(r.groups).toHaveLength(1)
+    expect(g.members).toBeGreaterThan(0)
+    const s = g.curve.map((x: { survival: number }) => x.survival)
+    s.forEach((v: number, i: number) => {
+      expect(v).toBeGreaterThanOrEqual(0)
+      expect(v).toBeLessThanOrEqual(1)
+      if (i > 0) expect(v).toBeLessThanOrEqual(s[i - 1])
+    })
+    const shorter = await body(await get('/api/v1/survival?churnDays=90', 'viewer'))
+    expect(shorter.churnDays).toBe(90)
+    expect(shorter.groups[0].churned).toBeGreaterThan(g.churned)
+    const by = await body(await get('/api/v1/survival?by=registration_channel', 'viewer'))
+    expect(by.groups.length).toBeGreaterThan(1)
+    expect((await get('/api/v1/survival?origin=birth', 'viewer')).status).toBe(400)
+  })
+
+  it('funnels: members per ordered step, never more at a later step; bad specs refused', async () => {
+    const post = (spec: unknown, role?: Role) =>
+      app.request('/api/v1/funnels', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(role ? { authorization: `Bearer ${secret[role]}` } : {}),
+        },
+        body: JSON.stringify(spec),
+      })
+    const spec = {
+      steps: [{ eventType: 'session_start' }, { eventType: 'page_view' }],
+      windowDays: 1,
+      from: '2026-01-01',
+      to: '2026-07-01',
+    }
+    const r = await body(await post(spec, 'viewer'))
+    const steps = r.results[0].steps
+    expect(steps[0].members).toBeGreaterThan(0)
+    expect(steps[1].members).toBeLessThanOrEqual(steps[0].members)
+    expect(steps[1].dropOff).toBe(steps[0].members - steps[1].members)
+    expect((await post(spec)).status).toBe(401)
+    expect((await post({ ...spec, steps: [spec.steps[0]] }, 'viewer')).status).toBe(400)
+    expect((await post({ ...spec, windowDays: 'x' }, 'viewer')).status).toBe(400)
+  })
+})
+
 describe('voice and experiments page endpoints', () => {
   it('NPS, CSAT, complaint and return rates per month; a split by region gives one total per region', async () => {
     const r = await get('/api/v1/voice?from=2025-11-01&to=2026-05-01&grain=month', 'viewer')
@@ -424,6 +490,9 @@ describe('OpenAPI document', () => {
       '/api/v1/rfm/grid',
       '/api/v1/segment-sizes',
       '/api/v1/segment-sizes/preview',
+      '/api/v1/cohorts/ltv',
+      '/api/v1/survival',
+      '/api/v1/funnels',
       '/api/v1/value',
       '/api/v1/value/validation',
       '/api/v1/risk-mix',

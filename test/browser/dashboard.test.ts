@@ -137,10 +137,13 @@ describe('dashboard', () => {
     )
   })
 
-  it('retention: cohort heatmap, lifecycle stages and RFM segments', async () => {
+  it('retention: cohort heatmap, LTV curves, survival curve, lifecycle stages and RFM segments', async () => {
     await page.goto(`${server.url}/#/retention`)
     await page.waitForSelector('#rfm-table tbody tr')
     expect(await svgPaths('#cohort-chart')).toBeGreaterThan(20)
+    expect(await svgPaths('#ltv-chart')).toBeGreaterThan(8)
+    expect(await svgPaths('#survival-chart')).toBeGreaterThan(2)
+    expect(await page.locator('#survival-summary').textContent()).toMatch(/median lifetime/)
     expect(await svgPaths('#stage-chart')).toBeGreaterThan(3)
     expect(await page.locator('#rfm-table tbody tr').count()).toBeGreaterThan(3)
     await page.screenshot({ path: `${SHOTS}/retention.png`, fullPage: true })

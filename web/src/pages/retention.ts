@@ -1,10 +1,27 @@
-/** Retention: the cohort heatmap, lifecycle stage sizes and RFM segments. */
+/** Retention: the cohort heatmap, LTV curves by cohort, the survival curve, lifecycle stage sizes and RFM segments. */
 import { t, lang } from '../i18n'
 import { api, app, chart, clear, el, format, loading, type Name } from '../ui'
 
-// Retention: the cohort heatmap, lifecycle stage sizes and RFM segments.
+interface LtvCurves {
+  curves: { cohort: string; size: number; points: { period: number; ltv: number | null }[] }[]
+}
+interface Survival {
+  churnDays: number
+  groups: {
+    members: number
+    churned: number
+    medianDays: number | null
+    curve: { days: number; survival: number; lower: number | null; upper: number | null }[]
+  }[]
+}
+
+// Retention: the cohort heatmap, LTV curves, survival, lifecycle stage sizes and RFM segments.
 export async function retention(): Promise<void> {
   loading()
+  const [ltv, surv] = await Promise.all([
+    api<LtvCurves>('/api/v1/cohorts/ltv?grain=month&periods=12'),
+    api<Survival>('/api/v1/survival'),
+  ])
   const [c, l, r] = await Promise.all([
     api<{
       cohorts: { cohort: string; size: number; cells: { period: number; rate: number | null }[] }[]
@@ -21,13 +38,78 @@ export async function retention(): Promise<void> {
   const cohorts = c.cohorts.slice(-18)
   const heat = el('div', { class: 'chart', id: 'cohort-chart', 'aria-label': t('cohortHeatmap') })
   const stages = el('div', { class: 'chart', id: 'stage-chart', 'aria-label': t('lifecycle') })
+  const ltvChart = el('div', { class: 'chart', id: 'ltv-chart', 'aria-label': t('ltvCurves') })
+  const survivalChart = el('div', {
+    class: 'chart',
+    id: 'survival-chart',
+    'aria-label': t('survivalCurve'),
+  })
+  const g = surv.groups[0]
   app.append(
     el('h1', {}, t('nav.retention')),
     el('h2', {}, t('cohortHeatmap')),
     heat,
+    el('h2', {}, t('ltvCurves')),
+    ltvChart,
+    el('h2', {}, t('survivalCurve')),
+    el(
+      'p',
+      { class: 'hint', id: 'survival-summary' },
+      g
+        ? `${t('members')} ${format(g.members, 'members')} · ${t('churned')} ${format(g.churned, 'members')} · ${t('medianLifetime')} ${g.medianDays === null ? '–' : `${format(g.medianDays, 'count')} ${t('days')}`} (${surv.churnDays} ${t('days')} ${t('withoutPurchase')})`
+        : t('empty'),
+    ),
+    survivalChart,
     el('h2', {}, `${t('lifecycle')} (${l.asOf})`),
     stages,
   )
+  // The latest eight cohorts with at least one complete period.
+  const curves = ltv.curves.filter((x) => x.points.some((p) => p.ltv !== null)).slice(-8)
+  chart(ltvChart, {
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, type: 'scroll' },
+    grid: { left: 60, right: 20, top: 40, bottom: 30 },
+    xAxis: { type: 'category', data: Array.from({ length: 13 }, (_, i) => `+${i}`) },
+    yAxis: { type: 'value', name: t('ltvPerMember') },
+    series: curves.map((x) => ({
+      type: 'line',
+      name: `${x.cohort} (${x.size})`,
+      data: x.points.map((p) => p.ltv),
+    })),
+  })
+  if (g) {
+    chart(survivalChart, {
+      tooltip: { trigger: 'axis' },
+      grid: { left: 60, right: 20, top: 20, bottom: 40 },
+      xAxis: { type: 'value', name: t('days'), nameLocation: 'middle', nameGap: 25 },
+      yAxis: { type: 'value', min: 0, max: 1 },
+      series: [
+        {
+          type: 'line',
+          step: 'end',
+          showSymbol: false,
+          name: t('survivalCurve'),
+          data: [[0, 1], ...g.curve.map((p) => [p.days, p.survival])],
+        },
+        {
+          type: 'line',
+          step: 'end',
+          showSymbol: false,
+          lineStyle: { type: 'dashed', width: 1 },
+          name: '95%',
+          data: g.curve.map((p) => [p.days, p.lower]),
+        },
+        {
+          type: 'line',
+          step: 'end',
+          showSymbol: false,
+          lineStyle: { type: 'dashed', width: 1 },
+          name: '95% ',
+          data: g.curve.map((p) => [p.days, p.upper]),
+        },
+      ],
+    })
+  }
   const data: [number, number, number | null][] = []
   cohorts.forEach((co, y) =>
     co.cells.forEach((cell) =>
