@@ -88,3 +88,42 @@ export async function findMemberRisk(
     playbook: r.playbook,
   }
 }
+
+/** A member's points and tier as of the last ledger sync into the engine (`loyalty_accounts`). */
+export interface SyncedLoyaltyView {
+  readonly balance: number
+  readonly tier: string
+  readonly tierSince: string | null
+  readonly downgradeDueAt: string | null
+  /** The figures come from the last sync, not from the live ledger. */
+  readonly synced: true
+}
+
+/** The member's account as last synced, or null without a sync or an account. */
+export async function findSyncedLoyalty(
+  driver: DuckDbDriver,
+  memberId: number,
+): Promise<SyncedLoyaltyView | null> {
+  const synced = await driver.first(
+    sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = 'loyalty_accounts'`,
+  )
+  if (!synced) return null
+  const r = await driver.first<{
+    balance: bigint | number
+    tier: string
+    tierSince: string | null
+    downgradeDueAt: string | null
+  }>(
+    sql`SELECT balance, tier, strftime(tier_since, '%Y-%m-%dT%H:%M:%SZ') AS tier_since,
+        strftime(downgrade_due_at, '%Y-%m-%dT%H:%M:%SZ') AS downgrade_due_at
+      FROM loyalty_accounts WHERE member_id = ${memberId} ORDER BY updated_at DESC LIMIT 1`,
+  )
+  if (!r) return null
+  return {
+    balance: Number(r.balance),
+    tier: r.tier,
+    tierSince: r.tierSince,
+    downgradeDueAt: r.downgradeDueAt,
+    synced: true,
+  }
+}

@@ -21,6 +21,7 @@ import { getMemberProfile } from '../engine/members/member-profile.js'
 import { RFM_SEGMENT_NAMES } from '../engine/rfm/rfm-config.js'
 import { getRfmSummary } from '../engine/rfm/rfm-scores.js'
 import { CATALOG, allowedDimensions } from '../engine/metrics/catalog.js'
+import { getMemberTimeline } from '../engine/members/member-timeline.js'
 import { getOverview } from '../engine/metrics/overview.js'
 import { DataCache } from './data-cache.js'
 import { runMetrics } from '../engine/metrics/run.js'
@@ -582,10 +583,12 @@ export function createApp(options: ApiOptions) {
           ? i['identityValue']
           : maskIdentity(String(i['identityType']), String(i['identityValue'])),
       }))
-      const signals = await timed(() => services.memberSignals(Number(p.member['memberId'])))
+      const memberId = Number(p.member['memberId'])
+      const signals = await timed(() => services.memberSignals(memberId))
+      const timeline = await timed(() => getMemberTimeline(driver, memberId))
       return c.json(
         JSON.parse(
-          JSON.stringify({ ...p, identities, clv, ...signals, masked: !pii }, (_k, v) =>
+          JSON.stringify({ ...p, identities, clv, ...signals, timeline, masked: !pii }, (_k, v) =>
             typeof v === 'bigint' ? Number(v) : v,
           ),
         ),

@@ -372,6 +372,12 @@ describe('dashboard', () => {
     await page.waitForSelector('#member-result h2')
     expect(await page.locator('#member-result h2').first().textContent()).toContain('1')
     expect(await page.locator('#member-result').textContent()).toContain('****')
+    // Stage, tier (the demo's synced ledger), risk with reasons, and the timeline, newest first.
+    const status = (await page.locator('#member-status').textContent()) ?? ''
+    expect(status).toMatch(/Tier.*·.*Points/s)
+    expect(await page.locator('#member-timeline tbody tr').count()).toBeGreaterThan(0)
+    const times = await page.locator('#member-timeline tbody tr td:first-child').allTextContents()
+    expect([...times].sort().reverse()).toEqual(times)
     await page.screenshot({ path: `${SHOTS}/member.png`, fullPage: true })
   })
 

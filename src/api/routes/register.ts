@@ -6,10 +6,15 @@
 import type { RouteConfig, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AlertService } from '../../alerts/alert-service.js'
-import { findMemberRisk, findMemberStage } from '../../analytics/member-signals.js'
+import {
+  findMemberRisk,
+  findMemberStage,
+  findSyncedLoyalty as syncedLoyalty,
+} from '../../analytics/member-signals.js'
 import type { Clock } from '../../core/clock.js'
 import { NotFoundError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import type { Ledger } from '../../ledger/ledger.service.js'
 import type { AuditLog } from '../../store/audit-log.js'
 import type { KeyStore, Scope } from '../keys.js'
@@ -78,7 +83,10 @@ export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: Rou
   registerKeyRoutes(app, s)
 
   return {
-    /** Points and tier (when a ledger is configured and the member enrolled), lifecycle stage and risk. */
+    /**
+     * Points and tier (from the live ledger when one is configured, else as of the last sync into the
+     * engine), lifecycle stage and risk.
+     */
     memberSignals: async (memberId: number) => {
       const loyalty = o.ledger
         ? await orNull(o.ledger.balance(String(memberId))).then((b) =>
@@ -93,10 +101,10 @@ export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: Rou
                   nextExpiry: b.nextExpiry,
                 },
           )
-        : null
+        : await syncedLoyalty(o.driver, memberId)
       const asOf = await orNull(h.asOf(undefined))
-      const lifecycle =
-        asOf === null ? null : ((await findMemberStage(o.driver, memberId, asOf)) ?? null)
+      const stage = asOf === null ? undefined : await findMemberStage(o.driver, memberId, asOf)
+      const lifecycle = stage === undefined ? null : { ...stage, name: STAGE_NAMES[stage.stage] }
       const risk = (await findMemberRisk(o.driver, memberId)) ?? null
       return { loyalty, lifecycle, risk }
     },

@@ -1,6 +1,9 @@
-/** Member 360: search by member id, phone, email or card. */
+/**
+ * Member 360: search by member id, phone, email or card; profile, identities, purchases, points and tier,
+ * lifecycle stage, churn risk with its reasons, predicted value, and the timeline.
+ */
 import { t } from '../i18n'
-import { api, app, clear, el, format } from '../ui'
+import { api, app, clear, el, format, named, table, type Name } from '../ui'
 
 // Member 360: search by member id, phone, email or card.
 export async function member(query?: string): Promise<void> {
@@ -21,6 +24,16 @@ export async function member(query?: string): Promise<void> {
         identities: Record<string, unknown>[]
         purchases: Record<string, number | string | null>
         clv: { pAlive: number; expectedPurchases: number; clv: number } | null
+        loyalty: { balance: number; tier: string; tierSince?: string | null } | null
+        lifecycle: { stage: string; name?: Name; asOf: string; daysSinceLast: number | null } | null
+        risk: {
+          score: number
+          reasons: string[]
+          signals: string[]
+          churnClass: string
+          playbook: string
+        } | null
+        timeline: { at: string; kind: string; detail: string; amount: number | null }[]
         masked: boolean
       }>(`/api/v1/members/${encodeURIComponent(input.value.trim())}`)
       const kv = (k: string, v: unknown) =>
@@ -47,6 +60,30 @@ export async function member(query?: string): Promise<void> {
         ),
         el('h2', {}, t('purchases')),
         el('table', {}, ...Object.entries(p.purchases).map(([k, v]) => kv(k, v))),
+        el('h2', {}, t('memberStatus')),
+        el(
+          'table',
+          { id: 'member-status' },
+          kv(
+            t('lifecycle'),
+            p.lifecycle
+              ? `${named(p.lifecycle.name, p.lifecycle.stage)} (${p.lifecycle.asOf})`
+              : null,
+          ),
+          kv(
+            t('tier'),
+            p.loyalty
+              ? `${p.loyalty.tier} · ${format(p.loyalty.balance, 'count')} ${t('points')}`
+              : null,
+          ),
+          kv(
+            t('riskScore'),
+            p.risk ? `${format(p.risk.score, 'ratio')} · ${p.risk.churnClass}` : null,
+          ),
+          kv(t('reasons'), p.risk ? p.risk.reasons.join(', ') : null),
+          kv(t('signals'), p.risk ? p.risk.signals.join(', ') || '–' : null),
+          kv(t('playbook'), p.risk?.playbook ?? null),
+        ),
         ...(p.clv
           ? [
               el('h2', {}, t('predicted')),
@@ -59,6 +96,23 @@ export async function member(query?: string): Promise<void> {
               ),
             ]
           : []),
+        el('h2', {}, t('timeline')),
+        p.timeline.length === 0
+          ? el('p', { class: 'notice empty' }, t('empty'))
+          : table(
+              'member-timeline',
+              t('timeline'),
+              [t('time'), t('kind'), t('detail'), t('amount')],
+              p.timeline.map((x) => [
+                x.at.replace('T', ' ').replace('Z', ''),
+                x.kind,
+                x.detail,
+                x.amount === null
+                  ? ''
+                  : format(x.amount, x.kind === 'points' ? 'count' : 'currency'),
+              ]),
+              [3],
+            ),
       )
     } catch (e) {
       result.replaceChildren(

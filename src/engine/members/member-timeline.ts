@@ -1,0 +1,59 @@
+/**
+ * One member's timeline for Member 360: orders, returns, feedback, campaign touches, behaviour events (one row
+ * per day, with the event types of that day) and, once the ledger has been synced, points entries — newest
+ * first. Feedback texts are left out (they may hold personal data); identities are in the profile.
+ * @module
+ */
+import type { Driver } from '../drivers/driver.js'
+import { sql } from '../sql/fragment.js'
+
+export interface TimelineItem {
+  /** UTC instant, ISO 8601. */
+  readonly at: string
+  readonly kind: 'order' | 'return' | 'feedback' | 'touch' | 'events' | 'points'
+  readonly detail: string
+  /** Money for orders (+) and returns (−), points for points entries; null otherwise. */
+  readonly amount: number | null
+}
+
+/** The member's latest `limit` timeline items. */
+export async function getMemberTimeline(
+  driver: Driver,
+  memberId: number,
+  limit = 50,
+): Promise<TimelineItem[]> {
+  const n = Math.max(1, Math.min(500, Math.trunc(limit)))
+  const synced = await driver.first(
+    sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = 'loyalty_entries'`,
+  )
+  const points = synced
+    ? sql` UNION ALL SELECT occurred_at, 'points', kind || ' · ' || coalesce(reason, ''), CAST(points AS DOUBLE)
+        FROM loyalty_entries WHERE member_id = ${memberId}`
+    : sql``
+  const rows = await driver.all<{
+    ts: string
+    kind: string
+    detail: string
+    amount: number | null
+  }>(
+    sql`SELECT strftime(ts, '%Y-%m-%dT%H:%M:%SZ') AS ts, kind, detail, amount FROM (
+      SELECT ordered_at AS ts, 'order' AS kind,
+        order_id || ' · ' || coalesce(channel, '') || ' · ' || status AS detail, CAST(net_amount AS DOUBLE) AS amount
+        FROM orders WHERE member_id = ${memberId}
+      UNION ALL SELECT returned_at, 'return', return_id || coalesce(' · ' || order_id, ''), -CAST(amount AS DOUBLE)
+        FROM returns WHERE member_id = ${memberId}
+      UNION ALL SELECT ts, 'feedback', kind || coalesce(' · ' || CAST(score AS VARCHAR), ''), NULL
+        FROM feedback WHERE member_id = ${memberId}
+      UNION ALL SELECT sent_at, 'touch', campaign_id || ' · ' || kind || ' · ' || channel || ' · ' || coalesce(treatment_group, 'treatment'), NULL
+        FROM touches WHERE member_id = ${memberId}
+      UNION ALL SELECT min(ts), 'events', CAST(count(*) AS VARCHAR) || ' × ' || string_agg(DISTINCT event_type, ', ' ORDER BY event_type), NULL
+        FROM events WHERE member_id = ${memberId} GROUP BY CAST(ts AS DATE)${points}
+    ) t ORDER BY ts DESC, kind LIMIT ${n}`,
+  )
+  return rows.map((r) => ({
+    at: r.ts,
+    kind: r.kind as TimelineItem['kind'],
+    detail: r.detail,
+    amount: r.amount === null ? null : Number(r.amount),
+  }))
+}
