@@ -209,19 +209,35 @@ function writeVisitors(ctx: SimContext, rng: Rng): void {
   const rate = MODEL_PARAMETERS.acquisition.registrationConversion
   const w = ctx.out.visitors
   if (w === null) return
+  forEachMonthAndChannel(ctx, (period, c, registered) => {
+    const p = rate[c]
+    // Visitors n with registered ~ Binomial(n, p): n ≈ registered / p, sd √(registered (1 − p)) / p.
+    const sd = Math.sqrt(registered * (1 - p)) / p
+    const visitors = Math.max(registered, Math.round(registered / p + sd * rng.normal()))
+    w.add(`${period},${c},${visitors}`)
+  })
+}
+
+/**
+ * Calls `fn` for every simulated month (as `first day,last day` within the window) and registration channel
+ * with the persons who registered through that channel in that month.
+ */
+function forEachMonthAndChannel(
+  ctx: SimContext,
+  fn: (period: string, channel: (typeof REG_CHANNELS)[number], registered: number) => void,
+): void {
   const cal = ctx.cal
   const months = ctx.monthStarts
   for (let m = 0; m < months.length; m++) {
     const from = Math.max(months[m] ?? 0, cal.startSec)
     const to = Math.min(months[m + 1] ?? cal.endSec, cal.endSec)
-    REG_CHANNELS.forEach((c, k) => {
-      const registered = ctx.tallies.registrations[m * REG_CHANNELS.length + k] ?? 0
-      const p = rate[c]
-      // Visitors n with registered ~ Binomial(n, p): n ≈ registered / p, sd √(registered (1 − p)) / p.
-      const sd = Math.sqrt(registered * (1 - p)) / p
-      const visitors = Math.max(registered, Math.round(registered / p + sd * rng.normal()))
-      w.add(`${isoDate(from)},${isoDate(to - DAY)},${c},${visitors}`)
-    })
+    REG_CHANNELS.forEach((c, k) =>
+      fn(
+        `${isoDate(from)},${isoDate(to - DAY)}`,
+        c,
+        ctx.tallies.registrations[m * REG_CHANNELS.length + k] ?? 0,
+      ),
+    )
   }
 }
 
@@ -230,19 +246,12 @@ function writeAcquisitionSpend(ctx: SimContext, rng: Rng): Record<string, number
   const A = MODEL_PARAMETERS.acquisition
   const w = ctx.out.acquisition_spend
   const totals: Record<string, number> = {}
-  const cal = ctx.cal
-  const months = ctx.monthStarts
-  for (let m = 0; m < months.length; m++) {
-    const from = Math.max(months[m] ?? 0, cal.startSec)
-    const to = Math.min(months[m + 1] ?? cal.endSec, cal.endSec)
-    REG_CHANNELS.forEach((c, k) => {
-      const persons = ctx.tallies.registrations[m * REG_CHANNELS.length + k] ?? 0
-      // Mean-preserving log-normal noise: E[exp(σZ − σ²/2)] = 1.
-      const noise = rng.logNormal(-0.5 * A.noiseSigma * A.noiseSigma, A.noiseSigma)
-      const cents = Math.round(persons * A.costPerMember[c] * 100 * noise)
-      totals[c] = Math.round(((totals[c] ?? 0) + cents / 100) * 100) / 100
-      w?.add(`${isoDate(from)},${isoDate(to - DAY)},${c},${money(cents)}`)
-    })
-  }
+  forEachMonthAndChannel(ctx, (period, c, persons) => {
+    // Mean-preserving log-normal noise: E[exp(σZ − σ²/2)] = 1.
+    const noise = rng.logNormal(-0.5 * A.noiseSigma * A.noiseSigma, A.noiseSigma)
+    const cents = Math.round(persons * A.costPerMember[c] * 100 * noise)
+    totals[c] = Math.round(((totals[c] ?? 0) + cents / 100) * 100) / 100
+    w?.add(`${period},${c},${money(cents)}`)
+  })
   return totals
 }

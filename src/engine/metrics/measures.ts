@@ -115,18 +115,20 @@ function memberPeriods(
     WHERE s.ts >= ${d.addPeriods(ctx.grain, ctx.lo, -before)} AND s.ts < ${d.addPeriods(ctx.grain, ctx.hi, after)}${memberWhere(ctx)}`
 }
 
-/** Active members per period (distinct members with activity), from the member-period pairs. */
-const activeMembers: Measure = {
-  id: 'active_members',
-  sources: ['member_periods'],
-  memberBased: true,
-  zeroWhenEmpty: true,
-  build(ctx) {
-    return sql`SELECT s.period${withDims(dimSelects(ctx, 'activity', 's'))}, count(*) AS v
-      FROM src_member_periods s${memberJoin(ctx, 's')}
-      WHERE s.period >= ${ctx.lo}${memberWhere(ctx)}
-      ${groupByPeriodAndDims(ctx)}`
-  },
+/** Members per period of the member-period pairs (active members), optionally only the engaged ones. */
+function periodMembers(id: string, engagedOnly: boolean): Measure {
+  return {
+    id,
+    sources: ['member_periods'],
+    memberBased: true,
+    zeroWhenEmpty: true,
+    build(ctx) {
+      return sql`SELECT s.period${withDims(dimSelects(ctx, 'activity', 's'))}, count(*) AS v
+        FROM src_member_periods s${memberJoin(ctx, 's')}
+        WHERE s.period >= ${ctx.lo}${engagedOnly ? sql` AND s.engaged = 1` : sql``}${memberWhere(ctx)}
+        ${groupByPeriodAndDims(ctx)}`
+    },
+  }
 }
 
 /** Members active in t and in t − 1 (period retention numerator). */
@@ -226,20 +228,6 @@ function winback(id: string, group: 'treatment' | 'holdout', returned: boolean):
         ${groupByPeriodAndDims(ctx)}`
     },
   }
-}
-
-/** Active members with at least one engagement event or review in the period. */
-const engagedMembers: Measure = {
-  id: 'engaged_members',
-  sources: ['member_periods'],
-  memberBased: true,
-  zeroWhenEmpty: true,
-  build(ctx) {
-    return sql`SELECT s.period${withDims(dimSelects(ctx, 'activity', 's'))}, count(*) AS v
-      FROM src_member_periods s${memberJoin(ctx, 's')}
-      WHERE s.period >= ${ctx.lo} AND s.engaged = 1${memberWhere(ctx)}
-      ${groupByPeriodAndDims(ctx)}`
-  },
 }
 
 /**
@@ -445,7 +433,9 @@ const pointsDebited = (id: string, kind: string) =>
 /** Every measure, by id. */
 export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
   [
-    activeMembers,
+    // Active members, and those with an engagement event or a review in the period.
+    periodMembers('active_members', false),
+    periodMembers('engaged_members', true),
     aggregate('buyers', 'purchases', sql`count(DISTINCT s.member_id)`),
     aggregate('orders', 'purchases', sql`count(*)`),
     aggregate('purchase_amount', 'purchases', sql`sum(s.amount)`),
@@ -537,7 +527,6 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     previousActive,
     repurchasersNext,
     firstPurchaseConverted,
-    engagedMembers,
     winback('winback_targeted', 'treatment', false),
     winback('winback_returned', 'treatment', true),
     winback('winback_holdout', 'holdout', false),
