@@ -7,6 +7,7 @@
 import { BIGINT, DOUBLE, DuckDBDataChunk, VARCHAR } from '@duckdb/node-api'
 import type { Clock } from '../core/clock.js'
 import { NotFoundError } from '../core/errors.js'
+import { tableExists } from '../engine/drivers/driver.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { sql } from '../engine/sql/fragment.js'
 
@@ -120,10 +121,7 @@ export async function getRun(
   runId?: string,
 ): Promise<ModelRun> {
   // Read-only commands must not create tables: a database without runs simply has none.
-  const exists = await driver.first<{ n: bigint }>(
-    sql`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'model_runs'`,
-  )
-  if (Number(exists?.n ?? 0) === 0) {
+  if (!(await tableExists(driver, 'model_runs'))) {
     throw new NotFoundError(`no ${kind} run yet: run \`memberlens ${kind} fit\` first`)
   }
   const row = await driver.first<{

@@ -2,6 +2,7 @@
  * One member's lifecycle stage and latest churn-risk score, for the member 360 view.
  * @module
  */
+import { tableExists } from '../engine/drivers/driver.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import {
   DEFAULT_LIFECYCLE_CONFIG,
@@ -104,10 +105,7 @@ export async function findSyncedLoyalty(
   driver: DuckDbDriver,
   memberId: number,
 ): Promise<SyncedLoyaltyView | null> {
-  const synced = await driver.first(
-    sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = 'loyalty_accounts'`,
-  )
-  if (!synced) return null
+  if (!(await tableExists(driver, 'loyalty_accounts'))) return null
   const r = await driver.first<{
     balance: bigint | number
     tier: string

@@ -5,6 +5,7 @@
  * accounts are as of the last sync, so the figure is meant for scoring today, not for past cutoffs.
  * @module
  */
+import { tableExists } from '../engine/drivers/driver.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { sql } from '../engine/sql/fragment.js'
 
@@ -18,10 +19,7 @@ export async function downgradeDueDays(
   memberIds: Float64Array,
 ): Promise<Float64Array> {
   const out = new Float64Array(memberIds.length).fill(NaN)
-  const synced = await driver.first(
-    sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = 'loyalty_accounts'`,
-  )
-  if (!synced) return out
+  if (!(await tableExists(driver, 'loyalty_accounts'))) return out
   const rows = await driver.all<{ memberId: bigint | number; days: number }>(
     sql`SELECT member_id, date_diff('second', CAST(${asOf} AS TIMESTAMP), min(downgrade_due_at)) / 86400.0 AS days
       FROM loyalty_accounts WHERE downgrade_due_at IS NOT NULL AND member_id IS NOT NULL GROUP BY member_id`,

@@ -18,6 +18,7 @@ import {
   type TableName,
 } from '../../core/schema.js'
 import type { ClickHouseDriver } from '../drivers/clickhouse-driver.js'
+import { tableExists } from '../drivers/driver.js'
 import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
 import { compile, ident, join, sql, type Fragment } from '../sql/fragment.js'
 import { buildClickHouseTable, type TableShape } from './schema.js'
@@ -160,10 +161,8 @@ export async function copyLoyaltyTables(
 ): Promise<Record<string, number>> {
   const copied: Record<string, number> = {}
   for (const [name, key] of Object.entries(LOYALTY_TABLE_KEYS)) {
-    const found = await source.first(
-      sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = ${name}`,
-    )
-    if (found) copied[name] = await copyDuckDbTable(source, target, name, key, options)
+    if (await tableExists(source, name))
+      copied[name] = await copyDuckDbTable(source, target, name, key, options)
   }
   return copied
 }

@@ -1,6 +1,6 @@
 import type { CompiledQuery } from '../compiled-query.js'
 import type { SqlDialect } from '../dialects/dialect.js'
-import type { Fragment } from '../sql/fragment.js'
+import { sql, type Fragment } from '../sql/fragment.js'
 
 /** A row as returned to TypeScript: snake_case columns become camelCase keys; numbers, bigints, strings. */
 export type Row = Record<string, unknown>
@@ -27,4 +27,15 @@ export interface Driver {
   /** Progress of the query currently running on this driver. */
   progress(): QueryProgress
   close(): Promise<void>
+}
+
+/**
+ * Whether the database has a table of this name (for tables that a command creates, such as the synced
+ * loyalty tables or the model runs, and that reads must not create).
+ */
+export async function tableExists(driver: Driver, name: string): Promise<boolean> {
+  const row = await driver.first(
+    sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = ${name}`,
+  )
+  return row !== undefined
 }

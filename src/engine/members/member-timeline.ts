@@ -4,7 +4,7 @@
  * first. Feedback texts are left out (they may hold personal data); identities are in the profile.
  * @module
  */
-import type { Driver } from '../drivers/driver.js'
+import { tableExists, type Driver } from '../drivers/driver.js'
 import { sql } from '../sql/fragment.js'
 
 export interface TimelineItem {
@@ -23,10 +23,7 @@ export async function getMemberTimeline(
   limit = 50,
 ): Promise<TimelineItem[]> {
   const n = Math.max(1, Math.min(500, Math.trunc(limit)))
-  const synced = await driver.first(
-    sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = 'loyalty_entries'`,
-  )
-  const points = synced
+  const points = (await tableExists(driver, 'loyalty_entries'))
     ? sql` UNION ALL SELECT occurred_at, 'points', kind || ' · ' || coalesce(reason, ''), CAST(points AS DOUBLE)
         FROM loyalty_entries WHERE member_id = ${memberId}`
     : sql``

@@ -6,7 +6,7 @@
  * @module
  */
 import { InputError } from '../../core/errors.js'
-import type { Driver } from '../drivers/driver.js'
+import { tableExists, type Driver } from '../drivers/driver.js'
 import { GRAINS, type Grain } from '../dialects/dialect.js'
 import { ident, sql } from '../sql/fragment.js'
 import { CATALOG, metricMeasures, type MetricDef } from './catalog.js'
@@ -222,10 +222,8 @@ async function checkTables(
       }
   for (const d of dims) if (d.requires) needs.set(d.requires.table, `${d.id}: ${d.requires.hint}`)
   for (const [table, hint] of needs) {
-    const found = await driver.first(
-      sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = ${table}`,
-    )
-    if (!found) throw InputError.single({ field: 'metric', value: table, reason: hint })
+    if (!(await tableExists(driver, table)))
+      throw InputError.single({ field: 'metric', value: table, reason: hint })
   }
 }
 
