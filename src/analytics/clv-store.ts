@@ -114,6 +114,16 @@ async function appendScores(
   }
 }
 
+/** The id of the latest run of `kind`, or null when there is none. */
+export async function latestRunId(driver: DuckDbDriver, kind: string): Promise<string | null> {
+  try {
+    return (await getRun(driver, kind)).runId
+  } catch (error) {
+    if (error instanceof NotFoundError) return null
+    throw error
+  }
+}
+
 /** The run with this id, or the latest run of `kind`; NotFoundError when there is none. */
 export async function getRun(
   driver: DuckDbDriver,

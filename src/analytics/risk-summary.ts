@@ -4,10 +4,9 @@
  * raised, and the distribution of scores.
  * @module
  */
-import { NotFoundError } from '../core/errors.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { sql } from '../engine/sql/fragment.js'
-import { getRun } from './clv-store.js'
+import { getRun, latestRunId } from './clv-store.js'
 
 export interface RiskClassRow {
   readonly churnClass: string
@@ -39,12 +38,7 @@ export interface RiskSummary {
 /** Summarises the latest `risk-score` run; members "at risk" score at least `threshold`. */
 export async function riskSummary(driver: DuckDbDriver, threshold = 0.5): Promise<RiskSummary> {
   const run = await getRun(driver, 'risk-score')
-  let clvRunId: string | null = null
-  try {
-    clvRunId = (await getRun(driver, 'clv')).runId
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error
-  }
+  const clvRunId = await latestRunId(driver, 'clv')
   const scored = sql`SELECT r.churn_class, r.playbook, r.score, r.reasons, r.signals, c.clv
     FROM risk_scores r LEFT JOIN member_scores c ON c.member_id = r.member_id AND c.run_id = ${clvRunId}
     WHERE r.run_id = ${run.runId}`

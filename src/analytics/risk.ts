@@ -28,7 +28,7 @@ import {
   type LogisticModel,
 } from '../models/logistic-regression.js'
 import { quantiles } from './clv-models.js'
-import { ensureScoreTables, getRun, newRunId, saveRun } from './clv-store.js'
+import { ensureScoreTables, getRun, latestRunId, newRunId, saveRun } from './clv-store.js'
 import { downgradeDueDays } from './tier-signals.js'
 import {
   churnClass,
@@ -404,12 +404,7 @@ export async function listRisk(
   options: { top?: number; churnClass?: ChurnClass; order?: RiskOrder; minScore?: number } = {},
 ): Promise<{ runId: string; clvRunId: string | null; rows: RiskListRow[] }> {
   const run = await getRun(driver, 'risk-score')
-  let clvRunId: string | null = null
-  try {
-    clvRunId = (await getRun(driver, 'clv')).runId
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error
-  }
+  const clvRunId = await latestRunId(driver, 'clv')
   const order = options.order ?? 'score'
   if (order === 'clv_at_risk' && clvRunId === null) {
     throw new NotFoundError('no clv run yet: run `memberlens clv fit` to order by CLV at risk')
