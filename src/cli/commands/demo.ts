@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pc from 'picocolors'
+import { labelFeedback } from '../../analytics/voice-label.js'
 import { bulkReplayOrderHistory } from '../../analytics/loyalty-bulk-replay.js'
 import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
 import { systemClock, type Clock } from '../../core/clock.js'
@@ -99,6 +100,8 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     progress.phase('replaying the loyalty program', 1)
     const loyalty = await runDemoLoyalty(db, join('.memberlens', 'demo-ledger'), systemClock)
     progress.stop()
+    // The sentiment of the feedback texts, for the catalog's negative-text share (as `voice label` does).
+    const sentiment = await labelFeedback(db.driver, { clock: systemClock })
     const seconds = (performance.now() - started) / 1000
     if (flags.json) {
       printJson({
@@ -111,6 +114,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
         clv: models.clv,
         risk: models.risk,
         loyalty,
+        sentiment,
       })
       return
     }
@@ -127,7 +131,11 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
           'skipped' in loyalty
             ? pc.yellow(`skipped: ${loyalty.skipped}`)
             : `${loyalty.members.toLocaleString('en')} members, ${loyalty.entries.toLocaleString('en')} ledger entries and ${loyalty.tierChanges.toLocaleString('en')} tier changes synced for the dashboard`
-        }\n\n`,
+        }\n${pc.bold('Feedback texts')}\n  ${sentiment.labelled.toLocaleString('en')} labelled with their sentiment (${Object.entries(
+          sentiment.bySentiment,
+        )
+          .map(([k, v]) => `${k} ${v.toLocaleString('en')}`)
+          .join(', ')})\n\n`,
       )
       process.stdout.write(
         pc.dim(
