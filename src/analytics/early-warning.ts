@@ -23,6 +23,9 @@ export const earlyWarningConfigSchema = z
     pAliveLookbackDays: z.number().int().positive().default(30),
     /** `tier_downgrade_due`: the member's tier is due to drop within this many days (ledger grace period). */
     downgradeWarningDays: z.number().int().positive().default(30),
+    /** `points_expiring`: at least `expiringPointsMin` points in buckets expiring within this many days. */
+    expiringPointsDays: z.number().int().positive().default(30),
+    expiringPointsMin: z.number().int().positive().default(100),
   })
   .strict()
 export type EarlyWarningConfig = z.infer<typeof earlyWarningConfigSchema>
@@ -48,13 +51,15 @@ export const SIGNALS = [
   'purchase_gap_past_cadence',
   'p_alive_falling',
   'tier_downgrade_due',
+  'points_expiring',
 ] as const
 export type Signal = (typeof SIGNALS)[number]
 
 /**
  * The signals raised for member i. `pAlive` and `pAliveBefore` are the BG/NBD P(alive) at the cutoff and
  * `pAliveLookbackDays` earlier (NaN when the member had not yet bought then); `downgradeDueDays` holds the
- * days from the cutoff to the member's scheduled tier downgrade (NaN when none is scheduled).
+ * days from the cutoff to the member's scheduled tier downgrade (NaN when none is scheduled);
+ * `expiringPoints` the points in buckets expiring within `expiringPointsDays` of the cutoff (0 or NaN when none).
  */
 export function earlyWarningSignals(
   f: ChurnFeatureTable,
@@ -63,6 +68,7 @@ export function earlyWarningSignals(
   pAliveBefore: Float64Array,
   config: EarlyWarningConfig,
   downgradeDueDays?: Float64Array,
+  expiringPoints?: Float64Array,
 ): Signal[] {
   const out: Signal[] = []
   const v = (c: keyof ChurnFeatureTable): number => f[c][i] as number
@@ -80,6 +86,7 @@ export function earlyWarningSignals(
     out.push('p_alive_falling')
   const due = downgradeDueDays?.[i] ?? NaN
   if (due >= 0 && due <= config.downgradeWarningDays) out.push('tier_downgrade_due')
+  if ((expiringPoints?.[i] ?? NaN) >= config.expiringPointsMin) out.push('points_expiring')
   return out
 }
 

@@ -52,6 +52,11 @@ export interface MemberRiskView {
   readonly reasons: readonly string[]
   /** Early-warning signals that fired. */
   readonly signals: readonly string[]
+  /**
+   * The figures behind signals that carry them, e.g. `points_expiring: { points, firstExpiresAt }`; empty for
+   * scorings written before they were stored.
+   */
+  readonly signalDetails: Readonly<Record<string, unknown>>
   readonly churnClass: string
   readonly playbook: string
 }
@@ -74,9 +79,10 @@ export async function findMemberRisk(
     signals: string | null
     churnClass: string
     playbook: string
+    signalDetails?: string | null
   }>(
-    sql`SELECT score, reasons, signals, churn_class, playbook FROM risk_scores
-      WHERE run_id = ${runId} AND member_id = ${BigInt(memberId)}`,
+    // SELECT *: scorings written before `signal_details` existed lack the column.
+    sql`SELECT * FROM risk_scores WHERE run_id = ${runId} AND member_id = ${BigInt(memberId)}`,
   )
   if (r === undefined) return undefined
   const split = (s: string | null) => (s ? s.split(',').filter((x) => x !== '') : [])
@@ -85,6 +91,7 @@ export async function findMemberRisk(
     score: r.score,
     reasons: split(r.reasons),
     signals: split(r.signals),
+    signalDetails: r.signalDetails ? (JSON.parse(r.signalDetails) as Record<string, unknown>) : {},
     churnClass: r.churnClass,
     playbook: r.playbook,
   }

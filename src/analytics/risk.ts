@@ -29,6 +29,7 @@ import {
 } from '../models/logistic-regression.js'
 import { quantiles } from './clv-models.js'
 import { ensureScoreTables, getRun, latestRunId, newRunId, saveRun } from './clv-store.js'
+import { expiringPoints } from './points-signals.js'
 import { downgradeDueDays } from './tier-signals.js'
 import {
   churnClass,
@@ -267,10 +268,17 @@ export interface RiskScore {
   /** Top reason codes (features raising the risk most, against an average member). */
   readonly reasons: readonly string[]
   readonly signals: readonly Signal[]
+  /** The figures behind the signals that carry them (stored as JSON in `risk_scores.signal_details`). */
+  readonly signalDetails: SignalDetails
   readonly churnClass: ChurnClass
   readonly playbook: string
   readonly pAlive: number
   readonly historicalValue: number
+}
+
+/** `points_expiring`: the points expiring within the window and the earliest expiry (ISO, UTC). */
+export interface SignalDetails {
+  readonly points_expiring?: { readonly points: number; readonly firstExpiresAt: string }
 }
 
 /** Options of {@link scoreRisk}. */
@@ -305,6 +313,12 @@ export async function scoreRisk(
     now.params,
   ).catch(() => ({ pAlive: new Float64Array(f.member_id.length).fill(NaN) }))
   const due = await downgradeDueDays(driver, asOf, f.member_id)
+  const expiring = await expiringPoints(
+    driver,
+    asOf,
+    f.member_id,
+    options.earlyWarning.expiringPointsDays,
+  )
   const X = featureMatrix(f, now.pAlive)
   const scores = predictLogistic(model, X)
   const n = f.member_id.length
@@ -325,11 +339,28 @@ export async function scoreRisk(
         ([, j]) => RISK_FEATURES[model.features[j] as RiskFeature] ?? (model.features[j] as string),
       )
     const cls = churnClass(f, i, highValue)
+    const signals = earlyWarningSignals(
+      f,
+      i,
+      now.pAlive,
+      before.pAlive,
+      options.earlyWarning,
+      due,
+      expiring.points,
+    )
     out.push({
       memberId: f.member_id[i] as number,
       score: scores[i] as number,
       reasons,
-      signals: earlyWarningSignals(f, i, now.pAlive, before.pAlive, options.earlyWarning, due),
+      signals,
+      signalDetails: signals.includes('points_expiring')
+        ? {
+            points_expiring: {
+              points: expiring.points[i] as number,
+              firstExpiresAt: expiring.firstExpiresAt[i] as string,
+            },
+          }
+        : {},
       churnClass: cls,
       playbook: PLAYBOOKS[cls],
       pAlive: now.pAlive[i] as number,
@@ -339,7 +370,9 @@ export async function scoreRisk(
   const runId = await newRunId(driver, 'risk-score', clock)
   await driver.execute(sql`CREATE TABLE IF NOT EXISTS risk_scores (run_id VARCHAR NOT NULL,
     member_id BIGINT NOT NULL, score DOUBLE, reasons VARCHAR, signals VARCHAR, churn_class VARCHAR,
-    playbook VARCHAR, p_alive DOUBLE, historical_value DOUBLE)`)
+    playbook VARCHAR, p_alive DOUBLE, historical_value DOUBLE, signal_details VARCHAR)`)
+  // Scorings written before the column existed.
+  await driver.execute(sql`ALTER TABLE risk_scores ADD COLUMN IF NOT EXISTS signal_details VARCHAR`)
   await saveRun(
     driver,
     {
@@ -367,6 +400,9 @@ export async function scoreRisk(
         if (Number.isFinite(s.pAlive)) appender.appendDouble(s.pAlive)
         else appender.appendNull()
         appender.appendDouble(s.historicalValue)
+        if (Object.keys(s.signalDetails).length > 0)
+          appender.appendVarchar(JSON.stringify(s.signalDetails))
+        else appender.appendNull()
         appender.endRow()
       }
       appender.flushSync()

@@ -7,6 +7,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
+import { findMemberRisk } from '../../src/analytics/member-signals.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { main } from '../../src/cli/index.js'
 import { sql } from '../../src/engine/sql/fragment.js'
@@ -236,5 +238,44 @@ describe('risk CLI', () => {
       'plan,cohort,period,survivors,projected_survival,params_from',
     )
     expect((await run(['clv', 'renewals', '--plan', 'gold'])).code).toBe(2)
+  })
+
+  it('score raises points_expiring from the synced buckets and stores the amount and first expiry', async () => {
+    const listed = await run(['risk', 'list', '--top', '2', '--json'])
+    const [a, b] = (JSON.parse(listed.out) as { rows: Row[] }).rows.map((r) => r.memberId) as [
+      number,
+      number,
+    ]
+    const d = await openDatabase(db, { threads: 1 })
+    try {
+      await ensureLoyaltyTables(d.driver)
+      // Scoring on 2026-10-31, window (10-31, 11-30]: a holds 150 expiring on 11-10 and 11-20 plus 500 in
+      // December; b holds 50, under the default minimum of 100.
+      await d.driver.execute(sql`INSERT INTO loyalty_buckets VALUES
+        (1, ${String(a)}, ${a}, 1, NULL, TIMESTAMP '2026-09-20', TIMESTAMP '2026-09-20', TIMESTAMP '2026-11-20', 100, 90),
+        (2, ${String(a)}, ${a}, 2, NULL, TIMESTAMP '2026-09-10', TIMESTAMP '2026-09-10', TIMESTAMP '2026-11-10', 80, 60),
+        (3, ${String(a)}, ${a}, 3, NULL, TIMESTAMP '2026-10-01', TIMESTAMP '2026-10-01', TIMESTAMP '2026-12-31', 500, 500),
+        (4, ${String(b)}, ${b}, 4, NULL, TIMESTAMP '2026-09-05', TIMESTAMP '2026-09-05', TIMESTAMP '2026-11-05', 50, 50)`)
+    } finally {
+      await d.close()
+    }
+    const scored = await run(['risk', 'score', '--as-of', '2026-10-31', '--json', '--top', '0'])
+    expect(scored.code).toBe(0)
+    expect(
+      (JSON.parse(scored.out) as { signals: Record<string, number> }).signals['points_expiring'],
+    ).toBe(1)
+    const d2 = await openDatabase(db, { threads: 1 })
+    try {
+      const ra = await findMemberRisk(d2.driver, a)
+      expect(ra?.signals).toContain('points_expiring')
+      expect(ra?.signalDetails).toEqual({
+        points_expiring: { points: 150, firstExpiresAt: '2026-11-10T00:00:00Z' },
+      })
+      const rb = await findMemberRisk(d2.driver, b)
+      expect(rb?.signals).not.toContain('points_expiring')
+      expect(rb?.signalDetails).toEqual({})
+    } finally {
+      await d2.close()
+    }
   })
 })

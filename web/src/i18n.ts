@@ -75,6 +75,7 @@ const LABELS: Record<Lang, Record<string, string>> = {
     'playbook.service-dissatisfied': 'Care call / service recovery',
     'playbook.price-sensitive': 'Targeted discount',
     'playbook.disengaged': 'Personalised recommendation / content',
+    'signal.points_expiring': 'Points about to expire',
     noClvRun:
       'No CLV run yet. Run `memberlens clv fit` (the demo does it) to see the predicted value of members.',
     weeks: 'weeks',
@@ -357,6 +358,7 @@ const LABELS: Record<Lang, Record<string, string>> = {
     'signal.purchase_gap_past_cadence': '超过平常购买间隔',
     'signal.p_alive_falling': '存活概率下降',
     'signal.tier_downgrade_due': '即将降级',
+    'signal.points_expiring': '积分即将过期',
     noClvRun:
       '还没有 CLV 模型结果。运行 `memberlens clv fit`（演示会自动运行）后可查看会员预测价值。',
     weeks: '周',

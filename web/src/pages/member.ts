@@ -30,6 +30,7 @@ export async function member(query?: string): Promise<void> {
           score: number
           reasons: string[]
           signals: string[]
+          signalDetails?: { points_expiring?: { points: number; firstExpiresAt: string } }
           churnClass: string
           playbook: string
         } | null
@@ -81,7 +82,21 @@ export async function member(query?: string): Promise<void> {
             p.risk ? `${format(p.risk.score, 'ratio')} · ${p.risk.churnClass}` : null,
           ),
           kv(t('reasons'), p.risk ? p.risk.reasons.join(', ') : null),
-          kv(t('signals'), p.risk ? p.risk.signals.join(', ') || '–' : null),
+          kv(
+            t('signals'),
+            p.risk
+              ? p.risk.signals
+                  .map((s) => {
+                    // points_expiring carries the amount and the earliest expiry date.
+                    const d =
+                      s === 'points_expiring' ? p.risk?.signalDetails?.points_expiring : undefined
+                    return d
+                      ? `${s} (${format(d.points, 'count')} ${t('points')} · ${d.firstExpiresAt.slice(0, 10)})`
+                      : s
+                  })
+                  .join(', ') || '–'
+              : null,
+          ),
           kv(t('playbook'), p.risk?.playbook ?? null),
         ),
         ...(p.clv
