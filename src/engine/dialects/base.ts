@@ -5,7 +5,7 @@
 import { UnsupportedFeatureError } from '../../core/errors.js'
 import type { FieldType } from '../../core/schema.js'
 import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
-import type { Grain, SqlDialect } from './dialect.js'
+import type { DateTextUnit, Grain, SqlDialect } from './dialect.js'
 
 export const baseDialect: SqlDialect = {
   name: 'ansi',
@@ -67,6 +67,9 @@ export const baseDialect: SqlDialect = {
   jsonText(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'JSON members')
   },
+  dateText(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'formatting dates as text')
+  },
   tryParseTimestamp(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'parsing timestamps with a format')
   },
@@ -91,6 +94,23 @@ export function periodInterval(grain: Grain, n: number): [number, string] {
     default: {
       const _exhaustive: never = grain
       throw new Error(`unknown grain ${String(_exhaustive)}`)
+    }
+  }
+}
+
+/**
+ * The strftime pattern of a {@link DateTextUnit}; a closed set, safe to splice into text. DuckDB's `strftime`
+ * and ClickHouse's `formatDateTime` read `%Y`, `%m` and `%d` alike.
+ */
+export function dateTextPattern(unit: DateTextUnit): string {
+  switch (unit) {
+    case 'day':
+      return '%Y-%m-%d'
+    case 'month':
+      return '%Y-%m'
+    default: {
+      const _exhaustive: never = unit
+      throw new Error(`unknown date text unit ${String(_exhaustive)}`)
     }
   }
 }

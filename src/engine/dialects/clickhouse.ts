@@ -17,7 +17,7 @@ import { UnsupportedFeatureError } from '../../core/errors.js'
 import type { FieldType } from '../../core/schema.js'
 import type { SqlValue } from '../compiled-query.js'
 import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
-import { baseDialect, periodInterval } from './base.js'
+import { baseDialect, dateTextPattern, periodInterval } from './base.js'
 import type { Grain, SqlDialect } from './dialect.js'
 
 /** The ClickHouse type of a bound value (closed set of names). */
@@ -153,6 +153,11 @@ export const clickhouseDialect: SqlDialect = {
   jsonText(expr, key) {
     // DuckDB's json_extract_string gives NULL for a missing member and the raw text of a non-string one.
     return sql`if(JSONHas(${expr}, ${key}), if(JSONType(${expr}, ${key}) = 'String', JSONExtractString(${expr}, ${key}), JSONExtractRaw(${expr}, ${key})), NULL)`
+  },
+  dateText(expr, unit) {
+    // No strftime in ClickHouse; formatDateTime takes the same %Y, %m, %d.
+    // https://clickhouse.com/docs/sql-reference/functions/date-time-functions#formatDateTime
+    return sql`formatDateTime(${expr}, ${unsafeRaw(`'${dateTextPattern(unit)}'`)})`
   },
   tryParseTimestamp(): Fragment {
     throw new UnsupportedFeatureError(

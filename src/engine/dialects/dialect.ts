@@ -11,6 +11,9 @@ export const GRAINS = ['day', 'week', 'month', 'quarter', 'year'] as const
 /** Calendar grains; `week` is the ISO week starting on Monday. */
 export type Grain = (typeof GRAINS)[number]
 
+/** What {@link SqlDialect.dateText} writes: the day (`YYYY-MM-DD`) or the month (`YYYY-MM`). */
+export type DateTextUnit = 'day' | 'month'
+
 export interface SqlDialect {
   readonly name: string
   /** Quotes one identifier part. */
@@ -40,6 +43,10 @@ export interface SqlDialect {
   median(expr: Fragment): Fragment
   /** Text of a JSON object's member (`attributes ->> key`); the key is a parameter. */
   jsonText(expr: Fragment, key: string): Fragment
+  /**
+   * A timestamp's calendar date as text, `YYYY-MM-DD` (`day`) or `YYYY-MM` (`month`); NULL stays NULL.
+   */
+  dateText(expr: Fragment, unit: DateTextUnit): Fragment
   /** Parses text in a strftime-style format; null when it does not parse. */
   tryParseTimestamp(expr: Fragment, format: Fragment): Fragment
   /**

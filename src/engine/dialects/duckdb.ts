@@ -6,7 +6,7 @@
  */
 import type { FieldType } from '../../core/schema.js'
 import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
-import { baseDialect, periodInterval } from './base.js'
+import { baseDialect, dateTextPattern, periodInterval } from './base.js'
 import type { SqlDialect } from './dialect.js'
 
 export const duckdbDialect: SqlDialect = {
@@ -40,6 +40,9 @@ export const duckdbDialect: SqlDialect = {
   },
   jsonText(expr, key) {
     return sql`json_extract_string(${expr}, ${`$."${key.replaceAll('"', '')}"`})`
+  },
+  dateText(expr, unit) {
+    return sql`strftime(${expr}, ${unsafeRaw(`'${dateTextPattern(unit)}'`)})`
   },
   tryParseTimestamp(expr: Fragment, format: Fragment): Fragment {
     return sql`try_strptime(${expr}, ${format})`

@@ -14,7 +14,8 @@
  */
 import type { Driver } from '../drivers/driver.js'
 import type { Grain } from '../dialects/dialect.js'
-import { join, sql, type Fragment } from '../sql/fragment.js'
+import { sql, type Fragment } from '../sql/fragment.js'
+import { valuesRelation } from '../sql/values.js'
 import { daysBetween } from '../cohorts/time-sql.js'
 import { lifecycleConfigSchema, type LifecycleConfigInput } from './lifecycle-config.js'
 import { periodRange, type Period } from './period-range.js'
@@ -36,18 +37,24 @@ export interface ChurnFlow {
 export function buildChurnFlowsQuery(periods: readonly Period[], churnDays: number): Fragment {
   const last = periods.at(-1)
   if (last === undefined) throw new Error('no periods')
-  const values = join(periods.map((p, i) => sql`(${i}, ${p.start}, ${p.end})`))
+  const per = valuesRelation(
+    'per0',
+    ['idx', 'a', 'b'],
+    periods.map((p, i) => [i, p.start, p.end]),
+  )
   const s = sql`per.s`
   const e = sql`per.e`
   // Not churned just before the start: a churn falling exactly on the start counts in the period it opens.
+  // Every count requires sp.start_ts < per.e, so a cross join gives the same counts as joining on it (ClickHouse
+  // joins on equalities only); a period without rows (no purchase at all) is filled in by getChurnFlows.
   const covers = sql`sp.start_ts < ${s} AND (sp.last_ts >= ${s} OR ${daysBetween(sql`sp.last_ts`, s)} <= ${churnDays})`
   return sql`WITH sp AS (${buildPurchaseSpellsQuery(last.end, churnDays)}),
-    per AS (SELECT idx, CAST(a AS TIMESTAMP) AS s, CAST(b AS TIMESTAMP) AS e FROM (VALUES ${values}) t(idx, a, b))
+    per AS (SELECT idx, CAST(a AS TIMESTAMP) AS s, CAST(b AS TIMESTAMP) AS e FROM ${per})
     SELECT per.idx,
       count(DISTINCT CASE WHEN ${covers} THEN sp.member_id END) AS not_churned_at_start,
       count(DISTINCT CASE WHEN ${covers} AND ${daysBetween(sql`sp.last_ts`, e)} > ${churnDays} THEN sp.member_id END) AS churned,
       count(DISTINCT CASE WHEN sp.spell > 1 AND sp.start_ts >= ${s} AND sp.start_ts < ${e} THEN sp.member_id END) AS reactivated
-    FROM per LEFT JOIN sp ON sp.start_ts < per.e
+    FROM per CROSS JOIN sp
     GROUP BY per.idx ORDER BY per.idx`
 }
 
@@ -72,16 +79,17 @@ export async function getChurnFlows(
     churned: bigint
     reactivated: bigint
   }>(buildChurnFlowsQuery(periods, config.churnDays))
-  return rows.map((r) => {
-    const p = periods[r.idx] as Period
-    const denominator = Number(r.notChurnedAtStart)
-    const churned = Number(r.churned)
+  const byIdx = new Map(rows.map((r) => [Number(r.idx), r]))
+  return periods.map((p, i) => {
+    const r = byIdx.get(i)
+    const denominator = Number(r?.notChurnedAtStart ?? 0)
+    const churned = Number(r?.churned ?? 0)
     return {
       periodStart: p.start,
       periodEnd: p.end,
       notChurnedAtStart: denominator,
       churned,
-      reactivated: Number(r.reactivated),
+      reactivated: Number(r?.reactivated ?? 0),
       churnRate: denominator > 0 ? churned / denominator : null,
     }
   })

@@ -7,6 +7,7 @@
  * @module
  */
 import { sql, type Fragment } from '../sql/fragment.js'
+import { previousValue } from '../sql/window.js'
 import {
   daysBetween,
   normaliseInstant,
@@ -25,7 +26,8 @@ export function buildPurchaseSpellsQuery(asOfText: string, churnDays: number): F
     FROM (
       SELECT member_id, ts, sum(CASE WHEN prev_ts IS NULL OR ${daysBetween(sql`prev_ts`, sql`ts`)} >= ${churnDays} THEN 1 ELSE 0 END)
         OVER (PARTITION BY member_id ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS spell
-      FROM (SELECT member_id, ts, lag(ts) OVER (PARTITION BY member_id ORDER BY ts) AS prev_ts FROM (${purchasesBefore(asOf)}) p) l
+      FROM (SELECT member_id, ts, ${previousValue(sql`ts`, sql`PARTITION BY member_id ORDER BY ts`)} AS prev_ts
+        FROM (${purchasesBefore(asOf)}) p) l
     ) n
     GROUP BY member_id, spell`
 }

@@ -146,8 +146,7 @@ export function parseDimension(
       return memberColumn(id, id)
     case 'cohort': {
       // The registration month, as YYYY-MM.
-      const cohort = (m: string) =>
-        sql`strftime(${dialect.dateTrunc('month', sql`${ident(m, 'registered_at')}`)}, '%Y-%m')`
+      const cohort = (m: string) => dialect.dateText(sql`${ident(m, 'registered_at')}`, 'month')
       return {
         id,
         kind: 'member',

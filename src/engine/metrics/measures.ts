@@ -6,6 +6,7 @@
  */
 import { InputError } from '../../core/errors.js'
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import { previousValue } from '../sql/window.js'
 import {
   dimRefs,
   dimSelects,
@@ -330,9 +331,9 @@ function islands(ctx: CompileContext): Fragment {
       SELECT member_id, a, b, sum(starts) OVER (PARTITION BY member_id ORDER BY a ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS island
       FROM (
         SELECT member_id, ts AS a, ${d.addPeriods('day', sql`ts`, days)} AS b,
-          CASE WHEN lag(ts) OVER (PARTITION BY member_id ORDER BY ts) IS NULL
-            OR ${d.addPeriods('day', sql`lag(ts) OVER (PARTITION BY member_id ORDER BY ts)`, days)} <= ts THEN 1 ELSE 0 END AS starts
-        FROM (${points}) p
+          CASE WHEN prev_ts IS NULL OR ${d.addPeriods('day', sql`prev_ts`, days)} <= ts THEN 1 ELSE 0 END AS starts
+        FROM (SELECT member_id, ts, ${previousValue(sql`ts`, sql`PARTITION BY member_id ORDER BY ts`)} AS prev_ts
+          FROM (${points}) p0) p
       ) q
     ) r GROUP BY member_id, island`
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import { InputError } from '../../core/errors.js'
+import type { SqlDialect } from '../dialects/dialect.js'
 import type { Driver } from '../drivers/driver.js'
 import { sql, type Fragment } from '../sql/fragment.js'
 import { runMetrics } from './run.js'
@@ -39,13 +40,13 @@ export interface Overview {
 }
 
 /** The month of the latest order or event (first day, YYYY-MM-DD), or null when there is no activity. */
-function latestMonthQuery(): Fragment {
-  return sql`SELECT strftime(date_trunc('month', max(ts)), '%Y-%m-%d') AS month FROM (
+function latestMonthQuery(d: SqlDialect): Fragment {
+  return sql`SELECT ${d.dateText(d.dateTrunc('month', sql`max(ts)`), 'day')} AS month FROM (
     SELECT max(ordered_at) AS ts FROM orders UNION ALL SELECT max(ts) FROM events)`
 }
 
 /** The all-time figures (one row, snake_case columns): what the catalog's per-period metrics do not hold. */
-export function buildAllTimeQuery(): Fragment {
+export function buildAllTimeQuery(d: SqlDialect): Fragment {
   return sql`WITH purchases AS (SELECT member_id, net_amount FROM orders WHERE status <> 'cancelled')
     SELECT (SELECT count(*) FROM members) AS all_members,
       (SELECT count(DISTINCT member_id) FROM purchases) AS all_buyers,
@@ -53,8 +54,8 @@ export function buildAllTimeQuery(): Fragment {
       CAST((SELECT coalesce(sum(net_amount), 0) FROM purchases) - (SELECT coalesce(sum(amount), 0) FROM returns) AS DOUBLE) AS all_net_revenue,
       (SELECT count(*) FROM identities) AS all_identities,
       (SELECT count(*) FROM member_merges) AS all_merged,
-      (SELECT strftime(min(t), '%Y-%m-%d') FROM (SELECT min(ordered_at) AS t FROM orders UNION ALL SELECT min(ts) FROM events)) AS first_activity,
-      (SELECT strftime(max(t), '%Y-%m-%d') FROM (SELECT max(ordered_at) AS t FROM orders UNION ALL SELECT max(ts) FROM events)) AS last_activity`
+      (SELECT ${d.dateText(sql`min(t)`, 'day')} FROM (SELECT min(ordered_at) AS t FROM orders UNION ALL SELECT min(ts) FROM events)) AS first_activity,
+      (SELECT ${d.dateText(sql`max(t)`, 'day')} FROM (SELECT max(ordered_at) AS t FROM orders UNION ALL SELECT max(ts) FROM events)) AS last_activity`
 }
 
 /** The catalog metrics the month's figures are read from, by overview field. */
@@ -77,7 +78,7 @@ const MONTH_METRICS = {
 export async function getOverview(driver: Driver, month?: string): Promise<Overview | undefined> {
   let start: string
   if (month === undefined) {
-    const latest = await driver.first<{ month: string | null }>(latestMonthQuery())
+    const latest = await driver.first<{ month: string | null }>(latestMonthQuery(driver.dialect))
     if (!latest?.month) return undefined
     start = latest.month
   } else {
@@ -94,7 +95,7 @@ export async function getOverview(driver: Driver, month?: string): Promise<Overv
   })
   const values = result.rows[0]?.values ?? {}
   const v = (k: keyof typeof MONTH_METRICS): number | null => values[MONTH_METRICS[k]] ?? null
-  const all = (await driver.first(buildAllTimeQuery())) ?? {}
+  const all = (await driver.first(buildAllTimeQuery(driver.dialect))) ?? {}
   const n = (k: string): number => Number(all[k] ?? 0)
   return {
     month: start,

@@ -362,7 +362,7 @@ export async function lastCompletePeriod(
 ): Promise<string | undefined> {
   const r = await driver.first<{
     day: string | null
-  }>(sql`SELECT strftime(max(t), '%Y-%m-%d') AS day FROM (
+  }>(sql`SELECT ${driver.dialect.dateText(sql`max(t)`, 'day')} AS day FROM (
     SELECT max(ordered_at) AS t FROM orders UNION ALL SELECT max(ts) FROM events)`)
   if (!r?.day) return undefined
   const start = periodStart(r.day, grain)

@@ -25,6 +25,7 @@
  * @module
  */
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import { previousValue } from '../sql/window.js'
 import type { CompileContext } from './context.js'
 import type { SourceId } from './dimensions.js'
 
@@ -178,7 +179,8 @@ function sessionsQuery(ctx: CompileContext): Fragment {
       FROM (
         SELECT *, CASE WHEN session_id IS NULL AND (prev_ts IS NULL OR ${d.secondsBetween(sql`prev_ts`, sql`ts`)} > ${gapSeconds})
           THEN 1 ELSE 0 END AS new_session
-        FROM (SELECT *, lag(ts) OVER (PARTITION BY member_id, session_id IS NULL ORDER BY ts) AS prev_ts FROM src_events) e0
+        FROM (SELECT *, ${previousValue(sql`ts`, sql`PARTITION BY member_id, session_id IS NULL ORDER BY ts`)} AS prev_ts
+          FROM src_events) e0
       ) e1
     ) e2
     GROUP BY member_id, session_key`
