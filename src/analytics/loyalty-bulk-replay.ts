@@ -1,7 +1,7 @@
 /**
  * Bulk replay: the ledger of the whole loaded order history, computed member by member in memory and written to
- * the ledger store in large multi-row batches (`INSERT … SELECT FROM unnest(…)`) — instead of one locked
- * transaction per order as {@link replayOrderHistory} does.
+ * the ledger store in large batches (`COPY`) — instead of one locked transaction per order as
+ * {@link replayOrderHistory} does.
  *
  * It produces the ledger the live replay produces: the same entries, buckets, allocations, orders, returns,
  * tier changes, accounts and stored request results under the same idempotency keys (so a later live replay or
@@ -52,7 +52,7 @@ import {
   tierRank,
   windowStart,
 } from '../ledger/rules.js'
-import type { SqlExecutor } from '../ledger/stores/store.js'
+import { copyText, type SqlExecutor } from '../ledger/stores/store.js'
 import type { Database } from '../store/database.js'
 import type { ReplaySummary } from './loyalty-replay.js'
 
@@ -61,7 +61,7 @@ export interface BulkReplayOptions {
   readonly reviews?: boolean
   /** Members read from DuckDB and replayed per batch (default 20,000). */
   readonly membersPerBatch?: number
-  /** Rows per multi-row insert (default 20,000). */
+  /** Rows per `COPY` statement (default 20,000). */
   readonly rowsPerInsert?: number
   readonly onProgress?: (done: number) => void
 }
@@ -158,115 +158,83 @@ function firstOfPeriod(at: Date, months: number): string {
   return `${y}-${String(m + 1).padStart(2, '0')}-01`
 }
 
-/** The target tables and the column casts of their multi-row inserts, in foreign-key order. */
+/** The target tables and their columns, in foreign-key order. */
 const TABLES = {
   accounts: {
     table: 'ledger_accounts',
     columns: [
-      ['member_id', 'text'],
-      ['enrolled_at', 'timestamptz'],
-      ['birthday', 'date'],
-      ['balance', 'bigint'],
-      ['debt', 'bigint'],
-      ['tier', 'text'],
-      ['tier_since', 'timestamptz'],
-      ['downgrade_due_at', 'timestamptz'],
-      ['updated_at', 'timestamptz'],
+      'member_id',
+      'enrolled_at',
+      'birthday',
+      'balance',
+      'debt',
+      'tier',
+      'tier_since',
+      'downgrade_due_at',
+      'updated_at',
     ],
   },
   entries: {
     table: 'ledger_entries',
     columns: [
-      ['entry_id', 'bigint'],
-      ['member_id', 'text'],
-      ['kind', 'text'],
-      ['points', 'bigint'],
-      ['occurred_at', 'timestamptz'],
-      ['recorded_at', 'timestamptz'],
-      ['reason', 'text'],
-      ['source_type', 'text'],
-      ['source_id', 'text'],
-      ['idempotency_key', 'text'],
+      'entry_id',
+      'member_id',
+      'kind',
+      'points',
+      'occurred_at',
+      'recorded_at',
+      'reason',
+      'source_type',
+      'source_id',
+      'idempotency_key',
     ],
   },
   buckets: {
     table: 'ledger_buckets',
     columns: [
-      ['bucket_id', 'bigint'],
-      ['member_id', 'text'],
-      ['entry_id', 'bigint'],
-      ['order_id', 'text'],
-      ['earned_at', 'timestamptz'],
-      ['available_at', 'timestamptz'],
-      ['expires_at', 'timestamptz'],
-      ['points', 'bigint'],
-      ['remaining', 'bigint'],
+      'bucket_id',
+      'member_id',
+      'entry_id',
+      'order_id',
+      'earned_at',
+      'available_at',
+      'expires_at',
+      'points',
+      'remaining',
     ],
   },
   allocations: {
     table: 'ledger_allocations',
-    columns: [
-      ['entry_id', 'bigint'],
-      ['bucket_id', 'bigint'],
-      ['points', 'bigint'],
-    ],
+    columns: ['entry_id', 'bucket_id', 'points'],
   },
   orders: {
     table: 'ledger_orders',
     columns: [
-      ['order_id', 'text'],
-      ['member_id', 'text'],
-      ['ordered_at', 'timestamptz'],
-      ['channel', 'text'],
-      ['net_amount', 'numeric'],
-      ['earned_points', 'bigint'],
-      ['bucket_id', 'bigint'],
-      ['returned_amount', 'numeric'],
-      ['reversed_points', 'bigint'],
+      'order_id',
+      'member_id',
+      'ordered_at',
+      'channel',
+      'net_amount',
+      'earned_points',
+      'bucket_id',
+      'returned_amount',
+      'reversed_points',
     ],
   },
   returns: {
     table: 'ledger_returns',
-    columns: [
-      ['return_id', 'text'],
-      ['order_id', 'text'],
-      ['amount', 'numeric'],
-      ['returned_at', 'timestamptz'],
-      ['reversed_points', 'bigint'],
-    ],
+    columns: ['return_id', 'order_id', 'amount', 'returned_at', 'reversed_points'],
   },
   changes: {
     table: 'ledger_tier_changes',
-    columns: [
-      ['change_id', 'bigint'],
-      ['member_id', 'text'],
-      ['from_tier', 'text'],
-      ['to_tier', 'text'],
-      ['kind', 'text'],
-      ['changed_at', 'timestamptz'],
-      ['reason', 'text'],
-    ],
+    columns: ['change_id', 'member_id', 'from_tier', 'to_tier', 'kind', 'changed_at', 'reason'],
   },
   requests: {
     table: 'ledger_requests',
-    columns: [
-      ['idempotency_key', 'text'],
-      ['member_id', 'text'],
-      ['operation', 'text'],
-      ['request_hash', 'text'],
-      ['result', 'text'],
-      ['created_at', 'timestamptz'],
-    ],
+    columns: ['idempotency_key', 'member_id', 'operation', 'request_hash', 'result', 'created_at'],
   },
 } as const
 type TableName = keyof typeof TABLES
-
-function insertStatement(name: TableName): string {
-  const t = TABLES[name]
-  const names = t.columns.map(([c]) => c).join(', ')
-  const arrays = t.columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')
-  return `INSERT INTO ${t.table} (${names}) SELECT * FROM unnest(${arrays})`
-}
 
 /**
  * Replays members, orders (not cancelled) and returns from the analytics database into an empty ledger store,
@@ -389,25 +357,22 @@ export async function bulkReplayOrderHistory(
     operation: string,
     req: unknown,
     result: Record<string, unknown>,
+    hash: string = hashRequest({ operation, memberId, request: req }),
   ) => {
-    rows.requests.push(
-      key,
-      memberId,
-      operation,
-      hashRequest({ operation, memberId, request: req }),
-      JSON.stringify(result),
-      nowIso,
-    )
+    rows.requests.push(key, memberId, operation, hash, JSON.stringify(result), nowIso)
   }
-  /** True when the key was used before with the same request (nothing to do); a conflict when it differs. */
-  const repeated = (m: MemberState, key: string, operation: string, req: unknown): boolean => {
+  /**
+   * Claims the key for the request: its hash when the key is new; null when the key was used before with the
+   * same request (nothing to do); a conflict when it differs.
+   */
+  const claim = (m: MemberState, key: string, operation: string, req: unknown): string | null => {
     const hash = hashRequest({ operation, memberId: m.memberId, request: req })
     const prior = m.keys.get(key)
     if (prior === undefined) {
       m.keys.set(key, hash)
-      return false
+      return hash
     }
-    if (prior === hash) return true
+    if (prior === hash) return null
     throw new LedgerConflictError(
       `idempotency key ${key} was already used for a different request (${operation} for member ${m.memberId})`,
     )
@@ -641,8 +606,9 @@ export async function bulkReplayOrderHistory(
     const channel = checkSourceId('channel', e.channel ?? 'unknown')
     const key = `order:${e.id}`
     const orderedAt = new Date(at)
-    if (repeated(m, key, 'earn_order', { orderId, amount, channel, lines: [], at: orderedAt }))
-      return
+    const input = { orderId, amount, channel, lines: [], at: orderedAt }
+    const hash = claim(m, key, 'earn_order', input)
+    if (hash === null) return
     if (ordersById.has(orderId)) {
       throw new LedgerConflictError(
         `order ${orderId} has already earned points (under another idempotency key)`,
@@ -725,7 +691,7 @@ export async function bulkReplayOrderHistory(
       key,
       m.memberId,
       'earn_order',
-      { orderId, amount, channel, lines: [], at: orderedAt },
+      input,
       {
         memberId: m.memberId,
         entryId,
@@ -734,6 +700,7 @@ export async function bulkReplayOrderHistory(
         tier: m.tier,
         details: { orderId, uncapped: sp.uncapped, campaign: sp.campaignId, upgradedTo },
       },
+      hash,
     )
   }
 
@@ -744,7 +711,9 @@ export async function bulkReplayOrderHistory(
     const o = ordersById.get(orderId)
     if (!o) throw new NotFoundError(`unknown order ${orderId} (it never earned points)`)
     const key = `return:${returnId}`
-    if (repeated(m, key, 'reverse', { returnId, orderId, amount, at: new Date(at) })) return
+    const input = { returnId, orderId, amount, at: new Date(at) }
+    const hash = claim(m, key, 'reverse', input)
+    if (hash === null) return
     const returned = o.returned + scaleDecimal(amount)
     if (compareDecimal(unscaleDecimal(returned), o.netText) > 0) {
       throw InputError.single({
@@ -786,7 +755,7 @@ export async function bulkReplayOrderHistory(
       key,
       m.memberId,
       'reverse',
-      { returnId, orderId, amount, at: new Date(at) },
+      input,
       {
         memberId: m.memberId,
         entryId,
@@ -795,6 +764,7 @@ export async function bulkReplayOrderHistory(
         tier: m.tier,
         details: { returnId, orderId, debt: m.debt },
       },
+      hash,
     )
   }
 
@@ -998,14 +968,11 @@ export async function bulkReplayOrderHistory(
   return { ...counts, skippedReasons }
 }
 
-/** Writes the rows in multi-row inserts of at most `size` rows and empties them. */
+/** Writes the rows with `COPY`, at most `size` rows per statement, and empties them. */
 async function insertRows(tx: SqlExecutor, name: TableName, r: Rows, size: number): Promise<void> {
-  const text = insertStatement(name)
+  const t = TABLES[name]
   for (let start = 0; start < r.length; start += size) {
-    await tx.query(
-      text,
-      r.cols.map((c) => c.slice(start, start + size)),
-    )
+    await tx.copyIn(t.table, t.columns, copyText(r.cols, start, Math.min(r.length, start + size)))
   }
   r.clear()
 }

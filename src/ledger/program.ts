@@ -327,12 +327,20 @@ export const SCALE = 10_000n
  * @throws RangeError when the text is not such a decimal (callers turn it into an InputError).
  */
 export function scaleDecimal(s: string): bigint {
+  const known = scaled.get(s)
+  if (known !== undefined) return known
   const m = /^(-?)(\d+)(?:\.(\d{1,4}))?$/.exec(s.trim())
   if (!m) throw new RangeError(`not a decimal with at most ${SCALE_DIGITS} places: ${s}`)
   const frac = (m[3] ?? '').padEnd(SCALE_DIGITS, '0')
   const v = BigInt(m[2] as string) * SCALE + BigInt(frac)
-  return m[1] === '-' ? -v : v
+  const value = m[1] === '-' ? -v : v
+  // Multipliers, thresholds and common amounts recur on every order: remember recent texts (bounded).
+  if (scaled.size >= SCALED_CACHE_SIZE) scaled.clear()
+  scaled.set(s, value)
+  return value
 }
+const SCALED_CACHE_SIZE = 8192
+const scaled = new Map<string, bigint>()
 
 /** The inverse of {@link scaleDecimal}: ten-thousandths back to a plain decimal string. */
 export function unscaleDecimal(v: bigint): string {

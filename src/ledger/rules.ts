@@ -28,16 +28,29 @@ export function divRound(n: bigint, d: bigint, mode: RoundingMode): bigint {
 
 /** Offset of the program's zone in minutes east of UTC. */
 export function offsetMinutes(program: Pick<Program, 'utc_offset'>): number {
+  const known = offsets.get(program.utc_offset)
+  if (known !== undefined) return known
   const m = /^([+-])(\d{2}):(\d{2})$/.exec(program.utc_offset)
-  if (!m) return 0
-  const v = Number(m[2]) * 60 + Number(m[3])
-  return m[1] === '-' ? -v : v
+  const v = m ? Number(m[2]) * 60 + Number(m[3]) : 0
+  const value = m?.[1] === '-' ? -v : v
+  offsets.set(program.utc_offset, value)
+  return value
 }
+const offsets = new Map<string, number>()
 
 /** The calendar day (YYYY-MM-DD) of an instant in the program's zone. */
 export function localDay(program: Pick<Program, 'utc_offset'>, at: Date): string {
-  return new Date(at.getTime() + offsetMinutes(program) * 60_000).toISOString().slice(0, 10)
+  const day = Math.floor((at.getTime() + offsetMinutes(program) * 60_000) / 86_400_000)
+  let text = dayTexts.get(day)
+  if (text === undefined) {
+    text = new Date(day * 86_400_000).toISOString().slice(0, 10)
+    if (dayTexts.size >= 4096) dayTexts.clear()
+    dayTexts.set(day, text)
+  }
+  return text
 }
+/** Recent day numbers (days since the epoch) and their YYYY-MM-DD texts. */
+const dayTexts = new Map<number, string>()
 
 /** The instant a local day starts. */
 export function dayStart(program: Pick<Program, 'utc_offset'>, day: string): Date {

@@ -11,7 +11,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
-import type { LedgerStore, SqlExecutor } from './store.js'
+import { copyStatement, type LedgerStore, type SqlExecutor } from './store.js'
 
 /** The default embedded ledger directory. */
 export const DEFAULT_LEDGER_DIR = './memberlens-ledger'
@@ -23,6 +23,10 @@ function executor(db: Queryable): SqlExecutor {
     async query<T extends Record<string, unknown>>(text: string, params: readonly unknown[] = []) {
       const r = await db.query<T>(text, params as unknown[])
       return r.rows
+    },
+    async copyIn(table, columns, text) {
+      // PGlite reads COPY input from a blob attached to the query.
+      await db.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([text]) })
     },
   }
 }
@@ -41,6 +45,7 @@ export async function openPgliteStore(dir: string = DEFAULT_LEDGER_DIR): Promise
     kind: 'pglite',
     location: memory ? 'memory://' : dir,
     query: top.query,
+    copyIn: top.copyIn,
     transaction: (fn) => db.transaction((tx) => fn(executor(tx))),
     exec: async (text) => {
       await db.exec(text)

@@ -3,8 +3,10 @@
  * instances. Same SQL as the embedded store; concurrency comes from the server's row locks.
  * @module
  */
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import postgres from 'postgres'
-import type { LedgerStore, SqlExecutor } from './store.js'
+import { copyStatement, type LedgerStore, type SqlExecutor } from './store.js'
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 16). */
@@ -32,6 +34,10 @@ function executor(sql: Unsafe): SqlExecutor {
       })
       return rows as unknown as T[]
     },
+    async copyIn(table, columns, text) {
+      const sink = await sql.unsafe(copyStatement(table, columns, 'STDIN')).writable()
+      await pipeline(Readable.from([Buffer.from(text)]), sink)
+    },
   }
 }
 
@@ -53,6 +59,7 @@ export async function openPostgresStore(
     kind: 'postgres',
     location: redactUrl(url),
     query: top.query,
+    copyIn: top.copyIn,
     transaction: async (fn) =>
       (await sql.begin((tx) => fn(executor(tx)))) as Awaited<ReturnType<typeof fn>>,
     exec: async (text) => {

@@ -10,6 +10,47 @@ export interface SqlExecutor {
     text: string,
     params?: readonly unknown[],
   ): Promise<T[]>
+  /**
+   * Appends rows to `table` with `COPY … FROM STDIN`: `text` is in PostgreSQL's COPY text format (one row per
+   * line, columns separated by tabs, `\N` for null; see {@link copyText}). For bulk loads only.
+   */
+  copyIn(table: string, columns: readonly string[], text: string): Promise<void>
+}
+
+const IDENTIFIER_RE = /^[a-z_][a-z0-9_]*$/
+
+/** The `COPY … FROM <source>` statement for validated identifiers. */
+export function copyStatement(table: string, columns: readonly string[], source: string): string {
+  for (const name of [table, ...columns]) {
+    if (!IDENTIFIER_RE.test(name)) throw new Error(`not a plain identifier: ${name}`)
+  }
+  return `COPY ${table} (${columns.join(', ')}) FROM ${source}`
+}
+
+/** One value in COPY text format: null as `\N`; backslash, tab, newline and carriage return escaped. */
+function copyValue(v: unknown): string {
+  if (v === null || v === undefined) return '\\N'
+  const s = typeof v === 'string' ? v : String(v)
+  return /[\\\t\n\r]/.test(s)
+    ? s.replace(/[\\\t\n\r]/g, (c) =>
+        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+      )
+    : s
+}
+
+/** Rows `[from, to)` of column arrays in COPY text format. */
+export function copyText(
+  cols: readonly (readonly unknown[])[],
+  from = 0,
+  to = cols[0]?.length ?? 0,
+): string {
+  const lines: string[] = []
+  const line: string[] = new Array<string>(cols.length)
+  for (let r = from; r < to; r++) {
+    for (let c = 0; c < cols.length; c++) line[c] = copyValue((cols[c] as readonly unknown[])[r])
+    lines.push(line.join('\t'))
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`
 }
 
 export type StoreKind = 'pglite' | 'postgres'

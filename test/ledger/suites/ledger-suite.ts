@@ -14,7 +14,7 @@ import {
 } from '../../../src/core/errors.js'
 import { Ledger } from '../../../src/ledger/ledger.service.js'
 import { parseProgramText } from '../../../src/ledger/program.js'
-import type { LedgerStore } from '../../../src/ledger/stores/store.js'
+import { copyText, type LedgerStore } from '../../../src/ledger/stores/store.js'
 import { downgradeWarnings, reviewTiers } from '../../../src/ledger/tiers.service.js'
 import {
   T0,
@@ -77,6 +77,24 @@ export function ledgerSuite(kind: StoreKindName): void {
     async function expectInvariants() {
       expect(await checkInvariants(store)).toEqual([])
     }
+
+    it('bulk-copies text with tabs, line breaks, backslashes and nulls unchanged', async () => {
+      const texts = ['plain', 'a\tb', 'line\nbreak', 'back\\slash', '\\N', 'cr\r', '积分 ok']
+      const text = copyText([
+        [...texts.keys(), texts.length],
+        [...texts, null],
+      ])
+      expect(text.split('\n')[1]).toBe('1\ta\\tb')
+      const back = await store.transaction(async (tx) => {
+        await tx.query('CREATE TEMP TABLE copy_probe (i int, t text) ON COMMIT DROP')
+        await tx.copyIn('copy_probe', ['i', 't'], text)
+        return tx.query<{ t: string | null }>('SELECT t FROM copy_probe ORDER BY i')
+      })
+      expect(back.map((r) => r.t)).toEqual([...texts, null])
+      await expect(
+        store.transaction((tx) => tx.copyIn('copy_probe; DROP TABLE x', ['i'], '')),
+      ).rejects.toThrow(/not a plain identifier/)
+    })
 
     it('earns spend points per currency unit with channel and tier multipliers, rounding down', async () => {
       const r = await ledger.earnForOrder({
