@@ -95,7 +95,7 @@ export function registerLoyaltyCommands(program: Command): void {
         if (flags.json) printJson(r)
         else
           process.stdout.write(
-            `synced ${fmt(r.entries)} entries, ${fmt(r.accounts)} accounts, ${fmt(r.tierChanges)} tier changes\n`,
+            `synced ${fmt(r.entries)} entries, ${fmt(r.accounts)} accounts, ${fmt(r.buckets)} buckets, ${fmt(r.tierChanges)} tier changes\n`,
           )
       } finally {
         await db.close()

@@ -108,7 +108,7 @@ Examples:
     .option('--as-of <date>', 'scoring day (default: the last purchase day)')
     .option(
       '--early-warning <file>',
-      'YAML/JSON thresholds of the early-warning rules (noLoginDays, aovDropRatio, negativeFeedbackIncrease, cadenceMultiple, pAliveDrop, pAliveLookbackDays)',
+      'YAML/JSON thresholds of the early-warning rules (noLoginDays, aovDropRatio, negativeFeedbackIncrease, cadenceMultiple, pAliveDrop, pAliveLookbackDays, downgradeWarningDays, expiringPointsDays, expiringPointsMin)',
     )
     .option('--reasons <n>', 'reason codes per member', '3')
     .option('--top <n>', 'highest-risk members to print', '10')
