@@ -33,6 +33,8 @@ import { registerAlertCommands } from './commands/alerts.js'
 import { registerReportCommands } from './commands/report.js'
 import { runOverview } from './commands/overview.js'
 import { runSchema } from './commands/schema.js'
+import { addEngineOptions, withEngine } from './engine-options.js'
+import { EXIT_CANCELLED, withInterruptHandler } from './interrupt.js'
 import { EXIT, reportError } from './output.js'
 import { ingestFlagsSchema } from './validations/ingest.js'
 
@@ -251,13 +253,12 @@ Examples:
     .addOption(jsonOption())
     .action(async (flags) => withDb(flags.db, (db) => runMembersMerges(db, flags), true))
 
-  program
-    .command('overview')
+  addEngineOptions(program.command('overview'))
     .description('members, buyers, revenue and activity for a month and for all time')
     .addOption(dbOption())
     .option('--month <YYYY-MM>', 'month to report (default: the month of the latest activity)')
     .addOption(jsonOption())
-    .action(async (flags) => withDb(flags.db, (db) => runOverview(db, flags), true))
+    .action(async (flags) => withEngine(flags, (driver) => runOverview(driver, flags)))
 
   program
     .command('schema')
@@ -298,11 +299,31 @@ Examples:
   return program
 }
 
-/** Runs the CLI and returns the exit code. */
+/** The one line printed when Ctrl+C stops a command. */
+function reportCancelled(json: boolean): void {
+  process.stderr.write(
+    json
+      ? `${JSON.stringify({ error: { code: 'CANCELLED', message: 'cancelled' } })}\n`
+      : 'cancelled\n',
+  )
+}
+
+/** Runs the CLI and returns the exit code (130 when Ctrl+C cancelled the command). */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram()
+  const json = argv.includes('--json')
   try {
-    await program.parseAsync([...argv])
+    const outcome = await withInterruptHandler(
+      () => program.parseAsync([...argv]),
+      () => {
+        reportCancelled(json)
+        process.exit(EXIT_CANCELLED)
+      },
+    )
+    if (outcome.cancelled) {
+      reportCancelled(json)
+      return EXIT_CANCELLED
+    }
     return EXIT.ok
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -310,7 +331,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.badInput
     }
     const opts = program.opts<{ verbose?: boolean }>()
-    const json = argv.includes('--json')
     return reportError(error, { json, verbose: opts.verbose ?? false })
   }
 }

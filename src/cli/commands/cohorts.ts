@@ -45,8 +45,9 @@ import {
   toCsv,
   withDb,
 } from '../validations/retention.js'
+import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
-interface CohortFlags {
+interface CohortFlags extends EngineFlags {
   db: string
   anchor: string
   grain: string
@@ -189,139 +190,138 @@ function renderPayback(rows: PaybackRow[]): string {
 async function runCohorts(flags: CohortFlags): Promise<void> {
   // commander has checked --form against RETENTION_FORMS.
   const form = flags.form as RetentionForm
-  await withDb(
-    flags.db,
-    async (db) => {
-      const asOf = await resolveAsOf(db.driver, flags.asOf)
-      if (flags.by !== undefined) parseWith(dimensionSchema, flags.by, '--by value')
-      const spec: CohortSpec = parseWith(cohortSpecSchema, {
-        anchor: flags.anchor,
-        grain: flags.grain,
-        activity: flags.activity,
-        periods: Number(flags.periods),
-        asOf,
-        ...(flags.from === undefined ? {} : { from: flags.from }),
-        ...(flags.to === undefined ? {} : { to: flags.to }),
-        ...(flags.by === undefined ? {} : { dimension: flags.by }),
-      })
-      if (flags.saveCell !== undefined) {
-        if (flags.cohort === undefined)
-          throw parseError(
-            '--cohort',
-            'required with --save-cell (YYYY-MM-DD, first day of the cohort)',
-          )
-        const saved = await saveSegment(
-          db.driver,
-          {
-            name: flags.saveCell,
-            description: `cohort ${flags.cohort}${flags.period === undefined ? '' : ` period ${flags.period}`}`,
-            filter: {
-              cohort: {
-                anchor: spec.anchor,
-                grain: spec.grain,
-                activity: spec.activity,
-                asOf,
-                cohort: flags.cohort,
-                ...(flags.period === undefined ? {} : { period: Number(flags.period) }),
-                unbounded: form === 'unbounded',
-                active: !flags.inactive,
-              },
+  const run = async (driver: Driver): Promise<void> => {
+    const asOf = await resolveAsOf(driver, flags.asOf)
+    if (flags.by !== undefined) parseWith(dimensionSchema, flags.by, '--by value')
+    const spec: CohortSpec = parseWith(cohortSpecSchema, {
+      anchor: flags.anchor,
+      grain: flags.grain,
+      activity: flags.activity,
+      periods: Number(flags.periods),
+      asOf,
+      ...(flags.from === undefined ? {} : { from: flags.from }),
+      ...(flags.to === undefined ? {} : { to: flags.to }),
+      ...(flags.by === undefined ? {} : { dimension: flags.by }),
+    })
+    if (flags.saveCell !== undefined) {
+      if (flags.cohort === undefined)
+        throw parseError(
+          '--cohort',
+          'required with --save-cell (YYYY-MM-DD, first day of the cohort)',
+        )
+      const saved = await saveSegment(
+        driver,
+        {
+          name: flags.saveCell,
+          description: `cohort ${flags.cohort}${flags.period === undefined ? '' : ` period ${flags.period}`}`,
+          filter: {
+            cohort: {
+              anchor: spec.anchor,
+              grain: spec.grain,
+              activity: spec.activity,
+              asOf,
+              cohort: flags.cohort,
+              ...(flags.period === undefined ? {} : { period: Number(flags.period) }),
+              unbounded: form === 'unbounded',
+              active: !flags.inactive,
             },
           },
-          systemClock,
+        },
+        systemClock,
+      )
+      if (flags.json) printJson({ saved })
+      else
+        process.stdout.write(
+          `Saved segment ${pc.bold(saved.name)}: memberlens segments export ${saved.name} --db ${flags.db}\n`,
         )
-        if (flags.json) printJson({ saved })
-        else
-          process.stdout.write(
-            `Saved segment ${pc.bold(saved.name)}: memberlens segments export ${saved.name} --db ${flags.db}\n`,
-          )
-        return
+      return
+    }
+    if (flags.brackets !== undefined) {
+      let brackets
+      try {
+        brackets = parseBrackets(flags.brackets)
+      } catch (e) {
+        throw parseError('--brackets', (e as Error).message)
       }
-      if (flags.brackets !== undefined) {
-        let brackets
-        try {
-          brackets = parseBrackets(flags.brackets)
-        } catch (e) {
-          throw parseError('--brackets', (e as Error).message)
-        }
-        const rows = await getBracketRetention(db.driver, spec, brackets)
-        if (flags.json) return printJson({ spec, brackets: rows })
-        if (flags.csv) {
-          return void process.stdout.write(
-            toCsv(
-              ['cohort', 'dimension', 'size', 'from_day', 'to_day', 'active', 'eligible', 'rate'],
-              rows.flatMap((r) =>
-                r.cells.map((c) => [
-                  r.cohort,
-                  r.dimension,
-                  r.size,
-                  c.bracket.from,
-                  c.bracket.to,
-                  c.active,
-                  c.eligible,
-                  c.rate,
-                ]),
-              ),
-            ),
-          )
-        }
-        return void process.stdout.write(`${renderBrackets(rows)}\n`)
-      }
-      if (flags.payback) {
-        const rows = await getCohortPayback(db.driver, {
-          grain: spec.grain,
-          periods: spec.periods,
-          asOf,
-          ...(spec.from ? { from: spec.from } : {}),
-          ...(spec.to ? { to: spec.to } : {}),
-        })
-        if (flags.json) return printJson({ payback: rows })
-        if (flags.csv)
-          return void process.stdout.write(
-            toCsv(
-              [
-                'cohort',
-                'channel',
-                'members',
-                'spend',
-                'cost_per_member',
-                'payback_period',
-                'ltv_to_date',
-              ],
-              rows.map((r) => [
+      const rows = await getBracketRetention(driver, spec, brackets)
+      if (flags.json) return printJson({ spec, brackets: rows })
+      if (flags.csv) {
+        return void process.stdout.write(
+          toCsv(
+            ['cohort', 'dimension', 'size', 'from_day', 'to_day', 'active', 'eligible', 'rate'],
+            rows.flatMap((r) =>
+              r.cells.map((c) => [
                 r.cohort,
-                r.channel,
-                r.members,
-                r.spend,
-                r.costPerMember,
-                r.paybackPeriod,
-                r.ltvToDate,
+                r.dimension,
+                r.size,
+                c.bracket.from,
+                c.bracket.to,
+                c.active,
+                c.eligible,
+                c.rate,
               ]),
             ),
-          )
-        return void process.stdout.write(`${renderPayback(rows)}\n`)
+          ),
+        )
       }
-      if (flags.ltv) {
-        const curves = await getCohortLtv(db.driver, spec)
-        if (flags.json) return printJson({ spec, ltv: curves })
-        if (flags.csv)
-          return void process.stdout.write(
-            toCsv(
-              ['cohort', 'dimension', 'size', 'period', 'revenue', 'ltv'],
-              curves.flatMap((c) =>
-                c.points.map((p) => [c.cohort, c.dimension, c.size, p.period, p.revenue, p.ltv]),
-              ),
+      return void process.stdout.write(`${renderBrackets(rows)}\n`)
+    }
+    if (flags.payback) {
+      const rows = await getCohortPayback(driver, {
+        grain: spec.grain,
+        periods: spec.periods,
+        asOf,
+        ...(spec.from ? { from: spec.from } : {}),
+        ...(spec.to ? { to: spec.to } : {}),
+      })
+      if (flags.json) return printJson({ payback: rows })
+      if (flags.csv)
+        return void process.stdout.write(
+          toCsv(
+            [
+              'cohort',
+              'channel',
+              'members',
+              'spend',
+              'cost_per_member',
+              'payback_period',
+              'ltv_to_date',
+            ],
+            rows.map((r) => [
+              r.cohort,
+              r.channel,
+              r.members,
+              r.spend,
+              r.costPerMember,
+              r.paybackPeriod,
+              r.ltvToDate,
+            ]),
+          ),
+        )
+      return void process.stdout.write(`${renderPayback(rows)}\n`)
+    }
+    if (flags.ltv) {
+      const curves = await getCohortLtv(driver, spec)
+      if (flags.json) return printJson({ spec, ltv: curves })
+      if (flags.csv)
+        return void process.stdout.write(
+          toCsv(
+            ['cohort', 'dimension', 'size', 'period', 'revenue', 'ltv'],
+            curves.flatMap((c) =>
+              c.points.map((p) => [c.cohort, c.dimension, c.size, p.period, p.revenue, p.ltv]),
             ),
-          )
-        return void process.stdout.write(`${renderLtv(curves, spec.periods)}\n`)
-      }
-      const t = await getCohortRetention(db.driver, spec, form)
-      if (flags.json) return printJson(t)
-      if (flags.csv) return void process.stdout.write(retentionCsv(t))
-      process.stdout.write(`${renderRetention(t)}\n`)
-    },
-    flags.saveCell === undefined,
-  )
+          ),
+        )
+      return void process.stdout.write(`${renderLtv(curves, spec.periods)}\n`)
+    }
+    const t = await getCohortRetention(driver, spec, form)
+    if (flags.json) return printJson(t)
+    if (flags.csv) return void process.stdout.write(retentionCsv(t))
+    process.stdout.write(`${renderRetention(t)}\n`)
+  }
+  // A saved cell is a segment, written to the DuckDB database whatever the engine.
+  if (flags.saveCell !== undefined) await withDb(flags.db, (db) => run(db.driver), false)
+  else await withEngine(flags, run)
 }
 
 function parseError(field: string, reason: string): InputError {
@@ -360,8 +360,7 @@ export async function renderRetentionSummary(driver: Driver, asOf: string): Prom
 
 /** Registers `memberlens cohorts`. */
 export function registerCohortCommands(program: Command): void {
-  const cmd = program
-    .command('cohorts')
+  const cmd = addEngineOptions(program.command('cohorts'))
     .description(
       'cohort retention (留存): tables by registration or first-purchase period, brackets, LTV, payback',
     )
@@ -400,7 +399,7 @@ export function registerCohortCommands(program: Command): void {
     )
     .option(
       '--save-cell <name>',
-      'save the members of one cell as a segment (with --cohort and --period)',
+      'save the members of one cell as a segment (with --cohort and --period); written to the DuckDB --db whatever the engine',
     )
     .option('--cohort <date>', 'the cell’s cohort (first day of its period)')
     .option('--period <k>', 'the cell’s period (omit for the whole cohort)')

@@ -18,10 +18,10 @@ import {
   parseWith,
   readConfigFile,
   toCsv,
-  withDb,
 } from '../validations/retention.js'
+import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
-interface FunnelFlags {
+interface FunnelFlags extends EngineFlags {
   db: string
   step: string[]
   window?: string
@@ -46,8 +46,7 @@ const duration = (s: number | null) =>
 
 /** Registers `memberlens funnel`. */
 export function registerFunnelCommands(program: Command): void {
-  const cmd = program
-    .command('funnel')
+  const cmd = addEngineOptions(program.command('funnel'))
     .description(
       'funnel conversion: members reaching each ordered step within a window, drop-off, time between steps',
     )
@@ -97,8 +96,8 @@ Examples:
         ...(flags.to === undefined ? {} : { to: flags.to }),
         ...(flags.by === undefined ? {} : { dimension: flags.by }),
       })
-      await withDb(flags.db, async (db) => {
-        const results = await getFunnel(db.driver, spec)
+      await withEngine(flags, async (driver) => {
+        const results = await getFunnel(driver, spec)
         if (flags.json) return printJson({ spec, results })
         if (flags.csv) {
           return void process.stdout.write(

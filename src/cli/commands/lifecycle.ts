@@ -29,10 +29,10 @@ import {
   readConfigFile,
   resolveAsOf,
   toCsv,
-  withDb,
 } from '../validations/retention.js'
+import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
-interface Common {
+interface Common extends EngineFlags {
   db: string
   config?: string
   lang: 'en' | 'zh'
@@ -55,7 +55,7 @@ const name = (stage: string, lang: 'en' | 'zh') =>
   (STAGE_NAMES as Record<string, { en: string; zh: string }>)[stage]?.[lang] ?? stage
 
 function common(cmd: Command): Command {
-  cmd
+  addEngineOptions(cmd)
     .addOption(dbOption())
     .option('--config <file>', 'lifecycle rules (YAML or JSON), see examples/lifecycle.yaml')
   cmd.addOption(new Option('--lang <lang>', 'stage names').choices(['en', 'zh']).default('en'))
@@ -90,9 +90,9 @@ Examples:
     .addOption(asOfOption())
     .action(async (flags: Common & { asOf?: string }) => {
       const config = await loadLifecycleConfig(flags.config)
-      await withDb(flags.db, async (db) => {
-        const asOf = await resolveAsOf(db.driver, flags.asOf)
-        const counts = await getStageCounts(db.driver, asOf, config)
+      await withEngine(flags, async (driver) => {
+        const asOf = await resolveAsOf(driver, flags.asOf)
+        const counts = await getStageCounts(driver, asOf, config)
         const actions = stageActions(config)
         const total = counts.reduce((s, c) => s + c.members, 0)
         const rows = counts.map((c) => ({
@@ -129,9 +129,9 @@ Examples:
     .requiredOption('--to <date>', 'second date')
     .action(async (flags: Common & { from: string; to: string }) => {
       const config = await loadLifecycleConfig(flags.config)
-      await withDb(flags.db, async (db) => {
+      await withEngine(flags, async (driver) => {
         const flows = await getStageTransitions(
-          db.driver,
+          driver,
           checkInstant('--from', flags.from),
           checkInstant('--to', flags.to),
           config,
@@ -160,8 +160,8 @@ Examples:
     .addOption(new Option('--grain <grain>', 'period').choices(GRAINS).default('month'))
     .action(async (flags: Common & { from: string; to: string; grain: Grain }) => {
       const config = await loadLifecycleConfig(flags.config)
-      await withDb(flags.db, async (db) => {
-        const rows = await getStageSizesOverTime(db.driver, {
+      await withEngine(flags, async (driver) => {
+        const rows = await getStageSizesOverTime(driver, {
           from: checkInstant('--from', flags.from),
           to: checkInstant('--to', flags.to),
           grain: flags.grain,
@@ -194,8 +194,8 @@ Examples:
     .addOption(new Option('--grain <grain>', 'period').choices(GRAINS).default('month'))
     .action(async (flags: Common & { from: string; to: string; grain: Grain }) => {
       const config = await loadLifecycleConfig(flags.config)
-      await withDb(flags.db, async (db) => {
-        const rows = await getChurnFlows(db.driver, {
+      await withEngine(flags, async (driver) => {
+        const rows = await getChurnFlows(driver, {
           from: checkInstant('--from', flags.from),
           to: checkInstant('--to', flags.to),
           grain: flags.grain,

@@ -22,7 +22,6 @@ import {
 import { parseCustomMetrics } from '../../engine/metrics/custom.js'
 import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from '../../engine/metrics/dimensions.js'
 import { runMetrics, type MetricResult } from '../../engine/metrics/run.js'
-import { ENGINES, resolveEngineConfig, withDriver } from '../../engine/drivers/open-driver.js'
 import {
   DEFAULT_TREE,
   evaluateTree,
@@ -30,7 +29,8 @@ import {
   type TreeNode,
   type TreeResult,
 } from '../../engine/metrics/tree.js'
-import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
+import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { addEngineOptions, withEngine } from '../engine-options.js'
 import { printJson, table } from '../output.js'
 
 async function readConfig(path: string): Promise<unknown> {
@@ -208,15 +208,6 @@ function renderDrivers(d: DriverResult, lang: 'en' | 'zh'): string {
   ].join('\n')
 }
 
-async function withDb<T>(path: string, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase(path, { readOnly: true })
-  try {
-    return await fn(db)
-  } finally {
-    await db.close()
-  }
-}
-
 function list(value: string): string[] {
   return value
     .split(',')
@@ -285,8 +276,7 @@ export function registerMetricsCommands(program: Command): void {
       },
     )
 
-  metrics
-    .command('get')
+  addEngineOptions(metrics.command('get'))
     .description('read metrics over a period range, by grain and dimensions')
     .argument('<metrics...>', 'metric ids, e.g. net_revenue aov net_revenue:yoy')
     .option('--db <file>', 'database file', DEFAULT_DB_PATH)
@@ -309,16 +299,9 @@ export function registerMetricsCommands(program: Command): void {
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)
     .option('--csv', 'CSV on stdout', false)
-    .addOption(
-      new Option('--engine <engine>', 'engine (or MEMBERLENS_ENGINE; default duckdb)').choices(
-        ENGINES,
-      ),
-    )
-    .option('--url <url>', 'ClickHouse HTTP endpoint (or MEMBERLENS_CLICKHOUSE_URL)')
     .action(async (ids: string[], flags) => {
       const extraMetrics = await loadCustomMetrics(flags.metricsFile)
-      const engine = resolveEngineConfig({ engine: flags.engine, db: flags.db, url: flags.url })
-      const r = await withDriver(engine, (driver) =>
+      const r = await withEngine(flags, (driver) =>
         runMetrics(driver, {
           metrics: ids,
           from: flags.from,
@@ -345,8 +328,7 @@ export function registerMetricsCommands(program: Command): void {
       else process.stdout.write(`${renderMetricResult(r, flags.lang)}\n`)
     })
 
-  metrics
-    .command('drivers')
+  addEngineOptions(metrics.command('drivers'))
     .description(
       'rank related metrics by how strongly they move with a core metric (correlation with 95% CI, joint model)',
     )
@@ -366,8 +348,8 @@ export function registerMetricsCommands(program: Command): void {
     .option('--json', 'machine-readable JSON', false)
     .action(async (core: string, flags) => {
       const extraMetrics = await loadCustomMetrics(flags.metricsFile)
-      const d = await withDb(flags.db, (db) =>
-        analyzeDrivers(db.driver, {
+      const d = await withEngine(flags, (driver) =>
+        analyzeDrivers(driver, {
           core,
           from: flags.from,
           to: flags.to,
@@ -381,8 +363,7 @@ export function registerMetricsCommands(program: Command): void {
       else process.stdout.write(`${renderDrivers(d, flags.lang)}\n`)
     })
 
-  program
-    .command('tree')
+  addEngineOptions(program.command('tree'))
     .description(
       'the metric tree (指标体系): goal → core → related → trend metrics with targets and status',
     )
@@ -399,8 +380,8 @@ export function registerMetricsCommands(program: Command): void {
     .action(async (flags) => {
       const config = flags.config === undefined ? DEFAULT_TREE : await readConfig(flags.config)
       const extraMetrics = await loadCustomMetrics(flags.metricsFile)
-      const t = await withDb(flags.db, (db) =>
-        evaluateTree(db.driver, config as typeof DEFAULT_TREE, {
+      const t = await withEngine(flags, (driver) =>
+        evaluateTree(driver, config as typeof DEFAULT_TREE, {
           ...(flags.period ? { period: flags.period } : {}),
           extraMetrics,
           timezone: flags.tz,

@@ -1,13 +1,13 @@
 import pc from 'picocolors'
 import { getOverview, type Overview } from '../../engine/metrics/overview.js'
-import type { Database } from '../../store/database.js'
+import type { Driver } from '../../engine/drivers/driver.js'
 import { fmt, keyValues, pct, printJson } from '../output.js'
 
 export async function runOverview(
-  db: Database,
+  driver: Driver,
   flags: { month?: string; json: boolean },
 ): Promise<void> {
-  const overview = await getOverview(db.driver, flags.month)
+  const overview = await getOverview(driver, flags.month)
   if (flags.json) {
     printJson({ overview: overview ?? null })
     return

@@ -17,10 +17,10 @@ import {
   readConfigFile,
   resolveAsOf,
   toCsv,
-  withDb,
 } from '../validations/retention.js'
+import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
-interface RfmFlags {
+interface RfmFlags extends EngineFlags {
   db: string
   asOf?: string
   compare?: string
@@ -44,8 +44,7 @@ const label = (s: string, lang: 'en' | 'zh') =>
 
 /** Registers `memberlens rfm`. */
 export function registerRfmCommands(program: Command): void {
-  const cmd = program
-    .command('rfm')
+  const cmd = addEngineOptions(program.command('rfm'))
     .description('RFM scores and named segments: sizes, value, movement between dates')
     .addOption(dbOption())
     .addOption(asOfOption())
@@ -72,10 +71,10 @@ Examples:
     )
     .action(async (flags: RfmFlags) => {
       const config = await loadRfmConfig(flags.config)
-      await withDb(flags.db, async (db) => {
-        const asOf = await resolveAsOf(db.driver, flags.asOf)
+      await withEngine(flags, async (driver) => {
+        const asOf = await resolveAsOf(driver, flags.asOf)
         if (flags.members) {
-          const scores = await getRfmScores(db.driver, asOf, config)
+          const scores = await getRfmScores(driver, asOf, config)
           if (flags.json) return printJson({ asOf, scores })
           return void process.stdout.write(
             toCsv(
@@ -106,7 +105,7 @@ Examples:
         }
         if (flags.compare !== undefined) {
           const moves = await getRfmMovement(
-            db.driver,
+            driver,
             checkInstant('--compare', flags.compare),
             asOf,
             config,
@@ -131,7 +130,7 @@ Examples:
             )}\n`,
           )
         }
-        const summary = await getRfmSummary(db.driver, asOf, config)
+        const summary = await getRfmSummary(driver, asOf, config)
         if (flags.json) return printJson({ asOf, config, segments: summary })
         if (flags.csv)
           return void process.stdout.write(

@@ -32,6 +32,7 @@ import {
   resolveAsOf,
   withDb,
 } from '../validations/retention.js'
+import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
@@ -45,6 +46,9 @@ export function registerSegmentCommands(program: Command): void {
     .addHelpText(
       'after',
       `
+Definitions are kept in the DuckDB database (--db): save, list and delete work there. show and export
+count and export the members on the engine chosen with --engine (DuckDB by default, or ClickHouse).
+
 Examples:
   memberlens segments save lapsed-vips --config examples/segments.yaml
   memberlens segments save app-sms --filter '{"registrationChannel":["app"],"consent":{"sms":true}}'
@@ -145,21 +149,20 @@ Examples:
       ),
     )
 
-  segments
-    .command('show')
+  // Definitions live in the DuckDB database (--db); the members are counted and exported on the engine.
+  addEngineOptions(segments.command('show'))
     .description('print a segment’s definition and its current size')
     .argument('<name>', 'segment name')
     .addOption(dbOption())
     .addOption(asOfOption())
     .addOption(jsonOption())
-    .action(async (name: string, flags: { db: string; asOf?: string; json: boolean }) =>
-      withDb(
-        flags.db,
-        async (db) => {
-          const s = await getSegment(db.driver, name)
-          const asOf = await resolveAsOf(db.driver, flags.asOf)
-          const row = await db.driver.first<{ n: bigint }>(
-            sql`SELECT count(*) AS n FROM (${buildSegmentMembersQuery(db.driver.dialect, s.definition.filter, asOf)})`,
+    .action(
+      async (name: string, flags: EngineFlags & { db: string; asOf?: string; json: boolean }) => {
+        const s = await withDb(flags.db, (db) => getSegment(db.driver, name), false)
+        await withEngine(flags, async (driver) => {
+          const asOf = await resolveAsOf(driver, flags.asOf)
+          const row = await driver.first<{ n: bigint }>(
+            sql`SELECT count(*) AS n FROM (${buildSegmentMembersQuery(driver.dialect, s.definition.filter, asOf)}) AS members`,
           )
           const members = Number(row?.n ?? 0)
           if (flags.json) return printJson({ ...s, asOf, members })
@@ -168,13 +171,11 @@ Examples:
           )
           process.stdout.write(`members (as of ${asOf}): ${fmt(members)}\n`)
           process.stdout.write(`${JSON.stringify(s.definition.filter, null, 2)}\n`)
-        },
-        false,
-      ),
+        })
+      },
     )
 
-  segments
-    .command('export')
+  addEngineOptions(segments.command('export'))
     .description(
       'write the members with phone, email, WeChat unionid, app user id, card number and consent flags',
     )
@@ -188,21 +189,17 @@ Examples:
     .action(
       async (
         name: string,
-        flags: { db: string; asOf?: string; format: ExportFormat; out?: string },
-      ) =>
-        withDb(
-          flags.db,
-          async (db) => {
-            const s = await getSegment(db.driver, name)
-            const asOf = await resolveAsOf(db.driver, flags.asOf)
-            const rows = await getSegmentExportRows(db.driver, s.definition.filter, asOf)
-            const text = formatExport(rows, flags.format)
-            if (flags.out === undefined) return void process.stdout.write(text)
-            await writeFile(flags.out, text)
-            process.stderr.write(`${fmt(rows.length)} members written to ${flags.out}\n`)
-          },
-          false,
-        ),
+        flags: EngineFlags & { db: string; asOf?: string; format: ExportFormat; out?: string },
+      ) => {
+        const s = await withDb(flags.db, (db) => getSegment(db.driver, name), false)
+        const rows = await withEngine(flags, async (driver) =>
+          getSegmentExportRows(driver, s.definition.filter, await resolveAsOf(driver, flags.asOf)),
+        )
+        const text = formatExport(rows, flags.format)
+        if (flags.out === undefined) return void process.stdout.write(text)
+        await writeFile(flags.out, text)
+        process.stderr.write(`${fmt(rows.length)} members written to ${flags.out}\n`)
+      },
     )
 
   segments

@@ -16,12 +16,12 @@ import {
   parseWith,
   resolveAsOf,
   toCsv,
-  withDb,
 } from '../validations/retention.js'
+import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { lifecycleConfigSchema } from '../../engine/lifecycle/lifecycle-config.js'
 import { loadLifecycleConfig } from './lifecycle.js'
 
-interface SurvivalFlags {
+interface SurvivalFlags extends EngineFlags {
   db: string
   asOf?: string
   origin: SurvivalOrigin
@@ -36,8 +36,7 @@ interface SurvivalFlags {
 
 /** Registers `memberlens survival`. */
 export function registerSurvivalCommands(program: Command): void {
-  const cmd = program
-    .command('survival')
+  const cmd = addEngineOptions(program.command('survival'))
     .description(
       'member lifetime: Kaplan–Meier curve of time to churn with censoring, median with CI',
     )
@@ -83,9 +82,9 @@ Examples:
               { ...base, churnDays: Number(flags.churnDays) },
               '--churn-days value',
             )
-      await withDb(flags.db, async (db) => {
-        const asOf = await resolveAsOf(db.driver, flags.asOf)
-        const groups = await getSurvival(db.driver, {
+      await withEngine(flags, async (driver) => {
+        const asOf = await resolveAsOf(driver, flags.asOf)
+        const groups = await getSurvival(driver, {
           asOf,
           origin: flags.origin,
           config,

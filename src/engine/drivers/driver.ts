@@ -26,6 +26,11 @@ export interface Driver {
   transaction<T>(fn: () => Promise<T>): Promise<T>
   /** Progress of the query currently running on this driver. */
   progress(): QueryProgress
+  /**
+   * Cancels the queries running on this driver: each rejects (with a `QueryError`) shortly after. Queries
+   * started later run normally.
+   */
+  cancel(): void
   close(): Promise<void>
 }
 

@@ -148,6 +148,14 @@ export class DuckDbDriver implements Driver {
     }
   }
 
+  /**
+   * Interrupts the statement running on the connection; it rejects with DuckDB's "Interrupted" error.
+   * @see https://duckdb.org/docs/stable/clients/node_neo/overview (DuckDBConnection.interrupt)
+   */
+  cancel(): void {
+    this.connection.interrupt()
+  }
+
   async close(): Promise<void> {
     this.connection.closeSync()
     this.instance.closeSync()

@@ -1,0 +1,83 @@
+/**
+ * The engine selection shared by every command that reads the analytics engine: `--engine duckdb|clickhouse`,
+ * `--url`, `--clickhouse-flavor` and `--max-seconds`, each with its environment variable (see
+ * `resolveEngineConfig`). The DuckDB file stays `--db`, which each command declares itself.
+ * @module
+ */
+import { Option, type Command } from 'commander'
+import type { Driver } from '../engine/drivers/driver.js'
+import {
+  ENGINES,
+  openDriver,
+  resolveEngineConfig,
+  type EngineConfig,
+} from '../engine/drivers/open-driver.js'
+import { registerCancellable } from './interrupt.js'
+
+/** The flags {@link addEngineOptions} adds, as commander names them, plus the command's `--db`. */
+export interface EngineFlags {
+  readonly db?: string | undefined
+  readonly engine?: string | undefined
+  readonly url?: string | undefined
+  readonly clickhouseFlavor?: string | undefined
+  readonly maxSeconds?: string | undefined
+}
+
+/** Adds the engine flags to a command; returns the command, so that the declaration chain goes on. */
+export function addEngineOptions<C extends Command>(cmd: C): C {
+  cmd
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'analytics engine (or MEMBERLENS_ENGINE; default duckdb)',
+      ).choices(ENGINES),
+    )
+    .addOption(
+      new Option(
+        '--url <url>',
+        'ClickHouse HTTP endpoint (or MEMBERLENS_CLICKHOUSE_URL; default http://127.0.0.1:8123)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--clickhouse-flavor <flavor>',
+        'ClickHouse server generation (or MEMBERLENS_CLICKHOUSE_FLAVOR; default modern)',
+      ).choices(['modern', 'legacy']),
+    )
+    .addOption(
+      new Option(
+        '--max-seconds <n>',
+        'server-side limit on one query’s run time, ClickHouse (or MEMBERLENS_MAX_QUERY_SECONDS)',
+      ),
+    )
+  return cmd
+}
+
+/** The engine configuration of a command's flags, over the environment, over the defaults. */
+export function engineConfigFromFlags(flags: EngineFlags): EngineConfig {
+  return resolveEngineConfig({
+    engine: flags.engine,
+    db: flags.db,
+    url: flags.url,
+    flavor: flags.clickhouseFlavor,
+    maxSeconds: flags.maxSeconds,
+  })
+}
+
+/**
+ * Opens the engine the flags select (DuckDB read-only, or ClickHouse), runs `fn` on it and closes it. While
+ * `fn` runs, Ctrl+C cancels the engine's running query.
+ */
+export async function withEngine<T>(
+  flags: EngineFlags,
+  fn: (driver: Driver) => Promise<T>,
+): Promise<T> {
+  const driver = await openDriver(engineConfigFromFlags(flags))
+  const unregister = registerCancellable(driver)
+  try {
+    return await fn(driver)
+  } finally {
+    unregister()
+    await driver.close()
+  }
+}
