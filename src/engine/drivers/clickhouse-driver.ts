@@ -70,6 +70,9 @@ function sessionSettings(options: ClickHouseOptions): ClickHouseSettings {
     // coalesce(Float64, Int64) is a Float64, not a Variant.
     s.use_variant_as_common_type = 0
     s.output_format_json_quote_decimals = 0
+    // A SELECT whose HTTP connection is closed (cancel(), Ctrl+C) stops on the server instead of running on.
+    // https://clickhouse.com/docs/operations/settings/settings#cancel_http_readonly_queries_on_client_close
+    s.cancel_http_readonly_queries_on_client_close = 1
   }
   if (options.maxExecutionSeconds !== undefined) s.max_execution_time = options.maxExecutionSeconds
   if (options.maxMemoryUsage !== undefined) s.max_memory_usage = String(options.maxMemoryUsage)
