@@ -10,7 +10,6 @@ import { CATALOG, type Unit } from '../../src/engine/metrics/catalog.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
 import { ident, sql } from '../../src/engine/sql/fragment.js'
 import { getBracketRetention, parseBrackets } from '../../src/engine/cohorts/bracket-retention.js'
-import { getCohortLtv } from '../../src/engine/cohorts/cohort-ltv.js'
 import { getCohortRetention } from '../../src/engine/cohorts/cohort-retention.js'
 import type { Driver } from '../../src/engine/drivers/driver.js'
 import { getFunnel } from '../../src/engine/funnels/funnel-query.js'
@@ -20,6 +19,21 @@ import {
   repeatBuyingSummariesQuery,
   resolveSummaryOptions,
 } from '../../src/engine/summaries/repeat-buying.js'
+import { analyzeDrivers } from '../../src/analytics/driver-analysis.js'
+import { getSurvival } from '../../src/analytics/survival.js'
+import { getCohortPayback } from '../../src/engine/cohorts/cohort-ltv.js'
+import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
+import { lifecycleConfigSchema } from '../../src/engine/lifecycle/lifecycle-config.js'
+import {
+  getStageSizesOverTime,
+  getStageTransitions,
+} from '../../src/engine/lifecycle/lifecycle-transitions.js'
+import { findDefaultAsOf } from '../../src/engine/lifecycle/default-as-of.js'
+import { getOverview } from '../../src/engine/metrics/overview.js'
+import { DEFAULT_TREE, evaluateTree } from '../../src/engine/metrics/tree.js'
+import { getRfmMovement } from '../../src/engine/rfm/rfm-scores.js'
+import { getSegmentExportRows } from '../../src/engine/segments/segment-export.js'
+import { getCohortLtv } from '../../src/engine/cohorts/cohort-ltv.js'
 import { close, expectSame } from './compare.js'
 import { openEngines, type Engines } from './engines.js'
 
@@ -239,5 +253,106 @@ describe('retention, lifecycle, RFM, funnels and CLV summaries', () => {
       ['memberId', 'x', 'holdoutPurchases'],
     )
     expect(rows.filter((r) => Number(r['x']) > 0).length).toBeGreaterThan(50)
+  })
+})
+
+describe('what the CLI commands read (overview, tree, drivers, survival, lifecycle, RFM, cohorts, segments)', () => {
+  /** A shorter churn window than the default, so that the simulated months hold churns and returns. */
+  const config = lifecycleConfigSchema.parse({ churnDays: 60 })
+
+  it('the overview (month figures and all-time totals with first and last activity days)', async () => {
+    const o = await onBoth(
+      (d) => getOverview(d),
+      [
+        'membersAtMonthEnd',
+        'newMembers',
+        'activeMembers',
+        'buyers',
+        'orders',
+        'members',
+        'identities',
+        'mergedMembers',
+      ],
+    )
+    expect(o?.month).toBe('2026-10-01')
+    expect(o?.allTime.firstActivity).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+    await onBoth((d) => getOverview(d, '2026-06'), ['buyers', 'orders'])
+    expect(await findDefaultAsOf(e.ch)).toBe(await findDefaultAsOf(e.duck.driver))
+  })
+
+  it('the metric tree of the worked example and the driver ranking (by registration cohort)', async () => {
+    const t = await onBoth((d) => evaluateTree(d, DEFAULT_TREE, {}), [])
+    expect(t.nodes.length).toBeGreaterThan(0)
+    const r = await onBoth(
+      (d) =>
+        analyzeDrivers(d, {
+          core: 'period_retention',
+          from: '2026-01-01',
+          to: '2026-09-30',
+          grain: 'month',
+        }),
+      ['groups'],
+    )
+    expect(r.drivers.length).toBeGreaterThan(2)
+    const byCohort = await onBoth(
+      (d) =>
+        runMetrics(d, {
+          metrics: ['buyers', 'net_revenue'],
+          from: '2026-01',
+          to: '2026-06',
+          by: ['cohort'],
+        }),
+      [],
+    )
+    expect(byCohort.rows.some((row) => /^\d{4}-\d{2}$/.test(String(row.dims['cohort'])))).toBe(true)
+  })
+
+  it('survival, churn flows, stage history and stage transitions', async () => {
+    const groups = await onBoth(
+      (d) =>
+        getSurvival(d, {
+          asOf: AS_OF,
+          origin: 'first-purchase',
+          config,
+          confidence: 0.95,
+          dimension: 'registration_channel',
+        }),
+      ['members', 'churned', 'atRisk', 'events', 'censored', 'subjects', 'time', 'days'],
+    )
+    expect(groups.some((g) => g.churned > 0)).toBe(true)
+    const flows = await onBoth(
+      (d) => getChurnFlows(d, { from: '2026-01-01', to: '2026-08-31', grain: 'month', config }),
+      ['notChurnedAtStart', 'churned', 'reactivated'],
+    )
+    expect(flows.some((f) => f.churned > 0)).toBe(true)
+    expect(flows.some((f) => f.reactivated > 0)).toBe(true)
+    await onBoth(
+      (d) =>
+        getStageSizesOverTime(d, { from: '2026-01-01', to: '2026-09-30', grain: 'month', config }),
+      [
+        'sizes',
+        'registered_not_purchased',
+        'new',
+        'active',
+        'loyal',
+        'at_risk',
+        'dormant',
+        'churned',
+      ],
+    )
+    await onBoth((d) => getStageTransitions(d, '2026-04-01', '2026-07-01', config), ['members'])
+  })
+
+  it('RFM movement, acquisition payback and a segment export', async () => {
+    await onBoth((d) => getRfmMovement(d, '2026-04-01', AS_OF), ['members'])
+    await onBoth(
+      (d) => getCohortPayback(d, { grain: 'month', periods: 6, asOf: AS_OF }),
+      ['members', 'paybackPeriod'],
+    )
+    const rows = await onBoth(
+      (d) => getSegmentExportRows(d, { registrationChannel: ['app'] }, AS_OF),
+      ['member_id'],
+    )
+    expect(rows.length).toBeGreaterThan(10)
   })
 })
