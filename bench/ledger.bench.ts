@@ -8,7 +8,7 @@
  *     [--bulk-orders 1000000] [--parts pglite,postgres,replay-live,replay-bulk]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startLocalPostgres } from '../scripts/local-postgres.js'
@@ -20,6 +20,7 @@ import { loadProgram } from '../src/ledger/program.js'
 import { openLedgerStore } from '../src/ledger/stores/open-store.js'
 import { openPostgresStore } from '../src/ledger/stores/postgres-store.js'
 import { openDatabase } from '../src/store/database.js'
+import { postmasterPid, processTreeCpuSeconds } from './measure.js'
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +48,28 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN
 }
 
-async function earnBench(location: string) {
+const CORES = availableParallelism()
+
+/**
+ * CPU seconds spent from now until `stop()`: by this process (the clients and the ledger library, and PGlite
+ * when it is the store) and by the PostgreSQL server's processes (`serverPid`, when the store is a server).
+ * Unlike throughput, CPU per operation does not depend on what else runs on the machine, so it gives the rate
+ * the work would reach on idle cores: `cores / (CPU seconds per operation)`, or less when one side is the
+ * bottleneck.
+ */
+function cpuMeter(serverPid: number | null) {
+  const node0 = process.cpuUsage()
+  const server0 = serverPid === null ? 0 : processTreeCpuSeconds(serverPid)
+  return () => {
+    const n = process.cpuUsage(node0)
+    return {
+      node: (n.user + n.system) / 1e6,
+      server: serverPid === null ? 0 : processTreeCpuSeconds(serverPid) - server0,
+    }
+  }
+}
+
+async function earnBench(location: string, serverPid: number | null) {
   const store = await openLedgerStore(location)
   const ledger = new Ledger(store, program, { clock: fixedClock(AT) })
   for (let m = 0; m < MEMBERS; m++)
@@ -71,14 +93,24 @@ async function earnBench(location: string) {
     }
   }
   const started = performance.now()
+  const meter = cpuMeter(serverPid)
   await Promise.all(Array.from({ length: CLIENTS }, client))
   const seconds = (performance.now() - started) / 1000
+  const cpu = meter() // before closing: the server's backends exit with the pool
   await store.close()
+  const n = latencies.length
+  const perTx = { node: (cpu.node / n) * 1000, server: (cpu.server / n) * 1000 }
   return {
-    txPerSec: Math.round(latencies.length / seconds),
+    txPerSec: Math.round(n / seconds),
     p50Ms: +quantile(latencies, 0.5).toFixed(2),
     p99Ms: +quantile(latencies, 0.99).toFixed(2),
-    transactions: latencies.length,
+    transactions: n,
+    cpuMsPerTx: {
+      node: +perTx.node.toFixed(3),
+      server: +perTx.server.toFixed(3),
+    },
+    // The earn rate the measured CPU per earn allows on idle cores (both sides share them).
+    idleCoresTxPerSec: Math.round((CORES * 1000) / (perTx.node + perTx.server)),
   }
 }
 
@@ -104,22 +136,35 @@ async function historyDb(orders: number) {
   return db
 }
 
-async function replayBench(location: string, orders: number, bulk: boolean) {
+async function replayBench(
+  location: string,
+  orders: number,
+  bulk: boolean,
+  serverPid: number | null,
+) {
   const db = await historyDb(orders)
   const store = await openLedgerStore(location)
   const ledger = new Ledger(store, program, { clock: fixedClock(AT) })
   const t = performance.now()
+  const meter = cpuMeter(serverPid)
   const s = bulk
     ? await bulkReplayOrderHistory(db, ledger, { reviews: false })
     : await replayOrderHistory(db, ledger, { reviews: false })
   const seconds = (performance.now() - t) / 1000
+  const cpu = meter()
   await store.close()
   await db.close()
+  // On idle cores the two sides overlap (the next batch is computed while one is written), so the time is at
+  // least the busier side's CPU and at least the total CPU spread over the cores.
+  const idleSeconds = Math.max(cpu.node, cpu.server, (cpu.node + cpu.server) / CORES)
   return {
     orders: s.orders,
     returns: s.returns,
     seconds: +seconds.toFixed(1),
     ordersPerSec: Math.round(s.orders / seconds),
+    cpuSeconds: { node: +cpu.node.toFixed(1), server: +cpu.server.toFixed(1) },
+    idleCoresOrdersPerSec: Math.round(s.orders / idleSeconds),
+    idleCoresSecondsFor10M: Math.round((idleSeconds * 10_000_000) / s.orders),
   }
 }
 
@@ -151,7 +196,7 @@ async function medianRun<T extends { txPerSec: number }>(
 
 try {
   if (PARTS.has('pglite')) {
-    results['pglite'] = await medianRun((r) => earnBench(join(dir, `earn${r}`)))
+    results['pglite'] = await medianRun((r) => earnBench(join(dir, `earn${r}`), null))
     process.stderr.write(
       `earn, PGlite (embedded, 1 connection), ${CLIENTS} clients: ${JSON.stringify(results['pglite'])}\n`,
     )
@@ -159,14 +204,14 @@ try {
   if (PARTS.has('postgres')) {
     results['postgres'] = await medianRun(async (r) => {
       await pgAdmin(pg.url, `CREATE DATABASE earn${r}`)
-      return earnBench(pg.url.replace(/\/postgres$/, `/earn${r}`))
+      return earnBench(pg.url.replace(/\/postgres$/, `/earn${r}`), postmasterPid(pg.dataDir))
     })
     process.stderr.write(
       `earn, PostgreSQL (pool of ${CLIENTS}, ${JSON.stringify(PG_SETTINGS)}), ${CLIENTS} clients: ${JSON.stringify(results['postgres'])}\n`,
     )
   }
   if (PARTS.has('replay-live')) {
-    results['replayPglite'] = await replayBench(join(dir, 'replay'), REPLAY_ORDERS, false)
+    results['replayPglite'] = await replayBench(join(dir, 'replay'), REPLAY_ORDERS, false, null)
     process.stderr.write(
       `replay through the live path, PGlite: ${JSON.stringify(results['replayPglite'])}\n`,
     )
@@ -177,6 +222,7 @@ try {
       pg.url.replace(/\/postgres$/, '/bulk'),
       BULK_ORDERS,
       true,
+      postmasterPid(pg.dataDir),
     )
     process.stderr.write(`bulk replay, PostgreSQL: ${JSON.stringify(results['bulkPostgres'])}\n`)
   }

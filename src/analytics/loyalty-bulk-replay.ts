@@ -816,6 +816,17 @@ export async function bulkReplayOrderHistory(
   await ledger.store.transaction(async (tx) => {
     // Empty tables: build the secondary indexes once at the end instead of row by row.
     for (const index of LEDGER_INDEXES) await tx.query(`DROP INDEX IF EXISTS ${index.name}`)
+    // Likewise the foreign keys: checked once per table at the end rather than by a trigger per row. The
+    // statements come from the catalog (names quoted by the server); the ledger tables are empty here.
+    const foreignKeys = await tx.query<{ drop: string; add: string }>(
+      `SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS drop,
+              format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname,
+                     pg_get_constraintdef(oid)) AS add
+       FROM pg_constraint
+       WHERE contype = 'f' AND conrelid::regclass::text LIKE 'ledger\\_%'
+       ORDER BY conname`,
+    )
+    for (const fk of foreignKeys) await tx.query(fk.drop)
     // Tables are written in foreign-key order, all of them at once, whenever one holds a full insert. The
     // inserts of one batch run while the next batch is computed (one insert in flight at a time).
     let pending: Promise<void> = Promise.resolve()
@@ -951,6 +962,7 @@ export async function bulkReplayOrderHistory(
     await flush(true)
     await pending
     for (const index of LEDGER_INDEXES) await tx.query(index.create)
+    for (const fk of foreignKeys) await tx.query(fk.add)
     for (const [table, column, next] of [
       ['ledger_entries', 'entry_id', nextEntry],
       ['ledger_buckets', 'bucket_id', nextBucket],

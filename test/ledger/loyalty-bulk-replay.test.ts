@@ -216,10 +216,21 @@ describe('bulk replay', () => {
       const store = await openTestStore(kind)
       try {
         const ledger = new Ledger(store, program, { clock: fixedClock(T0) })
+        // The load drops the secondary indexes and foreign keys and builds them again at the end.
+        const constraints = () =>
+          store.query<{ name: string; def: string }>(
+            `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+             WHERE conrelid::regclass::text LIKE 'ledger%'
+             UNION ALL SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'ledger%'
+             ORDER BY 1, 2`,
+          )
+        const before = await constraints()
+        expect(before.filter((c) => c.def.startsWith('FOREIGN KEY')).length).toBeGreaterThan(5)
         const summary = await bulkReplayOrderHistory(db, ledger, {
           membersPerBatch: 7,
           rowsPerInsert: 50,
         })
+        expect(await constraints()).toEqual(before)
         expect(comparable(summary)).toEqual(comparable(liveSummary))
         expect(await checkInvariants(store)).toEqual([])
         expect(await ledgerFacts(store)).toEqual(liveFacts)
