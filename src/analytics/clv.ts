@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../core/clock.js'
 import { InputError, ModelFitError, NotFoundError } from '../core/errors.js'
+import type { Driver } from '../engine/drivers/driver.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { sql } from '../engine/sql/fragment.js'
 import {
@@ -113,7 +114,7 @@ function positive(value: number, field: string, allowZero = false): number {
 
 /** Validates options and fills the defaults (the calibration end from the data). */
 export async function resolveClvOptions(
-  driver: DuckDbDriver,
+  driver: Driver,
   options: ClvOptions,
 ): Promise<ResolvedClvOptions> {
   let calibrationEnd = options.calibrationEnd
@@ -155,7 +156,7 @@ export async function resolveClvOptions(
  * to fit (no purchases, no repeat buyers) and ModelFitError when a fit does not converge — a run is never
  * built on unconverged parameters.
  */
-export async function fitClv(driver: DuckDbDriver, options: ClvOptions = {}): Promise<ClvFit> {
+export async function fitClv(driver: Driver, options: ClvOptions = {}): Promise<ClvFit> {
   const o = await resolveClvOptions(driver, options)
   const s = await repeatBuyingSummaries(driver, o)
   return fitClvSummaries(s, o)
@@ -574,7 +575,7 @@ export interface ClvValidationReport {
  * conditional expectations by calibration frequency and the cumulative tracking plot).
  */
 export async function clvValidationReport(
-  driver: DuckDbDriver,
+  driver: Driver,
   options: ClvOptions & { readonly holdoutEnd: string },
 ): Promise<ClvValidationReport> {
   const o = await resolveClvOptions(driver, options)

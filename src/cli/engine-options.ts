@@ -5,6 +5,7 @@
  * @module
  */
 import { Option, type Command } from 'commander'
+import { z } from 'zod'
 import type { Driver } from '../engine/drivers/driver.js'
 import {
   ENGINES,
@@ -21,6 +22,17 @@ export interface EngineFlags {
   readonly url?: string | undefined
   readonly clickhouseFlavor?: string | undefined
   readonly maxSeconds?: string | undefined
+}
+
+/**
+ * The engine flags for a command whose flags are parsed by a strict zod schema: spread into its shape. The
+ * values are checked by `resolveEngineConfig` when the engine is opened.
+ */
+export const engineFlagsShape = {
+  engine: z.string().optional(),
+  url: z.string().optional(),
+  clickhouseFlavor: z.string().optional(),
+  maxSeconds: z.string().optional(),
 }
 
 /** Adds the engine flags to a command; returns the command, so that the declaration chain goes on. */

@@ -19,6 +19,7 @@ import {
   repeatBuyingSummariesQuery,
   resolveSummaryOptions,
 } from '../../src/engine/summaries/repeat-buying.js'
+import { clvValidationReport } from '../../src/analytics/clv.js'
 import { analyzeDrivers } from '../../src/analytics/driver-analysis.js'
 import { getSurvival } from '../../src/analytics/survival.js'
 import { getCohortPayback } from '../../src/engine/cohorts/cohort-ltv.js'
@@ -354,5 +355,38 @@ describe('what the CLI commands read (overview, tree, drivers, survival, lifecyc
       ['member_id'],
     )
     expect(rows.length).toBeGreaterThan(10)
+  })
+
+  it('the CLV validation report (fit on the calibration period, compared with the holdout)', async () => {
+    const options = { calibrationEnd: '2026-06-30', holdoutEnd: '2026-10-31' }
+    const a = await clvValidationReport(e.duck.driver, options)
+    const b = await clvValidationReport(e.ch, options)
+    // The data side is equal: members, actual holdout transactions and value, the tracking counts.
+    const data = (r: typeof a) => ({
+      members: r.members,
+      actual: r.totals.actual,
+      value: r.value.actual,
+      start: r.tracking.start,
+      tracking: r.tracking.actual,
+      byFrequency: r.byFrequency.map((f) => ({ x: f.x, members: f.members, actual: f.actual })),
+    })
+    expectSame(data(a), data(b), new Set(['members']))
+    // The fitted side comes from an optimiser that stops at its gradient tolerance: the inputs agree to
+    // 1e-9 but are summed in another order, so the estimates agree to that tolerance, not to 1e-9.
+    const fitted = (r: typeof a): [string, number][] => [
+      ...Object.entries(r.purchase.params as object),
+      ...Object.entries(r.spend.params as object).map(([k, v]): [string, number] => [
+        `spend ${k}`,
+        v,
+      ]),
+      ['predicted', r.totals.predicted],
+      ['value predicted', r.value.predicted],
+    ]
+    const fb = new Map(fitted(b))
+    for (const [k, x] of fitted(a)) {
+      const y = fb.get(k) ?? Number.NaN
+      expect(Math.abs(x - y), k).toBeLessThanOrEqual(1e-5 * Math.max(Math.abs(x), Math.abs(y)))
+    }
+    expect(a.byFrequency.length).toBeGreaterThan(2)
   })
 })

@@ -27,6 +27,7 @@ import {
   type TimeUnit,
 } from '../../engine/summaries/repeat-buying.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
+import { addEngineOptions, withEngine } from '../engine-options.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import {
   clvFitFlagsSchema,
@@ -159,11 +160,9 @@ Examples:
     })
 
   modelOptions(
-    clv
-      .command('report')
-      .description(
-        'validation: fit on the calibration period, compare with the holdout (by frequency, tracking, MAE/RMSE)',
-      ),
+    addEngineOptions(clv.command('report')).description(
+      'validation: fit on the calibration period, compare with the holdout (by frequency, tracking, MAE/RMSE)',
+    ),
   )
     .requiredOption('--holdout-end <date>', 'last day of the holdout period')
     .option('--csv', 'the by-frequency and tracking tables as CSV on stdout', false)
@@ -171,15 +170,16 @@ Examples:
     .addHelpText(
       'after',
       `
+Reads the engine chosen with --engine (DuckDB by default, or ClickHouse); fit, predict and renewals work on
+the DuckDB database (--db), where runs and scores are stored.
+
 Example (the CDNOW study of Fader, Hardie & Lee 2005):
   memberlens clv report --db cdnow.duckdb --calibration-end 1997-09-30 --holdout-end 1998-06-30`,
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvReportFlagsSchema, flags)
-      const report = await withDatabase(
-        f.db,
-        (db) => clvValidationReport(db.driver, { ...toClvOptions(f), holdoutEnd: f.holdoutEnd }),
-        true,
+      const report = await withEngine(f, (driver) =>
+        clvValidationReport(driver, { ...toClvOptions(f), holdoutEnd: f.holdoutEnd }),
       )
       if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(report, null, 2)}\n`)
       if (f.json) printJson(report)

@@ -8,6 +8,7 @@ import { SCORE_ORDERS } from '../../analytics/clv.js'
 import { PURCHASE_MODELS } from '../../analytics/clv-models.js'
 import { RENEWAL_COHORT_GRAINS } from '../../engine/summaries/renewals.js'
 import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
+import { engineFlagsShape } from '../engine-options.js'
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
 
@@ -30,6 +31,7 @@ export type ClvFitFlags = z.infer<typeof clvFitFlagsSchema>
 export const clvReportFlagsSchema = z
   .object({
     ...modelFlags,
+    ...engineFlagsShape,
     holdoutEnd: day,
     csv: z.boolean().default(false),
     out: z.string().optional(),

@@ -13,7 +13,7 @@
  * @module
  */
 import { InputError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
+import type { Driver } from '../drivers/driver.js'
 import { sql, type Fragment } from '../sql/fragment.js'
 import { fetchFloat64Columns } from './columns.js'
 
@@ -176,7 +176,7 @@ export function repeatBuyingSummariesQuery(options: SummaryOptions): Fragment {
  * const fit = fitBgNbd(s.x, s.tx, s.T)
  */
 export async function repeatBuyingSummaries(
-  driver: DuckDbDriver,
+  driver: Driver,
   options: SummaryOptions,
 ): Promise<RepeatBuyingSummaries> {
   const o = resolveSummaryOptions(options)
@@ -216,7 +216,7 @@ export async function repeatBuyingSummaries(
 }
 
 /** The latest purchase day in the database (YYYY-MM-DD), or null without purchases. */
-export async function lastPurchaseDay(driver: DuckDbDriver): Promise<string | null> {
+export async function lastPurchaseDay(driver: Driver): Promise<string | null> {
   const row = await driver.first<{ day: string | null }>(
     sql`SELECT CAST(max(CAST(ordered_at AS DATE)) AS VARCHAR) AS day FROM orders WHERE status <> 'cancelled'`,
   )
@@ -237,7 +237,7 @@ export interface TransactionsByPeriod {
  * {@link repeatBuyingSummaries} with the same options.
  */
 export async function transactionsByPeriod(
-  driver: DuckDbDriver,
+  driver: Driver,
   options: SummaryOptions,
 ): Promise<TransactionsByPeriod> {
   const o = resolveSummaryOptions(options)
