@@ -18,6 +18,7 @@
  * @module
  */
 import { InputError } from '../../core/errors.js'
+import type { SqlDialect } from '../dialects/dialect.js'
 import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
 import { sql, type Fragment } from '../sql/fragment.js'
 import { parseDay } from './repeat-buying.js'
@@ -84,7 +85,12 @@ export async function lastSubscriptionDay(driver: DuckDbDriver): Promise<string 
 }
 
 /** Per member and plan: cohort, horizon K and renewals r (≤ K). `c` is the cutoff instant. */
-function memberRenewals(asOf: string, grain: RenewalCohortGrain, plan: string | null): Fragment {
+function memberRenewals(
+  d: SqlDialect,
+  asOf: string,
+  grain: RenewalCohortGrain,
+  plan: string | null,
+): Fragment {
   const c = sql`(CAST(${asOf} AS DATE) + INTERVAL 1 DAY)`
   return sql`terms AS (
       SELECT member_id, plan, started_at, ends_at, renewed_at, price,
@@ -99,9 +105,9 @@ function memberRenewals(asOf: string, grain: RenewalCohortGrain, plan: string | 
       FROM terms
     ),
     plans AS (
-      SELECT plan, median(date_diff('day', started_at, ends_at))::DOUBLE AS term_days,
-        round(median(date_diff('day', started_at, ends_at)) / 30.436875)::INTEGER AS term_months,
-        median(price)::DOUBLE AS price
+      SELECT plan, CAST(${d.median(sql`date_diff('day', started_at, ends_at)`)} AS DOUBLE) AS term_days,
+        CAST(round(${d.median(sql`date_diff('day', started_at, ends_at)`)} / 30.436875) AS INTEGER) AS term_months,
+        CAST(${d.median(sql`price`)} AS DOUBLE) AS price
       FROM terms GROUP BY plan
     ),
     spells AS (
@@ -156,7 +162,7 @@ export async function renewalSurvivors(
     throw new InputError('no subscriptions with a member in the database: load subscriptions first')
   }
   parseDay(asOf, 'as of')
-  const base = memberRenewals(asOf, grain, options.plan ?? null)
+  const base = memberRenewals(driver.dialect, asOf, grain, options.plan ?? null)
   const plans = await driver.all<{
     plan: string
     termMonths: number
