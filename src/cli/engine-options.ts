@@ -4,7 +4,7 @@
  * `resolveEngineConfig`). The DuckDB file stays `--db`, which each command declares itself.
  * @module
  */
-import { Option, type Command } from 'commander'
+import { Help, Option, type Command } from 'commander'
 import { z } from 'zod'
 import type { Driver } from '../engine/drivers/driver.js'
 import {
@@ -62,6 +62,20 @@ export function addEngineOptions<C extends Command>(cmd: C): C {
         'server-side limit on one query’s run time, ClickHouse (or MEMBERLENS_MAX_QUERY_SECONDS)',
       ),
     )
+  // Help lists the command's own flags first and the engine flags after them (before --help).
+  const engineNames = new Set(Object.keys(engineFlagsShape))
+  cmd.configureHelp({
+    visibleOptions: (c) => {
+      const all = new Help().visibleOptions(c)
+      const isEngine = (o: Option) => engineNames.has(o.attributeName())
+      const isHelp = (o: Option) => o.long === '--help'
+      return [
+        ...all.filter((o) => !isEngine(o) && !isHelp(o)),
+        ...all.filter(isEngine),
+        ...all.filter(isHelp),
+      ]
+    },
+  })
   return cmd
 }
 
