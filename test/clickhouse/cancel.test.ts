@@ -12,6 +12,7 @@ import { resolve } from 'node:path'
 import { createClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../src/cli/index.js'
 import { QueryError } from '../../src/core/errors.js'
 import { ClickHouseDriver } from '../../src/engine/drivers/clickhouse-driver.js'
 import type { Driver } from '../../src/engine/drivers/driver.js'
@@ -102,6 +103,32 @@ describe('Ctrl+C in the CLI', () => {
   afterAll(async () => {
     fake.server.closeAllConnections()
     await new Promise((ok) => fake.server.close(ok))
+  })
+
+  it('in-process: the SIGINT handler aborts the registered engine’s request, and main returns 130', async () => {
+    // Were the engine not registered for cancelling, the handler would end the process (process.exit), which
+    // fails the test; were the request not aborted, queryDropped would never resolve.
+    const own = holdingServer()
+    await new Promise<void>((ok) => own.server.listen(0, '127.0.0.1', ok))
+    const local = `http://127.0.0.1:${(own.server.address() as AddressInfo).port}`
+    try {
+      const code = main([
+        'node',
+        'memberlens',
+        'overview',
+        '--engine',
+        'clickhouse',
+        '--url',
+        local,
+      ])
+      await own.queryArrived
+      process.emit('SIGINT')
+      await own.queryDropped
+      expect(await code).toBe(130)
+    } finally {
+      own.server.closeAllConnections()
+      await new Promise((ok) => own.server.close(ok))
+    }
   })
 
   it('cancels the running ClickHouse request and exits with 130 and one line', async () => {
