@@ -5,6 +5,7 @@
  *   npm run bench -- --only tree          # one (ingest, tree, retention, ledger, clv, api)
  *   npm run bench -- --only ingest --orders 2000000
  *   npm run bench -- --only clickhouse [--url http://127.0.0.1:8123]   # DuckDB and ClickHouse side by side
+ *   npm run bench -- --engine clickhouse [--db …] [--cluster]            # the same
  */
 import { spawnSync } from 'node:child_process'
 
@@ -20,7 +21,9 @@ const BENCHES: Record<string, string> = {
 
 const args = process.argv.slice(2)
 const at = args.indexOf('--only')
-const only = at >= 0 ? args[at + 1] : undefined
+// `--engine clickhouse` without --only means the ClickHouse benchmark.
+const engine = args.indexOf('--engine')
+const only = at >= 0 ? args[at + 1] : args[engine + 1] === 'clickhouse' ? 'clickhouse' : undefined
 const rest = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : args
 if (only !== undefined && !(only in BENCHES)) {
   process.stderr.write(`unknown benchmark ${only}; one of ${Object.keys(BENCHES).join(', ')}\n`)

@@ -85,6 +85,26 @@ async function addLoyalty(duck: Database): Promise<void> {
 
 /** Simulates `members` persons over `months` months, ingests them into DuckDB and copies them to chdb. */
 export async function openEngines(members = 400, months = 13): Promise<Engines> {
+  const { duck, ch, dir } = await openDuckAndChdb(members, months)
+  const copied = await copyToClickHouse(duck.driver, ch, { fileAccess: 'local' })
+  Object.assign(copied, await copyLoyaltyTables(duck.driver, ch, { fileAccess: 'local' }))
+  return {
+    duck,
+    ch,
+    copied,
+    close: async () => {
+      await ch.close()
+      await duck.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The simulated DuckDB database (with loyalty tables) and an empty chdb with the canonical tables. */
+export async function openDuckAndChdb(
+  members: number,
+  months: number,
+): Promise<{ duck: Database; ch: ClickHouseDriver; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'memberlens-ch-'))
   const duck = await simulatedDuckDb(dir, members, months)
   await addLoyalty(duck)
@@ -96,16 +116,5 @@ export async function openEngines(members = 400, months = 13): Promise<Engines> 
   const client = createClient({ connection })
   const ch = ClickHouseDriver.fromClient(client)
   await ensureClickHouseSchema(ch)
-  const copied = await copyToClickHouse(duck.driver, ch)
-  Object.assign(copied, await copyLoyaltyTables(duck.driver, ch))
-  return {
-    duck,
-    ch,
-    copied,
-    close: async () => {
-      await ch.close()
-      await duck.close()
-      await rm(dir, { recursive: true, force: true })
-    },
-  }
+  return { duck, ch, dir }
 }

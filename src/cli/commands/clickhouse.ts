@@ -56,18 +56,32 @@ export function registerClickHouseCommands(program: Command): void {
 
   ch.command('load')
     .description(
-      'create the tables if needed and copy every table of a memberlens database in large blocks',
+      'create the tables if needed and copy every table of a memberlens database (one file per table)',
     )
     .option('--db <file>', 'memberlens DuckDB database', DEFAULT_DB_PATH)
     .option('--url <url>', 'ClickHouse HTTP endpoint (or MEMBERLENS_CLICKHOUSE_URL)')
     .addOption(flavorOption())
-    .option('--block-rows <n>', 'rows per insert', (v) => Number.parseInt(v, 10), 100_000)
+    .addOption(
+      new Option(
+        '--method <method>',
+        'file: DuckDB writes each table to a file (Parquet; CSV for 18.x) sent in one insert; stream: JSON blocks',
+      )
+        .choices(['file', 'stream'])
+        .default('file'),
+    )
+    .option(
+      '--block-rows <n>',
+      'rows per insert with --method stream',
+      (v) => Number.parseInt(v, 10),
+      100_000,
+    )
     .option('--json', 'machine-readable JSON', false)
     .action(
       async (flags: {
         db: string
         url?: string
         clickhouseFlavor?: string
+        method: 'file' | 'stream'
         blockRows: number
         json: boolean
       }) => {
@@ -97,6 +111,7 @@ export function registerClickHouseCommands(program: Command): void {
           }
           let current = ''
           const copied = await copyToClickHouse(source, target, {
+            method: flags.method,
             blockRows: flags.blockRows,
             onProgress: (table, rows) => {
               if (table !== current) {
@@ -108,7 +123,10 @@ export function registerClickHouseCommands(program: Command): void {
           })
           Object.assign(
             copied,
-            await copyLoyaltyTables(source, target, { blockRows: flags.blockRows }),
+            await copyLoyaltyTables(source, target, {
+              method: flags.method,
+              blockRows: flags.blockRows,
+            }),
           )
           progress.stop()
           if (flags.json) printJson({ url: config.url, copied })
