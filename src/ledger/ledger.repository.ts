@@ -99,9 +99,10 @@ export async function findAccount(tx: SqlExecutor, memberId: string): Promise<Ac
 }
 
 /**
- * Locks the member's account row until the transaction ends and returns it. Every write takes this lock first,
- * so two writes for one member (a store and the app redeeming at the same moment) run one after the other and
- * the second sees the first's buckets.
+ * Locks the member's account row until the transaction ends and returns it. Every write but the unlocked order
+ * earn takes this lock first, so two writes for one member (a store and the app redeeming at the same moment) run
+ * one after the other and the second sees the first's buckets; the unlocked earn writes only if the account is
+ * unchanged since its read (see `writeEarn`).
  */
 export async function lockAccount(tx: SqlExecutor, memberId: string): Promise<Account | undefined> {
   const rows = await tx.query(
@@ -635,7 +636,11 @@ export async function rowsWrittenBetween(
 /** What an order earn reads before it decides (see `ledger_earn_context` in the schema). */
 export interface EarnContext {
   readonly account:
-    Pick<Account, 'memberId' | 'balance' | 'debt' | 'tier' | 'downgradeDueAt'> | undefined
+    | (Pick<Account, 'memberId' | 'balance' | 'debt' | 'tier' | 'downgradeDueAt'> & {
+        /** The transaction that last wrote the account (every write does), as text. */
+        readonly txId: string
+      })
+    | undefined
   readonly request: StoredRequest | undefined
   readonly orderExists: boolean
   /** Points of `earn` entries in the local day (for the daily cap). */
@@ -646,7 +651,7 @@ export interface EarnContext {
   readonly pointsEarned: number
 }
 
-/** Locks the account and reads an order earn's context in one round trip. */
+/** Reads an order earn's context in one round trip, locking the account first when `lock` is set. */
 export async function earnContext(
   tx: SqlExecutor,
   p: {
@@ -657,11 +662,12 @@ export async function earnContext(
     dayTo: Date
     windowFrom: Date
     windowTo: Date
+    lock: boolean
   },
 ): Promise<EarnContext> {
   const rows = await tx.query(
     `SELECT * FROM ledger_earn_context($1::text, $2::text, $3::text, $4::timestamptz, $5::timestamptz,
-       $6::timestamptz, $7::timestamptz)`,
+       $6::timestamptz, $7::timestamptz, $8::boolean)`,
     [
       p.memberId,
       p.key,
@@ -670,6 +676,7 @@ export async function earnContext(
       p.dayTo.toISOString(),
       p.windowFrom.toISOString(),
       p.windowTo.toISOString(),
+      p.lock,
     ],
   )
   const r = rows[0] ?? {}
@@ -682,6 +689,7 @@ export async function earnContext(
             debt: toInt(r['debt']),
             tier: String(r['tier']),
             downgradeDueAt: toDateOrNull(r['downgrade_due_at']),
+            txId: String(r['account_tx']),
           }
         : undefined,
     request:
@@ -720,20 +728,40 @@ export interface EarnWrite {
   readonly result: Readonly<Record<string, unknown>>
   readonly balance: number
   readonly upgrade: { readonly from: string; readonly to: string; readonly reason: string } | null
+  /**
+   * Without the account lock: the transaction id the context read on the account. The statement writes only
+   * if the account still carries it — no other write for the member came between — and writes nothing
+   * otherwise. Null when the caller holds the lock.
+   */
+  readonly expectTxId: string | null
 }
 
+/** What {@link writeEarn} did: nothing (another write came first), or the earn with its entry id. */
+export type EarnWritten =
+  { readonly applied: false } | { readonly applied: true; readonly entryId: number | null }
+
 /**
- * Writes an order earn in one statement (data-modifying CTEs): the entry and its bucket, the order, the tier
- * change of an upgrade, the account and the stored result under the idempotency key. Call with the account
- * locked. Returns the entry id (null when no points were credited).
+ * Writes an order earn in one statement (data-modifying CTEs): the account, then — only when the account was
+ * written — the entry and its bucket, the order, the tier change of an upgrade and the stored result under the
+ * idempotency key. With the account locked (`expectTxId` null) it always writes; without, only while the
+ * account still carries `expectTxId`: a write for the member that committed meanwhile changed it (a running
+ * one is waited for, then the condition is checked again on the row it wrote), and then nothing is written.
  */
-export async function writeEarn(tx: SqlExecutor, w: EarnWrite): Promise<number | null> {
+export async function writeEarn(tx: SqlExecutor, w: EarnWrite): Promise<EarnWritten> {
   const rows = await tx.query(
-    `WITH e AS (
+    `WITH a AS (
+       UPDATE ledger_accounts SET balance = $15::bigint,
+         tier = COALESCE($13::text, tier),
+         tier_since = CASE WHEN $13::text IS NULL THEN tier_since ELSE $3::timestamptz END,
+         downgrade_due_at = CASE WHEN $13::text IS NULL THEN downgrade_due_at ELSE NULL END,
+         updated_at = $4::timestamptz, tx_id = pg_current_xact_id()::text::bigint
+       WHERE member_id = $1::text AND ($18::bigint IS NULL OR tx_id = $18::bigint)
+       RETURNING member_id),
+     e AS (
        INSERT INTO ledger_entries
          (member_id, kind, points, occurred_at, recorded_at, reason, source_type, source_id, idempotency_key)
        SELECT $1::text, 'earn', $2::bigint, $3::timestamptz, $4::timestamptz, $5::text, 'order', $6::text, $7::text
-       WHERE $2::bigint > 0
+       FROM a WHERE $2::bigint > 0
        RETURNING entry_id),
      b AS (
        INSERT INTO ledger_buckets
@@ -745,24 +773,19 @@ export async function writeEarn(tx: SqlExecutor, w: EarnWrite): Promise<number |
      o AS (
        INSERT INTO ledger_orders
          (order_id, member_id, ordered_at, channel, net_amount, earned_points, bucket_id)
-       VALUES ($6::text, $1::text, $3::timestamptz, $10::text, $11::numeric, $2::bigint,
-         (SELECT bucket_id FROM b))),
+       SELECT $6::text, $1::text, $3::timestamptz, $10::text, $11::numeric, $2::bigint,
+         (SELECT bucket_id FROM b)
+       FROM a),
      t AS (
        INSERT INTO ledger_tier_changes (member_id, from_tier, to_tier, kind, changed_at, reason)
        SELECT $1::text, $12::text, $13::text, 'upgrade', $3::timestamptz, $14::text
-       WHERE $13::text IS NOT NULL),
-     a AS (
-       UPDATE ledger_accounts SET balance = $15::bigint,
-         tier = COALESCE($13::text, tier),
-         tier_since = CASE WHEN $13::text IS NULL THEN tier_since ELSE $3::timestamptz END,
-         downgrade_due_at = CASE WHEN $13::text IS NULL THEN downgrade_due_at ELSE NULL END,
-         updated_at = $4::timestamptz, tx_id = pg_current_xact_id()::text::bigint
-       WHERE member_id = $1::text),
+       FROM a WHERE $13::text IS NOT NULL),
      r AS (
        INSERT INTO ledger_requests (idempotency_key, member_id, operation, request_hash, result, created_at)
-       VALUES ($7::text, $1::text, 'earn_order', $16::text,
-         ($17::text::jsonb || jsonb_build_object('entryId', (SELECT entry_id FROM e)))::text, $4::timestamptz))
-     SELECT (SELECT entry_id FROM e) AS entry_id`,
+       SELECT $7::text, $1::text, 'earn_order', $16::text,
+         ($17::text::jsonb || jsonb_build_object('entryId', (SELECT entry_id FROM e)))::text, $4::timestamptz
+       FROM a)
+     SELECT (SELECT count(*) FROM a) AS applied, (SELECT entry_id FROM e) AS entry_id`,
     [
       w.memberId,
       w.points,
@@ -781,8 +804,10 @@ export async function writeEarn(tx: SqlExecutor, w: EarnWrite): Promise<number |
       w.balance,
       w.requestHash,
       JSON.stringify(w.result),
+      w.expectTxId,
     ],
   )
+  if (toInt(rows[0]?.['applied'] ?? 0) === 0) return { applied: false }
   const id = rows[0]?.['entry_id']
-  return id === null || id === undefined ? null : toInt(id)
+  return { applied: true, entryId: id === null || id === undefined ? null : toInt(id) }
 }

@@ -55,6 +55,12 @@ const SOURCE_ID_RE = /^[^\s\p{Cc}][^\p{Cc}]{0,127}$/u
 
 /** How often a write is retried after a concurrent duplicate key or a deadlock before giving up. */
 const MAX_ATTEMPTS = 8
+/** Unlocked tries of an order earn before it takes the account lock (another write came between each time). */
+const OPTIMISTIC_EARN_TRIES = 3
+/** What an unlocked earn try returns when another write for the member came between its read and its write. */
+const CONTENDED = Symbol('contended')
+/** What an unlocked earn try returns when the earn needs the account lock (it pays a debt). */
+const LOCK_NEEDED = Symbol('lock needed')
 
 export interface WriteBase {
   readonly memberId: string
@@ -348,138 +354,162 @@ export class Ledger {
     const request = { orderId, amount, channel, lines, at }
     const hash = hashRequest({ operation: 'earn_order', memberId, request })
     const program = this.program
-    return this.retrying(() =>
-      this.store.transaction(async (tx): Promise<WriteResult> => {
-        const now = this.clock.now()
-        const orderedAt = at ?? now
-        const dayFrom = dayStart(program, localDay(program, orderedAt))
-        // One round trip locks the account and reads the key, the order, the day's earns and the window.
-        const ctx = await repo.earnContext(tx, {
-          memberId,
-          key,
-          orderId,
-          dayFrom,
-          dayTo: new Date(dayFrom.getTime() + 86_400_000),
-          windowFrom: windowStart(program, orderedAt),
-          windowTo: new Date(orderedAt.getTime() + 1),
-        })
-        if (ctx.request) return answerRepeat(ctx.request, hash, key)
-        const account = ctx.account
-        if (!account)
-          throw new NotFoundError(`unknown member ${memberId} (not enrolled in the program)`)
-        if (ctx.orderExists) {
-          throw new LedgerConflictError(
-            `order ${orderId} has already earned points (under another idempotency key)`,
-          )
-        }
-        const tier = this.tierOf(account)
-        const sp = spendPoints(program, tier, { amount, channel, orderedAt, lines })
-        const cap = program.earn.caps.per_day
-        const points =
-          cap === undefined || sp.points <= 0
-            ? sp.points
-            : Math.max(0, Math.min(sp.points, cap - ctx.earnedToday))
-        const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
-        const details = (upgradedTo: string | null) => ({
-          orderId,
-          uncapped: sp.uncapped,
-          campaign: sp.campaignId,
-          upgradedTo,
-        })
-        if (account.debt > 0 && points > 0) {
-          // The new bucket first pays the debt: the general path, statement by statement.
-          const { entryId, bucketId, state } = await this.credit(
-            tx,
-            account,
-            { balance: account.balance, debt: account.debt },
-            {
-              points,
-              at: orderedAt,
-              now,
-              reason,
-              sourceType: 'order',
-              sourceId: orderId,
-              key,
-              orderId,
-              availableAt: availableFor(program, orderedAt),
-            },
-          )
-          await repo.insertOrder(tx, {
-            orderId,
-            memberId,
-            orderedAt,
-            channel,
-            netAmount: amount,
-            earnedPoints: points,
-            bucketId,
-            returnedAmount: '0',
-            reversedPoints: 0,
-          })
-          const upgraded = await this.maybeUpgrade(tx, account, orderedAt)
-          await repo.updateAccount(tx, memberId, now, {
-            ...state,
-            ...(upgraded ? { tier: upgraded.id, tierSince: orderedAt, downgradeDueAt: null } : {}),
-          })
-          const result = {
-            memberId,
-            entryId,
+    /**
+     * One try. Unlocked (`tx` is the store: each statement commits on its own), it reads the context, then
+     * writes in one statement only if no other write for the member came between — CONTENDED otherwise — and
+     * leaves the debt case (several statements) to the locked try. Locked (`tx` is a transaction), it locks the
+     * account with the read and always writes.
+     */
+    const attempt = async (
+      tx: SqlExecutor,
+      locked: boolean,
+    ): Promise<WriteResult | typeof CONTENDED | typeof LOCK_NEEDED> => {
+      const now = this.clock.now()
+      const orderedAt = at ?? now
+      const dayFrom = dayStart(program, localDay(program, orderedAt))
+      // One round trip (locking the account when `locked`) reads the key, the order, the day's earns and the
+      // window.
+      const ctx = await repo.earnContext(tx, {
+        memberId,
+        key,
+        orderId,
+        dayFrom,
+        dayTo: new Date(dayFrom.getTime() + 86_400_000),
+        windowFrom: windowStart(program, orderedAt),
+        windowTo: new Date(orderedAt.getTime() + 1),
+        lock: locked,
+      })
+      if (ctx.request) return answerRepeat(ctx.request, hash, key)
+      const account = ctx.account
+      if (!account)
+        throw new NotFoundError(`unknown member ${memberId} (not enrolled in the program)`)
+      if (ctx.orderExists) {
+        throw new LedgerConflictError(
+          `order ${orderId} has already earned points (under another idempotency key)`,
+        )
+      }
+      const tier = this.tierOf(account)
+      const sp = spendPoints(program, tier, { amount, channel, orderedAt, lines })
+      const cap = program.earn.caps.per_day
+      const points =
+        cap === undefined || sp.points <= 0
+          ? sp.points
+          : Math.max(0, Math.min(sp.points, cap - ctx.earnedToday))
+      const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
+      const details = (upgradedTo: string | null) => ({
+        orderId,
+        uncapped: sp.uncapped,
+        campaign: sp.campaignId,
+        upgradedTo,
+      })
+      if (account.debt > 0 && points > 0) {
+        // The new bucket first pays the debt: the general path, statement by statement, under the lock.
+        if (!locked) return LOCK_NEEDED
+        const { entryId, bucketId, state } = await this.credit(
+          tx,
+          account,
+          { balance: account.balance, debt: account.debt },
+          {
             points,
-            balance: state.balance,
-            tier: upgraded?.id ?? account.tier,
-            details: details(upgraded?.id ?? null),
-          }
-          await repo.insertRequest(
-            tx,
-            key,
-            {
-              memberId,
-              operation: 'earn_order',
-              requestHash: hash,
-              result: JSON.stringify(result),
-            },
+            at: orderedAt,
             now,
-          )
-          return { ...result, replayed: false }
-        }
-        // No debt: the qualification after this order is the window's figures plus the order itself, and the
-        // whole write is one statement.
-        const q = qualificationWith(program, ctx, amount, points)
-        const upgraded =
-          tierRank(program, q.tier.id) > tierRank(program, account.tier) ? q.tier : undefined
-        const balance = account.balance + points
+            reason,
+            sourceType: 'order',
+            sourceId: orderId,
+            key,
+            orderId,
+            availableAt: availableFor(program, orderedAt),
+          },
+        )
+        await repo.insertOrder(tx, {
+          orderId,
+          memberId,
+          orderedAt,
+          channel,
+          netAmount: amount,
+          earnedPoints: points,
+          bucketId,
+          returnedAmount: '0',
+          reversedPoints: 0,
+        })
+        const upgraded = await this.maybeUpgrade(tx, account, orderedAt)
+        await repo.updateAccount(tx, memberId, now, {
+          ...state,
+          ...(upgraded ? { tier: upgraded.id, tierSince: orderedAt, downgradeDueAt: null } : {}),
+        })
         const result = {
           memberId,
+          entryId,
           points,
-          balance,
+          balance: state.balance,
           tier: upgraded?.id ?? account.tier,
           details: details(upgraded?.id ?? null),
         }
-        const entryId = await repo.writeEarn(tx, {
-          memberId,
-          orderId,
-          orderedAt,
-          now,
-          channel,
-          netAmount: amount,
-          points,
-          reason,
-          availableAt: availableFor(program, orderedAt),
-          expiresAt: expiryFor(program, orderedAt),
+        await repo.insertRequest(
+          tx,
           key,
-          requestHash: hash,
-          result,
-          balance,
-          upgrade: upgraded
-            ? {
-                from: account.tier,
-                to: upgraded.id,
-                reason: upgradeReason(program, q.basis, q.value, orderedAt, upgraded),
-              }
-            : null,
-        })
-        return { ...result, entryId, replayed: false }
-      }),
-    )
+          {
+            memberId,
+            operation: 'earn_order',
+            requestHash: hash,
+            result: JSON.stringify(result),
+          },
+          now,
+        )
+        return { ...result, replayed: false }
+      }
+      // No debt: the qualification after this order is the window's figures plus the order itself, and the
+      // whole write is one statement.
+      const q = qualificationWith(program, ctx, amount, points)
+      const upgraded =
+        tierRank(program, q.tier.id) > tierRank(program, account.tier) ? q.tier : undefined
+      const balance = account.balance + points
+      const result = {
+        memberId,
+        points,
+        balance,
+        tier: upgraded?.id ?? account.tier,
+        details: details(upgraded?.id ?? null),
+      }
+      const written = await repo.writeEarn(tx, {
+        memberId,
+        orderId,
+        orderedAt,
+        now,
+        channel,
+        netAmount: amount,
+        points,
+        reason,
+        availableAt: availableFor(program, orderedAt),
+        expiresAt: expiryFor(program, orderedAt),
+        key,
+        requestHash: hash,
+        result,
+        balance,
+        upgrade: upgraded
+          ? {
+              from: account.tier,
+              to: upgraded.id,
+              reason: upgradeReason(program, q.basis, q.value, orderedAt, upgraded),
+            }
+          : null,
+        expectTxId: locked ? null : account.txId,
+      })
+      if (!written.applied) return CONTENDED
+      return { ...result, entryId: written.entryId, replayed: false }
+    }
+    return this.retrying(async () => {
+      // Most earns need no lock: two statements, each its own transaction, instead of BEGIN, a locked read,
+      // the write and COMMIT. A member written to meanwhile, or with a debt, takes the locked path.
+      for (let i = 0; i < OPTIMISTIC_EARN_TRIES; i++) {
+        const r = await attempt(this.store, false)
+        if (r === LOCK_NEEDED) break
+        if (r !== CONTENDED) return r
+      }
+      const r = await this.store.transaction((tx) => attempt(tx, true))
+      if (r === CONTENDED || r === LOCK_NEEDED) throw new Error('a locked earn wrote nothing')
+      return r
+    })
   }
 
   /** Earns a rule bonus: daily check-in (with streak bonus), review, referral, birthday or campaign bonus. */

@@ -140,26 +140,31 @@ CREATE INDEX IF NOT EXISTS ledger_tier_changes_tx ON ledger_tier_changes (tx_id)
 `
 
 /**
- * Everything an order earn reads, in one round trip: locks the member's account row, then (a new snapshot in
- * READ COMMITTED, so a write that held the lock before us is visible) reads the account, the request stored
- * under the idempotency key, whether the order already earned, the points earned in the local day (daily cap)
- * and the qualification figures of the window. The lock is taken by its own statement on purpose: a single
- * `SELECT … FOR UPDATE` with subqueries would read them in the snapshot taken before it waited for the lock.
+ * Everything an order earn reads, in one round trip: the account (with the id of the transaction that last
+ * wrote it), the request stored under the idempotency key, whether the order already earned, the points earned
+ * in the local day (daily cap) and the qualification figures of the window. With `p_lock` it first locks the
+ * member's account row, then reads (a new snapshot in READ COMMITTED, so a write that held the lock before us
+ * is visible); the lock is taken by its own statement on purpose: a single `SELECT … FOR UPDATE` with
+ * subqueries would read them in the snapshot taken before it waited for the lock. Without the lock the read is
+ * one consistent snapshot, and the write that follows checks the account's transaction id instead.
  * A PL/pgSQL function runs unchanged on PGlite and on the server.
  */
 const EARN_CONTEXT_FUNCTION = `
 CREATE OR REPLACE FUNCTION ledger_earn_context(
   p_member text, p_key text, p_order text,
-  p_day_from timestamptz, p_day_to timestamptz, p_win_from timestamptz, p_win_to timestamptz)
+  p_day_from timestamptz, p_day_to timestamptz, p_win_from timestamptz, p_win_to timestamptz,
+  p_lock boolean)
 RETURNS TABLE (
-  found boolean, balance bigint, debt bigint, tier text, downgrade_due_at timestamptz,
+  found boolean, balance bigint, debt bigint, tier text, downgrade_due_at timestamptz, account_tx bigint,
   req_member text, req_operation text, req_hash text, req_result text,
   order_exists boolean, earned_today bigint, q_spend numeric, q_orders bigint, q_points bigint)
 LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
-  PERFORM 1 FROM ledger_accounts a WHERE a.member_id = p_member FOR UPDATE;
+  IF p_lock THEN
+    PERFORM 1 FROM ledger_accounts a WHERE a.member_id = p_member FOR UPDATE;
+  END IF;
   RETURN QUERY SELECT
-    a.member_id IS NOT NULL, a.balance, a.debt, a.tier, a.downgrade_due_at,
+    a.member_id IS NOT NULL, a.balance, a.debt, a.tier, a.downgrade_due_at, a.tx_id,
     r.member_id, r.operation, r.request_hash, r.result,
     EXISTS (SELECT 1 FROM ledger_orders o WHERE o.order_id = p_order),
     (SELECT COALESCE(SUM(e.points), 0)::bigint FROM ledger_entries e
@@ -193,6 +198,10 @@ export async function ensureLedgerSchema(store: LedgerStore): Promise<void> {
       .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
       .filter((s) => s !== '')
     for (const s of statements) await tx.query(s)
+    // The earlier form of the function (without p_lock) is an overload of another signature: drop it.
+    await tx.query(
+      `DROP FUNCTION IF EXISTS ledger_earn_context(text, text, text, timestamptz, timestamptz, timestamptz, timestamptz)`,
+    )
     await tx.query(EARN_CONTEXT_FUNCTION)
     await tx.query(
       `INSERT INTO ledger_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING`,

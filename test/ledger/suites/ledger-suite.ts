@@ -132,6 +132,51 @@ export function ledgerSuite(kind: StoreKindName): void {
       await expectInvariants()
     })
 
+    it('reads again when another write for the member lands between an earn’s read and its write', async () => {
+      // The earn reads without the account lock; a write that commits before its write statement must make that
+      // statement write nothing, and the earn must read again (seeing the other write) instead of losing it.
+      let reads = 0
+      let between: Awaited<ReturnType<Ledger['earnForOrder']>> | undefined
+      const racing: LedgerStore = {
+        ...store,
+        query: async <T extends Record<string, unknown>>(
+          text: string,
+          params?: readonly unknown[],
+        ) => {
+          const rows = await store.query<T>(text, params)
+          if (text.includes('ledger_earn_context(')) {
+            reads++
+            if (reads === 1) {
+              between = await ledger.earnForOrder({
+                memberId: 'm1',
+                orderId: 'O-between',
+                amount: '50',
+                channel: 'web',
+                idempotencyKey: 'order-between',
+                at: T0,
+              })
+            }
+          }
+          return rows
+        },
+      }
+      const racer = new Ledger(racing, testProgram(), { clock: fixedClock(T0) })
+      const r = await racer.earnForOrder({
+        memberId: 'm1',
+        orderId: 'O-first',
+        amount: '100',
+        channel: 'web',
+        idempotencyKey: 'order-first',
+        at: T0,
+      })
+      expect(reads).toBe(2)
+      expect(between).toMatchObject({ points: 50, balance: 50 })
+      expect(r).toMatchObject({ points: 100, balance: 150, replayed: false })
+      expect((await ledger.balance('m1', T0)).balance).toBe(150)
+      expect((await ledger.history('m1')).map((e) => e.points).sort()).toEqual([100, 50])
+      await expectInvariants()
+    })
+
     it('answers a repeated idempotency key with the first result and changes nothing', async () => {
       const req = {
         memberId: 'm1',
