@@ -286,6 +286,7 @@ export const LOYALTY_TABLE_KEYS: Readonly<Record<string, readonly string[]>> = {
   loyalty_accounts: ['ledger_member'],
   loyalty_entries: ['entry_id'],
   loyalty_tier_changes: ['change_id'],
+  loyalty_buckets: ['bucket_id'],
   loyalty_sync_state: ['key'],
 }
 
