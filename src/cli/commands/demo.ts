@@ -96,12 +96,14 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     progress.stop()
     const overview = await getOverview(db.driver)
     const tree = await evaluateTree(db.driver, DEFAULT_TREE)
-    const models = await runDemoModels(db.driver, systemClock)
+    // The loyalty program first: its synced tiers and points buckets feed the early-warning signals of the
+    // risk scoring (tier_downgrade_due, points_expiring).
     progress.phase('replaying the loyalty program', 1)
     const loyalty = await runDemoLoyalty(db, join('.memberlens', 'demo-ledger'), systemClock)
     progress.stop()
     // The sentiment of the feedback texts, for the catalog's negative-text share (as `voice label` does).
     const sentiment = await labelFeedback(db.driver, { clock: systemClock })
+    const models = await runDemoModels(db.driver, systemClock)
     const seconds = (performance.now() - started) / 1000
     if (flags.json) {
       printJson({
