@@ -29,7 +29,6 @@ import {
   type TableName,
 } from '../../core/schema.js'
 import type { ClickHouseDriver } from '../drivers/clickhouse-driver.js'
-import { tableExists } from '../drivers/driver.js'
 import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
 import { compile, ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import { buildClickHouseTable, type TableShape } from './schema.js'
@@ -281,13 +280,21 @@ async function copyTable(
   return n
 }
 
-/** The loyalty tables `memberlens loyalty sync` writes into DuckDB, with the key each is sorted by. */
-export const LOYALTY_TABLE_KEYS: Readonly<Record<string, readonly string[]>> = {
-  loyalty_accounts: ['ledger_member'],
-  loyalty_entries: ['entry_id'],
-  loyalty_tier_changes: ['change_id'],
-  loyalty_buckets: ['bucket_id'],
-  loyalty_sync_state: ['key'],
+/**
+ * The loyalty tables `memberlens loyalty sync` wrote into the DuckDB database (`loyalty_*`), each with its
+ * primary key (the ClickHouse sorting key), read from DuckDB's catalog so that a new table of the sync is
+ * copied without a second list to keep.
+ */
+export async function loyaltyTableKeys(
+  source: DuckDbDriver,
+): Promise<Array<readonly [string, readonly string[]]>> {
+  const rows = await source.all<{ tableName: string; columns: string }>(
+    sql`SELECT table_name, array_to_string(constraint_column_names, ',') AS columns
+        FROM duckdb_constraints()
+        WHERE constraint_type = 'PRIMARY KEY' AND starts_with(table_name, 'loyalty_')
+        ORDER BY table_name`,
+  )
+  return rows.map((r) => [r.tableName, r.columns.split(',')] as const)
 }
 
 /** Copies the loyalty tables that exist in the DuckDB database; returns rows copied per table. */
@@ -298,10 +305,8 @@ export async function copyLoyaltyTables(
 ): Promise<Record<string, number>> {
   return withWorkDir(options, async (opts) => {
     const copied: Record<string, number> = {}
-    for (const [name, key] of Object.entries(LOYALTY_TABLE_KEYS)) {
-      if (await tableExists(source, name))
-        copied[name] = await copyDuckDbTable(source, target, name, key, opts)
-    }
+    for (const [name, key] of await loyaltyTableKeys(source))
+      copied[name] = await copyDuckDbTable(source, target, name, key, opts)
     return copied
   })
 }
