@@ -34,22 +34,22 @@ const ReportSchema = z
   })
   .openapi('IngestReport')
 
-const Options = z
-  .object({
-    timezone: z.string().max(64).optional().openapi({ example: 'Asia/Shanghai' }),
-    dateFormat: z.string().max(64).optional(),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/)
-      .optional(),
-    countryCode: z
-      .string()
-      .regex(/^\d{1,4}$/)
-      .optional(),
-    unknownIdentity: z.enum(UNKNOWN_IDENTITY_RULES).default('create'),
-    dryRun: z.boolean().default(false),
-  })
-  .strict()
+/** The load options both endpoints take (in the JSON body, or in the query string of an upload). */
+const LOAD_OPTION_FIELDS = {
+  timezone: z.string().max(64).optional().openapi({ example: 'Asia/Shanghai' }),
+  dateFormat: z.string().max(64).optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
+  countryCode: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional(),
+  unknownIdentity: z.enum(UNKNOWN_IDENTITY_RULES).default('create'),
+}
+
+const Options = z.object({ ...LOAD_OPTION_FIELDS, dryRun: z.boolean().default(false) }).strict()
 
 const TableParam = z.object({ table: z.enum(INGEST_TABLES).openapi({ example: 'orders' }) })
 
@@ -171,17 +171,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
         query: z.object({
           format: z.enum(SOURCE_FORMATS).optional(),
           delimiter: z.string().length(1).optional(),
-          timezone: z.string().max(64).optional(),
-          dateFormat: z.string().max(64).optional(),
-          currency: z
-            .string()
-            .regex(/^[A-Z]{3}$/)
-            .optional(),
-          countryCode: z
-            .string()
-            .regex(/^\d{1,4}$/)
-            .optional(),
-          unknownIdentity: z.enum(UNKNOWN_IDENTITY_RULES).default('create'),
+          ...LOAD_OPTION_FIELDS,
           dryRun: z.enum(['true', 'false']).default('false'),
         }),
       },
