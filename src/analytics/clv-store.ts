@@ -46,6 +46,9 @@ export async function ensureScoreTables(driver: DuckDbDriver): Promise<void> {
     p_alive DOUBLE, expected_purchases DOUBLE, expected_spend DOUBLE, clv DOUBLE)`)
 }
 
+/** The shape of the run ids {@link newRunId} makes, for validating ids that come from outside. */
+export const RUN_ID_RE = /^[a-z-]+-\d{8}T\d{6}Z(-\d+)?$/
+
 /** A new run id `<kind>-YYYYMMDDTHHMMSSZ`, with `-2`, `-3`… when that second is taken. */
 export async function newRunId(driver: DuckDbDriver, kind: string, clock: Clock): Promise<string> {
   const stamp = clock

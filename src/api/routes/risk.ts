@@ -4,7 +4,7 @@
  * @module
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { getRun } from '../../analytics/clv-store.js'
+import { getRun, RUN_ID_RE } from '../../analytics/clv-store.js'
 import { CHURN_CLASSES } from '../../analytics/early-warning.js'
 import { listRisk, RISK_ORDERS } from '../../analytics/risk.js'
 import { apiError } from '../error-handler.js'
@@ -110,10 +110,7 @@ export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
         'The latest CLV run (`memberlens clv fit`): options, fitted models, CLV distribution and value at risk. 404 when there is no run.',
       request: {
         query: z.object({
-          runId: z
-            .string()
-            .regex(/^[a-z-]+-\d{8}T\d{6}Z(-\d+)?$/)
-            .optional(),
+          runId: z.string().regex(RUN_ID_RE).optional(),
         }),
       },
       responses: json(

@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { InputError, NotFoundError } from '../../core/errors.js'
 import { clvValidationReport } from '../../analytics/clv.js'
 import { clvHistogram, pAliveGrid } from '../../analytics/clv-score-summary.js'
-import { getRun } from '../../analytics/clv-store.js'
+import { getRun, RUN_ID_RE } from '../../analytics/clv-store.js'
 import type { ApiApp, RouteContext } from './context.js'
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
@@ -82,10 +82,7 @@ export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
       security: ctx.security,
       request: {
         query: z.object({
-          runId: z
-            .string()
-            .regex(/^[a-z-]+-\d{8}T\d{6}Z(-\d+)?$/)
-            .optional(),
+          runId: z.string().regex(RUN_ID_RE).optional(),
         }),
       },
       responses: ctx.json(
