@@ -9,8 +9,8 @@ import { z } from 'zod'
 import type { Driver } from '../engine/drivers/driver.js'
 import {
   ENGINES,
-  openDriver,
   resolveEngineConfig,
+  withDriver,
   type EngineConfig,
 } from '../engine/drivers/open-driver.js'
 import { registerCancellable } from './interrupt.js'
@@ -98,12 +98,12 @@ export async function withEngine<T>(
   flags: EngineFlags,
   fn: (driver: Driver) => Promise<T>,
 ): Promise<T> {
-  const driver = await openDriver(engineConfigFromFlags(flags))
-  const unregister = registerCancellable(driver)
-  try {
-    return await fn(driver)
-  } finally {
-    unregister()
-    await driver.close()
-  }
+  return withDriver(engineConfigFromFlags(flags), async (driver) => {
+    const unregister = registerCancellable(driver)
+    try {
+      return await fn(driver)
+    } finally {
+      unregister()
+    }
+  })
 }

@@ -31,11 +31,6 @@ export function registerCancellable(target: Cancellable): () => void {
   }
 }
 
-/** Whether the running command was interrupted. */
-export function interrupted(): boolean {
-  return controller?.signal.aborted ?? false
-}
-
 /** Cancels every registered engine; true when there was one (the command then ends by itself). */
 export function cancelRegistered(): boolean {
   controller?.abort()
