@@ -13,7 +13,7 @@ import {
 } from './bg-nbd.js'
 import type { BgNbdParams } from './bg-nbd.js'
 
-/** The paper's CDNOW estimates (Fader, Hardie & Lee 2005), as quoted in shared/data/README.md. */
+/** The paper's CDNOW estimates (Fader, Hardie & Lee 2005), as quoted in data/README.md. */
 const PUBLISHED: BgNbdParams = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }
 
 /** A small seeded generator (mulberry32) so random test points are reproducible. */

@@ -1,6 +1,6 @@
 /**
  * The three repeat-buying models fitted to the CDNOW sample (2,357 customers, 39-week calibration period)
- * against the published estimates quoted in shared/data/README.md.
+ * against the published estimates quoted in data/README.md.
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
@@ -22,7 +22,7 @@ interface Cdnow {
 /** ID,x,t_x,T,zbar — parsed by hand (four numeric columns after the id). */
 function readCdnow(): Cdnow {
   const url = new URL(
-    '../../../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv',
+    '../../data/cdnow/cdnow_customers_summary_with_transactions.csv',
     import.meta.url,
   )
   const lines = readFileSync(url, 'utf8').trim().split(/\r?\n/)

@@ -11,7 +11,7 @@ import {
 } from './pareto-nbd.js'
 import type { ParetoNbdParams } from './pareto-nbd.js'
 
-/** The published CDNOW estimates, as quoted in shared/data/README.md. */
+/** The published CDNOW estimates, as quoted in data/README.md. */
 const PUBLISHED: ParetoNbdParams = { r: 0.553, alpha: 10.578, s: 0.606, beta: 11.669 }
 
 /** Composite Simpson on [lo, hi]. */

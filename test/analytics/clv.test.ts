@@ -2,8 +2,6 @@
  * The CLV pipeline end to end: CDNOW transactions → SQL summaries → fits (published parameters) → scores
  * in `member_scores` → validation report; degenerate inputs give clear errors.
  */
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   clvDistribution,
@@ -19,14 +17,8 @@ import { fixedClock } from '../../src/core/clock.js'
 import { InputError } from '../../src/core/errors.js'
 import { cdnowPreset } from '../../src/ingest/presets/cdnow.js'
 import { customerLifetimeValue } from '../../src/models/clv.js'
+import { CDNOW_SAMPLE as SAMPLE } from '../helpers/data.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
-
-const DATA =
-  process.env['MEMBERLENS_DATA_DIR'] ?? resolve(import.meta.dirname, '../../../shared/data')
-const REQUIRED = process.env['CI'] === 'true'
-if (REQUIRED && !existsSync(DATA))
-  throw new Error(`public data sets not found in ${DATA} (set MEMBERLENS_DATA_DIR)`)
-const SAMPLE = `${DATA}/cdnow/CDNOW_sample.txt`
 
 /** |actual − published| ≤ half a unit in the last of `figures` significant figures. */
 function expectSignificant(actual: number, published: number, figures: number): void {
@@ -36,7 +28,7 @@ function expectSignificant(actual: number, published: number, figures: number): 
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 
-describe.runIf(existsSync(SAMPLE))('CLV on the CDNOW sample through the whole pipeline', () => {
+describe('CLV on the CDNOW sample through the whole pipeline', () => {
   let s: Scratch
   let fit: ClvFit
   const options = { calibrationEnd: '1997-09-30' } as const

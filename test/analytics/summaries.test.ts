@@ -3,27 +3,22 @@
  * per-customer summary file (x, t_x, T, z̄ of all 2,357 sample customers, rounded to 2 decimals), and the
  * registration-origin and holdout columns follow their definitions on a hand-made example.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   repeatBuyingSummaries,
   type RepeatBuyingSummaries,
 } from '../../src/engine/summaries/repeat-buying.js'
 import { cdnowPreset } from '../../src/ingest/presets/cdnow.js'
+import {
+  CDNOW_SAMPLE as SAMPLE,
+  CDNOW_SUMMARY_WITH_TRANSACTIONS as SUMMARY,
+} from '../helpers/data.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
-
-const DATA =
-  process.env['MEMBERLENS_DATA_DIR'] ?? resolve(import.meta.dirname, '../../../shared/data')
-const REQUIRED = process.env['CI'] === 'true'
-if (REQUIRED && !existsSync(DATA))
-  throw new Error(`public data sets not found in ${DATA} (set MEMBERLENS_DATA_DIR)`)
-const SAMPLE = `${DATA}/cdnow/CDNOW_sample.txt`
-const SUMMARY = `${DATA}/cdnow/cdnow_customers_summary_with_transactions.csv`
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 
-describe.runIf(existsSync(SAMPLE))('CDNOW summaries from SQL', () => {
+describe('CDNOW summaries from SQL', () => {
   let s: Scratch
   let summaries: RepeatBuyingSummaries
   /** member_id → sample ID of the published file. */

@@ -1,30 +1,18 @@
 /**
- * Loads the whole public files (../shared/data) through the presets and checks the result against figures
+ * Loads the whole public files (the repository's data/ folder) through the presets and checks the result against figures
  * computed independently from the raw file, and against the counts published for these data sets.
  */
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cdnowPreset } from '../../src/ingest/presets/cdnow.js'
 import { onlineRetailPreset } from '../../src/ingest/presets/online-retail.js'
+import { CDNOW_MASTER as CDNOW, CDNOW_SAMPLE, ONLINE_RETAIL as RETAIL } from '../helpers/data.js'
 import { TEST_CLOCK, scratch, snapshot } from '../helpers/db.js'
-
-// The public data sets sit beside the repository; MEMBERLENS_DATA_DIR points elsewhere.
-const DATA =
-  process.env['MEMBERLENS_DATA_DIR'] ?? resolve(import.meta.dirname, '../../../shared/data')
-const RETAIL = `${DATA}/online-retail/online_retail.csv.gz`
-// In CI the data sets must be there; elsewhere the tests that need them are skipped, visibly.
-const REQUIRED = process.env['CI'] === 'true'
-if (REQUIRED && !existsSync(DATA))
-  throw new Error(`public data sets not found in ${DATA} (set MEMBERLENS_DATA_DIR)`)
-const CDNOW = `${DATA}/cdnow/CDNOW_master.txt`
-const CDNOW_SAMPLE = `${DATA}/cdnow/CDNOW_sample.txt`
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 const one = async (s: Scratch, text: string) =>
   (await s.db.driver.all({ sql: text, parameters: [] }))[0] as Record<string, unknown>
 
-describe.runIf(existsSync(RETAIL))('Online Retail preset (UCI data set 352)', () => {
+describe('Online Retail preset (UCI data set 352)', () => {
   let s: Scratch
   beforeAll(async () => {
     s = await scratch()
@@ -76,7 +64,7 @@ describe.runIf(existsSync(RETAIL))('Online Retail preset (UCI data set 352)', ()
   })
 })
 
-describe.runIf(existsSync(CDNOW))('CDNOW preset (Fader, Hardie & Lee 2005)', () => {
+describe('CDNOW preset (Fader, Hardie & Lee 2005)', () => {
   let s: Scratch
   beforeAll(async () => {
     s = await scratch()

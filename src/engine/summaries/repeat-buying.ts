@@ -3,7 +3,7 @@
  * Pareto/NBD and Gamma–Gamma models, with an optional holdout period for validation.
  *
  * Definitions (docs/models.md; the CDNOW convention of Fader, Hardie & Lee 2005, see
- * ../shared/data/README.md): a purchase is an order whose status is not `cancelled`; purchases on the same
+ * data/README.md): a purchase is an order whose status is not `cancelled`; purchases on the same
  * UTC day are merged into one transaction whose value is the sum of their `net_amount`. With the default
  * origin `first-purchase`, a member's clock starts at the first purchase day, x = distinct purchase days − 1
  * (repeat transactions), t_x = last − first purchase day, T = calibration end − first purchase day, and
