@@ -2,7 +2,7 @@
  * `npm run bench`: runs every benchmark in turn, each in its own process, forwarding the arguments.
  *
  *   npm run bench                         # all
- *   npm run bench -- --only tree          # one (ingest, tree, retention, ledger, clv, api)
+ *   npm run bench -- --only tree          # one (ingest, tree, retention, ledger, clv, api, clickhouse, startup)
  *   npm run bench -- --only ingest --orders 2000000
  *   npm run bench -- --only clickhouse [--url http://127.0.0.1:8123]   # DuckDB and ClickHouse side by side
  *   npm run bench -- --engine clickhouse [--db …] [--cluster]            # the same
@@ -17,6 +17,7 @@ const BENCHES: Record<string, string> = {
   clv: 'bench/clv.bench.ts',
   api: 'bench/api.bench.ts',
   clickhouse: 'bench/clickhouse.bench.ts',
+  startup: 'bench/startup.bench.ts',
 }
 
 const args = process.argv.slice(2)

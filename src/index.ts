@@ -56,6 +56,28 @@ export type { SqlDialect, Grain } from './engine/dialects/dialect.js'
  */
 export { getOverview, type Overview } from './engine/metrics/overview.js'
 export {
+  CATALOG,
+  type MetricDef,
+  type Unit,
+  type Direction,
+  type Family,
+} from './engine/metrics/catalog.js'
+export {
+  runMetrics,
+  type MetricRequest,
+  type MetricResult,
+  type MetricRow,
+  type Trend,
+} from './engine/metrics/run.js'
+export {
+  evaluateTree,
+  DEFAULT_TREE,
+  type TreeConfigInput,
+  type TreeResult,
+  type TreeNode,
+  type Status,
+} from './engine/metrics/tree.js'
+export {
   getMemberProfile,
   findMemberId,
   listMerges,

@@ -1,301 +1,169 @@
 /**
- * The `memberlens` command line: the command table. Flags are parsed in `validations/`, work is done in
- * `commands/`, and every command that touches data takes `--db`.
+ * The `memberlens` command line. Building it stays cheap: the table below names each top-level command and the
+ * module that declares it, and only the module of the command being run is loaded (with the database engine,
+ * the HTTP server or the chart renderer it needs). Flags are parsed in `validations/`, work is done in
+ * `commands/`.
  * @module
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { InputError } from '../core/errors.js'
-import { INGEST_TABLES, isIngestTable, type IngestTable } from '../core/schema.js'
-import { ENCODINGS, SOURCE_FORMATS } from '../ingest/source.js'
-import { UNKNOWN_IDENTITY_RULES } from '../ingest/ingest.js'
-import { PRESETS } from '../ingest/presets/index.js'
-import { DEFAULT_DB_PATH, openDatabase, type Database } from '../store/database.js'
-import { registerClvCommands } from './commands/clv.js'
-import { registerRiskCommands } from './commands/risk.js'
-import { registerCohortCommands } from './commands/cohorts.js'
-import { registerEffectsCommands } from './commands/effects.js'
-import { registerExperimentCommands } from './commands/experiments.js'
-import { registerFunnelCommands } from './commands/funnel.js'
-import { registerLifecycleCommands } from './commands/lifecycle.js'
-import { registerRfmCommands } from './commands/rfm.js'
-import { registerSegmentCommands } from './commands/segments.js'
-import { registerSurvivalCommands } from './commands/survival.js'
-import { runIngest } from './commands/ingest.js'
-import { runMembersMerges, runMembersShow } from './commands/members.js'
-import { registerMetricsCommands } from './commands/metrics.js'
-import { registerClickHouseCommands } from './commands/clickhouse.js'
-import { registerLoyaltyCommands } from './commands/loyalty.js'
-import { registerPointsCommands } from './commands/points.js'
-import { registerTiersCommands } from './commands/tiers.js'
-import { registerVoiceCommands } from './commands/voice.js'
-import { registerServeCommands } from './commands/serve.js'
-import { registerAlertCommands } from './commands/alerts.js'
-import { registerReportCommands } from './commands/report.js'
-import { runOverview } from './commands/overview.js'
-import { runSchema } from './commands/schema.js'
-import { addEngineOptions, withEngine } from './engine-options.js'
+import { createRequire } from 'node:module'
+import { Command, CommanderError } from 'commander'
 import { EXIT_CANCELLED, withInterruptHandler } from './interrupt.js'
 import { EXIT, reportError } from './output.js'
-import { ingestFlagsSchema } from './validations/ingest.js'
 
-const VERSION = '0.1.0'
+type Register = (program: Command) => void
 
-function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer')
-  return n
+interface CommandEntry {
+  /** One line for the top-level help; the module gives the command's own description. */
+  readonly summary: string
+  /** Loads the module that declares the command (and the others it declares beside it). */
+  readonly load: () => Promise<Register>
 }
 
-function nonNegativeInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError('expected a non-negative integer')
-  return n
+const data = async () => (await import('./commands/basics.js')).registerDataCommands
+const metrics = async () => (await import('./commands/metrics.js')).registerMetricsCommands
+const serve = async () => (await import('./commands/serve.js')).registerServeCommands
+
+/** Every top-level command, in the order of the help. */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  demo: {
+    summary: 'simulate a member base, load it and print the summary (the main job)',
+    load: data,
+  },
+  simulate: { summary: 'write simulated source files and their ground truth', load: data },
+  ingest: {
+    summary: 'validate and load files into a canonical table, or a data set by preset',
+    load: data,
+  },
+  schema: { summary: 'the canonical tables and their fields', load: data },
+  members: { summary: 'resolved members: look one up, list merges', load: data },
+  overview: { summary: 'members, buyers, revenue and activity for a month', load: data },
+  metrics: { summary: 'the metric catalog: list, read, find drivers', load: metrics },
+  tree: { summary: 'the metric tree with targets and status', load: metrics },
+  cohorts: {
+    summary: 'cohort retention, LTV and payback tables',
+    load: async () => (await import('./commands/cohorts.js')).registerCohortCommands,
+  },
+  survival: {
+    summary: 'Kaplan–Meier time to churn',
+    load: async () => (await import('./commands/survival.js')).registerSurvivalCommands,
+  },
+  lifecycle: {
+    summary: 'lifecycle stages, transitions and churn flows',
+    load: async () => (await import('./commands/lifecycle.js')).registerLifecycleCommands,
+  },
+  rfm: {
+    summary: 'RFM scores and named segments',
+    load: async () => (await import('./commands/rfm.js')).registerRfmCommands,
+  },
+  funnel: {
+    summary: 'ordered conversion funnels over events',
+    load: async () => (await import('./commands/funnel.js')).registerFunnelCommands,
+  },
+  segments: {
+    summary: 'saved member segments: save, show, export',
+    load: async () => (await import('./commands/segments.js')).registerSegmentCommands,
+  },
+  clv: {
+    summary: 'customer lifetime value models: fit, predict, report, renewals',
+    load: async () => (await import('./commands/clv.js')).registerClvCommands,
+  },
+  risk: {
+    summary: 'churn risk: train, score, list, export by class',
+    load: async () => (await import('./commands/risk.js')).registerRiskCommands,
+  },
+  points: {
+    summary: 'loyalty points: earn, redeem, returns, expiry, balance',
+    load: async () => (await import('./commands/points.js')).registerPointsCommands,
+  },
+  tiers: {
+    summary: 'membership tiers: review, history, downgrade warnings',
+    load: async () => (await import('./commands/tiers.js')).registerTiersCommands,
+  },
+  loyalty: {
+    summary: 'the loyalty program: replay, sync, metrics',
+    load: async () => (await import('./commands/loyalty.js')).registerLoyaltyCommands,
+  },
+  experiments: {
+    summary: 'A/B experiments: lift, CI, CUPED, SRM, planning',
+    load: async () => (await import('./commands/experiments.js')).registerExperimentCommands,
+  },
+  effects: {
+    summary: 'program and campaign effects against matched or held-out members',
+    load: async () => (await import('./commands/effects.js')).registerEffectsCommands,
+  },
+  voice: {
+    summary: 'voice of the member: NPS, sentiment, topics, service',
+    load: async () => (await import('./commands/voice.js')).registerVoiceCommands,
+  },
+  alerts: {
+    summary: 'metric alerts with webhooks',
+    load: async () => (await import('./commands/alerts.js')).registerAlertCommands,
+  },
+  report: {
+    summary: 'an HTML report of the main figures',
+    load: async () => (await import('./commands/report.js')).registerReportCommands,
+  },
+  serve: { summary: 'serve the dashboard and the HTTP API', load: serve },
+  keys: { summary: 'API keys: create, list, revoke', load: serve },
+  clickhouse: {
+    summary: 'ClickHouse: table DDL and loading a database into ClickHouse',
+    load: async () => (await import('./commands/clickhouse.js')).registerClickHouseCommands,
+  },
 }
 
-function isoDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new InvalidArgumentError('expected a date YYYY-MM-DD')
-  }
-  return value
+/** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string }
+  return pkg.version
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value]
-}
-
-function tableList(value: string): IngestTable[] {
-  const names = value.split(',').map((s) => s.trim())
-  for (const n of names) {
-    if (!isIngestTable(n))
-      throw new InvalidArgumentError(`unknown table ${n} (one of ${INGEST_TABLES.join(', ')})`)
-  }
-  return names as IngestTable[]
-}
-
-const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
-const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
-
-async function withDb<T>(
-  path: string,
-  fn: (db: Database) => Promise<T>,
-  readOnly = false,
-): Promise<T> {
-  const db = await openDatabase(path, { readOnly })
-  try {
-    return await fn(db)
-  } finally {
-    await db.close()
-  }
-}
-
-export function buildProgram(): Command {
-  const program = new Command('memberlens')
+/** The top-level program, without commands. */
+function baseProgram(): Command {
+  return new Command('memberlens')
     .description(
       'Member metrics and retention: ingest member data, resolve identities, analyse in DuckDB.',
     )
-    .version(VERSION)
+    .version(packageVersion())
     .option('--verbose', 'print stack traces of errors', false)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride()
+}
 
-  program
-    .command('demo')
-    .description(
-      'simulate a member base, load it into a fresh database and print the overview (the main job)',
-    )
-    .addOption(dbOption())
-    .addOption(
-      new Option('--members <n>', 'persons to simulate').default(20_000).argParser(positiveInt),
-    )
-    .addOption(new Option('--months <n>', 'months of history').default(24).argParser(positiveInt))
-    .addOption(new Option('--seed <n>', 'random seed').default(42).argParser(nonNegativeInt))
-    .addOption(
-      new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
-    )
-    .addOption(jsonOption())
-    .option('--quiet', 'print nothing on success', false)
-    .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
-    .addOption(
-      new Option('--port <port>', 'dashboard port (another free one if taken)')
-        .default(3000)
-        .argParser(nonNegativeInt),
-    )
-    .action(async (flags) => (await import('./commands/demo.js')).runDemo(flags))
+/** The command a command line runs: its first word that is not an option (`help X` runs X's help). */
+export function commandName(argv: readonly string[]): string | undefined {
+  const words = argv.slice(2).filter((a) => !a.startsWith('-'))
+  return words[0] === 'help' ? words[1] : words[0]
+}
 
-  program
-    .command('simulate')
-    .description(
-      'write simulated source files (CSV or Parquet) and their ground truth (truth.json)',
-    )
-    .requiredOption('--out <dir>', 'output directory')
-    .addOption(
-      new Option('--members <n>', 'persons to simulate').default(20_000).argParser(positiveInt),
-    )
-    .addOption(new Option('--months <n>', 'months of history').default(24).argParser(positiveInt))
-    .addOption(new Option('--seed <n>', 'random seed').default(42).argParser(nonNegativeInt))
-    .addOption(
-      new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
-    )
-    .addOption(
-      new Option('--format <format>', 'file format').choices(['csv', 'parquet']).default('csv'),
-    )
-    .addOption(
-      new Option('--tables <list>', 'comma-separated tables to write (default: all)').argParser(
-        tableList,
-      ),
-    )
-    .addOption(jsonOption())
-    .option('--quiet', 'print nothing on success', false)
-    .action(async (flags) => (await import('./commands/simulate.js')).runSimulate(flags))
+/**
+ * The program for a command line: the named command's module fully declared, or, for the top-level help
+ * and for unknown commands, every command by its summary (commander then suggests the nearest name).
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+  const program = baseProgram()
+  const name = commandName(argv)
+  const entry = name === undefined ? undefined : COMMANDS[name]
+  if (entry !== undefined) {
+    ;(await entry.load())(program)
+    return program
+  }
+  for (const [command, { summary }] of Object.entries(COMMANDS)) {
+    program.command(command).summary(summary)
+  }
+  return program
+}
 
-  program
-    .command('ingest')
-    .description(
-      'validate and load files into a canonical table, or load a known data set with a preset',
-    )
-    .argument(
-      '<table>',
-      `canonical table (${INGEST_TABLES.join(', ')}) or preset (${Object.keys(PRESETS).join(', ')})`,
-    )
-    .argument('<files...>', 'CSV (with header), JSON Lines or Parquet files, optionally .gz')
-    .addOption(dbOption())
-    .option(
-      '--map <field=Column>',
-      'map a source column to a canonical field or identity type (repeatable)',
-      collect,
-      [],
-    )
-    .option(
-      '--mapping <file>',
-      'mapping file (YAML or JSON): columns, ignore, timezone, date_format, currency, …',
-    )
-    .option('--ignore <columns>', 'comma-separated source columns to leave out')
-    .option('--tz <zone>', 'IANA zone of timestamps without offset (default UTC)')
-    .option(
-      '--date-format <fmt>',
-      'strptime format of timestamps, e.g. "%d/%m/%Y %H:%M" (default ISO 8601)',
-    )
-    .option('--currency <code>', 'currency of orders when the file has no currency column')
-    .option('--delimiter <char>', 'CSV delimiter (default ","; "\\t" for tab)')
-    .addOption(new Option('--encoding <name>', 'CSV encoding').choices(ENCODINGS))
-    .addOption(
-      new Option('--format <format>', 'file format (default: from the extension)').choices(
-        SOURCE_FORMATS,
-      ),
-    )
-    .option(
-      '--country-code <digits>',
-      'country calling code for national phone numbers (default 86)',
-    )
-    .addOption(
-      new Option(
-        '--unknown-identity <rule>',
-        'records whose identities match no member: create the member, or reject the file',
-      )
-        .choices(UNKNOWN_IDENTITY_RULES)
-        .default('create'),
-    )
-    .option('--dry-run', 'validate and resolve, then roll back', false)
-    .addOption(
-      new Option('--max-errors <n>', 'problems to list (all are counted)')
-        .default(20)
-        .argParser(positiveInt),
-    )
-    .addOption(jsonOption())
-    .option('--quiet', 'print nothing on success', false)
-    .addHelpText(
-      'after',
-      `
-Each file is atomic (it lands whole or not at all) and idempotent (loading it again changes nothing).
-Run \`memberlens schema <table>\` for the canonical fields. Exit codes: 0 ok, 2 bad input, 1 failure.
-
-Examples:
-  memberlens ingest members members.csv --map phone=mobile --map registered_at=signup_time --tz Asia/Shanghai
-  memberlens ingest orders orders.jsonl.gz --mapping orders-mapping.yaml --dry-run
-  memberlens ingest online-retail online_retail.csv.gz
-  memberlens ingest cdnow CDNOW_master.txt`,
-    )
-    .action(async (target: string, files: string[], flags, cmd: Command) => {
-      const parsed = ingestFlagsSchema.safeParse({
-        ...flags,
-        verbose: cmd.optsWithGlobals().verbose ?? false,
-      })
-      if (!parsed.success) {
-        throw new InputError(
-          'invalid flags',
-          parsed.error.issues.map((i) => ({ field: `--${i.path.join('.')}`, reason: i.message })),
-        )
-      }
-      await withDb(parsed.data.db, (db) => runIngest(db, target, files, parsed.data))
-    })
-
-  const members = program.command('members').description('resolved members')
-  members
-    .command('show')
-    .description('print a member with all identities: by member id, identity value or type:value')
-    .argument('<query>', 'member id, identity value, or type:value such as phone:13800138000')
-    .addOption(dbOption())
-    .option(
-      '--country-code <digits>',
-      'country calling code for national phone numbers (default 86)',
-    )
-    .addOption(jsonOption())
-    .action(async (query: string, flags) =>
-      withDb(flags.db, (db) => runMembersShow(db, query, flags), true),
-    )
-  members
-    .command('merges')
-    .description('list members merged by identity resolution, newest first')
-    .addOption(dbOption())
-    .addOption(new Option('--limit <n>', 'rows').default(50).argParser(positiveInt))
-    .addOption(jsonOption())
-    .action(async (flags) => withDb(flags.db, (db) => runMembersMerges(db, flags), true))
-
-  addEngineOptions(program.command('overview'))
-    .description('members, buyers, revenue and activity for a month and for all time')
-    .addOption(dbOption())
-    .option('--month <YYYY-MM>', 'month to report (default: the month of the latest activity)')
-    .addOption(jsonOption())
-    .action(async (flags) => withEngine(flags, (driver) => runOverview(driver, flags)))
-
-  program
-    .command('schema')
-    .description('list the canonical tables, or the fields of one')
-    .argument('[table]', 'table name')
-    .addOption(jsonOption())
-    .action((name: string | undefined, flags) => {
-      if (name !== undefined && !isIngestTable(name)) {
-        throw InputError.single({
-          field: 'table',
-          value: name,
-          reason: `unknown table (one of ${INGEST_TABLES.join(', ')})`,
-        })
-      }
-      runSchema(name, flags)
-    })
-
-  registerMetricsCommands(program)
-  registerClickHouseCommands(program)
-  registerServeCommands(program)
-  registerAlertCommands(program)
-  registerReportCommands(program)
-  registerClvCommands(program)
-  registerRiskCommands(program)
-  registerCohortCommands(program)
-  registerSurvivalCommands(program)
-  registerLifecycleCommands(program)
-  registerRfmCommands(program)
-  registerFunnelCommands(program)
-  registerSegmentCommands(program)
-  registerPointsCommands(program)
-  registerTiersCommands(program)
-  registerLoyaltyCommands(program)
-  registerExperimentCommands(program)
-  registerEffectsCommands(program)
-  registerVoiceCommands(program)
-
+/** Every command fully declared (for documentation and tests of the whole command line). */
+export async function buildFullProgram(): Promise<Command> {
+  const program = baseProgram()
+  const loaded = new Set<Register>()
+  for (const { load } of Object.values(COMMANDS)) {
+    const register = await load()
+    if (loaded.has(register)) continue
+    loaded.add(register)
+    register(program)
+  }
   return program
 }
 
@@ -310,7 +178,7 @@ function reportCancelled(json: boolean): void {
 
 /** Runs the CLI and returns the exit code (130 when Ctrl+C cancelled the command). */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram()
+  const program = await buildProgram(argv)
   const json = argv.includes('--json')
   try {
     const outcome = await withInterruptHandler(

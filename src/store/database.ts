@@ -7,7 +7,9 @@ import { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { buildCreateTable } from '../engine/sql/ddl.js'
 import { sql } from '../engine/sql/fragment.js'
 
-export const DEFAULT_DB_PATH = './memberlens.duckdb'
+import { DEFAULT_DB_PATH } from './location.js'
+
+export { DEFAULT_DB_PATH }
 export const SCHEMA_VERSION = 1
 
 export interface OpenOptions {

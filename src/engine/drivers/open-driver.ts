@@ -16,9 +16,7 @@
  */
 import { z } from 'zod'
 import { ConfigError } from '../../core/errors.js'
-import { ClickHouseDriver } from './clickhouse-driver.js'
 import type { Driver } from './driver.js'
-import { DuckDbDriver } from './duckdb-driver.js'
 
 export const ENGINES = ['duckdb', 'clickhouse'] as const
 export type Engine = (typeof ENGINES)[number]
@@ -75,12 +73,18 @@ export function resolveEngineConfig(
   return parsed.data
 }
 
-/** Opens the configured engine for reading (DuckDB read-only; ClickHouse over HTTP, checked with a ping). */
+/**
+ * Opens the configured engine for reading (DuckDB read-only; ClickHouse over HTTP, checked with a ping). Each
+ * driver's module, and so its client library, is loaded only when that engine is opened.
+ */
 export async function openDriver(config: EngineConfig): Promise<Driver> {
   switch (config.engine) {
-    case 'duckdb':
+    case 'duckdb': {
+      const { DuckDbDriver } = await import('./duckdb-driver.js')
       return DuckDbDriver.open({ path: config.db, readOnly: true })
-    case 'clickhouse':
+    }
+    case 'clickhouse': {
+      const { ClickHouseDriver } = await import('./clickhouse-driver.js')
       return ClickHouseDriver.open({
         url: config.url,
         username: config.username,
@@ -91,6 +95,7 @@ export async function openDriver(config: EngineConfig): Promise<Driver> {
           ? {}
           : { maxExecutionSeconds: config.maxExecutionSeconds }),
       })
+    }
     default: {
       const _exhaustive: never = config.engine
       throw new Error(`unknown engine ${String(_exhaustive)}`)

@@ -1,0 +1,251 @@
+/**
+ * The data commands: demo, simulate, ingest, members, overview and schema. Each action loads the code it runs
+ * only when it runs, so that building the command line stays cheap.
+ * @module
+ */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { InputError } from '../../core/errors.js'
+import { INGEST_TABLES, isIngestTable, type IngestTable } from '../../core/schema.js'
+import { ENCODINGS, SOURCE_FORMATS } from '../../ingest/source.js'
+import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
+import { PRESETS } from '../../ingest/presets/index.js'
+import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
+import { addEngineOptions, withEngine } from '../engine-options.js'
+import { ingestFlagsSchema } from '../validations/ingest.js'
+
+function positiveInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer')
+  return n
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError('expected a non-negative integer')
+  return n
+}
+
+function isoDate(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new InvalidArgumentError('expected a date YYYY-MM-DD')
+  }
+  return value
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+function tableList(value: string): IngestTable[] {
+  const names = value.split(',').map((s) => s.trim())
+  for (const n of names) {
+    if (!isIngestTable(n))
+      throw new InvalidArgumentError(`unknown table ${n} (one of ${INGEST_TABLES.join(', ')})`)
+  }
+  return names as IngestTable[]
+}
+
+const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
+const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
+
+async function withDb<T>(
+  path: string,
+  fn: (db: Database) => Promise<T>,
+  readOnly = false,
+): Promise<T> {
+  const db = await openDatabase(path, { readOnly })
+  try {
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}
+
+/** Registers the data commands. */
+export function registerDataCommands(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'simulate a member base, load it into a fresh database and print the overview (the main job)',
+    )
+    .addOption(dbOption())
+    .addOption(
+      new Option('--members <n>', 'persons to simulate').default(20_000).argParser(positiveInt),
+    )
+    .addOption(new Option('--months <n>', 'months of history').default(24).argParser(positiveInt))
+    .addOption(new Option('--seed <n>', 'random seed').default(42).argParser(nonNegativeInt))
+    .addOption(
+      new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
+    )
+    .addOption(jsonOption())
+    .option('--quiet', 'print nothing on success', false)
+    .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
+    .addOption(
+      new Option('--port <port>', 'dashboard port (another free one if taken)')
+        .default(3000)
+        .argParser(nonNegativeInt),
+    )
+    .action(async (flags) => (await import('./demo.js')).runDemo(flags))
+
+  program
+    .command('simulate')
+    .description(
+      'write simulated source files (CSV or Parquet) and their ground truth (truth.json)',
+    )
+    .requiredOption('--out <dir>', 'output directory')
+    .addOption(
+      new Option('--members <n>', 'persons to simulate').default(20_000).argParser(positiveInt),
+    )
+    .addOption(new Option('--months <n>', 'months of history').default(24).argParser(positiveInt))
+    .addOption(new Option('--seed <n>', 'random seed').default(42).argParser(nonNegativeInt))
+    .addOption(
+      new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
+    )
+    .addOption(
+      new Option('--format <format>', 'file format').choices(['csv', 'parquet']).default('csv'),
+    )
+    .addOption(
+      new Option('--tables <list>', 'comma-separated tables to write (default: all)').argParser(
+        tableList,
+      ),
+    )
+    .addOption(jsonOption())
+    .option('--quiet', 'print nothing on success', false)
+    .action(async (flags) => (await import('./simulate.js')).runSimulate(flags))
+
+  program
+    .command('ingest')
+    .description(
+      'validate and load files into a canonical table, or load a known data set with a preset',
+    )
+    .argument(
+      '<table>',
+      `canonical table (${INGEST_TABLES.join(', ')}) or preset (${Object.keys(PRESETS).join(', ')})`,
+    )
+    .argument('<files...>', 'CSV (with header), JSON Lines or Parquet files, optionally .gz')
+    .addOption(dbOption())
+    .option(
+      '--map <field=Column>',
+      'map a source column to a canonical field or identity type (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--mapping <file>',
+      'mapping file (YAML or JSON): columns, ignore, timezone, date_format, currency, …',
+    )
+    .option('--ignore <columns>', 'comma-separated source columns to leave out')
+    .option('--tz <zone>', 'IANA zone of timestamps without offset (default UTC)')
+    .option(
+      '--date-format <fmt>',
+      'strptime format of timestamps, e.g. "%d/%m/%Y %H:%M" (default ISO 8601)',
+    )
+    .option('--currency <code>', 'currency of orders when the file has no currency column')
+    .option('--delimiter <char>', 'CSV delimiter (default ","; "\\t" for tab)')
+    .addOption(new Option('--encoding <name>', 'CSV encoding').choices(ENCODINGS))
+    .addOption(
+      new Option('--format <format>', 'file format (default: from the extension)').choices(
+        SOURCE_FORMATS,
+      ),
+    )
+    .option(
+      '--country-code <digits>',
+      'country calling code for national phone numbers (default 86)',
+    )
+    .addOption(
+      new Option(
+        '--unknown-identity <rule>',
+        'records whose identities match no member: create the member, or reject the file',
+      )
+        .choices(UNKNOWN_IDENTITY_RULES)
+        .default('create'),
+    )
+    .option('--dry-run', 'validate and resolve, then roll back', false)
+    .addOption(
+      new Option('--max-errors <n>', 'problems to list (all are counted)')
+        .default(20)
+        .argParser(positiveInt),
+    )
+    .addOption(jsonOption())
+    .option('--quiet', 'print nothing on success', false)
+    .addHelpText(
+      'after',
+      `
+Each file is atomic (it lands whole or not at all) and idempotent (loading it again changes nothing).
+Run \`memberlens schema <table>\` for the canonical fields. Exit codes: 0 ok, 2 bad input, 1 failure.
+
+Examples:
+  memberlens ingest members members.csv --map phone=mobile --map registered_at=signup_time --tz Asia/Shanghai
+  memberlens ingest orders orders.jsonl.gz --mapping orders-mapping.yaml --dry-run
+  memberlens ingest online-retail online_retail.csv.gz
+  memberlens ingest cdnow CDNOW_master.txt`,
+    )
+    .action(async (target: string, files: string[], flags, cmd: Command) => {
+      const parsed = ingestFlagsSchema.safeParse({
+        ...flags,
+        verbose: cmd.optsWithGlobals().verbose ?? false,
+      })
+      if (!parsed.success) {
+        throw new InputError(
+          'invalid flags',
+          parsed.error.issues.map((i) => ({ field: `--${i.path.join('.')}`, reason: i.message })),
+        )
+      }
+      const { runIngest } = await import('./ingest.js')
+      await withDb(parsed.data.db, (db) => runIngest(db, target, files, parsed.data))
+    })
+
+  const members = program.command('members').description('resolved members')
+  members
+    .command('show')
+    .description('print a member with all identities: by member id, identity value or type:value')
+    .argument('<query>', 'member id, identity value, or type:value such as phone:13800138000')
+    .addOption(dbOption())
+    .option(
+      '--country-code <digits>',
+      'country calling code for national phone numbers (default 86)',
+    )
+    .addOption(jsonOption())
+    .action(async (query: string, flags) => {
+      const { runMembersShow } = await import('./members.js')
+      await withDb(flags.db, (db) => runMembersShow(db, query, flags), true)
+    })
+  members
+    .command('merges')
+    .description('list members merged by identity resolution, newest first')
+    .addOption(dbOption())
+    .addOption(new Option('--limit <n>', 'rows').default(50).argParser(positiveInt))
+    .addOption(jsonOption())
+    .action(async (flags) => {
+      const { runMembersMerges } = await import('./members.js')
+      await withDb(flags.db, (db) => runMembersMerges(db, flags), true)
+    })
+
+  addEngineOptions(program.command('overview'))
+    .description('members, buyers, revenue and activity for a month and for all time')
+    .addOption(dbOption())
+    .option('--month <YYYY-MM>', 'month to report (default: the month of the latest activity)')
+    .addOption(jsonOption())
+    .action(async (flags) => {
+      const { runOverview } = await import('./overview.js')
+      await withEngine(flags, (driver) => runOverview(driver, flags))
+    })
+
+  program
+    .command('schema')
+    .description('list the canonical tables, or the fields of one')
+    .argument('[table]', 'table name')
+    .addOption(jsonOption())
+    .action(async (name: string | undefined, flags) => {
+      if (name !== undefined && !isIngestTable(name)) {
+        throw InputError.single({
+          field: 'table',
+          value: name,
+          reason: `unknown table (one of ${INGEST_TABLES.join(', ')})`,
+        })
+      }
+      const { runSchema } = await import('./schema.js')
+      runSchema(name, flags)
+    })
+}
