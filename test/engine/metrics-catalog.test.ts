@@ -411,6 +411,28 @@ describe('metric catalog on a hand-checked fixture', () => {
     ])
   })
 
+  it('gives null, not 0, for periods before the first record and after the last one', async () => {
+    // The data runs from M5's registration (2023-11-01) to O8 (2024-04-01 00:00).
+    const r = await runMetrics(s.db.driver, {
+      metrics: ['orders', 'net_revenue', 'members_total', 'orders:pop'],
+      from: '2023-10',
+      to: '2024-06',
+    })
+    const by = Object.fromEntries(r.rows.map((x) => [x.label, x.values]))
+    for (const month of ['2023-10', '2024-05', '2024-06']) {
+      expect(by[month], month).toEqual({
+        orders: null,
+        net_revenue: null,
+        members_total: null,
+        'orders:pop': null,
+      })
+    }
+    expect(by['2023-11']?.['orders']).toBe(1)
+    expect(by['2023-12']?.['orders']).toBe(0)
+    expect(by['2024-04']?.['orders']).toBe(1)
+    expect(by['2024-04']?.['members_total']).toBe(5)
+  })
+
   it('filters on member fields', async () => {
     const r = await runMetrics(s.db.driver, {
       metrics: ['net_revenue', 'buyers'],

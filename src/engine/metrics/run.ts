@@ -8,7 +8,7 @@
 import { InputError } from '../../core/errors.js'
 import { tableExists, type Driver } from '../drivers/driver.js'
 import { GRAINS, type Grain } from '../dialects/dialect.js'
-import { ident, sql } from '../sql/fragment.js'
+import { ident, sql, type Fragment } from '../sql/fragment.js'
 import { CATALOG, metricMeasures, type MetricDef } from './catalog.js'
 import { metricColumn, buildMetricsQuery } from './compiler.js'
 import { DEFAULT_SETTINGS, dimColumn, type CompileContext, type MetricSettings } from './context.js'
@@ -160,6 +160,10 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
     (m) => m.id,
   )
   const rows = await driver.all(buildMetricsQuery(ctx, metrics))
+  const span = await dataSpan(driver, timezone)
+  // A period wholly before the first record or after the last one has no data: its values are null, not 0.
+  const covered = (period: string) =>
+    span !== undefined && addPeriods(period, grain, 1) > span.first && period <= span.last
 
   // Series per metric and dimension combination, keyed by period start.
   const by = request.by ?? []
@@ -175,7 +179,7 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
       series.set(m.id, perMetric)
       const perKey = perMetric.get(k) ?? new Map<string, number | null>()
       perMetric.set(k, perKey)
-      perKey.set(period, v === null || v === undefined ? null : Number(v))
+      perKey.set(period, v === null || v === undefined || !covered(period) ? null : Number(v))
     })
   }
   const out: MetricRow[] = []
@@ -350,6 +354,26 @@ export function periodLabel(day: string, grain: Grain): string {
       return String(_exhaustive)
     }
   }
+}
+
+/**
+ * The first and last day (YYYY-MM-DD, in `timezone`) of the data: registrations, orders and events. Undefined
+ * for a database that holds none.
+ */
+export async function dataSpan(
+  driver: Driver,
+  timezone = 'UTC',
+): Promise<{ readonly first: string; readonly last: string } | undefined> {
+  const d = driver.dialect
+  const day = (t: Fragment) => d.dateText(d.localTime(t, timezone), 'day')
+  const r = await driver.first<{ first: string | null; last: string | null }>(
+    sql`SELECT ${day(sql`min(lo)`)} AS first, ${day(sql`max(hi)`)} AS last FROM (
+      SELECT min(registered_at) AS lo, max(registered_at) AS hi FROM members
+      UNION ALL SELECT min(ordered_at), max(ordered_at) FROM orders
+      UNION ALL SELECT min(ts), max(ts) FROM events)`,
+  )
+  if (!r?.first || !r.last) return undefined
+  return { first: r.first, last: r.last }
 }
 
 /**
