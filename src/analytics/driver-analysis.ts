@@ -9,8 +9,18 @@ import { InputError } from '../core/errors.js'
 import type { Driver } from '../engine/drivers/driver.js'
 import type { Grain } from '../engine/dialects/dialect.js'
 import type { MetricDef } from '../engine/metrics/catalog.js'
-import { getMetric, runMetrics, type MetricRequest } from '../engine/metrics/run.js'
+import {
+  addPeriods,
+  getMetric,
+  lastCompletePeriod,
+  periodStart,
+  runMetrics,
+  type MetricRequest,
+} from '../engine/metrics/run.js'
 import { correlationInterval, pearson, standardizedOls } from '../models/correlation.js'
+
+/** Periods analysed when the request names no first period. */
+export const DEFAULT_PERIODS = 12
 
 /** Candidates tried when none are named: rates and per-member figures that can drive loyalty. */
 export const DEFAULT_CANDIDATES = [
@@ -29,8 +39,10 @@ export const DEFAULT_CANDIDATES = [
 export interface DriverRequest {
   readonly core: string
   readonly candidates?: readonly string[]
-  readonly from: string
-  readonly to: string
+  /** First period (default: twelve periods before `to`). */
+  readonly from?: string
+  /** Last period, inclusive (default: the data's last complete period). */
+  readonly to?: string
   readonly grain?: Grain
   /** Dimensions that make the groups (default: the registration cohort). */
   readonly by?: readonly string[]
@@ -41,8 +53,10 @@ export interface DriverRequest {
 export interface DriverRow {
   readonly metric: string
   readonly name: { readonly en: string; readonly zh: string }
-  readonly r: number
-  readonly ci: readonly [number, number]
+  /** Pearson's r across the groups; null with fewer than 3 groups or when a series does not vary. */
+  readonly r: number | null
+  /** 95% confidence interval of r (Fisher's z); null with 4 groups or fewer. */
+  readonly ci: readonly [number, number] | null
   /** Standardised coefficient in the joint model (0 when the metric did not vary). */
   readonly beta: number
   /** |beta| as a share of Σ|beta|. */
@@ -51,6 +65,9 @@ export interface DriverRow {
 
 export interface DriverResult {
   readonly core: string
+  /** The periods analysed (first and last, YYYY-MM-DD); null when the database holds no activity. */
+  readonly from: string | null
+  readonly to: string | null
   /** Groups with a value for every metric. */
   readonly groups: number
   readonly r2: number | null
@@ -66,11 +83,25 @@ export async function analyzeDrivers(
   const candidates = (request.candidates ?? DEFAULT_CANDIDATES).filter((c) => c !== request.core)
   if (candidates.length === 0)
     throw InputError.single({ field: 'candidates', reason: 'name at least one related metric' })
+  const grain = request.grain ?? 'month'
+  const to = request.to ?? (await lastCompletePeriod(driver, grain))
+  if (to === undefined) {
+    const none = candidates.map((c) => ({
+      metric: c,
+      name: getMetric(c, extra).name,
+      r: null,
+      ci: null,
+      beta: 0,
+      importance: 0,
+    }))
+    return { core: request.core, from: null, to: null, groups: 0, r2: null, drivers: none }
+  }
+  const from = request.from ?? addPeriods(periodStart(to, grain), grain, -(DEFAULT_PERIODS - 1))
   const result = await runMetrics(driver, {
     metrics: [request.core, ...candidates],
-    from: request.from,
-    to: request.to,
-    grain: request.grain ?? 'month',
+    from,
+    to,
+    grain,
     by: request.by ?? ['cohort'],
     ...(request.where === undefined ? {} : { where: request.where }),
     extraMetrics: extra,
@@ -97,17 +128,16 @@ export async function analyzeDrivers(
   const total = beta.reduce((s, b) => s + Math.abs(b), 0)
   const drivers = candidates.map((c, j) => {
     const r = n >= 3 ? pearson(xs[j] as Float64Array, y) : Number.NaN
+    const ci = correlationInterval(r, n)
     return {
       metric: c,
       name: getMetric(c, extra).name,
-      r,
-      ci: correlationInterval(r, n),
+      r: Number.isFinite(r) ? r : null,
+      ci: Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? ci : null,
       beta: beta[j] as number,
       importance: total > 0 ? Math.abs(beta[j] as number) / total : 0,
     }
   })
-  drivers.sort(
-    (a, b) => Math.abs(Number.isNaN(b.r) ? 0 : b.r) - Math.abs(Number.isNaN(a.r) ? 0 : a.r),
-  )
-  return { core: request.core, groups: n, r2, drivers }
+  drivers.sort((a, b) => Math.abs(b.r ?? 0) - Math.abs(a.r ?? 0))
+  return { core: request.core, from: result.from, to: result.to, groups: n, r2, drivers }
 }

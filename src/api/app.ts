@@ -406,8 +406,8 @@ export function createApp(options: ApiOptions) {
         query: z.object({
           core: z.string().max(100),
           candidates: list(20).optional(),
-          from: date,
-          to: date,
+          from: date.optional(),
+          to: date.optional(),
           by: list(3).optional(),
         }),
       },
@@ -423,8 +423,8 @@ export function createApp(options: ApiOptions) {
       const d = await timed(() =>
         analyzeDrivers(driver, {
           core: q.core,
-          from: q.from,
-          to: q.to,
+          ...(q.from ? { from: q.from } : {}),
+          ...(q.to ? { to: q.to } : {}),
           ...(q.candidates ? { candidates: q.candidates } : {}),
           ...(q.by ? { by: q.by } : {}),
         }),

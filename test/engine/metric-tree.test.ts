@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { analyzeDrivers } from '../../src/analytics/driver-analysis.js'
 import { parseCustomMetrics } from '../../src/engine/metrics/custom.js'
-import { runMetrics } from '../../src/engine/metrics/run.js'
+import { addPeriods, lastCompletePeriod, runMetrics } from '../../src/engine/metrics/run.js'
 import {
   DEFAULT_TREE,
   evaluateTree,
@@ -227,6 +227,30 @@ describe('driver analysis', () => {
     })
     expect(d.groups).toBeGreaterThan(0)
     expect(d.drivers.map((x) => x.metric).sort()).toEqual(['aov', 'orders'])
-    for (const x of d.drivers) expect(Math.abs(x.r)).toBeLessThanOrEqual(1)
+    for (const x of d.drivers) {
+      expect(x.r).not.toBeNull()
+      expect(Math.abs(x.r as number)).toBeLessThanOrEqual(1)
+    }
+  })
+
+  it("defaults to the twelve periods ending with the data's last complete one", async () => {
+    const d = await analyzeDrivers(s.db.driver, { core: 'net_revenue', candidates: ['orders'] })
+    const last = await lastCompletePeriod(s.db.driver, 'month')
+    expect(d.to).toBe(last)
+    expect(d.from).toBe(addPeriods(last as string, 'month', -11))
+  })
+
+  it('answers an empty database with no range and no correlations', async () => {
+    const empty = await scratch()
+    try {
+      const d = await analyzeDrivers(empty.db.driver, {
+        core: 'net_revenue',
+        candidates: ['orders'],
+      })
+      expect(d).toMatchObject({ from: null, to: null, groups: 0 })
+      expect(d.drivers[0]).toMatchObject({ metric: 'orders', r: null, ci: null })
+    } finally {
+      await empty.cleanup()
+    }
   })
 })

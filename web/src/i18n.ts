@@ -250,6 +250,11 @@ const LABELS: Record<Lang, Record<string, string>> = {
     show: 'Show',
     period: 'Period',
     driversOf: 'What moves with',
+    driversCaveat:
+      'Correlation across groups (month × registration cohort), not cause and effect: a metric that moves with retention may share a cause with it. Test a lever with an experiment before acting on it.',
+    noActivity:
+      'No orders or events yet. Load data with `memberlens ingest`, or build the demo with `memberlens demo`.',
+    noCorrelation: 'too few groups',
     retention: 'period retention',
     groups: 'groups',
     memberSearch: 'Member id, phone, email or card',
@@ -540,6 +545,11 @@ const LABELS: Record<Lang, Record<string, string>> = {
     show: '查询',
     period: '周期',
     driversOf: '与之同向变动的指标：',
+    driversCaveat:
+      '这是各组（月份 × 注册月份同期群）之间的相关性，不是因果关系：与留存同向变动的指标可能与留存有共同的原因。行动前请先用实验验证。',
+    noActivity:
+      '还没有订单或行为数据。请用 `memberlens ingest` 导入数据，或用 `memberlens demo` 生成演示数据。',
+    noCorrelation: '分组太少',
     retention: '留存率',
     groups: '组',
     memberSearch: '会员号、手机号、邮箱或卡号',

@@ -142,7 +142,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       process.stdout.write(
         pc.dim(
           `Demo database ${flags.db} built in ${seconds.toFixed(1)} s from ${dataDir} (ground truth: ${sim.truthFile}).\n` +
-            `Next: npx memberlens metrics list · npx memberlens metrics get net_revenue aov --from 2026-01 --to 2026-10 --by registration_channel · npx memberlens members show 1\n`,
+            `Next: npx memberlens metrics list · npx memberlens metrics get net_revenue aov --from ${flags.end.slice(0, 4)}-01 --to ${flags.end.slice(0, 7)} --by registration_channel · npx memberlens members show 1\n`,
         ),
       )
     }

@@ -190,17 +190,18 @@ function renderMetricResult(r: MetricResult, lang: 'en' | 'zh'): string {
 }
 
 function renderDrivers(d: DriverResult, lang: 'en' | 'zh'): string {
-  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–')
+  const f = (x: number | null) => (x !== null && Number.isFinite(x) ? x.toFixed(2) : '–')
+  if (d.from === null) return 'No orders or events yet: load data with `memberlens ingest` first.'
   return [
     pc.bold(
-      `Drivers of ${d.core} across ${d.groups} groups${d.r2 === null ? '' : ` (joint model R² ${f(d.r2)})`}`,
+      `Drivers of ${d.core} across ${d.groups} groups, ${d.from} … ${d.to}${d.r2 === null ? '' : ` (joint model R² ${f(d.r2)})`}`,
     ),
     table(
       ['metric', 'r', '95% CI', 'beta', 'importance'],
       d.drivers.map((x) => [
         x.name[lang],
         f(x.r),
-        `${f(x.ci[0])} … ${f(x.ci[1])}`,
+        x.ci === null ? '–' : `${f(x.ci[0])} … ${f(x.ci[1])}`,
         f(x.beta),
         `${(x.importance * 100).toFixed(0)}%`,
       ]),
@@ -339,8 +340,8 @@ export function registerMetricsCommands(program: Command): void {
       `comma-separated related metrics (default: ${DEFAULT_CANDIDATES.join(', ')})`,
       list,
     )
-    .requiredOption('--from <date>', 'first period')
-    .requiredOption('--to <date>', 'last period, inclusive')
+    .option('--from <date>', 'first period (default: 12 periods before --to)')
+    .option('--to <date>', "last period, inclusive (default: the data's last complete period)")
     .addOption(new Option('--grain <grain>', 'period grain').choices(GRAINS).default('month'))
     .option('--by <dimensions>', 'dimensions that make the groups (default cohort)', list)
     .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
@@ -351,8 +352,8 @@ export function registerMetricsCommands(program: Command): void {
       const d = await withEngine(flags, (driver) =>
         analyzeDrivers(driver, {
           core,
-          from: flags.from,
-          to: flags.to,
+          ...(flags.from === undefined ? {} : { from: flags.from }),
+          ...(flags.to === undefined ? {} : { to: flags.to }),
           grain: flags.grain,
           ...(flags.candidates ? { candidates: flags.candidates } : {}),
           ...(flags.by ? { by: flags.by } : {}),

@@ -1,26 +1,58 @@
-/** Drivers: which related metrics move with retention. */
+/** Drivers: which related metrics move with retention, over the data's last twelve complete months. */
 import { t, lang } from '../i18n'
 import { api, app, chart, clear, el, loading, type Name } from '../ui'
 
-// Drivers: which related metrics move with retention.
+interface DriverAnalysis {
+  core: string
+  from: string | null
+  to: string | null
+  groups: number
+  r2: number | null
+  drivers: {
+    metric: string
+    name: Name
+    r: number | null
+    ci: [number, number] | null
+    importance: number
+  }[]
+}
+
 export async function drivers(): Promise<void> {
   loading()
-  const d = await api<{
-    core: string
-    groups: number
-    r2: number | null
-    drivers: { metric: string; name: Name; r: number; ci: [number, number]; importance: number }[]
-  }>('/api/v1/drivers?core=period_retention&from=2025-11&to=2026-10')
+  // No dates: the server takes the twelve months ending with the data's last complete one.
+  const d = await api<DriverAnalysis>('/api/v1/drivers?core=period_retention')
   clear()
-  app.append(el('h1', {}, `${t('driversOf')} ${t('retention')} (${d.groups} ${t('groups')})`))
+  if (d.from === null || d.to === null) {
+    app.append(el('h1', {}, `${t('driversOf')} ${t('retention')}`))
+    app.append(el('p', { class: 'notice empty' }, t('noActivity')))
+    return
+  }
+  app.append(
+    el(
+      'h1',
+      {},
+      `${t('driversOf')} ${t('retention')} · ${d.from.slice(0, 7)} – ${d.to.slice(0, 7)} (${d.groups} ${t('groups')})`,
+    ),
+  )
+  app.append(el('p', { class: 'hint' }, t('driversCaveat')))
+  const rows = [...d.drivers].reverse()
+  const missing = rows.filter((x) => x.r === null).map((x) => x.name[lang()])
   const box = el('div', { class: 'chart', id: 'drivers-chart' })
   app.append(box)
-  const rows = [...d.drivers].reverse()
   chart(box, {
     tooltip: { trigger: 'axis' },
     grid: { left: 200, right: 30, top: 20, bottom: 30 },
-    xAxis: { type: 'value', min: -1, max: 1 },
+    xAxis: { type: 'value', min: -1, max: 1, name: 'r' },
     yAxis: { type: 'category', data: rows.map((x) => x.name[lang()]) },
-    series: [{ type: 'bar', name: 'r', data: rows.map((x) => Number(x.r.toFixed(3))) }],
+    series: [
+      {
+        type: 'bar',
+        name: 'r',
+        // A metric without a correlation is a gap, not a zero bar.
+        data: rows.map((x) => (x.r === null ? null : Number(x.r.toFixed(3)))),
+      },
+    ],
   })
+  if (missing.length > 0)
+    app.append(el('p', { class: 'hint' }, `${t('noCorrelation')}: ${missing.join(', ')}`))
 }
