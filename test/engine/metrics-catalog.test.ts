@@ -433,6 +433,23 @@ describe('metric catalog on a hand-checked fixture', () => {
     expect(by['2024-04']?.['members_total']).toBe(5)
   })
 
+  it('takes stage and segment snapshots at the end of the data when the range runs past it', async () => {
+    const read = async (to: string) =>
+      (
+        await runMetrics(s.db.driver, {
+          metrics: ['buyers'],
+          from: '2024-01',
+          to,
+          by: ['lifecycle_stage', 'rfm_segment'],
+        })
+      ).rows
+        .filter((r) => r.period <= '2024-04-01')
+        .map((r) => [r.label, r.dims['lifecycle_stage'], r.dims['rfm_segment'], r.values['buyers']])
+    const atDataEnd = await read('2024-04')
+    expect(atDataEnd.length).toBeGreaterThan(0)
+    expect(await read('2025-06')).toEqual(atDataEnd)
+  })
+
   it('filters on member fields', async () => {
     const r = await runMetrics(s.db.driver, {
       metrics: ['net_revenue', 'buyers'],

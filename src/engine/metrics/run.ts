@@ -137,8 +137,12 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
   const conditions = (request.where ?? []).map((w) =>
     typeof w === 'string' ? parseCondition(w) : w,
   )
-  // Snapshot dimensions (lifecycle stage, RFM segment) are taken at the end of the requested range.
-  const dimOptions = { asOf: addPeriods(lastP, grain, 1) }
+  const span = await dataSpan(driver, timezone)
+  // Snapshot dimensions (lifecycle stage, RFM segment) are taken at the end of the requested range, or at
+  // the end of the data when the range runs past it: a snapshot after the data would age every member.
+  const rangeEnd = addPeriods(lastP, grain, 1)
+  const dataEnd = span === undefined ? rangeEnd : addPeriods(span.last, 'day', 1)
+  const dimOptions = { asOf: dataEnd < rangeEnd ? dataEnd : rangeEnd }
   const filter = memberFilter(dialect, conditions, dimOptions)
   const dims = (request.by ?? []).map((b) => parseDimension(dialect, b, dimOptions))
   const used = [...dims, ...conditions.map((c) => parseDimension(dialect, c.dimension, dimOptions))]
@@ -160,7 +164,6 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
     (m) => m.id,
   )
   const rows = await driver.all(buildMetricsQuery(ctx, metrics))
-  const span = await dataSpan(driver, timezone)
   // A period wholly before the first record or after the last one has no data: its values are null, not 0.
   const covered = (period: string) =>
     span !== undefined && addPeriods(period, grain, 1) > span.first && period <= span.last
