@@ -13,6 +13,8 @@
  *           F6 M3 03-01 review 2 · F7 M1 03-02 review 5 · F8 M2 03-03 complaint · F9 M2 03-04 support_ticket.
  * Spend: 2023-11 app 100 · 2024-01 app 300, store 100 · 2024-02 app 200 · 2024-03 store 50.
  * Visitors: 2024-01 app 20, store 10 · 2024-02 app 25 · 2024-03 app 10, store 40.
+ * Subscriptions (plan plus): M1 2023-12-15→01-15 renewed, 01-15→02-15 not · M2 01-20→02-20 renewed, 02-20→03-20
+ *   renewed, 03-20→04-20 · M3 02-05→03-05 not renewed.
  * Touches: T1 M5 winback 01-10 · T2 M2 winback holdout 02-20 · T3 M1 winback 02-15 · T4 M3 promo 02-01 ·
  *          T5 M1 winback 03-12.
  *
@@ -119,6 +121,18 @@ beforeAll(async () => {
       '2024-02-01,2024-02-29,app,25',
       '2024-03-01,2024-03-31,app,10',
       '2024-03-01,2024-03-31,store,40',
+    ]),
+  )
+  await s.ingest(
+    'subscriptions',
+    await f('sub.csv', [
+      'phone,plan,started_at,ends_at,renewed_at,price',
+      '13800000001,plus,2023-12-15 10:00:00,2024-01-15 10:00:00,2024-01-14 10:00:00,30',
+      '13800000001,plus,2024-01-15 10:00:00,2024-02-15 10:00:00,,30',
+      '13800000002,plus,2024-01-20 10:00:00,2024-02-20 10:00:00,2024-02-19 10:00:00,30',
+      '13800000002,plus,2024-02-20 10:00:00,2024-03-20 10:00:00,2024-03-19 10:00:00,30',
+      '13800000002,plus,2024-03-20 10:00:00,2024-04-20 10:00:00,,30',
+      '13800000003,plus,2024-02-05 10:00:00,2024-03-05 10:00:00,,30',
     ]),
   )
   await s.ingest(
@@ -240,6 +254,9 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   // · M4 [03-20, 04-20) · M5 [11-01, 12-02), [01-25, 02-24). Churns within the data: Feb M2 M5 · Mar M1 M2 M3.
   churn_rate: { month: [n, 2 / 3, 3 / 3], quarter: n },
   churned_members: { month: [0, 2, 3], quarter: 4 },
+  // Terms ending: Jan M1 (renewed) · Feb M1 (not renewed), M2 (renewed) · Mar M2 (renewed), M3 (not renewed).
+  subscription_churn_rate: { month: [0, 1 / 2, 1 / 2], quarter: 2 / 5 },
+  subscription_renewals_due: { month: [1, 2, 2], quarter: 5 },
   reactivation_rate: { month: [1, n, 0], quarter: 1 }, // churned at start: Jan M5 (back 01-25), Mar M5 (not back)
   reactivated_members: { month: [1, 1, 1], quarter: 2 }, // M5 in Jan, M2 in Feb and Mar
   // Jan: M5 buys 01-25, within 30 days of T1 · Feb: M1 not active after 02-15; holdout M2 logs in 02-25 ·
@@ -292,6 +309,7 @@ const BY_CHANNEL: Record<string, { app: (number | null)[]; store: (number | null
   engagement_rate: { app: [0, 1 / 2, n], store: [1, 0, 0] },
   period_retention: { app: [n, 1 / 2, 0], store: [n, 1, 1] },
   churn_rate: { app: [n, 1 / 2, 1], store: [n, 1, 1] },
+  subscription_churn_rate: { app: [0, 1, 1], store: [n, 0, 0] },
   reactivation_rate: { app: [1, n, 0], store: [n, n, n] },
   historical_ltv: { app: [245 / 2, 335 / 3, 335 / 3], store: [80, 80, 50] },
   nps: { app: [100, 0, n], store: [-100, n, n] },

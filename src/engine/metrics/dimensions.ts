@@ -31,6 +31,7 @@ export type SourceId =
   | 'points'
   | 'enrollments'
   | 'tier_changes'
+  | 'renewals_due'
 
 export interface Dimension {
   /** As written by the user: `region`, `attribute:vip`, `experiment:exp_coupon`. */

@@ -515,6 +515,11 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     }),
     pointsDebited('points_redeemed', 'redeem'),
     pointsDebited('points_expired', 'expire'),
+    aggregate('renewals_due', 'renewals_due', sql`count(*)`, { rowDims: false }),
+    aggregate('renewals_missed', 'renewals_due', sql`count(*)`, {
+      where: sql`s.renewed = 0`,
+      rowDims: false,
+    }),
     aggregate('tier_upgrades', 'tier_changes', sql`count(*)`, {
       rowDims: false,
       where: fb('upgrade'),

@@ -22,6 +22,8 @@
  * - points: the loyalty ledger's entries synced from the ledger (member_id, ts = occurred_at, kind, points).
  * - enrollments: loyalty accounts (member_id, ts = enrolled_at).
  * - tier_changes: tier upgrades and downgrades (member_id, ts = changed_at, kind).
+ * - renewals_due: paid-membership terms by the time they end (member_id, ts = ends_at, plan, renewed = 1 when
+ *   the term has a renewal time).
  * @module
  */
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
@@ -46,6 +48,7 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   points: [],
   enrollments: [],
   tier_changes: [],
+  renewals_due: [],
 }
 
 const LOYALTY = {
@@ -82,6 +85,7 @@ const ORDER: readonly SourceId[] = [
   'points',
   'enrollments',
   'tier_changes',
+  'renewals_due',
 ]
 
 /** The CTE definitions (`src_x AS (…)`) for the given sources and their dependencies, in dependency order. */
@@ -151,6 +155,12 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       return sql`SELECT member_id, ${local('enrolled_at')} AS ts FROM loyalty_accounts`
     case 'tier_changes':
       return sql`SELECT member_id, ${local('changed_at')} AS ts, kind FROM loyalty_tier_changes`
+    case 'renewals_due':
+      // A paid-membership term falls due when it ends; it counts as renewed when it has a renewal time (the
+      // definition of the renewal model, docs/models.md).
+      return sql`SELECT member_id, ${local('ends_at')} AS ts, plan,
+          CASE WHEN renewed_at IS NULL THEN 0 ELSE 1 END AS renewed
+        FROM subscriptions`
     default: {
       const _exhaustive: never = id
       throw new Error(`unknown source ${String(_exhaustive)}`)
