@@ -40,6 +40,7 @@ import { registerVoiceExperimentRoutes } from './routes/voice-experiments.js'
 import { registerValueRoutes } from './routes/value.js'
 import { registerRiskPageRoutes } from './routes/risk-page.js'
 import { registerLoyaltyProgramRoutes } from './routes/loyalty-program.js'
+import { registerGlossaryRoutes } from './routes/glossary.js'
 
 export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
@@ -545,6 +546,7 @@ export function createApp(options: ApiOptions) {
   registerRiskPageRoutes(app, pages)
   registerLoyaltyProgramRoutes(app, pages)
   registerRetentionRoutes(app, pages)
+  registerGlossaryRoutes(app, pages)
 
   app.openapi(
     createRoute({

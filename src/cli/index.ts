@@ -38,6 +38,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   members: { summary: 'resolved members: look one up, list merges', load: data },
   overview: { summary: 'members, buyers, revenue and activity for a month', load: data },
   metrics: { summary: 'the metric catalog: list, read, find drivers', load: metrics },
+  explain: {
+    summary: 'the glossary: what a term or metric means',
+    load: async () => (await import('./commands/explain.js')).registerExplainCommands,
+  },
   tree: { summary: 'the metric tree with targets and status', load: metrics },
   cohorts: {
     summary: 'cohort retention, LTV and payback tables',

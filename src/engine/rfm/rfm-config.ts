@@ -27,7 +27,8 @@ export const RFM_SEGMENT_NAMES: Readonly<Record<RfmSegment, { en: string; zh: st
   promising: { en: 'Promising', zh: '有潜力客户' },
   need_attention: { en: 'Need Attention', zh: '需要关注' },
   about_to_sleep: { en: 'About to Sleep', zh: '即将沉睡' },
-  at_risk: { en: 'At Risk', zh: '流失风险客户' },
+  // Not "at risk": that name belongs to the lifecycle stage (see the glossary's at_risk entry).
+  at_risk: { en: 'Needs Win-back', zh: '需挽回客户' },
   cant_lose_them: { en: "Can't Lose Them", zh: '不能失去的客户' },
   hibernating: { en: 'Hibernating', zh: '休眠客户' },
   lost: { en: 'Lost', zh: '已流失客户' },
@@ -36,7 +37,7 @@ export const RFM_SEGMENT_NAMES: Readonly<Record<RfmSegment, { en: string; zh: st
 /**
  * The default map from (R score, FM score) to a segment, FM = round-half-up of (F + M) / 2. Rows are R = 5
  * down to 1, columns FM = 1 to 5: recent buyers split by value into New → Potential Loyalist → Champions;
- * lapsing ones into About to Sleep / Need Attention / Loyal; long-gone ones into Lost / Hibernating, At Risk
+ * lapsing ones into About to Sleep / Need Attention / Loyal; long-gone ones into Lost / Hibernating, Needs Win-back
  * (they used to buy) and Can't Lose Them (they were the best).
  */
 export const DEFAULT_RFM_GRID: readonly (readonly RfmSegment[])[] = [

@@ -1,0 +1,187 @@
+/**
+ * The glossary: one definition per user-facing term, in English and Chinese, read by `memberlens explain`,
+ * `GET /api/v1/glossary` and the dashboard's ⓘ marks. Terms that sound alike but are different concepts have
+ * different names here and wherever they are shown (the churn-risk score's "high churn risk", the lifecycle
+ * stage "at risk" and the RFM segment "needs win-back"); the word "at risk" alone is a disambiguation entry.
+ *
+ * Every catalog metric is a term too: `engine/metrics/glossary.ts` adds them from the catalog (name,
+ * description, formula), so that a metric's definition is written once.
+ * @module
+ */
+
+export interface Text {
+  readonly en: string
+  readonly zh: string
+}
+
+export interface Term {
+  /** Stable id, e.g. `high_churn_risk`; catalog metrics use their metric id. */
+  readonly id: string
+  readonly name: Text
+  readonly definition: Text
+  /** The formula in words, where the term is computed. */
+  readonly formula?: string
+  /** Ids of terms that are easily confused with this one, or that it is built from. */
+  readonly related?: readonly string[]
+  /** Where the term is shown: command, page or API field. */
+  readonly shownIn?: readonly string[]
+  /** `metric` for a catalog metric, `concept` for the others. */
+  readonly kind: 'concept' | 'metric'
+}
+
+export type Concept = Omit<Term, 'kind'>
+
+/** The terms that are not catalog metrics. */
+export const CONCEPTS: readonly Concept[] = [
+  {
+    id: 'at_risk',
+    name: { en: 'At risk (three different concepts)', zh: '“风险”（三个不同概念）' },
+    definition: {
+      en: 'memberlens uses three separate at-risk ideas, each with its own name: "high churn risk" (the churn-risk model scores a member at 50% or more), the lifecycle stage "At risk" (a buyer whose time since the last purchase has passed twice their usual interval) and the RFM segment "Needs win-back" (a member who used to buy often and much but not recently). They count different members on purpose.',
+      zh: 'memberlens 有三个不同的“风险”概念，各有名称：“高流失风险”（流失风险模型评分 ≥ 50%）、生命周期阶段“流失风险”（距上次购买已超过其通常购买间隔的 2 倍）、RFM 分群“需挽回”（过去常买、买得多，但近期未购买）。三者口径不同，人数也不同。',
+    },
+    related: ['high_churn_risk', 'lifecycle_at_risk', 'rfm_needs_winback'],
+  },
+  {
+    id: 'churn_risk_score',
+    name: { en: 'Churn-risk score', zh: '流失风险分' },
+    definition: {
+      en: 'The probability, from the churn-risk model trained on the members’ own history, that a member churns (makes no purchase) within the next prediction window. Shown with its top reason codes.',
+      zh: '流失风险模型（基于会员自身历史训练）给出的概率：会员在下一个预测窗口内流失（不再购买）的可能性。同时给出主要原因。',
+    },
+    formula: 'logistic model on recency, frequency, spend, engagement and service signals',
+    related: ['high_churn_risk'],
+    shownIn: ['memberlens risk list', 'Risk & win-back page', 'Member 360'],
+  },
+  {
+    id: 'high_churn_risk',
+    name: { en: 'High churn risk', zh: '高流失风险' },
+    definition: {
+      en: 'Members whose churn-risk score is 50% or more: the early-warning list of the Risk & win-back page.',
+      zh: '流失风险分 ≥ 50% 的会员：即“风险与挽回”页的预警名单。',
+    },
+    formula: 'churn-risk score ≥ 0.5',
+    related: ['churn_risk_score', 'at_risk', 'clv_at_risk'],
+    shownIn: ['memberlens risk', 'Risk & win-back page'],
+  },
+  {
+    id: 'lifecycle_at_risk',
+    name: { en: 'Lifecycle stage: At risk', zh: '生命周期阶段：流失风险' },
+    definition: {
+      en: 'A buyer whose time since the last purchase has reached twice their own median interval between purchases (at least 14 days; 60 days for members with a single purchase), but not yet the dormant threshold. A rule on purchase dates, not a model.',
+      zh: '距上次购买的时间已达到其自身购买间隔中位数的 2 倍（至少 14 天；只购买过一次的会员为 60 天），但尚未达到沉睡阈值的购买会员。这是基于购买日期的规则，不是模型。',
+    },
+    formula:
+      'days since last purchase ≥ 2 × median inter-purchase gap (lifecycle rules, configurable)',
+    related: ['at_risk', 'dormant', 'churned'],
+    shownIn: ['memberlens lifecycle stages', 'Lifecycle page', 'Member 360'],
+  },
+  {
+    id: 'rfm_needs_winback',
+    name: { en: 'RFM segment: Needs win-back', zh: 'RFM 分群：需挽回' },
+    definition: {
+      en: 'Members with a low recency score but high frequency and monetary scores: good customers who have stopped buying recently.',
+      zh: '最近一次消费得分低、但消费频次和金额得分高的会员：过去的好客户，近期不再购买。',
+    },
+    formula: 'R score 1–2 and (F + M) / 2 score 3–4 (scores 1–5 by quintile)',
+    related: ['at_risk'],
+    shownIn: ['memberlens rfm', 'Segments page'],
+  },
+  {
+    id: 'churned',
+    name: { en: 'Churned', zh: '已流失' },
+    definition: {
+      en: 'A member who has made no purchase for 365 days (configurable); the member becomes churned 365 days after the last purchase and is reactivated by the next one.',
+      zh: '连续 365 天（可配置）没有购买的会员；自最后一次购买起满 365 天即计为流失，再次购买即为召回。',
+    },
+    formula: 'no purchase for churnDays (default 365) days',
+    related: ['churn_rate', 'lifecycle_at_risk', 'dormant'],
+    shownIn: ['churn_rate', 'Lifecycle page', 'Survival curve'],
+  },
+  {
+    id: 'dormant',
+    name: { en: 'Lifecycle stage: Dormant', zh: '生命周期阶段：沉睡' },
+    definition: {
+      en: 'A buyer whose time since the last purchase has reached four times their median interval between purchases (180 days for members with a single purchase), and who has not yet churned.',
+      zh: '距上次购买的时间已达到其购买间隔中位数的 4 倍（只购买过一次的会员为 180 天），但尚未流失的购买会员。',
+    },
+    related: ['lifecycle_at_risk', 'churned'],
+  },
+  {
+    id: 'active_member',
+    name: { en: 'Active member', zh: '活跃会员' },
+    definition: {
+      en: 'A member with at least one qualifying event (login, session, check-in …) or paid order in the period.',
+      zh: '统计期内至少有一次有效行为（登录、访问、签到等）或一笔已支付订单的会员。',
+    },
+    related: ['active_members', 'buyer'],
+  },
+  {
+    id: 'buyer',
+    name: { en: 'Buyer', zh: '购买会员' },
+    definition: {
+      en: 'A member with at least one order that was not cancelled in the period.',
+      zh: '统计期内至少有一笔未取消订单的会员。',
+    },
+    related: ['buyers', 'active_member'],
+  },
+  {
+    id: 'clv',
+    name: { en: 'Predicted CLV', zh: '预测客户生命周期价值' },
+    definition: {
+      en: 'The expected net revenue of a member over the horizon (12 months by default), discounted, from the BG/NBD (or Pareto/NBD) purchase model and the Gamma–Gamma spend model fitted on all members.',
+      zh: '基于 BG/NBD（或 Pareto/NBD）购买模型与 Gamma–Gamma 客单价模型，预测会员在未来一段时间（默认 12 个月）内贴现后的净消费额。',
+    },
+    formula: 'Σ discounted E[purchases in month] × E[spend per purchase]',
+    related: ['p_alive', 'clv_at_risk', 'value_lost'],
+    shownIn: ['memberlens clv', 'Value page', 'Member 360'],
+  },
+  {
+    id: 'p_alive',
+    name: { en: 'P(alive)', zh: '存活概率' },
+    definition: {
+      en: 'The probability, from the purchase model, that a member is still an active customer given when and how often they have bought.',
+      zh: '购买模型根据会员的购买时间与频次，估计其仍为活跃客户的概率。',
+    },
+    related: ['clv'],
+  },
+  {
+    id: 'clv_at_risk',
+    name: { en: 'CLV at risk', zh: '风险中的预测价值' },
+    definition: {
+      en: 'The predicted CLV that members with high churn risk are expected to take with them: for each of them, the churn-risk score times the predicted CLV, summed.',
+      zh: '高流失风险会员预计带走的预测价值：对每位高流失风险会员，以流失风险分乘以其预测 CLV，再求和。',
+    },
+    formula: 'Σ over members with score ≥ 50% of score × predicted CLV',
+    related: ['high_churn_risk', 'clv', 'value_lost'],
+    shownIn: ['memberlens risk', 'Risk & win-back page'],
+  },
+  {
+    id: 'value_lost',
+    name: { en: 'Value already lost (model)', zh: '已流失价值（模型估计）' },
+    definition: {
+      en: 'The value the purchase model believes is already gone: for each member, the chance they are no longer active (1 − P(alive)) times what they would bring if still active, summed over all members. Not the same as CLV at risk, which is about members who may still be kept.',
+      zh: '购买模型估计已经失去的价值：对每位会员，以其已不活跃的概率（1 − 存活概率）乘以其若仍活跃可带来的价值，再对全体会员求和。与“风险中的预测价值”不同，后者针对仍可挽留的会员。',
+    },
+    formula: 'Σ (1 − P(alive)) × CLV ÷ P(alive)',
+    related: ['clv', 'p_alive', 'clv_at_risk'],
+    shownIn: ['memberlens clv report', 'Value page'],
+  },
+  {
+    id: 'points_expiring',
+    name: { en: 'Points expiring soon', zh: '即将过期积分' },
+    definition: {
+      en: 'Points of a member that expire within the next 30 days; at 100 points or more the early-warning signal points_expiring fires.',
+      zh: '会员在未来 30 天内将过期的积分；达到 100 分及以上时触发预警信号 points_expiring。',
+    },
+    related: ['points_expired', 'points_liability'],
+  },
+  {
+    id: 'no_data',
+    name: { en: 'No data (—)', zh: '无数据（—）' },
+    definition: {
+      en: 'A figure shown as — (null in the API) has no data: the period lies before the first or after the last record, or a rate has nothing to divide by. It is never shown as 0.',
+      zh: '显示为 —（API 中为 null）的数字表示没有数据：该期在第一条记录之前或最后一条记录之后，或比率的分母为零。不会显示为 0。',
+    },
+  },
+]
