@@ -4,7 +4,6 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { listMemberScores } from '../analytics/clv.js'
 import { analyzeDrivers } from '../analytics/driver-analysis.js'
@@ -27,9 +26,10 @@ import { DataCache } from './data-cache.js'
 import { runMetrics } from '../engine/metrics/run.js'
 import { DEFAULT_TREE, evaluateTree, type TreeConfigInput } from '../engine/metrics/tree.js'
 import { apiError, errorBody, handleError } from './error-handler.js'
-import { allows, type KeyRecord, type KeyStore, type Scope } from './keys.js'
+import { allows, type KeyRecord, type KeyStore } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
 import { referencePage } from './reference.js'
+import { anyDate as date, month } from './schemas.js'
 import { auditWrites } from './routes/audit.js'
 import { registerServiceRoutes, type ServiceOptions } from './routes/register.js'
 import { AuditLog } from '../store/audit-log.js'
@@ -40,6 +40,7 @@ import { registerVoiceExperimentRoutes } from './routes/voice-experiments.js'
 import { registerValueRoutes } from './routes/value.js'
 import { registerRiskPageRoutes } from './routes/risk-page.js'
 import { registerLoyaltyProgramRoutes } from './routes/loyalty-program.js'
+import { scoped } from './require-scope.js'
 
 export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
@@ -88,7 +89,6 @@ const list = (max = 50) =>
         .filter((x) => x !== ''),
     )
     .pipe(z.array(z.string().min(1).max(100)).max(max))
-const date = z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, 'YYYY, YYYY-MM or YYYY-MM-DD')
 
 const MetricsQuery = z.object({
   metrics: list().openapi({
@@ -218,11 +218,6 @@ export function createApp(options: ApiOptions) {
     scheme: 'bearer',
   })
 
-  const guard = (c: Context<Env>, scope: Scope): Response | undefined =>
-    allows(c.get('key').role, scope)
-      ? undefined
-      : apiError(c, 'FORBIDDEN', `role ${c.get('key').role} may not read ${scope}`)
-
   // The overview and the tree read only loaded data: cached per data version (see data-cache.ts).
   const cache = new DataCache(driver)
   /** Runs an analytics query with a time limit: past it, the engine is interrupted and 504 answers. */
@@ -267,14 +262,13 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/metrics',
       security,
       responses: json(z.object({ metrics: z.array(MetricDefSchema) }), 'The metric catalog'),
     }),
     (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       return c.json(
         {
           metrics: CATALOG.map((m) => ({
@@ -296,6 +290,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/metrics/query',
       security,
@@ -303,8 +298,6 @@ export function createApp(options: ApiOptions) {
       responses: json(MetricResultSchema, 'Metric values per period and dimension'),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const where = q.where === undefined ? [] : Array.isArray(q.where) ? q.where : [q.where]
       const r = await timed(() =>
@@ -341,6 +334,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/tree',
       security,
@@ -353,8 +347,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const t = await cache.get(`tree:${q.period ?? ''}:${q.tz}`, () =>
         timed(() =>
@@ -370,15 +362,13 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/overview',
       security,
       request: {
         query: z.object({
-          month: z
-            .string()
-            .regex(/^\d{4}-\d{2}$/)
-            .optional(),
+          month: month.optional(),
         }),
       },
       responses: json(
@@ -387,8 +377,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const o = await cache.get(`overview:${q.month ?? ''}`, () =>
         timed(() => getOverview(driver, q.month)),
@@ -399,6 +387,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/drivers',
       security,
@@ -417,8 +406,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const d = await timed(() =>
         analyzeDrivers(driver, {
@@ -443,6 +430,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/cohorts',
       security,
@@ -465,8 +453,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const asOf = await asOfDefault(q.asOf)
       const r = await timed(() =>
@@ -491,6 +477,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/lifecycle',
       security,
@@ -501,8 +488,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const asOf = await asOfDefault(c.req.valid('query').asOf)
       const stages = await timed(() => getStageCounts(driver, asOf))
       const named = stages.map((x) => ({
@@ -516,6 +501,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/rfm',
       security,
@@ -526,8 +512,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const asOf = await asOfDefault(c.req.valid('query').asOf)
       const segments = (await timed(() => getRfmSummary(driver, asOf))).map((x) => ({
         ...x,
@@ -537,7 +521,7 @@ export function createApp(options: ApiOptions) {
     },
   )
 
-  const pages = { driver, security, json, guard, timed, asOf: asOfDefault }
+  const pages = { driver, security, json, timed, asOf: asOfDefault }
   registerLifecycleRoutes(app, pages)
   registerSegmentSummaryRoutes(app, pages)
   registerVoiceExperimentRoutes(app, pages)
@@ -548,6 +532,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('members'),
       method: 'get',
       path: '/api/v1/members/{query}',
       security,
@@ -562,8 +547,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'members')
-      if (denied) return denied as never
       const { query } = c.req.valid('param')
       const p = await timed(() => getMemberProfile(driver, query))
       // The member's predicted value from the latest CLV run, when one exists.
@@ -601,7 +584,6 @@ export function createApp(options: ApiOptions) {
   const services = registerServiceRoutes(app, options, {
     security,
     json,
-    guard,
     timed,
     asOf: asOfDefault,
     maxRows,
@@ -629,6 +611,15 @@ export function createApp(options: ApiOptions) {
     ),
   )
   app.get('/health', (c) => c.json({ ok: true }))
+  // Registered last, so a path under /api that no route matched answers a JSON 404 here, before any
+  // catch-all a host adds after createApp (the dashboard's page fallback) could answer it with HTML.
+  app.all('/api/*', (c) =>
+    apiError(
+      c,
+      'NOT_FOUND',
+      `no route ${c.req.method} ${c.req.path}; the routes are listed at /docs`,
+    ),
+  )
   return app
 }
 

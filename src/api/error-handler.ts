@@ -15,6 +15,7 @@ export type ApiErrorCode =
   | 'RATE_LIMITED'
   | 'QUERY_TIMEOUT'
   | 'TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'
   | 'UNAVAILABLE'
   | 'INTERNAL'
@@ -30,6 +31,7 @@ export const STATUS: Readonly<Record<ApiErrorCode, ContentfulStatusCode>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   CONFLICT: 409,
   UNAVAILABLE: 503,
   RATE_LIMITED: 429,
@@ -60,9 +62,22 @@ export function handleError(error: unknown, c: Context, log: (e: unknown) => voi
         : undefined
     return apiError(c, error.code, error.message, details)
   }
-  // Hono's own client errors (a body that is not JSON) carry their status and a safe message.
-  if (error instanceof HTTPException && error.status === 400)
-    return apiError(c, 'INPUT_INVALID', error.message || 'malformed request')
+  // Hono's own client errors (a body that is not JSON, a body of another media type) carry their status.
+  if (error instanceof HTTPException) {
+    if (error.status === 400)
+      return apiError(c, 'INPUT_INVALID', error.message || 'malformed request')
+    if (error.status === 413) return apiError(c, 'TOO_LARGE', 'request body too large')
+    if (error.status === 415) {
+      const sent = c.req.header('content-type')
+      return apiError(
+        c,
+        'UNSUPPORTED_MEDIA_TYPE',
+        sent === undefined
+          ? 'the request has a body but no Content-Type; send it as application/json'
+          : `Content-Type ${JSON.stringify(sent)} is not accepted here; send the body as application/json`,
+      )
+    }
+  }
   log(error)
   return apiError(c, 'INTERNAL', 'internal error')
 }

@@ -15,6 +15,7 @@ import { ingestFile, UNKNOWN_IDENTITY_RULES, type IngestOptions } from '../../in
 import { SOURCE_FORMATS, type SourceFormat } from '../../ingest/source.js'
 import { apiError } from '../error-handler.js'
 import type { RouteServices, ServiceApp } from './services.js'
+import { scoped } from '../require-scope.js'
 
 /** Most records in one JSON batch. */
 export const MAX_BATCH_RECORDS = 50_000
@@ -59,7 +60,7 @@ type Parsed = z.infer<typeof Options> & {
 }
 
 export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
-  const { driver, security, json, guard } = s
+  const { driver, security, json } = s
 
   /** Writes the bytes to a private temporary file, loads it and removes it; evaluates alerts after. */
   const load = async (
@@ -102,6 +103,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('ingest'),
       method: 'post',
       path: '/api/v1/ingest/{table}',
       security,
@@ -146,8 +148,6 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(ReportSchema, 'What the load did'),
     }),
     async (c) => {
-      const denied = guard(c, 'ingest')
-      if (denied) return denied as never
       const { table } = c.req.valid('param')
       const b = c.req.valid('json')
       const lines = b.records.map((r) => JSON.stringify(r)).join('\n')
@@ -161,6 +161,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('ingest'),
       method: 'post',
       path: '/api/v1/ingest/{table}/file',
       security,
@@ -178,8 +179,6 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(ReportSchema, 'What the load did'),
     }),
     async (c) => {
-      const denied = guard(c, 'ingest')
-      if (denied) return denied as never
       const { table } = c.req.valid('param')
       const q = c.req.valid('query')
       const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? ''

@@ -11,6 +11,7 @@ import { riskSummary } from '../../analytics/risk-summary.js'
 import { NotFoundError } from '../../core/errors.js'
 import { allows } from '../keys.js'
 import type { ApiApp, RouteContext } from './context.js'
+import { scoped } from '../require-scope.js'
 
 const RiskMixSchema = z
   .object({
@@ -42,6 +43,7 @@ const MAX_EXPORT_ROWS = 100_000
 export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/risk-mix',
       security: ctx.security,
@@ -56,8 +58,6 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const { threshold } = c.req.valid('query')
       const risk = await ctx
         .timed(() => riskSummary(ctx.driver, threshold))
@@ -71,6 +71,7 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
 
   app.openapi(
     createRoute({
+      ...scoped('members'),
       method: 'get',
       path: '/api/v1/risk-export',
       security: ctx.security,
@@ -97,8 +98,6 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
       },
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'members')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const { runId, rows } = await ctx.timed(() =>
         getRiskExportRows(ctx.driver, {

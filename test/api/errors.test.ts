@@ -1,0 +1,178 @@
+/**
+ * Errors in the API's own terms: 415 for a body of the wrong media type, JSON 404 for unknown /api routes
+ * even behind the dashboard's page fallback, 400 for impossible dates, the role check before validation,
+ * parameter names (never CLI flags), valid values and did-you-mean, and no server paths in messages.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/api/app.js'
+import { allows, KeyStore, ROLES, type Role } from '../../src/api/keys.js'
+import { fixedClock } from '../../src/core/clock.js'
+import { scratch } from '../helpers/db.js'
+
+type Scratch = Awaited<ReturnType<typeof scratch>>
+let s: Scratch
+let keys: KeyStore
+let app: ReturnType<typeof createApp>
+const secret: Partial<Record<Role, string>> = {}
+const clock = fixedClock('2026-11-01T00:00:00Z')
+
+beforeAll(async () => {
+  s = await scratch()
+  await s.ingest(
+    'members',
+    await s.file(
+      'm.csv',
+      'phone,email,registered_at,region\n13800138000,ann@example.com,2024-01-01,浙江\n13900000000,bob@example.com,2024-01-02,江苏\n',
+    ),
+  )
+  await s.ingest(
+    'orders',
+    await s.file(
+      'o.csv',
+      'order_id,phone,ordered_at,channel,net_amount\nO1,13800138000,2024-01-05,app,100\nO2,13900000000,2024-02-06,store,50\n',
+    ),
+  )
+  keys = new KeyStore(`${s.dir}/keys.json`, clock)
+  for (const role of ROLES) secret[role] = (await keys.create(`${role} test`, role)).secret
+  app = createApp({
+    driver: s.db.driver,
+    keys,
+    clock,
+    rate: { perSecond: 10_000, burst: 10_000 },
+    log: () => {},
+  })
+})
+afterAll(async () => {
+  await s.cleanup()
+})
+
+type ErrorBody = {
+  error?: {
+    code: string
+    message: string
+    details?: { issues?: Array<{ field?: string; reason: string; value?: unknown }> }
+  }
+}
+const auth = (role: Role): Record<string, string> => ({ authorization: `Bearer ${secret[role]}` })
+const get = (path: string, role: Role) => app.request(path, { headers: auth(role) })
+const send = (method: string, path: string, role: Role, body: string, type = 'application/json') =>
+  app.request(path, { method, headers: { ...auth(role), 'content-type': type }, body })
+const error = async (r: Response) => ((await r.json()) as ErrorBody).error
+
+describe('media type', () => {
+  it('answers 415 with a JSON error when a JSON route gets another Content-Type', async () => {
+    const filter = JSON.stringify({ filter: { region: ['浙江'] } })
+    const ok = await send('POST', '/api/v1/segment-sizes/preview', 'viewer', filter)
+    expect(ok.status).toBe(200)
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'text/csv']) {
+      const r = await send('POST', '/api/v1/segment-sizes/preview', 'viewer', filter, type)
+      expect(r.status).toBe(415)
+      expect(r.headers.get('content-type')).toContain('application/json')
+      const e = await error(r)
+      expect(e?.code).toBe('UNSUPPORTED_MEDIA_TYPE')
+      expect(e?.message).toContain(type)
+      expect(e?.message).toContain('application/json')
+    }
+    const segment = JSON.stringify({ name: 'zj', filter: { region: ['浙江'] } })
+    const r = await send('POST', '/api/v1/segments', 'operator', segment, 'text/plain')
+    expect(r.status).toBe(415)
+  })
+})
+
+describe('unknown routes', () => {
+  it('answers a JSON 404 under /api, even when the host adds a page fallback after the API', async () => {
+    const hosted = createApp({
+      driver: s.db.driver,
+      keys,
+      clock,
+      rate: { perSecond: 10_000, burst: 10_000 },
+      log: () => {},
+    })
+    // What `memberlens serve` adds for the dashboard: every other GET answers the page.
+    hosted.get('/*', (c) => c.html('<!doctype html><title>dashboard</title>'))
+    for (const path of ['/api/v1/nope', '/api/v2/metrics', '/api/v1/metrics/nope/deeper']) {
+      const r = await hosted.request(path, { headers: auth('analyst') })
+      expect(r.status).toBe(404)
+      expect(r.headers.get('content-type')).toContain('application/json')
+      const e = await error(r)
+      expect(e?.code).toBe('NOT_FOUND')
+      expect(e?.message).toContain(path)
+    }
+    const wrongMethod = await hosted.request('/api/v1/metrics', {
+      method: 'DELETE',
+      headers: auth('admin'),
+    })
+    expect(wrongMethod.status).toBe(404)
+    expect((await error(wrongMethod))?.code).toBe('NOT_FOUND')
+    // The fallback still serves the dashboard's own paths, and real API routes still answer.
+    expect(await (await hosted.request('/segments')).text()).toContain('dashboard')
+    expect((await hosted.request('/api/v1/metrics', { headers: auth('viewer') })).status).toBe(200)
+  })
+})
+
+describe('dates', () => {
+  it('answers 400 naming the parameter for dates the calendar does not have', async () => {
+    const cases = [
+      ['/api/v1/tree?period=2026-13', 'period'],
+      ['/api/v1/tree?period=2026-02-30', 'period'],
+      ['/api/v1/metrics/query?metrics=orders&from=2024-00&to=2024-02', 'from'],
+      ['/api/v1/overview?month=2024-13', 'month'],
+      ['/api/v1/rfm/grid?asOf=2024-02-30', 'asOf'],
+      ['/api/v1/lifecycle/sizes?from=2024-13&to=2025-01', 'from'],
+    ] as const
+    for (const [path, field] of cases) {
+      const r = await get(path, 'viewer')
+      expect(r.status, path).toBe(400)
+      const e = await error(r)
+      expect(e?.code).toBe('INPUT_INVALID')
+      expect(e?.details?.issues?.map((i) => i.field)).toContain(field)
+      expect(e?.details?.issues?.[0]?.reason).toContain('calendar date')
+    }
+    expect((await get('/api/v1/tree?period=2024-02', 'viewer')).status).toBe(200)
+    expect((await get('/api/v1/tree?period=2024-02-29', 'viewer')).status).toBe(200)
+  })
+})
+
+describe('role before validation', () => {
+  it('answers 403, not 400, to a role without the scope whatever it sends', async () => {
+    const junk = '{"filter": {"nope": 1}, "extra": true}'
+    expect((await send('POST', '/api/v1/segments', 'viewer', junk)).status).toBe(403)
+    expect((await send('POST', '/api/v1/segments', 'analyst', 'not json')).status).toBe(403)
+    expect((await send('PUT', '/api/v1/segments/bad%20name!', 'analyst', junk)).status).toBe(403)
+    expect((await send('POST', '/api/v1/ingest/nope', 'operator', junk)).status).toBe(403)
+    expect((await send('POST', '/api/v1/keys', 'operator', '{}')).status).toBe(403)
+    expect((await get('/api/v1/audit?limit=-5', 'operator')).status).toBe(403)
+    expect((await get('/api/v1/risk?limit=abc', 'viewer')).status).toBe(403)
+    // With the scope, the same junk is a 400 naming what is wrong.
+    expect((await send('POST', '/api/v1/segments', 'operator', junk)).status).toBe(400)
+  })
+
+  it('declares a scope on every /api operation and checks it before parameters and body', async () => {
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { 'x-scope'?: string }>>
+    }
+    let checked = 0
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/api/')) continue
+      for (const [method, op] of Object.entries(ops)) {
+        if (path === '/api/v1/whoami') continue
+        expect(op['x-scope'], `${method} ${path}`).toBeDefined()
+        const scope = op['x-scope'] as Parameters<typeof allows>[1]
+        // Parameters that fail every schema: a path segment no pattern accepts, a query of junk.
+        const url = `${path.replace(/\{[^}]+\}/g, '%00bad%20')}?limit=-1&from=2026-13&asOf=x&format=x`
+        for (const role of ROLES) {
+          if (allows(role, scope)) continue
+          const r = await app.request(url, {
+            method: method.toUpperCase(),
+            headers: { ...auth(role), 'content-type': 'application/json' },
+            ...(method === 'get' ? {} : { body: '{"unexpected": [' }),
+          })
+          expect(r.status, `${role} ${method} ${path}`).toBe(403)
+          expect((await error(r))?.code).toBe('FORBIDDEN')
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(40)
+  })
+})
