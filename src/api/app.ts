@@ -28,6 +28,7 @@ import { DEFAULT_TREE, evaluateTree, type TreeConfigInput } from '../engine/metr
 import { apiError, errorBody, handleError } from './error-handler.js'
 import { allows, type KeyRecord, type KeyStore } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
+import { maskIdentity, maskMemberRow } from './masking.js'
 import { referencePage } from './reference.js'
 import { anyDate as date, month } from './schemas.js'
 import { auditWrites } from './routes/audit.js'
@@ -150,15 +151,7 @@ const json = (schema: z.ZodType, description: string) => ({
   ...errors,
 })
 
-/** Masks a phone or email for roles that may not see personal data. */
-export function maskIdentity(type: string, value: string): string {
-  if (type === 'email') {
-    const [user, domain] = value.split('@')
-    return `${(user ?? '').slice(0, 1)}***@${domain ?? ''}`
-  }
-  if (type === 'phone') return `${value.slice(0, value.length - 8)}****${value.slice(-4)}`
-  return value
-}
+export { maskIdentity } from './masking.js'
 
 export function createApp(options: ApiOptions) {
   const { driver } = options
@@ -543,7 +536,7 @@ export function createApp(options: ApiOptions) {
       },
       responses: json(
         z.object({}).passthrough().openapi('Member360'),
-        'A member with identities, purchases and predicted CLV (phone and email masked below operator)',
+        'A member with identities, purchases and predicted CLV; below the operator role every identity, name and personal attribute is masked and the birthday cut to its year',
       ),
     }),
     async (c) => {
@@ -559,20 +552,26 @@ export function createApp(options: ApiOptions) {
           if (e instanceof NotFoundError) return null
           throw e
         })
+      // Below the pii scope every identity, name and birthday is masked (src/api/masking.ts).
       const pii = allows(c.get('key').role, 'pii')
-      const identities = p.identities.map((i) => ({
-        ...i,
-        identityValue: pii
-          ? i['identityValue']
-          : maskIdentity(String(i['identityType']), String(i['identityValue'])),
-      }))
+      const mask = (i: Record<string, unknown>) =>
+        pii || i['identityValue'] === null || i['identityValue'] === undefined
+          ? i
+          : {
+              ...i,
+              identityValue: maskIdentity(String(i['identityType']), String(i['identityValue'])),
+            }
+      const identities = p.identities.map(mask)
+      const mergedFrom = p.mergedFrom.map(mask)
+      const member = pii ? p.member : maskMemberRow(p.member)
       const memberId = Number(p.member['memberId'])
       const signals = await timed(() => services.memberSignals(memberId))
       const timeline = await timed(() => getMemberTimeline(driver, memberId))
       return c.json(
         JSON.parse(
-          JSON.stringify({ ...p, identities, clv, ...signals, timeline, masked: !pii }, (_k, v) =>
-            typeof v === 'bigint' ? Number(v) : v,
+          JSON.stringify(
+            { ...p, member, identities, mergedFrom, clv, ...signals, timeline, masked: !pii },
+            (_k, v) => (typeof v === 'bigint' ? Number(v) : v),
           ),
         ),
         200,
