@@ -8,7 +8,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { listMemberScores } from '../analytics/clv.js'
 import { analyzeDrivers } from '../analytics/driver-analysis.js'
 import type { Clock } from '../core/clock.js'
-import { NotFoundError } from '../core/errors.js'
+import { formatIssue, NotFoundError, type InputIssue } from '../core/errors.js'
 import { GRAINS } from '../engine/dialects/dialect.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { getCohortRetention } from '../engine/cohorts/cohort-retention.js'
@@ -25,7 +25,13 @@ import { getOverview } from '../engine/metrics/overview.js'
 import { DataCache } from './data-cache.js'
 import { runMetrics } from '../engine/metrics/run.js'
 import { DEFAULT_TREE, evaluateTree, type TreeConfigInput } from '../engine/metrics/tree.js'
-import { apiError, errorBody, handleError } from './error-handler.js'
+import {
+  API_FIELD_NAMES,
+  apiError,
+  errorBody,
+  handleError,
+  withFieldNames,
+} from './error-handler.js'
 import { allows, type KeyRecord, type KeyStore } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
 import { maskIdentity, maskMemberRow } from './masking.js'
@@ -166,13 +172,23 @@ export function createApp(options: ApiOptions) {
   const maxRows = options.maxRows ?? 10_000
 
   const app = new OpenAPIHono<Env>({
+    // A request that fails its schema: 400 with each problem as parameter (or body field) and reason, the
+    // accepted values where the schema lists them, and a message that says the first problems in words.
     defaultHook: (result, c) => {
       if (!result.success) {
-        const issues = result.error.issues.map((i) => ({
-          field: i.path.join('.'),
-          reason: i.message,
-        }))
-        return c.json(errorBody('INPUT_INVALID', 'invalid request', { issues }), 400)
+        const whole = result.target === 'json' ? 'body' : result.target
+        const issues = result.error.issues.map((i) => {
+          const allowed = i.code === 'invalid_value' ? i.values.map((v) => String(v)) : undefined
+          const unknown = i.code === 'unrecognized_keys' ? i.keys : undefined
+          return {
+            field: i.path.length === 0 ? whole : i.path.join('.'),
+            reason: unknown ? `unknown field ${unknown.join(', ')}` : i.message,
+            ...(allowed ? { allowed } : {}),
+          }
+        })
+        const words = issues.slice(0, 3).map((i) => formatIssue(i))
+        const more = issues.length > 3 ? `; and ${issues.length - 3} more` : ''
+        return c.json(errorBody('INPUT_INVALID', `${words.join('; ')}${more}`, { issues }), 400)
       }
       return undefined
     },
@@ -400,14 +416,23 @@ export function createApp(options: ApiOptions) {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const d = await timed(() =>
-        analyzeDrivers(driver, {
-          core: q.core,
-          from: q.from,
-          to: q.to,
-          ...(q.candidates ? { candidates: q.candidates } : {}),
-          ...(q.by ? { by: q.by } : {}),
-        }),
+      // Its metrics are named by `core` and `candidates`, not `metrics`.
+      const names = (i: InputIssue) =>
+        i.field === 'metric'
+          ? i.value === q.core
+            ? 'core'
+            : 'candidates'
+          : API_FIELD_NAMES[i.field ?? '']
+      const d = await withFieldNames(names, () =>
+        timed(() =>
+          analyzeDrivers(driver, {
+            core: q.core,
+            from: q.from,
+            to: q.to,
+            ...(q.candidates ? { candidates: q.candidates } : {}),
+            ...(q.by ? { by: q.by } : {}),
+          }),
+        ),
       )
       return c.json(d as unknown as Record<string, unknown>, 200)
     },

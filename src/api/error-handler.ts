@@ -6,6 +6,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { inTermsOf, type FieldNames } from '../core/error-terms.js'
 import { InputError, MemberlensError, type ErrorCode } from '../core/errors.js'
 
 export type ApiErrorCode =
@@ -53,8 +54,31 @@ export function apiError(
   return c.json(errorBody(code, message, details), STATUS[code])
 }
 
+/**
+ * The API parameters that carry the request fields the engine names neutrally (`metric` → `metrics`,
+ * `dimension` → `by`, `timezone` → `tz`); the CLI names them by its flags instead (src/cli/output.ts).
+ */
+export const API_FIELD_NAMES: Readonly<Record<string, string>> = {
+  metric: 'metrics',
+  dimension: 'by',
+  timezone: 'tz',
+}
+
+/**
+ * Runs `fn`, renaming the fields of an input error it throws for a route whose parameters differ from
+ * the defaults (e.g. the drivers route, whose metrics are `core` and `candidates`).
+ */
+export async function withFieldNames<T>(names: FieldNames, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    throw inTermsOf(e, names)
+  }
+}
+
 /** The app's error handler. */
-export function handleError(error: unknown, c: Context, log: (e: unknown) => void): Response {
+export function handleError(thrown: unknown, c: Context, log: (e: unknown) => void): Response {
+  const error = inTermsOf(thrown, API_FIELD_NAMES)
   if (error instanceof MemberlensError && error.userFacing) {
     const details =
       error instanceof InputError

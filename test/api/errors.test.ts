@@ -3,6 +3,7 @@
  * even behind the dashboard's page fallback, 400 for impossible dates, the role check before validation,
  * parameter names (never CLI flags), valid values and did-you-mean, and no server paths in messages.
  */
+import { tmpdir } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/api/app.js'
 import { allows, KeyStore, ROLES, type Role } from '../../src/api/keys.js'
@@ -174,5 +175,183 @@ describe('role before validation', () => {
       }
     }
     expect(checked).toBeGreaterThan(40)
+  })
+})
+
+type Issue = { field?: string; reason: string; value?: unknown; allowed?: string[] }
+const issuesOf = async (r: Response) => {
+  const e = await error(r)
+  return { e, issues: (e?.details?.issues ?? []) as Issue[] }
+}
+/** A CLI flag in an API message: `--from`, `--where`… */
+const FLAG = /(^|[\s"'`(])--[a-z]/
+
+describe('parameter names, accepted values and did-you-mean', () => {
+  it('names API parameters, never CLI flags, in every metric query error', async () => {
+    const cases: Array<[string, string]> = [
+      ['metrics=net_revnue&from=2024-01&to=2024-02', 'metrics'],
+      ['metrics=orders&from=2024-03&to=2024-01', 'to'],
+      ['metrics=orders&from=2024-01&to=2024-02&where=region', 'where'],
+      ['metrics=orders&from=2024-01&to=2024-02&where=nope%3Dx', 'by'],
+      ['metrics=orders&from=2024-01&to=2024-02&by=regoin', 'by'],
+      ['metrics=orders&from=2024-01&to=2024-02&tz=Mars/Olympus_Mons', 'tz'],
+      ['metrics=orders&from=2024-01&to=2024-02&grain=fortnight', 'grain'],
+      ['metrics=registration_conversion&from=2024-01&to=2024-02&where=region%3Dx', 'where'],
+    ]
+    for (const [query, field] of cases) {
+      const r = await get(`/api/v1/metrics/query?${query}`, 'viewer')
+      expect(r.status, query).toBe(400)
+      const { e, issues } = await issuesOf(r)
+      expect(
+        issues.map((i) => i.field),
+        query,
+      ).toContain(field)
+      expect(e?.message, query).not.toMatch(FLAG)
+      expect(JSON.stringify(issues), query).not.toMatch(FLAG)
+      expect(e?.message, query).not.toBe('invalid request')
+    }
+  })
+
+  it('suggests the nearest metric and lists the valid ones for an unknown metric', async () => {
+    const r = await get(
+      '/api/v1/metrics/query?metrics=net_revnue&from=2024-01&to=2024-02',
+      'viewer',
+    )
+    const { e, issues } = await issuesOf(r)
+    expect(e?.message).toBe('metrics "net_revnue": unknown metric; did you mean net_revenue?')
+    expect(issues[0]?.allowed).toContain('net_revenue')
+    expect(issues[0]?.allowed).toContain('orders')
+    // Nothing near: no guess, still the list.
+    const far = await issuesOf(
+      await get('/api/v1/metrics/query?metrics=zzzzzzzz&from=2024-01&to=2024-02', 'viewer'),
+    )
+    expect(far.e?.message).toBe('metrics "zzzzzzzz": unknown metric')
+    expect(far.issues[0]?.allowed?.length).toBeGreaterThan(20)
+    // The drivers route names its metric parameters core and candidates.
+    const d = await issuesOf(
+      await get('/api/v1/drivers?core=net_revnue&from=2024-01&to=2024-02', 'viewer'),
+    )
+    expect(d.issues[0]?.field).toBe('core')
+    expect(d.e?.message).toContain('did you mean net_revenue?')
+    const c = await issuesOf(
+      await get(
+        '/api/v1/drivers?core=net_revenue&candidates=orders,aovv&from=2024-01&to=2024-02',
+        'viewer',
+      ),
+    )
+    expect(c.issues[0]?.field).toBe('candidates')
+    expect(c.e?.message).toContain('did you mean aov?')
+  })
+
+  it('suggests the nearest dimension and lists accepted values of schema enums', async () => {
+    const by = await issuesOf(
+      await get('/api/v1/metrics/query?metrics=orders&from=2024-01&to=2024-02&by=regoin', 'viewer'),
+    )
+    expect(by.e?.message).toContain('did you mean region?')
+    expect(by.issues[0]?.allowed).toContain('registration_channel')
+    const grain = await issuesOf(
+      await get(
+        '/api/v1/metrics/query?metrics=orders&from=2024-01&to=2024-02&grain=fortnight',
+        'viewer',
+      ),
+    )
+    expect(grain.issues[0]).toMatchObject({
+      field: 'grain',
+      allowed: ['day', 'week', 'month', 'quarter', 'year'],
+    })
+    expect(grain.e?.message).toMatch(/^grain: /)
+  })
+
+  it('gives the segment builder the reason a name or filter is refused', async () => {
+    const r = await send(
+      'POST',
+      '/api/v1/segments',
+      'operator',
+      JSON.stringify({ name: 'VIP 客户!', filter: { region: ['浙江'] }, colour: 'red' }),
+    )
+    expect(r.status).toBe(400)
+    const { e, issues } = await issuesOf(r)
+    expect(e?.message).toContain('name: letters, digits, _ . -')
+    expect(e?.message).toContain('unknown field colour')
+    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['name', 'body']))
+  })
+
+  it('the CLI keeps naming its flags for the same engine errors', async () => {
+    const { runMetrics } = await import('../../src/engine/metrics/run.js')
+    const { inTermsOf } = await import('../../src/core/error-terms.js')
+    const { CLI_FIELD_NAMES } = await import('../../src/cli/output.js')
+    const { API_FIELD_NAMES } = await import('../../src/api/error-handler.js')
+    const failure = await runMetrics(s.db.driver, {
+      metrics: ['orders'],
+      from: '2024-03',
+      to: '2024-01',
+      where: [],
+    }).catch((e: unknown) => e)
+    expect((inTermsOf(failure, CLI_FIELD_NAMES) as Error).message).toBe(
+      '--to "2024-01": is before the start of the range (2024-03)',
+    )
+    expect((inTermsOf(failure, API_FIELD_NAMES) as Error).message).toBe(
+      'to "2024-01": is before the start of the range (2024-03)',
+    )
+    const where = await runMetrics(s.db.driver, {
+      metrics: ['orders'],
+      from: '2024-01',
+      to: '2024-01',
+      where: ['no condition'],
+    }).catch((e: unknown) => e)
+    expect((inTermsOf(where, CLI_FIELD_NAMES) as Error).message).toMatch(/^--where "no condition"/)
+    expect((inTermsOf(where, API_FIELD_NAMES) as Error).message).toMatch(/^where "no condition"/)
+  })
+})
+
+describe('no server paths', () => {
+  it('names the uploaded file, never the server’s temporary path, in ingest errors', async () => {
+    const bad: Array<[string, string]> = [
+      [
+        'orders.csv',
+        'order_id,phone,ordered_at,channel,net_amount\nO9,13800138000,2024-01-05,app,"100\n',
+      ],
+      [
+        'orders.csv',
+        'order_id,phone,ordered_at,channel,net_amount\r\nO9,13800138000,2024-01-05,app,100\nO10,13800138000,2024-01-06,app,abc\n',
+      ],
+      [
+        'orders.csv',
+        'order_id,phone,ordered_at,channel,net_amount\nO9,13800138000,not a date,app,100\n',
+      ],
+    ]
+    let named = 0
+    for (const [name, content] of bad) {
+      const form = new FormData()
+      form.append('file', new File([content], name, { type: 'text/csv' }))
+      const r = await app.request('/api/v1/ingest/orders/file', {
+        method: 'POST',
+        headers: auth('admin'),
+        body: form,
+      })
+      expect(r.status).toBe(400)
+      const text = await r.text()
+      expect(text).not.toContain('memberlens-upload-')
+      expect(text).not.toContain(tmpdir())
+      expect(text).not.toContain('upload.csv')
+      if (text.includes(name)) named++
+    }
+    expect(named).toBe(bad.length)
+    // A JSON batch: its problems are named by record.
+    const batch = await send(
+      'POST',
+      '/api/v1/ingest/orders',
+      'admin',
+      JSON.stringify({
+        records: [
+          { order_id: 'O9', phone: '13800138000', ordered_at: 'x', channel: 'app', net_amount: 1 },
+        ],
+      }),
+    )
+    expect(batch.status).toBe(400)
+    const e = await error(batch)
+    expect(e?.message).not.toContain(tmpdir())
+    expect(e?.message).toMatch(/^records: /)
+    expect(e?.details?.issues?.[0]).toMatchObject({ file: 'records', line: 1, field: 'ordered_at' })
   })
 })

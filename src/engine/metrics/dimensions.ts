@@ -6,6 +6,7 @@
  * store, event channel) exist only on some sources; a metric whose measures lack one cannot be split by it.
  * @module
  */
+import { nearest } from '../../core/did-you-mean.js'
 import { InputError } from '../../core/errors.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { DEFAULT_LIFECYCLE_CONFIG } from '../lifecycle/lifecycle-config.js'
@@ -205,15 +206,18 @@ function rowColumn(id: string, column: string, sources: readonly SourceId[]): Di
   }
 }
 
-function badDimension(id: string, why: string): InputError {
+function badDimension(id: string, reason: string): InputError {
+  const guess = reason === '' ? nearest(id, [...MEMBER_DIMENSIONS, ...ROW_DIMENSIONS]) : undefined
+  const why = guess === undefined ? reason : `did you mean ${guess}?`
   return InputError.single({
     field: 'dimension',
     value: id,
     reason: `${why ? `${why}; ` : ''}dimensions: ${[...MEMBER_DIMENSIONS, ...ROW_DIMENSIONS].join(', ')}, attribute:<key>, experiment:<id>`,
+    allowed: [...MEMBER_DIMENSIONS, ...ROW_DIMENSIONS, 'attribute:<key>', 'experiment:<id>'],
   })
 }
 
-/** One `--where` condition: a member dimension compared with values. */
+/** One member filter condition (`where`): a member dimension compared with values. */
 export interface MemberCondition {
   readonly dimension: string
   readonly op: '=' | '!=' | 'in' | 'not in'
@@ -225,7 +229,7 @@ export function parseCondition(text: string): MemberCondition {
   const m = /^\s*([A-Za-z0-9_:.-]+)\s*(!=|=|\s+not\s+in\s+|\s+in\s+)\s*(.*)$/i.exec(text)
   if (!m)
     throw InputError.single({
-      field: '--where',
+      field: 'where',
       value: text,
       reason: 'expected field=value, field!=value or "field in a|b"',
     })
@@ -248,7 +252,7 @@ export function memberFilter(
     const d = parseDimension(dialect, c.dimension, options)
     if (d.kind !== 'member') {
       throw InputError.single({
-        field: '--where',
+        field: 'where',
         value: c.dimension,
         reason: 'filters apply to member fields only',
       })
