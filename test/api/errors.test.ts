@@ -355,3 +355,41 @@ describe('no server paths', () => {
     expect(e?.details?.issues?.[0]).toMatchObject({ file: 'records', line: 1, field: 'ordered_at' })
   })
 })
+
+describe('the dashboard shows the server’s reason', () => {
+  it('turns the segment builder’s refused save into the server’s message and problems', async () => {
+    const { apiErrorOf } = await import('../../web/src/api-error.js')
+    const r = await send(
+      'POST',
+      '/api/v1/segments',
+      'operator',
+      JSON.stringify({ name: 'VIP 客户!', filter: { region: ['浙江'] } }),
+    )
+    const shown = apiErrorOf(r.status, r.statusText, await r.json(), '可选值')
+    expect(shown.status).toBe(400)
+    expect(shown.code).toBe('INPUT_INVALID')
+    expect(shown.message).toContain('name: letters, digits, _ . -')
+    expect(shown.message).not.toContain('invalid request')
+    // The accepted values the server lists follow the reason, in the page's language.
+    const m = await get(
+      '/api/v1/metrics/query?metrics=orders&from=2024-01&to=2024-02&grain=x',
+      'viewer',
+    )
+    const grain = apiErrorOf(m.status, m.statusText, await m.json(), '可选值')
+    expect(grain.message).toContain('grain 可选值: day, week, month, quarter, year')
+  })
+
+  it('adds the problems a terse message leaves out, and falls back to the status without JSON', async () => {
+    const { apiErrorOf } = await import('../../web/src/api-error.js')
+    const terse = apiErrorOf(400, 'Bad Request', {
+      error: {
+        code: 'INPUT_INVALID',
+        message: 'invalid request',
+        details: { issues: [{ field: 'name', value: 'a b', reason: 'letters, digits, _ . -' }] },
+      },
+    })
+    expect(terse.message).toBe('invalid request; name "a b": letters, digits, _ . -')
+    expect(apiErrorOf(502, 'Bad Gateway', {}).message).toBe('502 Bad Gateway')
+    expect(apiErrorOf(500, '', null).message).toBe('500')
+  })
+})
