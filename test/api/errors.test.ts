@@ -192,7 +192,7 @@ describe('parameter names, accepted values and did-you-mean', () => {
       ['metrics=net_revnue&from=2024-01&to=2024-02', 'metrics'],
       ['metrics=orders&from=2024-03&to=2024-01', 'to'],
       ['metrics=orders&from=2024-01&to=2024-02&where=region', 'where'],
-      ['metrics=orders&from=2024-01&to=2024-02&where=nope%3Dx', 'by'],
+      ['metrics=orders&from=2024-01&to=2024-02&where=regoin%3Dx', 'where'],
       ['metrics=orders&from=2024-01&to=2024-02&by=regoin', 'by'],
       ['metrics=orders&from=2024-01&to=2024-02&tz=Mars/Olympus_Mons', 'tz'],
       ['metrics=orders&from=2024-01&to=2024-02&grain=fortnight', 'grain'],
@@ -301,6 +301,29 @@ describe('parameter names, accepted values and did-you-mean', () => {
     }).catch((e: unknown) => e)
     expect((inTermsOf(where, CLI_FIELD_NAMES) as Error).message).toMatch(/^--where "no condition"/)
     expect((inTermsOf(where, API_FIELD_NAMES) as Error).message).toMatch(/^where "no condition"/)
+    // A misspelt dimension inside a filter is the filter's problem; inside by, the split's.
+    const inWhere = await runMetrics(s.db.driver, {
+      metrics: ['orders'],
+      from: '2024-01',
+      to: '2024-01',
+      where: ['regoin=浙江'],
+    }).catch((e: unknown) => e)
+    expect((inTermsOf(inWhere, CLI_FIELD_NAMES) as Error).message).toMatch(
+      /^--where "regoin": did you mean region\?/,
+    )
+    const inBy = await runMetrics(s.db.driver, {
+      metrics: ['orders'],
+      from: '2024-01',
+      to: '2024-01',
+      by: ['regoin'],
+    }).catch((e: unknown) => e)
+    expect((inTermsOf(inBy, CLI_FIELD_NAMES) as Error).message).toMatch(/^--by "regoin"/)
+    // The tree's period, which the CLI takes as --period.
+    const { evaluateTree, DEFAULT_TREE } = await import('../../src/engine/metrics/tree.js')
+    const tree = await evaluateTree(s.db.driver, DEFAULT_TREE, { period: '2026-13' }).catch(
+      (e: unknown) => e,
+    )
+    expect((inTermsOf(tree, CLI_FIELD_NAMES) as Error).message).toMatch(/^--period "2026-13": /)
   })
 })
 
@@ -353,6 +376,14 @@ describe('no server paths', () => {
     expect(e?.message).not.toContain(tmpdir())
     expect(e?.message).toMatch(/^records: /)
     expect(e?.details?.issues?.[0]).toMatchObject({ file: 'records', line: 1, field: 'ordered_at' })
+    // Load options keep their own names: this route's parameter is timezone, not the metric routes' tz.
+    const tz = await app.request('/api/v1/ingest/orders/file?timezone=Mars/Olympus_Mons', {
+      method: 'POST',
+      headers: { ...auth('admin'), 'content-type': 'text/csv' },
+      body: 'order_id,phone,ordered_at,channel,net_amount\nO9,13800138000,2024-01-05,app,1\n',
+    })
+    expect(tz.status).toBe(400)
+    expect((await error(tz))?.message).toMatch(/^timezone "Mars\/Olympus_Mons": unknown time zone/)
   })
 })
 

@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRoute, z } from '@hono/zod-openapi'
+import { inTermsOf } from '../../core/error-terms.js'
 import { InputError, MemberlensError } from '../../core/errors.js'
 import { INGEST_TABLES, type IngestTable } from '../../core/schema.js'
 import { ingestFile, UNKNOWN_IDENTITY_RULES, type IngestOptions } from '../../ingest/ingest.js'
@@ -93,7 +94,8 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
       const r = await s
         .writeLock(() => ingestFile(driver, file, options))
         .catch((e: unknown) => {
-          throw withoutPath(e, [file, dir], shownAs)
+          // The load options keep their own names here (`timezone`, not the metric routes' `tz`).
+          throw inTermsOf(withoutPath(e, [file, dir], shownAs), {})
         })
       // The load has committed: an alert failure is the operator's to see, not a failed load.
       const fired =

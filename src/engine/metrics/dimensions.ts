@@ -241,6 +241,17 @@ export function parseCondition(text: string): MemberCondition {
   return { dimension: m[1] as string, op, values }
 }
 
+/** The dimension of a filter condition; an unknown one is a problem of the filter (`where`), not of `by`. */
+function whereDimension(dialect: SqlDialect, id: string, options: DimensionOptions) {
+  try {
+    return parseDimension(dialect, id, options)
+  } catch (e) {
+    const issue = e instanceof InputError && e.issues.length === 1 ? e.issues[0] : undefined
+    if (issue?.field !== 'dimension') throw e
+    throw InputError.single({ ...issue, field: 'where' })
+  }
+}
+
 /** The SQL condition over members aliased `m` for a list of conditions (all must hold). */
 export function memberFilter(
   dialect: SqlDialect,
@@ -249,7 +260,7 @@ export function memberFilter(
 ): Fragment | undefined {
   if (conditions.length === 0) return undefined
   const parts = conditions.map((c) => {
-    const d = parseDimension(dialect, c.dimension, options)
+    const d = whereDimension(dialect, c.dimension, options)
     if (d.kind !== 'member') {
       throw InputError.single({
         field: 'where',

@@ -271,7 +271,8 @@ function uniqueBy<T>(xs: readonly T[], key: (x: T) => string): T[] {
 
 // Calendar arithmetic on YYYY-MM-DD strings (UTC dates; periods are dates, so no zone applies here).
 
-function parseDay(text: string, field: string): string {
+/** A date as YYYY-MM-DD from YYYY, YYYY-MM or YYYY-MM-DD; throws naming `field` when it is not a real date. */
+export function parseDay(text: string, field: string): string {
   const t = /^\d{4}-\d{2}$/.test(text)
     ? `${text}-01`
     : /^\d{4}$/.test(text)
