@@ -34,8 +34,8 @@ function rename(error: InputError, names: FieldNames): InputError {
     const to = typeof names === 'function' ? names(issue) : names[issue.field]
     return to === undefined || to === issue.field ? issue : { ...issue, field: to }
   }
+  // Always a new error, so the one thrown stays as it was for any other surface that shows it.
   const issues = error.issues.map(one)
-  if (issues.every((x, i) => x === error.issues[i])) return error
   const single =
     error.issues.length === 1 && formatIssue(error.issues[0] as InputIssue) === error.message
   const message = single ? formatIssue(issues[0] as InputIssue) : error.message

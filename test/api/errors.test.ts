@@ -324,6 +324,30 @@ describe('parameter names, accepted values and did-you-mean', () => {
       (e: unknown) => e,
     )
     expect((inTermsOf(tree, CLI_FIELD_NAMES) as Error).message).toMatch(/^--period "2026-13": /)
+    // What the CLI prints: its flag, and the accepted values on a line of their own.
+    const { reportError } = await import('../../src/cli/output.js')
+    const grain = await runMetrics(s.db.driver, {
+      metrics: ['orders'],
+      from: '2024-01',
+      to: '2024-01',
+      grain: 'fortnight' as 'month',
+    }).catch((e: unknown) => e)
+    const printed: string[] = []
+    const write = process.stderr.write.bind(process.stderr)
+    process.stderr.write = ((chunk: string) => {
+      printed.push(String(chunk))
+      return true
+    }) as typeof process.stderr.write
+    try {
+      expect(reportError(grain, {})).toBe(2)
+      expect(reportError(failure, {})).toBe(2)
+    } finally {
+      process.stderr.write = write
+    }
+    const text = printed.join('')
+    expect(text).toContain('--grain "fortnight": one of day, week, month, quarter, year')
+    expect(text).toContain('accepted: day, week, month, quarter, year')
+    expect(text).toContain('--to "2024-01": is before the start of the range (2024-03)')
   })
 })
 

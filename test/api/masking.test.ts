@@ -160,6 +160,20 @@ describe('masking below the operator role', () => {
     expect(operatorLeaks).toBeGreaterThan(100)
   })
 
+  it('segment previews give analysts counts, never identities', async () => {
+    const r = await app.request('/api/v1/segment-sizes/preview', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret.analyst}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: { attributes: { source: 'referral' } } }),
+    })
+    expect(r.status).toBe(200)
+    const text = await r.text()
+    expect(leaks(text)).toEqual([])
+    expect((JSON.parse(text) as { members: number }).members).toBeGreaterThan(0)
+    // Exports of saved segments carry identities and are the operator's (scope segments).
+    expect((await get('/api/v1/segments/any/export', 'analyst')).status).toBe(403)
+  })
+
   it('no other GET route gives an analyst a raw identity value', async () => {
     const doc = (await (await app.request('/openapi.json')).json()) as {
       paths: Record<string, Record<string, unknown>>
