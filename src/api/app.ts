@@ -4,12 +4,11 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { listMemberScores } from '../analytics/clv.js'
 import { analyzeDrivers } from '../analytics/driver-analysis.js'
 import type { Clock } from '../core/clock.js'
-import { NotFoundError } from '../core/errors.js'
+import { formatIssue, NotFoundError, type InputIssue } from '../core/errors.js'
 import { GRAINS } from '../engine/dialects/dialect.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { getCohortRetention } from '../engine/cohorts/cohort-retention.js'
@@ -26,10 +25,18 @@ import { getOverview } from '../engine/metrics/overview.js'
 import { DataCache } from './data-cache.js'
 import { runMetrics } from '../engine/metrics/run.js'
 import { DEFAULT_TREE, evaluateTree, type TreeConfigInput } from '../engine/metrics/tree.js'
-import { apiError, errorBody, handleError } from './error-handler.js'
-import { allows, type KeyRecord, type KeyStore, type Scope } from './keys.js'
+import {
+  API_FIELD_NAMES,
+  apiError,
+  errorBody,
+  handleError,
+  withFieldNames,
+} from './error-handler.js'
+import { allows, type KeyRecord, type KeyStore } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
+import { maskIdentity, maskMemberRow } from './masking.js'
 import { referencePage } from './reference.js'
+import { anyDate as date, month } from './schemas.js'
 import { auditWrites } from './routes/audit.js'
 import { registerServiceRoutes, type ServiceOptions } from './routes/register.js'
 import { AuditLog } from '../store/audit-log.js'
@@ -41,6 +48,7 @@ import { registerValueRoutes } from './routes/value.js'
 import { registerRiskPageRoutes } from './routes/risk-page.js'
 import { registerLoyaltyProgramRoutes } from './routes/loyalty-program.js'
 import { registerGlossaryRoutes } from './routes/glossary.js'
+import { scoped } from './require-scope.js'
 
 export interface ApiOptions extends ServiceOptions {
   readonly driver: DuckDbDriver
@@ -89,7 +97,6 @@ const list = (max = 50) =>
         .filter((x) => x !== ''),
     )
     .pipe(z.array(z.string().min(1).max(100)).max(max))
-const date = z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, 'YYYY, YYYY-MM or YYYY-MM-DD')
 
 const MetricsQuery = z.object({
   metrics: list().openapi({
@@ -151,15 +158,7 @@ const json = (schema: z.ZodType, description: string) => ({
   ...errors,
 })
 
-/** Masks a phone or email for roles that may not see personal data. */
-export function maskIdentity(type: string, value: string): string {
-  if (type === 'email') {
-    const [user, domain] = value.split('@')
-    return `${(user ?? '').slice(0, 1)}***@${domain ?? ''}`
-  }
-  if (type === 'phone') return `${value.slice(0, value.length - 8)}****${value.slice(-4)}`
-  return value
-}
+export { maskIdentity } from './masking.js'
 
 export function createApp(options: ApiOptions) {
   const { driver } = options
@@ -174,13 +173,23 @@ export function createApp(options: ApiOptions) {
   const maxRows = options.maxRows ?? 10_000
 
   const app = new OpenAPIHono<Env>({
+    // A request that fails its schema: 400 with each problem as parameter (or body field) and reason, the
+    // accepted values where the schema lists them, and a message that says the first problems in words.
     defaultHook: (result, c) => {
       if (!result.success) {
-        const issues = result.error.issues.map((i) => ({
-          field: i.path.join('.'),
-          reason: i.message,
-        }))
-        return c.json(errorBody('INPUT_INVALID', 'invalid request', { issues }), 400)
+        const whole = result.target === 'json' ? 'body' : result.target
+        const issues = result.error.issues.map((i) => {
+          const allowed = i.code === 'invalid_value' ? i.values.map((v) => String(v)) : undefined
+          const unknown = i.code === 'unrecognized_keys' ? i.keys : undefined
+          return {
+            field: i.path.length === 0 ? whole : i.path.join('.'),
+            reason: unknown ? `unknown field ${unknown.join(', ')}` : i.message,
+            ...(allowed ? { allowed } : {}),
+          }
+        })
+        const words = issues.slice(0, 3).map((i) => formatIssue(i))
+        const more = issues.length > 3 ? `; and ${issues.length - 3} more` : ''
+        return c.json(errorBody('INPUT_INVALID', `${words.join('; ')}${more}`, { issues }), 400)
       }
       return undefined
     },
@@ -218,11 +227,6 @@ export function createApp(options: ApiOptions) {
     type: 'http',
     scheme: 'bearer',
   })
-
-  const guard = (c: Context<Env>, scope: Scope): Response | undefined =>
-    allows(c.get('key').role, scope)
-      ? undefined
-      : apiError(c, 'FORBIDDEN', `role ${c.get('key').role} may not read ${scope}`)
 
   // The overview and the tree read only loaded data: cached per data version (see data-cache.ts).
   const cache = new DataCache(driver)
@@ -268,14 +272,13 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/metrics',
       security,
       responses: json(z.object({ metrics: z.array(MetricDefSchema) }), 'The metric catalog'),
     }),
     (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       return c.json(
         {
           metrics: CATALOG.map((m) => ({
@@ -297,6 +300,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/metrics/query',
       security,
@@ -304,8 +308,6 @@ export function createApp(options: ApiOptions) {
       responses: json(MetricResultSchema, 'Metric values per period and dimension'),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const where = q.where === undefined ? [] : Array.isArray(q.where) ? q.where : [q.where]
       const r = await timed(() =>
@@ -342,6 +344,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/tree',
       security,
@@ -354,8 +357,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const t = await cache.get(`tree:${q.period ?? ''}:${q.tz}`, () =>
         timed(() =>
@@ -371,15 +372,13 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/overview',
       security,
       request: {
         query: z.object({
-          month: z
-            .string()
-            .regex(/^\d{4}-\d{2}$/)
-            .optional(),
+          month: month.optional(),
         }),
       },
       responses: json(
@@ -388,8 +387,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const o = await cache.get(`overview:${q.month ?? ''}`, () =>
         timed(() => getOverview(driver, q.month)),
@@ -400,6 +397,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/drivers',
       security,
@@ -418,17 +416,24 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
-      const d = await timed(() =>
-        analyzeDrivers(driver, {
-          core: q.core,
-          ...(q.from ? { from: q.from } : {}),
-          ...(q.to ? { to: q.to } : {}),
-          ...(q.candidates ? { candidates: q.candidates } : {}),
-          ...(q.by ? { by: q.by } : {}),
-        }),
+      // Its metrics are named by `core` and `candidates`, not `metrics`.
+      const names = (i: InputIssue) =>
+        i.field === 'metric'
+          ? i.value === q.core
+            ? 'core'
+            : 'candidates'
+          : API_FIELD_NAMES[i.field ?? '']
+      const d = await withFieldNames(names, () =>
+        timed(() =>
+          analyzeDrivers(driver, {
+            core: q.core,
+            ...(q.from ? { from: q.from } : {}),
+            ...(q.to ? { to: q.to } : {}),
+            ...(q.candidates ? { candidates: q.candidates } : {}),
+            ...(q.by ? { by: q.by } : {}),
+          }),
+        ),
       )
       return c.json(d as unknown as Record<string, unknown>, 200)
     },
@@ -444,6 +449,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/cohorts',
       security,
@@ -466,8 +472,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const asOf = await asOfDefault(q.asOf)
       const r = await timed(() =>
@@ -492,6 +496,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/lifecycle',
       security,
@@ -502,8 +507,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const asOf = await asOfDefault(c.req.valid('query').asOf)
       const stages = await timed(() => getStageCounts(driver, asOf))
       const named = stages.map((x) => ({
@@ -517,6 +520,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/rfm',
       security,
@@ -527,8 +531,6 @@ export function createApp(options: ApiOptions) {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const asOf = await asOfDefault(c.req.valid('query').asOf)
       const segments = (await timed(() => getRfmSummary(driver, asOf))).map((x) => ({
         ...x,
@@ -538,7 +540,7 @@ export function createApp(options: ApiOptions) {
     },
   )
 
-  const pages = { driver, security, json, guard, timed, asOf: asOfDefault }
+  const pages = { driver, security, json, timed, asOf: asOfDefault }
   registerLifecycleRoutes(app, pages)
   registerSegmentSummaryRoutes(app, pages)
   registerVoiceExperimentRoutes(app, pages)
@@ -550,6 +552,7 @@ export function createApp(options: ApiOptions) {
 
   app.openapi(
     createRoute({
+      ...scoped('members'),
       method: 'get',
       path: '/api/v1/members/{query}',
       security,
@@ -560,12 +563,10 @@ export function createApp(options: ApiOptions) {
       },
       responses: json(
         z.object({}).passthrough().openapi('Member360'),
-        'A member with identities, purchases and predicted CLV (phone and email masked below operator)',
+        'A member with identities, purchases and predicted CLV; below the operator role every identity, name and personal attribute is masked and the birthday cut to its year',
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'members')
-      if (denied) return denied as never
       const { query } = c.req.valid('param')
       const p = await timed(() => getMemberProfile(driver, query))
       // The member's predicted value from the latest CLV run, when one exists.
@@ -578,20 +579,26 @@ export function createApp(options: ApiOptions) {
           if (e instanceof NotFoundError) return null
           throw e
         })
+      // Below the pii scope every identity, name and birthday is masked (src/api/masking.ts).
       const pii = allows(c.get('key').role, 'pii')
-      const identities = p.identities.map((i) => ({
-        ...i,
-        identityValue: pii
-          ? i['identityValue']
-          : maskIdentity(String(i['identityType']), String(i['identityValue'])),
-      }))
+      const mask = (i: Record<string, unknown>) =>
+        pii || i['identityValue'] === null || i['identityValue'] === undefined
+          ? i
+          : {
+              ...i,
+              identityValue: maskIdentity(String(i['identityType']), String(i['identityValue'])),
+            }
+      const identities = p.identities.map(mask)
+      const mergedFrom = p.mergedFrom.map(mask)
+      const member = pii ? p.member : maskMemberRow(p.member)
       const memberId = Number(p.member['memberId'])
       const signals = await timed(() => services.memberSignals(memberId))
       const timeline = await timed(() => getMemberTimeline(driver, memberId))
       return c.json(
         JSON.parse(
-          JSON.stringify({ ...p, identities, clv, ...signals, timeline, masked: !pii }, (_k, v) =>
-            typeof v === 'bigint' ? Number(v) : v,
+          JSON.stringify(
+            { ...p, member, identities, mergedFrom, clv, ...signals, timeline, masked: !pii },
+            (_k, v) => (typeof v === 'bigint' ? Number(v) : v),
           ),
         ),
         200,
@@ -603,7 +610,6 @@ export function createApp(options: ApiOptions) {
   const services = registerServiceRoutes(app, options, {
     security,
     json,
-    guard,
     timed,
     asOf: asOfDefault,
     maxRows,
@@ -631,6 +637,15 @@ export function createApp(options: ApiOptions) {
     ),
   )
   app.get('/health', (c) => c.json({ ok: true }))
+  // Registered last, so a path under /api that no route matched answers a JSON 404 here, before any
+  // catch-all a host adds after createApp (the dashboard's page fallback) could answer it with HTML.
+  app.all('/api/*', (c) =>
+    apiError(
+      c,
+      'NOT_FOUND',
+      `no route ${c.req.method} ${c.req.path}; the routes are listed at /docs`,
+    ),
+  )
   return app
 }
 

@@ -6,6 +6,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { inTermsOf, type FieldNames } from '../core/error-terms.js'
 import { InputError, MemberlensError, type ErrorCode } from '../core/errors.js'
 
 export type ApiErrorCode =
@@ -15,6 +16,7 @@ export type ApiErrorCode =
   | 'RATE_LIMITED'
   | 'QUERY_TIMEOUT'
   | 'TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'
   | 'UNAVAILABLE'
   | 'INTERNAL'
@@ -30,6 +32,7 @@ export const STATUS: Readonly<Record<ApiErrorCode, ContentfulStatusCode>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   CONFLICT: 409,
   UNAVAILABLE: 503,
   RATE_LIMITED: 429,
@@ -51,8 +54,31 @@ export function apiError(
   return c.json(errorBody(code, message, details), STATUS[code])
 }
 
+/**
+ * The API parameters that carry the request fields the engine names neutrally (`metric` → `metrics`,
+ * `dimension` → `by`, `timezone` → `tz`); the CLI names them by its flags instead (src/cli/output.ts).
+ */
+export const API_FIELD_NAMES: Readonly<Record<string, string>> = {
+  metric: 'metrics',
+  dimension: 'by',
+  timezone: 'tz',
+}
+
+/**
+ * Runs `fn`, renaming the fields of an input error it throws for a route whose parameters differ from
+ * the defaults (e.g. the drivers route, whose metrics are `core` and `candidates`).
+ */
+export async function withFieldNames<T>(names: FieldNames, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    throw inTermsOf(e, names)
+  }
+}
+
 /** The app's error handler. */
-export function handleError(error: unknown, c: Context, log: (e: unknown) => void): Response {
+export function handleError(thrown: unknown, c: Context, log: (e: unknown) => void): Response {
+  const error = inTermsOf(thrown, API_FIELD_NAMES)
   if (error instanceof MemberlensError && error.userFacing) {
     const details =
       error instanceof InputError
@@ -60,9 +86,22 @@ export function handleError(error: unknown, c: Context, log: (e: unknown) => voi
         : undefined
     return apiError(c, error.code, error.message, details)
   }
-  // Hono's own client errors (a body that is not JSON) carry their status and a safe message.
-  if (error instanceof HTTPException && error.status === 400)
-    return apiError(c, 'INPUT_INVALID', error.message || 'malformed request')
+  // Hono's own client errors (a body that is not JSON, a body of another media type) carry their status.
+  if (error instanceof HTTPException) {
+    if (error.status === 400)
+      return apiError(c, 'INPUT_INVALID', error.message || 'malformed request')
+    if (error.status === 413) return apiError(c, 'TOO_LARGE', 'request body too large')
+    if (error.status === 415) {
+      const sent = c.req.header('content-type')
+      return apiError(
+        c,
+        'UNSUPPORTED_MEDIA_TYPE',
+        sent === undefined
+          ? 'the request has a body but no Content-Type; send it as application/json'
+          : `Content-Type ${JSON.stringify(sent)} is not accepted here; send the body as application/json`,
+      )
+    }
+  }
   log(error)
   return apiError(c, 'INTERNAL', 'internal error')
 }

@@ -9,6 +9,9 @@
  * | analyst | + read members, with phone and email masked |
  * | operator | + loyalty operations, segments and alert rules, unmasked |
  * | admin | everything, including ingest, key management and the audit log |
+ *
+ * Each route declares the scope it needs (`scoped()` in require-scope.ts); the check runs before the request's
+ * parameters and body are validated, so a role that may not use a route learns nothing more than 403.
  * @module
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
@@ -28,6 +31,8 @@ export const SCOPES = [
   'segments',
   'alerts',
   'ingest',
+  'keys',
+  'audit',
 ] as const
 export type Scope = (typeof SCOPES)[number]
 
@@ -35,7 +40,17 @@ const GRANTS: Readonly<Record<Role, readonly Scope[]>> = {
   viewer: ['aggregates'],
   analyst: ['aggregates', 'members'],
   operator: ['aggregates', 'members', 'pii', 'loyalty', 'segments', 'alerts'],
-  admin: ['aggregates', 'members', 'pii', 'loyalty', 'segments', 'alerts', 'ingest'],
+  admin: [
+    'aggregates',
+    'members',
+    'pii',
+    'loyalty',
+    'segments',
+    'alerts',
+    'ingest',
+    'keys',
+    'audit',
+  ],
 }
 
 export function allows(role: Role, scope: Scope): boolean {

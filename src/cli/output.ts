@@ -5,7 +5,8 @@
  */
 import pc from 'picocolors'
 import stringWidth from 'string-width'
-import { InputError, MemberlensError, formatIssue } from '../core/errors.js'
+import { inTermsOf } from '../core/error-terms.js'
+import { InputError, MemberlensError, formatIssue, type InputIssue } from '../core/errors.js'
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, notFound: 3 } as const
 
@@ -24,8 +25,31 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
   return value
 }
 
+/**
+ * The flags that carry the request fields the engine names neutrally (the API names them by its own
+ * parameters: src/api/error-handler.ts).
+ */
+export const CLI_FIELD_NAMES: Readonly<Record<string, string>> = {
+  from: '--from',
+  to: '--to',
+  where: '--where',
+  grain: '--grain',
+  dimension: '--by',
+  timezone: '--tz',
+  period: '--period',
+}
+
+/** The accepted values of an issue, at most 12 of them, as one line. */
+function allowedLine(issue: InputIssue): string | undefined {
+  const a = issue.allowed
+  if (a === undefined || a.length === 0) return undefined
+  const shown = a.slice(0, 12).join(', ')
+  return a.length > 12 ? `${shown}, … (${a.length} in all)` : shown
+}
+
 /** Prints an error and returns the exit code for it. */
-export function reportError(error: unknown, options: OutputOptions): number {
+export function reportError(thrown: unknown, options: OutputOptions): number {
+  const error = inTermsOf(thrown, CLI_FIELD_NAMES)
   const code = exitCodeFor(error)
   if (options.json) {
     const body =
@@ -53,6 +77,8 @@ export function reportError(error: unknown, options: OutputOptions): number {
     const single =
       error.issues.length === 1 && error.issues[0] && formatIssue(error.issues[0]) === error.message
     if (!single) for (const issue of error.issues) process.stderr.write(`  ${formatIssue(issue)}\n`)
+    const allowed = error.issues.length === 1 && error.issues[0] && allowedLine(error.issues[0])
+    if (allowed) process.stderr.write(`  accepted: ${allowed}\n`)
     if (error.totalIssues > error.issues.length) {
       process.stderr.write(
         `  … and ${error.totalIssues - error.issues.length} more (${error.totalIssues} in all)\n`,
@@ -121,7 +147,9 @@ export function keyValues(rows: ReadonlyArray<readonly [string, string]>): strin
 
 /** A table with a header row; numbers right-aligned. */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))))
+  const widths = header.map((h, i) =>
+    Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))),
+  )
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) =>

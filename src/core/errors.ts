@@ -42,6 +42,8 @@ export interface InputIssue {
   readonly field?: string
   readonly value?: string | null
   readonly reason: string
+  /** The values the field accepts, when they are few enough to list (e.g. metric ids). */
+  readonly allowed?: readonly string[]
 }
 
 /** Bad input: the message names file, line, field and reason; `issues` holds the first ones found. */

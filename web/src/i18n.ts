@@ -219,6 +219,7 @@ const LABELS: Record<Lang, Record<string, string>> = {
     api: 'API',
     loading: 'Loading…',
     error: 'Could not load this page',
+    accepted: 'accepted',
     needKey:
       'Open the dashboard with the link printed by `memberlens serve` (it carries a session key).',
     empty: 'No data for this selection.',
@@ -515,6 +516,7 @@ const LABELS: Record<Lang, Record<string, string>> = {
     api: 'API',
     loading: '加载中…',
     error: '页面加载失败',
+    accepted: '可选值',
     needKey: '请使用 `memberlens serve` 打印的链接打开看板（链接中带有会话密钥）。',
     empty: '所选条件下没有数据。',
     target: '目标',

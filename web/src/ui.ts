@@ -3,6 +3,7 @@
  * empty and error states.
  */
 import * as echarts from 'echarts/core'
+import { apiErrorOf, type ApiError } from './api-error'
 import { lang, t } from './i18n'
 
 export type Name = { en: string; zh: string }
@@ -14,24 +15,28 @@ if (fromHash) {
   history.replaceState(null, '', `${location.pathname}#/overview`)
 }
 
-export class ApiError extends Error {}
+export { ApiError } from './api-error'
 
-/** A GET with the session's key; non-2xx answers become an {@link ApiError} with the server's message. */
+/** The error of a non-2xx answer: the server's message and the problems it lists (api-error.ts). */
+async function failure(r: Response): Promise<ApiError> {
+  const body: unknown = await r.json().catch(() => ({}))
+  return apiErrorOf(r.status, r.statusText, body, t('accepted'))
+}
+
+/** A GET with the session's key; non-2xx answers become an {@link ApiError} with the server's reason. */
 export async function authorisedFetch(path: string): Promise<Response> {
   const key = sessionStorage.getItem('memberlens.key') ?? ''
   const r = await fetch(path, { headers: { authorization: `Bearer ${key}` } })
   if (r.ok) return r
-  const body = (await r.json().catch(() => ({}))) as { error?: { message?: string } }
-  throw new ApiError(body.error?.message ?? `${r.status} ${r.statusText}`)
+  throw await failure(r)
 }
 
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   const key = sessionStorage.getItem('memberlens.key') ?? ''
   const headers = { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` }
   const r = await fetch(path, { ...init, headers })
-  const body = (await r.json().catch(() => ({}))) as { error?: { message?: string } }
-  if (!r.ok) throw new ApiError(body.error?.message ?? `${r.status} ${r.statusText}`)
-  return body as T
+  if (!r.ok) throw await failure(r)
+  return (await r.json().catch(() => ({}))) as T
 }
 
 /** A GET with the session's key, answered with JSON. */

@@ -9,23 +9,22 @@ import { alertRuleInputSchema, alertRuleSchema } from '../../alerts/alert-rule.j
 import type { AlertService } from '../../alerts/alert-service.js'
 import { alertEventSchema } from '../../alerts/alert-store.js'
 import { apiError } from '../error-handler.js'
-import type { Scope } from '../keys.js'
 import { errorResponses, type RouteServices, type ServiceApp, type ServiceEnv } from './services.js'
+import { scoped } from '../require-scope.js'
 
 const RuleSchema = alertRuleSchema
 const EventSchema = alertEventSchema
 
 export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
-  const { security, json, guard } = s
-  const open = (c: Context<ServiceEnv>, scope: Scope): AlertService | Response => {
-    const denied = guard(c, scope)
-    if (denied) return denied
+  const { security, json } = s
+  const open = (c: Context<ServiceEnv>): AlertService | Response => {
     if (!s.alerts) return apiError(c, 'UNAVAILABLE', 'alerts are not configured on this server')
     return s.alerts
   }
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/alerts',
       security,
@@ -42,7 +41,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(z.object({ alerts: z.array(EventSchema) }), 'Alerts'),
     }),
     (c) => {
-      const a = open(c, 'aggregates')
+      const a = open(c)
       if (a instanceof Response) return a as never
       const q = c.req.valid('query')
       return c.json(
@@ -59,13 +58,14 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/alerts/rules',
       security,
       responses: json(z.object({ rules: z.array(RuleSchema) }), 'Alert rules'),
     }),
     (c) => {
-      const a = open(c, 'aggregates')
+      const a = open(c)
       if (a instanceof Response) return a as never
       return c.json({ rules: a.store.rules() }, 200)
     },
@@ -73,6 +73,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('alerts'),
       method: 'post',
       path: '/api/v1/alerts/rules',
       security,
@@ -104,7 +105,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
       },
     }),
     async (c) => {
-      const a = open(c, 'alerts')
+      const a = open(c)
       if (a instanceof Response) return a as never
       const rule = await a.store.addRule(c.req.valid('json'))
       return c.json(rule, 201)
@@ -113,6 +114,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('alerts'),
       method: 'delete',
       path: '/api/v1/alerts/rules/{id}',
       security,
@@ -120,7 +122,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(RuleSchema, 'The deleted rule'),
     }),
     async (c) => {
-      const a = open(c, 'alerts')
+      const a = open(c)
       if (a instanceof Response) return a as never
       return c.json(await a.store.removeRule(c.req.valid('param').id), 200)
     },
@@ -128,6 +130,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('alerts'),
       method: 'post',
       path: '/api/v1/alerts/evaluate',
       security,
@@ -149,7 +152,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
       ),
     }),
     async (c) => {
-      const a = open(c, 'alerts')
+      const a = open(c)
       if (a instanceof Response) return a as never
       const fired = await a.evaluate('manual')
       return c.json(

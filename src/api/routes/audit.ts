@@ -7,8 +7,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { AUDIT_OUTCOMES, outcomeOf, type AuditLog } from '../../store/audit-log.js'
-import { apiError } from '../error-handler.js'
 import type { KeyRecord } from '../keys.js'
+import { scoped } from '../require-scope.js'
 import type { RouteServices, ServiceApp, ServiceEnv } from './services.js'
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -71,6 +71,7 @@ export function auditWrites(
 export function registerAuditRoutes(app: ServiceApp, s: RouteServices): void {
   app.openapi(
     createRoute({
+      ...scoped('audit'),
       method: 'get',
       path: '/api/v1/audit',
       security: s.security,
@@ -91,12 +92,6 @@ export function registerAuditRoutes(app: ServiceApp, s: RouteServices): void {
       ),
     }),
     async (c) => {
-      if (c.get('key').role !== 'admin')
-        return apiError(
-          c,
-          'FORBIDDEN',
-          `role ${c.get('key').role} may not read the audit log`,
-        ) as never
       const q = c.req.valid('query')
       const r = await s.audit.list({
         limit: q.limit,

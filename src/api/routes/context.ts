@@ -5,9 +5,8 @@
  * @module
  */
 import type { OpenAPIHono, RouteConfig, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
-import type { KeyRecord, Scope } from '../keys.js'
+import type { KeyRecord } from '../keys.js'
 
 export type ApiEnv = { Variables: { key: KeyRecord } }
 export type ApiApp = OpenAPIHono<ApiEnv>
@@ -18,8 +17,6 @@ export interface RouteContext {
   readonly security: { ApiKey: string[] }[]
   /** A 200 JSON response with the given schema, plus the shared error responses. */
   readonly json: (schema: z.ZodType, description: string) => RouteConfig['responses']
-  /** A 403 response when the key's role lacks the scope, else undefined. */
-  readonly guard: (c: Context<ApiEnv>, scope: Scope) => Response | undefined
   /** Runs an analytics query under the API's time limit. */
   readonly timed: <T>(fn: () => Promise<T>) => Promise<T>
   /** The given instant, or the day after the data's last activity. */

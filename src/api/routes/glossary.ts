@@ -6,6 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { NotFoundError } from '../../core/errors.js'
 import { findTerm, glossary, nearestTerms } from '../../engine/metrics/glossary.js'
+import { scoped } from '../require-scope.js'
 import type { ApiApp, RouteContext } from './context.js'
 
 const Text = z.object({ en: z.string(), zh: z.string() })
@@ -29,14 +30,13 @@ export function registerGlossaryRoutes(app: ApiApp, ctx: RouteContext): void {
       operationId: 'listGlossary',
       summary: 'Every term and metric with its definition',
       security: ctx.security,
+      ...scoped('aggregates'),
       responses: ctx.json(
         z.object({ terms: z.array(TermSchema) }),
         'The glossary: concepts first, then the catalog metrics',
       ),
     }),
     (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       return c.json({ terms: [...glossary()] }, 200)
     },
   )
@@ -48,12 +48,11 @@ export function registerGlossaryRoutes(app: ApiApp, ctx: RouteContext): void {
       operationId: 'getGlossaryTerm',
       summary: 'One term of the glossary',
       security: ctx.security,
+      ...scoped('aggregates'),
       request: { params: z.object({ term: z.string().max(100) }) },
       responses: ctx.json(TermSchema, 'The term; 404 names the nearest terms'),
     }),
     (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const id = c.req.valid('param').term
       const term = findTerm(id)
       if (term === undefined)

@@ -10,11 +10,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRoute, z } from '@hono/zod-openapi'
+import { inTermsOf } from '../../core/error-terms.js'
+import { InputError, MemberlensError } from '../../core/errors.js'
 import { INGEST_TABLES, type IngestTable } from '../../core/schema.js'
 import { ingestFile, UNKNOWN_IDENTITY_RULES, type IngestOptions } from '../../ingest/ingest.js'
 import { SOURCE_FORMATS, type SourceFormat } from '../../ingest/source.js'
 import { apiError } from '../error-handler.js'
 import type { RouteServices, ServiceApp } from './services.js'
+import { scoped } from '../require-scope.js'
 
 /** Most records in one JSON batch. */
 export const MAX_BATCH_RECORDS = 50_000
@@ -59,12 +62,16 @@ type Parsed = z.infer<typeof Options> & {
 }
 
 export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
-  const { driver, security, json, guard } = s
+  const { driver, security, json } = s
 
-  /** Writes the bytes to a private temporary file, loads it and removes it; evaluates alerts after. */
+  /**
+   * Writes the bytes to a private temporary file, loads it and removes it; evaluates alerts after. Errors
+   * name the upload as the client knows it (`shownAs`), never the server's temporary path.
+   */
   const load = async (
     table: IngestTable,
     name: string,
+    shownAs: string,
     content: string | Uint8Array,
     o: Parsed,
   ): Promise<z.infer<typeof ReportSchema>> => {
@@ -84,7 +91,12 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
         ...(o.format === undefined ? {} : { format: o.format }),
         ...(o.delimiter === undefined ? {} : { delimiter: o.delimiter }),
       }
-      const r = await s.writeLock(() => ingestFile(driver, file, options))
+      const r = await s
+        .writeLock(() => ingestFile(driver, file, options))
+        .catch((e: unknown) => {
+          // The load options keep their own names here (`timezone`, not the metric routes' `tz`).
+          throw inTermsOf(withoutPath(e, [file, dir], shownAs), {})
+        })
       // The load has committed: an alert failure is the operator's to see, not a failed load.
       const fired =
         o.dryRun || !s.alerts
@@ -102,6 +114,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('ingest'),
       method: 'post',
       path: '/api/v1/ingest/{table}',
       security,
@@ -146,12 +159,11 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(ReportSchema, 'What the load did'),
     }),
     async (c) => {
-      const denied = guard(c, 'ingest')
-      if (denied) return denied as never
       const { table } = c.req.valid('param')
       const b = c.req.valid('json')
       const lines = b.records.map((r) => JSON.stringify(r)).join('\n')
-      const report = await load(table, 'batch.jsonl', `${lines}\n`, {
+      // Line n of the batch file is record n of the request.
+      const report = await load(table, 'batch.jsonl', 'records', `${lines}\n`, {
         ...Options.parse(b.options ?? {}),
         format: 'jsonl',
       })
@@ -161,6 +173,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('ingest'),
       method: 'post',
       path: '/api/v1/ingest/{table}/file',
       security,
@@ -178,13 +191,11 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(ReportSchema, 'What the load did'),
     }),
     async (c) => {
-      const denied = guard(c, 'ingest')
-      if (denied) return denied as never
       const { table } = c.req.valid('param')
       const q = c.req.valid('query')
       const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
       let content: Uint8Array
-      let name = 'upload'
+      let name = 'request body'
       if (type === 'multipart/form-data') {
         const form = await c.req.parseBody()
         const file = form['file']
@@ -211,7 +222,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
               : undefined)
       // The file's own name never reaches the file system: only its extension, from a closed list.
       const ext = format ?? /\.(csv|jsonl|parquet)$/i.exec(name)?.[1]?.toLowerCase() ?? 'csv'
-      const report = await load(table, `upload.${ext}`, content, {
+      const report = await load(table, `upload.${ext}`, shownName(name), content, {
         unknownIdentity: q.unknownIdentity,
         dryRun: q.dryRun === 'true',
         ...(format === undefined ? {} : { format }),
@@ -224,4 +235,38 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
       return c.json(report, 200)
     },
   )
+}
+
+/** The uploaded file's own name for messages: its last path segment, printable, at most 200 characters. */
+function shownName(name: string): string {
+  const base = name.split(/[\\/]/).at(-1) ?? ''
+  const clean = [...base]
+    .filter((ch) => ch >= ' ' && ch !== '\u007f')
+    .join('')
+    .slice(0, 200)
+  return clean === '' ? 'request body' : clean
+}
+
+/**
+ * The error with every server path in its message and issues replaced by the name the client knows; the
+ * paths are tried longest first, so the file's full path wins over its directory.
+ */
+function withoutPath(error: unknown, paths: readonly string[], shownAs: string): unknown {
+  if (!(error instanceof MemberlensError)) return error
+  const order = [...paths].sort((a, b) => b.length - a.length)
+  const clean = (text: string) => order.reduce((t, p) => t.replaceAll(p, shownAs), text)
+  if (error instanceof InputError)
+    return new InputError(
+      clean(error.message),
+      error.issues.map((i) => ({
+        ...i,
+        ...(i.file === undefined ? {} : { file: clean(i.file) }),
+        reason: clean(i.reason),
+        ...(typeof i.value === 'string' ? { value: clean(i.value) } : {}),
+      })),
+      error.totalIssues,
+      error,
+    )
+  if (!error.userFacing) return error
+  return new MemberlensError(error.code, clean(error.message), { cause: error })
 }

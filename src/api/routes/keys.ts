@@ -5,10 +5,9 @@
  * @module
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import { apiError } from '../error-handler.js'
 import { ROLES } from '../keys.js'
-import type { RouteServices, ServiceApp, ServiceEnv } from './services.js'
+import { scoped } from '../require-scope.js'
+import type { RouteServices, ServiceApp } from './services.js'
 
 const KeySchema = z
   .object({
@@ -21,21 +20,15 @@ const KeySchema = z
   .openapi('ApiKey')
 
 export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
-  const admin = (c: Context<ServiceEnv>) =>
-    c.get('key').role === 'admin'
-      ? undefined
-      : apiError(c, 'FORBIDDEN', `role ${c.get('key').role} may not manage keys`)
-
   app.openapi(
     createRoute({
+      ...scoped('keys'),
       method: 'get',
       path: '/api/v1/keys',
       security: s.security,
       responses: s.json(z.object({ keys: z.array(KeySchema) }), 'Keys, without secrets'),
     }),
     (c) => {
-      const denied = admin(c)
-      if (denied) return denied as never
       const keys = s.keys.list().map(({ hash: _hash, ...k }) => k)
       return c.json({ keys }, 200)
     },
@@ -43,6 +36,7 @@ export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('keys'),
       method: 'post',
       path: '/api/v1/keys',
       security: s.security,
@@ -62,8 +56,6 @@ export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
       ),
     }),
     async (c) => {
-      const denied = admin(c)
-      if (denied) return denied as never
       const b = c.req.valid('json')
       const { key, secret } = await s.keys.create(b.name, b.role)
       const { hash: _hash, ...shown } = key
@@ -73,6 +65,7 @@ export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('keys'),
       method: 'post',
       path: '/api/v1/keys/{id}/revoke',
       security: s.security,
@@ -80,8 +73,6 @@ export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
       responses: s.json(KeySchema, 'The revoked key'),
     }),
     async (c) => {
-      const denied = admin(c)
-      if (denied) return denied as never
       const { hash: _hash, ...k } = await s.keys.revoke(c.req.valid('param').id)
       return c.json(k, 200)
     },

@@ -18,8 +18,9 @@ import {
 } from '../../engine/lifecycle/lifecycle-transitions.js'
 import { periodRange } from '../../engine/lifecycle/period-range.js'
 import type { ApiApp, RouteContext } from './context.js'
+import { monthOrDay as day } from '../schemas.js'
+import { scoped } from '../require-scope.js'
 
-const day = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'YYYY-MM or YYYY-MM-DD')
 const Name = z.object({ en: z.string(), zh: z.string() })
 
 /** Most periods one request may ask for (each is one stage query). */
@@ -65,6 +66,7 @@ const instant = (d: string) => (d.length === 7 ? `${d}-01` : d)
 export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/lifecycle/sizes',
       security: ctx.security,
@@ -81,8 +83,6 @@ export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const range = periodRange(q.grain, instant(q.from), instant(q.to))
       if (range.length > MAX_LIFECYCLE_PERIODS)
@@ -111,6 +111,7 @@ export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/lifecycle/flows',
       security: ctx.security,
@@ -126,8 +127,6 @@ export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const to = q.to === undefined ? await ctx.asOf(undefined) : instant(q.to)
       const from = q.from === undefined ? threeMonthsBefore(to) : instant(q.from)

@@ -8,8 +8,9 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { InputError } from '../../core/errors.js'
 import { loyaltyProgramSummary, loyaltySynced } from '../../analytics/loyalty-program-summary.js'
 import type { ApiApp, RouteContext } from './context.js'
+import { month } from '../schemas.js'
+import { scoped } from '../require-scope.js'
 
-const month = z.string().regex(/^\d{4}-\d{2}$/, 'YYYY-MM')
 const num = z.number().nullable()
 
 const ProgramSchema = z
@@ -65,6 +66,7 @@ const MAX_MONTHS = 36
 export function registerLoyaltyProgramRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/loyalty-program',
       security: ctx.security,
@@ -80,8 +82,6 @@ export function registerLoyaltyProgramRoutes(app: ApiApp, ctx: RouteContext): vo
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       if (!(await ctx.timed(() => loyaltySynced(ctx.driver)))) return c.json({ program: null }, 200)
       const to = q.to ?? lastFullMonth(await ctx.asOf(undefined))

@@ -20,6 +20,7 @@ import {
 } from '../../ledger/ledger.service.js'
 import { apiError } from '../error-handler.js'
 import type { RouteServices, ServiceApp, ServiceEnv } from './services.js'
+import { scoped } from '../require-scope.js'
 
 const WriteResultSchema = z
   .object({
@@ -128,11 +129,9 @@ const EntrySchema = z
 const dateOf = (s: string | undefined) => (s === undefined ? {} : { at: new Date(s) })
 
 export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
-  const { security, json, guard } = s
+  const { security, json } = s
   /** The ledger, or the answer saying why it cannot be used. */
   const open = (c: Context<ServiceEnv>): Ledger | Response => {
-    const denied = guard(c, 'loyalty')
-    if (denied) return denied
     if (!s.ledger)
       return apiError(
         c,
@@ -147,6 +146,7 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
   }
   const write = (path: string, schema: z.ZodType, description: string) =>
     createRoute({
+      ...scoped('loyalty'),
       method: 'post',
       path,
       security,
@@ -241,6 +241,7 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('loyalty'),
       method: 'get',
       path: '/api/v1/loyalty/members/{memberId}/balance',
       security,
@@ -260,6 +261,7 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('loyalty'),
       method: 'get',
       path: '/api/v1/loyalty/members/{memberId}/history',
       security,

@@ -4,7 +4,6 @@
  * @module
  */
 import type { RouteConfig, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import type { AlertService } from '../../alerts/alert-service.js'
 import {
   findMemberRisk,
@@ -17,7 +16,7 @@ import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import type { Ledger } from '../../ledger/ledger.service.js'
 import type { AuditLog } from '../../store/audit-log.js'
-import type { KeyStore, Scope } from '../keys.js'
+import type { KeyStore } from '../keys.js'
 import { registerAlertRoutes } from './alerts.js'
 import { registerAuditRoutes } from './audit.js'
 import { registerIngestRoutes } from './ingest.js'
@@ -25,7 +24,7 @@ import { registerKeyRoutes } from './keys.js'
 import { registerLoyaltyRoutes } from './loyalty.js'
 import { registerRiskRoutes } from './risk.js'
 import { registerSegmentRoutes } from './segments.js'
-import { serialLock, type RouteServices, type ServiceApp, type ServiceEnv } from './services.js'
+import { serialLock, type RouteServices, type ServiceApp } from './services.js'
 
 export interface ServiceOptions {
   readonly driver: DuckDbDriver
@@ -42,7 +41,6 @@ export interface ServiceOptions {
 export interface RouteHelpers {
   readonly security: { ApiKey: string[] }[]
   readonly json: (schema: z.ZodType, description: string) => RouteConfig['responses']
-  readonly guard: (c: Context<ServiceEnv>, scope: Scope) => Response | undefined
   readonly timed: <T>(fn: () => Promise<T>) => Promise<T>
   readonly asOf: (asOf: string | undefined) => Promise<string>
   readonly maxRows: number
@@ -69,7 +67,6 @@ export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: Rou
     writeLock: serialLock(),
     security: h.security,
     json: h.json,
-    guard: h.guard,
     timed: h.timed,
     asOf: h.asOf,
     log: h.log,

@@ -12,8 +12,9 @@ import { funnelSpecSchema } from '../../engine/funnels/funnel-spec.js'
 import { SURVIVAL_ORIGINS } from '../../engine/lifecycle/churn-durations.js'
 import { DEFAULT_LIFECYCLE_CONFIG } from '../../engine/lifecycle/lifecycle-config.js'
 import type { ApiApp, RouteContext } from './context.js'
+import { day } from '../schemas.js'
+import { scoped } from '../require-scope.js'
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
 const dimension = z
   .string()
   .regex(/^[A-Za-z0-9_:.-]{1,80}$/)
@@ -88,6 +89,7 @@ const FunnelSchema = z
 export function registerRetentionRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/cohorts/ltv',
       security: ctx.security,
@@ -108,8 +110,6 @@ export function registerRetentionRoutes(app: ApiApp, ctx: RouteContext): void {
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const asOf = await ctx.asOf(q.asOf)
       const curves = await ctx.timed(() =>
@@ -129,6 +129,7 @@ export function registerRetentionRoutes(app: ApiApp, ctx: RouteContext): void {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/survival',
       security: ctx.security,
@@ -146,8 +147,6 @@ export function registerRetentionRoutes(app: ApiApp, ctx: RouteContext): void {
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const asOf = await ctx.asOf(q.asOf)
       const config = q.churnDays === undefined ? {} : { churnDays: q.churnDays }
@@ -188,6 +187,7 @@ export function registerRetentionRoutes(app: ApiApp, ctx: RouteContext): void {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'post',
       path: '/api/v1/funnels',
       security: ctx.security,
@@ -202,8 +202,6 @@ export function registerRetentionRoutes(app: ApiApp, ctx: RouteContext): void {
       responses: ctx.json(FunnelSchema, 'One result per dimension value'),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const spec = c.req.valid('json')
       const results = await ctx.timed(() => getFunnel(ctx.driver, spec))
       return c.json({ results: results.map((r) => ({ ...r, steps: [...r.steps] })) }, 200)

@@ -6,11 +6,17 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { CHURN_CLASSES } from '../../analytics/early-warning.js'
-import { formatRiskExport, getRiskExportRows } from '../../analytics/risk-export.js'
+import {
+  formatRiskExport,
+  getRiskExportRows,
+  RISK_EXPORT_COLUMNS,
+} from '../../analytics/risk-export.js'
+import { IDENTITY_TYPES } from '../../core/schema.js'
 import { riskSummary } from '../../analytics/risk-summary.js'
 import { NotFoundError } from '../../core/errors.js'
 import { allows } from '../keys.js'
 import type { ApiApp, RouteContext } from './context.js'
+import { scoped } from '../require-scope.js'
 
 const RiskMixSchema = z
   .object({
@@ -36,12 +42,18 @@ const RiskMixSchema = z
   })
   .openapi('RiskMix')
 
+/** The export's identity columns: every column named after an identity type (phone, email, wechat_unionid…). */
+const RISK_EXPORT_IDENTITIES = RISK_EXPORT_COLUMNS.filter((c) =>
+  (IDENTITY_TYPES as readonly string[]).includes(c),
+)
+
 /** Most rows one export may return. */
 const MAX_EXPORT_ROWS = 100_000
 
 export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/risk-mix',
       security: ctx.security,
@@ -56,8 +68,6 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const { threshold } = c.req.valid('query')
       const risk = await ctx
         .timed(() => riskSummary(ctx.driver, threshold))
@@ -71,11 +81,12 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
 
   app.openapi(
     createRoute({
+      ...scoped('members'),
       method: 'get',
       path: '/api/v1/risk-export',
       security: ctx.security,
       description:
-        'Members of one churn class in the latest risk scoring, highest score first, with identities and consent flags as CSV (or JSON Lines) for a campaign tool. Phone and email are left empty for roles without access to personal data.',
+        'Members of one churn class in the latest risk scoring, highest score first, with identities and consent flags as CSV (or JSON Lines) for a campaign tool. Every identity column (phone, email, WeChat unionid, app user id) is left empty for roles without access to personal data.',
       request: {
         query: z.object({
           churnClass: z.enum(CHURN_CLASSES),
@@ -97,8 +108,6 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
       },
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'members')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const { runId, rows } = await ctx.timed(() =>
         getRiskExportRows(ctx.driver, {
@@ -108,7 +117,12 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
         }),
       )
       const pii = allows(c.get('key').role, 'pii')
-      const out = pii ? rows : rows.map((r) => ({ ...r, phone: null, email: null }))
+      const out = pii
+        ? rows
+        : rows.map((r) => ({
+            ...r,
+            ...Object.fromEntries(RISK_EXPORT_IDENTITIES.map((k) => [k, null])),
+          }))
       c.header(
         'content-type',
         q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',

@@ -9,6 +9,7 @@ import { CHURN_CLASSES } from '../../analytics/early-warning.js'
 import { listRisk, RISK_ORDERS } from '../../analytics/risk.js'
 import { apiError } from '../error-handler.js'
 import type { RouteServices, ServiceApp } from './services.js'
+import { scoped } from '../require-scope.js'
 
 const RiskRowSchema = z
   .object({
@@ -30,10 +31,11 @@ const codes = (s: unknown): string[] =>
   typeof s === 'string' ? s.split(',').filter((x) => x !== '') : []
 
 export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
-  const { driver, security, json, guard, timed } = s
+  const { driver, security, json, timed } = s
 
   app.openapi(
     createRoute({
+      ...scoped('members'),
       method: 'get',
       path: '/api/v1/risk',
       security,
@@ -62,8 +64,6 @@ export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'members')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       if (q.offset + q.limit > s.maxRows)
         return apiError(c, 'TOO_LARGE', `offset + limit is over ${s.maxRows}`) as never
@@ -103,6 +103,7 @@ export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/clv/report',
       security,
@@ -125,8 +126,6 @@ export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'aggregates')
-      if (denied) return denied as never
       const run = await timed(() => getRun(driver, 'clv', c.req.valid('query').runId))
       if (run.kind !== 'clv')
         return apiError(c, 'NOT_FOUND', `${run.runId} is a ${run.kind} run, not a CLV run`) as never

@@ -11,8 +11,9 @@ import { segmentFilterSchema } from '../../engine/segments/segment-schema.js'
 import { getSegmentSize } from '../../engine/segments/segment-summary.js'
 import { listSegments } from '../../engine/segments/segment-store.js'
 import type { ApiApp, RouteContext } from './context.js'
+import { day } from '../schemas.js'
+import { scoped } from '../require-scope.js'
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
 const Name = z.object({ en: z.string(), zh: z.string() })
 
 const RfmGridSchema = z
@@ -79,6 +80,7 @@ const yearBefore = (d: string) => `${Number(d.slice(0, 4)) - 1}${d.slice(4, 10)}
 export function registerSegmentSummaryRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/rfm/grid',
       security: ctx.security,
@@ -89,8 +91,6 @@ export function registerSegmentSummaryRoutes(app: ApiApp, ctx: RouteContext): vo
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const asOf = await ctx.asOf(c.req.valid('query').asOf)
       const [cells, segments] = await ctx.timed(() =>
         Promise.all([getRfmGrid(ctx.driver, asOf), getRfmSummary(ctx.driver, asOf)]),
@@ -108,6 +108,7 @@ export function registerSegmentSummaryRoutes(app: ApiApp, ctx: RouteContext): vo
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/segment-sizes',
       security: ctx.security,
@@ -118,8 +119,6 @@ export function registerSegmentSummaryRoutes(app: ApiApp, ctx: RouteContext): vo
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const asOf = await ctx.asOf(c.req.valid('query').asOf)
       const window = { from: yearBefore(asOf), to: asOf }
       const saved = await listSegments(ctx.driver)
@@ -142,6 +141,7 @@ export function registerSegmentSummaryRoutes(app: ApiApp, ctx: RouteContext): vo
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'post',
       path: '/api/v1/segment-sizes/preview',
       security: ctx.security,
@@ -170,8 +170,6 @@ export function registerSegmentSummaryRoutes(app: ApiApp, ctx: RouteContext): vo
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const asOf = await ctx.asOf(c.req.valid('query').asOf)
       const window = { from: yearBefore(asOf), to: asOf }
       const { filter } = c.req.valid('json')

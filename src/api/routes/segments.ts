@@ -23,6 +23,7 @@ import {
 } from '../../engine/segments/segment-store.js'
 import { apiError } from '../error-handler.js'
 import { errorResponses, type RouteServices, type ServiceApp } from './services.js'
+import { scoped } from '../require-scope.js'
 
 const SavedSegmentSchema = z
   .object({
@@ -63,13 +64,14 @@ const flat = (s: {
 })
 
 export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
-  const { driver, security, json, guard } = s
+  const { driver, security, json } = s
   const body = (description: string) => ({
     body: { required: true, description, content: { 'application/json': { schema: SegmentBody } } },
   })
 
   app.openapi(
     createRoute({
+      ...scoped('segments'),
       method: 'get',
       path: '/api/v1/segments',
       security,
@@ -79,8 +81,6 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
       ),
     }),
     async (c) => {
-      const denied = guard(c, 'segments')
-      if (denied) return denied as never
       const list = await listSegments(driver)
       return c.json({ segments: list.map(flat) }, 200)
     },
@@ -88,6 +88,7 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('segments'),
       method: 'get',
       path: '/api/v1/segments/{name}',
       security,
@@ -95,14 +96,13 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(SavedSegmentSchema, 'One saved segment'),
     }),
     async (c) => {
-      const denied = guard(c, 'segments')
-      if (denied) return denied as never
       return c.json(flat(await getSegment(driver, c.req.valid('param').name)), 200)
     },
   )
 
   app.openapi(
     createRoute({
+      ...scoped('segments'),
       method: 'post',
       path: '/api/v1/segments',
       security,
@@ -126,8 +126,6 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
       },
     }),
     async (c) => {
-      const denied = guard(c, 'segments')
-      if (denied) return denied as never
       const input = c.req.valid('json')
       const saved = await s.writeLock(async () => {
         if (await findSegment(driver, input.name)) return undefined
@@ -146,6 +144,7 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('segments'),
       method: 'put',
       path: '/api/v1/segments/{name}',
       security,
@@ -154,8 +153,6 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(SavedSegmentSchema, 'The segment as saved'),
     }),
     async (c) => {
-      const denied = guard(c, 'segments')
-      if (denied) return denied as never
       const { name } = c.req.valid('param')
       const input = c.req.valid('json')
       const saved = await s.writeLock(async () => {
@@ -168,6 +165,7 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('segments'),
       method: 'delete',
       path: '/api/v1/segments/{name}',
       security,
@@ -175,8 +173,6 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
       responses: json(z.object({ deleted: z.string() }), 'The segment was deleted'),
     }),
     async (c) => {
-      const denied = guard(c, 'segments')
-      if (denied) return denied as never
       const { name } = c.req.valid('param')
       const existed = await s.writeLock(() => deleteSegment(driver, name))
       if (!existed)
@@ -187,6 +183,7 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
 
   app.openapi(
     createRoute({
+      ...scoped('segments'),
       method: 'get',
       path: '/api/v1/segments/{name}/export',
       security,
@@ -207,8 +204,6 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
       },
     }),
     async (c) => {
-      const denied = guard(c, 'segments')
-      if (denied) return denied as never
       const { name } = c.req.valid('param')
       const { format } = c.req.valid('query')
       const seg = await getSegment(driver, name)

@@ -5,13 +5,12 @@
  * @module
  */
 import type { OpenAPIHono, RouteConfig, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import type { Clock } from '../../core/clock.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import type { Ledger } from '../../ledger/ledger.service.js'
 import type { AlertService } from '../../alerts/alert-service.js'
 import type { AuditLog } from '../../store/audit-log.js'
-import type { KeyRecord, KeyStore, Scope } from '../keys.js'
+import type { KeyRecord, KeyStore } from '../keys.js'
 
 export type ServiceEnv = { Variables: { key: KeyRecord } }
 export type ServiceApp = OpenAPIHono<ServiceEnv>
@@ -30,7 +29,6 @@ export interface RouteServices {
   readonly writeLock: <T>(fn: () => Promise<T>) => Promise<T>
   readonly security: { ApiKey: string[] }[]
   readonly json: (schema: z.ZodType, description: string) => RouteConfig['responses']
-  readonly guard: (c: Context<ServiceEnv>, scope: Scope) => Response | undefined
   readonly timed: <T>(fn: () => Promise<T>) => Promise<T>
   readonly asOf: (asOf: string | undefined) => Promise<string>
   /** Reports a server-side failure that the client's answer does not carry. */

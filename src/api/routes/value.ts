@@ -9,8 +9,9 @@ import { clvValidationReport } from '../../analytics/clv.js'
 import { clvHistogram, pAliveGrid } from '../../analytics/clv-score-summary.js'
 import { getRun, RUN_ID_RE } from '../../analytics/clv-store.js'
 import type { ApiApp, RouteContext } from './context.js'
+import { day } from '../schemas.js'
+import { scoped } from '../require-scope.js'
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
 const num = z.number().nullable()
 
 const ValueSchema = z
@@ -77,6 +78,7 @@ const shift = (d: string, days: number) =>
 export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/value',
       security: ctx.security,
@@ -91,8 +93,6 @@ export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const runId = c.req.valid('query').runId
       const run = await ctx
         .timed(() => getRun(ctx.driver, 'clv', runId))
@@ -128,6 +128,7 @@ export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/value/validation',
       security: ctx.security,
@@ -144,8 +145,6 @@ export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const holdoutEnd = q.holdoutEnd ?? shift(await ctx.asOf(undefined), -1)
       const calibrationEnd = q.calibrationEnd ?? shift(holdoutEnd, -182)

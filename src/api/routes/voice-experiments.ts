@@ -14,8 +14,9 @@ import {
 import { voiceSummary } from '../../analytics/voice.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
 import type { ApiApp, RouteContext } from './context.js'
+import { day } from '../schemas.js'
+import { scoped } from '../require-scope.js'
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
 const num = z.number().nullable()
 const interval = z.array(num)
 const rate = z.object({ n: z.number(), count: z.number(), rate: num, ci: interval })
@@ -106,6 +107,7 @@ const MAX_VOICE_DAYS = 1830
 export function registerVoiceExperimentRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/voice',
       security: ctx.security,
@@ -123,8 +125,6 @@ export function registerVoiceExperimentRoutes(app: ApiApp, ctx: RouteContext): v
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const q = c.req.valid('query')
       const to = q.to ?? (await ctx.asOf(undefined))
       const from = q.from ?? yearBefore(to)
@@ -140,6 +140,7 @@ export function registerVoiceExperimentRoutes(app: ApiApp, ctx: RouteContext): v
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/experiments',
       security: ctx.security,
@@ -149,8 +150,6 @@ export function registerVoiceExperimentRoutes(app: ApiApp, ctx: RouteContext): v
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const experiments = await ctx.timed(() => listExperiments(ctx.driver))
       return c.json(
         {
@@ -167,6 +166,7 @@ export function registerVoiceExperimentRoutes(app: ApiApp, ctx: RouteContext): v
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
       method: 'get',
       path: '/api/v1/experiments/{id}',
       security: ctx.security,
@@ -183,8 +183,6 @@ export function registerVoiceExperimentRoutes(app: ApiApp, ctx: RouteContext): v
       ),
     }),
     async (c) => {
-      const denied = ctx.guard(c, 'aggregates')
-      if (denied) return denied as never
       const { id } = c.req.valid('param')
       const q = c.req.valid('query')
       const r = await ctx.timed(() =>

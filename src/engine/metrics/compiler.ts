@@ -33,13 +33,14 @@ export function checkMetrics(ctx: CompileContext, metrics: readonly MetricDef[])
           field: 'dimension',
           value: d.id,
           reason: `${m.id} can be split by ${allowed.join(', ') || 'nothing'}`,
+          allowed,
         })
       }
     }
     const measures = metricMeasures(m)
     if (ctx.memberFilter !== undefined && measures.some((x) => !x.memberBased)) {
       throw InputError.single({
-        field: '--where',
+        field: 'where',
         reason: `${m.id} includes spend or visitors, which have no members to filter`,
       })
     }

@@ -6,6 +6,7 @@
  * store, event channel) exist only on some sources; a metric whose measures lack one cannot be split by it.
  * @module
  */
+import { nearest } from '../../core/did-you-mean.js'
 import { InputError } from '../../core/errors.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { DEFAULT_LIFECYCLE_CONFIG } from '../lifecycle/lifecycle-config.js'
@@ -206,15 +207,18 @@ function rowColumn(id: string, column: string, sources: readonly SourceId[]): Di
   }
 }
 
-function badDimension(id: string, why: string): InputError {
+function badDimension(id: string, reason: string): InputError {
+  const guess = reason === '' ? nearest(id, [...MEMBER_DIMENSIONS, ...ROW_DIMENSIONS]) : undefined
+  const why = guess === undefined ? reason : `did you mean ${guess}?`
   return InputError.single({
     field: 'dimension',
     value: id,
     reason: `${why ? `${why}; ` : ''}dimensions: ${[...MEMBER_DIMENSIONS, ...ROW_DIMENSIONS].join(', ')}, attribute:<key>, experiment:<id>`,
+    allowed: [...MEMBER_DIMENSIONS, ...ROW_DIMENSIONS, 'attribute:<key>', 'experiment:<id>'],
   })
 }
 
-/** One `--where` condition: a member dimension compared with values. */
+/** One member filter condition (`where`): a member dimension compared with values. */
 export interface MemberCondition {
   readonly dimension: string
   readonly op: '=' | '!=' | 'in' | 'not in'
@@ -226,7 +230,7 @@ export function parseCondition(text: string): MemberCondition {
   const m = /^\s*([A-Za-z0-9_:.-]+)\s*(!=|=|\s+not\s+in\s+|\s+in\s+)\s*(.*)$/i.exec(text)
   if (!m)
     throw InputError.single({
-      field: '--where',
+      field: 'where',
       value: text,
       reason: 'expected field=value, field!=value or "field in a|b"',
     })
@@ -238,6 +242,17 @@ export function parseCondition(text: string): MemberCondition {
   return { dimension: m[1] as string, op, values }
 }
 
+/** The dimension of a filter condition; an unknown one is a problem of the filter (`where`), not of `by`. */
+function whereDimension(dialect: SqlDialect, id: string, options: DimensionOptions) {
+  try {
+    return parseDimension(dialect, id, options)
+  } catch (e) {
+    const issue = e instanceof InputError && e.issues.length === 1 ? e.issues[0] : undefined
+    if (issue?.field !== 'dimension') throw e
+    throw InputError.single({ ...issue, field: 'where' })
+  }
+}
+
 /** The SQL condition over members aliased `m` for a list of conditions (all must hold). */
 export function memberFilter(
   dialect: SqlDialect,
@@ -246,10 +261,10 @@ export function memberFilter(
 ): Fragment | undefined {
   if (conditions.length === 0) return undefined
   const parts = conditions.map((c) => {
-    const d = parseDimension(dialect, c.dimension, options)
+    const d = whereDimension(dialect, c.dimension, options)
     if (d.kind !== 'member') {
       throw InputError.single({
-        field: '--where',
+        field: 'where',
         value: c.dimension,
         reason: 'filters apply to member fields only',
       })

@@ -3,6 +3,7 @@
  * nearest-id suggestion for a term that does not exist.
  * @module
  */
+import { editDistance } from '../../core/did-you-mean.js'
 import { CONCEPTS, type Term } from '../../core/glossary.js'
 import { CATALOG, type MetricDef } from './catalog.js'
 
@@ -25,26 +26,6 @@ export function glossary(extra: readonly MetricDef[] = []): readonly Term[] {
   return terms
 }
 
-/** Levenshtein distance, for suggestions. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      row.push(
-        Math.min(
-          (prev[j] as number) + 1,
-          (row[j - 1] as number) + 1,
-          (prev[j - 1] as number) + cost,
-        ),
-      )
-    }
-    prev = row
-  }
-  return prev[b.length] as number
-}
-
 /** The term with this id (hyphens and case ignored), or undefined. */
 export function findTerm(id: string, terms: readonly Term[] = glossary()): Term | undefined {
   const key = id
@@ -61,7 +42,7 @@ export function nearestTerms(id: string, terms: readonly Term[] = glossary()): s
     .toLowerCase()
     .replace(/[-\s]+/g, '_')
   return terms
-    .map((t) => ({ id: t.id, d: distance(key, t.id) - (t.id.includes(key) ? key.length : 0) }))
+    .map((t) => ({ id: t.id, d: editDistance(key, t.id) - (t.id.includes(key) ? key.length : 0) }))
     .sort((a, b) => a.d - b.d || a.id.localeCompare(b.id))
     .slice(0, 3)
     .map((x) => x.id)

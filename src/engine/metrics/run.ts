@@ -5,6 +5,7 @@
  * range extended backwards as far as they need.
  * @module
  */
+import { nearest } from '../../core/did-you-mean.js'
 import { InputError } from '../../core/errors.js'
 import { tableExists, type Driver } from '../drivers/driver.js'
 import { GRAINS, type Grain } from '../dialects/dialect.js'
@@ -69,12 +70,16 @@ export interface MetricResult {
 
 /** Finds a metric by id in the catalog (and extra definitions); throws listing the ids when unknown. */
 export function getMetric(id: string, extra: readonly MetricDef[] = []): MetricDef {
-  const m = [...extra, ...CATALOG].find((x) => x.id === id)
+  const all = [...extra, ...CATALOG]
+  const m = all.find((x) => x.id === id)
   if (!m) {
+    const ids = all.map((x) => x.id)
+    const guess = nearest(id, ids)
     throw InputError.single({
       field: 'metric',
       value: id,
-      reason: 'unknown metric (run `memberlens metrics list`)',
+      reason: guess === undefined ? 'unknown metric' : `unknown metric; did you mean ${guess}?`,
+      allowed: ids,
     })
   }
   return m
@@ -117,7 +122,12 @@ const YEAR_LAG: Readonly<Record<Grain, number>> = {
 export async function runMetrics(driver: Driver, request: MetricRequest): Promise<MetricResult> {
   const grain = request.grain ?? 'month'
   if (!(GRAINS as readonly string[]).includes(grain)) {
-    throw InputError.single({ field: 'grain', value: grain, reason: `one of ${GRAINS.join(', ')}` })
+    throw InputError.single({
+      field: 'grain',
+      value: grain,
+      reason: `one of ${GRAINS.join(', ')}`,
+      allowed: GRAINS,
+    })
   }
   const columns = request.metrics.map((k) => parseMetricKey(k, request.extraMetrics))
   if (columns.length === 0)
@@ -125,7 +135,11 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
   const first = periodStart(parseDay(request.from, 'from'), grain)
   const lastP = periodStart(parseDay(request.to, 'to'), grain)
   if (lastP < first)
-    throw InputError.single({ field: 'to', value: request.to, reason: 'is before --from' })
+    throw InputError.single({
+      field: 'to',
+      value: request.to,
+      reason: `is before the start of the range (${request.from})`,
+    })
   const back = Math.max(0, ...columns.map((c) => lookback(c.trend, grain)))
   const queryFirst = addPeriods(first, grain, -back)
 
@@ -264,7 +278,8 @@ function uniqueBy<T>(xs: readonly T[], key: (x: T) => string): T[] {
 
 // Calendar arithmetic on YYYY-MM-DD strings (UTC dates; periods are dates, so no zone applies here).
 
-function parseDay(text: string, field: string): string {
+/** A date as YYYY-MM-DD from YYYY, YYYY-MM or YYYY-MM-DD; throws naming `field` when it is not a real date. */
+export function parseDay(text: string, field: string): string {
   const t = /^\d{4}-\d{2}$/.test(text)
     ? `${text}-01`
     : /^\d{4}$/.test(text)

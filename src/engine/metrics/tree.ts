@@ -14,6 +14,7 @@ import {
   addPeriods,
   getMetric,
   lastCompletePeriod,
+  parseDay,
   periodLabel,
   runMetrics,
   type MetricRequest,
@@ -153,6 +154,8 @@ export async function evaluateTree(
   const tree = parseTreeConfig(input)
   const grain = tree.grain
   const extra = options.extraMetrics ?? []
+  // A period that is no date (2026-13) is the caller's mistake, not a failure inside the date arithmetic.
+  if (options.period !== undefined) parseDay(options.period, 'period')
   const period = options.period ?? (await lastCompletePeriod(driver, grain))
   if (period === undefined)
     throw new ConfigError('the database holds no orders or events to evaluate the tree on')

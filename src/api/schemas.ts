@@ -1,0 +1,50 @@
+/**
+ * Request-parameter schemas shared by the routes. Dates are checked against the calendar, not only their
+ * shape, so `2026-13` or `2026-02-30` is a 400 naming the parameter instead of reaching the engine.
+ * @module
+ */
+import { z } from '@hono/zod-openapi'
+
+/** Date forms a parameter may accept. */
+export type DateForm = 'year' | 'month' | 'day'
+
+const SHAPES: Readonly<Record<DateForm, { re: RegExp; label: string }>> = {
+  year: { re: /^\d{4}$/, label: 'YYYY' },
+  month: { re: /^\d{4}-\d{2}$/, label: 'YYYY-MM' },
+  day: { re: /^\d{4}-\d{2}-\d{2}$/, label: 'YYYY-MM-DD' },
+}
+
+/** True when `text` is a real calendar year, month or day in one of the given forms. */
+export function isCalendarDate(text: string, forms: readonly DateForm[]): boolean {
+  const form = forms.find((f) => SHAPES[f].re.test(text))
+  if (form === undefined) return false
+  const [y, m = 1, d = 1] = text.split('-').map(Number) as [number, number?, number?]
+  if (m < 1 || m > 12 || d < 1) return false
+  const t = new Date(Date.UTC(y, m - 1, d))
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d
+}
+
+/** The words a date error gives for the accepted forms, e.g. `a date YYYY-MM or YYYY-MM-DD`. */
+function describe(forms: readonly DateForm[]): string {
+  const labels = forms.map((f) => SHAPES[f].label)
+  const list =
+    labels.length === 1 ? labels[0] : `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`
+  return `expected a real calendar date ${list} (month 01–12, a day the month has)`
+}
+
+/** A string parameter holding a calendar date in one of the given forms. */
+export function calendarDate(...forms: DateForm[]) {
+  return z
+    .string()
+    .max(10)
+    .refine((s) => isCalendarDate(s, forms), { message: describe(forms) })
+}
+
+/** `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a month or year stands for its first day). */
+export const anyDate = calendarDate('year', 'month', 'day')
+/** `YYYY-MM-DD`. */
+export const day = calendarDate('day')
+/** `YYYY-MM`. */
+export const month = calendarDate('month')
+/** `YYYY-MM` or `YYYY-MM-DD`. */
+export const monthOrDay = calendarDate('month', 'day')
