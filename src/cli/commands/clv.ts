@@ -304,7 +304,7 @@ export function renderRun(r: ClvRunReport): string {
     keyValues([
       ['mean P(alive)', pct(d.meanPAlive)],
       ['expected purchases (horizon)', fmt(d.expectedPurchases, 0)],
-      ['value at risk (P(alive)-weighted)', fmt(d.valueAtRisk, 0)],
+      ['value already lost (model: Σ (1 − P(alive)) × value if active)', fmt(d.valueAtRisk, 0)],
       [
         'members with P(alive) < 50 %',
         `${fmt(d.likelyInactive.members)} (value if active ${fmt(d.likelyInactive.valueIfActive, 0)})`,

@@ -149,7 +149,7 @@ Examples:
           keyValues([
             ['members scored', fmt(summary.members)],
             ['mean risk', pct(summary.meanScore)],
-            ['risk ≥ 50 %', fmt(summary.atRisk)],
+            ['high churn risk (score ≥ 50 %)', fmt(summary.atRisk)],
           ]),
           '',
           pc.bold('Churn class (all members) and playbook'),
@@ -526,7 +526,7 @@ export function renderDemoModels(m: DemoModels): string {
         ],
       ),
       pc.dim(
-        `mean P(alive) ${pct(d.meanPAlive)} · value at risk ${fmt(d.valueAtRisk, 0)} · ${fmt(d.likelyInactive.members)} members with P(alive) < 50 %`,
+        `mean P(alive) ${pct(d.meanPAlive)} · value already lost (model) ${fmt(d.valueAtRisk, 0)} · ${fmt(d.likelyInactive.members)} members with P(alive) < 50 %`,
       ),
     )
   }
