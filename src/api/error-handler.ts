@@ -32,6 +32,7 @@ export const STATUS: Readonly<Record<ApiErrorCode, ContentfulStatusCode>> = {
   TOO_LARGE: 413,
   CONFLICT: 409,
   UNAVAILABLE: 503,
+  DATABASE_BUSY: 503,
   RATE_LIMITED: 429,
   QUERY_FAILED: 500,
   INTERNAL: 500,

@@ -33,6 +33,8 @@ import { registerAlertCommands } from './commands/alerts.js'
 import { registerReportCommands } from './commands/report.js'
 import { runOverview } from './commands/overview.js'
 import { runSchema } from './commands/schema.js'
+import { registerConfigCommand } from './commands/config.js'
+import { installConfig } from './config.js'
 import { addEngineOptions, withEngine } from './engine-options.js'
 import { EXIT_CANCELLED, withInterruptHandler } from './interrupt.js'
 import { EXIT, reportError } from './output.js'
@@ -295,6 +297,9 @@ Examples:
   registerExperimentCommands(program)
   registerEffectsCommands(program)
   registerVoiceCommands(program)
+  registerConfigCommand(program)
+  // Flags not given on the command line take their values from the environment and memberlens.config.yaml.
+  installConfig(program)
 
   return program
 }
