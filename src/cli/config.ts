@@ -62,9 +62,7 @@ export const SETTINGS = {
   },
   tz: {
     env: 'MEMBERLENS_TZ',
-    schema: z
-      .string()
-      .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai or UTC'),
+    schema: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai or UTC'),
     builtIn: 'UTC',
     help: 'time zone: days and months of metrics; timestamps without offset when ingesting',
   },
@@ -178,9 +176,10 @@ async function readConfigFile(file: string): Promise<Partial<Record<SettingKey, 
     if (raw === null || raw === undefined) throw new ConfigError(`${where}: has no value`)
     if (typeof raw === 'object') throw new ConfigError(`${where}: must be a single value`)
     const value = checkValue(key, key === 'lock_wait' ? raw : String(raw), where)
-    out[key] = (key === 'db' || key === 'ledger') && typeof value === 'string'
-      ? besideFile(file, value)
-      : value
+    out[key] =
+      (key === 'db' || key === 'ledger') && typeof value === 'string'
+        ? besideFile(file, value)
+        : value
   }
   return out
 }
@@ -294,7 +293,11 @@ export function commandPath(cmd: Command): string {
 /** Fills a command's options from the environment and the project file, then checks its database exists. */
 export async function applyConfig(
   cmd: Command,
-  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv; readonly stderr?: (s: string) => void } = {},
+  options: {
+    readonly cwd?: string
+    readonly env?: NodeJS.ProcessEnv
+    readonly stderr?: (s: string) => void
+  } = {},
 ): Promise<EffectiveConfig> {
   const config = await loadConfig(options)
   current = config

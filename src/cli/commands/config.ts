@@ -15,7 +15,7 @@ import {
   type SettingKey,
   type SettingSource,
 } from '../config.js'
-import { printJson, table } from '../output.js'
+import { printJson } from '../output.js'
 
 /** The flags `config` takes, one per setting that commands take as a flag. */
 const FLAG_OF: Readonly<Partial<Record<SettingKey, string>>> = {
@@ -41,7 +41,8 @@ export function registerConfigCommand(program: Command): void {
     .addOption(new Option('--json', 'machine-readable JSON on stdout').default(false))
   for (const key of SETTING_KEYS) {
     const flag = FLAG_OF[key]
-    if (flag !== undefined) cmd.option(`--${flag} <value>`, `${SETTINGS[key].help} (${SETTINGS[key].env})`)
+    if (flag !== undefined)
+      cmd.option(`--${flag} <value>`, `${SETTINGS[key].help} (${SETTINGS[key].env})`)
   }
   cmd.addHelpText(
     'after',
@@ -86,11 +87,16 @@ the file are relative to the file's folder. Example ${CONFIG_FILE}:
     process.stdout.write(
       `${config.file === undefined ? `no ${CONFIG_FILE} here or in a folder above` : `file ${config.file}`}\n\n`,
     )
-    process.stdout.write(
-      `${table(
-        ['setting', 'value', 'from'],
-        rows.map((r) => [r.key, r.value === undefined ? '–' : String(r.value), describeSource(r.source)]),
-      )}\n`,
-    )
+    const cells = rows.map((r) => [
+      r.key,
+      r.value === undefined ? '–' : String(r.value),
+      describeSource(r.source),
+    ])
+    const keyWidth = Math.max(...cells.map((c) => c[0]?.length ?? 0))
+    const valueWidth = Math.max(...cells.map((c) => c[1]?.length ?? 0))
+    for (const [key, value, from] of cells)
+      process.stdout.write(
+        `${(key ?? '').padEnd(keyWidth)}  ${(value ?? '').padEnd(valueWidth)}  ${from ?? ''}\n`,
+      )
   })
 }
