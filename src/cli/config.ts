@@ -53,6 +53,7 @@ export const SETTINGS = {
   },
   url: {
     env: 'MEMBERLENS_URL',
+    alias: 'MEMBERLENS_CLICKHOUSE_URL',
     schema: z.url({
       protocol: /^https?$/,
       error: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:8123',
@@ -202,15 +203,17 @@ export async function loadConfig(
   const fromFile = file === undefined ? {} : await readConfigFile(file)
   const settings = {} as Record<SettingKey, Setting>
   for (const key of SETTING_KEYS) {
-    const spec = SETTINGS[key]
-    const fromEnv = env[spec.env]
-    if (fromEnv !== undefined && fromEnv !== '') {
-      const value = checkValue(key, fromEnv, `environment variable ${spec.env}`)
-      settings[key] = { value, source: { kind: 'env', name: spec.env } }
+    const spec: { readonly env: string; readonly alias?: string; readonly builtIn?: unknown } =
+      SETTINGS[key]
+    const name = [spec.env, spec.alias].find((n) => n !== undefined && (env[n] ?? '') !== '')
+    const fromEnv = name === undefined ? undefined : env[name]
+    if (name !== undefined && fromEnv !== undefined) {
+      const value = checkValue(key, fromEnv, `environment variable ${name}`)
+      settings[key] = { value, source: { kind: 'env', name } }
     } else if (fromFile[key] !== undefined && file !== undefined) {
       settings[key] = { value: fromFile[key], source: { kind: 'file', path: file } }
     } else {
-      settings[key] = { value: spec.builtIn, source: { kind: 'default' } }
+      settings[key] = { value: SETTINGS[key].builtIn, source: { kind: 'default' } }
     }
   }
   return { file, settings }
@@ -346,6 +349,13 @@ function checkDatabaseExists(cmd: Command, path: string): void {
 
 /** Installs the hook that applies the configuration before every command's action. */
 export function installConfig(program: Command): void {
+  program.addHelpText(
+    'after',
+    `
+Settings: a flag that is not given (--db, --engine, --url, --tz, --lang, --currency, --ledger) takes its value
+from MEMBERLENS_DB, MEMBERLENS_ENGINE, … or from ${CONFIG_FILE} in this folder or the nearest one above;
+\`memberlens config\` shows the effective settings and where each came from.`,
+  )
   program.hook('preAction', async (_program, action) => {
     await applyConfig(action)
   })

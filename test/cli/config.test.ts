@@ -78,6 +78,21 @@ describe('configuration', () => {
     // An empty variable counts as unset.
     expect(c.settings.engine.source).toEqual({ kind: 'default' })
     expect(c.settings.tz.source).toEqual({ kind: 'file', path: join(project, CONFIG_FILE) })
+
+    // MEMBERLENS_CLICKHOUSE_URL still sets the URL; MEMBERLENS_URL wins over it.
+    const alias = await loadConfig({
+      cwd: root,
+      env: { MEMBERLENS_CLICKHOUSE_URL: 'http://ch:8123' },
+    })
+    expect(alias.settings.url).toEqual({
+      value: 'http://ch:8123',
+      source: { kind: 'env', name: 'MEMBERLENS_CLICKHOUSE_URL' },
+    })
+    const both = await loadConfig({
+      cwd: root,
+      env: { MEMBERLENS_CLICKHOUSE_URL: 'http://ch:8123', MEMBERLENS_URL: 'https://olap:8443' },
+    })
+    expect(both.settings.url.value).toBe('https://olap:8443')
   })
 
   it('fills the options a command did not get as flags: flag over environment over file', async () => {

@@ -276,6 +276,13 @@ export function registerServeCommands(program: Command): void {
         return n
       }),
     )
+    .addHelpText(
+      'after',
+      `
+The database is open only while requests use it, and closed after a second without requests: other commands
+(ingest, alerts evaluate, …) run on the same database while the server runs, each waiting briefly for the file,
+and the API shows their data at the next request. A missing database file is an error unless --create.`,
+    )
     .action(async (flags: ServeOptions) => {
       const s = await startServer(flags)
       if (!existsSync(WEB_DIST))
