@@ -186,9 +186,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       release()
     }
   }
-  const server = await new Promise<ServerType>((ok) => {
-    const s = serve({ fetch, hostname: options.host, port: options.port }, () => ok(s))
-  })
+  let server: ServerType
+  try {
+    server = await new Promise<ServerType>((ok, fail) => {
+      const s = serve({ fetch, hostname: options.host, port: options.port }, () => ok(s))
+      s.once('error', fail)
+    })
+  } catch (error) {
+    // Not listening (the port is taken, …): let go of everything opened above.
+    if (timer) clearInterval(timer)
+    await audit.close()
+    await ledgerStore?.close()
+    await driver.close()
+    throw error
+  }
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   const url = `http://${options.host}:${port}`
