@@ -10,13 +10,13 @@
  *
  * A `preAction` hook ({@link installConfig}) fills the options a command declares from 2 and 3 before the
  * command runs, so every command sees the effective values as if they had been given as flags. This module
- * is light to import: it loads neither DuckDB nor the YAML parser unless a file is found.
+ * is light to import: it never loads DuckDB, and loads zod and the YAML parser only when a command runs.
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { Command } from 'commander'
-import { z } from 'zod'
+import type { ZodType } from 'zod'
 import { ConfigError, NotFoundError } from '../core/errors.js'
 import { setLockWaitPolicy } from '../store/db-lock.js'
 import { DEFAULT_DB_PATH, databaseExists } from '../store/db-path.js'
@@ -35,62 +35,38 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-const pathLike = z.string().trim().min(1, 'must not be empty')
-
-/** Every setting: its key in the file, its variable, its check, and its built-in default (for display). */
+/** Every setting: its key in the file, its variable, and its built-in default (for display). */
 export const SETTINGS = {
-  db: {
-    env: 'MEMBERLENS_DB',
-    schema: pathLike,
-    builtIn: DEFAULT_DB_PATH,
-    help: 'DuckDB database file',
-  },
-  engine: {
-    env: 'MEMBERLENS_ENGINE',
-    schema: z.enum(['duckdb', 'clickhouse'], 'must be duckdb or clickhouse'),
-    builtIn: 'duckdb',
-    help: 'analytics engine',
-  },
+  db: { env: 'MEMBERLENS_DB', builtIn: DEFAULT_DB_PATH, help: 'DuckDB database file' },
+  engine: { env: 'MEMBERLENS_ENGINE', builtIn: 'duckdb', help: 'analytics engine' },
   url: {
     env: 'MEMBERLENS_URL',
     alias: 'MEMBERLENS_CLICKHOUSE_URL',
-    schema: z.url({
-      protocol: /^https?$/,
-      error: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:8123',
-    }),
     builtIn: 'http://127.0.0.1:8123',
     help: 'ClickHouse HTTP endpoint (with engine clickhouse)',
   },
   tz: {
     env: 'MEMBERLENS_TZ',
-    schema: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai or UTC'),
     builtIn: 'UTC',
     help: 'time zone: days and months of metrics; timestamps without offset when ingesting',
   },
   lang: {
     env: 'MEMBERLENS_LANG',
-    schema: z.enum(['en', 'zh'], 'must be en or zh'),
     builtIn: 'en',
     help: 'language of labels, segment and stage names, reports',
   },
   currency: {
     env: 'MEMBERLENS_CURRENCY',
-    schema: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY'),
     builtIn: undefined,
     help: 'currency of ingested orders that have no currency column',
   },
   ledger: {
     env: 'MEMBERLENS_LEDGER',
-    schema: pathLike,
     builtIn: undefined,
     help: 'loyalty ledger: directory (embedded) or postgres:// URL',
   },
   lock_wait: {
     env: 'MEMBERLENS_LOCK_WAIT',
-    schema: z.coerce
-      .number('must be a number of seconds')
-      .min(0, 'must be 0 or more seconds')
-      .max(3600, 'must be at most 3600 seconds'),
     builtIn: 30,
     help: 'seconds to wait for a database that another process holds',
   },
@@ -128,8 +104,39 @@ export function findConfigFile(cwd: string): string | undefined {
   }
 }
 
-export function checkValue(key: SettingKey, raw: unknown, where: string): string | number {
-  const parsed = SETTINGS[key].schema.safeParse(raw)
+let checks: Record<SettingKey, ZodType<string | number>> | undefined
+
+/** The check of each setting, built on first use (zod is loaded only when a setting is read). */
+async function settingChecks(): Promise<Record<SettingKey, ZodType<string | number>>> {
+  if (checks) return checks
+  const { z } = await import('zod')
+  const pathLike = z.string().trim().min(1, 'must not be empty')
+  checks = {
+    db: pathLike,
+    engine: z.enum(['duckdb', 'clickhouse'], 'must be duckdb or clickhouse'),
+    url: z.url({
+      protocol: /^https?$/,
+      error: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:8123',
+    }),
+    tz: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai or UTC'),
+    lang: z.enum(['en', 'zh'], 'must be en or zh'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY'),
+    ledger: pathLike,
+    lock_wait: z.coerce
+      .number('must be a number of seconds')
+      .min(0, 'must be 0 or more seconds')
+      .max(3600, 'must be at most 3600 seconds'),
+  }
+  return checks
+}
+
+/** A setting's value checked; the error names `where` (file, line and key, or the variable or flag). */
+export async function checkValue(
+  key: SettingKey,
+  raw: unknown,
+  where: string,
+): Promise<string | number> {
+  const parsed = (await settingChecks())[key].safeParse(raw)
   if (!parsed.success) {
     const reason = parsed.error.issues[0]?.message ?? 'is invalid'
     throw new ConfigError(`${where}: ${reason} (got ${JSON.stringify(raw)})`)
@@ -176,7 +183,7 @@ async function readConfigFile(file: string): Promise<Partial<Record<SettingKey, 
     const raw = isScalar(valueNode) ? valueNode.value : valueNode?.toJSON()
     if (raw === null || raw === undefined) throw new ConfigError(`${where}: has no value`)
     if (typeof raw === 'object') throw new ConfigError(`${where}: must be a single value`)
-    const value = checkValue(key, key === 'lock_wait' ? raw : String(raw), where)
+    const value = await checkValue(key, key === 'lock_wait' ? raw : String(raw), where)
     out[key] =
       (key === 'db' || key === 'ledger') && typeof value === 'string'
         ? besideFile(file, value)
@@ -208,7 +215,7 @@ export async function loadConfig(
     const name = [spec.env, spec.alias].find((n) => n !== undefined && (env[n] ?? '') !== '')
     const fromEnv = name === undefined ? undefined : env[name]
     if (name !== undefined && fromEnv !== undefined) {
-      const value = checkValue(key, fromEnv, `environment variable ${name}`)
+      const value = await checkValue(key, fromEnv, `environment variable ${name}`)
       settings[key] = { value, source: { kind: 'env', name } }
     } else if (fromFile[key] !== undefined && file !== undefined) {
       settings[key] = { value: fromFile[key], source: { kind: 'file', path: file } }

@@ -60,6 +60,21 @@ describe('commands use the configured settings', () => {
     )
   })
 
+  it('config checks the flags it is given like every other source', async () => {
+    const bad = await run(['config', '--tz', 'Mars/Olympus'])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toContain(
+      '--tz: must be an IANA time zone such as Asia/Shanghai or UTC (got "Mars/Olympus")',
+    )
+    process.env['MEMBERLENS_ENGINE'] = 'clickhouse'
+    const ok = await run(['config', '--json'])
+    expect(JSON.parse(ok.out).settings.engine).toEqual({
+      value: 'clickhouse',
+      source: 'env',
+      variable: 'MEMBERLENS_ENGINE',
+    })
+  })
+
   it('MEMBERLENS_TZ is the zone of timestamps without offset, below a mapping file’s timezone', async () => {
     const db = join(dir, 'tz.duckdb')
     process.env['MEMBERLENS_TZ'] = 'Asia/Shanghai'

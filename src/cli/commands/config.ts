@@ -59,14 +59,14 @@ the file are relative to the file's folder. Example ${CONFIG_FILE}:
   )
   cmd.action(async (flags: Record<string, unknown>, self: Command) => {
     const config = currentConfig() ?? (await loadConfig())
-    const rows: Row[] = SETTING_KEYS.map((key) => {
+    const rows: Row[] = []
+    for (const key of SETTING_KEYS) {
       const flag = FLAG_OF[key]
       if (flag !== undefined && self.getOptionValueSource(flag) === 'cli') {
-        const value = checkValue(key, flags[flag], `--${flag}`)
-        return { key, value, source: { kind: 'flag' } }
-      }
-      return { key, ...config.settings[key] }
-    })
+        const value = await checkValue(key, flags[flag], `--${flag}`)
+        rows.push({ key, value, source: { kind: 'flag' } })
+      } else rows.push({ key, ...config.settings[key] })
+    }
     if (flags['json'] === true) {
       printJson({
         file: config.file ?? null,
