@@ -190,12 +190,28 @@ export class DuckDbDriver implements Driver {
     if (this.users > 0 || this.sharing === undefined) return
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined
-      if (this.users > 0 || this.inTransaction || this.handle === undefined) return
-      const handle = this.handle
-      this.handle = undefined
-      closeHandle(handle)
+      void this.closeIdle()
     }, this.sharing.idleMs)
     this.idleTimer.unref()
+  }
+
+  /**
+   * Closes an idle shared database. The checkpoint that closing implies runs first, asynchronously, so that
+   * the synchronous close does not hold up the event loop; a caller that arrives meanwhile keeps it open.
+   */
+  private async closeIdle(): Promise<void> {
+    const handle = this.handle
+    if (this.users > 0 || this.inTransaction || handle === undefined) return
+    if (!this.options.readOnly) {
+      try {
+        await handle.connection.run('CHECKPOINT')
+      } catch {
+        // Closing checkpoints anyway; a failed early checkpoint only costs time there.
+      }
+    }
+    if (this.users > 0 || this.inTransaction || this.handle !== handle) return
+    this.handle = undefined
+    closeHandle(handle)
   }
 
   /** True while a shared driver has its database open (always true for an opened one until closed). */
