@@ -67,6 +67,11 @@ describe('commands use the configured settings', () => {
       '--tz: must be an IANA time zone such as Asia/Shanghai or UTC (got "Mars/Olympus")',
     )
     process.env['MEMBERLENS_ENGINE'] = 'clickhouse'
+    const text = await run(['config', '--lang', 'zh'])
+    expect(text.code).toBe(0)
+    expect(text.out).toMatch(/^engine +clickhouse +env MEMBERLENS_ENGINE$/m)
+    expect(text.out).toMatch(/^lang +zh +flag$/m)
+    expect(text.out).toMatch(/^tz +UTC +default$/m)
     const ok = await run(['config', '--json'])
     expect(JSON.parse(ok.out).settings.engine).toEqual({
       value: 'clickhouse',

