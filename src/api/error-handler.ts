@@ -35,6 +35,7 @@ export const STATUS: Readonly<Record<ApiErrorCode, ContentfulStatusCode>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   CONFLICT: 409,
   UNAVAILABLE: 503,
+  DATABASE_BUSY: 503,
   RATE_LIMITED: 429,
   QUERY_FAILED: 500,
   INTERNAL: 500,

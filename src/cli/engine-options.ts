@@ -47,7 +47,7 @@ export function addEngineOptions<C extends Command>(cmd: C): C {
     .addOption(
       new Option(
         '--url <url>',
-        'ClickHouse HTTP endpoint (or MEMBERLENS_CLICKHOUSE_URL; default http://127.0.0.1:8123)',
+        'ClickHouse HTTP endpoint (or MEMBERLENS_URL; default http://127.0.0.1:8123)',
       ),
     )
     .addOption(

@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module'
 import { Command, CommanderError } from 'commander'
+import { installConfig } from './config.js'
 import { EXIT_CANCELLED, withInterruptHandler } from './interrupt.js'
 import { EXIT, reportError } from './output.js'
 
@@ -113,6 +114,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'ClickHouse: table DDL and loading a database into ClickHouse',
     load: async () => (await import('./commands/clickhouse.js')).registerClickHouseCommands,
   },
+  config: {
+    summary: 'the effective settings and where each came from',
+    load: async () => (await import('./commands/config.js')).registerConfigCommand,
+  },
 }
 
 /** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
@@ -121,9 +126,12 @@ function packageVersion(): string {
   return pkg.version
 }
 
-/** The top-level program, without commands. */
+/**
+ * The top-level program, without commands. Flags not given on the command line take their values from the
+ * environment and memberlens.config.yaml (a hook that runs before every command's action).
+ */
 function baseProgram(): Command {
-  return new Command('memberlens')
+  const program = new Command('memberlens')
     .description(
       'Member metrics and retention: ingest member data, resolve identities, analyse in DuckDB.',
     )
@@ -132,6 +140,8 @@ function baseProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride()
+  installConfig(program)
+  return program
 }
 
 /** The command a command line runs: its first word that is not an option (`help X` runs X's help). */

@@ -109,6 +109,7 @@ export function exitCodeFor(error: unknown): number {
     case 'MODEL_FIT_FAILED':
       return EXIT.badInput
     case 'QUERY_FAILED':
+    case 'DATABASE_BUSY':
       return EXIT.failure
     default: {
       const _exhaustive: never = error.code

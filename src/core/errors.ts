@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'INSUFFICIENT_POINTS'
   | 'MODEL_FIT_FAILED'
   | 'CONFIG_INVALID'
+  | 'DATABASE_BUSY'
 
 export class MemberlensError extends Error {
   readonly code: ErrorCode

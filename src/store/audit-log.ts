@@ -4,7 +4,8 @@
  *
  * The table lives in its own DuckDB database (`memberlens.audit.duckdb` beside the member database), opened on
  * its own connection: writing an audit row never waits behind an analytics query on the member database, so
- * a slow report cannot hold up a loyalty write's answer.
+ * a slow report cannot hold up a loyalty write's answer. The file is open only while in use (see
+ * `DuckDbDriver.shared`), so the CLI can record key changes while a server runs.
  * @module
  */
 import type { Clock } from '../core/clock.js'
@@ -51,7 +52,15 @@ export class AuditLog {
 
   private init(): Promise<DuckDbDriver> {
     this.opened ??= (async () => {
-      const driver = await DuckDbDriver.open({ path: this.path, threads: 1 })
+      // Opened on demand and let go after a second unused, so that the CLI (`memberlens keys create`) can
+      // record its changes while a server runs; `:memory:` stays open.
+      const driver =
+        this.path === ':memory:'
+          ? await DuckDbDriver.open({ path: this.path, threads: 1 })
+          : DuckDbDriver.shared(
+              { path: this.path, threads: 1 },
+              { idleMs: 1000, lockWait: { timeoutMs: 5000, intervalMs: 50 } },
+            )
       await driver.execute(sql`CREATE SEQUENCE IF NOT EXISTS api_audit_id`)
       await driver.execute(sql`CREATE TABLE IF NOT EXISTS api_audit (
         id BIGINT PRIMARY KEY DEFAULT nextval('api_audit_id'), logged_at TIMESTAMP NOT NULL, key_id VARCHAR NOT NULL,

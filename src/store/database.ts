@@ -6,10 +6,9 @@ import { TABLES, TABLE_NAMES } from '../core/schema.js'
 import { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { buildCreateTable } from '../engine/sql/ddl.js'
 import { sql } from '../engine/sql/fragment.js'
+import { DEFAULT_DB_PATH } from './db-path.js'
 
-import { DEFAULT_DB_PATH } from './location.js'
-
-export { DEFAULT_DB_PATH }
+export { DEFAULT_DB_PATH } from './db-path.js'
 export const SCHEMA_VERSION = 1
 
 export interface OpenOptions {

@@ -10,6 +10,7 @@ import {
 } from '../../ingest/ingest.js'
 import { PRESETS, findPreset, type PresetReport } from '../../ingest/presets/index.js'
 import type { Database } from '../../store/database.js'
+import { configuredFallback } from '../config.js'
 import { fmt, printJson, table } from '../output.js'
 import { createProgress, type Progress } from '../progress.js'
 import { parseMapFlags, readMappingFile, type IngestFlags } from '../validations/ingest.js'
@@ -26,6 +27,8 @@ export async function runIngest(
   const results: Array<IngestReport | PresetReport> = []
   try {
     if (preset) {
+      // A flag, then MEMBERLENS_TZ / memberlens.config.yaml (a preset has no mapping file).
+      const presetZone = flags.tz ?? configuredFallback('tz')
       for (const file of files) {
         const watch = watchPhases(db, progress)
         try {
@@ -34,7 +37,7 @@ export async function runIngest(
               clock: systemClock,
               dryRun: flags.dryRun,
               maxIssues: flags.maxErrors,
-              ...(flags.tz === undefined ? {} : { timezone: flags.tz }),
+              ...(presetZone === undefined ? {} : { timezone: presetZone }),
               onPhase: watch.onPhase,
             }),
           )
@@ -63,9 +66,10 @@ export async function runIngest(
         ...(fromFile.ignore ?? []),
         ...(flags.ignore ? flags.ignore.split(',').map((s) => s.trim()) : []),
       ]
-      const timezone = flags.tz ?? fromFile.timezone
+      // A flag, then the mapping file, then MEMBERLENS_TZ / memberlens.config.yaml.
+      const timezone = flags.tz ?? fromFile.timezone ?? configuredFallback('tz')
       const dateFormat = flags.dateFormat ?? fromFile.date_format
-      const currency = flags.currency ?? fromFile.currency
+      const currency = flags.currency ?? fromFile.currency ?? configuredFallback('currency')
       const delimiter = flags.delimiter ?? fromFile.delimiter
       const encoding = flags.encoding ?? fromFile.encoding
       const format = flags.format ?? fromFile.format

@@ -29,7 +29,7 @@ import {
   type TreeNode,
   type TreeResult,
 } from '../../engine/metrics/tree.js'
-import { DEFAULT_DB_PATH } from '../../store/location.js'
+import { DEFAULT_DB_PATH } from '../../store/db-path.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { printJson, table } from '../output.js'
 

@@ -20,7 +20,12 @@ import { loadProgram } from '../../ledger/program.js'
 import { openLedgerStore } from '../../ledger/stores/open-store.js'
 import type { LedgerStore } from '../../ledger/stores/store.js'
 import { AuditLog } from '../../store/audit-log.js'
-import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { NotFoundError } from '../../core/errors.js'
+import { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import { errorBody } from '../../api/error-handler.js'
+import { DEFAULT_DB_PATH, ensureSchema } from '../../store/database.js'
+import { DatabaseBusyError } from '../../store/db-lock.js'
+import { databaseExists } from '../../store/db-path.js'
 import { printJson, table } from '../output.js'
 
 const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist')
@@ -56,6 +61,40 @@ export interface ServeOptions {
   readonly alertsEvery?: number
   /** Requests per second per key (bursts of twice as many); default 20. */
   readonly rate?: number
+  /** Start with an empty database when the file does not exist (otherwise that is an error). */
+  readonly create?: boolean
+  /** Milliseconds without requests after which the database is closed for other processes (default 1000). */
+  readonly idleMs?: number
+  /** Milliseconds a request waits while another process holds the database (default 15000). */
+  readonly lockWaitMs?: number
+}
+
+/**
+ * The server's database: opened on demand and closed after a short idle time, so that other processes
+ * (`memberlens ingest`, `alerts evaluate`, …) can open the file between requests. `:memory:` stays open.
+ */
+async function openServerDatabase(options: ServeOptions): Promise<DuckDbDriver> {
+  if (!options.create && !databaseExists(options.db))
+    throw new NotFoundError(
+      `no database at ${options.db}: build one with \`memberlens demo --db ${options.db}\` or load data with \`memberlens ingest <table> <files> --db ${options.db}\`, or pass --create to serve an empty one`,
+    )
+  const driver =
+    options.db === ':memory:'
+      ? await DuckDbDriver.open({ path: options.db })
+      : DuckDbDriver.shared(
+          { path: options.db },
+          {
+            idleMs: options.idleMs ?? 1000,
+            lockWait: { timeoutMs: options.lockWaitMs ?? 15_000, intervalMs: 50 },
+          },
+        )
+  const release = await driver.hold()
+  try {
+    await ensureSchema(driver)
+  } finally {
+    release()
+  }
+  return driver
 }
 
 export interface RunningServer {
@@ -67,7 +106,7 @@ export interface RunningServer {
 /** Starts the API and the dashboard; resolves once listening. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   // Read-write: segments, ingest and alert evaluation write to the database.
-  const db = await openDatabase(options.db)
+  const driver = await openServerDatabase(options)
   const keys = new KeyStore(options.keys ?? defaultKeysPath(options.db), systemClock)
   // The dashboard opened from this process gets a session key with the analyst role (personal data masked).
   const sessionKey = keys.createEphemeral('dashboard session', 'analyst')
@@ -82,14 +121,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const log = (e: unknown) =>
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
   const alerts = new AlertService({
-    driver: db.driver,
+    driver,
     store: new AlertStore(options.alerts ?? defaultAlertsPath(options.db), systemClock),
     clock: systemClock,
     ...(options.webhook === undefined ? {} : { webhookUrl: options.webhook }),
     log,
   })
   const app = createApp({
-    driver: db.driver,
+    driver,
     keys,
     clock: systemClock,
     ledger,
@@ -108,8 +147,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       ? setInterval(() => {
           if (evaluating) return
           evaluating = true
-          alerts
-            .evaluate('schedule')
+          driver
+            .hold()
+            .then(async (release) => {
+              try {
+                await alerts.evaluate('schedule')
+              } finally {
+                release()
+              }
+            })
             .catch(log)
             .finally(() => {
               evaluating = false
@@ -121,9 +167,39 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     app.use('/*', serveStatic({ root: WEB_DIST }))
     app.get('/*', serveStatic({ path: join(WEB_DIST, 'index.html') }))
   }
-  const server = await new Promise<ServerType>((ok) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => ok(s))
-  })
+  // Each API request keeps the database open from its first to its last statement.
+  const fetch = async (request: Request, ...rest: unknown[]): Promise<Response> => {
+    if (!new URL(request.url).pathname.startsWith('/api/')) return app.fetch(request, ...rest)
+    let release: () => void
+    try {
+      release = await driver.hold()
+    } catch (error) {
+      if (!(error instanceof DatabaseBusyError)) throw error
+      return Response.json(errorBody('DATABASE_BUSY', error.message), {
+        status: 503,
+        headers: { 'retry-after': '5' },
+      })
+    }
+    try {
+      return await app.fetch(request, ...rest)
+    } finally {
+      release()
+    }
+  }
+  let server: ServerType
+  try {
+    server = await new Promise<ServerType>((ok, fail) => {
+      const s = serve({ fetch, hostname: options.host, port: options.port }, () => ok(s))
+      s.once('error', fail)
+    })
+  } catch (error) {
+    // Not listening (the port is taken, …): let go of everything opened above.
+    if (timer) clearInterval(timer)
+    await audit.close()
+    await ledgerStore?.close()
+    await driver.close()
+    throw error
+  }
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   const url = `http://${options.host}:${port}`
@@ -135,7 +211,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await new Promise<void>((ok) => server.close(() => ok()))
       await audit.close()
       await ledgerStore?.close()
-      await db.close()
+      await driver.close()
     },
   }
 }
@@ -179,6 +255,7 @@ export function registerServeCommands(program: Command): void {
       'serve the HTTP API (OpenAPI at /openapi.json, reference at /docs) and the dashboard',
     )
     .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .option('--create', 'start with an empty database when the file does not exist', false)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(
       new Option('--port <port>', 'port (0: any free port)').default(3000).argParser(Number),
@@ -209,6 +286,13 @@ export function registerServeCommands(program: Command): void {
         if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('a positive number')
         return n
       }),
+    )
+    .addHelpText(
+      'after',
+      `
+The database is open only while requests use it, and closed after a second without requests: other commands
+(ingest, alerts evaluate, …) run on the same database while the server runs, each waiting briefly for the file,
+and the API shows their data at the next request. A missing database file is an error unless --create.`,
     )
     .action(async (flags: ServeOptions) => {
       const s = await startServer(flags)

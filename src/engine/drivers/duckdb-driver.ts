@@ -8,7 +8,8 @@ import {
   DuckDBDecimalValue,
   type DuckDBValue,
 } from '@duckdb/node-api'
-import { QueryError } from '../../core/errors.js'
+import { NotFoundError, QueryError } from '../../core/errors.js'
+import { retryWhileLocked, type LockWaitPolicy } from '../../store/db-lock.js'
 import type { CompiledQuery, SqlValue } from '../compiled-query.js'
 import { duckdbDialect } from '../dialects/duckdb.js'
 import { compile, type Fragment } from '../sql/fragment.js'
@@ -49,36 +50,178 @@ function toJs(v: unknown): unknown {
   return v
 }
 
+/** An open DuckDB database: the instance and the one connection memberlens uses on it. */
+interface Handle {
+  readonly instance: DuckDBInstance
+  readonly connection: DuckDBConnection
+}
+
+/** How a shared driver ({@link DuckDbDriver.shared}) opens and lets go of its database. */
+export interface SharedDuckDbOptions {
+  /** Close the database after this many milliseconds with nothing using it. */
+  readonly idleMs: number
+  /** How long to wait when another process holds the file (default: the process-wide policy). */
+  readonly lockWait?: LockWaitPolicy
+}
+
+const MISSING_RE = /database does not exist/i
+
+async function openHandle(options: DuckDbOptions, lockWait?: LockWaitPolicy): Promise<Handle> {
+  const config: Record<string, string> = {
+    // Never reach out to the network for extensions: fail fast and explicitly instead.
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'true',
+  }
+  if (options.readOnly) config['access_mode'] = 'READ_ONLY'
+  if (options.memoryLimit) config['memory_limit'] = options.memoryLimit
+  if (options.threads) config['threads'] = String(options.threads)
+  const instance = await retryWhileLocked(
+    options.path,
+    async () => {
+      try {
+        return await DuckDBInstance.create(options.path, config)
+      } catch (error) {
+        if (error instanceof Error && MISSING_RE.test(error.message))
+          throw new NotFoundError(
+            `no database at ${options.path}: build one with \`memberlens demo\` or load data with \`memberlens ingest\``,
+          )
+        throw error
+      }
+    },
+    lockWait,
+  )
+  const connection = await instance.connect()
+  // Timestamps are stored as UTC; pin the session zone so nothing depends on the machine's zone.
+  await connection.run(`SET TimeZone = 'UTC'`)
+  // Progress of long queries is read by the CLI's progress bars; DuckDB tracks it only when asked to.
+  await connection.run('SET enable_progress_bar = true')
+  await connection.run('SET enable_progress_bar_print = false')
+  return { instance, connection }
+}
+
+function closeHandle(handle: Handle): void {
+  handle.connection.closeSync()
+  handle.instance.closeSync()
+}
+
+const noop = () => undefined
+
+/**
+ * A DuckDB database. {@link DuckDbDriver.open} opens it and keeps it open until {@link close};
+ * {@link DuckDbDriver.shared} opens it only while something uses it ({@link hold}, or a running query) and
+ * closes it after a short idle time, so that other processes can open the file in between.
+ */
 export class DuckDbDriver implements Driver {
   readonly dialect = duckdbDialect
   private inTransaction = false
+  private handle: Handle | undefined
+  private opening: Promise<Handle> | undefined
+  private users = 0
+  private idleTimer: NodeJS.Timeout | undefined
+  private closed = false
 
   private constructor(
-    private readonly instance: DuckDBInstance,
-    readonly connection: DuckDBConnection,
-  ) {}
+    private readonly options: DuckDbOptions,
+    handle: Handle | undefined,
+    private readonly sharing?: SharedDuckDbOptions,
+  ) {
+    this.handle = handle
+  }
 
+  /**
+   * Opens a database file (creating it unless read-only). When another process holds the file, waits as the
+   * process-wide lock policy says (see `store/db-lock.ts`), then fails with one clear error naming the holder.
+   */
   static async open(options: DuckDbOptions): Promise<DuckDbDriver> {
-    const config: Record<string, string> = {
-      // Never reach out to the network for extensions: fail fast and explicitly instead.
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'true',
+    return new DuckDbDriver(options, await openHandle(options))
+  }
+
+  /**
+   * A driver that opens the file on first use, keeps it open while used (reference-counted across
+   * concurrent callers) and closes it `idleMs` after the last use. Nothing is opened by this call.
+   */
+  static shared(options: DuckDbOptions, sharing: SharedDuckDbOptions): DuckDbDriver {
+    return new DuckDbDriver(options, undefined, sharing)
+  }
+
+  /** The open connection: for a shared driver, only between {@link hold} and its release. */
+  get connection(): DuckDBConnection {
+    if (this.handle === undefined)
+      throw new Error(`${this.options.path} is not open here (hold() the shared driver first)`)
+    return this.handle.connection
+  }
+
+  /**
+   * Keeps the database open (opening it if needed) until the returned function is called. Statements,
+   * transactions and appenders made between the two run on one connection. A no-op for an opened driver.
+   */
+  async hold(): Promise<() => void> {
+    if (this.sharing === undefined) {
+      if (this.handle === undefined) throw new Error(`${this.options.path} is closed`)
+      return noop
     }
-    if (options.readOnly) config['access_mode'] = 'READ_ONLY'
-    if (options.memoryLimit) config['memory_limit'] = options.memoryLimit
-    if (options.threads) config['threads'] = String(options.threads)
-    const instance = await DuckDBInstance.create(options.path, config)
-    const connection = await instance.connect()
-    // Timestamps are stored as UTC; pin the session zone so nothing depends on the machine's zone.
-    await connection.run(`SET TimeZone = 'UTC'`)
-    // Progress of long queries is read by the CLI's progress bars; DuckDB tracks it only when asked to.
-    await connection.run('SET enable_progress_bar = true')
-    await connection.run('SET enable_progress_bar_print = false')
-    return new DuckDbDriver(instance, connection)
+    if (this.closed) throw new Error(`${this.options.path} is closed`)
+    this.users++
+    if (this.idleTimer !== undefined) {
+      clearTimeout(this.idleTimer)
+      this.idleTimer = undefined
+    }
+    try {
+      if (this.handle === undefined) {
+        this.opening ??= openHandle(this.options, this.sharing.lockWait).finally(() => {
+          this.opening = undefined
+        })
+        this.handle = await this.opening
+      }
+    } catch (error) {
+      this.release()
+      throw error
+    }
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.release()
+    }
+  }
+
+  private release(): void {
+    this.users--
+    if (this.users > 0 || this.sharing === undefined) return
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      void this.closeIdle()
+    }, this.sharing.idleMs)
+    this.idleTimer.unref()
+  }
+
+  /**
+   * Closes an idle shared database. The checkpoint that closing implies runs first, asynchronously, so that
+   * the synchronous close does not hold up the event loop; a caller that arrives meanwhile keeps it open.
+   */
+  private async closeIdle(): Promise<void> {
+    const handle = this.handle
+    if (this.users > 0 || this.inTransaction || handle === undefined) return
+    if (!this.options.readOnly) {
+      try {
+        await handle.connection.run('CHECKPOINT')
+      } catch {
+        // Closing checkpoints anyway; a failed early checkpoint only costs time there.
+      }
+    }
+    if (this.users > 0 || this.inTransaction || this.handle !== handle) return
+    this.handle = undefined
+    closeHandle(handle)
+  }
+
+  /** True while a shared driver has its database open (always true for an opened one until closed). */
+  get isOpen(): boolean {
+    return this.handle !== undefined
   }
 
   async execute(query: Fragment | CompiledQuery): Promise<number> {
     const q = toCompiled(query)
+    const release = await this.hold()
     try {
       const started = TRACE ? performance.now() : 0
       const result = await this.connection.run(q.sql, q.parameters as DuckDBValue[])
@@ -86,11 +229,14 @@ export class DuckDbDriver implements Driver {
       return Number(result.rowsChanged)
     } catch (cause) {
       throw new QueryError(q.sql, q.parameters, cause)
+    } finally {
+      release()
     }
   }
 
   async all<T extends Row = Row>(query: Fragment | CompiledQuery): Promise<T[]> {
     const q = toCompiled(query)
+    const release = await this.hold()
     try {
       const started = TRACE ? performance.now() : 0
       const reader = await this.connection.runAndReadAll(q.sql, q.parameters as DuckDBValue[])
@@ -104,6 +250,8 @@ export class DuckDbDriver implements Driver {
       })
     } catch (cause) {
       throw new QueryError(q.sql, q.parameters, cause)
+    } finally {
+      release()
     }
   }
 
@@ -115,16 +263,28 @@ export class DuckDbDriver implements Driver {
   /** Reads one column of a result as a JS array (for model inputs: numbers become a Float64Array upstream). */
   async column(query: Fragment | CompiledQuery, index = 0): Promise<unknown[]> {
     const q = toCompiled(query)
+    const release = await this.hold()
     try {
       const reader = await this.connection.runAndReadAll(q.sql, q.parameters as DuckDBValue[])
       return reader.getColumns()[index]?.map(toJs) ?? []
     } catch (cause) {
       throw new QueryError(q.sql, q.parameters, cause)
+    } finally {
+      release()
     }
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn()
+    const release = await this.hold()
+    try {
+      return await this.runTransaction(fn)
+    } finally {
+      release()
+    }
+  }
+
+  private async runTransaction<T>(fn: () => Promise<T>): Promise<T> {
     await this.connection.run('BEGIN TRANSACTION')
     this.inTransaction = true
     try {
@@ -140,7 +300,8 @@ export class DuckDbDriver implements Driver {
   }
 
   progress(): QueryProgress {
-    const p = this.connection.progress
+    if (this.handle === undefined) return { percentage: -1, rowsProcessed: 0, totalRows: 0 }
+    const p = this.handle.connection.progress
     return {
       percentage: p.percentage,
       rowsProcessed: Number(p.rows_processed),
@@ -153,12 +314,17 @@ export class DuckDbDriver implements Driver {
    * @see https://duckdb.org/docs/stable/clients/node_neo/overview (DuckDBConnection.interrupt)
    */
   cancel(): void {
-    this.connection.interrupt()
+    this.handle?.connection.interrupt()
   }
 
+  /** Closes the database; a shared driver cannot be used again afterwards. */
   async close(): Promise<void> {
-    this.connection.closeSync()
-    this.instance.closeSync()
+    this.closed = true
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
+    const handle = this.handle
+    this.handle = undefined
+    if (handle !== undefined) closeHandle(handle)
   }
 }
 

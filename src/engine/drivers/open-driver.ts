@@ -4,14 +4,15 @@
  * | setting          | flag                  | environment                        | default                 |
  * | ---------------- | --------------------- | ---------------------------------- | ----------------------- |
  * | engine           | `--engine`            | `MEMBERLENS_ENGINE`                | `duckdb`                |
- * | DuckDB file      | `--db`                | —                                  | `./memberlens.duckdb`   |
- * | ClickHouse URL   | `--url`               | `MEMBERLENS_CLICKHOUSE_URL`        | `http://127.0.0.1:8123` |
+ * | DuckDB file      | `--db`                | `MEMBERLENS_DB` (CLI)              | `./memberlens.duckdb`   |
+ * | ClickHouse URL   | `--url`               | `MEMBERLENS_URL` (CLI), `MEMBERLENS_CLICKHOUSE_URL` | `http://127.0.0.1:8123` |
  * | user / password  | —                     | `MEMBERLENS_CLICKHOUSE_USER` / `…_PASSWORD` | `default` / empty |
  * | database         | —                     | `MEMBERLENS_CLICKHOUSE_DATABASE`   | `default`               |
  * | server flavor    | `--clickhouse-flavor` | `MEMBERLENS_CLICKHOUSE_FLAVOR`     | `modern`                |
  * | query time limit | `--max-seconds`       | `MEMBERLENS_MAX_QUERY_SECONDS`     | none                    |
  *
- * Passwords are read from the environment only, never from flags (which show up in process lists).
+ * Passwords are read from the environment only, never from flags (which show up in process lists). The CLI
+ * also fills `--db`, `--engine` and `--url` from `memberlens.config.yaml` (see `cli/config.ts`).
  * @module
  */
 import { z } from 'zod'
