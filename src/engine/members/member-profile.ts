@@ -6,7 +6,8 @@
 import { NotFoundError } from '../../core/errors.js'
 import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import type { Driver } from '../drivers/driver.js'
-import { join, sql } from '../sql/fragment.js'
+import { phoneReader } from '../../core/phone.js'
+import { join, sql, type Fragment } from '../sql/fragment.js'
 import { identityValid, normalizeIdentity, type IdentityContext } from '../sql/identity.js'
 
 export interface MemberProfile {
@@ -53,10 +54,23 @@ async function lookupIdentity(
   ctx: IdentityContext,
 ): Promise<bigint | undefined> {
   const v = sql`${value}::VARCHAR`
-  const arms = types.map((t) => {
-    const norm = normalizeIdentity(t, v, ctx)
-    return sql`SELECT member_id FROM identities WHERE identity_type = ${t} AND ${identityValid(t, norm)} AND identity_value = ${norm}`
-  })
+  const arms: Fragment[] = []
+  for (const t of types) {
+    if (t === 'phone') {
+      // Read exactly as ingest reads a phone, so every written form finds the stored number.
+      const phone = phoneReader(ctx.defaultCountryCode)(value)
+      if (phone.ok)
+        arms.push(
+          sql`SELECT member_id FROM identities WHERE identity_type = 'phone' AND identity_value = ${phone.value}`,
+        )
+      continue
+    }
+    const norm = normalizeIdentity(t, v)
+    arms.push(
+      sql`SELECT member_id FROM identities WHERE identity_type = ${t} AND ${identityValid(t, norm)} AND identity_value = ${norm}`,
+    )
+  }
+  if (arms.length === 0) return undefined
   const r = await driver.first<{ memberId: bigint }>(
     sql`SELECT min(member_id) AS member_id FROM (${join(arms, ' UNION ALL ')})`,
   )
