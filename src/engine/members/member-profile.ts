@@ -122,3 +122,17 @@ export async function listMerges(
   return driver.all(sql`SELECT merge_id, load_id, from_member_id, into_member_id, identity_type, identity_value,
       source_file, source_line FROM member_merges ORDER BY merge_id DESC LIMIT ${limit}`)
 }
+
+/**
+ * Identifiers kept on members but not used to merge them (deny list, or shared by too many members), most
+ * recent first: one row per identifier, with how many members carry it and where it was first held back.
+ */
+export async function listSharedIdentities(
+  driver: Driver,
+  limit = 50,
+): Promise<Array<Record<string, unknown>>> {
+  return driver.all(sql`SELECT identity_type, identity_value, count(*) AS members, arg_min(reason, load_id) AS reason,
+      min(load_id) AS first_load_id, arg_min(source_file, load_id) AS source_file, arg_min(source_line, load_id) AS source_line
+    FROM shared_identities GROUP BY identity_type, identity_value
+    ORDER BY max(load_id) DESC, identity_type, identity_value LIMIT ${limit}`)
+}
