@@ -131,8 +131,15 @@ export async function listSharedIdentities(
   driver: Driver,
   limit = 50,
 ): Promise<Array<Record<string, unknown>>> {
-  return driver.all(sql`SELECT identity_type, identity_value, count(*) AS members, arg_min(reason, load_id) AS reason,
-      min(load_id) AS first_load_id, arg_min(source_file, load_id) AS source_file, arg_min(source_line, load_id) AS source_line
+  // A database written before the table existed, opened read-only, has none.
+  const exists = await driver.first(
+    sql`SELECT 1 AS x FROM information_schema.tables WHERE table_name = 'shared_identities'`,
+  )
+  if (exists === undefined) return []
+  return driver.all(sql`SELECT identity_type, identity_value, count(*) AS members,
+      first(reason ORDER BY load_id, source_line) AS reason, min(load_id) AS first_load_id,
+      first(source_file ORDER BY load_id, source_line) AS source_file,
+      first(source_line ORDER BY load_id, source_line) AS source_line
     FROM shared_identities GROUP BY identity_type, identity_value
     ORDER BY max(load_id) DESC, identity_type, identity_value LIMIT ${limit}`)
 }
