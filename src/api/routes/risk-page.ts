@@ -6,7 +6,11 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { CHURN_CLASSES } from '../../analytics/early-warning.js'
-import { formatRiskExport, getRiskExportRows } from '../../analytics/risk-export.js'
+import {
+  formatRiskExport,
+  getRiskExportRows,
+  withoutIdentities,
+} from '../../analytics/risk-export.js'
 import { riskSummary } from '../../analytics/risk-summary.js'
 import { NotFoundError } from '../../core/errors.js'
 import { allows } from '../keys.js'
@@ -108,7 +112,7 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
         }),
       )
       const pii = allows(c.get('key').role, 'pii')
-      const out = pii ? rows : rows.map((r) => ({ ...r, phone: null, email: null }))
+      const out = pii ? rows : rows.map(withoutIdentities)
       c.header(
         'content-type',
         q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
