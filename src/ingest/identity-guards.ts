@@ -130,6 +130,9 @@ async function buildDenied(
   await driver.execute(
     sql`CREATE OR REPLACE TEMP TABLE _ml_deny (identity_type VARCHAR, identity_value VARCHAR)`,
   )
+  // The rules run on the file's distinct identities, not on its rows.
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_idvals AS
+    SELECT DISTINCT identity_type, identity_value FROM _ml_ids`)
   const read = phoneReader(defaultCountryCode)
   const rows: Fragment[] = []
   for (const entry of values) {
@@ -153,26 +156,25 @@ async function buildDenied(
     await checkPattern(driver, entry, text)
     const match = sql`regexp_full_match(i.identity_value, ${text})`
     patternArms.push(
-      sql`SELECT DISTINCT i.identity_type, i.identity_value, ${`deny pattern ${entry}`} AS reason FROM _ml_ids i
+      sql`SELECT i.identity_type, i.identity_value, ${`deny pattern ${entry}`} AS reason FROM _ml_idvals i
         WHERE ${type === undefined ? sql`` : sql`i.identity_type = ${type} AND `}${match}`,
     )
   }
   const phones =
     builtin && (await hasTable(driver, PHONE_MAP))
       ? [
-          sql`SELECT DISTINCT i.identity_type, i.identity_value, 'deny list: ' || p.not_personal
-          FROM _ml_ids i JOIN ${ident(PHONE_MAP)} p ON i.identity_type = 'phone' AND p.phone = i.identity_value
+          sql`SELECT i.identity_type, i.identity_value, 'deny list: ' || p.not_personal
+          FROM _ml_idvals i JOIN ${ident(PHONE_MAP)} p ON i.identity_type = 'phone' AND p.phone = i.identity_value
           WHERE p.not_personal IS NOT NULL`,
         ]
       : []
   const parts: Fragment[] = [
-    sql`SELECT DISTINCT i.identity_type, i.identity_value, 'deny list' AS reason
-      FROM _ml_ids i JOIN _ml_deny d USING (identity_type, identity_value)`,
+    sql`SELECT i.identity_type, i.identity_value, 'deny list' AS reason
+      FROM _ml_idvals i JOIN _ml_deny d USING (identity_type, identity_value)`,
     ...patternArms,
     ...phones,
     sql`SELECT i.identity_type, i.identity_value, first(s.reason ORDER BY s.load_id, s.member_id)
-      FROM (SELECT DISTINCT identity_type, identity_value FROM _ml_ids) i
-      JOIN shared_identities s USING (identity_type, identity_value) GROUP BY ALL`,
+      FROM _ml_idvals i JOIN shared_identities s USING (identity_type, identity_value) GROUP BY ALL`,
   ]
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_guard AS
     SELECT identity_type, identity_value, first(reason ORDER BY reason) AS reason

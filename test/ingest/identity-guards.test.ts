@@ -91,6 +91,22 @@ describe('deny list', () => {
     ])
   })
 
+  it('built-in patterns: a no-reply address and a customer id of 0 join no one', async () => {
+    const r = await s.ingest(
+      'members',
+      await s.file(
+        'm.csv',
+        'phone,email,customer_id,registered_at\n13900000001,NoReply@shop.cn,0,2024-01-01\n13900000002,noreply@shop.cn,000,2024-01-02\n13900000003,,0,2024-01-03\n',
+      ),
+    )
+    expect(r).toMatchObject({ membersCreated: 3, membersMerged: 0, identitiesHeldBack: 3 })
+    expect(r.heldBack.map((h) => `${h.identityType}:${h.identityValue}`).sort()).toEqual([
+      'customer_id:0',
+      'customer_id:000',
+      'email:noreply@shop.cn',
+    ])
+  })
+
   it('a user value (normalised like the data) and a user pattern; the built-in list can be switched off', async () => {
     const text =
       'phone,email,registered_at\n13900000001,shop@mall.cn,2024-01-01\n13900000002,SHOP@mall.cn,2024-01-02\n13900000003,info@mall.cn,2024-01-03\n13900000004,Info@Mall.cn,2024-01-04\n'
