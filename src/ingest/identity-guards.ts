@@ -211,8 +211,13 @@ async function findCandidates(driver: DuckDbDriver, max: number): Promise<number
     WITH links AS (
       SELECT _line, identity_type || ':' || identity_value AS k FROM _ml_ids WHERE _nids > 1
       UNION ALL SELECT _line, 'member:' || member_id FROM _ml_memref WHERE _nids > 1
+    ), busy AS (
+      -- A cheap bound first: the other links on an identity's lines, plus one for a holder.
+      SELECT identity_type, identity_value FROM _ml_ids WHERE _nids > 1
+      GROUP BY identity_type, identity_value HAVING sum(_nids - 1) + 1 > ${max}
     ), free AS (
-      SELECT DISTINCT i.identity_type, i.identity_value, i._line FROM _ml_ids i
+      SELECT DISTINCT i.identity_type, i.identity_value, i._line
+      FROM _ml_ids i SEMI JOIN busy b ON b.identity_type = i.identity_type AND b.identity_value = i.identity_value
       LEFT JOIN _ml_guard g ON g.identity_type = i.identity_type AND g.identity_value = i.identity_value
       WHERE i._nids > 1 AND g.identity_value IS NULL
     )
