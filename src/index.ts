@@ -81,8 +81,15 @@ export {
   getMemberProfile,
   findMemberId,
   listMerges,
+  listSharedIdentities,
   type MemberProfile,
 } from './engine/members/member-profile.js'
+/**
+ * Reads phone values as ingest does: every written form of one number gives one stored value.
+ * @example
+ * phoneReader('86')('+86 136 0013 6000') // { ok: true, value: '8613600136000' }
+ */
+export { phoneReader, phoneE164, type PhoneReading } from './core/phone.js'
 
 // Ingest
 export {
@@ -94,6 +101,14 @@ export {
   type UnknownIdentityRule,
 } from './ingest/ingest.js'
 export { PRESETS, findPreset, type Preset, type PresetReport } from './ingest/presets/index.js'
+/** Placeholder and shared identifiers kept from merging members; see `docs/identity-resolution.md`. */
+export {
+  BUILTIN_DENY_PATTERNS,
+  BUILTIN_DENY_VALUES,
+  DEFAULT_MAX_MEMBERS_PER_IDENTITY,
+  type HeldBackIdentity,
+  type IdentityGuardOptions,
+} from './ingest/identity-guards.js'
 
 // Simulation
 export {

@@ -4,11 +4,15 @@
  * tools address them by and their consent flags, as CSV or JSON Lines.
  *
  * When a member has several identities of one type, the export carries the one seen first (ties by
- * value), the rule of `segments export`, so repeated exports are identical.
+ * value), the rule of `segments export`, so repeated exports are identical. Phones are written in E.164 with
+ * `+`, and the source ids (card, POS customer id, customer id) are included, so that the file loads back
+ * with `memberlens ingest members` as the same members.
  * @module
  */
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
-import { sql } from '../engine/sql/fragment.js'
+import type { IdentityType } from '../core/schema.js'
+import { pickIdentity } from '../engine/segments/segment-export.js'
+import { join, sql } from '../engine/sql/fragment.js'
 import { getRun } from './clv-store.js'
 import type { ChurnClass } from './early-warning.js'
 
@@ -26,6 +30,9 @@ export const RISK_EXPORT_COLUMNS = [
   'email',
   'wechat_unionid',
   'app_user_id',
+  'card_no',
+  'pos_customer_id',
+  'customer_id',
   'consent_sms',
   'consent_email',
   'consent_wechat',
@@ -33,6 +40,16 @@ export const RISK_EXPORT_COLUMNS = [
 ] as const
 export type RiskExportColumn = (typeof RISK_EXPORT_COLUMNS)[number]
 export type RiskExportRow = Record<RiskExportColumn, string | number | boolean | null>
+
+const EXPORTED_IDENTITIES: readonly IdentityType[] = [
+  'phone',
+  'email',
+  'wechat_unionid',
+  'app_user_id',
+  'card_no',
+  'pos_customer_id',
+  'customer_id',
+]
 
 /** Options of {@link getRiskExportRows}. */
 export interface RiskExportOptions {
@@ -45,7 +62,8 @@ export interface RiskExportOptions {
 
 /**
  * Members of one churn class in the latest `risk-score` run, highest score first, with their first-seen
- * phone, email, WeChat unionid and app user id and their consent flags (false when unknown).
+ * phone (E.164), email, WeChat unionid, app user id, card number, POS customer id and customer id and their
+ * consent flags (false when unknown).
  * @example
  * const { rows } = await getRiskExportRows(db.driver, { churnClass: 'price-sensitive' })
  * process.stdout.write(formatRiskExport(rows, 'csv'))
@@ -55,8 +73,7 @@ export async function getRiskExportRows(
   options: RiskExportOptions,
 ): Promise<{ runId: string; rows: RiskExportRow[] }> {
   const run = await getRun(driver, 'risk-score')
-  const pick = (type: string) =>
-    sql`max(CASE WHEN i.identity_type = ${type} AND i.rn = 1 THEN i.identity_value END)`
+  const pick = (type: IdentityType) => pickIdentity(sql`i`, type)
   const rows = await driver.all<Record<string, unknown>>(
     sql`WITH seg AS (
         SELECT member_id, score, churn_class, playbook, reasons FROM risk_scores
@@ -70,11 +87,12 @@ export async function getRiskExportRows(
             ORDER BY first_seen_at NULLS LAST, identity_value) AS rn
         FROM identities
         WHERE member_id IN (SELECT member_id FROM seg)
-          AND identity_type IN ('phone', 'email', 'wechat_unionid', 'app_user_id')
+          AND identity_type IN (${join(EXPORTED_IDENTITIES.map((t) => sql`${t}`))})
       )
       SELECT seg.member_id::DOUBLE AS member_id, seg.score, seg.churn_class, seg.playbook, seg.reasons,
         ${pick('phone')} AS phone, ${pick('email')} AS email, ${pick('wechat_unionid')} AS wechat_unionid,
-        ${pick('app_user_id')} AS app_user_id,
+        ${pick('app_user_id')} AS app_user_id, ${pick('card_no')} AS card_no,
+        ${pick('pos_customer_id')} AS pos_customer_id, ${pick('customer_id')} AS customer_id,
         coalesce(m.consent_sms, FALSE) AS consent_sms, coalesce(m.consent_email, FALSE) AS consent_email,
         coalesce(m.consent_wechat, FALSE) AS consent_wechat, coalesce(m.consent_push, FALSE) AS consent_push
       FROM seg LEFT JOIN members m ON m.member_id = seg.member_id LEFT JOIN i ON i.member_id = seg.member_id
@@ -93,6 +111,13 @@ export async function getRiskExportRows(
       return out
     }),
   }
+}
+
+/** The row with every identity blanked, for readers who may not see personal data (member_id stays). */
+export function withoutIdentities(row: RiskExportRow): RiskExportRow {
+  const out = { ...row }
+  for (const t of EXPORTED_IDENTITIES) out[t] = null
+  return out
 }
 
 function csvCell(v: string | number | boolean | null): string {

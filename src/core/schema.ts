@@ -116,6 +116,7 @@ export const TABLE_NAMES = [
   'members',
   'identities',
   'member_merges',
+  'shared_identities',
   'orders',
   'order_items',
   'returns',
@@ -200,6 +201,22 @@ export const TABLES: Readonly<Record<TableName, TableDef>> = {
       field('identity_value', string, 'its value'),
       field('source_file', string, 'file of the linking record'),
       field('source_line', bigint, 'line of the linking record'),
+    ],
+  },
+  shared_identities: {
+    name: 'shared_identities',
+    description:
+      'Identities kept on a member but not used to merge members: deny-listed or shared by too many members.',
+    memberLink: 'none',
+    key: ['identity_type', 'identity_value', 'member_id'],
+    fields: [
+      field('identity_type', oneOf(IDENTITY_TYPES), 'kind of identity', req),
+      field('identity_value', string, 'normalised identity value', req),
+      field('member_id', bigint, 'a member whose record carried it', req),
+      field('reason', string, 'why it is not used to merge', req),
+      field('load_id', bigint, 'the load that first held it back for this member', req),
+      field('source_file', string, 'file of the first such record'),
+      field('source_line', bigint, 'line of the first such record'),
     ],
   },
   orders: {

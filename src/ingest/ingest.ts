@@ -23,6 +23,12 @@ import {
   validateTyped,
   type ColumnPlan,
 } from './typed-stage.js'
+import {
+  applyIdentityGuards,
+  recordHeldBack,
+  type HeldBackIdentity,
+  type IdentityGuardOptions,
+} from './identity-guards.js'
 import { resolveIdentities } from './identity-resolution.js'
 import { rollback } from './rollback.js'
 import { dropStagingTables, stageFile, type SourceOptions, type StagedSource } from './source.js'
@@ -42,6 +48,8 @@ export interface IngestOptions extends SourceOptions {
   /** Currency for orders whose file has no currency column. */
   readonly currency?: string
   readonly defaultCountryCode?: string
+  /** Placeholder and shared identifiers kept from merging members (deny list, sharing threshold). */
+  readonly identityGuards?: IdentityGuardOptions
   readonly unknownIdentity?: UnknownIdentityRule
   /** Validate and resolve, then roll everything back. */
   readonly dryRun?: boolean
@@ -66,6 +74,10 @@ export interface IngestReport {
   readonly membersCreated: number
   readonly membersMerged: number
   readonly identitiesAdded: number
+  /** Identifiers of this file kept on their records but not used to merge (deny list or shared too widely). */
+  readonly identitiesHeldBack: number
+  /** The first of them, most shared first (as many as `maxIssues`). */
+  readonly heldBack: readonly HeldBackIdentity[]
 }
 
 /** Loads one file into one canonical table. Throws {@link InputError} and writes nothing when the file is bad. */
@@ -127,10 +139,14 @@ export async function ingestStaged(
     let created = 0
     let merged = 0
     let identitiesAdded = 0
+    let held: { count: number; listed: HeldBackIdentity[] } = { count: 0, listed: [] }
     if (linked) {
-      // One identity column and no member_id: no record can link two members.
+      // One identity column and no member_id: no record can link two members, so nothing needs guarding.
       const singleIdentity =
         plan.identities.length + (plan.identityPair ? 1 : 0) === 1 && plan.memberRef === undefined
+      const guarded =
+        !singleIdentity &&
+        (await applyIdentityGuards(driver, options.identityGuards ?? {}, ctx.defaultCountryCode))
       const r = await resolveIdentities(driver, {
         idsTable: '_ml_ids',
         memberRefsTable: '_ml_memref',
@@ -148,6 +164,7 @@ export async function ingestStaged(
       identitiesAdded = await addIdentities(driver)
       if (table.memberLink !== 'owner') created = await createMembers(driver)
       else created = r.newMembers
+      if (guarded) held = await recordHeldBack(driver, basename(file), maxIssues)
     } else {
       options.onPhase?.('writing', { rows: staged.rows })
     }
@@ -166,6 +183,8 @@ export async function ingestStaged(
       membersCreated: created,
       membersMerged: merged,
       identitiesAdded,
+      identitiesHeldBack: held.count,
+      heldBack: held.listed,
     }
     await driver.execute(sql`INSERT INTO loads
       SELECT coalesce(max(load_id), 0) + 1, ${options.table}, ${basename(file)}, ${staged.rows},
@@ -217,6 +236,7 @@ async function rejectUnknown(
 /** Tables that hold a member_id, rewritten when members merge. */
 const MEMBER_TABLES = [
   'identities',
+  'shared_identities',
   'orders',
   'returns',
   'events',
@@ -243,6 +263,10 @@ async function applyMerges(driver: DuckDbDriver, file: string): Promise<number> 
       SELECT rid FROM (SELECT rowid AS rid, row_number() OVER (PARTITION BY ${join(def.key.map((k) => ident(k)))} ORDER BY ${time}, rowid) AS rn
         FROM ${ident(t)} WHERE member_id IN (SELECT into_member_id FROM _ml_merges)) WHERE rn > 1)`)
   }
+  // An identity held back on two merged members is one row of the survivor (the earliest load's).
+  await driver.execute(sql`DELETE FROM shared_identities WHERE rowid IN (
+    SELECT rid FROM (SELECT rowid AS rid, row_number() OVER (PARTITION BY identity_type, identity_value, member_id ORDER BY load_id, rowid) AS rn
+      FROM shared_identities WHERE member_id IN (SELECT into_member_id FROM _ml_merges)) WHERE rn > 1)`)
   // The survivor keeps its own attributes and fills gaps from the merged members (older first).
   const attrs = TABLES.members.fields.filter(
     (f) => f.name !== 'member_id' && f.name !== 'registered_at',

@@ -15,10 +15,10 @@ import {
   IDENTITY_REASON,
   identityValid,
   normalizeIdentity,
-  phoneDigits,
-  phoneFromDigits,
+  type SqlIdentityType,
 } from '../engine/sql/identity.js'
 import { blankToNull, parseField, typeReason, type ParseContext } from './fields.js'
+import { PHONE_MAP, buildPhoneMap } from './phone-map.js'
 import type { StagedSource } from './source.js'
 
 export const TYPED = '_ml_typed'
@@ -169,32 +169,40 @@ export async function buildTyped(
       )
     }
   }
-  const inner: Fragment[] = [sql`*`]
+  // Phones: each distinct text is read once by the numbering-plan library, then joined (ph = the phone
+  // column, pp = the value of an identity_type/identity_value pair whose type is phone).
+  const phoneSources: Fragment[] = []
+  const joins: Fragment[] = []
+  const pairType = plan.identityPair
+    ? sql`lower(${blankToNull(s(plan.identityPair[0]))})`
+    : sql`NULL`
   for (const [type, source] of plan.identities) {
     if (type === 'phone') {
-      // Digits once in an inner projection; the outer CASE reads them several times.
-      inner.push(
-        sql`${phoneDigits(sql`${ident('_ml_stage')}.${sourceColumn(source)}`)} AS _pd_phone`,
-      )
-      selects.push(sql`${phoneFromDigits(sql`s._pd_phone`, ctx)} AS _id_phone`)
+      phoneSources.push(s(source))
+      joins.push(sql` LEFT JOIN ${ident(PHONE_MAP)} ph ON ph.raw = ${blankToNull(s(source))}`)
+      selects.push(sql`ph.phone AS _id_phone`, sql`ph.reason AS _bad_phone`)
     } else {
-      selects.push(sql`${normalizeIdentity(type, s(source), ctx)} AS ${ident(`_id_${type}`)}`)
+      selects.push(sql`${normalizeIdentity(type, s(source))} AS ${ident(`_id_${type}`)}`)
     }
   }
   if (plan.identityPair) {
-    const [pt, pv] = plan.identityPair
-    const type = sql`lower(${blankToNull(s(pt))})`
-    const arms = IDENTITY_TYPES.map(
-      (it) => sql`WHEN ${type} = ${it} THEN ${normalizeIdentity(it, s(pv), ctx)}`,
+    const [, pv] = plan.identityPair
+    phoneSources.push(sql`CASE WHEN ${pairType} = 'phone' THEN ${s(pv)} END`)
+    joins.push(
+      sql` LEFT JOIN ${ident(PHONE_MAP)} pp ON ${pairType} = 'phone' AND pp.raw = ${blankToNull(s(pv))}`,
     )
-    selects.push(sql`${type} AS _pair_type`, sql`(CASE ${join(arms, ' ')} END) AS _pair_value`)
-    selects.push(sql`${blankToNull(s(pv))} IS NOT NULL AS _has_pair`)
+    const arms = IDENTITY_TYPES.map((it) =>
+      it === 'phone'
+        ? sql`WHEN ${pairType} = 'phone' THEN pp.phone`
+        : sql`WHEN ${pairType} = ${it} THEN ${normalizeIdentity(it, s(pv))}`,
+    )
+    selects.push(sql`${pairType} AS _pair_type`, sql`(CASE ${join(arms, ' ')} END) AS _pair_value`)
+    selects.push(sql`${blankToNull(s(pv))} IS NOT NULL AS _has_pair`, sql`pp.reason AS _pair_bad`)
   }
+  if (phoneSources.length > 0) await buildPhoneMap(driver, phoneSources, ctx.defaultCountryCode)
   // How many identities (and member references) each record carries: records with one link nothing.
-  const idCounts: Fragment[] = plan.identities.map(([type, source]) =>
-    type === 'phone'
-      ? sql`(s._pd_phone IS NOT NULL)::INTEGER`
-      : sql`(${blankToNull(s(source))} IS NOT NULL)::INTEGER`,
+  const idCounts: Fragment[] = plan.identities.map(
+    ([, source]) => sql`(${blankToNull(s(source))} IS NOT NULL)::INTEGER`,
   )
   if (plan.identityPair)
     idCounts.push(sql`(${blankToNull(s(plan.identityPair[1]))} IS NOT NULL)::INTEGER`)
@@ -208,7 +216,7 @@ export async function buildTyped(
     selects.push(sql`NULL::BIGINT AS _member_ref`)
   }
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(TYPED)} AS
-    SELECT ${join(selects)} FROM (SELECT ${join(inner)} FROM _ml_stage) s`)
+    SELECT ${join(selects)} FROM _ml_stage s${join(joins, '')}`)
   if (plan.deriveLineNo) {
     await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(TYPED)} AS
       SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY _line)::INTEGER AS line_no FROM ${ident(TYPED)}`)
@@ -220,7 +228,8 @@ interface Check {
   readonly field: string
   readonly source?: string
   readonly failing: Fragment
-  readonly reason: string
+  /** The reason shown: fixed text, or an expression over the typed row `t` when it depends on the value. */
+  readonly reason: string | Fragment
 }
 
 function buildChecks(table: TableDef, plan: ColumnPlan, ctx: ParseContext): Check[] {
@@ -241,6 +250,15 @@ function buildChecks(table: TableDef, plan: ColumnPlan, ctx: ParseContext): Chec
     }
   }
   for (const [type, source] of plan.identities) {
+    if (type === 'phone') {
+      checks.push({
+        field: type,
+        source,
+        failing: sql`t._bad_phone IS NOT NULL`,
+        reason: sql`t._bad_phone`,
+      })
+      continue
+    }
     const id = t(`_id_${type}`)
     checks.push({
       field: type,
@@ -257,14 +275,14 @@ function buildChecks(table: TableDef, plan: ColumnPlan, ctx: ParseContext): Chec
       failing: sql`t._has_pair AND (t._pair_type IS NULL OR t._pair_type NOT IN (${IDENTITY_LIST}))`,
       reason: `unknown identity type (one of ${IDENTITY_TYPES.join(', ')})`,
     })
-    const arms = IDENTITY_TYPES.map(
+    const arms = IDENTITY_TYPES.filter((it): it is SqlIdentityType => it !== 'phone').map(
       (it) => sql`WHEN t._pair_type = ${it} THEN ${identityValid(it, sql`t._pair_value`)}`,
     )
     checks.push({
       field: 'identity_value',
       source: pv,
-      failing: sql`t._pair_value IS NOT NULL AND NOT coalesce(CASE ${join(arms, ' ')} END, true)`,
-      reason: 'not a valid value for its identity type',
+      failing: sql`t._pair_bad IS NOT NULL OR (t._pair_value IS NOT NULL AND NOT coalesce(CASE ${join(arms, ' ')} END, true))`,
+      reason: sql`coalesce(t._pair_bad, 'not a valid value for its identity type')`,
     })
   }
   if (plan.memberRef !== undefined) {
@@ -282,8 +300,11 @@ function buildChecks(table: TableDef, plan: ColumnPlan, ctx: ParseContext): Chec
       reason: 'unknown member_id',
     })
   }
-  const idColumns: Fragment[] = plan.identities.map(([type]) => t(`_id_${type}`))
-  if (plan.identityPair) idColumns.push(sql`t._pair_value`)
+  // A phone that is not a number is reported as such, not as a missing identity.
+  const idColumns: Fragment[] = plan.identities.map(([type]) =>
+    type === 'phone' ? sql`coalesce(t._id_phone, t._bad_phone)` : t(`_id_${type}`),
+  )
+  if (plan.identityPair) idColumns.push(sql`coalesce(t._pair_value, t._pair_bad)`)
   if (plan.memberRef !== undefined) idColumns.push(sql`t._member_ref::VARCHAR`)
   const needsIdentity = table.memberLink === 'owner' || table.memberLink === 'reference'
   const hasOrder = plan.fields.has('order_id')
@@ -356,7 +377,7 @@ export async function validateTyped(
   const parts: Fragment[] = failing.map(
     (
       c,
-    ) => sql`SELECT t._line, ${c.field} AS field, ${c.source === undefined ? sql`NULL` : sql`s.${sourceColumn(c.source)}`}::VARCHAR AS value, ${c.reason} AS reason
+    ) => sql`SELECT t._line, ${c.field} AS field, ${c.source === undefined ? sql`NULL` : sql`s.${sourceColumn(c.source)}`}::VARCHAR AS value, ${c.reason}::VARCHAR AS reason
       FROM ${ident(TYPED)} t JOIN _ml_stage s ON s._line = t._line WHERE ${c.failing}`,
   )
   if (keyed && dupCount > 0) {

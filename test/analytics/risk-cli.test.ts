@@ -146,7 +146,7 @@ describe('risk CLI', () => {
     expect(csv.code).toBe(0)
     const lines = csv.out.trimEnd().split('\r\n')
     expect(lines[0]).toBe(
-      'member_id,score,churn_class,playbook,reasons,phone,email,wechat_unionid,app_user_id,consent_sms,consent_email,consent_wechat,consent_push',
+      'member_id,score,churn_class,playbook,reasons,phone,email,wechat_unionid,app_user_id,card_no,pos_customer_id,customer_id,consent_sms,consent_email,consent_wechat,consent_push',
     )
     const list = JSON.parse(
       (await run(['risk', 'list', '--class', 'price-sensitive', '--top', '100000', '--json'])).out,
@@ -192,7 +192,8 @@ describe('risk CLI', () => {
         expect(r['churn_class']).toBe('price-sensitive')
         const t = byId.get(r['member_id'] as number)
         expect(t).toBeDefined()
-        expect(r['phone']).toBe(t?.phone ?? null)
+        // Phones are written in E.164, with their +.
+        expect(r['phone']).toBe(t?.phone == null ? null : `+${t.phone}`)
         expect(r['app_user_id']).toBe(t?.appUserId ?? null)
         expect(r['consent_sms']).toBe(t?.consentSms ?? false)
         expect(r['consent_push']).toBe(t?.consentPush ?? false)

@@ -412,13 +412,13 @@ describe('risk page endpoints', () => {
     expect(analyst.headers.get('content-type')).toContain('text/csv')
     const lines = (await analyst.text()).trim().split('\r\n')
     expect(lines[0]).toBe(
-      'member_id,score,churn_class,playbook,reasons,phone,email,wechat_unionid,app_user_id,consent_sms,consent_email,consent_wechat,consent_push',
+      'member_id,score,churn_class,playbook,reasons,phone,email,wechat_unionid,app_user_id,card_no,pos_customer_id,customer_id,consent_sms,consent_email,consent_wechat,consent_push',
     )
     expect(lines.length - 1).toBe(m.classes[0].members)
-    // No phone number (11 digits starting with 1, perhaps after 86) and no email address for the analyst.
-    expect(lines.slice(1).some((l) => /,(86)?1\d{10},|@/.test(l))).toBe(false)
+    // No phone number (11 digits starting with 1, perhaps after +86) and no email address for the analyst.
+    expect(lines.slice(1).some((l) => /,(\+?86)?1\d{10},|@/.test(l))).toBe(false)
     const operator = await (await get(path, 'operator')).text()
-    expect(operator).toMatch(/,(86)?1\d{10},/)
+    expect(operator).toMatch(/,\+861\d{10},/)
     expect(operator).toContain('@')
     expect((await get('/api/v1/risk-export?churnClass=vip%27--', 'admin')).status).toBe(400)
     expect((await get(path)).status).toBe(401)

@@ -136,10 +136,10 @@ describe('segments', () => {
     expect(csv.headers.get('content-type')).toContain('text/csv')
     const lines = (await csv.text()).trim().split('\r\n')
     expect(lines[0]).toBe(
-      'member_id,phone,email,wechat_unionid,app_user_id,card_no,consent_sms,consent_email,consent_wechat,consent_push',
+      'member_id,phone,email,wechat_unionid,app_user_id,card_no,pos_customer_id,customer_id,consent_sms,consent_email,consent_wechat,consent_push',
     )
     expect(lines.slice(1)).toEqual([
-      `${annId},8613800138000,ann@example.com,,,,false,false,false,false`,
+      `${annId},+8613800138000,ann@example.com,,,,,,false,false,false,false`,
     ])
 
     const put = await send('PUT', '/api/v1/segments/zj', 'admin', { filter: { region: ['江苏'] } })

@@ -114,8 +114,8 @@ describe('retention CLI', () => {
     expect((await run(['segments', 'export', 'app', '--out', out])).code).toBe(0)
     const csv = await readFile(out, 'utf8')
     expect(csv.split('\r\n').slice(1, 3)).toEqual([
-      '1,,,,,,true,false,false,false',
-      '3,,,,,,false,false,false,false',
+      '1,,,,,,,,true,false,false,false',
+      '3,,,,,,,,false,false,false,false',
     ])
     expect(
       (
@@ -133,7 +133,7 @@ describe('retention CLI', () => {
       ).code,
     ).toBe(0)
     expect((await run(['segments', 'export', 'jan-p1', '--format', 'jsonl'])).out).toBe(
-      `${JSON.stringify({ member_id: 1, phone: null, email: null, wechat_unionid: null, app_user_id: null, card_no: null, consent_sms: true, consent_email: false, consent_wechat: false, consent_push: false })}\n`,
+      `${JSON.stringify({ member_id: 1, phone: null, email: null, wechat_unionid: null, app_user_id: null, card_no: null, pos_customer_id: null, customer_id: null, consent_sms: true, consent_email: false, consent_wechat: false, consent_push: false })}\n`,
     )
     expect((await run(['segments', 'show', 'nope'])).code).toBe(3)
     expect((await run(['segments', 'save', 'x', '--filter', '{"stage":1}'])).code).toBe(2)

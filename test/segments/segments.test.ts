@@ -163,10 +163,10 @@ describe('segment export', () => {
     )
     expect(formatExport(rows, 'csv')).toBe(
       [
-        'member_id,phone,email,wechat_unionid,app_user_id,card_no,consent_sms,consent_email,consent_wechat,consent_push',
-        '1,13800000001,a@x.com,wx1,,,true,false,true,false',
-        '3,,,,"u,3",,true,false,false,false',
-        '4,,,,,,false,false,false,false',
+        'member_id,phone,email,wechat_unionid,app_user_id,card_no,pos_customer_id,customer_id,consent_sms,consent_email,consent_wechat,consent_push',
+        '1,+13800000001,a@x.com,wx1,,,,,true,false,true,false',
+        '3,,,,"u,3",,,,true,false,false,false',
+        '4,,,,,,,,false,false,false,false',
         '',
       ].join('\r\n'),
     )
@@ -176,11 +176,13 @@ describe('segment export', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>)
     expect(jsonl[0]).toEqual({
       member_id: 1,
-      phone: '13800000001',
+      phone: '+13800000001',
       email: 'a@x.com',
       wechat_unionid: 'wx1',
       app_user_id: null,
       card_no: null,
+      pos_customer_id: null,
+      customer_id: null,
       consent_sms: true,
       consent_email: false,
       consent_wechat: true,

@@ -33,6 +33,9 @@ const ReportSchema = z
     membersCreated: z.number(),
     membersMerged: z.number(),
     identitiesAdded: z.number(),
+    identitiesHeldBack: z
+      .number()
+      .openapi({ description: 'identifiers kept but not used to merge (deny list or shared)' }),
     alertsFired: z.number(),
   })
   .openapi('IngestReport')

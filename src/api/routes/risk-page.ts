@@ -9,9 +9,8 @@ import { CHURN_CLASSES } from '../../analytics/early-warning.js'
 import {
   formatRiskExport,
   getRiskExportRows,
-  RISK_EXPORT_COLUMNS,
+  withoutIdentities,
 } from '../../analytics/risk-export.js'
-import { IDENTITY_TYPES } from '../../core/schema.js'
 import { riskSummary } from '../../analytics/risk-summary.js'
 import { NotFoundError } from '../../core/errors.js'
 import { allows } from '../keys.js'
@@ -43,10 +42,6 @@ const RiskMixSchema = z
   .openapi('RiskMix')
 
 /** The export's identity columns: every column named after an identity type (phone, email, wechat_unionid…). */
-const RISK_EXPORT_IDENTITIES = RISK_EXPORT_COLUMNS.filter((c) =>
-  (IDENTITY_TYPES as readonly string[]).includes(c),
-)
-
 /** Most rows one export may return. */
 const MAX_EXPORT_ROWS = 100_000
 
@@ -117,12 +112,7 @@ export function registerRiskPageRoutes(app: ApiApp, ctx: RouteContext): void {
         }),
       )
       const pii = allows(c.get('key').role, 'pii')
-      const out = pii
-        ? rows
-        : rows.map((r) => ({
-            ...r,
-            ...Object.fromEntries(RISK_EXPORT_IDENTITIES.map((k) => [k, null])),
-          }))
+      const out = pii ? rows : rows.map(withoutIdentities)
       c.header(
         'content-type',
         q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',

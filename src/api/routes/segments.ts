@@ -187,7 +187,7 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
       method: 'get',
       path: '/api/v1/segments/{name}/export',
       security,
-      description: `The segment's members with phone, email, WeChat, app and card identities and consent flags, ordered by member id: CSV (RFC 4180, with a header) or JSON Lines. At most ${s.maxRows.toLocaleString('en')} members (413 TOO_LARGE beyond).`,
+      description: `The segment's members with phone (E.164), email, WeChat, app, card, POS and customer identities and consent flags, ordered by member id: CSV (RFC 4180, with a header) or JSON Lines. At most ${s.maxRows.toLocaleString('en')} members (413 TOO_LARGE beyond).`,
       request: {
         params: NameParam,
         query: z.object({ format: z.enum(EXPORT_FORMATS).default('csv') }),

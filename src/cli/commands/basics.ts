@@ -153,6 +153,23 @@ export function registerDataCommands(program: Command): void {
       '--country-code <digits>',
       'country calling code for national phone numbers (default 86)',
     )
+    .option(
+      '--deny-identity <value>',
+      'identifier never used to merge members, type:value or a bare value (repeatable; adds to the built-in list)',
+      collect,
+      [],
+    )
+    .option(
+      '--deny-identity-pattern <regex>',
+      'regular expression of identifiers never used to merge, optionally type:-prefixed (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--max-members-per-identity <n>',
+      'an identifier shared by more than n members is not used to merge them (default 5)',
+    )
+    .option('--no-builtin-deny', 'do not apply the built-in deny list of placeholder identifiers')
     .addOption(
       new Option(
         '--unknown-identity <rule>',

@@ -13,7 +13,12 @@ import type { Database } from '../../store/database.js'
 import { configuredFallback } from '../config.js'
 import { fmt, printJson, table } from '../output.js'
 import { createProgress, type Progress } from '../progress.js'
-import { parseMapFlags, readMappingFile, type IngestFlags } from '../validations/ingest.js'
+import {
+  identityGuardOptions,
+  parseMapFlags,
+  readMappingFile,
+  type IngestFlags,
+} from '../validations/ingest.js'
 
 /** Loads each file in turn (each file is atomic); stops at the first bad file. */
 export async function runIngest(
@@ -80,6 +85,7 @@ export async function runIngest(
         columns: { ...(fromFile.columns ?? {}), ...parseMapFlags(flags.map) },
         ignore,
         unknownIdentity: flags.unknownIdentity ?? fromFile.unknown_identity ?? 'create',
+        identityGuards: identityGuardOptions(fromFile, flags),
         dryRun: flags.dryRun,
         maxIssues: flags.maxErrors,
         ...(timezone === undefined ? {} : { timezone }),
@@ -163,6 +169,18 @@ export function renderIngest(results: ReadonlyArray<IngestReport | PresetReport>
         fmt(t.membersCreated),
         fmt(t.membersMerged),
       ])
+      if (t.identitiesHeldBack > 0) {
+        const file = t.file.split('/').pop() ?? t.file
+        const listed = t.heldBack
+          .map(
+            (h) => `${h.identityType}:${h.identityValue} (${fmt(h.members)} members, ${h.reason})`,
+          )
+          .join('; ')
+        const more = t.identitiesHeldBack > t.heldBack.length ? '; …' : ''
+        notes.push(
+          `${file}: ${fmt(t.identitiesHeldBack)} identifier(s) kept but not used to merge: ${listed}${more}`,
+        )
+      }
     }
     if ('preset' in r) {
       const skipped = Object.entries(r.skipped)

@@ -1,5 +1,9 @@
 import pc from 'picocolors'
-import { getMemberProfile, listMerges } from '../../engine/members/member-profile.js'
+import {
+  getMemberProfile,
+  listMerges,
+  listSharedIdentities,
+} from '../../engine/members/member-profile.js'
 import type { Database } from '../../store/database.js'
 import { fmt, keyValues, printJson, table } from '../output.js'
 
@@ -66,26 +70,43 @@ export async function runMembersMerges(
   flags: { json: boolean; limit: number },
 ): Promise<void> {
   const merges = await listMerges(db.driver, flags.limit)
+  const notMerged = await listSharedIdentities(db.driver, flags.limit)
   if (flags.json) {
-    printJson({ merges })
+    printJson({ merges, notMerged })
     return
   }
-  if (merges.length === 0) {
-    process.stdout.write('No members have been merged.\n')
-    return
+  const out: string[] = []
+  if (merges.length === 0) out.push('No members have been merged.')
+  else
+    out.push(
+      table(
+        ['merge', 'load', 'from', 'into', 'linked by', 'file', 'line'],
+        merges.map((r) => [
+          String(r['mergeId']),
+          String(r['loadId']),
+          String(r['fromMemberId']),
+          String(r['intoMemberId']),
+          `${String(r['identityType'])}:${String(r['identityValue'])}`,
+          String(r['sourceFile']),
+          String(r['sourceLine']),
+        ]),
+      ),
+    )
+  if (notMerged.length > 0) {
+    out.push('', pc.bold('Identifiers kept on members but not used to merge them'))
+    out.push(
+      table(
+        ['identifier', 'members', 'reason', 'first load', 'file', 'line'],
+        notMerged.map((r) => [
+          `${String(r['identityType'])}:${String(r['identityValue'])}`,
+          String(r['members']),
+          String(r['reason']),
+          String(r['firstLoadId']),
+          String(r['sourceFile'] ?? '–'),
+          String(r['sourceLine'] ?? '–'),
+        ]),
+      ),
+    )
   }
-  process.stdout.write(
-    `${table(
-      ['merge', 'load', 'from', 'into', 'linked by', 'file', 'line'],
-      merges.map((r) => [
-        String(r['mergeId']),
-        String(r['loadId']),
-        String(r['fromMemberId']),
-        String(r['intoMemberId']),
-        `${String(r['identityType'])}:${String(r['identityValue'])}`,
-        String(r['sourceFile']),
-        String(r['sourceLine']),
-      ]),
-    )}\n`,
-  )
+  process.stdout.write(`${out.join('\n')}\n`)
 }

@@ -259,7 +259,7 @@ Examples:
   risk
     .command('export')
     .description(
-      'write one churn class of the latest scoring with phone, email, WeChat unionid, app user id and consent flags',
+      'write one churn class of the latest scoring with phone (E.164), email, WeChat unionid, app user id, card number, POS and customer ids and consent flags',
     )
     .addOption(dbOption())
     .requiredOption(

@@ -177,7 +177,7 @@ Examples:
 
   addEngineOptions(segments.command('export'))
     .description(
-      'write the members with phone, email, WeChat unionid, app user id, card number and consent flags',
+      'write the members with phone (E.164), email, WeChat unionid, app user id, card number, POS and customer ids and consent flags',
     )
     .argument('<name>', 'segment name')
     .addOption(dbOption())

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, InputError } from '../../core/errors.js'
 import { ENCODINGS, SOURCE_FORMATS } from '../../ingest/source.js'
+import type { IdentityGuardOptions } from '../../ingest/identity-guards.js'
 import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
 
 /** The mapping file (YAML or JSON). Every key is optional; flags override the file. */
@@ -29,6 +30,15 @@ export const mappingFileSchema = z
       .regex(/^\d{1,4}$/)
       .optional(),
     unknown_identity: z.enum(UNKNOWN_IDENTITY_RULES).optional(),
+    identity_guards: z
+      .object({
+        builtin_deny_list: z.boolean().optional(),
+        deny: z.array(z.string().min(1)).optional(),
+        deny_patterns: z.array(z.string().min(1)).optional(),
+        max_members_per_identity: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
 export type MappingFile = z.infer<typeof mappingFileSchema>
@@ -53,6 +63,10 @@ export const ingestFlagsSchema = z
       .regex(/^\d{1,4}$/, 'digits of a country calling code, e.g. 86')
       .optional(),
     unknownIdentity: z.enum(UNKNOWN_IDENTITY_RULES).optional(),
+    denyIdentity: z.array(z.string().min(1)).default([]),
+    denyIdentityPattern: z.array(z.string().min(1)).default([]),
+    maxMembersPerIdentity: z.coerce.number().int().positive().optional(),
+    builtinDeny: z.boolean().default(true),
     dryRun: z.boolean().default(false),
     maxErrors: z.coerce.number().int().positive().default(20),
     json: z.boolean().default(false),
@@ -96,4 +110,22 @@ export function parseMapFlags(pairs: readonly string[]): Record<string, string> 
     out[p.slice(0, i).trim()] = p.slice(i + 1)
   }
   return out
+}
+
+/**
+ * The identity guards from the mapping file and the flags: lists add up, a flag's threshold wins, and
+ * `--no-builtin-deny` switches the built-in list off whatever the file says.
+ */
+export function identityGuardOptions(
+  fromFile: MappingFile,
+  flags: IngestFlags,
+): IdentityGuardOptions {
+  const g = fromFile.identity_guards ?? {}
+  const max = flags.maxMembersPerIdentity ?? g.max_members_per_identity
+  return {
+    builtinDenyList: flags.builtinDeny && (g.builtin_deny_list ?? true),
+    deny: [...(g.deny ?? []), ...flags.denyIdentity],
+    denyPatterns: [...(g.deny_patterns ?? []), ...flags.denyIdentityPattern],
+    ...(max === undefined ? {} : { maxMembersPerIdentity: max }),
+  }
 }

@@ -6,7 +6,8 @@
 import { NotFoundError } from '../../core/errors.js'
 import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import type { Driver } from '../drivers/driver.js'
-import { join, sql } from '../sql/fragment.js'
+import { phoneReader } from '../../core/phone.js'
+import { join, sql, type Fragment } from '../sql/fragment.js'
 import { identityValid, normalizeIdentity, type IdentityContext } from '../sql/identity.js'
 
 export interface MemberProfile {
@@ -53,10 +54,23 @@ async function lookupIdentity(
   ctx: IdentityContext,
 ): Promise<bigint | undefined> {
   const v = sql`${value}::VARCHAR`
-  const arms = types.map((t) => {
-    const norm = normalizeIdentity(t, v, ctx)
-    return sql`SELECT member_id FROM identities WHERE identity_type = ${t} AND ${identityValid(t, norm)} AND identity_value = ${norm}`
-  })
+  const arms: Fragment[] = []
+  for (const t of types) {
+    if (t === 'phone') {
+      // Read exactly as ingest reads a phone, so every written form finds the stored number.
+      const phone = phoneReader(ctx.defaultCountryCode)(value)
+      if (phone.ok)
+        arms.push(
+          sql`SELECT member_id FROM identities WHERE identity_type = 'phone' AND identity_value = ${phone.value}`,
+        )
+      continue
+    }
+    const norm = normalizeIdentity(t, v)
+    arms.push(
+      sql`SELECT member_id FROM identities WHERE identity_type = ${t} AND ${identityValid(t, norm)} AND identity_value = ${norm}`,
+    )
+  }
+  if (arms.length === 0) return undefined
   const r = await driver.first<{ memberId: bigint }>(
     sql`SELECT min(member_id) AS member_id FROM (${join(arms, ' UNION ALL ')})`,
   )
@@ -107,4 +121,25 @@ export async function listMerges(
 ): Promise<Array<Record<string, unknown>>> {
   return driver.all(sql`SELECT merge_id, load_id, from_member_id, into_member_id, identity_type, identity_value,
       source_file, source_line FROM member_merges ORDER BY merge_id DESC LIMIT ${limit}`)
+}
+
+/**
+ * Identifiers kept on members but not used to merge them (deny list, or shared by too many members), most
+ * recent first: one row per identifier, with how many members carry it and where it was first held back.
+ */
+export async function listSharedIdentities(
+  driver: Driver,
+  limit = 50,
+): Promise<Array<Record<string, unknown>>> {
+  // A database written before the table existed, opened read-only, has none.
+  const exists = await driver.first(
+    sql`SELECT 1 AS x FROM information_schema.tables WHERE table_name = 'shared_identities'`,
+  )
+  if (exists === undefined) return []
+  return driver.all(sql`SELECT identity_type, identity_value, count(*) AS members,
+      first(reason ORDER BY load_id, source_line) AS reason, min(load_id) AS first_load_id,
+      first(source_file ORDER BY load_id, source_line) AS source_file,
+      first(source_line ORDER BY load_id, source_line) AS source_line
+    FROM shared_identities GROUP BY identity_type, identity_value
+    ORDER BY max(load_id) DESC, identity_type, identity_value LIMIT ${limit}`)
 }

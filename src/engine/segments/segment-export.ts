@@ -3,9 +3,12 @@
  * tools address them by, and their consent flags, as CSV or JSON Lines.
  *
  * When a member has several identities of one type (two phones after a merge), the export carries the one
- * seen first (ties by value), so repeated exports are identical.
+ * seen first (ties by value), so repeated exports are identical. Phones are in E.164 with `+` and the source
+ * ids (card, POS customer id, customer id) are included, so that the file loads back with
+ * `memberlens ingest members` as the same members.
  * @module
  */
+import type { IdentityType } from '../../core/schema.js'
 import type { Driver } from '../drivers/driver.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { sql, type Fragment } from '../sql/fragment.js'
@@ -23,11 +26,24 @@ export const EXPORT_COLUMNS = [
   'wechat_unionid',
   'app_user_id',
   'card_no',
+  'pos_customer_id',
+  'customer_id',
   'consent_sms',
   'consent_email',
   'consent_wechat',
   'consent_push',
 ] as const
+
+/**
+ * The first-seen identity of one type in an aggregate over identities ranked per member and type (`rn`).
+ * Phones are stored as E.164 digits and written with their `+`, which every default country reads back as
+ * the same number (without it, `14155552671` would read as a Chinese national number).
+ */
+export function pickIdentity(alias: Fragment, type: IdentityType): Fragment {
+  const value =
+    type === 'phone' ? sql`'+' || ${alias}.identity_value` : sql`${alias}.identity_value`
+  return sql`max(CASE WHEN ${alias}.identity_type = ${type} AND ${alias}.rn = 1 THEN ${value} END)`
+}
 
 /** One row per member of the segment, ordered by member_id. */
 export function buildSegmentExportQuery(
@@ -35,8 +51,7 @@ export function buildSegmentExportQuery(
   filter: SegmentFilter,
   defaultAsOf: string,
 ): Fragment {
-  const pick = (type: string) =>
-    sql`max(CASE WHEN i.identity_type = ${type} AND i.rn = 1 THEN i.identity_value END)`
+  const pick = (type: IdentityType) => pickIdentity(sql`i`, type)
   return sql`WITH seg AS (${buildSegmentMembersQuery(dialect, filter, defaultAsOf)}),
     i AS (
       SELECT member_id, identity_type, identity_value,
@@ -45,6 +60,7 @@ export function buildSegmentExportQuery(
     )
     SELECT m.member_id, ${pick('phone')} AS phone, ${pick('email')} AS email, ${pick('wechat_unionid')} AS wechat_unionid,
       ${pick('app_user_id')} AS app_user_id, ${pick('card_no')} AS card_no,
+      ${pick('pos_customer_id')} AS pos_customer_id, ${pick('customer_id')} AS customer_id,
       coalesce(m.consent_sms, FALSE) AS consent_sms, coalesce(m.consent_email, FALSE) AS consent_email,
       coalesce(m.consent_wechat, FALSE) AS consent_wechat, coalesce(m.consent_push, FALSE) AS consent_push
     FROM members m JOIN seg ON seg.member_id = m.member_id LEFT JOIN i ON i.member_id = m.member_id

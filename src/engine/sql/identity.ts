@@ -1,52 +1,33 @@
 /**
  * SQL for identities: normalisation and well-formedness, shared by ingest and member look-up.
+ *
+ * Phones are the exception: they are read by the numbering-plan library in `core/phone.ts`, once per distinct
+ * value, and the mapping is joined back (see `ingest/phone-map.ts`); no SQL rule set imitates it.
  * @module
  */
 import type { IdentityType } from '../../core/schema.js'
 import { sql, type Fragment } from './fragment.js'
 
 export interface IdentityContext {
-  /** Country calling code added to national phone numbers. */
+  /** Country calling code (digits, e.g. `86`) of phone numbers written without one. */
   readonly defaultCountryCode: string
 }
+
+/** Identity types normalised by SQL alone (every type but phone). */
+export type SqlIdentityType = Exclude<IdentityType, 'phone'>
 
 /** Text trimmed, with blank turned into NULL. */
 export function blankToNull(col: Fragment): Fragment {
   return sql`nullif(trim(${col}), '')`
 }
 
-/** Phone text reduced to digits and `+` (the first step of phone normalisation). */
-export function phoneDigits(col: Fragment): Fragment {
-  return sql`regexp_replace(${blankToNull(col)}, '[^0-9+]', '', 'g')`
-}
-
 /**
- * A phone number from its {@link phoneDigits}: digits with the country code. A leading `+` or `00` marks an
- * international number; otherwise a national trunk `0` is dropped and the default country code added. A `+`
- * anywhere else makes the value `!`, which no phone pattern accepts.
+ * Normalised identity value, or NULL when blank. Emails: trimmed and lower-cased. Card numbers: spaces
+ * removed, upper-cased. Others: trimmed.
  */
-export function phoneFromDigits(d: Fragment, ctx: IdentityContext): Fragment {
-  return sql`(CASE WHEN ${d} IS NULL THEN NULL
-    WHEN strpos(substr(${d}, 2), '+') > 0 THEN '!'
-    WHEN starts_with(${d}, '+') THEN substr(${d}, 2)
-    WHEN starts_with(${d}, '00') THEN substr(${d}, 3)
-    WHEN starts_with(${d}, '0') THEN ${ctx.defaultCountryCode} || substr(${d}, 2)
-    ELSE ${ctx.defaultCountryCode} || ${d} END)`
-}
-
-/**
- * Normalised identity value, or NULL when blank. Phones: see {@link phoneFromDigits}. Emails: trimmed and
- * lower-cased. Card numbers: spaces removed, upper-cased. Others: trimmed.
- */
-export function normalizeIdentity(
-  type: IdentityType,
-  col: Fragment,
-  ctx: IdentityContext,
-): Fragment {
+export function normalizeIdentity(type: SqlIdentityType, col: Fragment): Fragment {
   const v = blankToNull(col)
   switch (type) {
-    case 'phone':
-      return phoneFromDigits(phoneDigits(col), ctx)
     case 'email':
       return sql`lower(${v})`
     case 'card_no':
@@ -64,10 +45,8 @@ export function normalizeIdentity(
 }
 
 /** True when a normalised identity is well formed. */
-export function identityValid(type: IdentityType, normalized: Fragment): Fragment {
+export function identityValid(type: SqlIdentityType, normalized: Fragment): Fragment {
   switch (type) {
-    case 'phone':
-      return sql`regexp_full_match(${normalized}, '[0-9]{8,15}')`
     case 'email':
       return sql`regexp_full_match(${normalized}, '[^@\s]+@[^@\s]+\.[^@\s]+')`
     default:
@@ -75,8 +54,7 @@ export function identityValid(type: IdentityType, normalized: Fragment): Fragmen
   }
 }
 
-export const IDENTITY_REASON: Record<IdentityType, string> = {
-  phone: 'not a phone number (8 to 15 digits with country code)',
+export const IDENTITY_REASON: Record<SqlIdentityType, string> = {
   email: 'not an email address',
   wechat_unionid: 'identity longer than 200 characters',
   card_no: 'identity longer than 200 characters',
