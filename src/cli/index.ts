@@ -179,7 +179,16 @@ export function buildProgram(): Command {
     )
     .option('--currency <code>', 'currency of orders when the file has no currency column')
     .option('--delimiter <char>', 'CSV delimiter (default ","; "\\t" for tab)')
-    .addOption(new Option('--encoding <name>', 'CSV encoding').choices(ENCODINGS))
+    .addOption(
+      new Option(
+        '--encoding <name>',
+        'text encoding of CSV and JSON Lines (gb18030/gbk: Chinese Excel exports)',
+      ).choices(ENCODINGS),
+    )
+    .option(
+      '--max-line-size <size>',
+      'longest line accepted, in bytes or with KB/MB/GB (default 2MB)',
+    )
     .addOption(
       new Option('--format <format>', 'file format (default: from the extension)').choices(
         SOURCE_FORMATS,

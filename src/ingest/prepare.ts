@@ -190,7 +190,8 @@ function compressionReason(kind: 'gzip' | 'zstd', error: unknown, lines: number)
 /** Decompresses and transcodes as needed; the caller must call `cleanup` when the engine has read the file. */
 export async function prepareInput(file: string, options: PrepareOptions): Promise<PreparedInput> {
   const compression = await detectCompression(file)
-  const transcode = options.text && (TRANSCODED_ENCODINGS as readonly string[]).includes(options.encoding)
+  const transcode =
+    options.text && (TRANSCODED_ENCODINGS as readonly string[]).includes(options.encoding)
   const encoding: EngineEncoding = transcode ? 'utf-8' : (options.encoding as EngineEncoding)
   if (compression === 'none' && !transcode) {
     return { path: file, encoding, compression, cleanup: async () => {} }

@@ -125,7 +125,6 @@ async function* physicalLines(path: string, maxLineSize: number): AsyncGenerator
             if (cr === chunk.length - 1) {
               take(chunk, pos, cr)
               pendingCr = true
-              pos = chunk.length
               break
             }
             if (chunk[cr + 1] !== LF) {
@@ -139,7 +138,6 @@ async function* physicalLines(path: string, maxLineSize: number): AsyncGenerator
             take(chunk, pos, chunk.length - 1)
             pendingCr = true
           } else take(chunk, pos, chunk.length)
-          pos = chunk.length
           break
         }
         crOnly ??= false
@@ -151,13 +149,11 @@ async function* physicalLines(path: string, maxLineSize: number): AsyncGenerator
         const cr = chunk.indexOf(CR, pos)
         if (cr < 0) {
           take(chunk, pos, chunk.length)
-          pos = chunk.length
           break
         }
         take(chunk, pos, cr)
         if (cr === chunk.length - 1) {
           pendingCr = true
-          pos = chunk.length
           break
         }
         if (chunk[cr + 1] === LF) {
@@ -405,7 +401,12 @@ export async function scanText(path: string, options: ScanOptions): Promise<Scan
       const name = index >= 0 ? fieldName(index) : undefined
       notUtf8Count++
       if (notUtf8.length < GB_SAMPLE)
-        notUtf8.push({ line, bytes, fieldIndex: index, ...(name === undefined ? {} : { field: name }) })
+        notUtf8.push({
+          line,
+          bytes,
+          fieldIndex: index,
+          ...(name === undefined ? {} : { field: name }),
+        })
       report(
         line,
         'encoding',
@@ -465,9 +466,13 @@ export async function scanText(path: string, options: ScanOptions): Promise<Scan
     }
     const first = notUtf8[0]
     const firstText = decoded[0]
-    if (first !== undefined && firstText !== undefined && /[\u3400-\u9fff]/.test(decoded.join(''))) {
+    if (
+      first !== undefined &&
+      firstText !== undefined &&
+      /[\u3400-\u9fff]/.test(decoded.join(''))
+    ) {
       // The field that holds the bytes, or (lines mode) the text around the first non-ASCII character.
-      const around = Math.max(0, firstText.search(/[^\x00-\x7f]/) - 12)
+      const around = Math.max(0, firstText.search(/[^\p{ASCII}]/u) - 12)
       const value =
         csv && first.fieldIndex >= 0
           ? (splitFields(firstText, delimiter)[first.fieldIndex] ?? firstText)
