@@ -194,6 +194,10 @@ async function stageCsv(read: ReadContext, delimiter: string): Promise<void> {
     }
   }
   const cols = await rawColumns(driver)
+  checkColumnNames(
+    file,
+    cols.map((name) => ({ name, line: 1 })),
+  )
   if (cols.length === 1) {
     const only = cols[0] ?? ''
     const guess = [';', '\t', '|'].find((d) => only.includes(d))
@@ -208,6 +212,21 @@ async function stageCsv(read: ReadContext, delimiter: string): Promise<void> {
   await rejectNul(read, cols)
   // Line 1 is the header; rowid follows file order because the staging insert preserves insertion order.
   await promote(driver, cols, 2)
+}
+
+/** Column names the staging tables can hold: 1 to 255 characters, no NUL byte. */
+function checkColumnNames(file: string, cols: ReadonlyArray<{ name: string; line: number }>): void {
+  const bad = cols.filter(
+    (c) => c.name.length === 0 || c.name.length > 255 || c.name.includes('\0'),
+  )
+  if (bad.length === 0) return
+  const issues = bad.map((c) => ({
+    file,
+    line: c.line,
+    field: JSON.stringify(c.name.length > 40 ? `${c.name.slice(0, 40)}…` : c.name),
+    reason: 'not a usable column name (1 to 255 characters, without NUL bytes)',
+  }))
+  throw new InputError(`${file}: unusable column names; nothing was loaded`, issues)
 }
 
 /** Lines the engine's CSV reader set aside as unreadable. */
@@ -356,12 +375,27 @@ async function stageJsonLines(read: ReadContext) {
     }))
     throw new InputError(`${file}: ${Number(total?.n)} malformed line(s)`, issues, Number(total?.n))
   }
-  const keys = (
-    await driver.all<{ k: string }>(
-      sql`SELECT k FROM (SELECT unnest(json_keys(line::JSON)) AS k, _line FROM _ml_lines) GROUP BY k ORDER BY min(_line), k`,
-    )
-  ).map((r) => r.k)
-  const selects = keys.map((k) => sql`line::JSON ->> ${k} AS ${sourceColumn(k)}`)
+  const found = await driver.all<{ k: string; line: bigint }>(
+    sql`SELECT k, min(_line) AS line FROM (SELECT unnest(json_keys(line::JSON)) AS k, _line FROM _ml_lines) GROUP BY k ORDER BY min(_line), k`,
+  )
+  checkColumnNames(
+    file,
+    found.map((r) => ({ name: r.k, line: Number(r.line) })),
+  )
+  // A JSON path reads the key only when quoted (an unquoted `$x` or `/x` is itself a path); `*` stays a
+  // wildcard even quoted, so it is no usable key.
+  const star = found.find((r) => r.k === '*')
+  if (star !== undefined) {
+    throw InputError.single({
+      file,
+      line: Number(star.line),
+      field: '"*"',
+      reason: 'a key named "*" cannot be read (rename it)',
+    })
+  }
+  const keys = found.map((r) => r.k)
+  const path = (k: string) => `$."${k.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+  const selects = keys.map((k) => sql`line::JSON ->> ${path(k)} AS ${sourceColumn(k)}`)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(STAGE_TABLE)} AS
     SELECT _line::BIGINT AS _line${keys.length > 0 ? sql`, ${join(selects)}` : sql``} FROM _ml_lines ORDER BY _line`)
   await driver.execute(sql`DROP TABLE _ml_lines`)

@@ -72,102 +72,63 @@ const CR = 0x0d
 /** Lines not UTF-8 that are kept to test whether the file reads as GB18030. */
 const GB_SAMPLE = 200
 
-/** Splits a file into physical lines: at LF (a CR before it belongs to the ending), or at CR in a CR-only file. */
+/**
+ * Splits a file into physical lines at LF (a CR just before it belongs to the ending), or at CR in an old
+ * Mac file, one whose first megabyte holds CRs and no LF.
+ */
 async function* physicalLines(path: string, maxLineSize: number): AsyncGenerator<PhysicalLine> {
   let parts: Buffer[] = []
   let kept = 0
   let size = 0
-  /** Lines end at CR alone: decided by the first line ending of the file. */
+  let lastByte = -1
   let crOnly: boolean | undefined
-  let pendingCr = false
   const take = (chunk: Buffer, from: number, to: number) => {
+    if (to <= from) return
     size += to - from
+    lastByte = chunk[to - 1] ?? -1
     const room = maxLineSize + 1 - kept
-    if (room > 0 && to > from) {
+    if (room > 0) {
       const piece = chunk.subarray(from, Math.min(to, from + room))
       parts.push(piece)
       kept += piece.length
     }
   }
-  const finish = (ending: Ending): PhysicalLine => {
-    const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
-    const line = { bytes, size: size + (ending === 'crlf' ? 2 : ending === '' ? 0 : 1), ending }
+  const finish = (ending: 'lf' | 'cr' | ''): PhysicalLine => {
+    let bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
+    let content = size
+    let end: Ending = ending
+    if (ending === 'lf' && lastByte === CR) {
+      end = 'crlf'
+      content--
+      if (bytes.length > content) bytes = bytes.subarray(0, content)
+    }
+    const line = { bytes, size: content + (end === 'crlf' ? 2 : end === '' ? 0 : 1), ending: end }
     parts = []
     kept = 0
     size = 0
+    lastByte = -1
     return line
   }
   for await (const raw of createReadStream(path, { highWaterMark: 1 << 20 })) {
     const chunk = raw as Buffer
-    let pos = 0
-    if (pendingCr) {
-      // A CR ended the previous chunk: CR LF, or a CR-only file's line ending.
-      pendingCr = false
-      if (chunk[0] === LF) {
-        pos = 1
-        crOnly ??= false
-        yield finish('crlf')
-      } else if (crOnly === true) {
-        yield finish('cr')
-      } else {
-        crOnly ??= true
-        if (crOnly) yield finish('cr')
-        else take(Buffer.from([CR]), 0, 1)
-      }
+    if (crOnly === undefined) {
+      if (chunk.includes(LF)) crOnly = false
+      else if (chunk.includes(CR)) crOnly = true
     }
-    while (pos < chunk.length) {
-      if (crOnly !== true) {
-        const lf = chunk.indexOf(LF, pos)
-        if (crOnly === undefined) {
-          const cr = chunk.indexOf(CR, pos)
-          if (cr >= 0 && (lf < 0 || cr < lf - 1)) {
-            // The first ending is a CR alone (or a CR at the end of this chunk, decided by the next one).
-            if (cr === chunk.length - 1) {
-              take(chunk, pos, cr)
-              pendingCr = true
-              break
-            }
-            if (chunk[cr + 1] !== LF) {
-              crOnly = true
-              continue
-            }
-          }
-        }
-        if (lf < 0) {
-          if (chunk[chunk.length - 1] === CR) {
-            take(chunk, pos, chunk.length - 1)
-            pendingCr = true
-          } else take(chunk, pos, chunk.length)
-          break
-        }
-        crOnly ??= false
-        const crlf = lf > pos && chunk[lf - 1] === CR
-        take(chunk, pos, crlf ? lf - 1 : lf)
-        yield finish(crlf ? 'crlf' : 'lf')
-        pos = lf + 1
-      } else {
-        const cr = chunk.indexOf(CR, pos)
-        if (cr < 0) {
-          take(chunk, pos, chunk.length)
-          break
-        }
-        take(chunk, pos, cr)
-        if (cr === chunk.length - 1) {
-          pendingCr = true
-          break
-        }
-        if (chunk[cr + 1] === LF) {
-          yield finish('crlf')
-          pos = cr + 2
-        } else {
-          yield finish('cr')
-          pos = cr + 1
-        }
+    const sep = crOnly === true ? CR : LF
+    let pos = 0
+    for (;;) {
+      const at = chunk.indexOf(sep, pos)
+      if (at < 0) {
+        take(chunk, pos, chunk.length)
+        break
       }
+      take(chunk, pos, at)
+      yield finish(sep === LF ? 'lf' : 'cr')
+      pos = at + 1
     }
   }
-  if (pendingCr) yield finish('cr')
-  else if (size > 0) yield finish('')
+  if (size > 0) yield finish('')
 }
 
 const ENDING_NAME: Record<Ending, string> = {
@@ -424,6 +385,13 @@ export async function scanText(path: string, options: ScanOptions): Promise<Scan
     }
     if (fileEnding === undefined && ending !== '') fileEnding = ending
     if (!csv) {
+      if (text.includes('\r')) {
+        report(
+          line,
+          'stray-cr',
+          'a carriage return (CR) alone inside the line: its line endings are broken',
+        )
+      }
       if (text.trim() !== '') records++
       return
     }

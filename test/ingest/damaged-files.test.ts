@@ -257,6 +257,28 @@ describe('every CSV problem has its line, field and reason', () => {
     ])
   })
 
+  it('reads JSON keys that look like JSON paths as plain keys', async () => {
+    const row = {
+      order_id: 'K1',
+      email: 'k@x.cn',
+      ordered_at: '2024-01-01',
+      channel: 'app',
+      $amt: '4.5',
+      'a"b.c': 'S1',
+    }
+    await s.ingest('orders', await s.file('odd.jsonl', `${JSON.stringify(row)}\n`), {
+      columns: { net_amount: '$amt', store_id: 'a"b.c' },
+    })
+    expect(await q(`SELECT net_amount::DOUBLE AS n, store_id FROM orders`)).toEqual([
+      { n: 4.5, storeId: 'S1' },
+    ])
+    const { error } = await refused(
+      'star.jsonl',
+      `${JSON.stringify({ ...row, order_id: 'K2', '*': 1 })}\n`,
+    )
+    expect(error.issues[0]).toMatchObject({ line: 1, reason: expect.stringContaining('"*"') })
+  })
+
   it('rejects a line size limit outside its range', async () => {
     await expect(
       s.ingest('orders', await s.file('o.csv', [HEADER, ...lines(1, 1)].join('\n')), {
