@@ -404,7 +404,7 @@ async function stageJsonLines(read: ReadContext) {
 /** Reads the prepared text into `table` line by line; an unreadable file is diagnosed line by line. */
 async function readTextLines(read: ReadContext, table: string): Promise<void> {
   try {
-    await readLines(read.driver, read.input.path, table, read.maxLineSize)
+    await readLines(read.driver, read.input.path, table, read.maxLineSize, read.input.encoding)
   } catch (error) {
     if (asInputError(error, read.file) === error) throw error
     const scan = await scanFile(read, 'lines')
@@ -450,10 +450,12 @@ async function readLines(
   path: string,
   table: string,
   maxLineSize: number,
+  encoding: string,
 ): Promise<void> {
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_rawlines AS
     SELECT line FROM read_csv(${path}, header = false, columns = {'line': 'VARCHAR'}, delim = ${'\u001f'},
-      quote = '', escape = '', auto_detect = false, compression = 'none', max_line_size = ${maxLineSize})`)
+      quote = '', escape = '', auto_detect = false, compression = 'none', max_line_size = ${maxLineSize},
+      encoding = ${encoding})`)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE ${ident(table)} AS
     SELECT (rowid + 1)::BIGINT AS _line, line FROM _ml_rawlines ORDER BY rowid`)
   await driver.execute(sql`DROP TABLE _ml_rawlines`)

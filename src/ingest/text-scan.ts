@@ -376,15 +376,18 @@ export async function scanText(path: string, options: ScanOptions): Promise<Scan
       )
     }
     // Line endings: outside quotes every line ends as the first one does.
-    if (startsRecord && fileEnding !== undefined && ending !== '' && ending !== fileEnding) {
-      report(
-        line,
-        'mixed-endings',
-        `the line ends with ${ENDING_NAME[ending]} but line 1 ends with ${ENDING_NAME[fileEnding]}: the file mixes line endings`,
-      )
+    const checkEnding = () => {
+      if (fileEnding !== undefined && ending !== '' && ending !== fileEnding) {
+        report(
+          line,
+          'mixed-endings',
+          `the line ends with ${ENDING_NAME[ending]} but line 1 ends with ${ENDING_NAME[fileEnding]}: the file mixes line endings`,
+        )
+      }
+      if (fileEnding === undefined && ending !== '') fileEnding = ending
     }
-    if (fileEnding === undefined && ending !== '') fileEnding = ending
     if (!csv) {
+      checkEnding()
       if (text.includes('\r')) {
         report(
           line,
@@ -396,14 +399,20 @@ export async function scanText(path: string, options: ScanOptions): Promise<Scan
       return
     }
     if (startsRecord) {
-      if (text === '' && header !== undefined) return // blank lines are skipped
+      if (text === '' && header !== undefined) {
+        checkEnding()
+        return // blank lines are skipped
+      }
       recordStart = line
     }
     if (!walk(text, line)) {
       abandonRecord()
       return
     }
-    if (!inQuotes) endRecord(line, lastLine, ending)
+    if (!inQuotes) {
+      checkEnding()
+      endRecord(line, lastLine, ending)
+    }
   }
 
   let held: PhysicalLine | undefined

@@ -29,10 +29,34 @@ const CSV = `${[
 ].join('\n')}\n`
 
 const JSONL = `${[
-  { order_id: 'J1', email: 'ann@x.cn', ordered_at: '2024-01-01T10:00:00Z', channel: 'app', net_amount: 1 },
-  { order_id: 'J2', email: 'bob@x.cn', ordered_at: '2024-01-02T10:00:00Z', channel: 'web', net_amount: '2.5' },
-  { order_id: 'J3', email: 'cy@x.cn', ordered_at: '2024-01-03T10:00:00Z', channel: 'store', store_id: 'S"1' },
-  { order_id: 'J4', email: 'dee@x.cn', ordered_at: '2024-01-04T10:00:00Z', channel: 'app', net_amount: 4 },
+  {
+    order_id: 'J1',
+    email: 'ann@x.cn',
+    ordered_at: '2024-01-01T10:00:00Z',
+    channel: 'app',
+    net_amount: 1,
+  },
+  {
+    order_id: 'J2',
+    email: 'bob@x.cn',
+    ordered_at: '2024-01-02T10:00:00Z',
+    channel: 'web',
+    net_amount: '2.5',
+  },
+  {
+    order_id: 'J3',
+    email: 'cy@x.cn',
+    ordered_at: '2024-01-03T10:00:00Z',
+    channel: 'store',
+    store_id: 'S"1',
+  },
+  {
+    order_id: 'J4',
+    email: 'dee@x.cn',
+    ordered_at: '2024-01-04T10:00:00Z',
+    channel: 'app',
+    net_amount: 4,
+  },
 ]
   .map((o, i) => JSON.stringify(i === 2 ? { ...o, net_amount: 3 } : o))
   .join('\n')}\n`
@@ -81,7 +105,11 @@ type Damage =
 
 const damageArb: fc.Arbitrary<Damage> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    at: fc.nat(),
+    mask: fc.integer({ min: 1, max: 255 }),
+  }),
   fc.record({
     kind: fc.constant('insert' as const),
     at: fc.nat(),
@@ -173,7 +201,9 @@ describe('ingest under random damage', () => {
   it('refuses with a line, or loads every record: never part of a file', async () => {
     // The undamaged files load whole.
     expect((await s.ingest('orders', await s.file('ok.csv', CSV))).rowsRead).toBe(6)
-    expect((await s.ingest('orders', await s.file('ok.jsonl.gz', zlib.gzipSync(JSONL)))).rowsRead).toBe(4)
+    expect(
+      (await s.ingest('orders', await s.file('ok.jsonl.gz', zlib.gzipSync(JSONL)))).rowsRead,
+    ).toBe(4)
     // MEMBERLENS_FUZZ_RUNS raises the number of cases for a longer local run.
     const numRuns = Number(process.env['MEMBERLENS_FUZZ_RUNS'] ?? 60)
     await fc.assert(fc.asyncProperty(caseArb, check), { numRuns })
