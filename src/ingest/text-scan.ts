@@ -211,7 +211,9 @@ export async function scanText(path: string, options: ScanOptions): Promise<Scan
 
   const utf8 = new TextDecoder('utf-8')
   let lineNo = 0
+  /** How the first record of the file ends, and on which line: every record ends so. */
   let fileEnding: Ending | undefined
+  let fileEndingLine = 0
   let records = 0
   const notUtf8: Array<{ line: number; bytes: Buffer; field?: string; fieldIndex: number }> = []
   let notUtf8Count = 0
@@ -381,10 +383,13 @@ export async function scanText(path: string, options: ScanOptions): Promise<Scan
         report(
           line,
           'mixed-endings',
-          `the line ends with ${ENDING_NAME[ending]} but line 1 ends with ${ENDING_NAME[fileEnding]}: the file mixes line endings`,
+          `the line ends with ${ENDING_NAME[ending]} but line ${fileEndingLine} ends with ${ENDING_NAME[fileEnding]}: the file mixes line endings`,
         )
       }
-      if (fileEnding === undefined && ending !== '') fileEnding = ending
+      if (fileEnding === undefined && ending !== '') {
+        fileEnding = ending
+        fileEndingLine = line
+      }
     }
     if (!csv) {
       checkEnding()

@@ -28,6 +28,18 @@ const CSV = `${[
   'F6,fay@x.cn,2024-01-06 15:00:00,web,S5,1',
 ].join('\n')}\n`
 
+/** The same records with CR LF line ends, as Excel writes them. */
+const CSV_CRLF = CSV.replaceAll('\n', '\r\n').replace('"S\r\n4"', '"S\n4"')
+
+/** A CSV export in GBK (上海 and 北京 in its store column), loaded with --encoding gb18030. */
+const CSV_GBK = Buffer.concat([
+  Buffer.from('order_id,email,ordered_at,channel,store_id,net_amount\nG1,ann@x.cn,2024-01-01,app,'),
+  Buffer.from([0xc9, 0xcf, 0xba, 0xa3]),
+  Buffer.from(',1\nG2,bob@x.cn,2024-01-02,store,"'),
+  Buffer.from([0xb1, 0xb1, 0xbe, 0xa9]),
+  Buffer.from(',1",2\nG3,cy@x.cn,2024-01-03,web,,3\n'),
+])
+
 const JSONL = `${[
   {
     order_id: 'J1',
@@ -133,7 +145,7 @@ function applyDamage(data: Buffer, d: Damage): Buffer {
 }
 
 interface Case {
-  readonly format: 'csv' | 'jsonl'
+  readonly format: 'csv' | 'csv-crlf' | 'csv-gbk' | 'jsonl'
   readonly gzip: boolean
   /** Damage the compressed bytes instead of the text. */
   readonly inCompressed: boolean
@@ -141,7 +153,12 @@ interface Case {
 }
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
-  format: fc.constantFrom('csv' as const, 'jsonl' as const),
+  format: fc.constantFrom(
+    'csv' as const,
+    'csv-crlf' as const,
+    'csv-gbk' as const,
+    'jsonl' as const,
+  ),
   gzip: fc.boolean(),
   inCompressed: fc.boolean(),
   damage: damageArb,
@@ -150,7 +167,14 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 let n = 0
 
 async function check(c: Case): Promise<void> {
-  const text = Buffer.from(c.format === 'csv' ? CSV : JSONL)
+  const text = {
+    csv: Buffer.from(CSV),
+    'csv-crlf': Buffer.from(CSV_CRLF),
+    'csv-gbk': CSV_GBK,
+    jsonl: Buffer.from(JSONL),
+  }[c.format]
+  const ext = c.format === 'jsonl' ? 'jsonl' : 'csv'
+  const opts = c.format === 'csv-gbk' ? { encoding: 'gb18030' as const } : {}
   let bytes: Buffer
   let damagedText: Buffer | undefined
   if (c.gzip && c.inCompressed) {
@@ -165,9 +189,9 @@ async function check(c: Case): Promise<void> {
     bytes = c.gzip ? zlib.gzipSync(damagedText) : damagedText
   }
   n++
-  const path = await s.file(`f${n}.${c.format}${c.gzip ? '.gz' : ''}`, bytes)
+  const path = await s.file(`f${n}.${ext}${c.gzip ? '.gz' : ''}`, bytes)
   const before = await snapshot(s.db)
-  const outcome = await s.ingest('orders', path).then(
+  const outcome = await s.ingest('orders', path, opts).then(
     (report) => ({ report }),
     (error: unknown) => ({ error }),
   )
@@ -190,8 +214,8 @@ async function check(c: Case): Promise<void> {
   }
   // Loaded: only a file whose text is whole may load, and then every record of it.
   expect(damagedText, `${label}: loaded a file whose compressed data is broken`).toBeDefined()
-  const str = (damagedText as Buffer).toString('utf8')
-  const expected = c.format === 'csv' ? csvRecords(str) : jsonRecords(str)
+  const str = new TextDecoder(c.format === 'csv-gbk' ? 'gb18030' : 'utf-8').decode(damagedText)
+  const expected = ext === 'csv' ? csvRecords(str) : jsonRecords(str)
   expect(outcome.report.rowsRead, `${label}: ${JSON.stringify(str)}`).toBe(expected)
   const r = outcome.report
   expect(r.rowsInserted + r.rowsUpdated + r.rowsUnchanged, label).toBe(r.rowsRead)
@@ -201,6 +225,15 @@ describe('ingest under random damage', () => {
   it('refuses with a line, or loads every record: never part of a file', async () => {
     // The undamaged files load whole.
     expect((await s.ingest('orders', await s.file('ok.csv', CSV))).rowsRead).toBe(6)
+    expect((await s.ingest('orders', await s.file('crlf.csv', CSV_CRLF))).rowsRead).toBe(6)
+    const gbk = await s.ingest('orders', await s.file('gbk.csv', CSV_GBK), { encoding: 'gb18030' })
+    expect(gbk.rowsRead).toBe(3)
+    expect(
+      await s.db.driver.all({
+        sql: `SELECT store_id FROM orders WHERE order_id LIKE 'G%' ORDER BY 1`,
+        parameters: [],
+      }),
+    ).toEqual([{ storeId: '上海' }, { storeId: '北京,1' }, { storeId: null }])
     expect(
       (await s.ingest('orders', await s.file('ok.jsonl.gz', zlib.gzipSync(JSONL)))).rowsRead,
     ).toBe(4)
