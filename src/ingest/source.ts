@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { InputError, type InputIssue } from '../core/errors.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
-import { ident, join, sourceColumn, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
+import { ident, join, sourceColumn, sql, type Fragment } from '../engine/sql/fragment.js'
 import { prepareInput, type PreparedInput } from './prepare.js'
 import { scanText, type ScanResult } from './text-scan.js'
 
@@ -209,9 +209,10 @@ async function stageCsv(read: ReadContext, delimiter: string): Promise<void> {
       })
     }
   }
-  await rejectNul(read, cols)
-  // Line 1 is the header; rowid follows file order because the staging insert preserves insertion order.
-  await promote(driver, cols, 2)
+  const breaks = await checkValues(read, cols)
+  await driver.execute(
+    sql`CREATE OR REPLACE TEMP VIEW ${ident(STAGE_TABLE)} AS ${stageSelect(cols, breaks)}`,
+  )
 }
 
 /** Column names the staging tables can hold: 1 to 255 characters, no NUL byte. */
@@ -322,24 +323,30 @@ async function rejectsError(read: ReadContext): Promise<InputError> {
 }
 
 /**
- * A NUL byte in a text value: the engine keeps it, but no export of a member system has one, so it means
- * a damaged file or a UTF-16 file read as UTF-8.
+ * One pass over the staged values: a NUL byte in a value is refused (the engine keeps it, but no export of a
+ * member system has one, so it means a damaged file or a UTF-16 file read as UTF-8); returns whether any
+ * value holds a line break, which shifts the line numbers of the records after it.
  */
-async function rejectNul(read: ReadContext, cols: readonly string[]): Promise<void> {
-  if (cols.length === 0) return
+async function checkValues(read: ReadContext, cols: readonly string[]): Promise<boolean> {
+  if (cols.length === 0) return false
   const { driver, file, maxIssues } = read
-  const has = (c: string) => sql`strpos(${sourceColumn(c)}, chr(0)) > 0`
+  const hasNul = (c: string) => sql`strpos(${sourceColumn(c)}, chr(0)) > 0`
+  const anyNul = join(cols.map(hasNul), ' OR ')
+  const anyBreak = join(
+    cols.map((c) => sql`strpos(${sourceColumn(c)}, chr(10)) > 0`),
+    ' OR ',
+  )
+  const found = await driver.first<{ nul: bigint; breaks: boolean | null }>(
+    sql`SELECT count(*) FILTER (WHERE ${anyNul}) AS nul, bool_or(${anyBreak}) AS breaks FROM ${ident(RAW_TABLE)}`,
+  )
+  const total = Number(found?.nul ?? 0)
+  if (total === 0) return found?.breaks === true
   const which = sql`CASE ${join(
-    cols.map((c) => sql`WHEN ${has(c)} THEN ${c}`),
+    cols.map((c) => sql`WHEN ${hasNul(c)} THEN ${c}`),
     ' ',
   )} END`
-  const any = join(cols.map(has), ' OR ')
   const rows = await driver.all<{ line: bigint; field: string }>(
-    sql`SELECT rowid + 2 AS line, ${which} AS field FROM ${ident(RAW_TABLE)} WHERE ${any} ORDER BY rowid LIMIT ${maxIssues}`,
-  )
-  if (rows.length === 0) return
-  const total = await driver.first<{ n: bigint }>(
-    sql`SELECT count(*) AS n FROM ${ident(RAW_TABLE)} WHERE ${any}`,
+    sql`SELECT _line AS line, ${which} AS field FROM (${stageSelect(cols, found?.breaks === true)}) WHERE ${anyNul} ORDER BY _line LIMIT ${maxIssues}`,
   )
   const issues: InputIssue[] = rows.map((r) => ({
     file,
@@ -349,9 +356,9 @@ async function rejectNul(read: ReadContext, cols: readonly string[]): Promise<vo
       'a NUL byte in the value: the file is damaged, or it is UTF-16 text (pass --encoding utf-16)',
   }))
   throw new InputError(
-    `${file}: ${Number(total?.n)} line(s) hold NUL bytes; nothing was loaded`,
+    `${file}: ${total} line(s) hold NUL bytes; nothing was loaded`,
     issues,
-    Number(total?.n),
+    total,
   )
 }
 
@@ -484,13 +491,23 @@ async function rawColumns(driver: DuckDbDriver): Promise<string[]> {
 }
 
 /**
- * Exposes the raw table as the staging view with line numbers: the raw table keeps file order, so its rowid
- * plus the lines before the first record is the line number, without copying the data.
+ * The raw CSV table with each record's line number. The raw table keeps file order, so its rowid plus 2 (the
+ * header is line 1) is the line while no value spans lines; when some do (`breaks`), each record starts
+ * after the line breaks inside the values before it. Blank lines, which the reader skips, are not counted.
  */
-async function promote(driver: DuckDbDriver, cols: readonly string[], firstLine: number) {
+function stageSelect(cols: readonly string[], breaks: boolean): Fragment {
   const selects: Fragment[] = cols.map((c) => sql`${sourceColumn(c)}`)
-  await driver.execute(sql`CREATE OR REPLACE TEMP VIEW ${ident(STAGE_TABLE)} AS
-    SELECT (rowid + ${unsafeRaw(String(Math.trunc(firstLine)))})::BIGINT AS _line, ${join(selects)} FROM ${ident(RAW_TABLE)}`)
+  if (!breaks) {
+    return sql`SELECT (rowid + 2)::BIGINT AS _line, ${join(selects)} FROM ${ident(RAW_TABLE)}`
+  }
+  const newlines = join(
+    cols.map(
+      (c) =>
+        sql`coalesce(length(${sourceColumn(c)}) - length(replace(${sourceColumn(c)}, chr(10), '')), 0)`,
+    ),
+    ' + ',
+  )
+  return sql`SELECT (rowid + 2 + coalesce(sum(${newlines}) OVER (ORDER BY rowid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::BIGINT AS _line, ${join(selects)} FROM ${ident(RAW_TABLE)}`
 }
 
 /**

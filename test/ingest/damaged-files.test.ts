@@ -243,6 +243,33 @@ describe('every CSV problem has its line, field and reason', () => {
     })
   })
 
+  it('names the physical line of a record after values that span lines', async () => {
+    const csv = [
+      'order_id,email,ordered_at,channel,store_id,net_amount',
+      'O1,a@x.cn,2024-01-01,app,"two',
+      'lines",1',
+      'O2,b@x.cn,2024-01-01,app,"three\r',
+      'more',
+      'lines",1',
+      'O3,c@x.cn,not-a-date,app,,1',
+      'O4,d@x.cn,2024-01-01,app,"x\0',
+      'y",1',
+    ].join('\n')
+    const { error } = await refused('multi.csv', `${csv}\n`)
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        line: 8,
+        field: 'store_id',
+        reason: expect.stringContaining('NUL'),
+      }),
+    ])
+    const fixed = csv.replace('x\0', 'x')
+    const { error: typed } = await refused('multi2.csv', `${fixed}\n`)
+    expect(typed.issues).toEqual([
+      expect.objectContaining({ line: 7, field: 'ordered_at', value: 'not-a-date' }),
+    ])
+  })
+
   it('refuses a NUL byte in a value, naming line and field', async () => {
     const { error } = await refused(
       'nul.csv',
