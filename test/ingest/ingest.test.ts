@@ -402,7 +402,7 @@ describe('ingest: bad input gets a clear message and leaves the database as it w
     )
     expect(e.issues[0]).toMatchObject({
       line: 2,
-      reason: expect.stringContaining('Expected Number of Columns'),
+      reason: expect.stringContaining('has 6 field(s); the header has 5'),
     })
   })
 

@@ -143,7 +143,16 @@ export function registerDataCommands(program: Command): void {
     )
     .option('--currency <code>', 'currency of orders when the file has no currency column')
     .option('--delimiter <char>', 'CSV delimiter (default ","; "\\t" for tab)')
-    .addOption(new Option('--encoding <name>', 'CSV encoding').choices(ENCODINGS))
+    .addOption(
+      new Option(
+        '--encoding <name>',
+        'text encoding of CSV and JSON Lines (gb18030/gbk: Chinese Excel exports)',
+      ).choices(ENCODINGS),
+    )
+    .option(
+      '--max-line-size <size>',
+      'longest line accepted, in bytes or with KB/MB/GB (default 2MB)',
+    )
     .addOption(
       new Option('--format <format>', 'file format (default: from the extension)').choices(
         SOURCE_FORMATS,
@@ -206,7 +215,11 @@ Examples:
       if (!parsed.success) {
         throw new InputError(
           'invalid flags',
-          parsed.error.issues.map((i) => ({ field: `--${i.path.join('.')}`, reason: i.message })),
+          parsed.error.issues.map((i) => ({
+            // The flag as typed: --max-line-size, not the option's property maxLineSize.
+            field: `--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+            reason: i.message,
+          })),
         )
       }
       const { runIngest } = await import('./ingest.js')

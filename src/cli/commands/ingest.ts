@@ -77,6 +77,7 @@ export async function runIngest(
       const currency = flags.currency ?? fromFile.currency ?? configuredFallback('currency')
       const delimiter = flags.delimiter ?? fromFile.delimiter
       const encoding = flags.encoding ?? fromFile.encoding
+      const maxLineSize = flags.maxLineSize ?? fromFile.max_line_size
       const format = flags.format ?? fromFile.format
       const countryCode = flags.countryCode ?? fromFile.country_code
       const options: IngestOptions = {
@@ -93,6 +94,7 @@ export async function runIngest(
         ...(currency === undefined ? {} : { currency }),
         ...(delimiter === undefined ? {} : { delimiter: delimiter === '\\t' ? '\t' : delimiter }),
         ...(encoding === undefined ? {} : { encoding }),
+        ...(maxLineSize === undefined ? {} : { maxLineSize }),
         ...(format === undefined ? {} : { format }),
         ...(countryCode === undefined ? {} : { defaultCountryCode: countryCode }),
       }

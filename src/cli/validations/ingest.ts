@@ -6,9 +6,29 @@ import { readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, InputError } from '../../core/errors.js'
-import { ENCODINGS, SOURCE_FORMATS } from '../../ingest/source.js'
+import { ENCODINGS, MAX_MAX_LINE_SIZE, SOURCE_FORMATS } from '../../ingest/source.js'
 import type { IdentityGuardOptions } from '../../ingest/identity-guards.js'
 import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
+
+/**
+ * A size in bytes: digits, optionally followed by KB, MB or GB (powers of 1024), e.g. `8MB`. Between 1 KB
+ * and 1 GB, the range the CSV reader accepts.
+ */
+export const byteSizeSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = /^\s*(\d+)\s*(k|kb|m|mb|g|gb)?\s*$/i.exec(String(v))
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    (m?.[2] ?? '').charAt(0).toLowerCase()
+  ]
+  const bytes = m === null || unit === undefined ? NaN : Number(m[1]) * unit
+  if (!Number.isSafeInteger(bytes) || bytes < 1024 || bytes > MAX_MAX_LINE_SIZE) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a size from 1KB to 1GB, in bytes or with KB, MB or GB (e.g. 8MB)',
+    })
+    return z.NEVER
+  }
+  return bytes
+})
 
 /** The mapping file (YAML or JSON). Every key is optional; flags override the file. */
 export const mappingFileSchema = z
@@ -24,6 +44,7 @@ export const mappingFileSchema = z
       .optional(),
     delimiter: z.string().optional(),
     encoding: z.enum(ENCODINGS).optional(),
+    max_line_size: byteSizeSchema.optional(),
     format: z.enum(SOURCE_FORMATS).optional(),
     country_code: z
       .string()
@@ -57,6 +78,7 @@ export const ingestFlagsSchema = z
       .optional(),
     delimiter: z.string().optional(),
     encoding: z.enum(ENCODINGS).optional(),
+    maxLineSize: byteSizeSchema.optional(),
     format: z.enum(SOURCE_FORMATS).optional(),
     countryCode: z
       .string()

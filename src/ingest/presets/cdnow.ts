@@ -9,7 +9,7 @@ import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { sql } from '../../engine/sql/fragment.js'
 import type { IngestReport } from '../ingest.js'
 import { rollback } from '../rollback.js'
-import { asInputError, checkReadable, dropStagingTables, readLines } from '../source.js'
+import { asInputError, dropStagingTables, stageLines } from '../source.js'
 import type { Preset, PresetOptions, PresetReport } from './preset.js'
 import { ingestQuery } from './stage-from.js'
 
@@ -31,9 +31,8 @@ async function load(
   file: string,
   options: PresetOptions,
 ): Promise<PresetReport> {
-  await checkReadable(file)
+  await stageLines(driver, file, '_ml_lines', {}, options.maxIssues ?? 20)
   try {
-    await readLines(driver, file, '_ml_lines')
     await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_src AS
         SELECT _line, string_split_regex(trim(line), '\s+') AS f FROM _ml_lines WHERE trim(line) <> ''`)
   } catch (error) {
