@@ -75,7 +75,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let ledger: Ledger | undefined
   if (options.ledger !== undefined) {
     const program = await loadProgram(options.program ?? './loyalty-program.yaml')
-    ledgerStore = await openLedgerStore(options.ledger)
+    ledgerStore = await openLedgerStore(options.ledger, { holder: 'memberlens serve' })
     ledger = new Ledger(ledgerStore, program, { clock: systemClock })
   }
   const audit = new AuditLog(options.audit ?? defaultAuditPath(options.db), systemClock)
@@ -127,6 +127,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   const url = `http://${options.host}:${port}`
+  // A CLI command that finds the embedded ledger locked is told where this server answers.
+  ledgerStore?.describeHolder(`memberlens serve at ${url}`)
   return {
     url,
     dashboardUrl: `${url}/#key=${sessionKey}`,
