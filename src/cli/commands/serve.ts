@@ -188,7 +188,7 @@ export function registerServeCommands(program: Command): void {
     .option('--keys <file>', 'API key file (default: memberlens.keys.json beside the database)')
     .option(
       '--ledger <dir|url>',
-      'loyalty ledger (directory or postgres:// URL) for the loyalty routes',
+      'loyalty ledger for the loyalty routes: a directory (locked while serving; write to it through the API) or a postgres:// URL',
     )
     .option('--program <file>', 'loyalty program file (with --ledger)', './loyalty-program.yaml')
     .option(
