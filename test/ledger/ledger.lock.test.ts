@@ -130,6 +130,17 @@ describe('embedded ledger directory lock', () => {
     expect(e.message).toContain(`if that process no longer runs, delete ${lockPath}`)
   })
 
+  it('keeps the refusal on one line whatever the lock file says', async () => {
+    writeLock({
+      pid: 12345,
+      host: 'other-host.example',
+      holder: 'memberlens serve\nat\r\u001b[31mx',
+    })
+    const e = await refusal()
+    expect(e.message).toContain('is in use by memberlens serve at [31mx (pid 12345')
+    expect(e.message).not.toMatch(/\p{Cc}/u)
+  })
+
   it('takes over an unreadable lock only once it is old (a crash while writing it)', async () => {
     writeFileSync(lockPath, '')
     // A fresh empty file may be a lock being written right now: waited for, then refused.

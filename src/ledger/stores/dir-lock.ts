@@ -110,15 +110,22 @@ function holderAlive(info: LockInfo, path: string): boolean {
   }
 }
 
+/** A value read from the lock file, safe to put in a one-line message. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\p{Cc}+/gu, ' ').trim()
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat
+}
+
 function inUseMessage(dir: string, info: LockInfo, path: string): string {
+  const holder = oneLine(info.holder)
   const who = info.pid === process.pid ? 'this process' : `pid ${info.pid}`
-  const where = info.host === hostname() ? '' : ` on host ${info.host}`
-  const isServer = /^memberlens serve\b/.test(info.holder)
+  const where = info.host === hostname() ? '' : ` on host ${oneLine(info.host)}`
+  const isServer = /^memberlens serve\b/.test(holder)
   const todo = isServer
     ? 'stop the server, or send the operation through its API (POST /api/v1/loyalty/…), or use a PostgreSQL ledger (--ledger postgres://…) to share one ledger between processes'
     : 'wait for it to finish or stop it, or use a PostgreSQL ledger (--ledger postgres://…) to share one ledger between processes'
   const remote = info.host === hostname() ? '' : `; if that process no longer runs, delete ${path}`
-  return `ledger directory ${dir} is in use by ${info.holder} (${who}${where}, since ${info.since}): an embedded ledger has one writer at a time; ${todo}${remote}`
+  return `ledger directory ${dir} is in use by ${holder} (${who}${where}, since ${oneLine(info.since)}): an embedded ledger has one writer at a time; ${todo}${remote}`
 }
 
 function sleep(ms: number): Promise<void> {
