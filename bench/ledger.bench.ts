@@ -230,7 +230,7 @@ try {
     process.stderr.write(`bulk replay, PostgreSQL: ${JSON.stringify(results['bulkPostgres'])}\n`)
   }
 } finally {
-  pg.stop()
+  await pg.stop()
   await rm(dir, { recursive: true, force: true })
 }
 process.stdout.write(

@@ -7,8 +7,9 @@
  *   npx tsx scripts/local-postgres.ts     # starts one, prints its URL, stops it on Ctrl-C
  * @module
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,7 +19,12 @@ export interface LocalPostgres {
   readonly url: string
   readonly port: number
   readonly dataDir: string
-  stop(): void
+  /**
+   * Stops the server and deletes its directory. Asynchronous on purpose: a caller such as vitest's global
+   * teardown must keep its event loop running meanwhile (a synchronous stop blocked vitest's main process, so
+   * the exits of its test workers went unseen until the stop returned, reported as worker timeouts).
+   */
+  stop(): Promise<void>
 }
 
 /** The newest Debian PostgreSQL bin directory with initdb and pg_ctl, if any. */
@@ -105,6 +111,37 @@ function run(
   }
 }
 
+/** {@link run} without blocking the event loop. */
+function runAsync(
+  bin: string,
+  args: string[],
+  user: { uid: number; gid: number } | undefined,
+  what: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      bin,
+      args,
+      {
+        ...(user ?? {}),
+        cwd: tmpdir(),
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' },
+      },
+      (error, stdout, stderr) => {
+        if (error === null) resolve()
+        else
+          reject(
+            new Error(
+              `${what} failed (exit ${error.code ?? error.signal}): ${(stderr || stdout || error.message).trim().slice(-1200)}`,
+            ),
+          )
+      },
+    )
+  })
+}
+
 export interface StartOptions {
   /** Extra `-c name=value` server settings. */
   readonly settings?: Readonly<Record<string, string>>
@@ -174,13 +211,20 @@ export async function startLocalPostgres(options: StartOptions = {}): Promise<Lo
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
-    stop: () => {
+    stop: async () => {
       if (stopped) return
       stopped = true
       try {
-        run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop'], user, 'pg_ctl stop')
+        // Immediate: the directory is deleted next, so the shutdown checkpoint of a fast stop (seconds after a
+        // write-heavy test run) would only write what is about to be thrown away.
+        await runAsync(
+          join(bin, 'pg_ctl'),
+          ['-D', dataDir, '-m', 'immediate', '-w', 'stop'],
+          user,
+          'pg_ctl stop',
+        )
       } finally {
-        rmSync(dir, { recursive: true, force: true })
+        await rm(dir, { recursive: true, force: true })
       }
     },
   }
@@ -190,8 +234,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const pg = await startLocalPostgres()
   process.stdout.write(`${pg.url}\n`)
   const stop = () => {
-    pg.stop()
-    process.exit(0)
+    void pg.stop().finally(() => process.exit(0))
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)

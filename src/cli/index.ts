@@ -88,6 +88,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'the loyalty program: replay, sync, metrics',
     load: async () => (await import('./commands/loyalty.js')).registerLoyaltyCommands,
   },
+  ledger: {
+    summary: "the loyalty ledger's database: apply its migrations",
+    load: async () => (await import('./commands/loyalty.js')).registerLoyaltyCommands,
+  },
   experiments: {
     summary: 'A/B experiments: lift, CI, CUPED, SRM, planning',
     load: async () => (await import('./commands/experiments.js')).registerExperimentCommands,

@@ -106,10 +106,12 @@ export function exitCodeFor(error: unknown): number {
     case 'UNSUPPORTED_FEATURE':
     case 'INSUFFICIENT_POINTS':
     case 'LEDGER_CONFLICT':
+    case 'REWARD_OUT_OF_STOCK':
     case 'MODEL_FIT_FAILED':
       return EXIT.badInput
     case 'QUERY_FAILED':
     case 'DATABASE_BUSY':
+    case 'LEDGER_IN_USE':
       return EXIT.failure
     default: {
       const _exhaustive: never = error.code

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'QUERY_FAILED'
   | 'LEDGER_CONFLICT'
   | 'INSUFFICIENT_POINTS'
+  | 'REWARD_OUT_OF_STOCK'
+  | 'LEDGER_IN_USE'
   | 'MODEL_FIT_FAILED'
   | 'CONFIG_INVALID'
   | 'DATABASE_BUSY'
@@ -109,6 +111,29 @@ export class LedgerConflictError extends MemberlensError {
 export class InsufficientPointsError extends MemberlensError {
   constructor(message: string) {
     super('INSUFFICIENT_POINTS', message)
+  }
+}
+
+/**
+ * A catalogue reward has fewer units left than asked for. Not {@link LedgerConflictError}: that code means an
+ * idempotency key was reused for another request, which a client must not retry; this one may succeed later
+ * (after a restock, or with a smaller quantity).
+ */
+export class RewardOutOfStockError extends MemberlensError {
+  readonly rewardId: string
+  readonly left: number
+
+  constructor(rewardId: string, left: number) {
+    super('REWARD_OUT_OF_STOCK', `reward ${rewardId} is out of stock (${left} left)`)
+    this.rewardId = rewardId
+    this.left = left
+  }
+}
+
+/** The embedded ledger directory is open in another process (one writer per directory). */
+export class LedgerInUseError extends MemberlensError {
+  constructor(message: string) {
+    super('LEDGER_IN_USE', message)
   }
 }
 

@@ -20,6 +20,7 @@ import {
   InsufficientPointsError,
   LedgerConflictError,
   NotFoundError,
+  RewardOutOfStockError,
 } from '../core/errors.js'
 import * as repo from './ledger.repository.js'
 import type { Account, LedgerEntry, PointsBucket, SourceType, TierChange } from './ledger.table.js'
@@ -749,9 +750,7 @@ export class Ledger {
           // The reward row is locked after the account row, always in this order, so redemptions cannot deadlock.
           const redeemed = await repo.lockReward(tx, rewardId)
           if (reward?.stock !== undefined && redeemed + quantity > reward.stock) {
-            throw new LedgerConflictError(
-              `reward ${rewardId} is out of stock (${reward.stock - redeemed} left)`,
-            )
+            throw new RewardOutOfStockError(rewardId, Math.max(0, reward.stock - redeemed))
           }
           await repo.addRedeemed(tx, rewardId, quantity)
         }

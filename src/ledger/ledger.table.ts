@@ -4,9 +4,8 @@
  * the row every write locks.
  * @module
  */
-import type { LedgerStore } from './stores/store.js'
-
-export const LEDGER_SCHEMA_VERSION = 1
+import { ConfigError } from '../core/errors.js'
+import { sqlState, type LedgerStore, type SqlExecutor } from './stores/store.js'
 
 export const ENTRY_KINDS = ['earn', 'redeem', 'expire', 'reverse', 'adjust'] as const
 export type EntryKind = (typeof ENTRY_KINDS)[number]
@@ -184,30 +183,117 @@ BEGIN
 END
 $fn$`
 
-/** Arbitrary but fixed key of the advisory lock that serialises schema creation between instances. */
+/** Arbitrary but fixed key of the advisory lock that serialises migrations between instances. */
 const SCHEMA_LOCK = 7_301_966
 
+/** One schema change, applied once, in order, and recorded in `ledger_migrations`. */
+export interface LedgerMigration {
+  readonly version: number
+  readonly name: string
+  readonly statements: readonly string[]
+}
+
+function statementsOf(ddl: string): string[] {
+  return ddl
+    .split(/;\s*\n/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s !== '')
+}
+
 /**
- * Creates the ledger tables if they are missing. Several instances may start at once against one server, and
- * concurrent `CREATE … IF NOT EXISTS` can still collide in the catalog, so creation holds an advisory lock.
+ * The ledger's migrations, oldest first. Version 1 is the schema as ledgers created before migrations were
+ * versioned already have it: its statements say `IF NOT EXISTS` / `OR REPLACE`, so such a ledger adopts it
+ * without change. Later versions append here and are never edited once released.
  */
-export async function ensureLedgerSchema(store: LedgerStore): Promise<void> {
-  await store.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK])
-    const statements = DDL.split(/;\s*\n/)
-      .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-      .filter((s) => s !== '')
-    for (const s of statements) await tx.query(s)
-    // The earlier form of the function (without p_lock) is an overload of another signature: drop it.
-    await tx.query(
+export const LEDGER_MIGRATIONS: readonly LedgerMigration[] = [
+  {
+    version: 1,
+    name: 'ledger tables, indexes and the earn-context function',
+    statements: [
+      ...statementsOf(DDL),
+      // The earliest form of the function (without p_lock) is an overload of another signature: drop it.
       `DROP FUNCTION IF EXISTS ledger_earn_context(text, text, text, timestamptz, timestamptz, timestamptz, timestamptz)`,
+      EARN_CONTEXT_FUNCTION,
+    ],
+  },
+]
+
+/** The schema version this code reads and writes. */
+export const LEDGER_SCHEMA_VERSION = (LEDGER_MIGRATIONS.at(-1) as LedgerMigration).version
+
+const MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS ledger_migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`
+
+/**
+ * The ledger's schema version: the highest migration applied, 0 for an empty database (no `ledger_migrations`
+ * table). One read of one small table that no write touches: no lock that a live write waits on.
+ */
+export async function ledgerSchemaVersion(db: SqlExecutor): Promise<number> {
+  try {
+    const rows = await db.query<{ v: unknown }>(
+      'SELECT COALESCE(MAX(version), 0) AS v FROM ledger_migrations',
     )
-    await tx.query(EARN_CONTEXT_FUNCTION)
-    await tx.query(
-      `INSERT INTO ledger_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING`,
-      [String(LEDGER_SCHEMA_VERSION)],
-    )
+    return Number(rows[0]?.v ?? 0)
+  } catch (error) {
+    if (sqlState(error) === '42P01') return 0 // undefined_table: never migrated
+    throw error
+  }
+}
+
+export interface MigrationReport {
+  /** Version before. */
+  readonly from: number
+  /** Version after (= {@link LEDGER_SCHEMA_VERSION}). */
+  readonly to: number
+  /** The migrations this call applied (none when another instance applied them first). */
+  readonly applied: ReadonlyArray<Pick<LedgerMigration, 'version' | 'name'>>
+}
+
+function newerThanCode(store: LedgerStore, version: number): ConfigError {
+  return new ConfigError(
+    `ledger ${store.location} has schema version ${version}, newer than this memberlens understands (${LEDGER_SCHEMA_VERSION}): upgrade memberlens before using this ledger`,
+  )
+}
+
+/**
+ * Applies the missing migrations in one transaction under a transaction-level advisory lock, so several
+ * instances starting at once against one server apply each migration exactly once (the others wait, then find
+ * nothing left to do). The migration DDL takes locks live writes wait on: it runs here, once, never on open.
+ */
+export async function migrateLedger(store: LedgerStore): Promise<MigrationReport> {
+  return store.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK])
+    await tx.query(MIGRATIONS_TABLE)
+    const from = await ledgerSchemaVersion(tx)
+    if (from > LEDGER_SCHEMA_VERSION) throw newerThanCode(store, from)
+    const applied: Array<Pick<LedgerMigration, 'version' | 'name'>> = []
+    for (const m of LEDGER_MIGRATIONS) {
+      if (m.version <= from) continue
+      for (const s of m.statements) await tx.query(s)
+      await tx.query('INSERT INTO ledger_migrations (version, name) VALUES ($1, $2)', [
+        m.version,
+        m.name,
+      ])
+      applied.push({ version: m.version, name: m.name })
+    }
+    return { from, to: LEDGER_SCHEMA_VERSION, applied }
   })
+}
+
+/**
+ * What every open runs: reads the schema version and, only when the ledger is new or behind, migrates it
+ * (see {@link migrateLedger}). Opening an up-to-date ledger runs one read and no DDL. A ledger newer than
+ * this code is refused rather than written with an older idea of its tables.
+ */
+export async function ensureLedgerSchema(store: LedgerStore): Promise<MigrationReport> {
+  const version = await ledgerSchemaVersion(store)
+  if (version === LEDGER_SCHEMA_VERSION) return { from: version, to: version, applied: [] }
+  if (version > LEDGER_SCHEMA_VERSION) throw newerThanCode(store, version)
+  return migrateLedger(store)
 }
 
 /**
@@ -220,6 +306,7 @@ export const LEDGER_INDEXES: ReadonlyArray<{ readonly name: string; readonly cre
 
 /** Tables in dependency order (children last), for tests and resets. */
 export const LEDGER_TABLES = [
+  'ledger_migrations',
   'ledger_meta',
   'ledger_accounts',
   'ledger_entries',

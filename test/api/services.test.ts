@@ -285,6 +285,16 @@ describe('loyalty', () => {
     )
     expect(tooMuch.status).toBe(409)
     expect(await code(tooMuch)).toBe('INSUFFICIENT_POINTS')
+    // Out of stock has its own code, not the key-reuse conflict's: a client may retry it later, not the other.
+    const noStock = await send(
+      'POST',
+      '/api/v1/loyalty/redeem',
+      'operator',
+      { memberId: m, rewardId: 'mug', quantity: 4 },
+      key('redeem-3'),
+    )
+    expect(noStock.status).toBe(409)
+    expect(await code(noStock)).toBe('REWARD_OUT_OF_STOCK')
 
     const balance = (await (
       await get(`/api/v1/loyalty/members/${m}/balance`, 'operator')

@@ -14,11 +14,11 @@ declare module 'vitest' {
 
 let server: LocalPostgres | undefined
 
-export default async function setup(project: TestProject): Promise<() => void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env['MEMBERLENS_TEST_POSTGRES_URL']
   if (external) {
     project.provide('ledgerPostgres', { url: external })
-    return () => {}
+    return async () => {}
   }
   try {
     // Commits need not wait for the WAL flush: the crash test kills the client, not the server, and this keeps
@@ -30,5 +30,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
       error: error instanceof Error ? error.message : String(error),
     })
   }
-  return () => server?.stop()
+  // Asynchronous: vitest runs this teardown while it still waits for its test workers to exit.
+  return async () => {
+    await server?.stop()
+  }
 }

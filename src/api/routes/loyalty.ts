@@ -162,7 +162,8 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
         ),
         404: { description: 'Unknown member (not enrolled)' },
         409: {
-          description: 'LEDGER_CONFLICT (key reused for another request) or INSUFFICIENT_POINTS',
+          description:
+            'LEDGER_CONFLICT (key reused for another request, or a rule allows it once), INSUFFICIENT_POINTS or REWARD_OUT_OF_STOCK',
         },
         503: { description: 'The server runs without a ledger' },
       },

@@ -13,9 +13,12 @@ import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
 import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
+import { registerLedgerCommands } from './ledger.js'
 import { ledgerOption, programOption, withLedger } from './points.js'
 
+/** Registers the `loyalty` command group, and `ledger` (the ledger database's migrations) beside it. */
 export function registerLoyaltyCommands(program: Command): void {
+  registerLedgerCommands(program)
   const loyalty = program
     .command('loyalty')
     .description(

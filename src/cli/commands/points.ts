@@ -23,9 +23,10 @@ import {
 } from '../validations/points.js'
 
 export const ledgerOption = () =>
-  new Option('--ledger <dir|url>', 'ledger directory (embedded) or postgres:// URL').default(
-    DEFAULT_LEDGER_DIR,
-  )
+  new Option(
+    '--ledger <dir|url>',
+    'ledger directory (embedded; open in one process at a time) or postgres:// URL',
+  ).default(DEFAULT_LEDGER_DIR)
 export const programOption = () =>
   new Option('--program <file>', 'loyalty program file (YAML or JSON)').default(
     DEFAULT_PROGRAM_FILE,

@@ -114,7 +114,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let ledger: Ledger | undefined
   if (options.ledger !== undefined) {
     const program = await loadProgram(options.program ?? './loyalty-program.yaml')
-    ledgerStore = await openLedgerStore(options.ledger)
+    ledgerStore = await openLedgerStore(options.ledger, { holder: 'memberlens serve' })
     ledger = new Ledger(ledgerStore, program, { clock: systemClock })
   }
   const audit = new AuditLog(options.audit ?? defaultAuditPath(options.db), systemClock)
@@ -203,6 +203,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   const url = `http://${options.host}:${port}`
+  // A CLI command that finds the embedded ledger locked is told where this server answers.
+  ledgerStore?.describeHolder(`memberlens serve at ${url}`)
   return {
     url,
     dashboardUrl: `${url}/#key=${sessionKey}`,
@@ -263,7 +265,7 @@ export function registerServeCommands(program: Command): void {
     .option('--keys <file>', 'API key file (default: memberlens.keys.json beside the database)')
     .option(
       '--ledger <dir|url>',
-      'loyalty ledger (directory or postgres:// URL) for the loyalty routes',
+      'loyalty ledger for the loyalty routes: a directory (locked while serving; write to it through the API) or a postgres:// URL',
     )
     .option('--program <file>', 'loyalty program file (with --ledger)', './loyalty-program.yaml')
     .option(

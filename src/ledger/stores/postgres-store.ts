@@ -65,6 +65,8 @@ export async function openPostgresStore(
     exec: async (text) => {
       await sql.unsafe(text)
     },
+    // Many processes share a server: nothing is locked, nothing to describe.
+    describeHolder: () => {},
     close: () => sql.end({ timeout: 5 }),
   }
 }

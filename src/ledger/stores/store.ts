@@ -67,6 +67,11 @@ export interface LedgerStore extends SqlExecutor {
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>
   /** Runs several statements separated by `;` (schema creation). No parameters. */
   exec(text: string): Promise<void>
+  /**
+   * Says what holds the store, for the message another process gets when it finds the embedded ledger
+   * directory locked (e.g. `memberlens serve at http://127.0.0.1:3000`). A no-op where nothing is locked.
+   */
+  describeHolder(holder: string): void
   close(): Promise<void>
 }
 

@@ -11,6 +11,7 @@ import {
   InsufficientPointsError,
   LedgerConflictError,
   NotFoundError,
+  RewardOutOfStockError,
 } from '../../../src/core/errors.js'
 import { Ledger } from '../../../src/ledger/ledger.service.js'
 import { parseProgramText } from '../../../src/ledger/program.js'
@@ -372,7 +373,12 @@ export function ledgerSuite(kind: StoreKindName): void {
           idempotencyKey: 'redeem-2',
           at: day(41),
         }),
-      ).rejects.toThrow(/out of stock \(1 left\)/)
+      ).rejects.toSatisfy(
+        (e) =>
+          e instanceof RewardOutOfStockError &&
+          e.code === 'REWARD_OUT_OF_STOCK' &&
+          /out of stock \(1 left\)/.test(e.message),
+      )
       await ledger.redeem({
         memberId: 'm1',
         rewardId: 'mug',
