@@ -538,12 +538,12 @@ export function renderDemoModels(m: DemoModels): string {
     out.push(
       pc.bold(
         r.order === 'clv_at_risk'
-          ? `Top ${r.top.length} at-risk members by predicted CLV at risk (risk ≥ 50 %, as of ${r.asOf})`
-          : `Top ${r.top.length} at-risk members (as of ${r.asOf})`,
+          ? `Top ${r.top.length} members at high churn risk by CLV at risk (churn-risk score ≥ 50 %, as of ${r.asOf})`
+          : `Top ${r.top.length} members at high churn risk (as of ${r.asOf})`,
       ),
       renderRiskRows(r.top),
       pc.dim(
-        `${fmt(r.summary.atRisk)} of ${fmt(r.summary.members)} buyers at ≥ 50 % risk of no purchase in 90 days · ` +
+        `${fmt(r.summary.atRisk)} of ${fmt(r.summary.members)} buyers at high churn risk (≥ 50 % chance of no purchase in 90 days; memberlens explain high_churn_risk) · ` +
           `model AUC ${num(r.auc)} on a later period vs ${num(r.recencyOnlyAuc)} for recency only · ` +
           CHURN_CLASSES.map((c) => `${c} ${fmt(r.summary.byClass[c].atRisk)}`).join(', '),
       ),
