@@ -95,14 +95,17 @@ describe('the installed package', () => {
       '--months',
       '12',
       '--db',
-      'demo.duckdb',
+      'db/demo.duckdb',
     )
     expect(stdout).toMatch(/demo\.duckdb/)
-    expect(existsSync(join(app, 'demo.duckdb'))).toBe(true)
+    expect(existsSync(join(app, 'db/demo.duckdb'))).toBe(true)
+    // The simulated files and the example ledger go beside the database, not into the current folder.
+    expect(existsSync(join(app, 'db/.memberlens/demo-data/truth.json'))).toBe(true)
+    expect(existsSync(join(app, '.memberlens'))).toBe(false)
   }, 300_000)
 
   it('serves the dashboard and its assets', async () => {
-    server = spawn(bin, ['serve', '--db', 'demo.duckdb', '--port', '0', '--alerts-every', '0'], {
+    server = spawn(bin, ['serve', '--db', 'db/demo.duckdb', '--port', '0', '--alerts-every', '0'], {
       cwd: app,
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -138,7 +141,7 @@ describe('the installed package', () => {
       script,
       [
         "import { openDatabase, getOverview, fitBgNbd, INGEST_TABLES } from 'memberlens'",
-        "const db = await openDatabase('demo.duckdb', { readOnly: true })",
+        "const db = await openDatabase('db/demo.duckdb', { readOnly: true })",
         'const overview = await getOverview(db.driver)',
         'await db.close()',
         'console.log(JSON.stringify({ tables: INGEST_TABLES.length, fit: typeof fitBgNbd, members: overview?.allTime.members }))',
@@ -155,7 +158,7 @@ describe('the installed package', () => {
       join(app, 'use.mts'),
       [
         "import { openDatabase, type Database } from 'memberlens'",
-        "const db: Promise<Database> = openDatabase('demo.duckdb')",
+        "const db: Promise<Database> = openDatabase('db/demo.duckdb')",
         'void db',
         '// @ts-expect-error: the library has no such export',
         "import { notAnExport } from 'memberlens'",

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pc from 'picocolors'
+import { lockLedgerDir } from '../../ledger/stores/dir-lock.js'
 import { labelFeedback } from '../../analytics/voice-label.js'
 import { bulkReplayOrderHistory } from '../../analytics/loyalty-bulk-replay.js'
 import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
@@ -63,7 +64,9 @@ export interface DemoFlags {
 export async function runDemo(flags: DemoFlags): Promise<void> {
   const showProgress = !flags.json && !flags.quiet
   await prepareDemoDatabase(flags.db)
-  const dataDir = join('.memberlens', 'demo-data')
+  // The simulated files and the example ledger live beside the database, wherever the command runs.
+  const workDir = join(dirname(flags.db), '.memberlens')
+  const dataDir = join(workDir, 'demo-data')
   await mkdir(dataDir, { recursive: true })
   const progress = createProgress(showProgress)
   const started = performance.now()
@@ -99,7 +102,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     // The loyalty program first: its synced tiers and points buckets feed the early-warning signals of the
     // risk scoring (tier_downgrade_due, points_expiring).
     progress.phase('replaying the loyalty program', 1)
-    const loyalty = await runDemoLoyalty(db, join('.memberlens', 'demo-ledger'), systemClock)
+    const loyalty = await runDemoLoyalty(db, join(workDir, 'demo-ledger'), systemClock)
     progress.stop()
     // The sentiment of the feedback texts, for the catalog's negative-text share (as `voice label` does).
     const sentiment = await labelFeedback(db.driver, { clock: systemClock })
@@ -207,6 +210,8 @@ export async function runDemoLoyalty(
 ): Promise<{ members: number; entries: number; tierChanges: number } | { skipped: string }> {
   if (!existsSync(programFile)) return { skipped: `no loyalty program file at ${programFile}` }
   const program = await loadProgram(programFile)
+  // A ledger another process (a running server) holds is refused, not deleted under it.
+  if (existsSync(ledgerDir)) (await lockLedgerDir(ledgerDir, 'memberlens demo')).release()
   await rm(ledgerDir, { recursive: true, force: true })
   const store = await openLedgerStore(ledgerDir)
   try {
