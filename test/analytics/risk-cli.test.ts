@@ -6,16 +6,16 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
 import { findMemberRisk } from '../../src/analytics/member-signals.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
-import { main } from '../../src/cli/index.js'
 import { sql } from '../../src/engine/sql/fragment.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase } from '../../src/store/database.js'
 import { TEST_CLOCK } from '../helpers/db.js'
+import { runCli } from '../helpers/cli.js'
 
 let dir: string
 let db: string
@@ -39,19 +39,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true))
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true))
-  try {
-    const code = await main(['node', 'memberlens', ...args, '--db', db])
-    return { code, out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
+const run = (args: string[]) => runCli([...args, '--db', db])
 
 interface Row {
   memberId: number

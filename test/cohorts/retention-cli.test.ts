@@ -2,10 +2,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../../src/cli/index.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/store/database.js'
 import { event, insert, member, order } from './fixture-db.js'
+import { runCli } from '../helpers/cli.js'
 
 let dir: string
 let db: string
@@ -33,19 +33,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true))
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true))
-  try {
-    const code = await main(['node', 'memberlens', ...args, '--db', db])
-    return { code, out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
+const run = (args: string[]) => runCli([...args, '--db', db])
 
 describe('retention CLI', () => {
   it('cohorts --json: as of the day after the latest activity (2024-03-02)', async () => {

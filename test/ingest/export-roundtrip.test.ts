@@ -11,15 +11,15 @@
 import { readFile, rm, writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHURN_CLASSES } from '../../src/analytics/early-warning.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
-import { main } from '../../src/cli/index.js'
 import { findMemberId } from '../../src/engine/members/member-profile.js'
 import { ingestFile, type IngestReport } from '../../src/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
 import { TEST_CLOCK } from '../helpers/db.js'
+import { runCli } from '../helpers/cli.js'
 
 let dir: string
 let dbPath: string
@@ -78,19 +78,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true))
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true))
-  try {
-    const code = await main(['node', 'memberlens', ...args, '--db', dbPath])
-    return { code, out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
+const run = (args: string[]) => runCli([...args, '--db', dbPath])
 
 /** Runs an export command and returns the file it wrote (to --out, or captured from stdout). */
 async function exportFile(name: string, args: string[], toStdout = false): Promise<string> {
