@@ -1,8 +1,10 @@
 /**
- * The OpenAPI document as a contract: every operation is named, summarised and has a real response schema;
- * each URL prefix is served by one route module named after it; and the answers of the read routes, over a
+ * The OpenAPI document as a contract: every operation is named, summarised, has a real response schema and
+ * a row in docs/api.md; each URL prefix is served by one route module named after it; and the answers of the read routes, over a
  * small simulated member base with CLV and risk runs, match the schemas the document publishes.
  */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import type { z } from '@hono/zod-openapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/api/app.js'
@@ -123,6 +125,19 @@ describe('OpenAPI document', () => {
     const ids = operations().map((o) => o.op.operationId)
     const repeated = ids.filter((id, i) => ids.indexOf(id) !== i)
     expect(repeated).toEqual([])
+  })
+
+  it('is listed in the endpoints table of docs/api.md, path by path', async () => {
+    const text = await readFile(resolve(import.meta.dirname, '../../docs/api.md'), 'utf8')
+    const table = text.slice(text.indexOf('## Endpoints'), text.indexOf('**Member 360**'))
+    const listed = new Set(
+      [...table.matchAll(/`(?:GET|POST|PUT|DELETE) (\/api\/v1\/[^`?\s]*)/g)].map((m) => m[1]),
+    )
+    expect(listed.size).toBeGreaterThan(40)
+    const documented = new Set(operations().map((o) => o.path))
+    const api = [...documented].filter((p) => p.startsWith('/api/'))
+    expect(api.filter((p) => !listed.has(p))).toEqual([])
+    expect([...listed].filter((p) => !documented.has(p ?? ''))).toEqual([])
   })
 
   it('finds an empty schema where there is one', () => {
