@@ -203,9 +203,9 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
     if (r.replayed) c.header('Idempotent-Replayed', 'true')
     return c.json({ ...r, details: { ...r.details } }, 200)
   }
-  const write = (
-    path: string,
-    schema: z.ZodType,
+  const write = <P extends string, S extends z.ZodType>(
+    path: P,
+    schema: S,
     operationId: string,
     summary: string,
     description: string,
@@ -247,7 +247,7 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
     ),
     async (c) => {
       const ledger = open()
-      const b = c.req.valid('json') as z.infer<typeof EnrollBody>
+      const b = c.req.valid('json')
       const r = await ledger.enroll({
         memberId: b.memberId,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
@@ -268,7 +268,7 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
     ),
     async (c) => {
       const ledger = open()
-      const b = c.req.valid('json') as z.infer<typeof EarnBody>
+      const b = c.req.valid('json')
       const idempotencyKey = c.req.valid('header')['idempotency-key']
       const r =
         b.type === 'order'
@@ -301,7 +301,7 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
     ),
     async (c) => {
       const ledger = open()
-      const b = c.req.valid('json') as z.infer<typeof RedeemBody>
+      const b = c.req.valid('json')
       const r = await ledger.redeem({
         memberId: b.memberId,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
@@ -332,7 +332,8 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
     async (c) => {
       const ledger = open()
       const b = await ledger.balance(c.req.valid('param').memberId)
-      return c.json(JSON.parse(JSON.stringify(b)) as z.infer<typeof BalanceSchema>, 200)
+      // Instants travel as ISO strings (JSON's form of a Date).
+      return c.json(b, 200)
     },
   )
 
@@ -369,13 +370,7 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
         ...(q.before === undefined ? {} : { beforeEntryId: q.before }),
       })
       const next = entries.length === q.limit ? (entries.at(-1)?.entryId ?? null) : null
-      return c.json(
-        JSON.parse(JSON.stringify({ entries, next })) as {
-          entries: z.infer<typeof EntrySchema>[]
-          next: number | null
-        },
-        200,
-      )
+      return c.json({ entries, next }, 200)
     },
   )
 
