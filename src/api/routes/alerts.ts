@@ -1,6 +1,7 @@
 /**
- * `/api/v1/alerts`: alerts over HTTP — the alert list (what fired, newest first, with a link to the chart) for every role, and
- * the rules — list for every role; create, delete and evaluate now with scope `alerts` (operator, admin).
+ * `/api/v1/alerts`: alerts over HTTP — the alert list (what fired, newest first, with a link to the chart)
+ * for every role, and the rules — list for every role; create, delete and evaluate now with scope `alerts`
+ * (operator, admin).
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'

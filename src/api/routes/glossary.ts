@@ -1,6 +1,6 @@
 /**
- * `/api/v1/glossary`: the glossary — every user-facing term and catalog metric with its definition in English and Chinese, the
- * same entries `memberlens explain` prints and the dashboard's ⓘ marks show.
+ * `/api/v1/glossary`: the glossary — every user-facing term and catalog metric with its definition in English
+ * and Chinese, the same entries `memberlens explain` prints and the dashboard's ⓘ marks show.
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'

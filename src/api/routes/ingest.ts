@@ -1,9 +1,10 @@
 /**
- * `/api/v1/ingest`: ingest over HTTP (scope `ingest`: admin): a JSON batch of records, or an uploaded file (CSV, JSON Lines or
- * Parquet, as the raw body or the `file` field of a multipart form). Either is written to a private temporary
- * file and loaded by `ingestFile`, the same code as `memberlens ingest`: the same validation (every bad row
- * named by line and field, 400 with nothing written) and the same atomicity (one transaction; a repeated
- * load of the same rows changes nothing). Loads run one at a time; after each, the alert rules are evaluated.
+ * `/api/v1/ingest`: ingest over HTTP (scope `ingest`: admin): a JSON batch of records, or an uploaded file
+ * (CSV, JSON Lines or Parquet, as the raw body or the `file` field of a multipart form). Either is written to
+ * a private temporary file and loaded by `ingestFile`, the same code as `memberlens ingest`: the same
+ * validation (every bad row named by line and field, 400 with nothing written) and the same atomicity (one
+ * transaction; a repeated load of the same rows changes nothing). Loads run one at a time; after each, the
+ * alert rules are evaluated.
  * @module
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'

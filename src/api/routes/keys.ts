@@ -1,7 +1,7 @@
 /**
- * `/api/v1/keys`: API key management over HTTP (admin only): list keys (never their secrets), create one (the secret is in
- * this one answer and nowhere else), revoke one. The same operations as `memberlens keys …`; every create
- * and revoke is in the audit log.
+ * `/api/v1/keys`: API key management over HTTP (admin only): list keys (never their secrets), create one (the
+ * secret is in this one answer and nowhere else), revoke one. The same operations as `memberlens keys …`;
+ * every create and revoke is in the audit log.
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'

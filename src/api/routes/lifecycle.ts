@@ -1,6 +1,7 @@
 /**
- * `/api/v1/lifecycle`: members per lifecycle stage as of an instant; the lifecycle page's stage sizes at the end of each period of a range, and the flows between the stages of two
- * instants (the links of a Sankey chart), each stage with its name and recommended action.
+ * `/api/v1/lifecycle`: members per lifecycle stage as of an instant; the lifecycle page's stage sizes at the
+ * end of each period of a range, and the flows between the stages of two instants (the links of a Sankey
+ * chart), each stage with its name and recommended action.
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'

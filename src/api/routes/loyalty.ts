@@ -1,6 +1,6 @@
 /**
- * `/api/v1/loyalty`: loyalty operations — enroll, earn (an order or a bonus), redeem, balance and history, on the
- * points ledger (`Ledger` from src/ledger). Scope `loyalty` (operator and admin). Every write needs an
+ * `/api/v1/loyalty`: loyalty operations — enroll, earn (an order or a bonus), redeem, balance and history, on
+ * the points ledger (`Ledger` from src/ledger). Scope `loyalty` (operator and admin). Every write needs an
  * `Idempotency-Key` header: repeating a request with the same key answers the first result
  * (`replayed: true`, header `Idempotent-Replayed: true`) and changes nothing; the same key with a different
  * request is 409 LEDGER_CONFLICT.
