@@ -3,11 +3,12 @@
  * User errors say what went wrong; anything else is logged and answered with a 500 that leaks nothing.
  * @module
  */
-import type { Context } from 'hono'
+import type { Hook } from '@hono/zod-openapi'
+import type { Context, Env } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { inTermsOf, type FieldNames } from '../core/error-terms.js'
-import { InputError, MemberlensError, type ErrorCode } from '../core/errors.js'
+import { formatIssue, InputError, MemberlensError, type ErrorCode } from '../core/errors.js'
 
 export type ApiErrorCode =
   | ErrorCode
@@ -42,6 +43,21 @@ export const STATUS: Readonly<Record<ApiErrorCode, ContentfulStatusCode>> = {
   QUERY_FAILED: 500,
   INTERNAL: 500,
   QUERY_TIMEOUT: 504,
+}
+
+/**
+ * An answer a route gives instead of its result (a conflict, a missing ledger, too many rows, a query past
+ * its time limit): thrown by the handler, answered by `handleError` with the code's status.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
 }
 
 export function errorBody(code: ApiErrorCode, message: string, details?: unknown) {
@@ -79,8 +95,34 @@ export async function withFieldNames<T>(names: FieldNames, fn: () => Promise<T>)
   }
 }
 
+/**
+ * The answer to a request that fails its schema: 400 with each problem as parameter (or body field) and
+ * reason, the accepted values where the schema lists them, and a message that says the first problems in
+ * words. Every router inherits it from the app.
+ */
+export function invalidRequest<E extends Env>(
+  result: Parameters<Hook<unknown, E, string, Response | undefined>>[0],
+  c: Context<E>,
+): Response | undefined {
+  if (result.success) return undefined
+  const whole = result.target === 'json' ? 'body' : result.target
+  const issues = result.error.issues.map((i) => {
+    const allowed = i.code === 'invalid_value' ? i.values.map((v) => String(v)) : undefined
+    const unknown = i.code === 'unrecognized_keys' ? i.keys : undefined
+    return {
+      field: i.path.length === 0 ? whole : i.path.join('.'),
+      reason: unknown ? `unknown field ${unknown.join(', ')}` : i.message,
+      ...(allowed ? { allowed } : {}),
+    }
+  })
+  const words = issues.slice(0, 3).map((i) => formatIssue(i))
+  const more = issues.length > 3 ? `; and ${issues.length - 3} more` : ''
+  return c.json(errorBody('INPUT_INVALID', `${words.join('; ')}${more}`, { issues }), 400)
+}
+
 /** The app's error handler. */
 export function handleError(thrown: unknown, c: Context, log: (e: unknown) => void): Response {
+  if (thrown instanceof ApiError) return apiError(c, thrown.code, thrown.message, thrown.details)
   const error = inTermsOf(thrown, API_FIELD_NAMES)
   if (error instanceof MemberlensError && error.userFacing) {
     const details =

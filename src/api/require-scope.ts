@@ -4,10 +4,9 @@
  * @module
  */
 import type { MiddlewareHandler } from 'hono'
+import type { ApiEnv as Env } from './context.js'
 import { apiError } from './error-handler.js'
-import { allows, type KeyRecord, type Scope } from './keys.js'
-
-type Env = { Variables: { key: KeyRecord } }
+import { allows, type Scope } from './keys.js'
 
 /** What a scope lets a key do, for the 403 message. */
 const DOES: Readonly<Record<Scope, string>> = {

@@ -48,3 +48,16 @@ export const day = calendarDate('day')
 export const month = calendarDate('month')
 /** `YYYY-MM` or `YYYY-MM-DD`. */
 export const monthOrDay = calendarDate('month', 'day')
+
+/** A comma-separated list parameter (`a,b,c`) of at most `max` non-empty items. */
+export const list = (max = 50) =>
+  z
+    .string()
+    .max(2000)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    )
+    .pipe(z.array(z.string().min(1).max(100)).max(max))

@@ -1,32 +1,36 @@
 /**
- * Alerts over HTTP: the alert list (what fired, newest first, with a link to the chart) for every role, and
- * the rules — list for every role; create, delete and evaluate now with scope `alerts` (operator, admin).
+ * `/api/v1/alerts`: alerts over HTTP — the alert list (what fired, newest first, with a link to the chart)
+ * for every role, and the rules — list for every role; create, delete and evaluate now with scope `alerts`
+ * (operator, admin).
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { alertRuleInputSchema, alertRuleSchema } from '../../alerts/alert-rule.js'
 import type { AlertService } from '../../alerts/alert-service.js'
 import { alertEventSchema } from '../../alerts/alert-store.js'
-import { apiError } from '../error-handler.js'
-import { errorResponses, type RouteServices, type ServiceApp, type ServiceEnv } from './services.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { ApiError } from '../error-handler.js'
+import { created, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
 
 const RuleSchema = alertRuleSchema
 const EventSchema = alertEventSchema
 
-export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
-  const { security, json } = s
-  const open = (c: Context<ServiceEnv>): AlertService | Response => {
-    if (!s.alerts) return apiError(c, 'UNAVAILABLE', 'alerts are not configured on this server')
-    return s.alerts
+export function alertsRoutes(ctx: ApiContext): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
+  /** The alert service, or the answer saying it is not configured. */
+  const open = (): AlertService => {
+    if (!ctx.alerts) throw new ApiError('UNAVAILABLE', 'alerts are not configured on this server')
+    return ctx.alerts
   }
 
   app.openapi(
     createRoute({
       ...scoped('aggregates'),
       method: 'get',
-      path: '/api/v1/alerts',
+      path: '/alerts',
+      operationId: 'listAlerts',
+      summary: 'Alerts that fired',
       security,
       description: 'Alerts that fired, newest first (the dashboard’s alert list).',
       request: {
@@ -38,11 +42,10 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
             .optional(),
         }),
       },
-      responses: json(z.object({ alerts: z.array(EventSchema) }), 'Alerts'),
+      responses: json(z.object({ alerts: items(EventSchema) }), 'Alerts'),
     }),
     (c) => {
-      const a = open(c)
-      if (a instanceof Response) return a as never
+      const a = open()
       const q = c.req.valid('query')
       return c.json(
         {
@@ -60,13 +63,14 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('aggregates'),
       method: 'get',
-      path: '/api/v1/alerts/rules',
+      path: '/alerts/rules',
+      operationId: 'listAlertRules',
+      summary: 'Alert rules',
       security,
-      responses: json(z.object({ rules: z.array(RuleSchema) }), 'Alert rules'),
+      responses: json(z.object({ rules: items(RuleSchema) }), 'Alert rules'),
     }),
     (c) => {
-      const a = open(c)
-      if (a instanceof Response) return a as never
+      const a = open()
       return c.json({ rules: a.store.rules() }, 200)
     },
   )
@@ -75,7 +79,9 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('alerts'),
       method: 'post',
-      path: '/api/v1/alerts/rules',
+      path: '/alerts/rules',
+      operationId: 'createAlertRule',
+      summary: 'Add an alert rule',
       security,
       description:
         'Adds a rule: `threshold` (`op`, `value`), `change` (`against`: previous or last_year, `direction`, `percent`) or `off_track` (a metric-tree node’s status turning off track).',
@@ -99,14 +105,10 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
           },
         },
       },
-      responses: {
-        ...errorResponses(json(RuleSchema, '')),
-        201: { description: 'The rule', content: { 'application/json': { schema: RuleSchema } } },
-      },
+      responses: created(RuleSchema, 'The rule'),
     }),
     async (c) => {
-      const a = open(c)
-      if (a instanceof Response) return a as never
+      const a = open()
       const rule = await a.store.addRule(c.req.valid('json'))
       return c.json(rule, 201)
     },
@@ -116,14 +118,15 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('alerts'),
       method: 'delete',
-      path: '/api/v1/alerts/rules/{id}',
+      path: '/alerts/rules/{id}',
+      operationId: 'deleteAlertRule',
+      summary: 'Delete an alert rule',
       security,
       request: { params: z.object({ id: z.string().regex(/^[0-9a-f]{8}$/) }) },
       responses: json(RuleSchema, 'The deleted rule'),
     }),
     async (c) => {
-      const a = open(c)
-      if (a instanceof Response) return a as never
+      const a = open()
       return c.json(await a.store.removeRule(c.req.valid('param').id), 200)
     },
   )
@@ -132,14 +135,16 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('alerts'),
       method: 'post',
-      path: '/api/v1/alerts/evaluate',
+      path: '/alerts/evaluate',
+      operationId: 'evaluateAlerts',
+      summary: 'Evaluate every rule now',
       security,
       description:
         'Evaluates every enabled rule now (the server also does after each ingest and on its schedule); returns the alerts that fired and what each rule saw.',
       responses: json(
         z.object({
-          fired: z.array(EventSchema),
-          rules: z.array(
+          fired: items(EventSchema),
+          rules: items(
             z.object({
               ruleId: z.string(),
               fired: z.boolean(),
@@ -152,8 +157,7 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
       ),
     }),
     async (c) => {
-      const a = open(c)
-      if (a instanceof Response) return a as never
+      const a = open()
       const fired = await a.evaluate('manual')
       return c.json(
         {
@@ -167,4 +171,5 @@ export function registerAlertRoutes(app: ServiceApp, s: RouteServices): void {
       )
     },
   )
+  return app
 }

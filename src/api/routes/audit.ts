@@ -1,17 +1,13 @@
 /**
- * The audit trail: a middleware that records every write request (any method but GET, HEAD and OPTIONS
- * under /api) with the key, route, time, status and outcome, and the admin's endpoint to read it.
- * The middleware must be installed before the routes it watches: Hono runs handlers in registration order.
+ * `/api/v1/audit`: the admin's view of the audit trail — every write request with the key, route, time,
+ * status and outcome, newest first. The writes are recorded by the middleware in `audit-writes.ts`.
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
-import type { MiddlewareHandler } from 'hono'
-import { AUDIT_OUTCOMES, outcomeOf, type AuditLog } from '../../store/audit-log.js'
-import type { KeyRecord } from '../keys.js'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { AUDIT_OUTCOMES } from '../../store/audit-log.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
-import type { RouteServices, ServiceApp, ServiceEnv } from './services.js'
-
-const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 const AuditRowSchema = z
   .object({
@@ -28,53 +24,16 @@ const AuditRowSchema = z
   })
   .openapi('AuditEntry')
 
-/**
- * The middleware recording writes. `createApp` installs it right after authentication, so that it wraps every
- * route registered later, whichever module serves it.
- */
-export function auditWrites(
-  audit: AuditLog,
-  log: (e: unknown) => void,
-): MiddlewareHandler<ServiceEnv> {
-  return async (c, next) => {
-    await next()
-    if (READS.has(c.req.method)) return
-    const key = c.get('key') as KeyRecord | undefined
-    if (!key) return
-    let detail: string | null = c.req.header('idempotency-key') ?? null
-    if (c.res.status >= 400) {
-      const body = (await c.res
-        .clone()
-        .json()
-        .catch(() => null)) as { error?: { code?: string } } | null
-      detail = body?.error?.code ?? detail
-    }
-    try {
-      await audit.record({
-        keyId: key.id,
-        keyName: key.name,
-        role: key.role,
-        method: c.req.method,
-        route: c.req.path,
-        status: c.res.status,
-        outcome: outcomeOf(c.res.status),
-        detail,
-      })
-    } catch (e) {
-      // The write itself has happened; a lost audit row is reported to the operator, not to the client.
-      log(e)
-    }
-  }
-}
-
-/** The admin's endpoint reading the audit log. */
-export function registerAuditRoutes(app: ServiceApp, s: RouteServices): void {
+export function auditRoutes(ctx: ApiContext): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
   app.openapi(
     createRoute({
       ...scoped('audit'),
       method: 'get',
-      path: '/api/v1/audit',
-      security: s.security,
+      path: '/audit',
+      operationId: 'listAuditEntries',
+      summary: 'The audit log',
+      security,
       description:
         'Write requests, newest first: key, route, time, HTTP status and outcome (ok, refused, invalid, failed), with the error code or idempotency key. Admin only.',
       request: {
@@ -86,14 +45,14 @@ export function registerAuditRoutes(app: ServiceApp, s: RouteServices): void {
           outcome: z.enum(AUDIT_OUTCOMES).optional(),
         }),
       },
-      responses: s.json(
-        z.object({ total: z.number(), entries: z.array(AuditRowSchema) }).openapi('AuditLog'),
+      responses: json(
+        z.object({ total: z.number(), entries: items(AuditRowSchema) }).openapi('AuditLog'),
         'A page of the audit log',
       ),
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const r = await s.audit.list({
+      const r = await ctx.audit.list({
         limit: q.limit,
         offset: q.offset,
         ...(q.keyId === undefined ? {} : { keyId: q.keyId }),
@@ -103,4 +62,5 @@ export function registerAuditRoutes(app: ServiceApp, s: RouteServices): void {
       return c.json(r, 200)
     },
   )
+  return app
 }

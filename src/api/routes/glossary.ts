@@ -1,15 +1,15 @@
 /**
- * The glossary: every user-facing term and catalog metric with its definition in English and Chinese, the
- * same entries `memberlens explain` prints and the dashboard's ⓘ marks show.
+ * `/api/v1/glossary`: the glossary — every user-facing term and catalog metric with its definition in English
+ * and Chinese, the same entries `memberlens explain` prints and the dashboard's ⓘ marks show.
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { NotFoundError } from '../../core/errors.js'
 import { findTerm, glossary, nearestTerms } from '../../engine/metrics/glossary.js'
+import type { ApiEnv, ApiRouter } from '../context.js'
+import { Text, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
-import type { ApiApp, RouteContext } from './context.js'
 
-const Text = z.object({ en: z.string(), zh: z.string() })
 const TermSchema = z
   .object({
     id: z.string(),
@@ -17,22 +17,23 @@ const TermSchema = z
     name: Text,
     definition: Text,
     formula: z.string().optional(),
-    related: z.array(z.string()).optional(),
-    shownIn: z.array(z.string()).optional(),
+    related: items(z.string()).optional(),
+    shownIn: items(z.string()).optional(),
   })
   .openapi('GlossaryTerm')
 
-export function registerGlossaryRoutes(app: ApiApp, ctx: RouteContext): void {
+export function glossaryRoutes(): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/api/v1/glossary',
+      path: '/glossary',
       operationId: 'listGlossary',
       summary: 'Every term and metric with its definition',
-      security: ctx.security,
+      security,
       ...scoped('aggregates'),
-      responses: ctx.json(
-        z.object({ terms: z.array(TermSchema) }),
+      responses: json(
+        z.object({ terms: items(TermSchema) }),
         'The glossary: concepts first, then the catalog metrics',
       ),
     }),
@@ -44,13 +45,13 @@ export function registerGlossaryRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/api/v1/glossary/{term}',
+      path: '/glossary/{term}',
       operationId: 'getGlossaryTerm',
       summary: 'One term of the glossary',
-      security: ctx.security,
+      security,
       ...scoped('aggregates'),
       request: { params: z.object({ term: z.string().max(100) }) },
-      responses: ctx.json(TermSchema, 'The term; 404 names the nearest terms'),
+      responses: json(TermSchema, 'The term; 404 names the nearest terms'),
     }),
     (c) => {
       const id = c.req.valid('param').term
@@ -62,4 +63,5 @@ export function registerGlossaryRoutes(app: ApiApp, ctx: RouteContext): void {
       return c.json(term, 200)
     },
   )
+  return app
 }

@@ -1,22 +1,24 @@
 /**
- * Ingest over HTTP (scope `ingest`: admin): a JSON batch of records, or an uploaded file (CSV, JSON Lines or
- * Parquet, as the raw body or the `file` field of a multipart form). Either is written to a private temporary
- * file and loaded by `ingestFile`, the same code as `memberlens ingest`: the same validation (every bad row
- * named by line and field, 400 with nothing written) and the same atomicity (one transaction; a repeated
- * load of the same rows changes nothing). Loads run one at a time; after each, the alert rules are evaluated.
+ * `/api/v1/ingest`: ingest over HTTP (scope `ingest`: admin): a JSON batch of records, or an uploaded file
+ * (CSV, JSON Lines or Parquet, as the raw body or the `file` field of a multipart form). Either is written to
+ * a private temporary file and loaded by `ingestFile`, the same code as `memberlens ingest`: the same
+ * validation (every bad row named by line and field, 400 with nothing written) and the same atomicity (one
+ * transaction; a repeated load of the same rows changes nothing). Loads run one at a time; after each, the
+ * alert rules are evaluated.
  * @module
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { inTermsOf } from '../../core/error-terms.js'
 import { InputError, MemberlensError } from '../../core/errors.js'
 import { INGEST_TABLES, type IngestTable } from '../../core/schema.js'
 import { ingestFile, UNKNOWN_IDENTITY_RULES, type IngestOptions } from '../../ingest/ingest.js'
 import { SOURCE_FORMATS, type SourceFormat } from '../../ingest/source.js'
-import { apiError } from '../error-handler.js'
-import type { RouteServices, ServiceApp } from './services.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { ApiError } from '../error-handler.js'
+import { json, security } from '../openapi.js'
 import { scoped } from '../require-scope.js'
 
 /** Most records in one JSON batch. */
@@ -64,8 +66,9 @@ type Parsed = z.infer<typeof Options> & {
   delimiter?: string
 }
 
-export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
-  const { driver, security, json } = s
+export function ingestRoutes(ctx: ApiContext): ApiRouter {
+  const { driver } = ctx
+  const app = new OpenAPIHono<ApiEnv>()
 
   /**
    * Writes the bytes to a private temporary file, loads it and removes it; evaluates alerts after. Errors
@@ -84,7 +87,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
       await writeFile(file, content, { mode: 0o600 })
       const options: IngestOptions = {
         table,
-        clock: s.clock,
+        clock: ctx.clock,
         unknownIdentity: o.unknownIdentity,
         dryRun: o.dryRun,
         ...(o.timezone === undefined ? {} : { timezone: o.timezone }),
@@ -94,7 +97,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
         ...(o.format === undefined ? {} : { format: o.format }),
         ...(o.delimiter === undefined ? {} : { delimiter: o.delimiter }),
       }
-      const r = await s
+      const r = await ctx
         .writeLock(() => ingestFile(driver, file, options))
         .catch((e: unknown) => {
           // The load options keep their own names here (`timezone`, not the metric routes' `tz`).
@@ -102,10 +105,10 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
         })
       // The load has committed: an alert failure is the operator's to see, not a failed load.
       const fired =
-        o.dryRun || !s.alerts
+        o.dryRun || !ctx.alerts
           ? []
-          : await s.alerts.evaluate('ingest').catch((e: unknown) => {
-              s.log(e)
+          : await ctx.alerts.evaluate('ingest').catch((e: unknown) => {
+              ctx.log(e)
               return []
             })
       const { file: _file, ...report } = r
@@ -119,7 +122,9 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('ingest'),
       method: 'post',
-      path: '/api/v1/ingest/{table}',
+      path: '/ingest/{table}',
+      operationId: 'ingestRecords',
+      summary: 'Load a JSON batch of records into a table',
       security,
       description: `Loads a JSON batch (at most ${MAX_BATCH_RECORDS.toLocaleString('en')} records; field names as in the CSV files, see docs/ingest.md) into one table, all or nothing.`,
       request: {
@@ -178,7 +183,9 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('ingest'),
       method: 'post',
-      path: '/api/v1/ingest/{table}/file',
+      path: '/ingest/{table}/file',
+      operationId: 'ingestFile',
+      summary: 'Load an uploaded file into a table',
       security,
       description:
         'Loads an uploaded file into one table, all or nothing: the raw body (`Content-Type: text/csv`, `application/x-ndjson` or `application/vnd.apache.parquet`) or the `file` field of a `multipart/form-data` form. Options travel in the query string.',
@@ -203,17 +210,13 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
         const form = await c.req.parseBody()
         const file = form['file']
         if (!(file instanceof File))
-          return apiError(
-            c,
-            'INPUT_INVALID',
-            'the form has no `file` field holding a file',
-          ) as never
+          throw new ApiError('INPUT_INVALID', 'the form has no `file` field holding a file')
         content = new Uint8Array(await file.arrayBuffer())
         name = file.name
       } else {
         content = new Uint8Array(await c.req.arrayBuffer())
       }
-      if (content.length === 0) return apiError(c, 'INPUT_INVALID', 'the upload is empty') as never
+      if (content.length === 0) throw new ApiError('INPUT_INVALID', 'the upload is empty')
       const format =
         q.format ??
         (type.includes('csv')
@@ -238,6 +241,7 @@ export function registerIngestRoutes(app: ServiceApp, s: RouteServices): void {
       return c.json(report, 200)
     },
   )
+  return app
 }
 
 /** The uploaded file's own name for messages: its last path segment, printable, at most 200 characters. */

@@ -1,13 +1,14 @@
 /**
- * API key management over HTTP (admin only): list keys (never their secrets), create one (the secret is in
- * this one answer and nowhere else), revoke one. The same operations as `memberlens keys …`; every create
- * and revoke is in the audit log.
+ * `/api/v1/keys`: API key management over HTTP (admin only): list keys (never their secrets), create one (the
+ * secret is in this one answer and nowhere else), revoke one. The same operations as `memberlens keys …`;
+ * every create and revoke is in the audit log.
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ROLES } from '../keys.js'
+import { json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
-import type { RouteServices, ServiceApp } from './services.js'
 
 const KeySchema = z
   .object({
@@ -19,17 +20,20 @@ const KeySchema = z
   })
   .openapi('ApiKey')
 
-export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
+export function keysRoutes(ctx: ApiContext): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
   app.openapi(
     createRoute({
       ...scoped('keys'),
       method: 'get',
-      path: '/api/v1/keys',
-      security: s.security,
-      responses: s.json(z.object({ keys: z.array(KeySchema) }), 'Keys, without secrets'),
+      path: '/keys',
+      operationId: 'listKeys',
+      summary: 'API keys',
+      security,
+      responses: json(z.object({ keys: items(KeySchema) }), 'Keys, without secrets'),
     }),
     (c) => {
-      const keys = s.keys.list().map(({ hash: _hash, ...k }) => k)
+      const keys = ctx.keys.list().map(({ hash: _hash, ...k }) => k)
       return c.json({ keys }, 200)
     },
   )
@@ -38,8 +42,10 @@ export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('keys'),
       method: 'post',
-      path: '/api/v1/keys',
-      security: s.security,
+      path: '/keys',
+      operationId: 'createKey',
+      summary: 'Create an API key',
+      security,
       request: {
         body: {
           required: true,
@@ -50,14 +56,14 @@ export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
           },
         },
       },
-      responses: s.json(
+      responses: json(
         KeySchema.extend({ secret: z.string() }),
         'The new key with its secret, shown this once',
       ),
     }),
     async (c) => {
       const b = c.req.valid('json')
-      const { key, secret } = await s.keys.create(b.name, b.role)
+      const { key, secret } = await ctx.keys.create(b.name, b.role)
       const { hash: _hash, ...shown } = key
       return c.json({ ...shown, secret }, 200)
     },
@@ -67,14 +73,17 @@ export function registerKeyRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('keys'),
       method: 'post',
-      path: '/api/v1/keys/{id}/revoke',
-      security: s.security,
+      path: '/keys/{id}/revoke',
+      operationId: 'revokeKey',
+      summary: 'Revoke an API key',
+      security,
       request: { params: z.object({ id: z.string().regex(/^[0-9a-f]{12}$/) }) },
-      responses: s.json(KeySchema, 'The revoked key'),
+      responses: json(KeySchema, 'The revoked key'),
     }),
     async (c) => {
-      const { hash: _hash, ...k } = await s.keys.revoke(c.req.valid('param').id)
+      const { hash: _hash, ...k } = await ctx.keys.revoke(c.req.valid('param').id)
       return c.json(k, 200)
     },
   )
+  return app
 }

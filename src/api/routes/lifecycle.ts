@@ -1,9 +1,10 @@
 /**
- * Lifecycle page: stage sizes at the end of each period of a range, and the flows between the stages of two
- * instants (the links of a Sankey chart), each stage with its name and recommended action.
+ * `/api/v1/lifecycle`: members per lifecycle stage as of an instant; the lifecycle page's stage sizes at the
+ * end of each period of a range, and the flows between the stages of two instants (the links of a Sankey
+ * chart), each stage with its name and recommended action.
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { InputError } from '../../core/errors.js'
 import { GRAINS } from '../../engine/dialects/dialect.js'
 import {
@@ -17,24 +18,30 @@ import {
   getStageTransitions,
 } from '../../engine/lifecycle/lifecycle-transitions.js'
 import { periodRange } from '../../engine/lifecycle/period-range.js'
-import type { ApiApp, RouteContext } from './context.js'
-import { monthOrDay as day } from '../schemas.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { Text as Name, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
-
-const Name = z.object({ en: z.string(), zh: z.string() })
+import { anyDate, monthOrDay as day } from '../schemas.js'
 
 /** Most periods one request may ask for (each is one stage query). */
 export const MAX_LIFECYCLE_PERIODS = 36
 
 const StageSchema = z
-  .object({ stage: z.string(), name: Name, action: z.string() })
+  .object({ stage: z.enum(LIFECYCLE_STAGES), name: Name, action: z.string() })
   .openapi('LifecycleStage')
+
+const StageCountsSchema = z
+  .object({
+    asOf: z.string(),
+    stages: items(StageSchema.extend({ members: z.number() })),
+  })
+  .openapi('LifecycleStages')
 
 const SizesSchema = z
   .object({
     grain: z.string(),
-    stages: z.array(StageSchema),
-    periods: z.array(
+    stages: items(StageSchema),
+    periods: items(
       z.object({
         periodStart: z.string(),
         asOf: z.string(),
@@ -48,8 +55,8 @@ const FlowsSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    stages: z.array(StageSchema),
-    flows: z.array(z.object({ from: z.string(), to: z.string(), members: z.number() })),
+    stages: items(StageSchema),
+    flows: items(z.object({ from: z.string(), to: z.string(), members: z.number() })),
   })
   .openapi('LifecycleFlows')
 
@@ -63,13 +70,39 @@ const stages = () =>
 /** A month (YYYY-MM) stands for its first day. */
 const instant = (d: string) => (d.length === 7 ? `${d}-01` : d)
 
-export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
+export function lifecycleRoutes(ctx: ApiContext): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
   app.openapi(
     createRoute({
       ...scoped('aggregates'),
       method: 'get',
-      path: '/api/v1/lifecycle/sizes',
-      security: ctx.security,
+      path: '/lifecycle',
+      operationId: 'getLifecycleStages',
+      summary: 'Members per lifecycle stage',
+      security,
+      request: { query: z.object({ asOf: anyDate.optional() }) },
+      responses: json(StageCountsSchema, 'Members per lifecycle stage with the recommended action'),
+    }),
+    async (c) => {
+      const asOf = await ctx.asOf(c.req.valid('query').asOf)
+      const counts = await ctx.timed(() => getStageCounts(ctx.driver, asOf))
+      const named = counts.map((x) => ({
+        ...x,
+        name: STAGE_NAMES[x.stage],
+        action: DEFAULT_STAGE_ACTIONS[x.stage],
+      }))
+      return c.json({ asOf, stages: named }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/lifecycle/sizes',
+      operationId: 'getLifecycleSizes',
+      summary: 'Lifecycle stage sizes per period',
+      security,
       request: {
         query: z.object({
           from: day.openapi({ example: '2025-11' }),
@@ -77,7 +110,7 @@ export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
           grain: z.enum(GRAINS).default('month'),
         }),
       },
-      responses: ctx.json(
+      responses: json(
         SizesSchema,
         'Members per lifecycle stage at the end of each period (or at the end of the data, if sooner)',
       ),
@@ -113,15 +146,17 @@ export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
     createRoute({
       ...scoped('aggregates'),
       method: 'get',
-      path: '/api/v1/lifecycle/flows',
-      security: ctx.security,
+      path: '/lifecycle/flows',
+      operationId: 'getLifecycleFlows',
+      summary: 'Members moving between lifecycle stages',
+      security,
       request: {
         query: z.object({
           from: day.optional().openapi({ example: '2026-07-01' }),
           to: day.optional().openapi({ example: '2026-10-01' }),
         }),
       },
-      responses: ctx.json(
+      responses: json(
         FlowsSchema,
         `Members moving between lifecycle stages from one instant to another ("${NOT_REGISTERED}" for members registered in between)`,
       ),
@@ -135,6 +170,7 @@ export function registerLifecycleRoutes(app: ApiApp, ctx: RouteContext): void {
       return c.json({ from, to, stages: stages(), flows }, 200)
     },
   )
+  return app
 }
 
 function threeMonthsBefore(d: string): string {

@@ -1,16 +1,22 @@
 /**
- * Loyalty operations over HTTP: enroll, earn (an order or a bonus), redeem, balance and history, on the
- * points ledger (`Ledger` from src/ledger). Scope `loyalty` (operator and admin). Every write needs an
+ * `/api/v1/loyalty`: loyalty operations — enroll, earn (an order or a bonus), redeem, balance and history, on
+ * the points ledger (`Ledger` from src/ledger). Scope `loyalty` (operator and admin). Every write needs an
  * `Idempotency-Key` header: repeating a request with the same key answers the first result
  * (`replayed: true`, header `Idempotent-Replayed: true`) and changes nothing; the same key with a different
  * request is 409 LEDGER_CONFLICT.
  *
  * The ledger is its own database (PGlite or PostgreSQL) with its own connection, so these writes never queue
  * behind an analytics query on the member database; their audit rows go to the audit database, also apart.
+ *
+ * `/api/v1/loyalty-program`: the loyalty page — points issued, redeemed, expired and reversed per month,
+ * liability and breakage, the tier distribution and tier movements, from the ledger tables synced into the
+ * analytics database (`memberlens loyalty sync`). Aggregates only.
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { loyaltyProgramSummary, loyaltySynced } from '../../analytics/loyalty-program-summary.js'
+import { InputError } from '../../core/errors.js'
 import {
   BONUS_KINDS,
   IDEMPOTENCY_KEY_RE,
@@ -18,9 +24,11 @@ import {
   type Ledger,
   type WriteResult,
 } from '../../ledger/ledger.service.js'
-import { apiError } from '../error-handler.js'
-import type { RouteServices, ServiceApp, ServiceEnv } from './services.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { ApiError } from '../error-handler.js'
+import { errors, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
+import { month } from '../schemas.js'
 
 const WriteResultSchema = z
   .object({
@@ -126,29 +134,88 @@ const EntrySchema = z
   })
   .openapi('LoyaltyEntry')
 
+const num = z.number().nullable()
+
+const ProgramSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    lastSync: z.string().nullable(),
+    total: z.object({
+      issued: z.number(),
+      redeemed: z.number(),
+      expired: z.number(),
+      reversed: z.number(),
+      redemptionRate: num,
+      liabilityPoints: z.number(),
+      liabilityAmount: z.number(),
+      currency: z.string().nullable(),
+      breakage: num,
+      expectedBreakagePoints: num,
+      members: z.number(),
+      upgrades: z.number(),
+      downgrades: z.number(),
+      upgradeRate: num,
+      downgradeRate: num,
+      tierDistribution: items(
+        z.object({ tier: z.string(), members: z.number(), share: z.number() }),
+      ),
+    }),
+    months: items(
+      z.object({
+        month: z.string(),
+        issued: z.number(),
+        redeemed: z.number(),
+        expired: z.number(),
+        reversed: z.number(),
+        upgrades: z.number(),
+        downgrades: z.number(),
+      }),
+    ),
+    movements: items(
+      z.object({
+        from: z.string().nullable(),
+        to: z.string(),
+        kind: z.string(),
+        members: z.number(),
+      }),
+    ),
+  })
+  .openapi('LoyaltyProgram')
+
+/** Most months one request may cover. */
+const MAX_MONTHS = 36
+
 const dateOf = (s: string | undefined) => (s === undefined ? {} : { at: new Date(s) })
 
-export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
-  const { security, json } = s
+export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
   /** The ledger, or the answer saying why it cannot be used. */
-  const open = (c: Context<ServiceEnv>): Ledger | Response => {
-    if (!s.ledger)
-      return apiError(
-        c,
+  const open = (): Ledger => {
+    if (!ctx.ledger)
+      throw new ApiError(
         'UNAVAILABLE',
         'no loyalty ledger: start `memberlens serve` with --ledger and --program',
       )
-    return s.ledger
+    return ctx.ledger
   }
-  const answer = (c: Context<ServiceEnv>, r: WriteResult) => {
+  const answer = (c: Context<ApiEnv>, r: WriteResult) => {
     if (r.replayed) c.header('Idempotent-Replayed', 'true')
-    return c.json(r as z.infer<typeof WriteResultSchema>, 200)
+    return c.json({ ...r, details: { ...r.details } }, 200)
   }
-  const write = (path: string, schema: z.ZodType, description: string) =>
+  const write = <P extends string, S extends z.ZodType>(
+    path: P,
+    schema: S,
+    operationId: string,
+    summary: string,
+    description: string,
+  ) =>
     createRoute({
       ...scoped('loyalty'),
       method: 'post',
       path,
+      operationId,
+      summary,
       security,
       description,
       request: {
@@ -160,41 +227,48 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
           WriteResultSchema,
           'The write (or the stored result of an earlier one with the same key)',
         ),
-        404: { description: 'Unknown member (not enrolled)' },
+        404: { ...errors[400], description: 'Unknown member (not enrolled)' },
         409: {
+          ...errors[400],
           description:
             'LEDGER_CONFLICT (key reused for another request, or a rule allows it once), INSUFFICIENT_POINTS or REWARD_OUT_OF_STOCK',
         },
-        503: { description: 'The server runs without a ledger' },
+        503: { ...errors[400], description: 'The server runs without a ledger' },
       },
     })
 
   app.openapi(
-    write('/api/v1/loyalty/enroll', EnrollBody, 'Opens a member account in the entry tier.'),
+    write(
+      '/loyalty/enroll',
+      EnrollBody,
+      'enrollLoyaltyMember',
+      'Enroll a member',
+      'Opens a member account in the entry tier.',
+    ),
     async (c) => {
-      const ledger = open(c)
-      if (ledger instanceof Response) return ledger as never
-      const b = c.req.valid('json') as z.infer<typeof EnrollBody>
+      const ledger = open()
+      const b = c.req.valid('json')
       const r = await ledger.enroll({
         memberId: b.memberId,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
         ...(b.birthday === undefined ? {} : { birthday: b.birthday }),
         ...dateOf(b.at),
       })
-      return answer(c, r) as never
+      return answer(c, r)
     },
   )
 
   app.openapi(
     write(
-      '/api/v1/loyalty/earn',
+      '/loyalty/earn',
       EarnBody,
+      'earnLoyaltyPoints',
+      'Earn points for an order or a bonus',
       'Earns points for an order (`type: order`, by the program’s spend rule) or a bonus (`type: bonus`: check-in, review, referral, birthday, campaign).',
     ),
     async (c) => {
-      const ledger = open(c)
-      if (ledger instanceof Response) return ledger as never
-      const b = c.req.valid('json') as z.infer<typeof EarnBody>
+      const ledger = open()
+      const b = c.req.valid('json')
       const idempotencyKey = c.req.valid('header')['idempotency-key']
       const r =
         b.type === 'order'
@@ -213,20 +287,21 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
               ...(b.sourceId === undefined ? {} : { sourceId: b.sourceId }),
               ...dateOf(b.at),
             })
-      return answer(c, r) as never
+      return answer(c, r)
     },
   )
 
   app.openapi(
     write(
-      '/api/v1/loyalty/redeem',
+      '/loyalty/redeem',
       RedeemBody,
+      'redeemLoyaltyPoints',
+      'Redeem a reward or spend points',
       'Redeems a catalogue reward (`rewardId`, `quantity`) or spends `points` as payment; spendable points are used earliest-expiring first.',
     ),
     async (c) => {
-      const ledger = open(c)
-      if (ledger instanceof Response) return ledger as never
-      const b = c.req.valid('json') as z.infer<typeof RedeemBody>
+      const ledger = open()
+      const b = c.req.valid('json')
       const r = await ledger.redeem({
         memberId: b.memberId,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
@@ -236,7 +311,7 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
         ...(b.channel === undefined ? {} : { channel: b.channel }),
         ...dateOf(b.at),
       })
-      return answer(c, r) as never
+      return answer(c, r)
     },
   )
 
@@ -244,7 +319,9 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('loyalty'),
       method: 'get',
-      path: '/api/v1/loyalty/members/{memberId}/balance',
+      path: '/loyalty/members/{memberId}/balance',
+      operationId: 'getLoyaltyBalance',
+      summary: 'A member’s points balance and tier',
       security,
       request: { params: z.object({ memberId }) },
       responses: json(
@@ -253,10 +330,10 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
       ),
     }),
     async (c) => {
-      const ledger = open(c)
-      if (ledger instanceof Response) return ledger as never
+      const ledger = open()
       const b = await ledger.balance(c.req.valid('param').memberId)
-      return c.json(JSON.parse(JSON.stringify(b)) as z.infer<typeof BalanceSchema>, 200)
+      // Instants travel as ISO strings (JSON's form of a Date).
+      return c.json(b, 200)
     },
   )
 
@@ -264,7 +341,9 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('loyalty'),
       method: 'get',
-      path: '/api/v1/loyalty/members/{memberId}/history',
+      path: '/loyalty/members/{memberId}/history',
+      operationId: 'getLoyaltyHistory',
+      summary: 'A member’s ledger entries',
       security,
       request: {
         params: z.object({ memberId }),
@@ -279,26 +358,68 @@ export function registerLoyaltyRoutes(app: ServiceApp, s: RouteServices): void {
         }),
       },
       responses: json(
-        z.object({ entries: z.array(EntrySchema), next: z.number().nullable() }),
+        z.object({ entries: items(EntrySchema), next: z.number().nullable() }),
         'Ledger entries, newest first; `next` is the `before` of the next page',
       ),
     }),
     async (c) => {
-      const ledger = open(c)
-      if (ledger instanceof Response) return ledger as never
+      const ledger = open()
       const q = c.req.valid('query')
       const entries = await ledger.history(c.req.valid('param').memberId, {
         limit: q.limit,
         ...(q.before === undefined ? {} : { beforeEntryId: q.before }),
       })
       const next = entries.length === q.limit ? (entries.at(-1)?.entryId ?? null) : null
-      return c.json(
-        JSON.parse(JSON.stringify({ entries, next })) as {
-          entries: z.infer<typeof EntrySchema>[]
-          next: number | null
-        },
-        200,
-      )
+      return c.json({ entries, next }, 200)
     },
   )
+
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/loyalty-program',
+      operationId: 'getLoyaltyProgram',
+      summary: 'Loyalty program metrics',
+      security,
+      request: {
+        query: z.object({
+          from: month.optional().openapi({ example: '2025-11' }),
+          to: month.optional().openapi({ example: '2026-10' }),
+        }),
+      },
+      responses: json(
+        z.object({ program: ProgramSchema.nullable() }),
+        'Loyalty program metrics per month and over the range (default: the 12 months up to the end of the data); null before the first ledger sync',
+      ),
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      if (!(await ctx.timed(() => loyaltySynced(ctx.driver)))) return c.json({ program: null }, 200)
+      const to = q.to ?? lastFullMonth(await ctx.asOf(undefined))
+      const from = q.from ?? shiftMonth(to, -11)
+      const n = monthsBetween(from, to)
+      if (n < 1) throw new InputError(`from (${from}) must not be after to (${to})`)
+      if (n > MAX_MONTHS) throw new InputError(`at most ${MAX_MONTHS} months per request`)
+      const s = await ctx.timed(() => loyaltyProgramSummary(ctx.driver, from, to))
+      return c.json({ program: { from, to, ...s } }, 200)
+    },
+  )
+  return app
 }
+
+function shiftMonth(m: string, k: number): string {
+  const d = new Date(`${m}-01T00:00:00Z`)
+  d.setUTCMonth(d.getUTCMonth() + k)
+  return d.toISOString().slice(0, 7)
+}
+
+/** The month holding the day before `asOf` (the last day with data). */
+const lastFullMonth = (asOf: string) =>
+  new Date(Date.parse(`${asOf}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 7)
+
+const monthsBetween = (from: string, to: string) =>
+  (Number(to.slice(0, 4)) - Number(from.slice(0, 4))) * 12 +
+  Number(to.slice(5, 7)) -
+  Number(from.slice(5, 7)) +
+  1

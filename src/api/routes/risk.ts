@@ -1,22 +1,32 @@
 /**
- * The early-warning list (members most at risk of churning, with reason codes, signals, churn class and
- * win-back playbook; paged) and the summary of the latest CLV run.
+ * `/api/v1/risk`: the early-warning list (members most at risk of churning, with reason codes, signals,
+ * churn class and win-back playbook; paged); `/api/v1/risk-mix`, the latest risk scoring in aggregate
+ * (members and CLV at risk per churn class with its playbook, reason and signal mix, score distribution);
+ * and `/api/v1/risk-export`, one churn class as CSV or JSON Lines for a campaign tool.
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
-import { getRun, RUN_ID_RE } from '../../analytics/clv-store.js'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { CHURN_CLASSES } from '../../analytics/early-warning.js'
+import {
+  formatRiskExport,
+  getRiskExportRows,
+  withoutIdentities,
+} from '../../analytics/risk-export.js'
+import { riskSummary } from '../../analytics/risk-summary.js'
 import { listRisk, RISK_ORDERS } from '../../analytics/risk.js'
-import { apiError } from '../error-handler.js'
-import type { RouteServices, ServiceApp } from './services.js'
+import { NotFoundError } from '../../core/errors.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { ApiError } from '../error-handler.js'
+import { allows } from '../keys.js'
+import { file, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
 
 const RiskRowSchema = z
   .object({
     memberId: z.number(),
     score: z.number(),
-    reasons: z.array(z.string()),
-    signals: z.array(z.string()),
+    reasons: items(z.string()),
+    signals: items(z.string()),
     churnClass: z.string(),
     playbook: z.string(),
     pAlive: z.number().nullable(),
@@ -25,21 +35,50 @@ const RiskRowSchema = z
   })
   .openapi('RiskRow')
 
+const RiskMixSchema = z
+  .object({
+    runId: z.string(),
+    clvRunId: z.string().nullable(),
+    threshold: z.number(),
+    members: z.number(),
+    atRisk: z.number(),
+    clvAtRisk: z.number().nullable(),
+    classes: items(
+      z.object({
+        churnClass: z.string(),
+        playbook: z.string(),
+        members: z.number(),
+        atRisk: z.number(),
+        meanScore: z.number(),
+        clvAtRisk: z.number().nullable(),
+      }),
+    ),
+    reasons: items(z.object({ code: z.string(), members: z.number() })),
+    signals: items(z.object({ code: z.string(), members: z.number() })),
+    scoreBins: items(z.number()),
+  })
+  .openapi('RiskMix')
+
+/** Most rows one export may return. */
+const MAX_EXPORT_ROWS = 100_000
+
 const finite = (v: unknown): number | null =>
   typeof v === 'number' && Number.isFinite(v) ? v : null
 const codes = (s: unknown): string[] =>
   typeof s === 'string' ? s.split(',').filter((x) => x !== '') : []
 
-export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
-  const { driver, security, json, timed } = s
+export function riskRoutes(ctx: ApiContext): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
 
   app.openapi(
     createRoute({
       ...scoped('members'),
       method: 'get',
-      path: '/api/v1/risk',
+      path: '/risk',
+      operationId: 'listRisk',
+      summary: 'The early-warning list',
       security,
-      description: `Members of the latest risk scoring (\`memberlens risk score\`), highest risk first (or most CLV at risk), with the reasons raising each score. \`offset + limit\` may not exceed ${s.maxRows.toLocaleString('en')}.`,
+      description: `Members of the latest risk scoring (\`memberlens risk score\`), highest risk first (or most CLV at risk), with the reasons raising each score. \`offset + limit\` may not exceed ${ctx.maxRows.toLocaleString('en')}.`,
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -56,7 +95,7 @@ export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
             clvRunId: z.string().nullable(),
             offset: z.number(),
             limit: z.number(),
-            members: z.array(RiskRowSchema),
+            members: items(RiskRowSchema),
             hasMore: z.boolean(),
           })
           .openapi('RiskList'),
@@ -65,11 +104,11 @@ export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      if (q.offset + q.limit > s.maxRows)
-        return apiError(c, 'TOO_LARGE', `offset + limit is over ${s.maxRows}`) as never
+      if (q.offset + q.limit > ctx.maxRows)
+        throw new ApiError('TOO_LARGE', `offset + limit is over ${ctx.maxRows}`)
       // One row more than the page tells whether another page follows.
-      const r = await timed(() =>
-        listRisk(driver, {
+      const r = await ctx.timed(() =>
+        listRisk(ctx.driver, {
           top: q.offset + q.limit + 1,
           order: q.order,
           ...(q.churnClass === undefined ? {} : { churnClass: q.churnClass }),
@@ -105,36 +144,72 @@ export function registerRiskRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('aggregates'),
       method: 'get',
-      path: '/api/v1/clv/report',
+      path: '/risk-mix',
+      operationId: 'getRiskMix',
+      summary: 'The latest risk scoring in aggregate',
       security,
-      description:
-        'The latest CLV run (`memberlens clv fit`): options, fitted models, CLV distribution and value at risk. 404 when there is no run.',
       request: {
         query: z.object({
-          runId: z.string().regex(RUN_ID_RE).optional(),
+          threshold: z.coerce.number().min(0).max(1).default(0.5),
         }),
       },
       responses: json(
-        z
-          .object({
-            runId: z.string(),
-            createdAt: z.string(),
-            report: z.record(z.string(), z.unknown()),
-          })
-          .openapi('ClvReport'),
-        'The run’s stored report',
+        z.object({ risk: RiskMixSchema.nullable() }),
+        'The latest risk scoring in aggregate: members and predicted CLV at risk (score ≥ threshold) per churn class, reason and signal mix, score distribution; null before the first scoring',
       ),
     }),
     async (c) => {
-      const run = await timed(() => getRun(driver, 'clv', c.req.valid('query').runId))
-      if (run.kind !== 'clv')
-        return apiError(c, 'NOT_FOUND', `${run.runId} is a ${run.kind} run, not a CLV run`) as never
-      const report = JSON.parse(
-        JSON.stringify(run.report ?? {}, (_k, v: unknown) =>
-          typeof v === 'number' && !Number.isFinite(v) ? null : v,
-        ),
-      ) as Record<string, unknown>
-      return c.json({ runId: run.runId, createdAt: run.createdAt, report }, 200)
+      const { threshold } = c.req.valid('query')
+      const risk = await ctx
+        .timed(() => riskSummary(ctx.driver, threshold))
+        .catch((e: unknown) => {
+          if (e instanceof NotFoundError) return null
+          throw e
+        })
+      return c.json({ risk }, 200)
     },
   )
+
+  app.openapi(
+    createRoute({
+      ...scoped('members'),
+      method: 'get',
+      path: '/risk-export',
+      operationId: 'exportRisk',
+      summary: 'One churn class as a file for a campaign tool',
+      security,
+      description:
+        'Members of one churn class in the latest risk scoring, highest score first, with identities and consent flags as CSV (or JSON Lines) for a campaign tool. Every identity column (phone, email, WeChat unionid, app user id) is left empty for roles without access to personal data.',
+      request: {
+        query: z.object({
+          churnClass: z.enum(CHURN_CLASSES),
+          minScore: z.coerce.number().min(0).max(1).default(0),
+          format: z.enum(['csv', 'jsonl']).default('csv'),
+        }),
+      },
+      responses: file('The export file'),
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const { runId, rows } = await ctx.timed(() =>
+        getRiskExportRows(ctx.driver, {
+          churnClass: q.churnClass,
+          minScore: q.minScore,
+          top: MAX_EXPORT_ROWS,
+        }),
+      )
+      const pii = allows(c.get('key').role, 'pii')
+      const out = pii ? rows : rows.map(withoutIdentities)
+      c.header(
+        'content-type',
+        q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+      )
+      c.header(
+        'content-disposition',
+        `attachment; filename="${runId}-${q.churnClass}.${q.format === 'csv' ? 'csv' : 'jsonl'}"`,
+      )
+      return c.body(formatRiskExport(out, q.format), 200)
+    },
+  )
+  return app
 }

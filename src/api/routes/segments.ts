@@ -1,9 +1,11 @@
 /**
- * Saved segments over HTTP: list, read, create, replace, delete, and export of the members (CSV or JSON
- * Lines, with phone, email and consent flags for marketing tools). Scope `segments` (operator and admin).
+ * `/api/v1/segments`: saved segments — list, read, create, replace, delete, and export of the members (CSV or
+ * JSON Lines, with phone, email and consent flags for marketing tools); scope `segments` (operator and
+ * admin). `/api/v1/segment-sizes`: every saved segment's size and value, and the size and value of a
+ * definition before it is saved (the dashboard's segment builder); aggregates only, so viewers may read them.
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import {
   EXPORT_FORMATS,
   formatExport,
@@ -21,9 +23,12 @@ import {
   listSegments,
   saveSegment,
 } from '../../engine/segments/segment-store.js'
-import { apiError } from '../error-handler.js'
-import { errorResponses, type RouteServices, type ServiceApp } from './services.js'
+import { getSegmentSize } from '../../engine/segments/segment-summary.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { ApiError } from '../error-handler.js'
+import { created, file, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
+import { day } from '../schemas.js'
 
 const SavedSegmentSchema = z
   .object({
@@ -63,8 +68,41 @@ const flat = (s: {
   updatedAt: s.updatedAt,
 })
 
-export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
-  const { driver, security, json } = s
+const SegmentSizesSchema = z
+  .object({
+    asOf: z.string(),
+    revenueFrom: z.string(),
+    revenueTo: z.string(),
+    segments: items(
+      z.object({
+        name: z.string(),
+        description: z.string().nullable(),
+        members: z.number(),
+        buyers: z.number(),
+        revenue: z.number(),
+        revenuePerMember: z.number().nullable(),
+      }),
+    ),
+  })
+  .openapi('SegmentSizes')
+
+const SegmentPreviewSchema = z
+  .object({
+    asOf: z.string(),
+    revenueFrom: z.string(),
+    revenueTo: z.string(),
+    members: z.number(),
+    buyers: z.number(),
+    revenue: z.number(),
+    revenuePerMember: z.number().nullable(),
+  })
+  .openapi('SegmentPreview')
+
+const yearBefore = (d: string) => `${Number(d.slice(0, 4)) - 1}${d.slice(4, 10)}`
+
+export function segmentsRoutes(ctx: ApiContext): ApiRouter {
+  const { driver } = ctx
+  const app = new OpenAPIHono<ApiEnv>()
   const body = (description: string) => ({
     body: { required: true, description, content: { 'application/json': { schema: SegmentBody } } },
   })
@@ -73,12 +111,11 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('segments'),
       method: 'get',
-      path: '/api/v1/segments',
+      path: '/segments',
+      operationId: 'listSegments',
+      summary: 'Saved segments',
       security,
-      responses: json(
-        z.object({ segments: z.array(SavedSegmentSchema) }),
-        'Saved segments by name',
-      ),
+      responses: json(z.object({ segments: items(SavedSegmentSchema) }), 'Saved segments by name'),
     }),
     async (c) => {
       const list = await listSegments(driver)
@@ -90,7 +127,9 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('segments'),
       method: 'get',
-      path: '/api/v1/segments/{name}',
+      path: '/segments/{name}',
+      operationId: 'getSegment',
+      summary: 'One saved segment',
       security,
       request: { params: NameParam },
       responses: json(SavedSegmentSchema, 'One saved segment'),
@@ -104,7 +143,9 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('segments'),
       method: 'post',
-      path: '/api/v1/segments',
+      path: '/segments',
+      operationId: 'createSegment',
+      summary: 'Create a segment',
       security,
       description: 'Creates a segment; 409 CONFLICT when the name is taken (use PUT to replace).',
       request: {
@@ -117,27 +158,17 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
           },
         },
       },
-      responses: {
-        ...errorResponses(json(SavedSegmentSchema, '')),
-        201: {
-          description: 'Created',
-          content: { 'application/json': { schema: SavedSegmentSchema } },
-        },
-      },
+      responses: created(SavedSegmentSchema, 'Created'),
     }),
     async (c) => {
       const input = c.req.valid('json')
-      const saved = await s.writeLock(async () => {
+      const saved = await ctx.writeLock(async () => {
         if (await findSegment(driver, input.name)) return undefined
-        await saveSegment(driver, segmentDefinitionSchema.parse(input), s.clock)
+        await saveSegment(driver, segmentDefinitionSchema.parse(input), ctx.clock)
         return getSegment(driver, input.name)
       })
       if (!saved)
-        return apiError(
-          c,
-          'CONFLICT',
-          `a segment named ${JSON.stringify(input.name)} exists`,
-        ) as never
+        throw new ApiError('CONFLICT', `a segment named ${JSON.stringify(input.name)} exists`)
       return c.json(flat(saved), 201)
     },
   )
@@ -146,7 +177,9 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('segments'),
       method: 'put',
-      path: '/api/v1/segments/{name}',
+      path: '/segments/{name}',
+      operationId: 'putSegment',
+      summary: 'Create or replace a segment',
       security,
       description: 'Creates or replaces a segment (its creation time is kept).',
       request: { params: NameParam, ...body('The filter and an optional description') },
@@ -155,8 +188,8 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
     async (c) => {
       const { name } = c.req.valid('param')
       const input = c.req.valid('json')
-      const saved = await s.writeLock(async () => {
-        await saveSegment(driver, segmentDefinitionSchema.parse({ ...input, name }), s.clock)
+      const saved = await ctx.writeLock(async () => {
+        await saveSegment(driver, segmentDefinitionSchema.parse({ ...input, name }), ctx.clock)
         return getSegment(driver, name)
       })
       return c.json(flat(saved), 200)
@@ -167,16 +200,17 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('segments'),
       method: 'delete',
-      path: '/api/v1/segments/{name}',
+      path: '/segments/{name}',
+      operationId: 'deleteSegment',
+      summary: 'Delete a segment',
       security,
       request: { params: NameParam },
       responses: json(z.object({ deleted: z.string() }), 'The segment was deleted'),
     }),
     async (c) => {
       const { name } = c.req.valid('param')
-      const existed = await s.writeLock(() => deleteSegment(driver, name))
-      if (!existed)
-        return apiError(c, 'NOT_FOUND', `no segment named ${JSON.stringify(name)}`) as never
+      const existed = await ctx.writeLock(() => deleteSegment(driver, name))
+      if (!existed) throw new ApiError('NOT_FOUND', `no segment named ${JSON.stringify(name)}`)
       return c.json({ deleted: name }, 200)
     },
   )
@@ -185,42 +219,120 @@ export function registerSegmentRoutes(app: ServiceApp, s: RouteServices): void {
     createRoute({
       ...scoped('segments'),
       method: 'get',
-      path: '/api/v1/segments/{name}/export',
+      path: '/segments/{name}/export',
+      operationId: 'exportSegment',
+      summary: 'A segment’s members as a file',
       security,
-      description: `The segment's members with phone (E.164), email, WeChat, app, card, POS and customer identities and consent flags, ordered by member id: CSV (RFC 4180, with a header) or JSON Lines. At most ${s.maxRows.toLocaleString('en')} members (413 TOO_LARGE beyond).`,
+      description: `The segment's members with phone (E.164), email, WeChat, app, card, POS and customer identities and consent flags, ordered by member id: CSV (RFC 4180, with a header) or JSON Lines. At most ${ctx.maxRows.toLocaleString('en')} members (413 TOO_LARGE beyond).`,
       request: {
         params: NameParam,
         query: z.object({ format: z.enum(EXPORT_FORMATS).default('csv') }),
       },
-      responses: {
-        ...errorResponses(json(z.object({}), '')),
-        200: {
-          description: 'The export file',
-          content: {
-            'text/csv': { schema: z.string() },
-            'application/x-ndjson': { schema: z.string() },
-          },
-        },
-      },
+      responses: file('The export file'),
     }),
     async (c) => {
       const { name } = c.req.valid('param')
       const { format } = c.req.valid('query')
       const seg = await getSegment(driver, name)
-      const asOf = await s.asOf(undefined)
-      const rows = await s.timed(() => getSegmentExportRows(driver, seg.definition.filter, asOf))
-      if (rows.length > s.maxRows)
-        return apiError(
-          c,
+      const asOf = await ctx.asOf(undefined)
+      const rows = await ctx.timed(() => getSegmentExportRows(driver, seg.definition.filter, asOf))
+      if (rows.length > ctx.maxRows)
+        throw new ApiError(
           'TOO_LARGE',
-          `${rows.length} members; the API exports at most ${s.maxRows} (use \`memberlens segments export\`)`,
-        ) as never
+          `${rows.length} members; the API exports at most ${ctx.maxRows} (use \`memberlens segments export\`)`,
+        )
       c.header(
         'content-type',
         format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
       )
       c.header('content-disposition', `attachment; filename="${name}.${format}"`)
-      return c.body(formatExport(rows, format), 200) as never
+      return c.body(formatExport(rows, format), 200)
     },
   )
+
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/segment-sizes',
+      operationId: 'listSegmentSizes',
+      summary: 'Each saved segment’s size and value',
+      security,
+      request: { query: z.object({ asOf: day.optional().openapi({ example: '2026-11-01' }) }) },
+      responses: json(
+        SegmentSizesSchema,
+        'Each saved segment’s members as of a date and their net revenue in the year before it',
+      ),
+    }),
+    async (c) => {
+      const asOf = await ctx.asOf(c.req.valid('query').asOf)
+      const window = { from: yearBefore(asOf), to: asOf }
+      const saved = await listSegments(ctx.driver)
+      const segments = await ctx.timed(async () => {
+        const out = []
+        for (const s of saved) {
+          const size = await getSegmentSize(ctx.driver, s.definition.filter, asOf, window)
+          out.push({
+            name: s.definition.name,
+            description: s.definition.description ?? null,
+            ...size,
+            revenuePerMember: size.members > 0 ? size.revenue / size.members : null,
+          })
+        }
+        return out
+      })
+      return c.json({ asOf, revenueFrom: window.from, revenueTo: window.to, segments }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'post',
+      path: '/segment-sizes/preview',
+      operationId: 'previewSegment',
+      summary: 'The size and value of an unsaved segment',
+      security,
+      description:
+        'The size and value of a segment definition before it is saved (the dashboard’s segment builder): counts and money only, no member list.',
+      request: {
+        query: z.object({ asOf: day.optional().openapi({ example: '2026-11-01' }) }),
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  filter: segmentFilterSchema.describe(
+                    'All conditions must hold; a list inside one condition matches any of its values.',
+                  ),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: json(
+        SegmentPreviewSchema,
+        'Members of the definition as of a date and their net revenue in the year before it',
+      ),
+    }),
+    async (c) => {
+      const asOf = await ctx.asOf(c.req.valid('query').asOf)
+      const window = { from: yearBefore(asOf), to: asOf }
+      const { filter } = c.req.valid('json')
+      const size = await ctx.timed(() => getSegmentSize(ctx.driver, filter, asOf, window))
+      return c.json(
+        {
+          asOf,
+          revenueFrom: window.from,
+          revenueTo: window.to,
+          ...size,
+          revenuePerMember: size.members > 0 ? size.revenue / size.members : null,
+        },
+        200,
+      )
+    },
+  )
+  return app
 }

@@ -1,16 +1,17 @@
 /**
- * Value page: the latest CLV run's distribution (summary and histogram) and P(alive) by frequency and
+ * `/api/v1/value`: the latest CLV run's distribution (summary and histogram) and P(alive) by frequency and
  * recency, and a calibration/holdout validation of the model (predicted against actual purchases).
  * @module
  */
-import { createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { InputError, NotFoundError } from '../../core/errors.js'
 import { clvValidationReport } from '../../analytics/clv.js'
 import { clvHistogram, pAliveGrid } from '../../analytics/clv-score-summary.js'
 import { getRun, RUN_ID_RE } from '../../analytics/clv-store.js'
-import type { ApiApp, RouteContext } from './context.js'
-import { day } from '../schemas.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
+import { day } from '../schemas.js'
 
 const num = z.number().nullable()
 
@@ -24,13 +25,13 @@ const ValueSchema = z
     distribution: z.record(z.string(), z.unknown()),
     histogram: z.object({
       binWidth: z.number(),
-      bins: z.array(z.object({ from: z.number(), members: z.number(), clv: z.number() })),
+      bins: items(z.object({ from: z.number(), members: z.number(), clv: z.number() })),
     }),
     pAlive: z.object({
       maxFrequency: z.number(),
       recencyWidth: z.number(),
       recencyBuckets: z.number(),
-      cells: z.array(
+      cells: items(
         z.object({
           frequency: z.number(),
           recency: z.number(),
@@ -52,15 +53,15 @@ const ValidationSchema = z
     totals: z.object({ actual: z.number(), predicted: z.number() }),
     value: z.object({ actual: num, predicted: num }),
     errors: z.object({ mae: num, rmse: num, bias: num }),
-    byFrequency: z.array(
+    byFrequency: items(
       z.object({ x: z.string(), members: z.number(), actual: z.number(), predicted: z.number() }),
     ),
     tracking: z.object({
       start: z.string(),
       unit: z.string(),
       calibrationPeriods: z.number(),
-      actual: z.array(z.number()),
-      predicted: z.array(z.number()),
+      actual: items(z.number()),
+      predicted: items(z.number()),
     }),
   })
   .openapi('ClvValidation')
@@ -75,19 +76,22 @@ const finite = (v: unknown): unknown =>
 const shift = (d: string, days: number) =>
   new Date(Date.parse(`${d}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
 
-export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
+export function valueRoutes(ctx: ApiContext): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
   app.openapi(
     createRoute({
       ...scoped('aggregates'),
       method: 'get',
-      path: '/api/v1/value',
-      security: ctx.security,
+      path: '/value',
+      operationId: 'getValue',
+      summary: 'The CLV distribution and P(alive) of a CLV run',
+      security,
       request: {
         query: z.object({
           runId: z.string().regex(RUN_ID_RE).optional(),
         }),
       },
-      responses: ctx.json(
+      responses: json(
         z.object({ value: ValueSchema.nullable() }),
         'The CLV distribution of the latest (or given) CLV run, a histogram and mean P(alive) by frequency and recency; null before the first run (an unknown runId is 404)',
       ),
@@ -130,8 +134,10 @@ export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
     createRoute({
       ...scoped('aggregates'),
       method: 'get',
-      path: '/api/v1/value/validation',
-      security: ctx.security,
+      path: '/value/validation',
+      operationId: 'validateClv',
+      summary: 'Calibration and holdout validation of the CLV model',
+      security,
       request: {
         query: z.object({
           calibrationEnd: day.optional().openapi({ example: '2026-04-30' }),
@@ -139,7 +145,7 @@ export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
           model: z.enum(['bg-nbd', 'pareto-nbd']).default('bg-nbd'),
         }),
       },
-      responses: ctx.json(
+      responses: json(
         ValidationSchema,
         'Fits the purchase model up to calibrationEnd and compares its predictions with the purchases up to holdoutEnd (default: the last 26 weeks of data as holdout)',
       ),
@@ -172,4 +178,5 @@ export function registerValueRoutes(app: ApiApp, ctx: RouteContext): void {
       )
     },
   )
+  return app
 }

@@ -1,0 +1,112 @@
+/**
+ * What every route module gets from the app: one context (the database, keys, ledger, audit log, alerts, the
+ * query time limit, the default analysis instant, the data cache) and one environment type. `createApp`
+ * builds the context once; each module in `routes/` turns it into a router.
+ * @module
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { AlertService } from '../alerts/alert-service.js'
+import type { Clock } from '../core/clock.js'
+import { NotFoundError } from '../core/errors.js'
+import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import { findDefaultAsOf } from '../engine/lifecycle/default-as-of.js'
+import type { TreeConfigInput } from '../engine/metrics/tree.js'
+import type { Ledger } from '../ledger/ledger.service.js'
+import type { AuditLog } from '../store/audit-log.js'
+import { DataCache } from './data-cache.js'
+import { ApiError } from './error-handler.js'
+import type { KeyRecord, KeyStore } from './keys.js'
+
+/** The request variables every /api route can read: the authenticated key. */
+export type ApiEnv = { Variables: { key: KeyRecord } }
+/** A route module's router, mounted under `/api/v1` by `createApp`. */
+export type ApiRouter = OpenAPIHono<ApiEnv>
+
+export interface ApiContext {
+  readonly driver: DuckDbDriver
+  readonly clock: Clock
+  readonly keys: KeyStore
+  /** The loyalty ledger, when the server was started with one (else the loyalty writes answer 503). */
+  readonly ledger: Ledger | undefined
+  /** Where every write is recorded. */
+  readonly audit: AuditLog
+  /** Alert rules and their evaluation, when configured (else the alert routes answer 503). */
+  readonly alerts: AlertService | undefined
+  /** The metric tree the `/tree` route evaluates, when not the default. */
+  readonly tree: TreeConfigInput | undefined
+  /** Answers that depend only on loaded data, cached per data version. */
+  readonly cache: DataCache
+  /** Largest number of rows a metric query, list or export may return. */
+  readonly maxRows: number
+  /** Serialises writes to the member database (ingest, segments, alert evaluation). */
+  readonly writeLock: <T>(fn: () => Promise<T>) => Promise<T>
+  /** Runs an analytics query under the API's time limit (past it: 504 QUERY_TIMEOUT). */
+  readonly timed: <T>(fn: () => Promise<T>) => Promise<T>
+  /** The given instant, or the day after the data's last activity (404 on an empty database). */
+  readonly asOf: (asOf: string | undefined) => Promise<string>
+  /** Reports a server-side failure that the client's answer does not carry. */
+  readonly log: (e: unknown) => void
+}
+
+export interface ContextOptions {
+  readonly driver: DuckDbDriver
+  readonly clock: Clock
+  readonly keys: KeyStore
+  readonly ledger?: Ledger | undefined
+  readonly audit: AuditLog
+  readonly alerts?: AlertService | undefined
+  readonly tree?: TreeConfigInput | undefined
+  readonly queryTimeoutMs: number
+  readonly maxRows: number
+  readonly log: (e: unknown) => void
+}
+
+/** The context the route modules share. */
+export function createContext(o: ContextOptions): ApiContext {
+  const { driver } = o
+  return {
+    driver,
+    clock: o.clock,
+    keys: o.keys,
+    ledger: o.ledger,
+    audit: o.audit,
+    alerts: o.alerts,
+    tree: o.tree,
+    cache: new DataCache(driver),
+    maxRows: o.maxRows,
+    writeLock: serialLock(),
+    log: o.log,
+    timed: async <T>(fn: () => Promise<T>): Promise<T> => {
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        driver.connection.interrupt()
+      }, o.queryTimeoutMs)
+      try {
+        return await fn()
+      } catch (e) {
+        if (timedOut)
+          throw new ApiError('QUERY_TIMEOUT', `query took longer than ${o.queryTimeoutMs} ms`)
+        throw e
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    asOf: async (asOf) => {
+      if (asOf !== undefined) return asOf
+      const latest = await findDefaultAsOf(driver)
+      if (latest === undefined) throw new NotFoundError('the database holds no orders or events')
+      return latest
+    },
+  }
+}
+
+/** A promise chain that runs one function at a time, in arrival order. */
+export function serialLock(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve()
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn)
+    tail = run.catch(() => undefined)
+    return run
+  }
+}

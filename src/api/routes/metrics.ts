@@ -1,0 +1,141 @@
+/**
+ * `/api/v1/metrics`: the metric catalog, and metric values per period and dimension (with trend suffixes).
+ * @module
+ */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { GRAINS } from '../../engine/dialects/dialect.js'
+import { CATALOG, allowedDimensions } from '../../engine/metrics/catalog.js'
+import { runMetrics } from '../../engine/metrics/run.js'
+import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
+import { ApiError } from '../error-handler.js'
+import { Text, json, security, items } from '../openapi.js'
+import { scoped } from '../require-scope.js'
+import { anyDate as date, list } from '../schemas.js'
+
+const MetricsQuery = z.object({
+  metrics: list().openapi({
+    example: 'net_revenue,aov,net_revenue:yoy',
+    description: 'metric ids, comma-separated; trend suffixes :pop :yoy :avgN',
+  }),
+  from: date.openapi({ example: '2026-01' }),
+  to: date.openapi({ example: '2026-10' }),
+  grain: z.enum(GRAINS).default('month'),
+  by: list(3).optional().openapi({ example: 'registration_channel' }),
+  where: z
+    .union([z.string().max(500), z.array(z.string().max(500)).max(10)])
+    .optional()
+    .openapi({ example: 'region=浙江' }),
+  tz: z.string().max(64).default('UTC'),
+})
+
+const MetricDefSchema = z
+  .object({
+    id: z.string(),
+    name: Text,
+    description: z.string(),
+    formula: z.string(),
+    family: z.string(),
+    unit: z.string(),
+    direction: z.string(),
+    defaultGrain: z.string(),
+    dimensions: items(z.string()),
+  })
+  .openapi('MetricDefinition')
+
+const MetricResultSchema = z
+  .object({
+    grain: z.string(),
+    from: z.string(),
+    to: z.string(),
+    by: items(z.string()),
+    columns: items(z.object({ key: z.string(), metric: z.string(), unit: z.string(), name: Text })),
+    rows: items(
+      z.object({
+        period: z.string(),
+        label: z.string(),
+        dims: z.record(z.string(), z.string().nullable()),
+        values: z.record(z.string(), z.number().nullable()),
+      }),
+    ),
+  })
+  .openapi('MetricResult')
+
+export function metricsRoutes(ctx: ApiContext): ApiRouter {
+  const app = new OpenAPIHono<ApiEnv>()
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/metrics',
+      operationId: 'listMetrics',
+      summary: 'The metric catalog',
+      security,
+      responses: json(
+        z.object({ metrics: items(MetricDefSchema) }).openapi('MetricCatalog'),
+        'Every metric with its definition and allowed dimensions',
+      ),
+    }),
+    (c) =>
+      c.json(
+        {
+          metrics: CATALOG.map((m) => ({
+            id: m.id,
+            name: m.name,
+            description: m.description,
+            formula: m.formula,
+            family: m.family,
+            unit: m.unit,
+            direction: m.direction,
+            defaultGrain: m.defaultGrain,
+            dimensions: [...allowedDimensions(m)],
+          })),
+        },
+        200,
+      ),
+  )
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/metrics/query',
+      operationId: 'queryMetrics',
+      summary: 'Metric values per period and dimension',
+      security,
+      request: { query: MetricsQuery },
+      responses: json(MetricResultSchema, 'Metric values per period and dimension'),
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const where = q.where === undefined ? [] : Array.isArray(q.where) ? q.where : [q.where]
+      const r = await ctx.timed(() =>
+        runMetrics(ctx.driver, {
+          metrics: q.metrics,
+          from: q.from,
+          to: q.to,
+          grain: q.grain,
+          by: q.by ?? [],
+          where,
+          timezone: q.tz,
+        }),
+      )
+      if (r.rows.length > ctx.maxRows)
+        throw new ApiError(
+          'TOO_LARGE',
+          `${r.rows.length} rows; narrow the range or the dimensions (limit ${ctx.maxRows})`,
+        )
+      return c.json(
+        {
+          ...r,
+          columns: r.columns.map((x) => ({
+            key: x.key,
+            metric: x.metric.id,
+            unit: x.trend && x.trend.kind !== 'avg' ? 'change' : x.metric.unit,
+            name: x.metric.name,
+          })),
+        },
+        200,
+      )
+    },
+  )
+  return app
+}
