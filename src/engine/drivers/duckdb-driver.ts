@@ -12,7 +12,8 @@ import { NotFoundError, QueryError } from '../../core/errors.js'
 import { retryWhileLocked, type LockWaitPolicy } from '../../store/db-lock.js'
 import type { CompiledQuery, SqlValue } from '../compiled-query.js'
 import { duckdbDialect } from '../dialects/duckdb.js'
-import { compile, type Fragment } from '../sql/fragment.js'
+import { compile } from '../sql/compile.js'
+import type { Fragment } from '../sql/fragment.js'
 import type { Driver, QueryProgress, Row } from './driver.js'
 
 export interface DuckDbOptions {
