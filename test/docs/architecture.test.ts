@@ -44,6 +44,36 @@ describe('docs/architecture.md', () => {
   })
 })
 
+describe('folder READMEs under src/', () => {
+  const readmes = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('README.md'))
+    .map((f) => join('src', f))
+
+  it('exist for the folders that had one, and for alerts/', () => {
+    expect(readmes).toEqual(
+      expect.arrayContaining([
+        'src/alerts/README.md',
+        'src/analytics/README.md',
+        'src/models/README.md',
+        'src/models/stats/README.md',
+        'src/simulate/README.md',
+      ]),
+    )
+  })
+
+  it('name every source file of their folder', () => {
+    const unnamed = readmes.flatMap((readme) => {
+      const text = readFileSync(join(ROOT, readme), 'utf8')
+      const dir = dirname(join(ROOT, readme))
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+        .filter((f) => !text.includes(`\`${f}\``))
+        .map((f) => `${readme}: ${f}`)
+    })
+    expect(unnamed, 'source files a folder README does not mention').toEqual([])
+  })
+})
+
 describe('scripts/architecture-tree.ts', () => {
   it('refuses a folder without a description and a description without a folder', () => {
     const folders = Object.keys(FOLDERS).filter((f) => f !== 'src/alerts')
