@@ -45,7 +45,8 @@ export {
 // Storage and engine
 export { openDatabase, DEFAULT_DB_PATH, type Database, type OpenOptions } from './store/database.js'
 export { DuckDbDriver } from './engine/drivers/duckdb-driver.js'
-export { sql, ident, join, compile, type Fragment } from './engine/sql/fragment.js'
+export { sql, ident, join, type Fragment } from './engine/sql/fragment.js'
+export { compile } from './engine/sql/compile.js'
 export type { CompiledQuery, SqlValue } from './engine/compiled-query.js'
 export { duckdbDialect } from './engine/dialects/duckdb.js'
 export type { SqlDialect, Grain } from './engine/dialects/dialect.js'

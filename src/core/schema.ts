@@ -2,8 +2,9 @@
  * The canonical data model (DOMAIN §1), defined once.
  *
  * Each table lists its fields with a closed set of logical types. Everything else is derived from this one
- * definition: the DuckDB DDL (`engine/schema-ddl.ts`), the ingest validation SQL (`ingest/validate.ts`) and the
- * zod row schemas used for JSON batches (`rowSchema`). Money is exact (`DECIMAL(18,2)`), timestamps are UTC.
+ * definition: the DDL of every dialect (`engine/sql/ddl.ts`, `engine/clickhouse/schema.ts`), the ingest parsing
+ * and checks (`ingest/fields.ts`, `ingest/typed-stage.ts`) and the zod row schemas used for JSON batches
+ * (`rowSchema`). Money is exact (`DECIMAL(18,4)`), timestamps are UTC.
  * @module
  */
 import { z } from 'zod'

@@ -8,7 +8,7 @@ import { CATEGORIES, CITIES, COUPONS, PROMO_OFFERS, SOURCES, storesIn } from './
 import { DAY, HOUR, addMonths, isoDate, parseDate, type SimCalendar } from './calendar.js'
 import { TimeFormat, csvField, csvJson } from './csv-format.js'
 import type { CsvWriter } from './csv-writer.js'
-import type { PersonTruth } from './ground-truth.js'
+import type { PersonTruth } from './person-truth.js'
 import { IdentityCodes } from './identity-codes.js'
 import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
 import { cumulative } from './rng.js'

@@ -6,7 +6,8 @@ import { ConfigError } from '../../src/core/errors.js'
 import { openDriver, resolveEngineConfig } from '../../src/engine/drivers/open-driver.js'
 import { clickhouseLiteral, clickhouseParamType } from '../../src/engine/dialects/clickhouse.js'
 import { clickhouseDialect, clickhouseLegacyDialect } from '../../src/engine/dialects/clickhouse.js'
-import { compile, sql } from '../../src/engine/sql/fragment.js'
+import { compile } from '../../src/engine/sql/compile.js'
+import { sql } from '../../src/engine/sql/fragment.js'
 
 describe('engine configuration', () => {
   it('defaults to DuckDB', () => {

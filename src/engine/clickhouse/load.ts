@@ -30,7 +30,8 @@ import {
 } from '../../core/schema.js'
 import type { ClickHouseDriver } from '../drivers/clickhouse-driver.js'
 import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { compile, ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import { compile } from '../sql/compile.js'
+import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import { buildClickHouseTable, type TableShape } from './schema.js'
 
 export interface CopyOptions {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { compile, sql } from '../sql/fragment.js'
+import { compile } from '../sql/compile.js'
+import { sql } from '../sql/fragment.js'
 import { clickhouseDialect, clickhouseLegacyDialect } from './clickhouse.js'
 import type { DateTextUnit, SqlDialect } from './dialect.js'
 import { duckdbDialect } from './duckdb.js'

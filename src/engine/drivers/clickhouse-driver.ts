@@ -22,7 +22,8 @@ import { QueryError } from '../../core/errors.js'
 import type { CompiledQuery } from '../compiled-query.js'
 import { clickhouseDialect, clickhouseLegacyDialect } from '../dialects/clickhouse.js'
 import type { SqlDialect } from '../dialects/dialect.js'
-import { compile, type Fragment } from '../sql/fragment.js'
+import { compile } from '../sql/compile.js'
+import type { Fragment } from '../sql/fragment.js'
 import type { Driver, QueryProgress, Row } from './driver.js'
 
 export interface ClickHouseOptions {

@@ -9,10 +9,11 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api'
 import { NotFoundError, QueryError } from '../../core/errors.js'
-import { retryWhileLocked, type LockWaitPolicy } from '../../store/db-lock.js'
+import { retryWhileLocked, type LockWaitPolicy } from './lock-wait.js'
 import type { CompiledQuery, SqlValue } from '../compiled-query.js'
 import { duckdbDialect } from '../dialects/duckdb.js'
-import { compile, type Fragment } from '../sql/fragment.js'
+import { compile } from '../sql/compile.js'
+import type { Fragment } from '../sql/fragment.js'
 import type { Driver, QueryProgress, Row } from './driver.js'
 
 export interface DuckDbOptions {
@@ -130,7 +131,7 @@ export class DuckDbDriver implements Driver {
 
   /**
    * Opens a database file (creating it unless read-only). When another process holds the file, waits as the
-   * process-wide lock policy says (see `store/db-lock.ts`), then fails with one clear error naming the holder.
+   * process-wide lock policy says (see `lock-wait.ts`), then fails with one clear error naming the holder.
    */
   static async open(options: DuckDbOptions): Promise<DuckDbDriver> {
     return new DuckDbDriver(options, await openHandle(options))

@@ -4,10 +4,11 @@
  * A fragment is text interleaved with parameters, identifiers and nested fragments. Values always become
  * parameters; identifiers are quoted by the dialect at compile time; raw text can only come from the `sql`
  * template's literal parts or from {@link unsafeRaw}, which callers use for closed enums checked on the spot.
+ * `compile.ts` turns a fragment into text for a dialect; this file knows no dialect, so the dialects can build
+ * fragments without an import cycle.
  * @module
  */
-import type { CompiledQuery, SqlValue } from '../compiled-query.js'
-import type { SqlDialect } from '../dialects/dialect.js'
+import type { SqlValue } from '../compiled-query.js'
 
 export type SqlNode =
   | { readonly kind: 'text'; readonly text: string }
@@ -90,32 +91,3 @@ export function join(parts: readonly SqlPart[], separator = ', '): Fragment {
 }
 
 export const empty: Fragment = Object.freeze({ kind: 'fragment', nodes: Object.freeze([]) })
-
-/** Turns a fragment into text with the dialect's placeholders, collecting parameters in order. */
-export function compile(dialect: SqlDialect, fragment: Fragment): CompiledQuery {
-  const parameters: SqlValue[] = []
-  let text = ''
-  const walk = (node: SqlNode): void => {
-    switch (node.kind) {
-      case 'text':
-        text += node.text
-        return
-      case 'param':
-        parameters.push(node.value)
-        text += dialect.placeholder(parameters.length, node.value)
-        return
-      case 'identifier':
-        text += node.names.map((n) => dialect.quoteIdentifier(n)).join('.')
-        return
-      case 'fragment':
-        for (const n of node.nodes) walk(n)
-        return
-      default: {
-        const _exhaustive: never = node
-        throw new Error(`unknown SQL node ${JSON.stringify(_exhaustive)}`)
-      }
-    }
-  }
-  walk(fragment)
-  return Object.freeze({ sql: text, parameters: Object.freeze(parameters) })
-}

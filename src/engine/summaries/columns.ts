@@ -8,7 +8,8 @@ import type { DuckDBValue } from '@duckdb/node-api'
 import { QueryError } from '../../core/errors.js'
 import type { Driver } from '../drivers/driver.js'
 import { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { compile, type Fragment } from '../sql/fragment.js'
+import { compile } from '../sql/compile.js'
+import type { Fragment } from '../sql/fragment.js'
 
 const CAMEL_RE = /_([a-z0-9])/g
 const camel = (s: string): string => s.replace(CAMEL_RE, (_, c: string) => c.toUpperCase())

@@ -1,0 +1,3 @@
+import { createApp } from '../api/index.js' // expect-lint: import-x/no-restricted-paths
+
+export const alertApp = createApp

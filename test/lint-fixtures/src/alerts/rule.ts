@@ -1,0 +1,3 @@
+import { report } from '../analytics/report.js'
+
+export const rule = `alert on ${report}`

@@ -1,0 +1,3 @@
+import { command } from '../cli/command.js' // expect-lint: import-x/no-restricted-paths
+
+export const apiCommand = command

@@ -1,0 +1,3 @@
+import { createApp } from '../api/index.js'
+
+export const command = (): number => createApp().length

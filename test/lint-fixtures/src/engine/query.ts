@@ -1,0 +1,3 @@
+import { MEMBER_ID } from '../core/ids.js'
+
+export const query = `SELECT ${MEMBER_ID} FROM members`

@@ -1,0 +1,5 @@
+import type { A } from './types-a.js'
+
+export interface B {
+  readonly a?: A
+}

@@ -1,0 +1,3 @@
+import { open } from '../store/open.js'
+
+export const load = open

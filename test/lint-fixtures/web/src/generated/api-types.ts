@@ -1,0 +1,3 @@
+export interface Overview {
+  readonly members: number
+}
