@@ -62,6 +62,8 @@ export interface ApiOptions extends ServiceOptions {
   readonly rate?: { readonly perSecond: number; readonly burst: number }
   readonly tree?: TreeConfigInput
   readonly log?: (error: unknown) => void
+  /** ISO 4217 code of the money figures, as the dashboard shows them (default CNY). */
+  readonly currency?: string
 }
 
 type Env = { Variables: { key: KeyRecord } }
@@ -268,6 +270,23 @@ export function createApp(options: ApiOptions) {
       const k = c.get('key')
       return c.json({ id: k.id, name: k.name, role: k.role }, 200)
     },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/settings',
+      security,
+      responses: json(
+        z.object({
+          currency: z
+            .string()
+            .openapi({ example: 'CNY', description: 'ISO 4217 code of money figures' }),
+        }),
+        'How figures are to be shown: the currency of money figures (the `currency` setting; CNY by default)',
+      ),
+    }),
+    (c) => c.json({ currency: options.currency ?? 'CNY' }, 200),
   )
 
   app.openapi(

@@ -16,6 +16,8 @@ import {
   format,
   loading,
   table,
+  tooltipValue,
+  valueAxis,
 } from '../ui'
 
 interface Program {
@@ -81,16 +83,13 @@ export async function loyaltyPage(): Promise<void> {
         t('loyaltySummary'),
         [t('measure'), t('valueCol')],
         [
-          [t('pointsIssued'), format(x.issued, 'members')],
-          [t('pointsRedeemed'), format(x.redeemed, 'members')],
-          [t('pointsExpired'), format(x.expired, 'members')],
-          [t('pointsReversed'), format(x.reversed, 'members')],
+          [t('pointsIssued'), format(x.issued, 'points')],
+          [t('pointsRedeemed'), format(x.redeemed, 'points')],
+          [t('pointsExpired'), format(x.expired, 'points')],
+          [t('pointsReversed'), format(x.reversed, 'points')],
           [t('redemptionRate'), format(x.redemptionRate, 'ratio')],
-          [t('liabilityPoints'), format(x.liabilityPoints, 'members')],
-          [
-            `${t('liabilityAmount')}${x.currency ? ` (${x.currency})` : ''}`,
-            format(x.liabilityAmount, 'currency'),
-          ],
+          [t('liabilityPoints'), format(x.liabilityPoints, 'points')],
+          [t('liabilityAmount'), format(x.liabilityAmount, 'currency', x.currency)],
           [t('breakage'), format(x.breakage, 'ratio')],
           [t('upgradeRate'), format(x.upgradeRate, 'ratio')],
           [t('downgradeRate'), format(x.downgradeRate, 'ratio')],
@@ -99,11 +98,11 @@ export async function loyaltyPage(): Promise<void> {
       )
       const points = chartBox('loyalty-points-chart', t('pointsPerMonth'))
       drawLater(points, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('points') },
         legend: { top: 0 },
         grid: { left: 80, right: 20, top: 40, bottom: 30 },
         xAxis: { type: 'category', data: p.months.map((m) => m.month) },
-        yAxis: { type: 'value', name: t('points') },
+        yAxis: valueAxis('points', { name: t('points') }),
         series: [
           { type: 'bar', name: t('pointsIssued'), data: p.months.map((m) => m.issued) },
           { type: 'bar', name: t('pointsRedeemed'), data: p.months.map((m) => m.redeemed) },
@@ -113,19 +112,19 @@ export async function loyaltyPage(): Promise<void> {
       })
       const tiers = chartBox('loyalty-tier-chart', t('tierDistribution'))
       drawLater(tiers, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         grid: { left: 100, right: 30, top: 10, bottom: 30 },
-        xAxis: { type: 'value', name: t('members') },
+        xAxis: valueAxis('members', { name: t('members') }),
         yAxis: { type: 'category', data: x.tierDistribution.map((d) => d.tier) },
         series: [{ type: 'bar', data: x.tierDistribution.map((d) => d.members) }],
       })
       const moves = chartBox('loyalty-moves-chart', t('tierMovesPerMonth'))
       drawLater(moves, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         legend: { top: 0 },
         grid: { left: 60, right: 20, top: 40, bottom: 30 },
         xAxis: { type: 'category', data: p.months.map((m) => m.month) },
-        yAxis: { type: 'value', name: t('members') },
+        yAxis: valueAxis('members', { name: t('members') }),
         series: [
           { type: 'line', name: t('upgrades'), data: p.months.map((m) => m.upgrades) },
           { type: 'line', name: t('downgrades'), data: p.months.map((m) => m.downgrades) },

@@ -1,6 +1,19 @@
 /** Overview: the metric tree as cards, and a node's trend by any dimension. */
 import { t, lang } from '../i18n'
-import { api, app, chart, charts, clear, el, format, loading, showError, type Name } from '../ui'
+import {
+  api,
+  app,
+  chart,
+  charts,
+  clear,
+  el,
+  format,
+  loading,
+  showError,
+  tooltipValue,
+  valueAxis,
+  type Name,
+} from '../ui'
 
 interface TreeNode {
   role: 'core' | 'related' | 'trend'
@@ -139,12 +152,12 @@ export function drawSeries(container: HTMLElement, r: MetricResult, key: string,
       animation: false,
       tooltip: {
         trigger: 'axis',
-        valueFormatter: (v: unknown) => format(v as number, col?.unit ?? ''),
+        valueFormatter: tooltipValue(col?.unit ?? ''),
       },
       legend: { top: 0 },
       grid: { left: 70, right: 20, top: 40, bottom: 30 },
       xAxis: { type: 'category', data: labels },
-      yAxis: { type: 'value' },
+      yAxis: valueAxis(col?.unit ?? '', { name: col?.name[lang()] ?? key }),
       series: groups.map((g) => ({
         name: by ? g : (col?.name[lang()] ?? key),
         type: 'line',

@@ -170,7 +170,7 @@ export async function segmentsPage(): Promise<void> {
         format(s.revenue, 'currency'),
         format(s.revenueShare, 'ratio'),
         format(s.avgMonetary, 'currency'),
-        format(s.avgRecencyDays, 'score'),
+        format(s.avgRecencyDays, 'days'),
         format(s.avgFrequency, 'score'),
       ])
       return [
