@@ -579,14 +579,24 @@ export function createApp(options: ApiOptions) {
         params: z.object({
           query: z.string().min(1).max(200).openapi({ example: 'phone:13800138000' }),
         }),
+        query: z.object({
+          timeline: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(500)
+            .optional()
+            .openapi({ description: 'how many timeline items, newest first (default 50)' }),
+        }),
       },
       responses: json(
         z.object({}).passthrough().openapi('Member360'),
-        'A member with identities, purchases and predicted CLV; below the operator role every identity, name and personal attribute is masked and the birthday cut to its year',
+        'A member with identities, purchases and predicted CLV, points (balance, tier, the points that expire next), lifecycle stage, churn risk and the timeline (each item with its parts named in `facts`); below the operator role every identity, name and personal attribute is masked and the birthday cut to its year',
       ),
     }),
     async (c) => {
       const { query } = c.req.valid('param')
+      const { timeline: items } = c.req.valid('query')
       const p = await timed(() => getMemberProfile(driver, query))
       // The member's predicted value from the latest CLV run, when one exists.
       const clv = await listMemberScores(driver, {
@@ -612,7 +622,7 @@ export function createApp(options: ApiOptions) {
       const member = pii ? p.member : maskMemberRow(p.member)
       const memberId = Number(p.member['memberId'])
       const signals = await timed(() => services.memberSignals(memberId))
-      const timeline = await timed(() => getMemberTimeline(driver, memberId))
+      const timeline = await timed(() => getMemberTimeline(driver, memberId, items ?? 50))
       return c.json(
         JSON.parse(
           JSON.stringify(

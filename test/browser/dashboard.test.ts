@@ -365,20 +365,57 @@ describe('dashboard', () => {
     await page.screenshot({ path: `${SHOTS}/drivers.png`, fullPage: true })
   })
 
-  it('member 360: search finds a member (personal data masked for the session role)', async () => {
+  it('member 360: a header card, labelled fields and the timeline by day with filters (personal data masked)', async () => {
     await page.goto(`${server.url}/#/member`)
     await page.fill('#member-query', '1')
     await page.click('#member-search')
-    await page.waitForSelector('#member-result h2')
-    expect(await page.locator('#member-result h2').first().textContent()).toContain('1')
-    expect(await page.locator('#member-result').textContent()).toContain('****')
-    // Stage, tier (the demo's synced ledger), risk with reasons, and the timeline, newest first.
-    const status = (await page.locator('#member-status').textContent()) ?? ''
-    expect(status).toMatch(/Tier.*·.*Points/s)
-    expect(await page.locator('#member-timeline tbody tr').count()).toBeGreaterThan(0)
-    const times = await page.locator('#member-timeline tbody tr td:first-child').allTextContents()
-    expect([...times].sort().reverse()).toEqual(times)
+    await page.waitForSelector('#member-card')
+    expect(await page.locator('#member-card h2').textContent()).toBe('Member 1')
+    // The analyst session sees the phone masked.
+    expect(await page.locator('#member-who').textContent()).toContain('****')
+    // Tier (the demo's synced ledger), lifecycle stage and churn risk with its reasons in words.
+    const card = (await page.locator('#member-card').textContent()) ?? ''
+    expect(await page.locator('#member-card [data-badge="tier"]').count()).toBe(1)
+    expect(await page.locator('#member-card [data-badge="stage"]').textContent()).toMatch(
+      /^Lifecycle stage: /,
+    )
+    for (const k of ['risk', 'clv', 'pAlive', 'points', 'expiring'])
+      expect(await page.locator(`#member-card [data-kpi="${k}"] .value`).textContent()).not.toBe('')
+    expect(card).toMatch(/¥/)
+    const reasons = await page.locator('#member-card ul.reasons li').allTextContents()
+    for (const r of reasons) expect(r).not.toMatch(/_/)
+    // Labelled fields: no camelCase keys, no JSON, consent in words.
+    const profile = (await page.locator('#member-profile').textContent()) ?? ''
+    expect(profile).toContain('Registered')
+    expect(profile).toMatch(/may contact|do not contact/)
+    expect(profile).not.toMatch(/true|false|[{}]/)
+    // The timeline, grouped by day and newest first; a kind button shows only that kind.
+    const days = await page
+      .locator('#member-timeline section.day')
+      .evaluateAll((s) => s.map((x) => (x as HTMLElement).dataset['day'] ?? ''))
+    expect(days.length).toBeGreaterThan(0)
+    expect([...days].sort().reverse()).toEqual(days)
+    const all = await page.locator('#member-timeline li').count()
+    await page.click('.timeline-filters button[data-kind="order"]')
+    const kinds = await page
+      .locator('#member-timeline li')
+      .evaluateAll((l) => l.map((x) => (x as HTMLElement).dataset['kind']))
+    expect(kinds.length).toBeGreaterThan(0)
+    expect(kinds.length).toBeLessThan(all)
+    expect(new Set(kinds)).toEqual(new Set(['order']))
+    await page.click('.timeline-filters button[data-kind="all"]')
+    expect(await page.locator('#member-timeline li').count()).toBe(all)
     await page.screenshot({ path: `${SHOTS}/member.png`, fullPage: true })
+    // An unknown member: a not-found message, not an error dump.
+    const logged = consoleErrors.length
+    await page.fill('#member-query', 'phone:13000000000')
+    await page.click('#member-search')
+    await page.waitForSelector('#member-result .notice')
+    expect(await page.locator('#member-result .notice').textContent()).toContain(
+      'No member matches',
+    )
+    // The browser logs the look-up's own 404, and nothing else.
+    expect(consoleErrors.splice(logged)).toEqual([expect.stringContaining('404')])
   })
 
   it('switches to Chinese', async () => {

@@ -11,7 +11,7 @@ export type FormatLang = 'en' | 'zh'
 /**
  * What a number measures: a catalog unit (members, orders, points, count, currency, per_member, ratio, score,
  * per_1000, seconds) or one of the dashboard's own: `change` (a relative change, shown with its sign), `days`,
- * `correlation`, `p_value`. An unknown unit is shown as a plain number.
+ * `correlation`, `p_value`, `points_delta` (points added or taken, with their sign). An unknown unit is shown as a plain number.
  */
 export type NumberUnit = string
 
@@ -107,6 +107,8 @@ export function formatNumber(
         maximumFractionDigits: 2,
         signDisplay: 'exceptZero',
       }).format(v)
+    case 'points_delta':
+      return nf(lang, { signDisplay: 'exceptZero', maximumFractionDigits: 0 }).format(v)
     case 'p_value':
       return nf(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(v)
     case 'score':

@@ -291,5 +291,15 @@ export function addMonths(date: string, months: number): string {
   return d.toISOString().slice(0, 10)
 }
 
+/**
+ * A code in words: the label `prefix.code` in the current language (a reason, a channel, a status…), or the
+ * code itself when the dictionary has no label for it (a value from the data, such as a campaign's own id).
+ */
+export function coded(prefix: string, code: string): string {
+  const k = `${prefix}.${code}`
+  const v = t(k)
+  return v === k ? code : v
+}
+
 /** A name in the current language. */
 export const named = (n: Name | undefined, fallback: string): string => n?.[lang()] ?? fallback

@@ -98,12 +98,15 @@ export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: Rou
                   nextExpiry: b.nextExpiry,
                 },
           )
-        : await syncedLoyalty(o.driver, memberId)
+        : undefined
       const asOf = await orNull(h.asOf(undefined))
+      // As synced: the points that expire next after the data's as-of day.
+      const synced =
+        loyalty === undefined ? await syncedLoyalty(o.driver, memberId, asOf ?? undefined) : null
       const stage = asOf === null ? undefined : await findMemberStage(o.driver, memberId, asOf)
       const lifecycle = stage === undefined ? null : { ...stage, name: STAGE_NAMES[stage.stage] }
       const risk = (await findMemberRisk(o.driver, memberId)) ?? null
-      return { loyalty, lifecycle, risk }
+      return { loyalty: loyalty ?? synced, lifecycle, risk }
     },
   }
 }

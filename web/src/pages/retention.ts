@@ -80,7 +80,7 @@ export async function retention(): Promise<void> {
   chart(ltvChart, {
     tooltip: { trigger: 'axis', valueFormatter: tooltipValue('currency') },
     legend: { top: 0, type: 'scroll' },
-    grid: { left: 60, right: 20, top: 40, bottom: 30 },
+    grid: { left: 60, right: 20, top: 60, bottom: 30 },
     xAxis: { type: 'category', data: Array.from({ length: 13 }, (_, i) => `+${i}`) },
     yAxis: valueAxis('currency', { name: t('ltvPerMember') }),
     series: curves.map((x) => ({
@@ -129,14 +129,13 @@ export async function retention(): Promise<void> {
       formatter: (p: { data: [number, number, number | null] }) =>
         `${cohorts[p.data[1]]?.cohort.slice(0, 7) ?? ''} +${p.data[0]}: ${format(p.data[2], 'ratio')}`,
     },
-    grid: { left: 110, right: 20, top: 10, bottom: 60 },
+    grid: { left: 110, right: 20, top: 10, bottom: 70 },
     xAxis: { type: 'category', data: Array.from({ length: 13 }, (_, i) => `+${i}`) },
     yAxis: { type: 'category', data: cohorts.map((x) => `${x.cohort.slice(0, 7)} (${x.size})`) },
     visualMap: {
       min: 0,
       max: 1,
-      calculable: true,
-      formatter: shortLabel('ratio'),
+      text: ['100%', '0%'],
       orient: 'horizontal',
       left: 'center',
       bottom: 0,

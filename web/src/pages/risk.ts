@@ -9,6 +9,7 @@ import {
   app,
   chartBox,
   clear,
+  coded,
   download,
   drawLater,
   el,
@@ -59,11 +60,7 @@ interface RiskList {
 const CLASSES = ['high-value-at-risk', 'service-dissatisfied', 'price-sensitive', 'disengaged']
 
 /** A code's label in the page's language (the code itself when there is none). */
-const label = (prefix: string, code: string) => {
-  const k = `${prefix}.${code}`
-  const v = t(k)
-  return v === k ? code.replaceAll('_', ' ') : v
-}
+const label = coded
 
 /** Downloads one churn class as CSV. */
 const exportClass = (churnClass: string, minScore: number): Promise<void> =>
