@@ -20,6 +20,7 @@ import { simulate } from '../../src/simulate/simulate.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
 import { openDatabase } from '../../src/store/database.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
+import { LABELS } from '../../web/src/i18n.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const SHOTS = resolve(ROOT, 'test-results/dashboard')
@@ -84,6 +85,39 @@ afterAll(async () => {
 
 async function svgPaths(selector: string): Promise<number> {
   return page.locator(`${selector} svg path`).count()
+}
+
+/**
+ * The English labels of the dashboard's dictionary that a Chinese page must not show: each `en` value (or the
+ * fixed parts of a template) with a letter in it, unless its Chinese label says the same (NPS, API, CSV…).
+ */
+function englishPhrases(): { key: string; value: string; re: RegExp }[] {
+  const out: { key: string; value: string; re: RegExp }[] = []
+  for (const [key, en] of Object.entries(LABELS.en)) {
+    const zh = LABELS.zh[key] ?? ''
+    for (const part of en.split(/\{[a-z]+\}/)) {
+      const value = part.trim()
+      if (!/[A-Za-z]{2}/.test(value) || zh.includes(value)) continue
+      const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      out.push({ key, value, re: new RegExp(`(?<![A-Za-z_])${escaped}(?![A-Za-z_])`) })
+    }
+  }
+  return out
+}
+
+/** The page's text (with chart labels and select options) once every part has loaded and charts are drawn. */
+async function settledText(): Promise<string> {
+  await page.waitForSelector('#app > *')
+  await page.waitForFunction(
+    () => !document.querySelector('#app .loading, #app [aria-busy], #member-result .loading'),
+  )
+  await page.waitForTimeout(300)
+  // Identifiers from the data (orders, campaigns: `code.id`) are left out; they read the same in any language.
+  return page.evaluate(() => {
+    const app = document.querySelector('#app')?.cloneNode(true) as HTMLElement | undefined
+    app?.querySelectorAll('code.id').forEach((e) => e.remove())
+    return `${document.querySelector('header')?.textContent ?? ''}\n${app?.textContent ?? ''}`
+  })
 }
 
 describe('dashboard', () => {
@@ -434,6 +468,39 @@ describe('dashboard', () => {
     expect(await page.locator('#lifecycle-actions').textContent()).toContain('新客引导旅程')
     await page.screenshot({ path: `${SHOTS}/lifecycle-zh.png`, fullPage: true })
     await page.selectOption('#lang', 'en')
+  })
+
+  it('in Chinese, no page shows an English label of the dashboard’s own dictionary; Member 360 shows no raw keys', async () => {
+    const phrases = englishPhrases()
+    const pages = ['overview', 'explore', 'retention', 'lifecycle', 'segments', 'risk', 'loyalty']
+    pages.push('value', 'voice', 'drivers', 'member/1')
+    await page.goto(`${server.url}/#/overview`)
+    await page.selectOption('#lang', 'zh')
+    const found: string[] = []
+    try {
+      for (const name of pages) {
+        await page.goto(`${server.url}/#/${name}`)
+        const text = await settledText()
+        for (const p of phrases) if (p.re.test(text)) found.push(`${name}: "${p.value}" (${p.key})`)
+        await page.screenshot({ path: `${SHOTS}/${name.replace('/', '-')}-zh.png`, fullPage: true })
+        if (name === 'member/1') {
+          const member = (await page.locator('#member-result').textContent()) ?? ''
+          expect(member).toContain('会员 1')
+          // No camelCase keys, no JSON braces, no true/false.
+          expect(member).not.toMatch(/\b[a-z]+[A-Z][a-zA-Z]*\b|[{}]|\b(true|false)\b/)
+          await page.screenshot({ path: `${SHOTS}/member-top-zh.png` })
+        }
+      }
+    } finally {
+      await page.selectOption('#lang', 'en')
+    }
+    expect(found).toEqual([])
+    // The same pages in English, for the screenshots.
+    for (const name of pages) {
+      await page.goto(`${server.url}/#/${name}`)
+      await settledText()
+      await page.screenshot({ path: `${SHOTS}/${name.replace('/', '-')}-en.png`, fullPage: true })
+    }
   })
 
   it('logged no console errors', () => {

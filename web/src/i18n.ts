@@ -1,7 +1,7 @@
 /** Labels in English and Simplified Chinese; metric names come from the catalog through the API. */
 export type Lang = 'en' | 'zh'
 
-const LABELS: Record<Lang, Record<string, string>> = {
+export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = {
   en: {
     'nav.overview': 'Overview',
     'nav.explore': 'Metrics',
@@ -383,10 +383,6 @@ const LABELS: Record<Lang, Record<string, string>> = {
     'timeline.touch': 'Campaign touches',
     'timeline.events': 'Activity',
     'timeline.points': 'Points',
-    'tierName.member': 'Member',
-    'tierName.silver': 'Silver',
-    'tierName.gold': 'Gold',
-    'tierName.platinum': 'Platinum',
     'reason.purchase_gap_past_cadence': 'Longer than usual since the last purchase',
     'reason.long_since_last_purchase': 'Long since the last purchase',
     'reason.falling_purchase_frequency': 'Buying less often',
@@ -409,6 +405,18 @@ const LABELS: Record<Lang, Record<string, string>> = {
     'signal.purchase_gap_past_cadence': 'Longer than usual since the last purchase',
     'signal.p_alive_falling': 'P(alive) falling',
     'signal.tier_downgrade_due': 'Tier downgrade due',
+    noValue: '(none)',
+    'arm.control': 'control',
+    'arm.treatment': 'treatment',
+    'verdict.srm':
+      'Sample-ratio mismatch (p = {p}): the assignment is broken; do not trust the effects.',
+    'verdict.raises': '{arm} raises {metric} ({outcome}, Holm p {p})',
+    'verdict.lowers': '{arm} lowers {metric} ({outcome}, Holm p {p})',
+    'verdict.noChange': '{arm}: no significant change in {metric} (Holm p {p})',
+    'verdict.win': 'a win',
+    'verdict.loss': 'a loss',
+    'verdict.harm': '{arm} worsens the guardrail {metric}',
+    'verdict.separator': '; ',
   },
   zh: {
     'nav.overview': '总览',
@@ -820,10 +828,17 @@ const LABELS: Record<Lang, Record<string, string>> = {
     'timeline.touch': '营销触达',
     'timeline.events': '行为',
     'timeline.points': '积分',
-    'tierName.member': '普通会员',
-    'tierName.silver': '银卡会员',
-    'tierName.gold': '金卡会员',
-    'tierName.platinum': '白金会员',
+    noValue: '（无）',
+    'arm.control': '对照组',
+    'arm.treatment': '实验组',
+    'verdict.srm': '样本比例失衡（p = {p}）：分组有问题，效果不可信。',
+    'verdict.raises': '{arm}提升了{metric}（{outcome}，Holm 校正 p {p}）',
+    'verdict.lowers': '{arm}降低了{metric}（{outcome}，Holm 校正 p {p}）',
+    'verdict.noChange': '{arm}：{metric}没有显著变化（Holm 校正 p {p}）',
+    'verdict.win': '正向',
+    'verdict.loss': '负向',
+    'verdict.harm': '{arm}使护栏指标{metric}变差',
+    'verdict.separator': '；',
   },
 }
 

@@ -3,6 +3,7 @@
  * returns what the member 360 route adds: the member's points and tier, lifecycle stage and risk score.
  * @module
  */
+import { syncedTierNames } from '../../analytics/loyalty-sync.js'
 import type { RouteConfig, z } from '@hono/zod-openapi'
 import type { AlertService } from '../../alerts/alert-service.js'
 import {
@@ -106,7 +107,15 @@ export function registerServiceRoutes(app: ServiceApp, o: ServiceOptions, h: Rou
       const stage = asOf === null ? undefined : await findMemberStage(o.driver, memberId, asOf)
       const lifecycle = stage === undefined ? null : { ...stage, name: STAGE_NAMES[stage.stage] }
       const risk = (await findMemberRisk(o.driver, memberId)) ?? null
-      return { loyalty: loyalty ?? synced, lifecycle, risk }
+      const account = loyalty ?? synced
+      // The tier's name in en and zh, from the program file (as last synced).
+      const tierName =
+        account === null ? undefined : (await syncedTierNames(o.driver))[account.tier]
+      return {
+        loyalty: account === null ? null : { ...account, ...(tierName ? { tierName } : {}) },
+        lifecycle,
+        risk,
+      }
     },
   }
 }

@@ -15,15 +15,19 @@ import {
   fill,
   format,
   loading,
+  named,
   table,
   tooltipValue,
   valueAxis,
+  type Name,
 } from '../ui'
 
 interface Program {
   from: string
   to: string
   lastSync: string | null
+  /** The program file's tier names by tier id. */
+  tierNames?: Record<string, Name>
   total: {
     issued: number
     redeemed: number
@@ -78,6 +82,7 @@ export async function loyaltyPage(): Promise<void> {
         ).program
       if (p === null) return [emptyNotice(t('noLoyaltySync'))]
       const x = p.total
+      const tier = (id: string) => named(p.tierNames?.[id], id)
       const kpis = table(
         'loyalty-kpis',
         t('loyaltySummary'),
@@ -115,7 +120,7 @@ export async function loyaltyPage(): Promise<void> {
         tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         grid: { left: 100, right: 30, top: 10, bottom: 30 },
         xAxis: valueAxis('members', { name: t('members') }),
-        yAxis: { type: 'category', data: x.tierDistribution.map((d) => d.tier) },
+        yAxis: { type: 'category', data: x.tierDistribution.map((d) => tier(d.tier)) },
         series: [{ type: 'bar', data: x.tierDistribution.map((d) => d.members) }],
       })
       const moves = chartBox('loyalty-moves-chart', t('tierMovesPerMonth'))
@@ -152,8 +157,8 @@ export async function loyaltyPage(): Promise<void> {
               t('tierMovements'),
               [t('fromTier'), t('toTier'), t('movement'), t('members')],
               p.movements.map((m) => [
-                m.from ?? t('enrolled'),
-                m.to,
+                m.from === null ? t('enrolled') : tier(m.from),
+                tier(m.to),
                 t(`move.${m.kind}`),
                 format(m.members, 'members'),
               ]),

@@ -29,6 +29,8 @@ interface Member360 {
   loyalty: {
     balance: number
     tier: string
+    /** The program file's name of the tier, in en and zh. */
+    tierName?: Name
     tierSince?: string | null
     nextExpiry?: { at: string; points: number } | null
   } | null
@@ -109,28 +111,35 @@ function attributes(raw: unknown): [string, unknown][] {
     : [['note', v]]
 }
 
+/** An identifier from the data (an order, a return, a campaign): shown as is, in every language. */
+const id = (v: string | undefined) => (v === undefined ? undefined : el('code', { class: 'id' }, v))
+
 /** A timeline item in words, from its named parts (the API's `facts`), in the page's language. */
-function describe(x: TimelineItem): string {
+function describe(x: TimelineItem): (string | Node)[] {
   const f = x.facts ?? {}
   const s = (k: string) => (f[k] === undefined ? undefined : String(f[k]))
-  const parts: (string | undefined)[] = []
+  const word = (prefix: string, k: string) => {
+    const v = s(k)
+    return v === undefined ? undefined : coded(prefix, v)
+  }
+  const parts: (string | Node | undefined)[] = []
   switch (x.kind) {
     case 'order':
-      parts.push(s('order_id'), s('channel') && coded('channel', s('channel') ?? ''))
-      parts.push(s('status') && coded('orderStatus', s('status') ?? ''))
+      parts.push(id(s('order_id')), word('channel', 'channel'), word('orderStatus', 'status'))
       break
     case 'return':
-      parts.push(s('return_id'), s('order_id') && `${t('ofOrder')} ${s('order_id')}`)
+      parts.push(id(s('return_id')))
+      if (s('order_id') !== undefined)
+        parts.push(el('span', {}, `${t('ofOrder')} `, id(s('order_id')) ?? ''))
       break
     case 'feedback':
-      parts.push(s('kind') && coded('feedback', s('kind') ?? ''))
+      parts.push(word('feedback', 'kind'))
       if (f['score'] !== undefined)
         parts.push(`${t('score')} ${format(Number(f['score']), 'count')}`)
       break
     case 'touch':
-      parts.push(s('kind') && coded('touch', s('kind') ?? ''), s('campaign_id'))
-      parts.push(s('channel') && coded('channel', s('channel') ?? ''))
-      parts.push(s('group') && coded('group', s('group') ?? ''))
+      parts.push(word('touch', 'kind'), id(s('campaign_id')), word('channel', 'channel'))
+      parts.push(word('group', 'group'))
       break
     case 'events':
       parts.push(
@@ -147,17 +156,18 @@ function describe(x: TimelineItem): string {
       )
       break
     case 'points': {
-      parts.push(s('kind') && coded('entry', s('kind') ?? ''))
+      parts.push(word('entry', 'kind'))
       // The ledger's reason: a rule id or a sentence; the known ones in words, the default for expiry left out.
       const reason = s('reason')
       if (reason && reason !== 'points expired') parts.push(coded('pointsReason', reason))
       break
     }
     default:
-      return x.detail
+      return [x.detail]
   }
-  const out = parts.filter((p): p is string => p !== undefined && p !== '')
-  return out.length > 0 ? out.join(' · ') : x.detail
+  const out = parts.filter((p): p is string | Node => p !== undefined && p !== '')
+  if (out.length === 0) return [x.detail]
+  return out.flatMap((p, i) => (i === 0 ? [p] : [' · ', p]))
 }
 
 /** The header card: who, tier, stage, risk with its reasons, predicted value and points. */
@@ -174,9 +184,7 @@ function headerCard(p: Member360): HTMLElement {
   const badges = el(
     'div',
     { class: 'badges' },
-    p.loyalty
-      ? el('span', { class: 'badge tier', 'data-badge': 'tier' }, tierName(p.loyalty.tier))
-      : '',
+    p.loyalty ? el('span', { class: 'badge tier', 'data-badge': 'tier' }, tierName(p.loyalty)) : '',
     p.lifecycle
       ? el(
           'span',
@@ -252,9 +260,9 @@ function headerCard(p: Member360): HTMLElement {
   )
 }
 
-/** A tier id in words: the known ladder's names, otherwise the id as the program names it. */
-function tierName(tier: string): string {
-  return coded('tierName', tier)
+/** A tier in words: its name in the program file (in the page's language), else its id. */
+function tierName(l: { tier: string; tierName?: Name }): string {
+  return named(l.tierName, l.tier)
 }
 
 /** The profile as labelled rows: registration, region, birthday, gender, attributes, consent. */
@@ -359,7 +367,7 @@ function status(p: Member360): HTMLElement {
       row(
         t('tier'),
         p.loyalty
-          ? `${tierName(p.loyalty.tier)}${p.loyalty.tierSince ? ` (${t('since')} ${day(p.loyalty.tierSince)})` : ''} · ${format(p.loyalty.balance, 'points')} ${t('points')}`
+          ? `${tierName(p.loyalty)}${p.loyalty.tierSince ? ` (${t('since')} ${day(p.loyalty.tierSince)})` : ''} · ${format(p.loyalty.balance, 'points')} ${t('points')}`
           : MISSING,
       ),
       row(
@@ -428,7 +436,7 @@ function timeline(p: Member360): HTMLElement[] {
                 { class: `item ${x.kind}`, 'data-kind': x.kind, 'data-at': x.at },
                 el('time', { datetime: x.at }, x.at.slice(11, 16)),
                 el('span', { class: `kind ${x.kind}` }, t(`timeline.${x.kind}`)),
-                el('span', { class: 'detail' }, describe(x)),
+                el('span', { class: 'detail' }, ...describe(x)),
                 x.amount === null
                   ? ''
                   : el(

@@ -143,7 +143,7 @@ function card(n: TreeNode, onClick: () => void): HTMLElement {
 
 export function drawSeries(container: HTMLElement, r: MetricResult, key: string, by: string): void {
   const labels = [...new Set(r.rows.map((x) => x.label))]
-  const groups = by ? [...new Set(r.rows.map((x) => x.dims[by] ?? '(none)'))] : ['']
+  const groups = by ? [...new Set(r.rows.map((x) => x.dims[by] ?? t('noValue')))] : ['']
   const col = r.columns.find((c) => c.key === key)
   const existing = charts.find((c) => c.getDom() === container)
   const c = existing ?? chart(container, {})
@@ -163,9 +163,8 @@ export function drawSeries(container: HTMLElement, r: MetricResult, key: string,
         type: 'line',
         data: labels.map(
           (l) =>
-            r.rows.find((x) => x.label === l && (!by || (x.dims[by] ?? '(none)') === g))?.values[
-              key
-            ] ?? null,
+            r.rows.find((x) => x.label === l && (!by || (x.dims[by] ?? t('noValue')) === g))
+              ?.values[key] ?? null,
         ),
       })),
     },

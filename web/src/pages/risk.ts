@@ -252,7 +252,7 @@ export async function riskPage(): Promise<void> {
   threshold.addEventListener('change', () => void Promise.all([drawMix(), drawList()]))
   klass.addEventListener('change', () => void drawList())
   app.append(
-    el('p', { class: 'hint' }, `${t('riskRun')} ${first.risk.runId}`),
+    el('p', { class: 'hint' }, `${t('riskRun')} `, el('code', { class: 'id' }, first.risk.runId)),
     el('div', { class: 'controls' }, field(t('riskThreshold'), threshold)),
     mixBox,
     el('h2', {}, t('earlyWarning')),

@@ -262,7 +262,9 @@ export async function valuePage(): Promise<void> {
     el(
       'p',
       { class: 'hint' },
-      `${t('clvRun')} ${value.runId} · ${value.model ?? ''} + Gamma–Gamma · ${value.horizonMonths ?? 12} ${t('months')}`,
+      `${t('clvRun')} `,
+      el('code', { class: 'id' }, value.runId),
+      ` · ${value.model ?? ''} + Gamma–Gamma · ${value.horizonMonths ?? 12} ${t('months')}`,
     ),
     el(
       'div',

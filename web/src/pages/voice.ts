@@ -8,6 +8,7 @@ import {
   app,
   chartBox,
   clear,
+  coded,
   drawLater,
   el,
   emptyNotice,
@@ -102,6 +103,37 @@ interface Report {
 }
 
 const ci = (c: Interval, unit: string) => `[${format(c[0], unit)}, ${format(c[1], unit)}]`
+
+/** An arm's name: the usual control and treatment in words, any other as the experiment names it. */
+const arm = (a: string) => coded('arm', a)
+
+const holm = (p: number) => (p < 0.001 ? '< 0.001' : `= ${format(p, 'p_value')}`)
+
+/**
+ * The report's verdict in the page's language, from its parts (the same rules as the server's `verdict`):
+ * a broken assignment first; else each variant's effect on the goal, and each guardrail it worsens.
+ */
+function verdictText(r: Report): string {
+  if (r.srm.mismatch) return t('verdict.srm').replace('{p}', r.srm.pValue.toExponential(2))
+  const goal = named(r.goal.name, r.goal.metric)
+  const parts = r.goal.comparisons.map((c) => {
+    const up = c.effect.difference > 0
+    const good = r.goal.higherIsBetter === up
+    return (c.significant ? t(up ? 'verdict.raises' : 'verdict.lowers') : t('verdict.noChange'))
+      .replace('{arm}', arm(c.arm))
+      .replace('{metric}', goal)
+      .replace('{outcome}', t(good ? 'verdict.win' : 'verdict.loss'))
+      .replace('{p}', holm(c.pAdjusted))
+  })
+  const harms = r.guardrails.flatMap((g) =>
+    g.comparisons
+      .filter((c) => c.harmful)
+      .map((c) =>
+        t('verdict.harm').replace('{arm}', arm(c.arm)).replace('{metric}', named(g.name, g.metric)),
+      ),
+  )
+  return [...parts, ...harms].join(t('verdict.separator'))
+}
 
 /** Unit of an experiment metric's values. */
 const metricUnit = (m: MetricResult) =>
@@ -289,7 +321,7 @@ export async function voicePage(): Promise<void> {
           drawLater(box, {
             tooltip: { trigger: 'axis', valueFormatter: tooltipValue(unit) },
             grid: { left: 70, right: 20, top: 20, bottom: 30 },
-            xAxis: { type: 'category', data: r.goal.arms.map((a) => a.arm) },
+            xAxis: { type: 'category', data: r.goal.arms.map((a) => arm(a.arm)) },
             yAxis: valueAxis(unit),
             series: [
               {
@@ -303,7 +335,7 @@ export async function voicePage(): Promise<void> {
           const rows = metrics.flatMap((m) =>
             m.comparisons.map((c) => [
               named(m.name, m.metric) + (m === r.goal ? '' : ` (${t('guardrail')})`),
-              `${c.arm} − ${r.control}`,
+              `${arm(c.arm)} − ${arm(r.control)}`,
               format(c.effect.difference, metricUnit(m)),
               ci(c.effect.ci, metricUnit(m)),
               format(c.effect.relativeLift, 'change'),
@@ -315,7 +347,7 @@ export async function voicePage(): Promise<void> {
             el(
               'p',
               { class: r.srm.mismatch ? 'notice error' : 'notice', id: 'experiment-verdict' },
-              r.verdict,
+              verdictText(r),
             ),
             box,
             table(
