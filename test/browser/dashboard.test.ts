@@ -409,7 +409,10 @@ describe('dashboard', () => {
     expect(await page.locator('#member-who').textContent()).toContain('****')
     // Tier (the demo's synced ledger), lifecycle stage and churn risk with its reasons in words.
     const card = (await page.locator('#member-card').textContent()) ?? ''
-    expect(await page.locator('#member-card [data-badge="tier"]').count()).toBe(1)
+    // The tier by its name in the program file.
+    expect(await page.locator('#member-card [data-badge="tier"]').textContent()).toMatch(
+      /^(Member|Silver|Gold|Platinum)$/,
+    )
     expect(await page.locator('#member-card [data-badge="stage"]').textContent()).toMatch(
       /^Lifecycle stage: /,
     )
@@ -486,6 +489,9 @@ describe('dashboard', () => {
         if (name === 'member/1') {
           const member = (await page.locator('#member-result').textContent()) ?? ''
           expect(member).toContain('会员 1')
+          expect(await page.locator('#member-card [data-badge="tier"]').textContent()).toMatch(
+            /^(普通会员|银卡会员|金卡会员|白金会员)$/,
+          )
           // No camelCase keys, no JSON braces, no true/false.
           expect(member).not.toMatch(/\b[a-z]+[A-Z][a-zA-Z]*\b|[{}]|\b(true|false)\b/)
           await page.screenshot({ path: `${SHOTS}/member-top-zh.png` })

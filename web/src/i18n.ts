@@ -417,6 +417,9 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'verdict.loss': 'a loss',
     'verdict.harm': '{arm} worsens the guardrail {metric}',
     'verdict.separator': '; ',
+    'per.week': 'per week',
+    'per.day': 'per day',
+    'per.month': 'per month',
   },
   zh: {
     'nav.overview': '总览',
@@ -839,6 +842,9 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'verdict.loss': '负向',
     'verdict.harm': '{arm}使护栏指标{metric}变差',
     'verdict.separator': '；',
+    'per.week': '按周',
+    'per.day': '按天',
+    'per.month': '按月',
   },
 }
 

@@ -8,6 +8,7 @@ import {
   app,
   chartBox,
   clear,
+  coded,
   drawLater,
   el,
   emptyNotice,
@@ -103,8 +104,8 @@ export async function valuePage(): Promise<void> {
       nameGap: 30,
       data: value.histogram.bins.map((b, i) =>
         i === value.histogram.bins.length - 1
-          ? `≥ ${shortLabel('currency')(b.from)}`
-          : shortLabel('currency')(b.from),
+          ? `≥ ${shortLabel('currency')(Math.round(b.from))}`
+          : shortLabel('currency')(Math.round(b.from)),
       ),
     },
     yAxis: valueAxis('members', { name: t('members') }),
@@ -252,7 +253,11 @@ export async function valuePage(): Promise<void> {
         ),
         el('h2', {}, t('byFrequency')),
         byX,
-        el('h2', {}, `${t('tracking')} (${r.tracking.unit}, ${t('from')} ${r.tracking.start})`),
+        el(
+          'h2',
+          {},
+          `${t('tracking')} (${coded('per', r.tracking.unit)}, ${t('from')} ${r.tracking.start})`,
+        ),
         track,
       ]
     })
