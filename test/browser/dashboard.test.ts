@@ -455,6 +455,34 @@ describe('dashboard', () => {
     expect(consoleErrors.splice(logged)).toEqual([expect.stringContaining('404')])
   })
 
+  it('member 360 as an operator: the phone in clear, and a search by it finds the member', async () => {
+    const op = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    op.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text())
+    })
+    try {
+      await op.goto(`${server.url}/#key=${operatorKey}`)
+      await op.waitForSelector('article.card')
+      await op.goto(`${server.url}/#/member/1`)
+      await op.waitForSelector('#member-card')
+      const phone = await op
+        .locator('#member-identities tr', { hasText: 'Phone' })
+        .locator('td')
+        .textContent()
+      const digits = /^(\d{11,13})/.exec(phone ?? '')?.[1]
+      expect(digits).toBeDefined()
+      expect(await op.locator('#member-who').textContent()).toContain(digits)
+      await op.goto(`${server.url}/#/member`)
+      // As a person types it: the 11-digit mobile number, without the country code.
+      await op.fill('#member-query', (digits ?? '').slice(-11))
+      await op.click('#member-search')
+      await op.waitForSelector('#member-card')
+      expect(await op.locator('#member-card h2').textContent()).toBe('Member 1')
+    } finally {
+      await op.close()
+    }
+  })
+
   it('switches to Chinese', async () => {
     await page.goto(`${server.url}/#/overview`)
     await page.selectOption('#lang', 'zh')
