@@ -64,6 +64,13 @@ const minute = (v: unknown): string =>
   typeof v === 'string' && v.length >= 16 ? v.replace('T', ' ').slice(0, 16) : text(v)
 const day = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 10) : text(v))
 
+/**
+ * An identity value as shown: phones as stored carry their country code without the `+` (8613800138000), so
+ * they are shown with it (+8613800138000), which a search accepts as it is.
+ */
+const identityText = (type: unknown, v: unknown): string =>
+  type === 'phone' && typeof v === 'string' && /^\d/.test(v) ? `+${v}` : text(v)
+
 /** A labelled row. */
 const row = (label: string, value: Node | string, key?: string) =>
   el('tr', key ? { 'data-field': key } : {}, el('th', { scope: 'row' }, label), el('td', {}, value))
@@ -174,11 +181,9 @@ function describe(x: TimelineItem): (string | Node)[] {
 function headerCard(p: Member360): HTMLElement {
   const id = text(p.member['memberId'])
   const nameEntry = attributes(p.member['attributes']).find(([k]) => NAME_KEY.test(k))
-  const phone = p.identities.find((i) => i['identityType'] === 'phone')?.['identityValue']
-  const who = [
-    nameEntry ? attributeValue(nameEntry[1], nameEntry[0]) : undefined,
-    phone ? text(phone) : undefined,
-  ]
+  const phoneRow = p.identities.find((i) => i['identityType'] === 'phone')
+  const phone = phoneRow ? identityText('phone', phoneRow['identityValue']) : undefined
+  const who = [nameEntry ? attributeValue(nameEntry[1], nameEntry[0]) : undefined, phone]
     .filter((x): x is string => x !== undefined)
     .join(' · ')
   const badges = el(
@@ -309,7 +314,7 @@ function identities(p: Member360): HTMLElement {
         row(
           coded('identity', String(i['identityType'])),
           [
-            text(i['identityValue']),
+            identityText(i['identityType'], i['identityValue']),
             i['sourceChannel'] ? coded('channel', String(i['sourceChannel'])) : undefined,
             i['firstSeenAt'] ? `${t('firstSeen')} ${day(i['firstSeenAt'])}` : undefined,
           ]
