@@ -540,6 +540,7 @@ describe('dashboard', () => {
       await page.goto(`${server.url}/#/${name}`)
       await settledText()
       await page.screenshot({ path: `${SHOTS}/${name.replace('/', '-')}-en.png`, fullPage: true })
+      if (name === 'member/1') await page.screenshot({ path: `${SHOTS}/member-top-en.png` })
     }
   })
 
