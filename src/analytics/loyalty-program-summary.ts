@@ -4,6 +4,7 @@
  * breakage and the tier distribution as of the last sync), and tier movements (from tier → to tier).
  * @module
  */
+import { syncedTierNames, type TierName } from './loyalty-sync.js'
 import { sql } from '../engine/sql/fragment.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import type { Database } from '../store/database.js'
@@ -22,6 +23,8 @@ export interface LoyaltyMonth {
 
 export interface LoyaltyProgramSummary {
   readonly lastSync: string | null
+  /** The program's tier names by tier id (en and zh), as of the last sync. */
+  readonly tierNames: Readonly<Record<string, TierName>>
   readonly total: LoyaltyMetrics
   readonly months: readonly LoyaltyMonth[]
   readonly movements: readonly {
@@ -85,6 +88,7 @@ export async function loyaltyProgramSummary(
   )
   return {
     lastSync: sync?.at ?? null,
+    tierNames: await syncedTierNames(driver),
     total,
     months,
     movements: movements.map((r) => ({

@@ -20,6 +20,7 @@
  */
 import { join, sql } from '../engine/sql/fragment.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import { tableExists } from '../engine/drivers/driver.js'
 import {
   rowsWrittenBetween,
   transactionHorizon,
@@ -144,7 +145,7 @@ export async function ensureLoyaltyTables(d: DuckDbDriver): Promise<void> {
 /**
  * Copies ledger rows written since the last sync into DuckDB (`loyalty_accounts`, `loyalty_entries`,
  * `loyalty_tier_changes`), re-reads the buckets of the members with new entries (`loyalty_buckets`) and
- * records the program's currency and point value for the money figures.
+ * records the program's currency and point value for the money figures, and its tier names (en and zh).
  */
 export async function syncLedgerToDuckDb(
   db: Database,
@@ -208,6 +209,14 @@ export async function syncLedgerToDuckDb(
       ['bucket_tx_horizon', String(toTx)],
       ['currency', program.currency],
       ['point_value', program.point_value],
+      [
+        'tier_names',
+        JSON.stringify(
+          Object.fromEntries(
+            program.tiers.levels.map((l) => [l.id, { en: l.name, zh: l.name_zh ?? l.name }]),
+          ),
+        ),
+      ],
     ] as const) {
       await d.execute(sql`INSERT OR REPLACE INTO loyalty_sync_state VALUES (${k}, ${v})`)
     }
@@ -220,4 +229,19 @@ export async function syncLedgerToDuckDb(
     fromTx,
     toTx,
   }
+}
+
+/** A tier's name in English and Chinese. */
+export interface TierName {
+  readonly en: string
+  readonly zh: string
+}
+
+/** The program's tier names by tier id, as of the last sync (empty before the first). */
+export async function syncedTierNames(d: DuckDbDriver): Promise<Record<string, TierName>> {
+  if (!(await tableExists(d, 'loyalty_sync_state'))) return {}
+  const r = await d.first<{ value: string }>(
+    sql`SELECT value FROM loyalty_sync_state WHERE key = 'tier_names'`,
+  )
+  return r ? (JSON.parse(r.value) as Record<string, TierName>) : {}
 }

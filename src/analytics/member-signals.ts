@@ -103,14 +103,21 @@ export interface SyncedLoyaltyView {
   readonly tier: string
   readonly tierSince: string | null
   readonly downgradeDueAt: string | null
+  /** The points that expire first and when (UTC, ISO 8601), as the live ledger's balance says it; null if none. */
+  readonly nextExpiry: { readonly at: string; readonly points: number } | null
   /** The figures come from the last sync, not from the live ledger. */
   readonly synced: true
 }
 
-/** The member's account as last synced, or null without a sync or an account. */
+/**
+ * The member's account as last synced, or null without a sync or an account. `at` (an instant, ISO 8601 or
+ * `YYYY-MM-DD`) is the point in time of the next expiry: the first open points that expire after it, as the
+ * live ledger's balance at that time names them.
+ */
 export async function findSyncedLoyalty(
   driver: DuckDbDriver,
   memberId: number,
+  at?: string,
 ): Promise<SyncedLoyaltyView | null> {
   if (!(await tableExists(driver, 'loyalty_accounts'))) return null
   const r = await driver.first<{
@@ -124,11 +131,25 @@ export async function findSyncedLoyalty(
       FROM loyalty_accounts WHERE member_id = ${memberId} ORDER BY updated_at DESC LIMIT 1`,
   )
   if (!r) return null
+  // The open buckets with the earliest expiry after `at`, as the ledger's own balance reports them.
+  const after = at === undefined ? sql`` : sql` AND expires_at > CAST(${at} AS TIMESTAMP)`
+  const next = (await tableExists(driver, 'loyalty_buckets'))
+    ? await driver.first<{ at: string | null; points: bigint | number | null }>(
+        sql`SELECT strftime(expires_at, '%Y-%m-%dT%H:%M:%SZ') AS at, sum(remaining) AS points
+          FROM loyalty_buckets
+          WHERE member_id = ${memberId} AND remaining > 0 AND expires_at = (
+            SELECT min(expires_at) FROM loyalty_buckets
+            WHERE member_id = ${memberId} AND remaining > 0 AND expires_at IS NOT NULL${after})
+          GROUP BY expires_at`,
+      )
+    : undefined
   return {
     balance: Number(r.balance),
     tier: r.tier,
     tierSince: r.tierSince,
     downgradeDueAt: r.downgradeDueAt,
+    nextExpiry:
+      next?.at && next.points !== null ? { at: next.at, points: Number(next.points) } : null,
     synced: true,
   }
 }

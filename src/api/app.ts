@@ -40,6 +40,8 @@ export interface ApiOptions {
   readonly rate?: { readonly perSecond: number; readonly burst: number }
   readonly tree?: TreeConfigInput
   readonly log?: (error: unknown) => void
+  /** ISO 4217 code of the money figures, as the dashboard shows them (default CNY). */
+  readonly currency?: string
 }
 
 export { maskIdentity } from './masking.js'

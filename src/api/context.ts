@@ -46,6 +46,8 @@ export interface ApiContext {
   readonly asOf: (asOf: string | undefined) => Promise<string>
   /** Reports a server-side failure that the client's answer does not carry. */
   readonly log: (e: unknown) => void
+  /** ISO 4217 code of the money figures, as the dashboard shows them. */
+  readonly currency: string
 }
 
 export interface ContextOptions {
@@ -59,6 +61,7 @@ export interface ContextOptions {
   readonly queryTimeoutMs: number
   readonly maxRows: number
   readonly log: (e: unknown) => void
+  readonly currency?: string | undefined
 }
 
 /** The context the route modules share. */
@@ -76,6 +79,7 @@ export function createContext(o: ContextOptions): ApiContext {
     maxRows: o.maxRows,
     writeLock: serialLock(),
     log: o.log,
+    currency: o.currency ?? 'CNY',
     timed: async <T>(fn: () => Promise<T>): Promise<T> => {
       let timedOut = false
       const timer = setTimeout(() => {

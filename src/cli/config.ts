@@ -58,7 +58,7 @@ export const SETTINGS = {
   currency: {
     env: 'MEMBERLENS_CURRENCY',
     builtIn: undefined,
-    help: 'currency of ingested orders that have no currency column',
+    help: 'currency of ingested orders that have no currency column, and of money on the dashboard (default CNY)',
   },
   ledger: {
     env: 'MEMBERLENS_LEDGER',

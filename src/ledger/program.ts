@@ -136,6 +136,8 @@ const tierSchema = z
   .object({
     id: idSchema,
     name: z.string().min(1),
+    /** The tier's name in Chinese, for the dashboard and reports in zh (`name` when absent). */
+    name_zh: z.string().min(1).optional(),
     /** Qualification threshold in the ladder's basis (spend in currency, orders, or points earned). */
     threshold: decimalSchema,
     points_multiplier: decimalSchema.default('1'),

@@ -60,6 +60,20 @@ describe('HTTP API', () => {
     expect(wrong.status).toBe(401)
   })
 
+  it('tells every role the currency of money figures: CNY by default, the configured one otherwise', async () => {
+    for (const role of ['viewer', 'analyst', 'operator', 'admin'] as const) {
+      const r = await get('/api/v1/settings', role)
+      expect(r.status).toBe(200)
+      expect(await body(r)).toEqual({ currency: 'CNY' })
+    }
+    expect((await get('/api/v1/settings')).status).toBe(401)
+    const usd = createApp({ driver: s.db.driver, keys, clock, currency: 'USD', log: () => {} })
+    const r = await usd.request('/api/v1/settings', {
+      headers: { authorization: `Bearer ${secret.viewer}` },
+    })
+    expect(await body(r)).toEqual({ currency: 'USD' })
+  })
+
   it('serves the catalog and metric queries to every role', async () => {
     for (const role of ['viewer', 'analyst', 'operator', 'admin'] as const) {
       expect((await get('/api/v1/metrics', role)).status).toBe(200)

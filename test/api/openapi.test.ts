@@ -229,6 +229,7 @@ describe('answers match the published schemas', () => {
     FILLED[`/api/v1/members/${member}`] = ['clv', 'lifecycle', 'risk']
     return [
       '/api/v1/whoami',
+      '/api/v1/settings',
       '/api/v1/metrics',
       '/api/v1/metrics/query?metrics=net_revenue,aov:yoy,buyers:avg3&from=2025-11&to=2026-04&by=registration_channel',
       '/api/v1/tree',

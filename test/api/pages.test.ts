@@ -466,6 +466,13 @@ describe('loyalty page endpoint', () => {
       .filter((m: { kind: string }) => m.kind === 'upgrade')
       .reduce((a: number, m: { members: number }) => a + m.members, 0)
     expect(moved).toBe(p.total.upgrades)
+    // The program file's tier names, in en and zh, as synced.
+    expect(p.tierNames).toEqual({
+      member: { en: 'Member', zh: '普通会员' },
+      silver: { en: 'Silver', zh: '银卡会员' },
+      gold: { en: 'Gold', zh: '金卡会员' },
+      platinum: { en: 'Platinum', zh: '白金会员' },
+    })
     const shorter = (
       await body(await get('/api/v1/loyalty-program?from=2026-01&to=2026-03', 'viewer'))
     ).program

@@ -20,6 +20,7 @@ import { simulate } from '../../src/simulate/simulate.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
 import { openDatabase } from '../../src/store/database.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
+import { LABELS } from '../../web/src/i18n.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const SHOTS = resolve(ROOT, 'test-results/dashboard')
@@ -84,6 +85,39 @@ afterAll(async () => {
 
 async function svgPaths(selector: string): Promise<number> {
   return page.locator(`${selector} svg path`).count()
+}
+
+/**
+ * The English labels of the dashboard's dictionary that a Chinese page must not show: each `en` value (or the
+ * fixed parts of a template) with a letter in it, unless its Chinese label says the same (NPS, API, CSV…).
+ */
+function englishPhrases(): { key: string; value: string; re: RegExp }[] {
+  const out: { key: string; value: string; re: RegExp }[] = []
+  for (const [key, en] of Object.entries(LABELS.en)) {
+    const zh = LABELS.zh[key] ?? ''
+    for (const part of en.split(/\{[a-z]+\}/)) {
+      const value = part.trim()
+      if (!/[A-Za-z]{2}/.test(value) || zh.includes(value)) continue
+      const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      out.push({ key, value, re: new RegExp(`(?<![A-Za-z_])${escaped}(?![A-Za-z_])`) })
+    }
+  }
+  return out
+}
+
+/** The page's text (with chart labels and select options) once every part has loaded and charts are drawn. */
+async function settledText(): Promise<string> {
+  await page.waitForSelector('#app > *')
+  await page.waitForFunction(
+    () => !document.querySelector('#app .loading, #app [aria-busy], #member-result .loading'),
+  )
+  await page.waitForTimeout(300)
+  // Identifiers from the data (orders, campaigns: `code.id`) are left out; they read the same in any language.
+  return page.evaluate(() => {
+    const app = document.querySelector('#app')?.cloneNode(true) as HTMLElement | undefined
+    app?.querySelectorAll('code.id').forEach((e) => e.remove())
+    return `${document.querySelector('header')?.textContent ?? ''}\n${app?.textContent ?? ''}`
+  })
 }
 
 describe('dashboard', () => {
@@ -365,20 +399,94 @@ describe('dashboard', () => {
     await page.screenshot({ path: `${SHOTS}/drivers.png`, fullPage: true })
   })
 
-  it('member 360: search finds a member (personal data masked for the session role)', async () => {
+  it('member 360: a header card, labelled fields and the timeline by day with filters (personal data masked)', async () => {
     await page.goto(`${server.url}/#/member`)
     await page.fill('#member-query', '1')
     await page.click('#member-search')
-    await page.waitForSelector('#member-result h2')
-    expect(await page.locator('#member-result h2').first().textContent()).toContain('1')
-    expect(await page.locator('#member-result').textContent()).toContain('****')
-    // Stage, tier (the demo's synced ledger), risk with reasons, and the timeline, newest first.
-    const status = (await page.locator('#member-status').textContent()) ?? ''
-    expect(status).toMatch(/Tier.*·.*Points/s)
-    expect(await page.locator('#member-timeline tbody tr').count()).toBeGreaterThan(0)
-    const times = await page.locator('#member-timeline tbody tr td:first-child').allTextContents()
-    expect([...times].sort().reverse()).toEqual(times)
+    await page.waitForSelector('#member-card')
+    expect(await page.locator('#member-card h2').textContent()).toBe('Member 1')
+    // The analyst session sees the phone masked.
+    expect(await page.locator('#member-who').textContent()).toContain('****')
+    // Tier (the demo's synced ledger), lifecycle stage and churn risk with its reasons in words.
+    const card = (await page.locator('#member-card').textContent()) ?? ''
+    // The tier by its name in the program file.
+    expect(await page.locator('#member-card [data-badge="tier"]').textContent()).toMatch(
+      /^(Member|Silver|Gold|Platinum)$/,
+    )
+    expect(await page.locator('#member-card [data-badge="stage"]').textContent()).toMatch(
+      /^Lifecycle stage: /,
+    )
+    for (const k of ['risk', 'clv', 'pAlive', 'points', 'expiring'])
+      expect(await page.locator(`#member-card [data-kpi="${k}"] .value`).textContent()).not.toBe('')
+    expect(card).toMatch(/¥/)
+    const reasons = await page.locator('#member-card ul.reasons li').allTextContents()
+    for (const r of reasons) expect(r).not.toMatch(/_/)
+    // Labelled fields: no camelCase keys, no JSON, consent in words.
+    const profile = (await page.locator('#member-profile').textContent()) ?? ''
+    expect(profile).toContain('Registered')
+    expect(profile).toMatch(/may contact|do not contact/)
+    expect(profile).not.toMatch(/true|false|[{}]/)
+    // The timeline, grouped by day and newest first; a kind button shows only that kind.
+    const days = await page
+      .locator('#member-timeline section.day')
+      .evaluateAll((s) => s.map((x) => (x as HTMLElement).dataset['day'] ?? ''))
+    expect(days.length).toBeGreaterThan(0)
+    expect([...days].sort().reverse()).toEqual(days)
+    const all = await page.locator('#member-timeline li').count()
+    await page.click('.timeline-filters button[data-kind="order"]')
+    const kinds = await page
+      .locator('#member-timeline li')
+      .evaluateAll((l) => l.map((x) => (x as HTMLElement).dataset['kind']))
+    expect(kinds.length).toBeGreaterThan(0)
+    expect(kinds.length).toBeLessThan(all)
+    expect(new Set(kinds)).toEqual(new Set(['order']))
+    await page.click('.timeline-filters button[data-kind="all"]')
+    expect(await page.locator('#member-timeline li').count()).toBe(all)
     await page.screenshot({ path: `${SHOTS}/member.png`, fullPage: true })
+    // An unknown member: a not-found message, not an error dump.
+    const logged = consoleErrors.length
+    await page.fill('#member-query', 'phone:13000000000')
+    await page.click('#member-search')
+    await page.waitForSelector('#member-result .notice')
+    expect(await page.locator('#member-result .notice').textContent()).toContain(
+      'No member matches',
+    )
+    // The browser logs the look-up's own 404, and nothing else.
+    expect(consoleErrors.splice(logged)).toEqual([expect.stringContaining('404')])
+  })
+
+  it('member 360 as an operator: the phone in clear, and a search by it finds the member', async () => {
+    const op = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    op.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text())
+    })
+    try {
+      await op.goto(`${server.url}/#key=${operatorKey}`)
+      await op.waitForSelector('article.card')
+      await op.goto(`${server.url}/#/member/1`)
+      await op.waitForSelector('#member-card')
+      const phone = await op
+        .locator('#member-identities tr', { hasText: 'Phone' })
+        .locator('td')
+        .textContent()
+      const shown = /^(\+\d{11,13})/.exec(phone ?? '')?.[1]
+      expect(shown).toBeDefined()
+      expect(await op.locator('#member-who').textContent()).toContain(shown)
+      // Found by the number as shown (with its country code), and as a person types it (11 digits).
+      await op.goto(`${server.url}/#/member`)
+      for (const q of [shown ?? '', (shown ?? '').slice(-11)]) {
+        await op.fill('#member-query', q)
+        const [answer] = await Promise.all([
+          op.waitForResponse((r) => r.url().includes('/api/v1/members/')),
+          op.click('#member-search'),
+        ])
+        expect(answer.status()).toBe(200)
+        await op.waitForSelector('#member-card')
+        expect(await op.locator('#member-card h2').textContent()).toBe('Member 1')
+      }
+    } finally {
+      await op.close()
+    }
   })
 
   it('switches to Chinese', async () => {
@@ -397,6 +505,43 @@ describe('dashboard', () => {
     expect(await page.locator('#lifecycle-actions').textContent()).toContain('新客引导旅程')
     await page.screenshot({ path: `${SHOTS}/lifecycle-zh.png`, fullPage: true })
     await page.selectOption('#lang', 'en')
+  })
+
+  it('in Chinese, no page shows an English label of the dashboard’s own dictionary; Member 360 shows no raw keys', async () => {
+    const phrases = englishPhrases()
+    const pages = ['overview', 'explore', 'retention', 'lifecycle', 'segments', 'risk', 'loyalty']
+    pages.push('value', 'voice', 'drivers', 'member/1')
+    await page.goto(`${server.url}/#/overview`)
+    await page.selectOption('#lang', 'zh')
+    const found: string[] = []
+    try {
+      for (const name of pages) {
+        await page.goto(`${server.url}/#/${name}`)
+        const text = await settledText()
+        for (const p of phrases) if (p.re.test(text)) found.push(`${name}: "${p.value}" (${p.key})`)
+        await page.screenshot({ path: `${SHOTS}/${name.replace('/', '-')}-zh.png`, fullPage: true })
+        if (name === 'member/1') {
+          const member = (await page.locator('#member-result').textContent()) ?? ''
+          expect(member).toContain('会员 1')
+          expect(await page.locator('#member-card [data-badge="tier"]').textContent()).toMatch(
+            /^(普通会员|银卡会员|金卡会员|白金会员)$/,
+          )
+          // No camelCase keys, no JSON braces, no true/false.
+          expect(member).not.toMatch(/\b[a-z]+[A-Z][a-zA-Z]*\b|[{}]|\b(true|false)\b/)
+          await page.screenshot({ path: `${SHOTS}/member-top-zh.png` })
+        }
+      }
+    } finally {
+      await page.selectOption('#lang', 'en')
+    }
+    expect(found).toEqual([])
+    // The same pages in English, for the screenshots.
+    for (const name of pages) {
+      await page.goto(`${server.url}/#/${name}`)
+      await settledText()
+      await page.screenshot({ path: `${SHOTS}/${name.replace('/', '-')}-en.png`, fullPage: true })
+      if (name === 'member/1') await page.screenshot({ path: `${SHOTS}/member-top-en.png` })
+    }
   })
 
   it('logged no console errors', () => {

@@ -43,23 +43,48 @@ afterAll(async () => {
 })
 
 describe('member timeline', () => {
-  it('lists orders, returns, feedback and a day of events, newest first, without feedback text', async () => {
+  it('lists orders, returns, feedback and a day of events, newest first, without feedback text, with their parts named', async () => {
     const id = await s.db.driver.first<{ memberId: bigint }>({
       sql: "SELECT member_id FROM identities WHERE identity_value LIKE '%13800000001'",
       parameters: [],
     })
     const items = await getMemberTimeline(s.db.driver, Number(id?.memberId))
     expect(items).toEqual([
-      { at: '2024-02-04T10:00:00Z', kind: 'feedback', detail: 'review · 2.0', amount: null },
-      { at: '2024-02-03T12:00:00Z', kind: 'return', detail: 'R1 · O2', amount: -15 },
+      {
+        at: '2024-02-04T10:00:00Z',
+        kind: 'feedback',
+        detail: 'review · 2.0',
+        amount: null,
+        facts: { kind: 'review', score: 2 },
+      },
+      {
+        at: '2024-02-03T12:00:00Z',
+        kind: 'return',
+        detail: 'R1 · O2',
+        amount: -15,
+        facts: { return_id: 'R1', order_id: 'O2' },
+      },
       {
         at: '2024-02-01T09:00:00Z',
         kind: 'order',
         detail: 'O2 · store · partially_refunded',
         amount: 40,
+        facts: { order_id: 'O2', channel: 'store', status: 'partially_refunded' },
       },
-      { at: '2024-01-20T08:00:00Z', kind: 'events', detail: '3 × login, page_view', amount: null },
-      { at: '2024-01-05T10:00:00Z', kind: 'order', detail: 'O1 · app · paid', amount: 100 },
+      {
+        at: '2024-01-20T08:00:00Z',
+        kind: 'events',
+        detail: '3 × login, page_view',
+        amount: null,
+        facts: { count: 3, types: 'login,page_view' },
+      },
+      {
+        at: '2024-01-05T10:00:00Z',
+        kind: 'order',
+        detail: 'O1 · app · paid',
+        amount: 100,
+        facts: { order_id: 'O1', channel: 'app', status: 'paid' },
+      },
     ])
     expect(await getMemberTimeline(s.db.driver, Number(id?.memberId), 2)).toHaveLength(2)
   })

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/core/clock.js'
 import { loyaltyMetrics } from '../../src/analytics/loyalty-metrics.js'
+import { findSyncedLoyalty } from '../../src/analytics/member-signals.js'
 import { replayOrderHistory } from '../../src/analytics/loyalty-replay.js'
 import { syncLedgerToDuckDb } from '../../src/analytics/loyalty-sync.js'
 import { Ledger } from '../../src/ledger/ledger.service.js'
@@ -182,5 +183,19 @@ describe('loyalty replay and sync', () => {
     expect(m.tierDistribution.reduce((s, t) => s + t.members, 0)).toBe(3)
     expect(m.upgrades).toBeGreaterThanOrEqual(2)
     expect(m.currency).toBe('CNY')
+
+    // Member 360's synced account names the same next expiry as the live ledger's balance.
+    const expiries = []
+    const at = '2025-03-15T00:00:00Z'
+    for (const id of [1, 2, 3]) {
+      const live = (await ledger.balance(String(id), new Date(at))).nextExpiry
+      const synced = await findSyncedLoyalty(db.driver, id, at)
+      const want = live
+        ? { at: live.at.toISOString().replace(/\.\d{3}Z$/, 'Z'), points: live.points }
+        : null
+      expect(synced?.nextExpiry).toEqual(want)
+      expiries.push(want)
+    }
+    expect(expiries.some((e) => e !== null && e.points > 0)).toBe(true)
   })
 })

@@ -26,7 +26,7 @@ import { explore } from './pages/explore'
 import { member } from './pages/member'
 import { overview } from './pages/overview'
 import { retention } from './pages/retention'
-import { charts, showError } from './ui'
+import { charts, loadSettings, showError } from './ui'
 
 echarts.use([
   LineChart,
@@ -79,8 +79,8 @@ const langSelect = document.querySelector<HTMLSelectElement>('#lang') as HTMLSel
 langSelect.value = lang()
 langSelect.addEventListener('change', () => {
   setLang(langSelect.value as Lang)
-  void route()
+  void loadSettings().then(route)
 })
 window.addEventListener('hashchange', () => void route())
 window.addEventListener('resize', () => charts.forEach((c) => c.resize()))
-void route()
+void loadSettings().then(route)

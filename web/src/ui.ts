@@ -5,6 +5,13 @@
 import * as echarts from 'echarts/core'
 import { apiErrorOf, type ApiError } from './api-error'
 import { lang, t } from './i18n'
+import {
+  currencySymbol,
+  formatAxis,
+  formatNumber,
+  type NumberStyle,
+  type NumberUnit,
+} from './format'
 
 export type Name = { en: string; zh: string }
 
@@ -88,30 +95,70 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return e
 }
 
-export function format(v: number | null | undefined, unit: string): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–'
-  const n = (d: number) =>
-    v.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-US', {
-      minimumFractionDigits: d,
-      maximumFractionDigits: d,
-    })
-  switch (unit) {
-    case 'ratio':
-      return `${(v * 100).toFixed(1)}%`
-    case 'change':
-      return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`
-    case 'currency':
-    case 'per_member':
-      return n(2)
-    case 'seconds':
-      return `${n(0)} s`
-    case 'score':
-    case 'per_1000':
-      return n(1)
-    default:
-      return Number.isInteger(v) ? n(0) : n(2)
+let currency = 'CNY'
+
+/** Sets the currency of money figures (the server's setting, from GET /api/v1/settings). */
+export function setCurrency(code: string): void {
+  if (/^[A-Z]{3}$/.test(code)) currency = code
+}
+
+/** Asks the server how figures are shown (the currency); keeps CNY when it cannot say. */
+export async function loadSettings(): Promise<void> {
+  try {
+    setCurrency((await api<{ currency: string }>('/api/v1/settings')).currency)
+  } catch {
+    // Without a key every page says why; the default currency stays.
   }
 }
+
+const style = (): NumberStyle => ({ lang: lang(), currency })
+
+/**
+ * A figure in the page's language and the server's currency (format.ts has the rules); `currencyCode` names
+ * another currency for money that is kept in one (e.g. the loyalty program's liability).
+ */
+export function format(
+  v: number | null | undefined,
+  unit: NumberUnit,
+  currencyCode?: string | null,
+): string {
+  return formatNumber(v, unit, currencyCode ? { lang: lang(), currency: currencyCode } : style())
+}
+
+/** The currency symbol of money figures (¥ for CNY). */
+export const money = (): string => currencySymbol(currency, lang())
+
+/** A short label for a chart's axis, cell or scale: 万/亿 or K/M, whole % for rates (format.ts). */
+export const shortLabel =
+  (unit: NumberUnit) =>
+  (v: unknown): string =>
+    typeof v === 'number' ? formatAxis(v, unit, style()) : ''
+
+/**
+ * A chart value axis for figures of `unit`: short labels (万/亿, K/M), % for rates; `name` is the axis title
+ * (money axes get the currency symbol in it).
+ */
+export function valueAxis(
+  unit: NumberUnit,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const name = typeof extra['name'] === 'string' ? extra['name'] : undefined
+  return {
+    type: 'value',
+    ...extra,
+    ...(name !== undefined && unit === 'currency' ? { name: `${name} (${money()})` } : {}),
+    ...(name !== undefined && unit === 'ratio' && !name.includes('%')
+      ? { name: `${name} (%)` }
+      : {}),
+    axisLabel: { formatter: shortLabel(unit) },
+  }
+}
+
+/** A chart tooltip's value formatter for figures of `unit`. */
+export const tooltipValue =
+  (unit: NumberUnit) =>
+  (v: unknown): string =>
+    format(typeof v === 'number' ? v : null, unit)
 
 export function chart(container: HTMLElement, option: echarts.EChartsCoreOption): echarts.ECharts {
   const c = echarts.init(container, undefined, { renderer: 'svg' })
@@ -242,6 +289,16 @@ export function addMonths(date: string, months: number): string {
   const d = new Date(`${date.slice(0, 10)}T00:00:00Z`)
   d.setUTCMonth(d.getUTCMonth() + months)
   return d.toISOString().slice(0, 10)
+}
+
+/**
+ * A code in words: the label `prefix.code` in the current language (a reason, a channel, a status…), or the
+ * code itself when the dictionary has no label for it (a value from the data, such as a campaign's own id).
+ */
+export function coded(prefix: string, code: string): string {
+  const k = `${prefix}.${code}`
+  const v = t(k)
+  return v === k ? code : v
 }
 
 /** A name in the current language. */

@@ -22,6 +22,7 @@ import { overviewRoutes } from './overview.js'
 import { rfmRoutes } from './rfm.js'
 import { riskRoutes } from './risk.js'
 import { segmentsRoutes } from './segments.js'
+import { settingsRoutes } from './settings.js'
 import { survivalRoutes } from './survival.js'
 import { treeRoutes } from './tree.js'
 import { valueRoutes } from './value.js'
@@ -34,6 +35,7 @@ export type RouteModule = (ctx: ApiContext) => ApiRouter
 /** The route modules by file name (`routes/<name>.ts`). */
 export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   whoami: whoamiRoutes,
+  settings: settingsRoutes,
   metrics: metricsRoutes,
   tree: treeRoutes,
   overview: overviewRoutes,

@@ -141,6 +141,9 @@ const ProgramSchema = z
     from: z.string(),
     to: z.string(),
     lastSync: z.string().nullable(),
+    tierNames: z
+      .record(z.string(), z.object({ en: z.string(), zh: z.string() }))
+      .openapi({ description: "the program's tier names by tier id, in en and zh" }),
     total: z.object({
       issued: z.number(),
       redeemed: z.number(),

@@ -6,6 +6,7 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { listMemberScores } from '../../analytics/clv.js'
+import { syncedTierNames } from '../../analytics/loyalty-sync.js'
 import {
   findMemberRisk,
   findMemberStage,
@@ -65,9 +66,17 @@ const Member360Schema = z
           tier: z.string(),
           tierSince: z.string().nullable(),
           downgradeDueAt: z.string().nullable(),
+          nextExpiry: z.object({ at: z.string(), points: z.number() }).nullable(),
           synced: z.literal(true),
         }),
       ])
+      .and(
+        z.object({
+          tierName: Text.optional().openapi({
+            description: "the tier's name in en and zh, from the program file (as last synced)",
+          }),
+        }),
+      )
       .nullable()
       .openapi({
         description: 'from the live ledger, or as of the last ledger sync (`synced: true`)',
@@ -98,6 +107,9 @@ const Member360Schema = z
         kind: z.enum(['order', 'return', 'feedback', 'touch', 'events', 'points']),
         detail: z.string(),
         amount: z.number().nullable(),
+        facts: z
+          .record(z.string(), z.union([z.string(), z.number()]))
+          .openapi({ description: 'the parts of `detail` by name, for wording in any language' }),
       }),
     ),
     masked: z.boolean().openapi({ description: 'true when personal data was masked' }),
@@ -136,12 +148,22 @@ export function membersRoutes(ctx: ApiContext): ApiRouter {
                 nextExpiry: b.nextExpiry,
               },
         )
-      : await findSyncedLoyalty(driver, memberId)
+      : undefined
     const asOf = await orNull(ctx.asOf(undefined))
+    // As synced: the points that expire next after the data's as-of day.
+    const synced =
+      loyalty === undefined ? await findSyncedLoyalty(driver, memberId, asOf ?? undefined) : null
     const stage = asOf === null ? undefined : await findMemberStage(driver, memberId, asOf)
     const lifecycle = stage === undefined ? null : { ...stage, name: STAGE_NAMES[stage.stage] }
     const risk = (await findMemberRisk(driver, memberId)) ?? null
-    return { loyalty, lifecycle, risk }
+    const account = loyalty ?? synced
+    // The tier's name in en and zh, from the program file (as last synced).
+    const tierName = account === null ? undefined : (await syncedTierNames(driver))[account.tier]
+    return {
+      loyalty: account === null ? null : { ...account, ...(tierName ? { tierName } : {}) },
+      lifecycle,
+      risk,
+    }
   }
 
   app.openapi(
@@ -156,14 +178,24 @@ export function membersRoutes(ctx: ApiContext): ApiRouter {
         params: z.object({
           query: z.string().min(1).max(200).openapi({ example: 'phone:13800138000' }),
         }),
+        query: z.object({
+          timeline: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(500)
+            .optional()
+            .openapi({ description: 'how many timeline items, newest first (default 50)' }),
+        }),
       },
       responses: json(
         Member360Schema,
-        'A member with identities, purchases and predicted CLV; below the operator role every identity, name and personal attribute is masked and the birthday cut to its year',
+        'A member with identities, purchases and predicted CLV, points (balance, tier, the points that expire next), lifecycle stage, churn risk and the timeline (each item with its parts named in `facts`); below the operator role every identity, name and personal attribute is masked and the birthday cut to its year',
       ),
     }),
     async (c) => {
       const { query } = c.req.valid('param')
+      const { timeline: items } = c.req.valid('query')
       const p = await ctx.timed(() => getMemberProfile(driver, query))
       // The member's predicted value from the latest CLV run, when one exists.
       const clv = await orNull(
@@ -183,7 +215,7 @@ export function membersRoutes(ctx: ApiContext): ApiRouter {
       const member = pii ? p.member : maskMemberRow(p.member)
       const memberId = Number(p.member['memberId'])
       const signals = await ctx.timed(() => memberSignals(memberId))
-      const timeline = await ctx.timed(() => getMemberTimeline(driver, memberId))
+      const timeline = await ctx.timed(() => getMemberTimeline(driver, memberId, items ?? 50))
       return c.json(
         jsonSafe({ ...p, member, identities, mergedFrom, clv, ...signals, timeline, masked: !pii }),
         200,

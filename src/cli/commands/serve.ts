@@ -46,6 +46,8 @@ export interface ServeOptions {
   readonly host: string
   readonly port: number
   readonly keys?: string
+  /** ISO 4217 code of money figures on the dashboard (default CNY). */
+  readonly currency?: string
   /** Loyalty ledger (directory or postgres:// URL) and program file; without them loyalty routes answer 503. */
   readonly ledger?: string
   readonly program?: string
@@ -133,6 +135,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     audit,
     alerts,
     log,
+    currency: options.currency ?? 'CNY',
     ...(options.rate === undefined
       ? {}
       : { rate: { perSecond: options.rate, burst: 2 * options.rate } }),
@@ -261,6 +264,15 @@ export function registerServeCommands(program: Command): void {
       new Option('--port <port>', 'port (0: any free port)').default(3000).argParser(Number),
     )
     .option('--keys <file>', 'API key file (default: memberlens.keys.json beside the database)')
+    .addOption(
+      new Option(
+        '--currency <code>',
+        'ISO 4217 code of money figures on the dashboard (default CNY)',
+      ).argParser((v) => {
+        if (!/^[A-Z]{3}$/.test(v)) throw new InvalidArgumentError('an ISO 4217 code such as CNY')
+        return v
+      }),
+    )
     .option(
       '--ledger <dir|url>',
       'loyalty ledger for the loyalty routes: a directory (locked while serving; write to it through the API) or a postgres:// URL',

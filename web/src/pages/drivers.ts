@@ -1,6 +1,6 @@
 /** Drivers: which related metrics move with retention, over the data's last twelve complete months. */
 import { t, lang } from '../i18n'
-import { api, app, chart, clear, el, loading, type Name } from '../ui'
+import { api, app, chart, clear, el, loading, tooltipValue, type Name } from '../ui'
 
 interface DriverAnalysis {
   core: string
@@ -40,7 +40,7 @@ export async function drivers(): Promise<void> {
   const box = el('div', { class: 'chart', id: 'drivers-chart' })
   app.append(box)
   chart(box, {
-    tooltip: { trigger: 'axis' },
+    tooltip: { trigger: 'axis', valueFormatter: tooltipValue('correlation') },
     grid: { left: 200, right: 30, top: 20, bottom: 30 },
     xAxis: { type: 'value', min: -1, max: 1, name: 'r' },
     yAxis: { type: 'category', data: rows.map((x) => x.name[lang()]) },
@@ -49,7 +49,7 @@ export async function drivers(): Promise<void> {
         type: 'bar',
         name: 'r',
         // A metric without a correlation is a gap, not a zero bar.
-        data: rows.map((x) => (x.r === null ? null : Number(x.r.toFixed(3)))),
+        data: rows.map((x) => x.r),
       },
     ],
   })

@@ -88,7 +88,7 @@ export async function explore(): Promise<void> {
         'tr',
         {},
         el('td', {}, x.label),
-        ...(by.value ? [el('td', {}, x.dims[by.value] ?? '(none)')] : []),
+        ...(by.value ? [el('td', {}, x.dims[by.value] ?? t('noValue'))] : []),
         el('td', { class: 'num' }, format(x.values[m], unit)),
       ),
     )

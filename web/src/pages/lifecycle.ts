@@ -19,6 +19,8 @@ import {
   named,
   select,
   table,
+  tooltipValue,
+  valueAxis,
   type Name,
 } from '../ui'
 
@@ -92,11 +94,11 @@ export async function lifecyclePage(): Promise<void> {
       if (r.periods.length === 0) return [emptyNotice()]
       const box = chartBox('lifecycle-sizes-chart', t('stageSizesChart'))
       drawLater(box, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         legend: { top: 0, type: 'scroll' },
         grid: { left: 60, right: 20, top: 40, bottom: 30 },
         xAxis: { type: 'category', data: r.periods.map((p) => p.periodStart.slice(0, 7)) },
-        yAxis: { type: 'value', name: t('members') },
+        yAxis: valueAxis('members', { name: t('members') }),
         series: r.stages.map((s, i) => ({
           name: named(s.name, s.stage),
           type: 'bar',

@@ -15,13 +15,19 @@ import {
   fill,
   format,
   loading,
+  named,
   table,
+  tooltipValue,
+  valueAxis,
+  type Name,
 } from '../ui'
 
 interface Program {
   from: string
   to: string
   lastSync: string | null
+  /** The program file's tier names by tier id. */
+  tierNames?: Record<string, Name>
   total: {
     issued: number
     redeemed: number
@@ -76,21 +82,19 @@ export async function loyaltyPage(): Promise<void> {
         ).program
       if (p === null) return [emptyNotice(t('noLoyaltySync'))]
       const x = p.total
+      const tier = (id: string) => named(p.tierNames?.[id], id)
       const kpis = table(
         'loyalty-kpis',
         t('loyaltySummary'),
         [t('measure'), t('valueCol')],
         [
-          [t('pointsIssued'), format(x.issued, 'members')],
-          [t('pointsRedeemed'), format(x.redeemed, 'members')],
-          [t('pointsExpired'), format(x.expired, 'members')],
-          [t('pointsReversed'), format(x.reversed, 'members')],
+          [t('pointsIssued'), format(x.issued, 'points')],
+          [t('pointsRedeemed'), format(x.redeemed, 'points')],
+          [t('pointsExpired'), format(x.expired, 'points')],
+          [t('pointsReversed'), format(x.reversed, 'points')],
           [t('redemptionRate'), format(x.redemptionRate, 'ratio')],
-          [t('liabilityPoints'), format(x.liabilityPoints, 'members')],
-          [
-            `${t('liabilityAmount')}${x.currency ? ` (${x.currency})` : ''}`,
-            format(x.liabilityAmount, 'currency'),
-          ],
+          [t('liabilityPoints'), format(x.liabilityPoints, 'points')],
+          [t('liabilityAmount'), format(x.liabilityAmount, 'currency', x.currency)],
           [t('breakage'), format(x.breakage, 'ratio')],
           [t('upgradeRate'), format(x.upgradeRate, 'ratio')],
           [t('downgradeRate'), format(x.downgradeRate, 'ratio')],
@@ -99,11 +103,11 @@ export async function loyaltyPage(): Promise<void> {
       )
       const points = chartBox('loyalty-points-chart', t('pointsPerMonth'))
       drawLater(points, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('points') },
         legend: { top: 0 },
         grid: { left: 80, right: 20, top: 40, bottom: 30 },
         xAxis: { type: 'category', data: p.months.map((m) => m.month) },
-        yAxis: { type: 'value', name: t('points') },
+        yAxis: valueAxis('points', { name: t('points') }),
         series: [
           { type: 'bar', name: t('pointsIssued'), data: p.months.map((m) => m.issued) },
           { type: 'bar', name: t('pointsRedeemed'), data: p.months.map((m) => m.redeemed) },
@@ -113,19 +117,19 @@ export async function loyaltyPage(): Promise<void> {
       })
       const tiers = chartBox('loyalty-tier-chart', t('tierDistribution'))
       drawLater(tiers, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         grid: { left: 100, right: 30, top: 10, bottom: 30 },
-        xAxis: { type: 'value', name: t('members') },
-        yAxis: { type: 'category', data: x.tierDistribution.map((d) => d.tier) },
+        xAxis: valueAxis('members', { name: t('members') }),
+        yAxis: { type: 'category', data: x.tierDistribution.map((d) => tier(d.tier)) },
         series: [{ type: 'bar', data: x.tierDistribution.map((d) => d.members) }],
       })
       const moves = chartBox('loyalty-moves-chart', t('tierMovesPerMonth'))
       drawLater(moves, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         legend: { top: 0 },
         grid: { left: 60, right: 20, top: 40, bottom: 30 },
         xAxis: { type: 'category', data: p.months.map((m) => m.month) },
-        yAxis: { type: 'value', name: t('members') },
+        yAxis: valueAxis('members', { name: t('members') }),
         series: [
           { type: 'line', name: t('upgrades'), data: p.months.map((m) => m.upgrades) },
           { type: 'line', name: t('downgrades'), data: p.months.map((m) => m.downgrades) },
@@ -153,8 +157,8 @@ export async function loyaltyPage(): Promise<void> {
               t('tierMovements'),
               [t('fromTier'), t('toTier'), t('movement'), t('members')],
               p.movements.map((m) => [
-                m.from ?? t('enrolled'),
-                m.to,
+                m.from === null ? t('enrolled') : tier(m.from),
+                tier(m.to),
                 t(`move.${m.kind}`),
                 format(m.members, 'members'),
               ]),

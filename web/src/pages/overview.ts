@@ -1,6 +1,19 @@
 /** Overview: the metric tree as cards, and a node's trend by any dimension. */
 import { t, lang } from '../i18n'
-import { api, app, chart, charts, clear, el, format, loading, showError, type Name } from '../ui'
+import {
+  api,
+  app,
+  chart,
+  charts,
+  clear,
+  el,
+  format,
+  loading,
+  showError,
+  tooltipValue,
+  valueAxis,
+  type Name,
+} from '../ui'
 
 interface TreeNode {
   role: 'core' | 'related' | 'trend'
@@ -130,7 +143,7 @@ function card(n: TreeNode, onClick: () => void): HTMLElement {
 
 export function drawSeries(container: HTMLElement, r: MetricResult, key: string, by: string): void {
   const labels = [...new Set(r.rows.map((x) => x.label))]
-  const groups = by ? [...new Set(r.rows.map((x) => x.dims[by] ?? '(none)'))] : ['']
+  const groups = by ? [...new Set(r.rows.map((x) => x.dims[by] ?? t('noValue')))] : ['']
   const col = r.columns.find((c) => c.key === key)
   const existing = charts.find((c) => c.getDom() === container)
   const c = existing ?? chart(container, {})
@@ -139,20 +152,19 @@ export function drawSeries(container: HTMLElement, r: MetricResult, key: string,
       animation: false,
       tooltip: {
         trigger: 'axis',
-        valueFormatter: (v: unknown) => format(v as number, col?.unit ?? ''),
+        valueFormatter: tooltipValue(col?.unit ?? ''),
       },
       legend: { top: 0 },
       grid: { left: 70, right: 20, top: 40, bottom: 30 },
       xAxis: { type: 'category', data: labels },
-      yAxis: { type: 'value' },
+      yAxis: valueAxis(col?.unit ?? '', { name: col?.name[lang()] ?? key }),
       series: groups.map((g) => ({
         name: by ? g : (col?.name[lang()] ?? key),
         type: 'line',
         data: labels.map(
           (l) =>
-            r.rows.find((x) => x.label === l && (!by || (x.dims[by] ?? '(none)') === g))?.values[
-              key
-            ] ?? null,
+            r.rows.find((x) => x.label === l && (!by || (x.dims[by] ?? t('noValue')) === g))
+              ?.values[key] ?? null,
         ),
       })),
     },

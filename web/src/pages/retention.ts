@@ -1,6 +1,18 @@
 /** Retention: the cohort heatmap, LTV curves by cohort, the survival curve, lifecycle stage sizes and RFM segments. */
 import { t, lang } from '../i18n'
-import { api, app, chart, clear, el, format, loading, type Name } from '../ui'
+import {
+  api,
+  app,
+  chart,
+  clear,
+  el,
+  format,
+  loading,
+  shortLabel,
+  tooltipValue,
+  valueAxis,
+  type Name,
+} from '../ui'
 
 interface LtvCurves {
   curves: { cohort: string; size: number; points: { period: number; ltv: number | null }[] }[]
@@ -56,7 +68,7 @@ export async function retention(): Promise<void> {
       'p',
       { class: 'hint', id: 'survival-summary' },
       g
-        ? `${t('members')} ${format(g.members, 'members')} · ${t('churned')} ${format(g.churned, 'members')} · ${t('medianLifetime')} ${g.medianDays === null ? '–' : `${format(g.medianDays, 'count')} ${t('days')}`} (${surv.churnDays} ${t('days')} ${t('withoutPurchase')})`
+        ? `${t('members')} ${format(g.members, 'members')} · ${t('churned')} ${format(g.churned, 'members')} · ${t('medianLifetime')} ${g.medianDays === null ? '–' : `${format(g.medianDays, 'days')}`} (${surv.churnDays} ${t('days')} ${t('withoutPurchase')})`
         : t('empty'),
     ),
     survivalChart,
@@ -66,11 +78,11 @@ export async function retention(): Promise<void> {
   // The latest eight cohorts with at least one complete period.
   const curves = ltv.curves.filter((x) => x.points.some((p) => p.ltv !== null)).slice(-8)
   chart(ltvChart, {
-    tooltip: { trigger: 'axis' },
+    tooltip: { trigger: 'axis', valueFormatter: tooltipValue('currency') },
     legend: { top: 0, type: 'scroll' },
-    grid: { left: 60, right: 20, top: 40, bottom: 30 },
+    grid: { left: 60, right: 20, top: 60, bottom: 30 },
     xAxis: { type: 'category', data: Array.from({ length: 13 }, (_, i) => `+${i}`) },
-    yAxis: { type: 'value', name: t('ltvPerMember') },
+    yAxis: valueAxis('currency', { name: t('ltvPerMember') }),
     series: curves.map((x) => ({
       type: 'line',
       name: `${x.cohort} (${x.size})`,
@@ -79,10 +91,10 @@ export async function retention(): Promise<void> {
   })
   if (g) {
     chart(survivalChart, {
-      tooltip: { trigger: 'axis' },
+      tooltip: { trigger: 'axis', valueFormatter: tooltipValue('ratio') },
       grid: { left: 60, right: 20, top: 20, bottom: 40 },
       xAxis: { type: 'value', name: t('days'), nameLocation: 'middle', nameGap: 25 },
-      yAxis: { type: 'value', min: 0, max: 1 },
+      yAxis: valueAxis('ratio', { min: 0, max: 1 }),
       series: [
         {
           type: 'line',
@@ -111,31 +123,42 @@ export async function retention(): Promise<void> {
     })
   }
   const data: [number, number, number | null][] = []
-  cohorts.forEach((co, y) =>
-    co.cells.forEach((cell) =>
-      data.push([cell.period, y, cell.rate === null ? null : Math.round(cell.rate * 1000) / 10]),
-    ),
-  )
+  cohorts.forEach((co, y) => co.cells.forEach((cell) => data.push([cell.period, y, cell.rate])))
   chart(heat, {
-    tooltip: {},
-    grid: { left: 110, right: 20, top: 10, bottom: 60 },
+    tooltip: {
+      formatter: (p: { data: [number, number, number | null] }) =>
+        `${cohorts[p.data[1]]?.cohort.slice(0, 7) ?? ''} +${p.data[0]}: ${format(p.data[2], 'ratio')}`,
+    },
+    grid: { left: 110, right: 20, top: 10, bottom: 70 },
     xAxis: { type: 'category', data: Array.from({ length: 13 }, (_, i) => `+${i}`) },
     yAxis: { type: 'category', data: cohorts.map((x) => `${x.cohort.slice(0, 7)} (${x.size})`) },
     visualMap: {
       min: 0,
-      max: 100,
+      max: 1,
+      text: ['100%', '0%'],
       orient: 'horizontal',
       left: 'center',
       bottom: 0,
       inRange: { color: ['#f0f4f8', '#2f6fb3'] },
     },
-    series: [{ type: 'heatmap', data, label: { show: true, fontSize: 9 } }],
+    series: [
+      {
+        type: 'heatmap',
+        data,
+        label: {
+          show: true,
+          fontSize: 9,
+          formatter: (p: { data: [number, number, number | null] }) =>
+            shortLabel('ratio')(p.data[2]),
+        },
+      },
+    ],
   })
   const stageName = (x: { stage: string; name?: Name }) => x.name?.[lang()] ?? x.stage
   chart(stages, {
-    tooltip: { trigger: 'axis' },
+    tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
     grid: { left: 160, right: 20, top: 10, bottom: 30 },
-    xAxis: { type: 'value' },
+    xAxis: valueAxis('members'),
     yAxis: { type: 'category', data: l.stages.map(stageName) },
     series: [{ type: 'bar', data: l.stages.map((x) => Number(x.members)) }],
   })

@@ -9,6 +9,7 @@ import {
   app,
   chartBox,
   clear,
+  coded,
   download,
   drawLater,
   el,
@@ -19,6 +20,8 @@ import {
   loading,
   select,
   table,
+  tooltipValue,
+  valueAxis,
 } from '../ui'
 
 interface Mix {
@@ -57,11 +60,7 @@ interface RiskList {
 const CLASSES = ['high-value-at-risk', 'service-dissatisfied', 'price-sensitive', 'disengaged']
 
 /** A code's label in the page's language (the code itself when there is none). */
-const label = (prefix: string, code: string) => {
-  const k = `${prefix}.${code}`
-  const v = t(k)
-  return v === k ? code.replaceAll('_', ' ') : v
-}
+const label = coded
 
 /** Downloads one churn class as CSV. */
 const exportClass = (churnClass: string, minScore: number): Promise<void> =>
@@ -111,10 +110,10 @@ export async function riskPage(): Promise<void> {
       )
       const classChart = chartBox('risk-class-chart', t('churnReasonMix'))
       drawLater(classChart, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         legend: { top: 0 },
         grid: { left: 170, right: 70, top: 30, bottom: 30 },
-        xAxis: [{ type: 'value', name: t('members') }],
+        xAxis: [valueAxis('members', { name: t('members') })],
         yAxis: { type: 'category', data: m.classes.map((c) => label('class', c.churnClass)) },
         series: [
           { type: 'bar', name: t('membersAtRisk'), data: m.classes.map((c) => c.atRisk) },
@@ -129,15 +128,15 @@ export async function riskPage(): Promise<void> {
       const reasons = chartBox('risk-reasons-chart', t('reasonMix'))
       const top = m.reasons.slice(0, 10).reverse()
       drawLater(reasons, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         grid: { left: 200, right: 30, top: 10, bottom: 30 },
-        xAxis: { type: 'value', name: t('members') },
+        xAxis: valueAxis('members', { name: t('members') }),
         yAxis: { type: 'category', data: top.map((r) => label('reason', r.code)) },
         series: [{ type: 'bar', data: top.map((r) => r.members), itemStyle: { color: '#e8590c' } }],
       })
       const scores = chartBox('risk-score-chart', t('scoreDistribution'))
       drawLater(scores, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
         grid: { left: 60, right: 20, top: 20, bottom: 40 },
         xAxis: {
           type: 'category',
@@ -146,7 +145,7 @@ export async function riskPage(): Promise<void> {
           nameGap: 25,
           data: m.scoreBins.map((_, i) => `${i * 10}–${i * 10 + 10}%`),
         },
-        yAxis: { type: 'value', name: t('members') },
+        yAxis: valueAxis('members', { name: t('members') }),
         series: [{ type: 'bar', data: m.scoreBins }],
       })
       const classRows = m.classes.map((c) => {
@@ -169,7 +168,7 @@ export async function riskPage(): Promise<void> {
           format(c.atRisk, 'members'),
           format(c.members, 'members'),
           format(c.meanScore, 'ratio'),
-          c.clvAtRisk === null ? '–' : format(c.clvAtRisk, 'currency'),
+          format(c.clvAtRisk, 'currency'),
           label('playbook', c.churnClass),
           button,
         ]
@@ -253,7 +252,7 @@ export async function riskPage(): Promise<void> {
   threshold.addEventListener('change', () => void Promise.all([drawMix(), drawList()]))
   klass.addEventListener('change', () => void drawList())
   app.append(
-    el('p', { class: 'hint' }, `${t('riskRun')} ${first.risk.runId}`),
+    el('p', { class: 'hint' }, `${t('riskRun')} `, el('code', { class: 'id' }, first.risk.runId)),
     el('div', { class: 'controls' }, field(t('riskThreshold'), threshold)),
     mixBox,
     el('h2', {}, t('earlyWarning')),

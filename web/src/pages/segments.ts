@@ -9,6 +9,7 @@ import {
   app,
   chartBox,
   clear,
+  coded,
   download,
   drawLater,
   el,
@@ -170,7 +171,7 @@ export async function segmentsPage(): Promise<void> {
         format(s.revenue, 'currency'),
         format(s.revenueShare, 'ratio'),
         format(s.avgMonetary, 'currency'),
-        format(s.avgRecencyDays, 'score'),
+        format(s.avgRecencyDays, 'days'),
         format(s.avgFrequency, 'score'),
       ])
       return [
@@ -288,7 +289,7 @@ async function segmentBuilder(
   const consent = checkboxes(
     'builder-consent',
     t('consentTo'),
-    CONSENT.map((c) => ({ value: c, label: c })),
+    CONSENT.map((c) => ({ value: c, label: coded('channel', c) })),
   )
   const channels = el('input', { id: 'builder-channels', type: 'text' })
   const regions = el('input', { id: 'builder-regions', type: 'text' })

@@ -8,6 +8,7 @@ import {
   app,
   chartBox,
   clear,
+  coded,
   drawLater,
   el,
   emptyNotice,
@@ -16,7 +17,10 @@ import {
   format,
   loading,
   select,
+  shortLabel,
   table,
+  tooltipValue,
+  valueAxis,
 } from '../ui'
 
 interface Value {
@@ -91,7 +95,7 @@ export async function valuePage(): Promise<void> {
   )
   const hist = chartBox('value-histogram', t('clvHistogram'))
   drawLater(hist, {
-    tooltip: { trigger: 'axis' },
+    tooltip: { trigger: 'axis', valueFormatter: tooltipValue('members') },
     grid: { left: 60, right: 20, top: 30, bottom: 50 },
     xAxis: {
       type: 'category',
@@ -99,10 +103,12 @@ export async function valuePage(): Promise<void> {
       nameLocation: 'middle',
       nameGap: 30,
       data: value.histogram.bins.map((b, i) =>
-        i === value.histogram.bins.length - 1 ? `≥ ${Math.round(b.from)}` : `${Math.round(b.from)}`,
+        i === value.histogram.bins.length - 1
+          ? `≥ ${shortLabel('currency')(Math.round(b.from))}`
+          : shortLabel('currency')(Math.round(b.from)),
       ),
     },
-    yAxis: { type: 'value', name: t('members') },
+    yAxis: valueAxis('members', { name: t('members') }),
     series: [{ type: 'bar', name: t('members'), data: value.histogram.bins.map((b) => b.members) }],
   })
   const g = value.pAlive
@@ -112,7 +118,7 @@ export async function valuePage(): Promise<void> {
   drawLater(heat, {
     tooltip: {
       formatter: (p: { data: [number, number, number, number] }) =>
-        `${t('repeatPurchases')}: ${p.data[1]}<br/>${t('sinceLast')}: ${recencyLabel(p.data[0])} ${unit}<br/>P(alive): ${p.data[2]}%<br/>${t('members')}: ${p.data[3]}`,
+        `${t('repeatPurchases')}: ${p.data[1]}<br/>${t('sinceLast')}: ${recencyLabel(p.data[0])} ${unit}<br/>${t('pAlive')}: ${format(p.data[2], 'ratio')}<br/>${t('members')}: ${format(p.data[3], 'members')}`,
     },
     grid: { left: 70, right: 20, top: 10, bottom: 90 },
     xAxis: {
@@ -134,7 +140,8 @@ export async function valuePage(): Promise<void> {
     visualMap: {
       dimension: 2,
       min: 0,
-      max: 100,
+      max: 1,
+      text: ['100%', '0%'],
       orient: 'horizontal',
       left: 'center',
       bottom: 0,
@@ -143,8 +150,13 @@ export async function valuePage(): Promise<void> {
     series: [
       {
         type: 'heatmap',
-        data: g.cells.map((c) => [c.recency, c.frequency, Math.round(c.pAlive * 100), c.members]),
-        label: { show: true, fontSize: 9 },
+        data: g.cells.map((c) => [c.recency, c.frequency, c.pAlive, c.members]),
+        label: {
+          show: true,
+          fontSize: 9,
+          formatter: (p: { data: [number, number, number, number] }) =>
+            shortLabel('ratio')(Math.round(p.data[2] * 100) / 100),
+        },
       },
     ],
   })
@@ -167,7 +179,7 @@ export async function valuePage(): Promise<void> {
       if (r.members === 0) return [emptyNotice()]
       const byX = chartBox('value-validation-chart', t('byFrequency'))
       drawLater(byX, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('per_member') },
         legend: { top: 0 },
         grid: { left: 60, right: 20, top: 40, bottom: 50 },
         xAxis: {
@@ -177,7 +189,7 @@ export async function valuePage(): Promise<void> {
           nameGap: 30,
           data: r.byFrequency.map((b) => b.x),
         },
-        yAxis: { type: 'value', name: t('holdoutPurchases') },
+        yAxis: valueAxis('per_member', { name: t('holdoutPurchases') }),
         series: [
           { type: 'bar', name: t('actual'), data: r.byFrequency.map((b) => round2(b.actual)) },
           {
@@ -189,11 +201,11 @@ export async function valuePage(): Promise<void> {
       })
       const track = chartBox('value-tracking-chart', t('tracking'))
       drawLater(track, {
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('orders') },
         legend: { top: 0 },
         grid: { left: 70, right: 20, top: 40, bottom: 30 },
         xAxis: { type: 'category', data: r.tracking.actual.map((_, i) => i + 1) },
-        yAxis: { type: 'value' },
+        yAxis: valueAxis('orders', { name: t('holdoutPurchasesTotal') }),
         series: [
           {
             type: 'line',
@@ -223,8 +235,8 @@ export async function valuePage(): Promise<void> {
           [
             [
               t('holdoutPurchasesTotal'),
-              format(r.totals.actual, 'score'),
-              format(r.totals.predicted, 'score'),
+              format(r.totals.actual, 'orders'),
+              format(r.totals.predicted, 'orders'),
             ],
             [
               t('holdoutValue'),
@@ -241,7 +253,11 @@ export async function valuePage(): Promise<void> {
         ),
         el('h2', {}, t('byFrequency')),
         byX,
-        el('h2', {}, `${t('tracking')} (${r.tracking.unit}, ${t('from')} ${r.tracking.start})`),
+        el(
+          'h2',
+          {},
+          `${t('tracking')} (${coded('per', r.tracking.unit)}, ${t('from')} ${r.tracking.start})`,
+        ),
         track,
       ]
     })
@@ -251,7 +267,9 @@ export async function valuePage(): Promise<void> {
     el(
       'p',
       { class: 'hint' },
-      `${t('clvRun')} ${value.runId} · ${value.model ?? ''} + Gamma–Gamma · ${value.horizonMonths ?? 12} ${t('months')}`,
+      `${t('clvRun')} `,
+      el('code', { class: 'id' }, value.runId),
+      ` · ${value.model ?? ''} + Gamma–Gamma · ${value.horizonMonths ?? 12} ${t('months')}`,
     ),
     el(
       'div',

@@ -8,6 +8,7 @@ import {
   app,
   chartBox,
   clear,
+  coded,
   drawLater,
   el,
   emptyNotice,
@@ -18,6 +19,8 @@ import {
   named,
   select,
   table,
+  tooltipValue,
+  valueAxis,
   type Name,
 } from '../ui'
 
@@ -101,6 +104,37 @@ interface Report {
 
 const ci = (c: Interval, unit: string) => `[${format(c[0], unit)}, ${format(c[1], unit)}]`
 
+/** An arm's name: the usual control and treatment in words, any other as the experiment names it. */
+const arm = (a: string) => coded('arm', a)
+
+const holm = (p: number) => (p < 0.001 ? '< 0.001' : `= ${format(p, 'p_value')}`)
+
+/**
+ * The report's verdict in the page's language, from its parts (the same rules as the server's `verdict`):
+ * a broken assignment first; else each variant's effect on the goal, and each guardrail it worsens.
+ */
+function verdictText(r: Report): string {
+  if (r.srm.mismatch) return t('verdict.srm').replace('{p}', r.srm.pValue.toExponential(2))
+  const goal = named(r.goal.name, r.goal.metric)
+  const parts = r.goal.comparisons.map((c) => {
+    const up = c.effect.difference > 0
+    const good = r.goal.higherIsBetter === up
+    return (c.significant ? t(up ? 'verdict.raises' : 'verdict.lowers') : t('verdict.noChange'))
+      .replace('{arm}', arm(c.arm))
+      .replace('{metric}', goal)
+      .replace('{outcome}', t(good ? 'verdict.win' : 'verdict.loss'))
+      .replace('{p}', holm(c.pAdjusted))
+  })
+  const harms = r.guardrails.flatMap((g) =>
+    g.comparisons
+      .filter((c) => c.harmful)
+      .map((c) =>
+        t('verdict.harm').replace('{arm}', arm(c.arm)).replace('{metric}', named(g.name, g.metric)),
+      ),
+  )
+  return [...parts, ...harms].join(t('verdict.separator'))
+}
+
 /** Unit of an experiment metric's values. */
 const metricUnit = (m: MetricResult) =>
   m.kind === 'proportion' || m.metric.endsWith('_rate') ? 'ratio' : 'currency'
@@ -147,49 +181,51 @@ export async function voicePage(): Promise<void> {
         xAxis: { type: 'category', data: periods.map((p) => p.slice(0, 7)) },
         yAxis: [
           { type: 'value', name: 'NPS', min: -100, max: 100 },
-          ...(v.by ? [] : [{ type: 'value', name: 'CSAT %', min: 0, max: 100 }]),
+          ...(v.by ? [] : [valueAxis('ratio', { name: 'CSAT', min: 0, max: 1 })]),
         ],
         series: [
           ...dims.map((d) => ({
             name: v.by ? `NPS · ${d}` : 'NPS',
             type: 'line',
+            tooltip: { valueFormatter: tooltipValue('score') },
             data: periods.map((p) => round(at(p, d)?.nps.nps)),
           })),
           ...(v.by
             ? []
             : [
                 {
-                  name: 'CSAT %',
+                  name: 'CSAT',
                   type: 'line',
                   yAxisIndex: 1,
                   lineStyle: { type: 'dashed' },
-                  data: periods.map((p) => percent(at(p, 'all')?.csat.rate)),
+                  tooltip: { valueFormatter: tooltipValue('ratio') },
+                  data: periods.map((p) => at(p, 'all')?.csat.rate ?? null),
                 },
               ]),
         ],
       })
       const serviceChart = chartBox('voice-service-chart', t('complaintsReturns'))
       drawLater(serviceChart, {
-        tooltip: { trigger: 'axis', valueFormatter: (x: unknown) => `${String(x)}%` },
+        tooltip: { trigger: 'axis', valueFormatter: tooltipValue('ratio') },
         legend: { top: 0 },
         grid: { left: 60, right: 20, top: 40, bottom: 30 },
         xAxis: { type: 'category', data: v.service.map((s) => s.period.slice(0, 7)) },
-        yAxis: { type: 'value', name: '%' },
+        yAxis: valueAxis('ratio', { name: '%' }),
         series: [
           {
             name: t('complaintRate'),
             type: 'line',
-            data: v.service.map((s) => percent(s.complaintRate.rate)),
+            data: v.service.map((s) => s.complaintRate.rate),
           },
           {
             name: t('returnRateOrders'),
             type: 'line',
-            data: v.service.map((s) => percent(s.returnRateOrders.rate)),
+            data: v.service.map((s) => s.returnRateOrders.rate),
           },
           {
             name: t('returnRateAmount'),
             type: 'line',
-            data: v.service.map((s) => percent(s.returnRateAmount)),
+            data: v.service.map((s) => s.returnRateAmount),
           },
         ],
       })
@@ -282,17 +318,16 @@ export async function voicePage(): Promise<void> {
           )
           const box = chartBox('experiment-chart', t('experimentArms'))
           const unit = metricUnit(r.goal)
-          const scale = unit === 'ratio' ? 100 : 1
           drawLater(box, {
-            tooltip: { trigger: 'axis' },
+            tooltip: { trigger: 'axis', valueFormatter: tooltipValue(unit) },
             grid: { left: 70, right: 20, top: 20, bottom: 30 },
-            xAxis: { type: 'category', data: r.goal.arms.map((a) => a.arm) },
-            yAxis: { type: 'value', name: unit === 'ratio' ? '%' : '' },
+            xAxis: { type: 'category', data: r.goal.arms.map((a) => arm(a.arm)) },
+            yAxis: valueAxis(unit),
             series: [
               {
                 type: 'bar',
                 name: named(r.goal.name, r.goal.metric),
-                data: r.goal.arms.map((a) => round((a.value ?? NaN) * scale)),
+                data: r.goal.arms.map((a) => a.value),
               },
             ],
           })
@@ -300,11 +335,11 @@ export async function voicePage(): Promise<void> {
           const rows = metrics.flatMap((m) =>
             m.comparisons.map((c) => [
               named(m.name, m.metric) + (m === r.goal ? '' : ` (${t('guardrail')})`),
-              `${c.arm} − ${r.control}`,
+              `${arm(c.arm)} − ${arm(r.control)}`,
               format(c.effect.difference, metricUnit(m)),
               ci(c.effect.ci, metricUnit(m)),
               format(c.effect.relativeLift, 'change'),
-              c.pAdjusted < 0.001 ? '< 0.001' : c.pAdjusted.toFixed(3),
+              c.pAdjusted < 0.001 ? '< 0.001' : format(c.pAdjusted, 'p_value'),
               c.harmful ? t('harmful') : c.significant ? t('significant') : t('notSignificant'),
             ]),
           )
@@ -312,7 +347,7 @@ export async function voicePage(): Promise<void> {
             el(
               'p',
               { class: r.srm.mismatch ? 'notice error' : 'notice', id: 'experiment-verdict' },
-              r.verdict,
+              verdictText(r),
             ),
             box,
             table(
@@ -369,5 +404,3 @@ export async function voicePage(): Promise<void> {
 
 const round = (x: number | null | undefined) =>
   x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10) / 10
-const percent = (x: number | null | undefined) =>
-  x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 10
