@@ -77,8 +77,16 @@ describe('retention CLI', () => {
     expect(stages.out.split('\r\n')[0]).toBe('stage,members,share,action')
     const rfm = await run(['rfm', '--json'])
     expect((JSON.parse(rfm.out) as { segments: unknown[] }).segments).toHaveLength(11)
-    const surv = await run(['survival', '--json'])
-    expect((JSON.parse(surv.out) as { groups: { members: number }[] }).groups[0]?.members).toBe(2)
+    // As of 2024-03-02, the default 365 churn days leave no observable buyer; with 30 the horizon is 2024-02-01:
+    // member 1 (01-06, then 02-06 after a 31-day gap) churned at day 0, member 2 (first on 03-01) is left out.
+    const none = await run(['survival', '--json'])
+    expect((JSON.parse(none.out) as { groups: unknown[] }).groups).toEqual([])
+    const text = await run(['survival'])
+    expect(text.out).toContain('No buyer can be observed yet')
+    const surv = await run(['survival', '--json', '--churn-days', '30'])
+    const groups = (JSON.parse(surv.out) as { groups: { members: number; churned: number }[] })
+      .groups
+    expect(groups.map((g) => [g.members, g.churned])).toEqual([[1, 1]])
     const f = await run([
       'funnel',
       '--step',

@@ -143,7 +143,7 @@ export function registerRetentionRoutes(app: ApiApp, ctx: RouteContext): void {
       },
       responses: ctx.json(
         SurvivalSchema,
-        'Kaplan–Meier survival of time to churn (lifecycle rule), with intervals and the median lifetime',
+        'Kaplan–Meier survival of time to churn (lifecycle rule, dated at the last purchase; censored at asOf − churnDays), with intervals and the median lifetime',
       ),
     }),
     async (c) => {

@@ -63,8 +63,9 @@ export function registerSurvivalCommands(program: Command): void {
     .addHelpText(
       'after',
       `
-Churn follows the lifecycle rules: a member is churned once churnDays pass without a purchase; members not
-churned by --as-of are censored there. Intervals: Greenwood variance, log-log transform; median interval by
+Churn follows the lifecycle rules (churnDays without a purchase) and is dated at the last purchase, so the
+curve moves from day 0. A churn is seen only churnDays later: members still buying after --as-of − churnDays
+are censored there, and members whose origin is after it are left out. Intervals: Greenwood variance, log-log transform; median interval by
 Brookmeyer–Crowley ("open" when the band never falls below 50 %).
 
 Examples:
@@ -115,6 +116,10 @@ Examples:
             ),
           )
         }
+        if (groups.length === 0)
+          return void process.stdout.write(
+            `No buyer can be observed yet: a churn is seen ${config.churnDays} days after the last purchase, and no first purchase is that far before ${asOf} (try a shorter --churn-days).\n`,
+          )
         const days = groups[0]?.checkpoints.map((c) => c.days) ?? []
         process.stdout.write(
           `${pc.bold(`Time to churn (${config.churnDays} days without a purchase) from ${flags.origin}, as of ${asOf}`)}\n`,
