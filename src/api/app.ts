@@ -61,6 +61,8 @@ export interface ApiOptions extends ServiceOptions {
   /** Requests per second per key, and burst (default 20 and 40). */
   readonly rate?: { readonly perSecond: number; readonly burst: number }
   readonly tree?: TreeConfigInput
+  /** The project time zone: days and months of routes without a `tz` parameter, and its default (UTC). */
+  readonly timezone?: string
   readonly log?: (error: unknown) => void
 }
 
@@ -111,7 +113,11 @@ const MetricsQuery = z.object({
     .union([z.string().max(500), z.array(z.string().max(500)).max(10)])
     .optional()
     .openapi({ example: 'region=浙江' }),
-  tz: z.string().max(64).default('UTC'),
+  tz: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: 'IANA zone (default: the project time zone)' }),
 })
 
 const MetricDefSchema = z
@@ -171,6 +177,7 @@ export function createApp(options: ApiOptions) {
   )
   const timeoutMs = options.queryTimeoutMs ?? 30_000
   const maxRows = options.maxRows ?? 10_000
+  const projectZone = options.timezone ?? 'UTC'
 
   const app = new OpenAPIHono<Env>({
     // A request that fails its schema: 400 with each problem as parameter (or body field) and reason, the
@@ -318,7 +325,7 @@ export function createApp(options: ApiOptions) {
           grain: q.grain,
           by: q.by ?? [],
           where,
-          timezone: q.tz,
+          timezone: q.tz ?? projectZone,
         }),
       )
       if (r.rows.length > maxRows)
@@ -349,7 +356,7 @@ export function createApp(options: ApiOptions) {
       path: '/api/v1/tree',
       security,
       request: {
-        query: z.object({ period: date.optional(), tz: z.string().max(64).default('UTC') }),
+        query: z.object({ period: date.optional(), tz: z.string().max(64).optional() }),
       },
       responses: json(
         z.object({}).passthrough().openapi('MetricTree'),
@@ -358,11 +365,12 @@ export function createApp(options: ApiOptions) {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const t = await cache.get(`tree:${q.period ?? ''}:${q.tz}`, () =>
+      const tz = q.tz ?? projectZone
+      const t = await cache.get(`tree:${q.period ?? ''}:${tz}`, () =>
         timed(() =>
           evaluateTree(driver, options.tree ?? DEFAULT_TREE, {
             ...(q.period ? { period: q.period } : {}),
-            timezone: q.tz,
+            timezone: tz,
           }),
         ),
       )
@@ -389,7 +397,7 @@ export function createApp(options: ApiOptions) {
     async (c) => {
       const q = c.req.valid('query')
       const o = await cache.get(`overview:${q.month ?? ''}`, () =>
-        timed(() => getOverview(driver, q.month)),
+        timed(() => getOverview(driver, q.month, { timezone: projectZone })),
       )
       return c.json({ overview: (o ?? null) as Record<string, unknown> | null }, 200)
     },

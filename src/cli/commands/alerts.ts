@@ -3,6 +3,7 @@
  * the alerts file that `memberlens serve` reads (it evaluates them after each ingest and on a schedule).
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { CHANGE_AGAINST, CHANGE_DIRECTIONS, type AlertCondition } from '../../alerts/alert-rule.js'
@@ -182,14 +183,16 @@ Examples:
       .description(
         'evaluate every rule now; store and deliver what fires (once per rule and period)',
       )
-      .option('--webhook <url>', 'POST alerts here (rules with their own webhook use theirs)'),
-  ).action(async (f: FileFlags & { webhook?: string }) => {
+      .option('--webhook <url>', 'POST alerts here (rules with their own webhook use theirs)')
+      .addOption(timeZoneOption()),
+  ).action(async (f: FileFlags & { webhook?: string; tz: string }) => {
     const db = await openDatabase(f.db, { readOnly: true })
     try {
       const service = new AlertService({
         driver: db.driver,
         store: storeOf(f),
         clock: systemClock,
+        timezone: f.tz,
         ...(f.webhook === undefined ? {} : { webhookUrl: f.webhook }),
       })
       const fired = await service.evaluate('manual')
