@@ -64,18 +64,32 @@ export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
 }
 
+const WALL_RE = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/
+
+/**
+ * The instant at which the wall clock in `zone` reads `text` (`YYYY-MM-DD[ HH:MM[:SS]]`): 2026-11-01 in
+ * Asia/Shanghai is 2026-10-31T16:00:00Z. A wall time that a daylight-saving jump skips is read after the jump.
+ */
+export function wallTimeIn(text: string, zone: string): Date {
+  const m = WALL_RE.exec(text)
+  if (!m) throw new Error(`invalid date or time ${JSON.stringify(text)}`)
+  const [, day = '', h = '00', mi = '00', s = '00'] = m
+  const wall = Date.parse(`${day}T${h}:${mi}:${s}Z`)
+  if (Number.isNaN(wall)) throw new Error(`invalid date or time ${JSON.stringify(text)}`)
+  // Two passes: the offset at the first guess may differ from the offset at the answer across a DST change.
+  let t = wall - zoneOffsetMinutes(new Date(wall), zone) * 60_000
+  t = wall - zoneOffsetMinutes(new Date(t), zone) * 60_000
+  if (zoneOffsetMinutes(new Date(t), zone) * 60_000 + t !== wall) t += 3_600_000
+  return new Date(t)
+}
+
 /**
  * The instant at which local day `day` (YYYY-MM-DD) starts in `zone`: 2026-11-01 in Asia/Shanghai starts at
  * 2026-10-31T16:00:00Z. Where a daylight-saving jump skips midnight, the first instant of the day.
  */
 export function startOfDayIn(day: string, zone: string): Date {
   if (!DAY_RE.test(day)) throw new Error(`invalid day ${JSON.stringify(day)}`)
-  const wall = Date.parse(`${day}T00:00:00Z`)
-  // Two passes: the offset at the first guess may differ from the offset at the answer across a DST change.
-  let t = wall - zoneOffsetMinutes(new Date(wall), zone) * 60_000
-  t = wall - zoneOffsetMinutes(new Date(t), zone) * 60_000
-  if (localDayIn(new Date(t), zone) !== day) t += 3_600_000
-  return new Date(t)
+  return wallTimeIn(day, zone)
 }
 
 /** The local day (YYYY-MM-DD) of `instant` in `zone`. */

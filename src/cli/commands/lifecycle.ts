@@ -3,6 +3,7 @@
  * recommended action per stage, transitions between two dates, stage sizes over time, churn by period.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
@@ -21,13 +22,13 @@ import {
 } from '../../engine/lifecycle/lifecycle-transitions.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
-  asOfOption,
+  zonedAsOfOption,
   checkInstant,
   dbOption,
   outputOptions,
   parseWith,
   readConfigFile,
-  resolveAsOf,
+  resolveZonedAsOf,
   toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
@@ -87,12 +88,13 @@ Examples:
       .command('stages', { isDefault: true })
       .description('stage sizes as of a date, with the recommended action'),
   )
-    .addOption(asOfOption())
-    .action(async (flags: Common & { asOf?: string }) => {
+    .addOption(zonedAsOfOption())
+    .addOption(timeZoneOption())
+    .action(async (flags: Common & { asOf?: string; tz: string }) => {
       const config = await loadLifecycleConfig(flags.config)
       await withEngine(flags, async (driver) => {
-        const asOf = await resolveAsOf(driver, flags.asOf)
-        const counts = await getStageCounts(driver, asOf, config)
+        const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
+        const counts = await getStageCounts(driver, at.instant, config)
         const actions = stageActions(config)
         const total = counts.reduce((s, c) => s + c.members, 0)
         const rows = counts.map((c) => ({
@@ -100,7 +102,8 @@ Examples:
           share: total > 0 ? c.members / total : 0,
           action: actions[c.stage],
         }))
-        if (flags.json) return printJson({ asOf, config, stages: rows })
+        if (flags.json)
+          return printJson({ asOf: at.local, timeZone: at.zone, config, stages: rows })
         if (flags.csv)
           return void process.stdout.write(
             toCsv(
@@ -109,7 +112,7 @@ Examples:
             ),
           )
         process.stdout.write(
-          `${pc.bold(`Lifecycle stages as of ${asOf}`)} (${fmt(total)} members)\n`,
+          `${pc.bold(`Lifecycle stages as of ${at.label}`)} (${fmt(total)} members)\n`,
         )
         process.stdout.write(
           `${table(
