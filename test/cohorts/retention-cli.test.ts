@@ -121,6 +121,28 @@ describe('retention CLI', () => {
         (s) => s.members,
       ),
     ).toEqual([1, 1])
+    // The range is read in the project zone: member 3's page view at 2024-02-11 00:00 UTC is on 02-11 in
+    // Asia/Shanghai (08:00) but on 02-10 in New York (19:00).
+    const entered = async (tz: string) => {
+      const r = await run([
+        'funnel',
+        '--step',
+        'page_view',
+        '--step',
+        'add_to_cart',
+        '--from',
+        '2024-02-11',
+        '--to',
+        '2024-02-12',
+        '--tz',
+        tz,
+        '--json',
+      ])
+      const body = JSON.parse(r.out) as { results: { steps: { members: number }[] }[] }
+      return body.results[0]?.steps[0]?.members ?? 0
+    }
+    expect(await entered('Asia/Shanghai')).toBe(1)
+    expect(await entered('America/New_York')).toBe(0)
     expect(
       (await run(['funnel', '--step', 'page_view', '--from', '2024-02-01', '--to', '2024-03-01']))
         .code,
