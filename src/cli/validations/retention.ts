@@ -66,22 +66,6 @@ export async function withDb<T>(
   }
 }
 
-/** `--as-of` if given, else the day after the latest activity; an empty database is a user error. */
-export async function resolveAsOf(driver: Driver, flag: string | undefined): Promise<string> {
-  if (flag !== undefined) {
-    if (!ISO_INSTANT_RE.test(flag))
-      throw InputError.single({ field: '--as-of', value: flag, reason: 'expected YYYY-MM-DD' })
-    return flag
-  }
-  const found = await findDefaultAsOf(driver)
-  if (found === undefined) {
-    throw InputError.single({
-      reason: 'the database holds no orders or events yet: load some with `memberlens ingest`',
-    })
-  }
-  return found
-}
-
 /** An "as of" moment in the project time zone: as the user reads it, and as the builders take it. */
 export interface ZonedAsOf {
   /** The local date (or date and time) in `zone`, as given or found: `2026-11-01`. */
@@ -142,11 +126,6 @@ export function checkInstant(field: string, value: string): string {
 }
 
 export const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
-export const asOfOption = () =>
-  new Option(
-    '--as-of <date>',
-    'state at the start of this day, UTC (default: the day after the latest activity)',
-  )
 export const outputOptions = () => [
   new Option('--json', 'machine-readable JSON on stdout').default(false).conflicts('csv'),
   new Option('--csv', 'CSV on stdout').default(false),
