@@ -472,7 +472,11 @@ export async function runDemoModels(
 ): Promise<DemoModels> {
   const top = options.top ?? 10
   const clv = await orSkip(async () => {
-    const r = await runClv(driver, {}, clock)
+    const r = await runClv(
+      driver,
+      options.timeZone === undefined ? {} : { timezone: options.timeZone },
+      clock,
+    )
     return {
       runId: r.runId,
       model: r.purchase.kind,
