@@ -4,6 +4,7 @@
  * @module
  */
 import { timeZoneOption } from '../time-zone-option.js'
+import { formatInZone } from '../../core/time-zone.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { CHANGE_AGAINST, CHANGE_DIRECTIONS, type AlertCondition } from '../../alerts/alert-rule.js'
@@ -222,16 +223,17 @@ Examples:
     alerts
       .command('history')
       .description('alerts that fired, newest first')
-      .addOption(new Option('--limit <n>', 'how many').default(20).argParser(Number)),
-  ).action((f: FileFlags & { limit: number }) => {
+      .addOption(new Option('--limit <n>', 'how many').default(20).argParser(Number))
+      .addOption(timeZoneOption()),
+  ).action((f: FileFlags & { limit: number; tz: string }) => {
     const events = storeOf(f).events({ limit: f.limit })
     if (f.json) printJson({ alerts: events })
     else
       process.stdout.write(
         `${table(
-          ['fired', 'rule', 'period', 'message', 'delivered'],
+          [`fired (${f.tz})`, 'rule', 'period', 'message', 'delivered'],
           events.map((e) => [
-            e.firedAt,
+            formatInZone(new Date(e.firedAt), f.tz).slice(0, 16),
             e.ruleName,
             e.label,
             e.message,
