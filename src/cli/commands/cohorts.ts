@@ -338,7 +338,12 @@ function parseError(field: string, reason: string): InputError {
  * The retention part of the demo's main job: the monthly registration-cohort table of the last 12 cohorts
  * (12 periods, any activity) and the lifecycle stage sizes, as of the day after the latest activity.
  */
-export async function renderRetentionSummary(driver: Driver, asOf: string): Promise<string> {
+/** The demo's retention summary as of the day `asOf` (YYYY-MM-DD) in the project time zone `timezone`. */
+export async function renderRetentionSummary(
+  driver: Driver,
+  asOf: string,
+  timezone = 'UTC',
+): Promise<string> {
   const from = new Date(Date.parse(`${asOf}T00:00:00Z`))
   from.setUTCMonth(from.getUTCMonth() - 12, 1)
   const t = await getCohortRetention(driver, {
@@ -346,13 +351,15 @@ export async function renderRetentionSummary(driver: Driver, asOf: string): Prom
     periods: 11,
     asOf,
     from: from.toISOString().slice(0, 10),
+    timezone,
   })
-  const stages = await getStageCounts(driver, asOf)
+  const at = await resolveZonedAsOf(driver, asOf, timezone)
+  const stages = await getStageCounts(driver, at.instant)
   const total = stages.reduce((sum, c) => sum + c.members, 0)
   return [
     renderRetention(t),
     '',
-    pc.bold(`Lifecycle stages as of ${asOf}`),
+    pc.bold(`Lifecycle stages as of ${at.label}`),
     table(
       ['stage', 'members', 'share'],
       stages.map((c) => [

@@ -129,9 +129,9 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       process.stdout.write(`${renderIngest(reports)}\n\n`)
       process.stdout.write(`${renderOverview(overview)}\n\n`)
       process.stdout.write(`${renderTree(tree)}\n\n`)
-      const asOf = await findDefaultAsOf(db.driver)
+      const asOf = await findDefaultAsOf(db.driver, flags.tz)
       if (asOf !== undefined)
-        process.stdout.write(`${await renderRetentionSummary(db.driver, asOf)}\n\n`)
+        process.stdout.write(`${await renderRetentionSummary(db.driver, asOf, flags.tz)}\n\n`)
       process.stdout.write(`${renderDemoModels(models)}\n\n`)
       process.stdout.write(
         `${pc.bold('Loyalty program')}\n  ${
