@@ -36,6 +36,8 @@ export interface AlertServiceOptions {
   readonly webhookUrl?: string
   readonly webhook?: WebhookOptions
   readonly tree?: TreeConfigInput
+  /** The project time zone in which periods are counted (default UTC). */
+  readonly timezone?: string
   /** Runs evaluation queries under the caller's limits (time limit, write serialisation). */
   readonly run?: <T>(fn: () => Promise<T>) => Promise<T>
   readonly log?: (e: unknown) => void
@@ -77,13 +79,14 @@ export class AlertService {
   /** What the rule sees in the last complete period, or null when the data has none. */
   async observe(rule: AlertRule): Promise<Observation | null> {
     const { driver } = this.o
-    const period = await this.run(() => lastCompletePeriod(driver, rule.grain))
+    const timezone = this.o.timezone ?? 'UTC'
+    const period = await this.run(() => lastCompletePeriod(driver, rule.grain, timezone))
     if (period === undefined) return null
     if (rule.condition.kind === 'off_track') {
       const tree = this.o.tree ?? DEFAULT_TREE
-      const now = await this.run(() => evaluateTree(driver, tree, { period, history: 1 }))
+      const now = await this.run(() => evaluateTree(driver, tree, { period, history: 1, timezone }))
       const before = await this.run(() =>
-        evaluateTree(driver, tree, { period: dayBefore(now.period), history: 1 }),
+        evaluateTree(driver, tree, { period: dayBefore(now.period), history: 1, timezone }),
       )
       const node = flatten(now.nodes).find((n) => n.key === rule.metric)
       if (!node) throw new Error(`${rule.metric} is not a node of the metric tree`)
@@ -106,6 +109,7 @@ export class AlertService {
         grain: rule.grain,
         by: [],
         where: rule.where,
+        timezone,
       }),
     )
     const row = r.rows.find((x) => x.period === period) ?? r.rows.at(-1)

@@ -63,11 +63,15 @@ export interface ClvOptions {
   readonly annualDiscountRate?: number
   /** Share of spend that is margin. Default 1 (CLV in revenue). */
   readonly margin?: number
+  /** The project time zone: purchases are merged and days counted by its calendar days. Default UTC. */
+  readonly timezone?: string
 }
 
 /** Options with every default filled in (what a run stores). */
-export type ResolvedClvOptions = Required<Omit<ClvOptions, 'holdoutEnd'>> & {
+export type ResolvedClvOptions = Required<Omit<ClvOptions, 'holdoutEnd' | 'timezone'>> & {
   readonly holdoutEnd: string | null
+  /** Absent for UTC. */
+  readonly timezone?: string
 }
 
 /** |ρ(x, z̄)| above this is reported as a violated Gamma–Gamma assumption. */
@@ -119,7 +123,7 @@ export async function resolveClvOptions(
 ): Promise<ResolvedClvOptions> {
   let calibrationEnd = options.calibrationEnd
   if (calibrationEnd === undefined) {
-    const last = await lastPurchaseDay(driver)
+    const last = await lastPurchaseDay(driver, options.timezone)
     if (last === null) throw new InputError('no purchases in the database: load orders first')
     calibrationEnd = last
   }
@@ -148,6 +152,9 @@ export async function resolveClvOptions(
     horizonMonths,
     annualDiscountRate: positive(options.annualDiscountRate ?? 0.1, 'discount rate', true),
     margin: positive(options.margin ?? 1, 'margin'),
+    ...(options.timezone === undefined || options.timezone === 'UTC'
+      ? {}
+      : { timezone: options.timezone }),
   }
 }
 

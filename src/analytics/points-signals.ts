@@ -8,6 +8,25 @@
 import { tableExists } from '../engine/drivers/driver.js'
 import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
 import { sql } from '../engine/sql/fragment.js'
+import { addDays, startOfDayIn, utcTimestampText } from '../core/time-zone.js'
+
+/**
+ * The window of "expiring within `days` days" for scores as of the day `asOf`: from the scoring instant — the end
+ * of `asOf` (the features count the cutoff day in full), i.e. the start of the next day in `zone` — to the
+ * same time of day `days` local days later; the start is excluded, the end included. For 2026-10-31, 30 days
+ * in Asia/Shanghai: (2026-10-31T16:00Z, 2026-11-30T16:00Z], so points that expire at the end of November
+ * Beijing time are inside.
+ */
+export function expiringWindow(
+  asOf: string,
+  days: number,
+  zone: string,
+): { readonly from: Date; readonly to: Date } {
+  return {
+    from: startOfDayIn(addDays(asOf, 1), zone),
+    to: startOfDayIn(addDays(asOf, 1 + days), zone),
+  }
+}
 
 /** Points expiring within the window, per member of the input (index-aligned). */
 export interface ExpiringPoints {
@@ -18,17 +37,18 @@ export interface ExpiringPoints {
 }
 
 /**
- * Remaining points of each member of `memberIds` in buckets expiring after `asOf` (YYYY-MM-DD, start of the
- * day in UTC, the convention of the other signals) and at or before `days` days later, with the earliest
- * expiry. Buckets whose expiry has already passed are left out: the ledger's expiry job takes them, they are
- * no longer "about to" expire.
+ * Remaining points of each member of `memberIds` in buckets expiring inside {@link expiringWindow} (scores as
+ * of the day `asOf` in the project time zone `zone`), with the earliest expiry. Buckets expiring at or before
+ * the scoring instant are left out: the ledger's expiry job takes them, they are no longer "about to" expire.
  */
 export async function expiringPoints(
   driver: DuckDbDriver,
   asOf: string,
   memberIds: Float64Array,
   days: number,
+  zone: string,
 ): Promise<ExpiringPoints> {
+  const window = expiringWindow(asOf, days, zone)
   const points = new Float64Array(memberIds.length).fill(NaN)
   const firstExpiresAt: (string | null)[] = new Array<string | null>(memberIds.length).fill(null)
   if (!(await tableExists(driver, 'loyalty_buckets'))) return { points, firstExpiresAt }
@@ -42,8 +62,8 @@ export async function expiringPoints(
         strftime(min(expires_at), '%Y-%m-%dT%H:%M:%SZ') AS first_expires_at
       FROM loyalty_buckets
       WHERE member_id IS NOT NULL AND remaining > 0
-        AND expires_at > CAST(${asOf} AS TIMESTAMP)
-        AND expires_at <= CAST(${asOf} AS TIMESTAMP) + to_days(CAST(${days} AS INTEGER))
+        AND expires_at > CAST(${utcTimestampText(window.from)} AS TIMESTAMP)
+        AND expires_at <= CAST(${utcTimestampText(window.to)} AS TIMESTAMP)
       GROUP BY member_id`,
   )
   if (rows.length === 0) return { points, firstExpiresAt }

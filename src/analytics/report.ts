@@ -101,20 +101,24 @@ export interface ReportOptions {
   readonly period?: string
   readonly lang?: ReportLang
   readonly tree?: TreeConfigInput
-  /** Time written in the report (from the caller's clock). */
+  /** Time written in the report (from the caller's clock), labelled with its zone. */
   readonly generatedAt: string
+  /** The project time zone in which months are counted (default UTC). */
+  readonly timezone?: string
 }
 
 /** The report as one HTML document. */
 export async function buildHtmlReport(driver: Driver, options: ReportOptions): Promise<string> {
   const lang = options.lang ?? 'en'
   const L = LABELS[lang]
-  const tree = await evaluateTree(
-    driver,
-    options.tree ?? DEFAULT_TREE,
-    options.period === undefined ? {} : { period: options.period },
-  )
-  const overview = await getOverview(driver, tree.label.length === 7 ? tree.label : undefined)
+  const timezone = options.timezone ?? 'UTC'
+  const tree = await evaluateTree(driver, options.tree ?? DEFAULT_TREE, {
+    ...(options.period === undefined ? {} : { period: options.period }),
+    timezone,
+  })
+  const overview = await getOverview(driver, tree.label.length === 7 ? tree.label : undefined, {
+    timezone,
+  })
   const labels = Array.from({ length: 12 }, (_, i) => {
     const d = new Date(`${tree.period}T00:00:00Z`)
     d.setUTCMonth(d.getUTCMonth() - (11 - i))

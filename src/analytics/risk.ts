@@ -30,6 +30,7 @@ import {
 import { quantiles } from './clv-models.js'
 import { ensureScoreTables, getRun, latestRunId, newRunId, saveRun } from './clv-store.js'
 import { expiringPoints } from './points-signals.js'
+import { DEFAULT_TIME_ZONE } from '../core/time-zone.js'
 import { downgradeDueDays } from './tier-signals.js'
 import {
   churnClass,
@@ -289,6 +290,11 @@ export interface RiskScoreOptions {
   readonly earlyWarning: EarlyWarningConfig
   /** Reason codes per member. Default 3. */
   readonly reasons?: number
+  /**
+   * The project time zone: the scoring day ends at the start of the next day in it, and the loyalty warnings
+   * (points expiring, downgrade due) count their windows from there. Default {@link DEFAULT_TIME_ZONE}.
+   */
+  readonly timeZone?: string
 }
 
 /**
@@ -312,12 +318,14 @@ export async function scoreRisk(
     f.member_id,
     now.params,
   ).catch(() => ({ pAlive: new Float64Array(f.member_id.length).fill(NaN) }))
-  const due = await downgradeDueDays(driver, asOf, f.member_id)
+  const zone = options.timeZone ?? DEFAULT_TIME_ZONE
+  const due = await downgradeDueDays(driver, asOf, f.member_id, zone)
   const expiring = await expiringPoints(
     driver,
     asOf,
     f.member_id,
     options.earlyWarning.expiringPointsDays,
+    zone,
   )
   const X = featureMatrix(f, now.pAlive)
   const scores = predictLogistic(model, X)
@@ -379,7 +387,7 @@ export async function scoreRisk(
       runId,
       kind: 'risk-score',
       createdAt: clock.now(),
-      options: { asOf, modelRunId: run.runId, earlyWarning: options.earlyWarning },
+      options: { asOf, timeZone: zone, modelRunId: run.runId, earlyWarning: options.earlyWarning },
       params: null,
       logLikelihood: null,
       report: { members: n },

@@ -42,6 +42,8 @@ export interface ApiOptions {
   readonly log?: (error: unknown) => void
   /** ISO 4217 code of the money figures, as the dashboard shows them (default CNY). */
   readonly currency?: string
+  /** The project time zone: days and months of routes without a `tz` parameter, and its default (UTC). */
+  readonly timezone?: string
 }
 
 export { maskIdentity } from './masking.js'

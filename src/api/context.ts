@@ -48,6 +48,8 @@ export interface ApiContext {
   readonly log: (e: unknown) => void
   /** ISO 4217 code of the money figures, as the dashboard shows them. */
   readonly currency: string
+  /** The project time zone: days and months of routes without a `tz` parameter. */
+  readonly timezone: string
 }
 
 export interface ContextOptions {
@@ -62,6 +64,7 @@ export interface ContextOptions {
   readonly maxRows: number
   readonly log: (e: unknown) => void
   readonly currency?: string | undefined
+  readonly timezone?: string | undefined
 }
 
 /** The context the route modules share. */
@@ -80,6 +83,7 @@ export function createContext(o: ContextOptions): ApiContext {
     writeLock: serialLock(),
     log: o.log,
     currency: o.currency ?? 'CNY',
+    timezone: o.timezone ?? 'UTC',
     timed: async <T>(fn: () => Promise<T>): Promise<T> => {
       let timedOut = false
       const timer = setTimeout(() => {

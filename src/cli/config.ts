@@ -1,6 +1,6 @@
 /**
- * The CLI's settings: the database, engine, ClickHouse URL, time zone, language, currency, ledger and how long
- * to wait for a database another process holds. Each comes from, in order of precedence:
+ * The CLI's settings: the database, engine, ClickHouse URL, project time zone, the zone of timestamps without
+ * offset at ingest, language, currency, ledger and how long to wait for a database another process holds. Each comes from, in order of precedence:
  *
  * 1. the command's flag (`--db`, `--engine`, `--url`, `--tz`, `--lang`, `--currency`, `--ledger`);
  * 2. the environment (`MEMBERLENS_DB`, `MEMBERLENS_ENGINE`, …, see {@link SETTINGS});
@@ -20,20 +20,9 @@ import type { ZodType } from 'zod'
 import { ConfigError, NotFoundError } from '../core/errors.js'
 import { setLockWaitPolicy } from '../store/db-lock.js'
 import { DEFAULT_DB_PATH, databaseExists } from '../store/db-path.js'
+import { DEFAULT_TIME_ZONE, isTimeZone } from '../core/time-zone.js'
 
 export const CONFIG_FILE = 'memberlens.config.yaml'
-
-const ZONE_RE = /^[A-Za-z_]+(?:[/+-][A-Za-z0-9_+-]+)*$/
-
-function isTimeZone(zone: string): boolean {
-  if (!ZONE_RE.test(zone)) return false
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone })
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Every setting: its key in the file, its variable, and its built-in default (for display). */
 export const SETTINGS = {
@@ -47,8 +36,13 @@ export const SETTINGS = {
   },
   tz: {
     env: 'MEMBERLENS_TZ',
+    builtIn: DEFAULT_TIME_ZONE,
+    help: 'project time zone: the days, weeks and months of every command and of the API',
+  },
+  ingest_tz: {
+    env: 'MEMBERLENS_INGEST_TZ',
     builtIn: 'UTC',
-    help: 'time zone: days and months of metrics; timestamps without offset when ingesting',
+    help: 'zone of timestamps without offset when ingesting (below --tz and a mapping file)',
   },
   lang: {
     env: 'MEMBERLENS_LANG',
@@ -119,6 +113,9 @@ async function settingChecks(): Promise<Record<SettingKey, ZodType<string | numb
       error: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:8123',
     }),
     tz: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai or UTC'),
+    ingest_tz: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai or UTC'),
     lang: z.enum(['en', 'zh'], 'must be en or zh'),
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY'),
     ledger: pathLike,
@@ -256,8 +253,9 @@ const OPTION_OF: Readonly<Partial<Record<SettingKey, string>>> = {
 }
 
 /**
- * Settings a command applies below its own inputs instead of as a flag: `ingest` takes the time zone and
- * currency of a mapping file over the configured ones (a flag still wins over both).
+ * Settings a command does not take as a flag: `ingest` takes the currency of a mapping file over the configured
+ * one (a flag still wins over both), and its `--tz` is the zone of timestamps without offset, which falls back to
+ * `ingest_tz`, never to the project time zone (reading stored data in another zone would shift it).
  */
 const FALLBACK_ONLY: Readonly<Record<string, readonly SettingKey[]>> = {
   ingest: ['tz', 'currency'],

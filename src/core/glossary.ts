@@ -171,10 +171,22 @@ export const CONCEPTS: readonly Concept[] = [
     id: 'points_expiring',
     name: { en: 'Points expiring soon', zh: '即将过期积分' },
     definition: {
-      en: 'Points of a member that expire within the next 30 days; at 100 points or more the early-warning signal points_expiring fires.',
-      zh: '会员在未来 30 天内将过期的积分；达到 100 分及以上时触发预警信号 points_expiring。',
+      en: 'Points of a member that expire within 30 days after the end of the scoring day, counted in the project time zone (Asia/Shanghai by default); at 100 points or more the early-warning signal points_expiring fires.',
+      zh: '评分日结束后 30 天内（按项目时区计算，默认 Asia/Shanghai）将过期的会员积分；达到 100 分及以上时触发预警信号 points_expiring。',
     },
     related: ['points_expired', 'points_liability'],
+  },
+  {
+    id: 'time_to_churn',
+    name: { en: 'Time to churn (survival curve)', zh: '流失时间（生存曲线）' },
+    definition: {
+      en: "Days from a buyer's first purchase to the last purchase before a 365-day gap (churnDays), i.e. the churn dated at the last purchase, so the curve moves from day 0. A churn is only known 365 days later, so buyers still buying after (data end − 365 days) are censored there; the curve is the Kaplan–Meier share still buying after each day.",
+      zh: '从会员首次购买到其在 365 天（churnDays）不再购买之前的最后一次购买的天数，即把流失记在最后一次购买之日，因此曲线从第 0 天起变化。流失要满 365 天后才能确认，所以在（数据截止日 − 365 天）之后仍有购买的会员在该日截尾；曲线为 Kaplan–Meier 估计的各天后仍在购买的会员占比。',
+    },
+    formula:
+      'Kaplan–Meier over (last purchase of the first spell − first purchase), censored at as-of − churnDays',
+    related: ['churned'],
+    shownIn: ['memberlens survival', 'Survival curve'],
   },
   {
     id: 'no_data',

@@ -66,8 +66,9 @@ async function ledgerBuckets(store: LedgerStore): Promise<unknown[][]> {
   ])
 }
 
+/** Scores as of the day `asOf` hold at its end: the window starts at the next day's start (UTC here). */
 async function expiring(db: Database, asOf: string, days: number) {
-  const e = await expiringPoints(db.driver, asOf, ids, days)
+  const e = await expiringPoints(db.driver, asOf, ids, days, 'UTC')
   return { points: Array.from(e.points), first: e.firstExpiresAt }
 }
 
@@ -116,7 +117,7 @@ describe.each(STORE_KINDS)('points buckets in the engine and points_expiring (%s
   })
 
   it('is silent before the ledger has been synced', async () => {
-    expect(await expiring(db, '2026-03-05', 30)).toEqual({
+    expect(await expiring(db, '2026-03-04', 30)).toEqual({
       points: [NaN, NaN, NaN, NaN],
       first: [null, null, null, null],
     })
@@ -136,18 +137,18 @@ describe.each(STORE_KINDS)('points buckets in the engine and points_expiring (%s
   })
 
   it('sums the points expiring within the window after the as-of day, with the earliest expiry', async () => {
-    // (03-05, 04-04]: only bucket 2 of member 1.
-    expect(await expiring(db, '2026-03-05', 30)).toEqual({
+    // As of 03-04 (scoring instant 03-05 00:00), (03-05, 04-04]: only bucket 2 of member 1.
+    expect(await expiring(db, '2026-03-04', 30)).toEqual({
       points: [180, 0, 0, 0],
       first: ['2026-03-06T00:00:00Z', null, null, null],
     })
     // (03-05, 05-04]: member 1 180 + 200, member 2 400; member 3's bucket is empty.
-    expect(await expiring(db, '2026-03-05', 60)).toEqual({
+    expect(await expiring(db, '2026-03-04', 60)).toEqual({
       points: [380, 400, 0, 0],
       first: ['2026-03-06T00:00:00Z', '2026-04-26T00:00:00Z', null, null],
     })
-    // A bucket expiring at the as-of instant is no longer "about to" expire.
-    expect((await expiring(db, '2026-03-06', 30)).points).toEqual([0, 0, 0, 0])
+    // A bucket expiring at the scoring instant (the end of 03-05) is no longer "about to" expire.
+    expect((await expiring(db, '2026-03-05', 30)).points).toEqual([0, 0, 0, 0])
 
     const f = Object.fromEntries(
       CHURN_FEATURE_COLUMNS.map((c) => [c, new Float64Array(ids.length).fill(NaN)]),
@@ -159,7 +160,7 @@ describe.each(STORE_KINDS)('points buckets in the engine and points_expiring (%s
       )
     const defaults = parseEarlyWarningConfig({})
     expect(defaults).toMatchObject({ expiringPointsDays: 30, expiringPointsMin: 100 })
-    const in30 = (await expiring(db, '2026-03-05', 30)).points
+    const in30 = (await expiring(db, '2026-03-04', 30)).points
     expect(signals(defaults, in30)).toEqual([['points_expiring'], [], [], []])
     expect(signals(parseEarlyWarningConfig({ expiringPointsMin: 200 }), in30)).toEqual([
       [],
@@ -167,7 +168,7 @@ describe.each(STORE_KINDS)('points buckets in the engine and points_expiring (%s
       [],
       [],
     ])
-    const in60 = (await expiring(db, '2026-03-05', 60)).points
+    const in60 = (await expiring(db, '2026-03-04', 60)).points
     expect(signals(parseEarlyWarningConfig({ expiringPointsMin: 390 }), in60)).toEqual([
       [],
       ['points_expiring'],
@@ -206,11 +207,11 @@ describe.each(STORE_KINDS)('points buckets in the engine and points_expiring (%s
     expect(await syncedBuckets(db)).toEqual(expected)
     expect(await ledgerBuckets(store)).toEqual(expected)
     // (03-05, 05-04]: the end of the window is included.
-    expect(await expiring(db, '2026-03-05', 60)).toEqual({
+    expect(await expiring(db, '2026-03-04', 60)).toEqual({
       points: [130, 400, 150, 0],
       first: ['2026-04-11T00:00:00Z', '2026-04-26T00:00:00Z', '2026-05-04T00:00:00Z', null],
     })
-    expect((await expiring(db, '2026-03-05', 30)).points).toEqual([0, 0, 0, 0])
+    expect((await expiring(db, '2026-03-04', 30)).points).toEqual([0, 0, 0, 0])
   })
 
   it('changes nothing when run again', async () => {

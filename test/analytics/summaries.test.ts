@@ -15,6 +15,8 @@ import {
   CDNOW_SUMMARY_WITH_TRANSACTIONS as SUMMARY,
 } from '../helpers/data.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
+import type { Database } from '../../src/store/database.js'
+import { insert, member, memoryDb, order } from '../cohorts/fixture-db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 
@@ -98,3 +100,37 @@ describe('CDNOW summaries from SQL', () => {
 })
 
 const HOLDOUT_DAYS = 1882
+
+describe('purchase days in the project time zone', () => {
+  /*
+   * One member with orders at 2024-01-01 10:00 and 20:00 UTC, and 2024-01-08 10:00 UTC; calibration end
+   * 2024-01-10, unit day. In UTC the first two are one purchase day: x = 1 (01-08), t_x = 7, T = 9. In
+   * Asia/Shanghai they fall on 01-01 18:00 and 01-02 04:00, two days: x = 2 (01-02, 01-08), t_x = 7, T = 9.
+   */
+  let db: Database
+  beforeAll(async () => {
+    db = await memoryDb()
+    await insert(db, 'members', [member(1, '2023-12-01 00:00:00')])
+    await insert(db, 'orders', [
+      order(1, '2024-01-01 10:00:00', 10),
+      order(1, '2024-01-01 20:00:00', 20),
+      order(1, '2024-01-08 10:00:00', 30),
+    ])
+  })
+  afterAll(async () => {
+    await db.close()
+  })
+
+  it('merges same-day purchases by the zone’s calendar days', async () => {
+    const at = async (timezone: string) => {
+      const r = await repeatBuyingSummaries(db.driver, {
+        calibrationEnd: '2024-01-10',
+        unit: 'day',
+        timezone,
+      })
+      return [r.x[0], r.tx[0], r.T[0], r.zbar[0]]
+    }
+    expect(await at('UTC')).toEqual([1, 7, 9, 30])
+    expect(await at('Asia/Shanghai')).toEqual([2, 7, 9, 25])
+  })
+})

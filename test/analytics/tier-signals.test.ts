@@ -24,7 +24,7 @@ const ids = Float64Array.from([1, 2, 3, 4])
 
 describe('tier downgrade warning', () => {
   it('is silent before the ledger has been synced', async () => {
-    const days = await downgradeDueDays(s.db.driver, '2026-03-01', ids)
+    const days = await downgradeDueDays(s.db.driver, '2026-02-28', ids, 'UTC')
     expect(Array.from(days).every(Number.isNaN)).toBe(true)
   })
 
@@ -38,8 +38,12 @@ describe('tier downgrade warning', () => {
         ('c', 3, TIMESTAMP '2025-01-01', 100, 0, 'silver', NULL, NULL, TIMESTAMP '2026-02-01')`,
       parameters: [],
     })
-    const days = await downgradeDueDays(s.db.driver, '2026-03-01', ids)
+    // Scores as of 2026-02-28 hold at its end, 2026-03-01 00:00 UTC.
+    const days = await downgradeDueDays(s.db.driver, '2026-02-28', ids, 'UTC')
     expect(Array.from(days)).toEqual([10, 45, NaN, NaN])
+    // In Asia/Shanghai the day ends 8 hours earlier, at 2026-02-28 16:00 UTC: 10 days and 8 hours, 45 and 8.
+    const shanghai = await downgradeDueDays(s.db.driver, '2026-02-28', ids, 'Asia/Shanghai')
+    expect(Array.from(shanghai, (d) => d * 24)).toEqual([248, 1088, NaN, NaN])
 
     const f = Object.fromEntries(
       CHURN_FEATURE_COLUMNS.map((c) => [c, new Float64Array(ids.length).fill(NaN)]),

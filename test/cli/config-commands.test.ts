@@ -59,7 +59,7 @@ describe('commands use the configured settings', () => {
     expect(text.code).toBe(0)
     expect(text.out).toMatch(/^engine +clickhouse +env MEMBERLENS_ENGINE$/m)
     expect(text.out).toMatch(/^lang +zh +flag$/m)
-    expect(text.out).toMatch(/^tz +UTC +default$/m)
+    expect(text.out).toMatch(/^tz +Asia\/Shanghai +default$/m)
     const ok = await run(['config', '--json'])
     expect(JSON.parse(ok.out).settings.engine).toEqual({
       value: 'clickhouse',
@@ -68,9 +68,10 @@ describe('commands use the configured settings', () => {
     })
   })
 
-  it('MEMBERLENS_TZ is the zone of timestamps without offset, below a mapping file’s timezone', async () => {
+  it('MEMBERLENS_INGEST_TZ is the zone of timestamps without offset, below a mapping file’s timezone; the project zone is not', async () => {
     const db = join(dir, 'tz.duckdb')
-    process.env['MEMBERLENS_TZ'] = 'Asia/Shanghai'
+    process.env['MEMBERLENS_INGEST_TZ'] = 'Asia/Shanghai'
+    process.env['MEMBERLENS_TZ'] = 'America/New_York'
     process.env['MEMBERLENS_DB'] = db
     expect((await run(['ingest', 'orders', join(dir, 'orders.csv'), '--quiet'])).code).toBe(0)
     const mapped = await run([

@@ -25,7 +25,7 @@ beforeAll(async () => {
   await mkdir(deep, { recursive: true })
   await writeFile(
     join(project, CONFIG_FILE),
-    'db: data/members.duckdb\ntz: Asia/Shanghai\nlang: zh\ncurrency: CNY\nledger: ledger\nlock_wait: 5\n',
+    'db: data/members.duckdb\ntz: Asia/Shanghai\nlang: zh\ncurrency: CNY\nledger: ledger\nlock_wait: 5\ningest_tz: Europe/London\n',
   )
   await mkdir(join(project, 'data'))
   await writeFile(join(project, 'data', 'members.duckdb'), '')
@@ -111,12 +111,19 @@ describe('configuration', () => {
     expect(lockWaitPolicy().timeoutMs).toBe(5000)
   })
 
-  it('leaves ingest its mapping file: the time zone and currency become fallbacks, not flags', async () => {
+  it('defaults the project time zone to Asia/Shanghai and the zone of naive timestamps at ingest to UTC', async () => {
+    const c = await loadConfig({ cwd: root, env: {} })
+    expect(c.settings.tz).toEqual({ value: 'Asia/Shanghai', source: { kind: 'default' } })
+    expect(c.settings.ingest_tz).toEqual({ value: 'UTC', source: { kind: 'default' } })
+  })
+
+  it('leaves ingest its mapping file: the ingest zone and currency become fallbacks, not flags', async () => {
     const cmd = command([], 'ingest')
     await applyConfig(cmd, { cwd: deep, env: {} })
+    // The project time zone (tz) never reaches ingest's --tz; the zone of naive timestamps is ingest_tz.
     expect(cmd.opts()['tz']).toBe('UTC')
     expect(cmd.opts()['currency']).toBeUndefined()
-    expect(configuredFallback('tz')).toBe('Asia/Shanghai')
+    expect(configuredFallback('ingest_tz')).toBe('Europe/London')
     expect(configuredFallback('currency')).toBe('CNY')
     expect(cmd.opts()['db']).toBe(join(project, 'data', 'members.duckdb'))
   })
@@ -152,7 +159,7 @@ describe('configuration', () => {
     )
     await writeFile(join(dir, CONFIG_FILE), 'database: a.duckdb\n')
     await expect(loadConfig({ cwd: dir, env: {} })).rejects.toThrow(
-      /:1: key "database": unknown setting \(known: db, engine, url, tz, lang, currency, ledger, lock_wait\)/,
+      /:1: key "database": unknown setting \(known: db, engine, url, tz, ingest_tz, lang, currency, ledger, lock_wait\)/,
     )
     await writeFile(join(dir, CONFIG_FILE), 'db: [a, b\n')
     await expect(loadConfig({ cwd: dir, env: {} })).rejects.toThrow(

@@ -71,6 +71,58 @@ afterAll(async () => {
 const grid = (t: RetentionTable) =>
   t.cohorts.map((c) => [c.cohort, c.dimension, c.size, c.cells.map((x) => [x.active, x.eligible])])
 
+describe('cohort retention in the project time zone', () => {
+  /*
+   * The same fixture read in Asia/Shanghai (+8 h), as of 2024-04-01 00:00 there (03-31 16:00 UTC):
+   *   m3 registers 02-01 07:00 → the February cohort; its 02-01 06:00 login precedes it, its 16:00 login is p0.
+   *   m4's order at 03-31 23:59:59 UTC is 04-01 07:59:59 local: after as-of, so February's p1 is m5 alone.
+   *   Jan {m1, m2}: p0 m1 + m2, p1 m2 (02-15), p2 m1 (03-02). Feb {m3, m4, m5}: p0 all three, p1 m5 (03-10).
+   */
+  it('counts cohorts and periods in local wall time', async () => {
+    const t = await getCohortRetention(db.driver, {
+      asOf: AS_OF,
+      periods: 3,
+      activity: 'any',
+      timezone: 'Asia/Shanghai',
+    })
+    expect(grid(t)).toEqual([
+      [
+        '2024-01-01',
+        null,
+        2,
+        [
+          [2, 2],
+          [1, 2],
+          [1, 2],
+          [0, 0],
+        ],
+      ],
+      [
+        '2024-02-01',
+        null,
+        3,
+        [
+          [3, 3],
+          [1, 3],
+          [0, 0],
+          [0, 0],
+        ],
+      ],
+      [
+        '2024-03-01',
+        null,
+        1,
+        [
+          [1, 1],
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ],
+      ],
+    ])
+  })
+})
+
 describe('cohort retention, monthly registration cohorts', () => {
   it('N-period form: counts, eligible members and incomplete cells', async () => {
     const t = await getCohortRetention(db.driver, { asOf: AS_OF, periods: 3, activity: 'any' })

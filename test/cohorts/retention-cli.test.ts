@@ -65,8 +65,33 @@ describe('retention CLI', () => {
     expect(stages.out.split('\r\n')[0]).toBe('stage,members,share,action')
     const rfm = await run(['rfm', '--json'])
     expect((JSON.parse(rfm.out) as { segments: unknown[] }).segments).toHaveLength(11)
-    const surv = await run(['survival', '--json'])
-    expect((JSON.parse(surv.out) as { groups: { members: number }[] }).groups[0]?.members).toBe(2)
+    // --as-of is a day in the project time zone: 2024-02-06 starts at 02-05 16:00 UTC in Asia/Shanghai, at
+    // 02-06 00:00 in UTC and at 02-06 05:00 UTC in New York. Member 1 bought on 01-06 and 02-06 at 00:00 UTC.
+    const rfmAt = async (tz: string) => {
+      const r = await run(['rfm', '--members', '--json', '--as-of', '2024-02-06', '--tz', tz])
+      const body = JSON.parse(r.out) as {
+        asOf: string
+        timeZone: string
+        scores: { memberId: number; frequency: number; recencyDays: number }[]
+      }
+      const m1 = body.scores.find((x) => x.memberId === 1)
+      return [body.asOf, body.timeZone, m1?.frequency, m1?.recencyDays]
+    }
+    expect(await rfmAt('Asia/Shanghai')).toEqual(['2024-02-06', 'Asia/Shanghai', 1, 30 + 16 / 24])
+    expect(await rfmAt('UTC')).toEqual(['2024-02-06', 'UTC', 1, 31])
+    expect(await rfmAt('America/New_York')).toEqual(['2024-02-06', 'America/New_York', 2, 5 / 24])
+    const stagesText = await run(['lifecycle', 'stages', '--as-of', '2024-02-06'])
+    expect(stagesText.out).toContain('Lifecycle stages as of 2024-02-06 00:00 Asia/Shanghai')
+    // As of 2024-03-02, the default 365 churn days leave no observable buyer; with 30 the horizon is 2024-02-01:
+    // member 1 (01-06, then 02-06 after a 31-day gap) churned at day 0, member 2 (first on 03-01) is left out.
+    const none = await run(['survival', '--json'])
+    expect((JSON.parse(none.out) as { groups: unknown[] }).groups).toEqual([])
+    const text = await run(['survival'])
+    expect(text.out).toContain('No buyer can be observed yet')
+    const surv = await run(['survival', '--json', '--churn-days', '30'])
+    const groups = (JSON.parse(surv.out) as { groups: { members: number; churned: number }[] })
+      .groups
+    expect(groups.map((g) => [g.members, g.churned])).toEqual([[1, 1]])
     const f = await run([
       'funnel',
       '--step',
@@ -84,6 +109,28 @@ describe('retention CLI', () => {
         (s) => s.members,
       ),
     ).toEqual([1, 1])
+    // The range is read in the project zone: member 3's page view at 2024-02-11 00:00 UTC is on 02-11 in
+    // Asia/Shanghai (08:00) but on 02-10 in New York (19:00).
+    const entered = async (tz: string) => {
+      const r = await run([
+        'funnel',
+        '--step',
+        'page_view',
+        '--step',
+        'add_to_cart',
+        '--from',
+        '2024-02-11',
+        '--to',
+        '2024-02-12',
+        '--tz',
+        tz,
+        '--json',
+      ])
+      const body = JSON.parse(r.out) as { results: { steps: { members: number }[] }[] }
+      return body.results[0]?.steps[0]?.members ?? 0
+    }
+    expect(await entered('Asia/Shanghai')).toBe(1)
+    expect(await entered('America/New_York')).toBe(0)
     expect(
       (await run(['funnel', '--step', 'page_view', '--from', '2024-02-01', '--to', '2024-03-01']))
         .code,

@@ -231,3 +231,49 @@ describe('period ranges', () => {
     ])
   })
 })
+
+describe('churn flows in the project time zone', () => {
+  /*
+   * One member, churn after 10 days: orders at 2024-01-31 20:00 UTC (02-01 04:00 in Asia/Shanghai) and
+   * 2024-03-31 20:00 UTC (04-01 04:00 there). The second order starts spell 2, a reactivation: in March when
+   * months are counted in UTC, in April when they are counted in Asia/Shanghai. A churn counts in a period only
+   * for a spell that started before the period: in UTC both spells did (January, March), so February and April
+   * each have a churn (10 days after each order); in Asia/Shanghai each spell starts inside the period it would
+   * churn in (February, April), so neither counts.
+   */
+  let zoned: Database
+  beforeAll(async () => {
+    zoned = await memoryDb()
+    await insert(zoned, 'members', [member(1, '2024-01-01 00:00:00')])
+    await insert(zoned, 'orders', [
+      order(1, '2024-01-31 20:00:00', 10),
+      order(1, '2024-03-31 20:00:00', 10),
+    ])
+  })
+  afterAll(async () => {
+    await zoned.close()
+  })
+
+  it('places the periods in the zone', async () => {
+    const flows = (timezone: string) =>
+      getChurnFlows(zoned.driver, {
+        from: '2024-02-01',
+        to: '2024-04-30',
+        grain: 'month',
+        config: { churnDays: 10 },
+        timezone,
+      })
+    const summary = (rows: Awaited<ReturnType<typeof flows>>) =>
+      rows.map((r) => [r.periodStart, r.churned, r.reactivated])
+    expect(summary(await flows('UTC'))).toEqual([
+      ['2024-02-01', 1, 0],
+      ['2024-03-01', 0, 1],
+      ['2024-04-01', 1, 0],
+    ])
+    expect(summary(await flows('Asia/Shanghai'))).toEqual([
+      ['2024-02-01', 0, 0],
+      ['2024-03-01', 0, 0],
+      ['2024-04-01', 0, 1],
+    ])
+  })
+})

@@ -3,12 +3,13 @@
  *
  * The simulator draws purchases by BG/NBD on a seasonal exposure clock starting at registration: λ ~
  * Gamma(r, α) per exposure week, and after every purchase the person drops out for good with probability
- * p ~ Beta(a, b). With churn after D days without a purchase, the curve measured from the first purchase has
- * its first step at exactly D: the members who never bought again within D days. For one member with first
+ * p ~ Beta(a, b). With churn after D days without a purchase, dated at the last purchase, the curve measured
+ * from the first purchase has its first step at day 0: the members who never bought again within D days. For one member with first
  * purchase after t₁ exposure weeks and τ exposure weeks in the D days that follow, BG/NBD gives
  *   P(no repurchase within D) = E[p] + (1 − E[p]) · ((α + t₁) / (α + t₁ + τ))^(r+1),
  * because p is independent of λ, and λ given a first purchase at t₁ is Gamma(r + 1, α + t₁). So the step's
- * hazard must equal the mean of these probabilities over the members at risk at D, within sampling error:
+ * hazard must equal the mean of these probabilities over the members at risk at 0 (first purchase at least D
+ * days before the data's end, so that the churn can be seen), within sampling error:
  * the standard error is √(Σ q(1 − q)) / n for independent Bernoulli(q) members (4 SE allowed). On top, the
  * allowance includes the cancel rate: cancelled orders are purchases of the BG/NBD process but not for the
  * lifecycle rules, which can turn a repurchase into none (bounded by the share of orders cancelled).
@@ -57,13 +58,13 @@ it('shows the planted drop-out at the first step of the curve, within sampling e
   const [curve] = await getSurvival(db.driver, { asOf, config: { churnDays: D } })
   const first = curve?.curve.steps[0]
   if (first === undefined) throw new Error('no step')
-  expect(first.time).toBeCloseTo(D, 9)
+  expect(first.time).toBe(0)
   const observed = first.events / first.atRisk
 
   const cal = buildCalendar(OPTIONS.end, OPTIONS.months)
   const { r, alpha, a, b } = truth.parameters.purchase
   const meanP = a / (a + b)
-  // At risk at D: first purchase at least D days before asOf.
+  // At risk at 0: first purchase at least D days before asOf.
   const atRiskBy = new Date(Date.parse(`${asOf}T00:00:00Z`) - D * 86_400_000)
     .toISOString()
     .slice(0, 19)

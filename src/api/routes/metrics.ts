@@ -25,7 +25,11 @@ const MetricsQuery = z.object({
     .union([z.string().max(500), z.array(z.string().max(500)).max(10)])
     .optional()
     .openapi({ example: 'region=浙江' }),
-  tz: z.string().max(64).default('UTC'),
+  tz: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: 'IANA zone (default: the project time zone)' }),
 })
 
 const MetricDefSchema = z
@@ -115,7 +119,7 @@ export function metricsRoutes(ctx: ApiContext): ApiRouter {
           grain: q.grain,
           by: q.by ?? [],
           where,
-          timezone: q.tz,
+          timezone: q.tz ?? ctx.timezone,
         }),
       )
       if (r.rows.length > ctx.maxRows)

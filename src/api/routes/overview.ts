@@ -54,7 +54,7 @@ export function overviewRoutes(ctx: ApiContext): ApiRouter {
     async (c) => {
       const q = c.req.valid('query')
       const o = await ctx.cache.get(`overview:${q.month ?? ''}`, () =>
-        ctx.timed(() => getOverview(ctx.driver, q.month)),
+        ctx.timed(() => getOverview(ctx.driver, q.month, { timezone: ctx.timezone })),
       )
       return c.json({ overview: o ?? null }, 200)
     },

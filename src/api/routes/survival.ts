@@ -66,7 +66,7 @@ export function survivalRoutes(ctx: ApiContext): ApiRouter {
       },
       responses: json(
         SurvivalSchema,
-        'Kaplan–Meier survival of time to churn (lifecycle rule), with intervals and the median lifetime',
+        'Kaplan–Meier survival of time to churn (lifecycle rule, dated at the last purchase; censored at asOf − churnDays), with intervals and the median lifetime',
       ),
     }),
     async (c) => {

@@ -58,17 +58,18 @@ export function treeRoutes(ctx: ApiContext): ApiRouter {
       summary: 'The metric tree for one period',
       security,
       request: {
-        query: z.object({ period: date.optional(), tz: z.string().max(64).default('UTC') }),
+        query: z.object({ period: date.optional(), tz: z.string().max(64).optional() }),
       },
       responses: json(TreeSchema, 'The metric tree with values, targets and status'),
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const t = await ctx.cache.get(`tree:${q.period ?? ''}:${q.tz}`, () =>
+      const tz = q.tz ?? ctx.timezone
+      const t = await ctx.cache.get(`tree:${q.period ?? ''}:${tz}`, () =>
         ctx.timed(() =>
           evaluateTree(ctx.driver, ctx.tree ?? DEFAULT_TREE, {
             ...(q.period ? { period: q.period } : {}),
-            timezone: q.tz,
+            timezone: tz,
           }),
         ),
       )

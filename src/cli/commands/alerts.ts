@@ -3,6 +3,8 @@
  * the alerts file that `memberlens serve` reads (it evaluates them after each ingest and on a schedule).
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
+import { formatInZone } from '../../core/time-zone.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { CHANGE_AGAINST, CHANGE_DIRECTIONS, type AlertCondition } from '../../alerts/alert-rule.js'
@@ -182,14 +184,16 @@ Examples:
       .description(
         'evaluate every rule now; store and deliver what fires (once per rule and period)',
       )
-      .option('--webhook <url>', 'POST alerts here (rules with their own webhook use theirs)'),
-  ).action(async (f: FileFlags & { webhook?: string }) => {
+      .option('--webhook <url>', 'POST alerts here (rules with their own webhook use theirs)')
+      .addOption(timeZoneOption()),
+  ).action(async (f: FileFlags & { webhook?: string; tz: string }) => {
     const db = await openDatabase(f.db, { readOnly: true })
     try {
       const service = new AlertService({
         driver: db.driver,
         store: storeOf(f),
         clock: systemClock,
+        timezone: f.tz,
         ...(f.webhook === undefined ? {} : { webhookUrl: f.webhook }),
       })
       const fired = await service.evaluate('manual')
@@ -219,16 +223,17 @@ Examples:
     alerts
       .command('history')
       .description('alerts that fired, newest first')
-      .addOption(new Option('--limit <n>', 'how many').default(20).argParser(Number)),
-  ).action((f: FileFlags & { limit: number }) => {
+      .addOption(new Option('--limit <n>', 'how many').default(20).argParser(Number))
+      .addOption(timeZoneOption()),
+  ).action((f: FileFlags & { limit: number; tz: string }) => {
     const events = storeOf(f).events({ limit: f.limit })
     if (f.json) printJson({ alerts: events })
     else
       process.stdout.write(
         `${table(
-          ['fired', 'rule', 'period', 'message', 'delivered'],
+          [`fired (${f.tz})`, 'rule', 'period', 'message', 'delivered'],
           events.map((e) => [
-            e.firedAt,
+            formatInZone(new Date(e.firedAt), f.tz).slice(0, 16),
             e.ruleName,
             e.label,
             e.message,

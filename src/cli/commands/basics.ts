@@ -3,6 +3,7 @@
  * only when it runs, so that building the command line stays cheap.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { InputError } from '../../core/errors.js'
 import { INGEST_TABLES, isIngestTable, type IngestTable } from '../../core/schema.js'
@@ -78,6 +79,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(
       new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
     )
+    .addOption(timeZoneOption())
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
@@ -136,7 +138,10 @@ export function registerDataCommands(program: Command): void {
       'mapping file (YAML or JSON): columns, ignore, timezone, date_format, currency, …',
     )
     .option('--ignore <columns>', 'comma-separated source columns to leave out')
-    .option('--tz <zone>', 'IANA zone of timestamps without offset (default UTC)')
+    .option(
+      '--tz <zone>',
+      'IANA zone of timestamps without offset (or the mapping file, MEMBERLENS_INGEST_TZ, ingest_tz; default UTC; not the project zone)',
+    )
     .option(
       '--date-format <fmt>',
       'strptime format of timestamps, e.g. "%d/%m/%Y %H:%M" (default ISO 8601)',
@@ -256,6 +261,7 @@ Examples:
     .description('members, buyers, revenue and activity for a month and for all time')
     .addOption(dbOption())
     .option('--month <YYYY-MM>', 'month to report (default: the month of the latest activity)')
+    .addOption(timeZoneOption())
     .addOption(jsonOption())
     .action(async (flags) => {
       const { runOverview } = await import('./overview.js')

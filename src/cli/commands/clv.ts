@@ -3,6 +3,7 @@
  * the sBG analysis of paid-membership renewals.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { writeFile } from 'node:fs/promises'
 import { Option, type Command } from 'commander'
 import pc from 'picocolors'
@@ -98,6 +99,7 @@ function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
     horizonMonths: f.horizon,
     annualDiscountRate: f.discountRate,
     margin: f.margin,
+    ...('tz' in f ? { timezone: f.tz } : {}),
   }
 }
 
@@ -114,10 +116,12 @@ export function registerClvCommands(program: Command): void {
         'fit the models on every member’s purchases, score each member (P(alive), expected purchases, CLV) and store the run',
       ),
   )
+    .addOption(timeZoneOption())
     .addHelpText(
       'after',
       `
-Summaries follow the CDNOW convention: same-day purchases are one transaction; x = repeat days.
+Summaries follow the CDNOW convention: same-day purchases are one transaction; x = repeat days. Days are
+calendar days in the project time zone (--tz; the default calibration end is the last purchase day there).
 Scores go to the member_scores table, the run to model_runs; \`memberlens clv predict\` lists them.
 
 Examples:

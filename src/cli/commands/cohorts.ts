@@ -3,6 +3,7 @@
  * acquisition payback; any cell can be saved as a segment.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { systemClock } from '../../core/clock.js'
@@ -37,11 +38,11 @@ import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
 import { saveSegment } from '../../engine/segments/segment-store.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
-  asOfOption,
+  zonedAsOfOption,
   dbOption,
   outputOptions,
   parseWith,
-  resolveAsOf,
+  resolveZonedAsOf,
   toCsv,
   withDb,
 } from '../validations/retention.js'
@@ -56,6 +57,7 @@ interface CohortFlags extends EngineFlags {
   from?: string
   to?: string
   asOf?: string
+  tz: string
   by?: string
   form: string
   brackets?: string
@@ -117,7 +119,7 @@ export function renderRetention(t: RetentionTable): string {
       ]),
     )
   }
-  const title = `${t.form === 'unbounded' ? 'Unbounded' : 'N-period'} retention · ${t.spec.anchor} cohorts by ${t.spec.grain} · activity ${t.spec.activity} · as of ${t.spec.asOf}`
+  const title = `${t.form === 'unbounded' ? 'Unbounded' : 'N-period'} retention · ${t.spec.anchor} cohorts by ${t.spec.grain} · activity ${t.spec.activity} · as of ${t.spec.asOf.length > 10 ? t.spec.asOf.slice(0, 16) : `${t.spec.asOf} 00:00`} ${t.spec.timezone ?? 'UTC'}`
   return [
     pc.bold(title),
     ...out,
@@ -191,7 +193,8 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
   // commander has checked --form against RETENTION_FORMS.
   const form = flags.form as RetentionForm
   const run = async (driver: Driver): Promise<void> => {
-    const asOf = await resolveAsOf(driver, flags.asOf)
+    // Periods, --as-of, --from and --to are counted in the project time zone.
+    const asOf = (await resolveZonedAsOf(driver, flags.asOf, flags.tz)).local
     if (flags.by !== undefined) parseWith(dimensionSchema, flags.by, '--by value')
     const spec: CohortSpec = parseWith(cohortSpecSchema, {
       anchor: flags.anchor,
@@ -199,6 +202,7 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
       activity: flags.activity,
       periods: Number(flags.periods),
       asOf,
+      timezone: flags.tz,
       ...(flags.from === undefined ? {} : { from: flags.from }),
       ...(flags.to === undefined ? {} : { to: flags.to }),
       ...(flags.by === undefined ? {} : { dimension: flags.by }),
@@ -220,6 +224,7 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
               grain: spec.grain,
               activity: spec.activity,
               asOf,
+              timezone: flags.tz,
               cohort: flags.cohort,
               ...(flags.period === undefined ? {} : { period: Number(flags.period) }),
               unbounded: form === 'unbounded',
@@ -271,6 +276,7 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
         grain: spec.grain,
         periods: spec.periods,
         asOf,
+        timezone: flags.tz,
         ...(spec.from ? { from: spec.from } : {}),
         ...(spec.to ? { to: spec.to } : {}),
       })
@@ -332,7 +338,12 @@ function parseError(field: string, reason: string): InputError {
  * The retention part of the demo's main job: the monthly registration-cohort table of the last 12 cohorts
  * (12 periods, any activity) and the lifecycle stage sizes, as of the day after the latest activity.
  */
-export async function renderRetentionSummary(driver: Driver, asOf: string): Promise<string> {
+/** The demo's retention summary as of the day `asOf` (YYYY-MM-DD) in the project time zone `timezone`. */
+export async function renderRetentionSummary(
+  driver: Driver,
+  asOf: string,
+  timezone = 'UTC',
+): Promise<string> {
   const from = new Date(Date.parse(`${asOf}T00:00:00Z`))
   from.setUTCMonth(from.getUTCMonth() - 12, 1)
   const t = await getCohortRetention(driver, {
@@ -340,13 +351,15 @@ export async function renderRetentionSummary(driver: Driver, asOf: string): Prom
     periods: 11,
     asOf,
     from: from.toISOString().slice(0, 10),
+    timezone,
   })
-  const stages = await getStageCounts(driver, asOf)
+  const at = await resolveZonedAsOf(driver, asOf, timezone)
+  const stages = await getStageCounts(driver, at.instant)
   const total = stages.reduce((sum, c) => sum + c.members, 0)
   return [
     renderRetention(t),
     '',
-    pc.bold(`Lifecycle stages as of ${asOf}`),
+    pc.bold(`Lifecycle stages as of ${at.label}`),
     table(
       ['stage', 'members', 'share'],
       stages.map((c) => [
@@ -382,7 +395,8 @@ export function registerCohortCommands(program: Command): void {
     )
     .option('--from <date>', 'first cohort (anchor on or after)')
     .option('--to <date>', 'cohorts anchored before this date')
-    .addOption(asOfOption())
+    .addOption(zonedAsOfOption())
+    .addOption(timeZoneOption())
     .option(
       '--by <dimension>',
       'split: registration_channel, region, city, gender, first_order_channel, experiment:<id>, attribute:<key>',

@@ -7,7 +7,8 @@ import { lockLedgerDir } from '../../ledger/stores/dir-lock.js'
 import { labelFeedback } from '../../analytics/voice-label.js'
 import { bulkReplayOrderHistory } from '../../analytics/loyalty-bulk-replay.js'
 import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
-import { systemClock, type Clock } from '../../core/clock.js'
+import { fixedClock, systemClock, type Clock } from '../../core/clock.js'
+import { addDays, startOfDayIn } from '../../core/time-zone.js'
 import { ConfigError } from '../../core/errors.js'
 import type { IngestTable } from '../../core/schema.js'
 import { sql } from '../../engine/sql/fragment.js'
@@ -53,6 +54,8 @@ export interface DemoFlags {
   months: number
   seed: number
   end: string
+  /** The project time zone: the simulated world ends at the start of the day after `end` in it. */
+  tz: string
   json: boolean
   quiet: boolean
 }
@@ -97,16 +100,18 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       progress.update(done)
     }
     progress.stop()
-    const overview = await getOverview(db.driver)
-    const tree = await evaluateTree(db.driver, DEFAULT_TREE)
+    const overview = await getOverview(db.driver, undefined, { timezone: flags.tz })
+    const tree = await evaluateTree(db.driver, DEFAULT_TREE, { timezone: flags.tz })
     // The loyalty program first: its synced tiers and points buckets feed the early-warning signals of the
-    // risk scoring (tier_downgrade_due, points_expiring).
+    // risk scoring (tier_downgrade_due, points_expiring). The ledger's clock is the end of the simulated world,
+    // not today: replayed later, the wall clock would put the ledger past the points it then warns about.
     progress.phase('replaying the loyalty program', 1)
-    const loyalty = await runDemoLoyalty(db, join(workDir, 'demo-ledger'), systemClock)
+    const worldEnd = fixedClock(startOfDayIn(addDays(flags.end, 1), flags.tz))
+    const loyalty = await runDemoLoyalty(db, join(workDir, 'demo-ledger'), worldEnd)
     progress.stop()
     // The sentiment of the feedback texts, for the catalog's negative-text share (as `voice label` does).
     const sentiment = await labelFeedback(db.driver, { clock: systemClock })
-    const models = await runDemoModels(db.driver, systemClock)
+    const models = await runDemoModels(db.driver, systemClock, { timeZone: flags.tz })
     const seconds = (performance.now() - started) / 1000
     if (flags.json) {
       printJson({
@@ -127,9 +132,9 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       process.stdout.write(`${renderIngest(reports)}\n\n`)
       process.stdout.write(`${renderOverview(overview)}\n\n`)
       process.stdout.write(`${renderTree(tree)}\n\n`)
-      const asOf = await findDefaultAsOf(db.driver)
+      const asOf = await findDefaultAsOf(db.driver, flags.tz)
       if (asOf !== undefined)
-        process.stdout.write(`${await renderRetentionSummary(db.driver, asOf)}\n\n`)
+        process.stdout.write(`${await renderRetentionSummary(db.driver, asOf, flags.tz)}\n\n`)
       process.stdout.write(`${renderDemoModels(models)}\n\n`)
       process.stdout.write(
         `${pc.bold('Loyalty program')}\n  ${
@@ -159,10 +164,10 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
 async function serveDashboard(flags: DemoFlags): Promise<void> {
   let server: RunningServer
   try {
-    server = await startServer({ db: flags.db, host: '127.0.0.1', port: flags.port })
+    server = await startServer({ db: flags.db, host: '127.0.0.1', port: flags.port, tz: flags.tz })
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e
-    server = await startServer({ db: flags.db, host: '127.0.0.1', port: 0 })
+    server = await startServer({ db: flags.db, host: '127.0.0.1', port: 0, tz: flags.tz })
   }
   process.stdout.write(
     `${pc.bold('Dashboard')}: ${server.dashboardUrl}\n${pc.dim(`API reference: ${server.url}/docs · stop with Ctrl+C · skip this step with --no-serve`)}\n`,

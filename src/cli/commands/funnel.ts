@@ -2,6 +2,8 @@
  * `memberlens funnel`: key-event completion (关键事件完成率) over ordered steps within a conversion window.
  * @module
  */
+import { utcTimestampText, wallTimeIn } from '../../core/time-zone.js'
+import { timeZoneOption } from '../time-zone-option.js'
 import { Command } from 'commander'
 import pc from 'picocolors'
 import { InputError } from '../../core/errors.js'
@@ -23,6 +25,7 @@ import { addEngineOptions, withEngine, type EngineFlags } from '../engine-option
 
 interface FunnelFlags extends EngineFlags {
   db: string
+  tz: string
   step: string[]
   window?: string
   from?: string
@@ -58,8 +61,9 @@ export function registerFunnelCommands(program: Command): void {
       [] as string[],
     )
     .option('--window <days>', 'days from the first step to complete the others (default 7)')
-    .option('--from <date>', 'first steps on or after this date')
-    .option('--to <date>', 'first steps before this date')
+    .option('--from <date>', 'first steps on or after this date (in the project time zone --tz)')
+    .option('--to <date>', 'first steps before this date (in the project time zone --tz)')
+    .addOption(timeZoneOption())
     .option('--by <dimension>', 'split by a member dimension')
     .option(
       '--config <file>',
@@ -97,8 +101,14 @@ Examples:
         ...(flags.by === undefined ? {} : { dimension: flags.by }),
       })
       await withEngine(flags, async (driver) => {
-        const results = await getFunnel(driver, spec)
-        if (flags.json) return printJson({ spec, results })
+        // The range is read in the project time zone; the builder takes UTC instants.
+        const inZone = (t: string) => utcTimestampText(wallTimeIn(t, flags.tz))
+        const results = await getFunnel(driver, {
+          ...spec,
+          from: inZone(spec.from),
+          to: inZone(spec.to),
+        })
+        if (flags.json) return printJson({ spec, timeZone: flags.tz, results })
         if (flags.csv) {
           return void process.stdout.write(
             toCsv(
@@ -131,7 +141,7 @@ Examples:
           return void process.stdout.write('No member reached the first step in the range.\n')
         for (const r of results) {
           process.stdout.write(
-            `${pc.bold(`Funnel${r.dimension === null ? '' : ` · ${r.dimension}`} (${spec.from} … ${spec.to}, window ${spec.windowDays} d)`)}\n`,
+            `${pc.bold(`Funnel${r.dimension === null ? '' : ` · ${r.dimension}`} (${spec.from} … ${spec.to} ${flags.tz}, window ${spec.windowDays} d)`)}\n`,
           )
           process.stdout.write(
             `${table(

@@ -32,8 +32,8 @@ export async function runIngest(
   const results: Array<IngestReport | PresetReport> = []
   try {
     if (preset) {
-      // A flag, then MEMBERLENS_TZ / memberlens.config.yaml (a preset has no mapping file).
-      const presetZone = flags.tz ?? configuredFallback('tz')
+      // A flag, then MEMBERLENS_INGEST_TZ / ingest_tz in memberlens.config.yaml (a preset has no mapping file).
+      const presetZone = flags.tz ?? configuredFallback('ingest_tz')
       for (const file of files) {
         const watch = watchPhases(db, progress)
         try {
@@ -71,8 +71,9 @@ export async function runIngest(
         ...(fromFile.ignore ?? []),
         ...(flags.ignore ? flags.ignore.split(',').map((s) => s.trim()) : []),
       ]
-      // A flag, then the mapping file, then MEMBERLENS_TZ / memberlens.config.yaml.
-      const timezone = flags.tz ?? fromFile.timezone ?? configuredFallback('tz')
+      // A flag, then the mapping file, then MEMBERLENS_INGEST_TZ / ingest_tz in memberlens.config.yaml. Never
+      // the project time zone: it says how to count days, not how the source wrote its timestamps.
+      const timezone = flags.tz ?? fromFile.timezone ?? configuredFallback('ingest_tz')
       const dateFormat = flags.dateFormat ?? fromFile.date_format
       const currency = flags.currency ?? fromFile.currency ?? configuredFallback('currency')
       const delimiter = flags.delimiter ?? fromFile.delimiter

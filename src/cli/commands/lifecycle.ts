@@ -3,6 +3,7 @@
  * recommended action per stage, transitions between two dates, stage sizes over time, churn by period.
  * @module
  */
+import { addTimeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
@@ -21,19 +22,20 @@ import {
 } from '../../engine/lifecycle/lifecycle-transitions.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
-  asOfOption,
+  zonedAsOfOption,
   checkInstant,
   dbOption,
   outputOptions,
   parseWith,
   readConfigFile,
-  resolveAsOf,
+  resolveZonedAsOf,
   toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
 interface Common extends EngineFlags {
   db: string
+  tz: string
   config?: string
   lang: 'en' | 'zh'
   json: boolean
@@ -58,6 +60,7 @@ function common(cmd: Command): Command {
   addEngineOptions(cmd)
     .addOption(dbOption())
     .option('--config <file>', 'lifecycle rules (YAML or JSON), see examples/lifecycle.yaml')
+  addTimeZoneOption(cmd)
   cmd.addOption(new Option('--lang <lang>', 'stage names').choices(['en', 'zh']).default('en'))
   for (const o of outputOptions()) cmd.addOption(o)
   return cmd
@@ -87,12 +90,12 @@ Examples:
       .command('stages', { isDefault: true })
       .description('stage sizes as of a date, with the recommended action'),
   )
-    .addOption(asOfOption())
+    .addOption(zonedAsOfOption())
     .action(async (flags: Common & { asOf?: string }) => {
       const config = await loadLifecycleConfig(flags.config)
       await withEngine(flags, async (driver) => {
-        const asOf = await resolveAsOf(driver, flags.asOf)
-        const counts = await getStageCounts(driver, asOf, config)
+        const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
+        const counts = await getStageCounts(driver, at.instant, config)
         const actions = stageActions(config)
         const total = counts.reduce((s, c) => s + c.members, 0)
         const rows = counts.map((c) => ({
@@ -100,7 +103,8 @@ Examples:
           share: total > 0 ? c.members / total : 0,
           action: actions[c.stage],
         }))
-        if (flags.json) return printJson({ asOf, config, stages: rows })
+        if (flags.json)
+          return printJson({ asOf: at.local, timeZone: at.zone, config, stages: rows })
         if (flags.csv)
           return void process.stdout.write(
             toCsv(
@@ -109,7 +113,7 @@ Examples:
             ),
           )
         process.stdout.write(
-          `${pc.bold(`Lifecycle stages as of ${asOf}`)} (${fmt(total)} members)\n`,
+          `${pc.bold(`Lifecycle stages as of ${at.label}`)} (${fmt(total)} members)\n`,
         )
         process.stdout.write(
           `${table(
@@ -130,13 +134,12 @@ Examples:
     .action(async (flags: Common & { from: string; to: string }) => {
       const config = await loadLifecycleConfig(flags.config)
       await withEngine(flags, async (driver) => {
-        const flows = await getStageTransitions(
-          driver,
-          checkInstant('--from', flags.from),
-          checkInstant('--to', flags.to),
-          config,
-        )
-        if (flags.json) return printJson({ from: flags.from, to: flags.to, flows })
+        // Both dates are wall times in the project time zone.
+        const from = await resolveZonedAsOf(driver, checkInstant('--from', flags.from), flags.tz)
+        const to = await resolveZonedAsOf(driver, checkInstant('--to', flags.to), flags.tz)
+        const flows = await getStageTransitions(driver, from.instant, to.instant, config)
+        if (flags.json)
+          return printJson({ from: flags.from, to: flags.to, timeZone: flags.tz, flows })
         if (flags.csv)
           return void process.stdout.write(
             toCsv(
@@ -144,7 +147,7 @@ Examples:
               flows.map((f) => [f.from, f.to, f.members]),
             ),
           )
-        process.stdout.write(`${pc.bold(`Stage flows ${flags.from} → ${flags.to}`)}\n`)
+        process.stdout.write(`${pc.bold(`Stage flows ${from.label} → ${to.label}`)}\n`)
         process.stdout.write(
           `${table(
             ['from', 'to', 'members'],
@@ -166,8 +169,9 @@ Examples:
           to: checkInstant('--to', flags.to),
           grain: flags.grain,
           config,
+          timezone: flags.tz,
         })
-        if (flags.json) return printJson({ history: rows })
+        if (flags.json) return printJson({ timeZone: flags.tz, history: rows })
         const header = ['period', 'as_of', ...LIFECYCLE_STAGES]
         const body = rows.map((r) => [
           r.periodStart,
@@ -200,8 +204,10 @@ Examples:
           to: checkInstant('--to', flags.to),
           grain: flags.grain,
           config,
+          timezone: flags.tz,
         })
-        if (flags.json) return printJson({ churnDays: config.churnDays, periods: rows })
+        if (flags.json)
+          return printJson({ churnDays: config.churnDays, timeZone: flags.tz, periods: rows })
         if (flags.csv)
           return void process.stdout.write(
             toCsv(

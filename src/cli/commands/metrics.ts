@@ -30,6 +30,7 @@ import {
   type TreeResult,
 } from '../../engine/metrics/tree.js'
 import { DEFAULT_DB_PATH } from '../../store/db-path.js'
+import { timeZoneOption } from '../time-zone-option.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { printJson, table } from '../output.js'
 
@@ -295,7 +296,7 @@ export function registerMetricsCommands(program: Command): void {
       collect,
       [],
     )
-    .option('--tz <zone>', 'IANA zone in which days and months are counted', 'UTC')
+    .addOption(timeZoneOption())
     .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)
@@ -375,7 +376,7 @@ export function registerMetricsCommands(program: Command): void {
       'period to evaluate (any date in it); default: the last complete period of the data',
     )
     .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
-    .option('--tz <zone>', 'IANA zone in which days and months are counted', 'UTC')
+    .addOption(timeZoneOption())
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)
     .action(async (flags) => {

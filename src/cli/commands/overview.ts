@@ -5,9 +5,9 @@ import { fmt, keyValues, pct, printJson } from '../output.js'
 
 export async function runOverview(
   driver: Driver,
-  flags: { month?: string; json: boolean },
+  flags: { month?: string; tz: string; json: boolean },
 ): Promise<void> {
-  const overview = await getOverview(driver, flags.month)
+  const overview = await getOverview(driver, flags.month, { timezone: flags.tz })
   if (flags.json) {
     printJson({ overview: overview ?? null })
     return

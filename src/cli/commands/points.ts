@@ -3,6 +3,8 @@
  * `--ledger` is a directory (the embedded PGlite store, default ./memberlens-ledger) or a postgres:// URL.
  * @module
  */
+import { DEFAULT_TIME_ZONE, formatInZone } from '../../core/time-zone.js'
+import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { systemClock } from '../../core/clock.js'
@@ -239,6 +241,7 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(timeZoneOption())
     .addOption(jsonOption())
     .action(async (raw) => {
       const f = parseFlags(readFlagsSchema, raw)
@@ -248,7 +251,7 @@ export function registerPointsCommands(program: Command): void {
         if (f.json) printJson({ at, ...r })
         else
           process.stdout.write(
-            `expired ${fmt(r.points)} points of ${fmt(r.members)} members at ${at.toISOString()}\n`,
+            `expired ${fmt(r.points)} points of ${fmt(r.members)} members at ${formatInZone(at, f.tz ?? DEFAULT_TIME_ZONE)}\n`,
           )
       })
     })
@@ -259,9 +262,11 @@ export function registerPointsCommands(program: Command): void {
     .argument('<member>', 'member id')
     .addOption(ledgerOption())
     .addOption(atOption())
+    .addOption(timeZoneOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(readFlagsSchema, raw)
+      const tz = f.tz ?? DEFAULT_TIME_ZONE
       await withLedger(
         f,
         async (ledger) => {
@@ -276,15 +281,12 @@ export function registerPointsCommands(program: Command): void {
               ['spendable', fmt(b.available)],
               ['pending', fmt(b.pending)],
               ['debt (returns)', fmt(b.debt)],
-              ['tier', `${b.tier} since ${b.tierSince.toISOString().slice(0, 10)}`],
-              [
-                'downgrade due',
-                b.downgradeDueAt ? b.downgradeDueAt.toISOString().slice(0, 10) : '–',
-              ],
+              ['tier', `${b.tier} since ${formatInZone(b.tierSince, tz)}`],
+              ['downgrade due', b.downgradeDueAt ? formatInZone(b.downgradeDueAt, tz) : '–'],
               [
                 'next expiry',
                 b.nextExpiry
-                  ? `${fmt(b.nextExpiry.points)} on ${b.nextExpiry.at.toISOString().slice(0, 10)}`
+                  ? `${fmt(b.nextExpiry.points)} at ${formatInZone(b.nextExpiry.at, tz)}`
                   : '–',
               ],
             ])}\n`,
@@ -300,9 +302,11 @@ export function registerPointsCommands(program: Command): void {
     .argument('<member>', 'member id')
     .addOption(ledgerOption())
     .option('--limit <n>', 'entries', '50')
+    .addOption(timeZoneOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(readFlagsSchema, raw)
+      const tz = f.tz ?? DEFAULT_TIME_ZONE
       await withLedger(
         f,
         async (ledger) => {
@@ -313,10 +317,10 @@ export function registerPointsCommands(program: Command): void {
           }
           process.stdout.write(
             `${table(
-              ['entry', 'time', 'kind', 'points', 'reason', 'source'],
+              ['entry', `time (${tz})`, 'kind', 'points', 'reason', 'source'],
               entries.map((e) => [
                 String(e.entryId),
-                e.occurredAt.toISOString().replace('T', ' ').slice(0, 19),
+                formatInZone(e.occurredAt, tz).slice(0, 16),
                 e.kind,
                 `${e.points > 0 ? '+' : ''}${fmt(e.points)}`,
                 e.reason,

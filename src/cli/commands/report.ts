@@ -3,6 +3,8 @@ import { writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import { buildHtmlReport, type ReportLang } from '../../analytics/report.js'
 import { systemClock } from '../../core/clock.js'
+import { formatInZone } from '../../core/time-zone.js'
+import { timeZoneOption } from '../time-zone-option.js'
 import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
 
 export function registerReportCommands(program: Command): void {
@@ -15,18 +17,22 @@ export function registerReportCommands(program: Command): void {
     .option('--period <YYYY-MM>', 'month to report (default: the last complete month of the data)')
     .addOption(new Option('--lang <lang>', 'language').choices(['en', 'zh']).default('en'))
     .requiredOption('--out <file>', 'HTML file to write')
-    .action(async (flags: { db: string; period?: string; lang: ReportLang; out: string }) => {
-      const db = await openDatabase(flags.db, { readOnly: true })
-      try {
-        const html = await buildHtmlReport(db.driver, {
-          ...(flags.period === undefined ? {} : { period: flags.period }),
-          lang: flags.lang,
-          generatedAt: systemClock.now().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-        })
-        await writeFile(flags.out, html)
-        process.stdout.write(`wrote ${flags.out} (${Math.round(html.length / 1024)} kB)\n`)
-      } finally {
-        await db.close()
-      }
-    })
+    .addOption(timeZoneOption())
+    .action(
+      async (flags: { db: string; period?: string; lang: ReportLang; out: string; tz: string }) => {
+        const db = await openDatabase(flags.db, { readOnly: true })
+        try {
+          const html = await buildHtmlReport(db.driver, {
+            ...(flags.period === undefined ? {} : { period: flags.period }),
+            lang: flags.lang,
+            timezone: flags.tz,
+            generatedAt: formatInZone(systemClock.now(), flags.tz),
+          })
+          await writeFile(flags.out, html)
+          process.stdout.write(`wrote ${flags.out} (${Math.round(html.length / 1024)} kB)\n`)
+        } finally {
+          await db.close()
+        }
+      },
+    )
 }

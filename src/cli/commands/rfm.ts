@@ -3,25 +3,27 @@
  * member's scores.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { RFM_SEGMENT_NAMES, rfmConfigSchema, type RfmConfig } from '../../engine/rfm/rfm-config.js'
 import { getRfmMovement, getRfmScores, getRfmSummary } from '../../engine/rfm/rfm-scores.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
-  asOfOption,
+  zonedAsOfOption,
   checkInstant,
   dbOption,
   outputOptions,
   parseWith,
   readConfigFile,
-  resolveAsOf,
+  resolveZonedAsOf,
   toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
 interface RfmFlags extends EngineFlags {
   db: string
+  tz: string
   asOf?: string
   compare?: string
   members: boolean
@@ -47,8 +49,9 @@ export function registerRfmCommands(program: Command): void {
   const cmd = addEngineOptions(program.command('rfm'))
     .description('RFM scores and named segments: sizes, value, movement between dates')
     .addOption(dbOption())
-    .addOption(asOfOption())
+    .addOption(zonedAsOfOption())
     .option('--compare <date>', 'show movement between segments from this earlier date to --as-of')
+    .addOption(timeZoneOption())
     .option('--members', 'every scored member (use with --csv or --json)', false)
     .option(
       '--config <file>',
@@ -72,10 +75,11 @@ Examples:
     .action(async (flags: RfmFlags) => {
       const config = await loadRfmConfig(flags.config)
       await withEngine(flags, async (driver) => {
-        const asOf = await resolveAsOf(driver, flags.asOf)
+        const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
+        const asOf = at.instant
         if (flags.members) {
           const scores = await getRfmScores(driver, asOf, config)
-          if (flags.json) return printJson({ asOf, scores })
+          if (flags.json) return printJson({ asOf: at.local, timeZone: at.zone, scores })
           return void process.stdout.write(
             toCsv(
               [
@@ -104,13 +108,19 @@ Examples:
           )
         }
         if (flags.compare !== undefined) {
-          const moves = await getRfmMovement(
+          const from = await resolveZonedAsOf(
             driver,
             checkInstant('--compare', flags.compare),
-            asOf,
-            config,
+            flags.tz,
           )
-          if (flags.json) return printJson({ from: flags.compare, to: asOf, movement: moves })
+          const moves = await getRfmMovement(driver, from.instant, asOf, config)
+          if (flags.json)
+            return printJson({
+              from: from.local,
+              to: at.local,
+              timeZone: at.zone,
+              movement: moves,
+            })
           if (flags.csv)
             return void process.stdout.write(
               toCsv(
@@ -118,7 +128,7 @@ Examples:
                 moves.map((m) => [m.from, m.to, m.members]),
               ),
             )
-          process.stdout.write(`${pc.bold(`RFM movement ${flags.compare} → ${asOf}`)}\n`)
+          process.stdout.write(`${pc.bold(`RFM movement ${from.label} → ${at.label}`)}\n`)
           return void process.stdout.write(
             `${table(
               ['from', 'to', 'members'],
@@ -131,7 +141,8 @@ Examples:
           )
         }
         const summary = await getRfmSummary(driver, asOf, config)
-        if (flags.json) return printJson({ asOf, config, segments: summary })
+        if (flags.json)
+          return printJson({ asOf: at.local, timeZone: at.zone, config, segments: summary })
         if (flags.csv)
           return void process.stdout.write(
             toCsv(
@@ -157,7 +168,7 @@ Examples:
               ]),
             ),
           )
-        process.stdout.write(`${pc.bold(`RFM segments as of ${asOf}`)}\n`)
+        process.stdout.write(`${pc.bold(`RFM segments as of ${at.label}`)}\n`)
         process.stdout.write(
           `${table(
             [

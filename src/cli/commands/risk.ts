@@ -4,6 +4,7 @@
  * and churn-class segments for campaign tools. Definitions: docs/models.md.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { writeFile } from 'node:fs/promises'
 import { Option, type Command } from 'commander'
 import pc from 'picocolors'
@@ -112,6 +113,7 @@ Examples:
     )
     .option('--reasons <n>', 'reason codes per member', '3')
     .option('--top <n>', 'highest-risk members to print', '10')
+    .addOption(timeZoneOption())
     .option('--json', 'machine-readable JSON on stdout (summary and the top members)', false)
     .action(async (flags: unknown) => {
       const f = parseFlags(riskScoreFlagsSchema, flags)
@@ -122,6 +124,7 @@ Examples:
           {
             earlyWarning,
             reasons: f.reasons,
+            timeZone: f.tz,
             ...(f.run === undefined ? {} : { runId: f.run }),
             ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
           },
@@ -465,10 +468,15 @@ async function orSkip<T>(fn: () => Promise<T>): Promise<T | { skipped: string }>
 export async function runDemoModels(
   driver: DuckDbDriver,
   clock: Clock,
-  top = 10,
+  options: { readonly timeZone?: string; readonly top?: number } = {},
 ): Promise<DemoModels> {
+  const top = options.top ?? 10
   const clv = await orSkip(async () => {
-    const r = await runClv(driver, {}, clock)
+    const r = await runClv(
+      driver,
+      options.timeZone === undefined ? {} : { timezone: options.timeZone },
+      clock,
+    )
     return {
       runId: r.runId,
       model: r.purchase.kind,
@@ -478,7 +486,14 @@ export async function runDemoModels(
   })
   const risk = await orSkip(async () => {
     const trained = await trainRiskModel(driver, {}, clock)
-    const scored = await scoreRisk(driver, { earlyWarning: parseEarlyWarningConfig({}) }, clock)
+    const scored = await scoreRisk(
+      driver,
+      {
+        earlyWarning: parseEarlyWarningConfig({}),
+        ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }),
+      },
+      clock,
+    )
     // With CLV, the members worth saving first: at ≥ 50 % risk, by predicted CLV at risk.
     const list = await listRisk(
       driver,

@@ -3,6 +3,7 @@
  * email, WeChat and push tools.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
@@ -25,11 +26,11 @@ import {
 } from '../../engine/segments/segment-store.js'
 import { fmt, printJson, table } from '../output.js'
 import {
-  asOfOption,
+  zonedAsOfOption,
   dbOption,
   parseWith,
   readConfigFile,
-  resolveAsOf,
+  resolveZonedAsOf,
   withDb,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
@@ -154,22 +155,26 @@ Examples:
     .description('print a segment’s definition and its current size')
     .argument('<name>', 'segment name')
     .addOption(dbOption())
-    .addOption(asOfOption())
+    .addOption(zonedAsOfOption())
+    .addOption(timeZoneOption())
     .addOption(jsonOption())
     .action(
-      async (name: string, flags: EngineFlags & { db: string; asOf?: string; json: boolean }) => {
+      async (
+        name: string,
+        flags: EngineFlags & { db: string; asOf?: string; tz: string; json: boolean },
+      ) => {
         const s = await withDb(flags.db, (db) => getSegment(db.driver, name), false)
         await withEngine(flags, async (driver) => {
-          const asOf = await resolveAsOf(driver, flags.asOf)
+          const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
           const row = await driver.first<{ n: bigint }>(
-            sql`SELECT count(*) AS n FROM (${buildSegmentMembersQuery(driver.dialect, s.definition.filter, asOf)}) AS members`,
+            sql`SELECT count(*) AS n FROM (${buildSegmentMembersQuery(driver.dialect, s.definition.filter, at.instant)}) AS members`,
           )
           const members = Number(row?.n ?? 0)
-          if (flags.json) return printJson({ ...s, asOf, members })
+          if (flags.json) return printJson({ ...s, asOf: at.local, timeZone: at.zone, members })
           process.stdout.write(
             `${pc.bold(s.definition.name)}${s.definition.description ? ` — ${s.definition.description}` : ''}\n`,
           )
-          process.stdout.write(`members (as of ${asOf}): ${fmt(members)}\n`)
+          process.stdout.write(`members (as of ${at.label}): ${fmt(members)}\n`)
           process.stdout.write(`${JSON.stringify(s.definition.filter, null, 2)}\n`)
         })
       },
@@ -181,7 +186,8 @@ Examples:
     )
     .argument('<name>', 'segment name')
     .addOption(dbOption())
-    .addOption(asOfOption())
+    .addOption(zonedAsOfOption())
+    .addOption(timeZoneOption())
     .addOption(
       new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('csv'),
     )
@@ -189,11 +195,21 @@ Examples:
     .action(
       async (
         name: string,
-        flags: EngineFlags & { db: string; asOf?: string; format: ExportFormat; out?: string },
+        flags: EngineFlags & {
+          db: string
+          asOf?: string
+          tz: string
+          format: ExportFormat
+          out?: string
+        },
       ) => {
         const s = await withDb(flags.db, (db) => getSegment(db.driver, name), false)
         const rows = await withEngine(flags, async (driver) =>
-          getSegmentExportRows(driver, s.definition.filter, await resolveAsOf(driver, flags.asOf)),
+          getSegmentExportRows(
+            driver,
+            s.definition.filter,
+            (await resolveZonedAsOf(driver, flags.asOf, flags.tz)).instant,
+          ),
         )
         const text = formatExport(rows, flags.format)
         if (flags.out === undefined) return void process.stdout.write(text)

@@ -2,6 +2,7 @@
  * `memberlens serve` (the API and the dashboard) and `memberlens keys create|list|revoke`.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { existsSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -67,6 +68,8 @@ export interface ServeOptions {
   readonly idleMs?: number
   /** Milliseconds a request waits while another process holds the database (default 15000). */
   readonly lockWaitMs?: number
+  /** The project time zone (default UTC for a library caller; the CLI passes its setting). */
+  readonly tz?: string
 }
 
 /**
@@ -125,6 +128,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     store: new AlertStore(options.alerts ?? defaultAlertsPath(options.db), systemClock),
     clock: systemClock,
     ...(options.webhook === undefined ? {} : { webhookUrl: options.webhook }),
+    ...(options.tz === undefined ? {} : { timezone: options.tz }),
     log,
   })
   const app = createApp({
@@ -136,6 +140,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     alerts,
     log,
     currency: options.currency ?? 'CNY',
+    ...(options.tz === undefined ? {} : { timezone: options.tz }),
     ...(options.rate === undefined
       ? {}
       : { rate: { perSecond: options.rate, burst: 2 * options.rate } }),
@@ -284,6 +289,7 @@ export function registerServeCommands(program: Command): void {
     )
     .option('--alerts <file>', 'alert rules (default: memberlens.alerts.json beside the database)')
     .option('--webhook <url>', 'POST fired alerts here (rules may name their own)')
+    .addOption(timeZoneOption())
     .addOption(
       new Option('--alerts-every <minutes>', 'minutes between alert evaluations (0: off)')
         .default(60)

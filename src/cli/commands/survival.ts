@@ -3,6 +3,7 @@
  * by dimension.
  * @module
  */
+import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { getSurvival } from '../../analytics/survival.js'
@@ -10,11 +11,11 @@ import { SURVIVAL_ORIGINS, type SurvivalOrigin } from '../../engine/lifecycle/ch
 import { fmt, pct, printJson, table } from '../output.js'
 import { dimensionSchema } from '../../engine/cohorts/dimension.js'
 import {
-  asOfOption,
+  zonedAsOfOption,
   dbOption,
   outputOptions,
   parseWith,
-  resolveAsOf,
+  resolveZonedAsOf,
   toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
@@ -23,6 +24,7 @@ import { loadLifecycleConfig } from './lifecycle.js'
 
 interface SurvivalFlags extends EngineFlags {
   db: string
+  tz: string
   asOf?: string
   origin: SurvivalOrigin
   by?: string
@@ -41,7 +43,8 @@ export function registerSurvivalCommands(program: Command): void {
       'member lifetime: Kaplan–Meier curve of time to churn with censoring, median with CI',
     )
     .addOption(dbOption())
-    .addOption(asOfOption())
+    .addOption(zonedAsOfOption())
+    .addOption(timeZoneOption())
     .addOption(
       new Option('--origin <origin>', 'start of the clock')
         .choices(SURVIVAL_ORIGINS)
@@ -63,8 +66,9 @@ export function registerSurvivalCommands(program: Command): void {
     .addHelpText(
       'after',
       `
-Churn follows the lifecycle rules: a member is churned once churnDays pass without a purchase; members not
-churned by --as-of are censored there. Intervals: Greenwood variance, log-log transform; median interval by
+Churn follows the lifecycle rules (churnDays without a purchase) and is dated at the last purchase, so the
+curve moves from day 0. A churn is seen only churnDays later: members still buying after --as-of − churnDays
+are censored there, and members whose origin is after it are left out. Intervals: Greenwood variance, log-log transform; median interval by
 Brookmeyer–Crowley ("open" when the band never falls below 50 %).
 
 Examples:
@@ -83,9 +87,9 @@ Examples:
               '--churn-days value',
             )
       await withEngine(flags, async (driver) => {
-        const asOf = await resolveAsOf(driver, flags.asOf)
+        const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
         const groups = await getSurvival(driver, {
-          asOf,
+          asOf: at.instant,
           origin: flags.origin,
           config,
           confidence: Number(flags.confidence),
@@ -94,7 +98,13 @@ Examples:
             : { dimension: parseWith(dimensionSchema, flags.by, '--by value') }),
         })
         if (flags.json)
-          return printJson({ asOf, churnDays: config.churnDays, origin: flags.origin, groups })
+          return printJson({
+            asOf: at.local,
+            timeZone: at.zone,
+            churnDays: config.churnDays,
+            origin: flags.origin,
+            groups,
+          })
         if (flags.curve || flags.csv) {
           const rows = groups.flatMap((g) =>
             g.curve.steps.map((s) => [
@@ -115,9 +125,13 @@ Examples:
             ),
           )
         }
+        if (groups.length === 0)
+          return void process.stdout.write(
+            `No buyer can be observed yet: a churn is seen ${config.churnDays} days after the last purchase, and no first purchase is that far before ${at.label} (try a shorter --churn-days).\n`,
+          )
         const days = groups[0]?.checkpoints.map((c) => c.days) ?? []
         process.stdout.write(
-          `${pc.bold(`Time to churn (${config.churnDays} days without a purchase) from ${flags.origin}, as of ${asOf}`)}\n`,
+          `${pc.bold(`Time to churn (${config.churnDays} days without a purchase) from ${flags.origin}, as of ${at.label}`)}\n`,
         )
         process.stdout.write(
           `${table(

@@ -25,7 +25,7 @@ const modelFlags = {
   json: z.boolean().default(false),
 }
 
-export const clvFitFlagsSchema = z.object({ ...modelFlags }).strict()
+export const clvFitFlagsSchema = z.object({ ...modelFlags, tz: z.string().min(1) }).strict()
 export type ClvFitFlags = z.infer<typeof clvFitFlagsSchema>
 
 export const clvReportFlagsSchema = z

@@ -73,7 +73,9 @@ export const enrollFlagsSchema = z
   .object({ ...common, key: z.string(), birthday: z.string().optional() })
   .strict()
 
-export const readFlagsSchema = z.object({ ...common, limit: positiveInt.default(50) }).strict()
+export const readFlagsSchema = z
+  .object({ ...common, limit: positiveInt.default(50), tz: z.string().min(1).optional() })
+  .strict()
 
 export const reviewFlagsSchema = z
   .object({ ...common, key: z.string().optional(), reviewAt: isoTime.optional() })

@@ -12,6 +12,7 @@ import { ISO_INSTANT_RE } from '../../engine/cohorts/time-sql.js'
 import { findDefaultAsOf } from '../../engine/lifecycle/default-as-of.js'
 import type { Driver } from '../../engine/drivers/driver.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
+import { utcTimestampText, wallTimeIn } from '../../core/time-zone.js'
 
 /** Parses with a zod schema; failures become one InputError naming each flag (or config path). */
 export function parseWith<S extends z.ZodType>(
@@ -65,21 +66,56 @@ export async function withDb<T>(
   }
 }
 
-/** `--as-of` if given, else the day after the latest activity; an empty database is a user error. */
-export async function resolveAsOf(driver: Driver, flag: string | undefined): Promise<string> {
-  if (flag !== undefined) {
-    if (!ISO_INSTANT_RE.test(flag))
-      throw InputError.single({ field: '--as-of', value: flag, reason: 'expected YYYY-MM-DD' })
-    return flag
-  }
-  const found = await findDefaultAsOf(driver)
-  if (found === undefined) {
-    throw InputError.single({
-      reason: 'the database holds no orders or events yet: load some with `memberlens ingest`',
-    })
-  }
-  return found
+/** An "as of" moment in the project time zone: as the user reads it, and as the builders take it. */
+export interface ZonedAsOf {
+  /** The local date (or date and time) in `zone`, as given or found: `2026-11-01`. */
+  readonly local: string
+  readonly zone: string
+  /** The same moment as the engine's UTC timestamp text, `YYYY-MM-DD HH:MM:SS`, for the query builders. */
+  readonly instant: string
+  /** For text output: `2026-11-01 00:00 Asia/Shanghai`. */
+  readonly label: string
 }
+
+/**
+ * `--as-of` read as a wall time in the project time zone `zone` if given, else the start of the day after the
+ * latest activity (days counted in `zone`); an empty database is a user error.
+ */
+export async function resolveZonedAsOf(
+  driver: Driver,
+  flag: string | undefined,
+  zone: string,
+): Promise<ZonedAsOf> {
+  let local: string
+  if (flag !== undefined) {
+    if (!ISO_INSTANT_RE.test(flag) || Number.isNaN(Date.parse(flag.slice(0, 10))))
+      throw InputError.single({ field: '--as-of', value: flag, reason: 'expected YYYY-MM-DD' })
+    local = flag.replace('T', ' ')
+  } else {
+    const found = await findDefaultAsOf(driver, zone)
+    if (found === undefined) {
+      throw InputError.single({
+        reason: 'the database holds no orders or events yet: load some with `memberlens ingest`',
+      })
+    }
+    local = found
+  }
+  const at = wallTimeIn(local, zone)
+  const time = local.length > 10 ? local.slice(11, 16) : '00:00'
+  return {
+    local,
+    zone,
+    instant: utcTimestampText(at),
+    label: `${local.slice(0, 10)} ${time} ${zone}`,
+  }
+}
+
+/** `--as-of` for the commands that read it in the project time zone. */
+export const zonedAsOfOption = () =>
+  new Option(
+    '--as-of <date>',
+    'state at the start of this day in the project time zone --tz (default: the day after the latest activity)',
+  )
 
 /** Checks a date or instant flag (YYYY-MM-DD[ HH:MM[:SS]]) and returns it. */
 export function checkInstant(field: string, value: string): string {
@@ -90,11 +126,6 @@ export function checkInstant(field: string, value: string): string {
 }
 
 export const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
-export const asOfOption = () =>
-  new Option(
-    '--as-of <date>',
-    'state at the start of this day, UTC (default: the day after the latest activity)',
-  )
 export const outputOptions = () => [
   new Option('--json', 'machine-readable JSON on stdout').default(false).conflicts('csv'),
   new Option('--csv', 'CSV on stdout').default(false),

@@ -32,6 +32,7 @@ export const riskScoreFlagsSchema = z
     run: z.string().optional(),
     asOf: day.optional(),
     earlyWarning: z.string().min(1).optional(),
+    tz: z.string().min(1),
     reasons: z.coerce.number().int().min(1).max(16).default(3),
     top: z.coerce.number().int().min(0).max(10_000).default(10),
     json: z.boolean().default(false),

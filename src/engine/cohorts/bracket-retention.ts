@@ -67,7 +67,7 @@ export function buildBracketRetentionQuery(
     b AS (SELECT * FROM ${values}),
     days AS (
       SELECT DISTINCT cm.member_id, date_diff('day', CAST(cm.anchor_ts AS DATE), CAST(a.ts AS DATE)) AS d
-      FROM cm JOIN (${activityStream(spec.activity, spec.asOf)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
+      FROM cm JOIN (${activityStream(spec.activity, spec.asOf, dialect, spec.timezone)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
     ),
     hit AS (SELECT DISTINCT days.member_id AS member_id, b.idx AS idx FROM days JOIN b ON days.d BETWEEN b.lo AND b.hi),
     mb AS (

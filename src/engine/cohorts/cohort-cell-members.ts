@@ -35,7 +35,7 @@ export function buildCohortCellMembersQuery(dialect: SqlDialect, cell: CohortCel
   const k = periodIndex(cell.grain, sql`cm.cohort_start`, dialect.dateTrunc(cell.grain, sql`a.ts`))
   const cmp = cell.unbounded ? sql`>=` : sql`=`
   const activeSet = sql`SELECT DISTINCT cm.member_id FROM (${cm}) cm
-    JOIN (${activityStream(cell.activity, cell.asOf)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
+    JOIN (${activityStream(cell.activity, cell.asOf, dialect, cell.timezone)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
     WHERE ${inCohort} AND ${k} ${cmp} ${cell.period}`
   if (cell.active) return activeSet
   return sql`SELECT cm.member_id FROM (${cm}) cm WHERE ${inCohort} AND cm.member_id NOT IN (${activeSet})`

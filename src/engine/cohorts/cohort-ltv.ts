@@ -12,7 +12,7 @@
 import type { Driver } from '../drivers/driver.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { sql, type Fragment } from '../sql/fragment.js'
-import { cohortMembers } from './cohort-members.js'
+import { cohortMembers, wallTime } from './cohort-members.js'
 import { buildCohortSizesQuery } from './cohort-retention.js'
 import { cohortSpecSchema, type CohortSpec, type CohortSpecInput } from './cohort-spec.js'
 import { normaliseInstant, periodIndex, periodLabel, timestampParam } from './time-sql.js'
@@ -48,11 +48,13 @@ export interface PaybackRow {
 /** `(cohort, dim, k, revenue)`: net revenue by cohort and period (purchases minus returns). */
 export function buildCohortRevenueQuery(dialect: SqlDialect, spec: CohortSpec): Fragment {
   const asOf = timestampParam(normaliseInstant(spec.asOf))
+  const ordered = wallTime(dialect, sql`ordered_at`, spec.timezone)
+  const returned = wallTime(dialect, sql`returned_at`, spec.timezone)
   const k = periodIndex(spec.grain, sql`cm.cohort_start`, dialect.dateTrunc(spec.grain, sql`m.ts`))
   return sql`WITH cm AS (${cohortMembers(dialect, spec)}),
     money AS (
-      SELECT member_id, ordered_at AS ts, net_amount AS amount FROM orders WHERE status <> 'cancelled' AND ordered_at < ${asOf}
-      UNION ALL SELECT member_id, returned_at, -amount FROM returns WHERE returned_at < ${asOf} AND member_id IS NOT NULL
+      SELECT member_id, ${ordered} AS ts, net_amount AS amount FROM orders WHERE status <> 'cancelled' AND ${ordered} < ${asOf}
+      UNION ALL SELECT member_id, ${returned}, -amount FROM returns WHERE ${returned} < ${asOf} AND member_id IS NOT NULL
     )
     SELECT ${periodLabel(dialect, spec.grain, sql`cm.cohort_start`)} AS cohort, cm.dim, ${k} AS k, CAST(sum(m.amount) AS DOUBLE) AS revenue
     FROM cm JOIN money m ON m.member_id = cm.member_id AND m.ts >= cm.anchor_ts

@@ -16,6 +16,17 @@ export interface CohortMembersInput {
   readonly from?: string | undefined
   readonly to?: string | undefined
   readonly dimension?: Dimension | undefined
+  /** The zone whose wall time the timestamps are read in (default UTC); `asOf`, `from`, `to` are in it. */
+  readonly timezone?: string | undefined
+}
+
+/** A timestamp column read as its wall time in `timezone` (as is for UTC). */
+export function wallTime(
+  dialect: SqlDialect,
+  column: Fragment,
+  timezone: string | undefined,
+): Fragment {
+  return timezone === undefined || timezone === 'UTC' ? column : dialect.localTime(column, timezone)
 }
 
 /**
@@ -24,10 +35,11 @@ export interface CohortMembersInput {
  */
 export function cohortMembers(dialect: SqlDialect, input: CohortMembersInput): Fragment {
   const asOf = timestampParam(normaliseInstant(input.asOf))
+  const w = (c: Fragment) => wallTime(dialect, c, input.timezone)
   const anchors =
     input.anchor === 'registration'
-      ? sql`SELECT member_id, registered_at AS anchor_ts FROM members`
-      : sql`SELECT member_id, min(ordered_at) AS anchor_ts FROM orders WHERE status <> 'cancelled' GROUP BY member_id`
+      ? sql`SELECT member_id, ${w(sql`registered_at`)} AS anchor_ts FROM members`
+      : sql`SELECT member_id, min(${w(sql`ordered_at`)}) AS anchor_ts FROM orders WHERE status <> 'cancelled' GROUP BY member_id`
   const from =
     input.from === undefined
       ? sql``
@@ -41,14 +53,23 @@ export function cohortMembers(dialect: SqlDialect, input: CohortMembersInput): F
     WHERE a.anchor_ts < ${asOf}${from}${to}`
 }
 
-/** `(member_id, ts, amount)` of the activity, before `asOf`; amount is the net amount for purchases, else 0. */
-export function activityStream(activity: Activity, asOf: string): Fragment {
+/**
+ * `(member_id, ts)` of the activity before `asOf`, the times read as wall times in `timezone` (default UTC;
+ * `asOf` is a wall time there too).
+ */
+export function activityStream(
+  activity: Activity,
+  asOf: string,
+  dialect?: SqlDialect,
+  timezone?: string,
+): Fragment {
   const before = timestampParam(normaliseInstant(asOf))
-  const purchases = sql`SELECT member_id, ordered_at AS ts FROM orders WHERE status <> 'cancelled' AND ordered_at < ${before}`
-  const events = sql`SELECT member_id, ts FROM events WHERE ts < ${before}`
+  const w = (c: Fragment) => (dialect === undefined ? c : wallTime(dialect, c, timezone))
+  const purchases = sql`SELECT member_id, ${w(sql`ordered_at`)} AS ts FROM orders WHERE status <> 'cancelled' AND ${w(sql`ordered_at`)} < ${before}`
+  const events = sql`SELECT member_id, ${w(sql`ts`)} AS ts FROM events WHERE ${w(sql`ts`)} < ${before}`
   if (activity === 'purchase') return purchases
   if (activity === 'event') return events
   if (activity === 'any') return sql`${purchases} UNION ALL ${events}`
   const type = activity.slice('event:'.length)
-  return sql`SELECT member_id, ts FROM events WHERE ts < ${before} AND event_type = ${type}`
+  return sql`SELECT member_id, ${w(sql`ts`)} AS ts FROM events WHERE ${w(sql`ts`)} < ${before} AND event_type = ${type}`
 }

@@ -82,7 +82,7 @@ export function buildRetentionActivityQuery(
   const base = sql`WITH cm AS (${cohortMembers(dialect, spec)}),
     mk AS (
       SELECT DISTINCT cm.member_id, cm.cohort_start, cm.dim, ${k} AS k
-      FROM cm JOIN (${activityStream(spec.activity, spec.asOf)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
+      FROM cm JOIN (${activityStream(spec.activity, spec.asOf, dialect, spec.timezone)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
     )`
   const label = periodLabel(dialect, spec.grain, sql`cohort_start`)
   if (form === 'n-period') {

@@ -46,6 +46,11 @@ export const cohortSpecSchema = z
     from: instant.optional(),
     to: instant.optional(),
     asOf: instant,
+    /**
+     * The zone in which periods are counted (default UTC). Every time is read as its wall time there, and
+     * `asOf`, `from` and `to` are wall times in it too.
+     */
+    timezone: z.string().min(1).max(64).optional(),
     dimension: dimensionSchema.optional(),
   })
   .strict()

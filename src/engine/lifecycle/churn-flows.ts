@@ -20,6 +20,7 @@ import { daysBetween } from '../cohorts/time-sql.js'
 import { lifecycleConfigSchema, type LifecycleConfigInput } from './lifecycle-config.js'
 import { periodRange, type Period } from './period-range.js'
 import { buildPurchaseSpellsQuery } from './purchase-spells.js'
+import { startOfDayIn, utcTimestampText } from '../../core/time-zone.js'
 
 export interface ChurnFlow {
   /** First day of the period, YYYY-MM-DD. */
@@ -33,14 +34,22 @@ export interface ChurnFlow {
   readonly churnRate: number | null
 }
 
-/** `(idx, not_churned_at_start, churned, reactivated)` per period. */
-export function buildChurnFlowsQuery(periods: readonly Period[], churnDays: number): Fragment {
+/**
+ * `(idx, not_churned_at_start, churned, reactivated)` per period; the periods' first days are days in
+ * `timezone` (default UTC).
+ */
+export function buildChurnFlowsQuery(
+  periods: readonly Period[],
+  churnDays: number,
+  timezone = 'UTC',
+): Fragment {
   const last = periods.at(-1)
   if (last === undefined) throw new Error('no periods')
+  const at = (day: string) => utcTimestampText(startOfDayIn(day, timezone))
   const per = valuesRelation(
     'per0',
     ['idx', 'a', 'b'],
-    periods.map((p, i) => [i, p.start, p.end]),
+    periods.map((p, i) => [i, at(p.start), at(p.end)]),
   )
   const s = sql`per.s`
   const e = sql`per.e`
@@ -48,7 +57,7 @@ export function buildChurnFlowsQuery(periods: readonly Period[], churnDays: numb
   // Every count requires sp.start_ts < per.e, so a cross join gives the same counts as joining on it (ClickHouse
   // joins on equalities only); a period without rows (no purchase at all) is filled in by getChurnFlows.
   const covers = sql`sp.start_ts < ${s} AND (sp.last_ts >= ${s} OR ${daysBetween(sql`sp.last_ts`, s)} <= ${churnDays})`
-  return sql`WITH sp AS (${buildPurchaseSpellsQuery(last.end, churnDays)}),
+  return sql`WITH sp AS (${buildPurchaseSpellsQuery(at(last.end), churnDays)}),
     per AS (SELECT idx, CAST(a AS TIMESTAMP) AS s, CAST(b AS TIMESTAMP) AS e FROM ${per})
     SELECT per.idx,
       count(DISTINCT CASE WHEN ${covers} THEN sp.member_id END) AS not_churned_at_start,
@@ -69,7 +78,13 @@ export function buildChurnFlowsQuery(periods: readonly Period[], churnDays: numb
  */
 export async function getChurnFlows(
   driver: Driver,
-  options: { from: string; to: string; grain: Grain; config?: LifecycleConfigInput },
+  options: {
+    from: string
+    to: string
+    grain: Grain
+    config?: LifecycleConfigInput
+    timezone?: string
+  },
 ): Promise<ChurnFlow[]> {
   const config = lifecycleConfigSchema.parse(options.config ?? {})
   const periods = periodRange(options.grain, options.from, options.to)
@@ -78,7 +93,7 @@ export async function getChurnFlows(
     notChurnedAtStart: bigint
     churned: bigint
     reactivated: bigint
-  }>(buildChurnFlowsQuery(periods, config.churnDays))
+  }>(buildChurnFlowsQuery(periods, config.churnDays, options.timezone))
   const byIdx = new Map(rows.map((r) => [Number(r.idx), r]))
   return periods.map((p, i) => {
     const r = byIdx.get(i)

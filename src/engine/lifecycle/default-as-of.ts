@@ -6,10 +6,17 @@
 import type { Driver } from '../drivers/driver.js'
 import { sql } from '../sql/fragment.js'
 
-/** `YYYY-MM-DD` of the day after the latest activity, or undefined for a database without activity. */
-export async function findDefaultAsOf(driver: Driver): Promise<string | undefined> {
+/**
+ * `YYYY-MM-DD` of the day after the latest activity, the days counted in `timezone` (default UTC), or undefined
+ * for a database without activity.
+ */
+export async function findDefaultAsOf(
+  driver: Driver,
+  timezone = 'UTC',
+): Promise<string | undefined> {
+  const d = driver.dialect
   const row = await driver.first<{ latest: string | null }>(
-    sql`SELECT CAST(CAST(max(t) AS DATE) AS VARCHAR) AS latest FROM (
+    sql`SELECT ${d.dateText(d.localTime(sql`max(t)`, timezone), 'day')} AS latest FROM (
       SELECT max(ordered_at) AS t FROM orders UNION ALL SELECT max(ts) FROM events)`,
   )
   if (!row?.latest) return undefined

@@ -15,6 +15,7 @@ import {
 } from './lifecycle-config.js'
 import { buildMemberStagesQuery, getStageCounts } from './lifecycle-stages.js'
 import { periodRange } from './period-range.js'
+import { startOfDayIn, utcTimestampText } from '../../core/time-zone.js'
 
 /** The `from` side of members registered after the first instant. */
 export const NOT_REGISTERED = 'not_registered'
@@ -65,14 +66,25 @@ export interface StageSizes {
   readonly sizes: Readonly<Record<LifecycleStage, number>>
 }
 
-/** Stage sizes at the end of each period from the one holding `from` through the one holding `to`. */
+/**
+ * Stage sizes at the end of each period from the one holding `from` through the one holding `to`; the periods
+ * are calendar periods in `timezone` (default UTC).
+ */
 export async function getStageSizesOverTime(
   driver: Driver,
-  options: { from: string; to: string; grain: Grain; config?: LifecycleConfigInput },
+  options: {
+    from: string
+    to: string
+    grain: Grain
+    config?: LifecycleConfigInput
+    timezone?: string
+  },
 ): Promise<StageSizes[]> {
   const out: StageSizes[] = []
+  const tz = options.timezone ?? 'UTC'
   for (const p of periodRange(options.grain, options.from, options.to)) {
-    const counts = await getStageCounts(driver, p.end, options.config ?? {})
+    const at = utcTimestampText(startOfDayIn(p.end, tz))
+    const counts = await getStageCounts(driver, at, options.config ?? {})
     const sizes = Object.fromEntries(counts.map((c) => [c.stage, c.members])) as Record<
       LifecycleStage,
       number

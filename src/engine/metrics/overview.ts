@@ -40,8 +40,8 @@ export interface Overview {
 }
 
 /** The month of the latest order or event (first day, YYYY-MM-DD), or null when there is no activity. */
-function latestMonthQuery(d: SqlDialect): Fragment {
-  return sql`SELECT ${d.dateText(d.dateTrunc('month', sql`max(ts)`), 'day')} AS month FROM (
+function latestMonthQuery(d: SqlDialect, timezone: string): Fragment {
+  return sql`SELECT ${d.dateText(d.dateTrunc('month', d.localTime(sql`max(ts)`, timezone)), 'day')} AS month FROM (
     SELECT max(ordered_at) AS ts FROM orders UNION ALL SELECT max(ts) FROM events)`
 }
 
@@ -73,12 +73,19 @@ const MONTH_METRICS = {
 
 /**
  * The overview for a month (`YYYY-MM`), by default the month of the latest activity; undefined when the
- * database holds no orders or events.
+ * database holds no orders or events. Months are counted in `options.timezone` (default UTC).
  */
-export async function getOverview(driver: Driver, month?: string): Promise<Overview | undefined> {
+export async function getOverview(
+  driver: Driver,
+  month?: string,
+  options: { readonly timezone?: string } = {},
+): Promise<Overview | undefined> {
+  const timezone = options.timezone ?? 'UTC'
   let start: string
   if (month === undefined) {
-    const latest = await driver.first<{ month: string | null }>(latestMonthQuery(driver.dialect))
+    const latest = await driver.first<{ month: string | null }>(
+      latestMonthQuery(driver.dialect, timezone),
+    )
     if (!latest?.month) return undefined
     start = latest.month
   } else {
@@ -92,6 +99,7 @@ export async function getOverview(driver: Driver, month?: string): Promise<Overv
     from: start,
     to: start,
     grain: 'month',
+    timezone,
   })
   const values = result.rows[0]?.values ?? {}
   const v = (k: keyof typeof MONTH_METRICS): number | null => values[MONTH_METRICS[k]] ?? null

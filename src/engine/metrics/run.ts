@@ -401,10 +401,12 @@ export async function dataSpan(
 export async function lastCompletePeriod(
   driver: Driver,
   grain: Grain,
+  timezone = 'UTC',
 ): Promise<string | undefined> {
+  const d = driver.dialect
   const r = await driver.first<{
     day: string | null
-  }>(sql`SELECT ${driver.dialect.dateText(sql`max(t)`, 'day')} AS day FROM (
+  }>(sql`SELECT ${d.dateText(d.localTime(sql`max(t)`, timezone), 'day')} AS day FROM (
     SELECT max(ordered_at) AS t FROM orders UNION ALL SELECT max(ts) FROM events)`)
   if (!r?.day) return undefined
   const start = periodStart(r.day, grain)

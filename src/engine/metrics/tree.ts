@@ -156,7 +156,7 @@ export async function evaluateTree(
   const extra = options.extraMetrics ?? []
   // A period that is no date (2026-13) is the caller's mistake, not a failure inside the date arithmetic.
   if (options.period !== undefined) parseDay(options.period, 'period')
-  const period = options.period ?? (await lastCompletePeriod(driver, grain))
+  const period = options.period ?? (await lastCompletePeriod(driver, grain, options.timezone))
   if (period === undefined)
     throw new ConfigError('the database holds no orders or events to evaluate the tree on')
   const history = options.history ?? 12

@@ -36,6 +36,8 @@ export interface SummaryOptions {
   readonly unit?: TimeUnit
   /** Default `first-purchase`. */
   readonly origin?: SummaryOrigin
+  /** The zone whose calendar days purchases are merged by and the days above are read in; default UTC. */
+  readonly timezone?: string
 }
 
 /** Column-oriented summaries, one entry per member, ordered by member_id. */
@@ -55,6 +57,7 @@ export interface RepeatBuyingSummaries {
   readonly holdoutLength: number
   readonly options: Required<Pick<SummaryOptions, 'calibrationEnd' | 'unit' | 'origin'>> & {
     readonly holdoutEnd: string | null
+    readonly timezone?: string
   }
 }
 
@@ -100,7 +103,17 @@ export function resolveSummaryOptions(options: SummaryOptions): RepeatBuyingSumm
     unit,
     origin,
     holdoutEnd: options.holdoutEnd ?? null,
+    ...(options.timezone === undefined || options.timezone === 'UTC'
+      ? {}
+      : { timezone: options.timezone }),
   }
+}
+
+/** A timestamp column's calendar date in `timezone` (DuckDB; as stored for UTC). */
+function localDate(column: Fragment, timezone: string | undefined): Fragment {
+  return timezone === undefined || timezone === 'UTC'
+    ? sql`CAST(${column} AS DATE)`
+    : sql`CAST(timezone(${timezone}, CAST(${column} AS TIMESTAMPTZ)) AS DATE)`
 }
 
 /**
@@ -108,21 +121,27 @@ export function resolveSummaryOptions(options: SummaryOptions): RepeatBuyingSumm
  * the repeat-buying summaries and the churn features.
  * @internal
  */
-export function purchaseDays(lastDay: string): Fragment {
-  return sql`SELECT member_id, CAST(ordered_at AS DATE) AS day, sum(net_amount)::DOUBLE AS value
+export function purchaseDays(lastDay: string, timezone?: string): Fragment {
+  const day = localDate(sql`ordered_at`, timezone)
+  return sql`SELECT member_id, ${day} AS day, sum(net_amount)::DOUBLE AS value
     FROM orders
-    WHERE status <> 'cancelled' AND member_id IS NOT NULL AND CAST(ordered_at AS DATE) <= CAST(${lastDay} AS DATE)
-    GROUP BY member_id, CAST(ordered_at AS DATE)`
+    WHERE status <> 'cancelled' AND member_id IS NOT NULL AND ${day} <= CAST(${lastDay} AS DATE)
+    GROUP BY 1, 2`
 }
 
 /**
  * Each member's origin day (`member_id, origin`), reading the purchase days from a CTE named `days`.
  * @internal
  */
-export function originQuery(origin: SummaryOrigin, calibrationEnd: string): Fragment {
+export function originQuery(
+  origin: SummaryOrigin,
+  calibrationEnd: string,
+  timezone?: string,
+): Fragment {
+  const registered = localDate(sql`registered_at`, timezone)
   return origin === 'registration'
-    ? sql`SELECT member_id, CAST(registered_at AS DATE) AS origin FROM members
-          WHERE CAST(registered_at AS DATE) <= CAST(${calibrationEnd} AS DATE)`
+    ? sql`SELECT member_id, ${registered} AS origin FROM members
+          WHERE ${registered} <= CAST(${calibrationEnd} AS DATE)`
     : sql`SELECT member_id, min(day) AS origin FROM days WHERE day <= CAST(${calibrationEnd} AS DATE) GROUP BY member_id`
 }
 
@@ -151,10 +170,10 @@ export function repeatBuyingSummariesQuery(options: SummaryOptions): Fragment {
   const unitDays = UNIT_DAYS[o.unit]
   const cal = o.calibrationEnd
   const last = o.holdoutEnd ?? cal
-  const origin = originQuery(o.origin, cal)
+  const origin = originQuery(o.origin, cal, o.timezone)
   const counted = sql`d.day <= CAST(${cal} AS DATE) AND ${countedAfterOrigin(o.origin)}`
   const holdout = sql`d.day > CAST(${cal} AS DATE) AND d.day <= CAST(${last} AS DATE)`
-  return sql`WITH days AS (${purchaseDays(last)}), origin AS (${origin})
+  return sql`WITH days AS (${purchaseDays(last, o.timezone)}), origin AS (${origin})
     SELECT g.member_id::DOUBLE AS member_id,
       (count(d.day) FILTER (WHERE ${counted}))::DOUBLE AS x,
       coalesce(date_diff('day', g.origin, max(d.day) FILTER (WHERE ${counted})), 0)::DOUBLE / ${unitDays} AS tx,
@@ -216,9 +235,9 @@ export async function repeatBuyingSummaries(
 }
 
 /** The latest purchase day in the database (YYYY-MM-DD), or null without purchases. */
-export async function lastPurchaseDay(driver: Driver): Promise<string | null> {
+export async function lastPurchaseDay(driver: Driver, timezone?: string): Promise<string | null> {
   const row = await driver.first<{ day: string | null }>(
-    sql`SELECT CAST(max(CAST(ordered_at AS DATE)) AS VARCHAR) AS day FROM orders WHERE status <> 'cancelled'`,
+    sql`SELECT CAST(max(${localDate(sql`ordered_at`, timezone)}) AS VARCHAR) AS day FROM orders WHERE status <> 'cancelled'`,
   )
   return row?.day ?? null
 }
@@ -244,7 +263,7 @@ export async function transactionsByPeriod(
   const unitDays = UNIT_DAYS[o.unit]
   const last = o.holdoutEnd ?? o.calibrationEnd
   const startRow = await driver.first<{ start: string | null; periods: bigint | number | null }>(
-    sql`WITH days AS (${purchaseDays(last)}), origin AS (${originQuery(o.origin, o.calibrationEnd)})
+    sql`WITH days AS (${purchaseDays(last, o.timezone)}), origin AS (${originQuery(o.origin, o.calibrationEnd, o.timezone)})
       SELECT CAST(min(origin) AS VARCHAR) AS start,
         floor(date_diff('day', min(origin), CAST(${last} AS DATE)) / ${unitDays})::BIGINT + 1 AS periods
       FROM origin`,
@@ -254,7 +273,7 @@ export async function transactionsByPeriod(
   const start = startRow.start
   const c = await fetchFloat64Columns(
     driver,
-    sql`WITH days AS (${purchaseDays(last)}), origin AS (${originQuery(o.origin, o.calibrationEnd)})
+    sql`WITH days AS (${purchaseDays(last, o.timezone)}), origin AS (${originQuery(o.origin, o.calibrationEnd, o.timezone)})
       SELECT floor(date_diff('day', CAST(${start} AS DATE), d.day) / ${unitDays})::DOUBLE AS period,
         count(*)::DOUBLE AS n
       FROM origin g JOIN days d ON d.member_id = g.member_id AND ${countedAfterOrigin(o.origin)}
