@@ -11,6 +11,7 @@ import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
 import { PRESETS } from '../../ingest/presets/index.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
+import { langOption } from '../lang.js'
 import { ingestFlagsSchema } from '../validations/ingest.js'
 
 function positiveInt(value: string): number {
@@ -256,6 +257,7 @@ Examples:
     .description('members, buyers, revenue and activity for a month and for all time')
     .addOption(dbOption())
     .option('--month <YYYY-MM>', 'month to report (default: the month of the latest activity)')
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (flags) => {
       const { runOverview } = await import('./overview.js')

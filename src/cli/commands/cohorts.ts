@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
+import stringWidth from 'string-width'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import {
@@ -35,6 +36,7 @@ import type { Driver } from '../../engine/drivers/driver.js'
 import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
 import { saveSegment } from '../../engine/segments/segment-store.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
   asOfOption,
@@ -65,6 +67,7 @@ interface CohortFlags extends EngineFlags {
   cohort?: string
   period?: string
   inactive: boolean
+  lang?: Lang
   json: boolean
   csv: boolean
 }
@@ -80,12 +83,13 @@ export function shade(rate: number | null, text: string): string {
 }
 
 /** The cohort table: one row per cohort (and dimension value), one shaded column per period, averages last. */
-export function renderRetention(t: RetentionTable): string {
+export function renderRetention(t: RetentionTable, lang: Lang = 'en'): string {
+  const tr = translator(lang)
   const periods = t.spec.periods
   const head = [
-    'cohort',
+    tr('cohort'),
     ...(t.spec.dimension ? [t.spec.dimension] : []),
-    'members',
+    tr('members'),
     ...Array.from({ length: periods + 1 }, (_, k) => `${k}`),
   ]
   const cellText = (rate: number | null) => (rate === null ? '' : pct(rate, 1)).padStart(6)
@@ -96,32 +100,44 @@ export function renderRetention(t: RetentionTable): string {
     ...c.cells.map((x) => shade(x.rate, cellText(x.rate))),
   ])
   const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
+    Math.max(stringWidth(h), ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
   )
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) =>
         i < (t.spec.dimension ? 2 : 1)
-          ? c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length))
-          : ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length)) + c,
+          ? c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(stripAnsi(c))))
+          : ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(stripAnsi(c)))) + c,
       )
       .join(' ')
   const out = [pc.bold(line(head.map((h) => h))), ...rows.map(line)]
   for (const [dim, avg] of Object.entries(t.averages)) {
     out.push(
       line([
-        pc.bold('average'),
+        pc.bold(tr('average')),
         ...(t.spec.dimension ? [dim || '–'] : []),
         '',
         ...avg.map((a) => shade(a.rate, cellText(a.rate))),
       ]),
     )
   }
-  const title = `${t.form === 'unbounded' ? 'Unbounded' : 'N-period'} retention · ${t.spec.anchor} cohorts by ${t.spec.grain} · activity ${t.spec.activity} · as of ${t.spec.asOf}`
+  const title = tr(
+    t.form === 'unbounded'
+      ? 'Unbounded retention · {anchor} cohorts by {grain} · activity {activity} · as of {asOf}'
+      : 'N-period retention · {anchor} cohorts by {grain} · activity {activity} · as of {asOf}',
+    {
+      anchor: t.spec.anchor,
+      grain: t.spec.grain,
+      activity: t.spec.activity,
+      asOf: t.spec.asOf,
+    },
+  )
   return [
     pc.bold(title),
     ...out,
-    pc.dim('Blank cells: the period has not ended. Averages weight complete cells by cohort size.'),
+    pc.dim(
+      tr('Blank cells: the period has not ended. Averages weight complete cells by cohort size.'),
+    ),
   ].join('\n')
 }
 
@@ -147,22 +163,32 @@ function retentionCsv(t: RetentionTable): string {
   )
 }
 
-function renderBrackets(rows: BracketCohort[]): string {
-  const brackets = rows[0]?.cells.map((c) => `${c.bracket.from}–${c.bracket.to} d`) ?? []
+function renderBrackets(rows: BracketCohort[], lang: Lang): string {
+  const tr = translator(lang)
+  const brackets =
+    rows[0]?.cells.map((c) => tr('{from}–{to} d', { from: c.bracket.from, to: c.bracket.to })) ?? []
   return table(
-    ['cohort', 'dimension', 'members', ...brackets],
+    [tr('cohort'), tr('dimension'), tr('members'), ...brackets],
     rows.map((r) => [
       r.cohort,
       r.dimension ?? '–',
       fmt(r.size),
-      ...r.cells.map((c) => (c.rate === null ? '–' : `${pct(c.rate)} of ${fmt(c.eligible)}`)),
+      ...r.cells.map((c) =>
+        c.rate === null ? '–' : tr('{rate} of {n}', { rate: pct(c.rate), n: fmt(c.eligible) }),
+      ),
     ]),
   )
 }
 
-function renderLtv(curves: LtvCurve[], periods: number): string {
+function renderLtv(curves: LtvCurve[], periods: number, lang: Lang): string {
+  const tr = translator(lang)
   return table(
-    ['cohort', 'dimension', 'members', ...Array.from({ length: periods + 1 }, (_, k) => `${k}`)],
+    [
+      tr('cohort'),
+      tr('dimension'),
+      tr('members'),
+      ...Array.from({ length: periods + 1 }, (_, k) => `${k}`),
+    ],
     curves.map((c) => [
       c.cohort,
       c.dimension ?? '–',
@@ -172,9 +198,18 @@ function renderLtv(curves: LtvCurve[], periods: number): string {
   )
 }
 
-function renderPayback(rows: PaybackRow[]): string {
+function renderPayback(rows: PaybackRow[], lang: Lang): string {
+  const tr = translator(lang)
   return table(
-    ['cohort', 'channel', 'members', 'spend', 'cost/member', 'LTV to date', 'payback period'],
+    [
+      tr('cohort'),
+      tr('channel'),
+      tr('members'),
+      tr('spend'),
+      tr('cost/member'),
+      tr('LTV to date'),
+      tr('payback period'),
+    ],
     rows.map((r) => [
       r.cohort,
       r.channel ?? '–',
@@ -182,7 +217,7 @@ function renderPayback(rows: PaybackRow[]): string {
       fmt(r.spend, 2),
       fmt(r.costPerMember, 2),
       fmt(r.ltvToDate, 2),
-      r.paybackPeriod === null ? 'not yet' : String(r.paybackPeriod),
+      r.paybackPeriod === null ? tr('not yet') : String(r.paybackPeriod),
     ]),
   )
 }
@@ -190,6 +225,7 @@ function renderPayback(rows: PaybackRow[]): string {
 async function runCohorts(flags: CohortFlags): Promise<void> {
   // commander has checked --form against RETENTION_FORMS.
   const form = flags.form as RetentionForm
+  const lang = flags.lang ?? 'en'
   const run = async (driver: Driver): Promise<void> => {
     const asOf = await resolveAsOf(driver, flags.asOf)
     if (flags.by !== undefined) parseWith(dimensionSchema, flags.by, '--by value')
@@ -264,7 +300,7 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
           ),
         )
       }
-      return void process.stdout.write(`${renderBrackets(rows)}\n`)
+      return void process.stdout.write(`${renderBrackets(rows, lang)}\n`)
     }
     if (flags.payback) {
       const rows = await getCohortPayback(driver, {
@@ -298,7 +334,7 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
             ]),
           ),
         )
-      return void process.stdout.write(`${renderPayback(rows)}\n`)
+      return void process.stdout.write(`${renderPayback(rows, lang)}\n`)
     }
     if (flags.ltv) {
       const curves = await getCohortLtv(driver, spec)
@@ -312,12 +348,12 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
             ),
           ),
         )
-      return void process.stdout.write(`${renderLtv(curves, spec.periods)}\n`)
+      return void process.stdout.write(`${renderLtv(curves, spec.periods, lang)}\n`)
     }
     const t = await getCohortRetention(driver, spec, form)
     if (flags.json) return printJson(t)
     if (flags.csv) return void process.stdout.write(retentionCsv(t))
-    process.stdout.write(`${renderRetention(t)}\n`)
+    process.stdout.write(`${renderRetention(t, lang)}\n`)
   }
   // A saved cell is a segment, written to the DuckDB database whatever the engine.
   if (flags.saveCell !== undefined) await withDb(flags.db, (db) => run(db.driver), false)
@@ -404,6 +440,7 @@ export function registerCohortCommands(program: Command): void {
     .option('--cohort <date>', 'the cell’s cohort (first day of its period)')
     .option('--period <k>', 'the cell’s period (omit for the whole cohort)')
     .option('--inactive', 'with --save-cell: the cohort members NOT active in the period', false)
+    .addOption(langOption())
   for (const o of outputOptions()) cmd.addOption(o)
   cmd
     .addHelpText(

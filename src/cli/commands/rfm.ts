@@ -3,10 +3,11 @@
  * member's scores.
  * @module
  */
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import pc from 'picocolors'
 import { RFM_SEGMENT_NAMES, rfmConfigSchema, type RfmConfig } from '../../engine/rfm/rfm-config.js'
 import { getRfmMovement, getRfmScores, getRfmSummary } from '../../engine/rfm/rfm-scores.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
   asOfOption,
@@ -26,7 +27,7 @@ interface RfmFlags extends EngineFlags {
   compare?: string
   members: boolean
   config?: string
-  lang: 'en' | 'zh'
+  lang: Lang
   json: boolean
   csv: boolean
 }
@@ -39,7 +40,7 @@ async function loadRfmConfig(path: string | undefined): Promise<RfmConfig> {
   return parseWith(rfmConfigSchema, body ?? {}, `${path} setting`)
 }
 
-const label = (s: string, lang: 'en' | 'zh') =>
+const label = (s: string, lang: Lang) =>
   (RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[s]?.[lang] ?? s
 
 /** Registers `memberlens rfm`. */
@@ -54,7 +55,7 @@ export function registerRfmCommands(program: Command): void {
       '--config <file>',
       'scoring (quantiles or fixed cut points), lookback and segment grid (YAML/JSON)',
     )
-    .addOption(new Option('--lang <lang>', 'segment names').choices(['en', 'zh']).default('en'))
+    .addOption(langOption('segment names and headers'))
   for (const o of outputOptions()) cmd.addOption(o)
   cmd
     .addHelpText(
@@ -71,6 +72,7 @@ Examples:
     )
     .action(async (flags: RfmFlags) => {
       const config = await loadRfmConfig(flags.config)
+      const t = translator(flags.lang)
       await withEngine(flags, async (driver) => {
         const asOf = await resolveAsOf(driver, flags.asOf)
         if (flags.members) {
@@ -118,10 +120,12 @@ Examples:
                 moves.map((m) => [m.from, m.to, m.members]),
               ),
             )
-          process.stdout.write(`${pc.bold(`RFM movement ${flags.compare} → ${asOf}`)}\n`)
+          process.stdout.write(
+            `${pc.bold(t('RFM movement {from} → {to}', { from: flags.compare, to: asOf }))}\n`,
+          )
           return void process.stdout.write(
             `${table(
-              ['from', 'to', 'members'],
+              [t('from'), t('to'), t('members')],
               moves.map((m) => [
                 label(m.from, flags.lang),
                 label(m.to, flags.lang),
@@ -157,18 +161,18 @@ Examples:
               ]),
             ),
           )
-        process.stdout.write(`${pc.bold(`RFM segments as of ${asOf}`)}\n`)
+        process.stdout.write(`${pc.bold(t('RFM segments as of {asOf}', { asOf }))}\n`)
         process.stdout.write(
           `${table(
             [
-              'segment',
-              'members',
-              'share',
-              'revenue',
-              'of revenue',
-              'avg days since',
-              'avg orders',
-              'avg value',
+              t('segment'),
+              t('members'),
+              t('share'),
+              t('revenue'),
+              t('of revenue'),
+              t('avg days since'),
+              t('avg orders'),
+              t('avg value'),
             ],
             summary.map((s) => [
               label(s.segment, flags.lang),

@@ -33,6 +33,8 @@ import { systemClock, type Clock } from '../../core/clock.js'
 import { MemberlensError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { langOf, langOption, translator, type Lang } from '../lang.js'
+import { CHURN_CLASS_NAMES } from '../messages.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { readConfigFile } from '../validations/retention.js'
@@ -80,6 +82,7 @@ Examples:
     .option('--horizon <days>', 'label horizon H: churned = no purchase in the next H days', '90')
     .option('--as-of <date>', 'last day of data E (default: the last purchase day)')
     .option('--l2 <lambda>', 'L2 penalty on the standardised weights (default 0.001)')
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .action(async (flags: unknown) => {
       const f = parseFlags(riskTrainFlagsSchema, flags)
@@ -95,7 +98,7 @@ Examples:
         ),
       )
       if (f.json) printJson(report)
-      else process.stdout.write(`${renderRiskTraining(report)}\n`)
+      else process.stdout.write(`${renderRiskTraining(report, langOf(flags))}\n`)
     })
 
   risk
@@ -112,6 +115,7 @@ Examples:
     )
     .option('--reasons <n>', 'reason codes per member', '3')
     .option('--top <n>', 'highest-risk members to print', '10')
+    .addOption(langOption('headers, churn classes and playbooks'))
     .option('--json', 'machine-readable JSON on stdout (summary and the top members)', false)
     .action(async (flags: unknown) => {
       const f = parseFlags(riskScoreFlagsSchema, flags)
@@ -143,37 +147,45 @@ Examples:
         printJson(body)
         return
       }
+      const lang = langOf(flags)
+      const t = translator(lang)
       process.stdout.write(
         `${[
-          pc.bold(`Risk scores ${body.runId} (model ${body.modelRunId}, as of ${body.asOf})`),
+          pc.bold(
+            t('Risk scores {run} (model {model}, as of {asOf})', {
+              run: body.runId,
+              model: body.modelRunId,
+              asOf: body.asOf,
+            }),
+          ),
           keyValues([
-            ['members scored', fmt(summary.members)],
-            ['mean risk', pct(summary.meanScore)],
-            ['high churn risk (score ≥ 50 %)', fmt(summary.atRisk)],
+            [t('members scored'), fmt(summary.members)],
+            [t('mean risk'), pct(summary.meanScore)],
+            [t('high churn risk (score ≥ 50 %)'), fmt(summary.atRisk)],
           ]),
           '',
-          pc.bold('Churn class (all members) and playbook'),
+          pc.bold(t('Churn class (all members) and playbook')),
           table(
-            ['class', 'members', 'risk ≥ 50 %', 'playbook'],
+            [t('class'), t('members'), t('risk ≥ 50 %'), t('playbook')],
             CHURN_CLASSES.map((c) => [
-              c,
+              CHURN_CLASS_NAMES[c][lang],
               fmt(summary.byClass[c].members),
               fmt(summary.byClass[c].atRisk),
-              PLAYBOOKS[c],
+              lang === 'zh' ? CHURN_CLASS_NAMES[c].playbook.zh : PLAYBOOKS[c],
             ]),
           ),
           '',
-          pc.bold('Early-warning signals raised'),
+          pc.bold(t('Early-warning signals raised')),
           table(
-            ['signal', 'members'],
+            [t('signal'), t('members')],
             SIGNALS.map((s) => [s, fmt(summary.signals[s])]),
           ),
           ...(result.top === null
             ? []
             : [
                 '',
-                pc.bold(`Top ${result.top.rows.length} at risk`),
-                renderRiskRows(result.top.rows),
+                pc.bold(t('Top {n} at risk', { n: result.top.rows.length })),
+                renderRiskRows(result.top.rows, lang),
               ]),
         ].join('\n')}\n`,
       )
@@ -198,6 +210,7 @@ Examples:
         .default('score'),
     )
     .option('--min-score <p>', 'only members with at least this risk (0–1)')
+    .addOption(langOption('headers, churn classes and playbooks'))
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'CSV on stdout', false)
     .action(async (flags: unknown) => {
@@ -246,12 +259,14 @@ Examples:
         )
         return
       }
+      const lang = langOf(flags)
+      const t = translator(lang)
       process.stdout.write(
         `${[
           pc.bold(
-            `Top ${result.rows.length} at risk${f.order === 'clv_at_risk' ? ' by CLV at risk' : ''} — scores ${result.runId}${result.clvRunId === null ? ' (no CLV run: `memberlens clv fit` adds CLV at risk)' : `, CLV ${result.clvRunId}`}`,
+            `${t(f.order === 'clv_at_risk' ? 'Top {n} at risk by CLV at risk' : 'Top {n} at risk', { n: result.rows.length })} — ${t('scores {run}', { run: result.runId })}${result.clvRunId === null ? ` ${t('(no CLV run: `memberlens clv fit` adds CLV at risk)')}` : `, CLV ${result.clvRunId}`}`,
           ),
-          renderRiskRows(result.rows),
+          renderRiskRows(result.rows, lang),
         ].join('\n')}\n`,
       )
     })
@@ -342,24 +357,31 @@ export function summariseScores(
 }
 
 /** The at-risk table: member, score, signals, reason codes, class → playbook, P(alive), CLV at risk. */
-export function renderRiskRows(rows: readonly RiskListRow[]): string {
+export function renderRiskRows(rows: readonly RiskListRow[], lang: Lang = 'en'): string {
+  const t = translator(lang)
+  const names = CHURN_CLASS_NAMES as Readonly<
+    Record<string, { zh: string; playbook: { zh: string } } | undefined>
+  >
+  const cls = (c: string) => names[c]
   return table(
     [
-      'member',
-      'risk',
-      'signals',
-      'reason codes',
-      'churn class → playbook',
+      t('member'),
+      t('risk'),
+      t('signals'),
+      t('reason codes'),
+      t('churn class → playbook'),
       'P(alive)',
       'CLV',
-      'CLV at risk',
+      t('CLV at risk'),
     ],
     rows.map((r) => [
       String(r.memberId),
       pct(r.score),
       r.signals === '' ? '·' : r.signals.replaceAll(',', ' '),
       r.reasons.replaceAll(',', ' '),
-      `${r.churnClass} → ${r.playbook}`,
+      lang === 'zh'
+        ? `${cls(r.churnClass)?.zh ?? r.churnClass} → ${cls(r.churnClass)?.playbook.zh ?? r.playbook}`
+        : `${r.churnClass} → ${r.playbook}`,
       r.pAlive === null ? '–' : pct(r.pAlive),
       fmt(r.clv, 0),
       fmt(r.clvAtRisk, 0),
@@ -372,39 +394,48 @@ function evaluationRow(name: string, e: ScoreEvaluation): string[] {
 }
 
 /** The training report for people. */
-export function renderRiskTraining(r: RiskTrainReport): string {
+export function renderRiskTraining(r: RiskTrainReport, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const m = r.model
   const weights = m.features
     .map((name, j) => [name, m.weights[j] as number] as const)
     .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
   const calibration = r.evaluation.model.calibration
   return [
-    pc.bold(`Churn-risk model ${r.runId}`),
+    pc.bold(t('Churn-risk model {run}', { run: r.runId })),
     keyValues([
-      ['label', `churned = no purchase in the next ${r.horizonDays} days`],
+      [t('label'), t('churned = no purchase in the next {days} days', { days: r.horizonDays })],
       [
-        'trained at',
-        `${r.trainCutoff} on ${fmt(r.trainMembers)} members (churned ${pct(r.trainChurnRate)})`,
+        t('trained at'),
+        t('{cutoff} on {n} members (churned {rate})', {
+          cutoff: r.trainCutoff,
+          n: fmt(r.trainMembers),
+          rate: pct(r.trainChurnRate),
+        }),
       ],
       [
-        'evaluated at',
-        `${r.evaluationCutoff} on ${fmt(r.evaluationMembers)} members (churned ${pct(r.evaluationChurnRate)}), a period the model never saw`,
+        t('evaluated at'),
+        t('{cutoff} on {n} members (churned {rate}), a period the model never saw', {
+          cutoff: r.evaluationCutoff,
+          n: fmt(r.evaluationMembers),
+          rate: pct(r.evaluationChurnRate),
+        }),
       ],
-      ['scores as of', r.asOf],
+      [t('scores as of'), r.asOf],
     ]),
     '',
-    pc.bold('Evaluation on the later period'),
+    pc.bold(t('Evaluation on the later period')),
     table(
-      ['score', 'AUC', 'top-decile lift'],
+      [t('score'), 'AUC', t('top-decile lift')],
       [
-        evaluationRow('model', r.evaluation.model),
-        evaluationRow('recency only', r.evaluation.recencyBaseline),
+        evaluationRow(t('model'), r.evaluation.model),
+        evaluationRow(t('recency only'), r.evaluation.recencyBaseline),
       ],
     ),
     '',
-    pc.bold('Calibration by decile (model, highest scores first)'),
+    pc.bold(t('Calibration by decile (model, highest scores first)')),
     table(
-      ['decile', 'members', 'mean score', 'observed churn'],
+      [t('decile'), t('members'), t('mean score'), t('observed churn')],
       calibration.map((d) => [
         String(d.decile),
         fmt(d.members),
@@ -413,9 +444,9 @@ export function renderRiskTraining(r: RiskTrainReport): string {
       ]),
     ),
     '',
-    pc.bold('Weights on standardised features (largest first)'),
+    pc.bold(t('Weights on standardised features (largest first)')),
     table(
-      ['feature', 'weight'],
+      [t('feature'), t('weight')],
       weights.map(([name, w]) => [name, `${w >= 0 ? '+' : ''}${num(w)}`]),
     ),
   ].join('\n')

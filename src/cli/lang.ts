@@ -1,0 +1,59 @@
+/**
+ * The CLI's language: one `--lang` option for every command that prints text for people, and the message
+ * table its labels, headers, statuses and the names of stages, classes and playbooks are read from.
+ *
+ * Messages are keyed by their English text, so a command reads `t('members')` where it wrote `'members'`;
+ * a key missing from the table is a type error. `{name}` in a key is filled from `vars`.
+ * @module
+ */
+import { Option, type Command } from 'commander'
+import { ZH, type Message } from './messages.js'
+
+export const LANGS = ['en', 'zh'] as const
+export type Lang = (typeof LANGS)[number]
+
+/**
+ * `--lang en|zh`. When the flag is not given, the configuration fills it from MEMBERLENS_LANG or the
+ * project file's `lang` (src/cli/config.ts); the built-in default is English.
+ */
+export function langOption(what = 'labels, headers and statuses'): Option {
+  return new Option('--lang <lang>', `language of ${what} (en or zh)`).choices(LANGS).default('en')
+}
+
+/** Adds `--lang` to a command and returns it. */
+export function withLang<C extends Command>(cmd: C, what?: string): C {
+  cmd.addOption(langOption(what))
+  return cmd
+}
+
+/** A message in the language, with `{name}` placeholders filled. */
+export function message(
+  lang: Lang,
+  key: Message,
+  vars: Readonly<Record<string, string | number>> = {},
+): string {
+  const text: string = lang === 'zh' ? ZH[key] : key
+  return text.replace(/\{(\w+)\}/g, (all, name: string) =>
+    name in vars ? String(vars[name]) : all,
+  )
+}
+
+/** The message function of one language: `const t = translator(flags.lang); t('members')`. */
+export function translator(
+  lang: Lang | undefined,
+): (key: Message, vars?: Readonly<Record<string, string | number>>) => string {
+  const l = lang ?? 'en'
+  return (key, vars) => message(l, key, vars)
+}
+
+/** A name with an English and a Chinese form (stages, segments, metrics) in the language. */
+export function named(names: { readonly en: string; readonly zh: string }, lang: Lang): string {
+  return names[lang]
+}
+
+/** The `--lang` of a command's raw flags (commander has checked the choice); English when absent. */
+export function langOf(flags: unknown): Lang {
+  const v =
+    flags !== null && typeof flags === 'object' ? (flags as { lang?: unknown }).lang : undefined
+  return v === 'zh' ? 'zh' : 'en'
+}
