@@ -7,6 +7,7 @@
  * @module
  */
 import { Option, type Command } from 'commander'
+import { z } from 'zod'
 import { ZH, type Message } from './messages.js'
 
 export const LANGS = ['en', 'zh'] as const
@@ -19,6 +20,9 @@ export type Lang = (typeof LANGS)[number]
 export function langOption(what = 'labels, headers and statuses'): Option {
   return new Option('--lang <lang>', `language of ${what} (en or zh)`).choices(LANGS).default('en')
 }
+
+/** `--lang` in a command's flag schema. */
+export const langFlag = z.enum(LANGS).default('en')
 
 /** Adds `--lang` to a command and returns it. */
 export function withLang<C extends Command>(cmd: C, what?: string): C {
@@ -49,11 +53,4 @@ export function translator(
 /** A name with an English and a Chinese form (stages, segments, metrics) in the language. */
 export function named(names: { readonly en: string; readonly zh: string }, lang: Lang): string {
   return names[lang]
-}
-
-/** The `--lang` of a command's raw flags (commander has checked the choice); English when absent. */
-export function langOf(flags: unknown): Lang {
-  const v =
-    flags !== null && typeof flags === 'object' ? (flags as { lang?: unknown }).lang : undefined
-  return v === 'zh' ? 'zh' : 'en'
 }

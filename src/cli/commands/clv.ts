@@ -28,6 +28,7 @@ import {
 } from '../../engine/summaries/repeat-buying.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import {
   clvFitFlagsSchema,
@@ -86,6 +87,7 @@ function modelOptions(program: Command): Command {
     .option('--horizon <months>', 'CLV horizon in months', '12')
     .option('--discount-rate <rate>', 'annual discount rate (0.1 = 10 %)', '0.1')
     .option('--margin <share>', 'share of spend that is margin (1 = CLV in revenue)', '1')
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
 }
 
@@ -130,7 +132,7 @@ Examples:
         runClv(db.driver, toClvOptions(f), systemClock),
       )
       if (f.json) printJson(report)
-      else process.stdout.write(`${renderRun(report)}\n`)
+      else process.stdout.write(`${renderRun(report, f.lang)}\n`)
     })
 
   clv
@@ -141,6 +143,7 @@ Examples:
     .option('--top <n>', 'members to list', '20')
     .option('--member <id>', 'one member’s score')
     .addOption(new Option('--order <by>', 'sort order').choices(SCORE_ORDERS).default('clv'))
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'CSV on stdout', false)
     .action(async (flags: unknown) => {
@@ -184,7 +187,7 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
       if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(report, null, 2)}\n`)
       if (f.json) printJson(report)
       else if (f.csv) process.stdout.write(reportCsv(report))
-      else process.stdout.write(`${renderReport(report)}\n`)
+      else process.stdout.write(`${renderReport(report, f.lang)}\n`)
     })
 
   clv
@@ -250,42 +253,52 @@ function paramLines(
   ])
 }
 
-export function renderRun(r: ClvRunReport): string {
+export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const d = r.distribution
   const q = d.quantiles
   const o = r.options
   return [
-    pc.bold(`CLV run ${r.runId}`),
+    pc.bold(t('CLV run {run}', { run: r.runId })),
     keyValues([
-      ['calibration end', o.calibrationEnd],
-      ['members', fmt(d.members)],
-      ['model', `${r.purchase.kind} (origin ${o.origin}, unit ${o.unit})`],
+      [t('calibration end'), o.calibrationEnd],
+      [t('members'), fmt(d.members)],
       [
-        'horizon',
-        `${o.horizonMonths} months, discount ${pct(o.annualDiscountRate)} a year, margin ${pct(o.margin, 0)}`,
+        t('model'),
+        `${r.purchase.kind} (${t('origin {origin}, unit {unit}', { origin: o.origin, unit: o.unit })})`,
+      ],
+      [
+        t('horizon'),
+        t('{months} months, discount {rate} a year, margin {margin}', {
+          months: o.horizonMonths,
+          rate: pct(o.annualDiscountRate),
+          margin: pct(o.margin, 0),
+        }),
       ],
     ]),
     '',
-    pc.bold(`${r.purchase.kind === 'bg-nbd' ? 'BG/NBD' : 'Pareto/NBD'} parameters`),
+    pc.bold(
+      t('{model} parameters', { model: r.purchase.kind === 'bg-nbd' ? 'BG/NBD' : 'Pareto/NBD' }),
+    ),
     keyValues([
       ...paramLines(r.purchase.params, r.purchase.standardErrors),
-      ['log-likelihood', num(r.purchase.logLikelihood, 1)],
-      ['distinct summaries', fmt(r.purchase.distinctSummaries)],
+      [t('log-likelihood'), num(r.purchase.logLikelihood, 1)],
+      [t('distinct summaries'), fmt(r.purchase.distinctSummaries)],
     ]),
     '',
-    pc.bold('Gamma–Gamma spend parameters'),
+    pc.bold(t('Gamma–Gamma spend parameters')),
     keyValues([
       ...paramLines(r.spend.params, r.spend.standardErrors),
-      ['repeat buyers fitted', fmt(r.spend.members)],
+      [t('repeat buyers fitted'), fmt(r.spend.members)],
       [
-        'frequency/spend corr.',
-        `${num(r.frequencySpendCorrelation, 3)}${r.correlationWarning ? pc.yellow('  (> 0.3: Gamma–Gamma assumption doubtful)') : '  (ok: ≈ independent)'}`,
+        t('frequency/spend corr.'),
+        `${num(r.frequencySpendCorrelation, 3)}${r.correlationWarning ? pc.yellow(`  ${t('(> 0.3: Gamma–Gamma assumption doubtful)')}`) : `  ${t('(ok: ≈ independent)')}`}`,
       ],
     ]),
     '',
-    pc.bold('CLV distribution'),
+    pc.bold(t('CLV distribution')),
     table(
-      ['total', 'mean', 'p10', 'p25', 'median', 'p75', 'p90', 'p99', 'top 10 % share'],
+      [t('total'), t('mean'), 'p10', 'p25', t('median'), 'p75', 'p90', 'p99', t('top 10 % share')],
       [
         [
           fmt(d.total, 0),
@@ -302,12 +315,12 @@ export function renderRun(r: ClvRunReport): string {
     ),
     '',
     keyValues([
-      ['mean P(alive)', pct(d.meanPAlive)],
-      ['expected purchases (horizon)', fmt(d.expectedPurchases, 0)],
-      ['value already lost (model: Σ (1 − P(alive)) × value if active)', fmt(d.valueAtRisk, 0)],
+      [t('mean P(alive)'), pct(d.meanPAlive)],
+      [t('expected purchases (horizon)'), fmt(d.expectedPurchases, 0)],
+      [t('value already lost (model: Σ (1 − P(alive)) × value if active)'), fmt(d.valueAtRisk, 0)],
       [
-        'members with P(alive) < 50 %',
-        `${fmt(d.likelyInactive.members)} (value if active ${fmt(d.likelyInactive.valueIfActive, 0)})`,
+        t('members with P(alive) < 50 %'),
+        `${fmt(d.likelyInactive.members)} (${t('value if active {v}', { v: fmt(d.likelyInactive.valueIfActive, 0) })})`,
       ],
     ]),
   ].join('\n')
@@ -345,11 +358,12 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
     process.stdout.write(toCsv(SCORE_HEADER, rows))
     return
   }
+  const t = translator(f.lang)
   process.stdout.write(
     `${[
-      pc.bold(`Member scores — run ${runId} (by ${f.order})`),
+      pc.bold(t('Member scores — run {run} (by {order})', { run: runId, order: f.order })),
       table(
-        ['member', 'x', 't_x', 'T', 'z̄', 'P(alive)', 'E[purchases]', 'E[spend]', 'CLV'],
+        [t('member'), 'x', 't_x', 'T', 'z̄', 'P(alive)', 'E[purchases]', 'E[spend]', 'CLV'],
         scores.map((s) => [
           String(s.memberId),
           fmt(s.x),
@@ -366,7 +380,8 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
   )
 }
 
-export function renderReport(r: ClvValidationReport): string {
+export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string {
+  const tr = translator(lang)
   const t = r.tracking
   const step = Math.max(1, Math.ceil(t.actual.length / 12))
   const trackRows: string[][] = []
@@ -375,35 +390,43 @@ export function renderReport(r: ClvValidationReport): string {
       String(k + 1),
       fmt(t.actual[k] as number),
       fmt(t.predicted[k] as number, 1),
-      k + 1 <= t.calibrationPeriods ? 'calibration' : 'holdout',
+      k + 1 <= t.calibrationPeriods ? tr('calibration') : tr('holdout'),
     ])
   }
+  const ap = (actual: string, predicted: string) =>
+    tr('actual {a}, predicted {p}', { a: actual, p: predicted })
   return [
-    pc.bold(`Holdout validation — ${r.purchase.kind}`),
+    pc.bold(tr('Holdout validation — {model}', { model: r.purchase.kind })),
     keyValues([
-      ['calibration', `… ${r.options.calibrationEnd}`],
-      ['holdout', `… ${r.options.holdoutEnd} (${num(r.holdoutLength, 2)} ${r.options.unit}s)`],
-      ['members', fmt(r.members)],
-      ['log-likelihood', num(r.purchase.logLikelihood, 1)],
+      [tr('calibration'), `… ${r.options.calibrationEnd}`],
       [
-        'holdout transactions',
-        `actual ${fmt(r.totals.actual)}, predicted ${fmt(r.totals.predicted, 1)} (${pct(r.totals.predicted / r.totals.actual - 1)})`,
+        tr('holdout'),
+        `… ${r.options.holdoutEnd} (${num(r.holdoutLength, 2)} ${tr(r.options.unit === 'day' ? 'days' : 'weeks')})`,
       ],
-      ['holdout value', `actual ${fmt(r.value.actual, 0)}, predicted ${fmt(r.value.predicted, 0)}`],
+      [tr('members'), fmt(r.members)],
+      [tr('log-likelihood'), num(r.purchase.logLikelihood, 1)],
       [
-        'per member',
-        `MAE ${num(r.errors.mae)}, RMSE ${num(r.errors.rmse)}, bias ${num(r.errors.bias)}`,
+        tr('holdout transactions'),
+        `${ap(fmt(r.totals.actual), fmt(r.totals.predicted, 1))} (${pct(r.totals.predicted / r.totals.actual - 1)})`,
+      ],
+      [tr('holdout value'), ap(fmt(r.value.actual, 0), fmt(r.value.predicted, 0))],
+      [
+        tr('per member'),
+        `MAE ${num(r.errors.mae)}, RMSE ${num(r.errors.rmse)}, ${tr('bias')} ${num(r.errors.bias)}`,
       ],
     ]),
     '',
-    pc.bold('Mean holdout transactions by calibration frequency x'),
+    pc.bold(tr('Mean holdout transactions by calibration frequency x')),
     table(
-      ['x', 'members', 'actual', 'predicted'],
+      ['x', tr('members'), tr('actual'), tr('predicted')],
       r.byFrequency.map((b) => [b.x, fmt(b.members), num(b.actual), num(b.predicted)]),
     ),
     '',
-    pc.bold(`Cumulative transactions since ${t.start} (tracking)`),
-    table([`${t.unit}`, 'actual', 'predicted', 'period'], trackRows),
+    pc.bold(tr('Cumulative transactions since {start} (tracking)', { start: t.start })),
+    table(
+      [tr(t.unit === 'day' ? 'day' : 'week'), tr('actual'), tr('predicted'), tr('period')],
+      trackRows,
+    ),
   ].join('\n')
 }
 

@@ -33,7 +33,7 @@ import { systemClock, type Clock } from '../../core/clock.js'
 import { MemberlensError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
-import { langOf, langOption, translator, type Lang } from '../lang.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { CHURN_CLASS_NAMES } from '../messages.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
@@ -98,7 +98,7 @@ Examples:
         ),
       )
       if (f.json) printJson(report)
-      else process.stdout.write(`${renderRiskTraining(report, langOf(flags))}\n`)
+      else process.stdout.write(`${renderRiskTraining(report, f.lang)}\n`)
     })
 
   risk
@@ -147,7 +147,7 @@ Examples:
         printJson(body)
         return
       }
-      const lang = langOf(flags)
+      const lang = f.lang
       const t = translator(lang)
       process.stdout.write(
         `${[
@@ -259,7 +259,7 @@ Examples:
         )
         return
       }
-      const lang = langOf(flags)
+      const lang = f.lang
       const t = translator(lang)
       process.stdout.write(
         `${[

@@ -19,6 +19,7 @@ import {
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { lifecycleConfigSchema } from '../../engine/lifecycle/lifecycle-config.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { loadLifecycleConfig } from './lifecycle.js'
 
 interface SurvivalFlags extends EngineFlags {
@@ -30,6 +31,7 @@ interface SurvivalFlags extends EngineFlags {
   churnDays?: string
   confidence: string
   curve: boolean
+  lang?: Lang
   json: boolean
   csv: boolean
 }
@@ -58,6 +60,7 @@ export function registerSurvivalCommands(program: Command): void {
     )
     .option('--confidence <level>', 'confidence level of the intervals', '0.95')
     .option('--curve', 'print every step of the curve', false)
+    .addOption(langOption())
   for (const o of outputOptions()) cmd.addOption(o)
   cmd
     .addHelpText(
@@ -116,25 +119,32 @@ Examples:
           )
         }
         const days = groups[0]?.checkpoints.map((c) => c.days) ?? []
+        const t = translator(flags.lang)
         process.stdout.write(
-          `${pc.bold(`Time to churn (${config.churnDays} days without a purchase) from ${flags.origin}, as of ${asOf}`)}\n`,
+          `${pc.bold(
+            t('Time to churn ({days} days without a purchase) from {origin}, as of {asOf}', {
+              days: config.churnDays,
+              origin: flags.origin,
+              asOf,
+            }),
+          )}\n`,
         )
         process.stdout.write(
           `${table(
             [
-              'group',
-              'members',
-              'churned',
-              'median days',
-              `${Math.round(Number(flags.confidence) * 100)}% CI`,
+              t('group'),
+              t('members'),
+              t('churned'),
+              t('median days'),
+              t('{level}% CI', { level: Math.round(Number(flags.confidence) * 100) }),
               ...days.map((d) => `S(${d})`),
             ],
             groups.map((g) => [
-              g.dimension ?? 'all',
+              g.dimension ?? t('all'),
               fmt(g.members),
               fmt(g.churned),
-              g.medianDays === null ? 'not reached' : fmt(g.medianDays, 0),
-              `${fmt(g.medianLowerDays, 0)} – ${g.medianUpperDays === null ? 'open' : fmt(g.medianUpperDays, 0)}`,
+              g.medianDays === null ? t('not reached') : fmt(g.medianDays, 0),
+              `${fmt(g.medianLowerDays, 0)} – ${g.medianUpperDays === null ? t('open') : fmt(g.medianUpperDays, 0)}`,
               ...g.checkpoints.map((c) => pct(c.survival)),
             ]),
           )}\n`,
