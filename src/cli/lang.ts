@@ -3,12 +3,13 @@
  * table its labels, headers, statuses and the names of stages, classes and playbooks are read from.
  *
  * Messages are keyed by their English text, so a command reads `t('members')` where it wrote `'members'`;
- * a key missing from the table is a type error. `{name}` in a key is filled from `vars`.
+ * a key missing from the table is a type error. `{name}` in a key is filled from `vars`. A word with two
+ * meanings carries its context before a bar (`effects|holdout`); the English text is what follows the bar.
  * @module
  */
 import { Option, type Command } from 'commander'
 import { z } from 'zod'
-import { ZH, type Message } from './messages.js'
+import { CODE_NAMES_ZH, ZH, type Message } from './messages.js'
 
 export const LANGS = ['en', 'zh'] as const
 export type Lang = (typeof LANGS)[number]
@@ -36,7 +37,7 @@ export function message(
   key: Message,
   vars: Readonly<Record<string, string | number>> = {},
 ): string {
-  const text: string = lang === 'zh' ? ZH[key] : key
+  const text: string = lang === 'zh' ? ZH[key] : key.slice(key.indexOf('|') + 1)
   return text.replace(/\{(\w+)\}/g, (all, name: string) =>
     name in vars ? String(vars[name]) : all,
   )
@@ -50,7 +51,7 @@ export function translator(
   return (key, vars) => message(l, key, vars)
 }
 
-/** A name with an English and a Chinese form (stages, segments, metrics) in the language. */
-export function named(names: { readonly en: string; readonly zh: string }, lang: Lang): string {
-  return names[lang]
+/** A code the commands print (a grain, a cohort anchor, an activity) in the language; unknown codes as given. */
+export function codeName(code: string, lang: Lang): string {
+  return lang === 'zh' ? (CODE_NAMES_ZH[code] ?? code) : code
 }

@@ -187,7 +187,7 @@ export const ZH = {
   'value if active {v}': '存活时价值 {v}',
   'Member scores — run {run} (by {order})': '会员评分 — 运行 {run}（按 {order} 排序）',
   calibration: '校准期',
-  holdout: '验证期',
+  'clv|holdout': '验证期',
   'actual {a}, predicted {p}': '实际 {a}，预测 {p}',
   'Holdout validation — {model}': '验证期检验 — {model}',
   days: '天',
@@ -240,6 +240,7 @@ export const ZH = {
   campaign: '活动',
   kind: '类型',
   treatment: '干预组',
+  'effects|holdout': '对照组',
   'first sent': '首次发送',
   cost: '成本',
   variant: '组别',
@@ -350,4 +351,24 @@ export const CHURN_CLASS_NAMES: Readonly<
     zh: '参与度低',
     playbook: { en: 'personalised recommendation / content', zh: '个性化推荐 / 内容' },
   },
+}
+
+/** Codes printed inside titles: grains, cohort anchors and clocks, activity definitions. */
+export const CODE_NAMES_ZH: Readonly<Record<string, string>> = {
+  day: '日',
+  week: '周',
+  month: '月',
+  quarter: '季度',
+  year: '年',
+  registration: '注册',
+  'first-purchase': '首次购买',
+  any: '任意行为',
+  purchase: '购买',
+  event: '事件',
+}
+
+/** The recommended actions of `voice members-at-risk` (the analysis words them in English). */
+export const VOICE_ACTIONS_ZH: Readonly<Record<string, string>> = {
+  'care call / service recovery on the topics raised': '针对所提问题进行关怀回访 / 服务补救',
+  'follow-up survey or personal outreach': '回访调研或一对一沟通',
 }

@@ -390,7 +390,7 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
       String(k + 1),
       fmt(t.actual[k] as number),
       fmt(t.predicted[k] as number, 1),
-      k + 1 <= t.calibrationPeriods ? tr('calibration') : tr('holdout'),
+      k + 1 <= t.calibrationPeriods ? tr('calibration') : tr('clv|holdout'),
     ])
   }
   const ap = (actual: string, predicted: string) =>
@@ -400,7 +400,7 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
     keyValues([
       [tr('calibration'), `… ${r.options.calibrationEnd}`],
       [
-        tr('holdout'),
+        tr('clv|holdout'),
         `… ${r.options.holdoutEnd} (${num(r.holdoutLength, 2)} ${tr(r.options.unit === 'day' ? 'days' : 'weeks')})`,
       ],
       [tr('members'), fmt(r.members)],

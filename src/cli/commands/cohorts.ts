@@ -36,7 +36,7 @@ import type { Driver } from '../../engine/drivers/driver.js'
 import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
 import { saveSegment } from '../../engine/segments/segment-store.js'
-import { langOption, translator, type Lang } from '../lang.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
   asOfOption,
@@ -126,9 +126,9 @@ export function renderRetention(t: RetentionTable, lang: Lang = 'en'): string {
       ? 'Unbounded retention · {anchor} cohorts by {grain} · activity {activity} · as of {asOf}'
       : 'N-period retention · {anchor} cohorts by {grain} · activity {activity} · as of {asOf}',
     {
-      anchor: t.spec.anchor,
-      grain: t.spec.grain,
-      activity: t.spec.activity,
+      anchor: codeName(t.spec.anchor, lang),
+      grain: codeName(t.spec.grain, lang),
+      activity: codeName(t.spec.activity, lang),
       asOf: t.spec.asOf,
     },
   )

@@ -123,7 +123,7 @@ export function registerEffectsCommands(program: Command): void {
                   t('campaign'),
                   t('kind'),
                   t('treatment'),
-                  t('holdout'),
+                  t('effects|holdout'),
                   t('first sent'),
                   t('cost'),
                 ],

@@ -19,7 +19,7 @@ import {
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { lifecycleConfigSchema } from '../../engine/lifecycle/lifecycle-config.js'
-import { langOption, translator, type Lang } from '../lang.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { loadLifecycleConfig } from './lifecycle.js'
 
 interface SurvivalFlags extends EngineFlags {
@@ -124,7 +124,7 @@ Examples:
           `${pc.bold(
             t('Time to churn ({days} days without a purchase) from {origin}, as of {asOf}', {
               days: config.churnDays,
-              origin: flags.origin,
+              origin: codeName(flags.origin, flags.lang ?? 'en'),
               asOf,
             }),
           )}\n`,

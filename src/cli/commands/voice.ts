@@ -17,6 +17,7 @@ import { lastActivity } from '../../engine/experiments/planning-units.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator } from '../lang.js'
+import { VOICE_ACTIONS_ZH } from '../messages.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
@@ -323,7 +324,7 @@ export function registerVoiceCommands(program: Command): void {
                 m.lastNps === null ? '–' : String(m.lastNps),
                 m.topics.join(','),
                 m.lastPurchaseAt?.slice(0, 10) ?? '–',
-                m.action,
+                f.lang === 'zh' ? (VOICE_ACTIONS_ZH[m.action] ?? m.action) : m.action,
               ]),
             )}\n`,
           )

@@ -1,0 +1,224 @@
+/**
+ * Every command that prints text for people speaks Chinese under `--lang zh` (and under MEMBERLENS_LANG=zh):
+ * on a small simulated database, each command's Chinese output holds its Chinese headers and none of the
+ * English header words its English output holds (checked too, so that the test can fail).
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const BIN = resolve(import.meta.dirname, '../../bin/memberlens.js')
+const run = promisify(execFile)
+
+let dir: string
+
+async function cli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env }
+  if (env['MEMBERLENS_LANG'] === undefined) delete base['MEMBERLENS_LANG']
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--db', 'm.duckdb'], {
+      cwd: dir,
+      env: base,
+    })
+    return { code: 0, stdout, stderr }
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string }
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
+  }
+}
+
+let experiment = ''
+let winback = ''
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'memberlens-lang-'))
+  const demo = await run(
+    process.execPath,
+    [BIN, 'demo', '--no-serve', '--members', '300', '--months', '8', '--db', 'm.duckdb', '--quiet'],
+    { cwd: dir },
+  )
+  expect(demo.stderr).toBe('')
+  // Small data: a 30-day horizon leaves two periods for training and evaluation.
+  expect((await cli(['risk', 'train', '--horizon', '30', '--json'])).code).toBe(0)
+  expect((await cli(['risk', 'score', '--top', '0', '--json'])).code).toBe(0)
+  const exps = JSON.parse((await cli(['experiments', 'list', '--json'])).stdout) as {
+    experiments: { experimentId: string }[]
+  }
+  experiment = exps.experiments[0]?.experimentId ?? ''
+  const campaigns = JSON.parse((await cli(['effects', '--json'])).stdout) as {
+    campaigns: { campaignId: string; kind: string; holdout: number }[]
+  }
+  winback = campaigns.campaigns.find((c) => c.kind === 'winback' && c.holdout > 0)?.campaignId ?? ''
+  expect(experiment).not.toBe('')
+  expect(winback).not.toBe('')
+}, 120_000)
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+interface Case {
+  readonly args: () => readonly string[]
+  /** Words the Chinese output must hold. */
+  readonly zh: readonly string[]
+  /** English header words: in the English output, and not in the Chinese one. */
+  readonly en: readonly string[]
+}
+
+const CASES: Record<string, Case> = {
+  overview: {
+    args: () => ['overview'],
+    zh: ['会员与购买', '消费金额', '复购率'],
+    en: ['Members and purchases', 'net revenue', 'repurchase rate', 'All time'],
+  },
+  tree: {
+    args: () => ['tree'],
+    zh: ['目标', '环比', '无数据'],
+    en: ['target', 'pop', 'no data', 'no decline', 'core metrics in bold'],
+  },
+  'lifecycle stages': {
+    args: () => ['lifecycle', 'stages'],
+    zh: ['建议动作', '流失风险', '新人首单券'],
+    en: ['recommended action', 'At risk', 'onboarding', 'win-back campaign'],
+  },
+  'lifecycle churn': {
+    args: () => ['lifecycle', 'churn', '--from', '2026-08-01', '--to', '2026-10-31'],
+    zh: ['期初未流失', '流失率'],
+    en: ['period', 'not churned at start', 'churn rate', 'reactivated'],
+  },
+  rfm: {
+    args: () => ['rfm'],
+    zh: ['RFM 分群', '收入占比'],
+    en: ['RFM segments as of', 'segment', 'of revenue', 'avg orders'],
+  },
+  cohorts: {
+    args: () => ['cohorts', '--periods', '3'],
+    zh: ['同期群', '平均', '注册'],
+    en: ['N-period retention', 'cohort', 'members', 'average', 'Blank cells'],
+  },
+  survival: {
+    args: () => ['survival'],
+    zh: ['中位天数', '首次购买'],
+    en: ['Time to churn', 'median days', 'members', 'first-purchase'],
+  },
+  'risk train': {
+    args: () => ['risk', 'train', '--horizon', '30'],
+    zh: ['流失风险模型', '特征'],
+    en: ['Churn-risk model', 'feature', 'Calibration by decile', 'observed churn'],
+  },
+  'risk score': {
+    args: () => ['risk', 'score', '--top', '3'],
+    zh: ['挽回策略', '高价值流失风险', '定向折扣'],
+    en: ['Churn class', 'playbook', 'high-value-at-risk', 'targeted discount', 'members scored'],
+  },
+  'risk list': {
+    args: () => ['risk', 'list', '--top', '5'],
+    zh: ['流失类型', '挽回策略'],
+    en: ['churn class', 'playbook', 'reason codes', 'at risk'],
+  },
+  'clv fit': {
+    args: () => ['clv', 'fit'],
+    zh: ['CLV 分布', '预测期'],
+    en: ['CLV distribution', 'horizon', 'parameters', 'calibration end'],
+  },
+  'clv predict': {
+    args: () => ['clv', 'predict', '--top', '3'],
+    zh: ['会员评分'],
+    en: ['Member scores', 'member'],
+  },
+  'clv report': {
+    args: () => ['clv', 'report', '--calibration-end', '2026-07-31', '--holdout-end', '2026-10-31'],
+    zh: ['验证期检验', '实际', '预测'],
+    en: ['Holdout validation', 'actual', 'predicted', 'holdout'],
+  },
+  funnel: {
+    args: () => [
+      'funnel',
+      '--step',
+      'page_view',
+      '--step',
+      'add_to_cart',
+      '--from',
+      '2026-08-01',
+      '--to',
+      '2026-10-01',
+    ],
+    zh: ['漏斗', '步骤', '占第一步'],
+    en: ['Funnel', 'step', 'of first', 'drop-off', 'median time'],
+  },
+  'segments list': {
+    args: () => ['segments', 'list'],
+    zh: ['还没有保存的分群'],
+    en: ['No saved segments'],
+  },
+  'experiments list': {
+    args: () => ['experiments', 'list'],
+    zh: ['实验', '首次分组'],
+    en: ['experiment', 'variants', 'first assigned'],
+  },
+  'experiments report': {
+    args: () => ['experiments', 'report', experiment],
+    zh: ['目标指标', '结论', '越高越好'],
+    en: ['Experiment', 'Goal', 'Verdict', 'higher is better', 'vs control', 'outcome window'],
+  },
+  'effects list': {
+    args: () => ['effects'],
+    zh: ['活动', '首次发送'],
+    en: ['campaign', 'first sent', 'cost'],
+  },
+  effects: {
+    args: () => ['effects', winback],
+    zh: ['活动效果', '挽回率'],
+    en: ['Program effect', 'with the campaign', 'uplift', 'outcome window'],
+  },
+  'voice summary': {
+    args: () => ['voice', 'summary'],
+    zh: ['会员之声', '投诉率'],
+    en: ['Voice of the member', 'reviews', 'Service', 'complaint rate', 'Return reasons'],
+  },
+  'voice topics': {
+    args: () => ['voice', 'topics'],
+    zh: ['反馈文本', '话题'],
+    en: ['Feedback texts', 'topic', 'mentions'],
+  },
+  'voice members-at-risk': {
+    args: () => ['voice', 'members-at-risk'],
+    zh: ['最近购买'],
+    en: ['last purchase', 'complaints', 'topics', 'care call'],
+  },
+  'loyalty metrics': {
+    args: () => ['loyalty', 'metrics', '--from', '2026-03-01', '--to', '2026-11-01'],
+    zh: ['积分发放量', '积分负债'],
+    en: ['points issued', 'liability', 'breakage', 'tier'],
+  },
+  'metrics get': {
+    args: () => ['metrics', 'get', 'net_revenue', '--from', '2026-08', '--to', '2026-10'],
+    zh: ['期间', '消费金额'],
+    en: ['period', 'Net revenue'],
+  },
+}
+
+describe('--lang zh on every human-output command', () => {
+  it.concurrent.each(Object.entries(CASES))('%s', async (_name, c) => {
+    const [en, zh] = await Promise.all([cli(c.args()), cli([...c.args(), '--lang', 'zh'])])
+    expect(en.code, en.stderr).toBe(0)
+    expect(zh.code, zh.stderr).toBe(0)
+    for (const word of c.en) {
+      expect(en.stdout, `English output holds "${word}"`).toContain(word)
+      expect(zh.stdout, `Chinese output holds no "${word}"`).not.toContain(word)
+    }
+    for (const word of c.zh) expect(zh.stdout).toContain(word)
+  })
+
+  it('takes the language from MEMBERLENS_LANG when --lang is not given', async () => {
+    const r = await cli(['tree'], { MEMBERLENS_LANG: 'zh' })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('环比')
+    expect(r.stdout).not.toContain('no decline')
+  })
+})
