@@ -302,6 +302,21 @@ export const ZH = {
   topics: '话题',
   'last purchase': '最近购买',
   action: '建议动作',
+  // demo
+  'Customer lifetime value': '客户生命周期价值',
+  skipped: '已跳过',
+  'Predicted CLV, next 12 months ({model} + Gamma–Gamma, run {run})':
+    '预测 CLV，未来 12 个月（{model} + Gamma–Gamma，运行 {run}）',
+  'value already lost (model)': '已流失价值（模型）',
+  'Churn risk': '流失风险',
+  '{n} members with P(alive) < 50 %': 'P(alive) < 50% 的会员 {n} 名',
+  'Top {n} members at high churn risk by CLV at risk (churn-risk score ≥ 50 %, as of {asOf})':
+    '按风险 CLV 排序的前 {n} 名高流失风险会员（流失风险分 ≥ 50%，截至 {asOf}）',
+  'Top {n} members at high churn risk (as of {asOf})': '前 {n} 名高流失风险会员（截至 {asOf}）',
+  '{n} of {total} buyers at high churn risk (≥ 50 % chance of no purchase in 90 days; memberlens explain high_churn_risk)':
+    '{total} 名购买会员中 {n} 名为高流失风险（90 天内不再购买的概率 ≥ 50%；memberlens explain high_churn_risk）',
+  'model AUC {auc} on a later period vs {base} for recency only':
+    '模型在后续时期的 AUC 为 {auc}，仅按最近购买为 {base}',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -34,16 +34,37 @@ async function cli(
 }
 
 let experiment = ''
+let demoEn = ''
+let demoZh = ''
 let winback = ''
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'memberlens-lang-'))
   const demo = await run(
     process.execPath,
-    [BIN, 'demo', '--no-serve', '--members', '300', '--months', '8', '--db', 'm.duckdb', '--quiet'],
-    { cwd: dir },
+    [BIN, 'demo', '--no-serve', '--members', '300', '--months', '8', '--db', 'm.duckdb'],
+    { cwd: dir, env: { ...process.env, NO_COLOR: '1' } },
   )
-  expect(demo.stderr).toBe('')
+  demoZh = (
+    await run(
+      process.execPath,
+      [
+        BIN,
+        'demo',
+        '--no-serve',
+        '--members',
+        '300',
+        '--months',
+        '8',
+        '--db',
+        'z.duckdb',
+        '--lang',
+        'zh',
+      ],
+      { cwd: dir, env: { ...process.env, NO_COLOR: '1' } },
+    )
+  ).stdout
+  demoEn = demo.stdout
   // Small data: a 30-day horizon leaves two periods for training and evaluation.
   expect((await cli(['risk', 'train', '--horizon', '30', '--json'])).code).toBe(0)
   expect((await cli(['risk', 'score', '--top', '0', '--json'])).code).toBe(0)
@@ -213,6 +234,19 @@ describe('--lang zh on every human-output command', () => {
       expect(zh.stdout, `Chinese output holds no "${word}"`).not.toContain(word)
     }
     for (const word of c.zh) expect(zh.stdout).toContain(word)
+  })
+
+  it('prints the demo summary in Chinese', () => {
+    for (const word of [
+      'Members and purchases',
+      'on track',
+      'recommended',
+      'Lifecycle stages as of',
+    ]) {
+      if (word !== 'recommended') expect(demoEn).toContain(word)
+      expect(demoZh).not.toContain(word)
+    }
+    for (const word of ['会员与购买', '生命周期阶段', '同期群']) expect(demoZh).toContain(word)
   })
 
   it('takes the language from MEMBERLENS_LANG when --lang is not given', async () => {

@@ -79,6 +79,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(
       new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
     )
+    .addOption(langOption('the summary'))
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')

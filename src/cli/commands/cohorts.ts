@@ -368,7 +368,12 @@ function parseError(field: string, reason: string): InputError {
  * The retention part of the demo's main job: the monthly registration-cohort table of the last 12 cohorts
  * (12 periods, any activity) and the lifecycle stage sizes, as of the day after the latest activity.
  */
-export async function renderRetentionSummary(driver: Driver, asOf: string): Promise<string> {
+export async function renderRetentionSummary(
+  driver: Driver,
+  asOf: string,
+  lang: Lang = 'en',
+): Promise<string> {
+  const tr = translator(lang)
   const from = new Date(Date.parse(`${asOf}T00:00:00Z`))
   from.setUTCMonth(from.getUTCMonth() - 12, 1)
   const t = await getCohortRetention(driver, {
@@ -380,13 +385,15 @@ export async function renderRetentionSummary(driver: Driver, asOf: string): Prom
   const stages = await getStageCounts(driver, asOf)
   const total = stages.reduce((sum, c) => sum + c.members, 0)
   return [
-    renderRetention(t),
+    renderRetention(t, lang),
     '',
-    pc.bold(`Lifecycle stages as of ${asOf}`),
+    pc.bold(tr('Lifecycle stages as of {asOf}', { asOf })),
     table(
-      ['stage', 'members', 'share'],
+      [tr('stage'), tr('members'), tr('share')],
       stages.map((c) => [
-        `${STAGE_NAMES[c.stage].en} ${STAGE_NAMES[c.stage].zh}`,
+        lang === 'zh'
+          ? STAGE_NAMES[c.stage].zh
+          : `${STAGE_NAMES[c.stage].en} ${STAGE_NAMES[c.stage].zh}`,
         fmt(c.members),
         pct(total > 0 ? c.members / total : null),
       ]),

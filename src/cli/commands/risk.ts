@@ -530,17 +530,37 @@ export async function runDemoModels(
 }
 
 /** The demo's model section: CLV quantiles and the top at-risk members with reasons and playbooks. */
-export function renderDemoModels(m: DemoModels): string {
+export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const out: string[] = []
   if ('skipped' in m.clv) {
-    out.push(pc.bold('Customer lifetime value'), pc.yellow(`  skipped: ${m.clv.skipped}`))
+    out.push(
+      pc.bold(t('Customer lifetime value')),
+      pc.yellow(`  ${t('skipped')}: ${m.clv.skipped}`),
+    )
   } else {
     const d = m.clv.distribution
     const q = d.quantiles
     out.push(
-      pc.bold(`Predicted CLV, next 12 months (${m.clv.model} + Gamma–Gamma, run ${m.clv.runId})`),
+      pc.bold(
+        t('Predicted CLV, next 12 months ({model} + Gamma–Gamma, run {run})', {
+          model: m.clv.model,
+          run: m.clv.runId,
+        }),
+      ),
       table(
-        ['members', 'total', 'mean', 'p10', 'p25', 'median', 'p75', 'p90', 'p99', 'top 10 %'],
+        [
+          t('members'),
+          t('total'),
+          t('mean'),
+          'p10',
+          'p25',
+          t('median'),
+          'p75',
+          'p90',
+          'p99',
+          t('top 10 % share'),
+        ],
         [
           [
             fmt(d.members),
@@ -557,26 +577,31 @@ export function renderDemoModels(m: DemoModels): string {
         ],
       ),
       pc.dim(
-        `mean P(alive) ${pct(d.meanPAlive)} · value already lost (model) ${fmt(d.valueAtRisk, 0)} · ${fmt(d.likelyInactive.members)} members with P(alive) < 50 %`,
+        `${t('mean P(alive)')} ${pct(d.meanPAlive)} · ${t('value already lost (model)')} ${fmt(d.valueAtRisk, 0)} · ${t('{n} members with P(alive) < 50 %', { n: fmt(d.likelyInactive.members) })}`,
       ),
     )
   }
   out.push('')
   if ('skipped' in m.risk) {
-    out.push(pc.bold('Churn risk'), pc.yellow(`  skipped: ${m.risk.skipped}`))
+    out.push(pc.bold(t('Churn risk')), pc.yellow(`  ${t('skipped')}: ${m.risk.skipped}`))
   } else {
     const r = m.risk
     out.push(
       pc.bold(
-        r.order === 'clv_at_risk'
-          ? `Top ${r.top.length} members at high churn risk by CLV at risk (churn-risk score ≥ 50 %, as of ${r.asOf})`
-          : `Top ${r.top.length} members at high churn risk (as of ${r.asOf})`,
+        t(
+          r.order === 'clv_at_risk'
+            ? 'Top {n} members at high churn risk by CLV at risk (churn-risk score ≥ 50 %, as of {asOf})'
+            : 'Top {n} members at high churn risk (as of {asOf})',
+          { n: r.top.length, asOf: r.asOf },
+        ),
       ),
-      renderRiskRows(r.top),
+      renderRiskRows(r.top, lang),
       pc.dim(
-        `${fmt(r.summary.atRisk)} of ${fmt(r.summary.members)} buyers at high churn risk (≥ 50 % chance of no purchase in 90 days; memberlens explain high_churn_risk) · ` +
-          `model AUC ${num(r.auc)} on a later period vs ${num(r.recencyOnlyAuc)} for recency only · ` +
-          CHURN_CLASSES.map((c) => `${c} ${fmt(r.summary.byClass[c].atRisk)}`).join(', '),
+        `${t('{n} of {total} buyers at high churn risk (≥ 50 % chance of no purchase in 90 days; memberlens explain high_churn_risk)', { n: fmt(r.summary.atRisk), total: fmt(r.summary.members) })} · ` +
+          `${t('model AUC {auc} on a later period vs {base} for recency only', { auc: num(r.auc), base: num(r.recencyOnlyAuc) })} · ` +
+          CHURN_CLASSES.map(
+            (c) => `${CHURN_CLASS_NAMES[c][lang]} ${fmt(r.summary.byClass[c].atRisk)}`,
+          ).join(', '),
       ),
     )
   }
