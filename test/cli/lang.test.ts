@@ -8,66 +8,65 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { main } from '../../src/cli/index.js'
 
 const BIN = resolve(import.meta.dirname, '../../bin/memberlens.js')
-const run = promisify(execFile)
+const spawn = promisify(execFile)
 
 let dir: string
+let experiment = ''
+let winback = ''
+let demoEn = ''
+let demoZh = ''
 
+/** Runs a command in-process on the demo database, with MEMBERLENS_LANG set only when `lang` is given. */
 async function cli(
   args: readonly string[],
-  env: Record<string, string> = {},
+  lang?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env }
-  if (env['MEMBERLENS_LANG'] === undefined) delete base['MEMBERLENS_LANG']
+  let stdout = ''
+  let stderr = ''
+  const before = process.env['MEMBERLENS_LANG']
+  if (lang === undefined) delete process.env['MEMBERLENS_LANG']
+  else process.env['MEMBERLENS_LANG'] = lang
+  const o = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((x) => ((stdout += String(x)), true))
+  const e = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((x) => ((stderr += String(x)), true))
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--db', 'm.duckdb'], {
-      cwd: dir,
-      env: base,
-    })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string }
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
+    const code = await main(['node', 'memberlens', ...args, '--db', join(dir, 'm.duckdb')])
+    return { code, stdout, stderr }
+  } finally {
+    o.mockRestore()
+    e.mockRestore()
+    if (before === undefined) delete process.env['MEMBERLENS_LANG']
+    else process.env['MEMBERLENS_LANG'] = before
   }
 }
 
-let experiment = ''
-let demoEn = ''
-let demoZh = ''
-let winback = ''
+/** The demo as a user runs it (the executable, in a folder of its own: it writes its files beside the database). */
+async function demo(db: string, extra: readonly string[]): Promise<string> {
+  const args = ['demo', '--no-serve', '--members', '300', '--months', '8', '--db', db, ...extra]
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+  delete env['MEMBERLENS_LANG']
+  const r = await spawn(process.execPath, [BIN, ...args], { cwd: dir, env })
+  return r.stdout
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'memberlens-lang-'))
-  const demo = await run(
-    process.execPath,
-    [BIN, 'demo', '--no-serve', '--members', '300', '--months', '8', '--db', 'm.duckdb'],
-    { cwd: dir, env: { ...process.env, NO_COLOR: '1' } },
-  )
-  demoZh = (
-    await run(
-      process.execPath,
-      [
-        BIN,
-        'demo',
-        '--no-serve',
-        '--members',
-        '300',
-        '--months',
-        '8',
-        '--db',
-        'z.duckdb',
-        '--lang',
-        'zh',
-      ],
-      { cwd: dir, env: { ...process.env, NO_COLOR: '1' } },
-    )
-  ).stdout
-  demoEn = demo.stdout
+  ;[demoEn, demoZh] = await Promise.all([demo('m.duckdb', []), demo('z.duckdb', ['--lang', 'zh'])])
   // Small data: a 30-day horizon leaves two periods for training and evaluation.
-  expect((await cli(['risk', 'train', '--horizon', '30', '--json'])).code).toBe(0)
-  expect((await cli(['risk', 'score', '--top', '0', '--json'])).code).toBe(0)
+  for (const args of [
+    ['risk', 'train', '--horizon', '30', '--json'],
+    ['risk', 'score', '--top', '0', '--json'],
+  ]) {
+    const r = await cli(args)
+    expect(r.code, r.stderr).toBe(0)
+  }
   const exps = JSON.parse((await cli(['experiments', 'list', '--json'])).stdout) as {
     experiments: { experimentId: string }[]
   }
@@ -225,8 +224,9 @@ const CASES: Record<string, Case> = {
 }
 
 describe('--lang zh on every human-output command', () => {
-  it.concurrent.each(Object.entries(CASES))('%s', async (_name, c) => {
-    const [en, zh] = await Promise.all([cli(c.args()), cli([...c.args(), '--lang', 'zh'])])
+  it.each(Object.entries(CASES))('%s', async (_name, c) => {
+    const en = await cli(c.args())
+    const zh = await cli([...c.args(), '--lang', 'zh'])
     expect(en.code, en.stderr).toBe(0)
     expect(zh.code, zh.stderr).toBe(0)
     for (const word of c.en) {
@@ -245,7 +245,7 @@ describe('--lang zh on every human-output command', () => {
   })
 
   it('takes the language from MEMBERLENS_LANG when --lang is not given', async () => {
-    const r = await cli(['tree'], { MEMBERLENS_LANG: 'zh' })
+    const r = await cli(['tree'], 'zh')
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain('环比')
     expect(r.stdout).not.toContain('no decline')
