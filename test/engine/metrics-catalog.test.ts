@@ -37,6 +37,7 @@ import { ensureSentimentTable } from '../../src/analytics/voice-label.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
+import { evaluateTree } from '../../src/engine/metrics/tree.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
@@ -489,6 +490,33 @@ describe('metric catalog on a hand-checked fixture', () => {
         settings: { cohortPeriods: 0 },
       }),
     ).rejects.toThrow('cohortPeriods')
+  })
+
+  it('puts the metrics from the analyses in a metric tree like any other', async () => {
+    const t = await evaluateTree(
+      s.db.driver,
+      {
+        goal: { name: { en: 'Keep members', zh: '留住会员' } },
+        trends: ['pop'],
+        core: [
+          {
+            metric: 'cohort_retention_rate',
+            target: 0.5,
+            related: [{ metric: 'predicted_clv', target: 40 }, { metric: 'winback_uplift' }],
+          },
+        ],
+      },
+      { period: '2024-03' },
+    )
+    const core = t.nodes[0]
+    // March (default settings: k = 1): February's M3 is not active in March · RC: 140 / 3 · the win-back window
+    // of March is not over · the change against February (1 → 0) is −100%, a decline.
+    expect([core?.value, core?.status]).toEqual([0, 'off_track'])
+    expect(core?.children.map((c) => [c.metric, c.value, c.status])).toEqual([
+      ['predicted_clv', 140 / 3, 'on_track'],
+      ['winback_uplift', null, 'no_data'],
+      ['cohort_retention_rate', -1, 'off_track'],
+    ])
   })
 
   it('splits purchases by the order channel', async () => {
