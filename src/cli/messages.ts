@@ -317,6 +317,35 @@ export const ZH = {
     '{total} 名购买会员中 {n} 名为高流失风险（90 天内不再购买的概率 ≥ 50%；memberlens explain high_churn_risk）',
   'model AUC {auc} on a later period vs {base} for recency only':
     '模型在后续时期的 AUC 为 {auc}，仅按最近购买为 {base}',
+  // clv renewals
+  year: '年',
+  month: '月',
+  '{n} months': '{n} 个月',
+  '{n} days': '{n} 天',
+  'Plan {plan} — {term} terms at {price}, {subscribers} subscribers, {active} active':
+    '方案 {plan} — 每期 {term}，价格 {price}，{subscribers} 名订阅者，{active} 名在订',
+  'no sBG fit': '无法拟合 sBG',
+  'unknown reason': '原因不明',
+  'mean churn at 1st renewal': '首次续费时的平均流失率',
+  'fitted on': '拟合样本',
+  '{n} members, up to {periods} renewals, LL {ll}':
+    '{n} 名会员，最多 {periods} 次续费，对数似然 {ll}',
+  renewal: '续费次数',
+  'renewals|at risk': '待续费',
+  'observed retention': '实际留存',
+  'sBG retention': 'sBG 留存',
+  'sBG survival': 'sBG 存活',
+  'expected future renewals per active member': '每名在订会员的预期未来续费次数',
+  '∞ (α ≤ 1: the mean diverges)': '∞（α ≤ 1：均值发散）',
+  discounted: '折现后',
+  'residual value of the active members': '在订会员的剩余价值',
+  subscribers: '订阅者',
+  'renewals seen': '已观察续费次数',
+  'survivors now': '当前存活',
+  params: '参数来源',
+  'residual value': '剩余价值',
+  'Paid-membership renewals as of {asOf} (sBG, cohorts by {grain}, discount {rate} a year)':
+    '付费会员续费（截至 {asOf}；sBG，按{grain}划分同期群，年折现率 {rate}）',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

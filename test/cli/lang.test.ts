@@ -4,7 +4,7 @@
  * English header words its English output holds (checked too, so that the test can fail).
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -37,7 +37,7 @@ async function cli(
     .spyOn(process.stderr, 'write')
     .mockImplementation((x) => ((stderr += String(x)), true))
   try {
-    const code = await main(['node', 'memberlens', ...args, '--db', join(dir, 'm.duckdb')])
+    const code = await main(['node', 'memberlens', ...args, '--db', join(dir, 'en', 'm.duckdb')])
     return { code, stdout, stderr }
   } finally {
     o.mockRestore()
@@ -48,17 +48,28 @@ async function cli(
 }
 
 /** The demo as a user runs it (the executable, in a folder of its own: it writes its files beside the database). */
-async function demo(db: string, extra: readonly string[]): Promise<string> {
-  const args = ['demo', '--no-serve', '--members', '300', '--months', '8', '--db', db, ...extra]
+async function demo(folder: string, extra: readonly string[]): Promise<string> {
+  await mkdir(join(dir, folder))
+  const args = [
+    'demo',
+    '--no-serve',
+    '--members',
+    '300',
+    '--months',
+    '8',
+    '--db',
+    'm.duckdb',
+    ...extra,
+  ]
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
   delete env['MEMBERLENS_LANG']
-  const r = await spawn(process.execPath, [BIN, ...args], { cwd: dir, env })
+  const r = await spawn(process.execPath, [BIN, ...args], { cwd: join(dir, folder), env })
   return r.stdout
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'memberlens-lang-'))
-  ;[demoEn, demoZh] = await Promise.all([demo('m.duckdb', []), demo('z.duckdb', ['--lang', 'zh'])])
+  ;[demoEn, demoZh] = await Promise.all([demo('en', []), demo('zh', ['--lang', 'zh'])])
   // Small data: a 30-day horizon leaves two periods for training and evaluation.
   for (const args of [
     ['risk', 'train', '--horizon', '30', '--json'],
@@ -155,6 +166,11 @@ const CASES: Record<string, Case> = {
     args: () => ['clv', 'report', '--calibration-end', '2026-07-31', '--holdout-end', '2026-10-31'],
     zh: ['验证期检验', '实际', '预测'],
     en: ['Holdout validation', 'actual', 'predicted', 'holdout'],
+  },
+  'clv renewals': {
+    args: () => ['clv', 'renewals'],
+    zh: ['付费会员续费', '实际留存'],
+    en: ['Paid-membership renewals', 'observed retention', 'subscribers', 'residual value'],
   },
   funnel: {
     args: () => [

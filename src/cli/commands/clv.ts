@@ -28,7 +28,7 @@ import {
 } from '../../engine/summaries/repeat-buying.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
-import { langOption, translator, type Lang } from '../lang.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import {
   clvFitFlagsSchema,
@@ -209,6 +209,7 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
       'annual discount rate of the residual lifetime and value',
       '0.1',
     )
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'survivors and projection per plan, cohort and period as CSV on stdout', false)
     .addHelpText(
@@ -237,7 +238,7 @@ Examples:
       )
       if (f.json) printJson(report)
       else if (f.csv) process.stdout.write(renewalsCsv(report))
-      else process.stdout.write(`${renderRenewals(report)}\n`)
+      else process.stdout.write(`${renderRenewals(report, f.lang)}\n`)
     })
 }
 
@@ -444,20 +445,29 @@ function reportCsv(r: ClvValidationReport): string {
   )
 }
 
-function termLabel(p: PlanRenewals): string {
-  if (p.termMonths === 12) return 'year'
-  if (p.termMonths >= 1) return p.termMonths === 1 ? 'month' : `${p.termMonths} months`
-  return `${p.termDays} days`
+function termLabel(p: PlanRenewals, lang: Lang): string {
+  const t = translator(lang)
+  if (p.termMonths === 12) return t('year')
+  if (p.termMonths >= 1)
+    return p.termMonths === 1 ? t('month') : t('{n} months', { n: p.termMonths })
+  return t('{n} days', { n: p.termDays })
 }
 
-function renderPlan(p: PlanRenewals, horizon: number): string {
+function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
+  const tr = translator(lang)
   const lines = [
     pc.bold(
-      `Plan ${p.plan} — ${termLabel(p)} terms at ${fmt(p.price, 2)}, ${fmt(p.subscribers)} subscribers, ${fmt(p.activeMembers)} active`,
+      tr('Plan {plan} — {term} terms at {price}, {subscribers} subscribers, {active} active', {
+        plan: p.plan,
+        term: termLabel(p, lang),
+        price: fmt(p.price, 2),
+        subscribers: fmt(p.subscribers),
+        active: fmt(p.activeMembers),
+      }),
     ),
   ]
   if (p.fit === null) {
-    lines.push(pc.yellow(`  no sBG fit: ${p.fitError ?? 'unknown reason'}`))
+    lines.push(pc.yellow(`  ${tr('no sBG fit')}: ${p.fitError ?? tr('unknown reason')}`))
   } else {
     const f = p.fit
     lines.push(
@@ -466,10 +476,14 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
           'sBG',
           `α ${num(f.params.alpha)} (SE ${num(f.standardErrors.alpha)}), β ${num(f.params.beta)} (SE ${num(f.standardErrors.beta)})`,
         ],
-        ['mean churn at 1st renewal', pct(f.meanChurn)],
+        [tr('mean churn at 1st renewal'), pct(f.meanChurn)],
         [
-          'fitted on',
-          `${fmt(f.members)} members, up to ${f.periods} renewals, LL ${num(f.logLikelihood, 1)}`,
+          tr('fitted on'),
+          tr('{n} members, up to {periods} renewals, LL {ll}', {
+            n: fmt(f.members),
+            periods: f.periods,
+            ll: num(f.logLikelihood, 1),
+          }),
         ],
       ]),
     )
@@ -487,7 +501,16 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
   }
   lines.push(
     '',
-    table(['renewal', 'at risk', 'observed retention', 'sBG retention', 'sBG survival'], rows),
+    table(
+      [
+        tr('renewal'),
+        tr('renewals|at risk'),
+        tr('observed retention'),
+        tr('sBG retention'),
+        tr('sBG survival'),
+      ],
+      rows,
+    ),
   )
   if (p.remaining !== null) {
     const r = p.remaining
@@ -495,10 +518,10 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
       '',
       keyValues([
         [
-          'expected future renewals per active member',
-          `${r.expectedRenewals === null ? '∞ (α ≤ 1: the mean diverges)' : num(r.expectedRenewals, 2)}, discounted ${num(r.discountedExpectedRenewals, 2)}`,
+          tr('expected future renewals per active member'),
+          `${r.expectedRenewals === null ? tr('∞ (α ≤ 1: the mean diverges)') : num(r.expectedRenewals, 2)}, ${tr('discounted')} ${num(r.discountedExpectedRenewals, 2)}`,
         ],
-        ['residual value of the active members', fmt(r.residualValue, 0)],
+        [tr('residual value of the active members'), fmt(r.residualValue, 0)],
       ]),
     )
   }
@@ -506,16 +529,16 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
     '',
     table(
       [
-        'cohort',
-        'subscribers',
-        'renewals seen',
-        'survivors now',
+        tr('cohort'),
+        tr('subscribers'),
+        tr('renewals seen'),
+        tr('survivors now'),
         'α',
         'β',
-        'params',
+        tr('params'),
         `S(${horizon})`,
-        'active',
-        'residual value',
+        tr('active'),
+        tr('residual value'),
       ],
       p.cohorts.map((c) => [
         c.cohort,
@@ -534,12 +557,15 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
   return lines.join('\n')
 }
 
-export function renderRenewals(r: RenewalsReport): string {
+export function renderRenewals(r: RenewalsReport, lang: Lang = 'en'): string {
   return [
     pc.bold(
-      `Paid-membership renewals as of ${r.asOf} (sBG, cohorts by ${r.grain}, discount ${pct(r.annualDiscountRate)} a year)`,
+      translator(lang)(
+        'Paid-membership renewals as of {asOf} (sBG, cohorts by {grain}, discount {rate} a year)',
+        { asOf: r.asOf, grain: codeName(r.grain, lang), rate: pct(r.annualDiscountRate) },
+      ),
     ),
-    ...r.plans.map((p) => renderPlan(p, r.horizon)),
+    ...r.plans.map((p) => renderPlan(p, r.horizon, lang)),
   ].join('\n\n')
 }
 

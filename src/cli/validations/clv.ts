@@ -63,6 +63,7 @@ export const clvRenewalsFlagsSchema = z
     plan: z.string().min(1).optional(),
     horizon: z.coerce.number().int().min(1).max(1200).default(12),
     discountRate: z.coerce.number().min(0).max(10).default(0.1),
+    lang: langFlag,
     json: z.boolean().default(false),
     csv: z.boolean().default(false),
   })
