@@ -346,6 +346,14 @@ export const ZH = {
   'residual value': '剩余价值',
   'Paid-membership renewals as of {asOf} (sBG, cohorts by {grain}, discount {rate} a year)':
     '付费会员续费（截至 {asOf}；sBG，按{grain}划分同期群，年折现率 {rate}）',
+  // alerts
+  condition: '条件',
+  grain: '粒度',
+  '{n} rules evaluated; nothing new fired': '已评估 {n} 条规则；没有新的告警',
+  fired: '触发时间',
+  rule: '规则',
+  message: '内容',
+  delivered: '已送达',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -232,6 +232,11 @@ const CASES: Record<string, Case> = {
     zh: ['积分发放量', '积分负债'],
     en: ['points issued', 'liability', 'breakage', 'tier'],
   },
+  'alerts list': {
+    args: () => ['alerts', 'list'],
+    zh: ['名称', '条件', '粒度'],
+    en: ['name', 'metric', 'condition', 'grain'],
+  },
   'metrics get': {
     args: () => ['metrics', 'get', 'net_revenue', '--from', '2026-08', '--to', '2026-10'],
     zh: ['期间', '消费金额'],
