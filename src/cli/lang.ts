@@ -7,7 +7,7 @@
  * meanings carries its context before a bar (`effects|holdout`); the English text is what follows the bar.
  * @module
  */
-import { Option, type Command } from 'commander'
+import { Option } from 'commander'
 import { z } from 'zod'
 import { CODE_NAMES_ZH, ZH, type Message } from './messages.js'
 
@@ -24,12 +24,6 @@ export function langOption(what = 'labels, headers and statuses'): Option {
 
 /** `--lang` in a command's flag schema. */
 export const langFlag = z.enum(LANGS).default('en')
-
-/** Adds `--lang` to a command and returns it. */
-export function withLang<C extends Command>(cmd: C, what?: string): C {
-  cmd.addOption(langOption(what))
-  return cmd
-}
 
 /** A message in the language, with `{name}` placeholders filled. */
 export function message(
