@@ -47,7 +47,7 @@ export const SETTINGS = {
   lang: {
     env: 'MEMBERLENS_LANG',
     builtIn: 'en',
-    help: 'language of labels, segment and stage names, reports',
+    help: 'language of the text output of every command (labels, headers, statuses, names)',
   },
   currency: {
     env: 'MEMBERLENS_CURRENCY',

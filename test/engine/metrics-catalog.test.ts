@@ -23,15 +23,21 @@
  * Feb L1 reverse −5, redeem −60, earn 60 · L3 earn 40 · L2 adjust +10, −3 · Mar L3 redeem −30 · L2 expire −20.
  * Tier changes: L2 upgrade 01-15 · L1 upgrade 02-10 · L3 upgrade 02-06, downgrade 03-20 · L2 grace_started 03-01.
  *
+ * CLV runs (as `memberlens clv fit` stores them): RA created 03-01, calibrated to 02-29: M1 100, M2 50, M3 30 ·
+ * RB created 03-05, calibrated to 02-29 (supersedes RA): M1 120, M2 60, M3 30, M5 0 · RC created 04-02,
+ * calibrated to 03-31: M1 80, M2 40, M3 20, M4 without a finite CLV (stored empty).
+ *
  * Active (purchases + events) member-days: Jan M1 05, M2 15, M2 16, M1 20, M5 25 · Feb M3 06, M1 10, M3 20,
  * M2 25 · Mar M4 21, M2 31. Churn rule in these tests: 30 days without activity (registration counts as activity).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureScoreTables } from '../../src/analytics/clv-store.js'
 import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
 import { ensureSentimentTable } from '../../src/analytics/voice-label.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
+import { evaluateTree } from '../../src/engine/metrics/tree.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
@@ -147,6 +153,7 @@ beforeAll(async () => {
     ]),
   )
   await loadLoyalty(s)
+  await loadClvRuns(s)
   // Text labels as `memberlens voice label` writes them: F6 and F8 negative, F7 positive.
   await ensureSentimentTable(s.db.driver)
   await s.db.driver.execute({
@@ -158,6 +165,59 @@ beforeAll(async () => {
 afterAll(async () => {
   await s.cleanup()
 })
+
+/** Three CLV runs, as `memberlens clv fit` stores them (only the fields the catalog reads matter). */
+async function loadClvRuns(s: Scratch): Promise<void> {
+  const d = s.db.driver
+  await ensureScoreTables(d)
+  const runs: [string, string, string, [string, number | null][]][] = [
+    [
+      'clv-20240301T000000Z',
+      '2024-03-01 00:00:00',
+      '2024-02-29',
+      [
+        ['13800000001', 100],
+        ['13800000002', 50],
+        ['13800000003', 30],
+      ],
+    ],
+    [
+      'clv-20240305T000000Z',
+      '2024-03-05 00:00:00',
+      '2024-02-29',
+      [
+        ['13800000001', 120],
+        ['13800000002', 60],
+        ['13800000003', 30],
+        ['13800000005', 0],
+      ],
+    ],
+    [
+      'clv-20240402T000000Z',
+      '2024-04-02 00:00:00',
+      '2024-03-31',
+      [
+        ['13800000001', 80],
+        ['13800000002', 40],
+        ['13800000003', 20],
+        ['13800000004', null],
+      ],
+    ],
+  ]
+  for (const [run, created, calibrationEnd, scores] of runs) {
+    await d.execute({
+      sql: `INSERT INTO model_runs VALUES ('${run}', 'clv', TIMESTAMP '${created}', '{"calibrationEnd":"${calibrationEnd}"}', '{}', NULL, NULL)`,
+      parameters: [],
+    })
+    for (const [phone, clv] of scores) {
+      await d.execute({
+        sql: `INSERT INTO member_scores SELECT '${run}', member_id, 1, 1, 1, 1, 0.5, 1, 1, ${clv === null ? 'NULL' : clv}
+          FROM identities WHERE identity_type = 'phone' AND identity_value LIKE '%${phone}'`,
+        parameters: [],
+      })
+    }
+  }
+}
 
 /** The ledger's tables as `memberlens loyalty sync` leaves them. */
 async function loadLoyalty(s: Scratch): Promise<void> {
@@ -259,10 +319,18 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   subscription_renewals_due: { month: [1, 2, 2], quarter: 5 },
   reactivation_rate: { month: [1, n, 0], quarter: 1 }, // churned at start: Jan M5 (back 01-25), Mar M5 (not back)
   reactivated_members: { month: [1, 1, 1], quarter: 2 }, // M5 in Jan, M2 in Feb and Mar
+  // Registered one period before: Jan none · Feb M1, M2, both active in Feb · Mar M3, not active in March
+  // (O8 is April 1) · Q1: Q4 2023's M5, active in January.
+  cohort_retention_rate: { month: [n, 2 / 2, 0 / 1], quarter: 1 / 1 },
   // Jan: M5 buys 01-25, within 30 days of T1 · Feb: M1 not active after 02-15; holdout M2 logs in 02-25 ·
   // Mar and Q1: the 30 days after the period end are not over by the data end (04-02).
   winback_rate: { month: [1, 0, n], quarter: n },
   winback_rate_holdout: { month: [n, 1, n], quarter: n },
+  winback_uplift: { month: [n, 0 - 1, n], quarter: n }, // Jan has no holdout, Mar and Q1 are not over
+  // Feb: RB (created after RA) 120 + 60 + 30 + 0 over 4 · Mar: RC 80 + 40 + 20 over 3 (M4's empty score left out)
+  // · Jan: no run · Q1: RC, the latest run calibrated in the quarter.
+  predicted_clv: { month: [n, 210 / 4, 140 / 3], quarter: 140 / 3 },
+  predicted_clv_total: { month: [n, 210, 140], quarter: 140 },
   historical_ltv: { month: [325 / 3, 415 / 4, 435 / 5], quarter: 435 / 5 },
   members_total: { month: [3, 4, 5], quarter: 5 },
   nps: { month: [0, 0, n], quarter: 0 },
@@ -311,6 +379,10 @@ const BY_CHANNEL: Record<string, { app: (number | null)[]; store: (number | null
   churn_rate: { app: [n, 1 / 2, 1], store: [n, 1, 1] },
   subscription_churn_rate: { app: [0, 1, 1], store: [n, 0, 0] },
   reactivation_rate: { app: [1, n, 0], store: [n, n, n] },
+  cohort_retention_rate: { app: [n, 1 / 1, 0 / 1], store: [n, 1 / 1, n] }, // Feb: M1 app, M2 store · Mar: M3 app
+  // app: M1, M3, M5 · store: M2, M4.
+  predicted_clv: { app: [n, 150 / 3, 100 / 2], store: [n, 60, 40] },
+  predicted_clv_total: { app: [n, 150, 100], store: [n, 60, 40] },
   historical_ltv: { app: [245 / 2, 335 / 3, 335 / 3], store: [80, 80, 50] },
   nps: { app: [100, 0, n], store: [-100, n, n] },
   csat: { app: [n, 1, n], store: [n, 0, n] },
@@ -396,6 +468,55 @@ describe('metric catalog on a hand-checked fixture', () => {
         })
       }
     }
+  })
+
+  it('reads the cohort retention rate k periods after registration', async () => {
+    const r = await runMetrics(s.db.driver, {
+      metrics: ['cohort_retention_rate'],
+      from: '2024-01',
+      to: '2024-03',
+      settings: { ...SETTINGS, cohortPeriods: 2 },
+    })
+    // k = 2: Jan reads Nov 2023's M5 (active in Jan) · Feb reads December (nobody) · Mar reads Jan's M1, M2, of
+    // whom only M2 is active in March.
+    r.rows.forEach((row, i) =>
+      close(row.values['cohort_retention_rate'], [1, n, 1 / 2][i] ?? n, row.label),
+    )
+    await expect(
+      runMetrics(s.db.driver, {
+        metrics: ['cohort_retention_rate'],
+        from: '2024-01',
+        to: '2024-03',
+        settings: { cohortPeriods: 0 },
+      }),
+    ).rejects.toThrow('cohortPeriods')
+  })
+
+  it('puts the metrics from the analyses in a metric tree like any other', async () => {
+    const t = await evaluateTree(
+      s.db.driver,
+      {
+        goal: { name: { en: 'Keep members', zh: '留住会员' } },
+        trends: ['pop'],
+        core: [
+          {
+            metric: 'cohort_retention_rate',
+            target: 0.5,
+            related: [{ metric: 'predicted_clv', target: 40 }, { metric: 'winback_uplift' }],
+          },
+        ],
+      },
+      { period: '2024-03' },
+    )
+    const core = t.nodes[0]
+    // March (default settings: k = 1): February's M3 is not active in March · RC: 140 / 3 · the win-back window
+    // of March is not over · the change against February (1 → 0) is −100%, a decline.
+    expect([core?.value, core?.status]).toEqual([0, 'off_track'])
+    expect(core?.children.map((c) => [c.metric, c.value, c.status])).toEqual([
+      ['predicted_clv', 140 / 3, 'on_track'],
+      ['winback_uplift', null, 'no_data'],
+      ['cohort_retention_rate', -1, 'off_track'],
+    ])
   })
 
   it('splits purchases by the order channel', async () => {

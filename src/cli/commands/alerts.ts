@@ -14,12 +14,14 @@ import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
 import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { printJson, table } from '../output.js'
 import { defaultAlertsPath } from './serve.js'
 
 interface FileFlags {
   db: string
   alerts?: string
+  lang?: Lang
   json: boolean
 }
 
@@ -29,6 +31,7 @@ const common = (c: Command) =>
   c
     .option('--db <file>', 'database file (locates the alerts file)', DEFAULT_DB_PATH)
     .option('--alerts <file>', 'alerts file (default: memberlens.alerts.json beside the database)')
+    .addOption(langOption('headers'))
     .option('--json', 'machine-readable JSON', false)
 
 const describe = (c: AlertCondition): string => {
@@ -157,7 +160,13 @@ Examples:
     else
       process.stdout.write(
         `${table(
-          ['id', 'name', 'metric', 'condition', 'grain', 'webhook'],
+          [
+            'id',
+            ...(['name', 'metric', 'condition', 'grain'] as const).map((h) =>
+              translator(f.lang)(h),
+            ),
+            'webhook',
+          ],
           rules.map((r) => [
             r.id,
             r.name,
@@ -206,7 +215,7 @@ Examples:
         process.stderr.write(pc.yellow(`rule ${o.ruleId}: ${o.error}\n`))
       process.stdout.write(
         fired.length === 0
-          ? `${outcomes.length} rules evaluated; nothing new fired\n`
+          ? `${translator(f.lang)('{n} rules evaluated; nothing new fired', { n: outcomes.length })}\n`
           : `${fired
               .map(
                 (e) =>
@@ -231,7 +240,12 @@ Examples:
     else
       process.stdout.write(
         `${table(
-          [`fired (${f.tz})`, 'rule', 'period', 'message', 'delivered'],
+          [
+            `${translator(f.lang)('fired')} (${f.tz})`,
+            ...(['rule', 'period', 'message', 'delivered'] as const).map((h) =>
+              translator(f.lang)(h),
+            ),
+          ],
           events.map((e) => [
             formatInZone(new Date(e.firedAt), f.tz).slice(0, 16),
             e.ruleName,

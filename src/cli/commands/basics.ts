@@ -12,6 +12,7 @@ import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
 import { PRESETS } from '../../ingest/presets/index.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
+import { langOption } from '../lang.js'
 import { ingestFlagsSchema } from '../validations/ingest.js'
 
 function positiveInt(value: string): number {
@@ -80,6 +81,7 @@ export function registerDataCommands(program: Command): void {
       new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
     )
     .addOption(timeZoneOption())
+    .addOption(langOption('the summary'))
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
@@ -262,6 +264,7 @@ Examples:
     .addOption(dbOption())
     .option('--month <YYYY-MM>', 'month to report (default: the month of the latest activity)')
     .addOption(timeZoneOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (flags) => {
       const { runOverview } = await import('./overview.js')

@@ -29,6 +29,7 @@ import {
 } from '../../engine/summaries/repeat-buying.js'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import {
   clvFitFlagsSchema,
@@ -87,6 +88,7 @@ function modelOptions(program: Command): Command {
     .option('--horizon <months>', 'CLV horizon in months', '12')
     .option('--discount-rate <rate>', 'annual discount rate (0.1 = 10 %)', '0.1')
     .option('--margin <share>', 'share of spend that is margin (1 = CLV in revenue)', '1')
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
 }
 
@@ -134,7 +136,7 @@ Examples:
         runClv(db.driver, toClvOptions(f), systemClock),
       )
       if (f.json) printJson(report)
-      else process.stdout.write(`${renderRun(report)}\n`)
+      else process.stdout.write(`${renderRun(report, f.lang)}\n`)
     })
 
   clv
@@ -145,6 +147,7 @@ Examples:
     .option('--top <n>', 'members to list', '20')
     .option('--member <id>', 'one member’s score')
     .addOption(new Option('--order <by>', 'sort order').choices(SCORE_ORDERS).default('clv'))
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'CSV on stdout', false)
     .action(async (flags: unknown) => {
@@ -188,7 +191,7 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
       if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(report, null, 2)}\n`)
       if (f.json) printJson(report)
       else if (f.csv) process.stdout.write(reportCsv(report))
-      else process.stdout.write(`${renderReport(report)}\n`)
+      else process.stdout.write(`${renderReport(report, f.lang)}\n`)
     })
 
   clv
@@ -210,6 +213,7 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
       'annual discount rate of the residual lifetime and value',
       '0.1',
     )
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'survivors and projection per plan, cohort and period as CSV on stdout', false)
     .addHelpText(
@@ -238,7 +242,7 @@ Examples:
       )
       if (f.json) printJson(report)
       else if (f.csv) process.stdout.write(renewalsCsv(report))
-      else process.stdout.write(`${renderRenewals(report)}\n`)
+      else process.stdout.write(`${renderRenewals(report, f.lang)}\n`)
     })
 }
 
@@ -254,42 +258,52 @@ function paramLines(
   ])
 }
 
-export function renderRun(r: ClvRunReport): string {
+export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const d = r.distribution
   const q = d.quantiles
   const o = r.options
   return [
-    pc.bold(`CLV run ${r.runId}`),
+    pc.bold(t('CLV run {run}', { run: r.runId })),
     keyValues([
-      ['calibration end', o.calibrationEnd],
-      ['members', fmt(d.members)],
-      ['model', `${r.purchase.kind} (origin ${o.origin}, unit ${o.unit})`],
+      [t('calibration end'), o.calibrationEnd],
+      [t('members'), fmt(d.members)],
       [
-        'horizon',
-        `${o.horizonMonths} months, discount ${pct(o.annualDiscountRate)} a year, margin ${pct(o.margin, 0)}`,
+        t('model'),
+        `${r.purchase.kind} (${t('origin {origin}, unit {unit}', { origin: o.origin, unit: o.unit })})`,
+      ],
+      [
+        t('horizon'),
+        t('{months} months, discount {rate} a year, margin {margin}', {
+          months: o.horizonMonths,
+          rate: pct(o.annualDiscountRate),
+          margin: pct(o.margin, 0),
+        }),
       ],
     ]),
     '',
-    pc.bold(`${r.purchase.kind === 'bg-nbd' ? 'BG/NBD' : 'Pareto/NBD'} parameters`),
+    pc.bold(
+      t('{model} parameters', { model: r.purchase.kind === 'bg-nbd' ? 'BG/NBD' : 'Pareto/NBD' }),
+    ),
     keyValues([
       ...paramLines(r.purchase.params, r.purchase.standardErrors),
-      ['log-likelihood', num(r.purchase.logLikelihood, 1)],
-      ['distinct summaries', fmt(r.purchase.distinctSummaries)],
+      [t('log-likelihood'), num(r.purchase.logLikelihood, 1)],
+      [t('distinct summaries'), fmt(r.purchase.distinctSummaries)],
     ]),
     '',
-    pc.bold('Gamma–Gamma spend parameters'),
+    pc.bold(t('Gamma–Gamma spend parameters')),
     keyValues([
       ...paramLines(r.spend.params, r.spend.standardErrors),
-      ['repeat buyers fitted', fmt(r.spend.members)],
+      [t('repeat buyers fitted'), fmt(r.spend.members)],
       [
-        'frequency/spend corr.',
-        `${num(r.frequencySpendCorrelation, 3)}${r.correlationWarning ? pc.yellow('  (> 0.3: Gamma–Gamma assumption doubtful)') : '  (ok: ≈ independent)'}`,
+        t('frequency/spend corr.'),
+        `${num(r.frequencySpendCorrelation, 3)}${r.correlationWarning ? pc.yellow(`  ${t('(> 0.3: Gamma–Gamma assumption doubtful)')}`) : `  ${t('(ok: ≈ independent)')}`}`,
       ],
     ]),
     '',
-    pc.bold('CLV distribution'),
+    pc.bold(t('CLV distribution')),
     table(
-      ['total', 'mean', 'p10', 'p25', 'median', 'p75', 'p90', 'p99', 'top 10 % share'],
+      [t('total'), t('mean'), 'p10', 'p25', t('median'), 'p75', 'p90', 'p99', t('top 10 % share')],
       [
         [
           fmt(d.total, 0),
@@ -306,12 +320,12 @@ export function renderRun(r: ClvRunReport): string {
     ),
     '',
     keyValues([
-      ['mean P(alive)', pct(d.meanPAlive)],
-      ['expected purchases (horizon)', fmt(d.expectedPurchases, 0)],
-      ['value already lost (model: Σ (1 − P(alive)) × value if active)', fmt(d.valueAtRisk, 0)],
+      [t('mean P(alive)'), pct(d.meanPAlive)],
+      [t('expected purchases (horizon)'), fmt(d.expectedPurchases, 0)],
+      [t('value already lost (model: Σ (1 − P(alive)) × value if active)'), fmt(d.valueAtRisk, 0)],
       [
-        'members with P(alive) < 50 %',
-        `${fmt(d.likelyInactive.members)} (value if active ${fmt(d.likelyInactive.valueIfActive, 0)})`,
+        t('members with P(alive) < 50 %'),
+        `${fmt(d.likelyInactive.members)} (${t('value if active {v}', { v: fmt(d.likelyInactive.valueIfActive, 0) })})`,
       ],
     ]),
   ].join('\n')
@@ -349,11 +363,12 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
     process.stdout.write(toCsv(SCORE_HEADER, rows))
     return
   }
+  const t = translator(f.lang)
   process.stdout.write(
     `${[
-      pc.bold(`Member scores — run ${runId} (by ${f.order})`),
+      pc.bold(t('Member scores — run {run} (by {order})', { run: runId, order: f.order })),
       table(
-        ['member', 'x', 't_x', 'T', 'z̄', 'P(alive)', 'E[purchases]', 'E[spend]', 'CLV'],
+        [t('member'), 'x', 't_x', 'T', 'z̄', 'P(alive)', 'E[purchases]', 'E[spend]', 'CLV'],
         scores.map((s) => [
           String(s.memberId),
           fmt(s.x),
@@ -370,7 +385,8 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
   )
 }
 
-export function renderReport(r: ClvValidationReport): string {
+export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string {
+  const tr = translator(lang)
   const t = r.tracking
   const step = Math.max(1, Math.ceil(t.actual.length / 12))
   const trackRows: string[][] = []
@@ -379,35 +395,43 @@ export function renderReport(r: ClvValidationReport): string {
       String(k + 1),
       fmt(t.actual[k] as number),
       fmt(t.predicted[k] as number, 1),
-      k + 1 <= t.calibrationPeriods ? 'calibration' : 'holdout',
+      k + 1 <= t.calibrationPeriods ? tr('calibration') : tr('clv|holdout'),
     ])
   }
+  const ap = (actual: string, predicted: string) =>
+    tr('actual {a}, predicted {p}', { a: actual, p: predicted })
   return [
-    pc.bold(`Holdout validation — ${r.purchase.kind}`),
+    pc.bold(tr('Holdout validation — {model}', { model: r.purchase.kind })),
     keyValues([
-      ['calibration', `… ${r.options.calibrationEnd}`],
-      ['holdout', `… ${r.options.holdoutEnd} (${num(r.holdoutLength, 2)} ${r.options.unit}s)`],
-      ['members', fmt(r.members)],
-      ['log-likelihood', num(r.purchase.logLikelihood, 1)],
+      [tr('calibration'), `… ${r.options.calibrationEnd}`],
       [
-        'holdout transactions',
-        `actual ${fmt(r.totals.actual)}, predicted ${fmt(r.totals.predicted, 1)} (${pct(r.totals.predicted / r.totals.actual - 1)})`,
+        tr('clv|holdout'),
+        `… ${r.options.holdoutEnd} (${num(r.holdoutLength, 2)} ${tr(r.options.unit === 'day' ? 'days' : 'weeks')})`,
       ],
-      ['holdout value', `actual ${fmt(r.value.actual, 0)}, predicted ${fmt(r.value.predicted, 0)}`],
+      [tr('members'), fmt(r.members)],
+      [tr('log-likelihood'), num(r.purchase.logLikelihood, 1)],
       [
-        'per member',
-        `MAE ${num(r.errors.mae)}, RMSE ${num(r.errors.rmse)}, bias ${num(r.errors.bias)}`,
+        tr('holdout transactions'),
+        `${ap(fmt(r.totals.actual), fmt(r.totals.predicted, 1))} (${pct(r.totals.predicted / r.totals.actual - 1)})`,
+      ],
+      [tr('holdout value'), ap(fmt(r.value.actual, 0), fmt(r.value.predicted, 0))],
+      [
+        tr('per member'),
+        `MAE ${num(r.errors.mae)}, RMSE ${num(r.errors.rmse)}, ${tr('bias')} ${num(r.errors.bias)}`,
       ],
     ]),
     '',
-    pc.bold('Mean holdout transactions by calibration frequency x'),
+    pc.bold(tr('Mean holdout transactions by calibration frequency x')),
     table(
-      ['x', 'members', 'actual', 'predicted'],
+      ['x', tr('members'), tr('actual'), tr('predicted')],
       r.byFrequency.map((b) => [b.x, fmt(b.members), num(b.actual), num(b.predicted)]),
     ),
     '',
-    pc.bold(`Cumulative transactions since ${t.start} (tracking)`),
-    table([`${t.unit}`, 'actual', 'predicted', 'period'], trackRows),
+    pc.bold(tr('Cumulative transactions since {start} (tracking)', { start: t.start })),
+    table(
+      [tr(t.unit === 'day' ? 'day' : 'week'), tr('actual'), tr('predicted'), tr('period')],
+      trackRows,
+    ),
   ].join('\n')
 }
 
@@ -425,20 +449,29 @@ function reportCsv(r: ClvValidationReport): string {
   )
 }
 
-function termLabel(p: PlanRenewals): string {
-  if (p.termMonths === 12) return 'year'
-  if (p.termMonths >= 1) return p.termMonths === 1 ? 'month' : `${p.termMonths} months`
-  return `${p.termDays} days`
+function termLabel(p: PlanRenewals, lang: Lang): string {
+  const t = translator(lang)
+  if (p.termMonths === 12) return t('year')
+  if (p.termMonths >= 1)
+    return p.termMonths === 1 ? t('month') : t('{n} months', { n: p.termMonths })
+  return t('{n} days', { n: p.termDays })
 }
 
-function renderPlan(p: PlanRenewals, horizon: number): string {
+function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
+  const tr = translator(lang)
   const lines = [
     pc.bold(
-      `Plan ${p.plan} — ${termLabel(p)} terms at ${fmt(p.price, 2)}, ${fmt(p.subscribers)} subscribers, ${fmt(p.activeMembers)} active`,
+      tr('Plan {plan} — {term} terms at {price}, {subscribers} subscribers, {active} active', {
+        plan: p.plan,
+        term: termLabel(p, lang),
+        price: fmt(p.price, 2),
+        subscribers: fmt(p.subscribers),
+        active: fmt(p.activeMembers),
+      }),
     ),
   ]
   if (p.fit === null) {
-    lines.push(pc.yellow(`  no sBG fit: ${p.fitError ?? 'unknown reason'}`))
+    lines.push(pc.yellow(`  ${tr('no sBG fit')}: ${p.fitError ?? tr('unknown reason')}`))
   } else {
     const f = p.fit
     lines.push(
@@ -447,10 +480,14 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
           'sBG',
           `α ${num(f.params.alpha)} (SE ${num(f.standardErrors.alpha)}), β ${num(f.params.beta)} (SE ${num(f.standardErrors.beta)})`,
         ],
-        ['mean churn at 1st renewal', pct(f.meanChurn)],
+        [tr('mean churn at 1st renewal'), pct(f.meanChurn)],
         [
-          'fitted on',
-          `${fmt(f.members)} members, up to ${f.periods} renewals, LL ${num(f.logLikelihood, 1)}`,
+          tr('fitted on'),
+          tr('{n} members, up to {periods} renewals, LL {ll}', {
+            n: fmt(f.members),
+            periods: f.periods,
+            ll: num(f.logLikelihood, 1),
+          }),
         ],
       ]),
     )
@@ -468,7 +505,16 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
   }
   lines.push(
     '',
-    table(['renewal', 'at risk', 'observed retention', 'sBG retention', 'sBG survival'], rows),
+    table(
+      [
+        tr('renewal'),
+        tr('renewals|at risk'),
+        tr('observed retention'),
+        tr('sBG retention'),
+        tr('sBG survival'),
+      ],
+      rows,
+    ),
   )
   if (p.remaining !== null) {
     const r = p.remaining
@@ -476,10 +522,10 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
       '',
       keyValues([
         [
-          'expected future renewals per active member',
-          `${r.expectedRenewals === null ? '∞ (α ≤ 1: the mean diverges)' : num(r.expectedRenewals, 2)}, discounted ${num(r.discountedExpectedRenewals, 2)}`,
+          tr('expected future renewals per active member'),
+          `${r.expectedRenewals === null ? tr('∞ (α ≤ 1: the mean diverges)') : num(r.expectedRenewals, 2)}, ${tr('discounted')} ${num(r.discountedExpectedRenewals, 2)}`,
         ],
-        ['residual value of the active members', fmt(r.residualValue, 0)],
+        [tr('residual value of the active members'), fmt(r.residualValue, 0)],
       ]),
     )
   }
@@ -487,16 +533,16 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
     '',
     table(
       [
-        'cohort',
-        'subscribers',
-        'renewals seen',
-        'survivors now',
+        tr('cohort'),
+        tr('subscribers'),
+        tr('renewals seen'),
+        tr('survivors now'),
         'α',
         'β',
-        'params',
+        tr('params'),
         `S(${horizon})`,
-        'active',
-        'residual value',
+        tr('active'),
+        tr('residual value'),
       ],
       p.cohorts.map((c) => [
         c.cohort,
@@ -515,12 +561,15 @@ function renderPlan(p: PlanRenewals, horizon: number): string {
   return lines.join('\n')
 }
 
-export function renderRenewals(r: RenewalsReport): string {
+export function renderRenewals(r: RenewalsReport, lang: Lang = 'en'): string {
   return [
     pc.bold(
-      `Paid-membership renewals as of ${r.asOf} (sBG, cohorts by ${r.grain}, discount ${pct(r.annualDiscountRate)} a year)`,
+      translator(lang)(
+        'Paid-membership renewals as of {asOf} (sBG, cohorts by {grain}, discount {rate} a year)',
+        { asOf: r.asOf, grain: codeName(r.grain, lang), rate: pct(r.annualDiscountRate) },
+      ),
     ),
-    ...r.plans.map((p) => renderPlan(p, r.horizon)),
+    ...r.plans.map((p) => renderPlan(p, r.horizon, lang)),
   ].join('\n\n')
 }
 

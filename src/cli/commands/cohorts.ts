@@ -6,6 +6,7 @@
 import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
+import stringWidth from 'string-width'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import {
@@ -36,6 +37,7 @@ import type { Driver } from '../../engine/drivers/driver.js'
 import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
 import { saveSegment } from '../../engine/segments/segment-store.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
   zonedAsOfOption,
@@ -67,6 +69,7 @@ interface CohortFlags extends EngineFlags {
   cohort?: string
   period?: string
   inactive: boolean
+  lang?: Lang
   json: boolean
   csv: boolean
 }
@@ -82,12 +85,13 @@ export function shade(rate: number | null, text: string): string {
 }
 
 /** The cohort table: one row per cohort (and dimension value), one shaded column per period, averages last. */
-export function renderRetention(t: RetentionTable): string {
+export function renderRetention(t: RetentionTable, lang: Lang = 'en'): string {
+  const tr = translator(lang)
   const periods = t.spec.periods
   const head = [
-    'cohort',
+    tr('cohort'),
     ...(t.spec.dimension ? [t.spec.dimension] : []),
-    'members',
+    tr('members'),
     ...Array.from({ length: periods + 1 }, (_, k) => `${k}`),
   ]
   const cellText = (rate: number | null) => (rate === null ? '' : pct(rate, 1)).padStart(6)
@@ -98,32 +102,44 @@ export function renderRetention(t: RetentionTable): string {
     ...c.cells.map((x) => shade(x.rate, cellText(x.rate))),
   ])
   const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
+    Math.max(stringWidth(h), ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
   )
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) =>
         i < (t.spec.dimension ? 2 : 1)
-          ? c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length))
-          : ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length)) + c,
+          ? c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(stripAnsi(c))))
+          : ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(stripAnsi(c)))) + c,
       )
       .join(' ')
   const out = [pc.bold(line(head.map((h) => h))), ...rows.map(line)]
   for (const [dim, avg] of Object.entries(t.averages)) {
     out.push(
       line([
-        pc.bold('average'),
+        pc.bold(tr('average')),
         ...(t.spec.dimension ? [dim || '–'] : []),
         '',
         ...avg.map((a) => shade(a.rate, cellText(a.rate))),
       ]),
     )
   }
-  const title = `${t.form === 'unbounded' ? 'Unbounded' : 'N-period'} retention · ${t.spec.anchor} cohorts by ${t.spec.grain} · activity ${t.spec.activity} · as of ${t.spec.asOf.length > 10 ? t.spec.asOf.slice(0, 16) : `${t.spec.asOf} 00:00`} ${t.spec.timezone ?? 'UTC'}`
+  const title = tr(
+    t.form === 'unbounded'
+      ? 'Unbounded retention · {anchor} cohorts by {grain} · activity {activity} · as of {asOf}'
+      : 'N-period retention · {anchor} cohorts by {grain} · activity {activity} · as of {asOf}',
+    {
+      anchor: codeName(t.spec.anchor, lang),
+      grain: codeName(t.spec.grain, lang),
+      activity: codeName(t.spec.activity, lang),
+      asOf: `${t.spec.asOf.length > 10 ? t.spec.asOf.slice(0, 16) : `${t.spec.asOf} 00:00`} ${t.spec.timezone ?? 'UTC'}`,
+    },
+  )
   return [
     pc.bold(title),
     ...out,
-    pc.dim('Blank cells: the period has not ended. Averages weight complete cells by cohort size.'),
+    pc.dim(
+      tr('Blank cells: the period has not ended. Averages weight complete cells by cohort size.'),
+    ),
   ].join('\n')
 }
 
@@ -149,22 +165,32 @@ function retentionCsv(t: RetentionTable): string {
   )
 }
 
-function renderBrackets(rows: BracketCohort[]): string {
-  const brackets = rows[0]?.cells.map((c) => `${c.bracket.from}–${c.bracket.to} d`) ?? []
+function renderBrackets(rows: BracketCohort[], lang: Lang): string {
+  const tr = translator(lang)
+  const brackets =
+    rows[0]?.cells.map((c) => tr('{from}–{to} d', { from: c.bracket.from, to: c.bracket.to })) ?? []
   return table(
-    ['cohort', 'dimension', 'members', ...brackets],
+    [tr('cohort'), tr('dimension'), tr('members'), ...brackets],
     rows.map((r) => [
       r.cohort,
       r.dimension ?? '–',
       fmt(r.size),
-      ...r.cells.map((c) => (c.rate === null ? '–' : `${pct(c.rate)} of ${fmt(c.eligible)}`)),
+      ...r.cells.map((c) =>
+        c.rate === null ? '–' : tr('{rate} of {n}', { rate: pct(c.rate), n: fmt(c.eligible) }),
+      ),
     ]),
   )
 }
 
-function renderLtv(curves: LtvCurve[], periods: number): string {
+function renderLtv(curves: LtvCurve[], periods: number, lang: Lang): string {
+  const tr = translator(lang)
   return table(
-    ['cohort', 'dimension', 'members', ...Array.from({ length: periods + 1 }, (_, k) => `${k}`)],
+    [
+      tr('cohort'),
+      tr('dimension'),
+      tr('members'),
+      ...Array.from({ length: periods + 1 }, (_, k) => `${k}`),
+    ],
     curves.map((c) => [
       c.cohort,
       c.dimension ?? '–',
@@ -174,9 +200,18 @@ function renderLtv(curves: LtvCurve[], periods: number): string {
   )
 }
 
-function renderPayback(rows: PaybackRow[]): string {
+function renderPayback(rows: PaybackRow[], lang: Lang): string {
+  const tr = translator(lang)
   return table(
-    ['cohort', 'channel', 'members', 'spend', 'cost/member', 'LTV to date', 'payback period'],
+    [
+      tr('cohort'),
+      tr('channel'),
+      tr('members'),
+      tr('spend'),
+      tr('cost/member'),
+      tr('LTV to date'),
+      tr('payback period'),
+    ],
     rows.map((r) => [
       r.cohort,
       r.channel ?? '–',
@@ -184,7 +219,7 @@ function renderPayback(rows: PaybackRow[]): string {
       fmt(r.spend, 2),
       fmt(r.costPerMember, 2),
       fmt(r.ltvToDate, 2),
-      r.paybackPeriod === null ? 'not yet' : String(r.paybackPeriod),
+      r.paybackPeriod === null ? tr('not yet') : String(r.paybackPeriod),
     ]),
   )
 }
@@ -192,6 +227,7 @@ function renderPayback(rows: PaybackRow[]): string {
 async function runCohorts(flags: CohortFlags): Promise<void> {
   // commander has checked --form against RETENTION_FORMS.
   const form = flags.form as RetentionForm
+  const lang = flags.lang ?? 'en'
   const run = async (driver: Driver): Promise<void> => {
     // Periods, --as-of, --from and --to are counted in the project time zone.
     const asOf = (await resolveZonedAsOf(driver, flags.asOf, flags.tz)).local
@@ -269,7 +305,7 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
           ),
         )
       }
-      return void process.stdout.write(`${renderBrackets(rows)}\n`)
+      return void process.stdout.write(`${renderBrackets(rows, lang)}\n`)
     }
     if (flags.payback) {
       const rows = await getCohortPayback(driver, {
@@ -304,7 +340,7 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
             ]),
           ),
         )
-      return void process.stdout.write(`${renderPayback(rows)}\n`)
+      return void process.stdout.write(`${renderPayback(rows, lang)}\n`)
     }
     if (flags.ltv) {
       const curves = await getCohortLtv(driver, spec)
@@ -318,12 +354,12 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
             ),
           ),
         )
-      return void process.stdout.write(`${renderLtv(curves, spec.periods)}\n`)
+      return void process.stdout.write(`${renderLtv(curves, spec.periods, lang)}\n`)
     }
     const t = await getCohortRetention(driver, spec, form)
     if (flags.json) return printJson(t)
     if (flags.csv) return void process.stdout.write(retentionCsv(t))
-    process.stdout.write(`${renderRetention(t)}\n`)
+    process.stdout.write(`${renderRetention(t, lang)}\n`)
   }
   // A saved cell is a segment, written to the DuckDB database whatever the engine.
   if (flags.saveCell !== undefined) await withDb(flags.db, (db) => run(db.driver), false)
@@ -343,7 +379,9 @@ export async function renderRetentionSummary(
   driver: Driver,
   asOf: string,
   timezone = 'UTC',
+  lang: Lang = 'en',
 ): Promise<string> {
+  const tr = translator(lang)
   const from = new Date(Date.parse(`${asOf}T00:00:00Z`))
   from.setUTCMonth(from.getUTCMonth() - 12, 1)
   const t = await getCohortRetention(driver, {
@@ -357,13 +395,15 @@ export async function renderRetentionSummary(
   const stages = await getStageCounts(driver, at.instant)
   const total = stages.reduce((sum, c) => sum + c.members, 0)
   return [
-    renderRetention(t),
+    renderRetention(t, lang),
     '',
-    pc.bold(`Lifecycle stages as of ${at.label}`),
+    pc.bold(tr('Lifecycle stages as of {asOf}', { asOf: at.label })),
     table(
-      ['stage', 'members', 'share'],
+      [tr('stage'), tr('members'), tr('share')],
       stages.map((c) => [
-        `${STAGE_NAMES[c.stage].en} ${STAGE_NAMES[c.stage].zh}`,
+        lang === 'zh'
+          ? STAGE_NAMES[c.stage].zh
+          : `${STAGE_NAMES[c.stage].en} ${STAGE_NAMES[c.stage].zh}`,
         fmt(c.members),
         pct(total > 0 ? c.members / total : null),
       ]),
@@ -418,6 +458,7 @@ export function registerCohortCommands(program: Command): void {
     .option('--cohort <date>', 'the cell’s cohort (first day of its period)')
     .option('--period <k>', 'the cell’s period (omit for the whole cohort)')
     .option('--inactive', 'with --save-cell: the cohort members NOT active in the period', false)
+    .addOption(langOption())
   for (const o of outputOptions()) cmd.addOption(o)
   cmd
     .addHelpText(

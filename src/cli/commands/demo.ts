@@ -28,6 +28,7 @@ import { renderRetentionSummary } from './cohorts.js'
 import { renderDemoModels, runDemoModels } from './risk.js'
 import { renderTree } from './metrics.js'
 import { startServer, type RunningServer } from './serve.js'
+import type { Lang } from '../lang.js'
 import { renderOverview } from './overview.js'
 
 /** Load order: members first, then what refers to them, then what refers to orders. */
@@ -58,6 +59,8 @@ export interface DemoFlags {
   tz: string
   json: boolean
   quiet: boolean
+  /** Language of the printed summary (the ingest table and the closing lines stay English). */
+  lang?: Lang
 }
 
 /**
@@ -130,12 +133,14 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     }
     if (!flags.quiet) {
       process.stdout.write(`${renderIngest(reports)}\n\n`)
-      process.stdout.write(`${renderOverview(overview)}\n\n`)
-      process.stdout.write(`${renderTree(tree)}\n\n`)
+      process.stdout.write(`${renderOverview(overview, flags.lang)}\n\n`)
+      process.stdout.write(`${renderTree(tree, flags.lang)}\n\n`)
       const asOf = await findDefaultAsOf(db.driver, flags.tz)
       if (asOf !== undefined)
-        process.stdout.write(`${await renderRetentionSummary(db.driver, asOf, flags.tz)}\n\n`)
-      process.stdout.write(`${renderDemoModels(models)}\n\n`)
+        process.stdout.write(
+          `${await renderRetentionSummary(db.driver, asOf, flags.tz, flags.lang)}\n\n`,
+        )
+      process.stdout.write(`${renderDemoModels(models, flags.lang)}\n\n`)
       process.stdout.write(
         `${pc.bold('Loyalty program')}\n  ${
           'skipped' in loyalty

@@ -11,51 +11,59 @@ import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { effectsFlagsSchema } from '../validations/experiments.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { withDatabase } from './clv.js'
 import { renderMetric } from './experiments.js'
 
-export function renderEffect(r: ProgramEffectReport): string {
+export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const w = r.winback
   const lines = [
-    pc.bold(`Program effect — campaign ${r.campaignId} (${r.kind})`),
+    pc.bold(t('Program effect — campaign {id} ({kind})', { id: r.campaignId, kind: r.kind })),
     keyValues([
       [
-        'design',
+        t('design'),
         r.design === 'randomised-holdout'
-          ? 'randomised holdout'
-          : pc.yellow('matched comparison (OBSERVATIONAL)'),
+          ? t('randomised holdout')
+          : pc.yellow(t('matched comparison (OBSERVATIONAL)')),
       ],
-      ['campaign start', r.campaignStart],
-      ['treated / comparison', `${fmt(r.treated)} / ${fmt(r.comparison)}`],
-      ['outcome window', `${r.windows.windowDays} days (pre-period ${r.windows.preDays} days)`],
-      ['campaign cost', fmt(r.cost, 2)],
+      [t('campaign start'), r.campaignStart],
+      [t('treated / comparison'), `${fmt(r.treated)} / ${fmt(r.comparison)}`],
+      [
+        t('outcome window'),
+        t('{days} days (pre-period {pre} days)', {
+          days: r.windows.windowDays,
+          pre: r.windows.preDays,
+        }),
+      ],
+      [t('campaign cost'), fmt(r.cost, 2)],
     ]),
   ]
   if (w) {
     lines.push(
       '',
-      pc.bold('Win-back rate (挽回率): purchase within the window'),
+      pc.bold(t('Win-back rate (挽回率): purchase within the window')),
       keyValues([
-        ['with the campaign', pct(w.withCampaign, 2)],
-        ['without (comparison)', pct(w.without, 2)],
+        [t('with the campaign'), pct(w.withCampaign, 2)],
+        [t('without (comparison)'), pct(w.without, 2)],
         [
-          'uplift',
+          t('uplift'),
           `${w.upliftPp >= 0 ? '+' : ''}${w.upliftPp.toFixed(2)} pp, 95% CI ${w.ciPp[0].toFixed(2)} … ${w.ciPp[1].toFixed(2)} pp`,
         ],
-        ['incremental buyers', fmt(w.incrementalBuyers, 1)],
+        [t('incremental buyers'), fmt(w.incrementalBuyers, 1)],
         [
-          'cost per incremental buyer',
+          t('cost per incremental buyer'),
           w.costPerIncrementalBuyer === null ? '–' : fmt(w.costPerIncrementalBuyer, 2),
         ],
       ]),
     )
   }
-  for (const m of r.randomised) lines.push('', renderMetric(m, 'Outcome'))
+  for (const m of r.randomised) lines.push('', renderMetric(m, t('Outcome'), lang))
   if (r.matched.length > 0) {
     lines.push(
       '',
       table(
-        ['metric', 'treated', 'matched comparison', 'difference', 'CI', 'p'],
+        [t('metric'), t('treated'), t('matched comparison'), t('difference'), 'CI', 'p'],
         r.matched.map((m) => [
           m.metric,
           fmt(m.effect.treatedMean, 4),
@@ -67,7 +75,7 @@ export function renderEffect(r: ProgramEffectReport): string {
       ),
       '',
       table(
-        ['covariate', 'SMD before', 'SMD after'],
+        [t('covariate'), t('SMD before'), t('SMD after')],
         r.balance.map((b) => [b.covariate, b.before.toFixed(3), b.after.toFixed(3)]),
       ),
     )
@@ -98,6 +106,7 @@ export function registerEffectsCommands(program: Command): void {
         .default('auto'),
     )
     .option('--level <p>', 'confidence level', '0.95')
+    .addOption(langOption())
     .addOption(new Option('--json', 'machine-readable JSON on stdout').default(false))
     .action(async (campaign: string | undefined, flags) => {
       const f = parseFlags(effectsFlagsSchema, flags)
@@ -107,9 +116,17 @@ export function registerEffectsCommands(program: Command): void {
           if (f.list || campaign === undefined) {
             const list = await listCampaigns(d.driver)
             if (f.json) return printJson({ campaigns: list })
+            const t = translator(f.lang)
             process.stdout.write(
               `${table(
-                ['campaign', 'kind', 'treatment', 'holdout', 'first sent', 'cost'],
+                [
+                  t('campaign'),
+                  t('kind'),
+                  t('treatment'),
+                  t('effects|holdout'),
+                  t('first sent'),
+                  t('cost'),
+                ],
                 list.map((c) => [
                   c.campaignId,
                   c.kind,
@@ -130,7 +147,7 @@ export function registerEffectsCommands(program: Command): void {
             level: f.level,
           })
           if (f.json) return printJson(r)
-          process.stdout.write(`${renderEffect(r)}\n`)
+          process.stdout.write(`${renderEffect(r, f.lang)}\n`)
         },
         true,
       )

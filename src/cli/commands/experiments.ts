@@ -16,6 +16,7 @@ import {
 import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments-metrics.js'
 import type { Effect } from '../../models/stats/effect.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
@@ -44,18 +45,21 @@ function pValue(p: number): string {
 }
 
 /** The table of one metric: arms, then each variant against the control. */
-export function renderMetric(result: MetricResult, role: string): string {
+export function renderMetric(result: MetricResult, role: string, lang: Lang = 'en'): string {
+  const t = translator(lang)
   // Return rates are ratios shown as percentages.
   const m = result.metric.startsWith('return_')
     ? { ...result, kind: 'proportion' as const }
     : result
   const head = pc.bold(
-    `${role}: ${m.name.en} (${m.name.zh}) — ${m.higherIsBetter ? 'higher' : 'lower'} is better`,
+    lang === 'zh'
+      ? `${role}：${m.name.zh}（${m.name.en}）— ${m.higherIsBetter ? '越高越好' : '越低越好'}`
+      : `${role}: ${m.name.en} (${m.name.zh}) — ${m.higherIsBetter ? 'higher' : 'lower'} is better`,
   )
   const arms = table(
-    ['variant', 'members', 'value', 'CI'],
+    [t('variant'), t('members'), t('value'), 'CI'],
     m.arms.map((a) => [
-      a.arm + (a.arm === m.control ? ' (control)' : ''),
+      a.arm + (a.arm === m.control ? ` ${t('(control)')}` : ''),
       fmt(a.members),
       metricValue(m.kind, a.value),
       `${metricValue(m.kind, a.ci[0])} … ${metricValue(m.kind, a.ci[1])}`,
@@ -63,7 +67,7 @@ export function renderMetric(result: MetricResult, role: string): string {
   )
   const rows = m.comparisons.map((c) => {
     const e: Effect = c.effect
-    const mark = c.harmful ? pc.red(' ✗ harm') : c.significant ? pc.green(' ✓') : ''
+    const mark = c.harmful ? pc.red(` ✗ ${t('harm')}`) : c.significant ? pc.green(' ✓') : ''
     return [
       c.arm,
       diff(m.kind, e.difference),
@@ -71,49 +75,80 @@ export function renderMetric(result: MetricResult, role: string): string {
       pct(e.relativeLift, 1),
       pValue(e.pValue),
       pValue(c.pAdjusted) + mark,
-      c.cuped ? `CUPED −${pct(c.cuped.varianceReduction, 0)} var` : e.method,
+      c.cuped ? `CUPED −${pct(c.cuped.varianceReduction, 0)} ${t('var')}` : e.method,
     ]
   })
   const cmp = table(
     [
-      'vs control',
-      'effect',
+      t('vs control'),
+      t('effect'),
       `${Math.round(100 * (m.comparisons[0]?.effect.level ?? 0.95))}% CI`,
-      'lift',
+      t('lift'),
       'p',
       'Holm p',
-      'method',
+      t('method'),
     ],
     rows,
   )
   const incomplete =
-    m.incomplete > 0 ? `\n  (${fmt(m.incomplete)} members left out: window not over)` : ''
+    m.incomplete > 0
+      ? `\n  (${t('{n} members left out: window not over', { n: fmt(m.incomplete) })})`
+      : ''
   return `${head}\n${arms}\n${cmp}${incomplete}`
 }
 
-export function renderReport(r: ExperimentReport): string {
+export function renderReport(r: ExperimentReport, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const srm = r.srm
   return [
-    pc.bold(`Experiment ${r.experimentId}`),
+    pc.bold(t('Experiment {id}', { id: r.experimentId })),
     keyValues([
-      ['variants', r.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', ')],
+      [t('variants'), r.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', ')],
       [
-        'outcome window',
-        `${r.windows.windowDays} days after assignment (pre-period ${r.windows.preDays} days)`,
+        t('outcome window'),
+        t('{days} days after assignment (pre-period {pre} days)', {
+          days: r.windows.windowDays,
+          pre: r.windows.preDays,
+        }),
       ],
-      ['retention window', `days ${r.windows.retentionFromDays}–${r.windows.retentionToDays}`],
-      ['data end', r.dataEnd ?? '–'],
       [
-        'sample ratio',
-        `χ² = ${srm.chiSquare.toFixed(2)}, p = ${pValue(srm.pValue)} ${srm.mismatch ? pc.red('MISMATCH — do not trust the effects') : pc.green('ok')}`,
+        t('retention window'),
+        t('days {from}–{to}', {
+          from: r.windows.retentionFromDays,
+          to: r.windows.retentionToDays,
+        }),
+      ],
+      [t('data end'), r.dataEnd ?? '–'],
+      [
+        t('sample ratio'),
+        `χ² = ${srm.chiSquare.toFixed(2)}, p = ${pValue(srm.pValue)} ${srm.mismatch ? pc.red(t('MISMATCH — do not trust the effects')) : pc.green(t('ok'))}`,
       ],
     ]),
     '',
-    renderMetric(r.goal, 'Goal'),
-    ...r.guardrails.flatMap((g) => ['', renderMetric(g, 'Guardrail')]),
+    renderMetric(r.goal, t('Goal'), lang),
+    ...r.guardrails.flatMap((g) => ['', renderMetric(g, t('Guardrail'), lang)]),
     '',
-    pc.bold('Verdict: ') + r.verdict,
+    pc.bold(t('Verdict: ')) + (lang === 'zh' ? verdictZh(r) : r.verdict),
   ].join('\n')
+}
+
+/** The report's verdict in Chinese, from the same results the engine words it from. */
+function verdictZh(r: ExperimentReport): string {
+  if (r.srm.mismatch) {
+    return `样本比例失衡（p = ${r.srm.pValue.toExponential(2)}）：分组分配有问题，效果不可信`
+  }
+  const g = r.goal
+  const parts = g.comparisons.map((c) => {
+    const good = g.higherIsBetter === c.effect.difference > 0
+    const p = c.pAdjusted.toPrecision(2)
+    return c.significant
+      ? `${c.arm} ${c.effect.difference > 0 ? '提高了' : '降低了'} ${g.name.zh}（${good ? '正向' : '负向'}，Holm p = ${p}）`
+      : `${c.arm}：${g.name.zh} 无显著变化（Holm p = ${p}）`
+  })
+  const harms = r.guardrails.flatMap((x) =>
+    x.comparisons.filter((c) => c.harmful).map((c) => `${c.arm} 使护栏指标 ${x.name.zh} 变差`),
+  )
+  return [...parts, ...harms].join('；')
 }
 
 export function renderPlan(p: ExperimentPlan): string {
@@ -160,9 +195,11 @@ export function registerExperimentCommands(program: Command): void {
     .command('list')
     .description('experiments in the experiments table with their variants')
     .addOption(db())
+    .addOption(langOption())
     .addOption(json())
     .action(async (flags) => {
       const f = parseFlags(experimentsListFlagsSchema, flags)
+      const t = translator(f.lang)
       await withDatabase(
         f.db,
         async (d) => {
@@ -170,7 +207,13 @@ export function registerExperimentCommands(program: Command): void {
           if (f.json) return printJson({ experiments: list })
           process.stdout.write(
             `${table(
-              ['experiment', 'members', 'variants', 'first assigned', 'last assigned'],
+              [
+                t('experiment'),
+                t('members'),
+                t('variants'),
+                t('first assigned'),
+                t('last assigned'),
+              ],
               list.map((e) => [
                 e.experimentId,
                 fmt(e.members),
@@ -208,6 +251,7 @@ export function registerExperimentCommands(program: Command): void {
     .option('--level <p>', 'confidence level', '0.95')
     .option('--no-cuped', 'do not adjust with the pre-period')
     .option('--weights <list>', 'intended split for the SRM check, in variant order, e.g. 1,1,2')
+    .addOption(langOption())
     .addOption(json())
     .addHelpText('after', `\nMetrics: ${EXPERIMENT_METRIC_IDS.join(', ')} (docs/experiments.md).`)
     .action(async (id: string, flags) => {
@@ -228,7 +272,7 @@ export function registerExperimentCommands(program: Command): void {
             ...(f.weights ? { weights: f.weights.map(Number) } : {}),
           })
           if (f.json) return printJson(r)
-          process.stdout.write(`${renderReport(r)}\n`)
+          process.stdout.write(`${renderReport(r, f.lang)}\n`)
         },
         true,
       )

@@ -4,11 +4,12 @@
  * by the dashboard's ⓘ marks.
  * @module
  */
-import { Option, type Command } from 'commander'
+import type { Command } from 'commander'
 import pc from 'picocolors'
 import type { Term } from '../../core/glossary.js'
 import { NotFoundError } from '../../core/errors.js'
 import { findTerm, glossary, nearestTerms } from '../../engine/metrics/glossary.js'
+import { langOption } from '../lang.js'
 import { printJson, table } from '../output.js'
 
 type Lang = 'en' | 'zh'
@@ -42,7 +43,7 @@ export function registerExplainCommands(program: Command): void {
       '[term]',
       'term or metric id, e.g. at_risk, clv_at_risk, churn_rate (omit to list all)',
     )
-    .addOption(new Option('--lang <lang>', 'language').choices(['en', 'zh']).default('en'))
+    .addOption(langOption('the definitions'))
     .option('--json', 'machine-readable JSON', false)
     .addHelpText(
       'after',

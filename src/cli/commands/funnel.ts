@@ -13,6 +13,7 @@ import {
   type FunnelStep,
 } from '../../engine/funnels/funnel-spec.js'
 import { getFunnel } from '../../engine/funnels/funnel-query.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
   dbOption,
@@ -32,6 +33,7 @@ interface FunnelFlags extends EngineFlags {
   to?: string
   by?: string
   config?: string
+  lang?: Lang
   json: boolean
   csv: boolean
 }
@@ -69,6 +71,7 @@ export function registerFunnelCommands(program: Command): void {
       '--config <file>',
       'the funnel as YAML/JSON: steps, windowDays, from, to, dimension (flags override)',
     )
+    .addOption(langOption())
   for (const o of outputOptions()) cmd.addOption(o)
   cmd
     .addHelpText(
@@ -137,15 +140,30 @@ Examples:
             ),
           )
         }
+        const t = translator(flags.lang)
         if (results.length === 0)
-          return void process.stdout.write('No member reached the first step in the range.\n')
+          return void process.stdout.write(
+            `${t('No member reached the first step in the range.')}\n`,
+          )
         for (const r of results) {
+          const range = t('({from} … {to}, window {days} d)', {
+            from: spec.from ?? '',
+            to: `${spec.to ?? ''} ${flags.tz}`,
+            days: spec.windowDays,
+          })
           process.stdout.write(
-            `${pc.bold(`Funnel${r.dimension === null ? '' : ` · ${r.dimension}`} (${spec.from} … ${spec.to} ${flags.tz}, window ${spec.windowDays} d)`)}\n`,
+            `${pc.bold(`${t('Funnel')}${r.dimension === null ? '' : ` · ${r.dimension}`} ${range}`)}\n`,
           )
           process.stdout.write(
             `${table(
-              ['step', 'members', 'of previous', 'of first', 'drop-off', 'median time'],
+              [
+                t('step'),
+                t('members'),
+                t('of previous'),
+                t('of first'),
+                t('drop-off'),
+                t('median time'),
+              ],
               r.steps.map((s) => [
                 `${s.step}. ${s.label}`,
                 fmt(s.members),

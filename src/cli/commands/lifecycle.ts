@@ -20,6 +20,8 @@ import {
   getStageSizesOverTime,
   getStageTransitions,
 } from '../../engine/lifecycle/lifecycle-transitions.js'
+import { langOption, translator, type Lang } from '../lang.js'
+import { STAGE_ACTIONS_ZH } from '../messages.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
   zonedAsOfOption,
@@ -37,7 +39,7 @@ interface Common extends EngineFlags {
   db: string
   tz: string
   config?: string
-  lang: 'en' | 'zh'
+  lang: Lang
   json: boolean
   csv: boolean
 }
@@ -53,7 +55,7 @@ export async function loadLifecycleConfig(path: string | undefined): Promise<Lif
   return parseWith(lifecycleConfigSchema, body ?? {}, `${path} setting`)
 }
 
-const name = (stage: string, lang: 'en' | 'zh') =>
+const name = (stage: string, lang: Lang) =>
   (STAGE_NAMES as Record<string, { en: string; zh: string }>)[stage]?.[lang] ?? stage
 
 function common(cmd: Command): Command {
@@ -61,7 +63,7 @@ function common(cmd: Command): Command {
     .addOption(dbOption())
     .option('--config <file>', 'lifecycle rules (YAML or JSON), see examples/lifecycle.yaml')
   addTimeZoneOption(cmd)
-  cmd.addOption(new Option('--lang <lang>', 'stage names').choices(['en', 'zh']).default('en'))
+  cmd.addOption(langOption('stage names, actions and headers'))
   for (const o of outputOptions()) cmd.addOption(o)
   return cmd
 }
@@ -112,13 +114,19 @@ Examples:
               rows.map((r) => [r.stage, r.members, r.share, r.action]),
             ),
           )
+        const t = translator(flags.lang)
+        // An action the config did not override is the default one, which has a Chinese wording.
+        const action = (r: (typeof rows)[number]) =>
+          flags.lang === 'zh' && config.actions?.[r.stage] === undefined
+            ? STAGE_ACTIONS_ZH[r.stage]
+            : r.action
         process.stdout.write(
-          `${pc.bold(`Lifecycle stages as of ${at.label}`)} (${fmt(total)} members)\n`,
+          `${pc.bold(t('Lifecycle stages as of {asOf}', { asOf: at.label }))} (${t('{n} members', { n: fmt(total) })})\n`,
         )
         process.stdout.write(
           `${table(
-            ['stage', 'members', 'share', 'recommended action'],
-            rows.map((r) => [name(r.stage, flags.lang), fmt(r.members), pct(r.share), r.action]),
+            [t('stage'), t('members'), t('share'), t('recommended action')],
+            rows.map((r) => [name(r.stage, flags.lang), fmt(r.members), pct(r.share), action(r)]),
           )}\n`,
         )
       })
@@ -147,10 +155,13 @@ Examples:
               flows.map((f) => [f.from, f.to, f.members]),
             ),
           )
-        process.stdout.write(`${pc.bold(`Stage flows ${from.label} → ${to.label}`)}\n`)
+        const t = translator(flags.lang)
+        process.stdout.write(
+          `${pc.bold(t('Stage flows {from} → {to}', { from: from.label, to: to.label }))}\n`,
+        )
         process.stdout.write(
           `${table(
-            ['from', 'to', 'members'],
+            [t('from'), t('to'), t('members')],
             flows.map((f) => [name(f.from, flags.lang), name(f.to, flags.lang), fmt(f.members)]),
           )}\n`,
         )
@@ -181,7 +192,7 @@ Examples:
         if (flags.csv) return void process.stdout.write(toCsv(header, body))
         process.stdout.write(
           `${table(
-            ['period', ...LIFECYCLE_STAGES.map((s) => name(s, flags.lang))],
+            [translator(flags.lang)('period'), ...LIFECYCLE_STAGES.map((s) => name(s, flags.lang))],
             rows.map((r) => [r.periodStart, ...LIFECYCLE_STAGES.map((s) => fmt(r.sizes[s]))]),
           )}\n`,
         )
@@ -229,9 +240,16 @@ Examples:
               ]),
             ),
           )
+        const t = translator(flags.lang)
         process.stdout.write(
           `${table(
-            ['period', 'not churned at start', 'churned', 'churn rate', 'reactivated'],
+            [
+              t('period'),
+              t('not churned at start'),
+              t('churned'),
+              t('churn rate'),
+              t('reactivated'),
+            ],
             rows.map((r) => [
               r.periodStart,
               fmt(r.notChurnedAtStart),

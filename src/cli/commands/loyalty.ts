@@ -11,6 +11,7 @@ import { loyaltyMetrics } from '../../analytics/loyalty-metrics.js'
 import { replayOrderHistory } from '../../analytics/loyalty-replay.js'
 import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
 import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
 import { registerLedgerCommands } from './ledger.js'
@@ -113,8 +114,10 @@ export function registerLoyaltyCommands(program: Command): void {
     .addOption(dbOption())
     .requiredOption('--from <date>', 'first day (YYYY-MM-DD)')
     .requiredOption('--to <date>', 'day after the last (YYYY-MM-DD)')
+    .addOption(langOption())
     .addOption(json())
-    .action(async (flags: { db: string; from: string; to: string; json: boolean }) => {
+    .action(async (flags: { db: string; from: string; to: string; lang?: Lang; json: boolean }) => {
+      const t = translator(flags.lang)
       const db = await openDatabase(flags.db)
       try {
         const m = await loyaltyMetrics(db, flags.from, flags.to)
@@ -124,18 +127,21 @@ export function registerLoyaltyCommands(program: Command): void {
         }
         process.stdout.write(
           `${keyValues([
-            ['points issued', fmt(m.issued)],
-            ['points redeemed', fmt(m.redeemed)],
-            ['points expired', fmt(m.expired)],
-            ['redemption rate', pct(m.redemptionRate)],
-            ['liability (points)', fmt(m.liabilityPoints)],
-            [`liability (${m.currency ?? 'currency'})`, fmt(m.liabilityAmount, 2)],
-            ['breakage', pct(m.breakage)],
-            ['upgrade rate', pct(m.upgradeRate)],
-            ['downgrade rate', pct(m.downgradeRate)],
+            [t('points issued'), fmt(m.issued)],
+            [t('points redeemed'), fmt(m.redeemed)],
+            [t('points expired'), fmt(m.expired)],
+            [t('redemption rate'), pct(m.redemptionRate)],
+            [t('liability (points)'), fmt(m.liabilityPoints)],
+            [
+              t('liability ({currency})', { currency: m.currency ?? t('currency') }),
+              fmt(m.liabilityAmount, 2),
+            ],
+            [t('breakage'), pct(m.breakage)],
+            [t('upgrade rate'), pct(m.upgradeRate)],
+            [t('downgrade rate'), pct(m.downgradeRate)],
           ])}\n\n${table(
-            ['tier', 'members', 'share'],
-            m.tierDistribution.map((t) => [t.tier, fmt(t.members), pct(t.share)]),
+            [t('tier'), t('members'), t('share')],
+            m.tierDistribution.map((x) => [x.tier, fmt(x.members), pct(x.share)]),
           )}\n`,
         )
       } finally {

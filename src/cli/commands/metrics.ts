@@ -32,6 +32,8 @@ import {
 import { DEFAULT_DB_PATH } from '../../store/db-path.js'
 import { timeZoneOption } from '../time-zone-option.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
+import { langOption, translator, type Lang } from '../lang.js'
+import { STATUS_NAMES } from '../messages.js'
 import { printJson, table } from '../output.js'
 
 async function readConfig(path: string): Promise<unknown> {
@@ -109,16 +111,26 @@ const STATUS_TEXT: Record<Status, (s: string) => string> = {
   no_target: pc.dim,
   no_data: pc.dim,
 }
-const STATUS_LABEL: Record<Status, string> = {
-  on_track: '● on track',
-  at_risk: '● at risk',
-  off_track: '● off track',
-  no_target: '○ no target',
-  no_data: '○ no data',
+const STATUS_MARK: Record<Status, string> = {
+  on_track: '●',
+  at_risk: '●',
+  off_track: '●',
+  no_target: '○',
+  no_data: '○',
+}
+
+/** A target as the engine words it (`+5% vs last year`, `no decline`, a number) in the language. */
+function targetText(text: string, lang: Lang): string {
+  if (lang === 'en') return text
+  if (text === 'no decline') return '不下降'
+  const m = /^([+-]?\d+%) vs (previous period|last year)$/.exec(text)
+  if (m) return `${m[2] === 'previous period' ? '较上期' : '较去年同期'} ${m[1] ?? ''}`
+  return text
 }
 
 /** The tree as indented terminal text with status colours and sparklines. */
-export function renderTree(t: TreeResult, lang: 'en' | 'zh' = 'en'): string {
+export function renderTree(t: TreeResult, lang: Lang = 'en'): string {
+  const tr = translator(lang)
   const lines: string[] = [pc.bold(`${t.goal.name[lang]} — ${t.label}`)]
   const row = (node: TreeNode, indent: string, last: boolean) => {
     const branch = `${indent}${last ? '└─ ' : '├─ '}`
@@ -129,17 +141,17 @@ export function renderTree(t: TreeResult, lang: 'en' | 'zh' = 'en'): string {
       node.targetText === null
         ? ''
         : pc.dim(
-            ` target ${node.role === 'trend' ? node.targetText : `${formatValue(node.target, unit)} (${node.targetText})`}`,
+            ` ${tr('target')} ${node.role === 'trend' ? targetText(node.targetText, lang) : `${formatValue(node.target, unit)} (${targetText(node.targetText, lang)})`}`,
           )
     const change =
       node.role === 'trend'
         ? ''
         : pc.dim(
-            `  ${formatValue(node.change.pop, 'change')} pop  ${formatValue(node.change.yoy, 'change')} yoy`,
+            `  ${formatValue(node.change.pop, 'change')} ${tr('pop')}  ${formatValue(node.change.yoy, 'change')} ${tr('yoy')}`,
           )
     const role = node.role === 'core' ? pc.bold(name) : name
     lines.push(
-      `${branch}${role}  ${pc.bold(value)}  ${STATUS_TEXT[node.status](STATUS_LABEL[node.status])}${target}${change}  ${pc.cyan(sparkline(node.series))}`,
+      `${branch}${role}  ${pc.bold(value)}  ${STATUS_TEXT[node.status](`${STATUS_MARK[node.status]} ${STATUS_NAMES[node.status][lang]}`)}${target}${change}  ${pc.cyan(sparkline(node.series))}`,
     )
     node.children.forEach((c, i) =>
       row(c, `${indent}${last ? '   ' : '│  '}`, i === node.children.length - 1),
@@ -148,7 +160,9 @@ export function renderTree(t: TreeResult, lang: 'en' | 'zh' = 'en'): string {
   t.nodes.forEach((n, i) => row(n, '', i === t.nodes.length - 1))
   lines.push(
     pc.dim(
-      'core metrics in bold; related metrics and change rates below each; the line shows the last periods',
+      tr(
+        'core metrics in bold; related metrics and change rates below each; the line shows the last periods',
+      ),
     ),
   )
   return lines.join('\n')
@@ -169,9 +183,10 @@ export function metricResultCsv(r: MetricResult): string {
   return [header.map(csvCell).join(','), ...lines].join('\n')
 }
 
-function renderMetricResult(r: MetricResult, lang: 'en' | 'zh'): string {
+function renderMetricResult(r: MetricResult, lang: Lang): string {
+  const tr = translator(lang)
   const header = [
-    'period',
+    tr('period'),
     ...r.by,
     ...r.columns.map((c) =>
       c.trend ? `${c.metric.name[lang]} ${c.key.split(':')[1]}` : c.metric.name[lang],
@@ -179,7 +194,7 @@ function renderMetricResult(r: MetricResult, lang: 'en' | 'zh'): string {
   ]
   const rows = r.rows.map((row) => [
     row.label,
-    ...r.by.map((b) => row.dims[b] ?? '(none)'),
+    ...r.by.map((b) => row.dims[b] ?? tr('(none)')),
     ...r.columns.map((c) =>
       formatValue(
         row.values[c.key],
@@ -190,15 +205,17 @@ function renderMetricResult(r: MetricResult, lang: 'en' | 'zh'): string {
   return table(header, rows)
 }
 
-function renderDrivers(d: DriverResult, lang: 'en' | 'zh'): string {
+function renderDrivers(d: DriverResult, lang: Lang): string {
+  const tr = translator(lang)
   const f = (x: number | null) => (x !== null && Number.isFinite(x) ? x.toFixed(2) : '–')
-  if (d.from === null) return 'No orders or events yet: load data with `memberlens ingest` first.'
+  if (d.from === null)
+    return tr('No orders or events yet: load data with `memberlens ingest` first.')
   return [
     pc.bold(
-      `Drivers of ${d.core} across ${d.groups} groups, ${d.from} … ${d.to}${d.r2 === null ? '' : ` (joint model R² ${f(d.r2)})`}`,
+      `${tr('Drivers of {core} across {groups} groups, {from} … {to}', { core: d.core, groups: d.groups, from: d.from, to: d.to ?? '' })}${d.r2 === null ? '' : ` (${tr('joint model R²')} ${f(d.r2)})`}`,
     ),
     table(
-      ['metric', 'r', '95% CI', 'beta', 'importance'],
+      [tr('metric'), 'r', '95% CI', 'beta', tr('importance')],
       d.drivers.map((x) => [
         x.name[lang],
         f(x.r),
@@ -221,8 +238,7 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function registerMetricsCommands(program: Command): void {
-  const lang = () =>
-    new Option('--lang <lang>', 'labels in English or Chinese').choices(['en', 'zh']).default('en')
+  const lang = () => langOption('metric names, headers and statuses')
   const metrics = program
     .command('metrics')
     .description('the metric catalog (指标): list, read, and find drivers')
@@ -237,46 +253,40 @@ export function registerMetricsCommands(program: Command): void {
     )
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)
-    .action(
-      async (flags: {
-        metricsFile?: string
-        family?: string
-        lang: 'en' | 'zh'
-        json: boolean
-      }) => {
-        const defs = [...CATALOG, ...(await loadCustomMetrics(flags.metricsFile))].filter(
-          (m) => flags.family === undefined || m.family === flags.family,
-        )
-        if (flags.json) {
-          printJson({
-            metrics: defs.map((m) => ({
-              id: m.id,
-              name: m.name,
-              description: m.description,
-              formula: m.formula,
-              family: m.family,
-              unit: m.unit,
-              direction: m.direction,
-              defaultGrain: m.defaultGrain,
-              dimensions: allowedDimensions(m),
-              custom: m.custom ?? false,
-            })),
-          })
-          return
-        }
-        process.stdout.write(
-          `${table(
-            ['id', 'name', 'family', 'unit', 'better', 'formula'],
-            defs.map((m) => [m.id, m.name[flags.lang], m.family, m.unit, m.direction, m.formula]),
-          )}\n`,
-        )
-        process.stdout.write(
-          pc.dim(
-            '\nTrend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:avgN (rolling mean).\n',
-          ),
-        )
-      },
-    )
+    .action(async (flags: { metricsFile?: string; family?: string; lang: Lang; json: boolean }) => {
+      const tr = translator(flags.lang)
+      const defs = [...CATALOG, ...(await loadCustomMetrics(flags.metricsFile))].filter(
+        (m) => flags.family === undefined || m.family === flags.family,
+      )
+      if (flags.json) {
+        printJson({
+          metrics: defs.map((m) => ({
+            id: m.id,
+            name: m.name,
+            description: m.description,
+            formula: m.formula,
+            family: m.family,
+            unit: m.unit,
+            direction: m.direction,
+            defaultGrain: m.defaultGrain,
+            dimensions: allowedDimensions(m),
+            custom: m.custom ?? false,
+          })),
+        })
+        return
+      }
+      process.stdout.write(
+        `${table(
+          ['id', tr('name'), tr('family'), tr('unit'), tr('better'), tr('formula')],
+          defs.map((m) => [m.id, m.name[flags.lang], m.family, m.unit, m.direction, m.formula]),
+        )}\n`,
+      )
+      process.stdout.write(
+        pc.dim(
+          `\n${tr('Trend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:avgN (rolling mean).')}\n`,
+        ),
+      )
+    })
 
   addEngineOptions(metrics.command('get'))
     .description('read metrics over a period range, by grain and dimensions')

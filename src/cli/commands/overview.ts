@@ -1,50 +1,57 @@
 import pc from 'picocolors'
 import { getOverview, type Overview } from '../../engine/metrics/overview.js'
 import type { Driver } from '../../engine/drivers/driver.js'
+import { translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson } from '../output.js'
 
 export async function runOverview(
   driver: Driver,
-  flags: { month?: string; tz: string; json: boolean },
+  flags: { month?: string; tz: string; json: boolean; lang?: Lang },
 ): Promise<void> {
   const overview = await getOverview(driver, flags.month, { timezone: flags.tz })
   if (flags.json) {
     printJson({ overview: overview ?? null })
     return
   }
-  process.stdout.write(`${renderOverview(overview)}\n`)
+  process.stdout.write(`${renderOverview(overview, flags.lang)}\n`)
 }
 
-export function renderOverview(o: Overview | undefined): string {
+export function renderOverview(o: Overview | undefined, lang: Lang = 'en'): string {
+  const t = translator(lang)
   if (o === undefined)
-    return 'The database holds no orders or events yet: load some with `memberlens ingest`.'
+    return t('The database holds no orders or events yet: load some with `memberlens ingest`.')
   const month = o.month.slice(0, 7)
   const a = o.allTime
   return [
-    pc.bold(`Members and purchases — ${month}`),
+    pc.bold(t('Members and purchases — {month}', { month })),
     keyValues([
-      ['members (month end)', fmt(o.membersAtMonthEnd)],
-      ['new members', fmt(o.newMembers)],
+      [t('members (month end)'), fmt(o.membersAtMonthEnd)],
+      [t('new members'), fmt(o.newMembers)],
       [
-        'active members',
-        `${fmt(o.activeMembers)}  (${pct(o.membersAtMonthEnd > 0 ? o.activeMembers / o.membersAtMonthEnd : null)} of members)`,
+        t('active members'),
+        `${fmt(o.activeMembers)}  (${t('{share} of members', { share: pct(o.membersAtMonthEnd > 0 ? o.activeMembers / o.membersAtMonthEnd : null) })})`,
       ],
-      ['buyers', fmt(o.buyers)],
-      ['orders', fmt(o.orders)],
-      ['net revenue', fmt(o.netRevenue, 2)],
-      ['returns', fmt(o.returnsAmount, 2)],
-      ['average order value', fmt(o.averageOrderValue, 2)],
-      ['repurchase rate', pct(o.repurchaseRate)],
+      [t('buyers'), fmt(o.buyers)],
+      [t('orders'), fmt(o.orders)],
+      [t('net revenue'), fmt(o.netRevenue, 2)],
+      [t('returns'), fmt(o.returnsAmount, 2)],
+      [t('average order value'), fmt(o.averageOrderValue, 2)],
+      [t('repurchase rate'), pct(o.repurchaseRate)],
     ]),
     '',
-    pc.bold(`All time (${a.firstActivity ?? '–'} … ${a.lastActivity ?? '–'})`),
+    pc.bold(
+      t('All time ({first} … {last})', {
+        first: a.firstActivity ?? '–',
+        last: a.lastActivity ?? '–',
+      }),
+    ),
     keyValues([
-      ['members', fmt(a.members)],
-      ['identities', fmt(a.identities)],
-      ['members merged', fmt(a.mergedMembers)],
-      ['buyers', fmt(a.buyers)],
-      ['orders', fmt(a.orders)],
-      ['net revenue', fmt(a.netRevenue, 2)],
+      [t('members'), fmt(a.members)],
+      [t('identities'), fmt(a.identities)],
+      [t('members merged'), fmt(a.mergedMembers)],
+      [t('buyers'), fmt(a.buyers)],
+      [t('orders'), fmt(a.orders)],
+      [t('net revenue'), fmt(a.netRevenue, 2)],
     ]),
   ].join('\n')
 }

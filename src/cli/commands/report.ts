@@ -1,11 +1,12 @@
 /** `memberlens report`: a self-contained HTML report of the metric tree for a period. */
 import { writeFile } from 'node:fs/promises'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { buildHtmlReport, type ReportLang } from '../../analytics/report.js'
 import { systemClock } from '../../core/clock.js'
 import { formatInZone } from '../../core/time-zone.js'
 import { timeZoneOption } from '../time-zone-option.js'
 import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { langOption } from '../lang.js'
 
 export function registerReportCommands(program: Command): void {
   program
@@ -15,7 +16,7 @@ export function registerReportCommands(program: Command): void {
     )
     .option('--db <file>', 'database file', DEFAULT_DB_PATH)
     .option('--period <YYYY-MM>', 'month to report (default: the last complete month of the data)')
-    .addOption(new Option('--lang <lang>', 'language').choices(['en', 'zh']).default('en'))
+    .addOption(langOption('the report'))
     .requiredOption('--out <file>', 'HTML file to write')
     .addOption(timeZoneOption())
     .action(

@@ -4,10 +4,11 @@
  * @module
  */
 import { timeZoneOption } from '../time-zone-option.js'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import pc from 'picocolors'
 import { RFM_SEGMENT_NAMES, rfmConfigSchema, type RfmConfig } from '../../engine/rfm/rfm-config.js'
 import { getRfmMovement, getRfmScores, getRfmSummary } from '../../engine/rfm/rfm-scores.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
   zonedAsOfOption,
@@ -28,7 +29,7 @@ interface RfmFlags extends EngineFlags {
   compare?: string
   members: boolean
   config?: string
-  lang: 'en' | 'zh'
+  lang: Lang
   json: boolean
   csv: boolean
 }
@@ -41,7 +42,7 @@ async function loadRfmConfig(path: string | undefined): Promise<RfmConfig> {
   return parseWith(rfmConfigSchema, body ?? {}, `${path} setting`)
 }
 
-const label = (s: string, lang: 'en' | 'zh') =>
+const label = (s: string, lang: Lang) =>
   (RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[s]?.[lang] ?? s
 
 /** Registers `memberlens rfm`. */
@@ -57,7 +58,7 @@ export function registerRfmCommands(program: Command): void {
       '--config <file>',
       'scoring (quantiles or fixed cut points), lookback and segment grid (YAML/JSON)',
     )
-    .addOption(new Option('--lang <lang>', 'segment names').choices(['en', 'zh']).default('en'))
+    .addOption(langOption('segment names and headers'))
   for (const o of outputOptions()) cmd.addOption(o)
   cmd
     .addHelpText(
@@ -74,6 +75,7 @@ Examples:
     )
     .action(async (flags: RfmFlags) => {
       const config = await loadRfmConfig(flags.config)
+      const t = translator(flags.lang)
       await withEngine(flags, async (driver) => {
         const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
         const asOf = at.instant
@@ -128,10 +130,12 @@ Examples:
                 moves.map((m) => [m.from, m.to, m.members]),
               ),
             )
-          process.stdout.write(`${pc.bold(`RFM movement ${from.label} → ${at.label}`)}\n`)
+          process.stdout.write(
+            `${pc.bold(t('RFM movement {from} → {to}', { from: from.label, to: at.label }))}\n`,
+          )
           return void process.stdout.write(
             `${table(
-              ['from', 'to', 'members'],
+              [t('from'), t('to'), t('members')],
               moves.map((m) => [
                 label(m.from, flags.lang),
                 label(m.to, flags.lang),
@@ -168,18 +172,18 @@ Examples:
               ]),
             ),
           )
-        process.stdout.write(`${pc.bold(`RFM segments as of ${at.label}`)}\n`)
+        process.stdout.write(`${pc.bold(t('RFM segments as of {asOf}', { asOf: at.label }))}\n`)
         process.stdout.write(
           `${table(
             [
-              'segment',
-              'members',
-              'share',
-              'revenue',
-              'of revenue',
-              'avg days since',
-              'avg orders',
-              'avg value',
+              t('segment'),
+              t('members'),
+              t('share'),
+              t('revenue'),
+              t('of revenue'),
+              t('avg days since'),
+              t('avg orders'),
+              t('avg value'),
             ],
             summary.map((s) => [
               label(s.segment, flags.lang),

@@ -34,6 +34,8 @@ import { systemClock, type Clock } from '../../core/clock.js'
 import { MemberlensError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { langOption, translator, type Lang } from '../lang.js'
+import { CHURN_CLASS_NAMES } from '../messages.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { readConfigFile } from '../validations/retention.js'
@@ -81,6 +83,7 @@ Examples:
     .option('--horizon <days>', 'label horizon H: churned = no purchase in the next H days', '90')
     .option('--as-of <date>', 'last day of data E (default: the last purchase day)')
     .option('--l2 <lambda>', 'L2 penalty on the standardised weights (default 0.001)')
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .action(async (flags: unknown) => {
       const f = parseFlags(riskTrainFlagsSchema, flags)
@@ -96,7 +99,7 @@ Examples:
         ),
       )
       if (f.json) printJson(report)
-      else process.stdout.write(`${renderRiskTraining(report)}\n`)
+      else process.stdout.write(`${renderRiskTraining(report, f.lang)}\n`)
     })
 
   risk
@@ -114,6 +117,7 @@ Examples:
     .option('--reasons <n>', 'reason codes per member', '3')
     .option('--top <n>', 'highest-risk members to print', '10')
     .addOption(timeZoneOption())
+    .addOption(langOption('headers, churn classes and playbooks'))
     .option('--json', 'machine-readable JSON on stdout (summary and the top members)', false)
     .action(async (flags: unknown) => {
       const f = parseFlags(riskScoreFlagsSchema, flags)
@@ -146,37 +150,45 @@ Examples:
         printJson(body)
         return
       }
+      const lang = f.lang
+      const t = translator(lang)
       process.stdout.write(
         `${[
-          pc.bold(`Risk scores ${body.runId} (model ${body.modelRunId}, as of ${body.asOf})`),
+          pc.bold(
+            t('Risk scores {run} (model {model}, as of {asOf})', {
+              run: body.runId,
+              model: body.modelRunId,
+              asOf: body.asOf,
+            }),
+          ),
           keyValues([
-            ['members scored', fmt(summary.members)],
-            ['mean risk', pct(summary.meanScore)],
-            ['high churn risk (score ≥ 50 %)', fmt(summary.atRisk)],
+            [t('members scored'), fmt(summary.members)],
+            [t('mean risk'), pct(summary.meanScore)],
+            [t('high churn risk (score ≥ 50 %)'), fmt(summary.atRisk)],
           ]),
           '',
-          pc.bold('Churn class (all members) and playbook'),
+          pc.bold(t('Churn class (all members) and playbook')),
           table(
-            ['class', 'members', 'risk ≥ 50 %', 'playbook'],
+            [t('class'), t('members'), t('risk ≥ 50 %'), t('playbook')],
             CHURN_CLASSES.map((c) => [
-              c,
+              CHURN_CLASS_NAMES[c][lang],
               fmt(summary.byClass[c].members),
               fmt(summary.byClass[c].atRisk),
-              PLAYBOOKS[c],
+              lang === 'zh' ? CHURN_CLASS_NAMES[c].playbook.zh : PLAYBOOKS[c],
             ]),
           ),
           '',
-          pc.bold('Early-warning signals raised'),
+          pc.bold(t('Early-warning signals raised')),
           table(
-            ['signal', 'members'],
+            [t('signal'), t('members')],
             SIGNALS.map((s) => [s, fmt(summary.signals[s])]),
           ),
           ...(result.top === null
             ? []
             : [
                 '',
-                pc.bold(`Top ${result.top.rows.length} at risk`),
-                renderRiskRows(result.top.rows),
+                pc.bold(t('Top {n} at risk', { n: result.top.rows.length })),
+                renderRiskRows(result.top.rows, lang),
               ]),
         ].join('\n')}\n`,
       )
@@ -201,6 +213,7 @@ Examples:
         .default('score'),
     )
     .option('--min-score <p>', 'only members with at least this risk (0–1)')
+    .addOption(langOption('headers, churn classes and playbooks'))
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'CSV on stdout', false)
     .action(async (flags: unknown) => {
@@ -249,12 +262,14 @@ Examples:
         )
         return
       }
+      const lang = f.lang
+      const t = translator(lang)
       process.stdout.write(
         `${[
           pc.bold(
-            `Top ${result.rows.length} at risk${f.order === 'clv_at_risk' ? ' by CLV at risk' : ''} — scores ${result.runId}${result.clvRunId === null ? ' (no CLV run: `memberlens clv fit` adds CLV at risk)' : `, CLV ${result.clvRunId}`}`,
+            `${t(f.order === 'clv_at_risk' ? 'Top {n} at risk by CLV at risk' : 'Top {n} at risk', { n: result.rows.length })} — ${t('scores {run}', { run: result.runId })}${result.clvRunId === null ? ` ${t('(no CLV run: `memberlens clv fit` adds CLV at risk)')}` : `, CLV ${result.clvRunId}`}`,
           ),
-          renderRiskRows(result.rows),
+          renderRiskRows(result.rows, lang),
         ].join('\n')}\n`,
       )
     })
@@ -345,24 +360,31 @@ export function summariseScores(
 }
 
 /** The at-risk table: member, score, signals, reason codes, class → playbook, P(alive), CLV at risk. */
-export function renderRiskRows(rows: readonly RiskListRow[]): string {
+export function renderRiskRows(rows: readonly RiskListRow[], lang: Lang = 'en'): string {
+  const t = translator(lang)
+  const names = CHURN_CLASS_NAMES as Readonly<
+    Record<string, { zh: string; playbook: { zh: string } } | undefined>
+  >
+  const cls = (c: string) => names[c]
   return table(
     [
-      'member',
-      'risk',
-      'signals',
-      'reason codes',
-      'churn class → playbook',
+      t('member'),
+      t('risk'),
+      t('signals'),
+      t('reason codes'),
+      t('churn class → playbook'),
       'P(alive)',
       'CLV',
-      'CLV at risk',
+      t('CLV at risk'),
     ],
     rows.map((r) => [
       String(r.memberId),
       pct(r.score),
       r.signals === '' ? '·' : r.signals.replaceAll(',', ' '),
       r.reasons.replaceAll(',', ' '),
-      `${r.churnClass} → ${r.playbook}`,
+      lang === 'zh'
+        ? `${cls(r.churnClass)?.zh ?? r.churnClass} → ${cls(r.churnClass)?.playbook.zh ?? r.playbook}`
+        : `${r.churnClass} → ${r.playbook}`,
       r.pAlive === null ? '–' : pct(r.pAlive),
       fmt(r.clv, 0),
       fmt(r.clvAtRisk, 0),
@@ -375,39 +397,48 @@ function evaluationRow(name: string, e: ScoreEvaluation): string[] {
 }
 
 /** The training report for people. */
-export function renderRiskTraining(r: RiskTrainReport): string {
+export function renderRiskTraining(r: RiskTrainReport, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const m = r.model
   const weights = m.features
     .map((name, j) => [name, m.weights[j] as number] as const)
     .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
   const calibration = r.evaluation.model.calibration
   return [
-    pc.bold(`Churn-risk model ${r.runId}`),
+    pc.bold(t('Churn-risk model {run}', { run: r.runId })),
     keyValues([
-      ['label', `churned = no purchase in the next ${r.horizonDays} days`],
+      [t('label'), t('churned = no purchase in the next {days} days', { days: r.horizonDays })],
       [
-        'trained at',
-        `${r.trainCutoff} on ${fmt(r.trainMembers)} members (churned ${pct(r.trainChurnRate)})`,
+        t('trained at'),
+        t('{cutoff} on {n} members (churned {rate})', {
+          cutoff: r.trainCutoff,
+          n: fmt(r.trainMembers),
+          rate: pct(r.trainChurnRate),
+        }),
       ],
       [
-        'evaluated at',
-        `${r.evaluationCutoff} on ${fmt(r.evaluationMembers)} members (churned ${pct(r.evaluationChurnRate)}), a period the model never saw`,
+        t('evaluated at'),
+        t('{cutoff} on {n} members (churned {rate}), a period the model never saw', {
+          cutoff: r.evaluationCutoff,
+          n: fmt(r.evaluationMembers),
+          rate: pct(r.evaluationChurnRate),
+        }),
       ],
-      ['scores as of', r.asOf],
+      [t('scores as of'), r.asOf],
     ]),
     '',
-    pc.bold('Evaluation on the later period'),
+    pc.bold(t('Evaluation on the later period')),
     table(
-      ['score', 'AUC', 'top-decile lift'],
+      [t('score'), 'AUC', t('top-decile lift')],
       [
-        evaluationRow('model', r.evaluation.model),
-        evaluationRow('recency only', r.evaluation.recencyBaseline),
+        evaluationRow(t('model'), r.evaluation.model),
+        evaluationRow(t('recency only'), r.evaluation.recencyBaseline),
       ],
     ),
     '',
-    pc.bold('Calibration by decile (model, highest scores first)'),
+    pc.bold(t('Calibration by decile (model, highest scores first)')),
     table(
-      ['decile', 'members', 'mean score', 'observed churn'],
+      [t('decile'), t('members'), t('mean score'), t('observed churn')],
       calibration.map((d) => [
         String(d.decile),
         fmt(d.members),
@@ -416,9 +447,9 @@ export function renderRiskTraining(r: RiskTrainReport): string {
       ]),
     ),
     '',
-    pc.bold('Weights on standardised features (largest first)'),
+    pc.bold(t('Weights on standardised features (largest first)')),
     table(
-      ['feature', 'weight'],
+      [t('feature'), t('weight')],
       weights.map(([name, w]) => [name, `${w >= 0 ? '+' : ''}${num(w)}`]),
     ),
   ].join('\n')
@@ -514,17 +545,37 @@ export async function runDemoModels(
 }
 
 /** The demo's model section: CLV quantiles and the top at-risk members with reasons and playbooks. */
-export function renderDemoModels(m: DemoModels): string {
+export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const out: string[] = []
   if ('skipped' in m.clv) {
-    out.push(pc.bold('Customer lifetime value'), pc.yellow(`  skipped: ${m.clv.skipped}`))
+    out.push(
+      pc.bold(t('Customer lifetime value')),
+      pc.yellow(`  ${t('skipped')}: ${m.clv.skipped}`),
+    )
   } else {
     const d = m.clv.distribution
     const q = d.quantiles
     out.push(
-      pc.bold(`Predicted CLV, next 12 months (${m.clv.model} + Gamma–Gamma, run ${m.clv.runId})`),
+      pc.bold(
+        t('Predicted CLV, next 12 months ({model} + Gamma–Gamma, run {run})', {
+          model: m.clv.model,
+          run: m.clv.runId,
+        }),
+      ),
       table(
-        ['members', 'total', 'mean', 'p10', 'p25', 'median', 'p75', 'p90', 'p99', 'top 10 %'],
+        [
+          t('members'),
+          t('total'),
+          t('mean'),
+          'p10',
+          'p25',
+          t('median'),
+          'p75',
+          'p90',
+          'p99',
+          t('top 10 % share'),
+        ],
         [
           [
             fmt(d.members),
@@ -541,26 +592,31 @@ export function renderDemoModels(m: DemoModels): string {
         ],
       ),
       pc.dim(
-        `mean P(alive) ${pct(d.meanPAlive)} · value already lost (model) ${fmt(d.valueAtRisk, 0)} · ${fmt(d.likelyInactive.members)} members with P(alive) < 50 %`,
+        `${t('mean P(alive)')} ${pct(d.meanPAlive)} · ${t('value already lost (model)')} ${fmt(d.valueAtRisk, 0)} · ${t('{n} members with P(alive) < 50 %', { n: fmt(d.likelyInactive.members) })}`,
       ),
     )
   }
   out.push('')
   if ('skipped' in m.risk) {
-    out.push(pc.bold('Churn risk'), pc.yellow(`  skipped: ${m.risk.skipped}`))
+    out.push(pc.bold(t('Churn risk')), pc.yellow(`  ${t('skipped')}: ${m.risk.skipped}`))
   } else {
     const r = m.risk
     out.push(
       pc.bold(
-        r.order === 'clv_at_risk'
-          ? `Top ${r.top.length} members at high churn risk by CLV at risk (churn-risk score ≥ 50 %, as of ${r.asOf})`
-          : `Top ${r.top.length} members at high churn risk (as of ${r.asOf})`,
+        t(
+          r.order === 'clv_at_risk'
+            ? 'Top {n} members at high churn risk by CLV at risk (churn-risk score ≥ 50 %, as of {asOf})'
+            : 'Top {n} members at high churn risk (as of {asOf})',
+          { n: r.top.length, asOf: r.asOf },
+        ),
       ),
-      renderRiskRows(r.top),
+      renderRiskRows(r.top, lang),
       pc.dim(
-        `${fmt(r.summary.atRisk)} of ${fmt(r.summary.members)} buyers at high churn risk (≥ 50 % chance of no purchase in 90 days; memberlens explain high_churn_risk) · ` +
-          `model AUC ${num(r.auc)} on a later period vs ${num(r.recencyOnlyAuc)} for recency only · ` +
-          CHURN_CLASSES.map((c) => `${c} ${fmt(r.summary.byClass[c].atRisk)}`).join(', '),
+        `${t('{n} of {total} buyers at high churn risk (≥ 50 % chance of no purchase in 90 days; memberlens explain high_churn_risk)', { n: fmt(r.summary.atRisk), total: fmt(r.summary.members) })} · ` +
+          `${t('model AUC {auc} on a later period vs {base} for recency only', { auc: num(r.auc), base: num(r.recencyOnlyAuc) })} · ` +
+          CHURN_CLASSES.map(
+            (c) => `${CHURN_CLASS_NAMES[c][lang]} ${fmt(r.summary.byClass[c].atRisk)}`,
+          ).join(', '),
       ),
     )
   }

@@ -34,6 +34,7 @@ import {
   withDb,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
+import { langOption, translator, type Lang } from '../lang.js'
 
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
@@ -69,6 +70,7 @@ Examples:
     )
     .option('--filter <json>', 'the filter as JSON')
     .option('--description <text>', 'what the segment is for')
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(
       async (
@@ -78,6 +80,7 @@ Examples:
           config?: string
           filter?: string
           description?: string
+          lang?: Lang
           json: boolean
         },
       ) => {
@@ -112,7 +115,9 @@ Examples:
           async (db) => {
             const saved = await saveSegment(db.driver, input as never, systemClock)
             if (flags.json) return printJson({ saved })
-            process.stdout.write(`Saved segment ${pc.bold(saved.name)}.\n`)
+            process.stdout.write(
+              `${translator(flags.lang)('Saved segment {name}.', { name: pc.bold(saved.name) })}\n`,
+            )
           },
           false,
         )
@@ -123,24 +128,26 @@ Examples:
     .command('list')
     .description('list saved segments')
     .addOption(dbOption())
+    .addOption(langOption())
     .addOption(jsonOption())
-    .action(async (flags: { db: string; json: boolean }) =>
+    .action(async (flags: { db: string; lang?: Lang; json: boolean }) =>
       withDb(
         flags.db,
         async (db) => {
+          const t = translator(flags.lang)
           const all = await listSegments(db.driver)
           if (flags.json) return printJson({ segments: all })
           if (all.length === 0)
             return void process.stdout.write(
-              'No saved segments yet: memberlens segments save --help\n',
+              `${t('No saved segments yet: memberlens segments save --help')}\n`,
             )
           process.stdout.write(
             `${table(
-              ['name', 'description', 'conditions', 'updated'],
+              [t('name'), t('description'), t('conditions'), t('updated')],
               all.map((s) => [
                 s.definition.name,
                 s.definition.description ?? '',
-                Object.keys(s.definition.filter).join(', ') || '(all members)',
+                Object.keys(s.definition.filter).join(', ') || t('(all members)'),
                 s.updatedAt,
               ]),
             )}\n`,
@@ -157,11 +164,12 @@ Examples:
     .addOption(dbOption())
     .addOption(zonedAsOfOption())
     .addOption(timeZoneOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(
       async (
         name: string,
-        flags: EngineFlags & { db: string; asOf?: string; tz: string; json: boolean },
+        flags: EngineFlags & { db: string; asOf?: string; tz: string; lang?: Lang; json: boolean },
       ) => {
         const s = await withDb(flags.db, (db) => getSegment(db.driver, name), false)
         await withEngine(flags, async (driver) => {
@@ -174,7 +182,9 @@ Examples:
           process.stdout.write(
             `${pc.bold(s.definition.name)}${s.definition.description ? ` — ${s.definition.description}` : ''}\n`,
           )
-          process.stdout.write(`members (as of ${at.label}): ${fmt(members)}\n`)
+          process.stdout.write(
+            `${translator(flags.lang)('members (as of {asOf}): {n}', { asOf: at.label, n: fmt(members) })}\n`,
+          )
           process.stdout.write(`${JSON.stringify(s.definition.filter, null, 2)}\n`)
         })
       },

@@ -20,6 +20,7 @@ import {
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { lifecycleConfigSchema } from '../../engine/lifecycle/lifecycle-config.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { loadLifecycleConfig } from './lifecycle.js'
 
 interface SurvivalFlags extends EngineFlags {
@@ -32,6 +33,7 @@ interface SurvivalFlags extends EngineFlags {
   churnDays?: string
   confidence: string
   curve: boolean
+  lang?: Lang
   json: boolean
   csv: boolean
 }
@@ -61,6 +63,7 @@ export function registerSurvivalCommands(program: Command): void {
     )
     .option('--confidence <level>', 'confidence level of the intervals', '0.95')
     .option('--curve', 'print every step of the curve', false)
+    .addOption(langOption())
   for (const o of outputOptions()) cmd.addOption(o)
   cmd
     .addHelpText(
@@ -125,30 +128,40 @@ Examples:
             ),
           )
         }
+        const t = translator(flags.lang)
         if (groups.length === 0)
           return void process.stdout.write(
-            `No buyer can be observed yet: a churn is seen ${config.churnDays} days after the last purchase, and no first purchase is that far before ${at.label} (try a shorter --churn-days).\n`,
+            `${t(
+              'No buyer can be observed yet: a churn is seen {days} days after the last purchase, and no first purchase is that far before {asOf} (try a shorter --churn-days).',
+              { days: config.churnDays, asOf: at.label },
+            )}\n`,
           )
         const days = groups[0]?.checkpoints.map((c) => c.days) ?? []
         process.stdout.write(
-          `${pc.bold(`Time to churn (${config.churnDays} days without a purchase) from ${flags.origin}, as of ${at.label}`)}\n`,
+          `${pc.bold(
+            t('Time to churn ({days} days without a purchase) from {origin}, as of {asOf}', {
+              days: config.churnDays,
+              origin: codeName(flags.origin, flags.lang ?? 'en'),
+              asOf: at.label,
+            }),
+          )}\n`,
         )
         process.stdout.write(
           `${table(
             [
-              'group',
-              'members',
-              'churned',
-              'median days',
-              `${Math.round(Number(flags.confidence) * 100)}% CI`,
+              t('group'),
+              t('members'),
+              t('churned'),
+              t('median days'),
+              t('{level}% CI', { level: Math.round(Number(flags.confidence) * 100) }),
               ...days.map((d) => `S(${d})`),
             ],
             groups.map((g) => [
-              g.dimension ?? 'all',
+              g.dimension ?? t('all'),
               fmt(g.members),
               fmt(g.churned),
-              g.medianDays === null ? 'not reached' : fmt(g.medianDays, 0),
-              `${fmt(g.medianLowerDays, 0)} – ${g.medianUpperDays === null ? 'open' : fmt(g.medianUpperDays, 0)}`,
+              g.medianDays === null ? t('not reached') : fmt(g.medianDays, 0),
+              `${fmt(g.medianLowerDays, 0)} – ${g.medianUpperDays === null ? t('open') : fmt(g.medianUpperDays, 0)}`,
               ...g.checkpoints.map((c) => pct(c.survival)),
             ]),
           )}\n`,

@@ -16,6 +16,8 @@ import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { lastActivity } from '../../engine/experiments/planning-units.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
+import { langOption, translator } from '../lang.js'
+import { VOICE_ACTIONS_ZH } from '../messages.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
@@ -56,6 +58,7 @@ const common = (cmd: Command) =>
     .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
     .option('--from <date>', 'first day (default: 12 months before --to)')
     .option('--to <date>', 'day after the last (default: the day after the last activity)')
+    .addOption(langOption())
     .addOption(new Option('--json', 'machine-readable JSON on stdout').default(false))
 
 /** Registers `voice summary|topics|label|members-at-risk`. */
@@ -86,11 +89,12 @@ export function registerVoiceCommands(program: Command): void {
           })
           if (f.json) return printJson(r)
           const n1 = (x: number) => x.toFixed(1)
+          const t = translator(f.lang)
           const out = [
-            pc.bold(`Voice of the member ${r.range.from} … ${r.range.to}`),
+            pc.bold(t('Voice of the member {from} … {to}', { from: r.range.from, to: r.range.to })),
             table(
               [
-                'period',
+                t('period'),
                 ...(r.by ? [r.by] : []),
                 'NPS n',
                 'NPS',
@@ -98,10 +102,10 @@ export function registerVoiceCommands(program: Command): void {
                 'CSAT n',
                 'CSAT',
                 'CSAT CI',
-                'reviews',
-                'rating',
-                'rating CI',
-                'neg. reviews',
+                t('reviews'),
+                t('rating'),
+                t('rating CI'),
+                t('neg. reviews'),
               ],
               [...r.satisfaction, ...r.total].map((s) => [
                 s.period,
@@ -119,17 +123,17 @@ export function registerVoiceCommands(program: Command): void {
               ]),
             ),
             '',
-            pc.bold('Service'),
+            pc.bold(t('Service')),
             table(
               [
-                'period',
-                'active',
-                'tickets',
-                'per 1,000 active',
-                'complaints',
-                'complaint rate',
-                'return rate (amount)',
-                'return rate (orders)',
+                t('period'),
+                t('active'),
+                t('tickets'),
+                t('per 1,000 active'),
+                t('complaints'),
+                t('complaint rate'),
+                t('return rate (amount)'),
+                t('return rate (orders)'),
               ],
               r.service.map((s) => [
                 s.period,
@@ -143,9 +147,9 @@ export function registerVoiceCommands(program: Command): void {
               ]),
             ),
             '',
-            pc.bold('Return reasons'),
+            pc.bold(t('Return reasons')),
             table(
-              ['reason', 'returns', 'amount'],
+              [t('reason'), t('returns'), t('amount')],
               r.returnReasons.map((x) => [x.reason, fmt(x.returns), fmt(x.amount, 2)]),
             ),
           ]
@@ -154,16 +158,24 @@ export function registerVoiceCommands(program: Command): void {
             out.push(
               '',
               pc.bold(
-                `Churn within ${c.churnDays} days after a complaint (matched, observational)`,
+                t('Churn within {days} days after a complaint (matched, observational)', {
+                  days: c.churnDays,
+                }),
               ),
               keyValues([
-                ['after a complaint', `${pct(c.treatedMean)} of ${fmt(c.treatedMatched)} members`],
                 [
-                  'matched members without',
-                  `${pct(c.comparisonMean)} (${fmt(c.comparisonMatched)} members)`,
+                  t('after a complaint'),
+                  t('{rate} of {n} members', {
+                    rate: pct(c.treatedMean),
+                    n: fmt(c.treatedMatched),
+                  }),
                 ],
                 [
-                  'difference',
+                  t('matched members without'),
+                  `${pct(c.comparisonMean)} (${t('{n} members', { n: fmt(c.comparisonMatched) })})`,
+                ],
+                [
+                  t('difference'),
                   `${(100 * c.difference).toFixed(1)} pp, 95% CI ${ci(c.ci, (x) => (100 * x).toFixed(1))} pp`,
                 ],
               ]),
@@ -193,12 +205,17 @@ export function registerVoiceCommands(program: Command): void {
             ...(topics ? { topics } : {}),
           })
           if (f.json) return printJson(r)
+          const t = translator(f.lang)
           process.stdout.write(
             `${[
-              pc.bold(`Feedback texts: ${fmt(r.texts)}`) +
-                `  positive ${fmt(r.sentiment.positive)}, neutral ${fmt(r.sentiment.neutral)}, negative ${fmt(r.sentiment.negative)}`,
+              pc.bold(t('Feedback texts: {n}', { n: fmt(r.texts) })) +
+                `  ${t('positive {p}, neutral {u}, negative {n}', {
+                  p: fmt(r.sentiment.positive),
+                  u: fmt(r.sentiment.neutral),
+                  n: fmt(r.sentiment.negative),
+                })}`,
               table(
-                ['kind', 'texts', 'negative', 'CI'],
+                [t('kind'), t('texts'), t('negative'), 'CI'],
                 r.byKind.map((k) => [
                   k.kind,
                   fmt(k.texts),
@@ -208,15 +225,23 @@ export function registerVoiceCommands(program: Command): void {
               ),
               '',
               table(
-                ['topic', 'mentions', 'share', 'negative', 'zh', 'en', 'examples (negative)'],
-                r.topics.map((t) => [
-                  t.topic,
-                  fmt(t.mentions),
-                  pct(t.share),
-                  pct(t.negative.rate),
-                  fmt(t.byLanguage.zh),
-                  fmt(t.byLanguage.en),
-                  t.examples.join(' / '),
+                [
+                  t('topic'),
+                  t('mentions'),
+                  t('share'),
+                  t('negative'),
+                  'zh',
+                  'en',
+                  t('examples (negative)'),
+                ],
+                r.topics.map((x) => [
+                  x.topic,
+                  fmt(x.mentions),
+                  pct(x.share),
+                  pct(x.negative.rate),
+                  fmt(x.byLanguage.zh),
+                  fmt(x.byLanguage.en),
+                  x.examples.join(' / '),
                 ]),
               ),
             ].join('\n')}\n`,
@@ -274,19 +299,20 @@ export function registerVoiceCommands(program: Command): void {
             ...(topics ? { topics } : {}),
           })
           if (f.json) return printJson({ members: r })
+          const t = translator(f.lang)
           process.stdout.write(
             `${table(
               [
-                'member',
-                'score',
-                'complaints',
-                'tickets',
-                'neg. reviews',
-                'neg. texts',
-                'last NPS',
-                'topics',
-                'last purchase',
-                'action',
+                t('member'),
+                t('score'),
+                t('complaints'),
+                t('tickets'),
+                t('neg. reviews'),
+                t('neg. texts'),
+                t('last NPS'),
+                t('topics'),
+                t('last purchase'),
+                t('action'),
               ],
               r.map((m) => [
                 String(m.memberId),
@@ -298,7 +324,7 @@ export function registerVoiceCommands(program: Command): void {
                 m.lastNps === null ? '–' : String(m.lastNps),
                 m.topics.join(','),
                 m.lastPurchaseAt?.slice(0, 10) ?? '–',
-                m.action,
+                f.lang === 'zh' ? (VOICE_ACTIONS_ZH[m.action] ?? m.action) : m.action,
               ]),
             )}\n`,
           )

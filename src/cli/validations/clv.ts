@@ -9,6 +9,7 @@ import { PURCHASE_MODELS } from '../../analytics/clv-models.js'
 import { RENEWAL_COHORT_GRAINS } from '../../engine/summaries/renewals.js'
 import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
 import { engineFlagsShape } from '../engine-options.js'
+import { langFlag } from '../lang.js'
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
 
@@ -22,6 +23,7 @@ const modelFlags = {
   horizon: z.coerce.number().int().min(1).max(1200).default(12),
   discountRate: z.coerce.number().min(0).max(10).default(0.1),
   margin: z.coerce.number().positive().max(1000).default(1),
+  lang: langFlag,
   json: z.boolean().default(false),
 }
 
@@ -46,6 +48,7 @@ export const clvPredictFlagsSchema = z
     top: z.coerce.number().int().positive().max(10_000_000).default(20),
     member: z.coerce.number().int().nonnegative().optional(),
     order: z.enum(SCORE_ORDERS).default('clv'),
+    lang: langFlag,
     json: z.boolean().default(false),
     csv: z.boolean().default(false),
   })
@@ -60,6 +63,7 @@ export const clvRenewalsFlagsSchema = z
     plan: z.string().min(1).optional(),
     horizon: z.coerce.number().int().min(1).max(1200).default(12),
     discountRate: z.coerce.number().min(0).max(10).default(0.1),
+    lang: langFlag,
     json: z.boolean().default(false),
     csv: z.boolean().default(false),
   })

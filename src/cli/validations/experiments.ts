@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments-metrics.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
 import { FEEDBACK_KINDS } from '../../core/schema.js'
+import { langFlag } from '../lang.js'
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
 const days = z.coerce.number().int().min(1).max(3660)
@@ -22,13 +23,14 @@ const list = <T extends z.ZodType<string, string>>(item: T) =>
     .pipe(z.array(item))
 
 export const experimentsListFlagsSchema = z
-  .object({ db: z.string().min(1), json: z.boolean().default(false) })
+  .object({ db: z.string().min(1), json: z.boolean().default(false), lang: langFlag })
   .strict()
 
 export const experimentsReportFlagsSchema = z
   .object({
     db: z.string().min(1),
     json: z.boolean().default(false),
+    lang: langFlag,
     metric: metric.default('conversion'),
     guardrails: list(metric).optional(),
     control: z.string().optional(),
@@ -47,6 +49,7 @@ export const experimentsPlanFlagsSchema = z
   .object({
     db: z.string().min(1),
     json: z.boolean().default(false),
+    lang: langFlag,
     metric: metric.default('conversion'),
     population: z.enum(['new-members', 'active-members', 'experiment']).default('new-members'),
     experiment: z.string().optional(),
@@ -65,6 +68,7 @@ export const effectsFlagsSchema = z
   .object({
     db: z.string().min(1),
     json: z.boolean().default(false),
+    lang: langFlag,
     metrics: list(metric).optional(),
     window: days.default(30),
     pre: days.default(90),
@@ -78,6 +82,7 @@ export type EffectsFlags = z.infer<typeof effectsFlagsSchema>
 const voiceBase = {
   db: z.string().min(1),
   json: z.boolean().default(false),
+  lang: langFlag,
   from: day.optional(),
   to: day.optional(),
 }

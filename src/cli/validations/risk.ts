@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { CHURN_CLASSES } from '../../analytics/early-warning.js'
 import { RISK_EXPORT_FORMATS } from '../../analytics/risk-export.js'
 import { RISK_ORDERS } from '../../analytics/risk.js'
+import { langFlag } from '../lang.js'
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
 
@@ -21,6 +22,7 @@ export const riskTrainFlagsSchema = z
     horizon: z.coerce.number().int().min(7).max(730).default(90),
     asOf: day.optional(),
     l2: z.coerce.number().positive().max(100).optional(),
+    lang: langFlag,
     json: z.boolean().default(false),
   })
   .strict()
@@ -35,6 +37,7 @@ export const riskScoreFlagsSchema = z
     tz: z.string().min(1),
     reasons: z.coerce.number().int().min(1).max(16).default(3),
     top: z.coerce.number().int().min(0).max(10_000).default(10),
+    lang: langFlag,
     json: z.boolean().default(false),
   })
   .strict()
@@ -47,6 +50,7 @@ export const riskListFlagsSchema = z
     class: churnClassFlag.optional(),
     order: z.enum(RISK_ORDERS).default('score'),
     minScore: z.coerce.number().min(0).max(1).optional(),
+    lang: langFlag,
     json: z.boolean().default(false),
     csv: z.boolean().default(false),
   })

@@ -483,6 +483,39 @@ export const CATALOG: readonly MetricDef[] = [
     complete: (ctx, period) => windowOver(ctx, period, ctx.settings.winbackDays),
   }),
   metric({
+    id: 'winback_uplift',
+    name: { en: 'Win-back uplift (vs holdout)', zh: '挽回增量 (较对照组)' },
+    family: 'retention',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: [
+      'winback_returned',
+      'winback_targeted',
+      'winback_holdout_returned',
+      'winback_holdout',
+    ],
+    description:
+      'The incremental effect of the win-back campaigns of the period: the win-back rate of the targeted members minus that of the held-out members, in percentage points; empty when either group is empty. The confidence interval and matched comparisons are in `memberlens effects` and `experiments`.',
+    formula: 'win-back rate (targeted) − win-back rate (holdout)',
+    value: (c) =>
+      sql`(${ratio(c('winback_returned'), c('winback_targeted'))} - ${ratio(c('winback_holdout_returned'), c('winback_holdout'))})`,
+    complete: (ctx, period) => windowOver(ctx, period, ctx.settings.winbackDays),
+  }),
+  metric({
+    id: 'cohort_retention_rate',
+    name: { en: 'Cohort retention rate', zh: '同期群留存率' },
+    family: 'retention',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['cohort_retained', 'cohort_size'],
+    description:
+      'Of the members who registered k periods before the period (k = 1 by default, setting cohortPeriods), the share active in the period: the N-period retention of one registration cohort, read at the period it reaches.',
+    formula: 'members registered in t−k and active in t ÷ members registered in t−k',
+    value: (c) => ratio(c('cohort_retained'), c('cohort_size')),
+  }),
+  metric({
     id: 'reactivated_members',
     name: { en: 'Reactivated members', zh: '回流会员数' },
     family: 'retention',
@@ -507,6 +540,32 @@ export const CATALOG: readonly MetricDef[] = [
       'Net revenue since the start of the data per member registered by the end of the period.',
     formula: 'Σ net revenue to period end ÷ members registered by period end',
     value: (c) => ratio(c('cumulative_net_revenue'), c('members_total')),
+  }),
+  metric({
+    id: 'predicted_clv',
+    name: { en: 'Predicted CLV (mean)', zh: '预测客户生命周期价值 (人均)' },
+    family: 'value',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['clv_sum', 'clv_scored'],
+    description:
+      'Mean predicted CLV per scored member, from the latest CLV run calibrated in the period (`memberlens clv fit`): a snapshot as of the calibration end, so periods without a run are empty.',
+    formula: 'Σ predicted CLV of the run ÷ members scored by the run',
+    value: (c) => ratio(c('clv_sum'), c('clv_scored')),
+  }),
+  metric({
+    id: 'predicted_clv_total',
+    name: { en: 'Predicted CLV (total)', zh: '预测客户生命周期价值 (合计)' },
+    family: 'value',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['clv_sum'],
+    description:
+      'Total predicted CLV of the members scored by the latest CLV run calibrated in the period; periods without a run are empty.',
+    formula: 'Σ predicted CLV of the run',
+    complete: (ctx, period) => hasClvRun(ctx, period),
   }),
   metric({
     id: 'members_total',
@@ -822,6 +881,11 @@ export const CATALOG: readonly MetricDef[] = [
 function windowOver(ctx: CompileContext, period: Fragment, days: number): Fragment {
   const d = ctx.dialect
   return sql`${d.addPeriods('day', d.addPeriods(ctx.grain, period, 1), days)} <= ${dataEndDay(ctx)}`
+}
+
+/** True when a CLV run is dated in the period (its calibration end falls in it). */
+function hasClvRun(ctx: CompileContext, period: Fragment): Fragment {
+  return sql`EXISTS (SELECT 1 FROM src_clv_scores c WHERE c.ts >= ${period} AND c.ts < ${ctx.dialect.addPeriods(ctx.grain, period, 1)})`
 }
 
 /** The first day after the last activity: windows ending by then are complete. */

@@ -27,6 +27,8 @@ export interface MetricSettings {
   readonly firstPurchaseDays: number
   /** Periods after t within which a buyer of t must buy again (cross-period repurchase). */
   readonly repurchasePeriods: number
+  /** k of the cohort retention rate: the cohort registered k periods before the period it is read in. */
+  readonly cohortPeriods: number
   /** Campaign touch kinds that are win-back campaigns. */
   readonly winbackKinds: readonly string[]
   /** Days after a win-back touch within which activity counts as won back. */
@@ -41,6 +43,7 @@ export const DEFAULT_SETTINGS: MetricSettings = {
   churnDays: DEFAULT_LIFECYCLE_CONFIG.churnDays,
   firstPurchaseDays: 30,
   repurchasePeriods: 1,
+  cohortPeriods: 1,
   winbackKinds: ['winback'],
   winbackDays: 30,
 }

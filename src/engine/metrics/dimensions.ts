@@ -33,6 +33,7 @@ export type SourceId =
   | 'enrollments'
   | 'tier_changes'
   | 'renewals_due'
+  | 'clv_scores'
 
 export interface Dimension {
   /** As written by the user: `region`, `attribute:vip`, `experiment:exp_coupon`. */

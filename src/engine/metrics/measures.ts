@@ -183,6 +183,38 @@ const repurchasersNext: Measure = {
   },
 }
 
+/**
+ * The cohort registered k periods before each period (k = `cohortPeriods`), reported at that period: all of
+ * its members, or (`activeOnly`) those active in the period — the N-period retention of a registration cohort.
+ */
+function cohortMembers(id: string, activeOnly: boolean): Measure {
+  return {
+    id,
+    sources: activeOnly ? ['registrations', 'member_periods'] : ['registrations'],
+    memberBased: true,
+    zeroWhenEmpty: true,
+    build(ctx) {
+      const d = ctx.dialect
+      const k = ctx.settings.cohortPeriods
+      if (!(Number.isInteger(k) && k >= 1)) {
+        throw InputError.single({
+          field: 'cohortPeriods',
+          value: String(k),
+          reason: 'a whole number of periods, 1 or more',
+        })
+      }
+      const at = d.addPeriods(ctx.grain, periodOf(ctx, sql`s.ts`), k)
+      const active = activeOnly
+        ? sql` AND EXISTS (SELECT 1 FROM src_member_periods a WHERE a.member_id = s.member_id AND a.period = ${at})`
+        : sql``
+      return sql`SELECT ${at} AS period${withDims(dimSelects(ctx, 'registrations', 's'))}, count(*) AS v
+        FROM src_registrations s${memberJoin(ctx, 's')}
+        WHERE s.ts >= ${d.addPeriods(ctx.grain, ctx.lo, -k)} AND s.ts < ${d.addPeriods(ctx.grain, ctx.hi, -k)}${active}${memberWhere(ctx)}
+        ${groupByPeriodAndDims(ctx)}`
+    },
+  }
+}
+
 /** Members registered in the period whose first purchase came within N days of registering. */
 const firstPurchaseConverted: Measure = {
   id: 'first_purchase_converted',
@@ -520,6 +552,10 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
       where: sql`s.renewed = 0`,
       rowDims: false,
     }),
+    aggregate('clv_scored', 'clv_scores', sql`count(*)`, { rowDims: false }),
+    aggregate('clv_sum', 'clv_scores', sql`sum(s.clv)`, { rowDims: false }),
+    cohortMembers('cohort_size', false),
+    cohortMembers('cohort_retained', true),
     aggregate('tier_upgrades', 'tier_changes', sql`count(*)`, {
       rowDims: false,
       where: fb('upgrade'),

@@ -24,6 +24,9 @@
  * - tier_changes: tier upgrades and downgrades (member_id, ts = changed_at, kind).
  * - renewals_due: paid-membership terms by the time they end (member_id, ts = ends_at, plan, renewed = 1 when
  *   the term has a renewal time).
+ * - clv_scores: the member scores of CLV runs (`memberlens clv fit`), dated at the run's calibration end
+ *   (member_id, ts = calibration end day, clv): of several runs calibrated in the same period, only the latest
+ *   one's scores, so that each period holds one prediction per scored member.
  * @module
  */
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
@@ -49,6 +52,7 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   enrollments: [],
   tier_changes: [],
   renewals_due: [],
+  clv_scores: [],
 }
 
 const LOYALTY = {
@@ -63,6 +67,10 @@ export const SOURCE_REQUIRES: Partial<
   points: LOYALTY,
   enrollments: LOYALTY,
   tier_changes: LOYALTY,
+  clv_scores: {
+    table: 'member_scores',
+    hint: 'predicted CLV reads the scores of a CLV run: run `memberlens clv fit` first',
+  },
   sentiment: {
     table: 'feedback_sentiment',
     hint: 'sentiment metrics read the labels of feedback texts: run `memberlens voice label` first',
@@ -86,6 +94,7 @@ const ORDER: readonly SourceId[] = [
   'enrollments',
   'tier_changes',
   'renewals_due',
+  'clv_scores',
 ]
 
 /** The CTE definitions (`src_x AS (…)`) for the given sources and their dependencies, in dependency order. */
@@ -161,6 +170,17 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       return sql`SELECT member_id, ${local('ends_at')} AS ts, plan,
           CASE WHEN renewed_at IS NULL THEN 0 ELSE 1 END AS renewed
         FROM subscriptions`
+    case 'clv_scores': {
+      // A run predicts from the end of its calibration day; the latest run of each period stands for it.
+      const d = ctx.dialect
+      return sql`SELECT s.member_id, r.ts, s.clv FROM member_scores s
+        JOIN (SELECT run_id, ts, row_number() OVER (PARTITION BY ${d.dateTrunc(ctx.grain, sql`ts`)}
+            ORDER BY created_at DESC, run_id DESC) AS rn
+          FROM (SELECT run_id, created_at, CAST(${d.jsonText(sql`options`, 'calibrationEnd')} AS TIMESTAMP) AS ts
+            FROM model_runs WHERE kind = 'clv') r0) r
+        ON r.run_id = s.run_id AND r.rn = 1
+        WHERE s.clv IS NOT NULL`
+    }
     default: {
       const _exhaustive: never = id
       throw new Error(`unknown source ${String(_exhaustive)}`)
