@@ -150,7 +150,15 @@ const root = dirname(fileURLToPath(import.meta.url))
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', 'web/dist/**', 'bench/out/**', 'test/lint-fixtures/**'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'web/dist/**',
+      // Made by `npm run api-types` from the API's OpenAPI document.
+      'web/src/generated/**',
+      'bench/out/**',
+      'test/lint-fixtures/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -56,7 +56,8 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   web: 'the dashboard (Vite); talks to the API over HTTP only',
   test: 'cross-module, database, CLI, API and browser tests; unit tests sit next to their code',
   bench: 'benchmarks with a baseline measured in the same run',
-  scripts: 'development helpers: this tree, a local PostgreSQL, two ClickHouse shards',
+  scripts:
+    'development helpers: this tree, the dashboard’s API types, a local PostgreSQL, two ClickHouse shards',
   examples: 'example configuration files (lifecycle, loyalty program, segments)',
   data: 'public data sets the ingest presets read',
   docs: 'the documentation',

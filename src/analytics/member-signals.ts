@@ -13,6 +13,7 @@ import { buildMemberStagesQuery } from '../engine/lifecycle/lifecycle-stages.js'
 import { sql } from '../engine/sql/fragment.js'
 import { NotFoundError } from '../core/errors.js'
 import { getRun } from './clv-store.js'
+import type { SignalDetails } from './risk.js'
 
 export interface MemberStageView {
   readonly asOf: string
@@ -56,7 +57,7 @@ export interface MemberRiskView {
    * The figures behind signals that carry them, e.g. `points_expiring: { points, firstExpiresAt }`; empty for
    * scorings written before they were stored.
    */
-  readonly signalDetails: Readonly<Record<string, unknown>>
+  readonly signalDetails: SignalDetails
   readonly churnClass: string
   readonly playbook: string
 }
@@ -91,7 +92,7 @@ export async function findMemberRisk(
     score: r.score,
     reasons: split(r.reasons),
     signals: split(r.signals),
-    signalDetails: r.signalDetails ? (JSON.parse(r.signalDetails) as Record<string, unknown>) : {},
+    signalDetails: r.signalDetails ? (JSON.parse(r.signalDetails) as SignalDetails) : {},
     churnClass: r.churnClass,
     playbook: r.playbook,
   }

@@ -16,9 +16,44 @@ export const API_INFO = {
 /** The OpenAPI security requirement of every /api route (a bearer key). */
 export const security = [{ ApiKey: [] as string[] }]
 
+/** One problem of a refused request or input record (core/errors.ts `InputIssue`). */
+export const IssueSchema = z
+  .object({
+    file: z
+      .string()
+      .optional()
+      .openapi({ description: 'file name, or a label such as `request body`' }),
+    line: z
+      .number()
+      .optional()
+      .openapi({ description: '1-based line (CSV header is line 1) or record' }),
+    field: z.string().optional(),
+    value: z.string().nullable().optional(),
+    reason: z.string(),
+    allowed: z
+      .array(z.string())
+      .readonly()
+      .optional()
+      .openapi({ description: 'the values the field accepts, when few enough to list' }),
+  })
+  .openapi('Issue')
+
 export const ErrorSchema = z
   .object({
-    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z
+        .object({
+          issues: z.array(IssueSchema).readonly(),
+          totalIssues: z.number().optional(),
+        })
+        .optional()
+        .openapi({
+          description:
+            'for refused input: the first problems found, and how many there were in all (`totalIssues`)',
+        }),
+    }),
   })
   .openapi('Error')
 
@@ -61,7 +96,7 @@ export const file = (description: string) => ({
 })
 
 /** A name in English and Chinese. */
-export const Text = z.object({ en: z.string(), zh: z.string() })
+export const Text = z.object({ en: z.string(), zh: z.string() }).openapi('Text')
 
 /**
  * A response array. Read-only in its type only (the document is unchanged), so a handler can answer with

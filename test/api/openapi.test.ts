@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/api/app.js'
 import { createContext } from '../../src/api/context.js'
 import { KeyStore } from '../../src/api/keys.js'
+import { ErrorSchema } from '../../src/api/openapi.js'
 import { ROUTE_MODULES } from '../../src/api/routes/index.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { runDemoModels } from '../../src/cli/commands/risk.js'
@@ -301,6 +302,18 @@ describe('answers match the published schemas', () => {
     // A new read route is checked here too, or listed above with the reason it is not.
     expect(templates.filter((t) => !checked.has(t))).toEqual([])
   }, 60_000)
+
+  it('describes a refused request’s answer, with its issues, by the Error schema', async () => {
+    const r = await get('/api/v1/metrics/query?metrics=orders&from=2024-01&to=2024-02&grain=x')
+    expect(r.status).toBe(400)
+    const answer = (await r.json()) as { error: { details?: { issues?: unknown[] } } }
+    expect(answer.error.details?.issues?.length).toBeGreaterThan(0)
+    expect(ErrorSchema.safeParse(answer).error?.issues ?? []).toEqual([])
+    expect(
+      ErrorSchema.safeParse({ error: { code: 'X', message: 'm', details: { issues: [{}] } } })
+        .success,
+    ).toBe(false)
+  })
 
   it('refuses an answer that differs from the schema', () => {
     const schema = schemaOf('/api/v1/whoami')

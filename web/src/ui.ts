@@ -3,7 +3,8 @@
  * empty and error states.
  */
 import * as echarts from 'echarts/core'
-import { apiErrorOf, type ApiError } from './api-error'
+import createClient, { type ClientPathsWithMethod, type MethodResponse } from 'openapi-fetch'
+import { apiErrorOf, type ApiError, type ApiIssue } from './api-error'
 import { lang, t } from './i18n'
 import {
   currencySymbol,
@@ -12,8 +13,10 @@ import {
   type NumberStyle,
   type NumberUnit,
 } from './format'
+import type { components, paths } from './generated/api'
 
-export type Name = { en: string; zh: string }
+/** A name in English and Chinese, as the API gives it. */
+export type Name = components['schemas']['Text']
 
 // The key arrives in the URL fragment (never sent to the server in the request line) and stays for the session.
 const fromHash = /key=([A-Za-z0-9_-]+)/.exec(location.hash)?.[1]
@@ -38,26 +41,47 @@ export async function authorisedFetch(path: string): Promise<Response> {
   throw await failure(r)
 }
 
-async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const key = sessionStorage.getItem('memberlens.key') ?? ''
-  const headers = { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` }
-  const r = await fetch(path, { ...init, headers })
-  if (!r.ok) throw await failure(r)
-  return (await r.json().catch(() => ({}))) as T
-}
+/**
+ * The API client. Each call's path, parameters and answer type come from the API's OpenAPI document
+ * (`generated/api.ts`, made from the routes' schemas by `npm run api-types`), so a page that reads a field the
+ * API no longer answers does not type-check. Every request carries the session's key.
+ */
+export const client = createClient<paths>()
+client.use({
+  onRequest({ request }) {
+    request.headers.set('authorization', `Bearer ${sessionStorage.getItem('memberlens.key') ?? ''}`)
+    return request
+  },
+})
 
-/** A GET with the session's key, answered with JSON. */
-export function api<T>(path: string): Promise<T> {
-  return request<T>(path)
-}
+/** `T`, which must be assignable to `U` (a type error otherwise). */
+type Assignable<T extends U, U> = T
 
-/** A POST or PUT of a JSON body with the session's key. */
-export function send<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> {
-  return request<T>(path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
+/**
+ * A problem the server lists in a refused request's answer, as the API's `Issue` schema says. api-error.ts
+ * (no imports, so it can be tested on its own) reads it as {@link ApiIssue}; the two must agree, or the
+ * web build fails here.
+ */
+export type Issue = Assignable<components['schemas']['Issue'], ApiIssue>
+
+/** What a GET of `path` answers (its 2xx JSON), as {@link client} returns it. */
+export type Answer<P extends ClientPathsWithMethod<typeof client, 'get'>> = MethodResponse<
+  typeof client,
+  'get',
+  P
+>
+
+/**
+ * The data of a client call's 2xx answer; any other answer becomes an {@link ApiError} with the server's
+ * message and the problems it lists (api-error.ts).
+ */
+export async function ok<D>(
+  call: Promise<{ data?: D; error?: unknown; response: Response }>,
+): Promise<D> {
+  const { data, error, response } = await call
+  if (!response.ok)
+    throw apiErrorOf(response.status, response.statusText, error ?? {}, t('accepted'))
+  return data as D
 }
 
 /**
@@ -105,7 +129,7 @@ export function setCurrency(code: string): void {
 /** Asks the server how figures are shown (the currency); keeps CNY when it cannot say. */
 export async function loadSettings(): Promise<void> {
   try {
-    setCurrency((await api<{ currency: string }>('/api/v1/settings')).currency)
+    setCurrency((await ok(client.GET('/api/v1/settings'))).currency)
   } catch {
     // Without a key every page says why; the default currency stays.
   }

@@ -15,7 +15,7 @@ import { scoped } from '../require-scope.js'
 
 /** A number, or null where it is undefined (JSON has no NaN or Infinity). */
 const num = z.number().nullable()
-const interval = items(num).openapi({ description: 'lower and upper bound' })
+const interval = z.tuple([num, num]).readonly().openapi({ description: 'lower and upper bound' })
 
 const ExperimentListSchema = z
   .object({

@@ -26,7 +26,7 @@ import {
 } from '../../ledger/ledger.service.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
-import { errors, json, security, items } from '../openapi.js'
+import { Text, errors, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
 import { month } from '../schemas.js'
 
@@ -142,7 +142,7 @@ const ProgramSchema = z
     to: z.string(),
     lastSync: z.string().nullable(),
     tierNames: z
-      .record(z.string(), z.object({ en: z.string(), zh: z.string() }))
+      .record(z.string(), Text)
       .openapi({ description: "the program's tier names by tier id, in en and zh" }),
     total: z.object({
       issued: z.number(),

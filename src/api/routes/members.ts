@@ -96,7 +96,16 @@ const Member360Schema = z
         score: z.number(),
         reasons: items(z.string()),
         signals: items(z.string()),
-        signalDetails: z.record(z.string(), z.unknown()),
+        signalDetails: z
+          .object({
+            points_expiring: z
+              .object({ points: z.number(), firstExpiresAt: z.string() })
+              .optional()
+              .openapi({
+                description: 'the points expiring within the window and the earliest expiry',
+              }),
+          })
+          .openapi({ description: 'the figures behind the signals that carry them' }),
         churnClass: z.string(),
         playbook: z.string(),
       })

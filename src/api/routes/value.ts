@@ -14,6 +14,31 @@ import { scoped } from '../require-scope.js'
 import { day } from '../schemas.js'
 
 const num = z.number().nullable()
+/** A figure of a stored run's distribution: absent from runs that predate it, null where it is not a number. */
+const stat = num.optional()
+
+const DistributionSchema = z
+  .object({
+    members: stat,
+    total: stat,
+    mean: stat,
+    quantiles: z
+      .object({ p10: num, p25: num, p50: num, p75: num, p90: num, p99: num })
+      .partial()
+      .optional(),
+    top10Share: stat.openapi({ description: 'share of total CLV held by the top 10 % of members' }),
+    valueAtRisk: stat.openapi({ description: 'Σ (1 − P(alive)) · value if active' }),
+    likelyInactive: z
+      .object({ members: z.number(), valueIfActive: num })
+      .optional()
+      .openapi({ description: 'members with P(alive) < 0.5, and their value if active' }),
+    meanPAlive: stat,
+    expectedPurchases: stat,
+  })
+  .openapi({
+    description:
+      'the CLV distribution stored with the run; figures a run predates are absent, and null when not a number',
+  })
 
 const ValueSchema = z
   .object({
@@ -22,7 +47,7 @@ const ValueSchema = z
     model: z.string().nullable(),
     horizonMonths: z.number().nullable(),
     unit: z.string().nullable(),
-    distribution: z.record(z.string(), z.unknown()),
+    distribution: DistributionSchema,
     histogram: z.object({
       binWidth: z.number(),
       bins: items(z.object({ from: z.number(), members: z.number(), clv: z.number() })),

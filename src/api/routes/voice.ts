@@ -14,7 +14,7 @@ import { day } from '../schemas.js'
 
 /** A number, or null where it is undefined (no answers: JSON has no NaN). */
 const num = z.number().nullable()
-const interval = items(num).openapi({ description: 'lower and upper bound' })
+const interval = z.tuple([num, num]).readonly().openapi({ description: 'lower and upper bound' })
 const rate = z.object({ n: z.number(), count: z.number(), rate: num, ci: interval })
 
 const SatisfactionSchema = z.object({

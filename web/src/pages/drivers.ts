@@ -1,26 +1,13 @@
 /** Drivers: which related metrics move with retention, over the data's last twelve complete months. */
 import { t, lang } from '../i18n'
-import { api, app, chart, clear, el, loading, tooltipValue, type Name } from '../ui'
-
-interface DriverAnalysis {
-  core: string
-  from: string | null
-  to: string | null
-  groups: number
-  r2: number | null
-  drivers: {
-    metric: string
-    name: Name
-    r: number | null
-    ci: [number, number] | null
-    importance: number
-  }[]
-}
+import { app, chart, clear, client, el, loading, ok, tooltipValue } from '../ui'
 
 export async function drivers(): Promise<void> {
   loading()
   // No dates: the server takes the twelve months ending with the data's last complete one.
-  const d = await api<DriverAnalysis>('/api/v1/drivers?core=period_retention')
+  const d = await ok(
+    client.GET('/api/v1/drivers', { params: { query: { core: 'period_retention' } } }),
+  )
   clear()
   if (d.from === null || d.to === null) {
     app.append(el('h1', {}, `${t('driversOf')} ${t('retention')}`))

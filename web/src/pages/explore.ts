@@ -1,15 +1,7 @@
 /** Metrics explorer: any metric over any range, by a dimension, with a region filter, as a chart and a table. */
 import { t, lang } from '../i18n'
-import { api, app, clear, el, format, loading, showError, type Name } from '../ui'
-import { drawSeries, type MetricResult } from './overview'
-
-interface MetricDef {
-  id: string
-  name: Name
-  unit: string
-  family: string
-  dimensions: string[]
-}
+import { app, clear, client, el, format, loading, ok, showError } from '../ui'
+import { drawSeries } from './overview'
 
 /** `YYYY-MM` shifted by `n` months. */
 function shiftMonth(month: string, n: number): string {
@@ -24,8 +16,8 @@ export async function explore(): Promise<void> {
   loading()
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '')
   const [{ metrics }, latest] = await Promise.all([
-    api<{ metrics: MetricDef[] }>('/api/v1/metrics'),
-    api<{ overview: { month: string } | null }>('/api/v1/overview'),
+    ok(client.GET('/api/v1/metrics')),
+    ok(client.GET('/api/v1/overview')),
   ])
   const period = params.get('period') ?? ''
   const end = /^\d{4}-\d{2}$/.test(period)
@@ -74,12 +66,14 @@ export async function explore(): Promise<void> {
   const tableBox = el('div', { id: 'explore-table' })
   const run = async () => {
     const m = metricSelect.value
-    const where = region.value.trim()
-      ? `&where=${encodeURIComponent(`region=${region.value.trim()}`)}`
-      : ''
+    const where = region.value.trim() ? `region=${region.value.trim()}` : undefined
     tableBox.replaceChildren(el('p', { class: 'loading' }, t('loading')))
-    const r = await api<MetricResult>(
-      `/api/v1/metrics/query?metrics=${m}&from=${from.value}&to=${to.value}${by.value ? `&by=${by.value}` : ''}${where}`,
+    const r = await ok(
+      client.GET('/api/v1/metrics/query', {
+        params: {
+          query: { metrics: m, from: from.value, to: to.value, by: by.value || undefined, where },
+        },
+      }),
     )
     drawSeries(out, r, m, by.value)
     const unit = r.columns[0]?.unit ?? ''

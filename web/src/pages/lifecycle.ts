@@ -2,13 +2,14 @@
  * Lifecycle: stage sizes at the end of each period, the flows between the stages of two dates as a Sankey
  * chart, and the recommended action per stage.
  */
+import type { components } from '../generated/api'
 import { lang, t } from '../i18n'
 import {
   addMonths,
-  api,
   app,
   chartBox,
   clear,
+  client,
   drawLater,
   el,
   emptyNotice,
@@ -17,29 +18,14 @@ import {
   format,
   loading,
   named,
+  ok,
   select,
   table,
   tooltipValue,
   valueAxis,
-  type Name,
 } from '../ui'
 
-interface Stage {
-  stage: string
-  name: Name
-  action: string
-}
-interface Sizes {
-  grain: string
-  stages: Stage[]
-  periods: { periodStart: string; asOf: string; sizes: Record<string, number> }[]
-}
-interface Flows {
-  from: string
-  to: string
-  stages: Stage[]
-  flows: { from: string; to: string; members: number }[]
-}
+type Stage = components['schemas']['LifecycleStage']
 
 /** One colour per stage (the first for members not yet registered). */
 const PALETTE = [
@@ -63,7 +49,7 @@ const actionText = (s: Stage) => (lang() === 'zh' ? t(`action.${s.stage}`) : s.a
 export async function lifecyclePage(): Promise<void> {
   loading()
   // The flows endpoint without dates answers for the last three months of data: it sets the defaults.
-  const initial = await api<Flows>('/api/v1/lifecycle/flows')
+  const initial = await ok(client.GET('/api/v1/lifecycle/flows'))
   clear()
   const end = initial.to.slice(0, 7)
   const sizesFrom = el('input', {
@@ -88,8 +74,17 @@ export async function lifecyclePage(): Promise<void> {
 
   const drawSizes = () =>
     fill(sizesBox, async () => {
-      const r = await api<Sizes>(
-        `/api/v1/lifecycle/sizes?from=${sizesFrom.value}&to=${sizesTo.value}&grain=${grain.value}`,
+      const r = await ok(
+        client.GET('/api/v1/lifecycle/sizes', {
+          params: {
+            // The select offers only these two.
+            query: {
+              from: sizesFrom.value,
+              to: sizesTo.value,
+              grain: grain.value as 'month' | 'quarter',
+            },
+          },
+        }),
       )
       if (r.periods.length === 0) return [emptyNotice()]
       const box = chartBox('lifecycle-sizes-chart', t('stageSizesChart'))
@@ -124,8 +119,10 @@ export async function lifecyclePage(): Promise<void> {
 
   const drawFlows = () =>
     fill(flowsBox, async () => {
-      const r = await api<Flows>(
-        `/api/v1/lifecycle/flows?from=${flowFrom.value}&to=${flowTo.value}`,
+      const r = await ok(
+        client.GET('/api/v1/lifecycle/flows', {
+          params: { query: { from: flowFrom.value, to: flowTo.value } },
+        }),
       )
       if (r.flows.length === 0) return [emptyNotice()]
       // Each stage appears twice, once per date (so the chart has no cycles), in the same colour.

@@ -2,12 +2,13 @@
  * Loyalty: points issued, redeemed, expired and reversed per month, the liability and breakage, the tier
  * distribution and the tier movements of a range, from the ledger as last synced.
  */
+import type { components } from '../generated/api'
 import { t } from '../i18n'
 import {
-  api,
   app,
   chartBox,
   clear,
+  client,
   drawLater,
   el,
   emptyNotice,
@@ -16,51 +17,17 @@ import {
   format,
   loading,
   named,
+  ok,
   table,
   tooltipValue,
   valueAxis,
-  type Name,
 } from '../ui'
 
-interface Program {
-  from: string
-  to: string
-  lastSync: string | null
-  /** The program file's tier names by tier id. */
-  tierNames?: Record<string, Name>
-  total: {
-    issued: number
-    redeemed: number
-    expired: number
-    reversed: number
-    redemptionRate: number | null
-    liabilityPoints: number
-    liabilityAmount: number
-    currency: string | null
-    breakage: number | null
-    expectedBreakagePoints: number | null
-    members: number
-    upgrades: number
-    downgrades: number
-    upgradeRate: number | null
-    downgradeRate: number | null
-    tierDistribution: { tier: string; members: number; share: number }[]
-  }
-  months: {
-    month: string
-    issued: number
-    redeemed: number
-    expired: number
-    reversed: number
-    upgrades: number
-    downgrades: number
-  }[]
-  movements: { from: string | null; to: string; kind: string; members: number }[]
-}
+type Program = NonNullable<components['schemas']['LoyaltyProgram']>
 
 export async function loyaltyPage(): Promise<void> {
   loading()
-  const { program: first } = await api<{ program: Program | null }>('/api/v1/loyalty-program')
+  const { program: first } = await ok(client.GET('/api/v1/loyalty-program'))
   clear()
   app.append(el('h1', {}, t('nav.loyalty')))
   if (first === null) {
@@ -76,8 +43,10 @@ export async function loyaltyPage(): Promise<void> {
       const p =
         preloaded ??
         (
-          await api<{ program: Program | null }>(
-            `/api/v1/loyalty-program?from=${from.value}&to=${to.value}`,
+          await ok(
+            client.GET('/api/v1/loyalty-program', {
+              params: { query: { from: from.value, to: to.value } },
+            }),
           )
         ).program
       if (p === null) return [emptyNotice(t('noLoyaltySync'))]

@@ -5,47 +5,12 @@
  * purchases, and the timeline grouped by day with a filter by kind. Search by member id or any identity
  * (phone, e-mail, WeChat unionid, card number, …, or `type:value`).
  */
+import type { components } from '../generated/api'
 import { lang, t } from '../i18n'
-import { api, ApiError, app, clear, coded, el, format, named, type Name } from '../ui'
+import { ApiError, app, clear, client, coded, el, format, named, ok, type Name } from '../ui'
 
-interface TimelineItem {
-  at: string
-  kind: string
-  detail: string
-  amount: number | null
-  facts?: Record<string, string | number>
-}
-interface Member360 {
-  member: Record<string, unknown>
-  identities: Record<string, unknown>[]
-  purchases: {
-    orders: number
-    netAmount: number
-    returnsAmount: number
-    firstOrderAt: string | null
-    lastOrderAt: string | null
-  }
-  clv: { pAlive: number; expectedPurchases: number; clv: number } | null
-  loyalty: {
-    balance: number
-    tier: string
-    /** The program file's name of the tier, in en and zh. */
-    tierName?: Name
-    tierSince?: string | null
-    nextExpiry?: { at: string; points: number } | null
-  } | null
-  lifecycle: { stage: string; name?: Name; asOf: string; daysSinceLast: number | null } | null
-  risk: {
-    score: number
-    reasons: string[]
-    signals: string[]
-    signalDetails?: { points_expiring?: { points: number; firstExpiresAt: string } }
-    churnClass: string
-    playbook: string
-  } | null
-  timeline: TimelineItem[]
-  masked: boolean
-}
+type Member360 = components['schemas']['Member360']
+type TimelineItem = Member360['timeline'][number]
 
 /** The score from which the glossary calls a member "high churn risk". */
 const HIGH_RISK = 0.5
@@ -501,7 +466,11 @@ export async function member(query?: string): Promise<void> {
     }
     result.replaceChildren(el('p', { class: 'loading' }, t('loading')))
     try {
-      const p = await api<Member360>(`/api/v1/members/${encodeURIComponent(q)}?timeline=200`)
+      const p = await ok(
+        client.GET('/api/v1/members/{query}', {
+          params: { path: { query: q }, query: { timeline: 200 } },
+        }),
+      )
       result.replaceChildren(
         headerCard(p),
         el('h2', {}, t('profile')),

@@ -1,55 +1,29 @@
 /** Overview: the metric tree as cards, and a node's trend by any dimension. */
 import { t, lang } from '../i18n'
+import type { components } from '../generated/api'
 import {
-  api,
   app,
   chart,
   charts,
   clear,
+  client,
   el,
   format,
   loading,
+  ok,
   showError,
   tooltipValue,
   valueAxis,
-  type Name,
 } from '../ui'
 
-interface TreeNode {
-  role: 'core' | 'related' | 'trend'
-  key: string
-  metric: string
-  name: Name
-  unit: string
-  value: number | null
-  target: number | null
-  targetText: string | null
-  status: string
-  change: { pop: number | null; yoy: number | null }
-  series: (number | null)[]
-  children: TreeNode[]
-}
-interface Tree {
-  goal: { name: Name }
-  label: string
-  period: string
-  nodes: TreeNode[]
-}
-export interface MetricResult {
-  by: string[]
-  columns: { key: string; unit: string; name: Name }[]
-  rows: {
-    label: string
-    period: string
-    dims: Record<string, string | null>
-    values: Record<string, number | null>
-  }[]
-}
+type TreeNode = components['schemas']['MetricTreeNode']
+/** A metric query's answer (GET /api/v1/metrics/query). */
+export type MetricResult = components['schemas']['MetricResult']
 
 // Overview: the metric tree, and a node's trend by any dimension.
 export async function overview(): Promise<void> {
   loading()
-  const tree = await api<Tree>('/api/v1/tree')
+  const tree = await ok(client.GET('/api/v1/tree'))
   clear()
   app.append(el('h1', {}, `${tree.goal.name[lang()]} — ${tree.label}`))
   const trend = el('div', { class: 'chart', id: 'trend-chart', 'aria-label': t('trendChart') })
@@ -67,8 +41,10 @@ export async function overview(): Promise<void> {
     const from = new Date(Date.UTC(Number(to.slice(0, 4)), Number(to.slice(5, 7)) - 12, 1))
       .toISOString()
       .slice(0, 7)
-    const r = await api<MetricResult>(
-      `/api/v1/metrics/query?metrics=${selected}&from=${from}&to=${to}${by ? `&by=${by}` : ''}`,
+    const r = await ok(
+      client.GET('/api/v1/metrics/query', {
+        params: { query: { metrics: selected, from, to, by: by || undefined } },
+      }),
     )
     drawSeries(trend, r, selected, by)
   }

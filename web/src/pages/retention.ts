@@ -1,50 +1,31 @@
 /** Retention: the cohort heatmap, LTV curves by cohort, the survival curve, lifecycle stage sizes and RFM segments. */
 import { t, lang } from '../i18n'
 import {
-  api,
   app,
   chart,
   clear,
+  client,
   el,
   format,
   loading,
+  ok,
   shortLabel,
   tooltipValue,
   valueAxis,
   type Name,
 } from '../ui'
 
-interface LtvCurves {
-  curves: { cohort: string; size: number; points: { period: number; ltv: number | null }[] }[]
-}
-interface Survival {
-  churnDays: number
-  groups: {
-    members: number
-    churned: number
-    medianDays: number | null
-    curve: { days: number; survival: number; lower: number | null; upper: number | null }[]
-  }[]
-}
-
 // Retention: the cohort heatmap, LTV curves, survival, lifecycle stage sizes and RFM segments.
 export async function retention(): Promise<void> {
   loading()
   const [ltv, surv] = await Promise.all([
-    api<LtvCurves>('/api/v1/cohorts/ltv?grain=month&periods=12'),
-    api<Survival>('/api/v1/survival'),
+    ok(client.GET('/api/v1/cohorts/ltv', { params: { query: { grain: 'month', periods: 12 } } })),
+    ok(client.GET('/api/v1/survival')),
   ])
   const [c, l, r] = await Promise.all([
-    api<{
-      cohorts: { cohort: string; size: number; cells: { period: number; rate: number | null }[] }[]
-    }>('/api/v1/cohorts?grain=month&periods=12'),
-    api<{
-      asOf: string
-      stages: { stage: string; members: number; name?: Name; action?: string }[]
-    }>('/api/v1/lifecycle'),
-    api<{ segments: { segment: string; members: number; name?: Name; revenue?: number }[] }>(
-      '/api/v1/rfm',
-    ),
+    ok(client.GET('/api/v1/cohorts', { params: { query: { grain: 'month', periods: 12 } } })),
+    ok(client.GET('/api/v1/lifecycle')),
+    ok(client.GET('/api/v1/rfm')),
   ])
   clear()
   const cohorts = c.cohorts.slice(-18)

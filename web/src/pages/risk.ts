@@ -3,12 +3,13 @@
  * the mix of reasons and early-warning signals, the score distribution, the early-warning list with its
  * reasons, and a CSV export of a churn class for campaign tools.
  */
+import type { components } from '../generated/api'
 import { t } from '../i18n'
 import {
-  api,
   app,
   chartBox,
   clear,
+  client,
   coded,
   download,
   drawLater,
@@ -18,46 +19,22 @@ import {
   fill,
   format,
   loading,
+  ok,
   select,
   table,
   tooltipValue,
   valueAxis,
 } from '../ui'
 
-interface Mix {
-  runId: string
-  clvRunId: string | null
-  threshold: number
-  members: number
-  atRisk: number
-  clvAtRisk: number | null
-  classes: {
-    churnClass: string
-    playbook: string
-    members: number
-    atRisk: number
-    meanScore: number
-    clvAtRisk: number | null
-  }[]
-  reasons: { code: string; members: number }[]
-  signals: { code: string; members: number }[]
-  scoreBins: number[]
-}
-interface RiskList {
-  members: {
-    memberId: number
-    score: number
-    reasons: string[]
-    signals: string[]
-    churnClass: string
-    playbook: string
-    clv: number | null
-    clvAtRisk: number | null
-  }[]
-  hasMore: boolean
-}
+type Mix = NonNullable<components['schemas']['RiskMix']>
 
-const CLASSES = ['high-value-at-risk', 'service-dissatisfied', 'price-sensitive', 'disengaged']
+const CLASSES = [
+  'high-value-at-risk',
+  'service-dissatisfied',
+  'price-sensitive',
+  'disengaged',
+] as const
+type ChurnClass = (typeof CLASSES)[number]
 
 /** A code's label in the page's language (the code itself when there is none). */
 const label = coded
@@ -68,7 +45,7 @@ const exportClass = (churnClass: string, minScore: number): Promise<void> =>
 
 export async function riskPage(): Promise<void> {
   loading()
-  const first = await api<{ risk: Mix | null }>('/api/v1/risk-mix')
+  const first = await ok(client.GET('/api/v1/risk-mix'))
   clear()
   app.append(el('h1', {}, t('nav.risk')))
   if (first.risk === null) {
@@ -92,7 +69,13 @@ export async function riskPage(): Promise<void> {
     fill(mixBox, async () => {
       const m =
         preloaded ??
-        (await api<{ risk: Mix | null }>(`/api/v1/risk-mix?threshold=${threshold.value}`)).risk
+        (
+          await ok(
+            client.GET('/api/v1/risk-mix', {
+              params: { query: { threshold: Number(threshold.value) } },
+            }),
+          )
+        ).risk
       if (m === null) return [emptyNotice(t('noRiskRun'))]
       const kpis = table(
         'risk-kpis',
@@ -216,8 +199,18 @@ export async function riskPage(): Promise<void> {
 
   const drawList = () =>
     fill(listBox, async () => {
-      const l = await api<RiskList>(
-        `/api/v1/risk?limit=50&minScore=${threshold.value}&order=${first.risk?.clvRunId ? 'clv_at_risk' : 'score'}${klass.value ? `&churnClass=${klass.value}` : ''}`,
+      const l = await ok(
+        client.GET('/api/v1/risk', {
+          params: {
+            query: {
+              limit: 50,
+              minScore: Number(threshold.value),
+              order: first.risk?.clvRunId ? 'clv_at_risk' : 'score',
+              // The select offers the classes and '' (all).
+              churnClass: (klass.value || undefined) as ChurnClass | undefined,
+            },
+          },
+        }),
       )
       if (l.members.length === 0) return [emptyNotice()]
       return [

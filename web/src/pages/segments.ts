@@ -3,12 +3,13 @@
  * segments with size and value, the saved segments with theirs and their export, and a builder that previews
  * a definition's size and value before saving it.
  */
+import type { components, operations } from '../generated/api'
 import { t } from '../i18n'
 import {
-  api,
   app,
   chartBox,
   clear,
+  client,
   coded,
   download,
   drawLater,
@@ -19,49 +20,16 @@ import {
   format,
   loading,
   named,
-  send,
+  ok,
   table,
-  type Name,
 } from '../ui'
 
-interface RfmGrid {
-  asOf: string
-  cells: { r: number; fm: number; segment: string; name: Name; members: number; revenue: number }[]
-  segments: {
-    segment: string
-    name: Name
-    members: number
-    share: number
-    revenue: number
-    revenueShare: number
-    avgRecencyDays: number | null
-    avgFrequency: number | null
-    avgMonetary: number | null
-  }[]
-}
-interface SegmentSizes {
-  asOf: string
-  revenueFrom: string
-  revenueTo: string
-  segments: {
-    name: string
-    description: string | null
-    members: number
-    buyers: number
-    revenue: number
-    revenuePerMember: number | null
-  }[]
-}
-
-interface Preview {
-  asOf: string
-  revenueFrom: string
-  revenueTo: string
-  members: number
-  buyers: number
-  revenue: number
-  revenuePerMember: number | null
-}
+type RfmGrid = components['schemas']['RfmGrid']
+/** A segment definition, as the preview and the save take it. */
+type SegmentFilter =
+  operations['previewSegment']['requestBody']['content']['application/json']['filter']
+type Stage = components['schemas']['LifecycleStage']['stage']
+type RfmSegment = components['schemas']['RfmSegment']['segment']
 
 const CONSENT = ['sms', 'email', 'wechat', 'push'] as const
 
@@ -93,14 +61,14 @@ const list = (text: string) =>
 
 export async function segmentsPage(): Promise<void> {
   loading()
-  const first = await api<RfmGrid>('/api/v1/rfm/grid')
+  const first = await ok(client.GET('/api/v1/rfm/grid'))
   clear()
   const asOf = el('input', { id: 'segments-asof', type: 'date', value: first.asOf })
   const run = el('button', { id: 'segments-run', type: 'button' }, t('show'))
   const rfmBox = el('div', { id: 'segments-rfm' })
   const savedBox = el('div', { id: 'segments-saved' })
   // Saving and exporting segments need the operator's `segments` scope; other keys preview only.
-  const me = await api<{ role: string }>('/api/v1/whoami')
+  const me = await ok(client.GET('/api/v1/whoami'))
   const canWrite = me.role === 'operator' || me.role === 'admin'
   const builder = await segmentBuilder(
     first,
@@ -111,7 +79,9 @@ export async function segmentsPage(): Promise<void> {
 
   const drawRfm = (preloaded?: RfmGrid) =>
     fill(rfmBox, async () => {
-      const g = preloaded ?? (await api<RfmGrid>(`/api/v1/rfm/grid?asOf=${asOf.value}`))
+      const g =
+        preloaded ??
+        (await ok(client.GET('/api/v1/rfm/grid', { params: { query: { asOf: asOf.value } } })))
       if (g.cells.length === 0) return [emptyNotice()]
       const box = chartBox('rfm-grid-chart', t('rfmGrid'))
       const max = Math.max(...g.cells.map((c) => c.members))
@@ -199,7 +169,9 @@ export async function segmentsPage(): Promise<void> {
   const message = el('p', { id: 'segments-export-message', role: 'status', class: 'hint' })
   const drawSaved = () =>
     fill(savedBox, async () => {
-      const s = await api<SegmentSizes>(`/api/v1/segment-sizes?asOf=${asOf.value}`)
+      const s = await ok(
+        client.GET('/api/v1/segment-sizes', { params: { query: { asOf: asOf.value } } }),
+      )
       if (s.segments.length === 0) return [emptyNotice(t('noSavedSegments'))]
       return [
         el('p', { class: 'hint' }, `${t('revenueWindow')}: ${s.revenueFrom} – ${s.revenueTo}`),
@@ -275,7 +247,7 @@ async function segmentBuilder(
   onSaved: () => Promise<void>,
   canWrite: boolean,
 ): Promise<HTMLElement> {
-  const lifecycle = await api<{ stages: { stage: string; name: Name }[] }>('/api/v1/lifecycle')
+  const lifecycle = await ok(client.GET('/api/v1/lifecycle'))
   const stages = checkboxes(
     'builder-stages',
     t('lifecycleStages'),
@@ -311,14 +283,16 @@ async function segmentBuilder(
   )
   const result = el('div', { id: 'builder-result', role: 'status' })
 
-  const filter = (): Record<string, unknown> | undefined => {
-    const f: Record<string, unknown> = {}
-    if (stages.checked().length > 0) f['lifecycle'] = { stages: stages.checked(), asOf: asOf() }
-    if (rfm.checked().length > 0) f['rfm'] = { segments: rfm.checked(), asOf: asOf() }
-    if (list(channels.value).length > 0) f['registrationChannel'] = list(channels.value)
-    if (list(regions.value).length > 0) f['region'] = list(regions.value)
+  // The stage and segment boxes offer the values the API listed.
+  const filter = (): SegmentFilter | undefined => {
+    const f: SegmentFilter = {}
+    if (stages.checked().length > 0)
+      f.lifecycle = { stages: stages.checked() as Stage[], asOf: asOf() }
+    if (rfm.checked().length > 0) f.rfm = { segments: rfm.checked() as RfmSegment[], asOf: asOf() }
+    if (list(channels.value).length > 0) f.registrationChannel = list(channels.value)
+    if (list(regions.value).length > 0) f.region = list(regions.value)
     if (consent.checked().length > 0)
-      f['consent'] = Object.fromEntries(consent.checked().map((c) => [c, true]))
+      f.consent = Object.fromEntries(consent.checked().map((c) => [c, true]))
     return Object.keys(f).length === 0 ? undefined : f
   }
   const say = (text: string, kind = 'hint') => {
@@ -328,7 +302,12 @@ async function segmentBuilder(
     const f = filter()
     if (!f) return say(t('noConditions'), 'notice')
     say(t('loading'))
-    send<Preview>('POST', `/api/v1/segment-sizes/preview?asOf=${asOf()}`, { filter: f })
+    ok(
+      client.POST('/api/v1/segment-sizes/preview', {
+        params: { query: { asOf: asOf() } },
+        body: { filter: f },
+      }),
+    )
       .then((p) =>
         result.replaceChildren(
           table(
@@ -358,7 +337,7 @@ async function segmentBuilder(
       ...(description.value.trim() ? { description: description.value.trim() } : {}),
       filter: f,
     }
-    send('POST', '/api/v1/segments', body)
+    ok(client.POST('/api/v1/segments', { body }))
       .then(async () => {
         say(`${t('saved')}: ${body.name}`)
         await onSaved()

@@ -4,10 +4,10 @@
  */
 import { t } from '../i18n'
 import {
-  api,
   app,
   chartBox,
   clear,
+  client,
   coded,
   drawLater,
   el,
@@ -16,6 +16,7 @@ import {
   fill,
   format,
   loading,
+  ok,
   select,
   shortLabel,
   table,
@@ -23,51 +24,9 @@ import {
   valueAxis,
 } from '../ui'
 
-interface Value {
-  runId: string
-  createdAt: string
-  model: string | null
-  horizonMonths: number | null
-  unit: string | null
-  distribution: {
-    members?: number
-    total?: number
-    mean?: number
-    quantiles?: Record<string, number>
-    top10Share?: number
-    valueAtRisk?: number
-    likelyInactive?: { members: number; valueIfActive: number }
-    meanPAlive?: number
-  }
-  histogram: { binWidth: number; bins: { from: number; members: number; clv: number }[] }
-  pAlive: {
-    maxFrequency: number
-    recencyWidth: number
-    recencyBuckets: number
-    cells: { frequency: number; recency: number; members: number; pAlive: number }[]
-  }
-}
-interface Validation {
-  calibrationEnd: string
-  holdoutEnd: string
-  model: string
-  members: number
-  totals: { actual: number; predicted: number }
-  value: { actual: number | null; predicted: number | null }
-  errors: { mae: number | null; rmse: number | null; bias: number | null }
-  byFrequency: { x: string; members: number; actual: number; predicted: number }[]
-  tracking: {
-    start: string
-    unit: string
-    calibrationPeriods: number
-    actual: number[]
-    predicted: number[]
-  }
-}
-
 export async function valuePage(): Promise<void> {
   loading()
-  const { value } = await api<{ value: Value | null }>('/api/v1/value')
+  const { value } = await ok(client.GET('/api/v1/value'))
   clear()
   app.append(el('h1', {}, t('nav.value')))
   if (value === null) {
@@ -171,8 +130,17 @@ export async function valuePage(): Promise<void> {
   const validationBox = el('div', { id: 'value-validation' })
   const validate = () =>
     fill(validationBox, async () => {
-      const r = await api<Validation>(
-        `/api/v1/value/validation?model=${model.value}${calibration.value ? `&calibrationEnd=${calibration.value}` : ''}${holdout.value ? `&holdoutEnd=${holdout.value}` : ''}`,
+      const r = await ok(
+        client.GET('/api/v1/value/validation', {
+          params: {
+            query: {
+              // The select offers only these two.
+              model: model.value as 'bg-nbd' | 'pareto-nbd',
+              calibrationEnd: calibration.value || undefined,
+              holdoutEnd: holdout.value || undefined,
+            },
+          },
+        }),
       )
       if (!calibration.value) calibration.value = r.calibrationEnd
       if (!holdout.value) holdout.value = r.holdoutEnd

@@ -2,12 +2,13 @@
  * Voice of the member and experiments: NPS and CSAT per period (optionally split by a dimension), complaint
  * and return rates, return reasons, churn after a complaint; and the report of one experiment.
  */
+import type { operations } from '../generated/api'
 import { t } from '../i18n'
 import {
-  api,
   app,
   chartBox,
   clear,
+  client,
   coded,
   drawLater,
   el,
@@ -17,107 +18,40 @@ import {
   format,
   loading,
   named,
+  ok,
   select,
   table,
   tooltipValue,
   valueAxis,
-  type Name,
+  type Answer,
 } from '../ui'
 
-type Interval = [number | null, number | null]
-interface Rate {
-  n: number
-  count: number
-  rate: number | null
-  ci: Interval
-}
-interface Satisfaction {
-  period: string
-  dimension: string
-  nps: { n: number; nps: number | null; ci: Interval }
-  csat: Rate
-  review: { n: number; mean: number | null; ci: Interval }
-  negativeReviews: Rate
-}
-interface Voice {
-  range: { from: string; to: string }
-  by: string | null
-  satisfaction: Satisfaction[]
-  total: Satisfaction[]
-  service: {
-    period: string
-    activeMembers: number
-    tickets: number
-    complaints: number
-    complaintRate: Rate
-    returnRateAmount: number | null
-    returnRateOrders: Rate
-  }[]
-  returnReasons: { reason: string; returns: number; amount: number }[]
-  complaintChurn: {
-    treatedMatched: number
-    treatedMean: number
-    comparisonMean: number
-    difference: number
-    ci: Interval
-    churnDays: number
-  } | null
-}
-interface Experiments {
-  experiments: {
-    experimentId: string
-    members: number
-    variants: { variant: string; members: number }[]
-    firstAssigned: string
-  }[]
-  metrics: string[]
-}
-interface Effect {
-  difference: number
-  ci: Interval
-  relativeLift: number | null
-  pValue: number
-}
-interface MetricResult {
-  metric: string
-  name: Name
-  kind: string
-  higherIsBetter: boolean
-  arms: { arm: string; members: number; value: number | null; ci: Interval }[]
-  comparisons: {
-    arm: string
-    effect: Effect
-    pAdjusted: number
-    significant: boolean
-    harmful: boolean
-  }[]
-  incomplete: number
-}
-interface Report {
-  experimentId: string
-  control: string
-  srm: { pValue: number; mismatch: boolean }
-  goal: MetricResult
-  guardrails: MetricResult[]
-  verdict: string
-}
+type Voice = Answer<'/api/v1/voice'>
+type Report = Answer<'/api/v1/experiments/{id}'>
+type MetricResult = Report['goal']
+type Interval = MetricResult['arms'][number]['ci']
+type ExperimentMetric = NonNullable<
+  NonNullable<operations['getExperimentReport']['parameters']['query']>['metric']
+>
 
 const ci = (c: Interval, unit: string) => `[${format(c[0], unit)}, ${format(c[1], unit)}]`
 
 /** An arm's name: the usual control and treatment in words, any other as the experiment names it. */
 const arm = (a: string) => coded('arm', a)
 
-const holm = (p: number) => (p < 0.001 ? '< 0.001' : `= ${format(p, 'p_value')}`)
+/** A Holm-adjusted p-value as shown (none when the comparison has no p-value). */
+const holm = (p: number | null) =>
+  p !== null && p < 0.001 ? '< 0.001' : `= ${format(p, 'p_value')}`
 
 /**
  * The report's verdict in the page's language, from its parts (the same rules as the server's `verdict`):
  * a broken assignment first; else each variant's effect on the goal, and each guardrail it worsens.
  */
 function verdictText(r: Report): string {
-  if (r.srm.mismatch) return t('verdict.srm').replace('{p}', r.srm.pValue.toExponential(2))
+  if (r.srm.mismatch) return t('verdict.srm').replace('{p}', (r.srm.pValue ?? NaN).toExponential(2))
   const goal = named(r.goal.name, r.goal.metric)
   const parts = r.goal.comparisons.map((c) => {
-    const up = c.effect.difference > 0
+    const up = (c.effect.difference ?? 0) > 0
     const good = r.goal.higherIsBetter === up
     return (c.significant ? t(up ? 'verdict.raises' : 'verdict.lowers') : t('verdict.noChange'))
       .replace('{arm}', arm(c.arm))
@@ -141,7 +75,7 @@ const metricUnit = (m: MetricResult) =>
 
 export async function voicePage(): Promise<void> {
   loading()
-  const first = await api<Voice>('/api/v1/voice')
+  const first = await ok(client.GET('/api/v1/voice'))
   clear()
   const from = el('input', { id: 'voice-from', type: 'date', value: first.range.from })
   const to = el('input', { id: 'voice-to', type: 'date', value: first.range.to })
@@ -165,8 +99,18 @@ export async function voicePage(): Promise<void> {
     fill(voiceBox, async () => {
       const v =
         preloaded ??
-        (await api<Voice>(
-          `/api/v1/voice?from=${from.value}&to=${to.value}&grain=${grain.value}${by.value ? `&by=${by.value}` : ''}`,
+        (await ok(
+          client.GET('/api/v1/voice', {
+            params: {
+              // The selects offer only these values ('' is every member).
+              query: {
+                from: from.value,
+                to: to.value,
+                grain: grain.value as 'month' | 'quarter',
+                by: (by.value || undefined) as NonNullable<Voice['by']> | undefined,
+              },
+            },
+          }),
         ))
       if (v.satisfaction.length === 0 && v.service.length === 0) return [emptyNotice()]
       const periods = [...new Set(v.satisfaction.map((x) => x.period))].sort()
@@ -294,7 +238,7 @@ export async function voicePage(): Promise<void> {
 
   const drawExperiments = () =>
     fill(experimentBox, async () => {
-      const list = await api<Experiments>('/api/v1/experiments')
+      const list = await ok(client.GET('/api/v1/experiments'))
       if (list.experiments.length === 0) return [emptyNotice(t('noExperiments'))]
       const which = select(
         'experiment-id',
@@ -313,8 +257,13 @@ export async function voicePage(): Promise<void> {
       const report = el('div', { id: 'experiment-report' })
       const show = () =>
         fill(report, async () => {
-          const r = await api<Report>(
-            `/api/v1/experiments/${encodeURIComponent(which.value)}?metric=${metric.value}`,
+          const r = await ok(
+            client.GET('/api/v1/experiments/{id}', {
+              params: {
+                path: { id: which.value },
+                query: { metric: metric.value as ExperimentMetric },
+              },
+            }),
           )
           const box = chartBox('experiment-chart', t('experimentArms'))
           const unit = metricUnit(r.goal)
@@ -339,7 +288,9 @@ export async function voicePage(): Promise<void> {
               format(c.effect.difference, metricUnit(m)),
               ci(c.effect.ci, metricUnit(m)),
               format(c.effect.relativeLift, 'change'),
-              c.pAdjusted < 0.001 ? '< 0.001' : format(c.pAdjusted, 'p_value'),
+              c.pAdjusted !== null && c.pAdjusted < 0.001
+                ? '< 0.001'
+                : format(c.pAdjusted, 'p_value'),
               c.harmful ? t('harmful') : c.significant ? t('significant') : t('notSignificant'),
             ]),
           )
