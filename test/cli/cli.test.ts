@@ -72,7 +72,12 @@ describe('memberlens CLI', () => {
     // 10:00 in Shanghai is 02:00 UTC.
     expect(profile.member).toMatchObject({ memberId: 1, registeredAt: '2024-01-01 02:00:00' })
     expect(profile.purchases).toMatchObject({ orders: 2, netAmount: 120.5 })
-    const ov = await cli(['overview', '--db', 'x.duckdb'], dir)
+    // By default the data's last complete month: the data ends on 2024-05-09, so April (no orders yet).
+    const last = await cli(['overview', '--db', 'x.duckdb'], dir)
+    expect(last.code).toBe(0)
+    expect(last.stdout).toContain('Members and purchases — 2024-04')
+    expect(last.stdout).toMatch(/orders\s+0\n/)
+    const ov = await cli(['overview', '--month', '2024-05', '--db', 'x.duckdb'], dir)
     expect(ov.code).toBe(0)
     expect(ov.stdout).toContain('Members and purchases — 2024-05')
     expect(ov.stdout).toMatch(/net revenue\s+120\.50/)

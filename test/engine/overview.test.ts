@@ -79,18 +79,39 @@ describe('overview', () => {
     })
   })
 
-  it('defaults to the month of the latest activity', async () => {
+  it("defaults to the data's last complete month, not the month the data has only begun", async () => {
+    // The data's last activity is O5 on 2024-04-01: April has one day of data, March is the last whole month.
     const o = await getOverview(s.db.driver)
     expect(o).toMatchObject({
-      month: '2024-04-01',
-      orders: 1,
-      buyers: 1,
-      activeMembers: 1,
-      netRevenue: 35,
-      averageOrderValue: 35,
-      repurchaseRate: 0,
-      newMembers: 0,
+      month: '2024-03-01',
+      orders: 3,
+      buyers: 2,
+      activeMembers: 3,
+      netRevenue: 90,
+      averageOrderValue: 30,
+      repurchaseRate: 0.5,
+      newMembers: 1,
     })
+  })
+
+  it('shows the month the data is in when the data is shorter than a month', async () => {
+    const short = await scratch()
+    try {
+      await short.ingest(
+        'orders',
+        await short.file(
+          'o.csv',
+          'order_id,phone,ordered_at,channel,net_amount\nQ1,13800000009,2024-06-10 10:00:00,app,35\n',
+        ),
+      )
+      expect(await getOverview(short.db.driver)).toMatchObject({
+        month: '2024-06-01',
+        orders: 1,
+        netRevenue: 35,
+      })
+    } finally {
+      await short.cleanup()
+    }
   })
 
   it('reports an empty month as zeros, not missing', async () => {

@@ -262,7 +262,7 @@ Examples:
   addEngineOptions(program.command('overview'))
     .description('members, buyers, revenue and activity for a month and for all time')
     .addOption(dbOption())
-    .option('--month <YYYY-MM>', 'month to report (default: the month of the latest activity)')
+    .option('--month <YYYY-MM>', "month to report (default: the data's last complete month)")
     .addOption(timeZoneOption())
     .addOption(langOption())
     .addOption(jsonOption())

@@ -13,7 +13,7 @@ import { InputError } from '../../core/errors.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import type { Driver } from '../drivers/driver.js'
 import { sql, type Fragment } from '../sql/fragment.js'
-import { runMetrics } from './run.js'
+import { dataSpan, lastCompletePeriod, periodStart, runMetrics } from './run.js'
 
 export interface Overview {
   /** First day of the month reported (YYYY-MM-DD). */
@@ -72,7 +72,7 @@ const MONTH_METRICS = {
 } as const
 
 /**
- * The overview for a month (`YYYY-MM`), by default the month of the latest activity; undefined when the
+ * The overview for a month (`YYYY-MM`), by default the data's last complete month; undefined when the
  * database holds no orders or events. Months are counted in `options.timezone` (default UTC).
  */
 export async function getOverview(
@@ -83,11 +83,19 @@ export async function getOverview(
   const timezone = options.timezone ?? 'UTC'
   let start: string
   if (month === undefined) {
+    // The data's last complete month: a month the data has only begun (a few hours of it in the reporting
+    // zone, or a few days) would show a collapse that is only missing data. Data shorter than a month shows
+    // the month it is in.
     const latest = await driver.first<{ month: string | null }>(
       latestMonthQuery(driver.dialect, timezone),
     )
     if (!latest?.month) return undefined
-    start = latest.month
+    const complete = await lastCompletePeriod(driver, 'month', timezone)
+    const first = await dataSpan(driver, timezone)
+    start =
+      complete !== undefined && first !== undefined && complete >= periodStart(first.first, 'month')
+        ? complete
+        : latest.month
   } else {
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
       throw InputError.single({ field: 'month', value: month, reason: 'expected YYYY-MM' })
