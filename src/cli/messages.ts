@@ -294,6 +294,16 @@ export const ZH = {
   'matched members without': '未投诉的匹配会员',
   'Feedback texts: {n}': '反馈文本：{n}',
   'positive {p}, neutral {u}, negative {n}': '正面 {p}，中性 {u}，负面 {n}',
+  // demo
+  'Loyalty program': '积分计划',
+  '{members} members, {entries} ledger entries and {changes} tier changes synced for the dashboard':
+    '已为看板同步 {members} 名会员、{entries} 条积分流水和 {changes} 次等级变更',
+  'skipped: {reason}': '已跳过：{reason}',
+  'Feedback texts': '反馈文本',
+  '{n} labelled with their sentiment ({mix})': '已标注情感 {n} 条（{mix}）',
+  'Demo database {db} built in {seconds} s from {dir} (ground truth: {truth}).':
+    '演示数据库 {db} 已于 {seconds} 秒内由 {dir} 生成（真实值：{truth}）。',
+  'Next: {commands}': '下一步：{commands}',
   texts: '文本数',
   negative: '负面',
   topic: '话题',

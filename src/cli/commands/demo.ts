@@ -21,14 +21,14 @@ import { Ledger } from '../../ledger/ledger.service.js'
 import { loadProgram } from '../../ledger/program.js'
 import { openLedgerStore } from '../../ledger/stores/open-store.js'
 import { openDatabase, type Database } from '../../store/database.js'
-import { printJson } from '../output.js'
+import { fmt, printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { renderIngest } from './ingest.js'
 import { renderRetentionSummary } from './cohorts.js'
 import { renderDemoModels, runDemoModels } from './risk.js'
 import { renderTree } from './metrics.js'
 import { startServer, type RunningServer } from './serve.js'
-import type { Lang } from '../lang.js'
+import { translator, type Lang } from '../lang.js'
 import { renderOverview } from './overview.js'
 
 /** Load order: members first, then what refers to them, then what refers to orders. */
@@ -141,21 +141,36 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
           `${await renderRetentionSummary(db.driver, asOf, flags.tz, flags.lang)}\n\n`,
         )
       process.stdout.write(`${renderDemoModels(models, flags.lang)}\n\n`)
+      const t = translator(flags.lang)
+      const mix = t('positive {p}, neutral {u}, negative {n}', {
+        p: fmt(sentiment.bySentiment['positive'] ?? 0),
+        u: fmt(sentiment.bySentiment['neutral'] ?? 0),
+        n: fmt(sentiment.bySentiment['negative'] ?? 0),
+      })
       process.stdout.write(
-        `${pc.bold('Loyalty program')}\n  ${
+        `${pc.bold(t('Loyalty program'))}\n  ${
           'skipped' in loyalty
-            ? pc.yellow(`skipped: ${loyalty.skipped}`)
-            : `${loyalty.members.toLocaleString('en')} members, ${loyalty.entries.toLocaleString('en')} ledger entries and ${loyalty.tierChanges.toLocaleString('en')} tier changes synced for the dashboard`
-        }\n${pc.bold('Feedback texts')}\n  ${sentiment.labelled.toLocaleString('en')} labelled with their sentiment (${Object.entries(
-          sentiment.bySentiment,
-        )
-          .map(([k, v]) => `${k} ${v.toLocaleString('en')}`)
-          .join(', ')})\n\n`,
+            ? pc.yellow(t('skipped: {reason}', { reason: loyalty.skipped }))
+            : t(
+                '{members} members, {entries} ledger entries and {changes} tier changes synced for the dashboard',
+                {
+                  members: fmt(loyalty.members),
+                  entries: fmt(loyalty.entries),
+                  changes: fmt(loyalty.tierChanges),
+                },
+              )
+        }\n${pc.bold(t('Feedback texts'))}\n  ${t('{n} labelled with their sentiment ({mix})', { n: fmt(sentiment.labelled), mix })}\n\n`,
       )
       process.stdout.write(
         pc.dim(
-          `Demo database ${flags.db} built in ${seconds.toFixed(1)} s from ${dataDir} (ground truth: ${sim.truthFile}).\n` +
-            `Next: npx memberlens metrics list · npx memberlens metrics get net_revenue aov --from ${flags.end.slice(0, 4)}-01 --to ${flags.end.slice(0, 7)} --by registration_channel · npx memberlens members show 1\n`,
+          `${t('Demo database {db} built in {seconds} s from {dir} (ground truth: {truth}).', {
+            db: flags.db,
+            seconds: seconds.toFixed(1),
+            dir: dataDir,
+            truth: sim.truthFile,
+          })}\n${t('Next: {commands}', {
+            commands: `npx memberlens metrics list · npx memberlens metrics get net_revenue aov --from ${flags.end.slice(0, 4)}-01 --to ${flags.end.slice(0, 7)} --by registration_channel · npx memberlens members show 1`,
+          })}\n`,
         ),
       )
     }
