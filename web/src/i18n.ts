@@ -191,6 +191,10 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     medianLifetime: 'median lifetime',
     days: 'days',
     withoutPurchase: 'without a purchase = churned',
+    survivalDefinition:
+      'Time from the first purchase to the last one before a churn. A churn is known only {days} days after the last purchase, so members whose last purchase is more recent count as still active (censored).',
+    survivalTooShort:
+      'No buyer can be observed yet: a churn is known only {days} days after the last purchase, and the data does not reach that far back.',
     operatorOnly: 'Needs an operator key (see the hint above the builder).',
     asOf: 'As of',
     grain: 'Grain',
@@ -632,6 +636,10 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     medianLifetime: '中位生命周期',
     days: '天',
     withoutPurchase: '未购买即视为流失',
+    survivalDefinition:
+      '从首次购买到流失前最后一次购买的时长。流失要在最后一次购买后 {days} 天才能确认，因此最后一次购买更近的会员计为仍活跃（删失）。',
+    survivalTooShort:
+      '还无法观察任何购买会员：流失要在最后一次购买后 {days} 天才能确认，而数据尚未覆盖那么长的时间。',
     operatorOnly: '需要运营（operator）密钥（见构建器上方的说明）。',
     asOf: '截至',
     grain: '粒度',

@@ -50,7 +50,12 @@ export async function retention(): Promise<void> {
       { class: 'hint', id: 'survival-summary' },
       g
         ? `${t('members')} ${format(g.members, 'members')} · ${t('churned')} ${format(g.churned, 'members')} · ${t('medianLifetime')} ${g.medianDays === null ? '–' : `${format(g.medianDays, 'days')}`} (${surv.churnDays} ${t('days')} ${t('withoutPurchase')})`
-        : t('empty'),
+        : t('survivalTooShort').replace('{days}', String(surv.churnDays)),
+    ),
+    el(
+      'p',
+      { class: 'hint', id: 'survival-definition' },
+      t('survivalDefinition').replace('{days}', String(surv.churnDays)),
     ),
     survivalChart,
     el('h2', {}, `${t('lifecycle')} (${l.asOf})`),
