@@ -6,29 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/api/app.js'
 import { KeyStore } from '../../src/api/keys.js'
-import { main } from '../../src/cli/index.js'
 import { fixedClock } from '../../src/core/clock.js'
 import type { Term } from '../../src/core/glossary.js'
 import { LIFECYCLE_STAGES, STAGE_NAMES } from '../../src/engine/lifecycle/lifecycle-config.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { findTerm, glossary, nearestTerms } from '../../src/engine/metrics/glossary.js'
 import { RFM_SEGMENT_NAMES } from '../../src/engine/rfm/rfm-config.js'
+import { runCli } from '../helpers/cli.js'
 import { scratch } from '../helpers/db.js'
-
-async function captureStdout(fn: () => Promise<unknown>): Promise<string> {
-  const write = process.stdout.write.bind(process.stdout)
-  let out = ''
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += chunk.toString()
-    return true
-  }) as typeof process.stdout.write
-  try {
-    await fn()
-  } finally {
-    process.stdout.write = write
-  }
-  return out
-}
 
 describe('glossary', () => {
   const terms = glossary()
@@ -103,13 +88,9 @@ describe('explain and /api/v1/glossary agree', () => {
     const all = (await (await get('/api/v1/glossary')).json()) as { terms: Term[] }
     expect(all.terms.map((t) => t.id)).toEqual(glossary().map((t) => t.id))
     const one = (await (await get('/api/v1/glossary/at_risk')).json()) as Term
-    const json = JSON.parse(
-      await captureStdout(() => main(['node', 'memberlens', 'explain', 'at_risk', '--json'])),
-    ) as Term
+    const json = JSON.parse((await runCli(['explain', 'at_risk', '--json'])).out) as Term
     expect(one).toEqual(json)
-    const zh = await captureStdout(() =>
-      main(['node', 'memberlens', 'explain', 'at_risk', '--lang', 'zh']),
-    )
+    const zh = (await runCli(['explain', 'at_risk', '--lang', 'zh'])).out
     expect(zh).toContain(one.definition.zh)
     expect(zh).toContain('需挽回')
   })

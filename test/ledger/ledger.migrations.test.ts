@@ -8,10 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/core/clock.js'
 import { ConfigError } from '../../src/core/errors.js'
-import { main } from '../../src/cli/index.js'
 import {
   LEDGER_MIGRATIONS,
   LEDGER_SCHEMA_VERSION,
@@ -25,6 +24,7 @@ import { openPgliteStore } from '../../src/ledger/stores/pglite-store.js'
 import { openPostgresStore } from '../../src/ledger/stores/postgres-store.js'
 import { sqlState, type LedgerStore, type SqlExecutor } from '../../src/ledger/stores/store.js'
 import { STORE_KINDS, T0, freshPostgresDatabase, testProgram } from './helpers.js'
+import { runCli } from '../helpers/cli.js'
 
 /** Opens an empty store of the kind without touching its schema. */
 async function emptyStore(kind: (typeof STORE_KINDS)[number]): Promise<LedgerStore> {
@@ -58,24 +58,7 @@ function recording(store: LedgerStore, log: string[]): LedgerStore {
 }
 
 /** Runs the CLI in-process; returns its exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c)
-    return true
-  })
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c)
-    return true
-  })
-  try {
-    return { code: await main(['node', 'memberlens', ...args]), out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
+const cli = (...args: string[]) => runCli(args)
 
 describe.each(STORE_KINDS)('ledger migrations on %s', (kind) => {
   it('applies every migration once, records it, and an up-to-date open runs one read and no DDL', async () => {

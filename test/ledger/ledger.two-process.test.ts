@@ -10,12 +10,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../../src/cli/index.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findRequest } from '../../src/ledger/ledger.repository.js'
 import { LOCK_FILE } from '../../src/ledger/stores/dir-lock.js'
 import { openLedgerStore } from '../../src/ledger/stores/open-store.js'
 import { openDatabase } from '../../src/store/database.js'
+import { runCli } from '../helpers/cli.js'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const BIN = join(REPO, 'bin/memberlens.js')
@@ -28,24 +28,7 @@ let secret = ''
 let server: ChildProcess | undefined
 
 /** Runs the CLI in-process; returns its exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c)
-    return true
-  })
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c)
-    return true
-  })
-  try {
-    return { code: await main(['node', 'memberlens', ...args]), out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
+const cli = (...args: string[]) => runCli(args)
 
 /** Runs the CLI as its own process (as a user would), with a time limit: a hang fails the test. */
 function cliProcess(...args: string[]): Promise<{ code: number; out: string; err: string }> {
