@@ -22,8 +22,8 @@ import {
   fitSpendModel,
   resolveClvOptions,
   scoreMembers,
-} from '../src/analytics/clv.js'
-import { ensureScoreTables, newRunId, saveRun } from '../src/analytics/clv-store.js'
+} from '../src/analytics/clv/clv.js'
+import { ensureScoreTables, newRunId, saveRun } from '../src/analytics/clv/store.js'
 import { systemClock } from '../src/core/clock.js'
 import { sql } from '../src/engine/sql/fragment.js'
 import { repeatBuyingSummaries } from '../src/engine/summaries/repeat-buying.js'

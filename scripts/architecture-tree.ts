@@ -46,6 +46,13 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/ingest/presets': 'mappings of public data sets (CDNOW, UCI Online Retail)',
   'src/analytics':
     'use cases over engine, models and ledger: CLV, churn risk, loyalty, voice, experiments',
+  'src/analytics/clv': 'CLV runs, the stored model runs and member scores',
+  'src/analytics/risk': 'churn-risk scoring, early-warning rules and signals, Risk page aggregates, exports',
+  'src/analytics/lifetime': 'Kaplan–Meier member lifetime and paid-membership renewals',
+  'src/analytics/loyalty': 'order-history replay into the ledger, ledger sync, program metrics',
+  'src/analytics/voice': 'NPS, CSAT, service metrics, sentiment and topics of feedback',
+  'src/analytics/experiments': 'A/B experiment reads and program effects',
+  'src/analytics/reporting': 'driver analysis and the HTML report',
   'src/alerts': 'alert rules on metrics, their scheduled evaluation and delivery',
   'src/api': 'the HTTP API (Hono, OpenAPI): keys and roles, masking, errors; index.ts for the CLI',
   'src/api/routes': 'route handlers and their schemas',

@@ -3,7 +3,7 @@
  * codes commands print: tree statuses, lifecycle actions, churn classes and their playbooks.
  * @module
  */
-import type { ChurnClass } from '../analytics/early-warning.js'
+import type { ChurnClass } from '../analytics/risk/early-warning.js'
 import type { LifecycleStage } from '../engine/lifecycle/lifecycle-config.js'
 import type { Status } from '../engine/metrics/tree.js'
 

@@ -11,8 +11,8 @@ import {
   runClv,
   scoreMembers,
   type ClvFit,
-} from '../../src/analytics/clv.js'
-import { discountedExpectedPurchases, quantiles } from '../../src/analytics/clv-models.js'
+} from '../../src/analytics/clv/clv.js'
+import { discountedExpectedPurchases, quantiles } from '../../src/analytics/clv/models.js'
 import { fixedClock } from '../../src/core/clock.js'
 import { InputError } from '../../src/core/errors.js'
 import { cdnowPreset } from '../../src/ingest/presets/cdnow.js'

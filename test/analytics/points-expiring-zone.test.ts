@@ -13,9 +13,9 @@
  * just outside (at its start: the expiry run of Nov 1 takes it), member 2 a month outside.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/early-warning.js'
-import { syncLedgerToDuckDb } from '../../src/analytics/loyalty-sync.js'
-import { expiringPoints, expiringWindow } from '../../src/analytics/points-signals.js'
+import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/risk/early-warning.js'
+import { syncLedgerToDuckDb } from '../../src/analytics/loyalty/sync.js'
+import { expiringPoints, expiringWindow } from '../../src/analytics/risk/points-signals.js'
 import {
   CHURN_FEATURE_COLUMNS,
   type ChurnFeatureTable,

@@ -12,9 +12,9 @@
  * and member 3 earns 150 on 03-05 (bucket 6, expires 2026-05-04).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/early-warning.js'
-import { syncLedgerToDuckDb } from '../../src/analytics/loyalty-sync.js'
-import { expiringPoints } from '../../src/analytics/points-signals.js'
+import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/risk/early-warning.js'
+import { syncLedgerToDuckDb } from '../../src/analytics/loyalty/sync.js'
+import { expiringPoints } from '../../src/analytics/risk/points-signals.js'
 import {
   CHURN_FEATURE_COLUMNS,
   type ChurnFeatureTable,

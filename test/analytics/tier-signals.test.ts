@@ -2,9 +2,9 @@
  * The early warning's "tier about to drop" signal, from the ledger accounts synced into the engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/early-warning.js'
-import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
-import { downgradeDueDays } from '../../src/analytics/tier-signals.js'
+import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/risk/early-warning.js'
+import { ensureLoyaltyTables } from '../../src/analytics/loyalty/sync.js'
+import { downgradeDueDays } from '../../src/analytics/risk/tier-signals.js'
 import {
   CHURN_FEATURE_COLUMNS,
   type ChurnFeatureTable,

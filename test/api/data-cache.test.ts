@@ -3,8 +3,8 @@
  * ledger sync or new sentiment labels, shared by concurrent requests, and never keeping a failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
-import { labelFeedback } from '../../src/analytics/voice-label.js'
+import { ensureLoyaltyTables } from '../../src/analytics/loyalty/sync.js'
+import { labelFeedback } from '../../src/analytics/voice/label.js'
 import { DataCache } from '../../src/api/data-cache.js'
 import { getOverview } from '../../src/engine/metrics/overview.js'
 import { scratch, TEST_CLOCK } from '../helpers/db.js'

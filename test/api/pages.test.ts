@@ -5,9 +5,9 @@
  */
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bulkReplayOrderHistory } from '../../src/analytics/loyalty-bulk-replay.js'
-import { syncLedgerToDuckDb } from '../../src/analytics/loyalty-sync.js'
-import { runClv } from '../../src/analytics/clv.js'
+import { bulkReplayOrderHistory } from '../../src/analytics/loyalty/bulk-replay.js'
+import { syncLedgerToDuckDb } from '../../src/analytics/loyalty/sync.js'
+import { runClv } from '../../src/analytics/clv/clv.js'
 import { createApp } from '../../src/api/app.js'
 import { KeyStore, type Role } from '../../src/api/keys.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { message } from '../../src/cli/lang.js'
 import { CHURN_CLASS_NAMES, STAGE_ACTIONS_ZH, STATUS_NAMES, ZH } from '../../src/cli/messages.js'
-import { CHURN_CLASSES, PLAYBOOKS } from '../../src/analytics/early-warning.js'
+import { CHURN_CLASSES, PLAYBOOKS } from '../../src/analytics/risk/early-warning.js'
 import { LIFECYCLE_STAGES } from '../../src/engine/lifecycle/lifecycle-config.js'
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()

@@ -19,9 +19,9 @@ import {
   repeatBuyingSummariesQuery,
   resolveSummaryOptions,
 } from '../../src/engine/summaries/repeat-buying.js'
-import { clvValidationReport } from '../../src/analytics/clv.js'
-import { analyzeDrivers } from '../../src/analytics/driver-analysis.js'
-import { getSurvival } from '../../src/analytics/survival.js'
+import { clvValidationReport } from '../../src/analytics/clv/clv.js'
+import { analyzeDrivers } from '../../src/analytics/reporting/driver-analysis.js'
+import { getSurvival } from '../../src/analytics/lifetime/survival.js'
 import { getCohortPayback } from '../../src/engine/cohorts/cohort-ltv.js'
 import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
 import { lifecycleConfigSchema } from '../../src/engine/lifecycle/lifecycle-config.js'

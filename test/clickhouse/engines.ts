@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
-import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
+import { ensureLoyaltyTables } from '../../src/analytics/loyalty/sync.js'
 import {
   copyLoyaltyTables,
   copyToClickHouse,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { analyzeDrivers } from '../../src/analytics/driver-analysis.js'
+import { analyzeDrivers } from '../../src/analytics/reporting/driver-analysis.js'
 import { parseCustomMetrics } from '../../src/engine/metrics/custom.js'
 import { addPeriods, lastCompletePeriod, runMetrics } from '../../src/engine/metrics/run.js'
 import {

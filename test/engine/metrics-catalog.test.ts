@@ -31,9 +31,9 @@
  * M2 25 · Mar M4 21, M2 31. Churn rule in these tests: 30 days without activity (registration counts as activity).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureScoreTables } from '../../src/analytics/clv-store.js'
-import { ensureLoyaltyTables } from '../../src/analytics/loyalty-sync.js'
-import { ensureSentimentTable } from '../../src/analytics/voice-label.js'
+import { ensureScoreTables } from '../../src/analytics/clv/store.js'
+import { ensureLoyaltyTables } from '../../src/analytics/loyalty/sync.js'
+import { ensureSentimentTable } from '../../src/analytics/voice/label.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'

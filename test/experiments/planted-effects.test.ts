@@ -4,12 +4,12 @@
  * (truth.winback.upliftPp) lie inside the reported 95 % confidence intervals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { programEffect } from '../../src/analytics/effects.js'
+import { programEffect } from '../../src/analytics/experiments/effects.js'
 import {
   experimentReport,
   listExperiments,
   planExperiment,
-} from '../../src/analytics/experiments.js'
+} from '../../src/analytics/experiments/experiments.js'
 import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { simulate, type SimulateResult } from '../../src/simulate/simulate.js'
 import { scratch } from '../helpers/db.js'

@@ -4,8 +4,8 @@
  * downgrades — on both stores — and a live replay over the bulk ledger changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bulkReplayOrderHistory } from '../../src/analytics/loyalty-bulk-replay.js'
-import { replayOrderHistory, type ReplaySummary } from '../../src/analytics/loyalty-replay.js'
+import { bulkReplayOrderHistory } from '../../src/analytics/loyalty/bulk-replay.js'
+import { replayOrderHistory, type ReplaySummary } from '../../src/analytics/loyalty/replay.js'
 import { fixedClock } from '../../src/core/clock.js'
 import { Ledger } from '../../src/ledger/ledger.service.js'
 import type { LedgerStore } from '../../src/ledger/stores/store.js'

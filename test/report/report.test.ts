@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildHtmlReport, lineChartSvg } from '../../src/analytics/report.js'
+import { buildHtmlReport, lineChartSvg } from '../../src/analytics/reporting/report.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

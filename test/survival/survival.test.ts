@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getSurvival } from '../../src/analytics/survival.js'
+import { getSurvival } from '../../src/analytics/lifetime/survival.js'
 import type { Database } from '../../src/store/database.js'
 import { insert, member, memoryDb, order } from '../cohorts/fixture-db.js'
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { analyseText, segmentChinese } from '../../src/analytics/voice-text.js'
+import { analyseText, segmentChinese } from '../../src/analytics/voice/text.js'
 
 interface Item {
   id: number

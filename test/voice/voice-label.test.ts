@@ -3,7 +3,7 @@
  * the catalog's negative-text share counts the labels per period.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { labelFeedback } from '../../src/analytics/voice-label.js'
+import { labelFeedback } from '../../src/analytics/voice/label.js'
 import { runMetrics } from '../../src/engine/metrics/run.js'
 import { scratch, TEST_CLOCK } from '../helpers/db.js'
 

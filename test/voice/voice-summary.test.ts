@@ -3,7 +3,7 @@
  * complaint → churn comparison on simulated data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { membersAtRisk, voiceSummary, voiceTopics } from '../../src/analytics/voice.js'
+import { membersAtRisk, voiceSummary, voiceTopics } from '../../src/analytics/voice/voice.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

@@ -4,7 +4,7 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { getRun, RUN_ID_RE } from '../../analytics/clv-store.js'
+import { getRun, RUN_ID_RE } from '../../analytics/clv/store.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
 import { json, security } from '../openapi.js'

@@ -4,7 +4,7 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { analyzeDrivers } from '../../analytics/driver-analysis.js'
+import { analyzeDrivers } from '../../analytics/reporting/driver-analysis.js'
 import type { InputIssue } from '../../core/errors.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { API_FIELD_NAMES, withFieldNames } from '../error-handler.js'

@@ -8,7 +8,7 @@ import {
   EXPERIMENT_METRIC_IDS,
   experimentReport,
   listExperiments,
-} from '../../analytics/experiments.js'
+} from '../../analytics/experiments/experiments.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { Text, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'

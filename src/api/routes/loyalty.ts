@@ -15,7 +15,7 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { loyaltyProgramSummary, loyaltySynced } from '../../analytics/loyalty-program-summary.js'
+import { loyaltyProgramSummary, loyaltySynced } from '../../analytics/loyalty/program-summary.js'
 import { InputError } from '../../core/errors.js'
 import {
   BONUS_KINDS,

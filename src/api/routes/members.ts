@@ -5,13 +5,13 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { listMemberScores } from '../../analytics/clv.js'
-import { syncedTierNames } from '../../analytics/loyalty-sync.js'
+import { listMemberScores } from '../../analytics/clv/clv.js'
+import { syncedTierNames } from '../../analytics/loyalty/sync.js'
 import {
   findMemberRisk,
   findMemberStage,
   findSyncedLoyalty,
-} from '../../analytics/member-signals.js'
+} from '../../analytics/risk/member-signals.js'
 import { NotFoundError } from '../../core/errors.js'
 import { LIFECYCLE_STAGES, STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { getMemberProfile } from '../../engine/members/member-profile.js'

@@ -6,14 +6,14 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { CHURN_CLASSES } from '../../analytics/early-warning.js'
+import { CHURN_CLASSES } from '../../analytics/risk/early-warning.js'
 import {
   formatRiskExport,
   getRiskExportRows,
   withoutIdentities,
-} from '../../analytics/risk-export.js'
-import { riskSummary } from '../../analytics/risk-summary.js'
-import { listRisk, RISK_ORDERS } from '../../analytics/risk.js'
+} from '../../analytics/risk/export.js'
+import { riskSummary } from '../../analytics/risk/summary.js'
+import { listRisk, RISK_ORDERS } from '../../analytics/risk/risk.js'
 import { NotFoundError } from '../../core/errors.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'

@@ -4,7 +4,7 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { getSurvival } from '../../analytics/survival.js'
+import { getSurvival } from '../../analytics/lifetime/survival.js'
 import { SURVIVAL_ORIGINS } from '../../engine/lifecycle/churn-durations.js'
 import { DEFAULT_LIFECYCLE_CONFIG } from '../../engine/lifecycle/lifecycle-config.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'

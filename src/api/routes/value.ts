@@ -5,9 +5,9 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { InputError, NotFoundError } from '../../core/errors.js'
-import { clvValidationReport } from '../../analytics/clv.js'
-import { clvHistogram, pAliveGrid } from '../../analytics/clv-score-summary.js'
-import { getRun, RUN_ID_RE } from '../../analytics/clv-store.js'
+import { clvValidationReport } from '../../analytics/clv/clv.js'
+import { clvHistogram, pAliveGrid } from '../../analytics/clv/score-summary.js'
+import { getRun, RUN_ID_RE } from '../../analytics/clv/store.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'

@@ -5,7 +5,7 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { InputError } from '../../core/errors.js'
-import { voiceSummary } from '../../analytics/voice.js'
+import { voiceSummary } from '../../analytics/voice/voice.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { json, security, items } from '../openapi.js'

@@ -16,9 +16,9 @@ import {
   type ClvRunReport,
   type ClvValidationReport,
   type MemberScore,
-} from '../../analytics/clv.js'
-import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv-models.js'
-import { fitRenewals, type PlanRenewals, type RenewalsReport } from '../../analytics/renewals.js'
+} from '../../analytics/clv/clv.js'
+import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv/models.js'
+import { fitRenewals, type PlanRenewals, type RenewalsReport } from '../../analytics/lifetime/renewals.js'
 import { systemClock } from '../../core/clock.js'
 import { RENEWAL_COHORT_GRAINS, type RenewalCohortGrain } from '../../engine/summaries/renewals.js'
 import {

@@ -5,8 +5,8 @@
  */
 import { Option, type Command } from 'commander'
 import pc from 'picocolors'
-import { listCampaigns, programEffect, type ProgramEffectReport } from '../../analytics/effects.js'
-import type { ExperimentMetricId } from '../../analytics/experiments.js'
+import { listCampaigns, programEffect, type ProgramEffectReport } from '../../analytics/experiments/effects.js'
+import type { ExperimentMetricId } from '../../analytics/experiments/experiments.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'

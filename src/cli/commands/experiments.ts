@@ -12,8 +12,8 @@ import {
   type ExperimentReport,
   type ExperimentMetricId,
   type MetricResult,
-} from '../../analytics/experiments.js'
-import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments-metrics.js'
+} from '../../analytics/experiments/experiments.js'
+import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments/metrics.js'
 import type { Effect } from '../../models/stats/effect.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'

@@ -6,10 +6,10 @@
  * @module
  */
 import { Command, Option } from 'commander'
-import { bulkReplayOrderHistory } from '../../analytics/loyalty-bulk-replay.js'
-import { loyaltyMetrics } from '../../analytics/loyalty-metrics.js'
-import { replayOrderHistory } from '../../analytics/loyalty-replay.js'
-import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
+import { bulkReplayOrderHistory } from '../../analytics/loyalty/bulk-replay.js'
+import { loyaltyMetrics } from '../../analytics/loyalty/metrics.js'
+import { replayOrderHistory } from '../../analytics/loyalty/replay.js'
+import { syncLedgerToDuckDb } from '../../analytics/loyalty/sync.js'
 import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'

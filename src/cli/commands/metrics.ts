@@ -10,7 +10,7 @@ import {
   analyzeDrivers,
   DEFAULT_CANDIDATES,
   type DriverResult,
-} from '../../analytics/driver-analysis.js'
+} from '../../analytics/reporting/driver-analysis.js'
 import { ConfigError, InputError } from '../../core/errors.js'
 import { GRAINS } from '../../engine/dialects/dialect.js'
 import {

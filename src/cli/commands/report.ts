@@ -1,7 +1,7 @@
 /** `memberlens report`: a self-contained HTML report of the metric tree for a period. */
 import { writeFile } from 'node:fs/promises'
 import { Command } from 'commander'
-import { buildHtmlReport, type ReportLang } from '../../analytics/report.js'
+import { buildHtmlReport, type ReportLang } from '../../analytics/reporting/report.js'
 import { systemClock } from '../../core/clock.js'
 import { formatInZone } from '../../core/time-zone.js'
 import { timeZoneOption } from '../time-zone-option.js'

@@ -14,12 +14,12 @@ import {
   PLAYBOOKS,
   SIGNALS,
   type EarlyWarningConfig,
-} from '../../analytics/early-warning.js'
+} from '../../analytics/risk/early-warning.js'
 import {
   formatRiskExport,
   getRiskExportRows,
   RISK_EXPORT_FORMATS,
-} from '../../analytics/risk-export.js'
+} from '../../analytics/risk/export.js'
 import {
   listRisk,
   RISK_ORDERS,
@@ -28,8 +28,8 @@ import {
   type RiskListRow,
   type RiskTrainReport,
   type ScoreEvaluation,
-} from '../../analytics/risk.js'
-import { runClv, type ClvDistribution } from '../../analytics/clv.js'
+} from '../../analytics/risk/risk.js'
+import { runClv, type ClvDistribution } from '../../analytics/clv/clv.js'
 import { systemClock, type Clock } from '../../core/clock.js'
 import { MemberlensError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'

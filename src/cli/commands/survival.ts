@@ -6,7 +6,7 @@
 import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
-import { getSurvival } from '../../analytics/survival.js'
+import { getSurvival } from '../../analytics/lifetime/survival.js'
 import { SURVIVAL_ORIGINS, type SurvivalOrigin } from '../../engine/lifecycle/churn-durations.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import { dimensionSchema } from '../../engine/cohorts/dimension.js'

@@ -4,8 +4,8 @@
  */
 import { z } from 'zod'
 import { InputError } from '../../core/errors.js'
-import { SCORE_ORDERS } from '../../analytics/clv.js'
-import { PURCHASE_MODELS } from '../../analytics/clv-models.js'
+import { SCORE_ORDERS } from '../../analytics/clv/clv.js'
+import { PURCHASE_MODELS } from '../../analytics/clv/models.js'
 import { RENEWAL_COHORT_GRAINS } from '../../engine/summaries/renewals.js'
 import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
 import { engineFlagsShape } from '../engine-options.js'

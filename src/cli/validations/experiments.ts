@@ -3,7 +3,7 @@
  * @module
  */
 import { z } from 'zod'
-import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments-metrics.js'
+import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments/metrics.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
 import { FEEDBACK_KINDS } from '../../core/schema.js'
 import { langFlag } from '../lang.js'
