@@ -11,7 +11,11 @@ import tseslint from 'typescript-eslint'
  * besides itself. Anything else under `src/` is refused, so a new folder is refused everywhere until it is
  * placed here. Colocated tests (`*.test.ts`) and `test/` are exempt.
  *
- *   core ← {models, ledger, simulate, engine} ← store ← ingest ← analytics ← alerts ← {api, cli}
+ *   core ← {models, ledger, simulate, engine} ← duckdb ← store ← ingest ← analytics ← alerts ← {api, cli}
+ *
+ * `engine/` is SQL for every dialect on the generic `Driver`; what only DuckDB can do (its client, the
+ * Appender, reading result chunks into typed arrays, its file formats) lives in `duckdb/`, the one folder that
+ * may import `@duckdb/node-api`.
  *
  * `cli/` reaches the API only through `api/index.ts` (the application factory, the key store and the error
  * body). `web/` talks to the API over HTTP and imports nothing from `src/`.
@@ -22,14 +26,16 @@ export const LAYERS = /** @type {const} */ ({
   ledger: ['core'],
   simulate: ['core'],
   engine: ['core'],
-  store: ['core', 'engine'],
-  ingest: ['core', 'engine', 'store'],
-  analytics: ['core', 'engine', 'models', 'ledger', 'store', 'ingest'],
-  alerts: ['core', 'engine', 'models', 'ledger', 'store', 'analytics'],
-  api: ['core', 'engine', 'models', 'ledger', 'store', 'ingest', 'analytics', 'alerts'],
+  duckdb: ['core', 'engine'],
+  store: ['core', 'engine', 'duckdb'],
+  ingest: ['core', 'engine', 'duckdb', 'store'],
+  analytics: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'ingest'],
+  alerts: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'analytics'],
+  api: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'ingest', 'analytics', 'alerts'],
   cli: [
     'core',
     'engine',
+    'duckdb',
     'models',
     'ledger',
     'simulate',
@@ -46,6 +52,7 @@ const LIBRARY = [
   'index.ts',
   'core',
   'engine',
+  'duckdb',
   'models',
   'ledger',
   'simulate',
@@ -101,6 +108,24 @@ export function architecture(root) {
                 except: LIBRARY.map((f) => `./${f}`),
                 message:
                   'The library entry exports no CLI or API code (dependency rule, docs/architecture.md).',
+              },
+            ],
+          },
+        ],
+      },
+    },
+    {
+      files: ['src/**/*.ts'],
+      ignores: ['src/duckdb/**', ...TESTS],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: ['@duckdb/*'],
+                message:
+                  'Only src/duckdb/ talks to the DuckDB client; elsewhere use the Driver (or a DuckDbDriver method).',
               },
             ],
           },

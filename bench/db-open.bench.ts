@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util'
 import { DataCache } from '../src/api/data-cache.js'
-import { DuckDbDriver } from '../src/engine/drivers/duckdb-driver.js'
+import { DuckDbDriver } from '../src/duckdb/driver.js'
 import { getOverview } from '../src/engine/metrics/overview.js'
 import { DEFAULT_DB_PATH, databaseExists } from '../src/store/db-path.js'
 import { median } from './measure.js'

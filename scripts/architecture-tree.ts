@@ -25,29 +25,32 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/engine/sql': 'dialect-free building blocks: fragments, compile(), DDL, identity, values',
   'src/engine/dialects':
     'what differs between SQL engines: the interface, ANSI base, DuckDB, ClickHouse',
-  'src/engine/drivers': 'running compiled queries on DuckDB or ClickHouse; waiting for a held file',
-  'src/engine/clickhouse':
-    'ClickHouse tables for the canonical schema and loading them from DuckDB',
+  'src/engine/drivers': 'the generic Driver interface and the ClickHouse driver',
+  'src/engine/clickhouse': 'ClickHouse tables for the canonical schema',
   'src/engine/cohorts': 'cohort retention, bracket retention and cohort LTV',
-  'src/engine/experiments': 'experiment and campaign units, per-member outcomes around their start',
   'src/engine/funnels': 'funnel steps and conversion',
   'src/engine/lifecycle':
     'lifecycle stages and transitions, purchase spells, churn flows and durations',
-  'src/engine/members': 'member look-up and timeline (Member 360)',
   'src/engine/metrics':
     'the metric catalog, its compiler and runner, dimensions, metric tree, overview',
   'src/engine/rfm': 'RFM scores, named segments and the RFM grid',
   'src/engine/segments': 'saved segments: filter schema, store, members, size and export',
-  'src/engine/summaries':
-    'per-member model inputs: repeat-buying summaries, churn features, renewals',
-  'src/engine/voice': 'feedback counts per period: NPS, CSAT, reviews, service issues',
-  'src/store': 'opening the member database and creating its schema; the API audit log',
+  'src/engine/summaries': 'per-member repeat-buying summaries; numeric columns as typed arrays',
+  'src/duckdb':
+    'DuckDB only: the driver, Appender writes, typed reads, Parquet, the copy to ClickHouse',
+  'src/duckdb/experiments': 'experiment and campaign units, per-member outcomes around their start',
+  'src/duckdb/members': 'member look-up and timeline (Member 360)',
+  'src/duckdb/summaries': 'per-member churn features and paid-membership renewals',
+  'src/duckdb/voice': 'feedback counts per period: NPS, CSAT, reviews, service issues',
+  'src/store':
+    'opening the member database (or the configured engine), its schema, data version and meta; the audit log',
   'src/ingest': 'file → staging → typed → checks → identity guards → identity resolution → upsert',
   'src/ingest/presets': 'mappings of public data sets (CDNOW, UCI Online Retail)',
   'src/analytics':
     'use cases over engine, models and ledger: CLV, churn risk, loyalty, voice, experiments',
   'src/analytics/clv': 'CLV runs, the stored model runs and member scores',
-  'src/analytics/risk': 'churn-risk scoring, early-warning rules and signals, Risk page aggregates, exports',
+  'src/analytics/risk':
+    'churn-risk scoring, early-warning rules and signals, Risk page aggregates, exports',
   'src/analytics/lifetime': 'Kaplan–Meier member lifetime and paid-membership renewals',
   'src/analytics/loyalty': 'order-history replay into the ledger, ledger sync, program metrics',
   'src/analytics/voice': 'NPS, CSAT, service metrics, sentiment and topics of feedback',

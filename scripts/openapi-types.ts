@@ -19,7 +19,7 @@ import { createApp } from '../src/api/app.js'
 import { KeyStore } from '../src/api/keys.js'
 import { API_INFO } from '../src/api/openapi.js'
 import { fixedClock } from '../src/core/clock.js'
-import { DuckDbDriver } from '../src/engine/drivers/duckdb-driver.js'
+import { DuckDbDriver } from '../src/duckdb/driver.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 

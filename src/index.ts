@@ -44,7 +44,7 @@ export {
 
 // Storage and engine
 export { openDatabase, DEFAULT_DB_PATH, type Database, type OpenOptions } from './store/database.js'
-export { DuckDbDriver } from './engine/drivers/duckdb-driver.js'
+export { DuckDbDriver } from './duckdb/driver.js'
 export { sql, ident, join, type Fragment } from './engine/sql/fragment.js'
 export { compile } from './engine/sql/compile.js'
 export type { CompiledQuery, SqlValue } from './engine/compiled-query.js'
@@ -84,7 +84,7 @@ export {
   listMerges,
   listSharedIdentities,
   type MemberProfile,
-} from './engine/members/member-profile.js'
+} from './duckdb/members/member-profile.js'
 /**
  * Reads phone values as ingest does: every written form of one number gives one stored value.
  * @example

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Clock } from '../core/clock.js'
-import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../duckdb/driver.js'
 import { lastCompletePeriod, runMetrics } from '../engine/metrics/run.js'
 import {
   DEFAULT_TREE,

@@ -2,41 +2,24 @@
  * Answers that depend only on the loaded data (the overview, the metric tree) cached per data version, so a
  * dashboard's repeated reads cost one small query instead of a scan of the fact tables.
  *
- * The version is what every writer of those inputs changes: the newest `loads` row (every ingest, from the
- * CLI or the API, appends one in the transaction that writes the data), the ledger sync's horizon and the
- * number and time of sentiment labels (the inputs of the points and sentiment metrics). Concurrent requests
- * for the same key share one computation; a failed computation is not kept.
+ * The version is the data version of `store/data-version.ts`. Concurrent requests for the same key share one
+ * computation; a failed computation is not kept.
  * @module
  */
-import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
-import { sql } from '../engine/sql/fragment.js'
+import type { Driver } from '../engine/drivers/driver.js'
+import { dataVersion } from '../store/data-version.js'
 
 export class DataCache {
   private readonly entries = new Map<string, { version: string; value: Promise<unknown> }>()
 
   constructor(
-    private readonly driver: DuckDbDriver,
+    private readonly driver: Driver,
     private readonly maxEntries = 256,
   ) {}
 
   /** The data version: changes whenever data the cached answers read may have changed. */
-  async version(): Promise<string> {
-    const tables = await this.driver.all<{ tableName: string }>(
-      sql`SELECT table_name FROM information_schema.tables
-        WHERE table_name IN ('loyalty_sync_state', 'feedback_sentiment')`,
-    )
-    const has = new Set(tables.map((t) => t.tableName))
-    const loads = sql`(SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM loads)`
-    const ledger = has.has('loyalty_sync_state')
-      ? sql`(SELECT coalesce(max(value), '') FROM loyalty_sync_state WHERE key = 'tx_horizon')`
-      : sql`''`
-    const labels = has.has('feedback_sentiment')
-      ? sql`(SELECT CAST(count(*) AS VARCHAR) || '@' || coalesce(max(labelled_at), '') FROM feedback_sentiment)`
-      : sql`''`
-    const row = await this.driver.first<{ v: string }>(
-      sql`SELECT ${loads} || '/' || ${ledger} || '/' || ${labels} AS v`,
-    )
-    return row?.v ?? ''
+  version(): Promise<string> {
+    return dataVersion(this.driver)
   }
 
   /** The cached answer for `key` at the current data version, computing it when there is none. */

@@ -12,7 +12,7 @@ import {
   resolveEngineConfig,
   withDriver,
   type EngineConfig,
-} from '../engine/drivers/open-driver.js'
+} from '../store/open-engine.js'
 import { registerCancellable } from './interrupt.js'
 
 /** The flags {@link addEngineOptions} adds, as commander names them, plus the command's `--db`. */

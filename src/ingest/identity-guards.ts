@@ -16,7 +16,7 @@
 import { InputError, QueryError } from '../core/errors.js'
 import { phoneReader } from '../core/phone.js'
 import { IDENTITY_TYPES, type IdentityType } from '../core/schema.js'
-import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../duckdb/driver.js'
 import { ident, join, sql, type Fragment } from '../engine/sql/fragment.js'
 import { normalizeIdentity } from '../engine/sql/identity.js'
 import { resolveIdentities } from './identity-resolution.js'

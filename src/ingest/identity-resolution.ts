@@ -11,8 +11,7 @@
  * records with two or more distinct nodes reach TypeScript, as integer pairs.
  * @module
  */
-import { DuckDBDataChunk, INTEGER } from '@duckdb/node-api'
-import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../duckdb/driver.js'
 import { ident, sql } from '../engine/sql/fragment.js'
 import { UnionFind } from './union-find.js'
 
@@ -166,8 +165,10 @@ async function resolveSingle(
 }
 
 async function unionEdges(driver: DuckDbDriver, nodeCount: number): Promise<void> {
-  const cols = await driver.connection.runAndReadAll('SELECT a, b FROM _ml_edges')
-  const [as, bs] = cols.getColumns() as [number[], number[]]
+  const { a: as, b: bs } = await driver.readFloat64Columns(sql`SELECT a, b FROM _ml_edges`, [
+    'a',
+    'b',
+  ])
   const uf = new UnionFind(nodeCount)
   for (let i = 0; i < as.length; i++) uf.union(as[i] as number, bs[i] as number)
   // Only nodes that appear in an edge can have a root other than themselves.
@@ -182,15 +183,14 @@ async function unionEdges(driver: DuckDbDriver, nodeCount: number): Promise<void
     nodes.push(n)
     roots.push(uf.find(n))
   }
-  const appender = await driver.connection.createAppender('_ml_comp', 'main', 'temp')
-  const CHUNK = 2048
-  for (let start = 0; start < nodes.length; start += CHUNK) {
-    const end = Math.min(start + CHUNK, nodes.length)
-    const chunk = DuckDBDataChunk.create([INTEGER, INTEGER], end - start)
-    chunk.setColumns([nodes.slice(start, end), roots.slice(start, end)])
-    appender.appendDataChunk(chunk)
-  }
-  appender.closeSync()
+  await driver.append(
+    '_ml_comp',
+    [
+      { type: 'integer', values: nodes },
+      { type: 'integer', values: roots },
+    ],
+    { temporary: true },
+  )
 }
 
 async function count(driver: DuckDbDriver, table: string): Promise<number> {

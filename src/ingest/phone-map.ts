@@ -7,9 +7,8 @@
  * reads two million values at most.
  * @module
  */
-import { DuckDBDataChunk, VARCHAR } from '@duckdb/node-api'
 import { phoneReader, type PhoneReading } from '../core/phone.js'
-import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../duckdb/driver.js'
 import { ident, join, sql, type Fragment } from '../engine/sql/fragment.js'
 import { blankToNull } from '../engine/sql/identity.js'
 
@@ -42,25 +41,23 @@ async function appendReadings(
   raws: readonly string[],
   read: (raw: string) => PhoneReading,
 ): Promise<void> {
-  const appender = await driver.connection.createAppender(PHONE_MAP, 'main', 'temp')
-  const CHUNK = 2048
-  try {
-    for (let start = 0; start < raws.length; start += CHUNK) {
-      const part = raws.slice(start, start + CHUNK)
-      const phones: Array<string | null> = []
-      const reasons: Array<string | null> = []
-      const notPersonal: Array<string | null> = []
-      for (const raw of part) {
-        const r = read(raw)
-        phones.push(r.ok ? r.value : null)
-        reasons.push(r.ok ? null : r.reason)
-        notPersonal.push(r.ok ? (r.notPersonal ?? null) : null)
-      }
-      const chunk = DuckDBDataChunk.create([VARCHAR, VARCHAR, VARCHAR, VARCHAR], part.length)
-      chunk.setColumns([[...part], phones, reasons, notPersonal])
-      appender.appendDataChunk(chunk)
-    }
-  } finally {
-    appender.closeSync()
+  const phones: Array<string | null> = []
+  const reasons: Array<string | null> = []
+  const notPersonal: Array<string | null> = []
+  for (const raw of raws) {
+    const r = read(raw)
+    phones.push(r.ok ? r.value : null)
+    reasons.push(r.ok ? null : r.reason)
+    notPersonal.push(r.ok ? (r.notPersonal ?? null) : null)
   }
+  await driver.append(
+    PHONE_MAP,
+    [
+      { type: 'varchar', values: raws },
+      { type: 'varchar', values: phones },
+      { type: 'varchar', values: reasons },
+      { type: 'varchar', values: notPersonal },
+    ],
+    { temporary: true },
+  )
 }

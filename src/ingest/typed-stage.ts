@@ -9,7 +9,7 @@
  */
 import { InputError, type InputIssue } from '../core/errors.js'
 import { IDENTITY_TYPES, sourceFields, type IdentityType, type TableDef } from '../core/schema.js'
-import type { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../duckdb/driver.js'
 import { ident, join, sourceColumn, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
 import {
   IDENTITY_REASON,

@@ -3,7 +3,7 @@
  * @module
  */
 import { TABLES, TABLE_NAMES } from '../core/schema.js'
-import { DuckDbDriver } from '../engine/drivers/duckdb-driver.js'
+import { DuckDbDriver } from '../duckdb/driver.js'
 import { buildCreateTable } from '../engine/sql/ddl.js'
 import { sql } from '../engine/sql/fragment.js'
 import { DEFAULT_DB_PATH } from './db-path.js'

@@ -12,4 +12,4 @@ export {
   setLockWaitPolicy,
   type LockHolder,
   type LockWaitPolicy,
-} from '../engine/drivers/lock-wait.js'
+} from '../duckdb/lock-wait.js'

@@ -13,13 +13,16 @@
  * just outside (at its start: the expiry run of Nov 1 takes it), member 2 a month outside.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/risk/early-warning.js'
+import {
+  earlyWarningSignals,
+  parseEarlyWarningConfig,
+} from '../../src/analytics/risk/early-warning.js'
 import { syncLedgerToDuckDb } from '../../src/analytics/loyalty/sync.js'
 import { expiringPoints, expiringWindow } from '../../src/analytics/risk/points-signals.js'
 import {
   CHURN_FEATURE_COLUMNS,
   type ChurnFeatureTable,
-} from '../../src/engine/summaries/churn-features.js'
+} from '../../src/duckdb/summaries/churn-features.js'
 import type { LedgerStore } from '../../src/ledger/stores/store.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
 import { newLedger, openTestStore, testProgram } from '../ledger/helpers.js'

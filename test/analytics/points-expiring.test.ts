@@ -12,13 +12,16 @@
  * and member 3 earns 150 on 03-05 (bucket 6, expires 2026-05-04).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/risk/early-warning.js'
+import {
+  earlyWarningSignals,
+  parseEarlyWarningConfig,
+} from '../../src/analytics/risk/early-warning.js'
 import { syncLedgerToDuckDb } from '../../src/analytics/loyalty/sync.js'
 import { expiringPoints } from '../../src/analytics/risk/points-signals.js'
 import {
   CHURN_FEATURE_COLUMNS,
   type ChurnFeatureTable,
-} from '../../src/engine/summaries/churn-features.js'
+} from '../../src/duckdb/summaries/churn-features.js'
 import type { Ledger } from '../../src/ledger/ledger.service.js'
 import type { LedgerStore } from '../../src/ledger/stores/store.js'
 import { openDatabase, type Database } from '../../src/store/database.js'

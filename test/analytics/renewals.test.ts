@@ -17,9 +17,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fitRenewals, fitSbgPooled, type RenewalsReport } from '../../src/analytics/lifetime/renewals.js'
+import {
+  fitRenewals,
+  fitSbgPooled,
+  type RenewalsReport,
+} from '../../src/analytics/lifetime/renewals.js'
 import { InputError } from '../../src/core/errors.js'
-import { renewalSurvivors } from '../../src/engine/summaries/renewals.js'
+import { renewalSurvivors } from '../../src/duckdb/summaries/renewals.js'
 import { sbgExpectedResidualLifetime, sbgSurvivalCurve } from '../../src/models/sbg.js'
 import type { GroundTruth } from '../../src/simulate/ground-truth.js'
 import { simulate } from '../../src/simulate/simulate.js'

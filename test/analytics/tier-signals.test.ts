@@ -2,13 +2,16 @@
  * The early warning's "tier about to drop" signal, from the ledger accounts synced into the engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { earlyWarningSignals, parseEarlyWarningConfig } from '../../src/analytics/risk/early-warning.js'
+import {
+  earlyWarningSignals,
+  parseEarlyWarningConfig,
+} from '../../src/analytics/risk/early-warning.js'
 import { ensureLoyaltyTables } from '../../src/analytics/loyalty/sync.js'
 import { downgradeDueDays } from '../../src/analytics/risk/tier-signals.js'
 import {
   CHURN_FEATURE_COLUMNS,
   type ChurnFeatureTable,
-} from '../../src/engine/summaries/churn-features.js'
+} from '../../src/duckdb/summaries/churn-features.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

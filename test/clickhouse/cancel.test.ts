@@ -16,7 +16,7 @@ import { main } from '../../src/cli/index.js'
 import { QueryError } from '../../src/core/errors.js'
 import { ClickHouseDriver } from '../../src/engine/drivers/clickhouse-driver.js'
 import type { Driver } from '../../src/engine/drivers/driver.js'
-import { DuckDbDriver } from '../../src/engine/drivers/duckdb-driver.js'
+import { DuckDbDriver } from '../../src/duckdb/driver.js'
 import { sql, type Fragment } from '../../src/engine/sql/fragment.js'
 
 const BIN = resolve(import.meta.dirname, '../../bin/memberlens.js')

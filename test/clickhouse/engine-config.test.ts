@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/core/errors.js'
-import { openDriver, resolveEngineConfig } from '../../src/engine/drivers/open-driver.js'
+import { openDriver, resolveEngineConfig } from '../../src/store/open-engine.js'
 import { clickhouseLiteral, clickhouseParamType } from '../../src/engine/dialects/clickhouse.js'
 import { clickhouseDialect, clickhouseLegacyDialect } from '../../src/engine/dialects/clickhouse.js'
 import { compile } from '../../src/engine/sql/compile.js'

@@ -13,7 +13,7 @@ import {
   copyLoyaltyTables,
   copyToClickHouse,
   ensureClickHouseSchema,
-} from '../../src/engine/clickhouse/load.js'
+} from '../../src/duckdb/clickhouse-copy.js'
 import { sql } from '../../src/engine/sql/fragment.js'
 import { ClickHouseDriver } from '../../src/engine/drivers/clickhouse-driver.js'
 import { ingestFile } from '../../src/ingest/ingest.js'

@@ -11,7 +11,7 @@ import {
   loyaltyTableKeys,
   copyToClickHouse,
   type CopyOptions,
-} from '../../src/engine/clickhouse/load.js'
+} from '../../src/duckdb/clickhouse-copy.js'
 import type { ClickHouseDriver } from '../../src/engine/drivers/clickhouse-driver.js'
 import { ident, sql, unsafeRaw } from '../../src/engine/sql/fragment.js'
 import type { Database } from '../../src/store/database.js'

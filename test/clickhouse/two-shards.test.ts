@@ -15,7 +15,7 @@ import {
   type RunningCluster,
 } from '../../scripts/clickhouse-two-shards.js'
 import { TABLES, TABLE_NAMES } from '../../src/core/schema.js'
-import { copyToClickHouse } from '../../src/engine/clickhouse/load.js'
+import { copyToClickHouse } from '../../src/duckdb/clickhouse-copy.js'
 import { buildClusterTables } from '../../src/engine/clickhouse/schema.js'
 import { ClickHouseDriver } from '../../src/engine/drivers/clickhouse-driver.js'
 import { runMetrics } from '../../src/engine/metrics/run.js'

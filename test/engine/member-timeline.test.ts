@@ -1,6 +1,6 @@
 /** Member 360's timeline on a hand-built member: every kind, newest first, events one row per day. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getMemberTimeline } from '../../src/engine/members/member-timeline.js'
+import { getMemberTimeline } from '../../src/duckdb/members/member-timeline.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

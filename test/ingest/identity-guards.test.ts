@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InputError } from '../../src/core/errors.js'
-import { listSharedIdentities } from '../../src/engine/members/member-profile.js'
+import { listSharedIdentities } from '../../src/duckdb/members/member-profile.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

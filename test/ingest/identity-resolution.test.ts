@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { getMemberProfile, listMerges } from '../../src/engine/members/member-profile.js'
+import { getMemberProfile, listMerges } from '../../src/duckdb/members/member-profile.js'
 import { scratch, snapshot } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InputError } from '../../src/core/errors.js'
 import { phoneE164, phoneReader } from '../../src/core/phone.js'
-import { findMemberId } from '../../src/engine/members/member-profile.js'
+import { findMemberId } from '../../src/duckdb/members/member-profile.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

@@ -68,7 +68,7 @@ describe('architecture lint', () => {
     const results = await eslint.lintFiles(['src', 'web/src'])
     const expected = expectedViolations()
     // One fixture per rule at least: models → engine, engine → store, api → cli, the CLI's API entry,
-    // alerts → api, web → src, web → the library.
+    // alerts → api, web → src, web → the library, engine → duckdb, the DuckDB client outside duckdb/.
     expect(expected).toEqual(
       expect.arrayContaining([
         'src/models/reads-engine.ts:1 import-x/no-restricted-paths',
@@ -78,6 +78,8 @@ describe('architecture lint', () => {
         'src/alerts/reads-api.ts:1 import-x/no-restricted-paths',
         'web/src/reads-src.ts:1 import-x/no-restricted-paths',
         'web/src/reads-library.ts:1 no-restricted-imports',
+        'src/engine/reads-duckdb.ts:1 import-x/no-restricted-paths',
+        'src/analytics/reads-duckdb-client.ts:1 no-restricted-imports',
       ]),
     )
     expect(reported(results, FIXTURES)).toEqual(expected)
@@ -117,6 +119,22 @@ describe('architecture lint', () => {
     expect(reported(results, ROOT)).toEqual([])
     // The rules did run: the real tree has files in every zone.
     expect(results.length).toBeGreaterThan(100)
+  })
+
+  it('keeps SQL out of api/ and cli/: no sql`…` fragment, raw SQL or statement text there', () => {
+    const sqlText =
+      /\bsql`|\bunsafeRaw\(|['"`]\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|COPY|DESCRIBE)\s/
+    const offenders = ['src/api', 'src/cli'].flatMap((dir) =>
+      tsFiles(join(ROOT, dir)).flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (sqlText.test(line) ? [`${relative(ROOT, file)}:${i + 1}`] : [])),
+      ),
+    )
+    expect(offenders).toEqual([])
+    // The pattern does catch SQL.
+    expect(sqlText.test('const q = sql`SELECT 1`')).toBe(true)
+    expect(sqlText.test("driver.run('SELECT count(*) FROM orders')")).toBe(true)
   })
 
   it('finds the import cycles of the fixtures, value and type-only, with the options of npm run cycles', async () => {

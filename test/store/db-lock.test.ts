@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { NotFoundError } from '../../src/core/errors.js'
-import { DuckDbDriver } from '../../src/engine/drivers/duckdb-driver.js'
+import { DuckDbDriver } from '../../src/duckdb/driver.js'
 import { sql } from '../../src/engine/sql/fragment.js'
 import {
   DatabaseBusyError,

@@ -8,7 +8,7 @@
 import type { Clock } from '../../core/clock.js'
 import { InputError, ModelFitError, NotFoundError } from '../../core/errors.js'
 import type { Driver } from '../../engine/drivers/driver.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql } from '../../engine/sql/fragment.js'
 import {
   lastPurchaseDay,
@@ -27,7 +27,10 @@ import {
 } from '../../models/gamma-gamma.js'
 import { fitParetoNbd } from '../../models/pareto-nbd.js'
 import { groupSummaries } from '../../models/group-summaries.js'
-import { gammaGammaStandardErrors, observedInformationInverse } from '../../models/standard-errors.js'
+import {
+  gammaGammaStandardErrors,
+  observedInformationInverse,
+} from '../../models/standard-errors.js'
 import {
   conditionalExpectedPurchases,
   discountedExpectedPurchases,
@@ -37,13 +40,7 @@ import {
   type PurchaseModel,
   type PurchaseModelKind,
 } from './models.js'
-import {
-  ensureScoreTables,
-  getRun,
-  newRunId,
-  saveRun,
-  type MemberScoreColumns,
-} from './store.js'
+import { ensureScoreTables, getRun, newRunId, saveRun, type MemberScoreColumns } from './store.js'
 
 /** Options of a CLV fit. Every field has a default. */
 export interface ClvOptions {

@@ -3,7 +3,7 @@
  * by frequency and time since the last purchase (the recency/frequency grid of Fader, Hardie & Lee 2005).
  * @module
  */
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql } from '../../engine/sql/fragment.js'
 
 export interface ClvHistogram {

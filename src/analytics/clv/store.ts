@@ -4,11 +4,10 @@
  * bulk-written with DuckDB's Appender (https://duckdb.org/docs/data/appender).
  * @module
  */
-import { BIGINT, DOUBLE, DuckDBDataChunk, VARCHAR } from '@duckdb/node-api'
 import type { Clock } from '../../core/clock.js'
 import { NotFoundError } from '../../core/errors.js'
 import { tableExists } from '../../engine/drivers/driver.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql } from '../../engine/sql/fragment.js'
 
 /** Per-member outputs of a CLV run (all arrays of the same length). */
@@ -77,44 +76,18 @@ export async function saveRun(
   })
 }
 
-/** Rows per appended chunk: DuckDB's standard vector size. */
-const CHUNK_ROWS = 2048
-
-/**
- * Appends the scores column by column in data chunks (one `appendDataChunk` per 2,048 rows), so the cost
- * per value is a typed-array read and a vector write rather than a native call per value and row.
- */
+/** Appends the scores column by column (typed arrays go to DuckDB's Appender without row objects). */
 async function appendScores(
   driver: DuckDbDriver,
   runId: string,
   s: MemberScoreColumns,
 ): Promise<void> {
-  const appender = await driver.connection.createAppender('member_scores')
-  try {
-    const cols = [s.x, s.tx, s.T, s.zbar, s.pAlive, s.expectedPurchases, s.expectedSpend, s.clv]
-    const types = [VARCHAR, BIGINT, ...cols.map(() => DOUBLE)]
-    const n = s.memberId.length
-    for (let start = 0; start < n; start += CHUNK_ROWS) {
-      const size = Math.min(CHUNK_ROWS, n - start)
-      const chunk = DuckDBDataChunk.create(types, size)
-      const ids = new Array<bigint>(size)
-      for (let i = 0; i < size; i++) ids[i] = BigInt(s.memberId[start + i] as number)
-      const values = new Array<number | null>(size)
-      chunk.setColumnValues(0, new Array<string>(size).fill(runId))
-      chunk.setColumnValues(1, ids)
-      cols.forEach((c, k) => {
-        for (let i = 0; i < size; i++) {
-          const v = c[start + i] as number
-          values[i] = Number.isFinite(v) ? v : null
-        }
-        chunk.setColumnValues(k + 2, values)
-      })
-      appender.appendDataChunk(chunk)
-    }
-    appender.flushSync()
-  } finally {
-    appender.closeSync()
-  }
+  const doubles = [s.x, s.tx, s.T, s.zbar, s.pAlive, s.expectedPurchases, s.expectedSpend, s.clv]
+  await driver.append('member_scores', [
+    { type: 'varchar', values: new Array<string>(s.memberId.length).fill(runId) },
+    { type: 'bigint', values: s.memberId },
+    ...doubles.map((values) => ({ type: 'double' as const, values })),
+  ])
 }
 
 /** The id of the latest run of `kind`, or null when there is none. */

@@ -3,7 +3,7 @@
  * days since the last purchase, tenure, pre-period activity), and the balance of those covariates.
  * @module
  */
-import type { MemberOutcomes } from '../../engine/experiments/member-outcomes.js'
+import type { MemberOutcomes } from '../../duckdb/experiments/member-outcomes.js'
 
 /** Bucket edges (upper bounds, exclusive) of each coarsened covariate. */
 export const MATCHING_BUCKETS = {

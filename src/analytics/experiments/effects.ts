@@ -6,14 +6,14 @@
  * @module
  */
 import { NotFoundError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import {
   campaignPoolUnits,
   campaignUnits,
   listCampaignRows,
   type CampaignListing,
-} from '../../engine/experiments/experiment-units.js'
-import { memberOutcomes, type OutcomeWindows } from '../../engine/experiments/member-outcomes.js'
+} from '../../duckdb/experiments/experiment-units.js'
+import { memberOutcomes, type OutcomeWindows } from '../../duckdb/experiments/member-outcomes.js'
 import { stratifiedDifference, type StratifiedEffect } from '../../models/stats/stratified.js'
 import { covariateBalance, matchingStrata, type Balance } from './effects-matching.js'
 import { resolveWindows } from './experiments.js'

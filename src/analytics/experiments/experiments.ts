@@ -10,14 +10,14 @@ import {
   experimentUnits,
   listExperimentRows,
   type ExperimentListing,
-} from '../../engine/experiments/experiment-units.js'
-import { memberOutcomes, type OutcomeWindows } from '../../engine/experiments/member-outcomes.js'
+} from '../../duckdb/experiments/experiment-units.js'
+import { memberOutcomes, type OutcomeWindows } from '../../duckdb/experiments/member-outcomes.js'
 import {
   activeMemberUnits,
   lastActivity,
   newMemberUnits,
-} from '../../engine/experiments/planning-units.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+} from '../../duckdb/experiments/planning-units.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { cupedAdjust } from '../../models/stats/cuped.js'
 import { ratioSummary } from '../../models/stats/delta-method.js'
 import {

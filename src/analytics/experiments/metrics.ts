@@ -4,7 +4,7 @@
  * or delta method), CUPED with the pre-period value, and Holm's correction across variants.
  * @module
  */
-import type { MemberOutcomes, OutcomeColumn } from '../../engine/experiments/member-outcomes.js'
+import type { MemberOutcomes, OutcomeColumn } from '../../duckdb/experiments/member-outcomes.js'
 import { cupedAdjust } from '../../models/stats/cuped.js'
 import { ratioDifference, ratioSummary } from '../../models/stats/delta-method.js'
 import { studentTQuantile } from '../../models/stats/distributions.js'

@@ -1,19 +1,19 @@
 /**
  * Paid-membership renewals (续费) with the shifted-beta-geometric model (Fader & Hardie 2007, "How to
  * Project Customer Retention", J. Interactive Marketing 21(1)): survivors by renewal period per plan and
- * start cohort from SQL (engine/summaries/renewals.ts), the sBG fit per plan (pooled over every member's
+ * start cohort from SQL (duckdb/summaries/renewals.ts), the sBG fit per plan (pooled over every member's
  * observed renewal decisions) and per cohort, the projected retention curve, and the expected remaining
  * lifetime and residual value of the active subscribers. Definitions: docs/models.md.
  * @module
  */
 import { InputError, ModelFitError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import {
   renewalSurvivors,
   type ActiveSubscribers,
   type RenewalCohortGrain,
   type SurvivorGroup,
-} from '../../engine/summaries/renewals.js'
+} from '../../duckdb/summaries/renewals.js'
 import { assertInteriorMinimum, minimizeFromStarts, type Objective } from '../../models/optimize.js'
 import {
   sbgExpectedResidualLifetime,

@@ -6,7 +6,7 @@
  */
 import { syncedTierNames, type TierName } from './sync.js'
 import { sql } from '../../engine/sql/fragment.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import type { Database } from '../../store/database.js'
 import { loyaltyMetrics, type LoyaltyMetrics } from './metrics.js'
 import { ensureLoyaltyTables } from './sync.js'

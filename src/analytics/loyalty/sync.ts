@@ -19,7 +19,7 @@
  * @module
  */
 import { join, sql } from '../../engine/sql/fragment.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { tableExists } from '../../engine/drivers/driver.js'
 import {
   rowsWrittenBetween,

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import { ConfigError } from '../../core/errors.js'
-import type { ChurnFeatureTable } from '../../engine/summaries/churn-features.js'
+import type { ChurnFeatureTable } from '../../duckdb/summaries/churn-features.js'
 
 /** Thresholds of the early-warning rules; every key optional in the file, defaults below. */
 export const earlyWarningConfigSchema = z

@@ -9,7 +9,7 @@
  * with `memberlens ingest members` as the same members.
  * @module
  */
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import type { IdentityType } from '../../core/schema.js'
 import { pickIdentity } from '../../engine/segments/segment-export.js'
 import { join, sql } from '../../engine/sql/fragment.js'

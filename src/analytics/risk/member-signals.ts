@@ -3,7 +3,7 @@
  * @module
  */
 import { tableExists } from '../../engine/drivers/driver.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import {
   DEFAULT_LIFECYCLE_CONFIG,
   type LifecycleConfig,

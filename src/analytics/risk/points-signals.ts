@@ -6,7 +6,7 @@
  * @module
  */
 import { tableExists } from '../../engine/drivers/driver.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql } from '../../engine/sql/fragment.js'
 import { addDays, startOfDayIn, utcTimestampText } from '../../core/time-zone.js'
 

@@ -10,9 +10,9 @@
  */
 import type { Clock } from '../../core/clock.js'
 import { InputError, NotFoundError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql } from '../../engine/sql/fragment.js'
-import { churnFeatures, type ChurnFeatureTable } from '../../engine/summaries/churn-features.js'
+import { churnFeatures, type ChurnFeatureTable } from '../../duckdb/summaries/churn-features.js'
 import { lastPurchaseDay, repeatBuyingSummaries } from '../../engine/summaries/repeat-buying.js'
 import { fitBgNbd, probabilityAliveMany, type BgNbdParams } from '../../models/bg-nbd.js'
 import {
@@ -395,28 +395,23 @@ export async function scoreRisk(
     null,
   )
   await driver.transaction(async () => {
-    const appender = await driver.connection.createAppender('risk_scores')
-    try {
-      for (const s of out) {
-        appender.appendVarchar(runId)
-        appender.appendBigInt(BigInt(s.memberId))
-        appender.appendDouble(s.score)
-        appender.appendVarchar(s.reasons.join(','))
-        appender.appendVarchar(s.signals.join(','))
-        appender.appendVarchar(s.churnClass)
-        appender.appendVarchar(s.playbook)
-        if (Number.isFinite(s.pAlive)) appender.appendDouble(s.pAlive)
-        else appender.appendNull()
-        appender.appendDouble(s.historicalValue)
-        if (Object.keys(s.signalDetails).length > 0)
-          appender.appendVarchar(JSON.stringify(s.signalDetails))
-        else appender.appendNull()
-        appender.endRow()
-      }
-      appender.flushSync()
-    } finally {
-      appender.closeSync()
-    }
+    await driver.append('risk_scores', [
+      { type: 'varchar', values: out.map(() => runId) },
+      { type: 'bigint', values: out.map((s) => s.memberId) },
+      { type: 'double', values: out.map((s) => s.score) },
+      { type: 'varchar', values: out.map((s) => s.reasons.join(',')) },
+      { type: 'varchar', values: out.map((s) => s.signals.join(',')) },
+      { type: 'varchar', values: out.map((s) => s.churnClass) },
+      { type: 'varchar', values: out.map((s) => s.playbook) },
+      { type: 'double', values: out.map((s) => s.pAlive) },
+      { type: 'double', values: out.map((s) => s.historicalValue) },
+      {
+        type: 'varchar',
+        values: out.map((s) =>
+          Object.keys(s.signalDetails).length > 0 ? JSON.stringify(s.signalDetails) : null,
+        ),
+      },
+    ])
   })
   return { runId, modelRunId: run.runId, asOf, scores: out }
 }

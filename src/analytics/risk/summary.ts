@@ -4,7 +4,7 @@
  * raised, and the distribution of scores.
  * @module
  */
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql } from '../../engine/sql/fragment.js'
 import { getRun, latestRunId } from '../clv/store.js'
 

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Clock } from '../../core/clock.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql } from '../../engine/sql/fragment.js'
 import { analyseText, type TopicConfig } from './text.js'
 import { DEFAULT_TOPICS } from './lexicon.js'
@@ -60,27 +60,23 @@ export async function labelFeedback(
     for (;;) {
       const rows = await driver.all<{ feedbackId: string; text: string; textHash: string }>(todo)
       if (rows.length === 0) break
-      const appender = await driver.connection.createAppender('feedback_sentiment')
-      try {
-        for (const r of rows) {
-          let a = cache.get(r.text)
-          if (!a) {
-            a = analyseText(r.text, topics)
-            cache.set(r.text, a)
-          }
-          appender.appendVarchar(r.feedbackId)
-          appender.appendVarchar(r.textHash)
-          appender.appendVarchar(a.language)
-          appender.appendVarchar(a.sentiment)
-          appender.appendDouble(a.score)
-          appender.appendVarchar(a.topics.join(','))
-          appender.appendVarchar(labelledAt)
-          appender.endRow()
+      const analysed = rows.map((r) => {
+        let a = cache.get(r.text)
+        if (!a) {
+          a = analyseText(r.text, topics)
+          cache.set(r.text, a)
         }
-        appender.flushSync()
-      } finally {
-        appender.closeSync()
-      }
+        return a
+      })
+      await driver.append('feedback_sentiment', [
+        { type: 'varchar', values: rows.map((r) => r.feedbackId) },
+        { type: 'varchar', values: rows.map((r) => r.textHash) },
+        { type: 'varchar', values: analysed.map((a) => a.language) },
+        { type: 'varchar', values: analysed.map((a) => a.sentiment) },
+        { type: 'double', values: analysed.map((a) => a.score) },
+        { type: 'varchar', values: analysed.map((a) => a.topics.join(',')) },
+        { type: 'varchar', values: rows.map(() => labelledAt) },
+      ])
       labelled += rows.length
       if (rows.length < PAGE) break
     }

@@ -5,8 +5,8 @@
  * members without one; sentiment and topics of free text (zh + en); and members at risk from what they said.
  * @module
  */
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
-import { memberOutcomes } from '../../engine/experiments/member-outcomes.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
+import { memberOutcomes } from '../../duckdb/experiments/member-outcomes.js'
 import {
   answerCounts,
   complaintUnits,
@@ -17,7 +17,7 @@ import {
   type DateRange,
   type VoiceDimension,
   type VoiceGrain,
-} from '../../engine/voice/feedback-queries.js'
+} from '../../duckdb/voice/feedback-queries.js'
 import { studentTQuantile } from '../../models/stats/distributions.js'
 import { netPromoterScore, type NpsResult } from '../../models/stats/nps.js'
 import { wilsonInterval } from '../../models/stats/proportions.js'

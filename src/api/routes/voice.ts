@@ -6,7 +6,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { InputError } from '../../core/errors.js'
 import { voiceSummary } from '../../analytics/voice/voice.js'
-import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
+import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../duckdb/voice/feedback-queries.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'

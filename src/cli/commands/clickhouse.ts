@@ -1,6 +1,6 @@
 /**
  * `memberlens clickhouse schema|load`: the ClickHouse tables, and copying a memberlens DuckDB database into
- * ClickHouse (see src/engine/clickhouse/load.ts for why ingest stays on DuckDB).
+ * ClickHouse (see src/duckdb/clickhouse-copy.ts for why ingest stays on DuckDB).
  * @module
  */
 import type { Command } from 'commander'
@@ -10,14 +10,14 @@ import {
   copyLoyaltyTables,
   copyToClickHouse,
   ensureClickHouseSchema,
-} from '../../engine/clickhouse/load.js'
+} from '../../duckdb/clickhouse-copy.js'
 import { buildClickHouseTable, buildClusterTables } from '../../engine/clickhouse/schema.js'
 import { clickhouseDialect, clickhouseLegacyDialect } from '../../engine/dialects/clickhouse.js'
 import { ClickHouseDriver } from '../../engine/drivers/clickhouse-driver.js'
-import { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
-import { resolveEngineConfig } from '../../engine/drivers/open-driver.js'
+import { DuckDbDriver } from '../../duckdb/driver.js'
+import { tableRowCount } from '../../engine/drivers/driver.js'
+import { resolveEngineConfig } from '../../store/open-engine.js'
 import { compile } from '../../engine/sql/compile.js'
-import { ident, sql } from '../../engine/sql/fragment.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
@@ -105,10 +105,7 @@ export function registerClickHouseCommands(program: Command): void {
           await ensureClickHouseSchema(target)
           const totals = new Map<string, number>()
           for (const name of TABLE_NAMES) {
-            const r = await source.first<{ n: bigint }>(
-              sql`SELECT count(*) AS n FROM ${ident(name)}`,
-            )
-            totals.set(name, Number(r?.n ?? 0))
+            totals.set(name, await tableRowCount(source, name))
           }
           let current = ''
           const copied = await copyToClickHouse(source, target, {

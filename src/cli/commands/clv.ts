@@ -18,9 +18,13 @@ import {
   type MemberScore,
 } from '../../analytics/clv/clv.js'
 import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv/models.js'
-import { fitRenewals, type PlanRenewals, type RenewalsReport } from '../../analytics/lifetime/renewals.js'
+import {
+  fitRenewals,
+  type PlanRenewals,
+  type RenewalsReport,
+} from '../../analytics/lifetime/renewals.js'
 import { systemClock } from '../../core/clock.js'
-import { RENEWAL_COHORT_GRAINS, type RenewalCohortGrain } from '../../engine/summaries/renewals.js'
+import { RENEWAL_COHORT_GRAINS, type RenewalCohortGrain } from '../../duckdb/summaries/renewals.js'
 import {
   SUMMARY_ORIGINS,
   TIME_UNITS,

@@ -11,7 +11,7 @@ import { fixedClock, systemClock, type Clock } from '../../core/clock.js'
 import { addDays, startOfDayIn } from '../../core/time-zone.js'
 import { ConfigError } from '../../core/errors.js'
 import type { IngestTable } from '../../core/schema.js'
-import { sql } from '../../engine/sql/fragment.js'
+import { demoDatabaseState, markDemoDatabase } from '../../store/meta.js'
 import { getOverview } from '../../engine/metrics/overview.js'
 import { DEFAULT_TREE, evaluateTree } from '../../engine/metrics/tree.js'
 import { findDefaultAsOf } from '../../engine/lifecycle/default-as-of.js'
@@ -88,9 +88,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   const db = await openDatabase(flags.db)
   const reports: IngestReport[] = []
   try {
-    await db.driver.execute(
-      sql`INSERT INTO memberlens_meta VALUES ('demo', 'true') ON CONFLICT DO UPDATE SET value = 'true'`,
-    )
+    await markDemoDatabase(db.driver)
     const files = sim.files as Record<string, string>
     const total = DEMO_LOAD_ORDER.reduce((s, t) => s + (sim.rows[t] ?? 0), 0)
     progress.phase('loading tables', total)
@@ -202,13 +200,7 @@ async function serveDashboard(flags: DemoFlags): Promise<void> {
 async function prepareDemoDatabase(path: string): Promise<void> {
   if (!existsSync(path)) return
   const db = await openDatabase(path)
-  const state = await db.driver
-    .first<{ demo: string | null; loads: bigint }>(
-      sql`SELECT (SELECT value FROM memberlens_meta WHERE key = 'demo') AS demo, (SELECT count(*) FROM loads) AS loads`,
-    )
-    .finally(() => db.close())
-  const isDemo = state?.demo === 'true'
-  const empty = Number(state?.loads ?? 0) === 0
+  const { isDemo, empty } = await demoDatabaseState(db.driver).finally(() => db.close())
   if (!isDemo && !empty) {
     throw new ConfigError(
       `${path} holds data that the demo did not create; pass --db to build the demo elsewhere`,

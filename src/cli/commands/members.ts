@@ -3,7 +3,7 @@ import {
   getMemberProfile,
   listMerges,
   listSharedIdentities,
-} from '../../engine/members/member-profile.js'
+} from '../../duckdb/members/member-profile.js'
 import type { Database } from '../../store/database.js'
 import { fmt, keyValues, printJson, table } from '../output.js'
 

@@ -32,7 +32,7 @@ import {
 import { runClv, type ClvDistribution } from '../../analytics/clv/clv.js'
 import { systemClock, type Clock } from '../../core/clock.js'
 import { MemberlensError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { CHURN_CLASS_NAMES } from '../messages.js'

@@ -9,14 +9,13 @@ import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
-import { sql } from '../../engine/sql/fragment.js'
 import {
   EXPORT_FORMATS,
   formatExport,
   getSegmentExportRows,
   type ExportFormat,
 } from '../../engine/segments/segment-export.js'
-import { buildSegmentMembersQuery } from '../../engine/segments/segment-members.js'
+import { countSegmentMembers } from '../../engine/segments/segment-summary.js'
 import { segmentFilterSchema } from '../../engine/segments/segment-schema.js'
 import {
   deleteSegment,
@@ -174,10 +173,7 @@ Examples:
         const s = await withDb(flags.db, (db) => getSegment(db.driver, name), false)
         await withEngine(flags, async (driver) => {
           const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
-          const row = await driver.first<{ n: bigint }>(
-            sql`SELECT count(*) AS n FROM (${buildSegmentMembersQuery(driver.dialect, s.definition.filter, at.instant)}) AS members`,
-          )
-          const members = Number(row?.n ?? 0)
+          const members = await countSegmentMembers(driver, s.definition.filter, at.instant)
           if (flags.json) return printJson({ ...s, asOf: at.local, timeZone: at.zone, members })
           process.stdout.write(
             `${pc.bold(s.definition.name)}${s.definition.description ? ` — ${s.definition.description}` : ''}\n`,

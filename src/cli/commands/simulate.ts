@@ -1,8 +1,7 @@
 import { rm } from 'node:fs/promises'
 import pc from 'picocolors'
 import { simulate } from '../../simulate/simulate.js'
-import { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
-import { sql } from '../../engine/sql/fragment.js'
+import { csvFilesToParquet } from '../../duckdb/parquet.js'
 import { fmt, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
 import type { IngestTable } from '../../core/schema.js'
@@ -35,18 +34,15 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
   progress.stop()
   const files: Record<string, string> = { ...(result.files as Record<string, string>) }
   if (flags.format === 'parquet') {
-    const driver = await DuckDbDriver.open({ path: ':memory:' })
-    try {
-      for (const [t, csv] of Object.entries(files)) {
-        const parquet = csv.replace(/\.csv$/, '.parquet')
-        await driver.execute(
-          sql`COPY (SELECT * FROM read_csv(${csv}, header = true, all_varchar = true)) TO ${parquet} (FORMAT parquet)`,
-        )
-        await rm(csv)
-        files[t] = parquet
-      }
-    } finally {
-      await driver.close()
+    const pairs = Object.entries(files).map(([t, csv]) => ({
+      t,
+      csv,
+      parquet: csv.replace(/\.csv$/, '.parquet'),
+    }))
+    await csvFilesToParquet(pairs)
+    for (const { t, csv, parquet } of pairs) {
+      await rm(csv)
+      files[t] = parquet
     }
   }
   const seconds = (performance.now() - started) / 1000

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments/metrics.js'
-import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
+import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../duckdb/voice/feedback-queries.js'
 import { FEEDBACK_KINDS } from '../../core/schema.js'
 import { langFlag } from '../lang.js'
 

@@ -1,6 +1,6 @@
 import type { CompiledQuery } from '../compiled-query.js'
 import type { SqlDialect } from '../dialects/dialect.js'
-import { sql, type Fragment } from '../sql/fragment.js'
+import { ident, sql, type Fragment } from '../sql/fragment.js'
 
 /** A row as returned to TypeScript: snake_case columns become camelCase keys; numbers, bigints, strings. */
 export type Row = Record<string, unknown>
@@ -32,6 +32,14 @@ export interface Driver {
    */
   cancel(): void
   close(): Promise<void>
+  /**
+   * Reads numeric columns of a result into typed arrays without row objects, for engines that can (DuckDB);
+   * `engine/summaries/columns.ts` falls back to rows where a driver has no such method.
+   */
+  readFloat64Columns?<K extends string>(
+    query: Fragment | CompiledQuery,
+    names: readonly K[],
+  ): Promise<Record<K, Float64Array>>
 }
 
 /**
@@ -43,4 +51,12 @@ export async function tableExists(driver: Driver, name: string): Promise<boolean
     sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = ${name}`,
   )
   return row !== undefined
+}
+
+/** The number of rows of a table (its name is validated as an identifier). */
+export async function tableRowCount(driver: Driver, name: string): Promise<number> {
+  const row = await driver.first<{ n: bigint | number }>(
+    sql`SELECT count(*) AS n FROM ${ident(name)}`,
+  )
+  return Number(row?.n ?? 0)
 }

@@ -52,3 +52,15 @@ export async function getSegmentSize(
     revenue: row?.revenue ?? 0,
   }
 }
+
+/** How many members a segment holds at an instant. */
+export async function countSegmentMembers(
+  driver: Driver,
+  filter: SegmentFilter,
+  asOf: string,
+): Promise<number> {
+  const row = await driver.first<{ n: bigint }>(
+    sql`SELECT count(*) AS n FROM (${buildSegmentMembersQuery(driver.dialect, filter, asOf)}) AS members`,
+  )
+  return Number(row?.n ?? 0)
+}

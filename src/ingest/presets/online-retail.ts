@@ -5,7 +5,7 @@
  */
 import { dropStagingTables, stageFile } from '../source.js'
 import { InputError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql } from '../../engine/sql/fragment.js'
 import type { IngestReport } from '../ingest.js'
 import { rollback } from '../rollback.js'

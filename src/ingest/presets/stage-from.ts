@@ -1,4 +1,4 @@
-import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql, type Fragment } from '../../engine/sql/fragment.js'
 import type { IngestTable } from '../../core/schema.js'
 import { ingestStaged, type IngestOptions, type IngestReport } from '../ingest.js'

@@ -8,13 +8,15 @@ import {
   DuckDBDecimalValue,
   type DuckDBValue,
 } from '@duckdb/node-api'
-import { NotFoundError, QueryError } from '../../core/errors.js'
+import { NotFoundError, QueryError } from '../core/errors.js'
+import { appendColumns, type AppendColumn, type AppendOptions } from './appender.js'
+import { readFloat64Columns } from './columns.js'
 import { retryWhileLocked, type LockWaitPolicy } from './lock-wait.js'
-import type { CompiledQuery, SqlValue } from '../compiled-query.js'
-import { duckdbDialect } from '../dialects/duckdb.js'
-import { compile } from '../sql/compile.js'
-import type { Fragment } from '../sql/fragment.js'
-import type { Driver, QueryProgress, Row } from './driver.js'
+import type { CompiledQuery, SqlValue } from '../engine/compiled-query.js'
+import { duckdbDialect } from '../engine/dialects/duckdb.js'
+import { compile } from '../engine/sql/compile.js'
+import type { Fragment } from '../engine/sql/fragment.js'
+import type { Driver, QueryProgress, Row } from '../engine/drivers/driver.js'
 
 export interface DuckDbOptions {
   /** Database file, or ':memory:'. */
@@ -270,6 +272,35 @@ export class DuckDbDriver implements Driver {
       return reader.getColumns()[index]?.map(toJs) ?? []
     } catch (cause) {
       throw new QueryError(q.sql, q.parameters, cause)
+    } finally {
+      release()
+    }
+  }
+
+  async readFloat64Columns<K extends string>(
+    query: Fragment | CompiledQuery,
+    names: readonly K[],
+  ): Promise<Record<K, Float64Array>> {
+    const q = toCompiled(query)
+    const release = await this.hold()
+    try {
+      return await readFloat64Columns(this.connection, q, names)
+    } catch (cause) {
+      throw new QueryError(q.sql, q.parameters, cause)
+    } finally {
+      release()
+    }
+  }
+
+  /** Appends columns of values to a table with DuckDB's Appender (see `appender.ts`); returns the row count. */
+  async append(
+    table: string,
+    columns: readonly AppendColumn[],
+    options: AppendOptions = {},
+  ): Promise<number> {
+    const release = await this.hold()
+    try {
+      return await appendColumns(this.connection, table, columns, options)
     } finally {
       release()
     }

@@ -5,10 +5,14 @@
  */
 import { NotFoundError } from '../../core/errors.js'
 import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
-import type { Driver } from '../drivers/driver.js'
+import type { Driver } from '../../engine/drivers/driver.js'
 import { phoneReader } from '../../core/phone.js'
-import { join, sql, type Fragment } from '../sql/fragment.js'
-import { identityValid, normalizeIdentity, type IdentityContext } from '../sql/identity.js'
+import { join, sql, type Fragment } from '../../engine/sql/fragment.js'
+import {
+  identityValid,
+  normalizeIdentity,
+  type IdentityContext,
+} from '../../engine/sql/identity.js'
 
 export interface MemberProfile {
   readonly member: Record<string, unknown>

@@ -8,8 +8,8 @@
  * @module
  */
 import { InputError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import type { DuckDbDriver } from '../driver.js'
+import { ident, join, sql, unsafeRaw, type Fragment } from '../../engine/sql/fragment.js'
 
 export const VOICE_GRAINS = ['week', 'month', 'quarter', 'year'] as const
 export type VoiceGrain = (typeof VOICE_GRAINS)[number]

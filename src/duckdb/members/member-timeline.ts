@@ -4,8 +4,8 @@
  * first. Feedback texts are left out (they may hold personal data); identities are in the profile.
  * @module
  */
-import { tableExists, type Driver } from '../drivers/driver.js'
-import { sql } from '../sql/fragment.js'
+import { tableExists, type Driver } from '../../engine/drivers/driver.js'
+import { sql } from '../../engine/sql/fragment.js'
 
 export interface TimelineItem {
   /** UTC instant, ISO 8601. */

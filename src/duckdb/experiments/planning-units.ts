@@ -3,8 +3,8 @@
  * members active before a reference time (t0 = that time). Columns (member_id, arm_name, t0).
  * @module
  */
-import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { sql, type Fragment } from '../sql/fragment.js'
+import type { DuckDbDriver } from '../driver.js'
+import { sql, type Fragment } from '../../engine/sql/fragment.js'
 
 /** The last order or event in the data (ISO), or null for an empty database. */
 export async function lastActivity(driver: DuckDbDriver): Promise<string | null> {

@@ -9,9 +9,9 @@
  * @module
  */
 import { InputError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { sql, type Fragment } from '../sql/fragment.js'
-import { fetchFloat64Columns } from '../summaries/columns.js'
+import type { DuckDbDriver } from '../driver.js'
+import { sql, type Fragment } from '../../engine/sql/fragment.js'
+import { fetchFloat64Columns } from '../../engine/summaries/columns.js'
 
 /** Window lengths in days. */
 export interface OutcomeWindows {

@@ -9,7 +9,7 @@
  * to the shared handle it opens on demand (see `DuckDbDriver.shared`).
  * @module
  */
-import { MemberlensError } from '../../core/errors.js'
+import { MemberlensError } from '../core/errors.js'
 
 /** How long to wait for a database file that another process holds. */
 export interface LockWaitPolicy {

@@ -3,8 +3,8 @@
  * as a fragment with the columns (member_id, arm_name, t0) that {@link memberOutcomes} reads.
  * @module
  */
-import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { sql, type Fragment } from '../sql/fragment.js'
+import type { DuckDbDriver } from '../driver.js'
+import { sql, type Fragment } from '../../engine/sql/fragment.js'
 
 /** Members of one experiment: arm = variant, t0 = assigned_at. */
 export function experimentUnits(experimentId: string): Fragment {

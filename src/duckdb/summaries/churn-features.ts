@@ -10,10 +10,10 @@
  * review is a `review` scored ≤ 2. Population: members with a purchase on or before the cutoff.
  * @module
  */
-import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { sql } from '../sql/fragment.js'
-import { fetchFloat64Columns } from './columns.js'
-import { parseDay } from './repeat-buying.js'
+import type { DuckDbDriver } from '../driver.js'
+import { sql } from '../../engine/sql/fragment.js'
+import { fetchFloat64Columns } from '../../engine/summaries/columns.js'
+import { parseDay } from '../../engine/summaries/repeat-buying.js'
 
 export const CHURN_FEATURE_COLUMNS = [
   'member_id',

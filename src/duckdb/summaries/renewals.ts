@@ -18,10 +18,10 @@
  * @module
  */
 import { InputError } from '../../core/errors.js'
-import type { SqlDialect } from '../dialects/dialect.js'
-import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { sql, type Fragment } from '../sql/fragment.js'
-import { parseDay } from './repeat-buying.js'
+import type { SqlDialect } from '../../engine/dialects/dialect.js'
+import type { DuckDbDriver } from '../driver.js'
+import { sql, type Fragment } from '../../engine/sql/fragment.js'
+import { parseDay } from '../../engine/summaries/repeat-buying.js'
 
 /** Grain of the start cohorts. */
 export type RenewalCohortGrain = 'month' | 'quarter' | 'year'

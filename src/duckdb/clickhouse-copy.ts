@@ -20,19 +20,19 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
 import type { ClickHouseSettings } from '@clickhouse/client'
-import { ConfigError } from '../../core/errors.js'
+import { ConfigError } from '../core/errors.js'
 import {
   TABLES,
   TABLE_NAMES,
   type FieldDef,
   type FieldType,
   type TableName,
-} from '../../core/schema.js'
-import type { ClickHouseDriver } from '../drivers/clickhouse-driver.js'
-import type { DuckDbDriver } from '../drivers/duckdb-driver.js'
-import { compile } from '../sql/compile.js'
-import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
-import { buildClickHouseTable, type TableShape } from './schema.js'
+} from '../core/schema.js'
+import type { ClickHouseDriver } from '../engine/drivers/clickhouse-driver.js'
+import type { DuckDbDriver } from './driver.js'
+import { compile } from '../engine/sql/compile.js'
+import { ident, join, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
+import { buildClickHouseTable, type TableShape } from '../engine/clickhouse/schema.js'
 
 export interface CopyOptions {
   readonly tables?: readonly TableName[]

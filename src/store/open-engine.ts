@@ -16,8 +16,8 @@
  * @module
  */
 import { z } from 'zod'
-import { ConfigError } from '../../core/errors.js'
-import type { Driver } from './driver.js'
+import { ConfigError } from '../core/errors.js'
+import type { Driver } from '../engine/drivers/driver.js'
 
 export const ENGINES = ['duckdb', 'clickhouse'] as const
 export type Engine = (typeof ENGINES)[number]
@@ -81,11 +81,11 @@ export function resolveEngineConfig(
 export async function openDriver(config: EngineConfig): Promise<Driver> {
   switch (config.engine) {
     case 'duckdb': {
-      const { DuckDbDriver } = await import('./duckdb-driver.js')
+      const { DuckDbDriver } = await import('../duckdb/driver.js')
       return DuckDbDriver.open({ path: config.db, readOnly: true })
     }
     case 'clickhouse': {
-      const { ClickHouseDriver } = await import('./clickhouse-driver.js')
+      const { ClickHouseDriver } = await import('../engine/drivers/clickhouse-driver.js')
       return ClickHouseDriver.open({
         url: config.url,
         username: config.username,

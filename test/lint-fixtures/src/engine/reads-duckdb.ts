@@ -1,0 +1,3 @@
+import { driver } from '../duckdb/driver.js' // expect-lint: import-x/no-restricted-paths
+
+export const portable = driver
