@@ -15,7 +15,7 @@ import { AuditLog } from '../store/audit-log.js'
 import { auditWrites } from './audit-writes.js'
 import { authenticate } from './authenticate.js'
 import { createContext, type ApiEnv } from './context.js'
-import { apiError, handleError, invalidRequest } from './error-handler.js'
+import { apiError, handleError, invalidRequest, logToStderr } from './error-handler.js'
 import type { KeyStore } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
 import { API_INFO } from './openapi.js'
@@ -49,10 +49,7 @@ export interface ApiOptions {
 export { maskIdentity } from './masking.js'
 
 export function createApp(options: ApiOptions) {
-  const log =
-    options.log ??
-    ((e: unknown) =>
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`))
+  const log = options.log ?? logToStderr
   const { perSecond, burst } = options.rate ?? { perSecond: 20, burst: 40 }
   const limiter = new RateLimiter(perSecond, burst, () => options.clock.now().getTime())
   const audit = options.audit ?? new AuditLog(':memory:', options.clock)
@@ -72,7 +69,7 @@ export function createApp(options: ApiOptions) {
     maxSize: 10 * 1024 * 1024,
     onError: (c) => apiError(c, 'TOO_LARGE', 'request body over 10 MB'),
   })
-  app.use('/api/*', tooLarge, authenticate(options.keys, limiter))
+  app.use('/api/*', tooLarge, authenticate(options.keys, limiter), ctx.session)
   // Every write under /api, whichever module serves it, is recorded with its key (audit-writes.ts).
   app.use('/api/*', auditWrites(audit, log))
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {

@@ -4,7 +4,9 @@
  * builds the context once; each module in `routes/` turns it into a router.
  * @module
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
 import type { AlertService } from '../alerts/alert-service.js'
 import type { Clock } from '../core/clock.js'
 import { NotFoundError } from '../core/errors.js'
@@ -23,7 +25,13 @@ export type ApiEnv = { Variables: { key: KeyRecord } }
 export type ApiRouter = OpenAPIHono<ApiEnv>
 
 export interface ApiContext {
+  /**
+   * The member database as the request being served sees it: its own connection (see {@link session}), so
+   * that cancelling its query stops nothing else. Outside a request, the server's driver.
+   */
   readonly driver: DuckDbDriver
+  /** The middleware that gives each /api request its own database session, closed when the request ends. */
+  readonly session: MiddlewareHandler<ApiEnv>
   readonly clock: Clock
   readonly keys: KeyStore
   /** The loyalty ledger, when the server was started with one (else the loyalty writes answer 503). */
@@ -69,26 +77,38 @@ export interface ContextOptions {
 
 /** The context the route modules share. */
 export function createContext(o: ContextOptions): ApiContext {
-  const { driver } = o
+  const sessions = new AsyncLocalStorage<DuckDbDriver>()
+  const current = (): DuckDbDriver => sessions.getStore() ?? o.driver
   return {
-    driver,
+    get driver() {
+      return current()
+    },
+    session: async (_c, next) => {
+      const session = o.driver.session()
+      try {
+        await sessions.run(session, next)
+      } finally {
+        await session.close()
+      }
+    },
     clock: o.clock,
     keys: o.keys,
     ledger: o.ledger,
     audit: o.audit,
     alerts: o.alerts,
     tree: o.tree,
-    cache: new DataCache(driver),
+    cache: new DataCache(current),
     maxRows: o.maxRows,
     writeLock: serialLock(),
     log: o.log,
     currency: o.currency ?? 'CNY',
     timezone: o.timezone ?? 'UTC',
     timed: async <T>(fn: () => Promise<T>): Promise<T> => {
+      const driver = current()
       let timedOut = false
       const timer = setTimeout(() => {
         timedOut = true
-        driver.connection.interrupt()
+        driver.cancel()
       }, o.queryTimeoutMs)
       try {
         return await fn()
@@ -102,7 +122,7 @@ export function createContext(o: ContextOptions): ApiContext {
     },
     asOf: async (asOf) => {
       if (asOf !== undefined) return asOf
-      const latest = await findDefaultAsOf(driver)
+      const latest = await findDefaultAsOf(current())
       if (latest === undefined) throw new NotFoundError('the database holds no orders or events')
       return latest
     },

@@ -13,13 +13,14 @@ export class DataCache {
   private readonly entries = new Map<string, { version: string; value: Promise<unknown> }>()
 
   constructor(
-    private readonly driver: Driver,
+    /** The database, or a function giving the one to read now (the API's: the current request's session). */
+    private readonly driver: Driver | (() => Driver),
     private readonly maxEntries = 256,
   ) {}
 
   /** The data version: changes whenever data the cached answers read may have changed. */
   version(): Promise<string> {
-    return dataVersion(this.driver)
+    return dataVersion(typeof this.driver === 'function' ? this.driver() : this.driver)
   }
 
   /** The cached answer for `key` at the current data version, computing it when there is none. */

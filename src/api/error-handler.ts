@@ -121,6 +121,11 @@ export function invalidRequest<E extends Env>(
 }
 
 /** The app's error handler. */
+/** The API's default report of a server-side failure: its stack on standard error. */
+export function logToStderr(e: unknown): void {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+}
+
 export function handleError(thrown: unknown, c: Context, log: (e: unknown) => void): Response {
   if (thrown instanceof ApiError) return apiError(c, thrown.code, thrown.message, thrown.details)
   const error = inTermsOf(thrown, API_FIELD_NAMES)

@@ -93,13 +93,18 @@ async function openHandle(options: DuckDbOptions, lockWait?: LockWaitPolicy): Pr
     },
     lockWait,
   )
+  return { instance, connection: await connect(instance) }
+}
+
+/** A new connection to an open database, with the session settings every connection runs with. */
+async function connect(instance: DuckDBInstance): Promise<DuckDBConnection> {
   const connection = await instance.connect()
   // Timestamps are stored as UTC; pin the session zone so nothing depends on the machine's zone.
   await connection.run(`SET TimeZone = 'UTC'`)
   // Progress of long queries is read by the CLI's progress bars; DuckDB tracks it only when asked to.
   await connection.run('SET enable_progress_bar = true')
   await connection.run('SET enable_progress_bar_print = false')
-  return { instance, connection }
+  return connection
 }
 
 function closeHandle(handle: Handle): void {
@@ -123,12 +128,27 @@ export class DuckDbDriver implements Driver {
   private idleTimer: NodeJS.Timeout | undefined
   private closed = false
 
+  /** For a session: the database it opened a connection on, and the release of that database's hold. */
+  private parentRelease: (() => void) | undefined
+
   private constructor(
     private readonly options: DuckDbOptions,
     handle: Handle | undefined,
     private readonly sharing?: SharedDuckDbOptions,
+    private readonly parent?: DuckDbDriver,
   ) {
     this.handle = handle
+  }
+
+  /**
+   * A driver on a connection of its own to this database, opened on first use and closed by {@link close}.
+   * Its {@link cancel} interrupts only its own statements, so a server can give each request a session and
+   * stop one request's query without touching the others. While a session is open it keeps a shared
+   * database open.
+   */
+  session(): DuckDbDriver {
+    if (this.parent !== undefined) return this.parent.session()
+    return new DuckDbDriver(this.options, undefined, undefined, this)
   }
 
   /**
@@ -159,6 +179,16 @@ export class DuckDbDriver implements Driver {
    * transactions and appenders made between the two run on one connection. A no-op for an opened driver.
    */
   async hold(): Promise<() => void> {
+    if (this.parent !== undefined) {
+      if (this.closed) throw new Error(`this session of ${this.options.path} is closed`)
+      if (this.handle === undefined) {
+        this.opening ??= this.openSession().finally(() => {
+          this.opening = undefined
+        })
+        this.handle = await this.opening
+      }
+      return noop
+    }
     if (this.sharing === undefined) {
       if (this.handle === undefined) throw new Error(`${this.options.path} is closed`)
       return noop
@@ -185,6 +215,21 @@ export class DuckDbDriver implements Driver {
       if (released) return
       released = true
       this.release()
+    }
+  }
+
+  private async openSession(): Promise<Handle> {
+    const parent = this.parent as DuckDbDriver
+    const release = await parent.hold()
+    try {
+      const instance = parent.handle?.instance
+      if (instance === undefined) throw new Error(`${this.options.path} is closed`)
+      const connection = await connect(instance)
+      this.parentRelease = release
+      return { instance, connection }
+    } catch (error) {
+      release()
+      throw error
     }
   }
 
@@ -352,6 +397,16 @@ export class DuckDbDriver implements Driver {
   /** Closes the database; a shared driver cannot be used again afterwards. */
   async close(): Promise<void> {
     this.closed = true
+    if (this.parent !== undefined) {
+      const opening = this.opening
+      if (opening !== undefined) await opening.catch(() => undefined)
+      const handle = this.handle
+      this.handle = undefined
+      handle?.connection.closeSync()
+      this.parentRelease?.()
+      this.parentRelease = undefined
+      return
+    }
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
     this.idleTimer = undefined
     const handle = this.handle
