@@ -161,3 +161,12 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
       .join('  ')
   return [pc.bold(line(header)), ...rows.map(line)].join('\n')
 }
+
+/** Comma-separated values with a header; fields with commas or quotes are quoted (RFC 4180). */
+export function toCsv(header: readonly string[], rows: ReadonlyArray<readonly unknown[]>): string {
+  const cell = (v: unknown): string => {
+    const s = v === null || v === undefined ? '' : String(v)
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+  }
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n'
+}

@@ -13,11 +13,12 @@ import { AlertStore } from '../../alerts/alert-store.js'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
-import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { printJson, table } from '../output.js'
 import { defaultAlertsPath } from './serve.js'
 
+import { dbOption } from '../database.js'
 interface FileFlags {
   db: string
   alerts?: string
@@ -29,7 +30,7 @@ const storeOf = (f: FileFlags) => new AlertStore(f.alerts ?? defaultAlertsPath(f
 
 const common = (c: Command) =>
   c
-    .option('--db <file>', 'database file (locates the alerts file)', DEFAULT_DB_PATH)
+    .addOption(dbOption('database file (locates the alerts file)'))
     .option('--alerts <file>', 'alerts file (default: memberlens.alerts.json beside the database)')
     .addOption(langOption('headers'))
     .option('--json', 'machine-readable JSON', false)

@@ -10,11 +10,11 @@ import { INGEST_TABLES, isIngestTable, type IngestTable } from '../../core/schem
 import { ENCODINGS, SOURCE_FORMATS } from '../../ingest/source.js'
 import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
 import { PRESETS } from '../../ingest/presets/index.js'
-import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { langOption } from '../lang.js'
 import { ingestFlagsSchema } from '../validations/ingest.js'
 
+import { dbOption, withDatabase } from '../database.js'
 function positiveInt(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer')
@@ -48,21 +48,7 @@ function tableList(value: string): IngestTable[] {
   return names as IngestTable[]
 }
 
-const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
-
-async function withDb<T>(
-  path: string,
-  fn: (db: Database) => Promise<T>,
-  readOnly = false,
-): Promise<T> {
-  const db = await openDatabase(path, { readOnly })
-  try {
-    return await fn(db)
-  } finally {
-    await db.close()
-  }
-}
 
 /** Registers the data commands. */
 export function registerDataCommands(program: Command): void {
@@ -230,7 +216,7 @@ Examples:
         )
       }
       const { runIngest } = await import('./ingest.js')
-      await withDb(parsed.data.db, (db) => runIngest(db, target, files, parsed.data))
+      await withDatabase(parsed.data.db, 'write', (db) => runIngest(db, target, files, parsed.data))
     })
 
   const members = program.command('members').description('resolved members')
@@ -246,7 +232,7 @@ Examples:
     .addOption(jsonOption())
     .action(async (query: string, flags) => {
       const { runMembersShow } = await import('./members.js')
-      await withDb(flags.db, (db) => runMembersShow(db, query, flags), true)
+      await withDatabase(flags.db, 'read', (db) => runMembersShow(db, query, flags))
     })
   members
     .command('merges')
@@ -256,7 +242,7 @@ Examples:
     .addOption(jsonOption())
     .action(async (flags) => {
       const { runMembersMerges } = await import('./members.js')
-      await withDb(flags.db, (db) => runMembersMerges(db, flags), true)
+      await withDatabase(flags.db, 'read', (db) => runMembersMerges(db, flags))
     })
 
   addEngineOptions(program.command('overview'))

@@ -18,10 +18,10 @@ import { DuckDbDriver } from '../../duckdb/driver.js'
 import { tableRowCount } from '../../engine/drivers/driver.js'
 import { resolveEngineConfig } from '../../store/open-engine.js'
 import { compile } from '../../engine/sql/compile.js'
-import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 
+import { dbOption } from '../database.js'
 const flavorOption = () =>
   new Option(
     '--clickhouse-flavor <flavor>',
@@ -59,7 +59,7 @@ export function registerClickHouseCommands(program: Command): void {
     .description(
       'create the tables if needed and copy every table of a memberlens database (one file per table)',
     )
-    .option('--db <file>', 'memberlens DuckDB database', DEFAULT_DB_PATH)
+    .addOption(dbOption('memberlens DuckDB database'))
     .option('--url <url>', 'ClickHouse HTTP endpoint (or MEMBERLENS_CLICKHOUSE_URL)')
     .addOption(flavorOption())
     .addOption(

@@ -31,7 +31,6 @@ import {
   type SummaryOrigin,
   type TimeUnit,
 } from '../../engine/summaries/repeat-buying.js'
-import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
@@ -45,33 +44,11 @@ import {
   type ClvPredictFlags,
   type ClvReportFlags,
 } from '../validations/clv.js'
-
-/** Opens the database for one command and closes it afterwards. */
-export async function withDatabase<T>(
-  path: string,
-  fn: (db: Database) => Promise<T>,
-  readOnly = false,
-): Promise<T> {
-  const db = await openDatabase(path, { readOnly })
-  try {
-    return await fn(db)
-  } finally {
-    await db.close()
-  }
-}
-
-/** Comma-separated values with a header; fields with commas or quotes are quoted (RFC 4180). */
-export function toCsv(header: readonly string[], rows: ReadonlyArray<readonly unknown[]>): string {
-  const cell = (v: unknown): string => {
-    const s = v === null || v === undefined ? '' : String(v)
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-  }
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n'
-}
-
+import { dbOption, withDatabase } from '../database.js'
+import { toCsv } from '../output.js'
 function modelOptions(program: Command): Command {
   return program
-    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .addOption(dbOption())
     .option(
       '--calibration-end <date>',
       'last day of the calibration period (default: the last purchase day)',
@@ -136,7 +113,7 @@ Examples:
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvFitFlagsSchema, flags)
-      const report = await withDatabase(f.db, (db) =>
+      const report = await withDatabase(f.db, 'write', (db) =>
         runClv(db.driver, toClvOptions(f), systemClock),
       )
       if (f.json) printJson(report)
@@ -146,7 +123,7 @@ Examples:
   clv
     .command('predict')
     .description('list member scores of the latest CLV run (or --run), highest first')
-    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .addOption(dbOption())
     .option('--run <id>', 'run id (default: the latest clv run)')
     .option('--top <n>', 'members to list', '20')
     .option('--member <id>', 'one member’s score')
@@ -156,16 +133,13 @@ Examples:
     .option('--csv', 'CSV on stdout', false)
     .action(async (flags: unknown) => {
       const f = parseFlags(clvPredictFlagsSchema, flags)
-      const result = await withDatabase(
-        f.db,
-        (db) =>
-          listMemberScores(db.driver, {
-            ...(f.run === undefined ? {} : { runId: f.run }),
-            ...(f.member === undefined ? {} : { memberId: f.member }),
-            limit: f.top,
-            order: f.order,
-          }),
-        true,
+      const result = await withDatabase(f.db, 'read', (db) =>
+        listMemberScores(db.driver, {
+          ...(f.run === undefined ? {} : { runId: f.run }),
+          ...(f.member === undefined ? {} : { memberId: f.member }),
+          limit: f.top,
+          order: f.order,
+        }),
       )
       renderScores(result.runId, result.scores, f)
     })
@@ -203,7 +177,7 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
     .description(
       'paid-membership renewals (subscriptions): survivors per plan and start cohort, sBG fit, retention projection, expected remaining lifetime',
     )
-    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .addOption(dbOption())
     .option('--as-of <date>', 'cutoff day (default: the last subscription start or renewal)')
     .addOption(
       new Option('--cohort <grain>', 'start-cohort grain')
@@ -232,17 +206,14 @@ Examples:
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvRenewalsFlagsSchema, flags)
-      const report = await withDatabase(
-        f.db,
-        (db) =>
-          fitRenewals(db.driver, {
-            grain: f.cohort as RenewalCohortGrain,
-            horizon: f.horizon,
-            annualDiscountRate: f.discountRate,
-            ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
-            ...(f.plan === undefined ? {} : { plan: f.plan }),
-          }),
-        true,
+      const report = await withDatabase(f.db, 'read', (db) =>
+        fitRenewals(db.driver, {
+          grain: f.cohort as RenewalCohortGrain,
+          horizon: f.horizon,
+          annualDiscountRate: f.discountRate,
+          ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
+          ...(f.plan === undefined ? {} : { plan: f.plan }),
+        }),
       )
       if (f.json) printJson(report)
       else if (f.csv) process.stdout.write(renewalsCsv(report))

@@ -41,15 +41,14 @@ import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { fmt, pct, printJson, table } from '../output.js'
 import {
   zonedAsOfOption,
-  dbOption,
   outputOptions,
   parseWith,
   resolveZonedAsOf,
   toCsv,
-  withDb,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
+import { dbOption, withDatabase } from '../database.js'
 interface CohortFlags extends EngineFlags {
   db: string
   anchor: string
@@ -362,7 +361,7 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
     process.stdout.write(`${renderRetention(t, lang)}\n`)
   }
   // A saved cell is a segment, written to the DuckDB database whatever the engine.
-  if (flags.saveCell !== undefined) await withDb(flags.db, (db) => run(db.driver), false)
+  if (flags.saveCell !== undefined) await withDatabase(flags.db, 'write', (db) => run(db.driver))
   else await withEngine(flags, run)
 }
 

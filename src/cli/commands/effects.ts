@@ -5,16 +5,19 @@
  */
 import { Option, type Command } from 'commander'
 import pc from 'picocolors'
-import { listCampaigns, programEffect, type ProgramEffectReport } from '../../analytics/experiments/effects.js'
+import {
+  listCampaigns,
+  programEffect,
+  type ProgramEffectReport,
+} from '../../analytics/experiments/effects.js'
 import type { ExperimentMetricId } from '../../analytics/experiments/experiments.js'
-import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { effectsFlagsSchema } from '../validations/experiments.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { withDatabase } from './clv.js'
 import { renderMetric } from './experiments.js'
 
+import { dbOption, withDatabase } from '../database.js'
 export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string {
   const t = translator(lang)
   const w = r.winback
@@ -92,7 +95,7 @@ export function registerEffectsCommands(program: Command): void {
       'incremental effect of a campaign (增值服务效果): holdout, or a matched comparison',
     )
     .argument('[campaign]', 'campaign id (see --list)')
-    .addOption(new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH))
+    .addOption(dbOption())
     .option('--list', 'list campaigns with their arms', false)
     .option(
       '--metrics <ids>',
@@ -110,46 +113,42 @@ export function registerEffectsCommands(program: Command): void {
     .addOption(new Option('--json', 'machine-readable JSON on stdout').default(false))
     .action(async (campaign: string | undefined, flags) => {
       const f = parseFlags(effectsFlagsSchema, flags)
-      await withDatabase(
-        f.db,
-        async (d) => {
-          if (f.list || campaign === undefined) {
-            const list = await listCampaigns(d.driver)
-            if (f.json) return printJson({ campaigns: list })
-            const t = translator(f.lang)
-            process.stdout.write(
-              `${table(
-                [
-                  t('campaign'),
-                  t('kind'),
-                  t('treatment'),
-                  t('effects|holdout'),
-                  t('first sent'),
-                  t('cost'),
-                ],
-                list.map((c) => [
-                  c.campaignId,
-                  c.kind,
-                  fmt(c.treatment),
-                  fmt(c.holdout),
-                  c.firstSent,
-                  fmt(c.cost, 2),
-                ]),
-              )}\n`,
-            )
-            return
-          }
-          const r = await programEffect(d.driver, campaign, {
-            ...(f.metrics ? { metrics: f.metrics as ExperimentMetricId[] } : {}),
-            windowDays: f.window,
-            preDays: f.pre,
-            design: f.design,
-            level: f.level,
-          })
-          if (f.json) return printJson(r)
-          process.stdout.write(`${renderEffect(r, f.lang)}\n`)
-        },
-        true,
-      )
+      await withDatabase(f.db, 'read', async (d) => {
+        if (f.list || campaign === undefined) {
+          const list = await listCampaigns(d.driver)
+          if (f.json) return printJson({ campaigns: list })
+          const t = translator(f.lang)
+          process.stdout.write(
+            `${table(
+              [
+                t('campaign'),
+                t('kind'),
+                t('treatment'),
+                t('effects|holdout'),
+                t('first sent'),
+                t('cost'),
+              ],
+              list.map((c) => [
+                c.campaignId,
+                c.kind,
+                fmt(c.treatment),
+                fmt(c.holdout),
+                c.firstSent,
+                fmt(c.cost, 2),
+              ]),
+            )}\n`,
+          )
+          return
+        }
+        const r = await programEffect(d.driver, campaign, {
+          ...(f.metrics ? { metrics: f.metrics as ExperimentMetricId[] } : {}),
+          windowDays: f.window,
+          preDays: f.pre,
+          design: f.design,
+          level: f.level,
+        })
+        if (f.json) return printJson(r)
+        process.stdout.write(`${renderEffect(r, f.lang)}\n`)
+      })
     })
 }

@@ -15,7 +15,6 @@ import {
 } from '../../analytics/experiments/experiments.js'
 import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments/metrics.js'
 import type { Effect } from '../../models/stats/effect.js'
-import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
@@ -24,9 +23,7 @@ import {
   experimentsPlanFlagsSchema,
   experimentsReportFlagsSchema,
 } from '../validations/experiments.js'
-import { withDatabase } from './clv.js'
-
-const db = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
+import { dbOption, withDatabase } from '../database.js'
 const json = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
 /** Formats a metric value: proportions as %, others with 2 decimals. */
@@ -194,38 +191,28 @@ export function registerExperimentCommands(program: Command): void {
   exp
     .command('list')
     .description('experiments in the experiments table with their variants')
-    .addOption(db())
+    .addOption(dbOption())
     .addOption(langOption())
     .addOption(json())
     .action(async (flags) => {
       const f = parseFlags(experimentsListFlagsSchema, flags)
       const t = translator(f.lang)
-      await withDatabase(
-        f.db,
-        async (d) => {
-          const list = await listExperiments(d.driver)
-          if (f.json) return printJson({ experiments: list })
-          process.stdout.write(
-            `${table(
-              [
-                t('experiment'),
-                t('members'),
-                t('variants'),
-                t('first assigned'),
-                t('last assigned'),
-              ],
-              list.map((e) => [
-                e.experimentId,
-                fmt(e.members),
-                e.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', '),
-                e.firstAssigned,
-                e.lastAssigned,
-              ]),
-            )}\n`,
-          )
-        },
-        true,
-      )
+      await withDatabase(f.db, 'read', async (d) => {
+        const list = await listExperiments(d.driver)
+        if (f.json) return printJson({ experiments: list })
+        process.stdout.write(
+          `${table(
+            [t('experiment'), t('members'), t('variants'), t('first assigned'), t('last assigned')],
+            list.map((e) => [
+              e.experimentId,
+              fmt(e.members),
+              e.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', '),
+              e.firstAssigned,
+              e.lastAssigned,
+            ]),
+          )}\n`,
+        )
+      })
     })
   exp
     .command('report')
@@ -233,7 +220,7 @@ export function registerExperimentCommands(program: Command): void {
       'goal metric and guardrails per variant against the control, with CUPED, Holm and the SRM check',
     )
     .argument('<experiment>', 'experiment id')
-    .addOption(db())
+    .addOption(dbOption())
     .addOption(
       new Option('--metric <id>', 'goal metric')
         .choices(EXPERIMENT_METRIC_IDS)
@@ -256,31 +243,27 @@ export function registerExperimentCommands(program: Command): void {
     .addHelpText('after', `\nMetrics: ${EXPERIMENT_METRIC_IDS.join(', ')} (docs/experiments.md).`)
     .action(async (id: string, flags) => {
       const f = parseFlags(experimentsReportFlagsSchema, flags)
-      await withDatabase(
-        f.db,
-        async (d) => {
-          const r = await experimentReport(d.driver, id, {
-            metric: f.metric as ExperimentMetricId,
-            ...(f.guardrails ? { guardrails: f.guardrails as ExperimentMetricId[] } : {}),
-            ...(f.control === undefined ? {} : { control: f.control }),
-            windowDays: f.window,
-            ...(f.pre === undefined ? {} : { preDays: f.pre }),
-            ...(f.retentionFrom === undefined ? {} : { retentionFromDays: f.retentionFrom }),
-            ...(f.retentionTo === undefined ? {} : { retentionToDays: f.retentionTo }),
-            level: f.level,
-            cuped: f.cuped,
-            ...(f.weights ? { weights: f.weights.map(Number) } : {}),
-          })
-          if (f.json) return printJson(r)
-          process.stdout.write(`${renderReport(r, f.lang)}\n`)
-        },
-        true,
-      )
+      await withDatabase(f.db, 'read', async (d) => {
+        const r = await experimentReport(d.driver, id, {
+          metric: f.metric as ExperimentMetricId,
+          ...(f.guardrails ? { guardrails: f.guardrails as ExperimentMetricId[] } : {}),
+          ...(f.control === undefined ? {} : { control: f.control }),
+          windowDays: f.window,
+          ...(f.pre === undefined ? {} : { preDays: f.pre }),
+          ...(f.retentionFrom === undefined ? {} : { retentionFromDays: f.retentionFrom }),
+          ...(f.retentionTo === undefined ? {} : { retentionToDays: f.retentionTo }),
+          level: f.level,
+          cuped: f.cuped,
+          ...(f.weights ? { weights: f.weights.map(Number) } : {}),
+        })
+        if (f.json) return printJson(r)
+        process.stdout.write(`${renderReport(r, f.lang)}\n`)
+      })
     })
   exp
     .command('plan')
     .description('sample size, MDE and duration from a metric’s observed baseline and variance')
-    .addOption(db())
+    .addOption(dbOption())
     .addOption(
       new Option('--metric <id>', 'metric').choices(EXPERIMENT_METRIC_IDS).default('conversion'),
     )
@@ -300,25 +283,21 @@ export function registerExperimentCommands(program: Command): void {
     .addOption(json())
     .action(async (flags) => {
       const f = parseFlags(experimentsPlanFlagsSchema, flags)
-      await withDatabase(
-        f.db,
-        async (d) => {
-          const p = await planExperiment(d.driver, {
-            metric: f.metric as ExperimentMetricId,
-            population: f.population,
-            ...(f.experiment === undefined ? {} : { experimentId: f.experiment }),
-            lookbackDays: f.lookback,
-            windowDays: f.window,
-            relativeMde: f.mde,
-            alpha: f.alpha,
-            power: f.power,
-            arms: f.arms,
-            cuped: f.cuped,
-          })
-          if (f.json) return printJson(p)
-          process.stdout.write(`${renderPlan(p)}\n`)
-        },
-        true,
-      )
+      await withDatabase(f.db, 'read', async (d) => {
+        const p = await planExperiment(d.driver, {
+          metric: f.metric as ExperimentMetricId,
+          population: f.population,
+          ...(f.experiment === undefined ? {} : { experimentId: f.experiment }),
+          lookbackDays: f.lookback,
+          windowDays: f.window,
+          relativeMde: f.mde,
+          alpha: f.alpha,
+          power: f.power,
+          arms: f.arms,
+          cuped: f.cuped,
+        })
+        if (f.json) return printJson(p)
+        process.stdout.write(`${renderPlan(p)}\n`)
+      })
     })
 }

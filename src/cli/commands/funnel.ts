@@ -15,15 +15,11 @@ import {
 import { getFunnel } from '../../engine/funnels/funnel-query.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, pct, printJson, table } from '../output.js'
-import {
-  dbOption,
-  outputOptions,
-  parseWith,
-  readConfigFile,
-  toCsv,
-} from '../validations/retention.js'
+import { outputOptions, parseWith, toCsv } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
+import { dbOption } from '../database.js'
+import { readConfigFile } from '../config-file.js'
 interface FunnelFlags extends EngineFlags {
   db: string
   tz: string

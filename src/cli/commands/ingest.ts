@@ -13,13 +13,8 @@ import type { Database } from '../../store/database.js'
 import { configuredFallback } from '../config.js'
 import { fmt, printJson, table } from '../output.js'
 import { createProgress, type Progress } from '../progress.js'
-import {
-  identityGuardOptions,
-  parseMapFlags,
-  readMappingFile,
-  type IngestFlags,
-} from '../validations/ingest.js'
-
+import { identityGuardOptions, readMappingFile, type IngestFlags } from '../validations/ingest.js'
+import { parseMapFlags } from '../validations/ingest.js'
 /** Loads each file in turn (each file is atomic); stops at the first bad file. */
 export async function runIngest(
   db: Database,

@@ -9,8 +9,7 @@ import { Command, Option } from 'commander'
 import { migrateLedger, type MigrationReport } from '../../ledger/ledger.table.js'
 import { openLedgerStoreOnly } from '../../ledger/stores/open-store.js'
 import { printJson } from '../output.js'
-import { ledgerOption } from './points.js'
-
+import { ledgerOption } from '../ledger-options.js'
 function describeReport(location: string, r: MigrationReport): string {
   if (r.applied.length === 0) return `ledger ${location}: schema version ${r.to}, up to date\n`
   const lines = r.applied.map((m) => `  ${m.version}  ${m.name}`)

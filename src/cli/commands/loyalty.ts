@@ -10,13 +10,13 @@ import { bulkReplayOrderHistory } from '../../analytics/loyalty/bulk-replay.js'
 import { loyaltyMetrics } from '../../analytics/loyalty/metrics.js'
 import { replayOrderHistory } from '../../analytics/loyalty/replay.js'
 import { syncLedgerToDuckDb } from '../../analytics/loyalty/sync.js'
-import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
 import { registerLedgerCommands } from './ledger.js'
-import { ledgerOption, programOption, withLedger } from './points.js'
-
+import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
+import { dbOption } from '../database.js'
 /** Registers the `loyalty` command group, and `ledger` (the ledger database's migrations) beside it. */
 export function registerLoyaltyCommands(program: Command): void {
   registerLedgerCommands(program)
@@ -25,7 +25,6 @@ export function registerLoyaltyCommands(program: Command): void {
     .description(
       'replay orders into the ledger, sync the ledger into the analytics database, program metrics',
     )
-  const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
   const json = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
   loyalty

@@ -2,25 +2,16 @@
  * `memberlens metrics list|get|drivers` and `memberlens tree`.
  * @module
  */
-import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
-import { parse as parseYaml } from 'yaml'
 import {
   analyzeDrivers,
   DEFAULT_CANDIDATES,
   type DriverResult,
 } from '../../analytics/reporting/driver-analysis.js'
-import { ConfigError, InputError } from '../../core/errors.js'
 import { GRAINS } from '../../engine/dialects/dialect.js'
-import {
-  CATALOG,
-  allowedDimensions,
-  type MetricDef,
-  type Unit,
-} from '../../engine/metrics/catalog.js'
+import { allowedDimensions, type MetricDef, type Unit } from '../../engine/metrics/catalog.js'
 import { parseCustomMetrics } from '../../engine/metrics/custom.js'
-import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from '../../engine/metrics/dimensions.js'
 import { runMetrics, type MetricResult } from '../../engine/metrics/run.js'
 import {
   DEFAULT_TREE,
@@ -29,32 +20,20 @@ import {
   type TreeNode,
   type TreeResult,
 } from '../../engine/metrics/tree.js'
-import { DEFAULT_DB_PATH } from '../../store/db-path.js'
 import { timeZoneOption } from '../time-zone-option.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { STATUS_NAMES } from '../messages.js'
 import { printJson, table } from '../output.js'
 
-async function readConfig(path: string): Promise<unknown> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch {
-    throw InputError.single({ file: path, reason: 'file not found or not readable' })
-  }
-  try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
-  } catch (e) {
-    throw new ConfigError(
-      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
-    )
-  }
-}
+import { CATALOG } from '../../engine/metrics/catalog.js'
+import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from '../../engine/metrics/dimensions.js'
+import { dbOption } from '../database.js'
 
+import { readConfigFile } from '../config-file.js'
 /** Custom metrics from `--metrics-file`, if given. */
 export async function loadCustomMetrics(path: string | undefined): Promise<MetricDef[]> {
-  return path === undefined ? [] : parseCustomMetrics(await readConfig(path), path)
+  return path === undefined ? [] : parseCustomMetrics(await readConfigFile(path), path)
 }
 
 /** A value in the unit of its metric, for people. */
@@ -291,7 +270,7 @@ export function registerMetricsCommands(program: Command): void {
   addEngineOptions(metrics.command('get'))
     .description('read metrics over a period range, by grain and dimensions')
     .argument('<metrics...>', 'metric ids, e.g. net_revenue aov net_revenue:yoy')
-    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .addOption(dbOption())
     .requiredOption('--from <date>', 'first period (YYYY-MM-DD, YYYY-MM or YYYY)')
     .requiredOption('--to <date>', 'last period, inclusive')
     .addOption(new Option('--grain <grain>', 'period grain').choices(GRAINS).default('month'))
@@ -345,7 +324,7 @@ export function registerMetricsCommands(program: Command): void {
       'rank related metrics by how strongly they move with a core metric (correlation with 95% CI, joint model)',
     )
     .argument('<core>', 'core metric, e.g. period_retention')
-    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .addOption(dbOption())
     .option(
       '--candidates <metrics>',
       `comma-separated related metrics (default: ${DEFAULT_CANDIDATES.join(', ')})`,
@@ -379,7 +358,7 @@ export function registerMetricsCommands(program: Command): void {
     .description(
       'the metric tree (指标体系): goal → core → related → trend metrics with targets and status',
     )
-    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .addOption(dbOption())
     .option('--config <file>', 'tree config (YAML or JSON); default: the fresh-food worked example')
     .option(
       '--period <date>',
@@ -390,7 +369,7 @@ export function registerMetricsCommands(program: Command): void {
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)
     .action(async (flags) => {
-      const config = flags.config === undefined ? DEFAULT_TREE : await readConfig(flags.config)
+      const config = flags.config === undefined ? DEFAULT_TREE : await readConfigFile(flags.config)
       const extraMetrics = await loadCustomMetrics(flags.metricsFile)
       const t = await withEngine(flags, (driver) =>
         evaluateTree(driver, config as typeof DEFAULT_TREE, {

@@ -7,15 +7,9 @@ import { DEFAULT_TIME_ZONE, formatInZone } from '../../core/time-zone.js'
 import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
-import { systemClock } from '../../core/clock.js'
-import { Ledger, type WriteResult } from '../../ledger/ledger.service.js'
-import { loadProgram, type Program } from '../../ledger/program.js'
-import { openLedgerStore } from '../../ledger/stores/open-store.js'
-import { DEFAULT_LEDGER_DIR } from '../../ledger/stores/pglite-store.js'
-import type { LedgerStore } from '../../ledger/stores/store.js'
+import { type WriteResult } from '../../ledger/ledger.service.js'
 import { fmt, keyValues, printJson, table } from '../output.js'
 import {
-  DEFAULT_PROGRAM_FILE,
   earnFlagsSchema,
   enrollFlagsSchema,
   parseFlags,
@@ -23,16 +17,8 @@ import {
   redeemFlagsSchema,
   returnFlagsSchema,
 } from '../validations/points.js'
+import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
 
-export const ledgerOption = () =>
-  new Option(
-    '--ledger <dir|url>',
-    'ledger directory (embedded; open in one process at a time) or postgres:// URL',
-  ).default(DEFAULT_LEDGER_DIR)
-export const programOption = () =>
-  new Option('--program <file>', 'loyalty program file (YAML or JSON)').default(
-    DEFAULT_PROGRAM_FILE,
-  )
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 const keyOption = () =>
   new Option(
@@ -40,47 +26,6 @@ const keyOption = () =>
     'idempotency key: repeating it returns the first result',
   ).makeOptionMandatory()
 const atOption = () => new Option('--at <time>', 'when it happened (ISO time; default now)')
-
-/** Opens the store and the program, runs `fn`, and always closes the store. */
-export async function withLedger<T>(
-  flags: { ledger: string; program: string },
-  fn: (ledger: Ledger, store: LedgerStore, program: Program) => Promise<T>,
-  needsProgram = true,
-): Promise<T> {
-  // A read needs no rules; an empty ladder would fail validation, so reads use a placeholder program.
-  const program = needsProgram ? await loadProgram(flags.program) : READ_ONLY_PROGRAM
-  const store = await openLedgerStore(flags.ledger)
-  try {
-    return await fn(new Ledger(store, program, { clock: systemClock }), store, program)
-  } finally {
-    await store.close()
-  }
-}
-
-const READ_ONLY_PROGRAM = {
-  program: 'read-only',
-  currency: 'XXX',
-  point_value: '0',
-  utc_offset: '+00:00',
-  rounding: 'floor',
-  pending_days: 0,
-  earn: {
-    spend: { points_per_unit: '1', unit: '1', category_multipliers: {}, channel_multipliers: {} },
-    campaigns: [],
-    caps: {},
-  },
-  redemption: { catalogue: [] },
-  expiry: { policy: 'never' },
-  tiers: {
-    basis: 'spend',
-    window_months: 12,
-    review_every_months: 3,
-    grace_days: 0,
-    levels: [
-      { id: 'member', name: 'Member', threshold: '0', points_multiplier: '1', benefits: [] },
-    ],
-  },
-} as const satisfies Program
 
 function printWrite(r: WriteResult, json: boolean, verb: string): void {
   if (json) {

@@ -5,16 +5,17 @@ import { buildHtmlReport, type ReportLang } from '../../analytics/reporting/repo
 import { systemClock } from '../../core/clock.js'
 import { formatInZone } from '../../core/time-zone.js'
 import { timeZoneOption } from '../time-zone-option.js'
-import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
+import { openDatabase } from '../../store/database.js'
 import { langOption } from '../lang.js'
 
+import { dbOption } from '../database.js'
 export function registerReportCommands(program: Command): void {
   program
     .command('report')
     .description(
       'write a self-contained HTML report (metric tree, key figures, charts) that reads offline',
     )
-    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .addOption(dbOption())
     .option('--period <YYYY-MM>', 'month to report (default: the last complete month of the data)')
     .addOption(langOption('the report'))
     .requiredOption('--out <file>', 'HTML file to write')

@@ -13,15 +13,15 @@ import { fmt, pct, printJson, table } from '../output.js'
 import {
   zonedAsOfOption,
   checkInstant,
-  dbOption,
   outputOptions,
   parseWith,
-  readConfigFile,
   resolveZonedAsOf,
   toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 
+import { dbOption } from '../database.js'
+import { readConfigFile } from '../config-file.js'
 interface RfmFlags extends EngineFlags {
   db: string
   tz: string

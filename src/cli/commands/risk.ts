@@ -33,21 +33,19 @@ import { runClv, type ClvDistribution } from '../../analytics/clv/clv.js'
 import { systemClock, type Clock } from '../../core/clock.js'
 import { MemberlensError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../duckdb/driver.js'
-import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { CHURN_CLASS_NAMES } from '../messages.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
-import { readConfigFile } from '../validations/retention.js'
 import {
   riskExportFlagsSchema,
   riskListFlagsSchema,
   riskScoreFlagsSchema,
   riskTrainFlagsSchema,
 } from '../validations/risk.js'
-import { toCsv, withDatabase } from './clv.js'
-
-const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
+import { toCsv } from '../output.js'
+import { dbOption, withDatabase } from '../database.js'
+import { readConfigFile } from '../config-file.js'
 const num = (v: number | null | undefined, d = 3): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d)
 
@@ -87,7 +85,7 @@ Examples:
     .option('--json', 'machine-readable JSON on stdout', false)
     .action(async (flags: unknown) => {
       const f = parseFlags(riskTrainFlagsSchema, flags)
-      const report = await withDatabase(f.db, (db) =>
+      const report = await withDatabase(f.db, 'write', (db) =>
         trainRiskModel(
           db.driver,
           {
@@ -122,7 +120,7 @@ Examples:
     .action(async (flags: unknown) => {
       const f = parseFlags(riskScoreFlagsSchema, flags)
       const earlyWarning = await loadEarlyWarningConfig(f.earlyWarning)
-      const result = await withDatabase(f.db, async (db) => {
+      const result = await withDatabase(f.db, 'write', async (db) => {
         const scored = await scoreRisk(
           db.driver,
           {
@@ -218,16 +216,13 @@ Examples:
     .option('--csv', 'CSV on stdout', false)
     .action(async (flags: unknown) => {
       const f = parseFlags(riskListFlagsSchema, flags)
-      const result = await withDatabase(
-        f.db,
-        (db) =>
-          listRisk(db.driver, {
-            top: f.top,
-            order: f.order,
-            ...(f.minScore === undefined ? {} : { minScore: f.minScore }),
-            ...(f.class === undefined ? {} : { churnClass: f.class }),
-          }),
-        true,
+      const result = await withDatabase(f.db, 'read', (db) =>
+        listRisk(db.driver, {
+          top: f.top,
+          order: f.order,
+          ...(f.minScore === undefined ? {} : { minScore: f.minScore }),
+          ...(f.class === undefined ? {} : { churnClass: f.class }),
+        }),
       )
       if (f.json) {
         printJson(result)
@@ -292,15 +287,12 @@ Examples:
     .option('--top <n>', 'at most this many members, highest risk first')
     .action(async (flags: unknown) => {
       const f = parseFlags(riskExportFlagsSchema, flags)
-      const { rows } = await withDatabase(
-        f.db,
-        (db) =>
-          getRiskExportRows(db.driver, {
-            churnClass: f.class,
-            ...(f.minScore === undefined ? {} : { minScore: f.minScore }),
-            ...(f.top === undefined ? {} : { top: f.top }),
-          }),
-        true,
+      const { rows } = await withDatabase(f.db, 'read', (db) =>
+        getRiskExportRows(db.driver, {
+          churnClass: f.class,
+          ...(f.minScore === undefined ? {} : { minScore: f.minScore }),
+          ...(f.top === undefined ? {} : { top: f.top }),
+        }),
       )
       const text = formatRiskExport(rows, f.format)
       if (f.out === undefined) {

@@ -24,17 +24,12 @@ import {
   saveSegment,
 } from '../../engine/segments/segment-store.js'
 import { fmt, printJson, table } from '../output.js'
-import {
-  zonedAsOfOption,
-  dbOption,
-  parseWith,
-  readConfigFile,
-  resolveZonedAsOf,
-  withDb,
-} from '../validations/retention.js'
+import { zonedAsOfOption, parseWith, resolveZonedAsOf } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { langOption, translator, type Lang } from '../lang.js'
 
+import { dbOption, withDatabase } from '../database.js'
+import { readConfigFile } from '../config-file.js'
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
 /** Registers `memberlens segments …`. */
@@ -109,17 +104,13 @@ Examples:
           ...(flags.description === undefined ? {} : { description: flags.description }),
         }
         parseWith(segmentFilterSchema, input['filter'] ?? {}, 'filter setting')
-        await withDb(
-          flags.db,
-          async (db) => {
-            const saved = await saveSegment(db.driver, input as never, systemClock)
-            if (flags.json) return printJson({ saved })
-            process.stdout.write(
-              `${translator(flags.lang)('Saved segment {name}.', { name: pc.bold(saved.name) })}\n`,
-            )
-          },
-          false,
-        )
+        await withDatabase(flags.db, 'write', async (db) => {
+          const saved = await saveSegment(db.driver, input as never, systemClock)
+          if (flags.json) return printJson({ saved })
+          process.stdout.write(
+            `${translator(flags.lang)('Saved segment {name}.', { name: pc.bold(saved.name) })}\n`,
+          )
+        })
       },
     )
 
@@ -130,30 +121,26 @@ Examples:
     .addOption(langOption())
     .addOption(jsonOption())
     .action(async (flags: { db: string; lang?: Lang; json: boolean }) =>
-      withDb(
-        flags.db,
-        async (db) => {
-          const t = translator(flags.lang)
-          const all = await listSegments(db.driver)
-          if (flags.json) return printJson({ segments: all })
-          if (all.length === 0)
-            return void process.stdout.write(
-              `${t('No saved segments yet: memberlens segments save --help')}\n`,
-            )
-          process.stdout.write(
-            `${table(
-              [t('name'), t('description'), t('conditions'), t('updated')],
-              all.map((s) => [
-                s.definition.name,
-                s.definition.description ?? '',
-                Object.keys(s.definition.filter).join(', ') || t('(all members)'),
-                s.updatedAt,
-              ]),
-            )}\n`,
+      withDatabase(flags.db, 'write', async (db) => {
+        const t = translator(flags.lang)
+        const all = await listSegments(db.driver)
+        if (flags.json) return printJson({ segments: all })
+        if (all.length === 0)
+          return void process.stdout.write(
+            `${t('No saved segments yet: memberlens segments save --help')}\n`,
           )
-        },
-        false,
-      ),
+        process.stdout.write(
+          `${table(
+            [t('name'), t('description'), t('conditions'), t('updated')],
+            all.map((s) => [
+              s.definition.name,
+              s.definition.description ?? '',
+              Object.keys(s.definition.filter).join(', ') || t('(all members)'),
+              s.updatedAt,
+            ]),
+          )}\n`,
+        )
+      }),
     )
 
   // Definitions live in the DuckDB database (--db); the members are counted and exported on the engine.
@@ -170,7 +157,7 @@ Examples:
         name: string,
         flags: EngineFlags & { db: string; asOf?: string; tz: string; lang?: Lang; json: boolean },
       ) => {
-        const s = await withDb(flags.db, (db) => getSegment(db.driver, name), false)
+        const s = await withDatabase(flags.db, 'write', (db) => getSegment(db.driver, name))
         await withEngine(flags, async (driver) => {
           const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
           const members = await countSegmentMembers(driver, s.definition.filter, at.instant)
@@ -209,7 +196,7 @@ Examples:
           out?: string
         },
       ) => {
-        const s = await withDb(flags.db, (db) => getSegment(db.driver, name), false)
+        const s = await withDatabase(flags.db, 'write', (db) => getSegment(db.driver, name))
         const rows = await withEngine(flags, async (driver) =>
           getSegmentExportRows(
             driver,
@@ -230,14 +217,10 @@ Examples:
     .argument('<name>', 'segment name')
     .addOption(dbOption())
     .action(async (name: string, flags: { db: string }) =>
-      withDb(
-        flags.db,
-        async (db) => {
-          if (!(await deleteSegment(db.driver, name)))
-            throw InputError.single({ field: 'name', value: name, reason: 'no such segment' })
-          process.stdout.write(`Deleted segment ${name}.\n`)
-        },
-        false,
-      ),
+      withDatabase(flags.db, 'write', async (db) => {
+        if (!(await deleteSegment(db.driver, name)))
+          throw InputError.single({ field: 'name', value: name, reason: 'no such segment' })
+        process.stdout.write(`Deleted segment ${name}.\n`)
+      }),
     )
 }

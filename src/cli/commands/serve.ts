@@ -22,11 +22,12 @@ import type { LedgerStore } from '../../ledger/stores/store.js'
 import { AuditLog } from '../../store/audit-log.js'
 import { NotFoundError } from '../../core/errors.js'
 import { DuckDbDriver } from '../../duckdb/driver.js'
-import { DEFAULT_DB_PATH, ensureSchema } from '../../store/database.js'
+import { ensureSchema } from '../../store/database.js'
 import { DatabaseBusyError } from '../../store/db-lock.js'
 import { databaseExists } from '../../store/db-path.js'
 import { printJson, table } from '../output.js'
 
+import { dbOption } from '../database.js'
 const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist')
 
 export function defaultKeysPath(db: string): string {
@@ -262,7 +263,7 @@ export function registerServeCommands(program: Command): void {
     .description(
       'serve the HTTP API (OpenAPI at /openapi.json, reference at /docs) and the dashboard',
     )
-    .option('--db <file>', 'database file', DEFAULT_DB_PATH)
+    .addOption(dbOption())
     .option('--create', 'start with an empty database when the file does not exist', false)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(
@@ -343,7 +344,7 @@ and the API shows their data at the next request. A missing database file is an 
     )
     .requiredOption('--name <name>', 'who or what uses the key')
     .addOption(new Option('--role <role>', 'role').choices(ROLES).default('viewer'))
-    .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
+    .addOption(dbOption('database file (locates the key file)'))
     .addOption(keysOption())
     .addOption(auditOption())
     .option('--json', 'machine-readable JSON', false)
@@ -369,7 +370,7 @@ and the API shows their data at the next request. A missing database file is an 
   keys
     .command('list')
     .description('list keys (never their secrets)')
-    .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
+    .addOption(dbOption('database file (locates the key file)'))
     .addOption(keysOption())
     .option('--json', 'machine-readable JSON', false)
     .action((flags: { db: string; keys?: string; json: boolean }) => {
@@ -389,7 +390,7 @@ and the API shows their data at the next request. A missing database file is an 
     .command('revoke')
     .description('revoke a key; the server refuses it from its next request')
     .argument('<id>', 'key id')
-    .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
+    .addOption(dbOption('database file (locates the key file)'))
     .addOption(keysOption())
     .addOption(auditOption())
     .action(async (id: string, flags: { db: string; keys?: string; audit?: string }) => {

@@ -12,7 +12,6 @@ import { fmt, pct, printJson, table } from '../output.js'
 import { dimensionSchema } from '../../engine/cohorts/dimension.js'
 import {
   zonedAsOfOption,
-  dbOption,
   outputOptions,
   parseWith,
   resolveZonedAsOf,
@@ -23,6 +22,7 @@ import { lifecycleConfigSchema } from '../../engine/lifecycle/lifecycle-config.j
 import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { loadLifecycleConfig } from './lifecycle.js'
 
+import { dbOption } from '../database.js'
 interface SurvivalFlags extends EngineFlags {
   db: string
   tz: string

@@ -7,8 +7,7 @@ import pc from 'picocolors'
 import { downgradeWarnings, reviewTiers } from '../../ledger/tiers.service.js'
 import { fmt, keyValues, printJson, table } from '../output.js'
 import { parseFlags, readFlagsSchema, reviewFlagsSchema } from '../validations/points.js'
-import { ledgerOption, programOption, withLedger } from './points.js'
-
+import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
 /** Registers the `tiers` command group. */

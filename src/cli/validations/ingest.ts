@@ -2,14 +2,13 @@
  * Parses `memberlens ingest` flags and the optional mapping file into {@link IngestOptions}.
  * @module
  */
-import { readFile } from 'node:fs/promises'
-import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, InputError } from '../../core/errors.js'
 import { ENCODINGS, MAX_MAX_LINE_SIZE, SOURCE_FORMATS } from '../../ingest/source.js'
 import type { IdentityGuardOptions } from '../../ingest/identity-guards.js'
 import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
 
+import { readConfigFile } from '../config-file.js'
 /**
  * A size in bytes: digits, optionally followed by KB, MB or GB (powers of 1024), e.g. `8MB`. Between 1 KB
  * and 1 GB, the range the CSV reader accepts.
@@ -99,20 +98,7 @@ export const ingestFlagsSchema = z
 export type IngestFlags = z.infer<typeof ingestFlagsSchema>
 
 export async function readMappingFile(path: string): Promise<MappingFile> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch {
-    throw InputError.single({ file: path, reason: 'mapping file not found or not readable' })
-  }
-  let data: unknown
-  try {
-    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
-  } catch (error) {
-    throw new ConfigError(
-      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
-    )
-  }
+  const data = await readConfigFile(path)
   const parsed = mappingFileSchema.safeParse(data ?? {})
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)

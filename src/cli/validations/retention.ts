@@ -3,17 +3,13 @@
  * zod at the edge, one `InputError` listing every bad flag.
  * @module
  */
-import { readFile } from 'node:fs/promises'
 import { Option } from 'commander'
-import { parse as parseYaml } from 'yaml'
 import type { z } from 'zod'
-import { ConfigError, InputError } from '../../core/errors.js'
+import { InputError } from '../../core/errors.js'
 import { ISO_INSTANT_RE } from '../../engine/cohorts/time-sql.js'
 import { findDefaultAsOf } from '../../engine/lifecycle/default-as-of.js'
 import type { Driver } from '../../engine/drivers/driver.js'
-import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { utcTimestampText, wallTimeIn } from '../../core/time-zone.js'
-
 /** Parses with a zod schema; failures become one InputError naming each flag (or config path). */
 export function parseWith<S extends z.ZodType>(
   schema: S,
@@ -33,37 +29,6 @@ export function parseWith<S extends z.ZodType>(
       reason: i.message,
     })),
   )
-}
-
-/** Reads a YAML or JSON file (by extension) into a plain value. */
-export async function readConfigFile(path: string): Promise<unknown> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch {
-    throw InputError.single({ file: path, reason: 'file not found or not readable' })
-  }
-  try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
-  } catch (e) {
-    throw new ConfigError(
-      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
-    )
-  }
-}
-
-/** Opens the database read-only unless told otherwise, runs `fn`, closes it. */
-export async function withDb<T>(
-  path: string,
-  fn: (db: Database) => Promise<T>,
-  readOnly = true,
-): Promise<T> {
-  const db = await openDatabase(path, { readOnly })
-  try {
-    return await fn(db)
-  } finally {
-    await db.close()
-  }
 }
 
 /** An "as of" moment in the project time zone: as the user reads it, and as the builders take it. */
@@ -125,7 +90,6 @@ export function checkInstant(field: string, value: string): string {
   return value
 }
 
-export const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
 export const outputOptions = () => [
   new Option('--json', 'machine-readable JSON on stdout').default(false).conflicts('csv'),
   new Option('--csv', 'CSV on stdout').default(false),
