@@ -856,8 +856,17 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
   },
 }
 
+let serverDefault: Lang = 'en'
+
+/** The language the viewer chose (remembered by the browser), else the server's configured one. */
 export function lang(): Lang {
-  return localStorage.getItem('memberlens.lang') === 'zh' ? 'zh' : 'en'
+  const chosen = localStorage.getItem('memberlens.lang')
+  return chosen === 'zh' || chosen === 'en' ? chosen : serverDefault
+}
+
+/** The server's language (its `lang` setting), used until the viewer chooses one. */
+export function setDefaultLang(l: Lang): void {
+  serverDefault = l
 }
 
 export function setLang(l: Lang): void {
