@@ -96,8 +96,8 @@ describe('HTTP API', () => {
       'values'
     ]
     expect(channels).toEqual([
-      { value: 'app', members: 1, label: null },
-      { value: 'store', members: 1, label: null },
+      { value: 'app', members: 1 },
+      { value: 'store', members: 1 },
     ])
     // Members without a value (no registration channel in the file) offer nothing to choose.
     const none = await body(await get('/api/v1/dimensions/registration_channel/values', 'viewer'))

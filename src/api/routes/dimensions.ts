@@ -30,7 +30,7 @@ const DimensionValuesSchema = z
           .string()
           .openapi({ description: 'as stored, and as a filter names it', example: '浙江' }),
         members: z.number().openapi({ description: 'members with the value' }),
-        label: Text.nullable().openapi({
+        label: Text.optional().openapi({
           description: 'the value in English and Chinese when known (provinces: Zhejiang / 浙江)',
         }),
       }),
@@ -89,10 +89,10 @@ export function dimensionsRoutes(ctx: ApiContext): ApiRouter {
       return c.json(
         {
           ...r,
-          values: r.values.map((v) => ({
-            ...v,
-            label: name === 'region' ? (regionName(v.value) ?? null) : null,
-          })),
+          values: r.values.map((v) => {
+            const label = name === 'region' ? regionName(v.value) : undefined
+            return label === undefined ? v : { ...v, label }
+          }),
         },
         200,
       )
