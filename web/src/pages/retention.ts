@@ -197,7 +197,7 @@ async function cohortCharts(
   const ltvChart = el('div', { class: 'chart', id: 'ltv-chart', 'aria-label': t('ltvCurves') })
   const cohorts = c.cohorts.slice(-HEATMAP_COHORTS)
   // A readable row per cohort (and room for the axis and the scale).
-  heat.style.height = `${Math.max(240, 24 * cohorts.length + 110)}px`
+  heat.style.height = `${Math.max(260, 24 * cohorts.length + 130)}px`
   const offsets = Array.from({ length: periods + 1 }, (_, i) => `+${i}`)
   const picker = ltvPicker(ltv.curves, grain)
   requestAnimationFrame(() => {
@@ -238,7 +238,7 @@ function drawHeatmap(box: HTMLElement, cohorts: Cohorts, grain: Grain, offsets: 
       formatter: (p: { data: [number, number, unknown, number | null] }) =>
         `${cohortLabel(cohorts[p.data[1]]?.cohort ?? '', grain)} +${p.data[0]}: ${format(p.data[3], 'ratio')}`,
     },
-    grid: { left: 130, right: 20, top: 10, bottom: 70 },
+    grid: { left: 130, right: 20, top: 10, bottom: 90 },
     xAxis: {
       type: 'category',
       data: offsets,
@@ -279,16 +279,14 @@ function drawHeatmap(box: HTMLElement, cohorts: Cohorts, grain: Grain, offsets: 
   })
 }
 
-interface LtvPicker {
-  readonly box: HTMLElement
-  readonly list: HTMLSelectElement
-}
-
 /**
  * Every cohort, to choose those the LTV chart shows: a list (several may be chosen) with shortcuts for the
  * youngest eight, all and none; at first the youngest eight with a complete period.
  */
-function ltvPicker(curves: readonly LtvCurve[], grain: Grain): LtvPicker {
+function ltvPicker(
+  curves: readonly LtvCurve[],
+  grain: Grain,
+): { readonly box: HTMLElement; readonly list: HTMLSelectElement } {
   const name = (x: LtvCurve) => `${cohortLabel(x.cohort, grain)} (${x.size})`
   const list = el(
     'select',
@@ -326,7 +324,7 @@ function drawLtv(
   curves: readonly LtvCurve[],
   grain: Grain,
   offsets: string[],
-  picker: LtvPicker,
+  picker: ReturnType<typeof ltvPicker>,
 ): void {
   const name = (x: LtvCurve) => `${cohortLabel(x.cohort, grain)} (${x.size})`
   const chosen = () =>
