@@ -220,6 +220,17 @@ describe('dashboard', () => {
       expect(await fresh.locator('header nav a').first().textContent()).toBe('总览')
       expect(await fresh.inputValue('#lang')).toBe('zh')
       expect(await fresh.locator('#app .notice.empty').textContent()).toContain('memberlens demo')
+      // Retention says the same; the explorer's filter has no value to offer.
+      await fresh.goto(`${zhServer.url}/#/retention`)
+      await fresh.waitForSelector('#app .notice.empty')
+      expect(await fresh.locator('h1').textContent()).toBe('留存')
+      await fresh.goto(`${zhServer.url}/#/explore`)
+      await fresh.waitForSelector('#explore-table')
+      expect(await fresh.locator('#explore-where option').allTextContents()).toEqual([
+        '数据中没有取值',
+      ])
+      await fresh.goto(`${zhServer.url}/#/overview`)
+      await fresh.waitForSelector('#app .notice.empty')
       // The viewer's choice wins over the server's.
       await fresh.selectOption('#lang', 'en')
       await fresh.reload()

@@ -12,6 +12,7 @@ import {
   clear,
   client,
   el,
+  emptyNotice,
   fill,
   format,
   loading,
@@ -44,6 +45,12 @@ function cohortLabel(cohort: string, grain: Grain): string {
 // Retention: the cohort heatmap, LTV curves, survival, lifecycle stage sizes and RFM segments.
 export async function retention(): Promise<void> {
   loading()
+  // Without orders or events there is no cohort, buyer or stage: say how to load data instead.
+  if ((await ok(client.GET('/api/v1/overview'))).overview === null) {
+    clear()
+    app.append(el('h1', {}, t('nav.retention')), emptyNotice(t('noActivity')))
+    return
+  }
   const [surv, l, r] = await Promise.all([
     ok(client.GET('/api/v1/survival')),
     ok(client.GET('/api/v1/lifecycle')),
