@@ -44,6 +44,8 @@ export interface ApiOptions {
   readonly currency?: string
   /** The project time zone: days and months of routes without a `tz` parameter, and its default (UTC). */
   readonly timezone?: string
+  /** The dashboard's language until the viewer chooses one (the `lang` setting; default English). */
+  readonly lang?: 'en' | 'zh'
 }
 
 export { maskIdentity } from './masking.js'

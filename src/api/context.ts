@@ -58,6 +58,8 @@ export interface ApiContext {
   readonly currency: string
   /** The project time zone: days and months of routes without a `tz` parameter. */
   readonly timezone: string
+  /** The dashboard's language until the viewer chooses one (the `lang` setting). */
+  readonly lang: 'en' | 'zh'
 }
 
 export interface ContextOptions {
@@ -73,6 +75,7 @@ export interface ContextOptions {
   readonly log: (e: unknown) => void
   readonly currency?: string | undefined
   readonly timezone?: string | undefined
+  readonly lang?: 'en' | 'zh' | undefined
 }
 
 /** The context the route modules share. */
@@ -103,6 +106,7 @@ export function createContext(o: ContextOptions): ApiContext {
     log: o.log,
     currency: o.currency ?? 'CNY',
     timezone: o.timezone ?? 'UTC',
+    lang: o.lang ?? 'en',
     timed: async <T>(fn: () => Promise<T>): Promise<T> => {
       const driver = current()
       let timedOut = false

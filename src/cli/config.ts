@@ -47,7 +47,7 @@ export const SETTINGS = {
   lang: {
     env: 'MEMBERLENS_LANG',
     builtIn: 'en',
-    help: 'language of the text output of every command (labels, headers, statuses, names)',
+    help: 'language of the text output of every command (labels, headers, statuses, names) and of the dashboard until the viewer picks one',
   },
   currency: {
     env: 'MEMBERLENS_CURRENCY',

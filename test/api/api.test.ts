@@ -60,18 +60,71 @@ describe('HTTP API', () => {
     expect(wrong.status).toBe(401)
   })
 
-  it('tells every role the currency of money figures: CNY by default, the configured one otherwise', async () => {
+  it('tells every role the currency of money figures and the dashboard’s language: CNY and en by default, the configured ones otherwise', async () => {
     for (const role of ['viewer', 'analyst', 'operator', 'admin'] as const) {
       const r = await get('/api/v1/settings', role)
       expect(r.status).toBe(200)
-      expect(await body(r)).toEqual({ currency: 'CNY' })
+      expect(await body(r)).toEqual({ currency: 'CNY', lang: 'en' })
     }
     expect((await get('/api/v1/settings')).status).toBe(401)
-    const usd = createApp({ driver: s.db.driver, keys, clock, currency: 'USD', log: () => {} })
+    const usd = createApp({
+      driver: s.db.driver,
+      keys,
+      clock,
+      currency: 'USD',
+      lang: 'zh',
+      log: () => {},
+    })
     const r = await usd.request('/api/v1/settings', {
       headers: { authorization: `Bearer ${secret.viewer}` },
     })
-    expect(await body(r)).toEqual({ currency: 'USD' })
+    expect(await body(r)).toEqual({ currency: 'USD', lang: 'zh' })
+  })
+
+  it('lists the values a dimension takes in the data, with members and the provinces’ English names', async () => {
+    const region = await get('/api/v1/dimensions/region/values', 'viewer')
+    expect(region.status).toBe(200)
+    expect(await body(region)).toEqual({
+      dimension: 'region',
+      kind: 'member',
+      values: [
+        { value: '江苏', members: 1, label: { en: 'Jiangsu', zh: '江苏' } },
+        { value: '浙江', members: 1, label: { en: 'Zhejiang', zh: '浙江' } },
+      ],
+    })
+    const channels = (await body(await get('/api/v1/dimensions/order_channel/values', 'viewer')))[
+      'values'
+    ]
+    expect(channels).toEqual([
+      { value: 'app', members: 1 },
+      { value: 'store', members: 1 },
+    ])
+    // Members without a value (no registration channel in the file) offer nothing to choose.
+    const none = await body(await get('/api/v1/dimensions/registration_channel/values', 'viewer'))
+    expect(none['values']).toEqual([])
+    // The tier before the ledger is synced: no values, and the command that fills them.
+    const tier = await body(await get('/api/v1/dimensions/tier/values', 'viewer'))
+    expect(tier['values']).toEqual([])
+    expect(String(tier['note'])).toContain('loyalty sync')
+    // A snapshot dimension is taken at the day after the data's last activity.
+    const stage = await body(await get('/api/v1/dimensions/lifecycle_stage/values', 'viewer'))
+    expect(stage['asOf']).toBe('2024-02-02')
+    expect((stage['values'] as { members: number }[]).reduce((a, v) => a + v.members, 0)).toBe(2)
+  })
+
+  it('refuses an unknown dimension naming the path parameter and the nearest dimension; needs a key', async () => {
+    const r = await get('/api/v1/dimensions/regoin/values', 'viewer')
+    expect(r.status).toBe(400)
+    const e = (await r.json()) as {
+      error: { message: string; details: { issues: { field: string; reason: string }[] } }
+    }
+    expect(e.error.details.issues[0]?.field).toBe('name')
+    expect(e.error.message).toContain('did you mean region?')
+    expect(
+      (await get(`/api/v1/dimensions/${encodeURIComponent("region' OR 1=1")}/values`, 'viewer'))
+        .status,
+    ).toBe(400)
+    expect((await get('/api/v1/dimensions/region/values')).status).toBe(401)
   })
 
   it('serves the catalog and metric queries to every role', async () => {

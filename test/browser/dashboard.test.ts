@@ -121,14 +121,75 @@ async function settledText(): Promise<string> {
 }
 
 describe('dashboard', () => {
-  it('overview: the metric tree with status and sparklines, and a trend chart', async () => {
+  it('overview: key figures with 环比/同比 for a month of the data, the metric tree with its change rates folded into the cards, and a trend chart', async () => {
     await page.goto(server.dashboardUrl)
     await page.waitForSelector('article.card.core')
     expect(await page.locator('article.card.core').count()).toBe(3)
-    expect(await page.locator('article.card').count()).toBe(12)
+    expect(await page.locator('article.card.related').count()).toBe(3)
+    // The tree's change-rate nodes are part of their core card (with their own status), not cards of their own.
+    expect(await page.locator('article.card.trend').count()).toBe(0)
+    expect(await page.locator('article.card.core [data-change="pop"] .status').count()).toBe(3)
+    expect(await page.locator('article.card.core [data-change="yoy"] .status').count()).toBe(3)
     await page.waitForFunction(() => document.querySelectorAll('#trend-chart svg path').length > 3)
     expect(await svgPaths('#trend-chart')).toBeGreaterThan(3)
+    // The data's last complete month by default, picked among the data's months.
     expect(await page.locator('h1').textContent()).toContain('2026-10')
+    expect(await page.inputValue('#overview-period')).toBe('2026-10')
+    // The key figures, formatted for a manager: money with ¥ and K/M, counts whole, rates in %; changes
+    // relative for counts and money, in percentage points for rates, in points for NPS.
+    const key = page.locator('#key-figures article.card.key')
+    expect(
+      await key.evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset['metric'])),
+    ).toEqual([
+      'members_total',
+      'active_members',
+      'buyers',
+      'orders',
+      'net_revenue',
+      'repurchase_rate',
+      'nps',
+    ])
+    const figure = async (metric: string, part: string) =>
+      (await page.locator(`#key-figures [data-metric="${metric}"] ${part}`).textContent()) ?? ''
+    expect(await figure('net_revenue', '.value')).toMatch(/^¥\d[\d,.]*[KM]?$/)
+    expect(await figure('members_total', '.value')).toMatch(/^\d[\d,]*$|^\d[\d.]*K$/)
+    expect(await figure('orders', '.value')).toMatch(/^\d[\d,]*$/)
+    expect(await figure('repurchase_rate', '.value')).toMatch(/^\d+\.\d%$/)
+    expect(await figure('net_revenue', '[data-change="pop"]')).toMatch(/^vs prev\. [+-]?\d+\.\d%$/)
+    expect(await figure('net_revenue', '[data-change="yoy"]')).toMatch(
+      /^vs last year [+-]?\d+\.\d%$/,
+    )
+    expect(await figure('repurchase_rate', '[data-change="pop"]')).toMatch(/ [+-]?\d+\.\d pp$/)
+    expect(await figure('nps', '[data-change="yoy"]')).toMatch(/ [+-]?\d+\.\d$/)
+    // Each figure has its ⓘ with the glossary's definition.
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#app .card .info')].every((e) => e.getAttribute('title')),
+    )
+    expect(await page.locator('#key-figures .info').count()).toBe(7)
+    expect(
+      await page
+        .locator('#key-figures [data-metric="repurchase_rate"] .info')
+        .getAttribute('title'),
+    ).toContain('two or more purchases')
+    // Another month: the title, the figures and the tree follow it.
+    const october = (await page.locator('#key-figures').textContent()) ?? ''
+    await page.selectOption('#overview-period', '2025-10')
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent?.includes('2025-10'))
+    await page.waitForSelector('#key-figures')
+    expect(await page.locator('#key-figures').textContent()).not.toBe(october)
+    // The data's first month has no month before it and no year before it: "–", never a 0% change.
+    const oldest = await page.locator('#overview-period option').last().getAttribute('value')
+    await page.selectOption('#overview-period', oldest ?? '')
+    await page.waitForFunction(
+      (m) => document.querySelector('h1')?.textContent?.includes(m),
+      oldest ?? '',
+    )
+    await page.waitForSelector('#key-figures')
+    expect(await figure('orders', '[data-change="pop"]')).toBe('vs prev. –')
+    expect(await figure('orders', '[data-change="yoy"]')).toBe('vs last year –')
+    await page.selectOption('#overview-period', '2026-10')
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent?.includes('2026-10'))
+    await page.waitForFunction(() => document.querySelectorAll('#trend-chart svg path').length > 3)
     // Split the trend by registration channel: one line per channel.
     await page.selectOption('#trend-dim', 'registration_channel')
     await page.waitForFunction(
@@ -136,13 +197,67 @@ describe('dashboard', () => {
         document.querySelectorAll('#trend-chart .echarts-legend, #trend-chart svg text').length > 4,
     )
     await page.screenshot({ path: `${SHOTS}/overview.png`, fullPage: true })
+
+    // A server configured for Chinese opens the dashboard in Chinese until the viewer picks a language; on
+    // an empty database the overview says how to load data.
+    const zhServer = await startServer({
+      db: ':memory:',
+      create: true,
+      host: '127.0.0.1',
+      port: 0,
+      keys: `${s.dir}/keys.json`,
+      alerts: `${s.dir}/zh-alerts.json`,
+      lang: 'zh',
+      alertsEvery: 0,
+    })
+    const fresh = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    fresh.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text())
+    })
+    try {
+      await fresh.goto(zhServer.dashboardUrl)
+      await fresh.waitForSelector('#app .notice.empty')
+      expect(await fresh.locator('header nav a').first().textContent()).toBe('总览')
+      expect(await fresh.inputValue('#lang')).toBe('zh')
+      expect(await fresh.locator('#app .notice.empty').textContent()).toContain('memberlens demo')
+      // Retention says the same; the explorer's filter has no value to offer.
+      await fresh.goto(`${zhServer.url}/#/retention`)
+      await fresh.waitForSelector('#app .notice.empty')
+      expect(await fresh.locator('h1').textContent()).toBe('留存')
+      await fresh.goto(`${zhServer.url}/#/explore`)
+      await fresh.waitForSelector('#explore-table')
+      expect(await fresh.locator('#explore-where option').allTextContents()).toEqual([
+        '数据中没有取值',
+      ])
+      await fresh.goto(`${zhServer.url}/#/overview`)
+      await fresh.waitForSelector('#app .notice.empty')
+      // The viewer's choice wins over the server's.
+      await fresh.selectOption('#lang', 'en')
+      await fresh.reload()
+      await fresh.waitForSelector('#app .notice.empty')
+      expect(await fresh.locator('header nav a').first().textContent()).toBe('Overview')
+    } finally {
+      await fresh.close()
+      await zhServer.close()
+    }
   })
 
   it('metrics explorer: a filter changes the numbers', async () => {
     await page.goto(`${server.url}/#/explore`)
     await page.waitForSelector('#explore-table table')
     const all = await page.locator('#explore-table td.num').allTextContents()
-    await page.fill('#explore-where', '浙江')
+    // The filter offers the regions the data holds, named in the page's language, with their members:
+    // 浙江 is "Zhejiang" in English, and nothing the data does not hold can be asked for.
+    expect(await page.locator('#explore-where').evaluate((e) => e.tagName)).toBe('SELECT')
+    expect(await page.inputValue('#explore-where-dim')).toBe('region')
+    expect(await page.locator('#explore-where option[value="浙江"]').textContent()).toMatch(
+      /^Zhejiang · \d[\d,]*$/,
+    )
+    const regions = await page
+      .locator('#explore-where option')
+      .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value).filter((v) => v !== ''))
+    expect(regions.length).toBeGreaterThan(3)
+    await page.selectOption('#explore-where', '浙江')
     await page.click('#explore-run')
     await page.waitForFunction((before) => {
       const now = [...document.querySelectorAll('#explore-table td.num')]
@@ -154,6 +269,16 @@ describe('dashboard', () => {
     expect(filtered).not.toEqual(all)
     expect(await svgPaths('#explore-chart')).toBeGreaterThan(1)
     await page.screenshot({ path: `${SHOTS}/explore.png`, fullPage: true })
+    // Another member field: its own values, in words (registration channels as the dashboard names them).
+    await page.selectOption('#explore-where-dim', 'registration_channel')
+    await page.waitForFunction(() => !document.querySelector('#explore-where option[value="浙江"]'))
+    const channels = await page.locator('#explore-where option').allTextContents()
+    expect(channels.length).toBeGreaterThan(2)
+    for (const c of channels) expect(c).not.toMatch(/_/)
+    // An alert's link with a filter opens with it chosen.
+    await page.goto(`${server.url}/#/explore?metric=orders&period=2026-06&where=region=浙江`)
+    await page.waitForSelector('#explore-table table')
+    expect(await page.inputValue('#explore-where')).toBe('浙江')
   })
 
   it('metrics explorer opens an alert link: the metric over the year up to the period', async () => {
@@ -171,11 +296,59 @@ describe('dashboard', () => {
     )
   })
 
-  it('retention: cohort heatmap, LTV curves, survival curve, lifecycle stages and RFM segments', async () => {
+  it('retention: cohort heatmap in %, LTV curves of any cohort, anchor/grain/activity controls, survival curve, lifecycle stages and RFM segments', async () => {
     await page.goto(`${server.url}/#/retention`)
     await page.waitForSelector('#rfm-table tbody tr')
+    await page.waitForFunction(() => document.querySelectorAll('#ltv-chart svg path').length > 8)
     expect(await svgPaths('#cohort-chart')).toBeGreaterThan(20)
     expect(await svgPaths('#ltv-chart')).toBeGreaterThan(8)
+    // Heatmap cells in %.
+    const cells = await page.locator('#cohort-chart svg text').allTextContents()
+    expect(cells.filter((x) => /^\d+(\.\d)?%$/.test(x)).length).toBeGreaterThan(20)
+    // Every cohort can be chosen for the LTV chart; at first the youngest eight.
+    const cohorts = await page.locator('#ltv-cohorts option').count()
+    expect(cohorts).toBeGreaterThan(12)
+    const chosen = () =>
+      page
+        .locator('#ltv-cohorts')
+        .evaluate((s) => [...(s as HTMLSelectElement).selectedOptions].map((o) => o.value))
+    expect((await chosen()).length).toBe(8)
+    const eight = await svgPaths('#ltv-chart')
+    await page.click('#ltv-all')
+    expect((await chosen()).length).toBe(cohorts)
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#ltv-chart svg path').length > n,
+      eight,
+    )
+    // The oldest cohort alone.
+    const oldest = (await page.locator('#ltv-cohorts option').first().getAttribute('value')) ?? ''
+    await page.selectOption('#ltv-cohorts', [oldest])
+    expect(await chosen()).toEqual([oldest])
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#ltv-chart svg path').length < n,
+      eight,
+    )
+    // Quarters: cohorts named by quarter. Activity by purchase, then cohorts by first purchase: other rates.
+    await page.selectOption('#retention-grain', 'quarter')
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#cohort-chart svg text')].some((e) =>
+        / Q[1-4] \(/.test(e.textContent ?? ''),
+      ),
+    )
+    const rates = async () => (await page.locator('#cohort-chart').textContent()) ?? ''
+    let before = await rates()
+    await page.selectOption('#retention-activity', 'purchase')
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('#cohort-chart')?.textContent ?? ''
+      return now !== '' && now !== b
+    }, before)
+    before = await rates()
+    await page.selectOption('#retention-anchor', 'first-purchase')
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('#cohort-chart')?.textContent ?? ''
+      return now !== '' && now !== b
+    }, before)
+    expect(await svgPaths('#ltv-chart')).toBeGreaterThan(3)
     expect(await svgPaths('#survival-chart')).toBeGreaterThan(2)
     expect(await page.locator('#survival-summary').textContent()).toMatch(/median lifetime/)
     expect(await svgPaths('#stage-chart')).toBeGreaterThan(3)
@@ -232,7 +405,9 @@ describe('dashboard', () => {
     await page.click('#builder-preview')
     await page.waitForSelector('#builder-result .notice')
     await page.check('#builder-stages-at_risk')
-    await page.fill('#builder-regions', '浙江')
+    // Regions as the data holds them, named in the page's language.
+    expect(await page.locator('#builder-regions label', { hasText: 'Zhejiang' }).count()).toBe(1)
+    await page.check('#builder-regions input[value="浙江"]')
     await page.click('#builder-preview')
     await page.waitForSelector('#builder-preview-table tbody tr')
     const members = Number(
@@ -257,7 +432,7 @@ describe('dashboard', () => {
       await op.waitForSelector('article.card')
       await op.goto(`${server.url}/#/segments`)
       await op.waitForSelector('#builder-save:not([disabled])')
-      await op.fill('#builder-regions', '浙江')
+      await op.check('#builder-regions input[value="浙江"]')
       await op.fill('#builder-name', 'zj-builder')
       await op.click('#builder-save')
       await op.waitForFunction(() =>

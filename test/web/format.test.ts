@@ -49,6 +49,15 @@ describe('formatNumber', () => {
     expect(formatNumber(0, 'change', en)).toBe('0.0%')
   })
 
+  it('writes the difference of two rates in percentage points and of two scores in points, with the sign', () => {
+    expect(formatNumber(0.012, 'pp', en)).toBe('+1.2 pp')
+    expect(formatNumber(-0.0345, 'pp', zh)).toBe('-3.5个百分点')
+    expect(formatNumber(0, 'pp', en)).toBe('0.0 pp')
+    expect(formatNumber(3, 'score_delta', zh)).toBe('+3.0')
+    expect(formatNumber(-12.34, 'score_delta', en)).toBe('-12.3')
+    expect(formatNumber(null, 'pp', zh)).toBe(MISSING)
+  })
+
   it('writes scores, rates per member and durations with their own precision', () => {
     expect(formatNumber(42.345, 'score', en)).toBe('42.3')
     expect(formatNumber(1.2345, 'per_member', zh)).toBe('1.23')

@@ -11,7 +11,9 @@ export type FormatLang = 'en' | 'zh'
 /**
  * What a number measures: a catalog unit (members, orders, points, count, currency, per_member, ratio, score,
  * per_1000, seconds) or one of the dashboard's own: `change` (a relative change, shown with its sign), `days`,
- * `correlation`, `p_value`, `points_delta` (points added or taken, with their sign). An unknown unit is shown as a plain number.
+ * `correlation`, `p_value`, `points_delta` (points added or taken, with their sign), `pp` (the difference of
+ * two rates, in percentage points: 0.012 → +1.2 pp), `score_delta` (the difference of two scores, such as NPS,
+ * with its sign). An unknown unit is shown as a plain number.
  */
 export type NumberUnit = string
 
@@ -70,6 +72,7 @@ function isWhole(unit: NumberUnit): boolean {
 }
 
 const UNIT_WORDS: Record<string, Record<FormatLang, string>> = {
+  pp: { en: ' pp', zh: '个百分点' },
   seconds: { en: ' s', zh: ' 秒' },
   days: { en: ' days', zh: ' 天' },
 }
@@ -109,6 +112,20 @@ export function formatNumber(
       }).format(v)
     case 'points_delta':
       return nf(lang, { signDisplay: 'exceptZero', maximumFractionDigits: 0 }).format(v)
+    case 'pp':
+      return (
+        nf(lang, {
+          signDisplay: 'exceptZero',
+          minimumFractionDigits: 1,
+          maximumFractionDigits: 1,
+        }).format(v * 100) + (UNIT_WORDS['pp']?.[lang] ?? '')
+      )
+    case 'score_delta':
+      return nf(lang, {
+        signDisplay: 'exceptZero',
+        minimumFractionDigits: 1,
+        maximumFractionDigits: 1,
+      }).format(v)
     case 'p_value':
       return nf(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(v)
     case 'score':

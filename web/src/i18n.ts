@@ -170,8 +170,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     builderHint:
       'Pick any conditions (all must hold; several values in one condition match any of them), preview the size and value, then save. Saving and exporting need an operator key: open the dashboard with #key=<operator key> (memberlens keys create --role operator).',
     lifecycleStages: 'Lifecycle stages',
-    registrationChannels: 'Registration channels (comma-separated)',
-    regions: 'Regions (comma-separated)',
+    registrationChannels: 'Registration channels',
+    regions: 'Regions',
     consentTo: 'Consented to',
     preview: 'Preview',
     save: 'Save',
@@ -184,7 +184,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     time: 'Time (UTC)',
     kind: 'Kind',
     detail: 'Detail',
-    ltvCurves: 'LTV curves: cumulative net revenue per member by months since registration',
+    ltvCurves:
+      'LTV curves: cumulative net revenue per cohort member by periods since the cohort began',
     ltvPerMember: 'Revenue per member',
     survivalCurve: 'Survival: share of buyers not yet churned by days since their first purchase',
     churned: 'churned',
@@ -211,7 +212,7 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     toStage: 'To stage',
     fromDate: 'From date',
     toDate: 'To date',
-    cohortHeatmap: 'Cohort retention by registration month (% active in month +k)',
+    cohortHeatmap: 'Cohort retention (% of the cohort active in period +k)',
     lifecycle: 'Lifecycle stages',
     rfm: 'RFM segments',
     segment: 'Segment',
@@ -237,6 +238,26 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'status.off_track': 'off track',
     'status.no_target': 'no target',
     'status.no_data': 'no data',
+    definition: 'Definition',
+    noDefinition: 'not in the glossary',
+    keyFigures: 'Key figures',
+    periodPicker: 'Month',
+    'dim.city': 'City',
+    'dim.gender': 'Gender',
+    'grain.week': 'Week',
+    cohortAnchor: 'Cohort by',
+    'anchor.registration': 'registration',
+    'anchor.first-purchase': 'first purchase',
+    activeMeans: 'Active means',
+    'activity.purchase': 'a purchase',
+    'activity.any': 'any event or purchase',
+    'activity.event': 'any event',
+    ltvCohorts: 'Cohorts in the chart',
+    ltvLatest: 'Latest 8',
+    ltvAll: 'All',
+    ltvClear: 'None',
+    periodsSince: 'Periods since the cohort began',
+    cohortSize: 'members',
     trendByDimension: 'Trend of the selected metric (click a card)',
     trendChart: 'trend chart',
     dimension: 'Split by',
@@ -251,7 +272,10 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     metric: 'Metric',
     from: 'From',
     to: 'To',
-    regionFilter: 'Region filter',
+    filterBy: 'Filter members by',
+    filterValue: 'Value',
+    allValues: 'any value',
+    noValues: 'no values in the data',
     show: 'Show',
     period: 'Period',
     driversOf: 'What moves with',
@@ -615,8 +639,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     builderHint:
       '选择条件（须全部满足；同一条件内的多个值满足其一即可），预览规模与价值后保存。保存与导出需要运营（operator）密钥：用 #key=<operator 密钥> 打开看板（memberlens keys create --role operator）。',
     lifecycleStages: '生命周期阶段',
-    registrationChannels: '注册渠道（逗号分隔）',
-    regions: '地区（逗号分隔）',
+    registrationChannels: '注册渠道',
+    regions: '地区',
     consentTo: '已同意接收',
     preview: '预览',
     save: '保存',
@@ -629,7 +653,7 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     time: '时间（UTC）',
     kind: '类型',
     detail: '详情',
-    ltvCurves: 'LTV 曲线：按注册后月数的人均累计净消费',
+    ltvCurves: 'LTV 曲线：同期群开始后各期的人均累计净消费',
     ltvPerMember: '人均消费',
     survivalCurve: '生存曲线：自首次购买起按天数尚未流失的买家占比',
     churned: '已流失',
@@ -664,7 +688,7 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'action.dormant': '召回活动（按流失原因发券、关怀电话或内容），并设对照组衡量效果',
     'action.churned': '仅做低成本召回（如季节性活动），排除出高频触达',
     'action.reactivated': '回归欢迎旅程与后续优惠，把回购变成习惯',
-    cohortHeatmap: '按注册月的同期群留存（第 k 月活跃占比 %）',
+    cohortHeatmap: '同期群留存（第 k 期活跃的会员占比 %）',
     lifecycle: '生命周期阶段',
     rfm: 'RFM 分群',
     segment: '分群',
@@ -689,6 +713,26 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'status.off_track': '未达标',
     'status.no_target': '未设目标',
     'status.no_data': '无数据',
+    definition: '定义',
+    noDefinition: '词汇表中没有此项',
+    keyFigures: '核心数据',
+    periodPicker: '月份',
+    'dim.city': '城市',
+    'dim.gender': '性别',
+    'grain.week': '周',
+    cohortAnchor: '同期群依据',
+    'anchor.registration': '注册',
+    'anchor.first-purchase': '首次购买',
+    activeMeans: '活跃指',
+    'activity.purchase': '有购买',
+    'activity.any': '有任何行为或购买',
+    'activity.event': '有任何行为',
+    ltvCohorts: '图中的同期群',
+    ltvLatest: '最近 8 个',
+    ltvAll: '全部',
+    ltvClear: '清空',
+    periodsSince: '同期群开始后的期数',
+    cohortSize: '人',
     trendByDimension: '所选指标的趋势（点击卡片切换）',
     trendChart: '趋势图',
     dimension: '拆分维度',
@@ -703,7 +747,10 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     metric: '指标',
     from: '开始',
     to: '结束',
-    regionFilter: '地区筛选',
+    filterBy: '筛选会员',
+    filterValue: '取值',
+    allValues: '不限',
+    noValues: '数据中没有取值',
     show: '查询',
     period: '周期',
     driversOf: '与之同向变动的指标：',
@@ -856,8 +903,17 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
   },
 }
 
+let serverDefault: Lang = 'en'
+
+/** The language the viewer chose (remembered by the browser), else the server's configured one. */
 export function lang(): Lang {
-  return localStorage.getItem('memberlens.lang') === 'zh' ? 'zh' : 'en'
+  const chosen = localStorage.getItem('memberlens.lang')
+  return chosen === 'zh' || chosen === 'en' ? chosen : serverDefault
+}
+
+/** The server's language (its `lang` setting), used until the viewer chooses one. */
+export function setDefaultLang(l: Lang): void {
+  serverDefault = l
 }
 
 export function setLang(l: Lang): void {

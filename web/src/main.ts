@@ -83,4 +83,8 @@ langSelect.addEventListener('change', () => {
 })
 window.addEventListener('hashchange', () => void route())
 window.addEventListener('resize', () => charts.forEach((c) => c.resize()))
-void loadSettings().then(route)
+// The server's language applies until the viewer picks one.
+void loadSettings().then(() => {
+  langSelect.value = lang()
+  return route()
+})

@@ -5,7 +5,7 @@
 import * as echarts from 'echarts/core'
 import createClient, { type ClientPathsWithMethod, type MethodResponse } from 'openapi-fetch'
 import { apiErrorOf, type ApiError, type ApiIssue } from './api-error'
-import { lang, t } from './i18n'
+import { lang, setDefaultLang, t } from './i18n'
 import {
   currencySymbol,
   formatAxis,
@@ -126,10 +126,15 @@ export function setCurrency(code: string): void {
   if (/^[A-Z]{3}$/.test(code)) currency = code
 }
 
-/** Asks the server how figures are shown (the currency); keeps CNY when it cannot say. */
+/**
+ * Asks the server how figures are shown (the currency) and which language to open in when the viewer has not
+ * chosen one; keeps CNY and English when it cannot say.
+ */
 export async function loadSettings(): Promise<void> {
   try {
-    setCurrency((await ok(client.GET('/api/v1/settings'))).currency)
+    const s = await ok(client.GET('/api/v1/settings'))
+    setCurrency(s.currency)
+    setDefaultLang(s.lang)
   } catch {
     // Without a key every page says why; the default currency stays.
   }

@@ -8,6 +8,7 @@ import { alertsRoutes } from './alerts.js'
 import { auditRoutes } from './audit.js'
 import { clvRoutes } from './clv.js'
 import { cohortsRoutes } from './cohorts.js'
+import { dimensionsRoutes } from './dimensions.js'
 import { driversRoutes } from './drivers.js'
 import { experimentsRoutes } from './experiments.js'
 import { funnelsRoutes } from './funnels.js'
@@ -37,6 +38,7 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   whoami: whoamiRoutes,
   settings: settingsRoutes,
   metrics: metricsRoutes,
+  dimensions: dimensionsRoutes,
   tree: treeRoutes,
   overview: overviewRoutes,
   drivers: driversRoutes,

@@ -1,6 +1,6 @@
 /**
  * `/api/v1/settings`: how figures are to be shown (every role reads aggregates) — the currency of money figures, from the
- * `currency` setting (CNY by default).
+ * `currency` setting (CNY by default), and the language the dashboard opens in, from the `lang` setting.
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
@@ -11,6 +11,11 @@ import { scoped } from '../require-scope.js'
 const SettingsSchema = z
   .object({
     currency: z.string().openapi({ example: 'CNY', description: 'ISO 4217 code of money figures' }),
+    lang: z.enum(['en', 'zh']).openapi({
+      example: 'zh',
+      description:
+        'the language the dashboard opens in until the viewer chooses one (the `lang` setting; en by default)',
+    }),
   })
   .openapi('Settings')
 
@@ -26,10 +31,10 @@ export function settingsRoutes(ctx: ApiContext): ApiRouter {
       security,
       responses: json(
         SettingsSchema,
-        'How figures are to be shown: the currency of money figures (the `currency` setting; CNY by default)',
+        'How figures are to be shown: the currency of money figures (the `currency` setting; CNY by default) and the dashboard’s default language',
       ),
     }),
-    (c) => c.json({ currency: ctx.currency }, 200),
+    (c) => c.json({ currency: ctx.currency, lang: ctx.lang }, 200),
   )
   return app
 }

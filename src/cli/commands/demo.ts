@@ -181,11 +181,18 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
 /** The last step of the main job: the dashboard on 127.0.0.1 until Ctrl+C. */
 async function serveDashboard(flags: DemoFlags): Promise<void> {
   let server: RunningServer
+  // The dashboard opens in the demo's language until the viewer picks one.
+  const at = {
+    db: flags.db,
+    host: '127.0.0.1',
+    tz: flags.tz,
+    ...(flags.lang === undefined ? {} : { lang: flags.lang }),
+  }
   try {
-    server = await startServer({ db: flags.db, host: '127.0.0.1', port: flags.port, tz: flags.tz })
+    server = await startServer({ ...at, port: flags.port })
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e
-    server = await startServer({ db: flags.db, host: '127.0.0.1', port: 0, tz: flags.tz })
+    server = await startServer({ ...at, port: 0 })
   }
   process.stdout.write(
     `${pc.bold('Dashboard')}: ${server.dashboardUrl}\n${pc.dim(`API reference: ${server.url}/docs · stop with Ctrl+C · skip this step with --no-serve`)}\n`,

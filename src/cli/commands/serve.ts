@@ -3,6 +3,7 @@
  * @module
  */
 import { timeZoneOption } from '../time-zone-option.js'
+import { LANGS, type Lang } from '../lang.js'
 import { existsSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -71,6 +72,8 @@ export interface ServeOptions {
   readonly lockWaitMs?: number
   /** The project time zone (default UTC for a library caller; the CLI passes its setting). */
   readonly tz?: string
+  /** The dashboard's language until the viewer chooses one (default English; the CLI passes its setting). */
+  readonly lang?: Lang
 }
 
 /**
@@ -142,6 +145,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     log,
     currency: options.currency ?? 'CNY',
     ...(options.tz === undefined ? {} : { timezone: options.tz }),
+    ...(options.lang === undefined ? {} : { lang: options.lang }),
     ...(options.rate === undefined
       ? {}
       : { rate: { perSecond: options.rate, burst: 2 * options.rate } }),
@@ -291,6 +295,12 @@ export function registerServeCommands(program: Command): void {
     .option('--alerts <file>', 'alert rules (default: memberlens.alerts.json beside the database)')
     .option('--webhook <url>', 'POST fired alerts here (rules may name their own)')
     .addOption(timeZoneOption())
+    .addOption(
+      new Option(
+        '--lang <lang>',
+        'language the dashboard opens in until the viewer picks one (en or zh; default en)',
+      ).choices(LANGS),
+    )
     .addOption(
       new Option('--alerts-every <minutes>', 'minutes between alert evaluations (0: off)')
         .default(60)

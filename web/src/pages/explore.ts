@@ -1,7 +1,21 @@
-/** Metrics explorer: any metric over any range, by a dimension, with a region filter, as a chart and a table. */
+/**
+ * Metrics explorer: any metric over any range, by a dimension, for the members with a value of a member field
+ * (region, channel, tier, …) chosen among the values the data holds, as a chart and a table.
+ */
 import { t, lang } from '../i18n'
 import { app, clear, client, el, format, loading, ok, showError } from '../ui'
+import { dimensionValues, optionText } from '../values'
 import { drawSeries } from './overview'
+
+/** The member fields a filter can name (`where`), the region first. */
+const FILTER_DIMENSIONS = [
+  'region',
+  'city',
+  'registration_channel',
+  'gender',
+  'cohort',
+  'tier',
+] as const
 
 /** `YYYY-MM` shifted by `n` months. */
 function shiftMonth(month: string, n: number): string {
@@ -11,7 +25,8 @@ function shiftMonth(month: string, n: number): string {
 }
 
 // Metrics explorer: any metrics, range, grain and dimension, as a chart and a table. An alert's link opens it
-// as `#/explore?metric=<id>&period=<YYYY-MM>`: that metric over the year up to that month.
+// as `#/explore?metric=<id>&period=<YYYY-MM>` (and `&where=<field>=<value>` for a rule with a filter): that
+// metric over the year up to that month.
 export async function explore(): Promise<void> {
   loading()
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '')
@@ -57,16 +72,36 @@ export async function explore(): Promise<void> {
       'tier',
     ].map((d) => el('option', { value: d }, d === '' ? t('allMembers') : t(`dim.${d}`))),
   )
-  const region = el('input', {
-    id: 'explore-where',
-    placeholder: t('regionFilter'),
-    'aria-label': t('regionFilter'),
-  })
+  // The filter: a member field, and one of the values the data holds for it (with the members who have it).
+  const [wantedDim, wantedValue] = (params.get('where') ?? '').split(/=(.*)/s, 2) as [
+    string,
+    string | undefined,
+  ]
+  const whereDim = el(
+    'select',
+    { id: 'explore-where-dim', 'aria-label': t('filterBy') },
+    ...FILTER_DIMENSIONS.map((d) => el('option', { value: d }, t(`dim.${d}`))),
+  )
+  whereDim.value = (FILTER_DIMENSIONS as readonly string[]).includes(wantedDim)
+    ? wantedDim
+    : 'region'
+  const whereValue = el('select', { id: 'explore-where', 'aria-label': t('filterValue') })
+  const fillValues = async (keep?: string) => {
+    const v = await dimensionValues(whereDim.value)
+    whereValue.replaceChildren(
+      el('option', { value: '' }, v.values.length === 0 ? t('noValues') : t('allValues')),
+      ...v.values.map((x) => el('option', { value: x.value }, optionText(x))),
+    )
+    whereValue.title = v.note ?? ''
+    whereValue.value = keep !== undefined && v.values.some((x) => x.value === keep) ? keep : ''
+  }
+  await fillValues(wantedValue)
+  whereDim.addEventListener('change', () => void fillValues().catch(showError))
   const out = el('div', { class: 'chart', id: 'explore-chart' })
   const tableBox = el('div', { id: 'explore-table' })
   const run = async () => {
     const m = metricSelect.value
-    const where = region.value.trim() ? `region=${region.value.trim()}` : undefined
+    const where = whereValue.value ? `${whereDim.value}=${whereValue.value}` : undefined
     tableBox.replaceChildren(el('p', { class: 'loading' }, t('loading')))
     const r = await ok(
       client.GET('/api/v1/metrics/query', {
@@ -118,7 +153,8 @@ export async function explore(): Promise<void> {
       el('label', {}, t('from'), from),
       el('label', {}, t('to'), to),
       el('label', {}, t('dimension'), by),
-      el('label', {}, t('regionFilter'), region),
+      el('label', {}, t('filterBy'), whereDim),
+      el('label', {}, t('filterValue'), whereValue),
       button,
     ),
     out,

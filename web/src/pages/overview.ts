@@ -1,6 +1,12 @@
-/** Overview: the metric tree as cards, and a node's trend by any dimension. */
+/**
+ * Overview: for a month picked from the data's own (by default its last complete month), the key figures of
+ * the member base with their change against the previous month (环比) and the same month last year (同比),
+ * the metric tree as cards (each core metric's change rates folded into its card), and a metric's trend by
+ * any dimension.
+ */
 import { t, lang } from '../i18n'
 import type { components } from '../generated/api'
+import { info } from '../glossary'
 import {
   app,
   chart,
@@ -8,6 +14,8 @@ import {
   clear,
   client,
   el,
+  emptyNotice,
+  fill,
   format,
   loading,
   ok,
@@ -20,12 +28,76 @@ type TreeNode = components['schemas']['MetricTreeNode']
 /** A metric query's answer (GET /api/v1/metrics/query). */
 export type MetricResult = components['schemas']['MetricResult']
 
-// Overview: the metric tree, and a node's trend by any dimension.
+/** The key figures, in the order a manager reads them (catalog metric ids). */
+const KEY_FIGURES = [
+  'members_total',
+  'active_members',
+  'buyers',
+  'orders',
+  'net_revenue',
+  'repurchase_rate',
+  'nps',
+] as const
+
+/** `YYYY-MM` shifted by `n` months. */
+function shiftMonth(month: string, n: number): string {
+  const i = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + n
+  return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`
+}
+
+/** Every month from `first` to `last` (YYYY-MM), newest first. */
+function monthsBetween(first: string, last: string): string[] {
+  const out: string[] = []
+  for (let m = last; m >= first && out.length < 600; m = shiftMonth(m, -1)) out.push(m)
+  return out
+}
+
+// Overview: key figures and the metric tree for a month, and a node's trend by any dimension. The month can
+// be named in the link: `#/overview?period=YYYY-MM`.
 export async function overview(): Promise<void> {
   loading()
-  const tree = await ok(client.GET('/api/v1/tree'))
+  const o = (await ok(client.GET('/api/v1/overview'))).overview
   clear()
-  app.append(el('h1', {}, `${tree.goal.name[lang()]} — ${tree.label}`))
+  const title = el('h1', {}, t('nav.overview'))
+  if (o === null) {
+    app.append(title, emptyNotice(t('noActivity')))
+    return
+  }
+  // The picker offers the data's months: from its first activity to its last complete month.
+  const latest = o.month.slice(0, 7)
+  const first = (o.allTime.firstActivity ?? o.month).slice(0, 7)
+  const months = monthsBetween(first < latest ? first : latest, latest)
+  const picker = el(
+    'select',
+    { id: 'overview-period', 'aria-label': t('periodPicker') },
+    ...months.map((m) => el('option', { value: m }, m)),
+  )
+  const wanted = new URLSearchParams(location.hash.split('?')[1] ?? '').get('period') ?? ''
+  picker.value = months.includes(wanted) ? wanted : latest
+  const body = el('div', { id: 'overview-body' })
+  app.append(
+    title,
+    el('div', { class: 'controls' }, el('label', {}, t('periodPicker'), picker)),
+    body,
+  )
+  const draw = () => fill(body, () => monthView(picker.value, title))
+  picker.addEventListener('change', () => void draw())
+  await draw()
+}
+
+/** The key figures, the tree and the trend chart of one month. */
+async function monthView(month: string, title: HTMLElement): Promise<HTMLElement[]> {
+  const [tree, figures] = await Promise.all([
+    ok(client.GET('/api/v1/tree', { params: { query: { period: month } } })),
+    ok(
+      client.GET('/api/v1/metrics/query', {
+        params: {
+          query: { metrics: KEY_FIGURES.join(','), from: shiftMonth(month, -12), to: month },
+        },
+      }),
+    ),
+  ])
+  title.textContent = `${tree.goal.name[lang()]} — ${tree.label}`
   const trend = el('div', { class: 'chart', id: 'trend-chart', 'aria-label': t('trendChart') })
   const dimSelect = el(
     'select',
@@ -37,69 +109,147 @@ export async function overview(): Promise<void> {
   let selected = tree.nodes[0]?.metric ?? 'net_revenue'
   const drawTrend = async () => {
     const by = dimSelect.value
-    const to = tree.period.slice(0, 7)
-    const from = new Date(Date.UTC(Number(to.slice(0, 4)), Number(to.slice(5, 7)) - 12, 1))
-      .toISOString()
-      .slice(0, 7)
     const r = await ok(
       client.GET('/api/v1/metrics/query', {
-        params: { query: { metrics: selected, from, to, by: by || undefined } },
+        params: {
+          query: {
+            metrics: selected,
+            from: shiftMonth(month, -11),
+            to: month,
+            by: by || undefined,
+          },
+        },
       }),
     )
     drawSeries(trend, r, selected, by)
   }
-  for (const core of tree.nodes) {
-    const group = el('section', { class: 'group', 'aria-label': core.name[lang()] })
-    const cards = el('div', { class: 'cards' })
-    for (const n of [core, ...core.children])
-      cards.append(
-        card(n, () => {
-          selected = n.metric
-          void drawTrend().catch(showError)
-        }),
-      )
-    group.append(cards)
-    app.append(group)
+  const pick = (metric: string) => () => {
+    selected = metric
+    void drawTrend().catch(showError)
   }
-  app.append(
+  const key = el(
+    'section',
+    { class: 'group key-figures', id: 'key-figures', 'aria-label': t('keyFigures') },
+    el('h2', {}, t('keyFigures')),
+    el(
+      'div',
+      { class: 'cards' },
+      ...KEY_FIGURES.map((id) => keyFigure(id, month, figures, pick(id))),
+    ),
+  )
+  const groups = tree.nodes.map((core) => {
+    const cards = el('div', { class: 'cards' })
+    // The core metric's change rates (the tree's trend nodes) are part of its card, not cards of their own.
+    const trends = core.children.filter((n) => n.role === 'trend')
+    cards.append(card(core, trends, pick(core.metric)))
+    for (const n of core.children.filter((x) => x.role !== 'trend'))
+      cards.append(card(n, [], pick(n.metric)))
+    return el('section', { class: 'group', 'aria-label': core.name[lang()] }, cards)
+  })
+  dimSelect.addEventListener('change', () => void drawTrend().catch(showError))
+  requestAnimationFrame(() => void drawTrend().catch(showError))
+  return [
+    key,
+    ...groups,
     el('h2', {}, t('trendByDimension')),
     el('div', { class: 'controls' }, el('label', {}, t('dimension'), dimSelect)),
     trend,
-  )
-  dimSelect.addEventListener('change', () => void drawTrend().catch(showError))
-  await drawTrend()
+  ]
 }
 
-function card(n: TreeNode, onClick: () => void): HTMLElement {
-  const unit = n.role === 'trend' ? 'change' : n.unit
-  const name = n.role === 'trend' ? n.name[lang()] : n.name[lang()]
+/**
+ * A key figure of the month: its value, and its change against the previous month and the same month last
+ * year — relative for counts and money, in percentage points for rates, in points for scores (NPS). A month
+ * without data shows "–" and no change, never 0.
+ */
+function keyFigure(id: string, month: string, r: MetricResult, onClick: () => void): HTMLElement {
+  const col = r.columns.find((c) => c.key === id)
+  const unit = col?.unit ?? ''
+  const at = (m: string): number | null =>
+    r.rows.find((x) => x.period.slice(0, 7) === m)?.values[id] ?? null
+  const value = at(month)
+  const changeUnit = unit === 'ratio' ? 'pp' : unit === 'score' ? 'score_delta' : 'change'
+  const change = (before: number | null): number | null => {
+    if (value === null || before === null) return null
+    if (changeUnit !== 'change') return value - before
+    return before === 0 ? null : value / before - 1
+  }
+  const delta = (label: string, d: number | null, kind: string) =>
+    el(
+      'span',
+      {
+        class: `delta ${d === null || d === 0 ? 'flat' : d > 0 ? 'up' : 'down'}`,
+        'data-change': kind,
+      },
+      `${label} ${format(d, changeUnit)}`,
+    )
+  const name = col?.name[lang()] ?? id
+  const c = el(
+    'article',
+    {
+      class: 'card key',
+      tabindex: '0',
+      'data-metric': id,
+      'aria-label': `${name}: ${format(value, unit)}`,
+    },
+    el('div', { class: 'name' }, name, ' ', info(id)),
+    el('div', { class: 'value' }, format(value, unit)),
+    el(
+      'div',
+      { class: 'meta' },
+      delta(t('pop'), change(at(shiftMonth(month, -1))), 'pop'),
+      ' · ',
+      delta(t('yoy'), change(at(shiftMonth(month, -12))), 'yoy'),
+    ),
+  )
+  c.addEventListener('click', onClick)
+  c.addEventListener('keydown', (e) => e.key === 'Enter' && onClick())
+  return c
+}
+
+/** A node of the tree; `trends` are its change-rate nodes, shown as its 环比/同比 with their own status. */
+function card(n: TreeNode, trends: readonly TreeNode[], onClick: () => void): HTMLElement {
+  const name = n.name[lang()]
   const spark = el('div', { class: 'spark' })
+  const changeOf = (kind: 'pop' | 'yoy') => {
+    const node = trends.find((x) => x.key.endsWith(`:${kind}`))
+    return el(
+      'span',
+      { class: 'delta', 'data-change': kind },
+      `${t(kind)} ${format(n.change[kind], 'change')}`,
+      node
+        ? el(
+            'span',
+            { class: `status ${node.status}`, title: `${t('target')} ${t('noDecline')}` },
+            t(`status.${node.status}`),
+          )
+        : '',
+    )
+  }
   const c = el(
     'article',
     {
       class: `card ${n.role} ${n.status}`,
       tabindex: '0',
       'data-metric': n.key,
-      'aria-label': `${name}: ${format(n.value, unit)}`,
+      'aria-label': `${name}: ${format(n.value, n.unit)}`,
     },
     el(
       'div',
       { class: 'name' },
       name,
       ' ',
+      info(n.metric),
+      ' ',
       el('span', { class: `status ${n.status}` }, t(`status.${n.status}`)),
     ),
-    el('div', { class: 'value' }, format(n.value, unit)),
+    el('div', { class: 'value' }, format(n.value, n.unit)),
     el(
       'div',
       { class: 'meta' },
-      n.targetText
-        ? `${t('target')} ${n.role === 'trend' ? t('noDecline') : format(n.target, unit)}`
-        : t('noTarget'),
-      n.role === 'trend'
-        ? ''
-        : ` · ${t('pop')} ${format(n.change.pop, 'change')} · ${t('yoy')} ${format(n.change.yoy, 'change')}`,
+      n.targetText ? `${t('target')} ${format(n.target, n.unit)}` : t('noTarget'),
     ),
+    el('div', { class: 'meta changes' }, changeOf('pop'), ' · ', changeOf('yoy')),
     spark,
   )
   c.addEventListener('click', onClick)

@@ -23,6 +23,7 @@ import {
   ok,
   table,
 } from '../ui'
+import { dimensionValues, optionText } from '../values'
 
 type RfmGrid = components['schemas']['RfmGrid']
 /** A segment definition, as the preview and the save take it. */
@@ -52,12 +53,6 @@ function checkboxes(
   )
   return { box, checked: () => inputs.filter((x) => x.checked).map((x) => x.value) }
 }
-
-const list = (text: string) =>
-  text
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0)
 
 export async function segmentsPage(): Promise<void> {
   loading()
@@ -247,7 +242,11 @@ async function segmentBuilder(
   onSaved: () => Promise<void>,
   canWrite: boolean,
 ): Promise<HTMLElement> {
-  const lifecycle = await ok(client.GET('/api/v1/lifecycle'))
+  const [lifecycle, regionValues, channelValues] = await Promise.all([
+    ok(client.GET('/api/v1/lifecycle')),
+    dimensionValues('region'),
+    dimensionValues('registration_channel'),
+  ])
   const stages = checkboxes(
     'builder-stages',
     t('lifecycleStages'),
@@ -263,8 +262,17 @@ async function segmentBuilder(
     t('consentTo'),
     CONSENT.map((c) => ({ value: c, label: coded('channel', c) })),
   )
-  const channels = el('input', { id: 'builder-channels', type: 'text' })
-  const regions = el('input', { id: 'builder-regions', type: 'text' })
+  // Regions and channels as the data holds them, named in the page's language (浙江 is Zhejiang in English).
+  const regions = checkboxes(
+    'builder-regions',
+    t('regions'),
+    regionValues.values.map((x) => ({ value: x.value, label: optionText(x) })),
+  )
+  const channels = checkboxes(
+    'builder-channels',
+    t('registrationChannels'),
+    channelValues.values.map((x) => ({ value: x.value, label: optionText(x) })),
+  )
   const name = el('input', {
     id: 'builder-name',
     type: 'text',
@@ -289,8 +297,8 @@ async function segmentBuilder(
     if (stages.checked().length > 0)
       f.lifecycle = { stages: stages.checked() as Stage[], asOf: asOf() }
     if (rfm.checked().length > 0) f.rfm = { segments: rfm.checked() as RfmSegment[], asOf: asOf() }
-    if (list(channels.value).length > 0) f.registrationChannel = list(channels.value)
-    if (list(regions.value).length > 0) f.region = list(regions.value)
+    if (channels.checked().length > 0) f.registrationChannel = channels.checked()
+    if (regions.checked().length > 0) f.region = regions.checked()
     if (consent.checked().length > 0)
       f.consent = Object.fromEntries(consent.checked().map((c) => [c, true]))
     return Object.keys(f).length === 0 ? undefined : f
@@ -351,12 +359,8 @@ async function segmentBuilder(
     stages.box,
     rfm.box,
     consent.box,
-    el(
-      'div',
-      { class: 'controls' },
-      field(t('registrationChannels'), channels),
-      field(t('regions'), regions),
-    ),
+    regions.box,
+    channels.box,
     el('div', { class: 'controls' }, previewButton),
     el(
       'div',
