@@ -21,8 +21,7 @@ import {
   logBeta,
   oneMinusExpOver,
 } from './special-functions.js'
-import { assertPositiveParams } from './params.js'
-
+import { assertHorizon, assertSameLength, assertPositiveParams } from './params.js'
 export { groupSummaries } from './group-summaries.js'
 export type { SummaryGroups } from './group-summaries.js'
 
@@ -438,24 +437,6 @@ export function probabilityOfNPurchases(params: BgNbdParams, t: number, n: numbe
     }
   }
   return first + Math.exp(logBeta(a + 1, b + n - 1) - lbAB) * tail
-}
-
-function assertHorizon(t: number, what: string): void {
-  if (!(Number.isFinite(t) && t >= 0)) {
-    throw InputError.single({
-      field: `${what} t`,
-      value: String(t),
-      reason: 'must be finite and ≥ 0',
-    })
-  }
-}
-
-function assertSameLength(what: string, ...arrays: ArrayLike<number>[]): number {
-  const n = (arrays[0] as ArrayLike<number>).length
-  for (const a of arrays) {
-    if (a.length !== n) throw new InputError(`${what}: input arrays must have the same length`)
-  }
-  return n
 }
 
 /**

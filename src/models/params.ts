@@ -16,3 +16,23 @@ export function assertPositiveParams<P extends object>(
     }
   }
 }
+
+/** Checks that a time horizon is finite and not negative; `what` names the function asked. */
+export function assertHorizon(t: number, what: string): void {
+  if (!(Number.isFinite(t) && t >= 0)) {
+    throw InputError.single({
+      field: `${what} t`,
+      value: String(t),
+      reason: 'must be finite and ≥ 0',
+    })
+  }
+}
+
+/** Checks that per-member input arrays have one length, and returns it. */
+export function assertSameLength(what: string, ...arrays: ArrayLike<number>[]): number {
+  const n = (arrays[0] as ArrayLike<number>).length
+  for (const a of arrays) {
+    if (a.length !== n) throw new InputError(`${what}: input arrays must have the same length`)
+  }
+  return n
+}

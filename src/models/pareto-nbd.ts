@@ -8,7 +8,6 @@
  * @module
  */
 
-import { InputError } from '../core/errors.js'
 import { fitData, validateSummaries } from './group-summaries.js'
 import type { Summaries } from './group-summaries.js'
 import { assertInteriorMinimum, minimizeFromStarts } from './optimize.js'
@@ -21,8 +20,7 @@ import {
   logHyp2f1A1,
   oneMinusExpOver,
 } from './special-functions.js'
-import { assertPositiveParams } from './params.js'
-
+import { assertHorizon, assertSameLength, assertPositiveParams } from './params.js'
 /** Pareto/NBD parameters: purchase rate λ ~ Gamma(shape r, rate α), dropout rate μ ~ Gamma(s, β). */
 export interface ParetoNbdParams {
   readonly r: number
@@ -486,24 +484,6 @@ export function paretoNbdExpectedPurchasesPopulation(params: ParetoNbdParams, t:
   assertParams(params, 'paretoNbdExpectedPurchasesPopulation')
   assertHorizon(t, 'paretoNbdExpectedPurchasesPopulation')
   return expectedWhileAlive(params, t, 0, 0)
-}
-
-function assertHorizon(t: number, what: string): void {
-  if (!(Number.isFinite(t) && t >= 0)) {
-    throw InputError.single({
-      field: `${what} t`,
-      value: String(t),
-      reason: 'must be finite and ≥ 0',
-    })
-  }
-}
-
-function assertSameLength(what: string, ...arrays: ArrayLike<number>[]): number {
-  const n = (arrays[0] as ArrayLike<number>).length
-  for (const a of arrays) {
-    if (a.length !== n) throw new InputError(`${what}: input arrays must have the same length`)
-  }
-  return n
 }
 
 /** {@link paretoNbdProbabilityAlive} for every member, into `out` (allocated when omitted). */

@@ -16,8 +16,7 @@ import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
 import { openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { printJson, table } from '../output.js'
-import { defaultAlertsPath } from './serve.js'
-
+import { defaultAlertsPath } from '../server.js'
 import { dbOption } from '../database.js'
 interface FileFlags {
   db: string

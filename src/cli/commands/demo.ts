@@ -27,7 +27,7 @@ import { renderIngest } from './ingest.js'
 import { renderRetentionSummary } from './cohorts.js'
 import { renderDemoModels, runDemoModels } from './risk.js'
 import { renderTree } from './metrics.js'
-import { startServer, type RunningServer } from './serve.js'
+import { startServer, type RunningServer } from '../server.js'
 import { translator, type Lang } from '../lang.js'
 import { renderOverview } from './overview.js'
 
