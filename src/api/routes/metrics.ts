@@ -4,7 +4,8 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { GRAINS } from '../../engine/dialects/dialect.js'
-import { CATALOG, allowedDimensions } from '../../engine/metrics/catalog.js'
+import { CATALOG } from '../../engine/metrics/catalog.js'
+import { metricDefinitionView, metricResultView } from '../../engine/metrics/views.js'
 import { runMetrics } from '../../engine/metrics/run.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
@@ -43,6 +44,9 @@ const MetricDefSchema = z
     direction: z.string(),
     defaultGrain: z.string(),
     dimensions: items(z.string()),
+    custom: z
+      .boolean()
+      .openapi({ description: 'Defined in a custom metrics file, not the catalog' }),
   })
   .openapi('MetricDefinition')
 
@@ -52,7 +56,22 @@ const MetricResultSchema = z
     from: z.string(),
     to: z.string(),
     by: items(z.string()),
-    columns: items(z.object({ key: z.string(), metric: z.string(), unit: z.string(), name: Text })),
+    columns: items(
+      z.object({
+        key: z.string(),
+        metric: z.string(),
+        trend: z
+          .object({ kind: z.enum(['pop', 'yoy', 'avg']), n: z.number().optional() })
+          .nullable()
+          .openapi({
+            description: 'pop/yoy: change against the previous period or year; avg: moving average',
+          }),
+        unit: z
+          .string()
+          .openapi({ description: "The metric's unit, or `change` for a pop/yoy column" }),
+        name: Text,
+      }),
+    ),
     rows: items(
       z.object({
         period: z.string(),
@@ -82,17 +101,7 @@ export function metricsRoutes(ctx: ApiContext): ApiRouter {
     (c) =>
       c.json(
         {
-          metrics: CATALOG.map((m) => ({
-            id: m.id,
-            name: m.name,
-            description: m.description,
-            formula: m.formula,
-            family: m.family,
-            unit: m.unit,
-            direction: m.direction,
-            defaultGrain: m.defaultGrain,
-            dimensions: [...allowedDimensions(m)],
-          })),
+          metrics: CATALOG.map(metricDefinitionView),
         },
         200,
       ),
@@ -127,18 +136,7 @@ export function metricsRoutes(ctx: ApiContext): ApiRouter {
           'TOO_LARGE',
           `${r.rows.length} rows; narrow the range or the dimensions (limit ${ctx.maxRows})`,
         )
-      return c.json(
-        {
-          ...r,
-          columns: r.columns.map((x) => ({
-            key: x.key,
-            metric: x.metric.id,
-            unit: x.trend && x.trend.kind !== 'avg' ? 'change' : x.metric.unit,
-            name: x.metric.name,
-          })),
-        },
-        200,
-      )
+      return c.json(metricResultView(r), 200)
     },
   )
   return app

@@ -10,7 +10,7 @@ import {
   type DriverResult,
 } from '../../analytics/reporting/driver-analysis.js'
 import { GRAINS } from '../../engine/dialects/dialect.js'
-import { allowedDimensions, type MetricDef, type Unit } from '../../engine/metrics/catalog.js'
+import { type MetricDef, type Unit } from '../../engine/metrics/catalog.js'
 import { parseCustomMetrics } from '../../engine/metrics/custom.js'
 import { runMetrics, type MetricResult } from '../../engine/metrics/run.js'
 import {
@@ -31,6 +31,7 @@ import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from '../../engine/metrics/dimensio
 import { dbOption } from '../database.js'
 
 import { readConfigFile } from '../config-file.js'
+import { metricDefinitionView, metricResultView } from '../../engine/metrics/views.js'
 /** Custom metrics from `--metrics-file`, if given. */
 export async function loadCustomMetrics(path: string | undefined): Promise<MetricDef[]> {
   return path === undefined ? [] : parseCustomMetrics(await readConfigFile(path), path)
@@ -238,20 +239,7 @@ export function registerMetricsCommands(program: Command): void {
         (m) => flags.family === undefined || m.family === flags.family,
       )
       if (flags.json) {
-        printJson({
-          metrics: defs.map((m) => ({
-            id: m.id,
-            name: m.name,
-            description: m.description,
-            formula: m.formula,
-            family: m.family,
-            unit: m.unit,
-            direction: m.direction,
-            defaultGrain: m.defaultGrain,
-            dimensions: allowedDimensions(m),
-            custom: m.custom ?? false,
-          })),
-        })
+        printJson({ metrics: defs.map(metricDefinitionView) })
         return
       }
       process.stdout.write(
@@ -304,17 +292,7 @@ export function registerMetricsCommands(program: Command): void {
           extraMetrics,
         }),
       )
-      if (flags.json)
-        printJson({
-          ...r,
-          columns: r.columns.map((c) => ({
-            key: c.key,
-            metric: c.metric.id,
-            trend: c.trend ?? null,
-            unit: c.metric.unit,
-            name: c.metric.name,
-          })),
-        })
+      if (flags.json) printJson(metricResultView(r))
       else if (flags.csv) process.stdout.write(`${metricResultCsv(r)}\n`)
       else process.stdout.write(`${renderMetricResult(r, flags.lang)}\n`)
     })
