@@ -90,7 +90,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
   ledger: {
     summary: "the loyalty ledger's database: apply its migrations",
-    load: async () => (await import('./commands/loyalty.js')).registerLoyaltyCommands,
+    load: async () => (await import('./commands/ledger.js')).registerLedgerCommands,
   },
   experiments: {
     summary: 'A/B experiments: lift, CI, CUPED, SRM, planning',

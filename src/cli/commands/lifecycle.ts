@@ -11,9 +11,7 @@ import { getChurnFlows } from '../../engine/lifecycle/churn-flows.js'
 import {
   LIFECYCLE_STAGES,
   STAGE_NAMES,
-  lifecycleConfigSchema,
   stageActions,
-  type LifecycleConfig,
 } from '../../engine/lifecycle/lifecycle-config.js'
 import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
 import {
@@ -27,14 +25,12 @@ import {
   zonedAsOfOption,
   checkInstant,
   outputOptions,
-  parseWith,
   resolveZonedAsOf,
   toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
-
 import { dbOption } from '../database.js'
-import { readConfigFile } from '../config-file.js'
+import { loadLifecycleConfig } from '../validations/lifecycle.js'
 interface Common extends EngineFlags {
   db: string
   tz: string
@@ -42,17 +38,6 @@ interface Common extends EngineFlags {
   lang: Lang
   json: boolean
   csv: boolean
-}
-
-/** The lifecycle rules from `--config` (YAML or JSON; the `lifecycle:` key or the whole file), or the defaults. */
-export async function loadLifecycleConfig(path: string | undefined): Promise<LifecycleConfig> {
-  if (path === undefined) return lifecycleConfigSchema.parse({})
-  const raw = await readConfigFile(path)
-  const body =
-    raw !== null && typeof raw === 'object' && 'lifecycle' in raw
-      ? (raw as { lifecycle: unknown }).lifecycle
-      : raw
-  return parseWith(lifecycleConfigSchema, body ?? {}, `${path} setting`)
 }
 
 const name = (stage: string, lang: Lang) =>

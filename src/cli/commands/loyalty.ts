@@ -14,12 +14,10 @@ import { openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
-import { registerLedgerCommands } from './ledger.js'
 import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
 import { dbOption } from '../database.js'
-/** Registers the `loyalty` command group, and `ledger` (the ledger database's migrations) beside it. */
+/** Registers the `loyalty` command group. */
 export function registerLoyaltyCommands(program: Command): void {
-  registerLedgerCommands(program)
   const loyalty = program
     .command('loyalty')
     .description(

@@ -20,8 +20,7 @@ import {
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { lifecycleConfigSchema } from '../../engine/lifecycle/lifecycle-config.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { loadLifecycleConfig } from './lifecycle.js'
-
+import { loadLifecycleConfig } from '../validations/lifecycle.js'
 import { dbOption } from '../database.js'
 interface SurvivalFlags extends EngineFlags {
   db: string
