@@ -69,15 +69,19 @@ export function driversRoutes(ctx: ApiContext): ApiRouter {
             ? 'core'
             : 'candidates'
           : API_FIELD_NAMES[i.field ?? '']
+      // Cached per data version, like the tree: the answer depends only on the loaded data and the query.
+      const key = `drivers:${JSON.stringify([q.core, q.from, q.to, q.candidates, q.by])}`
       const d = await withFieldNames(names, () =>
-        ctx.timed(() =>
-          analyzeDrivers(ctx.driver, {
-            core: q.core,
-            ...(q.from ? { from: q.from } : {}),
-            ...(q.to ? { to: q.to } : {}),
-            ...(q.candidates ? { candidates: q.candidates } : {}),
-            ...(q.by ? { by: q.by } : {}),
-          }),
+        ctx.cache.get(key, () =>
+          ctx.timed(() =>
+            analyzeDrivers(ctx.driver, {
+              core: q.core,
+              ...(q.from ? { from: q.from } : {}),
+              ...(q.to ? { to: q.to } : {}),
+              ...(q.candidates ? { candidates: q.candidates } : {}),
+              ...(q.by ? { by: q.by } : {}),
+            }),
+          ),
         ),
       )
       return c.json(d, 200)
