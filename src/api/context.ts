@@ -11,7 +11,11 @@ import type { AlertService } from '../alerts/alert-service.js'
 import type { Clock } from '../core/clock.js'
 import { NotFoundError } from '../core/errors.js'
 import type { DuckDbDriver } from '../duckdb/driver.js'
-import { findDefaultAsOf } from '../engine/lifecycle/default-as-of.js'
+import {
+  findDefaultAsOf,
+  findZonedAsOf,
+  type ZonedAsOf,
+} from '../engine/lifecycle/default-as-of.js'
 import type { TreeConfigInput } from '../engine/metrics/tree.js'
 import type { Ledger } from '../ledger/ledger.service.js'
 import type { AuditLog } from '../store/audit-log.js'
@@ -52,6 +56,11 @@ export interface ApiContext {
   readonly timed: <T>(fn: () => Promise<T>) => Promise<T>
   /** The given instant, or the day after the data's last activity (404 on an empty database). */
   readonly asOf: (asOf: string | undefined) => Promise<string>
+  /**
+   * The given wall date, or the day after the data's last activity with days counted in the project time
+   * zone, as the user reads it (`local`) and as the engine's UTC instant (`instant`); 404 on an empty database.
+   */
+  readonly zonedAsOf: (asOf: string | undefined) => Promise<ZonedAsOf>
   /** Reports a server-side failure that the client's answer does not carry. */
   readonly log: (e: unknown) => void
   /** ISO 4217 code of the money figures, as the dashboard shows them. */
@@ -123,6 +132,11 @@ export function createContext(o: ContextOptions): ApiContext {
       } finally {
         clearTimeout(timer)
       }
+    },
+    zonedAsOf: async (asOf) => {
+      const at = await findZonedAsOf(current(), asOf, o.timezone ?? 'UTC')
+      if (at === undefined) throw new NotFoundError('the database holds no orders or events')
+      return at
     },
     asOf: async (asOf) => {
       if (asOf !== undefined) return asOf

@@ -113,7 +113,7 @@ export function cohortsRoutes(ctx: ApiContext): ApiRouter {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const asOf = await ctx.asOf(q.asOf)
+      const { local: asOf } = await ctx.zonedAsOf(q.asOf)
       const r = await ctx.timed(() =>
         getCohortRetention(
           ctx.driver,
@@ -123,6 +123,7 @@ export function cohortsRoutes(ctx: ApiContext): ApiRouter {
             activity: q.activity,
             periods: q.periods,
             asOf,
+            timezone: ctx.timezone,
             ...(q.from ? { from: q.from } : {}),
             ...(q.to ? { to: q.to } : {}),
             ...(q.by ? { dimension: q.by } : {}),
@@ -160,13 +161,14 @@ export function cohortsRoutes(ctx: ApiContext): ApiRouter {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const asOf = await ctx.asOf(q.asOf)
+      const { local: asOf } = await ctx.zonedAsOf(q.asOf)
       const curves = await ctx.timed(() =>
         getCohortLtv(ctx.driver, {
           anchor: q.anchor,
           grain: q.grain,
           periods: q.periods,
           asOf,
+          timezone: ctx.timezone,
           ...(q.from ? { from: q.from } : {}),
           ...(q.to ? { to: q.to } : {}),
           ...(q.by ? { dimension: q.by } : {}),

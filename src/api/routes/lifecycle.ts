@@ -84,8 +84,8 @@ export function lifecycleRoutes(ctx: ApiContext): ApiRouter {
       responses: json(StageCountsSchema, 'Members per lifecycle stage with the recommended action'),
     }),
     async (c) => {
-      const asOf = await ctx.asOf(c.req.valid('query').asOf)
-      const counts = await ctx.timed(() => getStageCounts(ctx.driver, asOf))
+      const { local: asOf, instant } = await ctx.zonedAsOf(c.req.valid('query').asOf)
+      const counts = await ctx.timed(() => getStageCounts(ctx.driver, instant))
       const named = counts.map((x) => ({
         ...x,
         name: STAGE_NAMES[x.stage],

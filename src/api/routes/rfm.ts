@@ -61,8 +61,8 @@ export function rfmRoutes(ctx: ApiContext): ApiRouter {
       responses: json(RfmSegmentsSchema, 'RFM segments with size and value'),
     }),
     async (c) => {
-      const asOf = await ctx.asOf(c.req.valid('query').asOf)
-      const segments = (await ctx.timed(() => getRfmSummary(ctx.driver, asOf))).map((x) => ({
+      const { local: asOf, instant } = await ctx.zonedAsOf(c.req.valid('query').asOf)
+      const segments = (await ctx.timed(() => getRfmSummary(ctx.driver, instant))).map((x) => ({
         ...x,
         name: RFM_SEGMENT_NAMES[x.segment],
       }))
@@ -85,9 +85,9 @@ export function rfmRoutes(ctx: ApiContext): ApiRouter {
       ),
     }),
     async (c) => {
-      const asOf = await ctx.asOf(c.req.valid('query').asOf)
+      const { local: asOf, instant } = await ctx.zonedAsOf(c.req.valid('query').asOf)
       const [cells, segments] = await ctx.timed(() =>
-        Promise.all([getRfmGrid(ctx.driver, asOf), getRfmSummary(ctx.driver, asOf)]),
+        Promise.all([getRfmGrid(ctx.driver, instant), getRfmSummary(ctx.driver, instant)]),
       )
       return c.json(
         {

@@ -5,6 +5,7 @@
  * definition before it is saved (the dashboard's segment builder); aggregates only, so viewers may read them.
  * @module
  */
+import { utcTimestampText, wallTimeIn } from '../../core/time-zone.js'
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import {
   EXPORT_FORMATS,
@@ -99,6 +100,8 @@ const SegmentPreviewSchema = z
   .openapi('SegmentPreview')
 
 const yearBefore = (d: string) => `${Number(d.slice(0, 4)) - 1}${d.slice(4, 10)}`
+/** A wall date in `zone` as the engine's UTC instant text. */
+const zonedInstant = (day: string, zone: string) => utcTimestampText(wallTimeIn(day, zone))
 
 export function segmentsRoutes(ctx: ApiContext): ApiRouter {
   const { driver } = ctx
@@ -265,13 +268,14 @@ export function segmentsRoutes(ctx: ApiContext): ApiRouter {
       ),
     }),
     async (c) => {
-      const asOf = await ctx.asOf(c.req.valid('query').asOf)
-      const window = { from: yearBefore(asOf), to: asOf }
+      const at = await ctx.zonedAsOf(c.req.valid('query').asOf)
+      const asOf = at.local
+      const window = { from: zonedInstant(yearBefore(asOf), at.zone), to: at.instant }
       const saved = await listSegments(ctx.driver)
       const segments = await ctx.timed(async () => {
         const out = []
         for (const s of saved) {
-          const size = await getSegmentSize(ctx.driver, s.definition.filter, asOf, window)
+          const size = await getSegmentSize(ctx.driver, s.definition.filter, at.instant, window)
           out.push({
             name: s.definition.name,
             description: s.definition.description ?? null,
@@ -281,7 +285,7 @@ export function segmentsRoutes(ctx: ApiContext): ApiRouter {
         }
         return out
       })
-      return c.json({ asOf, revenueFrom: window.from, revenueTo: window.to, segments }, 200)
+      return c.json({ asOf, revenueFrom: yearBefore(asOf), revenueTo: asOf, segments }, 200)
     },
   )
 
@@ -318,15 +322,16 @@ export function segmentsRoutes(ctx: ApiContext): ApiRouter {
       ),
     }),
     async (c) => {
-      const asOf = await ctx.asOf(c.req.valid('query').asOf)
-      const window = { from: yearBefore(asOf), to: asOf }
+      const at = await ctx.zonedAsOf(c.req.valid('query').asOf)
+      const asOf = at.local
+      const window = { from: zonedInstant(yearBefore(asOf), at.zone), to: at.instant }
       const { filter } = c.req.valid('json')
-      const size = await ctx.timed(() => getSegmentSize(ctx.driver, filter, asOf, window))
+      const size = await ctx.timed(() => getSegmentSize(ctx.driver, filter, at.instant, window))
       return c.json(
         {
           asOf,
-          revenueFrom: window.from,
-          revenueTo: window.to,
+          revenueFrom: yearBefore(asOf),
+          revenueTo: asOf,
           ...size,
           revenuePerMember: size.members > 0 ? size.revenue / size.members : null,
         },

@@ -7,9 +7,9 @@ import { Option } from 'commander'
 import type { z } from 'zod'
 import { InputError } from '../../core/errors.js'
 import { ISO_INSTANT_RE } from '../../engine/cohorts/time-sql.js'
-import { findDefaultAsOf } from '../../engine/lifecycle/default-as-of.js'
+import { findZonedAsOf, type ZonedAsOf } from '../../engine/lifecycle/default-as-of.js'
+export type { ZonedAsOf } from '../../engine/lifecycle/default-as-of.js'
 import type { Driver } from '../../engine/drivers/driver.js'
-import { utcTimestampText, wallTimeIn } from '../../core/time-zone.js'
 /** Parses with a zod schema; failures become one InputError naming each flag (or config path). */
 export function parseWith<S extends z.ZodType>(
   schema: S,
@@ -31,17 +31,6 @@ export function parseWith<S extends z.ZodType>(
   )
 }
 
-/** An "as of" moment in the project time zone: as the user reads it, and as the builders take it. */
-export interface ZonedAsOf {
-  /** The local date (or date and time) in `zone`, as given or found: `2026-11-01`. */
-  readonly local: string
-  readonly zone: string
-  /** The same moment as the engine's UTC timestamp text, `YYYY-MM-DD HH:MM:SS`, for the query builders. */
-  readonly instant: string
-  /** For text output: `2026-11-01 00:00 Asia/Shanghai`. */
-  readonly label: string
-}
-
 /**
  * `--as-of` read as a wall time in the project time zone `zone` if given, else the start of the day after the
  * latest activity (days counted in `zone`); an empty database is a user error.
@@ -51,28 +40,14 @@ export async function resolveZonedAsOf(
   flag: string | undefined,
   zone: string,
 ): Promise<ZonedAsOf> {
-  let local: string
-  if (flag !== undefined) {
-    if (!ISO_INSTANT_RE.test(flag) || Number.isNaN(Date.parse(flag.slice(0, 10))))
-      throw InputError.single({ field: '--as-of', value: flag, reason: 'expected YYYY-MM-DD' })
-    local = flag.replace('T', ' ')
-  } else {
-    const found = await findDefaultAsOf(driver, zone)
-    if (found === undefined) {
-      throw InputError.single({
-        reason: 'the database holds no orders or events yet: load some with `memberlens ingest`',
-      })
-    }
-    local = found
-  }
-  const at = wallTimeIn(local, zone)
-  const time = local.length > 10 ? local.slice(11, 16) : '00:00'
-  return {
-    local,
-    zone,
-    instant: utcTimestampText(at),
-    label: `${local.slice(0, 10)} ${time} ${zone}`,
-  }
+  if (flag !== undefined && (!ISO_INSTANT_RE.test(flag) || Number.isNaN(Date.parse(flag.slice(0, 10)))))
+    throw InputError.single({ field: '--as-of', value: flag, reason: 'expected YYYY-MM-DD' })
+  const at = await findZonedAsOf(driver, flag, zone)
+  if (at === undefined)
+    throw InputError.single({
+      reason: 'the database holds no orders or events yet: load some with `memberlens ingest`',
+    })
+  return at
 }
 
 /** `--as-of` for the commands that read it in the project time zone. */
