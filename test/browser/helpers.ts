@@ -1,0 +1,80 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * What the browser tests share: Debian's Chromium (made available by scripts/ensure-chromium.sh) with the
+ * dashboard built, the English labels a Chinese page must not show, and a page's text once it has settled.
+ */
+import { execFileSync } from 'node:child_process'
+import { resolve } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { LABELS } from '../../web/src/i18n.js'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+
+/** Makes Chromium available and builds the dashboard (web/dist), which `startServer` serves. */
+export function prepareBrowserTest(): void {
+  execFileSync('bash', [resolve(ROOT, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' })
+  execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' })
+}
+
+/** Headless Chromium without network side-traffic. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+/** A dictionary phrase: its key, its English text and a pattern that finds it as a whole phrase. */
+export interface Phrase {
+  key: string
+  value: string
+  re: RegExp
+}
+
+/**
+ * The English labels of the dashboard's dictionary that a Chinese page must not show: each `en` value (or the
+ * fixed parts of a template) with a letter in it, unless its Chinese label says the same (NPS, API, CSV…).
+ */
+export function englishPhrases(): Phrase[] {
+  const out: Phrase[] = []
+  for (const [key, en] of Object.entries(LABELS.en)) {
+    const zh = LABELS.zh[key] ?? ''
+    for (const part of en.split(/\{[a-z]+\}/)) {
+      const value = part.trim()
+      if (!/[A-Za-z]{2}/.test(value) || zh.includes(value)) continue
+      const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      out.push({ key, value, re: new RegExp(`(?<![A-Za-z_])${escaped}(?![A-Za-z_])`) })
+    }
+  }
+  return out
+}
+
+/** The phrases of {@link englishPhrases} that `text` shows, as `"phrase" (key)`. */
+export function englishIn(text: string, phrases: readonly Phrase[]): string[] {
+  return phrases.filter((p) => p.re.test(text)).map((p) => `"${p.value}" (${p.key})`)
+}
+
+/** The page's text (with chart labels and select options) once every part has loaded and charts are drawn. */
+export async function settledText(page: Page): Promise<string> {
+  await page.waitForSelector('#app > *')
+  await page.waitForFunction(
+    () => !document.querySelector('#app .loading, #app [aria-busy], #member-result .loading'),
+  )
+  await page.waitForTimeout(300)
+  // Identifiers from the data (orders, campaigns: `code.id`) are left out; they read the same in any language.
+  return page.evaluate(() => {
+    const app = document.querySelector('#app')?.cloneNode(true) as HTMLElement | undefined
+    app?.querySelectorAll('code.id').forEach((e) => e.remove())
+    return `${document.querySelector('header')?.textContent ?? ''}\n${app?.textContent ?? ''}`
+  })
+}
