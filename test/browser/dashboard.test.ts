@@ -130,6 +130,28 @@ describe('dashboard', () => {
     )
   })
 
+  it('metrics explorer past the data: the months after it read "–", as the API answers null, never 0', async () => {
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/v1/metrics/query')),
+      page.goto(`${server.url}/#/explore?metric=net_revenue&period=2026-12`),
+    ])
+    const body = (await answer.json()) as {
+      rows: { label: string; values: Record<string, number | null> }[]
+    }
+    // The data ends with 2026-10: the two months after it have no figure.
+    expect(body.rows.filter((r) => r.values['net_revenue'] === null).map((r) => r.label)).toEqual([
+      '2026-11',
+      '2026-12',
+    ])
+    await page.waitForSelector('#explore-table tbody tr')
+    const cells = await page
+      .locator('#explore-table tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+      )
+    expect(cells.filter((r) => r.at(-1) === '–').map((r) => r[0])).toEqual(['2026-11', '2026-12'])
+  })
+
   it('retention: cohort heatmap, LTV curves, survival curve, lifecycle stages and RFM segments', async () => {
     await page.goto(`${server.url}/#/retention`)
     await page.waitForSelector('#rfm-table tbody tr')
@@ -478,6 +500,9 @@ describe('dashboard', () => {
         await page.goto(`${server.url}/#/${name}`)
         const text = await settledText(page)
         found.push(...englishIn(text, phrases).map((p) => `${name}: ${p}`))
+        // No part of the page failed to load.
+        const failed = await page.locator('#app .notice.error').allTextContents()
+        found.push(...failed.map((f) => `${name}: error notice "${f}"`))
         await page.screenshot({ path: `${SHOTS}/${name.replace('/', '-')}-zh.png`, fullPage: true })
         if (name === 'member/1') {
           const member = (await page.locator('#member-result').textContent()) ?? ''

@@ -5,16 +5,65 @@
  * dashboard built, the English labels a Chinese page must not show, and a page's text once it has settled.
  */
 import { execFileSync } from 'node:child_process'
-import { resolve } from 'node:path'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { LABELS } from '../../web/src/i18n.js'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 
+/** The newest modification time (ms) of a file under `path`, or of `path` itself. */
+function newest(path: string): number {
+  if (!existsSync(path)) return 0
+  const s = statSync(path)
+  if (!s.isDirectory()) return s.mtimeMs
+  return readdirSync(path, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((m, e) => Math.max(m, statSync(join(e.parentPath, e.name)).mtimeMs), s.mtimeMs)
+}
+
+/** Blocks the thread for `ms` milliseconds (a wait for another test file's build). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/**
+ * Builds the dashboard (web/dist) unless it is newer than its sources. Test files run in parallel: a lock
+ * directory lets one build while the others wait, so that no server serves a dist/ another build is emptying.
+ */
+function buildWeb(): void {
+  const lock = resolve(ROOT, 'test-results/.web-build.lock')
+  mkdirSync(dirname(lock), { recursive: true })
+  for (let waited = 0; ; waited += 250) {
+    try {
+      mkdirSync(lock)
+      break
+    } catch {
+      // A lock left by a killed run is taken over after five minutes.
+      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()
+      if (waited > 300_000 || Date.now() - since > 300_000)
+        rmSync(lock, { recursive: true, force: true })
+      sleep(250)
+    }
+  }
+  try {
+    const web = resolve(ROOT, 'web')
+    const sources = Math.max(
+      newest(join(web, 'src')),
+      newest(join(web, 'index.html')),
+      newest(join(web, 'vite.config.ts')),
+    )
+    if (newest(join(web, 'dist/index.html')) <= sources)
+      execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' })
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
+}
+
 /** Makes Chromium available and builds the dashboard (web/dist), which `startServer` serves. */
 export function prepareBrowserTest(): void {
   execFileSync('bash', [resolve(ROOT, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' })
-  execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' })
+  buildWeb()
 }
 
 /** Headless Chromium without network side-traffic. */

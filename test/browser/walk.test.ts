@@ -116,6 +116,9 @@ class Walker {
     await Promise.all(this.pending)
     const alerts = await this.page.locator('#app .notice.error').allTextContents()
     const errors = [...this.errors, ...alerts.map((a) => `error notice: ${a}`)]
+    // A value the page could not read, printed as it is.
+    const broken = /\bNaN\b|\bundefined\b|\[object Object\]|Infinity/.exec(text)
+    if (broken) errors.push(`shows "${broken[0]}"`)
     for (const a of this.answers)
       if (a.status >= 500) errors.push(`${a.path} answered ${a.status}: ${JSON.stringify(a.body)}`)
     // The screenshot and the page's text, kept as the walk's artifacts.
@@ -179,6 +182,10 @@ beforeAll(async () => {
     quiet: true,
   })
   buildSeconds = (performance.now() - started) / 1000
+  await writeFile(
+    `${SHOTS}/build-2023.txt`,
+    `demo database built in ${buildSeconds.toFixed(1)} s\n`,
+  )
   // (b) The empty database: opening creates the schema; nothing is loaded.
   const emptyDb = join(s.dir, 'empty.duckdb')
   await (await openDatabase(emptyDb)).close()
