@@ -7,7 +7,8 @@
  * error, no page error, no error notice, no API answer of 5xx; in Chinese, no English label of the dashboard's
  * own dictionary; Member 360 without raw keys. On the 2023 database every page shows 2023, not a range after
  * the data; on the empty database every page says how to load data, and no figure reads 0 where the API has
- * none. Screenshots go to test-results/walk/ (git-ignored).
+ * none. On the 2023 database every choice of every select is applied once. Screenshots and each page's text go
+ * to test-results/walk/ (git-ignored).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -18,6 +19,7 @@ import { runDemo } from '../../src/cli/commands/demo.js'
 import { DEFAULT_TIME_ZONE } from '../../src/core/time-zone.js'
 import { openDatabase } from '../../src/store/database.js'
 import { scratch } from '../helpers/db.js'
+import { LABELS } from '../../web/src/i18n.js'
 import {
   ROOT,
   englishIn,
@@ -246,48 +248,6 @@ describe.each(['en', 'zh'] as const)('every page in %s', (lang) => {
     expect(problems).toEqual([])
   })
 
-  it('on the 2023 database: every choice of every control answers without an error', async (ctx) => {
-    // Once, in English: the language changes the words, not the requests.
-    if (lang === 'zh') ctx.skip()
-    const w = await Walker.open(browser, dated, '2023')
-    const problems: string[] = []
-    try {
-      await w.setLang(lang)
-      for (const name of PAGES) {
-        const v = await w.visit(`${name}`, lang, async (page) => {
-          const ids = await page.locator('#app select[id]').evaluateAll((s) => s.map((x) => x.id))
-          for (const id of ids) {
-            const values = await page
-              .locator(`#${id} option`)
-              .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))
-            // The explorer's metric list (the whole catalog) is left to the API tests.
-            if (values.length > 12) continue
-            for (const value of values) {
-              // Pareto/NBD's holdout fit on this data runs for minutes before it gives up (the model's
-              // optimiser stops at machine precision short of its tolerance): left out until the fit is fixed.
-              if (id === 'value-model' && value === 'pareto-nbd') continue
-              if (!(await page.locator(`#${id}`).isVisible())) {
-                problems.push(`${name}: #${id} is gone after a choice`)
-                break
-              }
-              await page.selectOption(`#${id}`, value)
-              // Pages with a Show button apply the choice with it; others on change.
-              const run = page.locator(`#${name}-run`)
-              if (await run.isVisible()) await run.click()
-              await settledText(page)
-              const failed = await page.locator('#app .notice.error').allTextContents()
-              problems.push(...failed.map((f) => `${name} ${id}=${value}: error notice: ${f}`))
-            }
-          }
-        })
-        problems.push(...v.errors.map((e) => `${name} controls: ${e}`))
-      }
-    } finally {
-      await w.close()
-    }
-    expect(problems).toEqual([])
-  })
-
   it('on the 2023 database: months after the data read "–" in the metrics explorer, not 0', async () => {
     const w = await Walker.open(browser, dated, '2023')
     try {
@@ -335,7 +295,7 @@ describe.each(['en', 'zh'] as const)('every page in %s', (lang) => {
           notFound = (await page.locator('#member-result .notice').textContent()) ?? ''
         }),
       )
-      expect(notFound).not.toBe('')
+      expect(notFound).toContain(LABELS[lang]['memberNotFound'])
       for (const v of visits) {
         // The look-up's own 404 is the one error the browser may log, on Member 360.
         const errors =
@@ -381,5 +341,48 @@ describe.each(['en', 'zh'] as const)('every page in %s', (lang) => {
     } finally {
       await w.close()
     }
+  })
+})
+
+// Once, in English: the language changes the words, not the requests.
+describe('every control', () => {
+  it('on the 2023 database: every choice of every control answers without an error', async () => {
+    const w = await Walker.open(browser, dated, '2023-controls')
+    const problems: string[] = []
+    try {
+      await w.setLang('en')
+      for (const name of PAGES) {
+        const v = await w.visit(name, 'en', async (page) => {
+          const ids = await page.locator('#app select[id]').evaluateAll((s) => s.map((x) => x.id))
+          for (const id of ids) {
+            const values = await page
+              .locator(`#${id} option`)
+              .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))
+            // The explorer's metric list (the whole catalog) is left to the API tests.
+            if (values.length > 12) continue
+            for (const value of values) {
+              // Pareto/NBD's holdout fit on this data runs for minutes before it gives up (the model's
+              // optimiser stops at machine precision short of its tolerance): left out until the fit is fixed.
+              if (id === 'value-model' && value === 'pareto-nbd') continue
+              if (!(await page.locator(`#${id}`).isVisible())) {
+                problems.push(`${name}: #${id} is gone after a choice`)
+                break
+              }
+              await page.selectOption(`#${id}`, value)
+              // Pages with a Show button apply the choice with it; others on change.
+              const run = page.locator(`#${name}-run`)
+              if (await run.isVisible()) await run.click()
+              await settledText(page)
+              const failed = await page.locator('#app .notice.error').allTextContents()
+              problems.push(...failed.map((f) => `${name} ${id}=${value}: error notice: ${f}`))
+            }
+          }
+        })
+        problems.push(...v.errors.map((e) => `${name} controls: ${e}`))
+      }
+    } finally {
+      await w.close()
+    }
+    expect(problems).toEqual([])
   })
 })
