@@ -6,10 +6,9 @@
  * changes the numbers, the language switch works and member search finds a member. Screenshots of each page
  * go to test-results/dashboard/.
  */
-import { execFileSync } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KeyStore } from '../../src/api/keys.js'
 import { startServer, type RunningServer } from '../../src/cli/server.js'
@@ -20,9 +19,15 @@ import { simulate } from '../../src/simulate/simulate.js'
 import { ingestFile } from '../../src/ingest/ingest.js'
 import { openDatabase } from '../../src/store/database.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
-import { LABELS } from '../../web/src/i18n.js'
+import {
+  ROOT,
+  englishIn,
+  englishPhrases,
+  launchBrowser,
+  prepareBrowserTest,
+  settledText,
+} from './helpers.js'
 
-const ROOT = resolve(import.meta.dirname, '../..')
 const SHOTS = resolve(ROOT, 'test-results/dashboard')
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
@@ -34,8 +39,7 @@ let operatorKey: string
 const consoleErrors: string[] = []
 
 beforeAll(async () => {
-  execFileSync('bash', [resolve(ROOT, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' })
-  execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' })
+  prepareBrowserTest()
   s = await scratch()
   const sim = await simulate(`${s.dir}/data`, { members: 1500, months: 24, seed: 5 })
   const dbPath = `${s.dir}/dash.duckdb`
@@ -56,19 +60,7 @@ beforeAll(async () => {
   operatorKey = (await new KeyStore(`${s.dir}/keys.json`, TEST_CLOCK).create('builder', 'operator'))
     .secret
   server = await startServer({ db: dbPath, host: '127.0.0.1', port: 0, keys: `${s.dir}/keys.json` })
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text())
@@ -85,39 +77,6 @@ afterAll(async () => {
 
 async function svgPaths(selector: string): Promise<number> {
   return page.locator(`${selector} svg path`).count()
-}
-
-/**
- * The English labels of the dashboard's dictionary that a Chinese page must not show: each `en` value (or the
- * fixed parts of a template) with a letter in it, unless its Chinese label says the same (NPS, API, CSV…).
- */
-function englishPhrases(): { key: string; value: string; re: RegExp }[] {
-  const out: { key: string; value: string; re: RegExp }[] = []
-  for (const [key, en] of Object.entries(LABELS.en)) {
-    const zh = LABELS.zh[key] ?? ''
-    for (const part of en.split(/\{[a-z]+\}/)) {
-      const value = part.trim()
-      if (!/[A-Za-z]{2}/.test(value) || zh.includes(value)) continue
-      const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      out.push({ key, value, re: new RegExp(`(?<![A-Za-z_])${escaped}(?![A-Za-z_])`) })
-    }
-  }
-  return out
-}
-
-/** The page's text (with chart labels and select options) once every part has loaded and charts are drawn. */
-async function settledText(): Promise<string> {
-  await page.waitForSelector('#app > *')
-  await page.waitForFunction(
-    () => !document.querySelector('#app .loading, #app [aria-busy], #member-result .loading'),
-  )
-  await page.waitForTimeout(300)
-  // Identifiers from the data (orders, campaigns: `code.id`) are left out; they read the same in any language.
-  return page.evaluate(() => {
-    const app = document.querySelector('#app')?.cloneNode(true) as HTMLElement | undefined
-    app?.querySelectorAll('code.id').forEach((e) => e.remove())
-    return `${document.querySelector('header')?.textContent ?? ''}\n${app?.textContent ?? ''}`
-  })
 }
 
 describe('dashboard', () => {
@@ -294,6 +253,28 @@ describe('dashboard', () => {
     await page.waitForFunction(
       () => document.querySelectorAll('#explore-table tbody tr').length > 12,
     )
+  })
+
+  it('metrics explorer past the data: the months after it read "–", as the API answers null, never 0', async () => {
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/v1/metrics/query')),
+      page.goto(`${server.url}/#/explore?metric=net_revenue&period=2026-12`),
+    ])
+    const body = (await answer.json()) as {
+      rows: { label: string; values: Record<string, number | null> }[]
+    }
+    // The data ends with 2026-10: the two months after it have no figure.
+    expect(body.rows.filter((r) => r.values['net_revenue'] === null).map((r) => r.label)).toEqual([
+      '2026-11',
+      '2026-12',
+    ])
+    await page.waitForSelector('#explore-table tbody tr')
+    const cells = await page
+      .locator('#explore-table tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+      )
+    expect(cells.filter((r) => r.at(-1) === '–').map((r) => r[0])).toEqual(['2026-11', '2026-12'])
   })
 
   it('retention: cohort heatmap in %, LTV curves of any cohort, anchor/grain/activity controls, survival curve, lifecycle stages and RFM segments', async () => {
@@ -692,8 +673,11 @@ describe('dashboard', () => {
     try {
       for (const name of pages) {
         await page.goto(`${server.url}/#/${name}`)
-        const text = await settledText()
-        for (const p of phrases) if (p.re.test(text)) found.push(`${name}: "${p.value}" (${p.key})`)
+        const text = await settledText(page)
+        found.push(...englishIn(text, phrases).map((p) => `${name}: ${p}`))
+        // No part of the page failed to load.
+        const failed = await page.locator('#app .notice.error').allTextContents()
+        found.push(...failed.map((f) => `${name}: error notice "${f}"`))
         await page.screenshot({ path: `${SHOTS}/${name.replace('/', '-')}-zh.png`, fullPage: true })
         if (name === 'member/1') {
           const member = (await page.locator('#member-result').textContent()) ?? ''
@@ -713,7 +697,7 @@ describe('dashboard', () => {
     // The same pages in English, for the screenshots.
     for (const name of pages) {
       await page.goto(`${server.url}/#/${name}`)
-      await settledText()
+      await settledText(page)
       await page.screenshot({ path: `${SHOTS}/${name.replace('/', '-')}-en.png`, fullPage: true })
       if (name === 'member/1') await page.screenshot({ path: `${SHOTS}/member-top-en.png` })
     }

@@ -26,7 +26,7 @@ import { explore } from './pages/explore'
 import { member } from './pages/member'
 import { overview } from './pages/overview'
 import { retention } from './pages/retention'
-import { charts, loadSettings, showError } from './ui'
+import { app, charts, clear, client, el, emptyNotice, loadSettings, ok, showError } from './ui'
 
 echarts.use([
   LineChart,
@@ -59,6 +59,34 @@ const PAGES: Record<string, () => Promise<void>> = {
   },
 }
 
+/** Set once the database holds orders or events: data, once loaded, stays. */
+let hasData = false
+
+/**
+ * Whether the database holds any orders or events: the overview answers null without. Asked again on each
+ * page until data arrives, so that a page opened after `memberlens ingest` shows it.
+ */
+async function holdsData(): Promise<boolean> {
+  if (!hasData) hasData = (await ok(client.GET('/api/v1/overview'))).overview !== null
+  return hasData
+}
+
+/**
+ * A page on a database without orders or events: its title and what to do, instead of empty charts, figures
+ * of zero or the server's refusal of each part. Member 360 keeps its search (which then finds no one).
+ */
+async function emptyState(page: string): Promise<void> {
+  const notice = emptyNotice(t('noActivity'))
+  notice.id = 'no-data'
+  if (page === 'member') {
+    await PAGES['member']?.()
+    app.querySelector('h1')?.after(notice)
+    return
+  }
+  clear()
+  app.append(el('h1', {}, t(`nav.${page in PAGES ? page : 'overview'}`)), notice)
+}
+
 async function route(): Promise<void> {
   const page = /^#\/(\w+)/.exec(location.hash)?.[1] ?? 'overview'
   document
@@ -69,6 +97,7 @@ async function route(): Promise<void> {
     .forEach((e) => (e.textContent = t(e.dataset['i18n'] ?? '')))
   document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en'
   try {
+    if (!(await holdsData())) return await emptyState(page)
     await (PAGES[page] ?? overview)()
   } catch (e) {
     showError(e)

@@ -22,6 +22,8 @@ export interface RiskClassRow {
 
 export interface RiskSummary {
   readonly runId: string
+  /** The day the scores are computed as of (the run's `asOf`: by default the last day with a purchase). */
+  readonly asOf: string | null
   readonly clvRunId: string | null
   readonly threshold: number
   readonly members: number
@@ -76,8 +78,10 @@ export async function riskSummary(driver: DuckDbDriver, threshold = 0.5): Promis
     meanScore: c.meanScore,
     clvAtRisk: clvRunId === null ? null : (c.clvAtRisk ?? 0),
   }))
+  const options = run.options as { asOf?: unknown } | null
   return {
     runId: run.runId,
+    asOf: typeof options?.asOf === 'string' ? options.asOf.slice(0, 10) : null,
     clvRunId,
     threshold,
     members: rows.reduce((s, c) => s + c.members, 0),

@@ -38,6 +38,10 @@ const RiskRowSchema = z
 const RiskMixSchema = z
   .object({
     runId: z.string(),
+    asOf: z
+      .string()
+      .nullable()
+      .openapi({ description: 'the day the scores are computed as of (YYYY-MM-DD)' }),
     clvRunId: z.string().nullable(),
     threshold: z.number(),
     members: z.number(),

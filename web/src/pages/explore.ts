@@ -24,6 +24,17 @@ function shiftMonth(month: string, n: number): string {
   return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`
 }
 
+/** The splits the explorer offers, of those the catalog allows for a metric. */
+const SPLITS = [
+  'registration_channel',
+  'region',
+  'cohort',
+  'order_channel',
+  'lifecycle_stage',
+  'rfm_segment',
+  'tier',
+] as const
+
 // Metrics explorer: any metrics, range, grain and dimension, as a chart and a table. An alert's link opens it
 // as `#/explore?metric=<id>&period=<YYYY-MM>` (and `&where=<field>=<value>` for a rule with a filter): that
 // metric over the year up to that month.
@@ -58,20 +69,21 @@ export async function explore(): Promise<void> {
     value: end,
     'aria-label': t('to'),
   })
-  const by = el(
-    'select',
-    { id: 'explore-by', 'aria-label': t('dimension') },
-    ...[
-      '',
-      'registration_channel',
-      'region',
-      'cohort',
-      'order_channel',
-      'lifecycle_stage',
-      'rfm_segment',
-      'tier',
-    ].map((d) => el('option', { value: d }, d === '' ? t('allMembers') : t(`dim.${d}`))),
-  )
+  const by = el('select', { id: 'explore-by', 'aria-label': t('dimension') })
+  // The splits the chosen metric allows (the catalog's `dimensions`): net revenue, for one, has no order
+  // channel, and offering it would only earn a refusal. A split the new metric lacks falls back to none.
+  const offerSplits = () => {
+    const allowed = metrics.find((x) => x.id === metricSelect.value)?.dimensions ?? []
+    const current = by.value
+    by.replaceChildren(
+      ...['', ...SPLITS.filter((d) => allowed.includes(d))].map((d) =>
+        el('option', { value: d }, d === '' ? t('allMembers') : t(`dim.${d}`)),
+      ),
+    )
+    by.value = [...by.options].some((o) => o.value === current) ? current : ''
+  }
+  offerSplits()
+  metricSelect.addEventListener('change', offerSplits)
   // The filter: a member field, and one of the values the data holds for it (with the members who have it).
   const [wantedDim, wantedValue] = (params.get('where') ?? '').split(/=(.*)/s, 2) as [
     string,
@@ -142,8 +154,19 @@ export async function explore(): Promise<void> {
           ),
     )
   }
+  // A refused query shows the server's reason in place of the table; the controls stay to change it.
+  const show = () =>
+    run().catch((e: unknown) =>
+      tableBox.replaceChildren(
+        el(
+          'p',
+          { class: 'notice error', role: 'alert' },
+          `${t('error')}: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      ),
+    )
   const button = el('button', { id: 'explore-run', type: 'button' }, t('show'))
-  button.addEventListener('click', () => void run().catch(showError))
+  button.addEventListener('click', () => void show())
   app.append(
     el('h1', {}, t('nav.explore')),
     el(
@@ -160,5 +183,5 @@ export async function explore(): Promise<void> {
     out,
     tableBox,
   )
-  await run()
+  await show()
 }

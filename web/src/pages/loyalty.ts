@@ -105,7 +105,12 @@ export async function loyaltyPage(): Promise<void> {
         ],
       })
       return [
-        el('p', { class: 'hint' }, `${t('lastSync')}: ${p.lastSync ?? '–'}`),
+        // The ledger's time of the sync, in UTC (the database's timestamps carry no zone): labelled as such.
+        el(
+          'p',
+          { class: 'hint' },
+          `${t('lastSync')}: ${p.lastSync === null ? '–' : `${p.lastSync.slice(0, 16)} UTC`}`,
+        ),
         el(
           'div',
           { class: 'two' },

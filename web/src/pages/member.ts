@@ -86,6 +86,28 @@ function attributes(raw: unknown): [string, unknown][] {
 /** An identifier from the data (an order, a return, a campaign): shown as is, in every language. */
 const id = (v: string | undefined) => (v === undefined ? undefined : el('code', { class: 'id' }, v))
 
+/**
+ * A ledger entry's reason in words. The ledger writes a rule's code (`spend`, a bonus kind) or a sentence
+ * with ids in it (`return R1 of order O1`, `spend (campaign C1)`, `reward W1 × 2`); those are read into the
+ * page's language with the ids as they are. Other text (an operator's adjustment note) is shown as written.
+ */
+function pointsReason(reason: string): string | Node {
+  const words = (...parts: (string | Node)[]) => el('span', {}, ...parts)
+  let m = /^return (\S+) of order (\S+)$/.exec(reason)
+  if (m)
+    return words(
+      `${t('pointsReason.return')} `,
+      id(m[1]) ?? '',
+      ` ${t('ofOrder')} `,
+      id(m[2]) ?? '',
+    )
+  m = /^spend \(campaign (\S+)\)$/.exec(reason)
+  if (m) return words(`${t('pointsReason.spendCampaign')} `, id(m[1]) ?? '')
+  m = /^reward (\S+) × (\d+)$/.exec(reason)
+  if (m) return words(`${t('pointsReason.reward')} `, id(m[1]) ?? '', ` × ${m[2]}`)
+  return coded('pointsReason', reason)
+}
+
 /** A timeline item in words, from its named parts (the API's `facts`), in the page's language. */
 function describe(x: TimelineItem): (string | Node)[] {
   const f = x.facts ?? {}
@@ -131,7 +153,7 @@ function describe(x: TimelineItem): (string | Node)[] {
       parts.push(word('entry', 'kind'))
       // The ledger's reason: a rule id or a sentence; the known ones in words, the default for expiry left out.
       const reason = s('reason')
-      if (reason && reason !== 'points expired') parts.push(coded('pointsReason', reason))
+      if (reason && reason !== 'points expired') parts.push(pointsReason(reason))
       break
     }
     default:
@@ -486,11 +508,15 @@ export async function member(query?: string): Promise<void> {
         ...timeline(p),
       )
     } catch (e) {
+      // No member for the query is an answer, not a failure.
+      const missing = e instanceof ApiError && e.status === 404
       result.replaceChildren(
         el(
           'p',
-          { class: 'notice error', role: 'alert' },
-          e instanceof ApiError && e.status === 404
+          missing
+            ? { class: 'notice empty', role: 'status' }
+            : { class: 'notice error', role: 'alert' },
+          missing
             ? `${t('memberNotFound')}: ${q}`
             : `${t('error')}: ${e instanceof Error ? e.message : String(e)}`,
         ),

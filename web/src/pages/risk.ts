@@ -245,7 +245,13 @@ export async function riskPage(): Promise<void> {
   threshold.addEventListener('change', () => void Promise.all([drawMix(), drawList()]))
   klass.addEventListener('change', () => void drawList())
   app.append(
-    el('p', { class: 'hint' }, `${t('riskRun')} `, el('code', { class: 'id' }, first.risk.runId)),
+    el(
+      'p',
+      { class: 'hint' },
+      `${t('riskRun')} `,
+      el('code', { class: 'id' }, first.risk.runId),
+      first.risk.asOf === null ? '' : ` · ${t('scoresAsOf').replace('{date}', first.risk.asOf)}`,
+    ),
     el('div', { class: 'controls' }, field(t('riskThreshold'), threshold)),
     mixBox,
     el('h2', {}, t('earlyWarning')),
