@@ -7,6 +7,8 @@ import pc from 'picocolors'
 import stringWidth from 'string-width'
 import { inTermsOf } from '../core/error-terms.js'
 import { InputError, MemberlensError, formatIssue, type InputIssue } from '../core/errors.js'
+import { currentConfig } from './config.js'
+import type { Lang } from './lang.js'
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, notFound: 3 } as const
 
@@ -120,9 +122,12 @@ export function exitCodeFor(error: unknown): number {
   }
 }
 
+/** What a missing figure prints: never 0, never blank where a value belongs. */
+export const MISSING = '—'
+
 /** Formats a number for people: thousands separators, fixed decimals. */
 export function fmt(n: number | null | undefined, decimals = 0): string {
-  if (n === null || n === undefined || Number.isNaN(n)) return '–'
+  if (n === null || n === undefined || Number.isNaN(n)) return MISSING
   return n.toLocaleString('en-US', {
     minimumFractionDigits: decimals,
     maximumFractionDigits: decimals,
@@ -130,8 +135,123 @@ export function fmt(n: number | null | undefined, decimals = 0): string {
 }
 
 export function pct(n: number | null | undefined, decimals = 1): string {
-  if (n === null || n === undefined || Number.isNaN(n)) return '–'
+  if (n === null || n === undefined || Number.isNaN(n)) return MISSING
   return `${(n * 100).toFixed(decimals)}%`
+}
+
+/**
+ * What a figure measures: a catalog unit (members, orders, points, count, currency, per_member, ratio, score,
+ * per_1000, seconds), `change` (a relative change, shown with its sign) or `days`.
+ */
+export type FigureUnit =
+  | 'members'
+  | 'orders'
+  | 'points'
+  | 'count'
+  | 'currency'
+  | 'per_member'
+  | 'ratio'
+  | 'score'
+  | 'per_1000'
+  | 'seconds'
+  | 'change'
+  | 'days'
+
+/** Figures at or above this size (in absolute value) are shortened: ¥143万 in Chinese, ¥1.43M in English. */
+export const COMPACT_FROM = 100_000
+
+/** Money at or above this size (in absolute value) is shown without cents. */
+const WHOLE_MONEY_FROM = 100
+
+const formats = new Map<string, Intl.NumberFormat>()
+function numberFormat(lang: Lang, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${lang}|${JSON.stringify(options)}`
+  let f = formats.get(key)
+  if (f === undefined) {
+    f = new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', options)
+    formats.set(key, f)
+  }
+  return f
+}
+
+/** The currency of money figures: the `currency` setting (flag, MEMBERLENS_CURRENCY or the project file), else CNY. */
+export function moneyCurrency(): string {
+  const v = currentConfig()?.settings.currency.value
+  return typeof v === 'string' && /^[A-Z]{3}$/.test(v) ? v : 'CNY'
+}
+
+const UNIT_WORDS: Partial<Record<FigureUnit, Record<Lang, string>>> = {
+  seconds: { en: ' s', zh: ' 秒' },
+  days: { en: ' days', zh: ' 天' },
+}
+
+/**
+ * A figure as a manager reads it, the same rules as the dashboard's: money with the currency's symbol, without
+ * cents from ¥100 up; counts as whole numbers; rates as percentages; figures from 100,000 up shortened with
+ * 万/亿 in Chinese and K/M in English. e.g. in zh with CNY: 1,432,000 → ¥143万, 2,345.6 → ¥2,346, 12.5 →
+ * ¥12.50; ratio 0.1234 → 12.3%; change 0.05 → +5.0%. null, undefined and non-finite values are {@link MISSING}.
+ */
+export function figure(
+  v: number | null | undefined,
+  unit: FigureUnit,
+  lang: Lang = 'en',
+  currency: string = moneyCurrency(),
+): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
+  const big = Math.abs(v) >= COMPACT_FROM
+  const compact: Intl.NumberFormatOptions = { notation: 'compact', maximumSignificantDigits: 3 }
+  switch (unit) {
+    case 'ratio':
+      return numberFormat(lang, {
+        style: 'percent',
+        minimumFractionDigits: 1,
+        maximumFractionDigits: 1,
+      }).format(v)
+    case 'change':
+      return numberFormat(lang, {
+        style: 'percent',
+        signDisplay: 'exceptZero',
+        minimumFractionDigits: 1,
+        maximumFractionDigits: 1,
+      }).format(v)
+    case 'currency': {
+      const money: Intl.NumberFormatOptions = {
+        style: 'currency',
+        currency,
+        currencyDisplay: 'narrowSymbol',
+      }
+      if (big) return numberFormat(lang, { ...money, ...compact }).format(v)
+      const cents = Math.abs(v) < WHOLE_MONEY_FROM
+      return numberFormat(lang, {
+        ...money,
+        ...(cents
+          ? { minimumFractionDigits: 2, maximumFractionDigits: 2 }
+          : { maximumFractionDigits: 0 }),
+      }).format(v)
+    }
+    case 'score':
+    case 'per_1000':
+      return numberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v)
+    case 'per_member':
+      return numberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v)
+    default: {
+      const words = UNIT_WORDS[unit]?.[lang] ?? ''
+      if (big) return numberFormat(lang, compact).format(v) + words
+      // Counts are whole; a mean of a count (page views per session) keeps up to two decimals.
+      const whole = unit !== 'count' || Number.isInteger(v)
+      return numberFormat(lang, { maximumFractionDigits: whole ? 0 : 2 }).format(v) + words
+    }
+  }
+}
+
+/** Money in the configured currency, for people (see {@link figure}). */
+export function money(v: number | null | undefined, lang: Lang = 'en'): string {
+  return figure(v, 'currency', lang)
+}
+
+/** A count as a whole number, shortened from 100,000 up (see {@link figure}). */
+export function count(v: number | null | undefined, lang: Lang = 'en'): string {
+  return figure(v, 'members', lang)
 }
 
 /** Pads to a display width: Chinese and other wide characters take two terminal columns. */
@@ -156,7 +276,7 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) =>
-        /^[-–+\d.,%\s]+$/.test(c) ? padStart(c, widths[i] ?? 0) : padEnd(c, widths[i] ?? 0),
+        /^[-–—+¥$€£\d.,%\s万亿KMB]+$/.test(c) ? padStart(c, widths[i] ?? 0) : padEnd(c, widths[i] ?? 0),
       )
       .join('  ')
   return [pc.bold(line(header)), ...rows.map(line)].join('\n')

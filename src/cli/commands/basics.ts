@@ -109,6 +109,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(
       new Option('--format <format>', 'file format').choices(['csv', 'parquet']).default('csv'),
     )
+    .addOption(langOption('the summary'))
     .addOption(
       new Option('--tables <list>', 'comma-separated tables to write (default: all)').argParser(
         tableList,
@@ -195,6 +196,7 @@ export function registerDataCommands(program: Command): void {
         .default('create'),
     )
     .option('--dry-run', 'validate and resolve, then roll back', false)
+    .addOption(langOption('the load report'))
     .addOption(
       new Option('--max-errors <n>', 'problems to list (all are counted)')
         .default(20)
@@ -243,6 +245,7 @@ Examples:
       '--country-code <digits>',
       'country calling code for national phone numbers (default 86)',
     )
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (query: string, flags) => {
       const { runMembersShow } = await import('./members.js')
@@ -253,6 +256,7 @@ Examples:
     .description('list members merged by identity resolution, newest first')
     .addOption(dbOption())
     .addOption(new Option('--limit <n>', 'rows').default(50).argParser(positiveInt))
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (flags) => {
       const { runMembersMerges } = await import('./members.js')
@@ -275,6 +279,7 @@ Examples:
     .command('schema')
     .description('list the canonical tables, or the fields of one')
     .argument('[table]', 'table name')
+    .addOption(langOption('descriptions and headers'))
     .addOption(jsonOption())
     .action(async (name: string | undefined, flags) => {
       if (name !== undefined && !isIngestTable(name)) {

@@ -30,7 +30,7 @@ import {
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
 import {
   clvFitFlagsSchema,
   clvPredictFlagsSchema,
@@ -246,7 +246,7 @@ Examples:
     })
 }
 
-const num = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : '–')
+const num = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : MISSING)
 
 function paramLines(
   params: object,
@@ -549,9 +549,9 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
         fmt(c.subscribers),
         String(c.periods),
         fmt(c.survivors[c.survivors.length - 1]),
-        c.fit === null ? '–' : num(c.fit.params.alpha),
-        c.fit === null ? '–' : num(c.fit.params.beta),
-        c.paramsFrom ?? '–',
+        c.fit === null ? MISSING : num(c.fit.params.alpha),
+        c.fit === null ? MISSING : num(c.fit.params.beta),
+        c.paramsFrom ?? MISSING,
         pct(c.projection?.survival[horizon]),
         fmt(c.remaining?.activeMembers),
         fmt(c.remaining?.residualValue, 0),

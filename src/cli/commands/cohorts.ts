@@ -38,7 +38,7 @@ import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
 import { saveSegment } from '../../engine/segments/segment-store.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { fmt, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, pct, printJson, table } from '../output.js'
 import {
   zonedAsOfOption,
   dbOption,
@@ -97,7 +97,7 @@ export function renderRetention(t: RetentionTable, lang: Lang = 'en'): string {
   const cellText = (rate: number | null) => (rate === null ? '' : pct(rate, 1)).padStart(6)
   const rows = t.cohorts.map((c) => [
     c.cohort,
-    ...(t.spec.dimension ? [c.dimension ?? '–'] : []),
+    ...(t.spec.dimension ? [c.dimension ?? MISSING] : []),
     fmt(c.size).padStart(7),
     ...c.cells.map((x) => shade(x.rate, cellText(x.rate))),
   ])
@@ -117,7 +117,7 @@ export function renderRetention(t: RetentionTable, lang: Lang = 'en'): string {
     out.push(
       line([
         pc.bold(tr('average')),
-        ...(t.spec.dimension ? [dim || '–'] : []),
+        ...(t.spec.dimension ? [dim || MISSING] : []),
         '',
         ...avg.map((a) => shade(a.rate, cellText(a.rate))),
       ]),
@@ -173,10 +173,10 @@ function renderBrackets(rows: BracketCohort[], lang: Lang): string {
     [tr('cohort'), tr('dimension'), tr('members'), ...brackets],
     rows.map((r) => [
       r.cohort,
-      r.dimension ?? '–',
+      r.dimension ?? MISSING,
       fmt(r.size),
       ...r.cells.map((c) =>
-        c.rate === null ? '–' : tr('{rate} of {n}', { rate: pct(c.rate), n: fmt(c.eligible) }),
+        c.rate === null ? MISSING : tr('{rate} of {n}', { rate: pct(c.rate), n: fmt(c.eligible) }),
       ),
     ]),
   )
@@ -193,7 +193,7 @@ function renderLtv(curves: LtvCurve[], periods: number, lang: Lang): string {
     ],
     curves.map((c) => [
       c.cohort,
-      c.dimension ?? '–',
+      c.dimension ?? MISSING,
       fmt(c.size),
       ...c.points.map((p) => fmt(p.ltv, 2)),
     ]),
@@ -214,7 +214,7 @@ function renderPayback(rows: PaybackRow[], lang: Lang): string {
     ],
     rows.map((r) => [
       r.cohort,
-      r.channel ?? '–',
+      r.channel ?? MISSING,
       fmt(r.members),
       fmt(r.spend, 2),
       fmt(r.costPerMember, 2),

@@ -15,7 +15,7 @@ import {
   type SettingKey,
   type SettingSource,
 } from '../config.js'
-import { printJson } from '../output.js'
+import { MISSING, printJson } from '../output.js'
 
 /** The flags `config` takes, one per setting that commands take as a flag. */
 const FLAG_OF: Readonly<Partial<Record<SettingKey, string>>> = {
@@ -89,7 +89,7 @@ the file are relative to the file's folder. Example ${CONFIG_FILE}:
     )
     const cells = rows.map((r) => [
       r.key,
-      r.value === undefined ? '–' : String(r.value),
+      r.value === undefined ? MISSING : String(r.value),
       describeSource(r.source),
     ])
     const keyWidth = Math.max(...cells.map((c) => c[0]?.length ?? 0))

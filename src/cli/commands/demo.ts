@@ -132,7 +132,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       return
     }
     if (!flags.quiet) {
-      process.stdout.write(`${renderIngest(reports)}\n\n`)
+      process.stdout.write(`${renderIngest(reports, flags.lang)}\n\n`)
       process.stdout.write(`${renderOverview(overview, flags.lang)}\n\n`)
       process.stdout.write(`${renderTree(tree, flags.lang)}\n\n`)
       const asOf = await findDefaultAsOf(db.driver, flags.tz)

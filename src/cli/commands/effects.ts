@@ -8,7 +8,7 @@ import pc from 'picocolors'
 import { listCampaigns, programEffect, type ProgramEffectReport } from '../../analytics/effects.js'
 import type { ExperimentMetricId } from '../../analytics/experiments.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { effectsFlagsSchema } from '../validations/experiments.js'
 import { langOption, translator, type Lang } from '../lang.js'
@@ -53,7 +53,7 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
         [t('incremental buyers'), fmt(w.incrementalBuyers, 1)],
         [
           t('cost per incremental buyer'),
-          w.costPerIncrementalBuyer === null ? '–' : fmt(w.costPerIncrementalBuyer, 2),
+          w.costPerIncrementalBuyer === null ? MISSING : fmt(w.costPerIncrementalBuyer, 2),
         ],
       ]),
     )

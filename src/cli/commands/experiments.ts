@@ -17,7 +17,7 @@ import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments-metrics.js'
 import type { Effect } from '../../models/stats/effect.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
   experimentsListFlagsSchema,
@@ -118,7 +118,7 @@ export function renderReport(r: ExperimentReport, lang: Lang = 'en'): string {
           to: r.windows.retentionToDays,
         }),
       ],
-      [t('data end'), r.dataEnd ?? '–'],
+      [t('data end'), r.dataEnd ?? MISSING],
       [
         t('sample ratio'),
         `χ² = ${srm.chiSquare.toFixed(2)}, p = ${pValue(srm.pValue)} ${srm.mismatch ? pc.red(t('MISMATCH — do not trust the effects')) : pc.green(t('ok'))}`,

@@ -14,7 +14,7 @@ import {
 } from '../../engine/funnels/funnel-spec.js'
 import { getFunnel } from '../../engine/funnels/funnel-query.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { fmt, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, pct, printJson, table } from '../output.js'
 import {
   dbOption,
   outputOptions,
@@ -40,7 +40,7 @@ interface FunnelFlags extends EngineFlags {
 
 const duration = (s: number | null) =>
   s === null
-    ? '–'
+    ? MISSING
     : s < 120
       ? `${fmt(s)} s`
       : s < 7200

@@ -11,7 +11,9 @@ import {
 import { PRESETS, findPreset, type PresetReport } from '../../ingest/presets/index.js'
 import type { Database } from '../../store/database.js'
 import { configuredFallback } from '../config.js'
-import { fmt, printJson, table } from '../output.js'
+import { translator, type Lang } from '../lang.js'
+import { count, printJson, table } from '../output.js'
+import { heldBackReason, identityTypeName } from './members.js'
 import { createProgress, type Progress } from '../progress.js'
 import {
   identityGuardOptions,
@@ -115,7 +117,7 @@ export async function runIngest(
     printJson({ loads: results })
     return
   }
-  if (!flags.quiet) process.stdout.write(`${renderIngest(results)}\n`)
+  if (!flags.quiet) process.stdout.write(`${renderIngest(results, flags.lang)}\n`)
 }
 
 /** Drives the progress bar from the engine's own progress while a phase runs. */
@@ -156,32 +158,44 @@ function watchPhases(
   }
 }
 
-export function renderIngest(results: ReadonlyArray<IngestReport | PresetReport>): string {
+export function renderIngest(
+  results: ReadonlyArray<IngestReport | PresetReport>,
+  lang: Lang = 'en',
+): string {
+  const t = translator(lang)
   const rows: string[][] = []
   const notes: string[] = []
   for (const r of results) {
     const reports = 'preset' in r ? r.tables : [r]
-    for (const t of reports) {
+    for (const x of reports) {
       rows.push([
-        t.file.split('/').pop() ?? t.file,
-        t.table,
-        fmt(t.rowsRead),
-        fmt(t.rowsInserted),
-        fmt(t.rowsUpdated),
-        fmt(t.rowsUnchanged),
-        fmt(t.membersCreated),
-        fmt(t.membersMerged),
+        x.file.split('/').pop() ?? x.file,
+        x.table,
+        count(x.rowsRead, lang),
+        count(x.rowsInserted, lang),
+        count(x.rowsUpdated, lang),
+        count(x.rowsUnchanged, lang),
+        count(x.membersCreated, lang),
+        count(x.membersMerged, lang),
       ])
-      if (t.identitiesHeldBack > 0) {
-        const file = t.file.split('/').pop() ?? t.file
-        const listed = t.heldBack
-          .map(
-            (h) => `${h.identityType}:${h.identityValue} (${fmt(h.members)} members, ${h.reason})`,
+      if (x.identitiesHeldBack > 0) {
+        const file = x.file.split('/').pop() ?? x.file
+        const listed = x.heldBack
+          .map((h) =>
+            t('{id} ({n} members, {reason})', {
+              id: `${identityTypeName(h.identityType, lang)}:${h.identityValue}`,
+              n: count(h.members, lang),
+              reason: heldBackReason(h.reason, lang),
+            }),
           )
           .join('; ')
-        const more = t.identitiesHeldBack > t.heldBack.length ? '; …' : ''
+        const more = x.identitiesHeldBack > x.heldBack.length ? '; …' : ''
         notes.push(
-          `${file}: ${fmt(t.identitiesHeldBack)} identifier(s) kept but not used to merge: ${listed}${more}`,
+          t('{file}: {n} identifier(s) kept but not used to merge: {listed}', {
+            file,
+            n: count(x.identitiesHeldBack, lang),
+            listed: `${listed}${more}`,
+          }),
         )
       }
     }
@@ -189,17 +203,30 @@ export function renderIngest(results: ReadonlyArray<IngestReport | PresetReport>
       const skipped = Object.entries(r.skipped)
       if (skipped.length > 0) {
         notes.push(
-          `${r.preset}: ${fmt(r.rowsRead)} source lines; skipped by rule: ${skipped.map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`,
+          t('{preset}: {n} source lines; skipped by rule: {skipped}', {
+            preset: r.preset,
+            n: count(r.rowsRead, lang),
+            skipped: skipped.map(([k, n]) => `${k} ${count(n, lang)}`).join(', '),
+          }),
         )
       }
     }
   }
   const dry = results.some((r) => r.dryRun)
   const head = table(
-    ['file', 'table', 'rows', 'inserted', 'updated', 'unchanged', 'new members', 'merged'],
+    [
+      t('file'),
+      t('table'),
+      t('rows'),
+      t('inserted'),
+      t('ingest|updated'),
+      t('unchanged'),
+      t('new members'),
+      t('merged'),
+    ],
     rows,
   )
-  return [dry ? pc.yellow('dry run: validated and resolved, nothing written') : '', head, ...notes]
+  return [dry ? pc.yellow(t('dry run: validated and resolved, nothing written')) : '', head, ...notes]
     .filter((s) => s !== '')
     .join('\n')
 }

@@ -34,7 +34,7 @@ import { timeZoneOption } from '../time-zone-option.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { STATUS_NAMES } from '../messages.js'
-import { printJson, table } from '../output.js'
+import { figure, MISSING, printJson, table } from '../output.js'
 
 async function readConfig(path: string): Promise<unknown> {
   let text: string
@@ -57,34 +57,13 @@ export async function loadCustomMetrics(path: string | undefined): Promise<Metri
   return path === undefined ? [] : parseCustomMetrics(await readConfig(path), path)
 }
 
-/** A value in the unit of its metric, for people. */
-export function formatValue(v: number | null | undefined, unit: Unit | 'change'): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–'
-  const n = (d: number) =>
-    v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
-  switch (unit) {
-    case 'ratio':
-      return `${(v * 100).toFixed(1)}%`
-    case 'change':
-      return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`
-    case 'currency':
-    case 'per_member':
-      return n(2)
-    case 'members':
-    case 'orders':
-    case 'count':
-    case 'points':
-      return Number.isInteger(v) ? n(0) : n(2)
-    case 'seconds':
-      return `${n(0)} s`
-    case 'score':
-    case 'per_1000':
-      return n(1)
-    default: {
-      const _exhaustive: never = unit
-      return String(_exhaustive)
-    }
-  }
+/** A value in the unit of its metric, for people, in the language (money in the configured currency). */
+export function formatValue(
+  v: number | null | undefined,
+  unit: Unit | 'change',
+  lang: Lang = 'en',
+): string {
+  return figure(v, unit, lang)
 }
 
 const SPARK = '▁▂▃▄▅▆▇█'
@@ -136,18 +115,18 @@ export function renderTree(t: TreeResult, lang: Lang = 'en'): string {
     const branch = `${indent}${last ? '└─ ' : '├─ '}`
     const unit = node.role === 'trend' ? 'change' : (node.unit as Unit)
     const name = `${node.name[lang]}`
-    const value = formatValue(node.value, unit)
+    const value = formatValue(node.value, unit, lang)
     const target =
       node.targetText === null
         ? ''
         : pc.dim(
-            ` ${tr('target')} ${node.role === 'trend' ? targetText(node.targetText, lang) : `${formatValue(node.target, unit)} (${targetText(node.targetText, lang)})`}`,
+            ` ${tr('target')} ${node.role === 'trend' ? targetText(node.targetText, lang) : `${formatValue(node.target, unit, lang)} (${targetText(node.targetText, lang)})`}`,
           )
     const change =
       node.role === 'trend'
         ? ''
         : pc.dim(
-            `  ${formatValue(node.change.pop, 'change')} ${tr('pop')}  ${formatValue(node.change.yoy, 'change')} ${tr('yoy')}`,
+            `  ${formatValue(node.change.pop, 'change', lang)} ${tr('pop')}  ${formatValue(node.change.yoy, 'change', lang)} ${tr('yoy')}`,
           )
     const role = node.role === 'core' ? pc.bold(name) : name
     lines.push(
@@ -199,6 +178,7 @@ function renderMetricResult(r: MetricResult, lang: Lang): string {
       formatValue(
         row.values[c.key],
         c.trend ? (c.trend.kind === 'avg' ? c.metric.unit : 'change') : c.metric.unit,
+        lang,
       ),
     ),
   ])
@@ -207,7 +187,7 @@ function renderMetricResult(r: MetricResult, lang: Lang): string {
 
 function renderDrivers(d: DriverResult, lang: Lang): string {
   const tr = translator(lang)
-  const f = (x: number | null) => (x !== null && Number.isFinite(x) ? x.toFixed(2) : '–')
+  const f = (x: number | null) => (x !== null && Number.isFinite(x) ? x.toFixed(2) : MISSING)
   if (d.from === null)
     return tr('No orders or events yet: load data with `memberlens ingest` first.')
   return [
@@ -219,7 +199,7 @@ function renderDrivers(d: DriverResult, lang: Lang): string {
       d.drivers.map((x) => [
         x.name[lang],
         f(x.r),
-        x.ci === null ? '–' : `${f(x.ci[0])} … ${f(x.ci[1])}`,
+        x.ci === null ? MISSING : `${f(x.ci[0])} … ${f(x.ci[1])}`,
         f(x.beta),
         `${(x.importance * 100).toFixed(0)}%`,
       ]),

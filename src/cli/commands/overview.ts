@@ -2,7 +2,7 @@ import pc from 'picocolors'
 import { getOverview, type Overview } from '../../engine/metrics/overview.js'
 import type { Driver } from '../../engine/drivers/driver.js'
 import { translator, type Lang } from '../lang.js'
-import { fmt, keyValues, pct, printJson } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson } from '../output.js'
 
 export async function runOverview(
   driver: Driver,
@@ -41,8 +41,8 @@ export function renderOverview(o: Overview | undefined, lang: Lang = 'en'): stri
     '',
     pc.bold(
       t('All time ({first} … {last})', {
-        first: a.firstActivity ?? '–',
-        last: a.lastActivity ?? '–',
+        first: a.firstActivity ?? MISSING,
+        last: a.lastActivity ?? MISSING,
       }),
     ),
     keyValues([

@@ -13,7 +13,7 @@ import { loadProgram, type Program } from '../../ledger/program.js'
 import { openLedgerStore } from '../../ledger/stores/open-store.js'
 import { DEFAULT_LEDGER_DIR } from '../../ledger/stores/pglite-store.js'
 import type { LedgerStore } from '../../ledger/stores/store.js'
-import { fmt, keyValues, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, printJson, table } from '../output.js'
 import {
   DEFAULT_PROGRAM_FILE,
   earnFlagsSchema,
@@ -93,7 +93,7 @@ function printWrite(r: WriteResult, json: boolean, verb: string): void {
     keyValues([
       ['balance', fmt(r.balance)],
       ['tier', r.tier],
-      ['entry', r.entryId === null ? '–' : String(r.entryId)],
+      ['entry', r.entryId === null ? MISSING : String(r.entryId)],
       ...Object.entries(r.details)
         .filter(([, v]) => v !== null)
         .map(([k, v]) => [k, String(v)] as [string, string]),
@@ -282,12 +282,12 @@ export function registerPointsCommands(program: Command): void {
               ['pending', fmt(b.pending)],
               ['debt (returns)', fmt(b.debt)],
               ['tier', `${b.tier} since ${formatInZone(b.tierSince, tz)}`],
-              ['downgrade due', b.downgradeDueAt ? formatInZone(b.downgradeDueAt, tz) : '–'],
+              ['downgrade due', b.downgradeDueAt ? formatInZone(b.downgradeDueAt, tz) : MISSING],
               [
                 'next expiry',
                 b.nextExpiry
                   ? `${fmt(b.nextExpiry.points)} at ${formatInZone(b.nextExpiry.at, tz)}`
-                  : '–',
+                  : MISSING,
               ],
             ])}\n`,
           )

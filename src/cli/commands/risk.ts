@@ -36,7 +36,7 @@ import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { CHURN_CLASS_NAMES } from '../messages.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { readConfigFile } from '../validations/retention.js'
 import {
@@ -49,7 +49,7 @@ import { toCsv, withDatabase } from './clv.js'
 
 const dbOption = () => new Option('--db <file>', 'database file').default(DEFAULT_DB_PATH)
 const num = (v: number | null | undefined, d = 3): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d)
+  v === null || v === undefined || !Number.isFinite(v) ? MISSING : v.toFixed(d)
 
 /** Reads and validates an early-warning config file (YAML or JSON); defaults without a file. */
 export async function loadEarlyWarningConfig(path?: string): Promise<EarlyWarningConfig> {
@@ -385,7 +385,7 @@ export function renderRiskRows(rows: readonly RiskListRow[], lang: Lang = 'en'):
       lang === 'zh'
         ? `${cls(r.churnClass)?.zh ?? r.churnClass} → ${cls(r.churnClass)?.playbook.zh ?? r.playbook}`
         : `${r.churnClass} → ${r.playbook}`,
-      r.pAlive === null ? '–' : pct(r.pAlive),
+      r.pAlive === null ? MISSING : pct(r.pAlive),
       fmt(r.clv, 0),
       fmt(r.clvAtRisk, 0),
     ]),

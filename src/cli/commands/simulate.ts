@@ -3,7 +3,8 @@ import pc from 'picocolors'
 import { simulate } from '../../simulate/simulate.js'
 import { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { sql } from '../../engine/sql/fragment.js'
-import { fmt, printJson, table } from '../output.js'
+import { translator, type Lang } from '../lang.js'
+import { count, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
 import type { IngestTable } from '../../core/schema.js'
 
@@ -17,6 +18,7 @@ export interface SimulateFlags {
   tables?: readonly IngestTable[]
   json: boolean
   quiet: boolean
+  lang?: Lang
 }
 
 /** Writes simulated source files (CSV, or Parquet converted by DuckDB) and the ground truth. */
@@ -55,11 +57,16 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     return
   }
   if (!flags.quiet) {
+    const lang = flags.lang ?? 'en'
+    const t = translator(lang)
     process.stdout.write(
       `${table(
-        ['table', 'rows', 'file'],
-        Object.entries(files).map(([t, f]) => [t, fmt(result.rows[t] ?? 0), f]),
-      )}\n` + pc.dim(`ground truth: ${result.truthFile} · ${seconds.toFixed(1)} s\n`),
+        [t('table'), t('rows'), t('file')],
+        Object.entries(files).map(([name, f]) => [name, count(result.rows[name] ?? 0, lang), f]),
+      )}\n` +
+        pc.dim(
+          `${t('ground truth: {file} · {seconds} s', { file: result.truthFile, seconds: seconds.toFixed(1) })}\n`,
+        ),
     )
   }
 }

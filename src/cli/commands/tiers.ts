@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { downgradeWarnings, reviewTiers } from '../../ledger/tiers.service.js'
-import { fmt, keyValues, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, printJson, table } from '../output.js'
 import { parseFlags, readFlagsSchema, reviewFlagsSchema } from '../validations/points.js'
 import { ledgerOption, programOption, withLedger } from './points.js'
 
@@ -72,7 +72,7 @@ export function registerTiersCommands(program: Command): void {
               history.map((h) => [
                 h.changedAt.toISOString().slice(0, 10),
                 h.kind,
-                h.fromTier ?? '–',
+                h.fromTier ?? MISSING,
                 h.toTier,
                 h.reason,
               ]),
@@ -107,7 +107,7 @@ export function registerTiersCommands(program: Command): void {
               x.projectedTier,
               x.value,
               x.threshold,
-              x.downgradeDueAt?.toISOString().slice(0, 10) ?? '–',
+              x.downgradeDueAt?.toISOString().slice(0, 10) ?? MISSING,
             ]),
           )}\n`,
         )

@@ -18,7 +18,7 @@ import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-quer
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator } from '../lang.js'
 import { VOICE_ACTIONS_ZH } from '../messages.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
   topicFileSchema,
@@ -321,9 +321,9 @@ export function registerVoiceCommands(program: Command): void {
                 fmt(m.tickets),
                 fmt(m.negativeReviews),
                 fmt(m.negativeTexts),
-                m.lastNps === null ? '–' : String(m.lastNps),
+                m.lastNps === null ? MISSING : String(m.lastNps),
                 m.topics.join(','),
-                m.lastPurchaseAt?.slice(0, 10) ?? '–',
+                m.lastPurchaseAt?.slice(0, 10) ?? MISSING,
                 f.lang === 'zh' ? (VOICE_ACTIONS_ZH[m.action] ?? m.action) : m.action,
               ]),
             )}\n`,
