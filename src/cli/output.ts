@@ -276,7 +276,9 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) =>
-        /^[-–—+¥$€£\d.,%\s万亿KMB]+$/.test(c) ? padStart(c, widths[i] ?? 0) : padEnd(c, widths[i] ?? 0),
+        /^[-–—+¥$€£\d.,%\s万亿KMB]+$/.test(c)
+          ? padStart(c, widths[i] ?? 0)
+          : padEnd(c, widths[i] ?? 0),
       )
       .join('  ')
   return [pc.bold(line(header)), ...rows.map(line)].join('\n')

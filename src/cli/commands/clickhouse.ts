@@ -19,7 +19,8 @@ import { resolveEngineConfig } from '../../engine/drivers/open-driver.js'
 import { compile } from '../../engine/sql/compile.js'
 import { ident, sql } from '../../engine/sql/fragment.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
-import { printJson } from '../output.js'
+import { langOption, translator, type Lang } from '../lang.js'
+import { count, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
 
 const flavorOption = () =>
@@ -76,9 +77,11 @@ export function registerClickHouseCommands(program: Command): void {
       (v) => Number.parseInt(v, 10),
       100_000,
     )
+    .addOption(langOption('the summary'))
     .option('--json', 'machine-readable JSON', false)
     .action(
       async (flags: {
+        lang: Lang
         db: string
         url?: string
         clickhouseFlavor?: string
@@ -130,10 +133,15 @@ export function registerClickHouseCommands(program: Command): void {
             }),
           )
           progress.stop()
+          const t = translator(flags.lang)
           if (flags.json) printJson({ url: config.url, copied })
           else
-            for (const [t, n] of Object.entries(copied))
-              process.stdout.write(`${t.padEnd(20)} ${n.toLocaleString('en-US')} rows\n`)
+            process.stdout.write(
+              `${table(
+                [t('table'), t('rows')],
+                Object.entries(copied).map(([name, n]) => [name, count(n, flags.lang)]),
+              )}\n`,
+            )
         } finally {
           progress.stop()
           await target.close()

@@ -226,7 +226,11 @@ export function renderIngest(
     ],
     rows,
   )
-  return [dry ? pc.yellow(t('dry run: validated and resolved, nothing written')) : '', head, ...notes]
+  return [
+    dry ? pc.yellow(t('dry run: validated and resolved, nothing written')) : '',
+    head,
+    ...notes,
+  ]
     .filter((s) => s !== '')
     .join('\n')
 }

@@ -122,7 +122,11 @@ export function heldBackReason(reason: string, lang: Lang): string {
   const pattern = /^deny pattern (.*)$/.exec(reason)
   if (pattern) return t('deny pattern {pattern}', { pattern: pattern[1] ?? '' })
   const shared = /^shared by (\d+) members \(more than (\d+)\)$/.exec(reason)
-  if (shared) return t('shared by {n} members (more than {max})', { n: shared[1] ?? '', max: shared[2] ?? '' })
+  if (shared)
+    return t('shared by {n} members (more than {max})', {
+      n: shared[1] ?? '',
+      max: shared[2] ?? '',
+    })
   return reason
 }
 

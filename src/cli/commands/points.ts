@@ -13,7 +13,8 @@ import { loadProgram, type Program } from '../../ledger/program.js'
 import { openLedgerStore } from '../../ledger/stores/open-store.js'
 import { DEFAULT_LEDGER_DIR } from '../../ledger/stores/pglite-store.js'
 import type { LedgerStore } from '../../ledger/stores/store.js'
-import { MISSING, fmt, keyValues, printJson, table } from '../output.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
+import { count, figure, keyValues, MISSING, printJson, table } from '../output.js'
 import {
   DEFAULT_PROGRAM_FILE,
   earnFlagsSchema,
@@ -82,21 +83,100 @@ const READ_ONLY_PROGRAM = {
   },
 } as const satisfies Program
 
-function printWrite(r: WriteResult, json: boolean, verb: string): void {
-  if (json) {
+/** Names of a write's details (the ledger's own keys), in words. */
+const DETAIL_NAMES: Readonly<Record<string, { en: string; zh: string }>> = {
+  created: { en: 'new account', zh: '新开户' },
+  kind: { en: 'kind', zh: '类型' },
+  source: { en: 'source', zh: '来源' },
+  upgradedTo: { en: 'upgraded to', zh: '升级至' },
+  streak: { en: 'check-in streak', zh: '连续签到天数' },
+  rewardId: { en: 'reward', zh: '兑换礼品' },
+  quantity: { en: 'quantity', zh: '数量' },
+  channel: { en: 'channel', zh: '渠道' },
+  returnId: { en: 'return', zh: '退货单' },
+  orderId: { en: 'order', zh: '订单' },
+  debt: { en: 'debt', zh: '欠分' },
+  buckets: { en: 'point lots', zh: '积分批次' },
+  reason: { en: 'reason', zh: '原因' },
+}
+
+/** Ledger entry kinds and rule bonuses in Chinese (English: the code). */
+const LEDGER_CODES_ZH: Readonly<Record<string, string>> = {
+  earn: '获得',
+  redeem: '兑换',
+  expire: '过期',
+  reverse: '冲回',
+  adjust: '调整',
+  check_in: '签到',
+  review: '评价',
+  referral: '推荐',
+  birthday: '生日',
+  campaign: '活动',
+  order: '订单',
+  enroll: '入会',
+  upgrade: '升级',
+  downgrade: '降级',
+  grace_started: '进入保级期',
+  grace_cleared: '保级期解除',
+  spend: '消费',
+  'points expired': '积分过期',
+  'enrolled in the entry tier': '入会，进入初始等级',
+  payment: '积分抵现',
+}
+
+/** A ledger code (entry kind, bonus, tier change) in the language. */
+export function ledgerCode(code: string, lang: Lang): string {
+  return lang === 'zh' ? (LEDGER_CODES_ZH[code] ?? codeName(code, lang)) : code
+}
+
+/** A tier id by its name in the program (`name_zh` in Chinese), or the id when the program does not know it. */
+export function tierName(program: Program | undefined, id: string, lang: Lang): string {
+  // A read opens the ledger with a placeholder program whose tier names mean nothing.
+  if (program === READ_ONLY_PROGRAM) return id
+  const level = program?.tiers.levels.find((l) => l.id === id)
+  if (level === undefined) return id
+  return lang === 'zh' ? (level.name_zh ?? level.name) : level.name
+}
+
+/** A signed number of points: +120, −30. */
+function pointsDelta(points: number, lang: Lang): string {
+  return `${points > 0 ? '+' : ''}${figure(points, 'points', lang)}`
+}
+
+type WriteVerb = 'enrolled' | 'already enrolled' | 'earned' | 'redeemed' | 'reversed'
+
+function printWrite(
+  r: WriteResult,
+  f: { json: boolean; lang: Lang },
+  verb: WriteVerb,
+  program: Program,
+): void {
+  if (f.json) {
     printJson(r)
     return
   }
-  const what = r.points === 0 ? 'no points' : `${r.points > 0 ? '+' : ''}${fmt(r.points)} points`
+  const lang = f.lang
+  const t = translator(lang)
+  const what =
+    r.points === 0 ? t('no points') : t('{points} points', { points: pointsDelta(r.points, lang) })
   const lines = [
-    `${r.replayed ? pc.yellow('repeat of an earlier request (nothing changed): ') : ''}${verb} ${what} for member ${r.memberId}`,
+    `${r.replayed ? pc.yellow(t('repeat of an earlier request (nothing changed): ')) : ''}${t(`points|${verb}`)} ${t('{what} for member {id}', { what, id: r.memberId })}`,
     keyValues([
-      ['balance', fmt(r.balance)],
-      ['tier', r.tier],
-      ['entry', r.entryId === null ? MISSING : String(r.entryId)],
+      [t('balance'), count(r.balance, lang)],
+      [t('tier'), tierName(program, r.tier, lang)],
+      [t('entry'), r.entryId === null ? MISSING : String(r.entryId)],
       ...Object.entries(r.details)
         .filter(([, v]) => v !== null)
-        .map(([k, v]) => [k, String(v)] as [string, string]),
+        .map(([k, v]): [string, string] => [
+          DETAIL_NAMES[k]?.[lang] ?? k,
+          typeof v === 'boolean'
+            ? t(v ? 'yes' : 'no')
+            : k === 'upgradedTo'
+              ? tierName(program, String(v), lang)
+              : k === 'kind' || k === 'channel'
+                ? ledgerCode(String(v), lang)
+                : String(v),
+        ]),
     ]),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
@@ -117,17 +197,18 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(enrollFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const r = await ledger.enroll({
           memberId: member,
           idempotencyKey: f.key,
           ...(f.birthday ? { birthday: f.birthday } : {}),
           ...(f.at ? { at: f.at } : {}),
         })
-        printWrite(r, f.json, r.details['created'] ? 'enrolled,' : 'already enrolled,')
+        printWrite(r, f, r.details['created'] ? 'enrolled' : 'already enrolled', program)
       })
     })
 
@@ -152,6 +233,7 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -159,7 +241,7 @@ export function registerPointsCommands(program: Command): void {
     )
     .action(async (member: string, raw) => {
       const f = parseFlags(earnFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const at = f.at ? { at: f.at } : {}
         const r =
           f.bonus !== undefined
@@ -178,7 +260,7 @@ export function registerPointsCommands(program: Command): void {
                 idempotencyKey: f.key,
                 ...at,
               })
-        printWrite(r, f.json, 'earned')
+        printWrite(r, f, 'earned', program)
       })
     })
 
@@ -194,10 +276,11 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(redeemFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const r = await ledger.redeem({
           memberId: member,
           idempotencyKey: f.key,
@@ -206,7 +289,7 @@ export function registerPointsCommands(program: Command): void {
           ...(f.channel ? { channel: f.channel } : {}),
           ...(f.at ? { at: f.at } : {}),
         })
-        printWrite(r, f.json, 'redeemed')
+        printWrite(r, f, 'redeemed', program)
       })
     })
 
@@ -220,10 +303,11 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (order: string, raw) => {
       const f = parseFlags(returnFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const r = await ledger.reverseForReturn({
           orderId: order,
           returnId: f.return,
@@ -231,7 +315,7 @@ export function registerPointsCommands(program: Command): void {
           idempotencyKey: f.key,
           ...(f.at ? { at: f.at } : {}),
         })
-        printWrite(r, f.json, 'reversed')
+        printWrite(r, f, 'reversed', program)
       })
     })
 
@@ -242,6 +326,7 @@ export function registerPointsCommands(program: Command): void {
     .addOption(programOption())
     .addOption(atOption())
     .addOption(timeZoneOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (raw) => {
       const f = parseFlags(readFlagsSchema, raw)
@@ -251,7 +336,11 @@ export function registerPointsCommands(program: Command): void {
         if (f.json) printJson({ at, ...r })
         else
           process.stdout.write(
-            `expired ${fmt(r.points)} points of ${fmt(r.members)} members at ${formatInZone(at, f.tz ?? DEFAULT_TIME_ZONE)}\n`,
+            `${translator(f.lang)('expired {points} points of {members} members at {at}', {
+              points: count(r.points, f.lang),
+              members: count(r.members, f.lang),
+              at: formatInZone(at, f.tz ?? DEFAULT_TIME_ZONE),
+            })}\n`,
           )
       })
     })
@@ -263,6 +352,7 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(atOption())
     .addOption(timeZoneOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(readFlagsSchema, raw)
@@ -275,18 +365,25 @@ export function registerPointsCommands(program: Command): void {
             printJson(b)
             return
           }
+          const t = translator(f.lang)
           process.stdout.write(
-            `${pc.bold(`Member ${b.memberId}`)}\n${keyValues([
-              ['balance', fmt(b.balance)],
-              ['spendable', fmt(b.available)],
-              ['pending', fmt(b.pending)],
-              ['debt (returns)', fmt(b.debt)],
-              ['tier', `${b.tier} since ${formatInZone(b.tierSince, tz)}`],
-              ['downgrade due', b.downgradeDueAt ? formatInZone(b.downgradeDueAt, tz) : MISSING],
+            `${pc.bold(t('Member {id}', { id: b.memberId }))}\n${keyValues([
+              [t('balance'), count(b.balance, f.lang)],
+              [t('spendable'), count(b.available, f.lang)],
+              [t('pending'), count(b.pending, f.lang)],
+              [t('debt (returns)'), count(b.debt, f.lang)],
               [
-                'next expiry',
+                t('tier'),
+                t('{tier} since {time}', { tier: b.tier, time: formatInZone(b.tierSince, tz) }),
+              ],
+              [t('downgrade due'), b.downgradeDueAt ? formatInZone(b.downgradeDueAt, tz) : MISSING],
+              [
+                t('next expiry'),
                 b.nextExpiry
-                  ? `${fmt(b.nextExpiry.points)} at ${formatInZone(b.nextExpiry.at, tz)}`
+                  ? t('{points} at {time}', {
+                      points: count(b.nextExpiry.points, f.lang),
+                      time: formatInZone(b.nextExpiry.at, tz),
+                    })
                   : MISSING,
               ],
             ])}\n`,
@@ -303,6 +400,7 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .option('--limit <n>', 'entries', '50')
     .addOption(timeZoneOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(readFlagsSchema, raw)
@@ -315,16 +413,26 @@ export function registerPointsCommands(program: Command): void {
             printJson({ memberId: member, entries })
             return
           }
+          const t = translator(f.lang)
           process.stdout.write(
             `${table(
-              ['entry', `time (${tz})`, 'kind', 'points', 'reason', 'source'],
+              [
+                t('entry'),
+                t('time ({zone})', { zone: tz }),
+                t('kind'),
+                t('points'),
+                t('reason'),
+                t('source'),
+              ],
               entries.map((e) => [
                 String(e.entryId),
                 formatInZone(e.occurredAt, tz).slice(0, 16),
-                e.kind,
-                `${e.points > 0 ? '+' : ''}${fmt(e.points)}`,
-                e.reason,
-                e.sourceId === null ? e.sourceType : `${e.sourceType} ${e.sourceId}`,
+                ledgerCode(e.kind, f.lang),
+                pointsDelta(e.points, f.lang),
+                ledgerCode(e.reason, f.lang),
+                e.sourceId === null
+                  ? ledgerCode(e.sourceType, f.lang)
+                  : `${ledgerCode(e.sourceType, f.lang)} ${e.sourceId}`,
               ]),
             )}\n`,
           )

@@ -25,7 +25,8 @@ import { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { DEFAULT_DB_PATH, ensureSchema } from '../../store/database.js'
 import { DatabaseBusyError } from '../../store/db-lock.js'
 import { databaseExists } from '../../store/db-path.js'
-import { printJson, table } from '../output.js'
+import { langOption, translator, type Lang } from '../lang.js'
+import { keyValues, printJson, table } from '../output.js'
 
 const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist')
 
@@ -290,6 +291,7 @@ export function registerServeCommands(program: Command): void {
     .option('--alerts <file>', 'alert rules (default: memberlens.alerts.json beside the database)')
     .option('--webhook <url>', 'POST fired alerts here (rules may name their own)')
     .addOption(timeZoneOption())
+    .addOption(langOption('the startup lines'))
     .addOption(
       new Option('--alerts-every <minutes>', 'minutes between alert evaluations (0: off)')
         .default(60)
@@ -312,12 +314,17 @@ The database is open only while requests use it, and closed after a second witho
 (ingest, alerts evaluate, …) run on the same database while the server runs, each waiting briefly for the file,
 and the API shows their data at the next request. A missing database file is an error unless --create.`,
     )
-    .action(async (flags: ServeOptions) => {
+    .action(async (flags: ServeOptions & { lang?: Lang }) => {
       const s = await startServer(flags)
+      const t = translator(flags.lang)
       if (!existsSync(WEB_DIST))
-        process.stderr.write(pc.yellow('dashboard not built: run `npm run build -w web`\n'))
+        process.stderr.write(pc.yellow(`${t('dashboard not built: run `npm run build -w web`')}\n`))
+      const rows: Array<[string, string]> = [
+        [t('dashboard'), pc.bold(s.dashboardUrl)],
+        ['API', `${s.url}/docs  (${s.url}/openapi.json)`],
+      ]
       process.stdout.write(
-        `memberlens is serving ${flags.db}\n  dashboard  ${pc.bold(s.dashboardUrl)}\n  API        ${s.url}/docs  (${s.url}/openapi.json)\nPress Ctrl+C to stop.\n`,
+        `${t('memberlens is serving {db}', { db: flags.db })}\n${keyValues(rows)}\n${t('Press Ctrl+C to stop.')}\n`,
       )
       await new Promise<void>((ok) => {
         process.once('SIGINT', ok)
@@ -346,6 +353,7 @@ and the API shows their data at the next request. A missing database file is an 
     .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
     .addOption(keysOption())
     .addOption(auditOption())
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON', false)
     .action(
       async (flags: {
@@ -355,14 +363,16 @@ and the API shows their data at the next request. A missing database file is an 
         keys?: string
         audit?: string
         json: boolean
+        lang?: Lang
       }) => {
+        const t = translator(flags.lang)
         const store = new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock)
         const { key, secret } = await store.create(flags.name, flags.role)
         await auditKeyChange(flags, 'keys create', key.id)
         if (flags.json) printJson({ id: key.id, name: key.name, role: key.role, secret })
         else
           process.stdout.write(
-            `key ${key.id} (${key.role}) for ${key.name}:\n  ${pc.bold(secret)}\nKeep it now: it is stored only as a hash.\n`,
+            `${t('key {id} ({role}) for {name}:', { id: key.id, role: key.role, name: key.name })}\n  ${pc.bold(secret)}\n${t('Keep it now: it is stored only as a hash.')}\n`,
           )
       },
     )
@@ -371,8 +381,10 @@ and the API shows their data at the next request. A missing database file is an 
     .description('list keys (never their secrets)')
     .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
     .addOption(keysOption())
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON', false)
-    .action((flags: { db: string; keys?: string; json: boolean }) => {
+    .action((flags: { db: string; keys?: string; json: boolean; lang?: Lang }) => {
+      const t = translator(flags.lang)
       const list = new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock)
         .list()
         .map(({ hash: _hash, ...k }) => k)
@@ -380,7 +392,7 @@ and the API shows their data at the next request. A missing database file is an 
       else
         process.stdout.write(
           `${table(
-            ['id', 'name', 'role', 'created', 'revoked'],
+            ['id', t('name'), t('role'), t('created'), t('revoked')],
             list.map((k) => [k.id, k.name, k.role, k.createdAt, k.revokedAt ?? '']),
           )}\n`,
         )
@@ -392,9 +404,16 @@ and the API shows their data at the next request. A missing database file is an 
     .option('--db <file>', 'database file (locates the key file)', DEFAULT_DB_PATH)
     .addOption(keysOption())
     .addOption(auditOption())
-    .action(async (id: string, flags: { db: string; keys?: string; audit?: string }) => {
-      const k = await new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock).revoke(id)
-      await auditKeyChange(flags, 'keys revoke', k.id)
-      process.stdout.write(`revoked ${k.id} (${k.name})\n`)
-    })
+    .addOption(langOption())
+    .action(
+      async (id: string, flags: { db: string; keys?: string; audit?: string; lang?: Lang }) => {
+        const k = await new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock).revoke(
+          id,
+        )
+        await auditKeyChange(flags, 'keys revoke', k.id)
+        process.stdout.write(
+          `${translator(flags.lang)('revoked {id} ({name})', { id: k.id, name: k.name })}\n`,
+        )
+      },
+    )
 }
