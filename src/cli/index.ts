@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module'
 import { Command, CommanderError } from 'commander'
-import { installConfig } from './config.js'
+import { currentConfig, installConfig } from './config.js'
 import { EXIT_CANCELLED, withInterruptHandler } from './interrupt.js'
 import { EXIT, reportError } from './output.js'
 
@@ -194,6 +194,14 @@ function reportCancelled(json: boolean): void {
   )
 }
 
+/** The language of an error line: `--lang` as typed, else the configured language (env or project file). */
+export function errorLang(argv: readonly string[]): 'en' | 'zh' {
+  const i = argv.indexOf('--lang')
+  const typed = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--lang='))?.slice(7)
+  const value = typed ?? currentConfig()?.settings.lang.value ?? process.env['MEMBERLENS_LANG']
+  return value === 'zh' ? 'zh' : 'en'
+}
+
 /** Runs the CLI and returns the exit code (130 when Ctrl+C cancelled the command). */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = await buildProgram(argv)
@@ -217,6 +225,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.badInput
     }
     const opts = program.opts<{ verbose?: boolean }>()
-    return reportError(error, { json, verbose: opts.verbose ?? false })
+    return reportError(error, { json, verbose: opts.verbose ?? false, lang: errorLang(argv) })
   }
 }

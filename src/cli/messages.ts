@@ -450,6 +450,28 @@ export const ZH = {
   qualifying: '当前达标值',
   threshold: '门槛',
   'grace until': '保级期至',
+  // errors
+  error: '错误',
+  'internal error': '内部错误',
+  '(run again with --verbose for details)': '（加上 --verbose 重新运行可查看详情）',
+  'accepted: {values}': '可选值：{values}',
+  '… and {n} more ({total} in all)': '… 另有 {n} 项（共 {total} 项）',
+  ' (from {source})': '（来自 {source}）',
+  'no database at {path}{from}: build one with `memberlens demo --db {path}` or load data with `memberlens ingest <table> <files> --db {path}`':
+    '{path}{from} 处没有数据库：可用 `memberlens demo --db {path}` 生成演示数据库，或用 `memberlens ingest <表名> <文件> --db {path}` 导入数据',
+  'another process': '另一个进程',
+  'process {pid} ({program})': '进程 {pid}（{program}）',
+  'process {pid}': '进程 {pid}',
+  '{path} is in use by {holder}: one process at a time can open a DuckDB database. Wait for that command to finish, or stop it, and run again (MEMBERLENS_LOCK_WAIT sets how many seconds to wait).':
+    '{path} 正被{holder}占用：同一时间只能有一个进程打开 DuckDB 数据库。请等该命令结束或停止它后重试（MEMBERLENS_LOCK_WAIT 设置等待的秒数）。',
+  'waiting for {path}: in use by {holder} (up to {seconds} s)':
+    '正在等待 {path}：被{holder}占用（最多 {seconds} 秒）',
+  '{field}{value} is not a month: write YYYY-MM with a month 01–12, e.g. {example}':
+    '{field}{value} 不是有效的月份：请写成 YYYY-MM，月份为 01–12，例如 {example}',
+  '{field}{value} is not a date: write YYYY-MM-DD, a day the month has, e.g. {example}':
+    '{field}{value} 不是有效的日期：请写成 YYYY-MM-DD，且该月有这一天，例如 {example}',
+  '{field}{value} is not a period: write YYYY-MM-DD, YYYY-MM or YYYY, e.g. {example}':
+    '{field}{value} 不是有效的期间：请写成 YYYY-MM-DD、YYYY-MM 或 YYYY，例如 {example}',
   // serve, keys, ledger
   'dashboard not built: run `npm run build -w web`': '看板尚未构建：请运行 `npm run build -w web`',
   dashboard: '看板',

@@ -7,14 +7,17 @@ import pc from 'picocolors'
 import stringWidth from 'string-width'
 import { inTermsOf } from '../core/error-terms.js'
 import { InputError, MemberlensError, formatIssue, type InputIssue } from '../core/errors.js'
-import { currentConfig } from './config.js'
-import type { Lang } from './lang.js'
+import { DatabaseBusyError } from '../store/db-lock.js'
+import { currentConfig, MissingDatabaseError } from './config.js'
+import { holderText, translator, type Lang } from './lang.js'
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, notFound: 3 } as const
 
 export interface OutputOptions {
   readonly json?: boolean
   readonly verbose?: boolean
+  /** The language of the error line (not of `--json`, whose messages stay in English). */
+  readonly lang?: Lang
 }
 
 export function printJson(value: unknown): void {
@@ -39,6 +42,7 @@ export const CLI_FIELD_NAMES: Readonly<Record<string, string>> = {
   dimension: '--by',
   timezone: '--tz',
   period: '--period',
+  month: '--month',
 }
 
 /** The accepted values of an issue, at most 12 of them, as one line. */
@@ -74,28 +78,98 @@ export function reportError(thrown: unknown, options: OutputOptions): number {
     process.stderr.write(`${JSON.stringify(body, jsonReplacer)}\n`)
     return code
   }
-  if (error instanceof InputError) {
-    process.stderr.write(`${pc.red('error')}: ${error.message}\n`)
+  const t = translator(options.lang)
+  const head = (word: 'error' | 'internal error') =>
+    `${pc.red(t(word))}${options.lang === 'zh' ? '：' : ': '}`
+  const known = knownErrorLine(error, options.lang ?? 'en')
+  if (known !== undefined) {
+    process.stderr.write(`${head('error')}${known}\n`)
+  } else if (error instanceof InputError) {
+    process.stderr.write(`${head('error')}${error.message}\n`)
     const single =
       error.issues.length === 1 && error.issues[0] && formatIssue(error.issues[0]) === error.message
     if (!single) for (const issue of error.issues) process.stderr.write(`  ${formatIssue(issue)}\n`)
     const allowed = error.issues.length === 1 && error.issues[0] && allowedLine(error.issues[0])
-    if (allowed) process.stderr.write(`  accepted: ${allowed}\n`)
+    if (allowed) process.stderr.write(`  ${t('accepted: {values}', { values: allowed })}\n`)
     if (error.totalIssues > error.issues.length) {
       process.stderr.write(
-        `  … and ${error.totalIssues - error.issues.length} more (${error.totalIssues} in all)\n`,
+        `  ${t('… and {n} more ({total} in all)', { n: error.totalIssues - error.issues.length, total: error.totalIssues })}\n`,
       )
     }
   } else if (error instanceof MemberlensError && error.userFacing) {
-    process.stderr.write(`${pc.red('error')}: ${error.message}\n`)
+    process.stderr.write(`${head('error')}${error.message}\n`)
   } else {
     const message = error instanceof Error ? error.message : String(error)
-    process.stderr.write(`${pc.red('internal error')}: ${message}\n`)
-    if (!options.verbose) process.stderr.write('  (run again with --verbose for details)\n')
+    process.stderr.write(`${head('internal error')}${message}\n`)
+    if (!options.verbose) process.stderr.write(`  ${t('(run again with --verbose for details)')}\n`)
   }
   if (options.verbose && error instanceof Error && error.stack)
     process.stderr.write(`${error.stack}\n`)
   return code
+}
+
+/** What a date, month or period flag expects, by the reason the checks give, with an example value. */
+const DATE_REASONS: Readonly<
+  Record<string, { what: 'month' | 'date' | 'period'; example: string }>
+> = {
+  'expected YYYY-MM': { what: 'month', example: '2026-10' },
+  'expected YYYY-MM-DD': { what: 'date', example: '2026-10-31' },
+  'expected a date YYYY-MM-DD': { what: 'date', example: '2026-10-31' },
+  'a date YYYY-MM-DD': { what: 'date', example: '2026-10-31' },
+  'expected a date YYYY-MM-DD (or YYYY-MM, YYYY)': { what: 'period', example: '2026-10' },
+}
+
+/**
+ * The one line (with its hint) of the errors a person meets first: no database at the path, a database another
+ * process holds, a date or month that is not one. Undefined for other errors.
+ */
+export function knownErrorLine(error: unknown, lang: Lang): string | undefined {
+  const t = translator(lang)
+  if (error instanceof MissingDatabaseError) {
+    const from = error.source === undefined ? '' : t(' (from {source})', { source: error.source })
+    return t(
+      'no database at {path}{from}: build one with `memberlens demo --db {path}` or load data with `memberlens ingest <table> <files> --db {path}`',
+      { path: error.path, from },
+    )
+  }
+  if (error instanceof DatabaseBusyError) {
+    if (lang === 'en') return error.message
+    return t(
+      '{path} is in use by {holder}: one process at a time can open a DuckDB database. Wait for that command to finish, or stop it, and run again (MEMBERLENS_LOCK_WAIT sets how many seconds to wait).',
+      { path: error.path, holder: holderText(error.holder, lang) },
+    )
+  }
+  if (error instanceof InputError && error.issues.length === 1) {
+    const issue = error.issues[0] as InputIssue
+    const kind = DATE_REASONS[issue.reason]
+    if (kind === undefined || issue.field === undefined) return undefined
+    const field = issue.field
+    const example = field.startsWith('--') ? `${field} ${kind.example}` : kind.example
+    const value = issue.value === undefined || issue.value === null ? '' : ` "${issue.value}"`
+    const vars = { field, value, example }
+    switch (kind.what) {
+      case 'month':
+        return t(
+          '{field}{value} is not a month: write YYYY-MM with a month 01–12, e.g. {example}',
+          vars,
+        )
+      case 'date':
+        return t(
+          '{field}{value} is not a date: write YYYY-MM-DD, a day the month has, e.g. {example}',
+          vars,
+        )
+      case 'period':
+        return t(
+          '{field}{value} is not a period: write YYYY-MM-DD, YYYY-MM or YYYY, e.g. {example}',
+          vars,
+        )
+      default: {
+        const _exhaustive: never = kind.what
+        return _exhaustive
+      }
+    }
+  }
+  return undefined
 }
 
 export function exitCodeFor(error: unknown): number {

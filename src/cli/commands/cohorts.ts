@@ -40,6 +40,7 @@ import { saveSegment } from '../../engine/segments/segment-store.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { MISSING, fmt, pct, printJson, table } from '../output.js'
 import {
+  checkInstant,
   zonedAsOfOption,
   dbOption,
   outputOptions,
@@ -239,8 +240,8 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
       periods: Number(flags.periods),
       asOf,
       timezone: flags.tz,
-      ...(flags.from === undefined ? {} : { from: flags.from }),
-      ...(flags.to === undefined ? {} : { to: flags.to }),
+      ...(flags.from === undefined ? {} : { from: checkInstant('--from', flags.from) }),
+      ...(flags.to === undefined ? {} : { to: checkInstant('--to', flags.to) }),
       ...(flags.by === undefined ? {} : { dimension: flags.by }),
     })
     if (flags.saveCell !== undefined) {

@@ -16,6 +16,7 @@ import { getFunnel } from '../../engine/funnels/funnel-query.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { MISSING, fmt, pct, printJson, table } from '../output.js'
 import {
+  checkInstant,
   dbOption,
   outputOptions,
   parseWith,
@@ -99,8 +100,8 @@ Examples:
         ...file,
         ...(steps === undefined ? {} : { steps }),
         ...(flags.window === undefined ? {} : { windowDays: Number(flags.window) }),
-        ...(flags.from === undefined ? {} : { from: flags.from }),
-        ...(flags.to === undefined ? {} : { to: flags.to }),
+        ...(flags.from === undefined ? {} : { from: checkInstant('--from', flags.from) }),
+        ...(flags.to === undefined ? {} : { to: checkInstant('--to', flags.to) }),
         ...(flags.by === undefined ? {} : { dimension: flags.by }),
       })
       await withEngine(flags, async (driver) => {

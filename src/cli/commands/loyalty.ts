@@ -14,6 +14,7 @@ import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { fmt, keyValues, pct, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
+import { checkInstant } from '../validations/retention.js'
 import { registerLedgerCommands } from './ledger.js'
 import { ledgerOption, programOption, withLedger } from './points.js'
 
@@ -118,9 +119,11 @@ export function registerLoyaltyCommands(program: Command): void {
     .addOption(json())
     .action(async (flags: { db: string; from: string; to: string; lang?: Lang; json: boolean }) => {
       const t = translator(flags.lang)
+      const from = checkInstant('--from', flags.from)
+      const to = checkInstant('--to', flags.to)
       const db = await openDatabase(flags.db)
       try {
-        const m = await loyaltyMetrics(db, flags.from, flags.to)
+        const m = await loyaltyMetrics(db, from, to)
         if (flags.json) {
           printJson(m)
           return

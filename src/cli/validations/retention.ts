@@ -88,7 +88,7 @@ export async function resolveZonedAsOf(
 ): Promise<ZonedAsOf> {
   let local: string
   if (flag !== undefined) {
-    if (!ISO_INSTANT_RE.test(flag) || Number.isNaN(Date.parse(flag.slice(0, 10))))
+    if (!ISO_INSTANT_RE.test(flag) || !isCalendarDate(flag))
       throw InputError.single({ field: '--as-of', value: flag, reason: 'expected YYYY-MM-DD' })
     local = flag.replace('T', ' ')
   } else {
@@ -117,9 +117,28 @@ export const zonedAsOfOption = () =>
     'state at the start of this day in the project time zone --tz (default: the day after the latest activity)',
   )
 
+/**
+ * True when `value` starts with a day of the calendar (YYYY-MM-DD: month 01–12, a day the month has), and its
+ * time, if any, is a time of day. `Date.parse` alone lets 2026-02-30 through as 2 March.
+ */
+export function isCalendarDate(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value)
+  if (m === null) return false
+  const [y, mo, d, h, mi, se] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)))
+  const date = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1))
+  return (
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === (mo ?? 0) - 1 &&
+    date.getUTCDate() === d &&
+    (h ?? 0) < 24 &&
+    (mi ?? 0) < 60 &&
+    (se ?? 0) < 60
+  )
+}
+
 /** Checks a date or instant flag (YYYY-MM-DD[ HH:MM[:SS]]) and returns it. */
 export function checkInstant(field: string, value: string): string {
-  if (!ISO_INSTANT_RE.test(value) || Number.isNaN(Date.parse(value.slice(0, 10)))) {
+  if (!ISO_INSTANT_RE.test(value) || !isCalendarDate(value)) {
     throw InputError.single({ field, value, reason: 'expected a date YYYY-MM-DD' })
   }
   return value
