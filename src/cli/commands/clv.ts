@@ -30,7 +30,7 @@ import {
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../../store/database.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import {
   clvFitFlagsSchema,
   clvPredictFlagsSchema,
@@ -306,14 +306,14 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       [t('total'), t('mean'), 'p10', 'p25', t('median'), 'p75', 'p90', 'p99', t('top 10 % share')],
       [
         [
-          fmt(d.total, 0),
-          fmt(d.mean, 2),
-          fmt(q.p10, 2),
-          fmt(q.p25, 2),
-          fmt(q.p50, 2),
-          fmt(q.p75, 2),
-          fmt(q.p90, 2),
-          fmt(q.p99, 2),
+          money(d.total, lang),
+          money(d.mean, lang),
+          money(q.p10, lang),
+          money(q.p25, lang),
+          money(q.p50, lang),
+          money(q.p75, lang),
+          money(q.p90, lang),
+          money(q.p99, lang),
           pct(d.top10Share),
         ],
       ],
@@ -322,10 +322,13 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
     keyValues([
       [t('mean P(alive)'), pct(d.meanPAlive)],
       [t('expected purchases (horizon)'), fmt(d.expectedPurchases, 0)],
-      [t('value already lost (model: Σ (1 − P(alive)) × value if active)'), fmt(d.valueAtRisk, 0)],
+      [
+        t('value already lost (model: Σ (1 − P(alive)) × value if active)'),
+        money(d.valueAtRisk, lang),
+      ],
       [
         t('members with P(alive) < 50 %'),
-        `${fmt(d.likelyInactive.members)} (${t('value if active {v}', { v: fmt(d.likelyInactive.valueIfActive, 0) })})`,
+        `${fmt(d.likelyInactive.members)} (${t('value if active {v}', { v: money(d.likelyInactive.valueIfActive, lang) })})`,
       ],
     ]),
   ].join('\n')
@@ -374,11 +377,11 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
           fmt(s.x),
           num(s.tX, 2),
           num(s.tCal, 2),
-          fmt(s.zbar, 2),
+          money(s.zbar, f.lang),
           pct(s.pAlive),
           num(s.expectedPurchases, 2),
-          fmt(s.expectedSpend, 2),
-          fmt(s.clv, 2),
+          money(s.expectedSpend, f.lang),
+          money(s.clv, f.lang),
         ]),
       ),
     ].join('\n')}\n`,
@@ -414,7 +417,7 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
         tr('holdout transactions'),
         `${ap(fmt(r.totals.actual), fmt(r.totals.predicted, 1))} (${pct(r.totals.predicted / r.totals.actual - 1)})`,
       ],
-      [tr('holdout value'), ap(fmt(r.value.actual, 0), fmt(r.value.predicted, 0))],
+      [tr('holdout value'), ap(money(r.value.actual, lang), money(r.value.predicted, lang))],
       [
         tr('per member'),
         `MAE ${num(r.errors.mae)}, RMSE ${num(r.errors.rmse)}, ${tr('bias')} ${num(r.errors.bias)}`,
@@ -464,7 +467,7 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
       tr('Plan {plan} — {term} terms at {price}, {subscribers} subscribers, {active} active', {
         plan: p.plan,
         term: termLabel(p, lang),
-        price: fmt(p.price, 2),
+        price: money(p.price, lang),
         subscribers: fmt(p.subscribers),
         active: fmt(p.activeMembers),
       }),
@@ -525,7 +528,7 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
           tr('expected future renewals per active member'),
           `${r.expectedRenewals === null ? tr('∞ (α ≤ 1: the mean diverges)') : num(r.expectedRenewals, 2)}, ${tr('discounted')} ${num(r.discountedExpectedRenewals, 2)}`,
         ],
-        [tr('residual value of the active members'), fmt(r.residualValue, 0)],
+        [tr('residual value of the active members'), money(r.residualValue, lang)],
       ]),
     )
   }
@@ -554,7 +557,7 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
         c.paramsFrom ?? MISSING,
         pct(c.projection?.survival[horizon]),
         fmt(c.remaining?.activeMembers),
-        fmt(c.remaining?.residualValue, 0),
+        money(c.remaining?.residualValue, lang),
       ]),
     ),
   )

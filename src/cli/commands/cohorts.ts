@@ -38,7 +38,7 @@ import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
 import { saveSegment } from '../../engine/segments/segment-store.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { MISSING, fmt, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, pct, printJson, table, money } from '../output.js'
 import {
   checkInstant,
   zonedAsOfOption,
@@ -196,7 +196,7 @@ function renderLtv(curves: LtvCurve[], periods: number, lang: Lang): string {
       c.cohort,
       c.dimension ?? MISSING,
       fmt(c.size),
-      ...c.points.map((p) => fmt(p.ltv, 2)),
+      ...c.points.map((p) => money(p.ltv, lang)),
     ]),
   )
 }
@@ -217,9 +217,9 @@ function renderPayback(rows: PaybackRow[], lang: Lang): string {
       r.cohort,
       r.channel ?? MISSING,
       fmt(r.members),
-      fmt(r.spend, 2),
-      fmt(r.costPerMember, 2),
-      fmt(r.ltvToDate, 2),
+      money(r.spend, lang),
+      money(r.costPerMember, lang),
+      money(r.ltvToDate, lang),
       r.paybackPeriod === null ? tr('not yet') : String(r.paybackPeriod),
     ]),
   )

@@ -8,7 +8,7 @@ import pc from 'picocolors'
 import { listCampaigns, programEffect, type ProgramEffectReport } from '../../analytics/effects.js'
 import type { ExperimentMetricId } from '../../analytics/experiments.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
-import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
+import { fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { effectsFlagsSchema } from '../validations/experiments.js'
 import { langOption, translator, type Lang } from '../lang.js'
@@ -36,7 +36,7 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
           pre: r.windows.preDays,
         }),
       ],
-      [t('campaign cost'), fmt(r.cost, 2)],
+      [t('campaign cost'), money(r.cost, lang)],
     ]),
   ]
   if (w) {
@@ -51,10 +51,7 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
           `${w.upliftPp >= 0 ? '+' : ''}${w.upliftPp.toFixed(2)} pp, 95% CI ${w.ciPp[0].toFixed(2)} … ${w.ciPp[1].toFixed(2)} pp`,
         ],
         [t('incremental buyers'), fmt(w.incrementalBuyers, 1)],
-        [
-          t('cost per incremental buyer'),
-          w.costPerIncrementalBuyer === null ? MISSING : fmt(w.costPerIncrementalBuyer, 2),
-        ],
+        [t('cost per incremental buyer'), money(w.costPerIncrementalBuyer, lang)],
       ]),
     )
   }
@@ -133,7 +130,7 @@ export function registerEffectsCommands(program: Command): void {
                   fmt(c.treatment),
                   fmt(c.holdout),
                   c.firstSent,
-                  fmt(c.cost, 2),
+                  money(c.cost, f.lang),
                 ]),
               )}\n`,
             )

@@ -12,7 +12,7 @@ import { replayOrderHistory } from '../../analytics/loyalty-replay.js'
 import { syncLedgerToDuckDb } from '../../analytics/loyalty-sync.js'
 import { DEFAULT_DB_PATH, openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { createProgress } from '../progress.js'
 import { checkInstant } from '../validations/retention.js'
 import { registerLedgerCommands } from './ledger.js'
@@ -137,7 +137,7 @@ export function registerLoyaltyCommands(program: Command): void {
             [t('liability (points)'), fmt(m.liabilityPoints)],
             [
               t('liability ({currency})', { currency: m.currency ?? t('currency') }),
-              fmt(m.liabilityAmount, 2),
+              money(m.liabilityAmount, flags.lang),
             ],
             [t('breakage'), pct(m.breakage)],
             [t('upgrade rate'), pct(m.upgradeRate)],

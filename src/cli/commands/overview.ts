@@ -2,7 +2,7 @@ import pc from 'picocolors'
 import { getOverview, type Overview } from '../../engine/metrics/overview.js'
 import type { Driver } from '../../engine/drivers/driver.js'
 import { translator, type Lang } from '../lang.js'
-import { MISSING, fmt, keyValues, pct, printJson } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, money } from '../output.js'
 
 export async function runOverview(
   driver: Driver,
@@ -33,9 +33,9 @@ export function renderOverview(o: Overview | undefined, lang: Lang = 'en'): stri
       ],
       [t('buyers'), fmt(o.buyers)],
       [t('orders'), fmt(o.orders)],
-      [t('net revenue'), fmt(o.netRevenue, 2)],
-      [t('returns'), fmt(o.returnsAmount, 2)],
-      [t('average order value'), fmt(o.averageOrderValue, 2)],
+      [t('net revenue'), money(o.netRevenue, lang)],
+      [t('returns'), money(o.returnsAmount, lang)],
+      [t('average order value'), money(o.averageOrderValue, lang)],
       [t('repurchase rate'), pct(o.repurchaseRate)],
     ]),
     '',
@@ -51,7 +51,7 @@ export function renderOverview(o: Overview | undefined, lang: Lang = 'en'): stri
       [t('members merged'), fmt(a.mergedMembers)],
       [t('buyers'), fmt(a.buyers)],
       [t('orders'), fmt(a.orders)],
-      [t('net revenue'), fmt(a.netRevenue, 2)],
+      [t('net revenue'), money(a.netRevenue, lang)],
     ]),
   ].join('\n')
 }

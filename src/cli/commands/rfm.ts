@@ -9,7 +9,7 @@ import pc from 'picocolors'
 import { RFM_SEGMENT_NAMES, rfmConfigSchema, type RfmConfig } from '../../engine/rfm/rfm-config.js'
 import { getRfmMovement, getRfmScores, getRfmSummary } from '../../engine/rfm/rfm-scores.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { fmt, pct, printJson, table } from '../output.js'
+import { fmt, pct, printJson, table, money } from '../output.js'
 import {
   zonedAsOfOption,
   checkInstant,
@@ -189,11 +189,11 @@ Examples:
               label(s.segment, flags.lang),
               fmt(s.members),
               pct(s.share),
-              fmt(s.revenue, 2),
+              money(s.revenue, flags.lang),
               pct(s.revenueShare),
               fmt(s.avgRecencyDays, 0),
               fmt(s.avgFrequency, 1),
-              fmt(s.avgMonetary, 2),
+              money(s.avgMonetary, flags.lang),
             ]),
           )}\n`,
         )

@@ -36,7 +36,7 @@ import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { CHURN_CLASS_NAMES } from '../messages.js'
-import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { readConfigFile } from '../validations/retention.js'
 import {
@@ -386,8 +386,8 @@ export function renderRiskRows(rows: readonly RiskListRow[], lang: Lang = 'en'):
         ? `${cls(r.churnClass)?.zh ?? r.churnClass} → ${cls(r.churnClass)?.playbook.zh ?? r.playbook}`
         : `${r.churnClass} → ${r.playbook}`,
       r.pAlive === null ? MISSING : pct(r.pAlive),
-      fmt(r.clv, 0),
-      fmt(r.clvAtRisk, 0),
+      money(r.clv, lang),
+      money(r.clvAtRisk, lang),
     ]),
   )
 }
@@ -579,20 +579,20 @@ export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
         [
           [
             fmt(d.members),
-            fmt(d.total, 0),
-            fmt(d.mean, 2),
-            fmt(q.p10, 2),
-            fmt(q.p25, 2),
-            fmt(q.p50, 2),
-            fmt(q.p75, 2),
-            fmt(q.p90, 2),
-            fmt(q.p99, 2),
+            money(d.total, lang),
+            money(d.mean, lang),
+            money(q.p10, lang),
+            money(q.p25, lang),
+            money(q.p50, lang),
+            money(q.p75, lang),
+            money(q.p90, lang),
+            money(q.p99, lang),
             pct(d.top10Share),
           ],
         ],
       ),
       pc.dim(
-        `${t('mean P(alive)')} ${pct(d.meanPAlive)} · ${t('value already lost (model)')} ${fmt(d.valueAtRisk, 0)} · ${t('{n} members with P(alive) < 50 %', { n: fmt(d.likelyInactive.members) })}`,
+        `${t('mean P(alive)')} ${pct(d.meanPAlive)} · ${t('value already lost (model)')} ${money(d.valueAtRisk, lang)} · ${t('{n} members with P(alive) < 50 %', { n: fmt(d.likelyInactive.members) })}`,
       ),
     )
   }

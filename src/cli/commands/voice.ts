@@ -18,7 +18,7 @@ import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-quer
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator } from '../lang.js'
 import { VOICE_ACTIONS_ZH } from '../messages.js'
-import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
   topicFileSchema,
@@ -150,7 +150,7 @@ export function registerVoiceCommands(program: Command): void {
             pc.bold(t('Return reasons')),
             table(
               [t('reason'), t('returns'), t('amount')],
-              r.returnReasons.map((x) => [x.reason, fmt(x.returns), fmt(x.amount, 2)]),
+              r.returnReasons.map((x) => [x.reason, fmt(x.returns), money(x.amount, f.lang)]),
             ),
           ]
           const c = r.complaintChurn
