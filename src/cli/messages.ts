@@ -6,6 +6,7 @@
 import type { ChurnClass } from '../analytics/early-warning.js'
 import type { LifecycleStage } from '../engine/lifecycle/lifecycle-config.js'
 import type { Status } from '../engine/metrics/tree.js'
+import type { Direction, Family, Unit } from '../engine/metrics/catalog.js'
 import type { IdentityType, IngestTable } from '../core/schema.js'
 
 export const ZH = {
@@ -450,6 +451,28 @@ export const ZH = {
   qualifying: '当前达标值',
   threshold: '门槛',
   'grace until': '保级期至',
+  'Formulas and definitions: memberlens explain <id>': '公式与定义：memberlens explain <指标 id>',
+  beta: '系数',
+  'no {file} here or in a folder above': '当前目录及其上级目录中没有 {file}',
+  'file {file}': '文件 {file}',
+  'config|flag': '命令行参数',
+  'environment variable {name}': '环境变量 {name}',
+  'built-in default': '内置默认值',
+  webhook: 'Webhook 地址',
+  'NPS n': 'NPS 样本数',
+  'NPS CI': 'NPS 置信区间',
+  'CSAT n': 'CSAT 样本数',
+  'CSAT CI': 'CSAT 置信区间',
+  CI: '置信区间',
+  'in Chinese': '中文',
+  'in English': '英文',
+  '{d} pp, 95% CI {ci} pp': '{d} 个百分点，95% 置信区间 {ci} 个百分点',
+  'Observational: complainers are compared with members without a complaint in the same strata of pre-period purchases, recency, tenure and activity; the gap is an association, not the effect of complaining.':
+    '观察性结果：投诉会员与前期购买、最近购买、会龄和活跃度处于同一分层但未投诉的会员比较；差值只是相关，不是投诉造成的影响。',
+  '{n} s': '{n} 秒',
+  '{n} min': '{n} 分钟',
+  '{n} h': '{n} 小时',
+  '{n} d': '{n} 天',
   // errors
   error: '错误',
   'internal error': '内部错误',
@@ -552,6 +575,33 @@ export const CODE_NAMES_ZH: Readonly<Record<string, string>> = {
   web: '网站',
   store: '门店',
   mini_program: '小程序',
+  nps: 'NPS',
+  csat: 'CSAT',
+  review: '评价',
+  complaint: '投诉',
+  suggestion: '建议',
+  support_ticket: '服务请求',
+  social_comment: '社交评论',
+  message_board: '留言板',
+  delivery: '配送',
+  promo: '促销',
+  birthday: '生日',
+  welcome: '欢迎',
+  winback: '召回',
+  control: '对照组',
+  treatment: '实验组',
+  login: '登录',
+  session_start: '开始会话',
+  page_view: '浏览页面',
+  add_to_cart: '加入购物车',
+  check_in: '签到',
+  share: '分享',
+  coupon_claim: '领取优惠券',
+  benefit_use: '使用权益',
+  price: '价格',
+  quality: '质量',
+  returns: '退货',
+  service: '服务',
   purchase: '购买',
   event: '事件',
 }
@@ -676,4 +726,99 @@ export const IDENTITY_TYPE_NAMES: Readonly<Record<IdentityType, { en: string; zh
   app_user_id: { en: 'app user id', zh: 'App 用户 ID' },
   pos_customer_id: { en: 'POS customer id', zh: 'POS 顾客 ID' },
   customer_id: { en: 'customer id', zh: '顾客 ID' },
+}
+
+/** Metric families, units and directions of `metrics list` in Chinese (English: the codes). */
+export const FAMILY_NAMES_ZH: Readonly<Record<Family, string>> = {
+  activity: '活跃',
+  purchase: '购买',
+  retention: '留存',
+  value: '价值',
+  satisfaction: '满意度',
+  acquisition: '获客',
+  loyalty: '积分与等级',
+}
+export const UNIT_NAMES_ZH: Readonly<Record<Unit, string>> = {
+  members: '人',
+  orders: '单',
+  currency: '金额',
+  ratio: '比率',
+  per_member: '人均',
+  seconds: '秒',
+  score: '分',
+  count: '次',
+  per_1000: '每千人',
+  points: '积分',
+}
+export const DIRECTION_NAMES_ZH: Readonly<Record<Direction, string>> = {
+  higher: '越高越好',
+  lower: '越低越好',
+}
+
+/** The dimensions of `--by` in words. */
+export const DIMENSION_NAMES: Readonly<Record<string, { en: string; zh: string }>> = {
+  registration_channel: { en: 'registration channel', zh: '注册渠道' },
+  region: { en: 'region', zh: '地区' },
+  city: { en: 'city', zh: '城市' },
+  gender: { en: 'gender', zh: '性别' },
+  cohort: { en: 'cohort', zh: '同期群' },
+  tier: { en: 'tier', zh: '等级' },
+  lifecycle_stage: { en: 'lifecycle stage', zh: '生命周期阶段' },
+  rfm_segment: { en: 'RFM segment', zh: 'RFM 分群' },
+  order_channel: { en: 'order channel', zh: '下单渠道' },
+  store: { en: 'store', zh: '门店' },
+  event_channel: { en: 'event channel', zh: '行为渠道' },
+}
+
+/** Genders in Chinese (English: the code). */
+export const GENDER_NAMES_ZH: Readonly<Record<string, string>> = {
+  female: '女',
+  male: '男',
+  other: '其他',
+  unknown: '未知',
+}
+
+/** Early-warning signals, reason codes and model features of the churn-risk model in Chinese. */
+export const RISK_CODE_NAMES_ZH: Readonly<Record<string, string>> = {
+  no_login: '长期未登录',
+  aov_below_baseline: '客单价低于自身基线',
+  rising_negative_feedback: '负面反馈增加',
+  purchase_gap_past_cadence: '超过惯常购买间隔',
+  p_alive_falling: '存活概率下降',
+  tier_downgrade_due: '即将降级',
+  points_expiring: '积分即将过期',
+  long_since_last_purchase: '距上次购买已久',
+  falling_purchase_frequency: '购买频次下降',
+  few_purchases: '购买次数少',
+  fading_sessions: '会话减少',
+  fading_page_views: '浏览减少',
+  few_recent_sessions: '近期会话少',
+  no_recent_login: '近期未登录',
+  complaints: '有投诉',
+  returns: '有退货',
+  negative_reviews: '有差评',
+  low_nps: 'NPS 低',
+  no_nps_answer: '未回答 NPS',
+  low_p_alive: '存活概率低',
+  coupon_driven: '依赖优惠券',
+  recency_ratio: '距上次购买 / 惯常间隔',
+  log_recency: '距上次购买天数（对数）',
+  frequency_trend: '购买频次趋势',
+  log_frequency: '购买次数（对数）',
+  aov_ratio: '客单价 / 自身基线',
+  session_trend: '会话趋势',
+  page_view_trend: '浏览趋势',
+  log_sessions_30: '近 30 天会话数（对数）',
+  log_days_since_login: '距上次登录天数（对数）',
+  complaints_90: '近 90 天投诉数',
+  returns_90: '近 90 天退货数',
+  negative_reviews_90: '近 90 天差评数',
+  last_nps: '最近一次 NPS',
+  nps_missing: '无 NPS 回答',
+  p_alive: '存活概率 P(alive)',
+}
+
+/** A risk code (signal, reason, feature) in the language; unknown codes as given. */
+export function riskCodeName(code: string, lang: 'en' | 'zh'): string {
+  return lang === 'zh' ? (RISK_CODE_NAMES_ZH[code] ?? code) : code
 }

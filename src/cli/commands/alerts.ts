@@ -165,7 +165,7 @@ Examples:
             ...(['name', 'metric', 'condition', 'grain'] as const).map((h) =>
               translator(f.lang)(h),
             ),
-            'webhook',
+            translator(f.lang)('webhook'),
           ],
           rules.map((r) => [
             r.id,

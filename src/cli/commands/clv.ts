@@ -270,7 +270,7 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       [t('members'), fmt(d.members)],
       [
         t('model'),
-        `${r.purchase.kind} (${t('origin {origin}, unit {unit}', { origin: o.origin, unit: o.unit })})`,
+        `${r.purchase.kind} (${t('origin {origin}, unit {unit}', { origin: codeName(o.origin, lang), unit: codeName(o.unit, lang) })})`,
       ],
       [
         t('horizon'),

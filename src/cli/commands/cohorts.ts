@@ -215,7 +215,7 @@ function renderPayback(rows: PaybackRow[], lang: Lang): string {
     ],
     rows.map((r) => [
       r.cohort,
-      r.channel ?? MISSING,
+      r.channel === null || r.channel === undefined ? MISSING : codeName(r.channel, lang),
       fmt(r.members),
       money(r.spend, lang),
       money(r.costPerMember, lang),

@@ -11,7 +11,7 @@ import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { effectsFlagsSchema } from '../validations/experiments.js'
-import { langOption, translator, type Lang } from '../lang.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { withDatabase } from './clv.js'
 import { renderMetric } from './experiments.js'
 
@@ -126,7 +126,7 @@ export function registerEffectsCommands(program: Command): void {
                 ],
                 list.map((c) => [
                   c.campaignId,
-                  c.kind,
+                  codeName(c.kind, f.lang),
                   fmt(c.treatment),
                   fmt(c.holdout),
                   c.firstSent,

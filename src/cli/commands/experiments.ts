@@ -16,7 +16,7 @@ import {
 import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments-metrics.js'
 import type { Effect } from '../../models/stats/effect.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
-import { langOption, translator, type Lang } from '../lang.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
@@ -103,7 +103,10 @@ export function renderReport(r: ExperimentReport, lang: Lang = 'en'): string {
   return [
     pc.bold(t('Experiment {id}', { id: r.experimentId })),
     keyValues([
-      [t('variants'), r.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', ')],
+      [
+        t('variants'),
+        r.variants.map((v) => `${codeName(v.variant, lang)} ${fmt(v.members)}`).join(', '),
+      ],
       [
         t('outcome window'),
         t('{days} days after assignment (pre-period {pre} days)', {
@@ -217,7 +220,9 @@ export function registerExperimentCommands(program: Command): void {
               list.map((e) => [
                 e.experimentId,
                 fmt(e.members),
-                e.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', '),
+                e.variants
+                  .map((v) => `${codeName(v.variant, f.lang)} ${fmt(v.members)}`)
+                  .join(', '),
                 e.firstAssigned,
                 e.lastAssigned,
               ]),

@@ -13,7 +13,7 @@ import {
   type FunnelStep,
 } from '../../engine/funnels/funnel-spec.js'
 import { getFunnel } from '../../engine/funnels/funnel-query.js'
-import { langOption, translator, type Lang } from '../lang.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { MISSING, fmt, pct, printJson, table } from '../output.js'
 import {
   checkInstant,
@@ -39,16 +39,18 @@ interface FunnelFlags extends EngineFlags {
   csv: boolean
 }
 
-const duration = (s: number | null) =>
-  s === null
+const duration = (s: number | null, lang: Lang) => {
+  const t = translator(lang)
+  return s === null
     ? MISSING
     : s < 120
-      ? `${fmt(s)} s`
+      ? t('{n} s', { n: fmt(s) })
       : s < 7200
-        ? `${fmt(s / 60, 1)} min`
+        ? t('{n} min', { n: fmt(s / 60, 1) })
         : s < 172_800
-          ? `${fmt(s / 3600, 1)} h`
-          : `${fmt(s / 86_400, 1)} d`
+          ? t('{n} h', { n: fmt(s / 3600, 1) })
+          : t('{n} d', { n: fmt(s / 86_400, 1) })
+}
 
 /** Registers `memberlens funnel`. */
 export function registerFunnelCommands(program: Command): void {
@@ -166,12 +168,12 @@ Examples:
                 t('median time'),
               ],
               r.steps.map((s) => [
-                `${s.step}. ${s.label}`,
+                `${s.step}. ${codeName(s.label, flags.lang ?? 'en')}`,
                 fmt(s.members),
                 pct(s.stepConversion),
                 pct(s.overallConversion),
                 fmt(s.dropOff),
-                duration(s.medianSecondsFromPrevious),
+                duration(s.medianSecondsFromPrevious, flags.lang ?? 'en'),
               ]),
             )}\n\n`,
           )

@@ -55,8 +55,13 @@ export async function loadLifecycleConfig(path: string | undefined): Promise<Lif
   return parseWith(lifecycleConfigSchema, body ?? {}, `${path} setting`)
 }
 
+/** Before registering, a member is in no stage: the flows' source of new members. */
+const NOT_REGISTERED = { en: 'not yet registered', zh: '尚未注册' }
+
 const name = (stage: string, lang: Lang) =>
-  (STAGE_NAMES as Record<string, { en: string; zh: string }>)[stage]?.[lang] ?? stage
+  stage === 'not_registered'
+    ? NOT_REGISTERED[lang]
+    : ((STAGE_NAMES as Record<string, { en: string; zh: string }>)[stage]?.[lang] ?? stage)
 
 function common(cmd: Command): Command {
   addEngineOptions(cmd)

@@ -32,8 +32,17 @@ import {
 import { DEFAULT_DB_PATH } from '../../store/db-path.js'
 import { timeZoneOption } from '../time-zone-option.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
-import { langOption, translator, type Lang } from '../lang.js'
-import { STATUS_NAMES } from '../messages.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
+import {
+  DIMENSION_NAMES,
+  DIRECTION_NAMES_ZH,
+  FAMILY_NAMES_ZH,
+  GENDER_NAMES_ZH,
+  STATUS_NAMES,
+  UNIT_NAMES_ZH,
+} from '../messages.js'
+import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
+import { RFM_SEGMENT_NAMES } from '../../engine/rfm/rfm-config.js'
 import { figure, MISSING, printJson, table } from '../output.js'
 
 async function readConfig(path: string): Promise<unknown> {
@@ -162,18 +171,37 @@ export function metricResultCsv(r: MetricResult): string {
   return [header.map(csvCell).join(','), ...lines].join('\n')
 }
 
+/** A dimension's name in the language (an attribute or experiment dimension as given). */
+function dimensionName(id: string, lang: Lang): string {
+  return DIMENSION_NAMES[id]?.[lang] ?? id
+}
+
+/** A dimension's value in the language: stage, segment, gender and channel codes in words. */
+export function dimensionValue(id: string, value: string, lang: Lang): string {
+  if (id === 'lifecycle_stage')
+    return (STAGE_NAMES as Record<string, { en: string; zh: string }>)[value]?.[lang] ?? value
+  if (id === 'rfm_segment')
+    return (RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[value]?.[lang] ?? value
+  if (lang === 'en') return value
+  if (id === 'gender') return GENDER_NAMES_ZH[value] ?? value
+  return codeName(value, lang)
+}
+
 function renderMetricResult(r: MetricResult, lang: Lang): string {
   const tr = translator(lang)
   const header = [
     tr('period'),
-    ...r.by,
+    ...r.by.map((b) => dimensionName(b, lang)),
     ...r.columns.map((c) =>
       c.trend ? `${c.metric.name[lang]} ${c.key.split(':')[1]}` : c.metric.name[lang],
     ),
   ]
   const rows = r.rows.map((row) => [
     row.label,
-    ...r.by.map((b) => row.dims[b] ?? tr('(none)')),
+    ...r.by.map((b) => {
+      const v = row.dims[b]
+      return v === null || v === undefined ? tr('(none)') : dimensionValue(b, String(v), lang)
+    }),
     ...r.columns.map((c) =>
       formatValue(
         row.values[c.key],
@@ -190,12 +218,13 @@ function renderDrivers(d: DriverResult, lang: Lang): string {
   const f = (x: number | null) => (x !== null && Number.isFinite(x) ? x.toFixed(2) : MISSING)
   if (d.from === null)
     return tr('No orders or events yet: load data with `memberlens ingest` first.')
+  const coreName = CATALOG.find((m) => m.id === d.core)?.name[lang] ?? d.core
   return [
     pc.bold(
-      `${tr('Drivers of {core} across {groups} groups, {from} … {to}', { core: d.core, groups: d.groups, from: d.from, to: d.to ?? '' })}${d.r2 === null ? '' : ` (${tr('joint model R²')} ${f(d.r2)})`}`,
+      `${tr('Drivers of {core} across {groups} groups, {from} … {to}', { core: coreName, groups: d.groups, from: d.from, to: d.to ?? '' })}${d.r2 === null ? '' : ` ${lang === 'zh' ? '（' : '('}${tr('joint model R²')} ${f(d.r2)}${lang === 'zh' ? '）' : ')'}`}`,
     ),
     table(
-      [tr('metric'), 'r', '95% CI', 'beta', tr('importance')],
+      [tr('metric'), 'r', tr('{level}% CI', { level: 95 }), tr('beta'), tr('importance')],
       d.drivers.map((x) => [
         x.name[lang],
         f(x.r),
@@ -255,12 +284,33 @@ export function registerMetricsCommands(program: Command): void {
         })
         return
       }
+      // In Chinese the formula is read in the metric's definition (`memberlens explain <id>`): the catalog's
+      // formulas are written in English.
+      const zh = flags.lang === 'zh'
       process.stdout.write(
         `${table(
-          ['id', tr('name'), tr('family'), tr('unit'), tr('better'), tr('formula')],
-          defs.map((m) => [m.id, m.name[flags.lang], m.family, m.unit, m.direction, m.formula]),
+          [
+            'id',
+            tr('name'),
+            tr('family'),
+            tr('unit'),
+            tr('better'),
+            ...(zh ? [] : [tr('formula')]),
+          ],
+          defs.map((m) => [
+            m.id,
+            m.name[flags.lang],
+            zh ? FAMILY_NAMES_ZH[m.family] : m.family,
+            zh ? UNIT_NAMES_ZH[m.unit] : m.unit,
+            zh ? DIRECTION_NAMES_ZH[m.direction] : m.direction,
+            ...(zh ? [] : [m.formula]),
+          ]),
         )}\n`,
       )
+      if (zh)
+        process.stdout.write(
+          pc.dim(`\n${tr('Formulas and definitions: memberlens explain <id>')}\n`),
+        )
       process.stdout.write(
         pc.dim(
           `\n${tr('Trend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:avgN (rolling mean).')}\n`,

@@ -42,8 +42,13 @@ async function loadRfmConfig(path: string | undefined): Promise<RfmConfig> {
   return parseWith(rfmConfigSchema, body ?? {}, `${path} setting`)
 }
 
+/** `none`: not scored at that date (no purchase yet). */
+const NOT_SCORED = { en: 'not scored (no purchase yet)', zh: '未评分（尚无购买）' }
+
 const label = (s: string, lang: Lang) =>
-  (RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[s]?.[lang] ?? s
+  s === 'none'
+    ? NOT_SCORED[lang]
+    : ((RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[s]?.[lang] ?? s)
 
 /** Registers `memberlens rfm`. */
 export function registerRfmCommands(program: Command): void {

@@ -35,7 +35,7 @@ import { MemberlensError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { CHURN_CLASS_NAMES } from '../messages.js'
+import { CHURN_CLASS_NAMES, riskCodeName } from '../messages.js'
 import { MISSING, fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { readConfigFile } from '../validations/retention.js'
@@ -181,7 +181,7 @@ Examples:
           pc.bold(t('Early-warning signals raised')),
           table(
             [t('signal'), t('members')],
-            SIGNALS.map((s) => [s, fmt(summary.signals[s])]),
+            SIGNALS.map((s) => [riskCodeName(s, lang), fmt(summary.signals[s])]),
           ),
           ...(result.top === null
             ? []
@@ -380,8 +380,16 @@ export function renderRiskRows(rows: readonly RiskListRow[], lang: Lang = 'en'):
     rows.map((r) => [
       String(r.memberId),
       pct(r.score),
-      r.signals === '' ? '·' : r.signals.replaceAll(',', ' '),
-      r.reasons.replaceAll(',', ' '),
+      r.signals === ''
+        ? '·'
+        : r.signals
+            .split(',')
+            .map((x) => riskCodeName(x, lang))
+            .join(lang === 'zh' ? '、' : ' '),
+      r.reasons
+        .split(',')
+        .map((x) => riskCodeName(x, lang))
+        .join(lang === 'zh' ? '、' : ' '),
       lang === 'zh'
         ? `${cls(r.churnClass)?.zh ?? r.churnClass} → ${cls(r.churnClass)?.playbook.zh ?? r.playbook}`
         : `${r.churnClass} → ${r.playbook}`,
@@ -450,7 +458,7 @@ export function renderRiskTraining(r: RiskTrainReport, lang: Lang = 'en'): strin
     pc.bold(t('Weights on standardised features (largest first)')),
     table(
       [t('feature'), t('weight')],
-      weights.map(([name, w]) => [name, `${w >= 0 ? '+' : ''}${num(w)}`]),
+      weights.map(([name, w]) => [riskCodeName(name, lang), `${w >= 0 ? '+' : ''}${num(w)}`]),
     ),
   ].join('\n')
 }

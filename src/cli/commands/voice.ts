@@ -16,8 +16,8 @@ import type { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { lastActivity } from '../../engine/experiments/planning-units.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../engine/voice/feedback-queries.js'
 import { DEFAULT_DB_PATH } from '../../store/database.js'
-import { langOption, translator } from '../lang.js'
-import { VOICE_ACTIONS_ZH } from '../messages.js'
+import { codeName, langOption, translator } from '../lang.js'
+import { DIMENSION_NAMES, VOICE_ACTIONS_ZH } from '../messages.js'
 import { MISSING, fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
@@ -95,13 +95,13 @@ export function registerVoiceCommands(program: Command): void {
             table(
               [
                 t('period'),
-                ...(r.by ? [r.by] : []),
-                'NPS n',
+                ...(r.by ? [DIMENSION_NAMES[r.by]?.[f.lang] ?? r.by] : []),
+                t('NPS n'),
                 'NPS',
-                'NPS CI',
-                'CSAT n',
+                t('NPS CI'),
+                t('CSAT n'),
                 'CSAT',
-                'CSAT CI',
+                t('CSAT CI'),
                 t('reviews'),
                 t('rating'),
                 t('rating CI'),
@@ -176,10 +176,19 @@ export function registerVoiceCommands(program: Command): void {
                 ],
                 [
                   t('difference'),
-                  `${(100 * c.difference).toFixed(1)} pp, 95% CI ${ci(c.ci, (x) => (100 * x).toFixed(1))} pp`,
+                  t('{d} pp, 95% CI {ci} pp', {
+                    d: (100 * c.difference).toFixed(1),
+                    ci: ci(c.ci, (x) => (100 * x).toFixed(1)),
+                  }),
                 ],
               ]),
-              pc.yellow(c.caveat),
+              pc.yellow(
+                f.lang === 'zh'
+                  ? t(
+                      'Observational: complainers are compared with members without a complaint in the same strata of pre-period purchases, recency, tenure and activity; the gap is an association, not the effect of complaining.',
+                    )
+                  : c.caveat,
+              ),
             )
           }
           process.stdout.write(`${out.join('\n')}\n`)
@@ -215,9 +224,9 @@ export function registerVoiceCommands(program: Command): void {
                   n: fmt(r.sentiment.negative),
                 })}`,
               table(
-                [t('kind'), t('texts'), t('negative'), 'CI'],
+                [t('kind'), t('texts'), t('negative'), t('CI')],
                 r.byKind.map((k) => [
-                  k.kind,
+                  codeName(k.kind, f.lang),
                   fmt(k.texts),
                   pct(k.negative.rate),
                   ci(k.negative.ci, (x) => pct(x)),
@@ -230,12 +239,12 @@ export function registerVoiceCommands(program: Command): void {
                   t('mentions'),
                   t('share'),
                   t('negative'),
-                  'zh',
-                  'en',
+                  t('in Chinese'),
+                  t('in English'),
                   t('examples (negative)'),
                 ],
                 r.topics.map((x) => [
-                  x.topic,
+                  codeName(x.topic, f.lang),
                   fmt(x.mentions),
                   pct(x.share),
                   pct(x.negative.rate),
@@ -322,7 +331,7 @@ export function registerVoiceCommands(program: Command): void {
                 fmt(m.negativeReviews),
                 fmt(m.negativeTexts),
                 m.lastNps === null ? MISSING : String(m.lastNps),
-                m.topics.join(','),
+                m.topics.map((x) => codeName(x, f.lang)).join(f.lang === 'zh' ? '、' : ','),
                 m.lastPurchaseAt?.slice(0, 10) ?? MISSING,
                 f.lang === 'zh' ? (VOICE_ACTIONS_ZH[m.action] ?? m.action) : m.action,
               ]),
