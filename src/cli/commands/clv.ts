@@ -105,6 +105,11 @@ function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
   }
 }
 
+/** Why a plan has no sBG fit, in Chinese (the renewal analysis words it in English). */
+const RENEWAL_REASONS_ZH: Readonly<Record<string, string>> = {
+  'no renewal decision observed yet: nothing to fit': '尚未观察到任何续费决定：无可拟合的数据',
+}
+
 /** Registers `clv fit`, `clv predict` and `clv report`. */
 export function registerClvCommands(program: Command): void {
   const clv = program
@@ -371,7 +376,7 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
     `${[
       pc.bold(t('Member scores — run {run} (by {order})', { run: runId, order: f.order })),
       table(
-        [t('member'), 'x', 't_x', 'T', 'z̄', 'P(alive)', 'E[purchases]', 'E[spend]', 'CLV'],
+        [t('member'), 'x', 't_x', 'T', 'z̄', 'P(alive)', t('E[purchases]'), t('E[spend]'), 'CLV'],
         scores.map((s) => [
           String(s.memberId),
           fmt(s.x),
@@ -474,7 +479,11 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
     ),
   ]
   if (p.fit === null) {
-    lines.push(pc.yellow(`  ${tr('no sBG fit')}: ${p.fitError ?? tr('unknown reason')}`))
+    lines.push(
+      pc.yellow(
+        `  ${tr('no sBG fit')}${lang === 'zh' ? '：' : ': '}${p.fitError === undefined || p.fitError === null ? tr('unknown reason') : lang === 'zh' ? (RENEWAL_REASONS_ZH[p.fitError] ?? p.fitError) : p.fitError}`,
+      ),
+    )
   } else {
     const f = p.fit
     lines.push(
@@ -554,7 +563,9 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
         fmt(c.survivors[c.survivors.length - 1]),
         c.fit === null ? MISSING : num(c.fit.params.alpha),
         c.fit === null ? MISSING : num(c.fit.params.beta),
-        c.paramsFrom ?? MISSING,
+        c.paramsFrom === null || c.paramsFrom === undefined
+          ? MISSING
+          : tr(c.paramsFrom === 'cohort' ? 'renewals|cohort' : 'renewals|plan'),
         pct(c.projection?.survival[horizon]),
         fmt(c.remaining?.activeMembers),
         money(c.remaining?.residualValue, lang),

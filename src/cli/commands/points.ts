@@ -350,6 +350,12 @@ export function registerPointsCommands(program: Command): void {
     .description("a member's balance, spendable and pending points, debt, tier and next expiry")
     .argument('<member>', 'member id')
     .addOption(ledgerOption())
+    .addOption(
+      new Option(
+        '--program <file>',
+        'loyalty program file, for the tier names (optional: read when it exists)',
+      ).default(DEFAULT_PROGRAM_FILE),
+    )
     .addOption(atOption())
     .addOption(timeZoneOption())
     .addOption(langOption())
@@ -365,6 +371,7 @@ export function registerPointsCommands(program: Command): void {
             printJson(b)
             return
           }
+          const program = await loadProgram(f.program).catch(() => undefined)
           const t = translator(f.lang)
           process.stdout.write(
             `${pc.bold(t('Member {id}', { id: b.memberId }))}\n${keyValues([
@@ -374,7 +381,10 @@ export function registerPointsCommands(program: Command): void {
               [t('debt (returns)'), count(b.debt, f.lang)],
               [
                 t('tier'),
-                t('{tier} since {time}', { tier: b.tier, time: formatInZone(b.tierSince, tz) }),
+                t('{tier} since {time}', {
+                  tier: tierName(program, b.tier, f.lang),
+                  time: formatInZone(b.tierSince, tz),
+                }),
               ],
               [t('downgrade due'), b.downgradeDueAt ? formatInZone(b.downgradeDueAt, tz) : MISSING],
               [
