@@ -721,15 +721,15 @@ export const FIELD_LABELS: Readonly<Record<string, { en: string; zh: string }>> 
   consent_push: { en: 'app push allowed', zh: '可发 App 推送' },
 }
 
-/** Identity types in words. */
-export const IDENTITY_TYPE_NAMES: Readonly<Record<IdentityType, { en: string; zh: string }>> = {
-  phone: { en: 'phone', zh: '手机号' },
-  email: { en: 'e-mail', zh: '邮箱' },
-  wechat_unionid: { en: 'WeChat UnionID', zh: '微信 UnionID' },
-  card_no: { en: 'card number', zh: '会员卡号' },
-  app_user_id: { en: 'app user id', zh: 'App 用户 ID' },
-  pos_customer_id: { en: 'POS customer id', zh: 'POS 顾客 ID' },
-  customer_id: { en: 'customer id', zh: '顾客 ID' },
+/** Identity types in Chinese (English: the code, as a query names it). */
+export const IDENTITY_TYPE_NAMES: Readonly<Record<IdentityType, { zh: string }>> = {
+  phone: { zh: '手机号' },
+  email: { zh: '邮箱' },
+  wechat_unionid: { zh: '微信 UnionID' },
+  card_no: { zh: '会员卡号' },
+  app_user_id: { zh: 'App 用户 ID' },
+  pos_customer_id: { zh: 'POS 顾客 ID' },
+  customer_id: { zh: '顾客 ID' },
 }
 
 /** Metric families, units and directions of `metrics list` in Chinese (English: the codes). */

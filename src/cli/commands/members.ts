@@ -19,11 +19,13 @@ const GENDER_ZH: Readonly<Record<string, string>> = {
   unknown: '未知',
 }
 
-/** An identity type in words; an unknown type as given. */
+/**
+ * An identity type in Chinese words; in English its code, as a query names it (`members show email:…`).
+ */
 export function identityTypeName(type: unknown, lang: Lang): string {
   const t = String(type)
-  return (IDENTITY_TYPES as readonly string[]).includes(t)
-    ? IDENTITY_TYPE_NAMES[t as IdentityType][lang]
+  return lang === 'zh' && (IDENTITY_TYPES as readonly string[]).includes(t)
+    ? IDENTITY_TYPE_NAMES[t as IdentityType].zh
     : t
 }
 
