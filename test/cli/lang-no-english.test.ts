@@ -46,6 +46,8 @@ function englishIn(text: string, phrases: readonly string[]): string[] {
 let dir: string
 let db: string
 let ledger: string
+let experiment = ''
+let campaign = ''
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'memberlens-zh-'))
@@ -71,6 +73,16 @@ beforeAll(async () => {
     const r = await runCli([...args, '--db', db])
     expect(r.code, r.err).toBe(0)
   }
+  const exps = JSON.parse((await runCli(['experiments', 'list', '--json', '--db', db])).out) as {
+    experiments: { experimentId: string }[]
+  }
+  experiment = exps.experiments[0]?.experimentId ?? ''
+  const campaigns = JSON.parse((await runCli(['effects', '--json', '--db', db])).out) as {
+    campaigns: { campaignId: string }[]
+  }
+  campaign = campaigns.campaigns[0]?.campaignId ?? ''
+  expect(experiment).not.toBe('')
+  expect(campaign).not.toBe('')
 }, 120_000)
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
@@ -165,6 +177,46 @@ const CASES: Record<string, Case> = {
   'segments list': withDb('segments', 'list'),
   'experiments list': withDb('experiments', 'list'),
   effects: withDb('effects'),
+  'effects <campaign>': { args: () => ['effects', campaign, '--db', db] },
+  'experiments report': { args: () => ['experiments', 'report', experiment, '--db', db] },
+  'experiments plan': withDb('experiments', 'plan'),
+  'clv report': withDb(
+    'clv',
+    'report',
+    '--calibration-end',
+    '2026-07-31',
+    '--holdout-end',
+    '2026-10-31',
+  ),
+  'points earn': {
+    args: () => [
+      'points',
+      'earn',
+      '1',
+      '--order',
+      'T-1',
+      '--amount',
+      '199',
+      '--key',
+      'test-earn-1',
+      '--ledger',
+      ledger,
+      '--program',
+      PROGRAM,
+    ],
+  },
+  'tiers review': {
+    args: () => [
+      'tiers',
+      'review',
+      '--key',
+      'test-review',
+      '--ledger',
+      ledger,
+      '--program',
+      PROGRAM,
+    ],
+  },
   'voice summary': withDb('voice', 'summary'),
   'voice topics': { ...withDb('voice', 'topics'), quotes: '示例（负面）' },
   'voice members-at-risk': withDb('voice', 'members-at-risk'),

@@ -98,6 +98,8 @@ const DETAIL_NAMES: Readonly<Record<string, { en: string; zh: string }>> = {
   debt: { en: 'debt', zh: '欠分' },
   buckets: { en: 'point lots', zh: '积分批次' },
   reason: { en: 'reason', zh: '原因' },
+  uncapped: { en: 'before the cap', zh: '封顶前积分' },
+  campaign: { en: 'campaign', zh: '活动' },
 }
 
 /** Ledger entry kinds and rule bonuses in Chinese (English: the code). */
