@@ -182,3 +182,21 @@ describe('a database another process holds', () => {
     }
   })
 })
+
+describe("commander's usage errors", () => {
+  it('are in Chinese under --lang zh and MEMBERLENS_LANG=zh, with the suggestion', async () => {
+    for (const r of [
+      await cli(['rfm', '--dbb', db, '--lang', 'zh']),
+      await cli(['rfm', '--dbb', db], { MEMBERLENS_LANG: 'zh' }),
+    ]) {
+      expect(r.code).toBe(2)
+      expect(r.err).toBe("错误：未知选项 '--dbb'\n（是否要输入 --db？）\n（加 --help 查看用法）\n")
+    }
+    const missing = await cli(['metrics', 'get', 'orders', '--from', '2026-01', '--lang', 'zh'])
+    expect(missing.err).toContain("错误：缺少必需的选项 '--to <date>'")
+    const en = await cli(['rfm', '--dbb', db])
+    expect(en.err).toBe(
+      "error: unknown option '--dbb'\n(Did you mean --db?)\n(run with --help for usage)\n",
+    )
+  })
+})
