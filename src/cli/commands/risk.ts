@@ -552,6 +552,32 @@ export async function runDemoModels(
   return { clv, risk }
 }
 
+/** Why a model was skipped on too little data, in Chinese (the analyses word it in English; others as given). */
+const SKIP_REASONS_ZH: ReadonlyArray<readonly [RegExp, string]> = [
+  [
+    /^only (\d+) members had bought by (\S+) \(E − 2H\): too few to train; shorten --horizon or load more history$/,
+    '截至 $2 仅有 $1 名会员有过购买（E − 2H）：训练样本太少；请缩短 --horizon 或导入更长的历史',
+  ],
+  [
+    /^only (\d+) member\(s\) with repeat purchases up to (\S+) \(of (\d+)\): the repeat-buying models need more \(choose a later calibration end, or load more orders\)$/,
+    '截至 $2，$3 名会员中仅 $1 名有复购：复购模型需要更多数据（请选择更晚的校准期截止日，或导入更多订单）',
+  ],
+  [
+    /^only (\d+) member\(s\) with repeat purchases of positive value up to (\S+): the spend model needs more \(choose a later calibration end\)$/,
+    '截至 $2 仅 $1 名会员有金额为正的复购：消费模型需要更多数据（请选择更晚的校准期截止日）',
+  ],
+  [
+    /^(.+) fit did not converge from (\d+) starting point\(s\): .*$/,
+    '$1 模型从 $2 个初始点拟合均未收敛',
+  ],
+]
+
+function skipReason(reason: string, lang: Lang): string {
+  if (lang === 'en') return reason
+  for (const [re, zh] of SKIP_REASONS_ZH) if (re.test(reason)) return reason.replace(re, zh)
+  return reason
+}
+
 /** The demo's model section: CLV quantiles and the top at-risk members with reasons and playbooks. */
 export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
   const t = translator(lang)
@@ -559,7 +585,9 @@ export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
   if ('skipped' in m.clv) {
     out.push(
       pc.bold(t('Customer lifetime value')),
-      pc.yellow(`  ${t('skipped')}: ${m.clv.skipped}`),
+      pc.yellow(
+        `  ${t('skipped')}${lang === 'zh' ? '：' : ': '}${skipReason(m.clv.skipped, lang)}`,
+      ),
     )
   } else {
     const d = m.clv.distribution
@@ -606,7 +634,12 @@ export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
   }
   out.push('')
   if ('skipped' in m.risk) {
-    out.push(pc.bold(t('Churn risk')), pc.yellow(`  ${t('skipped')}: ${m.risk.skipped}`))
+    out.push(
+      pc.bold(t('Churn risk')),
+      pc.yellow(
+        `  ${t('skipped')}${lang === 'zh' ? '：' : ': '}${skipReason(m.risk.skipped, lang)}`,
+      ),
+    )
   } else {
     const r = m.risk
     out.push(
