@@ -145,7 +145,7 @@ function pointsDelta(points: number, lang: Lang): string {
   return `${points > 0 ? '+' : ''}${figure(points, 'points', lang)}`
 }
 
-type WriteVerb = 'enrolled' | 'already enrolled' | 'earned' | 'redeemed' | 'reversed'
+type WriteVerb = 'enrolled,' | 'already enrolled,' | 'earned' | 'redeemed' | 'reversed'
 
 function printWrite(
   r: WriteResult,
@@ -210,7 +210,7 @@ export function registerPointsCommands(program: Command): void {
           ...(f.birthday ? { birthday: f.birthday } : {}),
           ...(f.at ? { at: f.at } : {}),
         })
-        printWrite(r, f, r.details['created'] ? 'enrolled' : 'already enrolled', program)
+        printWrite(r, f, r.details['created'] ? 'enrolled,' : 'already enrolled,', program)
       })
     })
 
