@@ -205,6 +205,19 @@ const CASES: Record<string, Case> = {
       PROGRAM,
     ],
   },
+  'keys create': {
+    args: () => [
+      'keys',
+      'create',
+      '--name',
+      'report-bot',
+      '--keys',
+      join(dir, 'keys.json'),
+      '--audit',
+      join(dir, 'audit.duckdb'),
+    ],
+  },
+  'keys list': { args: () => ['keys', 'list', '--keys', join(dir, 'keys.json')] },
   'tiers review': {
     args: () => [
       'tiers',

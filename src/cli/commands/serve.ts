@@ -25,7 +25,7 @@ import { DuckDbDriver } from '../../engine/drivers/duckdb-driver.js'
 import { DEFAULT_DB_PATH, ensureSchema } from '../../store/database.js'
 import { DatabaseBusyError } from '../../store/db-lock.js'
 import { databaseExists } from '../../store/db-path.js'
-import { langOption, translator, type Lang } from '../lang.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { keyValues, printJson, table } from '../output.js'
 
 const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist')
@@ -372,7 +372,11 @@ and the API shows their data at the next request. A missing database file is an 
         if (flags.json) printJson({ id: key.id, name: key.name, role: key.role, secret })
         else
           process.stdout.write(
-            `${t('key {id} ({role}) for {name}:', { id: key.id, role: key.role, name: key.name })}\n  ${pc.bold(secret)}\n${t('Keep it now: it is stored only as a hash.')}\n`,
+            `${t('key {id} ({role}) for {name}:', {
+              id: key.id,
+              role: codeName(key.role, flags.lang ?? 'en'),
+              name: key.name,
+            })}\n  ${pc.bold(secret)}\n${t('Keep it now: it is stored only as a hash.')}\n`,
           )
       },
     )
@@ -393,7 +397,13 @@ and the API shows their data at the next request. A missing database file is an 
         process.stdout.write(
           `${table(
             ['id', t('name'), t('role'), t('created'), t('revoked')],
-            list.map((k) => [k.id, k.name, k.role, k.createdAt, k.revokedAt ?? '']),
+            list.map((k) => [
+              k.id,
+              k.name,
+              codeName(k.role, flags.lang ?? 'en'),
+              k.createdAt,
+              k.revokedAt ?? '',
+            ]),
           )}\n`,
         )
     })
