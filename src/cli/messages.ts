@@ -453,6 +453,7 @@ export const ZH = {
   'grace until': '保级期至',
   'Formulas and definitions: memberlens explain <id>': '公式与定义：memberlens explain <指标 id>',
   beta: '系数',
+  'as of {date}': '截至 {date}',
   'Plan: {metric} on {population}': '实验规划：{metric}，基线人群 {population}',
   'members observed': '观察到的会员',
   baseline: '基线',
