@@ -21,7 +21,6 @@ import { ConfigError, NotFoundError } from '../core/errors.js'
 import { setLockWaitPolicy } from '../store/db-lock.js'
 import { DEFAULT_DB_PATH, databaseExists } from '../store/db-path.js'
 import { DEFAULT_TIME_ZONE, isTimeZone } from '../core/time-zone.js'
-
 export const CONFIG_FILE = 'memberlens.config.yaml'
 
 /** Every setting: its key in the file, its variable, and its built-in default (for display). */
@@ -298,6 +297,19 @@ export function commandPath(cmd: Command): string {
   return names.join(' ')
 }
 
+/**
+ * The language of a command's messages: its `--lang` (already filled from the environment and the project
+ * file), else the configured language for a command without the flag.
+ */
+export function commandLang(
+  cmd: Command,
+  config: EffectiveConfig | undefined = current,
+): 'en' | 'zh' {
+  const flag = cmd.opts<{ lang?: unknown }>().lang
+  const value = flag ?? config?.settings.lang.value
+  return value === 'zh' ? 'zh' : 'en'
+}
+
 /** Fills a command's options from the environment and the project file, then checks its database exists. */
 export async function applyConfig(
   cmd: Command,
@@ -325,13 +337,29 @@ export async function applyConfig(
     )
   }
   const write = options.stderr ?? ((s: string) => process.stderr.write(s))
+  const lang = commandLang(cmd, config)
+  const { lockWaitNote } = await import('./lang.js')
   setLockWaitPolicy({
     timeoutMs: Number(config.settings.lock_wait.value) * 1000,
     intervalMs: 100,
-    onWait: (note) => write(`${note}\n`),
+    onWait: (_note, wait) =>
+      write(`${lockWaitNote(wait.path, wait.holder, Math.round(wait.timeoutMs / 1000), lang)}\n`),
   })
   checkDatabaseExists(cmd, path)
   return config
+}
+
+/** No database file at the path a command was given: the CLI prints it as one line with the commands that make one. */
+export class MissingDatabaseError extends NotFoundError {
+  constructor(
+    readonly path: string,
+    /** Where the path came from when it was not a flag: `MEMBERLENS_DB` or the project file. */
+    readonly source: string | undefined,
+  ) {
+    super(
+      `no database at ${path}${source === undefined ? '' : ` (from ${source})`}: build one with \`memberlens demo --db ${path}\` or load data with \`memberlens ingest <table> <files> --db ${path}\``,
+    )
+  }
 }
 
 function checkDatabaseExists(cmd: Command, path: string): void {
@@ -341,14 +369,13 @@ function checkDatabaseExists(cmd: Command, path: string): void {
   if (flags.engine === 'clickhouse' || typeof flags.db !== 'string') return
   if (databaseExists(flags.db)) return
   const source = cmd.getOptionValueSource('db')
-  const from =
+  throw new MissingDatabaseError(
+    flags.db,
     source === 'env'
-      ? ' (from MEMBERLENS_DB)'
+      ? 'MEMBERLENS_DB'
       : source === 'config'
-        ? ` (from ${current?.file ?? CONFIG_FILE})`
-        : ''
-  throw new NotFoundError(
-    `no database at ${flags.db}${from}: build one with \`memberlens demo --db ${flags.db}\` or load data with \`memberlens ingest <table> <files> --db ${flags.db}\``,
+        ? (current?.file ?? CONFIG_FILE)
+        : undefined,
   )
 }
 

@@ -14,7 +14,6 @@ import {
   type EngineConfig,
 } from '../store/open-engine.js'
 import { registerCancellable } from './interrupt.js'
-
 /** The flags {@link addEngineOptions} adds, as commander names them, plus the command's `--db`. */
 export interface EngineFlags {
   readonly db?: string | undefined

@@ -7,10 +7,9 @@
  */
 import { createRequire } from 'node:module'
 import { Command, CommanderError } from 'commander'
-import { installConfig } from './config.js'
+import { currentConfig, installConfig } from './config.js'
 import { EXIT_CANCELLED, withInterruptHandler } from './interrupt.js'
 import { EXIT, reportError } from './output.js'
-
 type Register = (program: Command) => void
 
 interface CommandEntry {
@@ -130,11 +129,38 @@ function packageVersion(): string {
   return pkg.version
 }
 
+/** commander's own usage errors in Chinese, by their English text (anything else is written as it is). */
+const COMMANDER_ZH: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^error: unknown option '(.+?)'/, "错误：未知选项 '$1'"],
+  [/^error: required option '(.+?)' not specified/, "错误：缺少必需的选项 '$1'"],
+  [/^error: missing required argument '(.+?)'/, "错误：缺少必需的参数 '$1'"],
+  [/^error: option '(.+?)' argument missing/, "错误：选项 '$1' 缺少取值"],
+  [/^error: option '(.+?)' argument '(.*?)' is invalid\./, "错误：选项 '$1' 的取值 '$2' 无效。"],
+  [/ ?Allowed choices are (.+)\./, '可选值：$1。'],
+  [
+    /^error: too many arguments(?: for '.+?')?\. Expected (\d+) arguments? but got (\d+)\./,
+    '错误：参数过多：应为 $1 个，实际为 $2 个。',
+  ],
+  [/^error: unknown command '(.+?)'/, "错误：未知命令 '$1'"],
+  [/\(Did you mean (.+?)\?\)/, '（是否要输入 $1？）'],
+  [/^\(run with --help for usage\)/, '（加 --help 查看用法）'],
+]
+
+/** A line commander writes to stderr, in the language. */
+export function commanderText(text: string, lang: 'en' | 'zh'): string {
+  if (lang === 'en') return text
+  return text
+    .split('\n')
+    .map((line) => COMMANDER_ZH.reduce((l, [re, zh]) => l.replace(re, zh), line))
+    .join('\n')
+}
+
 /**
  * The top-level program, without commands. Flags not given on the command line take their values from the
- * environment and memberlens.config.yaml (a hook that runs before every command's action).
+ * environment and memberlens.config.yaml (a hook that runs before every command's action); commander's usage
+ * errors are written in `lang`.
  */
-function baseProgram(): Command {
+function baseProgram(lang: 'en' | 'zh' = 'en'): Command {
   const program = new Command('memberlens')
     .description(
       'Member metrics and retention: ingest member data, resolve identities, analyse in DuckDB.',
@@ -142,7 +168,7 @@ function baseProgram(): Command {
     .version(packageVersion())
     .option('--verbose', 'print stack traces of errors', false)
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeErr: (s) => process.stderr.write(commanderText(s, lang)) })
     .exitOverride()
   installConfig(program)
   return program
@@ -159,7 +185,7 @@ export function commandName(argv: readonly string[]): string | undefined {
  * and for unknown commands, every command by its summary (commander then suggests the nearest name).
  */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
-  const program = baseProgram()
+  const program = baseProgram(errorLang(argv))
   const name = commandName(argv)
   const entry = name === undefined ? undefined : COMMANDS[name]
   if (entry !== undefined) {
@@ -194,6 +220,16 @@ function reportCancelled(json: boolean): void {
   )
 }
 
+/** The language of an error line: `--lang` as typed, else the configured language (MEMBERLENS_LANG, the project file). */
+export function errorLang(argv: readonly string[]): 'en' | 'zh' {
+  const i = argv.indexOf('--lang')
+  const typed = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--lang='))?.slice(7)
+  // The flag, then the variable, then the project file (read once the command's hook has run).
+  const env = process.env['MEMBERLENS_LANG']
+  const value = typed ?? (env === '' ? undefined : env) ?? currentConfig()?.settings.lang.value
+  return value === 'zh' ? 'zh' : 'en'
+}
+
 /** Runs the CLI and returns the exit code (130 when Ctrl+C cancelled the command). */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = await buildProgram(argv)
@@ -217,6 +253,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.badInput
     }
     const opts = program.opts<{ verbose?: boolean }>()
-    return reportError(error, { json, verbose: opts.verbose ?? false })
+    return reportError(error, { json, verbose: opts.verbose ?? false, lang: errorLang(argv) })
   }
 }

@@ -9,8 +9,8 @@
  */
 import { Option } from 'commander'
 import { z } from 'zod'
+import type { LockHolder } from '../store/db-lock.js'
 import { CODE_NAMES_ZH, ZH, type Message } from './messages.js'
-
 export const LANGS = ['en', 'zh'] as const
 export type Lang = (typeof LANGS)[number]
 
@@ -48,4 +48,27 @@ export function translator(
 /** A code the commands print (a grain, a cohort anchor, an activity) in the language; unknown codes as given. */
 export function codeName(code: string, lang: Lang): string {
   return lang === 'zh' ? (CODE_NAMES_ZH[code] ?? code) : code
+}
+
+/** How a holder of a database file reads in the language. */
+export function holderText(holder: LockHolder, lang: Lang): string {
+  const t = translator(lang)
+  if (holder.pid === undefined) return t('another process')
+  return holder.program
+    ? t('process {pid} ({program})', { pid: holder.pid, program: holder.program })
+    : t('process {pid}', { pid: holder.pid })
+}
+
+/** The note printed once while waiting for a database another process holds. */
+export function lockWaitNote(
+  path: string,
+  holder: LockHolder,
+  seconds: number,
+  lang: Lang,
+): string {
+  return translator(lang)('waiting for {path}: in use by {holder} (up to {seconds} s)', {
+    path,
+    holder: holderText(holder, lang),
+    seconds,
+  })
 }

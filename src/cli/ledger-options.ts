@@ -11,7 +11,7 @@ import { openLedgerStore } from '../ledger/stores/open-store.js'
 import { DEFAULT_LEDGER_DIR } from '../ledger/stores/pglite-store.js'
 import type { LedgerStore } from '../ledger/stores/store.js'
 import { DEFAULT_PROGRAM_FILE } from './validations/points.js'
-
+import { codeName, type Lang } from './lang.js'
 /** The program a read runs with: it needs no rules, and an empty tier ladder would not validate. */
 const READ_ONLY_PROGRAM = {
   program: 'read-only',
@@ -63,4 +63,42 @@ export async function withLedger<T>(
   } finally {
     await store.close()
   }
+}
+
+/** Ledger entry kinds and rule bonuses in Chinese (English: the code). */
+const LEDGER_CODES_ZH: Readonly<Record<string, string>> = {
+  earn: '获得',
+  redeem: '兑换',
+  expire: '过期',
+  reverse: '冲回',
+  adjust: '调整',
+  check_in: '签到',
+  review: '评价',
+  referral: '推荐',
+  birthday: '生日',
+  campaign: '活动',
+  order: '订单',
+  enroll: '入会',
+  upgrade: '升级',
+  downgrade: '降级',
+  grace_started: '进入保级期',
+  grace_cleared: '保级期解除',
+  spend: '消费',
+  'points expired': '积分过期',
+  'enrolled in the entry tier': '入会，进入初始等级',
+  payment: '积分抵现',
+}
+
+/** A ledger code (entry kind, bonus, tier change) in the language. */
+export function ledgerCode(code: string, lang: Lang): string {
+  return lang === 'zh' ? (LEDGER_CODES_ZH[code] ?? codeName(code, lang)) : code
+}
+
+/** A tier id by its name in the program (`name_zh` in Chinese), or the id when the program does not know it. */
+export function tierName(program: Program | undefined, id: string, lang: Lang): string {
+  // A read opens the ledger with a placeholder program whose tier names mean nothing.
+  if (program === READ_ONLY_PROGRAM) return id
+  const level = program?.tiers.levels.find((l) => l.id === id)
+  if (level === undefined) return id
+  return lang === 'zh' ? (level.name_zh ?? level.name) : level.name
 }

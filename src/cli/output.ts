@@ -7,12 +7,16 @@ import pc from 'picocolors'
 import stringWidth from 'string-width'
 import { inTermsOf } from '../core/error-terms.js'
 import { InputError, MemberlensError, formatIssue, type InputIssue } from '../core/errors.js'
-
+import { DatabaseBusyError } from '../store/db-lock.js'
+import { currentConfig, MissingDatabaseError } from './config.js'
+import { holderText, translator, type Lang } from './lang.js'
 export const EXIT = { ok: 0, failure: 1, badInput: 2, notFound: 3 } as const
 
 export interface OutputOptions {
   readonly json?: boolean
   readonly verbose?: boolean
+  /** The language of the error line (not of `--json`, whose messages stay in English). */
+  readonly lang?: Lang
 }
 
 export function printJson(value: unknown): void {
@@ -37,6 +41,7 @@ export const CLI_FIELD_NAMES: Readonly<Record<string, string>> = {
   dimension: '--by',
   timezone: '--tz',
   period: '--period',
+  month: '--month',
 }
 
 /** The accepted values of an issue, at most 12 of them, as one line. */
@@ -72,28 +77,98 @@ export function reportError(thrown: unknown, options: OutputOptions): number {
     process.stderr.write(`${JSON.stringify(body, jsonReplacer)}\n`)
     return code
   }
-  if (error instanceof InputError) {
-    process.stderr.write(`${pc.red('error')}: ${error.message}\n`)
+  const t = translator(options.lang)
+  const head = (word: 'error' | 'internal error') =>
+    `${pc.red(t(word))}${options.lang === 'zh' ? '：' : ': '}`
+  const known = knownErrorLine(error, options.lang ?? 'en')
+  if (known !== undefined) {
+    process.stderr.write(`${head('error')}${known}\n`)
+  } else if (error instanceof InputError) {
+    process.stderr.write(`${head('error')}${error.message}\n`)
     const single =
       error.issues.length === 1 && error.issues[0] && formatIssue(error.issues[0]) === error.message
     if (!single) for (const issue of error.issues) process.stderr.write(`  ${formatIssue(issue)}\n`)
     const allowed = error.issues.length === 1 && error.issues[0] && allowedLine(error.issues[0])
-    if (allowed) process.stderr.write(`  accepted: ${allowed}\n`)
+    if (allowed) process.stderr.write(`  ${t('accepted: {values}', { values: allowed })}\n`)
     if (error.totalIssues > error.issues.length) {
       process.stderr.write(
-        `  … and ${error.totalIssues - error.issues.length} more (${error.totalIssues} in all)\n`,
+        `  ${t('… and {n} more ({total} in all)', { n: error.totalIssues - error.issues.length, total: error.totalIssues })}\n`,
       )
     }
   } else if (error instanceof MemberlensError && error.userFacing) {
-    process.stderr.write(`${pc.red('error')}: ${error.message}\n`)
+    process.stderr.write(`${head('error')}${error.message}\n`)
   } else {
     const message = error instanceof Error ? error.message : String(error)
-    process.stderr.write(`${pc.red('internal error')}: ${message}\n`)
-    if (!options.verbose) process.stderr.write('  (run again with --verbose for details)\n')
+    process.stderr.write(`${head('internal error')}${message}\n`)
+    if (!options.verbose) process.stderr.write(`  ${t('(run again with --verbose for details)')}\n`)
   }
   if (options.verbose && error instanceof Error && error.stack)
     process.stderr.write(`${error.stack}\n`)
   return code
+}
+
+/** What a date, month or period flag expects, by the reason the checks give, with an example value. */
+const DATE_REASONS: Readonly<
+  Record<string, { what: 'month' | 'date' | 'period'; example: string }>
+> = {
+  'expected YYYY-MM': { what: 'month', example: '2026-10' },
+  'expected YYYY-MM-DD': { what: 'date', example: '2026-10-31' },
+  'expected a date YYYY-MM-DD': { what: 'date', example: '2026-10-31' },
+  'a date YYYY-MM-DD': { what: 'date', example: '2026-10-31' },
+  'expected a date YYYY-MM-DD (or YYYY-MM, YYYY)': { what: 'period', example: '2026-10' },
+}
+
+/**
+ * The one line (with its hint) of the errors a person meets first: no database at the path, a database another
+ * process holds, a date or month that is not one. Undefined for other errors.
+ */
+export function knownErrorLine(error: unknown, lang: Lang): string | undefined {
+  const t = translator(lang)
+  if (error instanceof MissingDatabaseError) {
+    const from = error.source === undefined ? '' : t(' (from {source})', { source: error.source })
+    return t(
+      'no database at {path}{from}: build one with `memberlens demo --db {path}` or load data with `memberlens ingest <table> <files> --db {path}`',
+      { path: error.path, from },
+    )
+  }
+  if (error instanceof DatabaseBusyError) {
+    if (lang === 'en') return error.message
+    return t(
+      '{path} is in use by {holder}: one process at a time can open a DuckDB database. Wait for that command to finish, or stop it, and run again (MEMBERLENS_LOCK_WAIT sets how many seconds to wait).',
+      { path: error.path, holder: holderText(error.holder, lang) },
+    )
+  }
+  if (error instanceof InputError && error.issues.length === 1) {
+    const issue = error.issues[0] as InputIssue
+    const kind = DATE_REASONS[issue.reason]
+    if (kind === undefined || issue.field === undefined) return undefined
+    const field = issue.field
+    const example = field.startsWith('--') ? `${field} ${kind.example}` : kind.example
+    const value = issue.value === undefined || issue.value === null ? '' : ` "${issue.value}"`
+    const vars = { field, value, example }
+    switch (kind.what) {
+      case 'month':
+        return t(
+          '{field}{value} is not a month: write YYYY-MM with a month 01–12, e.g. {example}',
+          vars,
+        )
+      case 'date':
+        return t(
+          '{field}{value} is not a date: write YYYY-MM-DD, a day the month has, e.g. {example}',
+          vars,
+        )
+      case 'period':
+        return t(
+          '{field}{value} is not a period: write YYYY-MM-DD, YYYY-MM or YYYY, e.g. {example}',
+          vars,
+        )
+      default: {
+        const _exhaustive: never = kind.what
+        return _exhaustive
+      }
+    }
+  }
+  return undefined
 }
 
 export function exitCodeFor(error: unknown): number {
@@ -120,9 +195,12 @@ export function exitCodeFor(error: unknown): number {
   }
 }
 
+/** What a missing figure prints: never 0, never blank where a value belongs. */
+export const MISSING = '—'
+
 /** Formats a number for people: thousands separators, fixed decimals. */
 export function fmt(n: number | null | undefined, decimals = 0): string {
-  if (n === null || n === undefined || Number.isNaN(n)) return '–'
+  if (n === null || n === undefined || Number.isNaN(n)) return MISSING
   return n.toLocaleString('en-US', {
     minimumFractionDigits: decimals,
     maximumFractionDigits: decimals,
@@ -130,8 +208,123 @@ export function fmt(n: number | null | undefined, decimals = 0): string {
 }
 
 export function pct(n: number | null | undefined, decimals = 1): string {
-  if (n === null || n === undefined || Number.isNaN(n)) return '–'
+  if (n === null || n === undefined || Number.isNaN(n)) return MISSING
   return `${(n * 100).toFixed(decimals)}%`
+}
+
+/**
+ * What a figure measures: a catalog unit (members, orders, points, count, currency, per_member, ratio, score,
+ * per_1000, seconds), `change` (a relative change, shown with its sign) or `days`.
+ */
+export type FigureUnit =
+  | 'members'
+  | 'orders'
+  | 'points'
+  | 'count'
+  | 'currency'
+  | 'per_member'
+  | 'ratio'
+  | 'score'
+  | 'per_1000'
+  | 'seconds'
+  | 'change'
+  | 'days'
+
+/** Figures at or above this size (in absolute value) are shortened: ¥143万 in Chinese, ¥1.43M in English. */
+export const COMPACT_FROM = 100_000
+
+/** Money at or above this size (in absolute value) is shown without cents. */
+const WHOLE_MONEY_FROM = 100
+
+const formats = new Map<string, Intl.NumberFormat>()
+function numberFormat(lang: Lang, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${lang}|${JSON.stringify(options)}`
+  let f = formats.get(key)
+  if (f === undefined) {
+    f = new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', options)
+    formats.set(key, f)
+  }
+  return f
+}
+
+/** The currency of money figures: the `currency` setting (flag, MEMBERLENS_CURRENCY or the project file), else CNY. */
+export function moneyCurrency(): string {
+  const v = currentConfig()?.settings.currency.value
+  return typeof v === 'string' && /^[A-Z]{3}$/.test(v) ? v : 'CNY'
+}
+
+const UNIT_WORDS: Partial<Record<FigureUnit, Record<Lang, string>>> = {
+  seconds: { en: ' s', zh: ' 秒' },
+  days: { en: ' days', zh: ' 天' },
+}
+
+/**
+ * A figure as a manager reads it, the same rules as the dashboard's: money with the currency's symbol, without
+ * cents from ¥100 up; counts as whole numbers; rates as percentages; figures from 100,000 up shortened with
+ * 万/亿 in Chinese and K/M in English. e.g. in zh with CNY: 1,432,000 → ¥143万, 2,345.6 → ¥2,346, 12.5 →
+ * ¥12.50; ratio 0.1234 → 12.3%; change 0.05 → +5.0%. null, undefined and non-finite values are {@link MISSING}.
+ */
+export function figure(
+  v: number | null | undefined,
+  unit: FigureUnit,
+  lang: Lang = 'en',
+  currency: string = moneyCurrency(),
+): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
+  const big = Math.abs(v) >= COMPACT_FROM
+  const compact: Intl.NumberFormatOptions = { notation: 'compact', maximumSignificantDigits: 3 }
+  switch (unit) {
+    case 'ratio':
+      return numberFormat(lang, {
+        style: 'percent',
+        minimumFractionDigits: 1,
+        maximumFractionDigits: 1,
+      }).format(v)
+    case 'change':
+      return numberFormat(lang, {
+        style: 'percent',
+        signDisplay: 'exceptZero',
+        minimumFractionDigits: 1,
+        maximumFractionDigits: 1,
+      }).format(v)
+    case 'currency': {
+      const money: Intl.NumberFormatOptions = {
+        style: 'currency',
+        currency,
+        currencyDisplay: 'narrowSymbol',
+      }
+      if (big) return numberFormat(lang, { ...money, ...compact }).format(v)
+      const cents = Math.abs(v) < WHOLE_MONEY_FROM
+      return numberFormat(lang, {
+        ...money,
+        ...(cents
+          ? { minimumFractionDigits: 2, maximumFractionDigits: 2 }
+          : { maximumFractionDigits: 0 }),
+      }).format(v)
+    }
+    case 'score':
+    case 'per_1000':
+      return numberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v)
+    case 'per_member':
+      return numberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v)
+    default: {
+      const words = UNIT_WORDS[unit]?.[lang] ?? ''
+      if (big) return numberFormat(lang, compact).format(v) + words
+      // Counts are whole; a mean of a count (page views per session) keeps up to two decimals.
+      const whole = unit !== 'count' || Number.isInteger(v)
+      return numberFormat(lang, { maximumFractionDigits: whole ? 0 : 2 }).format(v) + words
+    }
+  }
+}
+
+/** Money in the configured currency, for people (see {@link figure}). */
+export function money(v: number | null | undefined, lang: Lang = 'en'): string {
+  return figure(v, 'currency', lang)
+}
+
+/** A count as a whole number, shortened from 100,000 up (see {@link figure}). */
+export function count(v: number | null | undefined, lang: Lang = 'en'): string {
+  return figure(v, 'members', lang)
 }
 
 /** Pads to a display width: Chinese and other wide characters take two terminal columns. */
@@ -156,17 +349,19 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) =>
-        /^[-–+\d.,%\s]+$/.test(c) ? padStart(c, widths[i] ?? 0) : padEnd(c, widths[i] ?? 0),
+        /^[-–—+¥$€£\d.,%\s万亿KMB]+$/.test(c)
+          ? padStart(c, widths[i] ?? 0)
+          : padEnd(c, widths[i] ?? 0),
       )
       .join('  ')
   return [pc.bold(line(header)), ...rows.map(line)].join('\n')
 }
 
-/** Comma-separated values with a header; fields with commas or quotes are quoted (RFC 4180). */
+/** A CSV document (RFC 4180: CRLF line ends; fields with a comma, quote or line break quoted) from a header and rows. */
 export function toCsv(header: readonly string[], rows: ReadonlyArray<readonly unknown[]>): string {
   const cell = (v: unknown): string => {
     const s = v === null || v === undefined ? '' : String(v)
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
   }
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n'
+  return `${[header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`
 }

@@ -17,8 +17,14 @@ export interface LockWaitPolicy {
   readonly timeoutMs: number
   /** Time between attempts (default 100 ms). */
   readonly intervalMs?: number
-  /** Called once, with a one-line note, when the first attempt finds the file held. */
-  readonly onWait?: (note: string) => void
+  /**
+   * Called once, with a one-line note, when the first attempt finds the file held; `wait` names the file, its
+   * holder and the longest wait, for a caller that words the note itself (e.g. in another language).
+   */
+  readonly onWait?: (
+    note: string,
+    wait: { readonly path: string; readonly holder: LockHolder; readonly timeoutMs: number },
+  ) => void
 }
 
 let processPolicy: LockWaitPolicy = { timeoutMs: 0 }
@@ -100,6 +106,7 @@ export async function retryWhileLocked<T>(
         noted = true
         policy.onWait?.(
           `waiting for ${path}: in use by ${describeHolder(holder)} (up to ${Math.round(policy.timeoutMs / 1000)} s)`,
+          { path, holder, timeoutMs: policy.timeoutMs },
         )
       }
       await sleep(Math.min(interval, Math.max(1, policy.timeoutMs - waited)))

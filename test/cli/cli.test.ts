@@ -80,7 +80,8 @@ describe('memberlens CLI', () => {
     const ov = await cli(['overview', '--month', '2024-05', '--db', 'x.duckdb'], dir)
     expect(ov.code).toBe(0)
     expect(ov.stdout).toContain('Members and purchases — 2024-05')
-    expect(ov.stdout).toMatch(/net revenue\s+120\.50/)
+    // Money for managers: the currency's symbol, whole units from ¥100 up (the JSON keeps 120.5).
+    expect(ov.stdout).toMatch(/net revenue\s+¥121\n/)
     expect(ov.stdout).toMatch(/repurchase rate\s+100\.0%/)
   })
 

@@ -55,11 +55,16 @@ describe('commands use the configured settings', () => {
       '--tz: must be an IANA time zone such as Asia/Shanghai or UTC (got "Mars/Olympus")',
     )
     process.env['MEMBERLENS_ENGINE'] = 'clickhouse'
-    const text = await run(['config', '--lang', 'zh'])
+    const text = await run(['config', '--lang', 'en'])
     expect(text.code).toBe(0)
     expect(text.out).toMatch(/^engine +clickhouse +env MEMBERLENS_ENGINE$/m)
-    expect(text.out).toMatch(/^lang +zh +flag$/m)
+    expect(text.out).toMatch(/^lang +en +flag$/m)
     expect(text.out).toMatch(/^tz +Asia\/Shanghai +default$/m)
+    // The table speaks the language it shows.
+    const zh = await run(['config', '--lang', 'zh'])
+    expect(zh.out).toMatch(/^engine +clickhouse +环境变量 MEMBERLENS_ENGINE$/m)
+    expect(zh.out).toMatch(/^lang +zh +命令行参数$/m)
+    expect(zh.out).toMatch(/^tz +Asia\/Shanghai +内置默认值$/m)
     const ok = await run(['config', '--json'])
     expect(JSON.parse(ok.out).settings.engine).toEqual({
       value: 'clickhouse',

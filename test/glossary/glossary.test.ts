@@ -10,7 +10,12 @@ import { fixedClock } from '../../src/core/clock.js'
 import type { Term } from '../../src/core/glossary.js'
 import { LIFECYCLE_STAGES, STAGE_NAMES } from '../../src/engine/lifecycle/lifecycle-config.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
-import { findTerm, glossary, nearestTerms } from '../../src/engine/metrics/glossary.js'
+import {
+  findTerm,
+  glossary,
+  METRIC_DEFINITIONS_ZH,
+  nearestTerms,
+} from '../../src/engine/metrics/glossary.js'
 import { RFM_SEGMENT_NAMES } from '../../src/engine/rfm/rfm-config.js'
 import { runCli } from '../helpers/cli.js'
 import { scratch } from '../helpers/db.js'
@@ -29,6 +34,21 @@ describe('glossary', () => {
     }
     for (const t of terms.filter((x) => x.kind === 'concept'))
       expect(t.definition.zh, t.id).toMatch(/[\u4e00-\u9fff]/)
+  })
+
+  it('defines every term in Chinese: CJK text of its own, never the English definition', () => {
+    const cjk = /[\u4e00-\u9fff]/
+    for (const t of terms) {
+      expect(t.definition.zh, t.id).toMatch(cjk)
+      expect(t.definition.zh, t.id).not.toContain(t.definition.en)
+    }
+    // Each catalog metric has a written Chinese definition, and the table names no metric the catalog lacks.
+    const ids = CATALOG.map((m) => m.id)
+    for (const id of ids) {
+      expect(METRIC_DEFINITIONS_ZH[id], id).toMatch(cjk)
+      expect(findTerm(id)?.definition.zh, id).toBe(METRIC_DEFINITIONS_ZH[id])
+    }
+    expect(Object.keys(METRIC_DEFINITIONS_ZH).filter((id) => !ids.includes(id))).toEqual([])
   })
 
   it('holds every catalog metric with its own definition and formula', () => {
@@ -93,6 +113,9 @@ describe('explain and /api/v1/glossary agree', () => {
     const zh = (await runCli(['explain', 'at_risk', '--lang', 'zh'])).out
     expect(zh).toContain(one.definition.zh)
     expect(zh).toContain('需挽回')
+    const metric = (await runCli(['explain', 'churn_rate', '--lang', 'zh'])).out
+    expect(metric).toContain(METRIC_DEFINITIONS_ZH['churn_rate'])
+    expect(metric).not.toContain(findTerm('churn_rate')?.definition.en)
   })
 
   it('answers an unknown term with 404 and the nearest terms', async () => {

@@ -137,6 +137,16 @@ describe('architecture lint', () => {
     expect(sqlText.test("driver.run('SELECT count(*) FROM orders')")).toBe(true)
   })
 
+  it('keeps each command file to itself: no file of src/cli/commands imports another', () => {
+    const dir = join(ROOT, 'src/cli/commands')
+    const offenders = tsFiles(dir).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/from '(\.\/[^']+)'/g)].map(
+        (m) => `${relative(ROOT, file)} imports ${m[1]}`,
+      ),
+    )
+    expect(offenders).toEqual([])
+  })
+
   it('finds the import cycles of the fixtures, value and type-only, with the options of npm run cycles', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>

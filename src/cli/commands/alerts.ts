@@ -16,8 +16,8 @@ import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
 import { openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { printJson, table } from '../output.js'
-import { defaultAlertsPath } from '../server.js'
 import { dbOption } from '../database.js'
+import { defaultAlertsPath } from '../server.js'
 interface FileFlags {
   db: string
   alerts?: string
@@ -165,7 +165,7 @@ Examples:
             ...(['name', 'metric', 'condition', 'grain'] as const).map((h) =>
               translator(f.lang)(h),
             ),
-            'webhook',
+            translator(f.lang)('webhook'),
           ],
           rules.map((r) => [
             r.id,

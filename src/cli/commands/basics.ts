@@ -13,7 +13,6 @@ import { PRESETS } from '../../ingest/presets/index.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { langOption } from '../lang.js'
 import { ingestFlagsSchema } from '../validations/ingest.js'
-
 import { dbOption, withDatabase } from '../database.js'
 function positiveInt(value: string): number {
   const n = Number(value)
@@ -95,6 +94,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(
       new Option('--format <format>', 'file format').choices(['csv', 'parquet']).default('csv'),
     )
+    .addOption(langOption('the summary'))
     .addOption(
       new Option('--tables <list>', 'comma-separated tables to write (default: all)').argParser(
         tableList,
@@ -181,6 +181,7 @@ export function registerDataCommands(program: Command): void {
         .default('create'),
     )
     .option('--dry-run', 'validate and resolve, then roll back', false)
+    .addOption(langOption('the load report'))
     .addOption(
       new Option('--max-errors <n>', 'problems to list (all are counted)')
         .default(20)
@@ -229,6 +230,7 @@ Examples:
       '--country-code <digits>',
       'country calling code for national phone numbers (default 86)',
     )
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (query: string, flags) => {
       const { runMembersShow } = await import('./members.js')
@@ -239,6 +241,7 @@ Examples:
     .description('list members merged by identity resolution, newest first')
     .addOption(dbOption())
     .addOption(new Option('--limit <n>', 'rows').default(50).argParser(positiveInt))
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (flags) => {
       const { runMembersMerges } = await import('./members.js')
@@ -261,6 +264,7 @@ Examples:
     .command('schema')
     .description('list the canonical tables, or the fields of one')
     .argument('[table]', 'table name')
+    .addOption(langOption('descriptions and headers'))
     .addOption(jsonOption())
     .action(async (name: string | undefined, flags) => {
       if (name !== undefined && !isIngestTable(name)) {

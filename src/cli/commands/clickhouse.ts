@@ -1,6 +1,6 @@
 /**
  * `memberlens clickhouse schema|load`: the ClickHouse tables, and copying a memberlens DuckDB database into
- * ClickHouse (see src/duckdb/clickhouse-copy.ts for why ingest stays on DuckDB).
+ * ClickHouse (see src/engine/clickhouse/load.ts for why ingest stays on DuckDB).
  * @module
  */
 import type { Command } from 'commander'
@@ -15,13 +15,13 @@ import { buildClickHouseTable, buildClusterTables } from '../../engine/clickhous
 import { clickhouseDialect, clickhouseLegacyDialect } from '../../engine/dialects/clickhouse.js'
 import { ClickHouseDriver } from '../../engine/drivers/clickhouse-driver.js'
 import { DuckDbDriver } from '../../duckdb/driver.js'
-import { tableRowCount } from '../../engine/drivers/driver.js'
 import { resolveEngineConfig } from '../../store/open-engine.js'
 import { compile } from '../../engine/sql/compile.js'
-import { printJson } from '../output.js'
+import { langOption, translator, type Lang } from '../lang.js'
+import { count, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
-
 import { dbOption } from '../database.js'
+import { tableRowCount } from '../../engine/drivers/driver.js'
 const flavorOption = () =>
   new Option(
     '--clickhouse-flavor <flavor>',
@@ -76,9 +76,11 @@ export function registerClickHouseCommands(program: Command): void {
       (v) => Number.parseInt(v, 10),
       100_000,
     )
+    .addOption(langOption('the summary'))
     .option('--json', 'machine-readable JSON', false)
     .action(
       async (flags: {
+        lang: Lang
         db: string
         url?: string
         clickhouseFlavor?: string
@@ -127,10 +129,15 @@ export function registerClickHouseCommands(program: Command): void {
             }),
           )
           progress.stop()
+          const t = translator(flags.lang)
           if (flags.json) printJson({ url: config.url, copied })
           else
-            for (const [t, n] of Object.entries(copied))
-              process.stdout.write(`${t.padEnd(20)} ${n.toLocaleString('en-US')} rows\n`)
+            process.stdout.write(
+              `${table(
+                [t('table'), t('rows')],
+                Object.entries(copied).map(([name, n]) => [name, count(n, flags.lang)]),
+              )}\n`,
+            )
         } finally {
           progress.stop()
           await target.close()

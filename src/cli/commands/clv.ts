@@ -33,7 +33,7 @@ import {
 } from '../../engine/summaries/repeat-buying.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table, money, toCsv } from '../output.js'
 import {
   clvFitFlagsSchema,
   clvPredictFlagsSchema,
@@ -45,7 +45,6 @@ import {
   type ClvReportFlags,
 } from '../validations/clv.js'
 import { dbOption, withDatabase } from '../database.js'
-import { toCsv } from '../output.js'
 function modelOptions(program: Command): Command {
   return program
     .addOption(dbOption())
@@ -84,6 +83,11 @@ function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
     margin: f.margin,
     ...('tz' in f ? { timezone: f.tz } : {}),
   }
+}
+
+/** Why a plan has no sBG fit, in Chinese (the renewal analysis words it in English). */
+const RENEWAL_REASONS_ZH: Readonly<Record<string, string>> = {
+  'no renewal decision observed yet: nothing to fit': '尚未观察到任何续费决定：无可拟合的数据',
 }
 
 /** Registers `clv fit`, `clv predict` and `clv report`. */
@@ -221,7 +225,7 @@ Examples:
     })
 }
 
-const num = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : '–')
+const num = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : MISSING)
 
 function paramLines(
   params: object,
@@ -245,7 +249,7 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       [t('members'), fmt(d.members)],
       [
         t('model'),
-        `${r.purchase.kind} (${t('origin {origin}, unit {unit}', { origin: o.origin, unit: o.unit })})`,
+        `${r.purchase.kind} (${t('origin {origin}, unit {unit}', { origin: codeName(o.origin, lang), unit: codeName(o.unit, lang) })})`,
       ],
       [
         t('horizon'),
@@ -281,14 +285,14 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       [t('total'), t('mean'), 'p10', 'p25', t('median'), 'p75', 'p90', 'p99', t('top 10 % share')],
       [
         [
-          fmt(d.total, 0),
-          fmt(d.mean, 2),
-          fmt(q.p10, 2),
-          fmt(q.p25, 2),
-          fmt(q.p50, 2),
-          fmt(q.p75, 2),
-          fmt(q.p90, 2),
-          fmt(q.p99, 2),
+          money(d.total, lang),
+          money(d.mean, lang),
+          money(q.p10, lang),
+          money(q.p25, lang),
+          money(q.p50, lang),
+          money(q.p75, lang),
+          money(q.p90, lang),
+          money(q.p99, lang),
           pct(d.top10Share),
         ],
       ],
@@ -297,10 +301,13 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
     keyValues([
       [t('mean P(alive)'), pct(d.meanPAlive)],
       [t('expected purchases (horizon)'), fmt(d.expectedPurchases, 0)],
-      [t('value already lost (model: Σ (1 − P(alive)) × value if active)'), fmt(d.valueAtRisk, 0)],
+      [
+        t('value already lost (model: Σ (1 − P(alive)) × value if active)'),
+        money(d.valueAtRisk, lang),
+      ],
       [
         t('members with P(alive) < 50 %'),
-        `${fmt(d.likelyInactive.members)} (${t('value if active {v}', { v: fmt(d.likelyInactive.valueIfActive, 0) })})`,
+        `${fmt(d.likelyInactive.members)} (${t('value if active {v}', { v: money(d.likelyInactive.valueIfActive, lang) })})`,
       ],
     ]),
   ].join('\n')
@@ -343,17 +350,17 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
     `${[
       pc.bold(t('Member scores — run {run} (by {order})', { run: runId, order: f.order })),
       table(
-        [t('member'), 'x', 't_x', 'T', 'z̄', 'P(alive)', 'E[purchases]', 'E[spend]', 'CLV'],
+        [t('member'), 'x', 't_x', 'T', 'z̄', 'P(alive)', t('E[purchases]'), t('E[spend]'), 'CLV'],
         scores.map((s) => [
           String(s.memberId),
           fmt(s.x),
           num(s.tX, 2),
           num(s.tCal, 2),
-          fmt(s.zbar, 2),
+          money(s.zbar, f.lang),
           pct(s.pAlive),
           num(s.expectedPurchases, 2),
-          fmt(s.expectedSpend, 2),
-          fmt(s.clv, 2),
+          money(s.expectedSpend, f.lang),
+          money(s.clv, f.lang),
         ]),
       ),
     ].join('\n')}\n`,
@@ -389,7 +396,7 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
         tr('holdout transactions'),
         `${ap(fmt(r.totals.actual), fmt(r.totals.predicted, 1))} (${pct(r.totals.predicted / r.totals.actual - 1)})`,
       ],
-      [tr('holdout value'), ap(fmt(r.value.actual, 0), fmt(r.value.predicted, 0))],
+      [tr('holdout value'), ap(money(r.value.actual, lang), money(r.value.predicted, lang))],
       [
         tr('per member'),
         `MAE ${num(r.errors.mae)}, RMSE ${num(r.errors.rmse)}, ${tr('bias')} ${num(r.errors.bias)}`,
@@ -439,14 +446,18 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
       tr('Plan {plan} — {term} terms at {price}, {subscribers} subscribers, {active} active', {
         plan: p.plan,
         term: termLabel(p, lang),
-        price: fmt(p.price, 2),
+        price: money(p.price, lang),
         subscribers: fmt(p.subscribers),
         active: fmt(p.activeMembers),
       }),
     ),
   ]
   if (p.fit === null) {
-    lines.push(pc.yellow(`  ${tr('no sBG fit')}: ${p.fitError ?? tr('unknown reason')}`))
+    lines.push(
+      pc.yellow(
+        `  ${tr('no sBG fit')}${lang === 'zh' ? '：' : ': '}${p.fitError === undefined || p.fitError === null ? tr('unknown reason') : lang === 'zh' ? (RENEWAL_REASONS_ZH[p.fitError] ?? p.fitError) : p.fitError}`,
+      ),
+    )
   } else {
     const f = p.fit
     lines.push(
@@ -500,7 +511,7 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
           tr('expected future renewals per active member'),
           `${r.expectedRenewals === null ? tr('∞ (α ≤ 1: the mean diverges)') : num(r.expectedRenewals, 2)}, ${tr('discounted')} ${num(r.discountedExpectedRenewals, 2)}`,
         ],
-        [tr('residual value of the active members'), fmt(r.residualValue, 0)],
+        [tr('residual value of the active members'), money(r.residualValue, lang)],
       ]),
     )
   }
@@ -524,12 +535,14 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
         fmt(c.subscribers),
         String(c.periods),
         fmt(c.survivors[c.survivors.length - 1]),
-        c.fit === null ? '–' : num(c.fit.params.alpha),
-        c.fit === null ? '–' : num(c.fit.params.beta),
-        c.paramsFrom ?? '–',
+        c.fit === null ? MISSING : num(c.fit.params.alpha),
+        c.fit === null ? MISSING : num(c.fit.params.beta),
+        c.paramsFrom === null || c.paramsFrom === undefined
+          ? MISSING
+          : tr(c.paramsFrom === 'cohort' ? 'renewals|cohort' : 'renewals|plan'),
         pct(c.projection?.survival[horizon]),
         fmt(c.remaining?.activeMembers),
-        fmt(c.remaining?.residualValue, 0),
+        money(c.remaining?.residualValue, lang),
       ]),
     ),
   )

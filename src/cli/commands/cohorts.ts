@@ -6,7 +6,6 @@
 import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
-import stringWidth from 'string-width'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import {
@@ -34,21 +33,19 @@ import {
 } from '../../engine/cohorts/cohort-spec.js'
 import { dimensionSchema } from '../../engine/cohorts/dimension.js'
 import type { Driver } from '../../engine/drivers/driver.js'
-import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
-import { getStageCounts } from '../../engine/lifecycle/lifecycle-stages.js'
 import { saveSegment } from '../../engine/segments/segment-store.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { fmt, pct, printJson, table } from '../output.js'
+import { MISSING, fmt, pct, printJson, table, money, toCsv } from '../output.js'
 import {
+  checkInstant,
   zonedAsOfOption,
   outputOptions,
   parseWith,
   resolveZonedAsOf,
-  toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
-
 import { dbOption, withDatabase } from '../database.js'
+import { renderRetention } from '../render/retention.js'
 interface CohortFlags extends EngineFlags {
   db: string
   anchor: string
@@ -73,78 +70,7 @@ interface CohortFlags extends EngineFlags {
   csv: boolean
 }
 
-/** Background shade of a retention rate: darker for higher, so the table reads as a heat map. */
-export function shade(rate: number | null, text: string): string {
-  if (rate === null) return pc.dim(text)
-  if (rate >= 0.6) return pc.bgGreen(pc.black(text))
-  if (rate >= 0.4) return pc.bgCyan(pc.black(text))
-  if (rate >= 0.2) return pc.bgBlue(pc.white(text))
-  if (rate >= 0.05) return pc.bgMagenta(pc.white(text))
-  return text
-}
-
-/** The cohort table: one row per cohort (and dimension value), one shaded column per period, averages last. */
-export function renderRetention(t: RetentionTable, lang: Lang = 'en'): string {
-  const tr = translator(lang)
-  const periods = t.spec.periods
-  const head = [
-    tr('cohort'),
-    ...(t.spec.dimension ? [t.spec.dimension] : []),
-    tr('members'),
-    ...Array.from({ length: periods + 1 }, (_, k) => `${k}`),
-  ]
-  const cellText = (rate: number | null) => (rate === null ? '' : pct(rate, 1)).padStart(6)
-  const rows = t.cohorts.map((c) => [
-    c.cohort,
-    ...(t.spec.dimension ? [c.dimension ?? '–'] : []),
-    fmt(c.size).padStart(7),
-    ...c.cells.map((x) => shade(x.rate, cellText(x.rate))),
-  ])
-  const widths = head.map((h, i) =>
-    Math.max(stringWidth(h), ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
-  )
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) =>
-        i < (t.spec.dimension ? 2 : 1)
-          ? c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(stripAnsi(c))))
-          : ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(stripAnsi(c)))) + c,
-      )
-      .join(' ')
-  const out = [pc.bold(line(head.map((h) => h))), ...rows.map(line)]
-  for (const [dim, avg] of Object.entries(t.averages)) {
-    out.push(
-      line([
-        pc.bold(tr('average')),
-        ...(t.spec.dimension ? [dim || '–'] : []),
-        '',
-        ...avg.map((a) => shade(a.rate, cellText(a.rate))),
-      ]),
-    )
-  }
-  const title = tr(
-    t.form === 'unbounded'
-      ? 'Unbounded retention · {anchor} cohorts by {grain} · activity {activity} · as of {asOf}'
-      : 'N-period retention · {anchor} cohorts by {grain} · activity {activity} · as of {asOf}',
-    {
-      anchor: codeName(t.spec.anchor, lang),
-      grain: codeName(t.spec.grain, lang),
-      activity: codeName(t.spec.activity, lang),
-      asOf: `${t.spec.asOf.length > 10 ? t.spec.asOf.slice(0, 16) : `${t.spec.asOf} 00:00`} ${t.spec.timezone ?? 'UTC'}`,
-    },
-  )
-  return [
-    pc.bold(title),
-    ...out,
-    pc.dim(
-      tr('Blank cells: the period has not ended. Averages weight complete cells by cohort size.'),
-    ),
-  ].join('\n')
-}
-
 // Escape sequences of picocolors: CSI … m.
-const ANSI_RE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
-const stripAnsi = (s: string) => s.replace(ANSI_RE, '')
 
 function retentionCsv(t: RetentionTable): string {
   return toCsv(
@@ -172,10 +98,10 @@ function renderBrackets(rows: BracketCohort[], lang: Lang): string {
     [tr('cohort'), tr('dimension'), tr('members'), ...brackets],
     rows.map((r) => [
       r.cohort,
-      r.dimension ?? '–',
+      r.dimension ?? MISSING,
       fmt(r.size),
       ...r.cells.map((c) =>
-        c.rate === null ? '–' : tr('{rate} of {n}', { rate: pct(c.rate), n: fmt(c.eligible) }),
+        c.rate === null ? MISSING : tr('{rate} of {n}', { rate: pct(c.rate), n: fmt(c.eligible) }),
       ),
     ]),
   )
@@ -192,9 +118,9 @@ function renderLtv(curves: LtvCurve[], periods: number, lang: Lang): string {
     ],
     curves.map((c) => [
       c.cohort,
-      c.dimension ?? '–',
+      c.dimension ?? MISSING,
       fmt(c.size),
-      ...c.points.map((p) => fmt(p.ltv, 2)),
+      ...c.points.map((p) => money(p.ltv, lang)),
     ]),
   )
 }
@@ -213,11 +139,11 @@ function renderPayback(rows: PaybackRow[], lang: Lang): string {
     ],
     rows.map((r) => [
       r.cohort,
-      r.channel ?? '–',
+      r.channel === null || r.channel === undefined ? MISSING : codeName(r.channel, lang),
       fmt(r.members),
-      fmt(r.spend, 2),
-      fmt(r.costPerMember, 2),
-      fmt(r.ltvToDate, 2),
+      money(r.spend, lang),
+      money(r.costPerMember, lang),
+      money(r.ltvToDate, lang),
       r.paybackPeriod === null ? tr('not yet') : String(r.paybackPeriod),
     ]),
   )
@@ -238,8 +164,8 @@ async function runCohorts(flags: CohortFlags): Promise<void> {
       periods: Number(flags.periods),
       asOf,
       timezone: flags.tz,
-      ...(flags.from === undefined ? {} : { from: flags.from }),
-      ...(flags.to === undefined ? {} : { to: flags.to }),
+      ...(flags.from === undefined ? {} : { from: checkInstant('--from', flags.from) }),
+      ...(flags.to === undefined ? {} : { to: checkInstant('--to', flags.to) }),
       ...(flags.by === undefined ? {} : { dimension: flags.by }),
     })
     if (flags.saveCell !== undefined) {
@@ -373,43 +299,6 @@ function parseError(field: string, reason: string): InputError {
  * The retention part of the demo's main job: the monthly registration-cohort table of the last 12 cohorts
  * (12 periods, any activity) and the lifecycle stage sizes, as of the day after the latest activity.
  */
-/** The demo's retention summary as of the day `asOf` (YYYY-MM-DD) in the project time zone `timezone`. */
-export async function renderRetentionSummary(
-  driver: Driver,
-  asOf: string,
-  timezone = 'UTC',
-  lang: Lang = 'en',
-): Promise<string> {
-  const tr = translator(lang)
-  const from = new Date(Date.parse(`${asOf}T00:00:00Z`))
-  from.setUTCMonth(from.getUTCMonth() - 12, 1)
-  const t = await getCohortRetention(driver, {
-    grain: 'month',
-    periods: 11,
-    asOf,
-    from: from.toISOString().slice(0, 10),
-    timezone,
-  })
-  const at = await resolveZonedAsOf(driver, asOf, timezone)
-  const stages = await getStageCounts(driver, at.instant)
-  const total = stages.reduce((sum, c) => sum + c.members, 0)
-  return [
-    renderRetention(t, lang),
-    '',
-    pc.bold(tr('Lifecycle stages as of {asOf}', { asOf: at.label })),
-    table(
-      [tr('stage'), tr('members'), tr('share')],
-      stages.map((c) => [
-        lang === 'zh'
-          ? STAGE_NAMES[c.stage].zh
-          : `${STAGE_NAMES[c.stage].en} ${STAGE_NAMES[c.stage].zh}`,
-        fmt(c.members),
-        pct(total > 0 ? c.members / total : null),
-      ]),
-    ),
-  ].join('\n')
-}
-
 /** Registers `memberlens cohorts`. */
 export function registerCohortCommands(program: Command): void {
   const cmd = addEngineOptions(program.command('cohorts'))

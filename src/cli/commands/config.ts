@@ -15,8 +15,8 @@ import {
   type SettingKey,
   type SettingSource,
 } from '../config.js'
-import { printJson } from '../output.js'
-
+import { translator } from '../lang.js'
+import { MISSING, printJson } from '../output.js'
 /** The flags `config` takes, one per setting that commands take as a flag. */
 const FLAG_OF: Readonly<Partial<Record<SettingKey, string>>> = {
   db: 'db',
@@ -84,13 +84,29 @@ the file are relative to the file's folder. Example ${CONFIG_FILE}:
       })
       return
     }
+    // The table speaks the language it shows as effective.
+    const lang = rows.find((r) => r.key === 'lang')?.value === 'zh' ? 'zh' : 'en'
+    const t = translator(lang)
     process.stdout.write(
-      `${config.file === undefined ? `no ${CONFIG_FILE} here or in a folder above` : `file ${config.file}`}\n\n`,
+      `${config.file === undefined ? t('no {file} here or in a folder above', { file: CONFIG_FILE }) : t('file {file}', { file: config.file })}\n\n`,
     )
+    const source = (r: Row): string => {
+      if (lang === 'en') return describeSource(r.source)
+      switch (r.source.kind) {
+        case 'flag':
+          return t('config|flag')
+        case 'env':
+          return t('environment variable {name}', { name: r.source.name })
+        case 'file':
+          return t('file {file}', { file: r.source.path })
+        default:
+          return t('built-in default')
+      }
+    }
     const cells = rows.map((r) => [
       r.key,
-      r.value === undefined ? '–' : String(r.value),
-      describeSource(r.source),
+      r.value === undefined ? MISSING : String(r.value),
+      source(r),
     ])
     const keyWidth = Math.max(...cells.map((c) => c[0]?.length ?? 0))
     const valueWidth = Math.max(...cells.map((c) => c[1]?.length ?? 0))

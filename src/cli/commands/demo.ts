@@ -23,14 +23,13 @@ import { openLedgerStore } from '../../ledger/stores/open-store.js'
 import { openDatabase, type Database } from '../../store/database.js'
 import { fmt, printJson } from '../output.js'
 import { createProgress } from '../progress.js'
-import { renderIngest } from './ingest.js'
-import { renderRetentionSummary } from './cohorts.js'
-import { renderDemoModels, runDemoModels } from './risk.js'
-import { renderTree } from './metrics.js'
-import { startServer, type RunningServer } from '../server.js'
+import { renderIngest } from '../render/ingest.js'
+import { renderRetentionSummary } from '../render/retention.js'
+import { renderDemoModels, runDemoModels } from '../demo-models.js'
+import { renderTree } from '../render/tree.js'
 import { translator, type Lang } from '../lang.js'
-import { renderOverview } from './overview.js'
-
+import { renderOverview } from '../render/overview.js'
+import { startServer, type RunningServer } from '../server.js'
 /** Load order: members first, then what refers to them, then what refers to orders. */
 export const DEMO_LOAD_ORDER: readonly IngestTable[] = [
   'members',
@@ -130,7 +129,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       return
     }
     if (!flags.quiet) {
-      process.stdout.write(`${renderIngest(reports)}\n\n`)
+      process.stdout.write(`${renderIngest(reports, flags.lang)}\n\n`)
       process.stdout.write(`${renderOverview(overview, flags.lang)}\n\n`)
       process.stdout.write(`${renderTree(tree, flags.lang)}\n\n`)
       const asOf = await findDefaultAsOf(db.driver, flags.tz)

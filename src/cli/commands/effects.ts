@@ -11,13 +11,31 @@ import {
   type ProgramEffectReport,
 } from '../../analytics/experiments/effects.js'
 import type { ExperimentMetricId } from '../../analytics/experiments/experiments.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import { effectsFlagsSchema } from '../validations/experiments.js'
-import { langOption, translator, type Lang } from '../lang.js'
-import { renderMetric } from './experiments.js'
-
+import { codeName, langOption, translator, type Lang } from '../lang.js'
+import { renderMetric } from '../render/experiment.js'
 import { dbOption, withDatabase } from '../database.js'
+/** The outcomes and covariates of a matched comparison in Chinese (English: the codes). */
+const EFFECT_NAMES_ZH: Readonly<Record<string, string>> = {
+  conversion: '购买转化',
+  orders: '订单数',
+  net_revenue: '消费金额',
+  repeat_purchase: '复购',
+  orders_pre: '前期订单数',
+  revenue_pre: '前期消费金额',
+  recency_days: '距上次购买天数',
+  tenure_days: '会龄（天）',
+  active_pre: '前期活跃',
+}
+
+/** The effect analysis's caveats in Chinese, keyed by its English text (unknown ones print as they are). */
+const EFFECT_CAVEATS_ZH: Readonly<Record<string, string>> = {
+  'Observational estimate: no randomised holdout. Touched members are compared with untouched members in the same strata of pre-period purchases, recency, tenure and activity; differences the strata do not capture (why members were chosen) can bias it. Treat it as a hypothesis to test with a holdout.':
+    '观察性估计：没有随机对照组。被触达的会员与前期购买、最近购买、会龄和活跃度处于同一分层但未被触达的会员比较；分层未涵盖的差异（会员为何被选中）可能造成偏差。请把它当作有待对照组检验的假设。',
+}
+
 export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string {
   const t = translator(lang)
   const w = r.winback
@@ -39,7 +57,7 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
           pre: r.windows.preDays,
         }),
       ],
-      [t('campaign cost'), fmt(r.cost, 2)],
+      [t('campaign cost'), money(r.cost, lang)],
     ]),
   ]
   if (w) {
@@ -54,10 +72,7 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
           `${w.upliftPp >= 0 ? '+' : ''}${w.upliftPp.toFixed(2)} pp, 95% CI ${w.ciPp[0].toFixed(2)} … ${w.ciPp[1].toFixed(2)} pp`,
         ],
         [t('incremental buyers'), fmt(w.incrementalBuyers, 1)],
-        [
-          t('cost per incremental buyer'),
-          w.costPerIncrementalBuyer === null ? '–' : fmt(w.costPerIncrementalBuyer, 2),
-        ],
+        [t('cost per incremental buyer'), money(w.costPerIncrementalBuyer, lang)],
       ]),
     )
   }
@@ -66,9 +81,9 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
     lines.push(
       '',
       table(
-        [t('metric'), t('treated'), t('matched comparison'), t('difference'), 'CI', 'p'],
+        [t('metric'), t('treated'), t('matched comparison'), t('difference'), t('CI'), 'p'],
         r.matched.map((m) => [
-          m.metric,
+          lang === 'zh' ? (EFFECT_NAMES_ZH[m.metric] ?? m.metric) : m.metric,
           fmt(m.effect.treatedMean, 4),
           fmt(m.effect.comparisonMean, 4),
           fmt(m.effect.difference, 4),
@@ -79,11 +94,16 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
       '',
       table(
         [t('covariate'), t('SMD before'), t('SMD after')],
-        r.balance.map((b) => [b.covariate, b.before.toFixed(3), b.after.toFixed(3)]),
+        r.balance.map((b) => [
+          lang === 'zh' ? (EFFECT_NAMES_ZH[b.covariate] ?? b.covariate) : b.covariate,
+          b.before.toFixed(3),
+          b.after.toFixed(3),
+        ]),
       ),
     )
   }
-  if (r.caveat) lines.push('', pc.yellow(r.caveat))
+  if (r.caveat)
+    lines.push('', pc.yellow(lang === 'zh' ? (EFFECT_CAVEATS_ZH[r.caveat] ?? r.caveat) : r.caveat))
   return lines.join('\n')
 }
 
@@ -130,11 +150,11 @@ export function registerEffectsCommands(program: Command): void {
               ],
               list.map((c) => [
                 c.campaignId,
-                c.kind,
+                codeName(c.kind, f.lang),
                 fmt(c.treatment),
                 fmt(c.holdout),
                 c.firstSent,
-                fmt(c.cost, 2),
+                money(c.cost, f.lang),
               ]),
             )}\n`,
           )

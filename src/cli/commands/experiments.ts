@@ -11,12 +11,10 @@ import {
   type ExperimentPlan,
   type ExperimentReport,
   type ExperimentMetricId,
-  type MetricResult,
 } from '../../analytics/experiments/experiments.js'
 import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments/metrics.js'
-import type { Effect } from '../../models/stats/effect.js'
-import { langOption, translator, type Lang } from '../lang.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
+import { MISSING, fmt, keyValues, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
   experimentsListFlagsSchema,
@@ -24,75 +22,8 @@ import {
   experimentsReportFlagsSchema,
 } from '../validations/experiments.js'
 import { dbOption, withDatabase } from '../database.js'
+import { pValue, renderMetric } from '../render/experiment.js'
 const json = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
-
-/** Formats a metric value: proportions as %, others with 2 decimals. */
-export function metricValue(kind: MetricResult['kind'], v: number): string {
-  return kind === 'proportion' ? pct(v, 2) : fmt(v, 2)
-}
-
-function diff(kind: MetricResult['kind'], v: number): string {
-  return kind === 'proportion'
-    ? `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)} pp`
-    : `${v >= 0 ? '+' : ''}${fmt(v, 2)}`
-}
-
-function pValue(p: number): string {
-  return p < 0.0001 ? '<0.0001' : p.toFixed(4)
-}
-
-/** The table of one metric: arms, then each variant against the control. */
-export function renderMetric(result: MetricResult, role: string, lang: Lang = 'en'): string {
-  const t = translator(lang)
-  // Return rates are ratios shown as percentages.
-  const m = result.metric.startsWith('return_')
-    ? { ...result, kind: 'proportion' as const }
-    : result
-  const head = pc.bold(
-    lang === 'zh'
-      ? `${role}：${m.name.zh}（${m.name.en}）— ${m.higherIsBetter ? '越高越好' : '越低越好'}`
-      : `${role}: ${m.name.en} (${m.name.zh}) — ${m.higherIsBetter ? 'higher' : 'lower'} is better`,
-  )
-  const arms = table(
-    [t('variant'), t('members'), t('value'), 'CI'],
-    m.arms.map((a) => [
-      a.arm + (a.arm === m.control ? ` ${t('(control)')}` : ''),
-      fmt(a.members),
-      metricValue(m.kind, a.value),
-      `${metricValue(m.kind, a.ci[0])} … ${metricValue(m.kind, a.ci[1])}`,
-    ]),
-  )
-  const rows = m.comparisons.map((c) => {
-    const e: Effect = c.effect
-    const mark = c.harmful ? pc.red(` ✗ ${t('harm')}`) : c.significant ? pc.green(' ✓') : ''
-    return [
-      c.arm,
-      diff(m.kind, e.difference),
-      `${diff(m.kind, e.ci[0])} … ${diff(m.kind, e.ci[1])}`,
-      pct(e.relativeLift, 1),
-      pValue(e.pValue),
-      pValue(c.pAdjusted) + mark,
-      c.cuped ? `CUPED −${pct(c.cuped.varianceReduction, 0)} ${t('var')}` : e.method,
-    ]
-  })
-  const cmp = table(
-    [
-      t('vs control'),
-      t('effect'),
-      `${Math.round(100 * (m.comparisons[0]?.effect.level ?? 0.95))}% CI`,
-      t('lift'),
-      'p',
-      'Holm p',
-      t('method'),
-    ],
-    rows,
-  )
-  const incomplete =
-    m.incomplete > 0
-      ? `\n  (${t('{n} members left out: window not over', { n: fmt(m.incomplete) })})`
-      : ''
-  return `${head}\n${arms}\n${cmp}${incomplete}`
-}
 
 export function renderReport(r: ExperimentReport, lang: Lang = 'en'): string {
   const t = translator(lang)
@@ -100,7 +31,10 @@ export function renderReport(r: ExperimentReport, lang: Lang = 'en'): string {
   return [
     pc.bold(t('Experiment {id}', { id: r.experimentId })),
     keyValues([
-      [t('variants'), r.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', ')],
+      [
+        t('variants'),
+        r.variants.map((v) => `${codeName(v.variant, lang)} ${fmt(v.members)}`).join(', '),
+      ],
       [
         t('outcome window'),
         t('{days} days after assignment (pre-period {pre} days)', {
@@ -115,7 +49,7 @@ export function renderReport(r: ExperimentReport, lang: Lang = 'en'): string {
           to: r.windows.retentionToDays,
         }),
       ],
-      [t('data end'), r.dataEnd ?? '–'],
+      [t('data end'), r.dataEnd ?? MISSING],
       [
         t('sample ratio'),
         `χ² = ${srm.chiSquare.toFixed(2)}, p = ${pValue(srm.pValue)} ${srm.mismatch ? pc.red(t('MISMATCH — do not trust the effects')) : pc.green(t('ok'))}`,
@@ -139,16 +73,19 @@ function verdictZh(r: ExperimentReport): string {
     const good = g.higherIsBetter === c.effect.difference > 0
     const p = c.pAdjusted.toPrecision(2)
     return c.significant
-      ? `${c.arm} ${c.effect.difference > 0 ? '提高了' : '降低了'} ${g.name.zh}（${good ? '正向' : '负向'}，Holm p = ${p}）`
-      : `${c.arm}：${g.name.zh} 无显著变化（Holm p = ${p}）`
+      ? `${codeName(c.arm, 'zh')} ${c.effect.difference > 0 ? '提高了' : '降低了'} ${g.name.zh}（${good ? '正向' : '负向'}，Holm p = ${p}）`
+      : `${codeName(c.arm, 'zh')}：${g.name.zh} 无显著变化（Holm p = ${p}）`
   })
   const harms = r.guardrails.flatMap((x) =>
-    x.comparisons.filter((c) => c.harmful).map((c) => `${c.arm} 使护栏指标 ${x.name.zh} 变差`),
+    x.comparisons
+      .filter((c) => c.harmful)
+      .map((c) => `${codeName(c.arm, 'zh')} 使护栏指标 ${x.name.zh} 变差`),
   )
   return [...parts, ...harms].join('；')
 }
 
-export function renderPlan(p: ExperimentPlan): string {
+export function renderPlan(p: ExperimentPlan, lang: Lang = 'en'): string {
+  const t = translator(lang)
   const v = (x: number) =>
     p.metric === 'conversion' ||
     p.metric === 'retention' ||
@@ -157,28 +94,54 @@ export function renderPlan(p: ExperimentPlan): string {
       ? pct(x, 2)
       : fmt(x, 2)
   return [
-    pc.bold(`Plan: ${p.metric} on ${p.population}`),
+    pc.bold(
+      t('Plan: {metric} on {population}', {
+        metric: codeName(p.metric, lang),
+        population: codeName(p.population, lang),
+      }),
+    ),
     keyValues([
-      ['members observed', fmt(p.members)],
-      ['baseline', v(p.baseline)],
-      ['sd per member', fmt(p.sd, 3)],
-      ['effect to detect', `${pct(p.relativeMde, 1)} relative (${v(p.absoluteMde)} absolute)`],
+      [t('members observed'), fmt(p.members)],
+      [t('baseline'), v(p.baseline)],
+      [t('sd per member'), fmt(p.sd, 3)],
       [
-        'alpha / power / arms',
-        `${p.alpha.toPrecision(3)} (per comparison) / ${pct(p.power, 0)} / ${p.arms}`,
+        t('effect to detect'),
+        t('{relative} relative ({absolute} absolute)', {
+          relative: pct(p.relativeMde, 1),
+          absolute: v(p.absoluteMde),
+        }),
       ],
       [
-        'members per arm',
-        `${fmt(p.perArm)} (with CUPED ${fmt(p.perArmWithCuped)}, variance −${pct(p.varianceReduction, 1)})`,
+        t('alpha / power / arms'),
+        t('{alpha} (per comparison) / {power} / {arms}', {
+          alpha: p.alpha.toPrecision(3),
+          power: pct(p.power, 0),
+          arms: p.arms,
+        }),
       ],
-      ['eligible per day', p.eligiblePerDay === null ? 'all at once' : fmt(p.eligiblePerDay, 1)],
       [
-        'duration',
+        t('members per arm'),
+        t('{n} (with CUPED {cuped}, variance −{reduction})', {
+          n: fmt(p.perArm),
+          cuped: fmt(p.perArmWithCuped),
+          reduction: pct(p.varianceReduction, 1),
+        }),
+      ],
+      [
+        t('eligible per day'),
+        p.eligiblePerDay === null ? t('all at once') : fmt(p.eligiblePerDay, 1),
+      ],
+      [
+        t('duration'),
         p.durationDays === null
-          ? `one outcome window (${p.windowDays} days)`
-          : `${fmt(p.durationDays)} days (with CUPED ${fmt(p.durationDaysWithCuped)}), including the ${p.windowDays}-day window`,
+          ? t('one outcome window ({days} days)', { days: p.windowDays })
+          : t('{days} days (with CUPED {cuped}), including the {window}-day window', {
+              days: fmt(p.durationDays),
+              cuped: fmt(p.durationDaysWithCuped),
+              window: p.windowDays,
+            }),
       ],
-      ['MDE with every available member', v(p.mdeWithAvailable)],
+      [t('MDE with every available member'), v(p.mdeWithAvailable)],
     ]),
   ].join('\n')
 }
@@ -206,7 +169,7 @@ export function registerExperimentCommands(program: Command): void {
             list.map((e) => [
               e.experimentId,
               fmt(e.members),
-              e.variants.map((v) => `${v.variant} ${fmt(v.members)}`).join(', '),
+              e.variants.map((v) => `${codeName(v.variant, f.lang)} ${fmt(v.members)}`).join(', '),
               e.firstAssigned,
               e.lastAssigned,
             ]),
@@ -280,6 +243,7 @@ export function registerExperimentCommands(program: Command): void {
     .option('--power <p>', 'power', '0.8')
     .option('--arms <n>', 'arms including the control', '2')
     .option('--no-cuped', 'ignore the CUPED variance reduction')
+    .addOption(langOption())
     .addOption(json())
     .action(async (flags) => {
       const f = parseFlags(experimentsPlanFlagsSchema, flags)
@@ -297,7 +261,7 @@ export function registerExperimentCommands(program: Command): void {
           cuped: f.cuped,
         })
         if (f.json) return printJson(p)
-        process.stdout.write(`${renderPlan(p)}\n`)
+        process.stdout.write(`${renderPlan(p, f.lang)}\n`)
       })
     })
 }

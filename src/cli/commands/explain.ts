@@ -11,7 +11,6 @@ import { NotFoundError } from '../../core/errors.js'
 import { findTerm, glossary, nearestTerms } from '../../engine/metrics/glossary.js'
 import { langOption } from '../lang.js'
 import { printJson, table } from '../output.js'
-
 type Lang = 'en' | 'zh'
 
 const LABELS = {
@@ -27,7 +26,9 @@ export function renderTerm(term: Term, lang: Lang, terms: readonly Term[]): stri
     return t === undefined ? id : `${t.name[lang]} (${id})`
   }
   const lines = [pc.bold(`${term.name[lang]}  ${pc.dim(term.id)}`), '', term.definition[lang]]
-  if (term.formula !== undefined) lines.push('', `${l.formula}: ${term.formula}`)
+  // A metric's Chinese definition states its formula in words; the catalog's formula is written in English.
+  if (term.formula !== undefined && !(lang === 'zh' && term.kind === 'metric'))
+    lines.push('', `${l.formula}: ${term.formula}`)
   if (term.related !== undefined && term.related.length > 0)
     lines.push('', `${l.related}:`, ...term.related.map((id) => `  · ${name(id)}`))
   if (term.shownIn !== undefined && term.shownIn.length > 0)
@@ -56,7 +57,11 @@ export function registerExplainCommands(program: Command): void {
         process.stdout.write(
           `${table(
             ['id', flags.lang === 'zh' ? '名称' : 'name', flags.lang === 'zh' ? '类型' : 'kind'],
-            terms.map((t) => [t.id, t.name[flags.lang], t.kind]),
+            terms.map((t) => [
+              t.id,
+              t.name[flags.lang],
+              flags.lang === 'zh' ? (t.kind === 'metric' ? '指标' : '概念') : t.kind,
+            ]),
           )}\n`,
         )
         return

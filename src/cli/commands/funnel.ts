@@ -13,11 +13,10 @@ import {
   type FunnelStep,
 } from '../../engine/funnels/funnel-spec.js'
 import { getFunnel } from '../../engine/funnels/funnel-query.js'
-import { langOption, translator, type Lang } from '../lang.js'
-import { fmt, pct, printJson, table } from '../output.js'
-import { outputOptions, parseWith, toCsv } from '../validations/retention.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
+import { MISSING, fmt, pct, printJson, table, toCsv } from '../output.js'
+import { checkInstant, outputOptions, parseWith } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
-
 import { dbOption } from '../database.js'
 import { readConfigFile } from '../config-file.js'
 interface FunnelFlags extends EngineFlags {
@@ -34,16 +33,18 @@ interface FunnelFlags extends EngineFlags {
   csv: boolean
 }
 
-const duration = (s: number | null) =>
-  s === null
-    ? '–'
+const duration = (s: number | null, lang: Lang) => {
+  const t = translator(lang)
+  return s === null
+    ? MISSING
     : s < 120
-      ? `${fmt(s)} s`
+      ? t('{n} s', { n: fmt(s) })
       : s < 7200
-        ? `${fmt(s / 60, 1)} min`
+        ? t('{n} min', { n: fmt(s / 60, 1) })
         : s < 172_800
-          ? `${fmt(s / 3600, 1)} h`
-          : `${fmt(s / 86_400, 1)} d`
+          ? t('{n} h', { n: fmt(s / 3600, 1) })
+          : t('{n} d', { n: fmt(s / 86_400, 1) })
+}
 
 /** Registers `memberlens funnel`. */
 export function registerFunnelCommands(program: Command): void {
@@ -95,8 +96,8 @@ Examples:
         ...file,
         ...(steps === undefined ? {} : { steps }),
         ...(flags.window === undefined ? {} : { windowDays: Number(flags.window) }),
-        ...(flags.from === undefined ? {} : { from: flags.from }),
-        ...(flags.to === undefined ? {} : { to: flags.to }),
+        ...(flags.from === undefined ? {} : { from: checkInstant('--from', flags.from) }),
+        ...(flags.to === undefined ? {} : { to: checkInstant('--to', flags.to) }),
         ...(flags.by === undefined ? {} : { dimension: flags.by }),
       })
       await withEngine(flags, async (driver) => {
@@ -161,12 +162,12 @@ Examples:
                 t('median time'),
               ],
               r.steps.map((s) => [
-                `${s.step}. ${s.label}`,
+                `${s.step}. ${codeName(s.label, flags.lang ?? 'en')}`,
                 fmt(s.members),
                 pct(s.stepConversion),
                 pct(s.overallConversion),
                 fmt(s.dropOff),
-                duration(s.medianSecondsFromPrevious),
+                duration(s.medianSecondsFromPrevious, flags.lang ?? 'en'),
               ]),
             )}\n\n`,
           )

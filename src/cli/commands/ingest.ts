@@ -1,4 +1,3 @@
-import pc from 'picocolors'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import { INGEST_TABLES, isIngestTable } from '../../core/schema.js'
@@ -11,10 +10,15 @@ import {
 import { PRESETS, findPreset, type PresetReport } from '../../ingest/presets/index.js'
 import type { Database } from '../../store/database.js'
 import { configuredFallback } from '../config.js'
-import { fmt, printJson, table } from '../output.js'
+import { printJson } from '../output.js'
 import { createProgress, type Progress } from '../progress.js'
-import { identityGuardOptions, readMappingFile, type IngestFlags } from '../validations/ingest.js'
-import { parseMapFlags } from '../validations/ingest.js'
+import {
+  identityGuardOptions,
+  readMappingFile,
+  type IngestFlags,
+  parseMapFlags,
+} from '../validations/ingest.js'
+import { renderIngest } from '../render/ingest.js'
 /** Loads each file in turn (each file is atomic); stops at the first bad file. */
 export async function runIngest(
   db: Database,
@@ -110,7 +114,7 @@ export async function runIngest(
     printJson({ loads: results })
     return
   }
-  if (!flags.quiet) process.stdout.write(`${renderIngest(results)}\n`)
+  if (!flags.quiet) process.stdout.write(`${renderIngest(results, flags.lang)}\n`)
 }
 
 /** Drives the progress bar from the engine's own progress while a phase runs. */
@@ -149,52 +153,4 @@ function watchPhases(
     },
     stop,
   }
-}
-
-export function renderIngest(results: ReadonlyArray<IngestReport | PresetReport>): string {
-  const rows: string[][] = []
-  const notes: string[] = []
-  for (const r of results) {
-    const reports = 'preset' in r ? r.tables : [r]
-    for (const t of reports) {
-      rows.push([
-        t.file.split('/').pop() ?? t.file,
-        t.table,
-        fmt(t.rowsRead),
-        fmt(t.rowsInserted),
-        fmt(t.rowsUpdated),
-        fmt(t.rowsUnchanged),
-        fmt(t.membersCreated),
-        fmt(t.membersMerged),
-      ])
-      if (t.identitiesHeldBack > 0) {
-        const file = t.file.split('/').pop() ?? t.file
-        const listed = t.heldBack
-          .map(
-            (h) => `${h.identityType}:${h.identityValue} (${fmt(h.members)} members, ${h.reason})`,
-          )
-          .join('; ')
-        const more = t.identitiesHeldBack > t.heldBack.length ? '; …' : ''
-        notes.push(
-          `${file}: ${fmt(t.identitiesHeldBack)} identifier(s) kept but not used to merge: ${listed}${more}`,
-        )
-      }
-    }
-    if ('preset' in r) {
-      const skipped = Object.entries(r.skipped)
-      if (skipped.length > 0) {
-        notes.push(
-          `${r.preset}: ${fmt(r.rowsRead)} source lines; skipped by rule: ${skipped.map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`,
-        )
-      }
-    }
-  }
-  const dry = results.some((r) => r.dryRun)
-  const head = table(
-    ['file', 'table', 'rows', 'inserted', 'updated', 'unchanged', 'new members', 'merged'],
-    rows,
-  )
-  return [dry ? pc.yellow('dry run: validated and resolved, nothing written') : '', head, ...notes]
-    .filter((s) => s !== '')
-    .join('\n')
 }

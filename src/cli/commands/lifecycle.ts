@@ -20,13 +20,12 @@ import {
 } from '../../engine/lifecycle/lifecycle-transitions.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { STAGE_ACTIONS_ZH } from '../messages.js'
-import { fmt, pct, printJson, table } from '../output.js'
+import { fmt, pct, printJson, table, toCsv } from '../output.js'
 import {
   zonedAsOfOption,
   checkInstant,
   outputOptions,
   resolveZonedAsOf,
-  toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { dbOption } from '../database.js'
@@ -40,8 +39,13 @@ interface Common extends EngineFlags {
   csv: boolean
 }
 
+/** Before registering, a member is in no stage: the flows' source of new members. */
+const NOT_REGISTERED = { en: 'not yet registered', zh: '尚未注册' }
+
 const name = (stage: string, lang: Lang) =>
-  (STAGE_NAMES as Record<string, { en: string; zh: string }>)[stage]?.[lang] ?? stage
+  stage === 'not_registered'
+    ? NOT_REGISTERED[lang]
+    : ((STAGE_NAMES as Record<string, { en: string; zh: string }>)[stage]?.[lang] ?? stage)
 
 function common(cmd: Command): Command {
   addEngineOptions(cmd)

@@ -9,13 +9,14 @@ import { Command, Option } from 'commander'
 import { bulkReplayOrderHistory } from '../../analytics/loyalty/bulk-replay.js'
 import { loyaltyMetrics } from '../../analytics/loyalty/metrics.js'
 import { replayOrderHistory } from '../../analytics/loyalty/replay.js'
-import { syncLedgerToDuckDb } from '../../analytics/loyalty/sync.js'
+import { syncedTierNames, syncLedgerToDuckDb } from '../../analytics/loyalty/sync.js'
 import { openDatabase } from '../../store/database.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { fmt, keyValues, pct, printJson, table, figure, moneyCurrency } from '../output.js'
 import { createProgress } from '../progress.js'
-import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
+import { checkInstant } from '../validations/retention.js'
 import { dbOption } from '../database.js'
+import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
 /** Registers the `loyalty` command group. */
 export function registerLoyaltyCommands(program: Command): void {
   const loyalty = program
@@ -115,9 +116,13 @@ export function registerLoyaltyCommands(program: Command): void {
     .addOption(json())
     .action(async (flags: { db: string; from: string; to: string; lang?: Lang; json: boolean }) => {
       const t = translator(flags.lang)
+      const from = checkInstant('--from', flags.from)
+      const to = checkInstant('--to', flags.to)
       const db = await openDatabase(flags.db)
       try {
-        const m = await loyaltyMetrics(db, flags.from, flags.to)
+        const m = await loyaltyMetrics(db, from, to)
+        // The tier names of the program, as the last sync recorded them (`name_zh` in Chinese).
+        const tierNames = await syncedTierNames(db.driver)
         if (flags.json) {
           printJson(m)
           return
@@ -131,14 +136,18 @@ export function registerLoyaltyCommands(program: Command): void {
             [t('liability (points)'), fmt(m.liabilityPoints)],
             [
               t('liability ({currency})', { currency: m.currency ?? t('currency') }),
-              fmt(m.liabilityAmount, 2),
+              figure(m.liabilityAmount, 'currency', flags.lang, m.currency ?? moneyCurrency()),
             ],
             [t('breakage'), pct(m.breakage)],
             [t('upgrade rate'), pct(m.upgradeRate)],
             [t('downgrade rate'), pct(m.downgradeRate)],
           ])}\n\n${table(
             [t('tier'), t('members'), t('share')],
-            m.tierDistribution.map((x) => [x.tier, fmt(x.members), pct(x.share)]),
+            m.tierDistribution.map((x) => [
+              tierNames[x.tier]?.[flags.lang ?? 'en'] ?? x.tier,
+              fmt(x.members),
+              pct(x.share),
+            ]),
           )}\n`,
         )
       } finally {

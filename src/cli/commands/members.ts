@@ -5,12 +5,50 @@ import {
   listSharedIdentities,
 } from '../../duckdb/members/member-profile.js'
 import type { Database } from '../../store/database.js'
-import { fmt, keyValues, printJson, table } from '../output.js'
+import { codeName, translator, type Lang } from '../lang.js'
+import { FIELD_LABELS } from '../messages.js'
+import { count, keyValues, MISSING, money, printJson, table } from '../output.js'
+import { heldBackReason, identityTypeName } from '../render/members.js'
+const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+
+const GENDER_ZH: Readonly<Record<string, string>> = {
+  female: '女',
+  male: '男',
+  other: '其他',
+  unknown: '未知',
+}
+
+/** A member field's value as a person reads it: yes/no, gender and JSON attributes in words. */
+function fieldValue(field: string, v: unknown, lang: Lang): string {
+  const t = translator(lang)
+  if (typeof v === 'boolean') return t(v ? 'yes' : 'no')
+  if (field === 'gender' && lang === 'zh') return GENDER_ZH[String(v)] ?? String(v)
+  if (field === 'registration_channel') return codeName(String(v), lang)
+  if (field === 'attributes') {
+    let parsed: unknown = v
+    if (typeof v === 'string') {
+      try {
+        parsed = JSON.parse(v)
+      } catch {
+        return v
+      }
+    }
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const entries = Object.entries(parsed as Record<string, unknown>)
+      return entries.length === 0
+        ? MISSING
+        : entries
+            .map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`)
+            .join(', ')
+    }
+  }
+  return String(v)
+}
 
 export async function runMembersShow(
   db: Database,
   query: string,
-  flags: { json: boolean; countryCode?: string },
+  flags: { json: boolean; countryCode?: string; lang?: Lang },
 ): Promise<void> {
   const profile = await getMemberProfile(db.driver, query, {
     defaultCountryCode: flags.countryCode ?? '86',
@@ -19,43 +57,46 @@ export async function runMembersShow(
     printJson(profile)
     return
   }
+  const lang = flags.lang ?? 'en'
+  const t = translator(lang)
   const m = profile.member
   const shown = Object.entries(m)
-    .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => [k, String(v)] as const)
+    .map(([k, v]) => [snake(k), v] as const)
+    .filter(([k, v]) => k !== 'member_id' && v !== null && v !== undefined)
+    .map(([k, v]) => [FIELD_LABELS[k]?.[lang] ?? k, fieldValue(k, v, lang)] as const)
   const p = profile.purchases
   const out = [
-    pc.bold(`Member ${String(m['memberId'])}`),
+    pc.bold(t('Member {id}', { id: String(m['memberId']) })),
     keyValues(shown),
     '',
-    pc.bold('Identities'),
+    pc.bold(t('Identities')),
     table(
-      ['type', 'value', 'first seen', 'channel'],
+      [t('type'), t('value'), t('first seen (UTC)'), t('channel')],
       profile.identities.map((i) => [
-        String(i['identityType']),
+        identityTypeName(i['identityType'], lang),
         String(i['identityValue']),
-        String(i['firstSeenAt'] ?? '–'),
-        String(i['sourceChannel'] ?? '–'),
+        String(i['firstSeenAt'] ?? MISSING),
+        i['sourceChannel'] == null ? MISSING : codeName(String(i['sourceChannel']), lang),
       ]),
     ),
     '',
-    pc.bold('Purchases'),
+    pc.bold(t('Purchases')),
     keyValues([
-      ['orders', fmt(p.orders)],
-      ['net amount', fmt(p.netAmount, 2)],
-      ['returns', fmt(p.returnsAmount, 2)],
-      ['first order', p.firstOrderAt ?? '–'],
-      ['last order', p.lastOrderAt ?? '–'],
+      [t('orders'), count(p.orders, lang)],
+      [t('net amount'), money(p.netAmount, lang)],
+      [t('returns'), money(p.returnsAmount, lang)],
+      [t('first order (UTC)'), p.firstOrderAt ?? MISSING],
+      [t('last order (UTC)'), p.lastOrderAt ?? MISSING],
     ]),
   ]
   if (profile.mergedFrom.length > 0) {
-    out.push('', pc.bold('Merged from'))
+    out.push('', pc.bold(t('Merged from')))
     out.push(
       table(
-        ['member', 'linked by', 'file', 'line'],
+        [t('member'), t('linked by'), t('file'), t('line')],
         profile.mergedFrom.map((r) => [
           String(r['fromMemberId']),
-          `${String(r['identityType'])}:${String(r['identityValue'])}`,
+          `${identityTypeName(r['identityType'], lang)}:${String(r['identityValue'])}`,
           String(r['sourceFile']),
           String(r['sourceLine']),
         ]),
@@ -67,7 +108,7 @@ export async function runMembersShow(
 
 export async function runMembersMerges(
   db: Database,
-  flags: { json: boolean; limit: number },
+  flags: { json: boolean; limit: number; lang?: Lang },
 ): Promise<void> {
   const merges = await listMerges(db.driver, flags.limit)
   const notMerged = await listSharedIdentities(db.driver, flags.limit)
@@ -75,35 +116,37 @@ export async function runMembersMerges(
     printJson({ merges, notMerged })
     return
   }
+  const lang = flags.lang ?? 'en'
+  const t = translator(lang)
   const out: string[] = []
-  if (merges.length === 0) out.push('No members have been merged.')
+  if (merges.length === 0) out.push(t('No members have been merged.'))
   else
     out.push(
       table(
-        ['merge', 'load', 'from', 'into', 'linked by', 'file', 'line'],
+        [t('merge'), t('load'), t('from'), t('into'), t('linked by'), t('file'), t('line')],
         merges.map((r) => [
           String(r['mergeId']),
           String(r['loadId']),
           String(r['fromMemberId']),
           String(r['intoMemberId']),
-          `${String(r['identityType'])}:${String(r['identityValue'])}`,
+          `${identityTypeName(r['identityType'], lang)}:${String(r['identityValue'])}`,
           String(r['sourceFile']),
           String(r['sourceLine']),
         ]),
       ),
     )
   if (notMerged.length > 0) {
-    out.push('', pc.bold('Identifiers kept on members but not used to merge them'))
+    out.push('', pc.bold(t('Identifiers kept on members but not used to merge them')))
     out.push(
       table(
-        ['identifier', 'members', 'reason', 'first load', 'file', 'line'],
+        [t('identifier'), t('members'), t('reason'), t('first load'), t('file'), t('line')],
         notMerged.map((r) => [
-          `${String(r['identityType'])}:${String(r['identityValue'])}`,
-          String(r['members']),
-          String(r['reason']),
+          `${identityTypeName(r['identityType'], lang)}:${String(r['identityValue'])}`,
+          count(Number(r['members']), lang),
+          heldBackReason(String(r['reason']), lang),
           String(r['firstLoadId']),
-          String(r['sourceFile'] ?? '–'),
-          String(r['sourceLine'] ?? '–'),
+          String(r['sourceFile'] ?? MISSING),
+          String(r['sourceLine'] ?? MISSING),
         ]),
       ),
     )

@@ -10,142 +10,31 @@ import {
   type DriverResult,
 } from '../../analytics/reporting/driver-analysis.js'
 import { GRAINS } from '../../engine/dialects/dialect.js'
-import { type MetricDef, type Unit } from '../../engine/metrics/catalog.js'
+import { type MetricDef, CATALOG } from '../../engine/metrics/catalog.js'
 import { parseCustomMetrics } from '../../engine/metrics/custom.js'
 import { runMetrics, type MetricResult } from '../../engine/metrics/run.js'
-import {
-  DEFAULT_TREE,
-  evaluateTree,
-  type Status,
-  type TreeNode,
-  type TreeResult,
-} from '../../engine/metrics/tree.js'
+import { DEFAULT_TREE, evaluateTree } from '../../engine/metrics/tree.js'
 import { timeZoneOption } from '../time-zone-option.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
-import { langOption, translator, type Lang } from '../lang.js'
-import { STATUS_NAMES } from '../messages.js'
-import { printJson, table } from '../output.js'
-
-import { CATALOG } from '../../engine/metrics/catalog.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
+import {
+  DIMENSION_NAMES,
+  DIRECTION_NAMES_ZH,
+  FAMILY_NAMES_ZH,
+  GENDER_NAMES_ZH,
+  UNIT_NAMES_ZH,
+} from '../messages.js'
+import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
+import { RFM_SEGMENT_NAMES } from '../../engine/rfm/rfm-config.js'
+import { MISSING, printJson, table } from '../output.js'
 import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from '../../engine/metrics/dimensions.js'
-import { dbOption } from '../database.js'
-
-import { readConfigFile } from '../config-file.js'
 import { metricDefinitionView, metricResultView } from '../../engine/metrics/views.js'
+import { dbOption } from '../database.js'
+import { readConfigFile } from '../config-file.js'
+import { renderTree, formatValue } from '../render/tree.js'
 /** Custom metrics from `--metrics-file`, if given. */
 export async function loadCustomMetrics(path: string | undefined): Promise<MetricDef[]> {
   return path === undefined ? [] : parseCustomMetrics(await readConfigFile(path), path)
-}
-
-/** A value in the unit of its metric, for people. */
-export function formatValue(v: number | null | undefined, unit: Unit | 'change'): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–'
-  const n = (d: number) =>
-    v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
-  switch (unit) {
-    case 'ratio':
-      return `${(v * 100).toFixed(1)}%`
-    case 'change':
-      return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`
-    case 'currency':
-    case 'per_member':
-      return n(2)
-    case 'members':
-    case 'orders':
-    case 'count':
-    case 'points':
-      return Number.isInteger(v) ? n(0) : n(2)
-    case 'seconds':
-      return `${n(0)} s`
-    case 'score':
-    case 'per_1000':
-      return n(1)
-    default: {
-      const _exhaustive: never = unit
-      return String(_exhaustive)
-    }
-  }
-}
-
-const SPARK = '▁▂▃▄▅▆▇█'
-
-/** A one-line chart of a series. */
-export function sparkline(values: readonly (number | null)[]): string {
-  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v))
-  if (xs.length === 0) return ''
-  const lo = Math.min(...xs)
-  const hi = Math.max(...xs)
-  return values
-    .map((v) =>
-      v === null || !Number.isFinite(v)
-        ? ' '
-        : SPARK[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)],
-    )
-    .join('')
-}
-
-const STATUS_TEXT: Record<Status, (s: string) => string> = {
-  on_track: pc.green,
-  at_risk: pc.yellow,
-  off_track: pc.red,
-  no_target: pc.dim,
-  no_data: pc.dim,
-}
-const STATUS_MARK: Record<Status, string> = {
-  on_track: '●',
-  at_risk: '●',
-  off_track: '●',
-  no_target: '○',
-  no_data: '○',
-}
-
-/** A target as the engine words it (`+5% vs last year`, `no decline`, a number) in the language. */
-function targetText(text: string, lang: Lang): string {
-  if (lang === 'en') return text
-  if (text === 'no decline') return '不下降'
-  const m = /^([+-]?\d+%) vs (previous period|last year)$/.exec(text)
-  if (m) return `${m[2] === 'previous period' ? '较上期' : '较去年同期'} ${m[1] ?? ''}`
-  return text
-}
-
-/** The tree as indented terminal text with status colours and sparklines. */
-export function renderTree(t: TreeResult, lang: Lang = 'en'): string {
-  const tr = translator(lang)
-  const lines: string[] = [pc.bold(`${t.goal.name[lang]} — ${t.label}`)]
-  const row = (node: TreeNode, indent: string, last: boolean) => {
-    const branch = `${indent}${last ? '└─ ' : '├─ '}`
-    const unit = node.role === 'trend' ? 'change' : (node.unit as Unit)
-    const name = `${node.name[lang]}`
-    const value = formatValue(node.value, unit)
-    const target =
-      node.targetText === null
-        ? ''
-        : pc.dim(
-            ` ${tr('target')} ${node.role === 'trend' ? targetText(node.targetText, lang) : `${formatValue(node.target, unit)} (${targetText(node.targetText, lang)})`}`,
-          )
-    const change =
-      node.role === 'trend'
-        ? ''
-        : pc.dim(
-            `  ${formatValue(node.change.pop, 'change')} ${tr('pop')}  ${formatValue(node.change.yoy, 'change')} ${tr('yoy')}`,
-          )
-    const role = node.role === 'core' ? pc.bold(name) : name
-    lines.push(
-      `${branch}${role}  ${pc.bold(value)}  ${STATUS_TEXT[node.status](`${STATUS_MARK[node.status]} ${STATUS_NAMES[node.status][lang]}`)}${target}${change}  ${pc.cyan(sparkline(node.series))}`,
-    )
-    node.children.forEach((c, i) =>
-      row(c, `${indent}${last ? '   ' : '│  '}`, i === node.children.length - 1),
-    )
-  }
-  t.nodes.forEach((n, i) => row(n, '', i === t.nodes.length - 1))
-  lines.push(
-    pc.dim(
-      tr(
-        'core metrics in bold; related metrics and change rates below each; the line shows the last periods',
-      ),
-    ),
-  )
-  return lines.join('\n')
 }
 
 function csvCell(v: unknown): string {
@@ -163,22 +52,42 @@ export function metricResultCsv(r: MetricResult): string {
   return [header.map(csvCell).join(','), ...lines].join('\n')
 }
 
+/** A dimension's name in the language (an attribute or experiment dimension as given). */
+function dimensionName(id: string, lang: Lang): string {
+  return DIMENSION_NAMES[id]?.[lang] ?? id
+}
+
+/** A dimension's value in the language: stage, segment, gender and channel codes in words. */
+export function dimensionValue(id: string, value: string, lang: Lang): string {
+  if (id === 'lifecycle_stage')
+    return (STAGE_NAMES as Record<string, { en: string; zh: string }>)[value]?.[lang] ?? value
+  if (id === 'rfm_segment')
+    return (RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[value]?.[lang] ?? value
+  if (lang === 'en') return value
+  if (id === 'gender') return GENDER_NAMES_ZH[value] ?? value
+  return codeName(value, lang)
+}
+
 function renderMetricResult(r: MetricResult, lang: Lang): string {
   const tr = translator(lang)
   const header = [
     tr('period'),
-    ...r.by,
+    ...r.by.map((b) => dimensionName(b, lang)),
     ...r.columns.map((c) =>
       c.trend ? `${c.metric.name[lang]} ${c.key.split(':')[1]}` : c.metric.name[lang],
     ),
   ]
   const rows = r.rows.map((row) => [
     row.label,
-    ...r.by.map((b) => row.dims[b] ?? tr('(none)')),
+    ...r.by.map((b) => {
+      const v = row.dims[b]
+      return v === null || v === undefined ? tr('(none)') : dimensionValue(b, String(v), lang)
+    }),
     ...r.columns.map((c) =>
       formatValue(
         row.values[c.key],
         c.trend ? (c.trend.kind === 'avg' ? c.metric.unit : 'change') : c.metric.unit,
+        lang,
       ),
     ),
   ])
@@ -187,19 +96,20 @@ function renderMetricResult(r: MetricResult, lang: Lang): string {
 
 function renderDrivers(d: DriverResult, lang: Lang): string {
   const tr = translator(lang)
-  const f = (x: number | null) => (x !== null && Number.isFinite(x) ? x.toFixed(2) : '–')
+  const f = (x: number | null) => (x !== null && Number.isFinite(x) ? x.toFixed(2) : MISSING)
   if (d.from === null)
     return tr('No orders or events yet: load data with `memberlens ingest` first.')
+  const coreName = CATALOG.find((m) => m.id === d.core)?.name[lang] ?? d.core
   return [
     pc.bold(
-      `${tr('Drivers of {core} across {groups} groups, {from} … {to}', { core: d.core, groups: d.groups, from: d.from, to: d.to ?? '' })}${d.r2 === null ? '' : ` (${tr('joint model R²')} ${f(d.r2)})`}`,
+      `${tr('Drivers of {core} across {groups} groups, {from} … {to}', { core: coreName, groups: d.groups, from: d.from, to: d.to ?? '' })}${d.r2 === null ? '' : ` ${lang === 'zh' ? '（' : '('}${tr('joint model R²')} ${f(d.r2)}${lang === 'zh' ? '）' : ')'}`}`,
     ),
     table(
-      [tr('metric'), 'r', '95% CI', 'beta', tr('importance')],
+      [tr('metric'), 'r', tr('{level}% CI', { level: 95 }), tr('beta'), tr('importance')],
       d.drivers.map((x) => [
         x.name[lang],
         f(x.r),
-        x.ci === null ? '–' : `${f(x.ci[0])} … ${f(x.ci[1])}`,
+        x.ci === null ? MISSING : `${f(x.ci[0])} … ${f(x.ci[1])}`,
         f(x.beta),
         `${(x.importance * 100).toFixed(0)}%`,
       ]),
@@ -242,12 +152,33 @@ export function registerMetricsCommands(program: Command): void {
         printJson({ metrics: defs.map(metricDefinitionView) })
         return
       }
+      // In Chinese the formula is read in the metric's definition (`memberlens explain <id>`): the catalog's
+      // formulas are written in English.
+      const zh = flags.lang === 'zh'
       process.stdout.write(
         `${table(
-          ['id', tr('name'), tr('family'), tr('unit'), tr('better'), tr('formula')],
-          defs.map((m) => [m.id, m.name[flags.lang], m.family, m.unit, m.direction, m.formula]),
+          [
+            'id',
+            tr('name'),
+            tr('family'),
+            tr('unit'),
+            tr('better'),
+            ...(zh ? [] : [tr('formula')]),
+          ],
+          defs.map((m) => [
+            m.id,
+            m.name[flags.lang],
+            zh ? FAMILY_NAMES_ZH[m.family] : m.family,
+            zh ? UNIT_NAMES_ZH[m.unit] : m.unit,
+            zh ? DIRECTION_NAMES_ZH[m.direction] : m.direction,
+            ...(zh ? [] : [m.formula]),
+          ]),
         )}\n`,
       )
+      if (zh)
+        process.stdout.write(
+          pc.dim(`\n${tr('Formulas and definitions: memberlens explain <id>')}\n`),
+        )
       process.stdout.write(
         pc.dim(
           `\n${tr('Trend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:avgN (rolling mean).')}\n`,

@@ -1,9 +1,8 @@
-import pc from 'picocolors'
-import { getOverview, type Overview } from '../../engine/metrics/overview.js'
+import { getOverview } from '../../engine/metrics/overview.js'
 import type { Driver } from '../../engine/drivers/driver.js'
-import { translator, type Lang } from '../lang.js'
-import { fmt, keyValues, pct, printJson } from '../output.js'
-
+import { type Lang } from '../lang.js'
+import { printJson } from '../output.js'
+import { renderOverview } from '../render/overview.js'
 export async function runOverview(
   driver: Driver,
   flags: { month?: string; tz: string; json: boolean; lang?: Lang },
@@ -14,44 +13,4 @@ export async function runOverview(
     return
   }
   process.stdout.write(`${renderOverview(overview, flags.lang)}\n`)
-}
-
-export function renderOverview(o: Overview | undefined, lang: Lang = 'en'): string {
-  const t = translator(lang)
-  if (o === undefined)
-    return t('The database holds no orders or events yet: load some with `memberlens ingest`.')
-  const month = o.month.slice(0, 7)
-  const a = o.allTime
-  return [
-    pc.bold(t('Members and purchases — {month}', { month })),
-    keyValues([
-      [t('members (month end)'), fmt(o.membersAtMonthEnd)],
-      [t('new members'), fmt(o.newMembers)],
-      [
-        t('active members'),
-        `${fmt(o.activeMembers)}  (${t('{share} of members', { share: pct(o.membersAtMonthEnd > 0 ? o.activeMembers / o.membersAtMonthEnd : null) })})`,
-      ],
-      [t('buyers'), fmt(o.buyers)],
-      [t('orders'), fmt(o.orders)],
-      [t('net revenue'), fmt(o.netRevenue, 2)],
-      [t('returns'), fmt(o.returnsAmount, 2)],
-      [t('average order value'), fmt(o.averageOrderValue, 2)],
-      [t('repurchase rate'), pct(o.repurchaseRate)],
-    ]),
-    '',
-    pc.bold(
-      t('All time ({first} … {last})', {
-        first: a.firstActivity ?? '–',
-        last: a.lastActivity ?? '–',
-      }),
-    ),
-    keyValues([
-      [t('members'), fmt(a.members)],
-      [t('identities'), fmt(a.identities)],
-      [t('members merged'), fmt(a.mergedMembers)],
-      [t('buyers'), fmt(a.buyers)],
-      [t('orders'), fmt(a.orders)],
-      [t('net revenue'), fmt(a.netRevenue, 2)],
-    ]),
-  ].join('\n')
 }

@@ -8,8 +8,11 @@ import { timeZoneOption } from '../time-zone-option.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { type WriteResult } from '../../ledger/ledger.service.js'
-import { fmt, keyValues, printJson, table } from '../output.js'
+import { loadProgram, type Program } from '../../ledger/program.js'
+import { langOption, translator, type Lang } from '../lang.js'
+import { count, figure, keyValues, MISSING, printJson, table } from '../output.js'
 import {
+  DEFAULT_PROGRAM_FILE,
   earnFlagsSchema,
   enrollFlagsSchema,
   parseFlags,
@@ -17,8 +20,7 @@ import {
   redeemFlagsSchema,
   returnFlagsSchema,
 } from '../validations/points.js'
-import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
-
+import { ledgerOption, programOption, withLedger, ledgerCode, tierName } from '../ledger-options.js'
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 const keyOption = () =>
   new Option(
@@ -27,21 +29,64 @@ const keyOption = () =>
   ).makeOptionMandatory()
 const atOption = () => new Option('--at <time>', 'when it happened (ISO time; default now)')
 
-function printWrite(r: WriteResult, json: boolean, verb: string): void {
-  if (json) {
+/** Names of a write's details (the ledger's own keys), in words. */
+const DETAIL_NAMES: Readonly<Record<string, { en: string; zh: string }>> = {
+  created: { en: 'new account', zh: '新开户' },
+  kind: { en: 'kind', zh: '类型' },
+  source: { en: 'source', zh: '来源' },
+  upgradedTo: { en: 'upgraded to', zh: '升级至' },
+  streak: { en: 'check-in streak', zh: '连续签到天数' },
+  rewardId: { en: 'reward', zh: '兑换礼品' },
+  quantity: { en: 'quantity', zh: '数量' },
+  channel: { en: 'channel', zh: '渠道' },
+  returnId: { en: 'return', zh: '退货单' },
+  orderId: { en: 'order', zh: '订单' },
+  debt: { en: 'debt', zh: '欠分' },
+  buckets: { en: 'point lots', zh: '积分批次' },
+  reason: { en: 'reason', zh: '原因' },
+  uncapped: { en: 'before the cap', zh: '封顶前积分' },
+  campaign: { en: 'campaign', zh: '活动' },
+}
+
+/** A signed number of points: +120, −30. */
+function pointsDelta(points: number, lang: Lang): string {
+  return `${points > 0 ? '+' : ''}${figure(points, 'points', lang)}`
+}
+
+type WriteVerb = 'enrolled,' | 'already enrolled,' | 'earned' | 'redeemed' | 'reversed'
+
+function printWrite(
+  r: WriteResult,
+  f: { json: boolean; lang: Lang },
+  verb: WriteVerb,
+  program: Program,
+): void {
+  if (f.json) {
     printJson(r)
     return
   }
-  const what = r.points === 0 ? 'no points' : `${r.points > 0 ? '+' : ''}${fmt(r.points)} points`
+  const lang = f.lang
+  const t = translator(lang)
+  const what =
+    r.points === 0 ? t('no points') : t('{points} points', { points: pointsDelta(r.points, lang) })
   const lines = [
-    `${r.replayed ? pc.yellow('repeat of an earlier request (nothing changed): ') : ''}${verb} ${what} for member ${r.memberId}`,
+    `${r.replayed ? pc.yellow(t('repeat of an earlier request (nothing changed): ')) : ''}${t(`points|${verb}`)} ${t('{what} for member {id}', { what, id: r.memberId })}`,
     keyValues([
-      ['balance', fmt(r.balance)],
-      ['tier', r.tier],
-      ['entry', r.entryId === null ? '–' : String(r.entryId)],
+      [t('balance'), count(r.balance, lang)],
+      [t('tier'), tierName(program, r.tier, lang)],
+      [t('entry'), r.entryId === null ? MISSING : String(r.entryId)],
       ...Object.entries(r.details)
         .filter(([, v]) => v !== null)
-        .map(([k, v]) => [k, String(v)] as [string, string]),
+        .map(([k, v]): [string, string] => [
+          DETAIL_NAMES[k]?.[lang] ?? k,
+          typeof v === 'boolean'
+            ? t(v ? 'yes' : 'no')
+            : k === 'upgradedTo'
+              ? tierName(program, String(v), lang)
+              : k === 'kind' || k === 'channel'
+                ? ledgerCode(String(v), lang)
+                : String(v),
+        ]),
     ]),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
@@ -62,17 +107,18 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(enrollFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const r = await ledger.enroll({
           memberId: member,
           idempotencyKey: f.key,
           ...(f.birthday ? { birthday: f.birthday } : {}),
           ...(f.at ? { at: f.at } : {}),
         })
-        printWrite(r, f.json, r.details['created'] ? 'enrolled,' : 'already enrolled,')
+        printWrite(r, f, r.details['created'] ? 'enrolled,' : 'already enrolled,', program)
       })
     })
 
@@ -97,6 +143,7 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -104,7 +151,7 @@ export function registerPointsCommands(program: Command): void {
     )
     .action(async (member: string, raw) => {
       const f = parseFlags(earnFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const at = f.at ? { at: f.at } : {}
         const r =
           f.bonus !== undefined
@@ -123,7 +170,7 @@ export function registerPointsCommands(program: Command): void {
                 idempotencyKey: f.key,
                 ...at,
               })
-        printWrite(r, f.json, 'earned')
+        printWrite(r, f, 'earned', program)
       })
     })
 
@@ -139,10 +186,11 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(redeemFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const r = await ledger.redeem({
           memberId: member,
           idempotencyKey: f.key,
@@ -151,7 +199,7 @@ export function registerPointsCommands(program: Command): void {
           ...(f.channel ? { channel: f.channel } : {}),
           ...(f.at ? { at: f.at } : {}),
         })
-        printWrite(r, f.json, 'redeemed')
+        printWrite(r, f, 'redeemed', program)
       })
     })
 
@@ -165,10 +213,11 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .addOption(atOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (order: string, raw) => {
       const f = parseFlags(returnFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const r = await ledger.reverseForReturn({
           orderId: order,
           returnId: f.return,
@@ -176,7 +225,7 @@ export function registerPointsCommands(program: Command): void {
           idempotencyKey: f.key,
           ...(f.at ? { at: f.at } : {}),
         })
-        printWrite(r, f.json, 'reversed')
+        printWrite(r, f, 'reversed', program)
       })
     })
 
@@ -187,6 +236,7 @@ export function registerPointsCommands(program: Command): void {
     .addOption(programOption())
     .addOption(atOption())
     .addOption(timeZoneOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (raw) => {
       const f = parseFlags(readFlagsSchema, raw)
@@ -196,7 +246,11 @@ export function registerPointsCommands(program: Command): void {
         if (f.json) printJson({ at, ...r })
         else
           process.stdout.write(
-            `expired ${fmt(r.points)} points of ${fmt(r.members)} members at ${formatInZone(at, f.tz ?? DEFAULT_TIME_ZONE)}\n`,
+            `${translator(f.lang)('expired {points} points of {members} members at {at}', {
+              points: count(r.points, f.lang),
+              members: count(r.members, f.lang),
+              at: formatInZone(at, f.tz ?? DEFAULT_TIME_ZONE),
+            })}\n`,
           )
       })
     })
@@ -206,8 +260,15 @@ export function registerPointsCommands(program: Command): void {
     .description("a member's balance, spendable and pending points, debt, tier and next expiry")
     .argument('<member>', 'member id')
     .addOption(ledgerOption())
+    .addOption(
+      new Option(
+        '--program <file>',
+        'loyalty program file, for the tier names (optional: read when it exists)',
+      ).default(DEFAULT_PROGRAM_FILE),
+    )
     .addOption(atOption())
     .addOption(timeZoneOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(readFlagsSchema, raw)
@@ -220,19 +281,30 @@ export function registerPointsCommands(program: Command): void {
             printJson(b)
             return
           }
+          const program = await loadProgram(f.program).catch(() => undefined)
+          const t = translator(f.lang)
           process.stdout.write(
-            `${pc.bold(`Member ${b.memberId}`)}\n${keyValues([
-              ['balance', fmt(b.balance)],
-              ['spendable', fmt(b.available)],
-              ['pending', fmt(b.pending)],
-              ['debt (returns)', fmt(b.debt)],
-              ['tier', `${b.tier} since ${formatInZone(b.tierSince, tz)}`],
-              ['downgrade due', b.downgradeDueAt ? formatInZone(b.downgradeDueAt, tz) : '–'],
+            `${pc.bold(t('Member {id}', { id: b.memberId }))}\n${keyValues([
+              [t('balance'), count(b.balance, f.lang)],
+              [t('spendable'), count(b.available, f.lang)],
+              [t('pending'), count(b.pending, f.lang)],
+              [t('debt (returns)'), count(b.debt, f.lang)],
               [
-                'next expiry',
+                t('tier'),
+                t('{tier} since {time}', {
+                  tier: tierName(program, b.tier, f.lang),
+                  time: formatInZone(b.tierSince, tz),
+                }),
+              ],
+              [t('downgrade due'), b.downgradeDueAt ? formatInZone(b.downgradeDueAt, tz) : MISSING],
+              [
+                t('next expiry'),
                 b.nextExpiry
-                  ? `${fmt(b.nextExpiry.points)} at ${formatInZone(b.nextExpiry.at, tz)}`
-                  : '–',
+                  ? t('{points} at {time}', {
+                      points: count(b.nextExpiry.points, f.lang),
+                      time: formatInZone(b.nextExpiry.at, tz),
+                    })
+                  : MISSING,
               ],
             ])}\n`,
           )
@@ -248,6 +320,7 @@ export function registerPointsCommands(program: Command): void {
     .addOption(ledgerOption())
     .option('--limit <n>', 'entries', '50')
     .addOption(timeZoneOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(readFlagsSchema, raw)
@@ -260,16 +333,26 @@ export function registerPointsCommands(program: Command): void {
             printJson({ memberId: member, entries })
             return
           }
+          const t = translator(f.lang)
           process.stdout.write(
             `${table(
-              ['entry', `time (${tz})`, 'kind', 'points', 'reason', 'source'],
+              [
+                t('entry'),
+                t('time ({zone})', { zone: tz }),
+                t('kind'),
+                t('points'),
+                t('reason'),
+                t('source'),
+              ],
               entries.map((e) => [
                 String(e.entryId),
                 formatInZone(e.occurredAt, tz).slice(0, 16),
-                e.kind,
-                `${e.points > 0 ? '+' : ''}${fmt(e.points)}`,
-                e.reason,
-                e.sourceId === null ? e.sourceType : `${e.sourceType} ${e.sourceId}`,
+                ledgerCode(e.kind, f.lang),
+                pointsDelta(e.points, f.lang),
+                ledgerCode(e.reason, f.lang),
+                e.sourceId === null
+                  ? ledgerCode(e.sourceType, f.lang)
+                  : `${ledgerCode(e.sourceType, f.lang)} ${e.sourceId}`,
               ]),
             )}\n`,
           )

@@ -7,7 +7,6 @@ import { formatInZone } from '../../core/time-zone.js'
 import { timeZoneOption } from '../time-zone-option.js'
 import { openDatabase } from '../../store/database.js'
 import { langOption } from '../lang.js'
-
 import { dbOption } from '../database.js'
 export function registerReportCommands(program: Command): void {
   program

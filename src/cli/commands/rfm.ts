@@ -9,17 +9,15 @@ import pc from 'picocolors'
 import { RFM_SEGMENT_NAMES, rfmConfigSchema, type RfmConfig } from '../../engine/rfm/rfm-config.js'
 import { getRfmMovement, getRfmScores, getRfmSummary } from '../../engine/rfm/rfm-scores.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { fmt, pct, printJson, table } from '../output.js'
+import { fmt, pct, printJson, table, money, toCsv } from '../output.js'
 import {
   zonedAsOfOption,
   checkInstant,
   outputOptions,
   parseWith,
   resolveZonedAsOf,
-  toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
-
 import { dbOption } from '../database.js'
 import { readConfigFile } from '../config-file.js'
 interface RfmFlags extends EngineFlags {
@@ -42,8 +40,13 @@ async function loadRfmConfig(path: string | undefined): Promise<RfmConfig> {
   return parseWith(rfmConfigSchema, body ?? {}, `${path} setting`)
 }
 
+/** `none`: not scored at that date (no purchase yet). */
+const NOT_SCORED = { en: 'not scored (no purchase yet)', zh: '未评分（尚无购买）' }
+
 const label = (s: string, lang: Lang) =>
-  (RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[s]?.[lang] ?? s
+  s === 'none'
+    ? NOT_SCORED[lang]
+    : ((RFM_SEGMENT_NAMES as Record<string, { en: string; zh: string }>)[s]?.[lang] ?? s)
 
 /** Registers `memberlens rfm`. */
 export function registerRfmCommands(program: Command): void {
@@ -189,11 +192,11 @@ Examples:
               label(s.segment, flags.lang),
               fmt(s.members),
               pct(s.share),
-              fmt(s.revenue, 2),
+              money(s.revenue, flags.lang),
               pct(s.revenueShare),
               fmt(s.avgRecencyDays, 0),
               fmt(s.avgFrequency, 1),
-              fmt(s.avgMonetary, 2),
+              money(s.avgMonetary, flags.lang),
             ]),
           )}\n`,
         )

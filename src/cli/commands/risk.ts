@@ -25,17 +25,13 @@ import {
   RISK_ORDERS,
   scoreRisk,
   trainRiskModel,
-  type RiskListRow,
   type RiskTrainReport,
   type ScoreEvaluation,
 } from '../../analytics/risk/risk.js'
-import { runClv, type ClvDistribution } from '../../analytics/clv/clv.js'
-import { systemClock, type Clock } from '../../core/clock.js'
-import { MemberlensError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../../duckdb/driver.js'
+import { systemClock } from '../../core/clock.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { CHURN_CLASS_NAMES } from '../messages.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { CHURN_CLASS_NAMES, riskCodeName } from '../messages.js'
+import { MISSING, fmt, keyValues, pct, printJson, table, toCsv } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
   riskExportFlagsSchema,
@@ -43,11 +39,11 @@ import {
   riskScoreFlagsSchema,
   riskTrainFlagsSchema,
 } from '../validations/risk.js'
-import { toCsv } from '../output.js'
 import { dbOption, withDatabase } from '../database.js'
 import { readConfigFile } from '../config-file.js'
+import { summariseScores, renderRiskRows } from '../render/risk.js'
 const num = (v: number | null | undefined, d = 3): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d)
+  v === null || v === undefined || !Number.isFinite(v) ? MISSING : v.toFixed(d)
 
 /** Reads and validates an early-warning config file (YAML or JSON); defaults without a file. */
 export async function loadEarlyWarningConfig(path?: string): Promise<EarlyWarningConfig> {
@@ -179,7 +175,7 @@ Examples:
           pc.bold(t('Early-warning signals raised')),
           table(
             [t('signal'), t('members')],
-            SIGNALS.map((s) => [s, fmt(summary.signals[s])]),
+            SIGNALS.map((s) => [riskCodeName(s, lang), fmt(summary.signals[s])]),
           ),
           ...(result.top === null
             ? []
@@ -304,86 +300,6 @@ Examples:
     })
 }
 
-/** Counts of a scoring: by churn class, by signal, and how many score ≥ 50 %. */
-export interface RiskScoreSummary {
-  readonly members: number
-  readonly meanScore: number
-  readonly atRisk: number
-  readonly byClass: Readonly<
-    Record<(typeof CHURN_CLASSES)[number], { readonly members: number; readonly atRisk: number }>
-  >
-  readonly signals: Readonly<Record<(typeof SIGNALS)[number], number>>
-}
-
-/** Summarises scores for people. */
-export function summariseScores(
-  scores: ReadonlyArray<{
-    readonly score: number
-    readonly churnClass: (typeof CHURN_CLASSES)[number]
-    readonly signals: readonly (typeof SIGNALS)[number][]
-  }>,
-): RiskScoreSummary {
-  const byClass = Object.fromEntries(
-    CHURN_CLASSES.map((c) => [c, { members: 0, atRisk: 0 }]),
-  ) as Record<(typeof CHURN_CLASSES)[number], { members: number; atRisk: number }>
-  const signals = Object.fromEntries(SIGNALS.map((s) => [s, 0])) as Record<
-    (typeof SIGNALS)[number],
-    number
-  >
-  let total = 0
-  let atRisk = 0
-  for (const s of scores) {
-    total += s.score
-    const c = byClass[s.churnClass]
-    c.members++
-    if (s.score >= 0.5) {
-      atRisk++
-      c.atRisk++
-    }
-    for (const sig of s.signals) signals[sig]++
-  }
-  return {
-    members: scores.length,
-    meanScore: scores.length > 0 ? total / scores.length : NaN,
-    atRisk,
-    byClass,
-    signals,
-  }
-}
-
-/** The at-risk table: member, score, signals, reason codes, class → playbook, P(alive), CLV at risk. */
-export function renderRiskRows(rows: readonly RiskListRow[], lang: Lang = 'en'): string {
-  const t = translator(lang)
-  const names = CHURN_CLASS_NAMES as Readonly<
-    Record<string, { zh: string; playbook: { zh: string } } | undefined>
-  >
-  const cls = (c: string) => names[c]
-  return table(
-    [
-      t('member'),
-      t('risk'),
-      t('signals'),
-      t('reason codes'),
-      t('churn class → playbook'),
-      'P(alive)',
-      'CLV',
-      t('CLV at risk'),
-    ],
-    rows.map((r) => [
-      String(r.memberId),
-      pct(r.score),
-      r.signals === '' ? '·' : r.signals.replaceAll(',', ' '),
-      r.reasons.replaceAll(',', ' '),
-      lang === 'zh'
-        ? `${cls(r.churnClass)?.zh ?? r.churnClass} → ${cls(r.churnClass)?.playbook.zh ?? r.playbook}`
-        : `${r.churnClass} → ${r.playbook}`,
-      r.pAlive === null ? '–' : pct(r.pAlive),
-      fmt(r.clv, 0),
-      fmt(r.clvAtRisk, 0),
-    ]),
-  )
-}
-
 function evaluationRow(name: string, e: ScoreEvaluation): string[] {
   return [name, num(e.auc), num(e.topDecileLift, 2)]
 }
@@ -442,175 +358,7 @@ export function renderRiskTraining(r: RiskTrainReport, lang: Lang = 'en'): strin
     pc.bold(t('Weights on standardised features (largest first)')),
     table(
       [t('feature'), t('weight')],
-      weights.map(([name, w]) => [name, `${w >= 0 ? '+' : ''}${num(w)}`]),
+      weights.map(([name, w]) => [riskCodeName(name, lang), `${w >= 0 ? '+' : ''}${num(w)}`]),
     ),
   ].join('\n')
-}
-
-/** What the demo shows of the models: the CLV distribution and the top at-risk members. */
-export interface DemoModels {
-  readonly clv:
-    | {
-        readonly runId: string
-        readonly model: string
-        readonly params: object
-        readonly distribution: ClvDistribution
-      }
-    | { readonly skipped: string }
-  readonly risk:
-    | {
-        readonly modelRunId: string
-        readonly scoreRunId: string
-        readonly asOf: string
-        readonly auc: number
-        readonly recencyOnlyAuc: number
-        readonly summary: RiskScoreSummary
-        /** Ordered by CLV at risk among members at ≥ 50 % risk when CLV is known, else by risk. */
-        readonly top: readonly RiskListRow[]
-        readonly order: 'score' | 'clv_at_risk'
-      }
-    | { readonly skipped: string }
-}
-
-async function orSkip<T>(fn: () => Promise<T>): Promise<T | { skipped: string }> {
-  try {
-    return await fn()
-  } catch (error) {
-    // Too little history for a model is a fact about the data, not a reason to fail the demo.
-    if (error instanceof MemberlensError && error.userFacing) return { skipped: error.message }
-    throw error
-  }
-}
-
-/**
- * Fits CLV (BG/NBD + Gamma–Gamma, 12 months), trains and evaluates the churn-risk model, scores every
- * member with the default early-warning rules and returns the CLV distribution and the `top` at-risk
- * members (those at ≥ 50 % risk with the most predicted CLV at risk, or the highest risk without CLV).
- * A model the data cannot support is reported as skipped.
- */
-export async function runDemoModels(
-  driver: DuckDbDriver,
-  clock: Clock,
-  options: { readonly timeZone?: string; readonly top?: number } = {},
-): Promise<DemoModels> {
-  const top = options.top ?? 10
-  const clv = await orSkip(async () => {
-    const r = await runClv(
-      driver,
-      options.timeZone === undefined ? {} : { timezone: options.timeZone },
-      clock,
-    )
-    return {
-      runId: r.runId,
-      model: r.purchase.kind,
-      params: { ...r.purchase.params, ...r.spend.params },
-      distribution: r.distribution,
-    }
-  })
-  const risk = await orSkip(async () => {
-    const trained = await trainRiskModel(driver, {}, clock)
-    const scored = await scoreRisk(
-      driver,
-      {
-        earlyWarning: parseEarlyWarningConfig({}),
-        ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }),
-      },
-      clock,
-    )
-    // With CLV, the members worth saving first: at ≥ 50 % risk, by predicted CLV at risk.
-    const list = await listRisk(
-      driver,
-      'skipped' in clv ? { top } : { top, order: 'clv_at_risk', minScore: 0.5 },
-    )
-    return {
-      modelRunId: trained.runId,
-      scoreRunId: scored.runId,
-      asOf: scored.asOf,
-      auc: trained.evaluation.model.auc,
-      recencyOnlyAuc: trained.evaluation.recencyBaseline.auc,
-      summary: summariseScores(scored.scores),
-      top: list.rows,
-      order: 'skipped' in clv ? ('score' as const) : ('clv_at_risk' as const),
-    }
-  })
-  return { clv, risk }
-}
-
-/** The demo's model section: CLV quantiles and the top at-risk members with reasons and playbooks. */
-export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
-  const t = translator(lang)
-  const out: string[] = []
-  if ('skipped' in m.clv) {
-    out.push(
-      pc.bold(t('Customer lifetime value')),
-      pc.yellow(`  ${t('skipped')}: ${m.clv.skipped}`),
-    )
-  } else {
-    const d = m.clv.distribution
-    const q = d.quantiles
-    out.push(
-      pc.bold(
-        t('Predicted CLV, next 12 months ({model} + Gamma–Gamma, run {run})', {
-          model: m.clv.model,
-          run: m.clv.runId,
-        }),
-      ),
-      table(
-        [
-          t('members'),
-          t('total'),
-          t('mean'),
-          'p10',
-          'p25',
-          t('median'),
-          'p75',
-          'p90',
-          'p99',
-          t('top 10 % share'),
-        ],
-        [
-          [
-            fmt(d.members),
-            fmt(d.total, 0),
-            fmt(d.mean, 2),
-            fmt(q.p10, 2),
-            fmt(q.p25, 2),
-            fmt(q.p50, 2),
-            fmt(q.p75, 2),
-            fmt(q.p90, 2),
-            fmt(q.p99, 2),
-            pct(d.top10Share),
-          ],
-        ],
-      ),
-      pc.dim(
-        `${t('mean P(alive)')} ${pct(d.meanPAlive)} · ${t('value already lost (model)')} ${fmt(d.valueAtRisk, 0)} · ${t('{n} members with P(alive) < 50 %', { n: fmt(d.likelyInactive.members) })}`,
-      ),
-    )
-  }
-  out.push('')
-  if ('skipped' in m.risk) {
-    out.push(pc.bold(t('Churn risk')), pc.yellow(`  ${t('skipped')}: ${m.risk.skipped}`))
-  } else {
-    const r = m.risk
-    out.push(
-      pc.bold(
-        t(
-          r.order === 'clv_at_risk'
-            ? 'Top {n} members at high churn risk by CLV at risk (churn-risk score ≥ 50 %, as of {asOf})'
-            : 'Top {n} members at high churn risk (as of {asOf})',
-          { n: r.top.length, asOf: r.asOf },
-        ),
-      ),
-      renderRiskRows(r.top, lang),
-      pc.dim(
-        `${t('{n} of {total} buyers at high churn risk (≥ 50 % chance of no purchase in 90 days; memberlens explain high_churn_risk)', { n: fmt(r.summary.atRisk), total: fmt(r.summary.members) })} · ` +
-          `${t('model AUC {auc} on a later period vs {base} for recency only', { auc: num(r.auc), base: num(r.recencyOnlyAuc) })} · ` +
-          CHURN_CLASSES.map(
-            (c) => `${CHURN_CLASS_NAMES[c][lang]} ${fmt(r.summary.byClass[c].atRisk)}`,
-          ).join(', '),
-      ),
-    )
-  }
-  return out.join('\n')
 }

@@ -15,22 +15,115 @@ import {
   getSegmentExportRows,
   type ExportFormat,
 } from '../../engine/segments/segment-export.js'
-import { countSegmentMembers } from '../../engine/segments/segment-summary.js'
-import { segmentFilterSchema } from '../../engine/segments/segment-schema.js'
+import { segmentFilterSchema, type SegmentFilter } from '../../engine/segments/segment-schema.js'
 import {
   deleteSegment,
   getSegment,
   listSegments,
   saveSegment,
 } from '../../engine/segments/segment-store.js'
-import { fmt, printJson, table } from '../output.js'
+import { fmt, keyValues, printJson, table } from '../output.js'
 import { zonedAsOfOption, parseWith, resolveZonedAsOf } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
-import { langOption, translator, type Lang } from '../lang.js'
-
+import { codeName, langOption, translator, type Lang } from '../lang.js'
+import { GENDER_NAMES_ZH } from '../messages.js'
+import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
+import { RFM_SEGMENT_NAMES } from '../../engine/rfm/rfm-config.js'
 import { dbOption, withDatabase } from '../database.js'
 import { readConfigFile } from '../config-file.js'
+import { countSegmentMembers } from '../../engine/segments/segment-summary.js'
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
+
+/** The conditions of a segment filter in words. */
+const FILTER_NAMES: Readonly<Record<keyof SegmentFilter, { en: string; zh: string }>> = {
+  registrationChannel: { en: 'registration channel', zh: '注册渠道' },
+  region: { en: 'region', zh: '地区' },
+  city: { en: 'city', zh: '城市' },
+  gender: { en: 'gender', zh: '性别' },
+  registeredFrom: { en: 'registered from', zh: '注册时间起' },
+  registeredTo: { en: 'registered before', zh: '注册时间止（不含）' },
+  attributes: { en: 'attributes', zh: '属性' },
+  consent: { en: 'consent', zh: '可触达渠道' },
+  lifecycle: { en: 'lifecycle stage', zh: '生命周期阶段' },
+  rfm: { en: 'RFM segment', zh: 'RFM 分群' },
+  cohort: { en: 'cohort cell', zh: '同期群单元格' },
+  memberIds: { en: 'members', zh: '指定会员' },
+}
+
+const CONSENT_NAMES: Readonly<Record<string, { en: string; zh: string }>> = {
+  sms: { en: 'SMS', zh: '短信' },
+  email: { en: 'e-mail', zh: '邮件' },
+  wechat: { en: 'WeChat', zh: '微信' },
+  push: { en: 'app push', zh: 'App 推送' },
+}
+
+/** A segment's filter as one line per condition, in the language (the JSON is in `--json`). */
+export function describeFilter(filter: SegmentFilter, lang: Lang): string {
+  const t = translator(lang)
+  const sep = lang === 'zh' ? '、' : ', '
+  const named = (table: Readonly<Record<string, { en: string; zh: string }>>, v: string) =>
+    table[v]?.[lang] ?? v
+  const lines: Array<[string, string]> = []
+  for (const [key, value] of Object.entries(filter) as Array<[keyof SegmentFilter, unknown]>) {
+    if (value === undefined) continue
+    const label = FILTER_NAMES[key]?.[lang] ?? key
+    switch (key) {
+      case 'registrationChannel':
+      case 'region':
+      case 'city':
+        lines.push([label, (value as string[]).map((v) => codeName(v, lang)).join(sep)])
+        break
+      case 'gender':
+        lines.push([
+          label,
+          (value as string[]).map((v) => (lang === 'zh' ? (GENDER_NAMES_ZH[v] ?? v) : v)).join(sep),
+        ])
+        break
+      case 'consent':
+        lines.push([
+          label,
+          Object.entries(value as Record<string, boolean>)
+            .map(([c, ok]) => `${named(CONSENT_NAMES, c)} ${t(ok ? 'yes' : 'no')}`)
+            .join(sep),
+        ])
+        break
+      case 'lifecycle': {
+        const l = value as { stages: string[]; asOf?: string }
+        lines.push([
+          label,
+          l.stages.map((x) => named(STAGE_NAMES, x)).join(sep) +
+            (l.asOf ? ` (${t('as of {date}', { date: l.asOf })})` : ''),
+        ])
+        break
+      }
+      case 'rfm': {
+        const r = value as { segments: string[]; asOf?: string }
+        lines.push([
+          label,
+          r.segments.map((x) => named(RFM_SEGMENT_NAMES, x)).join(sep) +
+            (r.asOf ? ` (${t('as of {date}', { date: r.asOf })})` : ''),
+        ])
+        break
+      }
+      case 'attributes':
+        lines.push([
+          label,
+          Object.entries(value as Record<string, unknown>)
+            .map(([k, v]) => `${k} = ${String(v)}`)
+            .join(sep),
+        ])
+        break
+      case 'memberIds':
+        lines.push([label, t('{n} members', { n: fmt((value as number[]).length) })])
+        break
+      default:
+        lines.push([label, typeof value === 'string' ? value : JSON.stringify(value)])
+    }
+  }
+  return lines.length === 0
+    ? `  ${t('(all members)')}`
+    : `${t('conditions')}${lang === 'zh' ? '：' : ':'}\n${keyValues(lines)}`
+}
 
 /** Registers `memberlens segments …`. */
 export function registerSegmentCommands(program: Command): void {
@@ -122,7 +215,8 @@ Examples:
     .addOption(jsonOption())
     .action(async (flags: { db: string; lang?: Lang; json: boolean }) =>
       withDatabase(flags.db, 'write', async (db) => {
-        const t = translator(flags.lang)
+        const lang = flags.lang ?? 'en'
+        const t = translator(lang)
         const all = await listSegments(db.driver)
         if (flags.json) return printJson({ segments: all })
         if (all.length === 0)
@@ -135,7 +229,9 @@ Examples:
             all.map((s) => [
               s.definition.name,
               s.definition.description ?? '',
-              Object.keys(s.definition.filter).join(', ') || t('(all members)'),
+              Object.keys(s.definition.filter)
+                .map((k) => FILTER_NAMES[k as keyof SegmentFilter]?.[lang] ?? k)
+                .join(lang === 'zh' ? '、' : ', ') || t('(all members)'),
               s.updatedAt,
             ]),
           )}\n`,
@@ -168,7 +264,7 @@ Examples:
           process.stdout.write(
             `${translator(flags.lang)('members (as of {asOf}): {n}', { asOf: at.label, n: fmt(members) })}\n`,
           )
-          process.stdout.write(`${JSON.stringify(s.definition.filter, null, 2)}\n`)
+          process.stdout.write(`${describeFilter(s.definition.filter, flags.lang ?? 'en')}\n`)
         })
       },
     )

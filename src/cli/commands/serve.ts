@@ -3,7 +3,6 @@
  * @module
  */
 import { timeZoneOption } from '../time-zone-option.js'
-import { LANGS } from '../lang.js'
 import { existsSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { Command, InvalidArgumentError, Option } from 'commander'
@@ -11,11 +10,16 @@ import pc from 'picocolors'
 import { KeyStore, ROLES, type Role } from '../../api/index.js'
 import { systemClock } from '../../core/clock.js'
 import { AuditLog } from '../../store/audit-log.js'
-import { printJson, table } from '../output.js'
+import { codeName, langOption, translator, type Lang } from '../lang.js'
+import { keyValues, printJson, table } from '../output.js'
 import { dbOption } from '../database.js'
-import { defaultKeysPath, defaultAuditPath, type ServeOptions } from '../server.js'
-import { startServer } from '../server.js'
-import { WEB_DIST } from '../server.js'
+import {
+  startServer,
+  defaultKeysPath,
+  defaultAuditPath,
+  WEB_DIST,
+  type ServeOptions,
+} from '../server.js'
 /**
  * Records a key change made on the command line in the audit log. The log is one DuckDB file: while a server
  * holds it, the change is made but not recorded, and the user is told so.
@@ -82,12 +86,7 @@ export function registerServeCommands(program: Command): void {
     .option('--alerts <file>', 'alert rules (default: memberlens.alerts.json beside the database)')
     .option('--webhook <url>', 'POST fired alerts here (rules may name their own)')
     .addOption(timeZoneOption())
-    .addOption(
-      new Option(
-        '--lang <lang>',
-        'language the dashboard opens in until the viewer picks one (en or zh; default en)',
-      ).choices(LANGS),
-    )
+    .addOption(langOption('the startup lines'))
     .addOption(
       new Option('--alerts-every <minutes>', 'minutes between alert evaluations (0: off)')
         .default(60)
@@ -110,12 +109,17 @@ The database is open only while requests use it, and closed after a second witho
 (ingest, alerts evaluate, …) run on the same database while the server runs, each waiting briefly for the file,
 and the API shows their data at the next request. A missing database file is an error unless --create.`,
     )
-    .action(async (flags: ServeOptions) => {
+    .action(async (flags: ServeOptions & { lang?: Lang }) => {
       const s = await startServer(flags)
+      const t = translator(flags.lang)
       if (!existsSync(WEB_DIST))
-        process.stderr.write(pc.yellow('dashboard not built: run `npm run build -w web`\n'))
+        process.stderr.write(pc.yellow(`${t('dashboard not built: run `npm run build -w web`')}\n`))
+      const rows: Array<[string, string]> = [
+        [t('dashboard'), pc.bold(s.dashboardUrl)],
+        ['API', `${s.url}/docs  (${s.url}/openapi.json)`],
+      ]
       process.stdout.write(
-        `memberlens is serving ${flags.db}\n  dashboard  ${pc.bold(s.dashboardUrl)}\n  API        ${s.url}/docs  (${s.url}/openapi.json)\nPress Ctrl+C to stop.\n`,
+        `${t('memberlens is serving {db}', { db: flags.db })}\n${keyValues(rows)}\n${t('Press Ctrl+C to stop.')}\n`,
       )
       await new Promise<void>((ok) => {
         process.once('SIGINT', ok)
@@ -144,6 +148,7 @@ and the API shows their data at the next request. A missing database file is an 
     .addOption(dbOption('database file (locates the key file)'))
     .addOption(keysOption())
     .addOption(auditOption())
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON', false)
     .action(
       async (flags: {
@@ -153,14 +158,20 @@ and the API shows their data at the next request. A missing database file is an 
         keys?: string
         audit?: string
         json: boolean
+        lang?: Lang
       }) => {
+        const t = translator(flags.lang)
         const store = new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock)
         const { key, secret } = await store.create(flags.name, flags.role)
         await auditKeyChange(flags, 'keys create', key.id)
         if (flags.json) printJson({ id: key.id, name: key.name, role: key.role, secret })
         else
           process.stdout.write(
-            `key ${key.id} (${key.role}) for ${key.name}:\n  ${pc.bold(secret)}\nKeep it now: it is stored only as a hash.\n`,
+            `${t('key {id} ({role}) for {name}:', {
+              id: key.id,
+              role: codeName(key.role, flags.lang ?? 'en'),
+              name: key.name,
+            })}\n  ${pc.bold(secret)}\n${t('Keep it now: it is stored only as a hash.')}\n`,
           )
       },
     )
@@ -169,8 +180,10 @@ and the API shows their data at the next request. A missing database file is an 
     .description('list keys (never their secrets)')
     .addOption(dbOption('database file (locates the key file)'))
     .addOption(keysOption())
+    .addOption(langOption())
     .option('--json', 'machine-readable JSON', false)
-    .action((flags: { db: string; keys?: string; json: boolean }) => {
+    .action((flags: { db: string; keys?: string; json: boolean; lang?: Lang }) => {
+      const t = translator(flags.lang)
       const list = new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock)
         .list()
         .map(({ hash: _hash, ...k }) => k)
@@ -178,8 +191,14 @@ and the API shows their data at the next request. A missing database file is an 
       else
         process.stdout.write(
           `${table(
-            ['id', 'name', 'role', 'created', 'revoked'],
-            list.map((k) => [k.id, k.name, k.role, k.createdAt, k.revokedAt ?? '']),
+            ['id', t('name'), t('role'), t('created'), t('revoked')],
+            list.map((k) => [
+              k.id,
+              k.name,
+              codeName(k.role, flags.lang ?? 'en'),
+              k.createdAt,
+              k.revokedAt ?? '',
+            ]),
           )}\n`,
         )
     })
@@ -190,9 +209,16 @@ and the API shows their data at the next request. A missing database file is an 
     .addOption(dbOption('database file (locates the key file)'))
     .addOption(keysOption())
     .addOption(auditOption())
-    .action(async (id: string, flags: { db: string; keys?: string; audit?: string }) => {
-      const k = await new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock).revoke(id)
-      await auditKeyChange(flags, 'keys revoke', k.id)
-      process.stdout.write(`revoked ${k.id} (${k.name})\n`)
-    })
+    .addOption(langOption())
+    .action(
+      async (id: string, flags: { db: string; keys?: string; audit?: string; lang?: Lang }) => {
+        const k = await new KeyStore(flags.keys ?? defaultKeysPath(flags.db), systemClock).revoke(
+          id,
+        )
+        await auditKeyChange(flags, 'keys revoke', k.id)
+        process.stdout.write(
+          `${translator(flags.lang)('revoked {id} ({name})', { id: k.id, name: k.name })}\n`,
+        )
+      },
+    )
 }

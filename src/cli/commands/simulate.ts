@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises'
 import pc from 'picocolors'
 import { simulate } from '../../simulate/simulate.js'
-import { csvFilesToParquet } from '../../duckdb/parquet.js'
-import { fmt, printJson, table } from '../output.js'
+import { translator, type Lang } from '../lang.js'
+import { count, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
 import type { IngestTable } from '../../core/schema.js'
-
+import { csvFilesToParquet } from '../../duckdb/parquet.js'
 export interface SimulateFlags {
   members: number
   months: number
@@ -16,6 +16,7 @@ export interface SimulateFlags {
   tables?: readonly IngestTable[]
   json: boolean
   quiet: boolean
+  lang?: Lang
 }
 
 /** Writes simulated source files (CSV, or Parquet converted by DuckDB) and the ground truth. */
@@ -51,11 +52,16 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     return
   }
   if (!flags.quiet) {
+    const lang = flags.lang ?? 'en'
+    const t = translator(lang)
     process.stdout.write(
       `${table(
-        ['table', 'rows', 'file'],
-        Object.entries(files).map(([t, f]) => [t, fmt(result.rows[t] ?? 0), f]),
-      )}\n` + pc.dim(`ground truth: ${result.truthFile} · ${seconds.toFixed(1)} s\n`),
+        [t('table'), t('rows'), t('file')],
+        Object.entries(files).map(([name, f]) => [name, count(result.rows[name] ?? 0, lang), f]),
+      )}\n` +
+        pc.dim(
+          `${t('ground truth: {file} · {seconds} s', { file: result.truthFile, seconds: seconds.toFixed(1) })}\n`,
+        ),
     )
   }
 }

@@ -8,20 +8,19 @@ import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import { getSurvival } from '../../analytics/lifetime/survival.js'
 import { SURVIVAL_ORIGINS, type SurvivalOrigin } from '../../engine/lifecycle/churn-durations.js'
-import { fmt, pct, printJson, table } from '../output.js'
+import { fmt, pct, printJson, table, toCsv } from '../output.js'
 import { dimensionSchema } from '../../engine/cohorts/dimension.js'
 import {
   zonedAsOfOption,
   outputOptions,
   parseWith,
   resolveZonedAsOf,
-  toCsv,
 } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { lifecycleConfigSchema } from '../../engine/lifecycle/lifecycle-config.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { loadLifecycleConfig } from '../validations/lifecycle.js'
 import { dbOption } from '../database.js'
+import { loadLifecycleConfig } from '../validations/lifecycle.js'
 interface SurvivalFlags extends EngineFlags {
   db: string
   tz: string

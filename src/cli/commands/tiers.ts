@@ -4,10 +4,12 @@
  */
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
+import { loadProgram } from '../../ledger/program.js'
 import { downgradeWarnings, reviewTiers } from '../../ledger/tiers.service.js'
-import { fmt, keyValues, printJson, table } from '../output.js'
+import { langOption, translator } from '../lang.js'
+import { count, keyValues, MISSING, printJson, table } from '../output.js'
 import { parseFlags, readFlagsSchema, reviewFlagsSchema } from '../validations/points.js'
-import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
+import { ledgerOption, programOption, withLedger, ledgerCode, tierName } from '../ledger-options.js'
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
 /** Registers the `tiers` command group. */
@@ -23,6 +25,7 @@ export function registerTiersCommands(program: Command): void {
     .addOption(programOption())
     .option('--at <time>', 'review time (ISO; default now)')
     .option('--key <key>', 'idempotency key of the run (default tier-review:<time>)')
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (raw) => {
       const f = parseFlags(reviewFlagsSchema, raw)
@@ -35,14 +38,15 @@ export function registerTiersCommands(program: Command): void {
           printJson(s)
           return
         }
+        const t = translator(f.lang)
         process.stdout.write(
-          `${pc.bold(`Tier review at ${s.at.toISOString()}`)}\n${keyValues([
-            ['members', fmt(s.members)],
-            ['upgraded', fmt(s.upgraded)],
-            ['downgraded', fmt(s.downgraded)],
-            ['grace started', fmt(s.graceStarted)],
-            ['grace cleared', fmt(s.graceCleared)],
-            ['unchanged', fmt(s.unchanged)],
+          `${pc.bold(t('Tier review at {time}', { time: s.at.toISOString() }))}\n${keyValues([
+            [t('members'), count(s.members, f.lang)],
+            [t('upgraded'), count(s.upgraded, f.lang)],
+            [t('downgraded'), count(s.downgraded, f.lang)],
+            [t('grace started'), count(s.graceStarted, f.lang)],
+            [t('grace cleared'), count(s.graceCleared, f.lang)],
+            [t('unchanged'), count(s.unchanged, f.lang)],
           ])}\n`,
         )
       })
@@ -54,6 +58,7 @@ export function registerTiersCommands(program: Command): void {
     .argument('<member>', 'member id')
     .addOption(ledgerOption())
     .addOption(programOption())
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (member: string, raw) => {
       const f = parseFlags(readFlagsSchema, raw)
@@ -61,19 +66,22 @@ export function registerTiersCommands(program: Command): void {
         f,
         async (ledger) => {
           const history = await ledger.tierHistory(member)
+          // Tier names come from the program file when there is one; a read works without it.
+          const program = f.json ? undefined : await loadProgram(f.program).catch(() => undefined)
           if (f.json) {
             printJson({ memberId: member, history })
             return
           }
+          const t = translator(f.lang)
           process.stdout.write(
             `${table(
-              ['time', 'change', 'from', 'to', 'reason'],
+              [t('time'), t('change'), t('from'), t('to'), t('reason')],
               history.map((h) => [
                 h.changedAt.toISOString().slice(0, 10),
-                h.kind,
-                h.fromTier ?? '–',
-                h.toTier,
-                h.reason,
+                ledgerCode(h.kind, f.lang),
+                h.fromTier === null ? MISSING : tierName(program, h.fromTier, f.lang),
+                tierName(program, h.toTier, f.lang),
+                ledgerCode(h.reason, f.lang),
               ]),
             )}\n`,
           )
@@ -88,25 +96,34 @@ export function registerTiersCommands(program: Command): void {
     .addOption(ledgerOption())
     .addOption(programOption())
     .requiredOption('--review-at <time>', 'date of the next review')
+    .addOption(langOption())
     .addOption(jsonOption())
     .action(async (raw) => {
       const f = parseFlags(reviewFlagsSchema, raw)
-      await withLedger(f, async (ledger) => {
+      await withLedger(f, async (ledger, _store, program) => {
         const w = await downgradeWarnings(ledger, f.reviewAt as Date)
         if (f.json) {
           printJson({ warnings: w })
           return
         }
+        const t = translator(f.lang)
         process.stdout.write(
           `${table(
-            ['member', 'tier', 'would become', 'qualifying', 'threshold', 'grace until'],
+            [
+              t('member'),
+              t('tier'),
+              t('would become'),
+              t('qualifying'),
+              t('threshold'),
+              t('grace until'),
+            ],
             w.map((x) => [
               x.memberId,
-              x.tier,
-              x.projectedTier,
+              tierName(program, x.tier, f.lang),
+              tierName(program, x.projectedTier, f.lang),
               x.value,
               x.threshold,
-              x.downgradeDueAt?.toISOString().slice(0, 10) ?? '–',
+              x.downgradeDueAt?.toISOString().slice(0, 10) ?? MISSING,
             ]),
           )}\n`,
         )

@@ -3,8 +3,10 @@
  * topics of zh/en feedback, and members at risk from what they said (docs/voice.md).
  * @module
  */
+import { readFile } from 'node:fs/promises'
 import { Option, type Command } from 'commander'
 import pc from 'picocolors'
+import { parse as parseYaml } from 'yaml'
 import { membersAtRisk, voiceSummary, voiceTopics } from '../../analytics/voice/voice.js'
 import { labelFeedback } from '../../analytics/voice/label.js'
 import type { TopicConfig } from '../../analytics/voice/text.js'
@@ -13,9 +15,9 @@ import { ConfigError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { lastActivity } from '../../duckdb/experiments/planning-units.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../duckdb/voice/feedback-queries.js'
-import { langOption, translator } from '../lang.js'
-import { VOICE_ACTIONS_ZH } from '../messages.js'
-import { fmt, keyValues, pct, printJson, table } from '../output.js'
+import { codeName, langOption, translator } from '../lang.js'
+import { DIMENSION_NAMES, VOICE_ACTIONS_ZH } from '../messages.js'
+import { MISSING, fmt, keyValues, pct, printJson, table, money } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
   topicFileSchema,
@@ -24,7 +26,6 @@ import {
   voiceTopicsFlagsSchema,
 } from '../validations/experiments.js'
 import { dbOption, withDatabase } from '../database.js'
-import { readConfigFile } from '../config-file.js'
 /** Default range: the 12 months up to the last activity (to = the day after it). */
 async function range(
   driver: DuckDbDriver,
@@ -41,7 +42,7 @@ async function range(
 
 async function loadTopics(path: string | undefined): Promise<TopicConfig | undefined> {
   if (path === undefined) return undefined
-  const parsed = topicFileSchema.safeParse(await readConfigFile(path))
+  const parsed = topicFileSchema.safeParse(parseYaml(await readFile(path, 'utf8')))
   if (!parsed.success)
     throw new ConfigError(
       `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
@@ -90,13 +91,13 @@ export function registerVoiceCommands(program: Command): void {
           table(
             [
               t('period'),
-              ...(r.by ? [r.by] : []),
-              'NPS n',
+              ...(r.by ? [DIMENSION_NAMES[r.by]?.[f.lang] ?? r.by] : []),
+              t('NPS n'),
               'NPS',
-              'NPS CI',
-              'CSAT n',
+              t('NPS CI'),
+              t('CSAT n'),
               'CSAT',
-              'CSAT CI',
+              t('CSAT CI'),
               t('reviews'),
               t('rating'),
               t('rating CI'),
@@ -145,7 +146,7 @@ export function registerVoiceCommands(program: Command): void {
           pc.bold(t('Return reasons')),
           table(
             [t('reason'), t('returns'), t('amount')],
-            r.returnReasons.map((x) => [x.reason, fmt(x.returns), fmt(x.amount, 2)]),
+            r.returnReasons.map((x) => [x.reason, fmt(x.returns), money(x.amount, f.lang)]),
           ),
         ]
         const c = r.complaintChurn
@@ -171,10 +172,19 @@ export function registerVoiceCommands(program: Command): void {
               ],
               [
                 t('difference'),
-                `${(100 * c.difference).toFixed(1)} pp, 95% CI ${ci(c.ci, (x) => (100 * x).toFixed(1))} pp`,
+                t('{d} pp, 95% CI {ci} pp', {
+                  d: (100 * c.difference).toFixed(1),
+                  ci: ci(c.ci, (x) => (100 * x).toFixed(1)),
+                }),
               ],
             ]),
-            pc.yellow(c.caveat),
+            pc.yellow(
+              f.lang === 'zh'
+                ? t(
+                    'Observational: complainers are compared with members without a complaint in the same strata of pre-period purchases, recency, tenure and activity; the gap is an association, not the effect of complaining.',
+                  )
+                : c.caveat,
+            ),
           )
         }
         process.stdout.write(`${out.join('\n')}\n`)
@@ -206,9 +216,9 @@ export function registerVoiceCommands(program: Command): void {
                 n: fmt(r.sentiment.negative),
               })}`,
             table(
-              [t('kind'), t('texts'), t('negative'), 'CI'],
+              [t('kind'), t('texts'), t('negative'), t('CI')],
               r.byKind.map((k) => [
-                k.kind,
+                codeName(k.kind, f.lang),
                 fmt(k.texts),
                 pct(k.negative.rate),
                 ci(k.negative.ci, (x) => pct(x)),
@@ -221,12 +231,12 @@ export function registerVoiceCommands(program: Command): void {
                 t('mentions'),
                 t('share'),
                 t('negative'),
-                'zh',
-                'en',
+                t('in Chinese'),
+                t('in English'),
                 t('examples (negative)'),
               ],
               r.topics.map((x) => [
-                x.topic,
+                codeName(x.topic, f.lang),
                 fmt(x.mentions),
                 pct(x.share),
                 pct(x.negative.rate),
@@ -308,9 +318,9 @@ export function registerVoiceCommands(program: Command): void {
               fmt(m.tickets),
               fmt(m.negativeReviews),
               fmt(m.negativeTexts),
-              m.lastNps === null ? '–' : String(m.lastNps),
-              m.topics.join(','),
-              m.lastPurchaseAt?.slice(0, 10) ?? '–',
+              m.lastNps === null ? MISSING : String(m.lastNps),
+              m.topics.map((x) => codeName(x, f.lang)).join(f.lang === 'zh' ? '、' : ','),
+              m.lastPurchaseAt?.slice(0, 10) ?? MISSING,
               f.lang === 'zh' ? (VOICE_ACTIONS_ZH[m.action] ?? m.action) : m.action,
             ]),
           )}\n`,

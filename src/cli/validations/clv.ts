@@ -9,7 +9,6 @@ import { PURCHASE_MODELS } from '../../analytics/clv/models.js'
 import { RENEWAL_COHORT_GRAINS } from '../../duckdb/summaries/renewals.js'
 import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
 import { langFlag } from '../lang.js'
-
 import { engineFlagsShape } from '../engine-options.js'
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
 

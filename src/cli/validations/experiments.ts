@@ -7,8 +7,11 @@ import { EXPERIMENT_METRIC_IDS } from '../../analytics/experiments/metrics.js'
 import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../duckdb/voice/feedback-queries.js'
 import { FEEDBACK_KINDS } from '../../core/schema.js'
 import { langFlag } from '../lang.js'
-
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
+import { isCalendarDate } from './retention.js'
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
+  .refine(isCalendarDate, 'a date YYYY-MM-DD')
 const days = z.coerce.number().int().min(1).max(3660)
 const metric = z.enum(EXPERIMENT_METRIC_IDS as [string, ...string[]])
 const list = <T extends z.ZodType<string, string>>(item: T) =>

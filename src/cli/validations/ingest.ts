@@ -7,7 +7,7 @@ import { ConfigError, InputError } from '../../core/errors.js'
 import { ENCODINGS, MAX_MAX_LINE_SIZE, SOURCE_FORMATS } from '../../ingest/source.js'
 import type { IdentityGuardOptions } from '../../ingest/identity-guards.js'
 import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
-
+import { langFlag } from '../lang.js'
 import { readConfigFile } from '../config-file.js'
 /**
  * A size in bytes: digits, optionally followed by KB, MB or GB (powers of 1024), e.g. `8MB`. Between 1 KB
@@ -93,6 +93,7 @@ export const ingestFlagsSchema = z
     json: z.boolean().default(false),
     quiet: z.boolean().default(false),
     verbose: z.boolean().default(false),
+    lang: langFlag,
   })
   .strict()
 export type IngestFlags = z.infer<typeof ingestFlagsSchema>

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { InputError } from '../../core/errors.js'
 import { BONUS_KINDS } from '../../ledger/ledger.service.js'
 import { DEFAULT_LEDGER_DIR } from '../../ledger/stores/pglite-store.js'
-
+import { langFlag } from '../lang.js'
 /** The program file used when `--program` is not given. */
 export const DEFAULT_PROGRAM_FILE = './loyalty-program.yaml'
 
@@ -27,6 +27,7 @@ const common = {
   program: z.string().min(1).default(DEFAULT_PROGRAM_FILE),
   json: z.boolean().default(false),
   at: isoTime.optional(),
+  lang: langFlag,
 }
 const positiveInt = z.coerce.number().int('a whole number').positive()
 

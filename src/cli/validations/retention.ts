@@ -8,8 +8,8 @@ import type { z } from 'zod'
 import { InputError } from '../../core/errors.js'
 import { ISO_INSTANT_RE } from '../../engine/cohorts/time-sql.js'
 import { findZonedAsOf, type ZonedAsOf } from '../../engine/lifecycle/default-as-of.js'
-export type { ZonedAsOf } from '../../engine/lifecycle/default-as-of.js'
 import type { Driver } from '../../engine/drivers/driver.js'
+export type { ZonedAsOf } from '../../engine/lifecycle/default-as-of.js'
 /** Parses with a zod schema; failures become one InputError naming each flag (or config path). */
 export function parseWith<S extends z.ZodType>(
   schema: S,
@@ -40,7 +40,7 @@ export async function resolveZonedAsOf(
   flag: string | undefined,
   zone: string,
 ): Promise<ZonedAsOf> {
-  if (flag !== undefined && (!ISO_INSTANT_RE.test(flag) || Number.isNaN(Date.parse(flag.slice(0, 10)))))
+  if (flag !== undefined && (!ISO_INSTANT_RE.test(flag) || !isCalendarDate(flag)))
     throw InputError.single({ field: '--as-of', value: flag, reason: 'expected YYYY-MM-DD' })
   const at = await findZonedAsOf(driver, flag, zone)
   if (at === undefined)
@@ -57,9 +57,28 @@ export const zonedAsOfOption = () =>
     'state at the start of this day in the project time zone --tz (default: the day after the latest activity)',
   )
 
+/**
+ * True when `value` starts with a day of the calendar (YYYY-MM-DD: month 01–12, a day the month has), and its
+ * time, if any, is a time of day. `Date.parse` alone lets 2026-02-30 through as 2 March.
+ */
+export function isCalendarDate(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value)
+  if (m === null) return false
+  const [y, mo, d, h, mi, se] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)))
+  const date = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1))
+  return (
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === (mo ?? 0) - 1 &&
+    date.getUTCDate() === d &&
+    (h ?? 0) < 24 &&
+    (mi ?? 0) < 60 &&
+    (se ?? 0) < 60
+  )
+}
+
 /** Checks a date or instant flag (YYYY-MM-DD[ HH:MM[:SS]]) and returns it. */
 export function checkInstant(field: string, value: string): string {
-  if (!ISO_INSTANT_RE.test(value) || Number.isNaN(Date.parse(value.slice(0, 10)))) {
+  if (!ISO_INSTANT_RE.test(value) || !isCalendarDate(value)) {
     throw InputError.single({ field, value, reason: 'expected a date YYYY-MM-DD' })
   }
   return value
@@ -69,16 +88,3 @@ export const outputOptions = () => [
   new Option('--json', 'machine-readable JSON on stdout').default(false).conflicts('csv'),
   new Option('--csv', 'CSV on stdout').default(false),
 ]
-
-/** A CSV document (RFC 4180) from a header and rows. */
-export function toCsv(
-  header: readonly string[],
-  rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null>>,
-): string {
-  const cell = (v: string | number | boolean | null) => {
-    if (v === null) return ''
-    const s = String(v)
-    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
-  }
-  return `${[header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`
-}

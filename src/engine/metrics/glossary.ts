@@ -7,13 +7,107 @@ import { editDistance } from '../../core/did-you-mean.js'
 import { CONCEPTS, type Term } from '../../core/glossary.js'
 import { CATALOG, type MetricDef } from './catalog.js'
 
-/** A catalog metric as a glossary term (its description is the definition in both languages' entry). */
+/**
+ * The Chinese definition of every catalog metric, written from its formula (the English one is the catalog's
+ * description). A metric without an entry here has no Chinese definition: the glossary test fails for it.
+ */
+export const METRIC_DEFINITIONS_ZH: Readonly<Record<string, string>> = {
+  active_members: '期间内至少有一次有效行为或购买的会员人数（去重）。',
+  dau: '每天的活跃会员数；在更粗的粒度上，为该期间各天的平均值。',
+  wau: '每个 ISO 周内的活跃会员数（去重）。',
+  mau: '每月的活跃会员数；在更粗的粒度上，为其各月的平均值。',
+  stickiness:
+    '平均日活跃会员数除以该期间的活跃会员数（按月粒度即 DAU/MAU），衡量会员回访的频繁程度。',
+  active_rate: '活跃会员数 ÷ 截至期末已注册且尚未流失的会员数（期间内活跃的会员总计入分母）。',
+  visit_frequency: '每名活跃会员的平均会话次数：会话数 ÷ 活跃会员数。',
+  session_duration_avg: '每次会话的平均时长（秒）。',
+  session_duration_median: '会话时长的中位数（秒）。',
+  page_views_per_session: '每次会话的平均页面浏览量：页面浏览量 ÷ 会话数。',
+  page_views_per_active_member: '每名活跃会员的平均页面浏览量：页面浏览量 ÷ 活跃会员数。',
+  engagement_rate:
+    '期间内有互动行为（签到、分享、使用权益、领取优惠券）或发表评价的活跃会员占活跃会员的比例。',
+  buyers: '期间内至少有一笔购买（未取消的订单）的会员人数（去重）。',
+  orders: '期间内的购买次数：状态不是“已取消”的订单数。',
+  net_revenue: '期间内购买的实付金额合计减去退货金额，每笔按其自身发生时间计入所在期间。',
+  purchase_frequency: '每名购买会员的平均订单数：订单数 ÷ 购买会员数。',
+  aov: '客单价：每笔订单的平均消费金额，即消费金额 ÷ 订单数。',
+  revenue_per_buyer: '人均消费：每名购买会员的平均消费金额，即消费金额 ÷ 购买会员数。',
+  repurchase_rate: '复购率：期间内购买两次及以上的会员占购买会员的比例。',
+  repurchase_rate_next:
+    '跨期复购率：本期的购买会员中，在随后 k 期内（默认 k = 1）再次购买的比例；这些期间结束前为空。',
+  arpu: '平均每用户收入：消费金额 ÷ 活跃会员数。',
+  arppu: '平均每付费用户收入：消费金额 ÷ 购买会员数（与人均消费相同）。',
+  purchase_conversion: '购买转化率：活跃会员中发生购买的比例，即购买会员数 ÷ 活跃会员数。',
+  first_purchase_conversion:
+    '首购转化率：新注册会员中在注册后 N 天内（默认 30 天）完成首次购买的比例；该期最后一名会员满 N 天前为空。',
+  period_retention: '留存率：上一期活跃的会员中，本期再次活跃的比例。',
+  churn_rate:
+    '流失率：期初尚未流失的会员中，在本期内变为流失的比例（生命周期规则：默认连续 365 天未购买即为流失）。',
+  subscription_churn_rate:
+    '付费会员流失率：本期到期的付费会员期次中未续费的比例（合同型流失；有续费时间的期次视为已续费）。',
+  subscription_renewals_due: '本期到期的付费会员期次数（每一期都是一次续费决定）。',
+  churned_members: '本期内达到流失阈值（默认连续 365 天未购买）的会员人数。',
+  reactivation_rate: '挽回率：期初已流失的会员中，在本期内重新活跃的比例。',
+  winback_rate:
+    '召回活动挽回率：本期收到召回活动的会员中，在触达后 30 天内重新活跃的比例（由设置 winbackKinds、winbackDays 决定）。',
+  winback_rate_holdout:
+    '对照组挽回率：被留作对照、未收到召回活动的会员的同一比例，即不触达也会回来的比例。',
+  winback_uplift:
+    '挽回增量：本期召回活动的增量效果，即触达组挽回率减去对照组挽回率（百分点）；任一组为空时为空。置信区间与匹配比较见 `memberlens effects` 与 `experiments`。',
+  cohort_retention_rate:
+    '同期群留存率：在本期之前第 k 期（默认 k = 1，设置 cohortPeriods）注册的会员中，本期活跃的比例，即某一注册同期群到达本期时的第 N 期留存。',
+  reactivated_members: '回流会员数：流失之后重新活跃的会员人数。',
+  historical_ltv: '历史生命周期价值：从数据开始到期末的累计消费金额 ÷ 截至期末已注册的会员数。',
+  predicted_clv:
+    '人均预测客户生命周期价值：本期校准的最新一次 CLV 运行（`memberlens clv fit`）中，每名被评分会员的平均预测 CLV；这是截至校准期末的快照，没有运行的期间为空。',
+  predicted_clv_total:
+    '预测客户生命周期价值合计：本期校准的最新一次 CLV 运行中，所有被评分会员的预测 CLV 之和；没有运行的期间为空。',
+  members_total: '会员总数：截至期末已注册的会员人数。',
+  nps: '净推荐值：NPS 回答中推荐者（9–10 分）的百分比减去贬损者（0–6 分）的百分比。',
+  csat: '客户满意度：CSAT 回答中打 4 分或 5 分的比例。',
+  review_rating: '评价平均分：评价（1–5 分）的平均得分。',
+  negative_review_share:
+    '差评率：1 分或 2 分的评价占全部评价的比例（按文本判断的见“负面评价占比”）。',
+  negative_text_share:
+    '负面评价占比：已标注情感（`memberlens voice label`）的反馈文本（评价、评论、投诉等）中，情感为负面的比例。',
+  feedback_rate: '反馈率：期间内提交过任何反馈的活跃会员占活跃会员的比例。',
+  support_requests_per_1000: '每千名活跃会员的服务请求数：1000 × 服务请求数 ÷ 活跃会员数。',
+  complaint_rate: '投诉率：期间内有投诉的活跃会员占活跃会员的比例。',
+  return_rate_amount: '退货率（金额）：退货金额 ÷ 购买实付金额。',
+  returned_amount: '退货金额：期间内登记的退货所退款项合计（按退货日期计入）。',
+  return_rate_orders: '退货率（订单）：期间内有退货登记的订单占本期订单的比例。',
+  new_members: '新增会员：期间内注册的会员人数。',
+  registration_conversion:
+    '注册转化率：期间内新注册会员数 ÷ 同期匿名访客数（来自网站或 App 分析的访客表）；按注册渠道拆分时，用该渠道的访客数。',
+  cost_per_new_member:
+    '每新会员成本：获客投放费用 ÷ 新增会员数；按注册渠道拆分时，用该渠道的费用。',
+  points_issued: '积分发放量：期间内入账的积分，即获得积分与正向调整之和。',
+  points_redeemed: '积分兑换量：期间内用于兑换礼品或抵现而扣除的积分。',
+  points_expired: '积分过期量：期间内到期仍未使用而扣除的积分。',
+  points_redemption_rate: '积分兑换率：期间内兑换的积分 ÷ 期间内发放的积分。',
+  points_breakage:
+    '积分沉淀率：期间内结清（兑换或过期）的积分中，未使用而过期的比例，即过期积分 ÷（过期积分 + 兑换积分）。',
+  points_liability:
+    '积分负债：期末仍未结清的积分，即截至期末所有流水之和（获得 − 兑换 − 过期 − 冲回 ± 调整），含待生效积分。',
+  points_liability_amount:
+    '积分负债金额：期末未结清积分按积分计划的每分价值折算的金额（由同步记录）。',
+  enrolled_members: '积分计划会员数：截至期末已加入积分计划的会员人数；按等级拆分即为等级分布。',
+  tier_upgrade_rate: '等级升级率：期间内的等级升级次数 ÷ 期末积分计划会员数。',
+  tier_downgrade_rate: '等级降级率：期间内的等级降级次数 ÷ 期末积分计划会员数。',
+}
+
+/**
+ * A catalog metric as a glossary term: the catalog's description in English, the Chinese definition above.
+ * A custom metric (from a metrics file) has no Chinese definition of its own: its Chinese entry names it in
+ * Chinese and gives the description as its author wrote it.
+ */
 function metricTerm(m: MetricDef): Term {
+  const zh = METRIC_DEFINITIONS_ZH[m.id] ?? `${m.name.zh}：${m.description}`
   return {
     id: m.id,
     kind: 'metric',
     name: m.name,
-    definition: { en: m.description, zh: m.description },
+    definition: { en: m.description, zh },
     formula: m.formula,
   }
 }
