@@ -3,10 +3,8 @@
  * topics of zh/en feedback, and members at risk from what they said (docs/voice.md).
  * @module
  */
-import { readFile } from 'node:fs/promises'
 import { Option, type Command } from 'commander'
 import pc from 'picocolors'
-import { parse as parseYaml } from 'yaml'
 import { membersAtRisk, voiceSummary, voiceTopics } from '../../analytics/voice/voice.js'
 import { labelFeedback } from '../../analytics/voice/label.js'
 import type { TopicConfig } from '../../analytics/voice/text.js'
@@ -26,6 +24,7 @@ import {
   voiceTopicsFlagsSchema,
 } from '../validations/experiments.js'
 import { dbOption, withDatabase } from '../database.js'
+import { readConfigFile } from '../config-file.js'
 /** Default range: the 12 months up to the last activity (to = the day after it). */
 async function range(
   driver: DuckDbDriver,
@@ -42,7 +41,7 @@ async function range(
 
 async function loadTopics(path: string | undefined): Promise<TopicConfig | undefined> {
   if (path === undefined) return undefined
-  const parsed = topicFileSchema.safeParse(parseYaml(await readFile(path, 'utf8')))
+  const parsed = topicFileSchema.safeParse(await readConfigFile(path))
   if (!parsed.success)
     throw new ConfigError(
       `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
