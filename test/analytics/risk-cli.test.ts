@@ -110,7 +110,7 @@ describe('risk CLI', () => {
     const scores = byClass.rows.map((r) => r.score)
     expect(scores).toEqual([...scores].sort((x, y) => y - x))
 
-    const csv = (await run(['risk', 'list', '--top', '2', '--csv'])).out.trim().split('\n')
+    const csv = (await run(['risk', 'list', '--top', '2', '--csv'])).out.trim().split('\r\n')
     expect(csv[0]).toBe(
       'member_id,score,signals,reasons,churn_class,playbook,p_alive,clv,clv_at_risk',
     )
@@ -223,7 +223,7 @@ describe('risk CLI', () => {
     expect(text.out).toMatch(/Plan plus_monthly/)
     expect(text.out).toMatch(/sBG retention/)
     const csv = await run(['clv', 'renewals', '--csv', '--horizon', '3'])
-    expect(csv.out.split('\n')[0]).toBe(
+    expect(csv.out.split('\r\n')[0]).toBe(
       'plan,cohort,period,survivors,projected_survival,params_from',
     )
     expect((await run(['clv', 'renewals', '--plan', 'gold'])).code).toBe(2)
