@@ -20,6 +20,8 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/models/stats': 'pure statistics for experiments and voice: tests, intervals, power, CUPED',
   'src/ledger': 'the loyalty points ledger and tiers, with its own transactional store',
   'src/ledger/stores': 'the embedded (PGlite) and server (PostgreSQL) ledger stores',
+  'src/calendar':
+    'the retail calendar: lunar festivals, 清明, shopping festivals with pre-sale, brand events',
   'src/simulate': 'the seeded demo-data simulator: writes CSV files and truth.json only',
   'src/engine': 'SQL written once for every dialect: fragments → compiled queries → rows',
   'src/engine/sql': 'dialect-free building blocks: fragments, compile(), DDL, identity, values',

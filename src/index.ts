@@ -79,6 +79,15 @@ export {
   type Status,
 } from './engine/metrics/tree.js'
 export {
+  calendarFor,
+  builtInEvents,
+  springFestival,
+  parseBrandEvents,
+  type BrandEvent,
+  type CalendarEvent,
+  type EventKind,
+} from './calendar/index.js'
+export {
   getMemberProfile,
   findMemberId,
   listMerges,

@@ -366,6 +366,17 @@ export const ZH = {
   rule: '规则',
   message: '内容',
   delivered: '已送达',
+  'Retail calendar {year}': '零售日历 {year}',
+  'calendar|day': '日期',
+  'calendar|window (pre-sale included)': '活动期（含预售）',
+  'calendar|event': '节日 / 活动',
+  'calendar|kind': '类型',
+  'calendar|lunar': '农历',
+  'calendar|solar term': '节气',
+  'calendar|fixed date': '固定日期',
+  'calendar|brand': '品牌活动',
+  'Lunar festivals and 清明 are computed for the year; 年货节 is the four weeks before 春节.':
+    '农历节日与清明按年份计算；年货节为春节前四周。',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -262,6 +262,7 @@ describe('answers match the published schemas', () => {
       '/api/v1/dimensions/lifecycle_stage/values',
       '/api/v1/dimensions/tier/values',
       '/api/v1/glossary/net_revenue',
+      '/api/v1/calendar?year=2026',
       '/api/v1/keys',
       '/api/v1/audit',
     ]
