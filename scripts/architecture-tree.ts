@@ -57,7 +57,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/analytics/loyalty': 'order-history replay into the ledger, ledger sync, program metrics',
   'src/analytics/voice': 'NPS, CSAT, service metrics, sentiment and topics of feedback',
   'src/analytics/experiments': 'A/B experiment reads and program effects',
-  'src/analytics/reporting': 'driver analysis and the HTML report',
+  'src/analytics/reporting': 'driver analysis, why a metric changed, and the HTML report',
   'src/alerts': 'alert rules on metrics, their scheduled evaluation and delivery',
   'src/api': 'the HTTP API (Hono, OpenAPI): keys and roles, masking, errors; index.ts for the CLI',
   'src/api/routes': 'route handlers and their schemas',

@@ -1,0 +1,185 @@
+/**
+ * Why a metric moved: the change of a product metric against the previous period and last year split into its
+ * children's parts on real queries — hand-checked on a small order history, the planted driver of a change
+ * ranked first, the parts adding up to the change — and `memberlens explain-change` in English, Chinese and JSON.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  explainChange,
+  formulaText,
+  FORMULAS,
+  type ChangeExplanation,
+} from '../../src/analytics/reporting/change-explanation.js'
+import { runMetrics } from '../../src/engine/metrics/run.js'
+import { runCli } from '../helpers/cli.js'
+import { scratch } from '../helpers/db.js'
+
+type Scratch = Awaited<ReturnType<typeof scratch>>
+let s: Scratch
+let planted: Scratch
+let dbFile: string
+
+/*
+ * Orders: 2023-01 A 100, B 50 · 2024-01 A 100, A 60, C 40 · 2024-02 A 90, B 30.
+ * 2023-01: 2 buyers × 1 order × 75 = 150 · 2024-01: 2 × 1.5 × 66.67 = 200 · 2024-02: 2 × 1 × 60 = 120.
+ */
+const ORDERS = [
+  'order_id,phone,ordered_at,channel,net_amount',
+  'P1,13800000001,2023-01-10 10:00:00,app,100',
+  'P2,13800000002,2023-01-12 10:00:00,app,50',
+  'Q1,13800000001,2024-01-05 10:00:00,app,100',
+  'Q2,13800000001,2024-01-06 10:00:00,app,60',
+  'Q3,13800000003,2024-01-07 10:00:00,web,40',
+  'R1,13800000001,2024-02-05 10:00:00,store,90',
+  'R2,13800000002,2024-02-06 10:00:00,store,30',
+].join('\n')
+
+/** A planted change: 100 buyers × 1 order × 50 in March, then 80 buyers × 1 order × 51 in April. */
+function plantedOrders(): string {
+  const rows = ['order_id,phone,ordered_at,channel,net_amount']
+  for (let i = 0; i < 100; i++)
+    rows.push(`M${i},1390000${String(i).padStart(4, '0')},2025-03-10 10:00:00,app,50`)
+  for (let i = 0; i < 80; i++)
+    rows.push(`A${i},1390000${String(i).padStart(4, '0')},2025-04-10 10:00:00,app,51`)
+  return rows.join('\n')
+}
+
+beforeAll(async () => {
+  s = await scratch()
+  await s.ingest('orders', await s.file('o.csv', ORDERS))
+  planted = await scratch()
+  await planted.ingest('orders', await planted.file('p.csv', plantedOrders()))
+  dbFile = `${s.dir}/x.duckdb`
+  const r = await runCli(['ingest', 'orders', await s.file('o2.csv', ORDERS), '--db', dbFile])
+  expect(r.code, r.err).toBe(0)
+})
+afterAll(async () => {
+  await s.cleanup()
+  await planted.cleanup()
+})
+
+const part = (e: ChangeExplanation, vs: 'pop' | 'yoy', metric: string) =>
+  e[vs]?.parts.find((p) => p.metric === metric)
+
+describe('explainChange', () => {
+  it('splits net revenue 2024-01 against 2023-01 and 2024-02 against 2024-01 (hand-checked)', async () => {
+    const jan = await explainChange(s.db.driver, 'net_revenue', { period: '2024-01' })
+    expect(jan.formula.text).toBe('buyers × purchase_frequency × aov')
+    expect(jan.value).toBe(200)
+    // 同比 150 → 200: L = 50 / ln(4/3) = 173.803; frequency L·ln 1.5 = 70.47, AOV L·ln(8/9) = −20.47, buyers 0.
+    expect(jan.yoy).toMatchObject({
+      basePeriod: '2023-01-01',
+      before: 150,
+      change: 50,
+      method: 'lmdi',
+    })
+    expect(part(jan, 'yoy', 'purchase_frequency')?.contribution).toBeCloseTo(70.47, 2)
+    expect(part(jan, 'yoy', 'aov')?.contribution).toBeCloseTo(-20.47, 2)
+    expect(part(jan, 'yoy', 'buyers')?.contribution).toBe(0)
+    expect(part(jan, 'yoy', 'purchase_frequency')?.points).toBeCloseTo(70.47 / 150, 4)
+    expect(jan.yoy?.parts[0]?.metric).toBe('purchase_frequency')
+
+    const feb = await explainChange(s.db.driver, 'net_revenue', { period: '2024-02-15' })
+    expect(feb.period).toBe('2024-02-01')
+    // 环比 200 → 120: frequency 1.5 → 1, AOV 66.67 → 60, buyers 2 → 2.
+    expect(feb.pop).toMatchObject({ baseLabel: '2024-01', before: 200, after: 120, change: -80 })
+    expect(feb.pop?.rate).toBeCloseTo(-0.4, 12)
+    const sum = feb.pop?.parts.reduce((a, p) => a + p.contribution, 0)
+    expect(sum).toBeCloseTo(-80, 10)
+    expect(part(feb, 'pop', 'aov')?.rate).toBeCloseTo(-0.1, 10)
+    // 2023-02 has no buyers, so frequency and AOV have no value there: no 同比 split.
+    expect(feb.yoy).toBeNull()
+  })
+
+  it('ranks the planted driver of a change first', async () => {
+    const e = await explainChange(planted.db.driver, 'net_revenue', { period: '2025-04' })
+    // 5,000 → 4,080: buyers −20 % (planted), AOV +2 %.
+    expect(e.pop?.change).toBeCloseTo(-920, 9)
+    expect(e.pop?.parts.map((p) => p.metric)).toEqual(['buyers', 'aov', 'purchase_frequency'])
+    expect(e.pop?.parts[0]?.contribution).toBeLessThan(-900)
+    expect(e.pop?.parts[1]?.contribution).toBeGreaterThan(0)
+  })
+
+  it('holds every built-in formula as an identity of the catalog, and sums its parts to the change', async () => {
+    const ids = [
+      ...new Set(
+        Object.entries(FORMULAS).flatMap(([m, f]) => [m, ...f.children.map((c) => c.metric)]),
+      ),
+    ]
+    const r = await runMetrics(s.db.driver, {
+      metrics: ids,
+      from: '2024-01',
+      to: '2024-02',
+      grain: 'month',
+    })
+    for (const row of r.rows)
+      for (const [metric, f] of Object.entries(FORMULAS)) {
+        const made = f.children.reduce((p, c) => p * (row.values[c.metric] as number) ** c.power, 1)
+        expect(made, `${metric} ${row.label}`).toBeCloseTo(row.values[metric] as number, 9)
+      }
+    for (const metric of Object.keys(FORMULAS)) {
+      const e = await explainChange(s.db.driver, metric, { period: '2024-02' })
+      expect(e.pop, metric).not.toBeNull()
+      const sum = e.pop?.parts.reduce((a, p) => a + p.contribution, 0) ?? NaN
+      expect(Math.abs(sum - (e.pop?.change ?? NaN)), metric).toBeLessThan(1e-9)
+    }
+    expect(formulaText(FORMULAS['aov']!)).toBe('net_revenue ÷ orders')
+  })
+
+  it('refuses a metric without a formula, naming those that have one', async () => {
+    await expect(explainChange(s.db.driver, 'churn_rate', { period: '2024-02' })).rejects.toThrow(
+      /metric "churn_rate": has no product or sum formula .*net_revenue, orders/,
+    )
+  })
+})
+
+describe('memberlens explain-change', () => {
+  it('prints the split in English and Chinese, and JSON', async () => {
+    const en = await runCli([
+      'explain-change',
+      'net_revenue',
+      '--period',
+      '2024-02',
+      '--db',
+      dbFile,
+    ])
+    expect(en.err).toBe('')
+    expect(en.code).toBe(0)
+    expect(en.out).toMatch(
+      /Net revenue 2024-02 vs previous period −40\.0%: Purchase frequency −\d+\.\d pts, Average order value −\d+\.\d pts, Buyers 0\.0 pts/,
+    )
+    expect(en.out).toContain('No split against last year')
+    const zh = await runCli([
+      'explain-change',
+      'net_revenue',
+      '--period',
+      '2024-01',
+      '--db',
+      dbFile,
+      '--lang',
+      'zh',
+    ])
+    expect(zh.out).toMatch(
+      /消费金额 2024-01 同比（2023-01）\+33\.3%：购买频次 \+47\.0 个百分点，客单价 −13\.6 个百分点/,
+    )
+    expect(zh.out).toContain('对数平均迪氏指数')
+    const json = await runCli([
+      'explain-change',
+      'aov',
+      '--period',
+      '2024-02',
+      '--db',
+      dbFile,
+      '--json',
+    ])
+    const body = JSON.parse(json.out) as ChangeExplanation
+    expect(body).toMatchObject({ metric: 'aov', label: '2024-02', formula: { kind: 'product' } })
+    expect(body.pop?.parts.map((p) => p.metric).sort()).toEqual(['net_revenue', 'orders'])
+  })
+
+  it('leaves the glossary command as it was', async () => {
+    const r = await runCli(['explain', 'net_revenue'])
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('net_revenue')
+  })
+})
