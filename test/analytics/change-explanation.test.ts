@@ -10,9 +10,11 @@ import {
   FORMULAS,
   type ChangeExplanation,
 } from '../../src/analytics/reporting/change-explanation.js'
+import { createApp } from '../../src/api/app.js'
+import { KeyStore } from '../../src/api/keys.js'
 import { runMetrics } from '../../src/engine/metrics/run.js'
 import { runCli } from '../helpers/cli.js'
-import { scratch } from '../helpers/db.js'
+import { TEST_CLOCK, scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 let s: Scratch
@@ -181,5 +183,32 @@ describe('memberlens explain-change', () => {
     const r = await runCli(['explain', 'net_revenue'])
     expect(r.code).toBe(0)
     expect(r.out).toContain('net_revenue')
+  })
+})
+
+describe('GET /api/v1/tree/decomposition', () => {
+  it('splits each tree metric that has a formula, for the period asked', async () => {
+    const keys = new KeyStore(`${s.dir}/keys.json`, TEST_CLOCK)
+    const secret = (await keys.create('viewer', 'viewer')).secret
+    const app = createApp({ driver: s.db.driver, keys, clock: TEST_CLOCK, log: () => {} })
+    const r = await app.request('/api/v1/tree/decomposition?period=2024-02', {
+      headers: { authorization: `Bearer ${secret}` },
+    })
+    expect(r.status).toBe(200)
+    const body = (await r.json()) as { period: string; explanations: ChangeExplanation[] }
+    expect(body.period).toBe('2024-02-01')
+    // The default tree: purchase_frequency, net_revenue and aov have formulas; retention and conversion do not.
+    expect(body.explanations.map((e) => e.metric)).toEqual([
+      'purchase_frequency',
+      'net_revenue',
+      'aov',
+    ])
+    const revenue = body.explanations.find((e) => e.metric === 'net_revenue')
+    expect(revenue?.pop?.change).toBe(-80)
+    expect(revenue?.pop?.parts.reduce((a, p) => a + p.contribution, 0)).toBeCloseTo(-80, 10)
+    const bad = await app.request('/api/v1/tree/decomposition?period=2024-13', {
+      headers: { authorization: `Bearer ${secret}` },
+    })
+    expect(bad.status).toBe(400)
   })
 })

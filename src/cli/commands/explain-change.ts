@@ -148,7 +148,7 @@ percentage points of the parent's change rate. See docs/metrics.md.
 Examples:
   memberlens explain-change net_revenue --period 2026-10
   memberlens explain-change aov --period 2026-10 --lang zh
-  memberlens explain-change net_revenue --period 2026-Q3 --grain quarter --json`,
+  memberlens explain-change net_revenue --period 2026-07 --grain quarter --json`,
     )
     .action(async (metric: string, flags: Flags) => {
       const e = await withEngine(flags, (driver) =>
