@@ -128,6 +128,26 @@ describe('explainChange', () => {
     expect(formulaText(FORMULAS['aov']!)).toBe('net_revenue ÷ orders')
   })
 
+  it('refuses a formula that does not reproduce its metric', async () => {
+    // buyers × aov equals net revenue in 2024-02 only because each buyer ordered once; 2024-01 shows the gap.
+    await expect(
+      explainChange(s.db.driver, 'net_revenue', {
+        period: '2024-02',
+        formulas: {
+          net_revenue: {
+            kind: 'product',
+            children: [
+              { metric: 'buyers', power: 1 },
+              { metric: 'aov', power: 1 },
+            ],
+          },
+        },
+      }),
+    ).rejects.toThrow(
+      /^formula of net_revenue \(buyers × aov\) does not reproduce it in 2024-01: 133\.33\d* from the formula, 200 measured$/,
+    )
+  })
+
   it('refuses a metric without a formula, naming those that have one', async () => {
     await expect(explainChange(s.db.driver, 'churn_rate', { period: '2024-02' })).rejects.toThrow(
       /metric "churn_rate": has no product or sum formula .*net_revenue, orders/,

@@ -6,7 +6,7 @@
  * pure arithmetic on them.
  * @module
  */
-import { InputError } from '../../core/errors.js'
+import { ConfigError, InputError } from '../../core/errors.js'
 import {
   decomposeChange,
   evaluateFormula,
@@ -235,6 +235,24 @@ export async function explainChange(
   const describe = (id: string) => {
     const m = getMetric(id, extra)
     return { name: m.name, unit: m.unit }
+  }
+  // A formula that does not reproduce its metric (a custom one, mistyped) would split a change that is not
+  // the metric's: refuse it, naming the period and both values.
+  const model = modelFormula(formula)
+  for (const p of [period, addPeriods(period, grain, -1), addPeriods(period, grain, -lag)]) {
+    const own = at(p)[metric]
+    const parts = values(p)
+    if (own === null || own === undefined || parts.some((v) => v === null)) continue
+    if (
+      model.kind === 'product' &&
+      parts.some((v, i) => v === 0 && (formula.children[i]?.power ?? 1) < 0)
+    )
+      continue
+    const made = evaluateFormula(model, parts as number[])
+    if (Math.abs(made - own) > 1e-6 * Math.max(1, Math.abs(own)))
+      throw new ConfigError(
+        `formula of ${metric} (${formulaText(formula)}) does not reproduce it in ${periodLabel(p, grain)}: ${made} from the formula, ${own} measured`,
+      )
   }
   const compare = (vs: 'pop' | 'yoy'): ComparisonSplit | null => {
     const base = addPeriods(period, grain, vs === 'pop' ? -1 : -lag)
