@@ -43,6 +43,9 @@ function plantedOrders(): string {
     rows.push(`M${i},1390000${String(i).padStart(4, '0')},2025-03-10 10:00:00,app,50`)
   for (let i = 0; i < 80; i++)
     rows.push(`A${i},1390000${String(i).padStart(4, '0')},2025-04-10 10:00:00,app,51`)
+  // May: 10 orders of 50, and 16 April orders returned in full: net revenue 500 − 816 = −316.
+  for (let i = 0; i < 10; i++)
+    rows.push(`Y${i},1390000${String(i).padStart(4, '0')},2025-05-10 10:00:00,app,50`)
   return rows.join('\n')
 }
 
@@ -51,6 +54,9 @@ beforeAll(async () => {
   await s.ingest('orders', await s.file('o.csv', ORDERS))
   planted = await scratch()
   await planted.ingest('orders', await planted.file('p.csv', plantedOrders()))
+  const returns = ['return_id,order_id,returned_at,amount']
+  for (let i = 0; i < 16; i++) returns.push(`RT${i},A${i},2025-05-12 10:00:00,51`)
+  await planted.ingest('returns', await planted.file('r.csv', returns.join('\n')))
   dbFile = `${s.dir}/x.duckdb`
   const r = await runCli(['ingest', 'orders', await s.file('o2.csv', ORDERS), '--db', dbFile])
   expect(r.code, r.err).toBe(0)
@@ -100,6 +106,17 @@ describe('explainChange', () => {
     expect(e.pop?.parts.map((p) => p.metric)).toEqual(['buyers', 'aov', 'purchase_frequency'])
     expect(e.pop?.parts[0]?.contribution).toBeLessThan(-900)
     expect(e.pop?.parts[1]?.contribution).toBeGreaterThan(0)
+  })
+
+  it('splits a change through a negative month by Shapley values, exactly', async () => {
+    const e = await explainChange(planted.db.driver, 'net_revenue', { period: '2025-05' })
+    // April 4,080 → May −316 (returns above purchases): AOV is negative, so no log-mean.
+    expect(e.value).toBeCloseTo(-316, 9)
+    expect(e.pop?.method).toBe('shapley')
+    expect(e.pop?.change).toBeCloseTo(-4_396, 9)
+    const sum = e.pop?.parts.reduce((a, p) => a + p.contribution, 0) ?? NaN
+    expect(Math.abs(sum - (e.pop?.change ?? NaN))).toBeLessThan(1e-9)
+    expect(e.pop?.parts[0]?.metric).toBe('aov')
   })
 
   it('holds every built-in formula as an identity of the catalog, and sums its parts to the change', async () => {
