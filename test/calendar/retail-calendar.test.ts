@@ -124,6 +124,34 @@ describe('retail calendar', () => {
     }
   })
 
+  it('dates every event of every year the library covers, each where the calendar puts it', () => {
+    const days = (a: string, b: string) =>
+      (new Date(`${b}T00:00:00Z`).getTime() - new Date(`${a}T00:00:00Z`).getTime()) / 86_400_000
+    /** Days from lunar 1/1 to day `d` of lunar month `m`: m − 1 months of 29 or 30 days, one more if a leap month falls between. */
+    const spans = (m: number, d: number) => [
+      [29 * (m - 1) + d - 1, 30 * (m - 1) + d - 1],
+      [29 * m + d - 1, 30 * m + d - 1],
+    ]
+    const within = (n: number, ranges: number[][]) =>
+      ranges.some(([lo, hi]) => n >= lo! && n <= hi!)
+    for (let y = 1901; y <= 2099; y++) {
+      const events = builtInEvents(y)
+      const date = (id: string) => byId(events, id).date as string
+      const cny = date('spring_festival')
+      expect(events, String(y)).toHaveLength(12)
+      // 春节 falls between 21 January and 20 February.
+      expect(cny >= `${y}-01-21` && cny <= `${y}-02-20`, `${y} ${cny}`).toBe(true)
+      expect(days(cny, date('lantern_festival')), String(y)).toBe(14)
+      expect(within(days(cny, date('dragon_boat')), spans(5, 5)), String(y)).toBe(true)
+      expect(within(days(cny, date('qixi')), spans(7, 7)), String(y)).toBe(true)
+      expect(within(days(cny, date('mid_autumn')), spans(8, 15)), String(y)).toBe(true)
+      // 清明: the sun at 15° ecliptic longitude, 4–6 April in these two centuries.
+      expect(date('qingming') >= `${y}-04-04` && date('qingming') <= `${y}-04-06`, String(y)).toBe(
+        true,
+      )
+    }
+  })
+
   it('refuses a year the lunar library does not cover', () => {
     expect(() => builtInEvents(1850)).toThrow(/year "1850": must be a whole year from 1901/)
     expect(() => springFestival(2026.5)).toThrow(InputError)
