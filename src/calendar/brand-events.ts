@@ -5,9 +5,8 @@
  * the line, the field and the reason.
  * @module
  */
-import { LineCounter, isNode, parseDocument } from 'yaml'
 import { z } from 'zod'
-import { InputError, type InputIssue } from '../core/errors.js'
+import { parseYamlWith } from '../core/yaml-input.js'
 import { addDays, builtInEvents, inYear, type CalendarEvent } from './retail-calendar.js'
 
 /** The ids of the built-in events, which a brand's event may not take. */
@@ -100,39 +99,7 @@ export type BrandEvent = z.infer<typeof brandEvent>
  * naming the file, the line, the field and the reason of every problem found.
  */
 export function parseBrandEvents(text: string, file: string): BrandEvent[] {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
-  const bad = doc.errors[0]
-  if (bad) {
-    throw InputError.single({
-      file,
-      ...(bad.linePos ? { line: bad.linePos[0].line } : {}),
-      reason: `not valid YAML (${bad.message.split('\n')[0] ?? ''})`,
-    })
-  }
-  const parsed = brandEventsSchema.safeParse(doc.toJS() ?? {})
-  if (parsed.success) return parsed.data.events
-  const issues: InputIssue[] = parsed.error.issues.map((i) => {
-    const path = i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))
-    // The nearest node of the path that exists in the file gives the line.
-    let line: number | undefined
-    for (let n = path.length; n >= 0 && line === undefined; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true)
-      if (isNode(node) && node.range) line = lines.linePos(node.range[0]).line
-    }
-    return {
-      file,
-      ...(line === undefined ? {} : { line }),
-      field: path.length === 0 ? '(file)' : path.join('.'),
-      reason: i.message,
-    }
-  })
-  const first = issues[0] as InputIssue
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''
-  throw new InputError(
-    `${[first.file, first.line].filter((p) => p !== undefined).join(':')}: ${first.field}: ${first.reason}${more}`,
-    issues,
-  )
+  return parseYamlWith(brandEventsSchema, text, file).events
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0')

@@ -216,6 +216,79 @@ describe('memberlens explain-change', () => {
     expect(body.pop?.parts.map((p) => p.metric).sort()).toEqual(['net_revenue', 'orders'])
   })
 
+  it('splits a sum of your own: net revenue = gross sales − returns, with a custom metric', async () => {
+    const metrics = await planted.file(
+      'metrics.yaml',
+      'metrics:\n  - id: gross_sales\n    name: { en: Gross sales, zh: 销售总额 }\n    sum: { source: purchases, field: amount }\n    unit: currency\n',
+    )
+    const formulas = await planted.file(
+      'formulas.yaml',
+      'formulas:\n  net_revenue:\n    sum: [gross_sales]\n    minus: [returned_amount]\n',
+    )
+    const db = `${planted.dir}/p.duckdb`
+    const ingest = await runCli([
+      'ingest',
+      'orders',
+      await planted.file('p2.csv', plantedOrders()),
+      '--db',
+      db,
+    ])
+    expect(ingest.code, ingest.err).toBe(0)
+    const ret = ['return_id,order_id,returned_at,amount', 'RT0,A0,2025-05-12 10:00:00,51']
+    expect(
+      (
+        await runCli([
+          'ingest',
+          'returns',
+          await planted.file('r2.csv', ret.join('\n')),
+          '--db',
+          db,
+        ])
+      ).code,
+    ).toBe(0)
+    const r = await runCli([
+      'explain-change',
+      'net_revenue',
+      '--period',
+      '2025-05',
+      '--db',
+      db,
+      '--formulas',
+      formulas,
+      '--metrics-file',
+      metrics,
+      '--json',
+    ])
+    expect(r.err).toBe('')
+    const e = JSON.parse(r.out) as ChangeExplanation
+    // April 4,080 → May 500 − 51 = 449: gross sales −3,580, returns −51 (more returns lower revenue).
+    expect(e.formula).toEqual({ kind: 'sum', text: 'gross_sales − returned_amount' })
+    expect(e.pop).toMatchObject({ method: 'sum', before: 4_080, after: 449, change: -3_631 })
+    expect(e.pop?.parts.map((p) => [p.metric, p.contribution])).toEqual([
+      ['gross_sales', -3_580],
+      ['returned_amount', -51],
+    ])
+  })
+
+  it('names the file, line and field of a bad formula', async () => {
+    const bad = await s.file(
+      'bad-formulas.yaml',
+      'formulas:\n  net_revenue:\n    sum: [gross_sales]\n    divide: [orders]\n',
+    )
+    const r = await runCli([
+      'explain-change',
+      'net_revenue',
+      '--period',
+      '2024-02',
+      '--db',
+      dbFile,
+      '--formulas',
+      bad,
+    ])
+    expect(r.code).not.toBe(0)
+    expect(r.err).toContain(`${bad}:3: formulas.net_revenue: Unrecognized key: "divide"`)
+  })
+
   it('leaves the glossary command as it was', async () => {
     const r = await runCli(['explain', 'net_revenue'])
     expect(r.code).toBe(0)

@@ -6,7 +6,9 @@
  * pure arithmetic on them.
  * @module
  */
+import { z } from 'zod'
 import { ConfigError, InputError } from '../../core/errors.js'
+import { parseYamlWith } from '../../core/yaml-input.js'
 import {
   decomposeChange,
   evaluateFormula,
@@ -59,6 +61,48 @@ export const FORMULAS: Readonly<Record<string, MetricFormula>> = {
   },
   purchase_frequency: { kind: 'product', children: [times('orders'), over('buyers')] },
   aov: { kind: 'product', children: [times('net_revenue'), over('orders')] },
+}
+
+const metricIds = z
+  .array(
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a metric id (lower-case letters, digits and _)'),
+  )
+  .min(1)
+const formulaEntry = z.union([
+  z.object({ product: metricIds, divide: metricIds.optional() }).strict(),
+  z.object({ sum: metricIds, minus: metricIds.optional() }).strict(),
+])
+
+/**
+ * A formulas file: metric id → `{product: [...], divide: [...]}` or `{sum: [...], minus: [...]}`, e.g.
+ * `net_revenue: { sum: [gross_sales], minus: [returned_amount] }`.
+ */
+export const formulasFileSchema = z.object({
+  formulas: z.record(
+    z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a metric id'),
+    formulaEntry,
+  ),
+})
+
+/** Reads formulas from YAML text (`file` names it in errors: file, line, field, reason). */
+export function parseFormulas(text: string, file: string): Record<string, MetricFormula> {
+  const parsed = parseYamlWith(formulasFileSchema.strict(), text, file)
+  const out: Record<string, MetricFormula> = {}
+  for (const [metric, f] of Object.entries(parsed.formulas)) {
+    out[metric] =
+      'product' in f
+        ? { kind: 'product', children: [...f.product.map(times), ...(f.divide ?? []).map(over)] }
+        : {
+            kind: 'sum',
+            children: [
+              ...f.sum.map(times),
+              ...(f.minus ?? []).map((m) => ({ metric: m, power: -1 as const })),
+            ],
+          }
+  }
+  return out
 }
 
 /** The formula as text: `buyers × purchase_frequency × aov`, `new + reactivated − churned`. */

@@ -7,13 +7,18 @@
  */
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
+import { readFileSync } from 'node:fs'
 import {
   FORMULAS,
   explainChange,
+  parseFormulas,
   type ChangeExplanation,
   type ComparisonSplit,
 } from '../../analytics/reporting/change-explanation.js'
+import { ConfigError } from '../../core/errors.js'
 import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
+import { parseCustomMetrics } from '../../engine/metrics/custom.js'
+import { readConfigFile } from '../config-file.js'
 import { dbOption } from '../database.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { langOption, translator, type Lang } from '../lang.js'
@@ -110,8 +115,18 @@ export function renderExplanation(e: ChangeExplanation, lang: Lang): string {
   return lines.join('\n')
 }
 
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot be read (${(e as Error).message})`)
+  }
+}
+
 interface Flags extends EngineFlags {
   db: string
+  formulas?: string
+  metricsFile?: string
   period?: string
   grain: Grain
   tz: string
@@ -127,7 +142,7 @@ export function registerExplainChangeCommands(program: Command): void {
     )
     .argument(
       '<metric>',
-      `a metric with a product or sum formula: ${Object.keys(FORMULAS).join(', ')}`,
+      `a metric with a product or sum formula (built in: ${Object.keys(FORMULAS).join(', ')}; or --formulas)`,
     )
     .addOption(dbOption())
     .option(
@@ -135,6 +150,11 @@ export function registerExplainChangeCommands(program: Command): void {
       'period to explain (YYYY-MM or any date in it); default: the last complete period',
     )
     .addOption(new Option('--grain <grain>', 'period length').choices(GRAINS).default('month'))
+    .option(
+      '--formulas <file>',
+      'formulas of your own (YAML): net_revenue: { sum: [gross_sales], minus: [returned_amount] }',
+    )
+    .option('--metrics-file <file>', 'custom metrics (YAML or JSON) the formulas may use')
     .addOption(timeZoneOption())
     .addOption(langOption('the explanation'))
     .option('--json', 'machine-readable JSON', false)
@@ -142,17 +162,27 @@ export function registerExplainChangeCommands(program: Command): void {
       'after',
       `
 Products are split by the log-mean Divisia index (LMDI) when every value is positive, otherwise by Shapley
-values; sums give each part its own change. The parts add up to the parent's change exactly; "pts" are
+values; sums give each part its own change. --formulas adds formulas of your own (checked against the data:
+one that does not reproduce its metric is refused). The parts add up to the parent's change exactly; "pts" are
 percentage points of the parent's change rate. See docs/metrics.md.
 
 Examples:
   memberlens explain-change net_revenue --period 2026-10
   memberlens explain-change aov --period 2026-10 --lang zh
+  memberlens explain-change net_revenue --formulas formulas.yaml --metrics-file metrics.yaml
   memberlens explain-change net_revenue --period 2026-07 --grain quarter --json`,
     )
     .action(async (metric: string, flags: Flags) => {
+      const extraMetrics =
+        flags.metricsFile === undefined
+          ? []
+          : parseCustomMetrics(await readConfigFile(flags.metricsFile), flags.metricsFile)
+      const formulas =
+        flags.formulas === undefined ? {} : parseFormulas(readText(flags.formulas), flags.formulas)
       const e = await withEngine(flags, (driver) =>
         explainChange(driver, metric, {
+          extraMetrics,
+          formulas,
           ...(flags.period === undefined ? {} : { period: flags.period }),
           grain: flags.grain,
           timezone: flags.tz,
