@@ -98,11 +98,11 @@ export function builtInEvents(year: number): CalendarEvent[] {
     one('lantern_festival', '元宵节', 'Lantern Festival', 'lunar', lunarDay(year, 1, 15)),
     one('womens_day', '38节', "Women's Day (3.8)", 'fixed', ymd(year, 3, 8)),
     one('qingming', '清明', 'Qingming', 'solar-term', solarTerm(year, '清明', [4, 15])),
-    one('day_520', '520', '520 (May 20)', 'fixed', ymd(year, 5, 20)),
+    one('day_520', '520 网络情人节', '520 (May 20)', 'fixed', ymd(year, 5, 20)),
     one('dragon_boat', '端午节', 'Dragon Boat Festival', 'lunar', lunarDay(year, 5, 5)),
     {
       id: 'mid_year_618',
-      name: { zh: '618', en: '618 mid-year sale' },
+      name: { zh: '618 年中大促', en: '618 mid-year sale' },
       kind: 'fixed',
       date: ymd(year, 6, 18),
       start: ymd(year, 5, 20),
