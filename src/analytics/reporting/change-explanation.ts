@@ -253,7 +253,6 @@ export async function explainChange(
   const formula = formulaOf(metric, formulas)
   const children = formula.children.map((c) => getMetric(c.metric, extra))
   const grain = options.grain ?? 'month'
-  if (options.period !== undefined) parseDay(options.period, 'period')
   const found =
     options.period === undefined
       ? await lastCompletePeriod(driver, grain, options.timezone)
