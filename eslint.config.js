@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint'
  * besides itself. Anything else under `src/` is refused, so a new folder is refused everywhere until it is
  * placed here. Colocated tests (`*.test.ts`) and `test/` are exempt.
  *
- *   core ← {models, ledger, simulate, engine} ← duckdb ← store ← ingest ← analytics ← alerts ← {api, cli}
+ *   core ← {models, ledger, simulate, engine, calendar} ← duckdb ← store ← ingest ← analytics ← alerts ← {api, cli}
  *
  * `engine/` is SQL for every dialect on the generic `Driver`; what only DuckDB can do (its client, the
  * Appender, reading result chunks into typed arrays, its file formats) lives in `duckdb/`, the one folder that
@@ -25,13 +25,25 @@ export const LAYERS = /** @type {const} */ ({
   models: ['core'],
   ledger: ['core'],
   simulate: ['core'],
+  calendar: ['core'],
   engine: ['core'],
   duckdb: ['core', 'engine'],
   store: ['core', 'engine', 'duckdb'],
   ingest: ['core', 'engine', 'duckdb', 'store'],
-  analytics: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'ingest'],
-  alerts: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'analytics'],
-  api: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'ingest', 'analytics', 'alerts'],
+  analytics: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'ingest', 'calendar'],
+  alerts: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'analytics', 'calendar'],
+  api: [
+    'core',
+    'engine',
+    'duckdb',
+    'models',
+    'ledger',
+    'store',
+    'ingest',
+    'analytics',
+    'alerts',
+    'calendar',
+  ],
   cli: [
     'core',
     'engine',
@@ -43,6 +55,7 @@ export const LAYERS = /** @type {const} */ ({
     'ingest',
     'analytics',
     'alerts',
+    'calendar',
     'api/index.ts',
   ],
 })
@@ -60,6 +73,7 @@ const LIBRARY = [
   'ingest',
   'analytics',
   'alerts',
+  'calendar',
 ]
 
 const TESTS = ['src/**/*.test.ts']

@@ -20,6 +20,8 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/models/stats': 'pure statistics for experiments and voice: tests, intervals, power, CUPED',
   'src/ledger': 'the loyalty points ledger and tiers, with its own transactional store',
   'src/ledger/stores': 'the embedded (PGlite) and server (PostgreSQL) ledger stores',
+  'src/calendar':
+    'the retail calendar: lunar festivals, 清明, shopping festivals with pre-sale, brand events',
   'src/simulate': 'the seeded demo-data simulator: writes CSV files and truth.json only',
   'src/engine': 'SQL written once for every dialect: fragments → compiled queries → rows',
   'src/engine/sql': 'dialect-free building blocks: fragments, compile(), DDL, identity, values',
@@ -55,7 +57,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/analytics/loyalty': 'order-history replay into the ledger, ledger sync, program metrics',
   'src/analytics/voice': 'NPS, CSAT, service metrics, sentiment and topics of feedback',
   'src/analytics/experiments': 'A/B experiment reads and program effects',
-  'src/analytics/reporting': 'driver analysis and the HTML report',
+  'src/analytics/reporting': 'driver analysis, why a metric changed, and the HTML report',
   'src/alerts': 'alert rules on metrics, their scheduled evaluation and delivery',
   'src/api': 'the HTTP API (Hono, OpenAPI): keys and roles, masking, errors; index.ts for the CLI',
   'src/api/routes': 'route handlers and their schemas',

@@ -79,6 +79,29 @@ export {
   type Status,
 } from './engine/metrics/tree.js'
 export {
+  explainChange,
+  splitChange,
+  FORMULAS,
+  type ChangeExplanation,
+  type ComparisonSplit,
+  type ChangePart,
+  type MetricFormula,
+} from './analytics/reporting/change-explanation.js'
+export {
+  decomposeChange,
+  type ChangeDecomposition,
+  type Formula,
+} from './models/change-decomposition.js'
+export {
+  calendarFor,
+  builtInEvents,
+  springFestival,
+  parseBrandEvents,
+  type BrandEvent,
+  type CalendarEvent,
+  type EventKind,
+} from './calendar/index.js'
+export {
   getMemberProfile,
   findMemberId,
   listMerges,

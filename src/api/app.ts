@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit'
 import type { AlertService } from '../alerts/alert-service.js'
 import type { Clock } from '../core/clock.js'
 import type { DuckDbDriver } from '../duckdb/driver.js'
+import type { BrandEvent } from '../calendar/index.js'
 import type { TreeConfigInput } from '../engine/metrics/tree.js'
 import type { Ledger } from '../ledger/ledger.service.js'
 import { AuditLog } from '../store/audit-log.js'
@@ -39,6 +40,8 @@ export interface ApiOptions {
   /** Requests per second per key, and burst (default 20 and 40). */
   readonly rate?: { readonly perSecond: number; readonly burst: number }
   readonly tree?: TreeConfigInput
+  /** The brand's own events for `/calendar`, read with `parseBrandEvents` (default: none). */
+  readonly calendarEvents?: readonly BrandEvent[]
   readonly log?: (error: unknown) => void
   /** ISO 4217 code of the money figures, as the dashboard shows them (default CNY). */
   readonly currency?: string

@@ -16,6 +16,7 @@ import {
   findZonedAsOf,
   type ZonedAsOf,
 } from '../engine/lifecycle/default-as-of.js'
+import type { BrandEvent } from '../calendar/index.js'
 import type { TreeConfigInput } from '../engine/metrics/tree.js'
 import type { Ledger } from '../ledger/ledger.service.js'
 import type { AuditLog } from '../store/audit-log.js'
@@ -46,6 +47,8 @@ export interface ApiContext {
   readonly alerts: AlertService | undefined
   /** The metric tree the `/tree` route evaluates, when not the default. */
   readonly tree: TreeConfigInput | undefined
+  /** The brand's own events (会员日, campaigns) the `/calendar` route adds to the built-in ones. */
+  readonly calendarEvents: readonly BrandEvent[]
   /** Answers that depend only on loaded data, cached per data version. */
   readonly cache: DataCache
   /** Largest number of rows a metric query, list or export may return. */
@@ -79,6 +82,7 @@ export interface ContextOptions {
   readonly audit: AuditLog
   readonly alerts?: AlertService | undefined
   readonly tree?: TreeConfigInput | undefined
+  readonly calendarEvents?: readonly BrandEvent[] | undefined
   readonly queryTimeoutMs: number
   readonly maxRows: number
   readonly log: (e: unknown) => void
@@ -109,6 +113,7 @@ export function createContext(o: ContextOptions): ApiContext {
     audit: o.audit,
     alerts: o.alerts,
     tree: o.tree,
+    calendarEvents: o.calendarEvents ?? [],
     cache: new DataCache(current),
     maxRows: o.maxRows,
     writeLock: serialLock(),

@@ -43,6 +43,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./commands/explain.js')).registerExplainCommands,
   },
   tree: { summary: 'the metric tree with targets and status', load: metrics },
+  'explain-change': {
+    summary: 'why a metric moved: its change split exactly into its formula’s parts',
+    load: async () => (await import('./commands/explain-change.js')).registerExplainChangeCommands,
+  },
+  calendar: {
+    summary: 'the retail calendar: 春节, 618, 双11 and the brand events of a year',
+    load: async () => (await import('./commands/calendar.js')).registerCalendarCommands,
+  },
   cohorts: {
     summary: 'cohort retention, LTV and payback tables',
     load: async () => (await import('./commands/cohorts.js')).registerCohortCommands,

@@ -532,6 +532,34 @@ export const ZH = {
     '积分账本 {location}：结构版本 {version}，已是最新',
   'ledger {location}: schema version {from} → {to}, applied:':
     '积分账本 {location}：结构版本 {from} → {to}，已执行：',
+  'Retail calendar {year}': '零售日历 {year}',
+  'calendar|day': '日期',
+  'calendar|window (pre-sale included)': '活动期（含预售）',
+  'calendar|event': '节日 / 活动',
+  'calendar|kind': '类型',
+  'calendar|lunar': '农历',
+  'calendar|solar term': '节气',
+  'calendar|fixed date': '固定日期',
+  'calendar|brand': '品牌活动',
+  'Lunar festivals and 清明 are computed for the year; 年货节 is the four weeks before 春节.':
+    '农历节日与清明按年份计算；年货节为春节前四周。',
+  '{name} {points} pts': '{name} {points} 个百分点',
+  '{metric} {label} vs previous period {rate}: {parts}': '{metric} {label} 环比 {rate}：{parts}',
+  '{metric} {label} vs {base} (same period last year) {rate}: {parts}':
+    '{metric} {label} 同比（{base}）{rate}：{parts}',
+  'Formula: {formula}': '公式：{formula}',
+  'change|No split against the previous period: a value is missing or a divisor is 0.':
+    '无法拆分环比变化：缺少数值或除数为 0。',
+  'change|No split against last year: a value is missing or a divisor is 0.':
+    '无法拆分同比变化：缺少数值或除数为 0。',
+  'change|part': '因子',
+  'change|own change': '自身变化',
+  'change|contribution': '贡献',
+  '{before} → {after}, change {change}; method: {method}':
+    '{before} → {after}，变化 {change}；方法：{method}',
+  'change|log-mean Divisia index (LMDI)': '对数平均迪氏指数 (LMDI)',
+  'change|Shapley values': 'Shapley 值',
+  'change|sum of the changes': '各项变化之和',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

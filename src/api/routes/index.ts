@@ -6,6 +6,7 @@
 import type { ApiContext, ApiRouter } from '../context.js'
 import { alertsRoutes } from './alerts.js'
 import { auditRoutes } from './audit.js'
+import { calendarRoutes } from './calendar.js'
 import { clvRoutes } from './clv.js'
 import { cohortsRoutes } from './cohorts.js'
 import { dimensionsRoutes } from './dimensions.js'
@@ -56,6 +57,7 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   voice: voiceRoutes,
   experiments: experimentsRoutes,
   glossary: glossaryRoutes,
+  calendar: calendarRoutes,
   ingest: ingestRoutes,
   alerts: alertsRoutes,
   keys: keysRoutes,

@@ -1,11 +1,26 @@
 /**
  * `/api/v1/tree`: the metric tree (goal, core metrics and the metrics related to each) with values, targets,
- * status, change and sparkline series, for one period. Cached per data version.
+ * status, change and sparkline series, for one period; `/api/v1/tree/decomposition`: the change of each of its
+ * metrics that is a product or sum of others, split exactly into their parts. Cached per data version.
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { GRAINS } from '../../engine/dialects/dialect.js'
-import { DEFAULT_TREE, evaluateTree, type TreeNode } from '../../engine/metrics/tree.js'
+import {
+  FORMULAS,
+  explainChange,
+  type ChangeExplanation,
+  type ChangePart,
+  type ComparisonSplit,
+} from '../../analytics/reporting/change-explanation.js'
+import { lastCompletePeriod, parseDay, periodStart } from '../../engine/metrics/run.js'
+import {
+  DEFAULT_TREE,
+  evaluateTree,
+  parseTreeConfig,
+  type TreeNode,
+} from '../../engine/metrics/tree.js'
+import { ConfigError } from '../../core/errors.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { Text, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
@@ -47,6 +62,60 @@ const TreeSchema = z
   })
   .openapi('MetricTree')
 
+const PartSchema: z.ZodType<ChangePart> = z
+  .object({
+    metric: z.string(),
+    name: Text,
+    unit: z.string(),
+    before: z.number(),
+    after: z.number(),
+    rate: z.number().nullable().openapi({ description: "the child's own change rate" }),
+    contribution: z
+      .number()
+      .openapi({ description: "its part of the parent's change, in the parent's unit" }),
+    points: z.number().nullable().openapi({
+      description: "contribution ÷ the parent's base value (points of its rate, as a ratio)",
+    }),
+  })
+  .openapi('ChangePart')
+
+const SplitSchema: z.ZodType<ComparisonSplit> = z
+  .object({
+    vs: z.enum(['pop', 'yoy']),
+    basePeriod: z.string(),
+    baseLabel: z.string(),
+    before: z.number(),
+    after: z.number(),
+    change: z.number(),
+    rate: z.number().nullable(),
+    method: z.enum(['lmdi', 'shapley', 'sum']),
+    parts: items(PartSchema).openapi({ description: 'largest part first; they sum to change' }),
+  })
+  .openapi('ChangeSplit')
+
+const ExplanationSchema: z.ZodType<ChangeExplanation> = z
+  .object({
+    metric: z.string(),
+    name: Text,
+    unit: z.string(),
+    grain: z.enum(GRAINS),
+    period: z.string(),
+    label: z.string(),
+    formula: z.object({ kind: z.enum(['product', 'sum']), text: z.string() }),
+    value: z.number().nullable(),
+    pop: SplitSchema.nullable().openapi({ description: 'null when a value is missing' }),
+    yoy: SplitSchema.nullable().openapi({ description: 'null when a value is missing' }),
+  })
+  .openapi('ChangeExplanation')
+
+const DecompositionSchema = z
+  .object({
+    period: z.string(),
+    grain: z.enum(GRAINS),
+    explanations: items(ExplanationSchema),
+  })
+  .openapi('MetricTreeDecomposition')
+
 export function treeRoutes(ctx: ApiContext): ApiRouter {
   const app = new OpenAPIHono<ApiEnv>()
   app.openapi(
@@ -74,6 +143,50 @@ export function treeRoutes(ctx: ApiContext): ApiRouter {
         ),
       )
       return c.json(t, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/tree/decomposition',
+      operationId: 'getMetricTreeDecomposition',
+      summary: "Each tree metric's change split into its formula's parts",
+      security,
+      request: {
+        query: z.object({ period: date.optional(), tz: z.string().max(64).optional() }),
+      },
+      responses: json(
+        DecompositionSchema,
+        'For every metric of the tree that is a product or sum of others (net revenue = buyers × frequency × AOV), its change vs the previous period and last year split exactly into their parts',
+      ),
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const tz = q.tz ?? ctx.timezone
+      const answer = await ctx.cache.get(`tree-decomposition:${q.period ?? ''}:${tz}`, () =>
+        ctx.timed(async () => {
+          const tree = parseTreeConfig(ctx.tree ?? DEFAULT_TREE)
+          const found =
+            q.period === undefined
+              ? await lastCompletePeriod(ctx.driver, tree.grain, tz)
+              : parseDay(q.period, 'period')
+          if (found === undefined)
+            throw new ConfigError('the database holds no orders or events to evaluate the tree on')
+          const period = periodStart(found, tree.grain)
+          const metrics = [
+            ...new Set(tree.core.flatMap((n) => [n.metric, ...n.related.map((r) => r.metric)])),
+          ].filter((m) => FORMULAS[m] !== undefined)
+          const explanations: ChangeExplanation[] = []
+          for (const metric of metrics)
+            explanations.push(
+              await explainChange(ctx.driver, metric, { period, grain: tree.grain, timezone: tz }),
+            )
+          return { period, grain: tree.grain, explanations }
+        }),
+      )
+      return c.json(answer, 200)
     },
   )
   return app

@@ -10,7 +10,7 @@ import pc from 'picocolors'
 import { KeyStore, ROLES, type Role } from '../../api/index.js'
 import { systemClock } from '../../core/clock.js'
 import { AuditLog } from '../../store/audit-log.js'
-import { codeName, langOption, translator, type Lang } from '../lang.js'
+import { LANGS, codeName, langOption, translator, type Lang } from '../lang.js'
 import { keyValues, printJson, table } from '../output.js'
 import { dbOption } from '../database.js'
 import {
@@ -86,7 +86,12 @@ export function registerServeCommands(program: Command): void {
     .option('--alerts <file>', 'alert rules (default: memberlens.alerts.json beside the database)')
     .option('--webhook <url>', 'POST fired alerts here (rules may name their own)')
     .addOption(timeZoneOption())
-    .addOption(langOption('the startup lines'))
+    .addOption(
+      new Option(
+        '--lang <lang>',
+        'language of the startup lines, and the one the dashboard opens in until the viewer picks one (en or zh; default en)',
+      ).choices(LANGS),
+    )
     .addOption(
       new Option('--alerts-every <minutes>', 'minutes between alert evaluations (0: off)')
         .default(60)

@@ -110,7 +110,7 @@ function lookback(trend: Trend | undefined, grain: Grain): number {
 }
 
 /** Same period last year: 52 weeks for weeks, 364 days for days (same weekday), else one calendar year. */
-const YEAR_LAG: Readonly<Record<Grain, number>> = {
+export const YEAR_LAG: Readonly<Record<Grain, number>> = {
   day: 364,
   week: 52,
   month: 12,
