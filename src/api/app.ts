@@ -6,50 +6,16 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
-import type { AlertService } from '../alerts/alert-service.js'
-import type { Clock } from '../core/clock.js'
-import type { DuckDbDriver } from '../duckdb/driver.js'
-import type { BrandEvent } from '../calendar/index.js'
-import type { TreeConfigInput } from '../engine/metrics/tree.js'
-import type { Ledger } from '../ledger/ledger.service.js'
 import { AuditLog } from '../store/audit-log.js'
 import { auditWrites } from './audit-writes.js'
 import { authenticate } from './authenticate.js'
-import { createContext, type ApiEnv } from './context.js'
+import { createContext, type ApiEnv, type ApiOptions } from './context.js'
 import { apiError, handleError, invalidRequest, logToStderr } from './error-handler.js'
-import type { KeyStore } from './keys.js'
 import { RateLimiter } from './rate-limit.js'
 import { API_INFO } from './openapi.js'
 import { referencePage } from './reference.js'
 import { ROUTE_MODULES } from './routes/index.js'
-
-export interface ApiOptions {
-  readonly driver: DuckDbDriver
-  readonly keys: KeyStore
-  readonly clock: Clock
-  /** The loyalty ledger; without one the loyalty routes answer 503. */
-  readonly ledger?: Ledger
-  /** Where writes are recorded (default: an in-memory audit database). */
-  readonly audit?: AuditLog
-  /** Alert rules and their evaluation; without it the alert routes answer 503. */
-  readonly alerts?: AlertService
-  /** Milliseconds after which an analytics query is cancelled (default 30 s). */
-  readonly queryTimeoutMs?: number
-  /** Largest number of result rows a metric query may return (default 10,000). */
-  readonly maxRows?: number
-  /** Requests per second per key, and burst (default 20 and 40). */
-  readonly rate?: { readonly perSecond: number; readonly burst: number }
-  readonly tree?: TreeConfigInput
-  /** The brand's own events for `/calendar`, read with `parseBrandEvents` (default: none). */
-  readonly calendarEvents?: readonly BrandEvent[]
-  readonly log?: (error: unknown) => void
-  /** ISO 4217 code of the money figures, as the dashboard shows them (default CNY). */
-  readonly currency?: string
-  /** The project time zone: days and months of routes without a `tz` parameter, and its default (UTC). */
-  readonly timezone?: string
-  /** The dashboard's language until the viewer chooses one (the `lang` setting; default English). */
-  readonly lang?: 'en' | 'zh'
-}
+export type { ApiOptions }
 
 export { maskIdentity } from './masking.js'
 

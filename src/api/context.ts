@@ -161,3 +161,32 @@ export function serialLock(): <T>(fn: () => Promise<T>) => Promise<T> {
     return run
   }
 }
+
+/** What `createApp` is given: the database, keys and clock, and the optional parts of the context. */
+export interface ApiOptions {
+  readonly driver: DuckDbDriver
+  readonly keys: KeyStore
+  readonly clock: Clock
+  /** The loyalty ledger; without one the loyalty routes answer 503. */
+  readonly ledger?: Ledger
+  /** Where writes are recorded (default: an in-memory audit database). */
+  readonly audit?: AuditLog
+  /** Alert rules and their evaluation; without it the alert routes answer 503. */
+  readonly alerts?: AlertService
+  /** Milliseconds after which an analytics query is cancelled (default 30 s). */
+  readonly queryTimeoutMs?: number
+  /** Largest number of result rows a metric query may return (default 10,000). */
+  readonly maxRows?: number
+  /** Requests per second per key, and burst (default 20 and 40). */
+  readonly rate?: { readonly perSecond: number; readonly burst: number }
+  readonly tree?: TreeConfigInput
+  /** The brand's own events for `/calendar`, read with `parseBrandEvents` (default: none). */
+  readonly calendarEvents?: readonly BrandEvent[]
+  readonly log?: (error: unknown) => void
+  /** ISO 4217 code of the money figures, as the dashboard shows them (default CNY). */
+  readonly currency?: string
+  /** The project time zone: days and months of routes without a `tz` parameter, and its default (UTC). */
+  readonly timezone?: string
+  /** The dashboard's language until the viewer chooses one (the `lang` setting; default English). */
+  readonly lang?: 'en' | 'zh'
+}
