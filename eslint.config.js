@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint'
  * besides itself. Anything else under `src/` is refused, so a new folder is refused everywhere until it is
  * placed here. Colocated tests (`*.test.ts`) and `test/` are exempt.
  *
- *   core ← {models, ledger, simulate, engine, calendar} ← duckdb ← store ← ingest ← analytics ← alerts ← {api, cli}
+ *   core ← {models, ledger, simulate, engine, calendar} ← duckdb ← store ← analytics ← alerts ← {api, cli}
  *
  * `engine/` is SQL for every dialect on the generic `Driver`; what only DuckDB can do (its client, the
  * Appender, reading result chunks into typed arrays, its file formats) lives in `duckdb/`, the one folder that
@@ -29,8 +29,7 @@ export const LAYERS = /** @type {const} */ ({
   engine: ['core'],
   duckdb: ['core', 'engine'],
   store: ['core', 'engine', 'duckdb'],
-  ingest: ['core', 'engine', 'duckdb', 'store'],
-  analytics: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'ingest', 'calendar'],
+  analytics: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'calendar'],
   alerts: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'analytics', 'calendar'],
   api: [
     'core',
@@ -39,7 +38,6 @@ export const LAYERS = /** @type {const} */ ({
     'models',
     'ledger',
     'store',
-    'ingest',
     'analytics',
     'alerts',
     'calendar',
@@ -52,7 +50,6 @@ export const LAYERS = /** @type {const} */ ({
     'ledger',
     'simulate',
     'store',
-    'ingest',
     'analytics',
     'alerts',
     'calendar',
@@ -70,7 +67,6 @@ const LIBRARY = [
   'ledger',
   'simulate',
   'store',
-  'ingest',
   'analytics',
   'alerts',
   'calendar',

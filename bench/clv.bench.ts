@@ -27,7 +27,7 @@ import { ensureScoreTables, newRunId, saveRun } from '../src/analytics/clv/store
 import { systemClock } from '../src/core/clock.js'
 import { sql } from '../src/engine/sql/fragment.js'
 import { repeatBuyingSummaries } from '../src/engine/summaries/repeat-buying.js'
-import { ingestFile } from '../src/ingest/ingest.js'
+import { ingestFile } from '../src/duckdb/ingest/ingest.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase } from '../src/store/database.js'
 import { median, peakRssMb } from './measure.js'

@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises'
 import { systemClock } from '../src/core/clock.js'
 import { sql } from '../src/engine/sql/fragment.js'
-import { ingestFile } from '../src/ingest/ingest.js'
+import { ingestFile } from '../src/duckdb/ingest/ingest.js'
 import { openDatabase } from '../src/store/database.js'
 import { peakRssMb } from './measure.js'
 

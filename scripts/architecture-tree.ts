@@ -40,14 +40,14 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/engine/summaries': 'per-member repeat-buying summaries; numeric columns as typed arrays',
   'src/duckdb':
     'DuckDB only: the driver, Appender writes, typed reads, Parquet, the copy to ClickHouse',
+  'src/duckdb/ingest':
+    'loading files: staging → typed → checks → identity guards → identity resolution → upsert',
   'src/duckdb/experiments': 'experiment and campaign units, per-member outcomes around their start',
   'src/duckdb/members': 'member look-up and timeline (Member 360)',
   'src/duckdb/summaries': 'per-member churn features and paid-membership renewals',
   'src/duckdb/voice': 'feedback counts per period: NPS, CSAT, reviews, service issues',
   'src/store':
     'opening the member database (or the configured engine), its schema, data version and meta; the audit log',
-  'src/ingest': 'file → staging → typed → checks → identity guards → identity resolution → upsert',
-  'src/ingest/presets': 'mappings of public data sets (CDNOW, UCI Online Retail)',
   'src/analytics':
     'use cases over engine, models and ledger: CLV, churn risk, loyalty, voice, experiments',
   'src/analytics/clv': 'CLV runs, the stored model runs and member scores',

@@ -123,8 +123,8 @@ export {
   type IngestOptions,
   type IngestReport,
   type UnknownIdentityRule,
-} from './ingest/ingest.js'
-export { PRESETS, findPreset, type Preset, type PresetReport } from './ingest/presets/index.js'
+} from './duckdb/ingest/ingest.js'
+export { PRESETS, findPreset, type Preset, type PresetReport } from './duckdb/ingest/presets/index.js'
 /** Placeholder and shared identifiers kept from merging members; see `docs/identity-resolution.md`. */
 export {
   BUILTIN_DENY_PATTERNS,
@@ -132,7 +132,7 @@ export {
   DEFAULT_MAX_MEMBERS_PER_IDENTITY,
   type HeldBackIdentity,
   type IdentityGuardOptions,
-} from './ingest/identity-guards.js'
+} from './duckdb/ingest/identity-guards.js'
 
 // Simulation
 export {

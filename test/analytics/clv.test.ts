@@ -15,7 +15,7 @@ import {
 import { discountedExpectedPurchases, quantiles } from '../../src/analytics/clv/models.js'
 import { fixedClock } from '../../src/core/clock.js'
 import { InputError } from '../../src/core/errors.js'
-import { cdnowPreset } from '../../src/ingest/presets/cdnow.js'
+import { cdnowPreset } from '../../src/duckdb/ingest/presets/cdnow.js'
 import { customerLifetimeValue } from '../../src/models/clv.js'
 import { CDNOW_SAMPLE as SAMPLE } from '../helpers/data.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'

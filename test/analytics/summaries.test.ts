@@ -9,7 +9,7 @@ import {
   repeatBuyingSummaries,
   type RepeatBuyingSummaries,
 } from '../../src/engine/summaries/repeat-buying.js'
-import { cdnowPreset } from '../../src/ingest/presets/cdnow.js'
+import { cdnowPreset } from '../../src/duckdb/ingest/presets/cdnow.js'
 import {
   CDNOW_SAMPLE as SAMPLE,
   CDNOW_SUMMARY_WITH_TRANSACTIONS as SUMMARY,

@@ -13,7 +13,7 @@ import { KeyStore } from '../../src/api/keys.js'
 import { main } from '../../src/cli/index.js'
 import { startServer } from '../../src/cli/server.js'
 import { systemClock } from '../../src/core/clock.js'
-import { ingestFile } from '../../src/ingest/ingest.js'
+import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { openDatabase } from '../../src/store/database.js'
 import { TEST_CLOCK } from '../helpers/db.js'
 

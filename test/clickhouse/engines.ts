@@ -16,7 +16,7 @@ import {
 } from '../../src/duckdb/clickhouse-copy.js'
 import { sql } from '../../src/engine/sql/fragment.js'
 import { ClickHouseDriver } from '../../src/engine/drivers/clickhouse-driver.js'
-import { ingestFile } from '../../src/ingest/ingest.js'
+import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
 import { TEST_CLOCK } from '../helpers/db.js'

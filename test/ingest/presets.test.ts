@@ -3,8 +3,8 @@
  * computed independently from the raw file, and against the counts published for these data sets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cdnowPreset } from '../../src/ingest/presets/cdnow.js'
-import { onlineRetailPreset } from '../../src/ingest/presets/online-retail.js'
+import { cdnowPreset } from '../../src/duckdb/ingest/presets/cdnow.js'
+import { onlineRetailPreset } from '../../src/duckdb/ingest/presets/online-retail.js'
 import { CDNOW_MASTER as CDNOW, CDNOW_SAMPLE, ONLINE_RETAIL as RETAIL } from '../helpers/data.js'
 import { TEST_CLOCK, scratch, snapshot } from '../helpers/db.js'
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { scanText, type ScanOptions } from '../../src/ingest/text-scan.js'
+import { scanText, type ScanOptions } from '../../src/duckdb/ingest/text-scan.js'
 
 let dir: string
 beforeAll(async () => {

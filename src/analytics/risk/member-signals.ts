@@ -127,8 +127,8 @@ export async function findSyncedLoyalty(
     tierSince: string | null
     downgradeDueAt: string | null
   }>(
-    sql`SELECT balance, tier, strftime(tier_since, '%Y-%m-%dT%H:%M:%SZ') AS tier_since,
-        strftime(downgrade_due_at, '%Y-%m-%dT%H:%M:%SZ') AS downgrade_due_at
+    sql`SELECT balance, tier, ${driver.dialect.dateText(sql`tier_since`, 'instant')} AS tier_since,
+        ${driver.dialect.dateText(sql`downgrade_due_at`, 'instant')} AS downgrade_due_at
       FROM loyalty_accounts WHERE member_id = ${memberId} ORDER BY updated_at DESC LIMIT 1`,
   )
   if (!r) return null
@@ -136,7 +136,7 @@ export async function findSyncedLoyalty(
   const after = at === undefined ? sql`` : sql` AND expires_at > CAST(${at} AS TIMESTAMP)`
   const next = (await tableExists(driver, 'loyalty_buckets'))
     ? await driver.first<{ at: string | null; points: bigint | number | null }>(
-        sql`SELECT strftime(expires_at, '%Y-%m-%dT%H:%M:%SZ') AS at, sum(remaining) AS points
+        sql`SELECT ${driver.dialect.dateText(sql`expires_at`, 'instant')} AS at, sum(remaining) AS points
           FROM loyalty_buckets
           WHERE member_id = ${memberId} AND remaining > 0 AND expires_at = (
             SELECT min(expires_at) FROM loyalty_buckets

@@ -59,7 +59,7 @@ export async function expiringPoints(
     firstExpiresAt: string
   }>(
     sql`SELECT member_id, sum(remaining) AS points,
-        strftime(min(expires_at), '%Y-%m-%dT%H:%M:%SZ') AS first_expires_at
+        ${driver.dialect.dateText(sql`min(expires_at)`, 'instant')} AS first_expires_at
       FROM loyalty_buckets
       WHERE member_id IS NOT NULL AND remaining > 0
         AND expires_at > CAST(${utcTimestampText(window.from)} AS TIMESTAMP)

@@ -60,7 +60,7 @@ export async function riskSummary(driver: DuckDbDriver, threshold = 0.5): Promis
   const codes = (column: 'reasons' | 'signals') =>
     driver.all<{ code: string; members: bigint }>(
       sql`SELECT code, count(*) AS members
-        FROM (SELECT unnest(string_split(${column === 'reasons' ? sql`reasons` : sql`signals`}, ',')) AS code
+        FROM (SELECT ${driver.dialect.splitToRows(column === 'reasons' ? sql`reasons` : sql`signals`, ',')} AS code
           FROM (${scored}) WHERE score >= ${threshold})
         WHERE code <> '' GROUP BY code ORDER BY members DESC, code`,
     )

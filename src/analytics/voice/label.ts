@@ -50,9 +50,9 @@ export async function labelFeedback(
     // Labels of texts that changed (or are gone) since they were written.
     await driver.execute(sql`DELETE FROM feedback_sentiment WHERE feedback_id NOT IN (
       SELECT l.feedback_id FROM feedback_sentiment l JOIN feedback f ON f.feedback_id = l.feedback_id
-      WHERE l.text_hash = md5(f.text))`)
+      WHERE l.text_hash = ${driver.dialect.md5Hex(sql`f.text`)})`)
     // Texts without a label, read a page at a time (the ones written drop out of the next page).
-    const todo = sql`SELECT f.feedback_id, f.text, md5(f.text) AS text_hash FROM feedback f
+    const todo = sql`SELECT f.feedback_id, f.text, ${driver.dialect.md5Hex(sql`f.text`)} AS text_hash FROM feedback f
       WHERE f.text IS NOT NULL AND trim(f.text) <> ''
         AND NOT EXISTS (SELECT 1 FROM feedback_sentiment l WHERE l.feedback_id = f.feedback_id)
       ORDER BY f.feedback_id LIMIT ${PAGE}`

@@ -6,8 +6,8 @@ import {
   type IngestOptions,
   type IngestPhase,
   type IngestReport,
-} from '../../ingest/ingest.js'
-import { PRESETS, findPreset, type PresetReport } from '../../ingest/presets/index.js'
+} from '../../duckdb/ingest/ingest.js'
+import { PRESETS, findPreset, type PresetReport } from '../../duckdb/ingest/presets/index.js'
 import type { Database } from '../../store/database.js'
 import { configuredFallback } from '../config.js'
 import { printJson } from '../output.js'

@@ -3,8 +3,8 @@
  * @module
  */
 import pc from 'picocolors'
-import { type IngestReport } from '../../ingest/ingest.js'
-import { type PresetReport } from '../../ingest/presets/index.js'
+import { type IngestReport } from '../../duckdb/ingest/ingest.js'
+import { type PresetReport } from '../../duckdb/ingest/presets/index.js'
 import { translator, type Lang } from '../lang.js'
 import { count, table } from '../output.js'
 import { heldBackReason, identityTypeName } from './members.js'

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod'
 import { ConfigError, InputError } from '../../core/errors.js'
-import { ENCODINGS, MAX_MAX_LINE_SIZE, SOURCE_FORMATS } from '../../ingest/source.js'
-import type { IdentityGuardOptions } from '../../ingest/identity-guards.js'
-import { UNKNOWN_IDENTITY_RULES } from '../../ingest/ingest.js'
+import { ENCODINGS, MAX_MAX_LINE_SIZE, SOURCE_FORMATS } from '../../duckdb/ingest/source.js'
+import type { IdentityGuardOptions } from '../../duckdb/ingest/identity-guards.js'
+import { UNKNOWN_IDENTITY_RULES } from '../../duckdb/ingest/ingest.js'
 import { langFlag } from '../lang.js'
 import { readConfigFile } from '../config-file.js'
 /**

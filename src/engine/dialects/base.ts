@@ -70,6 +70,12 @@ export const baseDialect: SqlDialect = {
   dateText(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'formatting dates as text')
   },
+  splitToRows(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'splitting text into rows')
+  },
+  md5Hex(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'MD5 digests')
+  },
   tryParseTimestamp(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'parsing timestamps with a format')
   },
@@ -100,7 +106,8 @@ export function periodInterval(grain: Grain, n: number): [number, string] {
 
 /**
  * The strftime pattern of a {@link DateTextUnit}; a closed set, safe to splice into text. DuckDB's `strftime`
- * and ClickHouse's `formatDateTime` read `%Y`, `%m` and `%d` alike.
+ * and ClickHouse's `formatDateTime` read `%Y`, `%m`, `%d`, `%H` and `%S` alike; ClickHouse writes minutes as
+ * `%i` (its `%M` is the month's name), which its dialect substitutes.
  */
 export function dateTextPattern(unit: DateTextUnit): string {
   switch (unit) {
@@ -108,6 +115,8 @@ export function dateTextPattern(unit: DateTextUnit): string {
       return '%Y-%m-%d'
     case 'month':
       return '%Y-%m'
+    case 'instant':
+      return '%Y-%m-%dT%H:%M:%SZ'
     default: {
       const _exhaustive: never = unit
       throw new Error(`unknown date text unit ${String(_exhaustive)}`)

@@ -155,9 +155,15 @@ export const clickhouseDialect: SqlDialect = {
     return sql`if(JSONHas(${expr}, ${key}), if(JSONType(${expr}, ${key}) = 'String', JSONExtractString(${expr}, ${key}), JSONExtractRaw(${expr}, ${key})), NULL)`
   },
   dateText(expr, unit) {
-    // No strftime in ClickHouse; formatDateTime takes the same %Y, %m, %d.
+    // No strftime in ClickHouse; formatDateTime takes the same %Y, %m, %d, %H, %S, and %i for minutes.
     // https://clickhouse.com/docs/sql-reference/functions/date-time-functions#formatDateTime
-    return sql`formatDateTime(${expr}, ${unsafeRaw(`'${dateTextPattern(unit)}'`)})`
+    return sql`formatDateTime(${expr}, ${unsafeRaw(`'${dateTextPattern(unit).replace('%M', '%i')}'`)})`
+  },
+  splitToRows(expr, separator) {
+    return sql`arrayJoin(splitByString(${separator}, ${expr}))`
+  },
+  md5Hex(expr) {
+    return sql`lower(hex(MD5(${expr})))`
   },
   tryParseTimestamp(): Fragment {
     throw new UnsupportedFeatureError(

@@ -11,8 +11,11 @@ export const GRAINS = ['day', 'week', 'month', 'quarter', 'year'] as const
 /** Calendar grains; `week` is the ISO week starting on Monday. */
 export type Grain = (typeof GRAINS)[number]
 
-/** What {@link SqlDialect.dateText} writes: the day (`YYYY-MM-DD`) or the month (`YYYY-MM`). */
-export type DateTextUnit = 'day' | 'month'
+/**
+ * What {@link SqlDialect.dateText} writes: the day (`YYYY-MM-DD`), the month (`YYYY-MM`), or the UTC instant to
+ * the second (`YYYY-MM-DDTHH:MM:SSZ`, of a timestamp stored in UTC).
+ */
+export type DateTextUnit = 'day' | 'month' | 'instant'
 
 export interface SqlDialect {
   readonly name: string
@@ -47,6 +50,10 @@ export interface SqlDialect {
    * A timestamp's calendar date as text, `YYYY-MM-DD` (`day`) or `YYYY-MM` (`month`); NULL stays NULL.
    */
   dateText(expr: Fragment, unit: DateTextUnit): Fragment
+  /** One row per part of a text split at `separator` (a set-returning select expression). */
+  splitToRows(expr: Fragment, separator: string): Fragment
+  /** The MD5 digest of a text as 32 lower-case hex digits. */
+  md5Hex(expr: Fragment): Fragment
   /** Parses text in a strftime-style format; null when it does not parse. */
   tryParseTimestamp(expr: Fragment, format: Fragment): Fragment
   /**

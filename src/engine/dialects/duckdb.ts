@@ -44,6 +44,12 @@ export const duckdbDialect: SqlDialect = {
   dateText(expr, unit) {
     return sql`strftime(${expr}, ${unsafeRaw(`'${dateTextPattern(unit)}'`)})`
   },
+  splitToRows(expr, separator) {
+    return sql`unnest(string_split(${expr}, ${separator}))`
+  },
+  md5Hex(expr) {
+    return sql`md5(${expr})`
+  },
   tryParseTimestamp(expr: Fragment, format: Fragment): Fragment {
     return sql`try_strptime(${expr}, ${format})`
   },

@@ -7,9 +7,9 @@
  */
 import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { InputError, type InputIssue } from '../core/errors.js'
-import type { DuckDbDriver } from '../duckdb/driver.js'
-import { ident, join, sourceColumn, sql, type Fragment } from '../engine/sql/fragment.js'
+import { InputError, type InputIssue } from '../../core/errors.js'
+import type { DuckDbDriver } from '../driver.js'
+import { ident, join, sourceColumn, sql, type Fragment } from '../../engine/sql/fragment.js'
 import { prepareInput, type PreparedInput } from './prepare.js'
 import { scanText, type ScanResult } from './text-scan.js'
 

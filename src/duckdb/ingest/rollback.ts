@@ -1,4 +1,4 @@
-import type { DuckDbDriver } from '../duckdb/driver.js'
+import type { DuckDbDriver } from '../driver.js'
 
 class Rollback<T> extends Error {
   constructor(readonly value: T) {

@@ -1,6 +1,6 @@
-import type { DuckDbDriver } from '../../duckdb/driver.js'
-import { sql, type Fragment } from '../../engine/sql/fragment.js'
-import type { IngestTable } from '../../core/schema.js'
+import type { DuckDbDriver } from '../../driver.js'
+import { sql, type Fragment } from '../../../engine/sql/fragment.js'
+import type { IngestTable } from '../../../core/schema.js'
 import { ingestStaged, type IngestOptions, type IngestReport } from '../ingest.js'
 import { describeStage, type StagedSource } from '../source.js'
 

@@ -3,9 +3,9 @@
  * Pure builders: `(column, context) => Fragment`.
  * @module
  */
-import type { FieldDef } from '../core/schema.js'
-import { sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
-import { blankToNull, type IdentityContext } from '../engine/sql/identity.js'
+import type { FieldDef } from '../../core/schema.js'
+import { sql, unsafeRaw, type Fragment } from '../../engine/sql/fragment.js'
+import { blankToNull, type IdentityContext } from '../../engine/sql/identity.js'
 
 export interface ParseContext extends IdentityContext {
   /** IANA zone of timestamps that carry no offset. */

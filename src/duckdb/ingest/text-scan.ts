@@ -11,7 +11,7 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { createReadStream } from 'node:fs'
-import type { InputIssue } from '../core/errors.js'
+import type { InputIssue } from '../../core/errors.js'
 
 export interface ScanOptions {
   /** The file as the user named it, for messages. */

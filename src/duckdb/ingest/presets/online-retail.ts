@@ -4,9 +4,9 @@
  * @module
  */
 import { dropStagingTables, stageFile } from '../source.js'
-import { InputError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../../duckdb/driver.js'
-import { sql } from '../../engine/sql/fragment.js'
+import { InputError } from '../../../core/errors.js'
+import type { DuckDbDriver } from '../../driver.js'
+import { sql } from '../../../engine/sql/fragment.js'
 import type { IngestReport } from '../ingest.js'
 import { rollback } from '../rollback.js'
 import type { Preset, PresetOptions, PresetReport } from './preset.js'

@@ -13,12 +13,12 @@
  * - it was held back by an earlier load (it is in `shared_identities`).
  * @module
  */
-import { InputError, QueryError } from '../core/errors.js'
-import { phoneReader } from '../core/phone.js'
-import { IDENTITY_TYPES, type IdentityType } from '../core/schema.js'
-import type { DuckDbDriver } from '../duckdb/driver.js'
-import { ident, join, sql, type Fragment } from '../engine/sql/fragment.js'
-import { normalizeIdentity } from '../engine/sql/identity.js'
+import { InputError, QueryError } from '../../core/errors.js'
+import { phoneReader } from '../../core/phone.js'
+import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
+import type { DuckDbDriver } from '../driver.js'
+import { ident, join, sql, type Fragment } from '../../engine/sql/fragment.js'
+import { normalizeIdentity } from '../../engine/sql/identity.js'
 import { resolveIdentities } from './identity-resolution.js'
 import { PHONE_MAP } from './phone-map.js'
 

@@ -11,8 +11,8 @@
  * records with two or more distinct nodes reach TypeScript, as integer pairs.
  * @module
  */
-import type { DuckDbDriver } from '../duckdb/driver.js'
-import { ident, sql } from '../engine/sql/fragment.js'
+import type { DuckDbDriver } from '../driver.js'
+import { ident, sql } from '../../engine/sql/fragment.js'
 import { UnionFind } from './union-find.js'
 
 export interface ResolutionInput {

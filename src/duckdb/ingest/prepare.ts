@@ -16,7 +16,7 @@ import { basename, join } from 'node:path'
 import { Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import * as zlib from 'node:zlib'
-import { InputError, type InputIssue } from '../core/errors.js'
+import { InputError, type InputIssue } from '../../core/errors.js'
 
 /** Encodings the engine reads itself. */
 export type EngineEncoding = 'utf-8' | 'utf-16' | 'latin-1'

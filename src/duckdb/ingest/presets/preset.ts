@@ -1,5 +1,5 @@
-import type { Clock } from '../../core/clock.js'
-import type { DuckDbDriver } from '../../duckdb/driver.js'
+import type { Clock } from '../../../core/clock.js'
+import type { DuckDbDriver } from '../../driver.js'
 import type { IngestPhase, IngestReport } from '../ingest.js'
 
 export interface PresetOptions {

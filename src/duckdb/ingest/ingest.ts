@@ -9,11 +9,11 @@
  * @module
  */
 import { basename } from 'node:path'
-import type { Clock } from '../core/clock.js'
-import { InputError } from '../core/errors.js'
-import { TABLES, type IngestTable, type TableDef } from '../core/schema.js'
-import type { DuckDbDriver } from '../duckdb/driver.js'
-import { ident, join, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
+import type { Clock } from '../../core/clock.js'
+import { InputError } from '../../core/errors.js'
+import { TABLES, type IngestTable, type TableDef } from '../../core/schema.js'
+import type { DuckDbDriver } from '../driver.js'
+import { ident, join, sql, unsafeRaw, type Fragment } from '../../engine/sql/fragment.js'
 import { typeName, type ParseContext } from './fields.js'
 import {
   TYPED,

@@ -4,9 +4,9 @@
  * sample_id yyyymmdd n_cds dollars`, no header), whitespace-separated. Rules: docs/mappings/cdnow.md.
  * @module
  */
-import { InputError } from '../../core/errors.js'
-import type { DuckDbDriver } from '../../duckdb/driver.js'
-import { sql } from '../../engine/sql/fragment.js'
+import { InputError } from '../../../core/errors.js'
+import type { DuckDbDriver } from '../../driver.js'
+import { sql } from '../../../engine/sql/fragment.js'
 import type { IngestReport } from '../ingest.js'
 import { rollback } from '../rollback.js'
 import { asInputError, dropStagingTables, stageLines } from '../source.js'

@@ -7,16 +7,16 @@
  * something fails does a second query fetch the first problems with their text from the staging table.
  * @module
  */
-import { InputError, type InputIssue } from '../core/errors.js'
-import { IDENTITY_TYPES, sourceFields, type IdentityType, type TableDef } from '../core/schema.js'
-import type { DuckDbDriver } from '../duckdb/driver.js'
-import { ident, join, sourceColumn, sql, unsafeRaw, type Fragment } from '../engine/sql/fragment.js'
+import { InputError, type InputIssue } from '../../core/errors.js'
+import { IDENTITY_TYPES, sourceFields, type IdentityType, type TableDef } from '../../core/schema.js'
+import type { DuckDbDriver } from '../driver.js'
+import { ident, join, sourceColumn, sql, unsafeRaw, type Fragment } from '../../engine/sql/fragment.js'
 import {
   IDENTITY_REASON,
   identityValid,
   normalizeIdentity,
   type SqlIdentityType,
-} from '../engine/sql/identity.js'
+} from '../../engine/sql/identity.js'
 import { blankToNull, parseField, typeReason, type ParseContext } from './fields.js'
 import { PHONE_MAP, buildPhoneMap } from './phone-map.js'
 import type { StagedSource } from './source.js'

@@ -1,0 +1,3 @@
+import { query } from '../../engine/query.js'
+
+export const load = query

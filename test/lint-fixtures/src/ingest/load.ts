@@ -1,3 +1,0 @@
-import { open } from '../store/open.js'
-
-export const load = open
