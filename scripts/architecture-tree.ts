@@ -39,7 +39,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/engine/segments': 'saved segments: filter schema, store, members, size and export',
   'src/engine/summaries': 'per-member repeat-buying summaries; numeric columns as typed arrays',
   'src/duckdb':
-    'DuckDB only: the driver, Appender writes, typed reads, Parquet, the copy to ClickHouse',
+    'DuckDB only: the driver, ingest, Appender writes, typed reads, the audit log, the copy to ClickHouse',
   'src/duckdb/ingest':
     'loading files: staging → typed → checks → identity guards → identity resolution → upsert',
   'src/duckdb/experiments': 'experiment and campaign units, per-member outcomes around their start',
@@ -47,7 +47,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/duckdb/summaries': 'per-member churn features and paid-membership renewals',
   'src/duckdb/voice': 'feedback counts per period: NPS, CSAT, reviews, service issues',
   'src/store':
-    'opening the member database (or the configured engine), its schema, data version and meta; the audit log',
+    'opening the member database (or the configured engine), its schema, data version and meta',
   'src/analytics':
     'use cases over engine, models and ledger: CLV, churn risk, loyalty, voice, experiments',
   'src/analytics/clv': 'CLV runs, the stored model runs and member scores',

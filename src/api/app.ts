@@ -6,7 +6,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
-import { AuditLog } from '../store/audit-log.js'
+import { AuditLog } from '../duckdb/audit-log.js'
 import { auditWrites } from './audit-writes.js'
 import { authenticate } from './authenticate.js'
 import { createContext, type ApiEnv, type ApiOptions } from './context.js'

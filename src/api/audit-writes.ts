@@ -6,7 +6,7 @@
  * @module
  */
 import type { MiddlewareHandler } from 'hono'
-import { outcomeOf, type AuditLog } from '../store/audit-log.js'
+import { outcomeOf, type AuditLog } from '../duckdb/audit-log.js'
 import type { ApiEnv } from './context.js'
 import type { KeyRecord } from './keys.js'
 

@@ -19,7 +19,7 @@ import {
 import type { BrandEvent } from '../calendar/index.js'
 import type { TreeConfigInput } from '../engine/metrics/tree.js'
 import type { Ledger } from '../ledger/ledger.service.js'
-import type { AuditLog } from '../store/audit-log.js'
+import type { AuditLog } from '../duckdb/audit-log.js'
 import { DataCache } from './data-cache.js'
 import { ApiError } from './error-handler.js'
 import type { KeyRecord, KeyStore } from './keys.js'

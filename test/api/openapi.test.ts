@@ -17,7 +17,7 @@ import { runDemoModels } from '../../src/cli/demo-models.js'
 import { saveSegment } from '../../src/engine/segments/segment-store.js'
 import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
-import { AuditLog } from '../../src/store/audit-log.js'
+import { AuditLog } from '../../src/duckdb/audit-log.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

@@ -18,7 +18,7 @@ import { Ledger } from '../../src/ledger/ledger.service.js'
 import { ensureLedgerSchema } from '../../src/ledger/ledger.table.js'
 import { openPgliteStore } from '../../src/ledger/stores/pglite-store.js'
 import type { LedgerStore } from '../../src/ledger/stores/store.js'
-import { AuditLog } from '../../src/store/audit-log.js'
+import { AuditLog } from '../../src/duckdb/audit-log.js'
 import { scratch } from '../helpers/db.js'
 import { testProgram } from '../ledger/fixtures.js'
 

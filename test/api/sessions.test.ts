@@ -10,7 +10,7 @@ import { ApiError } from '../../src/api/error-handler.js'
 import { KeyStore } from '../../src/api/keys.js'
 import { QueryError } from '../../src/core/errors.js'
 import { sql } from '../../src/engine/sql/fragment.js'
-import { AuditLog } from '../../src/store/audit-log.js'
+import { AuditLog } from '../../src/duckdb/audit-log.js'
 import { scratch, TEST_CLOCK } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>

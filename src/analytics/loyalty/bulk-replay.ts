@@ -21,7 +21,13 @@
  * @module
  */
 import { InputError, LedgerConflictError, NotFoundError } from '../../core/errors.js'
-import { sql, unsafeRaw } from '../../engine/sql/fragment.js'
+import { sql } from '../../engine/sql/fragment.js'
+import {
+  bulkHistoryDays,
+  bulkHistoryMonths,
+  dropBulkHistory,
+  stageBulkHistory,
+} from '../../duckdb/loyalty-history.js'
 import { toInt } from '../../ledger/ledger.repository.js'
 import { LEDGER_INDEXES } from '../../ledger/ledger.table.js'
 import {
@@ -269,37 +275,11 @@ export async function bulkReplayOrderHistory(
 
   // The events in one table, with each member's rank in the live replay's enrolment order.
   const off = offsetMinutes(program)
-  await d.execute(sql`DROP TABLE IF EXISTS loyalty_bulk_members`)
-  await d.execute(sql`DROP TABLE IF EXISTS loyalty_bulk_events`)
-  await d.execute(
-    sql`CREATE TEMP TABLE loyalty_bulk_members AS
-        SELECT row_number() OVER (ORDER BY member_id) AS member_rank, CAST(member_id AS VARCHAR) AS member_id,
-               epoch_ms(registered_at) AS registered_at, CAST(birthday AS VARCHAR) AS birthday
-        FROM members`,
-  )
-  await d.execute(
-    sql`CREATE TEMP TABLE loyalty_bulk_events AS
-        WITH e AS (
-          SELECT 'order' AS kind, order_id AS id, order_id, CAST(member_id AS VARCHAR) AS member_id,
-                 ordered_at AS ts, channel, CAST(net_amount AS VARCHAR) AS amount
-          FROM orders WHERE status <> 'cancelled' AND member_id IS NOT NULL
-          UNION ALL
-          SELECT 'return', r.return_id, r.order_id, CAST(o.member_id AS VARCHAR), r.returned_at, NULL,
-                 CAST(r.amount AS VARCHAR)
-          FROM returns r JOIN orders o ON o.order_id = r.order_id
-          WHERE o.status <> 'cancelled' AND o.member_id IS NOT NULL)
-        SELECT COALESCE(m.member_rank, 0) AS member_rank, e.member_id AS member_id, e.kind, e.id, e.order_id,
-               epoch_ms(e.ts) AS ts, e.channel, e.amount,
-               strftime(e.ts + to_minutes(${unsafeRaw(String(Math.trunc(off)))}), '%Y-%m-%d') AS local_day,
-               date_trunc('month', e.ts) AS month
-        FROM e LEFT JOIN loyalty_bulk_members m ON m.member_id = e.member_id`,
-  )
+  await stageBulkHistory(d, off)
 
   // The shared jobs, placed at the event that triggers them in the live replay.
   const jobs: Job[] = []
-  const days = await d.all<{ localDay: string; first: number | bigint }>(
-    sql`SELECT local_day, min(ts) AS first FROM loyalty_bulk_events GROUP BY local_day ORDER BY local_day`,
-  )
+  const days = await bulkHistoryDays(d)
   for (const r of days) {
     jobs.push({
       kind: 'expire',
@@ -309,10 +289,7 @@ export async function bulkReplayOrderHistory(
     })
   }
   if (options.reviews !== false) {
-    const months = await d.all<{ month: string; first: number | bigint }>(
-      sql`SELECT strftime(month, '%Y-%m-%d') AS month, min(ts) AS first FROM loyalty_bulk_events
-          GROUP BY month ORDER BY month`,
-    )
+    const months = await bulkHistoryMonths(d)
     const periods = new Map<string, number>()
     for (const r of months) {
       const p = firstOfPeriod(new Date(`${r.month}T00:00:00Z`), program.tiers.review_every_months)
@@ -974,8 +951,7 @@ export async function bulkReplayOrderHistory(
       )
     }
   })
-  await d.execute(sql`DROP TABLE IF EXISTS loyalty_bulk_events`)
-  await d.execute(sql`DROP TABLE IF EXISTS loyalty_bulk_members`)
+  await dropBulkHistory(d)
   counts.expiryRuns = expiryRunTimes.size
   return { ...counts, skippedReasons }
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { InputError, LedgerConflictError, NotFoundError } from '../../core/errors.js'
-import { sql } from '../../engine/sql/fragment.js'
+import { readEnrolments, readHistoryPage } from '../../duckdb/loyalty-history.js'
 import type { Ledger } from '../../ledger/ledger.service.js'
 import { dayStart, localDay } from '../../ledger/rules.js'
 import { reviewTiers } from '../../ledger/tiers.service.js'
@@ -31,16 +31,6 @@ export interface ReplayOptions {
   /** Run the tier review at each review date (default true). */
   readonly reviews?: boolean
   readonly onProgress?: (done: number) => void
-}
-
-interface EventRow extends Record<string, unknown> {
-  kind: string
-  id: string
-  orderId: string
-  memberId: string
-  ts: string
-  channel: string | null
-  amount: string
 }
 
 function firstOfPeriod(at: Date, months: number): string {
@@ -66,14 +56,7 @@ export async function replayOrderHistory(
   let reviews = 0
   const skippedReasons: string[] = []
 
-  const memberRows = await d.all<{
-    memberId: string
-    registeredAt: string
-    birthday: string | null
-  }>(
-    sql`SELECT CAST(member_id AS VARCHAR) AS member_id, strftime(registered_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS registered_at,
-          CAST(birthday AS VARCHAR) AS birthday FROM members ORDER BY member_id`,
-  )
+  const memberRows = await readEnrolments(d)
   for (const m of memberRows) {
     await ledger.enroll({
       memberId: m.memberId,
@@ -85,22 +68,11 @@ export async function replayOrderHistory(
   }
 
   // Orders and returns in one time line; at equal times an order comes before its returns.
-  const events = sql`
-    SELECT 'order' AS kind, order_id AS id, order_id, CAST(member_id AS VARCHAR) AS member_id, ordered_at AS ts,
-           channel, CAST(net_amount AS VARCHAR) AS amount
-    FROM orders WHERE status <> 'cancelled' AND member_id IS NOT NULL
-    UNION ALL
-    SELECT 'return', r.return_id, r.order_id, CAST(o.member_id AS VARCHAR), r.returned_at, NULL, CAST(r.amount AS VARCHAR)
-    FROM returns r JOIN orders o ON o.order_id = r.order_id
-    WHERE o.status <> 'cancelled' AND o.member_id IS NOT NULL`
   let lastDay: string | null = null
   let lastPeriod: string | null = null
   let offset = 0
   for (;;) {
-    const page = await d.all<EventRow>(
-      sql`SELECT kind, id, order_id, member_id, strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS ts, channel, amount
-          FROM (${events}) ORDER BY ts, kind, id LIMIT ${pageSize} OFFSET ${offset}`,
-    )
+    const page = await readHistoryPage(d, offset, pageSize)
     if (page.length === 0) break
     offset += page.length
     for (const e of page) {

@@ -4,7 +4,7 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { AUDIT_OUTCOMES } from '../../store/audit-log.js'
+import { AUDIT_OUTCOMES } from '../../duckdb/audit-log.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'

@@ -8,9 +8,21 @@
  * @module
  */
 import { InputError, type InputIssue } from '../../core/errors.js'
-import { IDENTITY_TYPES, sourceFields, type IdentityType, type TableDef } from '../../core/schema.js'
+import {
+  IDENTITY_TYPES,
+  sourceFields,
+  type IdentityType,
+  type TableDef,
+} from '../../core/schema.js'
 import type { DuckDbDriver } from '../driver.js'
-import { ident, join, sourceColumn, sql, unsafeRaw, type Fragment } from '../../engine/sql/fragment.js'
+import {
+  ident,
+  join,
+  sourceColumn,
+  sql,
+  unsafeRaw,
+  type Fragment,
+} from '../../engine/sql/fragment.js'
 import {
   IDENTITY_REASON,
   identityValid,

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Clock } from '../core/clock.js'
-import { DuckDbDriver } from '../duckdb/driver.js'
+import { DuckDbDriver } from './driver.js'
 import { sql } from '../engine/sql/fragment.js'
 
 export const AUDIT_OUTCOMES = ['ok', 'refused', 'invalid', 'failed'] as const
