@@ -55,3 +55,27 @@ export function regionName(
   const en = PROVINCES[short] ?? PROVINCES[text]
   return en === undefined ? undefined : { en, zh: text }
 }
+
+/** The full names that are not the short name plus 省 or 市. */
+const FULL_NAMES: Readonly<Record<string, string>> = {
+  内蒙古: '内蒙古自治区',
+  广西: '广西壮族自治区',
+  西藏: '西藏自治区',
+  宁夏: '宁夏回族自治区',
+  新疆: '新疆维吾尔自治区',
+  香港: '香港特别行政区',
+  澳门: '澳门特别行政区',
+}
+
+/**
+ * The ways Chinese data writes the division a person named in English ("Zhejiang", "zhejiang", "Hong Kong"):
+ * its short name and its full names (浙江, 浙江省; 北京, 北京市; 广西, 广西壮族自治区), or undefined when the
+ * text is not the English name of a provincial-level division.
+ */
+export function regionWritings(english: string): readonly string[] | undefined {
+  const wanted = english.trim().toLowerCase()
+  const short = Object.keys(PROVINCES).find((k) => PROVINCES[k]?.toLowerCase() === wanted)
+  if (short === undefined) return undefined
+  const full = FULL_NAMES[short]
+  return full === undefined ? [short, `${short}省`, `${short}市`] : [short, full]
+}

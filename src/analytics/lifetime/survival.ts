@@ -60,6 +60,7 @@ export async function getSurvival(
     members: bigint
   }>(
     buildChurnDurationsQuery({
+      dialect: driver.dialect,
       asOf: options.asOf,
       churnDays: config.churnDays,
       origin: options.origin ?? 'first-purchase',

@@ -5,7 +5,7 @@
  */
 import type { FieldDef } from '../../core/schema.js'
 import { sql, unsafeRaw, type Fragment } from '../../engine/sql/fragment.js'
-import { blankToNull, type IdentityContext } from '../../engine/sql/identity.js'
+import { blankToNull, type IdentityContext } from '../identity.js'
 
 export interface ParseContext extends IdentityContext {
   /** IANA zone of timestamps that carry no offset. */

@@ -18,7 +18,7 @@ import { phoneReader } from '../../core/phone.js'
 import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import type { DuckDbDriver } from '../driver.js'
 import { ident, join, sql, type Fragment } from '../../engine/sql/fragment.js'
-import { normalizeIdentity } from '../../engine/sql/identity.js'
+import { normalizeIdentity } from '../identity.js'
 import { resolveIdentities } from './identity-resolution.js'
 import { PHONE_MAP } from './phone-map.js'
 

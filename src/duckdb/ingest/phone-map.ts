@@ -10,7 +10,7 @@
 import { phoneReader, type PhoneReading } from '../../core/phone.js'
 import type { DuckDbDriver } from '../driver.js'
 import { ident, join, sql, type Fragment } from '../../engine/sql/fragment.js'
-import { blankToNull } from '../../engine/sql/identity.js'
+import { blankToNull } from '../identity.js'
 
 /**
  * `_ml_phone(raw, phone, reason, not_personal)`: `raw` is a trimmed source text; `phone` its stored value (E.164

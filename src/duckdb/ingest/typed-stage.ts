@@ -28,7 +28,7 @@ import {
   identityValid,
   normalizeIdentity,
   type SqlIdentityType,
-} from '../../engine/sql/identity.js'
+} from '../identity.js'
 import { blankToNull, parseField, typeReason, type ParseContext } from './fields.js'
 import { PHONE_MAP, buildPhoneMap } from './phone-map.js'
 import type { StagedSource } from './source.js'

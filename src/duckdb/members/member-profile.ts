@@ -8,11 +8,7 @@ import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import type { Driver } from '../../engine/drivers/driver.js'
 import { phoneReader } from '../../core/phone.js'
 import { join, sql, type Fragment } from '../../engine/sql/fragment.js'
-import {
-  identityValid,
-  normalizeIdentity,
-  type IdentityContext,
-} from '../../engine/sql/identity.js'
+import { identityValid, normalizeIdentity, type IdentityContext } from '../identity.js'
 
 export interface MemberProfile {
   readonly member: Record<string, unknown>

@@ -49,7 +49,7 @@ export function cohortMembers(dialect: SqlDialect, input: CohortMembersInput): F
       ? sql``
       : sql` AND a.anchor_ts < ${timestampParam(normaliseInstant(input.to))}`
   return sql`SELECT a.member_id, a.anchor_ts, ${dialect.dateTrunc(input.grain, sql`a.anchor_ts`)} AS cohort_start, d.dim
-    FROM (${anchors}) a LEFT JOIN (${dimensionSubquery(input.dimension)}) d ON d.member_id = a.member_id
+    FROM (${anchors}) a LEFT JOIN (${dimensionSubquery(dialect, input.dimension)}) d ON d.member_id = a.member_id
     WHERE a.anchor_ts < ${asOf}${from}${to}`
 }
 

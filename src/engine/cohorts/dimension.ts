@@ -2,12 +2,11 @@
  * Member dimensions for splitting cohorts, survival curves and funnels: a closed set of member columns,
  * an experiment's variant, the channel of the first purchase, or one key of the `attributes` JSON.
  *
- * The attribute form uses `json_extract_string`, a DuckDB function (ClickHouse: `JSONExtractString`); it is
- * the only engine-specific call here and moves to the dialect with the ClickHouse dialect.
- * @see https://duckdb.org/docs/data/json/json_functions
+ * The attribute form reads the JSON member through the dialect (`jsonText`).
  * @module
  */
 import { z } from 'zod'
+import type { SqlDialect } from '../dialects/dialect.js'
 import { ident, sql, type Fragment } from '../sql/fragment.js'
 
 export const MEMBER_DIMENSION_COLUMNS = [
@@ -41,7 +40,7 @@ export type Dimension = z.infer<typeof dimensionSchema>
  * A subquery `(member_id, dim)` with one row per member (dim NULL when unknown), to LEFT JOIN on member_id.
  * Without a dimension every member has the same NULL value, so callers can always group by `dim`.
  */
-export function dimensionSubquery(dimension: Dimension | undefined): Fragment {
+export function dimensionSubquery(dialect: SqlDialect, dimension: Dimension | undefined): Fragment {
   if (dimension === undefined)
     return sql`SELECT member_id, CAST(NULL AS VARCHAR) AS dim FROM members`
   const column = (MEMBER_DIMENSION_COLUMNS as readonly string[]).find((c) => c === dimension)
@@ -62,7 +61,7 @@ export function dimensionSubquery(dimension: Dimension | undefined): Fragment {
   if (dimension.startsWith('attribute:')) {
     const key = dimension.slice('attribute:'.length)
     if (!KEY_RE.test(key)) throw new Error(`invalid attribute key ${JSON.stringify(key)}`)
-    return sql`SELECT member_id, json_extract_string(attributes, ${`$."${key}"`}) AS dim FROM members`
+    return sql`SELECT member_id, ${dialect.jsonText(sql`attributes`, key)} AS dim FROM members`
   }
   throw new Error(`unknown dimension ${JSON.stringify(dimension)}`)
 }

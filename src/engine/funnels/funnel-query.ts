@@ -81,7 +81,7 @@ export function buildFunnelQuery(spec: FunnelSpec, dialect: SqlDialect): Fragmen
     )
   return sql`WITH ${join(ctes, ',\n')}
     SELECT d.dim, ${join([...counts, ...medians])}
-    FROM s1 ${join(joins, ' ')} LEFT JOIN (${dimensionSubquery(spec.dimension)}) d ON d.member_id = s1.member_id
+    FROM s1 ${join(joins, ' ')} LEFT JOIN (${dimensionSubquery(dialect, spec.dimension)}) d ON d.member_id = s1.member_id
     GROUP BY d.dim ORDER BY d.dim`
 }
 

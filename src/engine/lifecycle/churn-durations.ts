@@ -11,6 +11,7 @@
  * are left out too: under the purchase-based lifecycle they cannot churn.
  * @module
  */
+import type { SqlDialect } from '../dialects/dialect.js'
 import { sql, type Fragment } from '../sql/fragment.js'
 import { dimensionSubquery, type Dimension } from '../cohorts/dimension.js'
 import { daysBetween, normaliseInstant, timestampParam } from '../cohorts/time-sql.js'
@@ -30,6 +31,7 @@ export function churnHorizon(asOf: string, days: number): string {
  * whether the churn was observed.
  */
 export function buildChurnDurationsQuery(options: {
+  dialect: SqlDialect
   asOf: string
   churnDays: number
   origin: SurvivalOrigin
@@ -43,7 +45,7 @@ export function buildChurnDurationsQuery(options: {
       SELECT dm.dim, sp.closed AS churned,
         greatest(0, CASE WHEN sp.closed THEN ${daysBetween(origin, sql`sp.last_ts`)} ELSE ${daysBetween(origin, horizon)} END) AS days
       FROM sp JOIN members m ON m.member_id = sp.member_id
-      LEFT JOIN (${dimensionSubquery(options.dimension)}) dm ON dm.member_id = sp.member_id
+      LEFT JOIN (${dimensionSubquery(options.dialect, options.dimension)}) dm ON dm.member_id = sp.member_id
       WHERE m.registered_at < ${asOf} AND ${origin} <= ${horizon}
     )
     SELECT dim, days, churned, count(*) AS members FROM d GROUP BY dim, days, churned`

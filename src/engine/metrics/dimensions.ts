@@ -8,6 +8,7 @@
  */
 import { nearest } from '../../core/did-you-mean.js'
 import { InputError } from '../../core/errors.js'
+import { regionWritings } from '../../core/regions.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { DEFAULT_LIFECYCLE_CONFIG } from '../lifecycle/lifecycle-config.js'
 import { buildMemberStagesQuery } from '../lifecycle/lifecycle-stages.js'
@@ -261,7 +262,8 @@ export function memberFilter(
   options: DimensionOptions = {},
 ): Fragment | undefined {
   if (conditions.length === 0) return undefined
-  const parts = conditions.map((c) => {
+  const parts = conditions.map((condition) => {
+    let c = condition
     const d = whereDimension(dialect, c.dimension, options)
     if (d.kind !== 'member') {
       throw InputError.single({
@@ -271,6 +273,12 @@ export function memberFilter(
       })
     }
     const v = d.expr('registrations', 's', 'm')
+    // A province named in English matches the ways Chinese data writes it (Zhejiang → 浙江, 浙江省).
+    const english = c.dimension === 'region' ? c.values.map(regionWritings) : []
+    if (english.some((w) => w !== undefined)) {
+      const values = c.values.flatMap((x, i) => english[i] ?? [x])
+      c = { ...c, op: c.op === '=' || c.op === 'in' ? 'in' : 'not in', values }
+    }
     const list = join(c.values.map((x) => sql`${x}`))
     switch (c.op) {
       case '=':

@@ -1,9 +1,8 @@
 /**
  * A segment filter as SQL: `SELECT member_id` of every member matching all its conditions.
- *
- * The attributes condition uses `json_extract_string` (DuckDB; ClickHouse `JSONExtractString`).
  * @module
  */
+import { regionWritings } from '../../core/regions.js'
 import { ident, join, sql, type Fragment } from '../sql/fragment.js'
 import { buildCohortCellMembersQuery } from '../cohorts/cohort-cell-members.js'
 import type { SqlDialect } from '../dialects/dialect.js'
@@ -34,7 +33,11 @@ export function buildSegmentMembersQuery(
     if (list !== undefined) where.push(sql`m.${ident(column)} IN (${join([...list])})`)
   }
   inList('registration_channel', filter.registrationChannel)
-  inList('region', filter.region)
+  // A province named in English matches the ways Chinese data writes it (Zhejiang → 浙江, 浙江省).
+  inList(
+    'region',
+    filter.region?.flatMap((r) => regionWritings(r) ?? [r]),
+  )
   inList('city', filter.city)
   inList('gender', filter.gender)
   if (filter.registeredFrom !== undefined)
@@ -42,7 +45,7 @@ export function buildSegmentMembersQuery(
   if (filter.registeredTo !== undefined)
     where.push(sql`m.registered_at < ${timestampParam(normaliseInstant(filter.registeredTo))}`)
   for (const [key, value] of Object.entries(filter.attributes ?? {})) {
-    where.push(sql`json_extract_string(m.attributes, ${`$."${key}"`}) = ${String(value)}`)
+    where.push(sql`${dialect.jsonText(sql`m.attributes`, key)} = ${String(value)}`)
   }
   for (const [channel, wanted] of Object.entries(filter.consent ?? {})) {
     const column = CONSENT_COLUMNS[channel as keyof typeof CONSENT_COLUMNS]

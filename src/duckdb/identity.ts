@@ -5,8 +5,8 @@
  * value, and the mapping is joined back (see `ingest/phone-map.ts`); no SQL rule set imitates it.
  * @module
  */
-import type { IdentityType } from '../../core/schema.js'
-import { sql, type Fragment } from './fragment.js'
+import type { IdentityType } from '../core/schema.js'
+import { sql, type Fragment } from '../engine/sql/fragment.js'
 
 export interface IdentityContext {
   /** Country calling code (digits, e.g. `86`) of phone numbers written without one. */
