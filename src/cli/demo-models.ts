@@ -12,8 +12,9 @@ import { type Clock } from '../core/clock.js'
 import type { DuckDbDriver } from '../duckdb/driver.js'
 import { translator, type Lang } from './lang.js'
 import { CHURN_CLASS_NAMES } from './messages.js'
-import { fmt, pct, table, money, MISSING } from './output.js'
+import { fmt, pct, money, MISSING } from './output.js'
 import { MemberlensError } from '../core/errors.js'
+import { clvDistributionTable } from './render/clv.js'
 const num = (v: number | null | undefined, d = 3): string =>
   v === null || v === undefined || !Number.isFinite(v) ? MISSING : v.toFixed(d)
 
@@ -124,7 +125,6 @@ export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
     )
   } else {
     const d = m.clv.distribution
-    const q = d.quantiles
     out.push(
       pc.bold(
         t('Predicted CLV, next 12 months ({model} + Gamma–Gamma, run {run})', {
@@ -132,34 +132,7 @@ export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
           run: m.clv.runId,
         }),
       ),
-      table(
-        [
-          t('members'),
-          t('total'),
-          t('mean'),
-          'p10',
-          'p25',
-          t('median'),
-          'p75',
-          'p90',
-          'p99',
-          t('top 10 % share'),
-        ],
-        [
-          [
-            fmt(d.members),
-            money(d.total, lang),
-            money(d.mean, lang),
-            money(q.p10, lang),
-            money(q.p25, lang),
-            money(q.p50, lang),
-            money(q.p75, lang),
-            money(q.p90, lang),
-            money(q.p99, lang),
-            pct(d.top10Share),
-          ],
-        ],
-      ),
+      clvDistributionTable(d, lang, true),
       pc.dim(
         `${t('mean P(alive)')} ${pct(d.meanPAlive)} · ${t('value already lost (model)')} ${money(d.valueAtRisk, lang)} · ${t('{n} members with P(alive) < 50 %', { n: fmt(d.likelyInactive.members) })}`,
       ),

@@ -45,6 +45,7 @@ import {
   type ClvReportFlags,
 } from '../validations/clv.js'
 import { dbOption, withDatabase } from '../database.js'
+import { clvDistributionTable } from '../render/clv.js'
 function modelOptions(program: Command): Command {
   return program
     .addOption(dbOption())
@@ -240,7 +241,6 @@ function paramLines(
 export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
   const t = translator(lang)
   const d = r.distribution
-  const q = d.quantiles
   const o = r.options
   return [
     pc.bold(t('CLV run {run}', { run: r.runId })),
@@ -281,22 +281,7 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
     ]),
     '',
     pc.bold(t('CLV distribution')),
-    table(
-      [t('total'), t('mean'), 'p10', 'p25', t('median'), 'p75', 'p90', 'p99', t('top 10 % share')],
-      [
-        [
-          money(d.total, lang),
-          money(d.mean, lang),
-          money(q.p10, lang),
-          money(q.p25, lang),
-          money(q.p50, lang),
-          money(q.p75, lang),
-          money(q.p90, lang),
-          money(q.p99, lang),
-          pct(d.top10Share),
-        ],
-      ],
-    ),
+    clvDistributionTable(d, lang),
     '',
     keyValues([
       [t('mean P(alive)'), pct(d.meanPAlive)],
