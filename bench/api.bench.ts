@@ -29,13 +29,13 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { chromium } from 'playwright-core'
-import { DEMO_LOAD_ORDER } from '../src/cli/commands/demo.js'
 import { systemClock } from '../src/core/clock.js'
 import { sql } from '../src/engine/sql/fragment.js'
 import { ingestFile } from '../src/duckdb/ingest/ingest.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase } from '../src/store/database.js'
 import { median } from './measure.js'
+import { INGEST_TABLES } from '../src/core/schema.js'
 
 const { values } = parseArgs({
   strict: false,
@@ -71,7 +71,7 @@ if (!existsSync(cacheDb)) {
   await mkdir(cacheDir, { recursive: true })
   const sim = await simulate(join(cacheDir, 'data'), { members, months, seed: 3 })
   const db = await openDatabase(cacheDb, { memoryLimit: '8GB' })
-  for (const table of DEMO_LOAD_ORDER) {
+  for (const table of INGEST_TABLES) {
     const file = (sim.files as Record<string, string>)[table]
     if (file !== undefined) await ingestFile(db.driver, file, { table, clock: systemClock })
   }

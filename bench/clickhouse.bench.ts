@@ -27,7 +27,12 @@ import { ClickHouseLogLevel, createClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { CLUSTER_NAME, startCluster } from '../scripts/clickhouse-two-shards.js'
 import { systemClock } from '../src/core/clock.js'
-import { TABLES, TABLE_NAMES, type TableName } from '../src/core/schema.js'
+import {
+  TABLES,
+  TABLE_NAMES,
+  type TableName,
+  INGEST_TABLES as LOAD_ORDER,
+} from '../src/core/schema.js'
 import { getCohortRetention } from '../src/engine/cohorts/cohort-retention.js'
 import { copyToClickHouse, ensureClickHouseSchema } from '../src/duckdb/clickhouse-copy.js'
 import { buildClusterTables } from '../src/engine/clickhouse/schema.js'
@@ -40,7 +45,6 @@ import { ingestFile } from '../src/duckdb/ingest/ingest.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../src/store/database.js'
 import { median } from './measure.js'
-import { DEMO_LOAD_ORDER as LOAD_ORDER } from '../src/cli/commands/demo.js'
 
 const { values } = parseArgs({
   strict: false,

@@ -11,7 +11,6 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { DEMO_LOAD_ORDER } from '../src/cli/commands/demo.js'
 import { systemClock } from '../src/core/clock.js'
 import { sql } from '../src/engine/sql/fragment.js'
 import { lastCompletePeriod, runMetrics, addPeriods } from '../src/engine/metrics/run.js'
@@ -20,6 +19,7 @@ import { ingestFile } from '../src/duckdb/ingest/ingest.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase } from '../src/store/database.js'
 import { median, peakRssMb } from './measure.js'
+import { INGEST_TABLES } from '../src/core/schema.js'
 
 const { values } = parseArgs({
   strict: false,
@@ -108,7 +108,7 @@ if (!existsSync(dbPath)) {
   process.stderr.write(`  simulated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
   t = performance.now()
   const db = await openDatabase(dbPath, { memoryLimit: '8GB' })
-  for (const table of DEMO_LOAD_ORDER) {
+  for (const table of INGEST_TABLES) {
     const file = (sim.files as Record<string, string>)[table]
     if (file !== undefined) await ingestFile(db.driver, file, { table, clock: systemClock })
   }

@@ -132,7 +132,10 @@ export const TABLE_NAMES = [
 ] as const
 export type TableName = (typeof TABLE_NAMES)[number]
 
-/** Tables a user loads with `memberlens ingest`. identities, member_merges and loads are maintained by memberlens. */
+/**
+ * Tables a user loads with `memberlens ingest`, in the order a full load takes them (members first, so later
+ * files link to them). identities, member_merges and loads are maintained by memberlens.
+ */
 export const INGEST_TABLES = [
   'members',
   'orders',

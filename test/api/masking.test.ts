@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/api/app.js'
 import { isPersonalKey, maskAttributes, maskIdentity, maskText } from '../../src/api/masking.js'
 import { KeyStore, type Role } from '../../src/api/keys.js'
-import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { runDemoModels } from '../../src/cli/demo-models.js'
 import { fixedClock } from '../../src/core/clock.js'
-import { IDENTITY_TYPES } from '../../src/core/schema.js'
+import { IDENTITY_TYPES, INGEST_TABLES } from '../../src/core/schema.js'
 import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { sql } from '../../src/engine/sql/fragment.js'
 import { simulate } from '../../src/simulate/simulate.js'
@@ -34,7 +33,7 @@ const EXTRA = [
 beforeAll(async () => {
   s = await scratch()
   const sim = await simulate(`${s.dir}/data`, { members: 400, months: 18, seed: 11 })
-  for (const t of DEMO_LOAD_ORDER) {
+  for (const t of INGEST_TABLES) {
     const file = (sim.files as Record<string, string | undefined>)[t]
     if (file !== undefined) await ingestFile(s.db.driver, file, { table: t, clock: TEST_CLOCK })
   }

@@ -12,13 +12,13 @@ import { createContext } from '../../src/api/context.js'
 import { KeyStore } from '../../src/api/keys.js'
 import { ErrorSchema } from '../../src/api/openapi.js'
 import { ROUTE_MODULES } from '../../src/api/routes/index.js'
-import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { runDemoModels } from '../../src/cli/demo-models.js'
 import { saveSegment } from '../../src/engine/segments/segment-store.js'
 import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { AuditLog } from '../../src/duckdb/audit-log.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
+import { INGEST_TABLES } from '../../src/core/schema.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 type Schema = {
@@ -50,7 +50,7 @@ let doc: Doc
 beforeAll(async () => {
   s = await scratch()
   const sim = await simulate(`${s.dir}/data`, { members: 150, months: 15, seed: 7 })
-  for (const t of DEMO_LOAD_ORDER) {
+  for (const t of INGEST_TABLES) {
     const file = (sim.files as Record<string, string | undefined>)[t]
     if (file !== undefined) await ingestFile(s.db.driver, file, { table: t, clock: TEST_CLOCK })
   }

@@ -10,7 +10,6 @@ import { syncLedgerToDuckDb } from '../../src/analytics/loyalty/sync.js'
 import { runClv } from '../../src/analytics/clv/clv.js'
 import { createApp } from '../../src/api/app.js'
 import { KeyStore, type Role } from '../../src/api/keys.js'
-import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { runDemoModels } from '../../src/cli/demo-models.js'
 import { fixedClock } from '../../src/core/clock.js'
 import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
@@ -20,6 +19,7 @@ import { loadProgram } from '../../src/ledger/program.js'
 import { openLedgerStore } from '../../src/ledger/stores/open-store.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
+import { INGEST_TABLES } from '../../src/core/schema.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 let s: Scratch
@@ -29,7 +29,7 @@ let app: ReturnType<typeof createApp>
 beforeAll(async () => {
   s = await scratch()
   const sim = await simulate(`${s.dir}/data`, { members: 400, months: 18, seed: 11 })
-  for (const t of DEMO_LOAD_ORDER) {
+  for (const t of INGEST_TABLES) {
     const file = (sim.files as Record<string, string | undefined>)[t]
     if (file !== undefined) await ingestFile(s.db.driver, file, { table: t, clock: TEST_CLOCK })
   }

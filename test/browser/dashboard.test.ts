@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KeyStore } from '../../src/api/keys.js'
 import { startServer, type RunningServer } from '../../src/cli/server.js'
-import { DEMO_LOAD_ORDER, runDemoLoyalty } from '../../src/cli/commands/demo.js'
+import { runDemoLoyalty } from '../../src/cli/commands/demo.js'
 import { runDemoModels } from '../../src/cli/demo-models.js'
 import { saveSegment } from '../../src/engine/segments/segment-store.js'
 import { simulate } from '../../src/simulate/simulate.js'
@@ -27,6 +27,7 @@ import {
   prepareBrowserTest,
   settledText,
 } from './helpers.js'
+import { INGEST_TABLES } from '../../src/core/schema.js'
 
 const SHOTS = resolve(ROOT, 'test-results/dashboard')
 
@@ -44,7 +45,7 @@ beforeAll(async () => {
   const sim = await simulate(`${s.dir}/data`, { members: 1500, months: 24, seed: 5 })
   const dbPath = `${s.dir}/dash.duckdb`
   const db = await openDatabase(dbPath)
-  for (const t of DEMO_LOAD_ORDER)
+  for (const t of INGEST_TABLES)
     await ingestFile(db.driver, sim.files[t] as string, { table: t, clock: TEST_CLOCK })
   await saveSegment(
     db.driver,

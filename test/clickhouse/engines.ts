@@ -20,7 +20,7 @@ import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
 import { TEST_CLOCK } from '../helpers/db.js'
-import { DEMO_LOAD_ORDER as LOAD_ORDER } from '../../src/cli/commands/demo.js'
+import { INGEST_TABLES as LOAD_ORDER } from '../../src/core/schema.js'
 
 export interface Engines {
   readonly duck: Database

@@ -10,9 +10,9 @@ import {
   listExperiments,
   planExperiment,
 } from '../../src/analytics/experiments/experiments.js'
-import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { simulate, type SimulateResult } from '../../src/simulate/simulate.js'
 import { scratch } from '../helpers/db.js'
+import { INGEST_TABLES } from '../../src/core/schema.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 let s: Scratch
@@ -20,7 +20,7 @@ let sim: SimulateResult
 beforeAll(async () => {
   s = await scratch()
   sim = await simulate(`${s.dir}/data`, { members: 4000, months: 12, seed: 21 })
-  for (const t of DEMO_LOAD_ORDER) await s.ingest(t, sim.files[t] as string)
+  for (const t of INGEST_TABLES) await s.ingest(t, sim.files[t] as string)
 })
 afterAll(async () => {
   await s.cleanup()

@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHURN_CLASSES } from '../../src/analytics/risk/early-warning.js'
-import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { findMemberId } from '../../src/duckdb/members/member-profile.js'
 import { ingestFile, type IngestReport } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
 import { TEST_CLOCK } from '../helpers/db.js'
 import { runCli } from '../helpers/cli.js'
+import { INGEST_TABLES } from '../../src/core/schema.js'
 
 let dir: string
 let dbPath: string
@@ -51,7 +51,7 @@ beforeAll(async () => {
   })
   const db = await openDatabase(dbPath, { threads: 1 })
   try {
-    for (const t of DEMO_LOAD_ORDER) {
+    for (const t of INGEST_TABLES) {
       const f = (sim.files as Record<string, string>)[t]
       if (f !== undefined) await ingestFile(db.driver, f, { table: t, clock: TEST_CLOCK })
     }

@@ -3,11 +3,11 @@
  * number of persons, merging each duplicate registration once; a second load changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEMO_LOAD_ORDER } from '../../src/cli/commands/demo.js'
 import { runMetrics } from '../../src/engine/metrics/run.js'
 import { MODEL_PARAMETERS } from '../../src/simulate/model-parameters.js'
 import { simulate, type SimulateResult } from '../../src/simulate/simulate.js'
 import { scratch, snapshot } from '../helpers/db.js'
+import { INGEST_TABLES } from '../../src/core/schema.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 let s: Scratch
@@ -23,7 +23,7 @@ afterAll(async () => {
 describe('simulated data through ingest', () => {
   it('resolves the duplicate registrations into the true persons', async () => {
     let merged = 0
-    for (const t of DEMO_LOAD_ORDER) {
+    for (const t of INGEST_TABLES) {
       const r = await s.ingest(t, sim.files[t] as string)
       expect(r.rowsInserted).toBe(sim.rows[t])
       merged += r.membersMerged
@@ -66,7 +66,7 @@ describe('simulated data through ingest', () => {
 
   it('loads the same files again without a change', async () => {
     const before = (await snapshot(s.db)).replace(/"loads":.*$/, '')
-    for (const t of DEMO_LOAD_ORDER) {
+    for (const t of INGEST_TABLES) {
       const r = await s.ingest(t, sim.files[t] as string)
       expect([t, r.rowsInserted, r.rowsUpdated, r.membersCreated, r.membersMerged]).toEqual([
         t,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { INGEST_TABLES } from '../../core/schema.js'
 import pc from 'picocolors'
 import { lockLedgerDir } from '../../ledger/stores/dir-lock.js'
 import { labelFeedback } from '../../analytics/voice/label.js'
@@ -10,7 +11,6 @@ import { syncLedgerToDuckDb } from '../../analytics/loyalty/sync.js'
 import { fixedClock, systemClock, type Clock } from '../../core/clock.js'
 import { addDays, startOfDayIn } from '../../core/time-zone.js'
 import { ConfigError } from '../../core/errors.js'
-import type { IngestTable } from '../../core/schema.js'
 import { demoDatabaseState, markDemoDatabase } from '../../store/meta.js'
 import { getOverview } from '../../engine/metrics/overview.js'
 import { DEFAULT_TREE, evaluateTree } from '../../engine/metrics/tree.js'
@@ -30,20 +30,6 @@ import { renderTree } from '../render/tree.js'
 import { translator, type Lang } from '../lang.js'
 import { renderOverview } from '../render/overview.js'
 import { startServer, type RunningServer } from '../server.js'
-/** Load order: members first, then what refers to them, then what refers to orders. */
-export const DEMO_LOAD_ORDER: readonly IngestTable[] = [
-  'members',
-  'orders',
-  'order_items',
-  'returns',
-  'events',
-  'feedback',
-  'touches',
-  'experiments',
-  'subscriptions',
-  'acquisition_spend',
-  'visitors',
-]
 
 export interface DemoFlags {
   db: string
@@ -89,10 +75,10 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   try {
     await markDemoDatabase(db.driver)
     const files = sim.files as Record<string, string>
-    const total = DEMO_LOAD_ORDER.reduce((s, t) => s + (sim.rows[t] ?? 0), 0)
+    const total = INGEST_TABLES.reduce((s, t) => s + (sim.rows[t] ?? 0), 0)
     progress.phase('loading tables', total)
     let done = 0
-    for (const t of DEMO_LOAD_ORDER) {
+    for (const t of INGEST_TABLES) {
       const file = files[t]
       if (file === undefined) continue
       reports.push(await ingestFile(db.driver, file, { table: t, clock: systemClock }))
