@@ -15,6 +15,7 @@ import { RateLimiter } from './rate-limit.js'
 import { API_INFO } from './openapi.js'
 import { referencePage } from './reference.js'
 import { ROUTE_MODULES } from './routes/index.js'
+
 export type { ApiOptions }
 
 export { maskIdentity } from './masking.js'

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError, InputError } from '../core/errors.js'
+
 /** Reads a YAML or JSON file (by extension) into a plain value. */
 export async function readConfigFile(path: string): Promise<unknown> {
   let text: string

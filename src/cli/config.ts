@@ -21,6 +21,7 @@ import { ConfigError, NotFoundError } from '../core/errors.js'
 import { setLockWaitPolicy } from '../store/db-lock.js'
 import { DEFAULT_DB_PATH, databaseExists } from '../store/db-path.js'
 import { DEFAULT_TIME_ZONE, isTimeZone } from '../core/time-zone.js'
+
 export const CONFIG_FILE = 'memberlens.config.yaml'
 
 /** Every setting: its key in the file, its variable, and its built-in default (for display). */

@@ -5,6 +5,7 @@
  */
 import { Option } from 'commander'
 import { DEFAULT_DB_PATH, openDatabase, type Database } from '../store/database.js'
+
 /** `--db <file>`: the member database (default `./memberlens.duckdb`, or the config's `db`). */
 export const dbOption = (description = 'database file') =>
   new Option('--db <file>', description).default(DEFAULT_DB_PATH)

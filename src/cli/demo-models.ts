@@ -15,6 +15,7 @@ import { CHURN_CLASS_NAMES } from './messages.js'
 import { fmt, pct, money, MISSING } from './output.js'
 import { MemberlensError } from '../core/errors.js'
 import { clvDistributionTable } from './render/clv.js'
+
 const num = (v: number | null | undefined, d = 3): string =>
   v === null || v === undefined || !Number.isFinite(v) ? MISSING : v.toFixed(d)
 

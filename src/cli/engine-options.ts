@@ -14,6 +14,7 @@ import {
   type EngineConfig,
 } from '../store/open-engine.js'
 import { registerCancellable } from './interrupt.js'
+
 /** The flags {@link addEngineOptions} adds, as commander names them, plus the command's `--db`. */
 export interface EngineFlags {
   readonly db?: string | undefined

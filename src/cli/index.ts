@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander'
 import { currentConfig, installConfig } from './config.js'
 import { EXIT_CANCELLED, withInterruptHandler } from './interrupt.js'
 import { EXIT, reportError } from './output.js'
+
 type Register = (program: Command) => void
 
 interface CommandEntry {

@@ -11,6 +11,7 @@ import { Option } from 'commander'
 import { z } from 'zod'
 import type { LockHolder } from '../store/db-lock.js'
 import { CODE_NAMES_ZH, ZH, type Message } from './messages.js'
+
 export const LANGS = ['en', 'zh'] as const
 export type Lang = (typeof LANGS)[number]
 

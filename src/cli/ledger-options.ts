@@ -12,6 +12,7 @@ import { DEFAULT_LEDGER_DIR } from '../ledger/stores/pglite-store.js'
 import type { LedgerStore } from '../ledger/stores/store.js'
 import { DEFAULT_PROGRAM_FILE } from './validations/points.js'
 import { codeName, type Lang } from './lang.js'
+
 /** The program a read runs with: it needs no rules, and an empty tier ladder would not validate. */
 const READ_ONLY_PROGRAM = {
   program: 'read-only',

@@ -8,6 +8,7 @@ import type { LifecycleStage } from '../engine/lifecycle/lifecycle-config.js'
 import type { Status } from '../engine/metrics/tree.js'
 import type { Direction, Family, Unit } from '../engine/metrics/catalog.js'
 import type { IdentityType, IngestTable } from '../core/schema.js'
+
 export const ZH = {
   // overview
   'The database holds no orders or events yet: load some with `memberlens ingest`.':

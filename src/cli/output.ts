@@ -10,6 +10,7 @@ import { InputError, MemberlensError, formatIssue, type InputIssue } from '../co
 import { DatabaseBusyError } from '../store/db-lock.js'
 import { currentConfig, MissingDatabaseError } from './config.js'
 import { holderText, translator, type Lang } from './lang.js'
+
 export const EXIT = { ok: 0, failure: 1, badInput: 2, notFound: 3 } as const
 
 export interface OutputOptions {

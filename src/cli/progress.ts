@@ -3,6 +3,7 @@
  * @module
  */
 import cliProgress from 'cli-progress'
+
 export interface Progress {
   /** Starts (or restarts) a bar for a phase; `percent` bars count to 100 and show no rate. */
   phase(label: string, total: number, unit?: 'rows' | 'percent'): void

@@ -23,6 +23,7 @@ import { NotFoundError } from '../core/errors.js'
 import { DuckDbDriver } from '../duckdb/driver.js'
 import { ensureSchema } from '../store/database.js'
 import { databaseExists } from '../store/db-path.js'
+
 export const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist')
 
 /** A file beside the database (`:memory:` databases keep theirs in memory too). */

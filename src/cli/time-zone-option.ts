@@ -8,6 +8,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { DEFAULT_TIME_ZONE, isTimeZone } from '../core/time-zone.js'
+
 /** The flag {@link addTimeZoneOption} adds, as commander names it. */
 export interface TimeZoneFlags {
   readonly tz: string

@@ -18,6 +18,7 @@ import { langOption, translator, type Lang } from '../lang.js'
 import { printJson, table } from '../output.js'
 import { dbOption } from '../database.js'
 import { defaultAlertsPath } from '../server.js'
+
 interface FileFlags {
   db: string
   alerts?: string

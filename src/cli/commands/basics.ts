@@ -14,6 +14,7 @@ import { addEngineOptions, withEngine } from '../engine-options.js'
 import { langOption } from '../lang.js'
 import { ingestFlagsSchema } from '../validations/ingest.js'
 import { dbOption, withDatabase } from '../database.js'
+
 function positiveInt(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer')

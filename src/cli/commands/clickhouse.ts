@@ -22,6 +22,7 @@ import { count, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
 import { dbOption } from '../database.js'
 import { tableRowCount } from '../../engine/drivers/driver.js'
+
 const flavorOption = () =>
   new Option(
     '--clickhouse-flavor <flavor>',

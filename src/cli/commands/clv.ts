@@ -46,6 +46,7 @@ import {
 } from '../validations/clv.js'
 import { dbOption, withDatabase } from '../database.js'
 import { clvDistributionTable } from '../render/clv.js'
+
 function modelOptions(program: Command): Command {
   return program
     .addOption(dbOption())

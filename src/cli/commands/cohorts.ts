@@ -46,6 +46,7 @@ import {
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { dbOption, withDatabase } from '../database.js'
 import { renderRetention } from '../render/retention.js'
+
 interface CohortFlags extends EngineFlags {
   db: string
   anchor: string

@@ -17,6 +17,7 @@ import {
 } from '../config.js'
 import { translator } from '../lang.js'
 import { MISSING, printJson } from '../output.js'
+
 /** The flags `config` takes, one per setting that commands take as a flag. */
 const FLAG_OF: Readonly<Partial<Record<SettingKey, string>>> = {
   db: 'db',

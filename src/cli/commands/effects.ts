@@ -17,6 +17,7 @@ import { effectsFlagsSchema } from '../validations/experiments.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { renderMetric } from '../render/experiment.js'
 import { dbOption, withDatabase } from '../database.js'
+
 /** The outcomes and covariates of a matched comparison in Chinese (English: the codes). */
 const EFFECT_NAMES_ZH: Readonly<Record<string, string>> = {
   conversion: '购买转化',

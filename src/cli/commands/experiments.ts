@@ -23,6 +23,7 @@ import {
 } from '../validations/experiments.js'
 import { dbOption, withDatabase } from '../database.js'
 import { pValue, renderMetric } from '../render/experiment.js'
+
 const json = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
 export function renderReport(r: ExperimentReport, lang: Lang = 'en'): string {

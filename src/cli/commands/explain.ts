@@ -11,6 +11,7 @@ import { NotFoundError } from '../../core/errors.js'
 import { findTerm, glossary, nearestTerms } from '../../engine/metrics/glossary.js'
 import { langOption } from '../lang.js'
 import { printJson, table } from '../output.js'
+
 type Lang = 'en' | 'zh'
 
 const LABELS = {

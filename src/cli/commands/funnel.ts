@@ -19,6 +19,7 @@ import { checkInstant, outputOptions, parseWith } from '../validations/retention
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { dbOption } from '../database.js'
 import { readConfigFile } from '../config-file.js'
+
 interface FunnelFlags extends EngineFlags {
   db: string
   tz: string

@@ -19,6 +19,7 @@ import {
   parseMapFlags,
 } from '../validations/ingest.js'
 import { renderIngest } from '../render/ingest.js'
+
 /** Loads each file in turn (each file is atomic); stops at the first bad file. */
 export async function runIngest(
   db: Database,

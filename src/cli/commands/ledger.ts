@@ -11,6 +11,7 @@ import { openLedgerStoreOnly } from '../../ledger/stores/open-store.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { printJson } from '../output.js'
 import { ledgerOption } from '../ledger-options.js'
+
 function describeReport(location: string, r: MigrationReport, lang: Lang): string {
   const t = translator(lang)
   if (r.applied.length === 0)

@@ -30,6 +30,7 @@ import {
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { dbOption } from '../database.js'
 import { loadLifecycleConfig } from '../validations/lifecycle.js'
+
 interface Common extends EngineFlags {
   db: string
   tz: string

@@ -17,6 +17,7 @@ import { createProgress } from '../progress.js'
 import { checkInstant } from '../validations/retention.js'
 import { dbOption } from '../database.js'
 import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
+
 /** Registers the `loyalty` command group. */
 export function registerLoyaltyCommands(program: Command): void {
   const loyalty = program

@@ -9,6 +9,7 @@ import { codeName, translator, type Lang } from '../lang.js'
 import { FIELD_LABELS } from '../messages.js'
 import { count, keyValues, MISSING, money, printJson, table } from '../output.js'
 import { heldBackReason, identityTypeName } from '../render/members.js'
+
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 
 const GENDER_ZH: Readonly<Record<string, string>> = {

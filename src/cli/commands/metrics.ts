@@ -32,6 +32,7 @@ import { metricDefinitionView, metricResultView } from '../../engine/metrics/vie
 import { dbOption } from '../database.js'
 import { readConfigFile } from '../config-file.js'
 import { renderTree, formatValue } from '../render/tree.js'
+
 /** Custom metrics from `--metrics-file`, if given. */
 export async function loadCustomMetrics(path: string | undefined): Promise<MetricDef[]> {
   return path === undefined ? [] : parseCustomMetrics(await readConfigFile(path), path)

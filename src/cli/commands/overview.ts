@@ -3,6 +3,7 @@ import type { Driver } from '../../engine/drivers/driver.js'
 import { type Lang } from '../lang.js'
 import { printJson } from '../output.js'
 import { renderOverview } from '../render/overview.js'
+
 export async function runOverview(
   driver: Driver,
   flags: { month?: string; tz: string; json: boolean; lang?: Lang },

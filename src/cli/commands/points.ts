@@ -21,6 +21,7 @@ import {
   returnFlagsSchema,
 } from '../validations/points.js'
 import { ledgerOption, programOption, withLedger, ledgerCode, tierName } from '../ledger-options.js'
+
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 const keyOption = () =>
   new Option(

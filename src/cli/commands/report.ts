@@ -8,6 +8,7 @@ import { timeZoneOption } from '../time-zone-option.js'
 import { openDatabase } from '../../store/database.js'
 import { langOption } from '../lang.js'
 import { dbOption } from '../database.js'
+
 export function registerReportCommands(program: Command): void {
   program
     .command('report')

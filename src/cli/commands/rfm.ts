@@ -20,6 +20,7 @@ import {
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { dbOption } from '../database.js'
 import { readConfigFile } from '../config-file.js'
+
 interface RfmFlags extends EngineFlags {
   db: string
   tz: string

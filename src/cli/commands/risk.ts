@@ -42,6 +42,7 @@ import {
 import { dbOption, withDatabase } from '../database.js'
 import { readConfigFile } from '../config-file.js'
 import { summariseScores, renderRiskRows } from '../render/risk.js'
+
 const num = (v: number | null | undefined, d = 3): string =>
   v === null || v === undefined || !Number.isFinite(v) ? MISSING : v.toFixed(d)
 

@@ -10,6 +10,7 @@ import {
 import { translator, type Lang } from '../lang.js'
 import { FIELD_DESCRIPTIONS_ZH, TABLE_DESCRIPTIONS_ZH } from '../messages.js'
 import { printJson, table } from '../output.js'
+
 function typeLabel(t: FieldType): string {
   return t.kind === 'enum' ? t.values.join('|') : t.kind
 }

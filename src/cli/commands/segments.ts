@@ -32,6 +32,7 @@ import { RFM_SEGMENT_NAMES } from '../../engine/rfm/rfm-config.js'
 import { dbOption, withDatabase } from '../database.js'
 import { readConfigFile } from '../config-file.js'
 import { countSegmentMembers } from '../../engine/segments/segment-summary.js'
+
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
 /** The conditions of a segment filter in words. */

@@ -20,6 +20,7 @@ import {
   WEB_DIST,
   type ServeOptions,
 } from '../server.js'
+
 /**
  * Records a key change made on the command line in the audit log. The log is one DuckDB file: while a server
  * holds it, the change is made but not recorded, and the user is told so.

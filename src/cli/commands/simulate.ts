@@ -6,6 +6,7 @@ import { count, printJson, table } from '../output.js'
 import { createProgress } from '../progress.js'
 import type { IngestTable } from '../../core/schema.js'
 import { csvFilesToParquet } from '../../duckdb/parquet.js'
+
 export interface SimulateFlags {
   members: number
   months: number

@@ -21,6 +21,7 @@ import { lifecycleConfigSchema } from '../../engine/lifecycle/lifecycle-config.j
 import { codeName, langOption, translator, type Lang } from '../lang.js'
 import { dbOption } from '../database.js'
 import { loadLifecycleConfig } from '../validations/lifecycle.js'
+
 interface SurvivalFlags extends EngineFlags {
   db: string
   tz: string

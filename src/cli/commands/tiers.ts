@@ -10,6 +10,7 @@ import { langOption, translator } from '../lang.js'
 import { count, keyValues, MISSING, printJson, table } from '../output.js'
 import { parseFlags, readFlagsSchema, reviewFlagsSchema } from '../validations/points.js'
 import { ledgerOption, programOption, withLedger, ledgerCode, tierName } from '../ledger-options.js'
+
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
 /** Registers the `tiers` command group. */

@@ -25,6 +25,7 @@ import {
 } from '../validations/experiments.js'
 import { dbOption, withDatabase } from '../database.js'
 import { readConfigFile } from '../config-file.js'
+
 /** Default range: the 12 months up to the last activity (to = the day after it). */
 async function range(
   driver: DuckDbDriver,

@@ -8,6 +8,7 @@ import { type MetricResult } from '../../analytics/experiments/experiments.js'
 import type { Effect } from '../../models/stats/effect.js'
 import { codeName, translator, type Lang } from '../lang.js'
 import { fmt, pct, table } from '../output.js'
+
 function diff(kind: MetricResult['kind'], v: number): string {
   return kind === 'proportion'
     ? `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)} pp`

@@ -8,6 +8,7 @@ import { type PresetReport } from '../../duckdb/ingest/presets/index.js'
 import { translator, type Lang } from '../lang.js'
 import { count, table } from '../output.js'
 import { heldBackReason, identityTypeName } from './members.js'
+
 export function renderIngest(
   results: ReadonlyArray<IngestReport | PresetReport>,
   lang: Lang = 'en',

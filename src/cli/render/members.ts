@@ -6,6 +6,7 @@
 import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import { translator, type Lang } from '../lang.js'
 import { IDENTITY_TYPE_NAMES } from '../messages.js'
+
 /**
  * An identity type in Chinese words; in English its code, as a query names it (`members show email:…`).
  */

@@ -6,6 +6,7 @@ import pc from 'picocolors'
 import { type Overview } from '../../engine/metrics/overview.js'
 import { translator, type Lang } from '../lang.js'
 import { MISSING, fmt, keyValues, pct, money } from '../output.js'
+
 export function renderOverview(o: Overview | undefined, lang: Lang = 'en'): string {
   const t = translator(lang)
   if (o === undefined)

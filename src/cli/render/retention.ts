@@ -11,6 +11,7 @@ import { translator, type Lang, codeName } from '../lang.js'
 import { fmt, pct, table, MISSING } from '../output.js'
 import { resolveZonedAsOf } from '../validations/retention.js'
 import stringWidth from 'string-width'
+
 const ANSI_RE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
 const stripAnsi = (s: string) => s.replace(ANSI_RE, '')
 /** The demo's retention summary as of the day `asOf` (YYYY-MM-DD) in the project time zone `timezone`. */

@@ -7,6 +7,7 @@ import { type RiskListRow } from '../../analytics/risk/risk.js'
 import { translator, type Lang } from '../lang.js'
 import { CHURN_CLASS_NAMES, riskCodeName } from '../messages.js'
 import { MISSING, pct, table, money } from '../output.js'
+
 /** Counts of a scoring: by churn class, by signal, and how many score ≥ 50 %. */
 export interface RiskScoreSummary {
   readonly members: number

@@ -8,6 +8,7 @@ import { type Status, type TreeNode, type TreeResult } from '../../engine/metric
 import { translator, type Lang } from '../lang.js'
 import { STATUS_NAMES } from '../messages.js'
 import { figure } from '../output.js'
+
 const SPARK = '▁▂▃▄▅▆▇█'
 const STATUS_TEXT: Record<Status, (s: string) => string> = {
   on_track: pc.green,

@@ -10,6 +10,7 @@ import { RENEWAL_COHORT_GRAINS } from '../../duckdb/summaries/renewals.js'
 import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
 import { langFlag } from '../lang.js'
 import { engineFlagsShape } from '../engine-options.js'
+
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
 
 /** Flags shared by `clv fit` and `clv report`. */

@@ -8,6 +8,7 @@ import { VOICE_DIMENSIONS, VOICE_GRAINS } from '../../duckdb/voice/feedback-quer
 import { FEEDBACK_KINDS } from '../../core/schema.js'
 import { langFlag } from '../lang.js'
 import { isCalendarDate } from './retention.js'
+
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')

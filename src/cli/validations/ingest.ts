@@ -9,6 +9,7 @@ import type { IdentityGuardOptions } from '../../duckdb/ingest/identity-guards.j
 import { UNKNOWN_IDENTITY_RULES } from '../../duckdb/ingest/ingest.js'
 import { langFlag } from '../lang.js'
 import { readConfigFile } from '../config-file.js'
+
 /**
  * A size in bytes: digits, optionally followed by KB, MB or GB (powers of 1024), e.g. `8MB`. Between 1 KB
  * and 1 GB, the range the CSV reader accepts.

@@ -8,6 +8,7 @@ import {
 } from '../../engine/lifecycle/lifecycle-config.js'
 import { parseWith } from './retention.js'
 import { readConfigFile } from '../config-file.js'
+
 /** The lifecycle rules from `--config` (YAML or JSON; the `lifecycle:` key or the whole file), or the defaults. */
 export async function loadLifecycleConfig(path: string | undefined): Promise<LifecycleConfig> {
   if (path === undefined) return lifecycleConfigSchema.parse({})

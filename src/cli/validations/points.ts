@@ -7,6 +7,7 @@ import { InputError } from '../../core/errors.js'
 import { BONUS_KINDS } from '../../ledger/ledger.service.js'
 import { DEFAULT_LEDGER_DIR } from '../../ledger/stores/pglite-store.js'
 import { langFlag } from '../lang.js'
+
 /** The program file used when `--program` is not given. */
 export const DEFAULT_PROGRAM_FILE = './loyalty-program.yaml'
 

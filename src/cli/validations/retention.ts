@@ -9,6 +9,7 @@ import { InputError } from '../../core/errors.js'
 import { ISO_INSTANT_RE } from '../../engine/cohorts/time-sql.js'
 import { findZonedAsOf, type ZonedAsOf } from '../../engine/lifecycle/default-as-of.js'
 import type { Driver } from '../../engine/drivers/driver.js'
+
 export type { ZonedAsOf } from '../../engine/lifecycle/default-as-of.js'
 /** Parses with a zod schema; failures become one InputError naming each flag (or config path). */
 export function parseWith<S extends z.ZodType>(

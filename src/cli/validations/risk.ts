@@ -7,6 +7,7 @@ import { CHURN_CLASSES } from '../../analytics/risk/early-warning.js'
 import { RISK_EXPORT_FORMATS } from '../../analytics/risk/export.js'
 import { RISK_ORDERS } from '../../analytics/risk/risk.js'
 import { langFlag } from '../lang.js'
+
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
 
 /** A churn class; `price_sensitive` is accepted for `price-sensitive`. */
