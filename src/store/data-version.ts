@@ -4,14 +4,18 @@
  * transaction that writes the data), the ledger sync's horizon, and the number and time of sentiment labels.
  * @module
  */
-import { tableExists, type Driver } from '../engine/drivers/driver.js'
+import type { Driver } from '../engine/drivers/driver.js'
 import { sql } from '../engine/sql/fragment.js'
 
 export async function dataVersion(driver: Driver): Promise<string> {
-  const [ledgerSynced, labelled] = await Promise.all([
-    tableExists(driver, 'loyalty_sync_state'),
-    tableExists(driver, 'feedback_sentiment'),
-  ])
+  // One look-up for both optional tables: this runs before every cached answer of the API.
+  const tables = await driver.all<{ tableName: string }>(
+    sql`SELECT table_name FROM information_schema.tables
+      WHERE table_name IN ('loyalty_sync_state', 'feedback_sentiment')`,
+  )
+  const has = new Set(tables.map((t) => t.tableName))
+  const ledgerSynced = has.has('loyalty_sync_state')
+  const labelled = has.has('feedback_sentiment')
   const loads = sql`(SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM loads)`
   const ledger = ledgerSynced
     ? sql`(SELECT coalesce(max(value), '') FROM loyalty_sync_state WHERE key = 'tx_horizon')`
