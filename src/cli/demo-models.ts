@@ -12,12 +12,9 @@ import { type Clock } from '../core/clock.js'
 import type { DuckDbDriver } from '../duckdb/driver.js'
 import { translator, type Lang } from './lang.js'
 import { CHURN_CLASS_NAMES } from './messages.js'
-import { fmt, pct, money, MISSING } from './output.js'
+import { fmt, pct, money, decimal } from './output.js'
 import { MemberlensError } from '../core/errors.js'
 import { clvDistributionTable } from './render/clv.js'
-
-const num = (v: number | null | undefined, d = 3): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? MISSING : v.toFixed(d)
 
 async function orSkip<T>(fn: () => Promise<T>): Promise<T | { skipped: string }> {
   try {
@@ -161,7 +158,7 @@ export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
       renderRiskRows(r.top, lang),
       pc.dim(
         `${t('{n} of {total} buyers at high churn risk (≥ 50 % chance of no purchase in 90 days; memberlens explain high_churn_risk)', { n: fmt(r.summary.atRisk), total: fmt(r.summary.members) })} · ` +
-          `${t('model AUC {auc} on a later period vs {base} for recency only', { auc: num(r.auc), base: num(r.recencyOnlyAuc) })} · ` +
+          `${t('model AUC {auc} on a later period vs {base} for recency only', { auc: decimal(r.auc), base: decimal(r.recencyOnlyAuc) })} · ` +
           CHURN_CLASSES.map(
             (c) => `${CHURN_CLASS_NAMES[c][lang]} ${fmt(r.summary.byClass[c].atRisk)}`,
           ).join(', '),

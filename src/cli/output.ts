@@ -199,6 +199,11 @@ export function exitCodeFor(error: unknown): number {
 /** What a missing figure prints: never 0, never blank where a value belongs. */
 export const MISSING = '—'
 
+/** A statistic with fixed decimals and no grouping (model parameters, AUC, weights); — when missing. */
+export function decimal(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? MISSING : v.toFixed(digits)
+}
+
 /** Formats a number for people: thousands separators, fixed decimals. */
 export function fmt(n: number | null | undefined, decimals = 0): string {
   if (n === null || n === undefined || Number.isNaN(n)) return MISSING

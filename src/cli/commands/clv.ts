@@ -33,7 +33,7 @@ import {
 } from '../../engine/summaries/repeat-buying.js'
 import { addEngineOptions, withEngine } from '../engine-options.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { MISSING, fmt, keyValues, pct, printJson, table, money, toCsv } from '../output.js'
+import { MISSING, fmt, keyValues, pct, printJson, table, money, toCsv, decimal } from '../output.js'
 import {
   clvFitFlagsSchema,
   clvPredictFlagsSchema,
@@ -227,15 +227,13 @@ Examples:
     })
 }
 
-const num = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : MISSING)
-
 function paramLines(
   params: object,
   se: Readonly<Record<string, number>> | null,
 ): Array<readonly [string, string]> {
   return Object.entries(params).map(([k, v]) => [
     k,
-    `${num(v as number, 4)}${se?.[k] === undefined ? '' : `  (SE ${num(se[k] as number, 4)})`}`,
+    `${decimal(v as number, 4)}${se?.[k] === undefined ? '' : `  (SE ${decimal(se[k] as number, 4)})`}`,
   ])
 }
 
@@ -267,7 +265,7 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
     ),
     keyValues([
       ...paramLines(r.purchase.params, r.purchase.standardErrors),
-      [t('log-likelihood'), num(r.purchase.logLikelihood, 1)],
+      [t('log-likelihood'), decimal(r.purchase.logLikelihood, 1)],
       [t('distinct summaries'), fmt(r.purchase.distinctSummaries)],
     ]),
     '',
@@ -277,7 +275,7 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       [t('repeat buyers fitted'), fmt(r.spend.members)],
       [
         t('frequency/spend corr.'),
-        `${num(r.frequencySpendCorrelation, 3)}${r.correlationWarning ? pc.yellow(`  ${t('(> 0.3: Gamma–Gamma assumption doubtful)')}`) : `  ${t('(ok: ≈ independent)')}`}`,
+        `${decimal(r.frequencySpendCorrelation, 3)}${r.correlationWarning ? pc.yellow(`  ${t('(> 0.3: Gamma–Gamma assumption doubtful)')}`) : `  ${t('(ok: ≈ independent)')}`}`,
       ],
     ]),
     '',
@@ -340,11 +338,11 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
         scores.map((s) => [
           String(s.memberId),
           fmt(s.x),
-          num(s.tX, 2),
-          num(s.tCal, 2),
+          decimal(s.tX, 2),
+          decimal(s.tCal, 2),
           money(s.zbar, f.lang),
           pct(s.pAlive),
-          num(s.expectedPurchases, 2),
+          decimal(s.expectedPurchases, 2),
           money(s.expectedSpend, f.lang),
           money(s.clv, f.lang),
         ]),
@@ -374,10 +372,10 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
       [tr('calibration'), `… ${r.options.calibrationEnd}`],
       [
         tr('clv|holdout'),
-        `… ${r.options.holdoutEnd} (${num(r.holdoutLength, 2)} ${tr(r.options.unit === 'day' ? 'days' : 'weeks')})`,
+        `… ${r.options.holdoutEnd} (${decimal(r.holdoutLength, 2)} ${tr(r.options.unit === 'day' ? 'days' : 'weeks')})`,
       ],
       [tr('members'), fmt(r.members)],
-      [tr('log-likelihood'), num(r.purchase.logLikelihood, 1)],
+      [tr('log-likelihood'), decimal(r.purchase.logLikelihood, 1)],
       [
         tr('holdout transactions'),
         `${ap(fmt(r.totals.actual), fmt(r.totals.predicted, 1))} (${pct(r.totals.predicted / r.totals.actual - 1)})`,
@@ -385,14 +383,14 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
       [tr('holdout value'), ap(money(r.value.actual, lang), money(r.value.predicted, lang))],
       [
         tr('per member'),
-        `MAE ${num(r.errors.mae)}, RMSE ${num(r.errors.rmse)}, ${tr('bias')} ${num(r.errors.bias)}`,
+        `MAE ${decimal(r.errors.mae)}, RMSE ${decimal(r.errors.rmse)}, ${tr('bias')} ${decimal(r.errors.bias)}`,
       ],
     ]),
     '',
     pc.bold(tr('Mean holdout transactions by calibration frequency x')),
     table(
       ['x', tr('members'), tr('actual'), tr('predicted')],
-      r.byFrequency.map((b) => [b.x, fmt(b.members), num(b.actual), num(b.predicted)]),
+      r.byFrequency.map((b) => [b.x, fmt(b.members), decimal(b.actual), decimal(b.predicted)]),
     ),
     '',
     pc.bold(tr('Cumulative transactions since {start} (tracking)', { start: t.start })),
@@ -450,7 +448,7 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
       keyValues([
         [
           'sBG',
-          `α ${num(f.params.alpha)} (SE ${num(f.standardErrors.alpha)}), β ${num(f.params.beta)} (SE ${num(f.standardErrors.beta)})`,
+          `α ${decimal(f.params.alpha)} (SE ${decimal(f.standardErrors.alpha)}), β ${decimal(f.params.beta)} (SE ${decimal(f.standardErrors.beta)})`,
         ],
         [tr('mean churn at 1st renewal'), pct(f.meanChurn)],
         [
@@ -458,7 +456,7 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
           tr('{n} members, up to {periods} renewals, LL {ll}', {
             n: fmt(f.members),
             periods: f.periods,
-            ll: num(f.logLikelihood, 1),
+            ll: decimal(f.logLikelihood, 1),
           }),
         ],
       ]),
@@ -495,7 +493,7 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
       keyValues([
         [
           tr('expected future renewals per active member'),
-          `${r.expectedRenewals === null ? tr('∞ (α ≤ 1: the mean diverges)') : num(r.expectedRenewals, 2)}, ${tr('discounted')} ${num(r.discountedExpectedRenewals, 2)}`,
+          `${r.expectedRenewals === null ? tr('∞ (α ≤ 1: the mean diverges)') : decimal(r.expectedRenewals, 2)}, ${tr('discounted')} ${decimal(r.discountedExpectedRenewals, 2)}`,
         ],
         [tr('residual value of the active members'), money(r.residualValue, lang)],
       ]),
@@ -521,8 +519,8 @@ function renderPlan(p: PlanRenewals, horizon: number, lang: Lang): string {
         fmt(c.subscribers),
         String(c.periods),
         fmt(c.survivors[c.survivors.length - 1]),
-        c.fit === null ? MISSING : num(c.fit.params.alpha),
-        c.fit === null ? MISSING : num(c.fit.params.beta),
+        c.fit === null ? MISSING : decimal(c.fit.params.alpha),
+        c.fit === null ? MISSING : decimal(c.fit.params.beta),
         c.paramsFrom === null || c.paramsFrom === undefined
           ? MISSING
           : tr(c.paramsFrom === 'cohort' ? 'renewals|cohort' : 'renewals|plan'),

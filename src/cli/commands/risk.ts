@@ -31,7 +31,7 @@ import {
 import { systemClock } from '../../core/clock.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { CHURN_CLASS_NAMES, riskCodeName } from '../messages.js'
-import { MISSING, fmt, keyValues, pct, printJson, table, toCsv } from '../output.js'
+import { fmt, keyValues, pct, printJson, table, toCsv, decimal } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
 import {
   riskExportFlagsSchema,
@@ -42,9 +42,6 @@ import {
 import { dbOption, withDatabase } from '../database.js'
 import { readConfigFile } from '../config-file.js'
 import { summariseScores, renderRiskRows } from '../render/risk.js'
-
-const num = (v: number | null | undefined, d = 3): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? MISSING : v.toFixed(d)
 
 /** Reads and validates an early-warning config file (YAML or JSON); defaults without a file. */
 export async function loadEarlyWarningConfig(path?: string): Promise<EarlyWarningConfig> {
@@ -302,7 +299,7 @@ Examples:
 }
 
 function evaluationRow(name: string, e: ScoreEvaluation): string[] {
-  return [name, num(e.auc), num(e.topDecileLift, 2)]
+  return [name, decimal(e.auc), decimal(e.topDecileLift, 2)]
 }
 
 /** The training report for people. */
@@ -359,7 +356,7 @@ export function renderRiskTraining(r: RiskTrainReport, lang: Lang = 'en'): strin
     pc.bold(t('Weights on standardised features (largest first)')),
     table(
       [t('feature'), t('weight')],
-      weights.map(([name, w]) => [riskCodeName(name, lang), `${w >= 0 ? '+' : ''}${num(w)}`]),
+      weights.map(([name, w]) => [riskCodeName(name, lang), `${w >= 0 ? '+' : ''}${decimal(w)}`]),
     ),
   ].join('\n')
 }
