@@ -556,6 +556,7 @@ export const ZH = {
   'change|part': '因子',
   'change|own change': '自身变化',
   'change|contribution': '贡献',
+  'change|pts': '百分点',
   '{before} → {after}, change {change}; method: {method}':
     '{before} → {after}，变化 {change}；方法：{method}',
   'change|log-mean Divisia index (LMDI)': '对数平均迪氏指数 (LMDI)',

@@ -23,8 +23,10 @@ import { dbOption } from '../database.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import type { Message } from '../messages.js'
-import { fmt, printJson, table } from '../output.js'
+import { printJson, table } from '../output.js'
 import { timeZoneOption } from '../time-zone-option.js'
+import { formatValue } from '../render/tree.js'
+import type { Unit } from '../../engine/metrics/catalog.js'
 
 const MINUS = '\u2212'
 
@@ -61,8 +63,11 @@ export function headline(e: ChangeExplanation, split: ComparisonSplit, lang: Lan
 /** The explanation as terminal text: a headline and a table per comparison. */
 export function renderExplanation(e: ChangeExplanation, lang: Lang): string {
   const t = translator(lang)
+  // Figures in their metric's unit, as the tree prints them (¥ and 万 for money, whole counts, %).
+  const value = (v: number | null, unit: string) => formatValue(v, unit as Unit, lang)
+  const signedValue = (v: number, unit: string) => `${v > 0 ? '+' : ''}${value(v, unit)}`
   const lines = [
-    pc.bold(`${e.name[lang]} (${e.metric}) ${e.label}: ${fmt(e.value, 2)}`),
+    pc.bold(`${e.name[lang]} (${e.metric}) ${e.label}: ${value(e.value, e.unit)}`),
     pc.dim(t('Formula: {formula}', { formula: e.formula.text })),
   ]
   for (const [vs, split] of [
@@ -89,14 +94,14 @@ export function renderExplanation(e: ChangeExplanation, lang: Lang): string {
           e.label,
           t('change|own change'),
           t('change|contribution'),
-          'pts',
+          t('change|pts'),
         ],
         split.parts.map((p) => [
           p.name[lang],
-          fmt(p.before, 2),
-          fmt(p.after, 2),
+          value(p.before, p.unit),
+          value(p.after, p.unit),
           p.rate === null ? '–' : `${signed(p.rate * 100, 1, true)}%`,
-          signed(p.contribution, 2, true),
+          signedValue(p.contribution, e.unit),
           p.points === null ? '–' : signed(p.points * 100, 1, true),
         ]),
       ),
@@ -104,9 +109,9 @@ export function renderExplanation(e: ChangeExplanation, lang: Lang): string {
     lines.push(
       pc.dim(
         t('{before} → {after}, change {change}; method: {method}', {
-          before: fmt(split.before, 2),
-          after: fmt(split.after, 2),
-          change: signed(split.change, 2),
+          before: value(split.before, e.unit),
+          after: value(split.after, e.unit),
+          change: signedValue(split.change, e.unit),
           method: t(METHOD[split.method]),
         }),
       ),
