@@ -70,6 +70,8 @@ function sessionSettings(options: ClickHouseOptions): ClickHouseSettings {
     s.cast_keep_nullable = 1
     // coalesce(Float64, Int64) is a Float64, not a Variant.
     s.use_variant_as_common_type = 0
+    // max(), sum() … over no rows are NULL, as in standard SQL, instead of the type's default (1970-01-01, 0).
+    s.aggregate_functions_null_for_empty = 1
     s.output_format_json_quote_decimals = 0
     // A SELECT whose HTTP connection is closed (cancel(), Ctrl+C) stops on the server instead of running on.
     // https://clickhouse.com/docs/operations/settings/settings#cancel_http_readonly_queries_on_client_close
