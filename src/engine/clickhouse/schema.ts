@@ -74,7 +74,8 @@ export interface ClusterOptions {
 /**
  * For a sharded deployment: the local table (`<name>_local`, on every node) and the `Distributed` table under
  * the canonical name that fans queries out and routes inserts by `intHash32(member_id)`. Tables with no member
- * (acquisition_spend, loads) are sharded randomly; they are small.
+ * (acquisition_spend, visitors, loads) are sharded by a hash of their key, so that a row loaded again reaches
+ * the shard that holds it and the merge keeps it once (a random shard would count it twice).
  */
 export function buildClusterTables(
   dialect: SqlDialect,
@@ -84,7 +85,9 @@ export function buildClusterTables(
   const localName = `${table.name}_local`
   const local = buildClickHouseTable(dialect, table, { name: localName })
   const hasMember = table.fields.some((f) => f.name === 'member_id')
-  const shardKey = hasMember ? sql`intHash32(${ident('member_id')})` : sql`rand()`
+  const shardKey = hasMember
+    ? sql`intHash32(${ident('member_id')})`
+    : sql`cityHash64(${join(sortingKey(table).map((k) => ident(k)))})`
   const distributed = sql`CREATE TABLE IF NOT EXISTS ${ident(table.name)} AS ${ident(localName)}
     ENGINE = Distributed(${ident(options.cluster)}, ${ident(options.database)}, ${ident(localName)}, ${shardKey})`
   return [local, distributed]

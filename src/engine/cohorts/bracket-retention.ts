@@ -77,7 +77,7 @@ export function buildBracketRetentionQuery(
       FROM cm CROSS JOIN b LEFT JOIN hit ON hit.member_id = cm.member_id AND hit.idx = b.idx
     )
     SELECT ${periodLabel(dialect, spec.grain, sql`cohort_start`)} AS cohort, dim, idx, count(*) AS size,
-      count(*) FILTER (WHERE eligible) AS eligible, count(*) FILTER (WHERE eligible AND active) AS active
+      count(CASE WHEN eligible THEN 1 END) AS eligible, count(CASE WHEN eligible AND active THEN 1 END) AS active
     FROM mb GROUP BY cohort_start, dim, idx ORDER BY cohort_start, dim, idx`
 }
 

@@ -12,9 +12,12 @@
 import type { Grain, SqlDialect } from '../dialects/dialect.js'
 import { sql, type Fragment } from '../sql/fragment.js'
 
-/** A timestamp parameter: `iso` is `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (UTC). */
+/**
+ * A timestamp parameter: `iso` is `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (UTC). A bare day is sent with its
+ * time, `00:00:00`, which every engine casts (ClickHouse 18.x reads no bare day as a DateTime).
+ */
 export function timestampParam(iso: string): Fragment {
-  return sql`CAST(${iso} AS TIMESTAMP)`
+  return sql`CAST(${/^\d{4}-\d{2}-\d{2}$/.test(iso) ? `${iso} 00:00:00` : iso} AS TIMESTAMP)`
 }
 
 /** Fractional days from `a` to `b` (second resolution). */

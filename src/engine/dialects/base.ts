@@ -58,6 +58,9 @@ export const baseDialect: SqlDialect = {
   daysBetween(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'day differences')
   },
+  tableLookup(name: string): Fragment {
+    return sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = ${name}`
+  },
   knownTimezone(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'time zone lookup')
   },
@@ -81,6 +84,8 @@ export const baseDialect: SqlDialect = {
   },
   supportsOnConflict: false,
   supportsTransactionalDdl: false,
+  supportsCtes: true,
+  supportsMultipleJoins: true,
 }
 
 /** An interval of n periods as (count, unit): weeks are 7 days and quarters 3 months. Closed set, safe text. */

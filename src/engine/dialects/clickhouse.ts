@@ -173,6 +173,8 @@ export const clickhouseDialect: SqlDialect = {
   },
   supportsOnConflict: false,
   supportsTransactionalDdl: false,
+  supportsCtes: true,
+  supportsMultipleJoins: true,
 }
 
 /**
@@ -182,6 +184,8 @@ export const clickhouseDialect: SqlDialect = {
 export const clickhouseLegacyDialect: SqlDialect = {
   ...clickhouseDialect,
   name: 'clickhouse-legacy',
+  supportsCtes: false,
+  supportsMultipleJoins: false,
   placeholder: (_i, value) => clickhouseLiteral(value),
   columnType(type: FieldType): string {
     if (type.kind === 'date') return 'Date'
@@ -192,6 +196,14 @@ export const clickhouseLegacyDialect: SqlDialect = {
   },
   median(expr) {
     return sql`quantileExact(0.5)(${expr})`
+  },
+  // No information_schema before 21.x.
+  tableLookup(name) {
+    return sql`SELECT 1 AS ok FROM system.tables WHERE database = currentDatabase() AND name = ${name}`
+  },
+  // No system.time_zones before 20.x: a zone the server cannot load makes the conversion fail.
+  knownTimezone(name) {
+    return sql`SELECT 1 AS ok FROM system.one WHERE toTimeZone(toDateTime(0), ${name}) IS NOT NULL`
   },
   jsonText(): Fragment {
     throw new UnsupportedFeatureError('clickhouse-legacy', 'JSON members')

@@ -42,6 +42,8 @@ export interface SqlDialect {
   daysBetween(a: Fragment, b: Fragment): Fragment
   /** A query returning one row (column `ok`) when `name` is a time zone the engine knows; the name is a parameter. */
   knownTimezone(name: string): Fragment
+  /** A query returning one row (column `ok`) when the current database has a table `name` (a parameter). */
+  tableLookup(name: string): Fragment
   /** Median of an expression (an aggregate). */
   median(expr: Fragment): Fragment
   /** Text of a JSON object's member (`attributes ->> key`); the key is a parameter. */
@@ -63,4 +65,11 @@ export interface SqlDialect {
   readonly supportsOnConflict: boolean
   /** Whether DDL runs inside transactions (and rolls back). Default false. */
   readonly supportsTransactionalDdl: boolean
+  /**
+   * Whether the engine reads `WITH name AS (…)`. When false, `compile()` writes each one out as a subquery where
+   * it is read (`sql/inline-ctes.ts`); only for dialects whose values are inlined literals. Default true.
+   */
+  readonly supportsCtes: boolean
+  /** Whether one SELECT may join more than two relations. When false, builders nest one join per level. */
+  readonly supportsMultipleJoins: boolean
 }

@@ -55,4 +55,6 @@ export const duckdbDialect: SqlDialect = {
   },
   supportsOnConflict: true,
   supportsTransactionalDdl: true,
+  supportsCtes: true,
+  supportsMultipleJoins: true,
 }

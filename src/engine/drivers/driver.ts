@@ -47,9 +47,7 @@ export interface Driver {
  * loyalty tables or the model runs, and that reads must not create).
  */
 export async function tableExists(driver: Driver, name: string): Promise<boolean> {
-  const row = await driver.first(
-    sql`SELECT 1 AS ok FROM information_schema.tables WHERE table_name = ${name}`,
-  )
+  const row = await driver.first(driver.dialect.tableLookup(name))
   return row !== undefined
 }
 

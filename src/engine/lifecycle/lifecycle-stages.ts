@@ -36,7 +36,7 @@ export function buildMemberStagesQuery(asOfText: string, config: LifecycleConfig
     s AS (
       SELECT member_id, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts, median(gap) AS med_gap,
         max(CASE WHEN gap >= ${c.churnDays} THEN ts END) AS reactivated_at,
-        count(*) FILTER (WHERE ${daysBetween(sql`ts`, asOf)} <= ${c.loyalWindowDays}) AS recent_n
+        count(CASE WHEN ${daysBetween(sql`ts`, asOf)} <= ${c.loyalWindowDays} THEN 1 END) AS recent_n
       FROM g GROUP BY member_id
     ),
     x AS (

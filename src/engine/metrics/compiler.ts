@@ -80,20 +80,44 @@ export function buildMetricsQuery(ctx: CompileContext, metrics: readonly MetricD
   const gridCols = [sql`sp.period`, ...ctx.dims.map((_, i) => sql`${ident(dimColumn(i))}`)]
   ctes.push(sql`grid AS (SELECT ${join(gridCols)} FROM ${join(parts, ' CROSS JOIN ')})`)
 
-  const joins = [...measures.values()].map((m) => {
-    const a = measureAlias(m.id)
-    const on = [
-      sql`${ident(a, 'period')} = g.period`,
-      ...ctx.dims.map(
-        (_, i) => sql`${ident(a, dimColumn(i))} IS NOT DISTINCT FROM ${ident('g', dimColumn(i))}`,
-      ),
+  const onGrid = (a: string): Fragment =>
+    join(
+      [
+        sql`${ident(a, 'period')} = g.period`,
+        ...ctx.dims.map(
+          (_, i) => sql`${ident(a, dimColumn(i))} IS NOT DISTINCT FROM ${ident('g', dimColumn(i))}`,
+        ),
+      ],
+      ' AND ',
+    )
+  const ids = [...measures.keys()]
+  // One join per SELECT where the engine allows no more (ClickHouse 18.x): the grid picks up one measure per
+  // level, its value renamed `mv_<id>`; elsewhere the grid joins every measure at once.
+  const nested = !ctx.dialect.supportsMultipleJoins
+  let from: Fragment = sql`grid g ${join(
+    ids.map((id) => sql`LEFT JOIN ${ident(measureAlias(id))} ON ${onGrid(measureAlias(id))}`),
+    ' ',
+  )}`
+  if (nested) {
+    const keep = [
+      sql`g.period AS period`,
+      ...ctx.dims.map((_, i) => sql`${ident('g', dimColumn(i))} AS ${ident(dimColumn(i))}`),
     ]
-    return sql`LEFT JOIN ${ident(a)} ON ${join(on, ' AND ')}`
-  })
+    from = sql`grid`
+    ids.forEach((id, k) => {
+      const carried = ids
+        .slice(0, k)
+        .map((p) => sql`${ident('g', `mv_${p}`)} AS ${ident(`mv_${p}`)}`)
+      const a = measureAlias(id)
+      from = sql`(SELECT ${join([...keep, ...carried, sql`${ident(a, 'v')} AS ${ident(`mv_${id}`)}`])}
+        FROM ${from} g LEFT JOIN ${ident(a)} ON ${onGrid(a)})`
+    })
+    from = sql`${from} g`
+  }
   const col = (id: string): Fragment => {
     const m = measures.get(id)
     if (m === undefined) throw new Error(`measure ${id} is not part of the query`)
-    const v = sql`${ident(measureAlias(id), 'v')}`
+    const v = nested ? sql`${ident('g', `mv_${id}`)}` : sql`${ident(measureAlias(id), 'v')}`
     return m.zeroWhenEmpty ? sql`coalesce(${v}, 0)` : v
   }
   const values = metrics.map((m, i) => {
@@ -106,7 +130,7 @@ export function buildMetricsQuery(ctx: CompileContext, metrics: readonly MetricD
   const order = [sql`g.period`, ...dimRefs(ctx, 'g')]
   return sql`WITH ${join(ctes, ',\n')}
     SELECT g.period${ctx.dims.length > 0 ? sql`, ${join(dimRefs(ctx, 'g'))}` : sql``}, ${join(values)}
-    FROM grid g ${join(joins, ' ')}
+    FROM ${from}
     ORDER BY ${join(order)}`
 }
 

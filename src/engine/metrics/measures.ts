@@ -158,10 +158,12 @@ const previousActive: Measure = {
   zeroWhenEmpty: true,
   build(ctx) {
     const d = ctx.dialect
-    return sql`SELECT ${d.addPeriods(ctx.grain, sql`p.period`, 1)} AS period${withDims(dimSelects(ctx, 'activity', 'p'))}, count(*) AS v
+    // Named `next_period` inside: ClickHouse 18.x reads `p.period` as the alias `period` when it is reused.
+    return sql`SELECT x.next_period AS period${withDims(dimRefs(ctx, 'x'))}, x.v AS v FROM (
+      SELECT ${d.addPeriods(ctx.grain, sql`p.period`, 1)} AS next_period${withDims(dimSelects(ctx, 'activity', 'p'))}, count(*) AS v
       FROM src_member_periods p${memberJoin(ctx, 'p')}
       WHERE p.period < ${ctx.last}${memberWhere(ctx)}
-      ${groupByPeriodAndDims(ctx)}`
+      ${groupByPeriodAndDims(ctx)}) x`
   },
 }
 
@@ -334,12 +336,14 @@ function cumulative(
         points: sql`(SELECT member_id, ts, points AS x FROM src_points)`,
         enrollments: sql`(SELECT member_id, ts, 1 AS x FROM src_enrollments)`,
       }[source]
+      // A cross join filtered by WHERE, not JOIN … ON a.period <= sp.period: ClickHouse 18.x joins on equalities only.
       return sql`SELECT sp.period${withDims(dimRefs(ctx, 'a'))}, sum(a.v) AS v
         FROM (${d.periodSeries(ctx.grain, ctx.lo, ctx.last)}) sp
-        JOIN (SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'registrations', 's'))}, sum(s.x) AS v
+        CROSS JOIN (SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'registrations', 's'))}, sum(s.x) AS v
               FROM ${rows} s${memberJoin(ctx, 's')}
               WHERE s.ts < ${ctx.hi}${memberWhere(ctx)}
-              ${groupByPeriodAndDims(ctx)}) a ON a.period <= sp.period
+              ${groupByPeriodAndDims(ctx)}) a
+        WHERE a.period <= sp.period
         ${groupByPeriodAndDims(ctx)}`
     },
   }

@@ -12,6 +12,7 @@ import { GRAINS, type Grain } from '../dialects/dialect.js'
 import { ident, sql, type Fragment } from '../sql/fragment.js'
 import { CATALOG, metricMeasures, type MetricDef } from './catalog.js'
 import { metricColumn, buildMetricsQuery } from './compiler.js'
+import { timestampParam } from '../cohorts/time-sql.js'
 import { DEFAULT_SETTINGS, dimColumn, type CompileContext, type MetricSettings } from './context.js'
 import {
   memberFilter,
@@ -164,9 +165,9 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
   const ctx: CompileContext = {
     dialect,
     grain,
-    lo: sql`CAST(${queryFirst} AS TIMESTAMP)`,
-    last: sql`CAST(${lastP} AS TIMESTAMP)`,
-    hi: sql`CAST(${addPeriods(lastP, grain, 1)} AS TIMESTAMP)`,
+    lo: timestampParam(queryFirst),
+    last: timestampParam(lastP),
+    hi: timestampParam(addPeriods(lastP, grain, 1)),
     dims,
     ...(filter === undefined ? {} : { memberFilter: filter }),
     timezone,

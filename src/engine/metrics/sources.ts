@@ -199,8 +199,8 @@ function sessionsQuery(ctx: CompileContext): Fragment {
   if (!(gap > 0)) throw new Error('sessionGapMinutes must be a positive integer')
   const gapSeconds = unsafeRaw(String(gap * 60))
   return sql`SELECT member_id, min(ts) AS ts,
-      coalesce(max(duration_s) FILTER (WHERE event_type = 'session_start'), ${d.secondsBetween(sql`min(ts)`, sql`max(ts)`)}) AS duration_s,
-      count(*) FILTER (WHERE event_type = 'page_view') AS page_views,
+      coalesce(max(CASE WHEN event_type = 'session_start' THEN duration_s END), ${d.secondsBetween(sql`min(ts)`, sql`max(ts)`)}) AS duration_s,
+      count(CASE WHEN event_type = 'page_view' THEN 1 END) AS page_views,
       min(channel) AS channel
     FROM (
       SELECT *, CASE WHEN session_id IS NOT NULL THEN 'id:' || session_id

@@ -6,8 +6,12 @@
 import type { CompiledQuery, SqlValue } from '../compiled-query.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import type { Fragment, SqlNode } from './fragment.js'
+import { expandPositions, inlineCtes } from './inline-ctes.js'
 
-/** Turns a fragment into text with the dialect's placeholders, collecting parameters in order. */
+/**
+ * Turns a fragment into text with the dialect's placeholders, collecting parameters in order. For a dialect
+ * without common table expressions, they are written out as subqueries.
+ */
 export function compile(dialect: SqlDialect, fragment: Fragment): CompiledQuery {
   const parameters: SqlValue[] = []
   let text = ''
@@ -33,5 +37,6 @@ export function compile(dialect: SqlDialect, fragment: Fragment): CompiledQuery 
     }
   }
   walk(fragment)
+  if (!dialect.supportsCtes) text = expandPositions(inlineCtes(text))
   return Object.freeze({ sql: text, parameters: Object.freeze(parameters) })
 }
