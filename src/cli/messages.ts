@@ -562,6 +562,19 @@ export const ZH = {
   'change|log-mean Divisia index (LMDI)': '对数平均迪氏指数 (LMDI)',
   'change|Shapley values': 'Shapley 值',
   'change|sum of the changes': '各项变化之和',
+  'change|By {dimension}, vs previous period': '按{dimension}拆分（环比）',
+  'change|By {dimension}, vs last year': '按{dimension}拆分（同比）',
+  'change|within {path}': '（{path} 内）',
+  'change|value': '取值',
+  'change|change': '变化',
+  'change|share of base': '基期占比',
+  'change|surprise': '偏离',
+  'change|largest part': '最大因子',
+  'change|(none)': '（无）',
+  'change|Largest, vs previous period: {path} {part}': '环比最大来源：{path} {part}',
+  'change|Largest, vs last year: {path} {part}': '同比最大来源：{path} {part}',
+  'change|The drill follows the value whose change is furthest from its share of the change above it (surprise = change − change above × share of base).':
+    '下钻沿着偏离最大的取值：偏离 = 该取值的变化 − 上层变化 × 基期占比。',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

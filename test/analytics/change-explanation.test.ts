@@ -6,8 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   explainChange,
+  explainChangeBy,
   formulaText,
   FORMULAS,
+  type ChangeByDimension,
   type ChangeExplanation,
 } from '../../src/analytics/reporting/change-explanation.js'
 import { createApp } from '../../src/api/app.js'
@@ -36,6 +38,14 @@ const ORDERS = [
   'R2,13800000002,2024-02-06 10:00:00,store,30',
 ].join('\n')
 
+/** The three buyers' regions: 13800000001 上海, 13800000002 浙江, 13800000003 江苏. */
+const MEMBERS = [
+  'phone,registered_at,region',
+  '13800000001,2022-12-01T00:00:00Z,上海',
+  '13800000002,2022-12-01T00:00:00Z,浙江',
+  '13800000003,2022-12-01T00:00:00Z,江苏',
+].join('\n')
+
 /** A planted change: 100 buyers × 1 order × 50 in March, then 80 buyers × 1 order × 51 in April. */
 function plantedOrders(): string {
   const rows = ['order_id,phone,ordered_at,channel,net_amount']
@@ -51,6 +61,7 @@ function plantedOrders(): string {
 
 beforeAll(async () => {
   s = await scratch()
+  await s.ingest('members', await s.file('m.csv', `${MEMBERS}\n`))
   await s.ingest('orders', await s.file('o.csv', ORDERS))
   planted = await scratch()
   await planted.ingest('orders', await planted.file('p.csv', plantedOrders()))
@@ -58,6 +69,8 @@ beforeAll(async () => {
   for (let i = 0; i < 16; i++) returns.push(`RT${i},A${i},2025-05-12 10:00:00,51`)
   await planted.ingest('returns', await planted.file('r.csv', returns.join('\n')))
   dbFile = `${s.dir}/x.duckdb`
+  const m = await runCli(['ingest', 'members', await s.file('m2.csv', MEMBERS), '--db', dbFile])
+  expect(m.code, m.err).toBe(0)
   const r = await runCli(['ingest', 'orders', await s.file('o2.csv', ORDERS), '--db', dbFile])
   expect(r.code, r.err).toBe(0)
 })
@@ -169,6 +182,74 @@ describe('explainChange', () => {
     await expect(explainChange(s.db.driver, 'churn_rate', { period: '2024-02' })).rejects.toThrow(
       /metric "churn_rate": has no product or sum formula .*net_revenue, orders/,
     )
+  })
+})
+
+describe('explainChangeBy', () => {
+  it('splits the change among a dimension’s values and drills into the largest surprise (hand-checked)', async () => {
+    // 2024-01 → 2024-02 by region: 上海 160 → 90, 江苏 40 → 0, 浙江 0 → 30; in all 200 → 120.
+    const e = await explainChangeBy(s.db.driver, 'net_revenue', ['region'], { period: '2024-02' })
+    const level = e.drills.pop?.levels[0]
+    expect(level?.change).toBe(-80)
+    // surprise = change − (−80) × share: 上海 −70 + 64, 江苏 −40 + 16, 浙江 30 − 0.
+    expect(
+      level?.groups.map((g) => [g.value, g.change, g.share, Number(g.surprise?.toFixed(9))]),
+    ).toEqual([
+      ['上海', -70, 0.8, -6],
+      ['江苏', -40, 0.2, -24],
+      ['浙江', 30, 0, 30],
+    ])
+    // The groups' changes add up to the parent's change exactly.
+    expect(level?.groups.reduce((sum, g) => sum + g.change, 0)).toBe(e.pop?.change)
+    expect(level?.drill).toBe('浙江')
+    expect(e.drills.pop?.largest?.path).toEqual([{ dimension: 'region', value: '浙江' }])
+    // 浙江 had no orders in January: no split of its own. 上海: 1 buyer, 2 → 1 orders, AOV 80 → 90;
+    // LMDI L = −70 / ln(90/160) = 121.663, frequency L·ln 0.5 = −84.33, AOV L·ln(9/8) = 14.33.
+    expect(level?.groups.find((g) => g.value === '浙江')?.parts).toBeNull()
+    const sh = level?.groups.find((g) => g.value === '上海')?.parts
+    expect(sh?.[0]?.metric).toBe('purchase_frequency')
+    expect(sh?.[0]?.contribution).toBeCloseTo(-84.33, 2)
+    expect(sh?.find((p) => p.metric === 'aov')?.contribution).toBeCloseTo(14.33, 2)
+  })
+
+  it('refuses a metric that is not a sum over the dimension, and more than three dimensions', async () => {
+    await expect(
+      explainChangeBy(s.db.driver, 'aov', ['region'], { period: '2024-02' }),
+    ).rejects.toThrow(/aov is not a sum over the values of region/)
+    await expect(
+      explainChangeBy(s.db.driver, 'net_revenue', ['a', 'b', 'c', 'd'], { period: '2024-02' }),
+    ).rejects.toThrow(/one to three dimensions/)
+  })
+
+  it('prints the levels and the largest source with --by, in English and Chinese', async () => {
+    const en = await runCli([
+      'explain-change',
+      'net_revenue',
+      '--period',
+      '2024-02',
+      '--by',
+      'region',
+      '--db',
+      dbFile,
+    ])
+    expect(en.code, en.err).toBe(0)
+    expect(en.out).toContain('By region, vs previous period')
+    expect(en.out).toMatch(/浙江 ◀\s+\+¥30/)
+    expect(en.out).toContain('Largest, vs previous period: 浙江')
+    const zh = await runCli([
+      'explain-change',
+      'net_revenue',
+      '--period',
+      '2024-02',
+      '--by',
+      'region',
+      '--lang',
+      'zh',
+      '--db',
+      dbFile,
+    ])
+    expect(zh.out).toContain('按地区拆分（环比）')
+    expect(zh.out).toContain('环比最大来源：浙江')
   })
 })
 
@@ -320,5 +401,26 @@ describe('GET /api/v1/tree/decomposition', () => {
       headers: { authorization: `Bearer ${secret}` },
     })
     expect(bad.status).toBe(400)
+  })
+})
+
+describe('GET /api/v1/tree/decomposition/{metric}', () => {
+  it('splits one metric by dimensions, naming a bad dimension in API terms', async () => {
+    const keys = new KeyStore(`${s.dir}/keys-by.json`, TEST_CLOCK)
+    const secret = (await keys.create('viewer', 'viewer')).secret
+    const app = createApp({ driver: s.db.driver, keys, clock: TEST_CLOCK, log: () => {} })
+    const headers = { authorization: `Bearer ${secret}` }
+    const r = await app.request('/api/v1/tree/decomposition/net_revenue?period=2024-02&by=region', {
+      headers,
+    })
+    expect(r.status).toBe(200)
+    const body = (await r.json()) as ChangeByDimension
+    expect(body.drills.pop?.levels[0]?.drill).toBe('浙江')
+    expect(body.drills.pop?.levels[0]?.groups.map((g) => g.change)).toEqual([-70, -40, 30])
+    const bad = await app.request('/api/v1/tree/decomposition/aov?period=2024-02&by=region', {
+      headers,
+    })
+    expect(bad.status).toBe(400)
+    expect(JSON.stringify(await bad.json())).toContain('aov is not a sum over the values of region')
   })
 })

@@ -235,6 +235,7 @@ describe('answers match the published schemas', () => {
       '/api/v1/metrics/query?metrics=net_revenue,aov:yoy,buyers:avg3&from=2025-11&to=2026-04&by=registration_channel',
       '/api/v1/tree',
       '/api/v1/tree/decomposition',
+      '/api/v1/tree/decomposition/net_revenue?by=region,registration_channel',
       '/api/v1/overview',
       '/api/v1/drivers?core=net_revenue',
       `/api/v1/members/${member}`,

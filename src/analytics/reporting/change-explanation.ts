@@ -317,3 +317,173 @@ export async function explainChange(
     yoy: compare('yoy'),
   }
 }
+
+/** One value of a dimension in a split of a change: its own change and that change's parts. */
+export interface GroupChange {
+  /** The dimension value (null: members or rows without one). */
+  readonly value: string | null
+  readonly before: number
+  readonly after: number
+  /** Its part of the parent's change; the groups' parts sum to the parent's change. */
+  readonly change: number
+  /** Its share of the parent's base value; null when the base is 0. */
+  readonly share: number | null
+  /**
+   * How far its change is from its share of the parent's change (change − parent change × share): the
+   * drill follows the largest. Null when the parent's base is 0.
+   */
+  readonly surprise: number | null
+  /** The group's own change split into the formula's parts (null when a value is missing or a divisor is 0). */
+  readonly parts: readonly ChangePart[] | null
+}
+
+/** The split of a change by one dimension, within the groups chosen at the levels above. */
+export interface DrillLevel {
+  readonly dimension: string
+  /** The values chosen at the levels above (empty at the first level). */
+  readonly within: readonly { readonly dimension: string; readonly value: string | null }[]
+  readonly change: number
+  /** Groups by the size of their change, largest first. */
+  readonly groups: readonly GroupChange[]
+  /** The group the next level looks into: the largest surprise. */
+  readonly drill: string | null
+}
+
+export interface DimensionDrill {
+  readonly vs: 'pop' | 'yoy'
+  readonly basePeriod: string
+  readonly levels: readonly DrillLevel[]
+  /** The part with the largest contribution in the last group drilled into ("浙江 · app · buyers"). */
+  readonly largest: {
+    readonly path: readonly { readonly dimension: string; readonly value: string | null }[]
+    readonly part: ChangePart | null
+  } | null
+}
+
+export interface ChangeByDimension extends ChangeExplanation {
+  readonly by: readonly string[]
+  readonly drills: { readonly pop: DimensionDrill | null; readonly yoy: DimensionDrill | null }
+}
+
+/**
+ * {@link explainChange}, then the change split by dimensions (`by`: e.g. region, registration_channel): at each
+ * level the groups' changes (which sum to the parent's change exactly), each group's own formula split, and a
+ * drill into the group whose change is furthest from its share of the parent's change. The metric must be a
+ * sum over the dimension's values (net revenue by region: yes; buyers by order channel: no, a member can buy in
+ * several), which is checked on the data.
+ */
+export async function explainChangeBy(
+  driver: Driver,
+  metric: string,
+  by: readonly string[],
+  options: ExplainOptions = {},
+): Promise<ChangeByDimension> {
+  if (by.length === 0 || by.length > 3)
+    throw InputError.single({
+      field: 'by',
+      value: by.join(','),
+      reason: 'give one to three dimensions to split the change by',
+    })
+  const base = await explainChange(driver, metric, options)
+  const formulas = { ...FORMULAS, ...options.formulas }
+  const formula = formulaOf(metric, formulas)
+  const extra = options.extraMetrics ?? []
+  const { grain, period } = base
+  const lag = YEAR_LAG[grain]
+  const ids = [...new Set([metric, ...formula.children.map((c) => c.metric)])]
+  const describe = (id: string) => {
+    const m = getMetric(id, extra)
+    return { name: m.name, unit: m.unit }
+  }
+  const levels = await Promise.all(
+    by.map((_, k) =>
+      runMetrics(driver, {
+        metrics: ids,
+        from: addPeriods(period, grain, -lag),
+        to: period,
+        grain,
+        by: by.slice(0, k + 1),
+        extraMetrics: extra,
+        ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
+        ...(options.where === undefined ? {} : { where: options.where }),
+      }),
+    ),
+  )
+  const drill = (vs: 'pop' | 'yoy'): DimensionDrill | null => {
+    const split = vs === 'pop' ? base.pop : base.yoy
+    if (split === null) return null
+    const basePeriod = addPeriods(period, grain, vs === 'pop' ? -1 : -lag)
+    const path: { dimension: string; value: string | null }[] = []
+    const out: DrillLevel[] = []
+    let parent = { before: split.before, after: split.after }
+    let last: GroupChange | undefined
+    for (const [k, result] of levels.entries()) {
+      const dimension = by[k] as string
+      const inPath = (dims: Readonly<Record<string, string | null>>) =>
+        path.every((p) => dims[p.dimension] === p.value)
+      const rows = result.rows.filter((r) => inPath(r.dims))
+      const at = (p: string, value: string | null) =>
+        rows.find((r) => r.period === p && r.dims[dimension] === value)?.values ?? {}
+      const values = [...new Set(rows.map((r) => r.dims[dimension] ?? null))]
+      const groups: GroupChange[] = []
+      for (const value of values) {
+        const before = at(basePeriod, value)[metric] ?? 0
+        const after = at(period, value)[metric] ?? 0
+        if (before === 0 && after === 0) continue
+        const own = splitChange(
+          formula,
+          formula.children.map((c) => at(basePeriod, value)[c.metric] ?? null),
+          formula.children.map((c) => at(period, value)[c.metric] ?? null),
+          describe,
+        )
+        const share = parent.before === 0 ? null : before / parent.before
+        const change = after - before
+        groups.push({
+          value,
+          before,
+          after,
+          change,
+          share,
+          surprise: share === null ? null : change - (parent.after - parent.before) * share,
+          parts: own?.parts ?? null,
+        })
+      }
+      // Only a metric that is a sum over the dimension's values can be split by it.
+      for (const [which, total] of [
+        ['before', parent.before],
+        ['after', parent.after],
+      ] as const) {
+        const sum = groups.reduce((s, g) => s + g[which], 0)
+        if (Math.abs(sum - total) > 1e-6 * Math.max(1, Math.abs(total)))
+          throw InputError.single({
+            field: 'by',
+            value: dimension,
+            reason: `${metric} is not a sum over the values of ${dimension} (${sum} over the values, ${total} in all${path.length > 0 ? ` within ${path.map((p) => `${p.dimension}=${p.value ?? '–'}`).join(', ')}` : ''}): split a count or an amount that each member or order adds to one value only`,
+          })
+      }
+      groups.sort((a, b) => Math.abs(b.change) - Math.abs(a.change))
+      const next = [...groups].sort(
+        (a, b) => Math.abs(b.surprise ?? b.change) - Math.abs(a.surprise ?? a.change),
+      )[0]
+      out.push({
+        dimension,
+        within: [...path],
+        change: parent.after - parent.before,
+        groups,
+        drill: next?.value ?? null,
+      })
+      if (next === undefined) break
+      last = next
+      path.push({ dimension, value: next.value })
+      parent = { before: next.before, after: next.after }
+    }
+    const part = last?.parts?.[0] ?? null
+    return {
+      vs,
+      basePeriod,
+      levels: out,
+      largest: last === undefined ? null : { path, part },
+    }
+  }
+  return { ...base, by, drills: { pop: drill('pop'), yoy: drill('yoy') } }
+}

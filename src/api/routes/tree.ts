@@ -9,6 +9,8 @@ import { GRAINS } from '../../engine/dialects/dialect.js'
 import {
   FORMULAS,
   explainChange,
+  explainChangeBy,
+  type ChangeByDimension,
   type ChangeExplanation,
   type ChangePart,
   type ComparisonSplit,
@@ -108,6 +110,62 @@ const ExplanationSchema: z.ZodType<ChangeExplanation> = z
   })
   .openapi('ChangeExplanation')
 
+const PathStep = z.object({ dimension: z.string(), value: z.string().nullable() })
+
+const DrillSchema = z
+  .object({
+    vs: z.enum(['pop', 'yoy']),
+    basePeriod: z.string(),
+    levels: items(
+      z.object({
+        dimension: z.string(),
+        within: items(PathStep).openapi({ description: 'values chosen at the levels above' }),
+        change: z.number(),
+        groups: items(
+          z.object({
+            value: z.string().nullable(),
+            before: z.number(),
+            after: z.number(),
+            change: z.number().openapi({ description: "its part of the change; the groups' sum" }),
+            share: z.number().nullable().openapi({ description: 'its share of the base value' }),
+            surprise: z.number().nullable().openapi({
+              description: 'change − change above × share: how far it is from moving with the rest',
+            }),
+            parts: items(PartSchema)
+              .nullable()
+              .openapi({ description: "the group's own change split into the formula's parts" }),
+          }),
+        ).openapi({ description: 'largest change first' }),
+        drill: z
+          .string()
+          .nullable()
+          .openapi({ description: 'the value the next level looks into (largest surprise)' }),
+      }),
+    ),
+    largest: z
+      .object({ path: items(PathStep), part: PartSchema.nullable() })
+      .nullable()
+      .openapi({ description: 'the largest part in the last group drilled into' }),
+  })
+  .openapi('ChangeDrill')
+
+const ByDimensionSchema: z.ZodType<ChangeByDimension> = z
+  .object({
+    metric: z.string(),
+    name: Text,
+    unit: z.string(),
+    grain: z.enum(GRAINS),
+    period: z.string(),
+    label: z.string(),
+    formula: z.object({ kind: z.enum(['product', 'sum']), text: z.string() }),
+    value: z.number().nullable(),
+    pop: SplitSchema.nullable(),
+    yoy: SplitSchema.nullable(),
+    by: items(z.string()),
+    drills: z.object({ pop: DrillSchema.nullable(), yoy: DrillSchema.nullable() }),
+  })
+  .openapi('ChangeByDimension')
+
 const DecompositionSchema = z
   .object({
     period: z.string(),
@@ -185,6 +243,53 @@ export function treeRoutes(ctx: ApiContext): ApiRouter {
             )
           return { period, grain: tree.grain, explanations }
         }),
+      )
+      return c.json(answer, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/tree/decomposition/{metric}',
+      operationId: 'getMetricChangeByDimension',
+      summary: "One metric's change split by its formula and by dimensions, with a drill",
+      security,
+      request: {
+        params: z.object({ metric: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/) }),
+        query: z.object({
+          period: date.optional(),
+          by: z
+            .string()
+            .max(200)
+            .openapi({ description: 'one to three dimensions, comma-separated: region,tier' }),
+          tz: z.string().max(64).optional(),
+        }),
+      },
+      responses: json(
+        ByDimensionSchema,
+        "The metric's change vs the previous period and last year split into its formula's parts, then among the values of each dimension in turn (the values' changes sum to the change above), drilling into the value furthest from its share",
+      ),
+    }),
+    async (c) => {
+      const { metric } = c.req.valid('param')
+      const q = c.req.valid('query')
+      const tz = q.tz ?? ctx.timezone
+      const by = q.by
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== '')
+      const answer = await ctx.cache.get(
+        `change-by:${metric}:${by.join(',')}:${q.period ?? ''}:${tz}`,
+        () =>
+          ctx.timed(() =>
+            explainChangeBy(ctx.driver, metric, by, {
+              ...(q.period === undefined ? {} : { period: q.period }),
+              grain: parseTreeConfig(ctx.tree ?? DEFAULT_TREE).grain,
+              timezone: tz,
+            }),
+          ),
       )
       return c.json(answer, 200)
     },

@@ -11,9 +11,13 @@ import { readFileSync } from 'node:fs'
 import {
   FORMULAS,
   explainChange,
+  explainChangeBy,
   parseFormulas,
+  type ChangeByDimension,
   type ChangeExplanation,
+  type ChangePart,
   type ComparisonSplit,
+  type DimensionDrill,
 } from '../../analytics/reporting/change-explanation.js'
 import { ConfigError } from '../../core/errors.js'
 import { GRAINS, type Grain } from '../../engine/dialects/dialect.js'
@@ -22,7 +26,7 @@ import { readConfigFile } from '../config-file.js'
 import { dbOption } from '../database.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import type { Message } from '../messages.js'
+import { DIMENSION_NAMES, type Message } from '../messages.js'
 import { printJson, table } from '../output.js'
 import { timeZoneOption } from '../time-zone-option.js'
 import { formatValue } from '../render/tree.js'
@@ -120,6 +124,74 @@ export function renderExplanation(e: ChangeExplanation, lang: Lang): string {
   return lines.join('\n')
 }
 
+const dimensionName = (d: string, lang: Lang): string => DIMENSION_NAMES[d]?.[lang] ?? d
+
+/** A part as "Buyers −5.1 pts" (or its contribution when the base is 0). */
+function partText(p: ChangePart, lang: Lang): string {
+  return p.points === null
+    ? `${p.name[lang]} ${signed(p.contribution, 2)}`
+    : translator(lang)('{name} {points} pts', {
+        name: p.name[lang],
+        points: signed(p.points * 100, 1),
+      })
+}
+
+/** The split by dimensions as text: a table per level and the largest source at the end. */
+export function renderDrill(e: ChangeByDimension, drill: DimensionDrill, lang: Lang): string {
+  const t = translator(lang)
+  const money = (v: number) => formatValue(v, e.unit as Unit, lang)
+  const signedValue = (v: number) => `${v > 0 ? '+' : ''}${money(v)}`
+  const lines: string[] = []
+  for (const level of drill.levels) {
+    const title = t(
+      drill.vs === 'pop'
+        ? 'change|By {dimension}, vs previous period'
+        : 'change|By {dimension}, vs last year',
+      { dimension: dimensionName(level.dimension, lang) },
+    )
+    const within = level.within.map((w) => w.value ?? '–').join(' · ')
+    lines.push(
+      '',
+      pc.bold(within === '' ? title : `${title} ${t('change|within {path}', { path: within })}`),
+    )
+    lines.push(
+      table(
+        [
+          t('change|value'),
+          t('change|change'),
+          t('change|share of base'),
+          t('change|surprise'),
+          t('change|largest part'),
+        ],
+        level.groups.map((g) => [
+          `${g.value ?? '–'}${g.value === level.drill ? ' ◀' : ''}`,
+          signedValue(g.change),
+          g.share === null ? '–' : `${(g.share * 100).toFixed(1)}%`,
+          g.surprise === null ? '–' : signedValue(g.surprise),
+          g.parts?.[0] === undefined ? '–' : partText(g.parts[0], lang),
+        ]),
+      ),
+    )
+  }
+  if (drill.largest !== null) {
+    const path = drill.largest.path.map((p) => p.value ?? '–').join(' · ')
+    const part =
+      drill.largest.part === null ? t('change|(none)') : partText(drill.largest.part, lang)
+    lines.push(
+      '',
+      pc.bold(
+        t(
+          drill.vs === 'pop'
+            ? 'change|Largest, vs previous period: {path} {part}'
+            : 'change|Largest, vs last year: {path} {part}',
+          { path, part },
+        ),
+      ),
+    )
+  }
+  return lines.join('\n')
+}
+
 function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8')
@@ -137,6 +209,7 @@ interface Flags extends EngineFlags {
   tz: string
   lang: Lang
   json: boolean
+  by?: string
 }
 
 /** Registers `memberlens explain-change`. */
@@ -160,6 +233,10 @@ export function registerExplainChangeCommands(program: Command): void {
       'formulas of your own (YAML): net_revenue: { sum: [gross_sales], minus: [returned_amount] }',
     )
     .option('--metrics-file <file>', 'custom metrics (YAML or JSON) the formulas may use')
+    .option(
+      '--by <dimensions>',
+      'also split the change by up to three dimensions, drilling into the most surprising value (e.g. region,registration_channel)',
+    )
     .addOption(timeZoneOption())
     .addOption(langOption('the explanation'))
     .option('--json', 'machine-readable JSON', false)
@@ -175,7 +252,13 @@ Examples:
   memberlens explain-change net_revenue --period 2026-10
   memberlens explain-change aov --period 2026-10 --lang zh
   memberlens explain-change net_revenue --formulas formulas.yaml --metrics-file metrics.yaml
-  memberlens explain-change net_revenue --period 2026-07 --grain quarter --json`,
+  memberlens explain-change net_revenue --period 2026-07 --grain quarter --json
+  memberlens explain-change net_revenue --period 2026-10 --by region,registration_channel
+
+--by splits the change among a dimension's values (they add up to it exactly, so the metric must be a sum over
+them: net revenue or orders by any dimension, buyers by a member dimension), then looks into the value whose
+change is furthest from its share of the change above (surprise = change − change above × share of base) and
+splits it by the next dimension.`,
     )
     .action(async (metric: string, flags: Flags) => {
       const extraMetrics =
@@ -184,16 +267,36 @@ Examples:
           : parseCustomMetrics(await readConfigFile(flags.metricsFile), flags.metricsFile)
       const formulas =
         flags.formulas === undefined ? {} : parseFormulas(readText(flags.formulas), flags.formulas)
-      const e = await withEngine(flags, (driver) =>
-        explainChange(driver, metric, {
-          extraMetrics,
-          formulas,
-          ...(flags.period === undefined ? {} : { period: flags.period }),
-          grain: flags.grain,
-          timezone: flags.tz,
-        }),
+      const options = {
+        extraMetrics,
+        formulas,
+        ...(flags.period === undefined ? {} : { period: flags.period }),
+        grain: flags.grain,
+        timezone: flags.tz,
+      }
+      const by = flags.by
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+      const e = await withEngine(flags, async (driver) =>
+        by === undefined
+          ? { explanation: await explainChange(driver, metric, options), drilled: undefined }
+          : await explainChangeBy(driver, metric, by, options).then((d) => ({
+              explanation: d as ChangeExplanation,
+              drilled: d,
+            })),
       )
-      if (flags.json) printJson(e)
-      else process.stdout.write(`${renderExplanation(e, flags.lang)}\n`)
+      if (flags.json) {
+        printJson(e.explanation)
+        return
+      }
+      let text = renderExplanation(e.explanation, flags.lang)
+      const d = e.drilled
+      if (d !== undefined) {
+        for (const drill of [d.drills.pop, d.drills.yoy])
+          if (drill !== null) text += `\n${renderDrill(d, drill, flags.lang)}`
+        text += `\n\n${pc.dim(translator(flags.lang)('change|The drill follows the value whose change is furthest from its share of the change above it (surprise = change − change above × share of base).'))}`
+      }
+      process.stdout.write(`${text}\n`)
     })
 }
