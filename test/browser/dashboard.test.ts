@@ -131,6 +131,11 @@ describe('dashboard', () => {
         .locator('#key-figures [data-metric="repurchase_rate"] .info')
         .getAttribute('title'),
     ).toContain('two or more purchases')
+    // What moved net revenue: its exact split into buyers, frequency and AOV, and the largest source found by
+    // the drill through region and registration channel.
+    expect(await page.locator('#why-changed p').textContent()).toMatch(
+      /^Net revenue [+−]?\d+\.\d% vs previous month: (Buyers|Purchase frequency|Average order value) [+−]?\d+\.\d pts, .*; largest: \S+ · \S/,
+    )
     // Another month: the title, the figures and the tree follow it.
     const october = (await page.locator('#key-figures').textContent()) ?? ''
     await page.selectOption('#overview-period', '2025-10')
@@ -147,6 +152,8 @@ describe('dashboard', () => {
     await page.waitForSelector('#key-figures')
     expect(await figure('orders', '[data-change="pop"]')).toBe('vs prev. –')
     expect(await figure('orders', '[data-change="yoy"]')).toBe('vs last year –')
+    // …and no month before it to explain a change by.
+    expect(await page.locator('#why-changed').count()).toBe(0)
     await page.selectOption('#overview-period', '2026-10')
     await page.waitForFunction(() => document.querySelector('h1')?.textContent?.includes('2026-10'))
     await page.waitForFunction(() => document.querySelectorAll('#trend-chart svg path').length > 3)

@@ -64,6 +64,12 @@ const TreeSchema = z
   })
   .openapi('MetricTree')
 
+/**
+ * A named schema or null, written as `anyOf` so that generated types keep the null (`.nullable()` on a
+ * referenced schema loses it in the generated client types).
+ */
+const orNull = <T extends z.ZodTypeAny>(schema: T) => z.union([schema, z.null()])
+
 const PartSchema: z.ZodType<ChangePart> = z
   .object({
     metric: z.string(),
@@ -105,8 +111,8 @@ const ExplanationSchema: z.ZodType<ChangeExplanation> = z
     label: z.string(),
     formula: z.object({ kind: z.enum(['product', 'sum']), text: z.string() }),
     value: z.number().nullable(),
-    pop: SplitSchema.nullable().openapi({ description: 'null when a value is missing' }),
-    yoy: SplitSchema.nullable().openapi({ description: 'null when a value is missing' }),
+    pop: orNull(SplitSchema).openapi({ description: 'null when a value is missing' }),
+    yoy: orNull(SplitSchema).openapi({ description: 'null when a value is missing' }),
   })
   .openapi('ChangeExplanation')
 
@@ -131,9 +137,9 @@ const DrillSchema = z
             surprise: z.number().nullable().openapi({
               description: 'change − change above × share: how far it is from moving with the rest',
             }),
-            parts: items(PartSchema)
-              .nullable()
-              .openapi({ description: "the group's own change split into the formula's parts" }),
+            parts: orNull(items(PartSchema)).openapi({
+              description: "the group's own change split into the formula's parts",
+            }),
           }),
         ).openapi({ description: 'largest change first' }),
         drill: z
@@ -143,7 +149,7 @@ const DrillSchema = z
       }),
     ),
     largest: z
-      .object({ path: items(PathStep), part: PartSchema.nullable() })
+      .object({ path: items(PathStep), part: orNull(PartSchema) })
       .nullable()
       .openapi({ description: 'the largest part in the last group drilled into' }),
   })
@@ -159,10 +165,10 @@ const ByDimensionSchema: z.ZodType<ChangeByDimension> = z
     label: z.string(),
     formula: z.object({ kind: z.enum(['product', 'sum']), text: z.string() }),
     value: z.number().nullable(),
-    pop: SplitSchema.nullable(),
-    yoy: SplitSchema.nullable(),
+    pop: orNull(SplitSchema),
+    yoy: orNull(SplitSchema),
     by: items(z.string()),
-    drills: z.object({ pop: DrillSchema.nullable(), yoy: DrillSchema.nullable() }),
+    drills: z.object({ pop: orNull(DrillSchema), yoy: orNull(DrillSchema) }),
   })
   .openapi('ChangeByDimension')
 

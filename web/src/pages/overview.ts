@@ -13,6 +13,7 @@ import {
   charts,
   clear,
   client,
+  coded,
   el,
   emptyNotice,
   fill,
@@ -25,6 +26,8 @@ import {
 } from '../ui'
 
 type TreeNode = components['schemas']['MetricTreeNode']
+type ChangeByDimension = components['schemas']['ChangeByDimension']
+type ChangePart = components['schemas']['ChangePart']
 /** A metric query's answer (GET /api/v1/metrics/query). */
 export type MetricResult = components['schemas']['MetricResult']
 
@@ -87,12 +90,20 @@ export async function overview(): Promise<void> {
 
 /** The key figures, the tree and the trend chart of one month. */
 async function monthView(month: string, title: HTMLElement): Promise<HTMLElement[]> {
-  const [tree, figures] = await Promise.all([
+  const [tree, figures, moved] = await Promise.all([
     ok(client.GET('/api/v1/tree', { params: { query: { period: month } } })),
     ok(
       client.GET('/api/v1/metrics/query', {
         params: {
           query: { metrics: KEY_FIGURES.join(','), from: shiftMonth(month, -12), to: month },
+        },
+      }),
+    ),
+    ok(
+      client.GET('/api/v1/tree/decomposition/{metric}', {
+        params: {
+          path: { metric: 'net_revenue' },
+          query: { period: month, by: 'region,registration_channel' },
         },
       }),
     ),
@@ -148,13 +159,60 @@ async function monthView(month: string, title: HTMLElement): Promise<HTMLElement
   })
   dimSelect.addEventListener('change', () => void drawTrend().catch(showError))
   requestAnimationFrame(() => void drawTrend().catch(showError))
+  const why = whyChanged(moved)
   return [
     key,
+    ...(why === null ? [] : [why]),
     ...groups,
     el('h2', {}, t('trendByDimension')),
     el('div', { class: 'controls' }, el('label', {}, t('dimension'), dimSelect)),
     trend,
   ]
+}
+
+const signedPoints = (points: number): string => {
+  const text = Math.abs(points * 100).toFixed(1)
+  return `${Number(text) === 0 ? '' : points < 0 ? '\u2212' : '+'}${text}`
+}
+
+/** "Buyers −5.1 pts" (a part of a change, in points of the change rate above it). */
+function partText(p: ChangePart): string {
+  return p.points === null
+    ? `${p.name[lang()]} ${format(p.contribution, 'money')}`
+    : `${p.name[lang()]} ${signedPoints(p.points)} ${t('change.pts')}`
+}
+
+/**
+ * Why net revenue moved against the previous month: its exact split into buyers, frequency and AOV, and the
+ * region and channel where the change is furthest from their share ("largest: 浙江 · app buyers −25.8 pts").
+ * Null when the month or the one before has no value.
+ */
+function whyChanged(e: ChangeByDimension): HTMLElement | null {
+  const split = e.pop
+  if (split === null || split.rate === null) return null
+  const rate = `${signedPoints(split.rate)}%`
+  const vs = t('change.vsPrevious')
+  const head = lang() === 'zh' ? `${e.name.zh} ${vs} ${rate}` : `${e.name.en} ${rate} ${vs}`
+  const parts = split.parts.map(partText).join(lang() === 'zh' ? '，' : ', ')
+  const largest = e.drills.pop?.largest
+  const where =
+    largest === null || largest === undefined
+      ? ''
+      : `${lang() === 'zh' ? '；' : '; '}${t('change.largest')}${lang() === 'zh' ? '：' : ': '}${largest.path
+          .map((p) =>
+            p.value === null
+              ? '–'
+              : p.dimension === 'registration_channel'
+                ? coded('channel', p.value)
+                : p.value,
+          )
+          .join(' · ')}${largest.part === null ? '' : ` ${partText(largest.part)}`}`
+  return el(
+    'section',
+    { class: 'group why-changed', id: 'why-changed', 'aria-label': t('change.title') },
+    el('h2', {}, t('change.title')),
+    el('p', {}, `${head}${lang() === 'zh' ? '：' : ': '}${parts}${where}`),
+  )
 }
 
 /**
