@@ -85,7 +85,10 @@ beforeAll(async () => {
     member(5, '2024-07-05 00:00:00', { registration_channel: 'web' }),
     member(6, '2023-01-01 00:00:00', { registration_channel: 'app' }),
   ])
-  const discounted = { ...order(2, '2024-06-20 10:00:00', 1000, 'paid', 'store'), discount_amount: 50 }
+  const discounted = {
+    ...order(2, '2024-06-20 10:00:00', 1000, 'paid', 'store'),
+    discount_amount: 50,
+  }
   await insert(db, 'orders', [
     { ...order(1, '2024-05-01 10:00:00', 400, 'paid', 'store'), discount_amount: 0 },
     { ...order(1, '2024-06-10 10:00:00', 800, 'paid', 'app'), discount_amount: 0 },
@@ -95,14 +98,25 @@ beforeAll(async () => {
     { ...order(6, '2024-06-01 10:00:00', 9999, 'cancelled', 'app'), discount_amount: 0 },
   ])
   await insert(db, 'returns', [
-    { return_id: 'R1', order_id: null, member_id: 1, returned_at: '2024-06-15 00:00:00', amount: 100 },
+    {
+      return_id: 'R1',
+      order_id: null,
+      member_id: 1,
+      returned_at: '2024-06-15 00:00:00',
+      amount: 100,
+    },
   ])
 })
 afterAll(async () => db.close())
 
 describe('tag rules on a hand-checked fixture', () => {
   it('tags each member as worked out by hand, only members registered by the end of the period', async () => {
-    const result = await computeTags(db.driver, { config: parseTagConfig(CONFIG, file), file }, JUNE, clock)
+    const result = await computeTags(
+      db.driver,
+      { config: parseTagConfig(CONFIG, file), file },
+      JUNE,
+      clock,
+    )
     expect(await tagged('2024-06')).toEqual([
       '1 channel:app',
       '1 spend-rank:top-half',
@@ -134,10 +148,9 @@ describe('tag rules on a hand-checked fixture', () => {
     await computeTags(db.driver, { config, file }, JUNE, clock)
     expect((await tagged('2024-06')).length).toBe(13)
     const m1 = await getMemberTags(db.driver, 1)
-    expect(m1.filter((t) => t.group === 'value').map((t) => `${t.period} ${t.tag} ${t.source}`)).toEqual([
-      '2024-06 high rule',
-      '2024-05 low rule',
-    ])
+    expect(
+      m1.filter((t) => t.group === 'value').map((t) => `${t.period} ${t.tag} ${t.source}`),
+    ).toEqual(['2024-06 high rule', '2024-05 low rule'])
   })
 
   it('imports manual tags, which survive a recompute, and refuses a tag that a rule computes', async () => {
@@ -189,9 +202,12 @@ describe('tag rules on a hand-checked fixture', () => {
 
   it('a manual tag that breaks an exclusive group is refused in the same way', async () => {
     const config = parseTagConfig(
-      CONFIG.replace('      - { id: whitelist, name: 白名单 }', '      - { id: whitelist, name: 白名单 }\n      - { id: blacklist, name: 黑名单 }').replace(
-        "  - id: service\n    name: 服务\n",
-        "  - id: service\n    name: 服务\n    exclusive: true\n",
+      CONFIG.replace(
+        '      - { id: whitelist, name: 白名单 }',
+        '      - { id: whitelist, name: 白名单 }\n      - { id: blacklist, name: 黑名单 }',
+      ).replace(
+        '  - id: service\n    name: 服务\n',
+        '  - id: service\n    name: 服务\n    exclusive: true\n',
       ),
       file,
     )
@@ -203,7 +219,9 @@ describe('tag rules on a hand-checked fixture', () => {
         [{ memberId: 3, group: 'service', tag: 'blacklist', file: 'vip.csv', line: 3 }],
         clock,
       ),
-    ).rejects.toThrow(/member 3 has two of its tags in 2024-06: service:blacklist and service:whitelist \(manual, vip\.csv:2; manual, vip\.csv:3\)/)
+    ).rejects.toThrow(
+      /member 3 has two of its tags in 2024-06: service:blacklist and service:whitelist \(manual, vip\.csv:2; manual, vip\.csv:3\)/,
+    )
   })
 
   it('says which command to run when a rule reads CLV that was never fitted', async () => {
@@ -211,24 +229,31 @@ describe('tag rules on a hand-checked fixture', () => {
       'groups:\n  - id: v\n    name: V\n    tags:\n      - { id: top, name: T, when: [{ measure: predicted_clv, top: 0.2 }] }\n',
       file,
     )
-    await expect(computeTags(db.driver, { config, file }, JUNE, clock)).rejects.toThrow(NotFoundError)
+    await expect(computeTags(db.driver, { config, file }, JUNE, clock)).rejects.toThrow(
+      NotFoundError,
+    )
     await expect(computeTags(db.driver, { config, file }, JUNE, clock)).rejects.toThrow(/clv fit/)
   })
 })
 
 describe('tag file errors name file, line and field', () => {
   it('a threshold without a value', () => {
-    const text = 'groups:\n  - id: v\n    name: V\n    tags:\n      - id: a\n        name: A\n        when:\n          - { measure: orders, op: ">=" }\n'
+    const text =
+      'groups:\n  - id: v\n    name: V\n    tags:\n      - id: a\n        name: A\n        when:\n          - { measure: orders, op: ">=" }\n'
     expect(() => parseTagConfig(text, 'my-tags.yaml')).toThrow(
       /^my-tags\.yaml:8: groups\.0\.tags\.0\.when\.0\.value: a threshold needs both op and value/,
     )
   })
   it('an unknown attribute lists the accepted ones', () => {
-    const text = 'groups:\n  - id: v\n    name: V\n    tags:\n      - id: a\n        name: A\n        when:\n          - attribute: shoe_size\n            in: [42]\n'
-    expect(() => parseTagConfig(text, 'my-tags.yaml')).toThrow(/my-tags\.yaml:8: .*attribute: unknown attribute "shoe_size"; accepted: registration_channel/)
+    const text =
+      'groups:\n  - id: v\n    name: V\n    tags:\n      - id: a\n        name: A\n        when:\n          - attribute: shoe_size\n            in: [42]\n'
+    expect(() => parseTagConfig(text, 'my-tags.yaml')).toThrow(
+      /my-tags\.yaml:8: .*attribute: unknown attribute "shoe_size"; accepted: registration_channel/,
+    )
   })
   it('a window on a measure that has none', () => {
-    const text = 'groups:\n  - id: v\n    name: V\n    tags:\n      - { id: a, name: A, when: [{ measure: tenure_days, days: 30, op: ">", value: 1 }] }\n'
+    const text =
+      'groups:\n  - id: v\n    name: V\n    tags:\n      - { id: a, name: A, when: [{ measure: tenure_days, days: 30, op: ">", value: 1 }] }\n'
     expect(() => parseTagConfig(text, 'my-tags.yaml')).toThrow(/days: tenure_days has no window/)
   })
 })

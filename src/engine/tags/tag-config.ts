@@ -25,7 +25,11 @@ export const TAG_MEASURES = {
   aov: { windowed: true, en: 'average order value', zh: '客单价' },
   returned_amount: { windowed: true, en: 'returned amount', zh: '退货金额' },
   discount_share: { windowed: true, en: 'share of orders with a discount', zh: '优惠订单占比' },
-  days_since_last_purchase: { windowed: false, en: 'days since last purchase', zh: '距上次购买天数' },
+  days_since_last_purchase: {
+    windowed: false,
+    en: 'days since last purchase',
+    zh: '距上次购买天数',
+  },
   tenure_days: { windowed: false, en: 'days since registration', zh: '注册天数' },
   predicted_clv: { windowed: false, en: 'predicted CLV', zh: '预测 CLV' },
   p_alive: { windowed: false, en: 'P(alive)', zh: '活跃概率' },
@@ -83,7 +87,11 @@ export const tagConditionSchema = z
       return
     }
     if (c.measure !== undefined) {
-      const forms = [c.op !== undefined || c.value !== undefined, c.top !== undefined, c.bottom !== undefined]
+      const forms = [
+        c.op !== undefined || c.value !== undefined,
+        c.top !== undefined,
+        c.bottom !== undefined,
+      ]
       if (forms.filter(Boolean).length !== 1)
         issue('op', 'a measure condition has either op and value, or top, or bottom')
       else if (forms[0] && (c.op === undefined || c.value === undefined))
@@ -102,7 +110,10 @@ export const tagConditionSchema = z
     if (c.in === undefined) issue('in', 'an attribute condition needs `in: [values]`')
     for (const k of ['op', 'value', 'top', 'bottom'] as const)
       if (c[k] !== undefined) issue(k, `${k} goes with a measure, not an attribute`)
-    if (c.days !== undefined && !(a in TAG_ATTRIBUTES && TAG_ATTRIBUTES[a as TagAttribute].windowed))
+    if (
+      c.days !== undefined &&
+      !(a in TAG_ATTRIBUTES && TAG_ATTRIBUTES[a as TagAttribute].windowed)
+    )
       issue('days', `${a} has no window; remove days`)
   })
 export type TagCondition = z.infer<typeof tagConditionSchema>
@@ -133,7 +144,11 @@ export const tagGroupSchema = z
     const seen = new Set<string>()
     g.tags.forEach((t, i) => {
       if (seen.has(t.id))
-        ctx.addIssue({ code: 'custom', path: ['tags', i, 'id'], message: `tag ${t.id} appears twice in group ${g.id}` })
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tags', i, 'id'],
+          message: `tag ${t.id} appears twice in group ${g.id}`,
+        })
       seen.add(t.id)
     })
   })
@@ -146,7 +161,11 @@ export const tagConfigSchema = z
     const seen = new Set<string>()
     c.groups.forEach((g, i) => {
       if (seen.has(g.id))
-        ctx.addIssue({ code: 'custom', path: ['groups', i, 'id'], message: `group ${g.id} appears twice` })
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', i, 'id'],
+          message: `group ${g.id} appears twice`,
+        })
       seen.add(g.id)
     })
   })

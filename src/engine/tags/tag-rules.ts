@@ -71,7 +71,9 @@ export function buildRuleTagsQuery(
         features.set(key, f)
       }
   const rules = config.groups.flatMap((g) =>
-    g.tags.filter((t) => t.when !== undefined).map((t) => ({ group: g.id, tag: t.id, when: t.when ?? [] })),
+    g.tags
+      .filter((t) => t.when !== undefined)
+      .map((t) => ({ group: g.id, tag: t.id, when: t.when ?? [] })),
   )
   if (rules.length === 0) return undefined
 
@@ -82,7 +84,8 @@ export function buildRuleTagsQuery(
   const values: Fragment[] = []
   list.forEach((f, i) => {
     const lo = f.days === undefined ? undefined : timestampParam(daysBefore(asOfText, f.days))
-    const inWindow = (ts: Fragment) => (lo === undefined ? sql`${ts} < ${hi}` : sql`${ts} >= ${lo} AND ${ts} < ${hi}`)
+    const inWindow = (ts: Fragment) =>
+      lo === undefined ? sql`${ts} < ${hi}` : sql`${ts} >= ${lo} AND ${ts} < ${hi}`
     const purchases = sql`SELECT member_id, ordered_at, net_amount, channel, discount_amount, coupon_id, order_id
       FROM orders WHERE status <> 'cancelled' AND member_id IS NOT NULL AND ${inWindow(sql`ordered_at`)}`
     const cte = (body: Fragment, value: Fragment) => {
@@ -103,7 +106,10 @@ export function buildRuleTagsQuery(
             sql`coalesce(${fv}, 0)`,
           )
         case 'orders':
-          return cte(sql`SELECT member_id, count(*) AS v FROM (${purchases}) p GROUP BY member_id`, sql`coalesce(${fv}, 0)`)
+          return cte(
+            sql`SELECT member_id, count(*) AS v FROM (${purchases}) p GROUP BY member_id`,
+            sql`coalesce(${fv}, 0)`,
+          )
         case 'aov':
           return cte(
             sql`SELECT member_id, CAST(sum(net_amount) AS DOUBLE) / count(*) AS v FROM (${purchases}) p GROUP BY member_id`,

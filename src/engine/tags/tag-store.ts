@@ -60,7 +60,11 @@ async function recordPeriod(
 }
 
 /** Throws when a member holds two tags of a mutually exclusive group in the period. */
-async function checkExclusive(driver: Driver, period: string, { config, file }: TagFile): Promise<void> {
+async function checkExclusive(
+  driver: Driver,
+  period: string,
+  { config, file }: TagFile,
+): Promise<void> {
   const exclusive = config.groups.filter((g) => g.exclusive).map((g) => g.id)
   if (exclusive.length === 0) return
   const rows = await driver.all<{
@@ -127,7 +131,9 @@ export async function computeTags(
   const now = stamp(clock)
   const query = buildRuleTagsQuery(driver.dialect, config, p.asOf)
   await driver.transaction(async () => {
-    await driver.execute(sql`DELETE FROM member_tags WHERE period = ${p.period} AND source = 'rule'`)
+    await driver.execute(
+      sql`DELETE FROM member_tags WHERE period = ${p.period} AND source = 'rule'`,
+    )
     if (query !== undefined)
       await driver.execute(sql`INSERT INTO member_tags
         SELECT ${p.period}, member_id, tag_group, tag, 'rule', NULL, CAST(${now} AS TIMESTAMP) FROM (${query}) q`)
@@ -186,7 +192,12 @@ export async function importManualTags(
       const rel = valuesRelation(
         'x',
         ['member_id', 'tag_group', 'tag', 'source_detail'],
-        chunk.map((r) => [sql`CAST(${BigInt(r.memberId)} AS BIGINT)`, r.group, r.tag, `${r.file}:${r.line}`]),
+        chunk.map((r) => [
+          sql`CAST(${BigInt(r.memberId)} AS BIGINT)`,
+          r.group,
+          r.tag,
+          `${r.file}:${r.line}`,
+        ]),
       )
       await driver.execute(sql`INSERT INTO member_tags
         SELECT ${p.period}, x.member_id, x.tag_group, x.tag, 'manual', min(x.source_detail), CAST(${now} AS TIMESTAMP)
@@ -257,7 +268,10 @@ export async function getTagPeriod(driver: Driver, period?: string): Promise<Sto
 }
 
 /** Tag counts of a stored period, with the members registered by its end. */
-export async function getTagCounts(driver: Driver, period?: string): Promise<TagWrite & { readonly config: TagConfig }> {
+export async function getTagCounts(
+  driver: Driver,
+  period?: string,
+): Promise<TagWrite & { readonly config: TagConfig }> {
   const p = await getTagPeriod(driver, period)
   return { ...(await summarise(driver, p)), config: p.config }
 }
@@ -272,7 +286,10 @@ export interface MemberTag {
 }
 
 /** Every tag a member has held, newest period first. */
-export async function getMemberTags(driver: Driver, memberId: number | bigint): Promise<MemberTag[]> {
+export async function getMemberTags(
+  driver: Driver,
+  memberId: number | bigint,
+): Promise<MemberTag[]> {
   if (!(await tableExists(driver, 'member_tags'))) return []
   const rows = await driver.all<{
     period: string
