@@ -284,7 +284,9 @@ describe('TGI of a segment against the base', () => {
       FROM facts f LEFT JOIN seg s USING (member_id) GROUP BY 1, 2`)
     expect(expected.length).toBeGreaterThan(8)
     for (const e of expected) {
-      const row = (r.rows as Json[]).find((x) => x.attribute === e.attribute && x.value === e.value) as Json
+      const row = (r.rows as Json[]).find(
+        (x) => x.attribute === e.attribute && x.value === e.value,
+      ) as Json
       expect(row, `${e.attribute}=${e.value}`).toBeDefined()
       const a = Number(e.a),
         na = Number(e.na),
@@ -315,5 +317,76 @@ describe('TGI of a segment against the base', () => {
     expect(r.baseSize).toBe(app.members)
     const channel = (r.rows as Json[]).filter((x) => x.attribute === 'tag:channel')
     expect(channel.find((x) => x.value === 'app')?.['baseShare']).toBe(1)
+  })
+})
+
+describe('the API: tags, the comparison and member tags on Member 360', () => {
+  it('answers what the command line prints', async () => {
+    const { createApp } = await import('../../src/api/app.js')
+    const { KeyStore } = await import('../../src/api/keys.js')
+    const { fixedClock } = await import('../../src/core/clock.js')
+    const d = await openDatabase(db)
+    try {
+      const keys = new KeyStore(join(dir, 'keys.json'), fixedClock('2026-11-01T00:00:00Z'))
+      const viewer = (await keys.create('viewer', 'viewer')).secret
+      const analyst = (await keys.create('analyst', 'analyst')).secret
+      const app = createApp({
+        driver: d.driver,
+        keys,
+        clock: TEST_CLOCK,
+        rate: { perSecond: 1000, burst: 1000 },
+        log: () => {},
+      })
+      const get = async (path: string, secret = viewer) => {
+        const r = await app.request(path, { headers: { authorization: `Bearer ${secret}` } })
+        expect(r.status, path).toBe(200)
+        return (await r.json()) as Json
+      }
+      const tags = await get('/api/v1/tags')
+      expect(tags.periods).toEqual(['2026-10'])
+      const value = (tags.current.groups as Json[]).find((g) => g.id === 'value') as Json
+      expect(value.exclusive).toBe(true)
+      expect(value.name).toEqual({ en: 'Value', zh: '价值' })
+      const high = (value.tags as Json[]).find((t) => t.id === 'high') as Json
+      const counted = await query<{ n: bigint }>(
+        `SELECT count(*) AS n FROM member_tags WHERE period = '2026-10' AND tag_group = 'value' AND tag = 'high'`,
+      )
+      expect(high.members).toBe(Number(counted[0]?.n))
+      expect(high.share).toBeCloseTo(high.members / tags.current.baseMembers, 12)
+      expect(high.rule).toEqual([{ measure: 'net_revenue', days: 365, op: '>=', value: 1500 }])
+
+      const cli = await runCli([
+        'segments',
+        'compare',
+        'valuable',
+        '--as-of',
+        '2026-11-01',
+        '--json',
+        '--db',
+        db,
+      ])
+      const api = await get('/api/v1/segments/valuable/compare?asOf=2026-11-01')
+      const fromCli = JSON.parse(cli.out) as Json
+      expect(api.asOf).toBe(fromCli.asOfLocal)
+      expect(api.rows).toEqual(fromCli.rows)
+
+      const holder = (
+        await query<{ m: bigint }>(
+          `SELECT min(member_id) AS m FROM member_tags WHERE tag_group = 'value' AND tag = 'high'`,
+        )
+      )[0]?.m
+      const m = await get(`/api/v1/members/${holder}`, analyst)
+      expect(m.tags).toContainEqual({
+        period: '2026-10',
+        group: 'value',
+        tag: 'high',
+        groupName: { en: 'Value', zh: '价值' },
+        tagName: { en: 'High value', zh: '高价值' },
+        source: 'rule',
+        sourceDetail: null,
+      })
+    } finally {
+      await d.close()
+    }
   })
 })

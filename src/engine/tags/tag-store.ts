@@ -307,3 +307,32 @@ export async function getMemberTags(
     sourceDetail: r.sourceDetail,
   }))
 }
+
+/** A group's or tag's name in both languages: `name` (Chinese) and `name_en` (English; `name` without one). */
+export function tagNames(x: { name: string; name_en?: string | undefined }): {
+  en: string
+  zh: string
+} {
+  return { en: x.name_en ?? x.name, zh: x.name }
+}
+
+/** A member's tags with the names of the definitions of each tag's period (ids when a tag is no longer defined). */
+export async function getMemberTagsNamed(
+  driver: Driver,
+  memberId: number | bigint,
+): Promise<
+  Array<MemberTag & { groupName: { en: string; zh: string }; tagName: { en: string; zh: string } }>
+> {
+  const held = await getMemberTags(driver, memberId)
+  if (held.length === 0) return []
+  const configs = new Map((await listTagPeriods(driver)).map((p) => [p.period, p.config]))
+  return held.map((h) => {
+    const group = configs.get(h.period)?.groups.find((g) => g.id === h.group)
+    const tag = group?.tags.find((t) => t.id === h.tag)
+    return {
+      ...h,
+      groupName: group === undefined ? { en: h.group, zh: h.group } : tagNames(group),
+      tagName: tag === undefined ? { en: h.tag, zh: h.tag } : tagNames(tag),
+    }
+  })
+}
