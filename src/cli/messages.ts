@@ -590,6 +590,9 @@ export const ZH = {
   'tags of {period}': '{period} 的标签',
   'latest scoring': '最近一次评分',
   'latest CLV run': '最近一次 CLV 运行',
+  'no member has this identity': '没有会员有此身份标识',
+  'no identity on the line': '该行没有身份标识',
+  'names {n} different members ({ids})': '对应 {n} 个不同会员（{ids}）',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

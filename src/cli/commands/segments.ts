@@ -30,9 +30,11 @@ import { CHURN_CLASS_NAMES, GENDER_NAMES_ZH } from '../messages.js'
 import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { RFM_SEGMENT_NAMES } from '../../engine/rfm/rfm-config.js'
 import { dbOption, withDatabase } from '../database.js'
+import { unmatchedReason } from '../render/identity-list.js'
 import { readConfigFile } from '../config-file.js'
 import { countSegmentMembers } from '../../engine/segments/segment-summary.js'
 import { readFile } from 'node:fs/promises'
+import { syncedTierNames } from '../../analytics/loyalty/sync.js'
 import { parseIdentityList, resolveIdentityList } from '../../duckdb/members/member-list.js'
 import { compareSegments, type SegmentComparison } from '../../analytics/profile/segment-compare.js'
 import { TAG_PERIOD_RE } from '../../engine/tags/tag-config.js'
@@ -322,7 +324,7 @@ Examples:
           process.stdout.write(`${t('unmatched lines')}:\n`)
           for (const u of unmatched.slice(0, 50))
             process.stdout.write(
-              `  ${flags.fromFile ?? ''}:${u.line}: ${u.text} — ${u.reason ?? ''}\n`,
+              `  ${flags.fromFile ?? ''}:${u.line}: ${u.text} — ${unmatchedReason(u.reason, flags.lang)}\n`,
             )
           if (unmatched.length > 50)
             process.stdout.write(
@@ -438,9 +440,10 @@ missing (—).`,
             value: flags.tagPeriod,
             reason: 'expected a month, e.g. 2026-10',
           })
-        const [s, other] = await withDatabase(flags.db, 'write', async (db) => [
+        const [s, other, tierNames] = await withDatabase(flags.db, 'write', async (db) => [
           await getSegment(db.driver, name),
           flags.against === undefined ? undefined : await getSegment(db.driver, flags.against),
+          await syncedTierNames(db.driver),
         ])
         await withEngine(flags, async (driver) => {
           const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
@@ -455,7 +458,9 @@ missing (—).`,
           )
           if (flags.json)
             return printJson({ segment: name, asOfLocal: at.local, timeZone: at.zone, ...result })
-          process.stdout.write(`${renderComparison(name, result, at.label, flags.lang ?? 'en')}\n`)
+          process.stdout.write(
+            `${renderComparison(name, result, at.label, flags.lang ?? 'en', tierNames)}\n`,
+          )
         })
       },
     )
@@ -523,7 +528,13 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, { en: string; zh: string }>> = {
 }
 
 /** A comparison as a table, one row per attribute value. */
-function renderComparison(name: string, c: SegmentComparison, asOf: string, lang: Lang): string {
+function renderComparison(
+  name: string,
+  c: SegmentComparison,
+  asOf: string,
+  lang: Lang,
+  tierNames: Readonly<Record<string, { en: string; zh: string }>>,
+): string {
   const t = translator(lang)
   const attribute = (a: string) =>
     a.startsWith('tag:') ? `${t('tag')} ${a.slice(4)}` : (ATTRIBUTE_NAMES[a]?.[lang] ?? a)
@@ -531,6 +542,7 @@ function renderComparison(name: string, c: SegmentComparison, asOf: string, lang
     if (v === null) return t('(missing)')
     if (a === 'lifecycle_stage') return STAGE_NAMES[v as keyof typeof STAGE_NAMES]?.[lang] ?? v
     if (a === 'gender') return lang === 'zh' ? (GENDER_NAMES_ZH[v] ?? v) : v
+    if (a === 'tier') return tierNames[v]?.[lang] ?? v
     return codeName(v, lang)
   }
   const versus =

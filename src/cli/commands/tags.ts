@@ -28,6 +28,7 @@ import {
   type TagWrite,
 } from '../../engine/tags/tag-store.js'
 import { dbOption, withDatabase } from '../database.js'
+import { unmatchedReason } from '../render/identity-list.js'
 import { langOption, translator, type Lang } from '../lang.js'
 import { count, MISSING, pct, printJson, table } from '../output.js'
 import { timeZoneOption } from '../time-zone-option.js'
@@ -241,7 +242,9 @@ Examples:
             `${t('Imported {n} manual tags; {m} lines matched no member.', { n: count(rows.length, flags.lang), m: count(resolved.unmatched, flags.lang) })}\n`,
           )
           for (const u of unmatched)
-            process.stdout.write(`  ${csv}:${u.line}: ${u.text} — ${u.reason ?? ''}\n`)
+            process.stdout.write(
+              `  ${csv}:${u.line}: ${u.text} — ${unmatchedReason(u.reason, flags.lang)}\n`,
+            )
           process.stdout.write(`${renderCounts(result, file.config, flags.lang ?? 'en')}\n`)
         })
       },
