@@ -462,6 +462,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'nav.tags': 'Tags',
     noTags:
       'No member tags yet: compute them with `memberlens tags compute --config examples/tags.yaml --period YYYY-MM`.',
+    noTagsFor:
+      'No member tags yet: compute them for the data’s last complete month with `memberlens tags compute --config examples/tags.yaml --period {period}`.',
     tagPeriod: 'Month',
     tagBase: 'Members registered by the end of the month',
     tagComputedAt: 'rules computed at',
@@ -995,6 +997,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'nav.tags': '标签',
     noTags:
       '还没有会员标签：请用 `memberlens tags compute --config examples/tags.yaml --period YYYY-MM` 计算。',
+    noTagsFor:
+      '还没有会员标签：请用 `memberlens tags compute --config examples/tags.yaml --period {period}` 计算数据最后一个完整月的标签。',
     tagPeriod: '月份',
     tagBase: '月末已注册会员',
     tagComputedAt: '规则计算时间',

@@ -67,7 +67,10 @@ export async function tagsPage(): Promise<void> {
   clear()
   app.append(el('h1', {}, t('nav.tags')))
   if (first.current === null) {
-    app.append(emptyNotice(t('noTags')))
+    // The command to run, for the data's last complete month.
+    const o = (await ok(client.GET('/api/v1/overview'))).overview
+    const period = o === null ? 'YYYY-MM' : o.month.slice(0, 7)
+    app.append(emptyNotice(t('noTagsFor').replace('{period}', period)))
     return
   }
   const period = select(
