@@ -36,14 +36,17 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/engine/metrics':
     'the metric catalog, its compiler and runner, dimensions, metric tree, overview',
   'src/engine/rfm': 'RFM scores, named segments and the RFM grid',
-  'src/engine/segments': 'saved segments: filter schema, store, members, size and export',
+  'src/engine/segments':
+    'saved segments: filter schema, store, members, size, export and profile counts (TGI)',
   'src/engine/summaries': 'per-member repeat-buying summaries; numeric columns as typed arrays',
+  'src/engine/tags':
+    'member tags: groups and rules, per-month computation with history, stored scores',
   'src/duckdb':
     'DuckDB only: the driver, ingest, Appender writes, typed reads, the audit log, the copy to ClickHouse',
   'src/duckdb/ingest':
     'loading files: staging → typed → checks → identity guards → identity resolution → upsert',
   'src/duckdb/experiments': 'experiment and campaign units, per-member outcomes around their start',
-  'src/duckdb/members': 'member look-up and timeline (Member 360)',
+  'src/duckdb/members': 'member look-up and timeline (Member 360), uploaded identity lists',
   'src/duckdb/summaries': 'per-member churn features and paid-membership renewals',
   'src/duckdb/voice': 'feedback counts per period: NPS, CSAT, reviews, service issues',
   'src/store':
@@ -58,6 +61,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/analytics/voice': 'NPS, CSAT, service metrics, sentiment and topics of feedback',
   'src/analytics/experiments': 'A/B experiment reads and program effects',
   'src/analytics/reporting': 'driver analysis, why a metric changed, and the HTML report',
+  'src/analytics/profile': 'the member profile: a segment against the base, shares, TGI and tests',
   'src/alerts': 'alert rules on metrics, their scheduled evaluation and delivery',
   'src/api': 'the HTTP API (Hono, OpenAPI): keys and roles, masking, errors; index.ts for the CLI',
   'src/api/routes': 'route handlers and their schemas',
@@ -71,7 +75,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   bench: 'benchmarks with a baseline measured in the same run',
   scripts:
     'development helpers: this tree, the dashboard’s API types, a local PostgreSQL, two ClickHouse shards',
-  examples: 'example configuration files (lifecycle, loyalty program, segments)',
+  examples: 'example configuration files (lifecycle, loyalty program, segments, tags)',
   data: 'public data sets the ingest presets read',
   docs: 'the documentation',
 }

@@ -73,8 +73,12 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./commands/funnel.js')).registerFunnelCommands,
   },
   segments: {
-    summary: 'saved member segments: save, show, export',
+    summary: 'saved member segments: save, show, compare (TGI), export',
     load: async () => (await import('./commands/segments.js')).registerSegmentCommands,
+  },
+  tags: {
+    summary: 'member tags in groups: compute per month, import manual tags, history',
+    load: async () => (await import('./commands/tags.js')).registerTagCommands,
   },
   clv: {
     summary: 'customer lifetime value models: fit, predict, report, renewals',

@@ -575,6 +575,37 @@ export const ZH = {
   'change|Largest, vs last year: {path} {part}': '同比最大来源：{path} {part}',
   'change|The drill follows the value whose change is furthest from its share of the change above it (surprise = change − change above × share of base).':
     '下钻沿着偏离最大的取值：偏离 = 该取值的变化 − 上层变化 × 基期占比。',
+  // tags and the member profile
+  exclusive: '互斥',
+  manual: '手工',
+  tag: '标签',
+  'Member tags for {period} ({n} members registered by its end)':
+    '{period} 会员标签（期末已注册会员 {n} 人）',
+  'Imported {n} manual tags; {m} lines matched no member.':
+    '已导入 {n} 个手工标签；{m} 行未匹配到会员。',
+  'Tags of member {id}': '会员 {id} 的标签',
+  'Uploaded list {file}: {matched} lines matched, {unmatched} unmatched, {members} members.':
+    '上传名单 {file}：匹配 {matched} 行，未匹配 {unmatched} 行，共 {members} 名会员。',
+  'unmatched lines': '未匹配的行',
+  '{n} more unmatched lines (see --json)': '另有 {n} 行未匹配（见 --json）',
+  '{segment} vs {against} as of {asOf}: {a} vs {b} members':
+    '{segment} 对比 {against}（截至 {asOf}）：{a} 人 对 {b} 人',
+  'the whole base': '全体会员',
+  attribute: '属性',
+  'segment share': '分群占比',
+  'comparison share': '对比占比',
+  significant: '显著',
+  'Significance: two-proportion z-test, two-sided at 5%, of the segment against {versus}.':
+    '显著性：双比例 z 检验（双侧，5% 水平），分群对比{versus}。',
+  'the rest of the base': '其余会员',
+  'members of {name} outside the segment': '{name} 中不属于本分群的会员',
+  '(missing)': '(缺失)',
+  'tags of {period}': '{period} 的标签',
+  'latest scoring': '最近一次评分',
+  'latest CLV run': '最近一次 CLV 运行',
+  'no member has this identity': '没有会员有此身份标识',
+  'no identity on the line': '该行没有身份标识',
+  'names {n} different members ({ids})': '对应 {n} 个不同会员（{ids}）',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -196,4 +196,29 @@ export const CONCEPTS: readonly Concept[] = [
       zh: '显示为 —（API 中为 null）的数字表示没有数据：该期在第一条记录之前或最后一条记录之后，或比率的分母为零。不会显示为 0。',
     },
   },
+  {
+    id: 'member_tag',
+    name: { en: 'Member tag', zh: '会员标签' },
+    definition: {
+      en: 'A label a member holds in a month, in a group of tags: computed by a rule over the member’s measures and attributes at the end of the month (e.g. net revenue in 90 days ≥ ¥1,000, top 20% by predicted CLV), or given by hand from a file. In a mutually exclusive group a member holds at most one tag. Segments combine tags with AND across groups and OR within one.',
+      zh: '会员在某月持有的标签，属于某个标签分组：由规则在月末按会员的指标与属性计算（如近 90 天消费 ≥ ¥1,000、预测 CLV 前 20%），或从文件手工导入。互斥分组中会员最多持有一个标签。分群按标签筛选时，不同分组之间为“且”，同一分组内为“或”。',
+    },
+    related: ['tgi'],
+    shownIn: ['memberlens tags', 'Tags page', 'Member 360', 'segment builder'],
+  },
+  {
+    id: 'tgi',
+    name: { en: 'TGI (target group index)', zh: 'TGI（目标群体指数）' },
+    definition: {
+      en: 'How much more common a value is in a segment than in the whole base (or another segment): 100 means as common, 150 half as common again, 50 half as common. Marked significant when a two-proportion z-test of the segment against the members outside it rejects equal shares at 5%.',
+      zh: '某属性值在分群中相对全体会员（或另一分群）的集中程度：100 表示一样常见，150 表示高出一半，50 表示只有一半。分群对比分群以外会员的双比例 z 检验在 5% 水平拒绝“占比相同”时标为显著。',
+    },
+    formula: 'segment share ÷ comparison share × 100',
+    related: ['member_tag'],
+    shownIn: [
+      'memberlens segments compare',
+      'Segments page',
+      'GET /api/v1/segments/{name}/compare',
+    ],
+  },
 ]

@@ -255,6 +255,8 @@ describe('answers match the published schemas', () => {
       '/api/v1/segments',
       '/api/v1/segments/zhejiang',
       '/api/v1/segment-sizes',
+      '/api/v1/segments/zhejiang/compare',
+      '/api/v1/tags',
       '/api/v1/loyalty-program',
       '/api/v1/voice?by=channel',
       '/api/v1/experiments',

@@ -38,6 +38,7 @@ const PAGES = [
   'retention',
   'lifecycle',
   'segments',
+  'tags',
   'risk',
   'value',
   'loyalty',

@@ -19,6 +19,7 @@ import { lifecyclePage } from './pages/lifecycle'
 import { loyaltyPage } from './pages/loyalty'
 import { riskPage } from './pages/risk'
 import { segmentsPage } from './pages/segments'
+import { tagsPage } from './pages/tags'
 import { valuePage } from './pages/value'
 import { voicePage } from './pages/voice'
 import { drivers } from './pages/drivers'
@@ -48,6 +49,7 @@ const PAGES: Record<string, () => Promise<void>> = {
   retention,
   lifecycle: lifecyclePage,
   segments: segmentsPage,
+  tags: tagsPage,
   risk: riskPage,
   loyalty: loyaltyPage,
   value: valuePage,

@@ -26,6 +26,7 @@ import { riskRoutes } from './risk.js'
 import { segmentsRoutes } from './segments.js'
 import { settingsRoutes } from './settings.js'
 import { survivalRoutes } from './survival.js'
+import { tagsRoutes } from './tags.js'
 import { treeRoutes } from './tree.js'
 import { valueRoutes } from './value.js'
 import { voiceRoutes } from './voice.js'
@@ -53,6 +54,7 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   funnels: funnelsRoutes,
   lifecycle: lifecycleRoutes,
   segments: segmentsRoutes,
+  tags: tagsRoutes,
   loyalty: loyaltyRoutes,
   voice: voiceRoutes,
   experiments: experimentsRoutes,

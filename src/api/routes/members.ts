@@ -16,6 +16,7 @@ import { NotFoundError } from '../../core/errors.js'
 import { LIFECYCLE_STAGES, STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { getMemberProfile } from '../../duckdb/members/member-profile.js'
 import { getMemberTimeline } from '../../duckdb/members/member-timeline.js'
+import { getMemberTagsNamed, TAG_SOURCES } from '../../engine/tags/tag-store.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { allows } from '../keys.js'
 import { maskIdentity, maskMemberRow } from '../masking.js'
@@ -121,6 +122,19 @@ const Member360Schema = z
           .openapi({ description: 'the parts of `detail` by name, for wording in any language' }),
       }),
     ),
+    tags: items(
+      z.object({
+        period: z.string(),
+        group: z.string(),
+        tag: z.string(),
+        groupName: Text,
+        tagName: Text,
+        source: z.enum(TAG_SOURCES),
+        sourceDetail: z.string().nullable().openapi({ description: 'file:line of a manual tag' }),
+      }),
+    ).openapi({
+      description: 'every tag the member has held, newest month first (memberlens tags)',
+    }),
     masked: z.boolean().openapi({ description: 'true when personal data was masked' }),
   })
   .openapi('Member360')
@@ -225,8 +239,19 @@ export function membersRoutes(ctx: ApiContext): ApiRouter {
       const memberId = Number(p.member['memberId'])
       const signals = await ctx.timed(() => memberSignals(memberId))
       const timeline = await ctx.timed(() => getMemberTimeline(driver, memberId, items ?? 50))
+      const tags = await ctx.timed(() => getMemberTagsNamed(driver, memberId))
       return c.json(
-        jsonSafe({ ...p, member, identities, mergedFrom, clv, ...signals, timeline, masked: !pii }),
+        jsonSafe({
+          ...p,
+          member,
+          identities,
+          mergedFrom,
+          clv,
+          ...signals,
+          timeline,
+          tags,
+          masked: !pii,
+        }),
         200,
       )
     },

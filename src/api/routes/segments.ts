@@ -25,11 +25,12 @@ import {
   saveSegment,
 } from '../../engine/segments/segment-store.js'
 import { getSegmentSize } from '../../engine/segments/segment-summary.js'
+import { compareSegments } from '../../analytics/profile/segment-compare.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
 import { created, file, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
-import { day } from '../schemas.js'
+import { day, month } from '../schemas.js'
 
 const SavedSegmentSchema = z
   .object({
@@ -98,6 +99,50 @@ const SegmentPreviewSchema = z
     revenuePerMember: z.number().nullable(),
   })
   .openapi('SegmentPreview')
+
+const SegmentComparisonSchema = z
+  .object({
+    segment: z.string(),
+    against: z
+      .string()
+      .openapi({
+        description: '`base` (every member registered before asOf) or the other segment',
+      }),
+    asOf: z.string(),
+    segmentSize: z.number(),
+    baseSize: z.number().openapi({ description: 'members of the comparison group' }),
+    overlap: z.number().openapi({ description: 'members in both' }),
+    tagPeriod: z
+      .string()
+      .nullable()
+      .openapi({ description: 'the month of the tags compared; null without tags' }),
+    test: z.object({
+      method: z.literal('two-proportion-z'),
+      alpha: z.number(),
+      versus: z.string().openapi({ description: 'what the segment is tested against' }),
+    }),
+    rows: items(
+      z.object({
+        attribute: z.string().openapi({
+          description:
+            'registration_channel, region, city, gender, age_band, lifecycle_stage, tier, or tag:<group>',
+        }),
+        value: z.string().nullable().openapi({ description: 'null: the attribute is missing' }),
+        segmentMembers: z.number(),
+        segmentShare: z.number().nullable(),
+        baseMembers: z.number(),
+        baseShare: z.number().nullable(),
+        tgi: z
+          .number()
+          .nullable()
+          .openapi({ description: 'segment share ÷ comparison share × 100' }),
+        z: z.number().nullable(),
+        pValue: z.number().nullable(),
+        significant: z.boolean().nullable(),
+      }),
+    ),
+  })
+  .openapi('SegmentComparison')
 
 const yearBefore = (d: string) => `${Number(d.slice(0, 4)) - 1}${d.slice(4, 10)}`
 /** A wall date in `zone` as the engine's UTC instant text. */
@@ -250,6 +295,56 @@ export function segmentsRoutes(ctx: ApiContext): ApiRouter {
       )
       c.header('content-disposition', `attachment; filename="${name}.${format}"`)
       return c.body(formatExport(rows, format), 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/segments/{name}/compare',
+      operationId: 'compareSegment',
+      summary: 'A segment against the base or another segment: shares and TGI',
+      security,
+      description:
+        'For each value of registration channel, region, city, gender, age band, lifecycle stage, tier and each tag group: the share of the segment holding it, the share in the comparison group, TGI = share ÷ comparison share × 100, and a pooled two-proportion z-test (two-sided, 5%) of the segment against the comparison members outside it. Aggregates only.',
+      request: {
+        params: NameParam,
+        query: z.object({
+          against: z
+            .string()
+            .regex(SEGMENT_NAME_RE, 'a saved segment name')
+            .optional()
+            .openapi({ description: 'another saved segment (default: the whole base)' }),
+          tagPeriod: month
+            .optional()
+            .openapi({ description: 'the month of the tags compared (default: the latest)' }),
+          asOf: day.optional().openapi({ example: '2026-11-01' }),
+        }),
+      },
+      responses: json(
+        SegmentComparisonSchema,
+        'The segment’s profile against the comparison group',
+      ),
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param')
+      const { against, tagPeriod, asOf } = c.req.valid('query')
+      const at = await ctx.zonedAsOf(asOf)
+      const segment = await getSegment(ctx.driver, name)
+      const other = against === undefined ? undefined : await getSegment(ctx.driver, against)
+      const result = await ctx.timed(() =>
+        compareSegments(
+          ctx.driver,
+          segment.definition.filter,
+          other === undefined
+            ? undefined
+            : { name: other.definition.name, filter: other.definition.filter },
+          at.instant,
+          tagPeriod === undefined ? {} : { tagPeriod },
+        ),
+      )
+      return c.json({ ...result, segment: name, asOf: at.local }, 200)
     },
   )
 

@@ -26,12 +26,19 @@ import { fmt, keyValues, printJson, table } from '../output.js'
 import { zonedAsOfOption, parseWith, resolveZonedAsOf } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { codeName, langOption, translator, type Lang } from '../lang.js'
-import { GENDER_NAMES_ZH } from '../messages.js'
+import { CHURN_CLASS_NAMES, GENDER_NAMES_ZH } from '../messages.js'
 import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { RFM_SEGMENT_NAMES } from '../../engine/rfm/rfm-config.js'
 import { dbOption, withDatabase } from '../database.js'
+import { unmatchedReason } from '../render/identity-list.js'
 import { readConfigFile } from '../config-file.js'
 import { countSegmentMembers } from '../../engine/segments/segment-summary.js'
+import { readFile } from 'node:fs/promises'
+import { syncedTierNames } from '../../analytics/loyalty/sync.js'
+import { parseIdentityList, resolveIdentityList } from '../../duckdb/members/member-list.js'
+import { compareSegments, type SegmentComparison } from '../../analytics/profile/segment-compare.js'
+import { TAG_PERIOD_RE } from '../../engine/tags/tag-config.js'
+import { MISSING, count, money, pct } from '../output.js'
 
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
@@ -49,6 +56,10 @@ const FILTER_NAMES: Readonly<Record<keyof SegmentFilter, { en: string; zh: strin
   rfm: { en: 'RFM segment', zh: 'RFM 分群' },
   cohort: { en: 'cohort cell', zh: '同期群单元格' },
   memberIds: { en: 'members', zh: '指定会员' },
+  tags: { en: 'tags', zh: '标签' },
+  risk: { en: 'churn risk', zh: '流失风险' },
+  clv: { en: 'predicted CLV', zh: '预测 CLV' },
+  pAlive: { en: 'P(alive)', zh: '活跃概率' },
 }
 
 const CONSENT_NAMES: Readonly<Record<string, { en: string; zh: string }>> = {
@@ -117,6 +128,38 @@ export function describeFilter(filter: SegmentFilter, lang: Lang): string {
       case 'memberIds':
         lines.push([label, t('{n} members', { n: fmt((value as number[]).length) })])
         break
+      case 'tags': {
+        const g = value as { include: string[]; period?: string }
+        lines.push([
+          label,
+          g.include.join(sep) +
+            (g.period ? ` (${t('tags of {period}', { period: g.period })})` : ''),
+        ])
+        break
+      }
+      case 'risk': {
+        const r = value as { classes?: string[]; min?: number; max?: number }
+        const parts = [
+          ...(r.classes ?? []).map((c) =>
+            lang === 'zh' ? (CHURN_CLASS_NAMES[c as keyof typeof CHURN_CLASS_NAMES] ?? c) : c,
+          ),
+          ...(r.min === undefined ? [] : [`≥ ${r.min}`]),
+          ...(r.max === undefined ? [] : [`≤ ${r.max}`]),
+        ]
+        lines.push([label, `${parts.join(sep)} (${t('latest scoring')})`])
+        break
+      }
+      case 'clv':
+      case 'pAlive': {
+        const r = value as { min?: number; max?: number }
+        const show = (v: number) => (key === 'clv' ? money(v, lang) : pct(v))
+        const parts = [
+          ...(r.min === undefined ? [] : [`≥ ${show(r.min)}`]),
+          ...(r.max === undefined ? [] : [`≤ ${show(r.max)}`]),
+        ]
+        lines.push([label, `${parts.join(sep)} (${t('latest CLV run')})`])
+        break
+      }
       default:
         lines.push([label, typeof value === 'string' ? value : JSON.stringify(value)])
     }
@@ -131,7 +174,7 @@ export function registerSegmentCommands(program: Command): void {
   const segments = program
     .command('segments')
     .description(
-      'saved member segments (filters on attributes, lifecycle stage, RFM segment, cohort) and their export',
+      'saved member segments (filters on attributes, lifecycle stage, RFM segment, cohort, tags, churn risk, CLV, P(alive), or an uploaded list), their comparison with the base (TGI) and export',
     )
     .addHelpText(
       'after',
@@ -142,8 +185,12 @@ count and export the members on the engine chosen with --engine (DuckDB by defau
 Examples:
   memberlens segments save lapsed-vips --config examples/segments.yaml
   memberlens segments save app-sms --filter '{"registrationChannel":["app"],"consent":{"sms":true}}'
+  memberlens segments save vip-app --filter '{"tags":{"include":["value:high","channel:app","channel:mini-program"]}}'
+  memberlens segments save at-risk-value --filter '{"risk":{"min":0.7},"clv":{"min":500}}'
+  memberlens segments save crm-list --from-file ids.csv
   memberlens segments list
   memberlens segments show lapsed-vips
+  memberlens segments compare lapsed-vips [--against another-segment]
   memberlens segments export lapsed-vips --format csv --out lapsed-vips.csv`,
     )
 
@@ -157,6 +204,14 @@ Examples:
       'YAML/JSON with the filter (a `filter:` key, or the filter itself) and an optional description',
     )
     .option('--filter <json>', 'the filter as JSON')
+    .option(
+      '--from-file <file>',
+      'an uploaded list: one identity a line (kind:value such as phone:13800138000, customer_id:17123, member_id:42, or a bare value), or a CSV header naming a column per kind; resolved through the identity graph',
+    )
+    .option(
+      '--country-code <digits>',
+      'country calling code for national phone numbers in --from-file (default 86)',
+    )
     .option('--description <text>', 'what the segment is for')
     .addOption(langOption())
     .addOption(jsonOption())
@@ -167,6 +222,8 @@ Examples:
           db: string
           config?: string
           filter?: string
+          fromFile?: string
+          countryCode?: string
           description?: string
           lang?: Lang
           json: boolean
@@ -186,24 +243,93 @@ Examples:
               reason: `not valid JSON: ${(e as Error).message}`,
             })
           }
+        } else if (flags.fromFile !== undefined) {
+          body = { filter: {} }
         } else {
           throw InputError.single({
             field: '--config',
-            reason: 'give the filter with --config <file> or --filter <json>',
+            reason:
+              'give the filter with --config <file>, --filter <json> or --from-file <ids.csv>',
           })
         }
-        const input: Record<string, unknown> = {
-          ...body,
-          name,
-          ...(flags.description === undefined ? {} : { description: flags.description }),
-        }
-        parseWith(segmentFilterSchema, input['filter'] ?? {}, 'filter setting')
+        const filter = parseWith(segmentFilterSchema, body['filter'] ?? {}, 'filter setting')
+        const lines =
+          flags.fromFile === undefined
+            ? undefined
+            : parseIdentityList(await readFile(flags.fromFile, 'utf8'), flags.fromFile)
+        if (lines !== undefined && filter.memberIds !== undefined)
+          throw InputError.single({
+            field: '--from-file',
+            reason: 'the filter already lists memberIds: give the members one way',
+          })
         await withDatabase(flags.db, 'write', async (db) => {
+          const t = translator(flags.lang)
+          const list =
+            lines === undefined
+              ? undefined
+              : await resolveIdentityList(db.driver, lines, {
+                  defaultCountryCode: flags.countryCode ?? '86',
+                })
+          if (list !== undefined && list.memberIds.length === 0)
+            throw InputError.single({
+              file: flags.fromFile,
+              reason: `no line matched a member (${list.unmatched} lines unmatched)`,
+            })
+          const description =
+            flags.description ??
+            (body['description'] as string | undefined) ??
+            (list === undefined
+              ? undefined
+              : `uploaded list ${flags.fromFile ?? ''}: ${list.matched} lines matched, ${list.unmatched} unmatched`)
+          const input: Record<string, unknown> = {
+            ...body,
+            name,
+            filter:
+              list === undefined ? body['filter'] : { ...filter, memberIds: [...list.memberIds] },
+            ...(description === undefined ? {} : { description }),
+          }
           const saved = await saveSegment(db.driver, input as never, systemClock)
-          if (flags.json) return printJson({ saved })
+          const unmatched = (list?.lines ?? [])
+            .filter((l) => l.memberId === null)
+            .map((l) => ({ line: l.line, text: l.text, reason: l.reason }))
+          if (flags.json)
+            return printJson({
+              saved,
+              ...(list === undefined
+                ? {}
+                : {
+                    list: {
+                      file: flags.fromFile,
+                      matched: list.matched,
+                      unmatched: list.unmatched,
+                      members: list.memberIds.length,
+                      unmatchedLines: unmatched,
+                    },
+                  }),
+            })
+          process.stdout.write(`${t('Saved segment {name}.', { name: pc.bold(saved.name) })}\n`)
+          if (list === undefined) return
           process.stdout.write(
-            `${translator(flags.lang)('Saved segment {name}.', { name: pc.bold(saved.name) })}\n`,
+            `${t(
+              'Uploaded list {file}: {matched} lines matched, {unmatched} unmatched, {members} members.',
+              {
+                file: flags.fromFile ?? '',
+                matched: count(list.matched, flags.lang),
+                unmatched: count(list.unmatched, flags.lang),
+                members: count(list.memberIds.length, flags.lang),
+              },
+            )}\n`,
           )
+          if (unmatched.length === 0) return
+          process.stdout.write(`${t('unmatched lines')}:\n`)
+          for (const u of unmatched.slice(0, 50))
+            process.stdout.write(
+              `  ${flags.fromFile ?? ''}:${u.line}: ${u.text} — ${unmatchedReason(u.reason, flags.lang)}\n`,
+            )
+          if (unmatched.length > 50)
+            process.stdout.write(
+              `  ${t('{n} more unmatched lines (see --json)', { n: count(unmatched.length - 50, flags.lang) })}\n`,
+            )
         })
       },
     )
@@ -270,6 +396,75 @@ Examples:
       },
     )
 
+  addEngineOptions(segments.command('compare'))
+    .description(
+      'profile a segment against the whole base (or another segment): each attribute’s shares, TGI and a significance flag',
+    )
+    .argument('<name>', 'segment name')
+    .option('--against <segment>', 'compare with another saved segment instead of the whole base')
+    .option(
+      '--tag-period <YYYY-MM>',
+      'the month of the member tags compared (default: the latest computed)',
+    )
+    .addOption(dbOption())
+    .addOption(zonedAsOfOption())
+    .addOption(timeZoneOption())
+    .addOption(langOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+For every value of registration channel, region, city, gender, age band, lifecycle stage, loyalty tier
+(when synced) and each tag group: the share of the segment's members holding it, the share in the
+comparison group, and TGI = segment share / comparison share x 100. "significant" is a pooled
+two-proportion z-test, two-sided at 5%, of the segment against the comparison members outside it.
+Attributes no member has (no birthdays, no genders) are left out; members without a value count as
+missing (—).`,
+    )
+    .action(
+      async (
+        name: string,
+        flags: EngineFlags & {
+          db: string
+          against?: string
+          tagPeriod?: string
+          asOf?: string
+          tz: string
+          lang?: Lang
+          json: boolean
+        },
+      ) => {
+        if (flags.tagPeriod !== undefined && !TAG_PERIOD_RE.test(flags.tagPeriod))
+          throw InputError.single({
+            field: '--tag-period',
+            value: flags.tagPeriod,
+            reason: 'expected a month, e.g. 2026-10',
+          })
+        const [s, other, tierNames] = await withDatabase(flags.db, 'write', async (db) => [
+          await getSegment(db.driver, name),
+          flags.against === undefined ? undefined : await getSegment(db.driver, flags.against),
+          await syncedTierNames(db.driver),
+        ])
+        await withEngine(flags, async (driver) => {
+          const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
+          const result = await compareSegments(
+            driver,
+            s.definition.filter,
+            other === undefined
+              ? undefined
+              : { name: other.definition.name, filter: other.definition.filter },
+            at.instant,
+            flags.tagPeriod === undefined ? {} : { tagPeriod: flags.tagPeriod },
+          )
+          if (flags.json)
+            return printJson({ segment: name, asOfLocal: at.local, timeZone: at.zone, ...result })
+          process.stdout.write(
+            `${renderComparison(name, result, at.label, flags.lang ?? 'en', tierNames)}\n`,
+          )
+        })
+      },
+    )
+
   addEngineOptions(segments.command('export'))
     .description(
       'write the members with phone (E.164), email, WeChat unionid, app user id, card number, POS and customer ids and consent flags',
@@ -320,4 +515,72 @@ Examples:
         process.stdout.write(`Deleted segment ${name}.\n`)
       }),
     )
+}
+
+const ATTRIBUTE_NAMES: Readonly<Record<string, { en: string; zh: string }>> = {
+  registration_channel: { en: 'registration channel', zh: '注册渠道' },
+  region: { en: 'region', zh: '地区' },
+  city: { en: 'city', zh: '城市' },
+  gender: { en: 'gender', zh: '性别' },
+  age_band: { en: 'age band', zh: '年龄段' },
+  lifecycle_stage: { en: 'lifecycle stage', zh: '生命周期阶段' },
+  tier: { en: 'tier', zh: '会员等级' },
+}
+
+/** A comparison as a table, one row per attribute value. */
+function renderComparison(
+  name: string,
+  c: SegmentComparison,
+  asOf: string,
+  lang: Lang,
+  tierNames: Readonly<Record<string, { en: string; zh: string }>>,
+): string {
+  const t = translator(lang)
+  const attribute = (a: string) =>
+    a.startsWith('tag:') ? `${t('tag')} ${a.slice(4)}` : (ATTRIBUTE_NAMES[a]?.[lang] ?? a)
+  const value = (a: string, v: string | null) => {
+    if (v === null) return t('(missing)')
+    if (a === 'lifecycle_stage') return STAGE_NAMES[v as keyof typeof STAGE_NAMES]?.[lang] ?? v
+    if (a === 'gender') return lang === 'zh' ? (GENDER_NAMES_ZH[v] ?? v) : v
+    if (a === 'tier') return tierNames[v]?.[lang] ?? v
+    return codeName(v, lang)
+  }
+  const versus =
+    c.against === 'base'
+      ? t('the rest of the base')
+      : t('members of {name} outside the segment', { name: c.against })
+  return [
+    pc.bold(
+      t('{segment} vs {against} as of {asOf}: {a} vs {b} members', {
+        segment: name,
+        against: c.against === 'base' ? t('the whole base') : c.against,
+        asOf,
+        a: count(c.segmentSize, lang),
+        b: count(c.baseSize, lang),
+      }),
+    ),
+    table(
+      [
+        t('attribute'),
+        t('value'),
+        t('members'),
+        t('segment share'),
+        t('comparison share'),
+        'TGI',
+        t('significant'),
+      ],
+      c.rows.map((r) => [
+        attribute(r.attribute),
+        value(r.attribute, r.value),
+        count(r.segmentMembers, lang),
+        pct(r.segmentShare),
+        pct(r.baseShare),
+        r.tgi === null ? MISSING : fmt(r.tgi),
+        r.significant === null ? MISSING : r.significant ? t('yes') : t('no'),
+      ]),
+    ),
+    t('Significance: two-proportion z-test, two-sided at 5%, of the segment against {versus}.', {
+      versus,
+    }),
+  ].join('\n')
 }

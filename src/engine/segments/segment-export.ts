@@ -12,7 +12,7 @@ import type { IdentityType } from '../../core/schema.js'
 import type { Driver } from '../drivers/driver.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { sql, type Fragment } from '../sql/fragment.js'
-import { buildSegmentMembersQuery } from './segment-members.js'
+import { buildSegmentMembersQuery, checkSegmentStores } from './segment-members.js'
 import type { SegmentFilter } from './segment-schema.js'
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const
@@ -76,6 +76,7 @@ export async function getSegmentExportRows(
   filter: SegmentFilter,
   defaultAsOf: string,
 ): Promise<ExportRow[]> {
+  await checkSegmentStores(driver, filter)
   const rows = await driver.all(buildSegmentExportQuery(driver.dialect, filter, defaultAsOf))
   return rows.map((r) => {
     const out = {} as ExportRow

@@ -11,6 +11,14 @@ import { lifecycleConfigSchema } from '../lifecycle/lifecycle-config.js'
 import { buildStageMembersQuery } from '../lifecycle/lifecycle-stages.js'
 import { rfmConfigSchema } from '../rfm/rfm-config.js'
 import { buildRfmSegmentMembersQuery } from '../rfm/rfm-scores.js'
+import type { Driver } from '../drivers/driver.js'
+import {
+  latestClvScores,
+  latestRiskScores,
+  requireStores,
+  type ScoreStore,
+} from '../tags/score-stores.js'
+import { splitTagKey } from '../tags/tag-config.js'
 import type { SegmentFilter } from './segment-schema.js'
 
 const CONSENT_COLUMNS = {
@@ -76,5 +84,60 @@ export function buildSegmentMembersQuery(
     where.push(sql`m.member_id IN (${buildCohortCellMembersQuery(dialect, filter.cohort)})`)
   }
   if (filter.memberIds !== undefined) where.push(sql`m.member_id IN (${join(filter.memberIds)})`)
+  if (filter.tags !== undefined) {
+    const period =
+      filter.tags.period === undefined
+        ? sql`(SELECT max(period) FROM member_tags)`
+        : sql`${filter.tags.period}`
+    const byGroup = new Map<string, string[]>()
+    for (const key of filter.tags.include) {
+      const t = splitTagKey(key)
+      if (t !== undefined) byGroup.set(t.group, [...(byGroup.get(t.group) ?? []), t.tag])
+    }
+    for (const [group, tags] of byGroup)
+      where.push(sql`m.member_id IN (SELECT member_id FROM member_tags WHERE period = ${period}
+        AND tag_group = ${group} AND tag IN (${join(tags)}))`)
+  }
+  const scoreRange = (
+    column: string,
+    r: { min?: number | undefined; max?: number | undefined },
+  ) => [
+    ...(r.min === undefined ? [] : [sql`${ident('s', column)} >= ${r.min}`]),
+    ...(r.max === undefined ? [] : [sql`${ident('s', column)} <= ${r.max}`]),
+  ]
+  if (filter.risk !== undefined) {
+    const conds = [
+      ...(filter.risk.classes === undefined
+        ? []
+        : [sql`s.churn_class IN (${join([...filter.risk.classes])})`]),
+      ...scoreRange('score', filter.risk),
+    ]
+    where.push(
+      sql`m.member_id IN (SELECT member_id FROM (${latestRiskScores()}) s WHERE ${join(conds, ' AND ')})`,
+    )
+  }
+  if (filter.clv !== undefined || filter.pAlive !== undefined) {
+    const conds = [
+      ...(filter.clv === undefined ? [] : scoreRange('clv', filter.clv)),
+      ...(filter.pAlive === undefined ? [] : scoreRange('p_alive', filter.pAlive)),
+    ]
+    where.push(
+      sql`m.member_id IN (SELECT member_id FROM (${latestClvScores()}) s WHERE ${join(conds, ' AND ')})`,
+    )
+  }
   return sql`SELECT m.member_id FROM members m WHERE ${join(where, ' AND ')}`
+}
+
+/** The stored scores a filter reads (tags, the latest risk scoring, the latest CLV run). */
+export function segmentFilterStores(filter: SegmentFilter): ScoreStore[] {
+  return [
+    ...(filter.tags === undefined ? [] : ['tags' as const]),
+    ...(filter.risk === undefined ? [] : ['risk' as const]),
+    ...(filter.clv === undefined && filter.pAlive === undefined ? [] : ['clv' as const]),
+  ]
+}
+
+/** Throws a NotFoundError naming the command to run when a store the filter reads is missing. */
+export async function checkSegmentStores(driver: Driver, filter: SegmentFilter): Promise<void> {
+  await requireStores(driver, segmentFilterStores(filter))
 }

@@ -7,7 +7,7 @@ import type { Driver } from '../drivers/driver.js'
 import { normaliseInstant, timestampParam } from '../cohorts/time-sql.js'
 import { sql, type Fragment } from '../sql/fragment.js'
 import type { SqlDialect } from '../dialects/dialect.js'
-import { buildSegmentMembersQuery } from './segment-members.js'
+import { buildSegmentMembersQuery, checkSegmentStores } from './segment-members.js'
 import type { SegmentFilter } from './segment-schema.js'
 
 export interface SegmentSize {
@@ -43,6 +43,7 @@ export async function getSegmentSize(
   defaultAsOf: string,
   window: { from: string; to: string },
 ): Promise<SegmentSize> {
+  await checkSegmentStores(driver, filter)
   const row = await driver.first<{ members: bigint; buyers: bigint; revenue: number }>(
     buildSegmentSizeQuery(driver.dialect, filter, defaultAsOf, window),
   )
@@ -59,6 +60,7 @@ export async function countSegmentMembers(
   filter: SegmentFilter,
   asOf: string,
 ): Promise<number> {
+  await checkSegmentStores(driver, filter)
   const row = await driver.first<{ n: bigint }>(
     sql`SELECT count(*) AS n FROM (${buildSegmentMembersQuery(driver.dialect, filter, asOf)}) AS members`,
   )

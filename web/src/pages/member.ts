@@ -459,6 +459,64 @@ function timeline(p: Member360): HTMLElement[] {
 }
 
 /** A day heading: the date and its weekday in the page's language. */
+/**
+ * The member's tags: the latest month as chips grouped by tag group, then every month's tags as a table
+ * (month, group, tag, source), so that a change of tag shows.
+ */
+function memberTags(p: Member360): HTMLElement {
+  if (p.tags.length === 0) return el('p', { class: 'hint', id: 'member-tags' }, t('memberTagsNone'))
+  const latest = p.tags[0]?.period
+  const chips = p.tags
+    .filter((x) => x.period === latest)
+    .map((x) =>
+      el(
+        'span',
+        {
+          class: 'badge tag',
+          'data-tag': `${x.group}:${x.tag}`,
+          title: named(x.groupName, x.group),
+        },
+        `${named(x.groupName, x.group)} · ${named(x.tagName, x.tag)}`,
+      ),
+    )
+  const rows = p.tags.map((x) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, x.period),
+      el('td', {}, named(x.groupName, x.group)),
+      el('td', {}, named(x.tagName, x.tag)),
+      el(
+        'td',
+        {},
+        `${t(`tagSource.${x.source}`)}${x.sourceDetail === null ? '' : ` (${x.sourceDetail})`}`,
+      ),
+    ),
+  )
+  return el(
+    'section',
+    { id: 'member-tags' },
+    el('p', { class: 'tags' }, `${latest ?? ''}: `, ...chips),
+    el(
+      'table',
+      { id: 'member-tag-history' },
+      el('caption', { class: 'visually-hidden' }, t('memberTags')),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...[t('tagPeriod'), t('group'), t('tag'), t('tagSource')].map((h) =>
+            el('th', { scope: 'col' }, h),
+          ),
+        ),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+  )
+}
+
 function dayLabel(d: string): string {
   const date = new Date(`${d}T00:00:00Z`)
   if (Number.isNaN(date.getTime())) return d
@@ -504,6 +562,8 @@ export async function member(query?: string): Promise<void> {
         el('h2', {}, t('memberStatus')),
         status(p),
         ...predicted(p),
+        el('h2', {}, t('memberTags')),
+        memberTags(p),
         el('h2', {}, t('timeline')),
         ...timeline(p),
       )

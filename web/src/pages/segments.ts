@@ -24,6 +24,7 @@ import {
   table,
 } from '../ui'
 import { dimensionValues, optionText } from '../values'
+import { tagOptions } from './tags'
 
 type RfmGrid = components['schemas']['RfmGrid']
 /** A segment definition, as the preview and the save take it. */
@@ -31,6 +32,16 @@ type SegmentFilter =
   operations['previewSegment']['requestBody']['content']['application/json']['filter']
 type Stage = components['schemas']['LifecycleStage']['stage']
 type RfmSegment = components['schemas']['RfmSegment']['segment']
+type ChurnClass = NonNullable<NonNullable<SegmentFilter['risk']>['classes']>[number]
+type Tags = components['schemas']['MemberTags']
+type Comparison = components['schemas']['SegmentComparison']
+
+const CHURN_CLASSES: readonly ChurnClass[] = [
+  'high-value-at-risk',
+  'service-dissatisfied',
+  'price-sensitive',
+  'disengaged',
+]
 
 const CONSENT = ['sms', 'email', 'wechat', 'push'] as const
 
@@ -67,6 +78,7 @@ export async function segmentsPage(): Promise<void> {
   const canWrite = me.role === 'operator' || me.role === 'admin'
   const builder = await segmentBuilder(
     first,
+    await ok(client.GET('/api/v1/tags')),
     () => asOf.value,
     () => drawSaved(),
     canWrite,
@@ -162,6 +174,17 @@ export async function segmentsPage(): Promise<void> {
     })
 
   const message = el('p', { id: 'segments-export-message', role: 'status', class: 'hint' })
+  const compareBox = el('div', { id: 'segment-compare' })
+  const tags = await ok(client.GET('/api/v1/tags'))
+  const drawCompare = (segment: string) =>
+    fill(compareBox, async () => {
+      const c = await ok(
+        client.GET('/api/v1/segments/{name}/compare', {
+          params: { path: { name: segment }, query: { asOf: asOf.value } },
+        }),
+      )
+      return comparisonView(c, tags)
+    })
   const drawSaved = () =>
     fill(savedBox, async () => {
       const s = await ok(
@@ -202,6 +225,12 @@ export async function segmentsPage(): Promise<void> {
                 message.textContent = e instanceof Error ? e.message : String(e)
               })
             })
+            const compareButton = el(
+              'button',
+              { type: 'button', class: 'compare', 'aria-label': `${t('compareTgi')}: ${x.name}` },
+              t('compareTgi'),
+            )
+            compareButton.addEventListener('click', () => void drawCompare(x.name))
             return [
               x.name,
               x.description ?? '',
@@ -209,7 +238,7 @@ export async function segmentsPage(): Promise<void> {
               format(x.buyers, 'members'),
               format(x.revenue, 'currency'),
               format(x.revenuePerMember, 'currency'),
-              exportButton,
+              el('span', {}, compareButton, ' ', exportButton),
             ]
           }),
           [2, 3, 4, 5],
@@ -226,6 +255,8 @@ export async function segmentsPage(): Promise<void> {
     el('h2', {}, t('savedSegments')),
     message,
     savedBox,
+    el('h2', {}, t('segmentProfile')),
+    compareBox,
     el('h2', {}, t('builder')),
     builder,
   )
@@ -238,6 +269,7 @@ export async function segmentsPage(): Promise<void> {
  */
 async function segmentBuilder(
   grid: RfmGrid,
+  tags: Tags,
   asOf: () => string,
   onSaved: () => Promise<void>,
   canWrite: boolean,
@@ -273,6 +305,31 @@ async function segmentBuilder(
     t('registrationChannels'),
     channelValues.values.map((x) => ({ value: x.value, label: optionText(x) })),
   )
+  // Tags of the latest month, one box per group: AND across groups, OR within one.
+  const tagBoxes = (tags.current?.groups ?? []).map((g) =>
+    checkboxes(`builder-tags-${g.id}`, `${t('tag')}: ${named(g.name, g.id)}`, tagOptions(g)),
+  )
+  const classes = checkboxes(
+    'builder-risk',
+    t('churnClass'),
+    CHURN_CLASSES.map((c) => ({ value: c, label: coded('class', c) })),
+  )
+  const number = (id: string, step: string) =>
+    el('input', { id, type: 'number', step, min: '0', inputmode: 'decimal' })
+  const riskMin = number('builder-risk-min', '0.05')
+  const clvMin = number('builder-clv-min', '1')
+  const clvMax = number('builder-clv-max', '1')
+  const aliveMin = number('builder-palive-min', '0.05')
+  const aliveMax = number('builder-palive-max', '0.05')
+  const bound = (input: HTMLInputElement) =>
+    input.value.trim() === '' ? undefined : Number(input.value)
+  const range = (lo: HTMLInputElement, hi: HTMLInputElement) => {
+    const min = bound(lo)
+    const max = bound(hi)
+    return min === undefined && max === undefined
+      ? undefined
+      : { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) }
+  }
   const name = el('input', {
     id: 'builder-name',
     type: 'text',
@@ -301,6 +358,19 @@ async function segmentBuilder(
     if (regions.checked().length > 0) f.region = regions.checked()
     if (consent.checked().length > 0)
       f.consent = Object.fromEntries(consent.checked().map((c) => [c, true]))
+    const include = tagBoxes.flatMap((b) => b.checked())
+    if (include.length > 0)
+      f.tags = { include, ...(tags.current ? { period: tags.current.period } : {}) }
+    const riskFloor = bound(riskMin)
+    if (classes.checked().length > 0 || riskFloor !== undefined)
+      f.risk = {
+        ...(classes.checked().length > 0 ? { classes: classes.checked() as ChurnClass[] } : {}),
+        ...(riskFloor === undefined ? {} : { min: riskFloor }),
+      }
+    const clv = range(clvMin, clvMax)
+    if (clv !== undefined) f.clv = clv
+    const alive = range(aliveMin, aliveMax)
+    if (alive !== undefined) f.pAlive = alive
     return Object.keys(f).length === 0 ? undefined : f
   }
   const say = (text: string, kind = 'hint') => {
@@ -361,6 +431,18 @@ async function segmentBuilder(
     consent.box,
     regions.box,
     channels.box,
+    ...tagBoxes.map((b) => b.box),
+    tagBoxes.length === 0 ? el('p', { class: 'hint' }, t('noTags')) : '',
+    classes.box,
+    el(
+      'div',
+      { class: 'controls', id: 'builder-scores' },
+      field(t('riskMin'), riskMin),
+      field(t('clvMin'), clvMin),
+      field(t('clvMax'), clvMax),
+      field(t('pAliveMin'), aliveMin),
+      field(t('pAliveMax'), aliveMax),
+    ),
     el('div', { class: 'controls' }, previewButton),
     el(
       'div',
@@ -371,4 +453,63 @@ async function segmentBuilder(
     ),
     result,
   )
+}
+
+/** A comparison as a table: shares, TGI (over-represented values marked) and the significance flag. */
+function comparisonView(c: Comparison, tags: Tags): (Node | string)[] {
+  const groups = tags.current?.groups ?? []
+  const attribute = (a: string) => {
+    if (!a.startsWith('tag:')) return t(`profileAttr.${a}`)
+    const g = groups.find((x) => x.id === a.slice(4))
+    return `${t('tag')}: ${g === undefined ? a.slice(4) : named(g.name, g.id)}`
+  }
+  const value = (a: string, v: string | null) => {
+    if (v === null) return t('missingValue')
+    if (a === 'registration_channel') return coded('channel', v)
+    if (a === 'gender') return coded('gender', v)
+    if (a === 'lifecycle_stage') return coded('stage', v)
+    if (a.startsWith('tag:')) {
+      const tag = groups.find((x) => x.id === a.slice(4))?.tags.find((x) => x.id === v)
+      return tag === undefined ? v : named(tag.name, tag.id)
+    }
+    return v
+  }
+  const against = c.against === 'base' ? t('wholeBase') : c.against
+  return [
+    el(
+      'p',
+      { class: 'hint' },
+      `${c.segment} · ${format(c.segmentSize, 'members')} ${t('versus')} ${against} · ${format(c.baseSize, 'members')} (${c.asOf})`,
+    ),
+    table(
+      'segment-compare-table',
+      t('segmentProfile'),
+      [
+        t('attribute'),
+        t('value'),
+        t('members'),
+        t('segmentShare'),
+        t('baseShare'),
+        'TGI',
+        t('significant'),
+      ],
+      c.rows.map((r) => [
+        attribute(r.attribute),
+        value(r.attribute, r.value),
+        format(r.segmentMembers, 'members'),
+        format(r.segmentShare, 'ratio'),
+        format(r.baseShare, 'ratio'),
+        el(
+          'span',
+          r.significant === true && r.tgi !== null
+            ? { class: r.tgi >= 100 ? 'tgi over' : 'tgi under' }
+            : {},
+          format(r.tgi, 'count'),
+        ),
+        r.significant === null ? '–' : r.significant ? t('yes') : t('no'),
+      ]),
+      [2, 3, 4, 5],
+    ),
+    el('p', { class: 'hint' }, t('tgiHint')),
+  ]
 }
