@@ -4,6 +4,7 @@
  */
 import pc from 'picocolors'
 import { type Unit } from '../../engine/metrics/catalog.js'
+import type { EventAlignment } from '../../engine/metrics/event-alignment.js'
 import { type Status, type TreeNode, type TreeResult } from '../../engine/metrics/tree.js'
 import { translator, type Lang } from '../lang.js'
 import { STATUS_NAMES } from '../messages.js'
@@ -30,8 +31,9 @@ const STATUS_MARK: Record<Status, string> = {
 function targetText(text: string, lang: Lang): string {
   if (lang === 'en') return text
   if (text === 'no decline') return '不下降'
-  const m = /^([+-]?\d+%) vs (previous period|last year)$/.exec(text)
-  if (m) return `${m[2] === 'previous period' ? '较上期' : '较去年同期'} ${m[1] ?? ''}`
+  const m = /^([+-]?\d+%) vs (previous period|last year by event|last year)$/.exec(text)
+  if (m)
+    return `${m[2] === 'previous period' ? '较上期' : m[2] === 'last year' ? '较去年同期' : '较去年节点对齐同期'} ${m[1] ?? ''}`
   return text
 }
 /** The tree as indented terminal text with status colours and sparklines. */
@@ -53,7 +55,7 @@ export function renderTree(t: TreeResult, lang: Lang = 'en'): string {
       node.role === 'trend'
         ? ''
         : pc.dim(
-            `  ${formatValue(node.change.pop, 'change', lang)} ${tr('pop')}  ${formatValue(node.change.yoy, 'change', lang)} ${tr('yoy')}`,
+            `  ${formatValue(node.change.pop, 'change', lang)} ${tr('pop')}  ${formatValue(node.change.yoy, 'change', lang)} ${tr('yoy')}${node.change.yoyEvent === undefined ? '' : `  ${formatValue(node.change.yoyEvent, 'change', lang)} ${tr('yoy by event')}`}`,
           )
     const role = node.role === 'core' ? pc.bold(name) : name
     lines.push(
@@ -64,6 +66,7 @@ export function renderTree(t: TreeResult, lang: Lang = 'en'): string {
     )
   }
   t.nodes.forEach((n, i) => row(n, '', i === t.nodes.length - 1))
+  if (t.yoyEvent !== undefined) lines.push(pc.dim(alignmentNote(t.label, t.yoyEvent, lang)))
   lines.push(
     pc.dim(
       tr(
@@ -96,4 +99,30 @@ export function sparkline(values: readonly (number | null)[]): string {
         : SPARK[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)],
     )
     .join('')
+}
+
+/** How a period was compared for `:yoy_event`, in a sentence. */
+export function alignmentNote(label: string, a: EventAlignment, lang: Lang): string {
+  const tr = translator(lang)
+  const window = `${a.against.from} … ${a.against.to}`
+  if (a.event === null)
+    return tr(
+      '{period}: no calendar event near ({why}); 同比 by event is the calendar 同比, against {window}',
+      {
+        period: label,
+        why: tr(
+          a.fallback === 'grain'
+            ? 'quarters and years are not aligned'
+            : (a.fallback ?? 'no event within reach'),
+        ),
+        window,
+      },
+    )
+  return tr('{period}: aligned on {event} ({date}; last year {lastYear}), against {window}', {
+    period: label,
+    event: a.event.name[lang],
+    date: a.event.date,
+    lastYear: a.event.lastYear,
+    window,
+  })
 }
