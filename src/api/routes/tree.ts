@@ -13,6 +13,7 @@ import {
   type ChangePart,
   type ComparisonSplit,
 } from '../../analytics/reporting/change-explanation.js'
+import { pushDownTreeTargets } from '../../analytics/reporting/target-pushdown.js'
 import { lastCompletePeriod, parseDay, periodStart } from '../../engine/metrics/run.js'
 import {
   DEFAULT_TREE,
@@ -51,6 +52,28 @@ const TreeNodeSchema: z.ZodType<TreeNode> = z
     }),
     series: items(z.number().nullable()).openapi({ description: 'last periods, oldest first' }),
     note: z.string().optional(),
+    pushdown: z
+      .object({
+        formula: z.object({ kind: z.enum(['product', 'sum']), text: z.string() }),
+        children: items(
+          z.object({
+            metric: z.string(),
+            name: Text,
+            unit: z.string(),
+            value: z.number().nullable(),
+            required: z.number().nullable().openapi({
+              description: 'the value it needs for the node to reach its target, the others held',
+            }),
+            change: z.number().nullable().openapi({ description: 'required − value' }),
+            rate: z.number().nullable().openapi({ description: 'required ÷ value − 1' }),
+          }),
+        ),
+      })
+      .optional()
+      .openapi({
+        description:
+          "for a node with a target whose metric is a product or sum of others: each child's value needed to reach the target, holding the others",
+      }),
     get children() {
       return items(TreeNodeSchema)
     },
@@ -162,8 +185,8 @@ export function treeRoutes(ctx: ApiContext): ApiRouter {
       const yoyEvent = q.yoyEvent === 'true'
       const key = `tree:${q.period ?? ''}:${tz}:${String(yoyEvent)}:${(q.align ?? []).join(',')}:${q.reach ?? ''}`
       const t = await ctx.cache.get(key, () =>
-        ctx.timed(() =>
-          evaluateTree(ctx.driver, ctx.tree ?? DEFAULT_TREE, {
+        ctx.timed(async () => {
+          const tree = await evaluateTree(ctx.driver, ctx.tree ?? DEFAULT_TREE, {
             ...(q.period ? { period: q.period } : {}),
             timezone: tz,
             yoyEvent,
@@ -171,8 +194,9 @@ export function treeRoutes(ctx: ApiContext): ApiRouter {
               ...(q.align === undefined ? {} : { events: q.align }),
               ...(q.reach === undefined ? {} : { reachDays: q.reach }),
             }),
-          }),
-        ),
+          })
+          return pushDownTreeTargets(ctx.driver, tree, { timezone: tz })
+        }),
       )
       return c.json(t, 200)
     },

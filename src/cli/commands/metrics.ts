@@ -11,6 +11,7 @@ import {
 } from '../../analytics/reporting/driver-analysis.js'
 import { alignmentCalendar } from '../../calendar/index.js'
 import { InputError } from '../../core/errors.js'
+import { pushDownTreeTargets } from '../../analytics/reporting/target-pushdown.js'
 import { GRAINS } from '../../engine/dialects/dialect.js'
 import { type MetricDef, CATALOG } from '../../engine/metrics/catalog.js'
 import { parseCustomMetrics } from '../../engine/metrics/custom.js'
@@ -321,7 +322,7 @@ export function registerMetricsCommands(program: Command): void {
 
   const tree = addEngineOptions(program.command('tree'))
     .description(
-      'the metric tree (指标体系): goal → core → related → trend metrics with targets and status',
+      'the metric tree (指标体系): goal → core → related → trend metrics with targets and status; for a target on a product or sum (net revenue = buyers × frequency × AOV), what each part needs to reach it',
     )
     .addOption(dbOption())
     .option('--config <file>', 'tree config (YAML or JSON); default: the fresh-food worked example')
@@ -349,7 +350,7 @@ export function registerMetricsCommands(program: Command): void {
         timezone: flags.tz,
         yoyEvent: flags.yoyEvent === true,
         alignment,
-      }),
+      }).then((tree) => pushDownTreeTargets(driver, tree, { extraMetrics, timezone: flags.tz })),
     )
     if (flags.json) printJson(t)
     else process.stdout.write(`${renderTree(t, flags.lang)}\n`)

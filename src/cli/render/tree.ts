@@ -61,6 +61,19 @@ export function renderTree(t: TreeResult, lang: Lang = 'en'): string {
     lines.push(
       `${branch}${role}  ${pc.bold(value)}  ${STATUS_TEXT[node.status](`${STATUS_MARK[node.status]} ${STATUS_NAMES[node.status][lang]}`)}${target}${change}  ${pc.cyan(sparkline(node.series))}`,
     )
+    if (node.pushdown !== undefined) {
+      const parts = node.pushdown.children.map((c) => {
+        // A whole-number count can need a fraction (2.4 orders): shown with decimals, not rounded away.
+        const whole = c.required === null || Number.isInteger(c.required)
+        const unit = !whole && (c.unit === 'members' || c.unit === 'orders') ? 'count' : c.unit
+        return `${c.name[lang]} ${formatValue(c.required, unit as Unit, lang)} (${formatValue(c.rate, 'change', lang)})`
+      })
+      lines.push(
+        pc.dim(
+          `${indent}${last ? '   ' : '│  '}${node.children.length > 0 ? '│ ' : '  '} ↳ ${tr('to reach the target, holding the others')}${lang === 'zh' ? '：' : ': '}${parts.join(' · ')}`,
+        ),
+      )
+    }
     node.children.forEach((c, i) =>
       row(c, `${indent}${last ? '   ' : '│  '}`, i === node.children.length - 1),
     )

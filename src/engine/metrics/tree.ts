@@ -91,6 +91,27 @@ const TREND_ZH = { pop: '环比', yoy: '同比', yoy_event: '节点对齐同比'
 
 export type Status = 'on_track' | 'at_risk' | 'off_track' | 'no_target' | 'no_data'
 
+/** One child of a node's formula: its value and the value it needs for the node to reach its target. */
+export interface ChildRequirement {
+  readonly metric: string
+  readonly name: { readonly en: string; readonly zh: string }
+  readonly unit: string
+  /** The child's value in the period. */
+  readonly value: number | null
+  /** The value it needs, the other children held at theirs; null when a value is missing or a divisor is 0. */
+  readonly required: number | null
+  /** required − value. */
+  readonly change: number | null
+  /** required ÷ value − 1 (−0.05 = −5%); null when the value is 0. */
+  readonly rate: number | null
+}
+
+/** A node's target pushed down its formula (filled by the analytics layer, `target-pushdown.ts`). */
+export interface TargetPushdown {
+  readonly formula: { readonly kind: 'product' | 'sum'; readonly text: string }
+  readonly children: readonly ChildRequirement[]
+}
+
 export interface TreeNode {
   readonly role: 'core' | 'related' | 'trend'
   readonly key: string
@@ -115,6 +136,8 @@ export interface TreeNode {
   /** The last periods' values, oldest first (sparkline). */
   readonly series: readonly (number | null)[]
   readonly note?: string
+  /** For a node with a target whose metric is a product or sum of others: what each needs to reach it. */
+  readonly pushdown?: TargetPushdown
   readonly children: readonly TreeNode[]
 }
 
