@@ -24,7 +24,7 @@ export const LAYERS = /** @type {const} */ ({
   core: [],
   models: ['core'],
   ledger: ['core'],
-  simulate: ['core'],
+  simulate: ['core', 'calendar'],
   calendar: ['core'],
   engine: ['core'],
   duckdb: ['core', 'engine'],

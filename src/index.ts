@@ -87,6 +87,13 @@ export {
   type ChangePart,
   type MetricFormula,
 } from './analytics/reporting/change-explanation.js'
+export { pushDownTreeTargets, requiredChildValues } from './analytics/reporting/target-pushdown.js'
+export {
+  alignPeriod,
+  DEFAULT_ALIGNMENT_EVENTS,
+  type EventAlignment,
+  type EventAlignmentOptions,
+} from './engine/metrics/event-alignment.js'
 export {
   decomposeChange,
   type ChangeDecomposition,
@@ -94,6 +101,7 @@ export {
 } from './models/change-decomposition.js'
 export {
   calendarFor,
+  alignmentCalendar,
   builtInEvents,
   springFestival,
   parseBrandEvents,
@@ -124,7 +132,12 @@ export {
   type IngestReport,
   type UnknownIdentityRule,
 } from './duckdb/ingest/ingest.js'
-export { PRESETS, findPreset, type Preset, type PresetReport } from './duckdb/ingest/presets/index.js'
+export {
+  PRESETS,
+  findPreset,
+  type Preset,
+  type PresetReport,
+} from './duckdb/ingest/presets/index.js'
 /** Placeholder and shared identifiers kept from merging members; see `docs/identity-resolution.md`. */
 export {
   BUILTIN_DENY_PATTERNS,

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from '@hono/zod-openapi'
+import { Text } from './openapi.js'
 
 /** Date forms a parameter may accept. */
 export type DateForm = 'year' | 'month' | 'day'
@@ -61,3 +62,21 @@ export const list = (max = 50) =>
         .filter((x) => x !== ''),
     )
     .pipe(z.array(z.string().min(1).max(100)).max(max))
+
+/** How a period was compared for `:yoy_event` (engine `EventAlignment`). */
+export const AlignmentSchema = z
+  .object({
+    event: z
+      .object({ id: z.string(), name: Text, date: z.string(), lastYear: z.string() })
+      .nullable()
+      .openapi({ description: 'The event aligned on; null when the calendar :yoy was used' }),
+    daysBack: z
+      .number()
+      .openapi({ description: 'Days the compared window lies before the period' }),
+    against: z.object({ from: z.string(), to: z.string() }),
+    fallback: z
+      .enum(['grain', 'no event within reach', 'event missing last year'])
+      .optional()
+      .openapi({ description: 'Why the calendar :yoy was used' }),
+  })
+  .openapi('EventAlignment')

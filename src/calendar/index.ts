@@ -27,3 +27,18 @@ export {
 export function calendarFor(year: number, brand: readonly BrandEvent[] = []): CalendarEvent[] {
   return sortEvents([...builtInEvents(year), ...brandEventsFor(brand, year)])
 }
+
+/**
+ * The calendar as the metric engine's `:yoy_event` reads it: the events of any year (built-in and the brand's),
+ * the ids periods are aligned on and how far an event reaches (engine defaults when absent).
+ */
+export function alignmentCalendar(
+  brand: readonly BrandEvent[] = [],
+  options: { readonly events?: readonly string[]; readonly reachDays?: number } = {},
+): {
+  readonly eventsOf: (year: number) => CalendarEvent[]
+  readonly events?: readonly string[]
+  readonly reachDays?: number
+} {
+  return { eventsOf: (year) => calendarFor(year, brand), ...options }
+}

@@ -48,8 +48,17 @@ export const ZH = {
   unit: '单位',
   better: '方向',
   formula: '公式',
-  'Trend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:avgN (rolling mean).':
-    '任一指标的趋势形式：<id>:pop（环比）、<id>:yoy（同比）、<id>:avgN（N 期移动平均）。',
+  'Trend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:yoy_event (vs last year, aligned on the nearest calendar event), <id>:avgN (rolling mean).':
+    '任一指标的趋势形式：<id>:pop（环比）、<id>:yoy（同比）、<id>:yoy_event（按最近的日历节点对齐的同比）、<id>:avgN（N 期移动平均）。',
+  'yoy by event': '节点对齐同比',
+  '{period}: no calendar event near ({why}); 同比 by event is the calendar 同比, against {window}':
+    '{period}：附近没有日历节点（{why}），节点对齐同比即日历同比，对比 {window}',
+  '{period}: aligned on {event} ({date}; last year {lastYear}), against {window}':
+    '{period}：按{event}对齐（今年 {date}，去年 {lastYear}），对比 {window}',
+  'no event within reach': '范围内无节点',
+  'quarters and years are not aligned': '季度与年不按节点对齐',
+  'event missing last year': '去年无此节点',
+  'to reach the target, holding the others': '达成目标所需（其余不变）',
   // lifecycle
   'Lifecycle stages as of {asOf}': '生命周期阶段（截至 {asOf}）',
   '{n} members': '{n} 名会员',

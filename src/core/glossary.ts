@@ -221,4 +221,29 @@ export const CONCEPTS: readonly Concept[] = [
       'GET /api/v1/segments/{name}/compare',
     ],
   },
+  {
+    id: 'yoy_event',
+    name: { en: 'Year-on-year by event', zh: '节点对齐同比' },
+    definition: {
+      en: 'The change against the window a year earlier that sits in the same position relative to the nearest calendar event (春节, 618 or 双11) instead of the same calendar period, so that a festival that moved between years does not make a January or February look better or worse. A period with no event within reach (31 days by default) uses the ordinary year-on-year change, and says so.',
+      zh: '与去年相对最近日历节点（春节、618 或双11）处于同一位置的时间窗对比的变化率，而非与去年同一日历期间对比；这样春节在两年间日期不同时，一月、二月的同比不会因此虚高或虚低。附近（默认 31 天内）没有节点的期间使用普通同比，并注明。',
+    },
+    formula:
+      'value(period) ÷ value(period moved back by the days between the event this year and last year) − 1',
+    shownIn: [
+      'memberlens metrics get <id>:yoy_event',
+      'memberlens tree --yoy-event',
+      'GET /api/v1/tree?yoyEvent=true',
+    ],
+  },
+  {
+    id: 'target_pushdown',
+    name: { en: 'Target pushed down', zh: '目标分解' },
+    definition: {
+      en: 'For a tree metric with a target that is a product or sum of other metrics (net revenue = buyers × purchase frequency × AOV), the value each of them would need for the metric to reach its target while the others keep their current values.',
+      zh: '对有目标且由其他指标相乘或相加构成的指标（消费金额 = 购买会员数 × 购买频次 × 客单价），在其余指标保持当前值时，每个组成指标需要达到的值。',
+    },
+    formula: 'product: target ÷ product of the others; sum: target − sum of the others',
+    shownIn: ['memberlens tree', 'GET /api/v1/tree (pushdown)'],
+  },
 ]

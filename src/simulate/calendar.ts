@@ -4,6 +4,7 @@
  * (Beijing time, UTC+8); all stored times are UTC.
  * @module
  */
+import { demandMultiplier, demandWindows, type DemandWindow } from './calendar-demand.js'
 import { IntensityTable } from './intensity-table.js'
 import { MODEL_PARAMETERS, type SeasonRule } from './model-parameters.js'
 
@@ -42,6 +43,8 @@ export interface SimCalendar {
   purchaseMultiplier(sec: number): number
   /** Local hour (0–23) of a UTC instant. */
   localHour(sec: number): number
+  /** The retail-calendar demand windows in force (empty unless calendar demand is on). */
+  readonly demandWindows: readonly DemandWindow[]
 }
 
 /** Parses 'YYYY-MM-DD' as a UTC midnight (seconds); returns NaN if it is not a real date. */
@@ -97,11 +100,19 @@ function normalised(profile: readonly number[]): Float64Array {
 
 /**
  * Builds the window that ends with `endDate` (inclusive) and spans `months` calendar months:
- * for end 2026-10-31 and 24 months it is [2024-11-01T00:00Z, 2026-11-01T00:00Z).
+ * for end 2026-10-31 and 24 months it is [2024-11-01T00:00Z, 2026-11-01T00:00Z). With `calendarDemand`,
+ * purchases also follow the retail calendar's 春节, 618 and 双11 (`calendar-demand.ts`).
  */
-export function buildCalendar(endDate: string, months: number): SimCalendar {
+export function buildCalendar(
+  endDate: string,
+  months: number,
+  calendarDemand = false,
+): SimCalendar {
   const endSec = parseDate(endDate) + DAY
   const startSec = addMonths(endSec, -months)
+  const windows = calendarDemand
+    ? demandWindows(isoDate(startSec + LOCAL_OFFSET), isoDate(endSec + LOCAL_OFFSET))
+    : []
   const hours = Math.round((endSec - startSec) / HOUR)
   const purchaseHour = normalised(PURCHASE_BY_HOUR)
   const sessionHour = normalised(SESSION_BY_HOUR)
@@ -118,7 +129,9 @@ export function buildCalendar(endDate: string, months: number): SimCalendar {
       const d = new Date(localDay * DAY * 1000)
       const md = mmdd(d.getUTCMonth() + 1, d.getUTCDate())
       const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6
-      const p = seasonMultiplier(pur.seasonality, md) * (weekend ? pur.weekendMultiplier : 1)
+      const event = windows.length === 0 ? 1 : demandMultiplier(windows, isoDate(localDay * DAY))
+      const p =
+        seasonMultiplier(pur.seasonality, md) * (weekend ? pur.weekendMultiplier : 1) * event
       const r = seasonMultiplier(reg.seasonality, md) * (weekend ? reg.weekendMultiplier : 1)
       f = [p, r]
       dayCache.set(localDay, f)
@@ -153,5 +166,6 @@ export function buildCalendar(endDate: string, months: number): SimCalendar {
       const local = sec + LOCAL_OFFSET
       return Math.floor((local - Math.floor(local / DAY) * DAY) / HOUR)
     },
+    demandWindows: windows,
   }
 }

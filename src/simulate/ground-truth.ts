@@ -5,6 +5,11 @@
  */
 import type { IngestTable } from '../core/schema.js'
 import { WEEK } from './calendar.js'
+import {
+  CALENDAR_DEMAND_RULES,
+  type CalendarDemandRule,
+  type DemandWindow,
+} from './calendar-demand.js'
 import { MODEL_PARAMETERS, REG_CHANNELS, type ModelParameters } from './model-parameters.js'
 import type { PersonTruth } from './person-truth.js'
 import type { SimContext } from './sim-context.js'
@@ -75,6 +80,8 @@ export interface GroundTruth {
     readonly months: number
     readonly end: string
     readonly tables: readonly IngestTable[]
+    /** Present (true) only when purchases followed the retail calendar. */
+    readonly calendarDemand?: true
   }
   readonly window: {
     /** First simulated instant (inclusive). */
@@ -98,6 +105,15 @@ export interface GroundTruth {
   /** Rows written per file (tables not requested are absent). */
   readonly rows: Readonly<Record<string, number>>
   readonly parameters: ModelParameters
+  /**
+   * Present only with the calendarDemand option: the rules (relative to 春节, 618 and 双11) and their windows
+   * placed on the retail calendar's dates, in local days (Beijing time). Each multiplies the purchase
+   * seasonality of `parameters` on the days it covers.
+   */
+  readonly calendarDemand?: {
+    readonly rules: readonly CalendarDemandRule[]
+    readonly windows: readonly DemandWindow[]
+  }
   readonly purchases: {
     /** Orders of every kind and status. */
     readonly orders: number
@@ -264,6 +280,9 @@ export function buildGroundTruth(
     },
     rows,
     parameters: P,
+    ...(cal.demandWindows.length === 0
+      ? {}
+      : { calendarDemand: { rules: CALENDAR_DEMAND_RULES, windows: cal.demandWindows } }),
     purchases: {
       orders: T.orders,
       natural: T.naturalOrders,

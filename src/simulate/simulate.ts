@@ -41,6 +41,12 @@ export interface SimulateOptions {
   seed: number
   /** Tables to write (default: all ingest tables). The rows of a table do not depend on this subset. */
   tables?: readonly IngestTable[]
+  /**
+   * Purchases follow the retail calendar: a dip around 春节 after a 年货 lift, pre-sale rises before 618 and
+   * 双11 and a lull after each (default false: the month-and-day seasonality alone). The windows, placed on
+   * the calendar's dates, are recorded in `truth.json`.
+   */
+  calendarDemand?: boolean
   /** Called with (persons done, persons in all) about every 1 % of the run. */
   onProgress?: (done: number, total: number) => void
 }
@@ -85,7 +91,7 @@ export async function simulate(
   const opts = resolveOptions(options)
   const tables = opts.tables ?? INGEST_TABLES
   await mkdir(outDir, { recursive: true })
-  const cal = buildCalendar(opts.end, opts.months)
+  const cal = buildCalendar(opts.end, opts.months, opts.calendarDemand === true)
   const wanted = new Set<IngestTable>(tables)
   const out = {} as Writers
   for (const t of INGEST_TABLES) {
@@ -135,7 +141,13 @@ export async function simulate(
     }
     const truth = buildGroundTruth(
       ctx,
-      { members: n, months: opts.months, end: opts.end, tables: [...tables] },
+      {
+        members: n,
+        months: opts.months,
+        end: opts.end,
+        tables: [...tables],
+        ...(opts.calendarDemand === true ? { calendarDemand: true } : {}),
+      },
       rows,
       spend,
     )

@@ -92,6 +92,20 @@ describe('dashboard', () => {
     expect(await page.locator('article.card.core [data-change="yoy"] .status').count()).toBe(3)
     await page.waitForFunction(() => document.querySelectorAll('#trend-chart svg path').length > 3)
     expect(await svgPaths('#trend-chart')).toBeGreaterThan(3)
+    // The retail calendar's 春节, 618 and 双11 are marked on the time axis, named in the language.
+    const marks = (selector: string) =>
+      page.evaluate(
+        (s) => [...document.querySelectorAll(`${s} svg text`)].map((t) => t.textContent ?? ''),
+        selector,
+      )
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#trend-chart svg text')].some(
+        (t) => t.textContent === 'Chinese New Year',
+      ),
+    )
+    expect(await marks('#trend-chart')).toEqual(
+      expect.arrayContaining(['Chinese New Year', '618 mid-year sale']),
+    )
     // The data's last complete month by default, picked among the data's months.
     expect(await page.locator('h1').textContent()).toContain('2026-10')
     expect(await page.inputValue('#overview-period')).toBe('2026-10')
@@ -664,6 +678,9 @@ describe('dashboard', () => {
     await page.waitForSelector('article.card.core')
     expect(await page.locator('article.card.core .name').first().textContent()).toContain(
       '购买频次',
+    )
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#trend-chart svg text')].some((t) => t.textContent === '春节'),
     )
     await page.screenshot({ path: `${SHOTS}/overview-zh.png`, fullPage: true })
     // A new page in Chinese: translated headings and stage names.

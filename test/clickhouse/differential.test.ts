@@ -35,6 +35,7 @@ import { DEFAULT_TREE, evaluateTree } from '../../src/engine/metrics/tree.js'
 import { getRfmMovement } from '../../src/engine/rfm/rfm-scores.js'
 import { getSegmentExportRows } from '../../src/engine/segments/segment-export.js'
 import { getCohortLtv } from '../../src/engine/cohorts/cohort-ltv.js'
+import { alignmentCalendar } from '../../src/calendar/index.js'
 import { close, expectSame } from './compare.js'
 import { openEngines, type Engines } from './engines.js'
 
@@ -135,6 +136,24 @@ describe('the metric catalog', () => {
     }
     const [a, b] = [await runMetrics(e.duck.driver, request), await runMetrics(e.ch, request)]
     expect(a.rows.length).toBe(4)
+    expectSameSeries(a, b)
+  })
+
+  it('gives the same event-aligned 同比 (:yoy_event reads windows moved by whole days)', async () => {
+    const request = {
+      metrics: ['orders', 'net_revenue:yoy_event', 'buyers:yoy_event', 'orders:yoy'],
+      from: '2026-10-15',
+      to: '2026-10-31',
+      grain: 'day' as const,
+      by: ['registration_channel'],
+      alignment: alignmentCalendar(),
+    }
+    const [a, b] = [await runMetrics(e.duck.driver, request), await runMetrics(e.ch, request)]
+    // From 20 October the days lie in 双11's window and are compared with the same dates of 2025.
+    const aligned = a.rows.filter((r) => r.alignments?.['buyers:yoy_event']?.event !== null)
+    expect(aligned.length).toBeGreaterThan(10)
+    expect(aligned.some((r) => (r.values['buyers:yoy_event'] ?? null) !== null)).toBe(true)
+    expect(b.rows.map((r) => r.alignments)).toEqual(a.rows.map((r) => r.alignments))
     expectSameSeries(a, b)
   })
 })

@@ -14,6 +14,7 @@ import {
 } from 'echarts/components'
 import * as echarts from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
+import './events'
 import { t, setLang, lang, type Lang } from './i18n'
 import { lifecyclePage } from './pages/lifecycle'
 import { loyaltyPage } from './pages/loyalty'

@@ -189,11 +189,15 @@ export const tooltipValue =
   (v: unknown): string =>
     format(typeof v === 'number' ? v : null, unit)
 
+/** Called with every chart drawn and its first option (events.ts marks the calendar on time axes). */
+export const chartHooks: ((c: echarts.ECharts, option: echarts.EChartsCoreOption) => void)[] = []
+
 export function chart(container: HTMLElement, option: echarts.EChartsCoreOption): echarts.ECharts {
   const c = echarts.init(container, undefined, { renderer: 'svg' })
   // No animation: charts show their data at once (and screenshots are deterministic).
   c.setOption({ animation: false, ...option })
   charts.push(c)
+  for (const hook of chartHooks) hook(c, option)
   return c
 }
 

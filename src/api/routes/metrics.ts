@@ -7,16 +7,18 @@ import { GRAINS } from '../../engine/dialects/dialect.js'
 import { CATALOG } from '../../engine/metrics/catalog.js'
 import { metricDefinitionView, metricResultView } from '../../engine/metrics/views.js'
 import { runMetrics } from '../../engine/metrics/run.js'
+import { alignmentCalendar } from '../../calendar/index.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
 import { Text, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
-import { anyDate as date, list } from '../schemas.js'
+import { AlignmentSchema, anyDate as date, list } from '../schemas.js'
 
 const MetricsQuery = z.object({
   metrics: list().openapi({
     example: 'net_revenue,aov,net_revenue:yoy',
-    description: 'metric ids, comma-separated; trend suffixes :pop :yoy :avgN',
+    description:
+      'metric ids, comma-separated; trend suffixes :pop :yoy :yoy_event (同比 aligned on the nearest calendar event) :avgN',
   }),
   from: date.openapi({ example: '2026-01' }),
   to: date.openapi({ example: '2026-10' }),
@@ -31,6 +33,15 @@ const MetricsQuery = z.object({
     .max(64)
     .optional()
     .openapi({ description: 'IANA zone (default: the project time zone)' }),
+  align: list(20).optional().openapi({
+    example: 'spring_festival,double_11',
+    description:
+      ':yoy_event: calendar event ids periods are aligned on (default spring_festival, mid_year_618, double_11)',
+  }),
+  reach: z.coerce.number().int().min(0).max(183).optional().openapi({
+    description:
+      ':yoy_event: a period further than this many days from every event is compared by the calendar :yoy (default 31)',
+  }),
 })
 
 const MetricDefSchema = z
@@ -61,10 +72,11 @@ const MetricResultSchema = z
         key: z.string(),
         metric: z.string(),
         trend: z
-          .object({ kind: z.enum(['pop', 'yoy', 'avg']), n: z.number().optional() })
+          .object({ kind: z.enum(['pop', 'yoy', 'yoy_event', 'avg']), n: z.number().optional() })
           .nullable()
           .openapi({
-            description: 'pop/yoy: change against the previous period or year; avg: moving average',
+            description:
+              'pop/yoy/yoy_event: change against the previous period, the same period last year, or last year aligned on the nearest calendar event; avg: moving average',
           }),
         unit: z
           .string()
@@ -78,6 +90,10 @@ const MetricResultSchema = z
         label: z.string(),
         dims: z.record(z.string(), z.string().nullable()),
         values: z.record(z.string(), z.number().nullable()),
+        alignments: z
+          .record(z.string(), AlignmentSchema)
+          .optional()
+          .openapi({ description: 'For each :yoy_event column, how the period was compared' }),
       }),
     ),
   })
@@ -129,6 +145,10 @@ export function metricsRoutes(ctx: ApiContext): ApiRouter {
           by: q.by ?? [],
           where,
           timezone: q.tz ?? ctx.timezone,
+          alignment: alignmentCalendar(ctx.calendarEvents, {
+            ...(q.align === undefined ? {} : { events: q.align }),
+            ...(q.reach === undefined ? {} : { reachDays: q.reach }),
+          }),
         }),
       )
       if (r.rows.length > ctx.maxRows)

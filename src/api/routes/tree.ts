@@ -15,6 +15,7 @@ import {
   type ChangePart,
   type ComparisonSplit,
 } from '../../analytics/reporting/change-explanation.js'
+import { pushDownTreeTargets } from '../../analytics/reporting/target-pushdown.js'
 import { lastCompletePeriod, parseDay, periodStart } from '../../engine/metrics/run.js'
 import {
   DEFAULT_TREE,
@@ -26,7 +27,8 @@ import { ConfigError } from '../../core/errors.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { Text, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
-import { anyDate as date } from '../schemas.js'
+import { AlignmentSchema, anyDate as date, list } from '../schemas.js'
+import { alignmentCalendar } from '../../calendar/index.js'
 
 const STATUSES = ['on_track', 'at_risk', 'off_track', 'no_target', 'no_data'] as const
 
@@ -45,9 +47,35 @@ const TreeNodeSchema: z.ZodType<TreeNode> = z
     change: z.object({
       pop: z.number().nullable().openapi({ description: 'against the previous period (ratio)' }),
       yoy: z.number().nullable().openapi({ description: 'against the period last year (ratio)' }),
+      yoyEvent: z.number().nullable().optional().openapi({
+        description:
+          'against last year aligned on the nearest calendar event (ratio; with yoyEvent=true or a yoy_event trend)',
+      }),
     }),
     series: items(z.number().nullable()).openapi({ description: 'last periods, oldest first' }),
     note: z.string().optional(),
+    pushdown: z
+      .object({
+        formula: z.object({ kind: z.enum(['product', 'sum']), text: z.string() }),
+        children: items(
+          z.object({
+            metric: z.string(),
+            name: Text,
+            unit: z.string(),
+            value: z.number().nullable(),
+            required: z.number().nullable().openapi({
+              description: 'the value it needs for the node to reach its target, the others held',
+            }),
+            change: z.number().nullable().openapi({ description: 'required − value' }),
+            rate: z.number().nullable().openapi({ description: 'required ÷ value − 1' }),
+          }),
+        ),
+      })
+      .optional()
+      .openapi({
+        description:
+          "for a node with a target whose metric is a product or sum of others: each child's value needed to reach the target, holding the others",
+      }),
     get children() {
       return items(TreeNodeSchema)
     },
@@ -61,6 +89,10 @@ const TreeSchema = z
     label: z.string(),
     grain: z.enum(GRAINS),
     nodes: items(TreeNodeSchema),
+    yoyEvent: AlignmentSchema.optional().openapi({
+      description:
+        'How the period was compared for yoyEvent (the event aligned on, or the fallback)',
+    }),
   })
   .openapi('MetricTree')
 
@@ -191,20 +223,44 @@ export function treeRoutes(ctx: ApiContext): ApiRouter {
       summary: 'The metric tree for one period',
       security,
       request: {
-        query: z.object({ period: date.optional(), tz: z.string().max(64).optional() }),
+        query: z.object({
+          period: date.optional(),
+          tz: z.string().max(64).optional(),
+          yoyEvent: z.enum(['true', 'false']).optional().openapi({
+            description:
+              'also compare every node with last year aligned on the nearest calendar event (春节 ±N days, the 双11 window)',
+          }),
+          align: list(20).optional().openapi({
+            example: 'spring_festival,double_11',
+            description:
+              'yoyEvent: event ids periods are aligned on (default spring_festival, mid_year_618, double_11)',
+          }),
+          reach: z.coerce.number().int().min(0).max(183).optional().openapi({
+            description:
+              'yoyEvent: a period further than this many days from every event is compared by the calendar 同比 (default 31)',
+          }),
+        }),
       },
       responses: json(TreeSchema, 'The metric tree with values, targets and status'),
     }),
     async (c) => {
       const q = c.req.valid('query')
       const tz = q.tz ?? ctx.timezone
-      const t = await ctx.cache.get(`tree:${q.period ?? ''}:${tz}`, () =>
-        ctx.timed(() =>
-          evaluateTree(ctx.driver, ctx.tree ?? DEFAULT_TREE, {
+      const yoyEvent = q.yoyEvent === 'true'
+      const key = `tree:${q.period ?? ''}:${tz}:${String(yoyEvent)}:${(q.align ?? []).join(',')}:${q.reach ?? ''}`
+      const t = await ctx.cache.get(key, () =>
+        ctx.timed(async () => {
+          const tree = await evaluateTree(ctx.driver, ctx.tree ?? DEFAULT_TREE, {
             ...(q.period ? { period: q.period } : {}),
             timezone: tz,
-          }),
-        ),
+            yoyEvent,
+            alignment: alignmentCalendar(ctx.calendarEvents, {
+              ...(q.align === undefined ? {} : { events: q.align }),
+              ...(q.reach === undefined ? {} : { reachDays: q.reach }),
+            }),
+          })
+          return pushDownTreeTargets(ctx.driver, tree, { timezone: tz })
+        }),
       )
       return c.json(t, 200)
     },

@@ -67,6 +67,11 @@ export function registerDataCommands(program: Command): void {
       new Option('--end <date>', 'last simulated day').default('2026-10-31').argParser(isoDate),
     )
     .addOption(timeZoneOption())
+    .option(
+      '--calendar-demand',
+      'purchases follow the retail calendar: a 春节 dip after a 年货 lift, 618 and 双11 pre-sale rises (recorded in truth.json)',
+      false,
+    )
     .addOption(langOption('the summary'))
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
@@ -94,6 +99,11 @@ export function registerDataCommands(program: Command): void {
     )
     .addOption(
       new Option('--format <format>', 'file format').choices(['csv', 'parquet']).default('csv'),
+    )
+    .option(
+      '--calendar-demand',
+      'purchases follow the retail calendar: a 春节 dip after a 年货 lift, 618 and 双11 pre-sale rises (recorded in truth.json)',
+      false,
     )
     .addOption(langOption('the summary'))
     .addOption(

@@ -11,6 +11,7 @@ import {
   LAST_YEAR,
   calendarFor,
   parseBrandEvents,
+  type BrandEvent,
   type CalendarEvent,
   type EventKind,
 } from '../../calendar/index.js'
@@ -67,7 +68,8 @@ function parseYear(raw: string): number {
   return year
 }
 
-function readEvents(file: string) {
+/** The brand's events from a YAML file (errors name the file, line, field and reason). */
+export function readEvents(file: string): BrandEvent[] {
   let text: string
   try {
     text = readFileSync(file, 'utf8')

@@ -42,6 +42,8 @@ export interface DemoFlags {
   end: string
   /** The project time zone: the simulated world ends at the start of the day after `end` in it. */
   tz: string
+  /** Purchases follow the retail calendar (春节 dip, 618 and 双11 pre-sale rises). */
+  calendarDemand?: boolean
   json: boolean
   quiet: boolean
   /** Language of the printed summary (the ingest table and the closing lines stay English). */
@@ -67,6 +69,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     months: flags.months,
     seed: flags.seed,
     end: flags.end,
+    ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
     onProgress: (done) => progress.update(done),
   })
   progress.stop()

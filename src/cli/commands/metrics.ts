@@ -9,6 +9,9 @@ import {
   DEFAULT_CANDIDATES,
   type DriverResult,
 } from '../../analytics/reporting/driver-analysis.js'
+import { alignmentCalendar } from '../../calendar/index.js'
+import { InputError } from '../../core/errors.js'
+import { pushDownTreeTargets } from '../../analytics/reporting/target-pushdown.js'
 import { GRAINS } from '../../engine/dialects/dialect.js'
 import { type MetricDef, CATALOG } from '../../engine/metrics/catalog.js'
 import { parseCustomMetrics } from '../../engine/metrics/custom.js'
@@ -31,7 +34,7 @@ import { MEMBER_DIMENSIONS, ROW_DIMENSIONS } from '../../engine/metrics/dimensio
 import { metricDefinitionView, metricResultView } from '../../engine/metrics/views.js'
 import { dbOption } from '../database.js'
 import { readConfigFile } from '../config-file.js'
-import { renderTree, formatValue } from '../render/tree.js'
+import { alignmentNote, renderTree, formatValue } from '../render/tree.js'
 
 /** Custom metrics from `--metrics-file`, if given. */
 export async function loadCustomMetrics(path: string | undefined): Promise<MetricDef[]> {
@@ -92,7 +95,18 @@ function renderMetricResult(r: MetricResult, lang: Lang): string {
       ),
     ),
   ])
-  return table(header, rows)
+  // How each period was compared for :yoy_event (the same for every column and dimension value).
+  const aligned = r.columns.find((c) => c.trend?.kind === 'yoy_event')
+  const notes = new Map<string, string>()
+  if (aligned !== undefined)
+    for (const row of r.rows) {
+      const a = row.alignments?.[aligned.key]
+      if (a !== undefined && !notes.has(row.label))
+        notes.set(row.label, alignmentNote(row.label, a, lang))
+    }
+  return notes.size === 0
+    ? table(header, rows)
+    : `${table(header, rows)}\n${pc.dim([...notes.values()].join('\n'))}`
 }
 
 function renderDrivers(d: DriverResult, lang: Lang): string {
@@ -126,6 +140,43 @@ function list(value: string): string[] {
 }
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
+}
+
+/** `--align`, `--reach` and `--events`: how `:yoy_event` aligns periods on the retail calendar. */
+function addAlignmentOptions(c: Command): Command {
+  return c
+    .option(
+      '--align <events>',
+      ':yoy_event: comma-separated calendar event ids periods are aligned on (default spring_festival,mid_year_618,double_11; see memberlens calendar)',
+      list,
+    )
+    .addOption(
+      new Option(
+        '--reach <days>',
+        ':yoy_event: a period further than this from every event is compared by the calendar 同比 (default 31)',
+      ).argParser(reachDays),
+    )
+    .option('--events <file>', "the brand's own events (YAML, docs/calendar.md) to align on")
+}
+
+function reachDays(value: string): number {
+  const n = Number(value)
+  if (!/^\d{1,3}$/.test(value) || n > 183)
+    throw InputError.single({
+      field: '--reach',
+      value,
+      reason: 'expected a whole number of days from 0 to 183',
+    })
+  return n
+}
+
+async function alignmentFrom(flags: { align?: string[]; reach?: number; events?: string }) {
+  const brand =
+    flags.events === undefined ? [] : (await import('./calendar.js')).readEvents(flags.events)
+  return alignmentCalendar(brand, {
+    ...(flags.align === undefined ? {} : { events: flags.align }),
+    ...(flags.reach === undefined ? {} : { reachDays: flags.reach }),
+  })
 }
 
 export function registerMetricsCommands(program: Command): void {
@@ -182,14 +233,17 @@ export function registerMetricsCommands(program: Command): void {
         )
       process.stdout.write(
         pc.dim(
-          `\n${tr('Trend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:avgN (rolling mean).')}\n`,
+          `\n${tr('Trend forms of any metric: <id>:pop (vs previous period), <id>:yoy (vs last year), <id>:yoy_event (vs last year, aligned on the nearest calendar event), <id>:avgN (rolling mean).')}\n`,
         ),
       )
     })
 
-  addEngineOptions(metrics.command('get'))
+  const get = addEngineOptions(metrics.command('get'))
     .description('read metrics over a period range, by grain and dimensions')
-    .argument('<metrics...>', 'metric ids, e.g. net_revenue aov net_revenue:yoy')
+    .argument(
+      '<metrics...>',
+      'metric ids, e.g. net_revenue aov net_revenue:yoy net_revenue:yoy_event (同比 aligned on 春节, 618, 双11)',
+    )
     .addOption(dbOption())
     .requiredOption('--from <date>', 'first period (YYYY-MM-DD, YYYY-MM or YYYY)')
     .requiredOption('--to <date>', 'last period, inclusive')
@@ -210,24 +264,26 @@ export function registerMetricsCommands(program: Command): void {
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)
     .option('--csv', 'CSV on stdout', false)
-    .action(async (ids: string[], flags) => {
-      const extraMetrics = await loadCustomMetrics(flags.metricsFile)
-      const r = await withEngine(flags, (driver) =>
-        runMetrics(driver, {
-          metrics: ids,
-          from: flags.from,
-          to: flags.to,
-          grain: flags.grain,
-          by: flags.by ?? [],
-          where: flags.where,
-          timezone: flags.tz,
-          extraMetrics,
-        }),
-      )
-      if (flags.json) printJson(metricResultView(r))
-      else if (flags.csv) process.stdout.write(`${metricResultCsv(r)}\n`)
-      else process.stdout.write(`${renderMetricResult(r, flags.lang)}\n`)
-    })
+  addAlignmentOptions(get).action(async (ids: string[], flags) => {
+    const extraMetrics = await loadCustomMetrics(flags.metricsFile)
+    const alignment = await alignmentFrom(flags)
+    const r = await withEngine(flags, (driver) =>
+      runMetrics(driver, {
+        metrics: ids,
+        from: flags.from,
+        to: flags.to,
+        grain: flags.grain,
+        by: flags.by ?? [],
+        where: flags.where,
+        timezone: flags.tz,
+        extraMetrics,
+        alignment,
+      }),
+    )
+    if (flags.json) printJson(metricResultView(r))
+    else if (flags.csv) process.stdout.write(`${metricResultCsv(r)}\n`)
+    else process.stdout.write(`${renderMetricResult(r, flags.lang)}\n`)
+  })
 
   addEngineOptions(metrics.command('drivers'))
     .description(
@@ -264,9 +320,9 @@ export function registerMetricsCommands(program: Command): void {
       else process.stdout.write(`${renderDrivers(d, flags.lang)}\n`)
     })
 
-  addEngineOptions(program.command('tree'))
+  const tree = addEngineOptions(program.command('tree'))
     .description(
-      'the metric tree (指标体系): goal → core → related → trend metrics with targets and status',
+      'the metric tree (指标体系): goal → core → related → trend metrics with targets and status; for a target on a product or sum (net revenue = buyers × frequency × AOV), what each part needs to reach it',
     )
     .addOption(dbOption())
     .option('--config <file>', 'tree config (YAML or JSON); default: the fresh-food worked example')
@@ -275,20 +331,28 @@ export function registerMetricsCommands(program: Command): void {
       'period to evaluate (any date in it); default: the last complete period of the data',
     )
     .option('--metrics-file <file>', 'custom metrics (YAML or JSON)')
+    .option(
+      '--yoy-event',
+      'also compare every node with last year aligned on the nearest calendar event (春节 ±N days, the 双11 window)',
+      false,
+    )
     .addOption(timeZoneOption())
     .addOption(lang())
     .option('--json', 'machine-readable JSON', false)
-    .action(async (flags) => {
-      const config = flags.config === undefined ? DEFAULT_TREE : await readConfigFile(flags.config)
-      const extraMetrics = await loadCustomMetrics(flags.metricsFile)
-      const t = await withEngine(flags, (driver) =>
-        evaluateTree(driver, config as typeof DEFAULT_TREE, {
-          ...(flags.period ? { period: flags.period } : {}),
-          extraMetrics,
-          timezone: flags.tz,
-        }),
-      )
-      if (flags.json) printJson(t)
-      else process.stdout.write(`${renderTree(t, flags.lang)}\n`)
-    })
+  addAlignmentOptions(tree).action(async (flags) => {
+    const config = flags.config === undefined ? DEFAULT_TREE : await readConfigFile(flags.config)
+    const extraMetrics = await loadCustomMetrics(flags.metricsFile)
+    const alignment = await alignmentFrom(flags)
+    const t = await withEngine(flags, (driver) =>
+      evaluateTree(driver, config as typeof DEFAULT_TREE, {
+        ...(flags.period ? { period: flags.period } : {}),
+        extraMetrics,
+        timezone: flags.tz,
+        yoyEvent: flags.yoyEvent === true,
+        alignment,
+      }).then((tree) => pushDownTreeTargets(driver, tree, { extraMetrics, timezone: flags.tz })),
+    )
+    if (flags.json) printJson(t)
+    else process.stdout.write(`${renderTree(t, flags.lang)}\n`)
+  })
 }

@@ -15,6 +15,7 @@ export interface SimulateFlags {
   out: string
   format: 'csv' | 'parquet'
   tables?: readonly IngestTable[]
+  calendarDemand?: boolean
   json: boolean
   quiet: boolean
   lang?: Lang
@@ -31,6 +32,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     seed: flags.seed,
     end: flags.end,
     ...(flags.tables === undefined ? {} : { tables: flags.tables }),
+    ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
     onProgress: (done) => progress.update(done),
   })
   progress.stop()

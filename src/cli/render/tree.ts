@@ -4,6 +4,7 @@
  */
 import pc from 'picocolors'
 import { type Unit } from '../../engine/metrics/catalog.js'
+import type { EventAlignment } from '../../engine/metrics/event-alignment.js'
 import { type Status, type TreeNode, type TreeResult } from '../../engine/metrics/tree.js'
 import { translator, type Lang } from '../lang.js'
 import { STATUS_NAMES } from '../messages.js'
@@ -30,8 +31,9 @@ const STATUS_MARK: Record<Status, string> = {
 function targetText(text: string, lang: Lang): string {
   if (lang === 'en') return text
   if (text === 'no decline') return '不下降'
-  const m = /^([+-]?\d+%) vs (previous period|last year)$/.exec(text)
-  if (m) return `${m[2] === 'previous period' ? '较上期' : '较去年同期'} ${m[1] ?? ''}`
+  const m = /^([+-]?\d+%) vs (previous period|last year by event|last year)$/.exec(text)
+  if (m)
+    return `${m[2] === 'previous period' ? '较上期' : m[2] === 'last year' ? '较去年同期' : '较去年节点对齐同期'} ${m[1] ?? ''}`
   return text
 }
 /** The tree as indented terminal text with status colours and sparklines. */
@@ -53,17 +55,31 @@ export function renderTree(t: TreeResult, lang: Lang = 'en'): string {
       node.role === 'trend'
         ? ''
         : pc.dim(
-            `  ${formatValue(node.change.pop, 'change', lang)} ${tr('pop')}  ${formatValue(node.change.yoy, 'change', lang)} ${tr('yoy')}`,
+            `  ${formatValue(node.change.pop, 'change', lang)} ${tr('pop')}  ${formatValue(node.change.yoy, 'change', lang)} ${tr('yoy')}${node.change.yoyEvent === undefined ? '' : `  ${formatValue(node.change.yoyEvent, 'change', lang)} ${tr('yoy by event')}`}`,
           )
     const role = node.role === 'core' ? pc.bold(name) : name
     lines.push(
       `${branch}${role}  ${pc.bold(value)}  ${STATUS_TEXT[node.status](`${STATUS_MARK[node.status]} ${STATUS_NAMES[node.status][lang]}`)}${target}${change}  ${pc.cyan(sparkline(node.series))}`,
     )
+    if (node.pushdown !== undefined) {
+      const parts = node.pushdown.children.map((c) => {
+        // A whole-number count can need a fraction (2.4 orders): shown with decimals, not rounded away.
+        const whole = c.required === null || Number.isInteger(c.required)
+        const unit = !whole && (c.unit === 'members' || c.unit === 'orders') ? 'count' : c.unit
+        return `${c.name[lang]} ${formatValue(c.required, unit as Unit, lang)} (${formatValue(c.rate, 'change', lang)})`
+      })
+      lines.push(
+        pc.dim(
+          `${indent}${last ? '   ' : '│  '}${node.children.length > 0 ? '│ ' : '  '} ↳ ${tr('to reach the target, holding the others')}${lang === 'zh' ? '：' : ': '}${parts.join(' · ')}`,
+        ),
+      )
+    }
     node.children.forEach((c, i) =>
       row(c, `${indent}${last ? '   ' : '│  '}`, i === node.children.length - 1),
     )
   }
   t.nodes.forEach((n, i) => row(n, '', i === t.nodes.length - 1))
+  if (t.yoyEvent !== undefined) lines.push(pc.dim(alignmentNote(t.label, t.yoyEvent, lang)))
   lines.push(
     pc.dim(
       tr(
@@ -96,4 +112,30 @@ export function sparkline(values: readonly (number | null)[]): string {
         : SPARK[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)],
     )
     .join('')
+}
+
+/** How a period was compared for `:yoy_event`, in a sentence. */
+export function alignmentNote(label: string, a: EventAlignment, lang: Lang): string {
+  const tr = translator(lang)
+  const window = `${a.against.from} … ${a.against.to}`
+  if (a.event === null)
+    return tr(
+      '{period}: no calendar event near ({why}); 同比 by event is the calendar 同比, against {window}',
+      {
+        period: label,
+        why: tr(
+          a.fallback === 'grain'
+            ? 'quarters and years are not aligned'
+            : (a.fallback ?? 'no event within reach'),
+        ),
+        window,
+      },
+    )
+  return tr('{period}: aligned on {event} ({date}; last year {lastYear}), against {window}', {
+    period: label,
+    event: a.event.name[lang],
+    date: a.event.date,
+    lastYear: a.event.lastYear,
+    window,
+  })
 }

@@ -64,6 +64,11 @@ export interface CompileContext {
   readonly settings: MetricSettings
   /** Common table expressions the dimensions and the member filter read (snapshot dimensions). */
   readonly dimensionCtes?: readonly Fragment[]
+  /**
+   * Days every source time is moved later (0 or absent: none). A period then holds what happened this many days
+   * before it: how `:yoy_event` reads the window a year back that it compares with.
+   */
+  readonly shiftDays?: number
 }
 
 /** Period start of a timestamp at the context's grain. */

@@ -2,7 +2,8 @@
  * Reading metrics: a request (metric ids, period range, grain, dimensions, member filter) in, typed series out.
  * Trend forms of any metric — change against the previous period (环比, `:pop`), against the same period a year
  * earlier (同比, `:yoy`) and a rolling average (`:avgN`) — are derived from the metric's own series, read over a
- * range extended backwards as far as they need.
+ * range extended backwards as far as they need. The event-aligned 同比 (`:yoy_event`) reads, per period, the
+ * window a year back in the same position relative to the nearest calendar event (`event-alignment.ts`).
  * @module
  */
 import { nearest } from '../../core/did-you-mean.js'
@@ -22,9 +23,18 @@ import {
   type MemberCondition,
 } from './dimensions.js'
 import { SOURCE_REQUIRES } from './sources.js'
+import {
+  alignPeriod,
+  checkAlignmentOptions,
+  type EventAlignment,
+  type EventAlignmentOptions,
+} from './event-alignment.js'
 
 export interface MetricRequest {
-  /** Metric ids, optionally with a trend suffix: `net_revenue`, `net_revenue:pop`, `net_revenue:yoy`, `net_revenue:avg3`. */
+  /**
+   * Metric ids, optionally with a trend suffix: `net_revenue`, `net_revenue:pop`, `net_revenue:yoy`,
+   * `net_revenue:yoy_event`, `net_revenue:avg3`.
+   */
   readonly metrics: readonly string[]
   /** First period: any date inside it (YYYY-MM-DD, or YYYY-MM for months). */
   readonly from: string
@@ -39,10 +49,15 @@ export interface MetricRequest {
   readonly settings?: Partial<MetricSettings>
   /** Extra metric definitions (a user's custom metrics). */
   readonly extraMetrics?: readonly MetricDef[]
+  /** The calendar `:yoy_event` aligns periods on (required when a metric has that suffix). */
+  readonly alignment?: EventAlignmentOptions
 }
 
 export type Trend =
-  { readonly kind: 'pop' } | { readonly kind: 'yoy' } | { readonly kind: 'avg'; readonly n: number }
+  | { readonly kind: 'pop' }
+  | { readonly kind: 'yoy' }
+  | { readonly kind: 'yoy_event' }
+  | { readonly kind: 'avg'; readonly n: number }
 
 export interface MetricColumnInfo {
   /** As requested, e.g. `net_revenue:pop`. */
@@ -58,6 +73,8 @@ export interface MetricRow {
   readonly label: string
   readonly dims: Readonly<Record<string, string | null>>
   readonly values: Readonly<Record<string, number | null>>
+  /** For each `:yoy_event` column: the event the period was aligned on and the window compared. */
+  readonly alignments?: Readonly<Record<string, EventAlignment>>
 }
 
 export interface MetricResult {
@@ -86,19 +103,20 @@ export function getMetric(id: string, extra: readonly MetricDef[] = []): MetricD
   return m
 }
 
-/** Parses `id[:pop|:yoy|:avgN]`. */
+/** Parses `id[:pop|:yoy|:yoy_event|:avgN]`. */
 export function parseMetricKey(key: string, extra: readonly MetricDef[] = []): MetricColumnInfo {
   const [id, suffix] = key.split(':') as [string, string | undefined]
   const metric = getMetric(id, extra)
   if (suffix === undefined) return { key, metric }
-  if (suffix === 'pop' || suffix === 'yoy') return { key, metric, trend: { kind: suffix } }
+  if (suffix === 'pop' || suffix === 'yoy' || suffix === 'yoy_event')
+    return { key, metric, trend: { kind: suffix } }
   const avg = /^avg(\d{1,3})$/.exec(suffix)
   if (avg && Number(avg[1]) >= 2) return { key, metric, trend: { kind: 'avg', n: Number(avg[1]) } }
   throw InputError.single({
     field: 'metric',
     value: key,
     reason:
-      'trend suffixes: :pop (vs previous period), :yoy (vs last year), :avgN (rolling mean of N periods)',
+      'trend suffixes: :pop (vs previous period), :yoy (vs last year), :yoy_event (vs last year, aligned on the nearest calendar event), :avgN (rolling mean of N periods)',
   })
 }
 
@@ -107,6 +125,7 @@ function lookback(trend: Trend | undefined, grain: Grain): number {
   if (trend === undefined) return 0
   if (trend.kind === 'pop') return 1
   if (trend.kind === 'avg') return trend.n - 1
+  // :yoy_event falls back to the calendar :yoy where no event is near.
   return YEAR_LAG[grain]
 }
 
@@ -134,6 +153,16 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
   if (columns.length === 0)
     throw InputError.single({ field: 'metric', reason: 'name at least one metric' })
   const first = periodStart(parseDay(request.from, 'from'), grain)
+  const aligned = columns.filter((c) => c.trend?.kind === 'yoy_event')
+  if (aligned.length > 0) {
+    if (request.alignment === undefined)
+      throw InputError.single({
+        field: 'metric',
+        value: aligned[0]?.key,
+        reason: ':yoy_event needs the retail calendar to align periods on',
+      })
+    checkAlignmentOptions(request.alignment, Number(first.slice(0, 4)))
+  }
   const lastP = periodStart(parseDay(request.to, 'to'), grain)
   if (lastP < first)
     throw InputError.single({
@@ -200,6 +229,19 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
       perKey.set(period, v === null || v === undefined || !covered(period) ? null : Number(v))
     })
   }
+  const eventAligned =
+    aligned.length === 0 || request.alignment === undefined
+      ? undefined
+      : await readAligned(driver, ctx, request.alignment, {
+          first,
+          last: lastP,
+          metrics: uniqueBy(
+            aligned.map((c) => c.metric),
+            (m) => m.id,
+          ),
+          span,
+          keyOf,
+        })
   const out: MetricRow[] = []
   for (const r of rows) {
     const period = toDay(r['period'])
@@ -211,13 +253,96 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
       dims[b] = v === null || v === undefined ? null : String(v)
     })
     const values: Record<string, number | null> = {}
+    const alignments: Record<string, EventAlignment> = {}
     for (const c of columns) {
       const s = series.get(c.metric.id)?.get(k) ?? new Map<string, number | null>()
-      values[c.key] = trendValue(s, period, grain, c.trend)
+      const a = c.trend?.kind === 'yoy_event' ? eventAligned?.alignments.get(period) : undefined
+      if (a === undefined || a.event === null) {
+        const calendar = c.trend?.kind === 'yoy_event' ? ({ kind: 'yoy' } as const) : c.trend
+        values[c.key] = trendValue(s, period, grain, calendar)
+      } else {
+        const v = s.get(period) ?? null
+        const before = eventAligned?.values.get(c.metric.id)?.get(k)?.get(period) ?? null
+        values[c.key] = v === null || before === null || before === 0 ? null : v / before - 1
+      }
+      if (a !== undefined) alignments[c.key] = a
     }
-    out.push({ period, label: periodLabel(period, grain), dims, values })
+    out.push({
+      period,
+      label: periodLabel(period, grain),
+      dims,
+      values,
+      ...(aligned.length === 0 ? {} : { alignments }),
+    })
   }
   return { grain, from: first, to: lastP, by, columns, rows: out }
+}
+
+/**
+ * `:yoy_event`: the alignment of every period from `first` to `last`, and the metrics' values over the windows
+ * compared (by metric, dimension key and period), read with one query per distinct shift. A window wholly
+ * outside the data is null.
+ */
+async function readAligned(
+  driver: Driver,
+  ctx: CompileContext,
+  options: EventAlignmentOptions,
+  range: {
+    readonly first: string
+    readonly last: string
+    readonly metrics: readonly MetricDef[]
+    readonly span: { readonly first: string; readonly last: string } | undefined
+    readonly keyOf: (r: Record<string, unknown>) => string
+  },
+): Promise<{
+  alignments: Map<string, EventAlignment>
+  values: Map<string, Map<string, Map<string, number | null>>>
+}> {
+  const grain = ctx.grain
+  const alignments = new Map<string, EventAlignment>()
+  const byShift = new Map<number, string[]>()
+  for (let p = range.first; p <= range.last; p = addPeriods(p, grain, 1)) {
+    const end = addPeriods(addPeriods(p, grain, 1), 'day', -1)
+    const yoy = addPeriods(p, grain, -YEAR_LAG[grain])
+    const calendar = { from: yoy, to: addPeriods(addPeriods(yoy, grain, 1), 'day', -1) }
+    const a = alignPeriod(p, end, grain, calendar, options)
+    alignments.set(p, a)
+    if (a.event !== null) byShift.set(a.daysBack, [...(byShift.get(a.daysBack) ?? []), p])
+  }
+  const values = new Map<string, Map<string, Map<string, number | null>>>()
+  for (const [back, periods] of byShift) {
+    const lo = periods[0] ?? range.first
+    const hi = periods.at(-1) ?? range.last
+    const shiftedCtx: CompileContext = {
+      ...ctx,
+      lo: sql`CAST(${lo} AS TIMESTAMP)`,
+      last: sql`CAST(${hi} AS TIMESTAMP)`,
+      hi: sql`CAST(${addPeriods(hi, grain, 1)} AS TIMESTAMP)`,
+      shiftDays: back,
+    }
+    const wanted = new Set(periods)
+    const rows = await driver.all(buildMetricsQuery(shiftedCtx, range.metrics))
+    for (const r of rows) {
+      const period = toDay(r['period'])
+      if (!wanted.has(period)) continue
+      const against = alignments.get(period)?.against
+      const covered =
+        range.span !== undefined &&
+        against !== undefined &&
+        against.to >= range.span.first &&
+        against.from <= range.span.last
+      const k = range.keyOf(r)
+      range.metrics.forEach((m, i) => {
+        const v = r[metricColumn(i)]
+        const perMetric = values.get(m.id) ?? new Map<string, Map<string, number | null>>()
+        values.set(m.id, perMetric)
+        const perKey = perMetric.get(k) ?? new Map<string, number | null>()
+        perMetric.set(k, perKey)
+        perKey.set(period, v === null || v === undefined || !covered ? null : Number(v))
+      })
+    }
+  }
+  return { alignments, values }
 }
 
 /** The common table expressions of the dimensions, each once. */

@@ -111,8 +111,16 @@ export function sourceCtes(ctx: CompileContext, used: ReadonlySet<SourceId>): Fr
   )
 }
 
+/** A source time moved by the context's shift (for `:yoy_event`), or unchanged. */
+function shifted(ctx: CompileContext, time: Fragment): Fragment {
+  const n = ctx.shiftDays ?? 0
+  if (!Number.isInteger(n)) throw new Error(`shiftDays must be a whole number of days, not ${n}`)
+  return n === 0 ? time : ctx.dialect.addPeriods('day', time, n)
+}
+
 function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
-  const local = (col: string) => ctx.dialect.localTime(sql`${ident(col)}`, ctx.timezone)
+  const local = (col: string) =>
+    shifted(ctx, ctx.dialect.localTime(sql`${ident(col)}`, ctx.timezone))
   switch (id) {
     case 'purchases':
       return sql`SELECT member_id, ${local('ordered_at')} AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
@@ -150,13 +158,13 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
     case 'registrations':
       return sql`SELECT member_id, ${local('registered_at')} AS ts FROM members`
     case 'spend':
-      return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, amount FROM acquisition_spend`
+      return sql`SELECT ${shifted(ctx, sql`CAST(period_start AS TIMESTAMP)`)} AS ts, channel, amount FROM acquisition_spend`
     case 'visits':
-      return sql`SELECT CAST(period_start AS TIMESTAMP) AS ts, channel, visitors FROM visitors`
+      return sql`SELECT ${shifted(ctx, sql`CAST(period_start AS TIMESTAMP)`)} AS ts, channel, visitors FROM visitors`
     case 'touches':
       return sql`SELECT member_id, ${local('sent_at')} AS ts, kind, coalesce(treatment_group, 'treatment') AS treatment_group FROM touches`
     case 'sentiment':
-      return sql`SELECT f.member_id, ${ctx.dialect.localTime(sql`f.ts`, ctx.timezone)} AS ts, f.kind, l.sentiment
+      return sql`SELECT f.member_id, ${shifted(ctx, ctx.dialect.localTime(sql`f.ts`, ctx.timezone))} AS ts, f.kind, l.sentiment
         FROM feedback f JOIN feedback_sentiment l ON l.feedback_id = f.feedback_id`
     case 'points':
       return sql`SELECT member_id, ${local('occurred_at')} AS ts, kind, points FROM loyalty_entries`
@@ -173,7 +181,7 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
     case 'clv_scores': {
       // A run predicts from the end of its calibration day; the latest run of each period stands for it.
       const d = ctx.dialect
-      return sql`SELECT s.member_id, r.ts, s.clv FROM member_scores s
+      return sql`SELECT s.member_id, ${shifted(ctx, sql`r.ts`)} AS ts, s.clv FROM member_scores s
         JOIN (SELECT run_id, ts, row_number() OVER (PARTITION BY ${d.dateTrunc(ctx.grain, sql`ts`)}
             ORDER BY created_at DESC, run_id DESC) AS rn
           FROM (SELECT run_id, created_at, CAST(${d.jsonText(sql`options`, 'calibrationEnd')} AS TIMESTAMP) AS ts

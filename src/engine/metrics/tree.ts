@@ -10,6 +10,7 @@ import { ConfigError } from '../../core/errors.js'
 import type { Driver } from '../drivers/driver.js'
 import type { Grain } from '../dialects/dialect.js'
 import type { MetricDef } from './catalog.js'
+import type { EventAlignment, EventAlignmentOptions } from './event-alignment.js'
 import {
   addPeriods,
   getMetric,
@@ -24,7 +25,7 @@ const name = z.object({ en: z.string().min(1), zh: z.string().min(1) }).strict()
 /** A target: a number, or a change against the previous period or the same period last year. */
 const target = z.union([
   z.number(),
-  z.object({ vs: z.enum(['pop', 'yoy']), change: z.number() }).strict(),
+  z.object({ vs: z.enum(['pop', 'yoy', 'yoy_event']), change: z.number() }).strict(),
 ])
 const node = z
   .object({
@@ -42,7 +43,7 @@ export const treeConfigSchema = z
     atRiskWithin: z.number().min(0).max(1).default(0.05),
     grain: z.enum(['week', 'month', 'quarter']).default('month'),
     /** Trend forms shown for each core metric. */
-    trends: z.array(z.enum(['pop', 'yoy'])).default(['pop', 'yoy']),
+    trends: z.array(z.enum(['pop', 'yoy', 'yoy_event'])).default(['pop', 'yoy']),
     core: z.array(node.extend({ related: z.array(node).default([]) }).strict()).min(1),
   })
   .strict()
@@ -80,7 +81,36 @@ export const DEFAULT_TREE: TreeConfigInput = {
   ],
 }
 
+/** What a relative target or trend compares with, in words. */
+const TARGET_BASE = {
+  pop: 'previous period',
+  yoy: 'last year',
+  yoy_event: 'last year by event',
+} as const
+const TREND_ZH = { pop: '环比', yoy: '同比', yoy_event: '节点对齐同比' } as const
+
 export type Status = 'on_track' | 'at_risk' | 'off_track' | 'no_target' | 'no_data'
+
+/** One child of a node's formula: its value and the value it needs for the node to reach its target. */
+export interface ChildRequirement {
+  readonly metric: string
+  readonly name: { readonly en: string; readonly zh: string }
+  readonly unit: string
+  /** The child's value in the period. */
+  readonly value: number | null
+  /** The value it needs, the other children held at theirs; null when a value is missing or a divisor is 0. */
+  readonly required: number | null
+  /** required − value. */
+  readonly change: number | null
+  /** required ÷ value − 1 (−0.05 = −5%); null when the value is 0. */
+  readonly rate: number | null
+}
+
+/** A node's target pushed down its formula (filled by the analytics layer, `target-pushdown.ts`). */
+export interface TargetPushdown {
+  readonly formula: { readonly kind: 'product' | 'sum'; readonly text: string }
+  readonly children: readonly ChildRequirement[]
+}
 
 export interface TreeNode {
   readonly role: 'core' | 'related' | 'trend'
@@ -94,11 +124,20 @@ export interface TreeNode {
   readonly target: number | null
   readonly targetText: string | null
   readonly status: Status
-  /** Change against the previous period and the same period last year (ratios: −0.05 = −5%). */
-  readonly change: { readonly pop: number | null; readonly yoy: number | null }
+  /**
+   * Change against the previous period and the same period last year (ratios: −0.05 = −5%); `yoyEvent`, last
+   * year aligned on the nearest calendar event (`:yoy_event`), when the tree compares that way.
+   */
+  readonly change: {
+    readonly pop: number | null
+    readonly yoy: number | null
+    readonly yoyEvent?: number | null
+  }
   /** The last periods' values, oldest first (sparkline). */
   readonly series: readonly (number | null)[]
   readonly note?: string
+  /** For a node with a target whose metric is a product or sum of others: what each needs to reach it. */
+  readonly pushdown?: TargetPushdown
   readonly children: readonly TreeNode[]
 }
 
@@ -108,6 +147,8 @@ export interface TreeResult {
   readonly label: string
   readonly grain: Grain
   readonly nodes: readonly TreeNode[]
+  /** How the period was compared for `:yoy_event` (present when the tree compares that way). */
+  readonly yoyEvent?: EventAlignment
 }
 
 export function parseTreeConfig(data: unknown, file = 'tree config'): TreeConfig {
@@ -143,6 +184,10 @@ export interface EvaluateOptions {
   readonly extraMetrics?: readonly MetricDef[]
   readonly timezone?: string
   readonly where?: MetricRequest['where']
+  /** Also compare every node with last year aligned on the nearest calendar event (`:yoy_event`). */
+  readonly yoyEvent?: boolean
+  /** The calendar `:yoy_event` aligns on (required when the tree or `yoyEvent` compares that way). */
+  readonly alignment?: EventAlignmentOptions
 }
 
 /** Evaluates a tree for one period: every node's value, target, status, change and recent series. */
@@ -163,7 +208,20 @@ export async function evaluateTree(
   const all = tree.core.flatMap((c) => [c, ...c.related])
   for (const n of all) getMetric(n.metric, extra)
   const ids = [...new Set(all.map((n) => n.metric))]
-  const keys = [...new Set(ids.flatMap((id) => [id, `${id}:pop`, `${id}:yoy`]))]
+  const eventAligned =
+    options.yoyEvent === true ||
+    tree.trends.includes('yoy_event') ||
+    all.some((n) => typeof n.target === 'object' && n.target.vs === 'yoy_event')
+  const keys = [
+    ...new Set(
+      ids.flatMap((id) => [
+        id,
+        `${id}:pop`,
+        `${id}:yoy`,
+        ...(eventAligned ? [`${id}:yoy_event`] : []),
+      ]),
+    ),
+  ]
   const result = await runMetrics(driver, {
     metrics: keys,
     from: addPeriods(period, grain, -(history - 1)),
@@ -172,6 +230,7 @@ export async function evaluateTree(
     extraMetrics: extra,
     ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
     ...(options.where === undefined ? {} : { where: options.where }),
+    ...(options.alignment === undefined ? {} : { alignment: options.alignment }),
   })
   const last = result.rows.at(-1)
   const valueOf = (key: string): number | null => last?.values[key] ?? null
@@ -186,6 +245,7 @@ export async function evaluateTree(
     const value = valueOf(n.metric)
     const pop = valueOf(`${n.metric}:pop`)
     const yoy = valueOf(`${n.metric}:yoy`)
+    const yoyEvent = eventAligned ? valueOf(`${n.metric}:yoy_event`) : undefined
     let targetValue: number | null = null
     let targetText: string | null = null
     if (typeof n.target === 'number') {
@@ -193,11 +253,11 @@ export async function evaluateTree(
       targetText = String(n.target)
     } else if (n.target !== undefined) {
       // value_base × (1 + change): base = previous period or the same period last year.
-      const rate = n.target.vs === 'pop' ? pop : yoy
+      const rate = n.target.vs === 'pop' ? pop : n.target.vs === 'yoy' ? yoy : (yoyEvent ?? null)
       const base = value !== null && rate !== null ? value / (1 + rate) : null
       targetValue = base === null ? null : base * (1 + n.target.change)
       const pct = `${n.target.change >= 0 ? '+' : ''}${(n.target.change * 100).toFixed(0)}%`
-      targetText = `${pct} vs ${n.target.vs === 'pop' ? 'previous period' : 'last year'}`
+      targetText = `${pct} vs ${TARGET_BASE[n.target.vs]}`
     }
     return {
       role,
@@ -210,7 +270,7 @@ export async function evaluateTree(
       target: targetValue,
       targetText,
       status: statusOf(value, targetValue, def.direction, tree.atRiskWithin),
-      change: { pop, yoy },
+      change: { pop, yoy, ...(yoyEvent === undefined ? {} : { yoyEvent }) },
       series: seriesOf(n.metric),
       ...(n.note === undefined ? {} : { note: n.note }),
       children,
@@ -226,8 +286,8 @@ export async function evaluateTree(
         key,
         metric: c.metric,
         name: {
-          en: `${def.name.en} change ${t === 'pop' ? 'vs previous period' : 'vs last year'}`,
-          zh: `${def.name.zh}${t === 'pop' ? '环比' : '同比'}变化率`,
+          en: `${def.name.en} change vs ${TARGET_BASE[t]}`,
+          zh: `${def.name.zh}${TREND_ZH[t]}变化率`,
         },
         unit: 'ratio',
         direction: def.direction,
@@ -242,5 +302,15 @@ export async function evaluateTree(
     })
     return build(c, 'core', [...c.related.map((r) => build(r, 'related', [])), ...trends])
   })
-  return { goal: tree.goal, period: result.to, label: periodLabel(result.to, grain), grain, nodes }
+  const alignment = eventAligned
+    ? last?.alignments?.[`${tree.core[0]?.metric ?? ''}:yoy_event`]
+    : undefined
+  return {
+    goal: tree.goal,
+    period: result.to,
+    label: periodLabel(result.to, grain),
+    grain,
+    nodes,
+    ...(alignment === undefined ? {} : { yoyEvent: alignment }),
+  }
 }

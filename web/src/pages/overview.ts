@@ -4,6 +4,7 @@
  * the metric tree as cards (each core metric's change rates folded into its card), and a metric's trend by
  * any dimension.
  */
+import { markEvents } from '../events'
 import { t, lang } from '../i18n'
 import type { components } from '../generated/api'
 import { info } from '../glossary'
@@ -354,4 +355,5 @@ export function drawSeries(container: HTMLElement, r: MetricResult, key: string,
     },
     { notMerge: true },
   )
+  markEvents(c, labels)
 }
