@@ -38,6 +38,8 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/engine/rfm': 'RFM scores, named segments and the RFM grid',
   'src/engine/segments': 'saved segments: filter schema, store, members, size and export',
   'src/engine/summaries': 'per-member repeat-buying summaries; numeric columns as typed arrays',
+  'src/engine/categories':
+    'category analysis: shares, penetration, purchase paths, next-category propensity, intervals',
   'src/duckdb':
     'DuckDB only: the driver, ingest, Appender writes, typed reads, the audit log, the copy to ClickHouse',
   'src/duckdb/ingest':

@@ -72,6 +72,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'ordered conversion funnels over events',
     load: async () => (await import('./commands/funnel.js')).registerFunnelCommands,
   },
+  categories: {
+    summary: 'product categories: share, penetration, purchase paths, cross-sell, mix',
+    load: async () => (await import('./commands/categories.js')).registerCategoryCommands,
+  },
   segments: {
     summary: 'saved member segments: save, show, export',
     load: async () => (await import('./commands/segments.js')).registerSegmentCommands,

@@ -562,6 +562,31 @@ export const ZH = {
   'change|log-mean Divisia index (LMDI)': '对数平均迪氏指数 (LMDI)',
   'change|Shapley values': 'Shapley 值',
   'change|sum of the changes': '各项变化之和',
+  // categories
+  'categories|other categories': '其他品类',
+  'no purchase': '未购买',
+  'no further purchase': '无后续购买',
+  'no (further) purchase': '无（后续）购买',
+  'order {k}': '第 {k} 单',
+  'Largest flows': '最大流向',
+  'Categories as of {asOf}': '品类分析（截至 {asOf}）',
+  '{n} buyers with order lines': '{n} 名有订单明细的购买会员',
+  category: '品类',
+  penetration: '渗透率',
+  '{n} purchases have no order lines; their category is "unknown".':
+    '{n} 笔购买没有订单明细，其品类记为 "unknown"。',
+  'Category paths as of {asOf}': '品类购买路径（截至 {asOf}）',
+  'Channel migration, first order → second': '渠道迁移：首单 → 第二单',
+  'Next-category propensity as of {asOf}': '下一品类购买倾向（截至 {asOf}）',
+  'No category has {n} or more members who bought it and purchased again.':
+    '没有品类有 {n} 名以上购买后再次购买的会员。',
+  bought: '已购品类',
+  'next purchase holds': '下一单含品类',
+  base: '基数',
+  probability: '概率',
+  'No tiers yet: run `memberlens loyalty sync` (or `loyalty replay`) first.':
+    '还没有会员等级：请先运行 `memberlens loyalty sync`（或 `loyalty replay`）。',
+  'Category mix as of {asOf}': '品类结构（截至 {asOf}）',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH
