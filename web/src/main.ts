@@ -15,6 +15,7 @@ import {
 import * as echarts from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
 import { t, setLang, lang, type Lang } from './i18n'
+import { categoriesPage } from './pages/categories'
 import { lifecyclePage } from './pages/lifecycle'
 import { loyaltyPage } from './pages/loyalty'
 import { riskPage } from './pages/risk'
@@ -47,6 +48,7 @@ const PAGES: Record<string, () => Promise<void>> = {
   explore,
   retention,
   lifecycle: lifecyclePage,
+  categories: categoriesPage,
   segments: segmentsPage,
   risk: riskPage,
   loyalty: loyaltyPage,

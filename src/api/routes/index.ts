@@ -7,6 +7,7 @@ import type { ApiContext, ApiRouter } from '../context.js'
 import { alertsRoutes } from './alerts.js'
 import { auditRoutes } from './audit.js'
 import { calendarRoutes } from './calendar.js'
+import { categoriesRoutes } from './categories.js'
 import { clvRoutes } from './clv.js'
 import { cohortsRoutes } from './cohorts.js'
 import { dimensionsRoutes } from './dimensions.js'
@@ -52,6 +53,7 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   survival: survivalRoutes,
   funnels: funnelsRoutes,
   lifecycle: lifecycleRoutes,
+  categories: categoriesRoutes,
   segments: segmentsRoutes,
   loyalty: loyaltyRoutes,
   voice: voiceRoutes,
