@@ -587,6 +587,13 @@ export const ZH = {
   'No tiers yet: run `memberlens loyalty sync` (or `loyalty replay`) first.':
     '还没有会员等级：请先运行 `memberlens loyalty sync`（或 `loyalty replay`）。',
   'Category mix as of {asOf}': '品类结构（截至 {asOf}）',
+  'Days between purchases as of {asOf}': '购买间隔天数（截至 {asOf}）',
+  'No member has two purchase days yet.': '还没有会员有两个购买日。',
+  'all members': '全部会员',
+  gaps: '间隔数',
+  'purchase days': '购买天数',
+  'usual days between purchases (median)': '惯常购买间隔（中位数）',
+  'long gap (P90 of own gaps)': '长间隔（自身间隔的 P90）',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -90,3 +90,43 @@ describe('memberlens categories', () => {
     expect(r.err).toContain('--top')
   })
 })
+
+describe('memberlens intervals', () => {
+  it('--json gives ordered quantiles; the text is in Chinese with --lang zh', async () => {
+    const r = await runCli(['intervals', '--db', db, '--by', 'category', '--json'])
+    expect(r.err).toBe('')
+    const j = JSON.parse(r.out) as {
+      rows: { p10: number; p25: number; p50: number; p75: number; p90: number }[]
+    }
+    expect(j.rows.length).toBeGreaterThan(3)
+    for (const x of j.rows) {
+      expect(x.p10).toBeLessThanOrEqual(x.p25)
+      expect(x.p25).toBeLessThanOrEqual(x.p50)
+      expect(x.p50).toBeLessThanOrEqual(x.p75)
+      expect(x.p75).toBeLessThanOrEqual(x.p90)
+    }
+    const zh = await runCli(['intervals', '--db', db, '--lang', 'zh'])
+    expect(zh.out).toContain('购买间隔天数')
+    expect(zh.out).toContain('全部会员')
+    expect(zh.out).toMatch(/\d 天/)
+  })
+
+  it('members show prints the member’s own cadence, equal to the quantiles of their gaps', async () => {
+    const d = await openDatabase(db, { threads: 1 })
+    const row = await d.driver.first<{ id: bigint; p50: number; p90: number }>({
+      sql: `SELECT member_id AS id, quantile_cont(g, 0.5) AS p50, quantile_cont(g, 0.9) AS p90 FROM (
+          SELECT member_id, day - lag(day) OVER (PARTITION BY member_id ORDER BY day) AS g FROM (
+            SELECT DISTINCT member_id, CAST(ordered_at AS DATE) AS day FROM orders
+            WHERE status <> 'cancelled' AND member_id IS NOT NULL))
+        WHERE g IS NOT NULL GROUP BY member_id HAVING count(*) >= 3 ORDER BY member_id LIMIT 1`,
+      parameters: [],
+    })
+    await d.close()
+    const r = await runCli(['members', 'show', String(row?.id), '--db', db, '--json'])
+    const j = JSON.parse(r.out) as { purchases: { medianGapDays: number; p90GapDays: number } }
+    expect(j.purchases.medianGapDays).toBeCloseTo(Number(row?.p50))
+    expect(j.purchases.p90GapDays).toBeCloseTo(Number(row?.p90))
+    const text = await runCli(['members', 'show', String(row?.id), '--db', db, '--lang', 'zh'])
+    expect(text.out).toContain('惯常购买间隔（中位数）')
+  })
+})

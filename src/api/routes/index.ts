@@ -16,6 +16,7 @@ import { experimentsRoutes } from './experiments.js'
 import { funnelsRoutes } from './funnels.js'
 import { glossaryRoutes } from './glossary.js'
 import { ingestRoutes } from './ingest.js'
+import { intervalsRoutes } from './intervals.js'
 import { keysRoutes } from './keys.js'
 import { lifecycleRoutes } from './lifecycle.js'
 import { loyaltyRoutes } from './loyalty.js'
@@ -54,6 +55,7 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   funnels: funnelsRoutes,
   lifecycle: lifecycleRoutes,
   categories: categoriesRoutes,
+  intervals: intervalsRoutes,
   segments: segmentsRoutes,
   loyalty: loyaltyRoutes,
   voice: voiceRoutes,

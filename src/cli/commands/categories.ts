@@ -15,11 +15,17 @@ import {
   type PathNode,
   type Sankey,
 } from '../../engine/categories/category-analysis.js'
+import {
+  INTERVAL_GROUPS,
+  getPurchaseIntervals,
+  segmentMemberIds,
+  type IntervalGroup,
+} from '../../engine/categories/purchase-intervals.js'
 import { STAGE_NAMES } from '../../engine/lifecycle/lifecycle-config.js'
 import { InputError } from '../../core/errors.js'
 import { addTimeZoneOption } from '../time-zone-option.js'
 import { langOption, translator, type Lang } from '../lang.js'
-import { count, decimal, money, pct, printJson, table, toCsv } from '../output.js'
+import { count, decimal, figure, money, pct, printJson, table, toCsv } from '../output.js'
 import { outputOptions, resolveZonedAsOf, zonedAsOfOption } from '../validations/retention.js'
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { dbOption } from '../database.js'
@@ -106,8 +112,9 @@ function printSankey(title: string, s: Sankey, lang: Lang): void {
   )
 }
 
-/** Registers `memberlens categories …`. */
+/** Registers `memberlens categories …` and `memberlens intervals`. */
 export function registerCategoryCommands(program: Command): void {
+  registerIntervalCommands(program)
   const categories = program
     .command('categories')
     .description(
@@ -329,6 +336,105 @@ Examples:
               money(r.revenue, flags.lang),
               pct(r.share),
               count(r.buyers, flags.lang),
+            ]),
+          )}\n`,
+        )
+      })
+    })
+}
+
+/** Registers `memberlens intervals`. */
+export function registerIntervalCommands(program: Command): void {
+  common(
+    program
+      .command('intervals')
+      .description(
+        'inter-purchase intervals (回购周期): P10 … P90 of the days between purchase days, per group or category',
+      ),
+  )
+    .addOption(new Option('--by <group>', 'split by').choices([...INTERVAL_GROUPS]).default('all'))
+    .option('--segment <name>', 'only the members of this saved segment')
+    .addHelpText(
+      'after',
+      `
+Purchases on one calendar day (in --tz) are one purchase day; a gap is the whole days to the next one. With
+--by category, the gaps are between the days a member bought that category (its repurchase cycle). Each
+member's own median and P90 gap are in \`memberlens members show\` and Member 360. Rules: docs/categories.md.
+
+Examples:
+  memberlens intervals
+  memberlens intervals --by category --json
+  memberlens intervals --by lifecycle_stage --segment vip --lang zh`,
+    )
+    .action(async (flags: Common & { by: IntervalGroup; segment?: string }) => {
+      await withEngine(flags, async (driver) => {
+        const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
+        const members =
+          flags.segment === undefined
+            ? undefined
+            : await segmentMemberIds(driver, flags.segment, at.instant)
+        const r = await getPurchaseIntervals(driver, {
+          asOf: at.instant,
+          by: flags.by,
+          timezone: flags.tz,
+          ...(members === undefined ? {} : { members }),
+        })
+        if (flags.json)
+          return printJson({
+            ...r,
+            asOf: at.local,
+            timeZone: at.zone,
+            segment: flags.segment ?? null,
+          })
+        if (flags.csv)
+          return void process.stdout.write(
+            toCsv(
+              ['group', 'members', 'gaps', 'p10', 'p25', 'p50', 'p75', 'p90', 'mean'],
+              (r.rows ?? []).map((x) => [
+                x.group,
+                x.members,
+                x.gaps,
+                x.p10,
+                x.p25,
+                x.p50,
+                x.p75,
+                x.p90,
+                x.mean,
+              ]),
+            ),
+          )
+        const t = translator(flags.lang)
+        if (r.rows === null)
+          return void process.stdout.write(
+            `${t('No tiers yet: run `memberlens loyalty sync` (or `loyalty replay`) first.')}\n`,
+          )
+        const days = (v: number | null) => figure(v, 'days', flags.lang)
+        const group = (g: string | null) =>
+          g === null
+            ? t('(none)')
+            : g === 'all'
+              ? t('all members')
+              : flags.by === 'lifecycle_stage'
+                ? ((STAGE_NAMES as Record<string, { en: string; zh: string }>)[g]?.[flags.lang] ??
+                  g)
+                : g
+        process.stdout.write(
+          `${pc.bold(t('Days between purchases as of {asOf}', { asOf: at.label }))}${flags.segment === undefined ? '' : ` · ${flags.segment}`}\n`,
+        )
+        if (r.rows.length === 0)
+          return void process.stdout.write(`${t('No member has two purchase days yet.')}\n`)
+        process.stdout.write(
+          `${table(
+            ['', t('members'), t('gaps'), 'P10', 'P25', 'P50', 'P75', 'P90'],
+            r.rows.map((x) => [
+              group(x.group),
+              count(x.members, flags.lang),
+              count(x.gaps, flags.lang),
+              days(x.p10),
+              days(x.p25),
+              days(x.p50),
+              days(x.p75),
+              days(x.p90),
             ]),
           )}\n`,
         )

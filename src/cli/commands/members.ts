@@ -7,7 +7,7 @@ import {
 import type { Database } from '../../store/database.js'
 import { codeName, translator, type Lang } from '../lang.js'
 import { FIELD_LABELS } from '../messages.js'
-import { count, keyValues, MISSING, money, printJson, table } from '../output.js'
+import { count, figure, keyValues, MISSING, money, printJson, table } from '../output.js'
 import { heldBackReason, identityTypeName } from '../render/members.js'
 
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
@@ -88,6 +88,9 @@ export async function runMembersShow(
       [t('returns'), money(p.returnsAmount, lang)],
       [t('first order (UTC)'), p.firstOrderAt ?? MISSING],
       [t('last order (UTC)'), p.lastOrderAt ?? MISSING],
+      [t('purchase days'), count(p.purchaseDays, lang)],
+      [t('usual days between purchases (median)'), figure(p.medianGapDays, 'days', lang)],
+      [t('long gap (P90 of own gaps)'), figure(p.p90GapDays, 'days', lang)],
     ]),
   ]
   if (profile.mergedFrom.length > 0) {
