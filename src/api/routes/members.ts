@@ -37,7 +37,8 @@ const Member360Schema = z
       lastOrderAt: z.string().nullable(),
       purchaseDays: z.number(),
       medianGapDays: z.number().nullable().openapi({
-        description: 'the member’s own cadence: median days between purchase days (null with fewer than two)',
+        description:
+          'the member’s own cadence: median days between purchase days (null with fewer than two)',
       }),
       p90GapDays: z.number().nullable(),
     }),
