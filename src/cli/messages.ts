@@ -567,7 +567,7 @@ export const ZH = {
   'no purchase': '未购买',
   'no further purchase': '无后续购买',
   'no (further) purchase': '无（后续）购买',
-  'order {k}': '第 {k} 单',
+  'purchase no. {k}': '第 {k} 单',
   'Largest flows': '最大流向',
   'Categories as of {asOf}': '品类分析（截至 {asOf}）',
   '{n} buyers with order lines': '{n} 名有订单明细的购买会员',
@@ -594,6 +594,17 @@ export const ZH = {
   'purchase days': '购买天数',
   'usual days between purchases (median)': '惯常购买间隔（中位数）',
   'long gap (P90 of own gaps)': '长间隔（自身间隔的 P90）',
+  'Members known in 1, 2, 3+ channels': '在 1、2、3 个及以上渠道中出现的会员',
+  channels: '渠道数',
+  'Identity resolution against the truth': '身份识别（One-ID）对照真实情况',
+  records: '记录数',
+  'records not found': '未找到的记录',
+  'record pairs of one person': '属于同一人的记录对',
+  'record pairs merged': '被合并的记录对',
+  precision: '精确率',
+  recall: '召回率',
+  'hard case': '疑难情形',
+  'resolved as the truth says': '识别正确',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH
@@ -647,6 +658,10 @@ export const CHURN_CLASS_NAMES: Readonly<
 
 /** Codes printed inside titles: grains, cohort anchors and clocks, activity definitions. */
 export const CODE_NAMES_ZH: Readonly<Record<string, string>> = {
+  placeholder_phone: '门店占位号码',
+  email_typo: '邮箱输错',
+  shared_family_phone: '家庭共用手机号',
+  recycled_phone: '二次放号',
   day: '日',
   week: '周',
   month: '月',

@@ -81,7 +81,7 @@ function printSankey(title: string, s: Sankey, lang: Lang): void {
   ]
   process.stdout.write(
     `${table(
-      ['', ...steps.map((k) => t('order {k}', { k }))],
+      ['', ...steps.map((k) => t('purchase no. {k}', { k }))],
       rows.map((r) => [
         r.label,
         ...steps.map((k) =>

@@ -18,6 +18,7 @@ export interface SimulateFlags {
   json: boolean
   quiet: boolean
   lang?: Lang
+  identityCases?: boolean
 }
 
 /** Writes simulated source files (CSV, or Parquet converted by DuckDB) and the ground truth. */
@@ -31,6 +32,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     seed: flags.seed,
     end: flags.end,
     ...(flags.tables === undefined ? {} : { tables: flags.tables }),
+    ...(flags.identityCases === true ? { identityCases: true } : {}),
     onProgress: (done) => progress.update(done),
   })
   progress.stop()
