@@ -113,7 +113,7 @@ export async function categoriesPage(): Promise<void> {
   const top = select(
     'categories-top',
     t('categories.top'),
-    ['4', '6', '8', '10', '12'].map((v) => [v, v] as const),
+    ['5', '8', '12'].map((v) => [v, v] as const),
     '8',
   )
   const mixBy = select(
@@ -211,7 +211,7 @@ export async function categoriesPage(): Promise<void> {
         client.GET('/api/v1/categories/mix', {
           params: {
             // The select offers only these two.
-            query: { top: Number(top.value), by: mixBy.value as 'tier' | 'lifecycle_stage' },
+            query: { by: mixBy.value as 'tier' | 'lifecycle_stage' },
           },
         }),
       )
@@ -243,7 +243,7 @@ export async function categoriesPage(): Promise<void> {
       return [box]
     })
 
-  top.addEventListener('change', () => void Promise.all([drawPaths(), drawMix()]))
+  top.addEventListener('change', () => void drawPaths())
   mixBy.addEventListener('change', () => void drawMix())
   app.append(
     el('h1', {}, t('nav.categories')),
