@@ -41,6 +41,8 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/engine/summaries': 'per-member repeat-buying summaries; numeric columns as typed arrays',
   'src/engine/tags':
     'member tags: groups and rules, per-month computation with history, stored scores',
+  'src/engine/categories':
+    'category analysis: shares, penetration, purchase paths, next-category propensity, intervals',
   'src/duckdb':
     'DuckDB only: the driver, ingest, Appender writes, typed reads, the audit log, the copy to ClickHouse',
   'src/duckdb/ingest':

@@ -72,6 +72,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'ordered conversion funnels over events',
     load: async () => (await import('./commands/funnel.js')).registerFunnelCommands,
   },
+  categories: {
+    summary: 'product categories: share, penetration, purchase paths, cross-sell, mix',
+    load: async () => (await import('./commands/categories.js')).registerCategoryCommands,
+  },
+  intervals: {
+    summary: 'days between purchases: P10 … P90 per group or category',
+    load: async () => (await import('./commands/categories.js')).registerCategoryCommands,
+  },
   segments: {
     summary: 'saved member segments: save, show, compare (TGI), export',
     load: async () => (await import('./commands/segments.js')).registerSegmentCommands,

@@ -615,6 +615,49 @@ export const ZH = {
   'no member has this identity': '没有会员有此身份标识',
   'no identity on the line': '该行没有身份标识',
   'names {n} different members ({ids})': '对应 {n} 个不同会员（{ids}）',
+  // categories
+  'categories|other categories': '其他品类',
+  'no purchase': '未购买',
+  'no further purchase': '无后续购买',
+  'no (further) purchase': '无（后续）购买',
+  'purchase no. {k}': '第 {k} 单',
+  'Largest flows': '最大流向',
+  'Categories as of {asOf}': '品类分析（截至 {asOf}）',
+  '{n} buyers with order lines': '{n} 名有订单明细的购买会员',
+  category: '品类',
+  penetration: '渗透率',
+  '{n} purchases have no order lines; their category is "unknown".':
+    '{n} 笔购买没有订单明细，其品类记为 "unknown"。',
+  'Category paths as of {asOf}': '品类购买路径（截至 {asOf}）',
+  'Channel migration, first order → second': '渠道迁移：首单 → 第二单',
+  'Next-category propensity as of {asOf}': '下一品类购买倾向（截至 {asOf}）',
+  'No category has {n} or more members who bought it and purchased again.':
+    '没有品类有 {n} 名以上购买后再次购买的会员。',
+  bought: '已购品类',
+  'next purchase holds': '下一单含品类',
+  base: '基数',
+  probability: '概率',
+  'No tiers yet: run `memberlens loyalty sync` (or `loyalty replay`) first.':
+    '还没有会员等级：请先运行 `memberlens loyalty sync`（或 `loyalty replay`）。',
+  'Category mix as of {asOf}': '品类结构（截至 {asOf}）',
+  'Days between purchases as of {asOf}': '购买间隔天数（截至 {asOf}）',
+  'No member has two purchase days yet.': '还没有会员有两个购买日。',
+  'all members': '全部会员',
+  gaps: '间隔数',
+  'purchase days': '购买天数',
+  'usual days between purchases (median)': '惯常购买间隔（中位数）',
+  'long gap (P90 of own gaps)': '长间隔（自身间隔的 P90）',
+  'Members known in 1, 2, 3+ channels': '在 1、2、3 个及以上渠道中出现的会员',
+  channels: '渠道数',
+  'Identity resolution against the truth': '身份识别（One-ID）对照真实情况',
+  records: '记录数',
+  'records not found': '未找到的记录',
+  'record pairs of one person': '属于同一人的记录对',
+  'record pairs merged': '被合并的记录对',
+  precision: '精确率',
+  recall: '召回率',
+  'hard case': '疑难情形',
+  'resolved as the truth says': '识别正确',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH
@@ -668,6 +711,10 @@ export const CHURN_CLASS_NAMES: Readonly<
 
 /** Codes printed inside titles: grains, cohort anchors and clocks, activity definitions. */
 export const CODE_NAMES_ZH: Readonly<Record<string, string>> = {
+  placeholder_phone: '门店占位号码',
+  email_typo: '邮箱输错',
+  shared_family_phone: '家庭共用手机号',
+  recycled_phone: '二次放号',
   day: '日',
   week: '周',
   month: '月',

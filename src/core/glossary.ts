@@ -189,6 +189,29 @@ export const CONCEPTS: readonly Concept[] = [
     shownIn: ['memberlens survival', 'Survival curve'],
   },
   {
+    id: 'category_penetration',
+    name: { en: 'Category penetration', zh: '品类渗透率' },
+    definition: {
+      en: 'The share of buyers who bought a category: members with a purchase holding one of its lines ÷ members with a purchase that has order lines, before the as-of day.',
+      zh: '购买过某品类的会员占比：有订单明细含该品类的会员数 ÷ 有订单明细的购买会员数（截至分析日）。',
+    },
+    formula: 'buyers of the category ÷ buyers with order lines',
+    related: ['purchase_interval'],
+    shownIn: ['memberlens categories', 'Categories page'],
+  },
+  {
+    id: 'purchase_interval',
+    name: { en: 'Days between purchases (P10 … P90)', zh: '购买间隔（P10 … P90）' },
+    definition: {
+      en: "The whole days from one purchase day of a member to their next; P50 is the median gap, P90 the gap only one in ten exceeds. A member's own median and P90 are their cadence. Purchases on one calendar day count once.",
+      zh: '会员相邻两个购买日之间的天数；P50 为中位间隔，P90 为只有一成间隔会超过的天数。会员自身的中位数与 P90 即其购买节奏。同一天的多笔购买只算一次。',
+    },
+    formula:
+      'quantiles of (next purchase day − purchase day) over every member’s consecutive purchase days',
+    related: ['category_penetration'],
+    shownIn: ['memberlens intervals', 'memberlens members show', 'Member 360'],
+  },
+  {
     id: 'no_data',
     name: { en: 'No data (—)', zh: '无数据（—）' },
     definition: {

@@ -12,6 +12,7 @@ import {
 } from './calendar-demand.js'
 import { MODEL_PARAMETERS, REG_CHANNELS, type ModelParameters } from './model-parameters.js'
 import type { PersonTruth } from './person-truth.js'
+import type { IdentityCasesTruth } from './identity-cases.js'
 import type { SimContext } from './sim-context.js'
 
 export type { PersonTruth } from './person-truth.js'
@@ -153,6 +154,8 @@ export interface GroundTruth {
   }
   /** The first persons by registration time (up to 200). */
   readonly sample: readonly PersonTruth[]
+  /** The planted hard cases of identity resolution and every registration record's person (opt-in). */
+  readonly identityCases?: IdentityCasesTruth
 }
 
 const round = (x: number, digits = 6): number => Number(x.toFixed(digits))

@@ -81,7 +81,8 @@ export class SimContext {
   readonly out: Writers
   readonly tallies: Tallies
   /** Member rows are sorted by registration time before writing: [registered_at, line]. */
-  readonly memberRows: [number, string][] = []
+  /** Member rows: time, CSV line, person number. */
+  readonly memberRows: [number, string, number][] = []
   /** Details of the first persons, for truth.json. */
   readonly sample: PersonTruth[] = []
   /** First instant of each calendar month touched by the window (for acquisition spend). */

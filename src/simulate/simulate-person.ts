@@ -535,7 +535,7 @@ function addMemberRow(
     `${has(PHONE) ? formatPhone(st.phone, st.memberPhoneFormat) : ''},` +
     `${has(EMAIL) ? emailVariant(st.email, emailForm) : ''},` +
     `${has(APP) ? st.appId : ''},${has(CARD) ? st.card : ''},${has(WECHAT) ? st.wechat : ''}`
-  ctx.memberRows.push([rowSec, line])
+  ctx.memberRows.push([rowSec, line, st.index])
 }
 
 /** Index of the calendar month (in ctx.monthStarts) containing `sec`. */

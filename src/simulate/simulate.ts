@@ -10,6 +10,12 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError } from '../core/errors.js'
+import {
+  PLACEHOLDER_PHONE,
+  plantIdentityCases,
+  rowIdentities,
+  type IdentityCasesTruth,
+} from './identity-cases.js'
 import { INGEST_TABLES, isIngestTable, type IngestTable } from '../core/schema.js'
 import { DAY, buildCalendar, isoDate, parseDate, type SimCalendar } from './calendar.js'
 import { money } from './csv-format.js'
@@ -49,10 +55,16 @@ export interface SimulateOptions {
   calendarDemand?: boolean
   /** Called with (persons done, persons in all) about every 1 % of the run. */
   onProgress?: (done: number, total: number) => void
+  /**
+   * Plant the hard cases of identity resolution in `identity_cases.csv` (a members file) and record in
+   * truth.json which registration records belong to one person (`identity-cases.ts`). Default false: the
+   * other files are the same either way.
+   */
+  identityCases?: boolean
 }
 
 export interface SimulateResult {
-  /** Path of each written file by table name. */
+  /** Path of each written file by table name (and `identity_cases` when planted). */
   files: Record<string, string>
   /** Data rows written per table (headers not counted). */
   rows: Record<string, number>
@@ -72,6 +84,7 @@ const STREAM_REGISTRATION = 1
 const STREAM_ACQUISITION = 2
 const STREAM_VISITORS = 3
 const STREAM_CORE = 10
+const STREAM_IDENTITY_CASES = 20
 const STREAM_SUBSCRIPTIONS = 11
 const STREAM_ITEMS = 12
 const STREAM_EVENTS = 13
@@ -126,6 +139,34 @@ export async function simulate(
         if (out.members.full) await out.members.flush()
       }
     }
+    let identity: IdentityCasesTruth | undefined
+    let casesFile: CsvWriter | undefined
+    if (opts.identityCases === true && out.members) {
+      const existing = ctx.memberRows.map(([, line, person], i) => ({
+        file: 'members.csv',
+        line: i + 2,
+        person,
+        case: null,
+        identities: rowIdentities(line),
+      }))
+      const plan = plantIdentityCases(
+        new Rng(opts.seed, 0, STREAM_IDENTITY_CASES),
+        opts.seed,
+        n,
+        existing,
+        { first: ctx.fmt.ts(cal.startSec), last: ctx.fmt.ts(cal.endSec - 2 * 86_400) },
+      )
+      casesFile = new CsvWriter(join(outDir, 'identity_cases.csv'), SOURCE_HEADERS.members)
+      for (const line of plan.lines) casesFile.add(line)
+      await casesFile.close()
+      identity = {
+        description:
+          'Registration records of members.csv and identity_cases.csv with the person each belongs to; identity resolution is measured against it pairwise (memberlens members quality).',
+        placeholderPhone: PLACEHOLDER_PHONE,
+        planted: plan.planted,
+        records: [...existing, ...plan.records],
+      }
+    }
     const spend = writeAcquisitionSpend(ctx, new Rng(opts.seed, 0, STREAM_ACQUISITION))
     writeVisitors(ctx, new Rng(opts.seed, 0, STREAM_VISITORS))
     for (const w of writers) await w.close()
@@ -139,7 +180,7 @@ export async function simulate(
         rows[t] = w.rows
       }
     }
-    const truth = buildGroundTruth(
+    const base = buildGroundTruth(
       ctx,
       {
         members: n,
@@ -151,6 +192,11 @@ export async function simulate(
       rows,
       spend,
     )
+    const truth: GroundTruth = identity === undefined ? base : { ...base, identityCases: identity }
+    if (casesFile !== undefined) {
+      files['identity_cases'] = casesFile.path
+      rows['identity_cases'] = casesFile.rows
+    }
     const truthFile = join(outDir, 'truth.json')
     await writeFile(truthFile, `${JSON.stringify(truth, null, 2)}\n`)
     return { files, rows, truthFile, truth }

@@ -37,6 +37,7 @@ const PAGES = [
   'explore',
   'retention',
   'lifecycle',
+  'categories',
   'segments',
   'tags',
   'risk',

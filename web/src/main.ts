@@ -16,6 +16,7 @@ import * as echarts from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
 import './events'
 import { t, setLang, lang, type Lang } from './i18n'
+import { categoriesPage } from './pages/categories'
 import { lifecyclePage } from './pages/lifecycle'
 import { loyaltyPage } from './pages/loyalty'
 import { riskPage } from './pages/risk'
@@ -49,6 +50,7 @@ const PAGES: Record<string, () => Promise<void>> = {
   explore,
   retention,
   lifecycle: lifecyclePage,
+  categories: categoriesPage,
   segments: segmentsPage,
   tags: tagsPage,
   risk: riskPage,

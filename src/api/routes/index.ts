@@ -7,6 +7,7 @@ import type { ApiContext, ApiRouter } from '../context.js'
 import { alertsRoutes } from './alerts.js'
 import { auditRoutes } from './audit.js'
 import { calendarRoutes } from './calendar.js'
+import { categoriesRoutes } from './categories.js'
 import { clvRoutes } from './clv.js'
 import { cohortsRoutes } from './cohorts.js'
 import { dimensionsRoutes } from './dimensions.js'
@@ -15,6 +16,7 @@ import { experimentsRoutes } from './experiments.js'
 import { funnelsRoutes } from './funnels.js'
 import { glossaryRoutes } from './glossary.js'
 import { ingestRoutes } from './ingest.js'
+import { intervalsRoutes } from './intervals.js'
 import { keysRoutes } from './keys.js'
 import { lifecycleRoutes } from './lifecycle.js'
 import { loyaltyRoutes } from './loyalty.js'
@@ -53,6 +55,8 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   survival: survivalRoutes,
   funnels: funnelsRoutes,
   lifecycle: lifecycleRoutes,
+  categories: categoriesRoutes,
+  intervals: intervalsRoutes,
   segments: segmentsRoutes,
   tags: tagsRoutes,
   loyalty: loyaltyRoutes,

@@ -36,6 +36,12 @@ const Member360Schema = z
       returnsAmount: z.number(),
       firstOrderAt: z.string().nullable(),
       lastOrderAt: z.string().nullable(),
+      purchaseDays: z.number(),
+      medianGapDays: z.number().nullable().openapi({
+        description:
+          'the member’s own cadence: median days between purchase days (null with fewer than two)',
+      }),
+      p90GapDays: z.number().nullable(),
     }),
     clv: z
       .object({

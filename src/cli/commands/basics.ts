@@ -111,6 +111,11 @@ export function registerDataCommands(program: Command): void {
         tableList,
       ),
     )
+    .option(
+      '--identity-cases',
+      'also plant the hard cases of identity resolution (placeholder numbers, mistyped e-mails, shared and recycled phones) in identity_cases.csv, with every registration record’s person in truth.json; the other files stay the same',
+      false,
+    )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .action(async (flags) => (await import('./simulate.js')).runSimulate(flags))
@@ -257,6 +262,38 @@ Examples:
     .action(async (flags) => {
       const { runMembersMerges } = await import('./members.js')
       await withDatabase(flags.db, 'read', (db) => runMembersMerges(db, flags))
+    })
+
+  members
+    .command('quality')
+    .description(
+      'identity resolution quality: members known in 1, 2, 3+ channels; with --truth, pairwise precision and recall',
+    )
+    .addOption(dbOption())
+    .option(
+      '--truth <file>',
+      'a truth.json written by `memberlens simulate --identity-cases`, whose records were loaded into the database',
+    )
+    .option(
+      '--country-code <digits>',
+      'country calling code for national phone numbers (default 86)',
+    )
+    .addOption(langOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+The guards that keep placeholder and shared identifiers from merging people are set at load time:
+\`memberlens ingest … --deny-identity phone:13800000000 --max-members-per-identity 3\` (docs/identity-resolution.md).
+
+Example:
+  memberlens simulate --out sim --members 5000 --identity-cases
+  memberlens demo … (or ingest each file), then: memberlens ingest members sim/identity_cases.csv
+  memberlens members quality --truth sim/truth.json`,
+    )
+    .action(async (flags) => {
+      const { runMembersQuality } = await import('./members.js')
+      await withDatabase(flags.db, 'read', (db) => runMembersQuality(db, flags))
     })
 
   addEngineOptions(program.command('overview'))

@@ -7,7 +7,25 @@ import {
 import type { Database } from '../../store/database.js'
 import { codeName, translator, type Lang } from '../lang.js'
 import { FIELD_LABELS } from '../messages.js'
-import { count, keyValues, MISSING, money, printJson, table } from '../output.js'
+import { readFile } from 'node:fs/promises'
+import { InputError } from '../../core/errors.js'
+import {
+  getLinkedChannels,
+  measureIdentityQuality,
+  type IdentityQuality,
+  type LabelledRecord,
+} from '../../duckdb/members/identity-quality.js'
+import {
+  count,
+  decimal,
+  figure,
+  keyValues,
+  MISSING,
+  money,
+  pct,
+  printJson,
+  table,
+} from '../output.js'
 import { heldBackReason, identityTypeName } from '../render/members.js'
 
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
@@ -88,6 +106,9 @@ export async function runMembersShow(
       [t('returns'), money(p.returnsAmount, lang)],
       [t('first order (UTC)'), p.firstOrderAt ?? MISSING],
       [t('last order (UTC)'), p.lastOrderAt ?? MISSING],
+      [t('purchase days'), count(p.purchaseDays, lang)],
+      [t('usual days between purchases (median)'), figure(p.medianGapDays, 'days', lang)],
+      [t('long gap (P90 of own gaps)'), figure(p.p90GapDays, 'days', lang)],
     ]),
   ]
   if (profile.mergedFrom.length > 0) {
@@ -151,6 +172,83 @@ export async function runMembersMerges(
         ]),
       ),
     )
+  }
+  process.stdout.write(`${out.join('\n')}\n`)
+}
+
+/** `memberlens members quality`: linked channels, and precision and recall against a simulator's truth. */
+export async function runMembersQuality(
+  db: Database,
+  flags: { json: boolean; truth?: string; countryCode?: string; lang?: Lang },
+): Promise<void> {
+  const linked = await getLinkedChannels(db.driver)
+  let quality: IdentityQuality | null = null
+  if (flags.truth !== undefined) {
+    const text = await readFile(flags.truth, 'utf8').catch((e: Error) => {
+      throw InputError.single({ file: flags.truth, reason: `cannot read: ${e.message}` })
+    })
+    let truth: { identityCases?: { records?: LabelledRecord[] } }
+    try {
+      truth = JSON.parse(text) as typeof truth
+    } catch (e) {
+      throw InputError.single({ file: flags.truth, reason: `not JSON: ${(e as Error).message}` })
+    }
+    const records = truth.identityCases?.records
+    if (!Array.isArray(records))
+      throw InputError.single({
+        file: flags.truth,
+        field: 'identityCases.records',
+        reason: 'missing: write the truth with `memberlens simulate --identity-cases`',
+      })
+    quality = await measureIdentityQuality(db.driver, records, {
+      defaultCountryCode: flags.countryCode ?? '86',
+    })
+  }
+  if (flags.json) return printJson({ linkedChannels: linked, quality })
+  const lang = flags.lang ?? 'en'
+  const t = translator(lang)
+  const share = (n: number) => pct(linked.members > 0 ? n / linked.members : null)
+  const out = [
+    pc.bold(t('Members known in 1, 2, 3+ channels')),
+    table(
+      [t('channels'), t('members'), t('share')],
+      [
+        ['1', count(linked.one, lang), share(linked.one)],
+        ['2', count(linked.two, lang), share(linked.two)],
+        ['3+', count(linked.threeOrMore, lang), share(linked.threeOrMore)],
+      ],
+    ),
+    '',
+    table(
+      [t('channel'), t('members')],
+      linked.channels.map((c) => [codeName(c.channel, lang), count(c.members, lang)]),
+    ),
+  ]
+  if (quality !== null) {
+    out.push(
+      '',
+      pc.bold(t('Identity resolution against the truth')),
+      keyValues([
+        [t('records'), count(quality.records, lang)],
+        [t('records not found'), count(quality.unresolved, lang)],
+        [t('record pairs of one person'), count(quality.truePairs, lang)],
+        [t('record pairs merged'), count(quality.predictedPairs, lang)],
+        [t('precision'), decimal(quality.precision, 4)],
+        [t('recall'), decimal(quality.recall, 4)],
+      ]),
+    )
+    if (quality.cases.length > 0)
+      out.push(
+        '',
+        table(
+          [t('hard case'), t('records'), t('resolved as the truth says')],
+          quality.cases.map((c) => [
+            codeName(c.case, lang),
+            count(c.records, lang),
+            count(c.correct, lang),
+          ]),
+        ),
+      )
   }
   process.stdout.write(`${out.join('\n')}\n`)
 }

@@ -19,6 +19,7 @@ export interface SimulateFlags {
   json: boolean
   quiet: boolean
   lang?: Lang
+  identityCases?: boolean
 }
 
 /** Writes simulated source files (CSV, or Parquet converted by DuckDB) and the ground truth. */
@@ -33,6 +34,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     end: flags.end,
     ...(flags.tables === undefined ? {} : { tables: flags.tables }),
     ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
+    ...(flags.identityCases === true ? { identityCases: true } : {}),
     onProgress: (done) => progress.update(done),
   })
   progress.stop()

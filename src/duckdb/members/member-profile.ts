@@ -8,6 +8,7 @@ import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import type { Driver } from '../../engine/drivers/driver.js'
 import { phoneReader } from '../../core/phone.js'
 import { join, sql, type Fragment } from '../../engine/sql/fragment.js'
+import { getMemberCadence } from '../../engine/categories/purchase-intervals.js'
 import { identityValid, normalizeIdentity, type IdentityContext } from '../identity.js'
 
 export interface MemberProfile {
@@ -20,6 +21,11 @@ export interface MemberProfile {
     readonly returnsAmount: number
     readonly firstOrderAt: string | null
     readonly lastOrderAt: string | null
+    /** Distinct purchase days (UTC). */
+    readonly purchaseDays: number
+    /** The member's own cadence: median and P90 of the days between purchase days; null with one day or none. */
+    readonly medianGapDays: number | null
+    readonly p90GapDays: number | null
   }
 }
 
@@ -100,6 +106,7 @@ export async function getMemberProfile(
       strftime(min(ordered_at), '%Y-%m-%d %H:%M:%S') AS first_order_at, strftime(max(ordered_at), '%Y-%m-%d %H:%M:%S') AS last_order_at,
       (SELECT coalesce(sum(amount), 0)::DOUBLE FROM returns WHERE member_id = ${id}) AS returns_amount
     FROM orders WHERE member_id = ${id} AND status <> 'cancelled'`)
+  const cadence = await getMemberCadence(driver, Number(id))
   return {
     member,
     identities,
@@ -110,6 +117,9 @@ export async function getMemberProfile(
       returnsAmount: Number(p?.['returnsAmount'] ?? 0),
       firstOrderAt: (p?.['firstOrderAt'] as string | null) ?? null,
       lastOrderAt: (p?.['lastOrderAt'] as string | null) ?? null,
+      purchaseDays: cadence.purchaseDays,
+      medianGapDays: cadence.medianGapDays,
+      p90GapDays: cadence.p90GapDays,
     },
   }
 }

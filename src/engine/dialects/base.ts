@@ -7,6 +7,16 @@ import type { FieldType } from '../../core/schema.js'
 import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import type { DateTextUnit, Grain, SqlDialect } from './dialect.js'
 
+/**
+ * A quantile level as SQL text, checked to be a number in [0, 1] (engines want a constant here, not a bound
+ * parameter).
+ */
+export function quantileLevel(p: number): string {
+  if (!Number.isFinite(p) || p < 0 || p > 1)
+    throw new RangeError(`quantile level ${p} is not in [0, 1]`)
+  return String(p)
+}
+
 export const baseDialect: SqlDialect = {
   name: 'ansi',
   quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
@@ -66,6 +76,9 @@ export const baseDialect: SqlDialect = {
   },
   median(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'median')
+  },
+  quantile(): Fragment {
+    throw new UnsupportedFeatureError('ansi', 'quantiles')
   },
   jsonText(): Fragment {
     throw new UnsupportedFeatureError('ansi', 'JSON members')

@@ -17,7 +17,7 @@ import { UnsupportedFeatureError } from '../../core/errors.js'
 import type { FieldType } from '../../core/schema.js'
 import type { SqlValue } from '../compiled-query.js'
 import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
-import { baseDialect, dateTextPattern, periodInterval } from './base.js'
+import { baseDialect, dateTextPattern, periodInterval, quantileLevel } from './base.js'
 import type { Grain, SqlDialect } from './dialect.js'
 
 /** The ClickHouse type of a bound value (closed set of names). */
@@ -150,6 +150,9 @@ export const clickhouseDialect: SqlDialect = {
   median(expr) {
     return sql`quantileExactInclusive(0.5)(${expr})`
   },
+  quantile(expr, p) {
+    return sql`quantileExactInclusive(${unsafeRaw(quantileLevel(p))})(${expr})`
+  },
   jsonText(expr, key) {
     // DuckDB's json_extract_string gives NULL for a missing member and the raw text of a non-string one.
     return sql`if(JSONHas(${expr}, ${key}), if(JSONType(${expr}, ${key}) = 'String', JSONExtractString(${expr}, ${key}), JSONExtractRaw(${expr}, ${key})), NULL)`
@@ -204,6 +207,9 @@ export const clickhouseLegacyDialect: SqlDialect = {
   // No system.time_zones before 20.x: a zone the server cannot load makes the conversion fail.
   knownTimezone(name) {
     return sql`SELECT 1 AS ok FROM system.one WHERE toTimeZone(toDateTime(0), ${name}) IS NOT NULL`
+  },
+  quantile(expr, p) {
+    return sql`quantileExact(${unsafeRaw(quantileLevel(p))})(${expr})`
   },
   jsonText(): Fragment {
     throw new UnsupportedFeatureError('clickhouse-legacy', 'JSON members')

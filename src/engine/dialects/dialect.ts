@@ -46,6 +46,8 @@ export interface SqlDialect {
   tableLookup(name: string): Fragment
   /** Median of an expression (an aggregate). */
   median(expr: Fragment): Fragment
+  /** The `p` quantile (0 … 1) of an expression, interpolated between values as `median` is (an aggregate). */
+  quantile(expr: Fragment, p: number): Fragment
   /** Text of a JSON object's member (`attributes ->> key`); the key is a parameter. */
   jsonText(expr: Fragment, key: string): Fragment
   /**

@@ -6,7 +6,7 @@
  */
 import type { FieldType } from '../../core/schema.js'
 import { sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
-import { baseDialect, dateTextPattern, periodInterval } from './base.js'
+import { baseDialect, dateTextPattern, periodInterval, quantileLevel } from './base.js'
 import type { SqlDialect } from './dialect.js'
 
 export const duckdbDialect: SqlDialect = {
@@ -37,6 +37,9 @@ export const duckdbDialect: SqlDialect = {
   },
   median(expr) {
     return sql`median(${expr})`
+  },
+  quantile(expr, p) {
+    return sql`quantile_cont(${expr}, ${unsafeRaw(quantileLevel(p))})`
   },
   jsonText(expr, key) {
     return sql`json_extract_string(${expr}, ${`$."${key.replaceAll('"', '')}"`})`

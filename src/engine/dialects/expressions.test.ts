@@ -121,6 +121,21 @@ const ROWS: Row[] = [
   ['median', duckdbDialect, (d) => d.median(sql`x`), 'median(x)', []],
   ['median', clickhouseDialect, (d) => d.median(sql`x`), 'quantileExactInclusive(0.5)(x)', []],
   ['median', clickhouseLegacyDialect, (d) => d.median(sql`x`), 'quantileExact(0.5)(x)', []],
+  ['quantile', duckdbDialect, (d) => d.quantile(sql`x`, 0.9), 'quantile_cont(x, 0.9)', []],
+  [
+    'quantile',
+    clickhouseDialect,
+    (d) => d.quantile(sql`x`, 0.25),
+    'quantileExactInclusive(0.25)(x)',
+    [],
+  ],
+  [
+    'quantile',
+    clickhouseLegacyDialect,
+    (d) => d.quantile(sql`x`, 0.1),
+    'quantileExact(0.1)(x)',
+    [],
+  ],
   // JSON members: the key is a parameter.
   [
     'jsonText',
@@ -191,6 +206,8 @@ describe('column types', () => {
 describe('what a dialect cannot do', () => {
   it.each<[string, () => unknown, RegExp]>([
     ['ansi median', () => baseDialect.median(ts), /median/],
+    ['ansi quantile', () => baseDialect.quantile(ts, 0.5), /quantiles/],
+    ['a quantile level outside [0, 1]', () => duckdbDialect.quantile(ts, 1.5), /not in \[0, 1\]/],
     ['ansi period series', () => baseDialect.periodSeries('day', ts, ts), /period series/],
     [
       'clickhouse timestamp parsing',

@@ -326,6 +326,8 @@ function purchases(p: Member360): HTMLElement {
       row(t('field.returnsAmount'), format(x.returnsAmount, 'currency'), 'returnsAmount'),
       row(t('field.firstOrderAt'), minute(x.firstOrderAt), 'firstOrderAt'),
       row(t('field.lastOrderAt'), minute(x.lastOrderAt), 'lastOrderAt'),
+      row(t('field.medianGapDays'), format(x.medianGapDays, 'days'), 'medianGapDays'),
+      row(t('field.p90GapDays'), format(x.p90GapDays, 'days'), 'p90GapDays'),
     ),
   )
 }

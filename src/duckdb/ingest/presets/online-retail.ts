@@ -6,7 +6,7 @@
 import { dropStagingTables, stageFile } from '../source.js'
 import { InputError } from '../../../core/errors.js'
 import type { DuckDbDriver } from '../../driver.js'
-import { sql } from '../../../engine/sql/fragment.js'
+import { join, sql, type Fragment } from '../../../engine/sql/fragment.js'
 import type { IngestReport } from '../ingest.js'
 import { rollback } from '../rollback.js'
 import type { Preset, PresetOptions, PresetReport } from './preset.js'
@@ -22,6 +22,91 @@ const COLUMNS = [
   'CustomerID',
   'Country',
 ]
+
+/**
+ * The file has no category: each line's category is derived from its StockCode and Description by the first
+ * of these rules that matches (docs/mappings/online-retail.md lists them). Patterns are RE2 regular
+ * expressions matched against the upper-cased, trimmed field; a line that matches none is `other_gifts`, a
+ * line without a description keeps no category (it counts as `unknown` in the category analysis).
+ */
+export const ONLINE_RETAIL_CATEGORY_RULES: readonly {
+  readonly category: string
+  readonly field: 'StockCode' | 'Description'
+  readonly pattern: string
+}[] = [
+  {
+    category: 'non_product',
+    field: 'StockCode',
+    pattern: '^(POST|DOT|M|C2|D|S|B|CRUK|PADS|AMAZONFEE|BANK CHARGES|GIFT_.*)$',
+  },
+  { category: 'christmas', field: 'Description', pattern: '\\b(CHRISTMAS|XMAS|ADVENT)\\b' },
+  {
+    category: 'candles_lighting',
+    field: 'Description',
+    pattern: '\\b(CANDLES?|T-LIGHTS?|TEALIGHTS?|LANTERNS?|LIGHTS?|LAMPS?)\\b',
+  },
+  {
+    category: 'party',
+    field: 'Description',
+    pattern: '\\b(BUNTING|PARTY|BALLOONS?|CRACKERS?|NAPKINS?|CAKE CASES|GARLAND)\\b',
+  },
+  {
+    category: 'bags',
+    field: 'Description',
+    pattern: '\\b(BAGS?|SHOPPER|PURSE|HANDBAG|WALLET)\\b',
+  },
+  {
+    category: 'kitchen_dining',
+    field: 'Description',
+    pattern:
+      '\\b(MUGS?|CUPS?|TEACUPS?|SAUCERS?|PLATES?|BOWLS?|JUGS?|TEAPOT|CUTLERY|DOILY|DOILIES|TRAYS?|JARS?|TINS?|KITCHEN|LUNCH BOX|BOTTLES?|APRON|SPOONS?|GLASS|BAKING|CAKESTAND|TEA TOWELS?|COASTERS?)\\b',
+  },
+  {
+    category: 'stationery_wrap',
+    field: 'Description',
+    pattern:
+      '\\b(CARDS?|WRAP|PAPER|NOTEBOOK|PENCILS?|PENS?|STICKERS?|TAPE|ENVELOPES?|CALENDAR|JOURNAL|ERASERS?|RIBBONS?|GIFT TAGS?)\\b',
+  },
+  {
+    category: 'toys_kids',
+    field: 'Description',
+    pattern:
+      "\\b(TOYS?|GAMES?|PUZZLES?|DOLLS?|SPACEBOY|CHILDRENS|CHILDREN'S|KIT|PLAYHOUSE|SKIPPING ROPE|SNAP CARDS|DOMINOES|TEDDY)\\b",
+  },
+  {
+    category: 'garden',
+    field: 'Description',
+    pattern: '\\b(GARDEN|PLANTERS?|FLOWER POTS?|WATERING|BIRD ?HOUSE|BIRD FEEDER|PLANT)\\b',
+  },
+  {
+    category: 'storage',
+    field: 'Description',
+    pattern: '\\b(BOX|BOXES|CASES?|BASKETS?|STORAGE|HAMPER|DRAWERS?)\\b',
+  },
+  {
+    category: 'accessories',
+    field: 'Description',
+    pattern:
+      '\\b(NECKLACE|BRACELET|EARRINGS|RINGS?|HAIR|UMBRELLA|SCARF|GLOVES|HAT|JEWELLERY|BROOCH|CHARMS?)\\b',
+  },
+  {
+    category: 'home_decor',
+    field: 'Description',
+    pattern:
+      '\\b(SIGNS?|FRAMES?|CLOCKS?|ORNAMENTS?|DECORATIONS?|HEARTS?|CUSHIONS?|DOORMAT|MIRROR|HOOKS?|HANGERS?|WALL|DOORSTOP|KNOBS?|PLAQUES?|STAND|RACK|VASE|CHALKBOARD|WREATH|HOLDER|CLOTHES PEGS|THROW|QUILT)\\b',
+  },
+]
+
+/** The category of a staged line by {@link ONLINE_RETAIL_CATEGORY_RULES}. */
+function categoryExpression(): Fragment {
+  const field = (f: 'StockCode' | 'Description') =>
+    f === 'StockCode' ? sql`upper(trim(StockCode))` : sql`upper(trim(Description))`
+  const whens = ONLINE_RETAIL_CATEGORY_RULES.map(
+    (r) => sql`WHEN regexp_matches(${field(r.field)}, ${r.pattern}) THEN ${r.category}`,
+  )
+  return sql`CASE WHEN nullif(trim(Description), '') IS NULL AND NOT regexp_matches(upper(trim(StockCode)), ${ONLINE_RETAIL_CATEGORY_RULES[0]?.pattern ?? ''}) THEN NULL
+    ${join(whens, ' ')} ELSE 'other_gifts' END`
+}
 
 export const onlineRetailPreset: Preset = {
   name: 'online-retail',
@@ -57,6 +142,7 @@ async function load(
       SELECT _line, trim(InvoiceNo) AS invoice, trim(StockCode) AS sku, TRY_CAST(Quantity AS INTEGER) AS qty,
         TRY_CAST(UnitPrice AS DECIMAL(18,4)) AS price, nullif(trim(CustomerID), '') AS customer,
         trim(InvoiceDate) AS ts, trim(Country) AS country, starts_with(trim(InvoiceNo), 'C') AS cancel,
+        ${categoryExpression()} AS category,
         CASE
           WHEN nullif(trim(CustomerID), '') IS NULL THEN 'no_customer'
           WHEN TRY_CAST(Quantity AS INTEGER) IS NULL OR TRY_CAST(UnitPrice AS DECIMAL(18,4)) IS NULL THEN 'unparsable'
@@ -115,7 +201,7 @@ async function load(
         'order_items',
         sql`
           SELECT _line, invoice AS order_id, row_number() OVER (PARTITION BY invoice ORDER BY _line)::VARCHAR AS line_no,
-            sku, qty::VARCHAR AS quantity, price::VARCHAR AS unit_price
+            sku, category, qty::VARCHAR AS quantity, price::VARCHAR AS unit_price
           FROM _ml_lines WHERE skip IS NULL AND NOT cancel`,
         file,
         common,
