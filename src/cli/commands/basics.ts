@@ -68,6 +68,11 @@ export function registerDataCommands(program: Command): void {
     )
     .addOption(timeZoneOption())
     .addOption(langOption('the summary'))
+    .option(
+      '--uplift-campaign',
+      'also simulate a randomised multi-arm retention campaign (coupons, points, care call, holdout) and its per-person truth, for `memberlens target`',
+      false,
+    )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
@@ -100,6 +105,11 @@ export function registerDataCommands(program: Command): void {
       new Option('--tables <list>', 'comma-separated tables to write (default: all)').argParser(
         tableList,
       ),
+    )
+    .option(
+      '--uplift-campaign',
+      'also simulate a randomised multi-arm retention campaign (coupons, points, care call, holdout) and its per-person truth, for `memberlens target`',
+      false,
     )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)

@@ -46,6 +46,8 @@ export interface DemoFlags {
   quiet: boolean
   /** Language of the printed summary (the ingest table and the closing lines stay English). */
   lang?: Lang
+  /** Also simulate the randomised multi-arm retention campaign (for `memberlens target`). */
+  upliftCampaign?: boolean
 }
 
 /**
@@ -67,6 +69,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     months: flags.months,
     seed: flags.seed,
     end: flags.end,
+    upliftCampaign: flags.upliftCampaign === true,
     onProgress: (done) => progress.update(done),
   })
   progress.stop()

@@ -15,6 +15,8 @@ export interface SimulateFlags {
   out: string
   format: 'csv' | 'parquet'
   tables?: readonly IngestTable[]
+  /** Also simulate the randomised multi-arm retention campaign. */
+  upliftCampaign?: boolean
   json: boolean
   quiet: boolean
   lang?: Lang
@@ -31,6 +33,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     seed: flags.seed,
     end: flags.end,
     ...(flags.tables === undefined ? {} : { tables: flags.tables }),
+    upliftCampaign: flags.upliftCampaign === true,
     onProgress: (done) => progress.update(done),
   })
   progress.stop()
