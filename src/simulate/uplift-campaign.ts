@@ -61,10 +61,10 @@ export const UPLIFT_PARAMETERS = {
   },
   /** π: share of would-be non-buyers the arm brings back, by type. */
   induced: {
-    coupon_10: { priceSensitive: 0.2, dissatisfied: 0, other: 0.02 },
-    coupon_20: { priceSensitive: 0.34, dissatisfied: 0, other: 0.05 },
-    points_x2: { highValue: 0.18, other: 0.03 },
-    service_call: { dissatisfied: 0.4, other: 0.01 },
+    coupon_10: { priceSensitive: 0.3, dissatisfied: 0, other: 0.02 },
+    coupon_20: { priceSensitive: 0.5, dissatisfied: 0, other: 0.05 },
+    points_x2: { highValue: 0.3, other: 0.03 },
+    service_call: { dissatisfied: 0.5, other: 0.02 },
   },
   /** A person whose mean order value (Gamma–Gamma p/ν) is at least this is high-value (CNY). */
   highValueOrder: 150,
