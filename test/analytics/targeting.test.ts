@@ -18,6 +18,8 @@ import { INGEST_TABLES } from '../../src/core/schema.js'
 import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase } from '../../src/store/database.js'
+import { createApp } from '../../src/api/app.js'
+import { KeyStore } from '../../src/api/keys.js'
 import { runCli } from '../helpers/cli.js'
 import { TEST_CLOCK } from '../helpers/db.js'
 
@@ -122,6 +124,32 @@ describe('memberlens target on a randomised campaign with known effects', () => 
     expect(
       lines.slice(1).every((l) => /^\d+,(coupon_10|coupon_20|points_x2|service_call),/.test(l)),
     ).toBe(true)
+  })
+
+  it('stores the report, which GET /api/v1/targeting returns', async () => {
+    const db = await openDatabase(dbPath, { threads: 1 })
+    try {
+      const keys = new KeyStore(join(dir, 'keys.json'), TEST_CLOCK)
+      const secret = (await keys.create('viewer test', 'viewer')).secret
+      const app = createApp({
+        driver: db.driver,
+        keys,
+        clock: TEST_CLOCK,
+        rate: { perSecond: 1000, burst: 1000 },
+        log: () => {},
+      })
+      const r = await app.request('/api/v1/targeting', {
+        headers: { authorization: `Bearer ${secret}` },
+      })
+      expect(r.status).toBe(200)
+      const body = (await r.json()) as { targeting: TargetingPlan & { runId: string } }
+      expect(body.targeting.runId).toBe((result as unknown as { runId: string }).runId)
+      expect(body.targeting.qini).toEqual(result.qini)
+      expect(body.targeting.policy).toEqual(result.policy)
+      expect('rows' in body.targeting).toBe(false)
+    } finally {
+      await db.close()
+    }
   })
 
   it('prints the plan in Chinese', async () => {

@@ -27,6 +27,8 @@ import {
   type Interval,
   type TargetingPlan,
 } from '../../analytics/targeting/targeting.js'
+import { saveTargetingRun } from '../../analytics/targeting/store.js'
+import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { UPLIFT_LEARNERS } from '../../models/uplift.js'
@@ -292,7 +294,7 @@ export function registerTargetCommands(program: Command): void {
   program
     .command('target')
     .description(
-      'who gets which offer within a budget: uplift models learnt from a randomised campaign, expected incremental revenue minus cost, Qini per arm, bootstrap intervals, contact list',
+      'who gets which offer within a budget: uplift models learnt from a randomised campaign, expected incremental revenue minus cost, Qini per arm, bootstrap intervals, contact list; stores the report as a `target` run (API /api/v1/targeting, Risk page)',
     )
     .addOption(dbOption())
     .requiredOption(
@@ -354,30 +356,28 @@ Examples:
       } else if (f.truth !== undefined) {
         throw InputError.single({ field: '--truth', reason: 'only with --evaluate' })
       }
-      const result = await withDatabase(
-        f.db,
-        // The export joins the chosen ids through a temporary table.
-        f.out === undefined ? 'read' : 'write',
-        async (db) => {
-          const r = await runTargeting(db.driver, arms, {
-            budget: f.budget,
-            learner: f.learner,
-            bootstrap: f.bootstrap,
-            seed: f.seed,
-            ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
-            ...(truth === undefined ? {} : { truth }),
-          })
-          const exported =
-            f.out === undefined ? null : await getTargetExportRows(db.driver, r.plan.rows)
-          return { ...r, exported }
-        },
-      )
+      // Writes: the report is stored as a `target` run (the Risk page shows its Qini per arm).
+      const result = await withDatabase(f.db, 'write', async (db) => {
+        const r = await runTargeting(db.driver, arms, {
+          budget: f.budget,
+          learner: f.learner,
+          bootstrap: f.bootstrap,
+          seed: f.seed,
+          ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
+          ...(truth === undefined ? {} : { truth }),
+        })
+        const runId = await saveTargetingRun(db.driver, r.plan, systemClock)
+        const exported =
+          f.out === undefined ? null : await getTargetExportRows(db.driver, r.plan.rows)
+        return { ...r, exported, runId }
+      })
       if (f.out !== undefined && result.exported !== null) {
         await writeFile(f.out, formatTargetExport(result.exported, f.format))
       }
       const { internals: _internals, ...plan } = result.plan
       if (f.json) {
         printJson({
+          runId: result.runId,
           ...plan,
           rows: plan.rows.slice(0, f.top),
           evaluation: result.evaluation,
