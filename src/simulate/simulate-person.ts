@@ -256,7 +256,7 @@ function simulatePurchases(ctx: SimContext, st: PersonState, rng: Rng): void {
     }
     if (up !== null && upPending && Math.min(natT, couponT, wbT) > up.sec) {
       upPending = false
-      upT = decideUplift(ctx, up, st, alive, natT)
+      upT = decideUplift(ctx.cal, up, st, alive, natT)
     }
     const t = Math.min(natT, couponT, wbT, upT)
     if (t >= end) break

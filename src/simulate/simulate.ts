@@ -116,7 +116,7 @@ export async function simulate(
       if (out.events) simulateEvents(ctx, st, rng.reseed(opts.seed, i, STREAM_EVENTS))
       if (out.feedback) simulateFeedback(ctx, st, rng.reseed(opts.seed, i, STREAM_FEEDBACK))
       if (out.touches) simulateTouches(ctx, st, rng.reseed(opts.seed, i, STREAM_TOUCHES))
-      if (ctx.uplift) writeUpliftTouch(ctx, ctx.uplift, st)
+      if (ctx.uplift) writeUpliftTouch(out.touches, ctx.fmt, ctx.uplift, st)
       for (const w of writers) if (w.full) await w.flush()
       if (opts.onProgress && ((i + 1) % progressStep === 0 || i + 1 === n))
         opts.onProgress(i + 1, n)

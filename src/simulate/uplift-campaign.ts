@@ -25,11 +25,12 @@
  * @module
  */
 import { csvField, money } from './csv-format.js'
-import { DAY, HOUR, isoDate, parseDate } from './calendar.js'
+import { DAY, HOUR, isoDate, parseDate, type SimCalendar } from './calendar.js'
 import { MODEL_PARAMETERS } from './model-parameters.js'
 import { APP, PHONE, WECHAT, type PersonState } from './person-state.js'
 import { Rng } from './rng.js'
-import type { SimContext } from './sim-context.js'
+import type { CsvWriter } from './csv-writer.js'
+import type { TimeFormat } from './csv-format.js'
 
 /** Arms of the campaign, in the order of their codes (0 is the holdout). */
 export const UPLIFT_ARMS = [
@@ -214,7 +215,7 @@ function typeEffects(st: PersonState): {
  * purchase process at that instant.
  */
 export function decideUplift(
-  ctx: SimContext,
+  cal: SimCalendar,
   c: UpliftCampaign,
   st: PersonState,
   alive: boolean,
@@ -236,9 +237,9 @@ export function decideUplift(
   c.channel = channel
   c.redemption = arm > 0 ? (eff.redemption[arm - 1] ?? 0) : 0
   c.sentSec = arm === 0 ? C : C + rng.int(3600)
-  const pt = ctx.cal.purchase
+  const pt = cal.purchase
   const naturalAtCampaign = alive ? -Math.expm1(-st.lambda * pt.between(C, c.outcomeEnd)) : 0
-  const aliveAtEnd = st.deathSec >= ctx.cal.endSec
+  const aliveAtEnd = st.deathSec >= cal.endSec
   const naturalAtEnd = aliveAtEnd ? -Math.expm1((-st.lambda * P.outcomeDays) / 7) : 0
   const identity =
     channel === SMS
@@ -293,8 +294,12 @@ export function tallyUplift(c: UpliftCampaign, st: PersonState): void {
 }
 
 /** The campaign's touch row for the current person (holdout members get a row too, marked holdout). */
-export function writeUpliftTouch(ctx: SimContext, c: UpliftCampaign, st: PersonState): void {
-  const w = ctx.out.touches
+export function writeUpliftTouch(
+  w: CsvWriter | null,
+  fmt: TimeFormat,
+  c: UpliftCampaign,
+  st: PersonState,
+): void {
   if (w === null || c.arm < 0) return
   const name = UPLIFT_ARMS[c.arm] ?? 'holdout'
   const ch = CHANNEL_NAMES[c.channel] ?? 'sms'
@@ -305,7 +310,7 @@ export function writeUpliftTouch(ctx: SimContext, c: UpliftCampaign, st: PersonS
   const ids =
     c.channel === SMS ? `${st.phone},,,` : c.channel === WX ? `,,,${st.wechat}` : `,,${st.appId},`
   w.add(
-    `${c.campaignId},${ch},${kind},${ctx.fmt.ts(c.sentSec)},${offer},${cost},` +
+    `${c.campaignId},${ch},${kind},${fmt.ts(c.sentSec)},${offer},${cost},` +
       `${holdout ? 'holdout' : 'treatment'},${ids}`,
   )
 }
