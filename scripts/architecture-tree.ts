@@ -64,6 +64,8 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/analytics/experiments': 'A/B experiment reads and program effects',
   'src/analytics/reporting': 'driver analysis, why a metric changed, and the HTML report',
   'src/analytics/profile': 'the member profile: a segment against the base, shares, TGI and tests',
+  'src/analytics/targeting':
+    'uplift targeting: who gets which offer within a budget, learnt from a randomised campaign',
   'src/alerts': 'alert rules on metrics, their scheduled evaluation and delivery',
   'src/api': 'the HTTP API (Hono, OpenAPI): keys and roles, masking, errors; index.ts for the CLI',
   'src/api/routes': 'route handlers and their schemas',

@@ -120,6 +120,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'program and campaign effects against matched or held-out members',
     load: async () => (await import('./commands/effects.js')).registerEffectsCommands,
   },
+  target: {
+    summary: 'who gets which offer within a budget: uplift models, Qini per arm, contact list',
+    load: async () => (await import('./commands/target.js')).registerTargetCommands,
+  },
   voice: {
     summary: 'voice of the member: NPS, sentiment, topics, service',
     load: async () => (await import('./commands/voice.js')).registerVoiceCommands,

@@ -658,6 +658,42 @@ export const ZH = {
   recall: '召回率',
   'hard case': '疑难情形',
   'resolved as the truth says': '识别正确',
+  // target (uplift targeting)
+  '(95% interval {low} … {high})': '（95% 区间 {low} … {high}）',
+  'Against the true effects ({n} members with truth; comparison policies send {arm})':
+    '对照真实效果（{n} 名会员有真值；对照策略发送 {arm}）',
+  'Best {n} by net value per cost': '单位成本净值最高的 {n} 名',
+  'Plan within a budget of {budget} ({learner}, expected cost)':
+    '预算 {budget} 内的方案（{learner}，按期望成本）',
+  'Qini per arm on held-out randomised members (30 %), against random ranking':
+    '各方案在留出随机化会员（30%）上的 Qini，对比随机排序',
+  'ROI ((revenue − cost) / cost)': 'ROI（(收入 − 成本) / 成本）',
+  'Uplift targeting — learnt from campaign {campaign} ({start}, {days}-day window), members as of {asOf}':
+    '增益定向 — 学自活动 {campaign}（{start}，{days} 天观察窗），会员截至 {asOf}',
+  arm: '方案',
+  'by arm': '按方案',
+  'expected cost': '期望成本',
+  'highest risk first': '风险最高优先',
+  'incremental retained members': '增量留存会员',
+  'incremental revenue': '增量收入',
+  learner: '模型',
+  'left out: no positive net value': '排除：净值不为正',
+  'members targeted': '触达会员',
+  net: '净值',
+  'net value': '净值',
+  'net value (revenue − cost)': '净值（收入 − 成本）',
+  'oracle (true effects)': '全知策略（真实效果）',
+  'order value': '订单价值',
+  policy: '策略',
+  random: '随机',
+  'randomised members': '随机分组会员',
+  retained: '留存',
+  'share of the oracle’s net value': '达到全知策略净值的比例',
+  'true value inside the interval': '真实值落在区间内',
+  'uplift plan': '增益方案',
+  'uplift top 10%': '前 10% 增益',
+  'uplift top 30%': '前 30% 增益',
+  'wrote {n} members to {file}': '已写出 {n} 名会员到 {file}',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -14,6 +14,7 @@ import { MODEL_PARAMETERS, REG_CHANNELS, type ModelParameters } from './model-pa
 import type { PersonTruth } from './person-truth.js'
 import type { IdentityCasesTruth } from './identity-cases.js'
 import type { SimContext } from './sim-context.js'
+import type { UpliftTruth } from './uplift-campaign.js'
 
 export type { PersonTruth } from './person-truth.js'
 
@@ -147,6 +148,8 @@ export interface GroundTruth {
   readonly subscriptions: Readonly<Record<string, PlanTruth>>
   readonly experiment: ExperimentTruth | null
   readonly winback: WinbackTruth | null
+  /** The optional multi-arm retention campaign (present only when it was simulated). */
+  readonly uplift?: UpliftTruth
   readonly acquisition: {
     readonly newPersonsByChannel: Readonly<Record<string, number>>
     readonly spendByChannel: Readonly<Record<string, number>>

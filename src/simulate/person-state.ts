@@ -19,6 +19,8 @@ export const RETURNED = 4
 export const COUPON_EXTRA = 8
 /** Extra order caused by the win-back touch. */
 export const WINBACK_EXTRA = 16
+/** Extra order caused by an arm of the optional retention campaign (see uplift-campaign.ts). */
+export const UPLIFT_EXTRA = 32
 
 /** How an online order identified the person (reused for its browsing session). */
 export const BY_APP = 1

@@ -12,6 +12,7 @@ import type { PersonTruth } from './person-truth.js'
 import { IdentityCodes } from './identity-codes.js'
 import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
 import { cumulative } from './rng.js'
+import type { UpliftCampaign } from './uplift-campaign.js'
 
 /** A promotional campaign sent to a random share of members. */
 export interface PromoCampaign {
@@ -102,6 +103,8 @@ export class SimContext {
   readonly wbSec: number
   readonly wbCampaignId: string
   readonly promos: readonly PromoCampaign[]
+  /** The optional multi-arm retention campaign (null unless asked for). */
+  uplift: UpliftCampaign | null = null
 
   readonly channelCum = cumulative(
     REG_CHANNELS.map((c) => MODEL_PARAMETERS.registration.channelShares[c]),

@@ -29,10 +29,12 @@ import {
   ONLINE,
   PHONE,
   RETURNED,
+  UPLIFT_EXTRA,
   WECHAT,
   WINBACK_EXTRA,
   type PersonState,
 } from './person-state.js'
+import { decideUplift, tallyUplift, upliftCoupon } from './uplift-campaign.js'
 import { cumulative, type Rng } from './rng.js'
 import type { SimContext } from './sim-context.js'
 
@@ -241,6 +243,10 @@ function simulatePurchases(ctx: SimContext, st: PersonState, rng: Rng): void {
     }
   }
   let wbPending = st.regSec <= W - wb.minTenureDays * DAY
+  // The optional retention campaign draws from its own stream (default runs never enter these branches).
+  const up = ctx.uplift
+  let upPending = up !== null
+  let upT = Infinity
 
   for (;;) {
     const natT = alive ? tNext : Infinity
@@ -248,8 +254,21 @@ function simulatePurchases(ctx: SimContext, st: PersonState, rng: Rng): void {
       wbPending = false
       wbT = decideWinback(ctx, st, rng, alive, natT, wbOutcome)
     }
-    const t = Math.min(natT, couponT, wbT)
+    if (up !== null && upPending && Math.min(natT, couponT, wbT) > up.sec) {
+      upPending = false
+      upT = decideUplift(ctx.cal, up, st, alive, natT)
+    }
+    const t = Math.min(natT, couponT, wbT, upT)
     if (t >= end) break
+    if (up !== null && t === upT) {
+      // The extra order must not change what later natural orders draw: it introduces no POS id and
+      // links no duplicate rows (both change which draws a later order makes).
+      const posKnown = st.posKnown
+      emitOrder(ctx, st, up.rng, t, UPLIFT_EXTRA)
+      st.posKnown = posKnown
+      upT = Infinity
+      continue
+    }
     if (t === couponT) {
       emitOrder(ctx, st, rng, t, COUPON_EXTRA)
       couponT = Infinity
@@ -278,6 +297,7 @@ function simulatePurchases(ctx: SimContext, st: PersonState, rng: Rng): void {
     }
   }
   if (baseAlive) base = natural
+  if (up !== null) tallyUplift(up, st)
   T.naturalOrders += natural
   T.baseProcessOrders += base
 
@@ -404,7 +424,7 @@ function emitOrder(ctx: SimContext, st: PersonState, rng: Rng, t: number, kind: 
   }
   // The first order after both registrations exist carries both: the app code scanned at the till, or
   // the store card bound in the app. This is the record that lets identity resolution merge the rows.
-  if (st.dup && st.linkSec === Infinity && t >= st.bothSec) {
+  if (st.dup && st.linkSec === Infinity && t >= st.bothSec && kind !== UPLIFT_EXTRA) {
     appCol = st.appId
     cardCol = st.card
     st.linkSec = t
@@ -436,6 +456,21 @@ function emitOrder(ctx: SimContext, st: PersonState, rng: Rng, t: number, kind: 
     if (best >= 0) {
       couponCol = ctx.couponId[best] ?? ''
       disc = ctx.couponValue[best] ?? 0
+    }
+  }
+  const up = ctx.uplift
+  if (up !== null && up.couponWindow(sec)) {
+    // The campaign's coupon, decided once, on the person's first order in the window: always on the
+    // order it brought back, else redeemed with probability ρ (drawn from the campaign's stream, so the
+    // natural draws stay as they are).
+    const coupon = upliftCoupon(up)
+    if (coupon !== null && !up.couponDecided) {
+      up.couponDecided = true
+      if (kind === UPLIFT_EXTRA || up.rng.chance(up.redemption)) {
+        couponCol = coupon.id
+        disc = Math.min(coupon.cents, gross)
+        up.couponRedeemed = true
+      }
     }
   }
   let points = 0
@@ -491,18 +526,21 @@ function emitOrder(ctx: SimContext, st: PersonState, rng: Rng, t: number, kind: 
   st.oFlags[k] = flags
   st.oChannel[k] = chan
   st.oIdentity[k] = idKind
-  st.lastOrderSec = sec
+  // The win-back rule reads the natural history, so the optional campaign leaves it as it was.
+  if (kind !== UPLIFT_EXTRA) st.lastOrderSec = sec
   T.orders++
   T.grossSum += gross
   if (kind === COUPON_EXTRA) T.couponOrders++
   if (kind === WINBACK_EXTRA) T.winbackOrders++
 
-  // Tier: trailing-window net spend of non-cancelled orders; once reached, it is kept.
-  if ((flags & CANCELLED) === 0) {
+  // Tier: trailing-window net spend of non-cancelled orders; once reached, it is kept. The optional
+  // campaign's extra orders do not count, so they leave the natural purchase process as it was.
+  if ((flags & (CANCELLED | UPLIFT_EXTRA)) === 0) {
     st.rollNet += net
     const from = sec - P.tier.windowDays * DAY
     while (st.rollLo < k && (st.oTime[st.rollLo] ?? 0) <= from) {
-      if (((st.oFlags[st.rollLo] ?? 0) & CANCELLED) === 0) st.rollNet -= st.oNet[st.rollLo] ?? 0
+      if (((st.oFlags[st.rollLo] ?? 0) & (CANCELLED | UPLIFT_EXTRA)) === 0)
+        st.rollNet -= st.oNet[st.rollLo] ?? 0
       st.rollLo++
     }
     if (st.tierSec === Infinity && st.rollNet >= P.tier.spendThreshold * 100) {

@@ -33,8 +33,10 @@ import { simulateSubscriptions } from './simulate-subscriptions.js'
 import { simulateTouches } from './simulate-touches.js'
 import { SOURCE_HEADERS } from './source-headers.js'
 import { writeOrderItems } from './write-order-items.js'
+import { UpliftCampaign, buildUpliftTruth, writeUpliftTouch } from './uplift-campaign.js'
 
 export type { GroundTruth, PersonTruth } from './ground-truth.js'
+export type { UpliftPersonTruth, UpliftTruth } from './uplift-campaign.js'
 
 export interface SimulateOptions {
   /** Persons to simulate (default 20 000). */
@@ -53,6 +55,11 @@ export interface SimulateOptions {
    * the calendar's dates, are recorded in `truth.json`.
    */
   calendarDemand?: boolean
+  /**
+   * Also simulate the randomised multi-arm retention campaign (uplift-campaign.ts) and its per-person
+   * truth. Off by default: it adds orders and touches, so the default data stay as they are.
+   */
+  upliftCampaign?: boolean
   /** Called with (persons done, persons in all) about every 1 % of the run. */
   onProgress?: (done: number, total: number) => void
   /**
@@ -112,6 +119,8 @@ export async function simulate(
   }
   const writers = INGEST_TABLES.map((t) => out[t]).filter((w): w is CsvWriter => w !== null)
   const ctx = new SimContext(opts.seed, cal, out)
+  if (opts.upliftCampaign === true)
+    ctx.uplift = UpliftCampaign.plan(opts.seed, cal.startSec, opts.end)
   const n = opts.members
   const regTimes = sampleRegistrations(cal, n, new Rng(opts.seed, 0, STREAM_REGISTRATION))
 
@@ -120,12 +129,14 @@ export async function simulate(
     const rng = new Rng(opts.seed)
     const progressStep = Math.max(1, Math.floor(n / 100))
     for (let i = 0; i < n; i++) {
+      ctx.uplift?.startPerson(opts.seed, i)
       simulatePerson(ctx, st, rng.reseed(opts.seed, i, STREAM_CORE), i, regTimes[i] ?? cal.startSec)
       simulateSubscriptions(ctx, st, rng.reseed(opts.seed, i, STREAM_SUBSCRIPTIONS))
       if (out.order_items) writeOrderItems(ctx, st, rng.reseed(opts.seed, i, STREAM_ITEMS))
       if (out.events) simulateEvents(ctx, st, rng.reseed(opts.seed, i, STREAM_EVENTS))
       if (out.feedback) simulateFeedback(ctx, st, rng.reseed(opts.seed, i, STREAM_FEEDBACK))
       if (out.touches) simulateTouches(ctx, st, rng.reseed(opts.seed, i, STREAM_TOUCHES))
+      if (ctx.uplift) writeUpliftTouch(out.touches, ctx.fmt, ctx.uplift, st)
       for (const w of writers) if (w.full) await w.flush()
       if (opts.onProgress && ((i + 1) % progressStep === 0 || i + 1 === n))
         opts.onProgress(i + 1, n)
@@ -192,11 +203,15 @@ export async function simulate(
       rows,
       spend,
     )
-    const truth: GroundTruth = identity === undefined ? base : { ...base, identityCases: identity }
+    const withCases: GroundTruth =
+      identity === undefined ? base : { ...base, identityCases: identity }
     if (casesFile !== undefined) {
       files['identity_cases'] = casesFile.path
       rows['identity_cases'] = casesFile.rows
     }
+    const truth: GroundTruth = ctx.uplift
+      ? { ...withCases, uplift: buildUpliftTruth(ctx.uplift) }
+      : withCases
     const truthFile = join(outDir, 'truth.json')
     await writeFile(truthFile, `${JSON.stringify(truth, null, 2)}\n`)
     return { files, rows, truthFile, truth }

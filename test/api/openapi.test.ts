@@ -243,6 +243,7 @@ describe('answers match the published schemas', () => {
       '/api/v1/rfm/grid',
       '/api/v1/risk?limit=20',
       '/api/v1/risk-mix',
+      '/api/v1/targeting',
       '/api/v1/clv/report',
       '/api/v1/value',
       '/api/v1/value/validation',

@@ -106,7 +106,7 @@ function shiftDay(day: string, days: number): string {
 }
 
 /** BG/NBD P(alive) at a cutoff for the members of `f` (first-purchase origin, weeks), NaN where unknown. */
-async function pAliveAt(
+export async function pAliveAt(
   driver: DuckDbDriver,
   cutoff: string,
   memberId: Float64Array,

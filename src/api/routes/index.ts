@@ -27,6 +27,7 @@ import { rfmRoutes } from './rfm.js'
 import { riskRoutes } from './risk.js'
 import { segmentsRoutes } from './segments.js'
 import { settingsRoutes } from './settings.js'
+import { targetingRoutes } from './targeting.js'
 import { survivalRoutes } from './survival.js'
 import { tagsRoutes } from './tags.js'
 import { treeRoutes } from './tree.js'
@@ -49,6 +50,7 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   members: membersRoutes,
   rfm: rfmRoutes,
   risk: riskRoutes,
+  targeting: targetingRoutes,
   clv: clvRoutes,
   value: valueRoutes,
   cohorts: cohortsRoutes,

@@ -73,6 +73,11 @@ export function registerDataCommands(program: Command): void {
       false,
     )
     .addOption(langOption('the summary'))
+    .option(
+      '--uplift-campaign',
+      'also simulate a randomised multi-arm retention campaign (coupons, points, care call, holdout) and its per-person truth, for `memberlens target`',
+      false,
+    )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
@@ -114,6 +119,11 @@ export function registerDataCommands(program: Command): void {
     .option(
       '--identity-cases',
       'also plant the hard cases of identity resolution (placeholder numbers, mistyped e-mails, shared and recycled phones) in identity_cases.csv, with every registration record’s person in truth.json; the other files stay the same',
+      false,
+    )
+    .option(
+      '--uplift-campaign',
+      'also simulate a randomised multi-arm retention campaign (coupons, points, care call, holdout) and its per-person truth, for `memberlens target`',
       false,
     )
     .addOption(jsonOption())

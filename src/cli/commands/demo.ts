@@ -48,6 +48,8 @@ export interface DemoFlags {
   quiet: boolean
   /** Language of the printed summary (the ingest table and the closing lines stay English). */
   lang?: Lang
+  /** Also simulate the randomised multi-arm retention campaign (for `memberlens target`). */
+  upliftCampaign?: boolean
 }
 
 /**
@@ -70,6 +72,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     seed: flags.seed,
     end: flags.end,
     ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
+    upliftCampaign: flags.upliftCampaign === true,
     onProgress: (done) => progress.update(done),
   })
   progress.stop()

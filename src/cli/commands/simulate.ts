@@ -16,6 +16,8 @@ export interface SimulateFlags {
   format: 'csv' | 'parquet'
   tables?: readonly IngestTable[]
   calendarDemand?: boolean
+  /** Also simulate the randomised multi-arm retention campaign. */
+  upliftCampaign?: boolean
   json: boolean
   quiet: boolean
   lang?: Lang
@@ -35,6 +37,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     ...(flags.tables === undefined ? {} : { tables: flags.tables }),
     ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
     ...(flags.identityCases === true ? { identityCases: true } : {}),
+    upliftCampaign: flags.upliftCampaign === true,
     onProgress: (done) => progress.update(done),
   })
   progress.stop()

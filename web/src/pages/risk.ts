@@ -1,7 +1,8 @@
 /**
  * Risk and win-back: members and predicted CLV at risk per churn class with the class's win-back playbook,
  * the mix of reasons and early-warning signals, the score distribution, the early-warning list with its
- * reasons, and a CSV export of a churn class for campaign tools.
+ * reasons, a CSV export of a churn class for campaign tools, and the latest uplift targeting run (Qini per
+ * offer on held-out randomised members, the budgeted plan).
  */
 import type { components } from '../generated/api'
 import { t } from '../i18n'
@@ -258,5 +259,85 @@ export async function riskPage(): Promise<void> {
     el('div', { class: 'controls' }, field(t('churnClass'), klass)),
     listBox,
   )
-  await Promise.all([drawMix(first.risk), drawList()])
+  const upliftBox = el('div', { id: 'risk-uplift' })
+  app.append(el('h2', {}, t('upliftTargeting')), upliftBox)
+  await Promise.all([drawMix(first.risk), drawList(), fill(upliftBox, upliftSection)])
+}
+
+/** The latest targeting run: Qini per offer on held-out members and the budgeted plan. */
+async function upliftSection(): Promise<Node[]> {
+  const { targeting: r } = await ok(client.GET('/api/v1/targeting'))
+  if (r === null) return [emptyNotice(t('noTargetingRun'))]
+  const stat = (v: number) => v.toFixed(4)
+  const upliftAt = (q: (typeof r.qini)[number], share: number) =>
+    format(q.upliftAt.find((u) => u.share === share)?.uplift ?? null, 'ratio')
+  const withInterval = (
+    i: { estimate: number; low: number | null; high: number | null },
+    unit: string,
+  ) =>
+    i.low === null || i.high === null
+      ? format(i.estimate, unit)
+      : `${format(i.estimate, unit)} (${format(i.low, unit)} … ${format(i.high, unit)})`
+  const p = r.policy
+  return [
+    el(
+      'p',
+      { class: 'hint' },
+      `${t('targetingRun')} `,
+      el('code', { class: 'id' }, r.runId),
+      ` · ${t('targetingCampaign')
+        .replace('{campaign}', r.campaignId)
+        .replace('{start}', r.campaignStart.slice(0, 10))
+        .replace('{days}', String(r.horizonDays))
+        .replace('{asOf}', r.asOf)}`,
+    ),
+    el('h3', {}, t('qiniPerArm')),
+    table(
+      'risk-qini',
+      t('qiniPerArm'),
+      [
+        t('offerArm'),
+        t('upliftLearner'),
+        t('qiniCoefficient'),
+        t('auuc'),
+        t('randomAuuc'),
+        t('upliftTop10'),
+        t('upliftTop30'),
+      ],
+      r.qini.map((q) => [
+        q.arm,
+        q.learner,
+        stat(q.qini),
+        stat(q.auuc),
+        stat(q.randomAuuc),
+        upliftAt(q, 0.1),
+        upliftAt(q, 0.3),
+      ]),
+      [2, 3, 4, 5, 6],
+    ),
+    el('h3', {}, t('targetingPlan')),
+    table(
+      'risk-targeting-plan',
+      t('targetingPlan'),
+      [t('measure'), t('valueCol')],
+      [
+        [t('budget'), format(r.budget, 'currency')],
+        [t('membersTargeted'), format(p.members, 'members')],
+        [t('incrementalRetained'), withInterval(p.retained, 'members')],
+        [t('incrementalRevenue'), withInterval(p.revenue, 'currency')],
+        [t('expectedCost'), withInterval(p.cost, 'currency')],
+        [t('netValue'), withInterval(p.net, 'currency')],
+        [
+          t('roi'),
+          p.roi === null
+            ? format(null, 'ratio')
+            : `${p.roi.estimate.toFixed(2)}×` +
+              (p.roi.low === null || p.roi.high === null
+                ? ''
+                : ` (${p.roi.low.toFixed(2)}× … ${p.roi.high.toFixed(2)}×)`),
+        ],
+      ],
+      [1],
+    ),
+  ]
 }
