@@ -13,14 +13,20 @@
  *
  * Rules covered: spend points (tier, channel and campaign multipliers; rounding; per-order and per-day caps),
  * pending period, expiry, returns with the claw-back rule and debt paid by later earns, immediate upgrades,
- * the tier review with grace periods and downgrades. The source history holds orders and returns only, so the
- * bonus rules (check-in, review, referral, birthday, campaign bonus), redemptions and adjustments never occur
- * in a replay; they stay on the live path.
+ * the tier review with grace periods and downgrades, the points paid in orders (redeemed from the spendable
+ * buckets, earliest-expiring first, or refused when too few are spendable), and the check-in (daily, with
+ * streaks) and review bonuses. Referral, birthday and campaign bonuses, reward redemptions and adjustments have
+ * no source events in the history; they stay on the live path.
  *
  * The ledger store must be empty (the ids are assigned here); the whole replay is one transaction.
  * @module
  */
-import { InputError, LedgerConflictError, NotFoundError } from '../../core/errors.js'
+import {
+  InputError,
+  InsufficientPointsError,
+  LedgerConflictError,
+  NotFoundError,
+} from '../../core/errors.js'
 import { sql } from '../../engine/sql/fragment.js'
 import {
   bulkHistoryDays,
@@ -48,11 +54,12 @@ import {
 } from '../../ledger/program.js'
 import {
   availableFor,
+  checkInPoints,
   cumulativeReversal,
+  dayDiff,
   dayStart,
   expiryFor,
   localDay,
-  offsetMinutes,
   qualifyingTier,
   spendPoints,
   tierRank,
@@ -60,7 +67,7 @@ import {
 } from '../../ledger/rules.js'
 import { copyText, type SqlExecutor } from '../../ledger/stores/store.js'
 import type { Database } from '../../store/database.js'
-import type { ReplaySummary } from './replay.js'
+import { historyKinds, isRefusal, REPLAY_KEYS, type ReplaySummary } from './replay.js'
 
 export interface BulkReplayOptions {
   /** Run the tier review at each review date (default true). */
@@ -70,6 +77,8 @@ export interface BulkReplayOptions {
   /** Rows per `COPY` statement (default 20,000). */
   readonly rowsPerInsert?: number
   readonly onProgress?: (done: number) => void
+  /** How many refusal reasons the summary keeps (default 20; in member order, not time order). */
+  readonly reasons?: number
 }
 
 interface Bucket {
@@ -114,6 +123,12 @@ interface MemberState {
   readonly debits: Array<{ entryId: number; open: number }>
   capDay: string | null
   capEarned: number
+  lastCheckIn: string | null
+  checkInStreak: number
+  /** Source ids (`review:<id>`) of the reviews that earned points, and the rewarded reviews of `reviewDay`. */
+  readonly reviewSources: Set<string>
+  reviewDay: string | null
+  reviewCount: number
   /** Request hashes of the member's order and return keys: a repeated key is answered, not applied again. */
   readonly keys: Map<string, string>
 }
@@ -132,10 +147,10 @@ interface EventRow extends Record<string, unknown> {
   memberRank: number | bigint
   kind: string
   id: string
-  orderId: string
+  orderId: string | null
   ts: number | bigint
   channel: string | null
-  amount: string
+  amount: string | null
 }
 
 /** Columns of one table being written, as arrays (one element per row). */
@@ -177,6 +192,8 @@ const TABLES = {
       'tier',
       'tier_since',
       'downgrade_due_at',
+      'last_check_in',
+      'check_in_streak',
       'updated_at',
     ],
   },
@@ -243,7 +260,7 @@ const TABLES = {
 type TableName = keyof typeof TABLES
 
 /**
- * Replays members, orders (not cancelled) and returns from the analytics database into an empty ledger store,
+ * Replays members and their history (orders, points paid, returns, check-ins, reviews) into an empty ledger store,
  * in bulk. Returns the same summary as the live replay.
  */
 export async function bulkReplayOrderHistory(
@@ -258,7 +275,20 @@ export async function bulkReplayOrderHistory(
   const entry = entryTier(program)
   const membersPerBatch = options.membersPerBatch ?? 20_000
   const rowsPerInsert = options.rowsPerInsert ?? 20_000
-  const counts = { members: 0, orders: 0, returns: 0, skipped: 0, expiryRuns: 0, reviews: 0 }
+  const counts = {
+    members: 0,
+    orders: 0,
+    returns: 0,
+    checkIns: 0,
+    reviewBonuses: 0,
+    redemptions: 0,
+    redeemedPoints: 0,
+    refusedRedemptions: 0,
+    refusedRedemptionPoints: 0,
+    skipped: 0,
+    expiryRuns: 0,
+    reviews: 0,
+  }
   const skippedReasons: string[] = []
   const expiryRunTimes = new Set<number>()
 
@@ -274,8 +304,7 @@ export async function bulkReplayOrderHistory(
   }
 
   // The events in one table, with each member's rank in the live replay's enrolment order.
-  const off = offsetMinutes(program)
-  await stageBulkHistory(d, off)
+  await stageBulkHistory(d, historyKinds(program))
 
   // The shared jobs, placed at the event that triggers them in the live replay.
   const jobs: Job[] = []
@@ -315,7 +344,7 @@ export async function bulkReplayOrderHistory(
   const reviewJobIndexes = jobs.flatMap((j, i) => (j.kind === 'review' ? [i] : []))
 
   const rows: Record<TableName, Rows> = {
-    accounts: new Rows(9),
+    accounts: new Rows(11),
     entries: new Rows(10),
     buckets: new Rows(9),
     allocations: new Rows(3),
@@ -566,15 +595,231 @@ export async function bulkReplayOrderHistory(
     }
   }
 
-  const skip = (kind: string, id: string, error: unknown) => {
-    if (!(
-      error instanceof InputError ||
-      error instanceof NotFoundError ||
-      error instanceof LedgerConflictError
-    ))
-      throw error
+  const skip = (e: Pick<EventRow, 'kind' | 'id' | 'amount'>, error: unknown) => {
+    if (!isRefusal(error)) throw error
+    const { kind, id } = e
     counts.skipped++
-    if (skippedReasons.length < 20) skippedReasons.push(`${kind} ${id}: ${error.message}`)
+    if (kind === 'payment' && error instanceof InsufficientPointsError) {
+      counts.refusedRedemptions++
+      counts.refusedRedemptionPoints += Number(e.amount)
+    }
+    if (skippedReasons.length < (options.reasons ?? 20))
+      skippedReasons.push(`${kind} ${id}: ${error.message}`)
+  }
+
+  /** The points left under the per-day cap (all earn kinds) of the member's local day at `at`. */
+  const dailyCap = (m: MemberState, at: number, points: number): number => {
+    const cap = program.earn.caps.per_day
+    const day = localDay(program, new Date(at))
+    if (m.capDay !== day) {
+      m.capDay = day
+      m.capEarned = 0
+    }
+    return cap !== undefined && points > 0
+      ? Math.max(0, Math.min(points, cap - m.capEarned))
+      : points
+  }
+
+  /** Writes an earn entry and its bucket, paying the oldest unsettled debits first (the live `credit`). */
+  const credit = (
+    m: MemberState,
+    points: number,
+    at: number,
+    reason: string,
+    sourceType: string,
+    sourceId: string | null,
+    key: string,
+    orderId: string | null,
+    o: { availableAt: number },
+  ): { entryId: number; bucket: Bucket } => {
+    const entryId = newEntry(m, 'earn', points, at, reason, sourceType, sourceId, key)
+    const expiresAt = expiryFor(program, new Date(at))
+    const bucket: Bucket = {
+      id: nextBucket++,
+      entryId,
+      orderId,
+      earnedAt: at,
+      availableAt: o.availableAt,
+      expiresAt: expiresAt === null ? null : expiresAt.getTime(),
+      points,
+      remaining: points,
+      expired: 0,
+    }
+    m.buckets.push(bucket)
+    m.earned.push({ at, points })
+    m.capEarned += points
+    if (m.debt > 0) {
+      let left = Math.min(m.debt, points)
+      while (left > 0 && m.debits.length > 0) {
+        const debit = m.debits[0] as { entryId: number; open: number }
+        const take = Math.min(left, debit.open)
+        allocate(debit.entryId, bucket, take)
+        debit.open -= take
+        if (debit.open === 0) m.debits.shift()
+        left -= take
+        m.debt -= take
+      }
+    }
+    m.balance += points
+    return { entryId, bucket }
+  }
+
+  /** An immediate upgrade when the qualification at `at` reaches a higher tier; the new tier or null. */
+  const maybeUpgrade = (m: MemberState, at: number): string | null => {
+    const q = qualification(m, at)
+    if (tierRank(program, q.tier.id) <= tierRank(program, m.tier)) return null
+    tierChange(
+      m,
+      m.tier,
+      q.tier.id,
+      'upgrade',
+      at,
+      upgradeReason(program, q.basis, q.value, new Date(at), q.tier),
+    )
+    m.tier = q.tier.id
+    m.tierSince = at
+    m.downgradeDueAt = null
+    return q.tier.id
+  }
+
+  /** A check-in or review bonus (the live `earnBonus`): refusals change nothing. */
+  const bonus = (m: MemberState, e: EventRow, at: number) => {
+    const kind = e.kind === 'check_in' ? 'check_in' : 'review'
+    const sourceId = kind === 'review' ? checkSourceId('sourceId', e.id) : undefined
+    const rule = program.earn[kind]
+    if (!rule)
+      throw InputError.single({
+        field: 'kind',
+        value: kind,
+        reason: 'the program has no such earn rule',
+      })
+    const key = REPLAY_KEYS[kind](e.id)
+    const when = new Date(at)
+    const hash = claim(m, key, 'earn_bonus', { kind, sourceId, at: when })
+    if (hash === null) return
+    const day = localDay(program, when)
+    let points: number
+    let source: string
+    let streak: number | null = null
+    if (kind === 'check_in') {
+      if (m.lastCheckIn === day)
+        throw new LedgerConflictError(`member ${m.memberId} already checked in on ${day}`)
+      if (m.lastCheckIn !== null && m.lastCheckIn > day) {
+        throw InputError.single({
+          field: 'at',
+          value: day,
+          reason: `before the last check-in (${m.lastCheckIn})`,
+        })
+      }
+      streak = m.lastCheckIn !== null && dayDiff(m.lastCheckIn, day) === 1 ? m.checkInStreak + 1 : 1
+      points = checkInPoints(program, streak)
+      source = `check_in:${day}`
+    } else {
+      source = `review:${sourceId}`
+      if (m.reviewSources.has(source))
+        throw new LedgerConflictError(`review ${sourceId} has already earned points`)
+      const max = program.earn.review?.max_per_day
+      if (max !== undefined && m.reviewDay === day && m.reviewCount >= max) {
+        throw new LedgerConflictError(
+          `member ${m.memberId} reached the ${max} rewarded reviews of ${day}`,
+        )
+      }
+      points = program.earn.review?.points ?? 0
+    }
+    points = dailyCap(m, at, points)
+    if (streak !== null) {
+      m.lastCheckIn = day
+      m.checkInStreak = streak
+    }
+    let entryId: number | null = null
+    if (points > 0) {
+      ;({ entryId } = credit(m, points, at, kind, 'rule', source, key, null, { availableAt: at }))
+      if (kind === 'review') {
+        m.reviewSources.add(source)
+        if (m.reviewDay !== day) {
+          m.reviewDay = day
+          m.reviewCount = 0
+        }
+        m.reviewCount++
+      }
+    }
+    const upgradedTo = program.tiers.basis === 'points_earned' ? maybeUpgrade(m, at) : null
+    request(
+      key,
+      m.memberId,
+      'earn_bonus',
+      { kind, sourceId, at: when },
+      {
+        memberId: m.memberId,
+        entryId,
+        points,
+        balance: m.balance,
+        tier: m.tier,
+        details: { kind, source, upgradedTo, streak },
+      },
+      hash,
+    )
+    if (kind === 'check_in') counts.checkIns++
+    else counts.reviewBonuses++
+  }
+
+  /** The points paid in an order (the live `redeem` with `points` and `orderId`): refusals change nothing. */
+  const redeem = (m: MemberState, e: EventRow, at: number) => {
+    const cost = Number(e.amount)
+    if (!Number.isSafeInteger(cost) || cost <= 0) {
+      throw InputError.single({
+        field: 'points',
+        value: String(e.amount),
+        reason: 'points must be a positive whole number',
+      })
+    }
+    const channel = e.channel === null ? null : checkSourceId('channel', e.channel)
+    const orderId = checkSourceId('orderId', e.id)
+    const key = REPLAY_KEYS.payment(orderId)
+    const when = new Date(at)
+    const input = { rewardId: null, quantity: 1, cost, channel, at: when, orderId }
+    const hash = claim(m, key, 'redeem', input)
+    if (hash === null) return
+    const spendable = m.buckets
+      .filter(
+        (b) => b.remaining > 0 && (b.expiresAt === null || b.expiresAt > at) && b.availableAt <= at,
+      )
+      .sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.id - b.id)
+    const available = spendable.reduce((n, b) => n + b.remaining, 0)
+    if (available < cost) {
+      throw new InsufficientPointsError(
+        `member ${m.memberId} has ${available} spendable points; ${cost} needed`,
+      )
+    }
+    const entryId = newEntry(
+      m,
+      'redeem',
+      -cost,
+      at,
+      `payment for order ${orderId}`,
+      'redemption',
+      orderId,
+      key,
+    )
+    consumeFrom(entryId, spendable, cost)
+    m.balance -= cost
+    request(
+      key,
+      m.memberId,
+      'redeem',
+      input,
+      {
+        memberId: m.memberId,
+        entryId,
+        points: -cost,
+        balance: m.balance,
+        tier: m.tier,
+        details: { rewardId: null, quantity: 1, channel, orderId },
+      },
+      hash,
+    )
+    counts.redemptions++
+    counts.redeemedPoints += cost
   }
 
   const earn = (m: MemberState, e: EventRow, at: number, ordersById: Map<string, Order>) => {
@@ -593,47 +838,14 @@ export async function bulkReplayOrderHistory(
     }
     const tier = (findTier(program, m.tier) ?? entry) as TierLevel
     const sp = spendPoints(program, tier, { amount, channel, orderedAt, lines: [] })
-    let points = sp.points
-    const cap = program.earn.caps.per_day
-    const day = localDay(program, orderedAt)
-    if (m.capDay !== day) {
-      m.capDay = day
-      m.capEarned = 0
-    }
-    if (cap !== undefined && points > 0) points = Math.max(0, Math.min(points, cap - m.capEarned))
+    const points = dailyCap(m, at, sp.points)
     let entryId: number | null = null
     let bucket: Bucket | null = null
     if (points > 0) {
       const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
-      entryId = newEntry(m, 'earn', points, at, reason, 'order', orderId, key)
-      const expiresAt = expiryFor(program, orderedAt)
-      bucket = {
-        id: nextBucket++,
-        entryId,
-        orderId,
-        earnedAt: at,
+      ;({ entryId, bucket } = credit(m, points, at, reason, 'order', orderId, key, orderId, {
         availableAt: availableFor(program, orderedAt).getTime(),
-        expiresAt: expiresAt === null ? null : expiresAt.getTime(),
-        points,
-        remaining: points,
-        expired: 0,
-      }
-      m.buckets.push(bucket)
-      m.earned.push({ at, points })
-      m.capEarned += points
-      if (m.debt > 0) {
-        let left = Math.min(m.debt, points)
-        while (left > 0 && m.debits.length > 0) {
-          const debit = m.debits[0] as { entryId: number; open: number }
-          const take = Math.min(left, debit.open)
-          allocate(debit.entryId, bucket, take)
-          debit.open -= take
-          if (debit.open === 0) m.debits.shift()
-          left -= take
-          m.debt -= take
-        }
-      }
-      m.balance += points
+      }))
     }
     const order: Order = {
       orderId,
@@ -648,22 +860,7 @@ export async function bulkReplayOrderHistory(
     }
     m.orders.push(order)
     ordersById.set(orderId, order)
-    const q = qualification(m, at)
-    let upgradedTo: string | null = null
-    if (tierRank(program, q.tier.id) > tierRank(program, m.tier)) {
-      tierChange(
-        m,
-        m.tier,
-        q.tier.id,
-        'upgrade',
-        at,
-        upgradeReason(program, q.basis, q.value, orderedAt, q.tier),
-      )
-      m.tier = q.tier.id
-      m.tierSince = at
-      m.downgradeDueAt = null
-      upgradedTo = q.tier.id
-    }
+    const upgradedTo = maybeUpgrade(m, at)
     request(
       key,
       m.memberId,
@@ -755,6 +952,8 @@ export async function bulkReplayOrderHistory(
       m.tier,
       iso(m.tierSince),
       isoOrNull(m.downgradeDueAt),
+      m.lastCheckIn,
+      m.checkInStreak,
       nowIso,
     )
     for (const b of m.buckets) {
@@ -843,7 +1042,7 @@ export async function bulkReplayOrderHistory(
       )
       const events = await d.all<EventRow>(
         sql`SELECT member_rank, kind, id, order_id, ts, channel, amount FROM loyalty_bulk_events
-            WHERE member_rank BETWEEN ${lo} AND ${hi} ORDER BY member_rank, ts, kind, id`,
+            WHERE member_rank BETWEEN ${lo} AND ${hi} ORDER BY member_rank, ts, seq, id`,
       )
       let ei = 0
       for (const row of members) {
@@ -876,6 +1075,11 @@ export async function bulkReplayOrderHistory(
           debits: [],
           capDay: null,
           capEarned: 0,
+          lastCheckIn: null,
+          checkInStreak: 0,
+          reviewSources: new Set(),
+          reviewDay: null,
+          reviewCount: 0,
           keys: new Map(),
         }
         tierChange(m, null, entry.id, 'enroll', enrolledAt, 'enrolled in the entry tier')
@@ -903,15 +1107,27 @@ export async function bulkReplayOrderHistory(
           while (limit < jobs.length && (jobs[limit] as Job).trigger <= at) limit++
           runJobs(m, state, limit)
           try {
-            if (e.kind === 'order') {
-              earn(m, e, at, ordersById)
-              counts.orders++
-            } else {
-              reverse(m, e, at, ordersById)
-              counts.returns++
+            switch (e.kind) {
+              case 'order':
+                earn(m, e, at, ordersById)
+                counts.orders++
+                break
+              case 'payment':
+                redeem(m, e, at)
+                break
+              case 'return':
+                reverse(m, e, at, ordersById)
+                counts.returns++
+                break
+              case 'check_in':
+              case 'review':
+                bonus(m, e, at)
+                break
+              default:
+                throw new Error(`unknown history event kind ${e.kind}`)
             }
           } catch (error) {
-            skip(e.kind, e.id, error)
+            skip(e, error)
           }
         }
         runJobs(m, state, jobs.length)
@@ -923,17 +1139,16 @@ export async function bulkReplayOrderHistory(
     // Events of members the members table does not hold: the live path refuses them as unknown.
     const orphans = await d.all<EventRow>(
       sql`SELECT member_rank, kind, id, order_id, ts, channel, amount, member_id FROM loyalty_bulk_events
-          WHERE member_rank = 0 ORDER BY ts, kind, id`,
+          WHERE member_rank = 0 ORDER BY ts, seq, id`,
     )
     for (const e of orphans) {
       skip(
-        e.kind,
-        e.id,
-        e.kind === 'order'
-          ? new NotFoundError(
+        e,
+        e.kind === 'return'
+          ? new NotFoundError(`unknown order ${e.orderId} (it never earned points)`)
+          : new NotFoundError(
               `unknown member ${String(e['memberId'])} (not enrolled in the program)`,
-            )
-          : new NotFoundError(`unknown order ${e.orderId} (it never earned points)`),
+            ),
       )
     }
     await flush(true)
