@@ -25,7 +25,14 @@ import {
 import * as repo from './ledger.repository.js'
 import type { Account, LedgerEntry, PointsBucket, SourceType, TierChange } from './ledger.table.js'
 import type { Program, TierLevel } from './program.js'
-import { compareDecimal, entryTier, findTier, scaleDecimal, unscaleDecimal } from './program.js'
+import {
+  AMOUNT_RE,
+  compareDecimal,
+  entryTier,
+  findTier,
+  scaleDecimal,
+  unscaleDecimal,
+} from './program.js'
 import {
   activeCampaign,
   availableFor,
@@ -203,7 +210,7 @@ function checkPoints(field: string, v: unknown, allowNegative = false): number {
 
 export function checkAmount(field: string, v: unknown): string {
   const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : ''
-  if (!/^\d+(\.\d{1,4})?$/.test(s) || (typeof v === 'number' && !Number.isFinite(v))) {
+  if (!AMOUNT_RE.test(s) || (typeof v === 'number' && !Number.isFinite(v))) {
     throw InputError.single({
       field,
       value: String(v),
