@@ -9,15 +9,11 @@
  * review period (`review_every_months`), exactly as scheduled jobs would have.
  * @module
  */
-import {
-  InputError,
-  InsufficientPointsError,
-  LedgerConflictError,
-  NotFoundError,
-} from '../../core/errors.js'
+import { InsufficientPointsError } from '../../core/errors.js'
 import { readEnrolments, readHistoryPage, type HistoryKinds } from '../../duckdb/loyalty-history.js'
 import type { Ledger } from '../../ledger/ledger.service.js'
 import type { Program } from '../../ledger/program.js'
+import { isRefusal, REPLAY_KEYS } from '../../ledger/replay-engine.js'
 import { dayStart, localDay, offsetMinutes } from '../../ledger/rules.js'
 import { reviewTiers } from '../../ledger/tiers.service.js'
 import type { Database } from '../../store/database.js'
@@ -56,15 +52,6 @@ export interface ReplayOptions {
   readonly reasons?: number
 }
 
-/** Keys of the live writes a replay sends, by event kind and source id. */
-export const REPLAY_KEYS = {
-  order: (id: string) => `order:${id}`,
-  payment: (orderId: string) => `payment:${orderId}`,
-  return: (id: string) => `return:${id}`,
-  check_in: (id: string) => `check_in:${id}`,
-  review: (id: string) => `product_review:${id}`,
-} as const
-
 /** The source events the program rewards: check-ins and reviews only when it has those earn rules. */
 export function historyKinds(program: Program): HistoryKinds {
   return {
@@ -72,16 +59,6 @@ export function historyKinds(program: Program): HistoryKinds {
     reviews: program.earn.review !== undefined,
     offsetMinutes: offsetMinutes(program),
   }
-}
-
-/** Whether a refusal of a replayed event is an answer about the data (counted), not a failure (thrown). */
-export function isRefusal(error: unknown): error is Error {
-  return (
-    error instanceof InputError ||
-    error instanceof NotFoundError ||
-    error instanceof LedgerConflictError ||
-    error instanceof InsufficientPointsError
-  )
 }
 
 function firstOfPeriod(at: Date, months: number): string {
