@@ -4,7 +4,7 @@
  * `loyalty metrics` shows redemptions and a breakage below 100% — checked against independent SQL counts over
  * the simulated source tables.
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { runDemoLoyalty } from '../../src/cli/commands/demo.js'
 import { INGEST_TABLES } from '../../src/core/schema.js'
@@ -99,4 +99,33 @@ it('credits one check-in a day per member, as the source holds them', async () =
   } finally {
     await db.close()
   }
+})
+
+it('reports the redeemed and the refused payments in the replay command', async () => {
+  if ('skipped' in loyalty) throw new Error(loyalty.skipped)
+  const r = await runCli([
+    'loyalty',
+    'replay',
+    '--bulk',
+    '--db',
+    dbPath,
+    '--ledger',
+    join(s.dir, 'ledger-cli'),
+    '--program',
+    resolve(import.meta.dirname, '../../examples/loyalty-program.yaml'),
+  ])
+  expect(r.code, r.err).toBe(0)
+  const line = (label: string) =>
+    r.out.split('\n').find((l) => l.trim().startsWith(label)) ?? `no line ${label}`
+  const n = (v: number) => v.toLocaleString('en-US')
+  expect(line('orders paid with points')).toMatch(
+    new RegExp(`${n(loyalty.redemptions + loyalty.refusedRedemptions)}$`),
+  )
+  expect(line('redeemed')).toContain(
+    `${n(loyalty.redemptions)} (${n(loyalty.redeemedPoints)} points)`,
+  )
+  expect(line('refused')).toContain(
+    `${n(loyalty.refusedRedemptions)} (${n(loyalty.refusedRedemptionPoints)} points)`,
+  )
+  expect(line('check-ins')).toMatch(new RegExp(`${n(loyalty.checkIns)}$`))
 })
