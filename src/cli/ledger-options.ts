@@ -88,11 +88,20 @@ const LEDGER_CODES_ZH: Readonly<Record<string, string>> = {
   'points expired': '积分过期',
   'enrolled in the entry tier': '入会，进入初始等级',
   payment: '积分抵现',
+  // source types
+  rule: '规则',
+  return: '退货',
+  redemption: '兑换',
+  operator: '人工',
+  system: '系统',
 }
 
-/** A ledger code (entry kind, bonus, tier change) in the language. */
+/** A ledger code (entry kind, bonus, tier change, source type or reason) in the language. */
 export function ledgerCode(code: string, lang: Lang): string {
-  return lang === 'zh' ? (LEDGER_CODES_ZH[code] ?? codeName(code, lang)) : code
+  if (lang !== 'zh') return code
+  const paidOrder = /^payment for order (.+)$/.exec(code)
+  if (paidOrder) return `积分抵现（订单 ${paidOrder[1]}）`
+  return LEDGER_CODES_ZH[code] ?? codeName(code, lang)
 }
 
 /** A tier id by its name in the program (`name_zh` in Chinese), or the id when the program does not know it. */

@@ -310,6 +310,8 @@ export const ZH = {
   '{members} members, {entries} ledger entries and {changes} tier changes synced for the dashboard':
     '已为看板同步 {members} 名会员、{entries} 条积分流水和 {changes} 次等级变更',
   'skipped: {reason}': '已跳过：{reason}',
+  '{n} orders paid with points redeemed ({points} points); {refused} refused, the member having too few spendable points ({refusedPoints} points)':
+    '{n} 笔积分抵扣订单已兑换（{points} 积分）；{refused} 笔因会员可用积分不足被拒（{refusedPoints} 积分）',
   'Feedback texts': '反馈文本',
   '{n} labelled with their sentiment ({mix})': '已标注情感 {n} 条（{mix}）',
   'Demo database {db} built in {seconds} s from {dir} (ground truth: {truth}).':

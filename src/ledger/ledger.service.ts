@@ -25,7 +25,14 @@ import {
 import * as repo from './ledger.repository.js'
 import type { Account, LedgerEntry, PointsBucket, SourceType, TierChange } from './ledger.table.js'
 import type { Program, TierLevel } from './program.js'
-import { compareDecimal, entryTier, findTier, scaleDecimal, unscaleDecimal } from './program.js'
+import {
+  AMOUNT_RE,
+  compareDecimal,
+  entryTier,
+  findTier,
+  scaleDecimal,
+  unscaleDecimal,
+} from './program.js'
 import {
   activeCampaign,
   availableFor,
@@ -98,6 +105,8 @@ export interface RedeemRequest extends WriteBase {
   readonly quantity?: number
   readonly points?: number
   readonly channel?: string
+  /** The order the points paid for (payment only): the entry's source id, `payment for order <id>`. */
+  readonly orderId?: string
 }
 
 export interface ReturnRequest {
@@ -201,7 +210,7 @@ function checkPoints(field: string, v: unknown, allowNegative = false): number {
 
 export function checkAmount(field: string, v: unknown): string {
   const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : ''
-  if (!/^\d+(\.\d{1,4})?$/.test(s) || (typeof v === 'number' && !Number.isFinite(v))) {
+  if (!AMOUNT_RE.test(s) || (typeof v === 'number' && !Number.isFinite(v))) {
     throw InputError.single({
       field,
       value: String(v),
@@ -716,11 +725,19 @@ export class Ledger {
       cost = checkPoints('points', req.points)
     }
     const channel = req.channel === undefined ? null : checkSourceId('channel', req.channel)
+    const orderId = req.orderId === undefined ? undefined : checkSourceId('orderId', req.orderId)
+    if (orderId !== undefined && rewardId !== null) {
+      throw InputError.single({
+        field: 'orderId',
+        reason: 'an order is paid with points, not with a reward',
+      })
+    }
     return this.write(
       'redeem',
       memberId,
       key,
-      { rewardId, quantity, cost, channel, at },
+      // Without an order the request (and its hash) is what it was before orders could be given.
+      { rewardId, quantity, cost, channel, at, orderId },
       async (tx, account, now) => {
         const when = at ?? now
         const day = localDay(this.program, when)
@@ -767,9 +784,14 @@ export class Ledger {
           points: -cost,
           occurredAt: when,
           recordedAt: now,
-          reason: rewardId === null ? 'payment' : `reward ${rewardId} × ${quantity}`,
+          reason:
+            rewardId !== null
+              ? `reward ${rewardId} × ${quantity}`
+              : orderId !== undefined
+                ? `payment for order ${orderId}`
+                : 'payment',
           sourceType: 'redemption',
-          sourceId: rewardId,
+          sourceId: rewardId ?? orderId ?? null,
           idempotencyKey: key,
         })
         await consume(tx, entryId, buckets, cost)
@@ -781,7 +803,7 @@ export class Ledger {
           points: -cost,
           balance,
           tier: account.tier,
-          details: { rewardId, quantity, channel },
+          details: { rewardId, quantity, channel, ...(orderId === undefined ? {} : { orderId }) },
         }
       },
     )

@@ -12,10 +12,16 @@ import { ConfigError } from '../core/errors.js'
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 const idSchema = z.string().regex(ID_RE, 'letters, digits, _ . - (1–64 characters)')
 
+/**
+ * A non-negative decimal with at most four places, as program rates and order amounts are written: the one
+ * pattern the program file, the ledger's amount check and the API's amount field share.
+ */
+export const AMOUNT_RE = /^\d+(\.\d{1,4})?$/
+
 /** A decimal given as a number or string with at most four decimal places (exact in scaled integers). */
 const decimalSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const s = typeof v === 'number' ? String(v) : v.trim()
-  if (!/^\d+(\.\d{1,4})?$/.test(s)) {
+  if (!AMOUNT_RE.test(s)) {
     ctx.addIssue({ code: 'custom', message: 'a non-negative decimal with at most 4 places' })
     return z.NEVER
   }

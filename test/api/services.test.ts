@@ -312,6 +312,64 @@ describe('loyalty', () => {
     expect((await get('/api/v1/loyalty/members/99999/balance', 'operator')).status).toBe(404)
   })
 
+  it('earns the category multiplier of order lines and records the order a payment with points paid for', async () => {
+    const m = 'lines-1'
+    await send('POST', '/api/v1/loyalty/enroll', 'operator', { memberId: m }, key('enroll-lines-1'))
+    // 100 of the 300 are fresh produce (× 2): 200 + 100 × 2 = 400 points.
+    const earn = await send(
+      'POST',
+      '/api/v1/loyalty/earn',
+      'operator',
+      {
+        type: 'order',
+        memberId: m,
+        orderId: 'L1',
+        amount: '300',
+        channel: 'store',
+        lines: [{ category: 'fresh', amount: '100' }],
+      },
+      key('order-L1'),
+    )
+    expect(earn.status).toBe(200)
+    expect(await earn.json()).toMatchObject({ points: 400, balance: 400 })
+    const pay = await send(
+      'POST',
+      '/api/v1/loyalty/redeem',
+      'operator',
+      { memberId: m, points: 150, orderId: 'L2' },
+      key('payment-L2'),
+    )
+    expect(pay.status).toBe(200)
+    expect(await pay.json()).toMatchObject({ points: -150, details: { orderId: 'L2' } })
+    const history = (await (
+      await get(`/api/v1/loyalty/members/${m}/history?limit=1`, 'operator')
+    ).json()) as { entries: Array<{ reason: string }> }
+    expect(history.entries[0]?.reason).toBe('payment for order L2')
+    const withReward = await send(
+      'POST',
+      '/api/v1/loyalty/redeem',
+      'operator',
+      { memberId: m, rewardId: 'coupon', orderId: 'L3' },
+      key('payment-L3'),
+    )
+    expect(withReward.status).toBe(400)
+    const badLine = await send(
+      'POST',
+      '/api/v1/loyalty/earn',
+      'operator',
+      {
+        type: 'order',
+        memberId: m,
+        orderId: 'L4',
+        amount: '300',
+        channel: 'store',
+        lines: [{ category: 'fresh', amount: '1.23456' }],
+      },
+      key('order-L4'),
+    )
+    expect(badLine.status).toBe(400)
+  })
+
   it('requires an idempotency key on every write', async () => {
     const r = await send('POST', '/api/v1/loyalty/earn', 'operator', {
       type: 'bonus',

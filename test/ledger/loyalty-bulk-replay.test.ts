@@ -1,7 +1,9 @@
 /**
  * The bulk replay produces the ledger the live replay produces, on a generated history with partial and full
  * returns, refused returns, per-day and per-order caps, expiry, upgrades and reviews with grace periods and
- * downgrades — on both stores — and a live replay over the bulk ledger changes nothing.
+ * downgrades, points paid in orders (redeemed or refused), check-ins with streaks and repeats within a day, and
+ * review bonuses up to the daily maximum — on both stores — and a live replay over the bulk ledger changes
+ * nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bulkReplayOrderHistory } from '../../src/analytics/loyalty/bulk-replay.js'
@@ -13,6 +15,7 @@ import { openDatabase, type Database } from '../../src/store/database.js'
 import { STORE_KINDS, T0, checkInvariants, openTestStore, testProgram } from './helpers.js'
 
 const program = testProgram({
+  pending_days: 3,
   expiry: { policy: 'days', days: 90 },
   tiers: {
     basis: 'spend',
@@ -31,6 +34,8 @@ const program = testProgram({
       unit: 1,
       channel_multipliers: { app: 1.5 },
     },
+    check_in: { points: 5, streak_bonus: [{ every_days: 3, points: 10 }] },
+    review: { points: 20, max_per_day: 2 },
     campaigns: [{ id: 'spring', starts: '2025-04-01', ends: '2025-04-10', multiplier: 2 }],
     caps: { per_order: 900, per_day: 1200 },
   },
@@ -88,13 +93,53 @@ async function loadHistory(db: Database): Promise<void> {
       )
     }
   }
-  // an order of a member the members table does not hold, and its return
-  orders.push(`('Z1', 99, TIMESTAMP '2025-01-01 10:00:00', 'web', 100, 'paid')`)
+  // an order of a member the members table does not hold, paid partly with points, and its return
   returns.push(`('RZ1', 'Z1', 99, TIMESTAMP '2025-01-02 10:00:00', 100)`)
+  // Check-ins: runs of consecutive days (streak bonuses), a second check-in on some days (left out), one of an
+  // unknown member, and one at the instant of an order. Reviews: up to three a day (the third refused).
+  const more = rng(12)
+  const events: string[] = []
+  const feedback: string[] = []
+  for (let m = 1; m <= 12; m++) {
+    let day = start + Math.floor(more() * 300) * 86_400_000
+    for (let i = 0; i < 25; i++) {
+      const at = day + Math.floor(more() * 86_400_000)
+      events.push(`('E${m}-${i}', ${m}, TIMESTAMP '${ts(at)}', 'check_in', 'app')`)
+      if (more() < 0.15)
+        events.push(`('E${m}-${i}b', ${m}, TIMESTAMP '${ts(at + 1000)}', 'check_in', 'app')`)
+      day += (more() < 0.7 ? 1 : 2 + Math.floor(more() * 5)) * 86_400_000
+    }
+    const reviewDay = start + Math.floor(more() * 400) * 86_400_000
+    for (let i = 0; i < (m % 3 === 0 ? 3 : 1); i++)
+      feedback.push(
+        `('F${m}-${i}', ${m}, TIMESTAMP '${ts(reviewDay + i * 3_600_000)}', 'review', 5)`,
+      )
+    feedback.push(`('N${m}', ${m}, TIMESTAMP '${ts(reviewDay)}', 'nps', 9)`)
+  }
+  events.push(`('E99', 99, TIMESTAMP '2025-01-01 10:00:00', 'check_in', 'app')`)
+  events.push(`('V1', 1, TIMESTAMP '2025-01-01 10:00:00', 'page_view', 'app')`)
+  // Points paid in orders: enough spendable points for some, not for others; none for a cancelled order.
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i] as string
+    if (o.endsWith("'paid')") && more() < 0.25)
+      orders[i] = `${o.slice(0, -1)}, ${100 * (1 + Math.floor(more() * 6))})`
+    else if (o.endsWith("'cancelled')")) orders[i] = `${o.slice(0, -1)}, 300)`
+    else orders[i] = `${o.slice(0, -1)}, NULL)`
+  }
+  orders.push(`('Z1', 99, TIMESTAMP '2025-01-01 10:00:00', 'web', 100, 'paid', 200)`)
+  const [, firstMember, firstAt] =
+    /^\('O0', (\d+), TIMESTAMP '([^']+)'/.exec(orders[0] as string) ?? []
+  events.push(`('E-at-order', ${firstMember}, TIMESTAMP '${firstAt}', 'check_in', 'web')`)
   const run = (s: string) => db.driver.execute({ sql: s, parameters: [] })
   await run(`INSERT INTO members (member_id, registered_at, birthday) VALUES ${members.join(', ')}`)
   await run(
-    `INSERT INTO orders (order_id, member_id, ordered_at, channel, net_amount, status) VALUES ${orders.join(', ')}`,
+    `INSERT INTO orders (order_id, member_id, ordered_at, channel, net_amount, status, points_used) VALUES ${orders.join(', ')}`,
+  )
+  await run(
+    `INSERT INTO events (event_id, member_id, ts, event_type, channel) VALUES ${events.join(', ')}`,
+  )
+  await run(
+    `INSERT INTO feedback (feedback_id, member_id, ts, kind, score) VALUES ${feedback.join(', ')}`,
   )
   await run(
     `INSERT INTO returns (return_id, order_id, member_id, returned_at, amount) VALUES ${returns.join(', ')}`,
@@ -181,7 +226,13 @@ describe('bulk replay', () => {
     db = await openDatabase(':memory:', { threads: 1 })
     await loadHistory(db)
     live = await openTestStore('pglite')
-    liveSummary = await replayOrderHistory(db, new Ledger(live, program, { clock: fixedClock(T0) }))
+    liveSummary = await replayOrderHistory(
+      db,
+      new Ledger(live, program, { clock: fixedClock(T0) }),
+      {
+        reasons: 1000,
+      },
+    )
     liveFacts = await ledgerFacts(live)
   })
   afterAll(async () => {
@@ -194,6 +245,35 @@ describe('bulk replay', () => {
     expect(liveSummary.skipped).toBeGreaterThan(3)
     expect(liveSummary.expiryRuns).toBeGreaterThan(10)
     expect(liveSummary.reviews).toBeGreaterThan(3)
+    expect(liveSummary.redemptions).toBeGreaterThan(5)
+    expect(liveSummary.refusedRedemptions).toBeGreaterThan(5)
+    expect(liveSummary.skippedReasons.join('\n')).toMatch(/spendable points/)
+    expect(liveSummary.skippedReasons.join('\n')).toMatch(/rewarded reviews/)
+    expect(liveSummary.reviewBonuses).toBe(12 + 4)
+    expect(liveSummary.checkIns).toBeGreaterThan(200)
+    // The points paid in orders: redeemed or refused, every point of the source accounted for.
+    const paid = await db.driver.first<{ p: unknown; n: unknown }>({
+      sql: `SELECT sum(points_used) AS p, count(*) AS n FROM orders
+            WHERE status <> 'cancelled' AND points_used > 0 AND member_id IN (SELECT member_id FROM members)`,
+      parameters: [],
+    })
+    expect(liveSummary.redemptions + liveSummary.refusedRedemptions).toBe(Number(paid?.n))
+    expect(liveSummary.redeemedPoints + liveSummary.refusedRedemptionPoints).toBe(Number(paid?.p))
+    const redeemed = await live.query<{ p: unknown }>(
+      `SELECT -sum(points) AS p FROM ledger_entries WHERE kind = 'redeem' AND source_type = 'redemption'`,
+    )
+    expect(Number(redeemed[0]?.p)).toBe(liveSummary.redeemedPoints)
+    // One check-in a day: the distinct member-days of the source; streak bonuses on every third day.
+    const days = await db.driver.first<{ n: unknown }>({
+      sql: `SELECT count(DISTINCT (member_id, CAST(ts AS DATE))) AS n FROM events
+            WHERE event_type = 'check_in' AND member_id IN (SELECT member_id FROM members)`,
+      parameters: [],
+    })
+    expect(liveSummary.checkIns).toBe(Number(days?.n))
+    const streaks = await live.query<{ n: unknown }>(
+      `SELECT count(*) AS n FROM ledger_entries WHERE reason = 'check_in' AND points = 15`,
+    )
+    expect(Number(streaks[0]?.n)).toBeGreaterThan(10)
     const kinds = await live.query<{ kind: string; n: unknown }>(
       'SELECT kind, count(*) AS n FROM ledger_tier_changes GROUP BY kind',
     )
@@ -229,6 +309,7 @@ describe('bulk replay', () => {
         const summary = await bulkReplayOrderHistory(db, ledger, {
           membersPerBatch: 7,
           rowsPerInsert: 50,
+          reasons: 1000,
         })
         expect(await constraints()).toEqual(before)
         expect(comparable(summary)).toEqual(comparable(liveSummary))

@@ -3,6 +3,9 @@
  * the ledger store in large batches (`COPY`) — instead of one locked transaction per order as
  * {@link replayOrderHistory} does.
  *
+ * The rules are those of the member engine (`ledger/replay-engine.ts`, no I/O); this module stages the history
+ * in DuckDB, places the shared jobs, feeds the engine member by member and writes its rows.
+ *
  * It produces the ledger the live replay produces: the same entries, buckets, allocations, orders, returns,
  * tier changes, accounts and stored request results under the same idempotency keys (so a later live replay or
  * live request with one of those keys is answered from them). Members are independent — every rule reads only
@@ -13,14 +16,15 @@
  *
  * Rules covered: spend points (tier, channel and campaign multipliers; rounding; per-order and per-day caps),
  * pending period, expiry, returns with the claw-back rule and debt paid by later earns, immediate upgrades,
- * the tier review with grace periods and downgrades. The source history holds orders and returns only, so the
- * bonus rules (check-in, review, referral, birthday, campaign bonus), redemptions and adjustments never occur
- * in a replay; they stay on the live path.
+ * the tier review with grace periods and downgrades, the points paid in orders (redeemed from the spendable
+ * buckets, earliest-expiring first, or refused when too few are spendable), and the check-in (daily, with
+ * streaks) and review bonuses. Referral, birthday and campaign bonuses, reward redemptions and adjustments have
+ * no source events in the history; they stay on the live path.
  *
  * The ledger store must be empty (the ids are assigned here); the whole replay is one transaction.
  * @module
  */
-import { InputError, LedgerConflictError, NotFoundError } from '../../core/errors.js'
+import { InputError, NotFoundError } from '../../core/errors.js'
 import { sql } from '../../engine/sql/fragment.js'
 import {
   bulkHistoryDays,
@@ -30,37 +34,19 @@ import {
 } from '../../duckdb/loyalty-history.js'
 import { toInt } from '../../ledger/ledger.repository.js'
 import { LEDGER_INDEXES } from '../../ledger/ledger.table.js'
+import { type Ledger } from '../../ledger/ledger.service.js'
 import {
-  checkAmount,
-  checkMember,
-  checkSourceId,
-  hashRequest,
-  upgradeReason,
-  type Ledger,
-} from '../../ledger/ledger.service.js'
-import type { TierLevel } from '../../ledger/program.js'
-import {
-  compareDecimal,
-  entryTier,
-  findTier,
-  scaleDecimal,
-  unscaleDecimal,
-} from '../../ledger/program.js'
-import {
-  availableFor,
-  cumulativeReversal,
-  dayStart,
-  expiryFor,
-  localDay,
-  offsetMinutes,
-  qualifyingTier,
-  spendPoints,
-  tierRank,
-  windowStart,
-} from '../../ledger/rules.js'
+  createReplayEngine,
+  LEDGER_ROW_TABLES,
+  Rows,
+  type LedgerRowTable,
+  type ReplayEvent,
+  type ReplayJob,
+} from '../../ledger/replay-engine.js'
+import { dayStart } from '../../ledger/rules.js'
 import { copyText, type SqlExecutor } from '../../ledger/stores/store.js'
 import type { Database } from '../../store/database.js'
-import type { ReplaySummary } from './replay.js'
+import { historyKinds, type ReplaySummary } from './replay.js'
 
 export interface BulkReplayOptions {
   /** Run the tier review at each review date (default true). */
@@ -70,93 +56,13 @@ export interface BulkReplayOptions {
   /** Rows per `COPY` statement (default 20,000). */
   readonly rowsPerInsert?: number
   readonly onProgress?: (done: number) => void
+  /** How many refusal reasons the summary keeps (default 20; in member order, not time order). */
+  readonly reasons?: number
 }
 
-interface Bucket {
-  readonly id: number
-  readonly entryId: number
-  readonly orderId: string | null
-  readonly earnedAt: number
-  readonly availableAt: number
-  readonly expiresAt: number | null
-  readonly points: number
-  remaining: number
-  /** Points taken by expiry (a return does not claw these back a second time). */
-  expired: number
-}
-
-interface Order {
-  readonly orderId: string
-  readonly orderedAt: number
-  readonly net: bigint
-  readonly netText: string
-  readonly channel: string
-  readonly earned: number
-  readonly bucket: Bucket | null
-  returned: bigint
-  reversed: number
-}
-
-interface MemberState {
-  readonly memberId: string
-  readonly enrolledAt: number
-  readonly birthday: string | null
-  balance: number
-  debt: number
-  tier: string
-  tierSince: number
-  downgradeDueAt: number | null
-  readonly buckets: Bucket[]
-  readonly orders: Order[]
-  /** earn and reverse entries (time, points), for the points-earned qualification. */
-  readonly earned: Array<{ at: number; points: number }>
-  /** Reversals not fully backed by buckets, oldest first (the debt). */
-  readonly debits: Array<{ entryId: number; open: number }>
-  capDay: string | null
-  capEarned: number
-  /** Request hashes of the member's order and return keys: a repeated key is answered, not applied again. */
-  readonly keys: Map<string, string>
-}
-
-/** A job every member sees at one point of the time line: the daily expiry run or the tier review. */
-interface Job {
-  readonly kind: 'expire' | 'review'
-  /** Time of the event that triggers it in the live replay (epoch ms). */
-  readonly trigger: number
-  /** The job's own time: the day start (expiry) or the period start (review). */
-  readonly at: number
-  readonly runKey: string
-}
-
-interface EventRow extends Record<string, unknown> {
+interface EventRow extends ReplayEvent, Record<string, unknown> {
   memberRank: number | bigint
-  kind: string
-  id: string
-  orderId: string
-  ts: number | bigint
-  channel: string | null
-  amount: string
 }
-
-/** Columns of one table being written, as arrays (one element per row). */
-class Rows {
-  readonly cols: unknown[][]
-  constructor(readonly width: number) {
-    this.cols = Array.from({ length: width }, () => [])
-  }
-  push(...values: unknown[]): void {
-    for (let i = 0; i < this.width; i++) (this.cols[i] as unknown[]).push(values[i])
-  }
-  get length(): number {
-    return (this.cols[0] as unknown[]).length
-  }
-  clear(): void {
-    for (const c of this.cols) c.length = 0
-  }
-}
-
-const iso = (ms: number) => new Date(ms).toISOString()
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms))
 
 function firstOfPeriod(at: Date, months: number): string {
   const y = at.getUTCFullYear()
@@ -164,86 +70,8 @@ function firstOfPeriod(at: Date, months: number): string {
   return `${y}-${String(m + 1).padStart(2, '0')}-01`
 }
 
-/** The target tables and their columns, in foreign-key order. */
-const TABLES = {
-  accounts: {
-    table: 'ledger_accounts',
-    columns: [
-      'member_id',
-      'enrolled_at',
-      'birthday',
-      'balance',
-      'debt',
-      'tier',
-      'tier_since',
-      'downgrade_due_at',
-      'updated_at',
-    ],
-  },
-  entries: {
-    table: 'ledger_entries',
-    columns: [
-      'entry_id',
-      'member_id',
-      'kind',
-      'points',
-      'occurred_at',
-      'recorded_at',
-      'reason',
-      'source_type',
-      'source_id',
-      'idempotency_key',
-    ],
-  },
-  buckets: {
-    table: 'ledger_buckets',
-    columns: [
-      'bucket_id',
-      'member_id',
-      'entry_id',
-      'order_id',
-      'earned_at',
-      'available_at',
-      'expires_at',
-      'points',
-      'remaining',
-    ],
-  },
-  allocations: {
-    table: 'ledger_allocations',
-    columns: ['entry_id', 'bucket_id', 'points'],
-  },
-  orders: {
-    table: 'ledger_orders',
-    columns: [
-      'order_id',
-      'member_id',
-      'ordered_at',
-      'channel',
-      'net_amount',
-      'earned_points',
-      'bucket_id',
-      'returned_amount',
-      'reversed_points',
-    ],
-  },
-  returns: {
-    table: 'ledger_returns',
-    columns: ['return_id', 'order_id', 'amount', 'returned_at', 'reversed_points'],
-  },
-  changes: {
-    table: 'ledger_tier_changes',
-    columns: ['change_id', 'member_id', 'from_tier', 'to_tier', 'kind', 'changed_at', 'reason'],
-  },
-  requests: {
-    table: 'ledger_requests',
-    columns: ['idempotency_key', 'member_id', 'operation', 'request_hash', 'result', 'created_at'],
-  },
-} as const
-type TableName = keyof typeof TABLES
-
 /**
- * Replays members, orders (not cancelled) and returns from the analytics database into an empty ledger store,
+ * Replays members and their history (orders, points paid, returns, check-ins, reviews) into an empty ledger store,
  * in bulk. Returns the same summary as the live replay.
  */
 export async function bulkReplayOrderHistory(
@@ -254,14 +82,8 @@ export async function bulkReplayOrderHistory(
   const d = db.driver
   const program = ledger.program
   const now = ledger.clock.now()
-  const nowIso = now.toISOString()
-  const entry = entryTier(program)
   const membersPerBatch = options.membersPerBatch ?? 20_000
   const rowsPerInsert = options.rowsPerInsert ?? 20_000
-  const counts = { members: 0, orders: 0, returns: 0, skipped: 0, expiryRuns: 0, reviews: 0 }
-  const skippedReasons: string[] = []
-  const expiryRunTimes = new Set<number>()
-
   const nonEmpty = await ledger.store.query(
     `SELECT (SELECT count(*) FROM ledger_accounts) + (SELECT count(*) FROM ledger_requests) AS n`,
   )
@@ -274,11 +96,11 @@ export async function bulkReplayOrderHistory(
   }
 
   // The events in one table, with each member's rank in the live replay's enrolment order.
-  const off = offsetMinutes(program)
-  await stageBulkHistory(d, off)
+  await stageBulkHistory(d, historyKinds(program))
 
   // The shared jobs, placed at the event that triggers them in the live replay.
-  const jobs: Job[] = []
+  const jobs: ReplayJob[] = []
+  let reviews = 0
   const days = await bulkHistoryDays(d)
   for (const r of days) {
     jobs.push({
@@ -304,486 +126,16 @@ export async function bulkReplayOrderHistory(
         at: new Date(`${p}T00:00:00Z`).getTime(),
         runKey: `review:${p}`,
       })
-      counts.reviews++
+      reviews++
     }
   }
   // At one event the expiry run comes before the review.
   jobs.sort(
     (a, b) => a.trigger - b.trigger || (a.kind === b.kind ? 0 : a.kind === 'expire' ? -1 : 1),
   )
-  const expireJobs = jobs.map((j, i) => ({ j, i })).filter((x) => x.j.kind === 'expire')
-  const reviewJobIndexes = jobs.flatMap((j, i) => (j.kind === 'review' ? [i] : []))
-
-  const rows: Record<TableName, Rows> = {
-    accounts: new Rows(9),
-    entries: new Rows(10),
-    buckets: new Rows(9),
-    allocations: new Rows(3),
-    orders: new Rows(9),
-    returns: new Rows(5),
-    changes: new Rows(7),
-    requests: new Rows(6),
-  }
-  let nextEntry = 1
-  let nextBucket = 1
-  let nextChange = 1
-
-  const request = (
-    key: string,
-    memberId: string,
-    operation: string,
-    req: unknown,
-    result: Record<string, unknown>,
-    hash: string = hashRequest({ operation, memberId, request: req }),
-  ) => {
-    rows.requests.push(key, memberId, operation, hash, JSON.stringify(result), nowIso)
-  }
-  /**
-   * Claims the key for the request: its hash when the key is new; null when the key was used before with the
-   * same request (nothing to do); a conflict when it differs.
-   */
-  const claim = (m: MemberState, key: string, operation: string, req: unknown): string | null => {
-    const hash = hashRequest({ operation, memberId: m.memberId, request: req })
-    const prior = m.keys.get(key)
-    if (prior === undefined) {
-      m.keys.set(key, hash)
-      return hash
-    }
-    if (prior === hash) return null
-    throw new LedgerConflictError(
-      `idempotency key ${key} was already used for a different request (${operation} for member ${m.memberId})`,
-    )
-  }
-  const tierChange = (
-    m: MemberState,
-    from: string | null,
-    to: string,
-    kind: string,
-    at: number,
-    reason: string,
-  ) => {
-    rows.changes.push(nextChange++, m.memberId, from, to, kind, iso(at), reason)
-  }
-  const newEntry = (
-    m: MemberState,
-    kind: string,
-    points: number,
-    at: number,
-    reason: string,
-    sourceType: string,
-    sourceId: string | null,
-    key: string,
-  ): number => {
-    const id = nextEntry++
-    rows.entries.push(
-      id,
-      m.memberId,
-      kind,
-      points,
-      iso(at),
-      nowIso,
-      reason,
-      sourceType,
-      sourceId,
-      key,
-    )
-    return id
-  }
-  const allocations = new Map<string, number>()
-  const allocate = (entryId: number, bucket: Bucket, points: number) => {
-    if (points > bucket.remaining)
-      throw new Error(`bucket ${bucket.id} has fewer than ${points} points left`)
-    bucket.remaining -= points
-    const k = `${entryId}:${bucket.id}`
-    allocations.set(k, (allocations.get(k) ?? 0) + points)
-  }
-  const consumeFrom = (entryId: number, buckets: readonly Bucket[], points: number): number => {
-    let left = points
-    for (const b of buckets) {
-      if (left === 0) break
-      const take = Math.min(left, b.remaining)
-      if (take <= 0) continue
-      allocate(entryId, b, take)
-      left -= take
-    }
-    return points - left
-  }
-
-  /** Net spend, orders not fully returned and net points earned in [from, to). */
-  const figures = (m: MemberState, from: number, to: number) => {
-    let spend = 0n
-    let orders = 0
-    let points = 0
-    for (const o of m.orders) {
-      if (o.orderedAt < from || o.orderedAt >= to) continue
-      spend += o.net - o.returned
-      if (o.returned < o.net) orders++
-    }
-    for (const e of m.earned) if (e.at >= from && e.at < to) points += e.points
-    return { spend, orders, points }
-  }
-  const qualification = (m: MemberState, at: number) => {
-    const f = figures(m, windowStart(program, new Date(at)).getTime(), at + 1)
-    const basis = program.tiers.basis
-    const value =
-      basis === 'spend'
-        ? unscaleDecimal(f.spend)
-        : basis === 'orders'
-          ? String(f.orders)
-          : String(Math.max(0, f.points))
-    return { basis, value, tier: qualifyingTier(program, scaleDecimal(value)) }
-  }
-
-  const runExpiry = (m: MemberState, at: number) => {
-    const due = m.buckets
-      .filter((b) => b.remaining > 0 && b.expiresAt !== null && b.expiresAt <= at)
-      .sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number) || a.id - b.id)
-    if (due.length === 0) return
-    expiryRunTimes.add(at)
-    const key = `expire:${m.memberId}:${iso(at)}`
-    const points = due.reduce((s, b) => s + b.remaining, 0)
-    const entryId = newEntry(m, 'expire', -points, at, 'points expired', 'system', null, key)
-    for (const b of due) {
-      b.expired += b.remaining
-      allocate(entryId, b, b.remaining)
-    }
-    m.balance -= points
-    request(
-      key,
-      m.memberId,
-      'expire',
-      { at: new Date(at) },
-      {
-        memberId: m.memberId,
-        entryId,
-        points: -points,
-        balance: m.balance,
-        tier: m.tier,
-        details: { buckets: due.length },
-      },
-    )
-  }
-
-  const runReview = (m: MemberState, job: Job) => {
-    const at = job.at
-    const q = qualification(m, at)
-    const current = tierRank(program, m.tier)
-    const qualified = tierRank(program, q.tier.id)
-    const figure = `${q.basis} ${q.value} in the ${program.tiers.window_months} months to ${iso(at).slice(0, 10)}`
-    let decision: string
-    const from = m.tier
-    if (qualified > current) {
-      decision = 'upgrade'
-      tierChange(m, from, q.tier.id, 'upgrade', at, `${figure} reached ${q.tier.id}`)
-      m.tier = q.tier.id
-      m.tierSince = at
-      m.downgradeDueAt = null
-    } else if (qualified === current) {
-      if (m.downgradeDueAt === null) return
-      decision = 'grace_cleared'
-      tierChange(m, from, from, 'grace_cleared', at, `${figure} keeps ${m.tier}`)
-      m.downgradeDueAt = null
-    } else {
-      const threshold = findTier(program, m.tier)?.threshold ?? '?'
-      if (m.downgradeDueAt === null && program.tiers.grace_days > 0) {
-        const due = at + program.tiers.grace_days * 86_400_000
-        decision = 'grace_started'
-        tierChange(
-          m,
-          from,
-          from,
-          'grace_started',
-          at,
-          `${figure} is below ${m.tier} (${threshold}); downgrade due ${iso(due).slice(0, 10)}`,
-        )
-        m.downgradeDueAt = due
-      } else if (m.downgradeDueAt === null || at >= m.downgradeDueAt) {
-        decision = 'downgrade'
-        tierChange(
-          m,
-          from,
-          q.tier.id,
-          'downgrade',
-          at,
-          `${figure} is below ${m.tier} (${threshold}) after the grace period`,
-        )
-        m.tier = q.tier.id
-        m.tierSince = at
-        m.downgradeDueAt = null
-      } else {
-        return
-      }
-    }
-    request(
-      `${job.runKey}:${m.memberId}`,
-      m.memberId,
-      'tier_review',
-      { at: new Date(at) },
-      {
-        memberId: m.memberId,
-        entryId: null,
-        points: 0,
-        balance: m.balance,
-        tier: m.tier,
-        details: { decision },
-      },
-    )
-  }
-
-  /** Applies the shared jobs from `state.next` up to (not including) job index `limit`. */
-  const runJobs = (m: MemberState, state: { next: number }, limit: number) => {
-    while (state.next < limit) {
-      // Only two kinds of job can change the member: the next review, and the first expiry run at or after the
-      // member's earliest open expiry. Every job in between is a no-op for this member.
-      let earliest = Infinity
-      for (const b of m.buckets)
-        if (b.remaining > 0 && b.expiresAt !== null && b.expiresAt < earliest)
-          earliest = b.expiresAt
-      let target = limit
-      const r = reviewJobIndexes.find((i) => i >= state.next)
-      if (r !== undefined && r < target) target = r
-      if (earliest !== Infinity) {
-        let lo = 0
-        let hi = expireJobs.length
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1
-          if ((expireJobs[mid] as { j: Job }).j.at < earliest) lo = mid + 1
-          else hi = mid
-        }
-        // The first run at or after the earliest expiry that is still ahead of the member.
-        while (lo < expireJobs.length && (expireJobs[lo] as { i: number }).i < state.next) lo++
-        const x = expireJobs[lo]
-        if (x !== undefined && x.i < target) target = x.i
-      }
-      if (target >= limit) {
-        state.next = limit
-        return
-      }
-      const job = jobs[target] as Job
-      if (job.kind === 'expire') runExpiry(m, job.at)
-      else runReview(m, job)
-      state.next = target + 1
-    }
-  }
-
-  const skip = (kind: string, id: string, error: unknown) => {
-    if (!(
-      error instanceof InputError ||
-      error instanceof NotFoundError ||
-      error instanceof LedgerConflictError
-    ))
-      throw error
-    counts.skipped++
-    if (skippedReasons.length < 20) skippedReasons.push(`${kind} ${id}: ${error.message}`)
-  }
-
-  const earn = (m: MemberState, e: EventRow, at: number, ordersById: Map<string, Order>) => {
-    const orderId = checkSourceId('orderId', e.id)
-    const amount = checkAmount('amount', e.amount)
-    const channel = checkSourceId('channel', e.channel ?? 'unknown')
-    const key = `order:${e.id}`
-    const orderedAt = new Date(at)
-    const input = { orderId, amount, channel, lines: [], at: orderedAt }
-    const hash = claim(m, key, 'earn_order', input)
-    if (hash === null) return
-    if (ordersById.has(orderId)) {
-      throw new LedgerConflictError(
-        `order ${orderId} has already earned points (under another idempotency key)`,
-      )
-    }
-    const tier = (findTier(program, m.tier) ?? entry) as TierLevel
-    const sp = spendPoints(program, tier, { amount, channel, orderedAt, lines: [] })
-    let points = sp.points
-    const cap = program.earn.caps.per_day
-    const day = localDay(program, orderedAt)
-    if (m.capDay !== day) {
-      m.capDay = day
-      m.capEarned = 0
-    }
-    if (cap !== undefined && points > 0) points = Math.max(0, Math.min(points, cap - m.capEarned))
-    let entryId: number | null = null
-    let bucket: Bucket | null = null
-    if (points > 0) {
-      const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
-      entryId = newEntry(m, 'earn', points, at, reason, 'order', orderId, key)
-      const expiresAt = expiryFor(program, orderedAt)
-      bucket = {
-        id: nextBucket++,
-        entryId,
-        orderId,
-        earnedAt: at,
-        availableAt: availableFor(program, orderedAt).getTime(),
-        expiresAt: expiresAt === null ? null : expiresAt.getTime(),
-        points,
-        remaining: points,
-        expired: 0,
-      }
-      m.buckets.push(bucket)
-      m.earned.push({ at, points })
-      m.capEarned += points
-      if (m.debt > 0) {
-        let left = Math.min(m.debt, points)
-        while (left > 0 && m.debits.length > 0) {
-          const debit = m.debits[0] as { entryId: number; open: number }
-          const take = Math.min(left, debit.open)
-          allocate(debit.entryId, bucket, take)
-          debit.open -= take
-          if (debit.open === 0) m.debits.shift()
-          left -= take
-          m.debt -= take
-        }
-      }
-      m.balance += points
-    }
-    const order: Order = {
-      orderId,
-      orderedAt: at,
-      net: scaleDecimal(amount),
-      netText: amount,
-      channel,
-      earned: points,
-      bucket,
-      returned: 0n,
-      reversed: 0,
-    }
-    m.orders.push(order)
-    ordersById.set(orderId, order)
-    const q = qualification(m, at)
-    let upgradedTo: string | null = null
-    if (tierRank(program, q.tier.id) > tierRank(program, m.tier)) {
-      tierChange(
-        m,
-        m.tier,
-        q.tier.id,
-        'upgrade',
-        at,
-        upgradeReason(program, q.basis, q.value, orderedAt, q.tier),
-      )
-      m.tier = q.tier.id
-      m.tierSince = at
-      m.downgradeDueAt = null
-      upgradedTo = q.tier.id
-    }
-    request(
-      key,
-      m.memberId,
-      'earn_order',
-      input,
-      {
-        memberId: m.memberId,
-        entryId,
-        points,
-        balance: m.balance,
-        tier: m.tier,
-        details: { orderId, uncapped: sp.uncapped, campaign: sp.campaignId, upgradedTo },
-      },
-      hash,
-    )
-  }
-
-  const reverse = (m: MemberState, e: EventRow, at: number, ordersById: Map<string, Order>) => {
-    const returnId = checkSourceId('returnId', e.id)
-    const orderId = checkSourceId('orderId', e.orderId)
-    const amount = checkAmount('amount', e.amount)
-    const o = ordersById.get(orderId)
-    if (!o) throw new NotFoundError(`unknown order ${orderId} (it never earned points)`)
-    const key = `return:${returnId}`
-    const input = { returnId, orderId, amount, at: new Date(at) }
-    const hash = claim(m, key, 'reverse', input)
-    if (hash === null) return
-    const returned = o.returned + scaleDecimal(amount)
-    if (compareDecimal(unscaleDecimal(returned), o.netText) > 0) {
-      throw InputError.single({
-        field: 'amount',
-        value: amount,
-        reason: `returns of order ${orderId} would exceed its net amount ${o.netText} (${unscaleDecimal(o.returned)} already returned)`,
-      })
-    }
-    const target = cumulativeReversal(program, o.earned, o.netText, unscaleDecimal(returned))
-    const expired = o.bucket === null ? 0 : o.bucket.expired
-    const points = Math.max(0, Math.min(target, o.earned - expired) - o.reversed)
-    let entryId: number | null = null
-    if (points > 0) {
-      entryId = newEntry(
-        m,
-        'reverse',
-        -points,
-        at,
-        `return ${returnId} of order ${orderId}`,
-        'return',
-        returnId,
-        key,
-      )
-      m.earned.push({ at, points: -points })
-      const open = m.buckets
-        .filter((b) => b.remaining > 0 && (b.expiresAt === null || b.expiresAt > at))
-        .sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.id - b.id)
-      const own = open.filter((b) => b === o.bucket)
-      const others = open.filter((b) => b !== o.bucket)
-      const taken = consumeFrom(entryId, [...own, ...others], points)
-      m.balance -= points
-      m.debt += points - taken
-      if (points - taken > 0) m.debits.push({ entryId, open: points - taken })
-    }
-    o.returned = returned
-    o.reversed += points
-    rows.returns.push(returnId, orderId, amount, iso(at), points)
-    request(
-      key,
-      m.memberId,
-      'reverse',
-      input,
-      {
-        memberId: m.memberId,
-        entryId,
-        points: -points,
-        balance: m.balance,
-        tier: m.tier,
-        details: { returnId, orderId, debt: m.debt },
-      },
-      hash,
-    )
-  }
-
-  const finish = (m: MemberState) => {
-    rows.accounts.push(
-      m.memberId,
-      iso(m.enrolledAt),
-      m.birthday,
-      m.balance,
-      m.debt,
-      m.tier,
-      iso(m.tierSince),
-      isoOrNull(m.downgradeDueAt),
-      nowIso,
-    )
-    for (const b of m.buckets) {
-      rows.buckets.push(
-        b.id,
-        m.memberId,
-        b.entryId,
-        b.orderId,
-        iso(b.earnedAt),
-        iso(b.availableAt),
-        isoOrNull(b.expiresAt),
-        b.points,
-        b.remaining,
-      )
-    }
-    for (const o of m.orders) {
-      rows.orders.push(
-        o.orderId,
-        m.memberId,
-        iso(o.orderedAt),
-        o.channel,
-        o.netText,
-        o.earned,
-        o.bucket?.id ?? null,
-        unscaleDecimal(o.returned),
-        o.reversed,
-      )
-    }
-  }
+  const engine = createReplayEngine(program, now, jobs, { reasons: options.reasons ?? 20 })
+  const { rows, counts } = engine
+  counts.reviews = reviews
 
   const memberTotal = toInt(
     (await d.all<{ n: number | bigint }>(sql`SELECT count(*) AS n FROM loyalty_bulk_members`))[0]
@@ -808,13 +160,9 @@ export async function bulkReplayOrderHistory(
     // inserts of one batch run while the next batch is computed (one insert in flight at a time).
     let pending: Promise<void> = Promise.resolve()
     const flush = async (all: boolean) => {
-      const names = Object.keys(TABLES) as TableName[]
+      const names = Object.keys(LEDGER_ROW_TABLES) as LedgerRowTable[]
       if (!all && !names.some((n) => rows[n].length >= rowsPerInsert)) return
-      for (const [k, v] of allocations) {
-        const [entryId, bucketId] = k.split(':')
-        rows.allocations.push(Number(entryId), Number(bucketId), v)
-      }
-      allocations.clear()
+      engine.drainAllocations()
       const batch = names
         .filter((n) => rows[n].length > 0)
         .map((n) => {
@@ -843,79 +191,21 @@ export async function bulkReplayOrderHistory(
       )
       const events = await d.all<EventRow>(
         sql`SELECT member_rank, kind, id, order_id, ts, channel, amount FROM loyalty_bulk_events
-            WHERE member_rank BETWEEN ${lo} AND ${hi} ORDER BY member_rank, ts, kind, id`,
+            WHERE member_rank BETWEEN ${lo} AND ${hi} ORDER BY member_rank, ts, seq, id`,
       )
       let ei = 0
       for (const row of members) {
         const rank = Number(row.memberRank)
-        const memberId = checkMember(row.memberId)
-        const enrolledAt = Number(row.registeredAt)
-        const birthday = row.birthday ? row.birthday : null
-        if (
-          birthday !== null &&
-          (!/^\d{4}-\d{2}-\d{2}$/.test(birthday) || Number.isNaN(Date.parse(birthday)))
-        ) {
-          throw InputError.single({
-            field: 'birthday',
-            value: birthday,
-            reason: 'expected YYYY-MM-DD',
-          })
-        }
-        const m: MemberState = {
-          memberId,
-          enrolledAt,
-          birthday,
-          balance: 0,
-          debt: 0,
-          tier: entry.id,
-          tierSince: enrolledAt,
-          downgradeDueAt: null,
-          buckets: [],
-          orders: [],
-          earned: [],
-          debits: [],
-          capDay: null,
-          capEarned: 0,
-          keys: new Map(),
-        }
-        tierChange(m, null, entry.id, 'enroll', enrolledAt, 'enrolled in the entry tier')
-        request(
-          `enroll:${memberId}`,
-          memberId,
-          'enroll',
-          { birthday, at: new Date(enrolledAt) },
+        const from = ei
+        while (ei < events.length && Number((events[ei] as EventRow).memberRank) === rank) ei++
+        engine.replayMember(
           {
-            memberId,
-            entryId: null,
-            points: 0,
-            balance: 0,
-            tier: entry.id,
-            details: { created: true },
+            memberId: row.memberId,
+            enrolledAt: Number(row.registeredAt),
+            birthday: row.birthday,
           },
+          events.slice(from, ei),
         )
-        counts.members++
-        const state = { next: 0 }
-        const ordersById = new Map<string, Order>()
-        for (; ei < events.length && Number((events[ei] as EventRow).memberRank) === rank; ei++) {
-          const e = events[ei] as EventRow
-          const at = Number(e.ts)
-          let limit = state.next
-          while (limit < jobs.length && (jobs[limit] as Job).trigger <= at) limit++
-          runJobs(m, state, limit)
-          try {
-            if (e.kind === 'order') {
-              earn(m, e, at, ordersById)
-              counts.orders++
-            } else {
-              reverse(m, e, at, ordersById)
-              counts.returns++
-            }
-          } catch (error) {
-            skip(e.kind, e.id, error)
-          }
-        }
-        runJobs(m, state, jobs.length)
-        finish(m)
       }
       await flush(false)
       options.onProgress?.(counts.orders + counts.returns + counts.skipped)
@@ -923,42 +213,50 @@ export async function bulkReplayOrderHistory(
     // Events of members the members table does not hold: the live path refuses them as unknown.
     const orphans = await d.all<EventRow>(
       sql`SELECT member_rank, kind, id, order_id, ts, channel, amount, member_id FROM loyalty_bulk_events
-          WHERE member_rank = 0 ORDER BY ts, kind, id`,
+          WHERE member_rank = 0 ORDER BY ts, seq, id`,
     )
     for (const e of orphans) {
-      skip(
-        e.kind,
-        e.id,
-        e.kind === 'order'
-          ? new NotFoundError(
+      engine.skip(
+        e,
+        e.kind === 'return'
+          ? new NotFoundError(`unknown order ${e.orderId} (it never earned points)`)
+          : new NotFoundError(
               `unknown member ${String(e['memberId'])} (not enrolled in the program)`,
-            )
-          : new NotFoundError(`unknown order ${e.orderId} (it never earned points)`),
+            ),
       )
     }
     await flush(true)
     await pending
     for (const index of LEDGER_INDEXES) await tx.query(index.create)
     for (const fk of foreignKeys) await tx.query(fk.add)
-    for (const [table, column, next] of [
-      ['ledger_entries', 'entry_id', nextEntry],
-      ['ledger_buckets', 'bucket_id', nextBucket],
-      ['ledger_tier_changes', 'change_id', nextChange],
+    const next = engine.nextIds()
+    for (const [table, column, id] of [
+      ['ledger_entries', 'entry_id', next.entry],
+      ['ledger_buckets', 'bucket_id', next.bucket],
+      ['ledger_tier_changes', 'change_id', next.change],
     ] as const) {
       await tx.query(
         `SELECT setval(pg_get_serial_sequence('${table}', '${column}'), $1::bigint, $2::boolean)`,
-        [Math.max(1, next - 1), next > 1],
+        [Math.max(1, id - 1), id > 1],
       )
     }
   })
   await dropBulkHistory(d)
-  counts.expiryRuns = expiryRunTimes.size
-  return { ...counts, skippedReasons }
+  return {
+    ...counts,
+    expiryRuns: engine.expiryRunTimes.size,
+    skippedReasons: engine.skippedReasons,
+  }
 }
 
 /** Writes the rows with `COPY`, at most `size` rows per statement, and empties them. */
-async function insertRows(tx: SqlExecutor, name: TableName, r: Rows, size: number): Promise<void> {
-  const t = TABLES[name]
+async function insertRows(
+  tx: SqlExecutor,
+  name: LedgerRowTable,
+  r: Rows,
+  size: number,
+): Promise<void> {
+  const t = LEDGER_ROW_TABLES[name]
   for (let start = 0; start < r.length; start += size) {
     await tx.copyIn(t.table, t.columns, copyText(r.cols, start, Math.min(r.length, start + size)))
   }

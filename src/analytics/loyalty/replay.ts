@@ -1,16 +1,20 @@
 /**
- * Batch replay: computes points and tiers for the whole loaded order history by sending every order and return
- * in DuckDB through the live ledger path, in time order, with the historical time as `at`. Keys are derived from
- * the source ids (`enroll:<member>`, `order:<id>`, `return:<id>`), so a replay is idempotent and can be resumed,
+ * Batch replay: computes points and tiers for the whole loaded history by sending every event in DuckDB through
+ * the live ledger path, in time order, with the historical time as `at`: orders (earn), the points paid in them
+ * (a redemption just before the order earns), returns (reversal), and the check-ins and reviews the program
+ * rewards (bonus). Keys are derived from the source ids (`enroll:<member>`, `order:<id>`, `payment:<order>`,
+ * `return:<id>`, `check_in:<event>`, `product_review:<feedback>`), so a replay is idempotent and can be resumed,
  * and the ledger it produces is the one the live API would have produced had it received the same events.
  * The expiry job runs at the start of every day the history crosses, and the tier review at the start of every
  * review period (`review_every_months`), exactly as scheduled jobs would have.
  * @module
  */
-import { InputError, LedgerConflictError, NotFoundError } from '../../core/errors.js'
-import { readEnrolments, readHistoryPage } from '../../duckdb/loyalty-history.js'
+import { InsufficientPointsError } from '../../core/errors.js'
+import { readEnrolments, readHistoryPage, type HistoryKinds } from '../../duckdb/loyalty-history.js'
 import type { Ledger } from '../../ledger/ledger.service.js'
-import { dayStart, localDay } from '../../ledger/rules.js'
+import type { Program } from '../../ledger/program.js'
+import { isRefusal, REPLAY_KEYS } from '../../ledger/replay-engine.js'
+import { dayStart, localDay, offsetMinutes } from '../../ledger/rules.js'
 import { reviewTiers } from '../../ledger/tiers.service.js'
 import type { Database } from '../../store/database.js'
 
@@ -18,6 +22,19 @@ export interface ReplaySummary {
   readonly members: number
   readonly orders: number
   readonly returns: number
+  /** Check-ins credited (at most one a day per member; the points may be capped to none). */
+  readonly checkIns: number
+  /** Reviews credited with the review bonus. */
+  readonly reviewBonuses: number
+  /** Orders paid partly with points whose points were redeemed, and those points. */
+  readonly redemptions: number
+  readonly redeemedPoints: number
+  /**
+   * Orders paid with points the ledger refused to redeem (the member had fewer spendable points than the order
+   * used in the source system), and those points; also counted in `skipped`.
+   */
+  readonly refusedRedemptions: number
+  readonly refusedRedemptionPoints: number
   /** Events the ledger refused (e.g. a return above the order's net amount), with the first reasons. */
   readonly skipped: number
   readonly skippedReasons: readonly string[]
@@ -31,6 +48,17 @@ export interface ReplayOptions {
   /** Run the tier review at each review date (default true). */
   readonly reviews?: boolean
   readonly onProgress?: (done: number) => void
+  /** How many refusal reasons the summary keeps (default 20). */
+  readonly reasons?: number
+}
+
+/** The source events the program rewards: check-ins and reviews only when it has those earn rules. */
+export function historyKinds(program: Program): HistoryKinds {
+  return {
+    checkIns: program.earn.check_in !== undefined,
+    reviews: program.earn.review !== undefined,
+    offsetMinutes: offsetMinutes(program),
+  }
 }
 
 function firstOfPeriod(at: Date, months: number): string {
@@ -39,7 +67,10 @@ function firstOfPeriod(at: Date, months: number): string {
   return `${y}-${String(m + 1).padStart(2, '0')}-01`
 }
 
-/** Replays members, orders (not cancelled) and returns from the analytics database into the ledger. */
+/**
+ * Replays members, orders (not cancelled), the points paid in them, returns, check-ins and reviews from the
+ * analytics database into the ledger.
+ */
 export async function replayOrderHistory(
   db: Database,
   ledger: Ledger,
@@ -54,7 +85,14 @@ export async function replayOrderHistory(
   let skipped = 0
   let expiryRuns = 0
   let reviews = 0
+  let checkIns = 0
+  let reviewBonuses = 0
+  let redemptions = 0
+  let redeemedPoints = 0
+  let refusedRedemptions = 0
+  let refusedRedemptionPoints = 0
   const skippedReasons: string[] = []
+  const kinds = historyKinds(program)
 
   const memberRows = await readEnrolments(d)
   for (const m of memberRows) {
@@ -72,7 +110,7 @@ export async function replayOrderHistory(
   let lastPeriod: string | null = null
   let offset = 0
   for (;;) {
-    const page = await readHistoryPage(d, offset, pageSize)
+    const page = await readHistoryPage(d, kinds, offset, pageSize)
     if (page.length === 0) break
     offset += page.length
     for (const e of page) {
@@ -95,40 +133,84 @@ export async function replayOrderHistory(
         lastPeriod = period
       }
       try {
-        if (e.kind === 'order') {
-          await ledger.earnForOrder({
-            memberId: e.memberId,
-            orderId: e.id,
-            amount: e.amount,
-            channel: e.channel ?? 'unknown',
-            idempotencyKey: `order:${e.id}`,
-            at,
-          })
-          orders++
-        } else {
-          await ledger.reverseForReturn({
-            returnId: e.id,
-            orderId: e.orderId,
-            amount: e.amount,
-            idempotencyKey: `return:${e.id}`,
-            at,
-          })
-          returns++
+        switch (e.kind) {
+          case 'order':
+            await ledger.earnForOrder({
+              memberId: e.memberId,
+              orderId: e.id,
+              amount: e.amount ?? '',
+              channel: e.channel ?? 'unknown',
+              idempotencyKey: REPLAY_KEYS.order(e.id),
+              at,
+            })
+            orders++
+            break
+          case 'payment': {
+            const r = await ledger.redeem({
+              memberId: e.memberId,
+              points: Number(e.amount),
+              orderId: e.id,
+              ...(e.channel === null ? {} : { channel: e.channel }),
+              idempotencyKey: REPLAY_KEYS.payment(e.id),
+              at,
+            })
+            redemptions++
+            redeemedPoints -= r.points
+            break
+          }
+          case 'return':
+            await ledger.reverseForReturn({
+              returnId: e.id,
+              orderId: e.orderId ?? '',
+              amount: e.amount ?? '',
+              idempotencyKey: REPLAY_KEYS.return(e.id),
+              at,
+            })
+            returns++
+            break
+          case 'check_in':
+          case 'review':
+            await ledger.earnBonus({
+              memberId: e.memberId,
+              kind: e.kind,
+              ...(e.kind === 'review' ? { sourceId: e.id } : {}),
+              idempotencyKey: REPLAY_KEYS[e.kind](e.id),
+              at,
+            })
+            if (e.kind === 'check_in') checkIns++
+            else reviewBonuses++
+            break
+          default:
+            throw new Error(`unknown history event kind ${e.kind}`)
         }
       } catch (error) {
         // Source data the ledger refuses is reported, not fatal: one bad return must not stop a history.
-        if (!(
-          error instanceof InputError ||
-          error instanceof NotFoundError ||
-          error instanceof LedgerConflictError
-        ))
-          throw error
+        if (!isRefusal(error)) throw error
         skipped++
-        if (skippedReasons.length < 20) skippedReasons.push(`${e.kind} ${e.id}: ${error.message}`)
+        if (e.kind === 'payment' && error instanceof InsufficientPointsError) {
+          refusedRedemptions++
+          refusedRedemptionPoints += Number(e.amount)
+        }
+        if (skippedReasons.length < (options.reasons ?? 20))
+          skippedReasons.push(`${e.kind} ${e.id}: ${error.message}`)
       }
     }
     options.onProgress?.(offset)
     if (page.length < pageSize) break
   }
-  return { members, orders, returns, skipped, skippedReasons, expiryRuns, reviews }
+  return {
+    members,
+    orders,
+    returns,
+    checkIns,
+    reviewBonuses,
+    redemptions,
+    redeemedPoints,
+    refusedRedemptions,
+    refusedRedemptionPoints,
+    skipped,
+    skippedReasons,
+    expiryRuns,
+    reviews,
+  }
 }

@@ -24,6 +24,7 @@ import {
   type Ledger,
   type WriteResult,
 } from '../../ledger/ledger.service.js'
+import { AMOUNT_RE } from '../../ledger/program.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
 import { Text, errors, json, security, items } from '../openapi.js'
@@ -51,7 +52,7 @@ const at = z.iso
   .optional()
   .openapi({ description: 'when it happened (default now)', example: '2026-11-01T10:00:00Z' })
 const amount = z
-  .union([z.string().regex(/^\d+(\.\d{1,4})?$/), z.number().nonnegative()])
+  .union([z.string().regex(AMOUNT_RE), z.number().nonnegative()])
   .openapi({ description: 'net amount, at most 4 decimal places', example: '99.50' })
 
 const IdempotencyHeader = z.object({
@@ -75,6 +76,19 @@ const EarnBody = z
         orderId: z.string().min(1).max(128),
         amount,
         channel: z.string().min(1).max(64),
+        lines: z
+          .array(
+            z
+              .object({ category: z.string().min(1).max(64), amount })
+              .strict()
+              .openapi('LoyaltyOrderLine'),
+          )
+          .max(500)
+          .optional()
+          .openapi({
+            description:
+              'the order’s lines by category, for the program’s category multipliers; the part of `amount` they do not cover earns at the base rate',
+          }),
         at,
       })
       .strict(),
@@ -97,11 +111,21 @@ const RedeemBody = z
     quantity: z.number().int().positive().max(1000).optional(),
     points: z.number().int().positive().optional(),
     channel: z.string().min(1).max(64).optional(),
+    orderId: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .openapi({ description: 'the order the points paid for (with `points` only)' }),
     at,
   })
   .strict()
   .refine((b) => (b.rewardId === undefined) !== (b.points === undefined), {
     message: 'give either rewardId (a catalogue reward) or points (points as payment)',
+  })
+  .refine((b) => b.orderId === undefined || b.points !== undefined, {
+    message: 'orderId goes with points (a payment with points), not with a reward',
+    path: ['orderId'],
   })
   .openapi('LoyaltyRedeem')
 
@@ -267,7 +291,7 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
       EarnBody,
       'earnLoyaltyPoints',
       'Earn points for an order or a bonus',
-      'Earns points for an order (`type: order`, by the program’s spend rule) or a bonus (`type: bonus`: check-in, review, referral, birthday, campaign).',
+      'Earns points for an order (`type: order`, by the program’s spend rule; optional `lines` by category for the category multipliers) or a bonus (`type: bonus`: check-in, review, referral, birthday, campaign).',
     ),
     async (c) => {
       const ledger = open()
@@ -281,6 +305,11 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
               orderId: b.orderId,
               amount: b.amount,
               channel: b.channel,
+              ...(b.lines === undefined
+                ? {}
+                : {
+                    lines: b.lines.map((l) => ({ category: l.category, amount: String(l.amount) })),
+                  }),
               ...dateOf(b.at),
             })
           : await ledger.earnBonus({
@@ -300,7 +329,7 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
       RedeemBody,
       'redeemLoyaltyPoints',
       'Redeem a reward or spend points',
-      'Redeems a catalogue reward (`rewardId`, `quantity`) or spends `points` as payment; spendable points are used earliest-expiring first.',
+      'Redeems a catalogue reward (`rewardId`, `quantity`) or spends `points` as payment (optionally for `orderId`); spendable points are used earliest-expiring first.',
     ),
     async (c) => {
       const ledger = open()
@@ -312,6 +341,7 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
         ...(b.quantity === undefined ? {} : { quantity: b.quantity }),
         ...(b.points === undefined ? {} : { points: b.points }),
         ...(b.channel === undefined ? {} : { channel: b.channel }),
+        ...(b.orderId === undefined ? {} : { orderId: b.orderId }),
         ...dateOf(b.at),
       })
       return answer(c, r)

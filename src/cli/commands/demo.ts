@@ -147,7 +147,8 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
                   entries: fmt(loyalty.entries),
                   changes: fmt(loyalty.tierChanges),
                 },
-              )
+              ) +
+              `\n  ${t('{n} orders paid with points redeemed ({points} points); {refused} refused, the member having too few spendable points ({refusedPoints} points)', { n: fmt(loyalty.redemptions), points: fmt(loyalty.redeemedPoints), refused: fmt(loyalty.refusedRedemptions), refusedPoints: fmt(loyalty.refusedRedemptionPoints) })}`
         }\n${pc.bold(t('Feedback texts'))}\n  ${t('{n} labelled with their sentiment ({mix})', { n: fmt(sentiment.labelled), mix })}\n\n`,
       )
       process.stdout.write(
@@ -222,7 +223,19 @@ export async function runDemoLoyalty(
   ledgerDir: string,
   clock: Clock,
   programFile = EXAMPLE_PROGRAM,
-): Promise<{ members: number; entries: number; tierChanges: number } | { skipped: string }> {
+): Promise<
+  | {
+      members: number
+      entries: number
+      tierChanges: number
+      checkIns: number
+      redemptions: number
+      redeemedPoints: number
+      refusedRedemptions: number
+      refusedRedemptionPoints: number
+    }
+  | { skipped: string }
+> {
   if (!existsSync(programFile)) return { skipped: `no loyalty program file at ${programFile}` }
   const program = await loadProgram(programFile)
   // A ledger another process (a running server) holds is refused, not deleted under it.
@@ -232,7 +245,16 @@ export async function runDemoLoyalty(
   try {
     const replay = await bulkReplayOrderHistory(db, new Ledger(store, program, { clock }))
     const sync = await syncLedgerToDuckDb(db, store, program)
-    return { members: replay.members, entries: sync.entries, tierChanges: sync.tierChanges }
+    return {
+      members: replay.members,
+      entries: sync.entries,
+      tierChanges: sync.tierChanges,
+      checkIns: replay.checkIns,
+      redemptions: replay.redemptions,
+      redeemedPoints: replay.redeemedPoints,
+      refusedRedemptions: replay.refusedRedemptions,
+      refusedRedemptionPoints: replay.refusedRedemptionPoints,
+    }
   } finally {
     await store.close()
   }

@@ -30,7 +30,7 @@ export function registerLoyaltyCommands(program: Command): void {
   loyalty
     .command('replay')
     .description(
-      'earn and reverse points for the whole loaded order history, in time order, through the live ledger path',
+      'replay the whole loaded history in time order through the live ledger path: orders earn, points paid in orders are redeemed, returns reverse, check-ins and reviews earn their bonuses',
     )
     .addOption(dbOption())
     .addOption(ledgerOption())
@@ -68,6 +68,14 @@ export function registerLoyaltyCommands(program: Command): void {
                 ['members', fmt(r.members)],
                 ['orders', fmt(r.orders)],
                 ['returns', fmt(r.returns)],
+                ['check-ins', fmt(r.checkIns)],
+                ['review bonuses', fmt(r.reviewBonuses)],
+                ['orders paid with points', fmt(r.redemptions + r.refusedRedemptions)],
+                ['  redeemed', `${fmt(r.redemptions)} (${fmt(r.redeemedPoints)} points)`],
+                [
+                  '  refused (too few spendable points)',
+                  `${fmt(r.refusedRedemptions)} (${fmt(r.refusedRedemptionPoints)} points)`,
+                ],
                 ['skipped', fmt(r.skipped)],
                 ['expiry runs', fmt(r.expiryRuns)],
                 ['tier reviews', fmt(r.reviews)],

@@ -388,6 +388,49 @@ export function ledgerSuite(kind: StoreKindName): void {
       await expectInvariants()
     })
 
+    it('records the order a payment with points paid for, and refuses an order with a reward', async () => {
+      await ledger.earnForOrder({
+        memberId: 'm1',
+        orderId: 'O1',
+        amount: '300',
+        channel: 'web',
+        idempotencyKey: 'order-O1',
+        at: T0,
+      })
+      const paid = await ledger.redeem({
+        memberId: 'm1',
+        points: 120,
+        orderId: 'O9',
+        idempotencyKey: 'payment:O9',
+        at: day(2),
+      })
+      expect(paid).toMatchObject({ points: -120, balance: 180, details: { orderId: 'O9' } })
+      const [entry] = await store.query<{ reason: string; source_id: string }>(
+        `SELECT reason, source_id FROM ledger_entries WHERE idempotency_key = 'payment:O9'`,
+      )
+      expect(entry).toEqual({ reason: 'payment for order O9', source_id: 'O9' })
+      // The same key for another order is a different request.
+      await expect(
+        ledger.redeem({
+          memberId: 'm1',
+          points: 120,
+          orderId: 'O8',
+          idempotencyKey: 'payment:O9',
+          at: day(2),
+        }),
+      ).rejects.toBeInstanceOf(LedgerConflictError)
+      await expect(
+        ledger.redeem({
+          memberId: 'm1',
+          rewardId: 'coupon',
+          orderId: 'O9',
+          idempotencyKey: 'payment:O10',
+          at: day(2),
+        }),
+      ).rejects.toThrow(/orderId.*not with a reward/)
+      await expectInvariants()
+    })
+
     it('expires points at the end of the 12th month after earning, oldest first, once', async () => {
       await ledger.earnForOrder({
         memberId: 'm1',
