@@ -37,6 +37,29 @@ export const alertEventSchema = z.object({
   trigger: z.enum(ALERT_TRIGGERS),
   /** The dashboard page charting the metric (`/#/explore?metric=…&period=…`). */
   link: z.string(),
+  /** What the anomaly detector saw (anomaly rules): the baseline, its comparators, residual and z-score. */
+  anomaly: z
+    .object({
+      expected: z.number().nullable(),
+      residualKind: z.enum(['log', 'difference']),
+      residual: z.number().nullable(),
+      z: z.number().nullable(),
+      comparators: z.array(
+        z.object({
+          yearsBack: z.number(),
+          period: z.string(),
+          value: z.number().nullable(),
+          event: z.string().nullable(),
+        }),
+      ),
+    })
+    .nullable()
+    .optional(),
+  /**
+   * The exact decomposition of the metric's change in the period (as `memberlens explain-change` and
+   * `/api/v1/tree/decomposition`), for metrics that are a product or sum of others; null otherwise.
+   */
+  explanation: z.record(z.string(), z.unknown()).nullable().optional(),
   delivery: z
     .object({
       url: z.string(),

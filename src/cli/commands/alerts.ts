@@ -43,6 +43,8 @@ const describe = (c: AlertCondition): string => {
       return `${c.direction} ${c.percent}% vs ${c.against}`
     case 'off_track':
       return 'turns off track'
+    case 'anomaly':
+      return `anomaly |z| ≥ ${c.z} ${c.direction} (${c.years}y, ${c.events.length ? c.events.join('/') : 'no events'})`
     default: {
       const _exhaustive: never = c
       return _exhaustive
