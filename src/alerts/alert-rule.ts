@@ -6,6 +6,8 @@
  * @module
  */
 import { z } from 'zod'
+import { InputError } from '../core/errors.js'
+import { parseYamlWith } from '../core/yaml-input.js'
 import { GRAINS } from '../engine/dialects/dialect.js'
 import { DEFAULT_ALIGN_EVENTS, type AnomalyPoint } from './anomaly.js'
 
@@ -70,6 +72,31 @@ export const alertRuleSchema = alertRuleInputSchema.extend({
   createdAt: z.string(),
 })
 export type AlertRule = z.infer<typeof alertRuleSchema>
+
+/**
+ * An alert rules file: `rules:` a list of rules as the API takes them. Imported rules replace the stored rule
+ * of the same name (keeping its id), so that thresholds are changed by editing the file and importing it again.
+ */
+export const alertRulesFileSchema = z
+  .object({ rules: z.array(alertRuleInputSchema).min(1) })
+  .strict()
+
+/** Reads an alert rules file (YAML); errors name the file, line, field and reason. */
+export function parseAlertRulesFile(text: string, file: string): AlertRuleInput[] {
+  const parsed = parseYamlWith(alertRulesFileSchema, text, file)
+  const seen = new Set<string>()
+  for (const r of parsed.rules) {
+    if (seen.has(r.name))
+      throw InputError.single({
+        file,
+        field: 'rules.name',
+        value: r.name,
+        reason: 'two rules have this name',
+      })
+    seen.add(r.name)
+  }
+  return parsed.rules
+}
 
 /** What an evaluation saw for one rule in one period. */
 export interface Observation {

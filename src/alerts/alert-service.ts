@@ -131,6 +131,14 @@ export class AlertService {
     return this.o.store
   }
 
+  /** The metrics of the metric tree's nodes (core and related), in the tree's order. */
+  treeMetrics(): string[] {
+    const tree = this.o.tree ?? DEFAULT_TREE
+    return [
+      ...new Set(tree.core.flatMap((c) => [c.metric, ...(c.related ?? []).map((r) => r.metric)])),
+    ]
+  }
+
   /** The outcome of each rule in the latest evaluation. */
   lastOutcomes(): readonly RuleOutcome[] {
     return this.last

@@ -134,6 +134,31 @@ export class AlertStore {
     return this.update((d) => ({ data: { ...d, rules: [...d.rules, rule] }, value: rule }))
   }
 
+  /**
+   * Adds rules, replacing a stored rule of the same name in place (same id and creation time). Returns the
+   * stored rules, and which were new.
+   */
+  importRules(inputs: readonly AlertRuleInput[]): Promise<{ rule: AlertRule; added: boolean }[]> {
+    const parsed = inputs.map((i) => alertRuleInputSchema.parse(i))
+    return this.update((d) => {
+      const rules = [...d.rules]
+      const out: { rule: AlertRule; added: boolean }[] = []
+      for (const input of parsed) {
+        const at = rules.findIndex((r) => r.name === input.name)
+        const old = at < 0 ? undefined : rules[at]
+        const rule: AlertRule = {
+          ...input,
+          id: old?.id ?? randomBytes(4).toString('hex'),
+          createdAt: old?.createdAt ?? this.clock.now().toISOString(),
+        }
+        if (at < 0) rules.push(rule)
+        else rules[at] = rule
+        out.push({ rule, added: at < 0 })
+      }
+      return { data: { ...d, rules }, value: out }
+    })
+  }
+
   removeRule(id: string): Promise<AlertRule> {
     return this.update((d) => {
       const rule = d.rules.find((r) => r.id === id)

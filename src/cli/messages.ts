@@ -562,6 +562,14 @@ export const ZH = {
   'change|log-mean Divisia index (LMDI)': '对数平均迪氏指数 (LMDI)',
   'change|Shapley values': 'Shapley 值',
   'change|sum of the changes': '各项变化之和',
+  // alerts: anomaly backtest and rule import
+  added: '已添加',
+  replaced: '已替换',
+  '{name}: {from} to {to}, by {grain}': '{name}：{from} 至 {to}，粒度 {grain}',
+  'alerts|quarter': '季度',
+  'periods judged': '已判断周期数',
+  'would fire': '会触发次数',
+  when: '触发周期',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { serve, type ServerType } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { type Lang } from './lang.js'
-import { AlertService } from '../alerts/alert-service.js'
+import { AlertService, isRuleDue } from '../alerts/alert-service.js'
 import { AlertStore } from '../alerts/alert-store.js'
 import { KeyStore, createApp, errorBody } from '../api/index.js'
 import { systemClock } from '../core/clock.js'
@@ -146,19 +146,28 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       ? {}
       : { rate: { perSecond: options.rate, burst: 2 * options.rate } }),
   })
-  // Scheduled evaluation; one at a time, and never keeping the process alive by itself.
+  // Scheduled evaluation, staggered: a tick each minute evaluates the rules whose slot in the cycle (a fixed
+  // offset per rule, from its id) has come, so that rules do not all query the database on one tick. One
+  // evaluation at a time, and never keeping the process alive by itself.
   const every = options.alertsEvery ?? 60
   let evaluating = false
   const timer =
     every > 0
       ? setInterval(() => {
           if (evaluating) return
+          const now = systemClock.now()
+          try {
+            if (!alerts.store.rules().some((r) => r.enabled && isRuleDue(r.id, now, every))) return
+          } catch (e) {
+            log(e)
+            return
+          }
           evaluating = true
           driver
             .hold()
             .then(async (release) => {
               try {
-                await alerts.evaluate('schedule')
+                await alerts.evaluate('schedule', (r) => isRuleDue(r.id, now, every))
               } finally {
                 release()
               }
@@ -167,7 +176,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             .finally(() => {
               evaluating = false
             })
-        }, every * 60_000)
+        }, 60_000)
       : undefined
   timer?.unref()
   if (existsSync(WEB_DIST)) {

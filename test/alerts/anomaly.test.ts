@@ -91,7 +91,11 @@ afterAll(async () => {
 })
 
 const service = (file: string) =>
-  new AlertService({ driver: s.db.driver, store: new AlertStore(file, TEST_CLOCK), clock: TEST_CLOCK })
+  new AlertService({
+    driver: s.db.driver,
+    store: new AlertStore(file, TEST_CLOCK),
+    clock: TEST_CLOCK,
+  })
 
 /** Days whose demand, or whose same weekday last year's, the 春节 season moved: the shift itself. */
 const inSpring = (day: string) => springFactor(day) !== 1 || springFactor(addDays(day, -364)) !== 1
@@ -166,7 +170,10 @@ describe('backtest on a history with 春节 moving between years', () => {
       }
       // Both shocks move the count nodes (revenue, orders, buyers); AOV and frequency barely move.
       if (['net_revenue', 'orders', 'buyers'].includes(node.metric))
-        expect(fired.filter((p) => SHOCKS.includes(p)), node.metric).toEqual(SHOCKS)
+        expect(
+          fired.filter((p) => SHOCKS.includes(p)),
+          node.metric,
+        ).toEqual(SHOCKS)
     }
   })
 
@@ -239,5 +246,152 @@ describe('evaluation', () => {
       expect(due.filter(Boolean)).toHaveLength(1)
       expect(due.indexOf(true)).toBe(offsets[i])
     }
+  })
+})
+
+describe('memberlens alerts (anomaly)', () => {
+  it('imports rules from YAML, replaces by name, and backtests per node and quarter', async () => {
+    const alerts = `${s.dir}/cli-alerts.json`
+    const yaml = (z: number) =>
+      `rules:\n  - name: daily revenue\n    metric: net_revenue\n    grain: day\n    condition:\n      kind: anomaly\n      z: ${z}\n      years: 2\n`
+    const first = await runCli([
+      'alerts',
+      'import',
+      await s.file('rules.yaml', yaml(4.5)),
+      '--db',
+      dbFile,
+      '--alerts',
+      alerts,
+      '--json',
+    ])
+    expect(first.code, first.err).toBe(0)
+    const id =
+      (JSON.parse(first.out) as { rules: { rule: { id: string } }[] }).rules[0]?.rule.id ?? ''
+    const again = await runCli([
+      'alerts',
+      'import',
+      await s.file('rules2.yaml', yaml(6)),
+      '--db',
+      dbFile,
+      '--alerts',
+      alerts,
+    ])
+    expect(again.out).toBe(
+      `replaced ${id}: daily revenue (net_revenue anomaly |z| ≥ 6 either (2y, spring_festival/double_11/mid_year_618/dragon_boat/mid_autumn))\n`,
+    )
+    const bad = await runCli([
+      'alerts',
+      'import',
+      await s.file('bad.yaml', yaml(-1)),
+      '--db',
+      dbFile,
+      '--alerts',
+      alerts,
+    ])
+    expect(bad.code).not.toBe(0)
+    expect(bad.err).toMatch(/bad\.yaml:7: rules\.0\.condition\.z: Too small/)
+
+    const bt = await runCli([
+      'alerts',
+      'backtest',
+      '--rule',
+      id,
+      '--tree',
+      '--from',
+      '2026-04-01',
+      '--db',
+      dbFile,
+      '--alerts',
+      alerts,
+      '--json',
+    ])
+    expect(bt.code, bt.err).toBe(0)
+    const result = JSON.parse(bt.out) as {
+      nodes: { metric: string; quarters: { quarter: string; periods: string[] }[] }[]
+    }
+    expect(result.nodes.map((n) => n.metric)).toContain('net_revenue')
+    const revenue = result.nodes.find((n) => n.metric === 'net_revenue')
+    expect(revenue?.quarters.map((q) => q.quarter)).toEqual(['2026-Q2'])
+    // The re-imported threshold (6) holds: the deep shock fires, the last day’s (|z| under 6) no longer does.
+    expect(revenue?.quarters[0]?.periods).toEqual(['2026-05-12'])
+    const zh = await runCli([
+      'alerts',
+      'backtest',
+      '--rule',
+      id,
+      '--from',
+      '2026-04-01',
+      '--db',
+      dbFile,
+      '--alerts',
+      alerts,
+      '--lang',
+      'zh',
+    ])
+    expect(zh.out).toContain('会触发次数')
+    expect(zh.out).toMatch(/net_revenue\s+2026-Q2\s+\d+\s+1\s+2026-05-12/)
+  })
+
+  it('adds an anomaly rule from flags and refuses a backtest of a threshold rule', async () => {
+    const alerts = `${s.dir}/cli-alerts2.json`
+    const add = await runCli([
+      'alerts',
+      'add',
+      '--name',
+      'orders',
+      '--metric',
+      'orders',
+      '--anomaly',
+      '--z',
+      '5',
+      '--events',
+      'spring_festival',
+      '--grain',
+      'week',
+      '--db',
+      dbFile,
+      '--alerts',
+      alerts,
+      '--json',
+    ])
+    expect(add.code, add.err).toBe(0)
+    expect(JSON.parse(add.out)).toMatchObject({
+      condition: {
+        kind: 'anomaly',
+        z: 5,
+        years: 3,
+        events: ['spring_festival'],
+        direction: 'either',
+      },
+      grain: 'week',
+    })
+    const t = await runCli([
+      'alerts',
+      'add',
+      '--name',
+      't',
+      '--metric',
+      'orders',
+      '--above',
+      '5',
+      '--db',
+      dbFile,
+      '--alerts',
+      alerts,
+      '--json',
+    ])
+    const tid = (JSON.parse(t.out) as { id: string }).id
+    const r = await runCli([
+      'alerts',
+      'backtest',
+      '--rule',
+      tid,
+      '--db',
+      dbFile,
+      '--alerts',
+      alerts,
+    ])
+    expect(r.code).not.toBe(0)
+    expect(r.err).toContain('only anomaly rules can be backtested')
   })
 })
