@@ -570,6 +570,10 @@ export const ZH = {
   'periods judged': '已判断周期数',
   'would fire': '会触发次数',
   when: '触发周期',
+  // report schedules
+  'next run': '下次发送',
+  targets: '发送目标',
+  tries: '尝试次数',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

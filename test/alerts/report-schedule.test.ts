@@ -17,13 +17,17 @@ import {
   nextRun,
   type ReportScheduleInput,
 } from '../../src/alerts/report-schedule.js'
-import { scratch } from '../helpers/db.js'
+import { createApp } from '../../src/api/app.js'
+import { KeyStore } from '../../src/api/keys.js'
+import { runCli } from '../helpers/cli.js'
+import { TEST_CLOCK, scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
 let s: Scratch
 let http: Server
 let smtp: SMTPServer
 let base = ''
+let dbFile = ''
 let smtpPort = 0
 const requests: { path: string; query: URLSearchParams; body: unknown; auth?: string }[] = []
 const mails: { from: string; to: string[]; raw: string }[] = []
@@ -56,6 +60,9 @@ const body = (req: IncomingMessage) =>
 beforeAll(async () => {
   s = await scratch()
   await s.ingest('orders', await s.file('o.csv', ORDERS))
+  dbFile = `${s.dir}/m.duckdb`
+  const r = await runCli(['ingest', 'orders', await s.file('o2.csv', ORDERS), '--db', dbFile])
+  expect(r.code, r.err).toBe(0)
   http = createServer((req, res) => {
     void body(req).then((b) => {
       const u = new URL(req.url ?? '/', 'http://x')
@@ -298,5 +305,151 @@ describe('schedules', () => {
     const fitted = fitBytes(long, 4096)
     expect(Buffer.byteLength(fitted)).toBeLessThanOrEqual(4096)
     expect(fitted.endsWith('\n…')).toBe(true)
+  })
+})
+
+describe('memberlens report schedule', () => {
+  it('adds, lists, sends now and logs, in English and Chinese', async () => {
+    requests.length = 0
+    const file = `${s.dir}/cli-schedules.json`
+    const add = await runCli([
+      'report',
+      'schedule',
+      'add',
+      '--name',
+      '周报',
+      '--cron',
+      '0 9 * * 1',
+      '--report-lang',
+      'zh',
+      '--webhook',
+      `${base}/hook`,
+      '--db',
+      dbFile,
+      '--schedules',
+      file,
+      '--json',
+    ])
+    expect(add.code, add.err).toBe(0)
+    const id = (JSON.parse(add.out) as { id: string }).id
+    const list = await runCli([
+      'report',
+      'schedule',
+      'list',
+      '--db',
+      dbFile,
+      '--schedules',
+      file,
+      '--json',
+    ])
+    const listed = JSON.parse(list.out) as { schedules: { id: string; nextRun: string }[] }
+    expect(listed.schedules[0]?.id).toBe(id)
+    // Mondays 09:00 in Shanghai.
+    expect(new Date(listed.schedules[0]?.nextRun ?? '').getUTCDay()).toBe(1)
+    expect(new Date(listed.schedules[0]?.nextRun ?? '').getUTCHours()).toBe(1)
+    const run = await runCli([
+      'report',
+      'schedule',
+      'run',
+      '--id',
+      id,
+      '--db',
+      dbFile,
+      '--schedules',
+      file,
+      '--alerts',
+      `${s.dir}/none.json`,
+    ])
+    expect(run.code, run.err).toBe(0)
+    expect(run.out).toContain(`webhook ${base}/hook`)
+    const hook = requests.find((q) => q.path === '/hook')?.body as { report: { markdown: string } }
+    expect(hook.report.markdown).toContain('## 会员指标 2026-10')
+    const log = await runCli([
+      'report',
+      'schedule',
+      'log',
+      '--db',
+      dbFile,
+      '--schedules',
+      file,
+      '--lang',
+      'zh',
+    ])
+    expect(log.out).toContain('尝试次数')
+    expect(log.out).toMatch(/周报\s+webhook \S+\s+yes|周报\s+webhook \S+\s+是/)
+    const none = await runCli([
+      'report',
+      'schedule',
+      'add',
+      '--name',
+      'x',
+      '--cron',
+      '0 9 * * *',
+      '--db',
+      dbFile,
+      '--schedules',
+      file,
+    ])
+    expect(none.code).not.toBe(0)
+    expect(none.err).toContain('give at least one of --wecom, --dingtalk, --webhook, --email')
+    const html = await runCli(['report', '--db', dbFile])
+    expect(html.code).not.toBe(0)
+    expect(html.err).toContain('--out')
+  })
+})
+
+describe('/api/v1/report/schedules', () => {
+  it('creates, lists, sends now and shows the log; a viewer may only list', async () => {
+    requests.length = 0
+    const keys = new KeyStore(`${s.dir}/keys.json`, TEST_CLOCK)
+    const admin = (await keys.create('admin', 'admin')).secret
+    const viewer = (await keys.create('viewer', 'viewer')).secret
+    const app = createApp({
+      driver: s.db.driver,
+      keys,
+      clock: TEST_CLOCK,
+      schedules: service(`${s.dir}/api-schedules.json`),
+      log: () => {},
+    })
+    const call = (key: string, method: string, url: string, body?: unknown) =>
+      app.request(url, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+    const input = {
+      name: 'weekly',
+      cron: '0 9 * * 1',
+      lang: 'en',
+      targets: [{ kind: 'wecom', url: `${base}/wecom`, keyEnv: 'WECOM_KEY' }],
+    }
+    expect((await call(viewer, 'POST', '/api/v1/report/schedules', input)).status).toBe(403)
+    const created = await call(admin, 'POST', '/api/v1/report/schedules', input)
+    expect(created.status).toBe(201)
+    const sched = (await created.json()) as { id: string; timezone: string }
+    expect(sched.timezone).toBe('Asia/Shanghai')
+    const bad = await call(admin, 'POST', '/api/v1/report/schedules', {
+      ...input,
+      cron: 'every day',
+    })
+    expect(bad.status).toBe(400)
+    const listed = (await (await call(viewer, 'GET', '/api/v1/report/schedules')).json()) as {
+      schedules: { id: string }[]
+    }
+    expect(listed.schedules.map((x) => x.id)).toEqual([sched.id])
+    const run = await call(admin, 'POST', `/api/v1/report/schedules/${sched.id}/run`)
+    expect(run.status).toBe(200)
+    expect(await run.json()).toMatchObject({
+      period: '2026-10-01',
+      deliveries: [{ target: `wecom ${base}/wecom`, delivered: true, attempts: 1 }],
+    })
+    const w = requests.find((q) => q.path === '/wecom')?.body as { markdown: { content: string } }
+    expect(w.markdown.content).toContain('Member metrics 2026-10')
+    const log = (await (await call(admin, 'GET', '/api/v1/report/schedules/log')).json()) as {
+      log: { delivered: boolean }[]
+    }
+    expect(log.log).toHaveLength(1)
+    expect((await call(admin, 'DELETE', `/api/v1/report/schedules/${sched.id}`)).status).toBe(200)
+    expect((await call(admin, 'POST', `/api/v1/report/schedules/${sched.id}/run`)).status).toBe(404)
   })
 })
