@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto'
 import { FORMULAS, explainChange } from '../analytics/reporting/change-explanation.js'
 import type { Clock } from '../core/clock.js'
+import { InputError } from '../core/errors.js'
 import type { DuckDbDriver } from '../duckdb/driver.js'
 import type { Grain } from '../engine/dialects/dialect.js'
 import {
@@ -187,13 +188,19 @@ export class AlertService {
   ): Promise<BacktestResult> {
     const c = rule.condition
     if (c.kind !== 'anomaly')
-      throw new Error(`rule ${rule.id} is a ${c.kind} rule; only anomaly rules can be backtested`)
+      throw InputError.single({
+        field: 'rule',
+        value: rule.id,
+        reason: `is a ${c.kind} rule; only anomaly rules can be backtested`,
+      })
     const g = rule.grain
     const timezone = this.o.timezone ?? 'UTC'
     const span = await this.run(() => dataSpan(this.o.driver, timezone))
     const last = await this.run(() => lastCompletePeriod(this.o.driver, g, timezone))
     if (span === undefined || last === undefined)
-      throw new Error('the database holds no orders or events yet')
+      throw InputError.single({
+        reason: 'the database holds no orders or events yet: load some with `memberlens ingest`',
+      })
     const from = periodStart(options.from ?? span.first, g)
     const to = options.to === undefined ? last : periodStart(options.to, g)
     const nodes: BacktestNode[] = []

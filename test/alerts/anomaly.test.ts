@@ -10,6 +10,8 @@ import { AlertService, isRuleDue, ruleOffsetMinutes } from '../../src/alerts/ale
 import { AlertStore } from '../../src/alerts/alert-store.js'
 import { ComparatorMap, detectAnomalies } from '../../src/alerts/anomaly.js'
 import { springFestival, addDays } from '../../src/calendar/index.js'
+import { createApp } from '../../src/api/app.js'
+import { KeyStore } from '../../src/api/keys.js'
 import { runCli } from '../helpers/cli.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
 
@@ -393,5 +395,46 @@ describe('memberlens alerts (anomaly)', () => {
     ])
     expect(r.code).not.toBe(0)
     expect(r.err).toContain('only anomaly rules can be backtested')
+  })
+})
+
+describe('GET /api/v1/alerts/rules/{id}/backtest', () => {
+  it('answers the per-quarter counts for an anomaly rule, 400 for another kind', async () => {
+    const svc = service(`${s.dir}/api.json`)
+    const rule = await svc.store.addRule({
+      name: 'api',
+      metric: 'orders',
+      grain: 'day',
+      condition: { kind: 'anomaly', years: 2 },
+    })
+    const other = await svc.store.addRule({
+      name: 'threshold',
+      metric: 'orders',
+      condition: { kind: 'threshold', op: '>', value: 1 },
+    })
+    const keys = new KeyStore(`${s.dir}/keys.json`, TEST_CLOCK)
+    const viewer = (await keys.create('viewer', 'viewer')).secret
+    const app = createApp({
+      driver: s.db.driver,
+      keys,
+      clock: TEST_CLOCK,
+      alerts: svc,
+      log: () => {},
+    })
+    const get = (url: string) =>
+      app.request(url, { headers: { authorization: `Bearer ${viewer}` } })
+    const r = await get(`/api/v1/alerts/rules/${rule.id}/backtest?from=2026-04-01`)
+    expect(r.status).toBe(200)
+    const body = (await r.json()) as {
+      nodes: { metric: string; quarters: { quarter: string; periods: string[] }[] }[]
+    }
+    expect(body.nodes.map((n) => n.metric)).toEqual(['orders'])
+    expect(body.nodes[0]?.quarters.map((q) => q.quarter)).toEqual(['2026-Q2'])
+    expect(body.nodes[0]?.quarters[0]?.periods).toEqual(SHOCKS)
+    const bad = await get(`/api/v1/alerts/rules/${other.id}/backtest`)
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain(
+      'only anomaly rules can be backtested',
+    )
   })
 })
