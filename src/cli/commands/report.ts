@@ -30,7 +30,7 @@ export function registerReportCommands(program: Command): void {
   const report = program
     .command('report')
     .description(
-      'write a self-contained HTML report (metric tree, key figures, charts) that reads offline',
+      'write a self-contained HTML report (metric tree, key figures, charts) that reads offline; `report schedule` sends reports to WeCom, DingTalk, webhooks and e-mail on a cron schedule',
     )
     .addOption(dbOption())
     .option('--period <YYYY-MM>', 'month to report (default: the last complete month of the data)')
