@@ -6,7 +6,10 @@
  * @module
  */
 import { z } from 'zod'
+import { InputError } from '../core/errors.js'
+import { parseYamlWith } from '../core/yaml-input.js'
 import { GRAINS } from '../engine/dialects/dialect.js'
+import { DEFAULT_ALIGN_EVENTS, type AnomalyPoint } from './anomaly.js'
 
 export const THRESHOLD_OPS = ['>', '>=', '<', '<='] as const
 export const CHANGE_AGAINST = ['previous', 'last_year'] as const
@@ -24,6 +27,23 @@ export const alertConditionSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('off_track') }).strict(),
+  z
+    .object({
+      kind: z.literal('anomaly'),
+      /** Fires when the robust z-score of the residual against the calendar-matched baseline reaches this. */
+      z: z.number().positive().max(100).default(4.5),
+      direction: z.enum(CHANGE_DIRECTIONS).default('either'),
+      /** Earlier years in the baseline. */
+      years: z.number().int().min(1).max(5).default(3),
+      /** Retail-calendar events aligned on, in priority order (ids as in `memberlens calendar`). */
+      events: z
+        .array(z.string().regex(/^[a-z0-9_]{1,64}$/, 'an event id (see memberlens calendar)'))
+        .max(30)
+        .default([...DEFAULT_ALIGN_EVENTS]),
+      /** Residuals before the period from which the noise is estimated (default by grain). */
+      window: z.number().int().min(6).max(400).optional(),
+    })
+    .strict(),
 ])
 export type AlertCondition = z.infer<typeof alertConditionSchema>
 
@@ -53,6 +73,31 @@ export const alertRuleSchema = alertRuleInputSchema.extend({
 })
 export type AlertRule = z.infer<typeof alertRuleSchema>
 
+/**
+ * An alert rules file: `rules:` a list of rules as the API takes them. Imported rules replace the stored rule
+ * of the same name (keeping its id), so that thresholds are changed by editing the file and importing it again.
+ */
+export const alertRulesFileSchema = z
+  .object({ rules: z.array(alertRuleInputSchema).min(1) })
+  .strict()
+
+/** Reads an alert rules file (YAML); errors name the file, line, field and reason. */
+export function parseAlertRulesFile(text: string, file: string): AlertRuleInput[] {
+  const parsed = parseYamlWith(alertRulesFileSchema, text, file)
+  const seen = new Set<string>()
+  for (const r of parsed.rules) {
+    if (seen.has(r.name))
+      throw InputError.single({
+        file,
+        field: 'rules.name',
+        value: r.name,
+        reason: 'two rules have this name',
+      })
+    seen.add(r.name)
+  }
+  return parsed.rules
+}
+
 /** What an evaluation saw for one rule in one period. */
 export interface Observation {
   readonly period: string
@@ -63,6 +108,8 @@ export interface Observation {
   /** Tree status now and in the previous period (off_track rules only). */
   readonly status?: string
   readonly previousStatus?: string
+  /** The detector's view of the period (anomaly rules only). */
+  readonly anomaly?: AnomalyPoint
 }
 
 const pct = (r: number) => `${r >= 0 ? '+' : ''}${(r * 100).toFixed(1)}%`
@@ -100,9 +147,16 @@ export function checkRule(rule: AlertRule, o: Observation): string | undefined {
       return o.status === 'off_track' && o.previousStatus !== 'off_track'
         ? `${rule.metric} turned off track in ${o.label} (was ${o.previousStatus ?? 'unknown'})`
         : undefined
+    case 'anomaly': {
+      const a = o.anomaly
+      if (!a?.fired || a.z === null || a.expected === null || o.value === null) return undefined
+      return `${rule.metric} is ${round(o.value)} in ${o.label}, ${a.z < 0 ? 'below' : 'above'} the ${round(a.expected)} expected for this point of the season and calendar (robust z ${a.z.toFixed(1)}, threshold ${c.z})`
+    }
     default: {
       const _exhaustive: never = c
       return _exhaustive
     }
   }
 }
+
+const round = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3))

@@ -7,16 +7,33 @@
  * metric tree for that period and the one before.
  * @module
  */
+import { createHash } from 'node:crypto'
+import { FORMULAS, explainChange } from '../analytics/reporting/change-explanation.js'
 import type { Clock } from '../core/clock.js'
+import { InputError } from '../core/errors.js'
 import type { DuckDbDriver } from '../duckdb/driver.js'
-import { lastCompletePeriod, runMetrics } from '../engine/metrics/run.js'
+import type { Grain } from '../engine/dialects/dialect.js'
+import {
+  addPeriods,
+  dataSpan,
+  lastCompletePeriod,
+  periodLabel,
+  periodStart,
+  runMetrics,
+} from '../engine/metrics/run.js'
 import {
   DEFAULT_TREE,
   evaluateTree,
   type TreeConfigInput,
   type TreeNode,
 } from '../engine/metrics/tree.js'
-import { checkRule, type AlertRule, type Observation } from './alert-rule.js'
+import { checkRule, type AlertCondition, type AlertRule, type Observation } from './alert-rule.js'
+import {
+  detectAnomalies,
+  lookbackPeriods,
+  type AnomalyPoint,
+  type AnomalySettings,
+} from './anomaly.js'
 import type { AlertEvent, AlertStore, AlertTrigger } from './alert-store.js'
 
 export interface WebhookOptions {
@@ -51,6 +68,54 @@ export interface RuleOutcome {
   readonly error: string | null
 }
 
+/** One node's backtest: how often the detector would have fired, per quarter. */
+export interface BacktestNode {
+  readonly metric: string
+  readonly quarters: readonly {
+    readonly quarter: string
+    /** Periods with a z-score (enough history to judge). */
+    readonly evaluated: number
+    readonly fired: number
+    /** Labels of the periods that fired. */
+    readonly periods: readonly string[]
+  }[]
+  readonly fired: number
+  readonly evaluated: number
+}
+
+export interface BacktestResult {
+  readonly ruleId: string
+  readonly grain: Grain
+  readonly from: string
+  readonly to: string
+  readonly nodes: readonly BacktestNode[]
+}
+
+type AnomalyCondition = Extract<AlertCondition, { kind: 'anomaly' }>
+
+const settingsOf = (c: AnomalyCondition): AnomalySettings => ({
+  z: c.z,
+  direction: c.direction,
+  years: c.years,
+  events: c.events,
+  ...(c.window === undefined ? {} : { window: c.window }),
+})
+
+/**
+ * The minute within each `everyMinutes` cycle at which a rule is evaluated: a hash of its id, so that the
+ * rules of a server spread over the cycle instead of all running on one tick, and each keeps its slot.
+ */
+export function ruleOffsetMinutes(ruleId: string, everyMinutes: number): number {
+  if (everyMinutes <= 1) return 0
+  return createHash('sha256').update(ruleId).digest().readUInt32BE(0) % everyMinutes
+}
+
+/** Whether a rule's slot falls on the minute of `now` (cycles counted from the Unix epoch). */
+export function isRuleDue(ruleId: string, now: Date, everyMinutes: number): boolean {
+  const minute = Math.floor(now.getTime() / 60_000)
+  return minute % Math.max(1, everyMinutes) === ruleOffsetMinutes(ruleId, everyMinutes)
+}
+
 const flatten = (nodes: readonly TreeNode[]): TreeNode[] =>
   nodes.flatMap((n) => [n, ...flatten(n.children)])
 
@@ -67,6 +132,14 @@ export class AlertService {
     return this.o.store
   }
 
+  /** The metrics of the metric tree's nodes (core and related), in the tree's order. */
+  treeMetrics(): string[] {
+    const tree = this.o.tree ?? DEFAULT_TREE
+    return [
+      ...new Set(tree.core.flatMap((c) => [c.metric, ...(c.related ?? []).map((r) => r.metric)])),
+    ]
+  }
+
   /** The outcome of each rule in the latest evaluation. */
   lastOutcomes(): readonly RuleOutcome[] {
     return this.last
@@ -76,12 +149,118 @@ export class AlertService {
     return this.o.run ? this.o.run(fn) : fn()
   }
 
+  /** The detector's points for `metric` from `from` to `to` (period starts), with the history it needs. */
+  private async anomalySeries(
+    rule: AlertRule,
+    c: AnomalyCondition,
+    metric: string,
+    from: string,
+    to: string,
+  ): Promise<AnomalyPoint[]> {
+    const settings = settingsOf(c)
+    const start = addPeriods(from, rule.grain, -lookbackPeriods(rule.grain, settings))
+    const r = await this.run(() =>
+      runMetrics(this.o.driver, {
+        metrics: [metric],
+        from: start,
+        to,
+        grain: rule.grain,
+        by: [],
+        where: rule.where,
+        timezone: this.o.timezone ?? 'UTC',
+      }),
+    )
+    // A period that starts before the data does (the week of the first order) holds only part of it.
+    const span = await this.run(() => dataSpan(this.o.driver, this.o.timezone ?? 'UTC'))
+    const series = r.rows
+      .filter((row) => span !== undefined && row.period >= span.first)
+      .map((row) => ({ period: row.period, value: row.values[metric] ?? null }))
+    return detectAnomalies(series, rule.grain, settings, from).filter((p) => p.period <= to)
+  }
+
+  /**
+   * Replays an anomaly rule's detector over the history (default: all of the data) for its metric, or for
+   * each of `metrics` (the tree's nodes), and counts per quarter how often it would have fired.
+   */
+  async backtest(
+    rule: AlertRule,
+    options: { from?: string; to?: string; metrics?: readonly string[] } = {},
+  ): Promise<BacktestResult> {
+    const c = rule.condition
+    if (c.kind !== 'anomaly')
+      throw InputError.single({
+        field: 'rule',
+        value: rule.id,
+        reason: `is a ${c.kind} rule; only anomaly rules can be backtested`,
+      })
+    const g = rule.grain
+    const timezone = this.o.timezone ?? 'UTC'
+    const span = await this.run(() => dataSpan(this.o.driver, timezone))
+    const last = await this.run(() => lastCompletePeriod(this.o.driver, g, timezone))
+    if (span === undefined || last === undefined)
+      throw InputError.single({
+        reason: 'the database holds no orders or events yet: load some with `memberlens ingest`',
+      })
+    const from = periodStart(options.from ?? span.first, g)
+    const to = options.to === undefined ? last : periodStart(options.to, g)
+    const nodes: BacktestNode[] = []
+    for (const metric of options.metrics ?? [rule.metric]) {
+      const points = await this.anomalySeries(rule, c, metric, from, to)
+      const quarters = new Map<string, { evaluated: number; fired: number; periods: string[] }>()
+      for (const p of points) {
+        if (p.z === null) continue
+        const q = periodLabel(periodStart(p.period, 'quarter'), 'quarter')
+        const row = quarters.get(q) ?? { evaluated: 0, fired: 0, periods: [] }
+        row.evaluated++
+        if (p.fired) {
+          row.fired++
+          row.periods.push(p.label)
+        }
+        quarters.set(q, row)
+      }
+      const list = [...quarters].map(([quarter, v]) => ({ quarter, ...v }))
+      nodes.push({
+        metric,
+        quarters: list,
+        fired: list.reduce((n, q) => n + q.fired, 0),
+        evaluated: list.reduce((n, q) => n + q.evaluated, 0),
+      })
+    }
+    return { ruleId: rule.id, grain: g, from, to, nodes }
+  }
+
   /** What the rule sees in the last complete period, or null when the data has none. */
   async observe(rule: AlertRule): Promise<Observation | null> {
     const { driver } = this.o
     const timezone = this.o.timezone ?? 'UTC'
     const period = await this.run(() => lastCompletePeriod(driver, rule.grain, timezone))
     if (period === undefined) return null
+    if (rule.condition.kind === 'anomaly') {
+      const point = (
+        await this.anomalySeries(rule, rule.condition, rule.metric, period, period)
+      ).at(-1)
+      if (point === undefined) return null
+      const m = rule.metric
+      const r = await this.run(() =>
+        runMetrics(driver, {
+          metrics: [`${m}:pop`, `${m}:yoy`],
+          from: period,
+          to: period,
+          grain: rule.grain,
+          by: [],
+          where: rule.where,
+          timezone,
+        }),
+      )
+      const row = r.rows.find((x) => x.period === period)
+      return {
+        period: point.period,
+        label: point.label,
+        value: point.value,
+        change: { pop: row?.values[`${m}:pop`] ?? null, yoy: row?.values[`${m}:yoy`] ?? null },
+        anomaly: point,
+      }
+    }
     if (rule.condition.kind === 'off_track') {
       const tree = this.o.tree ?? DEFAULT_TREE
       const now = await this.run(() => evaluateTree(driver, tree, { period, history: 1, timezone }))
@@ -122,11 +301,39 @@ export class AlertService {
     }
   }
 
-  /** Evaluates every enabled rule; stores and delivers the alerts that fire. Returns the new alerts. */
-  async evaluate(trigger: AlertTrigger): Promise<AlertEvent[]> {
+  /** The decomposition of the metric's change in the period, for metrics with a formula; else null. */
+  private async explanation(
+    rule: AlertRule,
+    period: string,
+  ): Promise<Record<string, unknown> | null> {
+    if (FORMULAS[rule.metric] === undefined) return null
+    try {
+      const e = await this.run(() =>
+        explainChange(this.o.driver, rule.metric, {
+          period,
+          grain: rule.grain,
+          where: rule.where,
+          timezone: this.o.timezone ?? 'UTC',
+        }),
+      )
+      return { ...e }
+    } catch (e) {
+      this.o.log?.(e)
+      return null
+    }
+  }
+
+  /**
+   * Evaluates every enabled rule (or those `only` accepts: the server passes the rules whose slot is due);
+   * stores and delivers the alerts that fire. Returns the new alerts.
+   */
+  async evaluate(
+    trigger: AlertTrigger,
+    only: (rule: AlertRule) => boolean = () => true,
+  ): Promise<AlertEvent[]> {
     const outcomes: RuleOutcome[] = []
     const fired: AlertEvent[] = []
-    for (const rule of this.o.store.rules().filter((r) => r.enabled)) {
+    for (const rule of this.o.store.rules().filter((r) => r.enabled && only(r))) {
       try {
         const obs = await this.observe(rule)
         const message = obs ? checkRule(rule, obs) : undefined
@@ -140,6 +347,7 @@ export class AlertService {
         const id = `${rule.id}:${obs.period}`
         if (this.o.store.hasEvent(id)) continue
         const url = rule.webhook ?? this.o.webhookUrl
+        const a = obs.anomaly
         fired.push({
           id,
           ruleId: rule.id,
@@ -153,6 +361,18 @@ export class AlertService {
           message,
           firedAt: this.o.clock.now().toISOString(),
           trigger,
+          ...(a === undefined
+            ? {}
+            : {
+                anomaly: {
+                  expected: a.expected,
+                  residualKind: a.residualKind,
+                  residual: a.residual,
+                  z: a.z,
+                  comparators: [...a.comparators],
+                },
+              }),
+          explanation: await this.explanation(rule, obs.period),
           link: `/#/explore?metric=${encodeURIComponent(rule.metric)}&period=${encodeURIComponent(obs.label)}`,
           delivery: url === undefined ? null : { url, delivered: false, attempts: 0, error: null },
         })

@@ -37,6 +37,29 @@ export const alertEventSchema = z.object({
   trigger: z.enum(ALERT_TRIGGERS),
   /** The dashboard page charting the metric (`/#/explore?metric=…&period=…`). */
   link: z.string(),
+  /** What the anomaly detector saw (anomaly rules): the baseline, its comparators, residual and z-score. */
+  anomaly: z
+    .object({
+      expected: z.number().nullable(),
+      residualKind: z.enum(['log', 'difference']),
+      residual: z.number().nullable(),
+      z: z.number().nullable(),
+      comparators: z.array(
+        z.object({
+          yearsBack: z.number(),
+          period: z.string(),
+          value: z.number().nullable(),
+          event: z.string().nullable(),
+        }),
+      ),
+    })
+    .nullable()
+    .optional(),
+  /**
+   * The exact decomposition of the metric's change in the period (as `memberlens explain-change` and
+   * `/api/v1/tree/decomposition`), for metrics that are a product or sum of others; null otherwise.
+   */
+  explanation: z.record(z.string(), z.unknown()).nullable().optional(),
   delivery: z
     .object({
       url: z.string(),
@@ -109,6 +132,31 @@ export class AlertStore {
       createdAt: this.clock.now().toISOString(),
     }
     return this.update((d) => ({ data: { ...d, rules: [...d.rules, rule] }, value: rule }))
+  }
+
+  /**
+   * Adds rules, replacing a stored rule of the same name in place (same id and creation time). Returns the
+   * stored rules, and which were new.
+   */
+  importRules(inputs: readonly AlertRuleInput[]): Promise<{ rule: AlertRule; added: boolean }[]> {
+    const parsed = inputs.map((i) => alertRuleInputSchema.parse(i))
+    return this.update((d) => {
+      const rules = [...d.rules]
+      const out: { rule: AlertRule; added: boolean }[] = []
+      for (const input of parsed) {
+        const at = rules.findIndex((r) => r.name === input.name)
+        const old = at < 0 ? undefined : rules[at]
+        const rule: AlertRule = {
+          ...input,
+          id: old?.id ?? randomBytes(4).toString('hex'),
+          createdAt: old?.createdAt ?? this.clock.now().toISOString(),
+        }
+        if (at < 0) rules.push(rule)
+        else rules[at] = rule
+        out.push({ rule, added: at < 0 })
+      }
+      return { data: { ...d, rules }, value: out }
+    })
   }
 
   removeRule(id: string): Promise<AlertRule> {

@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import type { AlertService } from '../alerts/alert-service.js'
+import type { ScheduleService } from '../alerts/report-schedule.js'
 import type { Clock } from '../core/clock.js'
 import { NotFoundError } from '../core/errors.js'
 import type { DuckDbDriver } from '../duckdb/driver.js'
@@ -45,6 +46,8 @@ export interface ApiContext {
   readonly audit: AuditLog
   /** Alert rules and their evaluation, when configured (else the alert routes answer 503). */
   readonly alerts: AlertService | undefined
+  /** Report schedules and their delivery, when configured (else the report schedule routes answer 503). */
+  readonly schedules: ScheduleService | undefined
   /** The metric tree the `/tree` route evaluates, when not the default. */
   readonly tree: TreeConfigInput | undefined
   /** The brand's own events (会员日, campaigns) the `/calendar` route adds to the built-in ones. */
@@ -81,6 +84,7 @@ export interface ContextOptions {
   readonly ledger?: Ledger | undefined
   readonly audit: AuditLog
   readonly alerts?: AlertService | undefined
+  readonly schedules?: ScheduleService | undefined
   readonly tree?: TreeConfigInput | undefined
   readonly calendarEvents?: readonly BrandEvent[] | undefined
   readonly queryTimeoutMs: number
@@ -112,6 +116,7 @@ export function createContext(o: ContextOptions): ApiContext {
     ledger: o.ledger,
     audit: o.audit,
     alerts: o.alerts,
+    schedules: o.schedules,
     tree: o.tree,
     calendarEvents: o.calendarEvents ?? [],
     cache: new DataCache(current),
@@ -173,6 +178,8 @@ export interface ApiOptions {
   readonly audit?: AuditLog
   /** Alert rules and their evaluation; without it the alert routes answer 503. */
   readonly alerts?: AlertService
+  /** Report schedules; without them the report schedule routes answer 503. */
+  readonly schedules?: ScheduleService
   /** Milliseconds after which an analytics query is cancelled (default 30 s). */
   readonly queryTimeoutMs?: number
   /** Largest number of result rows a metric query may return (default 10,000). */

@@ -133,7 +133,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./commands/alerts.js')).registerAlertCommands,
   },
   report: {
-    summary: 'an HTML report of the main figures',
+    summary: 'an HTML report of the main figures; reports sent on a schedule',
     load: async () => (await import('./commands/report.js')).registerReportCommands,
   },
   serve: { summary: 'serve the dashboard and the HTTP API', load: serve },

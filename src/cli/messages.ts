@@ -696,6 +696,18 @@ export const ZH = {
   'uplift top 10%': '前 10% 增益',
   'uplift top 30%': '前 30% 增益',
   'wrote {n} members to {file}': '已写出 {n} 名会员到 {file}',
+  // alerts: anomaly backtest and rule import
+  added: '已添加',
+  replaced: '已替换',
+  '{name}: {from} to {to}, by {grain}': '{name}：{from} 至 {to}，粒度 {grain}',
+  'alerts|quarter': '季度',
+  'periods judged': '已判断周期数',
+  'would fire': '会触发次数',
+  when: '触发周期',
+  // report schedules
+  'next run': '下次发送',
+  targets: '发送目标',
+  tries: '尝试次数',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url'
 import { serve, type ServerType } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { type Lang } from './lang.js'
-import { AlertService } from '../alerts/alert-service.js'
+import { AlertService, isRuleDue } from '../alerts/alert-service.js'
 import { AlertStore } from '../alerts/alert-store.js'
+import { ScheduleService, ScheduleStore } from '../alerts/report-schedule.js'
 import { KeyStore, createApp, errorBody } from '../api/index.js'
 import { systemClock } from '../core/clock.js'
 import { Ledger } from '../ledger/ledger.service.js'
@@ -65,6 +66,8 @@ export function defaultKeysPath(db: string): string {
 
 export const defaultAuditPath = (db: string) => besideDb(db, 'memberlens.audit.duckdb')
 
+export const defaultSchedulesPath = (db: string) =>
+  db === ':memory:' ? 'memberlens.schedules.json' : besideDb(db, 'memberlens.schedules.json')
 export const defaultAlertsPath = (db: string) =>
   db === ':memory:' ? 'memberlens.alerts.json' : besideDb(db, 'memberlens.alerts.json')
 
@@ -131,6 +134,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.tz === undefined ? {} : { timezone: options.tz }),
     log,
   })
+  const schedules = new ScheduleService({
+    driver,
+    store: new ScheduleStore(defaultSchedulesPath(options.db), systemClock),
+    alerts: alerts.store,
+    clock: systemClock,
+    ...(options.currency === undefined ? {} : { currency: options.currency }),
+    log: (line) => process.stderr.write(`${line}\n`),
+  })
   const app = createApp({
     driver,
     keys,
@@ -138,6 +149,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ledger,
     audit,
     alerts,
+    schedules,
     log,
     currency: options.currency ?? 'CNY',
     ...(options.tz === undefined ? {} : { timezone: options.tz }),
@@ -146,19 +158,28 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       ? {}
       : { rate: { perSecond: options.rate, burst: 2 * options.rate } }),
   })
-  // Scheduled evaluation; one at a time, and never keeping the process alive by itself.
+  // Scheduled evaluation, staggered: a tick each minute evaluates the rules whose slot in the cycle (a fixed
+  // offset per rule, from its id) has come, so that rules do not all query the database on one tick. One
+  // evaluation at a time, and never keeping the process alive by itself.
   const every = options.alertsEvery ?? 60
   let evaluating = false
   const timer =
     every > 0
       ? setInterval(() => {
           if (evaluating) return
+          const now = systemClock.now()
+          try {
+            if (!alerts.store.rules().some((r) => r.enabled && isRuleDue(r.id, now, every))) return
+          } catch (e) {
+            log(e)
+            return
+          }
           evaluating = true
           driver
             .hold()
             .then(async (release) => {
               try {
-                await alerts.evaluate('schedule')
+                await alerts.evaluate('schedule', (r) => isRuleDue(r.id, now, every))
               } finally {
                 release()
               }
@@ -167,9 +188,37 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             .finally(() => {
               evaluating = false
             })
-        }, every * 60_000)
+        }, 60_000)
       : undefined
   timer?.unref()
+  // Scheduled reports: each minute, send those whose cron time has come (one round at a time).
+  let sending = false
+  const reports = setInterval(() => {
+    if (sending) return
+    let due: boolean
+    try {
+      due = schedules.due(systemClock.now()).length > 0
+    } catch (e) {
+      log(e)
+      return
+    }
+    if (!due) return
+    sending = true
+    driver
+      .hold()
+      .then(async (release) => {
+        try {
+          await schedules.runDue()
+        } finally {
+          release()
+        }
+      })
+      .catch(log)
+      .finally(() => {
+        sending = false
+      })
+  }, 60_000)
+  reports.unref()
   if (existsSync(WEB_DIST)) {
     app.use('/*', serveStatic({ root: WEB_DIST }))
     app.get('/*', serveStatic({ path: join(WEB_DIST, 'index.html') }))
@@ -202,6 +251,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (error) {
     // Not listening (the port is taken, …): let go of everything opened above.
     if (timer) clearInterval(timer)
+    clearInterval(reports)
     await audit.close()
     await ledgerStore?.close()
     await driver.close()
@@ -217,6 +267,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     dashboardUrl: `${url}/#key=${sessionKey}`,
     close: async () => {
       if (timer) clearInterval(timer)
+      clearInterval(reports)
       await new Promise<void>((ok) => server.close(() => ok()))
       await audit.close()
       await ledgerStore?.close()

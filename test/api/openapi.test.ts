@@ -204,6 +204,9 @@ describe('answers match the published schemas', () => {
     '/api/v1/segments/{name}/export',
     '/api/v1/alerts',
     '/api/v1/alerts/rules',
+    '/api/v1/alerts/rules/{id}/backtest',
+    '/api/v1/report/schedules',
+    '/api/v1/report/schedules/log',
     '/api/v1/loyalty/members/{memberId}/balance',
     '/api/v1/loyalty/members/{memberId}/history',
   ])

@@ -133,6 +133,75 @@ export function alertsRoutes(ctx: ApiContext): ApiRouter {
 
   app.openapi(
     createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/alerts/rules/{id}/backtest',
+      operationId: 'backtestAlertRule',
+      summary: 'Backtest an anomaly rule',
+      security,
+      description:
+        'Replays an anomaly rule over the history (or `from`–`to`) and counts, per quarter, how often it would have fired; `tree=true` replays it on every node of the metric tree.',
+      request: {
+        params: z.object({ id: z.string().regex(/^[0-9a-f]{8}$/) }),
+        query: z.object({
+          from: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/)
+            .optional(),
+          to: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/)
+            .optional(),
+          tree: z.enum(['true', 'false']).default('false'),
+        }),
+      },
+      responses: json(
+        z.object({
+          ruleId: z.string(),
+          grain: z.string(),
+          from: z.string(),
+          to: z.string(),
+          nodes: items(
+            z.object({
+              metric: z.string(),
+              fired: z.number(),
+              evaluated: z.number(),
+              quarters: items(
+                z.object({
+                  quarter: z.string(),
+                  evaluated: z.number(),
+                  fired: z.number(),
+                  periods: items(z.string()),
+                }),
+              ),
+            }),
+          ),
+        }),
+        'How often the rule would have fired',
+      ),
+    }),
+    async (c) => {
+      const a = open()
+      const rule = a.store.getRule(c.req.valid('param').id)
+      if (rule.condition.kind !== 'anomaly')
+        throw new ApiError(
+          'INPUT_INVALID',
+          `rule ${rule.id} is a ${rule.condition.kind} rule; only anomaly rules can be backtested`,
+        )
+      const q = c.req.valid('query')
+      const result = await ctx.timed(() =>
+        a.backtest(rule, {
+          ...(q.from === undefined ? {} : { from: q.from }),
+          ...(q.to === undefined ? {} : { to: q.to }),
+          ...(q.tree === 'true' ? { metrics: a.treeMetrics() } : {}),
+        }),
+      )
+      return c.json(result, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
       ...scoped('alerts'),
       method: 'post',
       path: '/alerts/evaluate',

@@ -23,6 +23,7 @@ import { loyaltyRoutes } from './loyalty.js'
 import { membersRoutes } from './members.js'
 import { metricsRoutes } from './metrics.js'
 import { overviewRoutes } from './overview.js'
+import { reportRoutes } from './report.js'
 import { rfmRoutes } from './rfm.js'
 import { riskRoutes } from './risk.js'
 import { segmentsRoutes } from './segments.js'
@@ -66,6 +67,7 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   experiments: experimentsRoutes,
   glossary: glossaryRoutes,
   calendar: calendarRoutes,
+  report: reportRoutes,
   ingest: ingestRoutes,
   alerts: alertsRoutes,
   keys: keysRoutes,

@@ -7,7 +7,14 @@ import { timeZoneOption } from '../time-zone-option.js'
 import { formatInZone } from '../../core/time-zone.js'
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
-import { CHANGE_AGAINST, CHANGE_DIRECTIONS, type AlertCondition } from '../../alerts/alert-rule.js'
+import { readFile } from 'node:fs/promises'
+import {
+  CHANGE_AGAINST,
+  CHANGE_DIRECTIONS,
+  alertConditionSchema,
+  parseAlertRulesFile,
+  type AlertCondition,
+} from '../../alerts/alert-rule.js'
 import { AlertService } from '../../alerts/alert-service.js'
 import { AlertStore } from '../../alerts/alert-store.js'
 import { systemClock } from '../../core/clock.js'
@@ -43,6 +50,8 @@ const describe = (c: AlertCondition): string => {
       return `${c.direction} ${c.percent}% vs ${c.against}`
     case 'off_track':
       return 'turns off track'
+    case 'anomaly':
+      return `anomaly |z| ≥ ${c.z} ${c.direction} (${c.years}y, ${c.events.length ? c.events.join('/') : 'no events'})`
     default: {
       const _exhaustive: never = c
       return _exhaustive
@@ -50,7 +59,14 @@ const describe = (c: AlertCondition): string => {
   }
 }
 
-/** The condition named by exactly one of --above, --below, --change, --off-track. */
+const num = (field: string, v: string) => {
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n))
+    throw InputError.single({ field, value: v, reason: 'expected a number' })
+  return n
+}
+
+/** The condition named by exactly one of --above, --below, --change, --off-track, --anomaly. */
 function conditionOf(f: {
   above?: string
   below?: string
@@ -58,21 +74,47 @@ function conditionOf(f: {
   against: (typeof CHANGE_AGAINST)[number]
   direction: (typeof CHANGE_DIRECTIONS)[number]
   offTrack?: boolean
+  anomaly?: boolean
+  z?: string
+  years?: string
+  events?: string
 }): AlertCondition {
-  const given = [f.above, f.below, f.change, f.offTrack ? 'x' : undefined].filter(
-    (x) => x !== undefined,
-  )
+  const given = [
+    f.above,
+    f.below,
+    f.change,
+    f.offTrack ? 'x' : undefined,
+    f.anomaly ? 'x' : undefined,
+  ].filter((x) => x !== undefined)
   if (given.length !== 1)
     throw InputError.single({
       field: 'condition',
       value: String(given.length),
-      reason: 'give exactly one of --above, --below, --change, --off-track',
+      reason: 'give exactly one of --above, --below, --change, --off-track, --anomaly',
     })
-  const num = (field: string, v: string) => {
-    const n = Number(v)
-    if (v.trim() === '' || !Number.isFinite(n))
-      throw InputError.single({ field, value: v, reason: 'expected a number' })
-    return n
+  if (f.anomaly) {
+    const parsed = alertConditionSchema.safeParse({
+      kind: 'anomaly',
+      direction: f.direction,
+      ...(f.z === undefined ? {} : { z: num('z', f.z) }),
+      ...(f.years === undefined ? {} : { years: num('years', f.years) }),
+      ...(f.events === undefined
+        ? {}
+        : {
+            events: f.events
+              .split(',')
+              .map((e) => e.trim())
+              .filter((e) => e !== ''),
+          }),
+    })
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw InputError.single({
+        field: String(issue?.path[0] ?? 'condition'),
+        reason: issue?.message ?? 'invalid',
+      })
+    }
+    return parsed.data
   }
   if (f.above !== undefined) return { kind: 'threshold', op: '>', value: num('above', f.above) }
   if (f.below !== undefined) return { kind: 'threshold', op: '<', value: num('below', f.below) }
@@ -99,6 +141,9 @@ Examples:
   memberlens alerts add --name "Revenue under 1M" --metric net_revenue --below 1000000
   memberlens alerts add --name "Repeat rate down 10% yoy" --metric purchase_frequency --change 10 --against last_year --direction down
   memberlens alerts add --name "Retention off track" --metric period_retention --off-track
+  memberlens alerts add --name "Daily revenue anomaly" --metric net_revenue --anomaly --grain day
+  memberlens alerts backtest --rule 1a2b3c4d --tree
+  memberlens alerts import alert-rules.yaml
   memberlens alerts evaluate --webhook http://127.0.0.1:9000/hook`,
     )
 
@@ -120,6 +165,16 @@ Examples:
         new Option('--direction <d>', 'which change').choices(CHANGE_DIRECTIONS).default('either'),
       )
       .option('--off-track', 'fire when the tree node turns off track')
+      .option(
+        '--anomaly',
+        'fire when the value leaves its seasonal and retail-calendar baseline (robust z-score)',
+      )
+      .option('--z <n>', 'anomaly: |z| at which to fire (default 4.5)')
+      .option('--years <n>', 'anomaly: earlier years in the baseline, 1–5 (default 3)')
+      .option(
+        '--events <ids>',
+        'anomaly: calendar events to align on, comma-separated, in priority order (default: spring_festival,double_11,mid_year_618,dragon_boat,mid_autumn; "" for none)',
+      )
       .addOption(new Option('--grain <grain>', 'period').choices(GRAINS).default('month'))
       .option('--where <filter...>', 'filters as in metric queries (region=浙江)')
       .option('--webhook <url>', 'POST this rule’s alerts here'),
@@ -134,6 +189,10 @@ Examples:
         against: (typeof CHANGE_AGAINST)[number]
         direction: (typeof CHANGE_DIRECTIONS)[number]
         offTrack?: boolean
+        anomaly?: boolean
+        z?: string
+        years?: string
+        events?: string
         grain: Grain
         where?: string[]
         webhook?: string
@@ -228,6 +287,89 @@ Examples:
       await db.close()
     }
   })
+
+  common(
+    alerts
+      .command('import')
+      .description(
+        'add the rules of a YAML file (rules: [...], as the API takes them); a rule of the same name is replaced',
+      )
+      .argument('<file>', 'alert rules file (YAML)'),
+  ).action(async (file: string, f: FileFlags) => {
+    const inputs = parseAlertRulesFile(await readFile(file, 'utf8'), file)
+    const out = await storeOf(f).importRules(inputs)
+    if (f.json) printJson({ rules: out })
+    else
+      process.stdout.write(
+        `${out
+          .map(
+            (o) =>
+              `${o.added ? translator(f.lang)('added') : translator(f.lang)('replaced')} ${o.rule.id}: ${o.rule.name} (${o.rule.metric} ${describe(o.rule.condition)})`,
+          )
+          .join('\n')}\n`,
+      )
+  })
+
+  common(
+    alerts
+      .command('backtest')
+      .description(
+        'replay an anomaly rule over the history: how often it would have fired, per node and quarter',
+      )
+      .requiredOption('--rule <id>', 'anomaly rule id (see alerts list)')
+      .option('--tree', 'replay it on every node of the metric tree, not only the rule’s metric')
+      .option('--from <date>', 'first day replayed (default: the first day of the data)')
+      .option('--to <date>', 'last day replayed (default: the last complete period)')
+      .addOption(timeZoneOption()),
+  ).action(
+    async (
+      f: FileFlags & { rule: string; tree?: boolean; from?: string; to?: string; tz: string },
+    ) => {
+      const store = storeOf(f)
+      const rule = store.getRule(f.rule)
+      if (rule.condition.kind !== 'anomaly')
+        throw InputError.single({
+          field: 'rule',
+          value: f.rule,
+          reason: `is a ${rule.condition.kind} rule; only anomaly rules can be backtested`,
+        })
+      const db = await openDatabase(f.db, { readOnly: true })
+      try {
+        const service = new AlertService({
+          driver: db.driver,
+          store,
+          clock: systemClock,
+          timezone: f.tz,
+        })
+        const result = await service.backtest(rule, {
+          ...(f.from === undefined ? {} : { from: f.from }),
+          ...(f.to === undefined ? {} : { to: f.to }),
+          ...(f.tree ? { metrics: service.treeMetrics() } : {}),
+        })
+        if (f.json) {
+          printJson(result)
+          return
+        }
+        const t = translator(f.lang)
+        process.stdout.write(
+          `${t('{name}: {from} to {to}, by {grain}', { name: rule.name, from: result.from, to: result.to, grain: rule.grain })}\n${table(
+            [t('metric'), t('alerts|quarter'), t('periods judged'), t('would fire'), t('when')],
+            result.nodes.flatMap((n) =>
+              n.quarters.map((q) => [
+                n.metric,
+                q.quarter,
+                String(q.evaluated),
+                String(q.fired),
+                q.periods.join(' '),
+              ]),
+            ),
+          )}\n`,
+        )
+      } finally {
+        await db.close()
+      }
+    },
+  )
 
   common(
     alerts

@@ -94,7 +94,10 @@ export function registerServeCommands(program: Command): void {
       ).choices(LANGS),
     )
     .addOption(
-      new Option('--alerts-every <minutes>', 'minutes between alert evaluations (0: off)')
+      new Option(
+        '--alerts-every <minutes>',
+        'minutes between evaluations of each alert rule, staggered: each rule has its own minute in the cycle (0: off)',
+      )
         .default(60)
         .argParser(Number),
     )
