@@ -46,6 +46,14 @@ import {
 } from '../validations/clv.js'
 import { dbOption, withDatabase } from '../database.js'
 import { clvDistributionTable } from '../render/clv.js'
+import { identityTypeName } from '../render/members.js'
+import { idsOption, resolveMemberFlag } from '../member-options.js'
+import {
+  identityValues,
+  memberIdentityColumns,
+  type IdentityColumns,
+} from '../../engine/segments/identity-columns.js'
+import type { IdentityType } from '../../core/schema.js'
 
 function modelOptions(program: Command): Command {
   return program
@@ -132,22 +140,42 @@ Examples:
     .addOption(dbOption())
     .option('--run <id>', 'run id (default: the latest clv run)')
     .option('--top <n>', 'members to list', '20')
-    .option('--member <id>', 'one member’s score')
+    .option(
+      '--member <member>',
+      'one member’s score: a member id or an identity as `members show` takes it (customer_id:17123, phone:…)',
+    )
+    .addOption(idsOption())
     .addOption(new Option('--order <by>', 'sort order').choices(SCORE_ORDERS).default('clv'))
     .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'CSV on stdout', false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  memberlens clv predict --member customer_id:17123
+  memberlens clv predict --top 100000 --ids customer_id,phone --csv > scores.csv`,
+    )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvPredictFlagsSchema, flags)
-      const result = await withDatabase(f.db, 'read', (db) =>
-        listMemberScores(db.driver, {
+      const ids = f.ids ?? []
+      const { result, identities } = await withDatabase(f.db, 'read', async (db) => {
+        const memberId =
+          f.member === undefined ? undefined : await resolveMemberFlag(db.driver, f.member)
+        const result = await listMemberScores(db.driver, {
           ...(f.run === undefined ? {} : { runId: f.run }),
-          ...(f.member === undefined ? {} : { memberId: f.member }),
+          ...(memberId === undefined ? {} : { memberId }),
           limit: f.top,
           order: f.order,
-        }),
-      )
-      renderScores(result.runId, result.scores, f)
+        })
+        const identities = await memberIdentityColumns(
+          db.driver,
+          result.scores.map((s) => s.memberId),
+          ids,
+        )
+        return { result, identities }
+      })
+      renderScores(result.runId, result.scores, ids, identities, f)
     })
 
   modelOptions(
@@ -309,13 +337,30 @@ const SCORE_HEADER = [
   'clv',
 ] as const
 
-function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags): void {
+function renderScores(
+  runId: string,
+  scores: MemberScore[],
+  ids: readonly IdentityType[],
+  identities: ReadonlyMap<number, IdentityColumns>,
+  f: ClvPredictFlags,
+): void {
+  const idValues = (s: MemberScore) => identityValues(identities, s.memberId, ids)
   if (f.json) {
-    printJson({ runId, scores })
+    printJson({
+      runId,
+      scores:
+        ids.length === 0
+          ? scores
+          : scores.map((s) => ({
+              ...s,
+              identities: Object.fromEntries(ids.map((t, k) => [t, idValues(s)[k]])),
+            })),
+    })
     return
   }
   const rows = scores.map((s) => [
     s.memberId,
+    ...idValues(s),
     s.x,
     s.tX,
     s.tCal,
@@ -326,7 +371,7 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
     s.clv,
   ])
   if (f.csv) {
-    process.stdout.write(toCsv(SCORE_HEADER, rows))
+    process.stdout.write(toCsv([SCORE_HEADER[0], ...ids, ...SCORE_HEADER.slice(1)], rows))
     return
   }
   const t = translator(f.lang)
@@ -334,9 +379,21 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
     `${[
       pc.bold(t('Member scores — run {run} (by {order})', { run: runId, order: f.order })),
       table(
-        [t('member'), 'x', 't_x', 'T', 'z̄', 'P(alive)', t('E[purchases]'), t('E[spend]'), 'CLV'],
+        [
+          t('member'),
+          ...ids.map((i) => identityTypeName(i, f.lang)),
+          'x',
+          't_x',
+          'T',
+          'z̄',
+          'P(alive)',
+          t('E[purchases]'),
+          t('E[spend]'),
+          'CLV',
+        ],
         scores.map((s) => [
           String(s.memberId),
+          ...idValues(s).map((v) => v ?? MISSING),
           fmt(s.x),
           decimal(s.tX, 2),
           decimal(s.tCal, 2),

@@ -10,6 +10,7 @@ import pc from 'picocolors'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import {
+  EXPORT_COLUMNS,
   EXPORT_FORMATS,
   formatExport,
   getSegmentExportRows,
@@ -32,6 +33,9 @@ import { RFM_SEGMENT_NAMES } from '../../engine/rfm/rfm-config.js'
 import { dbOption, withDatabase } from '../database.js'
 import { readConfigFile } from '../config-file.js'
 import { countSegmentMembers } from '../../engine/segments/segment-summary.js'
+import { narrowIdentityColumns } from '../../engine/segments/identity-columns.js'
+import type { IdentityType } from '../../core/schema.js'
+import { idsOption } from '../member-options.js'
 
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
@@ -282,6 +286,7 @@ Examples:
       new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('csv'),
     )
     .option('--out <file>', 'write to a file instead of stdout')
+    .addOption(idsOption('only these identity columns (default: every one)'))
     .action(
       async (
         name: string,
@@ -291,6 +296,7 @@ Examples:
           tz: string
           format: ExportFormat
           out?: string
+          ids?: IdentityType[]
         },
       ) => {
         const s = await withDatabase(flags.db, 'write', (db) => getSegment(db.driver, name))
@@ -301,7 +307,11 @@ Examples:
             (await resolveZonedAsOf(driver, flags.asOf, flags.tz)).instant,
           ),
         )
-        const text = formatExport(rows, flags.format)
+        const text = formatExport(
+          rows,
+          flags.format,
+          narrowIdentityColumns(EXPORT_COLUMNS, flags.ids),
+        )
         if (flags.out === undefined) return void process.stdout.write(text)
         await writeFile(flags.out, text)
         process.stderr.write(`${fmt(rows.length)} members written to ${flags.out}\n`)

@@ -8,6 +8,7 @@ import { SCORE_ORDERS } from '../../analytics/clv/clv.js'
 import { PURCHASE_MODELS } from '../../analytics/clv/models.js'
 import { RENEWAL_COHORT_GRAINS } from '../../duckdb/summaries/renewals.js'
 import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
+import { IDENTITY_TYPES } from '../../core/schema.js'
 import { langFlag } from '../lang.js'
 import { engineFlagsShape } from '../engine-options.js'
 
@@ -46,7 +47,8 @@ export const clvPredictFlagsSchema = z
     db: z.string().min(1),
     run: z.string().optional(),
     top: z.coerce.number().int().positive().max(10_000_000).default(20),
-    member: z.coerce.number().int().nonnegative().optional(),
+    member: z.string().trim().min(1).optional(),
+    ids: z.array(z.enum(IDENTITY_TYPES)).optional(),
     order: z.enum(SCORE_ORDERS).default('clv'),
     lang: langFlag,
     json: z.boolean().default(false),
