@@ -40,7 +40,15 @@ import {
   type PurchaseModel,
   type PurchaseModelKind,
 } from './models.js'
-import { ensureScoreTables, getRun, newRunId, saveRun, type MemberScoreColumns } from './store.js'
+import {
+  ensureScoreTables,
+  getRun,
+  newRunId,
+  saveRun,
+  type MemberScoreColumns,
+  type ModelRun,
+} from './store.js'
+import { memberOutlook, type OutlookRequest, type OutlookRun } from './horizons.js'
 
 /** Options of a CLV fit. Every field has a default. */
 export interface ClvOptions {
@@ -56,6 +64,8 @@ export interface ClvOptions {
   readonly model?: PurchaseModelKind
   /** CLV horizon in months. Default 12. */
   readonly horizonMonths?: number
+  /** Length of a CLV month in days (28–31). Default 365.25/12 = 30.4375. */
+  readonly monthDays?: number
   /** Annual discount rate (0.1 = 10 % a year), applied monthly as (1 + d)^(1/12) − 1. Default 0.1. */
   readonly annualDiscountRate?: number
   /** Share of spend that is margin. Default 1 (CLV in revenue). */
@@ -99,7 +109,8 @@ export interface ClvFit {
   readonly correlationWarning: boolean
 }
 
-const DAYS_PER_MONTH = 365.25 / 12
+/** The default CLV month: a twelfth of the Julian year, 30.4375 days. */
+export const DAYS_PER_MONTH = 365.25 / 12
 const UNIT_DAYS: Readonly<Record<TimeUnit, number>> = { week: 7, day: 1 }
 
 function positive(value: number, field: string, allowZero = false): number {
@@ -132,6 +143,14 @@ export async function resolveClvOptions(
       reason: 'a whole number of months, 1–1200',
     })
   }
+  const monthDays = options.monthDays ?? DAYS_PER_MONTH
+  if (!(Number.isFinite(monthDays) && monthDays >= 28 && monthDays <= 31)) {
+    throw InputError.single({
+      field: 'month days',
+      value: String(monthDays),
+      reason: 'a month of 28 to 31 days (default 30.4375, a twelfth of 365.25)',
+    })
+  }
   const model = options.model ?? 'bg-nbd'
   if (model !== 'bg-nbd' && model !== 'pareto-nbd') {
     throw InputError.single({
@@ -147,6 +166,7 @@ export async function resolveClvOptions(
     origin: options.origin ?? 'first-purchase',
     model,
     horizonMonths,
+    monthDays,
     annualDiscountRate: positive(options.annualDiscountRate ?? 0.1, 'discount rate', true),
     margin: positive(options.margin ?? 1, 'margin'),
     ...(options.timezone === undefined || options.timezone === 'UTC'
@@ -344,7 +364,7 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
 export function scoreMembers(fit: ClvFit): MemberScoreColumns {
   const { x, tx, T, zbar, memberId } = fit.summaries
   const o = fit.options
-  const periodLength = DAYS_PER_MONTH / UNIT_DAYS[o.unit]
+  const periodLength = o.monthDays / UNIT_DAYS[o.unit]
   const monthlyRate = (1 + o.annualDiscountRate) ** (1 / 12) - 1
   const pAlive = probabilityAlive(fit.purchase, x, tx, T)
   const expectedPurchases = conditionalExpectedPurchases(
@@ -491,7 +511,7 @@ export async function runClv(
   return report
 }
 
-/** One stored member score. */
+/** One stored member score, with the forecasts a listing asked for. */
 export interface MemberScore {
   readonly memberId: number
   readonly x: number
@@ -502,20 +522,57 @@ export interface MemberScore {
   readonly expectedPurchases: number
   readonly expectedSpend: number
   readonly clv: number
+  /** E[Y(t) | x, t_x, T] over the requested horizon (see `outlook.expectedPurchases`). */
+  readonly expectedPurchasesHorizon?: number
+  /** P(no purchase within the requested days after the calibration end). */
+  readonly pNoPurchase?: number
+  /** P(alive) on the requested day. */
+  readonly pAliveAt?: number
 }
 
 /** Sort orders of {@link listMemberScores}. */
 export const SCORE_ORDERS = ['clv', 'p_alive', 'expected_purchases', 'value_at_risk'] as const
 export type ScoreOrder = (typeof SCORE_ORDERS)[number]
 
+/** What the forecasts of a listing mean (the values are on each score). */
+export interface OutlookInfo {
+  readonly calibrationEnd: string
+  readonly expectedPurchases?: { readonly horizon: string; readonly days: number }
+  readonly noPurchase?: { readonly days: number }
+  readonly aliveAt?: { readonly date: string; readonly days: number }
+}
+
+/** The purchase model and the facts a forecast needs, from a stored CLV run. */
+export function outlookRunOf(run: ModelRun): OutlookRun {
+  const o = run.options as Partial<ResolvedClvOptions>
+  const p = run.params as { purchase: Record<string, number>; model?: PurchaseModelKind }
+  const model = (p.model === 'pareto-nbd'
+    ? { kind: 'pareto-nbd', params: p.purchase }
+    : { kind: 'bg-nbd', params: p.purchase }) as unknown as PurchaseModel
+  return {
+    model,
+    unit: o.unit ?? 'week',
+    calibrationEnd: o.calibrationEnd as string,
+    monthDays: o.monthDays ?? DAYS_PER_MONTH,
+  }
+}
+
 /**
  * Member scores of a run (default the latest CLV run), highest first by `order`, or one member's.
- * `value_at_risk` orders by (1 − P(alive)) · CLV / P(alive).
+ * `value_at_risk` orders by (1 − P(alive)) · CLV / P(alive). With `outlook`, each score also carries
+ * expected purchases over a horizon, P(no purchase within M days) and P(alive) at a later day, computed
+ * from the run's model and the member's stored summary.
  */
 export async function listMemberScores(
   driver: DuckDbDriver,
-  options: { runId?: string; limit?: number; memberId?: number; order?: ScoreOrder } = {},
-): Promise<{ runId: string; scores: MemberScore[] }> {
+  options: {
+    runId?: string
+    limit?: number
+    memberId?: number
+    order?: ScoreOrder
+    outlook?: OutlookRequest
+  } = {},
+): Promise<{ runId: string; scores: MemberScore[]; outlook?: OutlookInfo }> {
   const run = await getRun(driver, 'clv', options.runId)
   const order = options.order ?? 'clv'
   const orderBy = {
@@ -534,7 +591,50 @@ export async function listMemberScores(
   if (options.memberId !== undefined && rows.length === 0) {
     throw new NotFoundError(`member ${options.memberId} has no score in run ${run.runId}`)
   }
-  return { runId: run.runId, scores: rows as unknown as MemberScore[] }
+  const scores = rows as unknown as MemberScore[]
+  const request = options.outlook
+  if (
+    request === undefined ||
+    (request.horizon === undefined &&
+      request.churnDays === undefined &&
+      request.aliveAt === undefined)
+  )
+    return { runId: run.runId, scores }
+  const outlookRun = outlookRunOf(run)
+  const column = (f: (s: MemberScore) => number) => Float64Array.from(scores, f)
+  const o = memberOutlook(
+    outlookRun,
+    column((s) => s.x),
+    column((s) => s.tX),
+    column((s) => s.tCal),
+    request,
+  )
+  return {
+    runId: run.runId,
+    scores: scores.map((s, i) => ({
+      ...s,
+      ...(o.expectedPurchases === undefined
+        ? {}
+        : { expectedPurchasesHorizon: o.expectedPurchases.values[i] as number }),
+      ...(o.noPurchase === undefined ? {} : { pNoPurchase: o.noPurchase.values[i] as number }),
+      ...(o.aliveAt === undefined ? {} : { pAliveAt: o.aliveAt.values[i] as number }),
+    })),
+    outlook: {
+      calibrationEnd: outlookRun.calibrationEnd,
+      ...(o.expectedPurchases === undefined
+        ? {}
+        : {
+            expectedPurchases: {
+              horizon: o.expectedPurchases.horizon,
+              days: o.expectedPurchases.days,
+            },
+          }),
+      ...(o.noPurchase === undefined ? {} : { noPurchase: { days: o.noPurchase.days } }),
+      ...(o.aliveAt === undefined
+        ? {}
+        : { aliveAt: { date: o.aliveAt.date, days: o.aliveAt.days } }),
+    },
+  }
 }
 
 /** Predicted vs actual holdout transactions of the members with x = k in the calibration period. */

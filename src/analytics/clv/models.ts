@@ -6,14 +6,18 @@
 import {
   conditionalExpectedPurchasesMany,
   expectedPurchasesPopulation,
+  probabilityAliveAfterMany,
   probabilityAliveMany,
+  probabilityNoPurchaseMany,
   type BgNbdParams,
 } from '../../models/bg-nbd.js'
 import { groupSummaries } from '../../models/group-summaries.js'
 import {
   paretoNbdConditionalExpectedPurchasesMany,
   paretoNbdExpectedPurchasesPopulation,
+  paretoNbdProbabilityAliveAfterMany,
   paretoNbdProbabilityAliveMany,
+  paretoNbdProbabilityNoPurchaseMany,
   type ParetoNbdParams,
 } from '../../models/pareto-nbd.js'
 
@@ -50,6 +54,63 @@ export function conditionalExpectedPurchases(
   return m.kind === 'bg-nbd'
     ? conditionalExpectedPurchasesMany(m.params, t, x, tx, T, out)
     : paretoNbdConditionalExpectedPurchasesMany(m.params, t, x, tx, T, out)
+}
+
+/**
+ * P(no purchase in (T, T + t] | x, t_x, T) — the retail churn definition over a window of length t
+ * (Zammit & Zerafa 2025). Identical summaries are computed once.
+ */
+export function probabilityNoPurchase(
+  m: PurchaseModel,
+  t: number,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+): Float64Array {
+  return perGroup(x, tx, T, (gx, gtx, gT) =>
+    m.kind === 'bg-nbd'
+      ? probabilityNoPurchaseMany(m.params, t, gx, gtx, gT)
+      : paretoNbdProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT),
+  )
+}
+
+/** P(alive at T + t | x, t_x, T). Identical summaries are computed once. */
+export function probabilityAliveAfter(
+  m: PurchaseModel,
+  t: number,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+): Float64Array {
+  return perGroup(x, tx, T, (gx, gtx, gT) =>
+    m.kind === 'bg-nbd'
+      ? probabilityAliveAfterMany(m.params, t, gx, gtx, gT)
+      : paretoNbdProbabilityAliveAfterMany(m.params, t, gx, gtx, gT),
+  )
+}
+
+/** E[Y(t) | x, t_x, T] with identical summaries computed once. */
+export function conditionalExpectedPurchasesGrouped(
+  m: PurchaseModel,
+  t: number,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+): Float64Array {
+  return perGroup(x, tx, T, (gx, gtx, gT) => conditionalExpectedPurchases(m, t, gx, gtx, gT))
+}
+
+function perGroup(
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  f: (x: Float64Array, tx: Float64Array, T: Float64Array) => Float64Array,
+): Float64Array {
+  const g = groupSummaries(x, tx, T)
+  const values = f(g.x, g.tx, g.T)
+  const out = new Float64Array(x.length)
+  for (let i = 0; i < out.length; i++) out[i] = values[g.groupOf[i] as number] as number
+  return out
 }
 
 /** E[X(t)] of a new member (BG/NBD eq. 7; Pareto/NBD: note §4). */

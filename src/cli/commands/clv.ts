@@ -16,7 +16,9 @@ import {
   type ClvRunReport,
   type ClvValidationReport,
   type MemberScore,
+  type OutlookInfo,
 } from '../../analytics/clv/clv.js'
+import { parseHorizon } from '../../analytics/clv/horizons.js'
 import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv/models.js'
 import {
   fitRenewals,
@@ -76,6 +78,10 @@ function modelOptions(program: Command): Command {
         .default('bg-nbd'),
     )
     .option('--horizon <months>', 'CLV horizon in months', '12')
+    .option(
+      '--month-days <days>',
+      'length of a CLV month in days, 28–31 (default 30.4375, a twelfth of 365.25)',
+    )
     .option('--discount-rate <rate>', 'annual discount rate (0.1 = 10 %)', '0.1')
     .option('--margin <share>', 'share of spend that is margin (1 = CLV in revenue)', '1')
     .addOption(langOption())
@@ -89,6 +95,7 @@ function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
     origin: f.origin as SummaryOrigin,
     model: f.model as PurchaseModelKind,
     horizonMonths: f.horizon,
+    monthDays: f.monthDays,
     annualDiscountRate: f.discountRate,
     margin: f.margin,
     ...('tz' in f ? { timezone: f.tz } : {}),
@@ -145,6 +152,18 @@ Examples:
       'one member’s score: a member id or an identity as `members show` takes it (customer_id:17123, phone:…)',
     )
     .addOption(idsOption())
+    .option(
+      '--horizon <h>',
+      'also expected purchases over this horizon after the calibration end: 90d, 39w, 12m (months of the run’s month length)',
+    )
+    .option(
+      '--churn-days <days>',
+      'also P(no purchase within this many days after the calibration end), the retail churn definition',
+    )
+    .option(
+      '--alive-at <day>',
+      'also P(alive) on this day (YYYY-MM-DD, on or after the calibration end) or after a horizon such as 90d',
+    )
     .addOption(new Option('--order <by>', 'sort order').choices(SCORE_ORDERS).default('clv'))
     .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
@@ -152,9 +171,14 @@ Examples:
     .addHelpText(
       'after',
       `
+Forecasts are computed from the run's model and each member's summary at the calibration end: E[Y(t)] as in
+BG/NBD eq. 10 (or the Pareto/NBD equivalent), P(no purchase in the next M days) and P(alive) at a later day
+(docs/models.md#horizons-and-churn-windows).
+
 Examples:
   memberlens clv predict --member customer_id:17123
-  memberlens clv predict --top 100000 --ids customer_id,phone --csv > scores.csv`,
+  memberlens clv predict --top 100000 --ids customer_id,phone --csv > scores.csv
+  memberlens clv predict --horizon 39w --churn-days 90 --alive-at 2027-06-30 --ids customer_id --csv`,
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvPredictFlagsSchema, flags)
@@ -167,6 +191,17 @@ Examples:
           ...(memberId === undefined ? {} : { memberId }),
           limit: f.top,
           order: f.order,
+          outlook: {
+            ...(f.horizon === undefined ? {} : { horizon: parseHorizon(f.horizon, '--horizon') }),
+            ...(f.churnDays === undefined ? {} : { churnDays: f.churnDays }),
+            ...(f.aliveAt === undefined
+              ? {}
+              : {
+                  aliveAt: /^\d{4}-\d{2}-\d{2}$/.test(f.aliveAt)
+                    ? f.aliveAt
+                    : parseHorizon(f.aliveAt, '--alive-at'),
+                }),
+          },
         })
         const identities = await memberIdentityColumns(
           db.driver,
@@ -175,7 +210,7 @@ Examples:
         )
         return { result, identities }
       })
-      renderScores(result.runId, result.scores, ids, identities, f)
+      renderScores(result, ids, identities, f)
     })
 
   modelOptions(
@@ -338,16 +373,17 @@ const SCORE_HEADER = [
 ] as const
 
 function renderScores(
-  runId: string,
-  scores: MemberScore[],
+  result: { runId: string; scores: MemberScore[]; outlook?: OutlookInfo },
   ids: readonly IdentityType[],
   identities: ReadonlyMap<number, IdentityColumns>,
   f: ClvPredictFlags,
 ): void {
+  const { runId, scores, outlook } = result
   const idValues = (s: MemberScore) => identityValues(identities, s.memberId, ids)
   if (f.json) {
     printJson({
       runId,
+      ...(outlook === undefined ? {} : { outlook }),
       scores:
         ids.length === 0
           ? scores
@@ -357,6 +393,41 @@ function renderScores(
             })),
     })
     return
+  }
+  // The forecast columns asked for: CSV name, table header, value.
+  const t = translator(f.lang)
+  const extra: Array<{
+    csv: string
+    header: string
+    value: (s: MemberScore) => number | undefined
+    text: (v: number | undefined) => string
+  }> = []
+  if (outlook?.expectedPurchases !== undefined) {
+    const h = outlook.expectedPurchases.horizon
+    extra.push({
+      csv: `expected_purchases_${h}`,
+      header: t('E[purchases {h}]', { h }),
+      value: (s) => s.expectedPurchasesHorizon,
+      text: (v) => decimal(v, 2),
+    })
+  }
+  if (outlook?.noPurchase !== undefined) {
+    const d = outlook.noPurchase.days
+    extra.push({
+      csv: `p_no_purchase_${d}d`,
+      header: t('P(no purchase {d} days)', { d }),
+      value: (s) => s.pNoPurchase,
+      text: (v) => pct(v),
+    })
+  }
+  if (outlook?.aliveAt !== undefined) {
+    const date = outlook.aliveAt.date
+    extra.push({
+      csv: `p_alive_${date}`,
+      header: t('P(alive {date})', { date }),
+      value: (s) => s.pAliveAt,
+      text: (v) => pct(v),
+    })
   }
   const rows = scores.map((s) => [
     s.memberId,
@@ -369,12 +440,14 @@ function renderScores(
     s.expectedPurchases,
     s.expectedSpend,
     s.clv,
+    ...extra.map((e) => e.value(s)),
   ])
   if (f.csv) {
-    process.stdout.write(toCsv([SCORE_HEADER[0], ...ids, ...SCORE_HEADER.slice(1)], rows))
+    process.stdout.write(
+      toCsv([SCORE_HEADER[0], ...ids, ...SCORE_HEADER.slice(1), ...extra.map((e) => e.csv)], rows),
+    )
     return
   }
-  const t = translator(f.lang)
   process.stdout.write(
     `${[
       pc.bold(t('Member scores — run {run} (by {order})', { run: runId, order: f.order })),
@@ -390,6 +463,7 @@ function renderScores(
           t('E[purchases]'),
           t('E[spend]'),
           'CLV',
+          ...extra.map((e) => e.header),
         ],
         scores.map((s) => [
           String(s.memberId),
@@ -402,6 +476,7 @@ function renderScores(
           decimal(s.expectedPurchases, 2),
           money(s.expectedSpend, f.lang),
           money(s.clv, f.lang),
+          ...extra.map((e) => e.text(e.value(s))),
         ]),
       ),
     ].join('\n')}\n`,
