@@ -228,4 +228,23 @@ describe('clv predict: horizons and the churn window on CDNOW', () => {
     expect(horizonDays(parseHorizon('39w', '--horizon'), 30)).toBe(273)
     expect(horizonDays(parseHorizon('2m', '--horizon'), 30)).toBe(60)
   })
+
+  it('clv report lists both models with AIC and BIC and marks the lowest AIC', async () => {
+    const r = await runCli([
+      'clv',
+      'report',
+      '--db',
+      db,
+      '--calibration-end',
+      '1997-09-30',
+      '--holdout-end',
+      '1998-06-30',
+    ])
+    expect(r.code, r.err).toBe(0)
+    expect(r.out, r.out).toContain('Model comparison')
+    expect(r.out).toMatch(/bg-nbd \*/)
+    expect(r.out).toContain('pareto-nbd')
+    // AIC of BG/NBD: 8 − 2 · LL with LL = −9582.4 (printed to one decimal).
+    expect(r.out).toMatch(/bg-nbd \*\s+-9582\.4\s+1917[23]\.\d/)
+  })
 })

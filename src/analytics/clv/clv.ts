@@ -37,6 +37,7 @@ import {
   expectedPurchasesPopulationOf,
   probabilityAlive,
   quantiles,
+  PURCHASE_MODELS,
   type PurchaseModel,
   type PurchaseModelKind,
 } from './models.js'
@@ -662,6 +663,16 @@ export interface ClvValidationReport {
   /** Holdout value: actual vs predicted Σ spend (E[Z | x, z̄] · E[Y(t)]). */
   readonly value: { readonly actual: number; readonly predicted: number }
   /**
+   * Every repeat-buying model fitted to the same calibration summaries, with AIC, BIC and its holdout
+   * errors; `preferred` is the model of lowest AIC (the models have 4 parameters each and are not nested,
+   * so a likelihood-ratio test does not apply and AIC ranks them as the likelihood does). Null unless
+   * asked for (`compareModels`), since it fits every model.
+   */
+  readonly modelComparison: {
+    readonly models: readonly ModelComparisonRow[]
+    readonly preferred: PurchaseModelKind | null
+  } | null
+  /**
    * Tracking data: cumulative transactions per time unit since `start` (actual and expected, the sum of
    * each member's E[X(t − origin)]); `calibrationPeriods` marks where the holdout begins.
    */
@@ -674,13 +685,72 @@ export interface ClvValidationReport {
   }
 }
 
+/** One model of the calibration/holdout comparison; a model that did not converge has `error` and nulls. */
+export interface ModelComparisonRow {
+  readonly kind: PurchaseModelKind
+  readonly parameters: number
+  readonly logLikelihood: number | null
+  /** 2k − 2 log L. */
+  readonly aic: number | null
+  /** k log n − 2 log L, n members. */
+  readonly bic: number | null
+  readonly holdout: {
+    readonly predicted: number
+    readonly mae: number
+    readonly rmse: number
+  } | null
+  readonly error?: string
+}
+
+function comparisonRow(
+  kind: PurchaseModelKind,
+  fit: () => ClvFit['purchase'],
+  s: RepeatBuyingSummaries,
+): ModelComparisonRow {
+  let purchase: ClvFit['purchase']
+  try {
+    purchase = fit()
+  } catch (error) {
+    if (!(error instanceof ModelFitError)) throw error
+    return {
+      kind,
+      parameters: 4,
+      logLikelihood: null,
+      aic: null,
+      bic: null,
+      holdout: null,
+      error: error.message,
+    }
+  }
+  const n = s.x.length
+  const predicted = conditionalExpectedPurchases(purchase, s.holdoutLength, s.x, s.tx, s.T)
+  let total = 0
+  let abs = 0
+  let sq = 0
+  for (let i = 0; i < n; i++) {
+    const d = (predicted[i] as number) - (s.holdoutPurchases[i] as number)
+    total += predicted[i] as number
+    abs += Math.abs(d)
+    sq += d * d
+  }
+  const k = 4
+  return {
+    kind,
+    parameters: k,
+    logLikelihood: purchase.logLikelihood,
+    aic: 2 * k - 2 * purchase.logLikelihood,
+    bic: k * Math.log(n) - 2 * purchase.logLikelihood,
+    holdout: { predicted: total, mae: abs / n, rmse: Math.sqrt(sq / n) },
+  }
+}
+
 /**
  * Fits on the calibration period and compares with the holdout (Fader, Hardie & Lee 2005, §4:
  * conditional expectations by calibration frequency and the cumulative tracking plot).
  */
 export async function clvValidationReport(
   driver: Driver,
-  options: ClvOptions & { readonly holdoutEnd: string },
+  options: ClvOptions & { readonly holdoutEnd: string; readonly compareModels?: boolean },
 ): Promise<ClvValidationReport> {
   const o = await resolveClvOptions(driver, options)
   const s = await repeatBuyingSummaries(driver, o)
@@ -752,10 +822,26 @@ export async function clvValidationReport(
     }
     expected.push(e)
   }
+  const models = (options.compareModels === true ? PURCHASE_MODELS : []).map((kind) =>
+    comparisonRow(
+      kind,
+      () => (kind === fit.purchase.kind ? fit.purchase : fitPurchaseModel(kind, s.x, s.tx, s.T)),
+      s,
+    ),
+  )
+  let preferred: PurchaseModelKind | null = null
+  let bestAic = Infinity
+  for (const m of models) {
+    if (m.aic !== null && m.aic < bestAic) {
+      bestAic = m.aic
+      preferred = m.kind
+    }
+  }
   return {
     options: o,
     members: n,
     holdoutLength: s.holdoutLength,
+    modelComparison: options.compareModels === true ? { models, preferred } : null,
     purchase: fit.purchase,
     spend: fit.spend,
     frequencySpendCorrelation: fit.frequencySpendCorrelation,

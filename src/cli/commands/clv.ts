@@ -219,6 +219,12 @@ Examples:
     ),
   )
     .requiredOption('--holdout-end <date>', 'last day of the holdout period')
+    .addHelpText(
+      'after',
+      `
+Every repeat-buying model (bg-nbd, pareto-nbd) is also fitted to the same calibration summaries and listed
+with its log-likelihood, AIC, BIC and holdout errors; * marks the lowest AIC.`,
+    )
     .option('--csv', 'the by-frequency and tracking tables as CSV on stdout', false)
     .option('--out <file>', 'also write the report as JSON to this file')
     .addHelpText(
@@ -233,7 +239,11 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
     .action(async (flags: unknown) => {
       const f = parseFlags(clvReportFlagsSchema, flags)
       const report = await withEngine(f, (driver) =>
-        clvValidationReport(driver, { ...toClvOptions(f), holdoutEnd: f.holdoutEnd }),
+        clvValidationReport(driver, {
+          ...toClvOptions(f),
+          holdoutEnd: f.holdoutEnd,
+          compareModels: true,
+        }),
       )
       if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(report, null, 2)}\n`)
       if (f.json) printJson(report)
@@ -518,6 +528,20 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
         `MAE ${decimal(r.errors.mae)}, RMSE ${decimal(r.errors.rmse)}, ${tr('bias')} ${decimal(r.errors.bias)}`,
       ],
     ]),
+    '',
+    pc.bold(tr('Model comparison (same calibration summaries; lowest AIC preferred)')),
+    table(
+      [tr('model'), tr('log-likelihood'), 'AIC', 'BIC', tr('holdout transactions'), 'MAE', 'RMSE'],
+      (r.modelComparison?.models ?? []).map((m) => [
+        `${m.kind}${m.kind === r.modelComparison?.preferred ? ' *' : ''}`,
+        m.logLikelihood === null ? (m.error ?? MISSING) : decimal(m.logLikelihood, 1),
+        m.aic === null ? MISSING : decimal(m.aic, 1),
+        m.bic === null ? MISSING : decimal(m.bic, 1),
+        m.holdout === null ? MISSING : fmt(m.holdout.predicted, 1),
+        m.holdout === null ? MISSING : decimal(m.holdout.mae),
+        m.holdout === null ? MISSING : decimal(m.holdout.rmse),
+      ]),
+    ),
     '',
     pc.bold(tr('Mean holdout transactions by calibration frequency x')),
     table(
