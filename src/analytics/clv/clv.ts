@@ -26,7 +26,7 @@ import {
   type GammaGammaParams,
 } from '../../models/gamma-gamma.js'
 import { fitParetoNbd } from '../../models/pareto-nbd.js'
-import { groupSummaries } from '../../models/group-summaries.js'
+import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
   gammaGammaStandardErrors,
   observedInformationInverse,
@@ -89,6 +89,8 @@ export const CORRELATION_WARNING = 0.3
 export interface ClvFit {
   readonly options: ResolvedClvOptions
   readonly summaries: RepeatBuyingSummaries
+  /** Identical (x, t_x, T) grouped once: the purchase fit and the scores both run on these. */
+  readonly groups: SummaryGroups
   readonly purchase: PurchaseModel & {
     readonly logLikelihood: number
     readonly iterations: number
@@ -239,8 +241,9 @@ export function fitPurchaseModel(
   x: Float64Array,
   tx: Float64Array,
   T: Float64Array,
+  groups?: SummaryGroups,
 ): ClvFit['purchase'] {
-  const g = groupSummaries(x, tx, T)
+  const g = groups ?? groupSummaries(x, tx, T)
   const sample = warmSample(g.x.length, g.x, g.tx, g.T, g.weights)
   if (kind === 'bg-nbd') {
     const f = withWarmStart(
@@ -320,7 +323,8 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
         'the repeat-buying models need more (choose a later calibration end, or load more orders)',
     )
   }
-  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T)
+  const groups = groupSummaries(s.x, s.tx, s.T)
+  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T, groups)
   // Gamma–Gamma needs positive values: repeat buyers whose repeat orders were all free are left out of
   // the spend fit (and get the population mean spend weighted by their x, see conditional spend).
   const spendX = new Float64Array(s.x.length)
@@ -344,6 +348,7 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
   return {
     options: o,
     summaries: s,
+    groups,
     purchase,
     spend: {
       params: g.params,
@@ -367,13 +372,16 @@ export function scoreMembers(fit: ClvFit): MemberScoreColumns {
   const o = fit.options
   const periodLength = o.monthDays / UNIT_DAYS[o.unit]
   const monthlyRate = (1 + o.annualDiscountRate) ** (1 / 12) - 1
-  const pAlive = probabilityAlive(fit.purchase, x, tx, T)
-  const expectedPurchases = conditionalExpectedPurchases(
-    fit.purchase,
-    o.horizonMonths * periodLength,
-    x,
-    tx,
-    T,
+  // P(alive) and expected purchases depend on (x, t_x, T) only: computed once per distinct summary.
+  const g = fit.groups
+  const expand = (perGroup: Float64Array) => {
+    const out = new Float64Array(x.length)
+    for (let i = 0; i < out.length; i++) out[i] = perGroup[g.groupOf[i] as number] as number
+    return out
+  }
+  const pAlive = expand(probabilityAlive(fit.purchase, g.x, g.tx, g.T))
+  const expectedPurchases = expand(
+    conditionalExpectedPurchases(fit.purchase, o.horizonMonths * periodLength, g.x, g.tx, g.T),
   )
   // z̄ = 0 (free repeat orders) is treated like x = 0: the population mean, since Gamma–Gamma has no
   // likelihood for a zero mean.
@@ -387,6 +395,7 @@ export function scoreMembers(fit: ClvFit): MemberScoreColumns {
     o.horizonMonths,
     periodLength,
     monthlyRate,
+    g,
   )
   const clv = new Float64Array(x.length)
   for (let i = 0; i < clv.length; i++) {

@@ -11,7 +11,7 @@ import {
   probabilityNoPurchaseMany,
   type BgNbdParams,
 } from '../../models/bg-nbd.js'
-import { groupSummaries } from '../../models/group-summaries.js'
+import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
   paretoNbdConditionalExpectedPurchasesMany,
   paretoNbdExpectedPurchasesPopulation,
@@ -123,7 +123,8 @@ export function expectedPurchasesPopulationOf(m: PurchaseModel, t: number): numb
 /**
  * Σ_{k=1}^{K} (E[Y(kL)] − E[Y((k−1)L)]) / (1 + d)^k per member: the discounted expected number of
  * transactions over K periods of length L (the purchase half of `customerLifetimeValue` in models/clv.ts,
- * for either model). Identical summaries are computed once.
+ * for either model). Identical summaries are computed once (`groups`, when given, must be the grouping
+ * of x, t_x, T).
  */
 export function discountedExpectedPurchases(
   m: PurchaseModel,
@@ -133,11 +134,12 @@ export function discountedExpectedPurchases(
   periods: number,
   periodLength: number,
   discountRate: number,
+  groups?: SummaryGroups,
 ): Float64Array {
   const n = x.length
   const out = new Float64Array(n)
   if (n === 0) return out
-  const g = groupSummaries(x, tx, T)
+  const g = groups ?? groupSummaries(x, tx, T)
   const k = g.x.length
   const acc = new Float64Array(k)
   let previous = new Float64Array(k)
