@@ -13,6 +13,7 @@ import {
   fitBgBb,
   type BgBbParams,
 } from './bg-bb.js'
+import { beta, rng } from '../../test/helpers/random.js'
 
 /**
  * The recency/frequency table of the donations data (Fader, Hardie & Shang 2010, the same table lifetimes
@@ -110,27 +111,6 @@ function binomial(nn: number, k: number): number {
   return c
 }
 
-/** Seeded uniform (0, 1) generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296
-  }
-}
-
-/** Beta(a, b) by inversion of order statistics is slow; use Jöhnk's method (fine for these shapes). */
-function betaDraw(u: () => number, a: number, b: number): number {
-  for (;;) {
-    const X = u() ** (1 / a)
-    const Y = u() ** (1 / b)
-    if (X + Y <= 1 && X + Y > 0) return X / (X + Y)
-  }
-}
-
 describe('BG/BB predictions against a simulation of the model', () => {
   it('P(alive at n + 1) and expected transactions in the next 5 opportunities match, per (x, t_x) pattern', () => {
     const u = rng(3)
@@ -139,8 +119,8 @@ describe('BG/BB predictions against a simulation of the model', () => {
     // Per pattern: members, alive at opportunity 7, transactions in 7…11.
     const stats = new Map<string, { count: number; alive: number; future: number }>()
     for (let i = 0; i < members; i++) {
-      const p = betaDraw(u, PUBLISHED.alpha, PUBLISHED.beta)
-      const theta = betaDraw(u, PUBLISHED.gamma, PUBLISHED.delta)
+      const p = beta(u, PUBLISHED.alpha, PUBLISHED.beta)
+      const theta = beta(u, PUBLISHED.gamma, PUBLISHED.delta)
       let alive = true
       let xi = 0
       let ti = 0

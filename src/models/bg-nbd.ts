@@ -364,6 +364,21 @@ function expectedWhileAlive(p: BgNbdParams, t: number, x: number, T: number): nu
 }
 
 /**
+ * E[Y(t) | alive at T, x, T] (eq. 10 without P(alive)), for models that share BG/NBD's posterior of an
+ * alive member (MBG/NBD, with b + 1).
+ */
+export function expectedPurchasesIfAlive(
+  params: BgNbdParams,
+  t: number,
+  x: number,
+  T: number,
+): number {
+  assertParams(params, 'expectedPurchasesIfAlive')
+  assertHorizon(t, 'expectedPurchasesIfAlive')
+  return expectedWhileAlive(params, t, x, T)
+}
+
+/**
  * Expected number of purchases in (T, T + t] for a member with history (x, t_x, T), paper eq. 10:
  * E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) × E[Y(t) | alive]. Stable for large x and for a near 1.
  */

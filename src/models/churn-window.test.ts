@@ -20,47 +20,12 @@ import {
   paretoNbdProbabilityNoPurchaseMany,
   type ParetoNbdParams,
 } from './pareto-nbd.js'
+import { beta, exponential, gamma, rng } from '../../test/helpers/random.js'
 
 /** Published CDNOW estimates (Fader, Hardie & Lee 2005; Fader & Hardie 2005), in weeks. */
 const BG: BgNbdParams = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }
 const PARETO: ParetoNbdParams = { r: 0.553, alpha: 10.578, s: 0.606, beta: 11.669 }
 const WINDOW = 90 / 7 // 90 days in weeks
-
-/** Seeded uniform (0, 1) generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296
-  }
-}
-
-function normal(u: () => number): number {
-  return Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
-}
-
-/** Gamma(shape, rate 1) by Marsaglia & Tsang (2000), with the shape < 1 boost. */
-function gamma(u: () => number, shape: number): number {
-  if (shape < 1) return gamma(u, shape + 1) * u() ** (1 / shape)
-  const d = shape - 1 / 3
-  const c = 1 / Math.sqrt(9 * d)
-  for (;;) {
-    let z: number
-    let v: number
-    do {
-      z = normal(u)
-      v = 1 + c * z
-    } while (v <= 0)
-    v = v * v * v
-    const w = u()
-    if (Math.log(w) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v
-  }
-}
-
-const exponential = (u: () => number, rate: number) => -Math.log(u()) / rate
 
 interface Simulated {
   x: Float64Array
@@ -82,8 +47,7 @@ function simulateBgNbd(p: BgNbdParams, n: number, t: number, seed: number): Simu
   }
   for (let i = 0; i < n; i++) {
     const lambda = gamma(u, p.r) / p.alpha
-    const ga = gamma(u, p.a)
-    const drop = ga / (ga + gamma(u, p.b))
+    const drop = beta(u, p.a, p.b)
     const T = 20 + 20 * u()
     let now = 0
     let x = 0
