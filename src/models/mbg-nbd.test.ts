@@ -11,6 +11,8 @@ import {
   mbgNbdExpectedPurchasesPopulation,
   mbgNbdLogLikelihood,
   mbgNbdProbabilityAlive,
+  mbgNbdProbabilityAliveAfterMany,
+  mbgNbdProbabilityNoPurchaseMany,
   type MbgNbdParams,
 } from './mbg-nbd.js'
 import { beta, exponential, gamma, rng } from '../../test/helpers/random.js'
@@ -25,6 +27,7 @@ function simulate(p: MbgNbdParams, n: number, horizon: number, seed: number) {
   const T = new Float64Array(n)
   const alive = new Uint8Array(n)
   const future = new Float64Array(n)
+  const aliveAfter = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
     const lambda = gamma(u, p.r) / p.alpha
     const drop = beta(u, p.a, p.b)
@@ -50,8 +53,9 @@ function simulate(p: MbgNbdParams, n: number, horizon: number, seed: number) {
     T[i] = Ti
     alive[i] = aliveAtT ? 1 : 0
     future[i] = fut
+    aliveAfter[i] = active ? 1 : 0
   }
-  return { x, tx, T, alive, future }
+  return { x, tx, T, alive, future, aliveAfter }
 }
 
 describe('MBG/NBD', () => {
@@ -94,6 +98,29 @@ describe('MBG/NBD', () => {
       expect(Math.abs(alive - pa) / Math.sqrt(paVar)).toBeLessThan(4)
       const sd = Math.sqrt((f2 - (f * f) / n) / n)
       expect(Math.abs(f / n - e / n) / (sd / Math.sqrt(n))).toBeLessThan(4)
+    }
+  })
+
+  it('P(no purchase in the next 26 weeks) and P(alive 26 weeks on) match the simulation', () => {
+    const none = mbgNbdProbabilityNoPurchaseMany(TRUE, 26, sim.x, sim.tx, sim.T)
+    const later = mbgNbdProbabilityAliveAfterMany(TRUE, 26, sim.x, sim.tx, sim.T)
+    for (const [predicted, observed] of [
+      [none, Uint8Array.from(sim.future, (f) => (f === 0 ? 1 : 0))],
+      [later, sim.aliveAfter],
+    ] as const) {
+      for (const inGroup of [() => true, (v: number) => v === 0, (v: number) => v >= 3]) {
+        let sum = 0
+        let variance = 0
+        let count = 0
+        for (let i = 0; i < predicted.length; i++) {
+          if (!inGroup(sim.x[i] as number)) continue
+          const q = predicted[i] as number
+          sum += q
+          variance += q * (1 - q)
+          count += observed[i] as number
+        }
+        expect(Math.abs(count - sum) / Math.sqrt(variance)).toBeLessThan(4)
+      }
     }
   })
 

@@ -12,7 +12,7 @@ import { expectedPurchasesIfAlive, type BgNbdParams } from './bg-nbd.js'
 import { fitData } from './group-summaries.js'
 import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
 import { assertHorizon, assertPositiveParams, assertSameLength } from './params.js'
-import { CompensatedSum, digamma, lgamma, logBeta } from './special-functions.js'
+import { CompensatedSum, digamma, lgamma, logBeta, logHyp2f1 } from './special-functions.js'
 
 /** MBG/NBD parameters, as BG/NBD's: λ ~ Gamma(shape r, rate α), p ~ Beta(a, b). */
 export type MbgNbdParams = BgNbdParams
@@ -244,5 +244,80 @@ export function mbgNbdConditionalExpectedPurchasesMany(
       tx[i] as number,
       T[i] as number,
     )
+  return result
+}
+
+/** {@link mbgNbdProbabilityAlive} for every member, into `out` (allocated when omitted). */
+export function mbgNbdProbabilityAliveMany(
+  params: MbgNbdParams,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  out?: Float64Array,
+): Float64Array {
+  assertParams(params, 'mbgNbdProbabilityAliveMany')
+  const n = assertSameLength('mbgNbdProbabilityAliveMany', x, tx, T)
+  const result = out ?? new Float64Array(n)
+  for (let i = 0; i < n; i++)
+    result[i] = pAlive(params, x[i] as number, tx[i] as number, T[i] as number)
+  return result
+}
+
+/**
+ * P(no purchase in (T, T + t] | x, t_x, T) for every member: as for BG/NBD, drop-out happens only right
+ * after a purchase, so 1 − P(alive) + P(alive) · ((α+T)/(α+T+t))^(r+x), with MBG/NBD's P(alive).
+ */
+export function mbgNbdProbabilityNoPurchaseMany(
+  params: MbgNbdParams,
+  t: number,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+): Float64Array {
+  assertParams(params, 'mbgNbdProbabilityNoPurchaseMany')
+  assertHorizon(t, 'mbgNbdProbabilityNoPurchaseMany')
+  const n = assertSameLength('mbgNbdProbabilityNoPurchaseMany', x, tx, T)
+  const result = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const xi = x[i] as number
+    const Ti = T[i] as number
+    const alive = pAlive(params, xi, tx[i] as number, Ti)
+    result[i] = 1 - alive + alive * Math.exp(-(params.r + xi) * Math.log1p(t / (params.alpha + Ti)))
+  }
+  return result
+}
+
+/**
+ * P(alive at T + t | x, t_x, T) for every member: P(alive) · ₂F₁(r + x, a; a + b + x + 1; −t/(α + T)), the
+ * BG/NBD argument with p | alive ~ Beta(a, b + x + 1).
+ */
+export function mbgNbdProbabilityAliveAfterMany(
+  params: MbgNbdParams,
+  t: number,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+): Float64Array {
+  assertParams(params, 'mbgNbdProbabilityAliveAfterMany')
+  assertHorizon(t, 'mbgNbdProbabilityAliveAfterMany')
+  const n = assertSameLength('mbgNbdProbabilityAliveAfterMany', x, tx, T)
+  const result = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const xi = x[i] as number
+    const Ti = T[i] as number
+    const alive = pAlive(params, xi, tx[i] as number, Ti)
+    result[i] =
+      t === 0 || alive === 0
+        ? alive
+        : alive *
+          Math.exp(
+            logHyp2f1(
+              params.r + xi,
+              params.a,
+              params.a + params.b + xi + 1,
+              -t / (params.alpha + Ti),
+            ),
+          )
+  }
   return result
 }

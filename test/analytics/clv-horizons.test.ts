@@ -242,9 +242,58 @@ describe('clv predict: horizons and the churn window on CDNOW', () => {
     ])
     expect(r.code, r.err).toBe(0)
     expect(r.out, r.out).toContain('Model comparison')
-    expect(r.out).toMatch(/bg-nbd \*/)
+    expect(r.out).toMatch(/mbg-nbd \*/)
     expect(r.out).toContain('pareto-nbd')
     // AIC of BG/NBD: 8 − 2 · LL with LL = −9582.4 (printed to one decimal).
-    expect(r.out).toMatch(/bg-nbd \*\s+-9582\.4\s+1917[23]\.\d/)
+    expect(r.out).toMatch(/bg-nbd\s+-9582\.4\s+1917[23]\.\d/)
+  })
+
+  it('an MBG/NBD run scores members with no repeat purchase below P(alive) = 1 and forecasts its horizons', async () => {
+    const other = join(dir, 'mbg.duckdb')
+    const d = await openDatabase(other, { threads: 1 })
+    await cdnowPreset.load(d.driver, CDNOW_SAMPLE, { clock: TEST_CLOCK })
+    await d.close()
+    const fit = await runCli([
+      'clv',
+      'fit',
+      '--db',
+      other,
+      '--calibration-end',
+      '1997-09-30',
+      '--model',
+      'mbg-nbd',
+      '--json',
+    ])
+    expect(fit.code, fit.err).toBe(0)
+    expect((JSON.parse(fit.out) as { purchase: { kind: string } }).purchase.kind).toBe('mbg-nbd')
+    const r = await runCli([
+      'clv',
+      'predict',
+      '--db',
+      other,
+      '--top',
+      '3000',
+      '--order',
+      'p_alive',
+      '--horizon',
+      '39w',
+      '--churn-days',
+      '90',
+      '--alive-at',
+      '90d',
+      '--json',
+    ])
+    expect(r.code, r.err).toBe(0)
+    const scores = (
+      JSON.parse(r.out) as {
+        scores: Array<{ x: number; pAlive: number; pNoPurchase: number; pAliveAt: number }>
+      }
+    ).scores
+    expect(scores).toHaveLength(2357)
+    for (const s of scores) {
+      if (s.x === 0) expect(s.pAlive).toBeLessThan(1)
+      expect(s.pNoPurchase).toBeGreaterThanOrEqual(1 - s.pAlive - 1e-12)
+      expect(s.pAliveAt).toBeLessThanOrEqual(s.pAlive + 1e-12)
+    }
   })
 })

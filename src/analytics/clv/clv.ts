@@ -26,6 +26,7 @@ import {
   type GammaGammaParams,
 } from '../../models/gamma-gamma.js'
 import { fitParetoNbd } from '../../models/pareto-nbd.js'
+import { fitMbgNbd, mbgNbdLogLikelihood } from '../../models/mbg-nbd.js'
 import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
   gammaGammaStandardErrors,
@@ -155,11 +156,11 @@ export async function resolveClvOptions(
     })
   }
   const model = options.model ?? 'bg-nbd'
-  if (model !== 'bg-nbd' && model !== 'pareto-nbd') {
+  if (!PURCHASE_MODELS.includes(model)) {
     throw InputError.single({
       field: 'model',
       value: String(model),
-      reason: 'bg-nbd or pareto-nbd',
+      reason: PURCHASE_MODELS.join(', '),
     })
   }
   return {
@@ -271,6 +272,40 @@ export function fitPurchaseModel(
     const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
     return {
       kind: 'bg-nbd',
+      params: f.params,
+      logLikelihood: f.logLikelihood,
+      iterations: f.iterations,
+      members: f.members,
+      distinctSummaries: f.distinctSummaries,
+      standardErrors: { r: se(0), alpha: se(1), a: se(2), b: se(3) },
+    }
+  }
+  if (kind === 'mbg-nbd') {
+    const f = withWarmStart(
+      sample,
+      ([sx, stx, sT, sw]) =>
+        fitMbgNbd(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
+          .params,
+      (starts) =>
+        fitMbgNbd(g.x, g.tx, g.T, {
+          weights: g.weights,
+          ...(starts === undefined ? {} : { starts }),
+        }),
+    ) as ReturnType<typeof fitMbgNbd>
+    const theta = Float64Array.of(f.params.r, f.params.alpha, f.params.a, f.params.b)
+    const cov = observedInformationInverse(theta, (t, out) => {
+      mbgNbdLogLikelihood(
+        { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
+        g.x,
+        g.tx,
+        g.T,
+        g.weights,
+        out,
+      )
+    })
+    const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
+    return {
+      kind: 'mbg-nbd',
       params: f.params,
       logLikelihood: f.logLikelihood,
       iterations: f.iterations,
@@ -556,9 +591,7 @@ export interface OutlookInfo {
 export function outlookRunOf(run: ModelRun): OutlookRun {
   const o = run.options as Partial<ResolvedClvOptions>
   const p = run.params as { purchase: Record<string, number>; model?: PurchaseModelKind }
-  const model = (p.model === 'pareto-nbd'
-    ? { kind: 'pareto-nbd', params: p.purchase }
-    : { kind: 'bg-nbd', params: p.purchase }) as unknown as PurchaseModel
+  const model = { kind: p.model ?? 'bg-nbd', params: p.purchase } as unknown as PurchaseModel
   return {
     model,
     unit: o.unit ?? 'week',

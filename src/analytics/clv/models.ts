@@ -1,5 +1,5 @@
 /**
- * The repeat-buying model chosen for a CLV run (BG/NBD or Pareto/NBD) behind one small interface, and the
+ * The repeat-buying model chosen for a CLV run (BG/NBD, Pareto/NBD or MBG/NBD) behind one small interface, and the
  * discounted expected purchases that CLV multiplies by spend. Pure computation on typed arrays.
  * @module
  */
@@ -13,6 +13,14 @@ import {
 } from '../../models/bg-nbd.js'
 import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
+  mbgNbdConditionalExpectedPurchasesMany,
+  mbgNbdExpectedPurchasesPopulation,
+  mbgNbdProbabilityAliveAfterMany,
+  mbgNbdProbabilityAliveMany,
+  mbgNbdProbabilityNoPurchaseMany,
+  type MbgNbdParams,
+} from '../../models/mbg-nbd.js'
+import {
   paretoNbdConditionalExpectedPurchasesMany,
   paretoNbdExpectedPurchasesPopulation,
   paretoNbdProbabilityAliveAfterMany,
@@ -21,13 +29,14 @@ import {
   type ParetoNbdParams,
 } from '../../models/pareto-nbd.js'
 
-export type PurchaseModelKind = 'bg-nbd' | 'pareto-nbd'
-export const PURCHASE_MODELS: readonly PurchaseModelKind[] = ['bg-nbd', 'pareto-nbd']
+export type PurchaseModelKind = 'bg-nbd' | 'pareto-nbd' | 'mbg-nbd'
+export const PURCHASE_MODELS: readonly PurchaseModelKind[] = ['bg-nbd', 'pareto-nbd', 'mbg-nbd']
 
 /** A fitted purchase model. */
 export type PurchaseModel =
   | { readonly kind: 'bg-nbd'; readonly params: BgNbdParams }
   | { readonly kind: 'pareto-nbd'; readonly params: ParetoNbdParams }
+  | { readonly kind: 'mbg-nbd'; readonly params: MbgNbdParams }
 
 /** P(alive | x, t_x, T) for every member (BG/NBD: Fader, Hardie & Lee 2008; Pareto/NBD: Fader & Hardie 2005 note §5). */
 export function probabilityAlive(
@@ -39,7 +48,9 @@ export function probabilityAlive(
 ): Float64Array {
   return m.kind === 'bg-nbd'
     ? probabilityAliveMany(m.params, x, tx, T, out)
-    : paretoNbdProbabilityAliveMany(m.params, x, tx, T, out)
+    : m.kind === 'mbg-nbd'
+      ? mbgNbdProbabilityAliveMany(m.params, x, tx, T, out)
+      : paretoNbdProbabilityAliveMany(m.params, x, tx, T, out)
 }
 
 /** E[Y(t) | x, t_x, T]: expected transactions in (T, T + t] (BG/NBD eq. 10; Pareto/NBD: note §6). */
@@ -53,7 +64,9 @@ export function conditionalExpectedPurchases(
 ): Float64Array {
   return m.kind === 'bg-nbd'
     ? conditionalExpectedPurchasesMany(m.params, t, x, tx, T, out)
-    : paretoNbdConditionalExpectedPurchasesMany(m.params, t, x, tx, T, out)
+    : m.kind === 'mbg-nbd'
+      ? mbgNbdConditionalExpectedPurchasesMany(m.params, t, x, tx, T, out)
+      : paretoNbdConditionalExpectedPurchasesMany(m.params, t, x, tx, T, out)
 }
 
 /**
@@ -70,7 +83,9 @@ export function probabilityNoPurchase(
   return perGroup(x, tx, T, (gx, gtx, gT) =>
     m.kind === 'bg-nbd'
       ? probabilityNoPurchaseMany(m.params, t, gx, gtx, gT)
-      : paretoNbdProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT),
+      : m.kind === 'mbg-nbd'
+        ? mbgNbdProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT)
+        : paretoNbdProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT),
   )
 }
 
@@ -85,7 +100,9 @@ export function probabilityAliveAfter(
   return perGroup(x, tx, T, (gx, gtx, gT) =>
     m.kind === 'bg-nbd'
       ? probabilityAliveAfterMany(m.params, t, gx, gtx, gT)
-      : paretoNbdProbabilityAliveAfterMany(m.params, t, gx, gtx, gT),
+      : m.kind === 'mbg-nbd'
+        ? mbgNbdProbabilityAliveAfterMany(m.params, t, gx, gtx, gT)
+        : paretoNbdProbabilityAliveAfterMany(m.params, t, gx, gtx, gT),
   )
 }
 
@@ -117,7 +134,9 @@ function perGroup(
 export function expectedPurchasesPopulationOf(m: PurchaseModel, t: number): number {
   return m.kind === 'bg-nbd'
     ? expectedPurchasesPopulation(m.params, t)
-    : paretoNbdExpectedPurchasesPopulation(m.params, t)
+    : m.kind === 'mbg-nbd'
+      ? mbgNbdExpectedPurchasesPopulation(m.params, t)
+      : paretoNbdExpectedPurchasesPopulation(m.params, t)
 }
 
 /**

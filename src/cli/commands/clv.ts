@@ -111,7 +111,9 @@ const RENEWAL_REASONS_ZH: Readonly<Record<string, string>> = {
 export function registerClvCommands(program: Command): void {
   const clv = program
     .command('clv')
-    .description('customer lifetime value: BG/NBD or Pareto/NBD with Gamma–Gamma (docs/models.md)')
+    .description(
+      'customer lifetime value: BG/NBD, Pareto/NBD or MBG/NBD with Gamma–Gamma (docs/models.md)',
+    )
 
   modelOptions(
     clv
@@ -222,7 +224,7 @@ Examples:
     .addHelpText(
       'after',
       `
-Every repeat-buying model (bg-nbd, pareto-nbd) is also fitted to the same calibration summaries and listed
+Every repeat-buying model (bg-nbd, pareto-nbd, mbg-nbd) is also fitted to the same calibration summaries and listed
 with its log-likelihood, AIC, BIC and holdout errors; * marks the lowest AIC.`,
     )
     .option('--csv', 'the by-frequency and tracking tables as CSV on stdout', false)
@@ -300,6 +302,12 @@ Examples:
     })
 }
 
+const MODEL_NAMES: Readonly<Record<PurchaseModelKind, string>> = {
+  'bg-nbd': 'BG/NBD',
+  'pareto-nbd': 'Pareto/NBD',
+  'mbg-nbd': 'MBG/NBD',
+}
+
 function paramLines(
   params: object,
   se: Readonly<Record<string, number>> | null,
@@ -333,9 +341,7 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       ],
     ]),
     '',
-    pc.bold(
-      t('{model} parameters', { model: r.purchase.kind === 'bg-nbd' ? 'BG/NBD' : 'Pareto/NBD' }),
-    ),
+    pc.bold(t('{model} parameters', { model: MODEL_NAMES[r.purchase.kind] })),
     keyValues([
       ...paramLines(r.purchase.params, r.purchase.standardErrors),
       [t('log-likelihood'), decimal(r.purchase.logLikelihood, 1)],
