@@ -476,7 +476,7 @@ export const ZH = {
   'E[spend]': '预期单笔消费',
   'E[purchases {h}]': '{h} 内预期购买次数',
   'P(no purchase {d} days)': '{d} 天内不购买概率',
-  'P(alive {date})': '{date} 仍活跃概率',
+  'P(alive) on {date}': '{date} 仍活跃概率',
   'Model comparison (same calibration summaries; lowest AIC preferred)':
     '模型比较（同一校准期汇总；AIC 最低者优先）',
   'renewals|cohort': '同期群',

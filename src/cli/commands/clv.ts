@@ -440,7 +440,7 @@ function renderScores(
     const date = outlook.aliveAt.date
     extra.push({
       csv: `p_alive_${date}`,
-      header: t('P(alive {date})', { date }),
+      header: t('P(alive) on {date}', { date }),
       value: (s) => s.pAliveAt,
       text: (v) => pct(v),
     })
