@@ -186,23 +186,39 @@ const out = execFileSync(
   { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
 )
 const r = JSON.parse(out.trim().split('\n').pop() as string) as Figures
+/**
+ * lifetimes (Python) is not installed here, so the BG/NBD fit is compared with lifetimes' recorded time
+ * for a 1,000,000-member BG/NBD fit on this kind of machine, 11.3–11.7 s — a recorded figure, not one
+ * measured in this run. The ratio only means something at 1,000,000 members.
+ */
+const LIFETIMES_RECORDED_SECONDS = [11.3, 11.7] as const
+function lifetimesRatio(fit: number): string {
+  const [lo, hi] = LIFETIMES_RECORDED_SECONDS
+  const scale = r.members >= 900_000 ? '' : ' (not at 1M members: the ratio does not apply)'
+  return `${(lo / fit).toFixed(1)}–${(hi / fit).toFixed(1)}× faster than lifetimes' recorded ${lo}–${hi} s (recorded, not measured in this run; target ≥ 10×)${scale}`
+}
 const f = (n: number) => Math.round(n).toLocaleString('en-US')
 const s = (n: number) => `${n.toFixed(2)} s`.padStart(8)
 process.stdout.write(
   [
     `CLV: ${f(r.members)} members with a purchase (${f(r.orders)} orders, ${f(r.distinctSummaries)} distinct (x, t_x, T), ${f(r.repeatBuyers)} repeat buyers in the spend fit), median of ${repeat}`,
     `  SQL summaries (x, t_x, T, z̄ per member)            ${s(r.summaries)}`,
-    `  BG/NBD fit (with standard errors)                  ${s(r.bgNbdFit)}   target < 1 s (lifetimes ≈ 11 s)`,
+    `  BG/NBD fit (with standard errors)                  ${s(r.bgNbdFit)}   ${lifetimesRatio(r.bgNbdFit)}`,
     `  Gamma–Gamma fit                                    ${s(r.gammaGammaFit)}`,
     `  fit step of a run (both fits, ρ, standard errors)  ${s(r.fitStep)}`,
     `  predictions for every member (P(alive), E[X], CLV) ${s(r.predictions)}`,
     `  store run + member scores (Appender, data chunks)  ${s(r.store)}`,
-    `  end to end                                         ${s(r.endToEnd)}   target < 5 s`,
+    `  end to end                                         ${s(r.endToEnd)}   target ≤ 3 s`,
     `  peak RSS ${f(r.peakRssMb)} MB`,
     '',
   ].join('\n'),
 )
 process.stdout.write(
-  `${JSON.stringify({ benchmark: 'clv', ...r, targets: { bgNbdFit: 1, endToEnd: 5 } })}\n`,
+  `${JSON.stringify({
+    benchmark: 'clv',
+    ...r,
+    lifetimesRecordedSeconds: LIFETIMES_RECORDED_SECONDS,
+    targets: { bgNbdFit: 1.1, endToEnd: 3 },
+  })}\n`,
 )
 if (!values.keep) await rm(dir, { recursive: true, force: true })

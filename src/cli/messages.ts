@@ -485,6 +485,11 @@ export const ZH = {
   'MDE with every available member': '全部可用会员下的最小可检测效果',
   'E[purchases]': '预期购买次数',
   'E[spend]': '预期单笔消费',
+  'E[purchases {h}]': '{h} 内预期购买次数',
+  'P(no purchase {d} days)': '{d} 天内不购买概率',
+  'P(alive) on {date}': '{date} 仍活跃概率',
+  'Model comparison (same calibration summaries; lowest AIC preferred)':
+    '模型比较（同一校准期汇总；AIC 最低者优先）',
   'renewals|cohort': '同期群',
   'renewals|plan': '方案',
   'no {file} here or in a folder above': '当前目录及其上级目录中没有 {file}',

@@ -19,6 +19,7 @@ import {
   hyp2f1ScaledRemainder,
   lgamma,
   logBeta,
+  logHyp2f1,
   oneMinusExpOver,
 } from './special-functions.js'
 import { assertHorizon, assertSameLength, assertPositiveParams } from './params.js'
@@ -363,6 +364,21 @@ function expectedWhileAlive(p: BgNbdParams, t: number, x: number, T: number): nu
 }
 
 /**
+ * E[Y(t) | alive at T, x, T] (eq. 10 without P(alive)), for models that share BG/NBD's posterior of an
+ * alive member (MBG/NBD, with b + 1).
+ */
+export function expectedPurchasesIfAlive(
+  params: BgNbdParams,
+  t: number,
+  x: number,
+  T: number,
+): number {
+  assertParams(params, 'expectedPurchasesIfAlive')
+  assertHorizon(t, 'expectedPurchasesIfAlive')
+  return expectedWhileAlive(params, t, x, T)
+}
+
+/**
  * Expected number of purchases in (T, T + t] for a member with history (x, t_x, T), paper eq. 10:
  * E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) × E[Y(t) | alive]. Stable for large x and for a near 1.
  */
@@ -485,5 +501,88 @@ export function conditionalExpectedPurchasesMany(
     const Ti = T[i] as number
     result[i] = pAlive(params, xi, tx[i] as number, Ti) * expectedWhileAlive(params, t, xi, Ti)
   }
+  return result
+}
+
+/**
+ * P(no purchase in (T, T + t] | x, t_x, T): the retail definition of churn over a window of length t (no
+ * purchase within M days; Zammit & Zerafa 2025, arXiv:2502.12912). A BG/NBD member drops out only just
+ * after a purchase, so one alive at T with rate λ buys nothing in the window with probability e^(−λt); given
+ * alive, λ ~ Gamma(r + x, α + T). Hence 1 − P(alive) + P(alive) · ((α+T)/(α+T+t))^(r+x).
+ */
+export function probabilityNoPurchase(
+  params: BgNbdParams,
+  t: number,
+  x: number,
+  tx: number,
+  T: number,
+): number {
+  assertParams(params, 'probabilityNoPurchase')
+  assertHorizon(t, 'probabilityNoPurchase')
+  return noPurchase(params, t, x, tx, T)
+}
+
+function noPurchase(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
+  const alive = pAlive(p, x, tx, T)
+  return 1 - alive + alive * Math.exp(-(p.r + x) * Math.log1p(t / (p.alpha + T)))
+}
+
+/**
+ * P(alive at T + t | x, t_x, T): alive at T, then no drop-out after any purchase in (T, T + t]. Given alive
+ * at T, λ ~ Gamma(r + x, α + T) and p ~ Beta(a, b + x) independently, and N purchases survive with
+ * (1 − p)^N, whose mean over N ~ Poisson(λt) is e^(−λpt); averaging over λ and p gives
+ * P(alive) · ₂F₁(r + x, a; a + b + x; −t/(α + T)) (Euler's integral of ₂F₁).
+ */
+export function probabilityAliveAfter(
+  params: BgNbdParams,
+  t: number,
+  x: number,
+  tx: number,
+  T: number,
+): number {
+  assertParams(params, 'probabilityAliveAfter')
+  assertHorizon(t, 'probabilityAliveAfter')
+  return aliveAfter(params, t, x, tx, T)
+}
+
+function aliveAfter(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
+  const alive = pAlive(p, x, tx, T)
+  if (t === 0 || alive === 0) return alive
+  return alive * Math.exp(logHyp2f1(p.r + x, p.a, p.a + p.b + x, -t / (p.alpha + T)))
+}
+
+/** {@link probabilityNoPurchase} for every member over the same window t, into `out` (allocated when omitted). */
+export function probabilityNoPurchaseMany(
+  params: BgNbdParams,
+  t: number,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  out?: Float64Array,
+): Float64Array {
+  assertParams(params, 'probabilityNoPurchaseMany')
+  assertHorizon(t, 'probabilityNoPurchaseMany')
+  const n = assertSameLength('probabilityNoPurchaseMany', x, tx, T, ...(out ? [out] : []))
+  const result = out ?? new Float64Array(n)
+  for (let i = 0; i < n; i++)
+    result[i] = noPurchase(params, t, x[i] as number, tx[i] as number, T[i] as number)
+  return result
+}
+
+/** {@link probabilityAliveAfter} for every member over the same t, into `out` (allocated when omitted). */
+export function probabilityAliveAfterMany(
+  params: BgNbdParams,
+  t: number,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  out?: Float64Array,
+): Float64Array {
+  assertParams(params, 'probabilityAliveAfterMany')
+  assertHorizon(t, 'probabilityAliveAfterMany')
+  const n = assertSameLength('probabilityAliveAfterMany', x, tx, T, ...(out ? [out] : []))
+  const result = out ?? new Float64Array(n)
+  for (let i = 0; i < n; i++)
+    result[i] = aliveAfter(params, t, x[i] as number, tx[i] as number, T[i] as number)
   return result
 }

@@ -147,6 +147,7 @@ describe('CLV on the CDNOW sample through the whole pipeline', () => {
     // (we get 1,653, −12 %; the members with x = 1, 2 buy more than expected); the bound keeps a
     // broken forecast from passing.
     expect(r.totals.actual).toBe(1882)
+    expect(r.modelComparison).toBeNull()
     expect(r.totals.predicted).toBeGreaterThan(0.85 * 1882)
     expect(r.totals.predicted).toBeLessThan(1882)
     // The per-member mean error equals (predicted − actual) / members.
@@ -173,6 +174,40 @@ describe('CLV on the CDNOW sample through the whole pipeline', () => {
     // the 2,357 first days.
     expect(last).toBe(TOTAL_REPEAT_DAYS)
     expect(Math.abs((r.tracking.predicted.at(-1) as number) / last - 1)).toBeLessThan(0.05)
+  })
+
+  it('compares BG/NBD, Pareto/NBD and MBG/NBD on the same calibration summaries: LL as published, AIC, BIC, holdout', async () => {
+    const r = await clvValidationReport(s.db.driver, {
+      ...options,
+      holdoutEnd: '1998-06-30',
+      compareModels: true,
+    })
+    const [bg, pareto, mbg] = r.modelComparison?.models ?? []
+    expect(mbg?.kind).toBe('mbg-nbd')
+    expect(bg?.kind).toBe('bg-nbd')
+    expect(pareto?.kind).toBe('pareto-nbd')
+    // Published log-likelihoods: BG/NBD −9582.4, Pareto/NBD −9595.0 (to one decimal).
+    expect(Math.abs((bg?.logLikelihood as number) - -9582.4)).toBeLessThanOrEqual(0.05)
+    expect(Math.abs((pareto?.logLikelihood as number) - -9595.0)).toBeLessThanOrEqual(0.05)
+    for (const m of [bg, pareto, mbg]) {
+      expect(m?.aic).toBeCloseTo(8 - 2 * (m?.logLikelihood as number), 9)
+      expect(m?.bic).toBeCloseTo(4 * Math.log(2357) - 2 * (m?.logLikelihood as number), 9)
+    }
+    // The lowest AIC is preferred; on CDNOW that is MBG/NBD (its x = 0 members may be inactive).
+    const lowest = [bg, pareto, mbg].reduce((best, m) =>
+      (m?.aic as number) < (best?.aic as number) ? m : best,
+    )
+    expect(r.modelComparison?.preferred).toBe(lowest?.kind)
+    expect(r.modelComparison?.preferred).toBe('mbg-nbd')
+    expect(mbg?.logLikelihood).toBeGreaterThan(bg?.logLikelihood as number)
+    process.stdout.write(
+      `MBG/NBD on CDNOW: LL ${mbg?.logLikelihood}, holdout ${mbg?.holdout?.predicted}\n`,
+    )
+    // The chosen model's row carries the report's own holdout figures.
+    expect(bg?.holdout?.predicted).toBeCloseTo(r.totals.predicted, 9)
+    expect(bg?.holdout?.mae).toBeCloseTo(r.errors.mae, 12)
+    expect(pareto?.holdout?.predicted).toBeGreaterThan(0.85 * 1882)
+    expect(pareto?.holdout?.predicted).not.toBeCloseTo(r.totals.predicted, 3)
   })
 })
 

@@ -26,7 +26,8 @@ import {
   type GammaGammaParams,
 } from '../../models/gamma-gamma.js'
 import { fitParetoNbd } from '../../models/pareto-nbd.js'
-import { groupSummaries } from '../../models/group-summaries.js'
+import { fitMbgNbd, mbgNbdLogLikelihood } from '../../models/mbg-nbd.js'
+import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
   gammaGammaStandardErrors,
   observedInformationInverse,
@@ -37,10 +38,19 @@ import {
   expectedPurchasesPopulationOf,
   probabilityAlive,
   quantiles,
+  PURCHASE_MODELS,
   type PurchaseModel,
   type PurchaseModelKind,
 } from './models.js'
-import { ensureScoreTables, getRun, newRunId, saveRun, type MemberScoreColumns } from './store.js'
+import {
+  ensureScoreTables,
+  getRun,
+  newRunId,
+  saveRun,
+  type MemberScoreColumns,
+  type ModelRun,
+} from './store.js'
+import { memberOutlook, type OutlookRequest, type OutlookRun } from './horizons.js'
 
 /** Options of a CLV fit. Every field has a default. */
 export interface ClvOptions {
@@ -56,6 +66,8 @@ export interface ClvOptions {
   readonly model?: PurchaseModelKind
   /** CLV horizon in months. Default 12. */
   readonly horizonMonths?: number
+  /** Length of a CLV month in days (28–31). Default 365.25/12 = 30.4375. */
+  readonly monthDays?: number
   /** Annual discount rate (0.1 = 10 % a year), applied monthly as (1 + d)^(1/12) − 1. Default 0.1. */
   readonly annualDiscountRate?: number
   /** Share of spend that is margin. Default 1 (CLV in revenue). */
@@ -78,6 +90,8 @@ export const CORRELATION_WARNING = 0.3
 export interface ClvFit {
   readonly options: ResolvedClvOptions
   readonly summaries: RepeatBuyingSummaries
+  /** Identical (x, t_x, T) grouped once: the purchase fit and the scores both run on these. */
+  readonly groups: SummaryGroups
   readonly purchase: PurchaseModel & {
     readonly logLikelihood: number
     readonly iterations: number
@@ -99,7 +113,8 @@ export interface ClvFit {
   readonly correlationWarning: boolean
 }
 
-const DAYS_PER_MONTH = 365.25 / 12
+/** The default CLV month: a twelfth of the Julian year, 30.4375 days. */
+export const DAYS_PER_MONTH = 365.25 / 12
 const UNIT_DAYS: Readonly<Record<TimeUnit, number>> = { week: 7, day: 1 }
 
 function positive(value: number, field: string, allowZero = false): number {
@@ -132,12 +147,20 @@ export async function resolveClvOptions(
       reason: 'a whole number of months, 1–1200',
     })
   }
+  const monthDays = options.monthDays ?? DAYS_PER_MONTH
+  if (!(Number.isFinite(monthDays) && monthDays >= 28 && monthDays <= 31)) {
+    throw InputError.single({
+      field: 'month days',
+      value: String(monthDays),
+      reason: 'a month of 28 to 31 days (default 30.4375, a twelfth of 365.25)',
+    })
+  }
   const model = options.model ?? 'bg-nbd'
-  if (model !== 'bg-nbd' && model !== 'pareto-nbd') {
+  if (!PURCHASE_MODELS.includes(model)) {
     throw InputError.single({
       field: 'model',
       value: String(model),
-      reason: 'bg-nbd or pareto-nbd',
+      reason: PURCHASE_MODELS.join(', '),
     })
   }
   return {
@@ -147,6 +170,7 @@ export async function resolveClvOptions(
     origin: options.origin ?? 'first-purchase',
     model,
     horizonMonths,
+    monthDays,
     annualDiscountRate: positive(options.annualDiscountRate ?? 0.1, 'discount rate', true),
     margin: positive(options.margin ?? 1, 'margin'),
     ...(options.timezone === undefined || options.timezone === 'UTC'
@@ -218,8 +242,9 @@ export function fitPurchaseModel(
   x: Float64Array,
   tx: Float64Array,
   T: Float64Array,
+  groups?: SummaryGroups,
 ): ClvFit['purchase'] {
-  const g = groupSummaries(x, tx, T)
+  const g = groups ?? groupSummaries(x, tx, T)
   const sample = warmSample(g.x.length, g.x, g.tx, g.T, g.weights)
   if (kind === 'bg-nbd') {
     const f = withWarmStart(
@@ -247,6 +272,40 @@ export function fitPurchaseModel(
     const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
     return {
       kind: 'bg-nbd',
+      params: f.params,
+      logLikelihood: f.logLikelihood,
+      iterations: f.iterations,
+      members: f.members,
+      distinctSummaries: f.distinctSummaries,
+      standardErrors: { r: se(0), alpha: se(1), a: se(2), b: se(3) },
+    }
+  }
+  if (kind === 'mbg-nbd') {
+    const f = withWarmStart(
+      sample,
+      ([sx, stx, sT, sw]) =>
+        fitMbgNbd(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
+          .params,
+      (starts) =>
+        fitMbgNbd(g.x, g.tx, g.T, {
+          weights: g.weights,
+          ...(starts === undefined ? {} : { starts }),
+        }),
+    ) as ReturnType<typeof fitMbgNbd>
+    const theta = Float64Array.of(f.params.r, f.params.alpha, f.params.a, f.params.b)
+    const cov = observedInformationInverse(theta, (t, out) => {
+      mbgNbdLogLikelihood(
+        { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
+        g.x,
+        g.tx,
+        g.T,
+        g.weights,
+        out,
+      )
+    })
+    const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
+    return {
+      kind: 'mbg-nbd',
       params: f.params,
       logLikelihood: f.logLikelihood,
       iterations: f.iterations,
@@ -299,7 +358,8 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
         'the repeat-buying models need more (choose a later calibration end, or load more orders)',
     )
   }
-  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T)
+  const groups = groupSummaries(s.x, s.tx, s.T)
+  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T, groups)
   // Gamma–Gamma needs positive values: repeat buyers whose repeat orders were all free are left out of
   // the spend fit (and get the population mean spend weighted by their x, see conditional spend).
   const spendX = new Float64Array(s.x.length)
@@ -323,6 +383,7 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
   return {
     options: o,
     summaries: s,
+    groups,
     purchase,
     spend: {
       params: g.params,
@@ -344,15 +405,18 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
 export function scoreMembers(fit: ClvFit): MemberScoreColumns {
   const { x, tx, T, zbar, memberId } = fit.summaries
   const o = fit.options
-  const periodLength = DAYS_PER_MONTH / UNIT_DAYS[o.unit]
+  const periodLength = o.monthDays / UNIT_DAYS[o.unit]
   const monthlyRate = (1 + o.annualDiscountRate) ** (1 / 12) - 1
-  const pAlive = probabilityAlive(fit.purchase, x, tx, T)
-  const expectedPurchases = conditionalExpectedPurchases(
-    fit.purchase,
-    o.horizonMonths * periodLength,
-    x,
-    tx,
-    T,
+  // P(alive) and expected purchases depend on (x, t_x, T) only: computed once per distinct summary.
+  const g = fit.groups
+  const expand = (perGroup: Float64Array) => {
+    const out = new Float64Array(x.length)
+    for (let i = 0; i < out.length; i++) out[i] = perGroup[g.groupOf[i] as number] as number
+    return out
+  }
+  const pAlive = expand(probabilityAlive(fit.purchase, g.x, g.tx, g.T))
+  const expectedPurchases = expand(
+    conditionalExpectedPurchases(fit.purchase, o.horizonMonths * periodLength, g.x, g.tx, g.T),
   )
   // z̄ = 0 (free repeat orders) is treated like x = 0: the population mean, since Gamma–Gamma has no
   // likelihood for a zero mean.
@@ -366,6 +430,7 @@ export function scoreMembers(fit: ClvFit): MemberScoreColumns {
     o.horizonMonths,
     periodLength,
     monthlyRate,
+    g,
   )
   const clv = new Float64Array(x.length)
   for (let i = 0; i < clv.length; i++) {
@@ -491,7 +556,7 @@ export async function runClv(
   return report
 }
 
-/** One stored member score. */
+/** One stored member score, with the forecasts a listing asked for. */
 export interface MemberScore {
   readonly memberId: number
   readonly x: number
@@ -502,20 +567,55 @@ export interface MemberScore {
   readonly expectedPurchases: number
   readonly expectedSpend: number
   readonly clv: number
+  /** E[Y(t) | x, t_x, T] over the requested horizon (see `outlook.expectedPurchases`). */
+  readonly expectedPurchasesHorizon?: number
+  /** P(no purchase within the requested days after the calibration end). */
+  readonly pNoPurchase?: number
+  /** P(alive) on the requested day. */
+  readonly pAliveAt?: number
 }
 
 /** Sort orders of {@link listMemberScores}. */
 export const SCORE_ORDERS = ['clv', 'p_alive', 'expected_purchases', 'value_at_risk'] as const
 export type ScoreOrder = (typeof SCORE_ORDERS)[number]
 
+/** What the forecasts of a listing mean (the values are on each score). */
+export interface OutlookInfo {
+  readonly calibrationEnd: string
+  readonly expectedPurchases?: { readonly horizon: string; readonly days: number }
+  readonly noPurchase?: { readonly days: number }
+  readonly aliveAt?: { readonly date: string; readonly days: number }
+}
+
+/** The purchase model and the facts a forecast needs, from a stored CLV run. */
+export function outlookRunOf(run: ModelRun): OutlookRun {
+  const o = run.options as Partial<ResolvedClvOptions>
+  const p = run.params as { purchase: Record<string, number>; model?: PurchaseModelKind }
+  const model = { kind: p.model ?? 'bg-nbd', params: p.purchase } as unknown as PurchaseModel
+  return {
+    model,
+    unit: o.unit ?? 'week',
+    calibrationEnd: o.calibrationEnd as string,
+    monthDays: o.monthDays ?? DAYS_PER_MONTH,
+  }
+}
+
 /**
  * Member scores of a run (default the latest CLV run), highest first by `order`, or one member's.
- * `value_at_risk` orders by (1 − P(alive)) · CLV / P(alive).
+ * `value_at_risk` orders by (1 − P(alive)) · CLV / P(alive). With `outlook`, each score also carries
+ * expected purchases over a horizon, P(no purchase within M days) and P(alive) at a later day, computed
+ * from the run's model and the member's stored summary.
  */
 export async function listMemberScores(
   driver: DuckDbDriver,
-  options: { runId?: string; limit?: number; memberId?: number; order?: ScoreOrder } = {},
-): Promise<{ runId: string; scores: MemberScore[] }> {
+  options: {
+    runId?: string
+    limit?: number
+    memberId?: number
+    order?: ScoreOrder
+    outlook?: OutlookRequest
+  } = {},
+): Promise<{ runId: string; scores: MemberScore[]; outlook?: OutlookInfo }> {
   const run = await getRun(driver, 'clv', options.runId)
   const order = options.order ?? 'clv'
   const orderBy = {
@@ -534,7 +634,50 @@ export async function listMemberScores(
   if (options.memberId !== undefined && rows.length === 0) {
     throw new NotFoundError(`member ${options.memberId} has no score in run ${run.runId}`)
   }
-  return { runId: run.runId, scores: rows as unknown as MemberScore[] }
+  const scores = rows as unknown as MemberScore[]
+  const request = options.outlook
+  if (
+    request === undefined ||
+    (request.horizon === undefined &&
+      request.churnDays === undefined &&
+      request.aliveAt === undefined)
+  )
+    return { runId: run.runId, scores }
+  const outlookRun = outlookRunOf(run)
+  const column = (f: (s: MemberScore) => number) => Float64Array.from(scores, f)
+  const o = memberOutlook(
+    outlookRun,
+    column((s) => s.x),
+    column((s) => s.tX),
+    column((s) => s.tCal),
+    request,
+  )
+  return {
+    runId: run.runId,
+    scores: scores.map((s, i) => ({
+      ...s,
+      ...(o.expectedPurchases === undefined
+        ? {}
+        : { expectedPurchasesHorizon: o.expectedPurchases.values[i] as number }),
+      ...(o.noPurchase === undefined ? {} : { pNoPurchase: o.noPurchase.values[i] as number }),
+      ...(o.aliveAt === undefined ? {} : { pAliveAt: o.aliveAt.values[i] as number }),
+    })),
+    outlook: {
+      calibrationEnd: outlookRun.calibrationEnd,
+      ...(o.expectedPurchases === undefined
+        ? {}
+        : {
+            expectedPurchases: {
+              horizon: o.expectedPurchases.horizon,
+              days: o.expectedPurchases.days,
+            },
+          }),
+      ...(o.noPurchase === undefined ? {} : { noPurchase: { days: o.noPurchase.days } }),
+      ...(o.aliveAt === undefined
+        ? {}
+        : { aliveAt: { date: o.aliveAt.date, days: o.aliveAt.days } }),
+    },
+  }
 }
 
 /** Predicted vs actual holdout transactions of the members with x = k in the calibration period. */
@@ -562,6 +705,16 @@ export interface ClvValidationReport {
   /** Holdout value: actual vs predicted Σ spend (E[Z | x, z̄] · E[Y(t)]). */
   readonly value: { readonly actual: number; readonly predicted: number }
   /**
+   * Every repeat-buying model fitted to the same calibration summaries, with AIC, BIC and its holdout
+   * errors; `preferred` is the model of lowest AIC (the models have 4 parameters each and are not nested,
+   * so a likelihood-ratio test does not apply and AIC ranks them as the likelihood does). Null unless
+   * asked for (`compareModels`), since it fits every model.
+   */
+  readonly modelComparison: {
+    readonly models: readonly ModelComparisonRow[]
+    readonly preferred: PurchaseModelKind | null
+  } | null
+  /**
    * Tracking data: cumulative transactions per time unit since `start` (actual and expected, the sum of
    * each member's E[X(t − origin)]); `calibrationPeriods` marks where the holdout begins.
    */
@@ -574,13 +727,72 @@ export interface ClvValidationReport {
   }
 }
 
+/** One model of the calibration/holdout comparison; a model that did not converge has `error` and nulls. */
+export interface ModelComparisonRow {
+  readonly kind: PurchaseModelKind
+  readonly parameters: number
+  readonly logLikelihood: number | null
+  /** 2k − 2 log L. */
+  readonly aic: number | null
+  /** k log n − 2 log L, n members. */
+  readonly bic: number | null
+  readonly holdout: {
+    readonly predicted: number
+    readonly mae: number
+    readonly rmse: number
+  } | null
+  readonly error?: string
+}
+
+function comparisonRow(
+  kind: PurchaseModelKind,
+  fit: () => ClvFit['purchase'],
+  s: RepeatBuyingSummaries,
+): ModelComparisonRow {
+  let purchase: ClvFit['purchase']
+  try {
+    purchase = fit()
+  } catch (error) {
+    if (!(error instanceof ModelFitError)) throw error
+    return {
+      kind,
+      parameters: 4,
+      logLikelihood: null,
+      aic: null,
+      bic: null,
+      holdout: null,
+      error: error.message,
+    }
+  }
+  const n = s.x.length
+  const predicted = conditionalExpectedPurchases(purchase, s.holdoutLength, s.x, s.tx, s.T)
+  let total = 0
+  let abs = 0
+  let sq = 0
+  for (let i = 0; i < n; i++) {
+    const d = (predicted[i] as number) - (s.holdoutPurchases[i] as number)
+    total += predicted[i] as number
+    abs += Math.abs(d)
+    sq += d * d
+  }
+  const k = 4
+  return {
+    kind,
+    parameters: k,
+    logLikelihood: purchase.logLikelihood,
+    aic: 2 * k - 2 * purchase.logLikelihood,
+    bic: k * Math.log(n) - 2 * purchase.logLikelihood,
+    holdout: { predicted: total, mae: abs / n, rmse: Math.sqrt(sq / n) },
+  }
+}
+
 /**
  * Fits on the calibration period and compares with the holdout (Fader, Hardie & Lee 2005, §4:
  * conditional expectations by calibration frequency and the cumulative tracking plot).
  */
 export async function clvValidationReport(
   driver: Driver,
-  options: ClvOptions & { readonly holdoutEnd: string },
+  options: ClvOptions & { readonly holdoutEnd: string; readonly compareModels?: boolean },
 ): Promise<ClvValidationReport> {
   const o = await resolveClvOptions(driver, options)
   const s = await repeatBuyingSummaries(driver, o)
@@ -652,10 +864,26 @@ export async function clvValidationReport(
     }
     expected.push(e)
   }
+  const models = (options.compareModels === true ? PURCHASE_MODELS : []).map((kind) =>
+    comparisonRow(
+      kind,
+      () => (kind === fit.purchase.kind ? fit.purchase : fitPurchaseModel(kind, s.x, s.tx, s.T)),
+      s,
+    ),
+  )
+  let preferred: PurchaseModelKind | null = null
+  let bestAic = Infinity
+  for (const m of models) {
+    if (m.aic !== null && m.aic < bestAic) {
+      bestAic = m.aic
+      preferred = m.kind
+    }
+  }
   return {
     options: o,
     members: n,
     holdoutLength: s.holdoutLength,
+    modelComparison: options.compareModels === true ? { models, preferred } : null,
     purchase: fit.purchase,
     spend: fit.spend,
     frequencySpendCorrelation: fit.frequencySpendCorrelation,

@@ -16,7 +16,9 @@ import {
   type ClvRunReport,
   type ClvValidationReport,
   type MemberScore,
+  type OutlookInfo,
 } from '../../analytics/clv/clv.js'
+import { parseHorizon } from '../../analytics/clv/horizons.js'
 import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv/models.js'
 import {
   fitRenewals,
@@ -46,6 +48,14 @@ import {
 } from '../validations/clv.js'
 import { dbOption, withDatabase } from '../database.js'
 import { clvDistributionTable } from '../render/clv.js'
+import { identityTypeName } from '../render/members.js'
+import { idsOption, resolveMemberFlag } from '../member-options.js'
+import {
+  identityValues,
+  memberIdentityColumns,
+  type IdentityColumns,
+} from '../../engine/segments/identity-columns.js'
+import type { IdentityType } from '../../core/schema.js'
 
 function modelOptions(program: Command): Command {
   return program
@@ -68,6 +78,10 @@ function modelOptions(program: Command): Command {
         .default('bg-nbd'),
     )
     .option('--horizon <months>', 'CLV horizon in months', '12')
+    .option(
+      '--month-days <days>',
+      'length of a CLV month in days, 28–31 (default 30.4375, a twelfth of 365.25)',
+    )
     .option('--discount-rate <rate>', 'annual discount rate (0.1 = 10 %)', '0.1')
     .option('--margin <share>', 'share of spend that is margin (1 = CLV in revenue)', '1')
     .addOption(langOption())
@@ -81,6 +95,7 @@ function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
     origin: f.origin as SummaryOrigin,
     model: f.model as PurchaseModelKind,
     horizonMonths: f.horizon,
+    monthDays: f.monthDays,
     annualDiscountRate: f.discountRate,
     margin: f.margin,
     ...('tz' in f ? { timezone: f.tz } : {}),
@@ -96,7 +111,9 @@ const RENEWAL_REASONS_ZH: Readonly<Record<string, string>> = {
 export function registerClvCommands(program: Command): void {
   const clv = program
     .command('clv')
-    .description('customer lifetime value: BG/NBD or Pareto/NBD with Gamma–Gamma (docs/models.md)')
+    .description(
+      'customer lifetime value: BG/NBD, Pareto/NBD or MBG/NBD with Gamma–Gamma (docs/models.md)',
+    )
 
   modelOptions(
     clv
@@ -132,22 +149,70 @@ Examples:
     .addOption(dbOption())
     .option('--run <id>', 'run id (default: the latest clv run)')
     .option('--top <n>', 'members to list', '20')
-    .option('--member <id>', 'one member’s score')
+    .option(
+      '--member <member>',
+      'one member’s score: a member id or an identity as `members show` takes it (customer_id:17123, phone:…)',
+    )
+    .addOption(idsOption())
+    .option(
+      '--horizon <h>',
+      'also expected purchases over this horizon after the calibration end: 90d, 39w, 12m (months of the run’s month length)',
+    )
+    .option(
+      '--churn-days <days>',
+      'also P(no purchase within this many days after the calibration end), the retail churn definition',
+    )
+    .option(
+      '--alive-at <day>',
+      'also P(alive) on this day (YYYY-MM-DD, on or after the calibration end) or after a horizon such as 90d',
+    )
     .addOption(new Option('--order <by>', 'sort order').choices(SCORE_ORDERS).default('clv'))
     .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'CSV on stdout', false)
+    .addHelpText(
+      'after',
+      `
+Forecasts are computed from the run's model and each member's summary at the calibration end: E[Y(t)] as in
+BG/NBD eq. 10 (or the Pareto/NBD equivalent), P(no purchase in the next M days) and P(alive) at a later day
+(docs/models.md#horizons-and-churn-windows).
+
+Examples:
+  memberlens clv predict --member customer_id:17123
+  memberlens clv predict --top 100000 --ids customer_id,phone --csv > scores.csv
+  memberlens clv predict --horizon 39w --churn-days 90 --alive-at 2027-06-30 --ids customer_id --csv`,
+    )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvPredictFlagsSchema, flags)
-      const result = await withDatabase(f.db, 'read', (db) =>
-        listMemberScores(db.driver, {
+      const ids = f.ids ?? []
+      const { result, identities } = await withDatabase(f.db, 'read', async (db) => {
+        const memberId =
+          f.member === undefined ? undefined : await resolveMemberFlag(db.driver, f.member)
+        const result = await listMemberScores(db.driver, {
           ...(f.run === undefined ? {} : { runId: f.run }),
-          ...(f.member === undefined ? {} : { memberId: f.member }),
+          ...(memberId === undefined ? {} : { memberId }),
           limit: f.top,
           order: f.order,
-        }),
-      )
-      renderScores(result.runId, result.scores, f)
+          outlook: {
+            ...(f.horizon === undefined ? {} : { horizon: parseHorizon(f.horizon, '--horizon') }),
+            ...(f.churnDays === undefined ? {} : { churnDays: f.churnDays }),
+            ...(f.aliveAt === undefined
+              ? {}
+              : {
+                  aliveAt: /^\d{4}-\d{2}-\d{2}$/.test(f.aliveAt)
+                    ? f.aliveAt
+                    : parseHorizon(f.aliveAt, '--alive-at'),
+                }),
+          },
+        })
+        const identities = await memberIdentityColumns(
+          db.driver,
+          result.scores.map((s) => s.memberId),
+          ids,
+        )
+        return { result, identities }
+      })
+      renderScores(result, ids, identities, f)
     })
 
   modelOptions(
@@ -156,6 +221,12 @@ Examples:
     ),
   )
     .requiredOption('--holdout-end <date>', 'last day of the holdout period')
+    .addHelpText(
+      'after',
+      `
+Every repeat-buying model (bg-nbd, pareto-nbd, mbg-nbd) is also fitted to the same calibration summaries and listed
+with its log-likelihood, AIC, BIC and holdout errors; * marks the lowest AIC.`,
+    )
     .option('--csv', 'the by-frequency and tracking tables as CSV on stdout', false)
     .option('--out <file>', 'also write the report as JSON to this file')
     .addHelpText(
@@ -170,7 +241,11 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
     .action(async (flags: unknown) => {
       const f = parseFlags(clvReportFlagsSchema, flags)
       const report = await withEngine(f, (driver) =>
-        clvValidationReport(driver, { ...toClvOptions(f), holdoutEnd: f.holdoutEnd }),
+        clvValidationReport(driver, {
+          ...toClvOptions(f),
+          holdoutEnd: f.holdoutEnd,
+          compareModels: true,
+        }),
       )
       if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(report, null, 2)}\n`)
       if (f.json) printJson(report)
@@ -227,6 +302,12 @@ Examples:
     })
 }
 
+const MODEL_NAMES: Readonly<Record<PurchaseModelKind, string>> = {
+  'bg-nbd': 'BG/NBD',
+  'pareto-nbd': 'Pareto/NBD',
+  'mbg-nbd': 'MBG/NBD',
+}
+
 function paramLines(
   params: object,
   se: Readonly<Record<string, number>> | null,
@@ -260,9 +341,7 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       ],
     ]),
     '',
-    pc.bold(
-      t('{model} parameters', { model: r.purchase.kind === 'bg-nbd' ? 'BG/NBD' : 'Pareto/NBD' }),
-    ),
+    pc.bold(t('{model} parameters', { model: MODEL_NAMES[r.purchase.kind] })),
     keyValues([
       ...paramLines(r.purchase.params, r.purchase.standardErrors),
       [t('log-likelihood'), decimal(r.purchase.logLikelihood, 1)],
@@ -309,13 +388,66 @@ const SCORE_HEADER = [
   'clv',
 ] as const
 
-function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags): void {
+function renderScores(
+  result: { runId: string; scores: MemberScore[]; outlook?: OutlookInfo },
+  ids: readonly IdentityType[],
+  identities: ReadonlyMap<number, IdentityColumns>,
+  f: ClvPredictFlags,
+): void {
+  const { runId, scores, outlook } = result
+  const idValues = (s: MemberScore) => identityValues(identities, s.memberId, ids)
   if (f.json) {
-    printJson({ runId, scores })
+    printJson({
+      runId,
+      ...(outlook === undefined ? {} : { outlook }),
+      scores:
+        ids.length === 0
+          ? scores
+          : scores.map((s) => ({
+              ...s,
+              identities: Object.fromEntries(ids.map((t, k) => [t, idValues(s)[k]])),
+            })),
+    })
     return
+  }
+  // The forecast columns asked for: CSV name, table header, value.
+  const t = translator(f.lang)
+  const extra: Array<{
+    csv: string
+    header: string
+    value: (s: MemberScore) => number | undefined
+    text: (v: number | undefined) => string
+  }> = []
+  if (outlook?.expectedPurchases !== undefined) {
+    const h = outlook.expectedPurchases.horizon
+    extra.push({
+      csv: `expected_purchases_${h}`,
+      header: t('E[purchases {h}]', { h }),
+      value: (s) => s.expectedPurchasesHorizon,
+      text: (v) => decimal(v, 2),
+    })
+  }
+  if (outlook?.noPurchase !== undefined) {
+    const d = outlook.noPurchase.days
+    extra.push({
+      csv: `p_no_purchase_${d}d`,
+      header: t('P(no purchase {d} days)', { d }),
+      value: (s) => s.pNoPurchase,
+      text: (v) => pct(v),
+    })
+  }
+  if (outlook?.aliveAt !== undefined) {
+    const date = outlook.aliveAt.date
+    extra.push({
+      csv: `p_alive_${date}`,
+      header: t('P(alive) on {date}', { date }),
+      value: (s) => s.pAliveAt,
+      text: (v) => pct(v),
+    })
   }
   const rows = scores.map((s) => [
     s.memberId,
+    ...idValues(s),
     s.x,
     s.tX,
     s.tCal,
@@ -324,19 +456,34 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
     s.expectedPurchases,
     s.expectedSpend,
     s.clv,
+    ...extra.map((e) => e.value(s)),
   ])
   if (f.csv) {
-    process.stdout.write(toCsv(SCORE_HEADER, rows))
+    process.stdout.write(
+      toCsv([SCORE_HEADER[0], ...ids, ...SCORE_HEADER.slice(1), ...extra.map((e) => e.csv)], rows),
+    )
     return
   }
-  const t = translator(f.lang)
   process.stdout.write(
     `${[
       pc.bold(t('Member scores — run {run} (by {order})', { run: runId, order: f.order })),
       table(
-        [t('member'), 'x', 't_x', 'T', 'z̄', 'P(alive)', t('E[purchases]'), t('E[spend]'), 'CLV'],
+        [
+          t('member'),
+          ...ids.map((i) => identityTypeName(i, f.lang)),
+          'x',
+          't_x',
+          'T',
+          'z̄',
+          'P(alive)',
+          t('E[purchases]'),
+          t('E[spend]'),
+          'CLV',
+          ...extra.map((e) => e.header),
+        ],
         scores.map((s) => [
           String(s.memberId),
+          ...idValues(s).map((v) => v ?? MISSING),
           fmt(s.x),
           decimal(s.tX, 2),
           decimal(s.tCal, 2),
@@ -345,6 +492,7 @@ function renderScores(runId: string, scores: MemberScore[], f: ClvPredictFlags):
           decimal(s.expectedPurchases, 2),
           money(s.expectedSpend, f.lang),
           money(s.clv, f.lang),
+          ...extra.map((e) => e.text(e.value(s))),
         ]),
       ),
     ].join('\n')}\n`,
@@ -386,6 +534,20 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
         `MAE ${decimal(r.errors.mae)}, RMSE ${decimal(r.errors.rmse)}, ${tr('bias')} ${decimal(r.errors.bias)}`,
       ],
     ]),
+    '',
+    pc.bold(tr('Model comparison (same calibration summaries; lowest AIC preferred)')),
+    table(
+      [tr('model'), tr('log-likelihood'), 'AIC', 'BIC', tr('holdout transactions'), 'MAE', 'RMSE'],
+      (r.modelComparison?.models ?? []).map((m) => [
+        `${m.kind}${m.kind === r.modelComparison?.preferred ? ' *' : ''}`,
+        m.logLikelihood === null ? (m.error ?? MISSING) : decimal(m.logLikelihood, 1),
+        m.aic === null ? MISSING : decimal(m.aic, 1),
+        m.bic === null ? MISSING : decimal(m.bic, 1),
+        m.holdout === null ? MISSING : fmt(m.holdout.predicted, 1),
+        m.holdout === null ? MISSING : decimal(m.holdout.mae),
+        m.holdout === null ? MISSING : decimal(m.holdout.rmse),
+      ]),
+    ),
     '',
     pc.bold(tr('Mean holdout transactions by calibration frequency x')),
     table(

@@ -20,6 +20,10 @@ import {
 import { addEngineOptions, withEngine, type EngineFlags } from '../engine-options.js'
 import { dbOption } from '../database.js'
 import { readConfigFile } from '../config-file.js'
+import { idsOption } from '../member-options.js'
+import { InputError } from '../../core/errors.js'
+import type { IdentityType } from '../../core/schema.js'
+import { identityValues, memberIdentityColumns } from '../../engine/segments/identity-columns.js'
 
 interface RfmFlags extends EngineFlags {
   db: string
@@ -27,6 +31,7 @@ interface RfmFlags extends EngineFlags {
   asOf?: string
   compare?: string
   members: boolean
+  ids?: IdentityType[]
   config?: string
   lang: Lang
   json: boolean
@@ -58,6 +63,7 @@ export function registerRfmCommands(program: Command): void {
     .option('--compare <date>', 'show movement between segments from this earlier date to --as-of')
     .addOption(timeZoneOption())
     .option('--members', 'every scored member (use with --csv or --json)', false)
+    .addOption(idsOption('with --members: add these source identities as columns'))
     .option(
       '--config <file>',
       'scoring (quantiles or fixed cut points), lookback and segment grid (YAML/JSON)',
@@ -75,7 +81,8 @@ Examples:
   memberlens rfm
   memberlens rfm --lang zh --as-of 2026-07-01
   memberlens rfm --compare 2026-04-01 --as-of 2026-07-01
-  memberlens rfm --members --csv > rfm.csv`,
+  memberlens rfm --members --csv > rfm.csv
+  memberlens rfm --members --ids customer_id,phone --csv > rfm.csv`,
     )
     .action(async (flags: RfmFlags) => {
       const config = await loadRfmConfig(flags.config)
@@ -83,13 +90,41 @@ Examples:
       await withEngine(flags, async (driver) => {
         const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
         const asOf = at.instant
+        if (flags.ids !== undefined && !flags.members) {
+          throw InputError.single({
+            field: '--ids',
+            value: flags.ids.join(','),
+            reason: 'adds identity columns to the member list: use it with --members',
+          })
+        }
         if (flags.members) {
           const scores = await getRfmScores(driver, asOf, config)
-          if (flags.json) return printJson({ asOf: at.local, timeZone: at.zone, scores })
+          const ids = flags.ids ?? []
+          const identities = await memberIdentityColumns(
+            driver,
+            scores.map((s) => s.memberId),
+            ids,
+          )
+          const idValues = (memberId: number) => identityValues(identities, memberId, ids)
+          if (flags.json)
+            return printJson({
+              asOf: at.local,
+              timeZone: at.zone,
+              scores:
+                ids.length === 0
+                  ? scores
+                  : scores.map((s) => ({
+                      ...s,
+                      identities: Object.fromEntries(
+                        ids.map((t, k) => [t, idValues(s.memberId)[k]]),
+                      ),
+                    })),
+            })
           return void process.stdout.write(
             toCsv(
               [
                 'member_id',
+                ...ids,
                 'recency_days',
                 'frequency',
                 'monetary',
@@ -101,6 +136,7 @@ Examples:
               ],
               scores.map((s) => [
                 s.memberId,
+                ...idValues(s.memberId),
                 s.recencyDays,
                 s.frequency,
                 s.monetary,

@@ -18,8 +18,11 @@ import {
 import {
   formatRiskExport,
   getRiskExportRows,
+  RISK_EXPORT_COLUMNS,
   RISK_EXPORT_FORMATS,
 } from '../../analytics/risk/export.js'
+import { narrowIdentityColumns } from '../../engine/segments/identity-columns.js'
+import { idsOption } from '../member-options.js'
 import {
   listRisk,
   RISK_ORDERS,
@@ -279,6 +282,7 @@ Examples:
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--min-score <p>', 'only members with at least this risk (0–1)')
     .option('--top <n>', 'at most this many members, highest risk first')
+    .addOption(idsOption('only these identity columns (default: every one)'))
     .action(async (flags: unknown) => {
       const f = parseFlags(riskExportFlagsSchema, flags)
       const { rows } = await withDatabase(f.db, 'read', (db) =>
@@ -288,7 +292,11 @@ Examples:
           ...(f.top === undefined ? {} : { top: f.top }),
         }),
       )
-      const text = formatRiskExport(rows, f.format)
+      const text = formatRiskExport(
+        rows,
+        f.format,
+        narrowIdentityColumns(RISK_EXPORT_COLUMNS, f.ids),
+      )
       if (f.out === undefined) {
         process.stdout.write(text)
         return

@@ -10,6 +10,7 @@ import pc from 'picocolors'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import {
+  EXPORT_COLUMNS,
   EXPORT_FORMATS,
   formatExport,
   getSegmentExportRows,
@@ -39,6 +40,9 @@ import { parseIdentityList, resolveIdentityList } from '../../duckdb/members/mem
 import { compareSegments, type SegmentComparison } from '../../analytics/profile/segment-compare.js'
 import { TAG_PERIOD_RE } from '../../engine/tags/tag-config.js'
 import { MISSING, count, money, pct } from '../output.js'
+import { narrowIdentityColumns } from '../../engine/segments/identity-columns.js'
+import type { IdentityType } from '../../core/schema.js'
+import { idsOption } from '../member-options.js'
 
 const jsonOption = () => new Option('--json', 'machine-readable JSON on stdout').default(false)
 
@@ -477,6 +481,7 @@ missing (—).`,
       new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('csv'),
     )
     .option('--out <file>', 'write to a file instead of stdout')
+    .addOption(idsOption('only these identity columns (default: every one)'))
     .action(
       async (
         name: string,
@@ -486,6 +491,7 @@ missing (—).`,
           tz: string
           format: ExportFormat
           out?: string
+          ids?: IdentityType[]
         },
       ) => {
         const s = await withDatabase(flags.db, 'write', (db) => getSegment(db.driver, name))
@@ -496,7 +502,11 @@ missing (—).`,
             (await resolveZonedAsOf(driver, flags.asOf, flags.tz)).instant,
           ),
         )
-        const text = formatExport(rows, flags.format)
+        const text = formatExport(
+          rows,
+          flags.format,
+          narrowIdentityColumns(EXPORT_COLUMNS, flags.ids),
+        )
         if (flags.out === undefined) return void process.stdout.write(text)
         await writeFile(flags.out, text)
         process.stderr.write(`${fmt(rows.length)} members written to ${flags.out}\n`)

@@ -8,6 +8,7 @@ import { SCORE_ORDERS } from '../../analytics/clv/clv.js'
 import { PURCHASE_MODELS } from '../../analytics/clv/models.js'
 import { RENEWAL_COHORT_GRAINS } from '../../duckdb/summaries/renewals.js'
 import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
+import { IDENTITY_TYPES } from '../../core/schema.js'
 import { langFlag } from '../lang.js'
 import { engineFlagsShape } from '../engine-options.js'
 
@@ -21,6 +22,11 @@ const modelFlags = {
   origin: z.enum(SUMMARY_ORIGINS as [string, ...string[]]).default('first-purchase'),
   model: z.enum(PURCHASE_MODELS as [string, ...string[]]).default('bg-nbd'),
   horizon: z.coerce.number().int().min(1).max(1200).default(12),
+  monthDays: z.coerce
+    .number()
+    .min(28)
+    .max(31)
+    .default(365.25 / 12),
   discountRate: z.coerce.number().min(0).max(10).default(0.1),
   margin: z.coerce.number().positive().max(1000).default(1),
   lang: langFlag,
@@ -46,7 +52,11 @@ export const clvPredictFlagsSchema = z
     db: z.string().min(1),
     run: z.string().optional(),
     top: z.coerce.number().int().positive().max(10_000_000).default(20),
-    member: z.coerce.number().int().nonnegative().optional(),
+    member: z.string().trim().min(1).optional(),
+    ids: z.array(z.enum(IDENTITY_TYPES)).optional(),
+    horizon: z.string().min(1).optional(),
+    churnDays: z.coerce.number().int().min(1).max(36_525).optional(),
+    aliveAt: z.string().min(1).optional(),
     order: z.enum(SCORE_ORDERS).default('clv'),
     lang: langFlag,
     json: z.boolean().default(false),

@@ -3,6 +3,7 @@
  * @module
  */
 import { z } from 'zod'
+import { IDENTITY_TYPES } from '../../core/schema.js'
 import { CHURN_CLASSES } from '../../analytics/risk/early-warning.js'
 import { RISK_EXPORT_FORMATS } from '../../analytics/risk/export.js'
 import { RISK_ORDERS } from '../../analytics/risk/risk.js'
@@ -65,6 +66,7 @@ export const riskExportFlagsSchema = z
     out: z.string().min(1).optional(),
     minScore: z.coerce.number().min(0).max(1).optional(),
     top: z.coerce.number().int().positive().max(100_000_000).optional(),
+    ids: z.array(z.enum(IDENTITY_TYPES)).optional(),
   })
   .strict()
 export type RiskExportFlags = z.infer<typeof riskExportFlagsSchema>

@@ -97,12 +97,16 @@ function csvCell(v: string | number | boolean | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
-/** Formats rows as CSV (RFC 4180, with a header) or JSON Lines. */
-export function formatExport(rows: readonly ExportRow[], format: ExportFormat): string {
-  if (format === 'jsonl') return rows.map((r) => `${JSON.stringify(r)}\n`).join('')
-  const lines = [
-    EXPORT_COLUMNS.join(','),
-    ...rows.map((r) => EXPORT_COLUMNS.map((c) => csvCell(r[c])).join(',')),
-  ]
+/** Formats rows as CSV (RFC 4180, with a header) or JSON Lines, with `columns` (default all). */
+export function formatExport(
+  rows: readonly ExportRow[],
+  format: ExportFormat,
+  columns: readonly (typeof EXPORT_COLUMNS)[number][] = EXPORT_COLUMNS,
+): string {
+  if (format === 'jsonl')
+    return rows
+      .map((r) => `${JSON.stringify(Object.fromEntries(columns.map((c) => [c, r[c]])))}\n`)
+      .join('')
+  const lines = [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))]
   return `${lines.join('\r\n')}\r\n`
 }
