@@ -102,7 +102,12 @@ export function englishPhrases(): Phrase[] {
       const value = part.trim()
       if (!/[A-Za-z]{2}/.test(value) || zh.includes(value)) continue
       const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      out.push({ key, value, re: new RegExp(`(?<![A-Za-z_])${escaped}(?![A-Za-z_])`) })
+      // A word right after `memberlens ` is a command's name (`memberlens target`), the same in any language.
+      out.push({
+        key,
+        value,
+        re: new RegExp(`(?<![A-Za-z_])(?<!memberlens )${escaped}(?![A-Za-z_])`),
+      })
     }
   }
   return out

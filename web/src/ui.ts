@@ -279,9 +279,15 @@ export function table(
   )
 }
 
-/** The polite empty state. */
+/**
+ * The polite empty state. A command or file in backticks (`memberlens ingest`) is shown as code; it reads the
+ * same in every language.
+ */
 export function emptyNotice(message = t('empty')): HTMLElement {
-  return el('p', { class: 'notice empty' }, message)
+  const parts = message
+    .split(/`([^`]+)`/)
+    .map((part, i) => (i % 2 === 1 ? el('code', { class: 'command' }, part) : part))
+  return el('p', { class: 'notice empty' }, ...parts)
 }
 
 /**
