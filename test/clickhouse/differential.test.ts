@@ -126,6 +126,23 @@ describe('the metric catalog', () => {
     expectSameSeries(a, b)
   })
 
+  it('gives the same series in the business’s time zone (Asia/Shanghai), by day and by month', async () => {
+    // Wall-clock days and months of the zone: an order at 01:00 Beijing time on the 1st belongs to the 1st.
+    const metrics = ['orders', 'buyers', 'net_revenue', 'active_members', 'new_members', 'dau']
+    for (const grain of ['day', 'month'] as const) {
+      const request = {
+        metrics,
+        from: grain === 'day' ? '2026-10-01' : '2025-11',
+        to: grain === 'day' ? '2026-10-31' : '2026-10',
+        grain,
+        timezone: 'Asia/Shanghai',
+      }
+      const [a, b] = [await runMetrics(e.duck.driver, request), await runMetrics(e.ch, request)]
+      expect(a.rows.some((r) => (r.values['orders'] ?? 0) > 0)).toBe(true)
+      expectSameSeries(a, b)
+    }
+  })
+
   it('gives the same trends and totals at the quarter grain with a member filter', async () => {
     const request = {
       metrics: ['net_revenue', 'net_revenue:pop', 'buyers', 'aov:avg2', 'active_members'],

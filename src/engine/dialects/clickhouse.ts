@@ -134,7 +134,11 @@ export const clickhouseDialect: SqlDialect = {
       FROM numbers(toUInt64(greatest(0, intDiv(dateDiff(${unsafeRaw(`'${unit}'`)}, ${f}, toDateTime(${last})), ${unsafeRaw(String(step))}) + 1)))`
   },
   localTime(expr, timezone) {
-    return timezone === 'UTC' ? expr : sql`toTimeZone(${expr}, ${timezone})`
+    // Wall-clock time of the zone as a UTC DateTime (as DuckDB's timezone() gives a naive timestamp), so that it
+    // compares with the naive bounds and the period grid: toTimeZone() alone keeps the instant.
+    return timezone === 'UTC'
+      ? expr
+      : sql`addSeconds(${expr}, timeZoneOffset(toTimeZone(${expr}, ${timezone})))`
   },
   secondsBetween(a, b) {
     // As a Float64 (exact below 2^53): ClickHouse has no common type of Int64 and Float64, and the metric SQL

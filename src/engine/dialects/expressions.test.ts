@@ -64,14 +64,14 @@ const ROWS: Row[] = [
     'localTime',
     clickhouseDialect,
     (d) => d.localTime(ts, 'Asia/Shanghai'),
-    'toTimeZone(ts, {p1:String})',
+    'addSeconds(ts, timeZoneOffset(toTimeZone(ts, {p1:String})))',
     ['Asia/Shanghai'],
   ],
   [
     'localTime',
     clickhouseLegacyDialect,
     (d) => d.localTime(ts, 'Asia/Shanghai'),
-    "toTimeZone(ts, 'Asia/Shanghai')",
+    "addSeconds(ts, timeZoneOffset(toTimeZone(ts, 'Asia/Shanghai')))",
     ['Asia/Shanghai'],
   ],
   [

@@ -24,14 +24,14 @@ SELECT g.period, "g"."d0", CAST((coalesce("g"."mv_purchase_amount", 0) - coalesc
         FROM (SELECT g.period AS period, "g"."d0" AS "d0", "m_purchase_amount"."v" AS "mv_purchase_amount"
         FROM (SELECT sp.period, "d0" FROM (SELECT addMonths(toDateTime(CAST('2024-01-01 00:00:00' AS TIMESTAMP)), toInt64(number) * 1) AS period
       FROM numbers(toUInt64(greatest(0, intDiv(dateDiff('month', toDateTime(CAST('2024-01-01 00:00:00' AS TIMESTAMP)), toDateTime(CAST('2024-03-01 00:00:00' AS TIMESTAMP))), 1) + 1)))) sp CROSS JOIN (SELECT DISTINCT "m"."registration_channel" AS "d0" FROM members m WHERE "m"."city" IN ('Shanghai', 'Hangzhou')) md) g LEFT JOIN (SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "m"."registration_channel" AS "d0", sum(s.amount) AS v
-        FROM (SELECT member_id, toTimeZone("ordered_at", 'Asia/Shanghai') AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+        FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled') s JOIN members m ON m.member_id = "s"."member_id"
         WHERE s.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND s.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP) AND ("m"."city" IN ('Shanghai', 'Hangzhou'))
         GROUP BY toDateTime(toStartOfMonth(s.ts)), "m"."registration_channel") AS "m_purchase_amount" ON "m_purchase_amount"."period" = g.period AND "m_purchase_amount"."d0" IS NOT DISTINCT FROM "g"."d0") g LEFT JOIN (SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "m"."registration_channel" AS "d0", sum(s.amount) AS v
-        FROM (SELECT member_id, toTimeZone("returned_at", 'Asia/Shanghai') AS ts, amount, order_id FROM returns) s JOIN members m ON m.member_id = "s"."member_id"
+        FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) s JOIN members m ON m.member_id = "s"."member_id"
         WHERE s.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND s.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP) AND ("m"."city" IN ('Shanghai', 'Hangzhou'))
         GROUP BY toDateTime(toStartOfMonth(s.ts)), "m"."registration_channel") AS "m_returns_amount" ON "m_returns_amount"."period" = g.period AND "m_returns_amount"."d0" IS NOT DISTINCT FROM "g"."d0") g LEFT JOIN (SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "m"."registration_channel" AS "d0", count(*) AS v
-        FROM (SELECT member_id, toTimeZone("ordered_at", 'Asia/Shanghai') AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+        FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled') s JOIN members m ON m.member_id = "s"."member_id"
         WHERE s.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND s.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP) AND ("m"."city" IN ('Shanghai', 'Hangzhou'))
         GROUP BY toDateTime(toStartOfMonth(s.ts)), "m"."registration_channel") AS "m_orders" ON "m_orders"."period" = g.period AND "m_orders"."d0" IS NOT DISTINCT FROM "g"."d0") g

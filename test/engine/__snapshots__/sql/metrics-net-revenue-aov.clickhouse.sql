@@ -18,10 +18,10 @@
 -- 18: "2024-03-01 00:00:00"
 -- 19: "Shanghai"
 -- 20: "Hangzhou"
-WITH "src_purchases" AS (SELECT member_id, toTimeZone("ordered_at", {p1:String}) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+WITH "src_purchases" AS (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", {p1:String}))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled'),
-"src_returns" AS (SELECT member_id, toTimeZone("returned_at", {p2:String}) AS ts, amount, order_id FROM returns),
-"src_events" AS (SELECT member_id, toTimeZone("ts", {p3:String}) AS ts, event_type, session_id, duration_s, channel FROM events),
+"src_returns" AS (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", {p2:String}))) AS ts, amount, order_id FROM returns),
+"src_events" AS (SELECT member_id, addSeconds("ts", timeZoneOffset(toTimeZone("ts", {p3:String}))) AS ts, event_type, session_id, duration_s, channel FROM events),
 "src_activity" AS (SELECT member_id, ts FROM src_purchases UNION ALL SELECT member_id, ts FROM src_events),
 "m_purchase_amount" AS (SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "m"."registration_channel" AS "d0", sum(s.amount) AS v
         FROM "src_purchases" s JOIN members m ON m.member_id = "s"."member_id"
