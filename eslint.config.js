@@ -31,17 +31,7 @@ export const LAYERS = /** @type {const} */ ({
   store: ['core', 'engine', 'duckdb'],
   analytics: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'calendar'],
   alerts: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'analytics', 'calendar'],
-  api: [
-    'core',
-    'engine',
-    'duckdb',
-    'models',
-    'ledger',
-    'store',
-    'analytics',
-    'alerts',
-    'calendar',
-  ],
+  api: ['core', 'engine', 'duckdb', 'models', 'ledger', 'store', 'analytics', 'alerts', 'calendar'],
   cli: [
     'core',
     'engine',

@@ -2,7 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fixedClock } from '../../src/core/clock.js'
-import { ingestFile, type IngestOptions, type IngestReport } from '../../src/duckdb/ingest/ingest.js'
+import {
+  ingestFile,
+  type IngestOptions,
+  type IngestReport,
+} from '../../src/duckdb/ingest/ingest.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
 import type { IngestTable } from '../../src/core/schema.js'
 

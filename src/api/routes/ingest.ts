@@ -14,7 +14,11 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { inTermsOf } from '../../core/error-terms.js'
 import { InputError, MemberlensError } from '../../core/errors.js'
 import { INGEST_TABLES, type IngestTable } from '../../core/schema.js'
-import { ingestFile, UNKNOWN_IDENTITY_RULES, type IngestOptions } from '../../duckdb/ingest/ingest.js'
+import {
+  ingestFile,
+  UNKNOWN_IDENTITY_RULES,
+  type IngestOptions,
+} from '../../duckdb/ingest/ingest.js'
 import { SOURCE_FORMATS, type SourceFormat } from '../../duckdb/ingest/source.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'

@@ -103,11 +103,9 @@ const SegmentPreviewSchema = z
 const SegmentComparisonSchema = z
   .object({
     segment: z.string(),
-    against: z
-      .string()
-      .openapi({
-        description: '`base` (every member registered before asOf) or the other segment',
-      }),
+    against: z.string().openapi({
+      description: '`base` (every member registered before asOf) or the other segment',
+    }),
     asOf: z.string(),
     segmentSize: z.number(),
     baseSize: z.number().openapi({ description: 'members of the comparison group' }),

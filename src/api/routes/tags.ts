@@ -37,12 +37,10 @@ const TagsSchema = z
                 name: Text,
                 description: z.string().nullable(),
                 source: z.enum(TAG_SOURCES),
-                rule: items(z.record(z.string(), z.unknown()))
-                  .nullable()
-                  .openapi({
-                    description:
-                      'the conditions of a rule tag (all must hold); null for a manual tag',
-                  }),
+                rule: items(z.record(z.string(), z.unknown())).nullable().openapi({
+                  description:
+                    'the conditions of a rule tag (all must hold); null for a manual tag',
+                }),
                 members: z.number(),
                 share: z.number().nullable(),
               }),
