@@ -177,6 +177,8 @@ export const ZH = {
   'calibration end': '校准期截止',
   'origin {origin}, unit {unit}': '起点 {origin}，单位 {unit}',
   horizon: '预测期',
+  'clv|gross amount (before discounts and coupons)': '原价金额（折扣与优惠券之前）',
+  'clv|net amount (after discounts)': '实付金额（折扣之后）',
   '{months} months, discount {rate} a year, margin {margin}':
     '{months} 个月，年折现率 {rate}，毛利率 {margin}',
   '{model} parameters': '{model} 参数',

@@ -15,6 +15,7 @@ import {
   repeatBuyingSummaries,
   transactionsByPeriod,
   type RepeatBuyingSummaries,
+  type SpendBasis,
   type SummaryOrigin,
   type TimeUnit,
 } from '../../engine/summaries/repeat-buying.js'
@@ -74,13 +75,20 @@ export interface ClvOptions {
   readonly margin?: number
   /** The project time zone: purchases are merged and days counted by its calendar days. Default UTC. */
   readonly timezone?: string
+  /**
+   * Order value Gamma–Gamma models: `net` (after discounts, the default) or `gross` (before discounts and
+   * coupons). With `gross`, CLV is in gross spend too.
+   */
+  readonly spend?: SpendBasis
 }
 
 /** Options with every default filled in (what a run stores). */
-export type ResolvedClvOptions = Required<Omit<ClvOptions, 'holdoutEnd' | 'timezone'>> & {
+export type ResolvedClvOptions = Required<Omit<ClvOptions, 'holdoutEnd' | 'timezone' | 'spend'>> & {
   readonly holdoutEnd: string | null
   /** Absent for UTC. */
   readonly timezone?: string
+  /** Absent for net amounts. */
+  readonly spend?: 'gross'
 }
 
 /** |ρ(x, z̄)| above this is reported as a violated Gamma–Gamma assumption. */
@@ -163,6 +171,9 @@ export async function resolveClvOptions(
       reason: PURCHASE_MODELS.join(', '),
     })
   }
+  const spend = options.spend ?? 'net'
+  if (spend !== 'net' && spend !== 'gross')
+    throw InputError.single({ field: 'spend', value: String(spend), reason: 'one of net, gross' })
   return {
     calibrationEnd,
     holdoutEnd: options.holdoutEnd ?? null,
@@ -176,6 +187,7 @@ export async function resolveClvOptions(
     ...(options.timezone === undefined || options.timezone === 'UTC'
       ? {}
       : { timezone: options.timezone }),
+    ...(spend === 'gross' ? { spend: 'gross' as const } : {}),
   }
 }
 

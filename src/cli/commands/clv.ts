@@ -28,8 +28,10 @@ import {
 import { systemClock } from '../../core/clock.js'
 import { RENEWAL_COHORT_GRAINS, type RenewalCohortGrain } from '../../duckdb/summaries/renewals.js'
 import {
+  SPEND_BASES,
   SUMMARY_ORIGINS,
   TIME_UNITS,
+  type SpendBasis,
   type SummaryOrigin,
   type TimeUnit,
 } from '../../engine/summaries/repeat-buying.js'
@@ -77,6 +79,14 @@ function modelOptions(program: Command): Command {
         .choices(PURCHASE_MODELS)
         .default('bg-nbd'),
     )
+    .addOption(
+      new Option(
+        '--spend <basis>',
+        'order value for Gamma–Gamma and CLV: net (after discounts) or gross (before discounts and coupons)',
+      )
+        .choices(SPEND_BASES)
+        .default('net'),
+    )
     .option('--horizon <months>', 'CLV horizon in months', '12')
     .option(
       '--month-days <days>',
@@ -93,6 +103,7 @@ function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
     ...(f.calibrationEnd === undefined ? {} : { calibrationEnd: f.calibrationEnd }),
     unit: f.unit as TimeUnit,
     origin: f.origin as SummaryOrigin,
+    spend: f.spend as SpendBasis,
     model: f.model as PurchaseModelKind,
     horizonMonths: f.horizon,
     monthDays: f.monthDays,
@@ -338,6 +349,14 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
           rate: pct(o.annualDiscountRate),
           margin: pct(o.margin, 0),
         }),
+      ],
+      [
+        t('order value'),
+        t(
+          o.spend === 'gross'
+            ? 'clv|gross amount (before discounts and coupons)'
+            : 'clv|net amount (after discounts)',
+        ),
       ],
     ]),
     '',

@@ -7,7 +7,7 @@ import { InputError } from '../../core/errors.js'
 import { SCORE_ORDERS } from '../../analytics/clv/clv.js'
 import { PURCHASE_MODELS } from '../../analytics/clv/models.js'
 import { RENEWAL_COHORT_GRAINS } from '../../duckdb/summaries/renewals.js'
-import { SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
+import { SPEND_BASES, SUMMARY_ORIGINS, TIME_UNITS } from '../../engine/summaries/repeat-buying.js'
 import { IDENTITY_TYPES } from '../../core/schema.js'
 import { langFlag } from '../lang.js'
 import { engineFlagsShape } from '../engine-options.js'
@@ -20,6 +20,7 @@ const modelFlags = {
   calibrationEnd: day.optional(),
   unit: z.enum(TIME_UNITS as [string, ...string[]]).default('week'),
   origin: z.enum(SUMMARY_ORIGINS as [string, ...string[]]).default('first-purchase'),
+  spend: z.enum(SPEND_BASES as [string, ...string[]]).default('net'),
   model: z.enum(PURCHASE_MODELS as [string, ...string[]]).default('bg-nbd'),
   horizon: z.coerce.number().int().min(1).max(1200).default(12),
   monthDays: z.coerce

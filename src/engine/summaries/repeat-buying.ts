@@ -38,7 +38,16 @@ export interface SummaryOptions {
   readonly origin?: SummaryOrigin
   /** The zone whose calendar days purchases are merged by and the days above are read in; default UTC. */
   readonly timezone?: string
+  /**
+   * Which amount a purchase is worth: `net` (net_amount, after discounts; the default) or `gross`
+   * (gross_amount, before discounts and coupons: what the shopper chose to spend).
+   */
+  readonly spend?: SpendBasis
 }
+
+/** The amount a purchase is worth in the summaries. */
+export type SpendBasis = 'net' | 'gross'
+export const SPEND_BASES: readonly SpendBasis[] = ['net', 'gross']
 
 /** Column-oriented summaries, one entry per member, ordered by member_id. */
 export interface RepeatBuyingSummaries {
@@ -58,6 +67,8 @@ export interface RepeatBuyingSummaries {
   readonly options: Required<Pick<SummaryOptions, 'calibrationEnd' | 'unit' | 'origin'>> & {
     readonly holdoutEnd: string | null
     readonly timezone?: string
+    /** Absent for net amounts. */
+    readonly spend?: 'gross'
   }
 }
 
@@ -106,7 +117,14 @@ export function resolveSummaryOptions(options: SummaryOptions): RepeatBuyingSumm
     ...(options.timezone === undefined || options.timezone === 'UTC'
       ? {}
       : { timezone: options.timezone }),
+    ...(spendBasis(options.spend) === 'gross' ? { spend: 'gross' as const } : {}),
   }
+}
+
+function spendBasis(value: unknown): SpendBasis {
+  if (value === undefined) return 'net'
+  if (value === 'net' || value === 'gross') return value
+  throw InputError.single({ field: 'spend', value: String(value), reason: 'one of net, gross' })
 }
 
 /** A timestamp column's calendar date in `timezone` (DuckDB; as stored for UTC). */
@@ -121,9 +139,14 @@ function localDate(column: Fragment, timezone: string | undefined): Fragment {
  * the repeat-buying summaries and the churn features.
  * @internal
  */
-export function purchaseDays(lastDay: string, timezone?: string): Fragment {
+export function purchaseDays(
+  lastDay: string,
+  timezone?: string,
+  spend: SpendBasis = 'net',
+): Fragment {
   const day = localDate(sql`ordered_at`, timezone)
-  return sql`SELECT member_id, ${day} AS day, sum(net_amount)::DOUBLE AS value
+  const amount = spend === 'gross' ? sql`gross_amount` : sql`net_amount`
+  return sql`SELECT member_id, ${day} AS day, sum(${amount})::DOUBLE AS value
     FROM orders
     WHERE status <> 'cancelled' AND member_id IS NOT NULL AND ${day} <= CAST(${lastDay} AS DATE)
     GROUP BY 1, 2`
@@ -173,7 +196,7 @@ export function repeatBuyingSummariesQuery(options: SummaryOptions): Fragment {
   const origin = originQuery(o.origin, cal, o.timezone)
   const counted = sql`d.day <= CAST(${cal} AS DATE) AND ${countedAfterOrigin(o.origin)}`
   const holdout = sql`d.day > CAST(${cal} AS DATE) AND d.day <= CAST(${last} AS DATE)`
-  return sql`WITH days AS (${purchaseDays(last, o.timezone)}), origin AS (${origin})
+  return sql`WITH days AS (${purchaseDays(last, o.timezone, o.spend)}), origin AS (${origin})
     SELECT g.member_id::DOUBLE AS member_id,
       (count(d.day) FILTER (WHERE ${counted}))::DOUBLE AS x,
       coalesce(date_diff('day', g.origin, max(d.day) FILTER (WHERE ${counted})), 0)::DOUBLE / ${unitDays} AS tx,
@@ -263,7 +286,7 @@ export async function transactionsByPeriod(
   const unitDays = UNIT_DAYS[o.unit]
   const last = o.holdoutEnd ?? o.calibrationEnd
   const startRow = await driver.first<{ start: string | null; periods: bigint | number | null }>(
-    sql`WITH days AS (${purchaseDays(last, o.timezone)}), origin AS (${originQuery(o.origin, o.calibrationEnd, o.timezone)})
+    sql`WITH days AS (${purchaseDays(last, o.timezone, o.spend)}), origin AS (${originQuery(o.origin, o.calibrationEnd, o.timezone)})
       SELECT CAST(min(origin) AS VARCHAR) AS start,
         floor(date_diff('day', min(origin), CAST(${last} AS DATE)) / ${unitDays})::BIGINT + 1 AS periods
       FROM origin`,
@@ -273,7 +296,7 @@ export async function transactionsByPeriod(
   const start = startRow.start
   const c = await fetchFloat64Columns(
     driver,
-    sql`WITH days AS (${purchaseDays(last, o.timezone)}), origin AS (${originQuery(o.origin, o.calibrationEnd, o.timezone)})
+    sql`WITH days AS (${purchaseDays(last, o.timezone, o.spend)}), origin AS (${originQuery(o.origin, o.calibrationEnd, o.timezone)})
       SELECT floor(date_diff('day', CAST(${start} AS DATE), d.day) / ${unitDays})::DOUBLE AS period,
         count(*)::DOUBLE AS n
       FROM origin g JOIN days d ON d.member_id = g.member_id AND ${countedAfterOrigin(o.origin)}
