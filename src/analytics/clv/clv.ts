@@ -244,6 +244,12 @@ function withWarmStart<P>(
   }
 }
 
+/** The fit and the log-likelihood of the two repeat-buying models with parameters (r, α, a, b). */
+const FOUR_PARAMETER_MODELS = {
+  'bg-nbd': { fit: fitBgNbd, logLikelihood: bgNbdLogLikelihood },
+  'mbg-nbd': { fit: fitMbgNbd, logLikelihood: mbgNbdLogLikelihood },
+} as const
+
 /**
  * The repeat-buying model fitted by maximum likelihood on the grouped summaries (identical (x, t_x, T)
  * counted once), warm-started from a sample on large data, with inverse-Hessian standard errors for
@@ -258,21 +264,23 @@ export function fitPurchaseModel(
 ): ClvFit['purchase'] {
   const g = groups ?? groupSummaries(x, tx, T)
   const sample = warmSample(g.x.length, g.x, g.tx, g.T, g.weights)
-  if (kind === 'bg-nbd') {
+  if (kind === 'bg-nbd' || kind === 'mbg-nbd') {
+    // BG/NBD and MBG/NBD share their parameters (r, α, a, b) and the way they are fitted.
+    const model = FOUR_PARAMETER_MODELS[kind]
     const f = withWarmStart(
       sample,
       ([sx, stx, sT, sw]) =>
-        fitBgNbd(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
+        model.fit(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
           .params,
       (starts) =>
-        fitBgNbd(g.x, g.tx, g.T, {
+        model.fit(g.x, g.tx, g.T, {
           weights: g.weights,
           ...(starts === undefined ? {} : { starts }),
         }),
     ) as ReturnType<typeof fitBgNbd>
     const theta = Float64Array.of(f.params.r, f.params.alpha, f.params.a, f.params.b)
     const cov = observedInformationInverse(theta, (t, out) => {
-      bgNbdLogLikelihood(
+      model.logLikelihood(
         { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
         g.x,
         g.tx,
@@ -283,41 +291,7 @@ export function fitPurchaseModel(
     })
     const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
     return {
-      kind: 'bg-nbd',
-      params: f.params,
-      logLikelihood: f.logLikelihood,
-      iterations: f.iterations,
-      members: f.members,
-      distinctSummaries: f.distinctSummaries,
-      standardErrors: { r: se(0), alpha: se(1), a: se(2), b: se(3) },
-    }
-  }
-  if (kind === 'mbg-nbd') {
-    const f = withWarmStart(
-      sample,
-      ([sx, stx, sT, sw]) =>
-        fitMbgNbd(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
-          .params,
-      (starts) =>
-        fitMbgNbd(g.x, g.tx, g.T, {
-          weights: g.weights,
-          ...(starts === undefined ? {} : { starts }),
-        }),
-    ) as ReturnType<typeof fitMbgNbd>
-    const theta = Float64Array.of(f.params.r, f.params.alpha, f.params.a, f.params.b)
-    const cov = observedInformationInverse(theta, (t, out) => {
-      mbgNbdLogLikelihood(
-        { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
-        g.x,
-        g.tx,
-        g.T,
-        g.weights,
-        out,
-      )
-    })
-    const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
-    return {
-      kind: 'mbg-nbd',
+      kind,
       params: f.params,
       logLikelihood: f.logLikelihood,
       iterations: f.iterations,

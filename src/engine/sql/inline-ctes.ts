@@ -129,8 +129,11 @@ function substitute(text: string, bodies: ReadonlyMap<string, string>): string {
   return out
 }
 
-/** Rewrites every parenthesised group that starts with WITH, at any depth. */
-function rewriteNested(text: string): string {
+/**
+ * The text with the content of each top-level parenthesised group replaced by `rewrite(content)`; literals,
+ * quoted names and comments are copied as they are.
+ */
+function mapGroups(text: string, rewrite: (inner: string) => string): string {
   let out = ''
   let i = 0
   while (i < text.length) {
@@ -146,11 +149,17 @@ function rewriteNested(text: string): string {
       continue
     }
     const end = closing(text, i)
-    const inner = text.slice(i + 1, end)
-    out += `(${/^\s*WITH\b/i.test(inner) ? inlineCtes(inner) : rewriteNested(inner)})`
+    out += `(${rewrite(text.slice(i + 1, end))})`
     i = end + 1
   }
   return out
+}
+
+/** Rewrites every parenthesised group that starts with WITH, at any depth. */
+function rewriteNested(text: string): string {
+  return mapGroups(text, (inner) =>
+    /^\s*WITH\b/i.test(inner) ? inlineCtes(inner) : rewriteNested(inner),
+  )
 }
 
 /** The query with its common table expressions (and those of its subqueries) written out as subqueries. */
@@ -287,23 +296,5 @@ function expandPositionsAtLevel(text: string): string {
  * engines that read a number there as a constant (ClickHouse before 20.x).
  */
 export function expandPositions(text: string): string {
-  let inner = ''
-  let i = 0
-  while (i < text.length) {
-    const skipped = skipOpaque(text, i)
-    if (skipped !== i) {
-      inner += text.slice(i, skipped)
-      i = skipped
-      continue
-    }
-    if (text[i] !== '(') {
-      inner += text[i]
-      i++
-      continue
-    }
-    const end = closing(text, i)
-    inner += `(${expandPositions(text.slice(i + 1, end))})`
-    i = end + 1
-  }
-  return expandPositionsAtLevel(inner)
+  return expandPositionsAtLevel(mapGroups(text, expandPositions))
 }
