@@ -22,7 +22,7 @@ import {
   logHyp2f1,
   oneMinusExpOver,
 } from './special-functions.js'
-import { assertHorizon, assertSameLength, assertPositiveParams } from './params.js'
+import { assertHorizon, assertSameLength, assertPositiveParams, perMember } from './params.js'
 export { groupSummaries } from './group-summaries.js'
 export type { SummaryGroups } from './group-summaries.js'
 
@@ -562,11 +562,9 @@ export function probabilityNoPurchaseMany(
 ): Float64Array {
   assertParams(params, 'probabilityNoPurchaseMany')
   assertHorizon(t, 'probabilityNoPurchaseMany')
-  const n = assertSameLength('probabilityNoPurchaseMany', x, tx, T, ...(out ? [out] : []))
-  const result = out ?? new Float64Array(n)
-  for (let i = 0; i < n; i++)
-    result[i] = noPurchase(params, t, x[i] as number, tx[i] as number, T[i] as number)
-  return result
+  return perMember('probabilityNoPurchaseMany', x, tx, T, out, (xi, txi, Ti) =>
+    noPurchase(params, t, xi, txi, Ti),
+  )
 }
 
 /** {@link probabilityAliveAfter} for every member over the same t, into `out` (allocated when omitted). */
@@ -580,9 +578,7 @@ export function probabilityAliveAfterMany(
 ): Float64Array {
   assertParams(params, 'probabilityAliveAfterMany')
   assertHorizon(t, 'probabilityAliveAfterMany')
-  const n = assertSameLength('probabilityAliveAfterMany', x, tx, T, ...(out ? [out] : []))
-  const result = out ?? new Float64Array(n)
-  for (let i = 0; i < n; i++)
-    result[i] = aliveAfter(params, t, x[i] as number, tx[i] as number, T[i] as number)
-  return result
+  return perMember('probabilityAliveAfterMany', x, tx, T, out, (xi, txi, Ti) =>
+    aliveAfter(params, t, xi, txi, Ti),
+  )
 }

@@ -11,7 +11,7 @@
 import { expectedPurchasesIfAlive, type BgNbdParams } from './bg-nbd.js'
 import { fitData } from './group-summaries.js'
 import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
-import { assertHorizon, assertPositiveParams, assertSameLength } from './params.js'
+import { assertHorizon, assertPositiveParams, perMember } from './params.js'
 import { CompensatedSum, digamma, lgamma, logBeta, logHyp2f1 } from './special-functions.js'
 
 /** MBG/NBD parameters, as BG/NBD's: λ ~ Gamma(shape r, rate α), p ~ Beta(a, b). */
@@ -234,17 +234,9 @@ export function mbgNbdConditionalExpectedPurchasesMany(
   T: Float64Array,
   out?: Float64Array,
 ): Float64Array {
-  const n = assertSameLength('mbgNbdConditionalExpectedPurchasesMany', x, tx, T)
-  const result = out ?? new Float64Array(n)
-  for (let i = 0; i < n; i++)
-    result[i] = mbgNbdConditionalExpectedPurchases(
-      params,
-      t,
-      x[i] as number,
-      tx[i] as number,
-      T[i] as number,
-    )
-  return result
+  return perMember('mbgNbdConditionalExpectedPurchasesMany', x, tx, T, out, (xi, txi, Ti) =>
+    mbgNbdConditionalExpectedPurchases(params, t, xi, txi, Ti),
+  )
 }
 
 /** {@link mbgNbdProbabilityAlive} for every member, into `out` (allocated when omitted). */
@@ -256,11 +248,9 @@ export function mbgNbdProbabilityAliveMany(
   out?: Float64Array,
 ): Float64Array {
   assertParams(params, 'mbgNbdProbabilityAliveMany')
-  const n = assertSameLength('mbgNbdProbabilityAliveMany', x, tx, T)
-  const result = out ?? new Float64Array(n)
-  for (let i = 0; i < n; i++)
-    result[i] = pAlive(params, x[i] as number, tx[i] as number, T[i] as number)
-  return result
+  return perMember('mbgNbdProbabilityAliveMany', x, tx, T, out, (xi, txi, Ti) =>
+    pAlive(params, xi, txi, Ti),
+  )
 }
 
 /**
@@ -276,15 +266,10 @@ export function mbgNbdProbabilityNoPurchaseMany(
 ): Float64Array {
   assertParams(params, 'mbgNbdProbabilityNoPurchaseMany')
   assertHorizon(t, 'mbgNbdProbabilityNoPurchaseMany')
-  const n = assertSameLength('mbgNbdProbabilityNoPurchaseMany', x, tx, T)
-  const result = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    const xi = x[i] as number
-    const Ti = T[i] as number
-    const alive = pAlive(params, xi, tx[i] as number, Ti)
-    result[i] = 1 - alive + alive * Math.exp(-(params.r + xi) * Math.log1p(t / (params.alpha + Ti)))
-  }
-  return result
+  return perMember('mbgNbdProbabilityNoPurchaseMany', x, tx, T, undefined, (xi, txi, Ti) => {
+    const alive = pAlive(params, xi, txi, Ti)
+    return 1 - alive + alive * Math.exp(-(params.r + xi) * Math.log1p(t / (params.alpha + Ti)))
+  })
 }
 
 /**
@@ -300,16 +285,11 @@ export function mbgNbdProbabilityAliveAfterMany(
 ): Float64Array {
   assertParams(params, 'mbgNbdProbabilityAliveAfterMany')
   assertHorizon(t, 'mbgNbdProbabilityAliveAfterMany')
-  const n = assertSameLength('mbgNbdProbabilityAliveAfterMany', x, tx, T)
-  const result = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    const xi = x[i] as number
-    const Ti = T[i] as number
-    const alive = pAlive(params, xi, tx[i] as number, Ti)
-    result[i] =
-      t === 0 || alive === 0
-        ? alive
-        : alive *
+  return perMember('mbgNbdProbabilityAliveAfterMany', x, tx, T, undefined, (xi, txi, Ti) => {
+    const alive = pAlive(params, xi, txi, Ti)
+    return t === 0 || alive === 0
+      ? alive
+      : alive *
           Math.exp(
             logHyp2f1(
               params.r + xi,
@@ -318,6 +298,5 @@ export function mbgNbdProbabilityAliveAfterMany(
               -t / (params.alpha + Ti),
             ),
           )
-  }
-  return result
+  })
 }

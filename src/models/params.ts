@@ -36,3 +36,21 @@ export function assertSameLength(what: string, ...arrays: ArrayLike<number>[]): 
   }
   return n
 }
+
+/**
+ * A per-member formula of (x, t_x, T) applied to every member, into `out` (allocated when omitted), after
+ * checking that the arrays have one length (`what` names the function asked). No allocation per member.
+ */
+export function perMember(
+  what: string,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  out: Float64Array | undefined,
+  f: (x: number, tx: number, T: number) => number,
+): Float64Array {
+  const n = assertSameLength(what, x, tx, T, ...(out === undefined ? [] : [out]))
+  const result = out ?? new Float64Array(n)
+  for (let i = 0; i < n; i++) result[i] = f(x[i] as number, tx[i] as number, T[i] as number)
+  return result
+}

@@ -21,7 +21,7 @@ import {
   logIntegrateUnitInterval,
   oneMinusExpOver,
 } from './special-functions.js'
-import { assertHorizon, assertSameLength, assertPositiveParams } from './params.js'
+import { assertHorizon, assertSameLength, assertPositiveParams, perMember } from './params.js'
 /** Pareto/NBD parameters: purchase rate λ ~ Gamma(shape r, rate α), dropout rate μ ~ Gamma(s, β). */
 export interface ParetoNbdParams {
   readonly r: number
@@ -593,11 +593,9 @@ export function paretoNbdProbabilityNoPurchaseMany(
 ): Float64Array {
   assertParams(params, 'paretoNbdProbabilityNoPurchaseMany')
   assertHorizon(t, 'paretoNbdProbabilityNoPurchaseMany')
-  const n = assertSameLength('paretoNbdProbabilityNoPurchaseMany', x, tx, T, ...(out ? [out] : []))
-  const result = out ?? new Float64Array(n)
-  for (let i = 0; i < n; i++)
-    result[i] = noPurchase(params, t, x[i] as number, tx[i] as number, T[i] as number)
-  return result
+  return perMember('paretoNbdProbabilityNoPurchaseMany', x, tx, T, out, (xi, txi, Ti) =>
+    noPurchase(params, t, xi, txi, Ti),
+  )
 }
 
 /** {@link paretoNbdProbabilityAliveAfter} for every member, into `out` (allocated when omitted). */
@@ -611,9 +609,7 @@ export function paretoNbdProbabilityAliveAfterMany(
 ): Float64Array {
   assertParams(params, 'paretoNbdProbabilityAliveAfterMany')
   assertHorizon(t, 'paretoNbdProbabilityAliveAfterMany')
-  const n = assertSameLength('paretoNbdProbabilityAliveAfterMany', x, tx, T, ...(out ? [out] : []))
-  const result = out ?? new Float64Array(n)
-  for (let i = 0; i < n; i++)
-    result[i] = aliveAfter(params, t, x[i] as number, tx[i] as number, T[i] as number)
-  return result
+  return perMember('paretoNbdProbabilityAliveAfterMany', x, tx, T, out, (xi, txi, Ti) =>
+    aliveAfter(params, t, xi, txi, Ti),
+  )
 }
