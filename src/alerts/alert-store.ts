@@ -5,11 +5,10 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
-import { rename, writeFile } from 'node:fs/promises'
 import { z } from 'zod'
 import type { Clock } from '../core/clock.js'
-import { ConfigError, NotFoundError } from '../core/errors.js'
+import { JsonFile } from './json-file.js'
+import { NotFoundError } from '../core/errors.js'
 import {
   alertRuleInputSchema,
   alertRuleSchema,
@@ -77,42 +76,26 @@ const fileSchema = z
 type AlertFile = z.infer<typeof fileSchema>
 
 export class AlertStore {
-  private cache: { mtime: number; data: AlertFile } | undefined
-  private tail: Promise<unknown> = Promise.resolve()
+  private readonly file: JsonFile<AlertFile>
 
   constructor(
     readonly path: string,
     private readonly clock: Clock,
-  ) {}
-
-  private read(): AlertFile {
-    if (!existsSync(this.path)) return { rules: [], events: [] }
-    const mtime = statSync(this.path).mtimeMs
-    if (this.cache?.mtime === mtime) return this.cache.data
-    let raw: unknown
-    try {
-      raw = JSON.parse(readFileSync(this.path, 'utf8'))
-    } catch (e) {
-      throw new ConfigError(`${this.path}: not valid JSON: ${(e as Error).message}`)
-    }
-    const parsed = fileSchema.safeParse(raw)
-    if (!parsed.success) throw new ConfigError(`${this.path}: not a memberlens alerts file`)
-    this.cache = { mtime, data: parsed.data }
-    return parsed.data
+  ) {
+    this.file = new JsonFile(
+      path,
+      fileSchema,
+      () => ({ rules: [], events: [] }),
+      'a memberlens alerts file',
+    )
   }
 
-  /** Read-modify-write, one at a time within this process. */
+  private read(): AlertFile {
+    return this.file.read()
+  }
+
   private update<T>(fn: (data: AlertFile) => { data: AlertFile; value: T }): Promise<T> {
-    const run = this.tail.then(async () => {
-      const { data, value } = fn(this.read())
-      const tmp = `${this.path}.${process.pid}.tmp`
-      await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 })
-      await rename(tmp, this.path)
-      this.cache = undefined
-      return value
-    })
-    this.tail = run.catch(() => undefined)
-    return run
+    return this.file.update(fn)
   }
 
   rules(): AlertRule[] {

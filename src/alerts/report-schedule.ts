@@ -7,12 +7,11 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
-import { rename, writeFile } from 'node:fs/promises'
 import { Cron } from 'croner'
 import { z } from 'zod'
 import type { Clock } from '../core/clock.js'
-import { ConfigError, InputError, NotFoundError } from '../core/errors.js'
+import { JsonFile } from './json-file.js'
+import { InputError, NotFoundError } from '../core/errors.js'
 import { isTimeZone } from '../core/time-zone.js'
 import { parseYamlWith } from '../core/yaml-input.js'
 import type { Driver } from '../engine/drivers/driver.js'
@@ -112,41 +111,26 @@ export function parseSchedulesFile(text: string, file: string): ReportScheduleIn
 }
 
 export class ScheduleStore {
-  private cache: { mtime: number; data: ScheduleFile } | undefined
-  private tail: Promise<unknown> = Promise.resolve()
+  private readonly file: JsonFile<ScheduleFile>
 
   constructor(
     readonly path: string,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.file = new JsonFile(
+      path,
+      fileSchema,
+      () => ({ schedules: [], log: [] }),
+      'a memberlens schedules file',
+    )
+  }
 
   private read(): ScheduleFile {
-    if (!existsSync(this.path)) return { schedules: [], log: [] }
-    const mtime = statSync(this.path).mtimeMs
-    if (this.cache?.mtime === mtime) return this.cache.data
-    let raw: unknown
-    try {
-      raw = JSON.parse(readFileSync(this.path, 'utf8'))
-    } catch (e) {
-      throw new ConfigError(`${this.path}: not valid JSON: ${(e as Error).message}`)
-    }
-    const parsed = fileSchema.safeParse(raw)
-    if (!parsed.success) throw new ConfigError(`${this.path}: not a memberlens schedules file`)
-    this.cache = { mtime, data: parsed.data }
-    return parsed.data
+    return this.file.read()
   }
 
   private update<T>(fn: (data: ScheduleFile) => { data: ScheduleFile; value: T }): Promise<T> {
-    const run = this.tail.then(async () => {
-      const { data, value } = fn(this.read())
-      const tmp = `${this.path}.${process.pid}.tmp`
-      await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 })
-      await rename(tmp, this.path)
-      this.cache = undefined
-      return value
-    })
-    this.tail = run.catch(() => undefined)
-    return run
+    return this.file.update(fn)
   }
 
   schedules(): ReportSchedule[] {
