@@ -523,7 +523,20 @@ export function probabilityNoPurchase(
 }
 
 function noPurchase(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
-  const alive = pAlive(p, x, tx, T)
+  return noPurchaseGivenAlive(pAlive(p, x, tx, T), p, t, x, T)
+}
+
+/**
+ * P(no purchase in (T, T + t]) from P(alive at T), for models whose members drop out only right after a
+ * purchase (BG/NBD, MBG/NBD): 1 − P(alive) + P(alive) · ((α+T)/(α+T+t))^(r+x).
+ */
+export function noPurchaseGivenAlive(
+  alive: number,
+  p: { readonly r: number; readonly alpha: number },
+  t: number,
+  x: number,
+  T: number,
+): number {
   return 1 - alive + alive * Math.exp(-(p.r + x) * Math.log1p(t / (p.alpha + T)))
 }
 

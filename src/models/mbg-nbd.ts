@@ -8,7 +8,7 @@
  * they drop out with probability p ~ Beta(a, b). Summaries (x, t_x, T) as for BG/NBD.
  * @module
  */
-import { expectedPurchasesIfAlive, type BgNbdParams } from './bg-nbd.js'
+import { expectedPurchasesIfAlive, noPurchaseGivenAlive, type BgNbdParams } from './bg-nbd.js'
 import { fitData } from './group-summaries.js'
 import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
 import { assertHorizon, assertPositiveParams, perMember } from './params.js'
@@ -267,8 +267,7 @@ export function mbgNbdProbabilityNoPurchaseMany(
   assertParams(params, 'mbgNbdProbabilityNoPurchaseMany')
   assertHorizon(t, 'mbgNbdProbabilityNoPurchaseMany')
   return perMember('mbgNbdProbabilityNoPurchaseMany', x, tx, T, undefined, (xi, txi, Ti) => {
-    const alive = pAlive(params, xi, txi, Ti)
-    return 1 - alive + alive * Math.exp(-(params.r + xi) * Math.log1p(t / (params.alpha + Ti)))
+    return noPurchaseGivenAlive(pAlive(params, xi, txi, Ti), params, t, xi, Ti)
   })
 }
 
