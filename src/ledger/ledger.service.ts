@@ -13,7 +13,6 @@
  * already expired are not clawed back a second time. This is the only way a balance goes below zero.
  * @module
  */
-import { createHash } from 'node:crypto'
 import type { Clock } from '../core/clock.js'
 import {
   InputError,
@@ -25,29 +24,34 @@ import {
 import * as repo from './ledger.repository.js'
 import type { Account, LedgerEntry, PointsBucket, SourceType, TierChange } from './ledger.table.js'
 import type { Program, TierLevel } from './program.js'
+import { entryTier, scaleDecimal } from './program.js'
 import {
-  AMOUNT_RE,
-  compareDecimal,
-  entryTier,
-  findTier,
-  scaleDecimal,
-  unscaleDecimal,
-} from './program.js'
-import {
-  activeCampaign,
-  availableFor,
-  checkInPoints,
-  cumulativeReversal,
-  dayDiff,
-  dayStart,
-  expiryFor,
-  localDay,
-  qualifyingTier,
-  spendPoints,
-  tierRank,
-  windowStart,
-  type OrderLine,
-} from './rules.js'
+  bonusCanUpgrade,
+  bonusEarn,
+  bonusSource,
+  bucketTimes,
+  checkAmount,
+  checkMember,
+  checkSourceId,
+  consumption,
+  dayCapped,
+  debtPayments,
+  expiryDue,
+  hashRequest,
+  immediateUpgrade,
+  orderEarn,
+  qualificationWindow,
+  qualify,
+  redemption,
+  requireBonusRule,
+  returnReversal,
+  reversalOrder,
+  withOrder,
+  BONUS_KINDS,
+  type BonusKind,
+  type TierQualification,
+} from './replay-engine.js'
+import { dayStart, localDay, type OrderLine } from './rules.js'
 import {
   RETRYABLE_SQLSTATES,
   sqlState,
@@ -57,9 +61,15 @@ import {
 
 /** Idempotency keys: 4–128 characters, letters, digits and `_ . : - /`, starting with a letter or digit. */
 export const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{3,127}$/
-/** Member ids as the analytics store writes them (numbers) or any similar opaque id. */
-export const MEMBER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/
-const SOURCE_ID_RE = /^[^\s\p{Cc}][^\p{Cc}]{0,127}$/u
+export {
+  BONUS_KINDS,
+  checkAmount,
+  checkMember,
+  checkSourceId,
+  hashRequest,
+  MEMBER_ID_RE,
+} from './replay-engine.js'
+export type { BonusKind } from './replay-engine.js'
 
 /** How often a write is retried after a concurrent duplicate key or a deadlock before giving up. */
 const MAX_ATTEMPTS = 8
@@ -89,9 +99,6 @@ export interface EarnOrderRequest extends WriteBase {
   readonly channel: string
   readonly lines?: readonly OrderLine[]
 }
-
-export const BONUS_KINDS = ['check_in', 'review', 'referral', 'birthday', 'campaign'] as const
-export type BonusKind = (typeof BONUS_KINDS)[number]
 
 export interface EarnBonusRequest extends WriteBase {
   readonly kind: BonusKind
@@ -157,11 +164,6 @@ export interface LedgerOptions {
   readonly clock: Clock
 }
 
-/** The hash stored with an idempotency key: the operation, the member and the normalised request. */
-export function hashRequest(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex')
-}
-
 function checkKey(key: unknown): string {
   if (typeof key !== 'string' || !IDEMPOTENCY_KEY_RE.test(key)) {
     throw InputError.single({
@@ -171,28 +173,6 @@ function checkKey(key: unknown): string {
     })
   }
   return key
-}
-
-export function checkMember(memberId: unknown): string {
-  if (typeof memberId !== 'string' || !MEMBER_ID_RE.test(memberId)) {
-    throw InputError.single({
-      field: 'memberId',
-      value: String(memberId),
-      reason: 'malformed member id',
-    })
-  }
-  return memberId
-}
-
-export function checkSourceId(field: string, v: unknown): string {
-  if (typeof v !== 'string' || !SOURCE_ID_RE.test(v)) {
-    throw InputError.single({
-      field,
-      value: String(v),
-      reason: 'expected a non-empty id (≤128 characters)',
-    })
-  }
-  return v
 }
 
 function checkPoints(field: string, v: unknown, allowNegative = false): number {
@@ -206,18 +186,6 @@ function checkPoints(field: string, v: unknown, allowNegative = false): number {
     })
   }
   return v
-}
-
-export function checkAmount(field: string, v: unknown): string {
-  const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : ''
-  if (!AMOUNT_RE.test(s) || (typeof v === 'number' && !Number.isFinite(v))) {
-    throw InputError.single({
-      field,
-      value: String(v),
-      reason: 'expected a non-negative amount with at most 4 decimal places',
-    })
-  }
-  return unscaleDecimal(scaleDecimal(s))
 }
 
 function checkDate(field: string, v: unknown): Date | undefined {
@@ -385,7 +353,7 @@ export class Ledger {
         orderId,
         dayFrom,
         dayTo: new Date(dayFrom.getTime() + 86_400_000),
-        windowFrom: windowStart(program, orderedAt),
+        windowFrom: qualificationWindow(program, orderedAt),
         windowTo: new Date(orderedAt.getTime() + 1),
         lock: locked,
       })
@@ -398,14 +366,9 @@ export class Ledger {
           `order ${orderId} has already earned points (under another idempotency key)`,
         )
       }
-      const tier = this.tierOf(account)
-      const sp = spendPoints(program, tier, { amount, channel, orderedAt, lines })
-      const cap = program.earn.caps.per_day
-      const points =
-        cap === undefined || sp.points <= 0
-          ? sp.points
-          : Math.max(0, Math.min(sp.points, cap - ctx.earnedToday))
-      const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
+      const sp = orderEarn(program, account.tier, { amount, channel, orderedAt, lines }, ctx.earnedToday)
+      const { points, reason } = sp
+      const times = bucketTimes(program, orderedAt, true)
       const details = (upgradedTo: string | null) => ({
         orderId,
         uncapped: sp.uncapped,
@@ -428,7 +391,7 @@ export class Ledger {
             sourceId: orderId,
             key,
             orderId,
-            availableAt: availableFor(program, orderedAt),
+            spend: true,
           },
         )
         await repo.insertOrder(tx, {
@@ -470,9 +433,14 @@ export class Ledger {
       }
       // No debt: the qualification after this order is the window's figures plus the order itself, and the
       // whole write is one statement.
-      const q = qualificationWith(program, ctx, amount, points)
-      const upgraded =
-        tierRank(program, q.tier.id) > tierRank(program, account.tier) ? q.tier : undefined
+      const before = { spend: scaleDecimal(ctx.spend), orders: ctx.orders, points: ctx.pointsEarned }
+      const up = immediateUpgrade(
+        program,
+        account.tier,
+        qualify(program, withOrder(before, amount, points)),
+        orderedAt,
+      )
+      const upgraded = up?.to
       const balance = account.balance + points
       const result = {
         memberId,
@@ -490,19 +458,13 @@ export class Ledger {
         netAmount: amount,
         points,
         reason,
-        availableAt: availableFor(program, orderedAt),
-        expiresAt: expiryFor(program, orderedAt),
+        availableAt: times.availableAt,
+        expiresAt: times.expiresAt,
         key,
         requestHash: hash,
         result,
         balance,
-        upgrade: upgraded
-          ? {
-              from: account.tier,
-              to: upgraded.id,
-              reason: upgradeReason(program, q.basis, q.value, orderedAt, upgraded),
-            }
-          : null,
+        upgrade: up ? { from: account.tier, to: up.to.id, reason: up.reason } : null,
         expectTxId: locked ? null : account.txId,
       })
       if (!written.applied) return CONTENDED
@@ -536,14 +498,7 @@ export class Ledger {
     }
     const needsSource = req.kind === 'review' || req.kind === 'referral' || req.kind === 'campaign'
     const sourceId = needsSource ? checkSourceId('sourceId', req.sourceId) : undefined
-    const e = this.program.earn
-    const rule = req.kind === 'campaign' ? true : e[req.kind]
-    if (!rule)
-      throw InputError.single({
-        field: 'kind',
-        value: req.kind,
-        reason: 'the program has no such earn rule',
-      })
+    requireBonusRule(this.program, req.kind)
     return this.write(
       'earn_bonus',
       memberId,
@@ -552,113 +507,29 @@ export class Ledger {
       async (tx, account, now) => {
         const when = at ?? now
         const day = localDay(this.program, when)
-        let points: number
-        let source: string
-        let sourceType: SourceType = 'rule'
-        const patch: repo.AccountPatch = {}
-        switch (req.kind) {
-          case 'check_in': {
-            if (account.lastCheckIn === day)
-              throw new LedgerConflictError(`member ${memberId} already checked in on ${day}`)
-            if (account.lastCheckIn !== null && account.lastCheckIn > day) {
-              throw InputError.single({
-                field: 'at',
-                value: day,
-                reason: `before the last check-in (${account.lastCheckIn})`,
-              })
-            }
-            const streak =
-              account.lastCheckIn !== null && dayDiff(account.lastCheckIn, day) === 1
-                ? account.checkInStreak + 1
-                : 1
-            points = checkInPoints(this.program, streak)
-            source = `check_in:${day}`
-            patch.lastCheckIn = day
-            patch.checkInStreak = streak
-            break
-          }
-          case 'review': {
-            source = `review:${sourceId}`
-            if ((await repo.countEntriesBySource(tx, memberId, 'rule', source)) > 0) {
-              throw new LedgerConflictError(`review ${sourceId} has already earned points`)
-            }
-            const max = e.review?.max_per_day
-            if (
-              max !== undefined &&
-              (await repo.countEntriesSince(tx, memberId, 'review', dayStart(this.program, day))) >=
-                max
-            ) {
-              throw new LedgerConflictError(
-                `member ${memberId} reached the ${max} rewarded reviews of ${day}`,
-              )
-            }
-            points = e.review?.points ?? 0
-            break
-          }
-          case 'referral': {
-            source = `referral:${sourceId}`
-            if ((await repo.countEntriesBySource(tx, memberId, 'rule', source)) > 0) {
-              throw new LedgerConflictError(`the referral of ${sourceId} has already earned points`)
-            }
-            points = e.referral?.points ?? 0
-            break
-          }
-          case 'birthday': {
-            if (!account.birthday)
-              throw InputError.single({
-                field: 'birthday',
-                reason: `member ${memberId} has no birthday on file`,
-              })
-            if (account.birthday.slice(5, 7) !== day.slice(5, 7)) {
-              throw InputError.single({
-                field: 'at',
-                value: day,
-                reason: 'the birthday bonus is granted in the birthday month',
-              })
-            }
-            source = `birthday:${day.slice(0, 4)}`
-            if ((await repo.countEntriesBySource(tx, memberId, 'rule', source)) > 0) {
-              throw new LedgerConflictError(
-                `member ${memberId} already received the ${day.slice(0, 4)} birthday bonus`,
-              )
-            }
-            points = e.birthday?.points ?? 0
-            break
-          }
-          case 'campaign': {
-            const c = e.campaigns.find((x) => x.id === sourceId)
-            if (!c) throw new NotFoundError(`unknown campaign ${sourceId}`)
-            if (
-              activeCampaign({ ...this.program, earn: { ...e, campaigns: [c] } }, when)?.id !== c.id
-            ) {
-              throw InputError.single({
-                field: 'at',
-                value: day,
-                reason: `campaign ${c.id} runs ${c.starts} to ${c.ends}`,
-              })
-            }
-            if (c.bonus_points <= 0)
-              throw InputError.single({
-                field: 'sourceId',
-                value: c.id,
-                reason: 'the campaign has no bonus points',
-              })
-            source = c.id
-            sourceType = 'campaign'
-            if ((await repo.countEntriesBySource(tx, memberId, 'campaign', source)) > 0) {
-              throw new LedgerConflictError(
-                `member ${memberId} already received the bonus of campaign ${c.id}`,
-              )
-            }
-            points = c.bonus_points
-            break
-          }
-          default: {
-            const _exhaustive: never = req.kind
-            throw new Error(`unknown bonus ${String(_exhaustive)}`)
-          }
-        }
-        points = await this.applyDailyCap(tx, memberId, when, points)
+        const { source, sourceType } = bonusSource(req.kind, sourceId, day)
+        // The facts the rule needs, read under the lock: only those of this kind.
+        const alreadyEarned =
+          req.kind !== 'check_in' &&
+          (await repo.countEntriesBySource(tx, memberId, sourceType, source)) > 0
+        const rewardedReviewsToday =
+          req.kind === 'review' && this.program.earn.review?.max_per_day !== undefined
+            ? await repo.countEntriesSince(tx, memberId, 'review', dayStart(this.program, day))
+            : 0
+        const earned = bonusEarn(
+          this.program,
+          { kind: req.kind, memberId, sourceId, at: when, day },
+          {
+            alreadyEarned,
+            rewardedReviewsToday,
+            birthday: account.birthday,
+            lastCheckIn: account.lastCheckIn,
+            checkInStreak: account.checkInStreak,
+          },
+        )
+        const patch: repo.AccountPatch =
+          earned.streak === null ? {} : { lastCheckIn: day, checkInStreak: earned.streak }
+        const points = await this.applyDailyCap(tx, memberId, when, earned.points)
         let state = { balance: account.balance, debt: account.debt }
         let entryId: number | null = null
         if (points > 0) {
@@ -671,13 +542,12 @@ export class Ledger {
             sourceId: source,
             key,
             orderId: null,
-            availableAt: when,
+            spend: false,
           }))
         }
-        const upgraded =
-          this.program.tiers.basis === 'points_earned'
-            ? await this.maybeUpgrade(tx, account, when)
-            : undefined
+        const upgraded = bonusCanUpgrade(this.program)
+          ? await this.maybeUpgrade(tx, account, when)
+          : undefined
         await repo.updateAccount(tx, memberId, now, {
           ...patch,
           ...state,
@@ -771,13 +641,7 @@ export class Ledger {
           }
           await repo.addRedeemed(tx, rewardId, quantity)
         }
-        const buckets = await repo.openBuckets(tx, memberId, when, true)
-        const available = buckets.reduce((s, b) => s + b.remaining, 0)
-        if (available < cost) {
-          throw new InsufficientPointsError(
-            `member ${memberId} has ${available} spendable points; ${cost} needed`,
-          )
-        }
+        const takes = redemption(memberId, await repo.openBuckets(tx, memberId, when, true), cost)
         const entryId = await repo.insertEntry(tx, {
           memberId,
           kind: 'redeem',
@@ -794,7 +658,7 @@ export class Ledger {
           sourceId: rewardId ?? orderId ?? null,
           idempotencyKey: key,
         })
-        await consume(tx, entryId, buckets, cost)
+        await consume(tx, entryId, takes)
         const balance = account.balance - cost
         await repo.updateAccount(tx, memberId, now, { balance })
         return {
@@ -832,17 +696,14 @@ export class Ledger {
           )
         }
         const o = (await repo.findOrder(tx, orderId)) as repo.OrderRow
-        const returned = unscaleDecimal(scaleDecimal(o.returnedAmount) + scaleDecimal(amount))
-        if (compareDecimal(returned, o.netAmount) > 0) {
-          throw InputError.single({
-            field: 'amount',
-            value: amount,
-            reason: `returns of order ${orderId} would exceed its net amount ${o.netAmount} (${o.returnedAmount} already returned)`,
-          })
-        }
-        const target = cumulativeReversal(this.program, o.earnedPoints, o.netAmount, returned)
-        const expired = o.bucketId === null ? 0 : await repo.expiredFromBucket(tx, o.bucketId)
-        const points = Math.max(0, Math.min(target, o.earnedPoints - expired) - o.reversedPoints)
+        const { points } = returnReversal(
+          this.program,
+          {
+            ...o,
+            expiredPoints: o.bucketId === null ? 0 : await repo.expiredFromBucket(tx, o.bucketId),
+          },
+          amount,
+        )
         let balance = account.balance
         let debt = account.debt
         let entryId: number | null = null
@@ -859,9 +720,11 @@ export class Ledger {
             idempotencyKey: key,
           })
           const open = await repo.openBuckets(tx, o.memberId, when, false)
-          const own = open.filter((b) => b.bucketId === o.bucketId)
-          const others = open.filter((b) => b.bucketId !== o.bucketId)
-          const taken = await consume(tx, entryId, [...own, ...others], points)
+          const taken = await consume(
+            tx,
+            entryId,
+            consumption(reversalOrder(open, o.bucketId), points),
+          )
           balance -= points
           debt += points - taken
         }
@@ -892,8 +755,10 @@ export class Ledger {
     const at = checkDate('at', req.at)
     return this.write('expire', memberId, key, { at }, async (tx, account, now) => {
       const when = at ?? now
-      const due = await repo.expiredBuckets(tx, memberId, when)
-      const points = due.reduce((s, b) => s + b.remaining, 0)
+      const { due, points } = expiryDue(
+        (await repo.expiredBuckets(tx, memberId, when)).map(inMs),
+        when.getTime(),
+      )
       if (points === 0) {
         return {
           memberId,
@@ -915,7 +780,11 @@ export class Ledger {
         sourceId: null,
         idempotencyKey: key,
       })
-      await consume(tx, entryId, due, points)
+      await consume(
+        tx,
+        entryId,
+        due.map((b) => [b, b.remaining]),
+      )
       const balance = account.balance - points
       await repo.updateAccount(tx, memberId, now, { balance })
       return {
@@ -984,7 +853,7 @@ export class Ledger {
             sourceId: null,
             key,
             orderId: null,
-            availableAt: when,
+            spend: false,
             kind: 'adjust',
           }))
         } else {
@@ -1006,7 +875,7 @@ export class Ledger {
             sourceId: null,
             idempotencyKey: key,
           })
-          await consume(tx, entryId, buckets, -points)
+          await consume(tx, entryId, consumption(buckets, -points))
           state = { balance: state.balance + points, debt: state.debt }
         }
         await repo.updateAccount(tx, memberId, now, state)
@@ -1084,23 +953,16 @@ export class Ledger {
     return repo.openBuckets(this.store, memberId, at ?? this.clock.now(), false)
   }
 
-  private tierOf(account: Pick<Account, 'tier'>): TierLevel {
-    return findTier(this.program, account.tier) ?? entryTier(this.program)
-  }
-
   private async applyDailyCap(
     tx: SqlExecutor,
     memberId: string,
     at: Date,
     points: number,
   ): Promise<number> {
-    const cap = this.program.earn.caps.per_day
-    if (cap === undefined || points <= 0) return points
-    const day = localDay(this.program, at)
-    const from = dayStart(this.program, day)
+    if (this.program.earn.caps.per_day === undefined || points <= 0) return points
+    const from = dayStart(this.program, localDay(this.program, at))
     const to = new Date(from.getTime() + 86_400_000)
-    const earned = await repo.earnedBetween(tx, memberId, from, to)
-    return Math.max(0, Math.min(points, cap - earned))
+    return dayCapped(this.program, points, await repo.earnedBetween(tx, memberId, from, to))
   }
 
   /** Writes an earn (or positive adjust) entry and its bucket, paying any debt first. */
@@ -1117,7 +979,8 @@ export class Ledger {
       sourceId: string | null
       key: string
       orderId: string | null
-      availableAt: Date
+      /** Spend points wait the pending period; bonuses and adjustments are spendable at once. */
+      spend: boolean
       kind?: 'earn' | 'adjust'
     },
   ): Promise<{ entryId: number; bucketId: number; state: { balance: number; debt: number } }> {
@@ -1137,21 +1000,17 @@ export class Ledger {
       entryId,
       orderId: c.orderId,
       earnedAt: c.at,
-      availableAt: c.availableAt,
-      expiresAt: expiryFor(this.program, c.at),
+      ...bucketTimes(this.program, c.at, c.spend),
       points: c.points,
       remaining: c.points,
     })
     let debt = state.debt
     if (debt > 0) {
       // Pay the oldest unsettled debits from the new bucket: their allocations then cover them in full.
-      let left = Math.min(debt, c.points)
-      for (const d of await repo.unsettledDebits(tx, account.memberId)) {
-        if (left === 0) break
-        const take = Math.min(left, d.open)
-        await repo.consumeBucket(tx, d.entryId, bucketId, take)
-        left -= take
-        debt -= take
+      const debits = await repo.unsettledDebits(tx, account.memberId)
+      for (const pay of debtPayments(debits, debt, c.points)) {
+        await repo.consumeBucket(tx, pay.entryId, bucketId, pay.points)
+        debt -= pay.points
       }
     }
     return { entryId, bucketId, state: { balance: state.balance + c.points, debt } }
@@ -1164,16 +1023,17 @@ export class Ledger {
     at: Date,
   ): Promise<TierLevel | undefined> {
     const q = await qualificationAt(tx, this.program, account.memberId, at)
-    if (tierRank(this.program, q.tier.id) <= tierRank(this.program, account.tier)) return undefined
+    const up = immediateUpgrade(this.program, account.tier, q, at)
+    if (up === null) return undefined
     await repo.insertTierChange(tx, {
       memberId: account.memberId,
       fromTier: account.tier,
-      toTier: q.tier.id,
+      toTier: up.to.id,
       kind: 'upgrade',
       changedAt: at,
-      reason: upgradeReason(this.program, q.basis, q.value, at, q.tier),
+      reason: up.reason,
     })
-    return q.tier
+    return up.to
   }
 }
 
@@ -1187,62 +1047,26 @@ function answerRepeat(prior: repo.StoredRequest, hash: string, key: string): Wri
   return { ...(JSON.parse(prior.result) as Omit<WriteResult, 'replayed'>), replayed: true }
 }
 
-/** The history's reason for an immediate upgrade. */
-export function upgradeReason(
-  program: Program,
-  basis: Program['tiers']['basis'],
-  value: string,
-  at: Date,
-  tier: TierLevel,
-): string {
-  return `${basis} ${value} in the ${program.tiers.window_months} months to ${at.toISOString().slice(0, 10)} reached ${tier.id} (threshold ${tier.threshold})`
-}
-
-/**
- * The qualification right after an order: the window's figures before it (read under the lock) plus the order
- * itself (its net amount, one order when the amount is above zero, its points) — what {@link qualificationAt}
- * reads once the order is written.
- */
-function qualificationWith(
-  program: Program,
-  before: Pick<repo.EarnContext, 'spend' | 'orders' | 'pointsEarned'>,
-  amount: string,
-  points: number,
-): Pick<Qualification, 'basis' | 'value' | 'tier'> {
-  const basis = program.tiers.basis
-  const net = scaleDecimal(amount)
-  const value =
-    basis === 'spend'
-      ? unscaleDecimal(scaleDecimal(before.spend) + net)
-      : basis === 'orders'
-        ? String(before.orders + (net > 0n ? 1 : 0))
-        : String(Math.max(0, before.pointsEarned + points))
-  return { basis, value, tier: qualifyingTier(program, scaleDecimal(value)) }
-}
-
-/** Takes `points` from buckets in the given order; returns how many it could take (≤ points). */
+/** Takes the planned points from each bucket for the debit entry; returns how many it took. */
 async function consume(
   tx: SqlExecutor,
   entryId: number,
-  buckets: readonly PointsBucket[],
-  points: number,
+  takes: ReadonlyArray<readonly [{ readonly bucketId: number }, number]>,
 ): Promise<number> {
-  let left = points
-  for (const b of buckets) {
-    if (left === 0) break
-    const take = Math.min(left, b.remaining)
-    if (take <= 0) continue
+  let taken = 0
+  for (const [b, take] of takes) {
     await repo.consumeBucket(tx, entryId, b.bucketId, take)
-    left -= take
+    taken += take
   }
-  return points - left
+  return taken
 }
 
-export interface Qualification {
-  readonly basis: Program['tiers']['basis']
-  /** The figure in the basis (spend as a decimal string, orders or points as an integer string). */
-  readonly value: string
-  readonly tier: TierLevel
+/** A stored bucket with its times in epoch milliseconds, as the rules read them. */
+function inMs(b: PointsBucket) {
+  return { ...b, expiresAt: b.expiresAt?.getTime() ?? null, availableAt: b.availableAt.getTime() }
+}
+
+export interface Qualification extends TierQualification {
   readonly from: Date
   readonly to: Date
 }
@@ -1259,14 +1083,8 @@ export async function qualificationAt(
   windowEnd: Date = at,
 ): Promise<Qualification> {
   const to = new Date(at.getTime() + 1)
-  const from = windowStart(program, windowEnd)
+  const from = qualificationWindow(program, windowEnd)
   const f = await repo.qualificationFigures(tx, memberId, from, to)
-  const basis = program.tiers.basis
-  const value =
-    basis === 'spend'
-      ? f.spend
-      : basis === 'orders'
-        ? String(f.orders)
-        : String(Math.max(0, f.pointsEarned))
-  return { basis, value, tier: qualifyingTier(program, scaleDecimal(value)), from, to }
+  const q = qualify(program, { spend: scaleDecimal(f.spend), orders: f.orders, points: f.pointsEarned })
+  return { ...q, from, to }
 }

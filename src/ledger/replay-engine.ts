@@ -1,11 +1,20 @@
 /**
- * The loyalty rules over one member's history, in memory and without I/O: given the program, the shared jobs
- * (the expiry run at the start of every day the history crosses, the tier review at the start of every review
- * period) and a member's events in time order — orders, the points paid in them, returns, check-ins and
- * reviews — it computes the rows the live ledger writes for them (entries, buckets, allocations, orders,
- * returns, tier changes, the account and the stored request results under the live keys), in the live
- * ledger's table layout. The bulk replay feeds it members from the member database and writes its rows with
- * `COPY`; it is the first step towards one rules engine shared with the live service.
+ * The loyalty rules engine — the one implementation of the program's rules, without I/O.
+ *
+ * Its first half is the rules as pure functions of the program and the facts they need: what an order or a
+ * bonus earns (multipliers, per-order and per-day caps, pending period, expiry date), how a redemption, an
+ * expiry run or a return takes points from the buckets (and how a return's claw-back is computed and a debt
+ * paid), the tier qualification, immediate upgrades and the periodic review with its grace period. The live
+ * service (`ledger.service.ts`, `tiers.service.ts`) reads those facts from its store under the member's lock,
+ * asks these functions, and writes what they decide.
+ *
+ * Its second half is a member engine over the same functions: given the program, the shared jobs (the expiry
+ * run at the start of every day the history crosses, the tier review at the start of every review period) and
+ * a member's events in time order — orders, the points paid in them, returns, check-ins and reviews — it keeps
+ * the member's state in memory and computes the rows the live ledger writes for them (entries, buckets,
+ * allocations, orders, returns, tier changes, the account and the stored request results under the live keys),
+ * in the live ledger's table layout. The bulk replay (`bulk-replay.ts`) feeds it members and writes its rows
+ * with `COPY`.
  *
  * Members are independent — every rule reads only the member's own history — so each member is replayed
  * alone, with the shared jobs applied at the points of the member's time line where the live replay runs them.
@@ -13,22 +22,24 @@
  * live order.
  * @module
  */
+import { createHash } from 'node:crypto'
 import {
   InputError,
   InsufficientPointsError,
   LedgerConflictError,
   NotFoundError,
 } from '../core/errors.js'
-import {
-  checkAmount,
-  checkMember,
-  checkSourceId,
-  hashRequest,
-  upgradeReason,
-} from './ledger.service.js'
 import type { Program, TierLevel } from './program.js'
-import { compareDecimal, entryTier, findTier, scaleDecimal, unscaleDecimal } from './program.js'
 import {
+  AMOUNT_RE,
+  compareDecimal,
+  entryTier,
+  findTier,
+  scaleDecimal,
+  unscaleDecimal,
+} from './program.js'
+import {
+  activeCampaign,
   availableFor,
   checkInPoints,
   cumulativeReversal,
@@ -39,7 +50,518 @@ import {
   spendPoints,
   tierRank,
   windowStart,
+  type SpendInput,
 } from './rules.js'
+
+// ---------------------------------------------------------------------------------------------------------------
+// The rules. Each is a pure function of the program and the facts it needs; the member engine below keeps those
+// facts in memory, the live service reads them from its store under the member's lock. Both decide only here.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Member ids as the analytics store writes them (numbers) or any similar opaque id. */
+export const MEMBER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/
+const SOURCE_ID_RE = /^[^\s\p{Cc}][^\p{Cc}]{0,127}$/u
+
+/** The hash stored with an idempotency key: the operation, the member and the normalised request. */
+export function hashRequest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex')
+}
+
+export function checkMember(memberId: unknown): string {
+  if (typeof memberId !== 'string' || !MEMBER_ID_RE.test(memberId)) {
+    throw InputError.single({
+      field: 'memberId',
+      value: String(memberId),
+      reason: 'malformed member id',
+    })
+  }
+  return memberId
+}
+
+export function checkSourceId(field: string, v: unknown): string {
+  if (typeof v !== 'string' || !SOURCE_ID_RE.test(v)) {
+    throw InputError.single({
+      field,
+      value: String(v),
+      reason: 'expected a non-empty id (≤128 characters)',
+    })
+  }
+  return v
+}
+
+export function checkAmount(field: string, v: unknown): string {
+  const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : ''
+  if (!AMOUNT_RE.test(s) || (typeof v === 'number' && !Number.isFinite(v))) {
+    throw InputError.single({
+      field,
+      value: String(v),
+      reason: 'expected a non-negative amount with at most 4 decimal places',
+    })
+  }
+  return unscaleDecimal(scaleDecimal(s))
+}
+
+/** What an order earns: its spend points, capped per order and then per day. */
+export interface OrderEarn {
+  readonly points: number
+  /** Points before the per-order cap. */
+  readonly uncapped: number
+  readonly campaignId: string | null
+  /** The entry's reason: `spend`, or `spend (campaign <id>)`. */
+  readonly reason: string
+}
+
+/** Points still allowed under the per-day cap (all earn kinds) after `earnedToday` points that local day. */
+export function dayCapped(program: Program, points: number, earnedToday: number): number {
+  const cap = program.earn.caps.per_day
+  return cap !== undefined && points > 0 ? Math.max(0, Math.min(points, cap - earnedToday)) : points
+}
+
+/** The earn of an order for a member in `tierId` who already earned `earnedToday` points that local day. */
+export function orderEarn(
+  program: Program,
+  tierId: string,
+  input: SpendInput,
+  earnedToday: number,
+): OrderEarn {
+  const tier = findTier(program, tierId) ?? entryTier(program)
+  const sp = spendPoints(program, tier, input)
+  return {
+    points: dayCapped(program, sp.points, earnedToday),
+    uncapped: sp.uncapped,
+    campaignId: sp.campaignId,
+    reason: sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend',
+  }
+}
+
+/** When a new bucket's points become spendable (spend points wait the pending period) and when they expire. */
+export function bucketTimes(
+  program: Program,
+  at: Date,
+  spend: boolean,
+): { availableAt: Date; expiresAt: Date | null } {
+  return { availableAt: spend ? availableFor(program, at) : at, expiresAt: expiryFor(program, at) }
+}
+
+/**
+ * How a new credit of `points` pays the member's `debt`: the oldest unsettled debits first, each allocated to
+ * the new bucket for as much as is left.
+ */
+export function debtPayments(
+  debits: readonly { readonly entryId: number; readonly open: number }[],
+  debt: number,
+  points: number,
+): Array<{ entryId: number; points: number }> {
+  const out: Array<{ entryId: number; points: number }> = []
+  let left = Math.min(debt, points)
+  for (const d of debits) {
+    if (left <= 0) break
+    const take = Math.min(left, d.open)
+    if (take <= 0) continue
+    out.push({ entryId: d.entryId, points: take })
+    left -= take
+  }
+  return out
+}
+
+/** How `points` are taken from buckets in the given order: (bucket, points) pairs; their sum may fall short. */
+export function consumption<B extends { readonly remaining: number }>(
+  buckets: readonly B[],
+  points: number,
+): Array<[B, number]> {
+  const out: Array<[B, number]> = []
+  let left = points
+  for (const b of buckets) {
+    if (left === 0) break
+    const take = Math.min(left, b.remaining)
+    if (take <= 0) continue
+    out.push([b, take])
+    left -= take
+  }
+  return out
+}
+
+/** Open buckets in consumption order: earliest expiry first (never-expiring last), then oldest. */
+export function consumptionOrder<
+  B extends { readonly bucketId: number; readonly expiresAt: number | null },
+>(buckets: readonly B[]): B[] {
+  return [...buckets].sort(
+    (a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.bucketId - b.bucketId,
+  )
+}
+
+/** The buckets a redemption of `cost` takes from (spendable, in consumption order), or a refusal. */
+export function redemption<B extends { readonly remaining: number }>(
+  memberId: string,
+  spendable: readonly B[],
+  cost: number,
+): Array<[B, number]> {
+  const available = spendable.reduce((n, b) => n + b.remaining, 0)
+  if (available < cost) {
+    throw new InsufficientPointsError(
+      `member ${memberId} has ${available} spendable points; ${cost} needed`,
+    )
+  }
+  return consumption(spendable, cost)
+}
+
+/** The buckets an expiry run at `at` empties, in expiry order, and the points it removes. */
+export function expiryDue<
+  B extends {
+    readonly bucketId: number
+    readonly remaining: number
+    readonly expiresAt: number | null
+  },
+>(buckets: readonly B[], at: number): { due: B[]; points: number } {
+  const due = consumptionOrder(
+    buckets.filter((b) => b.remaining > 0 && b.expiresAt !== null && b.expiresAt <= at),
+  )
+  return { due, points: due.reduce((s, b) => s + b.remaining, 0) }
+}
+
+/** What an order looks like to a return: its net amount, what was returned and reversed, what expired. */
+export interface ReturnedOrder {
+  readonly orderId: string
+  readonly netAmount: string
+  readonly returnedAmount: string
+  readonly earnedPoints: number
+  readonly reversedPoints: number
+  /** Points of the order's bucket taken by expiry (not clawed back a second time). */
+  readonly expiredPoints: number
+}
+
+/**
+ * The claw-back of a return of `amount`: the order's returned amount after it and the points to reverse now —
+ * cumulatively round(earned × returned / net), less what expired and what earlier returns reversed. A return
+ * above the order's net amount is refused.
+ */
+export function returnReversal(
+  program: Program,
+  o: ReturnedOrder,
+  amount: string,
+): { returned: string; points: number } {
+  const returned = unscaleDecimal(scaleDecimal(o.returnedAmount) + scaleDecimal(amount))
+  if (compareDecimal(returned, o.netAmount) > 0) {
+    throw InputError.single({
+      field: 'amount',
+      value: amount,
+      reason: `returns of order ${o.orderId} would exceed its net amount ${o.netAmount} (${o.returnedAmount} already returned)`,
+    })
+  }
+  const target = cumulativeReversal(program, o.earnedPoints, o.netAmount, returned)
+  const points = Math.max(
+    0,
+    Math.min(target, o.earnedPoints - o.expiredPoints) - o.reversedPoints,
+  )
+  return { returned, points }
+}
+
+/** The order a reversal takes points from: the order's own bucket first, then the others as given. */
+export function reversalOrder<B extends { readonly bucketId: number }>(
+  open: readonly B[],
+  ownBucketId: number | null,
+): B[] {
+  return [
+    ...open.filter((b) => b.bucketId === ownBucketId),
+    ...open.filter((b) => b.bucketId !== ownBucketId),
+  ]
+}
+
+/** A member's qualification figures over a window: net spend (scaled), orders not fully returned, net points. */
+export interface TierFigures {
+  readonly spend: bigint
+  readonly orders: number
+  readonly points: number
+}
+
+export interface TierQualification {
+  readonly basis: Program['tiers']['basis']
+  /** The figure in the basis (spend as a decimal string, orders or points as an integer string). */
+  readonly value: string
+  readonly tier: TierLevel
+}
+
+/** The tier the figures qualify for — never the spendable balance. */
+export function qualify(program: Program, f: TierFigures): TierQualification {
+  const basis = program.tiers.basis
+  const value =
+    basis === 'spend'
+      ? unscaleDecimal(f.spend)
+      : basis === 'orders'
+        ? String(f.orders)
+        : String(Math.max(0, f.points))
+  return { basis, value, tier: qualifyingTier(program, scaleDecimal(value)) }
+}
+
+/** The figures right after a new order of `amount` earning `points`, from those just before it. */
+export function withOrder(before: TierFigures, amount: string, points: number): TierFigures {
+  const net = scaleDecimal(amount)
+  return {
+    spend: before.spend + net,
+    orders: before.orders + (net > 0n ? 1 : 0),
+    points: before.points + points,
+  }
+}
+
+/** The start of the qualification window that ends at `at`. */
+export function qualificationWindow(program: Program, at: Date): Date {
+  return windowStart(program, at)
+}
+
+/** The history's reason for an immediate upgrade. */
+export function upgradeReason(
+  program: Program,
+  basis: Program['tiers']['basis'],
+  value: string,
+  at: Date,
+  tier: TierLevel,
+): string {
+  return `${basis} ${value} in the ${program.tiers.window_months} months to ${at.toISOString().slice(0, 10)} reached ${tier.id} (threshold ${tier.threshold})`
+}
+
+/** An immediate upgrade (after an earn) when the qualification reaches a higher tier; downgrades wait for review. */
+export function immediateUpgrade(
+  program: Program,
+  currentTier: string,
+  q: TierQualification,
+  at: Date,
+): { to: TierLevel; reason: string } | null {
+  if (tierRank(program, q.tier.id) <= tierRank(program, currentTier)) return null
+  return { to: q.tier, reason: upgradeReason(program, q.basis, q.value, at, q.tier) }
+}
+
+/** Whether a member in `tier` can lose it at a review (every tier above the entry tier can). */
+export function canDrop(program: Program, tier: string): boolean {
+  return tierRank(program, tier) > 0
+}
+
+/** Whether the qualification leaves a member below `tier`: a review would start the grace period or downgrade. */
+export function belowTier(program: Program, tier: string, q: TierQualification): boolean {
+  return tierRank(program, q.tier.id) < tierRank(program, tier)
+}
+
+export type ReviewDecision =
+  | { kind: 'none' }
+  | { kind: 'upgrade' | 'downgrade'; to: string; reason: string }
+  | { kind: 'grace_started'; due: Date; reason: string }
+  | { kind: 'grace_cleared'; reason: string }
+
+/**
+ * The periodic review of a member's tier at `at`: an upgrade when qualified higher; below the tier, first a grace
+ * period (`grace_days`), then at a review on or after its end a downgrade to the tier qualified for; qualified
+ * again during the grace period clears it.
+ */
+export function reviewDecision(
+  program: Program,
+  account: { readonly tier: string; readonly downgradeDueAt: Date | null },
+  q: TierQualification,
+  at: Date,
+): ReviewDecision {
+  const current = tierRank(program, account.tier)
+  const qualified = tierRank(program, q.tier.id)
+  const figure = `${q.basis} ${q.value} in the ${program.tiers.window_months} months to ${at.toISOString().slice(0, 10)}`
+  if (qualified > current)
+    return { kind: 'upgrade', to: q.tier.id, reason: `${figure} reached ${q.tier.id}` }
+  if (qualified === current) {
+    return account.downgradeDueAt
+      ? { kind: 'grace_cleared', reason: `${figure} keeps ${account.tier}` }
+      : { kind: 'none' }
+  }
+  const threshold = findTier(program, account.tier)?.threshold ?? '?'
+  if (account.downgradeDueAt === null && program.tiers.grace_days > 0) {
+    const due = new Date(at.getTime() + program.tiers.grace_days * 86_400_000)
+    return {
+      kind: 'grace_started',
+      due,
+      reason: `${figure} is below ${account.tier} (${threshold}); downgrade due ${due.toISOString().slice(0, 10)}`,
+    }
+  }
+  if (account.downgradeDueAt === null || at.getTime() >= account.downgradeDueAt.getTime()) {
+    return {
+      kind: 'downgrade',
+      to: q.tier.id,
+      reason: `${figure} is below ${account.tier} (${threshold}) after the grace period`,
+    }
+  }
+  return { kind: 'none' }
+}
+
+export const BONUS_KINDS = ['check_in', 'review', 'referral', 'birthday', 'campaign'] as const
+export type BonusKind = (typeof BONUS_KINDS)[number]
+
+/** The source a bonus is recorded under (one bonus per source): its entry's source type and id. */
+export function bonusSource(
+  kind: BonusKind,
+  sourceId: string | undefined,
+  day: string,
+): { sourceType: 'rule' | 'campaign'; source: string } {
+  switch (kind) {
+    case 'check_in':
+      return { sourceType: 'rule', source: `check_in:${day}` }
+    case 'review':
+      return { sourceType: 'rule', source: `review:${sourceId}` }
+    case 'referral':
+      return { sourceType: 'rule', source: `referral:${sourceId}` }
+    case 'birthday':
+      return { sourceType: 'rule', source: `birthday:${day.slice(0, 4)}` }
+    case 'campaign':
+      return { sourceType: 'campaign', source: String(sourceId) }
+    default: {
+      const _exhaustive: never = kind
+      throw new Error(`unknown bonus ${String(_exhaustive)}`)
+    }
+  }
+}
+
+/** What a bonus rule needs to know about the member. */
+export interface BonusFacts {
+  /** Whether the bonus's source already earned points. */
+  readonly alreadyEarned: boolean
+  /** Review bonuses already credited in the local day. */
+  readonly rewardedReviewsToday: number
+  readonly birthday: string | null
+  readonly lastCheckIn: string | null
+  readonly checkInStreak: number
+}
+
+/**
+ * The points of a bonus (before the per-day cap) on local `day`, and the check-in streak it makes; a refusal
+ * (a second check-in in a day, a review or referral already rewarded, the daily review maximum, a birthday
+ * outside its month, a campaign not running) throws.
+ */
+export function bonusEarn(
+  program: Program,
+  req: {
+    readonly kind: BonusKind
+    readonly memberId: string
+    readonly sourceId: string | undefined
+    readonly at: Date
+    readonly day: string
+  },
+  facts: BonusFacts,
+): { points: number; streak: number | null } {
+  const e = program.earn
+  const { memberId, sourceId, day } = req
+  switch (req.kind) {
+    case 'check_in': {
+      if (facts.lastCheckIn === day)
+        throw new LedgerConflictError(`member ${memberId} already checked in on ${day}`)
+      if (facts.lastCheckIn !== null && facts.lastCheckIn > day) {
+        throw InputError.single({
+          field: 'at',
+          value: day,
+          reason: `before the last check-in (${facts.lastCheckIn})`,
+        })
+      }
+      const streak =
+        facts.lastCheckIn !== null && dayDiff(facts.lastCheckIn, day) === 1
+          ? facts.checkInStreak + 1
+          : 1
+      return { points: checkInPoints(program, streak), streak }
+    }
+    case 'review': {
+      if (facts.alreadyEarned)
+        throw new LedgerConflictError(`review ${sourceId} has already earned points`)
+      const max = e.review?.max_per_day
+      if (max !== undefined && facts.rewardedReviewsToday >= max) {
+        throw new LedgerConflictError(
+          `member ${memberId} reached the ${max} rewarded reviews of ${day}`,
+        )
+      }
+      return { points: e.review?.points ?? 0, streak: null }
+    }
+    case 'referral': {
+      if (facts.alreadyEarned)
+        throw new LedgerConflictError(`the referral of ${sourceId} has already earned points`)
+      return { points: e.referral?.points ?? 0, streak: null }
+    }
+    case 'birthday': {
+      if (!facts.birthday)
+        throw InputError.single({
+          field: 'birthday',
+          reason: `member ${memberId} has no birthday on file`,
+        })
+      if (facts.birthday.slice(5, 7) !== day.slice(5, 7)) {
+        throw InputError.single({
+          field: 'at',
+          value: day,
+          reason: 'the birthday bonus is granted in the birthday month',
+        })
+      }
+      if (facts.alreadyEarned) {
+        throw new LedgerConflictError(
+          `member ${memberId} already received the ${day.slice(0, 4)} birthday bonus`,
+        )
+      }
+      return { points: e.birthday?.points ?? 0, streak: null }
+    }
+    case 'campaign': {
+      const c = e.campaigns.find((x) => x.id === sourceId)
+      if (!c) throw new NotFoundError(`unknown campaign ${sourceId}`)
+      if (activeCampaign({ ...program, earn: { ...e, campaigns: [c] } }, req.at)?.id !== c.id) {
+        throw InputError.single({
+          field: 'at',
+          value: day,
+          reason: `campaign ${c.id} runs ${c.starts} to ${c.ends}`,
+        })
+      }
+      if (c.bonus_points <= 0)
+        throw InputError.single({
+          field: 'sourceId',
+          value: c.id,
+          reason: 'the campaign has no bonus points',
+        })
+      if (facts.alreadyEarned) {
+        throw new LedgerConflictError(
+          `member ${memberId} already received the bonus of campaign ${c.id}`,
+        )
+      }
+      return { points: c.bonus_points, streak: null }
+    }
+    default: {
+      const _exhaustive: never = req.kind
+      throw new Error(`unknown bonus ${String(_exhaustive)}`)
+    }
+  }
+}
+
+/**
+ * The buckets with points left that have not expired by `at` (nor are still pending, for `spendableOnly`), in
+ * consumption order.
+ */
+export function openAt<
+  B extends {
+    readonly bucketId: number
+    readonly remaining: number
+    readonly expiresAt: number | null
+    readonly availableAt: number
+  },
+>(buckets: readonly B[], at: number, spendableOnly: boolean): B[] {
+  return consumptionOrder(
+    buckets.filter(
+      (b) =>
+        b.remaining > 0 &&
+        (b.expiresAt === null || b.expiresAt > at) &&
+        (!spendableOnly || b.availableAt <= at),
+    ),
+  )
+}
+
+/** Refuses a bonus the program has no earn rule for (campaign bonuses are defined per campaign). */
+export function requireBonusRule(program: Program, kind: BonusKind): void {
+  if (kind !== 'campaign' && !program.earn[kind]) {
+    throw InputError.single({
+      field: 'kind',
+      value: kind,
+      reason: 'the program has no such earn rule',
+    })
+  }
+}
+
+/** Whether a bonus of this kind upgrades at once (it does when the tiers count points earned). */
+export function bonusCanUpgrade(program: Program): boolean {
+  return program.tiers.basis === 'points_earned'
+}
 
 /** Keys of the live writes a replay sends, by event kind and source id. */
 export const REPLAY_KEYS = {
@@ -61,7 +583,7 @@ export function isRefusal(error: unknown): error is Error {
 }
 
 interface Bucket {
-  readonly id: number
+  readonly bucketId: number
   readonly entryId: number
   readonly orderId: string | null
   readonly earnedAt: number
@@ -354,21 +876,18 @@ export function createReplayEngine(
   const allocations = new Map<string, number>()
   const allocate = (entryId: number, bucket: Bucket, points: number) => {
     if (points > bucket.remaining)
-      throw new Error(`bucket ${bucket.id} has fewer than ${points} points left`)
+      throw new Error(`bucket ${bucket.bucketId} has fewer than ${points} points left`)
     bucket.remaining -= points
-    const k = `${entryId}:${bucket.id}`
+    const k = `${entryId}:${bucket.bucketId}`
     allocations.set(k, (allocations.get(k) ?? 0) + points)
   }
-  const consumeFrom = (entryId: number, buckets: readonly Bucket[], points: number): number => {
-    let left = points
-    for (const b of buckets) {
-      if (left === 0) break
-      const take = Math.min(left, b.remaining)
-      if (take <= 0) continue
+  const consumeFrom = (entryId: number, takes: ReadonlyArray<[Bucket, number]>): number => {
+    let taken = 0
+    for (const [b, take] of takes) {
       allocate(entryId, b, take)
-      left -= take
+      taken += take
     }
-    return points - left
+    return taken
   }
 
   /** Net spend, orders not fully returned and net points earned in [from, to). */
@@ -384,26 +903,14 @@ export function createReplayEngine(
     for (const e of m.earned) if (e.at >= from && e.at < to) points += e.points
     return { spend, orders, points }
   }
-  const qualification = (m: MemberState, at: number) => {
-    const f = figures(m, windowStart(program, new Date(at)).getTime(), at + 1)
-    const basis = program.tiers.basis
-    const value =
-      basis === 'spend'
-        ? unscaleDecimal(f.spend)
-        : basis === 'orders'
-          ? String(f.orders)
-          : String(Math.max(0, f.points))
-    return { basis, value, tier: qualifyingTier(program, scaleDecimal(value)) }
-  }
+  const qualification = (m: MemberState, at: number) =>
+    qualify(program, figures(m, qualificationWindow(program, new Date(at)).getTime(), at + 1))
 
   const runExpiry = (m: MemberState, at: number) => {
-    const due = m.buckets
-      .filter((b) => b.remaining > 0 && b.expiresAt !== null && b.expiresAt <= at)
-      .sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number) || a.id - b.id)
+    const { due, points } = expiryDue(m.buckets, at)
     if (due.length === 0) return
     expiryRunTimes.add(at)
     const key = `expire:${m.memberId}:${iso(at)}`
-    const points = due.reduce((s, b) => s + b.remaining, 0)
     const entryId = newEntry(m, 'expire', -points, at, 'points expired', 'system', null, key)
     for (const b of due) {
       b.expired += b.remaining
@@ -428,52 +935,34 @@ export function createReplayEngine(
 
   const runReview = (m: MemberState, job: ReplayJob) => {
     const at = job.at
-    const q = qualification(m, at)
-    const current = tierRank(program, m.tier)
-    const qualified = tierRank(program, q.tier.id)
-    const figure = `${q.basis} ${q.value} in the ${program.tiers.window_months} months to ${iso(at).slice(0, 10)}`
-    let decision: string
+    const d = reviewDecision(
+      program,
+      { tier: m.tier, downgradeDueAt: m.downgradeDueAt === null ? null : new Date(m.downgradeDueAt) },
+      qualification(m, at),
+      new Date(at),
+    )
     const from = m.tier
-    if (qualified > current) {
-      decision = 'upgrade'
-      tierChange(m, from, q.tier.id, 'upgrade', at, `${figure} reached ${q.tier.id}`)
-      m.tier = q.tier.id
-      m.tierSince = at
-      m.downgradeDueAt = null
-    } else if (qualified === current) {
-      if (m.downgradeDueAt === null) return
-      decision = 'grace_cleared'
-      tierChange(m, from, from, 'grace_cleared', at, `${figure} keeps ${m.tier}`)
-      m.downgradeDueAt = null
-    } else {
-      const threshold = findTier(program, m.tier)?.threshold ?? '?'
-      if (m.downgradeDueAt === null && program.tiers.grace_days > 0) {
-        const due = at + program.tiers.grace_days * 86_400_000
-        decision = 'grace_started'
-        tierChange(
-          m,
-          from,
-          from,
-          'grace_started',
-          at,
-          `${figure} is below ${m.tier} (${threshold}); downgrade due ${iso(due).slice(0, 10)}`,
-        )
-        m.downgradeDueAt = due
-      } else if (m.downgradeDueAt === null || at >= m.downgradeDueAt) {
-        decision = 'downgrade'
-        tierChange(
-          m,
-          from,
-          q.tier.id,
-          'downgrade',
-          at,
-          `${figure} is below ${m.tier} (${threshold}) after the grace period`,
-        )
-        m.tier = q.tier.id
+    switch (d.kind) {
+      case 'none':
+        return
+      case 'upgrade':
+      case 'downgrade':
+        tierChange(m, from, d.to, d.kind, at, d.reason)
+        m.tier = d.to
         m.tierSince = at
         m.downgradeDueAt = null
-      } else {
-        return
+        break
+      case 'grace_started':
+        tierChange(m, from, from, d.kind, at, d.reason)
+        m.downgradeDueAt = d.due.getTime()
+        break
+      case 'grace_cleared':
+        tierChange(m, from, from, d.kind, at, d.reason)
+        m.downgradeDueAt = null
+        break
+      default: {
+        const _exhaustive: never = d
+        return _exhaustive
       }
     }
     request(
@@ -487,7 +976,7 @@ export function createReplayEngine(
         points: 0,
         balance: m.balance,
         tier: m.tier,
-        details: { decision },
+        details: { decision: d.kind },
       },
     )
   }
@@ -540,17 +1029,14 @@ export function createReplayEngine(
       skippedReasons.push(`${kind} ${id}: ${error.message}`)
   }
 
-  /** The points left under the per-day cap (all earn kinds) of the member's local day at `at`. */
-  const dailyCap = (m: MemberState, at: number, points: number): number => {
-    const cap = program.earn.caps.per_day
+  /** The points the member earned (all earn kinds) in the local day of `at`, for the per-day cap. */
+  const earnedToday = (m: MemberState, at: number): number => {
     const day = localDay(program, new Date(at))
     if (m.capDay !== day) {
       m.capDay = day
       m.capEarned = 0
     }
-    return cap !== undefined && points > 0
-      ? Math.max(0, Math.min(points, cap - m.capEarned))
-      : points
+    return m.capEarned
   }
 
   /** Writes an earn entry and its bucket, paying the oldest unsettled debits first (the live `credit`). */
@@ -563,17 +1049,17 @@ export function createReplayEngine(
     sourceId: string | null,
     key: string,
     orderId: string | null,
-    o: { availableAt: number },
+    spend: boolean,
   ): { entryId: number; bucket: Bucket } => {
     const entryId = newEntry(m, 'earn', points, at, reason, sourceType, sourceId, key)
-    const expiresAt = expiryFor(program, new Date(at))
+    const times = bucketTimes(program, new Date(at), spend)
     const bucket: Bucket = {
-      id: nextBucket++,
+      bucketId: nextBucket++,
       entryId,
       orderId,
       earnedAt: at,
-      availableAt: o.availableAt,
-      expiresAt: expiresAt === null ? null : expiresAt.getTime(),
+      availableAt: times.availableAt.getTime(),
+      expiresAt: times.expiresAt === null ? null : times.expiresAt.getTime(),
       points,
       remaining: points,
       expired: 0,
@@ -582,15 +1068,12 @@ export function createReplayEngine(
     m.earned.push({ at, points })
     m.capEarned += points
     if (m.debt > 0) {
-      let left = Math.min(m.debt, points)
-      while (left > 0 && m.debits.length > 0) {
+      for (const pay of debtPayments(m.debits, m.debt, points)) {
+        allocate(pay.entryId, bucket, pay.points)
         const debit = m.debits[0] as { entryId: number; open: number }
-        const take = Math.min(left, debit.open)
-        allocate(debit.entryId, bucket, take)
-        debit.open -= take
+        debit.open -= pay.points
         if (debit.open === 0) m.debits.shift()
-        left -= take
-        m.debt -= take
+        m.debt -= pay.points
       }
     }
     m.balance += points
@@ -599,74 +1082,46 @@ export function createReplayEngine(
 
   /** An immediate upgrade when the qualification at `at` reaches a higher tier; the new tier or null. */
   const maybeUpgrade = (m: MemberState, at: number): string | null => {
-    const q = qualification(m, at)
-    if (tierRank(program, q.tier.id) <= tierRank(program, m.tier)) return null
-    tierChange(
-      m,
-      m.tier,
-      q.tier.id,
-      'upgrade',
-      at,
-      upgradeReason(program, q.basis, q.value, new Date(at), q.tier),
-    )
-    m.tier = q.tier.id
+    const up = immediateUpgrade(program, m.tier, qualification(m, at), new Date(at))
+    if (up === null) return null
+    tierChange(m, m.tier, up.to.id, 'upgrade', at, up.reason)
+    m.tier = up.to.id
     m.tierSince = at
     m.downgradeDueAt = null
-    return q.tier.id
+    return up.to.id
   }
 
   /** A check-in or review bonus (the live `earnBonus`): refusals change nothing. */
   const bonus = (m: MemberState, e: ReplayEvent, at: number) => {
     const kind = e.kind === 'check_in' ? 'check_in' : 'review'
     const sourceId = kind === 'review' ? checkSourceId('sourceId', e.id) : undefined
-    const rule = program.earn[kind]
-    if (!rule)
-      throw InputError.single({
-        field: 'kind',
-        value: kind,
-        reason: 'the program has no such earn rule',
-      })
+    requireBonusRule(program, kind)
     const key = REPLAY_KEYS[kind](e.id)
     const when = new Date(at)
     const hash = claim(m, key, 'earn_bonus', { kind, sourceId, at: when })
     if (hash === null) return
     const day = localDay(program, when)
-    let points: number
-    let source: string
-    let streak: number | null = null
-    if (kind === 'check_in') {
-      if (m.lastCheckIn === day)
-        throw new LedgerConflictError(`member ${m.memberId} already checked in on ${day}`)
-      if (m.lastCheckIn !== null && m.lastCheckIn > day) {
-        throw InputError.single({
-          field: 'at',
-          value: day,
-          reason: `before the last check-in (${m.lastCheckIn})`,
-        })
-      }
-      streak = m.lastCheckIn !== null && dayDiff(m.lastCheckIn, day) === 1 ? m.checkInStreak + 1 : 1
-      points = checkInPoints(program, streak)
-      source = `check_in:${day}`
-    } else {
-      source = `review:${sourceId}`
-      if (m.reviewSources.has(source))
-        throw new LedgerConflictError(`review ${sourceId} has already earned points`)
-      const max = program.earn.review?.max_per_day
-      if (max !== undefined && m.reviewDay === day && m.reviewCount >= max) {
-        throw new LedgerConflictError(
-          `member ${m.memberId} reached the ${max} rewarded reviews of ${day}`,
-        )
-      }
-      points = program.earn.review?.points ?? 0
-    }
-    points = dailyCap(m, at, points)
+    const { source } = bonusSource(kind, sourceId, day)
+    const earned = bonusEarn(
+      program,
+      { kind, memberId: m.memberId, sourceId, at: when, day },
+      {
+        alreadyEarned: m.reviewSources.has(source),
+        rewardedReviewsToday: m.reviewDay === day ? m.reviewCount : 0,
+        birthday: m.birthday,
+        lastCheckIn: m.lastCheckIn,
+        checkInStreak: m.checkInStreak,
+      },
+    )
+    const streak = earned.streak
+    const points = dayCapped(program, earned.points, earnedToday(m, at))
     if (streak !== null) {
       m.lastCheckIn = day
       m.checkInStreak = streak
     }
     let entryId: number | null = null
     if (points > 0) {
-      ;({ entryId } = credit(m, points, at, kind, 'rule', source, key, null, { availableAt: at }))
+      ;({ entryId } = credit(m, points, at, kind, 'rule', source, key, null, false))
       if (kind === 'review') {
         m.reviewSources.add(source)
         if (m.reviewDay !== day) {
@@ -676,7 +1131,7 @@ export function createReplayEngine(
         m.reviewCount++
       }
     }
-    const upgradedTo = program.tiers.basis === 'points_earned' ? maybeUpgrade(m, at) : null
+    const upgradedTo = bonusCanUpgrade(program) ? maybeUpgrade(m, at) : null
     request(
       key,
       m.memberId,
@@ -713,17 +1168,7 @@ export function createReplayEngine(
     const input = { rewardId: null, quantity: 1, cost, channel, at: when, orderId }
     const hash = claim(m, key, 'redeem', input)
     if (hash === null) return
-    const spendable = m.buckets
-      .filter(
-        (b) => b.remaining > 0 && (b.expiresAt === null || b.expiresAt > at) && b.availableAt <= at,
-      )
-      .sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.id - b.id)
-    const available = spendable.reduce((n, b) => n + b.remaining, 0)
-    if (available < cost) {
-      throw new InsufficientPointsError(
-        `member ${m.memberId} has ${available} spendable points; ${cost} needed`,
-      )
-    }
+    const takes = redemption(m.memberId, openAt(m.buckets, at, true), cost)
     const entryId = newEntry(
       m,
       'redeem',
@@ -734,7 +1179,7 @@ export function createReplayEngine(
       orderId,
       key,
     )
-    consumeFrom(entryId, spendable, cost)
+    consumeFrom(entryId, takes)
     m.balance -= cost
     request(
       key,
@@ -769,16 +1214,27 @@ export function createReplayEngine(
         `order ${orderId} has already earned points (under another idempotency key)`,
       )
     }
-    const tier = (findTier(program, m.tier) ?? entry) as TierLevel
-    const sp = spendPoints(program, tier, { amount, channel, orderedAt, lines: [] })
-    const points = dailyCap(m, at, sp.points)
+    const sp = orderEarn(
+      program,
+      m.tier,
+      { amount, channel, orderedAt, lines: [] },
+      earnedToday(m, at),
+    )
+    const points = sp.points
     let entryId: number | null = null
     let bucket: Bucket | null = null
     if (points > 0) {
-      const reason = sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend'
-      ;({ entryId, bucket } = credit(m, points, at, reason, 'order', orderId, key, orderId, {
-        availableAt: availableFor(program, orderedAt).getTime(),
-      }))
+      ;({ entryId, bucket } = credit(
+        m,
+        points,
+        at,
+        sp.reason,
+        'order',
+        orderId,
+        key,
+        orderId,
+        true,
+      ))
     }
     const order: Order = {
       orderId,
@@ -821,17 +1277,19 @@ export function createReplayEngine(
     const input = { returnId, orderId, amount, at: new Date(at) }
     const hash = claim(m, key, 'reverse', input)
     if (hash === null) return
-    const returned = o.returned + scaleDecimal(amount)
-    if (compareDecimal(unscaleDecimal(returned), o.netText) > 0) {
-      throw InputError.single({
-        field: 'amount',
-        value: amount,
-        reason: `returns of order ${orderId} would exceed its net amount ${o.netText} (${unscaleDecimal(o.returned)} already returned)`,
-      })
-    }
-    const target = cumulativeReversal(program, o.earned, o.netText, unscaleDecimal(returned))
-    const expired = o.bucket === null ? 0 : o.bucket.expired
-    const points = Math.max(0, Math.min(target, o.earned - expired) - o.reversed)
+    const r = returnReversal(
+      program,
+      {
+        orderId,
+        netAmount: o.netText,
+        returnedAmount: unscaleDecimal(o.returned),
+        earnedPoints: o.earned,
+        reversedPoints: o.reversed,
+        expiredPoints: o.bucket === null ? 0 : o.bucket.expired,
+      },
+      amount,
+    )
+    const points = r.points
     let entryId: number | null = null
     if (points > 0) {
       entryId = newEntry(
@@ -845,17 +1303,13 @@ export function createReplayEngine(
         key,
       )
       m.earned.push({ at, points: -points })
-      const open = m.buckets
-        .filter((b) => b.remaining > 0 && (b.expiresAt === null || b.expiresAt > at))
-        .sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.id - b.id)
-      const own = open.filter((b) => b === o.bucket)
-      const others = open.filter((b) => b !== o.bucket)
-      const taken = consumeFrom(entryId, [...own, ...others], points)
+      const open = reversalOrder(openAt(m.buckets, at, false), o.bucket?.bucketId ?? null)
+      const taken = consumeFrom(entryId, consumption(open, points))
       m.balance -= points
       m.debt += points - taken
       if (points - taken > 0) m.debits.push({ entryId, open: points - taken })
     }
-    o.returned = returned
+    o.returned = scaleDecimal(r.returned)
     o.reversed += points
     rows.returns.push(returnId, orderId, amount, iso(at), points)
     request(
@@ -891,7 +1345,7 @@ export function createReplayEngine(
     )
     for (const b of m.buckets) {
       rows.buckets.push(
-        b.id,
+        b.bucketId,
         m.memberId,
         b.entryId,
         b.orderId,
@@ -910,7 +1364,7 @@ export function createReplayEngine(
         o.channel,
         o.netText,
         o.earned,
-        o.bucket?.id ?? null,
+        o.bucket?.bucketId ?? null,
         unscaleDecimal(o.returned),
         o.reversed,
       )

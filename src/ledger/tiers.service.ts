@@ -15,7 +15,7 @@ import * as repo from './ledger.repository.js'
 import { qualificationAt, type Ledger } from './ledger.service.js'
 import type { Program } from './program.js'
 import { findTier } from './program.js'
-import { tierRank } from './rules.js'
+import { belowTier, canDrop, reviewDecision, type ReviewDecision } from './replay-engine.js'
 import { IDEMPOTENCY_KEY_RE } from './ledger.service.js'
 import { InputError } from '../core/errors.js'
 import type { SqlExecutor } from './stores/store.js'
@@ -30,47 +30,15 @@ export interface ReviewSummary {
   readonly unchanged: number
 }
 
-type Decision =
-  | { kind: 'none' }
-  | { kind: 'upgrade' | 'downgrade'; to: string; reason: string }
-  | { kind: 'grace_started'; due: Date; reason: string }
-  | { kind: 'grace_cleared'; reason: string }
-
+/** The review decision for the account at `at` — the rule is the engine's; this reads the qualification. */
 async function decide(
   ledger: Ledger,
   tx: SqlExecutor,
   account: Account,
   at: Date,
-): Promise<Decision> {
-  const program = ledger.program
-  const q = await qualificationAt(tx, program, account.memberId, at)
-  const current = tierRank(program, account.tier)
-  const qualified = tierRank(program, q.tier.id)
-  const figure = `${q.basis} ${q.value} in the ${program.tiers.window_months} months to ${at.toISOString().slice(0, 10)}`
-  if (qualified > current)
-    return { kind: 'upgrade', to: q.tier.id, reason: `${figure} reached ${q.tier.id}` }
-  if (qualified === current) {
-    return account.downgradeDueAt
-      ? { kind: 'grace_cleared', reason: `${figure} keeps ${account.tier}` }
-      : { kind: 'none' }
-  }
-  const threshold = findTier(program, account.tier)?.threshold ?? '?'
-  if (account.downgradeDueAt === null && program.tiers.grace_days > 0) {
-    const due = new Date(at.getTime() + program.tiers.grace_days * 86_400_000)
-    return {
-      kind: 'grace_started',
-      due,
-      reason: `${figure} is below ${account.tier} (${threshold}); downgrade due ${due.toISOString().slice(0, 10)}`,
-    }
-  }
-  if (account.downgradeDueAt === null || at.getTime() >= account.downgradeDueAt.getTime()) {
-    return {
-      kind: 'downgrade',
-      to: q.tier.id,
-      reason: `${figure} is below ${account.tier} (${threshold}) after the grace period`,
-    }
-  }
-  return { kind: 'none' }
+): Promise<ReviewDecision> {
+  const q = await qualificationAt(tx, ledger.program, account.memberId, at)
+  return reviewDecision(ledger.program, account, q, at)
 }
 
 /**
@@ -228,9 +196,9 @@ export async function downgradeWarnings(
     if (ids.length === 0) break
     for (const memberId of ids) {
       const a = await repo.findAccount(ledger.store, memberId)
-      if (!a || tierRank(program, a.tier) <= 0) continue
+      if (!a || !canDrop(program, a.tier)) continue
       const q = await qualificationAt(ledger.store, program, memberId, at, reviewAt)
-      if (tierRank(program, q.tier.id) < tierRank(program, a.tier)) {
+      if (belowTier(program, a.tier, q)) {
         out.push({
           memberId,
           tier: a.tier,
