@@ -11,6 +11,7 @@
  */
 import { InsufficientPointsError } from '../../core/errors.js'
 import { readEnrolments, readHistoryPage, type HistoryKinds } from '../../duckdb/loyalty-history.js'
+import { reviewPeriodOf, type ReplaySummary } from '../../ledger/bulk-replay.js'
 import type { Ledger } from '../../ledger/ledger.service.js'
 import type { Program } from '../../ledger/program.js'
 import { isRefusal, REPLAY_KEYS } from '../../ledger/replay-engine.js'
@@ -18,29 +19,7 @@ import { dayStart, localDay, offsetMinutes } from '../../ledger/rules.js'
 import { reviewTiers } from '../../ledger/tiers.service.js'
 import type { Database } from '../../store/database.js'
 
-export interface ReplaySummary {
-  readonly members: number
-  readonly orders: number
-  readonly returns: number
-  /** Check-ins credited (at most one a day per member; the points may be capped to none). */
-  readonly checkIns: number
-  /** Reviews credited with the review bonus. */
-  readonly reviewBonuses: number
-  /** Orders paid partly with points whose points were redeemed, and those points. */
-  readonly redemptions: number
-  readonly redeemedPoints: number
-  /**
-   * Orders paid with points the ledger refused to redeem (the member had fewer spendable points than the order
-   * used in the source system), and those points; also counted in `skipped`.
-   */
-  readonly refusedRedemptions: number
-  readonly refusedRedemptionPoints: number
-  /** Events the ledger refused (e.g. a return above the order's net amount), with the first reasons. */
-  readonly skipped: number
-  readonly skippedReasons: readonly string[]
-  readonly expiryRuns: number
-  readonly reviews: number
-}
+export type { ReplaySummary } from '../../ledger/bulk-replay.js'
 
 export interface ReplayOptions {
   /** Events read from DuckDB per page (default 5,000). */
@@ -59,12 +38,6 @@ export function historyKinds(program: Program): HistoryKinds {
     reviews: program.earn.review !== undefined,
     offsetMinutes: offsetMinutes(program),
   }
-}
-
-function firstOfPeriod(at: Date, months: number): string {
-  const y = at.getUTCFullYear()
-  const m = Math.floor(at.getUTCMonth() / months) * months
-  return `${y}-${String(m + 1).padStart(2, '0')}-01`
 }
 
 /**
@@ -121,7 +94,7 @@ export async function replayOrderHistory(
         if (r.members > 0) expiryRuns++
         lastDay = day
       }
-      const period = firstOfPeriod(at, program.tiers.review_every_months)
+      const period = reviewPeriodOf(at, program.tiers.review_every_months)
       if (options.reviews !== false && period !== lastPeriod) {
         if (lastPeriod !== null) {
           await reviewTiers(ledger, {

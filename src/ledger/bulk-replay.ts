@@ -1,0 +1,250 @@
+/**
+ * Bulk replay: the ledger of a whole history, computed member by member by the rules engine
+ * (`replay-engine.ts`) in memory and written to an empty ledger store in large batches (`COPY`) — instead of
+ * one locked transaction per event as the live path does.
+ *
+ * It produces the ledger the live replay produces: the same entries, buckets, allocations, orders, returns,
+ * tier changes, accounts and stored request results under the same idempotency keys (so a later live replay or
+ * live request with one of those keys is answered from them). Members are independent — every rule reads only
+ * the member's own history — so each member is replayed alone, with the shared jobs (the expiry run at the start
+ * of every day the history crosses, the tier review at the start of every review period) applied at the points
+ * of the member's time line where the live replay runs them. Surrogate ids (entry, bucket, change) are numbered
+ * member after member instead of in global time order; within a member they are in the same order.
+ *
+ * The history comes from a {@link BulkReplaySource}: the member database's staged history (see
+ * `analytics/loyalty/bulk-replay.ts`) or any other source in the same shape. Referral, birthday and campaign
+ * bonuses, reward redemptions and adjustments have no source events in the history; they stay on the live path.
+ *
+ * The ledger store must be empty (the ids are assigned here); the whole replay is one transaction.
+ * @module
+ */
+import { InputError, NotFoundError } from '../core/errors.js'
+import { toInt } from './ledger.repository.js'
+import type { Ledger } from './ledger.service.js'
+import { LEDGER_INDEXES } from './ledger.table.js'
+import type { Program } from './program.js'
+import {
+  createReplayEngine,
+  LEDGER_ROW_TABLES,
+  Rows,
+  type LedgerRowTable,
+  type ReplayEvent,
+  type ReplayJob,
+  type ReplayMember,
+} from './replay-engine.js'
+import { dayStart } from './rules.js'
+import { copyText, type SqlExecutor } from './stores/store.js'
+
+/** What a replay of the history did: the events applied, the refusals and the jobs it ran. */
+export interface ReplaySummary {
+  readonly members: number
+  readonly orders: number
+  readonly returns: number
+  /** Check-ins credited (at most one a day per member; the points may be capped to none). */
+  readonly checkIns: number
+  /** Reviews credited with the review bonus. */
+  readonly reviewBonuses: number
+  /** Orders paid partly with points whose points were redeemed, and those points. */
+  readonly redemptions: number
+  readonly redeemedPoints: number
+  /**
+   * Orders paid with points the ledger refused to redeem (the member had fewer spendable points than the order
+   * used in the source system), and those points; also counted in `skipped`.
+   */
+  readonly refusedRedemptions: number
+  readonly refusedRedemptionPoints: number
+  /** Events the ledger refused (e.g. a return above the order's net amount), with the first reasons. */
+  readonly skipped: number
+  readonly skippedReasons: readonly string[]
+  readonly expiryRuns: number
+  readonly reviews: number
+}
+
+/** One member of the history with their events in time order. */
+export interface MemberHistory {
+  readonly member: ReplayMember
+  readonly events: readonly ReplayEvent[]
+}
+
+/** A history to replay in bulk. Times are epoch milliseconds. */
+export interface BulkReplaySource {
+  /** Each local day of the history (YYYY-MM-DD in the program's zone) with the time of its first event. */
+  days(): Promise<ReadonlyArray<{ readonly localDay: string; readonly first: number }>>
+  /** Each UTC month of the history (YYYY-MM-01) with the time of its first event. */
+  months(): Promise<ReadonlyArray<{ readonly month: string; readonly first: number }>>
+  /** The members in the live replay's enrolment order, a batch of at most `size` at a time. */
+  members(size: number): AsyncIterable<readonly MemberHistory[]>
+  /** Events of members the history does not hold, in time order (the live path refuses them as unknown). */
+  orphans(): Promise<ReadonlyArray<ReplayEvent & { readonly memberId: string }>>
+}
+
+export interface BulkReplayOptions {
+  /** Run the tier review at each review date (default true). */
+  readonly reviews?: boolean
+  /** Members replayed per batch (default 20,000). */
+  readonly membersPerBatch?: number
+  /** Rows per `COPY` statement (default 20,000). */
+  readonly rowsPerInsert?: number
+  readonly onProgress?: (done: number) => void
+  /** How many refusal reasons the summary keeps (default 20; in member order, not time order). */
+  readonly reasons?: number
+}
+
+/** The first day (YYYY-MM-01) of the review period holding `at`. */
+export function reviewPeriodOf(at: Date, months: number): string {
+  const y = at.getUTCFullYear()
+  const m = Math.floor(at.getUTCMonth() / months) * months
+  return `${y}-${String(m + 1).padStart(2, '0')}-01`
+}
+
+/**
+ * The shared jobs of a history, placed at the event that triggers them in the live replay: the expiry run at
+ * the start of each day, the review at the start of each review period after the first. At one event the
+ * expiry run comes before the review.
+ */
+export function replayJobs(
+  program: Program,
+  days: ReadonlyArray<{ readonly localDay: string; readonly first: number }>,
+  months: ReadonlyArray<{ readonly month: string; readonly first: number }> | null,
+): ReplayJob[] {
+  const jobs: ReplayJob[] = days.map((r) => ({
+    kind: 'expire',
+    trigger: r.first,
+    at: dayStart(program, r.localDay).getTime(),
+    runKey: '',
+  }))
+  if (months !== null) {
+    const periods = new Map<string, number>()
+    for (const r of months) {
+      const p = reviewPeriodOf(new Date(`${r.month}T00:00:00Z`), program.tiers.review_every_months)
+      periods.set(p, Math.min(periods.get(p) ?? r.first, r.first))
+    }
+    const ordered = [...periods.entries()].sort((a, b) => a[1] - b[1])
+    for (const [p, first] of ordered.slice(1)) {
+      jobs.push({
+        kind: 'review',
+        trigger: first,
+        at: new Date(`${p}T00:00:00Z`).getTime(),
+        runKey: `review:${p}`,
+      })
+    }
+  }
+  return jobs.sort(
+    (a, b) => a.trigger - b.trigger || (a.kind === b.kind ? 0 : a.kind === 'expire' ? -1 : 1),
+  )
+}
+
+/** Replays a whole history into an empty ledger store, in bulk. Returns the same summary as the live replay. */
+export async function bulkReplay(
+  source: BulkReplaySource,
+  ledger: Ledger,
+  options: BulkReplayOptions = {},
+): Promise<ReplaySummary> {
+  const program = ledger.program
+  const now = ledger.clock.now()
+  const membersPerBatch = options.membersPerBatch ?? 20_000
+  const rowsPerInsert = options.rowsPerInsert ?? 20_000
+  const nonEmpty = await ledger.store.query(
+    `SELECT (SELECT count(*) FROM ledger_accounts) + (SELECT count(*) FROM ledger_requests) AS n`,
+  )
+  if (toInt(nonEmpty[0]?.['n'] ?? 0) > 0) {
+    throw InputError.single({
+      field: 'ledger',
+      reason:
+        'the bulk replay writes into an empty ledger only (use the live replay to add to one)',
+    })
+  }
+  const jobs = replayJobs(
+    program,
+    await source.days(),
+    options.reviews === false ? null : await source.months(),
+  )
+  const engine = createReplayEngine(program, now, jobs, { reasons: options.reasons ?? 20 })
+  const { rows, counts } = engine
+  counts.reviews = jobs.filter((j) => j.kind === 'review').length
+
+  await ledger.store.transaction(async (tx) => {
+    // Empty tables: build the secondary indexes once at the end instead of row by row.
+    for (const index of LEDGER_INDEXES) await tx.query(`DROP INDEX IF EXISTS ${index.name}`)
+    // Likewise the foreign keys: checked once per table at the end rather than by a trigger per row. The
+    // statements come from the catalog (names quoted by the server); the ledger tables are empty here.
+    const foreignKeys = await tx.query<{ drop: string; add: string }>(
+      `SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS drop,
+              format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname,
+                     pg_get_constraintdef(oid)) AS add
+       FROM pg_constraint
+       WHERE contype = 'f' AND conrelid::regclass::text LIKE 'ledger\\_%'
+       ORDER BY conname`,
+    )
+    for (const fk of foreignKeys) await tx.query(fk.drop)
+    // Tables are written in foreign-key order, all of them at once, whenever one holds a full insert. The
+    // inserts of one batch run while the next batch is computed (one insert in flight at a time).
+    let pending: Promise<void> = Promise.resolve()
+    const flush = async (all: boolean) => {
+      const names = Object.keys(LEDGER_ROW_TABLES) as LedgerRowTable[]
+      if (!all && !names.some((n) => rows[n].length >= rowsPerInsert)) return
+      engine.drainAllocations()
+      const batch = names
+        .filter((n) => rows[n].length > 0)
+        .map((n) => {
+          const r = rows[n]
+          rows[n] = new Rows(r.width)
+          return [n, r] as const
+        })
+      await pending
+      pending = (async () => {
+        for (const [name, r] of batch) await insertRows(tx, name, r, rowsPerInsert)
+      })()
+      // Awaited at the next flush; this keeps a failure from being reported as unhandled meanwhile.
+      pending.catch(() => {})
+    }
+
+    for await (const batch of source.members(membersPerBatch)) {
+      for (const h of batch) engine.replayMember(h.member, h.events)
+      await flush(false)
+      options.onProgress?.(counts.orders + counts.returns + counts.skipped)
+    }
+    for (const e of await source.orphans()) {
+      engine.skip(
+        e,
+        e.kind === 'return'
+          ? new NotFoundError(`unknown order ${e.orderId} (it never earned points)`)
+          : new NotFoundError(`unknown member ${e.memberId} (not enrolled in the program)`),
+      )
+    }
+    await flush(true)
+    await pending
+    for (const index of LEDGER_INDEXES) await tx.query(index.create)
+    for (const fk of foreignKeys) await tx.query(fk.add)
+    const next = engine.nextIds()
+    for (const [table, column, id] of [
+      ['ledger_entries', 'entry_id', next.entry],
+      ['ledger_buckets', 'bucket_id', next.bucket],
+      ['ledger_tier_changes', 'change_id', next.change],
+    ] as const) {
+      await tx.query(
+        `SELECT setval(pg_get_serial_sequence('${table}', '${column}'), $1::bigint, $2::boolean)`,
+        [Math.max(1, id - 1), id > 1],
+      )
+    }
+  })
+  return {
+    ...counts,
+    expiryRuns: engine.expiryRunTimes.size,
+    skippedReasons: engine.skippedReasons,
+  }
+}
+
+/** Writes the rows with `COPY`, at most `size` rows per statement, and empties them. */
+async function insertRows(
+  tx: SqlExecutor,
+  name: LedgerRowTable,
+  r: Rows,
+  size: number,
+): Promise<void> {
+  const t = LEDGER_ROW_TABLES[name]
+  for (let start = 0; start < r.length; start += size) {
+    await tx.copyIn(t.table, t.columns, copyText(r.cols, start, Math.min(r.length, start + size)))
+  }
+  r.clear()
+}
