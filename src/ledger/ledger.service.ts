@@ -366,7 +366,12 @@ export class Ledger {
           `order ${orderId} has already earned points (under another idempotency key)`,
         )
       }
-      const sp = orderEarn(program, account.tier, { amount, channel, orderedAt, lines }, ctx.earnedToday)
+      const sp = orderEarn(
+        program,
+        account.tier,
+        { amount, channel, orderedAt, lines },
+        ctx.earnedToday,
+      )
       const { points, reason } = sp
       const times = bucketTimes(program, orderedAt, true)
       const details = (upgradedTo: string | null) => ({
@@ -433,7 +438,11 @@ export class Ledger {
       }
       // No debt: the qualification after this order is the window's figures plus the order itself, and the
       // whole write is one statement.
-      const before = { spend: scaleDecimal(ctx.spend), orders: ctx.orders, points: ctx.pointsEarned }
+      const before = {
+        spend: scaleDecimal(ctx.spend),
+        orders: ctx.orders,
+        points: ctx.pointsEarned,
+      }
       const up = immediateUpgrade(
         program,
         account.tier,
@@ -1085,6 +1094,10 @@ export async function qualificationAt(
   const to = new Date(at.getTime() + 1)
   const from = qualificationWindow(program, windowEnd)
   const f = await repo.qualificationFigures(tx, memberId, from, to)
-  const q = qualify(program, { spend: scaleDecimal(f.spend), orders: f.orders, points: f.pointsEarned })
+  const q = qualify(program, {
+    spend: scaleDecimal(f.spend),
+    orders: f.orders,
+    points: f.pointsEarned,
+  })
   return { ...q, from, to }
 }

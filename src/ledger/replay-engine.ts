@@ -249,10 +249,7 @@ export function returnReversal(
     })
   }
   const target = cumulativeReversal(program, o.earnedPoints, o.netAmount, returned)
-  const points = Math.max(
-    0,
-    Math.min(target, o.earnedPoints - o.expiredPoints) - o.reversedPoints,
-  )
+  const points = Math.max(0, Math.min(target, o.earnedPoints - o.expiredPoints) - o.reversedPoints)
   return { returned, points }
 }
 
@@ -937,7 +934,10 @@ export function createReplayEngine(
     const at = job.at
     const d = reviewDecision(
       program,
-      { tier: m.tier, downgradeDueAt: m.downgradeDueAt === null ? null : new Date(m.downgradeDueAt) },
+      {
+        tier: m.tier,
+        downgradeDueAt: m.downgradeDueAt === null ? null : new Date(m.downgradeDueAt),
+      },
       qualification(m, at),
       new Date(at),
     )

@@ -42,9 +42,7 @@ function stagedSource(db: Database): BulkReplaySource {
     async *members(size: number) {
       const total = toInt(
         (
-          await d.all<{ n: number | bigint }>(
-            sql`SELECT count(*) AS n FROM loyalty_bulk_members`,
-          )
+          await d.all<{ n: number | bigint }>(sql`SELECT count(*) AS n FROM loyalty_bulk_members`)
         )[0]?.n ?? 0,
       )
       for (let lo = 1; lo <= total; lo += size) {
