@@ -19,7 +19,7 @@
  * @module
  */
 import { InputError, NotFoundError } from '../core/errors.js'
-import { toInt } from './ledger.repository.js'
+import { ledgerIdentity, toInt } from './ledger.repository.js'
 import type { Ledger } from './ledger.service.js'
 import { LEDGER_INDEXES } from './ledger.table.js'
 import type { Program } from './program.js'
@@ -165,6 +165,8 @@ export async function bulkReplay(
 
   await ledger.store.transaction(async (tx) => {
     // Empty tables: build the secondary indexes once at the end instead of row by row.
+    // A new ledger: copies made of an earlier one (the sync's) must start again.
+    await ledgerIdentity(tx, true)
     for (const index of LEDGER_INDEXES) await tx.query(`DROP INDEX IF EXISTS ${index.name}`)
     // Likewise the foreign keys: checked once per table at the end rather than by a trigger per row. The
     // statements come from the catalog (names quoted by the server); the ledger tables are empty here.

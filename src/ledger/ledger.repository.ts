@@ -607,6 +607,30 @@ export async function transactionHorizon(tx: SqlExecutor): Promise<number> {
   return toInt(rows[0]?.['h'])
 }
 
+/**
+ * The ledger's identity: a random id created with the ledger's first read of it and renewed when the ledger is
+ * rebuilt from scratch (`renew`, the bulk replay). A copy of the ledger made elsewhere (the sync) records it, so
+ * that it recognises a different or rebuilt ledger, whose transaction ids say nothing about the old one's.
+ */
+export async function ledgerIdentity(tx: SqlExecutor, renew = false): Promise<string> {
+  if (renew) {
+    const rows = await tx.query(
+      `INSERT INTO ledger_meta (key, value) VALUES ('ledger_id', gen_random_uuid()::text)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value RETURNING value`,
+    )
+    return String(rows[0]?.['value'])
+  }
+  const found = await tx.query(`SELECT value FROM ledger_meta WHERE key = 'ledger_id'`)
+  if (found[0]) return String(found[0]['value'])
+  // Two first readers race: the one that inserts second keeps the first one's id.
+  await tx.query(
+    `INSERT INTO ledger_meta (key, value) VALUES ('ledger_id', gen_random_uuid()::text)
+     ON CONFLICT (key) DO NOTHING`,
+  )
+  const rows = await tx.query(`SELECT value FROM ledger_meta WHERE key = 'ledger_id'`)
+  return String(rows[0]?.['value'])
+}
+
 export type SyncTable = 'ledger_entries' | 'ledger_accounts' | 'ledger_tier_changes'
 
 const SYNC_KEYS: Record<SyncTable, string> = {

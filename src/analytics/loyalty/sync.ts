@@ -16,12 +16,18 @@
  * the horizon; a change by a later transaction is read again by the next sync, whose window holds that
  * transaction's entry. The first sync that knows about buckets (no `bucket_tx_horizon` in the sync state)
  * copies them all.
+ *
+ * A horizon means something only for the ledger it was read on. The sync records the ledger's identity
+ * (`ledger_id`, renewed when a ledger is rebuilt from scratch); when the ledger is a different one — another
+ * store, a rebuilt one, or one synced before identities were recorded — it empties the copied tables and copies
+ * everything again.
  * @module
  */
 import { join, sql } from '../../engine/sql/fragment.js'
 import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { tableExists } from '../../engine/drivers/driver.js'
 import {
+  ledgerIdentity,
   rowsWrittenBetween,
   transactionHorizon,
   type SyncTable,
@@ -52,6 +58,8 @@ export interface SyncSummary {
   readonly tierChanges: number
   /** Bucket rows copied (all of them on the first sync, else the buckets of members with new entries). */
   readonly buckets: number
+  /** True when the copy was made from another ledger (or a rebuilt one) and was replaced in full. */
+  readonly replaced: boolean
   readonly fromTx: number
   readonly toTx: number
 }
@@ -154,14 +162,16 @@ export async function syncLedgerToDuckDb(
 ): Promise<SyncSummary> {
   const d = db.driver
   await ensureLoyaltyTables(d)
-  const state = await d.first<{ value: string }>(
-    sql`SELECT value FROM loyalty_sync_state WHERE key = 'tx_horizon'`,
-  )
-  const fromTx = state ? Number(state.value) : 0
-  const bucketState = await d.first<{ value: string }>(
-    sql`SELECT value FROM loyalty_sync_state WHERE key = 'bucket_tx_horizon'`,
-  )
+  const stateOf = (key: string) =>
+    d.first<{ value: string }>(sql`SELECT value FROM loyalty_sync_state WHERE key = ${key}`)
+  const state = await stateOf('tx_horizon')
+  const synced = await stateOf('ledger_id')
+  const ledgerId = await ledgerIdentity(store)
   const toTx = await transactionHorizon(store)
+  // A copy of another ledger (or of this one before it was rebuilt) is replaced: its horizon is meaningless here.
+  const replaced = state !== undefined && (synced?.value !== ledgerId || Number(state.value) > toTx)
+  const fromTx = state && !replaced ? Number(state.value) : 0
+  const bucketState = replaced ? undefined : await stateOf('bucket_tx_horizon')
   const counts: Record<SyncTable, number> = {
     ledger_entries: 0,
     ledger_accounts: 0,
@@ -169,6 +179,15 @@ export async function syncLedgerToDuckDb(
   }
   let buckets = 0
   await d.transaction(async () => {
+    if (replaced) {
+      for (const t of [
+        'loyalty_accounts',
+        'loyalty_entries',
+        'loyalty_tier_changes',
+        'loyalty_buckets',
+      ])
+        await d.execute({ sql: `DELETE FROM ${t}`, parameters: [] })
+    }
     const touched = new Set<string>()
     for (const table of Object.keys(counts) as SyncTable[]) {
       const key =
@@ -205,6 +224,7 @@ export async function syncLedgerToDuckDb(
       }
     }
     for (const [k, v] of [
+      ['ledger_id', ledgerId],
       ['tx_horizon', String(toTx)],
       ['bucket_tx_horizon', String(toTx)],
       ['currency', program.currency],
@@ -226,6 +246,7 @@ export async function syncLedgerToDuckDb(
     accounts: counts.ledger_accounts,
     tierChanges: counts.ledger_tier_changes,
     buckets,
+    replaced,
     fromTx,
     toTx,
   }

@@ -91,7 +91,7 @@ export function registerLoyaltyCommands(program: Command): void {
   loyalty
     .command('sync')
     .description(
-      'copy ledger entries, balances and tier changes into the analytics database (incremental)',
+      'copy ledger entries, balances and tier changes into the analytics database (incremental; a different or rebuilt ledger replaces the copy)',
     )
     .addOption(dbOption())
     .addOption(ledgerOption())
@@ -106,7 +106,7 @@ export function registerLoyaltyCommands(program: Command): void {
         if (flags.json) printJson(r)
         else
           process.stdout.write(
-            `synced ${fmt(r.entries)} entries, ${fmt(r.accounts)} accounts, ${fmt(r.buckets)} buckets, ${fmt(r.tierChanges)} tier changes\n`,
+            `${r.replaced ? 'replaced the copy of another (or rebuilt) ledger: ' : ''}synced ${fmt(r.entries)} entries, ${fmt(r.accounts)} accounts, ${fmt(r.buckets)} buckets, ${fmt(r.tierChanges)} tier changes\n`,
           )
       } finally {
         await db.close()
