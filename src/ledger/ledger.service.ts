@@ -21,6 +21,7 @@ import {
   NotFoundError,
   RewardOutOfStockError,
 } from '../core/errors.js'
+import { GroupCommitQueue, type GroupCommitOptions, type Queued } from './group-commit.js'
 import * as repo from './ledger.repository.js'
 import type { Account, LedgerEntry, PointsBucket, SourceType, TierChange } from './ledger.table.js'
 import type { Program, TierLevel } from './program.js'
@@ -162,6 +163,20 @@ export interface BalanceView {
 
 export interface LedgerOptions {
   readonly clock: Clock
+  /**
+   * Group commit for order earns: concurrent earns are queued and written one transaction per batch, each
+   * answered once its batch has committed (see `group-commit.ts`). Off by default.
+   */
+  readonly groupCommit?: GroupCommitOptions | boolean
+}
+
+/** An order earn, validated, ready to run in a transaction (locked) or on its own. */
+interface PreparedEarn {
+  readonly memberId: string
+  readonly attempt: (
+    tx: SqlExecutor,
+    locked: boolean,
+  ) => Promise<WriteResult | typeof CONTENDED | typeof LOCK_NEEDED>
 }
 
 function checkKey(key: unknown): string {
@@ -205,6 +220,7 @@ function checkDate(field: string, v: unknown): Date | undefined {
  */
 export class Ledger {
   readonly clock: Clock
+  private readonly batches: GroupCommitQueue<PreparedEarn, WriteResult> | null
 
   constructor(
     readonly store: LedgerStore,
@@ -212,6 +228,13 @@ export class Ledger {
     options: LedgerOptions,
   ) {
     this.clock = options.clock
+    const group = options.groupCommit
+    this.batches = group
+      ? new GroupCommitQueue<PreparedEarn, WriteResult>(
+          (batch) => this.earnBatch(batch),
+          group === true ? {} : group,
+        )
+      : null
   }
 
   /**
@@ -479,6 +502,13 @@ export class Ledger {
       if (!written.applied) return CONTENDED
       return { ...result, entryId: written.entryId, replayed: false }
     }
+    const earn: PreparedEarn = { memberId, attempt }
+    return this.batches ? this.batches.submit(memberId, earn) : this.earnAlone(earn)
+  }
+
+  /** One earn in transactions of its own. */
+  private earnAlone(earn: PreparedEarn): Promise<WriteResult> {
+    const { attempt } = earn
     return this.retrying(async () => {
       // Most earns need no lock: two statements, each its own transaction, instead of BEGIN, a locked read,
       // the write and COMMIT. A member written to meanwhile, or with a debt, takes the locked path.
@@ -491,6 +521,47 @@ export class Ledger {
       if (r === CONTENDED || r === LOCK_NEEDED) throw new Error('a locked earn wrote nothing')
       return r
     })
+  }
+
+  /**
+   * Group commit: the earns of one batch (one per member) in one transaction, each under its account lock, the
+   * locks taken in member order (so that batches written at the same time cannot deadlock). A refusal answers
+   * its own caller only. A database error (a concurrent duplicate key, a lost connection) rolls the batch back;
+   * then every earn of it runs again on its own, with its own retries, and answers its caller.
+   */
+  private async earnBatch(batch: readonly Queued<PreparedEarn, WriteResult>[]): Promise<void> {
+    const ordered = [...batch].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    let settled: PromiseSettledResult<WriteResult>[]
+    try {
+      settled = await this.store.transaction(async (tx) => {
+        const out: PromiseSettledResult<WriteResult>[] = []
+        for (const q of ordered) {
+          try {
+            const r = await q.request.attempt(tx, true)
+            if (r === CONTENDED || r === LOCK_NEEDED) throw new Error('a locked earn wrote nothing')
+            out.push({ status: 'fulfilled', value: r })
+          } catch (error) {
+            // A database error leaves the transaction unusable: give the batch up.
+            if (sqlState(error) !== undefined) throw error
+            out.push({ status: 'rejected', reason: error })
+          }
+        }
+        return out
+      })
+    } catch {
+      await Promise.all(ordered.map((q) => this.earnAlone(q.request).then(q.resolve, q.reject)))
+      return
+    }
+    ordered.forEach((q, i) => {
+      const s = settled[i] as PromiseSettledResult<WriteResult>
+      if (s.status === 'fulfilled') q.resolve(s.value)
+      else q.reject(s.reason)
+    })
+  }
+
+  /** Resolves when every earn queued for group commit so far has been answered. */
+  async drained(): Promise<void> {
+    await this.batches?.drained()
   }
 
   /** Earns a rule bonus: daily check-in (with streak bonus), review, referral, birthday or campaign bonus. */
