@@ -228,7 +228,9 @@ describe.each(STORE_KINDS)('group commit, killed between batches, on %s', (kind)
           groupCommit: true,
         })
         const again = await Promise.all(
-          earns.map((r) => earn(ledger, r.memberId, r.key, r.kind === 'earn' ? r.amount : '0')),
+          earns.map((r) =>
+            earn(ledger, r.memberId, r.key, r.kind === 'earn' ? r.amount : '0', r.key),
+          ),
         )
         again.forEach((r, i) => {
           if (acks.has((earns[i] as { key: string }).key)) expect(r.replayed).toBe(true)
