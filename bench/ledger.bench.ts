@@ -1,17 +1,22 @@
 /**
  * Ledger benchmark: sustained earn transactions per second and p50 / p99 latency with 16 concurrent clients,
- * on the embedded store (PGlite) and on PostgreSQL (a throw-away local server, see scripts/local-postgres.ts);
- * then the batch replay throughput: orders/s through the live path (PGlite) and through the bulk path
- * (PostgreSQL). Ends with one JSON line.
+ * on the embedded store (PGlite) and on PostgreSQL (a throw-away local server, see scripts/local-postgres.ts),
+ * each one earn per transaction and with group commit (batches of earns per transaction); `pgbench -b
+ * simple-update` with 16 clients on the same server in the same run, and the earn rate as a ratio of it; then
+ * the batch replay throughput: orders/s through the live path (PGlite) and through the bulk path (PostgreSQL).
+ * Ends with one JSON line.
  *
  *   npx tsx bench/ledger.bench.ts [--seconds 10] [--members 2000] [--runs 1] [--replay-orders 20000]
- *     [--bulk-orders 1000000] [--parts pglite,postgres,replay-live,replay-bulk]
+ *     [--bulk-orders 1000000]
+ *     [--parts pglite,pglite-group,postgres,postgres-group,pgbench,replay-live,replay-bulk]
  */
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startLocalPostgres } from '../scripts/local-postgres.js'
+import { findPostgresBin, startLocalPostgres } from '../scripts/local-postgres.js'
 import { bulkReplayOrderHistory } from '../src/analytics/loyalty/bulk-replay.js'
 import { replayOrderHistory } from '../src/analytics/loyalty/replay.js'
 import { fixedClock } from '../src/core/clock.js'
@@ -29,7 +34,10 @@ const { values } = parseArgs({
     'replay-orders': { type: 'string', default: '20000' },
     'bulk-orders': { type: 'string', default: '1000000' },
     // comma-separated parts to run: pglite, postgres (earn throughput), replay-live, replay-bulk
-    parts: { type: 'string', default: 'pglite,postgres,replay-live,replay-bulk' },
+    parts: {
+      type: 'string',
+      default: 'pglite,pglite-group,postgres,postgres-group,pgbench,replay-live,replay-bulk',
+    },
     runs: { type: 'string', default: '1' },
   },
 })
@@ -69,9 +77,9 @@ function cpuMeter(serverPid: number | null) {
   }
 }
 
-async function earnBench(location: string, serverPid: number | null) {
+async function earnBench(location: string, serverPid: number | null, group: boolean) {
   const store = await openLedgerStore(location)
-  const ledger = new Ledger(store, program, { clock: fixedClock(AT) })
+  const ledger = new Ledger(store, program, { clock: fixedClock(AT), groupCommit: group })
   for (let m = 0; m < MEMBERS; m++)
     await ledger.enroll({ memberId: `b${m}`, idempotencyKey: `enroll-b${m}`, at: AT })
   const latencies: number[] = []
@@ -171,6 +179,39 @@ async function replayBench(
   }
 }
 
+/**
+ * `pgbench -b simple-update` (one UPDATE, one SELECT and one INSERT per transaction) with CLIENTS clients for
+ * SECONDS on the same server: the server's own rate for small durable write transactions on this machine now.
+ */
+function pgbench(url: string) {
+  const dir = findPostgresBin()
+  const bin = dir && existsSync(join(dir, 'pgbench')) ? join(dir, 'pgbench') : 'pgbench'
+  const u = new URL(url)
+  const common = ['-h', u.hostname, '-p', u.port, '-U', u.username || 'postgres']
+  const run = (args: string[]) => {
+    const r = spawnSync(bin, [...common, ...args], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`pgbench ${args.join(' ')} failed: ${r.stderr || r.error}`)
+    return `${r.stdout}\n${r.stderr}`
+  }
+  run(['-i', '-q', '-s', '4', 'pgb'])
+  const out = run([
+    '-b',
+    'simple-update',
+    '-n',
+    '-c',
+    String(CLIENTS),
+    '-j',
+    '2',
+    '-T',
+    String(SECONDS),
+    'pgb',
+  ])
+  const tps = /tps = ([\d.]+)/.exec(out)
+  const latency = /latency average = ([\d.]+) ms/.exec(out)
+  if (!tps) throw new Error(`pgbench printed no tps:\n${out}`)
+  return { txPerSec: Math.round(Number(tps[1])), avgMs: latency ? Number(latency[1]) : null }
+}
+
 async function pgAdmin(url: string, statement: string): Promise<void> {
   const store = await openPostgresStore(url, { max: 1 })
   try {
@@ -198,19 +239,50 @@ async function medianRun<T extends { txPerSec: number }>(
 }
 
 try {
-  if (PARTS.has('pglite')) {
-    results['pglite'] = await medianRun((r) => earnBench(join(dir, `earn${r}`), null))
-    process.stderr.write(
-      `earn, PGlite (embedded, 1 connection), ${CLIENTS} clients: ${JSON.stringify(results['pglite'])}\n`,
-    )
+  for (const group of [false, true]) {
+    const suffix = group ? '-group' : ''
+    const label = group ? 'group commit' : 'one earn per transaction'
+    if (PARTS.has(`pglite${suffix}`)) {
+      results[`pglite${suffix}`] = await medianRun((r) =>
+        earnBench(join(dir, `earn${suffix}${r}`), null, group),
+      )
+      process.stderr.write(
+        `earn, PGlite (embedded, 1 connection), ${label}, ${CLIENTS} clients: ${JSON.stringify(results[`pglite${suffix}`])}\n`,
+      )
+    }
+    if (PARTS.has(`postgres${suffix}`)) {
+      results[`postgres${suffix}`] = await medianRun(async (r) => {
+        const name = `earn${group ? 'g' : ''}${r}`
+        await pgAdmin(pg.url, `CREATE DATABASE ${name}`)
+        return earnBench(
+          pg.url.replace(/\/postgres$/, `/${name}`),
+          postmasterPid(pg.dataDir),
+          group,
+        )
+      })
+      process.stderr.write(
+        `earn, PostgreSQL (pool of ${CLIENTS}, ${JSON.stringify(PG_SETTINGS)}), ${label}, ${CLIENTS} clients: ${JSON.stringify(results[`postgres${suffix}`])}\n`,
+      )
+    }
   }
-  if (PARTS.has('postgres')) {
-    results['postgres'] = await medianRun(async (r) => {
-      await pgAdmin(pg.url, `CREATE DATABASE earn${r}`)
-      return earnBench(pg.url.replace(/\/postgres$/, `/earn${r}`), postmasterPid(pg.dataDir))
-    })
+  if (PARTS.has('pgbench')) {
+    await pgAdmin(pg.url, 'CREATE DATABASE pgb')
+    const runs = Array.from({ length: RUNS }, () => pgbench(pg.url)).sort(
+      (a, b) => a.txPerSec - b.txPerSec,
+    )
+    const median = runs[Math.floor(runs.length / 2)] as { txPerSec: number; avgMs: number | null }
+    const ratio = (k: string) => {
+      const r = results[k] as { txPerSec: number } | undefined
+      return r ? +(r.txPerSec / median.txPerSec).toFixed(2) : null
+    }
+    results['pgbench'] = {
+      ...median,
+      runs: runs.map((r) => r.txPerSec),
+      earnRatio: ratio('postgres'),
+      groupEarnRatio: ratio('postgres-group'),
+    }
     process.stderr.write(
-      `earn, PostgreSQL (pool of ${CLIENTS}, ${JSON.stringify(PG_SETTINGS)}), ${CLIENTS} clients: ${JSON.stringify(results['postgres'])}\n`,
+      `pgbench -b simple-update, ${CLIENTS} clients, same server: ${JSON.stringify(results['pgbench'])}\n`,
     )
   }
   if (PARTS.has('replay-live')) {
@@ -234,5 +306,5 @@ try {
   await rm(dir, { recursive: true, force: true })
 }
 process.stdout.write(
-  `${JSON.stringify({ bench: 'ledger', clients: CLIENTS, seconds: SECONDS, ...results })}\n`,
+  `${JSON.stringify({ bench: 'ledger', clients: CLIENTS, seconds: SECONDS, loadAverage: loadavg().map((x) => +x.toFixed(1)), ...results })}\n`,
 )
