@@ -121,7 +121,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (options.ledger !== undefined) {
     const program = await loadProgram(options.program ?? './loyalty-program.yaml')
     ledgerStore = await openLedgerStore(options.ledger, { holder: 'memberlens serve' })
-    ledger = new Ledger(ledgerStore, program, { clock: systemClock })
+    // Concurrent order earns from the API are written a batch per transaction (group commit).
+    ledger = new Ledger(ledgerStore, program, { clock: systemClock, groupCommit: true })
   }
   const audit = new AuditLog(options.audit ?? defaultAuditPath(options.db), systemClock)
   const log = (e: unknown) =>
@@ -269,6 +270,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (timer) clearInterval(timer)
       clearInterval(reports)
       await new Promise<void>((ok) => server.close(() => ok()))
+      await ledger?.drained()
       await audit.close()
       await ledgerStore?.close()
       await driver.close()

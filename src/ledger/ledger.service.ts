@@ -534,18 +534,29 @@ export class Ledger {
     let settled: PromiseSettledResult<WriteResult>[]
     try {
       settled = await this.store.transaction(async (tx) => {
-        const out: PromiseSettledResult<WriteResult>[] = []
-        for (const q of ordered) {
-          try {
-            const r = await q.request.attempt(tx, true)
-            if (r === CONTENDED || r === LOCK_NEEDED) throw new Error('a locked earn wrote nothing')
-            out.push({ status: 'fulfilled', value: r })
-          } catch (error) {
-            // A database error leaves the transaction unusable: give the batch up.
-            if (sqlState(error) !== undefined) throw error
-            out.push({ status: 'rejected', reason: error })
+        const one = async (q: Queued<PreparedEarn, WriteResult>) => {
+          const r = await q.request.attempt(tx, true)
+          if (r === CONTENDED || r === LOCK_NEEDED) throw new Error('a locked earn wrote nothing')
+          return r
+        }
+        let out: PromiseSettledResult<WriteResult>[]
+        if (this.store.kind === 'postgres') {
+          // On the server the earns' statements are sent without waiting for each other's answers (postgres.js
+          // pipelines them on the transaction's connection, in this order: the locks in member order).
+          out = await Promise.allSettled(ordered.map(one))
+        } else {
+          out = []
+          for (const q of ordered) {
+            try {
+              out.push({ status: 'fulfilled', value: await one(q) })
+            } catch (error) {
+              out.push({ status: 'rejected', reason: error })
+            }
           }
         }
+        // A database error leaves the transaction unusable: give the batch up.
+        const failed = out.find((o) => o.status === 'rejected' && sqlState(o.reason) !== undefined)
+        if (failed) throw (failed as PromiseRejectedResult).reason
         return out
       })
     } catch {
