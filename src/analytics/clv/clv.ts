@@ -31,6 +31,7 @@ import { fitMbgNbd, mbgNbdLogLikelihood } from '../../models/mbg-nbd.js'
 import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
   gammaGammaStandardErrors,
+  covarianceFromInformation,
   observedInformationInverse,
 } from '../../models/standard-errors.js'
 import {
@@ -279,16 +280,20 @@ export function fitPurchaseModel(
         }),
     ) as ReturnType<typeof fitBgNbd>
     const theta = Float64Array.of(f.params.r, f.params.alpha, f.params.a, f.params.b)
-    const cov = observedInformationInverse(theta, (t, out) => {
-      model.logLikelihood(
-        { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
-        g.x,
-        g.tx,
-        g.T,
-        g.weights,
-        out,
-      )
-    })
+    // BG/NBD's fit returns its analytic observed information; MBG/NBD's Hessian is taken numerically.
+    const cov =
+      f.logInformation !== undefined
+        ? covarianceFromInformation(f.logInformation, 4)
+        : observedInformationInverse(theta, (t, out) => {
+            model.logLikelihood(
+              { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
+              g.x,
+              g.tx,
+              g.T,
+              g.weights,
+              out,
+            )
+          })
     const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
     return {
       kind,
