@@ -471,6 +471,21 @@ export function paretoNbdConditionalExpectedPurchases(
   return pAlive(params, x, tx, T) * expectedWhileAlive(params, t, x, T)
 }
 
+/**
+ * E[Y(t) | alive at T, x, T]: the expected purchases in (T, T + t] of a member known to be alive at T
+ * (the factor after P(alive) in {@link paretoNbdConditionalExpectedPurchases}); it depends on x and T only.
+ */
+export function paretoNbdExpectedPurchasesIfAlive(
+  params: ParetoNbdParams,
+  t: number,
+  x: number,
+  T: number,
+): number {
+  assertParams(params, 'paretoNbdExpectedPurchasesIfAlive')
+  assertHorizon(t, 'paretoNbdExpectedPurchasesIfAlive')
+  return expectedWhileAlive(params, t, x, T)
+}
+
 function expectedWhileAlive(p: ParetoNbdParams, t: number, x: number, T: number): number {
   if (t === 0) return 0
   const logBase = -Math.log1p(t / (p.beta + T)) // log((β+T)/(β+T+t))

@@ -37,6 +37,7 @@ import {
 import {
   conditionalExpectedPurchases,
   discountedExpectedPurchases,
+  expectedPurchasesOfGroups,
   expectedPurchasesPopulationOf,
   probabilityAlive,
   quantiles,
@@ -407,7 +408,7 @@ export function scoreMembers(fit: ClvFit): MemberScoreColumns {
   }
   const pAlive = expand(probabilityAlive(fit.purchase, g.x, g.tx, g.T))
   const expectedPurchases = expand(
-    conditionalExpectedPurchases(fit.purchase, o.horizonMonths * periodLength, g.x, g.tx, g.T),
+    expectedPurchasesOfGroups(fit.purchase, [o.horizonMonths * periodLength], g)[0] as Float64Array,
   )
   // z̄ = 0 (free repeat orders) is treated like x = 0: the population mean, since Gamma–Gamma has no
   // likelihood for a zero mean.
