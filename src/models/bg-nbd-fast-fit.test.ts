@@ -8,10 +8,16 @@ import { ModelFitError } from '../core/errors.js'
 import { bgNbdLogLikelihood, fitBgNbd } from './bg-nbd.js'
 import type { BgNbdParams } from './bg-nbd.js'
 import { groupSummaries, roundSummariesToGrid } from './group-summaries.js'
+import { fitGammaGamma } from './gamma-gamma.js'
 import { minimizeNewton } from './optimize.js'
+import {
+  bgNbdStandardErrors,
+  covarianceFromInformation,
+  gammaGammaStandardErrors,
+} from './standard-errors.js'
 import { trigamma } from './special-functions.js'
 
-function readCdnow(): { x: Float64Array; tx: Float64Array; T: Float64Array } {
+function readCdnow(): { x: Float64Array; tx: Float64Array; T: Float64Array; zbar: Float64Array } {
   const url = new URL(
     '../../data/cdnow/cdnow_customers_summary_with_transactions.csv',
     import.meta.url,
@@ -22,6 +28,7 @@ function readCdnow(): { x: Float64Array; tx: Float64Array; T: Float64Array } {
     x: Float64Array.from(cols, (c) => c[1] as number),
     tx: Float64Array.from(cols, (c) => c[2] as number),
     T: Float64Array.from(cols, (c) => c[3] as number),
+    zbar: Float64Array.from(cols, (c) => c[4] as number),
   }
 }
 
@@ -197,5 +204,27 @@ describe('fast BG/NBD fit', () => {
   it('a fit whose time limit runs out throws ModelFitError naming the limit', () => {
     expect(() => fitBgNbd(cdnow.x, cdnow.tx, cdnow.T, { timeLimitMs: 0 })).toThrow(ModelFitError)
     expect(() => fitBgNbd(cdnow.x, cdnow.tx, cdnow.T, { timeLimitMs: 0 })).toThrow(/time limit/)
+  })
+})
+
+describe('standard errors from the fits’ information', () => {
+  it('BG/NBD: the analytic information gives the standard errors of the numerical observed information', () => {
+    const fit = fitBgNbd(cdnow.x, cdnow.tx, cdnow.T)
+    const cov = covarianceFromInformation(fit.logInformation as Float64Array, 4)
+    const numerical = bgNbdStandardErrors(fit.params, cdnow.x, cdnow.tx, cdnow.T).standardErrors
+    NAMES.forEach((k, i) => {
+      const se = fit.params[k] * Math.sqrt(cov[i * 5] as number)
+      expect(Math.abs(se / numerical[k] - 1)).toBeLessThan(1e-5)
+    })
+  })
+
+  it('Gamma–Gamma: the fit’s information gives the standard errors computed on their own', () => {
+    const fit = fitGammaGamma(cdnow.x, cdnow.zbar)
+    const cov = covarianceFromInformation(fit.logInformation as Float64Array, 3)
+    const own = gammaGammaStandardErrors(fit.params, cdnow.x, cdnow.zbar).standardErrors
+    ;(['p', 'q', 'gamma'] as const).forEach((k, i) => {
+      const se = fit.params[k] * Math.sqrt(cov[i * 4] as number)
+      expect(Math.abs(se / own[k] - 1)).toBeLessThan(1e-5)
+    })
   })
 })

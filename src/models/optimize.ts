@@ -425,7 +425,8 @@ export function minimizeFromStarts(
  * gradient) must be positive definite and the Newton step H⁻¹g must be below `stepTolerance` in every
  * coordinate. On a likelihood that keeps rising towards the edge of the parameter space (a single member,
  * no repeat buyers…) the gradient fades away before the parameters settle; this catches that case.
- * Throws {@link ModelFitError} when the check fails.
+ * Throws {@link ModelFitError} when the check fails; otherwise returns that Hessian (row-major n×n,
+ * symmetrised), which for a mean negative log-likelihood is the observed information per member.
  */
 export function assertInteriorMinimum(
   objective: Objective,
@@ -433,7 +434,7 @@ export function assertInteriorMinimum(
   what: string,
   stepTolerance = 1e-3,
   finiteDifferenceStep = 1e-6,
-): void {
+): Float64Array {
   const n = result.x.length
   const fg =
     objective.valueAndGradient ?? centralDifferenceGradient(objective.value, finiteDifferenceStep)
@@ -474,6 +475,7 @@ export function assertInteriorMinimum(
   else if (maxAbs(newton) > stepTolerance) {
     fail(`a Newton step of ${maxAbs(newton).toExponential(2)} remains`)
   }
+  return hess
 }
 
 /** Solve A v = b for symmetric positive-definite A by Cholesky; null when A is not positive definite. */

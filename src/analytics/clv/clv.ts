@@ -40,7 +40,7 @@ import {
   expectedPurchasesOfGroups,
   expectedPurchasesPopulationOf,
   probabilityAlive,
-  quantiles,
+  quantilesOfSorted,
   PURCHASE_MODELS,
   type PurchaseModel,
   type PurchaseModelKind,
@@ -382,10 +382,29 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
       logLikelihood: g.logLikelihood,
       members: g.members,
       excludedZeroValue: excluded,
-      standardErrors: gammaGammaStandardErrors(g.params, spendX, s.zbar).standardErrors,
+      standardErrors:
+        g.logInformation === undefined
+          ? gammaGammaStandardErrors(g.params, spendX, s.zbar).standardErrors
+          : spendStandardErrors(g.params, g.logInformation),
     },
     frequencySpendCorrelation: rho,
     correlationWarning: Math.abs(rho) > CORRELATION_WARNING,
+  }
+}
+
+/**
+ * Gamma–Gamma standard errors from the observed information in log-parameters that the fit's
+ * interior-maximum check already computed: SE(θ) = θ · SE(log θ) (delta method).
+ */
+function spendStandardErrors(
+  p: { readonly p: number; readonly q: number; readonly gamma: number },
+  information: Float64Array,
+): Record<'p' | 'q' | 'gamma', number> {
+  const cov = covarianceFromInformation(information, 3)
+  return {
+    p: p.p * Math.sqrt(cov[0] as number),
+    q: p.q * Math.sqrt(cov[4] as number),
+    gamma: p.gamma * Math.sqrt(cov[8] as number),
   }
 }
 
@@ -474,15 +493,12 @@ export function clvDistribution(s: MemberScoreColumns): ClvDistribution {
       inactiveValue += ifActive
     }
   }
-  const [p10, p25, p50, p75, p90, p99] = quantiles(s.clv, [0.1, 0.25, 0.5, 0.75, 0.9, 0.99]) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ]
+  // One sort serves the quantiles and the top decile's share.
   const sorted = Float64Array.from(s.clv).sort()
+  const [p10, p25, p50, p75, p90, p99] = quantilesOfSorted(
+    sorted,
+    [0.1, 0.25, 0.5, 0.75, 0.9, 0.99],
+  ) as [number, number, number, number, number, number]
   let top = 0
   for (let i = n - Math.ceil(n / 10); i < n; i++) top += sorted[i] as number
   return {

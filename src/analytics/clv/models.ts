@@ -232,7 +232,14 @@ export function discountedExpectedPurchases(
 
 /** Quantiles of a sample (type 7, linear interpolation between order statistics, as R's default). */
 export function quantiles(values: Float64Array, probabilities: readonly number[]): number[] {
-  const sorted = Float64Array.from(values).sort()
+  return quantilesOfSorted(Float64Array.from(values).sort(), probabilities)
+}
+
+/** {@link quantiles} of a sample already sorted in ascending order (no copy, no sort). */
+export function quantilesOfSorted(
+  sorted: Float64Array,
+  probabilities: readonly number[],
+): number[] {
   const n = sorted.length
   return probabilities.map((p) => {
     if (n === 0) return NaN
