@@ -55,6 +55,11 @@ export interface ParetoNbdFitOptions {
   readonly gradientTolerance?: number
   /** Default 500 per start. */
   readonly maxIterations?: number
+  /**
+   * Wall-clock budget of the fit (all starts) in milliseconds; when it runs out the fit throws
+   * ModelFitError saying so. Default: no limit.
+   */
+  readonly timeLimitMs?: number
 }
 
 function assertParams(p: ParetoNbdParams, what: string): void {
@@ -419,6 +424,7 @@ export function fitParetoNbd(
     {
       gradientTolerance: options.gradientTolerance ?? 1e-8,
       maxIterations: options.maxIterations ?? 500,
+      ...(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs }),
     },
     'Pareto/NBD',
   )

@@ -6,6 +6,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { InputError, NotFoundError } from '../../core/errors.js'
 import { clvValidationReport } from '../../analytics/clv/clv.js'
+import { fitClvSummariesOffThread } from '../../analytics/clv/fit-off-thread.js'
 import { clvHistogram, pAliveGrid } from '../../analytics/clv/score-summary.js'
 import { getRun, RUN_ID_RE } from '../../analytics/clv/store.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
@@ -172,7 +173,7 @@ export function valueRoutes(ctx: ApiContext): ApiRouter {
       },
       responses: json(
         ValidationSchema,
-        'Fits the purchase model up to calibrationEnd and compares its predictions with the purchases up to holdoutEnd (default: the last 26 weeks of data as holdout)',
+        'Fits the purchase model up to calibrationEnd and compares its predictions with the purchases up to holdoutEnd (default: the last 26 weeks of data as holdout). The fit runs on a worker thread, so other requests are answered meanwhile; a fit that does not converge within the server’s fit time limit (default 25 s) answers 422',
       ),
     }),
     async (c) => {
@@ -183,8 +184,15 @@ export function valueRoutes(ctx: ApiContext): ApiRouter {
         throw new InputError(
           `calibrationEnd (${calibrationEnd}) must be before holdoutEnd (${holdoutEnd})`,
         )
+      // The fit runs on a worker thread with a time limit: the server keeps answering other requests.
       const r = await ctx.timed(() =>
-        clvValidationReport(ctx.driver, { calibrationEnd, holdoutEnd, model: q.model }),
+        clvValidationReport(ctx.driver, {
+          calibrationEnd,
+          holdoutEnd,
+          model: q.model,
+          fit: (summaries, o) =>
+            fitClvSummariesOffThread(summaries, o, { timeLimitMs: ctx.fitTimeLimitMs }),
+        }),
       )
       return c.json(
         finite({
