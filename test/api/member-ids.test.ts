@@ -72,6 +72,36 @@ describe('ids on the API member lists', () => {
     for (const m of plain.members) expect(m.identities).toBeUndefined()
   })
 
+  it('the CLV predictions list pages the run’s scores, highest CLV first, with the requested identities', async () => {
+    const r = await get('/api/v1/value/members?limit=10&ids=phone,customer_id', 'operator')
+    expect(r.status).toBe(200)
+    const b = (await r.json()) as {
+      runId: string
+      hasMore: boolean
+      members: { memberId: number; clv: number; identities?: Record<string, string | null> }[]
+    }
+    expect(b.members).toHaveLength(10)
+    expect(b.hasMore).toBe(true)
+    for (let i = 1; i < b.members.length; i++)
+      expect(b.members[i]?.clv).toBeLessThanOrEqual(b.members[i - 1]?.clv as number)
+    const direct = await memberIdentityColumns(
+      s.db.driver,
+      b.members.map((m) => m.memberId),
+      ['phone', 'customer_id'],
+    )
+    for (const m of b.members) {
+      expect(Object.keys(m.identities ?? {})).toEqual(['phone', 'customer_id'])
+      expect(m.identities?.['phone']).toBe(direct.get(m.memberId)?.phone ?? null)
+    }
+    // The next page starts where this one ended.
+    const next = (await (
+      await get('/api/v1/value/members?limit=5&offset=9', 'operator')
+    ).json()) as typeof b
+    expect(next.members[0]?.memberId).toBe(b.members[9]?.memberId)
+    expect(next.members[0]?.identities).toBeUndefined()
+    expect((await get('/api/v1/value/members?ids=shoe_size', 'operator')).status).toBe(400)
+  })
+
   it('below the pii scope the identities are masked', async () => {
     const open = (await (
       await get('/api/v1/risk?limit=20&ids=phone', 'operator')
