@@ -59,6 +59,11 @@ export interface ApiContext {
   /** Serialises writes to the member database (ingest, segments, alert evaluation). */
   readonly writeLock: <T>(fn: () => Promise<T>) => Promise<T>
   /** Runs an analytics query under the API's time limit (past it: 504 QUERY_TIMEOUT). */
+  /**
+   * Time limit of a model fit run for a request (on a worker thread), below the query timeout so that the
+   * answer names the fit's limit (422) rather than a timeout.
+   */
+  readonly fitTimeLimitMs: number
   readonly timed: <T>(fn: () => Promise<T>) => Promise<T>
   /** The given instant, or the day after the data's last activity (404 on an empty database). */
   readonly asOf: (asOf: string | undefined) => Promise<string>
@@ -88,6 +93,7 @@ export interface ContextOptions {
   readonly tree?: TreeConfigInput | undefined
   readonly calendarEvents?: readonly BrandEvent[] | undefined
   readonly queryTimeoutMs: number
+  readonly fitTimeLimitMs?: number | undefined
   readonly maxRows: number
   readonly log: (e: unknown) => void
   readonly currency?: string | undefined
@@ -121,6 +127,7 @@ export function createContext(o: ContextOptions): ApiContext {
     calendarEvents: o.calendarEvents ?? [],
     cache: new DataCache(current),
     maxRows: o.maxRows,
+    fitTimeLimitMs: o.fitTimeLimitMs ?? Math.max(1000, o.queryTimeoutMs - 5000),
     writeLock: serialLock(),
     log: o.log,
     currency: o.currency ?? 'CNY',
@@ -182,6 +189,11 @@ export interface ApiOptions {
   readonly schedules?: ScheduleService
   /** Milliseconds after which an analytics query is cancelled (default 30 s). */
   readonly queryTimeoutMs?: number
+  /**
+   * Milliseconds a model fit for a request (the CLV validation's) may run on its worker thread before it
+   * stops with a 422 naming the limit (default: the query timeout less 5 s, at least 1 s).
+   */
+  readonly fitTimeLimitMs?: number
   /** Largest number of result rows a metric query may return (default 10,000). */
   readonly maxRows?: number
   /** Requests per second per key, and burst (default 20 and 40). */

@@ -4,6 +4,8 @@
  * @module
  */
 import { z } from '@hono/zod-openapi'
+import { IDENTITY_TYPES, type IdentityType } from '../core/schema.js'
+import { parseIdentityList } from '../engine/segments/identity-columns.js'
 import { Text } from './openapi.js'
 
 /** Date forms a parameter may accept. */
@@ -80,3 +82,28 @@ export const AlignmentSchema = z
       .openapi({ description: 'Why the calendar :yoy was used' }),
   })
   .openapi('EventAlignment')
+
+/**
+ * `ids`: source identity types to add to each member of a per-member list (`customer_id,phone`), parsed by
+ * {@link parseIdsParam} in the handler so that a bad type is a 400 naming `ids` and the accepted types.
+ */
+export const IdsParam = z
+  .string()
+  .max(200)
+  .optional()
+  .openapi({
+    description: `Source identities to add to each member, separated by commas: ${IDENTITY_TYPES.join(', ')}. The first-seen identity of each type, phones in E.164; masked for roles without the pii scope; null where the member has none.`,
+    example: 'customer_id,phone',
+  })
+
+/** The identities {@link IdsParam} asked for, by type (present only when `ids` was given). */
+export const MemberIdentitiesSchema = z
+  .record(z.string(), z.string().nullable())
+  .openapi('MemberIdentities', {
+    description: 'The member’s source identities of the types listed in `ids`, by type',
+  })
+
+/** The identity types of an `ids` parameter (none when absent); InputError naming `ids` otherwise. */
+export function parseIdsParam(value: string | undefined): IdentityType[] {
+  return value === undefined ? [] : parseIdentityList(value, 'ids')
+}

@@ -33,6 +33,11 @@ export interface GammaGammaFit {
   readonly converged: boolean
   /** Members with x > 0 that entered the fit (sum of their weights). */
   readonly members: number
+  /**
+   * −∇² log L at the estimate in log-parameters (log p, log q, log γ), row-major 3×3, summed over members
+   * (central differences of the analytic gradient): its inverse is the covariance of the log-parameters.
+   */
+  readonly logInformation?: Float64Array
 }
 
 /** Settings of {@link fitGammaGamma}. */
@@ -272,7 +277,8 @@ export function fitGammaGamma(
     },
     'Gamma–Gamma',
   )
-  assertInteriorMinimum(objective, best, 'Gamma–Gamma')
+  // The check's Hessian (of the mean −log L) is the observed information per member.
+  const hessian = assertInteriorMinimum(objective, best, 'Gamma–Gamma')
   return {
     params: {
       p: Math.exp(best.x[0] as number),
@@ -280,6 +286,7 @@ export function fitGammaGamma(
       gamma: Math.exp(best.x[2] as number),
     },
     logLikelihood: -best.value * W,
+    logInformation: hessian.map((v) => v * W),
     iterations: best.iterations,
     converged: true,
     members: W,

@@ -99,6 +99,33 @@ function finalize(h: number): number {
  */
 export function groupSummaries(x: Float64Array, tx: Float64Array, T: Float64Array): SummaryGroups {
   validateSummaries({ x, tx, T }, 'groupSummaries')
+  return group(x, tx, T, null)
+}
+
+/**
+ * The summaries with t_x and T rounded to the nearest multiple of `step` (in their time unit), grouped
+ * again with their weights added. Rounding both with the same monotone rule keeps t_x ≤ T; x = 0 keeps
+ * t_x = 0. For a fit on a coarser time grid (fewer distinct summaries); the input must be valid.
+ */
+export function roundSummariesToGrid(s: Required<Summaries>, step: number): Required<Summaries> {
+  const n = s.x.length
+  const tx = new Float64Array(n)
+  const T = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    tx[i] = Math.round((s.tx[i] as number) / step) * step
+    T[i] = Math.round((s.T[i] as number) / step) * step
+  }
+  const g = group(s.x, tx, T, s.weights)
+  return { x: g.x, tx: g.tx, T: g.T, weights: g.weights }
+}
+
+/** The grouping of {@link groupSummaries}; with `weights`, each member counts its weight. */
+function group(
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  weights: Float64Array | null,
+): SummaryGroups {
   const n = x.length
   let size = 16
   while (size < 2 * n) size *= 2
@@ -122,13 +149,13 @@ export function groupSummaries(x: Float64Array, tx: Float64Array, T: Float64Arra
         gx[groups] = xi
         gtx[groups] = txi
         gT[groups] = Ti
-        gw[groups] = 1
+        gw[groups] = weights === null ? 1 : (weights[i] as number)
         groupOf[i] = groups
         groups++
         break
       }
       if (gx[g] === xi && gtx[g] === txi && gT[g] === Ti) {
-        gw[g] = (gw[g] as number) + 1
+        gw[g] = (gw[g] as number) + (weights === null ? 1 : (weights[i] as number))
         groupOf[i] = g
         break
       }

@@ -30,6 +30,12 @@ export interface MinimizeOptions {
   readonly maxStep?: number
   /** Relative step of the central-difference fallback gradient. Default 1e-6. */
   readonly finiteDifferenceStep?: number
+  /**
+   * Wall-clock budget in milliseconds for the whole minimisation (every start, for
+   * {@link minimizeFromStarts}); when it runs out the result says `converged: false` with the reason, and
+   * the fits throw ModelFitError. Default: no limit.
+   */
+  readonly timeLimitMs?: number
 }
 
 /** Outcome of {@link minimize}. `x` and `gradient` are fresh arrays owned by the caller. */
@@ -147,9 +153,11 @@ export function minimize(
   const xNew = new Float64Array(n)
   const gNew = new Float64Array(n)
   const ls = makeLineSearch(n, fg)
+  const deadline = deadlineOf(options)
 
   for (let iter = 0; iter < maxIterations; iter++) {
     if (maxAbs(g) <= gtol) return done(iter, true, 'gradient below tolerance')
+    if (performance.now() > deadline) return done(iter, false, timeLimitMessage(options))
 
     // p = −H g
     for (let i = 0; i < n; i++) {
@@ -204,6 +212,16 @@ export function minimize(
     }
   }
   return done(maxIterations, maxAbs(g) <= gtol, 'maximum number of iterations reached')
+}
+
+/** The time at which a minimisation with these options must stop (performance.now() clock). */
+function deadlineOf(options: MinimizeOptions): number {
+  const limit = options.timeLimitMs
+  return limit === undefined ? Infinity : performance.now() + limit
+}
+
+function timeLimitMessage(options: MinimizeOptions): string {
+  return `time limit of ${((options.timeLimitMs ?? 0) / 1000).toFixed(1)} s reached`
 }
 
 /** H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ with ρ = 1 / (yᵀs) (Nocedal & Wright eq. 6.17). */
@@ -376,7 +394,17 @@ export function minimizeFromStarts(
   what: string,
 ): MultiStartResult {
   if (starts.length === 0) throw new ModelFitError(`${what}: no starting point given`, 0)
-  const runs = starts.map((s) => minimize(objective, s, options))
+  // One time budget for all the starts together.
+  const deadline = deadlineOf(options)
+  const runs = starts.map((s) =>
+    minimize(
+      objective,
+      s,
+      options.timeLimitMs === undefined
+        ? options
+        : { ...options, timeLimitMs: Math.max(0, deadline - performance.now()) },
+    ),
+  )
   let best: MinimizeResult | undefined
   for (const r of runs) {
     if (r.converged && (best === undefined || r.value < best.value)) best = r
@@ -397,7 +425,8 @@ export function minimizeFromStarts(
  * gradient) must be positive definite and the Newton step H⁻¹g must be below `stepTolerance` in every
  * coordinate. On a likelihood that keeps rising towards the edge of the parameter space (a single member,
  * no repeat buyers…) the gradient fades away before the parameters settle; this catches that case.
- * Throws {@link ModelFitError} when the check fails.
+ * Throws {@link ModelFitError} when the check fails; otherwise returns that Hessian (row-major n×n,
+ * symmetrised), which for a mean negative log-likelihood is the observed information per member.
  */
 export function assertInteriorMinimum(
   objective: Objective,
@@ -405,7 +434,7 @@ export function assertInteriorMinimum(
   what: string,
   stepTolerance = 1e-3,
   finiteDifferenceStep = 1e-6,
-): void {
+): Float64Array {
   const n = result.x.length
   const fg =
     objective.valueAndGradient ?? centralDifferenceGradient(objective.value, finiteDifferenceStep)
@@ -446,6 +475,7 @@ export function assertInteriorMinimum(
   else if (maxAbs(newton) > stepTolerance) {
     fail(`a Newton step of ${maxAbs(newton).toExponential(2)} remains`)
   }
+  return hess
 }
 
 /** Solve A v = b for symmetric positive-definite A by Cholesky; null when A is not positive definite. */
@@ -477,5 +507,142 @@ function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Arra
     for (let k = i + 1; k < n; k++) sum -= (L[k * n + i] as number) * (v[k] as number)
     v[i] = sum / (L[i * n + i] as number)
   }
+  return v
+}
+
+/**
+ * A function to minimise with its gradient and Hessian. `valueGradientHessian` writes ∇f(x) into
+ * `gradient` and ∇²f(x) (row-major n×n) into `hessian` and returns f(x); non-finite means outside the
+ * domain.
+ */
+export interface NewtonObjective {
+  readonly valueGradientHessian: (
+    x: Float64Array,
+    gradient: Float64Array,
+    hessian: Float64Array,
+  ) => number
+}
+
+/** Outcome of {@link minimizeNewton}: a {@link MinimizeResult} with the Hessian at `x`. */
+export interface NewtonResult extends MinimizeResult {
+  /** ∇²f at `x`, row-major n×n (a fresh array). */
+  readonly hessian: Float64Array
+}
+
+/**
+ * Minimise by Newton's method with the exact Hessian, for objectives that have one (Nocedal & Wright §3.4):
+ * the step solves H p = −g by Cholesky, with H + τI (τ raised tenfold until positive definite) where H is
+ * not positive definite, at most `maxStep` in any coordinate, and halved until it meets the Armijo
+ * condition. Every trial point is evaluated with its gradient and Hessian, so an accepted step costs one
+ * evaluation; near the optimum convergence is quadratic, so from a warm start a fit takes a few passes over
+ * the data. Never throws: the result says `converged: false` and why.
+ */
+export function minimizeNewton(
+  objective: NewtonObjective,
+  start: Float64Array,
+  options: MinimizeOptions = {},
+): NewtonResult {
+  const n = start.length
+  const gtol = options.gradientTolerance ?? 1e-8
+  const maxIterations = options.maxIterations ?? 100
+  const maxStep = options.maxStep ?? 5
+  const deadline = deadlineOf(options)
+  let evaluations = 0
+  const fgh = (x: Float64Array, g: Float64Array, h: Float64Array): number => {
+    evaluations++
+    const v = objective.valueGradientHessian(x, g, h)
+    return Number.isFinite(v) && allFinite(g) && allFinite(h) ? v : Infinity
+  }
+  const x = Float64Array.from(start)
+  const g = new Float64Array(n)
+  const H = new Float64Array(n * n)
+  let f = fgh(x, g, H)
+  const done = (iterations: number, converged: boolean, message: string): NewtonResult => ({
+    x: Float64Array.from(x),
+    value: f,
+    gradient: Float64Array.from(g),
+    gradientNorm: maxAbs(g),
+    iterations,
+    evaluations,
+    converged,
+    message,
+    hessian: Float64Array.from(H),
+  })
+  if (!Number.isFinite(f)) return done(0, false, 'objective is not finite at the starting point')
+  const xt = new Float64Array(n)
+  const gt = new Float64Array(n)
+  const Ht = new Float64Array(n * n)
+  const shifted = new Float64Array(n * n)
+  const minusG = new Float64Array(n)
+  for (let iter = 0; iter < maxIterations; iter++) {
+    if (maxAbs(g) <= gtol) return done(iter, true, 'gradient below tolerance')
+    if (performance.now() > deadline) return done(iter, false, timeLimitMessage(options))
+    for (let i = 0; i < n; i++) minusG[i] = -(g[i] as number)
+    let p = choleskySolve(H, minusG, n)
+    let maxDiag = 0
+    for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(H[i * n + i] as number))
+    for (let tau = 1e-8 * Math.max(maxDiag, 1e-12); p === null && tau < 1e12; tau *= 10) {
+      shifted.set(H)
+      for (let i = 0; i < n; i++) shifted[i * n + i] = (H[i * n + i] as number) + tau
+      p = choleskySolve(shifted, minusG, n)
+    }
+    if (p === null) return done(iter, false, 'no descent direction (the curvature is not finite)')
+    const pNorm = maxAbs(p)
+    if (pNorm > maxStep) for (let i = 0; i < n; i++) p[i] = ((p[i] as number) * maxStep) / pNorm
+    const slope = dot(p, g)
+    let t = 1
+    let accepted = false
+    let ft = Infinity
+    for (let k = 0; k < 40; k++, t *= 0.5) {
+      for (let i = 0; i < n; i++) xt[i] = (x[i] as number) + t * (p[i] as number)
+      ft = fgh(xt, gt, Ht)
+      // Near the optimum f changes below its rounding noise; a step that does not raise f beyond that
+      // noise and reduces the gradient is taken too.
+      if (ft <= f + C1 * t * slope || (ft <= f + 1e-14 * Math.abs(f) && maxAbs(gt) < maxAbs(g))) {
+        accepted = true
+        break
+      }
+    }
+    if (!accepted) return done(iter, maxAbs(g) <= gtol, 'line search found no acceptable step')
+    x.set(xt)
+    g.set(gt)
+    H.set(Ht)
+    f = ft
+  }
+  return done(maxIterations, maxAbs(g) <= gtol, 'maximum number of iterations reached')
+}
+
+/**
+ * {@link assertInteriorMinimum} from a Hessian already at hand (as {@link minimizeNewton} returns it): the
+ * Hessian must be positive definite and the Newton step H⁻¹g below `stepTolerance` in every coordinate.
+ * Throws {@link ModelFitError} otherwise.
+ */
+export function assertInteriorMinimumAt(
+  result: NewtonResult,
+  what: string,
+  stepTolerance = 1e-3,
+): void {
+  const n = result.x.length
+  const fail = (why: string): never => {
+    throw new ModelFitError(
+      `${what} fit has no well-defined maximum of the likelihood (${why}); ` +
+        'the data may be too few or degenerate for this model',
+      result.iterations,
+    )
+  }
+  if (!allFinite(result.hessian)) fail('the curvature is not finite')
+  const newton = choleskySolve(result.hessian, result.gradient, n)
+  if (newton === null) fail('the likelihood is flat or curved the wrong way in some direction')
+  else if (maxAbs(newton) > stepTolerance) {
+    fail(`a Newton step of ${maxAbs(newton).toExponential(2)} remains`)
+  }
+}
+
+/** The Newton step −H⁻¹g (null when H is not positive definite). */
+export function newtonStep(hessian: Float64Array, gradient: Float64Array): Float64Array | null {
+  const n = gradient.length
+  const v = choleskySolve(hessian, gradient, n)
+  if (v === null) return null
+  for (let i = 0; i < n; i++) v[i] = -(v[i] as number)
   return v
 }

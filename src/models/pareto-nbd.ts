@@ -55,6 +55,11 @@ export interface ParetoNbdFitOptions {
   readonly gradientTolerance?: number
   /** Default 500 per start. */
   readonly maxIterations?: number
+  /**
+   * Wall-clock budget of the fit (all starts) in milliseconds; when it runs out the fit throws
+   * ModelFitError saying so. Default: no limit.
+   */
+  readonly timeLimitMs?: number
 }
 
 function assertParams(p: ParetoNbdParams, what: string): void {
@@ -419,6 +424,7 @@ export function fitParetoNbd(
     {
       gradientTolerance: options.gradientTolerance ?? 1e-8,
       maxIterations: options.maxIterations ?? 500,
+      ...(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs }),
     },
     'Pareto/NBD',
   )
@@ -469,6 +475,21 @@ export function paretoNbdConditionalExpectedPurchases(
   assertParams(params, 'paretoNbdConditionalExpectedPurchases')
   assertHorizon(t, 'paretoNbdConditionalExpectedPurchases')
   return pAlive(params, x, tx, T) * expectedWhileAlive(params, t, x, T)
+}
+
+/**
+ * E[Y(t) | alive at T, x, T]: the expected purchases in (T, T + t] of a member known to be alive at T
+ * (the factor after P(alive) in {@link paretoNbdConditionalExpectedPurchases}); it depends on x and T only.
+ */
+export function paretoNbdExpectedPurchasesIfAlive(
+  params: ParetoNbdParams,
+  t: number,
+  x: number,
+  T: number,
+): number {
+  assertParams(params, 'paretoNbdExpectedPurchasesIfAlive')
+  assertHorizon(t, 'paretoNbdExpectedPurchasesIfAlive')
+  return expectedWhileAlive(params, t, x, T)
 }
 
 function expectedWhileAlive(p: ParetoNbdParams, t: number, x: number, T: number): number {

@@ -65,6 +65,34 @@ export function digamma(x: number): number {
   return result + Math.log(y) - 0.5 / y - tail
 }
 
+/**
+ * Trigamma ψ′(x) = d²/dx² log Γ(x) for x > 0 (NaN otherwise): the recurrence ψ′(x) = ψ′(x + 1) + 1/x² up
+ * to x ≥ 10, then the asymptotic series 1/y + 1/(2y²) + Σ B₂ₖ/y^(2k+1) with the Bernoulli numbers B₂ₖ.
+ */
+export function trigamma(x: number): number {
+  if (!(x > 0)) return NaN
+  if (x === Infinity) return 0
+  let result = 0
+  let y = x
+  while (y < 10) {
+    result += 1 / (y * y)
+    y += 1
+  }
+  const inv = 1 / y
+  const inv2 = inv * inv
+  // 1/y + 1/(2y²) + 1/(6y³) − 1/(30y⁵) + 1/(42y⁷) − 1/(30y⁹) + 5/(66y¹¹) − 691/(2730y¹³); the next term,
+  // 7/(6y¹⁵), is below 1e-15 at y = 10.
+  const series =
+    inv *
+    (1 +
+      0.5 * inv +
+      inv2 *
+        (1 / 6 -
+          inv2 *
+            (1 / 30 - inv2 * (1 / 42 - inv2 * (1 / 30 - inv2 * (5 / 66 - (inv2 * 691) / 2730))))))
+  return result + series
+}
+
 /** log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b), for a, b > 0. */
 export function logBeta(a: number, b: number): number {
   return lgamma(a) + lgamma(b) - lgamma(a + b)

@@ -70,6 +70,21 @@ export function observedInformationInverse(
   return inverse
 }
 
+/**
+ * The covariance of the log-parameters from the observed information in log-parameters (−∇² log L, as a
+ * fit with an analytic Hessian returns it). Throws ModelFitError when it is not positive definite.
+ */
+export function covarianceFromInformation(information: Float64Array, n: number): Float64Array {
+  const inverse = invertSpd(information, n)
+  if (inverse === null) {
+    throw new ModelFitError(
+      'the observed information is not positive definite: the estimate is not a proper maximum',
+      0,
+    )
+  }
+  return inverse
+}
+
 /** Inverse of a symmetric positive-definite matrix by Cholesky; null when it is not positive definite. */
 function invertSpd(A: Float64Array, n: number): Float64Array | null {
   const L = new Float64Array(n * n)

@@ -250,6 +250,7 @@ describe('answers match the published schemas', () => {
       '/api/v1/clv/report',
       '/api/v1/value',
       '/api/v1/value/validation',
+      '/api/v1/value/members?limit=5&ids=customer_id,phone',
       '/api/v1/cohorts?periods=6',
       '/api/v1/cohorts/ltv?periods=6&by=registration_channel',
       '/api/v1/survival?by=registration_channel',

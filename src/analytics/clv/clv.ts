@@ -31,14 +31,16 @@ import { fitMbgNbd, mbgNbdLogLikelihood } from '../../models/mbg-nbd.js'
 import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
   gammaGammaStandardErrors,
+  covarianceFromInformation,
   observedInformationInverse,
 } from '../../models/standard-errors.js'
 import {
   conditionalExpectedPurchases,
   discountedExpectedPurchases,
+  expectedPurchasesOfGroups,
   expectedPurchasesPopulationOf,
   probabilityAlive,
-  quantiles,
+  quantilesOfSorted,
   PURCHASE_MODELS,
   type PurchaseModel,
   type PurchaseModelKind,
@@ -227,20 +229,57 @@ function withWarmStart<P>(
   sample: Float64Array[] | null,
   fitSample: (sample: Float64Array[]) => P,
   fitFull: (starts?: readonly P[]) => { readonly params: P },
+  budget: FitBudget = NO_BUDGET,
 ): ReturnType<typeof fitFull> {
-  if (sample === null) return fitFull()
+  const full = (starts?: readonly P[]) => {
+    try {
+      return fitFull(starts)
+    } catch (error) {
+      throw budget.explain(error)
+    }
+  }
+  if (sample === null) return full()
   let start: P
   try {
     start = fitSample(sample)
   } catch (error) {
-    if (error instanceof ModelFitError) return fitFull()
-    throw error
+    if (error instanceof ModelFitError && !budget.expired()) return full()
+    throw budget.explain(error)
   }
   try {
     return fitFull([start])
   } catch (error) {
-    if (error instanceof ModelFitError) return fitFull()
-    throw error
+    if (error instanceof ModelFitError && !budget.expired()) return full()
+    throw budget.explain(error)
+  }
+}
+
+/** A wall-clock budget shared by the fits of one model (the sample fit, the full fit, the fallback). */
+interface FitBudget {
+  /** The fit options' `timeLimitMs` for what is left of the budget (none without a limit). */
+  readonly left: () => { readonly timeLimitMs?: number }
+  readonly expired: () => boolean
+  /** A ModelFitError that says the time ran out when it did; other errors unchanged. */
+  readonly explain: (error: unknown) => unknown
+}
+
+const NO_BUDGET: FitBudget = { left: () => ({}), expired: () => false, explain: (e) => e }
+
+function fitBudget(model: string, limitMs: number | undefined): FitBudget {
+  if (limitMs === undefined) return NO_BUDGET
+  const deadline = performance.now() + limitMs
+  const expired = () => performance.now() >= deadline
+  return {
+    left: () => ({ timeLimitMs: Math.max(0, deadline - performance.now()) }),
+    expired,
+    explain: (error) =>
+      error instanceof ModelFitError && expired()
+        ? new ModelFitError(
+            `the ${model} fit did not converge within its time limit of ${+(limitMs / 1000).toFixed(3)} s ` +
+              '(choose BG/NBD, or fewer members or a shorter calibration period)',
+            error.iterations,
+          )
+        : error,
   }
 }
 
@@ -261,8 +300,10 @@ export function fitPurchaseModel(
   tx: Float64Array,
   T: Float64Array,
   groups?: SummaryGroups,
+  limits: FitLimits = {},
 ): ClvFit['purchase'] {
   const g = groups ?? groupSummaries(x, tx, T)
+  const budget = fitBudget(MODEL_NAMES[kind], limits.timeLimitMs)
   const sample = warmSample(g.x.length, g.x, g.tx, g.T, g.weights)
   if (kind === 'bg-nbd' || kind === 'mbg-nbd') {
     // BG/NBD and MBG/NBD share their parameters (r, α, a, b) and the way they are fitted.
@@ -270,25 +311,33 @@ export function fitPurchaseModel(
     const f = withWarmStart(
       sample,
       ([sx, stx, sT, sw]) =>
-        model.fit(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
-          .params,
+        model.fit(sx as Float64Array, stx as Float64Array, sT as Float64Array, {
+          weights: sw,
+          ...budget.left(),
+        }).params,
       (starts) =>
         model.fit(g.x, g.tx, g.T, {
           weights: g.weights,
           ...(starts === undefined ? {} : { starts }),
+          ...budget.left(),
         }),
+      budget,
     ) as ReturnType<typeof fitBgNbd>
     const theta = Float64Array.of(f.params.r, f.params.alpha, f.params.a, f.params.b)
-    const cov = observedInformationInverse(theta, (t, out) => {
-      model.logLikelihood(
-        { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
-        g.x,
-        g.tx,
-        g.T,
-        g.weights,
-        out,
-      )
-    })
+    // BG/NBD's fit returns its analytic observed information; MBG/NBD's Hessian is taken numerically.
+    const cov =
+      f.logInformation !== undefined
+        ? covarianceFromInformation(f.logInformation, 4)
+        : observedInformationInverse(theta, (t, out) => {
+            model.logLikelihood(
+              { r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
+              g.x,
+              g.tx,
+              g.T,
+              g.weights,
+              out,
+            )
+          })
     const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
     return {
       kind,
@@ -303,13 +352,17 @@ export function fitPurchaseModel(
   const f = withWarmStart(
     sample,
     ([sx, stx, sT, sw]) =>
-      fitParetoNbd(sx as Float64Array, stx as Float64Array, sT as Float64Array, { weights: sw })
-        .params,
+      fitParetoNbd(sx as Float64Array, stx as Float64Array, sT as Float64Array, {
+        weights: sw,
+        ...budget.left(),
+      }).params,
     (starts) =>
       fitParetoNbd(g.x, g.tx, g.T, {
         weights: g.weights,
         ...(starts === undefined ? {} : { starts }),
+        ...budget.left(),
       }),
+    budget,
   ) as ReturnType<typeof fitParetoNbd>
   return {
     kind: 'pareto-nbd',
@@ -334,8 +387,27 @@ export function fitSpendModel(
   ) as ReturnType<typeof fitGammaGamma>
 }
 
+/** Limits of a fit. */
+export interface FitLimits {
+  /**
+   * Wall-clock budget of the purchase model's fit in milliseconds (the sample fit, the full fit and the
+   * fallback together); ModelFitError saying so when it runs out. Default: no limit.
+   */
+  readonly timeLimitMs?: number
+}
+
+const MODEL_NAMES: Readonly<Record<PurchaseModelKind, string>> = {
+  'bg-nbd': 'BG/NBD',
+  'pareto-nbd': 'Pareto/NBD',
+  'mbg-nbd': 'MBG/NBD',
+}
+
 /** {@link fitClv} on summaries already fetched (pure computation). */
-export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions): ClvFit {
+export function fitClvSummaries(
+  s: RepeatBuyingSummaries,
+  o: ResolvedClvOptions,
+  limits: FitLimits = {},
+): ClvFit {
   let buyers = 0
   for (let i = 0; i < s.x.length && buyers < 2; i++) if ((s.x[i] as number) > 0) buyers++
   if (buyers < 2) {
@@ -345,7 +417,7 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
     )
   }
   const groups = groupSummaries(s.x, s.tx, s.T)
-  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T, groups)
+  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T, groups, limits)
   // Gamma–Gamma needs positive values: repeat buyers whose repeat orders were all free are left out of
   // the spend fit (and get the population mean spend weighted by their x, see conditional spend).
   const spendX = new Float64Array(s.x.length)
@@ -376,10 +448,29 @@ export function fitClvSummaries(s: RepeatBuyingSummaries, o: ResolvedClvOptions)
       logLikelihood: g.logLikelihood,
       members: g.members,
       excludedZeroValue: excluded,
-      standardErrors: gammaGammaStandardErrors(g.params, spendX, s.zbar).standardErrors,
+      standardErrors:
+        g.logInformation === undefined
+          ? gammaGammaStandardErrors(g.params, spendX, s.zbar).standardErrors
+          : spendStandardErrors(g.params, g.logInformation),
     },
     frequencySpendCorrelation: rho,
     correlationWarning: Math.abs(rho) > CORRELATION_WARNING,
+  }
+}
+
+/**
+ * Gamma–Gamma standard errors from the observed information in log-parameters that the fit's
+ * interior-maximum check already computed: SE(θ) = θ · SE(log θ) (delta method).
+ */
+function spendStandardErrors(
+  p: { readonly p: number; readonly q: number; readonly gamma: number },
+  information: Float64Array,
+): Record<'p' | 'q' | 'gamma', number> {
+  const cov = covarianceFromInformation(information, 3)
+  return {
+    p: p.p * Math.sqrt(cov[0] as number),
+    q: p.q * Math.sqrt(cov[4] as number),
+    gamma: p.gamma * Math.sqrt(cov[8] as number),
   }
 }
 
@@ -402,7 +493,7 @@ export function scoreMembers(fit: ClvFit): MemberScoreColumns {
   }
   const pAlive = expand(probabilityAlive(fit.purchase, g.x, g.tx, g.T))
   const expectedPurchases = expand(
-    conditionalExpectedPurchases(fit.purchase, o.horizonMonths * periodLength, g.x, g.tx, g.T),
+    expectedPurchasesOfGroups(fit.purchase, [o.horizonMonths * periodLength], g)[0] as Float64Array,
   )
   // z̄ = 0 (free repeat orders) is treated like x = 0: the population mean, since Gamma–Gamma has no
   // likelihood for a zero mean.
@@ -468,15 +559,12 @@ export function clvDistribution(s: MemberScoreColumns): ClvDistribution {
       inactiveValue += ifActive
     }
   }
-  const [p10, p25, p50, p75, p90, p99] = quantiles(s.clv, [0.1, 0.25, 0.5, 0.75, 0.9, 0.99]) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ]
+  // One sort serves the quantiles and the top decile's share.
   const sorted = Float64Array.from(s.clv).sort()
+  const [p10, p25, p50, p75, p90, p99] = quantilesOfSorted(
+    sorted,
+    [0.1, 0.25, 0.5, 0.75, 0.9, 0.99],
+  ) as [number, number, number, number, number, number]
   let top = 0
   for (let i = n - Math.ceil(n / 10); i < n; i++) top += sorted[i] as number
   return {
@@ -778,11 +866,20 @@ function comparisonRow(
  */
 export async function clvValidationReport(
   driver: Driver,
-  options: ClvOptions & { readonly holdoutEnd: string; readonly compareModels?: boolean },
+  options: ClvOptions & {
+    readonly holdoutEnd: string
+    readonly compareModels?: boolean
+    /**
+     * How to fit the summaries; by default {@link fitClvSummaries} on this thread. The API passes a fit on
+     * a worker thread with a time limit, so that a long fit does not hold up other requests.
+     */
+    readonly fit?: (s: RepeatBuyingSummaries, o: ResolvedClvOptions) => Promise<ClvFit>
+  },
 ): Promise<ClvValidationReport> {
   const o = await resolveClvOptions(driver, options)
   const s = await repeatBuyingSummaries(driver, o)
-  const fit = fitClvSummaries(s, o)
+  const fit =
+    options.fit === undefined ? fitClvSummaries(s, o) : await options.fit(s, o)
   const n = s.x.length
   const predicted = conditionalExpectedPurchases(fit.purchase, s.holdoutLength, s.x, s.tx, s.T)
   const spendX = s.x.map((v, i) => ((s.zbar[i] as number) > 0 ? v : 0))

@@ -5,6 +5,7 @@
  */
 import {
   conditionalExpectedPurchasesMany,
+  expectedPurchasesIfAlive,
   expectedPurchasesPopulation,
   probabilityAliveAfterMany,
   probabilityAliveMany,
@@ -22,6 +23,7 @@ import {
 } from '../../models/mbg-nbd.js'
 import {
   paretoNbdConditionalExpectedPurchasesMany,
+  paretoNbdExpectedPurchasesIfAlive,
   paretoNbdExpectedPurchasesPopulation,
   paretoNbdProbabilityAliveAfterMany,
   paretoNbdProbabilityAliveMany,
@@ -140,10 +142,62 @@ export function expectedPurchasesPopulationOf(m: PurchaseModel, t: number): numb
 }
 
 /**
+ * E[Y(t) | alive at T, x, T] of the models whose conditional expectation is P(alive | x, t_x, T) times an
+ * expectation that depends on x and T only (BG/NBD eq. 10, MBG/NBD as BG/NBD at b + 1, Pareto/NBD note
+ * §6); null for a model without that factorisation.
+ */
+function expectedIfAlive(m: PurchaseModel): ((t: number, x: number, T: number) => number) | null {
+  switch (m.kind) {
+    case 'bg-nbd':
+      return (t, x, T) => expectedPurchasesIfAlive(m.params, t, x, T)
+    case 'mbg-nbd': {
+      const shifted = { ...m.params, b: m.params.b + 1 }
+      return (t, x, T) => expectedPurchasesIfAlive(shifted, t, x, T)
+    }
+    case 'pareto-nbd':
+      return (t, x, T) => paretoNbdExpectedPurchasesIfAlive(m.params, t, x, T)
+    default:
+      return null
+  }
+}
+
+/**
+ * Expected purchases of every distinct summary over each horizon in `horizons` (rows of `out`, one per
+ * horizon, each of the groups' length). Where the model factorises as P(alive) × E[Y(t) | alive, x, T],
+ * the costly second factor (a hypergeometric series for BG/NBD) is evaluated once per distinct (x, T) —
+ * far fewer than distinct (x, t_x, T) at day resolution — and P(alive) once per summary.
+ */
+export function expectedPurchasesOfGroups(
+  m: PurchaseModel,
+  horizons: readonly number[],
+  g: Pick<SummaryGroups, 'x' | 'tx' | 'T'>,
+): Float64Array[] {
+  const k = g.x.length
+  const ifAlive = expectedIfAlive(m)
+  if (ifAlive === null || k === 0) {
+    return horizons.map((t) => conditionalExpectedPurchases(m, t, g.x, g.tx, g.T))
+  }
+  // Group the summaries by (x, T): t_x = 0 for all of them turns the summary grouping into that.
+  const pairs = groupSummaries(g.x, new Float64Array(k), g.T)
+  const alive = probabilityAlive(m, g.x, g.tx, g.T)
+  const perPair = new Float64Array(pairs.x.length)
+  return horizons.map((t) => {
+    for (let j = 0; j < perPair.length; j++) {
+      perPair[j] = ifAlive(t, pairs.x[j] as number, pairs.T[j] as number)
+    }
+    const out = new Float64Array(k)
+    for (let i = 0; i < k; i++) {
+      out[i] = (alive[i] as number) * (perPair[pairs.groupOf[i] as number] as number)
+    }
+    return out
+  })
+}
+
+/**
  * Σ_{k=1}^{K} (E[Y(kL)] − E[Y((k−1)L)]) / (1 + d)^k per member: the discounted expected number of
  * transactions over K periods of length L (the purchase half of `customerLifetimeValue` in models/clv.ts,
  * for either model). Identical summaries are computed once (`groups`, when given, must be the grouping
- * of x, t_x, T).
+ * of x, t_x, T), and the expectations of an alive member once per distinct (x, T).
  */
 export function discountedExpectedPurchases(
   m: PurchaseModel,
@@ -161,18 +215,16 @@ export function discountedExpectedPurchases(
   const g = groups ?? groupSummaries(x, tx, T)
   const k = g.x.length
   const acc = new Float64Array(k)
-  let previous = new Float64Array(k)
-  let current = new Float64Array(k)
+  const horizons = Array.from({ length: periods }, (_, p) => (p + 1) * periodLength)
+  const expected = expectedPurchasesOfGroups(m, horizons, g)
+  let previous: Float64Array = new Float64Array(k)
   let discount = 1
-  for (let p = 1; p <= periods; p++) {
+  for (const current of expected) {
     discount /= 1 + discountRate
-    conditionalExpectedPurchases(m, p * periodLength, g.x, g.tx, g.T, current)
     for (let j = 0; j < k; j++) {
       acc[j] = (acc[j] as number) + ((current[j] as number) - (previous[j] as number)) * discount
     }
-    const swap = previous
     previous = current
-    current = swap
   }
   for (let i = 0; i < n; i++) out[i] = acc[g.groupOf[i] as number] as number
   return out
@@ -180,7 +232,14 @@ export function discountedExpectedPurchases(
 
 /** Quantiles of a sample (type 7, linear interpolation between order statistics, as R's default). */
 export function quantiles(values: Float64Array, probabilities: readonly number[]): number[] {
-  const sorted = Float64Array.from(values).sort()
+  return quantilesOfSorted(Float64Array.from(values).sort(), probabilities)
+}
+
+/** {@link quantiles} of a sample already sorted in ascending order (no copy, no sort). */
+export function quantilesOfSorted(
+  sorted: Float64Array,
+  probabilities: readonly number[],
+): number[] {
   const n = sorted.length
   return probabilities.map((p) => {
     if (n === 0) return NaN

@@ -10,8 +10,10 @@ import { CHURN_CLASSES } from '../../analytics/risk/early-warning.js'
 import {
   formatRiskExport,
   getRiskExportRows,
+  RISK_EXPORT_COLUMNS,
   withoutIdentities,
 } from '../../analytics/risk/export.js'
+import { narrowIdentityColumns } from '../../engine/segments/identity-columns.js'
 import { riskSummary } from '../../analytics/risk/summary.js'
 import { listRisk, RISK_ORDERS } from '../../analytics/risk/risk.js'
 import { NotFoundError } from '../../core/errors.js'
@@ -19,7 +21,9 @@ import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
 import { allows } from '../keys.js'
 import { file, json, security, items } from '../openapi.js'
+import { identitiesForMembers } from '../member-identities.js'
 import { scoped } from '../require-scope.js'
+import { IdsParam, MemberIdentitiesSchema, parseIdsParam } from '../schemas.js'
 
 const RiskRowSchema = z
   .object({
@@ -32,6 +36,7 @@ const RiskRowSchema = z
     pAlive: z.number().nullable(),
     clv: z.number().nullable(),
     clvAtRisk: z.number().nullable(),
+    identities: MemberIdentitiesSchema.optional(),
   })
   .openapi('RiskRow')
 
@@ -82,7 +87,7 @@ export function riskRoutes(ctx: ApiContext): ApiRouter {
       operationId: 'listRisk',
       summary: 'The early-warning list',
       security,
-      description: `Members of the latest risk scoring (\`memberlens risk score\`), highest risk first (or most CLV at risk), with the reasons raising each score. \`offset + limit\` may not exceed ${ctx.maxRows.toLocaleString('en')}.`,
+      description: `Members of the latest risk scoring (\`memberlens risk score\`), highest risk first (or most CLV at risk), with the reasons raising each score; \`ids\` adds each member's source identities. \`offset + limit\` may not exceed ${ctx.maxRows.toLocaleString('en')}.`,
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -90,6 +95,7 @@ export function riskRoutes(ctx: ApiContext): ApiRouter {
           order: z.enum(RISK_ORDERS).default('score'),
           churnClass: z.enum(CHURN_CLASSES).optional(),
           minScore: z.coerce.number().min(0).max(1).optional(),
+          ids: IdsParam,
         }),
       },
       responses: json(
@@ -108,6 +114,7 @@ export function riskRoutes(ctx: ApiContext): ApiRouter {
     }),
     async (c) => {
       const q = c.req.valid('query')
+      const ids = parseIdsParam(q.ids)
       if (q.offset + q.limit > ctx.maxRows)
         throw new ApiError('TOO_LARGE', `offset + limit is over ${ctx.maxRows}`)
       // One row more than the page tells whether another page follows.
@@ -130,13 +137,25 @@ export function riskRoutes(ctx: ApiContext): ApiRouter {
         clv: finite(x.clv),
         clvAtRisk: finite(x.clvAtRisk),
       }))
+      const identities = await ctx.timed(() =>
+        identitiesForMembers(
+          ctx.driver,
+          page.map((x) => x.memberId),
+          ids,
+          allows(c.get('key').role, 'pii'),
+        ),
+      )
+      const members = page.map((x) => {
+        const found = identities(x.memberId)
+        return found === undefined ? x : { ...x, identities: found }
+      })
       return c.json(
         {
           runId: r.runId,
           clvRunId: r.clvRunId,
           offset: q.offset,
           limit: q.limit,
-          members: page,
+          members,
           hasMore: r.rows.length > q.offset + q.limit,
         },
         200,
@@ -189,12 +208,21 @@ export function riskRoutes(ctx: ApiContext): ApiRouter {
           churnClass: z.enum(CHURN_CLASSES),
           minScore: z.coerce.number().min(0).max(1).default(0),
           format: z.enum(['csv', 'jsonl']).default('csv'),
+          ids: IdsParam.openapi({
+            description:
+              'Keep only these identity columns, in this order (comma-separated identity types; default every identity column)',
+            example: 'customer_id,phone',
+          }),
         }),
       },
       responses: file('The export file'),
     }),
     async (c) => {
       const q = c.req.valid('query')
+      const columns = narrowIdentityColumns(
+        RISK_EXPORT_COLUMNS,
+        q.ids === undefined ? undefined : parseIdsParam(q.ids),
+      )
       const { runId, rows } = await ctx.timed(() =>
         getRiskExportRows(ctx.driver, {
           churnClass: q.churnClass,
@@ -212,7 +240,7 @@ export function riskRoutes(ctx: ApiContext): ApiRouter {
         'content-disposition',
         `attachment; filename="${runId}-${q.churnClass}.${q.format === 'csv' ? 'csv' : 'jsonl'}"`,
       )
-      return c.body(formatRiskExport(out, q.format), 200)
+      return c.body(formatRiskExport(out, q.format, columns), 200)
     },
   )
   return app

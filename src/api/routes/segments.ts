@@ -8,6 +8,7 @@
 import { utcTimestampText, wallTimeIn } from '../../core/time-zone.js'
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import {
+  EXPORT_COLUMNS,
   EXPORT_FORMATS,
   formatExport,
   getSegmentExportRows,
@@ -30,7 +31,8 @@ import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
 import { created, file, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
-import { day, month } from '../schemas.js'
+import { IdsParam, day, month, parseIdsParam } from '../schemas.js'
+import { narrowIdentityColumns } from '../../engine/segments/identity-columns.js'
 
 const SavedSegmentSchema = z
   .object({
@@ -272,13 +274,24 @@ export function segmentsRoutes(ctx: ApiContext): ApiRouter {
       description: `The segment's members with phone (E.164), email, WeChat, app, card, POS and customer identities and consent flags, ordered by member id: CSV (RFC 4180, with a header) or JSON Lines. At most ${ctx.maxRows.toLocaleString('en')} members (413 TOO_LARGE beyond).`,
       request: {
         params: NameParam,
-        query: z.object({ format: z.enum(EXPORT_FORMATS).default('csv') }),
+        query: z.object({
+          format: z.enum(EXPORT_FORMATS).default('csv'),
+          ids: IdsParam.openapi({
+            description:
+              'Keep only these identity columns, in this order (comma-separated identity types; default every identity column)',
+            example: 'customer_id,phone',
+          }),
+        }),
       },
       responses: file('The export file'),
     }),
     async (c) => {
       const { name } = c.req.valid('param')
-      const { format } = c.req.valid('query')
+      const { format, ids } = c.req.valid('query')
+      const columns = narrowIdentityColumns(
+        EXPORT_COLUMNS,
+        ids === undefined ? undefined : parseIdsParam(ids),
+      )
       const seg = await getSegment(driver, name)
       const asOf = await ctx.asOf(undefined)
       const rows = await ctx.timed(() => getSegmentExportRows(driver, seg.definition.filter, asOf))
@@ -292,7 +305,7 @@ export function segmentsRoutes(ctx: ApiContext): ApiRouter {
         format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
       )
       c.header('content-disposition', `attachment; filename="${name}.${format}"`)
-      return c.body(formatExport(rows, format), 200)
+      return c.body(formatExport(rows, format, columns), 200)
     },
   )
 

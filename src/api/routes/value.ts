@@ -1,17 +1,22 @@
 /**
  * `/api/v1/value`: the latest CLV run's distribution (summary and histogram) and P(alive) by frequency and
- * recency, and a calibration/holdout validation of the model (predicted against actual purchases).
+ * recency, and a calibration/holdout validation of the model (predicted against actual purchases); and
+ * `/api/v1/value/members`, the run's predictions member by member (paged, with source identities on request).
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { InputError, NotFoundError } from '../../core/errors.js'
-import { clvValidationReport } from '../../analytics/clv/clv.js'
+import { clvValidationReport, listMemberScores, SCORE_ORDERS } from '../../analytics/clv/clv.js'
+import { fitClvSummariesOffThread } from '../../analytics/clv/fit-off-thread.js'
 import { clvHistogram, pAliveGrid } from '../../analytics/clv/score-summary.js'
 import { getRun, RUN_ID_RE } from '../../analytics/clv/store.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { json, security, items } from '../openapi.js'
+import { allows } from '../keys.js'
+import { ApiError } from '../error-handler.js'
+import { identitiesForMembers } from '../member-identities.js'
 import { scoped } from '../require-scope.js'
-import { day } from '../schemas.js'
+import { IdsParam, MemberIdentitiesSchema, day, parseIdsParam } from '../schemas.js'
 
 const num = z.number().nullable()
 /** A figure of a stored run's distribution: absent from runs that predate it, null where it is not a number. */
@@ -101,8 +106,106 @@ const finite = (v: unknown): unknown =>
 const shift = (d: string, days: number) =>
   new Date(Date.parse(`${d}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
 
+const MemberValueSchema = z
+  .object({
+    memberId: z.number(),
+    x: z.number().openapi({ description: 'repeat purchases in the calibration period' }),
+    tX: z.number().openapi({ description: 'time of the last repeat purchase (the run’s unit)' }),
+    tCal: z
+      .number()
+      .openapi({ description: 'time from the first purchase to the calibration end' }),
+    pAlive: z.number().nullable(),
+    expectedPurchases: z.number().nullable(),
+    expectedSpend: z.number().nullable(),
+    clv: z.number().nullable(),
+    identities: MemberIdentitiesSchema.optional(),
+  })
+  .openapi('MemberValue')
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null)
+
 export function valueRoutes(ctx: ApiContext): ApiRouter {
   const app = new OpenAPIHono<ApiEnv>()
+
+  app.openapi(
+    createRoute({
+      ...scoped('members'),
+      method: 'get',
+      path: '/value/members',
+      operationId: 'listMemberValues',
+      summary: 'The CLV predictions of a run, member by member',
+      security,
+      description: `Each member's P(alive), expected purchases over the run's horizon, expected spend per purchase and CLV from the latest (or given) CLV run, highest first by \`order\`; \`ids\` adds each member's source identities. \`offset + limit\` may not exceed ${ctx.maxRows.toLocaleString('en')}; 404 before the first run.`,
+      request: {
+        query: z.object({
+          runId: z.string().regex(RUN_ID_RE).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(50),
+          offset: z.coerce.number().int().min(0).default(0),
+          order: z.enum(SCORE_ORDERS).default('clv'),
+          ids: IdsParam,
+        }),
+      },
+      responses: json(
+        z
+          .object({
+            runId: z.string(),
+            offset: z.number(),
+            limit: z.number(),
+            members: items(MemberValueSchema),
+            hasMore: z.boolean(),
+          })
+          .openapi('MemberValueList'),
+        'A page of the run’s member scores',
+      ),
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const ids = parseIdsParam(q.ids)
+      if (q.offset + q.limit > ctx.maxRows)
+        throw new ApiError('TOO_LARGE', `offset + limit is over ${ctx.maxRows}`)
+      // One row more than the page tells whether another page follows.
+      const r = await ctx.timed(() =>
+        listMemberScores(ctx.driver, {
+          ...(q.runId === undefined ? {} : { runId: q.runId }),
+          limit: q.offset + q.limit + 1,
+          order: q.order,
+        }),
+      )
+      const page = r.scores.slice(q.offset, q.offset + q.limit)
+      const identities = await ctx.timed(() =>
+        identitiesForMembers(
+          ctx.driver,
+          page.map((m) => m.memberId),
+          ids,
+          allows(c.get('key').role, 'pii'),
+        ),
+      )
+      const members = page.map((m) => {
+        const row = {
+          memberId: m.memberId,
+          x: m.x,
+          tX: m.tX,
+          tCal: m.tCal,
+          pAlive: finiteOrNull(m.pAlive),
+          expectedPurchases: finiteOrNull(m.expectedPurchases),
+          expectedSpend: finiteOrNull(m.expectedSpend),
+          clv: finiteOrNull(m.clv),
+        }
+        const found = identities(m.memberId)
+        return found === undefined ? row : { ...row, identities: found }
+      })
+      return c.json(
+        {
+          runId: r.runId,
+          offset: q.offset,
+          limit: q.limit,
+          members,
+          hasMore: r.scores.length > q.offset + q.limit,
+        },
+        200,
+      )
+    },
+  )
   app.openapi(
     createRoute({
       ...scoped('aggregates'),
@@ -172,7 +275,7 @@ export function valueRoutes(ctx: ApiContext): ApiRouter {
       },
       responses: json(
         ValidationSchema,
-        'Fits the purchase model up to calibrationEnd and compares its predictions with the purchases up to holdoutEnd (default: the last 26 weeks of data as holdout)',
+        'Fits the purchase model up to calibrationEnd and compares its predictions with the purchases up to holdoutEnd (default: the last 26 weeks of data as holdout). The fit runs on a worker thread, so other requests are answered meanwhile; a fit that does not converge within the server’s fit time limit (default 25 s) answers 422',
       ),
     }),
     async (c) => {
@@ -183,8 +286,15 @@ export function valueRoutes(ctx: ApiContext): ApiRouter {
         throw new InputError(
           `calibrationEnd (${calibrationEnd}) must be before holdoutEnd (${holdoutEnd})`,
         )
+      // The fit runs on a worker thread with a time limit: the server keeps answering other requests.
       const r = await ctx.timed(() =>
-        clvValidationReport(ctx.driver, { calibrationEnd, holdoutEnd, model: q.model }),
+        clvValidationReport(ctx.driver, {
+          calibrationEnd,
+          holdoutEnd,
+          model: q.model,
+          fit: (summaries, o) =>
+            fitClvSummariesOffThread(summaries, o, { timeLimitMs: ctx.fitTimeLimitMs }),
+        }),
       )
       return c.json(
         finite({
