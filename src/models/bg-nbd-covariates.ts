@@ -100,7 +100,7 @@ export interface BgNbdCovariatesOptions {
   /** Put the static covariates on the drop-out process too. Default true. */
   readonly dropout?: boolean
   /** A plain BG/NBD fit of the same summaries, when the caller has one (the start and the LRT's null). */
-  readonly baseline?: BgNbdFit
+  readonly baseline?: Pick<BgNbdFit, 'params' | 'logLikelihood'>
 }
 
 /** Summaries grouped by (x, t_x, T, z, season data) with a weight each. */
