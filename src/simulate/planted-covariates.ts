@@ -4,7 +4,9 @@
  * and every member buys at e^γ_season times the rate inside the retail calendar's high-season windows
  * (年货节 before 春节, 618, 双11; `calendar/high-season.ts`). So that the model's "rate × e^γ inside a
  * window, rate outside" is exactly the planted world, the month-and-day seasonality and the weekend lift
- * are switched off with this option (the hour-of-day profile stays: it averages to 1 over each day).
+ * are switched off with this option (the hour-of-day profile stays: it averages to 1 over each day), and so
+ * are the tier effect on the drop-out and duplicate registrations (a second record splits a person's orders),
+ * so that the drop-out is plain BG/NBD and each person is one member.
  *
  * The effects draw no random numbers: the default data are unchanged, and with the option every draw is
  * the same as without it; only the purchase times (and what follows from them) move.
@@ -41,7 +43,7 @@ export function plantedCovariatesTruth(windows: readonly HighSeasonWindow[]): Pl
     none: ['region', 'first_coupon', 'dropout'],
     notes: [
       'Month-and-day seasonality and the weekend lift are off: outside the windows the purchase rate is flat by day.',
-      'The channel is the registration channel of the person (a duplicate registration carries the channel of its own record).',
+      'The tier effect on the drop-out and duplicate registrations are off: the drop-out is plain BG/NBD and each person is one member.',
     ],
   }
 }

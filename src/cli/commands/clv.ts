@@ -58,6 +58,17 @@ import {
   type IdentityColumns,
 } from '../../engine/segments/identity-columns.js'
 import type { IdentityType } from '../../core/schema.js'
+import {
+  CLV_COVARIATES,
+  clvCovariateFit,
+  parseCovariates,
+  type ClvCovariateReport,
+} from '../../analytics/clv/covariates.js'
+import type { ResolvedClvOptions } from '../../analytics/clv/clv.js'
+import { InputError } from '../../core/errors.js'
+import type { Driver } from '../../engine/drivers/driver.js'
+import { renderCovariates } from '../render/clv-covariates.js'
+import type { BgNbdParams } from '../../models/bg-nbd.js'
 
 function modelOptions(program: Command): Command {
   return program
@@ -96,6 +107,55 @@ function modelOptions(program: Command): Command {
     .option('--margin <share>', 'share of spend that is margin (1 = CLV in revenue)', '1')
     .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
+    .option(
+      '--covariates <list>',
+      `also fit BG/NBD with covariates (comma-separated: ${CLV_COVARIATES.join(', ')}); effects, intervals and an LRT (docs/models.md#covariates)`,
+    )
+}
+
+/** Checks `--covariates` before any work: known names, and the BG/NBD model they are fitted on. */
+function checkCovariatesFlag(f: { readonly covariates?: string; readonly model: string }): void {
+  if (f.covariates === undefined) return
+  parseCovariates(f.covariates)
+  if (f.model !== 'bg-nbd') {
+    throw InputError.single({
+      field: '--covariates',
+      value: f.covariates,
+      reason: `covariates are fitted on BG/NBD: use --model bg-nbd (got ${f.model})`,
+    })
+  }
+}
+
+/** The covariate fit a `--covariates` flag asks for, on the summaries of a fitted run; undefined without it. */
+async function covariatesOf(
+  driver: Driver,
+  flag: string | undefined,
+  run: { readonly options: ResolvedClvOptions; readonly purchase: ClvRunReport['purchase'] },
+): Promise<ClvCovariateReport | undefined> {
+  if (flag === undefined) return undefined
+  const names = parseCovariates(flag)
+  const o = run.options
+  const purchase = run.purchase
+  if (purchase.kind !== 'bg-nbd') {
+    throw InputError.single({
+      field: '--covariates',
+      value: flag,
+      reason: `covariates are fitted on BG/NBD: use --model bg-nbd (got ${o.model})`,
+    })
+  }
+  return clvCovariateFit(
+    driver,
+    {
+      calibrationEnd: o.calibrationEnd,
+      unit: o.unit,
+      origin: o.origin,
+      ...(o.timezone === undefined ? {} : { timezone: o.timezone }),
+      ...(o.spend === undefined ? {} : { spend: o.spend }),
+    },
+    names,
+    // BG/NBD's parameters (checked above): the start and the LRT's null model.
+    { params: purchase.params as BgNbdParams, logLikelihood: purchase.logLikelihood },
+  )
 }
 
 function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
@@ -147,11 +207,17 @@ Examples:
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvFitFlagsSchema, flags)
-      const report = await withDatabase(f.db, 'write', (db) =>
-        runClv(db.driver, toClvOptions(f), systemClock),
-      )
-      if (f.json) printJson(report)
-      else process.stdout.write(`${renderRun(report, f.lang)}\n`)
+      checkCovariatesFlag(f)
+      const { report, covariates } = await withDatabase(f.db, 'write', async (db) => {
+        const report = await runClv(db.driver, toClvOptions(f), systemClock)
+        return { report, covariates: await covariatesOf(db.driver, f.covariates, report) }
+      })
+      if (f.json) printJson(covariates === undefined ? report : { ...report, covariates })
+      else {
+        process.stdout.write(`${renderRun(report, f.lang)}\n`)
+        if (covariates !== undefined)
+          process.stdout.write(`\n${renderCovariates(covariates, f.lang)}\n`)
+      }
     })
 
   clv
@@ -251,17 +317,24 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvReportFlagsSchema, flags)
-      const report = await withEngine(f, (driver) =>
-        clvValidationReport(driver, {
+      checkCovariatesFlag(f)
+      const { report, covariates } = await withEngine(f, async (driver) => {
+        const report = await clvValidationReport(driver, {
           ...toClvOptions(f),
           holdoutEnd: f.holdoutEnd,
           compareModels: true,
-        }),
-      )
-      if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(report, null, 2)}\n`)
-      if (f.json) printJson(report)
+        })
+        return { report, covariates: await covariatesOf(driver, f.covariates, report) }
+      })
+      const full = covariates === undefined ? report : { ...report, covariates }
+      if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(full, null, 2)}\n`)
+      if (f.json) printJson(full)
       else if (f.csv) process.stdout.write(reportCsv(report))
-      else process.stdout.write(`${renderReport(report, f.lang)}\n`)
+      else {
+        process.stdout.write(`${renderReport(report, f.lang)}\n`)
+        if (covariates !== undefined)
+          process.stdout.write(`\n${renderCovariates(covariates, f.lang)}\n`)
+      }
     })
 
   clv
