@@ -194,7 +194,10 @@ export async function memberCovariates(
           ['yes', counts.get('yes') ?? 0],
         ]
       } else {
-        const kept = levels.filter(([, m], i) => i < MAX_LEVELS - 1 && m >= MIN_LEVEL_MEMBERS)
+        // The most common level is always kept: it is the reference.
+        const kept = levels.filter(
+          ([, m], i) => i === 0 || (i < MAX_LEVELS - 1 && m >= MIN_LEVEL_MEMBERS),
+        )
         const pooled = levels.filter((l) => !kept.includes(l))
         if (pooled.length > 0) {
           const m = pooled.reduce((s, [, v]) => s + v, 0)
