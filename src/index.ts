@@ -185,6 +185,13 @@ export {
 } from './models/gamma-gamma.js'
 export { customerLifetimeValue, type ClvOptions } from './models/clv.js'
 export {
+  fitBgNbdCovariates,
+  bgNbdCovariatesLogLikelihood,
+  type BgNbdCovariatesFit,
+  type CovariateSummaries,
+  type CovariateEffect,
+} from './models/bg-nbd-covariates.js'
+export {
   fitSbg,
   sbgSurvivalCurve,
   sbgRetentionCurve,
