@@ -24,13 +24,19 @@
  * @module
  */
 
-import { InputError, ModelFitError } from '../core/errors.js'
+import { InputError } from '../core/errors.js'
 import { fitBgNbd, type BgNbdFit, type BgNbdParams } from './bg-nbd.js'
 import { validateSummaries } from './group-summaries.js'
 import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
-import { invertSpd } from './standard-errors.js'
+import {
+  covarianceAt,
+  likelihoodRatioTest,
+  waldEffect,
+  type CovariateEffect,
+  type EffectProcess,
+} from './covariate-fit.js'
 import { CompensatedSum, digamma, lgamma } from './special-functions.js'
-import { chiSquareSf, normalQuantile, normalSf } from './stats/distributions.js'
+export type { CovariateEffect, EffectProcess } from './covariate-fit.js'
 
 /** Per-member inputs of {@link fitBgNbdCovariates}. */
 export interface CovariateSummaries {
@@ -51,26 +57,6 @@ export interface CovariateSummaries {
     /** Time inside windows between the origin and t_x (≤ t_x and ≤ TIn). */
     readonly txIn: Float64Array
   }
-}
-
-/** Which process an effect acts on. */
-export type EffectProcess = 'purchase' | 'dropout'
-
-/** One estimated effect: a coefficient with its standard error and Wald interval. */
-export interface CovariateEffect {
-  /** Covariate name, or `season` for the seasonal effect. */
-  readonly name: string
-  readonly process: EffectProcess
-  /** β (log multiplier of the purchase rate, or of the drop-out odds). */
-  readonly estimate: number
-  readonly standardError: number
-  /** Wald interval β ± z·SE at the fit's confidence level. */
-  readonly lower: number
-  readonly upper: number
-  /** exp(β): the multiplier itself. */
-  readonly multiplier: number
-  /** Two-sided Wald p-value of β = 0. */
-  readonly pValue: number
 }
 
 /** A maximum-likelihood fit of {@link fitBgNbdCovariates}. */
@@ -324,33 +310,6 @@ export function bgNbdCovariatesLogLikelihood(
   return logLikelihood(d, lay, theta, null)
 }
 
-/** −Hessian of log L at θ by central differences of the analytic gradient. */
-function information(d: Grouped, lay: Layout, theta: Float64Array): Float64Array {
-  const n = lay.size
-  const H = new Float64Array(n * n)
-  const up = new Float64Array(n)
-  const down = new Float64Array(n)
-  const t = Float64Array.from(theta)
-  for (let j = 0; j < n; j++) {
-    const v = t[j] as number
-    const h = 1e-5 * Math.max(1, Math.abs(v))
-    t[j] = v + h
-    logLikelihood(d, lay, t, up)
-    t[j] = v - h
-    logLikelihood(d, lay, t, down)
-    t[j] = v
-    for (let i = 0; i < n; i++) H[i * n + j] = -((up[i] as number) - (down[i] as number)) / (2 * h)
-  }
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const s = 0.5 * ((H[i * n + j] as number) + (H[j * n + i] as number))
-      H[i * n + j] = s
-      H[j * n + i] = s
-    }
-  }
-  return H
-}
-
 /**
  * Fits BG/NBD with static covariates (on the purchase rate and, by default, the drop-out) and, when the
  * summaries carry season data, the seasonal purchase-rate effect. Throws InputError for bad input (no
@@ -406,29 +365,17 @@ export function fitBgNbdCovariates(
   const { best } = minimizeFromStarts(objective, [start], { maxIterations: 1000 }, 'BG/NBD with covariates')
   assertInteriorMinimum(objective, best, 'BG/NBD with covariates')
   const theta = best.x
-  const cov = invertSpd(information(d, lay, theta), lay.size)
-  if (cov === null) {
-    throw new ModelFitError(
-      'BG/NBD with covariates: the observed information is not positive definite: the estimate is not a proper maximum',
-      best.iterations,
-    )
-  }
+  const cov = covarianceAt(
+    theta,
+    (t, out) => {
+      logLikelihood(d, lay, t, out)
+    },
+    'BG/NBD with covariates',
+    best.iterations,
+  )
   const se = (j: number) => Math.sqrt(cov[j * lay.size + j] as number)
-  const zq = normalQuantile(0.5 + level / 2)
-  const effect = (name: string, process: EffectProcess, j: number): CovariateEffect => {
-    const est = theta[j] as number
-    const sej = se(j)
-    return {
-      name,
-      process,
-      estimate: est,
-      standardError: sej,
-      lower: est - zq * sej,
-      upper: est + zq * sej,
-      multiplier: Math.exp(est),
-      pValue: 2 * normalSf(Math.abs(est / sej)),
-    }
-  }
+  const effect = (name: string, process: EffectProcess, j: number): CovariateEffect =>
+    waldEffect(name, process, theta, cov, j, level)
   const effects: CovariateEffect[] = []
   s.covariateNames.forEach((name, j) => effects.push(effect(name, 'purchase', 4 + j)))
   if (lay.dropout) s.covariateNames.forEach((name, j) => effects.push(effect(name, 'dropout', 4 + k + j)))
@@ -440,8 +387,6 @@ export function fitBgNbdCovariates(
     b: Math.exp(theta[3] as number),
   }
   const ll = -best.value / scale
-  const statistic = Math.max(0, 2 * (ll - baseline.logLikelihood))
-  const df = lay.size - 4
   return {
     params,
     baseStandardErrors: {
@@ -453,7 +398,7 @@ export function fitBgNbdCovariates(
     effects,
     logLikelihood: ll,
     baseline: { params: p0, logLikelihood: baseline.logLikelihood },
-    lrt: { statistic, df, pValue: chiSquareSf(statistic, df) },
+    lrt: likelihoodRatioTest(ll, baseline.logLikelihood, lay.size - 4),
     aic: 2 * lay.size - 2 * ll,
     bic: lay.size * Math.log(d.total) - 2 * ll,
     confidenceLevel: level,
