@@ -89,6 +89,24 @@ export interface BgNbdCovariatesOptions {
   readonly baseline?: Pick<BgNbdFit, 'params' | 'logLikelihood'>
 }
 
+/** Throws InputError naming a covariate that is the same for every member (its effect cannot be estimated). */
+export function assertCovariatesVary(s: CovariateSummaries): void {
+  const n = s.x.length
+  const k = s.covariateNames.length
+  for (let j = 0; j < k; j++) {
+    const first = s.z[j] as number
+    let varies = false
+    for (let i = 1; i < n && !varies; i++) varies = (s.z[i * k + j] as number) !== first
+    if (!varies) {
+      throw InputError.single({
+        field: `covariate ${s.covariateNames[j]}`,
+        value: String(first),
+        reason: 'is the same for every member, so its effect cannot be estimated',
+      })
+    }
+  }
+}
+
 /** Summaries grouped by (x, t_x, T, z, season data) with a weight each. */
 interface Grouped {
   readonly n: number
@@ -104,7 +122,8 @@ interface Grouped {
   readonly total: number
 }
 
-function validate(s: CovariateSummaries, what: string): void {
+/** Checks covariate summaries (lengths, finite values, season data within bounds); errors name the field. */
+export function validateCovariateSummaries(s: CovariateSummaries, what: string): void {
   validateSummaries({ x: s.x, tx: s.tx, T: s.T }, what)
   const n = s.x.length
   const k = s.covariateNames.length
@@ -289,7 +308,7 @@ export function bgNbdCovariatesLogLikelihood(
   params: BgNbdParams,
   effects: { readonly purchase: readonly number[]; readonly dropout?: readonly number[]; readonly season?: number },
 ): number {
-  validate(s, 'bgNbdCovariatesLogLikelihood')
+  validateCovariateSummaries(s, 'bgNbdCovariatesLogLikelihood')
   const k = s.covariateNames.length
   const dropout = effects.dropout !== undefined
   const season = s.season !== undefined
@@ -321,25 +340,14 @@ export function fitBgNbdCovariates(
   options: BgNbdCovariatesOptions = {},
 ): BgNbdCovariatesFit {
   const what = 'fitBgNbdCovariates'
-  validate(s, what)
+  validateCovariateSummaries(s, what)
   const k = s.covariateNames.length
   const season = s.season !== undefined
   if (k === 0 && !season) throw new InputError(`${what}: no covariate and no season effect to fit`)
   const level = options.confidenceLevel ?? 0.95
   if (!(level > 0 && level < 1)) bad(what, 'confidence level', level, 'must be between 0 and 1')
   const n = s.x.length
-  for (let j = 0; j < k; j++) {
-    const first = s.z[j] as number
-    let varies = false
-    for (let i = 1; i < n && !varies; i++) varies = (s.z[i * k + j] as number) !== first
-    if (!varies) {
-      throw InputError.single({
-        field: `covariate ${s.covariateNames[j]}`,
-        value: String(first),
-        reason: 'is the same for every member, so its effect cannot be estimated',
-      })
-    }
-  }
+  assertCovariatesVary(s)
   if (season) {
     let inside = 0
     for (let i = 0; i < n; i++) inside += s.season.TIn[i] as number
