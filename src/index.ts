@@ -191,6 +191,7 @@ export {
   type CovariateSummaries,
   type CovariateEffect,
 } from './models/bg-nbd-covariates.js'
+export { fitParetoNbdCovariates, type ParetoNbdCovariatesFit } from './models/pareto-nbd-covariates.js'
 export {
   fitSbg,
   sbgSurvivalCurve,

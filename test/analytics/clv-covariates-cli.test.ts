@@ -1,6 +1,6 @@
 /**
  * `clv fit --covariates` and `clv report --covariates`: names checked (errors name the option), the covariate
- * fit in --json and in text in English and Chinese, and only with BG/NBD.
+ * fit in --json and in text in English and Chinese, on BG/NBD (static and season) and Pareto/NBD (static).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -86,7 +86,7 @@ it('prints the effects in English and in Chinese', async () => {
   expect(en.code).toBe(0)
   expect(en.out).toContain('Covariates on BG/NBD (95% intervals)')
   expect(en.out).toMatch(/channel=store/)
-  expect(en.out).toContain('LRT vs BG/NBD without covariates')
+  expect(en.out).toContain('LRT vs the model without covariates')
   const zh = await runCli([
     'clv',
     'fit',
@@ -130,6 +130,39 @@ it('shows the covariates in clv report beside the holdout validation', async () 
   expect(out.covariates.lrt.statistic).toBeGreaterThan(0)
 })
 
+it('fits static covariates on Pareto/NBD with --model pareto-nbd', async () => {
+  const r = await runCli([
+    'clv',
+    'fit',
+    '--db',
+    dbPath,
+    ...COMMON,
+    '--model',
+    'pareto-nbd',
+    '--covariates',
+    'channel',
+    '--json',
+  ])
+  expect(r.err).toBe('')
+  const out = JSON.parse(r.out) as {
+    purchase: { logLikelihood: number }
+    covariates: {
+      model: string
+      params: Record<string, number>
+      baseline: { logLikelihood: number }
+      effects: { name: string; process: string }[]
+    }
+  }
+  expect(out.covariates.model).toBe('pareto-nbd')
+  expect(Object.keys(out.covariates.params)).toEqual(['r', 'alpha', 's', 'beta'])
+  // The run's own Pareto/NBD fit is the LRT's null model.
+  expect(out.covariates.baseline.logLikelihood).toBe(out.purchase.logLikelihood)
+  expect(out.covariates.effects.filter((e) => e.process === 'dropout')).toHaveLength(3)
+  const text = await runCli(['clv', 'fit', '--db', dbPath, ...COMMON, '--model', 'pareto-nbd', '--covariates', 'channel'])
+  expect(text.out).toContain('Covariates on Pareto/NBD (95% intervals)')
+  expect(text.out).toContain('drop-out rate')
+})
+
 it('rejects an unknown covariate, naming the option, and covariates on another model', async () => {
   const bad = await runCli(['clv', 'fit', '--db', dbPath, '--covariates', 'channel,regoin'])
   expect(bad.code).not.toBe(0)
@@ -144,9 +177,12 @@ it('rejects an unknown covariate, naming the option, and covariates on another m
     '--model',
     'pareto-nbd',
     '--covariates',
-    'channel',
+    'channel,season',
   ])
   expect(model.code).not.toBe(0)
   expect(model.err).toContain('--covariates')
-  expect(model.err).toContain('bg-nbd')
+  expect(model.err).toContain('BG/NBD only')
+  const mbg = await runCli(['clv', 'fit', '--db', dbPath, '--model', 'mbg-nbd', '--covariates', 'channel'])
+  expect(mbg.code).not.toBe(0)
+  expect(mbg.err).toContain('--covariates')
 })

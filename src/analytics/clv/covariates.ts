@@ -22,10 +22,11 @@ import {
 import type { BgNbdParams } from '../../models/bg-nbd.js'
 import {
   fitBgNbdCovariates,
-  type BgNbdCovariatesFit,
   type CovariateEffect,
   type CovariateSummaries,
 } from '../../models/bg-nbd-covariates.js'
+import { fitParetoNbdCovariates } from '../../models/pareto-nbd-covariates.js'
+import type { ParetoNbdParams } from '../../models/pareto-nbd.js'
 
 /** The covariates a CLV fit can use. `season` is the time-varying high-season effect on the purchase rate. */
 export const CLV_COVARIATES = ['channel', 'region', 'first_coupon', 'season'] as const
@@ -271,15 +272,21 @@ export async function memberCovariates(
 
 /** The covariate part of a CLV fit, as reports show it. */
 export interface ClvCovariateReport {
+  /** The repeat-buying model the covariates were fitted on. */
+  readonly model: 'bg-nbd' | 'pareto-nbd'
   readonly covariates: readonly ClvCovariate[]
   readonly coding: readonly CovariateCoding[]
   readonly windows: readonly HighSeasonWindow[] | null
-  readonly params: BgNbdParams
-  readonly baseStandardErrors: BgNbdCovariatesFit['baseStandardErrors']
+  /** Base parameters (a member at every reference level, outside the windows). */
+  readonly params: BgNbdParams | ParetoNbdParams
+  readonly baseStandardErrors: Readonly<Record<string, number>>
   readonly effects: readonly CovariateEffect[]
   readonly logLikelihood: number
-  readonly baseline: BgNbdCovariatesFit['baseline']
-  readonly lrt: BgNbdCovariatesFit['lrt']
+  readonly baseline: {
+    readonly params: BgNbdParams | ParetoNbdParams
+    readonly logLikelihood: number
+  }
+  readonly lrt: { readonly statistic: number; readonly df: number; readonly pValue: number }
   readonly aic: number
   readonly bic: number
   readonly confidenceLevel: number
@@ -287,19 +294,39 @@ export interface ClvCovariateReport {
 }
 
 /**
- * Fits BG/NBD with the covariates on the summaries of a CLV fit. `baseline`, when given, is the plain
- * BG/NBD fit of the same summaries (the start and the likelihood-ratio test's null model).
+ * Fits the covariates on the summaries of a CLV fit: BG/NBD with covariates (static and `season`), or with
+ * `model: 'pareto-nbd'` Pareto/NBD with static covariates. `baseline`, when given, is the plain model's fit of
+ * the same summaries (the start and the likelihood-ratio test's null model).
  */
 export async function clvCovariateFit(
   driver: Driver,
   options: Options,
   covariates: readonly ClvCovariate[],
-  baseline?: { readonly params: BgNbdParams; readonly logLikelihood: number },
+  baseline?:
+    | { readonly model: 'bg-nbd'; readonly params: BgNbdParams; readonly logLikelihood: number }
+    | { readonly model: 'pareto-nbd'; readonly params: ParetoNbdParams; readonly logLikelihood: number },
+  model: 'bg-nbd' | 'pareto-nbd' = baseline?.model ?? 'bg-nbd',
 ): Promise<ClvCovariateReport> {
-  if (covariates.length === 0) throw InputError.single({ field: '--covariates', value: '', reason: 'name at least one covariate' })
+  if (covariates.length === 0) {
+    throw InputError.single({ field: '--covariates', value: '', reason: 'name at least one covariate' })
+  }
+  if (model === 'pareto-nbd' && covariates.includes('season')) {
+    throw InputError.single({
+      field: '--covariates',
+      value: 'season',
+      reason: 'the seasonal effect is fitted with BG/NBD only (--model bg-nbd)',
+    })
+  }
   const m = await memberCovariates(driver, options, covariates)
-  const fit = fitBgNbdCovariates(m.data, baseline === undefined ? {} : { baseline })
+  const fit =
+    model === 'pareto-nbd'
+      ? fitParetoNbdCovariates(
+          m.data,
+          baseline?.model === 'pareto-nbd' ? { baseline } : {},
+        )
+      : fitBgNbdCovariates(m.data, baseline?.model === 'bg-nbd' ? { baseline } : {})
   return {
+    model,
     covariates,
     coding: m.coding,
     windows: m.windows ?? null,

@@ -69,6 +69,7 @@ import { InputError } from '../../core/errors.js'
 import type { Driver } from '../../engine/drivers/driver.js'
 import { renderCovariates } from '../render/clv-covariates.js'
 import type { BgNbdParams } from '../../models/bg-nbd.js'
+import type { ParetoNbdParams } from '../../models/pareto-nbd.js'
 
 function modelOptions(program: Command): Command {
   return program
@@ -109,19 +110,22 @@ function modelOptions(program: Command): Command {
     .option('--json', 'machine-readable JSON on stdout', false)
     .option(
       '--covariates <list>',
-      `also fit BG/NBD with covariates (comma-separated: ${CLV_COVARIATES.join(', ')}); effects, intervals and an LRT (docs/models.md#covariates)`,
+      `also fit the model with covariates (comma-separated: ${CLV_COVARIATES.join(', ')}; season with bg-nbd only): effects, intervals and an LRT (docs/models.md#covariates)`,
     )
 }
 
-/** Checks `--covariates` before any work: known names, and the BG/NBD model they are fitted on. */
+/** Checks `--covariates` before any work: known names, on a model they are fitted with. */
 function checkCovariatesFlag(f: { readonly covariates?: string; readonly model: string }): void {
   if (f.covariates === undefined) return
-  parseCovariates(f.covariates)
-  if (f.model !== 'bg-nbd') {
+  const names = parseCovariates(f.covariates)
+  if (f.model === 'mbg-nbd' || (f.model === 'pareto-nbd' && names.includes('season'))) {
     throw InputError.single({
       field: '--covariates',
       value: f.covariates,
-      reason: `covariates are fitted on BG/NBD: use --model bg-nbd (got ${f.model})`,
+      reason:
+        f.model === 'mbg-nbd'
+          ? 'covariates are fitted on BG/NBD or Pareto/NBD: use --model bg-nbd or pareto-nbd'
+          : 'the seasonal effect is fitted with BG/NBD only: use --model bg-nbd',
     })
   }
 }
@@ -135,12 +139,23 @@ async function covariatesOf(
   if (flag === undefined) return undefined
   const names = parseCovariates(flag)
   const o = run.options
-  const purchase = run.purchase
-  if (purchase.kind !== 'bg-nbd') {
+  const p = run.purchase
+  // The run's own fit of the same summaries is the start and the LRT's null model.
+  const baseline =
+    p.kind === 'bg-nbd'
+      ? { model: 'bg-nbd' as const, params: p.params as BgNbdParams, logLikelihood: p.logLikelihood }
+      : p.kind === 'pareto-nbd'
+        ? {
+            model: 'pareto-nbd' as const,
+            params: p.params as ParetoNbdParams,
+            logLikelihood: p.logLikelihood,
+          }
+        : undefined
+  if (baseline === undefined) {
     throw InputError.single({
       field: '--covariates',
       value: flag,
-      reason: `covariates are fitted on BG/NBD: use --model bg-nbd (got ${o.model})`,
+      reason: 'covariates are fitted on BG/NBD or Pareto/NBD: use --model bg-nbd or pareto-nbd',
     })
   }
   return clvCovariateFit(
@@ -153,8 +168,7 @@ async function covariatesOf(
       ...(o.spend === undefined ? {} : { spend: o.spend }),
     },
     names,
-    // BG/NBD's parameters (checked above): the start and the LRT's null model.
-    { params: purchase.params as BgNbdParams, logLikelihood: purchase.logLikelihood },
+    baseline,
   )
 }
 

@@ -27,7 +27,13 @@ export function renderCovariates(c: ClvCovariateReport, lang: Lang = 'en'): stri
       : [[t('clvcov|season windows'), t('{n} windows (年货节, 618, 双11)', { n: c.windows.length })]]
   const p = c.params
   const rows = c.effects.map((e) => [
-    t(e.process === 'purchase' ? 'clvcov|purchase rate' : 'clvcov|drop-out odds'),
+    t(
+      e.process === 'purchase'
+        ? 'clvcov|purchase rate'
+        : c.model === 'pareto-nbd'
+          ? 'clvcov|drop-out rate'
+          : 'clvcov|drop-out odds',
+    ),
     e.name === 'season' ? t('clvcov|season') : e.name,
     decimal(e.estimate, 3),
     decimal(e.standardError, 3),
@@ -36,13 +42,18 @@ export function renderCovariates(c: ClvCovariateReport, lang: Lang = 'en'): stri
     pValue(e.pValue),
   ])
   return [
-    pc.bold(t('Covariates on BG/NBD ({level} intervals)', { level: pct(c.confidenceLevel, 0) })),
+    pc.bold(
+      t('Covariates on {model} ({level} intervals)', {
+        model: c.model === 'pareto-nbd' ? 'Pareto/NBD' : 'BG/NBD',
+        level: pct(c.confidenceLevel, 0),
+      }),
+    ),
     keyValues([
       ...(coding as [string, string][]),
       ...(windows as [string, string][]),
       [t('members'), fmt(c.members)],
       [
-        t('LRT vs BG/NBD without covariates'),
+        t('LRT vs the model without covariates'),
         t('χ² {stat}, df {df}, p {p}', {
           stat: decimal(c.lrt.statistic, 1),
           df: c.lrt.df,
@@ -54,7 +65,9 @@ export function renderCovariates(c: ClvCovariateReport, lang: Lang = 'en'): stri
       [t('AIC / BIC'), `${decimal(c.aic, 1)} / ${decimal(c.bic, 1)}`],
       [
         t('base parameters (reference levels, outside windows)'),
-        `r ${decimal(p.r, 4)}, α ${decimal(p.alpha, 4)}, a ${decimal(p.a, 4)}, b ${decimal(p.b, 4)}`,
+        Object.entries(p)
+          .map(([k, v]) => `${k} ${decimal(v as number, 4)}`)
+          .join(', '),
       ],
     ]),
     '',
