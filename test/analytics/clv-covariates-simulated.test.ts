@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { clvCovariateFit, type ClvCovariateReport } from '../../src/analytics/clv/covariates.js'
 import { fixedClock } from '../../src/core/clock.js'
+import { highSeasonWindows } from '../../src/calendar/index.js'
 import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate, type GroundTruth } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
@@ -64,6 +65,9 @@ it('records the planted effects in truth.json', () => {
   expect(planted?.channel.gamma).toBeCloseTo(Math.log(1.6), 12)
   expect(planted?.season.gamma).toBeCloseTo(Math.log(1.8), 12)
   expect(planted?.season.windows.length).toBeGreaterThanOrEqual(6)
+  expect(planted?.season.windows).toEqual(
+    highSeasonWindows(truth.window.startDate, truth.window.endDate),
+  )
   expect(truth.options.plantedCovariates).toBe(true)
 })
 
