@@ -185,6 +185,14 @@ export {
 } from './models/gamma-gamma.js'
 export { customerLifetimeValue, type ClvOptions } from './models/clv.js'
 export {
+  fitBgNbdCovariates,
+  bgNbdCovariatesLogLikelihood,
+  type BgNbdCovariatesFit,
+  type CovariateSummaries,
+  type CovariateEffect,
+} from './models/bg-nbd-covariates.js'
+export { fitParetoNbdCovariates, type ParetoNbdCovariatesFit } from './models/pareto-nbd-covariates.js'
+export {
   fitSbg,
   sbgSurvivalCurve,
   sbgRetentionCurve,

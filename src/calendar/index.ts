@@ -42,3 +42,10 @@ export function alignmentCalendar(
 } {
   return { eventsOf: (year) => calendarFor(year, brand), ...options }
 }
+export {
+  HIGH_SEASON_EVENTS,
+  highSeasonWindows,
+  inHighSeason,
+  type HighSeasonEvent,
+  type HighSeasonWindow,
+} from './high-season.js'

@@ -715,6 +715,28 @@ export const ZH = {
   'next run': '下次发送',
   targets: '发送目标',
   tries: '尝试次数',
+  // clv covariates
+  'Covariates on {model} ({level} intervals)': '{model} 协变量（{level} 置信区间）',
+  'clvcov|reference {level}': '参照水平 {level}',
+  'clvcov|season windows': '旺季窗口',
+  '{n} windows (年货节, 618, 双11)': '{n} 个窗口（年货节、618、双11）',
+  'LRT vs the model without covariates': '与无协变量模型的似然比检验',
+  'χ² {stat}, df {df}, p {p}': 'χ² {stat}，自由度 {df}，p {p}',
+  'log-likelihood (without covariates)': '对数似然（无协变量）',
+  'AIC / BIC': 'AIC / BIC',
+  'base parameters (reference levels, outside windows)': '基准参数（参照水平、旺季窗口外）',
+  'clvcov|process': '过程',
+  'clvcov|purchase rate': '购买率',
+  'clvcov|drop-out odds': '流失几率',
+  'clvcov|drop-out rate': '流失率',
+  'clvcov|estimate': '估计值',
+  'clvcov|SE': '标准误',
+  'clvcov|interval': '区间',
+  'clvcov|multiplier': '倍数',
+  'clvcov|season': '旺季',
+  'p-value': 'p 值',
+  'Scores and CLV come from the model without covariates; the covariate fit explains differences between members.':
+    '会员评分与 CLV 仍来自无协变量的模型；协变量拟合用于解释会员之间的差异。',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -269,4 +269,15 @@ export const CONCEPTS: readonly Concept[] = [
     formula: 'product: target ÷ product of the others; sum: target − sum of the others',
     shownIn: ['memberlens tree', 'GET /api/v1/tree (pushdown)'],
   },
+  {
+    id: 'covariate_effect',
+    name: { en: 'Covariate effect (CLV)', zh: '协变量效应（CLV）' },
+    definition: {
+      en: 'How much a member attribute (registration channel, region, a coupon on the first order) or the high season (年货节, 618, 双11 windows) multiplies the purchase rate or the drop-out of the CLV purchase model, against a reference level, with its 95 % interval.',
+      zh: '会员属性（注册渠道、地区、首单是否用券）或旺季（年货节、618、双11 窗口）使 CLV 购买模型的购买率或流失变为参照水平的多少倍，并给出 95% 置信区间。',
+    },
+    formula: 'multiplier e^β; purchase rate scale α·e^(−β·z), inside windows rate × e^γ',
+    related: ['clv', 'p_alive'],
+    shownIn: ['memberlens clv fit --covariates', 'memberlens clv report --covariates'],
+  },
 ]

@@ -86,7 +86,7 @@ export function covarianceFromInformation(information: Float64Array, n: number):
 }
 
 /** Inverse of a symmetric positive-definite matrix by Cholesky; null when it is not positive definite. */
-function invertSpd(A: Float64Array, n: number): Float64Array | null {
+export function invertSpd(A: Float64Array, n: number): Float64Array | null {
   const L = new Float64Array(n * n)
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {

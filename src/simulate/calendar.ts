@@ -5,6 +5,7 @@
  * @module
  */
 import { demandMultiplier, demandWindows, type DemandWindow } from './calendar-demand.js'
+import { highSeasonWindows, inHighSeason, type HighSeasonWindow } from '../calendar/index.js'
 import { IntensityTable } from './intensity-table.js'
 import { MODEL_PARAMETERS, type SeasonRule } from './model-parameters.js'
 
@@ -45,6 +46,8 @@ export interface SimCalendar {
   localHour(sec: number): number
   /** The retail-calendar demand windows in force (empty unless calendar demand is on). */
   readonly demandWindows: readonly DemandWindow[]
+  /** The high-season windows of the planted season effect (empty unless it is planted). */
+  readonly highSeason: readonly HighSeasonWindow[]
 }
 
 /** Parses 'YYYY-MM-DD' as a UTC midnight (seconds); returns NaN if it is not a real date. */
@@ -107,12 +110,18 @@ export function buildCalendar(
   endDate: string,
   months: number,
   calendarDemand = false,
+  plantedSeasonGamma?: number,
 ): SimCalendar {
   const endSec = parseDate(endDate) + DAY
   const startSec = addMonths(endSec, -months)
   const windows = calendarDemand
     ? demandWindows(isoDate(startSec + LOCAL_OFFSET), isoDate(endSec + LOCAL_OFFSET))
     : []
+  const planted = plantedSeasonGamma !== undefined
+  const highSeason = planted
+    ? highSeasonWindows(isoDate(startSec + LOCAL_OFFSET), isoDate(endSec + LOCAL_OFFSET))
+    : []
+  const seasonFactor = planted ? Math.exp(plantedSeasonGamma) : 1
   const hours = Math.round((endSec - startSec) / HOUR)
   const purchaseHour = normalised(PURCHASE_BY_HOUR)
   const sessionHour = normalised(SESSION_BY_HOUR)
@@ -130,8 +139,12 @@ export function buildCalendar(
       const md = mmdd(d.getUTCMonth() + 1, d.getUTCDate())
       const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6
       const event = windows.length === 0 ? 1 : demandMultiplier(windows, isoDate(localDay * DAY))
-      const p =
-        seasonMultiplier(pur.seasonality, md) * (weekend ? pur.weekendMultiplier : 1) * event
+      // The planted season effect replaces the seasonality by a flat rate, e^γ inside the windows.
+      const p = planted
+        ? inHighSeason(highSeason, isoDate(localDay * DAY))
+          ? seasonFactor
+          : 1
+        : seasonMultiplier(pur.seasonality, md) * (weekend ? pur.weekendMultiplier : 1) * event
       const r = seasonMultiplier(reg.seasonality, md) * (weekend ? reg.weekendMultiplier : 1)
       f = [p, r]
       dayCache.set(localDay, f)
@@ -167,5 +180,6 @@ export function buildCalendar(
       return Math.floor((local - Math.floor(local / DAY) * DAY) / HOUR)
     },
     demandWindows: windows,
+    highSeason,
   }
 }

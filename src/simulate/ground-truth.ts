@@ -3,6 +3,7 @@
  * effects with how they were applied, and the counts an analysis of the files should recover.
  * @module
  */
+import type { PlantedCovariatesTruth } from './planted-covariates.js'
 import type { IngestTable } from '../core/schema.js'
 import { WEEK } from './calendar.js'
 import {
@@ -84,6 +85,8 @@ export interface GroundTruth {
     readonly tables: readonly IngestTable[]
     /** Present (true) only when purchases followed the retail calendar. */
     readonly calendarDemand?: true
+    /** Present (true) only when covariate effects were planted. */
+    readonly plantedCovariates?: true
   }
   readonly window: {
     /** First simulated instant (inclusive). */
@@ -112,6 +115,8 @@ export interface GroundTruth {
    * placed on the retail calendar's dates, in local days (Beijing time). Each multiplies the purchase
    * seasonality of `parameters` on the days it covers.
    */
+  /** Present only with the plantedCovariates option: the planted effects and their true values. */
+  readonly plantedCovariates?: PlantedCovariatesTruth
   readonly calendarDemand?: {
     readonly rules: readonly CalendarDemandRule[]
     readonly windows: readonly DemandWindow[]

@@ -105,6 +105,8 @@ export class SimContext {
   readonly promos: readonly PromoCampaign[]
   /** The optional multi-arm retention campaign (null unless asked for). */
   uplift: UpliftCampaign | null = null
+  /** Purchase-rate multiplier by registration channel code when covariate effects are planted, else null. */
+  plantedChannelFactor: Float64Array | null = null
 
   readonly channelCum = cumulative(
     REG_CHANNELS.map((c) => MODEL_PARAMETERS.registration.channelShares[c]),

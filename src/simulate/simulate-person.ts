@@ -96,7 +96,11 @@ export function simulatePerson(
   st.sessionRate = (ev.sessionBase + ev.sessionPerPurchase * st.lambda) * g
 
   // Identities; duplicates get a store-card row and an app row with disjoint identities.
-  st.dup = regSec < end - 14 * DAY && rng.chance(P.duplicates.share)
+  // With planted covariate effects every person has one registration (a duplicate would split their orders).
+  st.dup =
+    regSec < end - 14 * DAY &&
+    rng.chance(P.duplicates.share) &&
+    ctx.plantedChannelFactor === null
   if (st.dup) {
     const storeFirst = rng.chance(0.5)
     channel = storeFirst ? STORE : 0
@@ -131,6 +135,8 @@ export function simulatePerson(
     st.mainOnline = channel < STORE ? channel : rng.int(2)
   }
   st.channel = channel
+  // Planted channel effect (an option): a multiplier of the purchase rate, no random draw.
+  if (ctx.plantedChannelFactor !== null) st.lambda *= ctx.plantedChannelFactor[channel] ?? 1
   if ((st.kinds & PHONE) !== 0) st.phone = codes.phone(index)
   if ((st.kinds & EMAIL) !== 0) st.email = codes.email(index)
   if ((st.kinds & APP) !== 0) st.appId = codes.appUserId(index)
@@ -220,7 +226,8 @@ function simulatePurchases(ctx: SimContext, st: PersonState, rng: Rng): void {
   const end = ctx.cal.endSec
   const lambda = st.lambda
   const p = st.p
-  const tierMult = P.tier.dropoutMultiplier
+  // With planted covariate effects the drop-out is plain BG/NBD: no tier effect.
+  const tierMult = ctx.plantedChannelFactor === null ? P.tier.dropoutMultiplier : 1
   const expDays = P.experiment.outcomeDays * DAY
   const wb = P.winback
   const W = ctx.wbSec

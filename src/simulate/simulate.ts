@@ -34,6 +34,7 @@ import { simulateTouches } from './simulate-touches.js'
 import { SOURCE_HEADERS } from './source-headers.js'
 import { writeOrderItems } from './write-order-items.js'
 import { UpliftCampaign, buildUpliftTruth, writeUpliftTouch } from './uplift-campaign.js'
+import { PLANTED_COVARIATES, plantedCovariatesTruth } from './planted-covariates.js'
 
 export type { GroundTruth, PersonTruth } from './ground-truth.js'
 export type { UpliftPersonTruth, UpliftTruth } from './uplift-campaign.js'
@@ -68,6 +69,12 @@ export interface SimulateOptions {
    * other files are the same either way.
    */
   identityCases?: boolean
+  /**
+   * Plant covariate effects for the CLV covariate model (`planted-covariates.ts`): store-registered members
+   * buy at a higher rate and everyone buys more inside the high-season windows, with the other seasonality
+   * off. Default false. Recorded in truth.json; cannot be combined with `calendarDemand`.
+   */
+  plantedCovariates?: boolean
 }
 
 export interface SimulateResult {
@@ -111,7 +118,13 @@ export async function simulate(
   const opts = resolveOptions(options)
   const tables = opts.tables ?? INGEST_TABLES
   await mkdir(outDir, { recursive: true })
-  const cal = buildCalendar(opts.end, opts.months, opts.calendarDemand === true)
+  const planted = opts.plantedCovariates === true
+  const cal = buildCalendar(
+    opts.end,
+    opts.months,
+    opts.calendarDemand === true,
+    planted ? PLANTED_COVARIATES.season.gamma : undefined,
+  )
   const wanted = new Set<IngestTable>(tables)
   const out = {} as Writers
   for (const t of INGEST_TABLES) {
@@ -119,6 +132,11 @@ export async function simulate(
   }
   const writers = INGEST_TABLES.map((t) => out[t]).filter((w): w is CsvWriter => w !== null)
   const ctx = new SimContext(opts.seed, cal, out)
+  if (planted) {
+    ctx.plantedChannelFactor = Float64Array.from(REG_CHANNELS, (c) =>
+      c === PLANTED_COVARIATES.channel.level ? Math.exp(PLANTED_COVARIATES.channel.gamma) : 1,
+    )
+  }
   if (opts.upliftCampaign === true)
     ctx.uplift = UpliftCampaign.plan(opts.seed, cal.startSec, opts.end)
   const n = opts.members
@@ -199,12 +217,16 @@ export async function simulate(
         end: opts.end,
         tables: [...tables],
         ...(opts.calendarDemand === true ? { calendarDemand: true } : {}),
+        ...(planted ? { plantedCovariates: true } : {}),
       },
       rows,
       spend,
     )
+    const withPlanted: GroundTruth = planted
+      ? { ...base, plantedCovariates: plantedCovariatesTruth(cal.highSeason) }
+      : base
     const withCases: GroundTruth =
-      identity === undefined ? base : { ...base, identityCases: identity }
+      identity === undefined ? withPlanted : { ...withPlanted, identityCases: identity }
     if (casesFile !== undefined) {
       files['identity_cases'] = casesFile.path
       rows['identity_cases'] = casesFile.rows
@@ -237,6 +259,13 @@ function resolveOptions(options: Partial<SimulateOptions>): SimulateOptions {
     throw bad('end', o.end, "must be a date 'YYYY-MM-DD'")
   }
   if (!Number.isSafeInteger(o.seed)) throw bad('seed', o.seed, 'must be an integer')
+  if (o.plantedCovariates === true && o.calendarDemand === true) {
+    throw bad(
+      'planted covariates',
+      true,
+      'cannot be combined with calendar demand (the planted season effect replaces the seasonality)',
+    )
+  }
   if (o.tables !== undefined) {
     for (const t of o.tables) {
       if (!isIngestTable(t)) throw bad('tables', t, `must be one of ${INGEST_TABLES.join(', ')}`)

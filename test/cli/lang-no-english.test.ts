@@ -270,6 +270,7 @@ const CASES: Record<string, Case> = {
   'tiers show': { args: () => ['tiers', 'show', '1', '--ledger', ledger, '--program', PROGRAM] },
   config: { ...withDb('config'), idColumn: true },
   'clv fit': withDb('clv', 'fit'),
+  'clv fit --covariates': withDb('clv', 'fit', '--covariates', 'season'),
   'risk train': withDb('risk', 'train', '--horizon', '30'),
   'risk score': withDb('risk', 'score', '--top', '3'),
   simulate: {

@@ -72,6 +72,11 @@ export function registerDataCommands(program: Command): void {
       'purchases follow the retail calendar: a 春节 dip after a 年货 lift, 618 and 双11 pre-sale rises (recorded in truth.json)',
       false,
     )
+    .option(
+      '--planted-covariates',
+      'plant covariate effects for `clv fit --covariates`: store-registered members buy more, everyone buys more in the 年货节/618/双11 windows (other seasonality off; true effects in truth.json)',
+      false,
+    )
     .addOption(langOption('the summary'))
     .option(
       '--uplift-campaign',
@@ -108,6 +113,11 @@ export function registerDataCommands(program: Command): void {
     .option(
       '--calendar-demand',
       'purchases follow the retail calendar: a 春节 dip after a 年货 lift, 618 and 双11 pre-sale rises (recorded in truth.json)',
+      false,
+    )
+    .option(
+      '--planted-covariates',
+      'plant covariate effects for `clv fit --covariates`: store-registered members buy more, everyone buys more in the 年货节/618/双11 windows (other seasonality off; true effects in truth.json)',
       false,
     )
     .addOption(langOption('the summary'))

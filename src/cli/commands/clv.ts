@@ -58,6 +58,18 @@ import {
   type IdentityColumns,
 } from '../../engine/segments/identity-columns.js'
 import type { IdentityType } from '../../core/schema.js'
+import {
+  CLV_COVARIATES,
+  clvCovariateFit,
+  parseCovariates,
+  type ClvCovariateReport,
+} from '../../analytics/clv/covariates.js'
+import type { ResolvedClvOptions } from '../../analytics/clv/clv.js'
+import { InputError } from '../../core/errors.js'
+import type { Driver } from '../../engine/drivers/driver.js'
+import { renderCovariates } from '../render/clv-covariates.js'
+import type { BgNbdParams } from '../../models/bg-nbd.js'
+import type { ParetoNbdParams } from '../../models/pareto-nbd.js'
 
 function modelOptions(program: Command): Command {
   return program
@@ -96,6 +108,68 @@ function modelOptions(program: Command): Command {
     .option('--margin <share>', 'share of spend that is margin (1 = CLV in revenue)', '1')
     .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
+    .option(
+      '--covariates <list>',
+      `also fit the model with covariates (comma-separated: ${CLV_COVARIATES.join(', ')}; season with bg-nbd only): effects, intervals and an LRT (docs/models.md#covariates)`,
+    )
+}
+
+/** Checks `--covariates` before any work: known names, on a model they are fitted with. */
+function checkCovariatesFlag(f: { readonly covariates?: string; readonly model: string }): void {
+  if (f.covariates === undefined) return
+  const names = parseCovariates(f.covariates)
+  if (f.model === 'mbg-nbd' || (f.model === 'pareto-nbd' && names.includes('season'))) {
+    throw InputError.single({
+      field: '--covariates',
+      value: f.covariates,
+      reason:
+        f.model === 'mbg-nbd'
+          ? 'covariates are fitted on BG/NBD or Pareto/NBD: use --model bg-nbd or pareto-nbd'
+          : 'the seasonal effect is fitted with BG/NBD only: use --model bg-nbd',
+    })
+  }
+}
+
+/** The covariate fit a `--covariates` flag asks for, on the summaries of a fitted run; undefined without it. */
+async function covariatesOf(
+  driver: Driver,
+  flag: string | undefined,
+  run: { readonly options: ResolvedClvOptions; readonly purchase: ClvRunReport['purchase'] },
+): Promise<ClvCovariateReport | undefined> {
+  if (flag === undefined) return undefined
+  const names = parseCovariates(flag)
+  const o = run.options
+  const p = run.purchase
+  // The run's own fit of the same summaries is the start and the LRT's null model.
+  const baseline =
+    p.kind === 'bg-nbd'
+      ? { model: 'bg-nbd' as const, params: p.params as BgNbdParams, logLikelihood: p.logLikelihood }
+      : p.kind === 'pareto-nbd'
+        ? {
+            model: 'pareto-nbd' as const,
+            params: p.params as ParetoNbdParams,
+            logLikelihood: p.logLikelihood,
+          }
+        : undefined
+  if (baseline === undefined) {
+    throw InputError.single({
+      field: '--covariates',
+      value: flag,
+      reason: 'covariates are fitted on BG/NBD or Pareto/NBD: use --model bg-nbd or pareto-nbd',
+    })
+  }
+  return clvCovariateFit(
+    driver,
+    {
+      calibrationEnd: o.calibrationEnd,
+      unit: o.unit,
+      origin: o.origin,
+      ...(o.timezone === undefined ? {} : { timezone: o.timezone }),
+      ...(o.spend === undefined ? {} : { spend: o.spend }),
+    },
+    names,
+    baseline,
+  )
 }
 
 function toClvOptions(f: ClvFitFlags | ClvReportFlags): ClvOptions {
@@ -147,11 +221,17 @@ Examples:
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvFitFlagsSchema, flags)
-      const report = await withDatabase(f.db, 'write', (db) =>
-        runClv(db.driver, toClvOptions(f), systemClock),
-      )
-      if (f.json) printJson(report)
-      else process.stdout.write(`${renderRun(report, f.lang)}\n`)
+      checkCovariatesFlag(f)
+      const { report, covariates } = await withDatabase(f.db, 'write', async (db) => {
+        const report = await runClv(db.driver, toClvOptions(f), systemClock)
+        return { report, covariates: await covariatesOf(db.driver, f.covariates, report) }
+      })
+      if (f.json) printJson(covariates === undefined ? report : { ...report, covariates })
+      else {
+        process.stdout.write(`${renderRun(report, f.lang)}\n`)
+        if (covariates !== undefined)
+          process.stdout.write(`\n${renderCovariates(covariates, f.lang)}\n`)
+      }
     })
 
   clv
@@ -251,17 +331,24 @@ Example (the CDNOW study of Fader, Hardie & Lee 2005):
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvReportFlagsSchema, flags)
-      const report = await withEngine(f, (driver) =>
-        clvValidationReport(driver, {
+      checkCovariatesFlag(f)
+      const { report, covariates } = await withEngine(f, async (driver) => {
+        const report = await clvValidationReport(driver, {
           ...toClvOptions(f),
           holdoutEnd: f.holdoutEnd,
           compareModels: true,
-        }),
-      )
-      if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(report, null, 2)}\n`)
-      if (f.json) printJson(report)
+        })
+        return { report, covariates: await covariatesOf(driver, f.covariates, report) }
+      })
+      const full = covariates === undefined ? report : { ...report, covariates }
+      if (f.out !== undefined) await writeFile(f.out, `${JSON.stringify(full, null, 2)}\n`)
+      if (f.json) printJson(full)
       else if (f.csv) process.stdout.write(reportCsv(report))
-      else process.stdout.write(`${renderReport(report, f.lang)}\n`)
+      else {
+        process.stdout.write(`${renderReport(report, f.lang)}\n`)
+        if (covariates !== undefined)
+          process.stdout.write(`\n${renderCovariates(covariates, f.lang)}\n`)
+      }
     })
 
   clv

@@ -44,6 +44,7 @@ export interface DemoFlags {
   tz: string
   /** Purchases follow the retail calendar (春节 dip, 618 and 双11 pre-sale rises). */
   calendarDemand?: boolean
+  plantedCovariates?: boolean
   json: boolean
   quiet: boolean
   /** Language of the printed summary (the ingest table and the closing lines stay English). */
@@ -72,6 +73,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     seed: flags.seed,
     end: flags.end,
     ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
+    ...(flags.plantedCovariates === true ? { plantedCovariates: true } : {}),
     upliftCampaign: flags.upliftCampaign === true,
     onProgress: (done) => progress.update(done),
   })

@@ -16,6 +16,8 @@ export interface SimulateFlags {
   format: 'csv' | 'parquet'
   tables?: readonly IngestTable[]
   calendarDemand?: boolean
+  /** Plant covariate effects (registration channel, high season) for the CLV covariate model. */
+  plantedCovariates?: boolean
   /** Also simulate the randomised multi-arm retention campaign. */
   upliftCampaign?: boolean
   json: boolean
@@ -36,6 +38,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     end: flags.end,
     ...(flags.tables === undefined ? {} : { tables: flags.tables }),
     ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
+    ...(flags.plantedCovariates === true ? { plantedCovariates: true } : {}),
     ...(flags.identityCases === true ? { identityCases: true } : {}),
     upliftCampaign: flags.upliftCampaign === true,
     onProgress: (done) => progress.update(done),

@@ -32,6 +32,8 @@ const modelFlags = {
   margin: z.coerce.number().positive().max(1000).default(1),
   lang: langFlag,
   json: z.boolean().default(false),
+  /** Comma-separated covariate names, checked by parseCovariates (errors name --covariates). */
+  covariates: z.string().optional(),
 }
 
 export const clvFitFlagsSchema = z.object({ ...modelFlags, tz: z.string().min(1) }).strict()
