@@ -308,6 +308,7 @@ The guards that keep placeholder and shared identifiers from merging people are 
 Example:
   memberlens simulate --out sim --members 5000 --identity-cases
   memberlens demo … (or ingest each file), then: memberlens ingest members sim/identity_cases.csv
+  (or: memberlens demo --identity-cases, then --truth .memberlens/demo-data/truth.json)
   memberlens members quality --truth sim/truth.json`,
     )
     .action(async (flags) => {
