@@ -715,6 +715,8 @@ export const ZH = {
   'next run': '下次发送',
   targets: '发送目标',
   tries: '尝试次数',
+  // category mix by segment
+  '(other buyers)': '(其他购买会员)',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH
