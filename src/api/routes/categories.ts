@@ -202,14 +202,9 @@ export function categoriesRoutes(ctx: ApiContext): ApiRouter {
           asOf,
           top,
           by: z.enum(CATEGORY_MIX_BY).default('lifecycle_stage'),
-          segment: z
-            .string()
-            .min(1)
-            .max(100)
-            .optional()
-            .openapi({
-              description: 'with by=segment: the saved segment against the other buyers',
-            }),
+          segment: z.string().min(1).max(100).optional().openapi({
+            description: 'with by=segment: the saved segment against the other buyers',
+          }),
         }),
       },
       responses: json(MixSchema, 'Each group’s revenue over the top categories and other'),
