@@ -737,6 +737,8 @@ export const ZH = {
   'p-value': 'p 值',
   'Scores and CLV come from the model without covariates; the covariate fit explains differences between members.':
     '会员评分与 CLV 仍来自无协变量的模型；协变量拟合用于解释会员之间的差异。',
+  // category mix by segment
+  '(other buyers)': '(其他购买会员)',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -261,6 +261,7 @@ describe('answers match the published schemas', () => {
       '/api/v1/categories/paths?top=3',
       '/api/v1/categories/next?minBase=2',
       '/api/v1/categories/mix?by=lifecycle_stage',
+      '/api/v1/categories/mix?by=segment&segment=zhejiang',
       '/api/v1/intervals?by=category',
       '/api/v1/intervals?segment=zhejiang',
       '/api/v1/segments',

@@ -84,6 +84,48 @@ describe('memberlens categories', () => {
     expect(tier.out).toContain('memberlens loyalty sync')
   })
 
+  it('mix --segment splits a saved segment against the other buyers, in Chinese too', async () => {
+    const saved = await runCli([
+      'segments',
+      'save',
+      'app-reg',
+      '--db',
+      db,
+      '--filter',
+      '{"registrationChannel":["app"]}',
+    ])
+    expect(saved.code).toBe(0)
+    const r = await runCli(['categories', 'mix', '--db', db, '--segment', 'app-reg', '--json'])
+    expect(r.err).toBe('')
+    const m = JSON.parse(r.out) as {
+      by: string
+      segment: string
+      rows: { group: string | null; revenue: number }[]
+    }
+    expect(m).toMatchObject({ by: 'segment', segment: 'app-reg' })
+    expect(new Set(m.rows.map((x) => x.group))).toEqual(new Set(['app-reg', null]))
+    const all = JSON.parse(
+      (await runCli(['categories', 'mix', '--db', db, '--by', 'lifecycle_stage', '--json'])).out,
+    ) as { rows: { revenue: number }[] }
+    const sum = (rows: { revenue: number }[]) => rows.reduce((t, x) => t + x.revenue, 0)
+    expect(sum(m.rows)).toBeCloseTo(sum(all.rows), 6)
+    const zh = await runCli([
+      'categories',
+      'mix',
+      '--db',
+      db,
+      '--segment',
+      'app-reg',
+      '--lang',
+      'zh',
+    ])
+    expect(zh.out).toContain('分群')
+    expect(zh.out).toContain('(其他购买会员)')
+    const missing = await runCli(['categories', 'mix', '--db', db, '--segment', 'nosuch'])
+    expect(missing.code).not.toBe(0)
+    expect(missing.err).toContain('nosuch')
+  })
+
   it('refuses a --top that is not a whole number, naming the flag', async () => {
     const r = await runCli(['categories', 'paths', '--db', db, '--top', 'x'])
     expect(r.code).toBe(2)

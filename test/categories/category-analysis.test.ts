@@ -9,6 +9,8 @@ import {
   getCategoryShares,
   getNextCategories,
 } from '../../src/engine/categories/category-analysis.js'
+import { fixedClock } from '../../src/core/clock.js'
+import { saveSegment } from '../../src/engine/segments/segment-store.js'
 import type { Database } from '../../src/store/database.js'
 import { memoryDb } from '../cohorts/fixture-db.js'
 import { categoryFixture } from './fixture.js'
@@ -134,6 +136,42 @@ describe('category mix', () => {
       expect(share).toBeCloseTo(1)
     }
     expect(new Set(rows.map((r) => r.category))).toEqual(new Set(['dairy', 'snacks', 'other']))
+  })
+
+  it('splits a saved segment’s revenue against the other buyers’ (worked out by hand)', async () => {
+    await saveSegment(
+      db.driver,
+      { name: 'm12', filter: { memberIds: [1, 2] } },
+      fixedClock('2026-05-01T00:00:00Z'),
+    )
+    const m = await getCategoryMix(db.driver, {
+      asOf: AS_OF,
+      top: 2,
+      by: 'segment',
+      segment: 'm12',
+    })
+    expect(m).toMatchObject({ by: 'segment', segment: 'm12' })
+    // M1: dairy 20 + 10, bakery 5 + 30; M2: snacks 50, dairy 8 → dairy 38, snacks 50, other (bakery) 35 of 123.
+    // Others: M3 dairy 30 (its snacks order is cancelled); M4 fruit 12 (D2 is after the instant); M5 a line
+    // without a category 4 → dairy 30, other 16 of 46.
+    expect(m.rows?.map((r) => [r.group, r.category, r.revenue, r.buyers])).toEqual([
+      ['m12', 'dairy', 38, 2],
+      ['m12', 'snacks', 50, 1],
+      ['m12', 'other', 35, 1],
+      [null, 'dairy', 30, 1],
+      [null, 'other', 16, 2],
+    ])
+    expect(m.rows?.[0]?.share).toBeCloseTo(38 / 123)
+    expect(m.rows?.[4]?.share).toBeCloseTo(16 / 46)
+  })
+
+  it('by segment needs the name of a saved segment', async () => {
+    await expect(getCategoryMix(db.driver, { asOf: AS_OF, by: 'segment' })).rejects.toThrow(
+      /segment/,
+    )
+    await expect(
+      getCategoryMix(db.driver, { asOf: AS_OF, by: 'segment', segment: 'nosuch' }),
+    ).rejects.toThrow(/no segment named "nosuch"/)
   })
 
   it('gives no tier mix before a ledger sync, and says why', async () => {

@@ -56,6 +56,33 @@ describe('identity guards on the command line', () => {
     expect(text.out).toMatch(/email:front-desk@mall\.cn\s+2\s+deny list/)
   })
 
+  it('--exclusive-identity-types: a shared phone beside two app accounts merges only when switched off', async () => {
+    const f = join(dir, 'a.csv')
+    await writeFile(
+      f,
+      'phone,app_user_id,registered_at\n13900000001,u-1,2024-01-01\n13900000001,u-2,2024-02-01\n',
+    )
+    const r = await run(['ingest', 'members', f])
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).toContain(
+      'phone:8613900000001 (2 members, carried by members with different app_user_id)',
+    )
+    const off = await runCli([
+      'ingest',
+      'members',
+      f,
+      '--db',
+      join(dir, 'off.duckdb'),
+      '--exclusive-identity-types',
+      'none',
+      '--json',
+    ])
+    expect(JSON.parse(off.out)).toMatchObject({ loads: [{ membersCreated: 1 }] })
+    const bad = await run(['ingest', 'members', f, '--exclusive-identity-types', 'app'])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toContain('not an identity type: app')
+  })
+
   it('the mapping file sets the guards; without them the same file merges', async () => {
     const f = join(dir, 'm.csv')
     await writeFile(f, MEMBERS)

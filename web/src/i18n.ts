@@ -585,6 +585,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'categories.mixBy': 'Group by',
     'categories.tier': 'Tier',
     'categories.noGroup': 'No tier',
+    'categories.segment': 'Segment',
+    'categories.otherBuyers': 'Other buyers',
     'categories.noTiers':
       'No tiers yet: run `memberlens loyalty sync` (or `loyalty replay`) first.',
   },
@@ -1175,6 +1177,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     'categories.mixBy': '分组',
     'categories.tier': '会员等级',
     'categories.noGroup': '无等级',
+    'categories.segment': '分群',
+    'categories.otherBuyers': '其他购买会员',
     'categories.noTiers':
       '还没有会员等级：请先运行 `memberlens loyalty sync`（或 `loyalty replay`）。',
   },

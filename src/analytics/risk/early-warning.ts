@@ -16,7 +16,10 @@ export const earlyWarningConfigSchema = z
     aovDropRatio: z.number().gt(0).lt(1).default(0.6),
     /** `rising_negative_feedback`: complaints + negative reviews of the last 90 days exceed the previous 90 days by at least this. */
     negativeFeedbackIncrease: z.number().int().min(1).default(1),
-    /** `purchase_gap_past_cadence`: days since the last purchase above this multiple of the member's cadence. */
+    /**
+     * `purchase_gap_past_cadence`: days since the last purchase above this multiple of the member's cadence
+     * (the median gap between their purchase days).
+     */
     cadenceMultiple: z.number().gt(1).default(2),
     /** `p_alive_falling`: P(alive) fell by at least this since `pAliveLookbackDays` ago. */
     pAliveDrop: z.number().gt(0).lt(1).default(0.2),
@@ -80,7 +83,7 @@ export function earlyWarningSignals(
   ) {
     out.push('rising_negative_feedback')
   }
-  if (v('recency_days') > config.cadenceMultiple * v('cadence_days'))
+  if (v('recency_days') > config.cadenceMultiple * v('median_gap_days'))
     out.push('purchase_gap_past_cadence')
   if ((pAliveBefore[i] as number) - (pAlive[i] as number) >= config.pAliveDrop)
     out.push('p_alive_falling')

@@ -7,6 +7,7 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import {
+  CATEGORY_MIX_BY,
   DEFAULT_TOP_CATEGORIES,
   MAX_TOP_CATEGORIES,
   getCategoryMix,
@@ -95,11 +96,20 @@ const NextSchema = z
 const MixSchema = z
   .object({
     asOf: z.string(),
-    by: z.enum(['tier', 'lifecycle_stage']),
+    by: z.enum(CATEGORY_MIX_BY),
+    segment: z
+      .string()
+      .optional()
+      .openapi({ description: 'the saved segment, when split by segment' }),
     rows: items(
       z.object({
-        group: z.string().nullable(),
-        groupName: Text.nullable().openapi({ description: 'the stage in words; null for tiers' }),
+        group: z.string().nullable().openapi({
+          description:
+            'tier, stage or segment name; null for buyers without a tier, or outside the segment',
+        }),
+        groupName: Text.nullable().openapi({
+          description: 'the stage in words; null for tiers and segments',
+        }),
         category: z.string(),
         revenue: z.number(),
         share: z.number(),
@@ -185,13 +195,16 @@ export function categoriesRoutes(ctx: ApiContext): ApiRouter {
       method: 'get',
       path: '/categories/mix',
       operationId: 'getCategoryMix',
-      summary: 'Category revenue mix per tier or lifecycle stage',
+      summary: 'Category revenue mix per tier, lifecycle stage or saved segment',
       security,
       request: {
         query: z.object({
           asOf,
           top,
-          by: z.enum(['tier', 'lifecycle_stage']).default('lifecycle_stage'),
+          by: z.enum(CATEGORY_MIX_BY).default('lifecycle_stage'),
+          segment: z.string().min(1).max(100).optional().openapi({
+            description: 'with by=segment: the saved segment against the other buyers',
+          }),
         }),
       },
       responses: json(MixSchema, 'Each group’s revenue over the top categories and other'),
@@ -200,7 +213,12 @@ export function categoriesRoutes(ctx: ApiContext): ApiRouter {
       const q = c.req.valid('query')
       const at = await ctx.zonedAsOf(q.asOf)
       const m = await ctx.timed(() =>
-        getCategoryMix(ctx.driver, { asOf: at.instant, top: q.top, by: q.by }),
+        getCategoryMix(ctx.driver, {
+          asOf: at.instant,
+          top: q.top,
+          by: q.by,
+          ...(q.segment === undefined ? {} : { segment: q.segment }),
+        }),
       )
       const rows =
         m.rows?.map((r) => ({

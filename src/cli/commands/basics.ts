@@ -83,6 +83,11 @@ export function registerDataCommands(program: Command): void {
       'also simulate a randomised multi-arm retention campaign (coupons, points, care call, holdout) and its per-person truth, for `memberlens target`',
       false,
     )
+    .option(
+      '--identity-cases',
+      'also plant the hard cases of identity resolution and load them last, for `memberlens members quality --truth <truth.json>`',
+      false,
+    )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
@@ -207,6 +212,10 @@ export function registerDataCommands(program: Command): void {
       '--max-members-per-identity <n>',
       'an identifier shared by more than n members is not used to merge them (default 5)',
     )
+    .option(
+      '--exclusive-identity-types <list>',
+      'identity types a person has at most one of, comma-separated, or none: a link giving a member two values of one is refused (default wechat_unionid,app_user_id)',
+    )
     .option('--no-builtin-deny', 'do not apply the built-in deny list of placeholder identifiers')
     .addOption(
       new Option(
@@ -309,6 +318,7 @@ The guards that keep placeholder and shared identifiers from merging people are 
 Example:
   memberlens simulate --out sim --members 5000 --identity-cases
   memberlens demo … (or ingest each file), then: memberlens ingest members sim/identity_cases.csv
+  (or: memberlens demo --identity-cases, then --truth .memberlens/demo-data/truth.json)
   memberlens members quality --truth sim/truth.json`,
     )
     .action(async (flags) => {

@@ -1,17 +1,20 @@
 /**
  * `memberlens categories shares|paths|next|mix`: what members buy by product category (品类分析): share of revenue,
  * penetration and repurchase; first → second → third order category paths and channel migration (Sankey
- * nodes and links); next-category propensity for cross-sell; the category mix by tier or lifecycle stage.
+ * nodes and links); next-category propensity for cross-sell; the category mix by tier, lifecycle stage or saved
+ * segment.
  * @module
  */
 import { Command, Option } from 'commander'
 import pc from 'picocolors'
 import {
+  CATEGORY_MIX_BY,
   DEFAULT_TOP_CATEGORIES,
   getCategoryMix,
   getCategoryPaths,
   getCategoryShares,
   getNextCategories,
+  type CategoryMixBy,
   type PathNode,
   type Sankey,
 } from '../../engine/categories/category-analysis.js'
@@ -118,7 +121,7 @@ export function registerCategoryCommands(program: Command): void {
   const categories = program
     .command('categories')
     .description(
-      'product categories (品类): share, penetration, repurchase, purchase paths, cross-sell, mix by tier or stage',
+      'product categories (品类): share, penetration, repurchase, purchase paths, cross-sell, mix by tier, stage or segment',
     )
     .addHelpText(
       'after',
@@ -131,7 +134,8 @@ Examples:
   memberlens categories shares
   memberlens categories paths --top 6 --json        # Sankey nodes and links; every column totals the members
   memberlens categories next --from dairy --min-base 50
-  memberlens categories mix --by lifecycle_stage --lang zh`,
+  memberlens categories mix --by lifecycle_stage --lang zh
+  memberlens categories mix --segment vip`,
     )
 
   common(
@@ -290,18 +294,32 @@ Examples:
       })
     })
 
-  common(categories.command('mix').description('category revenue mix per tier or lifecycle stage'))
+  common(
+    categories
+      .command('mix')
+      .description('category revenue mix per tier, lifecycle stage or saved segment'),
+  )
     .addOption(topOption())
     .addOption(
-      new Option('--by <dimension>', 'group members by')
-        .choices(['tier', 'lifecycle_stage'])
+      new Option('--by <dimension>', 'group members by (segment: the saved segment of --segment)')
+        .choices(CATEGORY_MIX_BY)
         .default('lifecycle_stage'),
     )
-    .action(async (flags: Common & { by: 'tier' | 'lifecycle_stage' }) => {
+    .option(
+      '--segment <name>',
+      'a saved segment: its members against the other buyers (implies --by segment)',
+    )
+    .action(async (flags: Common & { by: CategoryMixBy; segment?: string }) => {
       const top = wholeNumber('--top', flags.top)
+      const by: CategoryMixBy = flags.segment === undefined ? flags.by : 'segment'
       await withEngine(flags, async (driver) => {
         const at = await resolveZonedAsOf(driver, flags.asOf, flags.tz)
-        const m = await getCategoryMix(driver, { asOf: at.instant, top, by: flags.by })
+        const m = await getCategoryMix(driver, {
+          asOf: at.instant,
+          top,
+          by,
+          ...(flags.segment === undefined ? {} : { segment: flags.segment }),
+        })
         if (flags.json) return printJson({ ...m, asOf: at.local, timeZone: at.zone })
         if (flags.csv)
           return void process.stdout.write(
@@ -317,14 +335,16 @@ Examples:
           )
         const group = (g: string | null) =>
           g === null
-            ? t('(none)')
-            : flags.by === 'lifecycle_stage'
+            ? by === 'segment'
+              ? t('(other buyers)')
+              : t('(none)')
+            : by === 'lifecycle_stage'
               ? ((STAGE_NAMES as Record<string, { en: string; zh: string }>)[g]?.[flags.lang] ?? g)
               : g
         process.stdout.write(
           `${pc.bold(t('Category mix as of {asOf}', { asOf: at.label }))}\n${table(
             [
-              flags.by === 'tier' ? t('tier') : t('stage'),
+              by === 'tier' ? t('tier') : by === 'segment' ? t('segment') : t('stage'),
               t('category'),
               t('revenue'),
               t('share'),

@@ -51,6 +51,8 @@ export interface DemoFlags {
   lang?: Lang
   /** Also simulate the randomised multi-arm retention campaign (for `memberlens target`). */
   upliftCampaign?: boolean
+  /** Also plant the hard cases of identity resolution (identity_cases.csv, loaded last as members). */
+  identityCases?: boolean
 }
 
 /**
@@ -75,6 +77,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
     ...(flags.plantedCovariates === true ? { plantedCovariates: true } : {}),
     upliftCampaign: flags.upliftCampaign === true,
+    ...(flags.identityCases === true ? { identityCases: true } : {}),
     onProgress: (done) => progress.update(done),
   })
   progress.stop()
@@ -93,6 +96,10 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       done += sim.rows[t] ?? 0
       progress.update(done)
     }
+    // The planted registrations come last, as a later members file would.
+    const cases = files['identity_cases']
+    if (cases !== undefined)
+      reports.push(await ingestFile(db.driver, cases, { table: 'members', clock: systemClock }))
     progress.stop()
     const overview = await getOverview(db.driver, undefined, { timezone: flags.tz })
     const tree = await evaluateTree(db.driver, DEFAULT_TREE, { timezone: flags.tz })

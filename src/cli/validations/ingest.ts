@@ -7,6 +7,7 @@ import { ConfigError, InputError } from '../../core/errors.js'
 import { ENCODINGS, MAX_MAX_LINE_SIZE, SOURCE_FORMATS } from '../../duckdb/ingest/source.js'
 import type { IdentityGuardOptions } from '../../duckdb/ingest/identity-guards.js'
 import { UNKNOWN_IDENTITY_RULES } from '../../duckdb/ingest/ingest.js'
+import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import { langFlag } from '../lang.js'
 import { readConfigFile } from '../config-file.js'
 
@@ -57,6 +58,7 @@ export const mappingFileSchema = z
         deny: z.array(z.string().min(1)).optional(),
         deny_patterns: z.array(z.string().min(1)).optional(),
         max_members_per_identity: z.number().int().positive().optional(),
+        exclusive_types: z.array(z.enum(IDENTITY_TYPES)).optional(),
       })
       .strict()
       .optional(),
@@ -88,6 +90,20 @@ export const ingestFlagsSchema = z
     denyIdentity: z.array(z.string().min(1)).default([]),
     denyIdentityPattern: z.array(z.string().min(1)).default([]),
     maxMembersPerIdentity: z.coerce.number().int().positive().optional(),
+    exclusiveIdentityTypes: z
+      .string()
+      .transform((text, ctx): IdentityType[] => {
+        if (text.trim() === 'none') return []
+        const types = text.split(',').map((t) => t.trim())
+        const bad = types.filter((t) => !(IDENTITY_TYPES as readonly string[]).includes(t))
+        if (bad.length > 0)
+          ctx.addIssue({
+            code: 'custom',
+            message: `not an identity type: ${bad.join(', ')} (one of ${IDENTITY_TYPES.join(', ')}, or none)`,
+          })
+        return types as IdentityType[]
+      })
+      .optional(),
     builtinDeny: z.boolean().default(true),
     dryRun: z.boolean().default(false),
     maxErrors: z.coerce.number().int().positive().default(20),
@@ -123,7 +139,8 @@ export function parseMapFlags(pairs: readonly string[]): Record<string, string> 
 }
 
 /**
- * The identity guards from the mapping file and the flags: lists add up, a flag's threshold wins, and
+ * The identity guards from the mapping file and the flags: lists add up, a flag's threshold and exclusive
+ * types win, and
  * `--no-builtin-deny` switches the built-in list off whatever the file says.
  */
 export function identityGuardOptions(
@@ -132,7 +149,9 @@ export function identityGuardOptions(
 ): IdentityGuardOptions {
   const g = fromFile.identity_guards ?? {}
   const max = flags.maxMembersPerIdentity ?? g.max_members_per_identity
+  const exclusive = flags.exclusiveIdentityTypes ?? g.exclusive_types
   return {
+    ...(exclusive === undefined ? {} : { exclusiveTypes: exclusive }),
     builtinDenyList: flags.builtinDeny && (g.builtin_deny_list ?? true),
     deny: [...(g.deny ?? []), ...flags.denyIdentity],
     denyPatterns: [...(g.deny_patterns ?? []), ...flags.denyIdentityPattern],

@@ -11,6 +11,12 @@
  * - it is shared by more than {@link IdentityGuardOptions.maxMembersPerIdentity} members: the members its
  *   records resolve to when it (and every other candidate) is set aside, plus the member already holding it;
  * - it was held back by an earlier load (it is in `shared_identities`).
+ *
+ * A further guard works during resolution itself: identity types a person has at most one of
+ * ({@link IdentityGuardOptions.exclusiveTypes}) never end up twice in one member. A record that would join
+ * two members holding different values of such a type (a family member's WeChat unionid beside a parent's
+ * phone) joins neither through the shared identifier: the record stays with its own account, and the shared
+ * identifier is written to `shared_identities` for both members ({@link recordSplit}), so later loads guard it.
  * @module
  */
 import { InputError, QueryError } from '../../core/errors.js'
@@ -44,9 +50,26 @@ export interface IdentityGuardOptions {
    * {@link DEFAULT_MAX_MEMBERS_PER_IDENTITY}).
    */
   readonly maxMembersPerIdentity?: number
+  /**
+   * Identity types a person has at most one value of (default {@link DEFAULT_EXCLUSIVE_TYPES}): a link that
+   * would give one member two values of such a type is refused. An empty list follows every link.
+   */
+  readonly exclusiveTypes?: readonly IdentityType[]
 }
 
 export const DEFAULT_MAX_MEMBERS_PER_IDENTITY = 5
+
+/**
+ * One per person by default: a WeChat unionid (one per WeChat user across the brand's official accounts and
+ * mini programs) and an app account. Cards (replaced when lost), POS and customer ids (several systems, or
+ * duplicate records in one) are often several per person, so they are not.
+ */
+export const DEFAULT_EXCLUSIVE_TYPES: readonly IdentityType[] = ['wechat_unionid', 'app_user_id']
+
+/** The exclusive identity types of the options. */
+export function exclusiveTypesOf(options: IdentityGuardOptions): readonly IdentityType[] {
+  return options.exclusiveTypes ?? DEFAULT_EXCLUSIVE_TYPES
+}
 
 /** Placeholder addresses that forms and exports fill in when a person gave none. */
 export const BUILTIN_DENY_VALUES: readonly string[] = [
@@ -113,7 +136,7 @@ export async function applyIdentityGuards(
   await driver.execute(sql`DROP TABLE IF EXISTS _ml_memref_all`)
   await driver.execute(sql`ALTER TABLE _ml_ids RENAME TO _ml_ids_all`)
   await driver.execute(sql`ALTER TABLE _ml_memref RENAME TO _ml_memref_all`)
-  if (candidates > 0) await guardShared(driver, max)
+  if (candidates > 0) await guardShared(driver, max, exclusiveTypesOf(options))
   await buildLinkTables(driver, '_ml_guard', '_ml_ids', '_ml_memref')
   return true
 }
@@ -234,12 +257,20 @@ async function findCandidates(driver: DuckDbDriver, max: number): Promise<number
  * Adds to `_ml_guard` the candidates shared by more than `max` members, counted by resolving the file once
  * with every candidate set aside.
  */
-async function guardShared(driver: DuckDbDriver, max: number): Promise<void> {
+async function guardShared(
+  driver: DuckDbDriver,
+  max: number,
+  exclusive: readonly IdentityType[],
+): Promise<void> {
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_guard_p1 AS
     SELECT identity_type, identity_value, reason FROM _ml_guard
     UNION ALL SELECT identity_type, identity_value, NULL FROM _ml_cand`)
   await buildLinkTables(driver, '_ml_guard_p1', '_ml_ids_p1', '_ml_memref_p1')
-  await resolveIdentities(driver, { idsTable: '_ml_ids_p1', memberRefsTable: '_ml_memref_p1' })
+  await resolveIdentities(driver, {
+    idsTable: '_ml_ids_p1',
+    memberRefsTable: '_ml_memref_p1',
+    exclusiveTypes: exclusive,
+  })
   // The members each candidate's records resolve to without it, and the member already holding it.
   await driver.execute(sql`INSERT INTO _ml_guard
     SELECT identity_type, identity_value,
@@ -329,5 +360,43 @@ export async function recordHeldBack(
   return {
     count: Number(count?.n ?? 0),
     listed: rows.map((r) => ({ ...r, members: Number(r.members) })),
+  }
+}
+
+/**
+ * Writes the identifiers of records whose links were refused (`_ml_split`, see {@link IdentityGuardOptions.exclusiveTypes})
+ * to `shared_identities`, one row for the member the record resolved to and one for the member holding the
+ * identifier, and returns them for the report. Runs after merges, on `_ml_split`, whose member ids are final.
+ */
+export async function recordSplit(
+  driver: DuckDbDriver,
+  file: string,
+  maxListed: number,
+): Promise<{ count: number; listed: HeldBackIdentity[] }> {
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_splitheld AS
+    SELECT identity_type, identity_value, member_id,
+      'carried by members with different ' || exclusive_type AS reason, min(_line) AS line
+    FROM (SELECT identity_type, identity_value, member_id, exclusive_type, _line FROM _ml_split
+          UNION ALL SELECT identity_type, identity_value, owner_id, exclusive_type, _line FROM _ml_split)
+    GROUP BY ALL`)
+  await driver.execute(sql`INSERT INTO shared_identities
+    SELECT h.identity_type, h.identity_value, h.member_id, first(h.reason ORDER BY h.line),
+      (SELECT coalesce(max(load_id), 0) + 1 FROM loads), ${file}, min(h.line)
+    FROM _ml_splitheld h
+    WHERE NOT EXISTS (SELECT 1 FROM shared_identities s WHERE s.identity_type = h.identity_type
+      AND s.identity_value = h.identity_value AND s.member_id = h.member_id)
+    GROUP BY h.identity_type, h.identity_value, h.member_id`)
+  const rows = await driver.all<{
+    identityType: IdentityType
+    identityValue: string
+    members: bigint
+    reason: string
+  }>(sql`SELECT identity_type, identity_value, count(DISTINCT member_id) AS members,
+      first(reason ORDER BY line) AS reason
+    FROM _ml_splitheld GROUP BY identity_type, identity_value
+    ORDER BY members DESC, identity_type, identity_value`)
+  return {
+    count: rows.length,
+    listed: rows.slice(0, maxListed).map((r) => ({ ...r, members: Number(r.members) })),
   }
 }

@@ -9,10 +9,18 @@
  * - otherwise it is a new member, numbered after the current largest id in order of its first line.
  * The result is deterministic for a given database and file. The SQL does the set work; only the edges of
  * records with two or more distinct nodes reach TypeScript, as integer pairs.
+ *
+ * With {@link ResolutionInput.exclusiveTypes} (identity types a person has at most one of, such as a WeChat
+ * unionid), a link that would put two values of such a type in one component is refused: the edges are taken
+ * in the order of their records, and an edge joining two components that both carry a value of one exclusive
+ * type is skipped. The record of a skipped edge is split between members: it resolves to the member of its
+ * member reference or exclusive identity (the smallest member id among them), and its other identities that
+ * lead elsewhere are listed in `_ml_split` as ambiguous.
  * @module
  */
+import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import type { DuckDbDriver } from '../driver.js'
-import { ident, sql } from '../../engine/sql/fragment.js'
+import { ident, join, sql } from '../../engine/sql/fragment.js'
 import { UnionFind } from './union-find.js'
 
 export interface ResolutionInput {
@@ -25,6 +33,11 @@ export interface ResolutionInput {
    * anything and each new identity is a new member, so the graph step is skipped.
    */
   readonly singleIdentity?: boolean
+  /**
+   * Identity types a person has at most one value of: no component may hold two values of one of them
+   * (default none: every link is followed).
+   */
+  readonly exclusiveTypes?: readonly IdentityType[]
 }
 
 export interface ResolutionResult {
@@ -34,6 +47,14 @@ export interface ResolutionResult {
   readonly newIdentitiesTable: string
   /** Table `_ml_merges(from_member_id, into_member_id, line)`. */
   readonly mergesTable: string
+  /**
+   * Table `_ml_split(_line, identity_type, identity_value, member_id, owner_id, exclusive_type)`: identities
+   * of records whose links were refused (see the module comment) that lead to another member (`owner_id`)
+   * than the one the record resolved to (`member_id`); `exclusive_type` is the type both members hold.
+   */
+  readonly splitTable: string
+  /** Links refused because they would join two values of an exclusive identity type. */
+  readonly refused: number
   readonly newMembers: number
   readonly merges: number
   readonly newIdentities: number
@@ -81,8 +102,13 @@ export async function resolveIdentities(
     FROM (SELECT _line, min(node) AS node FROM _ml_recnodes GROUP BY _line HAVING count(*) > 1) a
     JOIN _ml_recnodes b ON a._line = b._line AND b.node <> a.node`)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_comp (node INTEGER, root INTEGER)`)
+  await driver.execute(
+    sql`CREATE OR REPLACE TEMP TABLE _ml_refused (_line BIGINT, exclusive_type VARCHAR)`,
+  )
   const edgeCount = await count(driver, '_ml_edges')
-  if (edgeCount > 0) await unionEdges(driver, k + m)
+  const exclusive = input.exclusiveTypes ?? []
+  if (edgeCount > 0) await unionEdges(driver, k + m, exclusive)
+  const refused = await count(driver, '_ml_refused')
 
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_nodecomp AS
     SELECT nw.node, coalesce(c.root, nw.node) AS comp, nw.first_line, NULL::BIGINT AS member_id
@@ -112,11 +138,15 @@ export async function resolveIdentities(
   const links = sql`SELECT i._line, i._nids, m.member_id, m.is_new FROM ${ident(ids)} i JOIN _ml_idmember m USING (identity_type, identity_value)
     UNION ALL
     SELECT r._line, r._nids, m.member_id, false FROM ${ident(refs)} r JOIN _ml_refmember m ON m.ref = r.member_id`
-  // All links of a record lead to one member; records with a single link need no grouping.
+  // All links of a record lead to one member (but for refused ones); records with a single link need no grouping.
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_resolved AS
     SELECT _line, member_id, is_new FROM (${links}) WHERE _nids = 1
     UNION ALL
-    SELECT _line, min(member_id), bool_or(is_new) FROM (${links}) WHERE _nids > 1 GROUP BY _line`)
+    SELECT _line, min(member_id), bool_or(is_new) FROM (${links})
+    WHERE _nids > 1 AND _line NOT IN (SELECT _line FROM _ml_refused) GROUP BY _line`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_split
+    (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR, member_id BIGINT, owner_id BIGINT, exclusive_type VARCHAR)`)
+  if (refused > 0) await resolveSplit(driver, ids, refs, exclusive)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_merges AS
     SELECT nc.member_id AS from_member_id, cm.member_id AS into_member_id,
       (SELECT min(e._line) FROM _ml_edges e WHERE e.a = nc.node OR e.b = nc.node) AS line
@@ -129,6 +159,8 @@ export async function resolveIdentities(
     resolvedTable: '_ml_resolved',
     newIdentitiesTable: '_ml_newid',
     mergesTable: '_ml_merges',
+    splitTable: '_ml_split',
+    refused,
     newMembers: Number(newMembers?.n ?? 0),
     merges: await count(driver, '_ml_merges'),
     newIdentities: k,
@@ -154,23 +186,55 @@ async function resolveSingle(
   await driver.execute(
     sql`CREATE OR REPLACE TEMP TABLE _ml_merges (from_member_id BIGINT, into_member_id BIGINT, line BIGINT)`,
   )
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_split
+    (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR, member_id BIGINT, owner_id BIGINT, exclusive_type VARCHAR)`)
   return {
     resolvedTable: '_ml_resolved',
     newIdentitiesTable: '_ml_newid',
     mergesTable: '_ml_merges',
+    splitTable: '_ml_split',
+    refused: 0,
     newMembers: newIdentities,
     merges: 0,
     newIdentities,
   }
 }
 
-async function unionEdges(driver: DuckDbDriver, nodeCount: number): Promise<void> {
-  const { a: as, b: bs } = await driver.readFloat64Columns(sql`SELECT a, b FROM _ml_edges`, [
-    'a',
-    'b',
-  ])
+/**
+ * Joins the nodes of every edge, in the order of their records; with exclusive types, an edge whose two
+ * components both hold a value of one of them is refused (its record is written to `_ml_refused`).
+ */
+async function unionEdges(
+  driver: DuckDbDriver,
+  nodeCount: number,
+  exclusive: readonly IdentityType[],
+): Promise<void> {
   const uf = new UnionFind(nodeCount)
-  for (let i = 0; i < as.length; i++) uf.union(as[i] as number, bs[i] as number)
+  // Bit i of a component's mask: it holds a value of IDENTITY_TYPES[i], an exclusive type.
+  const mask = new Int32Array(nodeCount)
+  if (exclusive.length > 0) await readMasks(driver, exclusive, mask)
+  const cols = await driver.readFloat64Columns(
+    sql`SELECT a, b, _line FROM _ml_edges ORDER BY _line, b`,
+    ['a', 'b', '_line'],
+  )
+  const as = cols['a'] as Float64Array
+  const bs = cols['b'] as Float64Array
+  const lines = cols['_line'] as Float64Array
+  const refusedLines: number[] = []
+  const refusedTypes: string[] = []
+  for (let i = 0; i < as.length; i++) {
+    const ra = uf.find(as[i] as number)
+    const rb = uf.find(bs[i] as number)
+    if (ra === rb) continue
+    const clash = (mask[ra] as number) & (mask[rb] as number)
+    if (clash !== 0) {
+      refusedLines.push(lines[i] as number)
+      refusedTypes.push(IDENTITY_TYPES[31 - Math.clz32(clash & -clash)] as string)
+      continue
+    }
+    uf.union(ra, rb)
+    mask[uf.find(ra)] = (mask[ra] as number) | (mask[rb] as number)
+  }
   // Only nodes that appear in an edge can have a root other than themselves.
   const touched = new Set<number>()
   for (let i = 0; i < as.length; i++) {
@@ -191,6 +255,73 @@ async function unionEdges(driver: DuckDbDriver, nodeCount: number): Promise<void
     ],
     { temporary: true },
   )
+  if (refusedLines.length > 0) {
+    await driver.append(
+      '_ml_refused',
+      [
+        { type: 'bigint', values: refusedLines.map((l) => BigInt(l)) },
+        { type: 'varchar', values: refusedTypes },
+      ],
+      { temporary: true },
+    )
+  }
+}
+
+/** Which exclusive types each node holds: a new identity its own type, a known member those of its identities. */
+async function readMasks(
+  driver: DuckDbDriver,
+  exclusive: readonly IdentityType[],
+  mask: Int32Array,
+): Promise<void> {
+  const bits = sql`(SELECT * FROM (VALUES ${join(
+    exclusive.map((t) => sql`(${t}, ${2 ** IDENTITY_TYPES.indexOf(t)})`),
+  )}) AS x(identity_type, bit))`
+  const cols = await driver.readFloat64Columns(
+    sql`SELECT nw.node, x.bit AS mask FROM _ml_newid nw JOIN ${bits} x USING (identity_type)
+      WHERE nw.node IN (SELECT a FROM _ml_edges UNION SELECT b FROM _ml_edges)
+      UNION ALL
+      SELECT om.node, bit_or(x.bit::INTEGER) FROM _ml_oldm om JOIN identities e USING (member_id)
+      JOIN ${bits} x USING (identity_type) GROUP BY om.node`,
+    ['node', 'mask'],
+  )
+  const nodes = cols['node'] as Float64Array
+  const masks = cols['mask'] as Float64Array
+  for (let i = 0; i < nodes.length; i++) mask[nodes[i] as number] = masks[i] as number
+}
+
+/**
+ * The records whose links were refused: each resolves to the member of its member reference or exclusive
+ * identity (the smallest such member id; else the smallest of all), and its identities that lead to another
+ * member are written to `_ml_split`.
+ */
+async function resolveSplit(
+  driver: DuckDbDriver,
+  ids: string,
+  refs: string,
+  exclusive: readonly IdentityType[],
+): Promise<void> {
+  const strong =
+    exclusive.length === 0
+      ? sql`false`
+      : sql`i.identity_type IN (${join(exclusive.map((t) => sql`${t}`))})`
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_splitlinks AS
+    SELECT i._line, i.identity_type, i.identity_value, m.member_id, m.is_new, CASE WHEN ${strong} THEN 0 ELSE 1 END AS rank
+    FROM ${ident(ids)} i JOIN _ml_idmember m USING (identity_type, identity_value)
+    WHERE i._line IN (SELECT _line FROM _ml_refused)
+    UNION ALL
+    SELECT r._line, NULL, NULL, m.member_id, false, 0 FROM ${ident(refs)} r JOIN _ml_refmember m ON m.ref = r.member_id
+    WHERE r._line IN (SELECT _line FROM _ml_refused)`)
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_splitpick AS
+    SELECT _line, arg_min(member_id, [rank, member_id]) AS member_id, arg_min(is_new, [rank, member_id]) AS is_new
+    FROM _ml_splitlinks GROUP BY _line`)
+  await driver.execute(
+    sql`INSERT INTO _ml_resolved SELECT _line, member_id, is_new FROM _ml_splitpick`,
+  )
+  await driver.execute(sql`INSERT INTO _ml_split
+    SELECT l._line, l.identity_type, l.identity_value, p.member_id, l.member_id,
+      (SELECT first(exclusive_type) FROM _ml_refused f WHERE f._line = l._line)
+    FROM _ml_splitlinks l JOIN _ml_splitpick p USING (_line)
+    WHERE l.identity_type IS NOT NULL AND l.member_id <> p.member_id`)
 }
 
 async function count(driver: DuckDbDriver, table: string): Promise<number> {

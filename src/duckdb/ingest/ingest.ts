@@ -25,7 +25,9 @@ import {
 } from './typed-stage.js'
 import {
   applyIdentityGuards,
+  exclusiveTypesOf,
   recordHeldBack,
+  recordSplit,
   type HeldBackIdentity,
   type IdentityGuardOptions,
 } from './identity-guards.js'
@@ -151,6 +153,7 @@ export async function ingestStaged(
         idsTable: '_ml_ids',
         memberRefsTable: '_ml_memref',
         singleIdentity,
+        exclusiveTypes: exclusiveTypesOf(options.identityGuards ?? {}),
       })
       if (
         options.unknownIdentity === 'reject' &&
@@ -165,6 +168,13 @@ export async function ingestStaged(
       if (table.memberLink !== 'owner') created = await createMembers(driver)
       else created = r.newMembers
       if (guarded) held = await recordHeldBack(driver, basename(file), maxIssues)
+      if (r.refused > 0) {
+        const split = await recordSplit(driver, basename(file), maxIssues)
+        held = {
+          count: held.count + split.count,
+          listed: [...held.listed, ...split.listed].slice(0, maxIssues),
+        }
+      }
     } else {
       options.onPhase?.('writing', { rows: staged.rows })
     }

@@ -8,6 +8,8 @@
  * and page views compare (c−30, c] with (c−90, c−30] (60 days, halved when compared). The AOV baseline is
  * every order up to c−90. A complaint is feedback of kind `complaint` or `support_ticket`; a negative
  * review is a `review` scored ≤ 2. Population: members with a purchase on or before the cutoff.
+ * `cadence_days` is the mean gap between purchase days (span ÷ gaps), a model feature; `median_gap_days` the
+ * median of the gaps, the member's own cadence for the early warning (one long pause does not stretch it).
  * @module
  */
 import type { DuckDbDriver } from '../driver.js'
@@ -19,6 +21,7 @@ export const CHURN_FEATURE_COLUMNS = [
   'member_id',
   'recency_days',
   'cadence_days',
+  'median_gap_days',
   'purchase_days',
   'purchases_90',
   'purchases_prev_90',
@@ -74,6 +77,9 @@ export async function churnFeatures(
             CASE WHEN ${h}::INTEGER IS NULL THEN NULL
               WHEN count(*) FILTER (WHERE day > ${c} AND day <= ${c} + ${h}::INTEGER) > 0 THEN 0 ELSE 1 END AS churned
           FROM days GROUP BY member_id HAVING min(day) <= ${c}),
+    g AS (SELECT member_id, quantile_cont(gap, 0.5) AS median_gap_days FROM (
+            SELECT member_id, date_diff('day', lag(day) OVER (PARTITION BY member_id ORDER BY day), day)::DOUBLE AS gap
+            FROM days WHERE day <= ${c}) WHERE gap IS NOT NULL GROUP BY member_id),
     e AS (SELECT member_id,
             count(*) FILTER (WHERE event_type = 'session_start' AND ts >= ${c} - 29) AS sessions_30,
             count(*) FILTER (WHERE event_type = 'session_start' AND ts < ${c} - 29 AND ts >= ${c} - 89) AS sessions_prev_60,
@@ -90,7 +96,7 @@ export async function churnFeatures(
     r AS (SELECT member_id, count(*) AS returns_90 FROM returns
           WHERE returned_at < ${c} + 1 AND returned_at >= ${c} - 89 AND member_id IS NOT NULL GROUP BY member_id)
     SELECT p.member_id::DOUBLE AS member_id, p.recency_days::DOUBLE AS recency_days, p.cadence_days::DOUBLE AS cadence_days,
-      p.purchase_days::DOUBLE AS purchase_days, p.purchases_90::DOUBLE AS purchases_90,
+      g.median_gap_days::DOUBLE AS median_gap_days, p.purchase_days::DOUBLE AS purchase_days, p.purchases_90::DOUBLE AS purchases_90,
       p.purchases_prev_90::DOUBLE AS purchases_prev_90, p.aov_90::DOUBLE AS aov_90, p.aov_baseline::DOUBLE AS aov_baseline,
       coalesce(e.sessions_30, 0)::DOUBLE AS sessions_30, coalesce(e.sessions_prev_60, 0)::DOUBLE AS sessions_prev_60,
       coalesce(e.page_views_30, 0)::DOUBLE AS page_views_30, coalesce(e.page_views_prev_60, 0)::DOUBLE AS page_views_prev_60,
@@ -99,7 +105,7 @@ export async function churnFeatures(
       coalesce(f.complaints_90, 0)::DOUBLE AS complaints_90, coalesce(f.complaints_prev_90, 0)::DOUBLE AS complaints_prev_90,
       coalesce(r.returns_90, 0)::DOUBLE AS returns_90, coalesce(f.negative_reviews_90, 0)::DOUBLE AS negative_reviews_90,
       f.last_nps::DOUBLE AS last_nps, p.coupon_share::DOUBLE AS coupon_share, p.churned::DOUBLE AS churned
-    FROM p LEFT JOIN members m USING (member_id) LEFT JOIN e USING (member_id) LEFT JOIN f USING (member_id)
+    FROM p LEFT JOIN members m USING (member_id) LEFT JOIN g USING (member_id) LEFT JOIN e USING (member_id) LEFT JOIN f USING (member_id)
       LEFT JOIN r USING (member_id)
     ORDER BY p.member_id`
   return fetchFloat64Columns(driver, q, CHURN_FEATURE_COLUMNS)

@@ -2,7 +2,7 @@
  * What members buy, by product category (品类分析): each category's share of revenue, penetration and repurchase
  * rate; the category paths of members' first, second and third orders and the channel migration from the first
  * order to the second (the nodes and links of a Sankey chart whose columns each sum to the member count); the
- * next-category propensity for cross-sell; and the category mix by tier and lifecycle stage.
+ * next-category propensity for cross-sell; and the category mix by tier, lifecycle stage and saved segment.
  *
  * Rules (docs/categories.md):
  * - A purchase is an order not `cancelled`, with a member, placed before the as-of instant (exclusive).
@@ -21,6 +21,8 @@ import { join, sql, type Fragment } from '../sql/fragment.js'
 import { normaliseInstant, timestampParam } from '../cohorts/time-sql.js'
 import { buildMemberStagesQuery } from '../lifecycle/lifecycle-stages.js'
 import { DEFAULT_LIFECYCLE_CONFIG } from '../lifecycle/lifecycle-config.js'
+import { buildSegmentMembersQuery } from '../segments/segment-members.js'
+import { getSegment } from '../segments/segment-store.js'
 
 /** The category of lines that have none. */
 export const UNKNOWN_CATEGORY = 'unknown'
@@ -118,8 +120,15 @@ export interface NextCategory {
   readonly lift: number | null
 }
 
+/** What the category mix splits buyers by. */
+export const CATEGORY_MIX_BY = ['tier', 'lifecycle_stage', 'segment'] as const
+export type CategoryMixBy = (typeof CATEGORY_MIX_BY)[number]
+
 export interface CategoryMixRow {
-  /** The tier or stage; null for buyers without one (no loyalty account). */
+  /**
+   * The tier, stage or segment name; null for buyers without one (no loyalty account; by segment, buyers
+   * outside the segment).
+   */
   readonly group: string | null
   /** A kept category, or `other`. */
   readonly category: string
@@ -130,7 +139,9 @@ export interface CategoryMixRow {
 }
 
 export interface CategoryMix {
-  readonly by: 'tier' | 'lifecycle_stage'
+  readonly by: CategoryMixBy
+  /** The saved segment, when split by segment. */
+  readonly segment?: string
   /** Null when the dimension cannot be read (tiers before a ledger sync); `note` says why. */
   readonly rows: readonly CategoryMixRow[] | null
   readonly note?: string
@@ -405,14 +416,31 @@ export async function getNextCategories(
   }
 }
 
-/** Category revenue mix per tier (from the synced ledger) or lifecycle stage as of the instant. */
+/**
+ * Category revenue mix per tier (from the synced ledger), lifecycle stage, or saved segment (its members as of
+ * the instant against the other buyers) as of the instant.
+ */
 export async function getCategoryMix(
   driver: Driver,
-  options: CategoryOptions & { readonly by: 'tier' | 'lifecycle_stage' },
+  options: CategoryOptions & { readonly by: CategoryMixBy; readonly segment?: string },
 ): Promise<CategoryMix> {
   const o = resolveCategoryOptions(options)
   let groups: Fragment
-  if (options.by === 'tier') {
+  if (options.by === 'segment') {
+    const name = options.segment
+    if (name === undefined || name === '')
+      throw InputError.single({
+        field: 'segment',
+        value: '',
+        reason: 'name the saved segment to split by',
+      })
+    const segment = await getSegment(driver, name)
+    groups = sql`SELECT DISTINCT member_id, ${name} AS grp FROM (${buildSegmentMembersQuery(
+      driver.dialect,
+      segment.definition.filter,
+      normaliseInstant(o.asOf),
+    )}) s`
+  } else if (options.by === 'tier') {
     if (!(await tableExists(driver, 'loyalty_accounts'))) {
       return {
         by: 'tier',
@@ -445,6 +473,9 @@ export async function getCategoryMix(
   for (const r of rows) totals.set(r.grp, (totals.get(r.grp) ?? 0) + num(r.revenue))
   return {
     by: options.by,
+    ...(options.by === 'segment' && options.segment !== undefined
+      ? { segment: options.segment }
+      : {}),
     rows: rows.map((r) => {
       const total = totals.get(r.grp) ?? 0
       return {

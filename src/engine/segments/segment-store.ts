@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../../core/clock.js'
 import { NotFoundError } from '../../core/errors.js'
-import type { Driver } from '../drivers/driver.js'
+import { tableExists, type Driver } from '../drivers/driver.js'
 import { sql } from '../sql/fragment.js'
 import {
   segmentDefinitionSchema,
@@ -50,7 +50,8 @@ export async function saveSegment(
 
 /** A saved segment, or undefined. */
 export async function findSegment(driver: Driver, name: string): Promise<SavedSegment | undefined> {
-  await ensureSegmentsTable(driver)
+  // A read needs no table: a read-only database without one holds no segment.
+  if (!(await tableExists(driver, 'segments'))) return undefined
   const row = await driver.first<{ definition: string; createdAt: string; updatedAt: string }>(
     sql`SELECT definition, CAST(created_at AS VARCHAR) AS created_at, CAST(updated_at AS VARCHAR) AS updated_at
       FROM segments WHERE name = ${name}`,

@@ -2,7 +2,7 @@
  * Categories: revenue share, penetration and repurchase per category; the first → second → third purchase
  * category paths and the channel migration as Sankey charts (top N kept, the rest in "other", members without
  * a further purchase in their own node, so every column totals the members); next-category propensity; the
- * category mix by lifecycle stage or tier.
+ * category mix by lifecycle stage, tier or a saved segment (its members against the other buyers).
  */
 import type { components } from '../generated/api'
 import { t } from '../i18n'
@@ -109,6 +109,8 @@ function sankeyChart(id: string, label: string, s: Sankey): HTMLElement {
 export async function categoriesPage(): Promise<void> {
   loading()
   const shares = await ok(client.GET('/api/v1/categories'))
+  // Saved segments for the mix; without them (or without access to them) the mix offers stage and tier only.
+  const saved = (await client.GET('/api/v1/segments')).data?.segments ?? []
   clear()
   const top = select(
     'categories-top',
@@ -122,6 +124,7 @@ export async function categoriesPage(): Promise<void> {
     [
       ['lifecycle_stage', t('lifecycle')],
       ['tier', t('categories.tier')],
+      ...saved.map((g) => [`segment:${g.name}`, `${t('categories.segment')}: ${g.name}`] as const),
     ],
     'lifecycle_stage',
   )
@@ -207,11 +210,15 @@ export async function categoriesPage(): Promise<void> {
 
   const drawMix = () =>
     fill(mixBox, async () => {
+      const segment = mixBy.value.startsWith('segment:') ? mixBy.value.slice(8) : undefined
       const r = await ok(
         client.GET('/api/v1/categories/mix', {
           params: {
-            // The select offers only these two.
-            query: { by: mixBy.value as 'tier' | 'lifecycle_stage' },
+            query:
+              segment === undefined
+                ? // The select offers these two besides the segments.
+                  { by: mixBy.value as 'tier' | 'lifecycle_stage' }
+                : { by: 'segment', segment },
           },
         }),
       )
@@ -221,7 +228,7 @@ export async function categoriesPage(): Promise<void> {
       const cats = [...new Set(r.rows.map((x) => x.category))]
       const groupName = (g: string | null) =>
         g === null
-          ? t('categories.noGroup')
+          ? t(segment === undefined ? 'categories.noGroup' : 'categories.otherBuyers')
           : named(r.rows?.find((x) => x.group === g)?.groupName ?? undefined, g)
       const box = chartBox('categories-mix-chart', t('categories.mix'))
       drawLater(box, {
