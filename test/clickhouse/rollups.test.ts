@@ -34,7 +34,9 @@ function expectSameSeries(a: MetricResult, b: MetricResult, what: string): void 
       const x = r.values[col.key] ?? null
       const y = b.rows[i]?.values[col.key] ?? null
       if (!close(x, y, exact))
-        throw new Error(`${what}: ${col.key} ${r.period} ${JSON.stringify(r.dims)}: ${String(x)} vs ${String(y)}`)
+        throw new Error(
+          `${what}: ${col.key} ${r.period} ${JSON.stringify(r.dims)}: ${String(x)} vs ${String(y)}`,
+        )
     })
   }
 }
@@ -47,8 +49,20 @@ async function readable(driver: Driver, grain: 'month' | 'day'): Promise<string[
   const ok: string[] = []
   for (const m of CATALOG) {
     if (m.grains !== undefined && !m.grains.includes(grain)) continue
-    const one = { metrics: [m.id], from: '2026-10', to: '2026-10', timezone: TZ, rollups: 'off' as const }
-    if (await runMetrics(driver, one).then(() => true, () => false)) ok.push(m.id)
+    const one = {
+      metrics: [m.id],
+      from: '2026-10',
+      to: '2026-10',
+      timezone: TZ,
+      rollups: 'off' as const,
+    }
+    if (
+      await runMetrics(driver, one).then(
+        () => true,
+        () => false,
+      )
+    )
+      ok.push(m.id)
   }
   return ok
 }
@@ -93,7 +107,11 @@ describe('the rollup on ClickHouse', () => {
     }
     const chRaw = await runMetrics(e.ch, { ...request, rollups: 'off' })
     expectSameSeries(chRaw, await runMetrics(e.ch, request), 'ClickHouse raw vs rollup')
-    expectSameSeries(chRaw, await runMetrics(e.duck.driver, request), 'ClickHouse raw vs DuckDB rollup')
+    expectSameSeries(
+      chRaw,
+      await runMetrics(e.duck.driver, request),
+      'ClickHouse raw vs DuckDB rollup',
+    )
   })
 
   it('gives the metric tree the same nodes', async () => {

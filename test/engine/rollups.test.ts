@@ -78,7 +78,13 @@ async function readable(driver: Driver, request: MetricRequest): Promise<MetricR
   const ok: string[] = []
   for (const id of request.metrics) {
     const one = { ...request, metrics: [id], rollups: 'off' as const }
-    if (await runMetrics(driver, one).then(() => true, () => false)) ok.push(id)
+    if (
+      await runMetrics(driver, one).then(
+        () => true,
+        () => false,
+      )
+    )
+      ok.push(id)
   }
   return { ...request, metrics: ok }
 }
@@ -213,9 +219,14 @@ describe('metrics read from the rollup equal the raw tables', () => {
 
   it('with other qualifying and engagement events, and a member filter', async () => {
     const request: MetricRequest = {
-      metrics: ['active_members', 'engagement_rate', 'period_retention', 'dau', 'churn_rate', 'winback_rate'].filter(
-        (id) => CATALOG.some((m) => m.id === id),
-      ),
+      metrics: [
+        'active_members',
+        'engagement_rate',
+        'period_retention',
+        'dau',
+        'churn_rate',
+        'winback_rate',
+      ].filter((id) => CATALOG.some((m) => m.id === id)),
       from: '2025-11',
       to: '2026-10',
       timezone: TZ,
@@ -255,7 +266,9 @@ describe('metrics read from the rollup equal the raw tables', () => {
       // A raw table changed outside ingest: the rollup is no longer current and is passed over.
       await d.execute(sql`DELETE FROM events WHERE event_id = (SELECT min(event_id) FROM events)`)
       expect(await rollupIsCurrent(d, TZ)).toBe(false)
-      expect(await runMetrics(d, request)).toEqual(await runMetrics(d, { ...request, rollups: 'off' }))
+      expect(await runMetrics(d, request)).toEqual(
+        await runMetrics(d, { ...request, rollups: 'off' }),
+      )
     } finally {
       await d.execute(sql`DELETE FROM events`)
       await d.execute(sql`INSERT INTO events SELECT * FROM kept_events`)

@@ -94,7 +94,7 @@ export async function rebuildRollups(
   driver: DuckDbDriver,
   options: { readonly timezone?: string; readonly clock: Clock; readonly inTransaction?: boolean },
 ): Promise<RebuildReport> {
-  const started = Date.now()
+  const started = performance.now()
   const run = async (): Promise<RebuildReport> => {
     await ensureRollupTables(driver)
     const timezone =
@@ -111,7 +111,7 @@ export async function rebuildRollups(
       rows: Number(r?.rows ?? 0),
       members: Number(r?.members ?? 0),
       days: Number(r?.days ?? 0),
-      seconds: (Date.now() - started) / 1000,
+      seconds: (performance.now() - started) / 1000,
     }
   }
   return options.inTransaction === true ? run() : driver.transaction(run)
@@ -198,7 +198,9 @@ export async function refreshTouched(
   await ensureTouchedTables(driver)
   const days = ident(TOUCHED_DAYS)
   const members = ident(TOUCHED_MEMBERS)
-  const touched = (alias: string) => sql`(EXISTS (SELECT 1 FROM ${members} t WHERE t.member_id = ${ident(alias, 'member_id')})
+  const touched = (
+    alias: string,
+  ) => sql`(EXISTS (SELECT 1 FROM ${members} t WHERE t.member_id = ${ident(alias, 'member_id')})
     OR EXISTS (SELECT 1 FROM ${days} t WHERE t.member_id = ${ident(alias, 'member_id')} AND t.day = ${ident(alias, 'day')}))`
   const target = ident(ROLLUP_TABLE)
   await driver.execute(sql`DELETE FROM ${target} WHERE ${touched(ROLLUP_TABLE)}`)

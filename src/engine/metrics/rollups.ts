@@ -72,7 +72,11 @@ export async function sourceRowCounts(
     sql`SELECT (SELECT count(*) FROM orders) AS o, (SELECT count(*) FROM events) AS e,
       (SELECT count(*) FROM feedback) AS f`,
   )
-  return { ordersRows: Number(r?.o ?? 0), eventsRows: Number(r?.e ?? 0), feedbackRows: Number(r?.f ?? 0) }
+  return {
+    ordersRows: Number(r?.o ?? 0),
+    eventsRows: Number(r?.e ?? 0),
+    feedbackRows: Number(r?.f ?? 0),
+  }
 }
 
 /** Whether the rollup exists, is keyed by `timezone` and was computed from the tables as they are now. */

@@ -225,7 +225,8 @@ export function shiftedRollupTime(ctx: CompileContext, column: 'day' | 'last_ts'
 function memberPeriodsFromRollup(ctx: CompileContext): Fragment {
   const d = ctx.dialect
   const e = ctx.settings.engagementEvents
-  const engagedEvent = e.length === 0 ? sql`0` : sql`CASE WHEN r.event_type IN (${inList(e)}) THEN 1 ELSE 0 END`
+  const engagedEvent =
+    e.length === 0 ? sql`0` : sql`CASE WHEN r.event_type IN (${inList(e)}) THEN 1 ELSE 0 END`
   return sql`SELECT member_id, ${d.dateTrunc(ctx.grain, sql`day_ts`)} AS period, max(engaged) AS engaged
     FROM (SELECT r.member_id AS member_id, ${shiftedRollupTime(ctx, 'day')} AS day_ts,
         CASE WHEN ${rollupActiveFacts(ctx)} THEN 1 ELSE 0 END AS active,
