@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { INGEST_TABLES } from '../../src/core/schema.js'
 import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { rebuildRollups, rollupStatus } from '../../src/duckdb/rollups/member-days.js'
+import { getCohortRetention } from '../../src/engine/cohorts/cohort-retention.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { rollupIsCurrent } from '../../src/engine/metrics/rollups.js'
 import { runMetrics, type MetricRequest } from '../../src/engine/metrics/run.js'
@@ -239,6 +240,33 @@ describe('metrics read from the rollup equal the raw tables', () => {
     )
   })
 
+  it('the cohort retention matrix, for every kind of activity, both forms, by month and by week', async () => {
+    let filled = 0
+    for (const activity of ['any', 'event', 'purchase', 'event:login'] as const) {
+      for (const form of ['n-period', 'unbounded'] as const) {
+        for (const grain of ['month', 'week'] as const) {
+          const spec = {
+            activity,
+            grain,
+            anchor: grain === 'month' ? ('registration' as const) : ('first-purchase' as const),
+            periods: grain === 'month' ? 12 : 20,
+            asOf: '2026-10-01',
+            timezone: TZ,
+          }
+          const raw = await getCohortRetention(whole.driver, spec, form, 'off')
+          expect(
+            await getCohortRetention(whole.driver, spec, form),
+            `${activity} ${form} ${grain}`,
+          ).toEqual(raw)
+          filled += raw.cohorts.filter((c) =>
+            c.cells.some((x) => x.period > 0 && x.active > 0),
+          ).length
+        }
+      }
+    }
+    expect(filled).toBeGreaterThan(50)
+  })
+
   it('the metric tree', async () => {
     const options = { timezone: TZ, period: '2026-09' }
     const raw = await evaluateTree(whole.driver, DEFAULT_TREE, { ...options, rollups: 'off' })
@@ -259,6 +287,10 @@ describe('metrics read from the rollup equal the raw tables', () => {
     try {
       await d.execute(sql`DELETE FROM member_day_activity WHERE fact = 'event'`)
       expect(await runMetrics(d, request)).not.toEqual(raw)
+      const cohorts = { activity: 'event', asOf: '2026-10-01', timezone: TZ }
+      expect(await getCohortRetention(d, cohorts)).not.toEqual(
+        await getCohortRetention(d, cohorts, 'n-period', 'off'),
+      )
       // In another reporting zone the raw tables are read.
       expect(await runMetrics(d, { ...request, timezone: 'UTC' })).toEqual(
         await runMetrics(d, { ...request, timezone: 'UTC', rollups: 'off' }),
