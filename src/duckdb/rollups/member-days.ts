@@ -7,7 +7,9 @@
  * of every incoming row and of every stored row it replaces (a changed time, member or status moves a fact off
  * its old day); merged members are recorded whole ({@link noteMergedMembers}), since a merge moves every fact
  * of one member to another. {@link refreshTouched} then deletes those rows of the rollup and recomputes them
- * from the raw tables, in SQL, and records the tables' new row counts in `rollup_state`.
+ * from the raw tables, in SQL, and records the tables' new row counts in `rollup_state`. Days are recorded with
+ * the kind of fact the loaded table makes, so that a load of orders recomputes order rows from `orders` alone
+ * and reads no events (a merge recomputes every kind).
  * @module
  */
 import type { Clock } from '../../core/clock.js'
@@ -22,18 +24,22 @@ import {
   sourceRowCounts,
   type RollupState,
 } from '../../engine/metrics/rollups.js'
-import { ident, sql, type Fragment } from '../../engine/sql/fragment.js'
+import { ident, join, sql, type Fragment } from '../../engine/sql/fragment.js'
 import { copyDuckDbTable, type CopyOptions } from '../clickhouse-copy.js'
 import type { DuckDbDriver } from '../driver.js'
 
 const TOUCHED_DAYS = '_ml_rollup_days'
 const TOUCHED_MEMBERS = '_ml_rollup_members'
 
-/** The raw tables whose rows feed the rollup, with their time column. */
-export const ROLLUP_FACT_TIME: Readonly<Record<string, string>> = {
-  orders: 'ordered_at',
-  events: 'ts',
-  feedback: 'ts',
+/** The kinds of fact of the rollup. */
+type Fact = 'order' | 'event' | 'review'
+const FACTS: readonly Fact[] = ['order', 'event', 'review']
+
+/** The raw tables whose rows feed the rollup: their time column and the kind of fact they make. */
+export const ROLLUP_FACT_SOURCES: Readonly<Record<string, { time: string; fact: Fact }>> = {
+  orders: { time: 'ordered_at', fact: 'order' },
+  events: { time: 'ts', fact: 'event' },
+  feedback: { time: 'ts', fact: 'review' },
 }
 
 /** Creates the rollup tables when missing. */
@@ -52,19 +58,31 @@ function localDay(driver: DuckDbDriver, column: Fragment, timezone: string): Fra
 }
 
 /**
- * The rollup's rows computed from the raw tables, restricted by `keep` (a condition over `member_id` and `day`
- * of the fact rows, aliased `f`), or all of them.
+ * The rollup's rows computed from the raw tables, for the kinds of fact `facts` (default all), restricted by
+ * `keep` (a condition over `member_id` of the raw rows, aliased `s`), or all of them.
  */
-function rollupRows(driver: DuckDbDriver, timezone: string, keep?: Fragment): Fragment {
-  const local = (c: string) => driver.dialect.localTime(sql`${ident(c)}`, timezone)
-  const where = keep === undefined ? sql`` : sql` WHERE ${keep}`
+function rollupRows(
+  driver: DuckDbDriver,
+  timezone: string,
+  keep?: Fragment,
+  facts: readonly Fact[] = FACTS,
+): Fragment {
+  const local = (c: string) => driver.dialect.localTime(sql`s.${ident(c)}`, timezone)
+  const also = keep === undefined ? sql`` : sql` AND ${keep}`
+  const branch: Record<Fact, Fragment> = {
+    order: sql`SELECT s.member_id, ${local('ordered_at')} AS lt, 'order' AS fact, '' AS event_type,
+        s.net_amount AS amount FROM orders s WHERE s.status <> 'cancelled' AND s.member_id IS NOT NULL${also}`,
+    event: sql`SELECT s.member_id, ${local('ts')} AS lt, 'event' AS fact, s.event_type AS event_type,
+        NULL AS amount FROM events s WHERE s.member_id IS NOT NULL${also}`,
+    review: sql`SELECT s.member_id, ${local('ts')} AS lt, 'review' AS fact, '' AS event_type, NULL AS amount
+        FROM feedback s WHERE s.kind = 'review' AND s.member_id IS NOT NULL${also}`,
+  }
   return sql`SELECT f.member_id, ${driver.dialect.dateTrunc('day', sql`f.lt`)} AS day, f.fact, f.event_type,
       count(*) AS n, sum(f.amount) AS amount, max(f.lt) AS last_ts
-    FROM (SELECT member_id, ${local('ordered_at')} AS lt, 'order' AS fact, '' AS event_type, net_amount AS amount
-        FROM orders WHERE status <> 'cancelled' AND member_id IS NOT NULL
-      UNION ALL SELECT member_id, ${local('ts')}, 'event', event_type, NULL FROM events WHERE member_id IS NOT NULL
-      UNION ALL SELECT member_id, ${local('ts')}, 'review', '', NULL FROM feedback
-        WHERE kind = 'review' AND member_id IS NOT NULL) f${where}
+    FROM (${join(
+      facts.map((x) => branch[x]),
+      ' UNION ALL ',
+    )}) f
     GROUP BY 1, 2, 3, 4`
 }
 
@@ -133,7 +151,7 @@ export async function rollupStatus(
 
 async function ensureTouchedTables(driver: DuckDbDriver): Promise<void> {
   await driver.execute(
-    sql`CREATE TEMP TABLE IF NOT EXISTS ${ident(TOUCHED_DAYS)} (member_id BIGINT, day TIMESTAMP)`,
+    sql`CREATE TEMP TABLE IF NOT EXISTS ${ident(TOUCHED_DAYS)} (member_id BIGINT, day TIMESTAMP, fact VARCHAR)`,
   )
   await driver.execute(
     sql`CREATE TEMP TABLE IF NOT EXISTS ${ident(TOUCHED_MEMBERS)} (member_id BIGINT)`,
@@ -156,16 +174,17 @@ export async function noteTouchedDays(
   rows: Fragment,
   sameKey: Fragment,
 ): Promise<void> {
-  const time = ROLLUP_FACT_TIME[table]
-  if (time === undefined) return
+  const source = ROLLUP_FACT_SOURCES[table]
+  if (source === undefined) return
+  const { time, fact } = source
   const zone = await rollupZone(driver)
   if (zone === undefined) return
   await ensureTouchedTables(driver)
   const t = ident(table)
   const day = (alias: string) => localDay(driver, sql`${ident(alias, time)}`, zone)
   await driver.execute(sql`INSERT INTO ${ident(TOUCHED_DAYS)}
-    SELECT n.member_id, ${day('n')} FROM ${rows} n WHERE n.member_id IS NOT NULL AND n.${ident(time)} IS NOT NULL
-    UNION SELECT ${t}.member_id, ${day(table)} FROM ${t}
+    SELECT n.member_id, ${day('n')}, ${fact} FROM ${rows} n WHERE n.member_id IS NOT NULL AND n.${ident(time)} IS NOT NULL
+    UNION SELECT ${t}.member_id, ${day(table)}, ${fact} FROM ${t}
       WHERE ${t}.member_id IS NOT NULL AND EXISTS (SELECT 1 FROM ${rows} n WHERE ${sameKey})`)
 }
 
@@ -198,17 +217,25 @@ export async function refreshTouched(
   await ensureTouchedTables(driver)
   const days = ident(TOUCHED_DAYS)
   const members = ident(TOUCHED_MEMBERS)
-  const touched = (
-    alias: string,
-  ) => sql`(EXISTS (SELECT 1 FROM ${members} t WHERE t.member_id = ${ident(alias, 'member_id')})
-    OR EXISTS (SELECT 1 FROM ${days} t WHERE t.member_id = ${ident(alias, 'member_id')} AND t.day = ${ident(alias, 'day')}))`
-  const target = ident(ROLLUP_TABLE)
-  await driver.execute(sql`DELETE FROM ${target} WHERE ${touched(ROLLUP_TABLE)}`)
-  // Only the touched members' facts are read: the day of each is computed for those rows alone.
-  const ofTouchedMembers = sql`(f.member_id IN (SELECT member_id FROM ${members})
-      OR f.member_id IN (SELECT member_id FROM ${days}))`
-  await driver.execute(sql`INSERT INTO ${target}
-    SELECT * FROM (${rollupRows(driver, zone, ofTouchedMembers)}) x WHERE ${touched('x')}`)
+  // A load of one table changes facts of one kind only (merges excepted): only those are recomputed, so that
+  // loading orders reads no events.
+  const merged = (await driver.first(sql`SELECT 1 AS x FROM ${members} LIMIT 1`)) !== undefined
+  const kinds = await driver.all<{ fact: Fact }>(sql`SELECT DISTINCT fact FROM ${days}`)
+  const facts = merged ? FACTS : FACTS.filter((f) => kinds.some((k) => k.fact === f))
+  if (facts.length > 0) {
+    const touched = (
+      alias: string,
+    ) => sql`(EXISTS (SELECT 1 FROM ${members} t WHERE t.member_id = ${ident(alias, 'member_id')})
+      OR EXISTS (SELECT 1 FROM ${days} t WHERE t.member_id = ${ident(alias, 'member_id')}
+        AND t.day = ${ident(alias, 'day')} AND t.fact = ${ident(alias, 'fact')}))`
+    const target = ident(ROLLUP_TABLE)
+    await driver.execute(sql`DELETE FROM ${target} WHERE ${touched(ROLLUP_TABLE)}`)
+    // Only the touched members' facts are read: the day of each is computed for those rows alone.
+    const ofTouchedMembers = sql`(s.member_id IN (SELECT member_id FROM ${members})
+      OR s.member_id IN (SELECT member_id FROM ${days}))`
+    await driver.execute(sql`INSERT INTO ${target}
+      SELECT * FROM (${rollupRows(driver, zone, ofTouchedMembers, facts)}) x WHERE ${touched('x')}`)
+  }
   await driver.execute(sql`DELETE FROM ${days}`)
   await driver.execute(sql`DELETE FROM ${members}`)
   await writeState(driver, zone, options.clock)
