@@ -52,7 +52,7 @@ export async function readRollupState(driver: Driver): Promise<RollupState | und
     rollupRows: number | bigint
     updatedAt: unknown
   }>(sql`SELECT timezone, orders_rows, events_rows, feedback_rows, rollup_rows,
-      CAST(updated_at AS VARCHAR) AS updated_at FROM rollup_state LIMIT 1`)
+      updated_at FROM rollup_state LIMIT 1`)
   if (r === undefined) return undefined
   return {
     timezone: r.timezone,
