@@ -140,7 +140,8 @@ function watchPhases(
         progress.update(rows)
         return
       }
-      const label = phase === 'reading' ? 'reading file' : phase
+      const label =
+        phase === 'reading' ? 'reading file' : phase === 'rollups' ? 'updating rollups' : phase
       progress.phase(
         label,
         phase === 'reading' ? 100 : Math.max(rows, 1),

@@ -67,7 +67,8 @@ export interface IngestOptions extends SourceOptions {
   readonly rollupTimezone?: string
 }
 
-export type IngestPhase = 'reading' | 'validating' | 'resolving' | 'writing' | 'done'
+/** Phases of a load; `rollups` is the update of the member × day rollup, last inside the transaction. */
+export type IngestPhase = 'reading' | 'validating' | 'resolving' | 'writing' | 'rollups' | 'done'
 
 export interface IngestReport {
   readonly file: string
@@ -179,6 +180,7 @@ export async function ingestStaged(
       table.memberLink === 'owner'
         ? await upsertMembers(driver, value)
         : await upsertRows(driver, table, file, maxIssues, value, linked)
+    options.onPhase?.('rollups', { rows: staged.rows })
     await refreshTouched(driver, {
       clock: options.clock,
       ...(options.rollupTimezone === undefined ? {} : { timezone: options.rollupTimezone }),
