@@ -11,6 +11,7 @@ import { runMetrics, type MetricRequest, type MetricResult } from '../../src/eng
 import { DEFAULT_TREE, evaluateTree } from '../../src/engine/metrics/tree.js'
 import { alignmentCalendar } from '../../src/calendar/index.js'
 import type { Driver } from '../../src/engine/drivers/driver.js'
+import { sql } from '../../src/engine/sql/fragment.js'
 import { close, expectSame } from './compare.js'
 import { openEngines, type Engines } from './engines.js'
 
@@ -138,6 +139,28 @@ describe('the rollup on ClickHouse', () => {
       await runMetrics(e.duck.driver, request),
       'ClickHouse raw vs DuckDB rollup',
     )
+  })
+
+  it('is replaced whole when copied again: a member-day gone from DuckDB is gone from ClickHouse', async () => {
+    const count = sql`SELECT count() AS n FROM member_day_activity`
+    const before = Number((await e.ch.first<{ n: number }>(count))?.n)
+    await e.duck.driver.execute(sql`CREATE TABLE kept AS SELECT * FROM member_day_activity`)
+    try {
+      await e.duck.driver.execute(
+        sql`DELETE FROM member_day_activity WHERE member_id = (SELECT min(member_id) FROM member_day_activity)`,
+      )
+      const copied = await copyRollupTables(e.duck.driver, e.ch, { fileAccess: 'local' })
+      expect(copied['member_day_activity']).toBeLessThan(before)
+      expect(Number((await e.ch.first<{ n: number }>(count))?.n)).toBe(
+        copied['member_day_activity'],
+      )
+    } finally {
+      await e.duck.driver.execute(sql`DELETE FROM member_day_activity`)
+      await e.duck.driver.execute(sql`INSERT INTO member_day_activity SELECT * FROM kept`)
+      await e.duck.driver.execute(sql`DROP TABLE kept`)
+      await copyRollupTables(e.duck.driver, e.ch, { fileAccess: 'local' })
+    }
+    expect(Number((await e.ch.first<{ n: number }>(count))?.n)).toBe(before)
   })
 
   it('gives the cohort retention matrix the same cells', async () => {

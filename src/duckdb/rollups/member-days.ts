@@ -251,6 +251,10 @@ export async function copyRollupTables(
   options: CopyOptions = {},
 ): Promise<Record<string, number>> {
   if ((await readRollupState(source)) === undefined) return {}
+  // Replaced whole, the state first: a member-day gone from DuckDB (a cancelled order, a merged member) must not
+  // outlive it on ClickHouse, and a reader in between finds no rollup and reads the raw tables.
+  await target.execute(sql`DROP TABLE IF EXISTS ${ident(ROLLUP_STATE_TABLE)}`)
+  await target.execute(sql`DROP TABLE IF EXISTS ${ident(ROLLUP_TABLE)}`)
   return {
     [ROLLUP_TABLE]: await copyDuckDbTable(source, target, ROLLUP_TABLE, ROLLUP_KEY, options),
     [ROLLUP_STATE_TABLE]: await copyDuckDbTable(
