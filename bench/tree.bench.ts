@@ -19,6 +19,8 @@ import { ingestFile } from '../src/duckdb/ingest/ingest.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase } from '../src/store/database.js'
 import { median, peakRssMb } from './measure.js'
+import { DEFAULT_TIME_ZONE } from '../src/core/time-zone.js'
+import { rollupIsCurrent } from '../src/engine/metrics/rollups.js'
 import { INGEST_TABLES } from '../src/core/schema.js'
 
 const { values } = parseArgs({
@@ -40,7 +42,9 @@ const dbPath = join(dir, 'memberlens.duckdb')
 if (values.measure !== undefined) {
   // Child process: the measurement itself.
   const db = await openDatabase(dbPath, { readOnly: true })
-  const period = (await lastCompletePeriod(db.driver, 'month')) as string
+  // The project zone, in which ingest keys the member × day rollup: the tree reads it there.
+  const timezone = DEFAULT_TIME_ZONE
+  const period = (await lastCompletePeriod(db.driver, 'month', timezone)) as string
   const treeMetrics = [
     'purchase_frequency',
     'purchase_conversion',
@@ -58,6 +62,15 @@ if (values.measure !== undefined) {
   const eventsFloor: number[] = []
   const tree: number[] = []
   const byChannel: number[] = []
+  const treeRaw: number[] = []
+  const byChannelRaw: number[] = []
+  const channelRequest = {
+    metrics: treeMetrics.flatMap((m) => [m, `${m}:pop`, `${m}:yoy`]),
+    from: addPeriods(period, 'month', -11),
+    to: period,
+    by: ['registration_channel'],
+    timezone,
+  }
   for (let i = 0; i < repeat; i++) {
     floor.push(
       await time(() =>
@@ -74,26 +87,29 @@ if (values.measure !== undefined) {
         ),
       ),
     )
-    tree.push(await time(() => evaluateTree(db.driver, DEFAULT_TREE, { period })))
-    byChannel.push(
-      await time(() =>
-        runMetrics(db.driver, {
-          metrics: treeMetrics.flatMap((m) => [m, `${m}:pop`, `${m}:yoy`]),
-          from: addPeriods(period, 'month', -11),
-          to: period,
-          by: ['registration_channel'],
-        }),
-      ),
+    // The same figures from the raw tables (`rollups: 'off'`), then from the rollup, alternately.
+    treeRaw.push(
+      await time(() => evaluateTree(db.driver, DEFAULT_TREE, { period, timezone, rollups: 'off' })),
     )
+    tree.push(await time(() => evaluateTree(db.driver, DEFAULT_TREE, { period, timezone })))
+    byChannelRaw.push(
+      await time(() => runMetrics(db.driver, { ...channelRequest, rollups: 'off' })),
+    )
+    byChannel.push(await time(() => runMetrics(db.driver, channelRequest)))
   }
   const rows = await db.driver.first<
     Record<string, bigint>
   >(sql`SELECT (SELECT count(*) FROM members) AS members,
     (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM events) AS events,
     (SELECT count(*) FROM order_items) + (SELECT count(*) FROM feedback) + (SELECT count(*) FROM touches) AS other`)
+  const rollupRows = Number(
+    (await db.driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM member_day_activity`))?.n ??
+      0,
+  )
+  const rollupCurrent = await rollupIsCurrent(db.driver, timezone)
   await db.close()
   process.stdout.write(
-    `${JSON.stringify({ floor: median(floor), eventsFloor: median(eventsFloor), tree: median(tree), byChannel: median(byChannel), period, rows: Object.fromEntries(Object.entries(rows ?? {}).map(([k, v]) => [k, Number(v)])), peakRssMb: peakRssMb() })}\n`,
+    `${JSON.stringify({ floor: median(floor), eventsFloor: median(eventsFloor), tree: median(tree), byChannel: median(byChannel), treeRaw: median(treeRaw), byChannelRaw: median(byChannelRaw), rollupRows, rollupCurrent, period, rows: Object.fromEntries(Object.entries(rows ?? {}).map(([k, v]) => [k, Number(v)])), peakRssMb: peakRssMb() })}\n`,
   )
   process.exit(0)
 }
@@ -142,6 +158,10 @@ const r = JSON.parse(out.trim().split('\n').pop() as string) as {
   eventsFloor: number
   tree: number
   byChannel: number
+  treeRaw: number
+  byChannelRaw: number
+  rollupRows: number
+  rollupCurrent: boolean
   period: string
   rows: Record<string, number>
   peakRssMb: number
@@ -153,8 +173,11 @@ process.stdout.write(
     `metric tree: ${f(r.rows['members'] ?? 0)} members, ${f(total)} fact rows (${f(r.rows['orders'] ?? 0)} orders, ${f(r.rows['events'] ?? 0)} events), period ${r.period.slice(0, 7)}, median of ${repeat}`,
     `  floor  one GROUP BY scan of orders             ${r.floor.toFixed(2)} s`,
     `  floor' one GROUP BY scan of events (distinct members) ${r.eventsFloor.toFixed(2)} s`,
-    `  tree   default tree, 12 months + trends        ${r.tree.toFixed(2)} s   ${(r.tree / r.floor).toFixed(1)}× the floor, ${(r.tree / r.eventsFloor).toFixed(1)}× the events scan`,
-    `  tree   same metrics by registration channel    ${r.byChannel.toFixed(2)} s   ${(r.byChannel / r.floor).toFixed(1)}× the floor (target ≤ 5×), ${(r.byChannel / r.eventsFloor).toFixed(1)}× the events scan`,
+    `  rollup member × day rows ${f(r.rollupRows)}${r.rollupCurrent ? '' : ' (NOT current: the tree reads the raw tables)'}`,
+    `  tree   default tree, 12 months + trends, raw tables  ${r.treeRaw.toFixed(2)} s   ${(r.treeRaw / r.floor).toFixed(1)}× the floor, ${(r.treeRaw / r.eventsFloor).toFixed(1)}× the events scan`,
+    `  tree   default tree, 12 months + trends, rollup      ${r.tree.toFixed(2)} s   ${(r.tree / r.floor).toFixed(1)}× the floor, ${(r.tree / r.eventsFloor).toFixed(1)}× the events scan`,
+    `  tree   same metrics by registration channel, raw     ${r.byChannelRaw.toFixed(2)} s   ${(r.byChannelRaw / r.floor).toFixed(1)}× the floor`,
+    `  tree   same metrics by registration channel, rollup  ${r.byChannel.toFixed(2)} s   ${(r.byChannel / r.floor).toFixed(1)}× the floor (target ≤ 5×), ${(r.byChannel / r.eventsFloor).toFixed(1)}× the events scan`,
     `  peak RSS ${f(r.peakRssMb)} MB`,
     '',
   ].join('\n'),

@@ -51,6 +51,8 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/duckdb/members': 'member look-up and timeline (Member 360), uploaded identity lists',
   'src/duckdb/summaries': 'per-member churn features and paid-membership renewals',
   'src/duckdb/voice': 'feedback counts per period: NPS, CSAT, reviews, service issues',
+  'src/duckdb/rollups':
+    'the member × day activity rollup: rebuilt from scratch, or updated by ingest for the days it touched',
   'src/store':
     'opening the member database (or the configured engine), its schema, data version and meta',
   'src/analytics':

@@ -200,3 +200,10 @@ export {
   type SbgParams,
   type SbgFit,
 } from './models/sbg.js'
+export {
+  rebuildRollups,
+  rollupStatus,
+  copyRollupTables,
+  type RebuildReport,
+} from './duckdb/rollups/member-days.js'
+export { rollupIsCurrent, type RollupState } from './engine/metrics/rollups.js'

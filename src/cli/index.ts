@@ -142,6 +142,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'ClickHouse: table DDL and loading a database into ClickHouse',
     load: async () => (await import('./commands/clickhouse.js')).registerClickHouseCommands,
   },
+  rollups: {
+    summary: 'the member × day activity rollup: rebuild, status',
+    load: async () => (await import('./commands/rollups.js')).registerRollupCommands,
+  },
   config: {
     summary: 'the effective settings and where each came from',
     load: async () => (await import('./commands/config.js')).registerConfigCommand,

@@ -739,6 +739,17 @@ export const ZH = {
     '会员评分与 CLV 仍来自无协变量的模型；协变量拟合用于解释会员之间的差异。',
   // category mix by segment
   '(other buyers)': '(其他购买会员)',
+  // rollups
+  'rebuilding rollups': '重建汇总表',
+  'Rollups rebuilt in {seconds} s': '汇总表已重建，用时 {seconds} 秒',
+  'days counted in': '计日时区',
+  'last written': '最近写入',
+  'rollup state': '汇总表状态',
+  'current: matches the raw tables': '最新：与原始表一致',
+  'stale: run `memberlens rollups rebuild` (raw tables read meanwhile)':
+    '已过期：请运行 `memberlens rollups rebuild`（在此之前读取原始表）',
+  'No rollups: the next ingest or `memberlens rollups rebuild` creates them.':
+    '尚无汇总表：下一次导入或 `memberlens rollups rebuild` 会创建它。',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -136,6 +136,8 @@ function cutAtWidth(line: string, width: number): string {
 const withDb = (...args: string[]): Case => ({ args: () => [...args, '--db', db] })
 const CASES: Record<string, Case> = {
   overview: withDb('overview'),
+  'rollups status': withDb('rollups', 'status'),
+  'rollups rebuild': withDb('rollups', 'rebuild'),
   tree: withDb('tree'),
   'metrics list': { args: () => ['metrics', 'list'], idColumn: true },
   'metrics get --by': withDb(

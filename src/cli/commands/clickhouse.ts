@@ -15,6 +15,7 @@ import { buildClickHouseTable, buildClusterTables } from '../../engine/clickhous
 import { clickhouseDialect, clickhouseLegacyDialect } from '../../engine/dialects/clickhouse.js'
 import { ClickHouseDriver } from '../../engine/drivers/clickhouse-driver.js'
 import { DuckDbDriver } from '../../duckdb/driver.js'
+import { copyRollupTables } from '../../duckdb/rollups/member-days.js'
 import { resolveEngineConfig } from '../../store/open-engine.js'
 import { compile } from '../../engine/sql/compile.js'
 import { langOption, translator, type Lang } from '../lang.js'
@@ -125,6 +126,14 @@ export function registerClickHouseCommands(program: Command): void {
           Object.assign(
             copied,
             await copyLoyaltyTables(source, target, {
+              method: flags.method,
+              blockRows: flags.blockRows,
+            }),
+          )
+          // The member × day rollup, so that metric queries on ClickHouse read it too (docs/metrics.md).
+          Object.assign(
+            copied,
+            await copyRollupTables(source, target, {
               method: flags.method,
               blockRows: flags.blockRows,
             }),

@@ -92,7 +92,13 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     for (const t of INGEST_TABLES) {
       const file = files[t]
       if (file === undefined) continue
-      reports.push(await ingestFile(db.driver, file, { table: t, clock: systemClock }))
+      reports.push(
+        await ingestFile(db.driver, file, {
+          table: t,
+          clock: systemClock,
+          rollupTimezone: flags.tz,
+        }),
+      )
       done += sim.rows[t] ?? 0
       progress.update(done)
     }

@@ -74,6 +74,7 @@ export async function runIngest(
       // A flag, then the mapping file, then MEMBERLENS_INGEST_TZ / ingest_tz in memberlens.config.yaml. Never
       // the project time zone: it says how to count days, not how the source wrote its timestamps.
       const timezone = flags.tz ?? fromFile.timezone ?? configuredFallback('ingest_tz')
+      const projectZone = configuredFallback('tz')
       const dateFormat = flags.dateFormat ?? fromFile.date_format
       const currency = flags.currency ?? fromFile.currency ?? configuredFallback('currency')
       const delimiter = flags.delimiter ?? fromFile.delimiter
@@ -98,6 +99,8 @@ export async function runIngest(
         ...(maxLineSize === undefined ? {} : { maxLineSize }),
         ...(format === undefined ? {} : { format }),
         ...(countryCode === undefined ? {} : { defaultCountryCode: countryCode }),
+        // A database without a rollup gets one keyed by the project's days (its --tz is another setting).
+        ...(projectZone === undefined ? {} : { rollupTimezone: projectZone }),
       }
       for (const file of files) {
         const watch = watchPhases(db, progress)
@@ -137,7 +140,8 @@ function watchPhases(
         progress.update(rows)
         return
       }
-      const label = phase === 'reading' ? 'reading file' : phase
+      const label =
+        phase === 'reading' ? 'reading file' : phase === 'rollups' ? 'updating rollups' : phase
       progress.phase(
         label,
         phase === 'reading' ? 100 : Math.max(rows, 1),

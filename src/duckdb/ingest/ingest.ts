@@ -33,6 +33,7 @@ import {
 } from './identity-guards.js'
 import { resolveIdentities } from './identity-resolution.js'
 import { rollback } from './rollback.js'
+import { noteMergedMembers, noteTouchedDays, refreshTouched } from '../rollups/member-days.js'
 import { dropStagingTables, stageFile, type SourceOptions, type StagedSource } from './source.js'
 
 export const UNKNOWN_IDENTITY_RULES = ['create', 'reject'] as const
@@ -61,9 +62,15 @@ export interface IngestOptions extends SourceOptions {
   readonly maxIssues?: number
   readonly clock: Clock
   readonly onPhase?: (phase: IngestPhase, detail?: { rows?: number }) => void
+  /**
+   * The zone whose local days key the member × day rollup when this load creates it (a database without one;
+   * default the project default, Asia/Shanghai). A rollup that exists keeps its zone.
+   */
+  readonly rollupTimezone?: string
 }
 
-export type IngestPhase = 'reading' | 'validating' | 'resolving' | 'writing' | 'done'
+/** Phases of a load; `rollups` is the update of the member × day rollup, last inside the transaction. */
+export type IngestPhase = 'reading' | 'validating' | 'resolving' | 'writing' | 'rollups' | 'done'
 
 export interface IngestReport {
   readonly file: string
@@ -164,6 +171,7 @@ export async function ingestStaged(
       }
       options.onPhase?.('writing', { rows: staged.rows })
       merged = await applyMerges(driver, file)
+      if (merged > 0) await noteMergedMembers(driver)
       identitiesAdded = await addIdentities(driver)
       if (table.memberLink !== 'owner') created = await createMembers(driver)
       else created = r.newMembers
@@ -182,6 +190,11 @@ export async function ingestStaged(
       table.memberLink === 'owner'
         ? await upsertMembers(driver, value)
         : await upsertRows(driver, table, file, maxIssues, value, linked)
+    options.onPhase?.('rollups', { rows: staged.rows })
+    await refreshTouched(driver, {
+      clock: options.clock,
+      ...(options.rollupTimezone === undefined ? {} : { timezone: options.rollupTimezone }),
+    })
     const report: IngestReport = {
       file,
       table: options.table,
@@ -394,16 +407,18 @@ async function upsertRows(
   const source = memberKeyed ? sql`_ml_rows` : sql`(${rowsQuery})`
   const cols = join(names.map((n) => ident(n)))
   const values = join(names.map((n) => sql`n.${ident(n)}`))
+  const keyMatch = join(
+    table.key.map((k) => sql`${target}.${ident(k)} = n.${ident(k)}`),
+    ' AND ',
+  )
+  // The rollup recomputes the member-days of the incoming rows and of the stored rows they replace.
+  await noteTouchedDays(driver, table.name, source, keyMatch)
   if (empty) {
     const inserted = await driver.execute(
       sql`INSERT INTO ${target} (${cols}) SELECT ${values} FROM ${source} n`,
     )
     return { inserted, updated: 0 }
   }
-  const keyMatch = join(
-    table.key.map((k) => sql`${target}.${ident(k)} = n.${ident(k)}`),
-    ' AND ',
-  )
   const others = names.filter((n) => !table.key.includes(n))
   let updated = 0
   if (others.length > 0) {

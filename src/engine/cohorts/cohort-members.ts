@@ -4,7 +4,8 @@
  * @module
  */
 import type { SqlDialect } from '../dialects/dialect.js'
-import { sql, type Fragment } from '../sql/fragment.js'
+import { ROLLUP_TABLE } from '../metrics/rollups.js'
+import { ident, sql, type Fragment } from '../sql/fragment.js'
 import type { Activity, CohortAnchor, CohortGrain } from './cohort-spec.js'
 import { dimensionSubquery, type Dimension } from './dimension.js'
 import { normaliseInstant, timestampParam } from './time-sql.js'
@@ -62,7 +63,9 @@ export function activityStream(
   asOf: string,
   dialect?: SqlDialect,
   timezone?: string,
+  fromRollup = false,
 ): Fragment {
+  if (fromRollup) return rollupActivityStream(activity, asOf)
   const before = timestampParam(normaliseInstant(asOf))
   const w = (c: Fragment) => (dialect === undefined ? c : wallTime(dialect, c, timezone))
   const purchases = sql`SELECT member_id, ${w(sql`ordered_at`)} AS ts FROM orders WHERE status <> 'cancelled' AND ${w(sql`ordered_at`)} < ${before}`
@@ -72,4 +75,32 @@ export function activityStream(
   if (activity === 'any') return sql`${purchases} UNION ALL ${events}`
   const type = activity.slice('event:'.length)
   return sql`SELECT member_id, ${w(sql`ts`)} AS ts FROM events WHERE ${w(sql`ts`)} < ${before} AND event_type = ${type}`
+}
+
+/**
+ * Whether {@link activityStream} may read the member × day rollup (keyed by the stream's zone, checked by the
+ * caller): `asOf` must fall on midnight, so that a day before it holds only facts before it.
+ */
+export function rollupServesActivity(asOf: string): boolean {
+  return normaliseInstant(asOf).endsWith(' 00:00:00')
+}
+
+/**
+ * The activity stream from the member × day rollup: one row per member, day and kind of fact, at the day's
+ * latest time. Joined on `ts >= anchor` and bucketed by the period of `ts`, it finds the same member-periods as
+ * the facts: a day has a fact at or after the anchor exactly when its latest one is.
+ */
+function rollupActivityStream(activity: Activity, asOf: string): Fragment {
+  if (!rollupServesActivity(asOf))
+    throw new Error(`the rollup serves activity before midnight only, not ${asOf}`)
+  const kinds =
+    activity === 'purchase'
+      ? sql`r.fact = 'order'`
+      : activity === 'event'
+        ? sql`r.fact = 'event'`
+        : activity === 'any'
+          ? sql`(r.fact = 'order' OR r.fact = 'event')`
+          : sql`r.fact = 'event' AND r.event_type = ${activity.slice('event:'.length)}`
+  return sql`SELECT r.member_id AS member_id, r.last_ts AS ts FROM ${ident(ROLLUP_TABLE)} r
+    WHERE ${kinds} AND r.day < ${timestampParam(normaliseInstant(asOf))}`
 }

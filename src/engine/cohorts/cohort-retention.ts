@@ -14,7 +14,8 @@
 import type { Driver } from '../drivers/driver.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { sql, type Fragment } from '../sql/fragment.js'
-import { activityStream, cohortMembers } from './cohort-members.js'
+import { rollupIsCurrent } from '../metrics/rollups.js'
+import { activityStream, cohortMembers, rollupServesActivity } from './cohort-members.js'
 import { cohortSpecSchema, type CohortSpec, type CohortSpecInput } from './cohort-spec.js'
 import { normaliseInstant, periodIndex, periodLabel, timestampParam } from './time-sql.js'
 
@@ -77,12 +78,14 @@ export function buildRetentionActivityQuery(
   dialect: SqlDialect,
   spec: CohortSpec,
   form: RetentionForm,
+  /** Read the activity from the member × day rollup (current, keyed by the spec's zone; asOf at midnight). */
+  fromRollup = false,
 ): Fragment {
   const k = periodIndex(spec.grain, sql`cm.cohort_start`, dialect.dateTrunc(spec.grain, sql`a.ts`))
   const base = sql`WITH cm AS (${cohortMembers(dialect, spec)}),
     mk AS (
       SELECT DISTINCT cm.member_id, cm.cohort_start, cm.dim, ${k} AS k
-      FROM cm JOIN (${activityStream(spec.activity, spec.asOf, dialect, spec.timezone)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
+      FROM cm JOIN (${activityStream(spec.activity, spec.asOf, dialect, spec.timezone, fromRollup)}) a ON a.member_id = cm.member_id AND a.ts >= cm.anchor_ts
     )`
   const label = periodLabel(dialect, spec.grain, sql`cohort_start`)
   if (form === 'n-period') {
@@ -101,8 +104,14 @@ export async function getCohortRetention(
   driver: Driver,
   input: CohortSpecInput,
   form: RetentionForm = 'n-period',
+  /** `auto` (default): read activity from the member × day rollup when it is current; `off`: the raw tables. */
+  rollups: 'auto' | 'off' = 'auto',
 ): Promise<RetentionTable> {
   const spec = cohortSpecSchema.parse(input)
+  const fromRollup =
+    rollups === 'auto' &&
+    rollupServesActivity(spec.asOf) &&
+    (await rollupIsCurrent(driver, spec.timezone ?? 'UTC'))
   const sizes = await driver.all<{
     cohort: string
     dim: string | null
@@ -114,7 +123,7 @@ export async function getCohortRetention(
     dim: string | null
     k: number
     members: bigint
-  }>(buildRetentionActivityQuery(driver.dialect, spec, form))
+  }>(buildRetentionActivityQuery(driver.dialect, spec, form, fromRollup))
   const byCell = new Map<string, number[]>()
   for (const c of counts) {
     const id = key(c.cohort, c.dim)

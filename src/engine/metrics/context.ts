@@ -69,6 +69,11 @@ export interface CompileContext {
    * before it: how `:yoy_event` reads the window a year back that it compares with.
    */
   readonly shiftDays?: number
+  /**
+   * Read activity, engagement and retention from the member × day rollup (`rollups.ts`) instead of the raw
+   * events, orders and feedback: set only when the rollup is current and keyed by {@link timezone}.
+   */
+  readonly rollups?: boolean
 }
 
 /** Period start of a timestamp at the context's grain. */

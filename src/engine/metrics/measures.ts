@@ -18,6 +18,8 @@ import {
   type CompileContext,
 } from './context.js'
 import type { SourceId } from './dimensions.js'
+import { ROLLUP_TABLE } from './rollups.js'
+import { rollupActiveFacts, shiftedRollupTime } from './sources.js'
 
 export interface Measure {
   readonly id: string
@@ -298,10 +300,16 @@ function averageActive(id: string, sub: 'day' | 'week' | 'month'): Measure {
           : sub === 'week'
             ? sql`1`
             : d.daysBetween(sql`x.period`, d.addPeriods(ctx.grain, sql`x.period`, 1))
+      // From the rollup, each active member-day stands for its facts: sub-periods are whole days or longer.
+      const facts =
+        ctx.rollups === true
+          ? sql`(SELECT r.member_id AS member_id, ${shiftedRollupTime(ctx, 'day')} AS ts
+              FROM ${ident(ROLLUP_TABLE)} r WHERE ${rollupActiveFacts(ctx)})`
+          : sql`src_activity`
       return sql`SELECT x.period${withDims(dimRefs(ctx, 'x'))}, sum(x.n) * 1.0 / ${count} AS v FROM (
           SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'activity', 's'))}, ${subPeriod} AS sub,
             count(DISTINCT s.member_id) AS n
-          FROM src_activity s${memberJoin(ctx, 's')}
+          FROM ${facts} s${memberJoin(ctx, 's')}
           WHERE ${inRange(ctx, sql`s.ts`)}${memberWhere(ctx)}
           ${groupByPeriodAndDims(ctx, 1)}
         ) x ${groupByPeriodAndDims(ctx)}`
@@ -374,7 +382,11 @@ function islands(ctx: CompileContext): Fragment {
     ) r GROUP BY member_id, island`
 }
 
-const DATA_END = sql`(SELECT max(ts) FROM src_activity)`
+/** The latest activity: from the rollup's latest time of an active day when the query reads the rollup. */
+function dataEnd(ctx: CompileContext): Fragment {
+  if (ctx.rollups !== true) return sql`(SELECT max(ts) FROM src_activity)`
+  return sql`(SELECT max(${shiftedRollupTime(ctx, 'last_ts')}) FROM ${ident(ROLLUP_TABLE)} r WHERE ${rollupActiveFacts(ctx)})`
+}
 
 /**
  * The churn measures. "Not churned at the start" of a period starting at s means alive just before s
@@ -406,7 +418,7 @@ function churnMeasure(
           // An island's end is a churn when no later activity extends it and it lies within the data.
           return sql`SELECT ${periodOf(ctx, sql`i.b`)} AS period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(DISTINCT i.member_id) AS v
             FROM (${islands(ctx)}) i${withMembers('i')}
-            WHERE ${inRange(ctx, sql`i.b`)} AND i.b <= ${DATA_END}${memberWhere(ctx)}
+            WHERE ${inRange(ctx, sql`i.b`)} AND i.b <= ${dataEnd(ctx)}${memberWhere(ctx)}
             ${groupByPeriodAndDims(ctx)}`
         case 'reactivated':
           // A new island that starts after an earlier one ended: the member came back.
@@ -419,7 +431,7 @@ function churnMeasure(
         case 'churned_from_start': {
           const ends =
             kind === 'churned_from_start'
-              ? sql` AND i.b < ${d.addPeriods(ctx.grain, sql`sp.period`, 1)} AND i.b <= ${DATA_END}`
+              ? sql` AND i.b < ${d.addPeriods(ctx.grain, sql`sp.period`, 1)} AND i.b <= ${dataEnd(ctx)}`
               : sql``
           return sql`SELECT sp.period${withDims(dimSelects(ctx, 'registrations', 'i'))}, count(DISTINCT i.member_id) AS v
             FROM ${spine} sp JOIN (${islands(ctx)}) i ON i.a < sp.period AND sp.period <= i.b${ends}${withMembers('i')}

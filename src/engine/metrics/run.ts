@@ -22,6 +22,7 @@ import {
   type Dimension,
   type MemberCondition,
 } from './dimensions.js'
+import { rollupIsCurrent } from './rollups.js'
 import { SOURCE_REQUIRES } from './sources.js'
 import {
   alignPeriod,
@@ -51,7 +52,15 @@ export interface MetricRequest {
   readonly extraMetrics?: readonly MetricDef[]
   /** The calendar `:yoy_event` aligns periods on (required when a metric has that suffix). */
   readonly alignment?: EventAlignmentOptions
+  /**
+   * `auto` (the default): read activity, engagement and retention from the member × day rollup when it is
+   * current and keyed by the request's zone (`rollups.ts`); `off`: always from the raw tables.
+   */
+  readonly rollups?: RollupUse
 }
+
+/** Whether a metric query may read the member × day rollup. */
+export type RollupUse = 'auto' | 'off'
 
 export type Trend =
   | { readonly kind: 'pop' }
@@ -202,6 +211,7 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
     timezone,
     settings: { ...DEFAULT_SETTINGS, ...request.settings },
     dimensionCtes: dimensionCtes(used),
+    rollups: request.rollups !== 'off' && (await rollupIsCurrent(driver, timezone)),
   }
   const metrics = uniqueBy(
     columns.map((c) => c.metric),

@@ -33,6 +33,7 @@ import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import { previousValue } from '../sql/window.js'
 import type { CompileContext } from './context.js'
 import type { SourceId } from './dimensions.js'
+import { ROLLUP_TABLE } from './rollups.js'
 
 /** Sources a source is built from (so that a query includes every CTE it needs, in order). */
 const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
@@ -102,7 +103,9 @@ export function sourceCtes(ctx: CompileContext, used: ReadonlySet<SourceId>): Fr
   const all = new Set<SourceId>()
   const add = (id: SourceId): void => {
     if (all.has(id)) return
-    for (const d of DEPENDS[id]) add(d)
+    // Read from the rollup, member periods need none of the raw sources.
+    const deps = ctx.rollups === true && id === 'member_periods' ? [] : DEPENDS[id]
+    for (const d of deps) add(d)
     all.add(id)
   }
   for (const id of used) add(id)
@@ -136,6 +139,7 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       return sql`SELECT member_id, ts FROM src_purchases UNION ALL SELECT member_id, ts FROM src_events${where}`
     }
     case 'member_periods': {
+      if (ctx.rollups === true) return memberPeriodsFromRollup(ctx)
       // Flags per fact row: active (a purchase or a qualifying event), engaged (an engagement event or a review).
       const q = ctx.settings.qualifyingEvents
       const e = ctx.settings.engagementEvents
@@ -194,6 +198,42 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
       throw new Error(`unknown source ${String(_exhaustive)}`)
     }
   }
+}
+
+const inList = (xs: readonly string[]): Fragment => join(xs.map((x) => sql`${x}`))
+
+/**
+ * The rollup's rows that make a member active on their day: orders, and events of a qualifying type (every type
+ * when the settings name none). The condition is over the rollup aliased `r`.
+ */
+export function rollupActiveFacts(ctx: CompileContext): Fragment {
+  const q = ctx.settings.qualifyingEvents
+  return q.length === 0
+    ? sql`(r.fact = 'order' OR r.fact = 'event')`
+    : sql`(r.fact = 'order' OR (r.fact = 'event' AND r.event_type IN (${inList(q)})))`
+}
+
+/** A rollup day (or time) moved by the context's shift, as {@link shifted} moves raw times. */
+export function shiftedRollupTime(ctx: CompileContext, column: 'day' | 'last_ts'): Fragment {
+  return shifted(ctx, sql`${ident('r', column)}`)
+}
+
+/**
+ * Member periods from the member × day rollup: the same flags per day instead of per fact. Periods start at
+ * midnight, so a fact's day lies in a period exactly when the fact does.
+ */
+function memberPeriodsFromRollup(ctx: CompileContext): Fragment {
+  const d = ctx.dialect
+  const e = ctx.settings.engagementEvents
+  const engagedEvent =
+    e.length === 0 ? sql`0` : sql`CASE WHEN r.event_type IN (${inList(e)}) THEN 1 ELSE 0 END`
+  return sql`SELECT member_id, ${d.dateTrunc(ctx.grain, sql`day_ts`)} AS period, max(engaged) AS engaged
+    FROM (SELECT r.member_id AS member_id, ${shiftedRollupTime(ctx, 'day')} AS day_ts,
+        CASE WHEN ${rollupActiveFacts(ctx)} THEN 1 ELSE 0 END AS active,
+        CASE WHEN r.fact = 'review' THEN 1 WHEN r.fact = 'event' THEN ${engagedEvent} ELSE 0 END AS engaged
+      FROM ${ident(ROLLUP_TABLE)} r) f
+    WHERE day_ts >= ${d.addPeriods(ctx.grain, ctx.lo, -1)} AND day_ts < ${ctx.hi}
+    GROUP BY 1, 2 HAVING max(active) = 1`
 }
 
 /**

@@ -188,6 +188,8 @@ export interface EvaluateOptions {
   readonly yoyEvent?: boolean
   /** The calendar `:yoy_event` aligns on (required when the tree or `yoyEvent` compares that way). */
   readonly alignment?: EventAlignmentOptions
+  /** Whether the metrics may read the member × day rollup (default `auto`: when it is current). */
+  readonly rollups?: MetricRequest['rollups']
 }
 
 /** Evaluates a tree for one period: every node's value, target, status, change and recent series. */
@@ -231,6 +233,7 @@ export async function evaluateTree(
     ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
     ...(options.where === undefined ? {} : { where: options.where }),
     ...(options.alignment === undefined ? {} : { alignment: options.alignment }),
+    ...(options.rollups === undefined ? {} : { rollups: options.rollups }),
   })
   const last = result.rows.at(-1)
   const valueOf = (key: string): number | null => last?.values[key] ?? null

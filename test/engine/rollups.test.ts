@@ -1,0 +1,347 @@
+/**
+ * The member × day rollup: ingest keeps it equal to a rebuild (in one load, in two loads split by date with
+ * changed and cancelled orders, across member merges), and every catalog metric and the metric tree give the
+ * same results reading it as reading the raw tables.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { INGEST_TABLES } from '../../src/core/schema.js'
+import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
+import { rebuildRollups, rollupStatus } from '../../src/duckdb/rollups/member-days.js'
+import { getCohortRetention } from '../../src/engine/cohorts/cohort-retention.js'
+import { CATALOG } from '../../src/engine/metrics/catalog.js'
+import { rollupIsCurrent } from '../../src/engine/metrics/rollups.js'
+import { runMetrics, type MetricRequest } from '../../src/engine/metrics/run.js'
+import { DEFAULT_TREE, evaluateTree } from '../../src/engine/metrics/tree.js'
+import { sql } from '../../src/engine/sql/fragment.js'
+import type { Driver } from '../../src/engine/drivers/driver.js'
+import type { DuckDbDriver } from '../../src/duckdb/driver.js'
+import { simulate } from '../../src/simulate/simulate.js'
+import { openDatabase, type Database } from '../../src/store/database.js'
+import { scratch, TEST_CLOCK } from '../helpers/db.js'
+
+const TZ = 'Asia/Shanghai'
+let dir: string
+let files: Record<string, string>
+let whole: Database
+
+/** The rollup's rows, in order. */
+async function rollupRows(driver: DuckDbDriver): Promise<string> {
+  const rows = await driver.all(
+    sql`SELECT member_id, CAST(day AS VARCHAR) AS day, fact, event_type, n, CAST(amount AS VARCHAR) AS amount,
+      CAST(last_ts AS VARCHAR) AS last_ts FROM member_day_activity ORDER BY ALL`,
+  )
+  return JSON.stringify(rows, (_, v) => (typeof v === 'bigint' ? v.toString() : v))
+}
+
+/** The rollup as ingest left it equals a rebuild from scratch, and is not empty. */
+async function expectSameAsRebuild(driver: DuckDbDriver, minRows = 100): Promise<void> {
+  expect(await rollupIsCurrent(driver, TZ)).toBe(true)
+  const kept = await rollupRows(driver)
+  expect((JSON.parse(kept) as unknown[]).length).toBeGreaterThanOrEqual(minRows)
+  await rebuildRollups(driver, { clock: TEST_CLOCK })
+  expect(await rollupRows(driver)).toBe(kept)
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'memberlens-rollups-'))
+  const sim = await simulate(dir, { members: 250, months: 13, seed: 5, end: '2026-10-31' })
+  files = sim.files as Record<string, string>
+  whole = await openDatabase(':memory:', { threads: 1 })
+  for (const t of INGEST_TABLES) {
+    const f = files[t]
+    if (f !== undefined) await ingestFile(whole.driver, f, { table: t, clock: TEST_CLOCK })
+  }
+})
+afterAll(async () => {
+  await whole?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Every catalog metric readable at `grain`, over the last year, by registration channel. */
+function catalogRequest(grain: 'month' | 'week' | 'day'): MetricRequest {
+  const metrics = CATALOG.filter(
+    (m) => (m.grains === undefined || m.grains.includes(grain)) && m.family !== 'loyalty',
+  ).map((m) => m.id)
+  const range =
+    grain === 'month'
+      ? { from: '2025-10', to: '2026-10' }
+      : grain === 'week'
+        ? { from: '2026-07-01', to: '2026-10-31' }
+        : { from: '2026-09-20', to: '2026-10-31' }
+  return { metrics, grain, ...range, timezone: TZ }
+}
+
+/** Metrics refused on this database (tables another command fills) are left out. */
+async function readable(driver: Driver, request: MetricRequest): Promise<MetricRequest> {
+  const ok: string[] = []
+  for (const id of request.metrics) {
+    const one = { ...request, metrics: [id], rollups: 'off' as const }
+    if (
+      await runMetrics(driver, one).then(
+        () => true,
+        () => false,
+      )
+    )
+      ok.push(id)
+  }
+  return { ...request, metrics: ok }
+}
+
+describe('ingest keeps the rollup', () => {
+  it('creates it on the first load, keyed by the project zone, equal to a rebuild', async () => {
+    const status = await rollupStatus(whole.driver)
+    expect(status).toMatchObject({ timezone: TZ, current: true })
+    await expectSameAsRebuild(whole.driver)
+  })
+
+  it('loaded in two parts split by date, with orders changed and cancelled in the second, equals a rebuild', async () => {
+    const s = await scratch()
+    try {
+      const d = s.db.driver
+      const cutoff = '2026-04-15'
+      const timeColumn: Record<string, string> = {
+        members: 'registered_at',
+        orders: 'ordered_at',
+        events: 'ts',
+        feedback: 'ts',
+        returns: 'returned_at',
+      }
+      // Each part is written by DuckDB from the simulated file read as text, so that values pass unchanged.
+      const part = async (t: string, where: string, name: string): Promise<string> => {
+        const out = join(s.dir, name)
+        await d.execute({
+          sql: `COPY (SELECT * FROM read_csv(?, all_varchar = true, header = true) WHERE ${where}) TO '${out.replaceAll("'", "''")}' (HEADER, DELIMITER ',')`,
+          parameters: [files[t] as string],
+        })
+        return out
+      }
+      for (const [n, cmp] of [
+        [1, '<'],
+        [2, '>='],
+      ] as const) {
+        for (const t of INGEST_TABLES) {
+          const f = files[t]
+          if (f === undefined) continue
+          const col = timeColumn[t]
+          if (col === undefined) {
+            if (n === 2) await s.ingest(t, f)
+            continue
+          }
+          const file = await part(t, `${col} ${cmp} '${cutoff}'`, `${t}-${n}.csv`)
+          await s.ingest(t, file)
+          if (n === 2) await expectSameAsRebuild(d)
+        }
+      }
+      // Orders of the first part again: every fifth cancelled, every seventh moved three days later.
+      const again = join(s.dir, 'orders-again.csv')
+      await d.execute({
+        sql: `COPY (SELECT * REPLACE (
+            CASE WHEN hash(order_id) % 5 = 0 THEN 'cancelled' ELSE status END AS status,
+            CASE WHEN hash(order_id) % 7 = 0 THEN strftime(CAST(ordered_at AS TIMESTAMP) + INTERVAL 3 DAY, '%Y-%m-%d %H:%M:%S') ELSE ordered_at END AS ordered_at)
+          FROM read_csv(?, all_varchar = true, header = true) WHERE ordered_at < '${cutoff}')
+          TO '${again.replaceAll("'", "''")}' (HEADER, DELIMITER ',')`,
+        parameters: [files['orders'] as string],
+      })
+      const before = await rollupRows(d)
+      const r = await s.ingest('orders', again)
+      expect(r.rowsUpdated).toBeGreaterThan(10)
+      expect(await rollupRows(d)).not.toBe(before)
+      await expectSameAsRebuild(d)
+    } finally {
+      await s.cleanup()
+    }
+  })
+
+  it('lands with the load or not at all: a dry run and a rejected file leave it as it was', async () => {
+    const s = await scratch()
+    try {
+      const d = s.db.driver
+      await s.ingest(
+        'orders',
+        await s.file(
+          'o.csv',
+          'order_id,phone,ordered_at,channel,net_amount\nA1,13800000001,2024-03-01 10:00:00,app,10\n',
+        ),
+      )
+      const before = await rollupRows(d)
+      const state = await rollupStatus(d)
+      const next = await s.file(
+        'o2.csv',
+        'order_id,phone,ordered_at,channel,net_amount\nA2,13800000002,2024-03-02 10:00:00,app,20\n',
+      )
+      const dry = await s.ingest('orders', next, { dryRun: true })
+      expect(dry.rowsInserted).toBe(1)
+      // Unknown members refused after identity resolution, inside the load's transaction.
+      await expect(s.ingest('orders', next, { unknownIdentity: 'reject' })).rejects.toThrow(
+        /unknown members/,
+      )
+      expect(await rollupRows(d)).toBe(before)
+      expect(await rollupStatus(d)).toEqual(state)
+      await s.ingest('orders', next)
+      expect(await rollupRows(d)).not.toBe(before)
+      await expectSameAsRebuild(d, 1)
+    } finally {
+      await s.cleanup()
+    }
+  })
+
+  it('recomputes both members when a load merges them', async () => {
+    const s = await scratch()
+    try {
+      await s.ingest(
+        'members',
+        await s.file(
+          'm.csv',
+          'card_no,app_user_id,registered_at\nvip1,,2024-01-01 09:00:00\n,u-1,2024-02-01 09:00:00\n',
+        ),
+      )
+      await s.ingest(
+        'events',
+        await s.file(
+          'e.csv',
+          'event_id,app_user_id,ts,event_type\nE1,u-1,2024-03-01 10:00:00,login\nE2,u-1,2024-03-01 20:00:00,check_in\n',
+        ),
+      )
+      await s.ingest(
+        'orders',
+        await s.file(
+          'o1.csv',
+          'order_id,card_no,ordered_at,channel,net_amount\nA1,vip1,2024-03-01 11:00:00,store,10\n',
+        ),
+      )
+      const before = await s.db.driver.all(sql`SELECT DISTINCT member_id FROM member_day_activity`)
+      expect(before).toHaveLength(2)
+      // An order carrying both identities: one person; the survivor holds every fact.
+      const r = await s.ingest(
+        'orders',
+        await s.file(
+          'o2.csv',
+          'order_id,card_no,app_user_id,ordered_at,channel,net_amount\nS1,vip1,u-1,2024-03-02 10:00:00,store,99\n',
+        ),
+      )
+      expect(r.membersMerged).toBe(1)
+      const after = await s.db.driver.all<{ memberId: bigint; n: bigint }>(
+        sql`SELECT member_id, sum(n) AS n FROM member_day_activity GROUP BY 1`,
+      )
+      expect(after).toEqual([{ memberId: 1n, n: 4n }])
+      await expectSameAsRebuild(s.db.driver, 3)
+    } finally {
+      await s.cleanup()
+    }
+  })
+})
+
+describe('metrics read from the rollup equal the raw tables', () => {
+  for (const grain of ['month', 'week', 'day'] as const) {
+    it(`every catalog metric at the ${grain} grain, with trends`, async () => {
+      const base = await readable(whole.driver, catalogRequest(grain))
+      expect(base.metrics.length).toBeGreaterThan(30)
+      const request = {
+        ...base,
+        metrics: base.metrics.flatMap((m) => [m, `${m}:pop`]),
+        by: ['registration_channel'],
+      }
+      const raw = await runMetrics(whole.driver, { ...request, rollups: 'off' })
+      const rolled = await runMetrics(whole.driver, request)
+      expect(rolled).toEqual(raw)
+      expect(raw.rows.some((r) => (r.values['active_members'] ?? 0) > 0)).toBe(true)
+    })
+  }
+
+  it('with other qualifying and engagement events, and a member filter', async () => {
+    const request: MetricRequest = {
+      metrics: [
+        'active_members',
+        'engagement_rate',
+        'period_retention',
+        'dau',
+        'churn_rate',
+        'winback_rate',
+      ].filter((id) => CATALOG.some((m) => m.id === id)),
+      from: '2025-11',
+      to: '2026-10',
+      timezone: TZ,
+      where: ['registration_channel=app'],
+      settings: { qualifyingEvents: ['login', 'check_in'], engagementEvents: ['share'] },
+    }
+    expect(request.metrics.length).toBeGreaterThan(2)
+    expect(await runMetrics(whole.driver, request)).toEqual(
+      await runMetrics(whole.driver, { ...request, rollups: 'off' }),
+    )
+  })
+
+  it('the cohort retention matrix, for every kind of activity, both forms, by month and by week', async () => {
+    let filled = 0
+    for (const activity of ['any', 'event', 'purchase', 'event:login'] as const) {
+      for (const form of ['n-period', 'unbounded'] as const) {
+        for (const grain of ['month', 'week'] as const) {
+          const spec = {
+            activity,
+            grain,
+            anchor: grain === 'month' ? ('registration' as const) : ('first-purchase' as const),
+            periods: grain === 'month' ? 12 : 20,
+            asOf: '2026-10-01',
+            timezone: TZ,
+          }
+          const raw = await getCohortRetention(whole.driver, spec, form, 'off')
+          expect(
+            await getCohortRetention(whole.driver, spec, form),
+            `${activity} ${form} ${grain}`,
+          ).toEqual(raw)
+          filled += raw.cohorts.filter((c) =>
+            c.cells.some((x) => x.period > 0 && x.active > 0),
+          ).length
+        }
+      }
+    }
+    expect(filled).toBeGreaterThan(50)
+  })
+
+  it('the metric tree', async () => {
+    const options = { timezone: TZ, period: '2026-09' }
+    const raw = await evaluateTree(whole.driver, DEFAULT_TREE, { ...options, rollups: 'off' })
+    expect(await evaluateTree(whole.driver, DEFAULT_TREE, options)).toEqual(raw)
+  })
+
+  it('is read when current: a damaged rollup changes the answer, a stale one is passed over', async () => {
+    const d = whole.driver
+    const request: MetricRequest = {
+      metrics: ['active_members', 'engagement_rate'],
+      from: '2026-08',
+      to: '2026-10',
+      timezone: TZ,
+    }
+    const raw = await runMetrics(d, { ...request, rollups: 'off' })
+    await d.execute(sql`CREATE TABLE kept_rollup AS SELECT * FROM member_day_activity`)
+    await d.execute(sql`CREATE TABLE kept_events AS SELECT * FROM events`)
+    try {
+      await d.execute(sql`DELETE FROM member_day_activity WHERE fact = 'event'`)
+      expect(await runMetrics(d, request)).not.toEqual(raw)
+      const cohorts = { activity: 'event', asOf: '2026-10-01', timezone: TZ }
+      expect(await getCohortRetention(d, cohorts)).not.toEqual(
+        await getCohortRetention(d, cohorts, 'n-period', 'off'),
+      )
+      // In another reporting zone the raw tables are read.
+      expect(await runMetrics(d, { ...request, timezone: 'UTC' })).toEqual(
+        await runMetrics(d, { ...request, timezone: 'UTC', rollups: 'off' }),
+      )
+      // A raw table changed outside ingest: the rollup is no longer current and is passed over.
+      await d.execute(sql`DELETE FROM events WHERE event_id = (SELECT min(event_id) FROM events)`)
+      expect(await rollupIsCurrent(d, TZ)).toBe(false)
+      expect(await runMetrics(d, request)).toEqual(
+        await runMetrics(d, { ...request, rollups: 'off' }),
+      )
+    } finally {
+      await d.execute(sql`DELETE FROM events`)
+      await d.execute(sql`INSERT INTO events SELECT * FROM kept_events`)
+      await d.execute(sql`DELETE FROM member_day_activity`)
+      await d.execute(sql`INSERT INTO member_day_activity SELECT * FROM kept_rollup`)
+      await d.execute(sql`DROP TABLE kept_rollup`)
+      await d.execute(sql`DROP TABLE kept_events`)
+    }
+    expect(await rollupIsCurrent(d, TZ)).toBe(true)
+  })
+})
