@@ -845,6 +845,7 @@ export const TABLE_DESCRIPTIONS_ZH: Readonly<Record<IngestTable, string>> = {
   subscriptions: '付费会员的每一期（续费）。',
   acquisition_spend: '获客投放费用，按期间与渠道。',
   visitors: '按期间与渠道统计的匿名访客（来自网站或 App 分析，用于注册转化）。',
+  coupons: '发放给会员的优惠券：每张券一行，已核销的记录其使用订单。',
 }
 
 /** The fields of `memberlens schema` in Chinese, keyed `table.field` (the English descriptions are the schema's). */
@@ -919,6 +920,14 @@ export const FIELD_DESCRIPTIONS_ZH: Readonly<Record<string, string>> = {
   'visitors.period_end': '期间最后一天',
   'visitors.channel': '访客来源渠道（与 registration_channel 相同取值）',
   'visitors.visitors': '该期间内尚未成为会员的去重访客数',
+  'coupons.coupon_id': '券 ID（每张发放的券唯一）',
+  'coupons.campaign_id': '发券的营销活动或券方案',
+  'coupons.issued_at': '发放时间（UTC）',
+  'coupons.face_value': '券面额',
+  'coupons.threshold': '使用门槛（满减门槛；为空表示无门槛）',
+  'coupons.expires_at': '有效期截止时间（UTC）',
+  'coupons.redeemed_at': '核销时间，未使用则为空（UTC）',
+  'coupons.order_id': '核销所在订单，未使用则为空',
 }
 
 /** Field names as `members show` labels them, in both languages (keys are the canonical snake_case names). */
@@ -988,6 +997,7 @@ export const DIMENSION_NAMES: Readonly<Record<string, { en: string; zh: string }
   order_channel: { en: 'order channel', zh: '下单渠道' },
   store: { en: 'store', zh: '门店' },
   event_channel: { en: 'event channel', zh: '行为渠道' },
+  coupon_campaign: { en: 'coupon campaign', zh: '发券活动' },
 }
 
 /** Genders in Chinese (English: the code). */

@@ -15,6 +15,7 @@ import type { PersonTruth } from './person-truth.js'
 import type { IdentityCasesTruth } from './identity-cases.js'
 import type { SimContext } from './sim-context.js'
 import type { UpliftTruth } from './uplift-campaign.js'
+import type { CouponTallies } from './simulate-coupons.js'
 
 export type { PersonTruth } from './person-truth.js'
 
@@ -150,6 +151,8 @@ export interface GroundTruth {
   readonly winback: WinbackTruth | null
   /** The optional multi-arm retention campaign (present only when it was simulated). */
   readonly uplift?: UpliftTruth
+  /** Coupons issued and redeemed by campaign, as written to coupons.csv (simulate-coupons.ts). */
+  readonly coupons?: ReturnType<CouponTallies['truth']>
   readonly acquisition: {
     readonly newPersonsByChannel: Readonly<Record<string, number>>
     readonly spendByChannel: Readonly<Record<string, number>>

@@ -13,6 +13,7 @@ import { IdentityCodes } from './identity-codes.js'
 import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
 import { cumulative } from './rng.js'
 import type { UpliftCampaign } from './uplift-campaign.js'
+import { CouponTallies } from './simulate-coupons.js'
 
 /** A promotional campaign sent to a random share of members. */
 export interface PromoCampaign {
@@ -105,6 +106,8 @@ export class SimContext {
   readonly promos: readonly PromoCampaign[]
   /** The optional multi-arm retention campaign (null unless asked for). */
   uplift: UpliftCampaign | null = null
+  /** Coupons written (coupons.csv) and their id sequence. */
+  readonly coupons = new CouponTallies()
 
   readonly channelCum = cumulative(
     REG_CHANNELS.map((c) => MODEL_PARAMETERS.registration.channelShares[c]),

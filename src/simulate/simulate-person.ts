@@ -512,6 +512,14 @@ function emitOrder(ctx: SimContext, st: PersonState, rng: Rng, t: number, kind: 
     }
   }
 
+  if (couponCol !== '')
+    st.couponUses.push({
+      code: couponCol,
+      sec,
+      orderId,
+      ids: `${phoneCol},,${appCol},${cardCol},${wechatCol},${posCol}`,
+      cancelled: status === 'cancelled',
+    })
   ctx.out.orders?.add(
     `${orderId},${ctx.fmt.ts(sec)},${CHANNEL_NAMES[chan]},${storeId},${money(gross)},${money(disc)},` +
       `${money(net)},CNY,${status},${couponCol},${points > 0 ? points : ''},` +
