@@ -715,6 +715,17 @@ export const ZH = {
   'next run': '下次发送',
   targets: '发送目标',
   tries: '尝试次数',
+  // risk reasons: the churn classes and their check against known types
+  'Churn classes of scoring {run} ({n} members)': '评分 {run} 的流失类型（{n} 名会员）',
+  'Churn classes against the known types ({matched} of {known} known identities matched)':
+    '流失类型与已知真实类型对照（已知身份 {known} 个，匹配 {matched} 个）',
+  'churn class': '流失类型',
+  'in the class': '归入该类',
+  'of the type': '真实属于该类型',
+  'recall outside high value': '高价值以外的召回率',
+  'base rate': '基准比例',
+  'Rules: service-dissatisfied = at least {k} points of service evidence in the year (complaints and tickets, CSAT ≤ 2, reviews ≤ 2, fault returns after the first, mean NPS ≤ {nps}); price-sensitive = coupon on at least {share} of orders over at least {days} purchase days.':
+    '规则：服务不满 = 一年内服务证据不少于 {k} 分（投诉与服务请求、CSAT ≤ 2、评价 ≤ 2、第一次之后的质量/服务类退货、NPS 均值 ≤ {nps}）；价格敏感 = 至少 {share} 的订单用券，且购买天数不少于 {days} 天。',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -153,6 +153,15 @@ export interface GroundTruth {
   readonly uplift?: UpliftTruth
   /** Coupons issued and redeemed by campaign, as written to coupons.csv (simulate-coupons.ts). */
   readonly coupons?: ReturnType<CouponTallies['truth']>
+  /**
+   * Every person of each hidden type, by one identity (`type:value`, phone as 11 digits): persons in
+   * neither list are of neither type. What `memberlens risk reasons --evaluate` scores the churn classes on.
+   */
+  readonly churnTypes?: {
+    readonly description: string
+    readonly priceSensitive: readonly string[]
+    readonly serviceDissatisfied: readonly string[]
+  }
   readonly acquisition: {
     readonly newPersonsByChannel: Readonly<Record<string, number>>
     readonly spendByChannel: Readonly<Record<string, number>>

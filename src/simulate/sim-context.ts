@@ -87,6 +87,8 @@ export class SimContext {
   readonly memberRows: [number, string, number][] = []
   /** Details of the first persons, for truth.json. */
   readonly sample: PersonTruth[] = []
+  /** Every price-sensitive and every service-dissatisfied person, as `identity_type:value` (truth.json churnTypes). */
+  readonly churnTypes = { priceSensitive: [] as string[], serviceDissatisfied: [] as string[] }
   /** First instant of each calendar month touched by the window (for acquisition spend). */
   readonly monthStarts: number[]
 

@@ -216,7 +216,15 @@ export async function simulate(
     const withUplift: GroundTruth = ctx.uplift
       ? { ...withCases, uplift: buildUpliftTruth(ctx.uplift) }
       : withCases
-    const truth: GroundTruth = { ...withUplift, coupons: ctx.coupons.truth() }
+    const truth: GroundTruth = {
+      ...withUplift,
+      coupons: ctx.coupons.truth(),
+      churnTypes: {
+        description:
+          'Every price-sensitive and every service-dissatisfied person by one of their identities (identity_type:value); the others are of neither type.',
+        ...ctx.churnTypes,
+      },
+    }
     const truthFile = join(outDir, 'truth.json')
     await writeFile(truthFile, `${JSON.stringify(truth, null, 2)}\n`)
     return { files, rows, truthFile, truth }
