@@ -715,6 +715,17 @@ export const ZH = {
   'next run': '下次发送',
   targets: '发送目标',
   tries: '尝试次数',
+  // effects: full cost and economics
+  'send cost': '触达成本',
+  'coupons redeemed (face value)': '核销券数 / 发券数 · 面额',
+  'bonus points (liability value)': '赠送积分（按负债价值）',
+  'unknown (no loyalty sync)': '未知（未同步积分账本）',
+  'full cost': '全部成本',
+  'Purchase rate: purchase within the window': '购买率：窗口内购买',
+  'full cost per incremental buyer': '每名增量购买会员的全部成本',
+  'incremental orders': '增量订单数',
+  'incremental net revenue': '增量实付金额',
+  'ROI on full cost (revenue before coupons)': '全部成本的投资回报率（券前收入）',
   // risk reasons: the churn classes and their check against known types
   'Churn classes of scoring {run} ({n} members)': '评分 {run} 的流失类型（{n} 名会员）',
   'Churn classes against the known types ({matched} of {known} known identities matched)':
