@@ -726,6 +726,20 @@ export const ZH = {
   'incremental orders': '增量订单数',
   'incremental net revenue': '增量实付金额',
   'ROI on full cost (revenue before coupons)': '全部成本的投资回报率（券前收入）',
+  // target-simulate: one arm for a segment, before launch
+  'every buyer': '全部购买会员',
+  'Campaign simulation: {arm} to {segment} ({n} members)':
+    '活动模拟：向{segment}发送 {arm}（{n} 名会员）',
+  'learned from': '学习自',
+  'as of {day}': '截至 {day}',
+  'contact cost': '触达成本',
+  'coupon cost (face value × P(redeem))': '券成本（面额 × 核销概率）',
+  '{n} expected redemptions': '预计核销 {n} 张',
+  'points cost (liability value)': '积分成本（按负债价值）',
+  'members retained': '挽留会员数',
+  'incremental value': '增量价值',
+  'break-even redemption rate': '盈亏平衡核销率',
+  'no coupon': '无券',
   // risk reasons: the churn classes and their check against known types
   'Churn classes of scoring {run} ({n} members)': '评分 {run} 的流失类型（{n} 名会员）',
   'Churn classes against the known types ({matched} of {known} known identities matched)':

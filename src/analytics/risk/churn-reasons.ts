@@ -160,3 +160,15 @@ async function membersOf(
     matched,
   }
 }
+
+/** The members of one churn class in the latest risk scoring (a segment for campaign simulation). */
+export async function churnClassMembers(
+  driver: DuckDbDriver,
+  churnClass: ChurnClass,
+): Promise<{ runId: string; members: Set<number> }> {
+  const run = await getRun(driver, 'risk-score')
+  const rows = await driver.all<{ memberId: number }>(
+    sql`SELECT member_id::DOUBLE AS member_id FROM risk_scores WHERE run_id = ${run.runId} AND churn_class = ${churnClass}`,
+  )
+  return { runId: run.runId, members: new Set(rows.map((r) => r.memberId)) }
+}
