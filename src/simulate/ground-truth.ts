@@ -15,7 +15,7 @@ import type { PersonTruth } from './person-truth.js'
 import type { IdentityCasesTruth } from './identity-cases.js'
 import type { SimContext } from './sim-context.js'
 import type { UpliftTruth } from './uplift-campaign.js'
-import type { CouponTallies } from './simulate-coupons.js'
+import type { CouponTallies } from './coupon-tallies.js'
 
 export type { PersonTruth } from './person-truth.js'
 

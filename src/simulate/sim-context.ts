@@ -13,7 +13,7 @@ import { IdentityCodes } from './identity-codes.js'
 import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
 import { cumulative } from './rng.js'
 import type { UpliftCampaign } from './uplift-campaign.js'
-import { CouponTallies } from './simulate-coupons.js'
+import { CouponTallies } from './coupon-tallies.js'
 
 /** A promotional campaign sent to a random share of members. */
 export interface PromoCampaign {
