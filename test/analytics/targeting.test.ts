@@ -147,6 +147,28 @@ describe('memberlens target on a randomised campaign with known effects', () => 
       expect(body.targeting.qini).toEqual(result.qini)
       expect(body.targeting.policy).toEqual(result.policy)
       expect('rows' in body.targeting).toBe(false)
+
+      // The run keeps its arms file: the API simulates an arm before launch like target-simulate does.
+      const sim = await app.request('/api/v1/targeting/simulate?arm=coupon_20&bootstrap=3', {
+        headers: { authorization: `Bearer ${secret}` },
+      })
+      expect(sim.status).toBe(200)
+      const s = (await sim.json()) as {
+        segment: string
+        arm: string
+        members: number
+        costParts: { contact: number; coupons: number; points: number }
+        expectedRedemptions: number
+        breakEvenRedemptionRate: number | null
+      }
+      expect([s.segment, s.arm]).toEqual(['all', 'coupon_20'])
+      expect(s.costParts.contact).toBeCloseTo(0.05 * s.members, 6)
+      expect(s.costParts.coupons).toBeCloseTo(20 * s.expectedRedemptions, 6)
+      expect(s.breakEvenRedemptionRate).not.toBeNull()
+      const bad = await app.request('/api/v1/targeting/simulate?arm=nope', {
+        headers: { authorization: `Bearer ${secret}` },
+      })
+      expect(bad.status).toBe(400)
     } finally {
       await db.close()
     }
