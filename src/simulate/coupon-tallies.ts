@@ -12,6 +12,8 @@ export const COUPON_PARAMETERS = {
   storeIssueLeadDays: 30,
   /** Store coupons are valid this many days after issue. */
   storeValidDays: 30,
+  /** A store coupon never used was issued up to this many days before one that was used. */
+  unusedWithinDays: 90,
 } as const
 
 /** Issued and redeemed coupons of one campaign, as written (truth.json `coupons.campaigns`). */

@@ -10,8 +10,8 @@
  * - the optional retention campaign's coupons (RETAIN10, RETAIN20) likewise, to its coupon arms;
  * - the store's threshold coupons (满减, `catalog.ts` COUPONS, campaign = the coupon code) are issued
  *   1–30 days before the order that uses them and are valid for 30 days; each one used comes with a
- *   geometric number of others that were never used, so that the share used is
- *   {@link COUPON_PARAMETERS}.storeRedemption for the person's type.
+ *   geometric number of others of its kind, issued in the 90 days before it and never used, so that the
+ *   share used is {@link COUPON_PARAMETERS}.storeRedemption for the person's type.
  * A coupon of a cancelled order is not redeemed (it goes back to the member and expires).
  *
  * Draws come from the person's own coupon stream, so no other file changes with this one; identity
@@ -158,11 +158,12 @@ export function simulateCoupons(ctx: SimContext, st: PersonState, rng: Rng): voi
       '',
     )
     if (use.cancelled) continue
-    // Coupons of the same kind issued and never used: failures before this success, each one at a
-    // random time of the person's membership.
+    // Coupons of the same kind issued and never used: failures before this success, each issued in the
+    // months before it (so that the share used does not drift with the person's activity).
     const unused = Math.floor(Math.log(1 - rng.uniform()) / Math.log(1 - keep))
     for (let k = 0; k < unused; k++) {
-      const at = st.regSec + Math.floor(rng.uniform() * Math.max(HOUR, end - DAY - st.regSec))
+      const back = Math.floor(HOUR + rng.uniform() * S.unusedWithinDays * DAY)
+      const at = Math.max(st.regSec, use.sec - back)
       const ids = anyIdentity(st, at)
       if (ids === '') continue
       row(use.code, store.value * 100, store.min * 100, at, at + S.storeValidDays * DAY, null, ids)
