@@ -139,7 +139,7 @@ export function registerEffectsCommands(program: Command): void {
   program
     .command('effects')
     .description(
-      'incremental effect of a campaign (增值服务效果): holdout, or a matched comparison',
+      'incremental effect of a campaign (增值服务效果): holdout, or a matched comparison; full cost (sends, redeemed coupons at face value, bonus points at liability value), incremental orders and ROI',
     )
     .argument('[campaign]', 'campaign id (see --list)')
     .addOption(dbOption())
