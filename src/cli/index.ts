@@ -124,6 +124,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'who gets which offer within a budget: uplift models, Qini per arm, contact list',
     load: async () => (await import('./commands/target.js')).registerTargetCommands,
   },
+  'target-simulate': {
+    summary:
+      'before launch: cost, incremental value and break-even redemption of one arm for a segment',
+    load: async () => (await import('./commands/target-simulate.js')).registerTargetSimulateCommand,
+  },
   voice: {
     summary: 'voice of the member: NPS, sentiment, topics, service',
     load: async () => (await import('./commands/voice.js')).registerVoiceCommands,

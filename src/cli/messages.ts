@@ -750,6 +750,42 @@ export const ZH = {
     '已过期：请运行 `memberlens rollups rebuild`（在此之前读取原始表）',
   'No rollups: the next ingest or `memberlens rollups rebuild` creates them.':
     '尚无汇总表：下一次导入或 `memberlens rollups rebuild` 会创建它。',
+  // effects: full cost and economics
+  'send cost': '触达成本',
+  'coupons redeemed (face value)': '核销券数 / 发券数 · 面额',
+  'bonus points (liability value)': '赠送积分（按负债价值）',
+  'unknown (no loyalty sync)': '未知（未同步积分账本）',
+  'full cost': '全部成本',
+  'Purchase rate: purchase within the window': '购买率：窗口内购买',
+  'full cost per incremental buyer': '每名增量购买会员的全部成本',
+  'incremental orders': '增量订单数',
+  'incremental net revenue': '增量实付金额',
+  'ROI on full cost (revenue before coupons)': '全部成本的投资回报率（券前收入）',
+  // target-simulate: one arm for a segment, before launch
+  'every buyer': '全部购买会员',
+  'Campaign simulation: {arm} to {segment} ({n} members)':
+    '活动模拟：向{segment}发送 {arm}（{n} 名会员）',
+  'learned from': '学习自',
+  'as of {day}': '截至 {day}',
+  'contact cost': '触达成本',
+  'coupon cost (face value × P(redeem))': '券成本（面额 × 核销概率）',
+  '{n} expected redemptions': '预计核销 {n} 张',
+  'points cost (liability value)': '积分成本（按负债价值）',
+  'members retained': '挽留会员数',
+  'incremental value': '增量价值',
+  'break-even redemption rate': '盈亏平衡核销率',
+  'no coupon': '无券',
+  // risk reasons: the churn classes and their check against known types
+  'Churn classes of scoring {run} ({n} members)': '评分 {run} 的流失类型（{n} 名会员）',
+  'Churn classes against the known types ({matched} of {known} known identities matched)':
+    '流失类型与已知真实类型对照（已知身份 {known} 个，匹配 {matched} 个）',
+  'churn class': '流失类型',
+  'in the class': '归入该类',
+  'of the type': '真实属于该类型',
+  'recall outside high value': '高价值以外的召回率',
+  'base rate': '基准比例',
+  'Rules: service-dissatisfied = at least {k} points of service evidence in the year (complaints and tickets, CSAT ≤ 2, reviews ≤ 2, fault returns after the first, mean NPS ≤ {nps}); price-sensitive = coupon on at least {share} of orders over at least {days} purchase days.':
+    '规则：服务不满 = 一年内服务证据不少于 {k} 分（投诉与服务请求、CSAT ≤ 2、评价 ≤ 2、第一次之后的质量/服务类退货、NPS 均值 ≤ {nps}）；价格敏感 = 至少 {share} 的订单用券，且购买天数不少于 {days} 天。',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH
@@ -880,6 +916,7 @@ export const TABLE_DESCRIPTIONS_ZH: Readonly<Record<IngestTable, string>> = {
   subscriptions: '付费会员的每一期（续费）。',
   acquisition_spend: '获客投放费用，按期间与渠道。',
   visitors: '按期间与渠道统计的匿名访客（来自网站或 App 分析，用于注册转化）。',
+  coupons: '发放给会员的优惠券：每张券一行，已核销的记录其使用订单。',
 }
 
 /** The fields of `memberlens schema` in Chinese, keyed `table.field` (the English descriptions are the schema's). */
@@ -954,6 +991,14 @@ export const FIELD_DESCRIPTIONS_ZH: Readonly<Record<string, string>> = {
   'visitors.period_end': '期间最后一天',
   'visitors.channel': '访客来源渠道（与 registration_channel 相同取值）',
   'visitors.visitors': '该期间内尚未成为会员的去重访客数',
+  'coupons.coupon_id': '券 ID（每张发放的券唯一）',
+  'coupons.campaign_id': '发券的营销活动或券方案',
+  'coupons.issued_at': '发放时间（UTC）',
+  'coupons.face_value': '券面额',
+  'coupons.threshold': '使用门槛（满减门槛；为空表示无门槛）',
+  'coupons.expires_at': '有效期截止时间（UTC）',
+  'coupons.redeemed_at': '核销时间，未使用则为空（UTC）',
+  'coupons.order_id': '核销所在订单，未使用则为空',
 }
 
 /** Field names as `members show` labels them, in both languages (keys are the canonical snake_case names). */
@@ -1023,6 +1068,7 @@ export const DIMENSION_NAMES: Readonly<Record<string, { en: string; zh: string }
   order_channel: { en: 'order channel', zh: '下单渠道' },
   store: { en: 'store', zh: '门店' },
   event_channel: { en: 'event channel', zh: '行为渠道' },
+  coupon_campaign: { en: 'coupon campaign', zh: '发券活动' },
 }
 
 /** Genders in Chinese (English: the code). */

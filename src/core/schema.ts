@@ -128,6 +128,7 @@ export const TABLE_NAMES = [
   'subscriptions',
   'acquisition_spend',
   'visitors',
+  'coupons',
   'loads',
 ] as const
 export type TableName = (typeof TABLE_NAMES)[number]
@@ -148,6 +149,7 @@ export const INGEST_TABLES = [
   'subscriptions',
   'acquisition_spend',
   'visitors',
+  'coupons',
 ] as const satisfies readonly TableName[]
 export type IngestTable = (typeof INGEST_TABLES)[number]
 
@@ -386,6 +388,27 @@ export const TABLES: Readonly<Record<TableName, TableDef>> = {
         required: true,
         nonNegative: true,
       }),
+    ],
+  },
+  coupons: {
+    name: 'coupons',
+    description:
+      'Coupons issued to members: one row per coupon, with its redemption (the order it was used on) when used.',
+    memberLink: 'reference',
+    timeField: 'issued_at',
+    key: ['coupon_id'],
+    fields: [
+      field('coupon_id', string, 'coupon id (unique per issued coupon)', req),
+      memberIdField,
+      field('campaign_id', string, 'campaign or coupon programme that issued it', req),
+      field('issued_at', timestamp, 'issue time (UTC)', req),
+      field('face_value', money, 'value of the coupon', { required: true, nonNegative: true }),
+      field('threshold', money, 'minimum order amount to use it (满减 threshold; empty: none)', {
+        nonNegative: true,
+      }),
+      field('expires_at', timestamp, 'end of validity (UTC)'),
+      field('redeemed_at', timestamp, 'time it was used, empty if not used (UTC)'),
+      field('order_id', string, 'order it was used on, empty if not used'),
     ],
   },
   loads: {

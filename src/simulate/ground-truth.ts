@@ -16,6 +16,7 @@ import type { PersonTruth } from './person-truth.js'
 import type { IdentityCasesTruth } from './identity-cases.js'
 import type { SimContext } from './sim-context.js'
 import type { UpliftTruth } from './uplift-campaign.js'
+import type { CouponTallies } from './coupon-tallies.js'
 
 export type { PersonTruth } from './person-truth.js'
 
@@ -155,6 +156,17 @@ export interface GroundTruth {
   readonly winback: WinbackTruth | null
   /** The optional multi-arm retention campaign (present only when it was simulated). */
   readonly uplift?: UpliftTruth
+  /** Coupons issued and redeemed by campaign, as written to coupons.csv (simulate-coupons.ts). */
+  readonly coupons?: ReturnType<CouponTallies['truth']>
+  /**
+   * Every person of each hidden type, by one identity (`type:value`, phone as 11 digits): persons in
+   * neither list are of neither type. What `memberlens risk reasons --evaluate` scores the churn classes on.
+   */
+  readonly churnTypes?: {
+    readonly description: string
+    readonly priceSensitive: readonly string[]
+    readonly serviceDissatisfied: readonly string[]
+  }
   readonly acquisition: {
     readonly newPersonsByChannel: Readonly<Record<string, number>>
     readonly spendByChannel: Readonly<Record<string, number>>

@@ -27,6 +27,16 @@ export const BY_APP = 1
 export const BY_PHONE = 2
 export const BY_PHONE_INTL = 3
 
+/** An order of the person that carried a coupon code (recorded for the coupons file; no draw is taken). */
+export interface CouponUse {
+  readonly code: string
+  readonly sec: number
+  readonly orderId: string
+  /** The order's identity columns in coupons.csv order: phone, email, app_user_id, card_no, wechat_unionid, pos_customer_id. */
+  readonly ids: string
+  readonly cancelled: boolean
+}
+
 export class PersonState {
   index = 0
   /** Primary registration (UTC seconds, whole). */
@@ -112,6 +122,8 @@ export class PersonState {
   oChannel = new Uint8Array(64)
   /** BY_APP / BY_PHONE / BY_PHONE_INTL for online orders. */
   oIdentity = new Uint8Array(64)
+  /** Orders that carried a coupon code, in order (read by simulate-coupons.ts). */
+  readonly couponUses: CouponUse[] = []
 
   reset(index: number, regSec: number): void {
     this.index = index
@@ -145,6 +157,7 @@ export class PersonState {
     this.wbArm = -1
     this.nSubs = 0
     this.nOrders = 0
+    this.couponUses.length = 0
   }
 
   /** When the row holding identity `kind` was registered. */

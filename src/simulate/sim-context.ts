@@ -13,6 +13,7 @@ import { IdentityCodes } from './identity-codes.js'
 import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
 import { cumulative } from './rng.js'
 import type { UpliftCampaign } from './uplift-campaign.js'
+import { CouponTallies } from './coupon-tallies.js'
 
 /** A promotional campaign sent to a random share of members. */
 export interface PromoCampaign {
@@ -86,6 +87,8 @@ export class SimContext {
   readonly memberRows: [number, string, number][] = []
   /** Details of the first persons, for truth.json. */
   readonly sample: PersonTruth[] = []
+  /** Every price-sensitive and every service-dissatisfied person, as `identity_type:value` (truth.json churnTypes). */
+  readonly churnTypes = { priceSensitive: [] as string[], serviceDissatisfied: [] as string[] }
   /** First instant of each calendar month touched by the window (for acquisition spend). */
   readonly monthStarts: number[]
 
@@ -107,6 +110,8 @@ export class SimContext {
   uplift: UpliftCampaign | null = null
   /** Purchase-rate multiplier by registration channel code when covariate effects are planted, else null. */
   plantedChannelFactor: Float64Array | null = null
+  /** Coupons written (coupons.csv) and their id sequence. */
+  readonly coupons = new CouponTallies()
 
   readonly channelCum = cumulative(
     REG_CHANNELS.map((c) => MODEL_PARAMETERS.registration.channelShares[c]),

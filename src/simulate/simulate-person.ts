@@ -217,6 +217,18 @@ export function simulatePerson(
     cal.purchase.between(regSec, end),
   )
   if (index < SAMPLE_SIZE) ctx.sample.push(personTruth(ctx, st, gender))
+  if (st.priceSensitive || st.dissatisfied) {
+    // One identity the member keeps, for checking the churn-reason classes against the person's type.
+    const id = st.phone
+      ? `phone:${st.phone}`
+      : st.appId
+        ? `app_user_id:${st.appId}`
+        : st.card
+          ? `card_no:${st.card}`
+          : `wechat_unionid:${st.wechat}`
+    if (st.priceSensitive) ctx.churnTypes.priceSensitive.push(id)
+    if (st.dissatisfied) ctx.churnTypes.serviceDissatisfied.push(id)
+  }
 }
 
 /** The purchase loop: natural BG/NBD purchases merged with the planted extra orders. */
@@ -519,6 +531,14 @@ function emitOrder(ctx: SimContext, st: PersonState, rng: Rng, t: number, kind: 
     }
   }
 
+  if (couponCol !== '')
+    st.couponUses.push({
+      code: couponCol,
+      sec,
+      orderId,
+      ids: `${phoneCol},,${appCol},${cardCol},${wechatCol},${posCol}`,
+      cancelled: status === 'cancelled',
+    })
   ctx.out.orders?.add(
     `${orderId},${ctx.fmt.ts(sec)},${CHANNEL_NAMES[chan]},${storeId},${money(gross)},${money(disc)},` +
       `${money(net)},CNY,${status},${couponCol},${points > 0 ? points : ''},` +

@@ -31,6 +31,7 @@ import { simulateFeedback } from './simulate-feedback.js'
 import { simulatePerson } from './simulate-person.js'
 import { simulateSubscriptions } from './simulate-subscriptions.js'
 import { simulateTouches } from './simulate-touches.js'
+import { simulateCoupons } from './simulate-coupons.js'
 import { SOURCE_HEADERS } from './source-headers.js'
 import { writeOrderItems } from './write-order-items.js'
 import { UpliftCampaign, buildUpliftTruth, writeUpliftTouch } from './uplift-campaign.js'
@@ -104,6 +105,8 @@ const STREAM_ITEMS = 12
 const STREAM_EVENTS = 13
 const STREAM_FEEDBACK = 14
 const STREAM_TOUCHES = 15
+// 16 is the optional retention campaign's (uplift-campaign.ts).
+const STREAM_COUPONS = 17
 
 /**
  * Simulates `members` persons over `months` months ending on `end` and writes `<table>.csv` for each
@@ -155,6 +158,7 @@ export async function simulate(
       if (out.feedback) simulateFeedback(ctx, st, rng.reseed(opts.seed, i, STREAM_FEEDBACK))
       if (out.touches) simulateTouches(ctx, st, rng.reseed(opts.seed, i, STREAM_TOUCHES))
       if (ctx.uplift) writeUpliftTouch(out.touches, ctx.fmt, ctx.uplift, st)
+      simulateCoupons(ctx, st, rng.reseed(opts.seed, i, STREAM_COUPONS))
       for (const w of writers) if (w.full) await w.flush()
       if (opts.onProgress && ((i + 1) % progressStep === 0 || i + 1 === n))
         opts.onProgress(i + 1, n)
@@ -231,9 +235,18 @@ export async function simulate(
       files['identity_cases'] = casesFile.path
       rows['identity_cases'] = casesFile.rows
     }
-    const truth: GroundTruth = ctx.uplift
+    const withUplift: GroundTruth = ctx.uplift
       ? { ...withCases, uplift: buildUpliftTruth(ctx.uplift) }
       : withCases
+    const truth: GroundTruth = {
+      ...withUplift,
+      coupons: ctx.coupons.truth(),
+      churnTypes: {
+        description:
+          'Every price-sensitive and every service-dissatisfied person by one of their identities (identity_type:value); the others are of neither type.',
+        ...ctx.churnTypes,
+      },
+    }
     const truthFile = join(outDir, 'truth.json')
     await writeFile(truthFile, `${JSON.stringify(truth, null, 2)}\n`)
     return { files, rows, truthFile, truth }

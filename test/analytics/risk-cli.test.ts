@@ -208,6 +208,66 @@ describe('risk CLI', () => {
     expect(bad.err).toMatch(/--class/)
   })
 
+  it('reasons --evaluate: the churn classes against the simulator truth, service-dissatisfied precise', async () => {
+    const r = await run([
+      'risk',
+      'reasons',
+      '--evaluate',
+      '--truth',
+      join(dir, 'data', 'truth.json'),
+      '--json',
+    ])
+    expect(r.code).toBe(0)
+    const out = JSON.parse(r.out) as {
+      counts: { churnClass: string; n: number }[]
+      evaluation: {
+        scored: number
+        matchedIdentities: number
+        knownIdentities: number
+        classes: {
+          churnClass: string
+          predicted: number
+          truePositives: number
+          precision: number
+          recall: number
+          baseRate: number
+        }[]
+      }
+    }
+    const e = out.evaluation
+    expect(e.matchedIdentities).toBe(e.knownIdentities)
+    expect(out.counts.reduce((a, c) => a + c.n, 0)).toBe(e.scored)
+    const service = e.classes.find((c) => c.churnClass === 'service-dissatisfied')
+    const price = e.classes.find((c) => c.churnClass === 'price-sensitive')
+    expect(service?.predicted).toBe(
+      out.counts.find((c) => c.churnClass === 'service-dissatisfied')?.n,
+    )
+    expect(service?.precision).toBeCloseTo(
+      (service?.truePositives ?? 0) / (service?.predicted ?? 1),
+      12,
+    )
+    // The bar of the issue, and well above what a class of random members would hit.
+    expect(service?.precision).toBeGreaterThanOrEqual(0.6)
+    expect(service?.precision).toBeGreaterThan(3 * (service?.baseRate ?? 1))
+    expect(service?.recall).toBeGreaterThan(0.15)
+    expect(price?.precision).toBeGreaterThan(2 * (price?.baseRate ?? 1))
+
+    const text = await run([
+      'risk',
+      'reasons',
+      '--evaluate',
+      '--truth',
+      join(dir, 'data', 'truth.json'),
+      '--lang',
+      'zh',
+    ])
+    expect(text.out).toMatch(/精确率/)
+    expect(text.out).toMatch(/服务不满/)
+    const without = await run(['risk', 'reasons', '--truth', join(dir, 'data', 'truth.json')])
+    expect(without.code).toBe(2)
+    expect(without.err).toMatch(/only with --evaluate/)
+  })
+
   it('clv renewals: per plan, the monthly plan fitted, JSON and CSV', async () => {
     const r = await run(['clv', 'renewals', '--json'])
     expect(r.code).toBe(0)

@@ -147,6 +147,28 @@ describe('memberlens target on a randomised campaign with known effects', () => 
       expect(body.targeting.qini).toEqual(result.qini)
       expect(body.targeting.policy).toEqual(result.policy)
       expect('rows' in body.targeting).toBe(false)
+
+      // The run keeps its arms file: the API simulates an arm before launch like target-simulate does.
+      const sim = await app.request('/api/v1/targeting/simulate?arm=coupon_20&bootstrap=3', {
+        headers: { authorization: `Bearer ${secret}` },
+      })
+      expect(sim.status).toBe(200)
+      const s = (await sim.json()) as {
+        segment: string
+        arm: string
+        members: number
+        costParts: { contact: number; coupons: number; points: number }
+        expectedRedemptions: number
+        breakEvenRedemptionRate: number | null
+      }
+      expect([s.segment, s.arm]).toEqual(['all', 'coupon_20'])
+      expect(s.costParts.contact).toBeCloseTo(0.05 * s.members, 6)
+      expect(s.costParts.coupons).toBeCloseTo(20 * s.expectedRedemptions, 6)
+      expect(s.breakEvenRedemptionRate).not.toBeNull()
+      const bad = await app.request('/api/v1/targeting/simulate?arm=nope', {
+        headers: { authorization: `Bearer ${secret}` },
+      })
+      expect(bad.status).toBe(400)
     } finally {
       await db.close()
     }
@@ -182,4 +204,74 @@ describe('memberlens target on a randomised campaign with known effects', () => 
     expect(run.err).toContain('bad.yaml')
     expect(run.err).toContain('coupon_id')
   })
+})
+
+describe('memberlens target-simulate: one arm for a segment before launch', () => {
+  interface Sim {
+    segment: string
+    members: number
+    costParts: { contact: number; coupons: number; points: number }
+    expectedRedemptions: number
+    cost: { estimate: number; low: number | null; high: number | null }
+    value: { estimate: number; low: number | null; high: number | null }
+    net: { estimate: number }
+    breakEvenRedemptionRate: number | null
+  }
+  const sim = async (arm: string): Promise<Sim> => {
+    const r = await runCli([
+      'target-simulate',
+      '--db',
+      dbPath,
+      '--arms',
+      ARMS,
+      '--arm',
+      arm,
+      '--bootstrap',
+      '5',
+      '--json',
+    ])
+    expect(r.code, r.err).toBe(0)
+    return JSON.parse(r.out) as Sim
+  }
+
+  it('prices a coupon arm: contact, face value × P(redeem), and the break-even redemption rate', async () => {
+    const s = await sim('coupon_20')
+    expect(s.segment).toBe('all')
+    expect(s.members).toBeGreaterThan(1000)
+    // arms.yaml: ¥0.05 per SMS, a ¥20 coupon, no points.
+    expect(s.costParts.contact).toBeCloseTo(0.05 * s.members, 6)
+    expect(s.costParts.coupons).toBeCloseTo(20 * s.expectedRedemptions, 6)
+    expect(s.costParts.points).toBe(0)
+    expect(s.cost.estimate).toBeCloseTo(s.costParts.contact + s.costParts.coupons, 6)
+    expect(s.net.estimate).toBeCloseTo(s.value.estimate - s.cost.estimate, 6)
+    expect(s.breakEvenRedemptionRate).toBeCloseTo(
+      (s.value.estimate - s.costParts.contact) / (20 * s.members),
+      9,
+    )
+    // At the break-even rate the coupons would cost exactly the value left after the contacts.
+    const rate = s.breakEvenRedemptionRate ?? NaN
+    expect(s.costParts.contact + 20 * rate * s.members).toBeCloseTo(s.value.estimate, 6)
+    expect(s.cost.low).not.toBeNull()
+    expect(s.cost.low ?? Infinity).toBeLessThanOrEqual(s.cost.high ?? -Infinity)
+  }, 120_000)
+
+  it('prices points at their liability value and has no break-even rate without a coupon', async () => {
+    const s = await sim('points_x2')
+    expect(s.costParts.coupons).toBe(0)
+    expect(s.expectedRedemptions).toBe(0)
+    expect(s.costParts.points).toBeGreaterThan(0)
+    expect(s.breakEvenRedemptionRate).toBeNull()
+    const bad = await runCli([
+      'target-simulate',
+      '--db',
+      dbPath,
+      '--arms',
+      ARMS,
+      '--arm',
+      'coupon_99',
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toMatch(/coupon_99/)
+    expect(bad.err).toMatch(/coupon_10, coupon_20, points_x2, service_call/)
+  }, 120_000)
 })

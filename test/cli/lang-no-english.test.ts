@@ -261,6 +261,7 @@ const CASES: Record<string, Case> = {
   'clv predict': withDb('clv', 'predict', '--top', '3'),
   'clv renewals': withDb('clv', 'renewals'),
   'risk list': withDb('risk', 'list', '--top', '5'),
+  'risk reasons': withDb('risk', 'reasons'),
   'members show': withDb('members', 'show', '1'),
   'members merges': withDb('members', 'merges', '--limit', '5'),
   schema: { args: () => ['schema'], schemaNames: true },

@@ -17,6 +17,9 @@
  *   renewed, 03-20→04-20 · M3 02-05→03-05 not renewed.
  * Touches: T1 M5 winback 01-10 · T2 M2 winback holdout 02-20 · T3 M1 winback 02-15 · T4 M3 promo 02-01 ·
  *          T5 M1 winback 03-12.
+ * Coupons (campaign · face value · issued → redeemed on order): K1 M1 A 10 01-02 → O1 01-05 · K2 M2 A 10 01-10,
+ *   unused · K3 M1 B 20 01-18 → O4 02-10 · K4 M3 B 20 02-06 → O5 02-06 · K5 M3 B 5 02-06 → O5 02-06 ·
+ *   K6 M2 A 10 03-01, unused · K7 M4 B 20 03-21, unused.
  *
  * Loyalty (as synced from the ledger; point value 0.01): accounts L1 = M1 (enrolled 01-01, gold), L2 = M2 (01-10,
  * silver), L3 = M3 (02-05, silver); M4 and M5 are not enrolled. Entries: Jan L1 earn 100, 50 · L2 earn 80 ·
@@ -150,6 +153,19 @@ beforeAll(async () => {
       'C2,13800000001,sms,winback,2024-02-15 09:00:00,treatment',
       'C3,13800000003,push,promo,2024-02-01 09:00:00,treatment',
       'C4,13800000001,sms,winback,2024-03-12 09:00:00,treatment',
+    ]),
+  )
+  await s.ingest(
+    'coupons',
+    await f('k.csv', [
+      'coupon_id,phone,campaign_id,issued_at,face_value,threshold,expires_at,redeemed_at,order_id',
+      'K1,13800000001,A,2024-01-02 10:00:00,10,50,2024-02-02 10:00:00,2024-01-05 10:00:00,O1',
+      'K2,13800000002,A,2024-01-10 12:00:00,10,50,2024-02-10 12:00:00,,',
+      'K3,13800000001,B,2024-01-18 10:00:00,20,,2024-02-18 10:00:00,2024-02-10 10:00:00,O4',
+      'K4,13800000003,B,2024-02-06 09:00:00,20,,2024-03-06 09:00:00,2024-02-06 10:00:00,O5',
+      'K5,13800000003,B,2024-02-06 09:30:00,5,,,2024-02-06 10:00:00,O5',
+      'K6,13800000002,A,2024-03-01 10:00:00,10,50,2024-04-01 10:00:00,,',
+      'K7,13800000004,B,2024-03-21 10:00:00,20,,2024-04-21 10:00:00,,',
     ]),
   )
   await loadLoyalty(s)
@@ -356,6 +372,12 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   // Outstanding at period end: 230 · 230 + 110 − 60 − 5 − 3 = 272 · 272 − 30 − 20 = 222.
   points_liability: { month: [230, 272, 222], quarter: 222 },
   points_liability_amount: { month: [2.3, 2.72, 2.22], quarter: 2.22 },
+  // Coupons: issued Jan K1 K2 K3 · Feb K4 K5 · Mar K6 K7; redeemed Jan K1 · Feb K3 K4 K5 (K4 and K5 on one order).
+  coupons_issued: { month: [3, 2, 2], quarter: 7 },
+  coupons_redeemed: { month: [1, 3, 0], quarter: 4 },
+  coupon_redemption_rate: { month: [2 / 3, 2 / 2, 0 / 2], quarter: 4 / 7 }, // by issue month: K1, K3 of Jan
+  coupon_cost: { month: [10, 20 + 20 + 5, 0], quarter: 55 },
+  orders_with_coupon: { month: [1, 2, 0], quarter: 3 }, // O1 · O4, O5
   enrolled_members: { month: [2, 3, 3], quarter: 3 },
   tier_upgrade_rate: { month: [1 / 2, 2 / 3, 0], quarter: 3 / 3 },
   tier_downgrade_rate: { month: [0, 0, 1 / 3], quarter: 1 / 3 },
@@ -395,6 +417,10 @@ const BY_CHANNEL: Record<string, { app: (number | null)[]; store: (number | null
   points_liability: { app: [150, 185, 155], store: [80, 87, 67] },
   enrolled_members: { app: [1, 2, 2], store: [1, 1, 1] },
   tier_upgrade_rate: { app: [0, 2 / 2, 0], store: [1, 0, 0] },
+  // app: K1 K3 (M1), K4 K5 (M3) · store: K2 K6 (M2), K7 (M4).
+  coupons_issued: { app: [2, 2, 0], store: [1, 0, 2] },
+  coupon_redemption_rate: { app: [2 / 2, 2 / 2, n], store: [0, n, 0] },
+  coupon_cost: { app: [10, 45, 0], store: [0, 0, 0] },
 }
 
 function close(actual: number | null | undefined, expected: number | null, label: string) {
@@ -532,6 +558,36 @@ describe('metric catalog on a hand-checked fixture', () => {
     ).toEqual([
       ['app', 2, 1],
       ['store', 2, 2],
+    ])
+  })
+
+  it('splits the coupon metrics by the campaign that issued the coupons', async () => {
+    const r = await runMetrics(s.db.driver, {
+      metrics: [
+        'coupons_issued',
+        'coupons_redeemed',
+        'coupon_redemption_rate',
+        'coupon_cost',
+        'orders_with_coupon',
+      ],
+      from: '2024-01-01',
+      to: '2024-03-31',
+      grain: 'quarter',
+      by: ['coupon_campaign'],
+    })
+    // A: K1 (used), K2, K6 · B: K3, K4, K5 (used), K7.
+    expect(
+      r.rows.map((x) => [
+        x.dims['coupon_campaign'],
+        x.values['coupons_issued'],
+        x.values['coupons_redeemed'],
+        x.values['coupon_redemption_rate'],
+        x.values['coupon_cost'],
+        x.values['orders_with_coupon'],
+      ]),
+    ).toEqual([
+      ['A', 3, 1, 1 / 3, 10, 1],
+      ['B', 4, 3, 3 / 4, 45, 2],
     ])
   })
 

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { programEffect } from '../../src/analytics/experiments/effects.js'
+import { renderEffect } from '../../src/cli/commands/effects.js'
 import {
   experimentReport,
   listExperiments,
@@ -107,6 +108,41 @@ describe('win-back campaign against its holdout', () => {
     expect(w.ciPp[0]).toBeLessThan(wb.upliftPp)
     expect(w.ciPp[1]).toBeGreaterThan(wb.upliftPp)
     expect(w.ciPp[0]).toBeGreaterThan(0)
+  })
+
+  it('counts the full cost: sends, the face value of the redeemed coupons, and no points without a ledger', async () => {
+    const wb = sim.truth.winback
+    const coupons = sim.truth.coupons?.campaigns[wb?.campaignId ?? '']
+    if (!wb || !coupons) throw new Error('no win-back coupons in the truth')
+    const r = await programEffect(s.db.driver, wb.campaignId)
+    const f = r.fullCost
+    expect(f.send).toBe(r.cost)
+    expect(f.coupons).toEqual({
+      issued: coupons.issued,
+      redeemed: coupons.redeemed,
+      faceValue: coupons.redeemedFaceValue,
+    })
+    expect(f.coupons.faceValue).toBe(20 * coupons.redeemed)
+    expect(f.points).toBeNull() // unknown without a synced ledger, not zero
+    expect(f.total).toBeCloseTo(r.cost + coupons.redeemedFaceValue, 9)
+    const w = r.winback
+    if (!w) throw new Error('no win-back rate')
+    expect(w.costPerIncrementalBuyer).toBeCloseTo(f.total / w.incrementalBuyers, 9)
+    const e = r.economics
+    if (!e) throw new Error('no economics')
+    const ord = r.randomised.find((m) => m.metric === 'orders')?.comparisons[0]?.effect.difference
+    const rev = r.randomised.find((m) => m.metric === 'net_revenue')?.comparisons[0]?.effect
+      .difference
+    expect(e.incrementalOrders).toBeCloseTo((ord ?? NaN) * r.treated, 9)
+    expect(e.incrementalRevenue).toBeCloseTo((rev ?? NaN) * r.treated, 9)
+    expect(e.roi).toBeCloseTo((e.incrementalRevenue + f.coupons.faceValue - f.total) / f.total, 9)
+    // The report is headed by the campaign's kind: a promotion's is no win-back rate.
+    expect(renderEffect(r)).toMatch(/Win-back rate/)
+    const promo = renderEffect({ ...r, kind: 'promo' })
+    expect(promo).not.toMatch(/Win-back/)
+    expect(promo).toMatch(/Purchase rate/)
+    expect(promo).toMatch(/full cost/)
+    expect(renderEffect({ ...r, kind: 'promo' }, 'zh')).toMatch(/购买率/)
   })
 
   it('without the holdout, a matched comparison labelled observational', async () => {

@@ -55,6 +55,7 @@ export async function snapshot(db: Database): Promise<string> {
     'subscriptions',
     'acquisition_spend',
     'visitors',
+    'coupons',
     'loads',
   ]
   const out: Record<string, unknown> = {}

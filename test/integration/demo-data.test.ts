@@ -64,6 +64,38 @@ describe('simulated data through ingest', () => {
     expect(checked).toBeGreaterThan(0)
   })
 
+  it('gives every coupon the member of its redemption order, and the catalog the coupons of truth.json', async () => {
+    // A redeemed coupon's member is the member of the order it was used on.
+    const mismatched = await s.db.driver.first<{ n: bigint; redeemed: bigint }>({
+      sql: `SELECT count(*) FILTER (WHERE o.member_id <> c.member_id) AS n, count(*) AS redeemed
+        FROM coupons c JOIN orders o USING (order_id)`,
+      parameters: [],
+    })
+    expect(Number(mismatched?.n)).toBe(0)
+    expect(Number(mismatched?.redeemed)).toBeGreaterThan(0)
+    const r = await runMetrics(s.db.driver, {
+      metrics: ['coupons_issued', 'coupons_redeemed', 'coupon_cost'],
+      from: '2020-01-01',
+      to: '2030-12-31',
+      grain: 'year',
+      by: ['coupon_campaign'],
+    })
+    const sum = (campaign: string, id: string): number =>
+      r.rows
+        .filter((x) => x.dims['coupon_campaign'] === campaign)
+        .reduce((a, x) => a + (x.values[id] ?? 0), 0)
+    const campaigns = Object.entries(sim.truth.coupons?.campaigns ?? {})
+    expect(campaigns.length).toBeGreaterThan(4)
+    for (const [id, c] of campaigns) {
+      expect([id, sum(id, 'coupons_issued'), sum(id, 'coupons_redeemed')]).toEqual([
+        id,
+        c.issued,
+        c.redeemed,
+      ])
+      expect(sum(id, 'coupon_cost')).toBeCloseTo(c.redeemedFaceValue, 6)
+    }
+  })
+
   it('loads the same files again without a change', async () => {
     const before = (await snapshot(s.db)).replace(/"loads":.*$/, '')
     for (const t of INGEST_TABLES) {

@@ -17,6 +17,7 @@ import { memberOutcomes, type OutcomeWindows } from '../../duckdb/experiments/me
 import { stratifiedDifference, type StratifiedEffect } from '../../models/stats/stratified.js'
 import { covariateBalance, matchingStrata, type Balance } from './effects-matching.js'
 import { resolveWindows } from './experiments.js'
+import { campaignCost, type CampaignCost } from './campaign-cost.js'
 import {
   analyseMetric,
   EXPERIMENT_METRICS,
@@ -62,7 +63,21 @@ export interface ProgramEffectReport {
   readonly campaignStart: string
   readonly treated: number
   readonly comparison: number
+  /** Send cost (Σ touches.cost). */
   readonly cost: number
+  /** Send cost, redeemed coupons' face value and bonus points at liability value (campaign-cost.ts). */
+  readonly fullCost: CampaignCost
+  /**
+   * Randomised design only (null otherwise, or without the orders and net_revenue metrics): incremental
+   * orders and revenue (difference × treated members) and the return on the full cost, where the revenue is
+   * counted before coupon discounts (incremental net revenue + redeemed face value), so that the coupons are
+   * not subtracted twice: ROI = (revenue before coupons − full cost) ÷ full cost.
+   */
+  readonly economics: {
+    readonly incrementalOrders: number
+    readonly incrementalRevenue: number
+    readonly roi: number | null
+  } | null
   /** Randomised design: each metric, treatment against holdout (CUPED with the pre-period value). */
   readonly randomised: readonly MetricResult[]
   /** Matched design: each metric's ATT, and the covariate balance. */
@@ -74,7 +89,7 @@ export interface ProgramEffectReport {
     readonly without: number
     readonly upliftPp: number
     readonly ciPp: readonly [number, number]
-    /** Extra buyers = uplift × treated; cost per extra buyer. */
+    /** Extra buyers = uplift × treated; full cost per extra buyer. */
     readonly incrementalBuyers: number
     readonly costPerIncrementalBuyer: number | null
   } | null
@@ -116,6 +131,29 @@ export async function programEffect(
     const conv = results.find((r) => r.metric === 'conversion')
     const cmp = conv?.comparisons[0]
     const treatedN = conv?.arms.find((a) => a.arm === 'treatment')?.members ?? campaign.treatment
+    const full = await campaignCost(driver, campaignId, campaign.cost)
+    const diff = (id: ExperimentMetricId): { d: number; n: number } | undefined => {
+      const r = results.find((x) => x.metric === id)
+      const c0 = r?.comparisons[0]
+      if (r === undefined || c0 === undefined) return undefined
+      return {
+        d: c0.effect.difference,
+        n: r.arms.find((a) => a.arm === 'treatment')?.members ?? campaign.treatment,
+      }
+    }
+    const ord = diff('orders')
+    const rev = diff('net_revenue')
+    const economics =
+      ord === undefined || rev === undefined
+        ? null
+        : {
+            incrementalOrders: ord.d * ord.n,
+            incrementalRevenue: rev.d * rev.n,
+            roi:
+              full.total > 0
+                ? (rev.d * rev.n + full.coupons.faceValue - full.total) / full.total
+                : null,
+          }
     const winback =
       conv && cmp
         ? {
@@ -125,7 +163,7 @@ export async function programEffect(
             ciPp: [100 * cmp.effect.ci[0], 100 * cmp.effect.ci[1]] as const,
             incrementalBuyers: cmp.effect.difference * treatedN,
             costPerIncrementalBuyer:
-              cmp.effect.difference > 0 ? campaign.cost / (cmp.effect.difference * treatedN) : null,
+              cmp.effect.difference > 0 ? full.total / (cmp.effect.difference * treatedN) : null,
           }
         : null
     return {
@@ -138,6 +176,8 @@ export async function programEffect(
       treated: campaign.treatment,
       comparison: campaign.holdout,
       cost: campaign.cost,
+      fullCost: full,
+      economics,
       randomised: results,
       matched: [],
       balance: [],
@@ -169,6 +209,7 @@ export async function programEffect(
       return { metric: m, name: metric.name, effect }
     })
   const conv = matched.find((m) => m.metric === 'conversion')?.effect
+  const full = await campaignCost(driver, campaignId, campaign.cost)
   return {
     campaignId,
     kind: campaign.kind,
@@ -179,6 +220,8 @@ export async function programEffect(
     treated: conv?.treatedMatched ?? campaign.treatment,
     comparison: conv?.comparisonMatched ?? 0,
     cost: campaign.cost,
+    fullCost: full,
+    economics: null,
     randomised: [],
     matched,
     balance: covariateBalance(data, strata, treatedArm),
@@ -190,7 +233,7 @@ export async function programEffect(
           ciPp: [100 * conv.ci[0], 100 * conv.ci[1]] as const,
           incrementalBuyers: conv.difference * conv.treatedMatched,
           costPerIncrementalBuyer:
-            conv.difference > 0 ? campaign.cost / (conv.difference * conv.treatedMatched) : null,
+            conv.difference > 0 ? full.total / (conv.difference * conv.treatedMatched) : null,
         }
       : null,
   }

@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { ConfigError } from '../../core/errors.js'
 import type { ChurnFeatureTable } from '../../duckdb/summaries/churn-features.js'
+import { isPriceSensitive, isServiceDissatisfied } from './churn-reason-rules.js'
 
 /** Thresholds of the early-warning rules; every key optional in the file, defaults below. */
 export const earlyWarningConfigSchema = z
@@ -112,8 +113,9 @@ export const PLAYBOOKS: Readonly<Record<ChurnClass, string>> = {
 
 /**
  * Classifies member i, first match wins: high value (historical value, purchase days × AOV, at or above
- * `highValueThreshold`), then service problems (a complaint, return or negative review in 90 days, or last
- * NPS ≤ 6), then price sensitivity (at least half of the orders used a coupon), else disengaged.
+ * `highValueThreshold`), then service problems (repeated evidence of a bad experience in the year:
+ * complaints, low CSAT, negative reviews, returns blamed on the goods or service, a detractor mean NPS), then
+ * price sensitivity (a habit of coupon orders), else disengaged. The two evidence rules: churn-reason-rules.ts.
  */
 export function churnClass(
   f: ChurnFeatureTable,
@@ -121,11 +123,8 @@ export function churnClass(
   highValueThreshold: number,
 ): ChurnClass {
   if (historicalValue(f, i) >= highValueThreshold) return 'high-value-at-risk'
-  const v = (c: keyof ChurnFeatureTable): number => f[c][i] as number
-  if (v('complaints_90') + v('returns_90') + v('negative_reviews_90') > 0 || v('last_nps') <= 6) {
-    return 'service-dissatisfied'
-  }
-  if (v('coupon_share') >= 0.5) return 'price-sensitive'
+  if (isServiceDissatisfied(f, i)) return 'service-dissatisfied'
+  if (isPriceSensitive(f, i)) return 'price-sensitive'
   return 'disengaged'
 }
 

@@ -39,7 +39,7 @@ import {
   type UpliftModel,
 } from '../../models/uplift.js'
 import { featureMatrix, pAliveAt, RISK_FEATURES } from '../risk/risk.js'
-import { expectedArmCost, type ArmsFile } from './arms.js'
+import { expectedArmCost, type ArmConfig, type ArmsFile } from './arms.js'
 
 const FEATURES = Object.keys(RISK_FEATURES)
 const DAY_MS = 86_400_000
@@ -477,23 +477,20 @@ function totals(
   return { retained, revenue, cost }
 }
 
-/**
- * Learns from the randomised campaign named in (or found from) the arms file and chooses the members to
- * send each offer to within the budget. Throws NotFoundError without a matching campaign and InputError
- * when the campaign's outcome window is not yet over at the last purchase day.
- */
-export async function planTargeting(
+/** The randomised campaign's members with features, outcome and coupon use, for fitting the models. */
+async function prepareTraining(
   driver: DuckDbDriver,
   arms: ArmsFile,
-  options: TargetingOptions,
-): Promise<TargetingPlan & { readonly internals: PlanInternals }> {
-  if (!(Number.isFinite(options.budget) && options.budget > 0)) {
-    throw InputError.single({
-      field: 'budget',
-      value: String(options.budget),
-      reason: 'a positive amount (CNY)',
-    })
-  }
+  options: { readonly learner?: UpliftLearner; readonly asOf?: string },
+): Promise<{
+  learner: UpliftLearner
+  names: string[]
+  asOf: string
+  campaign: CampaignAssignments
+  cutoff: string
+  all: Training
+  randomised: Record<string, number>
+}> {
   const learner = options.learner ?? 'x-learner'
   const names = Object.keys(arms.arms)
   const last = await lastPurchaseDay(driver)
@@ -546,6 +543,32 @@ export async function planTargeting(
     const key = a === 0 ? 'holdout' : (names[a - 1] as string)
     randomised[key] = (randomised[key] ?? 0) + 1
   }
+
+  return { learner, names, asOf, campaign, cutoff, all, randomised }
+}
+
+/**
+ * Learns from the randomised campaign named in (or found from) the arms file and chooses the members to
+ * send each offer to within the budget. Throws NotFoundError without a matching campaign and InputError
+ * when the campaign's outcome window is not yet over at the last purchase day.
+ */
+export async function planTargeting(
+  driver: DuckDbDriver,
+  arms: ArmsFile,
+  options: TargetingOptions,
+): Promise<TargetingPlan & { readonly internals: PlanInternals }> {
+  if (!(Number.isFinite(options.budget) && options.budget > 0)) {
+    throw InputError.single({
+      field: 'budget',
+      value: String(options.budget),
+      reason: 'a positive amount (CNY)',
+    })
+  }
+  const { learner, names, asOf, campaign, cutoff, all, randomised } = await prepareTraining(
+    driver,
+    arms,
+    options,
+  )
 
   // Held-out evaluation: fit on 70 % of the randomised members, Qini on the other 30 %.
   const fitIdx: number[] = []
@@ -672,4 +695,144 @@ export interface PlanInternals {
   readonly value: Float64Array
   readonly choice: Int32Array
   readonly eligible: (i: number) => boolean
+}
+
+/** The expected outcome of sending one arm to every member of a segment (before launch). */
+export interface CampaignSimulation {
+  /** The randomised campaign the models learned from. */
+  readonly learnedFrom: string
+  readonly asOf: string
+  readonly learner: UpliftLearner
+  readonly arm: string
+  readonly members: number
+  /** Expected cost by part (point estimates): contact, coupon face value × P(redeem), points at liability. */
+  readonly costParts: {
+    readonly contact: number
+    readonly coupons: number
+    readonly points: number
+  }
+  readonly expectedRedemptions: number
+  readonly cost: Interval
+  /** Expected members retained (bought in the horizon) because of the arm. */
+  readonly retained: Interval
+  /** Expected incremental value: retained × the member's expected order value. */
+  readonly value: Interval
+  readonly net: Interval
+  readonly roi: Interval | null
+  /**
+   * For a coupon arm, the redemption rate at which the expected value pays for the expected cost (holding
+   * the uplift fixed): (value − contact − points) ÷ (coupon value × members); null without a coupon.
+   * Above 1 the arm pays even if every coupon is used; below 0 it never pays.
+   */
+  readonly breakEvenRedemptionRate: number | null
+}
+
+/** Sums of one arm's parts over the chosen members. */
+function armSums(
+  fitted: Fitted,
+  arm: ArmConfig,
+  k: number,
+  X: Float64Array,
+  value: Float64Array,
+  rows: readonly number[],
+): {
+  contact: number
+  coupons: number
+  points: number
+  redemptions: number
+  retained: number
+  value: number
+} {
+  const pred = predictUplift(fitted.uplift, X)
+  const up = pred.uplift[k] as Float64Array
+  const model = fitted.redeem[k] ?? null
+  const redeem = model === null ? null : predictLogistic(model, X)
+  const perYuan = (arm.points_multiplier - 1) * arm.points_per_yuan * arm.point_value
+  const out = { contact: 0, coupons: 0, points: 0, redemptions: 0, retained: 0, value: 0 }
+  for (const i of rows) {
+    const u = up[i] as number
+    const v = value[i] as number
+    const buy = Math.min(1, Math.max(0, (pred.control[i] as number) + u))
+    const r = redeem === null ? 0 : (redeem[i] as number)
+    out.contact += arm.contact_cost
+    out.coupons += arm.coupon_value * r
+    out.redemptions += arm.coupon_value > 0 ? r : 0
+    out.points += perYuan * buy * v
+    out.retained += u
+    out.value += u * v
+  }
+  return out
+}
+
+/**
+ * Simulates sending `arm` to every member of `members` (all members with a purchase when omitted) with
+ * the uplift and redemption models learned from the randomised campaign of the arms file; intervals are
+ * bootstrap percentiles over refits on resampled campaign members.
+ */
+export async function simulateCampaign(
+  driver: DuckDbDriver,
+  arms: ArmsFile,
+  options: {
+    readonly arm: string
+    readonly members?: ReadonlySet<number>
+    readonly learner?: UpliftLearner
+    readonly asOf?: string
+    readonly bootstrap?: number
+    readonly seed?: number
+  },
+): Promise<CampaignSimulation> {
+  const names = Object.keys(arms.arms)
+  const k = names.indexOf(options.arm)
+  const config = arms.arms[options.arm]
+  if (k < 0 || config === undefined) {
+    throw InputError.single({
+      field: 'arm',
+      value: options.arm,
+      reason: `not an arm of the arms file (${names.join(', ')})`,
+    })
+  }
+  const { learner, asOf, campaign, all } = await prepareTraining(driver, arms, options)
+  const fitted = fitAll(all, learner)
+  const now = await membersAt(driver, asOf)
+  const rows: number[] = []
+  for (let i = 0; i < now.f.member_id.length; i++) {
+    if (!Number.isFinite(now.value[i])) continue
+    if (options.members !== undefined && !options.members.has(now.f.member_id[i] as number))
+      continue
+    rows.push(i)
+  }
+  const point = armSums(fitted, config, k, now.X, now.value, rows)
+  const B = options.bootstrap ?? 50
+  const random = seededRandom(options.seed ?? 1)
+  const draws = { cost: [] as number[], retained: [] as number[], value: [] as number[] }
+  const draws2 = { net: [] as number[], roi: [] as number[] }
+  const m = all.data.y.length
+  for (let b = 0; b < B && rows.length > 0; b++) {
+    const idx = Array.from({ length: m }, () => Math.floor(random() * m))
+    const s = armSums(fitAll(subset(all, idx), learner), config, k, now.X, now.value, rows)
+    const cost = s.contact + s.coupons + s.points
+    draws.cost.push(cost)
+    draws.retained.push(s.retained)
+    draws.value.push(s.value)
+    draws2.net.push(s.value - cost)
+    if (cost > 0) draws2.roi.push((s.value - cost) / cost)
+  }
+  const cost = point.contact + point.coupons + point.points
+  const faceTotal = config.coupon_value * rows.length
+  return {
+    learnedFrom: campaign.campaignId,
+    asOf,
+    learner,
+    arm: options.arm,
+    members: rows.length,
+    costParts: { contact: point.contact, coupons: point.coupons, points: point.points },
+    expectedRedemptions: point.redemptions,
+    cost: interval(cost, draws.cost),
+    retained: interval(point.retained, draws.retained),
+    value: interval(point.value, draws.value),
+    net: interval(point.value - cost, draws2.net),
+    roi: cost > 0 ? interval((point.value - cost) / cost, draws2.roi) : null,
+    breakEvenRedemptionRate:
+      faceTotal > 0 ? (point.value - point.contact - point.points) / faceTotal : null,
+  }
 }

@@ -5,7 +5,10 @@
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { latestTargeting } from '../../analytics/targeting/store.js'
+import { latestTargeting, latestTargetingArms } from '../../analytics/targeting/store.js'
+import { simulateCampaign } from '../../analytics/targeting/targeting.js'
+import { churnClassMembers } from '../../analytics/risk/churn-reasons.js'
+import { CHURN_CLASSES } from '../../analytics/risk/early-warning.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { items, json, security } from '../openapi.js'
 import { scoped } from '../require-scope.js'
@@ -53,6 +56,25 @@ const TargetingSchema = z
   })
   .openapi('Targeting')
 
+const CampaignSimulationSchema = z
+  .object({
+    segment: z.string(),
+    learnedFrom: z.string(),
+    asOf: z.string(),
+    learner: z.string(),
+    arm: z.string(),
+    members: z.number(),
+    costParts: z.object({ contact: z.number(), coupons: z.number(), points: z.number() }),
+    expectedRedemptions: z.number(),
+    cost: IntervalSchema,
+    retained: IntervalSchema,
+    value: IntervalSchema,
+    net: IntervalSchema,
+    roi: IntervalSchema.nullable(),
+    breakEvenRedemptionRate: z.number().nullable(),
+  })
+  .openapi('CampaignSimulation')
+
 export function targetingRoutes(ctx: ApiContext): ApiRouter {
   const app = new OpenAPIHono<ApiEnv>()
   app.openapi(
@@ -71,6 +93,42 @@ export function targetingRoutes(ctx: ApiContext): ApiRouter {
     async (c) => {
       const targeting = await ctx.timed(() => latestTargeting(ctx.driver))
       return c.json({ targeting }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      ...scoped('aggregates'),
+      method: 'get',
+      path: '/targeting/simulate',
+      operationId: 'simulateCampaign',
+      summary: 'Simulate one arm for a segment before launch',
+      description:
+        'With the arms file of the latest `memberlens target` run: the expected cost by part (contact, coupon face value × P(redeem), points at liability value), retained members, incremental value, net value and ROI with bootstrap intervals, and a coupon arm’s break-even redemption rate, for one arm sent to every buyer or to a churn class of the latest risk scoring.',
+      security,
+      request: {
+        query: z.object({
+          arm: z.string().min(1).openapi({ example: 'coupon_20' }),
+          segment: z.enum(['all', ...CHURN_CLASSES]).default('all'),
+          bootstrap: z.coerce.number().int().min(0).max(200).default(20),
+          seed: z.coerce.number().int().min(0).default(1),
+        }),
+      },
+      responses: json(CampaignSimulationSchema, 'The simulated campaign'),
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const result = await ctx.timed(async () => {
+        const arms = await latestTargetingArms(ctx.driver)
+        const members =
+          q.segment === 'all' ? undefined : (await churnClassMembers(ctx.driver, q.segment)).members
+        return simulateCampaign(ctx.driver, arms, {
+          arm: q.arm,
+          ...(members === undefined ? {} : { members }),
+          bootstrap: q.bootstrap,
+          seed: q.seed,
+        })
+      })
+      return c.json({ segment: q.segment, ...result }, 200)
     },
   )
   return app

@@ -58,13 +58,28 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
           pre: r.windows.preDays,
         }),
       ],
-      [t('campaign cost'), money(r.cost, lang)],
+      [t('send cost'), money(r.cost, lang)],
+      [
+        t('coupons redeemed (face value)'),
+        `${fmt(r.fullCost.coupons.redeemed)} / ${fmt(r.fullCost.coupons.issued)} · ${money(r.fullCost.coupons.faceValue, lang)}`,
+      ],
+      [
+        t('bonus points (liability value)'),
+        r.fullCost.points === null
+          ? t('unknown (no loyalty sync)')
+          : `${fmt(r.fullCost.points.points)} · ${money(r.fullCost.points.amount, lang)}`,
+      ],
+      [t('full cost'), money(r.fullCost.total, lang)],
     ]),
   ]
   if (w) {
     lines.push(
       '',
-      pc.bold(t('Win-back rate (挽回率): purchase within the window')),
+      pc.bold(
+        r.kind === 'winback'
+          ? t('Win-back rate (挽回率): purchase within the window')
+          : t('Purchase rate: purchase within the window'),
+      ),
       keyValues([
         [t('with the campaign'), pct(w.withCampaign, 2)],
         [t('without (comparison)'), pct(w.without, 2)],
@@ -73,7 +88,18 @@ export function renderEffect(r: ProgramEffectReport, lang: Lang = 'en'): string 
           `${w.upliftPp >= 0 ? '+' : ''}${w.upliftPp.toFixed(2)} pp, 95% CI ${w.ciPp[0].toFixed(2)} … ${w.ciPp[1].toFixed(2)} pp`,
         ],
         [t('incremental buyers'), fmt(w.incrementalBuyers, 1)],
-        [t('cost per incremental buyer'), money(w.costPerIncrementalBuyer, lang)],
+        [t('full cost per incremental buyer'), money(w.costPerIncrementalBuyer, lang)],
+      ]),
+    )
+  }
+  const e = r.economics
+  if (e) {
+    lines.push(
+      '',
+      keyValues([
+        [t('incremental orders'), fmt(e.incrementalOrders, 1)],
+        [t('incremental net revenue'), money(e.incrementalRevenue, lang)],
+        [t('ROI on full cost (revenue before coupons)'), e.roi === null ? '—' : pct(e.roi, 1)],
       ]),
     )
   }
@@ -113,7 +139,7 @@ export function registerEffectsCommands(program: Command): void {
   program
     .command('effects')
     .description(
-      'incremental effect of a campaign (增值服务效果): holdout, or a matched comparison',
+      'incremental effect of a campaign (增值服务效果): holdout, or a matched comparison; full cost (sends, redeemed coupons at face value, bonus points at liability value), incremental orders and ROI',
     )
     .argument('[campaign]', 'campaign id (see --list)')
     .addOption(dbOption())

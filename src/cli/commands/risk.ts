@@ -5,7 +5,8 @@
  * @module
  */
 import { timeZoneOption } from '../time-zone-option.js'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { Option, type Command } from 'commander'
 import pc from 'picocolors'
 import {
@@ -13,6 +14,7 @@ import {
   parseEarlyWarningConfig,
   PLAYBOOKS,
   SIGNALS,
+  type ChurnClass,
   type EarlyWarningConfig,
 } from '../../analytics/risk/early-warning.js'
 import {
@@ -41,7 +43,17 @@ import {
   riskListFlagsSchema,
   riskScoreFlagsSchema,
   riskTrainFlagsSchema,
+  riskReasonsFlagsSchema,
 } from '../validations/risk.js'
+import {
+  churnClassCounts,
+  evaluateChurnClasses,
+  type ChurnClassEvaluation,
+  type KnownChurnTypes,
+} from '../../analytics/risk/churn-reasons.js'
+import { PRICE_RULE, SERVICE_RULE } from '../../analytics/risk/churn-reason-rules.js'
+import { getRun } from '../../analytics/clv/store.js'
+import { InputError } from '../../core/errors.js'
 import { dbOption, withDatabase } from '../database.js'
 import { readConfigFile } from '../config-file.js'
 import { summariseScores, renderRiskRows } from '../render/risk.js'
@@ -304,6 +316,153 @@ Examples:
       await writeFile(f.out, text)
       process.stderr.write(`${fmt(rows.length)} ${f.class} members written to ${f.out}\n`)
     })
+
+  risk
+    .command('reasons')
+    .description(
+      'the churn classes of the latest scoring with their evidence rules; with --evaluate, precision and recall of each class against the simulator’s truth',
+    )
+    .addOption(dbOption())
+    .option('--run <id>', 'a risk-score run (default: the latest)')
+    .option(
+      '--evaluate',
+      'check service-dissatisfied and price-sensitive against the persons truth.json knows to be of each type',
+      false,
+    )
+    .option(
+      '--truth <file>',
+      'truth.json of the simulated data (default: the demo’s, beside the database)',
+    )
+    .addOption(langOption('headers and labels'))
+    .option('--json', 'machine-readable JSON on stdout', false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  memberlens risk reasons
+  memberlens risk reasons --evaluate --lang zh
+  memberlens risk reasons --evaluate --truth data/truth.json --json`,
+    )
+    .action(async (flags: unknown) => {
+      const f = parseFlags(riskReasonsFlagsSchema, flags)
+      let known: KnownChurnTypes | undefined
+      if (f.evaluate) {
+        const file = f.truth ?? join(dirname(f.db), '.memberlens', 'demo-data', 'truth.json')
+        known = await readKnownChurnTypes(file)
+      } else if (f.truth !== undefined) {
+        throw InputError.single({ field: '--truth', reason: 'only with --evaluate' })
+      }
+      const result = await withDatabase(f.db, 'read', async (db) => {
+        const run = await getRun(db.driver, 'risk-score', f.run)
+        const counts = await churnClassCounts(db.driver, run.runId)
+        const evaluation =
+          known === undefined ? null : await evaluateChurnClasses(db.driver, known, run.runId)
+        return { runId: run.runId, counts, evaluation }
+      })
+      const rules = {
+        serviceDissatisfied: SERVICE_RULE,
+        priceSensitive: PRICE_RULE,
+      }
+      if (f.json) {
+        printJson({ ...result, rules })
+        return
+      }
+      process.stdout.write(renderChurnReasons(result, f.lang ?? 'en'))
+    })
+}
+
+/** Reads the `churnTypes` of a truth.json; InputError naming the file when it is missing or has none. */
+async function readKnownChurnTypes(file: string): Promise<KnownChurnTypes> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    throw InputError.single({ file, reason: 'file not found or not readable' })
+  }
+  let data: { churnTypes?: KnownChurnTypes }
+  try {
+    data = JSON.parse(text) as { churnTypes?: KnownChurnTypes }
+  } catch {
+    throw InputError.single({ file, reason: 'not valid JSON' })
+  }
+  const c = data.churnTypes
+  if (
+    c === undefined ||
+    !Array.isArray(c.priceSensitive) ||
+    !Array.isArray(c.serviceDissatisfied)
+  ) {
+    throw InputError.single({
+      file,
+      field: 'churnTypes',
+      reason: 'no churn types in this truth file: simulate the data again with this version',
+    })
+  }
+  return c
+}
+
+/** The class counts, the rules and, when checked, precision and recall per class. */
+export function renderChurnReasons(
+  r: {
+    runId: string
+    counts: readonly { churnClass: string; n: number }[]
+    evaluation: ChurnClassEvaluation | null
+  },
+  lang: Lang,
+): string {
+  const t = translator(lang)
+  const total = r.counts.reduce((a, c) => a + c.n, 0)
+  const name = (cls: string): string =>
+    lang === 'zh' ? (CHURN_CLASS_NAMES[cls as ChurnClass]?.zh ?? cls) : cls
+  const share = (x: number | null): string => (x === null ? '—' : pct(x))
+  const out = [
+    pc.bold(t('Churn classes of scoring {run} ({n} members)', { run: r.runId, n: fmt(total) })),
+    table(
+      [t('churn class'), t('members'), '%'],
+      r.counts.map((c) => [name(c.churnClass), fmt(c.n), share(total === 0 ? null : c.n / total)]),
+    ),
+    t(
+      'Rules: service-dissatisfied = at least {k} points of service evidence in the year (complaints and tickets, CSAT ≤ 2, reviews ≤ 2, fault returns after the first, mean NPS ≤ {nps}); price-sensitive = coupon on at least {share} of orders over at least {days} purchase days.',
+      {
+        k: SERVICE_RULE.minEvidence,
+        nps: SERVICE_RULE.npsDetractorMean,
+        share: pct(PRICE_RULE.minCouponShare),
+        days: PRICE_RULE.minPurchaseDays,
+      },
+    ),
+  ]
+  const e = r.evaluation
+  if (e !== null) {
+    out.push(
+      '',
+      pc.bold(
+        t('Churn classes against the known types ({matched} of {known} known identities matched)', {
+          matched: fmt(e.matchedIdentities),
+          known: fmt(e.knownIdentities),
+        }),
+      ),
+      table(
+        [
+          t('churn class'),
+          t('in the class'),
+          t('of the type'),
+          t('precision'),
+          t('recall'),
+          t('recall outside high value'),
+          t('base rate'),
+        ],
+        e.classes.map((c) => [
+          name(c.churnClass),
+          fmt(c.predicted),
+          fmt(c.actual),
+          share(c.precision),
+          share(c.recall),
+          share(c.recallOutsideHighValue),
+          share(c.baseRate),
+        ]),
+      ),
+    )
+  }
+  return `${out.join('\n')}\n`
 }
 
 function evaluationRow(name: string, e: ScoreEvaluation): string[] {

@@ -366,7 +366,7 @@ Examples:
           ...(f.asOf === undefined ? {} : { asOf: f.asOf }),
           ...(truth === undefined ? {} : { truth }),
         })
-        const runId = await saveTargetingRun(db.driver, r.plan, systemClock)
+        const runId = await saveTargetingRun(db.driver, r.plan, systemClock, arms)
         const exported =
           f.out === undefined ? null : await getTargetExportRows(db.driver, r.plan.rows)
         return { ...r, exported, runId }

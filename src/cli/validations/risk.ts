@@ -70,3 +70,15 @@ export const riskExportFlagsSchema = z
   })
   .strict()
 export type RiskExportFlags = z.infer<typeof riskExportFlagsSchema>
+
+export const riskReasonsFlagsSchema = z
+  .object({
+    db: z.string().min(1),
+    run: z.string().min(1).optional(),
+    evaluate: z.boolean().default(false),
+    truth: z.string().min(1).optional(),
+    json: z.boolean().default(false),
+    lang: langFlag.optional(),
+  })
+  .strict()
+export type RiskReasonsFlags = z.infer<typeof riskReasonsFlagsSchema>

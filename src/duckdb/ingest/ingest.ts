@@ -267,6 +267,7 @@ const MEMBER_TABLES = [
   'touches',
   'experiments',
   'subscriptions',
+  'coupons',
 ] as const
 
 async function applyMerges(driver: DuckDbDriver, file: string): Promise<number> {

@@ -341,6 +341,48 @@ function buildChecks(table: TableDef, plan: ColumnPlan, ctx: ParseContext): Chec
       reason: 'unknown order_id (load the orders first)',
     })
   }
+  if (table.name === 'coupons') checks.push(...couponChecks(plan))
+  return checks
+}
+
+/**
+ * A coupon's dates are in order (issued ≤ redeemed, issued ≤ expires) and a redemption names an order that
+ * is loaded; an order without a redemption time is refused rather than guessed.
+ */
+function couponChecks(plan: ColumnPlan): Check[] {
+  const checks: Check[] = []
+  const has = (f: string): boolean => plan.fields.has(f)
+  const src = (f: string): string => plan.fields.get(f) as string
+  if (has('order_id')) {
+    checks.push({
+      field: 'order_id',
+      source: src('order_id'),
+      failing: sql`t.order_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = t.order_id)`,
+      reason: 'unknown order_id (load the orders first)',
+    })
+    checks.push({
+      field: 'redeemed_at',
+      ...(has('redeemed_at') ? { source: src('redeemed_at') } : {}),
+      failing: has('redeemed_at')
+        ? sql`t.order_id IS NOT NULL AND t.redeemed_at IS NULL`
+        : sql`t.order_id IS NOT NULL`,
+      reason: 'a coupon used on an order (order_id) needs the time it was redeemed',
+    })
+  }
+  if (has('redeemed_at'))
+    checks.push({
+      field: 'redeemed_at',
+      source: src('redeemed_at'),
+      failing: sql`t.redeemed_at < t.issued_at`,
+      reason: 'redeemed before it was issued (issued_at)',
+    })
+  if (has('expires_at'))
+    checks.push({
+      field: 'expires_at',
+      source: src('expires_at'),
+      failing: sql`t.expires_at < t.issued_at`,
+      reason: 'expires before it was issued (issued_at)',
+    })
   return checks
 }
 

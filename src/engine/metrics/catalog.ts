@@ -753,6 +753,66 @@ export const CATALOG: readonly MetricDef[] = [
     value: (c) => ratio(c('spend_amount'), c('new_members')),
   }),
 
+  // Coupons (优惠券), from the coupons table; each can be split by coupon_campaign.
+  metric({
+    id: 'coupons_issued',
+    name: { en: 'Coupons issued', zh: '发券数' },
+    family: 'purchase',
+    unit: 'count',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['coupons_issued'],
+    description: 'Coupons issued to members in the period (by issue time).',
+    formula: 'count of coupons with issued_at in the period',
+  }),
+  metric({
+    id: 'coupons_redeemed',
+    name: { en: 'Coupons redeemed', zh: '核销券数' },
+    family: 'purchase',
+    unit: 'count',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['coupons_redeemed'],
+    description: 'Coupons used on an order in the period (by redemption time).',
+    formula: 'count of coupons with redeemed_at in the period',
+  }),
+  metric({
+    id: 'coupon_redemption_rate',
+    name: { en: 'Coupon redemption rate', zh: '核销率' },
+    family: 'purchase',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['coupons_issued_redeemed', 'coupons_issued'],
+    description:
+      'Share of the coupons issued in the period that have been redeemed (at any time up to the end of the data); coupons still valid may yet be used.',
+    formula: 'coupons issued in the period and redeemed ÷ coupons issued in the period',
+    value: (c) => ratio(c('coupons_issued_redeemed'), c('coupons_issued')),
+  }),
+  metric({
+    id: 'coupon_cost',
+    name: { en: 'Coupon cost', zh: '券成本' },
+    family: 'purchase',
+    unit: 'currency',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['coupon_cost'],
+    description:
+      'Face value of the coupons redeemed in the period: the discount the coupons gave away (unused coupons cost nothing).',
+    formula: 'Σ face_value of coupons with redeemed_at in the period',
+  }),
+  metric({
+    id: 'orders_with_coupon',
+    name: { en: 'Orders with coupon', zh: '用券订单数' },
+    family: 'purchase',
+    unit: 'orders',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['coupon_orders'],
+    description:
+      'Orders on which at least one coupon was redeemed in the period (from the coupons table; an order with two coupons counts once).',
+    formula: 'count of distinct order_id of coupons with redeemed_at in the period',
+  }),
   // Points and tiers (积分 / 等级), from the ledger tables synced into the engine (`memberlens loyalty sync`)
   metric({
     id: 'points_issued',
@@ -919,7 +979,12 @@ export function allowedDimensions(def: MetricDef): string[] {
       : []
   const rowSources = measures.map((m) => m.rowSource)
   const row = ROW_DIMENSIONS.filter((d) => {
-    const need = d === 'event_channel' ? ['events', 'sessions'] : ['purchases']
+    const need =
+      d === 'event_channel'
+        ? ['events', 'sessions']
+        : d === 'coupon_campaign'
+          ? ['coupons_issued', 'coupons_redeemed']
+          : ['purchases']
     return rowSources.every((s) => s !== undefined && need.includes(s))
   })
   return [...member, ...row]

@@ -35,6 +35,8 @@ export type SourceId =
   | 'tier_changes'
   | 'renewals_due'
   | 'clv_scores'
+  | 'coupons_issued'
+  | 'coupons_redeemed'
 
 export interface Dimension {
   /** As written by the user: `region`, `attribute:vip`, `experiment:exp_coupon`. */
@@ -87,7 +89,12 @@ export const MEMBER_DIMENSIONS = [
   'lifecycle_stage',
   'rfm_segment',
 ] as const
-export const ROW_DIMENSIONS = ['order_channel', 'store', 'event_channel'] as const
+export const ROW_DIMENSIONS = [
+  'order_channel',
+  'store',
+  'event_channel',
+  'coupon_campaign',
+] as const
 
 /**
  * A member dimension read from a per-member table (`member_id`, `v`) built by a common table expression: the
@@ -164,6 +171,8 @@ export function parseDimension(
       return rowColumn(id, 'store_id', ['purchases'])
     case 'event_channel':
       return rowColumn(id, 'channel', ['events', 'sessions'])
+    case 'coupon_campaign':
+      return rowColumn(id, 'campaign_id', ['coupons_issued', 'coupons_redeemed'])
     default:
       break
   }

@@ -26,6 +26,12 @@ export const METRIC_DEFINITIONS_ZH: Readonly<Record<string, string>> = {
   page_views_per_active_member: '每名活跃会员的平均页面浏览量：页面浏览量 ÷ 活跃会员数。',
   engagement_rate:
     '期间内有互动行为（签到、分享、使用权益、领取优惠券）或发表评价的活跃会员占活跃会员的比例。',
+  coupons_issued: '期间内发放给会员的优惠券张数（按发放时间）。',
+  coupons_redeemed: '期间内在订单上核销的优惠券张数（按核销时间）。',
+  coupon_redemption_rate:
+    '核销率：期间内发放的优惠券中，截至数据末尾已核销的比例；仍在有效期内的券之后还可能被使用。',
+  coupon_cost: '券成本：期间内核销的优惠券面额合计，即券让出的优惠金额（未使用的券不计成本）。',
+  orders_with_coupon: '期间内核销了至少一张优惠券的订单数（来自优惠券表；一单用两张券只计一次）。',
   buyers: '期间内至少有一笔购买（未取消的订单）的会员人数（去重）。',
   orders: '期间内的购买次数：状态不是“已取消”的订单数。',
   net_revenue: '期间内购买的实付金额合计减去退货金额，每笔按其自身发生时间计入所在期间。',

@@ -568,6 +568,12 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
       where: sql`s.renewed = 0`,
       rowDims: false,
     }),
+    // Coupons (券): issued by issue time, redeemed and their face value by redemption time.
+    aggregate('coupons_issued', 'coupons_issued', sql`count(*)`),
+    aggregate('coupons_issued_redeemed', 'coupons_issued', sql`sum(s.redeemed)`),
+    aggregate('coupons_redeemed', 'coupons_redeemed', sql`count(*)`),
+    aggregate('coupon_cost', 'coupons_redeemed', sql`sum(s.face_value)`),
+    aggregate('coupon_orders', 'coupons_redeemed', sql`count(DISTINCT s.order_id)`),
     aggregate('clv_scored', 'clv_scores', sql`count(*)`, { rowDims: false }),
     aggregate('clv_sum', 'clv_scores', sql`sum(s.clv)`, { rowDims: false }),
     cohortMembers('cohort_size', false),

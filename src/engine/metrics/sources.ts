@@ -27,6 +27,10 @@
  * - clv_scores: the member scores of CLV runs (`memberlens clv fit`), dated at the run's calibration end
  *   (member_id, ts = calibration end day, clv): of several runs calibrated in the same period, only the latest
  *   one's scores, so that each period holds one prediction per scored member.
+ * - coupons_issued: coupons by the time they were issued (member_id, ts = issued_at, campaign_id, face_value,
+ *   redeemed = 1 when the coupon has a redemption time).
+ * - coupons_redeemed: redeemed coupons by the time they were used (member_id, ts = redeemed_at, campaign_id,
+ *   face_value, order_id).
  * @module
  */
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
@@ -54,6 +58,9 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   tier_changes: [],
   renewals_due: [],
   clv_scores: [],
+  coupons_issued: [],
+  // The campaign dimension lists its values from the issued coupons.
+  coupons_redeemed: ['coupons_issued'],
 }
 
 const LOYALTY = {
@@ -96,6 +103,8 @@ const ORDER: readonly SourceId[] = [
   'tier_changes',
   'renewals_due',
   'clv_scores',
+  'coupons_issued',
+  'coupons_redeemed',
 ]
 
 /** The CTE definitions (`src_x AS (…)`) for the given sources and their dependencies, in dependency order. */
@@ -193,6 +202,13 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
         ON r.run_id = s.run_id AND r.rn = 1
         WHERE s.clv IS NOT NULL`
     }
+    case 'coupons_issued':
+      return sql`SELECT member_id, ${local('issued_at')} AS ts, campaign_id, face_value,
+          CASE WHEN redeemed_at IS NULL THEN 0 ELSE 1 END AS redeemed
+        FROM coupons`
+    case 'coupons_redeemed':
+      return sql`SELECT member_id, ${local('redeemed_at')} AS ts, campaign_id, face_value, order_id
+        FROM coupons WHERE redeemed_at IS NOT NULL`
     default: {
       const _exhaustive: never = id
       throw new Error(`unknown source ${String(_exhaustive)}`)
