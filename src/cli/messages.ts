@@ -715,6 +715,8 @@ export const ZH = {
   'next run': '下次发送',
   targets: '发送目标',
   tries: '尝试次数',
+  // clv: BG/CNBD-k and prediction intervals
+  'log-likelihood by order k': '各阶 k 的对数似然',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -123,7 +123,7 @@ export function registerClvCommands(program: Command): void {
   const clv = program
     .command('clv')
     .description(
-      'customer lifetime value: BG/NBD, Pareto/NBD or MBG/NBD with Gamma–Gamma (docs/models.md)',
+      'customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD or BG/CNBD-k with Gamma–Gamma (docs/models.md)',
     )
 
   modelOptions(
@@ -317,6 +317,7 @@ const MODEL_NAMES: Readonly<Record<PurchaseModelKind, string>> = {
   'bg-nbd': 'BG/NBD',
   'pareto-nbd': 'Pareto/NBD',
   'mbg-nbd': 'MBG/NBD',
+  'bg-cnbd-k': 'BG/CNBD-k',
 }
 
 function paramLines(
@@ -365,6 +366,18 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       ...paramLines(r.purchase.params, r.purchase.standardErrors),
       [t('log-likelihood'), decimal(r.purchase.logLikelihood, 1)],
       [t('distinct summaries'), fmt(r.purchase.distinctSummaries)],
+      ...(r.purchase.orders === undefined
+        ? []
+        : [
+            [
+              t('log-likelihood by order k'),
+              r.purchase.orders
+                .map(
+                  (o) => `${o.k}: ${o.logLikelihood === null ? '—' : decimal(o.logLikelihood, 1)}`,
+                )
+                .join(', '),
+            ] as const,
+          ]),
     ]),
     '',
     pc.bold(t('Gamma–Gamma spend parameters')),
