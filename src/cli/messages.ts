@@ -717,6 +717,13 @@ export const ZH = {
   tries: '尝试次数',
   // clv: BG/CNBD-k and prediction intervals
   'log-likelihood by order k': '各阶 k 的对数似然',
+  'E[purchases] {level}': '期望购买 {level} 区间',
+  'purchases {level} PI': '实际购买 {level} 预测区间',
+  'CLV {level}': 'CLV {level} 区间',
+  'Portfolio total — {members} members, next {days} days, {level} intervals ({draws} draws)':
+    '全体合计 — {members} 名会员，未来 {days} 天，{level} 区间（{draws} 次抽样）',
+  'expected purchases': '期望购买次数',
+  'purchases to be made (prediction interval)': '将实际发生的购买（预测区间）',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -16,7 +16,13 @@
  *   share.
  * @module
  */
-import { InputError } from '../../core/errors.js'
+import { InputError, NotFoundError } from '../../core/errors.js'
+import type { DuckDbDriver } from '../../duckdb/driver.js'
+import { fetchFloat64Columns } from '../../engine/summaries/columns.js'
+import { sql } from '../../engine/sql/fragment.js'
+import { groupSummaries } from '../../models/group-summaries.js'
+import { outlookRunOf, type ResolvedClvOptions } from './clv.js'
+import { getRun } from './store.js'
 import { bgCnbdKLogLikelihood, bgCnbdKPosterior } from '../../models/bg-cnbd-k.js'
 import { bgNbdLogLikelihood } from '../../models/bg-nbd.js'
 import {
@@ -422,5 +428,98 @@ export function spendParameterCovariance(
   return {
     estimate: Float64Array.of(spend.p, spend.q, spend.gamma),
     logCovariance: se.logCovariance,
+  }
+}
+
+/** Settings of {@link clvRunIntervals}. */
+export interface RunIntervalOptions {
+  /** Default the latest CLV run. */
+  readonly runId?: string
+  /** Members (member ids) that get their own intervals. */
+  readonly memberIds?: readonly number[]
+  /** Central coverage, in (0, 1). Default 0.9. */
+  readonly level?: number
+  /** Parameter sets drawn. Default 200. */
+  readonly draws?: number
+  /** Default 1. */
+  readonly seed?: number
+}
+
+/** Intervals of a stored CLV run: the portfolio's totals and the listed members'. */
+export interface RunIntervals {
+  readonly runId: string
+  readonly level: number
+  readonly draws: number
+  /** Horizon of the purchase intervals: the run's CLV horizon (the `expected_purchases` column). */
+  readonly horizonDays: number
+  readonly portfolio: PortfolioIntervals
+  readonly members: ReadonlyMap<number, Omit<MemberIntervals, 'index'>>
+}
+
+/**
+ * Parametric-bootstrap intervals of a stored CLV run (default the latest): every member's summary is read
+ * back from `member_scores`, the covariances of both models are recomputed at the stored parameters on
+ * those summaries, and the run's expected purchases (over its horizon) and CLV get intervals — for the
+ * portfolio total and for the members asked for. The cost grows with members × draws.
+ */
+export async function clvRunIntervals(
+  driver: DuckDbDriver,
+  options: RunIntervalOptions = {},
+): Promise<RunIntervals> {
+  const run = await getRun(driver, 'clv', options.runId)
+  const outlook = outlookRunOf(run)
+  const o = run.options as Partial<ResolvedClvOptions>
+  const spend = (run.params as { spend: GammaGammaParams }).spend
+  const c = await fetchFloat64Columns(
+    driver,
+    sql`SELECT member_id::DOUBLE AS member_id, x, t_x, t_cal, zbar FROM member_scores
+      WHERE run_id = ${run.runId} ORDER BY member_id`,
+    ['member_id', 'x', 't_x', 't_cal', 'zbar'],
+  )
+  const n = c.member_id.length
+  const index = new Map<number, number>()
+  for (let i = 0; i < n; i++) index.set(c.member_id[i] as number, i)
+  const members = (options.memberIds ?? []).map((id) => {
+    const i = index.get(id)
+    if (i === undefined) throw new NotFoundError(`member ${id} has no score in run ${run.runId}`)
+    return i
+  })
+  const unitDays = outlook.unit === 'day' ? 1 : 7
+  const horizonMonths = o.horizonMonths ?? 12
+  const horizonDays = horizonMonths * outlook.monthDays
+  const g = groupSummaries(c.x, c.t_x, c.t_cal)
+  const r = predictionIntervals(
+    outlook.model,
+    purchaseParameterCovariance(outlook.model, g),
+    g,
+    c.x,
+    c.t_x,
+    c.t_cal,
+    {
+      t: horizonDays / unitDays,
+      ...(options.level === undefined ? {} : { level: options.level }),
+      ...(options.draws === undefined ? {} : { draws: options.draws }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      members,
+      clv: {
+        spend,
+        zbar: c.zbar,
+        margin: o.margin ?? 1,
+        periods: horizonMonths,
+        periodLength: outlook.monthDays / unitDays,
+        monthlyRate: (1 + (o.annualDiscountRate ?? 0.1)) ** (1 / 12) - 1,
+      },
+    },
+    spendParameterCovariance(spend, c.x, c.zbar),
+  )
+  return {
+    runId: run.runId,
+    level: r.level,
+    draws: r.draws,
+    horizonDays,
+    portfolio: r.portfolios[0] as PortfolioIntervals,
+    members: new Map(
+      r.members.map(({ index: i, ...rest }) => [c.member_id[i] as number, rest] as const),
+    ),
   }
 }
