@@ -37,7 +37,7 @@ import {
   drawParetoPurchasesWhileAlive,
   drawPurchasesWhileAlive,
   SeededRandom,
-} from '../../models/posterior-draws.js'
+} from './posterior-draws.js'
 import {
   gammaGammaStandardErrors,
   observedInformationInverse,

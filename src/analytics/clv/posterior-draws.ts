@@ -1,12 +1,12 @@
 /**
  * Random draws for prediction intervals: a seeded generator with normal, gamma and beta variates;
  * parameter sets drawn from the asymptotic normal distribution of the log-parameters (the inverse of the
- * observed information, see standard-errors.ts); and one member's purchases in the next t drawn from a
+ * observed information, see models/standard-errors.ts); and one member's purchases in the next t drawn from a
  * repeat-buying model's posterior given the member's summary, which adds the purchase process's own
  * noise to the uncertainty of the parameters.
  * @module
  */
-import { InputError, ModelFitError } from '../core/errors.js'
+import { InputError, ModelFitError } from '../../core/errors.js'
 
 /**
  * A seeded pseudo-random generator (sfc32 by Chris Doty-Humphrey, from PractRand): reproducible for a seed
