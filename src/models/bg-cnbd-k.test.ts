@@ -4,6 +4,7 @@
  * data simulated from the model; the forecasts agree with a Monte Carlo of the model.
  */
 import { describe, expect, it } from 'vitest'
+import { InputError } from '../core/errors.js'
 import { Rng } from '../simulate/rng.js'
 import {
   bgNbdLogLikelihood,
@@ -255,5 +256,17 @@ describe('BG/CNBD-k on data simulated from the model', () => {
     const mean = count / m
     const se = Math.sqrt((sq / m - mean * mean) / m)
     expect(Math.abs(bgCnbdKExpectedPurchasesPopulation(truth, t) - mean)).toBeLessThan(4 * se)
+  })
+})
+
+describe('BG/CNBD-k input errors', () => {
+  const d = simulate({ k: 2, r: 1, alpha: 5, a: 1, b: 3 }, 50, 1, 0)
+
+  it('needs the Σ log gaps to choose k, and a whole k', () => {
+    expect(() => fitBgCnbdK(d.x, d.tx, d.T)).toThrow(/needs litt/)
+    expect(() => fitBgCnbdK(d.x, d.tx, d.T, { k: 0 })).toThrow(InputError)
+    expect(() => bgCnbdKProbabilityAlive({ k: 2.5, r: 1, alpha: 1, a: 1, b: 1 }, 1, 1, 2)).toThrow(
+      /k.*whole number/,
+    )
   })
 })

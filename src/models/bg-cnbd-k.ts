@@ -283,17 +283,24 @@ export function fitBgCnbdK(
   const fixed = options.k
   const maxK = fixed ?? options.maxK ?? 12
   if (!(Number.isInteger(maxK) && maxK >= 1 && maxK <= 50)) {
-    throw new ModelFitError(`fitBgCnbdK: the order k must be a whole number 1–50 (got ${maxK})`, 0)
+    throw InputError.single({
+      field: `fitBgCnbdK ${fixed === undefined ? 'maxK' : 'k'}`,
+      value: String(maxK),
+      reason: 'a whole number 1–50',
+    })
   }
   const litt = options.litt ?? 0
   if (fixed === undefined && maxK > 1 && options.litt === undefined) {
-    throw new ModelFitError(
+    throw new InputError(
       'fitBgCnbdK: choosing k needs litt, the Σ log gaps between purchases of the same members',
-      0,
     )
   }
   if (!Number.isFinite(litt)) {
-    throw new ModelFitError(`fitBgCnbdK: litt must be finite (got ${litt})`, 0)
+    throw InputError.single({
+      field: 'fitBgCnbdK litt',
+      value: String(litt),
+      reason: 'must be finite',
+    })
   }
   let W = 0
   let sx = 0
