@@ -718,7 +718,7 @@ export const ZH = {
   // clv: BG/CNBD-k and prediction intervals
   'log-likelihood by order k': '各阶 k 的对数似然',
   'E[purchases] {level}': '期望购买 {level} 区间',
-  'purchases {level} PI': '实际购买 {level} 预测区间',
+  'realised purchases {level} PI': '实际购买 {level} 预测区间',
   'CLV {level}': 'CLV {level} 区间',
   'Portfolio total — {members} members, next {days} days, {level} intervals ({draws} draws)':
     '全体合计 — {members} 名会员，未来 {days} 天，{level} 区间（{draws} 次抽样）',

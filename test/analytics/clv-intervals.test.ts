@@ -5,6 +5,7 @@
  * portfolios (disjoint groups of members, each a small "portfolio total") at their nominal rate ±3 points,
  * and for single members at least at their nominal rate (a count of 0, 1, 2… covers more than asked).
  */
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   predictionIntervals,
@@ -15,6 +16,7 @@ import { fitBgNbd, groupSummaries } from '../../src/models/bg-nbd.js'
 import { fitBgCnbdK } from '../../src/models/bg-cnbd-k.js'
 import { fitGammaGamma } from '../../src/models/gamma-gamma.js'
 import { Rng } from '../../src/simulate/rng.js'
+import { CDNOW_SUMMARY_WITH_TRANSACTIONS } from '../helpers/data.js'
 
 const HOLDOUT = 26
 
@@ -197,4 +199,37 @@ describe('prediction intervals of a BG/CNBD-k fit and of CLV', () => {
       expect(m.clv!.upper).toBeGreaterThanOrEqual(m.clv!.estimate)
     }
   })
+})
+
+describe('the realised-purchase draws of every model agree with its expectation', () => {
+  // CDNOW's published summaries (data/cdnow), forecast 39 weeks on: the median of the portfolio's realised
+  // total must sit on the model's expected total (the total is nearly symmetric), for each model's sampler.
+  const lines = readFileSync(CDNOW_SUMMARY_WITH_TRANSACTIONS, 'utf8').trim().split(/\r?\n/).slice(1)
+  const column = (k: number) => Float64Array.from(lines, (l) => Number(l.split(',')[k]))
+  const x = column(1)
+  const tx = column(2)
+  const T = column(3)
+  const g = groupSummaries(x, tx, T)
+  const models = [
+    { kind: 'bg-nbd', params: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 } },
+    { kind: 'mbg-nbd', params: { r: 0.525, alpha: 6.183, a: 0.891, b: 1.614 } },
+    { kind: 'pareto-nbd', params: { r: 0.553, alpha: 10.578, s: 0.606, beta: 11.669 } },
+    { kind: 'bg-cnbd-k', params: { k: 2, r: 0.3, alpha: 3, a: 0.8, b: 2.4 } },
+  ] as const
+  for (const model of models) {
+    it(`${model.kind}`, () => {
+      const r = predictionIntervals(model, purchaseParameterCovariance(model, g), g, x, tx, T, {
+        t: 39,
+        level: 0.02,
+        draws: 400,
+        seed: 2,
+      })
+      const p = r.portfolios[0]!
+      const median = (p.realisedPurchases.lower + p.realisedPurchases.upper) / 2
+      expect(
+        Math.abs(median - p.expectedPurchases.estimate),
+        `${median} vs ${p.expectedPurchases.estimate}`,
+      ).toBeLessThan(0.015 * p.expectedPurchases.estimate)
+    })
+  }
 })

@@ -97,7 +97,7 @@ describe('clv predict --intervals', () => {
     const en = await runCli([...args, '--db', db])
     expect(en.code, en.err).toBe(0)
     expect(en.out).toContain('Portfolio total — 2,357 members')
-    expect(en.out).toContain('purchases 80% PI')
+    expect(en.out).toContain('realised purchases 80% PI')
     const zh = await runCli([...args, '--db', db, '--lang', 'zh'])
     expect(zh.code, zh.err).toBe(0)
     expect(zh.out).toContain('全体合计')

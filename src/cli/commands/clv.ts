@@ -532,7 +532,7 @@ function renderScores(
           },
           {
             csv: 'purchases_pi',
-            header: t('purchases {level} PI', { level }),
+            header: t('realised purchases {level} PI', { level }),
             bounds: (s) => intervals.members.get(s.memberId)?.realisedPurchases,
             text: (v) => fmt(v),
           },
