@@ -786,6 +786,15 @@ export const ZH = {
   'base rate': '基准比例',
   'Rules: service-dissatisfied = at least {k} points of service evidence in the year (complaints and tickets, CSAT ≤ 2, reviews ≤ 2, fault returns after the first, mean NPS ≤ {nps}); price-sensitive = coupon on at least {share} of orders over at least {days} purchase days.':
     '规则：服务不满 = 一年内服务证据不少于 {k} 分（投诉与服务请求、CSAT ≤ 2、评价 ≤ 2、第一次之后的质量/服务类退货、NPS 均值 ≤ {nps}）；价格敏感 = 至少 {share} 的订单用券，且购买天数不少于 {days} 天。',
+  // clv: BG/CNBD-k and prediction intervals
+  'log-likelihood by order k': '各阶 k 的对数似然',
+  'E[purchases] {level}': '期望购买 {level} 区间',
+  'realised purchases {level} PI': '实际购买 {level} 预测区间',
+  'CLV {level}': 'CLV {level} 区间',
+  'Portfolio total — {members} members, next {days} days, {level} intervals ({draws} draws)':
+    '全体合计 — {members} 名会员，未来 {days} 天，{level} 区间（{draws} 次抽样）',
+  'expected purchases': '期望购买次数',
+  'purchases to be made (prediction interval)': '将实际发生的购买（预测区间）',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -168,6 +168,16 @@ export const CONCEPTS: readonly Concept[] = [
     shownIn: ['memberlens clv report', 'Value page'],
   },
   {
+    id: 'prediction_interval',
+    name: { en: 'Prediction interval', zh: '预测区间' },
+    definition: {
+      en: 'How far a forecast may be off. The interval of expected purchases or CLV shows only the uncertainty of the fitted model; the prediction interval of the purchases that will actually be made also counts the chance in members’ buying, so it is wider, and for a whole member base it contains the realised total with the stated probability (90% by default).',
+      zh: '预测可能偏离多少。期望购买次数或 CLV 的区间只反映模型参数的不确定性；实际购买次数的预测区间还计入会员购买本身的随机性，因此更宽，对整个会员群体而言，实际发生的合计以所述概率（默认 90%）落在其中。',
+    },
+    related: ['clv'],
+    shownIn: ['memberlens clv predict --intervals', 'Value page'],
+  },
+  {
     id: 'points_expiring',
     name: { en: 'Points expiring soon', zh: '即将过期积分' },
     definition: {

@@ -250,6 +250,7 @@ describe('answers match the published schemas', () => {
       '/api/v1/risk-mix',
       '/api/v1/targeting',
       '/api/v1/clv/report',
+      '/api/v1/clv/intervals?top=3&draws=20',
       '/api/v1/value',
       '/api/v1/value/validation',
       '/api/v1/value/members?limit=5&ids=customer_id,phone',

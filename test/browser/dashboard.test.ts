@@ -492,6 +492,12 @@ describe('dashboard', () => {
     await page.goto(`${server.url}/#/value`)
     await page.waitForSelector('#value-summary tbody tr')
     await page.waitForSelector('#value-validation-table tbody tr')
+    // The portfolio total's bootstrap intervals: CLV and purchases with a lower–upper range.
+    await page.waitForSelector('#value-intervals-table tbody tr')
+    expect(await page.locator('#value-intervals-table tbody tr').count()).toBe(3)
+    expect(await page.locator('#value-intervals-table tbody tr').first().textContent()).toMatch(
+      /¥[\d,.]+[KM]?\s*–\s*¥[\d,.]+[KM]?/,
+    )
     await page.waitForFunction(
       () => document.querySelectorAll('#value-histogram svg path').length > 5,
     )

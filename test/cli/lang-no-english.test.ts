@@ -259,6 +259,7 @@ const CASES: Record<string, Case> = {
   'loyalty metrics': withDb('loyalty', 'metrics', '--from', '2026-06-01', '--to', '2026-11-01'),
   'alerts list': withDb('alerts', 'list'),
   'clv predict': withDb('clv', 'predict', '--top', '3'),
+  'clv predict --intervals': withDb('clv', 'predict', '--top', '3', '--intervals', '--draws', '20'),
   'clv renewals': withDb('clv', 'renewals'),
   'risk list': withDb('risk', 'list', '--top', '5'),
   'risk reasons': withDb('risk', 'reasons'),

@@ -28,6 +28,8 @@ import {
 } from '../../models/gamma-gamma.js'
 import { fitParetoNbd } from '../../models/pareto-nbd.js'
 import { fitMbgNbd, mbgNbdLogLikelihood } from '../../models/mbg-nbd.js'
+import { bgCnbdKLogLikelihood, fitBgCnbdK, type BgCnbdKOrder } from '../../models/bg-cnbd-k.js'
+import { logGapsTotal } from '../../engine/summaries/inter-purchase.js'
 import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
   gammaGammaStandardErrors,
@@ -109,6 +111,8 @@ export interface ClvFit {
     readonly distinctSummaries: number
     /** Inverse-Hessian standard errors (BG/NBD only; null for Pareto/NBD). */
     readonly standardErrors: Readonly<Record<string, number>> | null
+    /** BG/CNBD-k: the log-likelihood of every order k tried (the fit keeps the highest). */
+    readonly orders?: readonly BgCnbdKOrder[]
   }
   readonly spend: {
     readonly params: GammaGammaParams
@@ -173,6 +177,14 @@ export async function resolveClvOptions(
       reason: PURCHASE_MODELS.join(', '),
     })
   }
+  if (model === 'bg-cnbd-k' && (options.origin ?? 'first-purchase') !== 'first-purchase') {
+    throw InputError.single({
+      field: 'origin',
+      value: String(options.origin),
+      reason:
+        'BG/CNBD-k models the gaps between purchases, so the clock starts at the first purchase (origin first-purchase)',
+    })
+  }
   const spend = options.spend ?? 'net'
   if (spend !== 'net' && spend !== 'gross')
     throw InputError.single({ field: 'spend', value: String(spend), reason: 'one of net, gross' })
@@ -201,7 +213,12 @@ export async function resolveClvOptions(
 export async function fitClv(driver: Driver, options: ClvOptions = {}): Promise<ClvFit> {
   const o = await resolveClvOptions(driver, options)
   const s = await repeatBuyingSummaries(driver, o)
-  return fitClvSummaries(s, o)
+  return fitClvSummaries(s, o, o.model === 'bg-cnbd-k' ? await clvLogGaps(driver, o) : undefined)
+}
+
+/** Σ log gaps between purchase days of the calibration period (what BG/CNBD-k needs beyond x, t_x, T). */
+export async function clvLogGaps(driver: Driver, o: ResolvedClvOptions): Promise<number> {
+  return (await logGapsTotal(driver, o)).litt
 }
 
 /**
@@ -301,8 +318,10 @@ export function fitPurchaseModel(
   T: Float64Array,
   groups?: SummaryGroups,
   limits: FitLimits = {},
+  litt?: number,
 ): ClvFit['purchase'] {
   const g = groups ?? groupSummaries(x, tx, T)
+  if (kind === 'bg-cnbd-k') return fitBgCnbdKPurchase(g, litt)
   const budget = fitBudget(MODEL_NAMES[kind], limits.timeLimitMs)
   const sample = warmSample(g.x.length, g.x, g.tx, g.T, g.weights)
   if (kind === 'bg-nbd' || kind === 'mbg-nbd') {
@@ -375,6 +394,43 @@ export function fitPurchaseModel(
   }
 }
 
+/**
+ * BG/CNBD-k on grouped summaries: every order k from 1 until the likelihood has fallen twice (each order
+ * warm-started from the previous one), and inverse-Hessian standard errors of (r, α, a, b) at the chosen k.
+ */
+function fitBgCnbdKPurchase(g: SummaryGroups, litt: number | undefined): ClvFit['purchase'] {
+  if (litt === undefined) {
+    throw new InputError(
+      'BG/CNBD-k needs the Σ log gaps between purchases of the calibration period (computed from the orders)',
+    )
+  }
+  const f = fitBgCnbdK(g.x, g.tx, g.T, { weights: g.weights, litt })
+  const k = f.params.k
+  const theta = Float64Array.of(f.params.r, f.params.alpha, f.params.a, f.params.b)
+  const cov = observedInformationInverse(theta, (t, out) => {
+    bgCnbdKLogLikelihood(
+      { k, r: t[0] as number, alpha: t[1] as number, a: t[2] as number, b: t[3] as number },
+      g.x,
+      g.tx,
+      g.T,
+      litt,
+      g.weights,
+      out,
+    )
+  })
+  const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
+  return {
+    kind: 'bg-cnbd-k',
+    params: f.params,
+    logLikelihood: f.logLikelihood,
+    iterations: f.iterations,
+    members: f.members,
+    distinctSummaries: f.distinctSummaries,
+    standardErrors: { r: se(0), alpha: se(1), a: se(2), b: se(3) },
+    orders: f.orders,
+  }
+}
+
 /** Gamma–Gamma on (x, z̄) (members with x = 0 are left out by the model), warm-started on large data. */
 export function fitSpendModel(
   x: Float64Array,
@@ -407,6 +463,7 @@ export function fitClvSummaries(
   s: RepeatBuyingSummaries,
   o: ResolvedClvOptions,
   limits: FitLimits = {},
+  litt?: number,
 ): ClvFit {
   let buyers = 0
   for (let i = 0; i < s.x.length && buyers < 2; i++) if ((s.x[i] as number) > 0) buyers++
@@ -417,7 +474,7 @@ export function fitClvSummaries(
     )
   }
   const groups = groupSummaries(s.x, s.tx, s.T)
-  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T, groups, limits)
+  const purchase = fitPurchaseModel(o.model, s.x, s.tx, s.T, groups, limits, litt)
   // Gamma–Gamma needs positive values: repeat buyers whose repeat orders were all free are left out of
   // the spend fit (and get the population mean spend weighted by their x, see conditional spend).
   const spendX = new Float64Array(s.x.length)
@@ -818,6 +875,11 @@ export interface ModelComparisonRow {
   readonly error?: string
 }
 
+/** Free parameters of a model: four, and BG/CNBD-k's order k counted as a fifth. */
+function parameterCount(kind: PurchaseModelKind): number {
+  return kind === 'bg-cnbd-k' ? 5 : 4
+}
+
 function comparisonRow(
   kind: PurchaseModelKind,
   fit: () => ClvFit['purchase'],
@@ -830,7 +892,7 @@ function comparisonRow(
     if (!(error instanceof ModelFitError)) throw error
     return {
       kind,
-      parameters: 4,
+      parameters: parameterCount(kind),
       logLikelihood: null,
       aic: null,
       bic: null,
@@ -849,7 +911,7 @@ function comparisonRow(
     abs += Math.abs(d)
     sq += d * d
   }
-  const k = 4
+  const k = parameterCount(kind)
   return {
     kind,
     parameters: k,
@@ -878,8 +940,15 @@ export async function clvValidationReport(
 ): Promise<ClvValidationReport> {
   const o = await resolveClvOptions(driver, options)
   const s = await repeatBuyingSummaries(driver, o)
+  // BG/CNBD-k also needs the Σ log gaps of the calibration period (first-purchase origin only).
+  const litt =
+    o.model === 'bg-cnbd-k' || (options.compareModels === true && o.origin === 'first-purchase')
+      ? await clvLogGaps(driver, o)
+      : undefined
   const fit =
-    options.fit === undefined ? fitClvSummaries(s, o) : await options.fit(s, o)
+    options.fit === undefined || litt !== undefined
+      ? fitClvSummaries(s, o, {}, litt)
+      : await options.fit(s, o)
   const n = s.x.length
   const predicted = conditionalExpectedPurchases(fit.purchase, s.holdoutLength, s.x, s.tx, s.T)
   const spendX = s.x.map((v, i) => ((s.zbar[i] as number) > 0 ? v : 0))
@@ -950,7 +1019,16 @@ export async function clvValidationReport(
   const models = (options.compareModels === true ? PURCHASE_MODELS : []).map((kind) =>
     comparisonRow(
       kind,
-      () => (kind === fit.purchase.kind ? fit.purchase : fitPurchaseModel(kind, s.x, s.tx, s.T)),
+      () => {
+        if (kind === fit.purchase.kind) return fit.purchase
+        if (kind === 'bg-cnbd-k' && litt === undefined) {
+          throw new ModelFitError(
+            'BG/CNBD-k models the gaps between purchases and needs origin first-purchase',
+            0,
+          )
+        }
+        return fitPurchaseModel(kind, s.x, s.tx, s.T, fit.groups, litt)
+      },
       s,
     ),
   )

@@ -1,5 +1,5 @@
 /**
- * The repeat-buying model chosen for a CLV run (BG/NBD, Pareto/NBD or MBG/NBD) behind one small interface, and the
+ * The repeat-buying model chosen for a CLV run (BG/NBD, Pareto/NBD, MBG/NBD or BG/CNBD-k) behind one small interface, and the
  * discounted expected purchases that CLV multiplies by spend. Pure computation on typed arrays.
  * @module
  */
@@ -12,6 +12,14 @@ import {
   probabilityNoPurchaseMany,
   type BgNbdParams,
 } from '../../models/bg-nbd.js'
+import {
+  bgCnbdKConditionalExpectedPurchasesMany,
+  bgCnbdKExpectedPurchasesPopulation,
+  bgCnbdKProbabilityAliveAfterMany,
+  bgCnbdKProbabilityAliveMany,
+  bgCnbdKProbabilityNoPurchaseMany,
+  type BgCnbdKParams,
+} from '../../models/bg-cnbd-k.js'
 import { groupSummaries, type SummaryGroups } from '../../models/group-summaries.js'
 import {
   mbgNbdConditionalExpectedPurchasesMany,
@@ -31,14 +39,20 @@ import {
   type ParetoNbdParams,
 } from '../../models/pareto-nbd.js'
 
-export type PurchaseModelKind = 'bg-nbd' | 'pareto-nbd' | 'mbg-nbd'
-export const PURCHASE_MODELS: readonly PurchaseModelKind[] = ['bg-nbd', 'pareto-nbd', 'mbg-nbd']
+export type PurchaseModelKind = 'bg-nbd' | 'pareto-nbd' | 'mbg-nbd' | 'bg-cnbd-k'
+export const PURCHASE_MODELS: readonly PurchaseModelKind[] = [
+  'bg-nbd',
+  'pareto-nbd',
+  'mbg-nbd',
+  'bg-cnbd-k',
+]
 
 /** A fitted purchase model. */
 export type PurchaseModel =
   | { readonly kind: 'bg-nbd'; readonly params: BgNbdParams }
   | { readonly kind: 'pareto-nbd'; readonly params: ParetoNbdParams }
   | { readonly kind: 'mbg-nbd'; readonly params: MbgNbdParams }
+  | { readonly kind: 'bg-cnbd-k'; readonly params: BgCnbdKParams }
 
 /** P(alive | x, t_x, T) for every member (BG/NBD: Fader, Hardie & Lee 2008; Pareto/NBD: Fader & Hardie 2005 note §5). */
 export function probabilityAlive(
@@ -48,6 +62,7 @@ export function probabilityAlive(
   T: Float64Array,
   out?: Float64Array,
 ): Float64Array {
+  if (m.kind === 'bg-cnbd-k') return bgCnbdKProbabilityAliveMany(m.params, x, tx, T, out)
   return m.kind === 'bg-nbd'
     ? probabilityAliveMany(m.params, x, tx, T, out)
     : m.kind === 'mbg-nbd'
@@ -64,6 +79,9 @@ export function conditionalExpectedPurchases(
   T: Float64Array,
   out?: Float64Array,
 ): Float64Array {
+  if (m.kind === 'bg-cnbd-k') {
+    return bgCnbdKConditionalExpectedPurchasesMany(m.params, t, x, tx, T, out)
+  }
   return m.kind === 'bg-nbd'
     ? conditionalExpectedPurchasesMany(m.params, t, x, tx, T, out)
     : m.kind === 'mbg-nbd'
@@ -83,11 +101,13 @@ export function probabilityNoPurchase(
   T: Float64Array,
 ): Float64Array {
   return perGroup(x, tx, T, (gx, gtx, gT) =>
-    m.kind === 'bg-nbd'
-      ? probabilityNoPurchaseMany(m.params, t, gx, gtx, gT)
-      : m.kind === 'mbg-nbd'
-        ? mbgNbdProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT)
-        : paretoNbdProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT),
+    m.kind === 'bg-cnbd-k'
+      ? bgCnbdKProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT)
+      : m.kind === 'bg-nbd'
+        ? probabilityNoPurchaseMany(m.params, t, gx, gtx, gT)
+        : m.kind === 'mbg-nbd'
+          ? mbgNbdProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT)
+          : paretoNbdProbabilityNoPurchaseMany(m.params, t, gx, gtx, gT),
   )
 }
 
@@ -100,11 +120,13 @@ export function probabilityAliveAfter(
   T: Float64Array,
 ): Float64Array {
   return perGroup(x, tx, T, (gx, gtx, gT) =>
-    m.kind === 'bg-nbd'
-      ? probabilityAliveAfterMany(m.params, t, gx, gtx, gT)
-      : m.kind === 'mbg-nbd'
-        ? mbgNbdProbabilityAliveAfterMany(m.params, t, gx, gtx, gT)
-        : paretoNbdProbabilityAliveAfterMany(m.params, t, gx, gtx, gT),
+    m.kind === 'bg-cnbd-k'
+      ? bgCnbdKProbabilityAliveAfterMany(m.params, t, gx, gtx, gT)
+      : m.kind === 'bg-nbd'
+        ? probabilityAliveAfterMany(m.params, t, gx, gtx, gT)
+        : m.kind === 'mbg-nbd'
+          ? mbgNbdProbabilityAliveAfterMany(m.params, t, gx, gtx, gT)
+          : paretoNbdProbabilityAliveAfterMany(m.params, t, gx, gtx, gT),
   )
 }
 
@@ -134,6 +156,7 @@ function perGroup(
 
 /** E[X(t)] of a new member (BG/NBD eq. 7; Pareto/NBD: note §4). */
 export function expectedPurchasesPopulationOf(m: PurchaseModel, t: number): number {
+  if (m.kind === 'bg-cnbd-k') return bgCnbdKExpectedPurchasesPopulation(m.params, t)
   return m.kind === 'bg-nbd'
     ? expectedPurchasesPopulation(m.params, t)
     : m.kind === 'mbg-nbd'

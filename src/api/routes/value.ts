@@ -8,6 +8,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { InputError, NotFoundError } from '../../core/errors.js'
 import { clvValidationReport, listMemberScores, SCORE_ORDERS } from '../../analytics/clv/clv.js'
 import { fitClvSummariesOffThread } from '../../analytics/clv/fit-off-thread.js'
+import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv/models.js'
 import { clvHistogram, pAliveGrid } from '../../analytics/clv/score-summary.js'
 import { getRun, RUN_ID_RE } from '../../analytics/clv/store.js'
 import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
@@ -270,7 +271,9 @@ export function valueRoutes(ctx: ApiContext): ApiRouter {
         query: z.object({
           calibrationEnd: day.optional().openapi({ example: '2026-04-30' }),
           holdoutEnd: day.optional().openapi({ example: '2026-10-31' }),
-          model: z.enum(['bg-nbd', 'pareto-nbd']).default('bg-nbd'),
+          model: z
+            .enum(PURCHASE_MODELS as [PurchaseModelKind, ...PurchaseModelKind[]])
+            .default('bg-nbd'),
         }),
       },
       responses: json(

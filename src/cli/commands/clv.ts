@@ -19,6 +19,7 @@ import {
   type OutlookInfo,
 } from '../../analytics/clv/clv.js'
 import { parseHorizon } from '../../analytics/clv/horizons.js'
+import { clvRunIntervals, type RunIntervals } from '../../analytics/clv/intervals.js'
 import { PURCHASE_MODELS, type PurchaseModelKind } from '../../analytics/clv/models.js'
 import {
   fitRenewals,
@@ -197,7 +198,7 @@ export function registerClvCommands(program: Command): void {
   const clv = program
     .command('clv')
     .description(
-      'customer lifetime value: BG/NBD, Pareto/NBD or MBG/NBD with Gamma–Gamma (docs/models.md)',
+      'customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD or BG/CNBD-k with Gamma–Gamma (docs/models.md)',
     )
 
   modelOptions(
@@ -258,12 +259,26 @@ Examples:
       'also P(alive) on this day (YYYY-MM-DD, on or after the calibration end) or after a horizon such as 90d',
     )
     .addOption(new Option('--order <by>', 'sort order').choices(SCORE_ORDERS).default('clv'))
+    .option(
+      '--intervals',
+      'also intervals (parametric bootstrap): of each listed member’s expected purchases and CLV, the prediction interval of their realised purchases, and the same for the portfolio total',
+      false,
+    )
+    .option('--level <share>', 'central coverage of the intervals, e.g. 0.9', '0.9')
+    .option('--draws <n>', 'parameter sets drawn for the intervals (20–100000)', '200')
+    .option('--seed <n>', 'seed of the intervals’ draws', '1')
     .addOption(langOption())
     .option('--json', 'machine-readable JSON on stdout', false)
     .option('--csv', 'CSV on stdout', false)
     .addHelpText(
       'after',
       `
+With --intervals, parameter sets are drawn from the fitted parameters' covariance (inverse observed
+information) and every member's forecasts recomputed under each: the interval of the expected purchases
+and of CLV holds the parameter uncertainty only; the prediction interval of the purchases a member (or
+the portfolio) will actually make adds the purchase process's own noise. Purchases are over the run's CLV
+horizon. The work grows with members × draws (docs/models.md#prediction-intervals).
+
 Forecasts are computed from the run's model and each member's summary at the calibration end: E[Y(t)] as in
 BG/NBD eq. 10 (or the Pareto/NBD equivalent), P(no purchase in the next M days) and P(alive) at a later day
 (docs/models.md#horizons-and-churn-windows).
@@ -271,12 +286,13 @@ BG/NBD eq. 10 (or the Pareto/NBD equivalent), P(no purchase in the next M days) 
 Examples:
   memberlens clv predict --member customer_id:17123
   memberlens clv predict --top 100000 --ids customer_id,phone --csv > scores.csv
-  memberlens clv predict --horizon 39w --churn-days 90 --alive-at 2027-06-30 --ids customer_id --csv`,
+  memberlens clv predict --horizon 39w --churn-days 90 --alive-at 2027-06-30 --ids customer_id --csv
+  memberlens clv predict --intervals --level 0.8 --top 50`,
     )
     .action(async (flags: unknown) => {
       const f = parseFlags(clvPredictFlagsSchema, flags)
       const ids = f.ids ?? []
-      const { result, identities } = await withDatabase(f.db, 'read', async (db) => {
+      const { result, identities, intervals } = await withDatabase(f.db, 'read', async (db) => {
         const memberId =
           f.member === undefined ? undefined : await resolveMemberFlag(db.driver, f.member)
         const result = await listMemberScores(db.driver, {
@@ -301,9 +317,18 @@ Examples:
           result.scores.map((s) => s.memberId),
           ids,
         )
-        return { result, identities }
+        const intervals = f.intervals
+          ? await clvRunIntervals(db.driver, {
+              runId: result.runId,
+              memberIds: result.scores.map((s) => s.memberId),
+              level: f.level,
+              draws: f.draws,
+              seed: f.seed,
+            })
+          : undefined
+        return { result, identities, intervals }
       })
-      renderScores(result, ids, identities, f)
+      renderScores(result, ids, identities, f, intervals)
     })
 
   modelOptions(
@@ -404,6 +429,7 @@ const MODEL_NAMES: Readonly<Record<PurchaseModelKind, string>> = {
   'bg-nbd': 'BG/NBD',
   'pareto-nbd': 'Pareto/NBD',
   'mbg-nbd': 'MBG/NBD',
+  'bg-cnbd-k': 'BG/CNBD-k',
 }
 
 function paramLines(
@@ -452,6 +478,18 @@ export function renderRun(r: ClvRunReport, lang: Lang = 'en'): string {
       ...paramLines(r.purchase.params, r.purchase.standardErrors),
       [t('log-likelihood'), decimal(r.purchase.logLikelihood, 1)],
       [t('distinct summaries'), fmt(r.purchase.distinctSummaries)],
+      ...(r.purchase.orders === undefined
+        ? []
+        : [
+            [
+              t('log-likelihood by order k'),
+              r.purchase.orders
+                .map(
+                  (o) => `${o.k}: ${o.logLikelihood === null ? '—' : decimal(o.logLikelihood, 1)}`,
+                )
+                .join(', '),
+            ] as const,
+          ]),
     ]),
     '',
     pc.bold(t('Gamma–Gamma spend parameters')),
@@ -499,6 +537,7 @@ function renderScores(
   ids: readonly IdentityType[],
   identities: ReadonlyMap<number, IdentityColumns>,
   f: ClvPredictFlags,
+  intervals?: RunIntervals,
 ): void {
   const { runId, scores, outlook } = result
   const idValues = (s: MemberScore) => identityValues(identities, s.memberId, ids)
@@ -506,13 +545,23 @@ function renderScores(
     printJson({
       runId,
       ...(outlook === undefined ? {} : { outlook }),
-      scores:
-        ids.length === 0
-          ? scores
-          : scores.map((s) => ({
-              ...s,
-              identities: Object.fromEntries(ids.map((t, k) => [t, idValues(s)[k]])),
-            })),
+      ...(intervals === undefined
+        ? {}
+        : {
+            intervals: {
+              level: intervals.level,
+              draws: intervals.draws,
+              horizonDays: intervals.horizonDays,
+              portfolio: intervals.portfolio,
+            },
+          }),
+      scores: scores.map((s) => ({
+        ...s,
+        ...(ids.length === 0
+          ? {}
+          : { identities: Object.fromEntries(ids.map((t, k) => [t, idValues(s)[k]])) }),
+        ...(intervals === undefined ? {} : { intervals: intervals.members.get(s.memberId) }),
+      })),
     })
     return
   }
@@ -551,6 +600,36 @@ function renderScores(
       text: (v) => pct(v),
     })
   }
+  // Interval columns: CSV lower and upper, one table column "lower–upper".
+  const level = intervals === undefined ? '' : `${Math.round(intervals.level * 1000) / 10}%`
+  const ranges: Array<{
+    csv: string
+    header: string
+    bounds: (s: MemberScore) => { lower: number; upper: number } | undefined
+    text: (v: number) => string
+  }> =
+    intervals === undefined
+      ? []
+      : [
+          {
+            csv: 'expected_purchases',
+            header: t('E[purchases] {level}', { level }),
+            bounds: (s) => intervals.members.get(s.memberId)?.expectedPurchases,
+            text: (v) => decimal(v, 2),
+          },
+          {
+            csv: 'purchases_pi',
+            header: t('realised purchases {level} PI', { level }),
+            bounds: (s) => intervals.members.get(s.memberId)?.realisedPurchases,
+            text: (v) => fmt(v),
+          },
+          {
+            csv: 'clv',
+            header: t('CLV {level}', { level }),
+            bounds: (s) => intervals.members.get(s.memberId)?.clv,
+            text: (v) => money(v, f.lang),
+          },
+        ]
   const rows = scores.map((s) => [
     s.memberId,
     ...idValues(s),
@@ -563,10 +642,20 @@ function renderScores(
     s.expectedSpend,
     s.clv,
     ...extra.map((e) => e.value(s)),
+    ...ranges.flatMap((r) => [r.bounds(s)?.lower, r.bounds(s)?.upper]),
   ])
   if (f.csv) {
     process.stdout.write(
-      toCsv([SCORE_HEADER[0], ...ids, ...SCORE_HEADER.slice(1), ...extra.map((e) => e.csv)], rows),
+      toCsv(
+        [
+          SCORE_HEADER[0],
+          ...ids,
+          ...SCORE_HEADER.slice(1),
+          ...extra.map((e) => e.csv),
+          ...ranges.flatMap((r) => [`${r.csv}_lower`, `${r.csv}_upper`]),
+        ],
+        rows,
+      ),
     )
     return
   }
@@ -586,6 +675,7 @@ function renderScores(
           t('E[spend]'),
           'CLV',
           ...extra.map((e) => e.header),
+          ...ranges.map((r) => r.header),
         ],
         scores.map((s) => [
           String(s.memberId),
@@ -599,10 +689,54 @@ function renderScores(
           money(s.expectedSpend, f.lang),
           money(s.clv, f.lang),
           ...extra.map((e) => e.text(e.value(s))),
+          ...ranges.map((r) => {
+            const b = r.bounds(s)
+            return b === undefined ? MISSING : `${r.text(b.lower)}–${r.text(b.upper)}`
+          }),
         ]),
       ),
+      ...(intervals === undefined ? [] : ['', portfolioLines(intervals, f.lang)]),
     ].join('\n')}\n`,
   )
+}
+
+/** The portfolio total's intervals under a member listing. */
+function portfolioLines(iv: RunIntervals, lang: Lang): string {
+  const t = translator(lang)
+  const p = iv.portfolio
+  const level = `${Math.round(iv.level * 1000) / 10}%`
+  const days = decimal(iv.horizonDays, 1)
+  return [
+    pc.bold(
+      t(
+        'Portfolio total — {members} members, next {days} days, {level} intervals ({draws} draws)',
+        {
+          members: fmt(p.members),
+          days,
+          level,
+          draws: iv.draws,
+        },
+      ),
+    ),
+    keyValues([
+      [
+        t('expected purchases'),
+        `${fmt(p.expectedPurchases.estimate, 0)}  (${fmt(p.expectedPurchases.lower, 0)}–${fmt(p.expectedPurchases.upper, 0)})`,
+      ],
+      [
+        t('purchases to be made (prediction interval)'),
+        `${fmt(p.realisedPurchases.lower)}–${fmt(p.realisedPurchases.upper)}`,
+      ],
+      ...(p.clv === undefined
+        ? []
+        : [
+            [
+              'CLV',
+              `${money(p.clv.estimate, lang)}  (${money(p.clv.lower, lang)}–${money(p.clv.upper, lang)})`,
+            ] as const,
+          ]),
+    ]),
+  ].join('\n')
 }
 
 export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string {

@@ -229,6 +229,51 @@ export async function valuePage(): Promise<void> {
         track,
       ]
     })
+  // The portfolio total with its bootstrap intervals (computed on request: it refits nothing but redraws).
+  const intervalsBox = el('div', { id: 'value-intervals' })
+  const intervals = fill(intervalsBox, async () => {
+    const r = await ok(
+      client.GET('/api/v1/clv/intervals', {
+        params: { query: { runId: value.runId, top: 0, draws: 100 } },
+      }),
+    )
+    const p = r.portfolio
+    const range = (lower: number | null, upper: number | null, unit: string) =>
+      `${format(lower, unit)} – ${format(upper, unit)}`
+    return [
+      table(
+        'value-intervals-table',
+        t('clvIntervals'),
+        [t('measure'), t('valueCol'), t('intervalCol')],
+        [
+          [
+            t('clvTotalInterval'),
+            format(p.clv?.estimate, 'currency'),
+            range(p.clv?.lower ?? null, p.clv?.upper ?? null, 'currency'),
+          ],
+          [
+            t('purchasesExpectedInterval'),
+            format(p.expectedPurchases?.estimate, 'orders'),
+            range(p.expectedPurchases?.lower ?? null, p.expectedPurchases?.upper ?? null, 'orders'),
+          ],
+          [
+            t('purchasesRealisedInterval'),
+            '',
+            range(p.realisedPurchases.lower, p.realisedPurchases.upper, 'orders'),
+          ],
+        ],
+        [1, 2],
+      ),
+      el(
+        'p',
+        { class: 'hint' },
+        t('intervalsHint')
+          .replace('{level}', format(r.level, 'ratio'))
+          .replace('{draws}', String(r.draws))
+          .replace('{days}', format(r.horizonDays, 'days')),
+      ),
+    ]
+  })
   run.addEventListener('click', () => void validate())
   model.addEventListener('change', () => void validate())
   app.append(
@@ -245,6 +290,8 @@ export async function valuePage(): Promise<void> {
       el('div', {}, el('h2', {}, t('clvSummary')), summary),
       el('div', {}, el('h2', {}, t('clvHistogram')), hist),
     ),
+    el('h2', {}, t('clvIntervals')),
+    intervalsBox,
     el('h2', {}, t('pAliveGrid')),
     heat,
     el('h2', {}, t('validation')),
@@ -258,7 +305,7 @@ export async function valuePage(): Promise<void> {
     ),
     validationBox,
   )
-  await validate()
+  await Promise.all([validate(), intervals])
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100
