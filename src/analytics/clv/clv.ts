@@ -213,7 +213,7 @@ export async function resolveClvOptions(
 export async function fitClv(driver: Driver, options: ClvOptions = {}): Promise<ClvFit> {
   const o = await resolveClvOptions(driver, options)
   const s = await repeatBuyingSummaries(driver, o)
-  return fitClvSummaries(s, o, o.model === 'bg-cnbd-k' ? await clvLogGaps(driver, o) : undefined)
+  return fitClvSummaries(s, o, {}, o.model === 'bg-cnbd-k' ? await clvLogGaps(driver, o) : undefined)
 }
 
 /** Σ log gaps between purchase days of the calibration period (what BG/CNBD-k needs beyond x, t_x, T). */
@@ -456,6 +456,7 @@ const MODEL_NAMES: Readonly<Record<PurchaseModelKind, string>> = {
   'bg-nbd': 'BG/NBD',
   'pareto-nbd': 'Pareto/NBD',
   'mbg-nbd': 'MBG/NBD',
+  'bg-cnbd-k': 'BG/CNBD-k',
 }
 
 /** {@link fitClv} on summaries already fetched (pure computation). */
@@ -1027,7 +1028,7 @@ export async function clvValidationReport(
             0,
           )
         }
-        return fitPurchaseModel(kind, s.x, s.tx, s.T, fit.groups, litt)
+        return fitPurchaseModel(kind, s.x, s.tx, s.T, fit.groups, {}, litt)
       },
       s,
     ),
