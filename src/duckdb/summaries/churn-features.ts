@@ -144,15 +144,13 @@ export async function churnFeatures(
       date_diff('day', CAST(m.registered_at AS DATE), ${c})::DOUBLE AS tenure_days,
       coalesce(f.complaints_90, 0)::DOUBLE AS complaints_90, coalesce(f.complaints_prev_90, 0)::DOUBLE AS complaints_prev_90,
       coalesce(r.returns_90, 0)::DOUBLE AS returns_90, coalesce(f.negative_reviews_90, 0)::DOUBLE AS negative_reviews_90,
-      f.last_nps::DOUBLE AS last_nps, p.coupon_share::DOUBLE AS coupon_share, p.churned::DOUBLE AS churned
-    FROM p LEFT JOIN members m USING (member_id) LEFT JOIN g USING (member_id) LEFT JOIN e USING (member_id) LEFT JOIN f USING (member_id)
       f.last_nps::DOUBLE AS last_nps, p.coupon_share::DOUBLE AS coupon_share,
       coalesce(f.complaints_365, 0)::DOUBLE AS complaints_365, coalesce(f.low_csat_365, 0)::DOUBLE AS low_csat_365,
       coalesce(f.negative_reviews_365, 0)::DOUBLE AS negative_reviews_365, f.nps_mean_365::DOUBLE AS nps_mean_365,
       coalesce(p.orders_365, 0)::DOUBLE AS orders_365, coalesce(r.returns_365, 0)::DOUBLE AS returns_365,
       coalesce(r.service_returns_365, 0)::DOUBLE AS service_returns_365,
       p.churned::DOUBLE AS churned
-    FROM p LEFT JOIN members m USING (member_id) LEFT JOIN e USING (member_id) LEFT JOIN f USING (member_id)
+    FROM p LEFT JOIN members m USING (member_id) LEFT JOIN g USING (member_id) LEFT JOIN e USING (member_id) LEFT JOIN f USING (member_id)
       LEFT JOIN r USING (member_id)
     ORDER BY p.member_id`
   return fetchFloat64Columns(driver, q, CHURN_FEATURE_COLUMNS)
