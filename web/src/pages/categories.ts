@@ -109,8 +109,9 @@ function sankeyChart(id: string, label: string, s: Sankey): HTMLElement {
 export async function categoriesPage(): Promise<void> {
   loading()
   const shares = await ok(client.GET('/api/v1/categories'))
-  // Saved segments for the mix; without them (or without access to them) the mix offers stage and tier only.
-  const saved = (await client.GET('/api/v1/segments')).data?.segments ?? []
+  // Saved segments for the mix, listed like the Segments page lists them for any role that reads
+  // aggregates (the mix by segment needs no more); without any the mix offers stage and tier only.
+  const saved = (await ok(client.GET('/api/v1/segment-sizes'))).segments
   clear()
   const top = select(
     'categories-top',
