@@ -27,10 +27,10 @@
 import { InputError } from '../core/errors.js'
 import { fitBgNbd, type BgNbdFit, type BgNbdParams } from './bg-nbd.js'
 import { validateSummaries } from './group-summaries.js'
-import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
 import {
-  covarianceAt,
-  likelihoodRatioTest,
+  baseParameters,
+  covariateModelComparison,
+  maximizeCovariateLikelihood,
   waldEffect,
   type CovariateEffect,
   type EffectProcess,
@@ -216,7 +216,12 @@ function layoutOf(k: number, dropout: boolean, season: boolean): Layout {
 /**
  * Σ weight × log L at θ = (log r, log α, log a, log b, β_p, β_d, γ); writes ∂/∂θ into `grad` when given.
  */
-function logLikelihood(d: Grouped, lay: Layout, theta: Float64Array, grad: Float64Array | null): number {
+function logLikelihood(
+  d: Grouped,
+  lay: Layout,
+  theta: Float64Array,
+  grad: Float64Array | null,
+): number {
   const r = Math.exp(theta[0] as number)
   const a = Math.exp(theta[2] as number)
   const b = Math.exp(theta[3] as number)
@@ -291,11 +296,12 @@ function logLikelihood(d: Grouped, lay: Layout, theta: Float64Array, grad: Float
       if (lay.dropout) (g[dOff + j] as CompensatedSum).add(w * zj * ai * dAi)
     }
     if (lay.season) {
-      const dc = -rx * ((1 - omega) * TIn / aT + (x > 0 ? (omega * txIn) / atx : 0))
+      const dc = -rx * (((1 - omega) * TIn) / aT + (x > 0 ? (omega * txIn) / atx : 0))
       ;(g[sOff] as CompensatedSum).add(w * (xIn + (cm1 + 1) * dc))
     }
   }
-  if (grad !== null && g !== null) for (let j = 0; j < lay.size; j++) grad[j] = (g[j] as CompensatedSum).value
+  if (grad !== null && g !== null)
+    for (let j = 0; j < lay.size; j++) grad[j] = (g[j] as CompensatedSum).value
   return ll.value
 }
 
@@ -306,7 +312,11 @@ function logLikelihood(d: Grouped, lay: Layout, theta: Float64Array, grad: Float
 export function bgNbdCovariatesLogLikelihood(
   s: CovariateSummaries,
   params: BgNbdParams,
-  effects: { readonly purchase: readonly number[]; readonly dropout?: readonly number[]; readonly season?: number },
+  effects: {
+    readonly purchase: readonly number[]
+    readonly dropout?: readonly number[]
+    readonly season?: number
+  },
 ): number {
   validateCovariateSummaries(s, 'bgNbdCovariatesLogLikelihood')
   const k = s.covariateNames.length
@@ -352,7 +362,9 @@ export function fitBgNbdCovariates(
     let inside = 0
     for (let i = 0; i < n; i++) inside += s.season.TIn[i] as number
     if (!(inside > 0)) {
-      throw new InputError(`${what}: no member spent any time inside a season window: the season effect cannot be estimated`)
+      throw new InputError(
+        `${what}: no member spent any time inside a season window: the season effect cannot be estimated`,
+      )
     }
   }
   const lay = layoutOf(k, options.dropout ?? true, season)
@@ -361,58 +373,28 @@ export function fitBgNbdCovariates(
   const p0 = baseline.params
   const start = new Float64Array(lay.size)
   start.set([Math.log(p0.r), Math.log(p0.alpha), Math.log(p0.a), Math.log(p0.b)])
-  const scale = 1 / d.total
-  const objective: Objective = {
-    value: (t) => -logLikelihood(d, lay, t, null) * scale,
-    valueAndGradient: (t, out) => {
-      const v = -logLikelihood(d, lay, t, out) * scale
-      for (let j = 0; j < out.length; j++) out[j] = -(out[j] as number) * scale
-      return v
-    },
-  }
-  const { best } = minimizeFromStarts(objective, [start], { maxIterations: 1000 }, 'BG/NBD with covariates')
-  assertInteriorMinimum(objective, best, 'BG/NBD with covariates')
-  const theta = best.x
-  const cov = covarianceAt(
-    theta,
-    (t, out) => {
-      logLikelihood(d, lay, t, out)
-    },
-    'BG/NBD with covariates',
-    best.iterations,
+  const m = maximizeCovariateLikelihood('BG/NBD with covariates', start, d.total, (t, g) =>
+    logLikelihood(d, lay, t, g),
   )
-  const se = (j: number) => Math.sqrt(cov[j * lay.size + j] as number)
   const effect = (name: string, process: EffectProcess, j: number): CovariateEffect =>
-    waldEffect(name, process, theta, cov, j, level)
+    waldEffect(name, process, m.theta, m.covariance, j, level)
   const effects: CovariateEffect[] = []
   s.covariateNames.forEach((name, j) => effects.push(effect(name, 'purchase', 4 + j)))
-  if (lay.dropout) s.covariateNames.forEach((name, j) => effects.push(effect(name, 'dropout', 4 + k + j)))
+  if (lay.dropout)
+    s.covariateNames.forEach((name, j) => effects.push(effect(name, 'dropout', 4 + k + j)))
   if (season) effects.push(effect('season', 'purchase', lay.size - 1))
-  const params: BgNbdParams = {
-    r: Math.exp(theta[0] as number),
-    alpha: Math.exp(theta[1] as number),
-    a: Math.exp(theta[2] as number),
-    b: Math.exp(theta[3] as number),
-  }
-  const ll = -best.value / scale
+  const base = baseParameters(['r', 'alpha', 'a', 'b'] as const, m)
   return {
-    params,
-    baseStandardErrors: {
-      r: params.r * se(0),
-      alpha: params.alpha * se(1),
-      a: params.a * se(2),
-      b: params.b * se(3),
-    },
+    params: base.params,
+    baseStandardErrors: base.standardErrors,
     effects,
-    logLikelihood: ll,
+    logLikelihood: m.logLikelihood,
     baseline: { params: p0, logLikelihood: baseline.logLikelihood },
-    lrt: likelihoodRatioTest(ll, baseline.logLikelihood, lay.size - 4),
-    aic: 2 * lay.size - 2 * ll,
-    bic: lay.size * Math.log(d.total) - 2 * ll,
+    ...covariateModelComparison(m, baseline.logLikelihood, 4, d.total),
     confidenceLevel: level,
     members: d.total,
     distinctSummaries: d.n,
-    iterations: best.iterations,
-    covariance: cov,
+    iterations: m.iterations,
+    covariance: m.covariance,
   }
 }

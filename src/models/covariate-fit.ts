@@ -1,10 +1,12 @@
 /**
- * What the covariate fits of the repeat-buying models share: the observed information by central
- * differences of an analytic gradient, Wald intervals of the effects and the likelihood-ratio test against
- * the model without covariates.
+ * What the covariate fits of the repeat-buying models share: the maximisation of the log-likelihood, the
+ * observed information by central differences of an analytic gradient, the base parameters on log scale with
+ * their standard errors, Wald intervals of the effects, and the likelihood-ratio test, AIC and BIC against the
+ * model without covariates.
  * @module
  */
 import { ModelFitError } from '../core/errors.js'
+import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
 import { invertSpd } from './standard-errors.js'
 import { chiSquareSf, normalQuantile, normalSf } from './stats/distributions.js'
 
@@ -103,4 +105,89 @@ export function likelihoodRatioTest(
 ): { readonly statistic: number; readonly df: number; readonly pValue: number } {
   const statistic = Math.max(0, 2 * (logLikelihood - baselineLogLikelihood))
   return { statistic, df, pValue: chiSquareSf(statistic, df) }
+}
+
+/** The maximum of a covariate model's log-likelihood, with the covariance of θ there. */
+export interface CovariateMaximum {
+  readonly theta: Float64Array
+  readonly covariance: Float64Array
+  readonly logLikelihood: number
+  readonly iterations: number
+}
+
+/**
+ * Maximises `logLikelihood(θ, gradient)` (which writes ∂ log L/∂θ into `gradient` when it is given) from
+ * `start`, the per-member mean being minimised so that the tolerances do not depend on the base's size;
+ * checks the optimum is an interior minimum and returns it with its covariance ({@link covarianceAt}).
+ */
+export function maximizeCovariateLikelihood(
+  what: string,
+  start: Float64Array,
+  members: number,
+  logLikelihood: (theta: Float64Array, gradient: Float64Array | null) => number,
+): CovariateMaximum {
+  const scale = 1 / members
+  const objective: Objective = {
+    value: (t) => -logLikelihood(t, null) * scale,
+    valueAndGradient: (t, out) => {
+      const v = -logLikelihood(t, out) * scale
+      for (let j = 0; j < out.length; j++) out[j] = -(out[j] as number) * scale
+      return v
+    },
+  }
+  const { best } = minimizeFromStarts(objective, [start], { maxIterations: 1000 }, what)
+  assertInteriorMinimum(objective, best, what)
+  const covariance = covarianceAt(
+    best.x,
+    (t, out) => {
+      logLikelihood(t, out)
+    },
+    what,
+    best.iterations,
+  )
+  return {
+    theta: best.x,
+    covariance,
+    logLikelihood: -best.value / scale,
+    iterations: best.iterations,
+  }
+}
+
+/**
+ * The base parameters θ₀…θₖ₋₁ of a fit on log scale, named in `names` order: each exp(θⱼ) and its standard
+ * error by the delta method, exp(θⱼ)·SE(θⱼ).
+ */
+export function baseParameters<K extends string>(
+  names: readonly K[],
+  m: CovariateMaximum,
+): { readonly params: Record<K, number>; readonly standardErrors: Record<K, number> } {
+  const n = m.theta.length
+  const params = {} as Record<K, number>
+  const standardErrors = {} as Record<K, number>
+  names.forEach((name, j) => {
+    const value = Math.exp(m.theta[j] as number)
+    params[name] = value
+    standardErrors[name] = value * Math.sqrt(m.covariance[j * n + j] as number)
+  })
+  return { params, standardErrors }
+}
+
+/** The likelihood-ratio test against the model without covariates, AIC and BIC of a fit on `members`. */
+export function covariateModelComparison(
+  m: CovariateMaximum,
+  baselineLogLikelihood: number,
+  baseParameterCount: number,
+  members: number,
+): {
+  readonly lrt: ReturnType<typeof likelihoodRatioTest>
+  readonly aic: number
+  readonly bic: number
+} {
+  const size = m.theta.length
+  const ll = m.logLikelihood
+  return {
+    lrt: likelihoodRatioTest(ll, baselineLogLikelihood, size - baseParameterCount),
+    aic: 2 * size - 2 * ll,
+    bic: size * Math.log(members) - 2 * ll,
+  }
 }

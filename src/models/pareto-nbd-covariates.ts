@@ -15,13 +15,13 @@ import {
   type CovariateSummaries,
 } from './bg-nbd-covariates.js'
 import {
-  covarianceAt,
-  likelihoodRatioTest,
+  baseParameters,
+  covariateModelComparison,
+  maximizeCovariateLikelihood,
   waldEffect,
   type CovariateEffect,
 } from './covariate-fit.js'
 import { groupSummaries } from './group-summaries.js'
-import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
 import {
   fitParetoNbd,
   paretoNbdLogLikelihood,
@@ -161,56 +161,28 @@ export function fitParetoNbdCovariates(
   const start = new Float64Array(size)
   start.set([Math.log(p0.r), Math.log(p0.alpha), Math.log(p0.s), Math.log(p0.beta)])
   const n = data.x.length
-  const scale = 1 / n
-  const objective: Objective = {
-    value: (t) => -logLikelihood(ps, k, t, null) * scale,
-    valueAndGradient: (t, out) => {
-      const v = -logLikelihood(ps, k, t, out) * scale
-      for (let j = 0; j < out.length; j++) out[j] = -(out[j] as number) * scale
-      return v
-    },
-  }
-  const name = 'Pareto/NBD with covariates'
-  const { best } = minimizeFromStarts(objective, [start], { maxIterations: 1000 }, name)
-  assertInteriorMinimum(objective, best, name)
-  const theta = best.x
-  const cov = covarianceAt(
-    theta,
-    (t, out) => {
-      logLikelihood(ps, k, t, out)
-    },
-    name,
-    best.iterations,
+  const m = maximizeCovariateLikelihood('Pareto/NBD with covariates', start, n, (t, g) =>
+    logLikelihood(ps, k, t, g),
   )
-  const se = (j: number) => Math.sqrt(cov[j * size + j] as number)
   const effects: CovariateEffect[] = [
-    ...data.covariateNames.map((c, j) => waldEffect(c, 'purchase', theta, cov, 4 + j, level)),
-    ...data.covariateNames.map((c, j) => waldEffect(c, 'dropout', theta, cov, 4 + k + j, level)),
+    ...data.covariateNames.map((c, j) =>
+      waldEffect(c, 'purchase', m.theta, m.covariance, 4 + j, level),
+    ),
+    ...data.covariateNames.map((c, j) =>
+      waldEffect(c, 'dropout', m.theta, m.covariance, 4 + k + j, level),
+    ),
   ]
-  const params: ParetoNbdParams = {
-    r: Math.exp(theta[0] as number),
-    alpha: Math.exp(theta[1] as number),
-    s: Math.exp(theta[2] as number),
-    beta: Math.exp(theta[3] as number),
-  }
-  const ll = -best.value / scale
+  const base = baseParameters(['r', 'alpha', 's', 'beta'] as const, m)
   return {
-    params,
-    baseStandardErrors: {
-      r: params.r * se(0),
-      alpha: params.alpha * se(1),
-      s: params.s * se(2),
-      beta: params.beta * se(3),
-    },
+    params: base.params,
+    baseStandardErrors: base.standardErrors,
     effects,
-    logLikelihood: ll,
+    logLikelihood: m.logLikelihood,
     baseline: { params: p0, logLikelihood: baseline.logLikelihood },
-    lrt: likelihoodRatioTest(ll, baseline.logLikelihood, size - 4),
-    aic: 2 * size - 2 * ll,
-    bic: size * Math.log(n) - 2 * ll,
+    ...covariateModelComparison(m, baseline.logLikelihood, 4, n),
     confidenceLevel: level,
     members: n,
-    iterations: best.iterations,
-    covariance: cov,
+    iterations: m.iterations,
+    covariance: m.covariance,
   }
 }
