@@ -10,7 +10,7 @@
  * @module
  */
 import { InputError } from '../core/errors.js'
-import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
+import { assertInteriorMinimum, logParameterObjective, minimizeFromStarts } from './optimize.js'
 import { assertPositiveParams, assertSameLength } from './params.js'
 import { CompensatedSum, digamma, logBeta } from './special-functions.js'
 
@@ -197,25 +197,11 @@ export function fitBgBb(
   for (let i = 0; i < len; i++)
     W += options.weights === undefined ? 1 : (options.weights[i] as number)
   if (!(W > 0)) throw new InputError('fitBgBb: no members to fit')
-  const natural = new Float64Array(4)
-  const at = (th: Float64Array): BgBbParams => ({
-    alpha: Math.exp(th[0] as number),
-    beta: Math.exp(th[1] as number),
-    gamma: Math.exp(th[2] as number),
-    delta: Math.exp(th[3] as number),
-  })
-  const objective: Objective = {
-    value: (th) => -evaluate(at(th), x, tx, n, options.weights, len, null) / W,
-    valueAndGradient: (th, g) => {
-      const p = at(th)
-      const ll = evaluate(p, x, tx, n, options.weights, len, natural)
-      g[0] = (-p.alpha * (natural[0] as number)) / W
-      g[1] = (-p.beta * (natural[1] as number)) / W
-      g[2] = (-p.gamma * (natural[2] as number)) / W
-      g[3] = (-p.delta * (natural[3] as number)) / W
-      return -ll / W
-    },
-  }
+  const { objective, at } = logParameterObjective(
+    ['alpha', 'beta', 'gamma', 'delta'] as const,
+    W,
+    (p, g) => evaluate(p, x, tx, n, options.weights, len, g),
+  )
   const starts = (
     options.starts ?? [
       { alpha: 1, beta: 1, gamma: 1, delta: 1 },

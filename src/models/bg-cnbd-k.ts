@@ -26,7 +26,7 @@
  */
 import { InputError, ModelFitError } from '../core/errors.js'
 import { fitData } from './group-summaries.js'
-import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
+import { assertInteriorMinimum, logParameterObjective, minimizeFromStarts } from './optimize.js'
 import { assertHorizon, assertPositiveParams, perMember } from './params.js'
 import { CompensatedSum, digamma, lgamma, logBeta } from './special-functions.js'
 
@@ -232,26 +232,11 @@ function fitOrder(
   W: number,
   starts: readonly Omit<BgCnbdKParams, 'k'>[],
 ): { params: BgCnbdKParams; value: number; iterations: number } {
-  const at = (th: Float64Array): BgCnbdKParams => ({
-    k,
-    r: Math.exp(th[0] as number),
-    alpha: Math.exp(th[1] as number),
-    a: Math.exp(th[2] as number),
-    b: Math.exp(th[3] as number),
-  })
-  const natural = new Float64Array(4)
-  const objective: Objective = {
-    value: (th) => -evaluate(at(th), d.x, d.tx, d.T, d.weights, null) / W,
-    valueAndGradient: (th, g) => {
-      const p = at(th)
-      const ll = evaluate(p, d.x, d.tx, d.T, d.weights, natural)
-      g[0] = (-p.r * (natural[0] as number)) / W
-      g[1] = (-p.alpha * (natural[1] as number)) / W
-      g[2] = (-p.a * (natural[2] as number)) / W
-      g[3] = (-p.b * (natural[3] as number)) / W
-      return -ll / W
-    },
-  }
+  const log = logParameterObjective(['r', 'alpha', 'a', 'b'] as const, W, (p, g) =>
+    evaluate({ k, ...p }, d.x, d.tx, d.T, d.weights, g),
+  )
+  const objective = log.objective
+  const at = (th: Float64Array): BgCnbdKParams => ({ k, ...log.at(th) })
   const thetas = starts.map((p) =>
     Float64Array.of(Math.log(p.r), Math.log(p.alpha), Math.log(p.a), Math.log(p.b)),
   )

@@ -10,7 +10,7 @@
  */
 import { expectedPurchasesIfAlive, noPurchaseGivenAlive, type BgNbdParams } from './bg-nbd.js'
 import { fitData } from './group-summaries.js'
-import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
+import { assertInteriorMinimum, logParameterObjective, minimizeFromStarts } from './optimize.js'
 import { assertHorizon, assertPositiveParams, perMember } from './params.js'
 import { CompensatedSum, digamma, lgamma, logBeta, logHyp2f1 } from './special-functions.js'
 
@@ -129,26 +129,9 @@ export function fitMbgNbd(
     sx += (d.weights[i] as number) * (d.x[i] as number)
     sT += (d.weights[i] as number) * (d.T[i] as number)
   }
-  const at = (th: Float64Array): MbgNbdParams => ({
-    r: Math.exp(th[0] as number),
-    alpha: Math.exp(th[1] as number),
-    a: Math.exp(th[2] as number),
-    b: Math.exp(th[3] as number),
-  })
-  const natural = new Float64Array(4)
-  const objective: Objective = {
-    value: (th) => -evaluate(at(th), d.x, d.tx, d.T, d.weights) / W,
-    valueAndGradient: (th, g) => {
-      const p = at(th)
-      const ll = evaluate(p, d.x, d.tx, d.T, d.weights, natural)
-      // ∂/∂log θ = θ ∂/∂θ
-      g[0] = (-p.r * (natural[0] as number)) / W
-      g[1] = (-p.alpha * (natural[1] as number)) / W
-      g[2] = (-p.a * (natural[2] as number)) / W
-      g[3] = (-p.b * (natural[3] as number)) / W
-      return -ll / W
-    },
-  }
+  const { objective, at } = logParameterObjective(['r', 'alpha', 'a', 'b'] as const, W, (p, g) =>
+    evaluate(p, d.x, d.tx, d.T, d.weights, g),
+  )
   const rate = sx > 0 && sT > 0 ? sx / sT : 1
   const starts = (
     options.starts ?? [

@@ -20,6 +20,38 @@ export interface Objective {
   readonly valueAndGradient?: (x: Float64Array, gradient: Float64Array) => number
 }
 
+/**
+ * The objective of a fit on log-parameters, f(θ) = −log L(p(θ)) / W with p(θ) = {namesⱼ: exp θⱼ} (`at`), W
+ * scaling f to a per-member average. `logLikelihood(p, gradient)` writes ∂ log L/∂pⱼ in `names` order into
+ * `gradient` when it is given; the gradient in θ follows by the chain rule ∂/∂θⱼ = pⱼ ∂/∂pⱼ.
+ */
+export function logParameterObjective<K extends string>(
+  names: readonly K[],
+  W: number,
+  logLikelihood: (p: Record<K, number>, gradient: Float64Array | null) => number,
+): { readonly objective: Objective; readonly at: (theta: Float64Array) => Record<K, number> } {
+  const at = (theta: Float64Array): Record<K, number> => {
+    const p = {} as Record<K, number>
+    names.forEach((name, j) => {
+      p[name] = Math.exp(theta[j] as number)
+    })
+    return p
+  }
+  const natural = new Float64Array(names.length)
+  const objective: Objective = {
+    value: (theta) => -logLikelihood(at(theta), null) / W,
+    valueAndGradient: (theta, g) => {
+      const p = at(theta)
+      const ll = logLikelihood(p, natural)
+      names.forEach((name, j) => {
+        g[j] = (-p[name] * (natural[j] as number)) / W
+      })
+      return -ll / W
+    },
+  }
+  return { objective, at }
+}
+
 /** Settings of {@link minimize}. */
 export interface MinimizeOptions {
   /** Converged when max |∂f/∂xᵢ| ≤ this. Default 1e-8 (the fits scale f to a per-member average). */

@@ -10,8 +10,7 @@
 
 import { fitData, validateSummaries } from './group-summaries.js'
 import type { Summaries } from './group-summaries.js'
-import { assertInteriorMinimum, minimizeFromStarts } from './optimize.js'
-import type { Objective } from './optimize.js'
+import { assertInteriorMinimum, logParameterObjective, minimizeFromStarts } from './optimize.js'
 import {
   CompensatedSum,
   digamma,
@@ -378,35 +377,9 @@ export function fitParetoNbd(
     sT += w * (data.T[i] as number)
   }
   const prepared = prepare(data)
-  const natural = new Float64Array(4)
-  const objective: Objective = {
-    value: (th) =>
-      -evaluate(
-        prepared,
-        {
-          r: Math.exp(th[0] as number),
-          alpha: Math.exp(th[1] as number),
-          s: Math.exp(th[2] as number),
-          beta: Math.exp(th[3] as number),
-        },
-        null,
-      ) / W,
-    valueAndGradient: (th, g) => {
-      const p = {
-        r: Math.exp(th[0] as number),
-        alpha: Math.exp(th[1] as number),
-        s: Math.exp(th[2] as number),
-        beta: Math.exp(th[3] as number),
-      }
-      const ll = evaluate(prepared, p, natural)
-      // ∂/∂log θ = θ ∂/∂θ
-      g[0] = (-p.r * (natural[0] as number)) / W
-      g[1] = (-p.alpha * (natural[1] as number)) / W
-      g[2] = (-p.s * (natural[2] as number)) / W
-      g[3] = (-p.beta * (natural[3] as number)) / W
-      return -ll / W
-    },
-  }
+  const { objective, at } = logParameterObjective(['r', 'alpha', 's', 'beta'] as const, W, (p, g) =>
+    evaluate(prepared, p, g),
+  )
   const rate = sx > 0 && sT > 0 ? sx / sT : 1
   const meanT = sT > 0 ? sT / W : 1
   const defaults: ParetoNbdParams[] = [
@@ -430,12 +403,7 @@ export function fitParetoNbd(
   )
   assertInteriorMinimum(objective, best, 'Pareto/NBD')
   return {
-    params: {
-      r: Math.exp(best.x[0] as number),
-      alpha: Math.exp(best.x[1] as number),
-      s: Math.exp(best.x[2] as number),
-      beta: Math.exp(best.x[3] as number),
-    },
+    params: at(best.x),
     logLikelihood: -best.value * W,
     iterations: best.iterations,
     converged: true,
