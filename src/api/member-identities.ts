@@ -10,24 +10,29 @@ import { identityValues, memberIdentityColumns } from '../engine/segments/identi
 import { maskIdentity } from './masking.js'
 
 /**
- * For each member id, its identities of `types` by type (null where it has none); an empty map when no
- * types are asked for. `pii` false masks every value.
+ * `rows` with each member's identities of `types` by type (null where it has none) as `identities`; the rows
+ * unchanged when no types are asked for. `pii` false masks every value.
  */
-export async function identitiesForMembers(
+export async function withIdentities<R extends { readonly memberId: number }>(
   driver: Driver,
-  memberIds: readonly number[],
+  rows: readonly R[],
   types: readonly IdentityType[],
   pii: boolean,
-): Promise<(memberId: number) => Record<string, string | null> | undefined> {
-  if (types.length === 0) return () => undefined
-  const columns = await memberIdentityColumns(driver, memberIds, types)
-  return (memberId) => {
-    const values = identityValues(columns, memberId, types)
-    return Object.fromEntries(
+): Promise<(R | (R & { identities: Record<string, string | null> }))[]> {
+  if (types.length === 0) return [...rows]
+  const columns = await memberIdentityColumns(
+    driver,
+    rows.map((r) => r.memberId),
+    types,
+  )
+  return rows.map((row) => {
+    const values = identityValues(columns, row.memberId, types)
+    const identities = Object.fromEntries(
       types.map((t, k) => {
         const v = values[k] ?? null
         return [t, v === null || pii ? v : maskIdentity(t, v)]
       }),
     )
-  }
+    return { ...row, identities }
+  })
 }

@@ -21,7 +21,7 @@ import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
 import { allows } from '../keys.js'
 import { file, json, security, items } from '../openapi.js'
-import { identitiesForMembers } from '../member-identities.js'
+import { withIdentities } from '../member-identities.js'
 import { scoped } from '../require-scope.js'
 import { IdsParam, MemberIdentitiesSchema, parseIdsParam } from '../schemas.js'
 
@@ -137,18 +137,9 @@ export function riskRoutes(ctx: ApiContext): ApiRouter {
         clv: finite(x.clv),
         clvAtRisk: finite(x.clvAtRisk),
       }))
-      const identities = await ctx.timed(() =>
-        identitiesForMembers(
-          ctx.driver,
-          page.map((x) => x.memberId),
-          ids,
-          allows(c.get('key').role, 'pii'),
-        ),
+      const members = await ctx.timed(() =>
+        withIdentities(ctx.driver, page, ids, allows(c.get('key').role, 'pii')),
       )
-      const members = page.map((x) => {
-        const found = identities(x.memberId)
-        return found === undefined ? x : { ...x, identities: found }
-      })
       return c.json(
         {
           runId: r.runId,

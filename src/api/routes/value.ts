@@ -15,7 +15,7 @@ import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { json, security, items } from '../openapi.js'
 import { allows } from '../keys.js'
 import { ApiError } from '../error-handler.js'
-import { identitiesForMembers } from '../member-identities.js'
+import { withIdentities } from '../member-identities.js'
 import { scoped } from '../require-scope.js'
 import { IdsParam, MemberIdentitiesSchema, day, parseIdsParam } from '../schemas.js'
 
@@ -173,28 +173,23 @@ export function valueRoutes(ctx: ApiContext): ApiRouter {
         }),
       )
       const page = r.scores.slice(q.offset, q.offset + q.limit)
-      const identities = await ctx.timed(() =>
-        identitiesForMembers(
+      const members = await ctx.timed(() =>
+        withIdentities(
           ctx.driver,
-          page.map((m) => m.memberId),
+          page.map((m) => ({
+            memberId: m.memberId,
+            x: m.x,
+            tX: m.tX,
+            tCal: m.tCal,
+            pAlive: finiteOrNull(m.pAlive),
+            expectedPurchases: finiteOrNull(m.expectedPurchases),
+            expectedSpend: finiteOrNull(m.expectedSpend),
+            clv: finiteOrNull(m.clv),
+          })),
           ids,
           allows(c.get('key').role, 'pii'),
         ),
       )
-      const members = page.map((m) => {
-        const row = {
-          memberId: m.memberId,
-          x: m.x,
-          tX: m.tX,
-          tCal: m.tCal,
-          pAlive: finiteOrNull(m.pAlive),
-          expectedPurchases: finiteOrNull(m.expectedPurchases),
-          expectedSpend: finiteOrNull(m.expectedSpend),
-          clv: finiteOrNull(m.clv),
-        }
-        const found = identities(m.memberId)
-        return found === undefined ? row : { ...row, identities: found }
-      })
       return c.json(
         {
           runId: r.runId,
