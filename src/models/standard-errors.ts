@@ -117,7 +117,11 @@ export function invertSpd(A: Float64Array, n: number): Float64Array | null {
   return inv
 }
 
-function assemble<K extends string>(
+/**
+ * Standard errors of estimates `theta` (in `names` order) from `cov`, the covariance of their logarithms, by the
+ * delta method: SE(θᵢ) = θᵢ·√cov_ii.
+ */
+export function logScaleStandardErrors<K extends string>(
   names: readonly K[],
   theta: Float64Array,
   cov: Float64Array,
@@ -152,7 +156,7 @@ export function bgNbdStandardErrors(
       out,
     )
   })
-  return assemble(['r', 'alpha', 'a', 'b'] as const, theta, cov)
+  return logScaleStandardErrors(['r', 'alpha', 'a', 'b'] as const, theta, cov)
 }
 
 /** Standard errors of Gamma–Gamma maximum-likelihood estimates (members with x > 0 enter, as in the fit). */
@@ -171,5 +175,5 @@ export function gammaGammaStandardErrors(
       out,
     )
   })
-  return assemble(['p', 'q', 'gamma'] as const, theta, cov)
+  return logScaleStandardErrors(['p', 'q', 'gamma'] as const, theta, cov)
 }

@@ -34,6 +34,7 @@ import { groupSummaries, type SummaryGroups } from '../../models/group-summaries
 import {
   gammaGammaStandardErrors,
   covarianceFromInformation,
+  logScaleStandardErrors,
   observedInformationInverse,
 } from '../../models/standard-errors.js'
 import {
@@ -213,7 +214,12 @@ export async function resolveClvOptions(
 export async function fitClv(driver: Driver, options: ClvOptions = {}): Promise<ClvFit> {
   const o = await resolveClvOptions(driver, options)
   const s = await repeatBuyingSummaries(driver, o)
-  return fitClvSummaries(s, o, {}, o.model === 'bg-cnbd-k' ? await clvLogGaps(driver, o) : undefined)
+  return fitClvSummaries(
+    s,
+    o,
+    {},
+    o.model === 'bg-cnbd-k' ? await clvLogGaps(driver, o) : undefined,
+  )
 }
 
 /** Σ log gaps between purchase days of the calibration period (what BG/CNBD-k needs beyond x, t_x, T). */
@@ -357,7 +363,6 @@ export function fitPurchaseModel(
               out,
             )
           })
-    const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
     return {
       kind,
       params: f.params,
@@ -365,7 +370,7 @@ export function fitPurchaseModel(
       iterations: f.iterations,
       members: f.members,
       distinctSummaries: f.distinctSummaries,
-      standardErrors: { r: se(0), alpha: se(1), a: se(2), b: se(3) },
+      standardErrors: logScaleStandardErrors(R_ALPHA_A_B, theta, cov).standardErrors,
     }
   }
   const f = withWarmStart(
@@ -418,7 +423,6 @@ function fitBgCnbdKPurchase(g: SummaryGroups, litt: number | undefined): ClvFit[
       out,
     )
   })
-  const se = (i: number) => (theta[i] as number) * Math.sqrt(cov[i * 4 + i] as number)
   return {
     kind: 'bg-cnbd-k',
     params: f.params,
@@ -426,7 +430,7 @@ function fitBgCnbdKPurchase(g: SummaryGroups, litt: number | undefined): ClvFit[
     iterations: f.iterations,
     members: f.members,
     distinctSummaries: f.distinctSummaries,
-    standardErrors: { r: se(0), alpha: se(1), a: se(2), b: se(3) },
+    standardErrors: logScaleStandardErrors(R_ALPHA_A_B, theta, cov).standardErrors,
     orders: f.orders,
   }
 }
@@ -451,6 +455,9 @@ export interface FitLimits {
    */
   readonly timeLimitMs?: number
 }
+
+/** The parameters BG/NBD, MBG/NBD and BG/CNBD-k (at its k) share, in their covariance's order. */
+const R_ALPHA_A_B = ['r', 'alpha', 'a', 'b'] as const
 
 const MODEL_NAMES: Readonly<Record<PurchaseModelKind, string>> = {
   'bg-nbd': 'BG/NBD',
@@ -524,12 +531,9 @@ function spendStandardErrors(
   p: { readonly p: number; readonly q: number; readonly gamma: number },
   information: Float64Array,
 ): Record<'p' | 'q' | 'gamma', number> {
+  const theta = Float64Array.of(p.p, p.q, p.gamma)
   const cov = covarianceFromInformation(information, 3)
-  return {
-    p: p.p * Math.sqrt(cov[0] as number),
-    q: p.q * Math.sqrt(cov[4] as number),
-    gamma: p.gamma * Math.sqrt(cov[8] as number),
-  }
+  return logScaleStandardErrors(['p', 'q', 'gamma'] as const, theta, cov).standardErrors
 }
 
 /**
