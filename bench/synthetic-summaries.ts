@@ -9,7 +9,7 @@
  * repeat purchase (floored to the day). Times are returned in weeks (the CLV fit's default unit), i.e. on a
  * grid of 1/7.
  */
-import { Rng } from '../src/simulate/rng.js'
+import { Rng } from '../src/core/random.js'
 
 /** BG/NBD's CDNOW estimates in weeks (Fader, Hardie & Lee 2005, Table 1 / BTYD). */
 export const CDNOW_LIKE = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 } as const

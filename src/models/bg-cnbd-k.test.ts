@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../core/errors.js'
-import { Rng } from '../simulate/rng.js'
+import { Rng } from '../core/random.js'
 import {
   bgNbdLogLikelihood,
   conditionalExpectedPurchases,

@@ -4,7 +4,7 @@ import {
   bgNbdExpectedPurchasesGiven,
   hypergeometric2F1,
 } from './bg-nbd-expectation.js'
-import { Rng } from './rng.js'
+import { Rng } from '../core/random.js'
 
 /**
  * E[X(t)] by direct quadrature of E_p[(1 − (α/(α + pt))^r) / p] over Beta(a, b), a different route from

@@ -17,7 +17,7 @@
  * @module
  */
 import { IdentityCodes, formatPhone } from './identity-codes.js'
-import type { Rng } from './rng.js'
+import type { Rng } from '../core/random.js'
 
 /** The store placeholder number of the `placeholder_phone` case. */
 export const PLACEHOLDER_PHONE = '13800000000'

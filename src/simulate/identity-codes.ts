@@ -7,7 +7,7 @@
  * persons get unrelated-looking numbers, and the seed sets c so different seeds give different people.
  * @module
  */
-import { Rng, hash32 } from './rng.js'
+import { Rng, hash32 } from '../core/random.js'
 
 /** Mobile prefixes of the three Chinese carriers. */
 // prettier-ignore

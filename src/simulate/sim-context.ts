@@ -11,7 +11,7 @@ import type { CsvWriter } from './csv-writer.js'
 import type { PersonTruth } from './person-truth.js'
 import { IdentityCodes } from './identity-codes.js'
 import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
-import { cumulative } from './rng.js'
+import { cumulative } from '../core/random.js'
 import type { UpliftCampaign } from './uplift-campaign.js'
 import { CouponTallies } from './coupon-tallies.js'
 

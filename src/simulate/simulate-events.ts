@@ -13,7 +13,7 @@ import { csvJson } from './csv-format.js'
 import { formatPhone } from './identity-codes.js'
 import { MODEL_PARAMETERS } from './model-parameters.js'
 import { APP, BY_APP, BY_PHONE_INTL, ONLINE, PHONE, type PersonState } from './person-state.js'
-import type { Rng } from './rng.js'
+import type { Rng } from '../core/random.js'
 import type { SimContext } from './sim-context.js'
 import { CHANNEL_NAMES } from './simulate-person.js'
 

@@ -28,7 +28,7 @@ import {
   WECHAT,
   type PersonState,
 } from './person-state.js'
-import type { Rng } from './rng.js'
+import type { Rng } from '../core/random.js'
 import type { SimContext } from './sim-context.js'
 
 const F = MODEL_PARAMETERS.feedback

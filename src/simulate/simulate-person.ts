@@ -35,7 +35,7 @@ import {
   type PersonState,
 } from './person-state.js'
 import { decideUplift, tallyUplift, upliftCoupon } from './uplift-campaign.js'
-import { cumulative, type Rng } from './rng.js'
+import { cumulative, type Rng } from '../core/random.js'
 import type { SimContext } from './sim-context.js'
 
 const P = MODEL_PARAMETERS

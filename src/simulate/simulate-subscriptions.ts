@@ -8,7 +8,7 @@ import { DAY, addMonths } from './calendar.js'
 import { money } from './csv-format.js'
 import { MODEL_PARAMETERS } from './model-parameters.js'
 import { APP, PHONE, type PersonState } from './person-state.js'
-import type { Rng } from './rng.js'
+import type { Rng } from '../core/random.js'
 import type { SimContext } from './sim-context.js'
 
 const S = MODEL_PARAMETERS.subscriptions

@@ -7,7 +7,7 @@
 import { csvField, money } from './csv-format.js'
 import { MODEL_PARAMETERS } from './model-parameters.js'
 import { APP, EMAIL, PHONE, WECHAT, type PersonState } from './person-state.js'
-import type { Rng } from './rng.js'
+import type { Rng } from '../core/random.js'
 import type { SimContext } from './sim-context.js'
 
 const M = MODEL_PARAMETERS

@@ -28,7 +28,7 @@ import { csvField, money } from './csv-format.js'
 import { DAY, HOUR, isoDate, parseDate, type SimCalendar } from './calendar.js'
 import { MODEL_PARAMETERS } from './model-parameters.js'
 import { APP, PHONE, WECHAT, type PersonState } from './person-state.js'
-import { Rng } from './rng.js'
+import { Rng } from '../core/random.js'
 import type { CsvWriter } from './csv-writer.js'
 import type { TimeFormat } from './csv-format.js'
 

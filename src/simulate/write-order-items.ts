@@ -6,7 +6,7 @@
 import { CATEGORIES } from './catalog.js'
 import { money } from './csv-format.js'
 import { ONLINE, type PersonState } from './person-state.js'
-import type { Rng } from './rng.js'
+import type { Rng } from '../core/random.js'
 import type { SimContext } from './sim-context.js'
 
 const MAX_LINES = 12

@@ -15,7 +15,7 @@ import {
 import { fitBgNbd, groupSummaries } from '../../src/models/bg-nbd.js'
 import { fitBgCnbdK } from '../../src/models/bg-cnbd-k.js'
 import { fitGammaGamma } from '../../src/models/gamma-gamma.js'
-import { Rng } from '../../src/simulate/rng.js'
+import { Rng } from '../../src/core/random.js'
 import { CDNOW_SUMMARY_WITH_TRANSACTIONS } from '../helpers/data.js'
 
 const HOLDOUT = 26

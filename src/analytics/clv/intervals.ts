@@ -16,6 +16,7 @@
  *   share.
  * @module
  */
+import { Rng } from '../../core/random.js'
 import { InputError, NotFoundError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { fetchFloat64Columns } from '../../engine/summaries/columns.js'
@@ -36,7 +37,6 @@ import {
   drawLogNormalParameters,
   drawParetoPurchasesWhileAlive,
   drawPurchasesWhileAlive,
-  SeededRandom,
 } from './posterior-draws.js'
 import {
   gammaGammaStandardErrors,
@@ -204,7 +204,7 @@ export function predictionIntervals(
   const labels = request.portfolios ?? new Int32Array(n)
   let portfolios = 0
   for (let i = 0; i < n; i++) portfolios = Math.max(portfolios, (labels[i] as number) + 1)
-  const random = new SeededRandom(request.seed ?? 1)
+  const random = new Rng(request.seed ?? 1)
   const thetas = drawLogNormalParameters(
     covariance.estimate,
     covariance.logCovariance,
@@ -374,7 +374,7 @@ export function predictionIntervals(
 function memberSampler(
   m: PurchaseModel,
   t: number,
-  random: SeededRandom,
+  random: Rng,
 ): (x: number, tx: number, T: number) => number {
   switch (m.kind) {
     case 'pareto-nbd': {

@@ -1,133 +1,12 @@
 /**
- * Random draws for prediction intervals: a seeded generator with normal, gamma and beta variates;
- * parameter sets drawn from the asymptotic normal distribution of the log-parameters (the inverse of the
- * observed information, see models/standard-errors.ts); and one member's purchases in the next t drawn from a
+ * Random draws for prediction intervals, from the seeded generator of core/random.ts: parameter sets drawn
+ * from the asymptotic normal distribution of the log-parameters (the inverse of the observed information, see models/standard-errors.ts); and one member's purchases in the next t drawn from a
  * repeat-buying model's posterior given the member's summary, which adds the purchase process's own
  * noise to the uncertainty of the parameters.
  * @module
  */
 import { InputError, ModelFitError } from '../../core/errors.js'
-
-/**
- * A seeded pseudo-random generator (sfc32 by Chris Doty-Humphrey, from PractRand): reproducible for a seed
- * and fast; not cryptographic.
- */
-export class SeededRandom {
-  private a: number
-  private b: number
-  private c: number
-  private d: number
-  private spare: number | null = null
-
-  constructor(seed: number) {
-    this.a = 0x9e3779b9
-    this.b = 0x243f6a88
-    this.c = 0xb7e15162
-    this.d = seed | 0
-    for (let i = 0; i < 15; i++) this.next32()
-  }
-
-  private next32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0
-    this.d = (this.d + 1) | 0
-    this.a = this.b ^ (this.b >>> 9)
-    this.b = (this.c + (this.c << 3)) | 0
-    this.c = (this.c << 21) | (this.c >>> 11)
-    this.c = (this.c + t) | 0
-    return t >>> 0
-  }
-
-  /** Uniform on (0, 1), never 0. */
-  uniform(): number {
-    return (this.next32() + 0.5) / 4_294_967_296
-  }
-
-  /** Standard normal (Marsaglia's polar method). */
-  normal(): number {
-    if (this.spare !== null) {
-      const v = this.spare
-      this.spare = null
-      return v
-    }
-    for (;;) {
-      const u = 2 * this.uniform() - 1
-      const v = 2 * this.uniform() - 1
-      const s = u * u + v * v
-      if (s > 0 && s < 1) {
-        const f = Math.sqrt((-2 * Math.log(s)) / s)
-        this.spare = v * f
-        return u * f
-      }
-    }
-  }
-
-  /** Gamma(shape, rate 1) by Marsaglia & Tsang (2000); shapes below 1 by Gamma(shape + 1) · U^(1/shape). */
-  gamma(shape: number): number {
-    if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.uniform(), 1 / shape)
-    const d = shape - 1 / 3
-    const c = 1 / Math.sqrt(9 * d)
-    for (;;) {
-      let z: number
-      let v: number
-      do {
-        z = this.normal()
-        v = 1 + c * z
-      } while (v <= 0)
-      v = v * v * v
-      const u = this.uniform()
-      if (u < 1 - 0.0331 * z * z * z * z) return d * v
-      if (Math.log(u) < 0.5 * z * z + d * (1 - v + Math.log(v))) return d * v
-    }
-  }
-
-  /** Beta(a, b) as G_a / (G_a + G_b). */
-  beta(a: number, b: number): number {
-    const x = this.gamma(a)
-    return x / (x + this.gamma(b))
-  }
-
-  /** Poisson(mean): by counting exponential gaps below small means, else as a gamma-Poisson split. */
-  poisson(mean: number): number {
-    let count = 0
-    let m = mean
-    // Ahrens & Dieter's recursive split keeps the work logarithmic in the mean.
-    while (m > 16) {
-      const n = Math.floor(0.875 * m)
-      const g = this.gamma(n)
-      if (g > m) return count + this.binomial(n - 1, m / g)
-      count += n
-      m -= g
-    }
-    const limit = Math.exp(-m)
-    let prod = this.uniform()
-    while (prod > limit) {
-      count++
-      prod *= this.uniform()
-    }
-    return count
-  }
-
-  /** Binomial(n, p) by the beta split (used by {@link poisson}). */
-  private binomial(n: number, p: number): number {
-    let count = 0
-    let trials = n
-    let prob = p
-    while (trials > 16) {
-      const i = 1 + (trials >> 1)
-      const y = this.beta(i, trials + 1 - i)
-      if (y >= prob) {
-        trials = i - 1
-        prob /= y
-      } else {
-        count += i
-        trials -= i
-        prob = (prob - y) / (1 - y)
-      }
-    }
-    for (let k = 0; k < trials; k++) if (this.uniform() < prob) count++
-    return count
-  }
-}
+import type { Rng } from '../../core/random.js'
 
 /**
  * Lower-triangular L with L Lᵀ = C for a symmetric positive-definite n × n matrix C (row-major). Throws
@@ -162,7 +41,7 @@ export function drawLogNormalParameters(
   estimate: Float64Array,
   logCovariance: Float64Array,
   draws: number,
-  random: SeededRandom,
+  random: Rng,
 ): Float64Array {
   const n = estimate.length
   if (logCovariance.length !== n * n) {
@@ -188,7 +67,7 @@ export function drawLogNormalParameters(
  * shapes 1 for BG/NBD and MBG/NBD, k and k − j for BG/CNBD-k).
  */
 export function drawPurchasesWhileAlive(
-  random: SeededRandom,
+  random: Rng,
   t: number,
   lambda: number,
   p: number,
@@ -209,7 +88,7 @@ export function drawPurchasesWhileAlive(
  * Purchases in (0, t] of a Pareto/NBD member alive now: Poisson(λ · min(t, τ)), lifetime τ ~ Exp(μ).
  */
 export function drawParetoPurchasesWhileAlive(
-  random: SeededRandom,
+  random: Rng,
   t: number,
   lambda: number,
   mu: number,

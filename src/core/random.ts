@@ -1,6 +1,7 @@
 /**
- * Seeded pseudo-random numbers for the simulator: xoshiro128** (Blackman & Vigna, "Scrambled linear
- * pseudorandom number generators", 2018) plus the distributions the member model draws from.
+ * Seeded pseudo-random numbers: xoshiro128** (Blackman & Vigna, "Scrambled linear pseudorandom number
+ * generators", 2018) plus the distributions the simulator's member model and the CLV prediction intervals'
+ * draws need.
  *
  * One generator can be re-seeded from `(seed, key, stream)` in O(1). The simulator gives every person
  * several independent streams (profile and purchases, order lines, events, feedback, …), so writing only a

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Rng, logFactorial } from './rng.js'
+import { Rng, logFactorial } from './random.js'
 
 /** Sample mean and variance (ddof = 1) of n draws. */
 function moments(n: number, draw: () => number): { mean: number; variance: number } {
