@@ -7,9 +7,8 @@
 import { readFile } from 'node:fs/promises'
 import { Option, type Command } from 'commander'
 import pc from 'picocolors'
-import { z } from 'zod'
 import { churnClassMembers } from '../../analytics/risk/churn-reasons.js'
-import { CHURN_CLASSES, type ChurnClass } from '../../analytics/risk/early-warning.js'
+import type { ChurnClass } from '../../analytics/risk/early-warning.js'
 import { parseArmsFile } from '../../analytics/targeting/arms.js'
 import {
   simulateCampaign,
@@ -19,30 +18,11 @@ import {
 import { InputError } from '../../core/errors.js'
 import { UPLIFT_LEARNERS } from '../../models/uplift.js'
 import { dbOption, withDatabase } from '../database.js'
-import { langFlag, langOption, translator, type Lang } from '../lang.js'
+import { langOption, translator, type Lang } from '../lang.js'
 import { CHURN_CLASS_NAMES } from '../messages.js'
 import { decimal, keyValues, money, pct, printJson } from '../output.js'
 import { parseFlags } from '../validations/clv.js'
-
-const SEGMENTS = ['all', ...CHURN_CLASSES] as const
-
-const flagsSchema = z
-  .object({
-    db: z.string().min(1),
-    arms: z.string().min(1),
-    arm: z.string().min(1),
-    segment: z.enum(SEGMENTS).default('all'),
-    learner: z.enum(UPLIFT_LEARNERS as unknown as ['t-learner', 'x-learner']).default('x-learner'),
-    asOf: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
-      .optional(),
-    bootstrap: z.coerce.number().int().min(0).max(1000).default(50),
-    seed: z.coerce.number().int().min(0).default(1),
-    lang: langFlag,
-    json: z.boolean().default(false),
-  })
-  .strict()
+import { SIMULATION_SEGMENTS, targetSimulateFlagsSchema } from '../validations/target.js'
 
 export function registerTargetSimulateCommand(program: Command): void {
   program
@@ -58,7 +38,7 @@ export function registerTargetSimulateCommand(program: Command): void {
         '--segment <segment>',
         'who gets it: every buyer, or a churn class of the latest risk scoring',
       )
-        .choices(SEGMENTS)
+        .choices(SIMULATION_SEGMENTS)
         .default('all'),
     )
     .addOption(
@@ -79,7 +59,7 @@ Examples:
   memberlens target-simulate --arms arms.yaml --segment service-dissatisfied --arm service_call --lang zh`,
     )
     .action(async (flags: unknown) => {
-      const f = parseFlags(flagsSchema, flags)
+      const f = parseFlags(targetSimulateFlagsSchema, flags)
       let text: string
       try {
         text = await readFile(f.arms, 'utf8')
