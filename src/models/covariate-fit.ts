@@ -7,7 +7,7 @@
  */
 import { ModelFitError } from '../core/errors.js'
 import { assertInteriorMinimum, minimizeFromStarts, type Objective } from './optimize.js'
-import { invertSpd } from './standard-errors.js'
+import { negativeHessianInverse } from './standard-errors.js'
 import { chiSquareSf, normalQuantile, normalSf } from './stats/distributions.js'
 
 /** Which process an effect acts on. */
@@ -40,29 +40,7 @@ export function covarianceAt(
   what: string,
   iterations: number,
 ): Float64Array {
-  const n = theta.length
-  const H = new Float64Array(n * n)
-  const up = new Float64Array(n)
-  const down = new Float64Array(n)
-  const t = Float64Array.from(theta)
-  for (let j = 0; j < n; j++) {
-    const v = t[j] as number
-    const h = 1e-5 * Math.max(1, Math.abs(v))
-    t[j] = v + h
-    gradient(t, up)
-    t[j] = v - h
-    gradient(t, down)
-    t[j] = v
-    for (let i = 0; i < n; i++) H[i * n + j] = -((up[i] as number) - (down[i] as number)) / (2 * h)
-  }
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const s = 0.5 * ((H[i * n + j] as number) + (H[j * n + i] as number))
-      H[i * n + j] = s
-      H[j * n + i] = s
-    }
-  }
-  const cov = invertSpd(H, n)
+  const cov = negativeHessianInverse(theta, gradient, (v) => 1e-5 * Math.max(1, Math.abs(v)))
   if (cov === null) {
     throw new ModelFitError(
       `${what}: the observed information is not positive definite: the estimate is not a proper maximum`,

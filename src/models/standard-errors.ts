@@ -22,6 +22,42 @@ export interface StandardErrors<K extends string> {
 }
 
 /**
+ * Inverse of −∇² log L at θ, the Hessian by central differences of `gradient(θ, g)` (which writes
+ * ∂ log L/∂θ into g) with the step `step(θⱼ)` in each coordinate, symmetrised; null when −∇² log L is not
+ * positive definite.
+ */
+export function negativeHessianInverse(
+  theta: Float64Array,
+  gradient: (theta: Float64Array, g: Float64Array) => void,
+  step: (value: number) => number,
+): Float64Array | null {
+  const n = theta.length
+  const t = Float64Array.from(theta)
+  const H = new Float64Array(n * n)
+  const up = new Float64Array(n)
+  const down = new Float64Array(n)
+  for (let j = 0; j < n; j++) {
+    const v = t[j] as number
+    const h = step(v)
+    t[j] = v + h
+    gradient(t, up)
+    t[j] = v - h
+    gradient(t, down)
+    t[j] = v
+    // Information = −Hessian of log L.
+    for (let i = 0; i < n; i++) H[i * n + j] = -((up[i] as number) - (down[i] as number)) / (2 * h)
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const s = 0.5 * ((H[i * n + j] as number) + (H[j * n + i] as number))
+      H[i * n + j] = s
+      H[j * n + i] = s
+    }
+  }
+  return invertSpd(H, n)
+}
+
+/**
  * Inverse of −∇² log L in log-parameters. `gradient(θ, g)` writes ∂ log L/∂θ (natural parameters) into g.
  * Throws ModelFitError when the observed information is not positive definite (no proper maximum).
  */
@@ -39,28 +75,7 @@ export function observedInformationInverse(
     gradient(t, natural)
     for (let i = 0; i < n; i++) out[i] = (t[i] as number) * (natural[i] as number)
   }
-  const H = new Float64Array(n * n)
-  const up = new Float64Array(n)
-  const down = new Float64Array(n)
-  for (let j = 0; j < n; j++) {
-    const v = logTheta[j] as number
-    logTheta[j] = v + step
-    logGradient(logTheta, up)
-    logTheta[j] = v - step
-    logGradient(logTheta, down)
-    logTheta[j] = v
-    // Information = −Hessian of log L.
-    for (let i = 0; i < n; i++)
-      H[i * n + j] = -((up[i] as number) - (down[i] as number)) / (2 * step)
-  }
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const s = 0.5 * ((H[i * n + j] as number) + (H[j * n + i] as number))
-      H[i * n + j] = s
-      H[j * n + i] = s
-    }
-  }
-  const inverse = invertSpd(H, n)
+  const inverse = negativeHessianInverse(logTheta, logGradient, () => step)
   if (inverse === null) {
     throw new ModelFitError(
       'the observed information is not positive definite: the estimate is not a proper maximum',
