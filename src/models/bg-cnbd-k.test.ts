@@ -35,12 +35,14 @@ function simulate(
   n: number,
   seed: number,
   holdout: number,
+  calibrationLength: (rng: Rng) => number = (rng) => 26 + rng.uniform() * 26,
 ): {
   x: Float64Array
   tx: Float64Array
   T: Float64Array
   litt: Float64Array
   holdoutPurchases: Float64Array
+  aliveAtT: Uint8Array
 } {
   const rng = new Rng(seed, 0, 7)
   const x = new Float64Array(n)
@@ -48,9 +50,10 @@ function simulate(
   const T = new Float64Array(n)
   const litt = new Float64Array(n)
   const hold = new Float64Array(n)
+  const aliveAtT = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
-    // Members join over 26 periods; the calibration ends at 52.
-    const Ti = 26 + rng.uniform() * 26
+    // By default members join over 26 periods and the calibration ends at 52.
+    const Ti = calibrationLength(rng)
     T[i] = Ti
     const lambda = rng.gamma(p.r) / p.alpha
     const drop = rng.beta(p.a, p.b)
@@ -68,8 +71,10 @@ function simulate(
       } else hold[i] = (hold[i] as number) + 1
       alive = !rng.chance(drop)
     }
+    // Alive at T: still buying after the last calibration purchase (a drop-out, if any, came later).
+    aliveAtT[i] = alive || t > Ti ? 1 : 0
   }
-  return { x, tx, T, litt, holdoutPurchases: hold }
+  return { x, tx, T, litt, holdoutPurchases: hold, aliveAtT }
 }
 
 const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0)
@@ -268,5 +273,60 @@ describe('BG/CNBD-k input errors', () => {
     expect(() => bgCnbdKProbabilityAlive({ k: 2.5, r: 1, alpha: 1, a: 1, b: 1 }, 1, 1, 2)).toThrow(
       /k.*whole number/,
     )
+  })
+})
+
+describe('BG/CNBD-k on the design of the reference implementation’s own check (BTYDplus)', () => {
+  // BTYDplus (Platzer), tests/testthat/test-bg-cnbd-k.R: 1,000 members drawn with k = 3, r = 0.85,
+  // α = 1.45, a = 0.79, b = 2.42 and calibration periods of 36–96 in steps of 12; the fit must find k = 3
+  // exactly, the parameters within a mean relative difference of 0.1 (R's all.equal), the summed forecasts
+  // for 32 and 64 periods and the summed P(alive) within 5% of what the simulation realised; a second draw
+  // with k = 6 must find k = 6. Our draws come from our own generator, so the figures are not BTYDplus's.
+  const design = { k: 3, r: 0.85, alpha: 1.45, a: 0.79, b: 2.42 }
+  const calibration = (rng: Rng) => Math.round((36 + rng.uniform() * 60) / 12) * 12
+  const meanRelativeDifference = (p: BgCnbdKParams, q: BgCnbdKParams) => {
+    const names = ['k', 'r', 'alpha', 'a', 'b'] as const
+    const diff = names.reduce((s, name) => s + Math.abs(p[name] - q[name]), 0)
+    return diff / names.reduce((s, name) => s + Math.abs(q[name]), 0)
+  }
+
+  it('finds k = 3 and the parameters within a mean relative difference of 0.1', () => {
+    const d = simulate(design, 1000, 1, 32, calibration)
+    const fit = fitBgCnbdK(d.x, d.tx, d.T, { litt: sum(d.litt) })
+    expect(fit.params.k).toBe(3)
+    expect(meanRelativeDifference(fit.params, design)).toBeLessThan(0.1)
+  })
+
+  it('forecasts 32 and 64 periods and P(alive) within 5% of what the simulation realised', () => {
+    // One draw of 1,000 members scatters by about 4% around the truth, so the 5% bound is checked on
+    // ten draws of the design together (sd about 1.3%).
+    for (const horizon of [32, 64]) {
+      let forecast = 0
+      let realised = 0
+      let alive = 0
+      let aliveCount = 0
+      for (let seed = 1; seed <= 10; seed++) {
+        const d = simulate(design, 1000, seed, horizon, calibration)
+        forecast += sum(bgCnbdKConditionalExpectedPurchasesMany(design, horizon, d.x, d.tx, d.T))
+        realised += sum(d.holdoutPurchases)
+        for (let i = 0; i < d.x.length; i++) {
+          alive += bgCnbdKProbabilityAlive(design, d.x[i]!, d.tx[i]!, d.T[i]!)
+          aliveCount += d.aliveAtT[i]!
+        }
+      }
+      expect(
+        Math.abs(forecast / realised - 1),
+        `${horizon}: ${forecast} vs ${realised}`,
+      ).toBeLessThan(0.05)
+      expect(Math.abs(alive / aliveCount - 1), `P(alive): ${alive} vs ${aliveCount}`).toBeLessThan(
+        0.05,
+      )
+    }
+  })
+
+  it('finds k = 6 on members drawn with k = 6', () => {
+    const d = simulate({ ...design, k: 6 }, 1000, 1, 32, calibration)
+    const fit = fitBgCnbdK(d.x, d.tx, d.T, { litt: sum(d.litt) })
+    expect(fit.params.k).toBe(6)
   })
 })
