@@ -185,13 +185,37 @@ export {
 } from './models/gamma-gamma.js'
 export { customerLifetimeValue, type ClvOptions } from './models/clv.js'
 export {
+  fitMbgNbd,
+  mbgNbdProbabilityAlive,
+  mbgNbdConditionalExpectedPurchases,
+  type MbgNbdParams,
+  type MbgNbdFit,
+} from './models/mbg-nbd.js'
+export {
+  fitBgCnbdK,
+  bgCnbdKProbabilityAlive,
+  bgCnbdKConditionalExpectedPurchases,
+  type BgCnbdKParams,
+  type BgCnbdKFit,
+} from './models/bg-cnbd-k.js'
+export {
+  fitBgBb,
+  bgBbProbabilityAlive,
+  bgBbConditionalExpectedTransactions,
+  type BgBbParams,
+  type BgBbFit,
+} from './models/bg-bb.js'
+export {
   fitBgNbdCovariates,
   bgNbdCovariatesLogLikelihood,
   type BgNbdCovariatesFit,
   type CovariateSummaries,
   type CovariateEffect,
 } from './models/bg-nbd-covariates.js'
-export { fitParetoNbdCovariates, type ParetoNbdCovariatesFit } from './models/pareto-nbd-covariates.js'
+export {
+  fitParetoNbdCovariates,
+  type ParetoNbdCovariatesFit,
+} from './models/pareto-nbd-covariates.js'
 export {
   fitSbg,
   sbgSurvivalCurve,

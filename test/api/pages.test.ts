@@ -379,6 +379,21 @@ describe('value page endpoints', () => {
     expect((await get('/api/v1/value/validation')).status).toBe(401)
     expect((await get('/api/v1/value/validation?model=gamma', 'viewer')).status).toBe(400)
   })
+
+  it('validation answers for every purchase model the Value page offers', async () => {
+    for (const model of ['mbg-nbd', 'bg-cnbd-k'] as const) {
+      const r = await body(
+        await get(
+          `/api/v1/value/validation?calibrationEnd=2026-04-30&holdoutEnd=2026-09-30&model=${model}`,
+          'viewer',
+        ),
+      )
+      expect(r.error, model).toBeUndefined()
+      expect(r.model).toBe(model)
+      expect(r.totals.predicted, model).toBeGreaterThan(r.totals.actual / 3)
+      expect(r.totals.predicted, model).toBeLessThan(r.totals.actual * 3)
+    }
+  })
 })
 
 describe('risk page endpoints', () => {

@@ -125,6 +125,8 @@ export async function valuePage(): Promise<void> {
   const model = select('value-model', t('model'), [
     ['bg-nbd', 'BG/NBD'],
     ['pareto-nbd', 'Pareto/NBD'],
+    ['mbg-nbd', 'MBG/NBD'],
+    ['bg-cnbd-k', 'BG/CNBD-k'],
   ])
   const run = el('button', { id: 'value-run', type: 'button' }, t('show'))
   const validationBox = el('div', { id: 'value-validation' })
@@ -134,8 +136,8 @@ export async function valuePage(): Promise<void> {
         client.GET('/api/v1/value/validation', {
           params: {
             query: {
-              // The select offers only these two.
-              model: model.value as 'bg-nbd' | 'pareto-nbd',
+              // The select offers exactly the API's purchase models.
+              model: model.value as 'bg-nbd' | 'pareto-nbd' | 'mbg-nbd' | 'bg-cnbd-k',
               calibrationEnd: calibration.value || undefined,
               holdoutEnd: holdout.value || undefined,
             },
