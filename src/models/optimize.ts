@@ -130,6 +130,17 @@ function allFinite(a: Float64Array): boolean {
   return true
 }
 
+/** gᵀ M g for a row-major n×n matrix M. */
+function quadraticForm(M: Float64Array, g: Float64Array, n: number): number {
+  let q = 0
+  for (let i = 0; i < n; i++) {
+    let row = 0
+    for (let j = 0; j < n; j++) row += (M[i * n + j] as number) * (g[j] as number)
+    q += (g[i] as number) * row
+  }
+  return q
+}
+
 /**
  * Minimise `objective` from `start` by BFGS with a strong-Wolfe line search. Never throws for a failed
  * minimisation: the result says `converged: false` and why. The fitting functions turn that into a
@@ -240,7 +251,16 @@ export function minimize(
       bfgsUpdate(H, s, y, sy, n)
     }
     if (maxAbs(s) === 0 && f === fOld) {
-      return done(iter + 1, maxAbs(g) <= gtol, 'no progress possible at machine precision')
+      if (maxAbs(g) <= gtol) return done(iter + 1, true, 'gradient below tolerance')
+      // The gradient may stay above the tolerance only through its own rounding (sums of many terms that
+      // cancel). If a Newton step on the curvature model would lower f by less than f's rounding, no step
+      // can show progress: the point is a minimum to working precision (the fits still check the Hessian).
+      const decrease = fresh ? Infinity : 0.5 * quadraticForm(H, g, n)
+      return done(
+        iter + 1,
+        decrease >= 0 && decrease <= 1e-13 * Math.max(1, Math.abs(f)),
+        'no progress possible at machine precision',
+      )
     }
   }
   return done(maxIterations, maxAbs(g) <= gtol, 'maximum number of iterations reached')
