@@ -312,6 +312,7 @@ export const ZH = {
   '{members} members, {entries} ledger entries and {changes} tier changes synced for the dashboard':
     '已为看板同步 {members} 名会员、{entries} 条积分流水和 {changes} 次等级变更',
   'skipped: {reason}': '已跳过：{reason}',
+  '{n} orders paid with points redeemed ({points} points)': '{n} 笔积分抵扣订单已兑换（{points} 积分）',
   '{n} orders paid with points redeemed ({points} points); {refused} refused, the member having too few spendable points ({refusedPoints} points)':
     '{n} 笔积分抵扣订单已兑换（{points} 积分）；{refused} 笔因会员可用积分不足被拒（{refusedPoints} 积分）',
   'Feedback texts': '反馈文本',

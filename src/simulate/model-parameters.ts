@@ -93,6 +93,21 @@ export const MODEL_PARAMETERS = {
     pointsUseRate: 0.04,
     /** 100 points are worth 1 CNY and are counted in discount_amount. */
     pointsPerCny: 100,
+    /**
+     * An order pays with points only up to what the member can surely spend under the demo's program
+     * (examples/loyalty-program.yaml), counted from below: 1 point per whole ¥1 of net spend of earlier
+     * orders that were neither cancelled nor returned, each capped at the program's per-order cap,
+     * spendable from `spendableAfterDays` after the order (the program holds them 7 days) and only within
+     * `spendableForDays` of it (they expire at the end of the 12th month after the month they were
+     * earned), less every point the person has already used. Check-ins, bonuses and multipliers only add
+     * to that, so the ledger never refuses a simulated redemption.
+     */
+    pointsBalance: {
+      earnedPerCny: 1,
+      perOrderCap: 20_000,
+      spendableAfterDays: 8,
+      spendableForDays: 355,
+    },
     priceSensitiveShare: 0.25,
     couponUse: { priceSensitive: 0.55, other: 0.08 },
     currency: 'CNY',

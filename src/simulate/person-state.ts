@@ -107,6 +107,8 @@ export class PersonState {
   rollLo = 0
   rollNet = 0
   expCouponUsed = false
+  /** Points the person has paid orders with so far. */
+  pointsUsed = 0
 
   nSubs = 0
   subStart = new Float64Array(16)
@@ -151,6 +153,7 @@ export class PersonState {
     this.rollLo = 0
     this.rollNet = 0
     this.expCouponUsed = false
+    this.pointsUsed = 0
     this.deathSec = Infinity
     this.tierSec = Infinity
     this.expArm = -1

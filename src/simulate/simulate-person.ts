@@ -98,9 +98,7 @@ export function simulatePerson(
   // Identities; duplicates get a store-card row and an app row with disjoint identities.
   // With planted covariate effects every person has one registration (a duplicate would split their orders).
   st.dup =
-    regSec < end - 14 * DAY &&
-    rng.chance(P.duplicates.share) &&
-    ctx.plantedChannelFactor === null
+    regSec < end - 14 * DAY && rng.chance(P.duplicates.share) && ctx.plantedChannelFactor === null
   if (st.dup) {
     const storeFirst = rng.chance(0.5)
     channel = storeFirst ? STORE : 0
@@ -387,6 +385,26 @@ function decideWinback(
   return Infinity
 }
 
+/**
+ * A lower bound of the points the person can spend at time `t` on an order placed online (`online`) or in
+ * a store, under the rules in MODEL_PARAMETERS.orders.pointsBalance. Before a duplicate's two
+ * registrations are linked they are two members, so only the earlier orders of the same side count.
+ */
+function spendablePointsAtLeast(st: PersonState, t: number, online: boolean): number {
+  const B = P.orders.pointsBalance
+  const sameSideOnly = st.dup && t < st.linkSec
+  let earned = 0
+  for (let k = 0; k < st.nOrders; k++) {
+    const at = st.oTime[k] ?? 0
+    if (at > t - B.spendableAfterDays * DAY || at < t - B.spendableForDays * DAY) continue
+    const flags = st.oFlags[k] ?? 0
+    if ((flags & (CANCELLED | RETURNED)) !== 0) continue
+    if (sameSideOnly && ((flags & ONLINE) !== 0) !== online) continue
+    earned += Math.min(Math.floor((st.oNet[k] ?? 0) / 100) * B.earnedPerCny, B.perOrderCap)
+  }
+  return Math.max(0, earned - st.pointsUsed)
+}
+
 /** Writes one order (and its return) and records it in the person's scratch arrays. */
 function emitOrder(ctx: SimContext, st: PersonState, rng: Rng, t: number, kind: number): void {
   const T = ctx.tallies
@@ -494,9 +512,11 @@ function emitOrder(ctx: SimContext, st: PersonState, rng: Rng, t: number, kind: 
   }
   let points = 0
   if (rng.uniform() < P.orders.pointsUseRate) {
-    // 100 points = 1 CNY, so one point is one cent of discount.
-    points = Math.min(100 * (1 + rng.int(20)), Math.floor((gross - disc) / 100) * 100)
+    // 100 points = 1 CNY, so one point is one cent of discount; never more than the person can spend.
+    const wanted = Math.min(100 * (1 + rng.int(20)), Math.floor((gross - disc) / 100) * 100)
+    points = Math.min(wanted, Math.floor(spendablePointsAtLeast(st, t, online) / 100) * 100)
     disc += points
+    st.pointsUsed += points
   }
   const net = gross - disc
 

@@ -163,7 +163,22 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
                   changes: fmt(loyalty.tierChanges),
                 },
               ) +
-              `\n  ${t('{n} orders paid with points redeemed ({points} points); {refused} refused, the member having too few spendable points ({refusedPoints} points)', { n: fmt(loyalty.redemptions), points: fmt(loyalty.redeemedPoints), refused: fmt(loyalty.refusedRedemptions), refusedPoints: fmt(loyalty.refusedRedemptionPoints) })}`
+              `\n  ${
+                loyalty.refusedRedemptions === 0
+                  ? t('{n} orders paid with points redeemed ({points} points)', {
+                      n: fmt(loyalty.redemptions),
+                      points: fmt(loyalty.redeemedPoints),
+                    })
+                  : t(
+                      '{n} orders paid with points redeemed ({points} points); {refused} refused, the member having too few spendable points ({refusedPoints} points)',
+                      {
+                        n: fmt(loyalty.redemptions),
+                        points: fmt(loyalty.redeemedPoints),
+                        refused: fmt(loyalty.refusedRedemptions),
+                        refusedPoints: fmt(loyalty.refusedRedemptionPoints),
+                      },
+                    )
+              }`
         }\n${pc.bold(t('Feedback texts'))}\n  ${t('{n} labelled with their sentiment ({mix})', { n: fmt(sentiment.labelled), mix })}\n\n`,
       )
       process.stdout.write(
