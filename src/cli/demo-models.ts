@@ -161,7 +161,7 @@ export function renderDemoModels(m: DemoModels, lang: Lang = 'en'): string {
           `${t('model AUC {auc} on a later period vs {base} for recency only', { auc: decimal(r.auc), base: decimal(r.recencyOnlyAuc) })} · ` +
           CHURN_CLASSES.map(
             (c) => `${CHURN_CLASS_NAMES[c][lang]} ${fmt(r.summary.byClass[c].atRisk)}`,
-          ).join(', '),
+          ).join(lang === 'zh' ? '、' : ', '),
       ),
     )
   }
