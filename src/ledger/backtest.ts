@@ -311,7 +311,8 @@ export async function backtestProgram(
         if (result.points >= full) continue
         const m = monthOf(at)
         const acc = months[m]
-        const orderCut = operation === 'earn_order' && perOrderCap !== undefined && full > perOrderCap
+        const orderCut =
+          operation === 'earn_order' && perOrderCap !== undefined && full > perOrderCap
         const dayCut = result.points < (orderCut ? (perOrderCap as number) : full)
         if (!acc) continue
         acc.capped += full - result.points
@@ -553,14 +554,23 @@ export function diffBacktests(current: BacktestResult, proposed: BacktestResult)
       perOrderCapMembers: delta(ct.perOrderCapMembers, pt.perOrderCapMembers),
       perDayCapMembers: delta(ct.perDayCapMembers, pt.perDayCapMembers),
       refusedRedemptionPoints: delta(ct.refusedRedemptionPoints, pt.refusedRedemptionPoints),
-      forecastBreakagePoints: delta(current.breakage.forecastPoints, proposed.breakage.forecastPoints),
-      forecastBreakageAmount: delta(current.breakage.forecastAmount, proposed.breakage.forecastAmount),
+      forecastBreakagePoints: delta(
+        current.breakage.forecastPoints,
+        proposed.breakage.forecastPoints,
+      ),
+      forecastBreakageAmount: delta(
+        current.breakage.forecastAmount,
+        proposed.breakage.forecastAmount,
+      ),
       deferredRevenue: delta(current.breakage.deferredRevenue, proposed.breakage.deferredRevenue),
       forecastBreakageRate: {
         current: current.breakage.forecastRate,
         proposed: proposed.breakage.forecastRate,
       },
     },
-    tiers: tierIds.map((tier) => ({ tier, ...delta(tierOf(current, tier), tierOf(proposed, tier)) })),
+    tiers: tierIds.map((tier) => ({
+      tier,
+      ...delta(tierOf(current, tier), tierOf(proposed, tier)),
+    })),
   }
 }

@@ -73,26 +73,36 @@ async function loadHistory(db: Database): Promise<void> {
     orders.push(`('O${i}', ${m}, TIMESTAMP '${ts(at)}', '${channel}', ${net}, 'paid', ${paid})`)
     const r = rand()
     if (r < 0.1)
-      returns.push(`('R${i}', 'O${i}', ${m}, TIMESTAMP '${ts(at + 5 * DAY)}', ${(Number(net) * 0.5).toFixed(2)})`)
+      returns.push(
+        `('R${i}', 'O${i}', ${m}, TIMESTAMP '${ts(at + 5 * DAY)}', ${(Number(net) * 0.5).toFixed(2)})`,
+      )
     else if (r < 0.14) returns.push(`('R${i}', 'O${i}', ${m}, TIMESTAMP '${ts(at + DAY)}', ${net})`)
   }
   for (let m = 1; m <= 8; m++) {
     let day = start + Math.floor(rand() * 300) * DAY
     for (let i = 0; i < 15; i++) {
-      events.push(`('E${m}-${i}', ${m}, TIMESTAMP '${ts(day + Math.floor(rand() * DAY))}', 'check_in', 'app')`)
+      events.push(
+        `('E${m}-${i}', ${m}, TIMESTAMP '${ts(day + Math.floor(rand() * DAY))}', 'check_in', 'app')`,
+      )
       day += (rand() < 0.7 ? 1 : 3) * DAY
     }
     const reviewDay = start + Math.floor(rand() * 400) * DAY
     for (let i = 0; i < 3; i++)
-      feedback.push(`('F${m}-${i}', ${m}, TIMESTAMP '${ts(reviewDay + i * 3_600_000)}', 'review', 5)`)
+      feedback.push(
+        `('F${m}-${i}', ${m}, TIMESTAMP '${ts(reviewDay + i * 3_600_000)}', 'review', 5)`,
+      )
   }
   const run = (s: string) => db.driver.execute({ sql: s, parameters: [] })
   await run(`INSERT INTO members (member_id, registered_at) VALUES ${members.join(', ')}`)
   await run(
     `INSERT INTO orders (order_id, member_id, ordered_at, channel, net_amount, status, points_used) VALUES ${orders.join(', ')}`,
   )
-  await run(`INSERT INTO events (event_id, member_id, ts, event_type, channel) VALUES ${events.join(', ')}`)
-  await run(`INSERT INTO feedback (feedback_id, member_id, ts, kind, score) VALUES ${feedback.join(', ')}`)
+  await run(
+    `INSERT INTO events (event_id, member_id, ts, event_type, channel) VALUES ${events.join(', ')}`,
+  )
+  await run(
+    `INSERT INTO feedback (feedback_id, member_id, ts, kind, score) VALUES ${feedback.join(', ')}`,
+  )
   await run(
     `INSERT INTO returns (return_id, order_id, member_id, returned_at, amount) VALUES ${returns.join(', ')}`,
   )
@@ -123,9 +133,7 @@ describe('backtest of the current program', () => {
       'SELECT member_id, balance, tier FROM ledger_accounts ORDER BY member_id',
     )
     expect(accounts.length).toBe(25)
-    expect(
-      Object.fromEntries([...members].sort((a, b) => a[0].localeCompare(b[0]))),
-    ).toEqual(
+    expect(Object.fromEntries([...members].sort((a, b) => a[0].localeCompare(b[0])))).toEqual(
       Object.fromEntries(
         accounts.map((a) => [a.member_id, { balance: Number(a.balance), tier: a.tier }]),
       ),
@@ -238,7 +246,12 @@ describe('backtest of a tiny history, by hand', () => {
       earn: { ...base.earn, spend: { ...base.earn.spend, points_per_unit: '2' } },
     })
     const r = await backtestPrograms(db, base, doubled)
-    expect(r.diff?.total.issued).toMatchObject({ current: 215, proposed: 430, change: 215, ratio: 1 })
+    expect(r.diff?.total.issued).toMatchObject({
+      current: 215,
+      proposed: 430,
+      change: 215,
+      ratio: 1,
+    })
     expect(r.proposed?.total.liabilityPoints).toBe(410)
     expect(r.diff?.months.map((m) => m.issued.proposed)).toEqual([200, 120, 80, 0, 10, 0, 0, 20])
   })
@@ -271,7 +284,11 @@ describe('backtest of a tiny history, by hand', () => {
       perOrderCapMembers: 1,
       cappedPoints: 20,
     })
-    expect(r.proposed?.months[0]).toMatchObject({ month: '2025-01', perOrderCapHits: 1, cappedPoints: 20 })
+    expect(r.proposed?.months[0]).toMatchObject({
+      month: '2025-01',
+      perOrderCapHits: 1,
+      cappedPoints: 20,
+    })
   })
 })
 

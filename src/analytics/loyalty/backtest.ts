@@ -44,18 +44,20 @@ export async function backtestHistory(
 
 /**
  * Backtests the current program and, when given, the proposed one over the same months (by default the whole
- * history of the current program).
+ * history of the current program). `onMember` sees the current program's members only.
  */
 export async function backtestPrograms(
   db: Pick<Database, 'driver'>,
   current: Program,
   proposed: Program | null,
-  options: Omit<BacktestOptions, 'onMember'> = {},
+  options: BacktestOptions = {},
 ): Promise<ProgramBacktest> {
+  const { onMember, ...rest } = options
   const cur = await backtestHistory(db, current, options)
   if (proposed === null) return { current: cur, proposed: null, diff: null }
+  void onMember
   const prop = await backtestHistory(db, proposed, {
-    ...options,
+    ...rest,
     ...(cur.from === null ? {} : { from: cur.from }),
     ...(cur.to === null ? {} : { to: cur.to }),
   })
