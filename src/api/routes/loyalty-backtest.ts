@@ -175,13 +175,13 @@ const BacktestBody = z
 const BacktestAnswer = z
   .object({
     current: ResultSchema,
-    proposed: ResultSchema.nullable(),
-    diff: DiffSchema.nullable(),
+    proposed: z.union([ResultSchema, z.null()]),
+    diff: z.union([DiffSchema, z.null()]),
     program: z
       .record(z.string(), z.unknown())
       .openapi({ description: 'the current program, in the program file’s shape' }),
     parameters: ParametersSchema.openapi({ description: 'the current program’s main parameters' }),
-    proposedParameters: ParametersSchema.nullable(),
+    proposedParameters: z.union([ParametersSchema, z.null()]),
   })
   .openapi('LoyaltyBacktest')
 
