@@ -105,7 +105,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./commands/tiers.js')).registerTiersCommands,
   },
   loyalty: {
-    summary: 'the loyalty program: replay, sync, metrics',
+    summary: 'the loyalty program: replay, sync, metrics, backtest',
     load: async () => (await import('./commands/loyalty.js')).registerLoyaltyCommands,
   },
   ledger: {

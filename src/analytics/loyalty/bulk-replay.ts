@@ -31,8 +31,8 @@ interface EventRow extends ReplayEvent, Record<string, unknown> {
   memberRank: number | bigint
 }
 
-/** The staged history of the member database as a bulk replay source. */
-function stagedSource(db: Database): BulkReplaySource {
+/** The staged history of the member database as a bulk replay source (also read by the backtest). */
+export function stagedSource(db: Pick<Database, 'driver'>): BulkReplaySource {
   const d = db.driver
   return {
     days: async () =>

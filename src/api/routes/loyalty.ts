@@ -11,6 +11,9 @@
  * `/api/v1/loyalty-program`: the loyalty page — points issued, redeemed, expired and reversed per month,
  * liability and breakage, the tier distribution and tier movements, from the ledger tables synced into the
  * analytics database (`memberlens loyalty sync`). Aggregates only.
+ *
+ * `POST /api/v1/loyalty/backtest` (`loyalty-backtest.ts`): a proposed program replayed over the history beside
+ * the server's program. Aggregates only, scope `aggregates`.
  * @module
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
@@ -29,6 +32,7 @@ import type { ApiContext, ApiEnv, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
 import { Text, errors, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
+import { addLoyaltyBacktestRoute } from './loyalty-backtest.js'
 import { month } from '../schemas.js'
 
 const WriteResultSchema = z
@@ -438,6 +442,7 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
       return c.json({ program: { from, to, ...s } }, 200)
     },
   )
+  addLoyaltyBacktestRoute(app, ctx)
   return app
 }
 

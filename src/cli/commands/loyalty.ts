@@ -1,8 +1,9 @@
 /**
- * `memberlens loyalty replay|sync|metrics`: the bridge between the loyalty ledger and the analytics database.
+ * `memberlens loyalty replay|sync|metrics|backtest`: the bridge between the loyalty ledger and the analytics database.
  * `replay` sends the loaded order history through the live ledger path (or, with `--bulk`, computes the same
  * ledger member by member and writes it in large batches into an empty ledger); `sync` copies ledger facts into
- * DuckDB (incrementally); `metrics` reads the program metrics from the synced tables.
+ * DuckDB (incrementally); `metrics` reads the program metrics from the synced tables; `backtest`
+ * (`loyalty-backtest.ts`) compares a proposed program with the current one over the history.
  * @module
  */
 import { Command, Option } from 'commander'
@@ -17,6 +18,7 @@ import { createProgress } from '../progress.js'
 import { checkInstant } from '../validations/retention.js'
 import { dbOption } from '../database.js'
 import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
+import { registerLoyaltyBacktest } from './loyalty-backtest.js'
 
 /** Registers the `loyalty` command group. */
 export function registerLoyaltyCommands(program: Command): void {
@@ -163,4 +165,6 @@ export function registerLoyaltyCommands(program: Command): void {
         await db.close()
       }
     })
+
+  registerLoyaltyBacktest(loyalty)
 }

@@ -1,6 +1,7 @@
 /**
  * Loyalty: points issued, redeemed, expired and reversed per month, the liability and breakage, the tier
- * distribution and the tier movements of a range, from the ledger as last synced.
+ * distribution and the tier movements of a range, from the ledger as last synced; below, the "what if" program
+ * design lab (`loyalty-whatif.ts`).
  */
 import type { components } from '../generated/api'
 import { t } from '../i18n'
@@ -22,6 +23,7 @@ import {
   tooltipValue,
   valueAxis,
 } from '../ui'
+import { whatIfSection } from './loyalty-whatif'
 
 type Program = NonNullable<components['schemas']['LoyaltyProgram']>
 
@@ -31,7 +33,7 @@ export async function loyaltyPage(): Promise<void> {
   clear()
   app.append(el('h1', {}, t('nav.loyalty')))
   if (first === null) {
-    app.append(emptyNotice(t('noLoyaltySync')))
+    app.append(emptyNotice(t('noLoyaltySync')), whatIfSection())
     return
   }
   const from = el('input', { id: 'loyalty-from', type: 'month', value: first.from })
@@ -141,6 +143,10 @@ export async function loyaltyPage(): Promise<void> {
       ]
     })
   run.addEventListener('click', () => void draw())
-  app.append(el('div', { class: 'controls' }, field(t('from'), from), field(t('to'), to), run), box)
+  app.append(
+    el('div', { class: 'controls' }, field(t('from'), from), field(t('to'), to), run),
+    box,
+    whatIfSection(),
+  )
   await draw(first)
 }
