@@ -1,0 +1,150 @@
+/**
+ * Tier keeping on a simulated holdout: the history is replayed into a ledger under a program whose ladder puts a
+ * few hundred of 2,000 simulated members in a tier; at a review date the forecast (fitted only on the ledger up
+ * to that date) predicts how many members each tier loses at the next review, and the ledger's own review at
+ * that date says how many it did lose.
+ */
+import { join } from 'node:path'
+import { writeFile } from 'node:fs/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse, stringify } from 'yaml'
+import { readFileSync } from 'node:fs'
+import { bulkReplayOrderHistory } from '../../src/analytics/loyalty/bulk-replay.js'
+import {
+  forecastTierKeeping,
+  nextReviewAfter,
+  type TierForecast,
+} from '../../src/analytics/loyalty/tier-forecast.js'
+import { INGEST_TABLES } from '../../src/core/schema.js'
+import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
+import { Ledger } from '../../src/ledger/ledger.service.js'
+import { parseProgram, type Program } from '../../src/ledger/program.js'
+import { openLedgerStore } from '../../src/ledger/stores/open-store.js'
+import type { LedgerStore } from '../../src/ledger/stores/store.js'
+import { simulate } from '../../src/simulate/simulate.js'
+import { openDatabase, type Database } from '../../src/store/database.js'
+import { runCli } from '../helpers/cli.js'
+import { TEST_CLOCK, scratch } from '../helpers/db.js'
+
+type Scratch = Awaited<ReturnType<typeof scratch>>
+let s: Scratch
+let program: Program
+let programFile: string
+let ledgerDir: string
+let full: LedgerStore
+const CUTS = ['2026-04-01', '2026-07-01'] as const
+const forecasts = new Map<string, TierForecast>()
+
+/** The example program with a lower ladder, so that a small simulated base fills the tiers. */
+function holdoutProgram(): Program {
+  const doc = parse(
+    readFileSync(new URL('../../examples/loyalty-program.yaml', import.meta.url), 'utf8'),
+  ) as { tiers: { levels: Array<{ threshold: number }> } }
+  const levels = doc.tiers.levels
+  ;[0, 300, 1000, 3000].forEach((t, i) => {
+    const l = levels[i]
+    if (l) l.threshold = t
+  })
+  return parseProgram(doc, 'holdout program')
+}
+
+async function ingestInto(db: Database, files: Record<string, string | undefined>): Promise<void> {
+  for (const t of INGEST_TABLES) {
+    const file = files[t]
+    if (file !== undefined) await ingestFile(db.driver, file, { table: t, clock: TEST_CLOCK })
+  }
+}
+
+beforeAll(async () => {
+  s = await scratch()
+  program = holdoutProgram()
+  programFile = join(s.dir, 'program.yaml')
+  await writeFile(programFile, stringify(program))
+  const sim = await simulate(join(s.dir, 'data'), { members: 2000, months: 24, seed: 5 })
+  await ingestInto(s.db, sim.files)
+  ledgerDir = join(s.dir, 'ledger')
+  full = await openLedgerStore(ledgerDir)
+  await bulkReplayOrderHistory(s.db, new Ledger(full, program, { clock: TEST_CLOCK }))
+  for (const at of CUTS) {
+    forecasts.set(at, await forecastTierKeeping(full, program, { at: new Date(`${at}T00:00:00Z`) }))
+  }
+}, 120_000)
+afterAll(async () => {
+  await full?.close()
+  await s?.cleanup()
+})
+
+describe('tier-keeping forecast on a simulated holdout', () => {
+  it.each(CUTS)(
+    'predicts the members falling below their tier at the review after %s within ±10% of the realised count',
+    (at) => {
+      const f = forecasts.get(at) as TierForecast
+      expect(f.nextReviewAt).toBe(nextReviewAfter(program, new Date(`${at}T00:00:00Z`)).toISOString())
+      expect(f.totals.members).toBeGreaterThan(200)
+      const realised = f.totals.realisedBelow as number
+      expect(realised).toBeGreaterThan(30)
+      expect(Math.abs(f.totals.expectedBelow / realised - 1)).toBeLessThanOrEqual(0.1)
+      // The split into downgrades (a grace period already running) and grace starts follows the review rule.
+      const expectedDowngrades = f.tiers.reduce((a, t) => a + t.expectedDowngrades, 0)
+      const realisedDowngrades = f.tiers.reduce((a, t) => a + (t.realisedDowngrades ?? 0), 0)
+      expect(Math.abs(expectedDowngrades - realisedDowngrades)).toBeLessThanOrEqual(
+        Math.max(3, 0.15 * realisedDowngrades),
+      )
+    },
+  )
+
+  it('misses the ±10% bar when future purchases are ignored (the purchase model is what meets it)', () => {
+    const f = forecasts.get('2026-07-01') as TierForecast
+    const naive = f.members.filter((m) => m.needed > 0).length
+    expect(Math.abs(naive / (f.totals.realisedBelow as number) - 1)).toBeGreaterThan(0.1)
+  })
+
+  it('gives each member the chance of keeping the tier and what they still need', () => {
+    const f = forecasts.get('2026-07-01') as TierForecast
+    for (const m of f.members) {
+      expect(m.probabilityKeep).toBeGreaterThanOrEqual(0)
+      expect(m.probabilityKeep).toBeLessThanOrEqual(1)
+      expect(m.needed).toBeCloseTo(Math.max(0, m.threshold - m.qualifying), 6)
+      if (m.needed === 0) expect(m.probabilityKeep).toBe(1)
+    }
+    // Sorted lowest chance first; a member needing more than they ever bought in a quarter is unlikely to keep.
+    const p = f.members.map((m) => m.probabilityKeep)
+    expect(p).toEqual([...p].sort((a, b) => a - b))
+  })
+
+  it('reads nothing after the forecast date: a ledger of the history cut a day later gives the same forecast', async () => {
+    const at = '2026-04-01'
+    const cut = '2026-04-02 00:00:00'
+    const db = await openDatabase(':memory:', { threads: 1 })
+    const store = await openLedgerStore(join(s.dir, 'cut-ledger'))
+    try {
+      const sim = await simulate(join(s.dir, 'data-cut'), { members: 2000, months: 24, seed: 5 })
+      await ingestInto(db, sim.files)
+      for (const [table, column] of [
+        ['returns', 'returned_at'],
+        ['orders', 'ordered_at'],
+        ['events', 'ts'],
+        ['feedback', 'ts'],
+      ] as const) {
+        await db.driver.execute({
+          sql: `DELETE FROM ${table} WHERE ${column} >= TIMESTAMP '${cut}'`,
+          parameters: [],
+        })
+      }
+      await bulkReplayOrderHistory(db, new Ledger(store, program, { clock: TEST_CLOCK }))
+      const cutForecast = await forecastTierKeeping(store, program, {
+        at: new Date(`${at}T00:00:00Z`),
+      })
+      const f = forecasts.get(at) as TierForecast
+      expect(cutForecast.totals.realisedBelow).toBeNull()
+      expect(cutForecast.totals.members).toBe(f.totals.members)
+      expect(cutForecast.totals.expectedBelow).toBeCloseTo(f.totals.expectedBelow, 6)
+      expect(cutForecast.members.map((m) => [m.memberId, m.needed])).toEqual(
+        f.members.map((m) => [m.memberId, m.needed]),
+      )
+    } finally {
+      await store.close()
+      await db.close()
+    }
+  }, 60_000)
+})
