@@ -795,6 +795,21 @@ export const ZH = {
     '全体合计 — {members} 名会员，未来 {days} 天，{level} 区间（{draws} 次抽样）',
   'expected purchases': '期望购买次数',
   'purchases to be made (prediction interval)': '将实际发生的购买（预测区间）',
+  // tiers forecast
+  'Tier keeping at the review on {review} (forecast at {at}, {basis} over the window from {from})':
+    '{review} 等级评定保级预测（预测时点 {at}，口径 {basis}，窗口起于 {from}）',
+  'expected to keep': '预计保级',
+  'expected below': '预计不达标',
+  'of which downgrades': '其中降级',
+  'of which grace starts': '其中进入保级期',
+  'realised below': '实际不达标',
+  'chance of keeping': '保级概率',
+  'still needed': '保级还需',
+  'expected orders': '预计订单数',
+  'likely tier': '可能等级',
+  'Model: {model} fitted on {members} members with orders up to the forecast date.':
+    '模型：{model}，基于预测时点前有订单的 {members} 名会员拟合。',
+  'No member holds a tier above the entry tier at {at}.': '{at} 时没有高于入门等级的会员。',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

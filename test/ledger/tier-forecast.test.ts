@@ -69,8 +69,9 @@ beforeAll(async () => {
     forecasts.set(at, await forecastTierKeeping(full, program, { at: new Date(`${at}T00:00:00Z`) }))
   }
 }, 120_000)
+let fullOpen = true
 afterAll(async () => {
-  await full?.close()
+  if (fullOpen) await full?.close()
   await s?.cleanup()
 })
 
@@ -147,4 +148,27 @@ describe('tier-keeping forecast on a simulated holdout', () => {
       await db.close()
     }
   }, 60_000)
+
+  it('is printed by `tiers forecast` with --json and in Chinese', async () => {
+    // The CLI opens the embedded ledger itself; the directory takes one process at a time.
+    await full.close()
+    fullOpen = false
+    const args = ['tiers', 'forecast', '--ledger', ledgerDir, '--program', programFile]
+    const json = await runCli([...args, '--at', '2026-07-01', '--json'])
+    expect(json.code).toBe(0)
+    const f = JSON.parse(json.out) as TierForecast
+    const mine = forecasts.get('2026-07-01') as TierForecast
+    expect(f.totals.expectedBelow).toBeCloseTo(mine.totals.expectedBelow, 6)
+    expect(f.members).toHaveLength(20)
+    const zh = await runCli([...args, '--at', '2026-07-01', '--limit', '5', '--lang', 'zh'])
+    expect(zh.code).toBe(0)
+    expect(zh.out).toContain('保级概率')
+    expect(zh.out).toContain('银卡会员')
+    // Without --at: the review period of the ledger's last order (the history ends 2026-10-31).
+    const latest = await runCli([...args, '--json'])
+    expect((JSON.parse(latest.out) as TierForecast).at).toBe('2026-10-01T00:00:00.000Z')
+    const bad = await runCli([...args, '--at', 'soon'])
+    expect(bad.code).not.toBe(0)
+    expect(bad.err).toContain('--at')
+  })
 })

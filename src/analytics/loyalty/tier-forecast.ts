@@ -116,6 +116,26 @@ export function reviewPeriodStart(program: Program, at: Date): Date {
   return new Date(`${reviewPeriodOf(at, program.tiers.review_every_months)}T00:00:00Z`)
 }
 
+/**
+ * The default forecast date: the start of the review period holding the ledger's last order, or `now` when
+ * that is earlier (a ledger of a past history is forecast at its last review, a live one at the current one).
+ */
+export async function defaultForecastDate(
+  tx: SqlExecutor,
+  program: Program,
+  now: Date,
+): Promise<Date> {
+  const rows = await tx.query(
+    'SELECT EXTRACT(EPOCH FROM max(ordered_at))::float8 AS last_s FROM ledger_orders',
+  )
+  const last = rows[0]?.['last_s']
+  const t =
+    last === null || last === undefined
+      ? now.getTime()
+      : Math.min(now.getTime(), Number(last) * 1000)
+  return reviewPeriodStart(program, new Date(t))
+}
+
 interface OrderSummary {
   readonly memberId: string
   readonly n: number
