@@ -209,6 +209,8 @@ describe('answers match the published schemas', () => {
     '/api/v1/report/schedules/log',
     '/api/v1/loyalty/members/{memberId}/balance',
     '/api/v1/loyalty/members/{memberId}/history',
+    // Needs a replayed ledger; checked in test/ledger/tier-forecast.test.ts.
+    '/api/v1/loyalty/tier-forecast',
     // Needs a `memberlens target` run; checked in test/analytics/targeting.test.ts.
     '/api/v1/targeting/simulate',
   ])

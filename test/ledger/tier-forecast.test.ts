@@ -9,6 +9,8 @@ import { writeFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { readFileSync } from 'node:fs'
+import { createApp } from '../../src/api/app.js'
+import { KeyStore } from '../../src/api/keys.js'
 import { bulkReplayOrderHistory } from '../../src/analytics/loyalty/bulk-replay.js'
 import {
   forecastTierKeeping,
@@ -80,7 +82,9 @@ describe('tier-keeping forecast on a simulated holdout', () => {
     'predicts the members falling below their tier at the review after %s within ±10% of the realised count',
     (at) => {
       const f = forecasts.get(at) as TierForecast
-      expect(f.nextReviewAt).toBe(nextReviewAfter(program, new Date(`${at}T00:00:00Z`)).toISOString())
+      expect(f.nextReviewAt).toBe(
+        nextReviewAfter(program, new Date(`${at}T00:00:00Z`)).toISOString(),
+      )
       expect(f.totals.members).toBeGreaterThan(200)
       const realised = f.totals.realisedBelow as number
       expect(realised).toBeGreaterThan(30)
@@ -170,5 +174,36 @@ describe('tier-keeping forecast on a simulated holdout', () => {
     const bad = await runCli([...args, '--at', 'soon'])
     expect(bad.code).not.toBe(0)
     expect(bad.err).toContain('--at')
+  })
+
+  it('is answered by GET /api/v1/loyalty/tier-forecast for the loyalty scope', async () => {
+    const store = await openLedgerStore(ledgerDir)
+    try {
+      const keys = new KeyStore(join(s.dir, 'keys.json'), TEST_CLOCK)
+      const operator = (await keys.create('operator', 'operator')).secret
+      const analyst = (await keys.create('analyst', 'analyst')).secret
+      const app = createApp({
+        driver: s.db.driver,
+        keys,
+        clock: TEST_CLOCK,
+        rate: { perSecond: 10_000, burst: 10_000 },
+        log: () => {},
+        ledger: new Ledger(store, program, { clock: TEST_CLOCK }),
+      })
+      const get = (url: string, key: string) =>
+        app.request(url, { headers: { authorization: `Bearer ${key}` } })
+      const r = await get('/api/v1/loyalty/tier-forecast?at=2026-07-01&limit=3', operator)
+      expect(r.status).toBe(200)
+      const f = (await r.json()) as TierForecast
+      const mine = forecasts.get('2026-07-01') as TierForecast
+      expect(f.totals).toEqual(mine.totals)
+      expect(f.members.map((m) => m.memberId)).toEqual(
+        mine.members.slice(0, 3).map((m) => m.memberId),
+      )
+      expect((await get('/api/v1/loyalty/tier-forecast', analyst)).status).toBe(403)
+      expect((await get('/api/v1/loyalty/tier-forecast?at=July', operator)).status).toBe(400)
+    } finally {
+      await store.close()
+    }
   })
 })

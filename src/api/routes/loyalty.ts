@@ -16,6 +16,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { loyaltyProgramSummary, loyaltySynced } from '../../analytics/loyalty/program-summary.js'
+import { defaultForecastDate, forecastTierKeeping } from '../../analytics/loyalty/tier-forecast.js'
 import { InputError } from '../../core/errors.js'
 import {
   BONUS_KINDS,
@@ -211,6 +212,51 @@ const ProgramSchema = z
   .openapi('LoyaltyProgram')
 
 /** Most months one request may cover. */
+const TierForecastRowSchema = z.object({
+  tier: z.string(),
+  members: z.number(),
+  expectedKeep: z.number(),
+  expectedBelow: z.number(),
+  expectedDowngrades: z.number(),
+  expectedGraceStarts: z.number(),
+  realisedBelow: z.number().nullable(),
+  realisedDowngrades: z.number().nullable(),
+  realisedGraceStarts: z.number().nullable(),
+})
+const TierForecastSchema = z
+  .object({
+    at: z.string(),
+    nextReviewAt: z.string(),
+    windowStart: z.string(),
+    basis: z.enum(['spend', 'orders', 'points_earned']),
+    model: z.object({
+      name: z.literal('BG/NBD × Gamma–Gamma'),
+      bgNbd: z.object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number() }),
+      gammaGamma: z.object({ p: z.number(), q: z.number(), gamma: z.number() }).nullable(),
+      members: z.number(),
+    }),
+    tiers: z.array(TierForecastRowSchema),
+    totals: z.object({
+      members: z.number(),
+      expectedBelow: z.number(),
+      realisedBelow: z.number().nullable(),
+    }),
+    members: z.array(
+      z.object({
+        memberId: z.string(),
+        tier: z.string(),
+        qualifying: z.number(),
+        threshold: z.number(),
+        needed: z.number().openapi({ description: 'spend, orders or points still needed (保级)' }),
+        probabilityKeep: z.number(),
+        expectedOrders: z.number(),
+        likelyTier: z.string(),
+        ifBelow: z.enum(['downgrade', 'grace_started']),
+      }),
+    ),
+  })
+  .openapi('LoyaltyTierForecast')
+
 const MAX_MONTHS = 36
 
 const dateOf = (s: string | undefined) => (s === undefined ? {} : { at: new Date(s) })
@@ -436,6 +482,49 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
       if (n > MAX_MONTHS) throw new InputError(`at most ${MAX_MONTHS} months per request`)
       const s = await ctx.timed(() => loyaltyProgramSummary(ctx.driver, from, to))
       return c.json({ program: { from, to, ...s } }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      ...scoped('loyalty'),
+      method: 'get',
+      path: '/loyalty/tier-forecast',
+      operationId: 'getLoyaltyTierForecast',
+      summary: 'Tier keeping at the next review',
+      description:
+        "Each tier member's chance of keeping the tier at the next review (BG/NBD × Gamma–Gamma fitted on the ledger up to `at`), what they still need, and the expected members falling below per tier; the realised counts when the ledger already holds that review (else null).",
+      security,
+      request: {
+        query: z.object({
+          at: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
+            .optional()
+            .openapi({
+              example: '2026-07-01',
+              description: "forecast date (default: the review period of the ledger's last order)",
+            }),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+        }),
+      },
+      responses: {
+        ...json(
+          TierForecastSchema,
+          'The forecast per tier and the members least likely to keep theirs',
+        ),
+        503: { ...errors[400], description: 'The server runs without a ledger' },
+      },
+    }),
+    async (c) => {
+      const ledger = open()
+      const q = c.req.valid('query')
+      const at =
+        q.at === undefined
+          ? await defaultForecastDate(ledger.store, ledger.program, ledger.clock.now())
+          : new Date(`${q.at}T00:00:00Z`)
+      if (Number.isNaN(at.getTime())) throw new InputError(`at: ${q.at} is not a date`)
+      const r = await forecastTierKeeping(ledger.store, ledger.program, { at, limit: q.limit })
+      return c.json({ ...r, tiers: [...r.tiers], members: [...r.members] }, 200)
     },
   )
   return app
