@@ -14,12 +14,15 @@
  *    under `tokenSpend`). A household registering together at a store shares an address and a burst but shops
  *    and checks in like people, so it is not flagged.
  *
- * `evaluateFarming` scores the flags against the simulator's planted rings (truth.json `farming`).
+ * `evaluateFarming` scores the flags against the simulator's planted rings (truth.json `farming`);
+ * `holdFlaggedMembers` puts the flagged members' points on hold for a review window.
  * @module
  */
 import type { DuckDbDriver } from '../../duckdb/driver.js'
 import { sql, type Fragment } from '../../engine/sql/fragment.js'
-import { InputError } from '../../core/errors.js'
+import { InputError, NotFoundError } from '../../core/errors.js'
+import { placeHold } from '../../ledger/holds.js'
+import type { Ledger } from '../../ledger/ledger.service.js'
 
 export interface FarmingOptions {
   readonly minSize: number
@@ -311,5 +314,62 @@ export async function evaluateFarming(
     recall: planted.size === 0 ? null : tp / planted.size,
     plantedRings: rings.length,
     ringsFound: found,
+  }
+}
+
+export interface HoldSummary {
+  readonly at: string
+  readonly heldUntil: string
+  readonly reviewDays: number
+  /** Holds placed now (a repeated run with the same date places none again). */
+  readonly placed: number
+  readonly repeated: number
+  readonly heldPoints: number
+  /** Flagged members the ledger does not know (never enrolled). */
+  readonly notEnrolled: number
+}
+
+/**
+ * Places a hold (`ledger/holds.ts`) on the points of every member of a flagged ring, for `reviewDays` from `at`,
+ * with the ring's reasons. Keys `farming:<day>:<member>` make a second run on the same day a no-op.
+ */
+export async function holdFlaggedMembers(
+  ledger: Ledger,
+  report: FarmingReport,
+  options: { at: Date; reviewDays: number },
+): Promise<HoldSummary> {
+  const day = options.at.toISOString().slice(0, 10)
+  let placed = 0
+  let repeated = 0
+  let heldPoints = 0
+  let notEnrolled = 0
+  for (const ring of report.rings) {
+    const reason = `farming ring ${ring.ring} (${ring.memberIds.length} accounts): ${ring.reasons.join('; ')}`
+    for (const m of ring.memberIds) {
+      try {
+        const r = await placeHold(ledger, {
+          memberId: String(m),
+          idempotencyKey: `farming:${day}:${m}`,
+          reason,
+          reviewDays: options.reviewDays,
+          at: options.at,
+        })
+        if (r.replayed) repeated++
+        else placed++
+        heldPoints += Number(r.details['heldPoints'] ?? 0)
+      } catch (error) {
+        if (error instanceof NotFoundError) notEnrolled++
+        else throw error
+      }
+    }
+  }
+  return {
+    at: options.at.toISOString(),
+    heldUntil: new Date(options.at.getTime() + options.reviewDays * 86_400_000).toISOString(),
+    reviewDays: options.reviewDays,
+    placed,
+    repeated,
+    heldPoints,
+    notEnrolled,
   }
 }

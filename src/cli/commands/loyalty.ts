@@ -17,6 +17,7 @@ import { createProgress } from '../progress.js'
 import { checkInstant } from '../validations/retention.js'
 import { dbOption } from '../database.js'
 import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
+import { registerFarmingCommands } from './farming.js'
 
 /** Registers the `loyalty` command group. */
 export function registerLoyaltyCommands(program: Command): void {
@@ -163,4 +164,5 @@ export function registerLoyaltyCommands(program: Command): void {
         await db.close()
       }
     })
+  registerFarmingCommands(loyalty)
 }
