@@ -11,6 +11,8 @@ import {
   evaluateFarming,
   type FarmingReport,
 } from '../../src/analytics/loyalty/farming.js'
+import { createApp } from '../../src/api/app.js'
+import { KeyStore } from '../../src/api/keys.js'
 import { bulkReplayOrderHistory } from '../../src/analytics/loyalty/bulk-replay.js'
 import { INGEST_TABLES } from '../../src/core/schema.js'
 import { InsufficientPointsError } from '../../src/core/errors.js'
@@ -246,6 +248,66 @@ describe('planted farming rings', () => {
       expect(h[0]?.releaseReason).toBe('checked: a real customer')
     } finally {
       await store.close().catch(() => undefined)
+    }
+  }, 60_000)
+
+  it('is answered by the API: rings, holds, and an early release', async () => {
+    const db = await openDatabase(dbPath, { threads: 1 })
+    const store = await openLedgerStore(ledgerDir)
+    try {
+      const keys = new KeyStore(join(s.dir, 'keys.json'), TEST_CLOCK)
+      const operator = (await keys.create('operator', 'operator')).secret
+      const analyst = (await keys.create('analyst', 'analyst')).secret
+      const app = createApp({
+        driver: db.driver,
+        keys,
+        clock: TEST_CLOCK,
+        rate: { perSecond: 10_000, burst: 10_000 },
+        log: () => {},
+        ledger: new Ledger(store, await loadProgram(programFile), { clock: TEST_CLOCK }),
+      })
+      const call = (url: string, key: string, init: RequestInit = {}) =>
+        app.request(url, {
+          ...init,
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            ...init.headers,
+          },
+        })
+      const rings = await call('/api/v1/loyalty/farming', operator)
+      expect(rings.status).toBe(200)
+      const report = (await rings.json()) as FarmingReport
+      expect(report.rings.length).toBe(sim.truth.farming?.rings.length)
+      expect((await call('/api/v1/loyalty/farming', analyst)).status).toBe(403)
+      const listed = await call(
+        `/api/v1/loyalty/holds?activeAt=${encodeURIComponent(new Date(HOLD_AT.getTime() + DAY).toISOString())}`,
+        operator,
+      )
+      expect(listed.status).toBe(200)
+      const active = (
+        (await listed.json()) as { holds: Array<{ holdId: number; heldUntil: string }> }
+      ).holds
+      expect(active.length).toBeGreaterThanOrEqual(report.flaggedMembers)
+      const first = active[0] as { holdId: number }
+      const release = await call(`/api/v1/loyalty/holds/${first.holdId}/release`, operator, {
+        method: 'POST',
+        headers: { 'idempotency-key': `api-release:${first.holdId}` },
+        body: JSON.stringify({ reason: 'reviewed' }),
+      })
+      expect(release.status).toBe(200)
+      expect(
+        (
+          await call('/api/v1/loyalty/holds/999999/release', operator, {
+            method: 'POST',
+            headers: { 'idempotency-key': 'api-release:999999' },
+            body: JSON.stringify({ reason: 'reviewed' }),
+          })
+        ).status,
+      ).toBe(404)
+    } finally {
+      await store.close()
+      await db.close()
     }
   }, 60_000)
 })
