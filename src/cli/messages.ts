@@ -819,10 +819,10 @@ export const ZH = {
   'median spend': '人均消费中位数',
   redeemer: '兑换账户',
   links: '关联',
-  device: '设备',
-  address: '地址',
+  'shared devices': '共用设备',
+  'shared addresses': '共用地址',
   'number block': '号段',
-  referral: '推荐',
+  referrals: '推荐关系',
   'planted rings found': '找到的植入团伙',
   '{placed} holds placed ({repeated} already in place), {points} points held until {until}':
     '已冻结 {placed} 名会员（{repeated} 名此前已冻结），{points} 积分冻结至 {until}',

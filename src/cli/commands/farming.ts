@@ -262,12 +262,14 @@ export function registerFarmingCommands(loyalty: Command): void {
     })
 }
 
-function linkName(kind: string): 'device' | 'address' | 'number block' | 'referral' {
+function linkName(
+  kind: string,
+): 'shared devices' | 'shared addresses' | 'number block' | 'referrals' {
   return kind === 'device'
-    ? 'device'
+    ? 'shared devices'
     : kind === 'address'
-      ? 'address'
+      ? 'shared addresses'
       : kind === 'phone_block'
         ? 'number block'
-        : 'referral'
+        : 'referrals'
 }

@@ -176,7 +176,7 @@ function registerForecast(tiers: Command): void {
               {
                 review: day(r.nextReviewAt),
                 at: day(r.at),
-                basis: r.basis,
+                basis: ledgerCode(r.basis, f.lang),
                 from: day(r.windowStart),
               },
             ),
