@@ -33,7 +33,7 @@ let plain: SimulateResult
 let dbPath: string
 let ledgerDir: string
 const programFile = new URL('../../examples/loyalty-program.yaml', import.meta.url).pathname
-const OPTIONS = { members: 1500, months: 24, seed: 7 } as const
+const OPTIONS = { members: 800, months: 24, seed: 7 } as const
 const HOLD_AT = new Date('2026-11-01T00:00:00Z')
 const DAY = 86_400_000
 
