@@ -109,7 +109,8 @@ export function plantFarming(
   for (let r = 0; r < RINGS; r++) {
     const size = 6 + rng.int(7)
     const burst =
-      startSec + Math.floor((0.4 + 0.5 * rng.uniform()) * (endSec - startSec - 60 * DAY))
+      startSec +
+      Math.floor((0.4 + 0.5 * rng.uniform()) * Math.max(DAY, endSec - startSec - 60 * DAY))
     const block = `170${String(10_000 + rng.int(90_000))}`
     const devices = Array.from({ length: 1 + rng.int(2) }, () => `dev-${rng.int(1e9).toString(36)}`)
     const addresses = Array.from(
@@ -195,7 +196,7 @@ export function plantFarming(
       const a: Account = {
         phone: phoneIn(`1${3 + rng.int(6)}${rng.int(10)}`),
         appId: newAppId('hh'),
-        registeredSec: Math.min(registeredSec, endSec - 30 * DAY),
+        registeredSec: Math.max(startSec, Math.min(registeredSec, endSec - 30 * DAY)),
         channel: together ? 'store' : 'app',
         attributes,
       }
