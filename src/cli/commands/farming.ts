@@ -19,7 +19,7 @@ import { openDatabase } from '../../store/database.js'
 import { dbOption } from '../database.js'
 import { langOption, translator } from '../lang.js'
 import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
-import { count, decimal, keyValues, MISSING, pct, printJson, table } from '../output.js'
+import { count, decimal, keyValues, MISSING, money, pct, printJson, table } from '../output.js'
 import { parseFlags } from '../validations/points.js'
 import { farmingFlagsSchema, holdsFlagsSchema, releaseFlagsSchema } from '../validations/farming.js'
 
@@ -128,7 +128,7 @@ export function registerFarmingCommands(loyalty: Command): void {
               count(r.memberIds.length, f.lang),
               decimal(r.registeredSpanHours, 1),
               pct(r.clockworkShare, 0),
-              decimal(r.medianSpend, 2),
+              money(r.medianSpend, f.lang),
               r.redeemer === null ? MISSING : String(r.redeemer),
               Object.entries(r.links)
                 .map(([k, n]) => `${t(linkName(k))} ${n}`)
