@@ -85,6 +85,9 @@ const LEDGER_CODES_ZH: Readonly<Record<string, string>> = {
   grace_started: '进入保级期',
   grace_cleared: '保级期解除',
   spend: '消费',
+  // tier ladder bases (spend above)
+  orders: '订单数',
+  points_earned: '获得积分',
   'points expired': '积分过期',
   'enrolled in the entry tier': '入会，进入初始等级',
   payment: '积分抵现',

@@ -838,6 +838,42 @@ export const ZH = {
   'Ledger check: the current program’s backtest equals the ledger ({n} members, balances and tiers).':
     '账本核对：当前方案的回测与账本一致（{n} 位会员的余额与等级）。',
   'Ledger check: {n} members differ from the ledger.': '账本核对：{n} 位会员与账本不一致。',
+  // tiers forecast
+  'Tier keeping at the review on {review} (forecast at {at}, {basis} over the window from {from})':
+    '{review} 等级评定保级预测（预测时点 {at}，口径 {basis}，窗口起于 {from}）',
+  'expected to keep': '预计保级',
+  'expected below': '预计不达标',
+  'of which downgrades': '其中降级',
+  'of which grace starts': '其中进入保级期',
+  'realised below': '实际不达标',
+  'chance of keeping': '保级概率',
+  'still needed': '保级还需',
+  'expected orders': '预计订单数',
+  'likely tier': '可能等级',
+  'Model: {model} fitted on {members} members with orders up to the forecast date.':
+    '模型：{model}，基于预测时点前有订单的 {members} 名会员拟合。',
+  'No member holds a tier above the entry tier at {at}.': '{at} 时没有高于入门等级的会员。',
+  // loyalty farming
+  '{rings} farming rings, {members} members flagged ({linked} members share an identifier)':
+    '发现 {rings} 个刷分团伙，标记 {members} 名会员（{linked} 名会员共用标识）',
+  ring: '团伙',
+  'registered within (h)': '注册时间跨度（小时）',
+  'clockwork check-ins': '定时签到占比',
+  'median spend': '人均消费中位数',
+  redeemer: '兑换账户',
+  links: '关联',
+  'shared devices': '共用设备',
+  'shared addresses': '共用地址',
+  'number block': '号段',
+  referrals: '推荐关系',
+  'planted rings found': '找到的植入团伙',
+  '{placed} holds placed ({repeated} already in place), {points} points held until {until}':
+    '已冻结 {placed} 名会员（{repeated} 名此前已冻结），{points} 积分冻结至 {until}',
+  hold: '冻结',
+  placed: '冻结时间',
+  'held until': '冻结至',
+  released: '解除时间',
+  'hold {id} released: {points} points spendable again': '冻结 {id} 已解除：{points} 积分恢复可用',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

@@ -216,6 +216,30 @@ export const LEDGER_MIGRATIONS: readonly LedgerMigration[] = [
       EARN_CONTEXT_FUNCTION,
     ],
   },
+  {
+    version: 2,
+    name: 'points holds of the abuse review (holds.ts)',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS ledger_holds (
+  hold_id bigserial PRIMARY KEY,
+  member_id text NOT NULL REFERENCES ledger_accounts (member_id),
+  idempotency_key text NOT NULL UNIQUE,
+  reason text NOT NULL,
+  placed_at timestamptz NOT NULL,
+  held_until timestamptz NOT NULL CHECK (held_until > placed_at),
+  points bigint NOT NULL CHECK (points >= 0),
+  released_at timestamptz,
+  release_reason text
+)`,
+      `CREATE INDEX IF NOT EXISTS ledger_holds_member ON ledger_holds (member_id, hold_id)`,
+      `CREATE TABLE IF NOT EXISTS ledger_hold_buckets (
+  hold_id bigint NOT NULL REFERENCES ledger_holds (hold_id),
+  bucket_id bigint NOT NULL REFERENCES ledger_buckets (bucket_id),
+  available_before timestamptz NOT NULL,
+  PRIMARY KEY (hold_id, bucket_id)
+)`,
+    ],
+  },
 ]
 
 /** The schema version this code reads and writes. */
@@ -317,6 +341,8 @@ export const LEDGER_TABLES = [
   'ledger_returns',
   'ledger_rewards',
   'ledger_tier_changes',
+  'ledger_holds',
+  'ledger_hold_buckets',
 ] as const
 
 /** A ledger entry as the library returns it. */

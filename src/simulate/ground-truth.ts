@@ -14,6 +14,7 @@ import {
 import { MODEL_PARAMETERS, REG_CHANNELS, type ModelParameters } from './model-parameters.js'
 import type { PersonTruth } from './person-truth.js'
 import type { IdentityCasesTruth } from './identity-cases.js'
+import type { FarmingTruth } from './farming-rings.js'
 import type { SimContext } from './sim-context.js'
 import type { UpliftTruth } from './uplift-campaign.js'
 import type { CouponTallies } from './coupon-tallies.js'
@@ -176,6 +177,8 @@ export interface GroundTruth {
   readonly sample: readonly PersonTruth[]
   /** The planted hard cases of identity resolution and every registration record's person (opt-in). */
   readonly identityCases?: IdentityCasesTruth
+  /** Present only with the plantedFarming option: the planted points-farming rings. */
+  readonly farming?: FarmingTruth
 }
 
 const round = (x: number, digits = 6): number => Number(x.toFixed(digits))

@@ -23,6 +23,7 @@ import { CsvWriter } from './csv-writer.js'
 import { buildGroundTruth, type GroundTruth } from './ground-truth.js'
 import { MAX_PERSONS } from './identity-codes.js'
 import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
+import { plantFarming } from './farming-rings.js'
 import { PersonState } from './person-state.js'
 import { Rng } from '../core/random.js'
 import { SimContext, type Writers } from './sim-context.js'
@@ -76,6 +77,12 @@ export interface SimulateOptions {
    * off. Default false. Recorded in truth.json; cannot be combined with `calendarDemand`.
    */
   plantedCovariates?: boolean
+  /**
+   * Plant points-farming rings and honest look-alike households (`farming-rings.ts`), appended to members,
+   * orders and events on their own random stream, with the rings in truth.json. Default false: the files are
+   * then exactly as without the option.
+   */
+  plantedFarming?: boolean
 }
 
 export interface SimulateResult {
@@ -107,6 +114,8 @@ const STREAM_FEEDBACK = 14
 const STREAM_TOUCHES = 15
 // 16 is the optional retention campaign's (uplift-campaign.ts).
 const STREAM_COUPONS = 17
+// The optional planted points-farming rings (farming-rings.ts).
+const STREAM_FARMING = 31
 
 /**
  * Simulates `members` persons over `months` months ending on `end` and writes `<table>.csv` for each
@@ -172,6 +181,16 @@ export async function simulate(
         if (out.members.full) await out.members.flush()
       }
     }
+    const farming =
+      opts.plantedFarming === true
+        ? plantFarming(
+            new Rng(opts.seed, 0, STREAM_FARMING),
+            ctx.fmt,
+            { members: out.members, orders: out.orders, events: out.events },
+            cal.startSec,
+            cal.endSec,
+          )
+        : undefined
     let identity: IdentityCasesTruth | undefined
     let casesFile: CsvWriter | undefined
     if (opts.identityCases === true && out.members) {
@@ -240,6 +259,7 @@ export async function simulate(
       : withCases
     const truth: GroundTruth = {
       ...withUplift,
+      ...(farming === undefined ? {} : { farming }),
       coupons: ctx.coupons.truth(),
       churnTypes: {
         description:

@@ -209,6 +209,10 @@ describe('answers match the published schemas', () => {
     '/api/v1/report/schedules/log',
     '/api/v1/loyalty/members/{memberId}/balance',
     '/api/v1/loyalty/members/{memberId}/history',
+    // Needs a replayed ledger; checked in test/ledger/tier-forecast.test.ts.
+    '/api/v1/loyalty/tier-forecast',
+    // Needs a ledger; checked in test/ledger/farming.test.ts.
+    '/api/v1/loyalty/holds',
     // Needs a `memberlens target` run; checked in test/analytics/targeting.test.ts.
     '/api/v1/targeting/simulate',
   ])
@@ -273,6 +277,7 @@ describe('answers match the published schemas', () => {
       '/api/v1/segments/zhejiang/compare',
       '/api/v1/tags',
       '/api/v1/loyalty-program',
+      '/api/v1/loyalty/farming',
       '/api/v1/voice?by=channel',
       '/api/v1/experiments',
       `/api/v1/experiments/${encodeURIComponent(experiment ?? '')}`,

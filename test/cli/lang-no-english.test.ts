@@ -272,6 +272,10 @@ const CASES: Record<string, Case> = {
   },
   'points history': { args: () => ['points', 'history', '1', '--ledger', ledger, '--limit', '5'] },
   'tiers show': { args: () => ['tiers', 'show', '1', '--ledger', ledger, '--program', PROGRAM] },
+  'tiers forecast': {
+    args: () => ['tiers', 'forecast', '--ledger', ledger, '--program', PROGRAM, '--limit', '3'],
+  },
+  'loyalty farming': withDb('loyalty', 'farming'),
   config: { ...withDb('config'), idColumn: true },
   'clv fit': withDb('clv', 'fit'),
   'clv fit --covariates': withDb('clv', 'fit', '--covariates', 'season'),

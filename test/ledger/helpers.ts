@@ -56,7 +56,7 @@ export async function openTestStore(
 /** Empties every ledger table (between tests sharing one store). */
 export async function resetStore(store: LedgerStore): Promise<void> {
   await store.exec(
-    `TRUNCATE ledger_allocations, ledger_buckets, ledger_returns, ledger_orders, ledger_tier_changes,
+    `TRUNCATE ledger_hold_buckets, ledger_holds, ledger_allocations, ledger_buckets, ledger_returns, ledger_orders, ledger_tier_changes,
        ledger_entries, ledger_requests, ledger_rewards, ledger_accounts RESTART IDENTITY`,
   )
 }

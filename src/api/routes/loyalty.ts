@@ -19,6 +19,9 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { loyaltyProgramSummary, loyaltySynced } from '../../analytics/loyalty/program-summary.js'
+import { defaultForecastDate, forecastTierKeeping } from '../../analytics/loyalty/tier-forecast.js'
+import { detectFarming, holdFlaggedMembers } from '../../analytics/loyalty/farming.js'
+import { listHolds, MAX_REVIEW_DAYS, releaseHold } from '../../ledger/holds.js'
 import { InputError } from '../../core/errors.js'
 import {
   BONUS_KINDS,
@@ -215,6 +218,101 @@ const ProgramSchema = z
   .openapi('LoyaltyProgram')
 
 /** Most months one request may cover. */
+const TierForecastRowSchema = z.object({
+  tier: z.string(),
+  members: z.number(),
+  expectedKeep: z.number(),
+  expectedBelow: z.number(),
+  expectedDowngrades: z.number(),
+  expectedGraceStarts: z.number(),
+  realisedBelow: z.number().nullable(),
+  realisedDowngrades: z.number().nullable(),
+  realisedGraceStarts: z.number().nullable(),
+})
+const TierForecastSchema = z
+  .object({
+    at: z.string(),
+    nextReviewAt: z.string(),
+    windowStart: z.string(),
+    basis: z.enum(['spend', 'orders', 'points_earned']),
+    model: z.object({
+      name: z.literal('BG/NBD × Gamma–Gamma'),
+      bgNbd: z.object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number() }),
+      gammaGamma: z.object({ p: z.number(), q: z.number(), gamma: z.number() }).nullable(),
+      members: z.number(),
+    }),
+    tiers: z.array(TierForecastRowSchema),
+    totals: z.object({
+      members: z.number(),
+      expectedBelow: z.number(),
+      realisedBelow: z.number().nullable(),
+    }),
+    members: z.array(
+      z.object({
+        memberId: z.string(),
+        tier: z.string(),
+        qualifying: z.number(),
+        threshold: z.number(),
+        needed: z.number().openapi({ description: 'spend, orders or points still needed (保级)' }),
+        probabilityKeep: z.number(),
+        expectedOrders: z.number(),
+        likelyTier: z.string(),
+        ifBelow: z.enum(['downgrade', 'grace_started']),
+      }),
+    ),
+  })
+  .openapi('LoyaltyTierForecast')
+
+const FarmingRingSchema = z.object({
+  ring: z.number(),
+  memberIds: z.array(z.number()),
+  redeemer: z.number().nullable(),
+  registeredSpanHours: z.number(),
+  clockworkShare: z.number(),
+  medianSpend: z.number(),
+  pointsSpent: z.number(),
+  links: z.record(z.string(), z.number()),
+  reasons: z.array(z.string()),
+})
+const FarmingSchema = z
+  .object({
+    options: z.object({
+      minSize: z.number(),
+      burstHours: z.number(),
+      clockworkSeconds: z.number(),
+      tokenSpend: z.number(),
+      maxShared: z.number(),
+    }),
+    linkedMembers: z.number(),
+    groups: z.number(),
+    rings: z.array(FarmingRingSchema),
+    flaggedMembers: z.number(),
+  })
+  .openapi('LoyaltyFarming')
+const HoldSummarySchema = z
+  .object({
+    at: z.string(),
+    heldUntil: z.string(),
+    reviewDays: z.number(),
+    placed: z.number(),
+    repeated: z.number(),
+    heldPoints: z.number(),
+    notEnrolled: z.number(),
+  })
+  .openapi('LoyaltyHoldSummary')
+const HoldSchema = z
+  .object({
+    holdId: z.number(),
+    memberId: z.string(),
+    reason: z.string(),
+    placedAt: z.string(),
+    heldUntil: z.string(),
+    points: z.number(),
+    releasedAt: z.string().nullable(),
+    releaseReason: z.string().nullable(),
+  })
+  .openapi('LoyaltyHold')
+
 const MAX_MONTHS = 36
 
 const dateOf = (s: string | undefined) => (s === undefined ? {} : { at: new Date(s) })
@@ -443,6 +541,211 @@ export function loyaltyRoutes(ctx: ApiContext): ApiRouter {
     },
   )
   addLoyaltyBacktestRoute(app, ctx)
+  app.openapi(
+    createRoute({
+      ...scoped('loyalty'),
+      method: 'get',
+      path: '/loyalty/tier-forecast',
+      operationId: 'getLoyaltyTierForecast',
+      summary: 'Tier keeping at the next review',
+      description:
+        "Each tier member's chance of keeping the tier at the next review (BG/NBD × Gamma–Gamma fitted on the ledger up to `at`), what they still need, and the expected members falling below per tier; the realised counts when the ledger already holds that review (else null).",
+      security,
+      request: {
+        query: z.object({
+          at: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
+            .optional()
+            .openapi({
+              example: '2026-07-01',
+              description: "forecast date (default: the review period of the ledger's last order)",
+            }),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+        }),
+      },
+      responses: {
+        ...json(
+          TierForecastSchema,
+          'The forecast per tier and the members least likely to keep theirs',
+        ),
+        503: { ...errors[400], description: 'The server runs without a ledger' },
+      },
+    }),
+    async (c) => {
+      const ledger = open()
+      const q = c.req.valid('query')
+      const at =
+        q.at === undefined
+          ? await defaultForecastDate(ledger.store, ledger.program, ledger.clock.now())
+          : new Date(`${q.at}T00:00:00Z`)
+      if (Number.isNaN(at.getTime())) throw new InputError(`at: ${q.at} is not a date`)
+      const r = await forecastTierKeeping(ledger.store, ledger.program, { at, limit: q.limit })
+      return c.json({ ...r, tiers: [...r.tiers], members: [...r.members] }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      ...scoped('loyalty'),
+      method: 'get',
+      path: '/loyalty/farming',
+      operationId: 'getLoyaltyFarming',
+      summary: 'Points-farming rings',
+      description:
+        'Members linked by shared devices, addresses, phone number blocks or referrals who registered in a burst and check in like clockwork or spend next to nothing (see docs/loyalty.md).',
+      security,
+      request: {
+        query: z.object({
+          minSize: z.coerce.number().int().min(2).default(3),
+          burstHours: z.coerce.number().positive().default(48),
+        }),
+      },
+      responses: json(FarmingSchema, 'The flagged rings with their reasons'),
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const r = await ctx.timed(() => detectFarming(ctx.driver, q))
+      return c.json(
+        {
+          ...r,
+          rings: r.rings.map((x) => ({
+            ...x,
+            memberIds: [...x.memberIds],
+            reasons: [...x.reasons],
+            links: { ...x.links },
+          })),
+        },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...scoped('loyalty'),
+      method: 'post',
+      path: '/loyalty/farming/holds',
+      operationId: 'holdLoyaltyFarming',
+      summary: 'Hold the points of the flagged rings',
+      description: `Places a hold on the points of every member of a flagged ring for \`reviewDays\` (1–${MAX_REVIEW_DAYS}, default 7): the points are pending until then and spendable again by themselves; the same day again places nothing twice.`,
+      security,
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  reviewDays: z.number().int().min(1).max(MAX_REVIEW_DAYS).default(7),
+                  at: z.string().datetime().optional(),
+                })
+                .openapi('LoyaltyFarmingHold'),
+            },
+          },
+        },
+      },
+      responses: {
+        ...json(HoldSummarySchema, 'What was held'),
+        503: { ...errors[400], description: 'The server runs without a ledger' },
+      },
+    }),
+    async (c) => {
+      const ledger = open()
+      const b = c.req.valid('json')
+      const report = await ctx.timed(() => detectFarming(ctx.driver))
+      const r = await holdFlaggedMembers(ledger, report, {
+        at: b.at === undefined ? ledger.clock.now() : new Date(b.at),
+        reviewDays: b.reviewDays,
+      })
+      return c.json(r, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...scoped('loyalty'),
+      method: 'get',
+      path: '/loyalty/holds',
+      operationId: 'listLoyaltyHolds',
+      summary: 'Points holds',
+      security,
+      request: {
+        query: z.object({
+          memberId: memberId.optional(),
+          activeAt: z
+            .string()
+            .datetime()
+            .optional()
+            .openapi({ description: 'only holds in force then' }),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+        }),
+      },
+      responses: {
+        ...json(z.object({ holds: z.array(HoldSchema) }), 'Holds, newest first'),
+        503: { ...errors[400], description: 'The server runs without a ledger' },
+      },
+    }),
+    async (c) => {
+      const ledger = open()
+      const q = c.req.valid('query')
+      const holds = await listHolds(ledger.store, {
+        ...(q.memberId === undefined ? {} : { memberId: q.memberId }),
+        ...(q.activeAt === undefined ? {} : { activeAt: new Date(q.activeAt) }),
+        limit: q.limit,
+      })
+      return c.json(
+        {
+          holds: holds.map((h) => ({
+            ...h,
+            placedAt: h.placedAt.toISOString(),
+            heldUntil: h.heldUntil.toISOString(),
+            releasedAt: h.releasedAt?.toISOString() ?? null,
+          })),
+        },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...scoped('loyalty'),
+      method: 'post',
+      path: '/loyalty/holds/{holdId}/release',
+      operationId: 'releaseLoyaltyHold',
+      summary: 'Release a points hold early',
+      security,
+      request: {
+        headers: IdempotencyHeader,
+        params: z.object({ holdId: z.coerce.number().int().positive() }),
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.object({ reason: z.string().min(1) }).openapi('LoyaltyHoldRelease'),
+            },
+          },
+        },
+      },
+      responses: {
+        ...json(
+          WriteResultSchema,
+          'The release (or the stored result of an earlier one with the same key)',
+        ),
+        404: { ...errors[400], description: 'Unknown hold' },
+        503: { ...errors[400], description: 'The server runs without a ledger' },
+      },
+    }),
+    async (c) => {
+      const ledger = open()
+      const r = await releaseHold(ledger, {
+        holdId: c.req.valid('param').holdId,
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
+        reason: c.req.valid('json').reason,
+      })
+      return answer(c, r)
+    },
+  )
   return app
 }
 

@@ -88,6 +88,11 @@ export function registerDataCommands(program: Command): void {
       'also plant the hard cases of identity resolution and load them last, for `memberlens members quality --truth <truth.json>`',
       false,
     )
+    .option(
+      '--planted-farming',
+      'also plant points-farming rings and honest look-alike households (rings in truth.json), for `memberlens loyalty farming`',
+      false,
+    )
     .addOption(jsonOption())
     .option('--quiet', 'print nothing on success', false)
     .option('--no-serve', 'stop after the terminal summary instead of serving the dashboard')
@@ -134,6 +139,11 @@ export function registerDataCommands(program: Command): void {
     .option(
       '--identity-cases',
       'also plant the hard cases of identity resolution (placeholder numbers, mistyped e-mails, shared and recycled phones) in identity_cases.csv, with every registration record’s person in truth.json; the other files stay the same',
+      false,
+    )
+    .option(
+      '--planted-farming',
+      'also plant points-farming rings (shared devices, addresses and number blocks, burst sign-ups, clockwork check-ins, one redeemer) and honest look-alike households, appended to members, orders and events, with the rings in truth.json; without it the files are unchanged',
       false,
     )
     .option(

@@ -53,6 +53,8 @@ export interface DemoFlags {
   upliftCampaign?: boolean
   /** Also plant the hard cases of identity resolution (identity_cases.csv, loaded last as members). */
   identityCases?: boolean
+  /** Also plant points-farming rings and honest look-alikes (for `loyalty farming`). */
+  plantedFarming?: boolean
 }
 
 /**
@@ -78,6 +80,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     ...(flags.plantedCovariates === true ? { plantedCovariates: true } : {}),
     upliftCampaign: flags.upliftCampaign === true,
     ...(flags.identityCases === true ? { identityCases: true } : {}),
+    ...(flags.plantedFarming === true ? { plantedFarming: true } : {}),
     onProgress: (done) => progress.update(done),
   })
   progress.stop()

@@ -19,6 +19,7 @@ import { checkInstant } from '../validations/retention.js'
 import { dbOption } from '../database.js'
 import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
 import { registerLoyaltyBacktest } from './loyalty-backtest.js'
+import { registerFarmingCommands } from './farming.js'
 
 /** Registers the `loyalty` command group. */
 export function registerLoyaltyCommands(program: Command): void {
@@ -167,4 +168,5 @@ export function registerLoyaltyCommands(program: Command): void {
     })
 
   registerLoyaltyBacktest(loyalty)
+  registerFarmingCommands(loyalty)
 }

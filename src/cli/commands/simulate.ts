@@ -24,6 +24,8 @@ export interface SimulateFlags {
   quiet: boolean
   lang?: Lang
   identityCases?: boolean
+  /** Also plant points-farming rings and honest look-alikes (for `loyalty farming`). */
+  plantedFarming?: boolean
 }
 
 /** Writes simulated source files (CSV, or Parquet converted by DuckDB) and the ground truth. */
@@ -40,6 +42,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
     ...(flags.plantedCovariates === true ? { plantedCovariates: true } : {}),
     ...(flags.identityCases === true ? { identityCases: true } : {}),
+    ...(flags.plantedFarming === true ? { plantedFarming: true } : {}),
     upliftCampaign: flags.upliftCampaign === true,
     onProgress: (done) => progress.update(done),
   })

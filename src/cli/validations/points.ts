@@ -83,6 +83,8 @@ export const reviewFlagsSchema = z
   .object({ ...common, key: z.string().optional(), reviewAt: isoTime.optional() })
   .strict()
 
+export const forecastFlagsSchema = z.object({ ...common, limit: positiveInt.default(20) }).strict()
+
 /** Parses flags with a schema, turning zod issues into an InputError that names each flag. */
 export function parseFlags<S extends z.ZodType>(schema: S, flags: unknown): z.infer<S> {
   const parsed = schema.safeParse(flags)

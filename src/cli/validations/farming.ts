@@ -1,0 +1,64 @@
+/**
+ * Parses `memberlens loyalty farming|holds|release-hold` flags.
+ * @module
+ */
+import { z } from 'zod'
+import { DEFAULT_LEDGER_DIR } from '../../ledger/stores/pglite-store.js'
+import { MAX_REVIEW_DAYS } from '../../ledger/holds.js'
+import { langFlag } from '../lang.js'
+import { DEFAULT_PROGRAM_FILE } from './points.js'
+
+const isoTime = z
+  .string()
+  .refine(
+    (s) =>
+      /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) &&
+      !Number.isNaN(Date.parse(s)),
+    {
+      message: 'expected an ISO date or time, e.g. 2026-11-01T10:00:00Z',
+    },
+  )
+  .transform((s) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s))
+
+const ledgerFlags = {
+  ledger: z.string().min(1).default(DEFAULT_LEDGER_DIR),
+  program: z.string().min(1).default(DEFAULT_PROGRAM_FILE),
+  json: z.boolean().default(false),
+  lang: langFlag,
+}
+
+export const farmingFlagsSchema = z
+  .object({
+    ...ledgerFlags,
+    db: z.string().min(1),
+    truth: z.string().min(1).optional(),
+    hold: z.boolean().default(false),
+    reviewDays: z.coerce
+      .number()
+      .int('a whole number of days')
+      .min(1)
+      .max(MAX_REVIEW_DAYS, `at most ${MAX_REVIEW_DAYS} days`)
+      .default(7),
+    at: isoTime.optional(),
+    minSize: z.coerce.number().int().min(2).default(3),
+    burstHours: z.coerce.number().positive().default(48),
+  })
+  .strict()
+
+export const holdsFlagsSchema = z
+  .object({
+    ...ledgerFlags,
+    member: z.string().min(1).optional(),
+    activeAt: isoTime.optional(),
+    limit: z.coerce.number().int().positive().default(100),
+  })
+  .strict()
+
+export const releaseFlagsSchema = z
+  .object({
+    ...ledgerFlags,
+    key: z.string().min(4),
+    reason: z.string().min(1),
+    at: isoTime.optional(),
+  })
+  .strict()
