@@ -8,6 +8,8 @@ import {
   ingestFlagsSchema,
   mappingFileSchema,
 } from '../../src/cli/validations/ingest.js'
+import { heldBackReason } from '../../src/cli/render/members.js'
+import { CONFLICT_REASON, recycledReason } from '../../src/duckdb/ingest/identity-evidence.js'
 import { listSharedIdentities } from '../../src/duckdb/members/member-profile.js'
 import { scratch } from '../helpers/db.js'
 
@@ -194,5 +196,16 @@ describe('evidence rules: configuration', () => {
     const r = ingestFlagsSchema.safeParse({ db: 'x', recycledPhoneDays: '-3' })
     expect(r.success).toBe(false)
     expect(JSON.stringify(r.error?.issues)).toContain('a whole number of days above 0, or none')
+  })
+
+  it('names the reasons in Chinese', () => {
+    expect(heldBackReason(recycledReason(180), 'zh')).toBe(
+      '会员在此次注册前已超过 180 天无活动（疑似二次放号）',
+    )
+    expect(heldBackReason(CONFLICT_REASON, 'zh')).toBe('此次注册的生日或性别与会员不同')
+    expect(heldBackReason('carried by members with different wechat_unionid', 'zh')).toMatch(
+      /^由.+不同的会员共用$/,
+    )
+    expect(heldBackReason(recycledReason(180), 'en')).toBe(recycledReason(180))
   })
 })
