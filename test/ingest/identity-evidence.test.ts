@@ -2,6 +2,7 @@
  * Evidence against a phone link on a registration: a number reassigned after its member fell silent, and a
  * family member whose birthday or gender says they are someone else, do not merge two people.
  */
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   identityGuardOptions,
@@ -11,6 +12,7 @@ import {
 import { heldBackReason } from '../../src/cli/render/members.js'
 import { CONFLICT_REASON, recycledReason } from '../../src/duckdb/ingest/identity-evidence.js'
 import { listSharedIdentities } from '../../src/duckdb/members/member-profile.js'
+import { runCli } from '../helpers/cli.js'
 import { scratch } from '../helpers/db.js'
 
 type Scratch = Awaited<ReturnType<typeof scratch>>
@@ -190,6 +192,50 @@ describe('evidence rules: configuration', () => {
     expect(identityGuardOptions({}, plain).attributeConflicts).toBe(true)
     const off = ingestFlagsSchema.parse({ db: 'x', attributeConflicts: false })
     expect(identityGuardOptions({}, off).attributeConflicts).toBe(false)
+  })
+
+  it('memberlens ingest takes --recycled-phone-days and --no-attribute-conflicts', async () => {
+    const db = join(s.dir, 'cli.duckdb')
+    const first = await s.file(
+      'c1.csv',
+      'phone,card_no,birthday,registered_at\n13900000001,C-1,1980-05-01,2024-01-01\n',
+    )
+    const later = await s.file(
+      'c2.csv',
+      'phone,app_user_id,birthday,registered_at\n13900000001,u-1,2008-03-03,2024-12-01\n',
+    )
+    expect((await runCli(['ingest', 'members', first, '--db', db, '--quiet'])).code).toBe(0)
+    const json = async (...flags: string[]) => {
+      const r = await runCli([
+        'ingest',
+        'members',
+        later,
+        '--db',
+        db,
+        '--dry-run',
+        '--json',
+        ...flags,
+      ])
+      expect(r.err).toBe('')
+      return (
+        JSON.parse(r.out) as { loads: { membersCreated: number; heldBack: { reason: string }[] }[] }
+      ).loads[0]
+    }
+    expect(await json()).toMatchObject({
+      membersCreated: 1,
+      heldBack: [{ reason: recycledReason(180) }],
+    })
+    expect(await json('--recycled-phone-days', 'none')).toMatchObject({
+      membersCreated: 1,
+      heldBack: [{ reason: CONFLICT_REASON }],
+    })
+    expect(await json('--recycled-phone-days', 'none', '--no-attribute-conflicts')).toMatchObject({
+      membersCreated: 0,
+      heldBack: [],
+    })
+    const bad = await runCli(['ingest', 'members', later, '--db', db, '--recycled-phone-days', '0'])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toContain('--recycled-phone-days')
   })
 
   it('refuses days that are not a whole positive number', () => {
