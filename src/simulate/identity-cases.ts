@@ -156,8 +156,11 @@ function familyProfile(rng: Rng, profile: Profile, atSec: number): Profile {
     return { birthday: drawBirthday(rng, atSec), gender: drawGender(rng) }
   }
   const kind = rng.int(3)
-  const years =
-    kind === 0 ? (rng.uniform() - 0.5) * 10 : (kind === 1 ? -1 : 1) * (20 + rng.uniform() * 15)
+  const span = 20 + rng.uniform() * 15
+  const holderAge = (atSec - base / 1000) / (365.25 * DAY)
+  // A child is at least 16; a holder too young to have one has a parent register instead.
+  const child = kind === 2 && holderAge - span >= 16
+  const years = kind === 0 ? (rng.uniform() - 0.5) * 10 : child ? span : -span
   const other =
     profile.gender === 'female' ? 'male' : profile.gender === 'male' ? 'female' : drawGender(rng)
   const gender = kind === 0 ? other : drawGender(rng)
