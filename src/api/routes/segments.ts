@@ -154,7 +154,9 @@ const ResolvedListSchema = z
     unmatched: z.number(),
     memberIds: z
       .array(z.number())
-      .openapi({ description: 'distinct members matched, ascending (a segment filter’s memberIds)' }),
+      .openapi({
+        description: 'distinct members matched, ascending (a segment filter’s memberIds)',
+      }),
     unmatchedLines: items(
       z.object({ line: z.number(), text: z.string(), reason: z.string() }),
     ).openapi({ description: 'the first 100 unmatched lines, with why' }),
