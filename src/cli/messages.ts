@@ -407,6 +407,10 @@ export const ZH = {
   'deny list': '拒用名单',
   'deny pattern {pattern}': '拒用规则 {pattern}',
   'shared by {n} members (more than {max})': '被 {n} 名会员共用（超过 {max}）',
+  'carried by members with different {type}': '由{type}不同的会员共用',
+  'member inactive for more than {days} days before this registration':
+    '会员在此次注册前已超过 {days} 天无活动（疑似二次放号）',
+  'different birthday or gender on this registration': '此次注册的生日或性别与会员不同',
   // schema
   table: '表',
   key: '主键',

@@ -8,16 +8,29 @@
  *   these new persons has their own loyalty card. Different persons: they must not be merged.
  * - `email_typo`: a person registers again in the app with their own phone and a mistyped e-mail. The same
  *   person: resolution should merge the row into them (through the phone).
- * - `shared_family_phone`: a family member registers with the phone of a person already in the file and their
- *   own WeChat unionid. A different person that shares an identifier.
+ * - `shared_family_phone`: a family member (spouse, parent or child) registers with the phone of a person already
+ *   in the file, their own WeChat unionid, and their own birthday and gender as the form asks. A different
+ *   person that shares an identifier.
  * - `recycled_phone`: a new person registers at the end of the window with a number that belonged to a person
- *   registered before (carriers reassign numbers), and their own app account. A different person.
+ *   registered before, and their own app account, birthday and gender. Carriers reassign a number only after
+ *   it has been suspended and quiet for months, so the earlier person is one with no activity (registration,
+ *   order, event) in the {@link RECYCLED_QUIET_DAYS} days before. A different person.
+ *
+ * The `email_typo` rows carry the person's own birthday and gender as a second registration does (each left
+ * blank at times); the placeholder rows carry none (staff key the minimum).
  *
  * Everything here draws from its own random stream, so planting the cases changes no other file.
  * @module
  */
 import { IdentityCodes, formatPhone } from './identity-codes.js'
 import type { Rng } from '../core/random.js'
+import { DAY, isoDate } from './calendar.js'
+
+/**
+ * Days a number is out of its owner's hands before a carrier gives it to someone else: suspension for unpaid
+ * bills, reclaiming and a quiet period, together about half a year.
+ */
+export const RECYCLED_QUIET_DAYS = 180
 
 /** The store placeholder number of the `placeholder_phone` case. */
 export const PLACEHOLDER_PHONE = '13800000000'
@@ -91,6 +104,72 @@ interface Existing {
   readonly identities: RecordIdentities
 }
 
+/** Birthday (YYYY-MM-DD) and gender as a members row writes them; '' when not given. */
+export interface Profile {
+  readonly birthday: string
+  readonly gender: string
+}
+
+/** The birthday and gender of a members row (its fifth and sixth columns). */
+export function rowProfile(line: string): Profile {
+  const cols = line.split(',')
+  return { birthday: cols[4] ?? '', gender: cols[5] ?? '' }
+}
+
+/** What the planting needs to know of the simulated world. */
+export interface CaseWorld {
+  /** Time of the planted rows, as written and in seconds. */
+  readonly last: string
+  readonly lastSec: number
+  /** Each person's last registration, order or event (seconds). */
+  readonly lastActive: Float64Array
+  /** Each person's birthday and gender (from their members row). */
+  readonly profile: (person: number) => Profile
+}
+
+const GENDERS = ['female', 'male', 'other', 'unknown', ''] as const
+const GENDER_SHARES = [0.56, 0.38, 0.01, 0.03, 0.02] as const
+
+function drawGender(rng: Rng): string {
+  let u = rng.uniform()
+  for (let k = 0; k < GENDERS.length; k++) {
+    u -= GENDER_SHARES[k] as number
+    if (u < 0) return GENDERS[k] as string
+  }
+  return ''
+}
+
+/** A newcomer's birthday (given 80 % of the time, adults of 18 to 75) at `atSec`. */
+function drawBirthday(rng: Rng, atSec: number): string {
+  if (!rng.chance(0.8)) return ''
+  const age = Math.min(75, 18 + rng.gamma(3) * 6)
+  return isoDate(Math.floor(atSec - age * 365.25 * DAY))
+}
+
+/**
+ * A family member of a person with `profile`: a spouse (about the same age, the other gender), or a parent or
+ * child (20 to 35 years apart). Their own birthday is given 80 % of the time.
+ */
+function familyProfile(rng: Rng, profile: Profile, atSec: number): Profile {
+  const base = Date.parse(`${profile.birthday}T00:00:00Z`)
+  if (profile.birthday === '' || Number.isNaN(base)) {
+    return { birthday: drawBirthday(rng, atSec), gender: drawGender(rng) }
+  }
+  const kind = rng.int(3)
+  const span = 20 + rng.uniform() * 15
+  const holderAge = (atSec - base / 1000) / (365.25 * DAY)
+  // A child is at least 16; a holder too young to have one has a parent register instead.
+  const child = kind === 2 && holderAge - span >= 16
+  const years = kind === 0 ? (rng.uniform() - 0.5) * 10 : child ? span : -span
+  const other =
+    profile.gender === 'female' ? 'male' : profile.gender === 'male' ? 'female' : drawGender(rng)
+  const gender = kind === 0 ? other : drawGender(rng)
+  const birthday = rng.chance(0.8)
+    ? isoDate(Math.min(atSec - 16 * 365.25 * DAY, base / 1000 + years * 365.25 * DAY))
+    : ''
+  return { birthday, gender }
+}
+
 /**
  * Plans the case rows: returns the CSV lines (members columns) with their records. `persons` is the number of
  * simulated persons; `existing` the records of members.csv; `stamp` formats a time for the file.
@@ -100,7 +179,7 @@ export function plantIdentityCases(
   seed: number,
   persons: number,
   existing: readonly Existing[],
-  times: { readonly first: string; readonly last: string },
+  world: CaseWorld,
 ): { lines: string[]; records: IdentityRecord[]; planted: Record<IdentityCase, number> } {
   const codes = new IdentityCodes(seed ^ 0x5f3759df)
   const per = Math.max(2, Math.round(persons * 0.001))
@@ -121,9 +200,10 @@ export function plantIdentityCases(
     person: number,
     ids: RecordIdentities,
     phoneFormat: number,
+    profile: Profile = { birthday: '', gender: '' },
   ) => {
     lines.push(
-      `${at},${channel},,,,,,false,false,false,false,` +
+      `${at},${channel},,,${profile.birthday},${profile.gender},,false,false,false,false,` +
         `${ids.phone ? formatPhone(ids.phone, phoneFormat) : ''},${ids.email ?? ''},` +
         `${ids.app_user_id ?? ''},${ids.card_no ?? ''},${ids.wechat_unionid ?? ''}`,
     )
@@ -139,7 +219,7 @@ export function plantIdentityCases(
   for (let k = 0; k < placeholders; k++) {
     const person = next++
     row(
-      times.last,
+      world.last,
       'store',
       'placeholder_phone',
       person,
@@ -162,7 +242,7 @@ export function plantIdentityCases(
     const e = pick((x) => x.identities.phone !== undefined && x.identities.email !== undefined)
     if (e === undefined) break
     row(
-      times.last,
+      world.last,
       'app',
       'email_typo',
       e.person,
@@ -171,6 +251,7 @@ export function plantIdentityCases(
         email: mistype(e.identities.email as string, rng),
       },
       1,
+      secondRegistration(rng, world.profile(e.person)),
     )
   }
   for (let k = 0; k < per; k++) {
@@ -178,7 +259,7 @@ export function plantIdentityCases(
     if (e === undefined) break
     const person = next++
     row(
-      times.last,
+      world.last,
       'mini_program',
       'shared_family_phone',
       person,
@@ -187,14 +268,19 @@ export function plantIdentityCases(
         wechat_unionid: codes.wechatUnionId(person),
       },
       2,
+      familyProfile(rng, world.profile(e.person), world.lastSec),
     )
   }
+  const quietSince = world.lastSec - RECYCLED_QUIET_DAYS * DAY
   for (let k = 0; k < per; k++) {
-    const e = pick((x) => x.identities.phone !== undefined)
+    const e = pick(
+      (x) =>
+        x.identities.phone !== undefined && (world.lastActive[x.person] ?? Infinity) <= quietSince,
+    )
     if (e === undefined) break
     const person = next++
     row(
-      times.last,
+      world.last,
       'app',
       'recycled_phone',
       person,
@@ -203,7 +289,16 @@ export function plantIdentityCases(
         app_user_id: codes.appUserId(person),
       },
       0,
+      { birthday: drawBirthday(rng, world.lastSec), gender: drawGender(rng) },
     )
   }
   return { lines, records, planted }
+}
+
+/** The person's own birthday and gender on a second registration, each left blank at times. */
+function secondRegistration(rng: Rng, profile: Profile): Profile {
+  return {
+    birthday: rng.chance(0.5) ? profile.birthday : '',
+    gender: rng.chance(0.3) ? '' : profile.gender,
+  }
 }

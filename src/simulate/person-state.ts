@@ -103,6 +103,8 @@ export class PersonState {
 
   /** Last order time (whole seconds), for the win-back eligibility rule. */
   lastOrderSec = -Infinity
+  /** An upper bound of the last event's time (a session's start plus an hour), for the identity cases. */
+  lastEventSec = -Infinity
   /** Trailing-window tier spend: first order still inside the window, and the net cents inside it. */
   rollLo = 0
   rollNet = 0
@@ -150,6 +152,7 @@ export class PersonState {
     this.linkByEvent = false
     this.linkEventSec = Infinity
     this.lastOrderSec = -Infinity
+    this.lastEventSec = -Infinity
     this.rollLo = 0
     this.rollNet = 0
     this.expCouponUsed = false

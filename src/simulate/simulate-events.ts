@@ -85,6 +85,8 @@ export function simulateEvents(ctx: SimContext, st: PersonState, rng: Rng): void
     const to = oi < st.nOrders ? (st.oTime[oi] ?? Infinity) : Infinity
     const t = Math.min(tb, to, tl)
     if (t >= end) break
+    // Every event of a session falls within an hour of its start (browse sessions last at most 3600 s).
+    st.lastEventSec = t + 3600
     if (t === tl) {
       w.add(`E${++ctx.eventSeq},${f.ts(tl)},login,,,app,${BIND_CARD_PROPS},${st.appId},,${st.card}`)
       tl = Infinity

@@ -14,7 +14,9 @@ import {
   PLACEHOLDER_PHONE,
   plantIdentityCases,
   rowIdentities,
+  rowProfile,
   type IdentityCasesTruth,
+  type Profile,
 } from './identity-cases.js'
 import { INGEST_TABLES, isIngestTable, type IngestTable } from '../core/schema.js'
 import { DAY, buildCalendar, isoDate, parseDate, type SimCalendar } from './calendar.js'
@@ -158,6 +160,8 @@ export async function simulate(
     const st = new PersonState()
     const rng = new Rng(opts.seed)
     const progressStep = Math.max(1, Math.floor(n / 100))
+    // Each person's last activity (registration, order, event), for placing recycled numbers.
+    const lastActive = opts.identityCases === true ? new Float64Array(n) : undefined
     for (let i = 0; i < n; i++) {
       ctx.uplift?.startPerson(opts.seed, i)
       simulatePerson(ctx, st, rng.reseed(opts.seed, i, STREAM_CORE), i, regTimes[i] ?? cal.startSec)
@@ -168,6 +172,7 @@ export async function simulate(
       if (out.touches) simulateTouches(ctx, st, rng.reseed(opts.seed, i, STREAM_TOUCHES))
       if (ctx.uplift) writeUpliftTouch(out.touches, ctx.fmt, ctx.uplift, st)
       simulateCoupons(ctx, st, rng.reseed(opts.seed, i, STREAM_COUPONS))
+      if (lastActive !== undefined) lastActive[i] = lastActivity(st)
       for (const w of writers) if (w.full) await w.flush()
       if (opts.onProgress && ((i + 1) % progressStep === 0 || i + 1 === n))
         opts.onProgress(i + 1, n)
@@ -194,6 +199,16 @@ export async function simulate(
     let identity: IdentityCasesTruth | undefined
     let casesFile: CsvWriter | undefined
     if (opts.identityCases === true && out.members) {
+      // A person's birthday and gender: the first of their rows that gives each.
+      const profiles = new Map<number, Profile>()
+      for (const [, line, person] of ctx.memberRows) {
+        const p = rowProfile(line)
+        const had = profiles.get(person)
+        profiles.set(person, {
+          birthday: had?.birthday || p.birthday,
+          gender: had?.gender || p.gender,
+        })
+      }
       const existing = ctx.memberRows.map(([, line, person], i) => ({
         file: 'members.csv',
         line: i + 2,
@@ -206,7 +221,12 @@ export async function simulate(
         opts.seed,
         n,
         existing,
-        { first: ctx.fmt.ts(cal.startSec), last: ctx.fmt.ts(cal.endSec - 2 * 86_400) },
+        {
+          last: ctx.fmt.ts(cal.endSec - 2 * 86_400),
+          lastSec: cal.endSec - 2 * 86_400,
+          lastActive: lastActive ?? new Float64Array(n),
+          profile: (person) => profiles.get(person) ?? { birthday: '', gender: '' },
+        },
       )
       casesFile = new CsvWriter(join(outDir, 'identity_cases.csv'), SOURCE_HEADERS.members)
       for (const line of plan.lines) casesFile.add(line)
@@ -278,6 +298,13 @@ export async function simulate(
 }
 
 /** Fills in defaults and rejects out-of-range options. */
+/** The person's last registration, order or event (an upper bound for events), in seconds. */
+function lastActivity(st: PersonState): number {
+  let t = Math.max(st.regSec, st.storeRowSec, st.appRowSec, st.lastEventSec)
+  for (let k = 0; k < st.nOrders; k++) t = Math.max(t, st.oTime[k] ?? -Infinity)
+  return t
+}
+
 function resolveOptions(options: Partial<SimulateOptions>): SimulateOptions {
   const o = { ...DEFAULT_SIMULATE_OPTIONS, ...dropUndefined(options) }
   const bad = (field: string, value: unknown, reason: string): InputError =>

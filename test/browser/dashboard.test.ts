@@ -19,6 +19,7 @@ import { simulate } from '../../src/simulate/simulate.js'
 import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { openDatabase } from '../../src/store/database.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
+import { runCli } from '../helpers/cli.js'
 import {
   ROOT,
   englishIn,
@@ -37,6 +38,7 @@ let server: RunningServer
 let browser: Browser
 let page: Page
 let operatorKey: string
+let listDb: string
 const consoleErrors: string[] = []
 
 beforeAll(async () => {
@@ -58,6 +60,19 @@ beforeAll(async () => {
   const loyalty = await runDemoLoyalty(db, `${s.dir}/ledger`, TEST_CLOCK)
   if ('skipped' in loyalty) throw new Error(loyalty.skipped)
   await db.close()
+  // Member tags of a month, as `tags compute` writes them, for the segment builder's tag boxes.
+  const tagged = await runCli([
+    'tags',
+    'compute',
+    '--config',
+    resolve(ROOT, 'examples/tags.yaml'),
+    '--period',
+    '2026-10',
+    '--db',
+    dbPath,
+  ])
+  if (tagged.code !== 0) throw new Error(tagged.err)
+  listDb = dbPath
   operatorKey = (await new KeyStore(`${s.dir}/keys.json`, TEST_CLOCK).create('builder', 'operator'))
     .secret
   server = await startServer({ db: dbPath, host: '127.0.0.1', port: 0, keys: `${s.dir}/keys.json` })
@@ -456,6 +471,73 @@ describe('dashboard', () => {
       const csv = Buffer.concat(chunks).toString('utf8').trim().split(/\r?\n/)
       expect(csv[0]).toContain('member_id')
       expect(csv.length).toBeGreaterThan(1)
+    } finally {
+      await op.close()
+    }
+  })
+
+  it('segments as an operator: the builder offers tags, churn risk, CLV and P(alive), and saves an uploaded list', async () => {
+    const op = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    op.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text())
+    })
+    try {
+      await op.goto(`${server.url}/#key=${operatorKey}`)
+      await op.waitForSelector('article.card')
+      await op.goto(`${server.url}/#/segments`)
+      await op.waitForSelector('#builder-save:not([disabled])')
+      // One box per tag group, the churn classes, and the score bounds.
+      expect(await op.locator('#builder-tags-value input[type=checkbox]').count()).toBeGreaterThan(
+        1,
+      )
+      expect(await op.locator('#builder-risk input[type=checkbox]').count()).toBeGreaterThan(3)
+      for (const id of ['risk-min', 'clv-min', 'clv-max', 'palive-min', 'palive-max'])
+        expect(await op.locator(`#builder-${id}`).count(), id).toBe(1)
+      // An uploaded list: two members by identity and a line that matches no one.
+      const d = await openDatabase(listDb, { readOnly: true })
+      const ids = await d.driver
+        .all<{ t: string; v: string; m: bigint }>({
+          sql: `SELECT identity_type AS t, identity_value AS v, member_id AS m FROM identities
+            WHERE identity_type IN ('card_no', 'app_user_id') QUALIFY row_number() OVER (PARTITION BY identity_type ORDER BY member_id) = 1
+            ORDER BY identity_type`,
+          parameters: [],
+        })
+        .finally(() => d.close())
+      expect(ids.length).toBe(2)
+      const text = [...ids.map((i) => `${i.t}:${i.v}`), 'phone:13000000000'].join('\n')
+      await op.setInputFiles('#builder-list', {
+        name: 'crm.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from(text),
+      })
+      await op.waitForFunction(() =>
+        (document.querySelector('#builder-list-result')?.textContent ?? '').includes('matched'),
+      )
+      const members = [...new Set(ids.map((i) => Number(i.m)))]
+      expect(await op.locator('#builder-list-result').textContent()).toBe(
+        `2 lines matched, 1 unmatched: ${members.length} members`,
+      )
+      await op.click('#builder-preview')
+      await op.waitForSelector('#builder-preview-table tbody tr')
+      expect(
+        Number(
+          (
+            (await op.locator('#builder-preview-table tbody td').first().textContent()) ?? ''
+          ).replace(/[^0-9]/g, ''),
+        ),
+      ).toBe(members.length)
+      await op.fill('#builder-name', 'crm-upload')
+      await op.click('#builder-save')
+      await op.waitForFunction(() =>
+        (document.querySelector('#saved-segment-table')?.textContent ?? '').includes('crm-upload'),
+      )
+      const saved = await op.evaluate(async (key) => {
+        const r = await fetch('/api/v1/segments/crm-upload', {
+          headers: { authorization: `Bearer ${key}` },
+        })
+        return (await r.json()) as { filter: { memberIds?: number[] } }
+      }, operatorKey)
+      expect(saved.filter.memberIds).toEqual(members.sort((a, b) => a - b))
     } finally {
       await op.close()
     }

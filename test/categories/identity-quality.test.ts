@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { INGEST_TABLES } from '../../src/core/schema.js'
+import type { IdentityGuardOptions } from '../../src/duckdb/ingest/identity-guards.js'
 import {
   getLinkedChannels,
   measureIdentityQuality,
@@ -71,10 +72,47 @@ describe('identity resolution quality', () => {
     // A mistyped e-mail beside the person's own phone is merged into them.
     expect(byCase['email_typo']?.correct).toBe(2)
     // A phone shared in a family or reassigned by the carrier, beside the newcomer's own WeChat unionid or app
-    // account: where the phone's member already has one of that type, the link is refused (3 of the 4 rows
-    // here); where it has none (a card holder), identifiers cannot tell the newcomer from the person.
-    expect(byCase['shared_family_phone']?.correct).toBe(1)
+    // account: refused where the phone's member already has one of that type, where the newcomer's birthday
+    // or gender differs from the member's, or where the member fell silent more than 180 days before.
+    expect(byCase['shared_family_phone']?.correct).toBe(2)
     expect(byCase['recycled_phone']?.correct).toBe(2)
+  })
+
+  it('plants recycled numbers on members silent for at least 180 days, newcomers with their own profile', async () => {
+    const text = await readFile(sim.files['identity_cases'] as string, 'utf8')
+    const rows = text.trim().split('\n')
+    const recycled = records.filter((r) => r.case === 'recycled_phone')
+    expect(recycled.length).toBe(2)
+    for (const r of recycled) {
+      const cols = (rows[r.line - 1] ?? '').split(',')
+      // The owner's last registration, order or event in the loaded database, against the row's time.
+      const gap = await s.db.driver.first<{ days: bigint }>({
+        sql: `WITH owner AS (SELECT member_id FROM identities WHERE identity_type = 'phone' AND identity_value = ?)
+          SELECT date_diff('day', max(t), ?::TIMESTAMP) AS days FROM (
+            SELECT registered_at AS t FROM members WHERE member_id IN (SELECT member_id FROM owner)
+            UNION ALL SELECT ordered_at FROM orders WHERE member_id IN (SELECT member_id FROM owner)
+            UNION ALL SELECT ts FROM events WHERE member_id IN (SELECT member_id FROM owner))`,
+        parameters: [`86${r.identities.phone ?? ''}`, cols[0] ?? ''],
+      })
+      expect(Number(gap?.days)).toBeGreaterThanOrEqual(180)
+      // The newcomer's own birthday or gender is on the row (both are blank only by chance).
+      expect(cols[5]).toMatch(/^(female|male|other|unknown|)$/)
+    }
+    // Family members carry their own birthday: never the holder's.
+    for (const r of records.filter((x) => x.case === 'shared_family_phone')) {
+      const birthday = (rows[r.line - 1] ?? '').split(',')[4] ?? ''
+      const holder = records.find(
+        (x) => x.file === 'members.csv' && x.identities.phone === r.identities.phone,
+      )
+      expect(holder).toBeDefined()
+      const holderRow = await s.db.driver.first<{ birthday: string | null }>({
+        sql: `SELECT m.birthday::VARCHAR AS birthday FROM members m JOIN identities e USING (member_id)
+          WHERE e.identity_type = 'phone' AND e.identity_value = ?`,
+        parameters: [`86${r.identities.phone ?? ''}`],
+      })
+      if (birthday !== '' && holderRow?.birthday != null)
+        expect(birthday).not.toBe(holderRow.birthday)
+    }
   })
 
   it('keeps precision ≥ 0.99 and recall ≥ 0.95 with every hard case planted', async () => {
@@ -90,20 +128,37 @@ describe('identity resolution quality', () => {
     expect(g.recall).toBe(1)
   })
 
-  it('without exclusive identity types, family and recycled phones merge different people', async () => {
+  /** Loads the base and the planted rows with `identityGuards`, and measures the result. */
+  async function measureWith(identityGuards: IdentityGuardOptions) {
     const p = await scratch()
     try {
       for (const t of INGEST_TABLES) await p.ingest(t, sim.files[t] as string)
-      await p.ingest('members', sim.files['identity_cases'] as string, {
-        identityGuards: { exclusiveTypes: [] },
-      })
+      await p.ingest('members', sim.files['identity_cases'] as string, { identityGuards })
       const q = await measureIdentityQuality(p.db.driver, records)
-      expect(q.precision).toBeLessThan(0.99)
-      const byCase = Object.fromEntries(q.cases.map((c) => [c.case, c.correct]))
-      expect(byCase).toMatchObject({ shared_family_phone: 0, recycled_phone: 0 })
+      return { ...q, byCase: Object.fromEntries(q.cases.map((c) => [c.case, c.correct])) }
     } finally {
       await p.cleanup()
     }
+  }
+
+  it('without exclusive identity types, family and recycled phones merge different people', async () => {
+    // Every rule off: exclusive types and the evidence rules (recycled numbers, birthday/gender).
+    const q = await measureWith({
+      exclusiveTypes: [],
+      recycledAfterDays: null,
+      attributeConflicts: false,
+    })
+    expect(q.precision).toBeLessThan(0.99)
+    expect(q.recall).toBe(1)
+    expect(q.byCase).toMatchObject({ shared_family_phone: 0, recycled_phone: 0 })
+  })
+
+  it('with exclusive types alone, a card holder’s family and recycled phones still merge different people', async () => {
+    const q = await measureWith({ recycledAfterDays: null, attributeConflicts: false })
+    expect(q.precision).toBeLessThan(0.99)
+    expect(q.recall).toBe(1)
+    expect(q.byCase['shared_family_phone']).toBe(0)
+    expect(q.byCase['recycled_phone']).toBeLessThan(2)
   })
 
   it('memberlens members quality prints precision and recall, in Chinese too', async () => {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cdnowPreset } from '../../src/duckdb/ingest/presets/cdnow.js'
+import { getCategoryPaths } from '../../src/engine/categories/category-analysis.js'
 import { onlineRetailPreset } from '../../src/duckdb/ingest/presets/online-retail.js'
 import { CDNOW_MASTER as CDNOW, CDNOW_SAMPLE, ONLINE_RETAIL as RETAIL } from '../helpers/data.js'
 import { TEST_CLOCK, scratch, snapshot } from '../helpers/db.js'
@@ -54,6 +55,30 @@ describe('Online Retail preset (UCI data set 352)', () => {
       `SELECT count(*) FILTER (WHERE r.order_id IS NOT NULL) AS linked, count(*) FILTER (WHERE o.member_id <> r.member_id) AS wrong_member FROM returns r LEFT JOIN orders o USING (order_id)`,
     )
     expect(linked).toEqual({ linked: 3_041n, wrongMember: 0n })
+  })
+
+  it('the category path Sankeys of the whole file total its 4,372 customers in every column', async () => {
+    // Categories derived from StockCode and Description by the preset (docs/mappings/online-retail.md).
+    const members = Number((await one(s, 'SELECT count(*) AS n FROM members'))['n'])
+    expect(members).toBe(4_372)
+    const p = await getCategoryPaths(s.db.driver, { asOf: '2012-01-01', top: 8 })
+    for (const sankey of [p.categories, p.channels]) {
+      expect(sankey.members).toBe(members)
+      const steps = [...new Set(sankey.nodes.map((n) => n.step))]
+      expect(steps.length).toBeGreaterThanOrEqual(2)
+      for (const step of steps)
+        expect(
+          sankey.nodes.filter((n) => n.step === step).reduce((t, n) => t + n.members, 0),
+          `step ${step}`,
+        ).toBe(members)
+      for (const step of steps.slice(1))
+        expect(
+          sankey.links
+            .filter((l) => l.target.startsWith(`${step}`))
+            .reduce((t, l) => t + l.members, 0),
+        ).toBe(members)
+    }
+    expect(p.categories.nodes.some((n) => n.kind === 'other')).toBe(true)
   })
 
   it('is idempotent on a second load of the same file', async () => {

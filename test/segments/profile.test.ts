@@ -390,3 +390,77 @@ describe('the API: tags, the comparison and member tags on Member 360', () => {
     }
   })
 })
+
+describe('the API: an uploaded list for the segment builder', () => {
+  it('resolves the list as segments save --from-file does, for operators only', async () => {
+    const { createApp } = await import('../../src/api/app.js')
+    const { KeyStore } = await import('../../src/api/keys.js')
+    const { fixedClock } = await import('../../src/core/clock.js')
+    const ids = await query<{ v: string; m: bigint }>(
+      `SELECT identity_value AS v, member_id AS m FROM identities WHERE identity_type = 'wechat_unionid' ORDER BY member_id LIMIT 2`,
+    )
+    expect(ids.length).toBe(2)
+    const text = [
+      `wechat_unionid:${ids[0]?.v ?? ''}`,
+      'phone:13000000000',
+      `${ids[1]?.v ?? ''}`,
+      `member_id:${String(ids[0]?.m)}`,
+    ].join('\n')
+    const file = join(dir, 'builder-list.txt')
+    await writeFile(file, text)
+    const fromCli = JSON.parse(
+      (
+        await runCli([
+          'segments',
+          'save',
+          'builder-list',
+          '--from-file',
+          file,
+          '--json',
+          '--db',
+          db,
+        ])
+      ).out,
+    ) as Json
+    const d = await openDatabase(db, { readOnly: true })
+    try {
+      const keys = new KeyStore(join(dir, 'keys-list.json'), fixedClock('2026-11-01T00:00:00Z'))
+      const viewer = (await keys.create('viewer', 'viewer')).secret
+      const operator = (await keys.create('operator', 'operator')).secret
+      const app = createApp({
+        driver: d.driver,
+        keys,
+        clock: TEST_CLOCK,
+        rate: { perSecond: 1000, burst: 1000 },
+        log: () => {},
+      })
+      const post = (secret: string, body: unknown) =>
+        app.request('/api/v1/segment-lists/resolve', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      const r = await post(operator, { text, file: 'builder-list.txt' })
+      expect(r.status).toBe(200)
+      const body = (await r.json()) as Json
+      expect(body).toEqual({
+        lines: 4,
+        matched: 3,
+        unmatched: 1,
+        memberIds: fromCli.saved.filter.memberIds,
+        unmatchedLines: [
+          { line: 2, text: 'phone:13000000000', reason: 'no member has this identity' },
+        ],
+      })
+      expect(body.memberIds).toEqual(
+        [...new Set(ids.map((i) => Number(i.m)))].sort((a, b) => a - b),
+      )
+      expect((await post(viewer, { text })).status).toBe(403)
+      const empty = await post(operator, { text: '\n# nothing\n', file: 'empty.csv' })
+      expect(empty.status).toBe(400)
+      expect(JSON.stringify(await empty.json())).toContain('empty.csv')
+    } finally {
+      await d.close()
+    }
+  })
+})

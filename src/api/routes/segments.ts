@@ -3,6 +3,8 @@
  * JSON Lines, with phone, email and consent flags for marketing tools); scope `segments` (operator and
  * admin). `/api/v1/segment-sizes`: every saved segment's size and value, and the size and value of a
  * definition before it is saved (the dashboard's segment builder); aggregates only, so viewers may read them.
+ * `/api/v1/segment-lists/resolve`: an uploaded list of identities resolved to members through the identity
+ * graph, for a segment of those members (scope `segments`).
  * @module
  */
 import { utcTimestampText, wallTimeIn } from '../../core/time-zone.js'
@@ -33,6 +35,7 @@ import { created, file, json, security, items } from '../openapi.js'
 import { scoped } from '../require-scope.js'
 import { IdsParam, day, month, parseIdsParam } from '../schemas.js'
 import { narrowIdentityColumns } from '../../engine/segments/identity-columns.js'
+import { parseIdentityList, resolveIdentityList } from '../../duckdb/members/member-list.js'
 
 const SavedSegmentSchema = z
   .object({
@@ -144,6 +147,21 @@ const SegmentComparisonSchema = z
   })
   .openapi('SegmentComparison')
 
+const ResolvedListSchema = z
+  .object({
+    lines: z.number().openapi({ description: 'lines read (blank and # lines left out)' }),
+    matched: z.number(),
+    unmatched: z.number(),
+    memberIds: z
+      .array(z.number())
+      .openapi({
+        description: 'distinct members matched, ascending (a segment filter’s memberIds)',
+      }),
+    unmatchedLines: items(
+      z.object({ line: z.number(), text: z.string(), reason: z.string() }),
+    ).openapi({ description: 'the first 100 unmatched lines, with why' }),
+  })
+  .openapi('ResolvedIdentityList')
 const yearBefore = (d: string) => `${Number(d.slice(0, 4)) - 1}${d.slice(4, 10)}`
 /** A wall date in `zone` as the engine's UTC instant text. */
 const zonedInstant = (day: string, zone: string) => utcTimestampText(wallTimeIn(day, zone))
@@ -151,6 +169,58 @@ const zonedInstant = (day: string, zone: string) => utcTimestampText(wallTimeIn(
 export function segmentsRoutes(ctx: ApiContext): ApiRouter {
   const { driver } = ctx
   const app = new OpenAPIHono<ApiEnv>()
+
+  app.openapi(
+    createRoute({
+      ...scoped('segments'),
+      method: 'post',
+      path: '/segment-lists/resolve',
+      operationId: 'resolveIdentityList',
+      summary: 'Resolve an uploaded list of identities to members',
+      security,
+      description:
+        'Each line of the text is `kind:value` (phone, email, wechat_unionid, app_user_id, card_no, pos_customer_id, customer_id, member_id) or a bare value tried against every kind; a CSV with a header naming kinds is read column by column. Lines are resolved through the identity graph as `segments save --from-file` does; the member ids make a segment filter’s memberIds.',
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  text: z.string().min(1).max(10_000_000),
+                  file: z
+                    .string()
+                    .max(200)
+                    .optional()
+                    .openapi({ description: 'the file’s name, for messages' }),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: json(ResolvedListSchema, 'Matched and unmatched lines'),
+    }),
+    async (c) => {
+      const { text, file } = c.req.valid('json')
+      const lines = parseIdentityList(text, file ?? 'uploaded list')
+      const list = await ctx.timed(() => resolveIdentityList(driver, lines))
+      const unmatchedLines = list.lines
+        .filter((l) => l.memberId === null)
+        .slice(0, 100)
+        .map((l) => ({ line: l.line, text: l.text, reason: l.reason ?? '' }))
+      return c.json(
+        {
+          lines: list.lines.length,
+          matched: list.matched,
+          unmatched: list.unmatched,
+          memberIds: [...list.memberIds],
+          unmatchedLines,
+        },
+        200,
+      )
+    },
+  )
   const body = (description: string) => ({
     body: { required: true, description, content: { 'application/json': { schema: SegmentBody } } },
   })

@@ -226,6 +226,14 @@ export function registerDataCommands(program: Command): void {
       '--exclusive-identity-types <list>',
       'identity types a person has at most one of, comma-separated, or none: a link giving a member two values of one is refused (default wechat_unionid,app_user_id)',
     )
+    .option(
+      '--recycled-phone-days <n>',
+      'a registration whose phone leads to a member with no registration, order or event in the n days before it is not merged into that member (a reassigned number; the phone is listed as shared), or none (default 180)',
+    )
+    .option(
+      '--no-attribute-conflicts',
+      'merge a registration through its phone even when its birthday or gender differs from the member’s',
+    )
     .option('--no-builtin-deny', 'do not apply the built-in deny list of placeholder identifiers')
     .addOption(
       new Option(

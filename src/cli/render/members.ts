@@ -29,5 +29,18 @@ export function heldBackReason(reason: string, lang: Lang): string {
       n: shared[1] ?? '',
       max: shared[2] ?? '',
     })
+  const exclusive = /^carried by members with different (\w+)$/.exec(reason)
+  if (exclusive)
+    return t('carried by members with different {type}', {
+      type: identityTypeName(exclusive[1] ?? '', lang),
+    })
+  const recycled = /^member inactive for more than (\d+) days before this registration$/.exec(
+    reason,
+  )
+  if (recycled)
+    return t('member inactive for more than {days} days before this registration', {
+      days: recycled[1] ?? '',
+    })
+  if (reason === 'different birthday or gender on this registration') return t(reason)
   return reason
 }

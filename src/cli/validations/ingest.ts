@@ -59,6 +59,8 @@ export const mappingFileSchema = z
         deny_patterns: z.array(z.string().min(1)).optional(),
         max_members_per_identity: z.number().int().positive().optional(),
         exclusive_types: z.array(z.enum(IDENTITY_TYPES)).optional(),
+        recycled_phone_days: z.number().int().positive().nullable().optional(),
+        attribute_conflicts: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -104,6 +106,17 @@ export const ingestFlagsSchema = z
         return types as IdentityType[]
       })
       .optional(),
+    recycledPhoneDays: z
+      .string()
+      .transform((text, ctx): number | null => {
+        if (text.trim() === 'none') return null
+        const n = Number(text)
+        if (!Number.isInteger(n) || n <= 0)
+          ctx.addIssue({ code: 'custom', message: 'a whole number of days above 0, or none' })
+        return n
+      })
+      .optional(),
+    attributeConflicts: z.boolean().default(true),
     builtinDeny: z.boolean().default(true),
     dryRun: z.boolean().default(false),
     maxErrors: z.coerce.number().int().positive().default(20),
@@ -139,9 +152,9 @@ export function parseMapFlags(pairs: readonly string[]): Record<string, string> 
 }
 
 /**
- * The identity guards from the mapping file and the flags: lists add up, a flag's threshold and exclusive
- * types win, and
- * `--no-builtin-deny` switches the built-in list off whatever the file says.
+ * The identity guards from the mapping file and the flags: lists add up, a flag's threshold, exclusive types
+ * and recycled-phone days win, and `--no-builtin-deny` and `--no-attribute-conflicts` switch their rule off
+ * whatever the file says.
  */
 export function identityGuardOptions(
   fromFile: MappingFile,
@@ -150,8 +163,12 @@ export function identityGuardOptions(
   const g = fromFile.identity_guards ?? {}
   const max = flags.maxMembersPerIdentity ?? g.max_members_per_identity
   const exclusive = flags.exclusiveIdentityTypes ?? g.exclusive_types
+  const recycled =
+    flags.recycledPhoneDays !== undefined ? flags.recycledPhoneDays : g.recycled_phone_days
   return {
     ...(exclusive === undefined ? {} : { exclusiveTypes: exclusive }),
+    ...(recycled === undefined ? {} : { recycledAfterDays: recycled }),
+    attributeConflicts: flags.attributeConflicts && (g.attribute_conflicts ?? true),
     builtinDenyList: flags.builtinDeny && (g.builtin_deny_list ?? true),
     deny: [...(g.deny ?? []), ...flags.denyIdentity],
     denyPatterns: [...(g.deny_patterns ?? []), ...flags.denyIdentityPattern],

@@ -25,6 +25,7 @@ import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
 import type { DuckDbDriver } from '../driver.js'
 import { ident, join, sql, type Fragment } from '../../engine/sql/fragment.js'
 import { normalizeIdentity } from '../identity.js'
+import type { LinkEvidenceOptions } from './identity-evidence.js'
 import { resolveIdentities } from './identity-resolution.js'
 import { PHONE_MAP } from './phone-map.js'
 
@@ -32,7 +33,7 @@ import { PHONE_MAP } from './phone-map.js'
  * How placeholder and shared identifiers are kept from merging members. A plain object, so that flags, the
  * mapping file and a project configuration can all feed it.
  */
-export interface IdentityGuardOptions {
+export interface IdentityGuardOptions extends LinkEvidenceOptions {
   /** Apply the built-in deny list (default true). */
   readonly builtinDenyList?: boolean
   /**
@@ -375,9 +376,9 @@ export async function recordSplit(
 ): Promise<{ count: number; listed: HeldBackIdentity[] }> {
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_splitheld AS
     SELECT identity_type, identity_value, member_id,
-      'carried by members with different ' || exclusive_type AS reason, min(_line) AS line
-    FROM (SELECT identity_type, identity_value, member_id, exclusive_type, _line FROM _ml_split
-          UNION ALL SELECT identity_type, identity_value, owner_id, exclusive_type, _line FROM _ml_split)
+      reason, min(_line) AS line
+    FROM (SELECT identity_type, identity_value, member_id, reason, _line FROM _ml_split
+          UNION ALL SELECT identity_type, identity_value, owner_id, reason, _line FROM _ml_split)
     GROUP BY ALL`)
   await driver.execute(sql`INSERT INTO shared_identities
     SELECT h.identity_type, h.identity_value, h.member_id, first(h.reason ORDER BY h.line),

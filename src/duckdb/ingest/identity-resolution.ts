@@ -16,6 +16,10 @@
  * type is skipped. The record of a skipped edge is split between members: it resolves to the member of its
  * member reference or exclusive identity (the smallest member id among them), and its other identities that
  * lead elsewhere are listed in `_ml_split` as ambiguous.
+ *
+ * With {@link ResolutionInput.vetoTable} (links that evidence refuses, see `identity-evidence.ts`), a record's
+ * link to a vetoed member is left out of the graph, and the record is split the same way; the vetoed link ranks
+ * last when its member is chosen.
  * @module
  */
 import { IDENTITY_TYPES, type IdentityType } from '../../core/schema.js'
@@ -38,6 +42,11 @@ export interface ResolutionInput {
    * (default none: every link is followed).
    */
   readonly exclusiveTypes?: readonly IdentityType[]
+  /**
+   * Table `(_line BIGINT, member_id BIGINT, reason VARCHAR)`: links from records to existing members that are
+   * refused (the record reaches the member through a phone only, and evidence says it is someone else).
+   */
+  readonly vetoTable?: string
 }
 
 export interface ResolutionResult {
@@ -48,12 +57,13 @@ export interface ResolutionResult {
   /** Table `_ml_merges(from_member_id, into_member_id, line)`. */
   readonly mergesTable: string
   /**
-   * Table `_ml_split(_line, identity_type, identity_value, member_id, owner_id, exclusive_type)`: identities
-   * of records whose links were refused (see the module comment) that lead to another member (`owner_id`)
-   * than the one the record resolved to (`member_id`); `exclusive_type` is the type both members hold.
+   * Table `_ml_split(_line, identity_type, identity_value, member_id, owner_id, reason)`: identities of
+   * records whose links were refused (see the module comment) that lead to another member (`owner_id`) than
+   * the one the record resolved to (`member_id`); `reason` says why (the exclusive type both members hold, or
+   * the evidence of the veto).
    */
   readonly splitTable: string
-  /** Links refused because they would join two values of an exclusive identity type. */
+  /** Records whose links were refused: they would join two values of an exclusive type, or were vetoed. */
   readonly refused: number
   readonly newMembers: number
   readonly merges: number
@@ -85,6 +95,11 @@ export async function resolveIdentities(
     FROM (SELECT existing_member AS member_id FROM _ml_nodes WHERE existing_member IS NOT NULL
           UNION SELECT member_id FROM ${ident(refs)})`)
   const m = await count(driver, '_ml_oldm')
+  const veto = input.vetoTable
+  const vetoed =
+    veto === undefined
+      ? sql``
+      : sql` AND NOT EXISTS (SELECT 1 FROM ${ident(veto)} v WHERE v._line = i._line AND v.member_id = n.existing_member)`
   // Only records that carry two or more links can join nodes; the graph is built from them alone.
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_recnodes AS
     SELECT DISTINCT i._line, coalesce(nw.node, om.node) AS node
@@ -92,7 +107,7 @@ export async function resolveIdentities(
     JOIN _ml_nodes n USING (identity_type, identity_value)
     LEFT JOIN _ml_newid nw USING (identity_type, identity_value)
     LEFT JOIN _ml_oldm om ON om.member_id = n.existing_member
-    WHERE i._nids > 1
+    WHERE i._nids > 1${vetoed}
     UNION
     SELECT r._line, om.node FROM ${ident(refs)} r JOIN _ml_oldm om USING (member_id) WHERE r._nids > 1`)
 
@@ -102,13 +117,18 @@ export async function resolveIdentities(
     FROM (SELECT _line, min(node) AS node FROM _ml_recnodes GROUP BY _line HAVING count(*) > 1) a
     JOIN _ml_recnodes b ON a._line = b._line AND b.node <> a.node`)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_comp (node INTEGER, root INTEGER)`)
-  await driver.execute(
-    sql`CREATE OR REPLACE TEMP TABLE _ml_refused (_line BIGINT, exclusive_type VARCHAR)`,
-  )
+  await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_refused (_line BIGINT, reason VARCHAR)`)
   const edgeCount = await count(driver, '_ml_edges')
   const exclusive = input.exclusiveTypes ?? []
   if (edgeCount > 0) await unionEdges(driver, k + m, exclusive)
-  const refused = await count(driver, '_ml_refused')
+  if (veto !== undefined) {
+    await driver.execute(sql`INSERT INTO _ml_refused
+      SELECT _line, first(reason ORDER BY member_id) FROM ${ident(veto)}
+      WHERE _line NOT IN (SELECT _line FROM _ml_refused) GROUP BY _line`)
+  }
+  const refused = await driver.first<{ n: bigint }>(
+    sql`SELECT count(DISTINCT _line) AS n FROM _ml_refused`,
+  )
 
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_nodecomp AS
     SELECT nw.node, coalesce(c.root, nw.node) AS comp, nw.first_line, NULL::BIGINT AS member_id
@@ -145,8 +165,8 @@ export async function resolveIdentities(
     SELECT _line, min(member_id), bool_or(is_new) FROM (${links})
     WHERE _nids > 1 AND _line NOT IN (SELECT _line FROM _ml_refused) GROUP BY _line`)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_split
-    (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR, member_id BIGINT, owner_id BIGINT, exclusive_type VARCHAR)`)
-  if (refused > 0) await resolveSplit(driver, ids, refs, exclusive)
+    (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR, member_id BIGINT, owner_id BIGINT, reason VARCHAR)`)
+  if (Number(refused?.n ?? 0) > 0) await resolveSplit(driver, ids, refs, exclusive, veto)
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_merges AS
     SELECT nc.member_id AS from_member_id, cm.member_id AS into_member_id,
       (SELECT min(e._line) FROM _ml_edges e WHERE e.a = nc.node OR e.b = nc.node) AS line
@@ -160,7 +180,7 @@ export async function resolveIdentities(
     newIdentitiesTable: '_ml_newid',
     mergesTable: '_ml_merges',
     splitTable: '_ml_split',
-    refused,
+    refused: Number(refused?.n ?? 0),
     newMembers: Number(newMembers?.n ?? 0),
     merges: await count(driver, '_ml_merges'),
     newIdentities: k,
@@ -187,7 +207,7 @@ async function resolveSingle(
     sql`CREATE OR REPLACE TEMP TABLE _ml_merges (from_member_id BIGINT, into_member_id BIGINT, line BIGINT)`,
   )
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_split
-    (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR, member_id BIGINT, owner_id BIGINT, exclusive_type VARCHAR)`)
+    (_line BIGINT, identity_type VARCHAR, identity_value VARCHAR, member_id BIGINT, owner_id BIGINT, reason VARCHAR)`)
   return {
     resolvedTable: '_ml_resolved',
     newIdentitiesTable: '_ml_newid',
@@ -221,7 +241,7 @@ async function unionEdges(
   const bs = cols['b'] as Float64Array
   const lines = cols['_line'] as Float64Array
   const refusedLines: number[] = []
-  const refusedTypes: string[] = []
+  const refusedReasons: string[] = []
   for (let i = 0; i < as.length; i++) {
     const ra = uf.find(as[i] as number)
     const rb = uf.find(bs[i] as number)
@@ -229,7 +249,8 @@ async function unionEdges(
     const clash = (mask[ra] as number) & (mask[rb] as number)
     if (clash !== 0) {
       refusedLines.push(lines[i] as number)
-      refusedTypes.push(IDENTITY_TYPES[31 - Math.clz32(clash & -clash)] as string)
+      const type = IDENTITY_TYPES[31 - Math.clz32(clash & -clash)] as string
+      refusedReasons.push(`carried by members with different ${type}`)
       continue
     }
     uf.union(ra, rb)
@@ -260,7 +281,7 @@ async function unionEdges(
       '_ml_refused',
       [
         { type: 'bigint', values: refusedLines.map((l) => BigInt(l)) },
-        { type: 'varchar', values: refusedTypes },
+        { type: 'varchar', values: refusedReasons },
       ],
       { temporary: true },
     )
@@ -291,21 +312,28 @@ async function readMasks(
 
 /**
  * The records whose links were refused: each resolves to the member of its member reference or exclusive
- * identity (the smallest such member id; else the smallest of all), and its identities that lead to another
- * member are written to `_ml_split`.
+ * identity (the smallest such member id; else the smallest of all but vetoed links, and of those last), and
+ * its identities that lead to another member are written to `_ml_split`.
  */
 async function resolveSplit(
   driver: DuckDbDriver,
   ids: string,
   refs: string,
   exclusive: readonly IdentityType[],
+  veto: string | undefined,
 ): Promise<void> {
   const strong =
     exclusive.length === 0
       ? sql`false`
       : sql`i.identity_type IN (${join(exclusive.map((t) => sql`${t}`))})`
+  const weak =
+    veto === undefined
+      ? sql`false`
+      : sql`EXISTS (SELECT 1 FROM ${ident(veto)} v JOIN identities e ON e.member_id = v.member_id
+          WHERE v._line = i._line AND e.identity_type = i.identity_type AND e.identity_value = i.identity_value)`
   await driver.execute(sql`CREATE OR REPLACE TEMP TABLE _ml_splitlinks AS
-    SELECT i._line, i.identity_type, i.identity_value, m.member_id, m.is_new, CASE WHEN ${strong} THEN 0 ELSE 1 END AS rank
+    SELECT i._line, i.identity_type, i.identity_value, m.member_id, m.is_new,
+      CASE WHEN ${strong} THEN 0 WHEN ${weak} THEN 2 ELSE 1 END AS rank
     FROM ${ident(ids)} i JOIN _ml_idmember m USING (identity_type, identity_value)
     WHERE i._line IN (SELECT _line FROM _ml_refused)
     UNION ALL
@@ -319,7 +347,7 @@ async function resolveSplit(
   )
   await driver.execute(sql`INSERT INTO _ml_split
     SELECT l._line, l.identity_type, l.identity_value, p.member_id, l.member_id,
-      (SELECT first(exclusive_type) FROM _ml_refused f WHERE f._line = l._line)
+      (SELECT first(reason) FROM _ml_refused f WHERE f._line = l._line)
     FROM _ml_splitlinks l JOIN _ml_splitpick p USING (_line)
     WHERE l.identity_type IS NOT NULL AND l.member_id <> p.member_id`)
 }

@@ -31,6 +31,7 @@ import {
   type HeldBackIdentity,
   type IdentityGuardOptions,
 } from './identity-guards.js'
+import { buildLinkVetoes } from './identity-evidence.js'
 import { resolveIdentities } from './identity-resolution.js'
 import { rollback } from './rollback.js'
 import { noteMergedMembers, noteTouchedDays, refreshTouched } from '../rollups/member-days.js'
@@ -156,11 +157,21 @@ export async function ingestStaged(
       const guarded =
         !singleIdentity &&
         (await applyIdentityGuards(driver, options.identityGuards ?? {}, ctx.defaultCountryCode))
+      // Registrations only: a phone that leads to a member the record contradicts does not join them.
+      const attributes =
+        plan.fields.has('birthday') || plan.fields.has('gender')
+          ? sql`(SELECT t._line, ${value('birthday')} AS birthday, ${value('gender')} AS gender FROM ${ident(TYPED)} t)`
+          : undefined
+      const vetoes =
+        table.name === 'members' && !singleIdentity
+          ? await buildLinkVetoes(driver, options.identityGuards ?? {}, attributes)
+          : 0
       const r = await resolveIdentities(driver, {
         idsTable: '_ml_ids',
         memberRefsTable: '_ml_memref',
         singleIdentity,
         exclusiveTypes: exclusiveTypesOf(options.identityGuards ?? {}),
+        ...(vetoes > 0 ? { vetoTable: '_ml_veto' } : {}),
       })
       if (
         options.unknownIdentity === 'reject' &&

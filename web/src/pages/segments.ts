@@ -265,7 +265,7 @@ export async function segmentsPage(): Promise<void> {
 
 /**
  * The builder: lifecycle stages and RFM segments as of the page's date, registration channels, regions and
- * consent; Preview asks the server for the definition's size and value, Save stores it (operator keys).
+ * consent, tags, churn risk, CLV and P(alive), and an uploaded list of identities (operator keys); Preview asks the server for the definition's size and value, Save stores it (operator keys).
  */
 async function segmentBuilder(
   grid: RfmGrid,
@@ -330,6 +330,42 @@ async function segmentBuilder(
       ? undefined
       : { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) }
   }
+  // An uploaded list of identities (operator keys), resolved through the identity graph when chosen.
+  let listIds: number[] | undefined
+  const listInput = el('input', {
+    id: 'builder-list',
+    type: 'file',
+    accept: '.csv,.txt,text/csv,text/plain',
+    ...(canWrite ? {} : { disabled: '', title: t('operatorOnly') }),
+  })
+  const listResult = el('p', { id: 'builder-list-result', class: 'hint', role: 'status' })
+  listInput.addEventListener('change', () => {
+    const chosen = listInput.files?.[0]
+    listIds = undefined
+    listResult.textContent = chosen === undefined ? '' : t('loading')
+    if (chosen === undefined) return
+    chosen
+      .text()
+      .then((text) =>
+        ok(client.POST('/api/v1/segment-lists/resolve', { body: { text, file: chosen.name } })),
+      )
+      .then((r) => {
+        const counts = (label: string) =>
+          t(label)
+            .replace('{matched}', format(r.matched, 'members'))
+            .replace('{unmatched}', format(r.unmatched, 'members'))
+            .replace('{members}', format(r.memberIds.length, 'members'))
+        if (r.memberIds.length === 0) {
+          listResult.textContent = counts('listNoMatch')
+          return
+        }
+        listIds = r.memberIds
+        listResult.textContent = counts('listResult')
+      })
+      .catch((e: unknown) => {
+        listResult.textContent = e instanceof Error ? e.message : String(e)
+      })
+  })
   const name = el('input', {
     id: 'builder-name',
     type: 'text',
@@ -371,6 +407,7 @@ async function segmentBuilder(
     if (clv !== undefined) f.clv = clv
     const alive = range(aliveMin, aliveMax)
     if (alive !== undefined) f.pAlive = alive
+    if (listIds !== undefined) f.memberIds = listIds
     return Object.keys(f).length === 0 ? undefined : f
   }
   const say = (text: string, kind = 'hint') => {
@@ -443,6 +480,8 @@ async function segmentBuilder(
       field(t('pAliveMin'), aliveMin),
       field(t('pAliveMax'), aliveMax),
     ),
+    el('div', { class: 'controls', id: 'builder-upload' }, field(t('uploadedList'), listInput)),
+    listResult,
     el('div', { class: 'controls' }, previewButton),
     el(
       'div',
