@@ -104,7 +104,7 @@ export class SessionPool {
       timer: setTimeout(() => {
         const at = this.idle.indexOf(entry)
         if (at >= 0) this.idle.splice(at, 1)
-        void kept.close()
+        void kept.close().catch(() => undefined)
       }, this.options.idleMs),
     }
     entry.timer.unref()
