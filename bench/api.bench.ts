@@ -193,7 +193,13 @@ try {
   const headers = { authorization: `Bearer ${key}` }
 
   // 3. Warm-up: each endpoint a few times alone; the later ones give the latency of one request, warm.
-  const alone: Record<Endpoint, number> = { health: 0, overview: 0, tree: 0, cohorts: 0, metrics: 0 }
+  const alone: Record<Endpoint, number> = {
+    health: 0,
+    overview: 0,
+    tree: 0,
+    cohorts: 0,
+    metrics: 0,
+  }
   const cold: Record<Endpoint, number> = { health: 0, overview: 0, tree: 0, cohorts: 0, metrics: 0 }
   for (const [name, path] of Object.entries(ENDPOINTS) as [Endpoint, string][]) {
     const times: number[] = []

@@ -93,7 +93,9 @@ if (values.measure !== undefined) {
     case 'member-floor':
       rows = Number(
         (
-          await db.driver.first<{ n: bigint }>(sql`SELECT count(*) AS n, sum(c) AS c, max(l) AS l, sum(a) AS a FROM (
+          await db.driver.first<{
+            n: bigint
+          }>(sql`SELECT count(*) AS n, sum(c) AS c, max(l) AS l, sum(a) AS a FROM (
             SELECT member_id, count(*) AS c, max(ordered_at) AS l, sum(net_amount) AS a FROM orders
             WHERE status <> 'cancelled' GROUP BY member_id)`)
         )?.n ?? 0,
@@ -107,9 +109,10 @@ if (values.measure !== undefined) {
       break
     case 'rfm':
     case 'rfm-raw':
-      rows = (
-        await getRfmSummary(db.driver, asOf, {}, task === 'rfm' ? 'auto' : 'off')
-      ).reduce((s, c) => s + c.members, 0)
+      rows = (await getRfmSummary(db.driver, asOf, {}, task === 'rfm' ? 'auto' : 'off')).reduce(
+        (s, c) => s + c.members,
+        0,
+      )
       break
     default: {
       const _exhaustive: never = task

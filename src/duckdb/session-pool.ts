@@ -141,12 +141,18 @@ async function clean(session: DuckDbDriver): Promise<void> {
     sql`SELECT table_name AS name FROM duckdb_tables() WHERE temporary`,
   )
   for (const t of temp)
-    await session.execute(sql`DROP TABLE IF EXISTS ${sourceColumn('temp')}.${sourceColumn('main')}.${sourceColumn(t.name)}`)
+    await session.execute(
+      sql`DROP TABLE IF EXISTS ${sourceColumn('temp')}.${sourceColumn('main')}.${sourceColumn(t.name)}`,
+    )
 }
 
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason
   return new QueryCancelledError(
-    reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'request aborted',
+    reason instanceof Error
+      ? reason.message
+      : typeof reason === 'string'
+        ? reason
+        : 'request aborted',
   )
 }

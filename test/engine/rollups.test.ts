@@ -428,7 +428,9 @@ describe('lifecycle stages and RFM read from the purchase summary equal every pu
     const rawRfm = await getRfmSummary(d, AS_OF, {}, 'off')
     await d.execute(sql`CREATE TABLE kept_summary AS SELECT * FROM member_purchase_summary`)
     try {
-      await d.execute(sql`UPDATE member_purchase_summary SET purchases = purchases + 3, last_ts = first_ts`)
+      await d.execute(
+        sql`UPDATE member_purchase_summary SET purchases = purchases + 3, last_ts = first_ts`,
+      )
       expect(await getStageCounts(d, AS_OF)).not.toEqual(rawStages)
       expect(await getRfmSummary(d, AS_OF)).not.toEqual(rawRfm)
       // Another churn threshold, an instant before the last purchase, a lookback window: every purchase is read.

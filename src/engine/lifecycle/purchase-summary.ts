@@ -46,7 +46,10 @@ export interface PurchaseSummaryState {
  * The summary's rows computed from `orders`: for the members matched by `keep` (a condition over `member_id`
  * of the orders, aliased `o`), or every member.
  */
-export function purchaseSummaryRows(keep?: Fragment, churnDays = PURCHASE_SUMMARY_CHURN_DAYS): Fragment {
+export function purchaseSummaryRows(
+  keep?: Fragment,
+  churnDays = PURCHASE_SUMMARY_CHURN_DAYS,
+): Fragment {
   const also = keep === undefined ? sql`` : sql` AND ${keep}`
   return sql`SELECT member_id, count(*) AS purchases, min(ts) AS first_ts, max(ts) AS last_ts,
       median(gap) AS median_gap_days, sum(amount) AS net_amount,
