@@ -148,6 +148,23 @@ describe('API database sessions', () => {
     expect(await request(() => ctx.driver.first(sql`SELECT 2 AS two`))).toEqual({ two: 2 })
   })
 
+  it('hand a reused session to the next request without the temporary tables the last one left', async () => {
+    let first: unknown
+    await request(async () => {
+      first = ctx.driver
+      await ctx.driver.execute(sql`CREATE TEMP TABLE left_behind AS SELECT 1 AS x`)
+    })
+    let second: unknown
+    const seen = await request(async () => {
+      second = ctx.driver
+      return ctx.driver.all(
+        sql`SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name = 'left_behind'`,
+      )
+    })
+    expect(second).toBe(first)
+    expect(seen).toEqual([])
+  })
+
   it('lend at most `connections` sessions: a third request waits, and leaves the queue when aborted', async () => {
     const a = new AbortController()
     const b = new AbortController()
