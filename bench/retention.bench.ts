@@ -4,10 +4,13 @@
  *   - the monthly cohort matrix (registration cohorts, purchase activity, 36 periods),
  *   - lifecycle stage sizes as of the day after the latest order,
  *   - RFM segment sizes and value as of the same day,
- * each beside a one-scan floor measured in the same run: a `GROUP BY` over the orders table with the same
- * output grain (cohort matrix: one pass grouping purchases by month with distinct members; lifecycle and RFM:
- * one pass grouping purchases by member with count, max and sum). Every measurement runs in its own process
- * so its peak memory (VmHWM) is its own; timings are medians of --repeat runs.
+ * lifecycle and RFM twice: reading every purchase (`summaries: 'off'`) and reading the per-member purchase
+ * summary that ingest keeps; each beside a one-scan floor measured in the same run: a `GROUP BY` over the
+ * orders table with the same output grain (cohort matrix: one pass grouping purchases by month with distinct
+ * members; lifecycle and RFM: one pass grouping purchases by member with count, max and sum, whose results
+ * are all consumed so that no aggregate is optimised away). Every measurement runs in its own process so its
+ * peak memory (VmHWM) is its own; timings are medians of --repeat runs. A base cached by an earlier version
+ * without the summary gets it (`rebuildRollups`) before the measurements.
  *
  *   npx tsx bench/retention.bench.ts [--members 1000000] [--months 36] [--repeat 3] [--keep] [--memory-limit 4GB]
  */
@@ -23,6 +26,12 @@ import { getStageCounts } from '../src/engine/lifecycle/lifecycle-stages.js'
 import { getRfmSummary } from '../src/engine/rfm/rfm-scores.js'
 import { sql } from '../src/engine/sql/fragment.js'
 import { ingestFile } from '../src/duckdb/ingest/ingest.js'
+import { rebuildRollups } from '../src/duckdb/rollups/member-days.js'
+import { normaliseInstant } from '../src/engine/cohorts/time-sql.js'
+import {
+  purchaseSummaryCovers,
+  readPurchaseSummaryState,
+} from '../src/engine/lifecycle/purchase-summary.js'
 import { simulate } from '../src/simulate/simulate.js'
 import { openDatabase } from '../src/store/database.js'
 import { median, peakRssMb } from './measure.js'
@@ -45,7 +54,15 @@ const memoryLimit = values['memory-limit'] as string
 const dir = join('bench', 'out', `retention-${members}-${months}`)
 const dbPath = join(dir, 'memberlens.duckdb')
 
-const TASKS = ['cohort-floor', 'cohorts', 'member-floor', 'lifecycle', 'rfm'] as const
+const TASKS = [
+  'cohort-floor',
+  'cohorts',
+  'member-floor',
+  'lifecycle-raw',
+  'lifecycle',
+  'rfm-raw',
+  'rfm',
+] as const
 type Task = (typeof TASKS)[number]
 
 if (values.measure !== undefined) {
@@ -76,16 +93,26 @@ if (values.measure !== undefined) {
     case 'member-floor':
       rows = Number(
         (
-          await db.driver.first<{ n: bigint }>(sql`SELECT count(*) AS n FROM (
-            SELECT member_id, count(*), max(ordered_at), sum(net_amount) FROM orders WHERE status <> 'cancelled' GROUP BY member_id)`)
+          await db.driver.first<{
+            n: bigint
+          }>(sql`SELECT count(*) AS n, sum(c) AS c, max(l) AS l, sum(a) AS a FROM (
+            SELECT member_id, count(*) AS c, max(ordered_at) AS l, sum(net_amount) AS a FROM orders
+            WHERE status <> 'cancelled' GROUP BY member_id)`)
         )?.n ?? 0,
       )
       break
     case 'lifecycle':
-      rows = (await getStageCounts(db.driver, asOf)).reduce((s, c) => s + c.members, 0)
+    case 'lifecycle-raw':
+      rows = (
+        await getStageCounts(db.driver, asOf, {}, task === 'lifecycle' ? 'auto' : 'off')
+      ).reduce((s, c) => s + c.members, 0)
       break
     case 'rfm':
-      rows = (await getRfmSummary(db.driver, asOf)).reduce((s, c) => s + c.members, 0)
+    case 'rfm-raw':
+      rows = (await getRfmSummary(db.driver, asOf, {}, task === 'rfm' ? 'auto' : 'off')).reduce(
+        (s, c) => s + c.members,
+        0,
+      )
       break
     default: {
       const _exhaustive: never = task
@@ -120,6 +147,19 @@ if (!existsSync(dbPath)) {
   await db.driver.execute(sql`CHECKPOINT`)
   await db.close()
   await rm(join(dir, 'data'), { recursive: true, force: true })
+}
+
+{
+  const db = await openDatabase(dbPath, { memoryLimit })
+  if ((await readPurchaseSummaryState(db.driver)) === undefined) {
+    process.stderr.write('building the rollup and the per-member purchase summary…\n')
+    await rebuildRollups(db.driver, { clock: systemClock })
+    await db.driver.execute(sql`CHECKPOINT`)
+  }
+  const asOf = normaliseInstant((await findDefaultAsOf(db.driver)) as string)
+  if (!(await purchaseSummaryCovers(db.driver, asOf, 365)))
+    throw new Error('the purchase summary does not cover the default instant')
+  await db.close()
 }
 
 function measure(task: Task): { seconds: number; rows: number; peakRssMb: number } {
@@ -177,9 +217,15 @@ process.stdout.write(
   `${line('floor: orders by member', results['member-floor'], results['member-floor'])}\n`,
 )
 process.stdout.write(
-  `${line('lifecycle stages as of today', results.lifecycle, results['member-floor'])}\n`,
+  `${line('lifecycle stages, every purchase', results['lifecycle-raw'], results['member-floor'])}\n`,
 )
-process.stdout.write(`${line('RFM segments as of today', results.rfm, results['member-floor'])}\n`)
+process.stdout.write(
+  `${line('lifecycle stages, summary', results.lifecycle, results['member-floor'])}\n`,
+)
+process.stdout.write(
+  `${line('RFM segments, every order', results['rfm-raw'], results['member-floor'])}\n`,
+)
+process.stdout.write(`${line('RFM segments, summary', results.rfm, results['member-floor'])}\n`)
 process.stdout.write(
   `${JSON.stringify({ bench: 'retention', members, months, repeat, results })}\n`,
 )

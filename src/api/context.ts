@@ -21,6 +21,7 @@ import type { BrandEvent } from '../calendar/index.js'
 import type { TreeConfigInput } from '../engine/metrics/tree.js'
 import type { Ledger } from '../ledger/ledger.service.js'
 import type { AuditLog } from '../duckdb/audit-log.js'
+import { SessionPool } from '../duckdb/session-pool.js'
 import { DataCache } from './data-cache.js'
 import { ApiError } from './error-handler.js'
 import type { KeyRecord, KeyStore } from './keys.js'
@@ -36,8 +37,13 @@ export interface ApiContext {
    * that cancelling its query stops nothing else. Outside a request, the server's driver.
    */
   readonly driver: DuckDbDriver
-  /** The middleware that gives each /api request its own database session, closed when the request ends. */
+  /**
+   * The middleware that lends each /api request a database session from the pool ({@link ApiOptions.connections}
+   * at once; more wait their turn), stopped when the client goes away and given back when the request ends.
+   */
   readonly session: MiddlewareHandler<ApiEnv>
+  /** The pool the sessions come from. */
+  readonly pool: SessionPool
   readonly clock: Clock
   readonly keys: KeyStore
   /** The loyalty ledger, when the server was started with one (else the loyalty writes answer 503). */
@@ -94,6 +100,7 @@ export interface ContextOptions {
   readonly calendarEvents?: readonly BrandEvent[] | undefined
   readonly queryTimeoutMs: number
   readonly fitTimeLimitMs?: number | undefined
+  readonly connections?: number | undefined
   readonly maxRows: number
   readonly log: (e: unknown) => void
   readonly currency?: string | undefined
@@ -101,20 +108,38 @@ export interface ContextOptions {
   readonly lang?: 'en' | 'zh' | undefined
 }
 
+/** Database sessions an API server lends out at once, unless `connections` says otherwise. */
+export const DEFAULT_CONNECTIONS = 8
+/**
+ * Milliseconds an unused pooled session stays open: a shared database's own idle time (so that the file is let
+ * go of as soon as before), else this.
+ */
+const SESSION_IDLE_MS = 1000
+
 /** The context the route modules share. */
 export function createContext(o: ContextOptions): ApiContext {
   const sessions = new AsyncLocalStorage<DuckDbDriver>()
   const current = (): DuckDbDriver => sessions.getStore() ?? o.driver
+  const pool = new SessionPool(o.driver, {
+    size: o.connections ?? DEFAULT_CONNECTIONS,
+    idleMs: o.driver.sharedIdleMs ?? SESSION_IDLE_MS,
+  })
   return {
     get driver() {
       return current()
     },
-    session: async (_c, next) => {
-      const session = o.driver.session()
+    pool,
+    session: async (c, next) => {
+      // The request's signal aborts when its client disconnects before the answer is sent.
+      const signal = c.req.raw.signal as AbortSignal | undefined
+      const session = await pool.acquire(signal)
+      const stop = () => session.stop('the client closed the connection')
+      signal?.addEventListener('abort', stop, { once: true })
       try {
         await sessions.run(session, next)
       } finally {
-        await session.close()
+        signal?.removeEventListener('abort', stop)
+        await pool.release(session)
       }
     },
     clock: o.clock,
@@ -196,6 +221,12 @@ export interface ApiOptions {
   readonly fitTimeLimitMs?: number
   /** Largest number of result rows a metric query may return (default 10,000). */
   readonly maxRows?: number
+  /**
+   * Database sessions (connections of their own) lent to requests at once (default 8); further requests wait
+   * for one in arrival order. Each request's query runs on its own session, so one request's time limit or
+   * disconnect stops only its own query.
+   */
+  readonly connections?: number
   /** Requests per second per key, and burst (default 20 and 40). */
   readonly rate?: { readonly perSecond: number; readonly burst: number }
   readonly tree?: TreeConfigInput

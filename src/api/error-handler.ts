@@ -152,6 +152,7 @@ export function handleError(thrown: unknown, c: Context, log: (e: unknown) => vo
       )
     }
   }
-  log(error)
+  // A request whose client went away was stopped on purpose: nobody reads the answer, and nothing failed.
+  if (!(c.req.raw.signal as AbortSignal | undefined)?.aborted) log(error)
   return apiError(c, 'INTERNAL', 'internal error')
 }

@@ -91,6 +91,8 @@ export interface ServeOptions {
   readonly alertsEvery?: number
   /** Requests per second per key (bursts of twice as many); default 20. */
   readonly rate?: number
+  /** Database sessions lent to API requests at once (default 8); further requests wait for one. */
+  readonly connections?: number
   /** Start with an empty database when the file does not exist (otherwise that is an error). */
   readonly create?: boolean
   /** Milliseconds without requests after which the database is closed for other processes (default 1000). */
@@ -158,6 +160,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.rate === undefined
       ? {}
       : { rate: { perSecond: options.rate, burst: 2 * options.rate } }),
+    ...(options.connections === undefined ? {} : { connections: options.connections }),
   })
   // Scheduled evaluation, staggered: a tick each minute evaluates the rules whose slot in the cycle (a fixed
   // offset per rule, from its id) has come, so that rules do not all query the database on one tick. One

@@ -128,6 +128,9 @@ export class DuckDbDriver implements Driver {
   private idleTimer: NodeJS.Timeout | undefined
   private closed = false
 
+  /** For a session: why {@link stop} stopped it, until {@link resume}. */
+  private stopped: string | undefined
+
   /** For a session: the database it opened a connection on, and the release of that database's hold. */
   private parentRelease: (() => void) | undefined
 
@@ -181,6 +184,7 @@ export class DuckDbDriver implements Driver {
   async hold(): Promise<() => void> {
     if (this.parent !== undefined) {
       if (this.closed) throw new Error(`this session of ${this.options.path} is closed`)
+      if (this.stopped !== undefined) throw new QueryCancelledError(this.stopped)
       if (this.handle === undefined) {
         this.opening ??= this.openSession().finally(() => {
           this.opening = undefined
@@ -260,6 +264,11 @@ export class DuckDbDriver implements Driver {
     if (this.users > 0 || this.inTransaction || this.handle !== handle) return
     this.handle = undefined
     closeHandle(handle)
+  }
+
+  /** For a shared driver: how long it stays open unused (its sessions should not outstay it much). */
+  get sharedIdleMs(): number | undefined {
+    return this.sharing?.idleMs
   }
 
   /** True while a shared driver has its database open (always true for an opened one until closed). */
@@ -394,6 +403,27 @@ export class DuckDbDriver implements Driver {
     this.handle?.connection.interrupt()
   }
 
+  /**
+   * For a session: interrupts its running statement and refuses every later one (with
+   * {@link QueryCancelledError} naming `reason`) until {@link resume}, so that work abandoned by its caller (a
+   * client that went away) stops between statements too.
+   */
+  stop(reason: string): void {
+    if (this.parent === undefined) throw new Error('only a session can be stopped')
+    this.stopped = reason
+    this.cancel()
+  }
+
+  /** Lets a stopped session run statements again (a pool does, before handing it to the next request). */
+  resume(): void {
+    this.stopped = undefined
+  }
+
+  /** Why the session was stopped, or undefined. */
+  get stoppedBecause(): string | undefined {
+    return this.stopped
+  }
+
   /** Closes the database; a shared driver cannot be used again afterwards. */
   async close(): Promise<void> {
     this.closed = true
@@ -412,6 +442,14 @@ export class DuckDbDriver implements Driver {
     const handle = this.handle
     this.handle = undefined
     if (handle !== undefined) closeHandle(handle)
+  }
+}
+
+/** A statement refused because its session was stopped ({@link DuckDbDriver.stop}). */
+export class QueryCancelledError extends Error {
+  constructor(readonly reason: string) {
+    super(`query cancelled: ${reason}`)
+    this.name = 'QueryCancelledError'
   }
 }
 

@@ -7,6 +7,9 @@ import { copyRollupTables } from '../../src/duckdb/rollups/member-days.js'
 import { getCohortRetention } from '../../src/engine/cohorts/cohort-retention.js'
 import { CATALOG, type Unit } from '../../src/engine/metrics/catalog.js'
 import { rollupIsCurrent } from '../../src/engine/metrics/rollups.js'
+import { purchaseSummaryCovers } from '../../src/engine/lifecycle/purchase-summary.js'
+import { getMemberStages, getStageCounts } from '../../src/engine/lifecycle/lifecycle-stages.js'
+import { getRfmScores, getRfmSummary } from '../../src/engine/rfm/rfm-scores.js'
 import { runMetrics, type MetricRequest, type MetricResult } from '../../src/engine/metrics/run.js'
 import { DEFAULT_TREE, evaluateTree } from '../../src/engine/metrics/tree.js'
 import { alignmentCalendar } from '../../src/calendar/index.js'
@@ -183,5 +186,37 @@ describe('the rollup on ClickHouse', () => {
     expect(raw.nodes.length).toBeGreaterThan(0)
     expectSame(raw, await evaluateTree(e.ch, DEFAULT_TREE, options), new Set())
     expectSame(raw, await evaluateTree(e.duck.driver, DEFAULT_TREE, options), new Set())
+  })
+})
+
+describe('the per-member purchase summary on ClickHouse', () => {
+  const AS_OF = '2026-11-01'
+
+  it('is copied with the rollup and covers the default instant on both engines', async () => {
+    expect(e.copied['member_purchase_summary']).toBeGreaterThan(100)
+    expect(await purchaseSummaryCovers(e.duck.driver, `${AS_OF} 00:00:00`, 365)).toBe(true)
+    expect(await purchaseSummaryCovers(e.ch, `${AS_OF} 00:00:00`, 365)).toBe(true)
+    expect(await purchaseSummaryCovers(e.ch, '2026-10-01 00:00:00', 365)).toBe(false)
+  })
+
+  it("gives lifecycle stages the raw tables' values, and DuckDB's", async () => {
+    const raw = await getMemberStages(e.ch, AS_OF, {}, 'off')
+    expect(new Set(raw.map((m) => m.stage)).size).toBeGreaterThanOrEqual(6)
+    expectSame(raw, await getMemberStages(e.ch, AS_OF), new Set(['memberId', 'purchases']))
+    expectSame(raw, await getMemberStages(e.duck.driver, AS_OF), new Set(['memberId', 'purchases']))
+    expectSame(
+      await getStageCounts(e.ch, AS_OF, {}, 'off'),
+      await getStageCounts(e.ch, AS_OF),
+      new Set(['members']),
+    )
+  })
+
+  it("gives RFM scores and segments the raw tables' values, and DuckDB's", async () => {
+    const exact = new Set(['memberId', 'frequency', 'r', 'f', 'm', 'fm', 'members'])
+    const raw = await getRfmScores(e.ch, AS_OF, {}, 'off')
+    expect(raw.length).toBeGreaterThan(100)
+    expectSame(raw, await getRfmScores(e.ch, AS_OF), exact)
+    expectSame(raw, await getRfmScores(e.duck.driver, AS_OF), exact)
+    expectSame(await getRfmSummary(e.ch, AS_OF, {}, 'off'), await getRfmSummary(e.ch, AS_OF), exact)
   })
 })

@@ -13,6 +13,14 @@ import { rebuildRollups, rollupStatus } from '../../src/duckdb/rollups/member-da
 import { getCohortRetention } from '../../src/engine/cohorts/cohort-retention.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { rollupIsCurrent } from '../../src/engine/metrics/rollups.js'
+import {
+  purchaseSummaryCovers,
+  purchaseSummaryIsCurrent,
+  readPurchaseSummaryState,
+} from '../../src/engine/lifecycle/purchase-summary.js'
+import { getMemberStages, getStageCounts } from '../../src/engine/lifecycle/lifecycle-stages.js'
+import { getRfmGrid } from '../../src/engine/rfm/rfm-grid.js'
+import { getRfmScores, getRfmSummary } from '../../src/engine/rfm/rfm-scores.js'
 import { runMetrics, type MetricRequest } from '../../src/engine/metrics/run.js'
 import { DEFAULT_TREE, evaluateTree } from '../../src/engine/metrics/tree.js'
 import { sql } from '../../src/engine/sql/fragment.js'
@@ -36,13 +44,30 @@ async function rollupRows(driver: DuckDbDriver): Promise<string> {
   return JSON.stringify(rows, (_, v) => (typeof v === 'bigint' ? v.toString() : v))
 }
 
-/** The rollup as ingest left it equals a rebuild from scratch, and is not empty. */
+/** The per-member purchase summary's rows and its state (but the time it was written), in order. */
+async function summaryRows(driver: DuckDbDriver): Promise<string> {
+  const rows = await driver.all(
+    sql`SELECT member_id, purchases, CAST(first_ts AS VARCHAR) AS first_ts, CAST(last_ts AS VARCHAR) AS last_ts,
+      median_gap_days, CAST(net_amount AS VARCHAR) AS net_amount, CAST(reactivated_at AS VARCHAR) AS reactivated_at
+      FROM member_purchase_summary ORDER BY ALL`,
+  )
+  const state = await readPurchaseSummaryState(driver)
+  return JSON.stringify([rows, { ...state, updatedAt: undefined }], (_, v) =>
+    typeof v === 'bigint' ? v.toString() : v,
+  )
+}
+
+/** The rollup and the purchase summary as ingest left them equal a rebuild from scratch, and are not empty. */
 async function expectSameAsRebuild(driver: DuckDbDriver, minRows = 100): Promise<void> {
   expect(await rollupIsCurrent(driver, TZ)).toBe(true)
+  expect(await purchaseSummaryIsCurrent(driver)).toBe(true)
   const kept = await rollupRows(driver)
+  const keptSummary = await summaryRows(driver)
   expect((JSON.parse(kept) as unknown[]).length).toBeGreaterThanOrEqual(minRows)
+  expect((JSON.parse(keptSummary) as unknown[][])[0]?.length).toBeGreaterThanOrEqual(1)
   await rebuildRollups(driver, { clock: TEST_CLOCK })
   expect(await rollupRows(driver)).toBe(kept)
+  expect(await summaryRows(driver)).toBe(keptSummary)
 }
 
 beforeAll(async () => {
@@ -343,5 +368,97 @@ describe('metrics read from the rollup equal the raw tables', () => {
       await d.execute(sql`DROP TABLE kept_events`)
     }
     expect(await rollupIsCurrent(d, TZ)).toBe(true)
+  })
+})
+
+/** Every number to 12 significant digits: sums of doubles over members depend on the order they are added in. */
+function rounded(x: unknown): unknown {
+  return JSON.parse(JSON.stringify(x), (_, v: unknown) =>
+    typeof v === 'number' ? Number(v.toPrecision(12)) : v,
+  )
+}
+
+describe('lifecycle stages and RFM read from the purchase summary equal every purchase', () => {
+  /** The day after the last order: the default instant of both analyses. */
+  const AS_OF = '2026-11-01'
+
+  it('stage of every member and stage sizes, with the default rules and with other windows', async () => {
+    const d = whole.driver
+    expect(await purchaseSummaryCovers(d, `${AS_OF} 00:00:00`, 365)).toBe(true)
+    for (const config of [{}, { loyalOrders: 2, loyalWindowDays: 120.5, reactivatedDays: 200 }]) {
+      const raw = await getMemberStages(d, AS_OF, config, 'off')
+      expect(await getMemberStages(d, AS_OF, config)).toEqual(raw)
+      expect(await getStageCounts(d, AS_OF, config)).toEqual(
+        await getStageCounts(d, AS_OF, config, 'off'),
+      )
+      // Every stage is reached, so the comparison covers every rule.
+      const stages = new Set(raw.map((m) => m.stage))
+      expect(stages.size, JSON.stringify([...stages])).toBeGreaterThanOrEqual(7)
+    }
+  })
+
+  it('RFM scores, segment sizes and the grid', async () => {
+    const d = whole.driver
+    for (const config of [
+      {},
+      {
+        scoring: {
+          method: 'cuts' as const,
+          recencyDays: [30, 60, 120, 240],
+          frequency: [1, 2, 4, 8],
+          monetary: [100, 300, 800, 2000],
+        },
+      },
+    ]) {
+      const raw = await getRfmScores(d, AS_OF, config, 'off')
+      expect(raw.length).toBeGreaterThan(100)
+      expect(await getRfmScores(d, AS_OF, config)).toEqual(raw)
+      expect(rounded(await getRfmSummary(d, AS_OF, config))).toEqual(
+        rounded(await getRfmSummary(d, AS_OF, config, 'off')),
+      )
+      expect(rounded(await getRfmGrid(d, AS_OF, config))).toEqual(
+        rounded(await getRfmGrid(d, AS_OF, config, 'off')),
+      )
+    }
+  })
+
+  it('is read when it covers the question: a damaged summary changes the answer, else it is passed over', async () => {
+    const d = whole.driver
+    const rawStages = await getStageCounts(d, AS_OF, {}, 'off')
+    const rawRfm = await getRfmSummary(d, AS_OF, {}, 'off')
+    await d.execute(sql`CREATE TABLE kept_summary AS SELECT * FROM member_purchase_summary`)
+    try {
+      await d.execute(
+        sql`UPDATE member_purchase_summary SET purchases = purchases + 3, last_ts = first_ts`,
+      )
+      expect(await getStageCounts(d, AS_OF)).not.toEqual(rawStages)
+      expect(await getRfmSummary(d, AS_OF)).not.toEqual(rawRfm)
+      // Another churn threshold, an instant before the last purchase, a lookback window: every purchase is read.
+      expect(await getStageCounts(d, AS_OF, { churnDays: 300 })).toEqual(
+        await getStageCounts(d, AS_OF, { churnDays: 300 }, 'off'),
+      )
+      expect(await getStageCounts(d, '2026-10-31')).toEqual(
+        await getStageCounts(d, '2026-10-31', {}, 'off'),
+      )
+      expect(rounded(await getRfmSummary(d, AS_OF, { lookbackDays: 400 }))).toEqual(
+        rounded(await getRfmSummary(d, AS_OF, { lookbackDays: 400 }, 'off')),
+      )
+      // Orders changed outside ingest: the summary is no longer current and is passed over.
+      await d.execute(sql`CREATE TABLE kept_orders AS SELECT * FROM orders`)
+      try {
+        await d.execute(sql`DELETE FROM orders WHERE order_id = (SELECT min(order_id) FROM orders)`)
+        expect(await purchaseSummaryIsCurrent(d)).toBe(false)
+        expect(await getStageCounts(d, AS_OF)).toEqual(await getStageCounts(d, AS_OF, {}, 'off'))
+      } finally {
+        await d.execute(sql`DELETE FROM orders`)
+        await d.execute(sql`INSERT INTO orders SELECT * FROM kept_orders`)
+        await d.execute(sql`DROP TABLE kept_orders`)
+      }
+    } finally {
+      await d.execute(sql`DELETE FROM member_purchase_summary`)
+      await d.execute(sql`INSERT INTO member_purchase_summary SELECT * FROM kept_summary`)
+      await d.execute(sql`DROP TABLE kept_summary`)
+    }
+    expect(await getStageCounts(d, AS_OF)).toEqual(rawStages)
   })
 })

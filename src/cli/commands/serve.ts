@@ -111,6 +111,17 @@ export function registerServeCommands(program: Command): void {
         return n
       }),
     )
+    .addOption(
+      new Option(
+        '--connections <n>',
+        'database sessions API requests run on at once; more wait their turn (default 8)',
+      ).argParser((v) => {
+        const n = Number(v)
+        if (!(Number.isInteger(n) && n >= 1 && n <= 64))
+          throw new InvalidArgumentError('a whole number from 1 to 64')
+        return n
+      }),
+    )
     .addHelpText(
       'after',
       `

@@ -27,6 +27,11 @@ import {
 import { ident, join, sql, type Fragment } from '../../engine/sql/fragment.js'
 import { copyDuckDbTable, type CopyOptions } from '../clickhouse-copy.js'
 import type { DuckDbDriver } from '../driver.js'
+import {
+  copyPurchaseSummaryTables,
+  rebuildPurchaseSummary,
+  refreshPurchaseSummary,
+} from './member-purchases.js'
 
 const TOUCHED_DAYS = '_ml_rollup_days'
 const TOUCHED_MEMBERS = '_ml_rollup_members'
@@ -120,6 +125,7 @@ export async function rebuildRollups(
     await driver.execute(sql`DELETE FROM ${ident(ROLLUP_TABLE)}`)
     await driver.execute(sql`INSERT INTO ${ident(ROLLUP_TABLE)} ${rollupRows(driver, timezone)}`)
     await writeState(driver, timezone, options.clock)
+    await rebuildPurchaseSummary(driver, { clock: options.clock })
     const r = await driver.first<{ rows: bigint; members: bigint; days: bigint }>(
       sql`SELECT count(*) AS rows, count(DISTINCT member_id) AS members, count(DISTINCT day) AS days
         FROM ${ident(ROLLUP_TABLE)}`,
@@ -236,6 +242,13 @@ export async function refreshTouched(
     await driver.execute(sql`INSERT INTO ${target}
       SELECT * FROM (${rollupRows(driver, zone, ofTouchedMembers, facts)}) x WHERE ${touched('x')}`)
   }
+  // The per-member purchase summary: every member with a touched order day or in a merge, recomputed whole.
+  if (merged || facts.includes('order'))
+    await refreshPurchaseSummary(
+      driver,
+      sql`SELECT member_id FROM ${days} WHERE fact = 'order' UNION SELECT member_id FROM ${members}`,
+      { clock: options.clock },
+    )
   await driver.execute(sql`DELETE FROM ${days}`)
   await driver.execute(sql`DELETE FROM ${members}`)
   await writeState(driver, zone, options.clock)
@@ -256,6 +269,7 @@ export async function copyRollupTables(
   await target.execute(sql`DROP TABLE IF EXISTS ${ident(ROLLUP_STATE_TABLE)}`)
   await target.execute(sql`DROP TABLE IF EXISTS ${ident(ROLLUP_TABLE)}`)
   return {
+    ...(await copyPurchaseSummaryTables(source, target, options)),
     [ROLLUP_TABLE]: await copyDuckDbTable(source, target, ROLLUP_TABLE, ROLLUP_KEY, options),
     [ROLLUP_STATE_TABLE]: await copyDuckDbTable(
       source,

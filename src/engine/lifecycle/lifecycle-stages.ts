@@ -5,7 +5,7 @@
  * @module
  */
 import type { Driver } from '../drivers/driver.js'
-import { join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
+import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import { valuesRelation } from '../sql/values.js'
 import { previousValue } from '../sql/window.js'
 import {
@@ -21,15 +21,37 @@ import {
   type LifecycleConfigInput,
   type LifecycleStage,
 } from './lifecycle-config.js'
+import {
+  lowerBoundBefore,
+  PURCHASE_SUMMARY_TABLE,
+  purchaseSummaryCovers,
+} from './purchase-summary.js'
+
+/** Where the per-member purchase figures come from: every purchase, or the kept summary. */
+export type StageSource = 'raw' | 'summary'
 
 /**
- * `(member_id, stage, purchases, last_purchase_at, days_since_last, median_gap_days)` for every member
- * registered before `asOf` (exclusive instant).
+ * `s`: per member with a purchase before `asOf`, the purchases, first and last purchase, median gap, latest
+ * return from churn and purchases in the loyalty window. From the summary (`purchase-summary.ts`), only the
+ * loyalty window's purchases are counted from `orders`, and that count reads only purchases after a lower
+ * bound on the window.
  */
-export function buildMemberStagesQuery(asOfText: string, config: LifecycleConfig): Fragment {
-  const asOf = timestampParam(normaliseInstant(asOfText))
+function perMember(asOfText: string, config: LifecycleConfig, source: StageSource): Fragment {
+  const asOf = timestampParam(asOfText)
   const c = config
-  return sql`WITH p AS (${purchasesBefore(asOf)}),
+  if (source === 'summary')
+    return sql`s AS (
+      SELECT u.member_id, u.purchases AS n, u.first_ts, u.last_ts, u.median_gap_days AS med_gap,
+        u.reactivated_at, coalesce(r.recent_n, 0) AS recent_n
+      FROM ${ident(PURCHASE_SUMMARY_TABLE)} u LEFT JOIN (
+        SELECT member_id, count(*) AS recent_n FROM orders
+        WHERE status <> 'cancelled' AND ordered_at < ${asOf}
+          AND ordered_at >= ${timestampParam(lowerBoundBefore(asOfText, c.loyalWindowDays))}
+          AND ${daysBetween(sql`ordered_at`, asOf)} <= ${c.loyalWindowDays}
+        GROUP BY member_id
+      ) r ON r.member_id = u.member_id
+    )`
+  return sql`p AS (${purchasesBefore(asOf)}),
     g AS (
       SELECT member_id, ts, ${daysBetween(previousValue(sql`ts`, sql`PARTITION BY member_id ORDER BY ts`), sql`ts`)} AS gap FROM p
     ),
@@ -38,7 +60,23 @@ export function buildMemberStagesQuery(asOfText: string, config: LifecycleConfig
         max(CASE WHEN gap >= ${c.churnDays} THEN ts END) AS reactivated_at,
         count(CASE WHEN ${daysBetween(sql`ts`, asOf)} <= ${c.loyalWindowDays} THEN 1 END) AS recent_n
       FROM g GROUP BY member_id
-    ),
+    )`
+}
+
+/**
+ * `(member_id, stage, purchases, last_purchase_at, days_since_last, median_gap_days)` for every member
+ * registered before `asOf` (exclusive instant). `source` `summary` reads the kept per-member summary, which
+ * the caller has found to cover `asOf` and `config` ({@link purchaseSummaryCovers}).
+ */
+export function buildMemberStagesQuery(
+  asOfText: string,
+  config: LifecycleConfig,
+  source: StageSource = 'raw',
+): Fragment {
+  const normalised = normaliseInstant(asOfText)
+  const asOf = timestampParam(normalised)
+  const c = config
+  return sql`WITH ${perMember(normalised, config, source)},
     x AS (
       SELECT m.member_id, s.n, s.first_ts, s.last_ts, s.med_gap, s.reactivated_at, s.recent_n,
         ${daysBetween(sql`s.last_ts`, asOf)} AS since_last
@@ -62,13 +100,17 @@ export function buildMemberStagesQuery(asOfText: string, config: LifecycleConfig
 }
 
 /** `(stage, members)` for every stage (zeros included), in {@link LIFECYCLE_STAGES} order. */
-export function buildStageCountsQuery(asOf: string, config: LifecycleConfig): Fragment {
+export function buildStageCountsQuery(
+  asOf: string,
+  config: LifecycleConfig,
+  source: StageSource = 'raw',
+): Fragment {
   const stages = valuesRelation(
     'st',
     ['ord', 'stage'],
     LIFECYCLE_STAGES.map((s, i) => [i, s]),
   )
-  return sql`WITH ms AS (${buildMemberStagesQuery(asOf, config)})
+  return sql`WITH ms AS (${buildMemberStagesQuery(asOf, config, source)})
     SELECT st.stage, count(ms.member_id) AS members
     FROM ${stages} LEFT JOIN ms ON ms.stage = st.stage
     GROUP BY st.ord, st.stage ORDER BY st.ord`
@@ -91,14 +133,35 @@ export interface StageCount {
   readonly members: number
 }
 
-/** Stage sizes as of an instant. */
+/**
+ * `summary` when the kept per-member purchase summary covers `asOf` and `config` and `summaries` is not
+ * `off`, else `raw`.
+ */
+export async function stageSource(
+  driver: Driver,
+  asOf: string,
+  config: LifecycleConfig,
+  summaries: 'auto' | 'off' = 'auto',
+): Promise<StageSource> {
+  if (summaries === 'off') return 'raw'
+  return (await purchaseSummaryCovers(driver, normaliseInstant(asOf), config.churnDays))
+    ? 'summary'
+    : 'raw'
+}
+
+/**
+ * Stage sizes as of an instant: from the kept per-member purchase summary when it covers the instant and the
+ * churn threshold (`summaries` `off` reads every purchase), else from every purchase; the same either way.
+ */
 export async function getStageCounts(
   driver: Driver,
   asOf: string,
   config: LifecycleConfigInput = {},
+  summaries: 'auto' | 'off' = 'auto',
 ): Promise<StageCount[]> {
+  const c = lifecycleConfigSchema.parse(config)
   const rows = await driver.all<{ stage: LifecycleStage; members: bigint }>(
-    buildStageCountsQuery(asOf, lifecycleConfigSchema.parse(config)),
+    buildStageCountsQuery(asOf, c, await stageSource(driver, asOf, c, summaries)),
   )
   return rows.map((r) => ({ stage: r.stage, members: Number(r.members) }))
 }
@@ -116,14 +179,17 @@ export async function getMemberStages(
   driver: Driver,
   asOf: string,
   config: LifecycleConfigInput = {},
+  summaries: 'auto' | 'off' = 'auto',
 ): Promise<MemberStage[]> {
+  const c = lifecycleConfigSchema.parse(config)
+  const source = await stageSource(driver, asOf, c, summaries)
   const rows = await driver.all<{
     memberId: bigint
     stage: LifecycleStage
     purchases: bigint
     daysSinceLast: number | null
     medianGapDays: number | null
-  }>(sql`${buildMemberStagesQuery(asOf, lifecycleConfigSchema.parse(config))} ORDER BY member_id`)
+  }>(sql`${buildMemberStagesQuery(asOf, c, source)} ORDER BY member_id`)
   return rows.map((r) => ({
     memberId: Number(r.memberId),
     stage: r.stage,

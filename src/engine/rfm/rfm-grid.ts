@@ -11,7 +11,7 @@ import {
   type RfmConfigInput,
   type RfmSegment,
 } from './rfm-config.js'
-import { buildRfmQuery } from './rfm-scores.js'
+import { buildRfmQuery, rfmSource, type RfmSource } from './rfm-scores.js'
 
 export interface RfmGridCell {
   /** Recency score, 5 = most recent. */
@@ -24,24 +24,33 @@ export interface RfmGridCell {
 }
 
 /** `(r, fm, segment, members, revenue)` for every occupied cell. */
-export function buildRfmGridQuery(asOf: string, config: RfmConfig): Fragment {
+export function buildRfmGridQuery(
+  asOf: string,
+  config: RfmConfig,
+  source: RfmSource = 'raw',
+): Fragment {
   return sql`SELECT r, fm, segment, count(*) AS members, CAST(sum(monetary) AS DOUBLE) AS revenue
-    FROM (${buildRfmQuery(asOf, config)}) GROUP BY r, fm, segment ORDER BY r DESC, fm`
+    FROM (${buildRfmQuery(asOf, config, source)}) GROUP BY r, fm, segment ORDER BY r DESC, fm`
 }
 
-/** Occupied cells of the RFM grid as of an instant (empty cells are left out). */
+/**
+ * Occupied cells of the RFM grid as of an instant (empty cells are left out), from the kept per-member
+ * purchase summary when it covers the instant (`summaries` `off` reads every order).
+ */
 export async function getRfmGrid(
   driver: Driver,
   asOf: string,
   config: RfmConfigInput = {},
+  summaries: 'auto' | 'off' = 'auto',
 ): Promise<RfmGridCell[]> {
+  const c = rfmConfigSchema.parse(config)
   const rows = await driver.all<{
     r: number
     fm: number
     segment: RfmSegment
     members: bigint
     revenue: number | null
-  }>(buildRfmGridQuery(asOf, rfmConfigSchema.parse(config)))
+  }>(buildRfmGridQuery(asOf, c, await rfmSource(driver, asOf, c, summaries)))
   return rows.map((x) => ({
     r: Number(x.r),
     fm: Number(x.fm),

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Driver } from '../drivers/driver.js'
-import { join, sql, type Fragment } from '../sql/fragment.js'
+import { ident, join, sql, type Fragment } from '../sql/fragment.js'
+import { PURCHASE_SUMMARY_TABLE, purchaseSummaryCovers } from '../lifecycle/purchase-summary.js'
 import { valuesRelation } from '../sql/values.js'
 import { daysBetween, normaliseInstant, timestampParam } from '../cohorts/time-sql.js'
 import {
@@ -32,11 +33,33 @@ function cutScore(value: Fragment, cuts: readonly number[]): Fragment {
   )})`
 }
 
+/** Where each member's last purchase, purchases and net amount come from: `orders`, or the kept summary. */
+export type RfmSource = 'raw' | 'summary'
+
+/**
+ * `summary` when the kept per-member purchase summary covers `asOf`, the config has no lookback window and
+ * `summaries` is not `off`, else `raw`.
+ */
+export async function rfmSource(
+  driver: Driver,
+  asOf: string,
+  config: RfmConfig,
+  summaries: 'auto' | 'off' = 'auto',
+): Promise<RfmSource> {
+  if (summaries === 'off' || config.lookbackDays !== undefined) return 'raw'
+  return (await purchaseSummaryCovers(driver, normaliseInstant(asOf))) ? 'summary' : 'raw'
+}
+
 /**
  * `(member_id, recency_days, frequency, monetary, r, f, m, fm, segment)` for every member with a purchase
- * before `asOf`.
+ * before `asOf`. `source` `summary` reads the kept per-member purchase summary, which the caller has found to
+ * cover `asOf` ({@link rfmSource}); returns are read from `returns` either way.
  */
-export function buildRfmQuery(asOfText: string, config: RfmConfig): Fragment {
+export function buildRfmQuery(
+  asOfText: string,
+  config: RfmConfig,
+  source: RfmSource = 'raw',
+): Fragment {
   const asOf = timestampParam(normaliseInstant(asOfText))
   const window = (col: Fragment) =>
     config.lookbackDays === undefined
@@ -60,10 +83,12 @@ export function buildRfmQuery(asOfText: string, config: RfmConfig): Fragment {
       : cutScore(sql`monetary`, s.monetary)
   const grid = config.grid ?? DEFAULT_RFM_GRID
   const cells = grid.flatMap((row, i) => row.map((seg, j) => [5 - i, j + 1, seg]))
-  return sql`WITH p AS (
-      SELECT member_id, max(ordered_at) AS last_ts, count(*) AS frequency, sum(net_amount) AS gross
-      FROM orders WHERE status <> 'cancelled' AND ordered_at < ${asOf}${window(sql`ordered_at`)} GROUP BY member_id
-    ), ret AS (
+  const purchases =
+    source === 'summary'
+      ? sql`SELECT member_id, last_ts, purchases AS frequency, net_amount AS gross FROM ${ident(PURCHASE_SUMMARY_TABLE)}`
+      : sql`SELECT member_id, max(ordered_at) AS last_ts, count(*) AS frequency, sum(net_amount) AS gross
+      FROM orders WHERE status <> 'cancelled' AND ordered_at < ${asOf}${window(sql`ordered_at`)} GROUP BY member_id`
+  return sql`WITH p AS (${purchases}), ret AS (
       SELECT member_id, sum(amount) AS returned FROM returns
       WHERE member_id IS NOT NULL AND returned_at < ${asOf}${window(sql`returned_at`)} GROUP BY member_id
     ), v AS (
@@ -95,9 +120,12 @@ export async function getRfmScores(
   driver: Driver,
   asOf: string,
   config: RfmConfigInput = {},
+  summaries: 'auto' | 'off' = 'auto',
 ): Promise<RfmScore[]> {
+  const c = rfmConfigSchema.parse(config)
+  const source = await rfmSource(driver, asOf, c, summaries)
   const rows = await driver.all<Record<string, unknown>>(
-    sql`${buildRfmQuery(asOf, rfmConfigSchema.parse(config))} ORDER BY member_id`,
+    sql`${buildRfmQuery(asOf, c, source)} ORDER BY member_id`,
   )
   return rows.map((x) => ({
     memberId: Number(x['memberId']),
@@ -125,32 +153,42 @@ export interface RfmSegmentSummary {
 }
 
 /** `(segment, members, revenue, avg_recency_days, avg_frequency)` for every segment, zeros included. */
-export function buildRfmSummaryQuery(asOf: string, config: RfmConfig): Fragment {
+export function buildRfmSummaryQuery(
+  asOf: string,
+  config: RfmConfig,
+  source: RfmSource = 'raw',
+): Fragment {
   const names = valuesRelation(
     'n',
     ['ord', 'segment'],
     RFM_SEGMENTS.map((s, i) => [i, s]),
   )
-  return sql`WITH x AS (${buildRfmQuery(asOf, config)})
+  return sql`WITH x AS (${buildRfmQuery(asOf, config, source)})
     SELECT n.segment, count(x.member_id) AS members, CAST(coalesce(sum(x.monetary), 0) AS DOUBLE) AS revenue,
       avg(x.recency_days) AS avg_recency_days, avg(x.frequency) AS avg_frequency
     FROM ${names} LEFT JOIN x ON x.segment = n.segment
     GROUP BY n.ord, n.segment ORDER BY n.ord`
 }
 
-/** Segment sizes and value as of an instant. */
+/**
+ * Segment sizes and value as of an instant: from the kept per-member purchase summary when it covers the
+ * instant (`summaries` `off` reads every order), else from `orders`; the same either way.
+ */
 export async function getRfmSummary(
   driver: Driver,
   asOf: string,
   config: RfmConfigInput = {},
+  summaries: 'auto' | 'off' = 'auto',
 ): Promise<RfmSegmentSummary[]> {
+  const c = rfmConfigSchema.parse(config)
+  const source = await rfmSource(driver, asOf, c, summaries)
   const rows = await driver.all<{
     segment: RfmSegment
     members: bigint
     revenue: number
     avgRecencyDays: number | null
     avgFrequency: number | null
-  }>(buildRfmSummaryQuery(asOf, rfmConfigSchema.parse(config)))
+  }>(buildRfmSummaryQuery(asOf, c, source))
   const total = rows.reduce((s, r) => s + Number(r.members), 0)
   const revenue = rows.reduce((s, r) => s + r.revenue, 0)
   return rows.map((r) => {
