@@ -6,19 +6,7 @@ import { z } from 'zod'
 import { DEFAULT_LEDGER_DIR } from '../../ledger/stores/pglite-store.js'
 import { MAX_REVIEW_DAYS } from '../../ledger/holds.js'
 import { langFlag } from '../lang.js'
-import { DEFAULT_PROGRAM_FILE } from './points.js'
-
-const isoTime = z
-  .string()
-  .refine(
-    (s) =>
-      /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) &&
-      !Number.isNaN(Date.parse(s)),
-    {
-      message: 'expected an ISO date or time, e.g. 2026-11-01T10:00:00Z',
-    },
-  )
-  .transform((s) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s))
+import { DEFAULT_PROGRAM_FILE, isoTime } from './points.js'
 
 const ledgerFlags = {
   ledger: z.string().min(1).default(DEFAULT_LEDGER_DIR),

@@ -11,7 +11,8 @@ import { langFlag } from '../lang.js'
 /** The program file used when `--program` is not given. */
 export const DEFAULT_PROGRAM_FILE = './loyalty-program.yaml'
 
-const isoTime = z
+/** A `--at`-style flag: an ISO date (midnight UTC) or time. */
+export const isoTime = z
   .string()
   .refine(
     (s) =>
