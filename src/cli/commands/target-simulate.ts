@@ -44,7 +44,7 @@ export function registerTargetSimulateCommand(program: Command): void {
     .addOption(
       new Option('--learner <learner>', 'uplift model')
         .choices(UPLIFT_LEARNERS)
-        .default('x-learner'),
+        .default('bring-back'),
     )
     .option('--as-of <date>', 'members as of this day (default: the last purchase day)')
     .option('--bootstrap <n>', 'bootstrap resamples for the intervals (0: none)', '50')

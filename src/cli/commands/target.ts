@@ -31,7 +31,7 @@ import { saveTargetingRun } from '../../analytics/targeting/store.js'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../duckdb/driver.js'
-import { UPLIFT_LEARNERS } from '../../models/uplift.js'
+import { UPLIFT_LEARNERS, type UpliftLearner } from '../../models/uplift.js'
 import type { GroundTruth } from '../../simulate/simulate.js'
 import { dbOption, withDatabase } from '../database.js'
 import { langOption, translator, type Lang } from '../lang.js'
@@ -97,7 +97,7 @@ export async function runTargeting(
   arms: ArmsFile,
   options: {
     budget: number
-    learner: 't-learner' | 'x-learner'
+    learner: UpliftLearner
     asOf?: string
     bootstrap: number
     seed: number
@@ -305,7 +305,7 @@ export function registerTargetCommands(program: Command): void {
     .addOption(
       new Option('--learner <learner>', 'uplift model')
         .choices(UPLIFT_LEARNERS)
-        .default('x-learner'),
+        .default('bring-back'),
     )
     .option('--as-of <date>', 'choose for members as of this day (default: the last purchase day)')
     .option('--bootstrap <n>', 'bootstrap resamples for the intervals (0: none)', '50')
