@@ -89,6 +89,10 @@ describe('memberlens target on a randomised campaign with known effects', () => 
     expect(e.shareOfOracle).toBeGreaterThanOrEqual(0.9)
     expect(e.shareOfOracle).toBeLessThanOrEqual(1)
     expect(result.learner).toBe('bring-back')
+    // The same comparison at smaller budgets; the last is the budget itself.
+    expect(e.byBudget.map((b) => b.budget)).toEqual([800, 1600, 4000, 8000])
+    expect(e.byBudget[3]?.share).toBeCloseTo(e.shareOfOracle ?? NaN, 12)
+    for (const b of e.byBudget) expect(b.share ?? 0, String(b.budget)).toBeGreaterThan(0.5)
   })
 
   it('the true value of the chosen list lies inside the reported intervals', () => {

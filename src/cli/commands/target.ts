@@ -268,6 +268,10 @@ export function renderTargeting(
       keyValues([
         [t('share of the oracle’s net value'), pct(evaluation.shareOfOracle)],
         [
+          t('share of the oracle by budget'),
+          evaluation.byBudget.map((b) => `${m(b.budget)} ${pct(b.share)}`).join(' · '),
+        ],
+        [
           t('true value inside the interval'),
           (['retained', 'revenue', 'net'] as const)
             .map(
