@@ -4,8 +4,10 @@
  * expected incremental value minus cost, and fill the budget greedily by net value per cost.
  *
  * Learning: features are the churn-risk model's (`featureMatrix` of `risk/`) on the day before the
- * campaign; the outcome is a purchase within `horizon_days` after it (retention). A multi-armed
- * X-learner (or T-learner) gives each member's incremental retention per arm; one logistic regression
+ * campaign, the order value, history counts and the member's coupon and service-complaint habit
+ * probabilities (`models/latent-habit.ts`); the outcome is a purchase within `horizon_days` after it
+ * (retention). A multi-armed bring-back model (or X- or T-learner) gives each member's incremental
+ * retention per arm; one logistic regression
  * per coupon arm gives P(redeem). Value of a retained member: their expected order value, the
  * Gamma–Gamma conditional mean of their gross order values (Fader, Hardie & Lee 2005). Evaluation: the
  * randomised members are split 70/30 by member id; the Qini curve of each arm on the 30 % the models
