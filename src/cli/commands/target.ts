@@ -307,7 +307,10 @@ export function registerTargetCommands(program: Command): void {
     )
     .requiredOption('--budget <amount>', 'budget for the expected cost of the chosen offers (CNY)')
     .addOption(
-      new Option('--learner <learner>', 'uplift model')
+      new Option(
+        '--learner <learner>',
+        'uplift model: bring-back (share of would-be non-buyers an offer brings back, by habit and order value), or an X- or T-learner on all features (see docs/targeting.md)',
+      )
         .choices(UPLIFT_LEARNERS)
         .default('bring-back'),
     )
