@@ -703,6 +703,7 @@ export const ZH = {
   'randomised members': '随机分组会员',
   retained: '留存',
   'share of the oracle’s net value': '达到全知策略净值的比例',
+  'share of the oracle by budget': '各预算下达到全知策略的比例',
   'true value inside the interval': '真实值落在区间内',
   'uplift plan': '增益方案',
   'uplift top 10%': '前 10% 增益',

@@ -94,7 +94,7 @@ describe('ridge regression', () => {
 describe('uplift learners on randomised data with known effects', () => {
   const train = synthetic(12_000, 7)
   const test = synthetic(6000, 8)
-  for (const learner of ['t-learner', 'x-learner'] as const) {
+  for (const learner of ['t-learner', 'x-learner', 'bring-back'] as const) {
     it(`${learner}: predicted uplift follows the true effect of each arm`, () => {
       const model = fitUplift(train.data, { learner })
       const pred = predictUplift(model, test.data.X)
@@ -107,6 +107,28 @@ describe('uplift learners on randomised data with known effects', () => {
       }
     })
   }
+  it('bring-back: the shares brought back are recovered, uplifts are never negative', () => {
+    const model = fitUplift(train.data, { learner: 'bring-back' })
+    const pred = predictUplift(model, test.data.X)
+    // Arm 1 brings back 35 % of would-be non-responders with x1 = 1 and 2 % without.
+    const X = new Float64Array([1, 0, 0.2, 0, 0, 0.2])
+    const p = predictUplift(model, X)
+    const share = (k: number, i: number) => p.uplift[k]![i]! / (1 - p.control[i]!)
+    expect(share(0, 0)).toBeGreaterThan(0.25)
+    expect(share(0, 0)).toBeLessThan(0.45)
+    expect(share(0, 1)).toBeLessThan(0.08)
+    for (const u of pred.uplift) expect(Math.min(...u)).toBeGreaterThanOrEqual(0)
+    // The arm's response is the holdout's plus the uplift.
+    expect(pred.response[0]![5]).toBeCloseTo(pred.control[5]! + pred.uplift[0]![5]!, 12)
+  })
+  it('bring-back: the share can be limited to some features', () => {
+    const model = fitUplift(train.data, { learner: 'bring-back', effectFeatures: ['x1', 'x3'] })
+    expect(model.bringBack?.columns).toEqual([0, 2])
+    expect(model.bringBack?.models[0]?.features).toEqual(['x1', 'x3'])
+    expect(() => fitUplift(train.data, { learner: 'bring-back', effectFeatures: ['x9'] })).toThrow(
+      /x9/,
+    )
+  })
   it('refuses an arm without rows', () => {
     const d = synthetic(300, 3).data
     expect(() => fitUplift({ ...d, arms: 3 })).toThrow(/arm 3 has no rows/)

@@ -3,10 +3,12 @@
  * per-person effects are known (src/simulate/uplift-campaign.ts), through the ordinary ingest path and the
  * `memberlens target` command.
  *
- * Thresholds at this size (12,000 persons, about 5,400 randomised): the plan must beat "highest risk first"
- * and "random" at the same budget by a wide margin, reach at least 60 % of the oracle's true net value (the
- * oracle knows each person's true natural purchase probability and type; the 90 % aimed at is not reached,
- * see docs/targeting.md), and the true value of the chosen list must lie inside the bootstrap intervals.
+ * At this size (12,000 persons, about 5,400 randomised) and a budget of ¥8,000 (about half of what the
+ * oracle would spend without a limit): the plan (bring-back model, the default) must reach at least 90 %
+ * of the oracle's true net value (the oracle knows each person's true natural purchase probability and
+ * type), beat "highest risk first" and "random" at the same budget by a wide margin, and the true value
+ * of the chosen list must lie inside the bootstrap intervals. Measured shares on other seeds and budgets:
+ * docs/targeting.md.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -34,7 +36,7 @@ beforeAll(async () => {
     members: 12_000,
     seed: 42,
     upliftCampaign: true,
-    tables: ['members', 'orders', 'returns', 'feedback', 'touches'],
+    tables: ['members', 'orders', 'returns', 'feedback', 'touches', 'events', 'coupons'],
   })
   truthFile = sim.truthFile
   dbPath = join(dir, 'm.duckdb')
@@ -78,14 +80,19 @@ describe('memberlens target on a randomised campaign with known effects', () => 
     result = JSON.parse(run.out) as typeof result
   }, 120_000)
 
-  it('beats highest risk first and random at the same budget, and gets most of the oracle', () => {
+  it('reaches 90 % of the oracle at the same budget and beats highest risk first and random', () => {
     const e = result.evaluation
     const net = (p: string) => e.policies.find((r) => r.policy === p)?.net ?? NaN
     expect(result.policy.cost.estimate).toBeLessThanOrEqual(8000)
     expect(net('uplift')).toBeGreaterThan(1.5 * net('highest_risk'))
     expect(net('uplift')).toBeGreaterThan(1.5 * net('random'))
-    expect(e.shareOfOracle).toBeGreaterThan(0.6)
+    expect(e.shareOfOracle).toBeGreaterThanOrEqual(0.9)
     expect(e.shareOfOracle).toBeLessThanOrEqual(1)
+    expect(result.learner).toBe('bring-back')
+    // The same comparison at smaller budgets; the last is the budget itself.
+    expect(e.byBudget.map((b) => b.budget)).toEqual([800, 1600, 4000, 8000])
+    expect(e.byBudget[3]?.share).toBeCloseTo(e.shareOfOracle ?? NaN, 12)
+    for (const b of e.byBudget) expect(b.share ?? 0, String(b.budget)).toBeGreaterThan(0.5)
   })
 
   it('the true value of the chosen list lies inside the reported intervals', () => {
@@ -105,14 +112,16 @@ describe('memberlens target on a randomised campaign with known effects', () => 
   })
 
   it('reports Qini per arm and learner on held-out members, with the random baseline', () => {
-    expect(result.qini).toHaveLength(8)
+    expect(result.qini).toHaveLength(12)
     for (const q of result.qini) {
       expect(q.qini).toBeCloseTo(q.auuc - q.randomAuuc, 12)
       expect(q.curve).toHaveLength(11)
     }
     // The large planted effects are ranked better than at random.
-    const x = result.qini.filter((q) => q.learner === 'x-learner')
-    expect(x.find((q) => q.arm === 'coupon_20')?.qini).toBeGreaterThan(0)
+    for (const learner of ['x-learner', 'bring-back']) {
+      const x = result.qini.filter((q) => q.learner === learner)
+      expect(x.find((q) => q.arm === 'coupon_20')?.qini, learner).toBeGreaterThan(0)
+    }
   })
 
   it('exports the chosen members with identities and consent flags', async () => {

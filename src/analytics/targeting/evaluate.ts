@@ -98,6 +98,16 @@ export interface TargetingEvaluation {
   readonly policies: readonly PolicyOutcome[]
   /** The planned policy's true net value over the oracle's (null when the oracle's is not positive). */
   readonly shareOfOracle: number | null
+  /**
+   * The same comparison at a tenth, a fifth and half of the budget and at the budget itself: the plan's
+   * choice rule on its estimates against the oracle's on the true effects, both within that budget.
+   */
+  readonly byBudget: readonly {
+    readonly budget: number
+    readonly plan: number
+    readonly oracle: number
+    readonly share: number | null
+  }[]
   /** Whether the true retained members, revenue and net value lie inside the plan's intervals. */
   readonly insideInterval: {
     readonly retained: boolean | null
@@ -149,6 +159,20 @@ export function evaluateTargeting(
     Float64Array.from({ length: n }, (_, i) => known(i)?.[k]?.cost ?? 0),
   )
   const oracle = chooseWithinBudget(trueNet, trueCost, plan.budget, eligible)
+  const byBudget = [0.1, 0.2, 0.5, 1].map((f) => {
+    const budget = plan.budget * f
+    const mine = value(
+      'uplift',
+      chooseWithinBudget(estimates.net, estimates.cost, budget, eligible),
+    )
+    const best = value('oracle', chooseWithinBudget(trueNet, trueCost, budget, eligible))
+    return {
+      budget,
+      plan: mine.net,
+      oracle: best.net,
+      share: best.net > 0 ? mine.net / best.net : null,
+    }
+  })
   const baselineArm = arms.baseline_arm ?? (names[0] as string)
   const b = names.indexOf(baselineArm)
   const pool = Array.from({ length: n }, (_, i) => i).filter(eligible)
@@ -175,6 +199,7 @@ export function evaluateTargeting(
     baselineArm,
     policies,
     shareOfOracle: best.net > 0 ? mine.net / best.net : null,
+    byBudget,
     insideInterval: {
       retained: inside(mine.retained, plan.policy.retained),
       revenue: inside(mine.revenue, plan.policy.revenue),

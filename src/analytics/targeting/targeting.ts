@@ -4,8 +4,10 @@
  * expected incremental value minus cost, and fill the budget greedily by net value per cost.
  *
  * Learning: features are the churn-risk model's (`featureMatrix` of `risk/`) on the day before the
- * campaign; the outcome is a purchase within `horizon_days` after it (retention). A multi-armed
- * X-learner (or T-learner) gives each member's incremental retention per arm; one logistic regression
+ * campaign, the order value, history counts and the member's coupon and service-complaint habit
+ * probabilities (`models/latent-habit.ts`); the outcome is a purchase within `horizon_days` after it
+ * (retention). A multi-armed bring-back model (or X- or T-learner) gives each member's incremental
+ * retention per arm; one logistic regression
  * per coupon arm gives P(redeem). Value of a retained member: their expected order value, the
  * Gamma–Gamma conditional mean of their gross order values (Fader, Hardie & Lee 2005). Evaluation: the
  * randomised members are split 70/30 by member id; the Qini curve of each arm on the 30 % the models
@@ -37,7 +39,9 @@ import {
   type UpliftData,
   type UpliftLearner,
   type UpliftModel,
+  UPLIFT_LEARNERS,
 } from '../../models/uplift.js'
+import { fitLatentHabit, type HabitIndicator } from '../../models/latent-habit.js'
 import { featureMatrix, pAliveAt, RISK_FEATURES } from '../risk/risk.js'
 import { expectedArmCost, type ArmConfig, type ArmsFile } from './arms.js'
 
@@ -211,12 +215,45 @@ async function orderValues(
   return out
 }
 
+function sum(a: ArrayLike<number>): number {
+  let s = 0
+  for (let i = 0; i < a.length; i++) s += a[i] as number
+  return s
+}
+
+/** Columns of {@link memberHistory}, in order. */
+const HISTORY_FEATURES = [
+  'log_complaints_all',
+  'log_returns_all',
+  'log_detractor_answers',
+  'coupon_orders_all',
+  'full_price_orders_all',
+  'complaints_all',
+  'tickets_all',
+  'returns_all',
+  'low_csat_all',
+  'negative_reviews_all',
+  'feedback_answers_all',
+  'check_ins_all',
+  'coupon_claims_all',
+  'sessions_all',
+  'coupons_issued_all',
+  'coupons_redeemed_all',
+  'log_tenure_days',
+  'coupon_habit',
+  'service_habit',
+] as const
+
 /**
- * Service history over the whole membership up to `day`, per member aligned with `memberId`: complaints
- * and support tickets, returns, and NPS answers of 6 or less (detractors). The risk features count the
- * last 90 days only; a care call answers a longer history.
+ * History over the whole membership up to `day`, per member aligned with `memberId`: complaints and
+ * support tickets, returns and NPS answers of 6 or less (detractors), on the log scale as before, and
+ * as plain counts with the orders split into those with a coupon and those at full price. The risk
+ * features count the last 90 days only, and a share hides how much evidence lies behind it: when each
+ * order independently carries a coupon (or each week a complaint) with a probability that depends on a
+ * member's hidden habit, the log-odds of the habit given the history is linear in those counts, which
+ * is what the uplift models' logistic and linear forms can use.
  */
-async function serviceHistory(
+async function memberHistory(
   driver: DuckDbDriver,
   day: string,
   memberId: Float64Array,
@@ -224,46 +261,206 @@ async function serviceHistory(
   const rows = await driver.all<{
     memberId: number
     complaints: number
+    tickets: number
     returns: number
     detractor: number
+    couponOrders: number
+    fullPriceOrders: number
+    lowCsat: number
+    negativeReviews: number
+    answers: number
+    npsAnswers: number
+    csatAnswers: number
+    reviews: number
+    checkIns: number
+    couponClaims: number
+    sessions: number
+    issued: number
+    redeemed: number
+    tenure: number
   }>(
     sql`WITH f AS (
-        SELECT member_id, count(*) FILTER (WHERE kind IN ('complaint', 'support_ticket')) AS complaints,
-          count(*) FILTER (WHERE kind = 'nps' AND score <= 6) AS detractor
+        SELECT member_id, count(*) FILTER (WHERE kind = 'complaint') AS complaints,
+          count(*) FILTER (WHERE kind = 'support_ticket') AS tickets,
+          count(*) FILTER (WHERE kind = 'nps' AND score <= 6) AS detractor,
+          count(*) FILTER (WHERE kind = 'csat' AND score <= 2) AS low_csat,
+          count(*) FILTER (WHERE kind = 'review' AND score <= 2) AS negative_reviews,
+          count(*) FILTER (WHERE kind IN ('nps', 'csat', 'review')) AS answers,
+          count(*) FILTER (WHERE kind = 'nps') AS nps_answers,
+          count(*) FILTER (WHERE kind = 'csat') AS csat_answers,
+          count(*) FILTER (WHERE kind = 'review') AS reviews
         FROM feedback WHERE member_id IS NOT NULL AND CAST(ts AS DATE) <= CAST(${day} AS DATE)
         GROUP BY member_id),
       r AS (
         SELECT o.member_id, count(*) AS returns FROM returns x JOIN orders o ON o.order_id = x.order_id
         WHERE o.member_id IS NOT NULL AND CAST(x.returned_at AS DATE) <= CAST(${day} AS DATE)
-        GROUP BY o.member_id)
-      SELECT coalesce(f.member_id, r.member_id)::DOUBLE AS member_id,
-        coalesce(f.complaints, 0)::DOUBLE AS complaints, coalesce(r.returns, 0)::DOUBLE AS returns,
-        coalesce(f.detractor, 0)::DOUBLE AS detractor
-      FROM f FULL JOIN r ON r.member_id = f.member_id ORDER BY member_id`,
+        GROUP BY o.member_id),
+      o AS (
+        SELECT member_id, count(coupon_id) AS coupon_orders, count(*) - count(coupon_id) AS full_price
+        FROM orders WHERE member_id IS NOT NULL AND status <> 'cancelled'
+          AND CAST(ordered_at AS DATE) <= CAST(${day} AS DATE)
+        GROUP BY member_id),
+      e AS (
+        SELECT member_id, count(*) FILTER (WHERE event_type = 'check_in') AS check_ins,
+          count(*) FILTER (WHERE event_type = 'coupon_claim') AS coupon_claims,
+          count(*) FILTER (WHERE event_type = 'session_start') AS sessions
+        FROM events WHERE member_id IS NOT NULL AND CAST(ts AS DATE) <= CAST(${day} AS DATE)
+        GROUP BY member_id),
+      fr AS (SELECT coalesce(f.member_id, r.member_id) AS member_id, f.complaints, f.tickets,
+          f.detractor, f.low_csat, f.negative_reviews, f.answers, f.nps_answers, f.csat_answers,
+          f.reviews, r.returns
+        FROM f FULL JOIN r ON r.member_id = f.member_id),
+      c AS (
+        SELECT member_id, count(*) AS issued,
+          count(*) FILTER (WHERE redeemed_at IS NOT NULL AND CAST(redeemed_at AS DATE) <= CAST(${day} AS DATE)) AS redeemed
+        FROM coupons WHERE member_id IS NOT NULL AND CAST(issued_at AS DATE) <= CAST(${day} AS DATE)
+        GROUP BY member_id),
+      fre AS (SELECT coalesce(fr.member_id, e.member_id) AS member_id, fr.*, e.check_ins,
+          e.coupon_claims, e.sessions FROM fr FULL JOIN e ON e.member_id = fr.member_id)
+      SELECT coalesce(fr.member_id, o.member_id)::DOUBLE AS member_id,
+        coalesce(fr.complaints, 0)::DOUBLE AS complaints, coalesce(fr.tickets, 0)::DOUBLE AS tickets,
+        coalesce(fr.returns, 0)::DOUBLE AS returns, coalesce(fr.detractor, 0)::DOUBLE AS detractor,
+        coalesce(o.coupon_orders, 0)::DOUBLE AS coupon_orders,
+        coalesce(o.full_price, 0)::DOUBLE AS full_price_orders,
+        coalesce(fr.low_csat, 0)::DOUBLE AS low_csat,
+        coalesce(fr.negative_reviews, 0)::DOUBLE AS negative_reviews,
+        coalesce(fr.answers, 0)::DOUBLE AS answers,
+        coalesce(fr.nps_answers, 0)::DOUBLE AS nps_answers,
+        coalesce(fr.csat_answers, 0)::DOUBLE AS csat_answers,
+        coalesce(fr.reviews, 0)::DOUBLE AS reviews, coalesce(fr.check_ins, 0)::DOUBLE AS check_ins,
+        coalesce(fr.coupon_claims, 0)::DOUBLE AS coupon_claims,
+        coalesce(fr.sessions, 0)::DOUBLE AS sessions, coalesce(c.issued, 0)::DOUBLE AS issued,
+        coalesce(c.redeemed, 0)::DOUBLE AS redeemed,
+        coalesce(date_diff('day', CAST(m.registered_at AS DATE), CAST(${day} AS DATE)), 0)::DOUBLE AS tenure
+      FROM fre AS fr FULL JOIN o ON o.member_id = fr.member_id
+        LEFT JOIN c ON c.member_id = coalesce(fr.member_id, o.member_id)
+        LEFT JOIN members m ON m.member_id = coalesce(fr.member_id, o.member_id)
+      ORDER BY member_id`,
   )
-  const out = [0, 1, 2].map(() => new Float64Array(memberId.length))
+  const out = HISTORY_FEATURES.map(() => new Float64Array(memberId.length))
+  const tenureWeeks = new Float64Array(memberId.length)
+  // Detractor NPS answers and NPS answers, low CSAT and CSAT answers, negative reviews and reviews.
+  const answered = [0, 1, 2, 3, 4, 5].map(() => new Float64Array(memberId.length)) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ]
   let j = 0
   for (let i = 0; i < memberId.length; i++) {
     const id = memberId[i] as number
     while (j < rows.length && (rows[j]?.memberId as number) < id) j++
     const r = rows[j]
-    if (r !== undefined && r.memberId === id) {
-      ;(out[0] as Float64Array)[i] = Math.log1p(r.complaints)
-      ;(out[1] as Float64Array)[i] = Math.log1p(r.returns)
-      ;(out[2] as Float64Array)[i] = Math.log1p(r.detractor)
-    }
+    if (r === undefined || r.memberId !== id) continue
+    const values = [
+      Math.log1p(r.complaints + r.tickets),
+      Math.log1p(r.returns),
+      Math.log1p(r.detractor),
+      r.couponOrders,
+      r.fullPriceOrders,
+      r.complaints,
+      r.tickets,
+      r.returns,
+      r.lowCsat,
+      r.negativeReviews,
+      r.answers,
+      r.checkIns,
+      r.couponClaims,
+      r.sessions,
+      r.issued,
+      r.redeemed,
+      Math.log1p(Math.max(0, r.tenure)),
+    ]
+    values.forEach((v, k) => ((out[k] as Float64Array)[i] = v))
+    answered[0][i] = r.detractor
+    answered[1][i] = r.npsAnswers
+    answered[2][i] = r.lowCsat
+    answered[3][i] = r.csatAnswers
+    answered[4][i] = r.negativeReviews
+    answered[5][i] = r.reviews
+    tenureWeeks[i] = Math.max(0, r.tenure) / 7
+  }
+  const col = (name: (typeof HISTORY_FEATURES)[number]) =>
+    out[HISTORY_FEATURES.indexOf(name)] as Float64Array
+  const orders = col('coupon_orders_all').map(
+    (v, i) => v + (col('full_price_orders_all')[i] as number),
+  )
+  const atMost = (a: Float64Array, b: Float64Array) => a.map((v, i) => Math.min(v, b[i] as number))
+  const sessions = col('sessions_all')
+  const habits: { name: (typeof HISTORY_FEATURES)[number]; indicators: HabitIndicator[] }[] = [
+    {
+      name: 'coupon_habit',
+      indicators: [
+        {
+          kind: 'binomial',
+          name: 'coupon orders',
+          successes: col('coupon_orders_all'),
+          trials: orders,
+        },
+        {
+          kind: 'binomial',
+          name: 'coupon claims',
+          successes: atMost(col('coupon_claims_all'), sessions),
+          trials: sessions,
+        },
+        {
+          kind: 'binomial',
+          name: 'check-ins',
+          successes: atMost(col('check_ins_all'), sessions),
+          trials: sessions,
+        },
+        {
+          kind: 'binomial',
+          name: 'coupons redeemed',
+          successes: atMost(col('coupons_redeemed_all'), col('coupons_issued_all')),
+          trials: col('coupons_issued_all'),
+        },
+      ],
+    },
+    {
+      name: 'service_habit',
+      indicators: [
+        {
+          kind: 'poisson',
+          name: 'complaints',
+          count: col('complaints_all'),
+          exposure: tenureWeeks,
+        },
+        { kind: 'poisson', name: 'tickets', count: col('tickets_all'), exposure: tenureWeeks },
+        {
+          kind: 'binomial',
+          name: 'returns',
+          successes: atMost(col('returns_all'), orders),
+          trials: orders,
+        },
+        { kind: 'binomial', name: 'NPS detractor', successes: answered[0], trials: answered[1] },
+        { kind: 'binomial', name: 'low CSAT', successes: answered[2], trials: answered[3] },
+        { kind: 'binomial', name: 'negative review', successes: answered[4], trials: answered[5] },
+      ],
+    },
+  ]
+  for (const h of habits) {
+    // An indicator without any trials or exposure (a table not loaded) says nothing: left out.
+    const usable = h.indicators.filter((ind) =>
+      ind.kind === 'binomial' ? sum(ind.trials) > 0 : sum(ind.exposure) > 0,
+    )
+    if (usable.length > 0 && memberId.length > 0) col(h.name).set(fitLatentHabit(usable).posterior)
   }
   return out
 }
 
-/** The uplift models' features: the risk model's, then the order value and the service history. */
-export const TARGETING_FEATURES = [
-  ...FEATURES,
-  'log_order_value',
-  'log_complaints_all',
-  'log_returns_all',
-  'log_detractor_answers',
-] as const
+/** The uplift models' features: the risk model's, then the order value and the member's history. */
+export const TARGETING_FEATURES = [...FEATURES, 'log_order_value', ...HISTORY_FEATURES] as const
+
+/**
+ * The features of the bring-back model's share of would-be non-buyers an offer brings back: the
+ * member's coupon and service-complaint habits and their order value. Purchase timing enters through
+ * the holdout's response 1 − μ₀ only. Three features instead of thirty: the share is learnt from a few
+ * hundred randomised members per offer, and each extra weight adds noise to every member's estimate.
+ */
+const EFFECT_FEATURES: readonly string[] = ['coupon_habit', 'service_habit', 'log_order_value']
 
 /** Features of every member with a purchase by `day` (and the outcome with `horizon`). */
 async function membersAt(
@@ -275,7 +472,7 @@ async function membersAt(
   const pa = await pAliveAt(driver, day, f.member_id)
   const value = await orderValues(driver, day, f.member_id)
   const risk = featureMatrix(f, pa.pAlive)
-  const service = await serviceHistory(driver, day, f.member_id)
+  const history = await memberHistory(driver, day, f.member_id)
   const p = FEATURES.length
   const q = TARGETING_FEATURES.length
   const n = f.member_id.length
@@ -284,7 +481,7 @@ async function membersAt(
     X.set(risk.subarray(i * p, (i + 1) * p), i * q)
     const v = value[i] as number
     X[i * q + p] = Number.isFinite(v) && v > 0 ? Math.log(v) : 0
-    for (let k = 0; k < 3; k++) X[i * q + p + 1 + k] = service[k]?.[i] as number
+    history.forEach((h, k) => (X[i * q + p + 1 + k] = h[i] as number))
   }
   return { f, X, value }
 }
@@ -331,7 +528,7 @@ function subset(t: Training, rows: readonly number[]): Training {
 }
 
 function fitAll(t: Training, learner: UpliftLearner): Fitted {
-  const uplift = fitUplift(t.data, { learner })
+  const uplift = fitUplift(t.data, { learner, effectFeatures: EFFECT_FEATURES })
   const p = t.data.features.length
   const redeem = t.redeemed.map((r, k) => {
     if (r === null) return null
@@ -491,7 +688,7 @@ async function prepareTraining(
   all: Training
   randomised: Record<string, number>
 }> {
-  const learner = options.learner ?? 'x-learner'
+  const learner = options.learner ?? 'bring-back'
   const names = Object.keys(arms.arms)
   const last = await lastPurchaseDay(driver)
   if (last === null) throw new InputError('no purchases in the database: load orders first')
@@ -576,8 +773,11 @@ export async function planTargeting(
   all.memberId.forEach((id, i) => (heldOut(id) ? testIdx : fitIdx).push(i))
   const test = subset(all, testIdx)
   const qini: ArmQini[] = []
-  for (const l of ['t-learner', 'x-learner'] as const) {
-    const model = fitUplift(subset(all, fitIdx).data, { learner: l })
+  for (const l of UPLIFT_LEARNERS) {
+    const model = fitUplift(subset(all, fitIdx).data, {
+      learner: l,
+      effectFeatures: EFFECT_FEATURES,
+    })
     const pred = predictUplift(model, test.data.X)
     names.forEach((name, k) => {
       const idx: number[] = []
@@ -684,6 +884,7 @@ export async function planTargeting(
       value: now.value,
       choice,
       eligible: okValue,
+      X: now.X,
     },
   }
 }
@@ -695,6 +896,8 @@ export interface PlanInternals {
   readonly value: Float64Array
   readonly choice: Int32Array
   readonly eligible: (i: number) => boolean
+  /** Features of every member now (row-major, {@link TARGETING_FEATURES}). */
+  readonly X: Float64Array
 }
 
 /** The expected outcome of sending one arm to every member of a segment (before launch). */

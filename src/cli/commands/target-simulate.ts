@@ -42,9 +42,12 @@ export function registerTargetSimulateCommand(program: Command): void {
         .default('all'),
     )
     .addOption(
-      new Option('--learner <learner>', 'uplift model')
+      new Option(
+        '--learner <learner>',
+        'uplift model: bring-back (share of would-be non-buyers an offer brings back, by habit and order value), or an X- or T-learner on all features (see docs/targeting.md)',
+      )
         .choices(UPLIFT_LEARNERS)
-        .default('x-learner'),
+        .default('bring-back'),
     )
     .option('--as-of <date>', 'members as of this day (default: the last purchase day)')
     .option('--bootstrap <n>', 'bootstrap resamples for the intervals (0: none)', '50')

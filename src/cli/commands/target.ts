@@ -31,7 +31,7 @@ import { saveTargetingRun } from '../../analytics/targeting/store.js'
 import { systemClock } from '../../core/clock.js'
 import { InputError } from '../../core/errors.js'
 import type { DuckDbDriver } from '../../duckdb/driver.js'
-import { UPLIFT_LEARNERS } from '../../models/uplift.js'
+import { UPLIFT_LEARNERS, type UpliftLearner } from '../../models/uplift.js'
 import type { GroundTruth } from '../../simulate/simulate.js'
 import { dbOption, withDatabase } from '../database.js'
 import { langOption, translator, type Lang } from '../lang.js'
@@ -97,7 +97,7 @@ export async function runTargeting(
   arms: ArmsFile,
   options: {
     budget: number
-    learner: 't-learner' | 'x-learner'
+    learner: UpliftLearner
     asOf?: string
     bootstrap: number
     seed: number
@@ -268,6 +268,10 @@ export function renderTargeting(
       keyValues([
         [t('share of the oracle’s net value'), pct(evaluation.shareOfOracle)],
         [
+          t('share of the oracle by budget'),
+          evaluation.byBudget.map((b) => `${m(b.budget)} ${pct(b.share)}`).join(' · '),
+        ],
+        [
           t('true value inside the interval'),
           (['retained', 'revenue', 'net'] as const)
             .map(
@@ -303,9 +307,12 @@ export function registerTargetCommands(program: Command): void {
     )
     .requiredOption('--budget <amount>', 'budget for the expected cost of the chosen offers (CNY)')
     .addOption(
-      new Option('--learner <learner>', 'uplift model')
+      new Option(
+        '--learner <learner>',
+        'uplift model: bring-back (share of would-be non-buyers an offer brings back, by habit and order value), or an X- or T-learner on all features (see docs/targeting.md)',
+      )
         .choices(UPLIFT_LEARNERS)
-        .default('x-learner'),
+        .default('bring-back'),
     )
     .option('--as-of <date>', 'choose for members as of this day (default: the last purchase day)')
     .option('--bootstrap <n>', 'bootstrap resamples for the intervals (0: none)', '50')

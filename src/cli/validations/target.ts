@@ -12,7 +12,9 @@ import { langFlag } from '../lang.js'
 const modelFlags = {
   db: z.string().min(1),
   arms: z.string().min(1),
-  learner: z.enum(UPLIFT_LEARNERS as unknown as ['t-learner', 'x-learner']).default('x-learner'),
+  learner: z
+    .enum(UPLIFT_LEARNERS as unknown as ['t-learner', 'x-learner', 'bring-back'])
+    .default('bring-back'),
   asOf: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
