@@ -101,6 +101,15 @@ const earnSchema = z
         per_order: z.number().int().positive().optional(),
         /** Most points (all earn kinds) one member can earn on one day. */
         per_day: z.number().int().positive().optional(),
+        /**
+         * Most points (all earn kinds) one member can earn in one calendar year of the program's UTC offset
+         * (1 January to 31 December), counted like `per_day`: earned points, returns do not give room back.
+         */
+        per_year: z
+          .number()
+          .int('points are whole numbers')
+          .positive('a cap is at least 1 point')
+          .optional(),
       })
       .strict()
       .default({}),
