@@ -233,9 +233,17 @@ const budgetSchema = z
       })
     }
     if (b.scope === 'channel' && b.match === undefined)
-      ctx.addIssue({ code: 'custom', path: ['match'], message: 'a channel budget lists its channels' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: 'a channel budget lists its channels',
+      })
     if (b.scope === 'global' && b.match !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['match'], message: 'a global budget matches no channel' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: 'a global budget matches no channel',
+      })
     if (b.max_liability !== undefined && b.scope !== 'global') {
       ctx.addIssue({
         code: 'custom',
