@@ -129,7 +129,7 @@ export interface BacktestBudget {
   readonly id: string
   readonly scope: Budget['scope']
   /** The channels of a channel budget; null for a global one. */
-  readonly match: readonly string[] | null
+  readonly match: string[] | null
   readonly kind: 'points_per_month' | 'liability'
   /** The limit in points, and in money (× point value). */
   readonly limit: number
