@@ -37,6 +37,7 @@ const READ_ONLY_PROGRAM = {
       { id: 'member', name: 'Member', threshold: '0', points_multiplier: '1', benefits: [] },
     ],
   },
+  budgets: [],
 } as const satisfies Program
 
 export const ledgerOption = () =>

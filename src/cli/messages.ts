@@ -312,7 +312,8 @@ export const ZH = {
   '{members} members, {entries} ledger entries and {changes} tier changes synced for the dashboard':
     '已为看板同步 {members} 名会员、{entries} 条积分流水和 {changes} 次等级变更',
   'skipped: {reason}': '已跳过：{reason}',
-  '{n} orders paid with points redeemed ({points} points)': '{n} 笔积分抵扣订单已兑换（{points} 积分）',
+  '{n} orders paid with points redeemed ({points} points)':
+    '{n} 笔积分抵扣订单已兑换（{points} 积分）',
   '{n} orders paid with points redeemed ({points} points); {refused} refused, the member having too few spendable points ({refusedPoints} points)':
     '{n} 笔积分抵扣订单已兑换（{points} 积分）；{refused} 笔因会员可用积分不足被拒（{refusedPoints} 积分）',
   'Feedback texts': '反馈文本',
@@ -879,6 +880,19 @@ export const ZH = {
   'held until': '冻结至',
   released: '解除时间',
   'hold {id} released: {points} points spendable again': '冻结 {id} 已解除：{points} 积分恢复可用',
+  Budgets: '预算',
+  budget: '预算',
+  scope: '范围',
+  limit: '额度',
+  'first reached': '首次触及',
+  'points beyond': '超出积分',
+  'value beyond': '超出金额',
+  'months reached': '触及月数',
+  'points per month': '每月发放积分',
+  'channels {list}': '渠道 {list}',
+  never: '从未',
+  'Budgets are not enforced in the backtest: it shows the first day each would have been reached (the month’s points issued, or the liability at a day’s end) and how far the program went past it.':
+    '回测不按预算削减积分：显示每项预算首次被触及的日期（当月发放积分，或日终积分负债）及超出的幅度。',
 } as const satisfies Record<string, string>
 
 export type Message = keyof typeof ZH

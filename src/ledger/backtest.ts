@@ -28,7 +28,7 @@
  */
 import { NotFoundError } from '../core/errors.js'
 import { replayJobs, type BulkReplaySource } from './bulk-replay.js'
-import type { Program } from './program.js'
+import type { Budget, Program } from './program.js'
 import { scaleDecimal, SCALE } from './program.js'
 import { createReplayEngine, REPLAY_KEYS, type ReplayEvent } from './replay-engine.js'
 import { checkInPoints, localDay } from './rules.js'
@@ -106,8 +106,44 @@ export interface BacktestResult {
     readonly refusedRedemptionPoints: number
   }
   readonly breakage: BacktestBreakage
+  /** The program's budgets across members (`budgets`), in file order: when each would have been hit. */
+  readonly budgets: readonly BacktestBudget[]
   /** Members per tier at the end of the period, in ladder order. */
   readonly tiers: ReadonlyArray<{ readonly tier: string; readonly members: number }>
+}
+
+/** One month in which a budget was reached. */
+export interface BacktestBudgetHit {
+  /** YYYY-MM, program time zone. */
+  readonly month: string
+  /** The first day (YYYY-MM-DD) the budget was reached in the month. */
+  readonly date: string
+  /** The month's points issued (monthly budgets) or the month's highest day-end liability (liability budget). */
+  readonly used: number
+  /** Points beyond the budget: `used` − limit (0 when it was reached exactly). */
+  readonly beyond: number
+}
+
+/** A budget of the program and when the replayed history would have reached it. */
+export interface BacktestBudget {
+  readonly id: string
+  readonly scope: Budget['scope']
+  /** The channels of a channel budget; null for a global one. */
+  readonly match: string[] | null
+  readonly kind: 'points_per_month' | 'liability'
+  /** The limit in points, and in money (× point value). */
+  readonly limit: number
+  readonly limitAmount: number
+  /** The first day in the reported period the budget was reached; null when it never was. */
+  readonly firstHit: string | null
+  /**
+   * Points beyond the budget over the period: the sum of the months' excess (monthly budgets) or the highest
+   * excess at a day's end (liability). The backtest does not trim earns to a budget: it says when the budget
+   * would have been exhausted and how far the program went past it.
+   */
+  readonly pointsBeyond: number
+  readonly amountBeyond: number
+  readonly hits: readonly BacktestBudgetHit[]
 }
 
 export interface BacktestOptions {
@@ -196,6 +232,15 @@ export async function backtestProgram(
   let perOrderMembers = 0
   let perDayMembers = 0
   const perOrderCap = program.earn.caps.per_order
+  // Budgets: points issued by local day (all earns, and order earns by channel) and the change of the
+  // liability (Σ positive balances) by local day, over the whole history.
+  const offset = offsetMs(program.utc_offset)
+  const dayIndex = (ms: number) => Math.floor((ms + offset) / 86_400_000)
+  const budgetChannels = new Set(program.budgets.flatMap((b) => b.match ?? []))
+  const issuedByDay = new Map<number, number>()
+  const channelIssuedByDay = new Map<string, Map<number, number>>()
+  const liabilityByDay = new Map<number, number>()
+  const addTo = (m: Map<number, number>, k: number, v: number) => m.set(k, (m.get(k) ?? 0) + v)
   const reviewPoints = program.earn.review?.points ?? 0
 
   const E = rows.entries.cols
@@ -205,9 +250,43 @@ export async function backtestProgram(
   const R = rows.requests.cols
   const ACC = rows.accounts.cols
 
+  /** Adds the member's issued points and liability changes to the budgets' daily figures. */
+  const absorbBudgets = (events: readonly ReplayEvent[]) => {
+    const channelOf = new Map<string, string>()
+    if (budgetChannels.size > 0) {
+      for (const e of events) {
+        if (e.kind === 'order' && e.channel !== null && budgetChannels.has(e.channel))
+          channelOf.set(e.id, e.channel)
+      }
+    }
+    const netByDay = new Map<number, number>()
+    for (let i = 0; i < rows.entries.length; i++) {
+      const kind = E[2]?.[i] as string
+      const points = E[3]?.[i] as number
+      const day = dayIndex(Date.parse(E[4]?.[i] as string))
+      addTo(netByDay, day, points)
+      if (!(kind === 'earn' || (kind === 'adjust' && points > 0))) continue
+      addTo(issuedByDay, day, points)
+      const channel = E[7]?.[i] === 'order' ? channelOf.get(E[8]?.[i] as string) : undefined
+      if (channel !== undefined) {
+        let m = channelIssuedByDay.get(channel)
+        if (!m) channelIssuedByDay.set(channel, (m = new Map()))
+        addTo(m, day, points)
+      }
+    }
+    let balance = 0
+    for (const day of [...netByDay.keys()].sort((a, b) => a - b)) {
+      const next = balance + (netByDay.get(day) ?? 0)
+      const change = Math.max(0, next) - Math.max(0, balance)
+      if (change !== 0) addTo(liabilityByDay, day, change)
+      balance = next
+    }
+  }
+
   /** Reads the rows of the member just replayed into the figures, then drops them. */
   const absorb = (events: readonly ReplayEvent[]) => {
     engine.drainAllocations()
+    if (program.budgets.length > 0) absorbBudgets(events)
     // Entries: flows by month, the balance changes for the month-end liability, and each entry's time and kind.
     const deltas = new Map<number, number>()
     const entryAt = new Map<number, { at: number; kind: string }>()
@@ -399,6 +478,18 @@ export async function backtestProgram(
       refusedRedemptionPoints: counts.refusedRedemptionPoints,
     },
     breakage: breakageForecast(expiredByAge, redeemedByAge, outstandingByAge, pointValue),
+    budgets: program.budgets.map((b) =>
+      budgetHits(b, {
+        issued:
+          b.scope === 'global'
+            ? issuedByDay
+            : sumDays((b.match ?? []).map((c) => channelIssuedByDay.get(c))),
+        liability: liabilityByDay,
+        from: from ?? null,
+        to: to ?? null,
+        pointValue,
+      }),
+    ),
     tiers: program.tiers.levels.map((l) => ({ tier: l.id, members: tierCounts.get(l.id) ?? 0 })),
   }
 }
@@ -446,6 +537,80 @@ export function breakageForecast(
     forecastAmount: money(forecastPoints, pointValue),
     deferredRevenue: money(outstanding - forecastPoints, pointValue),
     byAge,
+  }
+}
+
+/** Day figures summed over several maps (a channel budget's channels). */
+function sumDays(
+  maps: ReadonlyArray<ReadonlyMap<number, number> | undefined>,
+): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const m of maps) for (const [k, v] of m ?? []) out.set(k, (out.get(k) ?? 0) + v)
+  return out
+}
+
+const dayText = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10)
+
+/** A local day number (days since 1970-01-01 in the program's zone) of a YYYY-MM month's first day. */
+const monthFirstDay = (n: number) => Date.parse(`${monthText(n)}-01T00:00:00Z`) / 86_400_000
+
+/**
+ * When a budget was reached in the reported months `from`…`to` (YYYY-MM): a monthly budget in each month whose
+ * running total of issued points reached the limit (the day it did, and the month's total); the liability
+ * budget in each month with a day-end liability (all history before counted) at or above it (the first such
+ * day, and the month's highest). `issued` and `liability` are by local day number.
+ */
+export function budgetHits(
+  b: Budget,
+  d: {
+    readonly issued: ReadonlyMap<number, number>
+    /** The change of the liability by day. */
+    readonly liability: ReadonlyMap<number, number>
+    readonly from: string | null
+    readonly to: string | null
+    readonly pointValue: bigint
+  },
+): BacktestBudget {
+  const liability = b.max_liability !== undefined
+  const limit = (liability ? b.max_liability : b.max_points_per_month) as number
+  const hits: BacktestBudgetHit[] = []
+  const fromN = d.from === null ? 0 : monthNumber(d.from)
+  const toN = d.to === null ? -1 : monthNumber(d.to)
+  const source = liability ? d.liability : d.issued
+  const days = [...source.keys()].sort((x, y) => x - y)
+  let i = 0
+  let level = 0
+  // Changes before the period: the liability carried into it.
+  const start = monthFirstDay(fromN)
+  for (; i < days.length && (days[i] as number) < start; i++)
+    level += liability ? (source.get(days[i] as number) ?? 0) : 0
+  for (let m = fromN; m <= toN; m++) {
+    const end = monthFirstDay(m + 1)
+    if (!liability) level = 0
+    let date: string | null = liability && level >= limit ? dayText(monthFirstDay(m)) : null
+    let used = level
+    for (; i < days.length && (days[i] as number) < end; i++) {
+      const day = days[i] as number
+      level += source.get(day) ?? 0
+      if (date === null && level >= limit) date = dayText(day)
+      used = liability ? Math.max(used, level) : level
+    }
+    if (date !== null) hits.push({ month: monthText(m), date, used, beyond: used - limit })
+  }
+  const pointsBeyond = liability
+    ? hits.reduce((m, h) => Math.max(m, h.beyond), 0)
+    : hits.reduce((s, h) => s + h.beyond, 0)
+  return {
+    id: b.id,
+    scope: b.scope,
+    match: b.match ?? null,
+    kind: liability ? 'liability' : 'points_per_month',
+    limit,
+    limitAmount: money(limit, d.pointValue),
+    firstHit: hits[0]?.date ?? null,
+    pointsBeyond,
+    amountBeyond: money(pointsBeyond, d.pointValue),
+    hits,
   }
 }
 

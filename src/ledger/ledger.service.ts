@@ -35,7 +35,7 @@ import {
   checkMember,
   checkSourceId,
   consumption,
-  dayCapped,
+  memberCapped,
   debtPayments,
   expiryDue,
   hashRequest,
@@ -52,7 +52,7 @@ import {
   type BonusKind,
   type TierQualification,
 } from './replay-engine.js'
-import { dayStart, localDay, type OrderLine } from './rules.js'
+import { dayStart, localDay, yearBounds, type OrderLine } from './rules.js'
 import {
   RETRYABLE_SQLSTATES,
   sqlState,
@@ -389,11 +389,14 @@ export class Ledger {
           `order ${orderId} has already earned points (under another idempotency key)`,
         )
       }
+      // The year's earns, for the per-year cap, in a read of their own (only when the cap is set): unlocked,
+      // a write for the member since the context was read changes its transaction id and the write below
+      // answers CONTENDED; locked, the account lock keeps other writes out.
       const sp = orderEarn(
         program,
         account.tier,
         { amount, channel, orderedAt, lines },
-        ctx.earnedToday,
+        { today: ctx.earnedToday, year: await this.earnedThisYear(tx, memberId, orderedAt) },
       )
       const { points, reason } = sp
       const times = bucketTimes(program, orderedAt, true)
@@ -620,7 +623,7 @@ export class Ledger {
         )
         const patch: repo.AccountPatch =
           earned.streak === null ? {} : { lastCheckIn: day, checkInStreak: earned.streak }
-        const points = await this.applyDailyCap(tx, memberId, when, earned.points)
+        const points = await this.applyMemberCaps(tx, memberId, when, earned.points)
         let state = { balance: account.balance, debt: account.debt }
         let entryId: number | null = null
         if (points > 0) {
@@ -1044,16 +1047,27 @@ export class Ledger {
     return repo.openBuckets(this.store, memberId, at ?? this.clock.now(), false)
   }
 
-  private async applyDailyCap(
+  /** Points the member earned (all earn kinds) in the local calendar year of `at`; 0 without a per-year cap. */
+  private async earnedThisYear(tx: SqlExecutor, memberId: string, at: Date): Promise<number> {
+    if (this.program.earn.caps.per_year === undefined) return 0
+    const { from, to } = yearBounds(this.program, at)
+    return repo.earnedBetween(tx, memberId, from, to)
+  }
+
+  /** `points` trimmed to the member caps (per day, per year) for an earn at `at`. */
+  private async applyMemberCaps(
     tx: SqlExecutor,
     memberId: string,
     at: Date,
     points: number,
   ): Promise<number> {
-    if (this.program.earn.caps.per_day === undefined || points <= 0) return points
+    const caps = this.program.earn.caps
+    if ((caps.per_day === undefined && caps.per_year === undefined) || points <= 0) return points
     const from = dayStart(this.program, localDay(this.program, at))
     const to = new Date(from.getTime() + 86_400_000)
-    return dayCapped(this.program, points, await repo.earnedBetween(tx, memberId, from, to))
+    const today = caps.per_day === undefined ? 0 : await repo.earnedBetween(tx, memberId, from, to)
+    const year = await this.earnedThisYear(tx, memberId, at)
+    return memberCapped(this.program, points, { today, year })
   }
 
   /** Writes an earn (or positive adjust) entry and its bucket, paying any debt first. */

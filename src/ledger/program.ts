@@ -101,6 +101,15 @@ const earnSchema = z
         per_order: z.number().int().positive().optional(),
         /** Most points (all earn kinds) one member can earn on one day. */
         per_day: z.number().int().positive().optional(),
+        /**
+         * Most points (all earn kinds) one member can earn in one calendar year of the program's UTC offset
+         * (1 January to 31 December), counted like `per_day`: earned points, returns do not give room back.
+         */
+        per_year: z
+          .number()
+          .int('points are whole numbers')
+          .positive('a cap is at least 1 point')
+          .optional(),
       })
       .strict()
       .default({}),
@@ -189,6 +198,61 @@ const tiersSchema = z
     })
   })
 
+/**
+ * A budget across members: points issued in a calendar month (all earns, or the order earns of some channels)
+ * or the program's whole liability (points outstanding). The backtest reports the day each would have been hit
+ * and the points beyond it; the live ledger does not refuse earns on a budget.
+ */
+const budgetSchema = z
+  .object({
+    id: idSchema,
+    /** `global`: every member's earns; `channel`: the earns of orders placed in the `match` channels. */
+    scope: z.enum(['global', 'channel']),
+    match: z.array(z.string().min(1)).min(1).optional(),
+    /** Most points issued in one calendar month of the program's offset. */
+    max_points_per_month: z
+      .number()
+      .int('points are whole numbers')
+      .positive('a budget is at least 1 point')
+      .optional(),
+    /** Most points outstanding (Σ of the members' positive balances) at any day's end; `global` scope only. */
+    max_liability: z
+      .number()
+      .int('points are whole numbers')
+      .positive('a budget is at least 1 point')
+      .optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const limits = [b.max_points_per_month, b.max_liability].filter((v) => v !== undefined)
+    if (limits.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_points_per_month'],
+        message: 'a budget sets exactly one of max_points_per_month and max_liability',
+      })
+    }
+    if (b.scope === 'channel' && b.match === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: 'a channel budget lists its channels',
+      })
+    if (b.scope === 'global' && b.match !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: 'a global budget matches no channel',
+      })
+    if (b.max_liability !== undefined && b.scope !== 'global') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_liability'],
+        message: 'a liability budget is global (points outstanding belong to no channel)',
+      })
+    }
+  })
+
 const offsetSchema = z
   .string()
   .regex(/^[+-](0\d|1[0-4]):[0-5]\d$/, 'a fixed UTC offset such as +08:00')
@@ -217,9 +281,17 @@ export const programSchema = z
       .default({ catalogue: [] }),
     expiry: expirySchema,
     tiers: tiersSchema,
+    /** Budgets across members, reported by the backtest (see `budgetSchema`). */
+    budgets: z.array(budgetSchema).default([]),
   })
   .strict()
   .superRefine((p, ctx) => {
+    const budgetIds = new Set<string>()
+    p.budgets.forEach((b, i) => {
+      if (budgetIds.has(b.id))
+        ctx.addIssue({ code: 'custom', path: ['budgets', i, 'id'], message: 'duplicate budget id' })
+      budgetIds.add(b.id)
+    })
     const tierIds = new Set(p.tiers.levels.map((l) => l.id))
     const ids = new Set<string>()
     p.redemption.catalogue.forEach((r, i) => {
@@ -266,6 +338,7 @@ export type Program = z.infer<typeof programSchema>
 export type Reward = Program['redemption']['catalogue'][number]
 export type TierLevel = Program['tiers']['levels'][number]
 export type Campaign = Program['earn']['campaigns'][number]
+export type Budget = Program['budgets'][number]
 
 /**
  * Validates an already-parsed program document.

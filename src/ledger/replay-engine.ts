@@ -101,7 +101,7 @@ export function checkAmount(field: string, v: unknown): string {
   return unscaleDecimal(scaleDecimal(s))
 }
 
-/** What an order earns: its spend points, capped per order and then per day. */
+/** What an order earns: its spend points, capped per order and then per day and per year. */
 export interface OrderEarn {
   readonly points: number
   /** Points before the per-order cap. */
@@ -111,23 +111,38 @@ export interface OrderEarn {
   readonly reason: string
 }
 
-/** Points still allowed under the per-day cap (all earn kinds) after `earnedToday` points that local day. */
-export function dayCapped(program: Program, points: number, earnedToday: number): number {
-  const cap = program.earn.caps.per_day
-  return cap !== undefined && points > 0 ? Math.max(0, Math.min(points, cap - earnedToday)) : points
+/** Points a member has earned (all earn kinds, returns not netted) so far in a local day and a local year. */
+export interface EarnedSoFar {
+  /** In the local day of the earn. */
+  readonly today: number
+  /** In the local calendar year of the earn (read only when the program sets `caps.per_year`). */
+  readonly year: number
 }
 
-/** The earn of an order for a member in `tierId` who already earned `earnedToday` points that local day. */
+/**
+ * Points still allowed under the member caps (all earn kinds): the per-day cap after `earned.today` points that
+ * local day, then the per-year cap after `earned.year` points that local calendar year.
+ */
+export function memberCapped(program: Program, points: number, earned: EarnedSoFar): number {
+  if (points <= 0) return points
+  const { per_day: day, per_year: year } = program.earn.caps
+  let left = points
+  if (day !== undefined) left = Math.min(left, day - earned.today)
+  if (year !== undefined) left = Math.min(left, year - earned.year)
+  return Math.max(0, left)
+}
+
+/** The earn of an order for a member in `tierId` who already earned `earned` points that local day and year. */
 export function orderEarn(
   program: Program,
   tierId: string,
   input: SpendInput,
-  earnedToday: number,
+  earned: EarnedSoFar,
 ): OrderEarn {
   const tier = findTier(program, tierId) ?? entryTier(program)
   const sp = spendPoints(program, tier, input)
   return {
-    points: dayCapped(program, sp.points, earnedToday),
+    points: memberCapped(program, sp.points, earned),
     uncapped: sp.uncapped,
     campaignId: sp.campaignId,
     reason: sp.campaignId ? `spend (campaign ${sp.campaignId})` : 'spend',
@@ -621,6 +636,9 @@ interface MemberState {
   readonly debits: Array<{ entryId: number; open: number }>
   capDay: string | null
   capEarned: number
+  /** The local year (YYYY) `capYearEarned` counts, for the per-year cap. */
+  capYear: string | null
+  capYearEarned: number
   lastCheckIn: string | null
   checkInStreak: number
   /** Source ids (`review:<id>`) of the reviews that earned points, and the rewarded reviews of `reviewDay`. */
@@ -1029,14 +1047,24 @@ export function createReplayEngine(
       skippedReasons.push(`${kind} ${id}: ${error.message}`)
   }
 
-  /** The points the member earned (all earn kinds) in the local day of `at`, for the per-day cap. */
-  const earnedToday = (m: MemberState, at: number): number => {
+  /** Moves the member's cap counters to the local day and year of `at` (a new day or year starts at 0). */
+  const capPeriod = (m: MemberState, at: number): void => {
     const day = localDay(program, new Date(at))
     if (m.capDay !== day) {
       m.capDay = day
       m.capEarned = 0
     }
-    return m.capEarned
+    const year = day.slice(0, 4)
+    if (m.capYear !== year) {
+      m.capYear = year
+      m.capYearEarned = 0
+    }
+  }
+
+  /** The points the member earned (all earn kinds) in the local day and year of `at`, for the member caps. */
+  const earnedSoFar = (m: MemberState, at: number): EarnedSoFar => {
+    capPeriod(m, at)
+    return { today: m.capEarned, year: m.capYearEarned }
   }
 
   /** Writes an earn entry and its bucket, paying the oldest unsettled debits first (the live `credit`). */
@@ -1066,7 +1094,9 @@ export function createReplayEngine(
     }
     m.buckets.push(bucket)
     m.earned.push({ at, points })
+    capPeriod(m, at)
     m.capEarned += points
+    m.capYearEarned += points
     if (m.debt > 0) {
       for (const pay of debtPayments(m.debits, m.debt, points)) {
         allocate(pay.entryId, bucket, pay.points)
@@ -1114,7 +1144,7 @@ export function createReplayEngine(
       },
     )
     const streak = earned.streak
-    const points = dayCapped(program, earned.points, earnedToday(m, at))
+    const points = memberCapped(program, earned.points, earnedSoFar(m, at))
     if (streak !== null) {
       m.lastCheckIn = day
       m.checkInStreak = streak
@@ -1218,7 +1248,7 @@ export function createReplayEngine(
       program,
       m.tier,
       { amount, channel, orderedAt, lines: [] },
-      earnedToday(m, at),
+      earnedSoFar(m, at),
     )
     const points = sp.points
     let entryId: number | null = null
@@ -1401,6 +1431,8 @@ export function createReplayEngine(
       debits: [],
       capDay: null,
       capEarned: 0,
+      capYear: null,
+      capYearEarned: 0,
       lastCheckIn: null,
       checkInStreak: 0,
       reviewSources: new Set(),

@@ -57,6 +57,13 @@ export function dayStart(program: Pick<Program, 'utc_offset'>, day: string): Dat
   return new Date(Date.parse(`${day}T00:00:00Z`) - offsetMinutes(program) * 60_000)
 }
 
+/** The local calendar year holding `at` as the instants [from, to): the per-year cap's period. */
+export function yearBounds(program: Pick<Program, 'utc_offset'>, at: Date): { from: Date; to: Date } {
+  const year = Number(localDay(program, at).slice(0, 4))
+  const jan1 = (y: number) => `${String(y).padStart(4, '0')}-01-01`
+  return { from: dayStart(program, jan1(year)), to: dayStart(program, jan1(year + 1)) }
+}
+
 /** Days from local day `a` to local day `b` (b − a). */
 export function dayDiff(a: string, b: string): number {
   return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000)

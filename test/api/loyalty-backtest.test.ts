@@ -97,6 +97,32 @@ describe('POST /api/v1/loyalty/backtest', () => {
     }
   })
 
+  it('answers the day each budget of the proposed program was reached and the points beyond it', async () => {
+    const proposed = {
+      ...current,
+      earn: { ...current.earn, caps: { per_year: 120 } },
+      budgets: [
+        { id: 'monthly', scope: 'global', max_points_per_month: 50 },
+        { id: 'owed', scope: 'global', max_liability: 110 },
+        { id: 'bad', scope: 'channel', match: ['store'], max_liability: 5 },
+      ],
+    }
+    const refused = await post(app, { program: proposed })
+    expect(refused.status).toBe(400)
+    expect(JSON.stringify(await refused.json())).toContain('program.budgets.2.max_liability')
+    const r = await post(app, { program: { ...proposed, budgets: proposed.budgets.slice(0, 2) } })
+    expect(r.status).toBe(200)
+    const j = (await r.json()) as Answer
+    expect(j.proposedParameters?.perYearCap).toBe(120)
+    // The year's cap leaves 20 of February's 30 points: 120 issued, 120 outstanding.
+    expect(j.proposed?.total.issued).toBe(120)
+    expect(j.current.budgets).toEqual([])
+    expect(j.proposed?.budgets.map((b) => [b.id, b.firstHit, b.pointsBeyond])).toEqual([
+      ['monthly', '2025-01-10', 50],
+      ['owed', '2025-02-10', 10],
+    ])
+  })
+
   it('names the body field of each problem of the proposed program', async () => {
     const bad = {
       ...current,

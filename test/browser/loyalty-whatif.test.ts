@@ -3,8 +3,8 @@
 /**
  * The Loyalty page's "what if" view in a real browser, against `memberlens serve` with a ledger and the example
  * program on 127.0.0.1: the current program and its parameters are shown, an edited earn rate is backtested and
- * the difference appears as a table and a chart; a pasted program with an error names the field; in Chinese the
- * view shows no English labels.
+ * the difference appears as a table and a chart; a pasted program with an error names the field, one with budgets
+ * shows the day each was reached; in Chinese the view shows no English labels.
  */
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
@@ -108,6 +108,17 @@ describe('loyalty what-if', () => {
     expect(await page.locator('#whatif-result').textContent()).toContain(
       'program.earn.caps.per_day',
     )
+    // A pasted program with budgets: the day each was reached and the points beyond it.
+    await page.fill(
+      '#whatif-program',
+      'program: x\ncurrency: CNY\npoint_value: 0.01\nearn: {caps: {per_year: 100000}}\nexpiry: {policy: never}\ntiers: {basis: spend, levels: [{id: m, name: M, threshold: 0}]}\nbudgets: [{id: monthly, scope: global, max_points_per_month: 1}, {id: huge, scope: global, max_liability: 999999999999}]\n',
+    )
+    await page.click('#whatif-run')
+    await page.waitForSelector('#whatif-budgets tbody tr')
+    const budgetRows = await page.locator('#whatif-budgets tbody tr').allTextContents()
+    expect(budgetRows).toHaveLength(2)
+    expect(budgetRows[0]).toMatch(/^monthly.*\d{4}-\d{2}-\d{2}/)
+    expect(budgetRows[1]).toContain('never')
     await page.fill('#whatif-program', '')
     // The refused request is logged by the browser as a failed resource; nothing else may be.
     expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([])

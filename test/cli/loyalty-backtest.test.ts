@@ -161,6 +161,53 @@ describe('loyalty backtest', () => {
     expect(zh.out).toContain('银卡会员')
   })
 
+  it('reports the day each budget of the proposed program was reached, --json and in en and zh', async () => {
+    // Twice the points: January 200, February 120, March 80, August 20; the liability 200, 320, 400 … 400.
+    const budgeted = await s.file(
+      'budgeted.yaml',
+      stringify({
+        ...program,
+        program: 'budgeted',
+        earn: { spend: { points_per_unit: 2, unit: 1 } },
+        budgets: [
+          { id: 'monthly', scope: 'global', max_points_per_month: 150 },
+          { id: 'owed', scope: 'global', max_liability: 300 },
+        ],
+      }),
+    )
+    const args = [
+      'loyalty',
+      'backtest',
+      '--db',
+      dbPath,
+      '--against',
+      current,
+      '--program',
+      budgeted,
+    ]
+    const j = JSON.parse((await runCli([...args, '--json'])).out) as Output
+    expect(
+      j.proposed?.budgets.map((b) => [b.id, b.firstHit, b.pointsBeyond, b.hits.length]),
+    ).toEqual([
+      ['monthly', '2025-01-10', 50, 1],
+      ['owed', '2025-02-01', 100, 7],
+    ])
+    expect(j.proposed?.budgets[1]?.amountBeyond).toBe(1)
+    const en = await runCli(args)
+    expect(en.code).toBe(0)
+    expect(en.out).toContain('Budgets')
+    expect(en.out).toMatch(
+      /proposed\s+monthly\s+all\s+150 points per month\s+2025-01-10\s+50\s+¥0\.50\s+1/,
+    )
+    expect(en.out).toMatch(
+      /proposed\s+owed\s+all\s+300 liability \(points\)\s+2025-02-01\s+100\s+¥1(\.00)?\s+7/,
+    )
+    const zh = await runCli([...args, '--lang', 'zh'])
+    expect(zh.out).toContain('预算')
+    expect(zh.out).toContain('首次触及')
+    expect(zh.out).toMatch(/拟议方案\s+owed\s+全部/)
+  })
+
   it('checks the current program against a replayed ledger', async () => {
     const ledger = join(s.dir, 'ledger')
     const replay = await runCli([

@@ -32,7 +32,7 @@ import {
   testProgram,
 } from './helpers.js'
 
-const program = testProgram({
+const base = {
   utc_offset: '+08:00',
   pending_days: 2,
   expiry: { policy: 'days', days: 60 },
@@ -54,9 +54,31 @@ const program = testProgram({
     campaigns: [{ id: 'spring', starts: '2025-03-01', ends: '2025-03-20', multiplier: 2 }],
     caps: { per_order: 600, per_day: 700 },
   },
-})
+}
 
-const START = Date.parse('2025-01-01T00:00:00Z')
+/**
+ * The programs and the day the histories start: the base program over 2025, and the same with a per-year cap
+ * over histories that cross a local new year (so the cap is hit, trims an earn and starts again).
+ */
+const CASES = [
+  {
+    name: 'the base program',
+    program: testProgram(base),
+    start: Date.parse('2025-01-01T00:00:00Z'),
+    runs: 24,
+  },
+  {
+    name: 'a per-year cap',
+    program: testProgram({
+      ...base,
+      earn: { ...base.earn, caps: { per_order: 600, per_day: 700, per_year: 500 } },
+    }),
+    start: Date.parse('2025-04-01T00:00:00Z'),
+    runs: 12,
+  },
+] as const
+type Program = (typeof CASES)[number]['program']
+
 const CHANNELS = ['app', 'web', 'store'] as const
 
 const stepArb = fc.record({
@@ -90,10 +112,10 @@ interface History {
 }
 
 /** The steps in time order as source rows; every event at its own instant (ties are the staging's business). */
-function build(steps: readonly Step[]): History {
+function build(steps: readonly Step[], start: number): History {
   const h: History = { members: [1, 2, 3, 4], orders: [], returns: [], checkIns: [], reviews: [] }
   const ordered = steps
-    .map((s, i) => ({ s, i, ts: START + s.day * 86_400_000 + s.minute * 60_000 + i * 1000 }))
+    .map((s, i) => ({ s, i, ts: start + s.day * 86_400_000 + s.minute * 60_000 + i * 1000 }))
     .sort((a, b) => a.ts - b.ts)
   for (const { s, i, ts } of ordered) {
     const member = s.member + 1
@@ -127,15 +149,15 @@ function build(steps: readonly Step[]): History {
 
 const money = (cents: number) => (cents / 100).toFixed(2)
 const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
-const registered = (m: number) => START - 40 * 86_400_000 + m * 3_600_000
+const registered = (m: number, start: number) => start - 40 * 86_400_000 + m * 3_600_000
 
-async function load(db: Database, h: History): Promise<void> {
+async function load(db: Database, h: History, start: number): Promise<void> {
   const run = (s: string) => db.driver.execute({ sql: s, parameters: [] })
   for (const t of ['returns', 'orders', 'events', 'feedback', 'members'])
     await run(`DELETE FROM ${t}`)
   await run(
     `INSERT INTO members (member_id, registered_at) VALUES ${h.members
-      .map((m) => `(${m}, TIMESTAMP '${stamp(registered(m))}')`)
+      .map((m) => `(${m}, TIMESTAMP '${stamp(registered(m, start))}')`)
       .join(', ')}`,
   )
   if (h.orders.length > 0) {
@@ -181,7 +203,11 @@ async function load(db: Database, h: History): Promise<void> {
  * member's time line (the first check-in of a local day only), the days and months that place the jobs, and
  * every row the engine computes.
  */
-function pureRows(h: History): Record<LedgerRowTable, unknown[][]> {
+function pureRows(
+  h: History,
+  program: Program,
+  start: number,
+): Record<LedgerRowTable, unknown[][]> {
   const byMember = new Map<number, Array<ReplayEvent & { seq: number }>>(
     h.members.map((m) => [m, []]),
   )
@@ -271,7 +297,10 @@ function pureRows(h: History): Record<LedgerRowTable, unknown[][]> {
     const events = (byMember.get(m) ?? []).sort(
       (a, b) => Number(a.ts) - Number(b.ts) || a.seq - b.seq || (a.id < b.id ? -1 : 1),
     )
-    engine.replayMember({ memberId: String(m), enrolledAt: registered(m), birthday: null }, events)
+    engine.replayMember(
+      { memberId: String(m), enrolledAt: registered(m, start), birthday: null },
+      events,
+    )
   }
   engine.drainAllocations()
   const out = {} as Record<LedgerRowTable, unknown[][]>
@@ -306,65 +335,93 @@ async function storeRows(store: LedgerStore): Promise<Record<string, string[]>> 
   return out
 }
 
-describe.each(STORE_KINDS)('live = bulk = pure on random histories, on %s', (kind) => {
-  let db: Database
-  let live: LedgerStore
-  let bulk: LedgerStore
+describe.each(STORE_KINDS.flatMap((kind) => CASES.map((c) => ({ kind, ...c }))))(
+  'live = bulk = pure on random histories, $name on $kind',
+  ({ kind, program, start, runs }) => {
+    let db: Database
+    let live: LedgerStore
+    let bulk: LedgerStore
 
-  beforeAll(async () => {
-    db = await openDatabase(':memory:', { threads: 1 })
-    live = await openTestStore(kind, { max: 2 })
-    bulk = await openTestStore(kind, { max: 2 })
-  })
-  afterAll(async () => {
-    await db?.close()
-    await live?.close()
-    await bulk?.close()
-  })
+    beforeAll(async () => {
+      db = await openDatabase(':memory:', { threads: 1 })
+      live = await openTestStore(kind, { max: 2 })
+      bulk = await openTestStore(kind, { max: 2 })
+    })
+    afterAll(async () => {
+      await db?.close()
+      await live?.close()
+      await bulk?.close()
+    })
 
-  it('gives the same ledger entry for entry', async () => {
-    const exercised = {
-      returns: 0,
-      redemptions: 0,
-      refused: 0,
-      expired: 0,
-      changes: 0,
-      checkIns: 0,
-    }
-    await fc.assert(
-      fc.asyncProperty(historyArb, async (steps) => {
-        const h = build(steps)
-        await load(db, h)
-        await resetStore(live)
-        await resetStore(bulk)
-        const liveLedger = new Ledger(live, program, { clock: fixedClock(T0) })
-        const bulkLedger = new Ledger(bulk, program, { clock: fixedClock(T0) })
-        const liveSummary = await replayOrderHistory(db, liveLedger, { reasons: 1000 })
-        const bulkSummary = await bulkReplayOrderHistory(db, bulkLedger, { reasons: 1000 })
+    it('gives the same ledger entry for entry', async () => {
+      const exercised = {
+        returns: 0,
+        redemptions: 0,
+        refused: 0,
+        expired: 0,
+        changes: 0,
+        checkIns: 0,
+        yearCapped: 0,
+        newYears: 0,
+      }
+      await fc.assert(
+        fc.asyncProperty(historyArb, async (steps) => {
+          const h = build(steps, start)
+          await load(db, h, start)
+          await resetStore(live)
+          await resetStore(bulk)
+          const liveLedger = new Ledger(live, program, { clock: fixedClock(T0) })
+          const bulkLedger = new Ledger(bulk, program, { clock: fixedClock(T0) })
+          const liveSummary = await replayOrderHistory(db, liveLedger, { reasons: 1000 })
+          const bulkSummary = await bulkReplayOrderHistory(db, bulkLedger, { reasons: 1000 })
 
-        // live = bulk: every fact, ids replaced by the keys they point to, and the same summary.
-        expect({ ...bulkSummary, skippedReasons: [...bulkSummary.skippedReasons].sort() }).toEqual({
-          ...liveSummary,
-          skippedReasons: [...liveSummary.skippedReasons].sort(),
-        })
-        expect(await ledgerFacts(bulk)).toEqual(await ledgerFacts(live))
-        expect(await checkInvariants(live)).toEqual([])
-        // bulk = pure: the very rows, ids included.
-        const pure = pureRows(h)
-        const stored = await storeRows(bulk)
-        for (const name of Object.keys(LEDGER_ROW_TABLES) as LedgerRowTable[])
-          expect(stored[name], name).toEqual(sortedRows(pure[name]))
+          // live = bulk: every fact, ids replaced by the keys they point to, and the same summary.
+          expect({
+            ...bulkSummary,
+            skippedReasons: [...bulkSummary.skippedReasons].sort(),
+          }).toEqual({
+            ...liveSummary,
+            skippedReasons: [...liveSummary.skippedReasons].sort(),
+          })
+          expect(await ledgerFacts(bulk)).toEqual(await ledgerFacts(live))
+          expect(await checkInvariants(live)).toEqual([])
+          // bulk = pure: the very rows, ids included.
+          const pure = pureRows(h, program, start)
+          const stored = await storeRows(bulk)
+          for (const name of Object.keys(LEDGER_ROW_TABLES) as LedgerRowTable[])
+            expect(stored[name], name).toEqual(sortedRows(pure[name]))
 
-        exercised.returns += liveSummary.returns
-        exercised.redemptions += liveSummary.redemptions
-        exercised.refused += liveSummary.skipped
-        exercised.checkIns += liveSummary.checkIns
-        exercised.expired += pure.entries.filter((e) => e[2] === 'expire').length
-        exercised.changes += pure.changes.filter((c) => c[4] !== 'enroll').length
-      }),
-      { numRuns: 24, seed: 18, endOnFailure: true },
-    )
-    // The histories reach every rule: returns, redemptions, refusals, expiry, tier changes, check-ins.
-    for (const [what, n] of Object.entries(exercised)) expect(n, what).toBeGreaterThan(0)
-  })
-})
+          exercised.returns += liveSummary.returns
+          exercised.redemptions += liveSummary.redemptions
+          exercised.refused += liveSummary.skipped
+          exercised.checkIns += liveSummary.checkIns
+          exercised.expired += pure.entries.filter((e) => e[2] === 'expire').length
+          exercised.changes += pure.changes.filter((c) => c[4] !== 'enroll').length
+          // The per-year cap: no member earns more in a local year; count the member-years it filled.
+          const perYear = program.earn.caps.per_year
+          if (perYear !== undefined) {
+            const years = new Map<string, number>()
+            for (const e of pure.entries) {
+              if (e[2] !== 'earn') continue
+              const k = `${String(e[1])}:${localDay(program, new Date(e[4] as Date)).slice(0, 4)}`
+              years.set(k, (years.get(k) ?? 0) + Number(e[3]))
+            }
+            for (const [k, n] of years) expect(n, k).toBeLessThanOrEqual(perYear)
+            exercised.yearCapped += [...years.values()].filter((n) => n === perYear).length
+            exercised.newYears +=
+              new Set([...years.keys()].map((k) => k.slice(-4))).size > 1 ? 1 : 0
+          }
+        }),
+        { numRuns: runs, seed: 18, endOnFailure: true },
+      )
+      // The base histories reach every rule: returns, redemptions, refusals, expiry, tier changes, check-ins;
+      // the capped ones (fewer points to spend) the years the cap fills and histories across a new year.
+      const { yearCapped, newYears, ...rules } = exercised
+      const reached =
+        program.earn.caps.per_year === undefined
+          ? rules
+          : { yearCapped, newYears, returns: rules.returns }
+      for (const [what, n] of Object.entries(reached)) expect(n, what).toBeGreaterThan(0)
+    })
+  },
+)

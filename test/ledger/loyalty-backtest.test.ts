@@ -292,6 +292,109 @@ describe('backtest of a tiny history, by hand', () => {
   })
 })
 
+describe('budgets across members, on the tiny history', () => {
+  let db: Database
+  const base = testProgram({
+    pending_days: 0,
+    expiry: { policy: 'end_of_month', months: 12 },
+    earn: { spend: { points_per_unit: 1, unit: 1 }, campaigns: [], caps: {} },
+    tiers: { basis: 'spend', levels: [{ id: 'member', name: 'Member', threshold: 0 }] },
+  })
+
+  beforeAll(async () => {
+    db = await openDatabase(':memory:', { threads: 1 })
+    const run = (s: string) => db.driver.execute({ sql: s, parameters: [] })
+    await run(
+      `INSERT INTO members (member_id, registered_at) VALUES (1, TIMESTAMP '2025-01-01'), (2, TIMESTAMP '2025-01-01')`,
+    )
+    // Issued: January 100 (store), February 60 (app), March 40 (store), May 5 (app), August 10 (store).
+    await run(`INSERT INTO orders (order_id, member_id, ordered_at, channel, net_amount, status, points_used) VALUES
+      ('O1', 1, TIMESTAMP '2025-01-10 10:00:00', 'store', 100, 'paid', NULL),
+      ('O2', 1, TIMESTAMP '2025-03-05 10:00:00', 'store', 40, 'paid', NULL),
+      ('O4', 2, TIMESTAMP '2025-02-01 10:00:00', 'app', 60, 'paid', NULL),
+      ('O5', 2, TIMESTAMP '2025-05-02 10:00:00', 'app', 5, 'paid', NULL),
+      ('O3', 1, TIMESTAMP '2025-08-20 10:00:00', 'store', 10, 'paid', 20)`)
+  })
+  afterAll(async () => {
+    await db?.close()
+  })
+
+  it('reports the day each budget was reached, month by month, and the points beyond it', async () => {
+    const budgeted = testProgram({
+      ...base,
+      budgets: [
+        { id: 'all', scope: 'global', max_points_per_month: 50 },
+        { id: 'shop', scope: 'channel', match: ['store'], max_points_per_month: 40 },
+        { id: 'web', scope: 'channel', match: ['web'], max_points_per_month: 1 },
+        { id: 'owed', scope: 'global', max_liability: 200 },
+      ],
+    })
+    const r = await backtestPrograms(db, base, budgeted)
+    expect(r.current.budgets).toEqual([])
+    const [all, shop, web, owed] = r.proposed?.budgets ?? []
+    expect(all).toMatchObject({
+      kind: 'points_per_month',
+      limit: 50,
+      limitAmount: 0.5,
+      firstHit: '2025-01-10',
+      pointsBeyond: 50 + 10,
+      amountBeyond: 0.6,
+      hits: [
+        { month: '2025-01', date: '2025-01-10', used: 100, beyond: 50 },
+        { month: '2025-02', date: '2025-02-01', used: 60, beyond: 10 },
+      ],
+    })
+    // The store channel only: January's 100 and March's 40 (reached exactly, nothing beyond).
+    expect(shop?.hits).toEqual([
+      { month: '2025-01', date: '2025-01-10', used: 100, beyond: 60 },
+      { month: '2025-03', date: '2025-03-05', used: 40, beyond: 0 },
+    ])
+    expect(shop?.pointsBeyond).toBe(60)
+    expect(web).toMatchObject({ firstHit: null, pointsBeyond: 0, hits: [] })
+    // Liability: 200 from 5 March (100 + 60 + 40), 205 from 2 May, 195 after 20 August's payment and earn; a
+    // month already at the budget when it starts is reached on its first day.
+    expect(owed).toMatchObject({ kind: 'liability', firstHit: '2025-03-05', pointsBeyond: 5 })
+    expect(owed?.hits.map((h) => [h.month, h.date, h.used])).toEqual([
+      ['2025-03', '2025-03-05', 200],
+      ['2025-04', '2025-04-01', 200],
+      ['2025-05', '2025-05-01', 205],
+      ['2025-06', '2025-06-01', 205],
+      ['2025-07', '2025-07-01', 205],
+      ['2025-08', '2025-08-01', 205],
+    ])
+    // A period that starts later still counts the liability carried into it.
+    const late = await backtestPrograms(db, base, budgeted, { from: '2025-06', to: '2025-08' })
+    expect(late.proposed?.budgets[3]?.firstHit).toBe('2025-06-01')
+    expect(late.proposed?.budgets[0]?.hits).toEqual([])
+  })
+
+  it('a budget file names the budget and the field that is wrong', () => {
+    const bad = (budget: Record<string, unknown>) => () =>
+      testProgram({ ...base, budgets: [budget] })
+    expect(bad({ id: 'x', scope: 'global' })).toThrow(
+      /budgets\.0\.max_points_per_month: a budget sets exactly one/,
+    )
+    expect(bad({ id: 'x', scope: 'channel', max_points_per_month: 5 })).toThrow(
+      /budgets\.0\.match: a channel budget lists its channels/,
+    )
+    expect(bad({ id: 'x', scope: 'channel', match: ['app'], max_liability: 5 })).toThrow(
+      /budgets\.0\.max_liability: a liability budget is global/,
+    )
+    expect(bad({ id: 'x', scope: 'global', max_points_per_month: 0 })).toThrow(
+      /budgets\.0\.max_points_per_month: a budget is at least 1 point/,
+    )
+    expect(() =>
+      testProgram({
+        ...base,
+        budgets: [
+          { id: 'x', scope: 'global', max_liability: 5 },
+          { id: 'x', scope: 'global', max_points_per_month: 5 },
+        ],
+      }),
+    ).toThrow(/budgets\.1\.id: duplicate budget id/)
+  })
+})
+
 describe('breakage forecast by age cohort', () => {
   it('applies the expired share of points that lived to each age to the outstanding points of that age', () => {
     // Settled: 100 redeemed at age 0; 100 expired at age 2. Outstanding: 50 of age 0, 40 of age 2.

@@ -3,7 +3,8 @@
  * server's loyalty program (`memberlens serve --program`) and, when the body holds one, a proposed program,
  * and answers both backtests and the proposal's difference, month by month and in total: points issued,
  * redeemed, expired, the liability at each month end, breakage (realised and forecast) with the IFRS 15
- * deferral, the earns and members the caps cut, tier movements and the tier distribution. Nothing is written
+ * deferral, the earns and members the caps cut, the day each program budget would have been reached, tier
+ * movements and the tier distribution. Nothing is written
  * to the ledger. Scope `aggregates`: the answer holds aggregates only and changes nothing, so the dashboard's
  * session may ask it. The proposed program is validated like a program file; each problem names its body
  * field (`program.earn.caps.per_day`).
@@ -40,6 +41,42 @@ const MonthSchema = z
     cappedPoints: z.number(),
   })
   .openapi('LoyaltyBacktestMonth')
+
+const BudgetSchema = z
+  .object({
+    id: z.string(),
+    scope: z.enum(['global', 'channel']),
+    match: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: 'the channels of a channel budget' }),
+    kind: z.enum(['points_per_month', 'liability']),
+    limit: z.number().openapi({ description: 'the budget in points' }),
+    limitAmount: z.number(),
+    firstHit: z
+      .string()
+      .nullable()
+      .openapi({ description: 'first day (YYYY-MM-DD) the budget was reached; null: never' }),
+    pointsBeyond: z.number().openapi({
+      description:
+        'points past the budget: the months’ excess summed (monthly budgets) or the highest excess (liability)',
+    }),
+    amountBeyond: z.number(),
+    hits: items(
+      z.object({
+        month: z.string(),
+        date: z.string().openapi({ description: 'first day of the month the budget was reached' }),
+        used: z.number().openapi({
+          description: 'the month’s points issued, or its highest day-end liability',
+        }),
+        beyond: z.number(),
+      }),
+    ),
+  })
+  .openapi('LoyaltyBacktestBudget', {
+    description:
+      'a budget across members and when the history would have reached it (earns are not trimmed to it)',
+  })
 
 const ResultSchema = z
   .object({
@@ -80,6 +117,7 @@ const ResultSchema = z
         z.object({ ageMonths: z.number(), outstandingPoints: z.number(), rate: nullableNumber }),
       ),
     }),
+    budgets: items(BudgetSchema),
     tiers: items(z.object({ tier: z.string(), members: z.number() })),
   })
   .openapi('LoyaltyBacktestResult')
@@ -140,6 +178,7 @@ const ParametersSchema = z
     expiryDays: z.number().nullable(),
     perOrderCap: z.number().nullable(),
     perDayCap: z.number().nullable(),
+    perYearCap: z.number().nullable(),
     tiers: items(
       z.object({
         id: z.string(),
@@ -196,6 +235,7 @@ function parameters(p: Program): z.infer<typeof ParametersSchema> {
     expiryDays: e.policy === 'days' ? e.days : null,
     perOrderCap: p.earn.caps.per_order ?? null,
     perDayCap: p.earn.caps.per_day ?? null,
+    perYearCap: p.earn.caps.per_year ?? null,
     tiers: p.tiers.levels.map((l) => ({
       id: l.id,
       name: l.name,
@@ -245,7 +285,7 @@ export function addLoyaltyBacktestRoute(app: ApiRouter, ctx: ApiContext): void {
       summary: 'Backtest a proposed loyalty program',
       security,
       description:
-        'Replays the loaded history in memory under the server’s program and, when given, a proposed one, and answers both and their difference by month and in total (issued, redeemed, expired, liability, breakage forecast and the IFRS 15 deferral, caps hit, tiers). Writes nothing.',
+        'Replays the loaded history in memory under the server’s program and, when given, a proposed one, and answers both and their difference by month and in total (issued, redeemed, expired, liability, breakage forecast and the IFRS 15 deferral, caps hit, the day each budget would have been reached, tiers). Writes nothing.',
       request: {
         body: { required: true, content: { 'application/json': { schema: BacktestBody } } },
       },

@@ -3,7 +3,8 @@
  * engine under the current program (`--against`) and, with `--program`, a proposed one, and prints what the
  * proposal would have changed: points issued, redeemed and expired, the liability at each month end, breakage
  * (realised and forecast) with the IFRS 15 deferral, the members the caps cut, tier movements and the tier
- * distribution. Nothing is written to the ledger. With `--ledger`, the current program's backtest is checked
+ * distribution, and the day each budget of a program (`budgets`) would have been reached with the points beyond it.
+ * Nothing is written to the ledger. With `--ledger`, the current program's backtest is checked
  * against the ledger, member by member.
  * @module
  */
@@ -55,7 +56,7 @@ export function registerLoyaltyBacktest(loyalty: Command): void {
   loyalty
     .command('backtest')
     .description(
-      'replay the history in memory under the current program and a proposed one and compare them: points issued, redeemed, expired, liability by month end, breakage forecast, caps hit, tiers (nothing is written to the ledger)',
+      'replay the history in memory under the current program and a proposed one and compare them: points issued, redeemed, expired, liability by month end, breakage forecast, caps hit, the day each budget would have been reached, tiers (nothing is written to the ledger)',
     )
     .addOption(dbOption())
     .addOption(
@@ -336,6 +337,41 @@ function render(
           ]),
         ),
   )
+  const budgeted = [c, ...(p === null ? [] : [p])].filter((x) => x.budgets.length > 0)
+  if (budgeted.length > 0) {
+    out.push('', t('Budgets'))
+    out.push(
+      table(
+        [
+          ...(p === null ? [] : ['']),
+          t('budget'),
+          t('scope'),
+          t('limit'),
+          t('first reached'),
+          t('points beyond'),
+          t('value beyond'),
+          t('months reached'),
+        ],
+        budgeted.flatMap((x) =>
+          x.budgets.map((b) => [
+            ...(p === null ? [] : [x === c ? t('current') : t('proposed')]),
+            b.id,
+            b.scope === 'global'
+              ? t('all')
+              : t('channels {list}', { list: (b.match ?? []).join(', ') }),
+            `${f(b.limit, 'points', x)} ${b.kind === 'liability' ? t('liability (points)') : t('points per month')}`,
+            b.firstHit ?? t('never'),
+            f(b.pointsBeyond, 'points', x),
+            f(b.amountBeyond, 'currency', x),
+            f(b.hits.length, 'count', x),
+          ]),
+        ),
+      ),
+      t(
+        'Budgets are not enforced in the backtest: it shows the first day each would have been reached (the month’s points issued, or the liability at a day’s end) and how far the program went past it.',
+      ),
+    )
+  }
   out.push(
     '',
     t(

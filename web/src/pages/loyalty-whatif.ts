@@ -2,7 +2,8 @@
  * Loyalty "what if": the program design lab on the Loyalty page. Shows the server's program and its main rule
  * parameters (earn rate, expiry, caps, tier thresholds) in a small editor — or takes a whole pasted program —
  * backtests the proposal over the history (`POST /api/v1/loyalty/backtest`; nothing is written) and shows the
- * difference: a table of the totals and tiers, and a chart of points issued and the liability by month.
+ * difference: a table of the totals and tiers, a chart of points issued and the liability by month, and, when the
+ * proposal sets budgets, the day each would have been reached and the points beyond it.
  */
 import type { components } from '../generated/api'
 import { lang, t } from '../i18n'
@@ -221,6 +222,30 @@ function diffView(r: Backtest): (Node | string)[] {
     }),
     [1, 2, 3, 4],
   )
+  const budgetTable =
+    proposed.budgets.length === 0
+      ? null
+      : table(
+          'whatif-budgets',
+          t('whatIfBudgets'),
+          [
+            t('whatIfBudget'),
+            t('whatIfBudgetLimit'),
+            t('whatIfBudgetFirstHit'),
+            t('whatIfBudgetBeyond'),
+            t('whatIfBudgetBeyondAmount'),
+            t('whatIfBudgetMonths'),
+          ],
+          proposed.budgets.map((b) => [
+            b.scope === 'global' ? b.id : `${b.id} (${(b.match ?? []).join(', ')})`,
+            `${format(b.limit, 'points')} ${b.kind === 'liability' ? t('whatIfBudgetLiability') : t('whatIfBudgetMonthly')}`,
+            b.firstHit ?? t('whatIfBudgetNever'),
+            format(b.pointsBeyond, 'points'),
+            format(b.amountBeyond, 'currency', currency),
+            format(b.hits.length, 'count'),
+          ]),
+          [3, 4, 5],
+        )
   const months = d.months.map((m) => m.month)
   const chart = chartBox('whatif-chart', t('whatIfChart'))
   drawLater(chart, {
@@ -272,6 +297,13 @@ function diffView(r: Backtest): (Node | string)[] {
     chart,
     el('h3', {}, t('whatIfTiers')),
     tierTable,
+    ...(budgetTable === null
+      ? []
+      : [
+          el('h3', {}, t('whatIfBudgets')),
+          budgetTable,
+          el('p', { class: 'hint' }, t('whatIfBudgetsHint')),
+        ]),
     el('p', { class: 'hint' }, t('whatIfMethod')),
   ]
 }
