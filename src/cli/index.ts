@@ -106,7 +106,18 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
   loyalty: {
     summary: 'the loyalty program: replay, sync, metrics, backtest',
-    load: async () => (await import('./commands/loyalty.js')).registerLoyaltyCommands,
+    load: async () => {
+      const [group, backtest, farming] = await Promise.all([
+        import('./commands/loyalty.js'),
+        import('./commands/loyalty-backtest.js'),
+        import('./commands/farming.js'),
+      ])
+      return (program) => {
+        const loyalty = group.registerLoyaltyCommands(program)
+        backtest.registerLoyaltyBacktest(loyalty)
+        farming.registerFarmingCommands(loyalty)
+      }
+    },
   },
   ledger: {
     summary: "the loyalty ledger's database: apply its migrations",

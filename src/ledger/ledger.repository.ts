@@ -584,6 +584,18 @@ export async function listTierChanges(tx: SqlExecutor, memberId: string): Promis
   }))
 }
 
+/** Every account's balance and tier (for checking a ledger against a replay). */
+export async function listAccountBalances(
+  tx: SqlExecutor,
+): Promise<{ memberId: string; balance: number; tier: string }[]> {
+  const rows = await tx.query('SELECT member_id, balance, tier FROM ledger_accounts')
+  return rows.map((r) => ({
+    memberId: String(r['member_id']),
+    balance: toInt(r['balance']),
+    tier: String(r['tier']),
+  }))
+}
+
 /** Member ids in order, a page at a time (for the review job). */
 export async function listMemberIds(
   tx: SqlExecutor,

@@ -13,6 +13,7 @@ import { backtestPrograms, type ProgramBacktest } from '../../analytics/loyalty/
 import { InputError } from '../../core/errors.js'
 import type { BacktestDelta, BacktestResult } from '../../ledger/backtest.js'
 import { loadProgram } from '../../ledger/program.js'
+import { listAccountBalances } from '../../ledger/ledger.repository.js'
 import { openLedgerStore } from '../../ledger/stores/open-store.js'
 import { openDatabase } from '../../store/database.js'
 import { dbOption } from '../database.js'
@@ -123,9 +124,7 @@ async function checkLedger(
 ): Promise<LedgerCheck> {
   const store = await openLedgerStore(target)
   try {
-    const rows = await store.query<{ member_id: string; balance: unknown; tier: string }>(
-      'SELECT member_id, balance, tier FROM ledger_accounts',
-    )
+    const rows = await listAccountBalances(store)
     const examples: string[] = []
     let differing = 0
     const seen = new Set<string>()
@@ -134,12 +133,12 @@ async function checkLedger(
       if (examples.length < 10) examples.push(text)
     }
     for (const a of rows) {
-      seen.add(a.member_id)
-      const b = members.get(a.member_id)
-      if (b === undefined) differ(`member ${a.member_id}: in the ledger, not in the history`)
-      else if (b.balance !== Number(a.balance) || b.tier !== a.tier)
+      seen.add(a.memberId)
+      const b = members.get(a.memberId)
+      if (b === undefined) differ(`member ${a.memberId}: in the ledger, not in the history`)
+      else if (b.balance !== a.balance || b.tier !== a.tier)
         differ(
-          `member ${a.member_id}: ledger ${Number(a.balance)} points (${a.tier}), backtest ${b.balance} (${b.tier})`,
+          `member ${a.memberId}: ledger ${a.balance} points (${a.tier}), backtest ${b.balance} (${b.tier})`,
         )
     }
     for (const id of members.keys())

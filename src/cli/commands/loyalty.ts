@@ -18,11 +18,9 @@ import { createProgress } from '../progress.js'
 import { checkInstant } from '../validations/retention.js'
 import { dbOption } from '../database.js'
 import { ledgerOption, programOption, withLedger } from '../ledger-options.js'
-import { registerLoyaltyBacktest } from './loyalty-backtest.js'
-import { registerFarmingCommands } from './farming.js'
 
-/** Registers the `loyalty` command group. */
-export function registerLoyaltyCommands(program: Command): void {
+/** Registers the `loyalty` command group and returns it (the backtest and farming modules add to it). */
+export function registerLoyaltyCommands(program: Command): Command {
   const loyalty = program
     .command('loyalty')
     .description(
@@ -166,7 +164,5 @@ export function registerLoyaltyCommands(program: Command): void {
         await db.close()
       }
     })
-
-  registerLoyaltyBacktest(loyalty)
-  registerFarmingCommands(loyalty)
+  return loyalty
 }
