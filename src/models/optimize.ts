@@ -252,13 +252,15 @@ export function minimize(
     }
     if (maxAbs(s) === 0 && f === fOld) {
       if (maxAbs(g) <= gtol) return done(iter + 1, true, 'gradient below tolerance')
-      // The gradient may stay above the tolerance only through its own rounding (sums of many terms that
-      // cancel). If a Newton step on the curvature model would lower f by less than f's rounding, no step
-      // can show progress: the point is a minimum to working precision (the fits still check the Hessian).
+      // The gradient may stay a little above the tolerance only through its own rounding (sums of many
+      // terms that cancel). If it is within 100× the tolerance and a Newton step on the curvature model
+      // would lower f by less than f's rounding, no step can show progress: the point is a minimum to
+      // working precision (the fits still check the Hessian). A larger gradient is never accepted: along a
+      // ridge the curvature model can be nearly singular and promise no decrease where there is one.
       const decrease = fresh ? Infinity : 0.5 * quadraticForm(H, g, n)
       return done(
         iter + 1,
-        decrease >= 0 && decrease <= 1e-13 * Math.max(1, Math.abs(f)),
+        maxAbs(g) <= 100 * gtol && decrease >= 0 && decrease <= 1e-13 * Math.max(1, Math.abs(f)),
         'no progress possible at machine precision',
       )
     }
