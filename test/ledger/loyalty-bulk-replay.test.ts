@@ -279,4 +279,20 @@ describe('bulk replay', () => {
       }
     },
   )
+
+  it('refuses a worker count that is not a whole number, naming the option, and writes nothing', async () => {
+    const store = await openTestStore('pglite')
+    try {
+      const ledger = new Ledger(store, program, { clock: fixedClock(T0) })
+      for (const workers of [-1, 1.5]) {
+        await expect(bulkReplayOrderHistory(db, ledger, { workers })).rejects.toThrow(
+          /workers.*whole number of worker threads/s,
+        )
+      }
+      const n = await store.query<{ n: unknown }>('SELECT count(*) AS n FROM ledger_entries')
+      expect(Number(n[0]?.n)).toBe(0)
+    } finally {
+      await store.close()
+    }
+  })
 })
