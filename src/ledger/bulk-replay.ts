@@ -95,7 +95,8 @@ export interface BulkReplayOptions {
   readonly rowsPerInsert?: number
   /**
    * Worker threads running the rules engine, members spread over them by a hash of the member id (default:
-   * the machine's cores, at most 8). 0 replays on this thread. Either way the rows are written by this thread,
+   * the machine's cores, at most 8, when the history holds more than one batch of members; otherwise 0).
+   * 0 replays on this thread. Either way the rows are written by this thread,
    * in one transaction.
    */
   readonly workers?: number
@@ -158,11 +159,11 @@ export async function bulkReplay(
   const now = ledger.clock.now()
   const membersPerBatch = options.membersPerBatch ?? 20_000
   const rowsPerInsert = options.rowsPerInsert ?? 20_000
-  const workers = options.workers ?? Math.min(8, availableParallelism())
-  if (!Number.isInteger(workers) || workers < 0) {
+  const asked = options.workers
+  if (asked !== undefined && (!Number.isInteger(asked) || asked < 0)) {
     throw InputError.single({
       field: 'workers',
-      value: String(workers),
+      value: String(asked),
       reason: 'expected a whole number of worker threads (0 replays on this thread)',
     })
   }
@@ -182,6 +183,25 @@ export async function bulkReplay(
     await source.days(),
     options.reviews === false ? null : await source.months(),
   )
+  // By default, threads only for a history of more than one batch: starting them costs more than a small
+  // history's replay.
+  const batches = source.members(membersPerBatch)[Symbol.asyncIterator]()
+  const first = await batches.next()
+  const workers =
+    asked ??
+    (first.done !== true && first.value.length >= membersPerBatch
+      ? Math.min(8, availableParallelism())
+      : 0)
+  const members: BulkReplaySource = {
+    days: () => source.days(),
+    months: () => source.months(),
+    orphans: () => source.orphans(),
+    async *members() {
+      if (first.done === true) return
+      yield first.value
+      for (let b = await batches.next(); b.done !== true; b = await batches.next()) yield b.value
+    },
+  }
   // This thread's engine replays every member when there are no workers, and otherwise only counts the
   // refusals of events that belong to no member.
   const engine = createReplayEngine(program, now, jobs, { reasons })
@@ -204,8 +224,8 @@ export async function bulkReplay(
     for (const fk of foreignKeys) await tx.query(fk.drop)
     const replayed =
       workers === 0
-        ? await replayHere(source, engine, tx, membersPerBatch, rowsPerInsert, options.onProgress)
-        : await replayOnWorkers(source, tx, {
+        ? await replayHere(members, engine, tx, membersPerBatch, rowsPerInsert, options.onProgress)
+        : await replayOnWorkers(members, tx, {
             workers,
             membersPerBatch,
             onProgress: options.onProgress,
