@@ -7,20 +7,23 @@
  * Ends with one JSON line.
  *
  *   npx tsx bench/ledger.bench.ts [--seconds 10] [--members 2000] [--runs 1] [--replay-orders 20000]
- *     [--bulk-orders 1000000]
+ *     [--bulk-orders 1000000] [--workers <cores, at most 8>]
  *     [--parts pglite,pglite-group,postgres,postgres-group,pgbench,replay-live,replay-bulk]
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { createReadStream, createWriteStream, existsSync } from 'node:fs'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
+import postgres from 'postgres'
 import { findPostgresBin, startLocalPostgres } from '../scripts/local-postgres.js'
 import { bulkReplayOrderHistory } from '../src/analytics/loyalty/bulk-replay.js'
 import { replayOrderHistory } from '../src/analytics/loyalty/replay.js'
 import { fixedClock } from '../src/core/clock.js'
 import { Ledger } from '../src/ledger/ledger.service.js'
+import { LEDGER_ROW_TABLES } from '../src/ledger/replay-engine.js'
 import { loadProgram } from '../src/ledger/program.js'
 import { openLedgerStore } from '../src/ledger/stores/open-store.js'
 import { openPostgresStore } from '../src/ledger/stores/postgres-store.js'
@@ -33,6 +36,8 @@ const { values } = parseArgs({
     members: { type: 'string', default: '2000' },
     'replay-orders': { type: 'string', default: '20000' },
     'bulk-orders': { type: 'string', default: '1000000' },
+    // worker threads of the bulk replay (0: the rules engine on the main thread)
+    workers: { type: 'string' },
     // comma-separated parts to run: pglite, postgres (earn throughput), replay-live, replay-bulk
     parts: {
       type: 'string',
@@ -45,6 +50,7 @@ const SECONDS = Number(values.seconds)
 const MEMBERS = Number(values.members)
 const REPLAY_ORDERS = Number(values['replay-orders'])
 const BULK_ORDERS = Number(values['bulk-orders'])
+const WORKERS = values.workers === undefined ? undefined : Number(values.workers)
 const PARTS = new Set(values.parts.split(','))
 const RUNS = Number(values.runs)
 const CLIENTS = 16
@@ -159,23 +165,75 @@ async function replayBench(
   const t = performance.now()
   const meter = cpuMeter(serverPid)
   const s = bulk
-    ? await bulkReplayOrderHistory(db, ledger, { reviews: false })
+    ? await bulkReplayOrderHistory(db, ledger, { reviews: false, workers: WORKERS })
     : await replayOrderHistory(db, ledger, { reviews: false })
   const seconds = (performance.now() - t) / 1000
   const cpu = meter()
   await store.close()
   await db.close()
-  // On idle cores the two sides overlap (the next batch is computed while one is written), so the time is at
-  // least the busier side's CPU and at least the total CPU spread over the cores.
-  const idleSeconds = Math.max(cpu.node, cpu.server, (cpu.node + cpu.server) / CORES)
+  // On idle cores the two sides overlap (the workers compute the next batch while one is written), so the
+  // time is at least the server's CPU (one backend writes) and at least the total CPU spread over the cores.
+  const idleSeconds = Math.max(cpu.server, (cpu.node + cpu.server) / CORES)
   return {
     orders: s.orders,
     returns: s.returns,
     seconds: +seconds.toFixed(1),
     ordersPerSec: Math.round(s.orders / seconds),
     cpuSeconds: { node: +cpu.node.toFixed(1), server: +cpu.server.toFixed(1) },
+    cpuMicrosPerOrder: {
+      node: Math.round((cpu.node * 1e6) / s.orders),
+      server: Math.round((cpu.server * 1e6) / s.orders),
+    },
     idleCoresOrdersPerSec: Math.round(s.orders / idleSeconds),
     idleCoresSecondsFor10M: Math.round((idleSeconds * 10_000_000) / s.orders),
+  }
+}
+
+/**
+ * A bare `COPY` of the rows the bulk replay wrote: each ledger table is copied out of `url` to a file, then
+ * the files are loaded with one `COPY … FROM STDIN` per table, in one transaction, into tables of the same
+ * columns without keys, indexes or constraints — the floor of moving those rows into the server. The load is
+ * timed with the server's CPU; the copying out is not.
+ */
+async function bareCopy(url: string, serverPid: number) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    const files: Array<{ table: string; file: string }> = []
+    let rows = 0
+    let bytes = 0
+    for (const { table } of Object.values(LEDGER_ROW_TABLES)) {
+      const file = join(dir, `${table}.copy`)
+      // A connection of its own for each copy out (postgres.js stalled on a second COPY TO on one connection).
+      const out = postgres(url, { max: 1, onnotice: () => {} })
+      try {
+        await pipeline(await out.unsafe(`COPY ${table} TO STDOUT`).readable(), createWriteStream(file))
+      } finally {
+        await out.end({ timeout: 5 })
+      }
+      const n = await sql.unsafe(`SELECT count(*)::int AS n FROM ${table}`)
+      rows += Number(n[0]?.['n'])
+      bytes += (await stat(file)).size
+      await sql.unsafe(`CREATE TABLE bare_${table} (LIKE ${table})`)
+      files.push({ table: `bare_${table}`, file })
+    }
+    const t = performance.now()
+    const meter = cpuMeter(serverPid)
+    await sql.begin(async (tx) => {
+      for (const f of files) {
+        await pipeline(createReadStream(f.file), await tx.unsafe(`COPY ${f.table} FROM STDIN`).writable())
+      }
+    })
+    const seconds = (performance.now() - t) / 1000
+    const cpu = meter()
+    for (const f of files) await rm(f.file, { force: true })
+    return {
+      rows,
+      megabytes: Math.round(bytes / 1e6),
+      seconds: +seconds.toFixed(1),
+      cpuSeconds: { node: +cpu.node.toFixed(1), server: +cpu.server.toFixed(1) },
+    }
+  } finally {
+    await sql.end({ timeout: 5 })
   }
 }
 
@@ -293,13 +351,20 @@ try {
   }
   if (PARTS.has('replay-bulk')) {
     await pgAdmin(pg.url, 'CREATE DATABASE bulk')
-    results['bulkPostgres'] = await replayBench(
-      pg.url.replace(/\/postgres$/, '/bulk'),
-      BULK_ORDERS,
-      true,
-      postmasterPid(pg.dataDir),
-    )
-    process.stderr.write(`bulk replay, PostgreSQL: ${JSON.stringify(results['bulkPostgres'])}\n`)
+    const url = pg.url.replace(/\/postgres$/, '/bulk')
+    const replay = await replayBench(url, BULK_ORDERS, true, postmasterPid(pg.dataDir))
+    const load = loadavg().map((x) => +x.toFixed(1))
+    process.stderr.write(`bulk replay, PostgreSQL: ${JSON.stringify(replay)}\n`)
+    const bare = await bareCopy(url, postmasterPid(pg.dataDir))
+    results['bulkPostgres'] = {
+      ...replay,
+      loadAverage: load,
+      bareCopy: bare,
+      // How many times the bare COPY of the same rows the replay takes, wall time and server CPU.
+      bareCopyRatio: +(replay.seconds / bare.seconds).toFixed(2),
+      bareCopyServerCpuRatio: +(replay.cpuSeconds.server / Math.max(0.1, bare.cpuSeconds.server)).toFixed(2),
+    }
+    process.stderr.write(`bare COPY of the same rows: ${JSON.stringify(bare)}\n`)
   }
 } finally {
   await pg.stop()

@@ -779,6 +779,30 @@ export interface ReplayMember {
 export interface ReplayEngineOptions {
   /** How many refusal reasons to keep (default 20; in member order). */
   readonly reasons?: number
+  /**
+   * Surrogate ids as `offset + 1`, `offset + 1 + stride`, … (default 0 and 1: 1, 2, 3, …), so that several
+   * engines replaying disjoint members — one per worker thread — never hand out the same id.
+   */
+  readonly idOffset?: number
+  readonly idStride?: number
+}
+
+/** What a replay counts, all zero. */
+export function emptyReplayCounts() {
+  return {
+    members: 0,
+    orders: 0,
+    returns: 0,
+    checkIns: 0,
+    reviewBonuses: 0,
+    redemptions: 0,
+    redeemedPoints: 0,
+    refusedRedemptions: 0,
+    refusedRedemptionPoints: 0,
+    skipped: 0,
+    expiryRuns: 0,
+    reviews: 0,
+  }
 }
 
 /**
@@ -794,20 +818,7 @@ export function createReplayEngine(
 ) {
   const nowIso = now.toISOString()
   const entry = entryTier(program)
-  const counts = {
-    members: 0,
-    orders: 0,
-    returns: 0,
-    checkIns: 0,
-    reviewBonuses: 0,
-    redemptions: 0,
-    redeemedPoints: 0,
-    refusedRedemptions: 0,
-    refusedRedemptionPoints: 0,
-    skipped: 0,
-    expiryRuns: 0,
-    reviews: 0,
-  }
+  const counts = emptyReplayCounts()
   const skippedReasons: string[] = []
   const expiryRunTimes = new Set<number>()
   const expireJobs = jobs.map((j, i) => ({ j, i })).filter((x) => x.j.kind === 'expire')
@@ -823,9 +834,14 @@ export function createReplayEngine(
     changes: new Rows(7),
     requests: new Rows(6),
   }
-  let nextEntry = 1
-  let nextBucket = 1
-  let nextChange = 1
+  const idStride = options.idStride ?? 1
+  const idOffset = options.idOffset ?? 0
+  if (!Number.isInteger(idStride) || idStride < 1 || !Number.isInteger(idOffset) || idOffset < 0) {
+    throw new Error(`bad surrogate id numbering: offset ${idOffset}, stride ${idStride}`)
+  }
+  let nextEntry = idOffset + 1
+  let nextBucket = idOffset + 1
+  let nextChange = idOffset + 1
 
   const request = (
     key: string,
@@ -861,7 +877,9 @@ export function createReplayEngine(
     at: number,
     reason: string,
   ) => {
-    rows.changes.push(nextChange++, m.memberId, from, to, kind, iso(at), reason)
+    const changeId = nextChange
+    nextChange += idStride
+    rows.changes.push(changeId, m.memberId, from, to, kind, iso(at), reason)
   }
   const newEntry = (
     m: MemberState,
@@ -873,7 +891,8 @@ export function createReplayEngine(
     sourceId: string | null,
     key: string,
   ): number => {
-    const id = nextEntry++
+    const id = nextEntry
+    nextEntry += idStride
     rows.entries.push(
       id,
       m.memberId,
@@ -1082,7 +1101,7 @@ export function createReplayEngine(
     const entryId = newEntry(m, 'earn', points, at, reason, sourceType, sourceId, key)
     const times = bucketTimes(program, new Date(at), spend)
     const bucket: Bucket = {
-      bucketId: nextBucket++,
+      bucketId: (nextBucket += idStride) - idStride,
       entryId,
       orderId,
       earnedAt: at,
@@ -1510,7 +1529,11 @@ export function createReplayEngine(
     /** Counts the refusal of an event that belongs to no member replayed here. */
     skip,
     drainAllocations,
-    /** The next surrogate ids (each table's sequence continues from them). */
-    nextIds: () => ({ entry: nextEntry, bucket: nextBucket, change: nextChange }),
+    /** The last surrogate ids handed out (0 or less: none); each table's sequence continues after them. */
+    lastIds: () => ({
+      entry: nextEntry - idStride,
+      bucket: nextBucket - idStride,
+      change: nextChange - idStride,
+    }),
   }
 }

@@ -225,9 +225,10 @@ describe('bulk replay', () => {
     expect(Number(capped[0]?.n)).toBeGreaterThan(0)
   })
 
-  it.each(STORE_KINDS)(
-    'writes the ledger the live replay writes, on %s, and a live replay over it changes nothing',
-    async (kind) => {
+  // On this thread, and on 3 worker threads (members hashed to them, ids interleaved).
+  it.each(STORE_KINDS.flatMap((kind) => [0, 3].map((workers) => [kind, workers] as const)))(
+    'writes the ledger the live replay writes, on %s with %i worker threads, and a live replay over it changes nothing',
+    async (kind, workers) => {
       const store = await openTestStore(kind)
       try {
         const ledger = new Ledger(store, program, { clock: fixedClock(T0) })
@@ -245,6 +246,7 @@ describe('bulk replay', () => {
           membersPerBatch: 7,
           rowsPerInsert: 50,
           reasons: 1000,
+          workers,
         })
         expect(await constraints()).toEqual(before)
         expect(comparable(summary)).toEqual(comparable(liveSummary))
@@ -277,4 +279,20 @@ describe('bulk replay', () => {
       }
     },
   )
+
+  it('refuses a worker count that is not a whole number, naming the option, and writes nothing', async () => {
+    const store = await openTestStore('pglite')
+    try {
+      const ledger = new Ledger(store, program, { clock: fixedClock(T0) })
+      for (const workers of [-1, 1.5]) {
+        await expect(bulkReplayOrderHistory(db, ledger, { workers })).rejects.toThrow(
+          /workers.*whole number of worker threads/s,
+        )
+      }
+      const n = await store.query<{ n: unknown }>('SELECT count(*) AS n FROM ledger_entries')
+      expect(Number(n[0]?.n)).toBe(0)
+    } finally {
+      await store.close()
+    }
+  })
 })

@@ -36,7 +36,7 @@ function executor(sql: Unsafe): SqlExecutor {
     },
     async copyIn(table, columns, text) {
       const sink = await sql.unsafe(copyStatement(table, columns, 'STDIN')).writable()
-      await pipeline(Readable.from([Buffer.from(text)]), sink)
+      await pipeline(Readable.from([typeof text === 'string' ? Buffer.from(text) : text]), sink)
     },
   }
 }

@@ -12,9 +12,10 @@ export interface SqlExecutor {
   ): Promise<T[]>
   /**
    * Appends rows to `table` with `COPY … FROM STDIN`: `text` is in PostgreSQL's COPY text format (one row per
-   * line, columns separated by tabs, `\N` for null; see {@link copyText}). For bulk loads only.
+   * line, columns separated by tabs, `\N` for null; see {@link copyText}), as a string or UTF-8 bytes. For
+   * bulk loads only.
    */
-  copyIn(table: string, columns: readonly string[], text: string): Promise<void>
+  copyIn(table: string, columns: readonly string[], text: string | Uint8Array<ArrayBuffer>): Promise<void>
 }
 
 const IDENTIFIER_RE = /^[a-z_][a-z0-9_]*$/
