@@ -92,10 +92,8 @@
 -- 92: 1
 -- 93: 5
 -- 94: "cant_lose_them"
-WITH p AS (
-      SELECT member_id, max(ordered_at) AS last_ts, count(*) AS frequency, sum(net_amount) AS gross
-      FROM orders WHERE status <> 'cancelled' AND ordered_at < CAST({p1:String} AS TIMESTAMP) AND (date_diff('second', ordered_at, CAST({p2:String} AS TIMESTAMP)) / 86400.0) <= {p3:UInt32} GROUP BY member_id
-    ), ret AS (
+WITH p AS (SELECT member_id, max(ordered_at) AS last_ts, count(*) AS frequency, sum(net_amount) AS gross
+      FROM orders WHERE status <> 'cancelled' AND ordered_at < CAST({p1:String} AS TIMESTAMP) AND (date_diff('second', ordered_at, CAST({p2:String} AS TIMESTAMP)) / 86400.0) <= {p3:UInt32} GROUP BY member_id), ret AS (
       SELECT member_id, sum(amount) AS returned FROM returns
       WHERE member_id IS NOT NULL AND returned_at < CAST({p4:String} AS TIMESTAMP) AND (date_diff('second', returned_at, CAST({p5:String} AS TIMESTAMP)) / 86400.0) <= {p6:UInt32} GROUP BY member_id
     ), v AS (
