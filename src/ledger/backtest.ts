@@ -652,7 +652,8 @@ const delta = (current: number, proposed: number): BacktestDelta => ({
   ratio: current !== 0 ? (proposed - current) / current : null,
 })
 
-const DIFF_FIELDS = [
+/** The monthly figures a diff of two backtests compares (also each month's fields in the API answer). */
+export const DIFF_FIELDS = [
   'issued',
   'redeemed',
   'expired',

@@ -14,6 +14,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { parse as parseYaml } from 'yaml'
 import { backtestPrograms } from '../../analytics/loyalty/backtest.js'
 import { InputError, type InputIssue } from '../../core/errors.js'
+import { DIFF_FIELDS } from '../../ledger/backtest.js'
 import { programSchema, type Program } from '../../ledger/program.js'
 import type { ApiContext, ApiRouter } from '../context.js'
 import { ApiError } from '../error-handler.js'
@@ -131,19 +132,7 @@ const DeltaSchema = z
   })
   .openapi('LoyaltyBacktestDelta')
 
-const MONTH_FIELDS = [
-  'issued',
-  'redeemed',
-  'expired',
-  'reversed',
-  'liabilityPoints',
-  'liabilityAmount',
-  'upgrades',
-  'downgrades',
-  'perOrderCapHits',
-  'perDayCapHits',
-  'cappedPoints',
-] as const
+const MONTH_FIELDS = DIFF_FIELDS
 const TOTAL_FIELDS = [
   ...MONTH_FIELDS,
   'issuedAmount',
