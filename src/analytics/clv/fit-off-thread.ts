@@ -5,29 +5,18 @@
  * thread.
  * @module
  */
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { InputError, ModelFitError } from '../../core/errors.js'
+import { startModuleWorker } from '../../core/worker-thread.js'
 import type { RepeatBuyingSummaries } from '../../engine/summaries/repeat-buying.js'
 import type { ClvFit, FitLimits, ResolvedClvOptions } from './clv.js'
 import type { FitReply, FitRequest } from './fit-worker.js'
 
-/**
- * Starts the worker. From the built package it runs `fit-worker.js`; when this module itself runs from
- * TypeScript source (tests, `tsx`), the worker first registers tsx's loader so it can import the `.ts` file.
- */
+/** Starts the worker on `fit-worker` (built `.js`, or `.ts` when this module runs from source). */
 function startWorker(request: FitRequest): Worker {
   const fromSource = import.meta.url.endsWith('.ts')
   const entry = new URL(fromSource ? './fit-worker.ts' : './fit-worker.js', import.meta.url)
-  if (!fromSource) return new Worker(entry, { workerData: request })
-  const require = createRequire(import.meta.url)
-  const pkg = require.resolve('tsx/package.json')
-  const loader = pathToFileURL(pkg.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href
-  const code =
-    `import(${JSON.stringify(loader)})` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}) })`
-  return new Worker(code, { eval: true, workerData: request })
+  return startModuleWorker(entry, request)
 }
 
 /**
