@@ -603,6 +603,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     whatIfHint:
       'Replays the whole history in memory under the current program and a proposed one (nothing is written to the ledger) and compares them: points issued, the liability at each month end, breakage forecast, caps hit and tiers.',
     whatIfOpen: 'Open the program design lab',
+    whatIfNoProgram:
+      'This server runs without a loyalty program: start it with `memberlens serve --ledger <dir> --program <file>` to compare programs.',
     whatIfCurrent: 'Current program',
     whatIfProgram: 'Program',
     whatIfLiabilityEnd: 'Liability at the end',
@@ -1253,6 +1255,8 @@ export const LABELS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = 
     whatIfHint:
       '在内存中按当前方案与拟议方案重放全部历史（不写入积分账本），对比积分发放、各月末负债、沉淀预测、触及上限与等级分布。',
     whatIfOpen: '打开方案设计实验室',
+    whatIfNoProgram:
+      '此服务未加载积分方案：请用 `memberlens serve --ledger <目录> --program <文件>` 启动后再对比方案。',
     whatIfCurrent: '当前方案',
     whatIfProgram: '方案',
     whatIfLiabilityEnd: '期末积分负债',

@@ -68,6 +68,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   const workDir = join(dirname(flags.db), '.memberlens')
   const dataDir = join(workDir, 'demo-data')
   await mkdir(dataDir, { recursive: true })
+  let loyaltySkipped: boolean
   const progress = createProgress(showProgress)
   const started = performance.now()
   progress.phase('simulating members', flags.members)
@@ -118,6 +119,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     progress.phase('replaying the loyalty program', 1)
     const worldEnd = fixedClock(startOfDayIn(addDays(flags.end, 1), flags.tz))
     const loyalty = await runDemoLoyalty(db, join(workDir, 'demo-ledger'), worldEnd)
+    loyaltySkipped = 'skipped' in loyalty
     progress.stop()
     // The sentiment of the feedback texts, for the catalog's negative-text share (as `voice label` does).
     const sentiment = await labelFeedback(db.driver, { clock: systemClock })
@@ -200,14 +202,23 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   } finally {
     await db.close()
   }
-  if (flags.serve && !flags.json) await serveDashboard(flags)
+  // The demo's ledger and program go with the dashboard, so its loyalty views (the what-if included) work.
+  if (flags.serve && !flags.json)
+    await serveDashboard(
+      flags,
+      loyaltySkipped ? {} : { ledger: join(workDir, 'demo-ledger'), program: EXAMPLE_PROGRAM },
+    )
 }
 
 /** The last step of the main job: the dashboard on 127.0.0.1 until Ctrl+C. */
-async function serveDashboard(flags: DemoFlags): Promise<void> {
+async function serveDashboard(
+  flags: DemoFlags,
+  loyalty: { readonly ledger?: string; readonly program?: string },
+): Promise<void> {
   let server: RunningServer
   // The dashboard opens in the demo's language until the viewer picks one.
   const at = {
+    ...loyalty,
     db: flags.db,
     host: '127.0.0.1',
     tz: flags.tz,

@@ -6,6 +6,7 @@
  * proposal sets budgets, the day each would have been reached and the points beyond it.
  */
 import type { components } from '../generated/api'
+import { ApiError } from '../api-error'
 import { lang, t } from '../i18n'
 import {
   chartBox,
@@ -56,9 +57,16 @@ export function whatIfSection(): HTMLElement {
   )
   open.addEventListener('click', () => {
     open.remove()
-    void fill(box, async () =>
-      editor(await ok(client.POST('/api/v1/loyalty/backtest', { body: {} }))),
-    )
+    void fill(box, async () => {
+      try {
+        return editor(await ok(client.POST('/api/v1/loyalty/backtest', { body: {} })))
+      } catch (e) {
+        // A server started without a loyalty program has nothing to compare against: say how to start one.
+        if (e instanceof ApiError && e.status === 503)
+          return [el('p', { class: 'notice empty', role: 'status' }, t('whatIfNoProgram'))]
+        throw e
+      }
+    })
   })
   return section
 }
