@@ -4,7 +4,7 @@
  * design lab (`loyalty-whatif.ts`).
  */
 import type { components } from '../generated/api'
-import { t } from '../i18n'
+import { lang, t } from '../i18n'
 import {
   app,
   chartBox,
@@ -111,7 +111,7 @@ export async function loyaltyPage(): Promise<void> {
         el(
           'p',
           { class: 'hint' },
-          `${t('lastSync')}: ${p.lastSync === null ? '–' : `${p.lastSync.slice(0, 16)} UTC`}`,
+          `${t('lastSync')}${lang() === 'zh' ? '：' : ': '}${p.lastSync === null ? '–' : `${p.lastSync.slice(0, 16)} UTC`}`,
         ),
         el(
           'div',
