@@ -48,7 +48,7 @@ export interface BacktestMonth {
   /** Orders the per-order cap cut, and the members it cut. */
   readonly perOrderCapHits: number
   readonly perOrderCapMembers: number
-  /** Earns (orders and bonuses) the per-day cap cut, and the members it cut. */
+  /** Earns (orders and bonuses) the per-day or the per-year cap cut, and the members it cut. */
   readonly perDayCapHits: number
   readonly perDayCapMembers: number
   /** Points the caps took off the earns. */

@@ -37,8 +37,8 @@ const MonthSchema = z
     downgrades: z.number(),
     perOrderCapHits: z.number(),
     perOrderCapMembers: z.number(),
-    perDayCapHits: z.number(),
-    perDayCapMembers: z.number(),
+    perDayCapHits: z.number().describe('earns cut by the per-day or the per-year cap'),
+    perDayCapMembers: z.number().describe('members cut by the per-day or the per-year cap'),
     cappedPoints: z.number(),
   })
   .openapi('LoyaltyBacktestMonth')
@@ -101,8 +101,8 @@ const ResultSchema = z
       costPerMember: nullableNumber,
       perOrderCapHits: z.number(),
       perOrderCapMembers: z.number(),
-      perDayCapHits: z.number(),
-      perDayCapMembers: z.number(),
+      perDayCapHits: z.number().describe('earns cut by the per-day or the per-year cap'),
+      perDayCapMembers: z.number().describe('members cut by the per-day or the per-year cap'),
       cappedPoints: z.number(),
       refusedRedemptions: z.number(),
       refusedRedemptionPoints: z.number(),

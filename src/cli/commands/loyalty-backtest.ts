@@ -223,13 +223,13 @@ function render(
       r.diff?.total.perOrderCapMembers,
     ],
     [
-      'earns cut by the per-day cap',
+      'earns cut by the per-day or per-year cap',
       (x) => x.total.perDayCapHits,
       'count',
       r.diff?.total.perDayCapHits,
     ],
     [
-      'members cut by the per-day cap',
+      'members cut by the per-day or per-year cap',
       (x) => x.total.perDayCapMembers,
       'members',
       r.diff?.total.perDayCapMembers,
