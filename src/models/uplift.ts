@@ -26,13 +26,15 @@
  * Pure: typed arrays in, readonly results out.
  * @module
  */
-import { InputError, ModelFitError } from '../core/errors.js'
+import { InputError } from '../core/errors.js'
 import {
   fitLogisticRegression,
+  fitStandardisedLinearScore,
+  logistic,
   predictLogistic,
+  softplus,
   type LogisticModel,
 } from './logistic-regression.js'
-import { minimize } from './optimize.js'
 import { fitRidgeRegression, predictRidge, type RidgeModel } from './ridge-regression.js'
 
 /** Randomised training data: features (row-major), arm per row (0 = holdout, 1…K), 0/1 outcome. */
@@ -245,15 +247,6 @@ export function predictUplift(model: UpliftModel, X: Float64Array): UpliftPredic
   return { control, response, uplift }
 }
 
-function sigmoid(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z))
-}
-
-/** log(1 + e^z) without overflow. */
-function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))
-}
-
 /**
  * Maximum likelihood of b(x) = σ(c + w·z(x)) (z the standardised features) in
  * P(y = 1) = μ_0 + (1 − μ_0)·b, with μ_0 given per row; mean negative log-likelihood plus (λ/2)‖w‖²,
@@ -266,58 +259,9 @@ function fitBringBack(
   features: readonly string[],
   l2: number,
 ): LogisticModel {
-  const p = features.length
   const n = y.length
-  const means = new Array<number>(p).fill(0)
-  const scales = new Array<number>(p).fill(0)
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < p; j++) means[j] = (means[j] as number) + (X[i * p + j] as number) / n
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < p; j++)
-      scales[j] = (scales[j] as number) + ((X[i * p + j] as number) - (means[j] as number)) ** 2 / n
-  }
-  for (let j = 0; j < p; j++) {
-    const sd = Math.sqrt(scales[j] as number)
-    scales[j] = sd > 0 ? sd : 1
-  }
-  const Z = new Float64Array(n * p)
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < p; j++)
-      Z[i * p + j] = ((X[i * p + j] as number) - (means[j] as number)) / (scales[j] as number)
-  }
   // Rows' μ_0 kept inside (0, 1) so that every outcome has a positive likelihood.
   const m0 = mu0.map((v) => Math.min(1 - 1e-9, Math.max(1e-9, v)))
-  const valueAndGradient = (theta: Float64Array, g: Float64Array | null): number => {
-    let loss = 0
-    if (g !== null) g.fill(0)
-    for (let i = 0; i < n; i++) {
-      let z = theta[0] as number
-      for (let j = 0; j < p; j++) z += (theta[j + 1] as number) * (Z[i * p + j] as number)
-      const b = sigmoid(z)
-      const s = 1 - (m0[i] as number)
-      let r: number
-      if ((y[i] as number) === 1) {
-        const pr = 1 - s * (1 - b)
-        loss -= Math.log(pr)
-        r = (-s * b * (1 - b)) / pr
-      } else {
-        // log(1 − P) = log(1 − μ_0) + log(1 − b) = log(1 − μ_0) − softplus(z)
-        loss -= Math.log(s) - softplus(z)
-        r = b
-      }
-      if (g !== null) {
-        g[0] = (g[0] as number) + r
-        for (let j = 0; j < p; j++) g[j + 1] = (g[j + 1] as number) + r * (Z[i * p + j] as number)
-      }
-    }
-    let penalty = 0
-    for (let j = 1; j <= p; j++) penalty += (theta[j] as number) ** 2
-    if (g !== null) {
-      for (let k = 0; k <= p; k++)
-        g[k] = (g[k] as number) / n + (k > 0 ? l2 * (theta[k] as number) : 0)
-    }
-    return loss / n + 0.5 * l2 * penalty
-  }
   // Start from the mean share brought back (observed response over the holdout's, clamped).
   let ySum = 0
   let m0Sum = 0
@@ -326,32 +270,24 @@ function fitBringBack(
     m0Sum += m0[i] as number
   }
   const share = Math.min(0.5, Math.max(0.01, (ySum - m0Sum) / Math.max(1, n - m0Sum)))
-  const start = new Float64Array(p + 1)
-  start[0] = Math.log(share / (1 - share))
-  const result = minimize(
-    { value: (t) => valueAndGradient(t, null), valueAndGradient: (t, g) => valueAndGradient(t, g) },
-    start,
-    { gradientTolerance: 1e-7, maxIterations: 1000 },
+  return fitStandardisedLinearScore(
+    X,
+    n,
+    features,
+    (i, z, dz) => {
+      const b = logistic(z)
+      const s = 1 - (m0[i] as number)
+      if ((y[i] as number) === 1) {
+        const pr = 1 - s * (1 - b)
+        if (dz !== null) dz[0] = (-s * b * (1 - b)) / pr
+        return -Math.log(pr)
+      }
+      // log(1 − P) = log(1 − μ_0) + log(1 − b) = log(1 − μ_0) − softplus(z)
+      if (dz !== null) dz[0] = b
+      return -(Math.log(s) - softplus(z))
+    },
+    { l2, intercept: Math.log(share / (1 - share)), maxIterations: 1000, what: 'bring-back model' },
   )
-  if (!result.converged) {
-    throw new ModelFitError(
-      `bring-back model did not converge: ${result.message}`,
-      result.iterations,
-    )
-  }
-  const theta = result.x
-  let penalty = 0
-  for (let j = 1; j <= p; j++) penalty += (theta[j] as number) ** 2
-  return {
-    features: [...features],
-    means,
-    scales,
-    weights: Array.from(theta.subarray(1)),
-    intercept: theta[0] as number,
-    l2,
-    iterations: result.iterations,
-    logLoss: result.value - 0.5 * l2 * penalty,
-  }
 }
 
 /** A point of a Qini curve: the top `share` of people by score and their incremental responders. */
