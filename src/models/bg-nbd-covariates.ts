@@ -33,6 +33,7 @@ import {
   maximizeCovariateLikelihood,
   waldEffect,
   type CovariateEffect,
+  type CovariateModelFit,
   type EffectProcess,
 } from './covariate-fit.js'
 import { CompensatedSum, digamma, lgamma } from './special-functions.js'
@@ -60,23 +61,8 @@ export interface CovariateSummaries {
 }
 
 /** A maximum-likelihood fit of {@link fitBgNbdCovariates}. */
-export interface BgNbdCovariatesFit {
-  /** Base parameters: those of a member whose covariates are all 0 (the reference levels), outside windows. */
-  readonly params: BgNbdParams
-  readonly baseStandardErrors: Readonly<Record<keyof BgNbdParams, number>>
-  readonly effects: readonly CovariateEffect[]
-  readonly logLikelihood: number
-  /** The plain BG/NBD on the same summaries, and the likelihood-ratio test against it. */
-  readonly baseline: { readonly params: BgNbdParams; readonly logLikelihood: number }
-  readonly lrt: { readonly statistic: number; readonly df: number; readonly pValue: number }
-  readonly aic: number
-  readonly bic: number
-  readonly confidenceLevel: number
-  readonly members: number
+export interface BgNbdCovariatesFit extends CovariateModelFit<BgNbdParams> {
   readonly distinctSummaries: number
-  readonly iterations: number
-  /** Covariance of (log r, log α, log a, log b, β_p…, β_d…, γ), row-major. */
-  readonly covariance: Float64Array
 }
 
 /** Settings of {@link fitBgNbdCovariates}. */

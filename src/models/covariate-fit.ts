@@ -30,6 +30,25 @@ export interface CovariateEffect {
   readonly pValue: number
 }
 
+/** A maximum-likelihood covariate fit of a model with base parameters `P`. */
+export interface CovariateModelFit<P> {
+  /** Base parameters: those of a member at every reference level (outside windows, for BG/NBD's season). */
+  readonly params: P
+  readonly baseStandardErrors: Readonly<Record<keyof P, number>>
+  readonly effects: readonly CovariateEffect[]
+  readonly logLikelihood: number
+  /** The plain model on the same summaries, and the likelihood-ratio test against it. */
+  readonly baseline: { readonly params: P; readonly logLikelihood: number }
+  readonly lrt: { readonly statistic: number; readonly df: number; readonly pValue: number }
+  readonly aic: number
+  readonly bic: number
+  readonly confidenceLevel: number
+  readonly members: number
+  readonly iterations: number
+  /** Covariance of (the base parameters' logs, β_p…, β_d…, then γ for BG/NBD's season), row-major. */
+  readonly covariance: Float64Array
+}
+
 /**
  * Covariance of the estimate: the inverse of −∇² log L at θ, the Hessian by central differences of
  * `gradient(θ, out)` (which writes ∂ log L/∂θ). Throws ModelFitError when it is not positive definite.

@@ -20,6 +20,7 @@ import {
   maximizeCovariateLikelihood,
   waldEffect,
   type CovariateEffect,
+  type CovariateModelFit,
 } from './covariate-fit.js'
 import { groupSummaries } from './group-summaries.js'
 import {
@@ -30,22 +31,7 @@ import {
 } from './pareto-nbd.js'
 
 /** A maximum-likelihood fit of {@link fitParetoNbdCovariates}. */
-export interface ParetoNbdCovariatesFit {
-  /** Base parameters: those of a member at every reference level. */
-  readonly params: ParetoNbdParams
-  readonly baseStandardErrors: Readonly<Record<keyof ParetoNbdParams, number>>
-  readonly effects: readonly CovariateEffect[]
-  readonly logLikelihood: number
-  readonly baseline: { readonly params: ParetoNbdParams; readonly logLikelihood: number }
-  readonly lrt: { readonly statistic: number; readonly df: number; readonly pValue: number }
-  readonly aic: number
-  readonly bic: number
-  readonly confidenceLevel: number
-  readonly members: number
-  readonly iterations: number
-  /** Covariance of (log r, log α, log s, log β, β_p…, β_d…), row-major. */
-  readonly covariance: Float64Array
-}
+export type ParetoNbdCovariatesFit = CovariateModelFit<ParetoNbdParams>
 
 /** Members of one covariate pattern, their summaries grouped. */
 interface Pattern {
