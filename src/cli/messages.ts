@@ -705,6 +705,10 @@ export const ZH = {
   retained: '留存',
   'share of the oracle’s net value': '达到全知策略净值的比例',
   'share of the oracle by budget': '各预算下达到全知策略的比例',
+  'oracle’s spend without a budget': '不限预算时全知策略的花费',
+  '(the budget binds)': '（预算受限）',
+  '(the budget does not bind: every member worth an offer fits)':
+    '（预算不受限：值得触达的会员都能覆盖）',
   'true value inside the interval': '真实值落在区间内',
   'uplift plan': '增益方案',
   'uplift top 10%': '前 10% 增益',

@@ -93,6 +93,10 @@ describe('memberlens target on a randomised campaign with known effects', () => 
     expect(e.byBudget.map((b) => b.budget)).toEqual([800, 1600, 4000, 8000])
     expect(e.byBudget[3]?.share).toBeCloseTo(e.shareOfOracle ?? NaN, 12)
     for (const b of e.byBudget) expect(b.share ?? 0, String(b.budget)).toBeGreaterThan(0.5)
+    // The budget binds here: without one the oracle would spend more than it.
+    expect(e.oracleUnlimitedCost).toBeGreaterThan(8000)
+    const oracle = e.policies.find((r) => r.policy === 'oracle')
+    expect(oracle?.cost).toBeLessThanOrEqual(e.oracleUnlimitedCost)
   })
 
   it('the true value of the chosen list lies inside the reported intervals', () => {

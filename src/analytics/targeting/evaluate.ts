@@ -108,6 +108,11 @@ export interface TargetingEvaluation {
     readonly oracle: number
     readonly share: number | null
   }[]
+  /**
+   * What the oracle would spend (true cost) with no budget at all: every member with a positive true net
+   * value gets their best arm. The budget binds when it is below this.
+   */
+  readonly oracleUnlimitedCost: number
   /** Whether the true retained members, revenue and net value lie inside the plan's intervals. */
   readonly insideInterval: {
     readonly retained: boolean | null
@@ -159,6 +164,7 @@ export function evaluateTargeting(
     Float64Array.from({ length: n }, (_, i) => known(i)?.[k]?.cost ?? 0),
   )
   const oracle = chooseWithinBudget(trueNet, trueCost, plan.budget, eligible)
+  const unlimited = value('oracle', chooseWithinBudget(trueNet, trueCost, Infinity, eligible))
   const byBudget = [0.1, 0.2, 0.5, 1].map((f) => {
     const budget = plan.budget * f
     const mine = value(
@@ -200,6 +206,7 @@ export function evaluateTargeting(
     policies,
     shareOfOracle: best.net > 0 ? mine.net / best.net : null,
     byBudget,
+    oracleUnlimitedCost: unlimited.cost,
     insideInterval: {
       retained: inside(mine.retained, plan.policy.retained),
       revenue: inside(mine.revenue, plan.policy.revenue),

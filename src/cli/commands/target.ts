@@ -272,6 +272,14 @@ export function renderTargeting(
           evaluation.byBudget.map((b) => `${m(b.budget)} ${pct(b.share)}`).join(' · '),
         ],
         [
+          t('oracle’s spend without a budget'),
+          `${m(evaluation.oracleUnlimitedCost)}  ${
+            evaluation.oracleUnlimitedCost > plan.budget
+              ? t('(the budget binds)')
+              : t('(the budget does not bind: every member worth an offer fits)')
+          }`,
+        ],
+        [
           t('true value inside the interval'),
           (['retained', 'revenue', 'net'] as const)
             .map(
