@@ -293,46 +293,51 @@ function campaignRows(ctx: CompileContext): Fragment {
   const d = ctx.dialect
   const w = campaignWindowDays(ctx)
   const dbl = (x: Fragment) => sql`CAST(${x} AS DOUBLE)`
+  // Money is summed as an exact decimal, so that the sums do not depend on the order rows are added in.
+  const dec = (x: Fragment) => sql`CAST(${x} AS DECIMAL(38, 6))`
   const dimsOf = (alias: string) => withDims(dimRefs(ctx, alias))
   // The members with their dimension values, then their purchases and returns in the window.
   const units = sql`SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete${withDims(dimSelects(ctx, 'campaign_units', 'u'))}
     FROM src_campaign_units u${memberJoin(ctx, 'u')}
     WHERE u.member_id IS NOT NULL AND ${inRange(ctx, sql`u.ts`)}${memberWhere(ctx)}`
-  const facts = sql`SELECT member_id, ts, 1 AS n, ${dbl(sql`amount`)} AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, ${dbl(sql`-amount`)} AS x FROM src_returns`
+  const facts = sql`SELECT member_id, ts, 1 AS n, ${dec(sql`amount`)} AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, ${dec(sql`-amount`)} AS x FROM src_returns`
   // The window is tested in the aggregate, not in the join: ClickHouse 18.x joins on equalities only.
   const inWindow = sql`f.ts >= x.ts AND f.ts < ${d.addPeriods('day', sql`x.ts`, w)}`
   const outcomes = sql`SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete${dimsOf('x')},
       sum(CASE WHEN ${inWindow} THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN ${inWindow} THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN ${inWindow} THEN f.x ELSE ${dec(sql`0`)} END) AS revenue
     FROM (${units}) x LEFT JOIN (${facts}) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete${dimsOf('x')}`
   const group = (arm: string, v: Fragment) =>
     dbl(sql`CASE WHEN o.arm = ${arm} THEN ${v} ELSE 0 END`)
+  const money = (arm: string, v: Fragment) =>
+    dec(sql`CASE WHEN o.arm = ${arm} THEN ${v} ELSE ${dec(sql`0`)} END`)
   const zero = dbl(sql`0`)
+  const none = dec(sql`0`)
   const fromOutcomes = sql`SELECT ${periodOf(ctx, sql`o.ts`)} AS period${dimsOf('o')}, o.campaign_id AS campaign_id,
       ${group('treatment', sql`1`)} AS n_t, ${group('holdout', sql`1`)} AS n_h,
       ${group('treatment', sql`o.orders`)} AS o_t, ${group('holdout', sql`o.orders`)} AS o_h,
-      ${group('treatment', sql`o.revenue`)} AS r_t, ${group('holdout', sql`o.revenue`)} AS r_h,
-      ${zero} AS cost, ${zero} AS coupons, ${dbl(sql`o.complete`)} AS complete
+      ${money('treatment', sql`o.revenue`)} AS r_t, ${money('holdout', sql`o.revenue`)} AS r_h,
+      ${none} AS cost, ${none} AS coupons, ${dbl(sql`o.complete`)} AS complete
     FROM (${outcomes}) o`
   // Cost facts of each campaign (member_id may be empty: such a cost counts only without member groups).
   const points = ctx.loyaltyLedger
     ? sql` UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        ${dbl(sql`e.points`)} * coalesce((SELECT ${dbl(sql`value`)} FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        ${zero} AS coupons
+        ${dec(sql`${dec(sql`e.points`)} * coalesce((SELECT ${dec(sql`value`)} FROM loyalty_sync_state WHERE key = 'point_value'), ${none})`)} AS cost,
+        ${none} AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign'`
     : sql``
-  const costFacts = sql`SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, ${dbl(sql`coalesce(t.cost, 0)`)} AS cost, ${zero} AS coupons
+  const costFacts = sql`SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(${dec(sql`t.cost`)}, ${none}) AS cost, ${none} AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, ${dbl(sql`k.face_value`)} AS cost, ${dbl(sql`k.face_value`)} AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, ${dec(sql`k.face_value`)} AS cost, ${dec(sql`k.face_value`)} AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL${points}`
   const costs = sql`SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
     FROM (${costFacts}) k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id`
   const fromCosts = sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'campaign_units', 's'))}, s.campaign_id AS campaign_id,
-      ${zero} AS n_t, ${zero} AS n_h, ${zero} AS o_t, ${zero} AS o_h, ${zero} AS r_t, ${zero} AS r_h,
+      ${zero} AS n_t, ${zero} AS n_h, ${zero} AS o_t, ${zero} AS o_h, ${none} AS r_t, ${none} AS r_h,
       s.cost AS cost, s.coupons AS coupons, ${dbl(sql`1`)} AS complete
     FROM (${costs}) s${memberJoin(ctx, 's')}
     WHERE s.ts >= ${ctx.lo} AND s.ts < ${ctx.hi}${memberWhere(ctx)}`
@@ -377,7 +382,7 @@ function overMeasured(value: (col: (name: string) => Fragment) => Fragment): Cam
 
 /** Treated total − holdout total × treated members ÷ holdout members, for one campaign. */
 const incremental = (t: string, h: string) => (col: (name: string) => Fragment) =>
-  sql`(${col(t)} - ${col(h)} * ${col('n_t')} / ${col('n_h')})`
+  sql`(CAST(${col(t)} AS DOUBLE) - CAST(${col(h)} AS DOUBLE) * ${col('n_t')} / ${col('n_h')})`
 
 /**
  * Average over the sub-periods (days, weeks, months) of a period of the active members of each sub-period;

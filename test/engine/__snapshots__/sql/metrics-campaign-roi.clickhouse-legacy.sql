@@ -84,18 +84,18 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
             ON c.campaign_id = fm.campaign_id) x
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f) AS "src_campaign_units") x) "rd0") g LEFT JOIN (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
-      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN ("c"."o_t" - "c"."o_h" * "c"."n_t" / "c"."n_h") END) END AS v
+      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."o_t" AS DOUBLE) - CAST("c"."o_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
         FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
       sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
       sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = 'treatment' THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = 'holdout' THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = 'treatment' THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
@@ -110,19 +110,19 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
             ON c.campaign_id = fm.campaign_id) x
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f) u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled') AS src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
       addSeconds(f.t0, timeZoneOffset(toTimeZone(f.t0, 'Asia/Shanghai'))) AS ts,
@@ -146,11 +146,11 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = 'treatment' THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = 'holdout' THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = 'treatment' THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
@@ -165,19 +165,19 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
             ON c.campaign_id = fm.campaign_id) x
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f) u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled') AS src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
       addSeconds(f.t0, timeZoneOffset(toTimeZone(f.t0, 'Asia/Shanghai'))) AS ts,
@@ -195,18 +195,18 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
     WHERE r.period >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND r.period < CAST('2024-04-01 00:00:00' AS TIMESTAMP)
     GROUP BY r.period, "r"."d0", r.campaign_id) c
         GROUP BY c.period, "c"."d0") AS "m_campaign_cost" ON "m_campaign_cost"."period" = g.period AND "m_campaign_cost"."d0" IS NOT DISTINCT FROM "g"."d0") g LEFT JOIN (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
-      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN ("c"."r_t" - "c"."r_h" * "c"."n_t" / "c"."n_h") END) END AS v
+      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."r_t" AS DOUBLE) - CAST("c"."r_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
         FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
       sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
       sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = 'treatment' THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = 'holdout' THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = 'treatment' THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
@@ -221,19 +221,19 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
             ON c.campaign_id = fm.campaign_id) x
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f) u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled') AS src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
       addSeconds(f.t0, timeZoneOffset(toTimeZone(f.t0, 'Asia/Shanghai'))) AS ts,
@@ -258,11 +258,11 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = 'treatment' THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = 'holdout' THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = 'treatment' THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
@@ -277,19 +277,19 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
             ON c.campaign_id = fm.campaign_id) x
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f) u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled') AS src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
       addSeconds(f.t0, timeZoneOffset(toTimeZone(f.t0, 'Asia/Shanghai'))) AS ts,
@@ -314,11 +314,11 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = 'treatment' THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = 'holdout' THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = 'treatment' THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = 'treatment' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = 'holdout' THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
@@ -333,19 +333,19 @@ SELECT g.period, "g"."d0", CAST("g"."mv_campaign_incremental_orders" AS DOUBLE) 
             ON c.campaign_id = fm.campaign_id) x
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f) u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST('2024-01-01 00:00:00' AS TIMESTAMP) AND u.ts < CAST('2024-04-01 00:00:00' AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("ordered_at", timeZoneOffset(toTimeZone("ordered_at", 'Asia/Shanghai'))) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled') AS src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM (SELECT member_id, addSeconds("returned_at", timeZoneOffset(toTimeZone("returned_at", 'Asia/Shanghai'))) AS ts, amount, order_id FROM returns) AS src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM (SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
       addSeconds(f.t0, timeZoneOffset(toTimeZone(f.t0, 'Asia/Shanghai'))) AS ts,

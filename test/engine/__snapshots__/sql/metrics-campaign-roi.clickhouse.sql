@@ -83,33 +83,33 @@ WITH "src_purchases" AS (SELECT member_id, addSeconds("ordered_at", timeZoneOffs
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f),
 "m_campaign_incremental_orders" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
-      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN ("c"."o_t" - "c"."o_h" * "c"."n_t" / "c"."n_h") END) END AS v
+      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."o_t" AS DOUBLE) - CAST("c"."o_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
         FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
       sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
       sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = {p5:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = {p6:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = {p7:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = {p8:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = {p9:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = {p10:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = {p9:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = {p10:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p11:String} AS TIMESTAMP) AND u.ts < CAST({p12:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p11:String} AS TIMESTAMP) AND u.ts < CAST({p12:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST({p13:String} AS TIMESTAMP) AND s.ts < CAST({p14:String} AS TIMESTAMP)) r
@@ -123,26 +123,26 @@ WITH "src_purchases" AS (SELECT member_id, addSeconds("ordered_at", timeZoneOffs
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = {p17:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = {p18:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = {p19:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = {p20:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = {p21:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = {p22:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = {p21:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = {p22:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p23:String} AS TIMESTAMP) AND u.ts < CAST({p24:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p23:String} AS TIMESTAMP) AND u.ts < CAST({p24:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST({p25:String} AS TIMESTAMP) AND s.ts < CAST({p26:String} AS TIMESTAMP)) r
@@ -150,33 +150,33 @@ WITH "src_purchases" AS (SELECT member_id, addSeconds("ordered_at", timeZoneOffs
     GROUP BY 1, 2, 3) c
         GROUP BY 1, 2),
 "m_campaign_incremental_revenue" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
-      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN ("c"."r_t" - "c"."r_h" * "c"."n_t" / "c"."n_h") END) END AS v
+      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."r_t" AS DOUBLE) - CAST("c"."r_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
         FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
       sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
       sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = {p29:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = {p30:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = {p31:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = {p32:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = {p33:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = {p34:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = {p33:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = {p34:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p35:String} AS TIMESTAMP) AND u.ts < CAST({p36:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p35:String} AS TIMESTAMP) AND u.ts < CAST({p36:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST({p37:String} AS TIMESTAMP) AND s.ts < CAST({p38:String} AS TIMESTAMP)) r
@@ -191,26 +191,26 @@ WITH "src_purchases" AS (SELECT member_id, addSeconds("ordered_at", timeZoneOffs
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = {p41:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = {p42:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = {p43:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = {p44:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = {p45:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = {p46:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = {p45:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = {p46:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p47:String} AS TIMESTAMP) AND u.ts < CAST({p48:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p47:String} AS TIMESTAMP) AND u.ts < CAST({p48:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST({p49:String} AS TIMESTAMP) AND s.ts < CAST({p50:String} AS TIMESTAMP)) r
@@ -225,26 +225,26 @@ WITH "src_purchases" AS (SELECT member_id, addSeconds("ordered_at", timeZoneOffs
     FROM (SELECT toDateTime(toStartOfMonth(o.ts)) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = {p53:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = {p54:String} THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = {p55:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = {p56:String} THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = {p57:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = {p58:String} THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = {p57:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = {p58:String} THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < addDays(x.ts, 30) THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p59:String} AS TIMESTAMP) AND u.ts < CAST({p60:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST({p59:String} AS TIMESTAMP) AND u.ts < CAST({p60:String} AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT toDateTime(toStartOfMonth(s.ts)) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST({p61:String} AS TIMESTAMP) AND s.ts < CAST({p62:String} AS TIMESTAMP)) r

@@ -82,33 +82,33 @@ WITH "src_purchases" AS (SELECT member_id, timezone($1, CAST("ordered_at" AS TIM
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f),
 "m_campaign_incremental_orders" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
-      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN ("c"."o_t" - "c"."o_h" * "c"."n_t" / "c"."n_h") END) END AS v
+      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."o_t" AS DOUBLE) - CAST("c"."o_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
         FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
       sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
       sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
     FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = $5 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $6 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = $7 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $8 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $9 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = $10 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = $9 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $10 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($11 AS TIMESTAMP) AND u.ts < CAST($12 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($11 AS TIMESTAMP) AND u.ts < CAST($12 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST($13 AS TIMESTAMP) AND s.ts < CAST($14 AS TIMESTAMP)) r
@@ -122,26 +122,26 @@ WITH "src_purchases" AS (SELECT member_id, timezone($1, CAST("ordered_at" AS TIM
     FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = $17 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $18 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = $19 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $20 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $21 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = $22 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = $21 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $22 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($23 AS TIMESTAMP) AND u.ts < CAST($24 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($23 AS TIMESTAMP) AND u.ts < CAST($24 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST($25 AS TIMESTAMP) AND s.ts < CAST($26 AS TIMESTAMP)) r
@@ -149,33 +149,33 @@ WITH "src_purchases" AS (SELECT member_id, timezone($1, CAST("ordered_at" AS TIM
     GROUP BY 1, 2, 3) c
         GROUP BY 1, 2),
 "m_campaign_incremental_revenue" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
-      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN ("c"."r_t" - "c"."r_h" * "c"."n_t" / "c"."n_h") END) END AS v
+      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."r_t" AS DOUBLE) - CAST("c"."r_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
         FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
       sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
       sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
     FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = $29 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $30 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = $31 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $32 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $33 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = $34 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = $33 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $34 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($35 AS TIMESTAMP) AND u.ts < CAST($36 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($35 AS TIMESTAMP) AND u.ts < CAST($36 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST($37 AS TIMESTAMP) AND s.ts < CAST($38 AS TIMESTAMP)) r
@@ -190,26 +190,26 @@ WITH "src_purchases" AS (SELECT member_id, timezone($1, CAST("ordered_at" AS TIM
     FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = $41 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $42 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = $43 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $44 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $45 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = $46 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = $45 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $46 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($47 AS TIMESTAMP) AND u.ts < CAST($48 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($47 AS TIMESTAMP) AND u.ts < CAST($48 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST($49 AS TIMESTAMP) AND s.ts < CAST($50 AS TIMESTAMP)) r
@@ -224,26 +224,26 @@ WITH "src_purchases" AS (SELECT member_id, timezone($1, CAST("ordered_at" AS TIM
     FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
       CAST(CASE WHEN o.arm = $53 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $54 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
       CAST(CASE WHEN o.arm = $55 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $56 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $57 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_t, CAST(CASE WHEN o.arm = $58 THEN o.revenue ELSE 0 END AS DOUBLE) AS r_h,
-      CAST(0 AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons, CAST(o.complete AS DOUBLE) AS complete
+      CAST(CASE WHEN o.arm = $57 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $58 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
+      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
     FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
       sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE 0 END) AS revenue
+      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
     FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
       u.complete AS complete, "u"."campaign_id" AS "d0"
     FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($59 AS TIMESTAMP) AND u.ts < CAST($60 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DOUBLE) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DOUBLE) AS x FROM src_returns) f ON f.member_id = x.member_id
+    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($59 AS TIMESTAMP) AND u.ts < CAST($60 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
     GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DOUBLE) AS r_t, CAST(0 AS DOUBLE) AS r_h,
+      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
       s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
     FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, CAST(coalesce(t.cost, 0) AS DOUBLE) AS cost, CAST(0 AS DOUBLE) AS coupons
+    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DOUBLE) AS cost, CAST(k.face_value AS DOUBLE) AS coupons
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
       FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(e.points AS DOUBLE) * coalesce((SELECT CAST(value AS DOUBLE) FROM loyalty_sync_state WHERE key = 'point_value'), 0) AS cost,
-        CAST(0 AS DOUBLE) AS coupons
+        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
+        CAST(0 AS DECIMAL(38, 6)) AS coupons
       FROM loyalty_entries e WHERE e.source_type = 'campaign') k
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST($61 AS TIMESTAMP) AND s.ts < CAST($62 AS TIMESTAMP)) r
