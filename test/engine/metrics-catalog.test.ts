@@ -41,6 +41,7 @@ import { ensureLoyaltyTables } from '../../src/analytics/loyalty/sync.js'
 import { ensureSentimentTable } from '../../src/analytics/voice/label.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
+import { dimensionValues } from '../../src/engine/metrics/dimension-values.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
 import { evaluateTree } from '../../src/engine/metrics/tree.js'
 import { scratch } from '../helpers/db.js'
@@ -651,6 +652,20 @@ describe('metric catalog on a hand-checked fixture', () => {
     expect(long.find((x) => x[0] === 'A')).toEqual(['A', n, n, 14.5, n])
     expect(long.find((x) => x[0] === 'C2')).toEqual(['C2', n, n, 1, n])
     await expect(read({ campaignWindowDays: 0 })).rejects.toThrow('campaignWindowDays')
+    // The values a filter or a split can choose: members per campaign (touches) and per coupon campaign.
+    const values = async (id: string) =>
+      (await dimensionValues(s.db.driver, id)).values.map((v) => [v.value, v.members])
+    expect(await values('campaign')).toEqual([
+      ['A', 3],
+      ['C2', 2],
+      ['C1', 1],
+      ['C3', 1],
+      ['C4', 1],
+    ])
+    expect(await values('coupon_campaign')).toEqual([
+      ['B', 3],
+      ['A', 2],
+    ])
     // Row dimensions of other sources do not apply.
     await expect(
       runMetrics(s.db.driver, {
