@@ -96,7 +96,14 @@ interface Targeting {
   campaignId: string
   learner: string
   budget: number
-  qini: { arm: string; learner: string; auuc: number; randomAuuc: number; qini: number }[]
+  qini: {
+    arm: string
+    learner: string
+    auuc: number
+    randomAuuc: number
+    qini: number
+    upliftAt: { share: number; uplift: number | null }[]
+  }[]
   policy: {
     members: number
     retained: Interval
@@ -162,10 +169,17 @@ describe('Risk & win-back: uplift targeting', () => {
         const row = qini[i] ?? []
         expect(row[0], `row ${i}`).toBe(q.arm)
         expect(row[1], `row ${i}`).toBe(model(q.learner))
-        expect(row.slice(2, 5), `${q.arm} ${q.learner}`).toEqual([
+        const at = (share: number) =>
+          formatNumber(q.upliftAt.find((u) => u.share === share)?.uplift ?? null, 'ratio', {
+            lang,
+            currency: 'CNY',
+          })
+        expect(row.slice(2), `${q.arm} ${q.learner}`).toEqual([
           q.qini.toFixed(4),
           q.auuc.toFixed(4),
           q.randomAuuc.toFixed(4),
+          at(0.1),
+          at(0.3),
         ])
         // The Qini coefficient is the model's area over the random ranking's.
         expect(q.qini).toBeCloseTo(q.auuc - q.randomAuuc, 9)
