@@ -1180,6 +1180,7 @@ export const DIMENSION_NAMES: Readonly<Record<string, { en: string; zh: string }
   store: { en: 'store', zh: '门店' },
   event_channel: { en: 'event channel', zh: '行为渠道' },
   coupon_campaign: { en: 'coupon campaign', zh: '发券活动' },
+  campaign: { en: 'campaign', zh: '活动' },
 }
 
 /** Genders in Chinese (English: the code). */

@@ -15,8 +15,9 @@
  * Visitors: 2024-01 app 20, store 10 · 2024-02 app 25 · 2024-03 app 10, store 40.
  * Subscriptions (plan plus): M1 2023-12-15→01-15 renewed, 01-15→02-15 not · M2 01-20→02-20 renewed, 02-20→03-20
  *   renewed, 03-20→04-20 · M3 02-05→03-05 not renewed.
- * Touches: T1 M5 winback 01-10 · T2 M2 winback holdout 02-20 · T3 M1 winback 02-15 · T4 M3 promo 02-01 ·
- *          T5 M1 winback 03-12.
+ * Touches: T1 M5 winback 01-10 · T2 M2 winback holdout 02-20 · T3 M1 winback 02-15 cost 1 · T4 M3 promo 02-01 ·
+ *          T5 M1 winback 03-12 · campaign A (promo, the coupons' campaign A): M1 and M2 treated 01-04 10:00 cost 2
+ *          each, M5 holdout 01-04 10:00.
  * Coupons (campaign · face value · issued → redeemed on order): K1 M1 A 10 01-02 → O1 01-05 · K2 M2 A 10 01-10,
  *   unused · K3 M1 B 20 01-18 → O4 02-10 · K4 M3 B 20 02-06 → O5 02-06 · K5 M3 B 5 02-06 → O5 02-06 ·
  *   K6 M2 A 10 03-01, unused · K7 M4 B 20 03-21, unused.
@@ -24,6 +25,7 @@
  * Loyalty (as synced from the ledger; point value 0.01): accounts L1 = M1 (enrolled 01-01, gold), L2 = M2 (01-10,
  * silver), L3 = M3 (02-05, silver); M4 and M5 are not enrolled. Entries: Jan L1 earn 100, 50 · L2 earn 80 ·
  * Feb L1 reverse −5, redeem −60, earn 60 · L3 earn 40 · L2 adjust +10, −3 · Mar L3 redeem −30 · L2 expire −20.
+ * L1's Jan earn of 50 is a bonus of campaign A (source campaign A).
  * Tier changes: L2 upgrade 01-15 · L1 upgrade 02-10 · L3 upgrade 02-06, downgrade 03-20 · L2 grace_started 03-01.
  *
  * CLV runs (as `memberlens clv fit` stores them): RA created 03-01, calibrated to 02-29: M1 100, M2 50, M3 30 ·
@@ -39,6 +41,7 @@ import { ensureLoyaltyTables } from '../../src/analytics/loyalty/sync.js'
 import { ensureSentimentTable } from '../../src/analytics/voice/label.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
 import { getChurnFlows } from '../../src/engine/lifecycle/churn-flows.js'
+import { dimensionValues } from '../../src/engine/metrics/dimension-values.js'
 import { runMetrics, type MetricResult } from '../../src/engine/metrics/run.js'
 import { evaluateTree } from '../../src/engine/metrics/tree.js'
 import { scratch } from '../helpers/db.js'
@@ -147,12 +150,15 @@ beforeAll(async () => {
   await s.ingest(
     'touches',
     await f('t.csv', [
-      'campaign_id,phone,channel,kind,sent_at,treatment_group',
-      'C1,13800000005,sms,winback,2024-01-10 09:00:00,treatment',
-      'C2,13800000002,sms,winback,2024-02-20 09:00:00,holdout',
-      'C2,13800000001,sms,winback,2024-02-15 09:00:00,treatment',
-      'C3,13800000003,push,promo,2024-02-01 09:00:00,treatment',
-      'C4,13800000001,sms,winback,2024-03-12 09:00:00,treatment',
+      'campaign_id,phone,channel,kind,sent_at,treatment_group,cost',
+      'C1,13800000005,sms,winback,2024-01-10 09:00:00,treatment,',
+      'C2,13800000002,sms,winback,2024-02-20 09:00:00,holdout,',
+      'C2,13800000001,sms,winback,2024-02-15 09:00:00,treatment,1',
+      'C3,13800000003,push,promo,2024-02-01 09:00:00,treatment,',
+      'C4,13800000001,sms,winback,2024-03-12 09:00:00,treatment,',
+      'A,13800000001,sms,promo,2024-01-04 10:00:00,treatment,2',
+      'A,13800000002,sms,promo,2024-01-04 10:00:00,treatment,2',
+      'A,13800000005,sms,promo,2024-01-04 10:00:00,holdout,',
     ]),
   )
   await s.ingest(
@@ -267,8 +273,10 @@ async function loadLoyalty(s: Scratch): Promise<void> {
   ]
   let id = 0
   for (const [l, kind, points, at] of entries) {
+    // L1's earn of 50 is campaign A's bonus.
+    const source = l === 'L1' && points === 50 ? `'campaign', 'A'` : `'rule', NULL`
     await d.execute({
-      sql: `INSERT INTO loyalty_entries SELECT ${++id}, ledger_member, member_id, '${kind}', ${points}, TIMESTAMP '${at}', TIMESTAMP '${at}', 'test', 'rule', NULL FROM loyalty_accounts WHERE ledger_member = '${l}'`,
+      sql: `INSERT INTO loyalty_entries SELECT ${++id}, ledger_member, member_id, '${kind}', ${points}, TIMESTAMP '${at}', TIMESTAMP '${at}', 'test', ${source} FROM loyalty_accounts WHERE ledger_member = '${l}'`,
       parameters: [],
     })
   }
@@ -378,6 +386,17 @@ const EXPECTED: Record<string, { month: (number | null)[]; quarter: number | nul
   coupon_redemption_rate: { month: [2 / 3, 2 / 2, 0 / 2], quarter: 4 / 7 }, // by issue month: K1, K3 of Jan
   coupon_cost: { month: [10, 20 + 20 + 5, 0], quarter: 55 },
   orders_with_coupon: { month: [1, 2, 0], quarter: 3 }, // O1 · O4, O5
+  // Campaigns by their start t0 (data end 04-01 00:00, so every 30-day window is over): Jan A (t0 01-04 10:00,
+  // window to 02-03 10:00) and C1 · Feb C2 (t0 02-15 09:00, its treated M1's first touch) and C3 · Mar C4.
+  // A: treated M1 (O1 100, O2 50, R1 −10 → 2 orders, 140) and M2 (O3 80 → 1, 80), holdout M5 (O9 → 1, 25):
+  // 3 − 1 × 2/1 = 1 order, 220 − 25 × 2/1 = 170. C2: neither M1 nor M2 buys in [02-15, 03-16) → 0 and 0.
+  // C1, C3, C4 have no holdout and are left out.
+  campaign_incremental_orders: { month: [1, 0, n], quarter: 1 },
+  campaign_incremental_revenue: { month: [170, 0, n], quarter: 170 },
+  // A: sends 2 + 2, coupon K1 10 (K2 and K6 unused), L1's bonus 50 points × 0.01 = 14.5 · C2: send 1.
+  campaign_cost: { month: [14.5, 1, 0], quarter: 15.5 },
+  // (incremental net revenue + redeemed face value − cost) ÷ cost: A (170 + 10 − 14.5) ÷ 14.5 · C2 (0 − 1) ÷ 1.
+  campaign_roi: { month: [165.5 / 14.5, -1, n], quarter: (170 + 10 - 15.5) / 15.5 },
   enrolled_members: { month: [2, 3, 3], quarter: 3 },
   tier_upgrade_rate: { month: [1 / 2, 2 / 3, 0], quarter: 3 / 3 },
   tier_downgrade_rate: { month: [0, 0, 1 / 3], quarter: 1 / 3 },
@@ -421,6 +440,14 @@ const BY_CHANNEL: Record<string, { app: (number | null)[]; store: (number | null
   coupons_issued: { app: [2, 2, 0], store: [1, 0, 2] },
   coupon_redemption_rate: { app: [2 / 2, 2 / 2, n], store: [0, n, 0] },
   coupon_cost: { app: [10, 45, 0], store: [0, 0, 0] },
+  // Campaign A among app members: treated M1 (2, 140) against holdout M5 (1, 25) · among store members only
+  // treated M2, no holdout · C2's treated M1 is app and its holdout M2 store: neither group has both.
+  campaign_incremental_orders: { app: [1, n, n], store: [n, n, n] },
+  campaign_incremental_revenue: { app: [115, n, n], store: [n, n, n] },
+  // app: A's M1 send 2 + K1 10 + bonus 0.5, C1 0 · C2's M1 1, C3 0 · C4 0; store: A's M2 send 2 · C2's M2 0 ·
+  // no campaign in March.
+  campaign_cost: { app: [12.5, 1, 0], store: [2, 0, n] },
+  campaign_roi: { app: [(115 + 10 - 12.5) / 12.5, n, n], store: [n, n, n] },
 }
 
 function close(actual: number | null | undefined, expected: number | null, label: string) {
@@ -589,6 +616,65 @@ describe('metric catalog on a hand-checked fixture', () => {
       ['A', 3, 1, 1 / 3, 10, 1],
       ['B', 4, 3, 3 / 4, 45, 2],
     ])
+  })
+
+  it('measures each campaign against its holdout, split by campaign, and gives null without a holdout', async () => {
+    const metrics = [
+      'campaign_incremental_orders',
+      'campaign_incremental_revenue',
+      'campaign_cost',
+      'campaign_roi',
+    ]
+    const read = async (settings: Record<string, unknown> = {}) => {
+      const r = await runMetrics(s.db.driver, {
+        metrics,
+        from: '2024-01-01',
+        to: '2024-03-31',
+        grain: 'quarter',
+        by: ['campaign'],
+        settings: { ...SETTINGS, ...settings },
+      })
+      return r.rows.map((x) => [x.dims['campaign'], ...metrics.map((m) => x.values[m])])
+    }
+    // A: 1 order and 170 against M5's holdout, cost 14.5 · C2: 0 and 0, cost 1 · C1, C3, C4 have no holdout.
+    expect(await read()).toEqual([
+      ['A', 1, 170, 14.5, (170 + 10 - 14.5) / 14.5],
+      ['C1', n, n, 0, n],
+      ['C2', 0, 0, 1, -1],
+      ['C3', n, n, 0, n],
+      ['C4', n, n, 0, n],
+    ])
+    // A 10-day window [01-04 10:00, 01-14 10:00) holds only M1's O1 (100): 1 order, 100.
+    const ten = await read({ campaignWindowDays: 10 })
+    expect(ten.find((x) => x[0] === 'A')).toEqual(['A', 1, 100, 14.5, (100 + 10 - 14.5) / 14.5])
+    // 100-day windows are not over by the data end (04-01): empty until they are, the cost is known.
+    const long = await read({ campaignWindowDays: 100 })
+    expect(long.find((x) => x[0] === 'A')).toEqual(['A', n, n, 14.5, n])
+    expect(long.find((x) => x[0] === 'C2')).toEqual(['C2', n, n, 1, n])
+    await expect(read({ campaignWindowDays: 0 })).rejects.toThrow('campaignWindowDays')
+    // The values a filter or a split can choose: members per campaign (touches) and per coupon campaign.
+    const values = async (id: string) =>
+      (await dimensionValues(s.db.driver, id)).values.map((v) => [v.value, v.members])
+    expect(await values('campaign')).toEqual([
+      ['A', 3],
+      ['C2', 2],
+      ['C1', 1],
+      ['C3', 1],
+      ['C4', 1],
+    ])
+    expect(await values('coupon_campaign')).toEqual([
+      ['B', 3],
+      ['A', 2],
+    ])
+    // Row dimensions of other sources do not apply.
+    await expect(
+      runMetrics(s.db.driver, {
+        metrics: ['campaign_roi'],
+        from: '2024-01',
+        to: '2024-01',
+        by: ['coupon_campaign'],
+      }),
+    ).rejects.toThrow('campaign_roi can be split by')
   })
 
   it('shows empty periods and dimension values as 0 or empty, never missing', async () => {

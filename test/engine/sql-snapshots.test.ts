@@ -48,6 +48,26 @@ function metricQuery(dialect: SqlDialect): Fragment {
   return buildMetricsQuery(ctx, [metric('net_revenue'), metric('aov')])
 }
 
+/** Campaign incremental orders, cost and ROI per month by campaign, with the ledger's bonus points. */
+function campaignQuery(dialect: SqlDialect): Fragment {
+  const ctx: CompileContext = {
+    dialect,
+    grain: 'month',
+    lo: sql`CAST(${'2024-01-01 00:00:00'} AS TIMESTAMP)`,
+    last: sql`CAST(${'2024-03-01 00:00:00'} AS TIMESTAMP)`,
+    hi: sql`CAST(${'2024-04-01 00:00:00'} AS TIMESTAMP)`,
+    dims: [parseDimension(dialect, 'campaign')],
+    timezone: 'Asia/Shanghai',
+    settings: DEFAULT_SETTINGS,
+    loyaltyLedger: true,
+  }
+  return buildMetricsQuery(ctx, [
+    metric('campaign_incremental_orders'),
+    metric('campaign_cost'),
+    metric('campaign_roi'),
+  ])
+}
+
 /** N-period monthly retention of first-purchase cohorts by registration channel. */
 function cohortQuery(dialect: SqlDialect): Fragment {
   const spec = cohortSpecSchema.parse({
@@ -71,6 +91,7 @@ function rfmQuery(): Fragment {
 
 const QUERIES: readonly { name: string; build: (d: SqlDialect) => Fragment }[] = [
   { name: 'metrics-net-revenue-aov', build: metricQuery },
+  { name: 'metrics-campaign-roi', build: campaignQuery },
   { name: 'cohort-retention', build: cohortQuery },
   { name: 'rfm-scores', build: () => rfmQuery() },
 ]

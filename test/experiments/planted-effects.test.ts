@@ -130,9 +130,9 @@ describe('win-back campaign against its holdout', () => {
     expect(w.costPerIncrementalBuyer).toBeCloseTo(f.total / w.incrementalBuyers, 9)
     const e = r.economics
     if (!e) throw new Error('no economics')
-    const ord = r.randomised.find((m) => m.metric === 'orders')?.comparisons[0]?.effect.difference
-    const rev = r.randomised.find((m) => m.metric === 'net_revenue')?.comparisons[0]?.effect
-      .difference
+    // The unadjusted difference of the group means × treated members (totals that add up from the counts).
+    const ord = r.randomised.find((m) => m.metric === 'orders')?.comparisons[0]?.raw.difference
+    const rev = r.randomised.find((m) => m.metric === 'net_revenue')?.comparisons[0]?.raw.difference
     expect(e.incrementalOrders).toBeCloseTo((ord ?? NaN) * r.treated, 9)
     expect(e.incrementalRevenue).toBeCloseTo((rev ?? NaN) * r.treated, 9)
     expect(e.roi).toBeCloseTo((e.incrementalRevenue + f.coupons.faceValue - f.total) / f.total, 9)

@@ -69,9 +69,11 @@ export interface ProgramEffectReport {
   readonly fullCost: CampaignCost
   /**
    * Randomised design only (null otherwise, or without the orders and net_revenue metrics): incremental
-   * orders and revenue (difference × treated members) and the return on the full cost, where the revenue is
-   * counted before coupon discounts (incremental net revenue + redeemed face value), so that the coupons are
-   * not subtracted twice: ROI = (revenue before coupons − full cost) ÷ full cost.
+   * orders and revenue — the unadjusted difference of the group means × treated members, i.e. treated total −
+   * holdout total × treated ÷ holdout members, the figures the catalog's campaign metrics give — and the return
+   * on the full cost, where the revenue is counted before coupon discounts (incremental net revenue + redeemed
+   * face value), so that the coupons are not subtracted twice: ROI = (revenue before coupons − full cost) ÷
+   * full cost.
    */
   readonly economics: {
     readonly incrementalOrders: number
@@ -132,12 +134,14 @@ export async function programEffect(
     const cmp = conv?.comparisons[0]
     const treatedN = conv?.arms.find((a) => a.arm === 'treatment')?.members ?? campaign.treatment
     const full = await campaignCost(driver, campaignId, campaign.cost)
+    // Totals add up from the groups' own counts: the unadjusted difference, not CUPED's (which moves the point
+    // estimate by θ × the chance difference of the pre-period means, to narrow the interval).
     const diff = (id: ExperimentMetricId): { d: number; n: number } | undefined => {
       const r = results.find((x) => x.metric === id)
       const c0 = r?.comparisons[0]
       if (r === undefined || c0 === undefined) return undefined
       return {
-        d: c0.effect.difference,
+        d: c0.raw.difference,
         n: r.arms.find((a) => a.arm === 'treatment')?.members ?? campaign.treatment,
       }
     }

@@ -60,7 +60,7 @@ export function dimensionsRoutes(ctx: ApiContext): ApiRouter {
             .openapi({
               example: 'region',
               description:
-                'a dimension as `by` and `where` name it: region, city, registration_channel, gender, cohort, tier, lifecycle_stage, rfm_segment, order_channel, store, event_channel, coupon_campaign, attribute:<key>, experiment:<id>',
+                'a dimension as `by` and `where` name it: region, city, registration_channel, gender, cohort, tier, lifecycle_stage, rfm_segment, order_channel, store, event_channel, coupon_campaign, campaign, attribute:<key>, experiment:<id>',
             }),
         }),
         query: z.object({

@@ -813,6 +813,69 @@ export const CATALOG: readonly MetricDef[] = [
       'Orders on which at least one coupon was redeemed in the period (from the coupons table; an order with two coupons counts once).',
     formula: 'count of distinct order_id of coupons with redeemed_at in the period',
   }),
+  // Campaigns measured against their holdout (the members of the `touches` table's campaigns), as `memberlens
+  // effects` measures them; each in the period of the campaign's start, and each can be split by campaign.
+  metric({
+    id: 'campaign_incremental_orders',
+    name: { en: 'Campaign incremental orders', zh: '活动增量订单数' },
+    family: 'purchase',
+    unit: 'orders',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['campaign_incremental_orders'],
+    description:
+      "Orders a campaign added against its randomised holdout: the treated members' purchases in the window [t0, t0 + 30 days) after the campaign's first send t0, minus the holdout's purchases in the same window scaled to the treated group's size (setting campaignWindowDays; the members and window of `memberlens effects`). Counted in the period of the campaign's start; empty for a campaign without holdout members or treated members, and until the window is over.",
+    formula:
+      'Σ over campaigns started in the period: treated purchases − holdout purchases × treated members ÷ holdout members, in [t0, t0 + 30 days)',
+  }),
+  metric({
+    id: 'campaign_incremental_revenue',
+    name: { en: 'Campaign incremental net revenue', zh: '活动增量消费金额' },
+    family: 'purchase',
+    unit: 'currency',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: ['campaign_incremental_revenue'],
+    description:
+      "Net revenue a campaign added against its randomised holdout: the treated members' net revenue (purchases − returns) in the window [t0, t0 + 30 days) after the campaign's first send, minus the holdout's scaled to the treated group's size. Counted in the period of the campaign's start; empty without a holdout and until the window is over.",
+    formula:
+      'Σ over campaigns started in the period: treated net revenue − holdout net revenue × treated members ÷ holdout members, in [t0, t0 + 30 days)',
+  }),
+  metric({
+    id: 'campaign_cost',
+    name: { en: 'Campaign cost', zh: '活动成本' },
+    family: 'purchase',
+    unit: 'currency',
+    direction: 'lower',
+    defaultGrain: M,
+    measures: ['campaign_cost'],
+    description:
+      "Full cost of the campaigns started in the period, as `memberlens effects` counts it: what the touches cost to send, the face value of the campaign's coupons that were redeemed, and the bonus points the synced ledger credited for the campaign at the program's point value.",
+    formula:
+      'Σ over campaigns started in the period: Σ touches.cost + Σ face_value of its redeemed coupons + its bonus points × point value',
+  }),
+  metric({
+    id: 'campaign_roi',
+    name: { en: 'Campaign ROI', zh: '活动投资回报率' },
+    family: 'purchase',
+    unit: 'ratio',
+    direction: 'higher',
+    defaultGrain: M,
+    measures: [
+      'campaign_incremental_revenue',
+      'campaign_measured_coupons',
+      'campaign_measured_cost',
+    ],
+    description:
+      "Return on the full cost of the campaigns started in the period that have a holdout: (incremental net revenue + face value of the redeemed coupons − full cost) ÷ full cost. The coupons' face value is added back to the revenue, which is net of the discount, so that a coupon is not subtracted once from revenue and again as a cost (the ROI of `memberlens effects`). Empty without a holdout, until the window is over, and when the cost is 0.",
+    formula:
+      '(incremental net revenue + redeemed coupon face value − full cost) ÷ full cost, over the campaigns with a holdout',
+    value: (c) =>
+      ratio(
+        sql`(${c('campaign_incremental_revenue')} + ${c('campaign_measured_coupons')} - ${c('campaign_measured_cost')})`,
+        c('campaign_measured_cost'),
+      ),
+  }),
   // Points and tiers (积分 / 等级), from the ledger tables synced into the engine (`memberlens loyalty sync`)
   metric({
     id: 'points_issued',
@@ -984,7 +1047,9 @@ export function allowedDimensions(def: MetricDef): string[] {
         ? ['events', 'sessions']
         : d === 'coupon_campaign'
           ? ['coupons_issued', 'coupons_redeemed']
-          : ['purchases']
+          : d === 'campaign'
+            ? ['campaign_units']
+            : ['purchases']
     return rowSources.every((s) => s !== undefined && need.includes(s))
   })
   return [...member, ...row]

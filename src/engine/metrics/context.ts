@@ -33,6 +33,11 @@ export interface MetricSettings {
   readonly winbackKinds: readonly string[]
   /** Days after a win-back touch within which activity counts as won back. */
   readonly winbackDays: number
+  /**
+   * Outcome window of the campaign metrics: orders and net revenue in [t0, t0 + days) after a campaign's first
+   * send t0, the window `memberlens effects` measures by default.
+   */
+  readonly campaignWindowDays: number
 }
 
 export const DEFAULT_SETTINGS: MetricSettings = {
@@ -46,6 +51,7 @@ export const DEFAULT_SETTINGS: MetricSettings = {
   cohortPeriods: 1,
   winbackKinds: ['winback'],
   winbackDays: 30,
+  campaignWindowDays: 30,
 }
 
 export interface CompileContext {
@@ -74,6 +80,11 @@ export interface CompileContext {
    * events, orders and feedback: set only when the rollup is current and keyed by {@link timezone}.
    */
   readonly rollups?: boolean
+  /**
+   * The loyalty ledger is synced into the engine (`loyalty_entries` and `loyalty_sync_state` exist): a campaign's
+   * cost then includes the bonus points the ledger credited for it. Absent: no points are counted.
+   */
+  readonly loyaltyLedger?: boolean
 }
 
 /** Period start of a timestamp at the context's grain. */

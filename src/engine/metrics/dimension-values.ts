@@ -14,6 +14,8 @@ const ROW_TABLES: Partial<Record<SourceId, string>> = {
   purchases: 'orders',
   events: 'events',
   sessions: 'events',
+  coupons_issued: 'coupons',
+  campaign_units: 'touches',
 }
 
 /** Dimensions taken at an instant (DimensionOptions.asOf): a stage or segment needs a day to be read at. */

@@ -3,7 +3,7 @@
  *
  * Member dimensions (registration channel, region, city, gender, cohort, a member attribute, an experiment's
  * variant) apply to every member-based measure through a join with `members`. Row dimensions (order channel,
- * store, event channel) exist only on some sources; a metric whose measures lack one cannot be split by it.
+ * store, event channel, coupon campaign, campaign) exist only on some sources; a metric whose measures lack one cannot be split by it.
  * @module
  */
 import { nearest } from '../../core/did-you-mean.js'
@@ -37,6 +37,7 @@ export type SourceId =
   | 'clv_scores'
   | 'coupons_issued'
   | 'coupons_redeemed'
+  | 'campaign_units'
 
 export interface Dimension {
   /** As written by the user: `region`, `attribute:vip`, `experiment:exp_coupon`. */
@@ -94,6 +95,7 @@ export const ROW_DIMENSIONS = [
   'store',
   'event_channel',
   'coupon_campaign',
+  'campaign',
 ] as const
 
 /**
@@ -173,6 +175,9 @@ export function parseDimension(
       return rowColumn(id, 'channel', ['events', 'sessions'])
     case 'coupon_campaign':
       return rowColumn(id, 'campaign_id', ['coupons_issued', 'coupons_redeemed'])
+    case 'campaign':
+      // A campaign of the touches table (its id), for the campaign metrics.
+      return rowColumn(id, 'campaign_id', ['campaign_units'])
     default:
       break
   }

@@ -19,7 +19,7 @@ import {
 } from './context.js'
 import type { SourceId } from './dimensions.js'
 import { ROLLUP_TABLE } from './rollups.js'
-import { rollupActiveFacts, shiftedRollupTime } from './sources.js'
+import { campaignWindowDays, rollupActiveFacts, shiftedRollupTime } from './sources.js'
 
 export interface Measure {
   readonly id: string
@@ -266,6 +266,123 @@ function winback(id: string, group: 'treatment' | 'holdout', returned: boolean):
     },
   }
 }
+
+/**
+ * What the campaign measures aggregate per campaign (and dimension values): `n_t`/`n_h` members of the treated
+ * and holdout groups, `o_t`/`o_h` their purchases and `r_t`/`r_h` their net revenue in the window
+ * [t0, t0 + campaignWindowDays), `cost` the campaign's full cost and `coupons` its part for redeemed coupons,
+ * `complete` 1 when the window is over; `measured` is a campaign with members in both groups.
+ */
+type CampaignAggregate = (c: {
+  readonly measured: Fragment
+  readonly col: (name: string) => Fragment
+}) => Fragment
+
+/**
+ * One row per campaign and dimension values, in the period of the campaign's start t0 (the measure's rows are
+ * then summed per period by `agg`).
+ *
+ * Members and windows follow `memberlens effects` (experiment-units.ts, member-outcomes.ts): each member of the
+ * campaign counts once, in the group of their first touch; a purchase is an order not cancelled, net revenue is
+ * Σ net_amount of purchases − Σ returned amount in the window. The full cost follows campaign-cost.ts: Σ
+ * touches.cost of the campaign, the face value of its coupons that were redeemed (at any time), and the bonus
+ * points the ledger credited for it (entries with source `campaign`) at the program's point value, when a ledger
+ * is synced. With a member dimension or filter each part counts the members of the group only.
+ */
+function campaignRows(ctx: CompileContext): Fragment {
+  const d = ctx.dialect
+  const w = campaignWindowDays(ctx)
+  const dbl = (x: Fragment) => sql`CAST(${x} AS DOUBLE)`
+  // Money is summed as an exact decimal, so that the sums do not depend on the order rows are added in.
+  const dec = (x: Fragment) => sql`CAST(${x} AS DECIMAL(38, 6))`
+  const dimsOf = (alias: string) => withDims(dimRefs(ctx, alias))
+  // The members with their dimension values, then their purchases and returns in the window.
+  const units = sql`SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
+      u.complete AS complete${withDims(dimSelects(ctx, 'campaign_units', 'u'))}
+    FROM src_campaign_units u${memberJoin(ctx, 'u')}
+    WHERE u.member_id IS NOT NULL AND ${inRange(ctx, sql`u.ts`)}${memberWhere(ctx)}`
+  const facts = sql`SELECT member_id, ts, 1 AS n, ${dec(sql`amount`)} AS x FROM src_purchases
+    UNION ALL SELECT member_id, ts, 0 AS n, ${dec(sql`-amount`)} AS x FROM src_returns`
+  // The window is tested in the aggregate, not in the join: ClickHouse 18.x joins on equalities only.
+  const inWindow = sql`f.ts >= x.ts AND f.ts < ${d.addPeriods('day', sql`x.ts`, w)}`
+  const outcomes = sql`SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete${dimsOf('x')},
+      sum(CASE WHEN ${inWindow} THEN f.n ELSE 0 END) AS orders,
+      sum(CASE WHEN ${inWindow} THEN f.x ELSE ${dec(sql`0`)} END) AS revenue
+    FROM (${units}) x LEFT JOIN (${facts}) f ON f.member_id = x.member_id
+    GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete${dimsOf('x')}`
+  const group = (arm: string, v: Fragment) =>
+    dbl(sql`CASE WHEN o.arm = ${arm} THEN ${v} ELSE 0 END`)
+  const money = (arm: string, v: Fragment) =>
+    dec(sql`CASE WHEN o.arm = ${arm} THEN ${v} ELSE ${dec(sql`0`)} END`)
+  const zero = dbl(sql`0`)
+  const none = dec(sql`0`)
+  const fromOutcomes = sql`SELECT ${periodOf(ctx, sql`o.ts`)} AS period${dimsOf('o')}, o.campaign_id AS campaign_id,
+      ${group('treatment', sql`1`)} AS n_t, ${group('holdout', sql`1`)} AS n_h,
+      ${group('treatment', sql`o.orders`)} AS o_t, ${group('holdout', sql`o.orders`)} AS o_h,
+      ${money('treatment', sql`o.revenue`)} AS r_t, ${money('holdout', sql`o.revenue`)} AS r_h,
+      ${none} AS cost, ${none} AS coupons, ${dbl(sql`o.complete`)} AS complete
+    FROM (${outcomes}) o`
+  // Cost facts of each campaign (member_id may be empty: such a cost counts only without member groups).
+  const points = ctx.loyaltyLedger
+    ? sql` UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
+        ${dec(sql`${dec(sql`e.points`)} * coalesce((SELECT ${dec(sql`value`)} FROM loyalty_sync_state WHERE key = 'point_value'), ${none})`)} AS cost,
+        ${none} AS coupons
+      FROM loyalty_entries e WHERE e.source_type = 'campaign'`
+    : sql``
+  const costFacts = sql`SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(${dec(sql`t.cost`)}, ${none}) AS cost, ${none} AS coupons
+      FROM touches t
+    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, ${dec(sql`k.face_value`)} AS cost, ${dec(sql`k.face_value`)} AS coupons
+      FROM coupons k WHERE k.redeemed_at IS NOT NULL${points}`
+  const costs = sql`SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
+    FROM (${costFacts}) k
+    JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id`
+  const fromCosts = sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, 'campaign_units', 's'))}, s.campaign_id AS campaign_id,
+      ${zero} AS n_t, ${zero} AS n_h, ${zero} AS o_t, ${zero} AS o_h, ${none} AS r_t, ${none} AS r_h,
+      s.cost AS cost, s.coupons AS coupons, ${dbl(sql`1`)} AS complete
+    FROM (${costs}) s${memberJoin(ctx, 's')}
+    WHERE s.ts >= ${ctx.lo} AND s.ts < ${ctx.hi}${memberWhere(ctx)}`
+  return sql`SELECT r.period AS period${dimsOf('r')}, r.campaign_id AS campaign_id,
+      sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
+      sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
+    FROM (${fromOutcomes} UNION ALL ${fromCosts}) r
+    WHERE r.period >= ${ctx.lo} AND r.period < ${ctx.hi}
+    ${groupByPeriodAndDims(ctx, 1)}`
+}
+
+/**
+ * A campaign measure: per period (the period of each campaign's start) and dimension values, `agg` over the
+ * campaigns. Empty, never 0, where no campaign gives a value.
+ */
+function campaignMeasure(id: string, agg: CampaignAggregate): Measure {
+  return {
+    id,
+    sources: ['campaign_units'],
+    rowSource: 'campaign_units',
+    memberBased: true,
+    zeroWhenEmpty: false,
+    build(ctx) {
+      const col = (name: string) => sql`${ident('c', name)}`
+      const measured = sql`(c.n_t > 0 AND c.n_h > 0)`
+      return sql`SELECT c.period AS period${withDims(dimRefs(ctx, 'c'))}, ${agg({ measured, col })} AS v
+        FROM (${campaignRows(ctx)}) c
+        ${groupByPeriodAndDims(ctx)}`
+    },
+  }
+}
+
+/**
+ * Σ over the measured campaigns (members in both groups) of a per-campaign value; empty until every measured
+ * campaign's window is over, and empty when no campaign is measured.
+ */
+function overMeasured(value: (col: (name: string) => Fragment) => Fragment): CampaignAggregate {
+  return ({ measured, col }) =>
+    sql`CASE WHEN min(CASE WHEN ${measured} THEN c.complete END) = 1
+      THEN sum(CASE WHEN ${measured} THEN ${value(col)} END) END`
+}
+
+/** Treated total − holdout total × treated members ÷ holdout members, for one campaign. */
+const incremental = (t: string, h: string) => (col: (name: string) => Fragment) =>
+  sql`(CAST(${col(t)} AS DOUBLE) - CAST(${col(h)} AS DOUBLE) * ${col('n_t')} / ${col('n_h')})`
 
 /**
  * Average over the sub-periods (days, weeks, months) of a period of the active members of each sub-period;
@@ -598,6 +715,17 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     averageActive('avg_daily_active', 'day'),
     averageActive('avg_weekly_active', 'week'),
     averageActive('avg_monthly_active', 'month'),
+    campaignMeasure('campaign_incremental_orders', overMeasured(incremental('o_t', 'o_h'))),
+    campaignMeasure('campaign_incremental_revenue', overMeasured(incremental('r_t', 'r_h'))),
+    campaignMeasure(
+      'campaign_measured_cost',
+      overMeasured((col) => col('cost')),
+    ),
+    campaignMeasure(
+      'campaign_measured_coupons',
+      overMeasured((col) => col('coupons')),
+    ),
+    campaignMeasure('campaign_cost', ({ col }) => sql`sum(${col('cost')})`),
     cumulative('members_total', 'registrations'),
     cumulative('cumulative_net_revenue', 'money'),
     cumulative('points_outstanding', 'points'),

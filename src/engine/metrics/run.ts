@@ -212,6 +212,7 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
     settings: { ...DEFAULT_SETTINGS, ...request.settings },
     dimensionCtes: dimensionCtes(used),
     rollups: request.rollups !== 'off' && (await rollupIsCurrent(driver, timezone)),
+    loyaltyLedger: await campaignsNeedLedger(driver, columns),
   }
   const metrics = uniqueBy(
     columns.map((c) => c.metric),
@@ -365,6 +366,24 @@ function dimensionCtes(dims: readonly Dimension[]) {
 }
 
 /** Refuses, with the command to run, a request whose metrics or dimensions read tables that do not exist. */
+/**
+ * True when a campaign metric is asked for and the loyalty ledger is synced: its cost then counts the campaign's
+ * bonus points (the tables are looked up only for campaign metrics).
+ */
+async function campaignsNeedLedger(
+  driver: Driver,
+  columns: readonly MetricColumnInfo[],
+): Promise<boolean> {
+  const campaigns = columns.some((c) =>
+    metricMeasures(c.metric).some((m) => m.sources.includes('campaign_units')),
+  )
+  return (
+    campaigns &&
+    (await tableExists(driver, 'loyalty_entries')) &&
+    (await tableExists(driver, 'loyalty_sync_state'))
+  )
+}
+
 async function checkTables(
   driver: Driver,
   columns: readonly MetricColumnInfo[],

@@ -31,8 +31,12 @@
  *   redeemed = 1 when the coupon has a redemption time).
  * - coupons_redeemed: redeemed coupons by the time they were used (member_id, ts = redeemed_at, campaign_id,
  *   face_value, order_id).
+ * - campaign_units: one row per member of a campaign, as `memberlens effects` takes them (campaign_id,
+ *   member_id, arm = the treatment group of the member's first touch of the campaign, ts = t0 = the campaign's
+ *   first send for every member, complete = 1 when [t0, t0 + campaignWindowDays) ends by the last order or event).
  * @module
  */
+import { InputError } from '../../core/errors.js'
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import { previousValue } from '../sql/window.js'
 import type { CompileContext } from './context.js'
@@ -61,6 +65,8 @@ const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
   coupons_issued: [],
   // The campaign dimension lists its values from the issued coupons.
   coupons_redeemed: ['coupons_issued'],
+  // The campaign metrics read each member's purchases and returns in the campaign's window.
+  campaign_units: ['purchases', 'returns'],
 }
 
 const LOYALTY = {
@@ -105,6 +111,7 @@ const ORDER: readonly SourceId[] = [
   'clv_scores',
   'coupons_issued',
   'coupons_redeemed',
+  'campaign_units',
 ]
 
 /** The CTE definitions (`src_x AS (…)`) for the given sources and their dependencies, in dependency order. */
@@ -209,6 +216,8 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
     case 'coupons_redeemed':
       return sql`SELECT member_id, ${local('redeemed_at')} AS ts, campaign_id, face_value, order_id
         FROM coupons WHERE redeemed_at IS NOT NULL`
+    case 'campaign_units':
+      return campaignUnitsQuery(ctx)
     default: {
       const _exhaustive: never = id
       throw new Error(`unknown source ${String(_exhaustive)}`)
@@ -217,6 +226,43 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
 }
 
 const inList = (xs: readonly string[]): Fragment => join(xs.map((x) => sql`${x}`))
+
+/** The campaign metrics' outcome window in days, checked. */
+export function campaignWindowDays(ctx: CompileContext): number {
+  const w = ctx.settings.campaignWindowDays
+  if (!(Number.isInteger(w) && w >= 1 && w <= 3660)) {
+    throw InputError.single({
+      field: 'campaignWindowDays',
+      value: String(w),
+      reason: 'a whole number of days between 1 and 3660',
+    })
+  }
+  return w
+}
+
+/**
+ * The members of each campaign as `memberlens effects` analyses them (experiment-units.ts): the arm is the
+ * treatment group of the member's first touch of the campaign, and t0 is the campaign's first send (the holdout's
+ * rows carry the assignment time) for every member, so that both groups are observed over the same window. A
+ * member's window is complete when it ends by the last order or event in the data (in UTC, as effects counts it).
+ */
+function campaignUnitsQuery(ctx: CompileContext): Fragment {
+  const d = ctx.dialect
+  const end = d.addPeriods('day', sql`f.t0`, campaignWindowDays(ctx))
+  // Joined one table at a time: ClickHouse 18.x takes one join per SELECT.
+  return sql`SELECT f.campaign_id AS campaign_id, f.member_id AS member_id, f.arm AS arm,
+      ${shifted(ctx, d.localTime(sql`f.t0`, ctx.timezone))} AS ts,
+      CASE WHEN ${end} <= greatest((SELECT max(ordered_at) FROM orders), (SELECT max(ts) FROM events))
+        THEN 1 ELSE 0 END AS complete
+    FROM (SELECT x.campaign_id AS campaign_id, x.member_id AS member_id, min(t.treatment_group) AS arm, x.t0 AS t0
+      FROM (SELECT fm.campaign_id AS campaign_id, fm.member_id AS member_id, fm.first_at AS first_at, c.t0 AS t0
+          FROM (SELECT campaign_id, member_id, min(sent_at) AS first_at FROM touches
+            WHERE member_id IS NOT NULL GROUP BY campaign_id, member_id) fm
+          JOIN (SELECT campaign_id, min(sent_at) AS t0 FROM touches GROUP BY campaign_id) c
+            ON c.campaign_id = fm.campaign_id) x
+      JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
+      GROUP BY x.campaign_id, x.member_id, x.t0) f`
+}
 
 /**
  * The rollup's rows that make a member active on their day: orders, and events of a qualifying type (every type

@@ -305,8 +305,8 @@ async function upliftSection(): Promise<Node[]> {
         t('upliftTop30'),
       ],
       r.qini.map((q) => [
-        q.arm,
-        q.learner,
+        el('code', { class: 'id' }, q.arm),
+        coded('learner', q.learner),
         stat(q.qini),
         stat(q.auuc),
         stat(q.randomAuuc),
@@ -316,6 +316,11 @@ async function upliftSection(): Promise<Node[]> {
       [2, 3, 4, 5, 6],
     ),
     el('h3', {}, t('targetingPlan')),
+    el(
+      'p',
+      { class: 'hint', id: 'risk-plan-learner' },
+      t('planLearner').replace('{learner}', coded('learner', r.learner)),
+    ),
     table(
       'risk-targeting-plan',
       t('targetingPlan'),
