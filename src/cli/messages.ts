@@ -496,6 +496,9 @@ export const ZH = {
   'E[purchases {h}]': '{h} 内预期购买次数',
   'P(no purchase {d} days)': '{d} 天内不购买概率',
   'P(alive) on {date}': '{date} 仍活跃概率',
+  'did not fit ¹': '未能拟合 ¹',
+  '¹ the model found no single best fit on these data (too few members, or too little variety between them, for this model; `--json` gives the optimiser’s message); it is left out of the choice':
+    '¹ 该模型在这些数据上找不到唯一的最佳拟合（会员太少，或会员之间差异太小，不适合该模型；`--json` 给出优化器的原始信息），比较时不计入',
   'Model comparison (same calibration summaries; lowest AIC preferred)':
     '模型比较（同一校准期汇总；AIC 最低者优先）',
   'renewals|cohort': '同期群',

@@ -144,7 +144,11 @@ async function covariatesOf(
   // The run's own fit of the same summaries is the start and the LRT's null model.
   const baseline =
     p.kind === 'bg-nbd'
-      ? { model: 'bg-nbd' as const, params: p.params as BgNbdParams, logLikelihood: p.logLikelihood }
+      ? {
+          model: 'bg-nbd' as const,
+          params: p.params as BgNbdParams,
+          logLikelihood: p.logLikelihood,
+        }
       : p.kind === 'pareto-nbd'
         ? {
             model: 'pareto-nbd' as const,
@@ -780,7 +784,7 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
       [tr('model'), tr('log-likelihood'), 'AIC', 'BIC', tr('holdout transactions'), 'MAE', 'RMSE'],
       (r.modelComparison?.models ?? []).map((m) => [
         `${m.kind}${m.kind === r.modelComparison?.preferred ? ' *' : ''}`,
-        m.logLikelihood === null ? (m.error ?? MISSING) : decimal(m.logLikelihood, 1),
+        m.logLikelihood === null ? tr('did not fit ¹') : decimal(m.logLikelihood, 1),
         m.aic === null ? MISSING : decimal(m.aic, 1),
         m.bic === null ? MISSING : decimal(m.bic, 1),
         m.holdout === null ? MISSING : fmt(m.holdout.predicted, 1),
@@ -788,6 +792,13 @@ export function renderReport(r: ClvValidationReport, lang: Lang = 'en'): string 
         m.holdout === null ? MISSING : decimal(m.holdout.rmse),
       ]),
     ),
+    ...((r.modelComparison?.models ?? []).some((m) => m.logLikelihood === null)
+      ? [
+          tr(
+            '¹ the model found no single best fit on these data (too few members, or too little variety between them, for this model; `--json` gives the optimiser’s message); it is left out of the choice',
+          ),
+        ]
+      : []),
     '',
     pc.bold(tr('Mean holdout transactions by calibration frequency x')),
     table(
