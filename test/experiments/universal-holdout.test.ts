@@ -25,7 +25,11 @@ const SIM = { members: 4000, months: 24, seed: 19, end: '2026-10-31' }
 
 beforeAll(async () => {
   s = await scratch()
-  sim = await simulate(join(s.dir, 'data'), { ...SIM, universalHoldout: true, upliftCampaign: true })
+  sim = await simulate(join(s.dir, 'data'), {
+    ...SIM,
+    universalHoldout: true,
+    upliftCampaign: true,
+  })
   const t = sim.truth.universalHoldout
   if (!t) throw new Error('no universal holdout in the truth')
   truth = t
@@ -212,7 +216,7 @@ describe('experiments report against the universal holdout', () => {
 })
 
 describe('CLI', () => {
-  it('simulate --universal-holdout writes the holdout section of truth.json; --help names the option', async () => {
+  it('simulate --universal-holdout writes the holdout section of truth.json; --help names the option and the report’s help the universal holdout and predicted_clv', async () => {
     const out = join(s.dir, 'cli')
     const run = await runCli([
       'simulate',
@@ -232,5 +236,8 @@ describe('CLI', () => {
     expect(t.universalHoldout?.holdoutShare).toBe(0.1)
     const help = await runCli(['simulate', '--help'])
     expect(help.out).toContain('--universal-holdout')
+    const report = await runCli(['experiments', 'report', '--help'])
+    expect(report.out).toContain('predicted_clv reads each member')
+    expect(report.out).toContain('--control holdout')
   })
 })
