@@ -6,10 +6,11 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { experimentReport } from '../../src/analytics/experiments/experiments.js'
+import { experimentReport, planExperiment } from '../../src/analytics/experiments/experiments.js'
+import { programEffect } from '../../src/analytics/experiments/effects.js'
 import { runClv } from '../../src/analytics/clv/clv.js'
 import { renderReport } from '../../src/cli/commands/experiments.js'
-import { NotFoundError } from '../../src/core/errors.js'
+import { InputError, NotFoundError } from '../../src/core/errors.js'
 import { INGEST_TABLES } from '../../src/core/schema.js'
 import { sql } from '../../src/engine/sql/fragment.js'
 import { simulate, type SimulateResult } from '../../src/simulate/simulate.js'
@@ -212,6 +213,23 @@ describe('experiments report against the universal holdout', () => {
     expect(renderReport(r, 'en')).toContain(
       `predicted CLV of run ${run.runId}: 12-month horizon, scores as of ${SIM.end}; ${unscored} members without a score left out`,
     )
+  })
+
+  it('planning and campaign effects refuse predicted_clv with a reason', async () => {
+    const plan = await planExperiment(s.db.driver, { metric: 'predicted_clv' }).catch(
+      (e: unknown) => e,
+    )
+    expect(plan).toBeInstanceOf(InputError)
+    expect((plan as InputError).issues[0]?.field).toBe('metric')
+    expect((plan as InputError).issues[0]?.reason).toContain('latest CLV run')
+    const campaign = await s.db.driver.first<{ id: string }>(
+      sql`SELECT campaign_id AS id FROM touches WHERE campaign_id LIKE 'winback_%' LIMIT 1`,
+    )
+    const effect = await programEffect(s.db.driver, campaign?.id ?? '', {
+      metrics: ['orders', 'predicted_clv'],
+    }).catch((e: unknown) => e)
+    expect(effect).toBeInstanceOf(InputError)
+    expect((effect as InputError).issues[0]?.reason).toContain('a campaign effect cannot use it')
   })
 })
 
