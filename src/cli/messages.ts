@@ -268,6 +268,10 @@ export const ZH = {
   lift: '提升',
   method: '方法',
   '{n} members left out: window not over': '{n} 名会员未计入：窗口未结束',
+  '{arm}: interval width {raw} without CUPED, {adjusted} with it ({narrowing} narrower)':
+    '{arm}：区间宽度 未经 CUPED {raw}，CUPED 调整后 {adjusted}（窄 {narrowing}）',
+  'predicted CLV of run {run}: {horizon}-month horizon, scores as of {date}; {n} members without a score left out':
+    '预测 CLV 取自模型运行 {run}：{horizon} 个月口径，评分截至 {date}；{n} 名无评分会员未计入',
   'Experiment {id}': '实验 {id}',
   variants: '组别',
   '{days} days after assignment (pre-period {pre} days)': '分组后 {days} 天（前期 {pre} 天）',
@@ -984,6 +988,8 @@ export const CODE_NAMES_ZH: Readonly<Record<string, string>> = {
   winback: '召回',
   control: '对照组',
   treatment: '实验组',
+  holdout: '对照组',
+  program: '会员活动组',
   login: '登录',
   session_start: '开始会话',
   page_view: '浏览页面',

@@ -17,6 +17,7 @@ import type { IdentityCasesTruth } from './identity-cases.js'
 import type { FarmingTruth } from './farming-rings.js'
 import type { SimContext } from './sim-context.js'
 import type { UpliftTruth } from './uplift-campaign.js'
+import type { UniversalHoldoutTruth } from './universal-holdout.js'
 import type { CouponTallies } from './coupon-tallies.js'
 
 export type { PersonTruth } from './person-truth.js'
@@ -157,6 +158,8 @@ export interface GroundTruth {
   readonly winback: WinbackTruth | null
   /** The optional multi-arm retention campaign (present only when it was simulated). */
   readonly uplift?: UpliftTruth
+  /** The optional universal holdout of the member programme (present only when it was simulated). */
+  readonly universalHoldout?: UniversalHoldoutTruth
   /** Coupons issued and redeemed by campaign, as written to coupons.csv (simulate-coupons.ts). */
   readonly coupons?: ReturnType<CouponTallies['truth']>
   /**

@@ -13,6 +13,7 @@ import { IdentityCodes } from './identity-codes.js'
 import { MODEL_PARAMETERS, REG_CHANNELS } from './model-parameters.js'
 import { cumulative } from '../core/random.js'
 import type { UpliftCampaign } from './uplift-campaign.js'
+import type { UniversalHoldout } from './universal-holdout.js'
 import { CouponTallies } from './coupon-tallies.js'
 
 /** A promotional campaign sent to a random share of members. */
@@ -108,6 +109,8 @@ export class SimContext {
   readonly promos: readonly PromoCampaign[]
   /** The optional multi-arm retention campaign (null unless asked for). */
   uplift: UpliftCampaign | null = null
+  /** The optional universal holdout of the member programme (null unless asked for). */
+  universalHoldout: UniversalHoldout | null = null
   /** Purchase-rate multiplier by registration channel code when covariate effects are planted, else null. */
   plantedChannelFactor: Float64Array | null = null
   /** Coupons written (coupons.csv) and their id sequence. */

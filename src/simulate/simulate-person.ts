@@ -200,6 +200,15 @@ export function simulatePerson(
       `${ctx.experimentId},${variant},${f.ts(regSec)},,${byCard ? '' : st.appId},${byCard ? st.card : ''}`,
     )
   }
+  const uh = ctx.universalHoldout
+  if (uh !== null && uh.arm >= 0 && ctx.out.experiments) {
+    // Identified like the welcome experiment's rows: the first registration's card (store) or app id.
+    const byCard = channel === STORE
+    ctx.out.experiments.add(
+      `${uh.experimentId},${uh.arm === 1 ? 'holdout' : 'program'},${ctx.fmt.ts(uh.sec)},,` +
+        `${byCard ? '' : st.appId},${byCard ? st.card : ''}`,
+    )
+  }
 
   T.lambdaSum += st.lambda
   T.pSum += st.p
@@ -259,10 +268,12 @@ function simulatePurchases(ctx: SimContext, st: PersonState, rng: Rng): void {
       T.expCouponInduced++
     }
   }
-  let wbPending = st.regSec <= W - wb.minTenureDays * DAY
+  // A member of the optional universal holdout gets no member campaign from its start on.
+  const uh = ctx.universalHoldout
+  let wbPending = st.regSec <= W - wb.minTenureDays * DAY && !(uh !== null && uh.heldAt(W))
   // The optional retention campaign draws from its own stream (default runs never enter these branches).
   const up = ctx.uplift
-  let upPending = up !== null
+  let upPending = up !== null && !(uh !== null && uh.heldAt(up.sec))
   let upT = Infinity
 
   for (;;) {
@@ -315,6 +326,7 @@ function simulatePurchases(ctx: SimContext, st: PersonState, rng: Rng): void {
   }
   if (baseAlive) base = natural
   if (up !== null) tallyUplift(up, st)
+  if (uh !== null) uh.tallyPerson(st)
   T.naturalOrders += natural
   T.baseProcessOrders += base
 

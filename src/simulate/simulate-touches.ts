@@ -1,7 +1,8 @@
 /**
  * Campaign touches: a welcome message per registration, birthday greetings, monthly and festival promos
  * to a random share of consenting members, and the win-back campaign (treatment and holdout rows).
- * Only the win-back campaign has a planted effect (applied in the purchase loop).
+ * Only the win-back campaign has a planted effect (applied in the purchase loop). Members of the optional
+ * universal holdout (universal-holdout.ts) get no touch from its start on; the draws are made all the same.
  * @module
  */
 import { csvField, money } from './csv-format.js'
@@ -55,8 +56,10 @@ export function simulateTouches(ctx: SimContext, st: PersonState, rng: Rng): voi
   if (!w) return
   const f = ctx.fmt
   const end = ctx.cal.endSec
+  const held = ctx.universalHoldout
   const row = (campaign: string, ch: number, kind: string, t: number, offer: string): void => {
-    if (t >= end) return
+    // A member of the optional universal holdout gets no touch from its start on.
+    if (t >= end || (held !== null && held.heldAt(t))) return
     w.add(
       `${campaign},${TOUCH_CHANNELS[ch]},${kind},${f.ts(t)},${offer},${COST[ch]},treatment,${ids(st, ch)}`,
     )

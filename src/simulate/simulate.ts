@@ -39,9 +39,11 @@ import { SOURCE_HEADERS } from './source-headers.js'
 import { writeOrderItems } from './write-order-items.js'
 import { UpliftCampaign, buildUpliftTruth, writeUpliftTouch } from './uplift-campaign.js'
 import { PLANTED_COVARIATES, plantedCovariatesTruth } from './planted-covariates.js'
+import { UniversalHoldout } from './universal-holdout.js'
 
 export type { GroundTruth, PersonTruth } from './ground-truth.js'
 export type { UpliftPersonTruth, UpliftTruth } from './uplift-campaign.js'
+export type { UniversalHoldoutTruth } from './universal-holdout.js'
 
 export interface SimulateOptions {
   /** Persons to simulate (default 20 000). */
@@ -65,6 +67,12 @@ export interface SimulateOptions {
    * truth. Off by default: it adds orders and touches, so the default data stay as they are.
    */
   upliftCampaign?: boolean
+  /**
+   * Hold out 10 % of the persons registered before t0 (200 days before the end) from every member campaign
+   * from t0 on, with the assignment in experiments.csv and the programme's true effect in truth.json
+   * (universal-holdout.ts). Off by default: the default data stay as they are.
+   */
+  universalHoldout?: boolean
   /** Called with (persons done, persons in all) about every 1 % of the run. */
   onProgress?: (done: number, total: number) => void
   /**
@@ -114,7 +122,8 @@ const STREAM_ITEMS = 12
 const STREAM_EVENTS = 13
 const STREAM_FEEDBACK = 14
 const STREAM_TOUCHES = 15
-// 16 is the optional retention campaign's (uplift-campaign.ts).
+// 16 is the optional retention campaign's (uplift-campaign.ts), 18 the optional universal holdout's
+// (universal-holdout.ts).
 const STREAM_COUPONS = 17
 // The optional planted points-farming rings (farming-rings.ts).
 const STREAM_FARMING = 31
@@ -153,6 +162,8 @@ export async function simulate(
   }
   if (opts.upliftCampaign === true)
     ctx.uplift = UpliftCampaign.plan(opts.seed, cal.startSec, opts.end)
+  if (opts.universalHoldout === true)
+    ctx.universalHoldout = UniversalHoldout.plan(opts.seed, cal.startSec, opts.end)
   const n = opts.members
   const regTimes = sampleRegistrations(cal, n, new Rng(opts.seed, 0, STREAM_REGISTRATION))
 
@@ -164,6 +175,7 @@ export async function simulate(
     const lastActive = opts.identityCases === true ? new Float64Array(n) : undefined
     for (let i = 0; i < n; i++) {
       ctx.uplift?.startPerson(opts.seed, i)
+      ctx.universalHoldout?.startPerson(opts.seed, i, regTimes[i] ?? cal.startSec)
       simulatePerson(ctx, st, rng.reseed(opts.seed, i, STREAM_CORE), i, regTimes[i] ?? cal.startSec)
       simulateSubscriptions(ctx, st, rng.reseed(opts.seed, i, STREAM_SUBSCRIPTIONS))
       if (out.order_items) writeOrderItems(ctx, st, rng.reseed(opts.seed, i, STREAM_ITEMS))
@@ -279,6 +291,7 @@ export async function simulate(
       : withCases
     const truth: GroundTruth = {
       ...withUplift,
+      ...(ctx.universalHoldout ? { universalHoldout: ctx.universalHoldout.truth() } : {}),
       ...(farming === undefined ? {} : { farming }),
       coupons: ctx.coupons.truth(),
       churnTypes: {

@@ -21,6 +21,7 @@ import { campaignCost, type CampaignCost } from './campaign-cost.js'
 import {
   analyseMetric,
   EXPERIMENT_METRICS,
+  outcomeColumnOf,
   type ExperimentMetricId,
   type MetricResult,
 } from './metrics.js'
@@ -120,6 +121,7 @@ export async function programEffect(
   const windows = resolveWindows({ ...options, preDays: options.preDays ?? 90 })
   const level = options.level ?? 0.95
   const metrics = options.metrics ?? ['conversion', 'orders', 'net_revenue', 'repeat_purchase']
+  for (const m of metrics) outcomeColumnOf(m, 'a campaign effect')
   const design = options.design ?? 'auto'
   const randomised = design === 'holdout' || (design === 'auto' && campaign.holdout > 0)
   if (randomised) {
@@ -196,12 +198,13 @@ export async function programEffect(
     .filter((m) => EXPERIMENT_METRICS[m].kind !== 'ratio')
     .map((m): MatchedMetric => {
       const metric = EXPERIMENT_METRICS[m]
+      const value = outcomeColumnOf(m, 'a campaign effect')
       const flag = metric.window === 'post' ? c.complete_post : c.complete_retention
       const keep: number[] = []
       for (let i = 0; i < c.arm.length; i++) if (flag[i] === 1) keep.push(i)
       const binary = metric.kind === 'proportion'
       const y = Float64Array.from(keep, (i) => {
-        const v = c[metric.value][i] as number
+        const v = c[value][i] as number
         return binary ? (v > 0 ? 1 : 0) : v
       })
       const effect = stratifiedDifference(

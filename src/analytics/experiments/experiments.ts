@@ -11,7 +11,13 @@ import {
   listExperimentRows,
   type ExperimentListing,
 } from '../../duckdb/experiments/experiment-units.js'
-import { memberOutcomes, type OutcomeWindows } from '../../duckdb/experiments/member-outcomes.js'
+import {
+  memberClvScores,
+  memberOutcomes,
+  type MemberOutcomes,
+  type OutcomeWindows,
+} from '../../duckdb/experiments/member-outcomes.js'
+import { getRun } from '../clv/store.js'
 import {
   activeMemberUnits,
   lastActivity,
@@ -32,6 +38,9 @@ import { summarize } from '../../models/stats/summary.js'
 import {
   analyseMetric,
   EXPERIMENT_METRICS,
+  needsClvScores,
+  outcomeColumnOf,
+  type ClvScores,
   type ExperimentMetricId,
   type MetricResult,
 } from './metrics.js'
@@ -136,12 +145,17 @@ export async function experimentReport(
   }
   const srm = srmTest(counts, options.weights ?? counts.map(() => 1))
   const alpha = 1 - level
+  const goalId = options.metric ?? 'conversion'
+  const guardrailIds = (options.guardrails ?? ['complaint_rate', 'return_rate']).filter(
+    (g) => g !== goalId,
+  )
+  const clv = [goalId, ...guardrailIds].some(needsClvScores)
+    ? await latestClvScores(driver, data)
+    : undefined
   const analyse = (m: ExperimentMetricId) =>
-    analyseMetric(data, m, controlArm, { level, cuped: options.cuped ?? true, alpha })
-  const goal = analyse(options.metric ?? 'conversion')
-  const guardrails = (options.guardrails ?? ['complaint_rate', 'return_rate'])
-    .filter((g) => g !== goal.metric)
-    .map(analyse)
+    analyseMetric(data, m, controlArm, { level, cuped: options.cuped ?? true, alpha }, clv)
+  const goal = analyse(goalId)
+  const guardrails = guardrailIds.map(analyse)
   return {
     experimentId,
     control,
@@ -153,6 +167,26 @@ export async function experimentReport(
     goal,
     guardrails,
     verdict: verdict(srm, goal, guardrails),
+  }
+}
+
+/** The latest CLV run's scores for the members of `data` (predicted_clv). */
+async function latestClvScores(driver: DuckDbDriver, data: MemberOutcomes): Promise<ClvScores> {
+  let run
+  try {
+    run = await getRun(driver, 'clv')
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error
+    throw new NotFoundError(
+      'metric predicted_clv reads each member’s predicted CLV from the latest CLV run, and the database has none: run `memberlens clv fit` first',
+    )
+  }
+  const o = (run.options ?? {}) as { horizonMonths?: unknown; calibrationEnd?: unknown }
+  return {
+    runId: run.runId,
+    horizonMonths: typeof o.horizonMonths === 'number' ? o.horizonMonths : null,
+    calibrationEnd: typeof o.calibrationEnd === 'string' ? o.calibrationEnd : null,
+    values: await memberClvScores(driver, run.runId, data.columns.member_id),
   }
 }
 
@@ -234,6 +268,7 @@ export async function planExperiment(
 ): Promise<ExperimentPlan> {
   const metricId = options.metric ?? 'conversion'
   const metric = EXPERIMENT_METRICS[metricId]
+  const value = outcomeColumnOf(metricId, 'planning')
   const windows = resolveWindows(options)
   const lookback = options.lookbackDays ?? 90
   const population = options.population ?? 'new-members'
@@ -276,7 +311,7 @@ export async function planExperiment(
       const v = c[name][r] as number
       return binary ? (v > 0 ? 1 : 0) : v
     })
-  const y = col(metric.value)
+  const y = col(value)
   let baseline: number
   let sd: number
   if (metric.kind === 'ratio') {

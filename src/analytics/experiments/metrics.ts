@@ -2,8 +2,12 @@
  * The per-member metrics an experiment or a program effect can be judged on, and the statistics of one
  * metric across arms: per-arm estimates with intervals, each variant against the control (z-test, Welch
  * or delta method), CUPED with the pre-period value, and Holm's correction across variants.
+ *
+ * One metric, `predicted_clv`, is not an outcome of the window but each member's predicted CLV from the
+ * latest CLV run (`memberlens clv fit`): the caller passes those scores in ({@link ClvScores}).
  * @module
  */
+import { InputError } from '../../core/errors.js'
 import type { MemberOutcomes, OutcomeColumn } from '../../duckdb/experiments/member-outcomes.js'
 import { cupedAdjust } from '../../models/stats/cuped.js'
 import { ratioDifference, ratioSummary } from '../../models/stats/delta-method.js'
@@ -17,19 +21,22 @@ import { welchTTest } from '../../models/stats/welch.js'
 /** How a metric is compared. */
 export type MetricKind = 'proportion' | 'mean' | 'ratio'
 
+/** What a metric reads: an outcome column, or the member's score of the latest CLV run. */
+export type MetricColumn = OutcomeColumn | 'predicted_clv'
+
 /** A per-member metric: which outcome columns make it and how it is tested. */
 export interface ExperimentMetric {
   readonly id: string
   readonly name: { readonly en: string; readonly zh: string }
   readonly kind: MetricKind
   /** Proportion: share of members with value > 0; mean: the value; ratio: Σ numerator / Σ denominator. */
-  readonly value: OutcomeColumn
+  readonly value: MetricColumn
   /** Ratio metrics only. */
   readonly denominator?: OutcomeColumn
   /** The same metric before t0 (CUPED); absent for ratio metrics. */
   readonly covariate?: OutcomeColumn
-  /** Which completeness flag a member needs to be analysed. */
-  readonly window: 'post' | 'retention'
+  /** Which completeness flag a member needs to be analysed (`scored`: a score in the CLV run). */
+  readonly window: 'post' | 'retention' | 'scored'
   readonly higherIsBetter: boolean
 }
 
@@ -116,9 +123,58 @@ export const EXPERIMENT_METRICS = {
     window: 'post',
     higherIsBetter: false,
   },
+  predicted_clv: {
+    id: 'predicted_clv',
+    name: { en: 'Predicted CLV per member', zh: '人均预测客户终身价值（CLV）' },
+    kind: 'mean',
+    value: 'predicted_clv',
+    covariate: 'revenue_pre',
+    window: 'scored',
+    higherIsBetter: true,
+  },
 } as const satisfies Record<string, ExperimentMetric>
 export type ExperimentMetricId = keyof typeof EXPERIMENT_METRICS
 export const EXPERIMENT_METRIC_IDS = Object.keys(EXPERIMENT_METRICS) as ExperimentMetricId[]
+
+/** Metrics read from a CLV run's scores rather than from the outcome window. */
+export function needsClvScores(metric: ExperimentMetricId): boolean {
+  return EXPERIMENT_METRICS[metric].value === 'predicted_clv'
+}
+
+/**
+ * The outcome column a metric reads; InputError for a metric that reads CLV scores, which only
+ * `experiments report` supplies.
+ */
+export function outcomeColumnOf(metric: ExperimentMetricId, what: string): OutcomeColumn {
+  const v: MetricColumn = EXPERIMENT_METRICS[metric].value
+  if (v === 'predicted_clv') {
+    throw InputError.single({
+      field: 'metric',
+      value: metric,
+      reason: `${what} cannot use it: it is each member's score of the latest CLV run, read by \`memberlens experiments report\` only`,
+    })
+  }
+  return v
+}
+
+/** The scores of one CLV run, aligned with the rows of a {@link MemberOutcomes}. */
+export interface ClvScores {
+  readonly runId: string
+  /** The run's CLV horizon in months and its calibration end (the day the scores stand at). */
+  readonly horizonMonths: number | null
+  readonly calibrationEnd: string | null
+  /** Predicted CLV of row i's member; NaN when the run has no score for them. */
+  readonly values: Float64Array
+}
+
+/** The CLV run behind a `predicted_clv` result and how many members it left out. */
+export interface ClvRunUsed {
+  readonly runId: string
+  readonly horizonMonths: number | null
+  readonly calibrationEnd: string | null
+  /** Assigned members without a score in the run (left out of the metric, not counted as 0). */
+  readonly unscored: number
+}
 
 /** One arm's estimate of a metric. */
 export interface ArmEstimate {
@@ -140,6 +196,11 @@ export interface Comparison {
     readonly effect: Effect
     readonly theta: number
     readonly varianceReduction: number
+    /** Width of the interval of the difference without CUPED (`raw.ci`) and with it (`effect.ci`). */
+    readonly widthRaw: number
+    readonly width: number
+    /** 1 − width ÷ widthRaw: how much narrower the adjusted interval is (0.2 = 20 % narrower). */
+    readonly narrowing: number
   } | null
   /** The effect reported: CUPED when available, else raw. */
   readonly effect: Effect
@@ -159,8 +220,10 @@ export interface MetricResult {
   readonly control: string
   readonly arms: readonly ArmEstimate[]
   readonly comparisons: readonly Comparison[]
-  /** Members left out because their window is not over yet. */
+  /** Members left out: their window is not over yet, or (predicted_clv) the CLV run has no score for them. */
   readonly incomplete: number
+  /** predicted_clv only: the CLV run the scores come from. */
+  readonly clvRun?: ClvRunUsed
 }
 
 /** Options of {@link analyseMetric}. */
@@ -171,10 +234,20 @@ export interface AnalyseOptions {
   readonly alpha: number
 }
 
-function rowsOfArm(data: MemberOutcomes, arm: number, metric: ExperimentMetric): number[] {
+function rowsOfArm(
+  data: MemberOutcomes,
+  arm: number,
+  metric: ExperimentMetric,
+  scores: Float64Array | null,
+): number[] {
   const c = data.columns
-  const flag = metric.window === 'post' ? c.complete_post : c.complete_retention
   const out: number[] = []
+  if (metric.window === 'scored') {
+    for (let i = 0; i < c.arm.length; i++)
+      if (c.arm[i] === arm && !Number.isNaN(scores?.[i] ?? NaN)) out.push(i)
+    return out
+  }
+  const flag = metric.window === 'post' ? c.complete_post : c.complete_retention
   for (let i = 0; i < c.arm.length; i++) if (c.arm[i] === arm && flag[i] === 1) out.push(i)
   return out
 }
@@ -217,20 +290,26 @@ function armEstimate(
 /**
  * Analyses one metric: arm estimates, then each non-control arm against `controlArm` with the test of the
  * metric's kind, CUPED (θ pooled over the two arms compared) when the metric has a covariate, and Holm's
- * adjustment of the reported p-values across variants.
+ * adjustment of the reported p-values across variants. `clv` carries the CLV run's scores for
+ * `predicted_clv` (InputError without them).
  */
 export function analyseMetric(
   data: MemberOutcomes,
   metricId: ExperimentMetricId,
   controlArm: number,
   options: AnalyseOptions,
+  clv?: ClvScores,
 ): MetricResult {
   const metric: ExperimentMetric = EXPERIMENT_METRICS[metricId]
   const c = data.columns
   const binary = metric.kind === 'proportion'
+  const scores = metric.value === 'predicted_clv' ? (clv?.values ?? null) : null
+  if (metric.value === 'predicted_clv' && scores === null) outcomeColumnOf(metricId, 'this analysis')
+  const column = (name: MetricColumn): Float64Array =>
+    name === 'predicted_clv' ? (scores as Float64Array) : c[name]
   const perArm = data.arms.map((name, a) => {
-    const rows = rowsOfArm(data, a, metric)
-    const y = pick(c[metric.value], rows, binary)
+    const rows = rowsOfArm(data, a, metric, scores)
+    const y = pick(column(metric.value), rows, binary)
     const x = metric.denominator ? pick(c[metric.denominator], rows, false) : null
     const cov = metric.covariate ? pick(c[metric.covariate], rows, binary) : null
     return { name, y, x, cov }
@@ -277,7 +356,16 @@ export function analyseMetric(
             summarize(adj.adjusted.subarray(ctl.y.length)),
             options.level,
           )
-          cuped = { effect: e, theta: adj.theta, varianceReduction: adj.varianceReduction }
+          const widthRaw = effect.ci[1] - effect.ci[0]
+          const width = e.ci[1] - e.ci[0]
+          cuped = {
+            effect: e,
+            theta: adj.theta,
+            varianceReduction: adj.varianceReduction,
+            widthRaw,
+            width,
+            narrowing: widthRaw > 0 ? 1 - width / widthRaw : NaN,
+          }
         }
       }
       raw.push({ arm: t.name, raw: effect, cuped })
@@ -301,5 +389,15 @@ export function analyseMetric(
     arms,
     comparisons,
     incomplete,
+    ...(clv !== undefined && scores !== null
+      ? {
+          clvRun: {
+            runId: clv.runId,
+            horizonMonths: clv.horizonMonths,
+            calibrationEnd: clv.calibrationEnd,
+            unscored: incomplete,
+          },
+        }
+      : {}),
   }
 }

@@ -61,7 +61,18 @@ const MetricResultSchema = z
       z.object({
         arm: z.string(),
         raw: EffectSchema,
-        cuped: z.object({ effect: EffectSchema, theta: num, varianceReduction: num }).nullable(),
+        cuped: z
+          .object({
+            effect: EffectSchema,
+            theta: num,
+            varianceReduction: num,
+            widthRaw: num.openapi({ description: 'width of the interval without CUPED (raw.ci)' }),
+            width: num.openapi({ description: 'width of the CUPED interval (effect.ci)' }),
+            narrowing: num.openapi({
+              description: '1 − width ÷ widthRaw: how much narrower the adjusted interval is',
+            }),
+          })
+          .nullable(),
         effect: EffectSchema.openapi({ description: 'CUPED when available, else raw' }),
         pAdjusted: num.openapi({ description: 'Holm-adjusted across the variants' }),
         significant: z.boolean(),
@@ -69,6 +80,18 @@ const MetricResultSchema = z
       }),
     ),
     incomplete: z.number(),
+    clvRun: z
+      .object({
+        runId: z.string(),
+        horizonMonths: z.number().nullable(),
+        calibrationEnd: z.string().nullable(),
+        unscored: z.number(),
+      })
+      .optional()
+      .openapi({
+        description:
+          'predicted_clv only: the CLV run the scores come from and the assigned members it did not score (left out)',
+      }),
   })
   .openapi('ExperimentMetricResult')
 

@@ -84,6 +84,11 @@ export function registerDataCommands(program: Command): void {
       false,
     )
     .option(
+      '--universal-holdout',
+      'also hold 10 % of the members registered before t0 (200 days before the end) out of every member campaign from t0 on, assignment in experiments.csv, the programme’s true effect in truth.json, for `experiments report universal_holdout_… --control holdout`',
+      false,
+    )
+    .option(
       '--identity-cases',
       'also plant the hard cases of identity resolution and load them last, for `memberlens members quality --truth <truth.json>`',
       false,
@@ -149,6 +154,11 @@ export function registerDataCommands(program: Command): void {
     .option(
       '--uplift-campaign',
       'also simulate a randomised multi-arm retention campaign (coupons, points, care call, holdout) and its per-person truth, for `memberlens target`',
+      false,
+    )
+    .option(
+      '--universal-holdout',
+      'also hold 10 % of the members registered before t0 (200 days before the end) out of every member campaign from t0 on, assignment in experiments.csv, the programme’s true effect in truth.json, for `experiments report universal_holdout_… --control holdout`',
       false,
     )
     .addOption(jsonOption())

@@ -51,6 +51,8 @@ export interface DemoFlags {
   lang?: Lang
   /** Also simulate the randomised multi-arm retention campaign (for `memberlens target`). */
   upliftCampaign?: boolean
+  /** Also hold members out of every member campaign (a universal holdout recorded as an experiment). */
+  universalHoldout?: boolean
   /** Also plant the hard cases of identity resolution (identity_cases.csv, loaded last as members). */
   identityCases?: boolean
   /** Also plant points-farming rings and honest look-alikes (for `loyalty farming`). */
@@ -80,6 +82,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     ...(flags.calendarDemand === true ? { calendarDemand: true } : {}),
     ...(flags.plantedCovariates === true ? { plantedCovariates: true } : {}),
     upliftCampaign: flags.upliftCampaign === true,
+    ...(flags.universalHoldout === true ? { universalHoldout: true } : {}),
     ...(flags.identityCases === true ? { identityCases: true } : {}),
     ...(flags.plantedFarming === true ? { plantedFarming: true } : {}),
     onProgress: (done) => progress.update(done),

@@ -204,7 +204,14 @@ export function registerExperimentCommands(program: Command): void {
     .option('--weights <list>', 'intended split for the SRM check, in variant order, e.g. 1,1,2')
     .addOption(langOption())
     .addOption(json())
-    .addHelpText('after', `\nMetrics: ${EXPERIMENT_METRIC_IDS.join(', ')} (docs/experiments.md).`)
+    .addHelpText(
+      'after',
+      `\nMetrics: ${EXPERIMENT_METRIC_IDS.join(', ')} (docs/experiments.md). predicted_clv reads each member's CLV from the latest \`memberlens clv fit\` run (members without a score are left out).
+CUPED-adjusted comparisons show the interval width without and with the adjustment.
+
+A programme's universal holdout is read like any experiment, e.g.
+  memberlens experiments report universal_holdout_2026-04 --metric orders --control holdout --window 199 --pre 180 --weights 1,9`,
+    )
     .action(async (id: string, flags) => {
       const f = parseFlags(experimentsReportFlagsSchema, flags)
       await withDatabase(f.db, 'read', async (d) => {

@@ -20,6 +20,8 @@ export interface SimulateFlags {
   plantedCovariates?: boolean
   /** Also simulate the randomised multi-arm retention campaign. */
   upliftCampaign?: boolean
+  /** Also hold members out of every member campaign (a universal holdout recorded as an experiment). */
+  universalHoldout?: boolean
   json: boolean
   quiet: boolean
   lang?: Lang
@@ -44,6 +46,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<void> {
     ...(flags.identityCases === true ? { identityCases: true } : {}),
     ...(flags.plantedFarming === true ? { plantedFarming: true } : {}),
     upliftCampaign: flags.upliftCampaign === true,
+    ...(flags.universalHoldout === true ? { universalHoldout: true } : {}),
     onProgress: (done) => progress.update(done),
   })
   progress.stop()

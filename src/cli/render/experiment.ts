@@ -7,7 +7,7 @@ import pc from 'picocolors'
 import { type MetricResult } from '../../analytics/experiments/experiments.js'
 import type { Effect } from '../../models/stats/effect.js'
 import { codeName, translator, type Lang } from '../lang.js'
-import { fmt, pct, table } from '../output.js'
+import { MISSING, fmt, pct, table } from '../output.js'
 
 function diff(kind: MetricResult['kind'], v: number): string {
   return kind === 'proportion'
@@ -70,9 +70,31 @@ export function renderMetric(result: MetricResult, role: string, lang: Lang = 'e
     ],
     rows,
   )
+  const width = (v: number) =>
+    m.kind === 'proportion' ? `${(100 * v).toFixed(2)} pp` : fmt(v, m.kind === 'ratio' ? 4 : 2)
+  const narrowing = m.comparisons
+    .map((c) =>
+      c.cuped
+        ? `\n  ${t('{arm}: interval width {raw} without CUPED, {adjusted} with it ({narrowing} narrower)', {
+            arm: codeName(c.arm, lang),
+            raw: width(c.cuped.widthRaw),
+            adjusted: width(c.cuped.width),
+            narrowing: pct(c.cuped.narrowing, 1),
+          })}`
+        : '',
+    )
+    .join('')
+  const run = m.clvRun
   const incomplete =
-    m.incomplete > 0
-      ? `\n  (${t('{n} members left out: window not over', { n: fmt(m.incomplete) })})`
-      : ''
-  return `${head}\n${arms}\n${cmp}${incomplete}`
+    run !== undefined
+      ? `\n  (${t('predicted CLV of run {run}: {horizon}-month horizon, scores as of {date}; {n} members without a score left out', {
+          run: run.runId,
+          horizon: run.horizonMonths ?? MISSING,
+          date: run.calibrationEnd ?? MISSING,
+          n: fmt(run.unscored),
+        })})`
+      : m.incomplete > 0
+        ? `\n  (${t('{n} members left out: window not over', { n: fmt(m.incomplete) })})`
+        : ''
+  return `${head}\n${arms}\n${cmp}${narrowing}${incomplete}`
 }

@@ -171,3 +171,21 @@ export async function memberOutcomes(
   const columns = await fetchFloat64Columns(driver, q, OUTCOME_COLUMNS)
   return { arms, columns, dataEnd: end?.dataEnd ?? null }
 }
+
+/**
+ * The `clv` of CLV run `runId` (table member_scores of `memberlens clv fit`) for each member of
+ * `memberIds`, in that order; NaN for a member the run did not score.
+ */
+export async function memberClvScores(
+  driver: DuckDbDriver,
+  runId: string,
+  memberIds: Float64Array,
+): Promise<Float64Array> {
+  const rows = await driver.all<{ memberId: number; clv: number | null }>(
+    sql`SELECT member_id::DOUBLE AS member_id, clv::DOUBLE AS clv FROM member_scores
+      WHERE run_id = ${runId} AND clv IS NOT NULL AND NOT isnan(clv)`,
+  )
+  const byMember = new Map<number, number>()
+  for (const r of rows) if (r.clv !== null) byMember.set(Number(r.memberId), r.clv)
+  return Float64Array.from(memberIds, (id) => byMember.get(id) ?? NaN)
+}
