@@ -9,7 +9,7 @@
  */
 import { InputError } from '../../core/errors.js'
 import type { MemberOutcomes, OutcomeColumn } from '../../duckdb/experiments/member-outcomes.js'
-import { cupedAdjust } from '../../models/stats/cuped.js'
+import { cupedAdjustByArm } from '../../models/stats/cuped.js'
 import { ratioDifference, ratioSummary } from '../../models/stats/delta-method.js'
 import { studentTQuantile } from '../../models/stats/distributions.js'
 import { zCritical, type Effect } from '../../models/stats/effect.js'
@@ -194,7 +194,10 @@ export interface Comparison {
   /** The CUPED-adjusted test (Welch on adjusted values), when the covariate varies. */
   readonly cuped: {
     readonly effect: Effect
+    /** θ of the variant arm and of the control arm (one slope per arm, Lin 2013). */
     readonly theta: number
+    readonly thetaControl: number
+    /** The within-arm variance removed. */
     readonly varianceReduction: number
     /** Width of the interval of the difference without CUPED (`raw.ci`) and with it (`effect.ci`). */
     readonly widthRaw: number
@@ -289,7 +292,7 @@ function armEstimate(
 
 /**
  * Analyses one metric: arm estimates, then each non-control arm against `controlArm` with the test of the
- * metric's kind, CUPED (θ pooled over the two arms compared) when the metric has a covariate, and Holm's
+ * metric's kind, CUPED (one θ per arm, Lin 2013) when the metric has a covariate, and Holm's
  * adjustment of the reported p-values across variants. `clv` carries the CLV run's scores for
  * `predicted_clv` (InputError without them).
  */
@@ -304,7 +307,8 @@ export function analyseMetric(
   const c = data.columns
   const binary = metric.kind === 'proportion'
   const scores = metric.value === 'predicted_clv' ? (clv?.values ?? null) : null
-  if (metric.value === 'predicted_clv' && scores === null) outcomeColumnOf(metricId, 'this analysis')
+  if (metric.value === 'predicted_clv' && scores === null)
+    outcomeColumnOf(metricId, 'this analysis')
   const column = (name: MetricColumn): Float64Array =>
     name === 'predicted_clv' ? (scores as Float64Array) : c[name]
   const perArm = data.arms.map((name, a) => {
@@ -343,24 +347,23 @@ export function analyseMetric(
       }
       let cuped: Comparison['cuped'] = null
       if (options.cuped && ctl.cov && t.cov) {
-        const y = new Float64Array(ctl.y.length + t.y.length)
-        y.set(ctl.y)
-        y.set(t.y, ctl.y.length)
-        const x = new Float64Array(y.length)
-        x.set(ctl.cov)
-        x.set(t.cov, ctl.y.length)
-        const adj = cupedAdjust(y, x)
-        if (adj.theta !== 0) {
+        const adj = cupedAdjustByArm([
+          { y: ctl.y, x: ctl.cov },
+          { y: t.y, x: t.cov },
+        ])
+        const [thetaControl = 0, theta = 0] = adj.theta
+        if (theta !== 0 || thetaControl !== 0) {
           const e = welchTTest(
-            summarize(adj.adjusted.subarray(0, ctl.y.length)),
-            summarize(adj.adjusted.subarray(ctl.y.length)),
+            summarize(adj.adjusted[0] as Float64Array),
+            summarize(adj.adjusted[1] as Float64Array),
             options.level,
           )
           const widthRaw = effect.ci[1] - effect.ci[0]
           const width = e.ci[1] - e.ci[0]
           cuped = {
             effect: e,
-            theta: adj.theta,
+            theta,
+            thetaControl,
             varianceReduction: adj.varianceReduction,
             widthRaw,
             width,

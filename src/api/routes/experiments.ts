@@ -64,8 +64,11 @@ const MetricResultSchema = z
         cuped: z
           .object({
             effect: EffectSchema,
-            theta: num,
-            varianceReduction: num,
+            theta: num.openapi({ description: 'slope on the covariate in the variant arm' }),
+            thetaControl: num.openapi({ description: 'slope on the covariate in the control arm' }),
+            varianceReduction: num.openapi({
+              description: 'share of the within-arm variance removed',
+            }),
             widthRaw: num.openapi({ description: 'width of the interval without CUPED (raw.ci)' }),
             width: num.openapi({ description: 'width of the CUPED interval (effect.ci)' }),
             narrowing: num.openapi({

@@ -3,7 +3,7 @@
  * independently with scipy.stats 1.17.
  */
 import { describe, expect, it } from 'vitest'
-import { cupedAdjust } from './cuped.js'
+import { cupedAdjust, cupedAdjustByArm } from './cuped.js'
 import { ratioDifference, ratioSummary } from './delta-method.js'
 import { holmAdjust } from './holm.js'
 import { netPromoterScore, npsClass } from './nps.js'
@@ -16,7 +16,7 @@ import {
 } from './power.js'
 import { twoProportionZTest, wilsonInterval } from './proportions.js'
 import { srmTest } from './srm.js'
-import { summarize } from './summary.js'
+import { summarize, summarizePairs } from './summary.js'
 import { stratifiedDifference } from './stratified.js'
 import { welchTTest } from './welch.js'
 
@@ -192,6 +192,53 @@ describe('CUPED', () => {
       expect(after / before).toBeCloseTo(1 - c.varianceReduction, 10)
       expect(summarize(c.adjusted).mean).toBeCloseTo(summarize(y).mean, 10)
     }
+  })
+
+  it('per arm (Lin 2013): never widens an arm, where a pooled θ set by the large arm does', () => {
+    // A 1 : 9 holdout. In the large arm Y follows X closely (slope 1); in the small arm hardly (slope 0.2)
+    // and X varies more there, so a pooled θ ≈ 1 adds variance to the small arm.
+    const g = rng(9)
+    const arm = (n: number, slope: number, sdX: number) => {
+      const x = Float64Array.from({ length: n }, () => 10 + sdX * g.n())
+      const y = x.map((v) => 3 + slope * (v - 10) + g.n())
+      return { x, y }
+    }
+    const small = arm(2_000, 0.2, 3)
+    const large = arm(18_000, 1, 1.5)
+    const byArm = cupedAdjustByArm([small, large])
+    expect(byArm.theta[0]).toBeCloseTo(0.2, 1)
+    expect(byArm.theta[1]).toBeCloseTo(1, 1)
+    for (const [k, a] of [small, large].entries()) {
+      const adjusted = summarize(byArm.adjusted[k] as Float64Array).variance
+      expect(adjusted).toBeLessThanOrEqual(summarize(a.y).variance)
+    }
+    // The pooled adjustment makes the small arm's variance larger than it was.
+    const pooled = cupedAdjust(
+      Float64Array.of(...small.y, ...large.y),
+      Float64Array.of(...small.x, ...large.x),
+    )
+    const smallPooled = summarize(pooled.adjusted.subarray(0, small.y.length)).variance
+    expect(smallPooled).toBeGreaterThan(1.5 * summarize(small.y).variance)
+    // Centred on the covariate's mean over both arms: each arm's adjusted mean is ȳ_a − θ_a(x̄_a − x̄).
+    const xbar = byArm.covariateMean
+    const s0 = summarizePairs(small.y, small.x)
+    expect(summarize(byArm.adjusted[0] as Float64Array).mean).toBeCloseTo(
+      s0.x.mean - (byArm.theta[0] as number) * (s0.y.mean - xbar),
+      10,
+    )
+  })
+
+  it('per arm with one common slope agrees with the pooled adjustment', () => {
+    const g = rng(4)
+    const x = Float64Array.from({ length: 20_000 }, () => 5 + 2 * g.n())
+    const y = x.map((v) => 1 + 0.7 * v + g.n())
+    const byArm = cupedAdjustByArm([
+      { y: y.subarray(0, 10_000), x: x.subarray(0, 10_000) },
+      { y: y.subarray(10_000), x: x.subarray(10_000) },
+    ])
+    const pooled = cupedAdjust(y, x)
+    for (const t of byArm.theta) expect(t).toBeCloseTo(pooled.theta, 1)
+    expect(byArm.varianceReduction).toBeCloseTo(pooled.varianceReduction, 2)
   })
 
   it('leaves the outcome alone when the covariate is constant (new members have no pre-period)', () => {
