@@ -25,6 +25,7 @@ import {
   englishIn,
   englishPhrases,
   launchBrowser,
+  newWatchedPage,
   prepareBrowserTest,
   settledText,
 } from './helpers.js'
@@ -77,11 +78,7 @@ beforeAll(async () => {
     .secret
   server = await startServer({ db: dbPath, host: '127.0.0.1', port: 0, keys: `${s.dir}/keys.json` })
   browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text())
-  })
-  page.on('pageerror', (e) => consoleErrors.push(e.message))
+  page = await newWatchedPage(browser, consoleErrors)
   await mkdir(SHOTS, { recursive: true })
 }, 240_000)
 

@@ -83,6 +83,19 @@ export function launchBrowser(): Promise<Browser> {
   })
 }
 
+/**
+ * A dashboard-sized page (1366 × 900) whose console errors and uncaught page errors are collected into
+ * `errors`, so that a test can assert the page logged none.
+ */
+export async function newWatchedPage(browser: Browser, errors: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text())
+  })
+  page.on('pageerror', (e) => errors.push(e.message))
+  return page
+}
+
 /** A dictionary phrase: its key, its English text and a pattern that finds it as a whole phrase. */
 export interface Phrase {
   key: string

@@ -17,7 +17,14 @@ import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase } from '../../src/store/database.js'
 import { TEST_CLOCK, scratch } from '../helpers/db.js'
-import { ROOT, englishIn, englishPhrases, launchBrowser, prepareBrowserTest } from './helpers.js'
+import {
+  ROOT,
+  englishIn,
+  englishPhrases,
+  launchBrowser,
+  newWatchedPage,
+  prepareBrowserTest,
+} from './helpers.js'
 
 const SHOTS = resolve(ROOT, 'test-results/dashboard')
 
@@ -47,11 +54,7 @@ beforeAll(async () => {
     program: resolve(ROOT, 'examples/loyalty-program.yaml'),
   })
   browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text())
-  })
-  page.on('pageerror', (e) => consoleErrors.push(e.message))
+  page = await newWatchedPage(browser, consoleErrors)
   await mkdir(SHOTS, { recursive: true })
 }, 240_000)
 
