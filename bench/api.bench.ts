@@ -283,9 +283,14 @@ try {
         const start = performance.now()
         const r = await fetch(`${url}${path}`, { headers })
         await r.arrayBuffer()
-        return { ms: performance.now() - start, ok: r.ok }
+        return { ms: performance.now() - start, ok: r.ok, status: r.status }
       }),
     )
+    const statuses = times.reduce<Record<string, number>>((acc, x) => {
+      acc[x.status] = (acc[x.status] ?? 0) + 1
+      return acc
+    }, {})
+    burstStatuses[path] = statuses
     const sorted = times.map((x) => x.ms).sort((a, b) => a - b)
     const at = (q: number) =>
       sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0
@@ -298,6 +303,7 @@ try {
       non2xx: times.filter((x) => !x.ok).length,
     }
   }
+  const burstStatuses: Record<string, Record<string, number>> = {}
   const bursts = new Set<Endpoint>(NAMES.filter((n) => alone[n] > burstMs))
   for (let i = 0; i < repeat; i++) {
     for (const [name, path] of Object.entries(ENDPOINTS) as [Endpoint, string][]) {
@@ -306,7 +312,7 @@ try {
         const b = await burst(path)
         runs[name].push(b)
         log(
-          `  burst ${path}: ${connections} requests at once, p50 ${b.p50.toFixed(0)} ms, p99 ${b.p99.toFixed(0)} ms`,
+          `  burst ${path}: ${connections} requests at once, p50 ${b.p50.toFixed(0)} ms, p99 ${b.p99.toFixed(0)} ms, statuses ${JSON.stringify(burstStatuses[path])}`,
         )
         continue
       }
@@ -428,7 +434,9 @@ try {
   const f = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–')
   const line = (name: Endpoint) => {
     const a = api[name]
-    const how = bursts.has(name) ? `   (one burst of ${connections} at once)` : ''
+    const how = bursts.has(name)
+      ? `   (one burst of ${connections} at once; HTTP statuses ${JSON.stringify(burstStatuses[api[name].path])})`
+      : ''
     return `  ${name.padEnd(9)} ${a.rps.toFixed(1).padStart(8)} req/s   p50 ${f(a.p50Ms).padStart(6)} ms   p99 ${f(a.p99Ms).padStart(6)} ms   alone ${a.aloneMs.toFixed(1).padStart(7)} ms   cold ${a.coldMs.toFixed(0).padStart(6)} ms   (${f(a.completed)} completed${a.errors + a.non2xx > 0 ? `, ${a.errors} errors, ${a.non2xx} non-2xx` : ''})${how}`
   }
   process.stdout.write(
@@ -452,7 +460,7 @@ try {
     ].join('\n'),
   )
   process.stdout.write(
-    `${JSON.stringify({ benchmark: 'api', database: given ?? `${members} members × ${months} months`, rows: counts, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, serverPeakRssMb: serverPeak, bursts: [...bursts], connections, seconds, repeat, api, page: pageResult, targets: { overviewP99Ms: 300, usableMs: 2000 } })}\n`,
+    `${JSON.stringify({ benchmark: 'api', database: given ?? `${members} members × ${months} months`, rows: counts, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, serverPeakRssMb: serverPeak, bursts: [...bursts], burstStatuses, connections, seconds, repeat, api, page: pageResult, targets: { overviewP99Ms: 300, usableMs: 2000 } })}\n`,
   )
 } catch (e) {
   log(`server stderr (last lines):\n${serverErrors.slice(-40).join('\n')}`)
