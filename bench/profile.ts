@@ -1,7 +1,7 @@
 /**
  * Where a large-scale figure's time goes: runs one analysis on an existing database (read only), times every
- * SQL statement it sends, then runs DuckDB's `EXPLAIN ANALYZE` on the slowest ones and prints their profiles
- * (the operator tree with each operator's time and row count).
+ * SQL statement it reads rows with, then runs the slowest ones again under DuckDB's profiler and prints their
+ * operators by time, with their row counts.
  *
  *   npx tsx bench/profile.ts --db bench/out/tree-1000000-24/memberlens.duckdb --what tree [--top 2]
  *     [--memory-limit 4GB] [--out bench/out/profile-tree.txt]
@@ -10,8 +10,9 @@
  * matrix), `lifecycle` (stage counts from the purchase summary), `rfm` (RFM segments from the summary). The
  * analysis runs once to warm DuckDB's buffers, then once recorded.
  */
-import { writeFile } from 'node:fs/promises'
-import { loadavg } from 'node:os'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { DuckDBValue } from '@duckdb/node-api'
 import { DEFAULT_TIME_ZONE } from '../src/core/time-zone.js'
@@ -64,7 +65,7 @@ if (run === undefined) throw new Error(`--what: one of ${Object.keys(analyses).j
 const connection = db.driver.connection
 const recorded: Array<{ sql: string; parameters: unknown; ms: number }> = []
 let recording = false
-for (const method of ['run', 'runAndReadAll'] as const) {
+for (const method of ['runAndReadAll'] as const) {
   const original = connection[method].bind(connection) as (
     sql: string,
     parameters?: DuckDBValue[],
@@ -95,14 +96,55 @@ for (const s of slowest.slice(0, 8))
   lines.push(
     `  ${(s.ms / 1000).toFixed(2).padStart(7)} s  ${s.sql.replace(/\s+/g, ' ').slice(0, 150)}`,
   )
-for (const s of slowest.slice(0, top)) {
-  const reader = await connection.runAndReadAll(
-    `EXPLAIN ANALYZE ${s.sql}`,
-    s.parameters as DuckDBValue[] | undefined,
-  )
-  lines.push('', `EXPLAIN ANALYZE (statement of ${(s.ms / 1000).toFixed(2)} s):`, s.sql, '')
-  for (const row of reader.getRows()) lines.push(String(row[1]))
+// Each slowest statement once more under DuckDB's profiler (JSON output): its operators by time.
+interface ProfileNode {
+  operator_name?: string
+  operator_type?: string
+  operator_timing?: number
+  operator_cardinality?: number
+  extra_info?: Record<string, unknown>
+  children?: ProfileNode[]
 }
+const profileFile = join(tmpdir(), `memberlens-profile-${process.pid}.json`)
+for (const s of slowest
+  .filter((x, i, all) => all.findIndex((y) => y.sql === x.sql) === i)
+  .slice(0, top)) {
+  await connection.run(`PRAGMA enable_profiling = 'json'`)
+  await connection.run(`PRAGMA profiling_output = '${profileFile}'`)
+  const t = performance.now()
+  await connection.runAndReadAll(s.sql, s.parameters as DuckDBValue[] | undefined)
+  const ms = performance.now() - t
+  // Read before turning the profiler off: the next statement's profile replaces the file.
+  const tree = JSON.parse(await readFile(profileFile, 'utf8')) as ProfileNode
+  await connection.run('PRAGMA disable_profiling')
+  const operators: Array<{ name: string; seconds: number; rows: number; info: string }> = []
+  const walk = (n: ProfileNode) => {
+    if (n.operator_timing !== undefined)
+      operators.push({
+        name: n.operator_name ?? n.operator_type ?? '?',
+        seconds: n.operator_timing,
+        rows: n.operator_cardinality ?? 0,
+        info: JSON.stringify(n.extra_info ?? {})
+          .replace(/\\n/g, ' ')
+          .slice(0, 110),
+      })
+    for (const c of n.children ?? []) walk(c)
+  }
+  walk(tree)
+  const sum = operators.reduce((a, o) => a + o.seconds, 0)
+  lines.push(
+    '',
+    `profile of a statement of ${(s.ms / 1000).toFixed(2)} s (profiled run ${(ms / 1000).toFixed(2)} s; operator times are summed over threads, ${sum.toFixed(2)} s in all):`,
+    s.sql,
+    '',
+    'operators by time:',
+  )
+  for (const o of operators.sort((a, b) => b.seconds - a.seconds).slice(0, 15))
+    lines.push(
+      `  ${o.seconds.toFixed(2).padStart(7)} s  ${o.name.padEnd(22)} ${o.rows.toLocaleString('en-US').padStart(13)} rows  ${o.info}`,
+    )
+}
+await rm(profileFile, { force: true })
 await db.close()
 const text = `${lines.join('\n')}\n`
 if (values.out !== undefined) await writeFile(values.out, text)
