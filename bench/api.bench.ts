@@ -246,14 +246,28 @@ try {
     metrics: 0,
   }
   const cold: Record<Endpoint, number> = { health: 0, overview: 0, tree: 0, cohorts: 0, metrics: 0 }
+  const aloneFailures: Record<Endpoint, string[]> = {
+    health: [],
+    overview: [],
+    tree: [],
+    cohorts: [],
+    metrics: [],
+  }
   for (const [name, path] of Object.entries(ENDPOINTS) as [Endpoint, string][]) {
     const times: number[] = []
     for (let i = 0; i < 4; i++) {
       const t = performance.now()
       const r = await fetch(`${url}${path}`, { headers })
-      if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`)
-      await r.arrayBuffer()
+      const body = await r.text()
       times.push(performance.now() - t)
+      // An answer that is not 2xx (at 10^7 members a query can run past the API's time limit) is timed and
+      // reported with its status, not taken for a fast reply.
+      if (!r.ok) {
+        aloneFailures[name].push(`HTTP ${r.status} ${body.slice(0, 120)}`)
+        log(
+          `  ${path}: request ${i + 1} answered HTTP ${r.status} after ${times.at(-1)?.toFixed(0)} ms`,
+        )
+      }
     }
     alone[name] = median(times.slice(1))
     cold[name] = times[0] as number
@@ -347,6 +361,7 @@ try {
         name,
         {
           path: ENDPOINTS[name],
+          aloneFailures: aloneFailures[name],
           aloneMs: alone[name],
           coldMs: cold[name],
           rps: m('rps'),
@@ -362,6 +377,7 @@ try {
     Endpoint,
     {
       path: string
+      aloneFailures: string[]
       aloneMs: number
       coldMs: number
       rps: number
@@ -437,13 +453,13 @@ try {
     const how = bursts.has(name)
       ? `   (one burst of ${connections} at once; HTTP statuses ${JSON.stringify(burstStatuses[api[name].path])})`
       : ''
-    return `  ${name.padEnd(9)} ${a.rps.toFixed(1).padStart(8)} req/s   p50 ${f(a.p50Ms).padStart(6)} ms   p99 ${f(a.p99Ms).padStart(6)} ms   alone ${a.aloneMs.toFixed(1).padStart(7)} ms   cold ${a.coldMs.toFixed(0).padStart(6)} ms   (${f(a.completed)} completed${a.errors + a.non2xx > 0 ? `, ${a.errors} errors, ${a.non2xx} non-2xx` : ''})${how}`
+    return `  ${name.padEnd(9)} ${a.rps.toFixed(1).padStart(8)} req/s   p50 ${f(a.p50Ms).padStart(6)} ms   p99 ${f(a.p99Ms).padStart(6)} ms   alone ${a.aloneMs.toFixed(1).padStart(7)} ms   cold ${a.coldMs.toFixed(0).padStart(6)} ms   (${f(a.completed)} completed${a.errors + a.non2xx > 0 ? `, ${a.errors} errors, ${a.non2xx} non-2xx` : ''})${how}${a.aloneFailures.length > 0 ? `; ${a.aloneFailures.length} of the 4 requests alone not 2xx: ${a.aloneFailures[0] ?? ''}` : ''}`
   }
   process.stdout.write(
     [
       `API on loopback: ${given ?? cacheDb}: ${f(counts.members)} members (${f(counts.orders)} orders, ${f(counts.events)} events), ${connections} connections × ${seconds} s, median of ${repeat}; load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`,
       ...NAMES.map(line),
-      `  cold overview (first request after the server opened the database) ${f(api.overview.coldMs)} ms (target ≤ 2,000 ms) — ${api.overview.coldMs <= 2000 ? 'met' : 'not met'}`,
+      `  cold overview (first request after the server opened the database) ${f(api.overview.coldMs)} ms (target ≤ 2,000 ms) — ${api.overview.coldMs <= 2000 && api.overview.aloneFailures.length === 0 ? 'met' : 'not met'}`,
       `  overview: ${api.overview.rps > 0 ? `${(api.health.rps / api.overview.rps).toFixed(0)}×` : 'infinitely'} fewer requests/s than the baseline; p99 ${f(api.overview.p99Ms)} ms (target < 300 ms warm) — ${api.overview.p99Ms < 300 && api.overview.errors + api.overview.non2xx === 0 ? 'met' : 'not met'}`,
       `dashboard overview page, headless Chromium, median of ${loads} loads`,
       `  first contentful paint ${f(pageResult.fcpMs)} ms, usable (tree cards and trend chart drawn with data) ${f(pageResult.usableMs)} ms (target < 2,000 ms) — ${pageResult.usableMs < 2000 ? 'met' : 'not met'}`,
