@@ -295,9 +295,15 @@ try {
     const times = await Promise.all(
       Array.from({ length: connections }, async () => {
         const start = performance.now()
-        const r = await fetch(`${url}${path}`, { headers })
-        await r.arrayBuffer()
-        return { ms: performance.now() - start, ok: r.ok, status: r.status }
+        try {
+          const r = await fetch(`${url}${path}`, { headers })
+          await r.arrayBuffer()
+          return { ms: performance.now() - start, ok: r.ok, status: String(r.status) }
+        } catch (e) {
+          // No answer at all (e.g. no response headers within the client's 300-second timeout): counted, not fatal.
+          const cause = (e as { cause?: { code?: string } }).cause?.code ?? 'error'
+          return { ms: performance.now() - start, ok: false, status: `no answer (${cause})` }
+        }
       }),
     )
     const statuses = times.reduce<Record<string, number>>((acc, x) => {
