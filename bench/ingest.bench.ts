@@ -4,10 +4,12 @@
  * run. Each measurement runs in its own process (peak memory is per process); medians over --repeat runs.
  *
  *   npm run bench -- --only ingest [--orders 10000000] [--repeat 3] [--memory-limit 4GB] [--keep]
+ *   npm run bench -- --only ingest --orders 10000000 --prepare-only    # simulate and keep the file, measure later
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { simulate } from '../src/simulate/simulate.js'
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '3' },
     'memory-limit': { type: 'string', default: '4GB' },
     keep: { type: 'boolean', default: false },
+    'prepare-only': { type: 'boolean', default: false },
   },
 })
 const targetOrders = Number(values.orders as string)
@@ -77,6 +80,12 @@ if (!existsSync(csv)) {
   )
 }
 const sizeMb = statSync(csv).size / 1024 / 1024
+if (values['prepare-only'] === true) {
+  process.stderr.write(
+    `${csv} kept (${sizeMb.toFixed(0)} MB); run again without --prepare-only to measure\n`,
+  )
+  process.exit(0)
+}
 
 const floors: Run[] = []
 const fulls: Run[] = []
@@ -92,6 +101,7 @@ const floorS = median(floors.map((r) => r.seconds))
 const fullS = median(fulls.map((r) => r.seconds))
 const result = {
   benchmark: 'ingest orders from CSV',
+  loadAverage: loadavg()[0] ?? 0,
   rows,
   fileMb: Math.round(sizeMb),
   memoryLimit,
@@ -112,7 +122,7 @@ const result = {
 const f = (n: number) => Math.round(n).toLocaleString('en-US')
 process.stdout.write(
   [
-    `ingest: ${f(rows)} orders, ${f(sizeMb)} MB CSV, DuckDB memory_limit ${memoryLimit}, median of ${repeat}`,
+    `ingest: ${f(rows)} orders, ${f(sizeMb)} MB CSV, DuckDB memory_limit ${memoryLimit}, median of ${repeat}; load average ${result.loadAverage.toFixed(1)} at the end`,
     `  floor  DuckDB read_csv → table   ${floorS.toFixed(2)} s   ${f(result.floor.rowsPerSecond)} rows/s   peak RSS ${f(result.floor.peakRssMb)} MB`,
     `  full   memberlens ingest orders  ${fullS.toFixed(2)} s   ${f(result.full.rowsPerSecond)} rows/s   peak RSS ${f(result.full.peakRssMb)} MB`,
     `  ratio  ${(result.ratio * 100).toFixed(1)}% of the floor's rows/s (target ≥ 40%)`,

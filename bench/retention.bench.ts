@@ -13,10 +13,16 @@
  * without the summary gets it (`rebuildRollups`) before the measurements.
  *
  *   npx tsx bench/retention.bench.ts [--members 1000000] [--months 36] [--repeat 3] [--keep] [--memory-limit 4GB]
+ *   npm run bench -- --only retention --db bench/out/grown-10000000/memberlens.duckdb [--no-raw]
+ *
+ * `--db` measures an existing database (read only; it must have a current purchase summary, as ingest and
+ * `bench/grow-base.ts` leave) instead of the simulated members-and-orders one. `--no-raw` skips lifecycle and
+ * RFM from every purchase (`'off'`).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { systemClock } from '../src/core/clock.js'
@@ -44,6 +50,8 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
     'memory-limit': { type: 'string', default: '4GB' },
+    db: { type: 'string' },
+    'no-raw': { type: 'boolean', default: false },
     measure: { type: 'string' },
   },
 })
@@ -52,7 +60,10 @@ const months = Number(values.months as string)
 const repeat = Number(values.repeat as string)
 const memoryLimit = values['memory-limit'] as string
 const dir = join('bench', 'out', `retention-${members}-${months}`)
-const dbPath = join(dir, 'memberlens.duckdb')
+const given = values.db as string | undefined
+const dbPath = given ?? join(dir, 'memberlens.duckdb')
+const raw = values['no-raw'] !== true
+if (given !== undefined && !existsSync(given)) throw new Error(`--db ${given}: no such file`)
 
 const TASKS = [
   'cohort-floor',
@@ -125,7 +136,7 @@ if (values.measure !== undefined) {
   process.exit(0)
 }
 
-await mkdir(dir, { recursive: true })
+if (given === undefined) await mkdir(dir, { recursive: true })
 if (!existsSync(dbPath)) {
   process.stderr.write(
     `simulating ${members.toLocaleString('en-US')} members over ${months} months…\n`,
@@ -150,8 +161,9 @@ if (!existsSync(dbPath)) {
 }
 
 {
-  const db = await openDatabase(dbPath, { memoryLimit })
+  const db = await openDatabase(dbPath, { memoryLimit, readOnly: given !== undefined })
   if ((await readPurchaseSummaryState(db.driver)) === undefined) {
+    if (given !== undefined) throw new Error(`--db ${given}: no per-member purchase summary`)
     process.stderr.write('building the rollup and the per-member purchase summary…\n')
     await rebuildRollups(db.driver, { clock: systemClock })
     await db.driver.execute(sql`CHECKPOINT`)
@@ -178,6 +190,7 @@ function measure(task: Task): { seconds: number; rows: number; peakRssMb: number
         String(months),
         '--memory-limit',
         memoryLimit,
+        ...(given === undefined ? [] : ['--db', given]),
       ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     )
@@ -194,18 +207,31 @@ function measure(task: Task): { seconds: number; rows: number; peakRssMb: number
   }
 }
 
-const results = Object.fromEntries(TASKS.map((t) => [t, measure(t)])) as Record<
+const loadBefore = loadavg()[0] ?? 0
+const skipped = (t: Task) => !raw && (t === 'lifecycle-raw' || t === 'rfm-raw')
+const results = Object.fromEntries(TASKS.map((t) => [t, skipped(t) ? null : measure(t)])) as Record<
   Task,
-  ReturnType<typeof measure>
+  ReturnType<typeof measure> | null
 >
+const loadAfter = loadavg()[0] ?? 0
 const line = (
   label: string,
-  r: { seconds: number; peakRssMb: number },
-  floor: { seconds: number },
+  r: { seconds: number; peakRssMb: number } | null,
+  floor: { seconds: number } | null,
 ) =>
-  `${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(8)} s ${r.peakRssMb.toFixed(0).padStart(7)} MB   ${(r.seconds / floor.seconds).toFixed(1).padStart(6)}× floor`
+  r === null || floor === null
+    ? `${label.padEnd(34)} not measured (--no-raw)`
+    : `${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(8)} s ${r.peakRssMb.toFixed(0).padStart(7)} MB   ${(r.seconds / floor.seconds).toFixed(1).padStart(6)}× floor`
+const counts = await (async () => {
+  const db = await openDatabase(dbPath, { readOnly: true })
+  const r = await db.driver.first<{ m: bigint; o: bigint }>(
+    sql`SELECT (SELECT count(*) FROM members) AS m, (SELECT count(*) FROM orders) AS o`,
+  )
+  await db.close()
+  return { members: Number(r?.m ?? 0), orders: Number(r?.o ?? 0) }
+})()
 process.stdout.write(
-  `Retention benchmark: ${members.toLocaleString('en-US')} members, ${months} months (median of ${repeat})\n`,
+  `Retention benchmark: ${given ?? dbPath}: ${counts.members.toLocaleString('en-US')} members, ${counts.orders.toLocaleString('en-US')} orders (median of ${repeat}; DuckDB memory_limit ${memoryLimit}; load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after)\n`,
 )
 process.stdout.write(
   `${line('floor: orders by month', results['cohort-floor'], results['cohort-floor'])}\n`,
@@ -227,6 +253,6 @@ process.stdout.write(
 )
 process.stdout.write(`${line('RFM segments, summary', results.rfm, results['member-floor'])}\n`)
 process.stdout.write(
-  `${JSON.stringify({ bench: 'retention', members, months, repeat, results })}\n`,
+  `${JSON.stringify({ bench: 'retention', database: given ?? dbPath, ...counts, months: given === undefined ? months : null, repeat, memoryLimit, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, results, targets: { lifecycle: 3, rfm: 3 } })}\n`,
 )
-if (!values.keep) await rm(dir, { recursive: true, force: true })
+if (!values.keep && given === undefined) await rm(dir, { recursive: true, force: true })
