@@ -132,7 +132,7 @@ export function createContext(o: ContextOptions): ApiContext {
     session: async (c, next) => {
       // The request's signal aborts when its client disconnects before the answer is sent.
       const signal = c.req.raw.signal as AbortSignal | undefined
-      const session = await pool.acquire(signal)
+      const session = await acquireWithin(pool, signal, o.queryTimeoutMs)
       const stop = () => session.stop('the client closed the connection')
       signal?.addEventListener('abort', stop, { once: true })
       try {
@@ -163,7 +163,10 @@ export function createContext(o: ContextOptions): ApiContext {
       let timedOut = false
       const timer = setTimeout(() => {
         timedOut = true
-        driver.cancel()
+        // A session is stopped, so that a statement the work starts after this moment is refused too (an
+        // interrupt between two statements would be lost); the pool lifts the stop when it is given back.
+        if (driver.isSession) driver.stop(`the query took longer than ${o.queryTimeoutMs} ms`)
+        else driver.cancel()
       }, o.queryTimeoutMs)
       try {
         return await fn()
@@ -186,6 +189,40 @@ export function createContext(o: ContextOptions): ApiContext {
       if (latest === undefined) throw new NotFoundError('the database holds no orders or events')
       return latest
     },
+  }
+}
+
+/**
+ * A session from the pool for one request, waiting at most `limitMs` for one to come free (past it: 504
+ * QUERY_TIMEOUT saying the server is busy) and no longer than the client stays (`signal`).
+ */
+async function acquireWithin(
+  pool: SessionPool,
+  signal: AbortSignal | undefined,
+  limitMs: number,
+): Promise<DuckDbDriver> {
+  const wait = new AbortController()
+  const onClient = () => wait.abort(signal?.reason)
+  if (signal?.aborted === true) onClient()
+  else signal?.addEventListener('abort', onClient, { once: true })
+  let busy = false
+  const timer = setTimeout(() => {
+    busy = true
+    wait.abort('no database session came free in time')
+  }, limitMs)
+  try {
+    return await pool.acquire(wait.signal)
+  } catch (e) {
+    if (busy) {
+      throw new ApiError(
+        'QUERY_TIMEOUT',
+        `no database session came free within ${limitMs} ms: every session is answering another request; try again`,
+      )
+    }
+    throw e
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', onClient)
   }
 }
 

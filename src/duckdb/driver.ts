@@ -419,6 +419,11 @@ export class DuckDbDriver implements Driver {
     this.stopped = undefined
   }
 
+  /** True for a session ({@link session}), which {@link stop} can stop. */
+  get isSession(): boolean {
+    return this.parent !== undefined
+  }
+
   /** Why the session was stopped, or undefined. */
   get stoppedBecause(): string | undefined {
     return this.stopped

@@ -193,6 +193,54 @@ describe('API database sessions', () => {
     expect(ctx.pool.stats).toMatchObject({ lent: 0, waiting: 0 })
   })
 
+  it('stop a timed-out request between statements too: work it starts after the limit is refused', async () => {
+    // The limit (300 ms) passes while no statement runs (an interrupt then would be lost); the next statement,
+    // which would run for minutes, is refused at once and the request answers 504.
+    let started = 0
+    const served = request(() =>
+      ctx.timed(async () => {
+        await new Promise((r) => setTimeout(r, 400))
+        started++
+        return ctx.driver.first(ENDLESS)
+      }),
+    )
+    expect(await settlesWithin(served, 5000)).toBe(true)
+    const error = await served.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ApiError)
+    expect((error as ApiError).code).toBe('QUERY_TIMEOUT')
+    expect(started).toBe(1)
+    // The session goes back to the pool unstopped.
+    expect(await request(() => ctx.driver.first(sql`SELECT 5 AS five`))).toEqual({ five: 5 })
+    expect(ctx.pool.stats).toMatchObject({ lent: 0, waiting: 0 })
+  })
+
+  it('wait for a session at most the time limit: 504 saying the server is busy, the queue left', async () => {
+    const a = new AbortController()
+    const b = new AbortController()
+    const held = Promise.allSettled([
+      request(() => ctx.driver.first(ENDLESS), a.signal),
+      request(() => ctx.driver.first(ENDLESS), b.signal),
+    ])
+    await new Promise((r) => setTimeout(r, 100))
+    let ran = false
+    const waiting = request(async () => {
+      ran = true
+      return ctx.driver.first(sql`SELECT 6 AS six`)
+    })
+    // Both sessions are busy for minutes; the third request gives up after the 300 ms limit.
+    expect(await settlesWithin(waiting, 3000)).toBe(true)
+    const error = await waiting.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ApiError)
+    expect((error as ApiError).code).toBe('QUERY_TIMEOUT')
+    expect((error as ApiError).message).toMatch(/no database session came free within 300 ms/)
+    expect(ran).toBe(false)
+    expect(ctx.pool.stats.waiting).toBe(0)
+    a.abort()
+    b.abort()
+    await held
+    expect(ctx.pool.stats).toMatchObject({ lent: 0, waiting: 0 })
+  })
+
   it('over HTTP: a client that disconnects has its query interrupted', async () => {
     const app = new Hono()
     let outcome: Promise<unknown> | undefined
