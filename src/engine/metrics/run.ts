@@ -365,7 +365,6 @@ function dimensionCtes(dims: readonly Dimension[]) {
   return [...seen.values()]
 }
 
-/** Refuses, with the command to run, a request whose metrics or dimensions read tables that do not exist. */
 /**
  * True when a campaign metric is asked for and the loyalty ledger is synced: its cost then counts the campaign's
  * bonus points (the tables are looked up only for campaign metrics).
@@ -384,6 +383,7 @@ async function campaignsNeedLedger(
   )
 }
 
+/** Refuses, with the command to run, a request whose metrics or dimensions read tables that do not exist. */
 async function checkTables(
   driver: Driver,
   columns: readonly MetricColumnInfo[],
