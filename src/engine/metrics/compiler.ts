@@ -9,7 +9,7 @@ import { ident, join, sql, type Fragment } from '../sql/fragment.js'
 import { allowedDimensions, metricMeasures, type MetricDef } from './catalog.js'
 import { dimColumn, dimRefs, type CompileContext } from './context.js'
 import type { SourceId } from './dimensions.js'
-import type { Measure } from './measures.js'
+import type { Measure, SharedTable } from './measures.js'
 import { sourceCtes } from './sources.js'
 
 /** Checks that every metric can be read at the grain, by the dimensions and with the filter of the context. */
@@ -58,9 +58,12 @@ export function buildMetricsQuery(ctx: CompileContext, metrics: readonly MetricD
   used.add('activity')
 
   const measureAlias = (id: string) => `m_${id}`
+  const shared = new Map<string, SharedTable>()
+  for (const m of measures.values()) for (const t of m.shared ?? []) shared.set(t.name, t)
   const ctes: Fragment[] = [
     ...sourceCtes(ctx, used),
     ...(ctx.dimensionCtes ?? []),
+    ...[...shared.values()].map((t) => sql`${ident(t.name)} AS (${t.build(ctx)})`),
     ...[...measures.values()].map((m) => sql`${ident(measureAlias(m.id))} AS (${m.build(ctx)})`),
   ]
 

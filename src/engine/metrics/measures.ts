@@ -31,6 +31,17 @@ export interface Measure {
   readonly memberBased: boolean
   /** Missing groups are 0 (counts and sums) rather than empty (averages, medians). */
   readonly zeroWhenEmpty: boolean
+  /**
+   * Common tables the measure reads besides the sources, by name: each is built once per query however many
+   * measures of the query read it.
+   */
+  readonly shared?: readonly SharedTable[]
+  build(ctx: CompileContext): Fragment
+}
+
+/** A common table (CTE) that several measures read. */
+export interface SharedTable {
+  readonly name: string
   build(ctx: CompileContext): Fragment
 }
 
@@ -349,6 +360,9 @@ function campaignRows(ctx: CompileContext): Fragment {
     ${groupByPeriodAndDims(ctx, 1)}`
 }
 
+/** The per-campaign rows, one table for every campaign measure of a query. */
+const CAMPAIGN_ROWS: SharedTable = { name: 'campaign_rows', build: campaignRows }
+
 /**
  * A campaign measure: per period (the period of each campaign's start) and dimension values, `agg` over the
  * campaigns. Empty, never 0, where no campaign gives a value.
@@ -360,11 +374,12 @@ function campaignMeasure(id: string, agg: CampaignAggregate): Measure {
     rowSource: 'campaign_units',
     memberBased: true,
     zeroWhenEmpty: false,
+    shared: [CAMPAIGN_ROWS],
     build(ctx) {
       const col = (name: string) => sql`${ident('c', name)}`
       const measured = sql`(c.n_t > 0 AND c.n_h > 0)`
       return sql`SELECT c.period AS period${withDims(dimRefs(ctx, 'c'))}, ${agg({ measured, col })} AS v
-        FROM (${campaignRows(ctx)}) c
+        FROM ${ident(CAMPAIGN_ROWS.name)} c
         ${groupByPeriodAndDims(ctx)}`
     },
   }

@@ -14,56 +14,8 @@
 -- 14: "2024-04-01 00:00:00"
 -- 15: "2024-01-01 00:00:00"
 -- 16: "2024-04-01 00:00:00"
--- 17: "treatment"
--- 18: "holdout"
--- 19: "treatment"
--- 20: "holdout"
--- 21: "treatment"
--- 22: "holdout"
--- 23: "2024-01-01 00:00:00"
--- 24: "2024-04-01 00:00:00"
--- 25: "2024-01-01 00:00:00"
--- 26: "2024-04-01 00:00:00"
--- 27: "2024-01-01 00:00:00"
--- 28: "2024-04-01 00:00:00"
--- 29: "treatment"
--- 30: "holdout"
--- 31: "treatment"
--- 32: "holdout"
--- 33: "treatment"
--- 34: "holdout"
--- 35: "2024-01-01 00:00:00"
--- 36: "2024-04-01 00:00:00"
--- 37: "2024-01-01 00:00:00"
--- 38: "2024-04-01 00:00:00"
--- 39: "2024-01-01 00:00:00"
--- 40: "2024-04-01 00:00:00"
--- 41: "treatment"
--- 42: "holdout"
--- 43: "treatment"
--- 44: "holdout"
--- 45: "treatment"
--- 46: "holdout"
--- 47: "2024-01-01 00:00:00"
--- 48: "2024-04-01 00:00:00"
--- 49: "2024-01-01 00:00:00"
--- 50: "2024-04-01 00:00:00"
--- 51: "2024-01-01 00:00:00"
--- 52: "2024-04-01 00:00:00"
--- 53: "treatment"
--- 54: "holdout"
--- 55: "treatment"
--- 56: "holdout"
--- 57: "treatment"
--- 58: "holdout"
--- 59: "2024-01-01 00:00:00"
--- 60: "2024-04-01 00:00:00"
--- 61: "2024-01-01 00:00:00"
--- 62: "2024-04-01 00:00:00"
--- 63: "2024-01-01 00:00:00"
--- 64: "2024-04-01 00:00:00"
--- 65: "2024-01-01 00:00:00"
--- 66: "2024-03-01 00:00:00"
+-- 17: "2024-01-01 00:00:00"
+-- 18: "2024-03-01 00:00:00"
 WITH "src_purchases" AS (SELECT member_id, timezone($1, CAST("ordered_at" AS TIMESTAMPTZ)) AS ts, net_amount AS amount, channel, store_id, order_id, coupon_id
         FROM orders WHERE status <> 'cancelled'),
 "src_returns" AS (SELECT member_id, timezone($2, CAST("returned_at" AS TIMESTAMPTZ)) AS ts, amount, order_id FROM returns),
@@ -81,9 +33,7 @@ WITH "src_purchases" AS (SELECT member_id, timezone($1, CAST("ordered_at" AS TIM
             ON c.campaign_id = fm.campaign_id) x
       JOIN touches t ON t.campaign_id = x.campaign_id AND t.member_id = x.member_id AND t.sent_at = x.first_at
       GROUP BY x.campaign_id, x.member_id, x.t0) f),
-"m_campaign_incremental_orders" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
-      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."o_t" AS DOUBLE) - CAST("c"."o_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
-        FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
+"campaign_rows" AS (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
       sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
       sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
     FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
@@ -113,145 +63,28 @@ WITH "src_purchases" AS (SELECT member_id, timezone($1, CAST("ordered_at" AS TIM
     JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
     WHERE s.ts >= CAST($13 AS TIMESTAMP) AND s.ts < CAST($14 AS TIMESTAMP)) r
     WHERE r.period >= CAST($15 AS TIMESTAMP) AND r.period < CAST($16 AS TIMESTAMP)
-    GROUP BY 1, 2, 3) c
+    GROUP BY 1, 2, 3),
+"m_campaign_incremental_orders" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
+      THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."o_t" AS DOUBLE) - CAST("c"."o_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
+        FROM "campaign_rows" c
         GROUP BY 1, 2),
 "m_campaign_cost" AS (SELECT c.period AS period, "c"."d0", sum("c"."cost") AS v
-        FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
-      sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
-      sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
-    FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
-      CAST(CASE WHEN o.arm = $17 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $18 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
-      CAST(CASE WHEN o.arm = $19 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $20 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $21 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $22 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
-      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
-    FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
-    FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
-      u.complete AS complete, "u"."campaign_id" AS "d0"
-    FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($23 AS TIMESTAMP) AND u.ts < CAST($24 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
-    GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
-      s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
-    FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
-      FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
-      FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
-        CAST(0 AS DECIMAL(38, 6)) AS coupons
-      FROM loyalty_entries e WHERE e.source_type = 'campaign') k
-    JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
-    WHERE s.ts >= CAST($25 AS TIMESTAMP) AND s.ts < CAST($26 AS TIMESTAMP)) r
-    WHERE r.period >= CAST($27 AS TIMESTAMP) AND r.period < CAST($28 AS TIMESTAMP)
-    GROUP BY 1, 2, 3) c
+        FROM "campaign_rows" c
         GROUP BY 1, 2),
 "m_campaign_incremental_revenue" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
       THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN (CAST("c"."r_t" AS DOUBLE) - CAST("c"."r_h" AS DOUBLE) * "c"."n_t" / "c"."n_h") END) END AS v
-        FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
-      sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
-      sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
-    FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
-      CAST(CASE WHEN o.arm = $29 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $30 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
-      CAST(CASE WHEN o.arm = $31 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $32 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $33 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $34 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
-      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
-    FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
-    FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
-      u.complete AS complete, "u"."campaign_id" AS "d0"
-    FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($35 AS TIMESTAMP) AND u.ts < CAST($36 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
-    GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
-      s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
-    FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
-      FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
-      FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
-        CAST(0 AS DECIMAL(38, 6)) AS coupons
-      FROM loyalty_entries e WHERE e.source_type = 'campaign') k
-    JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
-    WHERE s.ts >= CAST($37 AS TIMESTAMP) AND s.ts < CAST($38 AS TIMESTAMP)) r
-    WHERE r.period >= CAST($39 AS TIMESTAMP) AND r.period < CAST($40 AS TIMESTAMP)
-    GROUP BY 1, 2, 3) c
+        FROM "campaign_rows" c
         GROUP BY 1, 2),
 "m_campaign_measured_coupons" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
       THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN "c"."coupons" END) END AS v
-        FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
-      sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
-      sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
-    FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
-      CAST(CASE WHEN o.arm = $41 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $42 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
-      CAST(CASE WHEN o.arm = $43 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $44 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $45 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $46 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
-      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
-    FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
-    FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
-      u.complete AS complete, "u"."campaign_id" AS "d0"
-    FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($47 AS TIMESTAMP) AND u.ts < CAST($48 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
-    GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
-      s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
-    FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
-      FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
-      FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
-        CAST(0 AS DECIMAL(38, 6)) AS coupons
-      FROM loyalty_entries e WHERE e.source_type = 'campaign') k
-    JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
-    WHERE s.ts >= CAST($49 AS TIMESTAMP) AND s.ts < CAST($50 AS TIMESTAMP)) r
-    WHERE r.period >= CAST($51 AS TIMESTAMP) AND r.period < CAST($52 AS TIMESTAMP)
-    GROUP BY 1, 2, 3) c
+        FROM "campaign_rows" c
         GROUP BY 1, 2),
 "m_campaign_measured_cost" AS (SELECT c.period AS period, "c"."d0", CASE WHEN min(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN c.complete END) = 1
       THEN sum(CASE WHEN (c.n_t > 0 AND c.n_h > 0) THEN "c"."cost" END) END AS v
-        FROM (SELECT r.period AS period, "r"."d0", r.campaign_id AS campaign_id,
-      sum(r.n_t) AS n_t, sum(r.n_h) AS n_h, sum(r.o_t) AS o_t, sum(r.o_h) AS o_h, sum(r.r_t) AS r_t, sum(r.r_h) AS r_h,
-      sum(r.cost) AS cost, sum(r.coupons) AS coupons, min(r.complete) AS complete
-    FROM (SELECT date_trunc('month', o.ts) AS period, "o"."d0", o.campaign_id AS campaign_id,
-      CAST(CASE WHEN o.arm = $53 THEN 1 ELSE 0 END AS DOUBLE) AS n_t, CAST(CASE WHEN o.arm = $54 THEN 1 ELSE 0 END AS DOUBLE) AS n_h,
-      CAST(CASE WHEN o.arm = $55 THEN o.orders ELSE 0 END AS DOUBLE) AS o_t, CAST(CASE WHEN o.arm = $56 THEN o.orders ELSE 0 END AS DOUBLE) AS o_h,
-      CAST(CASE WHEN o.arm = $57 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_t, CAST(CASE WHEN o.arm = $58 THEN o.revenue ELSE CAST(0 AS DECIMAL(38, 6)) END AS DECIMAL(38, 6)) AS r_h,
-      CAST(0 AS DECIMAL(38, 6)) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons, CAST(o.complete AS DOUBLE) AS complete
-    FROM (SELECT x.campaign_id AS campaign_id, x.arm AS arm, x.ts AS ts, x.complete AS complete, "x"."d0",
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.n ELSE 0 END) AS orders,
-      sum(CASE WHEN f.ts >= x.ts AND f.ts < (x.ts + INTERVAL '30 day') THEN f.x ELSE CAST(0 AS DECIMAL(38, 6)) END) AS revenue
-    FROM (SELECT u.campaign_id AS campaign_id, u.member_id AS member_id, u.arm AS arm, u.ts AS ts,
-      u.complete AS complete, "u"."campaign_id" AS "d0"
-    FROM src_campaign_units u
-    WHERE u.member_id IS NOT NULL AND u.ts >= CAST($59 AS TIMESTAMP) AND u.ts < CAST($60 AS TIMESTAMP)) x LEFT JOIN (SELECT member_id, ts, 1 AS n, CAST(amount AS DECIMAL(38, 6)) AS x FROM src_purchases
-    UNION ALL SELECT member_id, ts, 0 AS n, CAST(-amount AS DECIMAL(38, 6)) AS x FROM src_returns) f ON f.member_id = x.member_id
-    GROUP BY x.campaign_id, x.member_id, x.arm, x.ts, x.complete, "x"."d0") o UNION ALL SELECT date_trunc('month', s.ts) AS period, "s"."campaign_id" AS "d0", s.campaign_id AS campaign_id,
-      CAST(0 AS DOUBLE) AS n_t, CAST(0 AS DOUBLE) AS n_h, CAST(0 AS DOUBLE) AS o_t, CAST(0 AS DOUBLE) AS o_h, CAST(0 AS DECIMAL(38, 6)) AS r_t, CAST(0 AS DECIMAL(38, 6)) AS r_h,
-      s.cost AS cost, s.coupons AS coupons, CAST(1 AS DOUBLE) AS complete
-    FROM (SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, c.ts AS ts, k.cost AS cost, k.coupons AS coupons
-    FROM (SELECT t.campaign_id AS campaign_id, t.member_id AS member_id, coalesce(CAST(t.cost AS DECIMAL(38, 6)), CAST(0 AS DECIMAL(38, 6))) AS cost, CAST(0 AS DECIMAL(38, 6)) AS coupons
-      FROM touches t
-    UNION ALL SELECT k.campaign_id AS campaign_id, k.member_id AS member_id, CAST(k.face_value AS DECIMAL(38, 6)) AS cost, CAST(k.face_value AS DECIMAL(38, 6)) AS coupons
-      FROM coupons k WHERE k.redeemed_at IS NOT NULL UNION ALL SELECT e.source_id AS campaign_id, e.member_id AS member_id,
-        CAST(CAST(e.points AS DECIMAL(38, 6)) * coalesce((SELECT CAST(value AS DECIMAL(38, 6)) FROM loyalty_sync_state WHERE key = 'point_value'), CAST(0 AS DECIMAL(38, 6))) AS DECIMAL(38, 6)) AS cost,
-        CAST(0 AS DECIMAL(38, 6)) AS coupons
-      FROM loyalty_entries e WHERE e.source_type = 'campaign') k
-    JOIN (SELECT campaign_id, min(ts) AS ts FROM src_campaign_units GROUP BY campaign_id) c ON c.campaign_id = k.campaign_id) s
-    WHERE s.ts >= CAST($61 AS TIMESTAMP) AND s.ts < CAST($62 AS TIMESTAMP)) r
-    WHERE r.period >= CAST($63 AS TIMESTAMP) AND r.period < CAST($64 AS TIMESTAMP)
-    GROUP BY 1, 2, 3) c
+        FROM "campaign_rows" c
         GROUP BY 1, 2),
 grid AS (SELECT sp.period, "d0" FROM (SELECT CAST(period AS TIMESTAMP) AS period
-      FROM generate_series(CAST(CAST($65 AS TIMESTAMP) AS TIMESTAMP), CAST(CAST($66 AS TIMESTAMP) AS TIMESTAMP), INTERVAL '1 month') t(period)) sp CROSS JOIN (SELECT v AS "d0" FROM (SELECT DISTINCT "campaign_id" AS v FROM "src_campaign_units") x) "rd0")
+      FROM generate_series(CAST(CAST($17 AS TIMESTAMP) AS TIMESTAMP), CAST(CAST($18 AS TIMESTAMP) AS TIMESTAMP), INTERVAL '1 month') t(period)) sp CROSS JOIN (SELECT v AS "d0" FROM (SELECT DISTINCT "campaign_id" AS v FROM "src_campaign_units") x) "rd0")
     SELECT g.period, "g"."d0", CAST("m_campaign_incremental_orders"."v" AS DOUBLE) AS "v0", CAST("m_campaign_cost"."v" AS DOUBLE) AS "v1", (CAST(("m_campaign_incremental_revenue"."v" + "m_campaign_measured_coupons"."v" - "m_campaign_measured_cost"."v") AS DOUBLE) / NULLIF("m_campaign_measured_cost"."v", 0)) AS "v2"
     FROM grid g LEFT JOIN "m_campaign_incremental_orders" ON "m_campaign_incremental_orders"."period" = g.period AND "m_campaign_incremental_orders"."d0" IS NOT DISTINCT FROM "g"."d0" LEFT JOIN "m_campaign_cost" ON "m_campaign_cost"."period" = g.period AND "m_campaign_cost"."d0" IS NOT DISTINCT FROM "g"."d0" LEFT JOIN "m_campaign_incremental_revenue" ON "m_campaign_incremental_revenue"."period" = g.period AND "m_campaign_incremental_revenue"."d0" IS NOT DISTINCT FROM "g"."d0" LEFT JOIN "m_campaign_measured_coupons" ON "m_campaign_measured_coupons"."period" = g.period AND "m_campaign_measured_coupons"."d0" IS NOT DISTINCT FROM "g"."d0" LEFT JOIN "m_campaign_measured_cost" ON "m_campaign_measured_cost"."period" = g.period AND "m_campaign_measured_cost"."d0" IS NOT DISTINCT FROM "g"."d0"
     ORDER BY g.period, "g"."d0"
