@@ -19,7 +19,8 @@
  * - `rebuild` (default): recomputed from scratch by the product's own `rebuildRollups`, as
  *   `memberlens rollups rebuild` does;
  * - `clone`: their rows cloned like the members' (exact when the clones keep their times: `--shift-months 0`),
- *   with the recorded row counts updated — for bases where a rebuild takes long;
+ *   with the recorded row counts updated — for bases where a rebuild takes long; the member × month table is
+ *   then computed from the cloned day rollup by the product's `rebuildMonthRollup`;
  * - `check`: both, then the cloned rows are compared with the rebuilt ones (EXCEPT ALL both ways) and the run
  *   fails unless they are equal; the rebuilt tables stay.
  *
@@ -37,6 +38,7 @@ import { parseArgs } from 'node:util'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { systemClock } from '../src/core/clock.js'
 import { rebuildRollups } from '../src/duckdb/rollups/member-days.js'
+import { rebuildMonthRollup } from '../src/duckdb/rollups/member-months.js'
 import { rollupIsCurrent, readRollupState } from '../src/engine/metrics/rollups.js'
 import { sql, unsafeRaw } from '../src/engine/sql/fragment.js'
 import { openDatabase } from '../src/store/database.js'
@@ -208,6 +210,14 @@ try {
     const report = await rebuildRollups(db.driver, { clock: systemClock })
     process.stderr.write(
       `rebuilt the rollup (${report.rows.toLocaleString('en-US')} rows, ${report.members.toLocaleString('en-US')} members, zone ${report.timezone}) and the purchase summary  ${report.seconds.toFixed(1)} s\n`,
+    )
+  }
+  if (derived === 'clone') {
+    // The member × month table is the day rollup's months: computed from the cloned day rows.
+    const t = performance.now()
+    const rows = await db.driver.transaction(() => rebuildMonthRollup(db.driver))
+    process.stderr.write(
+      `computed the member × month table from the day rollup (${rows.toLocaleString('en-US')} rows)  ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
     )
   }
   const n = async (q: string) =>

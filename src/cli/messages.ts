@@ -766,6 +766,11 @@ export const ZH = {
   'current: matches the raw tables': '最新：与原始表一致',
   'stale: run `memberlens rollups rebuild` (raw tables read meanwhile)':
     '已过期：请运行 `memberlens rollups rebuild`（在此之前读取原始表）',
+  'member-month rows': '会员×月行数',
+  'member × month table': '会员×月汇总表',
+  'current: {rows} member-month rows': '最新：{rows} 行会员×月',
+  'not current: the next load or `memberlens rollups rebuild` recomputes it (month queries group the day rollup meanwhile)':
+    '未同步：下一次导入或 `memberlens rollups rebuild` 会重算（在此之前按月查询改由日汇总表分组计算）',
   'No rollups: the next ingest or `memberlens rollups rebuild` creates them.':
     '尚无汇总表：下一次导入或 `memberlens rollups rebuild` 会创建它。',
   // effects: full cost and economics

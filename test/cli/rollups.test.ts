@@ -45,22 +45,31 @@ describe('rollups', () => {
     const r = await runCli(['rollups', 'status', '--json', '--db', db])
     expect(r.code, r.err).toBe(0)
     const s = JSON.parse(r.out) as {
-      rollups: { timezone: string; current: boolean; rollupRows: number }
+      rollups: { timezone: string; current: boolean; rollupRows: number; monthRows: number }
     }
-    expect(s.rollups).toMatchObject({ timezone: 'Asia/Shanghai', current: true })
+    expect(s.rollups).toMatchObject({
+      timezone: 'Asia/Shanghai',
+      current: true,
+      monthsCurrent: true,
+    })
     expect(s.rollups.rollupRows).toBeGreaterThan(100)
+    // Fewer member-months than member-days, at least one.
+    expect(s.rollups.monthRows).toBeGreaterThan(0)
+    expect(s.rollups.monthRows).toBeLessThan(s.rollups.rollupRows)
   })
 
   it('rebuilds in another zone, and reports it in both languages', async () => {
     const r = await runCli(['rollups', 'rebuild', '--tz', 'UTC', '--json', '--db', db])
     expect(r.code, r.err).toBe(0)
     const out = JSON.parse(r.out) as {
-      rollups: { timezone: string; rows: number; members: number }
+      rollups: { timezone: string; rows: number; members: number; monthRows: number }
     }
     expect(out.rollups.timezone).toBe('UTC')
     expect(out.rollups.members).toBeGreaterThan(10)
+    expect(out.rollups.monthRows).toBeGreaterThan(0)
     const en = await runCli(['rollups', 'status', '--db', db])
     expect(en.out).toContain('current: matches the raw tables')
+    expect(en.out).toMatch(/member × month table +current: [\d.,K]+ member-month rows/)
     expect(en.out).toContain('UTC')
     const zh = await runCli(['rollups', 'rebuild', '--lang', 'zh', '--db', db])
     expect(zh.code, zh.err).toBe(0)

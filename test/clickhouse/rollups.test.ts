@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyRollupTables } from '../../src/duckdb/rollups/member-days.js'
 import { getCohortRetention } from '../../src/engine/cohorts/cohort-retention.js'
 import { CATALOG, type Unit } from '../../src/engine/metrics/catalog.js'
-import { rollupIsCurrent } from '../../src/engine/metrics/rollups.js'
+import { monthRollupServes, rollupIsCurrent } from '../../src/engine/metrics/rollups.js'
+import { DEFAULT_SETTINGS } from '../../src/engine/metrics/context.js'
 import { purchaseSummaryCovers } from '../../src/engine/lifecycle/purchase-summary.js'
 import { getMemberStages, getStageCounts } from '../../src/engine/lifecycle/lifecycle-stages.js'
 import { getRfmScores, getRfmSummary } from '../../src/engine/rfm/rfm-scores.js'
@@ -88,6 +89,10 @@ describe('the rollup on ClickHouse', () => {
     expect(await rollupIsCurrent(e.duck.driver, TZ)).toBe(true)
     expect(await rollupIsCurrent(e.ch, TZ)).toBe(true)
     expect(await rollupIsCurrent(e.ch, 'UTC')).toBe(false)
+    // The member × month table with it, so that month queries there read it too.
+    expect(e.copied['member_month_activity']).toBeGreaterThan(100)
+    expect(await monthRollupServes(e.duck.driver, DEFAULT_SETTINGS)).toBe(true)
+    expect(await monthRollupServes(e.ch, DEFAULT_SETTINGS)).toBe(true)
   })
 
   it("gives every catalog metric the raw tables' values (month, by registration channel)", async () => {

@@ -12,7 +12,8 @@ import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { rebuildRollups, rollupStatus } from '../../src/duckdb/rollups/member-days.js'
 import { getCohortRetention } from '../../src/engine/cohorts/cohort-retention.js'
 import { CATALOG } from '../../src/engine/metrics/catalog.js'
-import { rollupIsCurrent } from '../../src/engine/metrics/rollups.js'
+import { monthRollupServes, rollupIsCurrent } from '../../src/engine/metrics/rollups.js'
+import { DEFAULT_SETTINGS } from '../../src/engine/metrics/context.js'
 import {
   purchaseSummaryCovers,
   purchaseSummaryIsCurrent,
@@ -41,7 +42,11 @@ async function rollupRows(driver: DuckDbDriver): Promise<string> {
     sql`SELECT member_id, CAST(day AS VARCHAR) AS day, fact, event_type, n, CAST(amount AS VARCHAR) AS amount,
       CAST(last_ts AS VARCHAR) AS last_ts FROM member_day_activity ORDER BY ALL`,
   )
-  return JSON.stringify(rows, (_, v) => (typeof v === 'bigint' ? v.toString() : v))
+  const months = await driver.all(
+    sql`SELECT member_id, CAST(month AS VARCHAR) AS month, active, engaged FROM member_month_activity ORDER BY ALL`,
+  )
+  const state = await driver.all(sql`SELECT * FROM rollup_month_state`)
+  return JSON.stringify([rows, months, state], (_, v) => (typeof v === 'bigint' ? v.toString() : v))
 }
 
 /** The per-member purchase summary's rows and its state (but the time it was written), in order. */
@@ -61,9 +66,12 @@ async function summaryRows(driver: DuckDbDriver): Promise<string> {
 async function expectSameAsRebuild(driver: DuckDbDriver, minRows = 100): Promise<void> {
   expect(await rollupIsCurrent(driver, TZ)).toBe(true)
   expect(await purchaseSummaryIsCurrent(driver)).toBe(true)
+  expect(await monthRollupServes(driver, DEFAULT_SETTINGS)).toBe(true)
   const kept = await rollupRows(driver)
   const keptSummary = await summaryRows(driver)
-  expect((JSON.parse(kept) as unknown[]).length).toBeGreaterThanOrEqual(minRows)
+  const [days, months] = JSON.parse(kept) as unknown[][]
+  expect(days?.length).toBeGreaterThanOrEqual(minRows)
+  expect(months?.length).toBeGreaterThanOrEqual(1)
   expect((JSON.parse(keptSummary) as unknown[][])[0]?.length).toBeGreaterThanOrEqual(1)
   await rebuildRollups(driver, { clock: TEST_CLOCK })
   expect(await rollupRows(driver)).toBe(kept)
@@ -368,6 +376,78 @@ describe('metrics read from the rollup equal the raw tables', () => {
       await d.execute(sql`DROP TABLE kept_events`)
     }
     expect(await rollupIsCurrent(d, TZ)).toBe(true)
+  })
+})
+
+describe('the member × month table', () => {
+  const request: MetricRequest = {
+    metrics: ['active_members', 'period_retention', 'engagement_rate'],
+    from: '2026-01',
+    to: '2026-10',
+    timezone: TZ,
+  }
+
+  it('answers month, quarter and year queries; week and day queries and other settings read the day rollup', async () => {
+    const d = whole.driver
+    expect(await monthRollupServes(d, DEFAULT_SETTINGS)).toBe(true)
+    const reads = {
+      month: request,
+      quarter: { ...request, grain: 'quarter' as const, from: '2025-10-01', to: '2026-09-30' },
+      year: { ...request, grain: 'year' as const, from: '2025-01-01', to: '2026-12-31' },
+    }
+    const others = {
+      week: { ...request, grain: 'week' as const, from: '2026-08-03', to: '2026-10-25' },
+      settings: { ...request, settings: { engagementEvents: ['share'] } },
+    }
+    const raw = async (r: MetricRequest) => runMetrics(d, { ...r, rollups: 'off' })
+    await d.execute(sql`CREATE TABLE kept_months AS SELECT * FROM member_month_activity`)
+    try {
+      // Damaged behind its state's back: every read of it changes, the others do not.
+      await d.execute(
+        sql`DELETE FROM member_month_activity WHERE member_id % 3 = 0 AND month >= TIMESTAMP '2025-12-01'`,
+      )
+      expect(await monthRollupServes(d, DEFAULT_SETTINGS)).toBe(true)
+      for (const [name, r] of Object.entries(reads))
+        expect(await runMetrics(d, r), name).not.toEqual(await raw(r))
+      for (const [name, r] of Object.entries(others))
+        expect(await runMetrics(d, r), name).toEqual(await raw(r))
+      expect(await monthRollupServes(d, { ...DEFAULT_SETTINGS, qualifyingEvents: ['login'] })).toBe(
+        false,
+      )
+      // The day rollup changed without it (a day rollup written by another version): passed over.
+      await d.execute(sql`UPDATE rollup_month_state SET day_rows = day_rows - 1`)
+      expect(await monthRollupServes(d, DEFAULT_SETTINGS)).toBe(false)
+      for (const [name, r] of Object.entries(reads))
+        expect(await runMetrics(d, r), name).toEqual(await raw(r))
+    } finally {
+      await d.execute(sql`DELETE FROM member_month_activity`)
+      await d.execute(sql`INSERT INTO member_month_activity SELECT * FROM kept_months`)
+      await d.execute(sql`DROP TABLE kept_months`)
+      await d.execute(
+        sql`UPDATE rollup_month_state SET day_rows = (SELECT count(*) FROM member_day_activity)`,
+      )
+    }
+    for (const [name, r] of Object.entries(reads))
+      expect(await runMetrics(d, r), name).toEqual(await raw(r))
+  })
+
+  it('is rebuilt whole by the next load when it no longer matches the day rollup', async () => {
+    const s = await scratch()
+    try {
+      const d = s.db.driver
+      for (const t of ['members', 'orders'] as const) {
+        const f = files[t]
+        if (f !== undefined) await ingestFile(d, f, { table: t, clock: TEST_CLOCK })
+      }
+      await d.execute(sql`DELETE FROM member_month_activity WHERE member_id % 2 = 0`)
+      await d.execute(sql`UPDATE rollup_month_state SET day_rows = -1`)
+      const f = files['feedback']
+      if (f === undefined) throw new Error('the simulation wrote no feedback')
+      await ingestFile(d, f, { table: 'feedback', clock: TEST_CLOCK })
+      await expectSameAsRebuild(d, 3)
+    } finally {
+      await s.cleanup()
+    }
   })
 })
 

@@ -49,6 +49,7 @@ async function runRebuild(db: Database, flags: RebuildFlags): Promise<void> {
         [t('rows'), count(r.rows, flags.lang)],
         [t('members'), count(r.members, flags.lang)],
         [t('days'), count(r.days, flags.lang)],
+        [t('member-month rows'), count(r.monthRows, flags.lang)],
       ])}\n`,
     )
   } finally {
@@ -80,6 +81,16 @@ async function runStatus(db: Database, flags: StatusFlags): Promise<void> {
       ],
       [t('days counted in'), s.timezone],
       [t('rows'), count(s.rollupRows, flags.lang)],
+      [
+        t('member × month table'),
+        s.monthsCurrent
+          ? t('current: {rows} member-month rows', {
+              rows: count(s.monthRows ?? 0, flags.lang),
+            })
+          : t(
+              'not current: the next load or `memberlens rollups rebuild` recomputes it (month queries group the day rollup meanwhile)',
+            ),
+      ],
       [t('last written'), s.updatedAt],
     ])}\n`,
   )
@@ -90,7 +101,7 @@ export function registerRollupCommands(program: Command): void {
   const rollups = program
     .command('rollups')
     .description(
-      'the member × day activity rollup that ingest keeps and metrics read for activity, engagement and retention',
+      'the member × day activity rollup (and its member × month table) that ingest keeps and metrics read for activity, engagement and retention',
     )
   addTimeZoneOption(
     rollups

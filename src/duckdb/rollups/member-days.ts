@@ -15,7 +15,14 @@
 import type { Clock } from '../../core/clock.js'
 import { DEFAULT_TIME_ZONE } from '../../core/time-zone.js'
 import type { ClickHouseDriver } from '../../engine/drivers/clickhouse-driver.js'
+import { tableExists } from '../../engine/drivers/driver.js'
+import { DEFAULT_SETTINGS } from '../../engine/metrics/context.js'
 import {
+  MONTH_ROLLUP_KEY,
+  MONTH_ROLLUP_STATE_KEY,
+  MONTH_ROLLUP_STATE_TABLE,
+  MONTH_ROLLUP_TABLE,
+  monthRollupServes,
   ROLLUP_KEY,
   ROLLUP_STATE_KEY,
   ROLLUP_STATE_TABLE,
@@ -32,6 +39,7 @@ import {
   rebuildPurchaseSummary,
   refreshPurchaseSummary,
 } from './member-purchases.js'
+import { rebuildMonthRollup, refreshMonthRollup } from './member-months.js'
 
 const TOUCHED_DAYS = '_ml_rollup_days'
 const TOUCHED_MEMBERS = '_ml_rollup_members'
@@ -106,6 +114,8 @@ export interface RebuildReport {
   readonly rows: number
   readonly members: number
   readonly days: number
+  /** Rows of the member × month table computed with it. */
+  readonly monthRows: number
   readonly seconds: number
 }
 
@@ -125,6 +135,7 @@ export async function rebuildRollups(
     await driver.execute(sql`DELETE FROM ${ident(ROLLUP_TABLE)}`)
     await driver.execute(sql`INSERT INTO ${ident(ROLLUP_TABLE)} ${rollupRows(driver, timezone)}`)
     await writeState(driver, timezone, options.clock)
+    const monthRows = await rebuildMonthRollup(driver)
     await rebuildPurchaseSummary(driver, { clock: options.clock })
     const r = await driver.first<{ rows: bigint; members: bigint; days: bigint }>(
       sql`SELECT count(*) AS rows, count(DISTINCT member_id) AS members, count(DISTINCT day) AS days
@@ -135,16 +146,25 @@ export async function rebuildRollups(
       rows: Number(r?.rows ?? 0),
       members: Number(r?.members ?? 0),
       days: Number(r?.days ?? 0),
+      monthRows,
       seconds: (performance.now() - started) / 1000,
     }
   }
   return options.inTransaction === true ? run() : driver.transaction(run)
 }
 
+/** What {@link rollupStatus} reports. */
+export interface RollupStatus extends RollupState {
+  /** The day rollup matches the raw tables. */
+  readonly current: boolean
+  /** Rows of the member × month table, when there is one. */
+  readonly monthRows?: number
+  /** The member × month table matches the day rollup (with the default event settings). */
+  readonly monthsCurrent: boolean
+}
+
 /** The recorded state and whether it matches the raw tables now; undefined when there is no rollup. */
-export async function rollupStatus(
-  driver: DuckDbDriver,
-): Promise<(RollupState & { readonly current: boolean }) | undefined> {
+export async function rollupStatus(driver: DuckDbDriver): Promise<RollupStatus | undefined> {
   const state = await readRollupState(driver)
   if (state === undefined) return undefined
   const now = await sourceRowCounts(driver)
@@ -152,7 +172,18 @@ export async function rollupStatus(
     now.ordersRows === state.ordersRows &&
     now.eventsRows === state.eventsRows &&
     now.feedbackRows === state.feedbackRows
-  return { ...state, current }
+  const monthsCurrent = await monthRollupServes(driver, DEFAULT_SETTINGS)
+  const months = (await tableExists(driver, MONTH_ROLLUP_STATE_TABLE))
+    ? await driver.first<{ n: bigint }>(
+        sql`SELECT month_rows AS n FROM ${ident(MONTH_ROLLUP_STATE_TABLE)} LIMIT 1`,
+      )
+    : undefined
+  return {
+    ...state,
+    current,
+    ...(months === undefined ? {} : { monthRows: Number(months.n) }),
+    monthsCurrent,
+  }
 }
 
 async function ensureTouchedTables(driver: DuckDbDriver): Promise<void> {
@@ -223,6 +254,9 @@ export async function refreshTouched(
   await ensureTouchedTables(driver)
   const days = ident(TOUCHED_DAYS)
   const members = ident(TOUCHED_MEMBERS)
+  // Whether the member × month table matched the day rollup before this load: then only the touched months are
+  // recomputed, else all of it.
+  const monthsKept = await monthRollupServes(driver, DEFAULT_SETTINGS)
   // A load of one table changes facts of one kind only (merges excepted): only those are recomputed, so that
   // loading orders reads no events.
   const merged = (await driver.first(sql`SELECT 1 AS x FROM ${members} LIMIT 1`)) !== undefined
@@ -249,6 +283,8 @@ export async function refreshTouched(
       sql`SELECT member_id FROM ${days} WHERE fact = 'order' UNION SELECT member_id FROM ${members}`,
       { clock: options.clock },
     )
+  if (!monthsKept) await rebuildMonthRollup(driver)
+  else if (facts.length > 0) await refreshMonthRollup(driver, sql`${days}`, sql`${members}`)
   await driver.execute(sql`DELETE FROM ${days}`)
   await driver.execute(sql`DELETE FROM ${members}`)
   await writeState(driver, zone, options.clock)
@@ -266,10 +302,32 @@ export async function copyRollupTables(
   if ((await readRollupState(source)) === undefined) return {}
   // Replaced whole, the state first: a member-day gone from DuckDB (a cancelled order, a merged member) must not
   // outlive it on ClickHouse, and a reader in between finds no rollup and reads the raw tables.
+  await target.execute(sql`DROP TABLE IF EXISTS ${ident(MONTH_ROLLUP_STATE_TABLE)}`)
+  await target.execute(sql`DROP TABLE IF EXISTS ${ident(MONTH_ROLLUP_TABLE)}`)
   await target.execute(sql`DROP TABLE IF EXISTS ${ident(ROLLUP_STATE_TABLE)}`)
   await target.execute(sql`DROP TABLE IF EXISTS ${ident(ROLLUP_TABLE)}`)
+  // The month table only when it matches the day rollup: otherwise ClickHouse reads the day rollup alone.
+  const months: Record<string, number> = (await monthRollupServes(source, DEFAULT_SETTINGS))
+    ? {
+        [MONTH_ROLLUP_TABLE]: await copyDuckDbTable(
+          source,
+          target,
+          MONTH_ROLLUP_TABLE,
+          MONTH_ROLLUP_KEY,
+          options,
+        ),
+        [MONTH_ROLLUP_STATE_TABLE]: await copyDuckDbTable(
+          source,
+          target,
+          MONTH_ROLLUP_STATE_TABLE,
+          MONTH_ROLLUP_STATE_KEY,
+          options,
+        ),
+      }
+    : {}
   return {
     ...(await copyPurchaseSummaryTables(source, target, options)),
+    ...months,
     [ROLLUP_TABLE]: await copyDuckDbTable(source, target, ROLLUP_TABLE, ROLLUP_KEY, options),
     [ROLLUP_STATE_TABLE]: await copyDuckDbTable(
       source,

@@ -81,6 +81,11 @@ export interface CompileContext {
    */
   readonly rollups?: boolean
   /**
+   * With {@link rollups}: the member × month table also serves, computed from the current day rollup with this
+   * query's qualifying and engagement events (`rollups.ts`).
+   */
+  readonly monthRollup?: boolean
+  /**
    * The loyalty ledger is synced into the engine (`loyalty_entries` and `loyalty_sync_state` exist): a campaign's
    * cost then includes the bonus points the ledger credited for it. Absent: no points are counted.
    */

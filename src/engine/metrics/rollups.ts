@@ -12,10 +12,19 @@
  * query's zone, and the row counts of `orders`, `events` and `feedback` it was computed from, which must be the
  * tables' counts now (a writer other than ingest or `memberlens rollups rebuild` changes them, and the
  * rollup is then passed over until it is rebuilt).
+ *
+ * `member_month_activity` is the member × month table derived from it: one row per member and local month with
+ * any fact, with `active` = 1 when the month has a purchase or a qualifying event and `engaged` = 1 when it has
+ * an engagement event or a review. Its flags depend on the qualifying and engagement event settings, so
+ * `rollup_month_state` records the settings it was computed with and the day rollup's row count it was computed
+ * from; queries read it in place of grouping the day rollup into months when both match (the default settings,
+ * which the CLI and the API use, always do once ingest or a rebuild wrote it), at the month, quarter and year
+ * grains, unmoved by an event-aligned shift.
  * @module
  */
 import { tableExists, type Driver } from '../drivers/driver.js'
-import { sql } from '../sql/fragment.js'
+import { ident, join, sql, type Fragment } from '../sql/fragment.js'
+import type { MetricSettings } from './context.js'
 
 /** The member × day × fact table. */
 export const ROLLUP_TABLE = 'member_day_activity'
@@ -88,5 +97,75 @@ export async function rollupIsCurrent(driver: Driver, timezone: string): Promise
     now.ordersRows === state.ordersRows &&
     now.eventsRows === state.eventsRows &&
     now.feedbackRows === state.feedbackRows
+  )
+}
+
+/** The member × month table of active member-months. */
+export const MONTH_ROLLUP_TABLE = 'member_month_activity'
+/** One row: the settings the month table was computed with and the day rollup's row count it came from. */
+export const MONTH_ROLLUP_STATE_TABLE = 'rollup_month_state'
+/** Key of the month table. */
+export const MONTH_ROLLUP_KEY = ['member_id', 'month'] as const
+/** Key of its state table. */
+export const MONTH_ROLLUP_STATE_KEY = ['day_rows'] as const
+
+const inList = (xs: readonly string[]): Fragment => join(xs.map((x) => sql`${x}`))
+
+/**
+ * The day rollup's rows (aliased `r`) that make a member active on their day: orders, and events of a
+ * qualifying type (every type when the settings name none).
+ */
+export function rollupActiveCondition(settings: MetricSettings): Fragment {
+  const q = settings.qualifyingEvents
+  return q.length === 0
+    ? sql`(r.fact = 'order' OR r.fact = 'event')`
+    : sql`(r.fact = 'order' OR (r.fact = 'event' AND r.event_type IN (${inList(q)})))`
+}
+
+/** The day rollup's rows (aliased `r`) that make a member engaged: reviews and engagement events. */
+export function rollupEngagedCondition(settings: MetricSettings): Fragment {
+  const e = settings.engagementEvents
+  return e.length === 0
+    ? sql`(r.fact = 'review')`
+    : sql`(r.fact = 'review' OR (r.fact = 'event' AND r.event_type IN (${inList(e)})))`
+}
+
+/** The settings the month table's flags depend on, in a canonical text form (sorted, deduplicated). */
+export function monthRollupSettingsKey(settings: MetricSettings): {
+  readonly qualifying: string
+  readonly engagement: string
+} {
+  const canon = (xs: readonly string[]) => JSON.stringify([...new Set(xs)].sort())
+  return {
+    qualifying: canon(settings.qualifyingEvents),
+    engagement: canon(settings.engagementEvents),
+  }
+}
+
+/**
+ * Whether the month table may answer a query with `settings` whose day rollup is current: it exists, was
+ * computed from the day rollup as it is now (the day rollup has the row count it recorded) and with the same qualifying and
+ * engagement events.
+ */
+export async function monthRollupServes(
+  driver: Driver,
+  settings: MetricSettings,
+): Promise<boolean> {
+  if (!(await tableExists(driver, MONTH_ROLLUP_STATE_TABLE))) return false
+  if (!(await tableExists(driver, MONTH_ROLLUP_TABLE))) return false
+  const r = await driver.first<{
+    dayRows: number | bigint
+    qualifyingEvents: string
+    engagementEvents: string
+    dayRowsNow: number | bigint
+  }>(sql`SELECT day_rows, qualifying_events, engagement_events,
+      (SELECT count(*) FROM ${ident(ROLLUP_TABLE)}) AS day_rows_now
+    FROM ${ident(MONTH_ROLLUP_STATE_TABLE)} LIMIT 1`)
+  if (r === undefined) return false
+  const key = monthRollupSettingsKey(settings)
+  return (
+    Number(r.dayRows) === Number(r.dayRowsNow) &&
+    r.qualifyingEvents === key.qualifying &&
+    r.engagementEvents === key.engagement
   )
 }

@@ -22,7 +22,7 @@ import {
   type Dimension,
   type MemberCondition,
 } from './dimensions.js'
-import { rollupIsCurrent } from './rollups.js'
+import { monthRollupServes, rollupIsCurrent } from './rollups.js'
 import { SOURCE_REQUIRES } from './sources.js'
 import {
   alignPeriod,
@@ -200,6 +200,8 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
   const dims = (request.by ?? []).map((b) => parseDimension(dialect, b, dimOptions))
   const used = [...dims, ...conditions.map((c) => parseDimension(dialect, c.dimension, dimOptions))]
   await checkTables(driver, columns, used)
+  const settings = { ...DEFAULT_SETTINGS, ...request.settings }
+  const rollups = request.rollups !== 'off' && (await rollupIsCurrent(driver, timezone))
   const ctx: CompileContext = {
     dialect,
     grain,
@@ -209,9 +211,10 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
     dims,
     ...(filter === undefined ? {} : { memberFilter: filter }),
     timezone,
-    settings: { ...DEFAULT_SETTINGS, ...request.settings },
+    settings,
     dimensionCtes: dimensionCtes(used),
-    rollups: request.rollups !== 'off' && (await rollupIsCurrent(driver, timezone)),
+    rollups,
+    monthRollup: rollups && (await monthRollupServes(driver, settings)),
     loyaltyLedger: await campaignsNeedLedger(driver, columns),
   }
   const metrics = uniqueBy(

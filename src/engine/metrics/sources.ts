@@ -41,7 +41,12 @@ import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import { previousValue } from '../sql/window.js'
 import type { CompileContext } from './context.js'
 import type { SourceId } from './dimensions.js'
-import { ROLLUP_TABLE } from './rollups.js'
+import {
+  MONTH_ROLLUP_TABLE,
+  ROLLUP_TABLE,
+  rollupActiveCondition,
+  rollupEngagedCondition,
+} from './rollups.js'
 
 /** Sources a source is built from (so that a query includes every CTE it needs, in order). */
 const DEPENDS: Readonly<Record<SourceId, readonly SourceId[]>> = {
@@ -225,8 +230,6 @@ function sourceQuery(ctx: CompileContext, id: SourceId): Fragment {
   }
 }
 
-const inList = (xs: readonly string[]): Fragment => join(xs.map((x) => sql`${x}`))
-
 /** The campaign metrics' outcome window in days, checked. */
 export function campaignWindowDays(ctx: CompileContext): number {
   const w = ctx.settings.campaignWindowDays
@@ -264,15 +267,9 @@ function campaignUnitsQuery(ctx: CompileContext): Fragment {
       GROUP BY x.campaign_id, x.member_id, x.t0) f`
 }
 
-/**
- * The rollup's rows that make a member active on their day: orders, and events of a qualifying type (every type
- * when the settings name none). The condition is over the rollup aliased `r`.
- */
+/** The day rollup's rows (aliased `r`) that make a member active on their day, under the context's settings. */
 export function rollupActiveFacts(ctx: CompileContext): Fragment {
-  const q = ctx.settings.qualifyingEvents
-  return q.length === 0
-    ? sql`(r.fact = 'order' OR r.fact = 'event')`
-    : sql`(r.fact = 'order' OR (r.fact = 'event' AND r.event_type IN (${inList(q)})))`
+  return rollupActiveCondition(ctx.settings)
 }
 
 /** A rollup day (or time) moved by the context's shift, as {@link shifted} moves raw times. */
@@ -280,21 +277,33 @@ export function shiftedRollupTime(ctx: CompileContext, column: 'day' | 'last_ts'
   return shifted(ctx, sql`${ident('r', column)}`)
 }
 
+/** Grains whose periods are whole months: member periods can come from the member × month table. */
+const MONTH_GRAINS: ReadonlySet<CompileContext['grain']> = new Set(['month', 'quarter', 'year'])
+
 /**
- * Member periods from the member × day rollup: the same flags per day instead of per fact. Periods start at
- * midnight, so a fact's day lies in a period exactly when the fact does.
+ * Member periods from the rollups: the member × month table when it serves the query (its settings match, a
+ * grain of whole months, no shift by days), else the member × day rollup with the same flags per day instead of
+ * per fact. Periods start at midnight, so a fact's day lies in a period exactly when the fact does, and a
+ * month in a month-aligned period exactly when its days do.
  */
 function memberPeriodsFromRollup(ctx: CompileContext): Fragment {
   const d = ctx.dialect
-  const e = ctx.settings.engagementEvents
-  const engagedEvent =
-    e.length === 0 ? sql`0` : sql`CASE WHEN r.event_type IN (${inList(e)}) THEN 1 ELSE 0 END`
+  const from = d.addPeriods(ctx.grain, ctx.lo, -1)
+  if (ctx.monthRollup === true && MONTH_GRAINS.has(ctx.grain) && (ctx.shiftDays ?? 0) === 0) {
+    const t = ident(MONTH_ROLLUP_TABLE)
+    return ctx.grain === 'month'
+      ? sql`SELECT member_id, month AS period, engaged FROM ${t}
+          WHERE active = 1 AND month >= ${from} AND month < ${ctx.hi}`
+      : sql`SELECT member_id, ${d.dateTrunc(ctx.grain, sql`month`)} AS period, max(engaged) AS engaged
+          FROM ${t} WHERE month >= ${from} AND month < ${ctx.hi}
+          GROUP BY 1, 2 HAVING max(active) = 1`
+  }
   return sql`SELECT member_id, ${d.dateTrunc(ctx.grain, sql`day_ts`)} AS period, max(engaged) AS engaged
     FROM (SELECT r.member_id AS member_id, ${shiftedRollupTime(ctx, 'day')} AS day_ts,
-        CASE WHEN ${rollupActiveFacts(ctx)} THEN 1 ELSE 0 END AS active,
-        CASE WHEN r.fact = 'review' THEN 1 WHEN r.fact = 'event' THEN ${engagedEvent} ELSE 0 END AS engaged
+        CASE WHEN ${rollupActiveCondition(ctx.settings)} THEN 1 ELSE 0 END AS active,
+        CASE WHEN ${rollupEngagedCondition(ctx.settings)} THEN 1 ELSE 0 END AS engaged
       FROM ${ident(ROLLUP_TABLE)} r) f
-    WHERE day_ts >= ${d.addPeriods(ctx.grain, ctx.lo, -1)} AND day_ts < ${ctx.hi}
+    WHERE day_ts >= ${from} AND day_ts < ${ctx.hi}
     GROUP BY 1, 2 HAVING max(active) = 1`
 }
 

@@ -1,0 +1,92 @@
+/**
+ * Writing the member × month table (`engine/metrics/rollups.ts` says what it holds and when queries read it)
+ * from the member × day rollup, with the default qualifying and engagement events: whole, whenever the day
+ * rollup is rebuilt, or, inside an ingest's transaction, for the member-months of the member-days the load
+ * touched (every month of a merged member). Both in SQL, after the day rollup is current.
+ * @module
+ */
+import { DEFAULT_SETTINGS, type MetricSettings } from '../../engine/metrics/context.js'
+import {
+  MONTH_ROLLUP_STATE_TABLE,
+  MONTH_ROLLUP_TABLE,
+  ROLLUP_TABLE,
+  monthRollupSettingsKey,
+  rollupActiveCondition,
+  rollupEngagedCondition,
+} from '../../engine/metrics/rollups.js'
+import { ident, sql, type Fragment } from '../../engine/sql/fragment.js'
+import type { DuckDbDriver } from '../driver.js'
+
+/** Creates the month table and its state when missing. */
+async function ensureMonthTables(driver: DuckDbDriver): Promise<void> {
+  await driver.execute(sql`CREATE TABLE IF NOT EXISTS ${ident(MONTH_ROLLUP_TABLE)} (
+    member_id BIGINT NOT NULL, month TIMESTAMP NOT NULL, active INTEGER NOT NULL, engaged INTEGER NOT NULL)`)
+  await driver.execute(sql`CREATE TABLE IF NOT EXISTS ${ident(MONTH_ROLLUP_STATE_TABLE)} (
+    day_rows BIGINT NOT NULL, qualifying_events VARCHAR NOT NULL, engagement_events VARCHAR NOT NULL,
+    month_rows BIGINT NOT NULL)`)
+}
+
+/**
+ * The member-months of the day rollup with their active and engaged flags, restricted by `keep` (a condition
+ * over the day rollup aliased `r`), or all of them. Inactive months are kept: a quarter whose member is active
+ * in one month and engaged in another is an engaged quarter.
+ */
+function monthRows(settings: MetricSettings, keep?: Fragment): Fragment {
+  const where = keep === undefined ? sql`` : sql` WHERE ${keep}`
+  return sql`SELECT r.member_id, date_trunc('month', r.day) AS month,
+      max(CASE WHEN ${rollupActiveCondition(settings)} THEN 1 ELSE 0 END) AS active,
+      max(CASE WHEN ${rollupEngagedCondition(settings)} THEN 1 ELSE 0 END) AS engaged
+    FROM ${ident(ROLLUP_TABLE)} r${where}
+    GROUP BY 1, 2`
+}
+
+async function writeState(driver: DuckDbDriver, settings: MetricSettings): Promise<void> {
+  const key = monthRollupSettingsKey(settings)
+  await driver.execute(sql`DELETE FROM ${ident(MONTH_ROLLUP_STATE_TABLE)}`)
+  await driver.execute(sql`INSERT INTO ${ident(MONTH_ROLLUP_STATE_TABLE)}
+    SELECT (SELECT count(*) FROM ${ident(ROLLUP_TABLE)}), ${key.qualifying}, ${key.engagement}, count(*)
+    FROM ${ident(MONTH_ROLLUP_TABLE)}`)
+}
+
+/** Recomputes the month table from the day rollup, in the caller's transaction. Returns its rows. */
+export async function rebuildMonthRollup(
+  driver: DuckDbDriver,
+  settings: MetricSettings = DEFAULT_SETTINGS,
+): Promise<number> {
+  await ensureMonthTables(driver)
+  await driver.execute(sql`DELETE FROM ${ident(MONTH_ROLLUP_TABLE)}`)
+  await driver.execute(sql`INSERT INTO ${ident(MONTH_ROLLUP_TABLE)} ${monthRows(settings)}`)
+  await writeState(driver, settings)
+  const r = await driver.first<{ n: bigint }>(
+    sql`SELECT count(*) AS n FROM ${ident(MONTH_ROLLUP_TABLE)}`,
+  )
+  return Number(r?.n ?? 0)
+}
+
+/**
+ * Recomputes the member-months of the member-days in `days` (a table of `member_id`, `day`) and every month of
+ * the members in `members` (a table of `member_id`), in the caller's transaction, after the day rollup was
+ * brought up to date. The caller checks first that the month table was current before the load
+ * (`monthRollupServes`); otherwise it rebuilds it.
+ */
+export async function refreshMonthRollup(
+  driver: DuckDbDriver,
+  days: Fragment,
+  members: Fragment,
+  settings: MetricSettings = DEFAULT_SETTINGS,
+): Promise<void> {
+  // The member-months to recompute, as a condition over a member id and a month start.
+  const touched = (
+    member: Fragment,
+    month: Fragment,
+  ) => sql`(${member} IN (SELECT member_id FROM ${members})
+    OR EXISTS (SELECT 1 FROM ${days} t WHERE t.member_id = ${member} AND date_trunc('month', t.day) = ${month}))`
+  const target = ident(MONTH_ROLLUP_TABLE)
+  await driver.execute(
+    sql`DELETE FROM ${target} WHERE ${touched(sql`${target}.member_id`, sql`${target}.month`)}`,
+  )
+  await driver.execute(
+    sql`INSERT INTO ${target} ${monthRows(settings, touched(sql`r.member_id`, sql`date_trunc('month', r.day)`))}`,
+  )
+  await writeState(driver, settings)
+}
