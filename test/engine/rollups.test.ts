@@ -43,7 +43,8 @@ async function rollupRows(driver: DuckDbDriver): Promise<string> {
       CAST(last_ts AS VARCHAR) AS last_ts FROM member_day_activity ORDER BY ALL`,
   )
   const months = await driver.all(
-    sql`SELECT member_id, CAST(month AS VARCHAR) AS month, active, engaged FROM member_month_activity ORDER BY ALL`,
+    sql`SELECT member_id, CAST(month AS VARCHAR) AS month, active, engaged, prev_active, orders,
+        CAST(amount AS VARCHAR) AS amount FROM member_month_activity ORDER BY ALL`,
   )
   const state = await driver.all(sql`SELECT * FROM rollup_month_state`)
   return JSON.stringify([rows, months, state], (_, v) => (typeof v === 'bigint' ? v.toString() : v))
@@ -381,7 +382,15 @@ describe('metrics read from the rollup equal the raw tables', () => {
 
 describe('the member × month table', () => {
   const request: MetricRequest = {
-    metrics: ['active_members', 'period_retention', 'engagement_rate'],
+    metrics: [
+      'active_members',
+      'period_retention',
+      'engagement_rate',
+      'orders',
+      'buyers',
+      'net_revenue',
+      'purchase_frequency',
+    ],
     from: '2026-01',
     to: '2026-10',
     timezone: TZ,
@@ -414,6 +423,13 @@ describe('the member × month table', () => {
       expect(await monthRollupServes(d, { ...DEFAULT_SETTINGS, qualifyingEvents: ['login'] })).toBe(
         false,
       )
+      // By order channel, purchases are read from orders; the member periods still from the month table.
+      const byChannel = {
+        ...request,
+        metrics: ['orders', 'buyers', 'purchase_frequency'],
+        by: ['order_channel'],
+      }
+      expect(await runMetrics(d, byChannel)).toEqual(await raw(byChannel))
       // The day rollup changed without it (a day rollup written by another version): passed over.
       await d.execute(sql`UPDATE rollup_month_state SET day_rows = day_rows - 1`)
       expect(await monthRollupServes(d, DEFAULT_SETTINGS)).toBe(false)

@@ -20,24 +20,40 @@ import type { DuckDbDriver } from '../driver.js'
 /** Creates the month table and its state when missing. */
 async function ensureMonthTables(driver: DuckDbDriver): Promise<void> {
   await driver.execute(sql`CREATE TABLE IF NOT EXISTS ${ident(MONTH_ROLLUP_TABLE)} (
-    member_id BIGINT NOT NULL, month TIMESTAMP NOT NULL, active INTEGER NOT NULL, engaged INTEGER NOT NULL)`)
+    member_id BIGINT NOT NULL, month TIMESTAMP NOT NULL, active INTEGER NOT NULL, engaged INTEGER NOT NULL,
+    prev_active INTEGER NOT NULL, orders BIGINT NOT NULL, amount DECIMAL(18,4))`)
   await driver.execute(sql`CREATE TABLE IF NOT EXISTS ${ident(MONTH_ROLLUP_STATE_TABLE)} (
     day_rows BIGINT NOT NULL, qualifying_events VARCHAR NOT NULL, engagement_events VARCHAR NOT NULL,
     month_rows BIGINT NOT NULL)`)
 }
 
 /**
- * The member-months of the day rollup with their active and engaged flags, restricted by `keep` (a condition
- * over the day rollup aliased `r`), or all of them. Inactive months are kept: a quarter whose member is active
- * in one month and engaged in another is an engaged quarter.
+ * The member-months of the day rollup with their flags and purchases, restricted by `keep` (a condition over the
+ * day rollup aliased `r`), or all of them; `prev_active` is filled by {@link markPreviousActive}. Inactive months
+ * are kept: a quarter whose member is active in one month and engaged in another is an engaged quarter.
  */
 function monthRows(settings: MetricSettings, keep?: Fragment): Fragment {
   const where = keep === undefined ? sql`` : sql` WHERE ${keep}`
   return sql`SELECT r.member_id, date_trunc('month', r.day) AS month,
       max(CASE WHEN ${rollupActiveCondition(settings)} THEN 1 ELSE 0 END) AS active,
-      max(CASE WHEN ${rollupEngagedCondition(settings)} THEN 1 ELSE 0 END) AS engaged
+      max(CASE WHEN ${rollupEngagedCondition(settings)} THEN 1 ELSE 0 END) AS engaged,
+      0 AS prev_active,
+      sum(CASE WHEN r.fact = 'order' THEN r.n ELSE 0 END) AS orders,
+      CAST(sum(CASE WHEN r.fact = 'order' THEN r.amount END) AS DECIMAL(18,4)) AS amount
     FROM ${ident(ROLLUP_TABLE)} r${where}
     GROUP BY 1, 2`
+}
+
+/**
+ * Sets `prev_active` (the member was active in the month before) on the rows of the members `members` (a
+ * query of `member_id`s), or on every row.
+ */
+async function markPreviousActive(driver: DuckDbDriver, members?: Fragment): Promise<void> {
+  const t = ident(MONTH_ROLLUP_TABLE)
+  const only = members === undefined ? sql`` : sql` AND ${t}.member_id IN (${members})`
+  await driver.execute(sql`UPDATE ${t} SET prev_active = CASE WHEN EXISTS (SELECT 1 FROM ${t} p
+      WHERE p.member_id = ${t}.member_id AND p.month = ${t}.month - INTERVAL 1 MONTH AND p.active = 1) THEN 1 ELSE 0 END
+    WHERE true${only}`)
 }
 
 async function writeState(driver: DuckDbDriver, settings: MetricSettings): Promise<void> {
@@ -56,6 +72,7 @@ export async function rebuildMonthRollup(
   await ensureMonthTables(driver)
   await driver.execute(sql`DELETE FROM ${ident(MONTH_ROLLUP_TABLE)}`)
   await driver.execute(sql`INSERT INTO ${ident(MONTH_ROLLUP_TABLE)} ${monthRows(settings)}`)
+  await markPreviousActive(driver)
   await writeState(driver, settings)
   const r = await driver.first<{ n: bigint }>(
     sql`SELECT count(*) AS n FROM ${ident(MONTH_ROLLUP_TABLE)}`,
@@ -87,6 +104,11 @@ export async function refreshMonthRollup(
   )
   await driver.execute(
     sql`INSERT INTO ${target} ${monthRows(settings, touched(sql`r.member_id`, sql`date_trunc('month', r.day)`))}`,
+  )
+  // A month's flag of the month before changes with that month: every month of a touched member is marked again.
+  await markPreviousActive(
+    driver,
+    sql`SELECT member_id FROM ${members} UNION SELECT member_id FROM ${days}`,
   )
   await writeState(driver, settings)
 }

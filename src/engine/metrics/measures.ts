@@ -18,8 +18,14 @@ import {
   type CompileContext,
 } from './context.js'
 import type { SourceId } from './dimensions.js'
-import { ROLLUP_TABLE } from './rollups.js'
-import { campaignWindowDays, rollupActiveFacts, shiftedRollupTime } from './sources.js'
+import { MONTH_ROLLUP_TABLE, ROLLUP_TABLE } from './rollups.js'
+import {
+  campaignWindowDays,
+  readsMonthPurchases,
+  readsMonthTable,
+  rollupActiveFacts,
+  shiftedRollupTime,
+} from './sources.js'
 
 export interface Measure {
   readonly id: string
@@ -69,6 +75,11 @@ export function aggregate(
     rowDims?: boolean
     memberBased?: boolean
     activeOnly?: boolean
+    /**
+     * The same aggregate over the member × month table's rows with purchases (aliased `s`: `member_id`,
+     * `orders`, `amount`), read when it stands for the purchases ({@link readsMonthPurchases}).
+     */
+    months?: (ctx: CompileContext) => Fragment
   } = {},
 ): Measure {
   const memberBased = options.memberBased ?? true
@@ -79,6 +90,14 @@ export function aggregate(
     memberBased,
     zeroWhenEmpty: options.zero ?? true,
     build(ctx) {
+      if (options.months !== undefined && readsMonthPurchases(ctx)) {
+        // Month starts are the periods at the month grain: no truncation per row.
+        const period = ctx.grain === 'month' ? sql`s.month` : periodOf(ctx, sql`s.month`)
+        return sql`SELECT ${period} AS period${withDims(dimSelects(ctx, source, 's'))}, ${options.months(ctx)} AS v
+          FROM ${ident(MONTH_ROLLUP_TABLE)} s${memberJoin(ctx, 's')}
+          WHERE s.orders > 0 AND s.month >= ${ctx.lo} AND s.month < ${ctx.hi}${memberWhere(ctx)}
+          ${groupByPeriodAndDims(ctx)}`
+      }
       const parts = [
         options.where,
         options.activeOnly ? activeInSamePeriod(ctx, 's') : undefined,
@@ -153,6 +172,13 @@ const retainedMembers: Measure = {
   zeroWhenEmpty: true,
   build(ctx) {
     const d = ctx.dialect
+    // By month from the member × month table: its rows carry whether the month before was active.
+    if (readsMonthTable(ctx) && ctx.grain === 'month') {
+      return sql`SELECT cur.month AS period${withDims(dimSelects(ctx, 'activity', 'cur'))}, count(*) AS v
+        FROM ${ident(MONTH_ROLLUP_TABLE)} cur${memberJoin(ctx, 'cur')}
+        WHERE cur.active = 1 AND cur.prev_active = 1 AND cur.month >= ${ctx.lo} AND cur.month < ${ctx.hi}${memberWhere(ctx)}
+        ${groupByPeriodAndDims(ctx)}`
+    }
     // Named explicitly: ClickHouse names an ambiguous `cur.period` of a join after the qualified name.
     return sql`SELECT cur.period AS period${withDims(dimSelects(ctx, 'activity', 'cur'))}, count(*) AS v
       FROM src_member_periods cur${memberJoin(ctx, 'cur')}
@@ -171,9 +197,10 @@ const previousActive: Measure = {
   zeroWhenEmpty: true,
   build(ctx) {
     const d = ctx.dialect
-    // Named `next_period` inside: ClickHouse 18.x reads `p.period` as the alias `period` when it is reused.
-    return sql`SELECT x.next_period AS period${withDims(dimRefs(ctx, 'x'))}, x.v AS v FROM (
-      SELECT ${d.addPeriods(ctx.grain, sql`p.period`, 1)} AS next_period${withDims(dimSelects(ctx, 'activity', 'p'))}, count(*) AS v
+    // Counted per period, then moved one period on (one addition per group, not per member). Named
+    // `prev_period` inside: ClickHouse 18.x reads `p.period` as the alias `period` when it is reused.
+    return sql`SELECT ${d.addPeriods(ctx.grain, sql`x.prev_period`, 1)} AS period${withDims(dimRefs(ctx, 'x'))}, x.v AS v FROM (
+      SELECT p.period AS prev_period${withDims(dimSelects(ctx, 'activity', 'p'))}, count(*) AS v
       FROM src_member_periods p${memberJoin(ctx, 'p')}
       WHERE p.period < ${ctx.last}${memberWhere(ctx)}
       ${groupByPeriodAndDims(ctx)}) x`
@@ -617,9 +644,14 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
     // Active members, and those with an engagement event or a review in the period.
     periodMembers('active_members', false),
     periodMembers('engaged_members', true),
-    aggregate('buyers', 'purchases', sql`count(DISTINCT s.member_id)`),
-    aggregate('orders', 'purchases', sql`count(*)`),
-    aggregate('purchase_amount', 'purchases', sql`sum(s.amount)`),
+    aggregate('buyers', 'purchases', sql`count(DISTINCT s.member_id)`, {
+      // A member has one row per month: within a month, each row is a buyer.
+      months: (ctx) => (ctx.grain === 'month' ? sql`count(*)` : sql`count(DISTINCT s.member_id)`),
+    }),
+    aggregate('orders', 'purchases', sql`count(*)`, { months: () => sql`sum(s.orders)` }),
+    aggregate('purchase_amount', 'purchases', sql`sum(s.amount)`, {
+      months: () => sql`sum(s.amount)`,
+    }),
     aggregate('returns_amount', 'returns', sql`sum(s.amount)`, { rowDims: false }),
     aggregate('returned_orders', 'returns', sql`count(DISTINCT s.order_id)`, {
       rowDims: false,

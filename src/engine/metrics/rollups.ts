@@ -14,8 +14,9 @@
  * rollup is then passed over until it is rebuilt).
  *
  * `member_month_activity` is the member × month table derived from it: one row per member and local month with
- * any fact, with `active` = 1 when the month has a purchase or a qualifying event and `engaged` = 1 when it has
- * an engagement event or a review. Its flags depend on the qualifying and engagement event settings, so
+ * any fact, with `active` = 1 when the month has a purchase or a qualifying event, `engaged` = 1 when it has
+ * an engagement event or a review, `prev_active` = 1 when the member was active in the month before, and the
+ * month's purchases: their count `orders` and net `amount`. Its flags depend on the qualifying and engagement event settings, so
  * `rollup_month_state` records the settings it was computed with and the day rollup's row count it was computed
  * from; queries read it in place of grouping the day rollup into months when both match (the default settings,
  * which the CLI and the API use, always do once ingest or a rebuild wrote it), at the month, quarter and year

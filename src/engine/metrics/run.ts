@@ -202,6 +202,7 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
   await checkTables(driver, columns, used)
   const settings = { ...DEFAULT_SETTINGS, ...request.settings }
   const rollups = request.rollups !== 'off' && (await rollupIsCurrent(driver, timezone))
+  const monthRollup = rollups && (await monthRollupServes(driver, settings))
   const ctx: CompileContext = {
     dialect,
     grain,
@@ -214,7 +215,7 @@ export async function runMetrics(driver: Driver, request: MetricRequest): Promis
     settings,
     dimensionCtes: dimensionCtes(used),
     rollups,
-    monthRollup: rollups && (await monthRollupServes(driver, settings)),
+    monthRollup,
     loyaltyLedger: await campaignsNeedLedger(driver, columns),
   }
   const metrics = uniqueBy(

@@ -280,6 +280,19 @@ export function shiftedRollupTime(ctx: CompileContext, column: 'day' | 'last_ts'
 /** Grains whose periods are whole months: member periods can come from the member × month table. */
 const MONTH_GRAINS: ReadonlySet<CompileContext['grain']> = new Set(['month', 'quarter', 'year'])
 
+/** The member × month table answers this query's member periods: it serves, whole months, no shift by days. */
+export function readsMonthTable(ctx: CompileContext): boolean {
+  return ctx.monthRollup === true && MONTH_GRAINS.has(ctx.grain) && (ctx.shiftDays ?? 0) === 0
+}
+
+/**
+ * The member × month table's purchase columns also stand for the purchases source (every order has a member):
+ * it is read ({@link readsMonthTable}) and every dimension is a member's (no order channel or store).
+ */
+export function readsMonthPurchases(ctx: CompileContext): boolean {
+  return readsMonthTable(ctx) && ctx.dims.every((d) => d.kind === 'member')
+}
+
 /**
  * Member periods from the rollups: the member × month table when it serves the query (its settings match, a
  * grain of whole months, no shift by days), else the member × day rollup with the same flags per day instead of
@@ -289,7 +302,7 @@ const MONTH_GRAINS: ReadonlySet<CompileContext['grain']> = new Set(['month', 'qu
 function memberPeriodsFromRollup(ctx: CompileContext): Fragment {
   const d = ctx.dialect
   const from = d.addPeriods(ctx.grain, ctx.lo, -1)
-  if (ctx.monthRollup === true && MONTH_GRAINS.has(ctx.grain) && (ctx.shiftDays ?? 0) === 0) {
+  if (readsMonthTable(ctx)) {
     const t = ident(MONTH_ROLLUP_TABLE)
     return ctx.grain === 'month'
       ? sql`SELECT member_id, month AS period, engaged FROM ${t}
