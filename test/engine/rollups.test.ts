@@ -467,6 +467,45 @@ describe('the member × month table', () => {
   })
 })
 
+describe('the per-member purchase summary keeps money exact', () => {
+  it('keeps every decimal of the amounts, and a summary of the earlier type is computed again', async () => {
+    const s = await scratch()
+    try {
+      const d = s.db.driver
+      const header = 'order_id,phone,ordered_at,channel,net_amount\n'
+      await s.ingest(
+        'orders',
+        await s.file(
+          'o.csv',
+          `${header}A1,13800000001,2024-03-01 10:00:00,app,10.1234\nA2,13800000001,2024-04-01 10:00:00,app,0.0011\nA3,13800000002,2024-04-02 10:00:00,app,7.5\n`,
+        ),
+      )
+      const asOf = '2024-05-01'
+      const monetary = async (summaries: 'auto' | 'off') =>
+        (await getRfmScores(d, asOf, {}, summaries)).map((x) => x.monetary)
+      expect(await purchaseSummaryCovers(d, asOf)).toBe(true)
+      expect(await monetary('auto')).toEqual([10.1245, 7.5])
+      expect(await monetary('off')).toEqual([10.1245, 7.5])
+      // A summary written by an earlier version rounded to cents: the next load computes it again.
+      await d.execute(sql`ALTER TABLE member_purchase_summary ALTER net_amount TYPE DECIMAL(38,2)`)
+      await s.ingest(
+        'orders',
+        await s.file('o2.csv', `${header}A4,13800000002,2024-04-03 10:00:00,app,0.0001\n`),
+      )
+      const type = await d.first<{ t: string }>(
+        sql`SELECT data_type AS t FROM information_schema.columns
+          WHERE table_name = 'member_purchase_summary' AND column_name = 'net_amount'`,
+      )
+      expect(type?.t).toBe('DECIMAL(18,4)')
+      expect(await purchaseSummaryCovers(d, asOf)).toBe(true)
+      expect(await monetary('auto')).toEqual([10.1245, 7.5001])
+      await expectSameAsRebuild(d, 3)
+    } finally {
+      await s.cleanup()
+    }
+  })
+})
+
 /** Every number to 12 significant digits: sums of doubles over members depend on the order they are added in. */
 function rounded(x: unknown): unknown {
   return JSON.parse(JSON.stringify(x), (_, v: unknown) =>

@@ -16,15 +16,29 @@ import {
   purchaseSummaryRows,
   readPurchaseSummaryState,
 } from '../../engine/lifecycle/purchase-summary.js'
-import { ident, sql, type Fragment } from '../../engine/sql/fragment.js'
+import { ident, sql, unsafeRaw, type Fragment } from '../../engine/sql/fragment.js'
 import { copyDuckDbTable, type CopyOptions } from '../clickhouse-copy.js'
 import type { DuckDbDriver } from '../driver.js'
 
-/** Creates the summary tables when missing. */
+/** The type of `net_amount`: the money type of `orders`, so that the sums keep every decimal. */
+const AMOUNT_TYPE = 'DECIMAL(18,4)'
+
+/**
+ * Creates the summary tables when missing. A summary written with an earlier `net_amount` type (DECIMAL(38,2)
+ * rounded amounts to cents) is dropped with its state, so that the caller computes it again from scratch.
+ */
 async function ensureSummaryTables(driver: DuckDbDriver): Promise<void> {
+  const column = await driver.first<{ dataType: string }>(
+    sql`SELECT data_type FROM information_schema.columns
+      WHERE table_name = ${PURCHASE_SUMMARY_TABLE} AND column_name = 'net_amount'`,
+  )
+  if (column !== undefined && column.dataType !== AMOUNT_TYPE) {
+    await driver.execute(sql`DROP TABLE IF EXISTS ${ident(PURCHASE_SUMMARY_STATE_TABLE)}`)
+    await driver.execute(sql`DROP TABLE ${ident(PURCHASE_SUMMARY_TABLE)}`)
+  }
   await driver.execute(sql`CREATE TABLE IF NOT EXISTS ${ident(PURCHASE_SUMMARY_TABLE)} (
     member_id BIGINT NOT NULL, purchases BIGINT NOT NULL, first_ts TIMESTAMP NOT NULL,
-    last_ts TIMESTAMP NOT NULL, median_gap_days DOUBLE, net_amount DECIMAL(38,2), reactivated_at TIMESTAMP)`)
+    last_ts TIMESTAMP NOT NULL, median_gap_days DOUBLE, net_amount ${unsafeRaw(AMOUNT_TYPE)}, reactivated_at TIMESTAMP)`)
   await driver.execute(sql`CREATE TABLE IF NOT EXISTS ${ident(PURCHASE_SUMMARY_STATE_TABLE)} (
     orders_rows BIGINT NOT NULL, last_purchase_at TIMESTAMP, churn_days DOUBLE NOT NULL,
     summary_rows BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)`)
@@ -63,6 +77,7 @@ export async function refreshPurchaseSummary(
   touched: Fragment,
   options: { readonly clock: Clock },
 ): Promise<void> {
+  await ensureSummaryTables(driver)
   if ((await readPurchaseSummaryState(driver)) === undefined) {
     await rebuildPurchaseSummary(driver, options)
     return
