@@ -145,8 +145,8 @@ export function monthRollupSettingsKey(settings: MetricSettings): {
 
 /**
  * Whether the month table may answer a query with `settings` whose day rollup is current: it exists, was
- * computed from the day rollup as it is now (the day rollup has the row count it recorded) and with the same qualifying and
- * engagement events.
+ * computed from the day rollup as it is now (the day rollup has the row count it recorded) and with the same
+ * qualifying and engagement events.
  */
 export async function monthRollupServes(
   driver: Driver,
