@@ -390,6 +390,7 @@ describe('the member × month table', () => {
       'buyers',
       'net_revenue',
       'purchase_frequency',
+      'repurchase_rate',
     ],
     from: '2026-01',
     to: '2026-10',

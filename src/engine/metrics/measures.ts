@@ -117,20 +117,29 @@ export function aggregate(
  * Members per period whose own count of rows in the period satisfies a condition (e.g. ≥ 2 purchases):
  * counted once per member and period.
  */
-function membersWith(id: string, source: SourceId, having: Fragment, where?: Fragment): Measure {
+function membersWith(
+  id: string,
+  source: 'purchases',
+  having: Fragment,
+  /** The same condition over a member's month-table rows in the period (aliased `s`). */
+  monthsHaving: Fragment,
+): Measure {
   return {
     id,
     sources: [source],
     memberBased: true,
     zeroWhenEmpty: true,
     build(ctx) {
-      const w = where === undefined ? sql`` : sql` AND (${where})`
-      return sql`SELECT x.period${withDims(dimRefs(ctx, 'x'))}, count(*) AS v FROM (
-          SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}, s.member_id
+      const rows = readsMonthPurchases(ctx)
+        ? sql`SELECT ${periodOf(ctx, sql`s.month`)} AS period${withDims(dimSelects(ctx, source, 's'))}, s.member_id
+          FROM ${ident(MONTH_ROLLUP_TABLE)} s${memberJoin(ctx, 's')}
+          WHERE s.orders > 0 AND s.month >= ${ctx.lo} AND s.month < ${ctx.hi}${memberWhere(ctx)}
+          ${groupByPeriodAndDims(ctx, 1)} HAVING ${monthsHaving}`
+        : sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}, s.member_id
           FROM ${src(source)} s${memberJoin(ctx, 's')}
-          WHERE ${inRange(ctx, sql`s.ts`)}${w}${memberWhere(ctx)}
-          ${groupByPeriodAndDims(ctx, 1)} HAVING ${having}
-        ) x ${groupByPeriodAndDims(ctx)}`
+          WHERE ${inRange(ctx, sql`s.ts`)}${memberWhere(ctx)}
+          ${groupByPeriodAndDims(ctx, 1)} HAVING ${having}`
+      return sql`SELECT x.period${withDims(dimRefs(ctx, 'x'))}, count(*) AS v FROM (${rows}) x ${groupByPeriodAndDims(ctx)}`
     },
   }
 }
@@ -750,7 +759,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = Object.fromEntries(
       rowDims: false,
       where: fb('downgrade'),
     }),
-    membersWith('repeat_buyers', 'purchases', sql`count(*) >= 2`),
+    membersWith('repeat_buyers', 'purchases', sql`count(*) >= 2`, sql`sum(s.orders) >= 2`),
     retainedMembers,
     previousActive,
     repurchasersNext,
