@@ -52,7 +52,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/duckdb/summaries': 'per-member churn features and paid-membership renewals',
   'src/duckdb/voice': 'feedback counts per period: NPS, CSAT, reviews, service issues',
   'src/duckdb/rollups':
-    'the member × day activity rollup and the per-member purchase summary: rebuilt, or updated by ingest',
+    'the member × day activity rollup, its member × month table and the per-member purchase summary: rebuilt, or updated by ingest',
   'src/store':
     'opening the member database (or the configured engine), its schema, data version and meta',
   'src/analytics':
