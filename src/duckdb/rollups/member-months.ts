@@ -29,8 +29,8 @@ async function ensureMonthTables(driver: DuckDbDriver): Promise<void> {
 
 /**
  * The member-months of the day rollup with their flags and purchases, restricted by `keep` (a condition over the
- * day rollup aliased `r`), or all of them; `prev_active` is filled by {@link markPreviousActive}. Inactive months
- * are kept: a quarter whose member is active in one month and engaged in another is an engaged quarter.
+ * day rollup aliased `r`), or all of them; `prev_active` is filled afterwards. Inactive months are kept: a
+ * quarter whose member is active in one month and engaged in another is an engaged quarter.
  */
 function monthRows(settings: MetricSettings, keep?: Fragment): Fragment {
   const where = keep === undefined ? sql`` : sql` WHERE ${keep}`
@@ -71,8 +71,13 @@ export async function rebuildMonthRollup(
 ): Promise<number> {
   await ensureMonthTables(driver)
   await driver.execute(sql`DELETE FROM ${ident(MONTH_ROLLUP_TABLE)}`)
-  await driver.execute(sql`INSERT INTO ${ident(MONTH_ROLLUP_TABLE)} ${monthRows(settings)}`)
-  await markPreviousActive(driver)
+  // From scratch, the previous month's flag comes from joining the new rows to themselves (one pass, where
+  // updating every row would rewrite the table).
+  await driver.execute(sql`INSERT INTO ${ident(MONTH_ROLLUP_TABLE)}
+    WITH g AS (${monthRows(settings)})
+    SELECT g.member_id, g.month, g.active, g.engaged, CASE WHEN p.member_id IS NULL THEN 0 ELSE 1 END,
+      g.orders, g.amount
+    FROM g LEFT JOIN g p ON p.member_id = g.member_id AND p.month = g.month - INTERVAL 1 MONTH AND p.active = 1`)
   await writeState(driver, settings)
   const r = await driver.first<{ n: bigint }>(
     sql`SELECT count(*) AS n FROM ${ident(MONTH_ROLLUP_TABLE)}`,
