@@ -44,7 +44,8 @@ async function rollupRows(driver: DuckDbDriver): Promise<string> {
   )
   const months = await driver.all(
     sql`SELECT member_id, CAST(month AS VARCHAR) AS month, active, engaged, prev_active, orders,
-        CAST(amount AS VARCHAR) AS amount FROM member_month_activity ORDER BY ALL`,
+        CAST(amount AS VARCHAR) AS amount, CAST(last_ts AS VARCHAR) AS last_ts,
+        CAST(last_order_ts AS VARCHAR) AS last_order_ts FROM member_month_activity ORDER BY ALL`,
   )
   const state = await driver.all(sql`SELECT * FROM rollup_month_state`)
   return JSON.stringify([rows, months, state], (_, v) => (typeof v === 'bigint' ? v.toString() : v))
@@ -307,23 +308,28 @@ describe('metrics read from the rollup equal the raw tables', () => {
     )
   })
 
-  it('the cohort retention matrix, for every kind of activity, both forms, by month and by week', async () => {
+  it('the cohort retention matrix, for every kind of activity, both forms, by month, quarter and week, as of a month start and mid-month', async () => {
     let filled = 0
     for (const activity of ['any', 'event', 'purchase', 'event:login'] as const) {
       for (const form of ['n-period', 'unbounded'] as const) {
-        for (const grain of ['month', 'week'] as const) {
+        for (const [grain, asOf] of [
+          ['month', '2026-10-01'],
+          ['month', '2026-10-16'],
+          ['quarter', '2026-08-20'],
+          ['week', '2026-10-01'],
+        ] as const) {
           const spec = {
             activity,
             grain,
-            anchor: grain === 'month' ? ('registration' as const) : ('first-purchase' as const),
-            periods: grain === 'month' ? 12 : 20,
-            asOf: '2026-10-01',
+            anchor: grain === 'week' ? ('first-purchase' as const) : ('registration' as const),
+            periods: grain === 'week' ? 20 : grain === 'quarter' ? 4 : 12,
+            asOf,
             timezone: TZ,
           }
           const raw = await getCohortRetention(whole.driver, spec, form, 'off')
           expect(
             await getCohortRetention(whole.driver, spec, form),
-            `${activity} ${form} ${grain}`,
+            `${activity} ${form} ${grain} ${asOf}`,
           ).toEqual(raw)
           filled += raw.cohorts.filter((c) =>
             c.cells.some((x) => x.period > 0 && x.active > 0),
@@ -421,6 +427,16 @@ describe('the member × month table', () => {
         expect(await runMetrics(d, r), name).not.toEqual(await raw(r))
       for (const [name, r] of Object.entries(others))
         expect(await runMetrics(d, r), name).toEqual(await raw(r))
+      // The cohort matrix by month reads its latest times; by week the day rollup.
+      const cohorts = { activity: 'any', asOf: '2026-10-16', timezone: TZ }
+      const cohortsRaw = (grain: 'month' | 'week') =>
+        getCohortRetention(d, { ...cohorts, grain }, 'n-period', 'off')
+      expect(await getCohortRetention(d, { ...cohorts, grain: 'month' })).not.toEqual(
+        await cohortsRaw('month'),
+      )
+      expect(await getCohortRetention(d, { ...cohorts, grain: 'week' })).toEqual(
+        await cohortsRaw('week'),
+      )
       expect(await monthRollupServes(d, { ...DEFAULT_SETTINGS, qualifyingEvents: ['login'] })).toBe(
         false,
       )

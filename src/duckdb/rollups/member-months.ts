@@ -21,7 +21,8 @@ import type { DuckDbDriver } from '../driver.js'
 async function ensureMonthTables(driver: DuckDbDriver): Promise<void> {
   await driver.execute(sql`CREATE TABLE IF NOT EXISTS ${ident(MONTH_ROLLUP_TABLE)} (
     member_id BIGINT NOT NULL, month TIMESTAMP NOT NULL, active INTEGER NOT NULL, engaged INTEGER NOT NULL,
-    prev_active INTEGER NOT NULL, orders BIGINT NOT NULL, amount DECIMAL(18,4))`)
+    prev_active INTEGER NOT NULL, orders BIGINT NOT NULL, amount DECIMAL(18,4), last_ts TIMESTAMP,
+    last_order_ts TIMESTAMP)`)
   await driver.execute(sql`CREATE TABLE IF NOT EXISTS ${ident(MONTH_ROLLUP_STATE_TABLE)} (
     day_rows BIGINT NOT NULL, qualifying_events VARCHAR NOT NULL, engagement_events VARCHAR NOT NULL,
     month_rows BIGINT NOT NULL)`)
@@ -39,7 +40,9 @@ function monthRows(settings: MetricSettings, keep?: Fragment): Fragment {
       max(CASE WHEN ${rollupEngagedCondition(settings)} THEN 1 ELSE 0 END) AS engaged,
       0 AS prev_active,
       sum(CASE WHEN r.fact = 'order' THEN r.n ELSE 0 END) AS orders,
-      CAST(sum(CASE WHEN r.fact = 'order' THEN r.amount END) AS DECIMAL(18,4)) AS amount
+      CAST(sum(CASE WHEN r.fact = 'order' THEN r.amount END) AS DECIMAL(18,4)) AS amount,
+      max(CASE WHEN r.fact = 'order' OR r.fact = 'event' THEN r.last_ts END) AS last_ts,
+      max(CASE WHEN r.fact = 'order' THEN r.last_ts END) AS last_order_ts
     FROM ${ident(ROLLUP_TABLE)} r${where}
     GROUP BY 1, 2`
 }
@@ -76,7 +79,7 @@ export async function rebuildMonthRollup(
   await driver.execute(sql`INSERT INTO ${ident(MONTH_ROLLUP_TABLE)}
     WITH g AS (${monthRows(settings)})
     SELECT g.member_id, g.month, g.active, g.engaged, CASE WHEN p.member_id IS NULL THEN 0 ELSE 1 END,
-      g.orders, g.amount
+      g.orders, g.amount, g.last_ts, g.last_order_ts
     FROM g LEFT JOIN g p ON p.member_id = g.member_id AND p.month = g.month - INTERVAL 1 MONTH AND p.active = 1`)
   await writeState(driver, settings)
   const r = await driver.first<{ n: bigint }>(

@@ -4,7 +4,7 @@
  * @module
  */
 import type { SqlDialect } from '../dialects/dialect.js'
-import { ROLLUP_TABLE } from '../metrics/rollups.js'
+import { MONTH_ROLLUP_TABLE, ROLLUP_TABLE } from '../metrics/rollups.js'
 import { ident, sql, type Fragment } from '../sql/fragment.js'
 import type { Activity, CohortAnchor, CohortGrain } from './cohort-spec.js'
 import { dimensionSubquery, type Dimension } from './dimension.js'
@@ -63,9 +63,12 @@ export function activityStream(
   asOf: string,
   dialect?: SqlDialect,
   timezone?: string,
-  fromRollup = false,
+  /** Read the day rollup, or the month table with the day rollup for the month of `asOf` (see below). */
+  fromRollup: RollupRead = false,
 ): Fragment {
-  if (fromRollup) return rollupActivityStream(activity, asOf)
+  if (fromRollup === 'months' && dialect !== undefined)
+    return monthActivityStream(dialect, activity, asOf)
+  if (fromRollup !== false) return rollupActivityStream(activity, asOf)
   const before = timestampParam(normaliseInstant(asOf))
   const w = (c: Fragment) => (dialect === undefined ? c : wallTime(dialect, c, timezone))
   const purchases = sql`SELECT member_id, ${w(sql`ordered_at`)} AS ts FROM orders WHERE status <> 'cancelled' AND ${w(sql`ordered_at`)} < ${before}`
@@ -86,6 +89,53 @@ export function rollupServesActivity(asOf: string): boolean {
 }
 
 /**
+ * How a cohort query reads activity: the raw tables (`false`), the member × day rollup (`true`) or the member ×
+ * month table for the months before that of `asOf` (`months`, {@link monthTableServesActivity}).
+ */
+export type RollupRead = boolean | 'months'
+
+/** Grains whose periods are whole months. */
+const MONTH_GRAINS: ReadonlySet<CohortGrain> = new Set(['month', 'quarter'])
+
+/**
+ * Whether the month table may give the activity of a cohort query that the day rollup serves: a grain of whole
+ * months, and activity it keeps the latest time of (any purchase or event, or purchases).
+ */
+export function monthTableServesActivity(activity: Activity, grain: CohortGrain): boolean {
+  return MONTH_GRAINS.has(grain) && (activity === 'any' || activity === 'purchase')
+}
+
+/**
+ * The activity stream from the member × month table: one row per member and month before the month of `asOf`,
+ * at the month's latest order or event (or order) time, and the day rollup's rows for the days of the month of
+ * `asOf` before it. Joined on `ts >= anchor` and bucketed by the month-aligned period of `ts`, it finds the same
+ * member-periods as the facts: a month has a fact at or after the anchor exactly when its latest one is.
+ */
+function monthActivityStream(dialect: SqlDialect, activity: Activity, asOf: string): Fragment {
+  if (!rollupServesActivity(asOf))
+    throw new Error(`the rollup serves activity before midnight only, not ${asOf}`)
+  const before = timestampParam(normaliseInstant(asOf))
+  const monthStart = dialect.dateTrunc('month', before)
+  const latest = activity === 'purchase' ? sql`m.last_order_ts` : sql`m.last_ts`
+  return sql`SELECT m.member_id AS member_id, ${latest} AS ts FROM ${ident(MONTH_ROLLUP_TABLE)} m
+    WHERE ${latest} IS NOT NULL AND m.month < ${monthStart}
+    UNION ALL
+    SELECT r.member_id AS member_id, r.last_ts AS ts FROM ${ident(ROLLUP_TABLE)} r
+    WHERE ${rollupKinds(activity)} AND r.day >= ${monthStart} AND r.day < ${before}`
+}
+
+/** The day rollup's rows (aliased `r`) of an activity. */
+function rollupKinds(activity: Activity): Fragment {
+  return activity === 'purchase'
+    ? sql`r.fact = 'order'`
+    : activity === 'event'
+      ? sql`r.fact = 'event'`
+      : activity === 'any'
+        ? sql`(r.fact = 'order' OR r.fact = 'event')`
+        : sql`r.fact = 'event' AND r.event_type = ${activity.slice('event:'.length)}`
+}
+
+/**
  * The activity stream from the member × day rollup: one row per member, day and kind of fact, at the day's
  * latest time. Joined on `ts >= anchor` and bucketed by the period of `ts`, it finds the same member-periods as
  * the facts: a day has a fact at or after the anchor exactly when its latest one is.
@@ -93,14 +143,6 @@ export function rollupServesActivity(asOf: string): boolean {
 function rollupActivityStream(activity: Activity, asOf: string): Fragment {
   if (!rollupServesActivity(asOf))
     throw new Error(`the rollup serves activity before midnight only, not ${asOf}`)
-  const kinds =
-    activity === 'purchase'
-      ? sql`r.fact = 'order'`
-      : activity === 'event'
-        ? sql`r.fact = 'event'`
-        : activity === 'any'
-          ? sql`(r.fact = 'order' OR r.fact = 'event')`
-          : sql`r.fact = 'event' AND r.event_type = ${activity.slice('event:'.length)}`
   return sql`SELECT r.member_id AS member_id, r.last_ts AS ts FROM ${ident(ROLLUP_TABLE)} r
-    WHERE ${kinds} AND r.day < ${timestampParam(normaliseInstant(asOf))}`
+    WHERE ${rollupKinds(activity)} AND r.day < ${timestampParam(normaliseInstant(asOf))}`
 }

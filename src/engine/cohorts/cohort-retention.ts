@@ -14,8 +14,14 @@
 import type { Driver } from '../drivers/driver.js'
 import type { SqlDialect } from '../dialects/dialect.js'
 import { sql, type Fragment } from '../sql/fragment.js'
-import { rollupIsCurrent } from '../metrics/rollups.js'
-import { activityStream, cohortMembers, rollupServesActivity } from './cohort-members.js'
+import { monthRollupCurrent, rollupIsCurrent } from '../metrics/rollups.js'
+import {
+  activityStream,
+  cohortMembers,
+  monthTableServesActivity,
+  rollupServesActivity,
+  type RollupRead,
+} from './cohort-members.js'
 import { cohortSpecSchema, type CohortSpec, type CohortSpecInput } from './cohort-spec.js'
 import { normaliseInstant, periodIndex, periodLabel, timestampParam } from './time-sql.js'
 
@@ -78,8 +84,11 @@ export function buildRetentionActivityQuery(
   dialect: SqlDialect,
   spec: CohortSpec,
   form: RetentionForm,
-  /** Read the activity from the member × day rollup (current, keyed by the spec's zone; asOf at midnight). */
-  fromRollup = false,
+  /**
+   * Read the activity from the member × day rollup (current, keyed by the spec's zone; asOf at midnight), or
+   * also from the member × month table (`months`).
+   */
+  fromRollup: RollupRead = false,
 ): Fragment {
   const k = periodIndex(spec.grain, sql`cm.cohort_start`, dialect.dateTrunc(spec.grain, sql`a.ts`))
   const base = sql`WITH cm AS (${cohortMembers(dialect, spec)}),
@@ -108,10 +117,16 @@ export async function getCohortRetention(
   rollups: 'auto' | 'off' = 'auto',
 ): Promise<RetentionTable> {
   const spec = cohortSpecSchema.parse(input)
-  const fromRollup =
+  const days =
     rollups === 'auto' &&
     rollupServesActivity(spec.asOf) &&
     (await rollupIsCurrent(driver, spec.timezone ?? 'UTC'))
+  const fromRollup: RollupRead =
+    days &&
+    monthTableServesActivity(spec.activity, spec.grain) &&
+    (await monthRollupCurrent(driver))
+      ? 'months'
+      : days
   const sizes = await driver.all<{
     cohort: string
     dim: string | null

@@ -15,8 +15,9 @@
  *
  * `member_month_activity` is the member × month table derived from it: one row per member and local month with
  * any fact, with `active` = 1 when the month has a purchase or a qualifying event, `engaged` = 1 when it has
- * an engagement event or a review, `prev_active` = 1 when the member was active in the month before, and the
- * month's purchases: their count `orders` and net `amount`. Its flags depend on the qualifying and engagement event settings, so
+ * an engagement event or a review, `prev_active` = 1 when the member was active in the month before, the
+ * month's purchases (their count `orders` and net `amount`), and the latest time of an order or event
+ * (`last_ts`) and of an order (`last_order_ts`), which the cohort matrix reads (`cohort-members.ts`). Its flags depend on the qualifying and engagement event settings, so
  * `rollup_month_state` records the settings it was computed with and the day rollup's row count it was computed
  * from; queries read it in place of grouping the day rollup into months when both match (the default settings,
  * which the CLI and the API use, always do once ingest or a rebuild wrote it), at the month, quarter and year
@@ -152,8 +153,34 @@ export async function monthRollupServes(
   driver: Driver,
   settings: MetricSettings,
 ): Promise<boolean> {
-  if (!(await tableExists(driver, MONTH_ROLLUP_STATE_TABLE))) return false
-  if (!(await tableExists(driver, MONTH_ROLLUP_TABLE))) return false
+  const key = monthRollupSettingsKey(settings)
+  const r = await readMonthState(driver)
+  return (
+    r !== undefined &&
+    r.current &&
+    r.qualifyingEvents === key.qualifying &&
+    r.engagementEvents === key.engagement
+  )
+}
+
+/**
+ * Whether the month table's columns that do not depend on the event settings (purchases, latest times) are
+ * current: it was computed from the day rollup as it is now.
+ */
+export async function monthRollupCurrent(driver: Driver): Promise<boolean> {
+  return (await readMonthState(driver))?.current === true
+}
+
+async function readMonthState(driver: Driver): Promise<
+  | {
+      readonly current: boolean
+      readonly qualifyingEvents: string
+      readonly engagementEvents: string
+    }
+  | undefined
+> {
+  if (!(await tableExists(driver, MONTH_ROLLUP_STATE_TABLE))) return undefined
+  if (!(await tableExists(driver, MONTH_ROLLUP_TABLE))) return undefined
   const r = await driver.first<{
     dayRows: number | bigint
     qualifyingEvents: string
@@ -162,11 +189,10 @@ export async function monthRollupServes(
   }>(sql`SELECT day_rows, qualifying_events, engagement_events,
       (SELECT count(*) FROM ${ident(ROLLUP_TABLE)}) AS day_rows_now
     FROM ${ident(MONTH_ROLLUP_STATE_TABLE)} LIMIT 1`)
-  if (r === undefined) return false
-  const key = monthRollupSettingsKey(settings)
-  return (
-    Number(r.dayRows) === Number(r.dayRowsNow) &&
-    r.qualifyingEvents === key.qualifying &&
-    r.engagementEvents === key.engagement
-  )
+  if (r === undefined) return undefined
+  return {
+    current: Number(r.dayRows) === Number(r.dayRowsNow),
+    qualifyingEvents: r.qualifyingEvents,
+    engagementEvents: r.engagementEvents,
+  }
 }
