@@ -10,12 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureLoyaltyTables } from '../../src/analytics/loyalty/sync.js'
 import { findMemberRisk } from '../../src/analytics/risk/member-signals.js'
 import { sql } from '../../src/engine/sql/fragment.js'
-import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase } from '../../src/store/database.js'
-import { TEST_CLOCK } from '../helpers/db.js'
+import { ingestSimulated } from '../helpers/db.js'
 import { runCli } from '../helpers/cli.js'
-import { INGEST_TABLES } from '../../src/core/schema.js'
 
 let dir: string
 let db: string
@@ -29,10 +27,7 @@ beforeAll(async () => {
     end: '2026-10-31',
   })
   const d = await openDatabase(db, { threads: 1 })
-  for (const t of INGEST_TABLES) {
-    const f = (sim.files as Record<string, string>)[t]
-    if (f !== undefined) await ingestFile(d.driver, f, { table: t, clock: TEST_CLOCK })
-  }
+  await ingestSimulated(d.driver, sim.files)
   await d.close()
 })
 afterAll(async () => {

@@ -17,13 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fitClv, type ClvFit } from '../../src/analytics/clv/clv.js'
 import { parseEarlyWarningConfig, PLAYBOOKS } from '../../src/analytics/risk/early-warning.js'
 import { listRisk, scoreRisk, trainRiskModel } from '../../src/analytics/risk/risk.js'
-import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { bgNbdStandardErrors } from '../../src/models/standard-errors.js'
 import type { GroundTruth } from '../../src/simulate/ground-truth.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
-import { TEST_CLOCK } from '../helpers/db.js'
-import { INGEST_TABLES } from '../../src/core/schema.js'
+import { TEST_CLOCK, ingestSimulated } from '../helpers/db.js'
 
 let dir: string
 let db: Database
@@ -34,11 +32,7 @@ beforeAll(async () => {
   const sim = await simulate(dir, { members: 20_000, months: 24, seed: 7, end: '2026-10-31' })
   truth = sim.truth
   db = await openDatabase(':memory:', { threads: 1 })
-  const files = sim.files as Record<string, string>
-  for (const t of INGEST_TABLES) {
-    const f = files[t]
-    if (f !== undefined) await ingestFile(db.driver, f, { table: t, clock: TEST_CLOCK })
-  }
+  await ingestSimulated(db.driver, sim.files)
 })
 afterAll(async () => {
   await db?.close()

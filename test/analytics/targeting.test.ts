@@ -16,14 +16,12 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TargetingEvaluation } from '../../src/analytics/targeting/evaluate.js'
 import type { TargetingPlan } from '../../src/analytics/targeting/targeting.js'
-import { INGEST_TABLES } from '../../src/core/schema.js'
-import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase } from '../../src/store/database.js'
 import { createApp } from '../../src/api/app.js'
 import { KeyStore } from '../../src/api/keys.js'
 import { runCli } from '../helpers/cli.js'
-import { TEST_CLOCK } from '../helpers/db.js'
+import { TEST_CLOCK, ingestSimulated } from '../helpers/db.js'
 
 let dir: string
 let dbPath: string
@@ -42,11 +40,7 @@ beforeAll(async () => {
   dbPath = join(dir, 'm.duckdb')
   const db = await openDatabase(dbPath, { threads: 1 })
   try {
-    const files = sim.files as Record<string, string>
-    for (const t of INGEST_TABLES) {
-      const f = files[t]
-      if (f !== undefined) await ingestFile(db.driver, f, { table: t, clock: TEST_CLOCK })
-    }
+    await ingestSimulated(db.driver, sim.files)
   } finally {
     await db.close()
   }

@@ -12,14 +12,12 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../src/cli/server.js'
 import { runDemoModels } from '../../src/cli/demo-models.js'
-import { INGEST_TABLES } from '../../src/core/schema.js'
-import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase } from '../../src/store/database.js'
 import { formatNumber, type FormatLang } from '../../web/src/format.js'
 import { LABELS } from '../../web/src/i18n.js'
 import { runCli } from '../helpers/cli.js'
-import { TEST_CLOCK, scratch } from '../helpers/db.js'
+import { TEST_CLOCK, scratch, ingestSimulated } from '../helpers/db.js'
 import {
   ROOT,
   englishIn,
@@ -51,10 +49,7 @@ beforeAll(async () => {
   })
   const dbPath = `${s.dir}/uplift.duckdb`
   const db = await openDatabase(dbPath, { threads: 1 })
-  for (const t of INGEST_TABLES) {
-    const f = (sim.files as Record<string, string>)[t]
-    if (f !== undefined) await ingestFile(db.driver, f, { table: t, clock: TEST_CLOCK })
-  }
+  await ingestSimulated(db.driver, sim.files)
   // The churn-risk run the page opens with, as the demo makes it.
   await runDemoModels(db.driver, TEST_CLOCK)
   await db.close()

@@ -8,11 +8,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/store/database.js'
 import { sql } from '../../src/engine/sql/fragment.js'
-import { INGEST_TABLES } from '../../src/core/schema.js'
-import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { runCli } from '../helpers/cli.js'
-import { TEST_CLOCK } from '../helpers/db.js'
+import { ingestSimulated } from '../helpers/db.js'
 
 let dir: string
 let db: string
@@ -28,10 +26,7 @@ beforeAll(async () => {
   })
   const d = await openDatabase(db)
   try {
-    for (const t of INGEST_TABLES) {
-      const f = (sim.files as Record<string, string>)[t]
-      if (f !== undefined) await ingestFile(d.driver, f, { table: t, clock: TEST_CLOCK })
-    }
+    await ingestSimulated(d.driver, sim.files)
   } finally {
     await d.close()
   }

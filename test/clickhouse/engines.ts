@@ -16,11 +16,9 @@ import {
 } from '../../src/duckdb/clickhouse-copy.js'
 import { sql } from '../../src/engine/sql/fragment.js'
 import { ClickHouseDriver } from '../../src/engine/drivers/clickhouse-driver.js'
-import { ingestFile } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
-import { TEST_CLOCK } from '../helpers/db.js'
-import { INGEST_TABLES as LOAD_ORDER } from '../../src/core/schema.js'
+import { ingestSimulated } from '../helpers/db.js'
 
 export interface Engines {
   readonly duck: Database
@@ -34,11 +32,7 @@ export interface Engines {
 export async function simulatedDuckDb(dir: string, members = 600, months = 14): Promise<Database> {
   const sim = await simulate(dir, { members, months, seed: 11, end: '2026-10-31' })
   const duck = await openDatabase(':memory:', { threads: 1 })
-  const files = sim.files as Record<string, string>
-  for (const t of LOAD_ORDER) {
-    const f = files[t]
-    if (f !== undefined) await ingestFile(duck.driver, f, { table: t, clock: TEST_CLOCK })
-  }
+  await ingestSimulated(duck.driver, sim.files)
   return duck
 }
 

@@ -29,7 +29,7 @@ import type { Driver } from '../../src/engine/drivers/driver.js'
 import type { DuckDbDriver } from '../../src/duckdb/driver.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
-import { scratch, TEST_CLOCK } from '../helpers/db.js'
+import { scratch, TEST_CLOCK, ingestSimulated } from '../helpers/db.js'
 
 const TZ = 'Asia/Shanghai'
 let dir: string
@@ -85,10 +85,7 @@ beforeAll(async () => {
   const sim = await simulate(dir, { members: 250, months: 13, seed: 5, end: '2026-10-31' })
   files = sim.files as Record<string, string>
   whole = await openDatabase(':memory:', { threads: 1 })
-  for (const t of INGEST_TABLES) {
-    const f = files[t]
-    if (f !== undefined) await ingestFile(whole.driver, f, { table: t, clock: TEST_CLOCK })
-  }
+  await ingestSimulated(whole.driver, files)
 })
 afterAll(async () => {
   await whole?.close()
@@ -468,10 +465,7 @@ describe('the member × month table', () => {
     const s = await scratch()
     try {
       const d = s.db.driver
-      for (const t of ['members', 'orders'] as const) {
-        const f = files[t]
-        if (f !== undefined) await ingestFile(d, f, { table: t, clock: TEST_CLOCK })
-      }
+      await ingestSimulated(d, files, ['members', 'orders'])
       await d.execute(sql`DELETE FROM member_month_activity WHERE member_id % 2 = 0`)
       await d.execute(sql`UPDATE rollup_month_state SET day_rows = -1`)
       const f = files['feedback']

@@ -8,7 +8,8 @@ import {
   type IngestReport,
 } from '../../src/duckdb/ingest/ingest.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
-import type { IngestTable } from '../../src/core/schema.js'
+import { INGEST_TABLES, type IngestTable } from '../../src/core/schema.js'
+import type { DuckDbDriver } from '../../src/duckdb/driver.js'
 
 export const TEST_CLOCK = fixedClock('2026-11-01T00:00:00Z')
 
@@ -36,6 +37,21 @@ export async function scratch(): Promise<{
       await db.close()
       await rm(dir, { recursive: true, force: true })
     },
+  }
+}
+
+/**
+ * Loads the files a simulation wrote (`files`, by table name) into `driver` through ingest, in the order of
+ * `tables` (default: every table, in load order); a table without a file is skipped.
+ */
+export async function ingestSimulated(
+  driver: DuckDbDriver,
+  files: Readonly<Record<string, string>>,
+  tables: readonly IngestTable[] = INGEST_TABLES,
+): Promise<void> {
+  for (const t of tables) {
+    const f = files[t]
+    if (f !== undefined) await ingestFile(driver, f, { table: t, clock: TEST_CLOCK })
   }
 }
 

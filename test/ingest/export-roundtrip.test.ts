@@ -17,9 +17,8 @@ import { findMemberId } from '../../src/duckdb/members/member-profile.js'
 import { ingestFile, type IngestReport } from '../../src/duckdb/ingest/ingest.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
-import { TEST_CLOCK } from '../helpers/db.js'
+import { TEST_CLOCK, ingestSimulated } from '../helpers/db.js'
 import { runCli } from '../helpers/cli.js'
-import { INGEST_TABLES } from '../../src/core/schema.js'
 
 let dir: string
 let dbPath: string
@@ -51,10 +50,7 @@ beforeAll(async () => {
   })
   const db = await openDatabase(dbPath, { threads: 1 })
   try {
-    for (const t of INGEST_TABLES) {
-      const f = (sim.files as Record<string, string>)[t]
-      if (f !== undefined) await ingestFile(db.driver, f, { table: t, clock: TEST_CLOCK })
-    }
+    await ingestSimulated(db.driver, sim.files)
     const m = join(dir, 'extra-members.csv')
     await writeFile(m, EXTRA_MEMBERS)
     await ingestFile(db.driver, m, { table: 'members', clock: TEST_CLOCK })
