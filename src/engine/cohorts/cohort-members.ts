@@ -3,7 +3,7 @@
  * stream they are measured on. Both are subqueries the retention, bracket and LTV builders start from.
  * @module
  */
-import type { SqlDialect } from '../dialects/dialect.js'
+import { isMonthAligned, type SqlDialect } from '../dialects/dialect.js'
 import { MONTH_ROLLUP_TABLE, ROLLUP_TABLE } from '../metrics/rollups.js'
 import { ident, sql, type Fragment } from '../sql/fragment.js'
 import type { Activity, CohortAnchor, CohortGrain } from './cohort-spec.js'
@@ -94,15 +94,12 @@ export function rollupServesActivity(asOf: string): boolean {
  */
 export type RollupRead = boolean | 'months'
 
-/** Grains whose periods are whole months. */
-const MONTH_GRAINS: ReadonlySet<CohortGrain> = new Set(['month', 'quarter'])
-
 /**
  * Whether the month table may give the activity of a cohort query that the day rollup serves: a grain of whole
  * months, and activity it keeps the latest time of (any purchase or event, or purchases).
  */
 export function monthTableServesActivity(activity: Activity, grain: CohortGrain): boolean {
-  return MONTH_GRAINS.has(grain) && (activity === 'any' || activity === 'purchase')
+  return isMonthAligned(grain) && (activity === 'any' || activity === 'purchase')
 }
 
 /**

@@ -11,6 +11,11 @@ export const GRAINS = ['day', 'week', 'month', 'quarter', 'year'] as const
 /** Calendar grains; `week` is the ISO week starting on Monday. */
 export type Grain = (typeof GRAINS)[number]
 
+/** Whether a grain's periods are whole calendar months (so that a month lies in one period). */
+export function isMonthAligned(grain: Grain): boolean {
+  return grain === 'month' || grain === 'quarter' || grain === 'year'
+}
+
 /**
  * What {@link SqlDialect.dateText} writes: the day (`YYYY-MM-DD`), the month (`YYYY-MM`), or the UTC instant to
  * the second (`YYYY-MM-DDTHH:MM:SSZ`, of a timestamp stored in UTC).

@@ -63,6 +63,16 @@ function activeInSamePeriod(ctx: CompileContext, s: string): Fragment {
 }
 const inRange = (ctx: CompileContext, ts: Fragment) => sql`${ts} >= ${ctx.lo} AND ${ts} < ${ctx.hi}`
 
+/**
+ * The member × month table's months with purchases in the period range, aliased `s` (joined to members when
+ * the dimensions or the filter need them), with the filter: what a purchase measure reads in place of the
+ * purchases when {@link readsMonthPurchases} holds.
+ */
+function monthsWithPurchases(ctx: CompileContext): Fragment {
+  return sql`${ident(MONTH_ROLLUP_TABLE)} s${memberJoin(ctx, 's')}
+    WHERE s.orders > 0 AND s.month >= ${ctx.lo} AND s.month < ${ctx.hi}${memberWhere(ctx)}`
+}
+
 /** An aggregate over one source's rows in the period range (also used for custom metrics). */
 export function aggregate(
   id: string,
@@ -94,8 +104,7 @@ export function aggregate(
         // Month starts are the periods at the month grain: no truncation per row.
         const period = ctx.grain === 'month' ? sql`s.month` : periodOf(ctx, sql`s.month`)
         return sql`SELECT ${period} AS period${withDims(dimSelects(ctx, source, 's'))}, ${options.months(ctx)} AS v
-          FROM ${ident(MONTH_ROLLUP_TABLE)} s${memberJoin(ctx, 's')}
-          WHERE s.orders > 0 AND s.month >= ${ctx.lo} AND s.month < ${ctx.hi}${memberWhere(ctx)}
+          FROM ${monthsWithPurchases(ctx)}
           ${groupByPeriodAndDims(ctx)}`
       }
       const parts = [
@@ -132,8 +141,7 @@ function membersWith(
     build(ctx) {
       const rows = readsMonthPurchases(ctx)
         ? sql`SELECT ${periodOf(ctx, sql`s.month`)} AS period${withDims(dimSelects(ctx, source, 's'))}, s.member_id
-          FROM ${ident(MONTH_ROLLUP_TABLE)} s${memberJoin(ctx, 's')}
-          WHERE s.orders > 0 AND s.month >= ${ctx.lo} AND s.month < ${ctx.hi}${memberWhere(ctx)}
+          FROM ${monthsWithPurchases(ctx)}
           ${groupByPeriodAndDims(ctx, 1)} HAVING ${monthsHaving}`
         : sql`SELECT ${periodOf(ctx, sql`s.ts`)} AS period${withDims(dimSelects(ctx, source, 's'))}, s.member_id
           FROM ${src(source)} s${memberJoin(ctx, 's')}

@@ -37,6 +37,7 @@
  * @module
  */
 import { InputError } from '../../core/errors.js'
+import { isMonthAligned } from '../dialects/dialect.js'
 import { ident, join, sql, unsafeRaw, type Fragment } from '../sql/fragment.js'
 import { previousValue } from '../sql/window.js'
 import type { CompileContext } from './context.js'
@@ -277,12 +278,9 @@ export function shiftedRollupTime(ctx: CompileContext, column: 'day' | 'last_ts'
   return shifted(ctx, sql`${ident('r', column)}`)
 }
 
-/** Grains whose periods are whole months: member periods can come from the member × month table. */
-const MONTH_GRAINS: ReadonlySet<CompileContext['grain']> = new Set(['month', 'quarter', 'year'])
-
 /** The member × month table answers this query's member periods: it serves, whole months, no shift by days. */
 export function readsMonthTable(ctx: CompileContext): boolean {
-  return ctx.monthRollup === true && MONTH_GRAINS.has(ctx.grain) && (ctx.shiftDays ?? 0) === 0
+  return ctx.monthRollup === true && isMonthAligned(ctx.grain) && (ctx.shiftDays ?? 0) === 0
 }
 
 /**
