@@ -31,15 +31,20 @@ function metric(id: string) {
   return m
 }
 
+/** The months January to March 2024, as the snapshot queries ask for them. */
+const FIRST_QUARTER_2024 = {
+  grain: 'month',
+  lo: sql`CAST(${'2024-01-01 00:00:00'} AS TIMESTAMP)`,
+  last: sql`CAST(${'2024-03-01 00:00:00'} AS TIMESTAMP)`,
+  hi: sql`CAST(${'2024-04-01 00:00:00'} AS TIMESTAMP)`,
+} as const
+
 /** Net revenue and AOV per month by registration channel, for members in two cities. */
 function metricQuery(dialect: SqlDialect): Fragment {
   const filter = memberFilter(dialect, [parseCondition('city in Shanghai|Hangzhou')])
   const ctx: CompileContext = {
     dialect,
-    grain: 'month',
-    lo: sql`CAST(${'2024-01-01 00:00:00'} AS TIMESTAMP)`,
-    last: sql`CAST(${'2024-03-01 00:00:00'} AS TIMESTAMP)`,
-    hi: sql`CAST(${'2024-04-01 00:00:00'} AS TIMESTAMP)`,
+    ...FIRST_QUARTER_2024,
     dims: [parseDimension(dialect, 'registration_channel')],
     ...(filter === undefined ? {} : { memberFilter: filter }),
     timezone: 'Asia/Shanghai',
@@ -52,10 +57,7 @@ function metricQuery(dialect: SqlDialect): Fragment {
 function campaignQuery(dialect: SqlDialect): Fragment {
   const ctx: CompileContext = {
     dialect,
-    grain: 'month',
-    lo: sql`CAST(${'2024-01-01 00:00:00'} AS TIMESTAMP)`,
-    last: sql`CAST(${'2024-03-01 00:00:00'} AS TIMESTAMP)`,
-    hi: sql`CAST(${'2024-04-01 00:00:00'} AS TIMESTAMP)`,
+    ...FIRST_QUARTER_2024,
     dims: [parseDimension(dialect, 'campaign')],
     timezone: 'Asia/Shanghai',
     settings: DEFAULT_SETTINGS,
