@@ -120,23 +120,37 @@ export interface RebuildReport {
 }
 
 /**
+ * Writes the rollup, its month table and the purchase summary from scratch, the days keyed by `timezone`, in
+ * the caller's transaction. Returns the month table's rows.
+ */
+async function writeFromScratch(
+  driver: DuckDbDriver,
+  timezone: string,
+  clock: Clock,
+): Promise<number> {
+  await ensureRollupTables(driver)
+  await driver.execute(sql`DELETE FROM ${ident(ROLLUP_TABLE)}`)
+  await driver.execute(sql`INSERT INTO ${ident(ROLLUP_TABLE)} ${rollupRows(driver, timezone)}`)
+  await writeState(driver, timezone, clock)
+  const monthRows = await rebuildMonthRollup(driver)
+  await rebuildPurchaseSummary(driver, { clock })
+  return monthRows
+}
+
+/**
  * Recomputes the rollup from scratch, keyed by the local days of `timezone` (default: the zone it is keyed
- * by now, else the default project zone), in one transaction unless the caller holds one.
+ * by now, else the default project zone), in one transaction (the caller's, when it holds one), and reports
+ * its size.
  */
 export async function rebuildRollups(
   driver: DuckDbDriver,
-  options: { readonly timezone?: string; readonly clock: Clock; readonly inTransaction?: boolean },
+  options: { readonly timezone?: string; readonly clock: Clock },
 ): Promise<RebuildReport> {
   const started = performance.now()
-  const run = async (): Promise<RebuildReport> => {
-    await ensureRollupTables(driver)
+  return driver.transaction(async () => {
     const timezone =
       options.timezone ?? (await readRollupState(driver))?.timezone ?? DEFAULT_TIME_ZONE
-    await driver.execute(sql`DELETE FROM ${ident(ROLLUP_TABLE)}`)
-    await driver.execute(sql`INSERT INTO ${ident(ROLLUP_TABLE)} ${rollupRows(driver, timezone)}`)
-    await writeState(driver, timezone, options.clock)
-    const monthRows = await rebuildMonthRollup(driver)
-    await rebuildPurchaseSummary(driver, { clock: options.clock })
+    const monthRows = await writeFromScratch(driver, timezone, options.clock)
     const r = await driver.first<{ rows: bigint; members: bigint; days: bigint }>(
       sql`SELECT count(*) AS rows, count(DISTINCT member_id) AS members, count(DISTINCT day) AS days
         FROM ${ident(ROLLUP_TABLE)}`,
@@ -149,8 +163,7 @@ export async function rebuildRollups(
       monthRows,
       seconds: (performance.now() - started) / 1000,
     }
-  }
-  return options.inTransaction === true ? run() : driver.transaction(run)
+  })
 }
 
 /** What {@link rollupStatus} reports. */
@@ -244,11 +257,8 @@ export async function refreshTouched(
 ): Promise<void> {
   const zone = await rollupZone(driver)
   if (zone === undefined) {
-    await rebuildRollups(driver, {
-      timezone: options.timezone ?? DEFAULT_TIME_ZONE,
-      clock: options.clock,
-      inTransaction: true,
-    })
+    // The first load: written whole, without the size report a rebuild prints.
+    await writeFromScratch(driver, options.timezone ?? DEFAULT_TIME_ZONE, options.clock)
     return
   }
   await ensureTouchedTables(driver)
